@@ -1,0 +1,284 @@
+/**
+ * The bench configuration: which instruments, on which ports, which channel plays which role, and the
+ * limits that keep the device under test (and the people near it) safe. A JSON document, validated at
+ * start. Pure: text or JSON in, typed config out; reading the file is the caller's job.
+ *
+ * Safety rule (DESIGN.md): a protocol that would exceed a limit is refused before any output turns on,
+ * with an error naming the limit. `planStimulus` is the one gate: summary → limits → instrument program
+ * → limits again on the program's actual values.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { protocolSummary, type Protocol, type ProtocolSummary } from '../protocols/index.ts';
+import {
+  compileDaqProgram,
+  compileSmuProgram,
+  DAQ_DEFAULTS,
+  programExtremes,
+  SMU_DEFAULTS,
+  type DaqProgram,
+  type SmuProgram,
+} from '../protocols/compile.ts';
+import type { SweepSummary } from '../protocols/sweep.ts';
+
+const ChannelSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', description: 'Channel name, unique within the instrument' }),
+    role: Type.Union([Type.Literal('stimulus'), Type.Literal('response')], { description: 'What the channel does in a run' }),
+    unit: Type.Optional(Type.String({ maxLength: 8, description: 'SI unit of the measured or sourced value' })),
+  },
+  { additionalProperties: false },
+);
+
+export const InstrumentSchema = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$', description: 'Name used in runs and logs' }),
+    kind: Type.Union([Type.Literal('smu'), Type.Literal('daq'), Type.Literal('simulated')], {
+      description: 'smu: source-measure unit; daq: Arduino/Teensy board; simulated: the built-in circuit model',
+    }),
+    model: Type.String({ minLength: 1, maxLength: 64, description: 'e.g. keithley-2400, keithley-2600b, keysight-b2900, arduino-uno, teensy-4' }),
+    port: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 256, description: 'Serial device (/dev/ttyUSB0) or tcp://host:port; required for smu and daq' }),
+    ),
+    baudRate: Type.Optional(Type.Integer({ minimum: 300, maximum: 12_000_000, description: 'Serial baud rate' })),
+    channels: Type.Array(ChannelSchema, { minItems: 1, maxItems: 64 }),
+    smu: Type.Optional(
+      Type.Object(
+        {
+          maxPoints: Type.Integer({ minimum: 1, maximum: 1e6, default: SMU_DEFAULTS.maxPoints, description: 'Longest source list' }),
+          minDwellS: Type.Number({ exclusiveMinimum: 0, maximum: 10, default: SMU_DEFAULTS.minDwellS, description: 'Shortest point, s' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    daq: Type.Optional(
+      Type.Object(
+        {
+          sampleRate: Type.Number({ exclusiveMinimum: 0, maximum: 1e8, default: DAQ_DEFAULTS.sampleRate, description: 'Output samples/s' }),
+          maxTableLength: Type.Integer({ minimum: 1, maximum: 1e8, default: DAQ_DEFAULTS.maxTableLength, description: 'Waveform memory, samples' }),
+          maxSegments: Type.Integer({ minimum: 1, maximum: 1e6, default: DAQ_DEFAULTS.maxSegments, description: 'Segment list length' }),
+          outputMin: Type.Optional(Type.Number({ description: 'Lowest output value of the DAC' })),
+          outputMax: Type.Optional(Type.Number({ description: 'Highest output value of the DAC' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const LimitsSchema = Type.Object(
+  {
+    maxVoltage: Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'Largest |V| any output may source, V' }),
+    maxCurrent: Type.Number({ exclusiveMinimum: 0, maximum: 10, description: 'Largest |I| any output may source, A' }),
+    maxPower: Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'Largest power into the device, W' }),
+    compliance: Type.Object(
+      {
+        current: Type.Number({ exclusiveMinimum: 0, maximum: 10, description: 'Current compliance when sourcing voltage, A' }),
+        voltage: Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'Voltage compliance when sourcing current, V' }),
+      },
+      { additionalProperties: false },
+    ),
+    maxDurationS: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Longest run, s' })),
+  },
+  { additionalProperties: false },
+);
+
+export const BenchConfigSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    instruments: Type.Array(InstrumentSchema, { minItems: 1, maxItems: 32 }),
+    limits: LimitsSchema,
+  },
+  { additionalProperties: false, title: 'Bench configuration' },
+);
+
+export type BenchConfig = Static<typeof BenchConfigSchema>;
+export type Instrument = Static<typeof InstrumentSchema>;
+export type Limits = Static<typeof LimitsSchema>;
+export type LimitName = 'maxVoltage' | 'maxCurrent' | 'maxPower' | 'maxDurationS';
+
+export class BenchConfigError extends Error {
+  readonly code = 'BAD_BENCH_CONFIG';
+  constructor(
+    /** JSON pointer of the offending field. */
+    readonly field: string,
+    message: string,
+  ) {
+    super(`bench configuration${field ? ` field ${field}` : ''}: ${message}`);
+  }
+}
+
+/** A protocol or program that would exceed a bench limit. Thrown before any output turns on. */
+export class LimitError extends Error {
+  readonly code = 'LIMIT_EXCEEDED';
+  constructor(
+    readonly limit: LimitName,
+    /** The value that exceeds it and the limit, in unit. */
+    readonly value: number,
+    readonly max: number,
+    readonly unit: string,
+    what: string,
+  ) {
+    super(`${what} ${fmt(value)} ${unit} exceeds the bench limit ${limit} = ${fmt(max)} ${unit}`);
+  }
+}
+
+const fmt = (x: number) => String(+x.toPrecision(6));
+
+/** Validates a bench configuration (parsed JSON or text); throws BenchConfigError naming the field. */
+export function validateBenchConfig(input: unknown): BenchConfig {
+  let json = input;
+  if (typeof input === 'string') {
+    try {
+      json = JSON.parse(input);
+    } catch (err) {
+      throw new BenchConfigError('', `not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new BenchConfigError('', 'must be a JSON object');
+  const cfg = Value.Default(BenchConfigSchema, structuredClone(json)) as BenchConfig;
+  cfg.instruments?.forEach?.((inst) => {
+    if (inst && typeof inst === 'object') {
+      if (inst.smu) Value.Default(InstrumentSchema.properties.smu, inst.smu);
+      if (inst.daq) Value.Default(InstrumentSchema.properties.daq, inst.daq);
+    }
+  });
+  const first = Value.Errors(BenchConfigSchema, cfg).First();
+  if (first) throw new BenchConfigError(first.path, first.message);
+
+  const ids = new Set<string>();
+  const ports = new Map<string, string>();
+  cfg.instruments.forEach((inst, i) => {
+    if (ids.has(inst.id)) throw new BenchConfigError(`/instruments/${i}/id`, `"${inst.id}" is used by two instruments`);
+    ids.add(inst.id);
+    if (inst.kind !== 'simulated' && !inst.port) {
+      throw new BenchConfigError(`/instruments/${i}/port`, `a ${inst.kind} needs a port (serial device or tcp://host:port)`);
+    }
+    if (inst.port) {
+      const other = ports.get(inst.port);
+      if (other) throw new BenchConfigError(`/instruments/${i}/port`, `${inst.port} is already used by ${other}`);
+      ports.set(inst.port, inst.id);
+    }
+    const names = new Set<string>();
+    inst.channels.forEach((ch, j) => {
+      if (names.has(ch.name)) throw new BenchConfigError(`/instruments/${i}/channels/${j}/name`, `"${ch.name}" appears twice`);
+      names.add(ch.name);
+    });
+    if (inst.daq && inst.daq.outputMin !== undefined && inst.daq.outputMax !== undefined && !(inst.daq.outputMin < inst.daq.outputMax)) {
+      throw new BenchConfigError(`/instruments/${i}/daq/outputMax`, 'must be above outputMin');
+    }
+  });
+  if (!cfg.instruments.some((inst) => inst.channels.some((ch) => ch.role === 'stimulus'))) {
+    throw new BenchConfigError('/instruments', 'no channel has the role "stimulus"');
+  }
+  const { limits } = cfg;
+  if (limits.compliance.current > limits.maxCurrent) {
+    throw new BenchConfigError('/limits/compliance/current', `${limits.compliance.current} A is above maxCurrent ${limits.maxCurrent} A`);
+  }
+  if (limits.compliance.voltage > limits.maxVoltage) {
+    throw new BenchConfigError('/limits/compliance/voltage', `${limits.compliance.voltage} V is above maxVoltage ${limits.maxVoltage} V`);
+  }
+  return cfg;
+}
+
+/** The built-in virtual bench: the simulated circuit, with limits suited to the 1 mA adaptive-LIF demo. */
+export function virtualBenchConfig(): BenchConfig {
+  return validateBenchConfig({
+    name: 'virtual bench',
+    instruments: [
+      {
+        id: 'sim',
+        kind: 'simulated',
+        model: 'lif-square-demo',
+        channels: [
+          { name: 'stim', role: 'stimulus', unit: 'A' },
+          { name: 'v_mem', role: 'response', unit: 'V' },
+        ],
+      },
+    ],
+    limits: { maxVoltage: 20, maxCurrent: 0.01, maxPower: 0.25, compliance: { current: 0.01, voltage: 20 } },
+  });
+}
+
+type LimitSubject = ProtocolSummary | SweepSummary | SmuProgram | DaqProgram;
+
+export interface LimitReport {
+  quantity: 'current' | 'voltage';
+  unit: 'A' | 'V';
+  /** Largest magnitude sourced. */
+  peak: number;
+  /** Worst-case power into the device: peak × the other quantity's compliance, W. */
+  worstPowerW: number;
+  durationS: number;
+}
+
+/**
+ * Checks a protocol summary (before compiling) or an instrument program (after) against the limits.
+ * Throws LimitError naming the first limit exceeded; returns the figures checked otherwise.
+ *
+ * Sourcing voltage: |V| ≤ maxVoltage, and |V| × compliance.current ≤ maxPower.
+ * Sourcing current: |I| ≤ maxCurrent, and |I| × compliance.voltage ≤ maxPower.
+ * Any run: duration ≤ maxDurationS when set.
+ */
+export function checkLimits(subject: LimitSubject, limits: Limits): LimitReport {
+  const { min, max } = 'type' in subject ? programExtremes(subject) : subject;
+  const durationS = 'type' in subject && subject.type === 'daq' ? subject.totalSamples / subject.sampleRate : subject.durationS;
+  const what = 'type' in subject ? `the ${subject.type.toUpperCase()} program's peak` : 'the protocol peak';
+  const peak = Math.max(Math.abs(min), Math.abs(max));
+  if (!Number.isFinite(peak)) throw new LimitError(subject.quantity === 'voltage' ? 'maxVoltage' : 'maxCurrent', peak, NaN, subject.unit, what);
+  let worstPowerW: number;
+  if (subject.quantity === 'voltage') {
+    if (peak > limits.maxVoltage) throw new LimitError('maxVoltage', peak, limits.maxVoltage, 'V', what);
+    worstPowerW = peak * limits.compliance.current;
+    if (worstPowerW > limits.maxPower) {
+      throw new LimitError('maxPower', worstPowerW, limits.maxPower, 'W', `${what} ${fmt(peak)} V × current compliance ${fmt(limits.compliance.current)} A =`);
+    }
+  } else {
+    if (peak > limits.maxCurrent) throw new LimitError('maxCurrent', peak, limits.maxCurrent, 'A', what);
+    worstPowerW = peak * limits.compliance.voltage;
+    if (worstPowerW > limits.maxPower) {
+      throw new LimitError('maxPower', worstPowerW, limits.maxPower, 'W', `${what} ${fmt(peak)} A × voltage compliance ${fmt(limits.compliance.voltage)} V =`);
+    }
+  }
+  if (limits.maxDurationS !== undefined && durationS > limits.maxDurationS) {
+    throw new LimitError('maxDurationS', durationS, limits.maxDurationS, 's', 'the run length');
+  }
+  return { quantity: subject.quantity, unit: subject.unit, peak, worstPowerW, durationS };
+}
+
+/** The instrument that plays the stimulus (the first with a stimulus channel). */
+export function stimulusInstrument(cfg: BenchConfig): Instrument {
+  const inst = cfg.instruments.find((i) => i.channels.some((ch) => ch.role === 'stimulus'));
+  if (!inst) throw new BenchConfigError('/instruments', 'no channel has the role "stimulus"');
+  return inst;
+}
+
+export interface StimulusPlan {
+  summary: ProtocolSummary;
+  limits: LimitReport;
+  instrument: Instrument;
+  /** The instrument program (absent for the simulated instrument, which samples the protocol itself). */
+  program?: SmuProgram | DaqProgram;
+}
+
+/**
+ * The gate every run passes before any output turns on: states the protocol's duration and peaks,
+ * checks them against the limits, compiles the program for the stimulus instrument, and checks the
+ * program's actual values again. Throws LimitError (naming the limit) or CompileError (naming the
+ * instrument capability).
+ */
+export function planStimulus(protocol: Protocol, cfg: BenchConfig): StimulusPlan {
+  const summary = protocolSummary(protocol);
+  const limits = checkLimits(summary, cfg.limits);
+  const instrument = stimulusInstrument(cfg);
+  let program: SmuProgram | DaqProgram | undefined;
+  if (instrument.kind === 'smu') program = compileSmuProgram(protocol, { ...SMU_DEFAULTS, ...instrument.smu });
+  if (instrument.kind === 'daq') {
+    const d = { ...DAQ_DEFAULTS, ...instrument.daq };
+    const outputRange = d.outputMin !== undefined && d.outputMax !== undefined ? { min: d.outputMin, max: d.outputMax } : undefined;
+    program = compileDaqProgram(protocol, { sampleRate: d.sampleRate, maxTableLength: d.maxTableLength, maxSegments: d.maxSegments, outputRange });
+  }
+  if (program) checkLimits(program, cfg.limits);
+  return { summary, limits, instrument, program };
+}
