@@ -70,11 +70,17 @@ export class RunManager {
   private readonly globalListeners = new Set<GlobalRunListener>();
   private closing = false;
 
+  private readonly log: (line: string) => void;
+  private readonly graceMs: number;
+
   constructor(
     readonly store: RunStore,
     readonly sources: SourceRegistry,
-    private readonly log: (line: string) => void = () => {},
-  ) {}
+    opts: { log?: (line: string) => void; abortGraceMs?: number } = {},
+  ) {
+    this.log = opts.log ?? (() => {});
+    this.graceMs = opts.abortGraceMs ?? ABORT_GRACE_MS;
+  }
 
   /** Checks a request without starting anything; returns the validated protocol, source kind and rate. */
   validate(req: StartRequest): { protocol: Protocol; summary: ProtocolSummary; kind: string; sampleRate: number } {
@@ -191,7 +197,7 @@ export class RunManager {
     let graceTimer: NodeJS.Timeout | undefined;
     let arm: (() => void) | undefined;
     const gaveUp = new Promise<'gave-up'>((resolve) => {
-      arm = () => (graceTimer = setTimeout(() => resolve('gave-up'), ABORT_GRACE_MS).unref());
+      arm = () => (graceTimer = setTimeout(() => resolve('gave-up'), this.graceMs).unref());
       if (signal.aborted) arm();
       else signal.addEventListener('abort', arm, { once: true });
     });
@@ -200,7 +206,7 @@ export class RunManager {
       for (;;) {
         const r = await Promise.race([iterator.next(), gaveUp]);
         if (r === 'gave-up') {
-          stop = { type: 'stop', status: 'aborted', reason: `${run.abortReason ?? 'aborted'} (source did not stop within ${ABORT_GRACE_MS} ms)` };
+          stop = { type: 'stop', status: 'aborted', reason: `${run.abortReason ?? 'aborted'} (source did not stop within ${this.graceMs} ms)` };
           break;
         }
         if (r.done) break;
@@ -240,7 +246,7 @@ export class RunManager {
     }
     try {
       // Runs the source's finally blocks; bounded so a stuck source cannot hold the run open.
-      await Promise.race([iterator.return?.(), new Promise((r) => setTimeout(r, ABORT_GRACE_MS).unref())]);
+      await Promise.race([iterator.return?.(), new Promise((r) => setTimeout(r, this.graceMs).unref())]);
     } catch (err) {
       this.log(`run ${run.id}: source cleanup failed: ${errMessage(err)}`);
     }
