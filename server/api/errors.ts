@@ -22,6 +22,8 @@ export const ERRORS = {
   RUN_ACTIVE: { status: 409, message: 'run {id} is running; stop it first' },
   RUN_FINISHED: { status: 409, message: '{detail}' },
   RUN_NOT_ACTIVE: { status: 409, message: '{detail}' },
+  LIMIT_EXCEEDED: { status: 400, message: '{detail}' },
+  PROGRAM_LIMIT: { status: 400, message: '{detail}' },
   SOURCE_UNAVAILABLE: { status: 409, message: '{detail}' },
   SOURCE_FAILED: { status: 409, message: '{detail}' },
   BODY_TOO_LARGE: { status: 413, message: 'request body is larger than {limit} bytes' },

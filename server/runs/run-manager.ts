@@ -10,6 +10,9 @@ import type { RunDetail, RunRecorder, RunStore } from '../store/run-store.ts';
 import type { CreatedSource, SourceRegistry } from '../sources/registry.ts';
 import { SOFTWARE_VERSION } from '../version.ts';
 import { RunStateMachine, type RunState } from './state.ts';
+import { PauseControl } from './pause.ts';
+import { LimitError, planStimulus, virtualBenchConfig, type BenchConfig } from '../benchconfig/index.ts';
+import { CompileError } from '../protocols/compile.ts';
 
 /** Default and maximum sample rate per channel, S/s. */
 export const DEFAULT_SAMPLE_RATE = 100_000;
@@ -17,7 +20,17 @@ export const MAX_SAMPLE_RATE = 2_000_000;
 /** How long a source may take to end after an abort before the manager gives up on it. */
 export const ABORT_GRACE_MS = 5_000;
 
-export type RunErrorCode = 'BAD_PROTOCOL' | 'BAD_SAMPLE_RATE' | 'SOURCE_UNKNOWN' | 'SOURCE_UNAVAILABLE' | 'SOURCE_FAILED' | 'RUN_NOT_FOUND' | 'SHUTTING_DOWN';
+export type RunErrorCode =
+  | 'BAD_PROTOCOL'
+  | 'BAD_SAMPLE_RATE'
+  | 'SOURCE_UNKNOWN'
+  | 'SOURCE_UNAVAILABLE'
+  | 'SOURCE_FAILED'
+  | 'RUN_NOT_FOUND'
+  | 'SHUTTING_DOWN'
+  | 'RUN_NOT_ACTIVE'
+  | 'LIMIT_EXCEEDED'
+  | 'PROGRAM_LIMIT';
 
 /** A refused request; `field` is a JSON pointer into the request body when one field is to blame. */
 export class RunError extends Error {
@@ -61,6 +74,29 @@ interface ActiveRun {
   summary: ProtocolSummary;
   /** Resolves when the stop message has been written. */
   ended: Promise<StopMessage>;
+  /** Pause/resume; also the source's clock. */
+  pause: PauseControl;
+  /** Samples received on channel 0 (highest index + 1) and expected in all. */
+  done: number;
+  total: number;
+  sampleRate: number;
+  /** run.pause.now() at start, ms. */
+  startedMs: number;
+}
+
+/** Where a run is: fraction done and stimulus time left (run time, excluding pauses). */
+export interface RunProgress {
+  runId: number;
+  state: RunState;
+  /** 0..1 of the protocol's samples received. */
+  fraction: number;
+  samplesDone: number;
+  samplesTotal: number;
+  /** Un-paused time since start, s. */
+  elapsedS: number;
+  /** Stimulus time still to play, s (equals wall time left for a real-time source). */
+  remainingS: number;
+  pausedS: number;
 }
 
 const errMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -72,14 +108,17 @@ export class RunManager {
 
   private readonly log: (line: string) => void;
   private readonly graceMs: number;
+  /** The bench configuration whose limits every protocol is checked against before it starts. */
+  readonly bench: BenchConfig;
 
   constructor(
     readonly store: RunStore,
     readonly sources: SourceRegistry,
-    opts: { log?: (line: string) => void; abortGraceMs?: number } = {},
+    opts: { log?: (line: string) => void; abortGraceMs?: number; bench?: BenchConfig } = {},
   ) {
     this.log = opts.log ?? (() => {});
     this.graceMs = opts.abortGraceMs ?? ABORT_GRACE_MS;
+    this.bench = opts.bench ?? virtualBenchConfig();
   }
 
   /** Checks a request without starting anything; returns the validated protocol, source kind and rate. */
@@ -96,6 +135,14 @@ export class RunManager {
       throw err;
     }
     const summary = protocolSummary(protocol);
+    // Bench limits: refused here, before any source is built or output turned on.
+    try {
+      planStimulus(protocol, this.bench);
+    } catch (err) {
+      if (err instanceof LimitError) throw new RunError('LIMIT_EXCEEDED', err.message, '/protocol');
+      if (err instanceof CompileError) throw new RunError('PROGRAM_LIMIT', err.message, '/protocol');
+      throw err;
+    }
     const sampleRate = req.sampleRate ?? DEFAULT_SAMPLE_RATE;
     if (!Number.isFinite(sampleRate) || sampleRate < 1 || sampleRate > MAX_SAMPLE_RATE) {
       throw new RunError('BAD_SAMPLE_RATE', `sampleRate must be between 1 and ${MAX_SAMPLE_RATE} S/s, got ${sampleRate}`, '/sampleRate');
@@ -120,7 +167,8 @@ export class RunManager {
       throw new RunError('SOURCE_UNAVAILABLE', `source "${kind}" is not available${avail.detail ? `: ${avail.detail}` : ''}`, '/source');
     }
     // The run id is only known once the row exists; sources get it through the context.
-    const ctx = { protocol, sampleRate, runId: 0, options: req.options };
+    const pause = new PauseControl();
+    const ctx = { protocol, sampleRate, runId: 0, options: req.options, clock: pause };
     const runInit = {
       protocol: protocol as unknown as { kind: string; [k: string]: unknown },
       source: kind as StartMessage['source'],
@@ -147,6 +195,11 @@ export class RunManager {
       protocol,
       summary,
       ended: new Promise((r) => (resolveEnded = r)),
+      pause,
+      done: 0,
+      total: Math.max(1, Math.round(protocol.durationS * sampleRate)),
+      sampleRate,
+      startedMs: pause.now(),
     };
     this.active.set(id, run);
     const start: StartMessage = {
@@ -204,6 +257,7 @@ export class RunManager {
     let stop: StopMessage | undefined;
     try {
       for (;;) {
+        if (run.pause.paused) await run.pause.whileRunning(signal);
         const r = await Promise.race([iterator.next(), gaveUp]);
         if (r === 'gave-up') {
           stop = { type: 'stop', status: 'aborted', reason: `${run.abortReason ?? 'aborted'} (source did not stop within ${this.graceMs} ms)` };
@@ -276,6 +330,7 @@ export class RunManager {
       }
       throw new Error(`store: ${errMessage(err)}`);
     }
+    if (msg.type === 'block' && msg.channel === 0) run.done = Math.max(run.done, msg.firstIndex + msg.samples.length);
     this.emit(run, msg);
   }
 
@@ -312,6 +367,53 @@ export class RunManager {
     }
     await run.ended;
     return this.store.getRun(id)!;
+  }
+
+  /** Pauses a running run: the source is no longer pulled and its clock stands still. */
+  pause(id: number): RunProgress {
+    const run = this.activeOrThrow(id);
+    if (run.machine.state !== 'running' || !run.machine.tryTo('paused')) {
+      throw new RunError('RUN_NOT_ACTIVE', `run ${id} is ${run.machine.state}; only a running run can be paused`);
+    }
+    run.pause.pause();
+    this.log(`run ${id} paused`);
+    return this.progress(id)!;
+  }
+
+  /** Resumes a paused run. */
+  resume(id: number): RunProgress {
+    const run = this.activeOrThrow(id);
+    if (run.machine.state !== 'paused' || !run.machine.tryTo('running')) {
+      throw new RunError('RUN_NOT_ACTIVE', `run ${id} is ${run.machine.state}; only a paused run can be resumed`);
+    }
+    run.pause.resume();
+    this.log(`run ${id} resumed`);
+    return this.progress(id)!;
+  }
+
+  /** Progress of an active run (undefined when it is not active). */
+  progress(id: number): RunProgress | undefined {
+    const run = this.active.get(id);
+    if (!run) return undefined;
+    const done = Math.min(run.done, run.total);
+    return {
+      runId: id,
+      state: run.machine.state,
+      fraction: done / run.total,
+      samplesDone: done,
+      samplesTotal: run.total,
+      elapsedS: (run.pause.now() - run.startedMs) / 1000,
+      remainingS: (run.total - done) / run.sampleRate,
+      pausedS: run.pause.pausedMs() / 1000,
+    };
+  }
+
+  private activeOrThrow(id: number): ActiveRun {
+    const run = this.active.get(id);
+    if (run) return run;
+    const stored = this.store.getRun(id);
+    if (!stored) throw new RunError('RUN_NOT_FOUND', `run ${id} does not exist`);
+    throw new RunError('RUN_NOT_ACTIVE', `run ${id} is ${stored.status}, not running`);
   }
 
   isActive(id: number): boolean {

@@ -2,19 +2,23 @@
  * The life of one run inside the run manager, as an explicit state machine:
  *
  *   starting ──▶ running ──▶ stopping ──▶ done
- *       │            └──────────────────▲  ▲
- *       └───────────────────────────────┴──┘
+ *       │          ▲   │ └──────────────────▲  ▲
+ *       │          │   ▼                    │  │
+ *       │          paused ──────────────────┘  │
+ *       └──────────────────────────────────────┘
  *
  * starting: run row created, waiting for the source's descriptor;
  * running: blocks and events flow to the store and live subscribers;
+ * paused: the manager holds the source (no pulling, its clock stands still) until resumed or stopped;
  * stopping: an abort was requested (user stop, server shutdown, store error), waiting for the source to end;
  * done: the stop message has been written (completed | aborted | failed). Every exit path ends in done.
  */
-export type RunState = 'starting' | 'running' | 'stopping' | 'done';
+export type RunState = 'starting' | 'running' | 'paused' | 'stopping' | 'done';
 
 export const RUN_TRANSITIONS: Readonly<Record<RunState, readonly RunState[]>> = {
   starting: ['running', 'stopping', 'done'],
-  running: ['stopping', 'done'],
+  running: ['paused', 'stopping', 'done'],
+  paused: ['running', 'stopping', 'done'],
   stopping: ['done'],
   done: [],
 };

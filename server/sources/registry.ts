@@ -20,6 +20,8 @@ export interface SourceContext {
   runId: number;
   /** Free-form options from the caller (e.g. a serial port path); sources validate what they use. */
   options?: Record<string, unknown>;
+  /** The run's clock, ms: stands still while the run is paused. Paced sources use it instead of performance.now(). */
+  clock?: { now(): number };
 }
 
 /** A source built for one run. `bench` and `twin` are the snapshots recorded in the run's start message. */

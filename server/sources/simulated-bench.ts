@@ -165,11 +165,12 @@ export function createSimulatedBench(ctx: SourceContext): CreatedSource {
     async *messages(signal: AbortSignal): AsyncGenerator<SourceMessage> {
       const gen = new LifBench(protocol, sampleRate);
       yield { type: 'descriptor', channels: gen.channels };
-      const t0 = performance.now();
+      const clock = ctx.clock ?? performance; // stands still while the run is paused
+      const t0 = clock.now();
       while (gen.position < total && !signal.aborted) {
         if (paced) await sleep(BLOCK_INTERVAL_MS, signal);
         if (signal.aborted) break;
-        const due = paced ? Math.min(total, Math.floor(((performance.now() - t0) / 1000) * sampleRate)) : total;
+        const due = paced ? Math.min(total, Math.floor(((clock.now() - t0) / 1000) * sampleRate)) : total;
         while (gen.position < due && !signal.aborted) {
           const first = gen.position;
           const chunk = gen.next(Math.min(due - first, MAX_BLOCK_SAMPLES));
