@@ -69,7 +69,7 @@ const hp: DeviceModel = {
     const i = v / (p.Ron * x + p.Roff * (1 - x));
     const k = (p.mu * p.Ron) / (p.D * p.D);
     const q = 2 * p.p;
-    const F = p.window === 2 ? 1 - Math.pow(x - (i < 0 ? 1 : 0), q) : 1 - Math.pow(2 * x - 1, q);
+    const F = p.window === 2 ? 1 - Math.pow(Math.abs(x - (i < 0 ? 1 : 0)), q) : 1 - Math.pow(Math.abs(2 * x - 1), q);
     return clampRate(k * i * F, x, 0, 1);
   },
   spiceCurrent: (v, x, p) => `(${v})/(${n(p.Ron)}*(${x})+${n(p.Roff)}*(1-(${x})))`,
@@ -78,7 +78,7 @@ const hp: DeviceModel = {
     const k = (p.mu * p.Ron) / (p.D * p.D);
     const q = n(2 * p.p);
     const F =
-      p.window === 2 ? `(1-pwr((${x})-((${i}) < 0 ? 1 : 0),${q}))` : `(1-pwr(2*(${x})-1,${q}))`;
+      p.window === 2 ? `(1-pow(abs((${x})-((${i}) < 0 ? 1 : 0)),${q}))` : `(1-pow(abs(2*(${x})-1),${q}))`;
     return spiceClamp(`${n(k)}*${i}*${F}`, x, 0, 1);
   },
 };
@@ -101,7 +101,7 @@ const vteam: DeviceModel = {
   g: (x, p) => 1 / (p.Ron + (p.Roff - p.Ron) * x),
   current: (v, x, p) => v / (p.Ron + (p.Roff - p.Ron) * x),
   rate(v, x, p) {
-    const F = 1 - Math.pow(2 * x - 1, 2 * p.p);
+    const F = 1 - Math.pow(Math.abs(2 * x - 1), 2 * p.p);
     let r = 0;
     if (v > p.voff) r = p.koff * Math.pow(v / p.voff - 1, p.alphaOff) * F;
     else if (v < p.von) r = p.kon * Math.pow(v / p.von - 1, p.alphaOn) * F;
@@ -109,8 +109,8 @@ const vteam: DeviceModel = {
   },
   spiceCurrent: (v, x, p) => `(${v})/(${n(p.Ron)}+${n(p.Roff - p.Ron)}*(${x}))`,
   spiceRate(v, x, p) {
-    const F = `(1-pwr(2*(${x})-1,${n(2 * p.p)}))`;
-    const r = `((${v}) > ${n(p.voff)} ? ${n(p.koff)}*pwr((${v})/${n(p.voff)}-1,${n(p.alphaOff)})*${F} : ((${v}) < ${n(p.von)} ? ${n(p.kon)}*pwr((${v})/${n(p.von)}-1,${n(p.alphaOn)})*${F} : 0))`;
+    const F = `(1-pow(abs(2*(${x})-1),${n(2 * p.p)}))`;
+    const r = `((${v}) > ${n(p.voff)} ? ${n(p.koff)}*pow((${v})/${n(p.voff)}-1,${n(p.alphaOff)})*${F} : ((${v}) < ${n(p.von)} ? ${n(p.kon)}*pow((${v})/${n(p.von)}-1,${n(p.alphaOn)})*${F} : 0))`;
     return spiceClamp(r, x, 0, 1);
   },
 };
