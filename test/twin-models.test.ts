@@ -14,7 +14,7 @@ const drive: Record<string, { amp: number; f: number }> = {
   gmms: { amp: 0.5, f: 1e3 },
   threshold: { amp: 1.5, f: 100 },
   nanowire: { amp: 0.1, f: 10 },
-  switch: { amp: 1.5, f: 100e3 },
+  switch: { amp: 1.5, f: 10e3 },
 };
 
 const PER_PERIOD = 200;

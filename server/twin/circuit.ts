@@ -195,7 +195,8 @@ export function expandCircuit(json: unknown): Netlist {
     need(!names.has(e.name), `duplicate element name "${e.name}"`);
     names.add(e.name);
   });
-  need(net.elements.filter((e) => (e.type === 'V' || e.type === 'I') && e.stimulus).length <= 1, 'at most one element may take the stimulus');
+  const kinds = new Set(net.elements.filter((e) => (e.type === 'V' || e.type === 'I') && e.stimulus).map((e) => e.type));
+  need(kinds.size <= 1, 'stimulus elements must all be current sources or all voltage sources');
   return net;
 }
 

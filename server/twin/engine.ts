@@ -538,9 +538,10 @@ export class Twin {
       while (this.t < tEnd) {
         const rem = tEnd - this.t;
         let h = Math.min(this.hAdapt, this.dt, rem);
+        if (rem - h < rem * 1e-9) h = rem; // do not leave a sliver before tEnd
         const brk = this.nextBreak(this.t, this.t + h);
-        if (brk < this.t + h) h = brk - this.t;
-        if (h < rem * 1e-12 + 1e-18) h = rem; // last sliver
+        let isBreak = false;
+        if (brk < this.t + h) ((h = brk - this.t), (isBreak = true));
         this.updateFrozen();
         const err = this.dpStep(this.t, this.y, this.f0, h, this.y1);
         if (err > 1 && h > 1e-15) {
@@ -548,10 +549,11 @@ export class Twin {
           this.hAdapt = h * Math.max(0.2, 0.9 * Math.pow(err, -0.2));
           continue;
         }
-        this.hAdapt = h * Math.min(5, Math.max(0.2, 0.9 * Math.pow(Math.max(err, 1e-10), -0.2)));
-        const end = h === rem ? tEnd : brk === this.t + h ? brk : undefined;
-        this.accept(h, this.k[6], end);
-        if (end === brk && brk < tEnd) this.f0Valid = false;
+        const hNext = h * Math.min(5, Math.max(0.2, 0.9 * Math.pow(Math.max(err, 1e-10), -0.2)));
+        // a step cut short (by a break or the end of the interval) must not shrink the step size
+        this.hAdapt = h < this.hAdapt ? Math.max(this.hAdapt, hNext) : hNext;
+        this.accept(h, this.k[6], isBreak ? brk : h === rem ? tEnd : undefined);
+        if (isBreak) this.f0Valid = false;
         this.ensureF0();
       }
       return;

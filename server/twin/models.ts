@@ -230,29 +230,31 @@ const nanowire: DeviceModel = {
 
 // ---------------------------------------------------------------------------------------------------
 /**
- * Volatile threshold switch (Mott / VO2-like, cf. Pickett et al., Nat. Mater. 12, 114 (2013)), s in [0, 1]:
- * G = Goff + (Gon − Goff)·s; ds/dt = (1 − s)·σ((|v| − Vth)/dv)/tau_on − s·σ((Vhold − |v|)/dv)/tau_off.
- * Switches on above Vth, stays on while |v| > Vhold, relaxes off below (volatile).
+ * Volatile threshold switch (Mott / VO2-like, cf. Pickett et al., Nat. Mater. 12, 114 (2013)): metallic
+ * fraction s in [0, 1], G = Goff + (Gon − Goff)·s. The switching threshold falls as the device turns on
+ * (the positive feedback of Joule heating), giving a hysteretic, volatile switch:
+ * s_∞ = σ((|v| − Vth + (Vth − Vhold)·s)/dv), ds/dt = (s_∞ − s)/tau_on when s_∞ > s, else (s_∞ − s)/tau_off.
+ * Off below Vth, switches on at Vth, stays on while |v| > Vhold, relaxes off below (volatile).
  */
 const sw: DeviceModel = {
   name: 'switch',
   title: 'Volatile threshold switch (Mott/VO2-like)',
-  defaults: { Gon: 1e-3, Goff: 1e-6, Vth: 1.0, Vhold: 0.4, dv: 0.02, tauOn: 1e-6, tauOff: 1e-6 },
-  defaultSet: 'VO2-like (Ron 1 kOhm, Roff 1 MOhm, Vth 1 V, Vhold 0.4 V, tau_on = tau_off = 1 us)',
+  defaults: { Gon: 1e-3, Goff: 1e-6, Vth: 1.0, Vhold: 0.4, dv: 0.005, tauOn: 10e-6, tauOff: 10e-6 },
+  defaultSet: 'VO2-like (Ron 1 kOhm, Roff 1 MOhm, Vth 1 V, Vhold 0.4 V, dv 5 mV, tau_on = tau_off = 10 us)',
   x0: 0,
   bounds: () => [0, 1],
   nonlinearV: false,
   g: (x, p) => p.Goff + (p.Gon - p.Goff) * x,
   current: (v, x, p) => (p.Goff + (p.Gon - p.Goff) * x) * v,
   rate(v, x, p) {
-    const a = Math.abs(v);
-    const on = 1 / (1 + Math.exp(-(a - p.Vth) / p.dv));
-    const off = 1 / (1 + Math.exp(-(p.Vhold - a) / p.dv));
-    return ((1 - x) * on) / p.tauOn - (x * off) / p.tauOff;
+    const target = 1 / (1 + Math.exp(-(Math.abs(v) - p.Vth + (p.Vth - p.Vhold) * x) / p.dv));
+    return (target - x) / (target > x ? p.tauOn : p.tauOff);
   },
   spiceCurrent: (v, x, p) => `(${n(p.Goff)}+${n(p.Gon - p.Goff)}*(${x}))*(${v})`,
-  spiceRate: (v, x, p) =>
-    `((1-(${x}))/(1+exp(-(abs(${v})-${n(p.Vth)})/${n(p.dv)}))/${n(p.tauOn)}-(${x})/(1+exp(-(${n(p.Vhold)}-abs(${v}))/${n(p.dv)}))/${n(p.tauOff)})`,
+  spiceRate(v, x, p) {
+    const t = `(1/(1+exp(-(abs(${v})-${n(p.Vth)}+${n(p.Vth - p.Vhold)}*(${x}))/${n(p.dv)})))`;
+    return `((${t})-(${x}))/((${t}) > (${x}) ? ${n(p.tauOn)} : ${n(p.tauOff)})`;
+  },
 };
 
 export const MODELS: Record<ModelName, DeviceModel> = { hp, vteam, mms, gmms, threshold, nanowire, switch: sw };
