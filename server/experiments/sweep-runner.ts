@@ -1,0 +1,300 @@
+/**
+ * Sweeps as groups of runs. Two modes:
+ *
+ * - "bench": each point is a measured run through the RunManager (one at a time: one bench), then its
+ *   twin counterpart (the recorded stimulus fed to the twin, stored linked) and the analyses of both,
+ *   queued on the worker pool so they run on every core while the next point is measured.
+ * - "twin": the twin alone: every point's stimulus is sampled and simulated on the pool (all cores at
+ *   once), each stored as a run of source "twin" (the resonance, phase-diagram and STDP sweeps).
+ *
+ * Every point is validated and checked against the bench limits before the first run starts; a refused
+ * sweep starts nothing. Runs of a sweep carry the tag `sweep:<id>` and a label "[k/N] field=value".
+ */
+import type { FinalStatus } from '../../common/run-stream.ts';
+import { sampleStimulus } from '../protocols/index.ts';
+import { expandSweep, sweepSummary, type ExpandedSweep, type SweepSummary, type SweepValue } from '../protocols/sweep.ts';
+import { RunError, type RunManager } from '../runs/run-manager.ts';
+import type { RunStore } from '../store/run-store.ts';
+import { DEFAULT_ANALYSES, type AnalysisSpec } from './analyses.ts';
+import { pairWithTwin, runAnalyses, storeTwinResult, type TwinSimulate } from './pairing.ts';
+
+export type SweepMode = 'bench' | 'twin';
+export type SweepState = 'running' | 'completed' | 'aborted' | 'failed';
+
+export interface SweepRequest {
+  /** The sweep document ({ kind: "sweep", base, parameters, combine }). */
+  sweep: unknown;
+  mode?: SweepMode;
+  /** bench mode: the source kind of the measured runs (RunManager default when absent). */
+  source?: string;
+  sampleRate?: number;
+  label?: string;
+  /** The twin circuit: required in twin mode; in bench mode, pairs every run with the twin. */
+  circuit?: unknown;
+}
+
+export interface SweepPointStatus {
+  index: number;
+  label: string;
+  values: Record<string, SweepValue>;
+  status: 'pending' | 'running' | FinalStatus;
+  runId?: number;
+  /** bench mode with a circuit: the linked twin run. */
+  twinRunId?: number;
+  twinStatus?: 'pending' | 'done' | 'failed';
+  error?: string;
+}
+
+export interface SweepStatus {
+  id: string;
+  label: string;
+  mode: SweepMode;
+  state: SweepState;
+  reason?: string;
+  summary: SweepSummary;
+  /** Points finished (all their runs stored) / count. */
+  fraction: number;
+  createdAt: string;
+  endedAt?: string;
+  points: SweepPointStatus[];
+}
+
+export class SweepError extends Error {
+  constructor(
+    readonly code: 'BAD_SWEEP' | 'SWEEP_NOT_FOUND' | 'LIMIT_EXCEEDED' | 'PROGRAM_LIMIT' | 'NO_TWIN',
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'SweepError';
+  }
+}
+
+interface ActiveSweep {
+  status: SweepStatus;
+  expanded: ExpandedSweep;
+  controller: AbortController;
+  done: Promise<SweepStatus>;
+}
+
+export interface SweepRunnerOptions {
+  /** Runs the twin (normally poolSimulate(createTwinPool())); without it twin mode and pairing are refused. */
+  simulate?: TwinSimulate;
+  analyses?: AnalysisSpec[];
+  /** Default sample rate of twin-mode runs, S/s. */
+  twinSampleRate?: number;
+}
+
+let counter = 0;
+const newId = () => `${Date.now().toString(36)}${(counter++).toString(36)}`;
+
+export class SweepRunner {
+  private readonly sweeps = new Map<string, ActiveSweep>();
+
+  constructor(
+    private readonly store: RunStore,
+    private readonly runs: RunManager,
+    private readonly opts: SweepRunnerOptions = {},
+  ) {}
+
+  /** Validates the whole sweep (every point, the limits), then starts it in the background. */
+  start(req: SweepRequest): SweepStatus {
+    const mode = req.mode ?? 'bench';
+    let expanded: ExpandedSweep;
+    try {
+      expanded = expandSweep(req.sweep);
+    } catch (err) {
+      const e = err as { field?: string; message: string };
+      throw new SweepError('BAD_SWEEP', e.message, `/sweep${e.field ?? ''}`);
+    }
+    if ((mode === 'twin' || req.circuit !== undefined) && !this.opts.simulate) {
+      throw new SweepError('NO_TWIN', 'the digital twin is not available on this server', '/circuit');
+    }
+    if (mode === 'twin' && req.circuit === undefined) throw new SweepError('BAD_SWEEP', 'twin mode needs a circuit', '/circuit');
+    // Limits for every point, before anything starts (the run manager checks them again at each start).
+    for (const pt of expanded.points) {
+      try {
+        this.runs.validate({ protocol: pt.protocol, source: mode === 'bench' ? req.source : undefined, sampleRate: req.sampleRate });
+      } catch (err) {
+        if (err instanceof RunError) {
+          const code = err.code === 'LIMIT_EXCEEDED' || err.code === 'PROGRAM_LIMIT' ? err.code : 'BAD_SWEEP';
+          throw new SweepError(code, `sweep point ${pt.index} (${pt.label}): ${err.message}`, err.field === '/protocol' ? '/sweep' : err.field);
+        }
+        throw err;
+      }
+    }
+    const id = newId();
+    const label = req.label ?? expanded.sweep.label ?? `sweep of ${expanded.sweep.parameters.map((p) => p.field).join(' × ')}`;
+    const status: SweepStatus = {
+      id,
+      label,
+      mode,
+      state: 'running',
+      summary: sweepSummary(expanded),
+      fraction: 0,
+      createdAt: new Date().toISOString(),
+      points: expanded.points.map((pt) => ({ index: pt.index, label: pt.label, values: pt.values, status: 'pending' })),
+    };
+    const controller = new AbortController();
+    const active: ActiveSweep = { status, expanded, controller, done: Promise.resolve(status) };
+    active.done = (mode === 'twin' ? this.runTwin(active, req) : this.runBench(active, req)).then(
+      () => this.end(active),
+      (err) => this.end(active, err),
+    );
+    this.sweeps.set(id, active);
+    return status;
+  }
+
+  private end(active: ActiveSweep, err?: unknown): SweepStatus {
+    const s = active.status;
+    if (err) {
+      s.state = 'failed';
+      s.reason = err instanceof Error ? err.message : String(err);
+    } else if (active.controller.signal.aborted) {
+      s.state = 'aborted';
+      s.reason = String(active.controller.signal.reason ?? 'stopped by user');
+    } else {
+      s.state = s.points.some((p) => p.status === 'failed' || p.twinStatus === 'failed') ? 'failed' : 'completed';
+      if (s.state === 'failed') s.reason = 'some runs failed';
+    }
+    s.endedAt = new Date().toISOString();
+    this.updateFraction(s);
+    return s;
+  }
+
+  private updateFraction(s: SweepStatus): void {
+    const finished = s.points.filter((p) => p.status !== 'pending' && p.status !== 'running' && (p.twinStatus === undefined || p.twinStatus !== 'pending'));
+    s.fraction = finished.length / s.points.length;
+  }
+
+  private tagOf(s: SweepStatus): string {
+    return `sweep:${s.id}`;
+  }
+
+  private pointLabel(s: SweepStatus, i: number): string {
+    return `${s.label} [${i + 1}/${s.points.length}] ${s.points[i].label}`;
+  }
+
+  private async runBench(active: ActiveSweep, req: SweepRequest): Promise<void> {
+    const s = active.status;
+    const signal = active.controller.signal;
+    const twins: Promise<void>[] = [];
+    for (const pt of active.expanded.points) {
+      if (signal.aborted) break;
+      const ps = s.points[pt.index];
+      ps.status = 'running';
+      let runId: number;
+      try {
+        const run = await this.runs.start({ protocol: pt.protocol, source: req.source, sampleRate: req.sampleRate, label: this.pointLabel(s, pt.index) });
+        runId = run.id;
+      } catch (err) {
+        ps.status = 'failed';
+        ps.error = err instanceof Error ? err.message : String(err);
+        this.updateFraction(s);
+        continue;
+      }
+      ps.runId = runId;
+      this.store.setTags(runId, [this.tagOf(s)]);
+      const onAbort = () => void this.runs.stop(runId, 'sweep stopped by user').catch(() => undefined);
+      signal.addEventListener('abort', onAbort, { once: true });
+      const stop = await this.runs.waitForEnd(runId);
+      signal.removeEventListener('abort', onAbort);
+      ps.status = stop?.status ?? this.store.getRun(runId)?.status ?? 'failed';
+      if (ps.status === 'running') ps.status = 'failed';
+      if (stop?.reason && ps.status !== 'completed') ps.error = stop.reason;
+      const analyses = this.opts.analyses ?? DEFAULT_ANALYSES;
+      if (ps.status === 'completed' && req.circuit !== undefined && this.opts.simulate) {
+        ps.twinStatus = 'pending';
+        twins.push(
+          pairWithTwin(this.store, runId, { circuit: req.circuit, simulate: this.opts.simulate, analyses }).then(
+            (r) => {
+              ps.twinRunId = r.twinRunId;
+              ps.twinStatus = 'done';
+              this.store.setTags(r.twinRunId, [this.tagOf(s)]);
+              this.updateFraction(s);
+            },
+            (err) => {
+              ps.twinStatus = 'failed';
+              ps.error = `twin: ${err instanceof Error ? err.message : String(err)}`;
+              this.updateFraction(s);
+            },
+          ),
+        );
+      } else if (ps.status === 'completed') {
+        runAnalyses(this.store, runId, analyses);
+      }
+      this.updateFraction(s);
+    }
+    await Promise.all(twins);
+  }
+
+  private async runTwin(active: ActiveSweep, req: SweepRequest): Promise<void> {
+    const s = active.status;
+    const signal = active.controller.signal;
+    const simulate = this.opts.simulate!;
+    const rate = req.sampleRate ?? this.opts.twinSampleRate ?? 10_000;
+    const analyses = this.opts.analyses ?? DEFAULT_ANALYSES;
+    await Promise.all(
+      active.expanded.points.map(async (pt) => {
+        const ps = s.points[pt.index];
+        const p = pt.protocol;
+        const samples = sampleStimulus(p, rate, 0, Math.max(1, Math.round(p.durationS * rate)));
+        ps.status = 'running';
+        try {
+          const out = await simulate(req.circuit, { samples, sampleRate: rate, quantity: p.quantity });
+          if (signal.aborted) {
+            ps.status = 'aborted';
+            return;
+          }
+          const runId = storeTwinResult(this.store, {
+            protocol: p as unknown as { kind: string },
+            bench: null,
+            circuit: req.circuit,
+            label: this.pointLabel(s, pt.index),
+            tags: [this.tagOf(s)],
+            stimulus: { samples, sampleRate: rate, quantity: p.quantity, name: 'stim', unit: p.quantity === 'current' ? 'A' : 'V' },
+            output: out,
+          });
+          ps.runId = runId;
+          runAnalyses(this.store, runId, analyses);
+          ps.status = 'completed';
+        } catch (err) {
+          ps.status = signal.aborted ? 'aborted' : 'failed';
+          ps.error = err instanceof Error ? err.message : String(err);
+        } finally {
+          this.updateFraction(s);
+        }
+      }),
+    );
+  }
+
+  get(id: string): SweepStatus {
+    const a = this.sweeps.get(id);
+    if (!a) throw new SweepError('SWEEP_NOT_FOUND', `sweep ${id} does not exist`);
+    return a.status;
+  }
+
+  list(): SweepStatus[] {
+    return [...this.sweeps.values()].map((a) => a.status).reverse();
+  }
+
+  /** Resolves when the sweep has ended (all runs and twin runs stored). */
+  wait(id: string): Promise<SweepStatus> {
+    const a = this.sweeps.get(id);
+    if (!a) return Promise.reject(new SweepError('SWEEP_NOT_FOUND', `sweep ${id} does not exist`));
+    return a.done;
+  }
+
+  /** Stops the sweep: the current run is aborted (outputs to zero), no further point starts. */
+  async stop(id: string, reason = 'stopped by user'): Promise<SweepStatus> {
+    const a = this.sweeps.get(id);
+    if (!a) throw new SweepError('SWEEP_NOT_FOUND', `sweep ${id} does not exist`);
+    if (!a.controller.signal.aborted) a.controller.abort(reason);
+    return a.done;
+  }
+
+  /** Stops every sweep (server shutdown). */
+  async shutdown(): Promise<void> {
+    await Promise.all([...this.sweeps.keys()].map((id) => this.stop(id, 'server shutdown').catch(() => undefined)));
+  }
+}
