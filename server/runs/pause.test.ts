@@ -94,12 +94,12 @@ describe('pause, resume, progress', () => {
 describe('bench limits at start', () => {
   it('refuses a protocol over a limit before anything starts, naming the limit', async () => {
     const before = store.listRuns().length;
-    const err = await manager.start({ protocol: { kind: 'dc', quantity: 'voltage', level: 50 } }).catch((e) => e as RunError);
+    const err = (await manager.start({ protocol: { kind: "dc", quantity: "voltage", level: 50 } }).catch((e) => e)) as RunError;
     expect(err).toBeInstanceOf(RunError);
     expect(err.code).toBe('LIMIT_EXCEEDED');
     expect(err.field).toBe('/protocol');
     expect(err.message).toMatch(/maxVoltage = 20 V/);
-    const amps = await manager.start({ protocol: { kind: 'square', amplitude: 0.05 } }).catch((e) => e as RunError);
+    const amps = (await manager.start({ protocol: { kind: "square", amplitude: 0.05 } }).catch((e) => e)) as RunError;
     expect(amps.message).toMatch(/maxCurrent/);
     expect(store.listRuns().length).toBe(before);
   });

@@ -1,0 +1,333 @@
+/**
+ * Experiments: bench configuration and limits, protocol check with stimulus preview, pause/resume and
+ * progress of runs, sweeps as groups of runs (paired with the twin).
+ *
+ *   GET  /api/bench                      the bench configuration (instruments, roles, limits)
+ *   POST /api/protocols/check            { protocol } → summary, limits, segments, preview (or the sweep's points)
+ *   POST /api/runs/:id/pause             → { progress }
+ *   POST /api/runs/:id/resume            → { progress }
+ *   GET  /api/runs/:id/progress          → { progress }
+ *   GET  /api/twin/circuits              built-in twin circuits (names for sweeps' `circuit`)
+ *   POST /api/sweeps                     { sweep, mode?, source?, sampleRate?, label?, circuit? } → 201 { sweep }
+ *   GET  /api/sweeps                     → { sweeps }
+ *   GET  /api/sweeps/:id                 → { sweep }
+ *   POST /api/sweeps/:id/stop            → { sweep }
+ */
+import { Type } from '@fastify/type-provider-typebox';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { LimitError, checkLimits, planStimulus } from '../../benchconfig/index.ts';
+import { CompileError } from '../../protocols/compile.ts';
+import { ProtocolError, protocolSegments, sampleStimulus, validateProtocol } from '../../protocols/index.ts';
+import { expandSweep, isSweepDocument, sweepSummary } from '../../protocols/sweep.ts';
+import { MAX_SAMPLE_RATE, RunError } from '../../runs/run-manager.ts';
+import { SweepError, SweepRunner } from '../../experiments/sweep-runner.ts';
+import { createTwinPool, poolSimulate } from '../../experiments/twin-task.ts';
+import type { RoutePlugin } from '../app.ts';
+import { ApiError, notFound } from '../errors.ts';
+import { RunIdParams, errorResponses } from '../schemas.ts';
+
+const circuitsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../twin/circuits');
+
+function builtInCircuits(): { name: string; description: string }[] {
+  try {
+    return readdirSync(circuitsDir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .map((f) => {
+        const c = JSON.parse(readFileSync(path.join(circuitsDir, f), 'utf8')) as { description?: string };
+        return { name: f.replace(/\.json$/, ''), description: c.description ?? '' };
+      });
+  } catch {
+    return [];
+  }
+}
+
+/** A circuit given by name (a built-in) or as a document. */
+function resolveCircuit(c: unknown): unknown {
+  if (typeof c !== 'string') return c;
+  if (!/^[A-Za-z0-9_-]+$/.test(c) || !builtInCircuits().some((b) => b.name === c)) {
+    throw new ApiError('BAD_SWEEP', {}, '/circuit', `circuit "${c}" is not one of ${builtInCircuits().map((b) => b.name).join(', ')}`);
+  }
+  return JSON.parse(readFileSync(path.join(circuitsDir, `${c}.json`), 'utf8'));
+}
+
+const ProgressSchema = Type.Object({
+  runId: Type.Integer(),
+  state: Type.String({ description: 'starting | running | paused | stopping | done' }),
+  status: Type.Optional(Type.String({ description: 'Final status once done' })),
+  fraction: Type.Number({ description: '0..1 of the protocol samples received' }),
+  samplesDone: Type.Integer(),
+  samplesTotal: Type.Integer(),
+  elapsedS: Type.Number({ description: 'Un-paused time since start, s' }),
+  remainingS: Type.Number({ description: 'Stimulus time still to play, s' }),
+  pausedS: Type.Number(),
+});
+
+const SweepPointSchema = Type.Object(
+  {
+    index: Type.Integer(),
+    label: Type.String(),
+    values: Type.Record(Type.String(), Type.Union([Type.Number(), Type.String(), Type.Boolean()])),
+    status: Type.String({ description: 'pending | running | completed | aborted | failed | interrupted' }),
+    runId: Type.Optional(Type.Integer()),
+    twinRunId: Type.Optional(Type.Integer()),
+    twinStatus: Type.Optional(Type.String()),
+    error: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+const SummarySchema = Type.Object(
+  {
+    kind: Type.Optional(Type.String()),
+    count: Type.Optional(Type.Integer()),
+    quantity: Type.String(),
+    unit: Type.String(),
+    durationS: Type.Number(),
+    min: Type.Number(),
+    max: Type.Number(),
+  },
+  { additionalProperties: false },
+);
+
+const SweepStatusSchema = Type.Object({
+  id: Type.String(),
+  label: Type.String(),
+  mode: Type.String({ description: 'bench | twin' }),
+  state: Type.String({ description: 'running | completed | aborted | failed' }),
+  reason: Type.Optional(Type.String()),
+  summary: SummarySchema,
+  fraction: Type.Number(),
+  createdAt: Type.String(),
+  endedAt: Type.Optional(Type.String()),
+  points: Type.Array(SweepPointSchema),
+});
+
+const SweepIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
+
+const plugin: RoutePlugin = async (app, { ctx }) => {
+  const { store, runs } = ctx;
+  let pool: ReturnType<typeof createTwinPool> | undefined;
+  // The twin pool starts on first use (one worker per core) and stops with the app.
+  const sweeps = new SweepRunner(store, runs, {
+    simulate: (circuit, stimulus) => {
+      pool ??= createTwinPool();
+      return poolSimulate(pool)(circuit, stimulus);
+    },
+  });
+  app.addHook('onClose', async () => {
+    await sweeps.shutdown();
+    await pool?.close();
+  });
+
+  const sweepError = (err: unknown): never => {
+    if (err instanceof SweepError) {
+      throw new ApiError(err.code, {}, err.field, err.message);
+    }
+    throw err;
+  };
+  const runError = (err: unknown): never => {
+    if (err instanceof RunError) throw new ApiError(err.code, {}, err.field, err.message);
+    throw err;
+  };
+
+  app.get(
+    '/api/bench',
+    {
+      schema: {
+        tags: ['experiments'],
+        summary: 'The bench configuration: instruments, ports, channel roles and the limits every protocol is checked against',
+        response: { 200: Type.Object({ bench: Type.Unknown() }) },
+      },
+    },
+    async () => ({ bench: runs.bench }),
+  );
+
+  app.post(
+    '/api/protocols/check',
+    {
+      schema: {
+        tags: ['experiments'],
+        summary: 'Validate a protocol or sweep, state its duration and peaks, check the bench limits, preview the stimulus',
+        body: Type.Object(
+          {
+            protocol: Type.Object({ kind: Type.String() }, { additionalProperties: true, description: 'Protocol or sweep document' }),
+            points: Type.Optional(Type.Integer({ minimum: 2, maximum: 20_000, default: 1000, description: 'Preview samples' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            summary: SummarySchema,
+            limits: Type.Optional(Type.Object({ peak: Type.Number(), worstPowerW: Type.Number() }, { additionalProperties: true })),
+            segments: Type.Optional(Type.Array(Type.Object({ label: Type.String(), startS: Type.Number(), endS: Type.Number(), value: Type.Number() }))),
+            preview: Type.Optional(Type.Object({ dt: Type.Number({ description: 's between preview samples' }), values: Type.Array(Type.Number()) })),
+            points: Type.Optional(Type.Array(Type.Object({ index: Type.Integer(), label: Type.String(), summary: SummarySchema }))),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const doc = req.body.protocol;
+      try {
+        if (isSweepDocument(doc)) {
+          const expanded = expandSweep(doc);
+          const summary = sweepSummary(expanded);
+          const points = expanded.points.map((pt) => ({ index: pt.index, label: pt.label, summary: planStimulus(pt.protocol, runs.bench).summary }));
+          checkLimits(summary, runs.bench.limits);
+          return { summary, points };
+        }
+        const p = validateProtocol(doc);
+        const plan = planStimulus(p, runs.bench);
+        const n = req.body.points ?? 1000;
+        const dt = p.durationS / n;
+        return { summary: plan.summary, limits: plan.limits, segments: protocolSegments(p), preview: { dt, values: Array.from(sampleStimulus(p, 1 / dt, 0, n)) } };
+      } catch (err) {
+        if (err instanceof ProtocolError) throw new ApiError('BAD_PROTOCOL', {}, `/protocol${err.field}`, err.message);
+        if (err instanceof LimitError) throw new ApiError('LIMIT_EXCEEDED', {}, '/protocol', err.message);
+        if (err instanceof CompileError) throw new ApiError('PROGRAM_LIMIT', {}, '/protocol', err.message);
+        throw err;
+      }
+    },
+  );
+
+  const progressOf = (id: number) => {
+    const live = runs.progress(id);
+    if (live) return live;
+    const run = store.getRun(id);
+    if (!run) throw notFound(id);
+    const stim = run.channels[0];
+    const total = stim ? Math.max(stim.sampleCount, Math.round(Number((run.protocol as { durationS?: number }).durationS ?? 0) * stim.sampleRate)) : 0;
+    const done = stim?.sampleCount ?? 0;
+    return {
+      runId: id,
+      state: 'done',
+      status: run.status,
+      fraction: total > 0 ? done / total : 1,
+      samplesDone: done,
+      samplesTotal: total,
+      elapsedS: stim ? done / stim.sampleRate : 0,
+      remainingS: 0,
+      pausedS: 0,
+    };
+  };
+
+  for (const action of ['pause', 'resume'] as const) {
+    app.post(
+      `/api/runs/:id/${action}`,
+      {
+        schema: {
+          tags: ['runs'],
+          summary: action === 'pause' ? 'Pause a running run (the source is held; its clock stands still)' : 'Resume a paused run',
+          params: RunIdParams,
+          response: { 200: Type.Object({ progress: ProgressSchema }), ...errorResponses },
+        },
+      },
+      async (req) => {
+        try {
+          return { progress: action === 'pause' ? runs.pause(req.params.id) : runs.resume(req.params.id) };
+        } catch (err) {
+          return runError(err);
+        }
+      },
+    );
+  }
+
+  app.get(
+    '/api/runs/:id/progress',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Progress of a run: fraction done, time left, paused time',
+        params: RunIdParams,
+        response: { 200: Type.Object({ progress: ProgressSchema }), ...errorResponses },
+      },
+    },
+    async (req) => ({ progress: progressOf(req.params.id) }),
+  );
+
+  app.get(
+    '/api/twin/circuits',
+    {
+      schema: {
+        tags: ['experiments'],
+        summary: 'Built-in twin circuits, usable by name as a sweep\'s "circuit"',
+        response: { 200: Type.Object({ circuits: Type.Array(Type.Object({ name: Type.String(), description: Type.String() })) }) },
+      },
+    },
+    async () => ({ circuits: builtInCircuits() }),
+  );
+
+  app.post(
+    '/api/sweeps',
+    {
+      schema: {
+        tags: ['sweeps'],
+        summary: 'Start a sweep: one run per point (bench mode, each paired with the twin when a circuit is given) or twin runs on all cores (twin mode)',
+        body: Type.Object(
+          {
+            sweep: Type.Object({ kind: Type.Literal('sweep') }, { additionalProperties: true, description: 'Sweep document, see docs/protocols.md' }),
+            mode: Type.Optional(Type.Union([Type.Literal('bench'), Type.Literal('twin')], { default: 'bench' })),
+            source: Type.Optional(Type.String({ maxLength: 32, description: 'bench mode: source kind of the measured runs' })),
+            sampleRate: Type.Optional(Type.Number({ minimum: 1, maximum: MAX_SAMPLE_RATE })),
+            label: Type.Optional(Type.String({ maxLength: 200 })),
+            circuit: Type.Optional(
+              Type.Union([Type.String({ maxLength: 64 }), Type.Object({ kind: Type.String() }, { additionalProperties: true })], {
+                description: 'Twin circuit: a built-in name (GET /api/twin/circuits) or a circuit document',
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Type.Object({ sweep: SweepStatusSchema }), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      try {
+        const status = sweeps.start({ ...b, ...(b.circuit !== undefined ? { circuit: resolveCircuit(b.circuit) } : {}) });
+        return reply.status(201).send({ sweep: status });
+      } catch (err) {
+        return sweepError(err);
+      }
+    },
+  );
+
+  app.get(
+    '/api/sweeps',
+    { schema: { tags: ['sweeps'], summary: 'Sweeps started since the server started, newest first', response: { 200: Type.Object({ sweeps: Type.Array(SweepStatusSchema) }) } } },
+    async () => ({ sweeps: sweeps.list() }),
+  );
+
+  app.get(
+    '/api/sweeps/:id',
+    {
+      schema: { tags: ['sweeps'], summary: 'One sweep with its points and their runs', params: SweepIdParams, response: { 200: Type.Object({ sweep: SweepStatusSchema }), ...errorResponses } },
+    },
+    async (req) => {
+      try {
+        return { sweep: sweeps.get(req.params.id) };
+      } catch (err) {
+        return sweepError(err);
+      }
+    },
+  );
+
+  app.post(
+    '/api/sweeps/:id/stop',
+    {
+      schema: { tags: ['sweeps'], summary: 'Stop a sweep (current run aborted, outputs to zero)', params: SweepIdParams, response: { 200: Type.Object({ sweep: SweepStatusSchema }), ...errorResponses } },
+    },
+    async (req) => {
+      try {
+        return { sweep: await sweeps.stop(req.params.id) };
+      } catch (err) {
+        return sweepError(err);
+      }
+    },
+  );
+};
+export default plugin;
