@@ -1,6 +1,6 @@
 /** `spikeloop run <protocol.json>`: records one run into the database and prints its id and a JSON summary. */
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { readProtocolFile } from '../../protocols/load.ts';
 import { RunManager, MAX_SAMPLE_RATE, DEFAULT_SAMPLE_RATE } from '../../runs/run-manager.ts';
 import { loadSources } from '../../sources/registry.ts';
 import { RunStore } from '../../store/run-store.ts';
@@ -17,12 +17,8 @@ export function register(program: Command): void {
     .option('-l, --label <text>', 'label stored with the run')
     .option('--db <file>', 'SQLite database file (created when missing)', DEFAULT_DB)
     .action(async (file: string, opts: { duration?: number; rate: number; source: string; label?: string; db: string }) => {
-      let protocol: unknown;
-      try {
-        protocol = JSON.parse(readFileSync(file, 'utf8'));
-      } catch (err) {
-        throw new Error(`cannot read protocol ${file}: ${err instanceof Error ? err.message : String(err)}`);
-      }
+      // JSON; an arbitrary waveform's "csvFile" is read relative to the protocol file.
+      const protocol = readProtocolFile(file);
       ensureDbDir(opts.db);
       const store = RunStore.open(opts.db);
       try {
@@ -40,12 +36,15 @@ export function register(program: Command): void {
         const onSignal = () => void runs.stop(id, 'interrupted from the command line');
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
-        const bar = progressBar(Math.max(1, Math.round(durationS * 10)) / 10, `run ${id} [{bar}] {value}/{total} s`);
-        const t0 = Date.now();
-        const tick = setInterval(() => bar.update(Math.min(durationS, Math.round((Date.now() - t0) / 100) / 10)), 200);
+        const bar = progressBar(Math.max(1, Math.round(durationS * 10)) / 10, `run ${id} [{bar}] {value}/{total} s, {left} s left`);
+        // Progress from the samples received (the run manager's progress: fraction, time left).
+        const tick = setInterval(() => {
+          const p = runs.progress(id);
+          if (p) bar.update(Math.round(p.fraction * durationS * 10) / 10, { left: p.remainingS.toFixed(1) });
+        }, 200);
         await runs.waitForEnd(id);
         clearInterval(tick);
-        bar.update(durationS);
+        bar.update(durationS, { left: '0.0' });
         bar.stop();
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

@@ -1,0 +1,87 @@
+/**
+ * `spikeloop sweep <sweep.json>`: runs a sweep as a group of runs into the database: on the bench (each
+ * run paired with the twin when --circuit is given) or on the twin alone (--mode twin, all cores).
+ */
+import type { Command } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MAX_SAMPLE_RATE } from '../../runs/run-manager.ts';
+import { RunManager } from '../../runs/run-manager.ts';
+import { loadSources } from '../../sources/registry.ts';
+import { RunStore } from '../../store/run-store.ts';
+import { readProtocolFile } from '../../protocols/load.ts';
+import { SweepRunner, type SweepMode } from '../../experiments/sweep-runner.ts';
+import { createTwinPool, poolSimulate } from '../../experiments/twin-task.ts';
+import { DEFAULT_DB, ensureDbDir, numberIn, progressBar } from '../shared.ts';
+
+const circuitsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../twin/circuits');
+
+/** A built-in circuit name (server/twin/circuits/<name>.json) or a circuit JSON file. */
+function loadCircuit(arg: string): unknown {
+  const builtIn = path.join(circuitsDir, `${arg}.json`);
+  const file = /^[A-Za-z0-9_-]+$/.test(arg) && existsSync(builtIn) ? builtIn : arg;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`--circuit ${arg}: not a built-in circuit nor a readable circuit JSON file (${(err as Error).message})`);
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('sweep')
+    .description('Run a sweep (JSON: { "kind": "sweep", "base": {...}, "parameters": [...] }) as a group of runs; prints a JSON summary')
+    .argument('<sweep.json>', 'sweep document, see docs/protocols.md')
+    .option('-m, --mode <bench|twin>', 'bench: measured runs (paired with the twin when --circuit is given); twin: the twin alone on all cores', 'bench')
+    .option('-c, --circuit <name|file>', 'twin circuit: a built-in name (lif, adaptive-lif, ...) or a circuit JSON file')
+    .option('-r, --rate <S/s>', `sample rate per channel (max ${MAX_SAMPLE_RATE})`, numberIn('--rate', 1, MAX_SAMPLE_RATE))
+    .option('-s, --source <kind>', 'bench mode: run source', 'simulated')
+    .option('-l, --label <text>', 'label of the sweep (each run gets "[k/N] field=value" appended)')
+    .option('-w, --workers <n>', 'twin worker threads (default: one per core)', numberIn('--workers', 1, 256, true))
+    .option('--db <file>', 'SQLite database file (created when missing)', DEFAULT_DB)
+    .option('--json', 'print only the final JSON object')
+    .action(
+      async (
+        file: string,
+        opts: { mode: string; circuit?: string; rate?: number; source: string; label?: string; workers?: number; db: string; json?: boolean },
+      ) => {
+        if (opts.mode !== 'bench' && opts.mode !== 'twin') throw new Error(`--mode must be bench or twin, got "${opts.mode}"`);
+        const sweepDoc = readProtocolFile(file);
+        const circuit = opts.circuit !== undefined ? loadCircuit(opts.circuit) : undefined;
+        ensureDbDir(opts.db);
+        const store = RunStore.open(opts.db);
+        const pool = circuit !== undefined ? createTwinPool(opts.workers) : undefined;
+        const runs = new RunManager(store, await loadSources());
+        try {
+          const sweeps = new SweepRunner(store, runs, pool ? { simulate: poolSimulate(pool) } : {});
+          const started = sweeps.start({
+            sweep: sweepDoc,
+            mode: opts.mode as SweepMode,
+            source: opts.source,
+            ...(opts.rate !== undefined ? { sampleRate: opts.rate } : {}),
+            ...(opts.label !== undefined ? { label: opts.label } : {}),
+            ...(circuit !== undefined ? { circuit } : {}),
+          });
+          if (!opts.json) console.error(`sweep ${started.id}: ${started.summary.count} runs, ${started.summary.durationS} s of stimulus, tag sweep:${started.id}`);
+          const onSignal = () => void sweeps.stop(started.id, 'interrupted from the command line');
+          process.once('SIGINT', onSignal);
+          process.once('SIGTERM', onSignal);
+          const bar = progressBar(started.summary.count, `sweep ${started.id} [{bar}] {value}/{total} points`);
+          const tick = setInterval(() => bar.update(Math.round(sweeps.get(started.id).fraction * started.summary.count)), 200);
+          const done = await sweeps.wait(started.id);
+          clearInterval(tick);
+          bar.update(Math.round(done.fraction * done.summary.count));
+          bar.stop();
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          console.log(JSON.stringify({ ...done, db: opts.db }));
+          if (done.state !== 'completed') process.exitCode = 1;
+        } finally {
+          await runs.shutdown();
+          await pool?.close();
+          store.close();
+        }
+      },
+    );
+}
