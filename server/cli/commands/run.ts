@@ -1,10 +1,10 @@
 /** `spikeloop run <protocol.json>`: records one run into the database and prints its id and a JSON summary. */
 import type { Command } from 'commander';
-import { readProtocolFile } from '../../protocols/load.ts';
-import { RunManager, MAX_SAMPLE_RATE, DEFAULT_SAMPLE_RATE } from '../../runs/run-manager.ts';
-import { loadSources } from '../../sources/registry.ts';
-import { RunStore } from '../../store/run-store.ts';
 import { DEFAULT_DB, ensureDbDir, numberIn, progressBar } from '../shared.ts';
+
+// Same values as server/runs/run-manager.ts (which checks them again); not imported so --help stays fast.
+const DEFAULT_SAMPLE_RATE = 100_000;
+const MAX_SAMPLE_RATE = 2_000_000;
 
 export function register(program: Command): void {
   program
@@ -18,7 +18,13 @@ export function register(program: Command): void {
     .option('--db <file>', 'SQLite database file (created when missing)', DEFAULT_DB)
     .action(async (file: string, opts: { duration?: number; rate: number; source: string; label?: string; db: string }) => {
       // JSON; an arbitrary waveform's "csvFile" is read relative to the protocol file.
+      const { readProtocolFile } = await import('../../protocols/load.ts');
       const protocol = readProtocolFile(file);
+      const [{ RunManager }, { loadSources }, { RunStore }] = await Promise.all([
+        import('../../runs/run-manager.ts'),
+        import('../../sources/registry.ts'),
+        import('../../store/run-store.ts'),
+      ]);
       ensureDbDir(opts.db);
       const store = RunStore.open(opts.db);
       try {

@@ -6,14 +6,11 @@ import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MAX_SAMPLE_RATE } from '../../runs/run-manager.ts';
-import { RunManager } from '../../runs/run-manager.ts';
-import { loadSources } from '../../sources/registry.ts';
-import { RunStore } from '../../store/run-store.ts';
-import { readProtocolFile } from '../../protocols/load.ts';
-import { SweepRunner, type SweepMode } from '../../experiments/sweep-runner.ts';
-import { createTwinPool, poolSimulate } from '../../experiments/twin-task.ts';
+import type { SweepMode } from '../../experiments/sweep-runner.ts';
 import { DEFAULT_DB, ensureDbDir, numberIn, progressBar } from '../shared.ts';
+
+// Same value as server/runs/run-manager.ts (which checks it again); not imported so --help stays fast.
+const MAX_SAMPLE_RATE = 2_000_000;
 
 const circuitsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../twin/circuits');
 
@@ -47,6 +44,14 @@ export function register(program: Command): void {
         opts: { mode: string; circuit?: string; rate?: number; source: string; label?: string; workers?: number; db: string; json?: boolean },
       ) => {
         if (opts.mode !== 'bench' && opts.mode !== 'twin') throw new Error(`--mode must be bench or twin, got "${opts.mode}"`);
+        const [{ RunManager }, { loadSources }, { RunStore }, { readProtocolFile }, { SweepRunner }, { createTwinPool, poolSimulate }] = await Promise.all([
+          import('../../runs/run-manager.ts'),
+          import('../../sources/registry.ts'),
+          import('../../store/run-store.ts'),
+          import('../../protocols/load.ts'),
+          import('../../experiments/sweep-runner.ts'),
+          import('../../experiments/twin-task.ts'),
+        ]);
         const sweepDoc = readProtocolFile(file);
         const circuit = opts.circuit !== undefined ? loadCircuit(opts.circuit) : undefined;
         ensureDbDir(opts.db);
