@@ -42,7 +42,7 @@ describe('API happy paths', () => {
   it('health, protocols, sources, list, get, notes, tags, docs', async () => {
     expect((await inject('GET', '/api/health')).json()).toEqual({ ok: true, version: expect.any(String) });
     const protocols = (await inject('GET', '/api/protocols')).json().protocols as { kind: string; schema: { properties: Record<string, { default?: unknown }> } }[];
-    expect(protocols.map((p) => p.kind)).toEqual(['dc', 'square', 'pulse-train', 'sine']);
+    expect(protocols.map((p) => p.kind)).toEqual(['dc', 'square', 'pulse-train', 'sine', 'chirp', 'iv-sweep', 'ladder', 'stdp', 'arbitrary']);
     expect(protocols[1].schema.properties.frequencyHz.default).toBe(1000);
     const sources = (await inject('GET', '/api/sources')).json();
     expect(sources.default).toBe('simulated');
