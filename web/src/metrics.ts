@@ -22,6 +22,8 @@ export interface DashboardMetrics {
     pairs: number;
     /** Points handed to the plot in the last frame (per channel, summed). */
     points: number;
+    /** Time spent building and drawing one frame, ms (moving average). */
+    drawMs: number;
     /** Redraws per second over the last second. */
     fps: number;
     /** Visible x range (s) of the last frame. */
@@ -35,18 +37,20 @@ export interface DashboardMetrics {
     envelopeRequests: EnvelopeRequestRecord[];
     /** Envelope responses drawn. */
     draws: number;
-    /** Visible x range (s). */
+    /** Visible x range (s) the view asked for. */
     xRange: [number, number] | null;
+    /** x range (s) of the first plot's scale after the last envelope was drawn. */
+    plotXRange: [number, number] | null;
   };
 }
 
 export function freshLiveMetrics(): DashboardMetrics['live'] {
-  return { frames: 0, dataFrames: 0, pairs: 0, points: 0, fps: 0, xRange: null, lastIndex: [], pairsPerSecond: null };
+  return { frames: 0, dataFrames: 0, pairs: 0, points: 0, drawMs: 0, fps: 0, xRange: null, lastIndex: [], pairsPerSecond: null };
 }
 
 export const metrics: DashboardMetrics = {
   live: freshLiveMetrics(),
-  stored: { envelopeRequests: [], draws: 0, xRange: null },
+  stored: { envelopeRequests: [], draws: 0, xRange: null, plotXRange: null },
 };
 
 declare global {

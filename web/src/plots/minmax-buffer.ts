@@ -43,9 +43,12 @@ export class MinMaxBuffer {
     return this.nextIndex < 0 ? 0 : this.nextIndex / this.sampleRate;
   }
 
-  /** Appends pairs, each covering `stride` samples from firstIndex + k*stride. A jump in indices becomes a gap. */
+  /**
+   * Appends pairs, each covering `stride` samples from firstIndex + k*stride. A jump in indices of at least
+   * one pair's width becomes a gap (a smaller one is a decimation boundary, not lost data).
+   */
   push(firstIndex: number, stride: number, min: ArrayLike<number>, max: ArrayLike<number>): void {
-    if (this.nextIndex >= 0 && firstIndex > this.nextIndex) this.gap(this.nextIndex);
+    if (this.nextIndex >= 0 && firstIndex - this.nextIndex >= Math.max(1, stride)) this.gap(this.nextIndex);
     const n = Math.min(min.length, max.length);
     for (let k = 0; k < n; k++) this.put((firstIndex + k * stride) / this.sampleRate, min[k], max[k]);
     this.received += n;

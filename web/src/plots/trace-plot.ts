@@ -29,9 +29,20 @@ export interface TracePlotOptions {
   width: number;
   height: number;
   interact?: Interactions;
+  /** Update the legend's values under the cursor. Off for the live view: a live legend re-lays out the page every frame. */
+  liveLegend?: boolean;
 }
 
 const AXIS_SIZE = 78;
+/** Title and legend around each uPlot canvas, CSS px. */
+const CHROME_PX = 58;
+
+/** Height for each of `count` stacked plots so that they fill the viewport below `container` (within limits). */
+export function fitPlotHeight(container: HTMLElement, count: number, below = 12): number {
+  const top = container.getBoundingClientRect().top + window.scrollY;
+  const free = window.innerHeight - top - below;
+  return Math.round(Math.min(360, Math.max(150, free / Math.max(1, count) - CHROME_PX)));
+}
 
 export class TracePlot {
   readonly u: uPlot;
@@ -54,7 +65,7 @@ export class TracePlot {
         height: opts.height,
         pxAlign: 0,
         scales: { x: { time: false } },
-        legend: { show: true, live: true },
+        legend: { show: true, live: opts.liveLegend ?? true },
         cursor: {
           drag: { x: Boolean(opts.interact), y: false, setScale: false },
           // uPlot's own double-click resets to the data extent; the stored view resets to the whole run instead.
@@ -65,12 +76,13 @@ export class TracePlot {
         axes: [
           {
             size: 36,
+            space: 90,
             values: (u, splits) => {
               const span = (u.scales.x.max ?? 1) - (u.scales.x.min ?? 0);
               return splits.map((v) => timeTick(v, span));
             },
           },
-          { size: AXIS_SIZE, values: (_u, splits) => splits.map((v) => si(v, unit)) },
+          { size: AXIS_SIZE, space: 36, values: (_u, splits) => splits.map((v) => si(v, unit)) },
         ],
         series: [
           { label: 't', value: (u, v) => (v === null || v === undefined ? '—' : timeTick(v, (u.scales.x.max ?? 1) - (u.scales.x.min ?? 0))) },

@@ -19,7 +19,8 @@ export function describeProtocol(p: ProtocolDoc): string {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(p)) {
     if (k === 'kind' || k === 'durationS' || k === 'quantity') continue;
-    if (typeof v === 'number') parts.push(`${k.replace(/(Hz|S)$/, '')} ${si(v, UNIT_OF[k]?.(p) ?? '')}`);
+    const unit = UNIT_OF[k]?.(p);
+    if (typeof v === 'number') parts.push(`${k.replace(/(Hz|S)$/, '')} ${unit ? si(v, unit) : String(Number(v.toPrecision(4)))}`);
     else if (typeof v === 'string' || typeof v === 'boolean') parts.push(`${k} ${v}`);
   }
   return parts.join(', ');

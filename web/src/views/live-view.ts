@@ -8,7 +8,7 @@ import { h } from '../dom.ts';
 import { si } from '../format.ts';
 import { FpsMeter, freshLiveMetrics, metrics } from '../metrics.ts';
 import { MinMaxBuffer, type Columns } from '../plots/minmax-buffer.ts';
-import { TracePlot, type PlotEvent } from '../plots/trace-plot.ts';
+import { TracePlot, fitPlotHeight, type PlotEvent } from '../plots/trace-plot.ts';
 import { protocolDuration } from './describe.ts';
 
 export interface LiveViewCallbacks {
@@ -20,7 +20,6 @@ export interface LiveViewCallbacks {
 
 const WINDOWS = [0.1, 0.2, 0.5, 1, 2, 5, 10];
 const COLORS = { stimulus: '#c05621', response: '#2b6cb0' } as const;
-const PLOT_HEIGHT = 250;
 /** Redraw lag behind the newest sample at most this much (s): smooth scrolling without running ahead of data. */
 const MAX_LAG_S = 0.25;
 
@@ -63,16 +62,20 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
         unit: ch.unit,
         color: COLORS[ch.role] ?? '#444',
         width: width(),
-        height: PLOT_HEIGHT,
+        height: fitPlotHeight(plotsEl, r.channels.length),
+        liveLegend: false,
       });
       lanes.set(ch.index, { buf: new MinMaxBuffer(ch.sampleRate), plot });
     }
   }
   if (run.channels.length > 0) buildLanes(run);
 
+  let lastWidth = 0;
   const ro = new ResizeObserver(() => {
     const w = width();
-    for (const l of lanes.values()) l.plot.setSize(w, PLOT_HEIGHT);
+    if (w === lastWidth) return;
+    lastWidth = w;
+    for (const l of lanes.values()) l.plot.setSize(w, fitPlotHeight(plotsEl, lanes.size));
   });
   ro.observe(plotsEl);
 
@@ -139,6 +142,7 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
     const t1 = Math.max(head, windowS);
     const t0 = t1 - windowS;
     let points = 0;
+    const tDraw = performance.now();
     for (const [chIdx, l] of lanes) {
       l.cols = l.buf.window(t0, t1, l.plot.plotWidth, l.cols);
       l.plot.events = eventsFor(chIdx, t0, t1);
@@ -150,6 +154,7 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
     if (m.pairs !== lastPairs) m.dataFrames++;
     lastPairs = m.pairs;
     m.points = points;
+    m.drawMs = m.drawMs * 0.9 + (performance.now() - tDraw) * 0.1;
     m.xRange = [t0, t1];
     m.fps = fps.tick(now);
     if (m.frames % 15 === 0) {

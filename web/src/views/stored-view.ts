@@ -8,11 +8,10 @@ import { api, ApiError, type Envelope, type RunDetail, type RunEvent } from '../
 import { h } from '../dom.ts';
 import { si } from '../format.ts';
 import { metrics } from '../metrics.ts';
-import { TracePlot, type PlotEvent } from '../plots/trace-plot.ts';
+import { TracePlot, fitPlotHeight, type PlotEvent } from '../plots/trace-plot.ts';
 import { recordedSeconds } from './describe.ts';
 
 const COLORS = { stimulus: '#c05621', response: '#2b6cb0' } as const;
-const PLOT_HEIGHT = 250;
 const EVENT_LIMIT = 5000;
 /** Wait this long after the last zoom/pan step before fetching (wheel bursts make one request). */
 const FETCH_DELAY_MS = 60;
@@ -71,14 +70,17 @@ export function mountStoredView(container: HTMLElement, run: RunDetail): { unmou
       unit: ch.unit,
       color: COLORS[ch.role] ?? '#444',
       width: width(),
-      height: PLOT_HEIGHT,
+      height: fitPlotHeight(plotsEl, channels.length, 44),
       interact,
     });
     return { ch, plot };
   });
+  let lastWidth = 0;
   const ro = new ResizeObserver(() => {
     const w = width();
-    for (const l of lanes) l.plot.setSize(w, PLOT_HEIGHT);
+    if (w === lastWidth) return;
+    lastWidth = w;
+    for (const l of lanes) l.plot.setSize(w, fitPlotHeight(plotsEl, channels.length, 44));
     schedule();
   });
   ro.observe(plotsEl);
@@ -139,6 +141,7 @@ export function mountStoredView(container: HTMLElement, run: RunDetail): { unmou
         draw(plot, envs[i], ch.sampleRate, w0, w1);
       });
       metrics.stored.draws++;
+      metrics.stored.plotXRange = lanes[0].plot.xRange;
       const counts = { spike: 0, marker: 0, fault: 0 };
       for (const e of evs) counts[e.kind]++;
       evEl.textContent =
