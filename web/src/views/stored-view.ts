@@ -43,7 +43,7 @@ export function mountStoredView(container: HTMLElement, run: RunDetail): { unmou
     evEl,
     errEl,
     h('span', { class: 'spacer' }),
-    h('span', { class: 'hint' }, 'drag to zoom · wheel zooms · shift+wheel pans · double-click: whole run'),
+    h('span', { class: 'hint', title: 'Drag across a plot to zoom to that span; the wheel zooms around the cursor; shift+wheel (or a sideways scroll) pans; double-click shows the whole run' }, 'drag/wheel: zoom · shift+wheel: pan · double-click: all'),
   );
   const exportsEl = h(
     'div',
