@@ -37,7 +37,8 @@ function setServer(ok: boolean, detail?: string): void {
   serverEl.dataset.server = ok ? 'up' : 'down';
   serverEl.textContent = ok ? `server ok${version ? ' · v' + version : ''}` : 'server unreachable';
   banner.hidden = ok;
-  if (!ok) banner.textContent = `The spikeloop server at ${location.host} is not answering${detail ? ` (${detail})` : ''}. Retrying every 5 s…`;
+  if (!ok) banner.textContent = `The spikeloop server at ${location.host} is not answering. Retrying every 5 s…`;
+  if (!ok && detail) banner.title = detail;
 }
 onConnectivity((ok, err) => setServer(ok, err?.message));
 async function health(): Promise<void> {

@@ -153,26 +153,35 @@ function eventsPlugin(plot: TracePlot): uPlot.Plugin {
         ctx.beginPath();
         ctx.rect(left, top, width, height);
         ctx.clip();
+        // Spikes: one tick per pixel column, all in one path (thousands of spikes cost one stroke).
+        ctx.strokeStyle = EVENT_COLORS.spike;
+        ctx.lineWidth = 1.5 * dpr;
+        ctx.beginPath();
+        let lastX = -1;
         for (const ev of plot.events) {
-          if (ev.t < x0 || ev.t > x1) continue;
+          if (ev.kind !== 'spike' || ev.t < x0 || ev.t > x1) continue;
           const x = Math.round(u.valToPos(ev.t, 'x', true));
-          ctx.strokeStyle = EVENT_COLORS[ev.kind];
-          if (ev.kind === 'spike') {
-            ctx.lineWidth = 1.5 * dpr;
-            ctx.beginPath();
-            ctx.moveTo(x, top);
-            ctx.lineTo(x, top + 8 * dpr);
-            ctx.stroke();
-          } else {
-            ctx.lineWidth = 1 * dpr;
-            ctx.setLineDash([4 * dpr, 3 * dpr]);
-            ctx.beginPath();
+          if (x === lastX) continue;
+          lastX = x;
+          ctx.moveTo(x, top);
+          ctx.lineTo(x, top + 8 * dpr);
+        }
+        ctx.stroke();
+        // Markers and faults: dashed lines across the plot.
+        ctx.lineWidth = 1 * dpr;
+        ctx.setLineDash([4 * dpr, 3 * dpr]);
+        for (const kind of ['marker', 'fault'] as const) {
+          ctx.strokeStyle = EVENT_COLORS[kind];
+          ctx.beginPath();
+          for (const ev of plot.events) {
+            if (ev.kind !== kind || ev.t < x0 || ev.t > x1) continue;
+            const x = Math.round(u.valToPos(ev.t, 'x', true));
             ctx.moveTo(x, top);
             ctx.lineTo(x, top + height);
-            ctx.stroke();
-            ctx.setLineDash([]);
           }
+          ctx.stroke();
         }
+        ctx.setLineDash([]);
         ctx.restore();
       },
     },

@@ -27,7 +27,12 @@ interface Lane {
   buf: MinMaxBuffer;
   plot: TracePlot;
   cols?: Columns;
+  /** This lane's events in arrival (= time) order: its spikes, and markers/faults of any channel. */
+  events: PlotEvent[];
 }
+
+/** Events kept per lane; older ones are dropped in halves (the longest window holds far fewer at any sane rate). */
+const MAX_EVENTS = 40_000;
 
 export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveViewCallbacks): { unmount(): void } {
   const planned = protocolDuration(run.protocol) ?? 2;
@@ -48,7 +53,6 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
 
   Object.assign(metrics.live, freshLiveMetrics());
   const lanes = new Map<number, Lane>();
-  const events: { t: number; channel: number | null; kind: PlotEvent['kind']; label?: string | null }[] = [];
   let dropped = 0;
 
   const width = () => Math.max(400, plotsEl.clientWidth || container.clientWidth || 1000);
@@ -65,7 +69,7 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
         height: fitPlotHeight(plotsEl, r.channels.length),
         liveLegend: false,
       });
-      lanes.set(ch.index, { buf: new MinMaxBuffer(ch.sampleRate), plot });
+      lanes.set(ch.index, { buf: new MinMaxBuffer(ch.sampleRate), plot, events: [] });
     }
   }
   if (run.channels.length > 0) buildLanes(run);
@@ -94,10 +98,14 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
         break;
       }
       case 'event': {
-        const lane = lanes.get(m.channel ?? 0) ?? lanes.values().next().value;
-        if (!lane) break;
-        events.push({ t: m.index / lane.buf.sampleRate, channel: m.channel, kind: m.kind, label: m.label });
-        if (events.length > 20_000) events.splice(0, events.length - 10_000);
+        const own = lanes.get(m.channel ?? -1);
+        const rate = (own ?? lanes.values().next().value)?.buf.sampleRate;
+        if (!rate) break;
+        const ev: PlotEvent = { t: m.index / rate, kind: m.kind, label: m.label };
+        for (const l of m.kind === 'spike' && own ? [own] : lanes.values()) {
+          l.events.push(ev);
+          if (l.events.length > MAX_EVENTS) l.events.splice(0, MAX_EVENTS / 2);
+        }
         break;
       }
       case 'rate':
@@ -143,9 +151,9 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
     const t0 = t1 - windowS;
     let points = 0;
     const tDraw = performance.now();
-    for (const [chIdx, l] of lanes) {
+    for (const l of lanes.values()) {
       l.cols = l.buf.window(t0, t1, l.plot.plotWidth, l.cols);
-      l.plot.events = eventsFor(chIdx, t0, t1);
+      l.plot.events = inWindow(l.events, t0, t1);
       l.plot.show(l.cols.x, l.cols.lo, l.cols.hi, l.cols.length, t0, t1);
       points += l.cols.length;
     }
@@ -165,16 +173,6 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
   };
   raf = requestAnimationFrame(frame);
 
-  function eventsFor(ch: number, t0: number, t1: number): PlotEvent[] {
-    const out: PlotEvent[] = [];
-    for (const e of events) {
-      if (e.t < t0 || e.t > t1) continue;
-      if (e.kind === 'spike' && e.channel !== null && e.channel !== ch) continue;
-      out.push({ t: e.t, kind: e.kind, label: e.label });
-    }
-    return out;
-  }
-
   return {
     unmount() {
       unmounted = true;
@@ -185,4 +183,19 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
       root.remove();
     },
   };
+}
+
+/** The events with t0 <= t <= t1 of a time-ordered list (binary search, no copy of the rest). */
+function inWindow(events: PlotEvent[], t0: number, t1: number): PlotEvent[] {
+  const lower = (t: number, strict: boolean) => {
+    let a = 0;
+    let b = events.length;
+    while (a < b) {
+      const m = (a + b) >> 1;
+      if (strict ? events[m].t <= t : events[m].t < t) a = m + 1;
+      else b = m;
+    }
+    return a;
+  };
+  return events.slice(lower(t0, false), lower(t1, true));
 }

@@ -80,6 +80,10 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
       h('div', { class: 'actions' }, submit, h('a', { href: '#/', class: 'button ghost' }, 'Cancel')),
     );
 
+    // Once every field is valid again, the form-level "please correct" message goes away.
+    form.addEventListener('input', () => {
+      if (!form.querySelector('.invalid')) formError.textContent = '';
+    });
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       formError.textContent = '';
