@@ -22,13 +22,15 @@ const serverEl = h('span', { class: 'server-status', 'data-server': 'unknown' },
 const banner = h('div', { class: 'banner', role: 'alert', hidden: true });
 const main = h('main', { id: 'page' });
 document.querySelector('#app')!.replaceChildren(
-  h('header', { class: 'app-header' }, h('a', { class: 'brand', href: '#/' }, 'spikeloop'), h('nav', {}, ...navLinks), h('span', { class: 'spacer' }), serverEl),
+  h('header', { class: 'app-header' }, h('a', { class: 'brand', href: '#/' }, 'spikeloop'), h('nav', {}, ...navLinks), h('span', { class: 'spacer' }), h('a', { class: 'docs-link', href: '/docs', target: '_blank' }, 'API docs'), serverEl),
   banner,
   main,
 );
 
 new Router(ROUTES, main, (path) => {
   for (const a of navLinks) a.classList.toggle('active', a.dataset.path === path);
+  const run = /^\/runs\/(\d+)/.exec(path);
+  document.title = run ? `Run ${run[1]} · spikeloop` : path === '/new' ? 'New run · spikeloop' : 'spikeloop';
 }).start();
 
 // Server status: a health check every 5 s, plus whatever every other request finds out.

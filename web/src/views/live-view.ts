@@ -45,7 +45,10 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
   const winSel = h('select', { 'aria-label': 'Visible window', class: 'compact' });
   for (const w of WINDOWS) winSel.append(h('option', { value: String(w) }, `last ${si(w, 's')}`));
   winSel.value = String(windowS);
-  winSel.addEventListener('change', () => (windowS = Number(winSel.value)));
+  winSel.addEventListener('change', () => {
+    windowS = Number(winSel.value);
+    askRate();
+  });
   const toolbar = h('div', { class: 'toolbar' }, h('span', { class: 'live-dot' }, 'LIVE'), winSel, timeEl, rateEl, fpsEl, dropEl);
   const plotsEl = h('div', { class: 'plots' });
   const root = h('section', { class: 'live-view', 'data-view': 'live' }, toolbar, plotsEl);
@@ -131,6 +134,16 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
       if (!clean && !ended && !unmounted) cb.onLost(detail);
     },
   });
+
+  /**
+   * Short windows want finer decimation: ask for about one pair per pixel column over the window
+   * (never below the server's default of 2000 pairs/s, never above its maximum of 20000).
+   */
+  function askRate(): void {
+    const wanted = Math.min(20_000, Math.max(2000, Math.ceil(width() / windowS)));
+    conn.requestRate(wanted);
+  }
+  askRate();
 
   // The draw loop: one redraw of every lane per animation frame.
   const fps = new FpsMeter();

@@ -16,6 +16,8 @@ export function runPage(root: HTMLElement, params: Params): ViewInstance {
   const page = h('div', { class: 'page run-page' });
   root.append(page);
   let body: { unmount(): void } | null = null;
+  /** Which view `body` is: a late live-feed stop must not replace a stored view already shown. */
+  let mode: 'live' | 'stored' | null = null;
   let gone = false;
   const ac = new AbortController();
 
@@ -45,7 +47,10 @@ export function runPage(root: HTMLElement, params: Params): ViewInstance {
         button.disabled = true;
         button.textContent = 'Stopping…';
         try {
-          await api.stopRun(run.id);
+          const stopped = await api.stopRun(run.id);
+          // The stop reply already holds the final status: show the stored run without waiting for the
+          // live feed's own stop message (which may sit behind a backlog of blocks on a slow connection).
+          if (stopped.status !== 'running' && !gone) render(stopped);
         } catch (e) {
           button.disabled = false;
           button.textContent = 'Stop';
@@ -65,12 +70,13 @@ export function runPage(root: HTMLElement, params: Params): ViewInstance {
     const notice = h('div', { class: 'notice', role: 'status' });
     const main = h('div', { class: 'run-body' });
     page.replaceChildren(header, notice, main);
+    mode = run.status === 'running' ? 'live' : 'stored';
     if (run.status === 'running') {
       body = mountLiveView(main, run, {
         onStop: (status, reason) => {
           notice.textContent = `Run ${status}${reason ? `: ${reason}` : ''}. Loading the stored run…`;
           // Give the store a moment to commit its last batch, then show the stored run.
-          setTimeout(() => !gone && void load(), 400);
+          setTimeout(() => !gone && mode === 'live' && void load(), 400);
         },
         onLost: (detail) => {
           notice.className = 'error-box';
