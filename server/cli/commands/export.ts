@@ -4,8 +4,6 @@ import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { csvChunks, exportFileName, npyChunks } from '../../export/index.ts';
-import { RunStore } from '../../store/run-store.ts';
 import { DEFAULT_DB, numberIn, progressBar } from '../shared.ts';
 
 export function register(program: Command): void {
@@ -21,6 +19,10 @@ export function register(program: Command): void {
     .action(async (runId: number, opts: { format: string; out: string; channel?: number; db: string; json: boolean }) => {
       if (opts.format !== 'csv' && opts.format !== 'npy') throw new Error(`--format must be csv or npy, got "${opts.format}"`);
       if (!existsSync(opts.db)) throw new Error(`no database at ${opts.db}`);
+      const [{ csvChunks, exportFileName, npyChunks }, { RunStore }] = await Promise.all([
+        import('../../export/index.ts'),
+        import('../../store/run-store.ts'),
+      ]);
       const store = RunStore.open(opts.db, { readonly: true });
       try {
         const run = store.getRun(runId);

@@ -1,10 +1,11 @@
 /** `spikeloop run <protocol.json>`: records one run into the database and prints its id and a JSON summary. */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { RunManager, MAX_SAMPLE_RATE, DEFAULT_SAMPLE_RATE } from '../../runs/run-manager.ts';
-import { loadSources } from '../../sources/registry.ts';
-import { RunStore } from '../../store/run-store.ts';
 import { DEFAULT_DB, ensureDbDir, numberIn, progressBar } from '../shared.ts';
+
+// Same values as server/runs/run-manager.ts (which checks them again); not imported so --help stays fast.
+const DEFAULT_SAMPLE_RATE = 100_000;
+const MAX_SAMPLE_RATE = 2_000_000;
 
 export function register(program: Command): void {
   program
@@ -23,6 +24,11 @@ export function register(program: Command): void {
       } catch (err) {
         throw new Error(`cannot read protocol ${file}: ${err instanceof Error ? err.message : String(err)}`);
       }
+      const [{ RunManager }, { loadSources }, { RunStore }] = await Promise.all([
+        import('../../runs/run-manager.ts'),
+        import('../../sources/registry.ts'),
+        import('../../store/run-store.ts'),
+      ]);
       ensureDbDir(opts.db);
       const store = RunStore.open(opts.db);
       try {

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import type { RunStatus } from '../../../common/run-stream.ts';
-import { RunStore, type RunSummary } from '../../store/run-store.ts';
+import type { RunSummary } from '../../store/run-store.ts';
 import { DEFAULT_DB, numberIn } from '../shared.ts';
 
 const STATUSES = ['running', 'completed', 'aborted', 'failed', 'interrupted'];
@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .option('-n, --limit <n>', 'at most this many runs', numberIn('--limit', 1, 1_000_000, true), 50)
     .option('--status <status>', `only runs with this status (${STATUSES.join(', ')})`)
     .option('--json', 'print one JSON object { runs: [...] } instead of a table', false)
-    .action((opts: { db: string; limit: number; status?: string; json: boolean }) => {
+    .action(async (opts: { db: string; limit: number; status?: string; json: boolean }) => {
       if (opts.status !== undefined && !STATUSES.includes(opts.status)) {
         throw new Error(`--status must be one of ${STATUSES.join(', ')}`);
       }
@@ -24,6 +24,7 @@ export function register(program: Command): void {
         else console.error(`no database at ${opts.db} yet (it is created by \`spikeloop serve\` or \`spikeloop run\`)`);
         return;
       }
+      const { RunStore } = await import('../../store/run-store.ts');
       // Read-only: works while a server is recording into the same file.
       const store = RunStore.open(opts.db, { readonly: true });
       try {

@@ -1,7 +1,5 @@
 /** `spikeloop serve`: the HTTP/WebSocket API and the dashboard. */
 import type { Command } from 'commander';
-import { buildApp } from '../../api/app.ts';
-import { RunStore } from '../../store/run-store.ts';
 import { DEFAULT_DB, ensureDbDir, numberIn } from '../shared.ts';
 
 export function register(program: Command): void {
@@ -13,6 +11,8 @@ export function register(program: Command): void {
     .option('--db <file>', 'SQLite database file (created when missing)', DEFAULT_DB)
     .option('--log', 'log every request to stderr', false)
     .action(async (opts: { port: number; host: string; db: string; log: boolean }) => {
+      // Heavy modules load only when the command runs, so `--help` and other commands start fast.
+      const [{ buildApp }, { RunStore }] = await Promise.all([import('../../api/app.ts'), import('../../store/run-store.ts')]);
       ensureDbDir(opts.db);
       const store = RunStore.open(opts.db);
       const app = await buildApp({ store, logger: opts.log ? { level: 'info' } : false });
