@@ -2,7 +2,7 @@
  * `npm run bench -- browser`: the dashboard's live view in headless Chromium (Debian's, via playwright-core)
  * against the real server, recording a square-wave run at 1 MS/s per channel (2 channels).
  *
- *   live_ws_fps  frames per second the live view redraws from the WebSocket feed, measured in the page over
+ *   live_fps     frames per second the live view redraws from the WebSocket feed, measured in the page over
  *                10 s after a 3 s warm-up (target >= 30).
  */
 import type { Metric } from './run.ts';
@@ -38,7 +38,7 @@ export default async function* browserBench(): AsyncIterable<Metric> {
     const seconds = (Date.now() - t0) / 1000;
     await fetch(`${server.url}/api/runs/${run.id}/stop`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     yield {
-      metric: 'live_ws_fps',
+      metric: 'live_fps',
       value: Number(((b.frames - a.frames) / seconds).toFixed(1)),
       unit: 'frames/s',
       note:
