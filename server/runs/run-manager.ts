@@ -246,19 +246,31 @@ export class RunManager {
   /** Pulls the source until it ends, the run is aborted, or something fails; then finishes the run. */
   private async pump(run: ActiveRun, iterator: AsyncIterator<SourceMessage>): Promise<StopMessage> {
     const signal = run.controller.signal;
-    // Resolves ABORT_GRACE_MS after an abort: a source that ignores its signal is abandoned.
+    // ABORT_GRACE_MS after an abort a source that ignores its signal is abandoned. (Each wait is a fresh
+    // promise: racing every next() against one long-lived promise would pile reactions onto it and keep
+    // every message alive.)
+    let gaveUp = false;
+    let wake: ((r: 'gave-up') => void) | undefined;
     let graceTimer: NodeJS.Timeout | undefined;
-    let arm: (() => void) | undefined;
-    const gaveUp = new Promise<'gave-up'>((resolve) => {
-      arm = () => (graceTimer = setTimeout(() => resolve('gave-up'), this.graceMs).unref());
-      if (signal.aborted) arm();
-      else signal.addEventListener('abort', arm, { once: true });
-    });
+    const arm = () => {
+      graceTimer = setTimeout(() => {
+        gaveUp = true;
+        wake?.('gave-up');
+      }, this.graceMs).unref();
+    };
+    if (signal.aborted) arm();
+    else signal.addEventListener('abort', arm, { once: true });
     let stop: StopMessage | undefined;
     try {
       for (;;) {
         if (run.pause.paused) await run.pause.whileRunning(signal);
-        const r = await Promise.race([iterator.next(), gaveUp]);
+        const r = gaveUp
+          ? 'gave-up'
+          : await new Promise<IteratorResult<SourceMessage> | 'gave-up'>((resolve, reject) => {
+              wake = resolve;
+              iterator.next().then(resolve, reject);
+            });
+        wake = undefined;
         if (r === 'gave-up') {
           stop = { type: 'stop', status: 'aborted', reason: `${run.abortReason ?? 'aborted'} (source did not stop within ${this.graceMs} ms)` };
           break;
@@ -280,7 +292,7 @@ export class RunManager {
       stop = { type: 'stop', status: 'failed', reason: errMessage(err) };
     } finally {
       clearTimeout(graceTimer);
-      if (arm) signal.removeEventListener('abort', arm);
+      signal.removeEventListener('abort', arm);
     }
     if (!stop) {
       stop = signal.aborted

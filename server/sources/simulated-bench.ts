@@ -180,7 +180,8 @@ export function createSimulatedBench(ctx: SourceContext): CreatedSource {
             const ev: EventMessage = { type: 'event', kind: 'spike', channel: 1, index: s.index, value: s.value };
             yield ev;
           }
-          if (!paced) await new Promise((r) => setImmediate(r));
+          // Let timers and I/O run between chunks (a catch-up after a stall, or unpaced mode).
+          if (!paced || gen.position < due) await new Promise((r) => setImmediate(r));
         }
       }
     },
