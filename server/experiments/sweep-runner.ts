@@ -15,7 +15,7 @@ import { sampleStimulus } from '../protocols/index.ts';
 import { expandSweep, sweepSummary, type ExpandedSweep, type SweepSummary, type SweepValue } from '../protocols/sweep.ts';
 import { RunError, type RunManager } from '../runs/run-manager.ts';
 import type { RunStore } from '../store/run-store.ts';
-import { DEFAULT_ANALYSES, type AnalysisSpec } from './analyses.ts';
+import { DEFAULT_ANALYSES, type AnalysisSpec, type SpikeStats } from './analyses.ts';
 import { pairWithTwin, runAnalyses, storeTwinResult, type TwinSimulate } from './pairing.ts';
 
 export type SweepMode = 'bench' | 'twin';
@@ -43,6 +43,17 @@ export interface SweepPointStatus {
   twinRunId?: number;
   twinStatus?: 'pending' | 'done' | 'failed';
   error?: string;
+  /** spike-stats of the point's run and of its twin run, when stored (for the sweep curves). */
+  stats?: PointStats;
+  twinStats?: PointStats;
+}
+
+export interface PointStats {
+  count: number;
+  rateHz: number;
+  meanIsiS: number | null;
+  cvIsi: number | null;
+  regime: string;
 }
 
 export interface SweepStatus {
@@ -167,6 +178,13 @@ export class SweepRunner {
     s.fraction = finished.length / s.points.length;
   }
 
+  /** The stored spike-stats of a run, if any. */
+  private statsOf(runId: number): PointStats | undefined {
+    const r = this.store.listAnalyses(runId, 'spike-stats')[0]?.result as SpikeStats | undefined;
+    if (!r || typeof r.rateHz !== 'number') return undefined;
+    return { count: r.count, rateHz: r.rateHz, meanIsiS: r.meanIsiS, cvIsi: r.cvIsi, regime: r.regime };
+  }
+
   private tagOf(s: SweepStatus): string {
     return `sweep:${s.id}`;
   }
@@ -210,6 +228,8 @@ export class SweepRunner {
             (r) => {
               ps.twinRunId = r.twinRunId;
               ps.twinStatus = 'done';
+              ps.stats = this.statsOf(runId);
+              ps.twinStats = this.statsOf(r.twinRunId);
               this.store.setTags(r.twinRunId, [this.tagOf(s)]);
               this.updateFraction(s);
             },
@@ -222,6 +242,7 @@ export class SweepRunner {
         );
       } else if (ps.status === 'completed') {
         runAnalyses(this.store, runId, analyses);
+        ps.stats = this.statsOf(runId);
       }
       this.updateFraction(s);
     }
@@ -257,6 +278,7 @@ export class SweepRunner {
           });
           ps.runId = runId;
           runAnalyses(this.store, runId, analyses);
+          ps.stats = this.statsOf(runId);
           ps.status = 'completed';
         } catch (err) {
           ps.status = signal.aborted ? 'aborted' : 'failed';

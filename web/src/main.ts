@@ -10,11 +10,14 @@ import { Router, type Route } from './router.ts';
 import { newRun } from './views/new-run.ts';
 import { runPage } from './views/run-page.ts';
 import { runsList } from './views/runs-list.ts';
+import { sweepsPage } from './views/sweeps.ts';
 
 const ROUTES: Route[] = [
   { pattern: '/', view: runsList, nav: 'Runs' },
   { pattern: '/new', view: newRun, nav: 'New run' },
   { pattern: '/runs/:id', view: runPage },
+  { pattern: '/sweeps', view: sweepsPage, nav: 'Sweeps' },
+  { pattern: '/sweeps/:id', view: sweepsPage },
 ];
 
 const navLinks = ROUTES.filter((r) => r.nav).map((r) => h('a', { href: `#${r.pattern}`, 'data-path': r.pattern }, r.nav!));

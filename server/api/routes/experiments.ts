@@ -65,6 +65,18 @@ const ProgressSchema = Type.Object({
   pausedS: Type.Number(),
 });
 
+const Nullable = (t: ReturnType<typeof Type.Number>) => Type.Union([t, Type.Null()]);
+const PointStatsSchema = Type.Object(
+  {
+    count: Type.Integer(),
+    rateHz: Type.Number(),
+    meanIsiS: Nullable(Type.Number()),
+    cvIsi: Nullable(Type.Number()),
+    regime: Type.String({ description: 'quiescent | oscillatory | irregular | bursting | saturated' }),
+  },
+  { description: 'spike-stats of the run' },
+);
+
 const SweepPointSchema = Type.Object(
   {
     index: Type.Integer(),
@@ -75,6 +87,8 @@ const SweepPointSchema = Type.Object(
     twinRunId: Type.Optional(Type.Integer()),
     twinStatus: Type.Optional(Type.String()),
     error: Type.Optional(Type.String()),
+    stats: Type.Optional(PointStatsSchema),
+    twinStats: Type.Optional(PointStatsSchema),
   },
   { additionalProperties: false },
 );
