@@ -182,7 +182,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
           width: Math.min(900, root.clientWidth || 900),
           height: 260,
           scales: { x: { time: false } },
-          axes: [{ label: field }, { label: 'spike rate, Hz' }],
+          axes: [{ label: field, values: (_u, vals) => vals.map((v) => fmt(v)) }, { label: 'spike rate, Hz' }],
           series: [
             { label: field },
             { label: s.mode === 'twin' ? 'twin' : 'measured', stroke: '#2b6cb0', points: { show: true, size: 6 } },
