@@ -11,12 +11,14 @@ import { newRun } from './views/new-run.ts';
 import { runPage } from './views/run-page.ts';
 import { runsList } from './views/runs-list.ts';
 import { sweepsPage } from './views/sweeps.ts';
+import { benchPage } from './views/bench.ts';
 
 const ROUTES: Route[] = [
   { pattern: '/', view: runsList, nav: 'Runs' },
   { pattern: '/new', view: newRun, nav: 'New run' },
   { pattern: '/runs/:id', view: runPage },
   { pattern: '/sweeps', view: sweepsPage, nav: 'Sweeps' },
+  { pattern: '/bench', view: benchPage, nav: 'Bench' },
   { pattern: '/sweeps/:id', view: sweepsPage },
 ];
 
