@@ -3,6 +3,7 @@
  * live view (while it runs) or the stored view (once it has ended). When a live run stops, the page
  * switches to the stored view by itself.
  */
+import { runControls } from './run-controls.ts';
 import { api, ApiError, type RunDetail } from '../api.ts';
 import { h } from '../dom.ts';
 import { dateTime, si } from '../format.ts';
@@ -121,6 +122,7 @@ function runHeader(run: RunDetail, actions: { stop(b: HTMLButtonElement): void; 
       h('h2', {}, `Run ${run.id}`, run.label ? h('span', { class: 'label' }, ` — ${run.label}`) : null),
       statusBadge(run.status),
       h('span', { class: 'spacer' }),
+      run.status === 'running' ? runControls(run.id) : null,
       run.status === 'running' ? stopBtn : h('button', { class: 'small ghost', type: 'button', onclick: actions.remove }, 'Delete'),
     ),
     reason,

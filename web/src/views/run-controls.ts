@@ -1,0 +1,56 @@
+/**
+ * Pause/resume and progress for a running run (issue 8): a Pause/Resume button and "42 % · 12.3 s left"
+ * from GET /api/runs/:id/progress, polled 4 times a second until the run is done or the element leaves
+ * the page.
+ */
+import { h } from '../dom.ts';
+
+interface Progress {
+  state: string;
+  fraction: number;
+  remainingS: number;
+  pausedS: number;
+}
+
+export function runControls(runId: number): HTMLElement {
+  const text = h('span', { class: 'run-progress', 'data-progress': '' }, '');
+  const button = h('button', { type: 'button', class: 'small', 'data-action': 'pause' }, 'Pause');
+  const el = h('span', { class: 'run-controls' }, text, ' ', button);
+  let state = 'running';
+  let seen = false;
+
+  const show = (p: Progress) => {
+    state = p.state;
+    el.dataset.state = p.state;
+    text.textContent = `${p.state === 'paused' ? 'paused · ' : ''}${Math.round(p.fraction * 100)} % · ${p.remainingS.toFixed(1)} s left`;
+    button.textContent = p.state === 'paused' ? 'Resume' : 'Pause';
+    button.dataset.action = p.state === 'paused' ? 'resume' : 'pause';
+    button.disabled = p.state !== 'paused' && p.state !== 'running';
+  };
+  const call = async (method: string, path: string) => {
+    const res = await fetch(path, { method, headers: { accept: 'application/json' } });
+    const json = (await res.json()) as { progress?: Progress; error?: { message: string } };
+    if (!res.ok || !json.progress) throw new Error(json.error?.message ?? res.statusText);
+    return json.progress;
+  };
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    void call('POST', `/api/runs/${runId}/${state === 'paused' ? 'resume' : 'pause'}`)
+      .then(show)
+      .catch((e: Error) => {
+        text.textContent = e.message;
+        button.disabled = false;
+      });
+  });
+  const timer = setInterval(() => {
+    if (el.isConnected) seen = true;
+    else if (seen) return clearInterval(timer);
+    void call('GET', `/api/runs/${runId}/progress`)
+      .then((p) => {
+        show(p);
+        if (p.state === 'done') clearInterval(timer);
+      })
+      .catch(() => undefined);
+  }, 250);
+  return el;
+}
