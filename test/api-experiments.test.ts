@@ -50,7 +50,7 @@ describe('bench and protocol check', () => {
     const field = await inject('POST', '/api/sweeps', { sweep: { kind: 'sweep', base: { kind: 'dc' }, parameters: [{ field: 'level' }] } });
     expect(field.body.error).toMatchObject({ code: 'BAD_SWEEP', field: '/sweep/parameters/0/start' });
     const circuit = await inject('POST', '/api/sweeps', { mode: 'twin', circuit: 'no-such', sweep: { kind: 'sweep', base: { kind: 'dc' }, parameters: [{ field: 'level', values: [1e-3] }] } });
-    expect(circuit.body.error).toMatchObject({ code: 'BAD_SWEEP', field: '/circuit' });
+    expect(circuit.body.error).toMatchObject({ code: 'BAD_CIRCUIT', field: '/circuit' });
     expect((await inject('GET', '/api/sweeps/zzz')).status).toBe(404);
     expect((await inject('POST', '/api/runs/999/pause')).body.error.code).toBe('RUN_NOT_FOUND');
     expect((await inject('GET', '/api/runs')).body.runs.length).toBe(before);

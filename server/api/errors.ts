@@ -27,6 +27,7 @@ export const ERRORS = {
   BAD_SWEEP: { status: 400, message: '{detail}' },
   SWEEP_NOT_FOUND: { status: 404, message: 'sweep {id} does not exist' },
   NO_TWIN: { status: 409, message: '{detail}' },
+  BAD_CIRCUIT: { status: 400, message: '{detail}' },
   SOURCE_UNAVAILABLE: { status: 409, message: '{detail}' },
   SOURCE_FAILED: { status: 409, message: '{detail}' },
   BODY_TOO_LARGE: { status: 413, message: 'request body is larger than {limit} bytes' },

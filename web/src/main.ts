@@ -12,6 +12,7 @@ import { runPage } from './views/run-page.ts';
 import { runsList } from './views/runs-list.ts';
 import { sweepsPage } from './views/sweeps.ts';
 import { benchPage } from './views/bench.ts';
+import { comparePage } from './views/compare.ts';
 
 const ROUTES: Route[] = [
   { pattern: '/', view: runsList, nav: 'Runs' },
@@ -19,6 +20,7 @@ const ROUTES: Route[] = [
   { pattern: '/runs/:id', view: runPage },
   { pattern: '/sweeps', view: sweepsPage, nav: 'Sweeps' },
   { pattern: '/bench', view: benchPage, nav: 'Bench' },
+  { pattern: '/compare/:id', view: comparePage },
   { pattern: '/sweeps/:id', view: sweepsPage },
 ];
 

@@ -7,6 +7,7 @@
  *   POST /api/runs/:id/pause             → { progress }
  *   POST /api/runs/:id/resume            → { progress }
  *   GET  /api/runs/:id/progress          → { progress }
+ *   POST /api/runs/:id/pair              { circuit } → 201 { twinRunId, ... }: the twin fed this run's recorded stimulus
  *   GET  /api/twin/circuits              built-in twin circuits (names for sweeps' `circuit`)
  *   POST /api/sweeps                     { sweep, mode?, source?, sampleRate?, label?, circuit? } → 201 { sweep }
  *   GET  /api/sweeps                     → { sweeps }
@@ -24,6 +25,7 @@ import { expandSweep, isSweepDocument, sweepSummary } from '../../protocols/swee
 import { MAX_SAMPLE_RATE, RunError } from '../../runs/run-manager.ts';
 import { SweepError, SweepRunner } from '../../experiments/sweep-runner.ts';
 import { createTwinPool, poolSimulate } from '../../experiments/twin-task.ts';
+import { pairWithTwin } from '../../experiments/pairing.ts';
 import type { RoutePlugin } from '../app.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { RunIdParams, errorResponses } from '../schemas.ts';
@@ -48,7 +50,7 @@ function builtInCircuits(): { name: string; description: string }[] {
 function resolveCircuit(c: unknown): unknown {
   if (typeof c !== 'string') return c;
   if (!/^[A-Za-z0-9_-]+$/.test(c) || !builtInCircuits().some((b) => b.name === c)) {
-    throw new ApiError('BAD_SWEEP', {}, '/circuit', `circuit "${c}" is not one of ${builtInCircuits().map((b) => b.name).join(', ')}`);
+    throw new ApiError('BAD_CIRCUIT', {}, '/circuit', `circuit "${c}" is not one of ${builtInCircuits().map((b) => b.name).join(', ')}`);
   }
   return JSON.parse(readFileSync(path.join(circuitsDir, `${c}.json`), 'utf8'));
 }
@@ -261,6 +263,50 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       },
     },
     async (req) => ({ progress: progressOf(req.params.id) }),
+  );
+
+  app.post(
+    '/api/runs/:id/pair',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: "Feed this run's recorded stimulus to the twin; store the twin run linked to it and analyse both",
+        params: RunIdParams,
+        body: Type.Object(
+          {
+            circuit: Type.Union([Type.String({ maxLength: 64 }), Type.Object({ kind: Type.String() }, { additionalProperties: true })], {
+              description: 'Twin circuit: a built-in name (GET /api/twin/circuits) or a circuit document',
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Object({
+            measuredRunId: Type.Integer(),
+            twinRunId: Type.Integer(),
+            filledSamples: Type.Integer({ description: 'Stimulus samples missing from the recording, held for the twin' }),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req, reply) => {
+      const id = req.params.id;
+      const run = store.getRun(id);
+      if (!run) throw notFound(id);
+      if (run.status === 'running') throw new ApiError('RUN_ACTIVE', { id });
+      if (!run.channels.some((c) => c.role === 'stimulus')) throw new ApiError('BAD_CIRCUIT', {}, '/id', `run ${id} has no stimulus channel to feed the twin`);
+      const circuit = resolveCircuit(req.body.circuit);
+      pool ??= createTwinPool();
+      try {
+        const r = await pairWithTwin(store, id, { circuit, simulate: poolSimulate(pool) });
+        return reply.status(201).send({ measuredRunId: r.measuredRunId, twinRunId: r.twinRunId, filledSamples: r.filledSamples });
+      } catch (err) {
+        const e = err as { name?: string; code?: string; message?: string };
+        if (e.name === 'TaskError' || e.name === 'TwinError') throw new ApiError('BAD_CIRCUIT', {}, '/circuit', `twin: ${e.message}`);
+        throw err;
+      }
+    },
   );
 
   app.get(

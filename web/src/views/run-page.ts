@@ -122,7 +122,7 @@ function runHeader(run: RunDetail, actions: { stop(b: HTMLButtonElement): void; 
       h('h2', {}, `Run ${run.id}`, run.label ? h('span', { class: 'label' }, ` — ${run.label}`) : null),
       statusBadge(run.status),
       h('span', { class: 'spacer' }),
-      run.status === 'running' ? runControls(run.id) : null,
+      run.status === 'running' ? runControls(run.id) : h('a', { class: 'button small', href: `#/compare/${run.linkedRunId && run.source === 'twin' ? run.linkedRunId : run.id}`, 'data-action': 'compare' }, 'Compare with twin'),
       run.status === 'running' ? stopBtn : h('button', { class: 'small ghost', type: 'button', onclick: actions.remove }, 'Delete'),
     ),
     reason,
