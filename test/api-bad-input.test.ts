@@ -5,6 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startServer, type TestServer } from './helpers-live.ts';
 
 let srv: TestServer;
@@ -72,6 +75,28 @@ describe('API happy paths', () => {
     expect((await inject('DELETE', `/api/runs/${extra}`)).statusCode).toBe(204);
     expect((await inject('GET', `/api/runs/${extra}`)).statusCode).toBe(404);
     expect((await inject('DELETE', `/api/runs/${extra}`)).json().error.code).toBe('RUN_NOT_FOUND');
+  });
+});
+
+describe('dashboard files', () => {
+  it('serves web/dist at / with index.html for client routes, JSON 404 under /api', async () => {
+    const dist = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-dist-'));
+    writeFileSync(path.join(dist, 'index.html'), '<!doctype html><title>spikeloop</title>');
+    writeFileSync(path.join(dist, 'app.js'), 'console.log(1)');
+    const web = await startServer({ webDist: dist }, false);
+    try {
+      const index = await web.app.inject({ url: '/' });
+      expect(index.statusCode).toBe(200);
+      expect(index.body).toContain('<title>spikeloop</title>');
+      expect((await web.app.inject({ url: '/app.js' })).body).toBe('console.log(1)');
+      expect((await web.app.inject({ url: '/runs/12' })).body).toContain('<title>spikeloop</title>');
+      const api = await web.app.inject({ url: '/api/nothing' });
+      expect(api.statusCode).toBe(404);
+      expect(api.json().error.code).toBe('ROUTE_NOT_FOUND');
+    } finally {
+      await web.close();
+      rmSync(dist, { recursive: true, force: true });
+    }
   });
 });
 
