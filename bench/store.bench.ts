@@ -7,7 +7,7 @@
  * SPIKELOOP_BENCH_SECONDS shortens the ingest run (default 60).
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Metric } from './run.ts';
 import { RunStore } from '../server/store/run-store.ts';
@@ -61,6 +61,7 @@ export default async function* storeBench(): AsyncIterable<Metric> {
       // Declared at 10 MS/s per channel: commits come from the 200 ms timer check, as in a live run.
       rec.write({ type: 'descriptor', channels: Array.from({ length: CHANNELS }, (_, i) => channel(i, 10e6)) });
       const pool = blockPool(32, 7);
+      const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       const deadline = t0 + INGEST_SECONDS * 1000;
       let next = 0;
@@ -71,6 +72,8 @@ export default async function* storeBench(): AsyncIterable<Metric> {
       }
       rec.write({ type: 'stop', status: 'completed' });
       const seconds = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      const cpuSeconds = (cpu.user + cpu.system) / 1e6;
       const total = next * CHANNELS;
       const size = statSync(file).size;
       store.close();
@@ -78,7 +81,10 @@ export default async function* storeBench(): AsyncIterable<Metric> {
         metric: 'ingest_msps',
         value: +(total / seconds / 1e6).toFixed(2),
         unit: 'MS/s',
-        note: `${CHANNELS} int16 channels, ${(total / 1e6).toFixed(0)} MS in ${seconds.toFixed(1)} s, blocks of ${BLOCK}, file ${(size / 2 ** 20).toFixed(0)} MiB; target >= 30`,
+        note:
+          `wall clock: ${CHANNELS} int16 channels, ${(total / 1e6).toFixed(0)} MS in ${seconds.toFixed(1)} s, blocks of ${BLOCK}, ` +
+          `file ${(size / 2 ** 20).toFixed(0)} MiB; this process used ${cpuSeconds.toFixed(1)} CPU-s ` +
+          `(${(total / cpuSeconds / 1e6).toFixed(1)} MS per CPU-second), 1-min load average at the end ${loadavg()[0]!.toFixed(1)}; target >= 30`,
       };
       rmSync(file, { force: true });
       rmSync(file + '-wal', { force: true });
