@@ -26,6 +26,36 @@ type ArrayCtor = { new (n: number): SampleArray; BYTES_PER_ELEMENT: number };
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 const EVENT_KINDS: readonly EventKind[] = ['spike', 'marker', 'fault'];
 
+// Result registers of the min/max kernels (avoids allocating a pair per bucket).
+let kMin = 0;
+let kMax = 0;
+
+/** Min and max of s[from..to), to > from, integer arrays. Seeded from the first sample: stays in int registers. */
+function minMaxInt(s: SampleArray, from: number, to: number): void {
+  let mn = s[from]!;
+  let mx = mn;
+  for (let k = from + 1; k < to; k++) {
+    const v = s[k]!;
+    mn = v < mn ? v : mn;
+    mx = v > mx ? v : mx;
+  }
+  kMin = mn;
+  kMax = mx;
+}
+
+/** Min and max of s[from..to) for float arrays; NaN samples are skipped (+Inf/-Inf if all are NaN). */
+function minMaxFloat(s: SampleArray, from: number, to: number): void {
+  let mn = Infinity;
+  let mx = -Infinity;
+  for (let k = from; k < to; k++) {
+    const v = s[k]!;
+    if (v < mn) mn = v;
+    if (v > mx) mx = v;
+  }
+  kMin = mn;
+  kMax = mx;
+}
+
 interface Row {
   level: number;
   first: number;
@@ -111,6 +141,7 @@ class ChannelWriter {
   private readonly accMin: Float64Array;
   private readonly accMax: Float64Array;
   dropped: { start: number; end: number }[] = [];
+  private readonly minMax: (s: SampleArray, from: number, to: number) => void;
 
   constructor(
     readonly id: number,
@@ -122,6 +153,7 @@ class ChannelWriter {
     this.accJ = new Float64Array(MAX_LEVEL + 1).fill(-1);
     this.accMin = new Float64Array(MAX_LEVEL + 1);
     this.accMax = new Float64Array(MAX_LEVEL + 1);
+    this.minMax = desc.dtype === 'float32' || desc.dtype === 'float64' ? minMaxFloat : minMaxInt;
   }
 
   write(firstIndex: number, s: SampleArray): void {
@@ -156,11 +188,9 @@ class ChannelWriter {
         mx = -Infinity;
       }
       const stop = pos + Math.min(n - pos, bucketEnd - i);
-      for (let k = pos; k < stop; k++) {
-        const v = s[k]!;
-        if (v < mn) mn = v;
-        if (v > mx) mx = v;
-      }
+      this.minMax(s, pos, stop);
+      if (kMin < mn) mn = kMin;
+      if (kMax > mx) mx = kMax;
       i += stop - pos;
       pos = stop;
       if (i === bucketEnd) {

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -390,6 +390,36 @@ describe('RunStore', () => {
     newer.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     newer.close();
     expectCode(() => RunStore.open(file), 'STORE_TOO_NEW');
+  });
+
+  it('commits on its own: by the timer when writes stop, and by the sample clock when samples pile up', async () => {
+    const store = RunStore.open(file, { commitIntervalMs: 100 });
+    const ro = RunStore.open(file, { readonly: true });
+    const id = store.createRun(INIT);
+    const rec = store.recorder(id);
+    rec.write({ type: 'descriptor', channels: [chan({ sampleRate: 1e6 })] });
+    rec.write({ type: 'block', channel: 0, firstIndex: 0, samples: new Int16Array([1, 2, 3]) });
+    rec.write({ type: 'event', kind: 'marker', index: 1, label: 'm' });
+    // No more writes: the store's timer must commit them (seen from another connection).
+    await vi.waitFor(
+      () => {
+        expect(ro.getRun(id)!.channels[0]!.sampleCount).toBe(3);
+        expect(ro.listEvents(id)).toHaveLength(1);
+      },
+      { timeout: 10_000, interval: 20 },
+    );
+    expect(rec.committedSamples).toBe(3);
+    rec.write({ type: 'stop', status: 'completed' });
+    // Sample clock: 0.1 s at 1 MS/s = 100000 samples pending forces a commit inside write().
+    const slow = RunStore.open(path.join(dir, 'slow.sqlite'), { commitIntervalMs: 100 });
+    const id2 = slow.createRun(INIT);
+    const rec2 = slow.recorder(id2);
+    rec2.write({ type: 'descriptor', channels: [chan({ sampleRate: 1e6 })] });
+    rec2.write({ type: 'block', channel: 0, firstIndex: 0, samples: new Int16Array(100_000) });
+    expect(rec2.committedSamples).toBe(100_000);
+    slow.close();
+    ro.close();
+    store.close();
   });
 
   it('closing the store with a recorder open commits it and marks the run interrupted', () => {
