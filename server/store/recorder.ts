@@ -63,30 +63,42 @@ interface Row {
   data: SampleArray;
 }
 
-/** The row of one level being filled, plus full rows not yet committed. */
+/**
+ * The row of one level being filled, plus full rows not yet committed. The row buffer starts small and
+ * doubles up to the row cap, so slow channels and high levels cost little memory.
+ */
 class LevelRows {
   private buf: SampleArray;
   private first = -1;
   private n = 0;
   private dirty = false;
+  private readonly cap: number;
+  private readonly width: number;
   done: Row[] = [];
 
   constructor(
     readonly level: number,
     private readonly Ctor: ArrayCtor,
   ) {
-    this.buf = new Ctor(ROW_CAP[level]! * this.width);
+    this.cap = ROW_CAP[level]!;
+    this.width = level === 0 ? 1 : 2;
+    this.buf = new Ctor(Math.min(this.cap, 1024) * this.width);
   }
 
-  get width(): number {
-    return this.level === 0 ? 1 : 2;
+  /** Room for at least `items` more items (up to the cap). */
+  private reserve(items: number): void {
+    const want = Math.min(this.cap, this.n + items) * this.width;
+    if (want <= this.buf.length) return;
+    const bigger = new this.Ctor(Math.min(this.cap * this.width, Math.max(want, 2 * this.buf.length)));
+    bigger.set(this.buf.subarray(0, this.n * this.width) as never);
+    this.buf = bigger;
   }
 
   /** Closes the current row (a gap or a full row); it is queued for commit if it has new items. */
   private close(): void {
     if (this.n > 0 && this.dirty) {
       this.done.push({ level: this.level, first: this.first, count: this.n, data: this.buf.subarray(0, this.n * this.width) });
-      this.buf = new this.Ctor(ROW_CAP[this.level]! * this.width);
+      this.buf = new this.Ctor(this.buf.length);
     }
     this.first = -1;
     this.n = 0;
@@ -94,14 +106,15 @@ class LevelRows {
   }
 
   appendRaw(index: number, samples: SampleArray): void {
-    const cap = ROW_CAP[0]!;
+    const cap = this.cap;
     if (this.n > 0 && index !== this.first + this.n) this.close();
     let pos = 0;
     while (pos < samples.length) {
       if (this.n === cap) this.close();
       if (this.n === 0) this.first = index + pos;
       const take = Math.min(cap - this.n, samples.length - pos);
-      this.buf.set(samples.subarray(pos, pos + take), this.n);
+      this.reserve(take);
+      this.buf.set(samples.subarray(pos, pos + take) as never, this.n);
       this.n += take;
       pos += take;
       this.dirty = true;
@@ -109,8 +122,9 @@ class LevelRows {
   }
 
   appendBucket(j: number, mn: number, mx: number): void {
-    if (this.n > 0 && (j !== this.first + this.n || this.n === ROW_CAP[this.level]!)) this.close();
+    if (this.n > 0 && (j !== this.first + this.n || this.n === this.cap)) this.close();
     if (this.n === 0) this.first = j;
+    if (2 * this.n === this.buf.length) this.reserve(1);
     this.buf[2 * this.n] = mn;
     this.buf[2 * this.n + 1] = mx;
     this.n++;

@@ -278,6 +278,7 @@ describe('RunStore', () => {
     expectCode(() => store.readEnvelope(id, 0, 0, 10, 10001), 'BAD_RANGE');
     expectCode(() => store.readEnvelope(id, 0, 0.5, 10, 5), 'BAD_RANGE');
     expectCode(() => store.readRaw(id, 0, -1, 10), 'BAD_RANGE');
+    expectCode(() => store.readEnvelope(id, 0, 0, 2 ** 53, 10), 'BAD_RANGE');
     expectCode(() => store.readEnvelope(id, 3, 0, 10, 5), 'CHANNEL_NOT_FOUND');
     expectCode(() => store.readRaw(999, 0, 0, 10), 'RUN_NOT_FOUND');
     expectCode(() => store.recorder(id), 'RUN_ACTIVE');

@@ -180,9 +180,13 @@ function checkIndex(v: number, what: string): void {
   if (!Number.isSafeInteger(v) || v < 0) throw new StoreError('BAD_RANGE', `${what} must be a non-negative integer, got ${v}`);
 }
 
+/** Largest sample index a range may reach (keeps pixel-edge arithmetic exact in doubles). */
+export const MAX_INDEX = Math.floor(Number.MAX_SAFE_INTEGER / MAX_PIXELS);
+
 function checkRange(start: number, end: number): void {
   checkIndex(start, 'start');
   checkIndex(end, 'end');
+  if (end > MAX_INDEX) throw new StoreError('BAD_RANGE', `end must be at most ${MAX_INDEX}, got ${end}`);
   if (start >= end) throw new StoreError('BAD_RANGE', `start (${start}) must be below end (${end})`);
 }
 
