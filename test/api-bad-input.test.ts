@@ -127,6 +127,8 @@ describe('bad input on every route', () => {
       ['POST', '/api/runs', { protocol: { kind: 'dc' }, source: 7 }, 400, 'VALIDATION', '/source'],
       ['POST', '/api/runs', { protocol: { kind: 'dc' }, label: 12 }, 400, 'VALIDATION', '/label'],
       ['POST', '/api/runs', { protocol: { kind: 'dc' }, extra: true }, 400, 'VALIDATION', '/extra'],
+      ['POST', '/api/runs', { protocol: { kind: 'dc' }, options: 'fast' }, 400, 'VALIDATION', '/options'],
+      ['POST', '/api/runs', { protocol: { kind: 'dc' }, options: [1] }, 400, 'VALIDATION', '/options'],
       ['POST', '/api/runs', big, 413, 'BODY_TOO_LARGE'],
       // GET /api/runs
       ['GET', '/api/runs?limit=0', undefined, 400, 'VALIDATION', '/query/limit'],

@@ -14,6 +14,7 @@ export const ERRORS = {
   BAD_SAMPLE_RATE: { status: 400, message: '{detail}' },
   BAD_RANGE: { status: 400, message: '{detail}' },
   SOURCE_UNKNOWN: { status: 400, message: '{detail}' },
+  BAD_SOURCE_OPTIONS: { status: 400, message: '{detail}' },
   BAD_STREAM: { status: 400, message: '{detail}' },
   BAD_BLOCK: { status: 400, message: '{detail}' },
   RUN_NOT_FOUND: { status: 404, message: 'run {id} does not exist' },
