@@ -269,7 +269,16 @@ export class RunStore {
   /** Flushes open recorders (their runs become 'interrupted'), closes the database, releases the lock. */
   close(): void {
     if (this.isClosed) return;
-    for (const r of [...this.recorders.values()]) r.closeInterrupted('the store was closed before the run stopped');
+    let failure: unknown = null;
+    for (const r of [...this.recorders.values()]) {
+      try {
+        r.closeInterrupted('the store was closed before the run stopped');
+      } catch (err) {
+        // Still close the file; the run stays 'running' in it and becomes 'interrupted' at the next open.
+        failure ??= err;
+        this.recorders.delete(r.runId);
+      }
+    }
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.db.close();
@@ -278,6 +287,7 @@ export class RunStore {
       rmSync(this.lock, { force: true });
       openFiles.delete(path.resolve(this.file));
     }
+    if (failure) throw failure;
   }
 
   private readonly statements = new Map<string, Database.Statement>();
