@@ -341,7 +341,11 @@ describe('RunStore', () => {
     }
     store.setTags(del, ['x']);
     store.saveAnalysis(del, 'spikes', {}, {});
+    expect(store.stats()).toMatchObject({ runs: { completed: 2 }, channels: 2, samples: 400_000, events: 2, analyses: 1 });
     expect(store.deleteRun(del)).toBe(true);
+    const afterDelete = store.stats();
+    expect(afterDelete).toMatchObject({ runs: { completed: 1 }, channels: 1, samples: 200_000, events: 1, analyses: 0 });
+    expect(afterDelete.freePages).toBeGreaterThan(0);
     expect(store.deleteRun(del)).toBe(false);
     expect(store.getRun(del)).toBeUndefined();
     store.close();
@@ -355,6 +359,9 @@ describe('RunStore', () => {
     expect(count('SELECT count(*) AS n FROM run_tags') + count('SELECT count(*) AS n FROM analyses')).toBe(0);
     db.close();
     const again = RunStore.open(file);
+    again.vacuum();
+    expect(again.stats().freePages).toBe(0);
+    expect(again.stats().fileBytes).toBeLessThan(afterDelete.fileBytes + afterDelete.walBytes);
     expect(Array.from(again.readRaw(keep, 0, 0, 10)[0]!.samples)).toEqual(new Array(10).fill(keep));
     again.close();
   });

@@ -5,7 +5,7 @@
  * One process writes (a lock file next to the database enforces it); any number may open it read-only.
  */
 import Database from 'better-sqlite3';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type {
   ChannelDescriptor,
@@ -105,6 +105,23 @@ export interface StoredAnalysis {
   params: unknown;
   result: unknown;
   createdAt: string;
+}
+export interface StoreStats {
+  file: string;
+  schemaVersion: number;
+  pageSize: number;
+  /** Bytes of the database file and of its write-ahead log. */
+  fileBytes: number;
+  walBytes: number;
+  /** Pages on the free list (space of deleted runs, reused by new ones; `vacuum()` returns it to the OS). */
+  freePages: number;
+  runs: Record<RunStatus, number>;
+  channels: number;
+  /** Committed samples over all channels and runs. */
+  samples: number;
+  segmentRows: number;
+  events: number;
+  analyses: number;
 }
 export interface OpenOptions {
   /** Commit interval of recorders (default 200 ms, so that with commit time no more than 250 ms is at risk). */
@@ -252,7 +269,16 @@ export class RunStore {
   /** Flushes open recorders (their runs become 'interrupted'), closes the database, releases the lock. */
   close(): void {
     if (this.isClosed) return;
-    for (const r of [...this.recorders.values()]) r.closeInterrupted('the store was closed before the run stopped');
+    let failure: unknown = null;
+    for (const r of [...this.recorders.values()]) {
+      try {
+        r.closeInterrupted('the store was closed before the run stopped');
+      } catch (err) {
+        // Still close the file; the run stays 'running' in it and becomes 'interrupted' at the next open.
+        failure ??= err;
+        this.recorders.delete(r.runId);
+      }
+    }
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.db.close();
@@ -261,6 +287,7 @@ export class RunStore {
       rmSync(this.lock, { force: true });
       openFiles.delete(path.resolve(this.file));
     }
+    if (failure) throw failure;
   }
 
   private readonly statements = new Map<string, Database.Statement>();
@@ -510,6 +537,45 @@ export class RunStore {
       result: JSON.parse(r.result),
       createdAt: r.created_at,
     }));
+  }
+
+  /** Size and content counts of the database. */
+  stats(): StoreStats {
+    this.alive();
+    const size = (f: string) => {
+      try {
+        return statSync(f).size;
+      } catch {
+        return 0;
+      }
+    };
+    const count = (sql: string) => (this.sql(sql).get() as { n: number | null }).n ?? 0;
+    const runs: Record<RunStatus, number> = { running: 0, completed: 0, aborted: 0, failed: 0, interrupted: 0 };
+    for (const r of this.sql('SELECT status, count(*) AS n FROM runs GROUP BY status').all() as { status: RunStatus; n: number }[]) {
+      runs[r.status] = r.n;
+    }
+    return {
+      file: this.file,
+      schemaVersion: this.db.pragma('user_version', { simple: true }) as number,
+      pageSize: this.db.pragma('page_size', { simple: true }) as number,
+      fileBytes: size(this.file),
+      walBytes: size(`${this.file}-wal`),
+      freePages: this.db.pragma('freelist_count', { simple: true }) as number,
+      runs,
+      channels: count('SELECT count(*) AS n FROM channels'),
+      samples: count('SELECT sum(sample_count) AS n FROM channels'),
+      segmentRows: count('SELECT count(*) AS n FROM segments'),
+      events: count('SELECT count(*) AS n FROM events'),
+      analyses: count('SELECT count(*) AS n FROM analyses'),
+    };
+  }
+
+  /** Rewrites the file without free pages (after deleting runs). Refused while a run records. */
+  vacuum(): void {
+    this.writable();
+    if (this.recorders.size > 0) throw new StoreError('RUN_ACTIVE', 'cannot vacuum while a run is recording');
+    this.db.exec('VACUUM');
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   private runRow(id: number): RunRow {
