@@ -107,8 +107,9 @@ describe('bad input on every route', () => {
     const cases: [string, string, unknown, number, string, string?][] = [
       // POST /api/runs
       ['POST', '/api/runs', '{"protocol": {"kind": "dc"', 400, 'MALFORMED_JSON'],
-      ['POST', '/api/runs', '', 400, 'MALFORMED_JSON'],
-      ['POST', '/api/runs', '[1,2]', 400, 'VALIDATION'],
+      ['POST', '/api/runs', '', 400, 'VALIDATION', '/'],
+      ['POST', '/api/runs', '[1,2]', 400, 'VALIDATION', '/'],
+      ['POST', '/api/runs', '{"__proto__": {"x": 1}, "protocol": {"kind": "dc"}}', 400, 'MALFORMED_JSON'],
       ['POST', '/api/runs', {}, 400, 'VALIDATION', '/protocol'],
       ['POST', '/api/runs', { protocol: 'square' }, 400, 'VALIDATION', '/protocol'],
       ['POST', '/api/runs', { protocol: {} }, 400, 'VALIDATION', '/protocol/kind'],
@@ -190,6 +191,9 @@ describe('bad input on every route', () => {
       ['GET', '/api/nope', undefined, 404, 'ROUTE_NOT_FOUND'],
       ['PATCH', '/api/runs', { a: 1 }, 404, 'ROUTE_NOT_FOUND'],
     ];
+    const other = await srv.app.inject({ method: 'POST', url: '/api/runs', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'a=1' });
+    expect(other.statusCode).toBe(415);
+    expect(other.json().error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', message: expect.stringContaining('application/x-www-form-urlencoded') });
     const failures: string[] = [];
     for (const [method, url, payload, status, code, field] of cases) {
       const r = await inject(method, url, payload);
