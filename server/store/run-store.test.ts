@@ -136,6 +136,11 @@ function checkEnvelopes(store: RunStore, runId: number, sig: ReturnType<typeof m
   for (const [a, b, px] of ranges) {
     const env = store.readEnvelope(runId, 0, a, b, px);
     expect(env.edges).toEqual(pixelEdges(a, b, px));
+    // Cost proportional to the pixels, not the range: < FACTOR buckets per pixel in the middle (< 64 raw
+    // samples when reading level 0), plus a bounded number at the two ends and in the unbuilt tail
+    // (< 3 * (FACTOR + 1) per level and 3 * 64 raw samples).
+    const perPixel = env.level === 0 ? 64 : 8;
+    expect(env.itemsRead, `items read for [${a}, ${b}) at ${px} px`).toBeLessThanOrEqual(perPixel * px + 3 * 9 * 7 + 3 * 64);
     expect(BUCKET[env.level]!).toBeLessThanOrEqual(Math.max(1, (b - a) / px));
     const want = bruteEnvelope(env, sig.values, sig.present, extent, d.scale, d.offset);
     expect(firstDiff(env.min, want.min), `min of [${a}, ${b}) at ${px} px`).toBe(-1);
