@@ -270,6 +270,34 @@ describe('RunStore', () => {
     store.close();
   });
 
+  it('uint16 and int32 channels: envelopes match brute force', () => {
+    const n = 150_000;
+    const r = rng(11);
+    const u = new Uint16Array(n).map(() => Math.floor(r() * 65536));
+    const w = new Int32Array(n).map(() => Math.floor((r() - 0.5) * 2 ** 31));
+    const present = new Uint8Array(n).fill(1);
+    const store = RunStore.open(file);
+    const id = store.createRun(INIT);
+    const rec = store.recorder(id);
+    const du = chan({ name: 'u', dtype: 'uint16', scale: 0.5, offset: -3 });
+    const dw = chan({ name: 'w', dtype: 'int32', scale: 1e-9, offset: 0 });
+    rec.write({ type: 'descriptor', channels: [du, dw] });
+    for (let i = 0; i < n; i += 3000) {
+      rec.write({ type: 'block', channel: 0, firstIndex: i, samples: u.slice(i, i + 3000) });
+      rec.write({ type: 'block', channel: 1, firstIndex: i, samples: w.slice(i, i + 3000) });
+    }
+    rec.write({ type: 'stop', status: 'completed' });
+    for (const [ch, values, d] of [[0, u, du], [1, w, dw]] as const) {
+      for (const [a, b, px] of [[0, n, 500], [777, 100_000, 1234], [5000, 5100, 3]] as const) {
+        const env = store.readEnvelope(id, ch, a, b, px);
+        const want = bruteEnvelope(env, values, present, n, d.scale, d.offset);
+        expect(firstDiff(env.min, want.min)).toBe(-1);
+        expect(firstDiff(env.max, want.max)).toBe(-1);
+      }
+    }
+    store.close();
+  });
+
   it('validates ranges and reports unknown runs and channels', () => {
     const store = RunStore.open(file);
     const id = store.createRun(INIT);
