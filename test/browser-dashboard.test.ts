@@ -135,7 +135,7 @@ describe('dashboard in headless Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it('shows server errors next to the field they name, and says when the server is down', async () => {
+  it('shows server errors next to their field, an interrupted run with its reason, and a server that is down', { timeout: 120_000 }, async () => {
     await page.goto(`${server.url}/#/new`);
     await page.waitForSelector('form.run-form');
     // Valid for each field alone, refused by the server: pulse width must be shorter than the period.
@@ -145,6 +145,27 @@ describe('dashboard in headless Chromium', () => {
     await page.click('button[data-action=start]');
     await expect.poll(() => page.textContent('[data-error-for="/protocol/widthS"]'), { timeout: 10_000 }).toMatch(/period/);
     expect(page.url()).toContain('#/new');
+
+    // A run cut short by a server crash reads as interrupted, with the reason, after a restart.
+    const res = await fetch(`${server.url}/api/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ protocol: { kind: 'sine', durationS: 60 }, sampleRate: 10_000, label: 'to be interrupted' }),
+    });
+    expect(res.status).toBe(201);
+    const { run } = (await res.json()) as { run: { id: number } };
+    await page.goto(`${server.url}/#/runs/${run.id}`);
+    await page.waitForFunction('window.spikeloop.live.pairs > 0', undefined, { timeout: 20_000 });
+    await server.kill();
+    await expect.poll(() => page.textContent('.notice'), { timeout: 15_000 }).toMatch(/Lost the live feed/);
+    server = await startServer(server.dir);
+    await page.goto(`${server.url}/#/runs/${run.id}`);
+    await page.waitForSelector('[data-view=stored]');
+    expect(await page.textContent('.run-header [data-status]')).toBe('interrupted');
+    expect((await page.textContent('[data-reason]'))?.length).toBeGreaterThan('Interrupted: '.length);
+    // What was committed before the crash is drawn.
+    await page.waitForFunction('window.spikeloop.stored.draws > 0 && window.spikeloop.stored.envelopeRequests.length > 0');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-interrupted.png') });
 
     await server.stop();
     await page.click('nav a[data-path="/"]');
