@@ -53,7 +53,9 @@ describe('dashboard in headless Chromium', () => {
     await page.click('button[data-action=start]');
     await expect.poll(() => page.textContent('[data-error-for="/protocol/frequencyHz"]')).toMatch(/must be > 0/);
     expect(posted).toBe(0);
-    await page.fill('#f-protocol-frequencyHz', '1000');
+    // Bursts of spikes 50 times a second (a few hundred spike events per second on the live feed).
+    await page.fill('#f-protocol-frequencyHz', '50');
+    await page.fill('#f-protocol-duty', '0.1');
     await page.fill('#f-protocol-durationS', '120'); // stopped long before its end
     await page.fill('#f-label', 'browser test');
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-new-run.png') });
@@ -150,7 +152,7 @@ describe('dashboard in headless Chromium', () => {
     const res = await fetch(`${server.url}/api/runs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ protocol: { kind: 'sine', durationS: 60 }, sampleRate: 10_000, label: 'to be interrupted' }),
+      body: JSON.stringify({ protocol: { kind: 'sine', durationS: 60, amplitude: 5e-4 }, sampleRate: 10_000, label: 'to be interrupted' }),
     });
     expect(res.status).toBe(201);
     const { run } = (await res.json()) as { run: { id: number } };
