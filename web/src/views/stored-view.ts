@@ -144,10 +144,8 @@ export function mountStoredView(container: HTMLElement, run: RunDetail): { unmou
       metrics.stored.plotXRange = lanes[0].plot.xRange;
       const counts = { spike: 0, marker: 0, fault: 0 };
       for (const e of evs) counts[e.kind]++;
-      evEl.textContent =
-        evs.length === 0
-          ? 'no events in view'
-          : `${evs.length >= EVENT_LIMIT ? `first ${EVENT_LIMIT}` : evs.length} events in view (${counts.spike} spikes, ${counts.marker} markers, ${counts.fault} faults)`;
+      const kinds = (['spike', 'marker', 'fault'] as const).filter((k) => counts[k] > 0).map((k) => `${counts[k].toLocaleString()} ${k}s`);
+      evEl.textContent = evs.length === 0 ? 'no events in view' : `${kinds.join(', ')} in view${evs.length >= EVENT_LIMIT ? ` (first ${EVENT_LIMIT} shown)` : ''}`;
       errEl.textContent = '';
     } catch (e) {
       if (ac.signal.aborted) return;
