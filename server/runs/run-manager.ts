@@ -17,7 +17,7 @@ export const MAX_SAMPLE_RATE = 2_000_000;
 /** How long a source may take to end after an abort before the manager gives up on it. */
 export const ABORT_GRACE_MS = 5_000;
 
-export type RunErrorCode = 'BAD_PROTOCOL' | 'BAD_SAMPLE_RATE' | 'SOURCE_UNKNOWN' | 'SOURCE_UNAVAILABLE' | 'SOURCE_FAILED' | 'RUN_NOT_FOUND' | 'SHUTTING_DOWN';
+export type RunErrorCode = 'BAD_PROTOCOL' | 'BAD_SAMPLE_RATE' | 'SOURCE_UNKNOWN' | 'SOURCE_UNAVAILABLE' | 'SOURCE_FAILED' | 'BAD_SOURCE_OPTIONS' | 'RUN_NOT_FOUND' | 'SHUTTING_DOWN';
 
 /** A refused request; `field` is a JSON pointer into the request body when one field is to blame. */
 export class RunError extends Error {
@@ -132,6 +132,11 @@ export class RunManager {
     try {
       source = await def.create(ctx);
     } catch (err) {
+      // By convention a source throws RangeError/TypeError for bad run options (refused input), anything
+      // else for a source that cannot start (device missing, busy ...).
+      if (err instanceof RangeError || err instanceof TypeError) {
+        throw new RunError('BAD_SOURCE_OPTIONS', `source "${kind}": ${errMessage(err)}`, '/options');
+      }
       throw new RunError('SOURCE_FAILED', `source "${kind}" could not start: ${errMessage(err)}`, '/source');
     }
     const id = this.store.createRun({ ...runInit, bench: source.bench ?? null, ...(source.twin !== undefined ? { twin: source.twin } : {}) });

@@ -19,6 +19,7 @@ export interface SegmentRow {
 
 export class SegmentReader {
   private readonly rowsStmt: Database.Statement<[{ ch: number; lv: number; from: number; to: number }], SegmentRow>;
+  private readonly nextRowStmt: Database.Statement<[{ ch: number; lv: number; from: number; to: number }], SegmentRow>;
   private readonly coverStmt: Database.Statement<[number, number], { e: number }>;
 
   constructor(db: Database.Database) {
@@ -29,6 +30,13 @@ export class SegmentReader {
           AND first >= coalesce((SELECT max(first) FROM segments WHERE channel_id = @ch AND level = @lv AND first <= @from), @from)
           AND first < @to
         ORDER BY first`,
+    );
+    this.nextRowStmt = db.prepare(
+      `SELECT first, count, data FROM segments
+        WHERE channel_id = @ch AND level = @lv
+          AND first >= coalesce((SELECT max(first) FROM segments WHERE channel_id = @ch AND level = @lv AND first <= @from), @from)
+          AND first < @to AND first + count > @from
+        ORDER BY first LIMIT 1`,
     );
     this.coverStmt = db.prepare(
       'SELECT first + count AS e FROM segments WHERE channel_id = ? AND level = ? ORDER BY first DESC LIMIT 1',
@@ -43,6 +51,22 @@ export class SegmentReader {
   /** One past the last item stored at `level` (0 when the level is empty). */
   coverage(channelId: number, level: number): number {
     return this.coverStmt.get(channelId, level)?.e ?? 0;
+  }
+
+  /**
+   * Raw samples in [start, end), one stored row at a time (views, not merged), each fetched by its own
+   * short query so the connection stays free for the recorder between chunks.
+   */
+  *rawChunks(channelId: number, dtype: SampleType, start: number, end: number): Generator<{ start: number; samples: SampleArray }> {
+    let from = start;
+    while (from < end) {
+      const r = this.nextRowStmt.get({ ch: channelId, lv: 0, from, to: end });
+      if (!r) return;
+      const a = Math.max(from, r.first);
+      const b = Math.min(end, r.first + r.count);
+      yield { start: a, samples: decodeBlob(r.data, dtype).subarray(a - r.first, b - r.first) };
+      from = b;
+    }
   }
 
   /** Raw samples in [start, end) as contiguous runs (copies, in the channel dtype). */
