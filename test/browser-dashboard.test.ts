@@ -95,6 +95,8 @@ describe('dashboard in headless Chromium', () => {
 
     // Open the stored run again from the runs list.
     await page.goto(`${server.url}/#/`);
+    await page.waitForSelector(`tr[data-run-id="${runId}"] [data-status=aborted]`);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-runs.png') });
     await page.click(`tr[data-run-id="${runId}"]`);
     await page.waitForSelector('[data-view=stored]');
     await page.waitForFunction('window.spikeloop.stored.draws > 0 && window.spikeloop.stored.plotXRange !== null');
