@@ -124,6 +124,8 @@ export class Twin {
   private capC: Float64Array;
   private cinv: Float64Array; // nDyn × nDyn
   private devs: DeviceInfo[];
+  /** Fast path: all devices linear, one model, one parameter object, contiguous branches. */
+  private uniform: { model: DeviceModel; p: Params; base: number; devA: Int32Array; devB: Int32Array; vd: Float64Array } | null = null;
   private nonlinDevs: number[];
   private neurons: { name: string; node: number; slot: number; vth: number; vreset: number; tref: number }[];
   private refUntil: Float64Array;
@@ -281,6 +283,15 @@ export class Twin {
     this.devs = devs;
     this.nDev = devs.length;
     this.nonlinDevs = devs.map((d, i) => (d.branch < 0 ? i : -1)).filter((i) => i >= 0);
+    if (
+      devs.length > 0 &&
+      devs.every((d, i) => d.model === devs[0].model && d.p === devs[0].p && d.branch === devs[0].branch + i) &&
+      devs[0].branch >= 0 && devs[0].model.gBatch && devs[0].model.rateBatch
+    )
+      this.uniform = {
+        model: devs[0].model, p: devs[0].p, base: devs[0].branch,
+        devA: Int32Array.from(devs, (d) => d.a), devB: Int32Array.from(devs, (d) => d.b), vd: new Float64Array(devs.length),
+      };
     this.isA = Int32Array.from(isA);
     this.isB = Int32Array.from(isB);
     this.isStim = Uint8Array.from(isS);
@@ -366,10 +377,13 @@ export class Twin {
       V[this.fixedNodes[k]] = this.fixedStim[k] ? this.fixedValue[k] + this.fixedGain[k] * u : this.fixedValue[k];
     for (let k = 0; k < nd; k++) V[this.dynNodes[k]] = y[k];
     const devs = this.devs;
-    for (let d = 0; d < devs.length; d++) {
-      const dv = devs[d];
-      if (dv.branch >= 0) brG[dv.branch] = dv.model.g(y[nd + d], dv.p);
-    }
+    const uni = this.uniform;
+    if (uni) (uni.model.gBatch as NonNullable<DeviceModel['gBatch']>)(y, nd, devs.length, brG, uni.base, uni.p);
+    else
+      for (let d = 0; d < devs.length; d++) {
+        const dv = devs[d];
+        if (dv.branch >= 0) brG[dv.branch] = dv.model.g(y[nd + d], dv.p);
+      }
     // algebraic nodes
     const sys = this.sys;
     if (sys) {
@@ -441,6 +455,17 @@ export class Twin {
         dy[i] = s;
       }
       for (let n = 0; n < this.neurons.length; n++) if (this.frozen[n]) dy[this.neurons[n].slot] = 0;
+    }
+    if (uni) {
+      const { devA, devB, vd } = uni;
+      for (let d = 0; d < vd.length; d++) vd[d] = V[devA[d]] - V[devB[d]];
+      (uni.model.rateBatch as NonNullable<DeviceModel['rateBatch']>)(vd, y, nd, vd.length, dy, uni.p);
+      const lo = devs[0].lo, hi = devs[0].hi;
+      for (let d = 0; d < vd.length; d++) {
+        const x = y[nd + d], r = dy[nd + d];
+        if ((x >= hi && r > 0) || (x <= lo && r < 0)) dy[nd + d] = 0;
+      }
+      return;
     }
     for (let d = 0; d < devs.length; d++) {
       const dv = devs[d];
