@@ -203,8 +203,9 @@ const threshold: DeviceModel = {
     }
   },
   spiceCurrent: (v, x, p) => `(${n(p.Goff)}+${n(p.Gon - p.Goff)}*(${x}))*(${v})`,
+  // tanh(0) = 0, so max(·, 0) reproduces the three branches with a smaller expression tree
   spiceRate: (v, x, p) =>
-    `((${v}) > ${n(p.vth)} ? (1-(${x}))*tanh(${n(p.a)}*((${v})-${n(p.vth)}))/${n(p.tau)} : ((${v}) < ${n(-p.vth)} ? -(${x})*tanh(${n(p.b)}*(-(${v})-${n(p.vth)}))/${n(p.tau)} : 0))`,
+    `((1-(${x}))*tanh(${n(p.a)}*max((${v})-${n(p.vth)},0))-(${x})*tanh(${n(p.b)}*max(-(${v})-${n(p.vth)},0)))/${n(p.tau)}`,
 };
 
 // ---------------------------------------------------------------------------------------------------
