@@ -40,7 +40,7 @@ export interface DeviceModel {
 
 const n = (x: number): string => {
   if (!Number.isFinite(x)) throw new Error(`non-finite parameter ${x}`);
-  return x.toPrecision(17).replace(/\.?0+e/, 'e').replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+  return String(x); // shortest decimal that round-trips to the same double
 };
 export const num = n;
 
