@@ -103,3 +103,28 @@ export function register(registry: SourceRegistry): void {
     create: createTwinSource,
   });
 }
+
+/** Minimal view of the store needed to read a recorded stimulus channel back. */
+interface StimulusStore {
+  getRun(id: number):
+    | { protocol: unknown; channels: { index: number; name: string; unit: string; scale: number; offset: number; sampleRate: number; sampleCount: number }[] }
+    | undefined;
+  readRaw(runId: number, channel: number, start: number, end: number): { start: number; samples: ArrayLike<number> }[];
+}
+
+/**
+ * The stimulus actually applied in a stored run (physical values, SI), by channel name or index, at most
+ * `maxSamples` long. Throws with a message naming what is missing.
+ */
+export function readRecordedStimulus(store: StimulusStore, runId: number, channel: string, maxSamples?: number) {
+  const run = store.getRun(runId);
+  if (!run) throw Object.assign(new Error(`run ${runId} does not exist`), { code: 'RUN_NOT_FOUND' });
+  const ch = run.channels.find((c) => c.name === channel || String(c.index) === channel);
+  if (!ch) throw Object.assign(new Error(`run ${runId} has no channel "${channel}" (channels: ${run.channels.map((c) => c.name).join(', ')})`), { code: 'CHANNEL_NOT_FOUND' });
+  if (ch.unit !== 'A' && ch.unit !== 'V') throw Object.assign(new Error(`channel ${ch.name} is in ${ch.unit}; a stimulus is in A or V`), { code: 'CHANNEL_NOT_FOUND' });
+  const n = Math.min(ch.sampleCount, maxSamples ?? Infinity);
+  const samples = new Float64Array(n);
+  for (const seg of store.readRaw(runId, ch.index, 0, n))
+    for (let i = 0; i < seg.samples.length && seg.start + i < n; i++) samples[seg.start + i] = seg.samples[i] * ch.scale + ch.offset;
+  return { protocol: run.protocol, sampleRate: ch.sampleRate, samples, quantity: (ch.unit === 'A' ? 'current' : 'voltage') as Stimulus['quantity'] };
+}
