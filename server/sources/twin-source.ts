@@ -5,7 +5,7 @@
  *
  * Options (SourceContext.options):
  *   circuit   circuit JSON object, or the name of an example in server/twin/circuits (default "lif")
- *   method    'rk4' | 'euler' | 'adaptive' (default rk4); dt internal step, s (default 1 / sampleRate)
+ *   method    'rk4' | 'euler' | 'adaptive' | 'implicit' (default rk4); dt internal step, s (default 1 / sampleRate)
  *   stimulus  optional recorded stimulus samples (number[] or Float64Array, SI units) replacing the
  *             protocol's waveform (a twin run fed from a measured run); quantity 'current' | 'voltage'
  * Without `stimulus` the protocol is sampled at the run's sample rate for its duration.
@@ -39,7 +39,7 @@ export function loadExampleCircuit(name: string): unknown {
   return JSON.parse(readFileSync(path.join(circuitsDir, `${name}.json`), 'utf8'));
 }
 
-const METHODS: Method[] = ['rk4', 'euler', 'adaptive'];
+const METHODS: Method[] = ['rk4', 'euler', 'adaptive', 'implicit'];
 const CHUNK = 4096;
 
 export function createTwinSource(ctx: SourceContext): CreatedSource {

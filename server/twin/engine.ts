@@ -17,10 +17,14 @@ import { TwinError, getModel, resolveParams, type DeviceModel, type Params } fro
 import type { Netlist, Probe } from './circuit.ts';
 import { SpdSystem } from './sparse.ts';
 
-export type Method = 'rk4' | 'euler' | 'adaptive';
+export type Method = 'rk4' | 'euler' | 'adaptive' | 'implicit';
 
 export interface TwinOptions {
-  /** Integration method (default rk4). */
+  /**
+   * Integration method (default rk4). 'implicit': capacitors by the backward-Euler companion model
+   * (conductance C/dt in parallel with a current source) solved with the network, device states by
+   * forward Euler; L-stable for stiff RC, first order; circuits with neurons are refused.
+   */
   method?: Method;
   /** Fixed step, or first/max step of the adaptive method, in s. simulate() defaults it to 1/sampleRate. */
   dt?: number;
@@ -123,6 +127,11 @@ export class Twin {
   private capB: Int32Array;
   private capC: Float64Array;
   private cinv: Float64Array; // nDyn × nDyn
+  private capEdge: Int32Array;
+  private implicit: boolean;
+  /** implicit method: node voltages at the previous step */
+  private Vold: Float64Array;
+  private hImplicit = 0;
   private devs: DeviceInfo[];
   /** Fast path: all devices linear, one model, one parameter object, contiguous branches. */
   private uniform: { model: DeviceModel; p: Params; base: number; devA: Int32Array; devB: Int32Array; vd: Float64Array } | null = null;
@@ -201,7 +210,10 @@ export class Twin {
         fGain.push(e.gain ?? 1);
         if (e.stimulus) stimQ = 'voltage';
       }
-    for (const e of els) if (e.type === 'C') for (const nd of [node(e.a), node(e.b)]) if (cls[nd] === 2) cls[nd] = 1;
+    const implicit = (opts.method ?? 'rk4') === 'implicit';
+    if (implicit && els.some((e) => e.type === 'neuron'))
+      throw new TwinError('TWIN_BAD_OPTION', "method 'implicit' does not support neurons (threshold-and-reset); use rk4 or adaptive");
+    if (!implicit) for (const e of els) if (e.type === 'C') for (const nd of [node(e.a), node(e.b)]) if (cls[nd] === 2) cls[nd] = 1;
     this.cls = cls;
     const slot = new Int32Array(N);
     const dyn: number[] = [], alg: number[] = [];
@@ -326,6 +338,23 @@ export class Twin {
     }
     this.algBranches = Int32Array.from(algB);
     this.dynBranches = Int32Array.from(dynB);
+    // companion model: capacitors between algebraic nodes join the pattern
+    this.capEdge = new Int32Array(capA.length).fill(-1);
+    if (implicit)
+      for (let c = 0; c < capA.length; c++) {
+        if (cls[capA[c]] !== 2 || cls[capB[c]] !== 2) continue;
+        const i = slot[capA[c]], j = slot[capB[c]];
+        const key = Math.min(i, j) * this.nAlg + Math.max(i, j);
+        let e = edgeOf.get(key);
+        if (e === undefined) {
+          e = ei.length;
+          edgeOf.set(key, e);
+          ei.push(i), ej.push(j);
+        }
+        this.capEdge[c] = e;
+      }
+    this.implicit = implicit;
+    this.Vold = new Float64Array(N);
     this.sys = this.nAlg > 0 ? new SpdSystem(this.nAlg, Int32Array.from(ei), Int32Array.from(ej)) : null;
     this.rhs = new Float64Array(this.nAlg);
     this.valg = new Float64Array(this.nAlg);
@@ -386,7 +415,7 @@ export class Twin {
       }
     // algebraic nodes
     const sys = this.sys;
-    if (sys) {
+    if (sys && !this.implicit) {
       const diag = sys.diag, off = sys.off, rhs = this.rhs;
       diag.fill(GMIN);
       off.fill(0);
@@ -547,7 +576,60 @@ export class Twin {
     for (let n = 0; n < this.frozen.length; n++) this.frozen[n] = this.t < this.refUntil[n] ? 1 : 0;
   }
 
+  /**
+   * Implicit method: solves the network at t1 with every capacitor replaced by its backward-Euler companion
+   * (conductance C/h, current source C/h·(v_a − v_b) of the previous step), conductances from this.y.
+   */
+  private solveCompanion(t1: number, h: number): void {
+    const { V, Vold, cls, slot, brA, brB, brG } = this;
+    this.hImplicit = h;
+    const u = this.input.u(t1);
+    for (let k = 0; k < this.fixedNodes.length; k++)
+      V[this.fixedNodes[k]] = this.fixedStim[k] ? this.fixedValue[k] + this.fixedGain[k] * u : this.fixedValue[k];
+    const nd = this.nDyn;
+    const devs = this.devs;
+    for (let d = 0; d < devs.length; d++) if (devs[d].branch >= 0) brG[devs[d].branch] = devs[d].model.g(this.y[nd + d], devs[d].p);
+    const sys = this.sys;
+    if (!sys) return;
+    const diag = sys.diag, off = sys.off, rhs = this.rhs;
+    diag.fill(GMIN);
+    off.fill(0);
+    rhs.fill(0);
+    const ab = this.algBranches, be = this.brEdge;
+    for (let q = 0; q < ab.length; q++) {
+      const b = ab[q];
+      const a = brA[b], c = brB[b], g = brG[b];
+      if (be[b] >= 0) {
+        diag[slot[a]] += g;
+        diag[slot[c]] += g;
+        off[be[b]] -= g;
+      } else if (cls[a] === 2) ((diag[slot[a]] += g), (rhs[slot[a]] += g * V[c]));
+      else ((diag[slot[c]] += g), (rhs[slot[c]] += g * V[a]));
+    }
+    for (let s = 0; s < this.isA.length; s++) {
+      const I = this.isStim[s] ? this.isValue[s] + this.isGain[s] * u : this.isValue[s];
+      if (cls[this.isB[s]] === 2) rhs[slot[this.isB[s]]] += I;
+      if (cls[this.isA[s]] === 2) rhs[slot[this.isA[s]]] -= I;
+    }
+    for (let c = 0; c < this.capA.length; c++) {
+      const a = this.capA[c], b = this.capB[c], g = this.capC[c] / h;
+      const hist = g * (Vold[a] - Vold[b]);
+      if (cls[a] === 2) ((diag[slot[a]] += g), (rhs[slot[a]] += hist + (cls[b] === 2 ? 0 : g * V[b])));
+      if (cls[b] === 2) ((diag[slot[b]] += g), (rhs[slot[b]] += -hist + (cls[a] === 2 ? 0 : g * V[a])));
+      if (this.capEdge[c] >= 0) off[this.capEdge[c]] -= g;
+    }
+    const x = this.valg;
+    if (this.solverMode === 'direct') sys.solveDirect(rhs, x);
+    else sys.solve(rhs, x);
+    for (let k = 0; k < x.length; k++) V[this.algNodes[k]] = x[k];
+  }
+
   private ensureF0(): void {
+    if (this.implicit && this.hImplicit === 0) {
+      // initial state: capacitors uncharged (a companion step of negligible length)
+      this.Vold.fill(0);
+      this.solveCompanion(this.t, this.dt * 1e-9);
+    }
     if (!this.f0Valid) {
       this.updateFrozen();
       this.evaluate(this.t, this.y, this.f0);
@@ -581,6 +663,25 @@ export class Twin {
         if (isBreak) this.f0Valid = false;
         this.ensureF0();
       }
+      return;
+    }
+    if (this.implicit) {
+      const span = tEnd - this.t;
+      const nSteps = Math.max(1, Math.round(span / this.dt - 1e-9));
+      const t0 = this.t;
+      for (let s = 1; s <= nSteps; s++) {
+        const t1 = s === nSteps ? tEnd : t0 + (span * s) / nSteps;
+        const h = t1 - this.t;
+        this.ensureF0();
+        for (let i = 0; i < this.y.length; i++) this.y[i] += h * this.f0[i];
+        this.clampStates(this.y);
+        this.Vold.set(this.V);
+        this.solveCompanion(t1, h);
+        this.t = t1;
+        this.stats.steps++;
+        this.f0Valid = false;
+      }
+      this.ensureF0();
       return;
     }
     const span = tEnd - this.t;
@@ -717,6 +818,7 @@ export class Twin {
   }
 
   private nodeSlope(node: number): number {
+    if (this.implicit) return this.hImplicit > 0 && this.t > 0 ? (this.V[node] - this.Vold[node]) / this.hImplicit : 0;
     if (this.cls[node] === 1) return this.f0[this.slot[node]];
     if (this.cls[node] === 0) return this.fixedSlope(node, this.input.du(this.t));
     return 0;

@@ -61,7 +61,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
             ),
             sampleRate: Type.Optional(Type.Number({ minimum: 1, maximum: MAX_SAMPLE_RATE, description: 'S/s for a protocol stimulus, default 100000' })),
             durationS: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 86400, description: 'simulated time, s' })),
-            method: Type.Optional(Type.Union([Type.Literal('rk4'), Type.Literal('euler'), Type.Literal('adaptive')])),
+            method: Type.Optional(Type.Union([Type.Literal('rk4'), Type.Literal('euler'), Type.Literal('adaptive'), Type.Literal('implicit')])),
             dt: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'internal step, s' })),
             label: Type.Optional(Type.String({ maxLength: 200 })),
           },
