@@ -137,7 +137,7 @@ describe('neuro-synaptic unit (threshold switch, capacitors, resistors)', () => 
 
   it('two-unit CPG settles into anti-phase, matching ngspice', () => {
     const net = load('cpg2');
-    const stim = constant(50e-6, 6001, fs); // 30 ms
+    const stim = constant(50e-6, 4001, fs); // 20 ms
     const r = simulate(net, stim, { dt: 0.25e-6 });
     const a = crossings(chan(r, 'v_outA'), 0.02);
     const b = crossings(chan(r, 'v_outB'), 0.02);
