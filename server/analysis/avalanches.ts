@@ -10,7 +10,8 @@
  *
  * Crackling noise (Sethna, Dahmen, Myers, Nature 410, 242 (2001); Friedman et al., PRL 108, 208102
  * (2012)): ⟨S⟩(T) ∝ T^γ; γ is fitted by least squares on log ⟨S⟩ vs log T over durations observed at least
- * `minCount` times, and compared with the prediction (α_T - 1)/(τ_S - 1) from the size and duration
+ * `minCount` times and at least `minDuration` bins long (in `analyzeAvalanches`: the xmin of the duration
+ * power-law fit, i.e. the range where durations scale), and compared with the prediction (α_T - 1)/(τ_S - 1) from the size and duration
  * exponents.
  */
 import { linearFit } from './math.ts';
@@ -102,7 +103,7 @@ export interface CracklingResult {
   meanSizes: number[];
 }
 
-export function cracklingScaling(sizes: ArrayLike<number>, durations: ArrayLike<number>, tauS: number, alphaT: number, minCount = 5): CracklingResult {
+export function cracklingScaling(sizes: ArrayLike<number>, durations: ArrayLike<number>, tauS: number, alphaT: number, minCount = 5, minDuration = 1): CracklingResult {
   const byT = new Map<number, { s: number; c: number }>();
   for (let i = 0; i < sizes.length; i++) {
     const e = byT.get(durations[i]) ?? { s: 0, c: 0 };
@@ -113,7 +114,7 @@ export function cracklingScaling(sizes: ArrayLike<number>, durations: ArrayLike<
   const ds: number[] = [];
   const ms: number[] = [];
   for (const [T, e] of [...byT.entries()].sort((a, b) => a[0] - b[0])) {
-    if (e.c >= minCount) {
+    if (e.c >= minCount && T >= minDuration) {
       ds.push(T);
       ms.push(e.s / e.c);
     }
@@ -152,6 +153,6 @@ export function analyzeAvalanches(av: Avalanches, opts: { minTail?: number } = {
     branchingRatioPooled: av.branchingRatioPooled,
     size,
     duration,
-    crackling: size && duration ? cracklingScaling(av.sizes, av.durations, size.alpha, duration.alpha) : null,
+    crackling: size && duration ? cracklingScaling(av.sizes, av.durations, size.alpha, duration.alpha, 5, duration.xmin) : null,
   };
 }
