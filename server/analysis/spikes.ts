@@ -50,9 +50,17 @@ export interface SpikeResult {
 /** Median and median absolute deviation of integer raw samples via a histogram (O(n), int16/uint16). */
 function histMedianMad(x: Int16Array | Uint16Array): { median: number; mad: number } {
   const off = x instanceof Int16Array ? 32768 : 0;
-  const h = new Uint32Array(65536);
   const n = x.length;
-  for (let i = 0; i < n; i++) h[x[i] + off]++;
+  // two interleaved histograms: consecutive samples often share a bin, which would serialise the increments
+  const h = new Uint32Array(65536);
+  const h2 = new Uint32Array(65536);
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    h[x[i] + off]++;
+    h2[x[i + 1] + off]++;
+  }
+  if (i < n) h[x[i] + off]++;
+  for (let v = 0; v < 65536; v++) h[v] += h2[v];
   const half = (n - 1) / 2;
   const kth = (hist: Uint32Array, k: number) => {
     let c = 0;
@@ -142,7 +150,8 @@ export function detectSpikes(
   // In raw units, a negative scale flips polarity.
   let pol = polarity;
   if (sc < 0 && pol !== 'both') pol = pol === 'positive' ? 'negative' : 'positive';
-  const idx = scan(x, base, thr, pol, Math.max(0, Math.round(refractory * fs)));
+  const refr = Math.max(0, Math.round(refractory * fs));
+  const idx = x instanceof Int16Array ? scanInt16(x, base, thr, pol, refr) : scan(x, base, thr, pol, refr);
   const n = idx.length;
   const times = new Float64Array(n);
   const peaks = new Float64Array(n);
@@ -171,6 +180,49 @@ export function detectSpikes(
 
 /** Peak indices of threshold crossings (hot loop, typed inputs). */
 function scan(x: ArrayLike<number>, base: number, thr: number, pol: Polarity, refr: number): Int32Array {
+  const out: number[] = [];
+  const n = x.length;
+  const hi = base + thr;
+  const lo = base - thr;
+  const pos = pol !== 'negative';
+  const neg = pol !== 'positive';
+  let i = 0;
+  while (i < n) {
+    const v = x[i];
+    if ((pos && v > hi) || (neg && v < lo)) {
+      const up = pos && v > hi;
+      // follow the excursion to its end, tracking the extreme
+      let best = i;
+      let bv = v;
+      let k = i + 1;
+      if (up) {
+        while (k < n && x[k] > hi) {
+          if (x[k] > bv) {
+            bv = x[k];
+            best = k;
+          }
+          k++;
+        }
+      } else {
+        while (k < n && x[k] < lo) {
+          if (x[k] < bv) {
+            bv = x[k];
+            best = k;
+          }
+          k++;
+        }
+      }
+      out.push(best);
+      i = Math.max(k, best + refr + 1);
+    } else {
+      i++;
+    }
+  }
+  return Int32Array.from(out);
+}
+
+/** `scan` specialised for Int16Array input, so the hot loop stays monomorphic. */
+function scanInt16(x: Int16Array, base: number, thr: number, pol: Polarity, refr: number): Int32Array {
   const out: number[] = [];
   const n = x.length;
   const hi = base + thr;
