@@ -10,7 +10,7 @@ import { adaptation, isis, trainStats } from '../analysis/trains.ts';
 import { logIsiBursts, maxIntervalBursts, type BurstSummary } from '../analysis/bursts.ts';
 import { fitGaussianMixture } from '../analysis/gmm.ts';
 import { analyzeAvalanches, avalanchesFromEvents } from '../analysis/avalanches.ts';
-import { bandPower, detectOscillation, dominantFrequencies, psdDistance, welch } from '../analysis/spectra.ts';
+import { bandPower, detectOscillation, dominantFrequencies, harmonicPower, psdDistance, welch } from '../analysis/spectra.ts';
 import { chirpPoints, resonanceSweep, type SweepPoint } from '../analysis/resonance.ts';
 import { fitStdp } from '../analysis/stdp.ts';
 import { classifyRegime, phaseDiagram, type Regime, type RegimeThresholds } from '../analysis/regime.ts';
@@ -190,6 +190,35 @@ export function resonanceMethod(
     points = Array.from(f, (freq, i) => ({ frequency: freq, response: r[i] }));
   }
   return resonanceSweep(points, { onsetFraction: p.onsetFraction });
+}
+
+/**
+ * Resonance from a set of runs (or files), one stimulus frequency each: frequencies from `frequencies`
+ * or from each run protocol's `frequencyParam` (default "frequencyHz"); response per run = spike rate
+ * (`measure: 'rate'`, spikes/s) or nonlinear harmonic power relative to the fundamental
+ * (`measure: 'harmonics'`, harmonics 2-5 of the stimulus frequency).
+ */
+export function resonanceRunsMethod(
+  sigs: Signal[],
+  p: SpikeParams & { frequencies?: number[]; frequencyParam?: string; measure?: 'rate' | 'harmonics'; onsetFraction?: number },
+) {
+  const name = p.frequencyParam ?? 'frequencyHz';
+  const freqs = p.frequencies ?? sigs.map((s) => Number((s.run?.protocol as Record<string, unknown> | undefined)?.[name]));
+  if (freqs.length !== sigs.length) throw new InputError(`${freqs.length} frequencies for ${sigs.length} inputs`);
+  freqs.forEach((f, i) => {
+    if (!(f > 0)) throw new InputError(`input ${i + 1}: no stimulus frequency (give frequencies, or runs whose protocol has "${name}")`);
+  });
+  const measure = p.measure ?? 'rate';
+  const points = sigs.map((s, i) => {
+    const c = pickChannels(s, p.channel)[0];
+    if (measure === 'harmonics') {
+      const x = Float64Array.from(c.samples as ArrayLike<number>, (v) => v * c.scale + c.offset);
+      const seg = 2 ** Math.floor(Math.log2(Math.max(2, Math.min(x.length, 1 << 16))));
+      return { frequency: freqs[i], response: harmonicPower(x, c.fs, freqs[i], 5, seg).ratio };
+    }
+    return { frequency: freqs[i], response: detect(c, p).times.length / duration(c) };
+  });
+  return { measure, ...resonanceSweep(points, { onsetFraction: p.onsetFraction }) };
 }
 
 export function stdpMethod(table: Record<string, Float64Array>, p: { tauMin?: number; tauMax?: number }) {

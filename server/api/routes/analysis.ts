@@ -29,6 +29,7 @@ import {
   psdMethod,
   regimeMethod,
   resonanceMethod,
+  resonanceRunsMethod,
   spikesMethod,
   stdpMethod,
   toJson,
@@ -300,17 +301,26 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     {
       schema: {
         tags: ['analysis'],
-        summary: 'Resonance, onset and optimal operating frequency from a sweep of (frequency, response) points',
+        summary: 'Resonance, onset and optimal operating frequency: from (frequency, response) points, or from stored runs at one stimulus frequency each',
         body: obj({
-          points: Type.Array(obj({ frequency: Type.Number({ minimum: 0 }), response: Type.Number() }), { minItems: 2, maxItems: 1_000_000 }),
+          points: Type.Optional(Type.Array(obj({ frequency: Type.Number({ minimum: 0 }), response: Type.Number() }), { minItems: 2, maxItems: 1_000_000 })),
+          runIds: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { minItems: 2, maxItems: 10_000 })),
+          frequencies: Type.Optional(Type.Array(Type.Number({ exclusiveMinimum: 0 }))),
+          frequencyParam: Type.Optional(Type.String({ description: 'Protocol parameter with the stimulus frequency (default frequencyHz)' })),
+          measure: Type.Optional(Type.Union([Type.Literal('rate'), Type.Literal('harmonics')])),
           onsetFraction: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+          ...spikeProps,
         }),
         response: { 200: Type.Object({}, { additionalProperties: true }), ...errorResponses },
       },
     },
     async (req) => {
+      const { points, runIds, ...p } = req.body;
       try {
-        return toJson(resonanceSweep(req.body.points, { onsetFraction: req.body.onsetFraction })) as Record<string, unknown>;
+        if (points && !runIds) return toJson(resonanceSweep(points, { onsetFraction: p.onsetFraction })) as Record<string, unknown>;
+        if (!runIds || points) throw new ApiError('VALIDATION', { detail: '/: give either points or runIds' }, '/');
+        for (const id of runIds) if (!ctx.store.getRun(id)) throw notFound(id);
+        return toJson(resonanceRunsMethod(runIds.map((id) => readRunSignal(ctx.store, id)), p)) as Record<string, unknown>;
       } catch (e) {
         return inputError(e);
       }

@@ -265,8 +265,10 @@ export function register(program: Command): void {
     inputOptions(
       analyze
         .command('resonance')
-        .description('Resonance sweep: response per frequency, resonance frequency, onset and optimal operating frequency. <input>: a table with columns frequency,response, or a chirp run/trace with --f0/--f1')
-        .argument('<input>', 'runId, file.csv (trace, or sweep table with frequency,response) or file.npy'),
+        .description(
+          'Resonance sweep: response per frequency, resonance frequency, onset and optimal operating frequency. One input: a frequency,response table, or a chirp run/trace with --f0/--f1; several inputs: one run per stimulus frequency',
+        )
+        .argument('<inputs...>', 'runIds or files (file.csv trace or sweep table with frequency,response; file.npy)'),
     ),
   )
     .option('--f0 <Hz>', 'chirp start frequency', num('--f0', 0))
@@ -274,10 +276,25 @@ export function register(program: Command): void {
     .option('--chirp-start <s>', 'chirp start time in the trace', num('--chirp-start', 0))
     .option('--chirp-duration <s>', 'chirp duration (default: to the end)', num('--chirp-duration', Number.MIN_VALUE))
     .option('--windows <n>', 'frequency windows along the chirp', int('--windows', 2, 1e6), 20)
+    .option('--frequencies <list>', 'several inputs: stimulus frequency of each, Hz (default: each run protocol\'s --frequency-param)', list('--frequencies'))
+    .option('--frequency-param <name>', 'several inputs: protocol parameter holding the stimulus frequency', 'frequencyHz')
+    .addOption(new Option('--measure <m>', 'several inputs: response measure').choices(['rate', 'harmonics']).default('rate'))
     .option('--onset-fraction <f>', 'onset: first frequency where the response exceeds this fraction of its rise to the peak', num('--onset-fraction', Number.MIN_VALUE, 1), 0.1)
-    .action(async (input: string, o: Opts) => {
+    .action(async (inputs: string[], o: Opts) => {
+      const { resonanceMethod, resonanceRunsMethod } = await import('../../analyze/methods.ts');
+      if (inputs.length > 1) {
+        const params = { ...spikeParams(o), frequencyParam: o.frequencyParam as string, measure: o.measure as 'rate' | 'harmonics', onsetFraction: o.onsetFraction as number, ...(o.frequencies ? { frequencies: o.frequencies as number[] } : {}) };
+        const loaded = [];
+        try {
+          for (const i of inputs) loaded.push(await loadInput(i, o));
+          print({ inputs, method: 'resonance', params, result: resonanceRunsMethod(loaded.map((l) => l.signal), params) }, o.json);
+        } finally {
+          for (const l of loaded) l.close();
+        }
+        return;
+      }
+      const input = inputs[0];
       const params = { ...spikeParams(o), f0: o.f0 as number | undefined, f1: o.f1 as number | undefined, chirpStart: o.chirpStart as number | undefined, chirpDuration: o.chirpDuration as number | undefined, windows: o.windows as number, onsetFraction: o.onsetFraction as number };
-      const { resonanceMethod } = await import('../../analyze/methods.ts');
       if (input.toLowerCase().endsWith('.csv') && existsSync(input)) {
         const { readTable } = await import('../../analyze/inputs.ts');
         const t = readTable(input);
