@@ -51,15 +51,20 @@ export interface SpikeResult {
 function histMedianMad(x: Int16Array | Uint16Array): { median: number; mad: number } {
   const off = x instanceof Int16Array ? 32768 : 0;
   const n = x.length;
-  // two interleaved histograms: consecutive samples often share a bin, which would serialise the increments
+  // Bin index = the sample as unsigned 16 bits, with the sign bit flipped for int16 (= x + 32768).
+  // Two interleaved histograms: consecutive samples often share a bin, which would serialise the increments.
+  const u = new Uint16Array(x.buffer, x.byteOffset, n);
+  const m = off ? 0x8000 : 0;
   const h = new Uint32Array(65536);
   const h2 = new Uint32Array(65536);
   let i = 0;
-  for (; i + 1 < n; i += 2) {
-    h[x[i] + off]++;
-    h2[x[i + 1] + off]++;
+  for (; i + 3 < n; i += 4) {
+    h[u[i] ^ m]++;
+    h2[u[i + 1] ^ m]++;
+    h[u[i + 2] ^ m]++;
+    h2[u[i + 3] ^ m]++;
   }
-  if (i < n) h[x[i] + off]++;
+  for (; i < n; i++) h[u[i] ^ m]++;
   for (let v = 0; v < 65536; v++) h[v] += h2[v];
   const half = (n - 1) / 2;
   const kth = (hist: Uint32Array, k: number) => {
@@ -231,6 +236,11 @@ function scanInt16(x: Int16Array, base: number, thr: number, pol: Polarity, refr
   const neg = pol !== 'positive';
   let i = 0;
   while (i < n) {
+    // tight skip over sub-threshold samples (the common case)
+    if (pos && !neg) while (i < n && x[i] <= hi) i++;
+    else if (neg && !pos) while (i < n && x[i] >= lo) i++;
+    else while (i < n && x[i] <= hi && x[i] >= lo) i++;
+    if (i >= n) break;
     const v = x[i];
     if ((pos && v > hi) || (neg && v < lo)) {
       const up = pos && v > hi;
