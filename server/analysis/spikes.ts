@@ -6,7 +6,9 @@
  * - `sd`: baseline = mean, threshold = k · standard deviation;
  * - `robust`: baseline = median, threshold = k · σ_n with σ_n = median(|x - baseline|)/0.6745, the
  *   noise estimate of Quian Quiroga, Nadasdy, Ben-Shaul, Neural Comput. 16, 1661 (2004) (their
- *   median(|x|)/0.6745 on a band-passed, zero-median signal).
+ *   median(|x|)/0.6745 on a band-passed, zero-median signal). When that is 0 (a noiseless simulated
+ *   trace sitting at its baseline most of the time), σ falls back to the SD around the median
+ *   (`noiseMethod: 'sd-fallback'`).
  * Polarity `positive` detects x - baseline > thr, `negative` x - baseline < -thr, `both` either.
  * After a detection no new spike is accepted for `refractory` seconds after its peak.
  *
@@ -45,6 +47,8 @@ export interface SpikeResult {
   threshold: number;
   /** Noise estimate (σ), physical unit (NaN for absolute thresholds). */
   noise: number;
+  /** How σ was estimated; `sd-fallback`: the robust estimate was 0 (noiseless trace), SD around the median used. */
+  noiseMethod: 'robust' | 'sd' | 'sd-fallback' | 'none';
 }
 
 /** Median and median absolute deviation of integer raw samples via a histogram (O(n), int16/uint16). */
@@ -119,6 +123,7 @@ export function detectSpikes(
   let base = 0;
   let thr: number;
   let noise = NaN;
+  let noiseMethod: SpikeResult['noiseMethod'] = t0(opts.threshold.mode);
   const t = opts.threshold;
   if (t.mode === 'absolute') {
     base = -off / sc; // physical 0
@@ -141,6 +146,13 @@ export function detectSpikes(
       base = medianOf(xf);
       for (let i = 0; i < xf.length; i++) xf[i] = Math.abs(xf[i] - base);
       noise = medianOf(xf) / 0.6745;
+    }
+    if (noise === 0) {
+      // A noiseless trace (simulation) has zero median deviation: fall back to the SD around the median.
+      let v = 0;
+      for (let i = 0; i < x.length; i++) v += (x[i] - base) ** 2;
+      noise = Math.sqrt(v / Math.max(1, x.length - 1));
+      noiseMethod = 'sd-fallback';
     }
     thr = t.k * noise;
   }
@@ -180,7 +192,12 @@ export function detectSpikes(
     baseline: base * sc + off,
     threshold: thr * Math.abs(sc),
     noise: noise * Math.abs(sc),
+    noiseMethod,
   };
+}
+
+function t0(mode: ThresholdSpec['mode']): SpikeResult['noiseMethod'] {
+  return mode === 'absolute' ? 'none' : mode === 'sd' ? 'sd' : 'robust';
 }
 
 /** Peak indices of threshold crossings (hot loop, typed inputs). */

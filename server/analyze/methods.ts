@@ -99,6 +99,7 @@ export function spikesMethod(sig: Signal, p: SpikeParams & { modes?: boolean; ma
       baseline: r.baseline,
       threshold: r.threshold,
       noise: r.noise,
+      noiseMethod: r.noiseMethod,
       times: r.times,
       peaks: r.peaks,
       widths: r.widths,
