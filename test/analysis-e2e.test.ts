@@ -80,6 +80,17 @@ describe('CLI', () => {
     expect(store.listAnalyses(runId, 'spikes')).toHaveLength(1);
     store.close();
   });
+  it('on a run recorded from the simulated bench, detected spikes match the bench\'s own spike events', async () => {
+    const simDb = path.join(dir, 'sim.db');
+    const proto = path.join(dir, 'square.json');
+    writeFileSync(proto, JSON.stringify({ kind: 'square', durationS: 0.5 }));
+    const summary = JSON.parse((await cli(['run', proto, '--db', simDb, '--rate', '20000'])).stdout.split('\n').filter(Boolean).pop()!);
+    // the simulated LIF draws each spike as one sample at V_spike = 1 V (resting 0 V, threshold 0.8 V)
+    const r = JSON.parse((await cli(['analyze', 'spikes', String(summary.id), '--db', simDb, '--threshold', 'absolute', '--value', '0.5', '--refractory', '0', '--json'])).stdout);
+    expect(r.result.channels[0].channel).toBe('v_mem');
+    expect(r.result.channels[0].count).toBe(summary.eventCounts.spike);
+    expect(summary.eventCounts.spike).toBeGreaterThan(10);
+  });
   it('analyze psd on an exported NPY file (raw int16 with --scale and --rate) finds the 10 Hz spiking', async () => {
     const file = path.join(dir, 'v_mem.npy');
     writeFileSync(file, Buffer.concat([npyHeader('int16', N), Buffer.from(trace.buffer)]));
