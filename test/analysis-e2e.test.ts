@@ -145,4 +145,13 @@ describe('API', () => {
     const bad = await app.inject({ method: 'POST', url: '/api/analysis/distance', payload: { trains: [[1]], metric: 'nope' } });
     expect(bad.statusCode).toBe(400);
   });
+  it('POST /api/analysis/regime classifies one run, and draws a phase diagram over several', async () => {
+    const one = await app.inject({ method: 'POST', url: '/api/analysis/regime', payload: { runIds: [runId] } });
+    expect(one.statusCode).toBe(200);
+    expect(one.json()).toMatchObject({ regime: 'oscillatory', runId });
+    const two = await app.inject({ method: 'POST', url: '/api/analysis/regime', payload: { runIds: [runId, runId], values: [1, 2], minRate: 50 } });
+    // with minRate 50 Hz the 10 Hz run is quiescent at both values: no transition
+    expect(two.json().phaseDiagram).toMatchObject({ param: 'amplitude', transitions: [] });
+    expect(two.json().runs.map((r: { regime: string }) => r.regime)).toEqual(['quiescent', 'quiescent']);
+  });
 });

@@ -349,7 +349,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       for (const id of runIds) if (!ctx.store.getRun(id)) throw notFound(id);
       try {
         const sigs = runIds.map((id) => readRunSignal(ctx.store, id));
-        return toJson(regimeMethod(sigs, { ...(p as Record<string, unknown>), param: p.param ?? 'amplitude', values: p.values ?? (runIds.length > 1 ? undefined : [NaN]) })) as Record<string, unknown>;
+        return toJson(regimeMethod(sigs, { ...(p as Record<string, unknown>), param: p.param ?? 'amplitude' })) as Record<string, unknown>;
       } catch (e) {
         return inputError(e);
       }
