@@ -8,28 +8,31 @@ function poissonTrain(rng: Rng, rate: number, T: number): number[] {
   return out;
 }
 
-/** SPIKE-distance straight from the definitions of Kreuz et al. (2013), on a fine grid (independent check). */
+/**
+ * SPIKE-distance straight from the definitions (Kreuz et al. 2013) with the SPIKY/PySpike edge rules,
+ * evaluated point by point on a fine grid (an independent re-implementation, no shared code).
+ */
 function spikeDistanceBrute(a: number[], b: number[], t0: number, t1: number, steps: number): number {
-  const A = [t0, ...a, t1];
-  const B = [t0, ...b, t1];
-  const near = (x: number, o: number[]) => Math.min(...o.map((y) => Math.abs(x - y)));
-  const S = (t: number) => {
-    const part = (s: number[], o: number[]) => {
-      let i = 0;
-      while (s[i + 1] <= t && i + 2 < s.length) i++;
-      const tp = s[i];
-      const tf = s[i + 1];
-      const x = tf - tp;
-      return { s: (near(tp, o) * (tf - t) + near(tf, o) * (t - tp)) / x, x };
-    };
-    const p1 = part(A, B);
-    const p2 = part(B, A);
-    const m = (p1.x + p2.x) / 2;
-    return (p1.s * p2.x + p2.s * p1.x) / (2 * m * m);
+  const aux = (s: number[]) => (s.length > 1 ? [Math.min(t0, 2 * s[0] - s[1]), ...s, Math.max(t1, 2 * s[s.length - 1] - s[s.length - 2])] : [t0, ...s, t1]);
+  const near = (x: number, o: number[]) => Math.min(...aux(o).map((y) => Math.abs(x - y)));
+  const part = (s: number[], o: number[], t: number) => {
+    const m = s.length;
+    if (t < s[0]) return { s: near(s[0], o), x: m > 1 ? Math.max(s[0] - t0, s[1] - s[0]) : s[0] - t0 };
+    if (t >= s[m - 1]) return { s: near(s[m - 1], o), x: m > 1 ? Math.max(t1 - s[m - 1], s[m - 1] - s[m - 2]) : t1 - s[m - 1] };
+    let i = 0;
+    while (s[i + 1] <= t) i++;
+    const x = s[i + 1] - s[i];
+    return { s: (near(s[i], o) * (s[i + 1] - t) + near(s[i + 1], o) * (t - s[i])) / x, x };
   };
   let acc = 0;
   const h = (t1 - t0) / steps;
-  for (let k = 0; k < steps; k++) acc += S(t0 + (k + 0.5) * h) * h; // midpoint rule
+  for (let k = 0; k < steps; k++) {
+    const t = t0 + (k + 0.5) * h; // midpoint rule
+    const p1 = part(a, b, t);
+    const p2 = part(b, a, t);
+    const m = (p1.x + p2.x) / 2;
+    acc += ((p1.s * p2.x + p2.s * p1.x) / (2 * m * m)) * h;
+  }
   return acc / (t1 - t0);
 }
 
@@ -40,14 +43,51 @@ describe('Kreuz ISI-, SPIKE-distance and SPIKE-synchronization', () => {
     expect(spikeDistance(a, a, 0, 2)).toBe(0);
     expect(spikeSync(a, a, 0, 2)).toBe(1);
   });
-  it('ISI-distance hand-worked: [1,2,3] vs [1.5,3] on [0,4] is 0.25', () => {
-    // with edge spikes at 0 and 4: ISIs (1,1,1,1) vs (1.5,1.5,1); I(t) = |1 - 1.5|/1.5 = 1/3 on [0,3), 0 on [3,4)
-    expect(isiDistance([1, 2, 3], [1.5, 3], 0, 4)).toBeCloseTo(0.25, 14);
+  it('ISI-distance hand-worked: [1,2,3] vs [1.5,3] on [0,4] is 1/3', () => {
+    // ISIs (1,1,1,1) vs (1.5,1.5,1.5): the last edge interval of train 2 is max(4 - 3, 3 - 1.5) = 1.5,
+    // so I(t) = |1 - 1.5|/1.5 = 1/3 everywhere.
+    expect(isiDistance([1, 2, 3], [1.5, 3], 0, 4)).toBeCloseTo(1 / 3, 14);
   });
-  it('SPIKE-distance hand-worked: one spike at 2 vs none on [0,4] is 2/9', () => {
-    // S_1(t) = t on [0,2] (Δt_F = 2, x_ISI = 2), S_2 = 0, x_ISI^(2) = 4: S = 4t/(2·3²) = 2t/9,
-    // ∫_0^2 = 4/9, symmetric on [2,4]; D_S = (8/9)/4 = 2/9.
-    expect(spikeDistance([2], [], 0, 4)).toBeCloseTo(2 / 9, 14);
+  it('ISI-distance: the pen-and-paper profile of the PySpike test suite (test_distance.py, test_isi)', () => {
+    const times = [0.0, 0.2, 0.3, 0.4, 0.45, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0];
+    const I = [0.1 / 0.3, 0.1 / 0.3, 0.05 / 0.2, 0.05 / 0.2, 0.15 / 0.35, 0.25 / 0.35, 0.05 / 0.35, 0.2 / 0.3, 0.25 / 0.3, 0.25 / 0.3];
+    const expected = I.reduce((s, v, k) => s + v * (times[k + 1] - times[k]), 0);
+    expect(isiDistance([0.2, 0.4, 0.6, 0.7], [0.3, 0.45, 0.8, 0.9, 0.95], 0, 1)).toBeCloseTo(expected, 14);
+  });
+  it('SPIKE-distance hand-worked: one spike at 2 vs none on [0,4] is 4/9', () => {
+    // Train 1: edge intervals of length 2, S_1 = Δt of the spike to the other train's edge spikes = 2;
+    // the empty train: one interval of 4, S_2 = 0. S = (2·4)/(2·3²) = 4/9 everywhere.
+    expect(spikeDistance([2], [], 0, 4)).toBeCloseTo(4 / 9, 14);
+  });
+  it('SPIKE-distance: SPIKY reference value 0.186309523809523814 for [0,2,5,8] vs [0,1,5,9] on [0,10]', () => {
+    // value computed by SPIKY (Kreuz et al.), quoted in PySpike's test_distance.py (test_spike)
+    expect(spikeDistance([0, 2, 5, 8], [0, 1, 5, 9], 0, 10)).toBeCloseTo(0.186309523809523814, 14);
+  });
+  it('SPIKE-distance: the pen-and-paper examples of the PySpike test suite (test_spike)', () => {
+    const mean = (times: number[], y1: number[], y2: number[]) =>
+      times.slice(1).reduce((s, t, k) => s + ((y1[k] + y2[k]) / 2) * (t - times[k]), 0) / (times[times.length - 1] - times[0]);
+    const profile = (s1l: number[], s1r: number[], s2l: number[], s2r: number[], isi1: number[], isi2: number[]) => {
+      const y1 = isi1.map((x1, k) => (s1r[k] * isi2[k] + s2r[k] * x1) / (0.5 * (x1 + isi2[k]) ** 2));
+      const y2 = isi1.map((x1, k) => (s1l[k + 1] * isi2[k] + s2l[k + 1] * x1) / (0.5 * (x1 + isi2[k]) ** 2));
+      return [y1, y2];
+    };
+    {
+      const times = [0.0, 0.2, 0.3, 0.4, 0.45, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0];
+      const s1 = [0.1, 0.1, (0.1 * 0.1 + 0.05 * 0.1) / 0.2, 0.05, (0.05 * 0.15 * 2) / 0.2, 0.15, 0.1, (0.1 * 0.1 + 0.1 * 0.2) / 0.3, (0.1 * 0.2 + 0.1 * 0.1) / 0.3, (0.1 * 0.05 + 0.1 * 0.25) / 0.3, 0.1];
+      const s2 = [0.1, (0.1 * 0.2 + 0.1 * 0.1) / 0.3, 0.1, (0.1 * 0.05 * 2) / 0.15, 0.05, (0.05 * 0.2 + 0.1 * 0.15) / 0.35, (0.05 * 0.1 + 0.1 * 0.25) / 0.35, 0.1, 0.1, 0.05, 0.05];
+      const isi1 = [0.2, 0.2, 0.2, 0.2, 0.2, 0.1, 0.3, 0.3, 0.3, 0.3];
+      const isi2 = [0.3, 0.3, 0.15, 0.15, 0.35, 0.35, 0.35, 0.1, 0.05, 0.05];
+      const [y1, y2] = profile(s1, s1, s2, s2, isi1, isi2);
+      expect(spikeDistance([0.2, 0.4, 0.6, 0.7], [0.3, 0.45, 0.8, 0.9, 0.95], 0, 1)).toBeCloseTo(mean(times, y1, y2), 14);
+    }
+    {
+      // equal spike times in both trains
+      const times = [0.0, 0.1, 0.2, 0.4, 0.5, 0.6, 1.0];
+      const s1 = [0.1, (0.1 * 0.1 + 0.1 * 0.1) / 0.2, 0.1, 0.0, 0.0, 0.0, 0.0];
+      const s2 = [0.1, (0.1 * 0.3) / 0.3, (0.1 * 0.2) / 0.3, 0.0, 0.1, 0.0, 0.0];
+      const [y1, y2] = profile(s1, s1, s2, s2, [0.2, 0.2, 0.2, 0.2, 0.2, 0.4], [0.3, 0.3, 0.3, 0.1, 0.1, 0.4]);
+      expect(spikeDistance([0.2, 0.4, 0.6], [0.1, 0.4, 0.5, 0.6], 0, 1)).toBeCloseTo(mean(times, y1, y2), 14);
+    }
   });
   it('SPIKE-distance agrees with a brute-force evaluation of its definition on random trains', () => {
     const rng = new Rng(4);
@@ -56,6 +96,10 @@ describe('Kreuz ISI-, SPIKE-distance and SPIKE-synchronization', () => {
       const b = poissonTrain(rng, 5, 3);
       expect(spikeDistance(a, b, 0, 3)).toBeCloseTo(spikeDistanceBrute(a, b, 0, 3, 60000), 5);
     }
+  });
+  it('SPIKE-synchronization: PySpike test_spike_sync example [1,2,3] vs [2.1] on [0,4] is 1/2', () => {
+    // only 2 and 2.1 are coincident (0.1 < τ = 0.5): 2 of 4 spikes
+    expect(spikeSync([1, 2, 3], [2.1], 0, 4)).toBeCloseTo(0.5, 14);
   });
   it('SPIKE-synchronization hand-worked: [1,2,3] vs [1.01,2.5] on [0,4] is 2/5', () => {
     // 1 and 1.01 coincide (0.01 < τ = 0.5); 2 and 3 are 0.5 from 2.5 with τ = 0.5 (not < τ): 2 of 5 spikes.

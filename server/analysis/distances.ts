@@ -10,14 +10,20 @@
  * - Coincidence factor Γ: Kistler, Gerstner, van Hemmen, Neural Comput. 9, 1015 (1997); Jolivet et al.,
  *   J. Neurosci. Methods 169, 417 (2008).
  *
- * Edge convention for the Kreuz measures: every train gets auxiliary spikes at tStart and tEnd (unless it
- * already has a spike exactly there), so the first and last inter-spike intervals are measured from and to
- * the window edges, and a train may be empty. Spikes outside [tStart, tEnd] are ignored.
+ * Edge convention of the ISI- and SPIKE-distance: that of SPIKY and PySpike (Kreuz et al. 2015; Mulansky
+ * and Kreuz, SoftwareX 5, 36 (2016)), so results can be checked against those tools. The interval before
+ * the first spike and after the last one has the length max(distance to the window edge, neighbouring
+ * ISI) (just the distance to the edge for a one-spike train); in those edge intervals the SPIKE
+ * dissimilarity S_n is the Δt of the adjacent spike; Δt of a spike is measured to the nearest spike of the
+ * other train or to its auxiliary edge spikes, placed at min(tStart, 2 t_1 - t_2) and
+ * max(tEnd, 2 t_M - t_{M-1}). A spike exactly at tStart or tEnd is a real spike (no edge interval there).
+ * An empty train has one interval, the window, with S_n = 0. Spikes outside [tStart, tEnd] are ignored.
+ * SPIKE-synchronization measures edge ISIs to the window edges.
  */
 
 export type Train = ArrayLike<number>;
 
-/** Spikes of `t` inside [t0, t1], with auxiliary spikes at t0 and t1. */
+/** Spikes of `t` inside [t0, t1], with auxiliary spikes at t0 and t1 (used by SPIKE-synchronization). */
 function augment(t: Train, t0: number, t1: number): Float64Array {
   const out: number[] = [t0];
   for (let i = 0; i < t.length; i++) {
@@ -32,35 +38,71 @@ function checkWindow(t0: number, t1: number): void {
   if (!(t1 > t0)) throw new RangeError(`tEnd (${t1}) must be greater than tStart (${t0})`);
 }
 
+/** A train prepared for the ISI- and SPIKE-distance (see the edge convention above). */
+interface Prepared {
+  /** Real spikes in [t0, t1]. */
+  r: Float64Array;
+  /** Interval breakpoints: t0 (unless a spike sits there), the spikes, t1 (unless a spike sits there). */
+  b: Float64Array;
+  /** Length used as the ISI of each interval b[k]..b[k+1]. */
+  x: Float64Array;
+  /** First interval is an edge interval (before the first spike). */
+  startEdge: boolean;
+  /** Last interval is an edge interval (after the last spike). */
+  endEdge: boolean;
+  /** Auxiliary spikes and real spikes, for nearest-spike distances from the other train. */
+  ext: Float64Array;
+}
+
+function prepare(t: Train, t0: number, t1: number): Prepared {
+  const rr: number[] = [];
+  for (let i = 0; i < t.length; i++) if (t[i] >= t0 && t[i] <= t1) rr.push(t[i]);
+  rr.sort((p, q) => p - q);
+  const r = Float64Array.from(rr);
+  const m = r.length;
+  if (m === 0) return { r, b: Float64Array.of(t0, t1), x: Float64Array.of(t1 - t0), startEdge: false, endEdge: false, ext: Float64Array.of(t0, t1) };
+  const startEdge = r[0] > t0;
+  const endEdge = r[m - 1] < t1;
+  const b = Float64Array.from([...(startEdge ? [t0] : []), ...r, ...(endEdge ? [t1] : [])]);
+  const x = new Float64Array(b.length - 1);
+  for (let k = 0; k < x.length; k++) x[k] = b[k + 1] - b[k];
+  if (startEdge) x[0] = m > 1 ? Math.max(r[0] - t0, r[1] - r[0]) : r[0] - t0;
+  if (endEdge) x[x.length - 1] = m > 1 ? Math.max(t1 - r[m - 1], r[m - 1] - r[m - 2]) : t1 - r[m - 1];
+  const a0 = m > 1 ? Math.min(t0, 2 * r[0] - r[1]) : t0;
+  const a1 = m > 1 ? Math.max(t1, 2 * r[m - 1] - r[m - 2]) : t1;
+  return { r, b, x, startEdge, endEdge, ext: Float64Array.from([a0, ...r, a1]) };
+}
+
 /**
  * ISI-distance D_I = (1/T) ∫ I(t) dt with I(t) = |x1(t) - x2(t)| / max(x1(t), x2(t)), x_n(t) the
  * inter-spike interval of train n that contains t (Kreuz et al. 2007). 0 for identical trains, < 1.
  */
 export function isiDistance(a: Train, b: Train, t0: number, t1: number): number {
   checkWindow(t0, t1);
-  const s1 = augment(a, t0, t1);
-  const s2 = augment(b, t0, t1);
-  return isiAug(s1, s2, t0, t1);
+  return isiPrepared(prepare(a, t0, t1), prepare(b, t0, t1), t0, t1);
 }
 
-function isiAug(s1: Float64Array, s2: Float64Array, t0: number, t1: number): number {
+function isiPrepared(p1: Prepared, p2: Prepared, t0: number, t1: number): number {
+  const b1 = p1.b;
+  const b2 = p2.b;
   let i = 0;
   let j = 0;
   let last = t0;
   let acc = 0;
-  while (i < s1.length - 1 && j < s2.length - 1) {
-    const x1 = s1[i + 1] - s1[i];
-    const x2 = s2[j + 1] - s2[j];
-    const next = Math.min(s1[i + 1], s2[j + 1]);
-    acc += (Math.abs(x1 - x2) / Math.max(x1, x2)) * (next - last);
+  while (i < p1.x.length && j < p2.x.length) {
+    const x1 = p1.x[i];
+    const x2 = p2.x[j];
+    const next = Math.min(b1[i + 1], b2[j + 1]);
+    const mx = Math.max(x1, x2);
+    if (mx > 0) acc += (Math.abs(x1 - x2) / mx) * (next - last);
     last = next;
-    if (s1[i + 1] === next) i++;
-    if (s2[j + 1] === next) j++;
+    if (b1[i + 1] === next) i++;
+    if (b2[j + 1] === next) j++;
   }
   return acc / (t1 - t0);
 }
 
-/** For each spike of `s`, the distance to the nearest spike of `o` (both ascending). */
+/** For each spike of `s`, the distance to the nearest element of `o` (both ascending, o non-empty). */
 function nearestDistances(s: Float64Array, o: Float64Array): Float64Array {
   const d = new Float64Array(s.length);
   let j = 0;
@@ -84,50 +126,71 @@ function nearestDistances(s: Float64Array, o: Float64Array): Float64Array {
  */
 export function spikeDistance(a: Train, b: Train, t0: number, t1: number): number {
   checkWindow(t0, t1);
-  return spikeAug(augment(a, t0, t1), augment(b, t0, t1), t0, t1);
+  return spikePrepared(prepare(a, t0, t1), prepare(b, t0, t1), t0, t1);
 }
 
-function spikeAug(s1: Float64Array, s2: Float64Array, t0: number, t1: number): number {
-  const D1 = nearestDistances(s1, s2);
-  const D2 = nearestDistances(s2, s1);
-  const n1 = s1.length - 1;
-  const n2 = s2.length - 1;
+/** S_n on interval k as α + β t. */
+function sLine(p: Prepared, D: Float64Array, k: number, out: Float64Array): void {
+  const m = p.r.length;
+  if (m === 0) {
+    out[0] = 0;
+    out[1] = 0;
+    return;
+  }
+  const last = p.x.length - 1;
+  if (p.startEdge && k === 0) {
+    out[0] = D[0];
+    out[1] = 0;
+    return;
+  }
+  if (p.endEdge && k === last) {
+    out[0] = D[m - 1];
+    out[1] = 0;
+    return;
+  }
+  const i = p.startEdge ? k - 1 : k; // interval between r[i] and r[i+1]
+  const tp = p.r[i];
+  const tf = p.r[i + 1];
+  const x = tf - tp;
+  out[0] = (D[i] * tf - D[i + 1] * tp) / x;
+  out[1] = (D[i + 1] - D[i]) / x;
+}
+
+function spikePrepared(p1: Prepared, p2: Prepared, t0: number, t1: number): number {
+  const D1 = nearestDistances(p1.r, p2.ext);
+  const D2 = nearestDistances(p2.r, p1.ext);
+  const b1 = p1.b;
+  const b2 = p2.b;
+  const n1 = p1.x.length;
+  const n2 = p2.x.length;
+  const l1 = new Float64Array(2);
+  const l2 = new Float64Array(2);
   let i = 0;
   let j = 0;
-  let p1 = s1[0];
-  let f1 = s1[1];
-  let dp1 = D1[0];
-  let df1 = D1[1];
-  let p2 = s2[0];
-  let f2 = s2[1];
-  let dp2 = D2[0];
-  let df2 = D2[1];
+  sLine(p1, D1, 0, l1);
+  sLine(p2, D2, 0, l2);
   let last = t0;
   let acc = 0;
   for (;;) {
-    const x1 = f1 - p1;
-    const x2 = f2 - p2;
+    const f1 = b1[i + 1];
+    const f2 = b2[j + 1];
     const next = f1 < f2 ? f1 : f2;
-    // ∫ S_n over [last, next] / length = S_n at the midpoint (S_n is linear there)
+    const x1 = p1.x[i];
+    const x2 = p2.x[j];
+    // S is linear on [last, next]: its mean is its value at the midpoint
     const mid = 0.5 * (last + next);
-    const m1 = (dp1 * (f1 - mid) + df1 * (mid - p1)) / x1;
-    const m2 = (dp2 * (f2 - mid) + df2 * (mid - p2)) / x2;
+    const s1 = l1[0] + l1[1] * mid;
+    const s2 = l2[0] + l2[1] * mid;
     const m = x1 + x2;
-    acc += ((2 * (m1 * x2 + m2 * x1)) / (m * m)) * (next - last);
+    acc += ((2 * (s1 * x2 + s2 * x1)) / (m * m)) * (next - last);
     last = next;
     if (f1 === next) {
       if (++i >= n1) break;
-      p1 = f1;
-      f1 = s1[i + 1];
-      dp1 = df1;
-      df1 = D1[i + 1];
+      sLine(p1, D1, i, l1);
     }
     if (f2 === next) {
       if (++j >= n2) break;
-      p2 = f2;
-      f2 = s2[j + 1];
-      dp2 = df2;
-      df2 = D2[j + 1];
+      sLine(p2, D2, j, l2);
     }
   }
   return acc / (t1 - t0);
@@ -287,7 +350,7 @@ export function distanceMatrix(trains: Train[], metric: DistanceMetric, opts: Di
   checkWindow(t0, t1);
   const n = trains.length;
   const matrix = Array.from({ length: n }, () => new Array<number>(n).fill(metric === 'spike-sync' ? 1 : 0));
-  const aug = metric === 'isi' || metric === 'spike' ? trains.map((t) => augment(t, t0, t1)) : [];
+  const prep = metric === 'isi' || metric === 'spike' ? trains.map((t) => prepare(t, t0, t1)) : [];
   let sum = 0;
   let pairs = 0;
   for (let i = 0; i < n; i++) {
@@ -295,10 +358,10 @@ export function distanceMatrix(trains: Train[], metric: DistanceMetric, opts: Di
       let v: number;
       switch (metric) {
         case 'isi':
-          v = isiAug(aug[i], aug[j], t0, t1);
+          v = isiPrepared(prep[i], prep[j], t0, t1);
           break;
         case 'spike':
-          v = spikeAug(aug[i], aug[j], t0, t1);
+          v = spikePrepared(prep[i], prep[j], t0, t1);
           break;
         case 'spike-sync':
           v = spikeSync(trains[i], trains[j], t0, t1);
