@@ -106,6 +106,28 @@ describe('power-law fit (Clauset, Shalizi, Newman 2009)', () => {
     const meanLog = x.reduce((a, v) => a + Math.log(v), 0) / x.length;
     expect(z1 / z).toBeCloseTo(-meanLog, 10);
   });
+  it('KS distance equals a brute-force comparison of the CDFs at every integer (discrete) / every point (continuous)', () => {
+    const x = mixed('discrete', 2.3, 2, 300, 31).filter((v) => v >= 2);
+    const f = fitPowerLaw(x, { kind: 'discrete', xmin: 2 });
+    const z0 = hurwitz(f.alpha, 2);
+    const max = Math.max(...x);
+    let d = 0;
+    let cdf = 0;
+    for (let k = 2; k <= max; k++) {
+      cdf += k ** -f.alpha / z0;
+      const emp = x.filter((v) => v <= k).length / x.length;
+      d = Math.max(d, Math.abs(emp - cdf));
+    }
+    expect(f.ksD).toBeCloseTo(d, 10);
+    const y = Array.from(mixed('continuous', 2.3, 2, 300, 32)).filter((v) => v >= 2).sort((a, b) => a - b);
+    const g = fitPowerLaw(y, { kind: 'continuous', xmin: 2 });
+    let dc = 0;
+    y.forEach((v, i) => {
+      const F = 1 - (v / 2) ** (1 - g.alpha);
+      dc = Math.max(dc, Math.abs((i + 1) / y.length - F), Math.abs(i / y.length - F));
+    });
+    expect(g.ksD).toBeCloseTo(dc, 10);
+  });
   it('rejects non-integer data for the discrete fit', () => {
     expect(() => fitPowerLaw([1, 2.5, 3], { kind: 'discrete' })).toThrow(RangeError);
   });
