@@ -1,0 +1,16 @@
+/* AVR interrupt handlers; included after daq_engine.h. */
+#pragma once
+
+/* ---- interrupts: the sample clock drives everything ---- */
+ISR(TIMER1_COMPA_vect) {
+  STIM_T s = engine_stimulus();
+  hal_stim_write(s);
+  hal_pulse_write(engine_pulse());
+  if (engine_tick(s)) hal_adc_start(eng_adc_ch[0]);
+}
+
+ISR(ADC_vect) {
+  uint16_t v = ADC;
+  uint8_t next = engine_sample(v);
+  if (next != ENGINE_NONE) hal_adc_start(next);
+}
