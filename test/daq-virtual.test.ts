@@ -6,18 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VirtualBoard } from '../drivers/daq/virtual.ts';
 import { DaqRun } from '../drivers/daq/source.ts';
 import type { BlockMessage, SourceMessage } from '../common/run-stream.ts';
+import { adcCode, collect, stimMv } from './daq-helpers.ts';
 
-/** What the harness's `direct` circuit puts on the pins, and what simavr's ADC makes of it (AVcc 5 V). */
-const stimMv = (code: number) => Math.floor((code * 5000 + 127) / 255);
-const adcCode = (mv: number) => Math.floor((mv * 1023) / 5000);
-
-export async function collect(run: DaqRun, signal = new AbortController().signal) {
-  const msgs: SourceMessage[] = [];
-  for await (const m of run.messages(signal)) msgs.push(m);
-  return msgs;
-}
-
-export function channelData(msgs: SourceMessage[], channel: number): { first: number; data: number[] } {
+function channelData(msgs: SourceMessage[], channel: number): { first: number; data: number[] } {
   const blocks = msgs.filter((m): m is BlockMessage => m.type === 'block' && m.channel === channel);
   const data: number[] = [];
   for (const b of blocks) {

@@ -239,8 +239,9 @@ export class DaqRun {
           first = expected;
         }
         if (first > expected) {
-          yield { type: 'event', kind: 'fault', index: expected, label: `dropped samples ${expected}..${first}` };
-          this.stats.droppedTicks += first - expected;
+          const end = Math.min(first, limit);
+          yield { type: 'event', kind: 'fault', index: expected, label: `dropped samples ${expected}..${end}` };
+          this.stats.droppedTicks += end - expected;
         }
         let n = block.ticks - skip;
         if (first + n > limit) n = Math.max(0, limit - first);
