@@ -62,6 +62,7 @@ static unsigned long long last_rx_cycle, bytes_to_host, bytes_from_host;
 static int duty;
 static volatile sig_atomic_t quit_flag;
 
+
 /* ---- circuit ---- */
 enum { C_DIRECT, C_RC, C_LIF };
 static int circuit = C_DIRECT;
@@ -94,12 +95,8 @@ static uint32_t mv(double v) {
   return (uint32_t)lround(v * 1000.0);
 }
 
-static unsigned long long trig_n, trig_last, trig_dsum, trig_dmax;
 static void adc_trigger_hook(struct avr_irq_t *irq, uint32_t value, void *param) {
   (void)irq; (void)value; (void)param;
-  if (getenv("VB_DEBUG")) { unsigned long long d = avr->cycle - trig_last; trig_last = avr->cycle; trig_n++; if (d < 100000) { trig_dsum += d; if (d > trig_dmax) trig_dmax = d; }
-    if (trig_n > 5000 && trig_n < 5030) fprintf(stderr, "trig d=%llu mux=%x\n", d, value);
-    if (trig_n % 4000 == 0) fprintf(stderr, "trig n=%llu mean=%llu max=%llu\n", trig_n, trig_dsum / trig_n, trig_dmax); }
   circuit_advance(now_s());
   uint32_t s = (uint32_t)((duty * 5000 + 127) / 255), v[6] = {0};
   switch (circuit) {
@@ -296,7 +293,7 @@ int main(int argc, char **argv) {
           unplug_until = wall_s() + ms / 1000.0;
           printf("unplugged t_ns=%llu\n", ns_of(avr->cycle));
         } else if (!strcmp(cmd, "stats")) {
-          printf("stats dbg=%02x,%02x,%02x,%02x,%02x pc=0x%x state=%d t_ns=%llu to_host=%llu from_host=%llu dropped=%llu spikes=%llu wall_s=%.3f\n", avr->data[0xC0], avr->data[0xC1], avr->data[0x127], avr->data[0x11d], avr->data[0x128], (unsigned)avr->pc, (int)avr->state, ns_of(avr->cycle),
+          printf("stats t_ns=%llu to_host=%llu from_host=%llu dropped=%llu spikes=%llu wall_s=%.3f\n", ns_of(avr->cycle),
                  bytes_to_host, bytes_from_host, out_dropped, c_spikes, wall_s() - wall0);
         } else if (!strcmp(cmd, "quit")) {
           quit_flag = 1;

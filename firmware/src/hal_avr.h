@@ -172,10 +172,24 @@ static inline int16_t hal_uart_read(void) {
   return b;
 }
 
-static void hal_uart_put(uint8_t b) {
-  while (!(UCSR0A & _BV(UDRE0))) {
-  }
-  UDR0 = b;
+/* TX: a small ring drained by the data-register-empty interrupt, so the line stays busy while the main
+ * loop packs samples. */
+#define TX_RING 64
+static volatile uint8_t tx_ring[TX_RING];
+static volatile uint8_t tx_head, tx_tail;
+
+/* Polled alternative: the byte goes straight to the data register when it is free. */
+static inline uint8_t hal_uart_writable(void) { return UCSR0A & _BV(UDRE0); }
+static inline void hal_uart_write(uint8_t b) { UDR0 = b; }
+
+/* Queues one byte; returns 0 (nothing queued) if the ring is full. */
+static inline uint8_t hal_uart_try_put(uint8_t b) {
+  uint8_t h = tx_head, n = (uint8_t)((h + 1) & (TX_RING - 1));
+  if (n == tx_tail) return 0;
+  tx_ring[h] = b;
+  tx_head = n;
+  UCSR0B |= _BV(UDRIE0);
+  return 1;
 }
 static inline void hal_kick(void) { wdt_reset(); }
 static inline uint8_t hal_reset_cause(void) { return hal_reset_cause_value; }

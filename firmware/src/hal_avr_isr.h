@@ -14,3 +14,17 @@ ISR(ADC_vect) {
   uint8_t next = engine_sample(v);
   if (next != ENGINE_NONE) hal_adc_start(next);
 }
+
+#if defined(__AVR_ATmega2560__)
+ISR(USART0_UDRE_vect) {
+#else
+ISR(USART_UDRE_vect) {
+#endif
+  uint8_t t = tx_tail;
+  if (t == tx_head) {
+    UCSR0B &= (uint8_t)~_BV(UDRIE0);
+    return;
+  }
+  UDR0 = tx_ring[t];
+  tx_tail = (uint8_t)((t + 1) & (TX_RING - 1));
+}

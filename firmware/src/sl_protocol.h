@@ -56,6 +56,12 @@ extern "C" {
 #define SL_BOARD_TEENSY4 3
 
 uint16_t sl_crc16_update(uint16_t crc, uint8_t b);
+/* The same CRC step without a table (shift/xor form of poly 0x1021), cheap enough to inline on an AVR. */
+static inline __attribute__((always_inline)) uint16_t sl_crc16_step(uint16_t crc, uint8_t b) {
+  uint8_t x = (uint8_t)((crc >> 8) ^ b);
+  x ^= (uint8_t)(x >> 4);
+  return (uint16_t)((crc << 8) ^ ((uint16_t)x << 12) ^ ((uint16_t)x << 5) ^ x);
+}
 uint16_t sl_crc16(const uint8_t *p, size_t n);
 
 /* One-shot COBS encode of n bytes (n <= SL_MAX_BODY) into out (>= n + 2 bytes); returns the encoded

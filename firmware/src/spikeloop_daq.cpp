@@ -28,7 +28,7 @@
  * 250 ms of the last host frame even with the 1 ms millis() granularity. */
 #define HOST_TIMEOUT_MS 240
 #define STIM_BYTES ((STIM_BITS + 7) / 8)
-#define RX_FRAME_CAP 216
+#define RX_FRAME_CAP 204
 
 static uint8_t rx_buf[RX_FRAME_CAP];
 static sl_cobs_rx rx;
@@ -62,21 +62,56 @@ static void send_error(uint8_t code, uint8_t type, uint8_t seq, uint32_t info) {
   send_ctrl(SL_T_ERROR, seq, p, 7);
 }
 
+/* Queues a byte for the transmit interrupt. The packer gets a turn for every byte (a tick packs in well
+ * under a byte time) and keeps running while the queue is full, so sending never starves packing. */
+static void uart_put(uint8_t b) {
+#ifdef HAL_TX_POLLED
+  engine_service();
+  while (!hal_uart_writable()) {
+  }
+  hal_uart_write(b);
+#else
+  engine_service();
+  while (!hal_uart_try_put(b)) engine_service();
+#endif
+}
+
+/* Sends the oldest ready data block; returns 0 if there was none. */
+static uint8_t send_next_block(void) {
+  if (ready_head == ready_tail) return 0;
+  uint8_t i = ready_q[ready_head];
+  block_state[i] = BLK_SENDING;
+#ifdef DEBUG_PIN
+  PORTB |= 1;
+#endif
+  sl_cobs_send(blocks[i].body, blocks[i].len, uart_put);
+#ifdef DEBUG_PIN
+  PORTB &= (uint8_t)~1;
+#endif
+  ready_head = (uint8_t)((ready_head + 1) % (ENGINE_NBLOCK + 1));
+  block_state[i] = BLK_FREE;
+  return 1;
+}
+
 static void stop_run(void) {
   hal_sampling_stop();
-  while (cur_ch != ENGINE_NONE) {
-  } /* the tick in flight finishes within a few conversions */
   noInterrupts();
-  if (fill != ENGINE_NONE) {
-    if (fill_ticks) engine_finish_block();
-    else { block_state[fill] = BLK_FREE; fill = ENGINE_NONE; }
-  }
   running = 0;
   wave_len = 0;
   pulse_width = 0;
   interrupts();
   hal_outputs_zero();
   outputs_live = 0;
+  /* everything sampled so far goes out, the last block partial */
+  while (cur_ch != ENGINE_NONE) {
+  }
+  for (;;) {
+    while (engine_service()) {
+    }
+    if (ring_tail == ring_head) break;
+    send_next_block();
+  }
+  engine_drain();
 }
 
 static void handle_configure(uint8_t seq, const uint8_t *p, uint16_t n) {
@@ -107,6 +142,7 @@ static void handle_configure(uint8_t seq, const uint8_t *p, uint16_t n) {
   hal_ocr = ocr;
   eng_nadc = nadc;
   eng_record_stim = flags & 1;
+  eng_nvals = nvals;
   eng_ticks_per_block = tpb;
   cfg_mask = mask;
   cfg_flags = flags;
@@ -180,27 +216,21 @@ static void handle_frame(uint8_t *b, uint16_t len) {
     case SL_T_PULSES:
       if (running) { send_error(SL_E_BAD_STATE, type, seq, 0); break; }
       if (n < 16) { send_error(SL_E_BAD_ARG, type, seq, 0); break; }
-      pulse_delay = sl_get_u32(p);
-      pulse_period = sl_get_u32(p + 4);
-      pulse_width = sl_get_u32(p + 8);
-      pulse_count = sl_get_u32(p + 12);
+      if (sl_get_u32(p) > 0xffff || sl_get_u32(p + 4) > 0xffff || sl_get_u32(p + 8) > 0xffff || sl_get_u32(p + 12) > 0xffff) {
+        send_error(SL_E_BAD_ARG, type, seq, 0xffff); /* AVR keeps pulse times in 16 bits */
+        break;
+      }
+      pulse_delay = (uint16_t)sl_get_u32(p);
+      pulse_period = (uint16_t)sl_get_u32(p + 4);
+      pulse_width = (uint16_t)sl_get_u32(p + 8);
+      pulse_count = (uint16_t)sl_get_u32(p + 12);
       if (pulse_width && pulse_period < pulse_width) { pulse_width = 0; send_error(SL_E_BAD_ARG, type, seq, 1); break; }
       send_ack(type, seq, SL_E_OK, 0);
       break;
     case SL_T_START: {
       if (running || !configured) { send_error(SL_E_BAD_STATE, type, seq, configured); break; }
       noInterrupts();
-      /* drop blocks of an earlier run that are still queued (one being sent finishes) */
-      for (uint8_t i = 0; i < ENGINE_NBLOCK; i++) {
-        if (block_state[i] != BLK_SENDING) block_state[i] = BLK_FREE;
-      }
-      ready_head = ready_tail = 0;
-      fill = ENGINE_NONE;
-      cur_ch = ENGINE_NONE;
-      tick_index = 0;
-      dropped_ticks = 0;
-      overruns = 0;
-      eng_data_seq = 0;
+      engine_reset(); /* blocks of an earlier run still queued are dropped */
       wave_len = wave_table_len;
       wave_pos = 0;
       wave_loop = (n >= 1) ? (p[0] & 1) : 0;
@@ -239,6 +269,9 @@ static void handle_frame(uint8_t *b, uint16_t len) {
 
 void setup(void) {
   hal_init();
+#ifdef DEBUG_PIN
+  DDRB |= 1;
+#endif
   sl_cobs_rx_init(&rx, rx_buf, RX_FRAME_CAP);
   uint8_t boot[2] = {hal_reset_cause(), SL_PROTOCOL_VERSION};
   send_ctrl(SL_T_BOOT, 0, boot, 2);
@@ -248,6 +281,8 @@ void setup(void) {
 void loop(void) {
   for (;;) {
     hal_kick();
+    while (engine_service()) {
+    }
     /* host -> board: decode while the control buffer is free (replies are never dropped) */
     while (!ctrl_pending) {
       int16_t c = hal_uart_read();
@@ -260,14 +295,9 @@ void loop(void) {
     /* board -> host: control frames first, then data blocks in order, each whole frame in one go (the
      * busy wait on the transmitter is the main loop's only job while a frame is out; interrupts run) */
     if (ctrl_pending) {
-      sl_cobs_send(ctrl, ctrl_len, hal_uart_put);
+      sl_cobs_send(ctrl, ctrl_len, uart_put);
       ctrl_pending = 0;
-    } else if (ready_head != ready_tail) {
-      uint8_t i = ready_q[ready_head];
-      block_state[i] = BLK_SENDING;
-      sl_cobs_send(blocks[i].body, blocks[i].len, hal_uart_put);
-      ready_head = (uint8_t)((ready_head + 1) % (ENGINE_NBLOCK + 1));
-      block_state[i] = BLK_FREE;
+    } else if (send_next_block()) {
     } else if (pending_error) {
       send_error(pending_error, 0, 0, pending_error_info);
       pending_error = 0;

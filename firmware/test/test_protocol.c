@@ -48,6 +48,10 @@ static void roundtrip(const uint8_t *in, uint16_t n) {
 int main(int argc, char **argv) {
   /* CRC-16/CCITT-FALSE check value */
   CHECK(sl_crc16((const uint8_t *)"123456789", 9) == 0x29b1, "crc check value %04x", sl_crc16((const uint8_t *)"123456789", 9));
+  /* the inline shift/xor CRC step the firmware uses equals the table version */
+  for (uint32_t c = 0; c < 0x10000; c += 251) {
+    for (int b = 0; b < 256; b++) CHECK(sl_crc16_step((uint16_t)c, (uint8_t)b) == sl_crc16_update((uint16_t)c, (uint8_t)b), "crc step %x %x", c, b);
+  }
   /* COBS: known vectors (Cheshire & Baker) */
   {
     uint8_t enc[16];
