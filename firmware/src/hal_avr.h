@@ -22,6 +22,7 @@
 #define ENGINE_MAX_WAVE 256
 #define HAL_ANALOG_INPUTS 6
 #define HAL_BAUD 1000000UL
+#define HAL_CLOCK_HZ F_CPU
 /* conversions per second the ADC sustains with interrupt overhead (13 us each + ~3 us of code) */
 #define HAL_MAX_CONVERSIONS 60000UL
 

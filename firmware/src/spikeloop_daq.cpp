@@ -149,7 +149,7 @@ static void handle_configure(uint8_t seq, const uint8_t *p, uint16_t n) {
   cfg_divider = divider;
   configured = 1;
   uint8_t r[13];
-  sl_put_u32(r, F_CPU);
+  sl_put_u32(r, HAL_CLOCK_HZ);
   sl_put_u32(r + 4, divider);
   r[8] = nvals;
   r[9] = tpb;
@@ -183,7 +183,7 @@ static void handle_frame(uint8_t *b, uint16_t len) {
       r[5] = HAL_ANALOG_INPUTS;
       r[6] = SAMPLE_BITS;
       r[7] = STIM_BITS;
-      sl_put_u32(r + 8, F_CPU);
+      sl_put_u32(r + 8, HAL_CLOCK_HZ);
       sl_put_u32(r + 12, HAL_MAX_CONVERSIONS);
       sl_put_u32(r + 16, HAL_LINK_BYTES_PER_S);
       sl_put_u16(r + 20, ENGINE_MAX_WAVE);
