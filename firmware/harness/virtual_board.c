@@ -173,6 +173,10 @@ static void pump_io(void) {
   }
 }
 
+/* The firmware sleeps when idle; simavr then jumps to the next timer event. Real-time pacing is ours (below),
+ * so simavr's own sleep (a usleep) is replaced by nothing. */
+static void no_sleep(avr_t *a, avr_cycle_count_t how_long) { (void)a; (void)how_long; }
+
 static double wall_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -229,6 +233,7 @@ int main(int argc, char **argv) {
   close(saved_stdout);
   avr->log = LOG_ERROR;
   avr->frequency = F_CPU;
+  avr->sleep = no_sleep;
   avr->vcc = avr->avcc = avr->aref = 5000;
 
   uint32_t flags = 0;

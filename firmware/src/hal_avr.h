@@ -13,6 +13,7 @@
 #include <avr/io.h>
 #include <avr/interrupt.h>
 #include <avr/wdt.h>
+#include <avr/sleep.h>
 #include <util/atomic.h>
 
 #define STIM_T uint8_t
@@ -166,6 +167,8 @@ ISR(HAL_USART_RX_vect) {
   rx_tail = n;
 }
 
+static inline uint8_t hal_rx_pending(void) { return rx_head != rx_tail; }
+
 static inline int16_t hal_uart_read(void) {
   if (rx_head == rx_tail) return -1;
   uint8_t b = rx_ring[rx_head];
@@ -203,4 +206,14 @@ static inline uint8_t hal_rx_overflowed(void) {
   if (!rx_overflow) return 0;
   rx_overflow = 0;
   return 1;
+}
+
+/* Idle: sleep until the next interrupt (sample tick, byte received or sent, the 1 ms timer). The check of
+ * the caller's condition and the sleep are atomic: `sei` lets one more instruction run before any interrupt. */
+static inline void hal_idle(void) {
+  set_sleep_mode(SLEEP_MODE_IDLE);
+  sleep_enable();
+  sei();
+  sleep_cpu();
+  sleep_disable();
 }

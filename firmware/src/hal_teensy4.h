@@ -75,6 +75,7 @@ static void hal_timer_isr(void);
 static void hal_sampling_start(void) { hal_timer.begin(hal_timer_isr, hal_period_us); }
 static void hal_sampling_stop(void) { hal_timer.end(); }
 
+static inline uint8_t hal_rx_pending(void) { return Serial.available() > 0; }
 static inline int16_t hal_uart_read(void) { return Serial.available() ? (int16_t)Serial.read() : -1; }
 
 static inline uint8_t hal_uart_try_put(uint8_t b) {
@@ -84,3 +85,8 @@ static inline uint8_t hal_uart_try_put(uint8_t b) {
 }
 static inline uint8_t hal_uart_writable(void) { return Serial.availableForWrite() > 0; }
 static inline void hal_uart_write(uint8_t b) { Serial.write(b); }
+
+static inline void hal_idle(void) {
+  interrupts();
+  asm volatile("wfi");
+}

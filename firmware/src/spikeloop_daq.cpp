@@ -302,6 +302,10 @@ void loop(void) {
       send_error(pending_error, 0, 0, pending_error_info);
       pending_error = 0;
     }
+    /* nothing to do: sleep until an interrupt (saves power; lets the emulator skip idle time) */
+    noInterrupts();
+    if (ring_tail == ring_head && ready_head == ready_tail && !ctrl_pending && !pending_error && !hal_rx_pending()) hal_idle();
+    else interrupts();
     /* host silent: stop and zero everything */
     if ((running || outputs_live) && (uint32_t)(millis() - last_host_ms) >= HOST_TIMEOUT_MS) {
       stop_run();
