@@ -9,11 +9,11 @@
  *   the same mapping applied to I * R.
  * Refused (before anything is sent) when the period does not fit the table or is not a whole number of
  * samples, and for a DC step with a delay (the table loops).
+ *
+ * The drivers (serialport's native binding, the emulator control) load on first use, not when the server
+ * discovers its sources.
  */
 import type { SourceMessage } from '../../common/run-stream.ts';
-import { DaqRun } from '../../drivers/daq/source.ts';
-import { findBoards } from '../../drivers/daq/find.ts';
-import { VirtualBoard, virtualBoardAvailable } from '../../drivers/daq/virtual.ts';
 import { stimulusAt, type Protocol } from '../protocols/index.ts';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
 
@@ -52,7 +52,17 @@ export function compileStimulus(p: Protocol, rate: number, seriesOhms = DEFAULT_
   return { codes, loop: true };
 }
 
+const drivers = async () => {
+  const [source, find, virtual] = await Promise.all([
+    import('../../drivers/daq/source.ts'),
+    import('../../drivers/daq/find.ts'),
+    import('../../drivers/daq/virtual.ts'),
+  ]);
+  return { DaqRun: source.DaqRun, findBoards: find.findBoards, VirtualBoard: virtual.VirtualBoard, virtualBoardAvailable: virtual.virtualBoardAvailable };
+};
+
 async function createDaqSource(ctx: SourceContext): Promise<CreatedSource> {
+  const { DaqRun, findBoards, VirtualBoard, virtualBoardAvailable } = await drivers();
   const o = ctx.options ?? {};
   const seriesOhms = typeof o.seriesOhms === 'number' ? o.seriesOhms : DEFAULT_SERIES_OHMS;
   const stimulus = compileStimulus(ctx.protocol, ctx.sampleRate, seriesOhms);
@@ -88,6 +98,7 @@ export function register(registry: SourceRegistry): void {
   registry.registerSource('daq', {
     title: 'DAQ board (Arduino/Teensy over serial; the virtual Uno in simavr when none is plugged in)',
     available: async () => {
+      const { findBoards, virtualBoardAvailable } = await drivers();
       const boards = await findBoards().catch(() => []);
       if (boards.length) return { available: true, detail: `${boards[0].name} on ${boards[0].path}` };
       if (process.env.SPIKELOOP_DAQ_PORT) return { available: true, detail: process.env.SPIKELOOP_DAQ_PORT };
