@@ -175,7 +175,7 @@ describe('Keithley 2600B functions', () => {
       ['smua.trigger.measure.iv(smua.nvbuffer1, smua.nvbuffer2)', null], ok,
       ['smua.trigger.measure.action = smua.ENABLE', null], ok,
       ['smua.trigger.count = 2', null], ok,
-      ['smua.trigger.initiate() waitcomplete()', null],
+      ['smua.trigger.initiate() waitcomplete()', null], ok,
       ['printbuffer(1, 2, smua.nvbuffer1.readings, smua.nvbuffer2.readings, smua.nvbuffer1.timestamps)', '1.00000e-04, 1.00000e-01, 2.00000e-02, 2.00000e-04, 2.00000e-01, 4.00000e-02'], ok,
       ['smua.trigger.source.action = smua.DISABLE', null], ok,
     ]);
@@ -213,7 +213,7 @@ describe('Keysight B2900 functions', () => {
       [':SOUR:LIST:VOLT -1,1', null], ok,
       [':TRIG:TRAN:DEL 0', null], ok,
       [':TRIG:COUN 2', null], ok,
-      [':INIT', null],
+      [':INIT', null], ok,
       ['*OPC?', '1'],
       [':FETC:ARR?', '-1.0E+00,-1.0E-03,+5.0E-01,+1.0E+00,+1.0E-03,+5.2E-01'], ok,
       [':SOUR:VOLT:MODE FIX', null], ok,

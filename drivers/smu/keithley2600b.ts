@@ -127,11 +127,12 @@ export class Keithley2600B implements SmuDriver {
     await c('smua.trigger.measure.iv(smua.nvbuffer1, smua.nvbuffer2)');
     await c('smua.trigger.measure.action = smua.ENABLE');
     await this.set(K2600B.triggerCount, n);
-    await this.session.write('smua.trigger.initiate() waitcomplete()');
-    const cmd = `printbuffer(1, ${n}, smua.nvbuffer1.readings, smua.nvbuffer2.readings, smua.nvbuffer1.timestamps)`;
     const nplc = this.setup.nplc ?? 1;
     const expectS = n * ((opts.delayS ?? 0) + nplc / 50 + 0.001);
-    const reply = await this.session.queryChecked(cmd, this.session.timeoutMs + expectS * 1500);
+    // The error check after initiate answers once waitcomplete() returns, i.e. when the sweep is done.
+    await this.session.configure('smua.trigger.initiate() waitcomplete()', this.session.timeoutMs + expectS * 1500);
+    const cmd = `printbuffer(1, ${n}, smua.nvbuffer1.readings, smua.nvbuffer2.readings, smua.nvbuffer1.timestamps)`;
+    const reply = await this.session.queryChecked(cmd);
     const nums = parseNumbers(reply, cmd, 3 * n);
     const out: Reading[] = new Array(n);
     for (let p = 0; p < n; p++) out[p] = { i: nums[3 * p], v: nums[3 * p + 1], t: nums[3 * p + 2] };

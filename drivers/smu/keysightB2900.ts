@@ -120,7 +120,7 @@ export class KeysightB2900 implements SmuDriver {
       await this.session.configure(`:SOUR:LIST:${unit} ${levels.map(num).join(',')}`);
       await this.set(B2900.transientDelay, opts.delayS ?? 0);
       await this.set(B2900.triggerCount, n);
-      await this.session.write(':INIT');
+      await this.session.configure(':INIT');
       const nplc = this.setup.nplc ?? 1;
       const expectS = n * ((opts.delayS ?? 0) + nplc / 50 + 0.001);
       await this.session.operationComplete(this.session.timeoutMs + expectS * 1500);

@@ -109,10 +109,10 @@ export class Session {
   }
 
   /** Sends a configuration command, then drains the error queue; throws INSTRUMENT_ERROR naming the command. */
-  configure(cmd: string): Promise<void> {
+  configure(cmd: string, timeoutMs?: number): Promise<void> {
     return this.exclusive(async () => {
       await this.rawWrite(cmd);
-      const errors = await this.drainErrors();
+      const errors = await this.drainErrors(timeoutMs);
       if (errors.length) throw this.errorFor(cmd, errors);
     });
   }
@@ -126,11 +126,11 @@ export class Session {
   }
 
   /** Reads and empties the instrument's error queue (call inside `exclusive`, or through `errors()`). */
-  private async drainErrors(): Promise<QueuedError[]> {
+  private async drainErrors(firstTimeoutMs?: number): Promise<QueuedError[]> {
     const out: QueuedError[] = [];
     if (this.dialect === 'scpi') {
       for (let i = 0; i < 32; i++) {
-        const reply = await this.rawQuery(':SYST:ERR?');
+        const reply = await this.rawQuery(':SYST:ERR?', i === 0 ? firstTimeoutMs : undefined);
         const m = /^\s*([+-]?\d+)\s*,\s*"?(.*?)"?\s*$/.exec(reply);
         if (!m) throw new InstrumentError('BAD_REPLY', `unexpected reply to :SYST:ERR?: ${JSON.stringify(reply)}`, { command: ':SYST:ERR?' });
         const code = Number(m[1]);
@@ -138,7 +138,7 @@ export class Session {
         out.push({ code, message: m[2] });
       }
     } else {
-      const countReply = await this.rawQuery('print(errorqueue.count)');
+      const countReply = await this.rawQuery('print(errorqueue.count)', firstTimeoutMs);
       const count = Number(countReply);
       if (!Number.isFinite(count))
         throw new InstrumentError('BAD_REPLY', `unexpected reply to print(errorqueue.count): ${JSON.stringify(countReply)}`, {
