@@ -157,15 +157,21 @@ export class SafeSmu {
     checkSetupAgainstLimits(setup, this.limits, levels);
     if (!this.outputOn) await this.on();
     const out: Reading[] = [];
-    for (let k = 0; k < levels.length; k++) {
-      if (signal?.aborted) {
-        await this.shutdown('abort');
-        break;
+    try {
+      for (let k = 0; k < levels.length; k++) {
+        if (signal?.aborted) {
+          await this.shutdown('abort');
+          break;
+        }
+        await this.smu.setLevel(levels[k]);
+        const r = await this.smu.read();
+        out.push(r);
+        onReading?.(r, k);
       }
-      await this.guarded(() => this.smu.setLevel(levels[k]));
-      const r = await this.guarded(() => this.smu.read());
-      out.push(r);
-      onReading?.(r, k);
+    } catch (err) {
+      // Instrument error, time-out, garbage, lost port, or the caller's own callback failing.
+      if (this.outputOn) await this.shutdown(err instanceof InstrumentError && err.code === 'DISCONNECTED' ? 'disconnect' : 'error');
+      throw err;
     }
     return out;
   }
@@ -210,6 +216,8 @@ export class SafeSmu {
           if (this.rampStepS > 0 && k > 0) await new Promise((r) => setTimeout(r, this.rampStepS * 1000));
         }
       }
+      // Errors the ramp itself may have caused (e.g. a level outside a fixed range) must not stop the off.
+      await smu.session.errors().catch(() => undefined);
       await smu.output(false);
       this.outputOn = false;
       active.delete(this);

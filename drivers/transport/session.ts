@@ -33,6 +33,9 @@ export class Session {
   readonly log: LogEntry[] = [];
   private readonly logLines: number;
   private chain: Promise<unknown> = Promise.resolve();
+  /** Commands written since the error queue was last read (their errors surface at the next check). */
+  private unchecked: string[] = [];
+  private lastChecked: string[] = [];
 
   constructor(
     readonly transport: Transport,
@@ -58,6 +61,7 @@ export class Session {
 
   private async rawWrite(cmd: string): Promise<void> {
     this.record('write', cmd);
+    if (this.unchecked.length < 16) this.unchecked.push(cmd);
     await this.transport.write(cmd);
   }
 
@@ -98,12 +102,12 @@ export class Session {
         // A query the instrument rejected gives no reply: prefer its own error over our time-out.
         if (err instanceof InstrumentError && err.code === 'TIMEOUT' && !this.transport.closed) {
           const errors = await this.drainErrors().catch(() => []);
-          if (errors.length) throw this.errorFor(cmd, errors);
+          if (errors.length) throw this.errorFor(cmd, errors, this.lastChecked);
         }
         throw err;
       }
       const errors = await this.drainErrors();
-      if (errors.length) throw this.errorFor(cmd, errors);
+      if (errors.length) throw this.errorFor(cmd, errors, this.lastChecked);
       return reply;
     });
   }
@@ -113,13 +117,14 @@ export class Session {
     return this.exclusive(async () => {
       await this.rawWrite(cmd);
       const errors = await this.drainErrors(timeoutMs);
-      if (errors.length) throw this.errorFor(cmd, errors);
+      if (errors.length) throw this.errorFor(cmd, errors, this.lastChecked);
     });
   }
 
-  private errorFor(cmd: string, errors: QueuedError[]): InstrumentError {
+  private errorFor(cmd: string, errors: QueuedError[], earlier: string[]): InstrumentError {
     const list = errors.map((e) => `${e.code} "${e.message}"`).join('; ');
-    return new InstrumentError('INSTRUMENT_ERROR', `instrument rejected ${JSON.stringify(cmd)}: ${list}`, {
+    const what = earlier.length > 1 ? `one of ${earlier.map((c) => JSON.stringify(c)).join(', ')}` : JSON.stringify(cmd);
+    return new InstrumentError('INSTRUMENT_ERROR', `instrument rejected ${what}: ${list}`, {
       command: cmd,
       instrumentCode: errors[0].code,
     });
@@ -128,6 +133,8 @@ export class Session {
   /** Reads and empties the instrument's error queue (call inside `exclusive`, or through `errors()`). */
   private async drainErrors(firstTimeoutMs?: number): Promise<QueuedError[]> {
     const out: QueuedError[] = [];
+    this.lastChecked = this.unchecked.filter((c) => c !== ':SYST:ERR?' && !c.startsWith('print(errorqueue.'));
+    this.unchecked = [];
     if (this.dialect === 'scpi') {
       for (let i = 0; i < 32; i++) {
         const reply = await this.rawQuery(':SYST:ERR?', i === 0 ? firstTimeoutMs : undefined);
