@@ -99,7 +99,7 @@ describe('Keithley 2400 functions', () => {
       ...configure,
       [':OUTP ON', null], ok,
       [':SOUR:VOLT:LEV 0.25', null],
-      [':READ?', '+2.500000E-01,+2.500000E-05,+1.234000E+00'], ok,
+      [':READ?', '+2.500000E-01,+2.500000E-05,+1.234000E+00'],
       [':OUTP?', '1'],
     ]);
     const k = new Keithley2400(new Session(t, { dialect: 'scpi' }), 'idn');
@@ -156,7 +156,7 @@ describe('Keithley 2600B functions', () => {
   });
   it('single reading prints i, v and the timer', async () => {
     const cmd = 'reading_i, reading_v = smua.measure.iv() print(reading_i, reading_v, timer.measure.t())';
-    const t = new ScriptedTransport([...configure, [cmd, '1.00000e-04\t2.00000e-01\t3.50000e+00'], ok]);
+    const t = new ScriptedTransport([...configure, [cmd, '1.00000e-04\t2.00000e-01\t3.50000e+00']]);
     const k = new Keithley2600B(new Session(t, { dialect: 'tsp' }), 'idn');
     await k.configure({ func: 'current', level: 1e-4, compliance: 2, sourceRange: 1e-3, fourWire: true });
     expect(await k.read()).toEqual({ i: 1e-4, v: 0.2, t: 3.5 });
@@ -218,7 +218,7 @@ describe('Keysight B2900 functions', () => {
       [':FETC:ARR?', '-1.0E+00,-1.0E-03,+5.0E-01,+1.0E+00,+1.0E-03,+5.2E-01'], ok,
       [':SOUR:VOLT:MODE FIX', null], ok,
       [':TRIG:COUN 1', null], ok,
-      [':MEAS?', '+0.0E+00,+1.0E-12,+6.0E-01'], ok,
+      [':MEAS?', '+0.0E+00,+1.0E-12,+6.0E-01'],
     ]);
     const k = new KeysightB2900(new Session(t, { dialect: 'scpi' }), 'idn');
     await k.configure({ func: 'voltage', level: 0, compliance: 0.01, sourceRange: 2, measureRange: 1e-3 });

@@ -107,7 +107,7 @@ export class Keithley2400 implements SmuDriver {
   }
 
   async read(): Promise<Reading> {
-    const [v, i, t] = parseNumbers(await this.session.queryChecked(':READ?'), ':READ?', 3);
+    const [v, i, t] = parseNumbers(await this.session.queryOrError(':READ?'), ':READ?', 3);
     return { v, i, t };
   }
 

@@ -100,7 +100,7 @@ export class Keithley2600B implements SmuDriver {
 
   async read(): Promise<Reading> {
     const cmd = 'reading_i, reading_v = smua.measure.iv() print(reading_i, reading_v, timer.measure.t())';
-    const [i, v, t] = parseNumbers(await this.session.queryChecked(cmd), cmd, 3);
+    const [i, v, t] = parseNumbers(await this.session.queryOrError(cmd), cmd, 3);
     return { v, i, t };
   }
 

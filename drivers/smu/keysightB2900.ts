@@ -101,7 +101,7 @@ export class KeysightB2900 implements SmuDriver {
   }
 
   async read(): Promise<Reading> {
-    const [v, i, t] = parseNumbers(await this.session.queryChecked(':MEAS?'), ':MEAS?', 3);
+    const [v, i, t] = parseNumbers(await this.session.queryOrError(':MEAS?'), ':MEAS?', 3);
     return { v, i, t };
   }
 

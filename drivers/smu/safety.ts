@@ -135,7 +135,11 @@ export class SafeSmu {
   }
 
   read(): Promise<Reading> {
-    return this.guarded(() => this.smu.read());
+    return this.guarded(async () => {
+      const r = await this.smu.read();
+      await this.smu.session.checkErrors();
+      return r;
+    });
   }
 
   /** Buffered list sweep, checked against the limits first; ramps down if it fails. */
@@ -166,6 +170,8 @@ export class SafeSmu {
         await this.smu.setLevel(levels[k]);
         const r = await this.smu.read();
         out.push(r);
+        // Level changes are not checked one by one (a round trip each): check every 25 points and at the end.
+        if (k % 25 === 24 || k === levels.length - 1) await this.smu.session.checkErrors();
         onReading?.(r, k);
       }
     } catch (err) {

@@ -55,7 +55,10 @@ export interface SmuDriver {
   setLevel(level: number): Promise<void>;
   output(on: boolean): Promise<void>;
   isOutputOn(): Promise<boolean>;
-  /** One reading (output must be on). */
+  /**
+   * One reading (output must be on). The error queue is read only if no reply comes (call
+   * `session.checkErrors()` to check after a series of unchecked level changes and readings).
+   */
   read(): Promise<Reading>;
   /** Buffered list sweep in the instrument's trigger model; all readings read out in bulk at the end. */
   listSweep(levels: number[], opts?: SweepOptions): Promise<Reading[]>;

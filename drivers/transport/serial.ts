@@ -59,10 +59,10 @@ export class SerialTransport extends StreamTransport {
 
   protected writeBytes(data: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.port.write(Buffer.from(data, 'latin1'), (err) => {
-        if (err) return reject(new InstrumentError('DISCONNECTED', `${this.address}: ${err.message}`));
-        this.port.drain((e) => (e ? reject(new InstrumentError('DISCONNECTED', `${this.address}: ${e.message}`)) : resolve()));
-      });
+      // Resolves once the bytes are handed to the OS (no tcdrain: that would cost a thread-pool round trip per command).
+      this.port.write(Buffer.from(data, 'latin1'), (err) =>
+        err ? reject(new InstrumentError('DISCONNECTED', `${this.address}: ${err.message}`)) : resolve(),
+      );
     });
   }
 

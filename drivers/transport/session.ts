@@ -92,6 +92,33 @@ export class Session {
     return this.exclusive(() => this.rawQuery(cmd, timeoutMs));
   }
 
+  /**
+   * Sends a query; if it gets no reply, reads the error queue so the instrument's own error (naming the
+   * command) is reported rather than a bare time-out. On success the queue is not read (hot paths such
+   * as point-by-point sweeps check it every so often with `errors()` / `checkErrors()`).
+   */
+  queryOrError(cmd: string, timeoutMs?: number): Promise<string> {
+    return this.exclusive(async () => {
+      try {
+        return await this.rawQuery(cmd, timeoutMs);
+      } catch (err) {
+        if (err instanceof InstrumentError && err.code === 'TIMEOUT' && !this.transport.closed) {
+          const errors = await this.drainErrors().catch(() => []);
+          if (errors.length) throw this.errorFor(cmd, errors, this.lastChecked);
+        }
+        throw err;
+      }
+    });
+  }
+
+  /** Reads the error queue and throws INSTRUMENT_ERROR naming the commands sent since the last check. */
+  checkErrors(): Promise<void> {
+    return this.exclusive(async () => {
+      const errors = await this.drainErrors();
+      if (errors.length) throw this.errorFor(this.lastChecked.at(-1) ?? '', errors, this.lastChecked);
+    });
+  }
+
   /** Sends a query, then drains the error queue (throws INSTRUMENT_ERROR naming the query if it failed). */
   queryChecked(cmd: string, timeoutMs?: number): Promise<string> {
     return this.exclusive(async () => {

@@ -99,6 +99,10 @@ export abstract class StreamTransport implements Transport {
     );
   }
 
+  /** Bytes written and received so far (terminators included). */
+  bytesOut = 0;
+  bytesIn = 0;
+
   get closed(): boolean {
     return this.isClosed;
   }
@@ -108,6 +112,7 @@ export abstract class StreamTransport implements Transport {
 
   /** Subclasses call this with incoming bytes. */
   protected received(chunk: Buffer): void {
+    this.bytesIn += chunk.length;
     this.framer.push(chunk);
   }
 
@@ -151,6 +156,7 @@ export abstract class StreamTransport implements Transport {
 
   async write(line: string): Promise<void> {
     if (this.isClosed) throw this.closeError ?? new InstrumentError('DISCONNECTED', `${this.address}: port is closed`);
+    this.bytesOut += line.length + this.writeTerminator.length;
     await this.writeBytes(line + this.writeTerminator);
   }
 

@@ -11,7 +11,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { SerialPort } from 'serialport';
+import fs from 'node:fs';
+import tty from 'node:tty';
 import { LineFramer } from '../../transport/transport.ts';
 import { openPtyPair, type PtyPair } from '../../transport/pty.ts';
 import type { VirtualInstrument } from './core.ts';
@@ -116,7 +117,7 @@ export class VirtualSmuServer {
   private tcp: net.Server | null = null;
   private sockets = new Set<net.Socket>();
   private pty: PtyPair | null = null;
-  private serial: SerialPort | null = null;
+  private ttyStreams: { input: tty.ReadStream; output: tty.WriteStream } | null = null;
   private readonly host: InstrumentHost;
 
   private constructor(readonly instrument: VirtualInstrument) {
@@ -162,13 +163,19 @@ export class VirtualSmuServer {
   private async attachPty(linkPath: string, baud: number): Promise<void> {
     const devicePath = path.join(os.tmpdir(), `spikeloop-vsmu-${process.pid}-${Date.now().toString(36)}-dev`);
     this.pty = await openPtyPair(linkPath, devicePath);
-    const serial = new SerialPort({ path: devicePath, baudRate: baud, autoOpen: false });
-    await new Promise<void>((resolve, reject) => serial.open((e) => (e ? reject(e) : resolve())));
-    this.serial = serial;
-    const conn = new Connection(this.host, (d) => serial.write(Buffer.from(d, 'latin1')), baud);
-    serial.on('data', (c: Buffer) => conn.push(c));
-    serial.on('error', () => undefined);
-    serial.on('close', () => conn.close());
+    // The device end is read and written through libuv's tty handle (epoll, no thread-pool hop per
+    // read/write as node-serialport has), so the virtual side adds as little latency as possible.
+    // socat already put the pty in raw mode; the baud rate is modelled, not set.
+    const fd = fs.openSync(devicePath, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
+    const input = new tty.ReadStream(fd);
+    const output = new tty.WriteStream(fd);
+    input.setRawMode(true);
+    this.ttyStreams = { input, output };
+    const conn = new Connection(this.host, (d) => output.write(Buffer.from(d, 'latin1')), baud);
+    input.on('data', (c: Buffer) => conn.push(c));
+    input.on('error', () => conn.close());
+    output.on('error', () => conn.close());
+    input.on('close', () => conn.close());
     this.addresses.push(`ASRL${linkPath}::INSTR`);
   }
 
@@ -190,7 +197,11 @@ export class VirtualSmuServer {
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     if (this.tcp) await new Promise<void>((r) => this.tcp!.close(() => r()));
-    if (this.serial?.isOpen) await new Promise<void>((r) => this.serial!.close(() => r()));
+    if (this.ttyStreams) {
+      this.ttyStreams.input.destroy();
+      this.ttyStreams.output.destroy();
+      this.ttyStreams = null;
+    }
     if (this.pty) await this.pty.close();
   }
 }
