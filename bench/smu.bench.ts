@@ -1,7 +1,7 @@
 /**
  * SMU benches, each against a virtual instrument running in its own process (`spikeloop virtual ...`),
  * as a lab's instrument would be a separate box:
- *  - smu_overhead_pct: a point-by-point I-V sweep (set level, :READ?) against the virtual 2400 on a
+ *  - smu_overhead_pct: a point-by-point I-V sweep (`:SOUR:VOLT:LEV x;:READ?` per point) against the virtual 2400 on a
  *    pseudo-terminal at 57,600 baud. The wire-limited time is the bytes actually exchanged × 10 bit
  *    times / baud plus the instrument's integration time per point; the metric is the time spikeloop
  *    loses beyond that, in % (target <= 10 %).
@@ -55,17 +55,11 @@ export default async function* (): AsyncIterable<Metric> {
       await smu.output(true);
       const n = 600;
       const levels = Array.from({ length: n }, (_, k) => Number(Math.sin((2 * Math.PI * k) / n).toFixed(4)));
-      for (let k = 0; k < 20; k++) {
-        await smu.setLevel(levels[k]);
-        await smu.read(); // warm-up
-      }
+      for (let k = 0; k < 20; k++) await smu.levelAndRead(levels[k]); // warm-up
       const tr = smu.session.transport as StreamTransport;
       const [out0, in0] = [tr.bytesOut, tr.bytesIn];
       const t0 = performance.now();
-      for (const v of levels) {
-        await smu.setLevel(v);
-        await smu.read();
-      }
+      for (const v of levels) await smu.levelAndRead(v); // what SafeSmu.stepSweep does per point
       const elapsed = (performance.now() - t0) / 1000;
       const bytes = tr.bytesOut - out0 + (tr.bytesIn - in0);
       const wire = (bytes * 10) / baud + n * (nplc / 60);
@@ -76,7 +70,7 @@ export default async function* (): AsyncIterable<Metric> {
         metric: 'smu_overhead_pct',
         value: Number((((elapsed - wire) / wire) * 100).toFixed(2)),
         unit: '%',
-        note: `${n}-point I-V sweep (set + :READ?) vs virtual 2400 on a pty at ${baud} baud: ${elapsed.toFixed(3)} s measured, ${wire.toFixed(3)} s wire-limited (${bytes} bytes + ${n} x ${nplc} PLC at 60 Hz); ${(n / elapsed).toFixed(0)} points/s; target <= 10 %`,
+        note: `${n}-point I-V sweep (:SOUR:VOLT:LEV x;:READ? per point) vs virtual 2400 on a pty at ${baud} baud: ${elapsed.toFixed(3)} s measured, ${wire.toFixed(3)} s wire-limited (${bytes} bytes + ${n} x ${nplc} PLC at 60 Hz); ${(n / elapsed).toFixed(0)} points/s; target <= 10 %`,
       };
     } finally {
       await stop(child);

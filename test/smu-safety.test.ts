@@ -24,7 +24,7 @@ async function serve(kind: VirtualSmuKind = 'smu-2400') {
   return s;
 }
 
-const LEVEL = /^(?::SOUR:VOLT:LEV|smua\.source\.levelv =) (\S+)$/;
+const LEVEL = /^(?::SOUR:VOLT:LEV|smua\.source\.levelv =) ([-+0-9.e]+)(?:;| |$)/;
 const OFF = /^(?::OUTP OFF|smua\.source\.output = smua\.OUTPUT_OFF)$/;
 const ON = /^(?::OUTP ON|smua\.source\.output = smua\.OUTPUT_ON)$/;
 
@@ -49,7 +49,7 @@ function expectRampDownInLog(log: CommandLogEntry[], from: number, steps: number
 
 async function started(kind: VirtualSmuKind = 'smu-2400', opts = {}) {
   const server = await serve(kind);
-  const smu = await connectSmu(server.addresses[0]);
+  const smu = await connectSmu(server.addresses[0], { timeoutMs: 500 });
   const safe = new SafeSmu(smu, LIMITS, { rampSteps: 5, rampStepS: 0, processGuards: false, ...opts });
   await safe.configure({ func: 'voltage', level: 0, compliance: 1e-3, nplc: 0.01 });
   return { server, smu, safe };
@@ -119,7 +119,7 @@ describe('ramp to zero and off', () => {
     await safe.configure({ func: 'voltage', level: 0, compliance: 1e-3, sourceRange: 0.2 });
     const err = await safe.stepSweep([0.1, 0.15, 1]).catch((e) => e);
     expect(err).toMatchObject({ code: 'INSTRUMENT_ERROR', instrumentCode: -222 });
-    expect(String(err)).toContain('":SOUR:VOLT:LEV 1"');
+    expect(String(err)).toContain('":SOUR:VOLT:LEV 1;:READ?"');
     expect(safe.shutdowns.at(-1)).toEqual({ reason: 'error', ok: true });
     expectRampDownInLog(server.instrument.log, 1, 5);
     expect(server.instrument.channel.output).toBe(false);

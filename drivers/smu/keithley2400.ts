@@ -111,6 +111,16 @@ export class Keithley2400 implements SmuDriver {
     return { v, i, t };
   }
 
+  async levelAndRead(levelValue: number): Promise<Reading> {
+    if (!this.setup) throw new Error('configure() the source before setting a level');
+    const s = this.setup.func === 'voltage' ? K2400.voltageLevel : K2400.currentLevel;
+    s.validate(levelValue);
+    const cmd = `${s.set(levelValue)};:READ?`;
+    this.setup.level = levelValue;
+    const [v, i, t] = parseNumbers(await this.session.queryOrError(cmd), cmd, 3);
+    return { v, i, t };
+  }
+
   async listSweep(levels: number[], opts: SweepOptions = {}): Promise<Reading[]> {
     if (!this.setup) throw new Error('configure() the source before a sweep');
     const volt = this.setup.func === 'voltage';

@@ -104,6 +104,16 @@ export class Keithley2600B implements SmuDriver {
     return { v, i, t };
   }
 
+  async levelAndRead(levelValue: number): Promise<Reading> {
+    if (!this.setup) throw new Error('configure() the source before setting a level');
+    const s = this.setup.func === 'voltage' ? K2600B.voltageLevel : K2600B.currentLevel;
+    s.validate(levelValue);
+    const cmd = `${s.set(levelValue)} reading_i, reading_v = smua.measure.iv() print(reading_i, reading_v, timer.measure.t())`;
+    this.setup.level = levelValue;
+    const [i, v, t] = parseNumbers(await this.session.queryOrError(cmd), cmd, 3);
+    return { v, i, t };
+  }
+
   /**
    * Trigger-model sweep: source list → measure iv into nvbuffer1 (I) / nvbuffer2 (V) with timestamps,
    * `waitcomplete()`, then one `printbuffer` of all points (interleaved I, V, t per point).

@@ -105,6 +105,16 @@ export class KeysightB2900 implements SmuDriver {
     return { v, i, t };
   }
 
+  async levelAndRead(levelValue: number): Promise<Reading> {
+    if (!this.setup) throw new Error('configure() the source before setting a level');
+    const s = this.setup.func === 'voltage' ? B2900.voltageLevel : B2900.currentLevel;
+    s.validate(levelValue);
+    const cmd = `${s.set(levelValue)};:MEAS?`;
+    this.setup.level = levelValue;
+    const [v, i, t] = parseNumbers(await this.session.queryOrError(cmd), cmd, 3);
+    return { v, i, t };
+  }
+
   /** LIST mode, automatic internal trigger, `:INIT`, `*OPC?` to wait, then `:FETC:ARR?` for all points. */
   async listSweep(levels: number[], opts: SweepOptions = {}): Promise<Reading[]> {
     if (!this.setup) throw new Error('configure() the source before a sweep');

@@ -167,8 +167,7 @@ export class SafeSmu {
           await this.shutdown('abort');
           break;
         }
-        await this.smu.setLevel(levels[k]);
-        const r = await this.smu.read();
+        const r = await this.smu.levelAndRead(levels[k]);
         out.push(r);
         // Level changes are not checked one by one (a round trip each): check every 25 points and at the end.
         if (k % 25 === 24 || k === levels.length - 1) await this.smu.session.checkErrors();

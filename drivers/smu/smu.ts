@@ -60,6 +60,8 @@ export interface SmuDriver {
    * `session.checkErrors()` to check after a series of unchecked level changes and readings).
    */
   read(): Promise<Reading>;
+  /** Sets the level and takes one reading in a single command line (one round trip per point). */
+  levelAndRead(level: number): Promise<Reading>;
   /** Buffered list sweep in the instrument's trigger model; all readings read out in bulk at the end. */
   listSweep(levels: number[], opts?: SweepOptions): Promise<Reading[]>;
   close(): Promise<void>;

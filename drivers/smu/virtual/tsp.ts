@@ -20,23 +20,29 @@ export type TspValue = number | string | boolean | null | TspValue[] | { ref: st
 
 type Tok = { k: 'num'; v: number } | { k: 'str'; v: string } | { k: 'name'; v: string } | { k: 'op'; v: string } | { k: 'eof' };
 
+const NUM_RE = /0[xX][0-9a-fA-F]+|(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/y;
+const NAME_RE = /[A-Za-z_][A-Za-z0-9_]*/y;
+
+/** Tokens of one line; linear in its length (sticky regexes, no slicing), so long source lists stay cheap. */
 function tokenize(src: string): Tok[] {
   const out: Tok[] = [];
   let i = 0;
   while (i < src.length) {
     const c = src[i];
-    if (/\s/.test(c)) {
+    if (c === ' ' || c === '\t' || c === '\r' || c === '\n') {
       i++;
       continue;
     }
     if (c === '-' && src[i + 1] === '-') break; // comment to end of line
-    const num = /^(0[xX][0-9a-fA-F]+|(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)/.exec(src.slice(i));
-    if (num && /[\d.]/.test(c)) {
-      out.push({ k: 'num', v: Number(num[0]) });
-      i += num[0].length;
+    if ((c >= '0' && c <= '9') || (c === '.' && src[i + 1] >= '0' && src[i + 1] <= '9')) {
+      NUM_RE.lastIndex = i;
+      const m = NUM_RE.exec(src)!;
+      out.push({ k: 'num', v: Number(m[0]) });
+      i += m[0].length;
       continue;
     }
-    const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(src.slice(i));
+    NAME_RE.lastIndex = i;
+    const name = NAME_RE.exec(src);
     if (name) {
       out.push({ k: 'name', v: name[0] });
       i += name[0].length;
