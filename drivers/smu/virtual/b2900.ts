@@ -37,7 +37,11 @@ export function createVirtualB2900(dut: DeviceUnderTest): ScpiInstrument {
     return c.args.map((_, k) => numArg(c, k, { min: -max, max }));
   };
   const fmt = (m: Measurement, els = st.elements) =>
-    els.map((e) => (e === 'VOLT' ? sci(m.v) : e === 'CURR' ? sci(m.i) : e === 'TIME' ? sci(m.t) : e === 'STAT' ? sci(m.compliance ? 8 : 0) : sci(9.91e37))).join(',');
+    els
+      .map((e) =>
+        e === 'VOLT' ? sci(m.v) : e === 'CURR' ? sci(m.i) : e === 'TIME' ? sci(m.t) : e === 'STAT' ? sci(m.compliance ? 8 : 0) : e === 'SOUR' ? sci(ch.level()) : sci(m.i !== 0 ? m.v / m.i : 9.91e37),
+      )
+      .join(',');
   const fetch = (els?: string[]) => () => {
     if (!st.buffer.length) throw new ScpiError(-230, 'Data corrupt or stale');
     return st.buffer.map((m) => fmt(m, els)).join(',');
