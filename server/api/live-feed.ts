@@ -1,0 +1,350 @@
+/**
+ * The live WebSocket feed of one run, per client: decimates each channel to min/max pairs at the client's
+ * rate (default 2000 pairs/s per channel), sends them every `flushIntervalMs`, forwards events, and
+ * protects the server from slow clients:
+ *
+ *  - before each send it looks at the socket's bufferedAmount (bytes queued in the process, not yet taken
+ *    by the kernel); above `softLimitBytes` it halves that client's rate (a `rate` message says so);
+ *  - above `hardLimitBytes` it drops blocks and events for that client instead of queueing them, and
+ *    once the queue has drained below the soft limit tells the client which ranges it lost (`dropped`);
+ *  - when the queue stays empty for `recoverAfterMs` it doubles the rate again, up to what the client asked.
+ *
+ * So the memory a client can hold on the server is bounded by hardLimitBytes plus one message, whatever
+ * it does. Message shapes: see docs/api.md ("Live feed").
+ */
+import type { WebSocket } from 'ws';
+import type { ChannelDescriptor, RunMessage } from '../../common/run-stream.ts';
+import type { RunSummary } from '../store/run-store.ts';
+
+export interface LiveFeedOptions {
+  defaultPairsPerSecond: number;
+  maxPairsPerSecond: number;
+  minPairsPerSecond: number;
+  flushIntervalMs: number;
+  softLimitBytes: number;
+  hardLimitBytes: number;
+  recoverAfterMs: number;
+}
+
+export const DEFAULT_LIVE_OPTIONS: LiveFeedOptions = {
+  defaultPairsPerSecond: 2000,
+  maxPairsPerSecond: 20_000,
+  minPairsPerSecond: 10,
+  flushIntervalMs: 25,
+  softLimitBytes: 256 * 1024,
+  hardLimitBytes: 1024 * 1024,
+  recoverAfterMs: 2000,
+};
+
+/** Counters over all clients of one app (the back-pressure test and the bench read them). */
+export interface LiveStats {
+  clients: number;
+  messagesSent: number;
+  bytesSent: number;
+  /** Largest bufferedAmount seen on any client socket just before a send. */
+  maxBufferedBytes: number;
+  droppedBlocks: number;
+  droppedEvents: number;
+  rateDecreases: number;
+}
+
+export class LiveFeed {
+  readonly options: LiveFeedOptions;
+  readonly stats: LiveStats = { clients: 0, messagesSent: 0, bytesSent: 0, maxBufferedBytes: 0, droppedBlocks: 0, droppedEvents: 0, rateDecreases: 0 };
+
+  constructor(opts: Partial<LiveFeedOptions> = {}) {
+    this.options = { ...DEFAULT_LIVE_OPTIONS, ...opts };
+  }
+
+  /** Serves one client: hello, then the run's messages until stop (or the client leaves). */
+  serve(
+    socket: WebSocket,
+    run: RunSummary,
+    subscribe: (listener: (msg: RunMessage) => void) => (() => void) | undefined,
+  ): void {
+    new LiveClient(socket, run, subscribe, this.options, this.stats);
+  }
+}
+
+interface ChannelDecimator {
+  desc: ChannelDescriptor;
+  stride: number;
+  /** Next expected sample index (detects gaps). */
+  next: number;
+  /** Open bucket: first index, sample count, running min/max of raw values. */
+  bucketFirst: number;
+  bucketCount: number;
+  bucketMin: number;
+  bucketMax: number;
+  /** Completed pairs not yet sent (physical units), first index of the first pair. */
+  pendingFirst: number;
+  pendingMin: number[];
+  pendingMax: number[];
+  /** Range dropped for back-pressure, not yet reported. */
+  dropped?: { start: number; end: number };
+}
+
+class LiveClient {
+  private channels: ChannelDecimator[] = [];
+  private requested: number;
+  private pairsPerSecond: number;
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private lastDecrease = 0;
+  private emptySince = Date.now();
+  private closed = false;
+
+  constructor(
+    private readonly socket: WebSocket,
+    run: RunSummary,
+    subscribe: (listener: (msg: RunMessage) => void) => (() => void) | undefined,
+    private readonly opts: LiveFeedOptions,
+    private readonly stats: LiveStats,
+  ) {
+    this.requested = this.pairsPerSecond = opts.defaultPairsPerSecond;
+    stats.clients++;
+    socket.on('close', () => this.close());
+    socket.on('error', () => this.close());
+    socket.on('message', (data) => this.onClientMessage(data.toString()));
+    this.setChannels(run.channels);
+    // Subscribing and sending hello happen in the same tick, so no message falls between them.
+    this.unsubscribe = subscribe((msg) => this.onRunMessage(msg));
+    this.send({ type: 'hello', run });
+    if (!this.unsubscribe) {
+      this.send({ type: 'stop', status: run.status, reason: run.reason });
+      this.socket.close(1000, 'run finished');
+      this.close();
+      return;
+    }
+    this.timer = setInterval(() => this.flush(false), opts.flushIntervalMs);
+  }
+
+  private setChannels(channels: ChannelDescriptor[]): void {
+    this.channels = channels.map((desc) => ({
+      desc,
+      stride: this.strideFor(desc.sampleRate),
+      next: -1,
+      bucketFirst: 0,
+      bucketCount: 0,
+      bucketMin: Infinity,
+      bucketMax: -Infinity,
+      pendingFirst: 0,
+      pendingMin: [],
+      pendingMax: [],
+    }));
+  }
+
+  private strideFor(sampleRate: number): number {
+    return Math.max(1, Math.ceil(sampleRate / this.pairsPerSecond));
+  }
+
+  private onClientMessage(text: string): void {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      this.send({ type: 'error', error: { code: 'MALFORMED_JSON', message: 'message is not valid JSON' } });
+      return;
+    }
+    const m = msg as { type?: unknown; pairsPerSecond?: unknown };
+    if (m?.type === 'rate' && typeof m.pairsPerSecond === 'number' && Number.isFinite(m.pairsPerSecond) && m.pairsPerSecond >= 1) {
+      this.requested = Math.min(this.opts.maxPairsPerSecond, Math.floor(m.pairsPerSecond));
+      this.changeRate(this.requested);
+    } else {
+      this.send({
+        type: 'error',
+        error: { code: 'VALIDATION', message: `expected { type: 'rate', pairsPerSecond: 1..${this.opts.maxPairsPerSecond} }`, field: '/pairsPerSecond' },
+      });
+    }
+  }
+
+  private changeRate(pairsPerSecond: number): void {
+    this.pairsPerSecond = pairsPerSecond;
+    for (const ch of this.channels) {
+      const stride = this.strideFor(ch.desc.sampleRate);
+      if (stride !== ch.stride) {
+        this.closeBucket(ch, true);
+        this.sendPending(ch);
+        ch.stride = stride;
+      }
+    }
+    this.send({ type: 'rate', pairsPerSecond });
+  }
+
+  private onRunMessage(msg: RunMessage): void {
+    if (this.closed) return;
+    switch (msg.type) {
+      case 'descriptor':
+        this.setChannels(msg.channels);
+        break;
+      case 'block': {
+        const ch = this.channels[msg.channel];
+        if (!ch) return;
+        if (ch.next !== -1 && msg.firstIndex !== ch.next) {
+          // A gap in the source: what came before is sent as it is; buckets restart at the new index.
+          this.closeBucket(ch, true);
+          this.sendPending(ch);
+        }
+        this.accumulate(ch, msg.firstIndex, msg.samples);
+        ch.next = msg.firstIndex + msg.samples.length;
+        break;
+      }
+      case 'event':
+        if (this.overHardLimit()) {
+          this.stats.droppedEvents++;
+          return;
+        }
+        this.send({ type: 'event', kind: msg.kind, channel: msg.channel ?? null, index: msg.index, label: msg.label ?? null, value: msg.value ?? null });
+        break;
+      case 'stop':
+        this.flush(true);
+        this.send({ type: 'stop', status: msg.status, reason: msg.reason ?? null });
+        this.socket.close(1000, 'run ended');
+        this.close();
+        break;
+      case 'start':
+        break;
+    }
+  }
+
+  private accumulate(ch: ChannelDecimator, firstIndex: number, samples: ArrayLike<number>): void {
+    const stride = ch.stride;
+    let i = 0;
+    const n = samples.length;
+    if (ch.bucketCount === 0) ch.bucketFirst = firstIndex;
+    let min = ch.bucketMin;
+    let max = ch.bucketMax;
+    let count = ch.bucketCount;
+    while (i < n) {
+      const take = Math.min(stride - count, n - i);
+      for (let k = i; k < i + take; k++) {
+        const v = samples[k];
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      i += take;
+      count += take;
+      if (count === stride) {
+        this.pushPair(ch, ch.bucketFirst, min, max);
+        ch.bucketFirst += stride;
+        count = 0;
+        min = Infinity;
+        max = -Infinity;
+      }
+    }
+    ch.bucketMin = min;
+    ch.bucketMax = max;
+    ch.bucketCount = count;
+  }
+
+  private pushPair(ch: ChannelDecimator, first: number, rawMin: number, rawMax: number): void {
+    if (ch.pendingMin.length === 0) ch.pendingFirst = first;
+    const { scale, offset } = ch.desc;
+    const a = rawMin * scale + offset;
+    const b = rawMax * scale + offset;
+    ch.pendingMin.push(Math.min(a, b));
+    ch.pendingMax.push(Math.max(a, b));
+  }
+
+  /** Ends the open bucket early (before a stride change, gap or stop); it goes out as its own one-pair block. */
+  private closeBucket(ch: ChannelDecimator, send: boolean): void {
+    if (ch.bucketCount === 0) return;
+    this.sendPending(ch);
+    const first = ch.bucketFirst;
+    const count = ch.bucketCount;
+    const { scale, offset } = ch.desc;
+    const a = ch.bucketMin * scale + offset;
+    const b = ch.bucketMax * scale + offset;
+    ch.bucketCount = 0;
+    ch.bucketMin = Infinity;
+    ch.bucketMax = -Infinity;
+    ch.bucketFirst = first + count;
+    if (send) this.sendBlock(ch, first, count, [Math.min(a, b)], [Math.max(a, b)]);
+  }
+
+  private sendPending(ch: ChannelDecimator): void {
+    if (ch.pendingMin.length === 0) return;
+    const min = ch.pendingMin;
+    const max = ch.pendingMax;
+    ch.pendingMin = [];
+    ch.pendingMax = [];
+    this.sendBlock(ch, ch.pendingFirst, ch.stride, min, max);
+  }
+
+  private sendBlock(ch: ChannelDecimator, firstIndex: number, stride: number, min: number[], max: number[]): void {
+    const end = firstIndex + stride * min.length;
+    const buffered = this.socket.bufferedAmount;
+    if (buffered > this.stats.maxBufferedBytes) this.stats.maxBufferedBytes = buffered;
+    if (buffered > this.opts.hardLimitBytes) {
+      this.stats.droppedBlocks++;
+      if (ch.dropped && ch.dropped.end === firstIndex) ch.dropped.end = end;
+      else {
+        this.reportDropped(ch, true);
+        ch.dropped = { start: firstIndex, end };
+      }
+      this.maybeDecrease(buffered);
+      return;
+    }
+    if (buffered > this.opts.softLimitBytes) this.maybeDecrease(buffered);
+    else this.reportDropped(ch, false);
+    this.send({ type: 'block', channel: this.channels.indexOf(ch), firstIndex, stride, min, max });
+  }
+
+  private reportDropped(ch: ChannelDecimator, force: boolean): void {
+    if (!ch.dropped) return;
+    if (!force && this.socket.bufferedAmount > this.opts.softLimitBytes) return;
+    const { start, end } = ch.dropped;
+    ch.dropped = undefined;
+    this.send({ type: 'dropped', channel: this.channels.indexOf(ch), start, end });
+  }
+
+  private maybeDecrease(buffered: number): void {
+    const now = Date.now();
+    this.emptySince = now;
+    // One halving per drain opportunity: wait a few flush intervals before halving again.
+    if (now - this.lastDecrease < this.opts.flushIntervalMs * 4) return;
+    if (this.pairsPerSecond <= this.opts.minPairsPerSecond) return;
+    this.lastDecrease = now;
+    this.stats.rateDecreases++;
+    void buffered;
+    this.changeRate(Math.max(this.opts.minPairsPerSecond, Math.floor(this.pairsPerSecond / 2)));
+  }
+
+  private overHardLimit(): boolean {
+    return this.socket.bufferedAmount > this.opts.hardLimitBytes;
+  }
+
+  private flush(final: boolean): void {
+    if (this.closed) return;
+    for (const ch of this.channels) {
+      if (final) this.closeBucket(ch, true);
+      this.sendPending(ch);
+      if (final) this.reportDropped(ch, true);
+    }
+    if (!final) {
+      const now = Date.now();
+      if (this.socket.bufferedAmount > 0) this.emptySince = now;
+      else if (this.pairsPerSecond < this.requested && now - this.emptySince >= this.opts.recoverAfterMs) {
+        this.emptySince = now;
+        this.changeRate(Math.min(this.requested, this.pairsPerSecond * 2));
+      }
+    }
+  }
+
+  private send(msg: object): void {
+    if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
+    const text = JSON.stringify(msg);
+    this.stats.messagesSent++;
+    this.stats.bytesSent += text.length;
+    this.socket.send(text);
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stats.clients--;
+    clearInterval(this.timer);
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+}

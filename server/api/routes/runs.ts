@@ -1,0 +1,176 @@
+/**
+ * Runs: list, start, get, delete, stop, notes and tags.
+ *   GET /api/runs   POST /api/runs   GET|DELETE /api/runs/:id   POST /api/runs/:id/stop
+ *   PUT /api/runs/:id/notes   PUT /api/runs/:id/tags
+ */
+import { Type } from '@fastify/type-provider-typebox';
+import type { RunStatus } from '../../../common/run-stream.ts';
+import { MAX_SAMPLE_RATE } from '../../runs/run-manager.ts';
+import type { RoutePlugin } from '../app.ts';
+import { ApiError, notFound } from '../errors.ts';
+import { RunDetailSchema, RunIdParams, RunSummarySchema, errorResponses } from '../schemas.ts';
+
+const StatusQuery = Type.Union(['running', 'completed', 'aborted', 'failed', 'interrupted'].map((s) => Type.Literal(s)));
+
+const plugin: RoutePlugin = async (app, { ctx }) => {
+  const { store, runs } = ctx;
+  const getOr404 = (id: number) => {
+    const run = store.getRun(id);
+    if (!run) throw notFound(id);
+    return run;
+  };
+
+  app.get(
+    '/api/runs',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Stored runs, newest first',
+        querystring: Type.Object(
+          {
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+            offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+            status: Type.Optional(StatusQuery),
+            search: Type.Optional(Type.String({ maxLength: 200, description: 'Substring of label, notes or protocol kind' })),
+            tag: Type.Optional(Type.String({ maxLength: 64 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ runs: Type.Array(RunSummarySchema) }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      return {
+        runs: store.listRuns({
+          limit: q.limit ?? 100,
+          offset: q.offset ?? 0,
+          ...(q.status ? { status: q.status as RunStatus } : {}),
+          ...(q.search ? { search: q.search } : {}),
+          ...(q.tag ? { tag: q.tag } : {}),
+        }),
+      };
+    },
+  );
+
+  app.post(
+    '/api/runs',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Start a run from a protocol (it starts immediately; duration = protocol.durationS)',
+        body: Type.Object(
+          {
+            protocol: Type.Object(
+              { kind: Type.String({ description: 'Protocol kind, see GET /api/protocols' }) },
+              { additionalProperties: true, description: 'Protocol document: { kind, ...parameters }' },
+            ),
+            source: Type.Optional(Type.String({ description: 'Source kind, see GET /api/sources (default: simulated)' })),
+            sampleRate: Type.Optional(Type.Number({ minimum: 1, maximum: MAX_SAMPLE_RATE, description: 'S/s per channel, default 100000' })),
+            label: Type.Optional(Type.String({ maxLength: 200 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Type.Object({ run: RunSummarySchema }), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      const run = await runs.start({
+        protocol: b.protocol,
+        ...(b.source !== undefined ? { source: b.source } : {}),
+        ...(b.sampleRate !== undefined ? { sampleRate: b.sampleRate } : {}),
+        ...(b.label !== undefined ? { label: b.label } : {}),
+      });
+      return reply.status(201).send({ run });
+    },
+  );
+
+  app.get(
+    '/api/runs/:id',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'One run with its channels, dropped ranges and event counts',
+        params: RunIdParams,
+        response: { 200: Type.Object({ run: RunDetailSchema }), ...errorResponses },
+      },
+    },
+    async (req) => ({ run: getOr404(req.params.id) }),
+  );
+
+  app.delete(
+    '/api/runs/:id',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Delete a run and its data (409 while it is running)',
+        params: RunIdParams,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const id = req.params.id;
+      getOr404(id);
+      if (runs.isActive(id)) throw new ApiError('RUN_ACTIVE', { id });
+      if (!store.deleteRun(id)) throw notFound(id);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    '/api/runs/:id/stop',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Stop a running run (status aborted, reason "stopped by user"); a finished run is returned as is',
+        params: RunIdParams,
+        response: { 200: Type.Object({ run: RunDetailSchema }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      getOr404(req.params.id);
+      return { run: await runs.stop(req.params.id) };
+    },
+  );
+
+  app.put(
+    '/api/runs/:id/notes',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Replace the notes of a run',
+        params: RunIdParams,
+        body: Type.Object({ notes: Type.String({ maxLength: 100_000 }) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ run: RunDetailSchema }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      getOr404(req.params.id);
+      store.setNotes(req.params.id, req.body.notes);
+      return { run: getOr404(req.params.id) };
+    },
+  );
+
+  app.put(
+    '/api/runs/:id/tags',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Replace the tags of a run',
+        params: RunIdParams,
+        body: Type.Object(
+          { tags: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100 }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ run: RunDetailSchema }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      getOr404(req.params.id);
+      store.setTags(req.params.id, [...new Set(req.body.tags)]);
+      return { run: getOr404(req.params.id) };
+    },
+  );
+};
+export default plugin;

@@ -1,0 +1,80 @@
+/** `spikeloop run <protocol.json>`: records one run into the database and prints its id and a JSON summary. */
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_DB, ensureDbDir, numberIn, progressBar } from '../shared.ts';
+
+// Same values as server/runs/run-manager.ts (which checks them again); not imported so --help stays fast.
+const DEFAULT_SAMPLE_RATE = 100_000;
+const MAX_SAMPLE_RATE = 2_000_000;
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('Record one run from a protocol file (JSON: { "kind": "square", ... }); prints the run id, then a JSON summary')
+    .argument('<protocol.json>', 'protocol document, see GET /api/protocols for kinds and parameters')
+    .option('-d, --duration <seconds>', 'override the protocol duration, s', numberIn('--duration', 1e-6, 86_400))
+    .option('-r, --rate <S/s>', `sample rate per channel (max ${MAX_SAMPLE_RATE})`, numberIn('--rate', 1, MAX_SAMPLE_RATE), DEFAULT_SAMPLE_RATE)
+    .option('-s, --source <kind>', 'run source (see `spikeloop serve` GET /api/sources)', 'simulated')
+    .option('-l, --label <text>', 'label stored with the run')
+    .option('--db <file>', 'SQLite database file (created when missing)', DEFAULT_DB)
+    .action(async (file: string, opts: { duration?: number; rate: number; source: string; label?: string; db: string }) => {
+      let protocol: unknown;
+      try {
+        protocol = JSON.parse(readFileSync(file, 'utf8'));
+      } catch (err) {
+        throw new Error(`cannot read protocol ${file}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      const [{ RunManager }, { loadSources }, { RunStore }] = await Promise.all([
+        import('../../runs/run-manager.ts'),
+        import('../../sources/registry.ts'),
+        import('../../store/run-store.ts'),
+      ]);
+      ensureDbDir(opts.db);
+      const store = RunStore.open(opts.db);
+      try {
+        const runs = new RunManager(store, await loadSources());
+        const started = await runs.start({
+          protocol,
+          source: opts.source,
+          sampleRate: opts.rate,
+          ...(opts.duration !== undefined ? { durationS: opts.duration } : {}),
+          ...(opts.label !== undefined ? { label: opts.label } : {}),
+        });
+        const id = started.id;
+        console.log(String(id));
+        const durationS = Number((started.protocol as { durationS?: number }).durationS ?? 0);
+        const onSignal = () => void runs.stop(id, 'interrupted from the command line');
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        const bar = progressBar(Math.max(1, Math.round(durationS * 10)) / 10, `run ${id} [{bar}] {value}/{total} s`);
+        const t0 = Date.now();
+        const tick = setInterval(() => bar.update(Math.min(durationS, Math.round((Date.now() - t0) / 100) / 10)), 200);
+        await runs.waitForEnd(id);
+        clearInterval(tick);
+        bar.update(durationS);
+        bar.stop();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        const run = store.getRun(id)!;
+        console.log(
+          JSON.stringify({
+            id: run.id,
+            status: run.status,
+            reason: run.reason,
+            label: run.label,
+            protocol: run.protocol,
+            source: run.source,
+            createdAt: run.createdAt,
+            endedAt: run.endedAt,
+            channels: run.channels.map((c) => ({ index: c.index, name: c.name, unit: c.unit, role: c.role, sampleRate: c.sampleRate, sampleCount: c.sampleCount })),
+            eventCounts: run.eventCounts,
+            dropped: run.dropped,
+            db: opts.db,
+          }),
+        );
+        if (run.status === 'failed') process.exitCode = 1;
+      } finally {
+        store.close();
+      }
+    });
+}

@@ -1,0 +1,38 @@
+/** `spikeloop serve`: the HTTP/WebSocket API and the dashboard. */
+import type { Command } from 'commander';
+import { DEFAULT_DB, ensureDbDir, numberIn } from '../shared.ts';
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('Start the server: HTTP API, live WebSocket feed, OpenAPI at /docs and the dashboard at /')
+    .option('-p, --port <port>', 'TCP port (0 picks a free one)', numberIn('--port', 0, 65535, true), 8080)
+    .option('--host <host>', 'address to bind (127.0.0.1 keeps it local to this machine)', '127.0.0.1')
+    .option('--db <file>', 'SQLite database file (created when missing)', DEFAULT_DB)
+    .option('--log', 'log every request to stderr', false)
+    .action(async (opts: { port: number; host: string; db: string; log: boolean }) => {
+      // Heavy modules load only when the command runs, so `--help` and other commands start fast.
+      const [{ buildApp }, { RunStore }] = await Promise.all([import('../../api/app.ts'), import('../../store/run-store.ts')]);
+      ensureDbDir(opts.db);
+      const store = RunStore.open(opts.db);
+      const app = await buildApp({ store, logger: opts.log ? { level: 'info' } : false });
+      let closing: Promise<void> | undefined;
+      const shutdown = (signal: string) => {
+        // Running runs are stopped (stop message written, status aborted) before the store closes.
+        closing ??= (async () => {
+          console.error(`spikeloop: ${signal}, stopping running runs and closing ${opts.db}`);
+          try {
+            await app.close();
+          } finally {
+            store.close();
+          }
+          process.exit(0);
+        })();
+      };
+      process.on('SIGINT', () => shutdown('SIGINT'));
+      process.on('SIGTERM', () => shutdown('SIGTERM'));
+      const address = await app.listen({ port: opts.port, host: opts.host });
+      const url = address.replace('[::1]', 'localhost');
+      console.log(`spikeloop listening on ${url} (database ${opts.db}; API docs ${url}/docs)`);
+    });
+}

@@ -1,0 +1,35 @@
+/** Small helpers shared by the CLI command files (defaults, option parsing, progress bars). */
+import { InvalidArgumentError } from 'commander';
+import cliProgress from 'cli-progress';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+/** Default database file, relative to the working directory. */
+export const DEFAULT_DB = './data/spikeloop.db';
+
+/** Creates the database file's folder when it does not exist. */
+export function ensureDbDir(file: string): void {
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+}
+
+/** commander argument parser for numbers within [min, max]. */
+export function numberIn(name: string, min: number, max: number, integer = false) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+      throw new InvalidArgumentError(`${name} must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}`);
+    }
+    return n;
+  };
+}
+
+/** A progress bar on stderr when stderr is a terminal; otherwise a no-op with the same methods. */
+export function progressBar(total: number, format: string): { update(v: number, payload?: object): void; stop(): void } {
+  if (!process.stderr.isTTY) return { update() {}, stop() {} };
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format, hideCursor: true, clearOnComplete: false },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0);
+  return { update: (v, payload) => bar.update(v, payload), stop: () => bar.stop() };
+}

@@ -1,0 +1,361 @@
+/**
+ * The run manager: starts a run from a protocol and a source kind, wraps the source's messages with the
+ * start and stop messages, and fans every message out to the store's recorder and to live subscribers
+ * (the WebSocket feed, online analyses). Each run has a small state machine (./state.ts); the stop
+ * message is written on every exit path: completion, user stop, source error, store error, shutdown.
+ */
+import type { ChannelDescriptor, RunMessage, SourceMessage, StartMessage, StopMessage } from '../../common/run-stream.ts';
+import { ProtocolError, protocolSummary, validateProtocol, type Protocol, type ProtocolSummary } from '../protocols/index.ts';
+import type { RunDetail, RunRecorder, RunStore } from '../store/run-store.ts';
+import type { CreatedSource, SourceRegistry } from '../sources/registry.ts';
+import { SOFTWARE_VERSION } from '../version.ts';
+import { RunStateMachine, type RunState } from './state.ts';
+
+/** Default and maximum sample rate per channel, S/s. */
+export const DEFAULT_SAMPLE_RATE = 100_000;
+export const MAX_SAMPLE_RATE = 2_000_000;
+/** How long a source may take to end after an abort before the manager gives up on it. */
+export const ABORT_GRACE_MS = 5_000;
+
+export type RunErrorCode = 'BAD_PROTOCOL' | 'BAD_SAMPLE_RATE' | 'SOURCE_UNKNOWN' | 'SOURCE_UNAVAILABLE' | 'SOURCE_FAILED' | 'RUN_NOT_FOUND' | 'SHUTTING_DOWN';
+
+/** A refused request; `field` is a JSON pointer into the request body when one field is to blame. */
+export class RunError extends Error {
+  constructor(
+    readonly code: RunErrorCode,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'RunError';
+  }
+}
+
+export interface StartRequest {
+  /** Protocol document ({ kind, ...params }); validated here. */
+  protocol: unknown;
+  /** Source kind; the registry's default when absent. */
+  source?: string;
+  /** S/s per channel, 1 .. MAX_SAMPLE_RATE; DEFAULT_SAMPLE_RATE when absent. */
+  sampleRate?: number;
+  label?: string;
+  /** Overrides protocol.durationS (CLI --duration). */
+  durationS?: number;
+  linkedRunId?: number;
+  /** Passed to the source (e.g. { paced: false }). */
+  options?: Record<string, unknown>;
+}
+
+export type RunListener = (msg: RunMessage) => void;
+export type GlobalRunListener = (runId: number, msg: RunMessage) => void;
+
+interface ActiveRun {
+  id: number;
+  machine: RunStateMachine;
+  controller: AbortController;
+  abortReason?: string;
+  recorder: RunRecorder;
+  listeners: Set<RunListener>;
+  channels?: ChannelDescriptor[];
+  protocol: Protocol;
+  summary: ProtocolSummary;
+  /** Resolves when the stop message has been written. */
+  ended: Promise<StopMessage>;
+}
+
+const errMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+export class RunManager {
+  private readonly active = new Map<number, ActiveRun>();
+  private readonly globalListeners = new Set<GlobalRunListener>();
+  private closing = false;
+
+  private readonly log: (line: string) => void;
+  private readonly graceMs: number;
+
+  constructor(
+    readonly store: RunStore,
+    readonly sources: SourceRegistry,
+    opts: { log?: (line: string) => void; abortGraceMs?: number } = {},
+  ) {
+    this.log = opts.log ?? (() => {});
+    this.graceMs = opts.abortGraceMs ?? ABORT_GRACE_MS;
+  }
+
+  /** Checks a request without starting anything; returns the validated protocol, source kind and rate. */
+  validate(req: StartRequest): { protocol: Protocol; summary: ProtocolSummary; kind: string; sampleRate: number } {
+    let doc = req.protocol;
+    if (req.durationS !== undefined) {
+      if (typeof doc === 'object' && doc !== null && !Array.isArray(doc)) doc = { ...doc, durationS: req.durationS };
+    }
+    let protocol: Protocol;
+    try {
+      protocol = validateProtocol(doc);
+    } catch (err) {
+      if (err instanceof ProtocolError) throw new RunError('BAD_PROTOCOL', err.message, `/protocol${err.field}`);
+      throw err;
+    }
+    const summary = protocolSummary(protocol);
+    const sampleRate = req.sampleRate ?? DEFAULT_SAMPLE_RATE;
+    if (!Number.isFinite(sampleRate) || sampleRate < 1 || sampleRate > MAX_SAMPLE_RATE) {
+      throw new RunError('BAD_SAMPLE_RATE', `sampleRate must be between 1 and ${MAX_SAMPLE_RATE} S/s, got ${sampleRate}`, '/sampleRate');
+    }
+    const kind = req.source ?? this.sources.defaultKind;
+    if (!this.sources.get(kind)) {
+      throw new RunError('SOURCE_UNKNOWN', `source "${kind}" is not one of ${this.sources.kinds().join(', ')}`, '/source');
+    }
+    return { protocol, summary, kind, sampleRate };
+  }
+
+  /**
+   * Starts a run: validates, builds the source, creates the run row, writes the start message and waits
+   * for the source's descriptor; the run then goes on in the background. Returns the run as stored.
+   */
+  async start(req: StartRequest): Promise<RunDetail> {
+    if (this.closing) throw new RunError('SHUTTING_DOWN', 'the server is shutting down');
+    const { protocol, summary, kind, sampleRate } = this.validate(req);
+    const def = this.sources.get(kind)!;
+    const avail = await def.available().catch((err) => ({ available: false, detail: errMessage(err) }));
+    if (!avail.available) {
+      throw new RunError('SOURCE_UNAVAILABLE', `source "${kind}" is not available${avail.detail ? `: ${avail.detail}` : ''}`, '/source');
+    }
+    // The run id is only known once the row exists; sources get it through the context.
+    const ctx = { protocol, sampleRate, runId: 0, options: req.options };
+    const runInit = {
+      protocol: protocol as unknown as { kind: string; [k: string]: unknown },
+      source: kind as StartMessage['source'],
+      softwareVersion: SOFTWARE_VERSION,
+      ...(req.label !== undefined ? { label: req.label } : {}),
+      ...(req.linkedRunId !== undefined ? { linkedRunId: req.linkedRunId } : {}),
+    };
+    let source: CreatedSource;
+    try {
+      source = await def.create(ctx);
+    } catch (err) {
+      throw new RunError('SOURCE_FAILED', `source "${kind}" could not start: ${errMessage(err)}`, '/source');
+    }
+    const id = this.store.createRun({ ...runInit, bench: source.bench ?? null, ...(source.twin !== undefined ? { twin: source.twin } : {}) });
+    ctx.runId = id;
+    const recorder = this.store.recorder(id);
+    let resolveEnded!: (m: StopMessage) => void;
+    const run: ActiveRun = {
+      id,
+      machine: new RunStateMachine(),
+      controller: new AbortController(),
+      recorder,
+      listeners: new Set(),
+      protocol,
+      summary,
+      ended: new Promise((r) => (resolveEnded = r)),
+    };
+    this.active.set(id, run);
+    const start: StartMessage = {
+      type: 'start',
+      runId: id,
+      protocol: runInit.protocol,
+      source: runInit.source,
+      bench: source.bench ?? null,
+      ...(source.twin !== undefined ? { twin: source.twin } : {}),
+      softwareVersion: SOFTWARE_VERSION,
+      wallTime: new Date().toISOString(),
+    };
+    const iterator = source.messages(run.controller.signal)[Symbol.asyncIterator]();
+    let firstFailure: StopMessage | undefined;
+    try {
+      this.dispatch(run, start);
+      const first = await iterator.next();
+      if (first.done || first.value.type !== 'descriptor') {
+        firstFailure =
+          !first.done && first.value.type === 'stop'
+            ? first.value
+            : { type: 'stop', status: 'failed', reason: 'source did not begin with a channel descriptor' };
+      } else {
+        run.channels = first.value.channels;
+        this.dispatch(run, first.value);
+        run.recorder.flush();
+        run.machine.to('running');
+      }
+    } catch (err) {
+      firstFailure = { type: 'stop', status: 'failed', reason: errMessage(err) };
+    }
+    const pumped = firstFailure
+      ? this.finish(run, iterator, firstFailure)
+      : this.pump(run, iterator);
+    void pumped.then(resolveEnded, (err) => {
+      // finish() never throws by design; if it does, the run still ends.
+      this.log(`run ${id}: ${errMessage(err)}`);
+      resolveEnded({ type: 'stop', status: 'failed', reason: errMessage(err) });
+    });
+    if (firstFailure) await run.ended;
+    return this.store.getRun(id)!;
+  }
+
+  /** Pulls the source until it ends, the run is aborted, or something fails; then finishes the run. */
+  private async pump(run: ActiveRun, iterator: AsyncIterator<SourceMessage>): Promise<StopMessage> {
+    const signal = run.controller.signal;
+    // Resolves ABORT_GRACE_MS after an abort: a source that ignores its signal is abandoned.
+    let graceTimer: NodeJS.Timeout | undefined;
+    let arm: (() => void) | undefined;
+    const gaveUp = new Promise<'gave-up'>((resolve) => {
+      arm = () => (graceTimer = setTimeout(() => resolve('gave-up'), this.graceMs).unref());
+      if (signal.aborted) arm();
+      else signal.addEventListener('abort', arm, { once: true });
+    });
+    let stop: StopMessage | undefined;
+    try {
+      for (;;) {
+        const r = await Promise.race([iterator.next(), gaveUp]);
+        if (r === 'gave-up') {
+          stop = { type: 'stop', status: 'aborted', reason: `${run.abortReason ?? 'aborted'} (source did not stop within ${this.graceMs} ms)` };
+          break;
+        }
+        if (r.done) break;
+        const msg = r.value;
+        if (msg.type === 'stop') {
+          stop = msg;
+          break;
+        }
+        if (msg.type === 'descriptor') {
+          stop = { type: 'stop', status: 'failed', reason: 'source sent a second channel descriptor' };
+          break;
+        }
+        this.dispatch(run, msg);
+        if (signal.aborted) break;
+      }
+    } catch (err) {
+      stop = { type: 'stop', status: 'failed', reason: errMessage(err) };
+    } finally {
+      clearTimeout(graceTimer);
+      if (arm) signal.removeEventListener('abort', arm);
+    }
+    if (!stop) {
+      stop = signal.aborted
+        ? { type: 'stop', status: 'aborted', reason: run.abortReason ?? 'aborted' }
+        : { type: 'stop', status: 'completed' };
+    } else if (signal.aborted && stop.status === 'completed') {
+      stop = { type: 'stop', status: 'aborted', reason: run.abortReason ?? 'aborted' };
+    }
+    return this.finish(run, iterator, stop);
+  }
+
+  /** Ends the run: lets the source clean up (outputs to zero), writes the stop message, state done. */
+  private async finish(run: ActiveRun, iterator: AsyncIterator<SourceMessage>, stop: StopMessage): Promise<StopMessage> {
+    if (!run.controller.signal.aborted) {
+      run.abortReason ??= stop.reason ?? stop.status;
+      run.controller.abort();
+    }
+    try {
+      // Runs the source's finally blocks; bounded so a stuck source cannot hold the run open.
+      await Promise.race([iterator.return?.(), new Promise((r) => setTimeout(r, this.graceMs).unref())]);
+    } catch (err) {
+      this.log(`run ${run.id}: source cleanup failed: ${errMessage(err)}`);
+    }
+    const msg: StopMessage = { type: 'stop', status: stop.status, ...(stop.reason ? { reason: stop.reason } : {}) };
+    run.machine.tryTo('stopping');
+    try {
+      run.recorder.write(msg);
+    } catch (err) {
+      this.log(`run ${run.id}: could not record the stop message: ${errMessage(err)}`);
+    }
+    run.machine.to('done');
+    this.active.delete(run.id);
+    this.emit(run, msg);
+    run.listeners.clear();
+    this.log(`run ${run.id} ${msg.status}${msg.reason ? `: ${msg.reason}` : ''}`);
+    return msg;
+  }
+
+  /** Store first, then live subscribers. A store failure aborts the run as failed. */
+  private dispatch(run: ActiveRun, msg: RunMessage): void {
+    try {
+      run.recorder.write(msg);
+    } catch (err) {
+      if (!run.controller.signal.aborted) {
+        run.abortReason = `store: ${errMessage(err)}`;
+        run.controller.abort();
+      }
+      throw new Error(`store: ${errMessage(err)}`);
+    }
+    this.emit(run, msg);
+  }
+
+  private emit(run: ActiveRun, msg: RunMessage): void {
+    for (const l of run.listeners) {
+      try {
+        l(msg);
+      } catch (err) {
+        run.listeners.delete(l);
+        this.log(`run ${run.id}: live subscriber removed after an error: ${errMessage(err)}`);
+      }
+    }
+    for (const l of this.globalListeners) {
+      try {
+        l(run.id, msg);
+      } catch (err) {
+        this.log(`run ${run.id}: listener failed: ${errMessage(err)}`);
+      }
+    }
+  }
+
+  /** Asks the run to stop (status `aborted`) and waits until its stop message is written. */
+  async stop(id: number, reason = 'stopped by user'): Promise<RunDetail> {
+    const run = this.active.get(id);
+    if (!run) {
+      const stored = this.store.getRun(id);
+      if (!stored) throw new RunError('RUN_NOT_FOUND', `run ${id} does not exist`);
+      return stored;
+    }
+    if (!run.controller.signal.aborted) {
+      run.abortReason = reason;
+      run.machine.tryTo('stopping');
+      run.controller.abort();
+    }
+    await run.ended;
+    return this.store.getRun(id)!;
+  }
+
+  isActive(id: number): boolean {
+    return this.active.has(id);
+  }
+
+  state(id: number): RunState | undefined {
+    return this.active.get(id)?.machine.state;
+  }
+
+  activeRunIds(): number[] {
+    return [...this.active.keys()];
+  }
+
+  /** The channels of an active run (from its descriptor). */
+  channels(id: number): ChannelDescriptor[] | undefined {
+    return this.active.get(id)?.channels;
+  }
+
+  /** Resolves with the stop message once the run has ended (immediately undefined when not active). */
+  async waitForEnd(id: number): Promise<StopMessage | undefined> {
+    return this.active.get(id)?.ended;
+  }
+
+  /**
+   * Subscribes to an active run's messages from now on (blocks, events, then stop). Returns the
+   * unsubscribe function, or undefined when the run is not active.
+   */
+  subscribe(id: number, listener: RunListener): (() => void) | undefined {
+    const run = this.active.get(id);
+    if (!run || run.machine.state === 'done') return undefined;
+    run.listeners.add(listener);
+    return () => run.listeners.delete(listener);
+  }
+
+  /** Every message of every run (for online analyses); returns the unsubscribe function. */
+  subscribeAll(listener: GlobalRunListener): () => void {
+    this.globalListeners.add(listener);
+    return () => this.globalListeners.delete(listener);
+  }
+
+  /** Stops every active run cleanly (stop messages written) and refuses new ones. */
+  async shutdown(reason = 'server shutdown'): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.activeRunIds().map((id) => this.stop(id, reason).catch(() => undefined)));
+  }
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import type { BlockMessage, EventMessage, SourceMessage } from '../../common/run-stream.ts';
+import { validateProtocol } from '../protocols/index.ts';
+import { LIF_PARAMS, LifBench, createSimulatedBench } from './simulated-bench.ts';
+import { SourceRegistry, loadSources } from './registry.ts';
+
+describe('simulated LIF bench', () => {
+  it('fires two spikes per period of the default 1 kHz square wave, as the parameters predict', () => {
+    const rate = 1e6;
+    const gen = new LifBench(validateProtocol({ kind: 'square' }), rate);
+    const { spikes, stim, resp } = gen.next(10_000); // 10 periods
+    expect(spikes.length).toBe(20);
+    // First spike tau*ln(1/(1-Vth/(I R))) after the rising edge, the second one refractory period later again.
+    const tau = LIF_PARAMS.R * LIF_PARAMS.C;
+    const t1 = tau * Math.log(1 / (1 - LIF_PARAMS.vThreshold / (1e-3 * LIF_PARAMS.R)));
+    expect(Math.abs(spikes[0].index - t1 * rate)).toBeLessThanOrEqual(1);
+    expect(Math.abs(spikes[1].index - (2 * t1 + LIF_PARAMS.refractoryS) * rate)).toBeLessThanOrEqual(2);
+    // Every period looks the same after the first one.
+    expect(spikes[2].index - spikes[0].index).toBe(1000);
+    // Stimulus codes: 1 mA high for 500 samples, 0 low; spike samples read V_spike.
+    const [cs, cr] = gen.channels;
+    expect(stim[0] * cs.scale).toBeCloseTo(1e-3, 6);
+    expect(stim[500]).toBe(0);
+    expect(resp[spikes[0].index] * cr.scale).toBeCloseTo(LIF_PARAMS.vSpike, 3);
+    expect(cs.role).toBe('stimulus');
+    expect(cr.role).toBe('response');
+  });
+
+  it('produces the same samples whatever the chunking', () => {
+    const p = validateProtocol({ kind: 'sine', frequencyHz: 300, amplitude: 2e-3 });
+    const whole = new LifBench(p, 50_000).next(5000);
+    const parts = new LifBench(p, 50_000);
+    const a = parts.next(1234);
+    const b = parts.next(5000 - 1234);
+    expect([...a.resp, ...b.resp]).toEqual([...whole.resp]);
+    expect([...a.stim, ...b.stim]).toEqual([...whole.stim]);
+    expect([...a.spikes, ...b.spikes]).toEqual(whole.spikes);
+  });
+
+  it('streams descriptor, contiguous blocks and spike events paced by the clock, and stops on abort', async () => {
+    const protocol = validateProtocol({ kind: 'square', durationS: 10 });
+    const src = createSimulatedBench({ protocol, sampleRate: 200_000, runId: 1 });
+    const ac = new AbortController();
+    const msgs: SourceMessage[] = [];
+    const t0 = Date.now();
+    for await (const m of src.messages(ac.signal)) {
+      msgs.push(m);
+      if (Date.now() - t0 > 200) ac.abort();
+    }
+    expect(msgs[0].type).toBe('descriptor');
+    const blocks = msgs.filter((m): m is BlockMessage => m.type === 'block');
+    const next = [0, 0];
+    for (const b of blocks) {
+      expect(b.firstIndex).toBe(next[b.channel]);
+      next[b.channel] += b.samples.length;
+    }
+    // Paced: about 0.2 s worth, far less than the 10 s protocol.
+    expect(next[1]).toBeLessThan(200_000 * 2);
+    const regenerated = new LifBench(protocol, 200_000).next(next[1]);
+    const spikes = msgs.filter((m): m is EventMessage => m.type === 'event').map((e) => e.index);
+    expect(spikes).toEqual(regenerated.spikes.map((s) => s.index));
+  });
+
+  it('is registered by loadSources and refuses a second registration', async () => {
+    const reg = await loadSources(new SourceRegistry());
+    expect(reg.kinds()).toContain('simulated');
+    expect(await reg.list()).toContainEqual({ kind: 'simulated', title: expect.any(String), available: true });
+    expect(() => reg.registerSource('simulated', reg.get('simulated')!)).toThrow(/already registered/);
+  });
+});

@@ -1,0 +1,439 @@
+/**
+ * The writer: consumes one run's stream and commits it to the database in batches.
+ *
+ * Per channel it keeps the raw row being filled and, for every pyramid level, the bucket being
+ * accumulated and the row of finished buckets being filled. A commit writes, in one transaction, every
+ * finished row, the partly filled rows (upserted: the same row is rewritten until it is full), the
+ * channels' committed extents, events and dropped ranges. Commits happen when the oldest uncommitted
+ * message is `commitIntervalMs` old (checked on every write and by the store's timer), when a channel has
+ * `commitIntervalMs` worth of uncommitted samples by its own sample clock, or when 64 MiB are buffered.
+ */
+import type Database from 'better-sqlite3';
+import {
+  SAMPLE_ARRAY,
+  type BlockMessage,
+  type ChannelDescriptor,
+  type EventKind,
+  type FinalStatus,
+  type RunMessage,
+  type SampleArray,
+} from '../../common/run-stream.ts';
+import { StoreError } from './errors.ts';
+import { BUCKET, FACTOR, MAX_LEVEL, ROW_CAP, encodeBlob } from './pyramid.ts';
+
+type ArrayCtor = { new (n: number): SampleArray; BYTES_PER_ELEMENT: number };
+
+const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+const EVENT_KINDS: readonly EventKind[] = ['spike', 'marker', 'fault'];
+
+interface Row {
+  level: number;
+  first: number;
+  count: number;
+  data: SampleArray;
+}
+
+/** The row of one level being filled, plus full rows not yet committed. */
+class LevelRows {
+  private buf: SampleArray;
+  private first = -1;
+  private n = 0;
+  private dirty = false;
+  done: Row[] = [];
+
+  constructor(
+    readonly level: number,
+    private readonly Ctor: ArrayCtor,
+  ) {
+    this.buf = new Ctor(ROW_CAP[level]! * this.width);
+  }
+
+  get width(): number {
+    return this.level === 0 ? 1 : 2;
+  }
+
+  /** Closes the current row (a gap or a full row); it is queued for commit if it has new items. */
+  private close(): void {
+    if (this.n > 0 && this.dirty) {
+      this.done.push({ level: this.level, first: this.first, count: this.n, data: this.buf.subarray(0, this.n * this.width) });
+      this.buf = new this.Ctor(ROW_CAP[this.level]! * this.width);
+    }
+    this.first = -1;
+    this.n = 0;
+    this.dirty = false;
+  }
+
+  appendRaw(index: number, samples: SampleArray): void {
+    const cap = ROW_CAP[0]!;
+    if (this.n > 0 && index !== this.first + this.n) this.close();
+    let pos = 0;
+    while (pos < samples.length) {
+      if (this.n === cap) this.close();
+      if (this.n === 0) this.first = index + pos;
+      const take = Math.min(cap - this.n, samples.length - pos);
+      this.buf.set(samples.subarray(pos, pos + take), this.n);
+      this.n += take;
+      pos += take;
+      this.dirty = true;
+    }
+  }
+
+  appendBucket(j: number, mn: number, mx: number): void {
+    if (this.n > 0 && (j !== this.first + this.n || this.n === ROW_CAP[this.level]!)) this.close();
+    if (this.n === 0) this.first = j;
+    this.buf[2 * this.n] = mn;
+    this.buf[2 * this.n + 1] = mx;
+    this.n++;
+    this.dirty = true;
+  }
+
+  /** Rows to write at the next commit: full rows, then the partly filled row if it changed. */
+  pending(out: Row[]): void {
+    for (const r of this.done) out.push(r);
+    if (this.dirty && this.n > 0) out.push({ level: this.level, first: this.first, count: this.n, data: this.buf.subarray(0, this.n * this.width) });
+  }
+
+  committed(): void {
+    this.done = [];
+    this.dirty = false;
+  }
+}
+
+/** One channel's writer state: raw rows and the pyramid accumulators. */
+class ChannelWriter {
+  /** Next sample index expected (everything below was handed to the recorder). */
+  next = 0;
+  /** Extent committed to the database. */
+  committedNext = 0;
+  readonly rows: LevelRows[];
+  // Bucket being accumulated at each level (index 0 unused): bucket index (-1: none), min, max.
+  private readonly accJ: Float64Array;
+  private readonly accMin: Float64Array;
+  private readonly accMax: Float64Array;
+  dropped: { start: number; end: number }[] = [];
+
+  constructor(
+    readonly id: number,
+    readonly index: number,
+    readonly desc: ChannelDescriptor,
+  ) {
+    const Ctor = SAMPLE_ARRAY[desc.dtype] as ArrayCtor;
+    this.rows = BUCKET.map((_, l) => new LevelRows(l, Ctor));
+    this.accJ = new Float64Array(MAX_LEVEL + 1).fill(-1);
+    this.accMin = new Float64Array(MAX_LEVEL + 1);
+    this.accMax = new Float64Array(MAX_LEVEL + 1);
+  }
+
+  write(firstIndex: number, s: SampleArray): void {
+    if (firstIndex < this.next) {
+      throw new StoreError(
+        'BAD_BLOCK',
+        `channel ${this.index}: block starts at sample ${firstIndex}, but samples up to ${this.next - 1} were already written`,
+      );
+    }
+    const n = s.length;
+    if (n === 0) return;
+    if (firstIndex > this.next) this.dropped.push({ start: this.next, end: firstIndex });
+    this.rows[0]!.appendRaw(firstIndex, s);
+
+    // Level 1 from raw samples, one bucket-aligned stretch at a time.
+    const B = BUCKET[1]!;
+    const accJ = this.accJ;
+    let i = firstIndex;
+    let pos = 0;
+    while (pos < n) {
+      const j = Math.floor(i / B);
+      const bucketEnd = (j + 1) * B;
+      let mn: number;
+      let mx: number;
+      if (accJ[1] === j) {
+        mn = this.accMin[1]!;
+        mx = this.accMax[1]!;
+      } else {
+        if (accJ[1]! >= 0) this.emit(1, accJ[1]!, this.accMin[1]!, this.accMax[1]!);
+        accJ[1] = j;
+        mn = Infinity;
+        mx = -Infinity;
+      }
+      const stop = pos + Math.min(n - pos, bucketEnd - i);
+      for (let k = pos; k < stop; k++) {
+        const v = s[k]!;
+        if (v < mn) mn = v;
+        if (v > mx) mx = v;
+      }
+      i += stop - pos;
+      pos = stop;
+      if (i === bucketEnd) {
+        accJ[1] = -1;
+        this.emit(1, j, mn, mx);
+      } else {
+        this.accMin[1] = mn;
+        this.accMax[1] = mx;
+      }
+    }
+    this.next = firstIndex + n;
+  }
+
+  /** A finished bucket j of `level`: store it and fold it into the parent level's bucket. */
+  private emit(level: number, j: number, mn: number, mx: number): void {
+    this.rows[level]!.appendBucket(j, mn, mx);
+    if (level === MAX_LEVEL) return;
+    const up = level + 1;
+    const pj = Math.floor(j / FACTOR);
+    const accJ = this.accJ;
+    if (accJ[up] !== pj) {
+      if (accJ[up]! >= 0) this.emit(up, accJ[up]!, this.accMin[up]!, this.accMax[up]!);
+      accJ[up] = pj;
+      this.accMin[up] = mn;
+      this.accMax[up] = mx;
+    } else {
+      if (mn < this.accMin[up]!) this.accMin[up] = mn;
+      if (mx > this.accMax[up]!) this.accMax[up] = mx;
+    }
+    if ((j + 1) % FACTOR === 0) {
+      accJ[up] = -1;
+      this.emit(up, pj, this.accMin[up]!, this.accMax[up]!);
+    }
+  }
+
+  /** Emits every partly filled bucket (end of the run). */
+  sealBuckets(): void {
+    for (let l = 1; l <= MAX_LEVEL; l++) {
+      const j = this.accJ[l]!;
+      if (j >= 0) {
+        this.accJ[l] = -1;
+        this.emit(l, j, this.accMin[l]!, this.accMax[l]!);
+      }
+    }
+  }
+
+  pendingBytes(): number {
+    return (this.next - this.committedNext) * SAMPLE_ARRAY[this.desc.dtype].BYTES_PER_ELEMENT;
+  }
+}
+
+export interface RunRecorder {
+  /** Consumes the run's stream: start, descriptor, blocks, events, stop (stop sets status/reason/endedAt and flushes). */
+  write(msg: RunMessage): void;
+  /** Commits everything buffered now. */
+  flush(): void;
+  /** Samples committed so far, summed over all channels. */
+  readonly committedSamples: number;
+}
+
+export interface RecorderHooks {
+  /** Called once when the recorder is finished (stop written or store closing). */
+  onClosed(runId: number): void;
+}
+
+type State = 'open' | 'described' | 'closed';
+
+export class Recorder implements RunRecorder {
+  private state: State = 'open';
+  private channels: ChannelWriter[] = [];
+  private events: { kind: EventKind; channel: number | null; index: number; label: string | null; value: number | null }[] = [];
+  private firstPendingAt = -1;
+  private failure: Error | null = null;
+  private startedAt: string | null = null;
+  /** Commit when a channel holds this many seconds of uncommitted samples by its own clock. */
+  private readonly pendingSeconds: number;
+  private readonly stmt: {
+    insertChannel: Database.Statement;
+    upsertSegment: Database.Statement;
+    setCount: Database.Statement;
+    insertEvent: Database.Statement;
+    insertDropped: Database.Statement;
+    touch: Database.Statement;
+    setStarted: Database.Statement;
+    finish: Database.Statement;
+  };
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly runId: number,
+    private readonly commitIntervalMs: number,
+    private readonly hooks: RecorderHooks,
+  ) {
+    this.pendingSeconds = commitIntervalMs / 1000;
+    this.stmt = {
+      insertChannel: db.prepare(
+        `INSERT INTO channels (run_id, idx, name, unit, sample_rate, dtype, scale, offset, role)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      upsertSegment: db.prepare(
+        `INSERT INTO segments (channel_id, level, first, count, data) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (channel_id, level, first) DO UPDATE SET count = excluded.count, data = excluded.data`,
+      ),
+      setCount: db.prepare('UPDATE channels SET sample_count = ? WHERE id = ?'),
+      insertEvent: db.prepare('INSERT INTO events (run_id, kind, channel, idx, label, value) VALUES (?, ?, ?, ?, ?, ?)'),
+      insertDropped: db.prepare('INSERT INTO dropped (run_id, channel, start, "end") VALUES (?, ?, ?, ?)'),
+      touch: db.prepare('UPDATE runs SET updated_at = ? WHERE id = ?'),
+      setStarted: db.prepare('UPDATE runs SET started_at = ? WHERE id = ?'),
+      finish: db.prepare('UPDATE runs SET status = ?, reason = ?, ended_at = ?, updated_at = ? WHERE id = ?'),
+    };
+  }
+
+  get committedSamples(): number {
+    let n = 0;
+    for (const c of this.channels) n += c.committedNext;
+    return n;
+  }
+
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  write(msg: RunMessage): void {
+    if (this.failure) throw this.failure;
+    if (this.state === 'closed') throw new StoreError('BAD_STREAM', `run ${this.runId}: message '${msg.type}' after the recorder was closed`);
+    switch (msg.type) {
+      case 'start':
+        if (msg.runId !== this.runId) {
+          throw new StoreError('BAD_STREAM', `start message for run ${msg.runId} given to the recorder of run ${this.runId}`);
+        }
+        this.startedAt = msg.wallTime;
+        this.markPending();
+        break;
+      case 'descriptor':
+        this.describe(msg.channels);
+        break;
+      case 'block':
+        this.block(msg);
+        break;
+      case 'event': {
+        if (!EVENT_KINDS.includes(msg.kind)) throw new StoreError('BAD_STREAM', `unknown event kind '${String(msg.kind)}'`);
+        if (!Number.isSafeInteger(msg.index)) throw new StoreError('BAD_STREAM', `event index must be an integer, got ${msg.index}`);
+        if (msg.channel !== undefined && this.state === 'described' && !this.channels[msg.channel]) {
+          throw new StoreError('BAD_STREAM', `event for unknown channel ${msg.channel}`);
+        }
+        this.events.push({
+          kind: msg.kind,
+          channel: msg.channel ?? null,
+          index: msg.index,
+          label: msg.label ?? null,
+          value: msg.value ?? null,
+        });
+        this.markPending();
+        break;
+      }
+      case 'stop':
+        this.finish(msg.status, msg.reason ?? null);
+        return;
+      default:
+        throw new StoreError('BAD_STREAM', `unknown message type '${(msg as { type: string }).type}'`);
+    }
+    this.maybeCommit();
+  }
+
+  private describe(channels: ChannelDescriptor[]): void {
+    if (this.state !== 'open') throw new StoreError('BAD_STREAM', `run ${this.runId}: a second descriptor`);
+    const names = new Set<string>();
+    for (const c of channels) {
+      if (!SAMPLE_ARRAY[c.dtype]) throw new StoreError('BAD_STREAM', `channel '${c.name}': unknown dtype '${String(c.dtype)}'`);
+      if (names.has(c.name)) throw new StoreError('BAD_STREAM', `duplicate channel name '${c.name}'`);
+      if (!(c.sampleRate > 0)) throw new StoreError('BAD_STREAM', `channel '${c.name}': sample rate must be > 0`);
+      names.add(c.name);
+    }
+    this.db.transaction(() => {
+      channels.forEach((c, i) => {
+        const id = Number(
+          this.stmt.insertChannel.run(this.runId, i, c.name, c.unit, c.sampleRate, c.dtype, c.scale, c.offset, c.role).lastInsertRowid,
+        );
+        this.channels.push(new ChannelWriter(id, i, { ...c }));
+      });
+    })();
+    this.state = 'described';
+  }
+
+  private block(msg: BlockMessage): void {
+    if (this.state !== 'described') throw new StoreError('BAD_STREAM', `run ${this.runId}: block before the descriptor`);
+    const ch = this.channels[msg.channel];
+    if (!ch) throw new StoreError('BAD_BLOCK', `block for unknown channel ${msg.channel}`);
+    if (!(msg.samples instanceof SAMPLE_ARRAY[ch.desc.dtype])) {
+      throw new StoreError('BAD_BLOCK', `channel ${msg.channel} is ${ch.desc.dtype}, block samples are ${msg.samples.constructor.name}`);
+    }
+    if (!Number.isSafeInteger(msg.firstIndex) || msg.firstIndex < 0) {
+      throw new StoreError('BAD_BLOCK', `block firstIndex must be a non-negative integer, got ${msg.firstIndex}`);
+    }
+    ch.write(msg.firstIndex, msg.samples);
+    this.markPending();
+  }
+
+  private markPending(): void {
+    if (this.firstPendingAt < 0) this.firstPendingAt = performance.now();
+  }
+
+  private maybeCommit(): void {
+    if (this.firstPendingAt < 0) return;
+    if (performance.now() - this.firstPendingAt >= this.commitIntervalMs) return this.flush();
+    let bytes = 0;
+    for (const c of this.channels) {
+      if (c.next - c.committedNext >= this.pendingSeconds * c.desc.sampleRate) return this.flush();
+      bytes += c.pendingBytes();
+    }
+    if (bytes >= MAX_BUFFERED_BYTES) this.flush();
+  }
+
+  /** Called by the store's timer: commits when the oldest uncommitted message is old enough. */
+  tick(now = performance.now()): void {
+    if (this.state === 'closed' || this.failure || this.firstPendingAt < 0) return;
+    if (now - this.firstPendingAt < this.commitIntervalMs) return;
+    try {
+      this.flush();
+    } catch (err) {
+      // Reported to the writer on its next write (a timer has nobody to throw to).
+      this.failure = err instanceof Error ? err : new Error(String(err));
+    }
+  }
+
+  flush(): void {
+    if (this.state === 'closed') return;
+    this.commit(null);
+  }
+
+  /** Writes everything pending in one transaction; `end` also sets the final status. */
+  private commit(end: { status: FinalStatus; reason: string | null } | null): void {
+    const rows: { ch: ChannelWriter; rows: Row[] }[] = [];
+    for (const ch of this.channels) {
+      const r: Row[] = [];
+      for (const lr of ch.rows) lr.pending(r);
+      rows.push({ ch, rows: r });
+    }
+    const events = this.events;
+    const now = new Date().toISOString();
+    const s = this.stmt;
+    this.db.transaction(() => {
+      if (this.startedAt) s.setStarted.run(this.startedAt, this.runId);
+      for (const { ch, rows: rs } of rows) {
+        for (const r of rs) s.upsertSegment.run(ch.id, r.level, r.first, r.count, encodeBlob(r.data));
+        for (const d of ch.dropped) s.insertDropped.run(this.runId, ch.index, d.start, d.end);
+        if (ch.next !== ch.committedNext) s.setCount.run(ch.next, ch.id);
+      }
+      for (const e of events) s.insertEvent.run(this.runId, e.kind, e.channel, e.index, e.label, e.value);
+      if (end) s.finish.run(end.status, end.reason, now, now, this.runId);
+      else s.touch.run(now, this.runId);
+    })();
+    // Only now, with the transaction committed, forget what was written.
+    this.startedAt = null;
+    for (const ch of this.channels) {
+      for (const lr of ch.rows) lr.committed();
+      ch.dropped = [];
+      ch.committedNext = ch.next;
+    }
+    this.events = [];
+    this.firstPendingAt = -1;
+  }
+
+  private finish(status: FinalStatus, reason: string | null): void {
+    for (const ch of this.channels) ch.sealBuckets();
+    this.commit({ status, reason });
+    this.state = 'closed';
+    this.hooks.onClosed(this.runId);
+  }
+
+  /** The store is closing without a stop message: commit what we have and mark the run interrupted. */
+  closeInterrupted(reason: string): void {
+    if (this.state === 'closed') return;
+    this.finish('interrupted', reason);
+  }
+}

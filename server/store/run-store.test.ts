@@ -1,0 +1,386 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { ChannelDescriptor, SampleArray } from '../../common/run-stream.ts';
+import { RunStore, StoreError, type Envelope, type RunInit } from './run-store.ts';
+import { BUCKET, pixelEdges } from './pyramid.ts';
+import { SCHEMA_VERSION, migrate } from './schema.ts';
+
+let dir: string;
+let file: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'spikeloop-store-'));
+  file = path.join(dir, 'runs.sqlite');
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const INIT: RunInit = { protocol: { kind: 'dc_step', level: 1 }, source: 'simulated', bench: { smu: 'virtual' }, softwareVersion: '0.1.0' };
+const chan = (over: Partial<ChannelDescriptor> = {}): ChannelDescriptor => ({
+  name: 'v',
+  unit: 'V',
+  sampleRate: 1e6,
+  dtype: 'int16',
+  scale: 1e-3,
+  offset: 0.5,
+  role: 'response',
+  ...over,
+});
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function expectCode(fn: () => unknown, code: string): void {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).code).toBe(code);
+    return;
+  }
+  throw new Error(`expected StoreError ${code}`);
+}
+
+/** A random signal with gaps, delivered in random-sized blocks. `present[i]` is 1 where sample i exists. */
+function makeSignal(n: number, seed: number, Ctor: { new (n: number): SampleArray }) {
+  const r = rng(seed);
+  const values = new Ctor(n);
+  const present = new Uint8Array(n);
+  const blocks: { firstIndex: number; samples: SampleArray }[] = [];
+  // Gaps: none at 0, one inside a level-1 bucket, one across level-1 buckets, one across level-3 buckets.
+  const gaps: [number, number][] = [
+    [1000, 1010],
+    [70_000, 70_200],
+    [300_000, 300_000 + 3 * BUCKET[3]! + 17],
+    [n - 50_000, n - 49_990],
+  ];
+  let walk = 0;
+  for (let i = 0; i < n; i++) {
+    walk += (r() - 0.5) * 400;
+    if (walk > 30000 || walk < -30000) walk *= 0.5;
+    values[i] = Math.round(walk + (r() < 0.001 ? 20000 * (r() - 0.5) : 0));
+  }
+  let i = 0;
+  while (i < n) {
+    const gap = gaps.find(([a]) => a === i);
+    if (gap) {
+      i = gap[1];
+      continue;
+    }
+    const nextGap = gaps.find(([a]) => a > i)?.[0] ?? n;
+    const len = Math.min(nextGap - i, 1 + Math.floor(r() * 9000));
+    blocks.push({ firstIndex: i, samples: values.slice(i, i + len) });
+    present.fill(1, i, i + len);
+    i += len;
+  }
+  return { values, present, blocks, gaps };
+}
+
+/** Brute-force min/max per pixel over the present samples below `extent`, with the envelope's pixel edges. */
+function bruteEnvelope(env: Envelope, values: SampleArray, present: Uint8Array, extent: number, scale: number, offset: number) {
+  const min = new Float64Array(env.pixels).fill(NaN);
+  const max = new Float64Array(env.pixels).fill(NaN);
+  for (let p = 0; p < env.pixels; p++) {
+    let mn = Infinity;
+    let mx = -Infinity;
+    for (let i = env.edges[p]!; i < env.edges[p + 1]! && i < extent; i++) {
+      if (!present[i]) continue;
+      const v = values[i]!;
+      if (v < mn) mn = v;
+      if (v > mx) mx = v;
+    }
+    if (mn <= mx) {
+      const a = mn * scale + offset;
+      const b = mx * scale + offset;
+      min[p] = Math.min(a, b);
+      max[p] = Math.max(a, b);
+    }
+  }
+  return { min, max };
+}
+
+function checkEnvelopes(store: RunStore, runId: number, sig: ReturnType<typeof makeSignal>, extent: number, d: ChannelDescriptor, seed: number) {
+  const r = rng(seed);
+  const n = sig.values.length;
+  const ranges: [number, number, number][] = [
+    [0, n, 2000],
+    [0, n, 1],
+    [0, n, 10000],
+    [0, extent, 777],
+    [Math.max(0, extent - 3000), extent + 5000, 300], // the uncommitted / partial tail
+    [299_000, 301_000 + 3 * BUCKET[3]!, 500], // across the large gap
+    [69_990, 70_300, 1000], // more pixels than samples
+    [5, 6, 1],
+  ];
+  for (let k = 0; k < 12; k++) {
+    const a = Math.floor(r() * n);
+    const b = a + 1 + Math.floor(r() * (n - a));
+    ranges.push([a, b, 1 + Math.floor(r() * 3000)]);
+  }
+  for (const [a, b, px] of ranges) {
+    const env = store.readEnvelope(runId, 0, a, b, px);
+    expect(env.edges).toEqual(pixelEdges(a, b, px));
+    expect(BUCKET[env.level]!).toBeLessThanOrEqual(Math.max(1, (b - a) / px));
+    const want = bruteEnvelope(env, sig.values, sig.present, extent, d.scale, d.offset);
+    expect(env.min, `min of [${a}, ${b}) at ${px} px`).toEqual(want.min);
+    expect(env.max, `max of [${a}, ${b}) at ${px} px`).toEqual(want.max);
+  }
+}
+
+describe('RunStore', () => {
+  it('records blocks with gaps as dropped ranges and reads raw samples back bit-exact', () => {
+    const store = RunStore.open(file);
+    const id = store.createRun({ ...INIT, label: 'gaps' });
+    const rec = store.recorder(id);
+    rec.write({ type: 'start', runId: id, protocol: INIT.protocol, source: 'simulated', bench: INIT.bench, softwareVersion: '0.1.0', wallTime: '2026-01-01T00:00:00.000Z' });
+    rec.write({ type: 'descriptor', channels: [chan(), chan({ name: 'i', dtype: 'float32', unit: 'A', scale: 1, offset: 0 })] });
+    rec.write({ type: 'block', channel: 0, firstIndex: 0, samples: new Int16Array([1, 2, 3]) });
+    rec.write({ type: 'block', channel: 0, firstIndex: 10, samples: new Int16Array([4, 5]) });
+    rec.write({ type: 'block', channel: 0, firstIndex: 12, samples: new Int16Array([6]) });
+    rec.write({ type: 'block', channel: 1, firstIndex: 5, samples: new Float32Array([0.5, -0.25]) });
+    rec.write({ type: 'block', channel: 0, firstIndex: 100_000, samples: new Int16Array([7, 8]) });
+    expectCode(() => rec.write({ type: 'block', channel: 0, firstIndex: 100_001, samples: new Int16Array([9]) }), 'BAD_BLOCK');
+    expectCode(() => rec.write({ type: 'block', channel: 0, firstIndex: 200_000, samples: new Float32Array([9]) }), 'BAD_BLOCK');
+    expectCode(() => rec.write({ type: 'block', channel: 7, firstIndex: 0, samples: new Int16Array([9]) }), 'BAD_BLOCK');
+    rec.write({ type: 'event', kind: 'marker', index: 11, label: 'pulse' });
+    rec.write({ type: 'event', kind: 'spike', channel: 0, index: 2, value: 0.003 });
+    rec.write({ type: 'stop', status: 'completed', reason: 'done' });
+    expectCode(() => rec.write({ type: 'block', channel: 0, firstIndex: 200_000, samples: new Int16Array([1]) }), 'BAD_STREAM');
+
+    const run = store.getRun(id)!;
+    expect(run.status).toBe('completed');
+    expect(run.reason).toBe('done');
+    expect(run.startedAt).toBe('2026-01-01T00:00:00.000Z');
+    expect(run.endedAt).not.toBeNull();
+    expect(run.channels.map((c) => [c.name, c.dtype, c.sampleCount])).toEqual([
+      ['v', 'int16', 100_002],
+      ['i', 'float32', 7],
+    ]);
+    expect(run.dropped).toEqual([
+      { channel: 0, start: 3, end: 10 },
+      { channel: 0, start: 13, end: 100_000 },
+      { channel: 1, start: 0, end: 5 },
+    ]);
+    expect(run.eventCounts).toEqual({ spike: 1, marker: 1, fault: 0 });
+    expect(store.listEvents(id).map((e) => [e.kind, e.index, e.label, e.value, e.channel])).toEqual([
+      ['spike', 2, null, 0.003, 0],
+      ['marker', 11, 'pulse', null, null],
+    ]);
+    expect(store.listEvents(id, { kind: 'marker', start: 5, end: 20 })).toHaveLength(1);
+
+    const raw = store.readRaw(id, 0, 0, 200_000);
+    expect(raw.map((s) => [s.start, Array.from(s.samples)])).toEqual([
+      [0, [1, 2, 3]],
+      [10, [4, 5, 6]],
+      [100_000, [7, 8]],
+    ]);
+    expect(raw[0]!.samples).toBeInstanceOf(Int16Array);
+    const f = store.readRaw(id, 1, 6, 7);
+    expect(f).toHaveLength(1);
+    expect(f[0]!.start).toBe(6);
+    expect(Array.from(f[0]!.samples)).toEqual([-0.25]);
+    store.close();
+  });
+
+  it('envelopes equal brute-force min/max per pixel: finished run, live run and a reader of a live file', () => {
+    const n = 700_000;
+    const d = chan({ scale: -2e-3, offset: 0.25 });
+    const sig = makeSignal(n, 42, Int16Array);
+    const store = RunStore.open(file, { commitIntervalMs: 3_600_000 });
+    const id = store.createRun(INIT);
+    const rec = store.recorder(id);
+    rec.write({ type: 'descriptor', channels: [{ ...d, sampleRate: 1e9 }] });
+    // Live: commit about half, then keep writing without committing. The store (same connection) and
+    // a read-only store (another connection) see only the committed part, whose pyramid tail is unbuilt.
+    const half = Math.floor(sig.blocks.length / 2);
+    sig.blocks.slice(0, half).forEach((b) => rec.write({ type: 'block', channel: 0, ...b }));
+    rec.flush();
+    const extent = store.getRun(id)!.channels[0]!.sampleCount;
+    const last = sig.blocks[half - 1]!;
+    expect(extent).toBe(last.firstIndex + last.samples.length);
+    sig.blocks.slice(half).forEach((b) => rec.write({ type: 'block', channel: 0, ...b }));
+    const ro = RunStore.open(file, { readonly: true });
+    expect(ro.getRun(id)!.status).toBe('running');
+    checkEnvelopes(store, id, sig, extent, d, 1);
+    checkEnvelopes(ro, id, sig, extent, d, 2);
+    // Finished: partial buckets sealed at stop.
+    rec.write({ type: 'stop', status: 'completed' });
+    expect(store.getRun(id)!.dropped.map((g) => [g.start, g.end])).toEqual(sig.gaps);
+    checkEnvelopes(store, id, sig, n, d, 3);
+    ro.close();
+    store.close();
+  });
+
+  it('float channels: envelopes match brute force and NaN samples count as no value', () => {
+    const n = 200_000;
+    const r = rng(7);
+    const values = new Float64Array(n);
+    for (let i = 0; i < n; i++) values[i] = i % 5000 < 100 ? NaN : Math.sin(i / 300) + r() * 0.1;
+    const present = new Uint8Array(n).fill(1);
+    const store = RunStore.open(file);
+    const id = store.createRun(INIT);
+    const rec = store.recorder(id);
+    const d = chan({ dtype: 'float64', scale: 1, offset: 0 });
+    rec.write({ type: 'descriptor', channels: [d] });
+    for (let i = 0; i < n; i += 4096) rec.write({ type: 'block', channel: 0, firstIndex: i, samples: values.slice(i, i + 4096) });
+    rec.write({ type: 'stop', status: 'completed' });
+    for (const [a, b, px] of [[0, n, 1000], [0, 100, 100], [4990, 5200, 7], [0, n, 3]] as const) {
+      const env = store.readEnvelope(id, 0, a, b, px);
+      const want = bruteEnvelope(env, values, present, n, 1, 0);
+      expect(env.min).toEqual(want.min);
+      expect(env.max).toEqual(want.max);
+    }
+    store.close();
+  });
+
+  it('validates ranges and reports unknown runs and channels', () => {
+    const store = RunStore.open(file);
+    const id = store.createRun(INIT);
+    const rec = store.recorder(id);
+    expectCode(() => rec.write({ type: 'block', channel: 0, firstIndex: 0, samples: new Int16Array(1) }), 'BAD_STREAM');
+    rec.write({ type: 'descriptor', channels: [chan()] });
+    rec.write({ type: 'block', channel: 0, firstIndex: 0, samples: new Int16Array(100) });
+    rec.flush();
+    expectCode(() => store.readEnvelope(id, 0, 10, 10, 5), 'BAD_RANGE');
+    expectCode(() => store.readEnvelope(id, 0, 0, 10, 0), 'BAD_RANGE');
+    expectCode(() => store.readEnvelope(id, 0, 0, 10, 10001), 'BAD_RANGE');
+    expectCode(() => store.readEnvelope(id, 0, 0.5, 10, 5), 'BAD_RANGE');
+    expectCode(() => store.readRaw(id, 0, -1, 10), 'BAD_RANGE');
+    expectCode(() => store.readEnvelope(id, 3, 0, 10, 5), 'CHANNEL_NOT_FOUND');
+    expectCode(() => store.readRaw(999, 0, 0, 10), 'RUN_NOT_FOUND');
+    expectCode(() => store.recorder(id), 'RUN_ACTIVE');
+    expectCode(() => store.recorder(999), 'RUN_NOT_FOUND');
+    expectCode(() => RunStore.open(file), 'STORE_LOCKED');
+    rec.write({ type: 'stop', status: 'aborted', reason: 'user' });
+    expectCode(() => store.recorder(id), 'RUN_FINISHED');
+    expect(store.getRun(id)!.status).toBe('aborted');
+    expect(store.getRun(999)).toBeUndefined();
+    store.close();
+    expectCode(() => store.listRuns(), 'STORE_CLOSED');
+  });
+
+  it('notes, tags, search and listing', () => {
+    const store = RunStore.open(file);
+    const a = store.createRun({ ...INIT, label: 'first memristor' });
+    const b = store.createRun({ ...INIT, protocol: { kind: 'iv_sweep' }, label: 'second', linkedRunId: a });
+    store.recorder(b).write({ type: 'stop', status: 'failed', reason: 'compliance' });
+    store.setNotes(a, 'forming at 2.1 V, 100% of cells');
+    store.setTags(a, ['forming', ' batch-7 ', 'forming', '']);
+    store.setTags(b, ['batch-7']);
+    expect(store.getRun(a)!.notes).toBe('forming at 2.1 V, 100% of cells');
+    expect(store.getRun(a)!.tags).toEqual(['batch-7', 'forming']);
+    expect(store.getRun(b)!.linkedRunId).toBe(a);
+    expect(store.listRuns().map((r) => r.id)).toEqual([b, a]);
+    expect(store.listRuns({ tag: 'forming' }).map((r) => r.id)).toEqual([a]);
+    expect(store.listRuns({ tag: 'batch-7' }).map((r) => r.id)).toEqual([b, a]);
+    expect(store.listRuns({ status: 'failed' }).map((r) => r.id)).toEqual([b]);
+    expect(store.listRuns({ search: 'iv_' }).map((r) => r.id)).toEqual([b]);
+    expect(store.listRuns({ search: '100%' }).map((r) => r.id)).toEqual([a]);
+    expect(store.listRuns({ search: '_' }).map((r) => r.id)).toEqual([b, a]); // 'dc_step', 'iv_sweep': '_' is literal
+    expect(store.listRuns({ limit: 1, offset: 1 }).map((r) => r.id)).toEqual([a]);
+    store.setTags(a, []);
+    expect(store.getRun(a)!.tags).toEqual([]);
+    expectCode(() => store.setNotes(999, 'x'), 'RUN_NOT_FOUND');
+    expectCode(() => store.setTags(999, ['x']), 'RUN_NOT_FOUND');
+    // Analyses
+    const an = store.saveAnalysis(a, 'spikes', { threshold: 0.1 }, { count: 3, times: [1, 2, 3] });
+    store.saveAnalysis(a, 'avalanches', {}, { alpha: 1.5 });
+    expect(store.listAnalyses(a, 'spikes')).toEqual([
+      { id: an, runId: a, name: 'spikes', params: { threshold: 0.1 }, result: { count: 3, times: [1, 2, 3] }, createdAt: expect.any(String) },
+    ]);
+    expect(store.listAnalyses(a).map((x) => x.name)).toEqual(['avalanches', 'spikes']);
+    expectCode(() => store.saveAnalysis(999, 'x', {}, {}), 'RUN_NOT_FOUND');
+    store.close();
+  });
+
+  it('deletes a run with everything recorded for it, and refuses while it records', () => {
+    const store = RunStore.open(file);
+    const keep = store.createRun(INIT);
+    const del = store.createRun(INIT);
+    for (const id of [keep, del]) {
+      const rec = store.recorder(id);
+      rec.write({ type: 'descriptor', channels: [chan()] });
+      rec.write({ type: 'block', channel: 0, firstIndex: 0, samples: new Int16Array(200_000).fill(id) });
+      rec.write({ type: 'event', kind: 'spike', index: 5 });
+      rec.flush();
+      if (id === del) expectCode(() => store.deleteRun(id), 'RUN_ACTIVE');
+      rec.write({ type: 'stop', status: 'completed' });
+    }
+    store.setTags(del, ['x']);
+    store.saveAnalysis(del, 'spikes', {}, {});
+    expect(store.deleteRun(del)).toBe(true);
+    expect(store.deleteRun(del)).toBe(false);
+    expect(store.getRun(del)).toBeUndefined();
+    store.close();
+    const db = new Database(file, { readonly: true });
+    const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+    expect(count('SELECT count(*) AS n FROM channels')).toBe(1);
+    expect(count(`SELECT count(*) AS n FROM segments s JOIN channels c ON c.id = s.channel_id WHERE c.run_id = ${keep}`)).toBe(
+      count('SELECT count(*) AS n FROM segments'),
+    );
+    expect(count('SELECT count(*) AS n FROM events')).toBe(1);
+    expect(count('SELECT count(*) AS n FROM run_tags') + count('SELECT count(*) AS n FROM analyses')).toBe(0);
+    db.close();
+    const again = RunStore.open(file);
+    expect(Array.from(again.readRaw(keep, 0, 0, 10)[0]!.samples)).toEqual(new Array(10).fill(keep));
+    again.close();
+  });
+
+  it('migrates an existing older file and keeps its runs; marks runs left running as interrupted', () => {
+    // A file as the first schema version wrote it, with a run that was recording when its process died.
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    expect(migrate(db, 1)).toBe(1);
+    db.prepare(
+      `INSERT INTO runs (id, status, protocol, protocol_kind, source, bench, software_version, created_at, updated_at)
+       VALUES (7, 'running', '{"kind":"dc_step"}', 'dc_step', 'daq', '{}', '0.0.9', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:05.000Z')`,
+    ).run();
+    db.close();
+    expect(() => new Database(file).prepare('SELECT * FROM analyses').all()).toThrow(/no such table/);
+
+    const store = RunStore.open(file);
+    const run = store.getRun(7)!;
+    expect(run.status).toBe('interrupted');
+    expect(run.endedAt).toBe('2026-01-01T00:00:05.000Z');
+    expect(run.reason).toMatch(/ended without stopping/);
+    expect(store.saveAnalysis(7, 'spikes', {}, [])).toBeGreaterThan(0);
+    store.close();
+    const check = new Database(file, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    check.close();
+    // Reopening an up-to-date file changes nothing.
+    const again = RunStore.open(file);
+    expect(again.listRuns().map((r) => [r.id, r.status])).toEqual([[7, 'interrupted']]);
+    expect(again.listAnalyses(7)).toHaveLength(1);
+    again.close();
+    // A file from a newer spikeloop is refused.
+    const newer = new Database(file);
+    newer.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    newer.close();
+    expectCode(() => RunStore.open(file), 'STORE_TOO_NEW');
+  });
+
+  it('closing the store with a recorder open commits it and marks the run interrupted', () => {
+    const store = RunStore.open(file);
+    const id = store.createRun(INIT);
+    const rec = store.recorder(id);
+    rec.write({ type: 'descriptor', channels: [chan()] });
+    rec.write({ type: 'block', channel: 0, firstIndex: 0, samples: new Int16Array([3, 1, 4, 1, 5]) });
+    store.close();
+    const again = RunStore.open(file);
+    const run = again.getRun(id)!;
+    expect(run.status).toBe('interrupted');
+    expect(run.channels[0]!.sampleCount).toBe(5);
+    expect(Array.from(again.readRaw(id, 0, 0, 5)[0]!.samples)).toEqual([3, 1, 4, 1, 5]);
+    again.close();
+  });
+});

@@ -1,0 +1,140 @@
+/** The `spikeloop` command line, spawned as users run it: node bin/spikeloop.js <command> ... */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LifBench } from '../server/sources/simulated-bench.ts';
+import { validateProtocol } from '../server/protocols/index.ts';
+import { RunStore } from '../server/store/run-store.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const bin = path.join(root, 'bin', 'spikeloop.js');
+let dir: string;
+let db: string;
+
+function cli(args: string[], onStdout?: (text: string, child: ReturnType<typeof spawn>) => void) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      onStdout?.(stdout, child);
+    });
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-cli-'));
+  db = path.join(dir, 'cli.db');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('spikeloop CLI', () => {
+  it('--help on every command', async () => {
+    const results = await Promise.all(['serve', 'run', 'runs', 'export'].map((c) => cli([c, '--help'])));
+    for (const r of results) {
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: spikeloop \w+/);
+      expect(r.stdout).toContain('--db');
+    }
+    expect(results[0].stdout).toContain('--port');
+    expect(results[0].stdout).toContain('--host');
+    expect(results[1].stdout).toContain('--duration');
+    expect(results[3].stdout).toContain('--format');
+  });
+
+  it('run records a protocol, runs lists it, export writes CSV and NPY that read back exactly', async () => {
+    const protocolFile = path.join(dir, 'square.json');
+    const doc = { kind: 'square', durationS: 5, frequencyHz: 500 };
+    writeFileSync(protocolFile, JSON.stringify(doc));
+    const run = await cli(['run', protocolFile, '--duration', '0.2', '--rate', '20000', '--db', db, '--label', 'from cli']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const [idLine, summaryLine] = run.stdout.trim().split('\n');
+    const id = Number(idLine);
+    expect(Number.isInteger(id)).toBe(true);
+    const summary = JSON.parse(summaryLine);
+    expect(summary).toMatchObject({ id, status: 'completed', label: 'from cli', protocol: { kind: 'square', durationS: 0.2, frequencyHz: 500 } });
+    expect(summary.channels.map((c: { sampleCount: number }) => c.sampleCount)).toEqual([4000, 4000]);
+
+    const list = await cli(['runs', '--json', '--db', db]);
+    expect(list.code).toBe(0);
+    expect(JSON.parse(list.stdout).runs.map((r: { id: number; status: string }) => [r.id, r.status])).toEqual([[id, 'completed']]);
+
+    const out = path.join(dir, 'out');
+    const [npy, csv] = await Promise.all([
+      cli(['export', String(id), '--format', 'npy', '--out', out, '--db', db, '--json']),
+      cli(['export', String(id), '--format', 'csv', '--out', out, '--db', db]),
+    ]);
+    expect(npy.code).toBe(0);
+    expect(csv.code).toBe(0);
+    const expected = new LifBench(validateProtocol({ ...doc, durationS: 0.2 }), 20_000);
+    const gen = expected.next(4000);
+    const files = JSON.parse(npy.stdout).files as { path: string; channel: string }[];
+    expect(files.map((f) => path.basename(f.path))).toEqual([`run-${id}-stim.npy`, `run-${id}-v_mem.npy`]);
+    const vmem = readFileSync(files[1].path);
+    const headerLen = vmem.readUInt16LE(8);
+    expect(vmem.subarray(10, 10 + headerLen).toString('latin1')).toMatch(/'descr': '<i2', 'fortran_order': False, 'shape': \(4000,\)/);
+    expect(vmem.subarray(10 + headerLen).equals(Buffer.from(gen.resp.buffer))).toBe(true);
+    const csvFile = path.join(out, `run-${id}.csv`);
+    expect(csv.stdout.trim()).toBe(csvFile);
+    const rows = readFileSync(csvFile, 'utf8').trimEnd().split('\n');
+    expect(rows.length).toBe(4001);
+    const [cs, cr] = expected.channels;
+    expect(rows[123]).toBe(`122,${gen.stim[122] * cs.scale},${gen.resp[122] * cr.scale}`);
+  });
+
+  it('refuses a bad protocol file naming the field, and an unknown run', async () => {
+    const bad = path.join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ kind: 'square', duty: 2 }));
+    const r = await cli(['run', bad, '--db', path.join(dir, 'bad.db')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/protocol field \/duty/);
+    const e = await cli(['export', '999', '--format', 'csv', '--out', dir, '--db', db]);
+    expect(e.code).toBe(1);
+    expect(e.stderr).toMatch(/run 999 does not exist/);
+    const f = await cli(['run', bad, '--rate', 'fast']);
+    expect(f.code).not.toBe(0);
+    expect(f.stderr).toMatch(/--rate/);
+  });
+
+  it('serve prints its URL, serves the API, and on SIGTERM stops running runs cleanly', async () => {
+    const serveDb = path.join(dir, 'serve.db');
+    let runId = 0;
+    let started = false;
+    const result = await cli(['serve', '--port', '0', '--db', serveDb], (text, child) => {
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(text);
+      if (!m || started) return;
+      started = true;
+      void (async () => {
+        const health = await (await fetch(`${m[1]}/api/health`)).json();
+        expect(health.ok).toBe(true);
+        const res = await fetch(`${m[1]}/api/runs`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ protocol: { kind: 'square', durationS: 600 }, sampleRate: 10_000 }),
+        });
+        runId = (await res.json()).run.id;
+        await new Promise((r) => setTimeout(r, 300));
+        child.kill('SIGTERM');
+      })();
+    });
+    expect(result.code).toBe(0);
+    expect(runId).toBeGreaterThan(0);
+    expect(existsSync(`${serveDb}.lock`)).toBe(false);
+    const store = RunStore.open(serveDb, { readonly: true });
+    try {
+      const run = store.getRun(runId)!;
+      expect(run.status).toBe('aborted');
+      expect(run.reason).toBe('server shutdown');
+      expect(run.channels[1].sampleCount).toBeGreaterThan(0);
+    } finally {
+      store.close();
+    }
+  });
+});

@@ -1,0 +1,86 @@
+/** Shared helpers of the live/API tests: a temp store, a listening app, a WebSocket message collector. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { buildApp, type App, type BuildAppOptions } from '../server/api/app.ts';
+import { RunStore } from '../server/store/run-store.ts';
+
+export interface TestServer {
+  app: App;
+  store: RunStore;
+  dir: string;
+  base: string;
+  wsBase: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(opts: Partial<BuildAppOptions> = {}, listen = true): Promise<TestServer> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-api-'));
+  const store = RunStore.open(path.join(dir, 'test.db'));
+  const app = await buildApp({ store, webDist: false, ...opts });
+  let base = '';
+  if (listen) {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const addr = app.server.address();
+    if (!addr || typeof addr === 'string') throw new Error('no address');
+    base = `http://127.0.0.1:${addr.port}`;
+  } else await app.ready();
+  return {
+    app,
+    store,
+    dir,
+    base,
+    wsBase: base.replace('http', 'ws'),
+    async close() {
+      await app.close();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type LiveMessage = { type: string; [k: string]: unknown };
+
+/** Opens a WebSocket and records every JSON message; `until` waits for a predicate over the messages. */
+export function collect(url: string) {
+  const ws = new WebSocket(url);
+  const messages: LiveMessage[] = [];
+  let closeCode: number | undefined;
+  const waiters: { pred: (m: LiveMessage[]) => boolean; resolve: () => void }[] = [];
+  const check = () => {
+    for (const w of [...waiters]) {
+      if (w.pred(messages)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  };
+  ws.on('message', (data) => {
+    messages.push(JSON.parse(data.toString()) as LiveMessage);
+    check();
+  });
+  const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve((closeCode = code))));
+  const opened = new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  return {
+    ws,
+    messages,
+    opened,
+    closed,
+    get closeCode() {
+      return closeCode;
+    },
+    until(pred: (m: LiveMessage[]) => boolean, timeoutMs = 20_000): Promise<void> {
+      if (pred(messages)) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`timed out; got ${messages.length} messages: ${messages.slice(-3).map((m) => m.type).join(',')}`)), timeoutMs);
+        waiters.push({ pred, resolve: () => (clearTimeout(t), resolve()) });
+      });
+    },
+  };
+}
+
+export const json = async (res: Response) => ({ status: res.status, body: (await res.json()) as Record<string, any> });
