@@ -2,7 +2,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BlockMessage, DescriptorMessage, SourceMessage } from '../common/run-stream.ts';
 import { VirtualSmuServer } from '../drivers/smu/virtual/server.ts';
-import { createSmuSource } from '../server/sources/smu-source.ts';
+import { createSmuSource, register } from '../server/sources/smu-source.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { RunManager } from '../server/runs/run-manager.ts';
+import { SourceRegistry } from '../server/sources/registry.ts';
+import { RunStore } from '../server/store/run-store.ts';
 
 const servers: VirtualSmuServer[] = [];
 afterAll(async () => {
@@ -104,5 +110,46 @@ describe('SMU run source', () => {
     expect(msgs[0]).toMatchObject({ type: 'stop', status: 'failed' });
     expect((msgs[0] as { reason: string }).reason).toMatch(/5 V exceeds the bench limit maxVoltage = 2 V/);
     expect(server.instrument.log.some((e) => /OUTPUT_ON/.test(e.line))).toBe(false);
+  });
+});
+
+describe('SMU runs through the run manager into a SQLite store', () => {
+  it('stores an I-V run (pinched loop) with stimulus, response and timestamp channels', async () => {
+    const server = await serve();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-smu-run-'));
+    const store = RunStore.open(path.join(dir, 'runs.db'));
+    try {
+      const sources = new SourceRegistry();
+      register(sources);
+      const manager = new RunManager(store, sources);
+      const started = await manager.start({
+        protocol: { kind: 'sine', quantity: 'voltage', amplitude: 1, offset: 0, frequencyHz: 2, durationS: 0.5 },
+        source: 'smu',
+        sampleRate: 200,
+        options: { address: server.addresses[0], compliance: 1e-3 },
+      });
+      await manager.waitForEnd(started.id);
+      const run = store.getRun(started.id)!;
+      expect(run.status).toBe('completed');
+      expect(run.source).toBe('smu');
+      expect(run.channels.map((c) => [c.name, c.unit, c.role, c.sampleCount])).toEqual([
+        ['stim', 'V', 'stimulus', 100],
+        ['resp', 'A', 'response', 100],
+        ['t_instr', 's', 'response', 100],
+      ]);
+      const read = (ch: number) => store.readRaw(run.id, ch, 0, 100).flatMap((seg) => Array.from(seg.samples as Float64Array));
+      const v = read(0);
+      const i = read(1);
+      expect(v[8]).toBeCloseTo(v[42], 6);
+      expect(Math.abs(i[42] - i[8]) / Math.abs(i[8])).toBeGreaterThan(0.05);
+      expect(server.instrument.channel.output).toBe(false);
+      // a point rate an SMU cannot do is refused before the run starts
+      await expect(
+        manager.start({ protocol: { kind: 'dc', quantity: 'voltage', level: 0.1 }, source: 'smu', sampleRate: 100_000, options: { address: server.addresses[0] } }),
+      ).rejects.toThrow(/at most 1000/);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -16,6 +16,10 @@ import { connectSmu } from '../../drivers/smu/connect.ts';
 import { SafeSmu, type BenchLimits } from '../../drivers/smu/safety.ts';
 import type { SmuDriver } from '../../drivers/smu/smu.ts';
 import { protocolSummary, sampleStimulus, validateProtocol } from '../protocols/index.ts';
+import type { SourceRegistry } from './registry.ts';
+
+/** Highest point rate accepted (points/s); an SMU is not a digitiser. */
+export const SMU_MAX_POINT_RATE = 1000;
 
 export interface SmuSourceOptions {
   /** VISA resource string, serial path or host:port. */
@@ -41,7 +45,8 @@ export function createSmuSource(opts: SmuSourceOptions): RunSource {
   const protocol = validateProtocol(opts.protocol);
   const summary = protocolSummary(protocol);
   const rate = opts.pointRateHz ?? 100;
-  if (!(rate > 0 && rate <= 10_000)) throw new RangeError(`pointRateHz ${rate} must be in (0, 10000]`);
+  if (!(rate > 0 && rate <= SMU_MAX_POINT_RATE))
+    throw new RangeError(`SMU point rate ${rate} points/s is out of range: use a sample rate of at most ${SMU_MAX_POINT_RATE} (e.g. --rate 100)`);
   const total = Math.max(1, Math.round(summary.durationS * rate));
   const chunk = Math.max(1, Math.min(2500, opts.chunkPoints ?? Math.ceil(rate / 2)));
   const nplc = opts.nplc ?? Math.min(1, Math.max(0.01, Number(((0.5 / rate) * 50).toFixed(3))));
@@ -105,4 +110,74 @@ export function createSmuSource(opts: SmuSourceOptions): RunSource {
       }
     },
   };
+}
+
+/** Run options the `smu` source reads (`options` of a run request), with environment fallbacks. */
+export interface SmuRunOptions {
+  /** Instrument address; default env SPIKELOOP_SMU. */
+  address?: string;
+  /** A (V when the protocol sources current); default env SPIKELOOP_SMU_COMPLIANCE or 1e-3. */
+  compliance?: number;
+  /** Bench limits; defaults env SPIKELOOP_SMU_MAX_VOLTAGE / _MAX_CURRENT / _MAX_POWER or 2 V, 10 mA, 20 mW. */
+  maxVoltage?: number;
+  maxCurrent?: number;
+  maxPower?: number;
+  baudRate?: number;
+  nplc?: number;
+  chunkPoints?: number;
+}
+
+function runOptions(raw: Record<string, unknown> | undefined): Required<Pick<SmuRunOptions, 'compliance' | 'maxVoltage' | 'maxCurrent' | 'maxPower'>> & SmuRunOptions {
+  const o = (raw ?? {}) as SmuRunOptions;
+  const env = process.env;
+  const numOr = (v: unknown, envName: string, dflt: number, name: string): number => {
+    const x = v ?? (env[envName] !== undefined ? Number(env[envName]) : dflt);
+    if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0) throw new RangeError(`smu option ${name} must be a positive number, got ${JSON.stringify(v ?? env[envName])}`);
+    return x;
+  };
+  return {
+    ...o,
+    address: o.address ?? env.SPIKELOOP_SMU,
+    compliance: numOr(o.compliance, 'SPIKELOOP_SMU_COMPLIANCE', 1e-3, 'compliance'),
+    maxVoltage: numOr(o.maxVoltage, 'SPIKELOOP_SMU_MAX_VOLTAGE', 2, 'maxVoltage'),
+    maxCurrent: numOr(o.maxCurrent, 'SPIKELOOP_SMU_MAX_CURRENT', 1e-2, 'maxCurrent'),
+    maxPower: numOr(o.maxPower, 'SPIKELOOP_SMU_MAX_POWER', 2e-2, 'maxPower'),
+    baudRate: o.baudRate ?? (env.SPIKELOOP_SMU_BAUD ? Number(env.SPIKELOOP_SMU_BAUD) : undefined),
+  };
+}
+
+const NO_ADDRESS = 'no SMU address: pass options.address or set SPIKELOOP_SMU (e.g. TCPIP0::127.0.0.1::5025::SOCKET from `spikeloop virtual smu-2600b`)';
+
+export function register(registry: SourceRegistry): void {
+  registry.registerSource('smu', {
+    title: 'Source-measure unit (Keithley 2400/2600B, Keysight B2900, or `spikeloop virtual smu-…`)',
+    async available() {
+      const o = runOptions(undefined);
+      // Without SPIKELOOP_SMU the address comes with each run request (options.address); create() checks it.
+      if (!o.address) return { available: true, detail: 'pass options.address with each run, or set SPIKELOOP_SMU' };
+      try {
+        const smu = await connectSmu(o.address, { baudRate: o.baudRate, timeoutMs: 1500, connectTimeoutMs: 1500 });
+        await smu.close();
+        return { available: true, detail: `${smu.model} at ${smu.session.transport.address}` };
+      } catch (err) {
+        return { available: false, detail: err instanceof Error ? err.message : String(err) };
+      }
+    },
+    create(ctx) {
+      const o = runOptions(ctx.options);
+      if (!o.address) throw new Error(NO_ADDRESS);
+      const limits = { maxVoltage: o.maxVoltage, maxCurrent: o.maxCurrent, maxPower: o.maxPower };
+      const src = createSmuSource({
+        address: o.address,
+        protocol: ctx.protocol,
+        limits,
+        compliance: o.compliance,
+        pointRateHz: ctx.sampleRate,
+        nplc: o.nplc,
+        baudRate: o.baudRate,
+        chunkPoints: o.chunkPoints,
+      });
+      return Object.assign(src, { bench: { instrument: 'smu', address: o.address, limits, compliance: o.compliance, pointRateHz: ctx.sampleRate } });
+    },
+  });
 }
