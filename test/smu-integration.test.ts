@@ -91,7 +91,7 @@ describe('faults', () => {
 
   it('a query that gets no reply times out naming the command, and the session recovers', async () => {
     const server = await serve('smu-b2900');
-    const smu = await connectSmu(server.addresses[0], { timeoutMs: 300 });
+    const smu = await connectSmu(server.addresses[0], { timeoutMs: 2000 });
     await expect(smu.session.query(':SOUR:VOLT 0.1', 150)).rejects.toMatchObject({ code: 'TIMEOUT', command: ':SOUR:VOLT 0.1' });
     // an unknown query: the instrument's own error wins over the time-out
     await expect(smu.session.queryChecked(':SOUR:BOGUS?', 150)).rejects.toMatchObject({ code: 'INSTRUMENT_ERROR', instrumentCode: -113 });

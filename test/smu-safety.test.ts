@@ -49,7 +49,7 @@ function expectRampDownInLog(log: CommandLogEntry[], from: number, steps: number
 
 async function started(kind: VirtualSmuKind = 'smu-2400', opts = {}) {
   const server = await serve(kind);
-  const smu = await connectSmu(server.addresses[0], { timeoutMs: 500 });
+  const smu = await connectSmu(server.addresses[0], { timeoutMs: 1500 });
   const safe = new SafeSmu(smu, LIMITS, { rampSteps: 5, rampStepS: 0, processGuards: false, ...opts });
   await safe.configure({ func: 'voltage', level: 0, compliance: 1e-3, nplc: 0.01 });
   return { server, smu, safe };
@@ -136,7 +136,7 @@ describe('ramp to zero and off', () => {
     await safe.setLevel(-1.2);
     await safe.read();
     server.dropTcpClients(); // the LAN drops; the instrument keeps its output on
-    for (let k = 0; k < 100 && !safe.shutdowns.length; k++) await new Promise((r) => setTimeout(r, 20));
+    for (let k = 0; k < 500 && !safe.shutdowns.length; k++) await new Promise((r) => setTimeout(r, 20));
     expect(safe.shutdowns.at(-1)).toEqual({ reason: 'disconnect', ok: true });
     const lines = server.instrument.log.map((e) => e.line);
     expect(lines.filter((l) => l === '*IDN?').length).toBe(2); // the reconnect
