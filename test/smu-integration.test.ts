@@ -99,6 +99,20 @@ describe('faults', () => {
     await smu.close();
   });
 
+  it('a reply that arrives after its time-out is not taken for the next reply', async () => {
+    const server = await serve('smu-2400');
+    const smu = await connectSmu(server.addresses[0], { timeoutMs: 3000 });
+    await smu.configure({ func: 'voltage', level: 0.2, compliance: 1e-3, nplc: 0.01 });
+    await smu.output(true);
+    await smu.session.configure(':SOUR:DEL 0.4'); // each reading now takes 0.4 s
+    await expect(smu.session.query(':READ?', 50)).rejects.toMatchObject({ code: 'TIMEOUT', command: ':READ?' });
+    expect(await smu.session.idn()).toMatch(/MODEL 2400/); // not the late reading
+    await smu.session.configure(':SOUR:DEL 0');
+    expect((await smu.read()).v).toBeCloseTo(0.2, 9);
+    await smu.output(false);
+    await smu.close();
+  });
+
   it('garbage replies are BAD_REPLY naming the command; unknown models are refused', async () => {
     // A real socket that answers like a broken instrument.
     const fake = net.createServer((sock) => {

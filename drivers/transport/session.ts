@@ -65,7 +65,26 @@ export class Session {
     await this.transport.write(cmd);
   }
 
+  /** Set after a time-out: a late reply may still be on its way and must not be taken for the next one. */
+  private needsResync = false;
+
+  /**
+   * After a time-out: `*OPC?` is answered after everything sent before it, so reading up to its "1"
+   * swallows any late reply; then the next query's reply is its own.
+   */
+  private async resync(): Promise<void> {
+    this.needsResync = false;
+    this.transport.discardInput();
+    await this.rawWrite('*OPC?');
+    for (let k = 0; k < 8; k++) {
+      const line = await this.transport.read(this.timeoutMs);
+      this.record('read', line);
+      if (line.trim() === '1') return;
+    }
+  }
+
   private async rawQuery(cmd: string, timeoutMs = this.timeoutMs): Promise<string> {
+    if (this.needsResync) await this.resync().catch(() => undefined);
     this.transport.discardInput();
     await this.rawWrite(cmd);
     try {
@@ -73,10 +92,12 @@ export class Session {
       this.record('read', reply);
       return reply;
     } catch (err) {
-      if (err instanceof InstrumentError && err.code === 'TIMEOUT')
+      if (err instanceof InstrumentError && err.code === 'TIMEOUT') {
+        this.needsResync = true;
         throw new InstrumentError('TIMEOUT', `${this.transport.address}: no reply to ${JSON.stringify(cmd)} within ${timeoutMs} ms`, {
           command: cmd,
         });
+      }
       if (err instanceof InstrumentError) throw new InstrumentError(err.code, `${err.message} (during ${JSON.stringify(cmd)})`, { command: cmd });
       throw err;
     }
@@ -160,7 +181,7 @@ export class Session {
   /** Reads and empties the instrument's error queue (call inside `exclusive`, or through `errors()`). */
   private async drainErrors(firstTimeoutMs?: number): Promise<QueuedError[]> {
     const out: QueuedError[] = [];
-    this.lastChecked = this.unchecked.filter((c) => c !== ':SYST:ERR?' && !c.startsWith('print(errorqueue.'));
+    this.lastChecked = this.unchecked.filter((c) => c !== ':SYST:ERR?' && c !== '*OPC?' && !c.startsWith('print(errorqueue.'));
     this.unchecked = [];
     if (this.dialect === 'scpi') {
       for (let i = 0; i < 32; i++) {
