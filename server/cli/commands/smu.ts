@@ -3,9 +3,16 @@
  * directly — identify it, or run a safe I-V loop and print the points. Stored runs go through `spikeloop run`.
  */
 import type { Command } from 'commander';
-import { connectSmu } from '../../../drivers/smu/connect.ts';
-import { SafeSmu } from '../../../drivers/smu/safety.ts';
-import { ivLoop } from '../../../drivers/smu/smu.ts';
+
+// The drivers load inside the actions so `--help` stays fast.
+const drivers = async () => {
+  const [{ connectSmu }, { SafeSmu }, { ivLoop }] = await Promise.all([
+    import('../../../drivers/smu/connect.ts'),
+    import('../../../drivers/smu/safety.ts'),
+    import('../../../drivers/smu/smu.ts'),
+  ]);
+  return { connectSmu, SafeSmu, ivLoop };
+};
 
 const num = (name: string) => (v: string) => {
   const n = Number(v);
@@ -22,6 +29,7 @@ export function register(program: Command): void {
     .option('--baud <n>', 'serial baud rate', num('--baud'), 9600)
     .option('--json', 'one JSON object on stdout')
     .action(async (address: string, opts: { baud: number; json?: boolean }) => {
+      const { connectSmu } = await drivers();
       const s = await connectSmu(address, { baudRate: opts.baud });
       const out = { address: s.session.transport.address, model: s.model, idn: s.idn, dialect: s.session.dialect };
       await s.close();
@@ -42,6 +50,7 @@ export function register(program: Command): void {
     .option('--baud <n>', 'serial baud rate', num('--baud'), 9600)
     .option('--json', 'one JSON object on stdout')
     .action(async (address: string, o: Record<string, number | boolean | undefined>) => {
+      const { connectSmu, SafeSmu, ivLoop } = await drivers();
       const levels = ivLoop(o.peak as number, Math.max(1, Math.round(o.points as number)));
       const s = await connectSmu(address, { baudRate: o.baud as number, timeoutMs: 10_000 });
       const safe = new SafeSmu(s, { maxVoltage: o.maxVoltage as number, maxCurrent: o.maxCurrent as number, maxPower: o.maxPower as number });

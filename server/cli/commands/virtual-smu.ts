@@ -5,8 +5,9 @@
  */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { dutFromJson } from '../../../drivers/smu/virtual/dut.ts';
-import { VirtualSmuServer, type VirtualSmuKind } from '../../../drivers/smu/virtual/server.ts';
+
+// Same names as drivers/smu/virtual/server.ts; the drivers load inside the action so --help stays fast.
+type VirtualSmuKind = 'smu-2400' | 'smu-2600b' | 'smu-b2900';
 
 const MODELS: Record<VirtualSmuKind, string> = {
   'smu-2400': 'Keithley 2400 SourceMeter (SCPI)',
@@ -37,6 +38,10 @@ export function register(program: Command): void {
       .option('--dut <file>', 'device under test as JSON: {"model":"memristor",...} or {"model":"resistor","ohms":10000}')
       .option('--log', 'print every command received on stderr')
       .action(async (opts: { tcp?: number; host: string; pty?: string; baud: number; dut?: string; log?: boolean }) => {
+        const [{ dutFromJson }, { VirtualSmuServer }] = await Promise.all([
+          import('../../../drivers/smu/virtual/dut.ts'),
+          import('../../../drivers/smu/virtual/server.ts'),
+        ]);
         const dut = opts.dut ? dutFromJson(JSON.parse(readFileSync(opts.dut, 'utf8'))) : undefined;
         const tcpPort = opts.tcp ?? (opts.pty ? undefined : 5025);
         const server = await VirtualSmuServer.start(kind, { tcpPort, tcpHost: opts.host, ptyPath: opts.pty, baud: opts.baud, dut });
