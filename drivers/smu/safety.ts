@@ -42,6 +42,7 @@ export interface ShutdownReport {
 
 const active = new Set<SafeSmu>();
 let guardsInstalled = false;
+let uncaughtInstalled = false;
 
 async function shutdownAll(reason: ShutdownReason): Promise<void> {
   await Promise.all([...active].map((s) => s.shutdown(reason).catch(() => undefined)));
@@ -51,11 +52,21 @@ function installProcessGuards(): void {
   if (guardsInstalled) return;
   guardsInstalled = true;
   const onSignal = (sig: NodeJS.Signals) => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    guardsInstalled = false;
+    // If the application has its own handler (the run manager stopping runs, a server closing), it owns
+    // the exit: only ramp the outputs down. Otherwise ramp down and exit as the signal would have.
+    const appHandles = process.listenerCount(sig) > 0;
     process.stderr.write(`spikeloop: ${sig}: ramping SMU outputs to zero\n`);
-    void shutdownAll('signal').finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+    void shutdownAll('signal').finally(() => {
+      if (!appHandles) process.exit(sig === 'SIGINT' ? 130 : 143);
+    });
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  if (uncaughtInstalled) return;
+  uncaughtInstalled = true;
   process.on('uncaughtException', (err) => {
     process.stderr.write(`spikeloop: uncaught exception, ramping SMU outputs to zero: ${err.stack ?? err}\n`);
     void shutdownAll('uncaught').finally(() => process.exit(1));
