@@ -53,7 +53,9 @@ describe('dashboard in headless Chromium', () => {
     await page.click('button[data-action=start]');
     await expect.poll(() => page.textContent('[data-error-for="/protocol/frequencyHz"]')).toMatch(/must be > 0/);
     expect(posted).toBe(0);
-    await page.fill('#f-protocol-frequencyHz', '1000');
+    // Bursts of spikes 50 times a second (a few hundred spike events per second on the live feed).
+    await page.fill('#f-protocol-frequencyHz', '50');
+    await page.fill('#f-protocol-duty', '0.1');
     await page.fill('#f-protocol-durationS', '120'); // stopped long before its end
     await page.fill('#f-label', 'browser test');
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-new-run.png') });
@@ -93,6 +95,8 @@ describe('dashboard in headless Chromium', () => {
 
     // Open the stored run again from the runs list.
     await page.goto(`${server.url}/#/`);
+    await page.waitForSelector(`tr[data-run-id="${runId}"] [data-status=aborted]`);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-runs.png') });
     await page.click(`tr[data-run-id="${runId}"]`);
     await page.waitForSelector('[data-view=stored]');
     await page.waitForFunction('window.spikeloop.stored.draws > 0 && window.spikeloop.stored.plotXRange !== null');
@@ -135,7 +139,7 @@ describe('dashboard in headless Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it('shows server errors next to the field they name, and says when the server is down', async () => {
+  it('shows server errors next to their field, an interrupted run with its reason, and a server that is down', { timeout: 120_000 }, async () => {
     await page.goto(`${server.url}/#/new`);
     await page.waitForSelector('form.run-form');
     // Valid for each field alone, refused by the server: pulse width must be shorter than the period.
@@ -145,6 +149,31 @@ describe('dashboard in headless Chromium', () => {
     await page.click('button[data-action=start]');
     await expect.poll(() => page.textContent('[data-error-for="/protocol/widthS"]'), { timeout: 10_000 }).toMatch(/period/);
     expect(page.url()).toContain('#/new');
+
+    // A run cut short by a server crash reads as interrupted, with the reason, after a restart.
+    const res = await fetch(`${server.url}/api/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ protocol: { kind: 'sine', durationS: 60, amplitude: 5e-4 }, sampleRate: 10_000, label: 'to be interrupted' }),
+    });
+    expect(res.status).toBe(201);
+    const { run } = (await res.json()) as { run: { id: number } };
+    await page.goto(`${server.url}/#/runs/${run.id}`);
+    await page.waitForFunction('window.spikeloop.live.pairs > 0', undefined, { timeout: 20_000 });
+    // Kill only once some samples are committed (the store commits at least every 250 ms).
+    const committed = async () =>
+      ((await (await fetch(`${server.url}/api/runs/${run.id}`)).json()) as { run: { channels: { sampleCount: number }[] } }).run.channels[0]?.sampleCount ?? 0;
+    await expect.poll(committed, { timeout: 20_000 }).toBeGreaterThan(0);
+    await server.kill();
+    await expect.poll(() => page.textContent('.notice'), { timeout: 15_000 }).toMatch(/Lost the live feed/);
+    server = await startServer(server.dir);
+    await page.goto(`${server.url}/#/runs/${run.id}`);
+    await page.waitForSelector('[data-view=stored]');
+    expect(await page.textContent('.run-header [data-status]')).toBe('interrupted');
+    expect((await page.textContent('[data-reason]'))?.length).toBeGreaterThan('Interrupted: '.length);
+    // What was committed before the crash is drawn.
+    await page.waitForFunction('window.spikeloop.stored.draws > 0 && window.spikeloop.stored.envelopeRequests.length > 0');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-interrupted.png') });
 
     await server.stop();
     await page.click('nav a[data-path="/"]');

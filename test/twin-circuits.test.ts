@@ -137,7 +137,7 @@ describe('neuro-synaptic unit (threshold switch, capacitors, resistors)', () => 
 
   it('two-unit CPG settles into anti-phase, matching ngspice', () => {
     const net = load('cpg2');
-    const stim = constant(50e-6, 6001, fs); // 30 ms
+    const stim = constant(50e-6, 4001, fs); // 20 ms
     const r = simulate(net, stim, { dt: 0.25e-6 });
     const a = crossings(chan(r, 'v_outA'), 0.02);
     const b = crossings(chan(r, 'v_outB'), 0.02);
@@ -153,5 +153,39 @@ describe('neuro-synaptic unit (threshold switch, capacitors, resistors)', () => 
     expectSameSpikes(b, crossings(ref.columns[3], 0.02));
     expect(nrmse(chan(r, 'v_memA'), ref.columns[0])).toBeLessThan(0.01);
     expect(nrmse(chan(r, 'v_memB'), ref.columns[2])).toBeLessThan(0.01);
+  });
+});
+
+describe('implicit method (backward-Euler capacitor companion model)', () => {
+  // RC with a floating coupling capacitor: m —R— 0, m —C1— 0, m —Cc— k, k —R2— 0; current step into m
+  const rc = {
+    kind: 'netlist',
+    elements: [
+      { type: 'I', name: 'I', a: '0', b: 'm', stimulus: true },
+      { type: 'R', name: 'R', a: 'm', b: '0', value: 1e3 },
+      { type: 'C', name: 'C1', a: 'm', b: '0', value: 1e-6 },
+      { type: 'C', name: 'Cc', a: 'm', b: 'k', value: 1e-6 },
+      { type: 'R', name: 'R2', a: 'k', b: '0', value: 1e3 },
+    ],
+    outputs: [{ name: 'v_m', kind: 'v', node: 'm' }, { name: 'v_k', kind: 'v', node: 'k' }],
+  };
+  const stim = constant(1e-3, 201, 1e5); // 2 ms, tau ~ 1-3 ms
+  const err = (a: Float64Array, b: Float64Array) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
+
+  it('converges to the RK4 solution at first order, floating capacitor included', () => {
+    const ref = simulate(rc, stim, { method: 'rk4', dt: 1e-7 });
+    const e1 = err(simulate(rc, stim, { method: 'implicit', dt: 2e-6 }).channels[0].data, ref.channels[0].data);
+    const e2 = err(simulate(rc, stim, { method: 'implicit', dt: 1e-6 }).channels[0].data, ref.channels[0].data);
+    expect(e1).toBeLessThan(0.01);
+    expect(e2 / e1).toBeGreaterThan(0.4);
+    expect(e2 / e1).toBeLessThan(0.6);
+  });
+
+  it('stays stable with a step 100x the shortest time constant (where RK4 diverges)', () => {
+    const stiff = { ...rc, elements: rc.elements.map((e) => (e.name === 'C1' ? { ...e, value: 1e-10 } : e)) };
+    const imp = simulate(stiff, stim, { method: 'implicit', dt: 1e-5 }).channels[0].data;
+    expect(Math.max(...imp.map(Math.abs))).toBeLessThan(1.01);
+    const rk = simulate(stiff, stim, { method: 'rk4', dt: 1e-5 }).channels[0].data;
+    expect(rk.some((x) => !Number.isFinite(x) || Math.abs(x) > 1e3)).toBe(true);
   });
 });

@@ -30,7 +30,7 @@ export const DEFAULT_LIVE_OPTIONS: LiveFeedOptions = {
   defaultPairsPerSecond: 2000,
   maxPairsPerSecond: 20_000,
   minPairsPerSecond: 10,
-  flushIntervalMs: 25,
+  flushIntervalMs: 20,
   softLimitBytes: 256 * 1024,
   hardLimitBytes: 1024 * 1024,
   recoverAfterMs: 2000,
@@ -189,7 +189,7 @@ class LiveClient {
         this.accumulate(ch, msg.firstIndex, msg.samples);
         ch.next = msg.firstIndex + msg.samples.length;
         // Flush on data too, so a busy event loop that delays the timer does not delay the feed.
-        if (performance.now() - this.lastFlush >= this.opts.flushIntervalMs) this.flush(false);
+        if (performance.now() - this.lastFlush >= this.opts.flushIntervalMs * 0.75) this.flush(false);
         break;
       }
       case 'event':

@@ -471,7 +471,11 @@ function buildWaveform(p: Protocol): (t: number) => number {
     case 'dc':
       return (t) => (t >= p.delayS ? p.level : 0);
     case 'square':
-      return (t) => ((t * p.frequencyHz) % 1 < p.duty ? p.offset + p.amplitude : p.offset);
+      return (t) => {
+        // x - floor(x) equals x % 1 exactly for x >= 0, and is several times faster than the fmod behind %.
+        const x = t * p.frequencyHz;
+        return x - Math.floor(x) < p.duty ? p.offset + p.amplitude : p.offset;
+      };
     case 'pulse-train':
       return (t) => {
         const n = Math.floor(t / p.periodS);

@@ -26,6 +26,7 @@ export type RunErrorCode =
   | 'SOURCE_UNKNOWN'
   | 'SOURCE_UNAVAILABLE'
   | 'SOURCE_FAILED'
+  | 'BAD_SOURCE_OPTIONS'
   | 'RUN_NOT_FOUND'
   | 'SHUTTING_DOWN'
   | 'RUN_NOT_ACTIVE'
@@ -180,6 +181,11 @@ export class RunManager {
     try {
       source = await def.create(ctx);
     } catch (err) {
+      // By convention a source throws RangeError/TypeError for bad run options (refused input), anything
+      // else for a source that cannot start (device missing, busy ...).
+      if (err instanceof RangeError || err instanceof TypeError) {
+        throw new RunError('BAD_SOURCE_OPTIONS', `source "${kind}": ${errMessage(err)}`, '/options');
+      }
       throw new RunError('SOURCE_FAILED', `source "${kind}" could not start: ${errMessage(err)}`, '/source');
     }
     const id = this.store.createRun({ ...runInit, bench: source.bench ?? null, ...(source.twin !== undefined ? { twin: source.twin } : {}) });

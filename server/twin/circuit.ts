@@ -40,7 +40,7 @@ export interface JunctionSpec {
   x0?: number;
 }
 export interface ElectrodeSpec {
-  /** Node index in the generated network. */
+  /** Node index in the generated network; negative counts from the end (-1 = last node). */
   node: number;
   value?: number;
   stimulus?: boolean;
@@ -226,8 +226,9 @@ function networkFromEdges(c: NetworkCommon & { kind: string }, nNodes: number, e
   }));
   const outputs: Probe[] = [];
   c.electrodes.forEach((el, k) => {
-    need(Number.isInteger(el.node) && el.node >= 0 && el.node < nNodes, `${c.kind}: electrode node ${el.node} is not in the network (0..${nNodes - 1})`);
-    elements.push({ type: 'V', name: `E${k}`, node: `n${el.node}`, value: el.value, stimulus: el.stimulus, gain: el.gain });
+    const nodeIx = el.node < 0 ? nNodes + el.node : el.node; // negative: counted from the end (-1 = last node)
+    need(Number.isInteger(el.node) && nodeIx >= 0 && nodeIx < nNodes, `${c.kind}: electrode node ${el.node} is not in the network (0..${nNodes - 1}, or negative from the end)`);
+    elements.push({ type: 'V', name: `E${k}`, node: `n${nodeIx}`, value: el.value, stimulus: el.stimulus, gain: el.gain });
     outputs.push({ name: `i_E${k}`, kind: 'i', element: `E${k}` });
   });
   if (c.record?.includes('nodes')) for (let i = 0; i < nNodes; i++) outputs.push({ name: `v_n${i}`, kind: 'v', node: `n${i}` });

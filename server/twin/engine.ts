@@ -17,10 +17,14 @@ import { TwinError, getModel, resolveParams, type DeviceModel, type Params } fro
 import type { Netlist, Probe } from './circuit.ts';
 import { SpdSystem } from './sparse.ts';
 
-export type Method = 'rk4' | 'euler' | 'adaptive';
+export type Method = 'rk4' | 'euler' | 'adaptive' | 'implicit';
 
 export interface TwinOptions {
-  /** Integration method (default rk4). */
+  /**
+   * Integration method (default rk4). 'implicit': capacitors by the backward-Euler companion model
+   * (conductance C/dt in parallel with a current source) solved with the network, device states by
+   * forward Euler; L-stable for stiff RC, first order; circuits with neurons are refused.
+   */
   method?: Method;
   /** Fixed step, or first/max step of the adaptive method, in s. simulate() defaults it to 1/sampleRate. */
   dt?: number;
@@ -123,7 +127,14 @@ export class Twin {
   private capB: Int32Array;
   private capC: Float64Array;
   private cinv: Float64Array; // nDyn × nDyn
+  private capEdge: Int32Array;
+  private implicit: boolean;
+  /** implicit method: node voltages at the previous step */
+  private Vold: Float64Array;
+  private hImplicit = 0;
   private devs: DeviceInfo[];
+  /** Fast path: all devices linear, one model, one parameter object, contiguous branches. */
+  private uniform: { model: DeviceModel; p: Params; base: number; devA: Int32Array; devB: Int32Array; vd: Float64Array } | null = null;
   private nonlinDevs: number[];
   private neurons: { name: string; node: number; slot: number; vth: number; vreset: number; tref: number }[];
   private refUntil: Float64Array;
@@ -199,7 +210,10 @@ export class Twin {
         fGain.push(e.gain ?? 1);
         if (e.stimulus) stimQ = 'voltage';
       }
-    for (const e of els) if (e.type === 'C') for (const nd of [node(e.a), node(e.b)]) if (cls[nd] === 2) cls[nd] = 1;
+    const implicit = (opts.method ?? 'rk4') === 'implicit';
+    if (implicit && els.some((e) => e.type === 'neuron'))
+      throw new TwinError('TWIN_BAD_OPTION', "method 'implicit' does not support neurons (threshold-and-reset); use rk4 or adaptive");
+    if (!implicit) for (const e of els) if (e.type === 'C') for (const nd of [node(e.a), node(e.b)]) if (cls[nd] === 2) cls[nd] = 1;
     this.cls = cls;
     const slot = new Int32Array(N);
     const dyn: number[] = [], alg: number[] = [];
@@ -281,6 +295,15 @@ export class Twin {
     this.devs = devs;
     this.nDev = devs.length;
     this.nonlinDevs = devs.map((d, i) => (d.branch < 0 ? i : -1)).filter((i) => i >= 0);
+    if (
+      devs.length > 0 &&
+      devs.every((d, i) => d.model === devs[0].model && d.p === devs[0].p && d.branch === devs[0].branch + i) &&
+      devs[0].branch >= 0 && devs[0].model.gBatch && devs[0].model.rateBatch
+    )
+      this.uniform = {
+        model: devs[0].model, p: devs[0].p, base: devs[0].branch,
+        devA: Int32Array.from(devs, (d) => d.a), devB: Int32Array.from(devs, (d) => d.b), vd: new Float64Array(devs.length),
+      };
     this.isA = Int32Array.from(isA);
     this.isB = Int32Array.from(isB);
     this.isStim = Uint8Array.from(isS);
@@ -315,6 +338,23 @@ export class Twin {
     }
     this.algBranches = Int32Array.from(algB);
     this.dynBranches = Int32Array.from(dynB);
+    // companion model: capacitors between algebraic nodes join the pattern
+    this.capEdge = new Int32Array(capA.length).fill(-1);
+    if (implicit)
+      for (let c = 0; c < capA.length; c++) {
+        if (cls[capA[c]] !== 2 || cls[capB[c]] !== 2) continue;
+        const i = slot[capA[c]], j = slot[capB[c]];
+        const key = Math.min(i, j) * this.nAlg + Math.max(i, j);
+        let e = edgeOf.get(key);
+        if (e === undefined) {
+          e = ei.length;
+          edgeOf.set(key, e);
+          ei.push(i), ej.push(j);
+        }
+        this.capEdge[c] = e;
+      }
+    this.implicit = implicit;
+    this.Vold = new Float64Array(N);
     this.sys = this.nAlg > 0 ? new SpdSystem(this.nAlg, Int32Array.from(ei), Int32Array.from(ej)) : null;
     this.rhs = new Float64Array(this.nAlg);
     this.valg = new Float64Array(this.nAlg);
@@ -366,13 +406,16 @@ export class Twin {
       V[this.fixedNodes[k]] = this.fixedStim[k] ? this.fixedValue[k] + this.fixedGain[k] * u : this.fixedValue[k];
     for (let k = 0; k < nd; k++) V[this.dynNodes[k]] = y[k];
     const devs = this.devs;
-    for (let d = 0; d < devs.length; d++) {
-      const dv = devs[d];
-      if (dv.branch >= 0) brG[dv.branch] = dv.model.g(y[nd + d], dv.p);
-    }
+    const uni = this.uniform;
+    if (uni) (uni.model.gBatch as NonNullable<DeviceModel['gBatch']>)(y, nd, devs.length, brG, uni.base, uni.p);
+    else
+      for (let d = 0; d < devs.length; d++) {
+        const dv = devs[d];
+        if (dv.branch >= 0) brG[dv.branch] = dv.model.g(y[nd + d], dv.p);
+      }
     // algebraic nodes
     const sys = this.sys;
-    if (sys) {
+    if (sys && !this.implicit) {
       const diag = sys.diag, off = sys.off, rhs = this.rhs;
       diag.fill(GMIN);
       off.fill(0);
@@ -441,6 +484,17 @@ export class Twin {
         dy[i] = s;
       }
       for (let n = 0; n < this.neurons.length; n++) if (this.frozen[n]) dy[this.neurons[n].slot] = 0;
+    }
+    if (uni) {
+      const { devA, devB, vd } = uni;
+      for (let d = 0; d < vd.length; d++) vd[d] = V[devA[d]] - V[devB[d]];
+      (uni.model.rateBatch as NonNullable<DeviceModel['rateBatch']>)(vd, y, nd, vd.length, dy, uni.p);
+      const lo = devs[0].lo, hi = devs[0].hi;
+      for (let d = 0; d < vd.length; d++) {
+        const x = y[nd + d], r = dy[nd + d];
+        if ((x >= hi && r > 0) || (x <= lo && r < 0)) dy[nd + d] = 0;
+      }
+      return;
     }
     for (let d = 0; d < devs.length; d++) {
       const dv = devs[d];
@@ -522,7 +576,60 @@ export class Twin {
     for (let n = 0; n < this.frozen.length; n++) this.frozen[n] = this.t < this.refUntil[n] ? 1 : 0;
   }
 
+  /**
+   * Implicit method: solves the network at t1 with every capacitor replaced by its backward-Euler companion
+   * (conductance C/h, current source C/h·(v_a − v_b) of the previous step), conductances from this.y.
+   */
+  private solveCompanion(t1: number, h: number): void {
+    const { V, Vold, cls, slot, brA, brB, brG } = this;
+    this.hImplicit = h;
+    const u = this.input.u(t1);
+    for (let k = 0; k < this.fixedNodes.length; k++)
+      V[this.fixedNodes[k]] = this.fixedStim[k] ? this.fixedValue[k] + this.fixedGain[k] * u : this.fixedValue[k];
+    const nd = this.nDyn;
+    const devs = this.devs;
+    for (let d = 0; d < devs.length; d++) if (devs[d].branch >= 0) brG[devs[d].branch] = devs[d].model.g(this.y[nd + d], devs[d].p);
+    const sys = this.sys;
+    if (!sys) return;
+    const diag = sys.diag, off = sys.off, rhs = this.rhs;
+    diag.fill(GMIN);
+    off.fill(0);
+    rhs.fill(0);
+    const ab = this.algBranches, be = this.brEdge;
+    for (let q = 0; q < ab.length; q++) {
+      const b = ab[q];
+      const a = brA[b], c = brB[b], g = brG[b];
+      if (be[b] >= 0) {
+        diag[slot[a]] += g;
+        diag[slot[c]] += g;
+        off[be[b]] -= g;
+      } else if (cls[a] === 2) ((diag[slot[a]] += g), (rhs[slot[a]] += g * V[c]));
+      else ((diag[slot[c]] += g), (rhs[slot[c]] += g * V[a]));
+    }
+    for (let s = 0; s < this.isA.length; s++) {
+      const I = this.isStim[s] ? this.isValue[s] + this.isGain[s] * u : this.isValue[s];
+      if (cls[this.isB[s]] === 2) rhs[slot[this.isB[s]]] += I;
+      if (cls[this.isA[s]] === 2) rhs[slot[this.isA[s]]] -= I;
+    }
+    for (let c = 0; c < this.capA.length; c++) {
+      const a = this.capA[c], b = this.capB[c], g = this.capC[c] / h;
+      const hist = g * (Vold[a] - Vold[b]);
+      if (cls[a] === 2) ((diag[slot[a]] += g), (rhs[slot[a]] += hist + (cls[b] === 2 ? 0 : g * V[b])));
+      if (cls[b] === 2) ((diag[slot[b]] += g), (rhs[slot[b]] += -hist + (cls[a] === 2 ? 0 : g * V[a])));
+      if (this.capEdge[c] >= 0) off[this.capEdge[c]] -= g;
+    }
+    const x = this.valg;
+    if (this.solverMode === 'direct') sys.solveDirect(rhs, x);
+    else sys.solve(rhs, x);
+    for (let k = 0; k < x.length; k++) V[this.algNodes[k]] = x[k];
+  }
+
   private ensureF0(): void {
+    if (this.implicit && this.hImplicit === 0) {
+      // initial state: capacitors uncharged (a companion step of negligible length)
+      this.Vold.fill(0);
+      this.solveCompanion(this.t, this.dt * 1e-9);
+    }
     if (!this.f0Valid) {
       this.updateFrozen();
       this.evaluate(this.t, this.y, this.f0);
@@ -556,6 +663,25 @@ export class Twin {
         if (isBreak) this.f0Valid = false;
         this.ensureF0();
       }
+      return;
+    }
+    if (this.implicit) {
+      const span = tEnd - this.t;
+      const nSteps = Math.max(1, Math.round(span / this.dt - 1e-9));
+      const t0 = this.t;
+      for (let s = 1; s <= nSteps; s++) {
+        const t1 = s === nSteps ? tEnd : t0 + (span * s) / nSteps;
+        const h = t1 - this.t;
+        this.ensureF0();
+        for (let i = 0; i < this.y.length; i++) this.y[i] += h * this.f0[i];
+        this.clampStates(this.y);
+        this.Vold.set(this.V);
+        this.solveCompanion(t1, h);
+        this.t = t1;
+        this.stats.steps++;
+        this.f0Valid = false;
+      }
+      this.ensureF0();
       return;
     }
     const span = tEnd - this.t;
@@ -692,6 +818,7 @@ export class Twin {
   }
 
   private nodeSlope(node: number): number {
+    if (this.implicit) return this.hImplicit > 0 && this.t > 0 ? (this.V[node] - this.Vold[node]) / this.hImplicit : 0;
     if (this.cls[node] === 1) return this.f0[this.slot[node]];
     if (this.cls[node] === 0) return this.fixedSlope(node, this.input.du(this.t));
     return 0;

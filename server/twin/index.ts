@@ -52,6 +52,52 @@ function isNetlist(c: unknown): c is Netlist {
   return typeof c === 'object' && c !== null && 'info' in c && 'outputs' in c && !('kind' in c);
 }
 
+export interface Chunk {
+  /** Sample index of the first sample of this chunk. */
+  first: number;
+  /** One array per output probe (in `twin.outputs` order). */
+  data: Float64Array[];
+  events: SimEvent[];
+}
+
+/**
+ * The same run as simulate(), delivered in chunks of `chunkSize` samples (a generator, still pure):
+ * what the twin run source streams. The Twin is created first so errors surface before any chunk.
+ */
+export function simulateChunks(
+  circuit: unknown,
+  stimulus: Stimulus,
+  opts: TwinOptions & { samples?: number; chunkSize?: number } = {},
+): { twin: Twin; netlist: Netlist; total: number; chunks: Generator<Chunk> } {
+  const net = isNetlist(circuit) ? circuit : expandCircuit(circuit);
+  const fs = stimulus.sampleRate;
+  if (!(fs > 0)) throw new TwinError('TWIN_BAD_STIMULUS', 'sampleRate must be > 0');
+  const twin = new Twin(net, { ...opts, dt: opts.dt ?? 1 / fs });
+  if (twin.stimulusQuantity && twin.stimulusQuantity !== stimulus.quantity)
+    throw new TwinError('TWIN_BAD_STIMULUS', `circuit ${net.name} is driven by a ${twin.stimulusQuantity} stimulus, got ${stimulus.quantity}`);
+  const total = opts.samples ?? stimulus.samples.length;
+  const chunkSize = Math.max(1, opts.chunkSize ?? 4096);
+  twin.setSampledInput(stimulus.samples, fs);
+  const probes = twin.outputs;
+  function* gen(): Generator<Chunk> {
+    for (let first = 0; first < total; first += chunkSize) {
+      const n = Math.min(chunkSize, total - first);
+      const data = probes.map(() => new Float64Array(n));
+      const events: SimEvent[] = [];
+      for (let j = 0; j < n; j++) {
+        const k = first + j;
+        if (k > 0) {
+          twin.advanceTo(k / fs);
+          for (const e of twin.takeEvents()) events.push({ ...e, index: Math.round(e.time * fs) });
+        }
+        for (let c = 0; c < probes.length; c++) data[c][j] = twin.read(probes[c]);
+      }
+      yield { first, data, events };
+    }
+  }
+  return { twin, netlist: net, total, chunks: gen() };
+}
+
 /**
  * Runs the circuit on a sampled stimulus. Output channels are sampled at the stimulus rate, sample k at
  * t = k / sampleRate (sample 0 is the initial state); `opts.dt` (default 1/sampleRate) is the internal
@@ -64,27 +110,17 @@ export function simulate(
   stimulus: Stimulus,
   opts: TwinOptions & { samples?: number; onProgress?: (done: number, total: number) => void } = {},
 ): SimResult {
-  const net = isNetlist(circuit) ? circuit : expandCircuit(circuit);
-  const fs = stimulus.sampleRate;
-  if (!(fs > 0)) throw new TwinError('TWIN_BAD_STIMULUS', 'sampleRate must be > 0');
-  const twin = new Twin(net, { ...opts, dt: opts.dt ?? 1 / fs });
-  if (twin.stimulusQuantity && twin.stimulusQuantity !== stimulus.quantity)
-    throw new TwinError('TWIN_BAD_STIMULUS', `circuit ${net.name} is driven by a ${twin.stimulusQuantity} stimulus, got ${stimulus.quantity}`);
-  const N = opts.samples ?? stimulus.samples.length;
-  twin.setSampledInput(stimulus.samples, fs);
-  const probes = twin.outputs;
-  const channels: Channel[] = probes.map((p) => ({ name: p.name, unit: UNIT[p.kind], data: new Float64Array(N) }));
+  const { twin, netlist, total, chunks } = simulateChunks(circuit, stimulus, { ...opts, chunkSize: 8192 });
+  const channels: Channel[] = twin.outputs.map((p) => ({ name: p.name, unit: UNIT[p.kind], data: new Float64Array(total) }));
   const events: SimEvent[] = [];
-  const record = (k: number) => {
-    for (let c = 0; c < probes.length; c++) channels[c].data[k] = twin.read(probes[c]);
-  };
-  record(0);
-  for (let k = 1; k < N; k++) {
-    twin.advanceTo(k / fs);
-    for (const e of twin.takeEvents()) events.push({ ...e, index: Math.round(e.time * fs) });
-    record(k);
-    if (opts.onProgress && k % 1000 === 0) opts.onProgress(k, N);
+  for (const ch of chunks) {
+    ch.data.forEach((d, c) => channels[c].data.set(d, ch.first));
+    events.push(...ch.events);
+    opts.onProgress?.(Math.min(total, ch.first + (ch.data[0]?.length ?? 0)), total);
   }
   const s = twin.solverStats;
-  return { channels, events, netlist: net, stats: { ...twin.stats, factorisations: s.factorisations, pcgIterations: s.pcgIterations } };
+  return { channels, events, netlist, stats: { ...twin.stats, factorisations: s.factorisations, pcgIterations: s.pcgIterations } };
 }
+
+/** Unit of a probe's values. */
+export const probeUnit = (kind: 'v' | 'i' | 'x'): string => UNIT[kind];

@@ -32,11 +32,15 @@ export interface DeviceModel {
   /** ngspice expressions in terms of the expression strings v (voltage) and x (state). */
   spiceCurrent(v: string, x: string, p: Params): string;
   spiceRate(v: string, x: string, p: Params): string;
+  /** Optional vectorised forms for networks of identical devices: g[gOff+d] = G(x[xOff+d]). */
+  gBatch?(x: Float64Array, xOff: number, n: number, g: Float64Array, gOff: number, p: Params): void;
+  /** out[xOff+d] = rate(vd[d], x[xOff+d]). */
+  rateBatch?(vd: Float64Array, x: Float64Array, xOff: number, n: number, out: Float64Array, p: Params): void;
 }
 
 const n = (x: number): string => {
   if (!Number.isFinite(x)) throw new Error(`non-finite parameter ${x}`);
-  return x.toPrecision(17).replace(/\.?0+e/, 'e').replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+  return String(x); // shortest decimal that round-trips to the same double
 };
 export const num = n;
 
@@ -186,9 +190,22 @@ const threshold: DeviceModel = {
     if (v < -p.vth) return (-x * Math.tanh(p.b * (-v - p.vth))) / p.tau;
     return 0;
   },
+  gBatch(x, xOff, cnt, g, gOff, p) {
+    const lo = p.Goff, d = p.Gon - p.Goff;
+    for (let k = 0; k < cnt; k++) g[gOff + k] = lo + d * x[xOff + k];
+  },
+  rateBatch(vd, x, xOff, cnt, out, p) {
+    const vth = p.vth, a = p.a, b = p.b, it = 1 / p.tau;
+    for (let k = 0; k < cnt; k++) {
+      const v = vd[k];
+      const w = x[xOff + k];
+      out[xOff + k] = v > vth ? (1 - w) * Math.tanh(a * (v - vth)) * it : v < -vth ? -w * Math.tanh(b * (-v - vth)) * it : 0;
+    }
+  },
   spiceCurrent: (v, x, p) => `(${n(p.Goff)}+${n(p.Gon - p.Goff)}*(${x}))*(${v})`,
+  // tanh(0) = 0, so max(·, 0) reproduces the three branches with a smaller expression tree
   spiceRate: (v, x, p) =>
-    `((${v}) > ${n(p.vth)} ? (1-(${x}))*tanh(${n(p.a)}*((${v})-${n(p.vth)}))/${n(p.tau)} : ((${v}) < ${n(-p.vth)} ? -(${x})*tanh(${n(p.b)}*(-(${v})-${n(p.vth)}))/${n(p.tau)} : 0))`,
+    `((1-(${x}))*tanh(${n(p.a)}*max((${v})-${n(p.vth)},0))-(${x})*tanh(${n(p.b)}*max(-(${v})-${n(p.vth)},0)))/${n(p.tau)}`,
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -207,8 +224,8 @@ const nanowire: DeviceModel = {
   bounds: (p) => [-p.lmax, p.lmax],
   nonlinearV: false,
   g(x, p) {
-    const s = Math.min(Math.abs(x), p.lcrit) / p.lcrit;
-    return (1 / p.Roff) * Math.pow(p.Roff / p.Ron, s);
+    const a = Math.abs(x);
+    return (1 / p.Roff) * Math.exp((Math.log(p.Roff / p.Ron) / p.lcrit) * (a < p.lcrit ? a : p.lcrit));
   },
   current(v, x, p) {
     return this.g(x, p) * v;
@@ -219,6 +236,22 @@ const nanowire: DeviceModel = {
     if (a > p.Vset) r = (a - p.Vset) * Math.sign(v);
     else if (a < p.Vreset) r = p.b * (a - p.Vreset) * Math.sign(x);
     return clampRate(r, x, -p.lmax, p.lmax);
+  },
+  rateBatch(vd, x, xOff, cnt, out, p) {
+    const vs = p.Vset, vr = p.Vreset, b = p.b;
+    for (let i = 0; i < cnt; i++) {
+      const v = vd[i];
+      const a = v < 0 ? -v : v;
+      const l = x[xOff + i];
+      out[xOff + i] = a > vs ? (v > 0 ? a - vs : vs - a) : a < vr ? (l > 0 ? b * (a - vr) : l < 0 ? -b * (a - vr) : 0) : 0;
+    }
+  },
+  gBatch(x, xOff, cnt, g, gOff, p) {
+    const g0 = 1 / p.Roff, k = Math.log(p.Roff / p.Ron) / p.lcrit, lc = p.lcrit;
+    for (let i = 0; i < cnt; i++) {
+      const a = Math.abs(x[xOff + i]);
+      g[gOff + i] = g0 * Math.exp(k * (a < lc ? a : lc));
+    }
   },
   spiceCurrent: (v, x, p) =>
     `${n(1 / p.Roff)}*exp(${n(Math.log(p.Roff / p.Ron) / p.lcrit)}*min(abs(${x}),${n(p.lcrit)}))*(${v})`,

@@ -21,6 +21,11 @@ export interface SpiceOptions {
   tmax?: number;
   /** When given, a .control block runs the transient and writes the probes with wrdata to this file. */
   outFile?: string;
+  /**
+   * Solver tolerances: 'high' (reltol 1e-6, gear) or 'default' (ngspice defaults, trapezoidal).
+   * Defaults to 'high' for circuits with at most 50 devices, 'default' for larger networks.
+   */
+  precision?: 'high' | 'default';
 }
 
 const nodeName = (n: string): string => (n === '0' ? '0' : 'n_' + n.replace(/[^A-Za-z0-9_]/g, '_'));
@@ -115,7 +120,10 @@ export function toSpice(net: Netlist, opts: SpiceOptions = {}): string {
   }
   for (const n of dynNodes) ics.push(`v(${nodeName(n)})=0`);
   if (ics.length) L.push(`.ic ${ics.join(' ')}`);
-  L.push(`.options reltol=1e-6 abstol=1e-15 vntol=1e-9 chgtol=1e-18 method=gear maxord=2 itl4=100`);
+  const nDev = net.elements.filter((e) => e.type === 'device').length;
+  if ((opts.precision ?? (nDev <= 50 ? 'high' : 'default')) === 'high')
+    L.push(`.options reltol=1e-6 abstol=1e-15 vntol=1e-9 chgtol=1e-18 method=gear maxord=2 itl4=100`);
+  else L.push(`.options reltol=1e-3 itl4=100`);
   L.push(`.tran ${num(tstep)} ${num(tstop)} 0 ${num(tmax)} uic`);
   if (opts.outFile) {
     const vecs = spiceVectors(net);

@@ -47,11 +47,15 @@ export interface TestServer {
   proc: ChildProcess;
   /** Everything the server printed, for failure messages. */
   output(): string;
+  /** Stops the server (SIGTERM, then SIGKILL after 5 s) and removes its temp dir. */
   stop(): Promise<void>;
+  /** SIGKILL, leaving the database as a crash leaves it (the dir is kept for a restart). */
+  kill(): Promise<void>;
 }
 
-export async function startServer(): Promise<TestServer> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-browser-'));
+/** Starts a server on a fresh temp dir, or on `reuseDir`'s database (e.g. after killing the previous server). */
+export async function startServer(reuseDir?: string): Promise<TestServer> {
+  const dir = reuseDir ?? mkdtempSync(path.join(os.tmpdir(), 'spikeloop-browser-'));
   const port = await freePort();
   const proc = spawn(process.execPath, ['bin/spikeloop.js', 'serve', '--port', String(port), '--db', path.join(dir, 'runs.db')], {
     cwd: ROOT,
@@ -75,6 +79,12 @@ export async function startServer(): Promise<TestServer> {
         clearTimeout(timer);
       }
       rmSync(dir, { recursive: true, force: true });
+    },
+    kill: async () => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGKILL');
+      await exited;
     },
   };
   const deadline = Date.now() + 30_000;

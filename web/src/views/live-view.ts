@@ -42,6 +42,8 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
   const rateEl = h('span', { class: 'stat', 'data-stat': 'rate' }, '');
   const timeEl = h('span', { class: 'stat', 'data-stat': 'time' }, '');
   const dropEl = h('span', { class: 'stat warn', hidden: true }, '');
+  const spikesEl = h('span', { class: 'stat', 'data-stat': 'spikes' }, '');
+  let spikes = 0;
   const winSel = h('select', { 'aria-label': 'Visible window', class: 'compact' });
   for (const w of WINDOWS) winSel.append(h('option', { value: String(w) }, `last ${si(w, 's')}`));
   winSel.value = String(windowS);
@@ -49,7 +51,7 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
     windowS = Number(winSel.value);
     askRate();
   });
-  const toolbar = h('div', { class: 'toolbar' }, h('span', { class: 'live-dot' }, 'LIVE'), winSel, timeEl, rateEl, fpsEl, dropEl);
+  const toolbar = h('div', { class: 'toolbar' }, h('span', { class: 'live-dot' }, 'LIVE'), winSel, timeEl, spikesEl, rateEl, fpsEl, dropEl);
   const plotsEl = h('div', { class: 'plots' });
   const root = h('section', { class: 'live-view', 'data-view': 'live' }, toolbar, plotsEl);
   container.append(root);
@@ -105,6 +107,7 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
         const rate = (own ?? lanes.values().next().value)?.buf.sampleRate;
         if (!rate) break;
         const ev: PlotEvent = { t: m.index / rate, kind: m.kind, label: m.label };
+        if (m.kind === 'spike') spikes++;
         for (const l of m.kind === 'spike' && own ? [own] : lanes.values()) {
           l.events.push(ev);
           if (l.events.length > MAX_EVENTS) l.events.splice(0, MAX_EVENTS / 2);
@@ -181,6 +184,7 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
     if (m.frames % 15 === 0) {
       fpsEl.textContent = `${m.fps.toFixed(0)} fps`;
       timeEl.textContent = `t = ${si(newest, 's')} of ${si(planned, 's')}`;
+      spikesEl.textContent = `${spikes.toLocaleString()} spikes`;
     }
     if (ended) cancelAnimationFrame(raf);
   };

@@ -10,7 +10,7 @@ import { Router, type ViewInstance } from '../router.ts';
 
 /** The run-level settings (not part of a protocol), as the API contract defines them. */
 const RUN_SCHEMA: Record<'sampleRate' | 'label', JsonSchema> = {
-  sampleRate: { type: 'integer', minimum: 1, maximum: 2_000_000, default: 100_000, description: 'Samples per second per channel' },
+  sampleRate: { type: 'number', minimum: 1, maximum: 2_000_000, default: 100_000, description: 'Samples per second per channel' },
   label: { type: 'string', maxLength: 200, description: 'Free text shown in the runs list' },
 };
 

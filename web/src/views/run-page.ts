@@ -80,7 +80,7 @@ export function runPage(root: HTMLElement, params: Params): ViewInstance {
           setTimeout(() => !gone && mode === 'live' && void load(), 400);
         },
         onLost: (detail) => {
-          notice.className = 'error-box';
+          notice.className = 'notice error-box';
           notice.textContent = `Lost the live feed: ${detail}. The run may still be recording on the server.`;
           notice.append(h('button', { class: 'small', onclick: () => void load() }, 'Reconnect'));
         },

@@ -43,7 +43,7 @@ export function mountStoredView(container: HTMLElement, run: RunDetail): { unmou
     evEl,
     errEl,
     h('span', { class: 'spacer' }),
-    h('span', { class: 'hint', title: 'Drag across a plot to zoom to that span; the wheel zooms around the cursor; shift+wheel (or a sideways scroll) pans; double-click shows the whole run' }, 'drag/wheel: zoom · shift+wheel: pan · double-click: all'),
+    h('span', { class: 'hint', title: 'Drag across a plot to zoom to that span; the wheel zooms around the cursor; shift+wheel (or a sideways scroll) pans; double-click shows the whole run. Keys: + and − zoom, ← and → pan, Home or 0 shows the whole run.' }, 'drag/wheel/+−: zoom · shift+wheel/←→: pan · double-click: all'),
   );
   const exportsEl = h(
     'div',
@@ -144,10 +144,8 @@ export function mountStoredView(container: HTMLElement, run: RunDetail): { unmou
       metrics.stored.plotXRange = lanes[0].plot.xRange;
       const counts = { spike: 0, marker: 0, fault: 0 };
       for (const e of evs) counts[e.kind]++;
-      evEl.textContent =
-        evs.length === 0
-          ? 'no events in view'
-          : `${evs.length >= EVENT_LIMIT ? `first ${EVENT_LIMIT}` : evs.length} events in view (${counts.spike} spikes, ${counts.marker} markers, ${counts.fault} faults)`;
+      const kinds = (['spike', 'marker', 'fault'] as const).filter((k) => counts[k] > 0).map((k) => `${counts[k].toLocaleString()} ${k}s`);
+      evEl.textContent = evs.length === 0 ? 'no events in view' : `${kinds.join(', ')} in view${evs.length >= EVENT_LIMIT ? ` (first ${EVENT_LIMIT} shown)` : ''}`;
       errEl.textContent = '';
     } catch (e) {
       if (ac.signal.aborted) return;
@@ -165,9 +163,32 @@ export function mountStoredView(container: HTMLElement, run: RunDetail): { unmou
     return out;
   }
 
+  // Keyboard: ← → pan, + − zoom, Home (or 0) whole run; ignored while typing in a field.
+  const onKey = (e: KeyboardEvent) => {
+    const t = e.target as HTMLElement | null;
+    if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT')) return;
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const act: Record<string, () => void> = {
+      ArrowLeft: () => panBy(-0.25),
+      ArrowRight: () => panBy(0.25),
+      '+': () => zoomBy(1 / 2),
+      '=': () => zoomBy(1 / 2),
+      '-': () => zoomBy(2),
+      Home: () => setWindow(0, total),
+      '0': () => setWindow(0, total),
+    };
+    const fn = act[e.key];
+    if (fn) {
+      e.preventDefault();
+      fn();
+    }
+  };
+  window.addEventListener('keydown', onKey);
+
   setWindow(0, total);
   return {
     unmount() {
+      window.removeEventListener('keydown', onKey);
       clearTimeout(timer);
       inflight?.abort();
       ro.disconnect();
