@@ -1,10 +1,10 @@
 /**
  * Experiments benches.
  *   sweep_runs_per_min: a 100-point twin voltage ladder (DC levels 0.05..5 V, 50 ms each at 10 kS/s) on an
- *   n = 100 memristive network (Erdős–Rényi, nanowire junctions), run as a twin-mode sweep on a worker pool
+ *   n = 100 memristive network (server/twin/circuits/er100.json), run as a twin-mode sweep on a worker pool
  *   using every core, each point stored as a run with its analyses. Runs stored per minute of wall time.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Metric } from './run.ts';
@@ -15,18 +15,8 @@ import { RunManager } from '../server/runs/run-manager.ts';
 import { SweepRunner } from '../server/experiments/sweep-runner.ts';
 import { createTwinPool, poolSimulate } from '../server/experiments/twin-task.ts';
 
-export const N100_NETWORK = {
-  kind: 'erdos-renyi',
-  name: 'er-100',
-  n: 100,
-  p: 0.06,
-  seed: 7,
-  junction: { model: 'nanowire' },
-  electrodes: [
-    { node: 0, stimulus: true },
-    { node: 99, value: 0 },
-  ],
-};
+/** The project's n = 100 network: server/twin/circuits/er100.json (Erdős–Rényi, threshold junctions). */
+export const N100_NETWORK: unknown = JSON.parse(readFileSync(new URL('../server/twin/circuits/er100.json', import.meta.url), 'utf8'));
 
 export default async function* (): AsyncIterable<Metric> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-bench-exp-'));
@@ -67,7 +57,7 @@ export default async function* (): AsyncIterable<Metric> {
       metric: 'sweep_runs_per_min',
       value: +(ok / minutes).toFixed(1),
       unit: 'runs/min',
-      note: `${points}-point DC voltage ladder 0.05..5 V, 50 ms at 10 kS/s per run, Erdős–Rényi n=100 p=0.06 nanowire junctions, ${cores} worker threads, runs and spike-stats stored`,
+      note: `${points}-point DC voltage ladder 0.05..5 V, 50 ms at 10 kS/s per run, er100 (Erdős–Rényi n=100 p=0.3, threshold junctions), ${cores} worker threads, runs and spike-stats stored`,
     };
   } finally {
     await pool.close();

@@ -8,7 +8,7 @@
  *   POST /api/runs/:id/resume            → { progress }
  *   GET  /api/runs/:id/progress          → { progress }
  *   POST /api/runs/:id/pair              { circuit } → 201 { twinRunId, ... }: the twin fed this run's recorded stimulus
- *   GET  /api/twin/circuits              built-in twin circuits (names for sweeps' `circuit`)
+ *   (GET /api/twin/circuits, from routes/twin.ts, lists the built-in circuits usable by name as `circuit`)
  *   POST /api/sweeps                     { sweep, mode?, source?, sampleRate?, label?, circuit? } → 201 { sweep }
  *   GET  /api/sweeps                     → { sweeps }
  *   GET  /api/sweeps/:id                 → { sweep }
@@ -307,18 +307,6 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         throw err;
       }
     },
-  );
-
-  app.get(
-    '/api/twin/circuits',
-    {
-      schema: {
-        tags: ['experiments'],
-        summary: 'Built-in twin circuits, usable by name as a sweep\'s "circuit"',
-        response: { 200: Type.Object({ circuits: Type.Array(Type.Object({ name: Type.String(), description: Type.String() })) }) },
-      },
-    },
-    async () => ({ circuits: builtInCircuits() }),
   );
 
   app.post(
