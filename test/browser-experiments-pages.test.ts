@@ -1,0 +1,171 @@
+/**
+ * The experiments pages in headless Chromium (Debian's, via playwright-core) against the real server on
+ * the virtual bench, one test per page, sharing one server and one browser (screenshots under
+ * test/artifacts/experiments-*.png):
+ *  - Bench: instruments with their channel roles, run sources, limits; a protocol checked against them
+ *    (the refusal names the limit) and its stimulus previewed.
+ *  - Run: a live square-wave run paused (progress stands still, button turns to Resume), resumed, stopped.
+ *  - Compare: a measured square-wave run (the adaptive-LIF test stimulus, 1 kHz 50 % 1 mA) paired with
+ *    the LIF twin from the page (the twin fed the recorded stimulus), both on one time axis.
+ *  - Sweeps: a sweep over the limits refused with the limit and point named, nothing started; an f–I
+ *    sweep on the LIF twin run to the end, its curve drawn with its peak, its points linked to runs.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './browser/chromium.ts';
+import { ROOT, ensureDashboardBuilt, startServer, type TestServer } from './browser/server.ts';
+
+const ARTIFACTS = path.join(ROOT, 'test/artifacts');
+let server: TestServer;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  ensureDashboardBuilt();
+  [server, browser] = await Promise.all([startServer(), launchChromium()]);
+  page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const getJson = async (url: string) => (await (await fetch(`${server.url}${url}`)).json()) as any;
+const progress = async (id: number) =>
+  ((await (await fetch(`${server.url}/api/runs/${id}/progress`)).json()) as { progress: { state: string; samplesDone: number } }).progress;
+const sweepDoc = (level: number[]) =>
+  JSON.stringify({ kind: 'sweep', label: 'f-I', base: { kind: 'dc', durationS: 0.1 }, parameters: [{ field: 'level', values: level }] });
+
+describe('experiments pages', () => {
+  it('shows instruments, sources and limits; checks and previews a protocol', { timeout: 90_000 }, async () => {
+    await page.goto(`${server.url}/#/bench`);
+    await page.waitForSelector('tr[data-instrument=sim]');
+    expect(await page.textContent('tr[data-instrument=sim]')).toMatch(/stim \(stimulus, A\).*v_mem \(response, V\)/);
+    await page.waitForSelector('tr[data-source=simulated]');
+    expect(await page.textContent('tr[data-source=simulated]')).toMatch(/yes/);
+    expect(await page.textContent('[data-limit=maxVoltage]')).toBe('20 V');
+
+    await page.fill('#bench-protocol', JSON.stringify({ kind: 'iv-sweep', peak: 30, periodS: 1, cycles: 1 }));
+    await page.click('button[data-action=check-protocol]');
+    await expect.poll(() => page.textContent('#bench-check')).toMatch(/maxVoltage = 20 V/);
+    await page.fill('#bench-protocol', JSON.stringify({ kind: 'iv-sweep', peak: 2, negativePeak: 1, periodS: 1, cycles: 2 }));
+    await page.click('button[data-action=check-protocol]');
+    await expect.poll(() => page.textContent('#bench-check')).toMatch(/iv-sweep: 2 s, -1\.\.2 V.*within the limits/);
+    expect(await page.$('.bench-preview canvas')).not.toBeNull();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'experiments-bench.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('pauses and resumes a live square-wave run from the page, then stops it', { timeout: 90_000 }, async () => {
+    const res = await fetch(`${server.url}/api/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ protocol: { kind: 'square', durationS: 60 }, sampleRate: 20_000, label: 'pause test' }),
+    });
+    const id = ((await res.json()) as { run: { id: number } }).run.id;
+    await page.goto(`${server.url}/#/runs/${id}`);
+    await page.waitForSelector('button[data-action=pause]');
+    await expect.poll(() => page.textContent('[data-progress]')).toMatch(/\d+ % · [\d.]+ s left/);
+
+    await page.click('button[data-action=pause]');
+    await page.waitForSelector('button[data-action=resume]');
+    await expect.poll(() => page.textContent('[data-progress]')).toMatch(/^paused · /);
+    expect((await progress(id)).state).toBe('paused');
+    await new Promise((r) => setTimeout(r, 300)); // a block already being pulled may still land
+    const held = (await progress(id)).samplesDone;
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await progress(id)).samplesDone).toBe(held);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'experiments-run-paused.png') });
+
+    await page.click('button[data-action=resume]');
+    await page.waitForSelector('button[data-action=pause]');
+    await expect.poll(async () => (await progress(id)).samplesDone).toBeGreaterThan(held);
+
+    await page.click('button[data-action=stop]');
+    await expect.poll(() => page.textContent('[data-reason]')).toMatch(/stopped by user/);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('pairs a measured square-wave run with the LIF twin and overlays them', { timeout: 120_000 }, async () => {
+    const res = await fetch(`${server.url}/api/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ protocol: { kind: 'square', durationS: 0.3 }, sampleRate: 10_000, label: 'adaptive-LIF test' }),
+    });
+    const id = ((await res.json()) as { run: { id: number } }).run.id;
+    await expect.poll(async () => (await getJson(`/api/runs/${id}`)).run.status, { timeout: 30_000 }).toBe('completed');
+
+    await page.goto(`${server.url}/#/runs/${id}`);
+    await page.click('[data-action=compare]');
+    await page.waitForURL(new RegExp(`#/compare/${id}$`));
+    await page.waitForSelector('button[data-action=pair]');
+    await page.selectOption('#compare-circuit', 'lif');
+    await page.click('button[data-action=pair]');
+    await page.waitForSelector('table.compare-stats', { timeout: 60_000 });
+
+    // The twin run is stored, linked, and was fed exactly the recorded stimulus.
+    const runs = (await getJson('/api/runs?limit=10')).runs as any[];
+    const twin = runs.find((r) => r.linkedRunId === id);
+    expect(twin.source).toBe('twin');
+    const a = await getJson(`/api/runs/${id}/channels/0/envelope?start=0&end=3000&pixels=300`);
+    const b = await getJson(`/api/runs/${twin.id}/channels/0/envelope?start=0&end=3000&pixels=300`);
+    expect(b.max).toEqual(a.max);
+
+    const cells = await page.$$eval('table.compare-stats tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)));
+    expect(cells[0][0]).toBe('spikes');
+    expect(Number(cells[0][1])).toBeGreaterThan(0);
+    expect(Number(cells[0][2])).toBeGreaterThan(0);
+    expect(await page.$$('#compare-body canvas')).toHaveLength(3);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'experiments-compare.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('refuses a sweep over the limits, then runs an f–I sweep on the twin and draws its curve', { timeout: 120_000 }, async () => {
+    await page.goto(`${server.url}/#/sweeps`);
+    await page.waitForSelector('#sweep-doc');
+    await expect.poll(() => page.$$eval('#sweep-circuit option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toContain('lif');
+
+    // Bad input: invalid JSON, then a point over the bench's current limit. Nothing starts.
+    await page.fill('#sweep-doc', '{ nope');
+    await page.click('button[data-action=start-sweep]');
+    await expect.poll(() => page.textContent('#sweep-message')).toMatch(/not valid JSON/);
+    await page.fill('#sweep-doc', sweepDoc([20e-6, 0.5]));
+    await page.click('button[data-action=check-sweep]');
+    await expect.poll(() => page.textContent('#sweep-message')).toMatch(/maxCurrent/);
+    await page.click('button[data-action=start-sweep]');
+    await expect.poll(() => page.textContent('#sweep-message')).toMatch(/sweep point 1 \(level=0.5\).*maxCurrent/);
+    expect(await page.$$('tr[data-sweep]')).toHaveLength(0);
+
+    // A valid f–I sweep on the LIF twin.
+    await page.fill('#sweep-doc', sweepDoc([15e-6, 30e-6, 60e-6]));
+    await page.selectOption('#sweep-mode', 'twin');
+    await page.selectOption('#sweep-circuit', 'lif');
+    await page.click('button[data-action=check-sweep]');
+    await expect.poll(() => page.textContent('#sweep-message')).toMatch(/3 runs.*within the bench limits/);
+    await page.click('button[data-action=start-sweep]');
+    await page.waitForURL(/#\/sweeps\/\w+/);
+    await expect.poll(() => page.getAttribute('.sweep-state', 'data-state'), { timeout: 90_000, interval: 250 }).toBe('completed');
+    const rows = await page.$$eval('table.sweep-points tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent ?? '')));
+    expect(rows.map((r) => r[0])).toEqual(['level=0.000015', 'level=0.00003', 'level=0.00006']);
+    expect(rows.every((r) => r[1] === 'completed' && /^run \d+$/.test(r[2]))).toBe(true);
+    // Spike rate rises with the current (LIF f–I curve); the peak is at the highest level.
+    const rates = rows.map((r) => Number(r[4]));
+    expect(rates[0]).toBeGreaterThan(0);
+    expect(rates[1]).toBeGreaterThan(rates[0]);
+    expect(rates[2]).toBeGreaterThan(rates[1]);
+    expect(await page.textContent('.sweep-peak')).toMatch(/at level = 0.00006/);
+    expect(await page.$('.sweep-chart canvas')).not.toBeNull();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'experiments-sweeps.png'), fullPage: true });
+
+    // A point's run opens in the run page.
+    await page.click('table.sweep-points tbody tr:first-child a');
+    await page.waitForURL(/#\/runs\/\d+/);
+    expect(pageErrors).toEqual([]);
+  });
+});
