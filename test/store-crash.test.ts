@@ -71,7 +71,7 @@ describe('run store crash safety', () => {
   it(`keeps every committed sample bit-exact and loses at most 250 ms when the recorder is SIGKILLed (${TRIALS} trials)`, async () => {
     const file = path.join(dir, 'crash.sqlite');
     for (let trial = 0; trial < TRIALS; trial++) {
-      const afterMs = 150 + Math.floor(Math.random() * 900);
+      const afterMs = 250 + Math.floor(Math.random() * 1000);
       const { runId, handed } = await recordAndKill(file, afterMs, () => {
         // While the child records: a second writer is refused, a reader sees the run as running.
         expect(() => RunStore.open(file)).toThrow(/open for writing by process/);
@@ -86,12 +86,17 @@ describe('run store crash safety', () => {
       expect(run.status).toBe('interrupted');
       const committed = run.channels[0]!.sampleCount;
       // At most the last 250 ms (of the 1 MS/s sample clock) lost.
-      expect(handed + 1 - committed, `trial ${trial}: handed ${handed + 1}, committed ${committed}`).toBeLessThanOrEqual(MAX_LOSS);
-      expect(committed).toBeGreaterThan(0);
+      expect(handed + 1 - committed, `trial ${trial} (killed ${afterMs} ms after the first block): handed ${handed + 1}, committed ${committed}`).toBeLessThanOrEqual(MAX_LOSS);
       expect(committed).toBeLessThanOrEqual(handed + 1);
       expect(run.dropped).toEqual([]);
 
       const segs = store.readRaw(runId, 0, 0, committed + 1_000_000);
+      if (committed === 0) {
+        // Killed before its first commit (a heavily loaded machine): nothing stored, nothing invented.
+        expect(segs).toEqual([]);
+        store.close();
+        continue;
+      }
       expect(segs).toHaveLength(1);
       expect(segs[0]!.start).toBe(0);
       const got = segs[0]!.samples;

@@ -102,12 +102,13 @@ export class SegmentReader {
     start: number,
     end: number,
     pixels: number,
-  ): { level: number; edges: Float64Array; min: Float64Array; max: Float64Array } {
+  ): { level: number; edges: Float64Array; min: Float64Array; max: Float64Array; itemsRead: number } {
     const level = levelFor(start, end, pixels);
     const edges = pixelEdges(start, end, pixels, level);
     const min = new Float64Array(pixels).fill(Infinity);
     const max = new Float64Array(pixels).fill(-Infinity);
     const cover = new Map<number, number>();
+    let itemsRead = 0;
     const coverage = (l: number): number => {
       let c = cover.get(l);
       if (c === undefined) cover.set(l, (c = this.coverage(channelId, l) * BUCKET[l]!));
@@ -126,6 +127,7 @@ export class SegmentReader {
         const data = decodeBlob(r.data, dtype);
         let i = Math.max(a, r.first);
         const stop = Math.min(b, r.first + r.count);
+        if (stop > i) itemsRead += stop - i;
         while (i < stop) {
           const px = pixelOf(i);
           const pxEnd = Math.min(stop, px === pixels - 1 ? stop : edges[px + 1]!);
@@ -159,6 +161,7 @@ export class SegmentReader {
           const data = decodeBlob(r.data, dtype);
           const j0 = Math.max(ja, r.first);
           const j1 = Math.min(jb, r.first + r.count);
+          if (j1 > j0) itemsRead += j1 - j0;
           for (let j = j0; j < j1; j++) {
             const k = 2 * (j - r.first);
             const mn = data[k]!;
@@ -176,6 +179,6 @@ export class SegmentReader {
     };
 
     walk(level, start, end);
-    return { level, edges, min, max };
+    return { level, edges, min, max, itemsRead };
   }
 }

@@ -136,6 +136,11 @@ function checkEnvelopes(store: RunStore, runId: number, sig: ReturnType<typeof m
   for (const [a, b, px] of ranges) {
     const env = store.readEnvelope(runId, 0, a, b, px);
     expect(env.edges).toEqual(pixelEdges(a, b, px));
+    // Cost proportional to the pixels, not the range: < FACTOR buckets per pixel in the middle (< 64 raw
+    // samples when reading level 0), plus a bounded number at the two ends and in the unbuilt tail
+    // (< 3 * (FACTOR + 1) per level and 3 * 64 raw samples).
+    const perPixel = env.level === 0 ? 64 : 8;
+    expect(env.itemsRead, `items read for [${a}, ${b}) at ${px} px`).toBeLessThanOrEqual(perPixel * px + 3 * 9 * 7 + 3 * 64);
     expect(BUCKET[env.level]!).toBeLessThanOrEqual(Math.max(1, (b - a) / px));
     const want = bruteEnvelope(env, sig.values, sig.present, extent, d.scale, d.offset);
     expect(firstDiff(env.min, want.min), `min of [${a}, ${b}) at ${px} px`).toBe(-1);
@@ -261,6 +266,34 @@ describe('RunStore', () => {
       const want = bruteEnvelope(env, values, present, n, 1, 0);
       expect(firstDiff(env.min, want.min)).toBe(-1);
       expect(firstDiff(env.max, want.max)).toBe(-1);
+    }
+    store.close();
+  });
+
+  it('uint16 and int32 channels: envelopes match brute force', () => {
+    const n = 150_000;
+    const r = rng(11);
+    const u = new Uint16Array(n).map(() => Math.floor(r() * 65536));
+    const w = new Int32Array(n).map(() => Math.floor((r() - 0.5) * 2 ** 31));
+    const present = new Uint8Array(n).fill(1);
+    const store = RunStore.open(file);
+    const id = store.createRun(INIT);
+    const rec = store.recorder(id);
+    const du = chan({ name: 'u', dtype: 'uint16', scale: 0.5, offset: -3 });
+    const dw = chan({ name: 'w', dtype: 'int32', scale: 1e-9, offset: 0 });
+    rec.write({ type: 'descriptor', channels: [du, dw] });
+    for (let i = 0; i < n; i += 3000) {
+      rec.write({ type: 'block', channel: 0, firstIndex: i, samples: u.slice(i, i + 3000) });
+      rec.write({ type: 'block', channel: 1, firstIndex: i, samples: w.slice(i, i + 3000) });
+    }
+    rec.write({ type: 'stop', status: 'completed' });
+    for (const [ch, values, d] of [[0, u, du], [1, w, dw]] as const) {
+      for (const [a, b, px] of [[0, n, 500], [777, 100_000, 1234], [5000, 5100, 3]] as const) {
+        const env = store.readEnvelope(id, ch, a, b, px);
+        const want = bruteEnvelope(env, values, present, n, d.scale, d.offset);
+        expect(firstDiff(env.min, want.min)).toBe(-1);
+        expect(firstDiff(env.max, want.max)).toBe(-1);
+      }
     }
     store.close();
   });

@@ -84,6 +84,8 @@ export interface Envelope {
   min: Float64Array;
   max: Float64Array;
   edges: Float64Array;
+  /** Samples and buckets folded into the pixels: the read's cost, about 8 per pixel plus a constant. */
+  itemsRead: number;
 }
 export interface StoredEvent {
   id: number;
@@ -478,7 +480,17 @@ export class RunStore {
       min[p] = Math.min(a, b);
       max[p] = Math.max(a, b);
     }
-    return { start, end, pixels, samplesPerPixel: (end - start) / pixels, level: env.level, min, max, edges: env.edges };
+    return {
+      start,
+      end,
+      pixels,
+      samplesPerPixel: (end - start) / pixels,
+      level: env.level,
+      min,
+      max,
+      edges: env.edges,
+      itemsRead: env.itemsRead,
+    };
   }
 
   listEvents(runId: number, q: { start?: number; end?: number; kind?: EventKind; limit?: number; channel?: number } = {}): StoredEvent[] {
