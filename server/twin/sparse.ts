@@ -279,7 +279,8 @@ export class SpdSystem {
    * Relative tolerance on the residual norm.
    */
   solve(b: Float64Array, x: Float64Array, tol = 1e-10, maxIter = 30): number {
-    if (!this.factored || this.stale) {
+    // a factorisation no dearer than two PCG iterations: always solve directly
+    if (!this.factored || this.stale || this.opsFactor <= 2 * this.opsIter) {
       this.solveDirect(b, x);
       return 0;
     }
