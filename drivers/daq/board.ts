@@ -1,0 +1,279 @@
+/**
+ * DaqBoard: one spikeloop DAQ board (real or virtual) on a serial port. Requests are sent one at a time,
+ * each waits for its reply (matched by seq) and is retried on timeout, so a corrupted frame costs a retry,
+ * never a hang. DATA, BOOT, ERROR and STATUS frames arrive as events.
+ */
+import { EventEmitter } from 'node:events';
+import { SerialPort } from 'serialport';
+import {
+  FrameDecoder,
+  PROTOCOL_VERSION,
+  T,
+  encodeConfigure,
+  encodeFrame,
+  encodePulses,
+  encodeWaveformChunk,
+  parseAck,
+  parseBoot,
+  parseConfigured,
+  parseError,
+  parseHelloReply,
+  parseStatus,
+  unpackData,
+  type Boot,
+  type BoardError,
+  type ConfigureRequest,
+  type Configured,
+  type HelloReply,
+  type PulseTrain,
+  type Status,
+} from './protocol.ts';
+
+export class DaqError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DaqError';
+  }
+}
+
+export interface DaqBoardOptions {
+  path: string;
+  baudRate?: number;
+  /** Heartbeat period; the firmware stops and zeroes outputs after 240 ms without host frames. */
+  heartbeatMs?: number;
+  requestTimeoutMs?: number;
+  /** Attempts per request (first try included). */
+  attempts?: number;
+}
+
+export interface DataBlock {
+  /** Board sample index of the first tick. */
+  firstIndex: number;
+  ticks: number;
+  /** One array per value slot: [stimulus echo,] then the analog inputs in ascending order. */
+  slots: Uint16Array[];
+}
+
+export interface DaqBoardEvents {
+  data: [DataBlock];
+  boot: [Boot];
+  boardError: [BoardError];
+  status: [Status];
+  closed: [Error | null];
+}
+
+export class DaqBoard extends EventEmitter<DaqBoardEvents> {
+  hello?: HelloReply;
+  config?: Configured;
+  readonly decoder: FrameDecoder;
+  private seq = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+  private waiter?: { seq: number; types: number[]; resolve: (b: Uint8Array) => void; reject: (e: Error) => void };
+  private heartbeat?: NodeJS.Timeout;
+  private slotBuf: Uint16Array[] = [];
+  private closed = false;
+  heartbeatPaused = false;
+
+  private constructor(
+    private readonly port: SerialPort,
+    readonly options: DaqBoardOptions,
+  ) {
+    super();
+    this.decoder = new FrameDecoder((body, len) => this.onFrame(body, len));
+    port.on('data', (chunk: Buffer) => this.decoder.push(chunk));
+    port.on('close', (err: Error | null) => this.onClose(err));
+    port.on('error', () => {
+      /* reported through 'close' */
+    });
+  }
+
+  /** Opens the port; no traffic yet (call negotiate()). */
+  static async open(options: DaqBoardOptions): Promise<DaqBoard> {
+    const port = new SerialPort({ path: options.path, baudRate: options.baudRate ?? 1_000_000, autoOpen: false });
+    await new Promise<void>((resolve, reject) =>
+      port.open((err) => (err ? reject(new DaqError('port-open', `cannot open ${options.path}: ${err.message}`)) : resolve())),
+    );
+    return new DaqBoard(port, options);
+  }
+
+  get path(): string {
+    return this.options.path;
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  private onClose(err: Error | null): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopHeartbeat();
+    const reason = err ? new DaqError('port-vanished', `serial port ${this.path} disappeared: ${err.message}`) : null;
+    this.waiter?.reject(reason ?? new DaqError('port-closed', `serial port ${this.path} closed`));
+    this.waiter = undefined;
+    this.emit('closed', reason);
+  }
+
+  private onFrame(body: Uint8Array, len: number): void {
+    const type = body[0];
+    const seq = body[1];
+    const payload = body.subarray(2, len - 2);
+    if (type === T.DATA) {
+      const cfg = this.config;
+      if (!cfg) return;
+      const nslots = cfg.valuesPerTick;
+      const maxTicks = Math.ceil(((len - 8) * 8) / cfg.sampleBits / nslots) + 1;
+      if (this.slotBuf.length !== nslots || this.slotBuf[0].length < maxTicks) {
+        this.slotBuf = Array.from({ length: nslots }, () => new Uint16Array(Math.max(256, maxTicks)));
+      }
+      const { firstIndex, ticks } = unpackData(body, 2, len - 4, cfg.sampleBits, nslots, this.slotBuf);
+      if (ticks === 0) return;
+      this.emit('data', { firstIndex, ticks, slots: this.slotBuf.map((s) => s.slice(0, ticks)) });
+      return;
+    }
+    if (type === T.STATUS) {
+      this.emit('status', parseStatus(payload));
+      return;
+    }
+    if (type === T.BOOT) {
+      this.emit('boot', parseBoot(payload));
+      return;
+    }
+    const w = this.waiter;
+    if (type === T.ERROR) {
+      const e = parseError(payload);
+      if (w && e.seq === w.seq && e.seq !== 0) {
+        this.waiter = undefined;
+        w.reject(new DaqError(`board-${e.name}`, `board refused request 0x${e.type.toString(16)}: ${e.name} (info ${e.info})`));
+      } else this.emit('boardError', e);
+      return;
+    }
+    if (w && seq === w.seq && w.types.includes(type)) {
+      this.waiter = undefined;
+      w.resolve(payload.slice());
+    }
+  }
+
+  private write(frame: Uint8Array): void {
+    if (this.closed) return;
+    this.port.write(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));
+  }
+
+  /** One request at a time; retried on timeout with the same seq (replies to a stale try still match). */
+  request(type: number, payload: Uint8Array, replyTypes: number[]): Promise<Uint8Array> {
+    const run = async () => {
+      if (this.closed) throw new DaqError('port-closed', `serial port ${this.path} is closed`);
+      this.seq = (this.seq % 255) + 1;
+      const seq = this.seq;
+      const frame = encodeFrame(type, seq, payload);
+      const attempts = this.options.attempts ?? 4;
+      const timeout = this.options.requestTimeoutMs ?? 400;
+      let lastErr: Error | undefined;
+      for (let a = 0; a < attempts; a++) {
+        try {
+          return await new Promise<Uint8Array>((resolve, reject) => {
+            const timer = setTimeout(() => {
+              this.waiter = undefined;
+              reject(new DaqError('timeout', `no reply to request 0x${type.toString(16)} within ${timeout} ms`));
+            }, timeout);
+            this.waiter = {
+              seq,
+              types: replyTypes,
+              resolve: (b) => {
+                clearTimeout(timer);
+                resolve(b);
+              },
+              reject: (e) => {
+                clearTimeout(timer);
+                reject(e);
+              },
+            };
+            this.write(frame);
+          });
+        } catch (err) {
+          lastErr = err as Error;
+          if (!(err instanceof DaqError) || err.code !== 'timeout') throw err;
+        }
+      }
+      throw lastErr!;
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  /** HELLO: learns the board and checks the protocol version. */
+  async negotiate(): Promise<HelloReply> {
+    const reply = await this.request(T.HELLO, Uint8Array.of(PROTOCOL_VERSION), [T.HELLO_REPLY]);
+    const hello = parseHelloReply(reply);
+    if (hello.protocolVersion !== PROTOCOL_VERSION) {
+      throw new DaqError(
+        'protocol-version',
+        `board on ${this.path} speaks protocol v${hello.protocolVersion}, this host v${PROTOCOL_VERSION}: update the firmware or spikeloop`,
+      );
+    }
+    this.hello = hello;
+    return hello;
+  }
+
+  async configure(req: ConfigureRequest): Promise<Configured> {
+    const reply = await this.request(T.CONFIGURE, encodeConfigure(req), [T.CONFIGURED]);
+    this.config = parseConfigured(reply);
+    return this.config;
+  }
+
+  /** Uploads the stimulus table in acknowledged chunks. */
+  async uploadWaveform(codes: ArrayLike<number>): Promise<void> {
+    const stimBits = this.hello?.stimulusBits ?? 8;
+    const max = this.hello?.maxWaveform ?? 256;
+    if (codes.length > max) throw new DaqError('waveform-too-long', `stimulus table of ${codes.length} entries exceeds the board's ${max}`);
+    for (let i = 0; i < codes.length; i++) {
+      const c = codes[i];
+      if (!Number.isInteger(c) || c < 0 || c >= 1 << stimBits) throw new DaqError('waveform-code', `stimulus code ${c} at ${i} is outside 0..${(1 << stimBits) - 1}`);
+    }
+    const chunk = stimBits > 8 ? 96 : 192;
+    for (let off = 0; off < codes.length || off === 0; off += chunk) {
+      const part = Array.from({ length: Math.min(chunk, codes.length - off) }, (_, i) => codes[off + i]);
+      const ack = parseAck(await this.request(T.WAVEFORM, encodeWaveformChunk(off, codes.length, part, stimBits), [T.ACK]));
+      if (ack.info !== off + part.length) throw new DaqError('waveform', `board holds ${ack.info} table entries, expected ${off + part.length}`);
+      if (codes.length === 0) break;
+    }
+  }
+
+  async setPulses(t: PulseTrain): Promise<void> {
+    await this.request(T.PULSES, encodePulses(t), [T.ACK]);
+  }
+
+  async start(loop: boolean): Promise<void> {
+    await this.request(T.START, Uint8Array.of(loop ? 1 : 0), [T.ACK]);
+  }
+
+  async stop(): Promise<void> {
+    await this.request(T.STOP, new Uint8Array(0), [T.ACK]);
+  }
+
+  /** Sends a heartbeat now (the STATUS reply arrives as a 'status' event). */
+  beat(): void {
+    if (!this.heartbeatPaused) this.write(encodeFrame(T.HEARTBEAT, 0));
+  }
+
+  startHeartbeat(): void {
+    this.stopHeartbeat();
+    this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs ?? 50);
+  }
+
+  stopHeartbeat(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+  }
+
+  async close(): Promise<void> {
+    this.stopHeartbeat();
+    if (this.closed) return;
+    await new Promise<void>((resolve) => this.port.close(() => resolve()));
+    this.onClose(null);
+  }
+}

@@ -1,0 +1,322 @@
+/*
+ * virtual_board: runs the real spikeloop DAQ firmware image (the ELF built for the Uno) in simavr, with its
+ * USART0 behind a real pseudo-terminal and a circuit model closing the loop between the stimulus output
+ * (Timer2 PWM on D11, through an ideal RC-filter/DAC model) and the ADC pins, all in emulated time.
+ *
+ *   virtual_board --elf build/uno/spikeloop_daq.elf [--link /tmp/spikeloop-daq] [--speed 1]
+ *                 [--circuit direct|rc|lif] [--param name=value ...]
+ *
+ * stdout (one line each, flushed):  "pty <slave path>" at start and after every re-plug;
+ *   "outputs on|off t_ns=<emulated ns> last_rx_ns=<emulated ns of the last byte from the host>" when the
+ *   firmware connects or disconnects its stimulus output (the watchdog test reads these);
+ *   "reset t_ns=..." after a reset, "stats ..." on request.
+ * stdin commands: "reset" (board reset now), "unplug <ms>" (pty closed, board unpowered for <ms> of wall
+ *   time, then a fresh pty behind the same link and a power-on reset), "stats", "quit".
+ * --speed: emulated seconds per wall second at most (1 = real time, as a real board); 0 = unthrottled.
+ *
+ * Circuit models (SI units; voltages are clamped to 0..5 V and fed to the ADC in integer millivolts):
+ *   direct  a0 = v_stim, a1 = 5 V - v_stim, a2..a5 = 1, 2, 3, 4 V (bit-exact tests)
+ *   rc      a0 = RC-filtered v_stim (tau), a1 = v_stim
+ *   lif     leaky integrate-and-fire node driven through r_in by v_stim:
+ *           c dv/dt = (v_stim - v)/r_in - v/r_leak; v >= v_th -> v = v_reset for t_ref; a0 = v_stim, a1 = v
+ * v_stim = round(duty * 5000 / 255) mV, duty = OCR2A (0 when the firmware zeroes the output).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sim_avr.h>
+#include <sim_elf.h>
+#include <sim_irq.h>
+#include <avr_uart.h>
+#include <avr_adc.h>
+#include <avr_timer.h>
+#include <avr_ioport.h>
+
+#define F_CPU 16000000ULL
+#define OUT_CAP (1 << 16)
+#define IN_CAP 4096
+#define TCCR2A_ADDR 0xB0
+#define COM2A1_BIT 7
+
+static avr_t *avr;
+static int master_fd = -1, slave_fd = -1;
+static const char *link_path;
+static uint8_t outbuf[OUT_CAP];
+static size_t out_head, out_len;
+static unsigned long long out_dropped;
+static uint8_t inbuf[IN_CAP];
+static size_t in_head, in_len;
+static int uart_xon = 1;
+static avr_irq_t *uart_in_irq, *adc_irqs[6];
+static unsigned long long last_rx_cycle, bytes_to_host, bytes_from_host;
+static int duty;
+static volatile sig_atomic_t quit_flag;
+
+
+/* ---- circuit ---- */
+enum { C_DIRECT, C_RC, C_LIF };
+static int circuit = C_DIRECT;
+static double p_tau = 1e-3, p_r_in = 100e3, p_r_leak = 1e6, p_c = 10e-9, p_v_th = 2.0, p_v_reset = 0.0, p_t_ref = 1e-3;
+static double c_v, c_t, c_ref_until;
+static unsigned long long c_spikes;
+
+static double stim_volts(void) { return ((duty * 5000 + 127) / 255) / 1000.0; }
+static double now_s(void) { return (double)avr->cycle / (double)F_CPU; }
+
+static void circuit_advance(double t) {
+  double dt = t - c_t, vs = stim_volts();
+  if (dt <= 0) return;
+  c_t = t;
+  if (circuit == C_RC) {
+    c_v = vs + (c_v - vs) * exp(-dt / p_tau);
+  } else if (circuit == C_LIF) {
+    if (t < c_ref_until) { c_v = p_v_reset; return; }
+    /* linear node: tau_m = c * (r_in || r_leak), v_inf = vs * r_leak / (r_in + r_leak); exact step */
+    double rp = p_r_in * p_r_leak / (p_r_in + p_r_leak), tau_m = p_c * rp;
+    double v_inf = vs * p_r_leak / (p_r_in + p_r_leak);
+    c_v = v_inf + (c_v - v_inf) * exp(-dt / tau_m);
+    if (c_v >= p_v_th) { c_v = p_v_reset; c_ref_until = t + p_t_ref; c_spikes++; }
+  }
+}
+
+static uint32_t mv(double v) {
+  if (v < 0) v = 0;
+  if (v > 5) v = 5;
+  return (uint32_t)lround(v * 1000.0);
+}
+
+static void adc_trigger_hook(struct avr_irq_t *irq, uint32_t value, void *param) {
+  (void)irq; (void)value; (void)param;
+  circuit_advance(now_s());
+  uint32_t s = (uint32_t)((duty * 5000 + 127) / 255), v[6] = {0};
+  switch (circuit) {
+    case C_DIRECT: v[0] = s; v[1] = 5000 - s; v[2] = 1000; v[3] = 2000; v[4] = 3000; v[5] = 4000; break;
+    case C_RC: v[0] = mv(c_v); v[1] = s; break;
+    default: v[0] = s; v[1] = mv(c_v); break;
+  }
+  for (int i = 0; i < 6; i++) avr_raise_irq(adc_irqs[i], v[i]);
+}
+
+static void pwm_hook(struct avr_irq_t *irq, uint32_t value, void *param) {
+  (void)irq; (void)param;
+  circuit_advance(now_s()); /* the old value held until now */
+  duty = (int)(value & 0xff);
+}
+
+/* ---- UART <-> pty ---- */
+static void uart_out_hook(struct avr_irq_t *irq, uint32_t value, void *param) {
+  (void)irq; (void)param;
+  bytes_to_host++;
+  if (out_len == OUT_CAP) { out_dropped++; return; } /* host not reading: like a full USB-serial FIFO */
+  outbuf[(out_head + out_len) % OUT_CAP] = (uint8_t)value;
+  out_len++;
+}
+static void xon_hook(struct avr_irq_t *irq, uint32_t v, void *p) { (void)irq; (void)v; (void)p; uart_xon = 1; }
+static void xoff_hook(struct avr_irq_t *irq, uint32_t v, void *p) { (void)irq; (void)v; (void)p; uart_xon = 0; }
+
+static int open_pty(void) {
+  master_fd = posix_openpt(O_RDWR | O_NOCTTY);
+  if (master_fd < 0 || grantpt(master_fd) || unlockpt(master_fd)) { perror("pty"); return -1; }
+  const char *name = ptsname(master_fd);
+  slave_fd = open(name, O_RDWR | O_NOCTTY); /* held open: the host may close and reopen without EIO here */
+  struct termios t;
+  tcgetattr(slave_fd, &t);
+  cfmakeraw(&t);
+  tcsetattr(slave_fd, TCSANOW, &t);
+  fcntl(master_fd, F_SETFL, O_NONBLOCK);
+  if (link_path) {
+    unlink(link_path);
+    if (symlink(name, link_path)) { perror("symlink"); return -1; }
+  }
+  printf("pty %s\n", name);
+  fflush(stdout);
+  return 0;
+}
+
+static void close_pty(void) {
+  if (master_fd >= 0) close(master_fd);
+  if (slave_fd >= 0) close(slave_fd);
+  master_fd = slave_fd = -1;
+  out_len = 0;
+  in_len = 0;
+}
+
+static void pump_io(void) {
+  if (master_fd < 0) return;
+  while (out_len) {
+    size_t chunk = out_len, room = OUT_CAP - out_head;
+    if (chunk > room) chunk = room;
+    ssize_t w = write(master_fd, outbuf + out_head, chunk);
+    if (w <= 0) break;
+    out_head = (out_head + (size_t)w) % OUT_CAP;
+    out_len -= (size_t)w;
+  }
+  if (in_len == 0) {
+    ssize_t r = read(master_fd, inbuf, IN_CAP);
+    if (r > 0) { in_head = 0; in_len = (size_t)r; }
+  }
+  while (in_len && uart_xon) {
+    avr_raise_irq(uart_in_irq, inbuf[in_head++]);
+    in_len--;
+    bytes_from_host++;
+    last_rx_cycle = avr->cycle;
+  }
+}
+
+/* The firmware sleeps when idle; simavr then jumps to the next timer event. Real-time pacing is ours (below),
+ * so simavr's own sleep (a usleep) is replaced by nothing. */
+static void no_sleep(avr_t *a, avr_cycle_count_t how_long) { (void)a; (void)how_long; }
+
+static double wall_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static unsigned long long ns_of(unsigned long long cycle) { return cycle * 1000ULL / 16ULL; }
+
+static void on_signal(int s) { (void)s; quit_flag = 1; }
+
+int main(int argc, char **argv) {
+  const char *elf = NULL;
+  double speed = 1.0;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--elf") && i + 1 < argc) elf = argv[++i];
+    else if (!strcmp(argv[i], "--link") && i + 1 < argc) link_path = argv[++i];
+    else if (!strcmp(argv[i], "--speed") && i + 1 < argc) speed = atof(argv[++i]);
+    else if (!strcmp(argv[i], "--circuit") && i + 1 < argc) {
+      const char *c = argv[++i];
+      if (!strcmp(c, "direct")) circuit = C_DIRECT;
+      else if (!strcmp(c, "rc")) circuit = C_RC;
+      else if (!strcmp(c, "lif")) circuit = C_LIF;
+      else { fprintf(stderr, "virtual_board: unknown circuit '%s' (direct, rc, lif)\n", c); return 2; }
+    } else if (!strcmp(argv[i], "--param") && i + 1 < argc) {
+      char name[32];
+      double v;
+      if (sscanf(argv[++i], "%31[^=]=%lf", name, &v) != 2) { fprintf(stderr, "virtual_board: bad --param %s\n", argv[i]); return 2; }
+      if (!strcmp(name, "tau")) p_tau = v;
+      else if (!strcmp(name, "r_in")) p_r_in = v;
+      else if (!strcmp(name, "r_leak")) p_r_leak = v;
+      else if (!strcmp(name, "c")) p_c = v;
+      else if (!strcmp(name, "v_th")) p_v_th = v;
+      else if (!strcmp(name, "v_reset")) p_v_reset = v;
+      else if (!strcmp(name, "t_ref")) p_t_ref = v;
+      else { fprintf(stderr, "virtual_board: unknown parameter '%s'\n", name); return 2; }
+    } else { fprintf(stderr, "virtual_board: unknown argument '%s'\n", argv[i]); return 2; }
+  }
+  if (!elf) { fprintf(stderr, "usage: virtual_board --elf FILE [--link PATH] [--speed X] [--circuit direct|rc|lif] [--param k=v]\n"); return 2; }
+
+  elf_firmware_t fw;
+  memset(&fw, 0, sizeof fw);
+  /* simavr reports the load on stdout; our stdout is the event channel, whose first line is the pty */
+  fflush(stdout);
+  int saved_stdout = dup(1), devnull = open("/dev/null", O_WRONLY);
+  dup2(devnull, 1);
+  if (elf_read_firmware(elf, &fw)) { fprintf(stderr, "virtual_board: cannot read %s\n", elf); return 1; }
+  avr = avr_make_mcu_by_name("atmega328p");
+  if (!avr) { fprintf(stderr, "virtual_board: simavr has no atmega328p\n"); return 1; }
+  avr_init(avr);
+  avr_load_firmware(avr, &fw);
+  fflush(stdout);
+  dup2(saved_stdout, 1);
+  close(devnull);
+  close(saved_stdout);
+  avr->log = LOG_ERROR;
+  avr->frequency = F_CPU;
+  avr->sleep = no_sleep;
+  avr->vcc = avr->avcc = avr->aref = 5000;
+
+  uint32_t flags = 0;
+  avr_ioctl(avr, AVR_IOCTL_UART_GET_FLAGS('0'), &flags);
+  flags &= ~(AVR_UART_FLAG_STDIO | AVR_UART_FLAG_POLL_SLEEP); /* no console echo, no usleep per status poll */
+  avr_ioctl(avr, AVR_IOCTL_UART_SET_FLAGS('0'), &flags);
+  avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUTPUT), uart_out_hook, NULL);
+  avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUT_XON), xon_hook, NULL);
+  avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUT_XOFF), xoff_hook, NULL);
+  uart_in_irq = avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_INPUT);
+  for (int i = 0; i < 6; i++) adc_irqs[i] = avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_ADC0 + i);
+  avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_OUT_TRIGGER), adc_trigger_hook, NULL);
+  avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_TIMER_GETIRQ('2'), TIMER_IRQ_OUT_PWM0), pwm_hook, NULL);
+
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+  signal(SIGPIPE, SIG_IGN);
+  fcntl(0, F_SETFL, O_NONBLOCK);
+  if (open_pty()) return 1;
+
+  double wall0 = wall_s(), emu0 = 0, unplug_until = 0;
+  int outputs_on = 0;
+  char cmd[256];
+  size_t cmd_len = 0;
+  while (!quit_flag) {
+    if (unplug_until > 0) {
+      if (wall_s() < unplug_until) { usleep(1000); continue; }
+      unplug_until = 0;
+      avr_reset(avr);
+      duty = 0;
+      if (open_pty()) return 1;
+      wall0 = wall_s();
+      emu0 = now_s();
+    }
+    for (int k = 0; k < 2000; k++) {
+      int st = avr_run(avr);
+      if (st == cpu_Done || st == cpu_Crashed) { fprintf(stderr, "virtual_board: firmware stopped (state %d)\n", st); return 1; }
+      int on = (avr->data[TCCR2A_ADDR] >> COM2A1_BIT) & 1;
+      if (on != outputs_on) {
+        outputs_on = on;
+        printf("outputs %s t_ns=%llu last_rx_ns=%llu\n", on ? "on" : "off", ns_of(avr->cycle), ns_of(last_rx_cycle));
+        fflush(stdout);
+      }
+    }
+    pump_io();
+    /* stdin commands */
+    ssize_t r = read(0, cmd + cmd_len, sizeof cmd - 1 - cmd_len);
+    if (r == 0) quit_flag = 1; /* parent gone */
+    if (r > 0) {
+      cmd_len += (size_t)r;
+      cmd[cmd_len] = 0;
+      char *nl;
+      while ((nl = strchr(cmd, '\n'))) {
+        *nl = 0;
+        int ms;
+        if (!strcmp(cmd, "reset")) {
+          avr_reset(avr);
+          duty = 0;
+          printf("reset t_ns=%llu\n", ns_of(avr->cycle));
+        } else if (sscanf(cmd, "unplug %d", &ms) == 1) {
+          close_pty();
+          unplug_until = wall_s() + ms / 1000.0;
+          printf("unplugged t_ns=%llu\n", ns_of(avr->cycle));
+        } else if (!strcmp(cmd, "stats")) {
+          printf("stats t_ns=%llu to_host=%llu from_host=%llu dropped=%llu spikes=%llu wall_s=%.3f\n", ns_of(avr->cycle),
+                 bytes_to_host, bytes_from_host, out_dropped, c_spikes, wall_s() - wall0);
+        } else if (!strcmp(cmd, "quit")) {
+          quit_flag = 1;
+        }
+        fflush(stdout);
+        size_t used = (size_t)(nl - cmd) + 1;
+        memmove(cmd, cmd + used, cmd_len - used);
+        cmd_len -= used;
+        cmd[cmd_len] = 0;
+      }
+      if (cmd_len >= sizeof cmd - 1) cmd_len = 0;
+    }
+    if (speed > 0) {
+      double ahead = (now_s() - emu0) / speed - (wall_s() - wall0);
+      if (ahead > 0.002) usleep((useconds_t)(ahead * 1e6));
+    }
+  }
+  if (link_path) unlink(link_path);
+  close_pty();
+  return 0;
+}

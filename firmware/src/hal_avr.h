@@ -1,0 +1,219 @@
+/*
+ * Hardware layer: ATmega328P (Uno, Nano) and ATmega2560 (Mega) at 16 MHz.
+ *   sample clock  Timer1 in CTC mode, interrupt on compare A: exact rate F_CPU / (prescaler * (OCR1A + 1))
+ *   ADC           AVcc reference, prescaler 16 (1 MHz ADC clock, 13 us per conversion), started from the
+ *                 sample interrupt, one channel after the other from the conversion-complete interrupt
+ *   stimulus      Timer2 fast PWM on OC2A (Uno D11 / Mega D10), 62.5 kHz carrier, 8-bit; an RC filter on the
+ *                 pin makes the analog voltage (docs/daq/wiring.md)
+ *   pulse train   D7, switched at the sample tick
+ *   host link     USART0 at 1,000,000 baud (U2X, UBRR 1: exact), RX by interrupt, TX polled by the main loop
+ *   safety        the AVR hardware watchdog (120 ms) resets a hung firmware; outputs are zero after reset
+ */
+#pragma once
+#include <avr/io.h>
+#include <avr/interrupt.h>
+#include <avr/wdt.h>
+#include <avr/sleep.h>
+#include <util/atomic.h>
+
+#define STIM_T uint8_t
+#define SAMPLE_BITS 10
+#define STIM_BITS 8
+#define ENGINE_MAX_PACKED 240
+#define ENGINE_MAX_WAVE 256
+#define HAL_ANALOG_INPUTS 6
+#define HAL_BAUD 1000000UL
+#define HAL_CLOCK_HZ F_CPU
+/* conversions per second the ADC sustains with interrupt overhead (13 us each + ~3 us of code) */
+#define HAL_MAX_CONVERSIONS 60000UL
+
+#if defined(__AVR_ATmega2560__)
+#define HAL_BOARD SL_BOARD_MEGA
+#define HAL_BOARD_NAME "mega2560"
+#define STIM_DDR DDRB
+#define STIM_PORT PORTB
+#define STIM_BIT PB4 /* OC2A = D10 */
+#else
+#define HAL_BOARD SL_BOARD_UNO
+#define HAL_BOARD_NAME "uno"
+#define STIM_DDR DDRB
+#define STIM_PORT PORTB
+#define STIM_BIT PB3 /* OC2A = D11 */
+#endif
+#if defined(__AVR_ATmega2560__)
+#define PULSE_DDR DDRH
+#define PULSE_PORT PORTH
+#define PULSE_BIT PH4 /* D7 on the Mega */
+#define HAL_USART_RX_vect USART0_RX_vect
+#else
+#define PULSE_DDR DDRD
+#define PULSE_PORT PORTD
+#define PULSE_BIT PD7 /* D7 on Uno/Nano */
+#define HAL_USART_RX_vect USART_RX_vect
+#endif
+
+static uint8_t hal_reset_cause_value;
+
+/* Runs before main(): a watchdog reset leaves the watchdog enabled, so turn it off first thing. */
+void hal_early_init(void) __attribute__((naked, used, section(".init3")));
+void hal_early_init(void) {
+  hal_reset_cause_value = MCUSR;
+  MCUSR = 0;
+  wdt_disable();
+}
+
+static inline __attribute__((always_inline)) void hal_stim_write(uint8_t v) {
+  OCR2A = v;
+}
+
+static inline __attribute__((always_inline)) void hal_pulse_write(uint8_t level) {
+  if (level) PULSE_PORT |= _BV(PULSE_BIT);
+  else PULSE_PORT &= (uint8_t)~_BV(PULSE_BIT);
+}
+
+static void hal_outputs_zero(void) {
+  OCR2A = 0;
+  TCCR2A &= (uint8_t)~(_BV(COM2A1) | _BV(COM2A0)); /* pin back to PORT: a hard low, no 1-cycle glitch */
+  STIM_PORT &= (uint8_t)~_BV(STIM_BIT);
+  hal_pulse_write(0);
+}
+
+static void hal_outputs_enable(void) {
+  TCCR2A |= _BV(COM2A1); /* non-inverting PWM on OC2A */
+}
+
+static void hal_init(void) {
+  STIM_DDR |= _BV(STIM_BIT);
+  PULSE_DDR |= _BV(PULSE_BIT);
+  /* Timer2: fast PWM 8-bit, no prescaler; output disconnected until a run starts */
+  TCCR2A = _BV(WGM21) | _BV(WGM20);
+  TCCR2B = _BV(CS20);
+  hal_outputs_zero();
+  /* Timer1 stopped */
+  TCCR1A = 0;
+  TCCR1B = 0;
+  TIMSK1 = 0;
+  /* ADC: AVcc reference, prescaler 16, interrupt on completion */
+  ADMUX = _BV(REFS0);
+  ADCSRB = 0;
+  ADCSRA = _BV(ADEN) | _BV(ADIE) | _BV(ADPS2);
+  DIDR0 = 0x3f;
+  /* USART0: 1 Mbaud, 8N1 */
+  UCSR0A = _BV(U2X0);
+  UBRR0 = (uint16_t)(F_CPU / (8UL * HAL_BAUD) - 1);
+  UCSR0C = _BV(UCSZ01) | _BV(UCSZ00);
+  UCSR0B = _BV(RXEN0) | _BV(TXEN0) | _BV(RXCIE0);
+  /* A lone delimiter first: it ends any partial frame the host's decoder holds from before the reset
+   * (PROTOCOL.md). The transmitter is empty after reset, so this write never waits. */
+  UDR0 = 0;
+  wdt_enable(WDTO_120MS);
+}
+
+/* Finds prescaler and compare value for the rate; returns the divider (clock ticks per sample) or 0. */
+static uint32_t hal_sampling_configure(uint32_t rate_hz, uint8_t *cs_bits, uint16_t *ocr) {
+  static const uint16_t presc[5] = {1, 8, 64, 256, 1024};
+  if (rate_hz == 0) return 0;
+  for (uint8_t i = 0; i < 5; i++) {
+    uint32_t top = (F_CPU / presc[i] + rate_hz / 2) / rate_hz; /* nearest */
+    if (top >= 2 && top <= 65536UL) {
+      *cs_bits = (uint8_t)(i + 1);
+      *ocr = (uint16_t)(top - 1);
+      return top * presc[i];
+    }
+  }
+  return 0;
+}
+
+static uint8_t hal_cs_bits;
+static uint16_t hal_ocr;
+
+static void hal_sampling_start(void) {
+  TCCR1B = 0;
+  TCNT1 = 0;
+  OCR1A = hal_ocr;
+  TIFR1 = _BV(OCF1A);
+  TCCR1B = _BV(WGM12) | hal_cs_bits; /* CTC, TOP = OCR1A */
+  TIMSK1 = _BV(OCIE1A);
+}
+
+static void hal_sampling_stop(void) {
+  TIMSK1 = 0;
+  TCCR1B = 0;
+}
+
+/* ADC clock: F_CPU/16 (1 MHz, 13 us per conversion) when the budget allows, else F_CPU/8 (2 MHz, 6.5 us;
+ * about 9 effective bits on a real ATmega328P). Chosen per configuration by hal_adc_clock(). */
+static void hal_adc_clock(uint32_t conversions_per_s) {
+  uint8_t ps = conversions_per_s > 30000UL ? (_BV(ADPS1) | _BV(ADPS0)) : _BV(ADPS2);
+  ADCSRA = (uint8_t)((ADCSRA & ~(_BV(ADPS2) | _BV(ADPS1) | _BV(ADPS0))) | ps);
+}
+
+static inline __attribute__((always_inline)) void hal_adc_start(uint8_t pin) {
+  ADMUX = (uint8_t)(_BV(REFS0) | (pin & 0x07));
+  ADCSRA |= _BV(ADSC);
+}
+
+/* ---- host link ---- */
+#define RX_RING 64
+static volatile uint8_t rx_ring[RX_RING];
+static volatile uint8_t rx_head, rx_tail;
+static volatile uint8_t rx_overflow;
+
+ISR(HAL_USART_RX_vect) {
+  uint8_t b = UDR0;
+  uint8_t n = (uint8_t)((rx_tail + 1) & (RX_RING - 1));
+  if (n == rx_head) { rx_overflow = 1; return; }
+  rx_ring[rx_tail] = b;
+  rx_tail = n;
+}
+
+static inline uint8_t hal_rx_pending(void) { return rx_head != rx_tail; }
+
+static inline int16_t hal_uart_read(void) {
+  if (rx_head == rx_tail) return -1;
+  uint8_t b = rx_ring[rx_head];
+  rx_head = (uint8_t)((rx_head + 1) & (RX_RING - 1));
+  return b;
+}
+
+/* TX: a small ring drained by the data-register-empty interrupt, so the line stays busy while the main
+ * loop packs samples. */
+#define TX_RING 64
+static volatile uint8_t tx_ring[TX_RING];
+static volatile uint8_t tx_head, tx_tail;
+
+/* Polled alternative: the byte goes straight to the data register when it is free. */
+static inline uint8_t hal_uart_writable(void) { return UCSR0A & _BV(UDRE0); }
+static inline void hal_uart_write(uint8_t b) { UDR0 = b; }
+
+/* Queues one byte; returns 0 (nothing queued) if the ring is full. */
+static inline uint8_t hal_uart_try_put(uint8_t b) {
+  uint8_t h = tx_head, n = (uint8_t)((h + 1) & (TX_RING - 1));
+  if (n == tx_tail) return 0;
+  tx_ring[h] = b;
+  tx_head = n;
+  UCSR0B |= _BV(UDRIE0);
+  return 1;
+}
+static inline void hal_kick(void) { wdt_reset(); }
+static inline uint8_t hal_reset_cause(void) { return hal_reset_cause_value; }
+
+
+/* link budget: 10 line bits per byte */
+#define HAL_LINK_BYTES_PER_S (HAL_BAUD / 10)
+
+static inline uint8_t hal_rx_overflowed(void) {
+  if (!rx_overflow) return 0;
+  rx_overflow = 0;
+  return 1;
+}
+
+/* Idle: sleep until the next interrupt (sample tick, byte received or sent, the 1 ms timer). The check of
+ * the caller's condition and the sleep are atomic: `sei` lets one more instruction run before any interrupt. */
+static inline void hal_idle(void) {
+  set_sleep_mode(SLEEP_MODE_IDLE);
+  sleep_enable();
+  sei();
+  sleep_cpu();
+  sleep_disable();
+}

@@ -1,0 +1,316 @@
+/*
+ * spikeloop DAQ firmware: samples up to 6 (AVR) analog inputs on a hardware sample clock, plays a stimulus
+ * table and a pulse train on the same clock, and streams packed samples to the host in COBS/CRC frames.
+ * The wire protocol is specified in ../PROTOCOL.md; the hardware layer per board family is hal_*.h.
+ *
+ * Safety: outputs are zero after reset and on STOP; if no valid host frame arrives for HOST_TIMEOUT_MS
+ * while a run is active, acquisition stops, every output goes to zero and an ERROR(WATCHDOG) frame is sent.
+ */
+#include <Arduino.h>
+#include "sl_protocol.h"
+
+#if defined(__AVR__)
+#include "hal_avr.h"
+#include "daq_engine.h"
+#include "hal_avr_isr.h"
+#elif defined(__IMXRT1062__)
+#include "hal_teensy4.h"
+#include "daq_engine.h"
+#include "hal_teensy4_isr.h"
+#else
+#error "spikeloop firmware: unsupported board (AVR ATmega328P/2560 or Teensy 4.x)"
+#endif
+
+#define FW_MAJOR 0
+#define FW_MINOR 1
+#define FW_PATCH 0
+/* The host sends a heartbeat every 50 ms; the board gives up after 240 ms so outputs are at zero within
+ * 250 ms of the last host frame even with the 1 ms millis() granularity. */
+#define HOST_TIMEOUT_MS 240
+#define STIM_BYTES ((STIM_BITS + 7) / 8)
+#define RX_FRAME_CAP 204
+
+static uint8_t rx_buf[RX_FRAME_CAP];
+static sl_cobs_rx rx;
+static uint8_t ctrl[40];
+static uint16_t ctrl_len;
+static uint8_t ctrl_pending;
+static uint32_t last_host_ms;
+static uint16_t rx_errors;
+static uint8_t configured;
+static uint8_t outputs_live;
+static uint16_t wave_table_len;
+static uint8_t cfg_mask, cfg_flags;
+static uint32_t cfg_divider;
+static uint8_t pending_error; /* error code to report once the control buffer is free */
+static uint32_t pending_error_info;
+
+static void send_ctrl(uint8_t type, uint8_t seq, const uint8_t *payload, uint8_t n) {
+  ctrl_len = sl_body_build(ctrl, type, seq, payload, n);
+  ctrl_pending = 1;
+}
+
+static void send_ack(uint8_t type, uint8_t seq, uint8_t status, uint16_t info) {
+  uint8_t p[5] = {type, seq, status, 0, 0};
+  sl_put_u16(p + 3, info);
+  send_ctrl(SL_T_ACK, seq, p, 5);
+}
+
+static void send_error(uint8_t code, uint8_t type, uint8_t seq, uint32_t info) {
+  uint8_t p[7] = {code, type, seq};
+  sl_put_u32(p + 3, info);
+  send_ctrl(SL_T_ERROR, seq, p, 7);
+}
+
+/* Queues a byte for the transmit interrupt. The packer gets a turn for every byte (a tick packs in well
+ * under a byte time) and keeps running while the queue is full, so sending never starves packing. */
+static void uart_put(uint8_t b) {
+#ifdef HAL_TX_POLLED
+  engine_service();
+  while (!hal_uart_writable()) {
+  }
+  hal_uart_write(b);
+#else
+  engine_service();
+  while (!hal_uart_try_put(b)) engine_service();
+#endif
+}
+
+/* Sends the oldest ready data block; returns 0 if there was none. */
+static uint8_t send_next_block(void) {
+  if (ready_head == ready_tail) return 0;
+  uint8_t i = ready_q[ready_head];
+  block_state[i] = BLK_SENDING;
+#ifdef DEBUG_PIN
+  PORTB |= 1;
+#endif
+  sl_cobs_send(blocks[i].body, blocks[i].len, uart_put);
+#ifdef DEBUG_PIN
+  PORTB &= (uint8_t)~1;
+#endif
+  ready_head = (uint8_t)((ready_head + 1) % (ENGINE_NBLOCK + 1));
+  block_state[i] = BLK_FREE;
+  return 1;
+}
+
+static void stop_run(void) {
+  hal_sampling_stop();
+  noInterrupts();
+  running = 0;
+  wave_len = 0;
+  pulse_width = 0;
+  interrupts();
+  hal_outputs_zero();
+  outputs_live = 0;
+  /* everything sampled so far goes out, the last block partial */
+  while (cur_ch != ENGINE_NONE) {
+  }
+  for (;;) {
+    while (engine_service()) {
+    }
+    if (ring_tail == ring_head) break;
+    send_next_block();
+  }
+  engine_drain();
+}
+
+static void handle_configure(uint8_t seq, const uint8_t *p, uint16_t n) {
+  if (running) { send_error(SL_E_BAD_STATE, SL_T_CONFIGURE, seq, 0); return; }
+  if (n < 7) { send_error(SL_E_BAD_ARG, SL_T_CONFIGURE, seq, 0); return; }
+  uint8_t mask = p[0], flags = p[1], tpb = p[6];
+  uint32_t rate = sl_get_u32(p + 2);
+  if (mask == 0 || mask >= (1u << HAL_ANALOG_INPUTS)) { send_error(SL_E_BAD_ARG, SL_T_CONFIGURE, seq, 1); return; }
+  uint8_t nadc = 0;
+  for (uint8_t c = 0; c < HAL_ANALOG_INPUTS; c++) {
+    if (mask & (1u << c)) eng_adc_ch[nadc++] = c;
+  }
+  uint8_t nvals = (uint8_t)(nadc + ((flags & 1) ? 1 : 0));
+  uint8_t cs = 0;
+  uint16_t ocr = 0;
+  uint32_t divider = hal_sampling_configure(rate, &cs, &ocr);
+  if (!divider) { send_error(SL_E_BAD_ARG, SL_T_CONFIGURE, seq, 2); return; }
+  if (rate * nadc > HAL_MAX_CONVERSIONS) { send_error(SL_E_BUDGET, SL_T_CONFIGURE, seq, rate * nadc); return; }
+  /* wire budget: packed bytes per second plus 4 % framing must fit the link (10 line bits per byte) */
+  uint32_t bytes_per_s = (uint32_t)(((uint64_t)rate * nvals * SAMPLE_BITS / 8) * 104 / 100);
+  if (bytes_per_s > HAL_LINK_BYTES_PER_S) { send_error(SL_E_BUDGET, SL_T_CONFIGURE, seq, bytes_per_s); return; }
+  uint16_t max_vals = (uint16_t)(ENGINE_MAX_PACKED * 8 / SAMPLE_BITS);
+  uint16_t max_tpb = (uint16_t)(max_vals / nvals);
+  if (max_tpb > 255) max_tpb = 255;
+  if (tpb == 0 || tpb > max_tpb) tpb = (uint8_t)max_tpb;
+  hal_adc_clock(rate * nadc);
+  hal_cs_bits = cs;
+  hal_ocr = ocr;
+  eng_nadc = nadc;
+  eng_record_stim = flags & 1;
+  eng_nvals = nvals;
+  eng_ticks_per_block = tpb;
+  cfg_mask = mask;
+  cfg_flags = flags;
+  cfg_divider = divider;
+  configured = 1;
+  uint8_t r[13];
+  sl_put_u32(r, HAL_CLOCK_HZ);
+  sl_put_u32(r + 4, divider);
+  r[8] = nvals;
+  r[9] = tpb;
+  r[10] = SAMPLE_BITS;
+  r[11] = mask;
+  r[12] = flags;
+  send_ctrl(SL_T_CONFIGURED, seq, r, 13);
+}
+
+static void handle_frame(uint8_t *b, uint16_t len) {
+  uint8_t e = sl_body_check(b, len);
+  if (e != SL_E_OK) {
+    rx_errors++;
+    send_error(e, len > 0 ? b[0] : 0, len > 1 ? b[1] : 0, len);
+    return;
+  }
+  last_host_ms = millis();
+  uint8_t type = b[0], seq = b[1];
+  const uint8_t *p = b + 2;
+  uint16_t n = (uint16_t)(len - 4);
+  switch (type) {
+    case SL_T_HELLO: {
+      if (n < 1 || p[0] < SL_PROTOCOL_VERSION) { send_error(SL_E_VERSION, type, seq, SL_PROTOCOL_VERSION); break; }
+      static const char name[] = HAL_BOARD_NAME;
+      uint8_t r[24 + sizeof(name) - 1];
+      r[0] = SL_PROTOCOL_VERSION;
+      r[1] = FW_MAJOR;
+      r[2] = FW_MINOR;
+      r[3] = FW_PATCH;
+      r[4] = HAL_BOARD;
+      r[5] = HAL_ANALOG_INPUTS;
+      r[6] = SAMPLE_BITS;
+      r[7] = STIM_BITS;
+      sl_put_u32(r + 8, HAL_CLOCK_HZ);
+      sl_put_u32(r + 12, HAL_MAX_CONVERSIONS);
+      sl_put_u32(r + 16, HAL_LINK_BYTES_PER_S);
+      sl_put_u16(r + 20, ENGINE_MAX_WAVE);
+      sl_put_u16(r + 22, (uint16_t)(ENGINE_MAX_PACKED * 8 / SAMPLE_BITS));
+      for (uint8_t i = 0; i < sizeof(name) - 1; i++) r[24 + i] = (uint8_t)name[i];
+      send_ctrl(SL_T_HELLO_REPLY, seq, r, sizeof(r));
+      break;
+    }
+    case SL_T_CONFIGURE:
+      handle_configure(seq, p, n);
+      break;
+    case SL_T_WAVEFORM: {
+      if (running) { send_error(SL_E_BAD_STATE, type, seq, 0); break; }
+      if (n < 4 || ((n - 4) % STIM_BYTES) != 0) { send_error(SL_E_BAD_ARG, type, seq, 0); break; }
+      uint16_t offset = sl_get_u16(p), total = sl_get_u16(p + 2), count = (uint16_t)((n - 4) / STIM_BYTES);
+      if (total > ENGINE_MAX_WAVE || offset + count > total) { send_error(SL_E_BAD_ARG, type, seq, total); break; }
+      if (offset == 0) wave_table_len = 0;
+      if (offset != wave_table_len) { send_error(SL_E_BAD_ARG, type, seq, wave_table_len); break; }
+      for (uint16_t i = 0; i < count; i++) {
+#if STIM_BYTES == 1
+        wave[offset + i] = p[4 + i];
+#else
+        wave[offset + i] = (STIM_T)sl_get_u16(p + 4 + 2 * i);
+#endif
+      }
+      wave_table_len = (uint16_t)(offset + count);
+      send_ack(type, seq, SL_E_OK, wave_table_len);
+      break;
+    }
+    case SL_T_PULSES:
+      if (running) { send_error(SL_E_BAD_STATE, type, seq, 0); break; }
+      if (n < 16) { send_error(SL_E_BAD_ARG, type, seq, 0); break; }
+      if (sl_get_u32(p) > 0xffff || sl_get_u32(p + 4) > 0xffff || sl_get_u32(p + 8) > 0xffff || sl_get_u32(p + 12) > 0xffff) {
+        send_error(SL_E_BAD_ARG, type, seq, 0xffff); /* AVR keeps pulse times in 16 bits */
+        break;
+      }
+      pulse_delay = (uint16_t)sl_get_u32(p);
+      pulse_period = (uint16_t)sl_get_u32(p + 4);
+      pulse_width = (uint16_t)sl_get_u32(p + 8);
+      pulse_count = (uint16_t)sl_get_u32(p + 12);
+      if (pulse_width && pulse_period < pulse_width) { pulse_width = 0; send_error(SL_E_BAD_ARG, type, seq, 1); break; }
+      send_ack(type, seq, SL_E_OK, 0);
+      break;
+    case SL_T_START: {
+      if (running || !configured) { send_error(SL_E_BAD_STATE, type, seq, configured); break; }
+      noInterrupts();
+      engine_reset(); /* blocks of an earlier run still queued are dropped */
+      wave_len = wave_table_len;
+      wave_pos = 0;
+      wave_loop = (n >= 1) ? (p[0] & 1) : 0;
+      pulse_phase = 0;
+      pulse_done = 0;
+      running = 1;
+      interrupts();
+      outputs_live = 1;
+      hal_outputs_enable();
+      send_ack(type, seq, SL_E_OK, 0);
+      hal_sampling_start();
+      break;
+    }
+    case SL_T_STOP:
+      if (running || outputs_live) stop_run();
+      send_ack(type, seq, SL_E_OK, 0);
+      break;
+    case SL_T_HEARTBEAT: {
+      uint8_t r[11];
+      noInterrupts();
+      uint32_t idx = tick_index;
+      uint16_t dropped = dropped_ticks, ovr = overruns;
+      interrupts();
+      r[0] = running;
+      sl_put_u32(r + 1, idx);
+      sl_put_u16(r + 5, dropped);
+      sl_put_u16(r + 7, rx_errors);
+      sl_put_u16(r + 9, ovr);
+      send_ctrl(SL_T_STATUS, seq, r, 11);
+      break;
+    }
+    default:
+      send_error(SL_E_UNKNOWN_TYPE, type, seq, 0);
+  }
+}
+
+void setup(void) {
+  hal_init();
+#ifdef DEBUG_PIN
+  DDRB |= 1;
+#endif
+  sl_cobs_rx_init(&rx, rx_buf, RX_FRAME_CAP);
+  uint8_t boot[2] = {hal_reset_cause(), SL_PROTOCOL_VERSION};
+  send_ctrl(SL_T_BOOT, 0, boot, 2);
+  last_host_ms = millis();
+}
+
+void loop(void) {
+  for (;;) {
+    hal_kick();
+    while (engine_service()) {
+    }
+    /* host -> board: decode while the control buffer is free (replies are never dropped) */
+    while (!ctrl_pending) {
+      int16_t c = hal_uart_read();
+      if (c < 0) break;
+      int16_t r = sl_cobs_rx_feed(&rx, (uint8_t)c);
+      if (r > 0) handle_frame(rx_buf, (uint16_t)r);
+      else if (r == SL_RX_ERROR) { rx_errors++; send_error(SL_E_FRAME, 0, 0, 0); }
+    }
+    if (hal_rx_overflowed()) rx_errors++;
+    /* board -> host: control frames first, then data blocks in order, each whole frame in one go (the
+     * busy wait on the transmitter is the main loop's only job while a frame is out; interrupts run) */
+    if (ctrl_pending) {
+      sl_cobs_send(ctrl, ctrl_len, uart_put);
+      ctrl_pending = 0;
+    } else if (send_next_block()) {
+    } else if (pending_error) {
+      send_error(pending_error, 0, 0, pending_error_info);
+      pending_error = 0;
+    }
+    /* nothing to do: sleep until an interrupt (saves power; lets the emulator skip idle time) */
+    noInterrupts();
+    if (ring_tail == ring_head && ready_head == ready_tail && !ctrl_pending && !pending_error && !hal_rx_pending()) hal_idle();
+    else interrupts();
+    /* host silent: stop and zero everything */
+    if ((running || outputs_live) && (uint32_t)(millis() - last_host_ms) >= HOST_TIMEOUT_MS) {
+      stop_run();
+      pending_error = SL_E_WATCHDOG;
+      pending_error_info = (uint32_t)(millis() - last_host_ms);
+    }
+  }
+}
