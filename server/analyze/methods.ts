@@ -314,6 +314,19 @@ export function compareMethod(measured: Signal, simulated: Signal, p: SpikeParam
   return res;
 }
 
+/**
+ * The run to compare a run with when none is named: the newest run linked to it (a twin run fed this
+ * run's stimulus records `linkedRunId`), else the run it is itself linked to. undefined when neither exists.
+ */
+export function linkedRun(store: RunStore, runId: number): number | undefined {
+  const linked = store
+    .listRuns({ limit: 1_000_000 })
+    .filter((r) => r.linkedRunId === runId)
+    .sort((a, b) => b.id - a.id)[0];
+  if (linked) return linked.id;
+  return store.getRun(runId)?.linkedRunId ?? undefined;
+}
+
 /** Canonical JSON of parameters (sorted keys, undefined dropped) — the key under which results are stored. */
 export function canonical(params: unknown): string {
   const norm = (v: unknown): unknown => {
