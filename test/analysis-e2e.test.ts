@@ -93,6 +93,10 @@ describe('CLI', () => {
     expect(r.result.channels[0].channel).toBe('v_mem');
     expect(r.result.channels[0].count).toBe(summary.eventCounts.spike);
     expect(summary.eventCounts.spike).toBeGreaterThan(10);
+    // --events uses the bench's stored spike events: the same sample indices as the detector found
+    const ev = JSON.parse((await cli(['analyze', 'spikes', String(summary.id), '--db', simDb, '--events', '--json'])).stdout);
+    const fs = ev.result.channels[0].sampleRate;
+    expect(ev.result.channels[0].times.map((t: number) => Math.round(t * fs))).toEqual(r.result.channels[0].times.map((t: number) => Math.round(t * fs)));
   });
   it('analyze psd on an exported NPY file (raw int16 with --scale and --rate) finds the 10 Hz spiking', async () => {
     const file = path.join(dir, 'v_mem.npy');

@@ -54,6 +54,7 @@ const spikeProps = {
   refractory: Type.Optional(nonneg('Dead time after a spike, s (default 0.001)')),
   bandpass: Type.Optional(band('[low, high] Hz, zero-phase Butterworth')),
   switching: Type.Optional(Type.Boolean({ description: 'Detect switching events on dG/dt' })),
+  events: Type.Optional(Type.Boolean({ description: 'Use the spike events stored with the run instead of detecting spikes' })),
 };
 const burstProps = {
   method: Type.Optional(Type.Union([Type.Literal('max-interval'), Type.Literal('log-isi')])),

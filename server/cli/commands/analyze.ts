@@ -91,7 +91,8 @@ function spikeOptions(c: Command): Command {
     .addOption(new Option('--polarity <p>', 'spike polarity').choices(['positive', 'negative', 'both']).default('positive'))
     .option('--refractory <s>', 'dead time after each spike, s', num('--refractory', 0), 0.001)
     .option('--bandpass <lo,hi>', 'zero-phase Butterworth band-pass before detection, Hz', pair('--bandpass'))
-    .option('--switching', 'detect memristive switching events on dG/dt (channel read as conductance, S)', false);
+    .option('--switching', 'detect memristive switching events on dG/dt (channel read as conductance, S)', false)
+    .option('--events', 'run input: use the spike events stored with the run instead of detecting spikes', false);
 }
 
 type Opts = Record<string, unknown> & InputOpts & { channel?: string; json: boolean };
@@ -106,6 +107,7 @@ function spikeParams(o: Opts) {
     refractory: o.refractory as number,
     bandpass: o.bandpass as [number, number] | undefined,
     switching: Boolean(o.switching),
+    ...(o.events ? { events: true } : {}),
   };
 }
 
