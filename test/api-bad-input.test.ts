@@ -5,6 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startServer, type TestServer } from './helpers-live.ts';
 
 let srv: TestServer;
@@ -75,6 +78,28 @@ describe('API happy paths', () => {
   });
 });
 
+describe('dashboard files', () => {
+  it('serves web/dist at / with index.html for client routes, JSON 404 under /api', async () => {
+    const dist = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-dist-'));
+    writeFileSync(path.join(dist, 'index.html'), '<!doctype html><title>spikeloop</title>');
+    writeFileSync(path.join(dist, 'app.js'), 'console.log(1)');
+    const web = await startServer({ webDist: dist }, false);
+    try {
+      const index = await web.app.inject({ url: '/' });
+      expect(index.statusCode).toBe(200);
+      expect(index.body).toContain('<title>spikeloop</title>');
+      expect((await web.app.inject({ url: '/app.js' })).body).toBe('console.log(1)');
+      expect((await web.app.inject({ url: '/runs/12' })).body).toContain('<title>spikeloop</title>');
+      const api = await web.app.inject({ url: '/api/nothing' });
+      expect(api.statusCode).toBe(404);
+      expect(api.json().error.code).toBe('ROUTE_NOT_FOUND');
+    } finally {
+      await web.close();
+      rmSync(dist, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('bad input on every route', () => {
   it('answers 4xx with a code naming the field, never 500, and corrupts nothing', async () => {
     const before = fingerprint(runId);
@@ -82,8 +107,9 @@ describe('bad input on every route', () => {
     const cases: [string, string, unknown, number, string, string?][] = [
       // POST /api/runs
       ['POST', '/api/runs', '{"protocol": {"kind": "dc"', 400, 'MALFORMED_JSON'],
-      ['POST', '/api/runs', '', 400, 'MALFORMED_JSON'],
-      ['POST', '/api/runs', '[1,2]', 400, 'VALIDATION'],
+      ['POST', '/api/runs', '', 400, 'VALIDATION', '/'],
+      ['POST', '/api/runs', '[1,2]', 400, 'VALIDATION', '/'],
+      ['POST', '/api/runs', '{"__proto__": {"x": 1}, "protocol": {"kind": "dc"}}', 400, 'MALFORMED_JSON'],
       ['POST', '/api/runs', {}, 400, 'VALIDATION', '/protocol'],
       ['POST', '/api/runs', { protocol: 'square' }, 400, 'VALIDATION', '/protocol'],
       ['POST', '/api/runs', { protocol: {} }, 400, 'VALIDATION', '/protocol/kind'],
@@ -102,6 +128,8 @@ describe('bad input on every route', () => {
       ['POST', '/api/runs', { protocol: { kind: 'dc' }, source: 7 }, 400, 'VALIDATION', '/source'],
       ['POST', '/api/runs', { protocol: { kind: 'dc' }, label: 12 }, 400, 'VALIDATION', '/label'],
       ['POST', '/api/runs', { protocol: { kind: 'dc' }, extra: true }, 400, 'VALIDATION', '/extra'],
+      ['POST', '/api/runs', { protocol: { kind: 'dc' }, options: 'fast' }, 400, 'VALIDATION', '/options'],
+      ['POST', '/api/runs', { protocol: { kind: 'dc' }, options: [1] }, 400, 'VALIDATION', '/options'],
       ['POST', '/api/runs', big, 413, 'BODY_TOO_LARGE'],
       // GET /api/runs
       ['GET', '/api/runs?limit=0', undefined, 400, 'VALIDATION', '/query/limit'],
@@ -163,6 +191,9 @@ describe('bad input on every route', () => {
       ['GET', '/api/nope', undefined, 404, 'ROUTE_NOT_FOUND'],
       ['PATCH', '/api/runs', { a: 1 }, 404, 'ROUTE_NOT_FOUND'],
     ];
+    const other = await srv.app.inject({ method: 'POST', url: '/api/runs', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'a=1' });
+    expect(other.statusCode).toBe(415);
+    expect(other.json().error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', message: expect.stringContaining('application/x-www-form-urlencoded') });
     const failures: string[] = [];
     for (const [method, url, payload, status, code, field] of cases) {
       const r = await inject(method, url, payload);

@@ -103,6 +103,22 @@ describe('spikeloop CLI', () => {
     expect(f.stderr).toMatch(/--rate/);
   });
 
+  it('run: Ctrl-C (SIGINT) stops the run cleanly and still prints the summary', async () => {
+    const protocolFile = path.join(dir, 'long.json');
+    writeFileSync(protocolFile, JSON.stringify({ kind: 'sine', durationS: 600, frequencyHz: 20 }));
+    let sent = false;
+    const r = await cli(['run', protocolFile, '--rate', '10000', '--db', path.join(dir, 'sigint.db')], (text, child) => {
+      if (!sent && /^\d+\n/.test(text)) {
+        sent = true;
+        setTimeout(() => child.kill('SIGINT'), 300);
+      }
+    });
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout.trim().split('\n')[1]);
+    expect(summary).toMatchObject({ status: 'aborted', reason: 'interrupted from the command line' });
+    expect(summary.channels[0].sampleCount).toBeGreaterThan(0);
+  });
+
   it('serve prints its URL, serves the API, and on SIGTERM stops running runs cleanly', async () => {
     const serveDb = path.join(dir, 'serve.db');
     let runId = 0;

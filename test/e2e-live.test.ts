@@ -143,8 +143,13 @@ describe('live run end to end', () => {
     const live = collect(`${srv.wsBase}/api/runs/${created.body.run.id}/live`);
     // The client asks for full resolution: stride 1 at 10 kS/s.
     await live.opened;
+    live.ws.send('not json');
+    live.ws.send(JSON.stringify({ type: 'rate', pairsPerSecond: -4 }));
     live.ws.send(JSON.stringify({ type: 'rate', pairsPerSecond: 20_000 }));
     expect(await live.closed).toBe(1000);
+    // Bad client messages are answered, and change nothing.
+    const errors = live.messages.filter((m) => m.type === 'error').map((m) => (m.error as { code: string }).code);
+    expect(errors).toEqual(['MALFORMED_JSON', 'VALIDATION']);
     expect(live.messages.at(-1)).toMatchObject({ type: 'stop', status: 'completed' });
     expect(live.messages.some((m) => m.type === 'rate' && m.pairsPerSecond === 20_000)).toBe(true);
     expect(live.messages.some((m) => m.type === 'block' && m.stride === 1)).toBe(true);

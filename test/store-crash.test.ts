@@ -25,7 +25,11 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Starts the recorder child, kills it `afterMs` after its first block; returns the run id and the last index it reported. */
-function recordAndKill(file: string, afterMs: number): Promise<{ runId: number; handed: number }> {
+function recordAndKill(
+  file: string,
+  afterMs: number,
+  whileRunning?: () => void,
+): Promise<{ runId: number; handed: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(root, 'bin/run-ts.js'), path.join(root, 'test/store-crash.child.ts'), file], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -45,7 +49,15 @@ function recordAndKill(file: string, afterMs: number): Promise<{ runId: number; 
         if (word === 'run') runId = Number(value);
         if (word === 'handed') handed = Number(value);
       }
-      if (handed >= 0 && !timer) timer = setTimeout(() => child.kill('SIGKILL'), afterMs);
+      if (handed >= 0 && !timer) {
+        timer = setTimeout(() => child.kill('SIGKILL'), afterMs);
+        try {
+          whileRunning?.();
+        } catch (err) {
+          child.kill('SIGKILL');
+          reject(err);
+        }
+      }
     });
     // 'close' comes after the pipes are drained: lines written before the kill are all counted.
     child.on('close', (code, signal) => {
@@ -59,8 +71,14 @@ describe('run store crash safety', () => {
   it(`keeps every committed sample bit-exact and loses at most 250 ms when the recorder is SIGKILLed (${TRIALS} trials)`, async () => {
     const file = path.join(dir, 'crash.sqlite');
     for (let trial = 0; trial < TRIALS; trial++) {
-      const afterMs = 150 + Math.floor(Math.random() * 900);
-      const { runId, handed } = await recordAndKill(file, afterMs);
+      const afterMs = 250 + Math.floor(Math.random() * 1000);
+      const { runId, handed } = await recordAndKill(file, afterMs, () => {
+        // While the child records: a second writer is refused, a reader sees the run as running.
+        expect(() => RunStore.open(file)).toThrow(/open for writing by process/);
+        const ro = RunStore.open(file, { readonly: true });
+        expect(ro.listRuns({ limit: 1 })[0]!.status).toBe('running');
+        ro.close();
+      });
       expect(runId).toBeGreaterThan(0);
 
       const store = RunStore.open(file);
@@ -68,12 +86,17 @@ describe('run store crash safety', () => {
       expect(run.status).toBe('interrupted');
       const committed = run.channels[0]!.sampleCount;
       // At most the last 250 ms (of the 1 MS/s sample clock) lost.
-      expect(handed + 1 - committed, `trial ${trial}: handed ${handed + 1}, committed ${committed}`).toBeLessThanOrEqual(MAX_LOSS);
-      expect(committed).toBeGreaterThan(0);
+      expect(handed + 1 - committed, `trial ${trial} (killed ${afterMs} ms after the first block): handed ${handed + 1}, committed ${committed}`).toBeLessThanOrEqual(MAX_LOSS);
       expect(committed).toBeLessThanOrEqual(handed + 1);
       expect(run.dropped).toEqual([]);
 
       const segs = store.readRaw(runId, 0, 0, committed + 1_000_000);
+      if (committed === 0) {
+        // Killed before its first commit (a heavily loaded machine): nothing stored, nothing invented.
+        expect(segs).toEqual([]);
+        store.close();
+        continue;
+      }
       expect(segs).toHaveLength(1);
       expect(segs[0]!.start).toBe(0);
       const got = segs[0]!.samples;
@@ -109,8 +132,11 @@ describe('run store crash safety', () => {
             want.max[p] = mx * 1e-4;
           }
         }
-        expect(env.min).toEqual(want.min);
-        expect(env.max).toEqual(want.max);
+        for (let p = 0; p < px; p++) {
+          if (!Object.is(env.min[p], want.min[p]) || !Object.is(env.max[p], want.max[p])) {
+            expect([p, env.min[p], env.max[p]], `envelope of [${a}, ${b}) at ${px} px`).toEqual([p, want.min[p], want.max[p]]);
+          }
+        }
       }
       store.close();
     }

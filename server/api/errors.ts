@@ -14,6 +14,7 @@ export const ERRORS = {
   BAD_SAMPLE_RATE: { status: 400, message: '{detail}' },
   BAD_RANGE: { status: 400, message: '{detail}' },
   SOURCE_UNKNOWN: { status: 400, message: '{detail}' },
+  BAD_SOURCE_OPTIONS: { status: 400, message: '{detail}' },
   BAD_STREAM: { status: 400, message: '{detail}' },
   BAD_BLOCK: { status: 400, message: '{detail}' },
   RUN_NOT_FOUND: { status: 404, message: 'run {id} does not exist' },
@@ -68,7 +69,7 @@ interface ValidationItem {
 }
 
 /** Turns anything thrown in a handler (or by fastify before it) into an ApiError. */
-export function toApiError(err: unknown, bodyLimit: number): ApiError {
+export function toApiError(err: unknown, bodyLimit: number, contentType = 'given'): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof RunError) return new ApiError(err.code, {}, err.field, err.message);
   const e = err as Partial<FastifyError> & { code?: string; validation?: ValidationItem[]; validationContext?: string };
@@ -92,6 +93,7 @@ export function toApiError(err: unknown, bodyLimit: number): ApiError {
     // are prefixed with where they live ("/query/limit", "/params/id").
     const field = part === 'body' ? pointer || '/' : `/${part === 'querystring' ? 'query' : part}${pointer}`;
     let message = v.message ?? 'is invalid';
+    if (part === 'body' && !pointer) return new ApiError('VALIDATION', { detail: `body: ${message} (send a JSON object)` }, '/');
     if (v.keyword === 'required') message = 'is required';
     else if (v.keyword === 'additionalProperties' || message === 'schema is false') message = 'is not an allowed field';
     return new ApiError('VALIDATION', { detail: `${field}: ${message}` }, field);
@@ -104,7 +106,7 @@ export function toApiError(err: unknown, bodyLimit: number): ApiError {
       return new ApiError('MALFORMED_JSON', { detail: e.message ?? '' }, 'body');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new ApiError('UNSUPPORTED_MEDIA_TYPE', { type: 'given' });
+      return new ApiError('UNSUPPORTED_MEDIA_TYPE', { type: contentType });
   }
   if (err instanceof SyntaxError) return new ApiError('MALFORMED_JSON', { detail: err.message }, 'body');
   const status = typeof e?.statusCode === 'number' ? e.statusCode : 500;
@@ -115,7 +117,7 @@ export function toApiError(err: unknown, bodyLimit: number): ApiError {
 
 export function errorHandler(bodyLimit: number) {
   return (err: unknown, req: FastifyRequest, reply: FastifyReply) => {
-    const api = toApiError(err, bodyLimit);
+    const api = toApiError(err, bodyLimit, String(req.headers['content-type'] ?? 'none'));
     if (api.status >= 500) req.log.error({ err }, 'request failed');
     void reply.status(api.status).type('application/json').send(api.body());
   };

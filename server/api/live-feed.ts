@@ -30,7 +30,7 @@ export const DEFAULT_LIVE_OPTIONS: LiveFeedOptions = {
   defaultPairsPerSecond: 2000,
   maxPairsPerSecond: 20_000,
   minPairsPerSecond: 10,
-  flushIntervalMs: 25,
+  flushIntervalMs: 20,
   softLimitBytes: 256 * 1024,
   hardLimitBytes: 1024 * 1024,
   recoverAfterMs: 2000,
@@ -91,6 +91,7 @@ class LiveClient {
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private lastDecrease = 0;
+  private lastFlush = 0;
   private emptySince = Date.now();
   private closed = false;
 
@@ -187,6 +188,8 @@ class LiveClient {
         }
         this.accumulate(ch, msg.firstIndex, msg.samples);
         ch.next = msg.firstIndex + msg.samples.length;
+        // Flush on data too, so a busy event loop that delays the timer does not delay the feed.
+        if (performance.now() - this.lastFlush >= this.opts.flushIntervalMs * 0.75) this.flush(false);
         break;
       }
       case 'event':
@@ -316,6 +319,7 @@ class LiveClient {
 
   private flush(final: boolean): void {
     if (this.closed) return;
+    this.lastFlush = performance.now();
     for (const ch of this.channels) {
       if (final) this.closeBucket(ch, true);
       this.sendPending(ch);

@@ -145,7 +145,9 @@ export function stimulusAt(p: Protocol, t: number): number {
     case 'dc':
       return t >= p.delayS ? p.level : 0;
     case 'square': {
-      const phase = (t * p.frequencyHz) % 1;
+      // x - floor(x) equals x % 1 exactly for x >= 0, and is several times faster than the fmod behind %.
+      const x = t * p.frequencyHz;
+      const phase = x - Math.floor(x);
       return phase < p.duty ? p.offset + p.amplitude : p.offset;
     }
     case 'pulse-train': {

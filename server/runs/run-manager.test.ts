@@ -56,6 +56,21 @@ beforeEach(() => {
       throw new Error('unreachable');
     },
   });
+  sources.registerSource('replay', {
+    title: 'checks its options',
+    available: async () => ({ available: true }),
+    create: (ctx) => {
+      if (typeof ctx.options?.gain !== 'number') throw new RangeError(`option gain must be a number, got ${JSON.stringify(ctx.options?.gain)}`);
+      const gain = ctx.options.gain;
+      return {
+        kind: 'replay',
+        async *messages() {
+          yield descriptor;
+          yield { type: 'block', channel: 0, firstIndex: 0, samples: new Int16Array([gain, 2 * gain]) };
+        },
+      };
+    },
+  });
   manager = new RunManager(store, sources, { abortGraceMs: 300 });
 });
 
@@ -134,7 +149,8 @@ describe('run manager', () => {
       [{ protocol: { kind: 'square', frequencyHz: 0 } }, 'BAD_PROTOCOL', '/protocol/frequencyHz'],
       [{ protocol: { kind: 'warp' } }, 'BAD_PROTOCOL', '/protocol/kind'],
       [{ protocol: { kind: 'dc' }, sampleRate: 3e6 }, 'BAD_SAMPLE_RATE', '/sampleRate'],
-      [{ protocol: { kind: 'dc' }, source: 'replay' }, 'SOURCE_UNKNOWN', '/source'],
+      [{ protocol: { kind: 'dc' }, source: 'warp' }, 'SOURCE_UNKNOWN', '/source'],
+      [{ protocol: { kind: 'dc' }, source: 'replay', options: { gain: 'high' } }, 'BAD_SOURCE_OPTIONS', '/options'],
       [{ protocol: { kind: 'dc' }, source: 'twin' }, 'SOURCE_UNAVAILABLE', '/source'],
     ];
     for (const [req, code, field] of attempts) {
@@ -143,6 +159,13 @@ describe('run manager', () => {
       expect(err).toMatchObject({ code, field });
     }
     expect(store.listRuns()).toEqual([]);
+  });
+
+  it('passes run options to the source', async () => {
+    const run = await manager.start({ protocol: { kind: 'dc' }, source: 'replay', options: { gain: 7 } });
+    await manager.waitForEnd(run.id);
+    expect(Array.from(store.readRaw(run.id, 0, 0, 2)[0].samples)).toEqual([7, 14]);
+    expect(store.getRun(run.id)!.status).toBe('completed');
   });
 
   it('shutdown stops running runs cleanly and refuses new ones', async () => {

@@ -17,7 +17,7 @@ export const MAX_SAMPLE_RATE = 2_000_000;
 /** How long a source may take to end after an abort before the manager gives up on it. */
 export const ABORT_GRACE_MS = 5_000;
 
-export type RunErrorCode = 'BAD_PROTOCOL' | 'BAD_SAMPLE_RATE' | 'SOURCE_UNKNOWN' | 'SOURCE_UNAVAILABLE' | 'SOURCE_FAILED' | 'RUN_NOT_FOUND' | 'SHUTTING_DOWN';
+export type RunErrorCode = 'BAD_PROTOCOL' | 'BAD_SAMPLE_RATE' | 'SOURCE_UNKNOWN' | 'SOURCE_UNAVAILABLE' | 'SOURCE_FAILED' | 'BAD_SOURCE_OPTIONS' | 'RUN_NOT_FOUND' | 'SHUTTING_DOWN';
 
 /** A refused request; `field` is a JSON pointer into the request body when one field is to blame. */
 export class RunError extends Error {
@@ -132,6 +132,11 @@ export class RunManager {
     try {
       source = await def.create(ctx);
     } catch (err) {
+      // By convention a source throws RangeError/TypeError for bad run options (refused input), anything
+      // else for a source that cannot start (device missing, busy ...).
+      if (err instanceof RangeError || err instanceof TypeError) {
+        throw new RunError('BAD_SOURCE_OPTIONS', `source "${kind}": ${errMessage(err)}`, '/options');
+      }
       throw new RunError('SOURCE_FAILED', `source "${kind}" could not start: ${errMessage(err)}`, '/source');
     }
     const id = this.store.createRun({ ...runInit, bench: source.bench ?? null, ...(source.twin !== undefined ? { twin: source.twin } : {}) });
@@ -193,18 +198,30 @@ export class RunManager {
   /** Pulls the source until it ends, the run is aborted, or something fails; then finishes the run. */
   private async pump(run: ActiveRun, iterator: AsyncIterator<SourceMessage>): Promise<StopMessage> {
     const signal = run.controller.signal;
-    // Resolves ABORT_GRACE_MS after an abort: a source that ignores its signal is abandoned.
+    // ABORT_GRACE_MS after an abort a source that ignores its signal is abandoned. (Each wait is a fresh
+    // promise: racing every next() against one long-lived promise would pile reactions onto it and keep
+    // every message alive.)
+    let gaveUp = false;
+    let wake: ((r: 'gave-up') => void) | undefined;
     let graceTimer: NodeJS.Timeout | undefined;
-    let arm: (() => void) | undefined;
-    const gaveUp = new Promise<'gave-up'>((resolve) => {
-      arm = () => (graceTimer = setTimeout(() => resolve('gave-up'), this.graceMs).unref());
-      if (signal.aborted) arm();
-      else signal.addEventListener('abort', arm, { once: true });
-    });
+    const arm = () => {
+      graceTimer = setTimeout(() => {
+        gaveUp = true;
+        wake?.('gave-up');
+      }, this.graceMs).unref();
+    };
+    if (signal.aborted) arm();
+    else signal.addEventListener('abort', arm, { once: true });
     let stop: StopMessage | undefined;
     try {
       for (;;) {
-        const r = await Promise.race([iterator.next(), gaveUp]);
+        const r = gaveUp
+          ? 'gave-up'
+          : await new Promise<IteratorResult<SourceMessage> | 'gave-up'>((resolve, reject) => {
+              wake = resolve;
+              iterator.next().then(resolve, reject);
+            });
+        wake = undefined;
         if (r === 'gave-up') {
           stop = { type: 'stop', status: 'aborted', reason: `${run.abortReason ?? 'aborted'} (source did not stop within ${this.graceMs} ms)` };
           break;
@@ -226,7 +243,7 @@ export class RunManager {
       stop = { type: 'stop', status: 'failed', reason: errMessage(err) };
     } finally {
       clearTimeout(graceTimer);
-      if (arm) signal.removeEventListener('abort', arm);
+      signal.removeEventListener('abort', arm);
     }
     if (!stop) {
       stop = signal.aborted

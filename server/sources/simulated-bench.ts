@@ -108,29 +108,34 @@ export class LifBench {
     const { vRest, vReset, vThreshold, vSpike } = LIF_PARAMS;
     const p = this.protocol;
     const rate = this.sampleRate;
+    const { drive, decay, refractorySamples, index } = this;
+    const stimScale = cs.scale;
+    const respScale = cr.scale;
     let v = this.v;
+    let refractoryLeft = this.refractoryLeft;
     for (let i = 0; i < count; i++) {
-      const n = this.index + i;
+      const n = index + i;
       const x = stimulusAt(p, n / rate);
-      stim[i] = toCode(x, cs.scale);
+      stim[i] = toCode(x, stimScale);
       let out: number;
-      if (this.refractoryLeft > 0) {
-        this.refractoryLeft--;
+      if (refractoryLeft > 0) {
+        refractoryLeft--;
         v = vReset;
         out = v;
       } else {
-        const vInf = vRest + this.drive * x;
-        v = vInf + (v - vInf) * this.decay;
+        const vInf = vRest + drive * x;
+        v = vInf + (v - vInf) * decay;
         if (v >= vThreshold) {
           out = vSpike;
           spikes.push({ index: n, value: vSpike });
           v = vReset;
-          this.refractoryLeft = this.refractorySamples;
+          refractoryLeft = refractorySamples;
         } else out = v;
       }
-      resp[i] = toCode(out, cr.scale);
+      resp[i] = toCode(out, respScale);
     }
     this.v = v;
+    this.refractoryLeft = refractoryLeft;
     this.index += count;
     return { stim, resp, spikes };
   }
@@ -179,7 +184,8 @@ export function createSimulatedBench(ctx: SourceContext): CreatedSource {
             const ev: EventMessage = { type: 'event', kind: 'spike', channel: 1, index: s.index, value: s.value };
             yield ev;
           }
-          if (!paced) await new Promise((r) => setImmediate(r));
+          // Let timers and I/O run between chunks (a catch-up after a stall, or unpaced mode).
+          if (!paced || gen.position < due) await new Promise((r) => setImmediate(r));
         }
       }
     },

@@ -19,6 +19,7 @@ export interface SegmentRow {
 
 export class SegmentReader {
   private readonly rowsStmt: Database.Statement<[{ ch: number; lv: number; from: number; to: number }], SegmentRow>;
+  private readonly nextRowStmt: Database.Statement<[{ ch: number; lv: number; from: number; to: number }], SegmentRow>;
   private readonly coverStmt: Database.Statement<[number, number], { e: number }>;
 
   constructor(db: Database.Database) {
@@ -29,6 +30,13 @@ export class SegmentReader {
           AND first >= coalesce((SELECT max(first) FROM segments WHERE channel_id = @ch AND level = @lv AND first <= @from), @from)
           AND first < @to
         ORDER BY first`,
+    );
+    this.nextRowStmt = db.prepare(
+      `SELECT first, count, data FROM segments
+        WHERE channel_id = @ch AND level = @lv
+          AND first >= coalesce((SELECT max(first) FROM segments WHERE channel_id = @ch AND level = @lv AND first <= @from), @from)
+          AND first < @to AND first + count > @from
+        ORDER BY first LIMIT 1`,
     );
     this.coverStmt = db.prepare(
       'SELECT first + count AS e FROM segments WHERE channel_id = ? AND level = ? ORDER BY first DESC LIMIT 1',
@@ -43,6 +51,22 @@ export class SegmentReader {
   /** One past the last item stored at `level` (0 when the level is empty). */
   coverage(channelId: number, level: number): number {
     return this.coverStmt.get(channelId, level)?.e ?? 0;
+  }
+
+  /**
+   * Raw samples in [start, end), one stored row at a time (views, not merged), each fetched by its own
+   * short query so the connection stays free for the recorder between chunks.
+   */
+  *rawChunks(channelId: number, dtype: SampleType, start: number, end: number): Generator<{ start: number; samples: SampleArray }> {
+    let from = start;
+    while (from < end) {
+      const r = this.nextRowStmt.get({ ch: channelId, lv: 0, from, to: end });
+      if (!r) return;
+      const a = Math.max(from, r.first);
+      const b = Math.min(end, r.first + r.count);
+      yield { start: a, samples: decodeBlob(r.data, dtype).subarray(a - r.first, b - r.first) };
+      from = b;
+    }
   }
 
   /** Raw samples in [start, end) as contiguous runs (copies, in the channel dtype). */
@@ -78,12 +102,13 @@ export class SegmentReader {
     start: number,
     end: number,
     pixels: number,
-  ): { level: number; edges: Float64Array; min: Float64Array; max: Float64Array } {
+  ): { level: number; edges: Float64Array; min: Float64Array; max: Float64Array; itemsRead: number } {
     const level = levelFor(start, end, pixels);
     const edges = pixelEdges(start, end, pixels, level);
     const min = new Float64Array(pixels).fill(Infinity);
     const max = new Float64Array(pixels).fill(-Infinity);
     const cover = new Map<number, number>();
+    let itemsRead = 0;
     const coverage = (l: number): number => {
       let c = cover.get(l);
       if (c === undefined) cover.set(l, (c = this.coverage(channelId, l) * BUCKET[l]!));
@@ -102,6 +127,7 @@ export class SegmentReader {
         const data = decodeBlob(r.data, dtype);
         let i = Math.max(a, r.first);
         const stop = Math.min(b, r.first + r.count);
+        if (stop > i) itemsRead += stop - i;
         while (i < stop) {
           const px = pixelOf(i);
           const pxEnd = Math.min(stop, px === pixels - 1 ? stop : edges[px + 1]!);
@@ -135,6 +161,7 @@ export class SegmentReader {
           const data = decodeBlob(r.data, dtype);
           const j0 = Math.max(ja, r.first);
           const j1 = Math.min(jb, r.first + r.count);
+          if (j1 > j0) itemsRead += j1 - j0;
           for (let j = j0; j < j1; j++) {
             const k = 2 * (j - r.first);
             const mn = data[k]!;
@@ -152,6 +179,6 @@ export class SegmentReader {
     };
 
     walk(level, start, end);
-    return { level, edges, min, max };
+    return { level, edges, min, max, itemsRead };
   }
 }

@@ -26,6 +26,36 @@ type ArrayCtor = { new (n: number): SampleArray; BYTES_PER_ELEMENT: number };
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 const EVENT_KINDS: readonly EventKind[] = ['spike', 'marker', 'fault'];
 
+// Result registers of the min/max kernels (avoids allocating a pair per bucket).
+let kMin = 0;
+let kMax = 0;
+
+/** Min and max of s[from..to), to > from, integer arrays. Seeded from the first sample: stays in int registers. */
+function minMaxInt(s: SampleArray, from: number, to: number): void {
+  let mn = s[from]!;
+  let mx = mn;
+  for (let k = from + 1; k < to; k++) {
+    const v = s[k]!;
+    mn = v < mn ? v : mn;
+    mx = v > mx ? v : mx;
+  }
+  kMin = mn;
+  kMax = mx;
+}
+
+/** Min and max of s[from..to) for float arrays; NaN samples are skipped (+Inf/-Inf if all are NaN). */
+function minMaxFloat(s: SampleArray, from: number, to: number): void {
+  let mn = Infinity;
+  let mx = -Infinity;
+  for (let k = from; k < to; k++) {
+    const v = s[k]!;
+    if (v < mn) mn = v;
+    if (v > mx) mx = v;
+  }
+  kMin = mn;
+  kMax = mx;
+}
+
 interface Row {
   level: number;
   first: number;
@@ -33,30 +63,42 @@ interface Row {
   data: SampleArray;
 }
 
-/** The row of one level being filled, plus full rows not yet committed. */
+/**
+ * The row of one level being filled, plus full rows not yet committed. The row buffer starts small and
+ * doubles up to the row cap, so slow channels and high levels cost little memory.
+ */
 class LevelRows {
   private buf: SampleArray;
   private first = -1;
   private n = 0;
   private dirty = false;
+  private readonly cap: number;
+  private readonly width: number;
   done: Row[] = [];
 
   constructor(
     readonly level: number,
     private readonly Ctor: ArrayCtor,
   ) {
-    this.buf = new Ctor(ROW_CAP[level]! * this.width);
+    this.cap = ROW_CAP[level]!;
+    this.width = level === 0 ? 1 : 2;
+    this.buf = new Ctor(Math.min(this.cap, 1024) * this.width);
   }
 
-  get width(): number {
-    return this.level === 0 ? 1 : 2;
+  /** Room for at least `items` more items (up to the cap). */
+  private reserve(items: number): void {
+    const want = Math.min(this.cap, this.n + items) * this.width;
+    if (want <= this.buf.length) return;
+    const bigger = new this.Ctor(Math.min(this.cap * this.width, Math.max(want, 2 * this.buf.length)));
+    bigger.set(this.buf.subarray(0, this.n * this.width) as never);
+    this.buf = bigger;
   }
 
   /** Closes the current row (a gap or a full row); it is queued for commit if it has new items. */
   private close(): void {
     if (this.n > 0 && this.dirty) {
       this.done.push({ level: this.level, first: this.first, count: this.n, data: this.buf.subarray(0, this.n * this.width) });
-      this.buf = new this.Ctor(ROW_CAP[this.level]! * this.width);
+      this.buf = new this.Ctor(this.buf.length);
     }
     this.first = -1;
     this.n = 0;
@@ -64,14 +106,15 @@ class LevelRows {
   }
 
   appendRaw(index: number, samples: SampleArray): void {
-    const cap = ROW_CAP[0]!;
+    const cap = this.cap;
     if (this.n > 0 && index !== this.first + this.n) this.close();
     let pos = 0;
     while (pos < samples.length) {
       if (this.n === cap) this.close();
       if (this.n === 0) this.first = index + pos;
       const take = Math.min(cap - this.n, samples.length - pos);
-      this.buf.set(samples.subarray(pos, pos + take), this.n);
+      this.reserve(take);
+      this.buf.set(samples.subarray(pos, pos + take) as never, this.n);
       this.n += take;
       pos += take;
       this.dirty = true;
@@ -79,8 +122,9 @@ class LevelRows {
   }
 
   appendBucket(j: number, mn: number, mx: number): void {
-    if (this.n > 0 && (j !== this.first + this.n || this.n === ROW_CAP[this.level]!)) this.close();
+    if (this.n > 0 && (j !== this.first + this.n || this.n === this.cap)) this.close();
     if (this.n === 0) this.first = j;
+    if (2 * this.n === this.buf.length) this.reserve(1);
     this.buf[2 * this.n] = mn;
     this.buf[2 * this.n + 1] = mx;
     this.n++;
@@ -111,6 +155,7 @@ class ChannelWriter {
   private readonly accMin: Float64Array;
   private readonly accMax: Float64Array;
   dropped: { start: number; end: number }[] = [];
+  private readonly minMax: (s: SampleArray, from: number, to: number) => void;
 
   constructor(
     readonly id: number,
@@ -122,6 +167,7 @@ class ChannelWriter {
     this.accJ = new Float64Array(MAX_LEVEL + 1).fill(-1);
     this.accMin = new Float64Array(MAX_LEVEL + 1);
     this.accMax = new Float64Array(MAX_LEVEL + 1);
+    this.minMax = desc.dtype === 'float32' || desc.dtype === 'float64' ? minMaxFloat : minMaxInt;
   }
 
   write(firstIndex: number, s: SampleArray): void {
@@ -156,11 +202,9 @@ class ChannelWriter {
         mx = -Infinity;
       }
       const stop = pos + Math.min(n - pos, bucketEnd - i);
-      for (let k = pos; k < stop; k++) {
-        const v = s[k]!;
-        if (v < mn) mn = v;
-        if (v > mx) mx = v;
-      }
+      this.minMax(s, pos, stop);
+      if (kMin < mn) mn = kMin;
+      if (kMax > mx) mx = kMax;
       i += stop - pos;
       pos = stop;
       if (i === bucketEnd) {

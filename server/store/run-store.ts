@@ -5,7 +5,7 @@
  * One process writes (a lock file next to the database enforces it); any number may open it read-only.
  */
 import Database from 'better-sqlite3';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type {
   ChannelDescriptor,
@@ -21,7 +21,8 @@ import { SegmentReader } from './reader.ts';
 import { Recorder, type RunRecorder } from './recorder.ts';
 import { SCHEMA_VERSION, migrate } from './schema.ts';
 
-export { StoreError } from './errors.ts';
+export { StoreError, STORE_ERROR_STATUS } from './errors.ts';
+export { pixelEdges, levelFor, BUCKET, MAX_PIXELS } from './pyramid.ts';
 export type { StoreErrorCode } from './errors.ts';
 export type { RunRecorder } from './recorder.ts';
 
@@ -83,6 +84,8 @@ export interface Envelope {
   min: Float64Array;
   max: Float64Array;
   edges: Float64Array;
+  /** Samples and buckets folded into the pixels: the read's cost, about 8 per pixel plus a constant. */
+  itemsRead: number;
 }
 export interface StoredEvent {
   id: number;
@@ -104,6 +107,23 @@ export interface StoredAnalysis {
   params: unknown;
   result: unknown;
   createdAt: string;
+}
+export interface StoreStats {
+  file: string;
+  schemaVersion: number;
+  pageSize: number;
+  /** Bytes of the database file and of its write-ahead log. */
+  fileBytes: number;
+  walBytes: number;
+  /** Pages on the free list (space of deleted runs, reused by new ones; `vacuum()` returns it to the OS). */
+  freePages: number;
+  runs: Record<RunStatus, number>;
+  channels: number;
+  /** Committed samples over all channels and runs. */
+  samples: number;
+  segmentRows: number;
+  events: number;
+  analyses: number;
 }
 export interface OpenOptions {
   /** Commit interval of recorders (default 200 ms, so that with commit time no more than 250 ms is at risk). */
@@ -179,9 +199,13 @@ function checkIndex(v: number, what: string): void {
   if (!Number.isSafeInteger(v) || v < 0) throw new StoreError('BAD_RANGE', `${what} must be a non-negative integer, got ${v}`);
 }
 
+/** Largest sample index a range may reach (keeps pixel-edge arithmetic exact in doubles). */
+export const MAX_INDEX = Math.floor(Number.MAX_SAFE_INTEGER / MAX_PIXELS);
+
 function checkRange(start: number, end: number): void {
   checkIndex(start, 'start');
   checkIndex(end, 'end');
+  if (end > MAX_INDEX) throw new StoreError('BAD_RANGE', `end must be at most ${MAX_INDEX}, got ${end}`);
   if (start >= end) throw new StoreError('BAD_RANGE', `start (${start}) must be below end (${end})`);
 }
 
@@ -212,7 +236,11 @@ export class RunStore {
     try {
       db = new Database(file, { readonly, fileMustExist: readonly });
       if (!readonly) {
+        // Large pages: sample rows are 64-256 KiB blobs, so fewer overflow pages per row (takes effect
+        // only when the file is created). The WAL is checkpointed every 1000 pages (64 MiB).
+        db.pragma('page_size = 65536');
         db.pragma('journal_mode = WAL');
+        db.pragma('journal_size_limit = 134217728');
         db.pragma('synchronous = NORMAL');
       }
       db.pragma('foreign_keys = ON');
@@ -243,7 +271,16 @@ export class RunStore {
   /** Flushes open recorders (their runs become 'interrupted'), closes the database, releases the lock. */
   close(): void {
     if (this.isClosed) return;
-    for (const r of [...this.recorders.values()]) r.closeInterrupted('the store was closed before the run stopped');
+    let failure: unknown = null;
+    for (const r of [...this.recorders.values()]) {
+      try {
+        r.closeInterrupted('the store was closed before the run stopped');
+      } catch (err) {
+        // Still close the file; the run stays 'running' in it and becomes 'interrupted' at the next open.
+        failure ??= err;
+        this.recorders.delete(r.runId);
+      }
+    }
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.db.close();
@@ -252,6 +289,15 @@ export class RunStore {
       rmSync(this.lock, { force: true });
       openFiles.delete(path.resolve(this.file));
     }
+    if (failure) throw failure;
+  }
+
+  private readonly statements = new Map<string, Database.Statement>();
+  /** A prepared statement, prepared once per store. */
+  private sql(text: string): Database.Statement {
+    let st = this.statements.get(text);
+    if (!st) this.statements.set(text, (st = this.db.prepare(text)));
+    return st;
   }
 
   private alive(): void {
@@ -272,8 +318,7 @@ export class RunStore {
     if (init.linkedRunId !== undefined) this.runRow(init.linkedRunId);
     const now = new Date().toISOString();
     return Number(
-      this.db
-        .prepare(
+      this.sql(
           `INSERT INTO runs (status, label, protocol, protocol_kind, source, bench, twin, software_version,
                              linked_run_id, created_at, updated_at)
            VALUES ('running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -345,21 +390,19 @@ export class RunStore {
     }
     const limit = Math.min(Math.max(Math.floor(q.limit ?? 100), 0), 10000);
     const offset = Math.max(Math.floor(q.offset ?? 0), 0);
-    const rows = this.db
-      .prepare(`SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ? OFFSET ?`)
+    const rows = this.sql(`SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ? OFFSET ?`)
       .all(...args, limit, offset) as RunRow[];
     return rows.map((r) => this.summary(r));
   }
 
   getRun(id: number): RunDetail | undefined {
     this.alive();
-    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+    const row = this.sql('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
     if (!row) return undefined;
-    const dropped = this.db
-      .prepare('SELECT channel, start, "end" FROM dropped WHERE run_id = ? ORDER BY channel, start')
+    const dropped = this.sql('SELECT channel, start, "end" FROM dropped WHERE run_id = ? ORDER BY channel, start')
       .all(id) as DroppedRange[];
     const eventCounts: Record<EventKind, number> = { spike: 0, marker: 0, fault: 0 };
-    for (const e of this.db.prepare('SELECT kind, count(*) AS n FROM events WHERE run_id = ? GROUP BY kind').all(id) as {
+    for (const e of this.sql('SELECT kind, count(*) AS n FROM events WHERE run_id = ? GROUP BY kind').all(id) as {
       kind: EventKind;
       n: number;
     }[]) {
@@ -372,13 +415,13 @@ export class RunStore {
   deleteRun(id: number): boolean {
     this.writable();
     if (this.recorders.has(id)) throw new StoreError('RUN_ACTIVE', `run ${id} is recording; stop it before deleting`);
-    return this.db.prepare('DELETE FROM runs WHERE id = ?').run(id).changes > 0;
+    return this.sql('DELETE FROM runs WHERE id = ?').run(id).changes > 0;
   }
 
   setNotes(id: number, notes: string): void {
     this.writable();
     if (typeof notes !== 'string') throw new StoreError('BAD_STREAM', 'notes must be a string');
-    if (this.db.prepare('UPDATE runs SET notes = ? WHERE id = ?').run(notes, id).changes === 0) {
+    if (this.sql('UPDATE runs SET notes = ? WHERE id = ?').run(notes, id).changes === 0) {
       throw new StoreError('RUN_NOT_FOUND', `no run ${id}`);
     }
   }
@@ -389,8 +432,8 @@ export class RunStore {
     this.runRow(id);
     const clean = [...new Set(tags.map((t) => String(t).trim()).filter((t) => t.length > 0))];
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM run_tags WHERE run_id = ?').run(id);
-      const ins = this.db.prepare('INSERT INTO run_tags (run_id, tag) VALUES (?, ?)');
+      this.sql('DELETE FROM run_tags WHERE run_id = ?').run(id);
+      const ins = this.sql('INSERT INTO run_tags (run_id, tag) VALUES (?, ?)');
       for (const t of clean) ins.run(id, t);
     })();
   }
@@ -401,6 +444,17 @@ export class RunStore {
     checkRange(start, end);
     const ch = this.channelRow(runId, channel);
     return this.reader.readRaw(ch.id, ch.dtype, start, end);
+  }
+
+  /**
+   * Streams the committed raw samples of [start, end) in stored rows (at most 65536 samples each, in
+   * order, gaps skipped), for exports of any length. The samples are views: copy them to keep them.
+   */
+  *iterateRaw(runId: number, channel: number, start: number, end: number): Generator<RawSegment> {
+    this.alive();
+    checkRange(start, end);
+    const ch = this.channelRow(runId, channel);
+    yield* this.reader.rawChunks(ch.id, ch.dtype, start, end);
   }
 
   /** Min/max envelope of [start, end) at `pixels` columns, read from the pyramid level that fits. */
@@ -426,7 +480,17 @@ export class RunStore {
       min[p] = Math.min(a, b);
       max[p] = Math.max(a, b);
     }
-    return { start, end, pixels, samplesPerPixel: (end - start) / pixels, level: env.level, min, max, edges: env.edges };
+    return {
+      start,
+      end,
+      pixels,
+      samplesPerPixel: (end - start) / pixels,
+      level: env.level,
+      min,
+      max,
+      edges: env.edges,
+      itemsRead: env.itemsRead,
+    };
   }
 
   listEvents(runId: number, q: { start?: number; end?: number; kind?: EventKind; limit?: number; channel?: number } = {}): StoredEvent[] {
@@ -451,8 +515,7 @@ export class RunStore {
       args.push(q.channel);
     }
     const limit = Math.min(Math.max(Math.floor(q.limit ?? 10000), 0), 1_000_000);
-    return this.db
-      .prepare(
+    return this.sql(
         `SELECT id, kind, channel, idx AS "index", label, value FROM events WHERE ${where.join(' AND ')} ORDER BY idx, id LIMIT ?`,
       )
       .all(...args, limit) as StoredEvent[];
@@ -463,8 +526,7 @@ export class RunStore {
     this.writable();
     this.runRow(runId);
     return Number(
-      this.db
-        .prepare('INSERT INTO analyses (run_id, name, params, result, created_at) VALUES (?, ?, ?, ?, ?)')
+      this.sql('INSERT INTO analyses (run_id, name, params, result, created_at) VALUES (?, ?, ?, ?, ?)')
         .run(runId, name, JSON.stringify(params ?? null), JSON.stringify(result ?? null), new Date().toISOString())
         .lastInsertRowid,
     );
@@ -476,8 +538,8 @@ export class RunStore {
     this.runRow(runId);
     const rows = (
       name === undefined
-        ? this.db.prepare('SELECT * FROM analyses WHERE run_id = ? ORDER BY id DESC').all(runId)
-        : this.db.prepare('SELECT * FROM analyses WHERE run_id = ? AND name = ? ORDER BY id DESC').all(runId, name)
+        ? this.sql('SELECT * FROM analyses WHERE run_id = ? ORDER BY id DESC').all(runId)
+        : this.sql('SELECT * FROM analyses WHERE run_id = ? AND name = ? ORDER BY id DESC').all(runId, name)
     ) as { id: number; run_id: number; name: string; params: string; result: string; created_at: string }[];
     return rows.map((r) => ({
       id: r.id,
@@ -489,21 +551,60 @@ export class RunStore {
     }));
   }
 
+  /** Size and content counts of the database. */
+  stats(): StoreStats {
+    this.alive();
+    const size = (f: string) => {
+      try {
+        return statSync(f).size;
+      } catch {
+        return 0;
+      }
+    };
+    const count = (sql: string) => (this.sql(sql).get() as { n: number | null }).n ?? 0;
+    const runs: Record<RunStatus, number> = { running: 0, completed: 0, aborted: 0, failed: 0, interrupted: 0 };
+    for (const r of this.sql('SELECT status, count(*) AS n FROM runs GROUP BY status').all() as { status: RunStatus; n: number }[]) {
+      runs[r.status] = r.n;
+    }
+    return {
+      file: this.file,
+      schemaVersion: this.db.pragma('user_version', { simple: true }) as number,
+      pageSize: this.db.pragma('page_size', { simple: true }) as number,
+      fileBytes: size(this.file),
+      walBytes: size(`${this.file}-wal`),
+      freePages: this.db.pragma('freelist_count', { simple: true }) as number,
+      runs,
+      channels: count('SELECT count(*) AS n FROM channels'),
+      samples: count('SELECT sum(sample_count) AS n FROM channels'),
+      segmentRows: count('SELECT count(*) AS n FROM segments'),
+      events: count('SELECT count(*) AS n FROM events'),
+      analyses: count('SELECT count(*) AS n FROM analyses'),
+    };
+  }
+
+  /** Rewrites the file without free pages (after deleting runs). Refused while a run records. */
+  vacuum(): void {
+    this.writable();
+    if (this.recorders.size > 0) throw new StoreError('RUN_ACTIVE', 'cannot vacuum while a run is recording');
+    this.db.exec('VACUUM');
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
   private runRow(id: number): RunRow {
-    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+    const row = this.sql('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
     if (!row) throw new StoreError('RUN_NOT_FOUND', `no run ${id}`);
     return row;
   }
 
   private channelRow(runId: number, channel: number): ChannelRow {
-    const row = this.db.prepare('SELECT * FROM channels WHERE run_id = ? AND idx = ?').get(runId, channel) as ChannelRow | undefined;
+    const row = this.sql('SELECT * FROM channels WHERE run_id = ? AND idx = ?').get(runId, channel) as ChannelRow | undefined;
     if (row) return row;
     this.runRow(runId);
     throw new StoreError('CHANNEL_NOT_FOUND', `run ${runId} has no channel ${channel}`);
   }
 
   private summary(r: RunRow): RunSummary {
-    const channels = (this.db.prepare('SELECT * FROM channels WHERE run_id = ? ORDER BY idx').all(r.id) as ChannelRow[]).map(
+    const channels = (this.sql('SELECT * FROM channels WHERE run_id = ? ORDER BY idx').all(r.id) as ChannelRow[]).map(
       (c): ChannelInfo => ({
         index: c.idx,
         name: c.name,
@@ -516,7 +617,7 @@ export class RunStore {
         sampleCount: c.sample_count,
       }),
     );
-    const tags = (this.db.prepare('SELECT tag FROM run_tags WHERE run_id = ? ORDER BY tag').all(r.id) as { tag: string }[]).map(
+    const tags = (this.sql('SELECT tag FROM run_tags WHERE run_id = ? ORDER BY tag').all(r.id) as { tag: string }[]).map(
       (t) => t.tag,
     );
     return {

@@ -28,6 +28,7 @@ export const MIGRATIONS: readonly string[] = [
     notes            TEXT NOT NULL DEFAULT ''
   );
   CREATE INDEX runs_status ON runs(status);
+  CREATE INDEX runs_linked ON runs(linked_run_id);
 
   CREATE TABLE run_tags (
     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,

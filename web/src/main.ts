@@ -1,1 +1,55 @@
-document.querySelector('#app')!.textContent = 'spikeloop';
+/**
+ * The spikeloop dashboard: a shell (header, nav, server status) around hash-routed pages. Pages are view
+ * modules in ./views; the later pages (bench, compare, sessions, replay, sweeps) are added to ROUTES.
+ */
+import './style.css';
+import { api, onConnectivity } from './api.ts';
+import { h } from './dom.ts';
+import './metrics.ts';
+import { Router, type Route } from './router.ts';
+import { newRun } from './views/new-run.ts';
+import { runPage } from './views/run-page.ts';
+import { runsList } from './views/runs-list.ts';
+
+const ROUTES: Route[] = [
+  { pattern: '/', view: runsList, nav: 'Runs' },
+  { pattern: '/new', view: newRun, nav: 'New run' },
+  { pattern: '/runs/:id', view: runPage },
+];
+
+const navLinks = ROUTES.filter((r) => r.nav).map((r) => h('a', { href: `#${r.pattern}`, 'data-path': r.pattern }, r.nav!));
+const serverEl = h('span', { class: 'server-status', 'data-server': 'unknown' }, 'connecting…');
+const banner = h('div', { class: 'banner', role: 'alert', hidden: true });
+const main = h('main', { id: 'page' });
+document.querySelector('#app')!.replaceChildren(
+  h('header', { class: 'app-header' }, h('a', { class: 'brand', href: '#/' }, 'spikeloop'), h('nav', {}, ...navLinks), h('span', { class: 'spacer' }), h('a', { class: 'docs-link', href: '/docs', target: '_blank' }, 'API docs'), serverEl),
+  banner,
+  main,
+);
+
+new Router(ROUTES, main, (path) => {
+  for (const a of navLinks) a.classList.toggle('active', a.dataset.path === path);
+  const run = /^\/runs\/(\d+)/.exec(path);
+  document.title = run ? `Run ${run[1]} · spikeloop` : path === '/new' ? 'New run · spikeloop' : 'spikeloop';
+}).start();
+
+// Server status: a health check every 5 s, plus whatever every other request finds out.
+let version = '';
+function setServer(ok: boolean, detail?: string): void {
+  serverEl.dataset.server = ok ? 'up' : 'down';
+  serverEl.textContent = ok ? `server ok${version ? ' · v' + version : ''}` : 'server unreachable';
+  banner.hidden = ok;
+  if (!ok) banner.textContent = `The spikeloop server at ${location.host} is not answering. Retrying every 5 s…`;
+  if (!ok && detail) banner.title = detail;
+}
+onConnectivity((ok, err) => setServer(ok, err?.message));
+async function health(): Promise<void> {
+  try {
+    version = (await api.health()).version;
+    setServer(true);
+  } catch {
+    /* reported through onConnectivity */
+  }
+}
+void health();
+setInterval(() => void health(), 5000);

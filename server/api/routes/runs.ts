@@ -68,6 +68,11 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
             source: Type.Optional(Type.String({ description: 'Source kind, see GET /api/sources (default: simulated)' })),
             sampleRate: Type.Optional(Type.Number({ minimum: 1, maximum: MAX_SAMPLE_RATE, description: 'S/s per channel, default 100000' })),
             label: Type.Optional(Type.String({ maxLength: 200 })),
+            options: Type.Optional(
+              Type.Record(Type.String(), Type.Unknown(), {
+                description: 'Source-specific run options, e.g. { "address": ... } for smu, { "port": ... } for daq (see docs of each source)',
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -81,6 +86,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         ...(b.source !== undefined ? { source: b.source } : {}),
         ...(b.sampleRate !== undefined ? { sampleRate: b.sampleRate } : {}),
         ...(b.label !== undefined ? { label: b.label } : {}),
+        ...(b.options !== undefined ? { options: b.options as Record<string, unknown> } : {}),
       });
       return reply.status(201).send({ run });
     },

@@ -1,5 +1,5 @@
 /** `spikeloop run <protocol.json>`: records one run into the database and prints its id and a JSON summary. */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_DB, ensureDbDir, numberIn, progressBar } from '../shared.ts';
 
@@ -16,8 +16,24 @@ export function register(program: Command): void {
     .option('-r, --rate <S/s>', `sample rate per channel (max ${MAX_SAMPLE_RATE})`, numberIn('--rate', 1, MAX_SAMPLE_RATE), DEFAULT_SAMPLE_RATE)
     .option('-s, --source <kind>', 'run source (see `spikeloop serve` GET /api/sources)', 'simulated')
     .option('-l, --label <text>', 'label stored with the run')
+    .option(
+      '-o, --option <key=value>',
+      'source option, repeatable (value read as JSON when it parses, else as a string), e.g. -o port=/dev/ttyACM0',
+      (kv: string, acc: Record<string, unknown> = {}) => {
+        const eq = kv.indexOf('=');
+        if (eq <= 0) throw new InvalidArgumentError(`--option expects key=value, got "${kv}"`);
+        const raw = kv.slice(eq + 1);
+        let value: unknown = raw;
+        try {
+          value = JSON.parse(raw);
+        } catch {
+          /* a plain string */
+        }
+        return { ...acc, [kv.slice(0, eq)]: value };
+      },
+    )
     .option('--db <file>', 'SQLite database file (created when missing)', DEFAULT_DB)
-    .action(async (file: string, opts: { duration?: number; rate: number; source: string; label?: string; db: string }) => {
+    .action(async (file: string, opts: { duration?: number; rate: number; source: string; label?: string; option?: Record<string, unknown>; db: string }) => {
       let protocol: unknown;
       try {
         protocol = JSON.parse(readFileSync(file, 'utf8'));
@@ -39,6 +55,7 @@ export function register(program: Command): void {
           sampleRate: opts.rate,
           ...(opts.duration !== undefined ? { durationS: opts.duration } : {}),
           ...(opts.label !== undefined ? { label: opts.label } : {}),
+          ...(opts.option !== undefined ? { options: opts.option } : {}),
         });
         const id = started.id;
         console.log(String(id));

@@ -31,7 +31,15 @@ export function register(program: Command): void {
       };
       process.on('SIGINT', () => shutdown('SIGINT'));
       process.on('SIGTERM', () => shutdown('SIGTERM'));
-      const address = await app.listen({ port: opts.port, host: opts.host });
+      let address: string;
+      try {
+        address = await app.listen({ port: opts.port, host: opts.host });
+      } catch (err) {
+        // e.g. EADDRINUSE: release the database before reporting.
+        await app.close().catch(() => undefined);
+        store.close();
+        throw err;
+      }
       const url = address.replace('[::1]', 'localhost');
       console.log(`spikeloop listening on ${url} (database ${opts.db}; API docs ${url}/docs)`);
     });

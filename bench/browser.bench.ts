@@ -1,0 +1,53 @@
+/**
+ * `npm run bench -- browser`: the dashboard's live view in headless Chromium (Debian's, via playwright-core)
+ * against the real server, recording a square-wave run at 1 MS/s per channel (2 channels).
+ *
+ *   live_fps     frames per second the live view redraws from the WebSocket feed, measured in the page over
+ *                10 s after a 3 s warm-up (target >= 30).
+ */
+import type { Metric } from './run.ts';
+import { launchChromium } from '../test/browser/chromium.ts';
+import { ensureDashboardBuilt, startServer } from '../test/browser/server.ts';
+import type { DashboardMetrics } from '../web/src/metrics.ts';
+
+const SAMPLE_RATE = 1_000_000;
+const WARMUP_MS = 3000;
+const MEASURE_MS = 10_000;
+
+export default async function* browserBench(): AsyncIterable<Metric> {
+  ensureDashboardBuilt();
+  const server = await startServer();
+  const browser = await launchChromium();
+  try {
+    const res = await fetch(`${server.url}/api/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ protocol: { kind: 'square', durationS: 30 }, sampleRate: SAMPLE_RATE, label: 'browser bench' }),
+    });
+    if (res.status !== 201) throw new Error(`POST /api/runs: ${res.status} ${await res.text()}`);
+    const { run } = (await res.json()) as { run: { id: number } };
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${server.url}/#/runs/${run.id}`);
+    await page.waitForFunction('window.spikeloop.live.pairs > 0', undefined, { timeout: 20_000 });
+    await page.waitForTimeout(WARMUP_MS);
+    const live = async () => (await page.evaluate('window.spikeloop.live')) as DashboardMetrics['live'];
+    const a = await live();
+    const t0 = Date.now();
+    await page.waitForTimeout(MEASURE_MS);
+    const b = await live();
+    const seconds = (Date.now() - t0) / 1000;
+    await fetch(`${server.url}/api/runs/${run.id}/stop`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    yield {
+      metric: 'live_fps',
+      value: Number(((b.frames - a.frames) / seconds).toFixed(1)),
+      unit: 'frames/s',
+      note:
+        `dashboard live view in headless Chromium, 2 channels at ${SAMPLE_RATE / 1e6} MS/s each, ${seconds.toFixed(1)} s; ` +
+        `${((b.dataFrames - a.dataFrames) / seconds).toFixed(1)} frames/s with new data, ` +
+        `${((b.pairs - a.pairs) / seconds).toFixed(0)} min/max pairs/s received (server rate ${b.pairsPerSecond ?? "default"} pairs/s/channel), ${b.drawMs.toFixed(1)} ms JS per frame; target >= 30`,
+    };
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+}

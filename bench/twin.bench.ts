@@ -1,0 +1,107 @@
+/**
+ * Digital-twin benchmarks (issue 4):
+ *  - twin_steps_per_s_n100: Erdős–Rényi threshold-junction network n = 100, p = 0.3, 3 V from node 0 to
+ *    node 99, dt = 10 us, forward Euler, warm-started PCG (target >= 8,500 steps/s on one core);
+ *  - twin_vs_ngspice_speedup_n100: the same network and simulated time in the twin and in ngspice
+ *    (batch mode, the `twin spice` netlist), wall-time ratio (target >= 200x);
+ *  - twin_steps_per_s_nwn2000: 2,000-wire nanowire network, 1 ms steps (target >= 1,000 steps/s);
+ *  - twin_bytes_per_junction: simulator memory per junction (slope over nanowire networks of growing size).
+ * Steps per second are measured on this process's CPU time (one core), so that a loaded machine does not
+ * understate them; the wall-clock figure and the load average are in the note.
+ */
+import os from 'node:os';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Metric } from './run.ts';
+import { createTwin, expandCircuit, type Twin } from '../server/twin/index.ts';
+import { runNgspice } from '../test/twin-ngspice.ts';
+
+const circuits = path.join(path.dirname(fileURLToPath(import.meta.url)), '../server/twin/circuits');
+const load = (name: string) => JSON.parse(readFileSync(path.join(circuits, `${name}.json`), 'utf8'));
+const load1 = () => os.loadavg()[0].toFixed(1);
+
+function timeSteps(tw: Twin, dt: number, maxSteps: number, maxCpuMs: number) {
+  const c0 = process.cpuUsage();
+  const w0 = performance.now();
+  let k = 0;
+  let cpuMs = 0;
+  while (k < maxSteps) {
+    for (let j = 0; j < 100; j++) tw.advanceTo(++k * dt);
+    const c = process.cpuUsage(c0);
+    cpuMs = (c.user + c.system) / 1000;
+    if (cpuMs > maxCpuMs) break;
+  }
+  return { steps: k, cpuMs, wallMs: performance.now() - w0 };
+}
+
+export default async function* (): AsyncIterable<Metric> {
+  // ---------------------------------------------------------------- ER n = 100
+  const er = expandCircuit(load('er100'));
+  {
+    const tw = createTwin(er, { method: 'euler', dt: 1e-5 });
+    tw.setInput(3);
+    tw.advanceTo(1e-3); // warm up the JIT and the factor
+    const r = timeSteps(tw, 1e-5, 50_000, 4000);
+    const rk = createTwin(er, { method: 'rk4', dt: 1e-5 });
+    rk.setInput(3);
+    const r4 = timeSteps(rk, 1e-5, 10_000, 2000);
+    yield {
+      metric: 'twin_steps_per_s_n100',
+      value: Math.round((r.steps / r.cpuMs) * 1000),
+      unit: 'steps/s',
+      note: `ER n=100 p=0.3 (${er.info.junctions} junctions), 3 V node 0->99, dt 10 us, forward Euler + PCG, per CPU-second; wall ${Math.round((r.steps / r.wallMs) * 1000)} steps/s; RK4 ${Math.round((r4.steps / r4.cpuMs) * 1000)} steps/s; load avg ${load1()} on ${os.cpus().length} cores; target >= 8500`,
+    };
+  }
+  // ---------------------------------------------------------------- vs ngspice
+  {
+    const dt = 1e-5;
+    const steps = 200;
+    const samples = new Float64Array(steps + 1).fill(3);
+    const ref = runNgspice(er, { stimulus: { samples, sampleRate: 1 / dt }, tmax: dt });
+    const tw = createTwin(er, { method: 'euler', dt });
+    tw.setSampledInput(samples, 1 / dt);
+    const w0 = performance.now();
+    for (let k = 1; k <= steps; k++) {
+      tw.advanceTo(k * dt);
+      for (const p of tw.outputs) tw.read(p);
+    }
+    const twinMs = performance.now() - w0;
+    yield {
+      metric: 'twin_vs_ngspice_speedup_n100',
+      value: Math.round((ref.seconds * 1000) / twinMs),
+      unit: 'x',
+      note: `same ER n=100 network, ${steps} steps of 10 us: ngspice ${ref.seconds.toFixed(2)} s (${Math.round(steps / ref.seconds)} steps/s incl. startup), twin ${twinMs.toFixed(1)} ms (Euler, incl. compile warm-up excluded); wall time, load avg ${load1()}; target >= 200`,
+    };
+  }
+  // ---------------------------------------------------------------- nanowire network
+  {
+    const nwn = expandCircuit(load('nwn2000'));
+    const tw = createTwin(nwn, { method: 'euler', dt: 1e-3 });
+    tw.setInput(1);
+    tw.advanceTo(0.02);
+    const r = timeSteps(tw, 1e-3, 20_000, 4000);
+    yield {
+      metric: 'twin_steps_per_s_nwn2000',
+      value: Math.round((r.steps / r.cpuMs) * 1000),
+      unit: 'steps/s',
+      note: `nanowire network 2000 wires at 0.1/um^2 -> ${nwn.info.nodes} nodes, ${nwn.info.junctions} junctions, 1 V, dt 1 ms, forward Euler + PCG, per CPU-second; wall ${Math.round((r.steps / r.wallMs) * 1000)} steps/s; load avg ${load1()}; target >= 1000`,
+    };
+  }
+  // ---------------------------------------------------------------- memory per junction
+  {
+    const pts: { j: number; b: number }[] = [];
+    for (const wires of [1000, 2000, 4000]) {
+      const net = expandCircuit({ ...load('nwn2000'), wires });
+      const tw = createTwin(net, { method: 'euler', dt: 1e-3 });
+      pts.push({ j: net.info.junctions as number, b: tw.bytes });
+    }
+    const slope = (pts[2].b - pts[0].b) / (pts[2].j - pts[0].j);
+    yield {
+      metric: 'twin_bytes_per_junction',
+      value: Math.round(slope),
+      unit: 'B/junction',
+      note: `typed arrays of the simulator incl. solver factor; nanowire networks ${pts.map((p) => `${p.j} junctions: ${Math.round(p.b / p.j)} B/junction`).join(', ')}`,
+    };
+  }
+}

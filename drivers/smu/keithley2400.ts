@@ -1,0 +1,156 @@
+/**
+ * Keithley 2400 series SourceMeter (2400, 2401, 2410, 2420, 2425, 2430, 2440), SCPI over RS-232/GPIB.
+ * Command table after the 2400 Series User's Manual, section 18 ("SCPI command reference").
+ * Ratings are the 2400's: ±210 V, ±1.05 A.
+ */
+import { parseNumbers, type Session } from '../transport/session.ts';
+import { choice, getSetting, num, numeric, onOff, setSetting, type Setting } from './settings.ts';
+import type { Reading, SmuDriver, SourceSetup, SweepOptions } from './smu.ts';
+
+const V = 210;
+const I = 1.05;
+
+export const K2400 = {
+  // SOURce subsystem
+  sourceFunction: choice({
+    name: 'source function', doc: 'Source voltage or current.',
+    query: ':SOUR:FUNC?', template: ':SOUR:FUNC {}', wire: { voltage: 'VOLT', current: 'CURR' },
+    aliases: { VOLTAGE: 'voltage', CURRENT: 'current' },
+  }),
+  voltageLevel: numeric({ name: 'source voltage', doc: 'Fixed-mode voltage level.', unit: 'V', query: ':SOUR:VOLT:LEV?', template: ':SOUR:VOLT:LEV {}', min: -V, max: V }),
+  currentLevel: numeric({ name: 'source current', doc: 'Fixed-mode current level.', unit: 'A', query: ':SOUR:CURR:LEV?', template: ':SOUR:CURR:LEV {}', min: -I, max: I }),
+  voltageSourceRange: numeric({ name: 'voltage source range', doc: 'Fixed voltage source range (selects 0.2/2/20/200 V).', unit: 'V', query: ':SOUR:VOLT:RANG?', template: ':SOUR:VOLT:RANG {}', min: -V, max: V }),
+  voltageSourceAutorange: onOff({ name: 'voltage source autorange', doc: 'Voltage source autorange.', query: ':SOUR:VOLT:RANG:AUTO?', template: ':SOUR:VOLT:RANG:AUTO {}' }),
+  currentSourceRange: numeric({ name: 'current source range', doc: 'Fixed current source range (1 µA … 1 A).', unit: 'A', query: ':SOUR:CURR:RANG?', template: ':SOUR:CURR:RANG {}', min: -I, max: I }),
+  currentSourceAutorange: onOff({ name: 'current source autorange', doc: 'Current source autorange.', query: ':SOUR:CURR:RANG:AUTO?', template: ':SOUR:CURR:RANG:AUTO {}' }),
+  voltageMode: choice({ name: 'voltage sourcing mode', doc: 'FIXed level, LIST sweep or linear SWEep.', query: ':SOUR:VOLT:MODE?', template: ':SOUR:VOLT:MODE {}', wire: { fixed: 'FIX', list: 'LIST', sweep: 'SWE' } }),
+  currentMode: choice({ name: 'current sourcing mode', doc: 'FIXed level, LIST sweep or linear SWEep.', query: ':SOUR:CURR:MODE?', template: ':SOUR:CURR:MODE {}', wire: { fixed: 'FIX', list: 'LIST', sweep: 'SWE' } }),
+  sourceDelay: numeric({ name: 'source delay', doc: 'Settling delay after each source change.', unit: 's', query: ':SOUR:DEL?', template: ':SOUR:DEL {}', min: 0, max: 999.9999 }),
+  // SENSe subsystem
+  currentCompliance: numeric({ name: 'current compliance', doc: 'Current limit while sourcing voltage.', unit: 'A', query: ':SENS:CURR:PROT?', template: ':SENS:CURR:PROT {}', min: 1e-9, max: I }),
+  voltageCompliance: numeric({ name: 'voltage compliance', doc: 'Voltage limit while sourcing current.', unit: 'V', query: ':SENS:VOLT:PROT?', template: ':SENS:VOLT:PROT {}', min: 2e-4, max: V }),
+  currentMeasureRange: numeric({ name: 'current measure range', doc: 'Current measurement range.', unit: 'A', query: ':SENS:CURR:RANG?', template: ':SENS:CURR:RANG {}', min: 0, max: I }),
+  currentMeasureAutorange: onOff({ name: 'current measure autorange', doc: 'Current measurement autorange.', query: ':SENS:CURR:RANG:AUTO?', template: ':SENS:CURR:RANG:AUTO {}' }),
+  voltageMeasureRange: numeric({ name: 'voltage measure range', doc: 'Voltage measurement range.', unit: 'V', query: ':SENS:VOLT:RANG?', template: ':SENS:VOLT:RANG {}', min: 0, max: V }),
+  voltageMeasureAutorange: onOff({ name: 'voltage measure autorange', doc: 'Voltage measurement autorange.', query: ':SENS:VOLT:RANG:AUTO?', template: ':SENS:VOLT:RANG:AUTO {}' }),
+  nplc: numeric({ name: 'NPLC', doc: 'Integration time in power-line cycles (global to all functions).', unit: 'PLC', query: ':SENS:CURR:NPLC?', template: ':SENS:CURR:NPLC {}', min: 0.01, max: 10 }),
+  // SYSTem subsystem
+  fourWire: onOff({ name: '4-wire sensing', doc: 'Remote sense (4-wire) on/off.', query: ':SYST:RSEN?', template: ':SYST:RSEN {}' }),
+  // OUTPut subsystem
+  output: onOff({ name: 'output', doc: 'Output on/off.', query: ':OUTP?', template: ':OUTP {}' }),
+  // TRIGger subsystem
+  triggerCount: numeric({ name: 'trigger count', doc: 'Readings per :READ? (sweep points).', unit: '', query: ':TRIG:COUN?', template: ':TRIG:COUN {}', min: 1, max: 2500, integer: true }),
+} satisfies Record<string, Setting<any>>;
+
+/** The 2400 list sweep holds at most 100 points; longer lists run as consecutive chunks. */
+export const K2400_LIST_MAX = 100;
+
+export class Keithley2400 implements SmuDriver {
+  readonly ratings = { maxVoltage: V, maxCurrent: I };
+  setup: SourceSetup | null = null;
+  constructor(
+    readonly session: Session,
+    readonly idn: string,
+    readonly model = 'Keithley 2400',
+  ) {}
+
+  get<T>(s: Setting<T>): Promise<T> {
+    return getSetting(this.session, s);
+  }
+  set<T>(s: Setting<T>, v: T): Promise<void> {
+    return setSetting(this.session, s, v);
+  }
+
+  async reset(): Promise<void> {
+    await this.session.reset();
+    await this.session.clearStatus();
+    this.setup = null;
+  }
+
+  async configure(setup: SourceSetup): Promise<void> {
+    const volt = setup.func === 'voltage';
+    // Validate everything before the first write.
+    const level = volt ? K2400.voltageLevel : K2400.currentLevel;
+    level.validate(setup.level);
+    (volt ? K2400.currentCompliance : K2400.voltageCompliance).validate(setup.compliance);
+    if (setup.nplc !== undefined) K2400.nplc.validate(setup.nplc);
+    // Compliance first, so the output is never unprotected.
+    await this.set(volt ? K2400.currentCompliance : K2400.voltageCompliance, setup.compliance);
+    await this.set(K2400.sourceFunction, setup.func);
+    await this.set(volt ? K2400.voltageMode : K2400.currentMode, 'fixed');
+    if (setup.sourceRange === undefined || setup.sourceRange === 'auto')
+      await this.set(volt ? K2400.voltageSourceAutorange : K2400.currentSourceAutorange, true);
+    else await this.set(volt ? K2400.voltageSourceRange : K2400.currentSourceRange, setup.sourceRange);
+    if (setup.measureRange === undefined || setup.measureRange === 'auto')
+      await this.set(volt ? K2400.currentMeasureAutorange : K2400.voltageMeasureAutorange, true);
+    else await this.set(volt ? K2400.currentMeasureRange : K2400.voltageMeasureRange, setup.measureRange);
+    await this.set(K2400.nplc, setup.nplc ?? 1);
+    await this.set(K2400.fourWire, setup.fourWire ?? false);
+    await this.session.configure(':FORM:ELEM VOLT,CURR,TIME');
+    await this.set(level, setup.level);
+    this.setup = { ...setup };
+  }
+
+  async setLevel(levelValue: number): Promise<void> {
+    if (!this.setup) throw new Error('configure() the source before setting a level');
+    const s = this.setup.func === 'voltage' ? K2400.voltageLevel : K2400.currentLevel;
+    s.validate(levelValue);
+    await this.session.write(s.set(levelValue));
+    this.setup.level = levelValue;
+  }
+
+  output(on: boolean): Promise<void> {
+    return this.set(K2400.output, on);
+  }
+  isOutputOn(): Promise<boolean> {
+    return this.get(K2400.output);
+  }
+
+  async read(): Promise<Reading> {
+    const [v, i, t] = parseNumbers(await this.session.queryOrError(':READ?'), ':READ?', 3);
+    return { v, i, t };
+  }
+
+  async levelAndRead(levelValue: number): Promise<Reading> {
+    if (!this.setup) throw new Error('configure() the source before setting a level');
+    const s = this.setup.func === 'voltage' ? K2400.voltageLevel : K2400.currentLevel;
+    s.validate(levelValue);
+    const cmd = `${s.set(levelValue)};:READ?`;
+    this.setup.level = levelValue;
+    const [v, i, t] = parseNumbers(await this.session.queryOrError(cmd), cmd, 3);
+    return { v, i, t };
+  }
+
+  async listSweep(levels: number[], opts: SweepOptions = {}): Promise<Reading[]> {
+    if (!this.setup) throw new Error('configure() the source before a sweep');
+    const volt = this.setup.func === 'voltage';
+    const level = volt ? K2400.voltageLevel : K2400.currentLevel;
+    for (const l of levels) level.validate(l);
+    if (!levels.length) return [];
+    await this.set(K2400.sourceDelay, opts.delayS ?? 0);
+    const out: Reading[] = [];
+    const unit = volt ? 'VOLT' : 'CURR';
+    await this.set(volt ? K2400.voltageMode : K2400.currentMode, 'list');
+    try {
+      for (let k = 0; k < levels.length; k += K2400_LIST_MAX) {
+        const chunk = levels.slice(k, k + K2400_LIST_MAX);
+        await this.session.configure(`:SOUR:LIST:${unit} ${chunk.map(num).join(',')}`);
+        await this.set(K2400.triggerCount, chunk.length);
+        const perPoint = (opts.delayS ?? 0) + 0.05;
+        const reply = await this.session.queryChecked(':READ?', this.session.timeoutMs + chunk.length * perPoint * 1000);
+        const nums = parseNumbers(reply, ':READ?', chunk.length * 3);
+        for (let p = 0; p < chunk.length; p++) out.push({ v: nums[3 * p], i: nums[3 * p + 1], t: nums[3 * p + 2] });
+      }
+    } finally {
+      if (!this.session.transport.closed) {
+        await this.set(volt ? K2400.voltageMode : K2400.currentMode, 'fixed').catch(() => undefined);
+        await this.set(K2400.triggerCount, 1).catch(() => undefined);
+      }
+    }
+    return out;
+  }
+
+  close(): Promise<void> {
+    return this.session.close();
+  }
+}

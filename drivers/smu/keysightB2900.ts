@@ -1,0 +1,153 @@
+/**
+ * Keysight B2900 series Precision Source/Measure Unit (B2901A/B2902A/B2911A/B2912A, B2901B …), SCPI over
+ * LAN (raw socket 5025) or USB. Channel 1. Command table after the B2900 SCPI Command Reference
+ * (:SOURce, :SENSe, :OUTPut, :TRIGger, :FETCh subsystems). Ratings: ±210 V, ±3.03 A (DC, pulsed higher).
+ */
+import { parseNumbers, type Session } from '../transport/session.ts';
+import { choice, getSetting, num, numeric, onOff, setSetting, type Setting } from './settings.ts';
+import type { Reading, SmuDriver, SourceSetup, SweepOptions } from './smu.ts';
+
+const V = 210;
+const I = 3.03;
+
+export const B2900 = {
+  // :SOURce
+  sourceFunction: choice({
+    name: 'source function', doc: 'Source voltage or current.',
+    query: ':SOUR:FUNC:MODE?', template: ':SOUR:FUNC:MODE {}', wire: { voltage: 'VOLT', current: 'CURR' },
+    aliases: { VOLTAGE: 'voltage', CURRENT: 'current' },
+  }),
+  voltageLevel: numeric({ name: 'source voltage', doc: 'Immediate voltage level.', unit: 'V', query: ':SOUR:VOLT?', template: ':SOUR:VOLT {}', min: -V, max: V }),
+  currentLevel: numeric({ name: 'source current', doc: 'Immediate current level.', unit: 'A', query: ':SOUR:CURR?', template: ':SOUR:CURR {}', min: -I, max: I }),
+  voltageSourceRange: numeric({ name: 'voltage source range', doc: 'Voltage output range (0.2/2/20/200 V).', unit: 'V', query: ':SOUR:VOLT:RANG?', template: ':SOUR:VOLT:RANG {}', min: -V, max: V }),
+  voltageSourceAutorange: onOff({ name: 'voltage source autorange', doc: 'Voltage output autorange.', query: ':SOUR:VOLT:RANG:AUTO?', template: ':SOUR:VOLT:RANG:AUTO {}' }),
+  currentSourceRange: numeric({ name: 'current source range', doc: 'Current output range.', unit: 'A', query: ':SOUR:CURR:RANG?', template: ':SOUR:CURR:RANG {}', min: -I, max: I }),
+  currentSourceAutorange: onOff({ name: 'current source autorange', doc: 'Current output autorange.', query: ':SOUR:CURR:RANG:AUTO?', template: ':SOUR:CURR:RANG:AUTO {}' }),
+  voltageMode: choice({ name: 'voltage sourcing mode', doc: 'FIXed, LIST or SWEep.', query: ':SOUR:VOLT:MODE?', template: ':SOUR:VOLT:MODE {}', wire: { fixed: 'FIX', list: 'LIST', sweep: 'SWE' } }),
+  currentMode: choice({ name: 'current sourcing mode', doc: 'FIXed, LIST or SWEep.', query: ':SOUR:CURR:MODE?', template: ':SOUR:CURR:MODE {}', wire: { fixed: 'FIX', list: 'LIST', sweep: 'SWE' } }),
+  // :SENSe
+  currentCompliance: numeric({ name: 'current compliance', doc: 'Current limit while sourcing voltage.', unit: 'A', query: ':SENS:CURR:PROT?', template: ':SENS:CURR:PROT {}', min: 1e-9, max: I }),
+  voltageCompliance: numeric({ name: 'voltage compliance', doc: 'Voltage limit while sourcing current.', unit: 'V', query: ':SENS:VOLT:PROT?', template: ':SENS:VOLT:PROT {}', min: 2e-4, max: V }),
+  currentMeasureRange: numeric({ name: 'current measure range', doc: 'Current measurement range.', unit: 'A', query: ':SENS:CURR:RANG?', template: ':SENS:CURR:RANG {}', min: 0, max: I }),
+  currentMeasureAutorange: onOff({ name: 'current measure autorange', doc: 'Current measurement autorange.', query: ':SENS:CURR:RANG:AUTO?', template: ':SENS:CURR:RANG:AUTO {}' }),
+  voltageMeasureRange: numeric({ name: 'voltage measure range', doc: 'Voltage measurement range.', unit: 'V', query: ':SENS:VOLT:RANG?', template: ':SENS:VOLT:RANG {}', min: 0, max: V }),
+  voltageMeasureAutorange: onOff({ name: 'voltage measure autorange', doc: 'Voltage measurement autorange.', query: ':SENS:VOLT:RANG:AUTO?', template: ':SENS:VOLT:RANG:AUTO {}' }),
+  nplc: numeric({ name: 'NPLC', doc: 'Integration time in power-line cycles.', unit: 'PLC', query: ':SENS:CURR:NPLC?', template: ':SENS:CURR:NPLC {}', min: 4e-4, max: 100 }),
+  fourWire: onOff({ name: '4-wire sensing', doc: 'Remote sensing on/off.', query: ':SENS:REM?', template: ':SENS:REM {}' }),
+  // :OUTPut
+  output: onOff({ name: 'output', doc: 'Output on/off.', query: ':OUTP?', template: ':OUTP {}' }),
+  // :TRIGger
+  triggerCount: numeric({ name: 'trigger count', doc: 'Trigger count (sweep points).', unit: '', query: ':TRIG:COUN?', template: ':TRIG:COUN {}', min: 1, max: 100000, integer: true }),
+  transientDelay: numeric({ name: 'transient delay', doc: 'Delay before each source step (:TRIG:TRAN:DEL).', unit: 's', query: ':TRIG:TRAN:DEL?', template: ':TRIG:TRAN:DEL {}', min: 0, max: 100 }),
+} satisfies Record<string, Setting<any>>;
+
+export class KeysightB2900 implements SmuDriver {
+  readonly ratings = { maxVoltage: V, maxCurrent: I };
+  setup: SourceSetup | null = null;
+  constructor(
+    readonly session: Session,
+    readonly idn: string,
+    readonly model = 'Keysight B2900',
+  ) {}
+
+  get<T>(s: Setting<T>): Promise<T> {
+    return getSetting(this.session, s);
+  }
+  set<T>(s: Setting<T>, v: T): Promise<void> {
+    return setSetting(this.session, s, v);
+  }
+
+  async reset(): Promise<void> {
+    await this.session.reset();
+    await this.session.clearStatus();
+    this.setup = null;
+  }
+
+  async configure(setup: SourceSetup): Promise<void> {
+    const volt = setup.func === 'voltage';
+    const level = volt ? B2900.voltageLevel : B2900.currentLevel;
+    level.validate(setup.level);
+    (volt ? B2900.currentCompliance : B2900.voltageCompliance).validate(setup.compliance);
+    if (setup.nplc !== undefined) B2900.nplc.validate(setup.nplc);
+    await this.set(volt ? B2900.currentCompliance : B2900.voltageCompliance, setup.compliance);
+    await this.set(B2900.sourceFunction, setup.func);
+    await this.set(volt ? B2900.voltageMode : B2900.currentMode, 'fixed');
+    if (setup.sourceRange === undefined || setup.sourceRange === 'auto')
+      await this.set(volt ? B2900.voltageSourceAutorange : B2900.currentSourceAutorange, true);
+    else await this.set(volt ? B2900.voltageSourceRange : B2900.currentSourceRange, setup.sourceRange);
+    if (setup.measureRange === undefined || setup.measureRange === 'auto')
+      await this.set(volt ? B2900.currentMeasureAutorange : B2900.voltageMeasureAutorange, true);
+    else await this.set(volt ? B2900.currentMeasureRange : B2900.voltageMeasureRange, setup.measureRange);
+    await this.set(B2900.nplc, setup.nplc ?? 1);
+    await this.set(B2900.fourWire, setup.fourWire ?? false);
+    await this.session.configure(':FORM:ELEM:SENS VOLT,CURR,TIME');
+    await this.set(level, setup.level);
+    this.setup = { ...setup };
+  }
+
+  async setLevel(levelValue: number): Promise<void> {
+    if (!this.setup) throw new Error('configure() the source before setting a level');
+    const s = this.setup.func === 'voltage' ? B2900.voltageLevel : B2900.currentLevel;
+    s.validate(levelValue);
+    await this.session.write(s.set(levelValue));
+    this.setup.level = levelValue;
+  }
+
+  output(on: boolean): Promise<void> {
+    return this.set(B2900.output, on);
+  }
+  isOutputOn(): Promise<boolean> {
+    return this.get(B2900.output);
+  }
+
+  async read(): Promise<Reading> {
+    const [v, i, t] = parseNumbers(await this.session.queryOrError(':MEAS?'), ':MEAS?', 3);
+    return { v, i, t };
+  }
+
+  async levelAndRead(levelValue: number): Promise<Reading> {
+    if (!this.setup) throw new Error('configure() the source before setting a level');
+    const s = this.setup.func === 'voltage' ? B2900.voltageLevel : B2900.currentLevel;
+    s.validate(levelValue);
+    const cmd = `${s.set(levelValue)};:MEAS?`;
+    this.setup.level = levelValue;
+    const [v, i, t] = parseNumbers(await this.session.queryOrError(cmd), cmd, 3);
+    return { v, i, t };
+  }
+
+  /** LIST mode, automatic internal trigger, `:INIT`, `*OPC?` to wait, then `:FETC:ARR?` for all points. */
+  async listSweep(levels: number[], opts: SweepOptions = {}): Promise<Reading[]> {
+    if (!this.setup) throw new Error('configure() the source before a sweep');
+    const volt = this.setup.func === 'voltage';
+    const level = volt ? B2900.voltageLevel : B2900.currentLevel;
+    for (const l of levels) level.validate(l);
+    if (!levels.length) return [];
+    const n = levels.length;
+    B2900.triggerCount.validate(n);
+    const unit = volt ? 'VOLT' : 'CURR';
+    await this.set(volt ? B2900.voltageMode : B2900.currentMode, 'list');
+    try {
+      await this.session.configure(`:SOUR:LIST:${unit} ${levels.map(num).join(',')}`);
+      await this.set(B2900.transientDelay, opts.delayS ?? 0);
+      await this.set(B2900.triggerCount, n);
+      await this.session.configure(':INIT');
+      const nplc = this.setup.nplc ?? 1;
+      const expectS = n * ((opts.delayS ?? 0) + nplc / 50 + 0.001);
+      await this.session.operationComplete(this.session.timeoutMs + expectS * 1500);
+      const reply = await this.session.queryChecked(':FETC:ARR?');
+      const nums = parseNumbers(reply, ':FETC:ARR?', 3 * n);
+      const out: Reading[] = new Array(n);
+      for (let p = 0; p < n; p++) out[p] = { v: nums[3 * p], i: nums[3 * p + 1], t: nums[3 * p + 2] };
+      return out;
+    } finally {
+      if (!this.session.transport.closed) {
+        await this.set(volt ? B2900.voltageMode : B2900.currentMode, 'fixed').catch(() => undefined);
+        await this.set(B2900.triggerCount, 1).catch(() => undefined);
+      }
+    }
+  }
+
+  close(): Promise<void> {
+    return this.session.close();
+  }
+}

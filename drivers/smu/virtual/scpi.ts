@@ -1,0 +1,251 @@
+/**
+ * A SCPI command interpreter for the virtual instruments: headers matched in short or long form, any
+ * case, optional nodes (`[:SOURce]:VOLTage[:LEVel]`), numeric suffixes (`OUTP1`), compound messages
+ * (`;`, with the SCPI rule that a header without a leading colon continues the previous command's path),
+ * IEEE-488.2 common commands, and errors through the queue with the standard numbers:
+ *   -102 Syntax error, -104 Data type error, -108 Parameter not allowed, -109 Missing parameter,
+ *   -113 Undefined header, -222 Data out of range, -224 Illegal parameter value, -350 Queue overflow.
+ */
+import { ErrorQueue, Status, splitOutside, type CommandLogEntry, type ExecResult, type SmuChannel, type VirtualInstrument } from './core.ts';
+
+export class ScpiError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ScpiCall {
+  args: string[];
+  /** Instrument time the command starts, s. */
+  at: number;
+  /** Add busy time here (measurement, sweep). */
+  busy: number;
+}
+
+export interface ScpiNode {
+  /** e.g. `[:SOURce]:VOLTage[:LEVel][:IMMediate][:AMPLitude]` */
+  pattern: string;
+  set?: (c: ScpiCall) => void;
+  query?: (c: ScpiCall) => string;
+}
+
+interface Mnemonic {
+  short: string;
+  long: string;
+  optional: boolean;
+}
+
+function compile(pattern: string): Mnemonic[] {
+  const out: Mnemonic[] = [];
+  const re = /(\[)?:?([A-Za-z*]+[A-Za-z0-9*?]*)\]?/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(pattern))) {
+    const word = m[2];
+    out.push({ short: word.replace(/[a-z]/g, '').toUpperCase(), long: word.toUpperCase(), optional: !!m[1] });
+  }
+  return out;
+}
+
+function matches(input: string[], nodes: Mnemonic[], i = 0, j = 0): boolean {
+  if (j === nodes.length) return i === input.length;
+  const n = nodes[j];
+  if (i < input.length && (input[i] === n.short || input[i] === n.long) && matches(input, nodes, i + 1, j + 1)) return true;
+  return n.optional && matches(input, nodes, i, j + 1);
+}
+
+/** Does a parameter match a keyword given as `VOLTage` (short VOLT or long VOLTAGE, any case)? */
+export function isKeyword(arg: string, word: string): boolean {
+  const a = arg.trim().replace(/^"|"$/g, '').toUpperCase();
+  return a === word.toUpperCase() || a === word.replace(/[a-z]/g, '');
+}
+
+export function numArg(c: ScpiCall, k: number, o: { min: number; max: number; def?: number }): number {
+  const a = c.args[k];
+  if (a === undefined) throw new ScpiError(-109, 'Missing parameter');
+  if (isKeyword(a, 'MINimum')) return o.min;
+  if (isKeyword(a, 'MAXimum')) return o.max;
+  if (isKeyword(a, 'DEFault')) return o.def ?? 0;
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(a.trim())) throw new ScpiError(-104, 'Data type error');
+  const v = Number(a);
+  if (v < o.min || v > o.max) throw new ScpiError(-222, 'Data out of range');
+  return v;
+}
+
+export function boolArg(c: ScpiCall, k = 0): boolean {
+  const a = c.args[k];
+  if (a === undefined) throw new ScpiError(-109, 'Missing parameter');
+  const t = a.trim().toUpperCase();
+  if (t === 'ON' || t === '1') return true;
+  if (t === 'OFF' || t === '0') return false;
+  throw new ScpiError(-224, 'Illegal parameter value');
+}
+
+/** Returns the index of the keyword choice that matches, e.g. choiceArg(c, ['VOLTage', 'CURRent']). */
+export function choiceArg(c: ScpiCall, words: string[], k = 0): number {
+  const a = c.args[k];
+  if (a === undefined) throw new ScpiError(-109, 'Missing parameter');
+  const idx = words.findIndex((w) => isKeyword(a, w));
+  if (idx < 0) throw new ScpiError(-224, 'Illegal parameter value');
+  return idx;
+}
+
+/** `+1.234560E-03`, as SCPI instruments print ASCII reals. */
+export function sci(x: number): string {
+  const [mant, exp] = x.toExponential(6).toUpperCase().split('E');
+  const e = Number(exp);
+  return `${x >= 0 ? '+' : ''}${mant}E${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+}
+
+export const b01 = (v: boolean) => (v ? '1' : '0');
+
+export interface ScpiInstrumentOptions {
+  model: string;
+  idn: string;
+  channel: SmuChannel;
+  errorQueueSize: number;
+  /** How `:SYST:ERR?` prints an error: 2400 `-113,"Undefined header"`, B2900 `-113,"Undefined header"`, no-error `0,"No error"` vs `+0,"No error"`. */
+  formatError: (code: number, message: string) => string;
+  /** *RST: reset the model's own state (the channel is reset by the base). */
+  onReset?: () => void;
+}
+
+export class ScpiInstrument implements VirtualInstrument {
+  readonly model: string;
+  readonly log: CommandLogEntry[] = [];
+  readonly errors: ErrorQueue;
+  readonly status: Status;
+  readonly channel: SmuChannel;
+  /** Instrument time until which overlapped operations (a sweep started by :INIT) run. */
+  pendingUntil = 0;
+  private nodes: { m: Mnemonic[]; node: ScpiNode }[] = [];
+  private static readonly LOG_MAX = 100_000;
+
+  constructor(
+    private readonly opts: ScpiInstrumentOptions,
+    table: ScpiNode[],
+  ) {
+    this.model = opts.model;
+    this.channel = opts.channel;
+    this.errors = new ErrorQueue(opts.errorQueueSize);
+    this.status = new Status(this.errors);
+    const common: ScpiNode[] = [
+      { pattern: ':SYSTem:ERRor[:NEXT]', query: () => this.nextError() },
+      { pattern: ':SYSTem:ERRor:COUNt', query: () => String(this.errors.count) },
+      {
+        pattern: ':SYSTem:ERRor:ALL',
+        query: () => {
+          const all: string[] = [];
+          do all.push(this.nextError());
+          while (this.errors.count > 0);
+          return all.join(',');
+        },
+      },
+    ];
+    for (const node of [...common, ...table]) this.nodes.push({ m: compile(node.pattern), node });
+  }
+
+  private nextError(): string {
+    const e = this.errors.next();
+    return e ? this.opts.formatError(e.code, e.message) : this.opts.formatError(0, 'No error');
+  }
+
+  pushError(code: number, message: string): void {
+    this.errors.push(code, message);
+    this.status.noteError(code);
+  }
+
+  execute(line: string, atS: number): ExecResult {
+    if (this.log.length < ScpiInstrument.LOG_MAX) this.log.push({ t: atS, line });
+    const replies: string[] = [];
+    let busy = 0;
+    let path: string[] = [];
+    for (const raw of splitOutside(line, ';')) {
+      const text = raw.trim();
+      if (!text) continue;
+      const at = atS + busy;
+      try {
+        const sp = text.search(/\s/);
+        const header = (sp < 0 ? text : text.slice(0, sp)).toUpperCase();
+        const argText = sp < 0 ? '' : text.slice(sp + 1).trim();
+        const args = argText
+          ? splitOutside(argText, ',').map((a) => a.trim()).filter((a) => !/^\(@[\d,:\s]+\)$/.test(a))
+          : [];
+        if (argText && args.some((a) => a === '')) throw new ScpiError(-102, 'Syntax error');
+        const call: ScpiCall = { args, at, busy: 0 };
+        if (header.startsWith('*')) {
+          const r = this.common(header, call);
+          if (r !== null) replies.push(r);
+        } else {
+          const isQuery = header.endsWith('?');
+          const h = isQuery ? header.slice(0, -1) : header;
+          const absolute = h.startsWith(':');
+          const parts = h.replace(/^:/, '').split(':');
+          if (parts.some((p) => !/^[A-Z][A-Z0-9]*$/.test(p))) throw new ScpiError(-102, 'Syntax error');
+          const input = (absolute ? parts : [...path, ...parts]).map((p) => p.replace(/\d+$/, ''));
+          path = input.slice(0, -1);
+          const found = this.nodes.find((n) => matches(input, n.m));
+          if (!found) throw new ScpiError(-113, 'Undefined header');
+          if (isQuery) {
+            if (!found.node.query) throw new ScpiError(-113, 'Undefined header');
+            replies.push(found.node.query(call));
+          } else {
+            if (!found.node.set) throw new ScpiError(-113, 'Undefined header');
+            found.node.set(call);
+          }
+        }
+        busy += call.busy;
+      } catch (err) {
+        if (err instanceof ScpiError) this.pushError(err.code, err.message);
+        else this.pushError(-300, `Device-specific error: ${(err as Error).message}`);
+        break; // the rest of the message is not executed
+      }
+    }
+    return { reply: replies.length ? replies.join(';') : null, busyS: busy };
+  }
+
+  private common(header: string, c: ScpiCall): string | null {
+    switch (header) {
+      case '*IDN?':
+        return this.opts.idn;
+      case '*RST':
+        this.channel.resetState();
+        this.pendingUntil = 0;
+        this.opts.onReset?.();
+        return null;
+      case '*CLS':
+        this.errors.clear();
+        this.status.esr = 0;
+        return null;
+      case '*OPC?':
+        c.busy = Math.max(0, this.pendingUntil - c.at);
+        return '1';
+      case '*OPC':
+        this.status.esr |= 1;
+        return null;
+      case '*WAI':
+        c.busy = Math.max(0, this.pendingUntil - c.at);
+        return null;
+      case '*ESR?':
+        return String(this.status.readEsr());
+      case '*ESE':
+        this.status.ese = numArg(c, 0, { min: 0, max: 255 });
+        return null;
+      case '*ESE?':
+        return String(this.status.ese);
+      case '*SRE':
+        this.status.sre = numArg(c, 0, { min: 0, max: 255 });
+        return null;
+      case '*SRE?':
+        return String(this.status.sre);
+      case '*STB?':
+        return String(this.status.stb());
+      case '*TST?':
+        return '0';
+      default:
+        throw new ScpiError(-113, 'Undefined header');
+    }
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * Serves a virtual SMU behind real ports: raw TCP (SCPI/TSP port 5025 style) and/or a pseudo-terminal
+ * made by socat, so any client (this project's drivers, a lab's PyVISA script, a terminal) can talk to it.
+ *
+ * Line timing: on a serial port each byte costs 10 bit times (8N1) at the chosen baud, both ways. A line
+ * a client writes into the pty arrives all at once, so the server starts executing it only when its last
+ * byte would have arrived on the wire, and writes each reply when its last byte would have left; the
+ * instrument's own busy time (integration, sweeps) comes on top. Over TCP there is no byte time.
+ */
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import fs from 'node:fs';
+import tty from 'node:tty';
+import { LineFramer } from '../../transport/transport.ts';
+import { openPtyPair, type PtyPair } from '../../transport/pty.ts';
+import type { VirtualInstrument } from './core.ts';
+import { Memristor, type DeviceUnderTest } from './dut.ts';
+import { createVirtual2400 } from './k2400.ts';
+import { createVirtual2600B } from './k2600b.ts';
+import { createVirtualB2900 } from './b2900.ts';
+
+export type VirtualSmuKind = 'smu-2400' | 'smu-2600b' | 'smu-b2900';
+export const VIRTUAL_SMU_KINDS: VirtualSmuKind[] = ['smu-2400', 'smu-2600b', 'smu-b2900'];
+
+export function createVirtualSmu(kind: VirtualSmuKind, dut: DeviceUnderTest = new Memristor()): VirtualInstrument {
+  if (kind === 'smu-2400') return createVirtual2400(dut);
+  if (kind === 'smu-2600b') return createVirtual2600B(dut);
+  if (kind === 'smu-b2900') return createVirtualB2900(dut);
+  throw new Error(`unknown virtual SMU ${JSON.stringify(kind)} (expected ${VIRTUAL_SMU_KINDS.join(', ')})`);
+}
+
+/** The instrument plus its clock; shared by all ports so commands execute one after another. */
+class InstrumentHost {
+  private readonly t0 = performance.now();
+  /** Instrument time (s) until which it is busy. */
+  freeAt = 0;
+  constructor(readonly inst: VirtualInstrument) {}
+  nowS(): number {
+    return (performance.now() - this.t0) / 1000;
+  }
+}
+
+/** One connection: framing in, execution at the modelled time, paced replies out. */
+class Connection {
+  private rxFree = 0;
+  private txFree = 0;
+  private out: { at: number; data: string }[] = [];
+  private pumping = false;
+  private closed = false;
+  private readonly framer: LineFramer;
+  private readonly byteS: number;
+
+  constructor(
+    private readonly host: InstrumentHost,
+    private readonly send: (data: string) => void,
+    baud: number | undefined,
+  ) {
+    this.byteS = baud ? 10 / baud : 0;
+    this.framer = new LineFramer(
+      { terminator: '\n', maxLineBytes: 1 << 20 },
+      (line) => this.onLine(line.replace(/\r$/, '')),
+      () => undefined, // an over-long line is dropped whole
+    );
+  }
+
+  push(chunk: Buffer): void {
+    if (!this.closed) this.framer.push(chunk);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.out = [];
+  }
+
+  private onLine(line: string): void {
+    const now = this.host.nowS();
+    this.rxFree = Math.max(now, this.rxFree) + (line.length + 1) * this.byteS;
+    const start = Math.max(this.rxFree, this.host.freeAt);
+    const r = this.host.inst.execute(line, start);
+    this.host.freeAt = start + r.busyS;
+    if (r.reply === null) return;
+    const data = r.reply + '\n';
+    const txStart = Math.max(this.host.freeAt, this.txFree, now);
+    this.txFree = txStart + data.length * this.byteS;
+    this.out.push({ at: this.txFree, data });
+    this.pump();
+  }
+
+  /** Writes queued replies at their times: a timer to ~1.5 ms before, then a setImmediate spin. */
+  private pump = (): void => {
+    this.pumping = false;
+    while (!this.closed && this.out.length && this.out[0].at <= this.host.nowS() + 1e-4) this.send(this.out.shift()!.data);
+    if (this.closed || !this.out.length || this.pumping) return;
+    this.pumping = true;
+    const waitMs = (this.out[0].at - this.host.nowS()) * 1000;
+    if (waitMs > 2) setTimeout(this.pump, waitMs - 1.5);
+    else setImmediate(this.pump);
+  };
+}
+
+export interface VirtualSmuServerOptions {
+  /** Serve on TCP at this port (0: any free port). */
+  tcpPort?: number;
+  tcpHost?: string;
+  /** Serve on a pseudo-terminal whose client end is linked at this path. */
+  ptyPath?: string;
+  /** Baud rate modelled on the pty (default 9600). */
+  baud?: number;
+  dut?: DeviceUnderTest;
+}
+
+export class VirtualSmuServer {
+  /** Addresses served, as VISA resource strings. */
+  readonly addresses: string[] = [];
+  private tcp: net.Server | null = null;
+  private sockets = new Set<net.Socket>();
+  private pty: PtyPair | null = null;
+  private ttyStreams: { input: tty.ReadStream; output: tty.WriteStream } | null = null;
+  private readonly host: InstrumentHost;
+
+  private constructor(readonly instrument: VirtualInstrument) {
+    this.host = new InstrumentHost(instrument);
+  }
+
+  static async start(kind: VirtualSmuKind, opts: VirtualSmuServerOptions): Promise<VirtualSmuServer> {
+    const s = new VirtualSmuServer(createVirtualSmu(kind, opts.dut));
+    try {
+      if (opts.tcpPort !== undefined) await s.listenTcp(opts.tcpPort, opts.tcpHost ?? '127.0.0.1');
+      if (opts.ptyPath !== undefined) await s.attachPty(opts.ptyPath, opts.baud ?? 9600);
+    } catch (err) {
+      await s.close();
+      throw err;
+    }
+    return s;
+  }
+
+  private listenTcp(port: number, hostName: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const server = net.createServer((socket) => {
+        socket.setNoDelay(true);
+        this.sockets.add(socket);
+        const conn = new Connection(this.host, (d) => socket.write(d, 'latin1'), undefined);
+        socket.on('data', (c: Buffer) => conn.push(c));
+        socket.on('error', () => undefined);
+        socket.on('close', () => {
+          conn.close();
+          this.sockets.delete(socket);
+          this.instrument.onDisconnect?.();
+        });
+      });
+      server.once('error', reject);
+      server.listen(port, hostName, () => {
+        const addr = server.address() as net.AddressInfo;
+        this.addresses.push(`TCPIP0::${hostName}::${addr.port}::SOCKET`);
+        this.tcp = server;
+        resolve();
+      });
+    });
+  }
+
+  private async attachPty(linkPath: string, baud: number): Promise<void> {
+    const devicePath = path.join(os.tmpdir(), `spikeloop-vsmu-${process.pid}-${Date.now().toString(36)}-dev`);
+    this.pty = await openPtyPair(linkPath, devicePath);
+    // The device end is read and written through libuv's tty handle (epoll, no thread-pool hop per
+    // read/write as node-serialport has), so the virtual side adds as little latency as possible.
+    // socat already put the pty in raw mode; the baud rate is modelled, not set.
+    const fd = fs.openSync(devicePath, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
+    const input = new tty.ReadStream(fd);
+    const output = new tty.WriteStream(fd);
+    input.setRawMode(true);
+    this.ttyStreams = { input, output };
+    const conn = new Connection(this.host, (d) => output.write(Buffer.from(d, 'latin1')), baud);
+    input.on('data', (c: Buffer) => conn.push(c));
+    input.on('error', () => conn.close());
+    output.on('error', () => conn.close());
+    input.on('close', () => conn.close());
+    this.addresses.push(`ASRL${linkPath}::INSTR`);
+  }
+
+  /** Tcp port actually bound (when serving TCP). */
+  get tcpPort(): number | undefined {
+    return (this.tcp?.address() as net.AddressInfo | null)?.port;
+  }
+
+  /** Makes the pty vanish (socat ends), as if the cable were pulled. */
+  async dropPty(): Promise<void> {
+    await this.pty?.close();
+  }
+
+  /** Closes every TCP connection (the instrument keeps its state), as a LAN drop would. */
+  dropTcpClients(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    if (this.tcp) await new Promise<void>((r) => this.tcp!.close(() => r()));
+    if (this.ttyStreams) {
+      this.ttyStreams.input.destroy();
+      this.ttyStreams.output.destroy();
+      this.ttyStreams = null;
+    }
+    if (this.pty) await this.pty.close();
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * The instrument error catalogue: every error a driver or transport throws carries one of these codes, so
+ * callers (CLI, API, tests) branch on the code and people read the message.
+ */
+export type InstrumentErrorCode =
+  | 'BAD_ADDRESS' // a resource string that is neither VISA, a serial path nor host:port
+  | 'TIMEOUT' // no reply within the time limit
+  | 'BAD_REPLY' // a reply that does not parse as what the command returns
+  | 'INSTRUMENT_ERROR' // the instrument put an error in its queue after a command
+  | 'DISCONNECTED' // the port closed or vanished
+  | 'FRAMING' // a line longer than the framer's cap
+  | 'OUT_OF_RANGE' // a setting value outside the declared range or choices (refused, never clipped)
+  | 'UNKNOWN_MODEL' // *IDN? named a model no driver handles
+  | 'LIMIT' // a bench safety limit would be exceeded
+  | 'TRANSCRIPT'; // scripted transport: a write that the transcript did not expect
+
+export class InstrumentError extends Error {
+  readonly code: InstrumentErrorCode;
+  /** The command being executed when it happened, if any. */
+  readonly command?: string;
+  /** The instrument's own error number (SCPI/TSP error queue), for INSTRUMENT_ERROR. */
+  readonly instrumentCode?: number;
+  constructor(code: InstrumentErrorCode, message: string, extra: { command?: string; instrumentCode?: number } = {}) {
+    super(message);
+    this.name = 'InstrumentError';
+    this.code = code;
+    this.command = extra.command;
+    this.instrumentCode = extra.instrumentCode;
+  }
+}

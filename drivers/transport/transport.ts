@@ -1,0 +1,200 @@
+/**
+ * The one transport interface every instrument driver talks through (serial, raw TCP, scripted).
+ * Message-level: `write` sends one command line (the terminator is the transport's business) and `read`
+ * returns the next reply line without its terminator. Serialising commands (one in flight) is the job of
+ * the session on top (session.ts), not of the transport.
+ */
+import { InstrumentError } from './errors.ts';
+
+export interface Transport {
+  /** Where it is connected, as a VISA-style resource string. */
+  readonly address: string;
+  readonly closed: boolean;
+  write(line: string): Promise<void>;
+  /** Next reply line (without terminator); rejects with TIMEOUT after `timeoutMs`, DISCONNECTED if the port closes. */
+  read(timeoutMs: number): Promise<string>;
+  /** Drop any reply lines already received but not read (used after a time-out to resynchronise). */
+  discardInput(): void;
+  close(): Promise<void>;
+  /** Called once when the port closes, with an error if it was not closed by us (port vanished, peer hung up). */
+  onClose(listener: (err?: Error) => void): void;
+}
+
+export interface LineFramerOptions {
+  /** Reply terminator; a trailing CR before an LF terminator is also stripped. */
+  terminator: string;
+  /** Longest line accepted; a longer one is reported as a FRAMING error and dropped, never emitted partially. */
+  maxLineBytes: number;
+}
+
+/**
+ * Splits a byte stream into lines. Bounded: the pending buffer never grows past maxLineBytes; chunks may
+ * split lines (and terminators) anywhere.
+ */
+export class LineFramer {
+  private pending = '';
+  private overflowed = false;
+  constructor(
+    private readonly opts: LineFramerOptions,
+    private readonly onLine: (line: string) => void,
+    private readonly onError: (err: InstrumentError) => void,
+  ) {}
+
+  push(chunk: Buffer | string): void {
+    const text = typeof chunk === 'string' ? chunk : chunk.toString('latin1');
+    const term = this.opts.terminator;
+    let data = this.pending + text;
+    let idx: number;
+    // Search from where the previous chunk could have left a partial terminator.
+    while ((idx = data.indexOf(term)) >= 0) {
+      let line = data.slice(0, idx);
+      data = data.slice(idx + term.length);
+      if (this.overflowed) {
+        this.overflowed = false; // the tail of an oversized line: dropped with it
+        continue;
+      }
+      if (term === '\n' && line.endsWith('\r')) line = line.slice(0, -1);
+      this.onLine(line);
+    }
+    if (data.length > this.opts.maxLineBytes) {
+      if (!this.overflowed) {
+        this.onError(
+          new InstrumentError('FRAMING', `reply line longer than ${this.opts.maxLineBytes} bytes without a terminator`),
+        );
+      }
+      this.overflowed = true;
+      // keep only what could be the start of a terminator
+      data = term.length > 1 ? data.slice(-(term.length - 1)) : '';
+    }
+    this.pending = data;
+  }
+
+  reset(): void {
+    this.pending = '';
+    this.overflowed = false;
+  }
+}
+
+/** Base for byte-stream transports: framing, a bounded queue of reply lines, waiting readers, close handling. */
+export abstract class StreamTransport implements Transport {
+  abstract readonly address: string;
+  private lines: string[] = [];
+  private waiter: { resolve: (l: string) => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | null = null;
+  private framingError: InstrumentError | null = null;
+  private closeListeners: ((err?: Error) => void)[] = [];
+  private closeError: Error | undefined;
+  protected isClosed = false;
+  private closingByUs = false;
+  protected readonly framer: LineFramer;
+  protected readonly writeTerminator: string;
+  /** Max reply lines buffered; beyond this the oldest are dropped (a reader that never reads). */
+  private static readonly MAX_LINES = 1000;
+
+  constructor(opts: { readTerminator?: string; writeTerminator?: string; maxLineBytes?: number }) {
+    this.writeTerminator = opts.writeTerminator ?? '\n';
+    this.framer = new LineFramer(
+      { terminator: opts.readTerminator ?? '\n', maxLineBytes: opts.maxLineBytes ?? 4 * 1024 * 1024 },
+      (line) => this.deliver(line),
+      (err) => this.deliverError(err),
+    );
+  }
+
+  /** Bytes written and received so far (terminators included). */
+  bytesOut = 0;
+  bytesIn = 0;
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  protected abstract writeBytes(data: string): Promise<void>;
+  protected abstract closeStream(): Promise<void>;
+
+  /** Subclasses call this with incoming bytes. */
+  protected received(chunk: Buffer): void {
+    this.bytesIn += chunk.length;
+    this.framer.push(chunk);
+  }
+
+  /** Subclasses call this when the stream ends. */
+  protected streamClosed(err?: Error): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    const e = this.closingByUs
+      ? undefined
+      : (err ?? new InstrumentError('DISCONNECTED', `${this.address}: connection closed by the other end`));
+    this.closeError =
+      e instanceof InstrumentError || !e ? e : new InstrumentError('DISCONNECTED', `${this.address}: ${e.message}`);
+    if (this.waiter) {
+      clearTimeout(this.waiter.timer);
+      this.waiter.reject(this.closeError ?? new InstrumentError('DISCONNECTED', `${this.address}: closed`));
+      this.waiter = null;
+    }
+    for (const l of this.closeListeners) l(this.closeError);
+  }
+
+  private deliver(line: string): void {
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = null;
+      clearTimeout(w.timer);
+      w.resolve(line);
+      return;
+    }
+    this.lines.push(line);
+    if (this.lines.length > StreamTransport.MAX_LINES) this.lines.shift();
+  }
+
+  private deliverError(err: InstrumentError): void {
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = null;
+      clearTimeout(w.timer);
+      w.reject(err);
+    } else this.framingError = err;
+  }
+
+  async write(line: string): Promise<void> {
+    if (this.isClosed) throw this.closeError ?? new InstrumentError('DISCONNECTED', `${this.address}: port is closed`);
+    this.bytesOut += line.length + this.writeTerminator.length;
+    await this.writeBytes(line + this.writeTerminator);
+  }
+
+  read(timeoutMs: number): Promise<string> {
+    if (this.framingError) {
+      const e = this.framingError;
+      this.framingError = null;
+      return Promise.reject(e);
+    }
+    const line = this.lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    if (this.isClosed)
+      return Promise.reject(this.closeError ?? new InstrumentError('DISCONNECTED', `${this.address}: port is closed`));
+    if (this.waiter) return Promise.reject(new Error('StreamTransport: only one read may be pending'));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = null;
+        reject(new InstrumentError('TIMEOUT', `${this.address}: no reply within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiter = { resolve, reject, timer };
+    });
+  }
+
+  discardInput(): void {
+    this.lines = [];
+    this.framingError = null;
+    this.framer.reset();
+  }
+
+  onClose(listener: (err?: Error) => void): void {
+    if (this.isClosed) listener(this.closeError);
+    else this.closeListeners.push(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.closingByUs = true;
+    await this.closeStream();
+    this.streamClosed();
+  }
+}

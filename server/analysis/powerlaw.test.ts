@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import { Rng, hurwitz, hurwitzJet } from './math.ts';
+import { PowerLawSampler, comparePowerLaw, fitPowerLaw, powerLawPValue } from './powerlaw.ts';
+import { powerLawPValueParallel } from '../analyze/bootstrap-pool.ts';
+
+describe('Hurwitz zeta', () => {
+  it('matches closed forms: ζ(2,1) = π²/6, ζ(3,1) = Apéry, ζ(2,1/2) = π²/2, and the shift identity', () => {
+    expect(hurwitz(2, 1)).toBeCloseTo(Math.PI ** 2 / 6, 13);
+    expect(hurwitz(3, 1)).toBeCloseTo(1.2020569031595942, 13); // Apéry's constant
+    expect(hurwitz(2, 0.5)).toBeCloseTo(Math.PI ** 2 / 2, 12); // ζ(s,1/2) = (2^s - 1) ζ(s)
+    for (const [s, q] of [[1.7, 3], [2.5, 40.5], [4, 1000]]) {
+      expect(hurwitz(s, q) - hurwitz(s, q + 1)).toBeCloseTo(q ** -s, 14);
+    }
+  });
+  it('derivatives in s agree with central finite differences', () => {
+    for (const [s, q] of [[2.2, 1], [1.6, 7], [3, 25]]) {
+      const h = 1e-4;
+      const [, d1, d2] = hurwitzJet(s, q);
+      const fd1 = (hurwitz(s + h, q) - hurwitz(s - h, q)) / (2 * h);
+      const fd2 = (hurwitz(s + h, q) - 2 * hurwitz(s, q) + hurwitz(s - h, q)) / (h * h);
+      expect(Math.abs(d1 - fd1) / Math.abs(d1)).toBeLessThan(1e-6);
+      expect(Math.abs(d2 - fd2) / Math.abs(d2)).toBeLessThan(1e-4);
+    }
+    // ζ'(2) = -0.9375482543158437 (known value of the Riemann zeta derivative)
+    expect(hurwitzJet(2, 1)[1]).toBeCloseTo(-0.9375482543158437, 12);
+  });
+});
+
+describe('exact power-law sampler', () => {
+  it('discrete: P(X = xmin) = xmin^-α / ζ(α, xmin) within 4 binomial SEs', () => {
+    const s = new PowerLawSampler('discrete', 2.5, 5);
+    const rng = new Rng(3);
+    const n = 200_000;
+    let hits = 0;
+    let far = 0;
+    for (let i = 0; i < n; i++) {
+      const x = s.sample(rng);
+      if (x === 5) hits++;
+      if (x >= 20000) far++;
+    }
+    const p = 5 ** -2.5 / hurwitz(2.5, 5);
+    expect(Math.abs(hits / n - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / n));
+    // beyond the table: P(X >= 20000) = ζ(2.5, 20000)/ζ(2.5, 5)
+    const pf = hurwitz(2.5, 20000) / hurwitz(2.5, 5);
+    expect(Math.abs(far / n - pf)).toBeLessThan(4 * Math.sqrt(pf / n) + 1 / n);
+  });
+});
+
+/** Data: a fraction `pTail` from the exact power law above xmin, the rest uniform below it. */
+function mixed(kind: 'discrete' | 'continuous', alpha: number, xmin: number, n: number, seed: number): Float64Array {
+  const rng = new Rng(seed);
+  const s = new PowerLawSampler(kind, alpha, xmin);
+  const x = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    if (rng.random() < 0.7) x[i] = s.sample(rng);
+    else x[i] = kind === 'discrete' ? 1 + rng.int(xmin - 1) : 0.1 + rng.random() * (xmin - 0.1);
+  }
+  return x;
+}
+
+describe('power-law fit (Clauset, Shalizi, Newman 2009)', () => {
+  // Expectation: with α̂ asymptotically normal with the stated SE, |α̂ - α| < 2 SE holds for ~95 % of
+  // seeds; we ask for >= 80 % of 24 seeds (binomial slack) and xmin recovered to within a factor 2.
+  for (const kind of ['discrete', 'continuous'] as const) {
+    it(`${kind}: recovers α = 2.5 and xmin = 5 within its standard error over 24 seeds`, () => {
+      let covered = 0;
+      const xmins: number[] = [];
+      const seeds = 24;
+      for (let seed = 1; seed <= seeds; seed++) {
+        const f = fitPowerLaw(mixed(kind, 2.5, 5, 3000, seed), { kind });
+        if (Math.abs(f.alpha - 2.5) < 2 * f.alphaSe) covered++;
+        xmins.push(f.xmin);
+        expect(f.nTail).toBeGreaterThan(10);
+        expect(f.ksD).toBeGreaterThan(0);
+      }
+      expect(covered / seeds).toBeGreaterThanOrEqual(0.8);
+      xmins.sort((a, b) => a - b);
+      const med = xmins[seeds / 2];
+      expect(med).toBeGreaterThanOrEqual(kind === 'discrete' ? 5 : 4);
+      expect(med).toBeLessThanOrEqual(10);
+    });
+    it(`${kind}: with xmin fixed at the true value, 2-SE intervals cover α in >= 85 % of 40 seeds`, () => {
+      let covered = 0;
+      for (let seed = 100; seed < 140; seed++) {
+        const f = fitPowerLaw(mixed(kind, 2.2, 5, 2000, seed), { kind, xmin: 5 });
+        expect(f.xmin).toBe(5);
+        if (Math.abs(f.alpha - 2.2) < 2 * f.alphaSe) covered++;
+      }
+      expect(covered / 40).toBeGreaterThanOrEqual(0.85);
+    });
+  }
+  it('continuous SE is (α - 1)/√n (CSN eq. 3.2)', () => {
+    const f = fitPowerLaw(mixed('continuous', 2.5, 5, 1000, 9), { kind: 'continuous', xmin: 5 });
+    expect(f.alphaSe).toBeCloseTo((f.alpha - 1) / Math.sqrt(f.nTail), 12);
+  });
+  it('continuous MLE equals the closed form 1 + n / Σ ln(x/xmin) (CSN eq. 3.1)', () => {
+    const x = [1, 2, 3, 5, 8, 13, 21];
+    const f = fitPowerLaw(x, { kind: 'continuous', xmin: 1 });
+    const s = x.reduce((a, v) => a + Math.log(v), 0);
+    expect(f.alpha).toBeCloseTo(1 + x.length / s, 12);
+  });
+  it('discrete MLE solves the score equation ζ\'(α, xmin)/ζ(α, xmin) = -mean ln x (CSN eq. 3.5)', () => {
+    const x = mixed('discrete', 2.0, 3, 2000, 5).filter((v) => v >= 3);
+    const f = fitPowerLaw(x, { kind: 'discrete', xmin: 3 });
+    const [z, z1] = hurwitzJet(f.alpha, 3);
+    const meanLog = x.reduce((a, v) => a + Math.log(v), 0) / x.length;
+    expect(z1 / z).toBeCloseTo(-meanLog, 10);
+  });
+  it('KS distance equals a brute-force comparison of the CDFs at every integer (discrete) / every point (continuous)', () => {
+    const x = mixed('discrete', 2.3, 2, 300, 31).filter((v) => v >= 2);
+    const f = fitPowerLaw(x, { kind: 'discrete', xmin: 2 });
+    const z0 = hurwitz(f.alpha, 2);
+    const max = Math.max(...x);
+    let d = 0;
+    let cdf = 0;
+    for (let k = 2; k <= max; k++) {
+      cdf += k ** -f.alpha / z0;
+      const emp = x.filter((v) => v <= k).length / x.length;
+      d = Math.max(d, Math.abs(emp - cdf));
+    }
+    expect(f.ksD).toBeCloseTo(d, 10);
+    const y = Array.from(mixed('continuous', 2.3, 2, 300, 32)).filter((v) => v >= 2).sort((a, b) => a - b);
+    const g = fitPowerLaw(y, { kind: 'continuous', xmin: 2 });
+    let dc = 0;
+    y.forEach((v, i) => {
+      const F = 1 - (v / 2) ** (1 - g.alpha);
+      dc = Math.max(dc, Math.abs((i + 1) / y.length - F), Math.abs(i / y.length - F));
+    });
+    expect(g.ksD).toBeCloseTo(dc, 10);
+  });
+  it('rejects non-integer data for the discrete fit', () => {
+    expect(() => fitPowerLaw([1, 2.5, 3], { kind: 'discrete' })).toThrow(RangeError);
+  });
+});
+
+describe('likelihood-ratio tests and bootstrap', () => {
+  it('favour the power law over the exponential on power-law data, and the exponential on exponential data', () => {
+    const pl = mixed('continuous', 2.5, 5, 3000, 77);
+    const f = fitPowerLaw(pl, { kind: 'continuous', xmin: 5 });
+    const c = comparePowerLaw(pl, f);
+    expect(c.exponential.R).toBeGreaterThan(0);
+    expect(c.exponential.p).toBeLessThan(0.01);
+    expect(c.truncated_power_law.R).toBeLessThanOrEqual(1e-6); // nested: the larger model fits at least as well
+    const rng = new Rng(5);
+    const ex = Array.from({ length: 2000 }, () => 1 + rng.exponential(1));
+    const fe = fitPowerLaw(ex, { kind: 'continuous', xmin: 1 });
+    const ce = comparePowerLaw(ex, fe);
+    expect(ce.exponential.R).toBeLessThan(0);
+    expect(ce.exponential.p).toBeLessThan(0.01);
+    expect(ce.exponential.params.lambda).toBeCloseTo(1, 1);
+  });
+  it('bootstrap p-value: small for exponential data, identical on one and on two threads', async () => {
+    const rng = new Rng(8);
+    const ex = Array.from({ length: 400 }, () => 1 + Math.floor(rng.exponential(0.3)));
+    const opts = { kind: 'discrete' as const, xmin: 1 };
+    const f = fitPowerLaw(ex, opts);
+    const single = powerLawPValue(ex, f, opts, 40, 3);
+    expect(single.p_value).toBeLessThanOrEqual(0.05);
+    const pl = mixed('discrete', 2.5, 5, 400, 21);
+    const fp = fitPowerLaw(pl, { kind: 'discrete' });
+    const one = powerLawPValue(pl, fp, { kind: 'discrete' }, 40, 9);
+    const two = await powerLawPValueParallel(pl, fp, { kind: 'discrete' }, 40, { seed: 9, threads: 2 });
+    expect(two.p_value).toBe(one.p_value);
+    expect(two.threads).toBe(2);
+  });
+});

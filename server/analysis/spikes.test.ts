@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { Rng } from './math.ts';
+import { detectSpikes, detectSwitching } from './spikes.ts';
+import { bandpass } from './filter.ts';
+
+/** Gaussian noise (σ) plus Gaussian bumps of amplitude A and SD w samples at the given (fractional) centres. */
+function trace(n: number, sigma: number, centres: number[], A: number, w: number, seed: number): Float64Array {
+  const rng = new Rng(seed);
+  const x = new Float64Array(n);
+  for (let i = 0; i < n; i++) x[i] = sigma * rng.normal();
+  for (const c of centres) for (let i = Math.max(0, Math.floor(c - 8 * w)); i < Math.min(n, c + 8 * w); i++) x[i] += A * Math.exp(-((i - c) ** 2) / (2 * w * w));
+  return x;
+}
+
+describe('spike detection', () => {
+  const centres = [1000.3, 5000.7, 9000.5, 20000.25, 30000.9];
+  const fs = 10000;
+  it('robust threshold: finds every bump with sub-sample time, peak and FWHM = 2√(2 ln 2)·w', () => {
+    // noise σ = 1: the robust estimate median(|x|)/0.6745 should be within a few % of 1 on 40k samples
+    const x = trace(40000, 1, centres, 30, 3, 1);
+    const r = detectSpikes(x, fs, { threshold: { mode: 'robust', k: 5 } });
+    expect(r.noise).toBeGreaterThan(0.95);
+    expect(r.noise).toBeLessThan(1.05);
+    expect(r.times.length).toBe(centres.length);
+    for (let k = 0; k < centres.length; k++) {
+      expect(Math.abs(r.times[k] * fs - centres[k])).toBeLessThan(0.35);
+      expect(r.peaks[k]).toBeGreaterThan(27);
+      expect(Math.abs(r.widths[k] * fs - 2 * Math.sqrt(2 * Math.log(2)) * 3)).toBeLessThan(1);
+    }
+  });
+  it('int16 raw input with scale and offset gives the same spikes in physical units', () => {
+    const x = trace(40000, 1, centres, 30, 3, 2);
+    const scale = 0.01;
+    const offset = 2;
+    const raw = Int16Array.from(x, (v) => Math.round((v + 0 - offset) / scale + offset / scale)); // raw·scale + offset ≈ v + offset
+    const r = detectSpikes(raw, fs, { threshold: { mode: 'robust', k: 5 } }, scale, offset);
+    expect(r.times.length).toBe(centres.length);
+    expect(r.baseline).toBeCloseTo(offset, 1);
+    expect(r.noise).toBeGreaterThan(0.95);
+    expect(r.noise).toBeLessThan(1.05);
+    for (let k = 0; k < centres.length; k++) expect(r.peaks[k] - offset).toBeGreaterThan(27);
+  });
+  it('negative polarity, absolute and SD thresholds, and the refractory period', () => {
+    const x = trace(40000, 1, centres, -30, 3, 3);
+    expect(detectSpikes(x, fs, { threshold: { mode: 'robust', k: 5 } }).times.length).toBe(0);
+    expect(detectSpikes(x, fs, { threshold: { mode: 'robust', k: 5 }, polarity: 'negative' }).times.length).toBe(5);
+    expect(detectSpikes(x, fs, { threshold: { mode: 'sd', k: 5 }, polarity: 'both' }).times.length).toBe(5);
+    expect(detectSpikes(x, fs, { threshold: { mode: 'absolute', value: -10 }, polarity: 'negative' }).times.length).toBe(5);
+    // two bumps 2 ms apart: one spike with a 5 ms refractory period, two with 0.5 ms
+    const y = trace(4000, 0.1, [1000, 1020], 10, 2, 4);
+    expect(detectSpikes(y, fs, { threshold: { mode: 'robust', k: 8 }, refractory: 0.005 }).times.length).toBe(1);
+    expect(detectSpikes(y, fs, { threshold: { mode: 'robust', k: 8 }, refractory: 0.0005 }).times.length).toBe(2);
+  });
+  it('band-pass removes a slow drift that would otherwise hide the spikes', () => {
+    const x = trace(40000, 1, centres, 30, 3, 5);
+    for (let i = 0; i < x.length; i++) x[i] += 200 * Math.sin((2 * Math.PI * 0.5 * i) / fs);
+    expect(detectSpikes(x, fs, { threshold: { mode: 'robust', k: 5 } }).times.length).toBeLessThan(5);
+    const r = detectSpikes(x, fs, { threshold: { mode: 'robust', k: 5 }, bandpass: [50, 3000] });
+    expect(r.times.length).toBe(5);
+    for (let k = 0; k < 5; k++) expect(Math.abs(r.times[k] * fs - centres[k])).toBeLessThan(1);
+    // filtfilt of a pure in-band sine keeps its amplitude
+    const s = Float64Array.from({ length: 20000 }, (_, i) => Math.sin((2 * Math.PI * 500 * i) / fs));
+    const f = bandpass(s, fs, 50, 3000);
+    expect(Math.max(...f.subarray(5000, 15000))).toBeCloseTo(1, 2);
+  });
+  it('switching events on dG/dt: conductance steps become SET (positive) and RESET (negative) spikes', () => {
+    const g = new Float64Array(10000).fill(1e-6);
+    for (let i = 3000; i < 7000; i++) g[i] = 1e-4; // SET at 3000, RESET at 7000
+    const rng = new Rng(9);
+    for (let i = 0; i < g.length; i++) g[i] += 1e-8 * rng.normal();
+    const set = detectSwitching(g, fs, { threshold: { mode: 'robust', k: 10 } });
+    const reset = detectSwitching(g, fs, { threshold: { mode: 'robust', k: 10 }, polarity: 'negative' });
+    expect(set.times.length).toBe(1);
+    expect(reset.times.length).toBe(1);
+    expect(Math.abs(set.times[0] * fs - 2999.5)).toBeLessThan(1);
+    expect(Math.abs(reset.times[0] * fs - 6999.5)).toBeLessThan(1);
+  });
+});

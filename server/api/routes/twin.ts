@@ -1,0 +1,119 @@
+/**
+ * Digital twin: example circuits, device models, and starting a twin run.
+ *   GET /api/twin/circuits   GET /api/twin/models   POST /api/twin/runs
+ * A twin run is an ordinary run (source 'twin'): it streams on the live feed and is read back like any other.
+ */
+import { Type } from '@fastify/type-provider-typebox';
+import { MAX_SAMPLE_RATE } from '../../runs/run-manager.ts';
+import { listExampleCircuits, loadExampleCircuit, readRecordedStimulus } from '../../sources/twin-source.ts';
+import { MODELS, expandCircuit } from '../../twin/index.ts';
+import type { RoutePlugin } from '../app.ts';
+import { ApiError } from '../errors.ts';
+import { RunSummarySchema, errorResponses } from '../schemas.ts';
+
+const plugin: RoutePlugin = async (app, { ctx }) => {
+  const { store, runs } = ctx;
+
+  app.get(
+    '/api/twin/circuits',
+    {
+      schema: {
+        tags: ['twin'],
+        summary: 'Example circuits (usable by name in POST /api/twin/runs)',
+        response: { 200: Type.Object({ circuits: Type.Array(Type.Object({ name: Type.String(), kind: Type.String(), description: Type.String() })) }) },
+      },
+    },
+    async () => ({ circuits: listExampleCircuits() }),
+  );
+
+  app.get(
+    '/api/twin/models',
+    {
+      schema: {
+        tags: ['twin'],
+        summary: 'Device models with their default parameter sets',
+        response: {
+          200: Type.Object({
+            models: Type.Array(
+              Type.Object({ name: Type.String(), title: Type.String(), defaultSet: Type.String(), defaults: Type.Record(Type.String(), Type.Number()), x0: Type.Number() }),
+            ),
+          }),
+        },
+      },
+    },
+    async () => ({
+      models: Object.values(MODELS).map((m) => ({ name: m.name, title: m.title, defaultSet: m.defaultSet, defaults: m.defaults, x0: m.x0 })),
+    }),
+  );
+
+  app.post(
+    '/api/twin/runs',
+    {
+      schema: {
+        tags: ['twin'],
+        summary: 'Start a twin run: a circuit fed a protocol, or the stimulus recorded in a stored run (then linked to it)',
+        body: Type.Object(
+          {
+            circuit: Type.Union([Type.String({ maxLength: 64, description: 'example circuit name' }), Type.Object({}, { additionalProperties: true, description: 'circuit document' })]),
+            protocol: Type.Optional(Type.Object({ kind: Type.String() }, { additionalProperties: true })),
+            stimulusRun: Type.Optional(
+              Type.Object({ runId: Type.Integer({ minimum: 1 }), channel: Type.String({ maxLength: 64, description: 'channel name or index' }) }, { additionalProperties: false }),
+            ),
+            sampleRate: Type.Optional(Type.Number({ minimum: 1, maximum: MAX_SAMPLE_RATE, description: 'S/s for a protocol stimulus, default 100000' })),
+            durationS: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 86400, description: 'simulated time, s' })),
+            method: Type.Optional(Type.Union([Type.Literal('rk4'), Type.Literal('euler'), Type.Literal('adaptive'), Type.Literal('implicit')])),
+            dt: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'internal step, s' })),
+            label: Type.Optional(Type.String({ maxLength: 200 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Type.Object({ run: RunSummarySchema }), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      if ((b.protocol === undefined) === (b.stimulusRun === undefined))
+        throw new ApiError('VALIDATION', { detail: '/protocol: give exactly one of protocol and stimulusRun' }, '/protocol');
+      let circuit: unknown;
+      try {
+        circuit = typeof b.circuit === 'string' ? loadExampleCircuit(b.circuit) : b.circuit;
+        expandCircuit(circuit);
+      } catch (err) {
+        throw new ApiError('VALIDATION', { detail: `/circuit: ${err instanceof Error ? err.message : String(err)}` }, '/circuit');
+      }
+      const common = {
+        source: 'twin',
+        ...(b.label !== undefined ? { label: b.label } : {}),
+      };
+      const twinOpts = { circuit, ...(b.method ? { method: b.method } : {}), ...(b.dt !== undefined ? { dt: b.dt } : {}) };
+      if (b.stimulusRun) {
+        let rec;
+        try {
+          rec = readRecordedStimulus(store, b.stimulusRun.runId, b.stimulusRun.channel);
+        } catch (err) {
+          const code = (err as { code?: string }).code === 'RUN_NOT_FOUND' ? 'RUN_NOT_FOUND' : 'CHANNEL_NOT_FOUND';
+          throw new ApiError(code, { id: b.stimulusRun.runId, detail: (err as Error).message }, '/stimulusRun', (err as Error).message);
+        }
+        if (b.durationS !== undefined) rec.samples = rec.samples.slice(0, Math.round(b.durationS * rec.sampleRate));
+        const run = await runs.start({
+          ...common,
+          protocol: rec.protocol,
+          sampleRate: rec.sampleRate,
+          durationS: rec.samples.length / rec.sampleRate,
+          linkedRunId: b.stimulusRun.runId,
+          options: { ...twinOpts, stimulus: rec.samples, quantity: rec.quantity },
+        });
+        return reply.status(201).send({ run });
+      }
+      const run = await runs.start({
+        ...common,
+        protocol: b.protocol,
+        ...(b.sampleRate !== undefined ? { sampleRate: b.sampleRate } : {}),
+        ...(b.durationS !== undefined ? { durationS: b.durationS } : {}),
+        options: twinOpts,
+      });
+      return reply.status(201).send({ run });
+    },
+  );
+};
+export default plugin;

@@ -1,0 +1,183 @@
+/**
+ * The SMU as a run source (kind 'smu'): a protocol (DC step, square, pulse train, sine — a sine in
+ * voltage on a memristor is the I-V sweep that gives the pinched hysteresis loop) is sampled at the
+ * point rate and played as buffered list sweeps in chunks; each chunk's readings become blocks.
+ *
+ * Channels (float64, at the point rate):
+ *   0 `stim`   the applied source quantity as the instrument measured it (V or A)  role stimulus
+ *   1 `resp`   the measured other quantity (A or V)                                 role response
+ *   2 `t_instr` the instrument's own timestamp of each point (s)                    role response
+ *
+ * Safety: bench limits are checked against the protocol's peaks before the output turns on, compliance is
+ * set first, and the output is ramped to zero and off on completion, abort, error and disconnect (SafeSmu).
+ */
+import type { DescriptorMessage, RunSource, SourceMessage } from '../../common/run-stream.ts';
+import { connectSmu } from '../../drivers/smu/connect.ts';
+import { SafeSmu, type BenchLimits } from '../../drivers/smu/safety.ts';
+import type { SmuDriver } from '../../drivers/smu/smu.ts';
+import { protocolSummary, sampleStimulus, validateProtocol } from '../protocols/index.ts';
+import type { SourceRegistry } from './registry.ts';
+
+/** Highest point rate accepted (points/s); an SMU is not a digitiser. */
+export const SMU_MAX_POINT_RATE = 1000;
+
+export interface SmuSourceOptions {
+  /** VISA resource string, serial path or host:port. */
+  address: string;
+  /** Protocol JSON (validated here). */
+  protocol: unknown;
+  limits: BenchLimits;
+  /** Current limit (A) when sourcing voltage, voltage limit (V) when sourcing current. */
+  compliance: number;
+  /** Points per second (default 100). */
+  pointRateHz?: number;
+  /** Integration time; default: half the point period at 50 Hz, within 0.01 … 1 PLC. */
+  nplc?: number;
+  /** Serial baud rate (serial addresses only). */
+  baudRate?: number;
+  /** Points per buffered sweep (default: 0.5 s worth, at most 2500). */
+  chunkPoints?: number;
+  /** Reply time-out, ms (default 5000). */
+  timeoutMs?: number;
+}
+
+export function createSmuSource(opts: SmuSourceOptions): RunSource {
+  const protocol = validateProtocol(opts.protocol);
+  const summary = protocolSummary(protocol);
+  const rate = opts.pointRateHz ?? 100;
+  if (!(rate > 0 && rate <= SMU_MAX_POINT_RATE))
+    throw new RangeError(`SMU point rate ${rate} points/s is out of range: use a sample rate of at most ${SMU_MAX_POINT_RATE} (e.g. --rate 100)`);
+  const total = Math.max(1, Math.round(summary.durationS * rate));
+  const chunk = Math.max(1, Math.min(2500, opts.chunkPoints ?? Math.ceil(rate / 2)));
+  const nplc = opts.nplc ?? Math.min(1, Math.max(0.01, Number(((0.5 / rate) * 50).toFixed(3))));
+  const voltage = summary.quantity === 'voltage';
+  const descriptor: DescriptorMessage = {
+    type: 'descriptor',
+    channels: [
+      { name: 'stim', unit: voltage ? 'V' : 'A', sampleRate: rate, dtype: 'float64', scale: 1, offset: 0, role: 'stimulus' },
+      { name: 'resp', unit: voltage ? 'A' : 'V', sampleRate: rate, dtype: 'float64', scale: 1, offset: 0, role: 'response' },
+      { name: 't_instr', unit: 's', sampleRate: rate, dtype: 'float64', scale: 1, offset: 0, role: 'response' },
+    ],
+  };
+
+  return {
+    kind: 'smu',
+    async *messages(signal: AbortSignal): AsyncIterable<SourceMessage> {
+      let smu: SmuDriver | null = null;
+      let safe: SafeSmu | null = null;
+      try {
+        smu = await connectSmu(opts.address, { baudRate: opts.baudRate, timeoutMs: opts.timeoutMs ?? 5000 });
+        safe = new SafeSmu(smu, opts.limits, { reconnect: () => connectSmu(opts.address, { baudRate: opts.baudRate }) });
+        // Limits against the protocol's peaks, before anything is configured or turned on.
+        await safe.configure({ func: voltage ? 'voltage' : 'current', level: 0, compliance: opts.compliance, nplc }, [summary.min, summary.max]);
+        yield descriptor;
+        await safe.on();
+        const period = 1 / rate;
+        const measureS = nplc / 50;
+        // Source delay per point so the instrument runs at the point rate; corrected after each chunk from the
+        // instrument's own timestamps (its per-point overhead is model-specific).
+        let delayS = Math.max(0, period - measureS - 2e-4);
+        for (let first = 0; first < total; first += chunk) {
+          if (signal.aborted) {
+            await safe.shutdown('abort');
+            yield { type: 'stop', status: 'aborted', reason: 'aborted by the user' };
+            return;
+          }
+          const n = Math.min(chunk, total - first);
+          const levels = Array.from(sampleStimulus(protocol, rate, first, n));
+          const r = await safe.listSweep(levels, { delayS });
+          const stim = new Float64Array(n);
+          const resp = new Float64Array(n);
+          const t = new Float64Array(n);
+          for (let k = 0; k < n; k++) {
+            stim[k] = voltage ? r[k].v : r[k].i;
+            resp[k] = voltage ? r[k].i : r[k].v;
+            t[k] = r[k].t;
+          }
+          if (n > 1) delayS = Math.max(0, delayS + period - (t[n - 1] - t[0]) / (n - 1));
+          yield { type: 'block', channel: 0, firstIndex: first, samples: stim };
+          yield { type: 'block', channel: 1, firstIndex: first, samples: resp };
+          yield { type: 'block', channel: 2, firstIndex: first, samples: t };
+        }
+        const rep = await safe.shutdown('stop');
+        if (!rep.ok) yield { type: 'stop', status: 'failed', reason: `output could not be confirmed off: ${rep.error}` };
+      } catch (err) {
+        if (safe) await safe.shutdown('error');
+        yield { type: 'stop', status: 'failed', reason: err instanceof Error ? err.message : String(err) };
+      } finally {
+        if (safe) await safe.close();
+        else if (smu) await smu.close().catch(() => undefined);
+      }
+    },
+  };
+}
+
+/** Run options the `smu` source reads (`options` of a run request), with environment fallbacks. */
+export interface SmuRunOptions {
+  /** Instrument address; default env SPIKELOOP_SMU. */
+  address?: string;
+  /** A (V when the protocol sources current); default env SPIKELOOP_SMU_COMPLIANCE or 1e-3. */
+  compliance?: number;
+  /** Bench limits; defaults env SPIKELOOP_SMU_MAX_VOLTAGE / _MAX_CURRENT / _MAX_POWER or 2 V, 10 mA, 20 mW. */
+  maxVoltage?: number;
+  maxCurrent?: number;
+  maxPower?: number;
+  baudRate?: number;
+  nplc?: number;
+  chunkPoints?: number;
+}
+
+function runOptions(raw: Record<string, unknown> | undefined): Required<Pick<SmuRunOptions, 'compliance' | 'maxVoltage' | 'maxCurrent' | 'maxPower'>> & SmuRunOptions {
+  const o = (raw ?? {}) as SmuRunOptions;
+  const env = process.env;
+  const numOr = (v: unknown, envName: string, dflt: number, name: string): number => {
+    const x = v ?? (env[envName] !== undefined ? Number(env[envName]) : dflt);
+    if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0) throw new RangeError(`smu option ${name} must be a positive number, got ${JSON.stringify(v ?? env[envName])}`);
+    return x;
+  };
+  return {
+    ...o,
+    address: o.address ?? env.SPIKELOOP_SMU,
+    compliance: numOr(o.compliance, 'SPIKELOOP_SMU_COMPLIANCE', 1e-3, 'compliance'),
+    maxVoltage: numOr(o.maxVoltage, 'SPIKELOOP_SMU_MAX_VOLTAGE', 2, 'maxVoltage'),
+    maxCurrent: numOr(o.maxCurrent, 'SPIKELOOP_SMU_MAX_CURRENT', 1e-2, 'maxCurrent'),
+    maxPower: numOr(o.maxPower, 'SPIKELOOP_SMU_MAX_POWER', 2e-2, 'maxPower'),
+    baudRate: o.baudRate ?? (env.SPIKELOOP_SMU_BAUD ? Number(env.SPIKELOOP_SMU_BAUD) : undefined),
+  };
+}
+
+const NO_ADDRESS = 'no SMU address: pass options.address or set SPIKELOOP_SMU (e.g. TCPIP0::127.0.0.1::5025::SOCKET from `spikeloop virtual smu-2600b`)';
+
+export function register(registry: SourceRegistry): void {
+  registry.registerSource('smu', {
+    title: 'Source-measure unit (Keithley 2400/2600B, Keysight B2900, or `spikeloop virtual smu-…`)',
+    async available() {
+      const o = runOptions(undefined);
+      // Without SPIKELOOP_SMU the address comes with each run request (options.address); create() checks it.
+      if (!o.address) return { available: true, detail: 'pass options.address with each run, or set SPIKELOOP_SMU' };
+      try {
+        const smu = await connectSmu(o.address, { baudRate: o.baudRate, timeoutMs: 1500, connectTimeoutMs: 1500 });
+        await smu.close();
+        return { available: true, detail: `${smu.model} at ${smu.session.transport.address}` };
+      } catch (err) {
+        return { available: false, detail: err instanceof Error ? err.message : String(err) };
+      }
+    },
+    create(ctx) {
+      const o = runOptions(ctx.options);
+      if (!o.address) throw new Error(NO_ADDRESS);
+      const limits = { maxVoltage: o.maxVoltage, maxCurrent: o.maxCurrent, maxPower: o.maxPower };
+      const src = createSmuSource({
+        address: o.address,
+        protocol: ctx.protocol,
+        limits,
+        compliance: o.compliance,
+        pointRateHz: ctx.sampleRate,
+        nplc: o.nplc,
+        baudRate: o.baudRate,
+        chunkPoints: o.chunkPoints,
+      });
+      return Object.assign(src, { bench: { instrument: 'smu', address: o.address, limits, compliance: o.compliance, pointRateHz: ctx.sampleRate } });
+    },
+  });
+}

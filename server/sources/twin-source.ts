@@ -1,0 +1,130 @@
+/**
+ * The digital-twin run source (kind 'twin'): simulates a circuit (server/twin) on a sampled stimulus and
+ * emits the same run stream as a bench — channel 0 the stimulus (role stimulus), then one float32
+ * response channel per circuit output (V, A or state), and a `spike` event per neuron threshold crossing.
+ *
+ * Options (SourceContext.options):
+ *   circuit   circuit JSON object, or the name of an example in server/twin/circuits (default "lif")
+ *   method    'rk4' | 'euler' | 'adaptive' | 'implicit' (default rk4); dt internal step, s (default 1 / sampleRate)
+ *   stimulus  optional recorded stimulus samples (number[] or Float64Array, SI units) replacing the
+ *             protocol's waveform (a twin run fed from a measured run); quantity 'current' | 'voltage'
+ * Without `stimulus` the protocol is sampled at the run's sample rate for its duration.
+ * The simulation runs as fast as it can, yielding to the event loop between chunks; aborting stops it.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ChannelDescriptor, SourceMessage } from '../../common/run-stream.ts';
+import { protocolSummary, sampleStimulus } from '../protocols/index.ts';
+import { expandCircuit, probeUnit, simulateChunks, type Method, type Stimulus } from '../twin/index.ts';
+import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
+
+const circuitsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../twin/circuits');
+
+/** Names and descriptions of the example circuits. */
+export function listExampleCircuits(): { name: string; kind: string; description: string }[] {
+  return readdirSync(circuitsDir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => {
+      const c = JSON.parse(readFileSync(path.join(circuitsDir, f), 'utf8')) as { kind: string; description?: string };
+      return { name: f.replace(/\.json$/, ''), kind: c.kind, description: c.description ?? '' };
+    });
+}
+
+/** An example circuit by name (throws when unknown). */
+export function loadExampleCircuit(name: string): unknown {
+  if (!/^[A-Za-z0-9_-]+$/.test(name) || !listExampleCircuits().some((c) => c.name === name))
+    throw new Error(`unknown example circuit "${name}" (known: ${listExampleCircuits().map((c) => c.name).join(', ')})`);
+  return JSON.parse(readFileSync(path.join(circuitsDir, `${name}.json`), 'utf8'));
+}
+
+const METHODS: Method[] = ['rk4', 'euler', 'adaptive', 'implicit'];
+const CHUNK = 4096;
+
+export function createTwinSource(ctx: SourceContext): CreatedSource {
+  const o = ctx.options ?? {};
+  const circuit = typeof o.circuit === 'string' ? loadExampleCircuit(o.circuit) : (o.circuit ?? loadExampleCircuit('lif'));
+  if (typeof circuit !== 'object' || circuit === null) throw new Error('options.circuit must be a circuit object or an example name');
+  const method = (o.method ?? 'rk4') as Method;
+  if (!METHODS.includes(method)) throw new Error(`options.method must be one of ${METHODS.join(', ')}`);
+  const dt = o.dt === undefined ? undefined : Number(o.dt);
+  if (dt !== undefined && !(dt > 0 && dt <= 1 / ctx.sampleRate)) throw new Error(`options.dt must be in (0, 1/sampleRate]`);
+  const summary = protocolSummary(ctx.protocol);
+  let stimulus: Stimulus;
+  if (o.stimulus !== undefined) {
+    const s = o.stimulus instanceof Float64Array ? o.stimulus : Array.isArray(o.stimulus) ? Float64Array.from(o.stimulus as number[]) : null;
+    if (!s || s.length < 2 || !s.every(Number.isFinite)) throw new Error('options.stimulus must be an array of at least 2 finite numbers');
+    const quantity = (o.quantity ?? summary.quantity) as Stimulus['quantity'];
+    if (quantity !== 'current' && quantity !== 'voltage') throw new Error("options.quantity must be 'current' or 'voltage'");
+    stimulus = { samples: s, sampleRate: ctx.sampleRate, quantity };
+  } else {
+    const n = Math.max(2, Math.round(summary.durationS * ctx.sampleRate));
+    stimulus = { samples: sampleStimulus(ctx.protocol, ctx.sampleRate, 0, n), sampleRate: ctx.sampleRate, quantity: summary.quantity };
+  }
+  const net = expandCircuit(circuit);
+  // builds the simulator now, so a bad circuit or a stimulus mismatch fails before the run starts
+  const sim = simulateChunks(net, stimulus, { method, ...(dt !== undefined ? { dt } : {}), chunkSize: CHUNK });
+  const probes = sim.twin.outputs;
+  const channels: ChannelDescriptor[] = [
+    { name: 'stim', unit: stimulus.quantity === 'current' ? 'A' : 'V', sampleRate: ctx.sampleRate, dtype: 'float64', scale: 1, offset: 0, role: 'stimulus' },
+    ...probes.map(
+      (p): ChannelDescriptor => ({ name: p.name, unit: probeUnit(p.kind), sampleRate: ctx.sampleRate, dtype: 'float32', scale: 1, offset: 0, role: 'response' }),
+    ),
+  ];
+  // a spike event goes on the channel of its neuron's node voltage when that is recorded
+  const chanOfNode = new Map<string, number>();
+  probes.forEach((p, i) => p.kind === 'v' && p.node && chanOfNode.set(p.node, i + 1));
+  return {
+    kind: 'twin',
+    bench: null,
+    twin: { circuit, netlist: { name: net.name, info: net.info }, method, dt: dt ?? 1 / ctx.sampleRate, stimulusSource: o.stimulus !== undefined ? 'recorded' : 'protocol' },
+    async *messages(signal: AbortSignal): AsyncGenerator<SourceMessage> {
+      yield { type: 'descriptor', channels };
+      for (const chunk of sim.chunks) {
+        if (signal.aborted) return;
+        const n = chunk.data[0]?.length ?? Math.min(CHUNK, sim.total - chunk.first);
+        yield { type: 'block', channel: 0, firstIndex: chunk.first, samples: stimulus.samples.slice(chunk.first, chunk.first + n) };
+        for (let c = 0; c < chunk.data.length; c++) yield { type: 'block', channel: c + 1, firstIndex: chunk.first, samples: Float32Array.from(chunk.data[c]) };
+        for (const e of chunk.events) {
+          const ch = chanOfNode.get(e.node);
+          yield { type: 'event', kind: 'spike', index: Math.min(e.index, sim.total - 1), ...(ch !== undefined ? { channel: ch } : {}), label: e.element };
+        }
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    },
+  };
+}
+
+export function register(registry: SourceRegistry): void {
+  registry.registerSource('twin', {
+    title: 'Digital twin (simulated circuit, same stimulus)',
+    available: async () => ({ available: true }),
+    create: createTwinSource,
+  });
+}
+
+/** Minimal view of the store needed to read a recorded stimulus channel back. */
+interface StimulusStore {
+  getRun(id: number):
+    | { protocol: unknown; channels: { index: number; name: string; unit: string; scale: number; offset: number; sampleRate: number; sampleCount: number }[] }
+    | undefined;
+  readRaw(runId: number, channel: number, start: number, end: number): { start: number; samples: ArrayLike<number> }[];
+}
+
+/**
+ * The stimulus actually applied in a stored run (physical values, SI), by channel name or index, at most
+ * `maxSamples` long. Throws with a message naming what is missing.
+ */
+export function readRecordedStimulus(store: StimulusStore, runId: number, channel: string, maxSamples?: number) {
+  const run = store.getRun(runId);
+  if (!run) throw Object.assign(new Error(`run ${runId} does not exist`), { code: 'RUN_NOT_FOUND' });
+  const ch = run.channels.find((c) => c.name === channel || String(c.index) === channel);
+  if (!ch) throw Object.assign(new Error(`run ${runId} has no channel "${channel}" (channels: ${run.channels.map((c) => c.name).join(', ')})`), { code: 'CHANNEL_NOT_FOUND' });
+  if (ch.unit !== 'A' && ch.unit !== 'V') throw Object.assign(new Error(`channel ${ch.name} is in ${ch.unit}; a stimulus is in A or V`), { code: 'CHANNEL_NOT_FOUND' });
+  const n = Math.min(ch.sampleCount, maxSamples ?? Infinity);
+  const samples = new Float64Array(n);
+  for (const seg of store.readRaw(runId, ch.index, 0, n))
+    for (let i = 0; i < seg.samples.length && seg.start + i < n; i++) samples[seg.start + i] = seg.samples[i] * ch.scale + ch.offset;
+  return { protocol: run.protocol, sampleRate: ch.sampleRate, samples, quantity: (ch.unit === 'A' ? 'current' : 'voltage') as Stimulus['quantity'] };
+}

@@ -1,0 +1,318 @@
+/**
+ * Circuit descriptions (JSON) and the generators of self-organising networks.
+ *
+ * A circuit file is either an explicit netlist (`kind: "netlist"`) or a network generator
+ * (`"erdos-renyi"`, `"nanowire"`, `"lattice"`) that expands, seeded, into a netlist. Node "0" is ground.
+ * Format reference: docs/twin/circuits.md.
+ */
+import { getModel, resolveParams, TwinError, type Params } from './models.ts';
+
+export type Element =
+  | { type: 'R'; name?: string; a: string; b: string; value: number }
+  | { type: 'C'; name?: string; a: string; b: string; value: number }
+  /** Grounded voltage source (an electrode, a Dirichlet node): v(node) = value, or offset + gain·stimulus. */
+  | { type: 'V'; name?: string; node: string; value?: number; stimulus?: boolean; gain?: number; offset?: number }
+  /** Current source from a through the source to b (injects into b), DC or offset + gain·stimulus. */
+  | { type: 'I'; name?: string; a: string; b: string; value?: number; stimulus?: boolean; gain?: number; offset?: number }
+  | { type: 'device'; name?: string; a: string; b: string; model: string; params?: Params; x0?: number }
+  /** Threshold-and-reset on a capacitor node: spike when v(node) rises through vth, then v = vreset, held for tref. */
+  | { type: 'neuron'; name?: string; node: string; vth: number; vreset: number; tref?: number };
+
+export interface Probe {
+  name: string;
+  /** v: node voltage (V), i: element current (A, a→b; for V sources the current delivered), x: device state. */
+  kind: 'v' | 'i' | 'x';
+  node?: string;
+  element?: string;
+}
+
+export interface NetlistCircuit {
+  kind: 'netlist';
+  name?: string;
+  description?: string;
+  elements: Element[];
+  outputs?: Probe[];
+}
+
+export interface JunctionSpec {
+  model: string;
+  params?: Params;
+  x0?: number;
+}
+export interface ElectrodeSpec {
+  /** Node index in the generated network; negative counts from the end (-1 = last node). */
+  node: number;
+  value?: number;
+  stimulus?: boolean;
+  gain?: number;
+}
+interface NetworkCommon {
+  name?: string;
+  description?: string;
+  seed?: number;
+  junction: JunctionSpec;
+  electrodes: ElectrodeSpec[];
+  /** Extra probes: "nodes" records every node voltage; "states" every junction state. */
+  record?: ('nodes' | 'states')[];
+}
+export interface ErdosRenyiCircuit extends NetworkCommon {
+  kind: 'erdos-renyi';
+  n: number;
+  p: number;
+}
+export interface NanowireCircuit extends NetworkCommon {
+  kind: 'nanowire';
+  wires: number;
+  /** wires per um² (0.06–0.14 in the studies). */
+  density: number;
+  lengthMean?: number;
+  lengthSd?: number;
+}
+export interface LatticeCircuit extends NetworkCommon {
+  kind: 'lattice';
+  rows: number;
+  cols: number;
+  /** lattice: nearest-neighbour grid; crossbar: every row line to every column line. */
+  topology?: 'lattice' | 'crossbar';
+}
+
+export type Circuit = NetlistCircuit | ErdosRenyiCircuit | NanowireCircuit | LatticeCircuit;
+
+/** An expanded netlist ready to compile. */
+export interface Netlist {
+  name: string;
+  elements: Element[];
+  outputs: Probe[];
+  /** Generator facts (node count, junctions, wire geometry summary). */
+  info: Record<string, number | string>;
+}
+
+// --------------------------------------------------------------------------------- seeded randomness
+/** sfc32 generator seeded by splitmix32; deterministic for a given seed. Returns [0, 1). */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  const sm = () => {
+    s = (s + 0x9e3779b9) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+  let a = sm(), b = sm(), c = sm(), d = sm();
+  return () => {
+    const t = (((a + b) >>> 0) + d) >>> 0;
+    d = (d + 1) >>> 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) >>> 0;
+    c = ((c << 21) | (c >>> 11)) >>> 0;
+    c = (c + t) >>> 0;
+    return t / 4294967296;
+  };
+}
+
+function normal(u: () => number): number {
+  const u1 = 1 - u();
+  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u());
+}
+/** Gamma(shape k ≥ 1, scale θ) by Marsaglia & Tsang (2000). */
+export function gamma(u: () => number, k: number, theta: number): number {
+  const d = k - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    const x = normal(u);
+    const v0 = 1 + c * x;
+    if (v0 <= 0) continue;
+    const v = v0 * v0 * v0;
+    const w = u();
+    if (Math.log(w) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v * theta;
+  }
+}
+
+// --------------------------------------------------------------------------------- validation
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+function need(cond: boolean, msg: string): asserts cond {
+  if (!cond) throw new TwinError('TWIN_BAD_CIRCUIT', msg);
+}
+
+function checkElement(e: Element, i: number): void {
+  const where = `element ${i} (${e.name ?? e.type})`;
+  switch (e.type) {
+    case 'R':
+    case 'C':
+      need(typeof e.a === 'string' && typeof e.b === 'string' && e.a !== e.b, `${where}: needs distinct nodes a and b`);
+      need(isNum(e.value) && e.value > 0, `${where}: value must be > 0`);
+      break;
+    case 'V':
+      need(typeof e.node === 'string' && e.node !== '0', `${where}: needs a node other than ground`);
+      need(e.stimulus === true || isNum(e.value), `${where}: needs a value or stimulus: true`);
+      break;
+    case 'I':
+      need(typeof e.a === 'string' && typeof e.b === 'string' && e.a !== e.b, `${where}: needs distinct nodes a and b`);
+      need(e.stimulus === true || isNum(e.value), `${where}: needs a value or stimulus: true`);
+      break;
+    case 'device': {
+      need(typeof e.a === 'string' && typeof e.b === 'string' && e.a !== e.b, `${where}: needs distinct nodes a and b`);
+      const m = getModel(e.model);
+      resolveParams(m, e.params);
+      break;
+    }
+    case 'neuron':
+      need(typeof e.node === 'string', `${where}: needs a node`);
+      need(isNum(e.vth) && isNum(e.vreset) && e.vreset < e.vth, `${where}: needs vreset < vth`);
+      need(e.tref === undefined || (isNum(e.tref) && e.tref >= 0), `${where}: tref must be >= 0`);
+      break;
+    default:
+      throw new TwinError('TWIN_BAD_CIRCUIT', `${where}: unknown element type "${(e as { type: string }).type}"`);
+  }
+}
+
+/** Checks a circuit document and expands it into a netlist. Throws TwinError (code TWIN_BAD_CIRCUIT). */
+export function expandCircuit(json: unknown): Netlist {
+  need(typeof json === 'object' && json !== null, 'circuit must be a JSON object');
+  const c = json as Circuit;
+  let net: Netlist;
+  switch (c.kind) {
+    case 'netlist':
+      need(Array.isArray(c.elements) && c.elements.length > 0, 'netlist needs elements');
+      net = { name: c.name ?? 'netlist', elements: c.elements, outputs: c.outputs ?? defaultProbes(c.elements), info: {} };
+      break;
+    case 'erdos-renyi':
+      net = erdosRenyi(c);
+      break;
+    case 'nanowire':
+      net = nanowireNetwork(c);
+      break;
+    case 'lattice':
+      net = latticeNetwork(c);
+      break;
+    default:
+      throw new TwinError('TWIN_BAD_CIRCUIT', `unknown circuit kind "${(c as { kind?: string }).kind}"`);
+  }
+  net.elements.forEach(checkElement);
+  const names = new Set<string>();
+  net.elements.forEach((e, i) => {
+    if (!e.name) e.name = `${e.type}${i}`;
+    need(!names.has(e.name), `duplicate element name "${e.name}"`);
+    names.add(e.name);
+  });
+  const kinds = new Set(net.elements.filter((e) => (e.type === 'V' || e.type === 'I') && e.stimulus).map((e) => e.type));
+  need(kinds.size <= 1, 'stimulus elements must all be current sources or all voltage sources');
+  return net;
+}
+
+function defaultProbes(elements: Element[]): Probe[] {
+  const probes: Probe[] = [];
+  const nodes = new Set<string>();
+  for (const e of elements) {
+    if ('node' in e) nodes.add(e.node);
+    if ('a' in e) (nodes.add(e.a), nodes.add(e.b));
+  }
+  nodes.delete('0');
+  for (const nd of nodes) probes.push({ name: `v_${nd}`, kind: 'v', node: nd });
+  elements.forEach((e, i) => {
+    const nm = e.name ?? `${e.type}${i}`;
+    if (e.type === 'device') probes.push({ name: `i_${nm}`, kind: 'i', element: nm }, { name: `x_${nm}`, kind: 'x', element: nm });
+    if (e.type === 'V') probes.push({ name: `i_${nm}`, kind: 'i', element: nm });
+  });
+  return probes;
+}
+
+function networkFromEdges(c: NetworkCommon & { kind: string }, nNodes: number, edges: [number, number][], info: Record<string, number | string>): Netlist {
+  need(Array.isArray(c.electrodes) && c.electrodes.length >= 1, `${c.kind}: needs electrodes`);
+  const model = getModel(c.junction?.model ?? 'threshold');
+  const params = resolveParams(model, c.junction?.params);
+  const elements: Element[] = edges.map(([a, b], k) => ({
+    type: 'device', name: `J${k}`, a: `n${a}`, b: `n${b}`, model: model.name, params, x0: c.junction?.x0 ?? model.x0,
+  }));
+  const outputs: Probe[] = [];
+  c.electrodes.forEach((el, k) => {
+    const nodeIx = el.node < 0 ? nNodes + el.node : el.node; // negative: counted from the end (-1 = last node)
+    need(Number.isInteger(el.node) && nodeIx >= 0 && nodeIx < nNodes, `${c.kind}: electrode node ${el.node} is not in the network (0..${nNodes - 1}, or negative from the end)`);
+    elements.push({ type: 'V', name: `E${k}`, node: `n${nodeIx}`, value: el.value, stimulus: el.stimulus, gain: el.gain });
+    outputs.push({ name: `i_E${k}`, kind: 'i', element: `E${k}` });
+  });
+  if (c.record?.includes('nodes')) for (let i = 0; i < nNodes; i++) outputs.push({ name: `v_n${i}`, kind: 'v', node: `n${i}` });
+  if (c.record?.includes('states')) edges.forEach((_, k) => outputs.push({ name: `x_J${k}`, kind: 'x', element: `J${k}` }));
+  return { name: c.name ?? c.kind, elements, outputs, info: { nodes: nNodes, junctions: edges.length, ...info } };
+}
+
+/** Erdős–Rényi G(n, p) of junctions, seeded. */
+export function erdosRenyi(c: ErdosRenyiCircuit): Netlist {
+  need(Number.isInteger(c.n) && c.n >= 2, 'erdos-renyi: n must be an integer >= 2');
+  need(isNum(c.p) && c.p > 0 && c.p <= 1, 'erdos-renyi: p must be in (0, 1]');
+  const u = rng(c.seed ?? 1);
+  const edges: [number, number][] = [];
+  for (let i = 0; i < c.n; i++) for (let j = i + 1; j < c.n; j++) if (u() < c.p) edges.push([i, j]);
+  return networkFromEdges(c, c.n, edges, { p: c.p });
+}
+
+/** Square lattice (nearest neighbours) or crossbar (rows × cols lines, a junction at every crossing). */
+export function latticeNetwork(c: LatticeCircuit): Netlist {
+  need(Number.isInteger(c.rows) && Number.isInteger(c.cols) && c.rows >= 1 && c.cols >= 1, 'lattice: rows, cols must be positive integers');
+  const edges: [number, number][] = [];
+  if (c.topology === 'crossbar') {
+    for (let r = 0; r < c.rows; r++) for (let k = 0; k < c.cols; k++) edges.push([r, c.rows + k]);
+    return networkFromEdges(c, c.rows + c.cols, edges, { topology: 'crossbar' });
+  }
+  const id = (r: number, k: number) => r * c.cols + k;
+  for (let r = 0; r < c.rows; r++)
+    for (let k = 0; k < c.cols; k++) {
+      if (k + 1 < c.cols) edges.push([id(r, k), id(r, k + 1)]);
+      if (r + 1 < c.rows) edges.push([id(r, k), id(r + 1, k)]);
+    }
+  return networkFromEdges(c, c.rows * c.cols, edges, { topology: 'lattice' });
+}
+
+/**
+ * 2-D random nanowire deposition: wire centres uniform in a square of side sqrt(wires/density), angles
+ * uniform, lengths gamma(mean, sd); a junction where two wires cross; only the largest connected
+ * component is kept and renumbered 0..N-1 by the x of the wire centre, so node 0 is the leftmost wire
+ * (source side) and node N-1 the rightmost (drain side). Electrode node indices refer to this order.
+ */
+export function nanowireNetwork(c: NanowireCircuit): Netlist {
+  need(Number.isInteger(c.wires) && c.wires >= 2, 'nanowire: wires must be an integer >= 2');
+  need(isNum(c.density) && c.density > 0, 'nanowire: density (wires/um^2) must be > 0');
+  const mean = c.lengthMean ?? 10;
+  const sd = c.lengthSd ?? 1;
+  const side = Math.sqrt(c.wires / c.density);
+  const u = rng(c.seed ?? 1);
+  const k = (mean / sd) ** 2;
+  const theta = (sd * sd) / mean;
+  const N = c.wires;
+  const x1 = new Float64Array(N), y1 = new Float64Array(N), x2 = new Float64Array(N), y2 = new Float64Array(N), cx = new Float64Array(N);
+  for (let i = 0; i < N; i++) {
+    const x = u() * side, y = u() * side, ang = u() * Math.PI, len = gamma(u, k, theta);
+    const dx = (Math.cos(ang) * len) / 2, dy = (Math.sin(ang) * len) / 2;
+    x1[i] = x - dx; y1[i] = y - dy; x2[i] = x + dx; y2[i] = y + dy; cx[i] = x;
+  }
+  const cross = (i: number, j: number): boolean => {
+    const d1 = (x2[i] - x1[i]) * (y1[j] - y1[i]) - (y2[i] - y1[i]) * (x1[j] - x1[i]);
+    const d2 = (x2[i] - x1[i]) * (y2[j] - y1[i]) - (y2[i] - y1[i]) * (x2[j] - x1[i]);
+    const d3 = (x2[j] - x1[j]) * (y1[i] - y1[j]) - (y2[j] - y1[j]) * (x1[i] - x1[j]);
+    const d4 = (x2[j] - x1[j]) * (y2[i] - y1[j]) - (y2[j] - y1[j]) * (x2[i] - x1[j]);
+    return d1 * d2 < 0 && d3 * d4 < 0;
+  };
+  const all: [number, number][] = [];
+  for (let i = 0; i < N; i++)
+    for (let j = i + 1; j < N; j++) {
+      if (Math.max(x1[i], x2[i]) < Math.min(x1[j], x2[j]) || Math.max(x1[j], x2[j]) < Math.min(x1[i], x2[i])) continue;
+      if (Math.max(y1[i], y2[i]) < Math.min(y1[j], y2[j]) || Math.max(y1[j], y2[j]) < Math.min(y1[i], y2[i])) continue;
+      if (cross(i, j)) all.push([i, j]);
+    }
+  // largest connected component (union-find)
+  const parent = Int32Array.from({ length: N }, (_, i) => i);
+  const find = (a: number): number => {
+    while (parent[a] !== a) a = parent[a] = parent[parent[a]];
+    return a;
+  };
+  for (const [a, b] of all) parent[find(a)] = find(b);
+  const size = new Int32Array(N);
+  for (let i = 0; i < N; i++) size[find(i)]++;
+  let root = 0;
+  for (let i = 0; i < N; i++) if (size[i] > size[root]) root = i;
+  const keep = [...Array(N).keys()].filter((i) => find(i) === root).sort((a, b) => cx[a] - cx[b] || a - b);
+  const newId = new Int32Array(N).fill(-1);
+  keep.forEach((w, i) => (newId[w] = i));
+  const edges = all.filter(([a]) => newId[a] >= 0).map(([a, b]) => [newId[a], newId[b]] as [number, number]);
+  return networkFromEdges(c, keep.length, edges, { wiresDeposited: N, side_um: side, density: c.density });
+}

@@ -1,0 +1,927 @@
+/**
+ * The twin's solver: modified nodal analysis of a netlist, with device state equations, capacitors and
+ * threshold-and-reset neurons, integrated in time. Pure computation: no clocks, no I/O, no globals.
+ *
+ * Formulation. Nodes are of three classes:
+ *  - fixed: ground and the nodes of grounded voltage sources (electrodes) — true Dirichlet nodes;
+ *  - dynamic: nodes with a capacitor — their voltages are state variables (C·dv/dt = KCL residual,
+ *    with the capacitance matrix, floating capacitors included, factored once);
+ *  - algebraic: the rest — solved at every evaluation from G(x)·v = i, an SPD sparse system whose
+ *    pattern is analysed once (sparse.ts) and whose values change with the device conductances.
+ * The state vector is [dynamic node voltages, device states]. It is integrated by classic RK4 or forward
+ * Euler at a fixed step, or by Dormand–Prince 5(4) with error control. Neuron thresholds are located
+ * inside a step (cubic Hermite interpolation, bisection), the step is re-integrated up to the crossing,
+ * the node is reset, and held for the refractory period (whose end also splits a step).
+ */
+import { TwinError, getModel, resolveParams, type DeviceModel, type Params } from './models.ts';
+import type { Netlist, Probe } from './circuit.ts';
+import { SpdSystem } from './sparse.ts';
+
+export type Method = 'rk4' | 'euler' | 'adaptive' | 'implicit';
+
+export interface TwinOptions {
+  /**
+   * Integration method (default rk4). 'implicit': capacitors by the backward-Euler companion model
+   * (conductance C/dt in parallel with a current source) solved with the network, device states by
+   * forward Euler; L-stable for stiff RC, first order; circuits with neurons are refused.
+   */
+  method?: Method;
+  /** Fixed step, or first/max step of the adaptive method, in s. simulate() defaults it to 1/sampleRate. */
+  dt?: number;
+  /** Adaptive method tolerances (defaults 1e-6, 1e-9). */
+  rtol?: number;
+  atol?: number;
+  /** Linear solver for the algebraic nodes: refactor at every evaluation, or warm-started PCG (default). */
+  solver?: 'direct' | 'pcg';
+}
+
+export interface TwinEvent {
+  kind: 'spike';
+  /** Time of the threshold crossing in s (not snapped to the grid). */
+  time: number;
+  element: string;
+  node: string;
+}
+
+const GMIN = 1e-12;
+
+interface Input {
+  u(t: number): number;
+  du(t: number): number;
+}
+class ConstInput implements Input {
+  constructor(public value: number) {}
+  u(): number {
+    return this.value;
+  }
+  du(): number {
+    return 0;
+  }
+}
+/** Linear interpolation between samples (like an ngspice PWL source); held after the last sample. */
+export class SampledInput implements Input {
+  constructor(
+    readonly samples: Float64Array,
+    readonly sampleRate: number,
+  ) {}
+  u(t: number): number {
+    const s = this.samples;
+    const f = t * this.sampleRate;
+    if (f <= 0) return s[0];
+    const k = Math.floor(f);
+    if (k >= s.length - 1) return s[s.length - 1];
+    return s[k] + (f - k) * (s[k + 1] - s[k]);
+  }
+  du(t: number): number {
+    const s = this.samples;
+    const k = Math.floor(t * this.sampleRate * (1 + 1e-12));
+    if (k < 0 || k >= s.length - 1) return 0;
+    return (s[k + 1] - s[k]) * this.sampleRate;
+  }
+}
+
+interface DeviceInfo {
+  name: string;
+  model: DeviceModel;
+  p: Params;
+  a: number;
+  b: number;
+  /** branch index, or -1 for nonlinear-in-v devices */
+  branch: number;
+  lo: number;
+  hi: number;
+}
+
+export class Twin {
+  readonly name: string;
+  readonly nodeNames: string[];
+  private nodeIdx = new Map<string, number>();
+  /** 0 fixed, 1 dynamic, 2 algebraic */
+  private cls: Int8Array;
+  private slot: Int32Array; // index within its class
+  readonly nDyn: number;
+  readonly nAlg: number;
+  readonly nDev: number;
+  private dynNodes: Int32Array;
+  private algNodes: Int32Array;
+  // fixed node sources
+  private fixedNodes: Int32Array;
+  private fixedStim: Uint8Array;
+  private fixedValue: Float64Array;
+  private fixedGain: Float64Array;
+  // conductive branches (resistors and linear devices)
+  private brA: Int32Array;
+  private brB: Int32Array;
+  private brG: Float64Array;
+  private brEdge: Int32Array; // edge index in the algebraic system, or -1
+  private algBranches: Int32Array; // branches touching an algebraic node
+  private dynBranches: Int32Array; // branches touching a dynamic node
+  // current sources
+  private isA: Int32Array;
+  private isB: Int32Array;
+  private isStim: Uint8Array;
+  private isValue: Float64Array;
+  private isGain: Float64Array;
+  // capacitors
+  private capA: Int32Array;
+  private capB: Int32Array;
+  private capC: Float64Array;
+  private cinv: Float64Array; // nDyn × nDyn
+  private capEdge: Int32Array;
+  private implicit: boolean;
+  /** implicit method: node voltages at the previous step */
+  private Vold: Float64Array;
+  private hImplicit = 0;
+  private devs: DeviceInfo[];
+  /** Fast path: all devices linear, one model, one parameter object, contiguous branches. */
+  private uniform: { model: DeviceModel; p: Params; base: number; devA: Int32Array; devB: Int32Array; vd: Float64Array } | null = null;
+  private nonlinDevs: number[];
+  private neurons: { name: string; node: number; slot: number; vth: number; vreset: number; tref: number }[];
+  private refUntil: Float64Array;
+  /** Neurons held in refractory during the current step (steps never straddle a refractory end). */
+  private frozen: Uint8Array;
+  private sys: SpdSystem | null;
+  private rhs: Float64Array;
+  private valg: Float64Array;
+  /** All node voltages at the last evaluation. */
+  readonly V: Float64Array;
+  private res: Float64Array;
+  private input: Input = new ConstInput(0);
+  readonly stimulusQuantity: 'current' | 'voltage' | null;
+  private elements: Map<string, { type: string; index: number }>;
+  private resistors: { a: number; b: number; g: number }[] = [];
+  private probes: Probe[];
+  // integration
+  readonly method: Method;
+  dt: number;
+  private rtol: number;
+  private atol: number;
+  private solverMode: 'direct' | 'pcg';
+  t = 0;
+  readonly y: Float64Array;
+  private f0: Float64Array;
+  private f0Valid = false;
+  private k: Float64Array[];
+  private ytmp: Float64Array;
+  private y1: Float64Array;
+  private f1: Float64Array;
+  private hAdapt: number;
+  /** Events since the last takeEvents(). */
+  private events: TwinEvent[] = [];
+  readonly stats = { steps: 0, rejected: 0, evaluations: 0 };
+
+  constructor(net: Netlist, opts: TwinOptions = {}) {
+    this.name = net.name;
+    this.method = opts.method ?? 'rk4';
+    this.dt = opts.dt ?? 1e-5;
+    this.rtol = opts.rtol ?? 1e-6;
+    this.atol = opts.atol ?? 1e-9;
+    this.solverMode = opts.solver ?? 'pcg';
+    this.hAdapt = this.dt;
+    if (!(this.dt > 0)) throw new TwinError('TWIN_BAD_OPTION', 'dt must be > 0');
+    const node = (nm: string): number => {
+      let i = this.nodeIdx.get(nm);
+      if (i === undefined) {
+        i = this.nodeIdx.size;
+        this.nodeIdx.set(nm, i);
+      }
+      return i;
+    };
+    node('0');
+    const els = net.elements;
+    for (const e of els) {
+      if ('node' in e) node(e.node);
+      if ('a' in e) (node(e.a), node(e.b));
+    }
+    const N = this.nodeIdx.size;
+    this.nodeNames = [...this.nodeIdx.keys()];
+    const cls = new Int8Array(N).fill(2);
+    cls[0] = 0;
+    const fixed: number[] = [0], fStim: number[] = [0], fVal: number[] = [0], fGain: number[] = [0];
+    let stimQ: 'current' | 'voltage' | null = null;
+    for (const e of els)
+      if (e.type === 'V') {
+        const i = node(e.node);
+        if (cls[i] === 0) throw new TwinError('TWIN_BAD_CIRCUIT', `node ${e.node} has two voltage sources`);
+        cls[i] = 0;
+        fixed.push(i);
+        fStim.push(e.stimulus ? 1 : 0);
+        fVal.push(e.stimulus ? (e.offset ?? 0) : (e.value as number));
+        fGain.push(e.gain ?? 1);
+        if (e.stimulus) stimQ = 'voltage';
+      }
+    const implicit = (opts.method ?? 'rk4') === 'implicit';
+    if (implicit && els.some((e) => e.type === 'neuron'))
+      throw new TwinError('TWIN_BAD_OPTION', "method 'implicit' does not support neurons (threshold-and-reset); use rk4 or adaptive");
+    if (!implicit) for (const e of els) if (e.type === 'C') for (const nd of [node(e.a), node(e.b)]) if (cls[nd] === 2) cls[nd] = 1;
+    this.cls = cls;
+    const slot = new Int32Array(N);
+    const dyn: number[] = [], alg: number[] = [];
+    for (let i = 0; i < N; i++) {
+      if (cls[i] === 1) (slot[i] = dyn.length), dyn.push(i);
+      else if (cls[i] === 2) (slot[i] = alg.length), alg.push(i);
+    }
+    this.slot = slot;
+    for (let k = 0; k < fixed.length; k++) slot[fixed[k]] = k;
+    this.dynNodes = Int32Array.from(dyn);
+    this.algNodes = Int32Array.from(alg);
+    this.nDyn = dyn.length;
+    this.nAlg = alg.length;
+    this.fixedNodes = Int32Array.from(fixed);
+    this.fixedStim = Uint8Array.from(fStim);
+    this.fixedValue = Float64Array.from(fVal);
+    this.fixedGain = Float64Array.from(fGain);
+
+    // branches, devices, sources, capacitors
+    const brA: number[] = [], brB: number[] = [], brG: number[] = [];
+    const devs: DeviceInfo[] = [];
+    const isA: number[] = [], isB: number[] = [], isS: number[] = [], isV: number[] = [], isGn: number[] = [];
+    const capA: number[] = [], capB: number[] = [], capC: number[] = [];
+    this.neurons = [];
+    this.elements = new Map();
+    const x0: number[] = [];
+    els.forEach((e) => {
+      const nm = e.name as string;
+      switch (e.type) {
+        case 'R':
+          this.elements.set(nm, { type: 'R', index: this.resistors.length });
+          this.resistors.push({ a: node(e.a), b: node(e.b), g: 1 / e.value });
+          brA.push(node(e.a)), brB.push(node(e.b)), brG.push(1 / e.value);
+          break;
+        case 'C':
+          this.elements.set(nm, { type: 'C', index: capA.length });
+          capA.push(node(e.a)), capB.push(node(e.b)), capC.push(e.value);
+          break;
+        case 'V':
+          this.elements.set(nm, { type: 'V', index: node(e.node) });
+          break;
+        case 'I':
+          this.elements.set(nm, { type: 'I', index: isA.length });
+          isA.push(node(e.a)), isB.push(node(e.b)), isS.push(e.stimulus ? 1 : 0);
+          isV.push(e.stimulus ? (e.offset ?? 0) : (e.value as number)), isGn.push(e.gain ?? 1);
+          if (e.stimulus) stimQ = 'current';
+          break;
+        case 'device': {
+          const model = getModel(e.model);
+          const p = resolveParams(model, e.params);
+          const a = node(e.a), b = node(e.b);
+          let branch = -1;
+          if (model.nonlinearV) {
+            if (cls[a] === 2 || cls[b] === 2)
+              throw new TwinError('TWIN_BAD_CIRCUIT', `device ${nm} (${model.name}) is nonlinear in v: both its nodes need a capacitor or a voltage source`);
+          } else {
+            branch = brA.length;
+            brA.push(a), brB.push(b), brG.push(model.g(e.x0 ?? model.x0, p));
+          }
+          const [lo, hi] = model.bounds(p);
+          this.elements.set(nm, { type: 'device', index: devs.length });
+          devs.push({ name: nm, model, p, a, b, branch, lo, hi });
+          x0.push(e.x0 ?? model.x0);
+          break;
+        }
+        case 'neuron': {
+          const nd = node(e.node);
+          if (cls[nd] !== 1) throw new TwinError('TWIN_BAD_CIRCUIT', `neuron ${nm}: node ${e.node} needs a capacitor (and no voltage source)`);
+          this.elements.set(nm, { type: 'neuron', index: this.neurons.length });
+          this.neurons.push({ name: nm, node: nd, slot: slot[nd], vth: e.vth, vreset: e.vreset, tref: e.tref ?? 0 });
+          break;
+        }
+      }
+    });
+    this.stimulusQuantity = stimQ;
+    this.brA = Int32Array.from(brA);
+    this.brB = Int32Array.from(brB);
+    this.brG = Float64Array.from(brG);
+    this.devs = devs;
+    this.nDev = devs.length;
+    this.nonlinDevs = devs.map((d, i) => (d.branch < 0 ? i : -1)).filter((i) => i >= 0);
+    if (
+      devs.length > 0 &&
+      devs.every((d, i) => d.model === devs[0].model && d.p === devs[0].p && d.branch === devs[0].branch + i) &&
+      devs[0].branch >= 0 && devs[0].model.gBatch && devs[0].model.rateBatch
+    )
+      this.uniform = {
+        model: devs[0].model, p: devs[0].p, base: devs[0].branch,
+        devA: Int32Array.from(devs, (d) => d.a), devB: Int32Array.from(devs, (d) => d.b), vd: new Float64Array(devs.length),
+      };
+    this.isA = Int32Array.from(isA);
+    this.isB = Int32Array.from(isB);
+    this.isStim = Uint8Array.from(isS);
+    this.isValue = Float64Array.from(isV);
+    this.isGain = Float64Array.from(isGn);
+    this.capA = Int32Array.from(capA);
+    this.capB = Int32Array.from(capB);
+    this.capC = Float64Array.from(capC);
+    this.refUntil = new Float64Array(this.neurons.length).fill(-Infinity);
+    this.frozen = new Uint8Array(this.neurons.length);
+
+    // algebraic system pattern
+    const edgeOf = new Map<number, number>();
+    const ei: number[] = [], ej: number[] = [];
+    this.brEdge = new Int32Array(brA.length).fill(-1);
+    const algB: number[] = [], dynB: number[] = [];
+    for (let b = 0; b < brA.length; b++) {
+      const ca = cls[brA[b]], cb = cls[brB[b]];
+      if (ca === 2 || cb === 2) algB.push(b);
+      if (ca === 1 || cb === 1) dynB.push(b);
+      if (ca === 2 && cb === 2) {
+        const i = slot[brA[b]], j = slot[brB[b]];
+        const key = Math.min(i, j) * this.nAlg + Math.max(i, j);
+        let e = edgeOf.get(key);
+        if (e === undefined) {
+          e = ei.length;
+          edgeOf.set(key, e);
+          ei.push(i), ej.push(j);
+        }
+        this.brEdge[b] = e;
+      }
+    }
+    this.algBranches = Int32Array.from(algB);
+    this.dynBranches = Int32Array.from(dynB);
+    // companion model: capacitors between algebraic nodes join the pattern
+    this.capEdge = new Int32Array(capA.length).fill(-1);
+    if (implicit)
+      for (let c = 0; c < capA.length; c++) {
+        if (cls[capA[c]] !== 2 || cls[capB[c]] !== 2) continue;
+        const i = slot[capA[c]], j = slot[capB[c]];
+        const key = Math.min(i, j) * this.nAlg + Math.max(i, j);
+        let e = edgeOf.get(key);
+        if (e === undefined) {
+          e = ei.length;
+          edgeOf.set(key, e);
+          ei.push(i), ej.push(j);
+        }
+        this.capEdge[c] = e;
+      }
+    this.implicit = implicit;
+    this.Vold = new Float64Array(N);
+    this.sys = this.nAlg > 0 ? new SpdSystem(this.nAlg, Int32Array.from(ei), Int32Array.from(ej)) : null;
+    this.rhs = new Float64Array(this.nAlg);
+    this.valg = new Float64Array(this.nAlg);
+    this.V = new Float64Array(N);
+    this.res = new Float64Array(this.nDyn);
+
+    // capacitance matrix of the dynamic nodes, inverted once
+    const nd = this.nDyn;
+    const Cm = new Float64Array(nd * nd);
+    for (let c = 0; c < capA.length; c++) {
+      const a = capA[c], b = capB[c], C = capC[c];
+      if (cls[a] === 1) Cm[slot[a] * nd + slot[a]] += C;
+      if (cls[b] === 1) Cm[slot[b] * nd + slot[b]] += C;
+      if (cls[a] === 1 && cls[b] === 1) (Cm[slot[a] * nd + slot[b]] -= C), (Cm[slot[b] * nd + slot[a]] -= C);
+    }
+    this.cinv = invert(Cm, nd);
+
+    const ny = nd + this.nDev;
+    this.y = new Float64Array(ny);
+    for (let d = 0; d < this.nDev; d++) this.y[nd + d] = x0[d];
+    this.f0 = new Float64Array(ny);
+    this.k = Array.from({ length: 7 }, () => new Float64Array(ny));
+    this.ytmp = new Float64Array(ny);
+    this.y1 = new Float64Array(ny);
+    this.f1 = new Float64Array(ny);
+    this.probes = net.outputs;
+    for (const p of this.probes) this.checkProbe(p);
+  }
+
+  // ------------------------------------------------------------------------------------------- input
+  /** Holds the input (stimulus) at `value` (A or V) until changed (zero-order hold). */
+  setInput(value: number): void {
+    this.input = new ConstInput(value);
+    this.f0Valid = false;
+  }
+  /** Uses a sampled waveform as input, linearly interpolated, t = 0 at samples[0]. */
+  setSampledInput(samples: Float64Array, sampleRate: number): void {
+    this.input = new SampledInput(samples, sampleRate);
+    this.f0Valid = false;
+  }
+
+  // ------------------------------------------------------------------------------------------- evaluation
+  /** dy/dt at (t, y); leaves all node voltages of that point in this.V. */
+  evaluate(t: number, y: Float64Array, dy: Float64Array): void {
+    this.stats.evaluations++;
+    const { V, nDyn: nd, cls, slot, brA, brB, brG } = this;
+    const u = this.input.u(t);
+    for (let k = 0; k < this.fixedNodes.length; k++)
+      V[this.fixedNodes[k]] = this.fixedStim[k] ? this.fixedValue[k] + this.fixedGain[k] * u : this.fixedValue[k];
+    for (let k = 0; k < nd; k++) V[this.dynNodes[k]] = y[k];
+    const devs = this.devs;
+    const uni = this.uniform;
+    if (uni) (uni.model.gBatch as NonNullable<DeviceModel['gBatch']>)(y, nd, devs.length, brG, uni.base, uni.p);
+    else
+      for (let d = 0; d < devs.length; d++) {
+        const dv = devs[d];
+        if (dv.branch >= 0) brG[dv.branch] = dv.model.g(y[nd + d], dv.p);
+      }
+    // algebraic nodes
+    const sys = this.sys;
+    if (sys && !this.implicit) {
+      const diag = sys.diag, off = sys.off, rhs = this.rhs;
+      diag.fill(GMIN);
+      off.fill(0);
+      rhs.fill(0);
+      const ab = this.algBranches, be = this.brEdge;
+      for (let q = 0; q < ab.length; q++) {
+        const b = ab[q];
+        const a = brA[b], c = brB[b], g = brG[b];
+        if (be[b] >= 0) {
+          diag[slot[a]] += g;
+          diag[slot[c]] += g;
+          off[be[b]] -= g;
+        } else if (cls[a] === 2) {
+          diag[slot[a]] += g;
+          rhs[slot[a]] += g * V[c];
+        } else {
+          diag[slot[c]] += g;
+          rhs[slot[c]] += g * V[a];
+        }
+      }
+      for (let s = 0; s < this.isA.length; s++) {
+        const I = this.isStim[s] ? this.isValue[s] + this.isGain[s] * u : this.isValue[s];
+        if (cls[this.isB[s]] === 2) rhs[slot[this.isB[s]]] += I;
+        if (cls[this.isA[s]] === 2) rhs[slot[this.isA[s]]] -= I;
+      }
+      const x = this.valg;
+      if (this.solverMode === 'direct') sys.solveDirect(rhs, x);
+      else sys.solve(rhs, x);
+      for (let k = 0; k < x.length; k++) V[this.algNodes[k]] = x[k];
+    }
+    // dynamic nodes: C dv/dt = residual
+    if (nd > 0) {
+      const r = this.res;
+      r.fill(0);
+      const db = this.dynBranches;
+      for (let q = 0; q < db.length; q++) {
+        const b = db[q];
+        const a = brA[b], c = brB[b];
+        const i = brG[b] * (V[a] - V[c]);
+        if (cls[a] === 1) r[slot[a]] -= i;
+        if (cls[c] === 1) r[slot[c]] += i;
+      }
+      for (const d of this.nonlinDevs) {
+        const dv = devs[d];
+        const i = dv.model.current(V[dv.a] - V[dv.b], y[nd + d], dv.p);
+        if (cls[dv.a] === 1) r[slot[dv.a]] -= i;
+        if (cls[dv.b] === 1) r[slot[dv.b]] += i;
+      }
+      for (let s = 0; s < this.isA.length; s++) {
+        const I = this.isStim[s] ? this.isValue[s] + this.isGain[s] * u : this.isValue[s];
+        if (cls[this.isB[s]] === 1) r[slot[this.isB[s]]] += I;
+        if (cls[this.isA[s]] === 1) r[slot[this.isA[s]]] -= I;
+      }
+      // capacitors to stimulus-driven voltage nodes: C·dV/dt of the fixed end
+      const du = this.input.du(t);
+      if (du !== 0)
+        for (let c = 0; c < this.capA.length; c++) {
+          const a = this.capA[c], b = this.capB[c];
+          if (cls[a] === 1 && cls[b] === 0) r[slot[a]] += this.capC[c] * this.fixedSlope(b, du);
+          if (cls[b] === 1 && cls[a] === 0) r[slot[b]] += this.capC[c] * this.fixedSlope(a, du);
+        }
+      const ci = this.cinv;
+      for (let i = 0; i < nd; i++) {
+        let s = 0;
+        for (let j = 0; j < nd; j++) s += ci[i * nd + j] * r[j];
+        dy[i] = s;
+      }
+      for (let n = 0; n < this.neurons.length; n++) if (this.frozen[n]) dy[this.neurons[n].slot] = 0;
+    }
+    if (uni) {
+      const { devA, devB, vd } = uni;
+      for (let d = 0; d < vd.length; d++) vd[d] = V[devA[d]] - V[devB[d]];
+      (uni.model.rateBatch as NonNullable<DeviceModel['rateBatch']>)(vd, y, nd, vd.length, dy, uni.p);
+      const lo = devs[0].lo, hi = devs[0].hi;
+      for (let d = 0; d < vd.length; d++) {
+        const x = y[nd + d], r = dy[nd + d];
+        if ((x >= hi && r > 0) || (x <= lo && r < 0)) dy[nd + d] = 0;
+      }
+      return;
+    }
+    for (let d = 0; d < devs.length; d++) {
+      const dv = devs[d];
+      const x = y[nd + d];
+      let r = dv.model.rate(V[dv.a] - V[dv.b], x, dv.p);
+      if ((x >= dv.hi && r > 0) || (x <= dv.lo && r < 0)) r = 0;
+      dy[nd + d] = r;
+    }
+  }
+
+  private fixedSlope(node: number, du: number): number {
+    const k = this.slot[node];
+    return this.fixedStim[k] ? this.fixedGain[k] * du : 0;
+  }
+
+  // ------------------------------------------------------------------------------------------- stepping
+  private clampStates(y: Float64Array): void {
+    const nd = this.nDyn;
+    for (let d = 0; d < this.nDev; d++) {
+      const dv = this.devs[d];
+      const x = y[nd + d];
+      if (x > dv.hi) y[nd + d] = dv.hi;
+      else if (x < dv.lo) y[nd + d] = dv.lo;
+    }
+  }
+
+  /** One step of the fixed-step method from (t, y, f0) to y1 (no error estimate). */
+  private fixedStep(t: number, y: Float64Array, f0: Float64Array, h: number, y1: Float64Array): void {
+    const n = y.length;
+    if (this.method === 'euler') {
+      for (let i = 0; i < n; i++) y1[i] = y[i] + h * f0[i];
+      return;
+    }
+    const [k2, k3, k4] = this.k;
+    const yt = this.ytmp;
+    for (let i = 0; i < n; i++) yt[i] = y[i] + 0.5 * h * f0[i];
+    this.evaluate(t + 0.5 * h, yt, k2);
+    for (let i = 0; i < n; i++) yt[i] = y[i] + 0.5 * h * k2[i];
+    this.evaluate(t + 0.5 * h, yt, k3);
+    for (let i = 0; i < n; i++) yt[i] = y[i] + h * k3[i];
+    this.evaluate(t + h, yt, k4);
+    for (let i = 0; i < n; i++) y1[i] = y[i] + (h / 6) * (f0[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
+  }
+
+  /** Dormand–Prince 5(4) step; returns the scaled error norm; k[6] holds f(t+h, y1). */
+  private dpStep(t: number, y: Float64Array, f0: Float64Array, h: number, y1: Float64Array): number {
+    const n = y.length;
+    const k = this.k;
+    const yt = this.ytmp;
+    const A = DP_A;
+    const stages = [f0, k[0], k[1], k[2], k[3], k[4]];
+    for (let s = 1; s < 6; s++) {
+      for (let i = 0; i < n; i++) {
+        let acc = 0;
+        for (let j = 0; j < s; j++) acc += A[s][j] * stages[j][i];
+        yt[i] = y[i] + h * acc;
+      }
+      this.evaluate(t + DP_C[s] * h, yt, stages[s]);
+    }
+    for (let i = 0; i < n; i++) {
+      let acc = 0;
+      for (let j = 0; j < 6; j++) acc += DP_B[j] * stages[j][i];
+      y1[i] = y[i] + h * acc;
+    }
+    this.clampStates(y1);
+    this.evaluate(t + h, y1, k[6]);
+    let err = 0;
+    for (let i = 0; i < n; i++) {
+      let e = DP_E[6] * k[6][i];
+      for (let j = 0; j < 6; j++) e += DP_E[j] * stages[j][i];
+      const sc = this.atol + this.rtol * Math.max(Math.abs(y[i]), Math.abs(y1[i]));
+      const q = (h * e) / sc;
+      err += q * q;
+    }
+    return Math.sqrt(err / Math.max(1, n));
+  }
+
+  private updateFrozen(): void {
+    for (let n = 0; n < this.frozen.length; n++) this.frozen[n] = this.t < this.refUntil[n] ? 1 : 0;
+  }
+
+  /**
+   * Implicit method: solves the network at t1 with every capacitor replaced by its backward-Euler companion
+   * (conductance C/h, current source C/h·(v_a − v_b) of the previous step), conductances from this.y.
+   */
+  private solveCompanion(t1: number, h: number): void {
+    const { V, Vold, cls, slot, brA, brB, brG } = this;
+    this.hImplicit = h;
+    const u = this.input.u(t1);
+    for (let k = 0; k < this.fixedNodes.length; k++)
+      V[this.fixedNodes[k]] = this.fixedStim[k] ? this.fixedValue[k] + this.fixedGain[k] * u : this.fixedValue[k];
+    const nd = this.nDyn;
+    const devs = this.devs;
+    for (let d = 0; d < devs.length; d++) if (devs[d].branch >= 0) brG[devs[d].branch] = devs[d].model.g(this.y[nd + d], devs[d].p);
+    const sys = this.sys;
+    if (!sys) return;
+    const diag = sys.diag, off = sys.off, rhs = this.rhs;
+    diag.fill(GMIN);
+    off.fill(0);
+    rhs.fill(0);
+    const ab = this.algBranches, be = this.brEdge;
+    for (let q = 0; q < ab.length; q++) {
+      const b = ab[q];
+      const a = brA[b], c = brB[b], g = brG[b];
+      if (be[b] >= 0) {
+        diag[slot[a]] += g;
+        diag[slot[c]] += g;
+        off[be[b]] -= g;
+      } else if (cls[a] === 2) ((diag[slot[a]] += g), (rhs[slot[a]] += g * V[c]));
+      else ((diag[slot[c]] += g), (rhs[slot[c]] += g * V[a]));
+    }
+    for (let s = 0; s < this.isA.length; s++) {
+      const I = this.isStim[s] ? this.isValue[s] + this.isGain[s] * u : this.isValue[s];
+      if (cls[this.isB[s]] === 2) rhs[slot[this.isB[s]]] += I;
+      if (cls[this.isA[s]] === 2) rhs[slot[this.isA[s]]] -= I;
+    }
+    for (let c = 0; c < this.capA.length; c++) {
+      const a = this.capA[c], b = this.capB[c], g = this.capC[c] / h;
+      const hist = g * (Vold[a] - Vold[b]);
+      if (cls[a] === 2) ((diag[slot[a]] += g), (rhs[slot[a]] += hist + (cls[b] === 2 ? 0 : g * V[b])));
+      if (cls[b] === 2) ((diag[slot[b]] += g), (rhs[slot[b]] += -hist + (cls[a] === 2 ? 0 : g * V[a])));
+      if (this.capEdge[c] >= 0) off[this.capEdge[c]] -= g;
+    }
+    const x = this.valg;
+    if (this.solverMode === 'direct') sys.solveDirect(rhs, x);
+    else sys.solve(rhs, x);
+    for (let k = 0; k < x.length; k++) V[this.algNodes[k]] = x[k];
+  }
+
+  private ensureF0(): void {
+    if (this.implicit && this.hImplicit === 0) {
+      // initial state: capacitors uncharged (a companion step of negligible length)
+      this.Vold.fill(0);
+      this.solveCompanion(this.t, this.dt * 1e-9);
+    }
+    if (!this.f0Valid) {
+      this.updateFrozen();
+      this.evaluate(this.t, this.y, this.f0);
+      this.f0Valid = true;
+    }
+  }
+
+  /** Integrates from this.t to tEnd; events are collected (see takeEvents). */
+  advanceTo(tEnd: number): void {
+    if (tEnd <= this.t) return;
+    this.ensureF0();
+    if (this.method === 'adaptive') {
+      while (this.t < tEnd) {
+        const rem = tEnd - this.t;
+        let h = Math.min(this.hAdapt, this.dt, rem);
+        if (rem - h < rem * 1e-9) h = rem; // do not leave a sliver before tEnd
+        const brk = this.nextBreak(this.t, this.t + h);
+        let isBreak = false;
+        if (brk < this.t + h) ((h = brk - this.t), (isBreak = true));
+        this.updateFrozen();
+        const err = this.dpStep(this.t, this.y, this.f0, h, this.y1);
+        if (err > 1 && h > 1e-15) {
+          this.stats.rejected++;
+          this.hAdapt = h * Math.max(0.2, 0.9 * Math.pow(err, -0.2));
+          continue;
+        }
+        const hNext = h * Math.min(5, Math.max(0.2, 0.9 * Math.pow(Math.max(err, 1e-10), -0.2)));
+        // a step cut short (by a break or the end of the interval) must not shrink the step size
+        this.hAdapt = h < this.hAdapt ? Math.max(this.hAdapt, hNext) : hNext;
+        this.accept(h, this.k[6], isBreak ? brk : h === rem ? tEnd : undefined);
+        if (isBreak) this.f0Valid = false;
+        this.ensureF0();
+      }
+      return;
+    }
+    if (this.implicit) {
+      const span = tEnd - this.t;
+      const nSteps = Math.max(1, Math.round(span / this.dt - 1e-9));
+      const t0 = this.t;
+      for (let s = 1; s <= nSteps; s++) {
+        const t1 = s === nSteps ? tEnd : t0 + (span * s) / nSteps;
+        const h = t1 - this.t;
+        this.ensureF0();
+        for (let i = 0; i < this.y.length; i++) this.y[i] += h * this.f0[i];
+        this.clampStates(this.y);
+        this.Vold.set(this.V);
+        this.solveCompanion(t1, h);
+        this.t = t1;
+        this.stats.steps++;
+        this.f0Valid = false;
+      }
+      this.ensureF0();
+      return;
+    }
+    const span = tEnd - this.t;
+    const nSteps = Math.max(1, Math.round(span / this.dt - 1e-9));
+    const t0 = this.t;
+    for (let s = 1; s <= nSteps; s++) {
+      const target = s === nSteps ? tEnd : t0 + (span * s) / nSteps;
+      while (this.t < target) {
+        let h = target - this.t;
+        const brk = this.nextBreak(this.t, target);
+        if (brk < target) h = brk - this.t;
+        this.updateFrozen();
+        this.fixedStep(this.t, this.y, this.f0, h, this.y1);
+        this.clampStates(this.y1);
+        this.evaluate(this.t + h, this.y1, this.f1);
+        this.accept(h, this.f1, brk < target ? brk : target);
+        if (brk < target) this.f0Valid = false;
+        this.ensureF0();
+      }
+    }
+  }
+
+  /** Advance by h seconds. */
+  advance(h: number): void {
+    this.advanceTo(this.t + h);
+  }
+
+  /** Earliest refractory end in (t, tEnd], else tEnd. */
+  private nextBreak(t: number, tEnd: number): number {
+    let b = tEnd;
+    for (let n = 0; n < this.refUntil.length; n++) {
+      const r = this.refUntil[n];
+      if (r > t && r < b) b = r;
+    }
+    return b;
+  }
+
+  /** Accepts the step to (t+h, y1, f1) unless a neuron crosses threshold inside it. */
+  private accept(h: number, f1: Float64Array, exactT?: number): void {
+    const t = this.t;
+    let first = -1;
+    let tc = Infinity;
+    for (let n = 0; n < this.neurons.length; n++) {
+      const nr = this.neurons[n];
+      if (t < this.refUntil[n]) continue;
+      const i = nr.slot;
+      const v0 = this.y[i], v1 = this.y1[i];
+      if (v0 < nr.vth && v1 >= nr.vth) {
+        const s = hermiteRoot(v0 - nr.vth, this.f0[i] * h, v1 - nr.vth, f1[i] * h);
+        const tn = t + s * h;
+        if (tn < tc) ((tc = tn), (first = n));
+      }
+    }
+    this.stats.steps++;
+    if (first < 0) {
+      this.t = exactT ?? t + h;
+      this.y.set(this.y1);
+      this.f0.set(f1);
+      return;
+    }
+    // re-integrate to the crossing, reset, continue from there
+    const hc = tc - t;
+    if (hc > 0) {
+      if (this.method === 'adaptive') this.dpStep(t, this.y, this.f0, hc, this.y1);
+      else this.fixedStep(t, this.y, this.f0, hc, this.y1);
+      this.clampStates(this.y1);
+      this.y.set(this.y1);
+    }
+    const nr = this.neurons[first];
+    this.y[nr.slot] = nr.vreset;
+    this.t = tc;
+    this.refUntil[first] = nr.tref > 0 ? tc + nr.tref : -Infinity;
+    this.events.push({ kind: 'spike', time: tc, element: nr.name, node: this.nodeNames[nr.node] });
+    this.f0Valid = false;
+    this.ensureF0();
+  }
+
+  /** Spike events since the last call. */
+  takeEvents(): TwinEvent[] {
+    const e = this.events;
+    this.events = [];
+    return e;
+  }
+
+  // ------------------------------------------------------------------------------------------- reading
+  private checkProbe(p: Probe): void {
+    if (p.kind === 'v') {
+      if (!p.node || !this.nodeIdx.has(p.node)) throw new TwinError('TWIN_BAD_PROBE', `probe ${p.name}: unknown node ${p.node}`);
+    } else {
+      const e = p.element ? this.elements.get(p.element) : undefined;
+      if (!e) throw new TwinError('TWIN_BAD_PROBE', `probe ${p.name}: unknown element ${p.element}`);
+      if (p.kind === 'x' && e.type !== 'device') throw new TwinError('TWIN_BAD_PROBE', `probe ${p.name}: only devices have a state`);
+      if (p.kind === 'i' && e.type === 'neuron') throw new TwinError('TWIN_BAD_PROBE', `probe ${p.name}: a neuron has no current`);
+    }
+  }
+
+  get outputs(): Probe[] {
+    return this.probes;
+  }
+
+  /** Node voltage (V) at the current time. */
+  voltage(node: string): number {
+    this.ensureF0();
+    const i = this.nodeIdx.get(node);
+    if (i === undefined) throw new TwinError('TWIN_BAD_PROBE', `unknown node ${node}`);
+    return this.V[i];
+  }
+
+  /** Reads a probe at the current time (V, A or state). */
+  read(p: Probe): number {
+    this.ensureF0();
+    if (p.kind === 'v') return this.V[this.nodeIdx.get(p.node as string) as number];
+    const e = this.elements.get(p.element as string) as { type: string; index: number };
+    const nd = this.nDyn;
+    const V = this.V;
+    switch (e.type) {
+      case 'device': {
+        const dv = this.devs[e.index];
+        const x = this.y[nd + e.index];
+        return p.kind === 'x' ? x : dv.model.current(V[dv.a] - V[dv.b], x, dv.p);
+      }
+      case 'R': {
+        const r = this.resistors[e.index];
+        return r.g * (V[r.a] - V[r.b]);
+      }
+      case 'C':
+        return this.capC[e.index] * (this.nodeSlope(this.capA[e.index]) - this.nodeSlope(this.capB[e.index]));
+      case 'I':
+        return this.isStim[e.index] ? this.isValue[e.index] + this.isGain[e.index] * this.input.u(this.t) : this.isValue[e.index];
+      case 'V':
+        return this.sourceCurrent(e.index);
+    }
+    return NaN;
+  }
+
+  private nodeSlope(node: number): number {
+    if (this.implicit) return this.hImplicit > 0 && this.t > 0 ? (this.V[node] - this.Vold[node]) / this.hImplicit : 0;
+    if (this.cls[node] === 1) return this.f0[this.slot[node]];
+    if (this.cls[node] === 0) return this.fixedSlope(node, this.input.du(this.t));
+    return 0;
+  }
+
+  /** Current delivered by the voltage source at `node` into the circuit (A). */
+  private sourceCurrent(node: number): number {
+    const V = this.V;
+    let i = 0;
+    for (let b = 0; b < this.brA.length; b++) {
+      if (this.brA[b] === node) i += this.brG[b] * (V[node] - V[this.brB[b]]);
+      else if (this.brB[b] === node) i += this.brG[b] * (V[node] - V[this.brA[b]]);
+    }
+    for (const d of this.nonlinDevs) {
+      const dv = this.devs[d];
+      const c = dv.model.current(V[dv.a] - V[dv.b], this.y[this.nDyn + d], dv.p);
+      if (dv.a === node) i += c;
+      else if (dv.b === node) i -= c;
+    }
+    for (let c = 0; c < this.capA.length; c++) {
+      const a = this.capA[c], b = this.capB[c];
+      if (a === node) i += this.capC[c] * (this.nodeSlope(a) - this.nodeSlope(b));
+      else if (b === node) i += this.capC[c] * (this.nodeSlope(b) - this.nodeSlope(a));
+    }
+    const u = this.input.u(this.t);
+    for (let s = 0; s < this.isA.length; s++) {
+      const I = this.isStim[s] ? this.isValue[s] + this.isGain[s] * u : this.isValue[s];
+      if (this.isB[s] === node) i -= I;
+      if (this.isA[s] === node) i += I;
+    }
+    return i;
+  }
+
+  /** Approximate bytes held by the simulator's typed arrays (solver included). */
+  get bytes(): number {
+    const ta = [this.brA, this.brB, this.brG, this.brEdge, this.algBranches, this.dynBranches, this.y, this.f0, this.ytmp, this.y1, this.f1, this.V, ...this.k];
+    let b = ta.reduce((s, a) => s + a.byteLength, 0) + (this.sys?.bytes ?? 0);
+    b += this.devs.length * 64; // DeviceInfo objects (shared params)
+    return b;
+  }
+
+  get solverStats() {
+    return this.sys?.stats ?? { factorisations: 0, pcgIterations: 0, solves: 0 };
+  }
+}
+
+const DP_C = [0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1, 1];
+const DP_A = [
+  [],
+  [1 / 5],
+  [3 / 40, 9 / 40],
+  [44 / 45, -56 / 15, 32 / 9],
+  [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729],
+  [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656],
+];
+const DP_B = [35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84];
+// error weights b5 - b4 (7 stages, the last is FSAL)
+const DP_E = [71 / 57600, 0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40];
+
+/** First root in [0, 1] of the cubic Hermite through (0, p0, slope m0) and (1, p1, m1), p0 < 0 ≤ p1. */
+function hermiteRoot(p0: number, m0: number, p1: number, m1: number): number {
+  const H = (s: number) => {
+    const s2 = s * s, s3 = s2 * s;
+    return (2 * s3 - 3 * s2 + 1) * p0 + (s3 - 2 * s2 + s) * m0 + (-2 * s3 + 3 * s2) * p1 + (s3 - s2) * m1;
+  };
+  // scan for the first sign change (the cubic may wiggle), then bisect
+  let lo = 0, hi = 1;
+  const N = 8;
+  for (let k = 1; k <= N; k++) {
+    if (H(k / N) >= 0) {
+      lo = (k - 1) / N;
+      hi = k / N;
+      break;
+    }
+  }
+  for (let it = 0; it < 60; it++) {
+    const mid = 0.5 * (lo + hi);
+    if (H(mid) >= 0) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+
+function invert(A: Float64Array, n: number): Float64Array {
+  const M = Float64Array.from(A);
+  const I = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) I[i * n + i] = 1;
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(M[r * n + c]) > Math.abs(M[p * n + c])) p = r;
+    if (!(Math.abs(M[p * n + c]) > 0)) throw new TwinError('TWIN_BAD_CIRCUIT', 'capacitance matrix is singular (a capacitor-only node without a path to ground?)');
+    if (p !== c)
+      for (let k = 0; k < n; k++) {
+        [M[c * n + k], M[p * n + k]] = [M[p * n + k], M[c * n + k]];
+        [I[c * n + k], I[p * n + k]] = [I[p * n + k], I[c * n + k]];
+      }
+    const d = M[c * n + c];
+    for (let k = 0; k < n; k++) ((M[c * n + k] /= d), (I[c * n + k] /= d));
+    for (let r = 0; r < n; r++)
+      if (r !== c) {
+        const f = M[r * n + c];
+        if (f !== 0) for (let k = 0; k < n; k++) ((M[r * n + k] -= f * M[c * n + k]), (I[r * n + k] -= f * I[c * n + k]));
+      }
+  }
+  return I;
+}

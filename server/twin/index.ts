@@ -1,0 +1,126 @@
+/**
+ * Public entry points of the digital twin (pure computation):
+ *  - simulate(circuit, stimulus, opts): a whole run on a sampled stimulus → channels + spike events;
+ *  - createTwin(circuit, opts): the incremental stepping API (setInput, advance, read).
+ * See docs/twin/README.md.
+ */
+import { expandCircuit, type Netlist } from './circuit.ts';
+import { Twin, type TwinEvent, type TwinOptions } from './engine.ts';
+import { TwinError } from './models.ts';
+
+export { Twin, SampledInput } from './engine.ts';
+export type { TwinEvent, TwinOptions, Method } from './engine.ts';
+export { expandCircuit, rng } from './circuit.ts';
+export type { Circuit, Netlist, Probe, Element } from './circuit.ts';
+export { MODELS, getModel, TwinError } from './models.ts';
+export { toSpice } from './spice.ts';
+
+export interface Stimulus {
+  /** Samples in SI units (A for current drive, V for voltage drive), t = k / sampleRate. */
+  samples: Float64Array;
+  sampleRate: number;
+  quantity: 'current' | 'voltage';
+}
+
+export interface Channel {
+  name: string;
+  unit: string;
+  data: Float64Array;
+}
+
+export interface SimEvent extends TwinEvent {
+  /** Output sample index nearest to the event time. */
+  index: number;
+}
+
+export interface SimResult {
+  channels: Channel[];
+  events: SimEvent[];
+  netlist: Netlist;
+  stats: { steps: number; rejected: number; evaluations: number; factorisations: number; pcgIterations: number };
+}
+
+const UNIT = { v: 'V', i: 'A', x: '1' } as const;
+
+/** Expands (if needed) and compiles a circuit into a stepping simulator. */
+export function createTwin(circuit: unknown, opts: TwinOptions = {}): Twin {
+  const net = isNetlist(circuit) ? circuit : expandCircuit(circuit);
+  return new Twin(net, opts);
+}
+
+function isNetlist(c: unknown): c is Netlist {
+  return typeof c === 'object' && c !== null && 'info' in c && 'outputs' in c && !('kind' in c);
+}
+
+export interface Chunk {
+  /** Sample index of the first sample of this chunk. */
+  first: number;
+  /** One array per output probe (in `twin.outputs` order). */
+  data: Float64Array[];
+  events: SimEvent[];
+}
+
+/**
+ * The same run as simulate(), delivered in chunks of `chunkSize` samples (a generator, still pure):
+ * what the twin run source streams. The Twin is created first so errors surface before any chunk.
+ */
+export function simulateChunks(
+  circuit: unknown,
+  stimulus: Stimulus,
+  opts: TwinOptions & { samples?: number; chunkSize?: number } = {},
+): { twin: Twin; netlist: Netlist; total: number; chunks: Generator<Chunk> } {
+  const net = isNetlist(circuit) ? circuit : expandCircuit(circuit);
+  const fs = stimulus.sampleRate;
+  if (!(fs > 0)) throw new TwinError('TWIN_BAD_STIMULUS', 'sampleRate must be > 0');
+  const twin = new Twin(net, { ...opts, dt: opts.dt ?? 1 / fs });
+  if (twin.stimulusQuantity && twin.stimulusQuantity !== stimulus.quantity)
+    throw new TwinError('TWIN_BAD_STIMULUS', `circuit ${net.name} is driven by a ${twin.stimulusQuantity} stimulus, got ${stimulus.quantity}`);
+  const total = opts.samples ?? stimulus.samples.length;
+  const chunkSize = Math.max(1, opts.chunkSize ?? 4096);
+  twin.setSampledInput(stimulus.samples, fs);
+  const probes = twin.outputs;
+  function* gen(): Generator<Chunk> {
+    for (let first = 0; first < total; first += chunkSize) {
+      const n = Math.min(chunkSize, total - first);
+      const data = probes.map(() => new Float64Array(n));
+      const events: SimEvent[] = [];
+      for (let j = 0; j < n; j++) {
+        const k = first + j;
+        if (k > 0) {
+          twin.advanceTo(k / fs);
+          for (const e of twin.takeEvents()) events.push({ ...e, index: Math.round(e.time * fs) });
+        }
+        for (let c = 0; c < probes.length; c++) data[c][j] = twin.read(probes[c]);
+      }
+      yield { first, data, events };
+    }
+  }
+  return { twin, netlist: net, total, chunks: gen() };
+}
+
+/**
+ * Runs the circuit on a sampled stimulus. Output channels are sampled at the stimulus rate, sample k at
+ * t = k / sampleRate (sample 0 is the initial state); `opts.dt` (default 1/sampleRate) is the internal
+ * fixed step (rounded so an integer number of steps fits a sample) or the adaptive method's max step.
+ * The stimulus is linearly interpolated between samples. Throws TwinError on a bad circuit or when the
+ * stimulus quantity does not match the circuit's stimulus element.
+ */
+export function simulate(
+  circuit: unknown,
+  stimulus: Stimulus,
+  opts: TwinOptions & { samples?: number; onProgress?: (done: number, total: number) => void } = {},
+): SimResult {
+  const { twin, netlist, total, chunks } = simulateChunks(circuit, stimulus, { ...opts, chunkSize: 8192 });
+  const channels: Channel[] = twin.outputs.map((p) => ({ name: p.name, unit: UNIT[p.kind], data: new Float64Array(total) }));
+  const events: SimEvent[] = [];
+  for (const ch of chunks) {
+    ch.data.forEach((d, c) => channels[c].data.set(d, ch.first));
+    events.push(...ch.events);
+    opts.onProgress?.(Math.min(total, ch.first + (ch.data[0]?.length ?? 0)), total);
+  }
+  const s = twin.solverStats;
+  return { channels, events, netlist, stats: { ...twin.stats, factorisations: s.factorisations, pcgIterations: s.pcgIterations } };
+}
+
+/** Unit of a probe's values. */
+export const probeUnit = (kind: 'v' | 'i' | 'x'): string => UNIT[kind];

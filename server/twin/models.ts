@@ -1,0 +1,320 @@
+/**
+ * Two-terminal memristive device models. Pure functions, SI units (V, A, S, s).
+ *
+ * Every model has one scalar state x, a conductance G(x) (so i = G(x)·v, except GMMS whose Schottky part
+ * is nonlinear in v), a state equation dx/dt = f(v, x), a named default parameter set, and ngspice
+ * expressions of the same equations (used by `spice.ts`). See docs/twin/models.md for equations and papers.
+ */
+
+export type ModelName = 'hp' | 'vteam' | 'mms' | 'gmms' | 'threshold' | 'nanowire' | 'switch';
+
+export type Params = Record<string, number>;
+
+export interface DeviceModel {
+  name: ModelName;
+  /** One doc line. */
+  title: string;
+  /** Default parameter set (named `defaultSet`). */
+  defaults: Params;
+  defaultSet: string;
+  /** Default initial state. */
+  x0: number;
+  /** Lower/upper bound of the state (the integrator never leaves it). */
+  bounds(p: Params): [number, number];
+  /** True when i is not G(x)·v (needs both terminals at known voltages). */
+  nonlinearV: boolean;
+  /** Conductance G(x) in S (for nonlinearV models: the memristive part only). */
+  g(x: number, p: Params): number;
+  /** Device current in A at voltage v (terminal a minus terminal b). */
+  current(v: number, x: number, p: Params): number;
+  /** dx/dt in 1/s at voltage v. */
+  rate(v: number, x: number, p: Params): number;
+  /** ngspice expressions in terms of the expression strings v (voltage) and x (state). */
+  spiceCurrent(v: string, x: string, p: Params): string;
+  spiceRate(v: string, x: string, p: Params): string;
+  /** Optional vectorised forms for networks of identical devices: g[gOff+d] = G(x[xOff+d]). */
+  gBatch?(x: Float64Array, xOff: number, n: number, g: Float64Array, gOff: number, p: Params): void;
+  /** out[xOff+d] = rate(vd[d], x[xOff+d]). */
+  rateBatch?(vd: Float64Array, x: Float64Array, xOff: number, n: number, out: Float64Array, p: Params): void;
+}
+
+const n = (x: number): string => {
+  if (!Number.isFinite(x)) throw new Error(`non-finite parameter ${x}`);
+  return String(x); // shortest decimal that round-trips to the same double
+};
+export const num = n;
+
+const clampRate = (r: number, x: number, lo: number, hi: number): number =>
+  (x >= hi && r > 0) || (x <= lo && r < 0) ? 0 : r;
+const spiceClamp = (r: string, x: string, lo: number, hi: number): string =>
+  `((((${x}) >= ${n(hi)}) && ((${r}) > 0)) || (((${x}) <= ${n(lo)}) && ((${r}) < 0)) ? 0 : (${r}))`;
+
+/** Thermal voltage kT/q at temperature T (K). */
+export const thermalVoltage = (T: number): number => (1.380649e-23 * T) / 1.602176634e-19;
+
+// ---------------------------------------------------------------------------------------------------
+/**
+ * Linear ion drift (Strukov et al., Nature 453, 80 (2008)). x = w/D in [0, 1].
+ * R(x) = Ron·x + Roff·(1 − x); dx/dt = (mu_v·Ron/D²)·i·F(x, i).
+ * window 1 = Joglekar & Wolf (2009): F = 1 − (2x − 1)^(2p);
+ * window 2 = Biolek et al. (2009): F = 1 − (x − stp(−i))^(2p).
+ */
+const hp: DeviceModel = {
+  name: 'hp',
+  title: 'Linear ion drift (HP) with Joglekar or Biolek window',
+  defaults: { Ron: 100, Roff: 16e3, D: 10e-9, mu: 1e-14, p: 2, window: 1 },
+  defaultSet: 'Strukov 2008 / Joglekar 2009 (Ron 100 Ohm, Roff 16 kOhm, D 10 nm, mu_v 1e-14 m^2/(V s))',
+  x0: 0.1,
+  bounds: () => [0, 1],
+  nonlinearV: false,
+  g: (x, p) => 1 / (p.Ron * x + p.Roff * (1 - x)),
+  current: (v, x, p) => v / (p.Ron * x + p.Roff * (1 - x)),
+  rate(v, x, p) {
+    const i = v / (p.Ron * x + p.Roff * (1 - x));
+    const k = (p.mu * p.Ron) / (p.D * p.D);
+    const q = 2 * p.p;
+    const F = p.window === 2 ? 1 - Math.pow(Math.abs(x - (i < 0 ? 1 : 0)), q) : 1 - Math.pow(Math.abs(2 * x - 1), q);
+    return clampRate(k * i * F, x, 0, 1);
+  },
+  spiceCurrent: (v, x, p) => `(${v})/(${n(p.Ron)}*(${x})+${n(p.Roff)}*(1-(${x})))`,
+  spiceRate(v, x, p) {
+    const i = `((${v})/(${n(p.Ron)}*(${x})+${n(p.Roff)}*(1-(${x}))))`;
+    const k = (p.mu * p.Ron) / (p.D * p.D);
+    const q = n(2 * p.p);
+    const F =
+      p.window === 2 ? `(1-pow(abs((${x})-((${i}) < 0 ? 1 : 0)),${q}))` : `(1-pow(abs(2*(${x})-1),${q}))`;
+    return spiceClamp(`${n(k)}*${i}*${F}`, x, 0, 1);
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------
+/**
+ * VTEAM (Kvatinsky et al., IEEE TCAS-II 62, 786 (2015)), normalised state x = (w − w_on)/(w_off − w_on):
+ * dx/dt = koff·(v/voff − 1)^alpha_off·F(x) for v > voff > 0; kon·(v/von − 1)^alpha_on·F(x) for v < von < 0;
+ * 0 between. R = Ron + (Roff − Ron)·x (linear R–x). F = Joglekar window with exponent p.
+ * (koff, kon here in 1/s, i.e. already divided by w_off − w_on.)
+ */
+const vteam: DeviceModel = {
+  name: 'vteam',
+  title: 'VTEAM voltage-threshold model',
+  defaults: { Ron: 1e3, Roff: 50e3, von: -0.3, voff: 0.5, kon: -400, koff: 100, alphaOn: 3, alphaOff: 3, p: 2 },
+  defaultSet: 'Kvatinsky 2015 style, normalised (Ron 1 kOhm, Roff 50 kOhm, von -0.3 V, voff 0.5 V)',
+  x0: 0.5,
+  bounds: () => [0, 1],
+  nonlinearV: false,
+  g: (x, p) => 1 / (p.Ron + (p.Roff - p.Ron) * x),
+  current: (v, x, p) => v / (p.Ron + (p.Roff - p.Ron) * x),
+  rate(v, x, p) {
+    const F = 1 - Math.pow(Math.abs(2 * x - 1), 2 * p.p);
+    let r = 0;
+    if (v > p.voff) r = p.koff * Math.pow(v / p.voff - 1, p.alphaOff) * F;
+    else if (v < p.von) r = p.kon * Math.pow(v / p.von - 1, p.alphaOn) * F;
+    return clampRate(r, x, 0, 1);
+  },
+  spiceCurrent: (v, x, p) => `(${v})/(${n(p.Ron)}+${n(p.Roff - p.Ron)}*(${x}))`,
+  spiceRate(v, x, p) {
+    const F = `(1-pow(abs(2*(${x})-1),${n(2 * p.p)}))`;
+    const r = `((${v}) > ${n(p.voff)} ? ${n(p.koff)}*pow((${v})/${n(p.voff)}-1,${n(p.alphaOff)})*${F} : ((${v}) < ${n(p.von)} ? ${n(p.kon)}*pow((${v})/${n(p.von)}-1,${n(p.alphaOn)})*${F} : 0))`;
+    return spiceClamp(r, x, 0, 1);
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------
+/**
+ * Mean metastable switch (Molter & Nugent, arXiv:1605.00721 (2016); Knowm). x = N_on/N in [0, 1].
+ * G_m = x/Ron + (1 − x)/Roff; beta = 1/(kT/q);
+ * dx/dt = (1/tau)·[(1 − x)·σ(beta(v − Von)) − x·(1 − σ(beta(v + Voff)))], σ = logistic.
+ * GMMS adds a Schottky diode in parallel: i = phi·G_m·v + (1 − phi)·[af(e^{bf v} − 1) − ar(e^{−br v} − 1)].
+ */
+function mmsRate(v: number, x: number, p: Params): number {
+  const beta = 1 / thermalVoltage(p.T);
+  const pOn = 1 / (1 + Math.exp(-beta * (v - p.Von)));
+  const pOff = 1 - 1 / (1 + Math.exp(-beta * (v + p.Voff)));
+  return ((1 - x) * pOn - x * pOff) / p.tau;
+}
+function mmsSpiceRate(v: string, x: string, p: Params): string {
+  const beta = n(1 / thermalVoltage(p.T));
+  return `(((1-(${x}))/(1+exp(-${beta}*((${v})-${n(p.Von)})))-(${x})*(1-1/(1+exp(-${beta}*((${v})+${n(p.Voff)})))))/${n(p.tau)})`;
+}
+const mmsDefaults = { Ron: 500, Roff: 1500, Von: 0.27, Voff: 0.27, tau: 1e-4, T: 298.5 };
+const mms: DeviceModel = {
+  name: 'mms',
+  title: 'Mean metastable switch (Molter & Nugent), Knowm SDC default set',
+  defaults: { ...mmsDefaults },
+  defaultSet: 'Knowm self-directed-channel (Ron 500 Ohm, Roff 1500 Ohm, Von = Voff = 0.27 V, tau 1e-4 s, T 298.5 K)',
+  x0: 0,
+  bounds: () => [0, 1],
+  nonlinearV: false,
+  g: (x, p) => x / p.Ron + (1 - x) / p.Roff,
+  current: (v, x, p) => (x / p.Ron + (1 - x) / p.Roff) * v,
+  rate: mmsRate,
+  spiceCurrent: (v, x, p) => `((${x})/${n(p.Ron)}+(1-(${x}))/${n(p.Roff)})*(${v})`,
+  spiceRate: mmsSpiceRate,
+};
+const gmms: DeviceModel = {
+  name: 'gmms',
+  title: 'Generalised MMS with Schottky terms (Molter & Nugent)',
+  defaults: { ...mmsDefaults, phi: 0.9, af: 1e-7, bf: 8, ar: 1e-7, br: 8 },
+  defaultSet: 'Knowm SDC with phi 0.9 and symmetric Schottky terms (af = ar = 1e-7 A, bf = br = 8 /V)',
+  x0: 0,
+  bounds: () => [0, 1],
+  nonlinearV: true,
+  g: (x, p) => x / p.Ron + (1 - x) / p.Roff,
+  current: (v, x, p) =>
+    p.phi * (x / p.Ron + (1 - x) / p.Roff) * v +
+    (1 - p.phi) * (p.af * (Math.exp(p.bf * v) - 1) - p.ar * (Math.exp(-p.br * v) - 1)),
+  rate: mmsRate,
+  spiceCurrent: (v, x, p) =>
+    `${n(p.phi)}*((${x})/${n(p.Ron)}+(1-(${x}))/${n(p.Roff)})*(${v})+${n(1 - p.phi)}*(${n(p.af)}*(exp(${n(p.bf)}*(${v}))-1)-${n(p.ar)}*(exp(-${n(p.br)}*(${v}))-1))`,
+  spiceRate: mmsSpiceRate,
+};
+
+// ---------------------------------------------------------------------------------------------------
+/**
+ * Threshold junction of self-organising network studies (Xu, Gottwald, Kuncic 2026): w in [0, 1],
+ * G = Goff + (Gon − Goff)·w; dw/dt = (1 − w)·tanh(a(v − vth))/tau for v > vth,
+ * −w·tanh(b(−v − vth))/tau for v < −vth, 0 between.
+ */
+const threshold: DeviceModel = {
+  name: 'threshold',
+  title: 'Threshold junction (self-organising networks)',
+  defaults: { Gon: 1e-3, Goff: 1e-6, vth: 0.8, tau: 1e-3, a: 2, b: 3 },
+  defaultSet: 'Gon 1e-3 S, Goff 1e-6 S, vth 0.8 V, tau_w 1e-3 s, a 2, b 3',
+  x0: 0,
+  bounds: () => [0, 1],
+  nonlinearV: false,
+  g: (x, p) => p.Goff + (p.Gon - p.Goff) * x,
+  current: (v, x, p) => (p.Goff + (p.Gon - p.Goff) * x) * v,
+  rate(v, x, p) {
+    if (v > p.vth) return ((1 - x) * Math.tanh(p.a * (v - p.vth))) / p.tau;
+    if (v < -p.vth) return (-x * Math.tanh(p.b * (-v - p.vth))) / p.tau;
+    return 0;
+  },
+  gBatch(x, xOff, cnt, g, gOff, p) {
+    const lo = p.Goff, d = p.Gon - p.Goff;
+    for (let k = 0; k < cnt; k++) g[gOff + k] = lo + d * x[xOff + k];
+  },
+  rateBatch(vd, x, xOff, cnt, out, p) {
+    const vth = p.vth, a = p.a, b = p.b, it = 1 / p.tau;
+    for (let k = 0; k < cnt; k++) {
+      const v = vd[k];
+      const w = x[xOff + k];
+      out[xOff + k] = v > vth ? (1 - w) * Math.tanh(a * (v - vth)) * it : v < -vth ? -w * Math.tanh(b * (-v - vth)) * it : 0;
+    }
+  },
+  spiceCurrent: (v, x, p) => `(${n(p.Goff)}+${n(p.Gon - p.Goff)}*(${x}))*(${v})`,
+  // tanh(0) = 0, so max(·, 0) reproduces the three branches with a smaller expression tree
+  spiceRate: (v, x, p) =>
+    `((1-(${x}))*tanh(${n(p.a)}*max((${v})-${n(p.vth)},0))-(${x})*tanh(${n(p.b)}*max(-(${v})-${n(p.vth)},0)))/${n(p.tau)}`,
+};
+
+// ---------------------------------------------------------------------------------------------------
+/**
+ * Nanowire junction (Kuncic & Nakayama 2021; Hochstetter et al., Nat. Commun. 12, 4008 (2021)).
+ * Filament state lambda in [−lmax, lmax]:
+ * dλ/dt = (|v| − Vset)·sgn(v) for |v| > Vset; 0 for Vreset ≤ |v| ≤ Vset; b·(|v| − Vreset)·sgn(λ) for |v| < Vreset.
+ * Conductance: tunnelling between Roff and Ron, G = Goff·(Gon/Goff)^s with s = min(|λ|, λcrit)/λcrit.
+ */
+const nanowire: DeviceModel = {
+  name: 'nanowire',
+  title: 'Nanowire junction (Kuncic / Hochstetter)',
+  defaults: { Vset: 0.01, Vreset: 0.005, lcrit: 0.01, lmax: 0.015, b: 10, Ron: 12.9e3, Roff: 12.9e6 },
+  defaultSet: 'Hochstetter 2021 (Vset 0.01 V, Vreset 0.005 V, lambda_crit 0.01, lambda_max 0.015, b 10, Ron 12.9 kOhm, Roff 12.9 MOhm)',
+  x0: 0,
+  bounds: (p) => [-p.lmax, p.lmax],
+  nonlinearV: false,
+  g(x, p) {
+    const a = Math.abs(x);
+    return (1 / p.Roff) * Math.exp((Math.log(p.Roff / p.Ron) / p.lcrit) * (a < p.lcrit ? a : p.lcrit));
+  },
+  current(v, x, p) {
+    return this.g(x, p) * v;
+  },
+  rate(v, x, p) {
+    const a = Math.abs(v);
+    let r = 0;
+    if (a > p.Vset) r = (a - p.Vset) * Math.sign(v);
+    else if (a < p.Vreset) r = p.b * (a - p.Vreset) * Math.sign(x);
+    return clampRate(r, x, -p.lmax, p.lmax);
+  },
+  rateBatch(vd, x, xOff, cnt, out, p) {
+    const vs = p.Vset, vr = p.Vreset, b = p.b;
+    for (let i = 0; i < cnt; i++) {
+      const v = vd[i];
+      const a = v < 0 ? -v : v;
+      const l = x[xOff + i];
+      out[xOff + i] = a > vs ? (v > 0 ? a - vs : vs - a) : a < vr ? (l > 0 ? b * (a - vr) : l < 0 ? -b * (a - vr) : 0) : 0;
+    }
+  },
+  gBatch(x, xOff, cnt, g, gOff, p) {
+    const g0 = 1 / p.Roff, k = Math.log(p.Roff / p.Ron) / p.lcrit, lc = p.lcrit;
+    for (let i = 0; i < cnt; i++) {
+      const a = Math.abs(x[xOff + i]);
+      g[gOff + i] = g0 * Math.exp(k * (a < lc ? a : lc));
+    }
+  },
+  spiceCurrent: (v, x, p) =>
+    `${n(1 / p.Roff)}*exp(${n(Math.log(p.Roff / p.Ron) / p.lcrit)}*min(abs(${x}),${n(p.lcrit)}))*(${v})`,
+  spiceRate(v, x, p) {
+    const r = `(abs(${v}) > ${n(p.Vset)} ? (abs(${v})-${n(p.Vset)})*sgn(${v}) : (abs(${v}) < ${n(p.Vreset)} ? ${n(p.b)}*(abs(${v})-${n(p.Vreset)})*sgn(${x}) : 0))`;
+    return spiceClamp(r, x, -p.lmax, p.lmax);
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------
+/**
+ * Volatile threshold switch (Mott / VO2-like, cf. Pickett et al., Nat. Mater. 12, 114 (2013)): metallic
+ * fraction s in [0, 1], G = Goff + (Gon − Goff)·s. The switching threshold falls as the device turns on
+ * (the positive feedback of Joule heating), giving a hysteretic, volatile switch:
+ * s_∞ = σ((|v| − Vth + (Vth − Vhold)·s)/dv), ds/dt = (s_∞ − s)/tau_on when s_∞ > s, else (s_∞ − s)/tau_off.
+ * Off below Vth, switches on at Vth, stays on while |v| > Vhold, relaxes off below (volatile).
+ */
+const sw: DeviceModel = {
+  name: 'switch',
+  title: 'Volatile threshold switch (Mott/VO2-like)',
+  defaults: { Gon: 1e-3, Goff: 1e-6, Vth: 1.0, Vhold: 0.4, dv: 0.005, tauOn: 10e-6, tauOff: 10e-6 },
+  defaultSet: 'VO2-like (Ron 1 kOhm, Roff 1 MOhm, Vth 1 V, Vhold 0.4 V, dv 5 mV, tau_on = tau_off = 10 us)',
+  x0: 0,
+  bounds: () => [0, 1],
+  nonlinearV: false,
+  g: (x, p) => p.Goff + (p.Gon - p.Goff) * x,
+  current: (v, x, p) => (p.Goff + (p.Gon - p.Goff) * x) * v,
+  rate(v, x, p) {
+    const target = 1 / (1 + Math.exp(-(Math.abs(v) - p.Vth + (p.Vth - p.Vhold) * x) / p.dv));
+    return (target - x) / (target > x ? p.tauOn : p.tauOff);
+  },
+  spiceCurrent: (v, x, p) => `(${n(p.Goff)}+${n(p.Gon - p.Goff)}*(${x}))*(${v})`,
+  spiceRate(v, x, p) {
+    const t = `(1/(1+exp(-(abs(${v})-${n(p.Vth)}+${n(p.Vth - p.Vhold)}*(${x}))/${n(p.dv)})))`;
+    return `((${t})-(${x}))/((${t}) > (${x}) ? ${n(p.tauOn)} : ${n(p.tauOff)})`;
+  },
+};
+
+export const MODELS: Record<ModelName, DeviceModel> = { hp, vteam, mms, gmms, threshold, nanowire, switch: sw };
+
+export function getModel(name: string): DeviceModel {
+  const m = (MODELS as Record<string, DeviceModel | undefined>)[name];
+  if (!m) throw new TwinError('TWIN_UNKNOWN_MODEL', `unknown device model "${name}" (known: ${Object.keys(MODELS).join(', ')})`);
+  return m;
+}
+
+/** Default parameters overridden by `over`; unknown parameter names are refused. */
+export function resolveParams(model: DeviceModel, over: Params | undefined): Params {
+  const p: Params = { ...model.defaults };
+  for (const [k, v] of Object.entries(over ?? {})) {
+    if (!(k in model.defaults)) throw new TwinError('TWIN_BAD_PARAM', `model ${model.name} has no parameter "${k}"`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new TwinError('TWIN_BAD_PARAM', `parameter ${model.name}.${k} must be a finite number`);
+    p[k] = v;
+  }
+  return p;
+}
+
+export class TwinError extends Error {
+  constructor(
+    public code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TwinError';
+  }
+}

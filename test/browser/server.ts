@@ -1,0 +1,105 @@
+/**
+ * The real spikeloop server for browser tests: `node bin/spikeloop.js serve` on a free 127.0.0.1 port with a
+ * database in a temp dir, and the dashboard built into web/dist first when it is missing or older than its
+ * sources.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+function newestMtime(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** Builds the dashboard unless web/dist is newer than web/src and web/index.html. */
+export function ensureDashboardBuilt(): void {
+  const index = path.join(ROOT, 'web/dist/index.html');
+  const src = Math.max(newestMtime(path.join(ROOT, 'web/src')), statSync(path.join(ROOT, 'web/index.html')).mtimeMs);
+  if (existsSync(index) && statSync(index).mtimeMs >= src) return;
+  const r = spawnSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`vite build failed with status ${r.status}`);
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface TestServer {
+  url: string;
+  dir: string;
+  proc: ChildProcess;
+  /** Everything the server printed, for failure messages. */
+  output(): string;
+  /** Stops the server (SIGTERM, then SIGKILL after 5 s) and removes its temp dir. */
+  stop(): Promise<void>;
+  /** SIGKILL, leaving the database as a crash leaves it (the dir is kept for a restart). */
+  kill(): Promise<void>;
+}
+
+/** Starts a server on a fresh temp dir, or on `reuseDir`'s database (e.g. after killing the previous server). */
+export async function startServer(reuseDir?: string): Promise<TestServer> {
+  const dir = reuseDir ?? mkdtempSync(path.join(os.tmpdir(), 'spikeloop-browser-'));
+  const port = await freePort();
+  const proc = spawn(process.execPath, ['bin/spikeloop.js', 'serve', '--port', String(port), '--db', path.join(dir, 'runs.db')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const url = `http://127.0.0.1:${port}`;
+  const server: TestServer = {
+    url,
+    dir,
+    proc,
+    output: () => out,
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+    kill: async () => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}:\n${out}`);
+    try {
+      const r = await fetch(`${url}/api/health`);
+      if (r.ok) return server;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) {
+      await server.stop();
+      throw new Error(`server did not answer /api/health within 30 s:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}

@@ -1,0 +1,155 @@
+/** The virtual instruments' dialects, error queues and physics, driven line by line (no ports). */
+import { describe, expect, it } from 'vitest';
+import { Memristor, Resistor } from '../drivers/smu/virtual/dut.ts';
+import { createVirtual2400 } from '../drivers/smu/virtual/k2400.ts';
+import { createVirtual2600B } from '../drivers/smu/virtual/k2600b.ts';
+import { createVirtualB2900 } from '../drivers/smu/virtual/b2900.ts';
+import type { VirtualInstrument } from '../drivers/smu/virtual/core.ts';
+
+function session(inst: VirtualInstrument) {
+  let t = 0;
+  return (line: string) => {
+    const r = inst.execute(line, t);
+    t += r.busyS + 1e-3;
+    return r.reply;
+  };
+}
+
+describe('virtual 2400 SCPI syntax', () => {
+  it('accepts short and long forms, any case, optional nodes and numeric suffixes', () => {
+    const q = session(createVirtual2400(new Resistor(1e3)));
+    q(':SOURce:VOLTage:LEVel:IMMediate:AMPLitude 1.5');
+    expect(q(':SOUR:VOLT?')).toBe('+1.500000E+00');
+    q('sour1:volt 2.5');
+    expect(q(':source:voltage:level?')).toBe('+2.500000E+00');
+    q('VOLT 0.5'); // [:SOURce] is optional
+    expect(q('SOUR:VOLT:LEV?')).toBe('+5.000000E-01');
+    expect(q(':SYST:ERR?')).toBe('0,"No error"');
+  });
+
+  it('runs compound commands with the SCPI path rule and joins query replies', () => {
+    const q = session(createVirtual2400(new Resistor(1e3)));
+    expect(q(':SOUR:VOLT 1;CURR 0.01;:SOUR:VOLT?;CURR?;*OPC?')).toBe('+1.000000E+00;+1.000000E-02;1');
+  });
+
+  it('puts the real error numbers in the queue and stops executing the message at an error', () => {
+    const inst = createVirtual2400(new Resistor(1e3));
+    const q = session(inst);
+    q(':SOUR:VOLT 1;:BOGUS 3;:SOUR:VOLT 2');
+    expect(q(':SOUR:VOLT?')).toBe('+1.000000E+00');
+    q(':SOUR:VOLT 300');
+    q(':SOUR:VOLT abc');
+    q(':READ?'); // output off
+    expect(q('*ESR?')).toBe(String(32 | 16 | 8));
+    expect(q('*STB?')).toBe('4'); // error available
+    expect(q(':SYST:ERR?')).toBe('-113,"Undefined header"');
+    expect(q(':SYST:ERR?')).toBe('-222,"Data out of range"');
+    expect(q(':SYST:ERR?')).toBe('-104,"Data type error"');
+    expect(q(':SYST:ERR?')).toBe('803,"Output disabled"');
+    expect(q(':SYST:ERR?')).toBe('0,"No error"');
+    expect(inst.log.map((e) => e.line)).toContain(':SOUR:VOLT abc');
+  });
+
+  it('overflows the 10-entry queue into -350', () => {
+    const q = session(createVirtual2400(new Resistor(1e3)));
+    for (let k = 0; k < 12; k++) q(':NOPE');
+    const errs = Array.from({ length: 11 }, () => q(':SYST:ERR?'));
+    expect(errs.slice(0, 9).every((e) => e === '-113,"Undefined header"')).toBe(true);
+    expect(errs[9]).toBe('-350,"Queue overflow"');
+    expect(errs[10]).toBe('0,"No error"');
+    q('*CLS');
+  });
+
+  it('enforces compliance: sourcing 10 V into 1 kΩ with a 1 mA limit gives 1 mA at 1 V', () => {
+    const q = session(createVirtual2400(new Resistor(1e3)));
+    q(':SENS:CURR:PROT 1e-3;:SOUR:VOLT 10;:FORM:ELEM VOLT,CURR;:OUTP ON');
+    const [v, i] = q(':READ?')!.split(',').map(Number);
+    expect(i).toBeCloseTo(1e-3, 12);
+    expect(v).toBeCloseTo(1, 9);
+    expect(q(':SENS:CURR:PROT:TRIP?')).toBe('1');
+    q(':SOUR:VOLT 0.5');
+    const [v2, i2] = q(':READ?')!.split(',').map(Number);
+    expect([v2, i2]).toEqual([0.5, 0.5e-3]);
+  });
+});
+
+describe('virtual B2900', () => {
+  it('list sweep via :INIT, *OPC? waits for the sweep, :FETC:ARR? returns it', () => {
+    const inst = createVirtualB2900(new Resistor(2e3));
+    const q = session(inst);
+    q(':SOUR:FUNC:MODE VOLT;:SENS:CURR:PROT 0.1;:SENS:CURR:NPLC 0.1;:FORM:ELEM:SENS VOLT,CURR,TIME');
+    q(':SOUR:VOLT:MODE LIST;:SOUR:LIST:VOLT 1,2,3;:TRIG:COUN 3;:OUTP ON');
+    const init = inst.execute(':INIT', 1);
+    const opc = inst.execute('*OPC?', 1);
+    expect(opc.reply).toBe('1');
+    expect(opc.busyS).toBeCloseTo(3 * (0.1 / 50 + 1e-4), 9); // the instrument-side sweep time
+    expect(init.busyS).toBe(0); // overlapped
+    const vals = inst.execute(':FETC:ARR?', 2).reply!.split(',').map(Number);
+    expect(vals.length).toBe(9);
+    expect([vals[0], vals[3], vals[6]]).toEqual([1, 2, 3]);
+    expect(vals[4]).toBeCloseTo(1e-3, 12);
+    expect(inst.execute(':SYST:ERR?', 3).reply).toBe('+0,"No error"');
+  });
+});
+
+describe('virtual 2600B TSP', () => {
+  it('assigns attributes, prints numbers the way the 2600B does, handles multiple statements', () => {
+    const q = session(createVirtual2600B(new Resistor(1e3)));
+    q('smua.source.func = smua.OUTPUT_DCVOLTS smua.source.limiti = 1e-2 smua.source.levelv = 0.25');
+    expect(q('print(smua.source.levelv)')).toBe('2.50000e-01');
+    q('smua.source.output = smua.OUTPUT_ON');
+    expect(q('i, v = smua.measure.iv() print(i, v)')).toBe('2.50000e-04\t2.50000e-01');
+    expect(q('x = 2 * -3 + 1 print(x, "ok", nil, true)')).toBe('-5.00000e+00\tok\tnil\ttrue');
+  });
+
+  it('reports syntax errors as -285 and run-time errors as -286, out of range as -222', () => {
+    const inst = createVirtual2600B(new Resistor(1e3));
+    const q = session(inst);
+    q('smua.source.levelv = = 1');
+    q('smua.source.nosuchfunction()');
+    q('smua.source.levelv = 500');
+    expect(q('print(errorqueue.count)')).toBe('3.00000e+00');
+    expect(q('print(errorqueue.next())')).toMatch(/^-2\.85000e\+02\tTSP Syntax error/);
+    expect(q('print(errorqueue.next())')).toMatch(/^-2\.86000e\+02\tTSP Runtime error.*nil value/);
+    expect(q('print(errorqueue.next())')).toMatch(/^-2\.22000e\+02\t/);
+    expect(q('print(errorqueue.next())')).toBe('0.00000e+00\tQueue Is Empty\t0.00000e+00\t1.00000e+00');
+    expect(q('*IDN?')).toMatch(/Model 2602B/);
+  });
+
+  it('runs a trigger-model list sweep into nvbuffers and prints them interleaved', () => {
+    const inst = createVirtual2600B(new Resistor(1e3));
+    const q = session(inst);
+    q('smua.source.limiti = 0.1 smua.measure.nplc = 0.01 smua.source.output = smua.OUTPUT_ON');
+    q('smua.nvbuffer1.clear() smua.nvbuffer1.collecttimestamps = 1');
+    q('smua.trigger.source.listv({0.1, 0.2, 0.3}) smua.trigger.source.action = smua.ENABLE');
+    q('smua.trigger.measure.iv(smua.nvbuffer1, smua.nvbuffer2) smua.trigger.measure.action = smua.ENABLE');
+    q('smua.trigger.count = 3');
+    const r = inst.execute('smua.trigger.initiate() waitcomplete()', 10);
+    expect(r.busyS).toBeGreaterThan(0);
+    const vals = q('printbuffer(1, 3, smua.nvbuffer1.readings, smua.nvbuffer2.readings)')!.split(', ').map(Number);
+    expect(vals).toEqual([1e-4, 0.1, 2e-4, 0.2, 3e-4, 0.3]);
+    expect(q('print(smua.nvbuffer1.n)')).toBe('3.00000e+00');
+  });
+});
+
+describe('memristor device model', () => {
+  it('gives a pinched hysteresis loop: zero current at zero volts, two branches otherwise', () => {
+    const m = new Memristor();
+    const f = 1; // Hz
+    const n = 400;
+    const vs: number[] = [];
+    const is: number[] = [];
+    for (let k = 0; k <= n; k++) {
+      const v = Math.sin((2 * Math.PI * k) / n);
+      vs.push(v);
+      is.push(m.applyVoltage(v, 1 / f / n));
+    }
+    // pinched: |i| tiny where v crosses 0
+    expect(Math.abs(is[n / 2])).toBeLessThan(1e-6);
+    // hysteresis: at +0.5 V on the way up vs the way down, different currents
+    const up = is[Math.round(n / 12)];
+    const down = is[Math.round((5 * n) / 12)];
+    expect(vs[Math.round(n / 12)]).toBeCloseTo(vs[Math.round((5 * n) / 12)], 9);
+    expect(Math.abs(down - up) / Math.abs(up)).toBeGreaterThan(0.2);
+  });
+});

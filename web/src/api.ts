@@ -1,0 +1,258 @@
+/**
+ * Typed client for the spikeloop HTTP/WebSocket API (docs/api contract). The dashboard speaks to the
+ * server only through this module. Run-stream vocabulary (statuses, roles, dtypes, event kinds) comes from
+ * common/run-stream.ts so server and browser cannot drift apart.
+ */
+import type { ChannelRole, EventKind, RunStatus, SampleType, FinalStatus } from '../../common/run-stream.ts';
+
+export type { RunStatus, FinalStatus, EventKind, ChannelRole };
+
+export interface ChannelSummary {
+  index: number;
+  name: string;
+  unit: string;
+  sampleRate: number;
+  dtype: SampleType;
+  scale: number;
+  offset: number;
+  role: ChannelRole;
+  sampleCount: number;
+}
+
+export interface ProtocolDoc {
+  kind: string;
+  [param: string]: unknown;
+}
+
+export interface RunSummary {
+  id: number;
+  status: RunStatus;
+  reason: string | null;
+  label: string | null;
+  protocol: ProtocolDoc;
+  source: string;
+  bench: unknown;
+  twin: unknown;
+  softwareVersion: string;
+  createdAt: string;
+  endedAt: string | null;
+  linkedRunId: number | null;
+  notes: string | null;
+  tags: string[];
+  channels: ChannelSummary[];
+}
+
+export interface DroppedRange {
+  channel: number;
+  start: number;
+  end: number;
+}
+
+export interface RunDetail extends RunSummary {
+  dropped: DroppedRange[];
+  eventCounts: { spike: number; marker: number; fault: number };
+}
+
+/** The subset of JSON Schema the protocol schemas use (TypeBox output). */
+export interface JsonSchema {
+  type?: string;
+  title?: string;
+  description?: string;
+  default?: unknown;
+  const?: unknown;
+  enum?: unknown[];
+  anyOf?: JsonSchema[];
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  additionalProperties?: boolean;
+}
+
+export interface ProtocolInfo {
+  kind: string;
+  title: string;
+  schema: JsonSchema;
+}
+
+export interface SourceInfo {
+  kind: string;
+  title: string;
+  available: boolean;
+  detail?: string;
+}
+
+export interface Envelope {
+  start: number;
+  end: number;
+  pixels: number;
+  samplesPerPixel: number;
+  level: number;
+  unit: string;
+  min: (number | null)[];
+  max: (number | null)[];
+}
+
+export interface RunEvent {
+  id: number;
+  kind: EventKind;
+  channel: number | null;
+  index: number;
+  label: string | null;
+  value: number | null;
+}
+
+export interface StartRunBody {
+  protocol: ProtocolDoc;
+  source?: string;
+  sampleRate?: number;
+  label?: string;
+}
+
+export interface RunQuery {
+  limit?: number;
+  offset?: number;
+  status?: RunStatus | '';
+  search?: string;
+  tag?: string;
+}
+
+/** Server → client messages on `/api/runs/:id/live`. */
+export type LiveMessage =
+  | { type: 'hello'; run: RunSummary }
+  | { type: 'block'; channel: number; firstIndex: number; stride: number; min: number[]; max: number[] }
+  | { type: 'event'; kind: EventKind; channel: number | null; index: number; label?: string | null; value?: number | null }
+  | { type: 'rate'; pairsPerSecond: number }
+  | { type: 'dropped'; channel: number; start: number; end: number }
+  | { type: 'stop'; status: FinalStatus; reason?: string | null };
+
+/** Any failure talking to the server: HTTP errors carry the server's code/field; network failures have status 0. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    /** JSON pointer of the offending field, e.g. "/protocol/frequencyHz". */
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+  get isNetwork(): boolean {
+    return this.status === 0;
+  }
+}
+
+type Listener = (ok: boolean, err?: ApiError) => void;
+const connectivityListeners = new Set<Listener>();
+
+/** Subscribe to "server reachable / unreachable" transitions seen by any request. */
+export function onConnectivity(fn: Listener): () => void {
+  connectivityListeners.add(fn);
+  return () => connectivityListeners.delete(fn);
+}
+function report(ok: boolean, err?: ApiError): void {
+  for (const fn of connectivityListeners) fn(ok, err);
+}
+
+function query(params: Record<string, string | number | undefined | null>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      signal,
+      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    const err = new ApiError(0, 'NETWORK', `cannot reach the spikeloop server (${e instanceof Error ? e.message : String(e)})`);
+    report(false, err);
+    throw err;
+  }
+  report(true);
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  let json: unknown = undefined;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON: handled below */
+  }
+  if (!res.ok) {
+    const e = (json as { error?: { code?: string; message?: string; field?: string } } | undefined)?.error;
+    const fallback = (json as { message?: string } | undefined)?.message;
+    throw new ApiError(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? fallback ?? (text.slice(0, 200) || res.statusText), e?.field);
+  }
+  if (json === undefined) throw new ApiError(res.status, 'BAD_RESPONSE', `${method} ${path}: the server sent no JSON`);
+  return json as T;
+}
+
+export const api = {
+  health: () => request<{ ok: boolean; version: string }>('GET', '/api/health'),
+  protocols: async () => (await request<{ protocols: ProtocolInfo[] }>('GET', '/api/protocols')).protocols,
+  sources: () => request<{ sources: SourceInfo[]; default: string }>('GET', '/api/sources'),
+  listRuns: async (q: RunQuery = {}, signal?: AbortSignal) =>
+    (await request<{ runs: RunSummary[] }>('GET', `/api/runs${query({ ...q })}`, undefined, signal)).runs,
+  startRun: async (body: StartRunBody) => (await request<{ run: RunSummary }>('POST', '/api/runs', body)).run,
+  getRun: async (id: number, signal?: AbortSignal) => (await request<{ run: RunDetail }>('GET', `/api/runs/${id}`, undefined, signal)).run,
+  deleteRun: (id: number) => request<void>('DELETE', `/api/runs/${id}`),
+  stopRun: async (id: number) => (await request<{ run: RunDetail }>('POST', `/api/runs/${id}/stop`, {})).run,
+  setNotes: async (id: number, notes: string) => (await request<{ run: RunDetail }>('PUT', `/api/runs/${id}/notes`, { notes })).run,
+  setTags: async (id: number, tags: string[]) => (await request<{ run: RunDetail }>('PUT', `/api/runs/${id}/tags`, { tags })).run,
+  envelope: (id: number, channel: number, start: number, end: number, pixels: number, signal?: AbortSignal) =>
+    request<Envelope>('GET', `/api/runs/${id}/channels/${channel}/envelope${query({ start, end, pixels })}`, undefined, signal),
+  events: async (id: number, q: { start?: number; end?: number; kind?: EventKind; limit?: number }, signal?: AbortSignal) =>
+    (await request<{ events: RunEvent[] }>('GET', `/api/runs/${id}/events${query(q)}`, undefined, signal)).events,
+  exportUrl: (id: number, format: 'csv' | 'npy', channel?: number) => `/api/runs/${id}/export${query({ format, channel })}`,
+};
+
+export interface LiveHandlers {
+  onMessage(msg: LiveMessage): void;
+  /** The socket closed; `clean` when the server ended it after a stop message. */
+  onClose(clean: boolean, detail: string): void;
+}
+
+/** A live feed of one run. Close it when the view goes away. */
+export class LiveConnection {
+  private ws: WebSocket;
+  private stopped = false;
+  constructor(runId: number, handlers: LiveHandlers) {
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    this.ws = new WebSocket(`${proto}//${location.host}/api/runs/${runId}/live`);
+    this.ws.onmessage = (ev) => {
+      let msg: LiveMessage;
+      try {
+        msg = JSON.parse(typeof ev.data === 'string' ? ev.data : '') as LiveMessage;
+      } catch {
+        return;
+      }
+      if (msg.type === 'stop') this.stopped = true;
+      handlers.onMessage(msg);
+    };
+    this.ws.onclose = (ev) => {
+      handlers.onClose(this.stopped, ev.reason || (this.stopped ? 'run ended' : `connection closed (code ${ev.code})`));
+    };
+  }
+  /** Ask the server for a decimation rate, in min/max pairs per second per channel. */
+  requestRate(pairsPerSecond: number): void {
+    const send = () => this.ws.send(JSON.stringify({ type: 'rate', pairsPerSecond }));
+    if (this.ws.readyState === WebSocket.OPEN) send();
+    else this.ws.addEventListener('open', send, { once: true });
+  }
+  close(): void {
+    this.ws.onclose = null;
+    this.ws.onmessage = null;
+    this.ws.close();
+  }
+}

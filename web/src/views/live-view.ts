@@ -1,0 +1,218 @@
+/**
+ * The live view of a running run: the WebSocket feed (`/api/runs/:id/live`) goes into one bounded
+ * min/max ring per channel; one animation-frame loop redraws every channel's plot (scrolling window, at
+ * most one min/max pair per pixel column). Blocks only mark the view dirty; drawing happens once per frame.
+ */
+import { LiveConnection, type LiveMessage, type RunSummary, type FinalStatus } from '../api.ts';
+import { h } from '../dom.ts';
+import { si } from '../format.ts';
+import { FpsMeter, freshLiveMetrics, metrics } from '../metrics.ts';
+import { MinMaxBuffer, type Columns } from '../plots/minmax-buffer.ts';
+import { TracePlot, fitPlotHeight, type PlotEvent } from '../plots/trace-plot.ts';
+import { protocolDuration } from './describe.ts';
+
+export interface LiveViewCallbacks {
+  /** The server said the run ended. */
+  onStop(status: FinalStatus, reason: string | null): void;
+  /** The socket closed without a stop message (server went away). */
+  onLost(detail: string): void;
+}
+
+const WINDOWS = [0.1, 0.2, 0.5, 1, 2, 5, 10];
+const COLORS = { stimulus: '#c05621', response: '#2b6cb0' } as const;
+/** Redraw lag behind the newest sample at most this much (s): smooth scrolling without running ahead of data. */
+const MAX_LAG_S = 0.25;
+
+interface Lane {
+  buf: MinMaxBuffer;
+  plot: TracePlot;
+  cols?: Columns;
+  /** This lane's events in arrival (= time) order: its spikes, and markers/faults of any channel. */
+  events: PlotEvent[];
+}
+
+/** Events kept per lane; older ones are dropped in halves (the longest window holds far fewer at any sane rate). */
+const MAX_EVENTS = 40_000;
+
+export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveViewCallbacks): { unmount(): void } {
+  const planned = protocolDuration(run.protocol) ?? 2;
+  let windowS = WINDOWS.find((w) => w >= Math.min(2, planned)) ?? 2;
+
+  const fpsEl = h('span', { class: 'stat', 'data-stat': 'fps' }, '— fps');
+  const rateEl = h('span', { class: 'stat', 'data-stat': 'rate' }, '');
+  const timeEl = h('span', { class: 'stat', 'data-stat': 'time' }, '');
+  const dropEl = h('span', { class: 'stat warn', hidden: true }, '');
+  const spikesEl = h('span', { class: 'stat', 'data-stat': 'spikes' }, '');
+  let spikes = 0;
+  const winSel = h('select', { 'aria-label': 'Visible window', class: 'compact' });
+  for (const w of WINDOWS) winSel.append(h('option', { value: String(w) }, `last ${si(w, 's')}`));
+  winSel.value = String(windowS);
+  winSel.addEventListener('change', () => {
+    windowS = Number(winSel.value);
+    askRate();
+  });
+  const toolbar = h('div', { class: 'toolbar' }, h('span', { class: 'live-dot' }, 'LIVE'), winSel, timeEl, spikesEl, rateEl, fpsEl, dropEl);
+  const plotsEl = h('div', { class: 'plots' });
+  const root = h('section', { class: 'live-view', 'data-view': 'live' }, toolbar, plotsEl);
+  container.append(root);
+
+  Object.assign(metrics.live, freshLiveMetrics());
+  const lanes = new Map<number, Lane>();
+  let dropped = 0;
+
+  const width = () => Math.max(400, plotsEl.clientWidth || container.clientWidth || 1000);
+  function buildLanes(r: RunSummary): void {
+    if (lanes.size > 0) return;
+    for (const ch of r.channels) {
+      const el = h('div', { class: 'plot', 'data-channel': String(ch.index) });
+      plotsEl.append(el);
+      const plot = new TracePlot(el, {
+        title: `${ch.name} (${ch.role}, ${si(ch.sampleRate, 'S/s')})`,
+        unit: ch.unit,
+        color: COLORS[ch.role] ?? '#444',
+        width: width(),
+        height: fitPlotHeight(plotsEl, r.channels.length),
+        liveLegend: false,
+      });
+      lanes.set(ch.index, { buf: new MinMaxBuffer(ch.sampleRate), plot, events: [] });
+    }
+  }
+  if (run.channels.length > 0) buildLanes(run);
+
+  let lastWidth = 0;
+  const ro = new ResizeObserver(() => {
+    const w = width();
+    if (w === lastWidth) return;
+    lastWidth = w;
+    for (const l of lanes.values()) l.plot.setSize(w, fitPlotHeight(plotsEl, lanes.size));
+  });
+  ro.observe(plotsEl);
+
+  let ended = false;
+  const onMessage = (m: LiveMessage) => {
+    switch (m.type) {
+      case 'hello':
+        buildLanes(m.run);
+        break;
+      case 'block': {
+        const lane = lanes.get(m.channel);
+        if (!lane) break;
+        lane.buf.push(m.firstIndex, m.stride, m.min, m.max);
+        metrics.live.pairs += m.min.length;
+        metrics.live.lastIndex[m.channel] = m.firstIndex + m.min.length * m.stride - 1;
+        break;
+      }
+      case 'event': {
+        const own = lanes.get(m.channel ?? -1);
+        const rate = (own ?? lanes.values().next().value)?.buf.sampleRate;
+        if (!rate) break;
+        const ev: PlotEvent = { t: m.index / rate, kind: m.kind, label: m.label };
+        if (m.kind === 'spike') spikes++;
+        for (const l of m.kind === 'spike' && own ? [own] : lanes.values()) {
+          l.events.push(ev);
+          if (l.events.length > MAX_EVENTS) l.events.splice(0, MAX_EVENTS / 2);
+        }
+        break;
+      }
+      case 'rate':
+        metrics.live.pairsPerSecond = m.pairsPerSecond;
+        rateEl.textContent = `${si(m.pairsPerSecond, 'pairs/s')} per channel`;
+        break;
+      case 'dropped': {
+        lanes.get(m.channel)?.buf.drop(m.start, m.end);
+        dropped += m.end - m.start;
+        dropEl.hidden = false;
+        dropEl.textContent = `${dropped.toLocaleString()} samples not shown (slow connection)`;
+        break;
+      }
+      case 'stop':
+        ended = true;
+        cb.onStop(m.status, m.reason ?? null);
+        break;
+    }
+  };
+  const conn = new LiveConnection(run.id, {
+    onMessage,
+    onClose: (clean, detail) => {
+      if (!clean && !ended && !unmounted) cb.onLost(detail);
+    },
+  });
+
+  /**
+   * Short windows want finer decimation: ask for about one pair per pixel column over the window
+   * (never below the server's default of 2000 pairs/s, never above its maximum of 20000).
+   */
+  function askRate(): void {
+    const wanted = Math.min(20_000, Math.max(2000, Math.ceil(width() / windowS)));
+    conn.requestRate(wanted);
+  }
+  askRate();
+
+  // The draw loop: one redraw of every lane per animation frame.
+  const fps = new FpsMeter();
+  let head = 0;
+  let lastFrame = performance.now();
+  let lastPairs = -1;
+  let raf = 0;
+  let unmounted = false;
+  const frame = (now: number) => {
+    raf = requestAnimationFrame(frame);
+    const dt = (now - lastFrame) / 1000;
+    lastFrame = now;
+    let newest = 0;
+    for (const l of lanes.values()) newest = Math.max(newest, l.buf.endTime);
+    if (newest === 0) return;
+    head = Math.min(newest, Math.max(head + dt, newest - MAX_LAG_S));
+    const t1 = Math.max(head, windowS);
+    const t0 = t1 - windowS;
+    let points = 0;
+    const tDraw = performance.now();
+    for (const l of lanes.values()) {
+      l.cols = l.buf.window(t0, t1, l.plot.plotWidth, l.cols);
+      l.plot.events = inWindow(l.events, t0, t1);
+      l.plot.show(l.cols.x, l.cols.lo, l.cols.hi, l.cols.length, t0, t1);
+      points += l.cols.length;
+    }
+    const m = metrics.live;
+    m.frames++;
+    if (m.pairs !== lastPairs) m.dataFrames++;
+    lastPairs = m.pairs;
+    m.points = points;
+    m.drawMs = m.drawMs * 0.9 + (performance.now() - tDraw) * 0.1;
+    m.xRange = [t0, t1];
+    m.fps = fps.tick(now);
+    if (m.frames % 15 === 0) {
+      fpsEl.textContent = `${m.fps.toFixed(0)} fps`;
+      timeEl.textContent = `t = ${si(newest, 's')} of ${si(planned, 's')}`;
+      spikesEl.textContent = `${spikes.toLocaleString()} spikes`;
+    }
+    if (ended) cancelAnimationFrame(raf);
+  };
+  raf = requestAnimationFrame(frame);
+
+  return {
+    unmount() {
+      unmounted = true;
+      cancelAnimationFrame(raf);
+      conn.close();
+      ro.disconnect();
+      for (const l of lanes.values()) l.plot.destroy();
+      root.remove();
+    },
+  };
+}
+
+/** The events with t0 <= t <= t1 of a time-ordered list (binary search, no copy of the rest). */
+function inWindow(events: PlotEvent[], t0: number, t1: number): PlotEvent[] {
+  const lower = (t: number, strict: boolean) => {
+    let a = 0;
+    let b = events.length;
+    while (a < b) {
+      const m = (a + b) >> 1;
+      if (strict ? events[m].t <= t : events[m].t < t) a = m + 1;
+      else b = m;
+    }
+    return a;
+  };
+  return events.slice(lower(t0, false), lower(t1, true));
+}
