@@ -30,8 +30,11 @@ if (!existsSync(report)) {
   process.exit(1);
 }
 const r = JSON.parse(readFileSync(report, 'utf8'));
-// A test file that fails to load has no tests in it but is still a failure.
-const brokenFiles = r.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length;
+// A test file that fails outside its tests (load error, failing beforeAll) is still a failure, even when
+// its tests read as skipped.
+const brokenFiles = r.testResults.filter(
+  (f) => f.status === 'failed' && !f.assertionResults.some((a) => a.status === 'failed'),
+).length;
 const failed = r.numFailedTests + brokenFiles;
 const skipped = r.numPendingTests + r.numTodoTests;
 console.log(`${r.numPassedTests} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ''));

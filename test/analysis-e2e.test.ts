@@ -93,6 +93,10 @@ describe('CLI', () => {
     expect(r.result.channels[0].channel).toBe('v_mem');
     expect(r.result.channels[0].count).toBe(summary.eventCounts.spike);
     expect(summary.eventCounts.spike).toBeGreaterThan(10);
+    // --events uses the bench's stored spike events: the same sample indices as the detector found
+    const ev = JSON.parse((await cli(['analyze', 'spikes', String(summary.id), '--db', simDb, '--events', '--json'])).stdout);
+    const fs = ev.result.channels[0].sampleRate;
+    expect(ev.result.channels[0].times.map((t: number) => Math.round(t * fs))).toEqual(r.result.channels[0].times.map((t: number) => Math.round(t * fs)));
   });
   it('analyze psd on an exported NPY file (raw int16 with --scale and --rate) finds the 10 Hz spiking', async () => {
     const file = path.join(dir, 'v_mem.npy');
@@ -138,6 +142,27 @@ describe('API', () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error).toMatchObject({ code: 'VALIDATION', field: '/k' });
     expect((await app.inject({ method: 'POST', url: `/api/runs/999/analyses/psd`, payload: {} })).json().error.code).toBe('RUN_NOT_FOUND');
+  });
+  it('POST /api/runs/:id/analyses/compare defaults to the linked twin run; identical responses give distance 0 and Γ = 1', async () => {
+    const noTwin = await app.inject({ method: 'POST', url: `/api/runs/${runId}/analyses/compare`, payload: {} });
+    expect(noTwin.statusCode).toBe(400);
+    expect(noTwin.json().error.field).toBe('/with');
+    // a "twin" run linked to the measured one, with the identical response trace
+    const twin = store.createRun({ protocol: { kind: 'dc', amplitude: 1 }, source: 'twin', bench: {}, softwareVersion: 'test', linkedRunId: runId });
+    const rec = store.recorder(twin);
+    rec.write({ type: 'start', runId: twin, protocol: { kind: 'dc', amplitude: 1 }, source: 'twin', bench: {}, softwareVersion: 'test', wallTime: new Date().toISOString() });
+    rec.write({ type: 'descriptor', channels: [{ name: 'v_mem', unit: 'V', sampleRate: FS, dtype: 'int16', scale: 1e-4, offset: 0, role: 'response' }] });
+    rec.write({ type: 'block', channel: 0, firstIndex: 0, samples: trace.slice() });
+    rec.write({ type: 'stop', status: 'completed' });
+    const r = await app.inject({ method: 'POST', url: `/api/runs/${runId}/analyses/compare`, payload: {} });
+    expect(r.statusCode).toBe(200);
+    const b = r.json();
+    expect(b.params.with).toBe(twin);
+    expect(b.result.isiDistance).toBe(0);
+    expect(b.result.spikeDistance).toBe(0);
+    expect(b.result.spikeSync).toBe(1);
+    expect(b.result.coincidenceFactor).toBeCloseTo(1, 12);
+    expect(b.result.waveform.nrmse).toBe(0);
   });
   it('POST /api/analysis/powerlaw and /distance', async () => {
     const pl = await app.inject({ method: 'POST', url: '/api/analysis/powerlaw', payload: { values: [1, 2, 3, 5, 8, 13, 21, 34], kind: 'continuous', xmin: 1 } });

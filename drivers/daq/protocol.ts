@@ -52,10 +52,22 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
+/** Two bytes per step: the CRC is linear, so crc(x0 x1) = CRC_TABLE2[x0] ^ CRC_TABLE[x1] for x = crc ^ (b0 b1). */
+const CRC_TABLE2 = (() => {
+  const t = new Uint16Array(256);
+  for (let a = 0; a < 256; a++) t[a] = ((CRC_TABLE[a] << 8) & 0xffff) ^ CRC_TABLE[CRC_TABLE[a] >> 8];
+  return t;
+})();
+
 /** CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF) of bytes [start, end). */
 export function crc16(buf: Uint8Array, start = 0, end = buf.length): number {
   let crc = 0xffff;
-  for (let i = start; i < end; i++) crc = ((crc << 8) & 0xffff) ^ CRC_TABLE[((crc >> 8) ^ buf[i]) & 0xff];
+  let i = start;
+  for (; i + 1 < end; i += 2) {
+    const x = crc ^ ((buf[i] << 8) | buf[i + 1]);
+    crc = CRC_TABLE2[x >> 8] ^ CRC_TABLE[x & 0xff];
+  }
+  if (i < end) crc = ((crc << 8) & 0xffff) ^ CRC_TABLE[((crc >> 8) ^ buf[i]) & 0xff];
   return crc;
 }
 
@@ -110,81 +122,78 @@ export interface DecoderStats {
  */
 export class FrameDecoder {
   readonly stats: DecoderStats = { frames: 0, crcErrors: 0, framingErrors: 0, bytes: 0 };
+  /** Decoded body of the current frame. */
   private readonly buf = new Uint8Array(MAX_BODY + 2);
-  private len = 0;
-  private left = 0;
-  private code = 0;
-  private overflow = false;
+  /** Encoded bytes of a frame split across chunks (bounded: an encoded frame is at most MAX_BODY + 1). */
+  private readonly pend = new Uint8Array(MAX_BODY + 2);
+  private pendLen = 0;
+  private pendOverflow = false;
 
   constructor(private readonly onFrame: (body: Uint8Array, length: number) => void) {}
 
   push(chunk: Uint8Array): void {
-    const buf = this.buf;
-    const cap = MAX_BODY;
-    let len = this.len;
-    let left = this.left;
-    let code = this.code;
-    let overflow = this.overflow;
     const n = chunk.length;
     this.stats.bytes += n;
     let i = 0;
     while (i < n) {
-      const b = chunk[i++];
-      if (b === 0) {
-        if (code !== 0 || overflow) {
-          if (overflow || left !== 0 || len < 4) this.stats.framingErrors++;
-          else if (crc16(buf, 0, len - 2) !== (buf[len - 2] | (buf[len - 1] << 8))) this.stats.crcErrors++;
-          else {
-            this.stats.frames++;
-            this.len = 0;
-            this.onFrame(buf, len);
-          }
+      const z = chunk.indexOf(0, i);
+      const end = z < 0 ? n : z;
+      if (z < 0 || this.pendLen > 0 || this.pendOverflow) {
+        // part of a frame: keep the encoded bytes (capped) until its delimiter arrives
+        const k = end - i;
+        if (this.pendLen + k > this.pend.length) this.pendOverflow = true;
+        else {
+          this.pend.set(chunk.subarray(i, end), this.pendLen);
+          this.pendLen += k;
         }
-        len = 0;
-        left = 0;
-        code = 0;
-        overflow = false;
-        continue;
-      }
-      if (overflow) continue;
-      if (left === 0) {
-        if (code !== 0 && code !== 0xff) {
-          if (len >= cap) {
-            overflow = true;
-            continue;
-          }
-          buf[len++] = 0;
-        }
-        code = b;
-        left = b - 1;
-        // fast path: copy the group's data bytes up to the next zero in one go
-        if (left > 0) {
-          const end = Math.min(i + left, n);
-          let j = i;
-          while (j < end && chunk[j] !== 0) j++;
-          const k = j - i;
-          if (len + k > cap) {
-            overflow = true;
-            continue;
-          }
-          buf.set(chunk.subarray(i, j), len);
-          len += k;
-          left -= k;
-          i = j;
-        }
+        if (z < 0) return;
+        this.finish(this.pend, 0, this.pendLen, this.pendOverflow);
+        this.pendLen = 0;
+        this.pendOverflow = false;
       } else {
-        if (len >= cap) {
-          overflow = true;
-          continue;
-        }
-        buf[len++] = b;
-        left--;
+        this.finish(chunk, i, end, end - i > MAX_BODY + 1);
+      }
+      i = end + 1;
+    }
+  }
+
+  /** One encoded frame src[start, end) (no zeros inside) has ended. */
+  private finish(src: Uint8Array, start: number, end: number, oversize: boolean): void {
+    if (end === start && !oversize) return; // empty frame: idle filler
+    const len = oversize ? -1 : this.cobsDecode(src, start, end);
+    if (len < 4) {
+      this.stats.framingErrors++;
+      return;
+    }
+    const buf = this.buf;
+    if (crc16(buf, 0, len - 2) !== (buf[len - 2] | (buf[len - 1] << 8))) {
+      this.stats.crcErrors++;
+      return;
+    }
+    this.stats.frames++;
+    this.onFrame(buf, len);
+  }
+
+  /** COBS-decodes src[start, end) into buf; -1 when malformed or too long. */
+  private cobsDecode(src: Uint8Array, start: number, end: number): number {
+    const buf = this.buf;
+    const cap = MAX_BODY;
+    let o = 0;
+    let p = start;
+    while (p < end) {
+      const code = src[p++];
+      const k = code - 1;
+      if (p + k > end || o + k > cap) return -1;
+      if (k > 16) buf.set(src.subarray(p, p + k), o);
+      else for (let j = 0; j < k; j++) buf[o + j] = src[p + j];
+      o += k;
+      p += k;
+      if (code !== 0xff && p < end) {
+        if (o >= cap) return -1;
+        buf[o++] = 0;
       }
     }
-    this.len = len;
-    this.left = left;
-    this.code = code;
-    this.overflow = overflow;
+    return o;
   }
 }
 
@@ -361,6 +370,8 @@ export const parseBoot = (p: Uint8Array): Boot => ({ resetCause: p[0], protocolV
  * Returns the first tick index and the number of whole ticks; out[k][t] = value slot k of tick t.
  * Throws nothing: a payload whose sample count is not a whole number of ticks yields only the whole ticks.
  */
+let flat = new Uint16Array(1024);
+
 export function unpackData(
   payload: Uint8Array,
   payloadOffset: number,
@@ -373,16 +384,39 @@ export function unpackData(
   const bytes = payloadLength - 4;
   const n = Math.floor((bytes * 8) / bits);
   const ticks = Math.floor(n / valuesPerTick);
+  const total = ticks * valuesPerTick;
+  if (flat.length < total + 4) flat = new Uint16Array(total + 256);
+  let p = payloadOffset + 4;
+  let v = 0;
+  if (bits === 10) {
+    // 4 values in 5 bytes, LSB first
+    for (; v + 4 <= total; v += 4, p += 5) {
+      const b1 = payload[p + 1];
+      const b2 = payload[p + 2];
+      const b3 = payload[p + 3];
+      flat[v] = payload[p] | ((b1 & 0x03) << 8);
+      flat[v + 1] = (b1 >> 2) | ((b2 & 0x0f) << 6);
+      flat[v + 2] = (b2 >> 4) | ((b3 & 0x3f) << 4);
+      flat[v + 3] = (b3 >> 6) | (payload[p + 4] << 2);
+    }
+  } else if (bits === 12) {
+    for (; v + 2 <= total; v += 2, p += 3) {
+      const b1 = payload[p + 1];
+      flat[v] = payload[p] | ((b1 & 0x0f) << 8);
+      flat[v + 1] = (b1 >> 4) | (payload[p + 2] << 4);
+    }
+  }
+  // the rest (and any other width) bit by bit
   const base = payloadOffset + 4;
   const mask = (1 << bits) - 1;
-  let bit = 0;
-  for (let t = 0; t < ticks; t++) {
-    for (let k = 0; k < valuesPerTick; k++) {
-      const byte = base + (bit >> 3);
-      const v = ((payload[byte] | (payload[byte + 1] << 8) | (payload[byte + 2] << 16)) >> (bit & 7)) & mask;
-      out[k][t] = v;
-      bit += bits;
-    }
+  for (; v < total; v++) {
+    const bit = v * bits;
+    const byte = base + (bit >> 3);
+    flat[v] = ((payload[byte] | (payload[byte + 1] << 8) | ((payload[byte + 2] ?? 0) << 16)) >> (bit & 7)) & mask;
+  }
+  for (let k = 0; k < valuesPerTick; k++) {
+    const o = out[k];
+    for (let t = 0, i = k; t < ticks; t++, i += valuesPerTick) o[t] = flat[i];
   }
   return { firstIndex, ticks };
 }

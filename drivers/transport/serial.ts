@@ -1,4 +1,5 @@
 /** Serial transport (RS-232, USB-serial, Prologix GPIB-USB, pseudo-terminals) on node-serialport. */
+import tty from 'node:tty';
 import { SerialPort } from 'serialport';
 import { InstrumentError } from './errors.ts';
 import { StreamTransport } from './transport.ts';
@@ -21,13 +22,30 @@ export interface SerialOptions {
 
 export class SerialTransport extends StreamTransport {
   readonly address: string;
+  private ttyInput: tty.ReadStream | null = null;
   private constructor(
     private readonly port: SerialPort,
     opts: SerialOptions,
   ) {
     super(opts);
     this.address = `ASRL${opts.path}::INSTR`;
-    port.on('data', (c: Buffer) => this.received(c));
+    // On Linux, read through libuv's tty handle on the same device (epoll; no thread-pool hop per read as
+    // node-serialport's poller + read has); serialport still owns the settings, writes and close.
+    const fd = (port as unknown as { port?: { fd?: number } }).port?.fd;
+    let input: tty.ReadStream | null = null;
+    if (process.platform === 'linux' && typeof fd === 'number' && tty.isatty(fd)) {
+      try {
+        input = new tty.ReadStream(fd);
+      } catch {
+        input = null; // e.g. libuv could not reopen an exclusively locked port: fall back to serialport's reads
+      }
+    }
+    if (input) {
+      this.ttyInput = input;
+      input.on('data', (c: Buffer) => this.received(c));
+      input.on('error', (e) => this.streamClosed(new InstrumentError('DISCONNECTED', `${this.address}: ${e.message}`)));
+      input.on('end', () => this.streamClosed(new InstrumentError('DISCONNECTED', `${this.address}: port vanished`)));
+    } else port.on('data', (c: Buffer) => this.received(c));
     port.on('close', (err?: Error & { disconnected?: boolean }) =>
       this.streamClosed(err ? new InstrumentError('DISCONNECTED', `${this.address}: ${err.message}`) : undefined),
     );
@@ -67,6 +85,12 @@ export class SerialTransport extends StreamTransport {
   }
 
   protected closeStream(): Promise<void> {
+    if (this.ttyInput) {
+      this.ttyInput.removeAllListeners('end');
+      this.ttyInput.removeAllListeners('error');
+      this.ttyInput.on('error', () => undefined);
+      this.ttyInput.destroy();
+    }
     return new Promise((resolve) => {
       if (!this.port.isOpen) return resolve();
       this.port.close(() => resolve());

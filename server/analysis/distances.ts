@@ -129,68 +129,68 @@ export function spikeDistance(a: Train, b: Train, t0: number, t1: number): numbe
   return spikePrepared(prepare(a, t0, t1), prepare(b, t0, t1), t0, t1);
 }
 
-/** S_n on interval k as α + β t. */
-function sLine(p: Prepared, D: Float64Array, k: number, out: Float64Array): void {
+/** S_n on interval k of a prepared train as α + β t, written to out[o], out[o + 1]. */
+function sLine(p: Prepared, D: Float64Array, k: number, out: Float64Array, o: number): void {
   const m = p.r.length;
   if (m === 0) {
-    out[0] = 0;
-    out[1] = 0;
-    return;
+    out[o] = 0;
+    out[o + 1] = 0;
+  } else if (p.startEdge && k === 0) {
+    out[o] = D[0];
+    out[o + 1] = 0;
+  } else if (p.endEdge && k === p.x.length - 1) {
+    out[o] = D[m - 1];
+    out[o + 1] = 0;
+  } else {
+    const i = p.startEdge ? k - 1 : k; // interval between r[i] and r[i+1]
+    const tp = p.r[i];
+    const tf = p.r[i + 1];
+    const x = tf - tp;
+    out[o] = (D[i] * tf - D[i + 1] * tp) / x;
+    out[o + 1] = (D[i + 1] - D[i]) / x;
   }
-  const last = p.x.length - 1;
-  if (p.startEdge && k === 0) {
-    out[0] = D[0];
-    out[1] = 0;
-    return;
-  }
-  if (p.endEdge && k === last) {
-    out[0] = D[m - 1];
-    out[1] = 0;
-    return;
-  }
-  const i = p.startEdge ? k - 1 : k; // interval between r[i] and r[i+1]
-  const tp = p.r[i];
-  const tf = p.r[i + 1];
-  const x = tf - tp;
-  out[0] = (D[i] * tf - D[i + 1] * tp) / x;
-  out[1] = (D[i + 1] - D[i]) / x;
+}
+
+/** α, β of S_n on every interval of a train, for one pair (Δt depends on the other train). */
+function sLines(p: Prepared, D: Float64Array): Float64Array {
+  const out = new Float64Array(2 * p.x.length);
+  for (let k = 0; k < p.x.length; k++) sLine(p, D, k, out, 2 * k);
+  return out;
 }
 
 function spikePrepared(p1: Prepared, p2: Prepared, t0: number, t1: number): number {
-  const D1 = nearestDistances(p1.r, p2.ext);
-  const D2 = nearestDistances(p2.r, p1.ext);
+  const L1 = sLines(p1, nearestDistances(p1.r, p2.ext));
+  const L2 = sLines(p2, nearestDistances(p2.r, p1.ext));
   const b1 = p1.b;
   const b2 = p2.b;
-  const n1 = p1.x.length;
-  const n2 = p2.x.length;
-  const l1 = new Float64Array(2);
-  const l2 = new Float64Array(2);
+  const X1 = p1.x;
+  const X2 = p2.x;
+  const n1 = X1.length;
+  const n2 = X2.length;
   let i = 0;
   let j = 0;
-  sLine(p1, D1, 0, l1);
-  sLine(p2, D2, 0, l2);
   let last = t0;
   let acc = 0;
+  let f1 = b1[1];
+  let f2 = b2[1];
   for (;;) {
-    const f1 = b1[i + 1];
-    const f2 = b2[j + 1];
     const next = f1 < f2 ? f1 : f2;
-    const x1 = p1.x[i];
-    const x2 = p2.x[j];
+    const x1 = X1[i];
+    const x2 = X2[j];
     // S is linear on [last, next]: its mean is its value at the midpoint
     const mid = 0.5 * (last + next);
-    const s1 = l1[0] + l1[1] * mid;
-    const s2 = l2[0] + l2[1] * mid;
+    const s1 = L1[2 * i] + L1[2 * i + 1] * mid;
+    const s2 = L2[2 * j] + L2[2 * j + 1] * mid;
     const m = x1 + x2;
     acc += ((2 * (s1 * x2 + s2 * x1)) / (m * m)) * (next - last);
     last = next;
     if (f1 === next) {
       if (++i >= n1) break;
-      sLine(p1, D1, i, l1);
+      f1 = b1[i + 1];
     }
     if (f2 === next) {
       if (++j >= n2) break;
-      sLine(p2, D2, j, l2);
+      f2 = b2[j + 1];
     }
   }
   return acc / (t1 - t0);

@@ -14,7 +14,8 @@
  * - Tables (resonance, STDP): CSV with a header row naming the columns.
  *
  * Runs: every channel of the run, raw samples with their scale/offset; samples of dropped ranges are
- * held at the last value before the gap (the gap count is reported).
+ * held at the last value before the gap (the gap count is reported); and the run's stored spike events per
+ * channel (up to 1e6), which the methods use instead of detection when asked (`events: true`).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -33,6 +34,8 @@ export interface SignalChannel {
   offset: number;
   /** Samples filled by holding the previous value (dropped ranges, empty CSV cells). */
   filled: number;
+  /** Run inputs: the spike events recorded on this channel (sample indices, optional values). */
+  spikeEvents?: { index: number; value: number | null }[];
 }
 
 export interface Signal {
@@ -180,7 +183,13 @@ export function readRunSignal(store: RunStore, runId: number): Signal {
       x.fill(pos > 0 ? x[pos - 1] : 0, pos);
       filled += c.sampleCount - pos;
     }
-    return { name: c.name, unit: c.unit, role: c.role, fs: c.sampleRate, samples: x, scale: c.scale, offset: c.offset, filled };
+    // spike events recorded with the run (online detector, simulated bench); events without a channel
+    // belong to channel 0's clock and are attributed to channel 0
+    const spikeEvents = store
+      .listEvents(runId, { kind: 'spike', limit: 1_000_000 })
+      .filter((e) => (e.channel ?? 0) === c.index)
+      .map((e) => ({ index: e.index, value: e.value }));
+    return { name: c.name, unit: c.unit, role: c.role, fs: c.sampleRate, samples: x, scale: c.scale, offset: c.offset, filled, spikeEvents };
   });
   return { source: 'run', runId, run, channels };
 }

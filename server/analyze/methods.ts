@@ -36,6 +36,8 @@ export interface SpikeParams {
   bandpass?: [number, number];
   /** Detect switching events on dG/dt of the channel (read as a conductance, S). */
   switching?: boolean;
+  /** Run inputs: use the spike events stored with the run instead of detecting spikes in the trace. */
+  events?: boolean;
 }
 
 function pickChannels(sig: Signal, name?: string): SignalChannel[] {
@@ -63,6 +65,20 @@ function detectOptions(p: SpikeParams): SpikeDetectOptions {
 }
 
 function detect(c: SignalChannel, p: SpikeParams): SpikeResult {
+  if (p.events) {
+    if (!c.spikeEvents) throw new InputError('stored spike events exist only for run inputs');
+    const ev = c.spikeEvents;
+    return {
+      times: Float64Array.from(ev, (e) => e.index / c.fs),
+      indices: Int32Array.from(ev, (e) => e.index),
+      peaks: Float64Array.from(ev, (e) => e.value ?? NaN),
+      widths: new Float64Array(ev.length).fill(NaN),
+      baseline: NaN,
+      threshold: NaN,
+      noise: NaN,
+      noiseMethod: 'none',
+    };
+  }
   const o = detectOptions(p);
   if (p.switching) {
     const g = new Float64Array(c.samples.length);
@@ -312,6 +328,19 @@ export function compareMethod(measured: Signal, simulated: Signal, p: SpikeParam
     res.avalancheExponents = null;
   }
   return res;
+}
+
+/**
+ * The run to compare a run with when none is named: the newest run linked to it (a twin run fed this
+ * run's stimulus records `linkedRunId`), else the run it is itself linked to. undefined when neither exists.
+ */
+export function linkedRun(store: RunStore, runId: number): number | undefined {
+  const linked = store
+    .listRuns({ limit: 1_000_000 })
+    .filter((r) => r.linkedRunId === runId)
+    .sort((a, b) => b.id - a.id)[0];
+  if (linked) return linked.id;
+  return store.getRun(runId)?.linkedRunId ?? undefined;
 }
 
 /** Canonical JSON of parameters (sorted keys, undefined dropped) — the key under which results are stored. */

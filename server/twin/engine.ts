@@ -143,6 +143,10 @@ export class Twin {
   private sys: SpdSystem | null;
   private rhs: Float64Array;
   private valg: Float64Array;
+  /** previous algebraic solution and the times of the last two solves (warm-start extrapolation) */
+  private valgPrev: Float64Array;
+  private solveT0 = -Infinity;
+  private solveT1 = -Infinity;
   /** All node voltages at the last evaluation. */
   readonly V: Float64Array;
   private res: Float64Array;
@@ -358,6 +362,7 @@ export class Twin {
     this.sys = this.nAlg > 0 ? new SpdSystem(this.nAlg, Int32Array.from(ei), Int32Array.from(ej)) : null;
     this.rhs = new Float64Array(this.nAlg);
     this.valg = new Float64Array(this.nAlg);
+    this.valgPrev = new Float64Array(this.nAlg);
     this.V = new Float64Array(N);
     this.res = new Float64Array(this.nDyn);
 
@@ -442,8 +447,19 @@ export class Twin {
         if (cls[this.isA[s]] === 2) rhs[slot[this.isA[s]]] -= I;
       }
       const x = this.valg;
+      // warm start: extrapolate the last two solutions linearly in time
+      const xp = this.valgPrev, t1 = this.solveT1, t0 = this.solveT0;
+      if (t > t1 && t1 > t0) {
+        const w = (t - t1) / (t1 - t0);
+        for (let k = 0; k < x.length; k++) {
+          const xk = x[k];
+          x[k] = xk + w * (xk - xp[k]);
+          xp[k] = xk;
+        }
+      } else xp.set(x);
       if (this.solverMode === 'direct') sys.solveDirect(rhs, x);
       else sys.solve(rhs, x);
+      if (t !== t1) ((this.solveT0 = t1), (this.solveT1 = t));
       for (let k = 0; k < x.length; k++) V[this.algNodes[k]] = x[k];
     }
     // dynamic nodes: C dv/dt = residual

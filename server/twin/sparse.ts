@@ -278,8 +278,9 @@ export class SpdSystem {
    * factorisation (factorisation included), or when PCG has not converged within `maxIter` iterations.
    * Relative tolerance on the residual norm.
    */
-  solve(b: Float64Array, x: Float64Array, tol = 1e-10, maxIter = 30): number {
-    if (!this.factored || this.stale) {
+  solve(b: Float64Array, x: Float64Array, tol = 1e-8, maxIter = 30): number {
+    // a factorisation no dearer than two PCG iterations: always solve directly
+    if (!this.factored || this.stale || this.opsFactor <= 2 * this.opsIter) {
       this.solveDirect(b, x);
       return 0;
     }

@@ -87,7 +87,7 @@ export async function startServer(reuseDir?: string): Promise<TestServer> {
       await exited;
     },
   };
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000; // start-up transpiles the server with tsx: slow on a loaded machine
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}:\n${out}`);
     try {
@@ -98,7 +98,7 @@ export async function startServer(reuseDir?: string): Promise<TestServer> {
     }
     if (Date.now() > deadline) {
       await server.stop();
-      throw new Error(`server did not answer /api/health within 30 s:\n${out}`);
+      throw new Error(`server did not answer /api/health within 60 s:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 150));
   }

@@ -33,7 +33,9 @@ export function dateTime(iso: string | null | undefined): string {
 
 /** Time-axis tick label for a value in seconds, given the visible span. */
 export function timeTick(t: number, span: number): string {
-  if (span < 5e-3) return `${Number((t * 1e6).toPrecision(6))} µs`;
-  if (span < 5) return `${Number((t * 1e3).toPrecision(6))} ms`;
-  return `${Number(t.toPrecision(6))} s`;
+  if (span >= 5) return `${Number(t.toPrecision(6))} s`;
+  if (span >= 5e-3) return `${Number((t * 1e3).toPrecision(6))} ms`;
+  // Narrow spans: milliseconds with enough decimals to tell the ticks apart.
+  const decimals = Math.min(6, Math.max(1, Math.ceil(-Math.log10(span * 1e3)) + 2));
+  return `${(t * 1e3).toFixed(decimals)} ms`;
 }

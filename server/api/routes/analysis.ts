@@ -26,6 +26,7 @@ import {
   avalanchesMethod,
   burstsMethod,
   compareMethod,
+  linkedRun,
   psdMethod,
   regimeMethod,
   resonanceMethod,
@@ -53,6 +54,7 @@ const spikeProps = {
   refractory: Type.Optional(nonneg('Dead time after a spike, s (default 0.001)')),
   bandpass: Type.Optional(band('[low, high] Hz, zero-phase Butterworth')),
   switching: Type.Optional(Type.Boolean({ description: 'Detect switching events on dG/dt' })),
+  events: Type.Optional(Type.Boolean({ description: 'Use the spike events stored with the run instead of detecting spikes' })),
 };
 const burstProps = {
   method: Type.Optional(Type.Union([Type.Literal('max-interval'), Type.Literal('log-isi')])),
@@ -96,7 +98,7 @@ const BODIES = {
   regime: obj({ ...spikeProps, ...burstProps, ...regimeProps }),
   compare: obj({
     ...spikeProps,
-    with: Type.Integer({ minimum: 1, description: 'Run id of the simulated (twin) run' }),
+    with: Type.Optional(Type.Integer({ minimum: 1, description: 'Run id of the simulated (twin) run; default: the twin run linked to this run' })),
     simChannel: Type.Optional(Type.String()),
     tau: Type.Optional(pos('van Rossum τ, s')),
     q: Type.Optional(nonneg('Victor-Purpura q, 1/s')),
@@ -167,7 +169,13 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         const run = ctx.store.getRun(id);
         if (!run) throw notFound(id);
         if (run.status === 'running') throw new ApiError('RUN_ACTIVE', { id });
-        const p = (req.body ?? {}) as Record<string, unknown>;
+        let p = (req.body ?? {}) as Record<string, unknown>;
+        if (method === 'compare' && p.with === undefined) {
+          // default partner: the twin run linked to this run (resolved here so it is part of the stored key)
+          const other = linkedRun(ctx.store, id);
+          if (other === undefined) throw new ApiError('VALIDATION', { detail: `/with: run ${id} has no linked twin run; name one` }, '/with');
+          p = { ...p, with: other };
+        }
         try {
           return analyzeRun(
             ctx.store,

@@ -91,7 +91,8 @@ function spikeOptions(c: Command): Command {
     .addOption(new Option('--polarity <p>', 'spike polarity').choices(['positive', 'negative', 'both']).default('positive'))
     .option('--refractory <s>', 'dead time after each spike, s', num('--refractory', 0), 0.001)
     .option('--bandpass <lo,hi>', 'zero-phase Butterworth band-pass before detection, Hz', pair('--bandpass'))
-    .option('--switching', 'detect memristive switching events on dG/dt (channel read as conductance, S)', false);
+    .option('--switching', 'detect memristive switching events on dG/dt (channel read as conductance, S)', false)
+    .option('--events', 'run input: use the spike events stored with the run instead of detecting spikes', false);
 }
 
 type Opts = Record<string, unknown> & InputOpts & { channel?: string; json: boolean };
@@ -106,6 +107,7 @@ function spikeParams(o: Opts) {
     refractory: o.refractory as number,
     bandpass: o.bandpass as [number, number] | undefined,
     switching: Boolean(o.switching),
+    ...(o.events ? { events: true } : {}),
   };
 }
 
@@ -362,23 +364,43 @@ export function register(program: Command): void {
       }
     });
 
-  spikeOptions(inputOptions(analyze.command('compare').description('Measured vs simulated: ISI/SPIKE distances, SPIKE-sync, van Rossum, Victor-Purpura, Γ, waveform NRMSE and r, PSD distance, avalanche exponent differences').argument('<measured>', 'runId or file').argument('<simulated>', 'runId or file')))
+  spikeOptions(
+    inputOptions(
+      analyze
+        .command('compare')
+        .description(
+          'Measured vs simulated: ISI/SPIKE distances, SPIKE-sync, van Rossum, Victor-Purpura, Γ, waveform NRMSE and r, PSD distance, avalanche exponent differences. Without <simulated>, a run is compared with its linked twin run',
+        )
+        .argument('<measured>', 'runId or file')
+        .argument('[simulated]', 'runId or file (default for a run: the twin run linked to it)'),
+    ),
+  )
     .option('--sim-channel <name>', 'channel of the simulated input (default: same as --channel)')
     .option('--tau <s>', 'van Rossum time constant', num('--tau', Number.MIN_VALUE), 0.01)
     .option('--q <1/s>', 'Victor-Purpura cost', num('--q', 0), 100)
     .option('--window <s>', 'coincidence window of Γ', num('--window', Number.MIN_VALUE), 0.002)
-    .action(async (measured: string, simulated: string, o: Opts) => {
+    .action(async (measured: string, simulatedArg: string | undefined, o: Opts) => {
       const params = { ...spikeParams(o), simChannel: o.simChannel as string | undefined, tau: o.tau as number, q: o.q as number, window: o.window as number };
-      const { compareMethod } = await import('../../analyze/methods.ts');
+      const { compareMethod, analyzeRun, linkedRun } = await import('../../analyze/methods.ts');
       const a = await loadInput(measured, o);
       try {
+        let simulated = simulatedArg;
+        if (simulated === undefined) {
+          const other = a.store && a.signal.runId !== undefined ? linkedRun(a.store, a.signal.runId) : undefined;
+          if (other === undefined) throw new Error(`no <simulated> given and ${measured} has no linked twin run`);
+          simulated = String(other);
+        }
+        if (a.store && a.signal.runId !== undefined && /^\d+$/.test(simulated) && !existsSync(simulated)) {
+          // both are runs of the same database: read the second from the open store
+          const { readRunSignal } = await import('../../analyze/inputs.ts');
+          const sim = readRunSignal(a.store, Number(simulated));
+          const r = analyzeRun(a.store, a.signal.runId, 'compare', { ...params, with: sim.runId }, () => compareMethod(a.signal, sim, params), { recompute: o.recompute });
+          print(r, o.json);
+          return;
+        }
         const b = await loadInput(simulated, o);
         try {
-          if (a.store && a.signal.runId !== undefined && b.signal.runId !== undefined) {
-            const { analyzeRun } = await import('../../analyze/methods.ts');
-            const r = analyzeRun(a.store, a.signal.runId, 'compare', { ...params, with: b.signal.runId }, () => compareMethod(a.signal, b.signal, params), { recompute: o.recompute });
-            print(r, o.json);
-          } else print({ measured, simulated, method: 'compare', params, result: compareMethod(a.signal, b.signal, params) }, o.json);
+          print({ measured, simulated, method: 'compare', params, result: compareMethod(a.signal, b.signal, params) }, o.json);
         } finally {
           b.close();
         }

@@ -35,14 +35,20 @@ export function register(program: Command): void {
       .option('--host <addr>', 'address to bind TCP on', '127.0.0.1')
       .option('--pty <link>', 'serve on a pseudo-terminal whose client end is linked at this path')
       .option('--baud <n>', 'baud rate modelled on the pseudo-terminal (10 bit times per byte)', intArg('--baud', 50, 4_000_000), 9600)
-      .option('--dut <file>', 'device under test as JSON: {"model":"memristor",...} or {"model":"resistor","ohms":10000}')
+      .option('--dut <file>', 'device under test: a twin circuit JSON (voltage- or current-stimulus netlist/network), or {"model":"memristor",...} / {"model":"resistor","ohms":10000}')
       .option('--log', 'print every command received on stderr')
       .action(async (opts: { tcp?: number; host: string; pty?: string; baud: number; dut?: string; log?: boolean }) => {
         const [{ dutFromJson }, { VirtualSmuServer }] = await Promise.all([
           import('../../../drivers/smu/virtual/dut.ts'),
           import('../../../drivers/smu/virtual/server.ts'),
         ]);
-        const dut = opts.dut ? dutFromJson(JSON.parse(readFileSync(opts.dut, 'utf8'))) : undefined;
+        // --dut: a built-in model ({"model": "memristor" | "resistor", ...}) or a twin circuit (anything else,
+        // e.g. {"kind": "netlist", ...} or a network generator; see docs/twin/circuits.md).
+        let dut;
+        if (opts.dut) {
+          const spec = JSON.parse(readFileSync(opts.dut, 'utf8')) as { model?: unknown };
+          dut = 'model' in spec ? dutFromJson(spec) : (await import('../twin-dut.ts')).twinDut(spec);
+        }
         const tcpPort = opts.tcp ?? (opts.pty ? undefined : 5025);
         const server = await VirtualSmuServer.start(kind, { tcpPort, tcpHost: opts.host, ptyPath: opts.pty, baud: opts.baud, dut });
         process.stdout.write(server.addresses.join(' ') + '\n');

@@ -64,7 +64,21 @@ export class TracePlot {
         width: opts.width,
         height: opts.height,
         pxAlign: 0,
-        scales: { x: { time: false } },
+        scales: {
+          x: { time: false },
+          // A flat trace gets a small band around its value (uPlot's default for a flat 0 is 0..100).
+          y: {
+            range: (_u, min, max) => {
+              if (min === null || max === null) return [-1e-3, 1e-3];
+              if (min === max) {
+                const d = Math.abs(min) * 0.1 || 1e-3;
+                return [min - d, max + d];
+              }
+              const pad = (max - min) * 0.08;
+              return [min - pad, max + pad];
+            },
+          },
+        },
         legend: { show: true, live: opts.liveLegend ?? true },
         cursor: {
           drag: { x: Boolean(opts.interact), y: false, setScale: false },

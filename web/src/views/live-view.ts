@@ -44,6 +44,8 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
   const dropEl = h('span', { class: 'stat warn', hidden: true }, '');
   const spikesEl = h('span', { class: 'stat', 'data-stat': 'spikes' }, '');
   let spikes = 0;
+  /** Events received (any kind), to notice new marks in an otherwise unchanged window. */
+  let events = 0;
   const winSel = h('select', { 'aria-label': 'Visible window', class: 'compact' });
   for (const w of WINDOWS) winSel.append(h('option', { value: String(w) }, `last ${si(w, 's')}`));
   winSel.value = String(windowS);
@@ -108,6 +110,7 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
         if (!rate) break;
         const ev: PlotEvent = { t: m.index / rate, kind: m.kind, label: m.label };
         if (m.kind === 'spike') spikes++;
+        events++;
         for (const l of m.kind === 'spike' && own ? [own] : lanes.values()) {
           l.events.push(ev);
           if (l.events.length > MAX_EVENTS) l.events.splice(0, MAX_EVENTS / 2);
@@ -153,6 +156,8 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
   let head = 0;
   let lastFrame = performance.now();
   let lastPairs = -1;
+  let lastWindow = 0;
+  let lastEvents = -1;
   let raf = 0;
   let unmounted = false;
   const frame = (now: number) => {
@@ -162,7 +167,15 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
     let newest = 0;
     for (const l of lanes.values()) newest = Math.max(newest, l.buf.endTime);
     if (newest === 0) return;
+    const prevHead = head;
     head = Math.min(newest, Math.max(head + dt, newest - MAX_LAG_S));
+    // Nothing new and the window has not moved (e.g. the source stalled): keep the last frame.
+    if (head === prevHead && metrics.live.pairs === lastPairs && windowS === lastWindow && events === lastEvents) {
+      if (ended) cancelAnimationFrame(raf);
+      return;
+    }
+    lastWindow = windowS;
+    lastEvents = events;
     const t1 = Math.max(head, windowS);
     const t0 = t1 - windowS;
     let points = 0;

@@ -124,7 +124,8 @@ export function mountStoredView(container: HTMLElement, run: RunDetail): { unmou
           const start = Math.max(0, Math.floor(w0 * ch.sampleRate));
           const end = Math.min(ch.sampleCount, Math.ceil(w1 * ch.sampleRate));
           if (end <= start) return Promise.resolve(null);
-          const pixels = Math.min(10_000, plot.plotWidth);
+          // Never more columns than samples: a column holding no sample would draw as a gap.
+          const pixels = Math.max(1, Math.min(10_000, plot.plotWidth, end - start));
           metrics.stored.envelopeRequests.push({ runId: run.id, channel: ch.index, start, end, pixels, at: performance.now() });
           return api.envelope(run.id, ch.index, start, end, pixels, ac.signal);
         }),
