@@ -3,8 +3,9 @@
  * (store.saveAnalysis). An analysis is pure: the run's data in, a JSON-serialisable result out.
  * The full library (spike detection, avalanches, power laws, distances) is server/analysis; this file
  * holds the run-level adapter and a built-in spike-train summary used by sweeps (resonance curve,
- * phase diagram).
+ * phase diagram), and an adapter running the analysis library's spike-train statistics (server/analysis/trains.ts).
  */
+import { trainStats } from '../analysis/trains.ts';
 
 export interface RunDataChannel {
   name: string;
@@ -87,5 +88,24 @@ export function spikeStats(data: RunData): SpikeStats {
 
 export const SPIKE_STATS: AnalysisSpec = { name: 'spike-stats', run: (d) => spikeStats(d) };
 
+/** Spike times of a run, s, sorted (events of kind "spike", on their channel's clock). */
+export function spikeTimes(data: RunData): Float64Array {
+  const response = data.channels.find((c) => c.role === 'response') ?? data.channels[0];
+  const rate = response?.sampleRate ?? 1;
+  const t = data.events
+    .filter((e) => e.kind === 'spike')
+    .map((e) => e.index / (e.channel !== null && data.channels[e.channel] ? data.channels[e.channel].sampleRate : rate));
+  return Float64Array.from(t).sort();
+}
+
+/** server/analysis trainStats (rate, ISI mean/CV, LV, Fano factor, ISI histogram, autocorrelogram) over the whole run. */
+export const SPIKE_TRAIN: AnalysisSpec = {
+  name: 'spike-train',
+  run: (d) => {
+    const durationS = Math.max(0, ...d.channels.map((c) => c.data.length / c.sampleRate));
+    return trainStats(spikeTimes(d), { tStart: 0, tEnd: durationS });
+  },
+};
+
 /** The analyses run after every measured run and its twin unless configured otherwise. */
-export const DEFAULT_ANALYSES: AnalysisSpec[] = [SPIKE_STATS];
+export const DEFAULT_ANALYSES: AnalysisSpec[] = [SPIKE_STATS, SPIKE_TRAIN];

@@ -94,6 +94,12 @@ describe('bench sweep paired with the twin', () => {
       expect(a.samples.length).toBe(1000);
       expect(spikeStats(measured.id).count).toBeGreaterThan(0);
       expect(spikeStats(twin.id).count).toBeGreaterThan(0);
+      // The analysis library's spike-train statistics, stored with both runs, agree on the spike count.
+      for (const id of [measured.id, twin.id]) {
+        const train = store.listAnalyses(id, 'spike-train')[0]?.result as { n: number; rate: number };
+        expect(train.n).toBe(spikeStats(id).count);
+        expect(train.rate).toBeCloseTo(spikeStats(id).rateHz, 6);
+      }
     }
   });
 
