@@ -1,5 +1,7 @@
 /** `spikeloop serve`: the HTTP/WebSocket API and the dashboard. */
 import type { Command } from 'commander';
+import type { RunSourceKind } from '../../../common/run-stream.ts';
+import type { SourceRegistry } from '../../sources/registry.ts';
 import { DEFAULT_DB, ensureDbDir, numberIn } from '../shared.ts';
 
 export function register(program: Command): void {
@@ -10,12 +12,23 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to bind (127.0.0.1 keeps it local to this machine)', '127.0.0.1')
     .option('--db <file>', 'SQLite database file (created when missing)', DEFAULT_DB)
     .option('--log', 'log every request to stderr', false)
-    .action(async (opts: { port: number; host: string; db: string; log: boolean }) => {
+    .option(
+      '--source <kind>',
+      'source for runs that name none: simulated, daq, smu, twin, or auto (a DAQ board, real or the virtual Uno in simavr, when available; else simulated)',
+      'simulated',
+    )
+    .action(async (opts: { port: number; host: string; db: string; log: boolean; source: string }) => {
       // Heavy modules load only when the command runs, so `--help` and other commands start fast.
-      const [{ buildApp }, { RunStore }] = await Promise.all([import('../../api/app.ts'), import('../../store/run-store.ts')]);
+      const [{ buildApp }, { RunStore }, { loadSources }] = await Promise.all([
+        import('../../api/app.ts'),
+        import('../../store/run-store.ts'),
+        import('../../sources/registry.ts'),
+      ]);
+      const sources = await loadSources();
+      sources.defaultKind = await chooseDefaultSource(sources, opts.source);
       ensureDbDir(opts.db);
       const store = RunStore.open(opts.db);
-      const app = await buildApp({ store, logger: opts.log ? { level: 'info' } : false });
+      const app = await buildApp({ store, sources, logger: opts.log ? { level: 'info' } : false });
       let closing: Promise<void> | undefined;
       const shutdown = (signal: string) => {
         // Running runs are stopped (stop message written, status aborted) before the store closes.
@@ -41,6 +54,17 @@ export function register(program: Command): void {
         throw err;
       }
       const url = address.replace('[::1]', 'localhost');
-      console.log(`spikeloop listening on ${url} (database ${opts.db}; API docs ${url}/docs)`);
+      console.log(`spikeloop listening on ${url} (database ${opts.db}; API docs ${url}/docs; default source ${sources.defaultKind})`);
     });
+}
+
+async function chooseDefaultSource(sources: SourceRegistry, wanted: string): Promise<RunSourceKind> {
+  if (wanted !== 'auto') {
+    if (!sources.get(wanted)) throw new Error(`--source: "${wanted}" is not one of auto, ${sources.kinds().join(', ')}`);
+    return wanted as RunSourceKind;
+  }
+  const daq = (await sources.list()).find((s) => s.kind === 'daq');
+  if (daq?.available) return 'daq';
+  console.error(`spikeloop: no DAQ board or virtual board (${daq?.detail ?? 'daq source missing'}); runs use the simulated bench`);
+  return 'simulated';
 }
