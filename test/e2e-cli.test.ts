@@ -119,6 +119,36 @@ describe('spikeloop CLI', () => {
     expect(summary.channels[0].sampleCount).toBeGreaterThan(0);
   });
 
+  it('npm start\'s serve --source auto records from the virtual DAQ bench at its own rate', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(pkg.scripts.start).toBe('node bin/spikeloop.js serve --source auto');
+    const serveDb = path.join(dir, 'auto.db');
+    let run: { source: string; status: string; channels: { name: string; sampleRate: number; sampleCount: number }[] } | undefined;
+    const result = await cli(['serve', '--source', 'auto', '--port', '0', '--db', serveDb], (text, child) => {
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+).*default source (\w+)/.exec(text);
+      if (!m || run) return;
+      run = { source: m[2], status: '', channels: [] };
+      void (async () => {
+        const post = (url: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ protocol: { kind: 'square', durationS: 0.5 } }) });
+        const id = (await (await post(`${m[1]}/api/runs`)).json()).run.id;
+        for (let i = 0; i < 100 && !['completed', 'failed'].includes(run!.status); i++) {
+          await new Promise((r) => setTimeout(r, 200));
+          run = (await (await fetch(`${m[1]}/api/runs/${id}`)).json()).run;
+        }
+        child.kill('SIGTERM');
+      })();
+    });
+    expect(result.code).toBe(0);
+    // The firmware is built by npm test's setup, so the virtual Uno is there and is the default source.
+    expect(run?.source).toBe('daq');
+    expect(run?.status).toBe('completed');
+    expect(run?.channels.map((c) => [c.name, c.sampleRate, c.sampleCount])).toEqual([
+      ['stim', 5000, 2500],
+      ['a0', 5000, 2500],
+      ['a1', 5000, 2500],
+    ]);
+  });
+
   it('serve prints its URL, serves the API, and on SIGTERM stops running runs cleanly', async () => {
     const serveDb = path.join(dir, 'serve.db');
     let runId = 0;

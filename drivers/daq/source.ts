@@ -97,7 +97,10 @@ export class DaqRun {
     const board = await DaqBoard.open({ path });
     try {
       board.on('data', (block) => queue.push({ kind: 'data', block }));
-      board.on('boot', () => queue.push({ kind: 'boot' }));
+      // A BOOT frame read before START is acknowledged is the board's own start-up (often still buffered in
+      // the port when we open it), not a reset during the run.
+      let started = false;
+      board.on('boot', () => started && queue.push({ kind: 'boot' }));
       board.on('boardError', (e) => {
         if (e.name === 'watchdog') queue.push({ kind: 'watchdog' });
       });
@@ -111,6 +114,7 @@ export class DaqRun {
       if (o.pulses) await board.setPulses(o.pulses);
       o.onBoard?.(board);
       await board.start(o.stimulus?.loop ?? false);
+      started = true;
       return board;
     } catch (err) {
       await board.close();
