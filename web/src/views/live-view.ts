@@ -54,7 +54,8 @@ export interface LiveViewInstance {
 
 const WINDOWS = [0.1, 0.2, 0.5, 1, 2, 5, 10];
 const COLORS = { stimulus: '#c05621', response: '#2b6cb0' } as const;
-/** Redraw lag behind the newest sample at most this much (s): smooth scrolling without running ahead of data. */
+/** Redraw lag behind the newest sample at most this much (s): smooth scrolling without running ahead of data
+ * (the head normally catches up within a few frames; see frame()). */
 const MAX_LAG_S = 0.25;
 
 interface Lane {
@@ -226,7 +227,9 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
     for (const l of lanes.values()) newest = Math.max(newest, l.buf.endTime);
     if (newest === 0 && !replay) return;
     const prevHead = head;
-    head = replay ? replay.playhead() : Math.min(newest, Math.max(head + dt, newest - MAX_LAG_S));
+    // Live: advance with wall time, but close at least half the gap to the newest data each frame, so the
+    // head catches up after a burst instead of staying behind for good (sample-to-screen latency).
+    head = replay ? replay.playhead() : Math.min(newest, Math.max(head + Math.max(dt, (newest - head) / 2), newest - MAX_LAG_S));
     // Nothing new and the window has not moved (e.g. the source stalled): keep the last frame.
     if (head === prevHead && metrics.live.pairs === lastPairs && windowS === lastWindow && events === lastEvents) {
       if (ended) cancelAnimationFrame(raf);
