@@ -78,7 +78,8 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
   const rateEl = h('span', { class: 'stat', 'data-stat': 'rate' }, '');
   const timeEl = h('span', { class: 'stat', 'data-stat': 'time' }, '');
   const dropEl = h('span', { class: 'stat warn', hidden: true }, '');
-  const spikesEl = h('span', { class: 'stat', 'data-stat': 'spikes' }, '');
+  // In a replay, events are loaded ahead of the playhead: a running count would mislead.
+  const spikesEl = h('span', { class: 'stat', 'data-stat': 'spikes', hidden: Boolean(opts.replay) }, '');
   let spikes = 0;
   /** Events received (any kind), to notice new marks in an otherwise unchanged window. */
   let events = 0;

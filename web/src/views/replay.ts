@@ -16,7 +16,7 @@ import { mountLiveView, type FeedHandle, type LiveViewInstance } from './live-vi
 
 export const SPEEDS = [0.1, 0.25, 0.5, 1, 2, 5, 10];
 /** Envelope pixels per request (the API's maximum is 10 000). */
-const MAX_PAIRS_PER_CHUNK = 4000;
+const MAX_PAIRS_PER_CHUNK = 10_000;
 
 export function replayPage(root: HTMLElement, params: Params, query: URLSearchParams): ViewInstance {
   const id = Number(params.id);
