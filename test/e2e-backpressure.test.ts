@@ -64,6 +64,11 @@ describe('live feed back-pressure', () => {
     expect(Math.min(...rates)).toBeLessThan(FAST);
     const dropped = live.messages.filter((m) => m.type === 'dropped') as unknown as { channel: number; start: number; end: number }[];
     for (const d of dropped) expect(d.end).toBeGreaterThan(d.start);
+    // Spike events were dropped too (whole batches above the hard limit), and the client is told how many.
+    await live.until((m) => m.some((x) => x.type === 'events' && (x.dropped as number) > 0), 20_000);
+    const told = live.messages.filter((m) => m.type === 'events').reduce((n, m) => n + (m.dropped as number), 0);
+    expect(told).toBeGreaterThan(0);
+    expect(told).toBeLessThanOrEqual(stats.droppedEvents);
 
     // The recording itself lost nothing.
     const stopped = (await json(await fetch(`${srv.base}/api/runs/${id}/stop`, { method: 'POST' }))).body.run;

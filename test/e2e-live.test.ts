@@ -45,7 +45,7 @@ describe('live run end to end', () => {
     const live = collect(`${srv.wsBase}/api/runs/${id}/live`);
     await live.opened;
     const blocksOf = (m: LiveMessage[], ch: number) => m.filter((x) => x.type === 'block' && x.channel === ch);
-    await live.until((m) => blocksOf(m, 0).length >= 4 && blocksOf(m, 1).length >= 4 && m.some((x) => x.type === 'event'));
+    await live.until((m) => blocksOf(m, 0).length >= 4 && blocksOf(m, 1).length >= 4 && m.some((x) => x.type === 'events' && (x.events as unknown[]).length > 0));
     const hello = live.messages[0] as { type: string; run: { id: number; channels: { name: string; role: string; sampleRate: number; unit: string }[] } };
     expect(hello.type).toBe('hello');
     expect(hello.run.id).toBe(id);
@@ -87,7 +87,11 @@ describe('live run end to end', () => {
 
     // Live blocks: each min/max pair is the min/max of its stride samples, in physical units.
     const scale = [gen.channels[0].scale, gen.channels[1].scale];
-    for (const b of live.messages.filter((x) => x.type === 'block') as unknown as { channel: 0 | 1; firstIndex: number; stride: number; min: number[]; max: number[] }[]) {
+    const testStart = Date.parse(created.body.run.createdAt) - 1000;
+    for (const b of live.messages.filter((x) => x.type === 'block') as unknown as { channel: 0 | 1; firstIndex: number; stride: number; min: number[]; max: number[]; wallTime: number }[]) {
+      // Stamped with the server's wall clock when the block's newest sample arrived.
+      expect(b.wallTime).toBeGreaterThanOrEqual(testStart);
+      expect(b.wallTime).toBeLessThanOrEqual(Date.now());
       const codes = b.channel === 0 ? expected.stim : expected.resp;
       b.min.forEach((mn, k) => {
         const a = b.firstIndex + k * b.stride;
@@ -96,8 +100,11 @@ describe('live run end to end', () => {
         expect(b.max[k]).toBeCloseTo(Math.max(...seg) * scale[b.channel], 12);
       });
     }
-    // Live events are the regenerated spikes.
-    const liveSpikes = live.messages.filter((x) => x.type === 'event').map((e) => e.index);
+    // Live events come batched, one message per flush, and are the regenerated spikes.
+    const batches = live.messages.filter((x) => x.type === 'events') as unknown as { events: { kind: string; index: number }[]; dropped: number }[];
+    for (const b of batches) expect(b.dropped).toBe(0);
+    expect(batches.some((b) => b.events.length > 1)).toBe(true);
+    const liveSpikes = batches.flatMap((b) => b.events.map((e) => e.index));
     const spikeIdx = expected.spikes.map((s) => s.index);
     expect(liveSpikes).toEqual(spikeIdx.slice(spikeIdx.indexOf(liveSpikes[0] as number), spikeIdx.indexOf(liveSpikes[0] as number) + liveSpikes.length));
     const events = (await json(await fetch(`${srv.base}/api/runs/${id}/events?kind=spike&limit=100000`))).body.events as { index: number; channel: number }[];

@@ -10,7 +10,11 @@
  *  - when the queue stays empty for `recoverAfterMs` it doubles the rate again, up to what the client asked.
  *
  * So the memory a client can hold on the server is bounded by hardLimitBytes plus one message, whatever
- * it does. Message shapes: see docs/api.md ("Live feed").
+ * it does. Events are batched: one `events` message per flush holding every event since the last one (at most
+ * `maxEventsPerFlush`; beyond that, or above the hard limit, they are dropped and the next `events` message
+ * counts them in `dropped`). Each block carries `wallTime`, the server's wall clock (ms since the epoch)
+ * when the newest sample in it arrived, so a client on the same machine can measure sample-to-screen latency.
+ * Message shapes: see docs/api.md ("Live feed").
  */
 import type { WebSocket } from 'ws';
 import type { ChannelDescriptor, RunMessage } from '../../common/run-stream.ts';
@@ -24,6 +28,8 @@ export interface LiveFeedOptions {
   softLimitBytes: number;
   hardLimitBytes: number;
   recoverAfterMs: number;
+  /** Events held per client between flushes; more are dropped (and counted) rather than queued. */
+  maxEventsPerFlush: number;
 }
 
 export const DEFAULT_LIVE_OPTIONS: LiveFeedOptions = {
@@ -34,6 +40,7 @@ export const DEFAULT_LIVE_OPTIONS: LiveFeedOptions = {
   softLimitBytes: 256 * 1024,
   hardLimitBytes: 1024 * 1024,
   recoverAfterMs: 2000,
+  maxEventsPerFlush: 2000,
 };
 
 /** Counters over all clients of one app (the back-pressure test and the bench read them). */
@@ -82,6 +89,17 @@ interface ChannelDecimator {
   pendingMax: number[];
   /** Range dropped for back-pressure, not yet reported. */
   dropped?: { start: number; end: number };
+  /** Wall time (ms) when the newest sample of the pending pairs / the open bucket arrived. */
+  pendingWall: number;
+  bucketWall: number;
+}
+
+interface LiveEvent {
+  kind: string;
+  channel: number | null;
+  index: number;
+  label: string | null;
+  value: number | null;
 }
 
 class LiveClient {
@@ -94,6 +112,9 @@ class LiveClient {
   private lastFlush = 0;
   private emptySince = Date.now();
   private closed = false;
+  /** Events since the last flush, and events dropped since the last `events` message went out. */
+  private pendingEvents: LiveEvent[] = [];
+  private eventsDropped = 0;
 
   constructor(
     private readonly socket: WebSocket,
@@ -132,6 +153,8 @@ class LiveClient {
       pendingFirst: 0,
       pendingMin: [],
       pendingMax: [],
+      pendingWall: 0,
+      bucketWall: 0,
     }));
   }
 
@@ -186,18 +209,19 @@ class LiveClient {
           this.closeBucket(ch, true);
           this.sendPending(ch);
         }
-        this.accumulate(ch, msg.firstIndex, msg.samples);
+        this.accumulate(ch, msg.firstIndex, msg.samples, Date.now());
         ch.next = msg.firstIndex + msg.samples.length;
         // Flush on data too, so a busy event loop that delays the timer does not delay the feed.
         if (performance.now() - this.lastFlush >= this.opts.flushIntervalMs * 0.75) this.flush(false);
         break;
       }
       case 'event':
-        if (this.overHardLimit()) {
+        if (this.pendingEvents.length >= this.opts.maxEventsPerFlush) {
           this.stats.droppedEvents++;
+          this.eventsDropped++;
           return;
         }
-        this.send({ type: 'event', kind: msg.kind, channel: msg.channel ?? null, index: msg.index, label: msg.label ?? null, value: msg.value ?? null });
+        this.pendingEvents.push({ kind: msg.kind, channel: msg.channel ?? null, index: msg.index, label: msg.label ?? null, value: msg.value ?? null });
         break;
       case 'stop':
         this.flush(true);
@@ -210,8 +234,9 @@ class LiveClient {
     }
   }
 
-  private accumulate(ch: ChannelDecimator, firstIndex: number, samples: ArrayLike<number>): void {
+  private accumulate(ch: ChannelDecimator, firstIndex: number, samples: ArrayLike<number>, wall: number): void {
     const stride = ch.stride;
+    ch.bucketWall = wall;
     let i = 0;
     const n = samples.length;
     if (ch.bucketCount === 0) ch.bucketFirst = firstIndex;
@@ -229,6 +254,7 @@ class LiveClient {
       count += take;
       if (count === stride) {
         this.pushPair(ch, ch.bucketFirst, min, max);
+        ch.pendingWall = wall;
         ch.bucketFirst += stride;
         count = 0;
         min = Infinity;
@@ -262,7 +288,7 @@ class LiveClient {
     ch.bucketMin = Infinity;
     ch.bucketMax = -Infinity;
     ch.bucketFirst = first + count;
-    if (send) this.sendBlock(ch, first, count, [Math.min(a, b)], [Math.max(a, b)]);
+    if (send) this.sendBlock(ch, first, count, [Math.min(a, b)], [Math.max(a, b)], ch.bucketWall);
   }
 
   private sendPending(ch: ChannelDecimator): void {
@@ -271,10 +297,10 @@ class LiveClient {
     const max = ch.pendingMax;
     ch.pendingMin = [];
     ch.pendingMax = [];
-    this.sendBlock(ch, ch.pendingFirst, ch.stride, min, max);
+    this.sendBlock(ch, ch.pendingFirst, ch.stride, min, max, ch.pendingWall);
   }
 
-  private sendBlock(ch: ChannelDecimator, firstIndex: number, stride: number, min: number[], max: number[]): void {
+  private sendBlock(ch: ChannelDecimator, firstIndex: number, stride: number, min: number[], max: number[], wallTime: number): void {
     const end = firstIndex + stride * min.length;
     const buffered = this.socket.bufferedAmount;
     if (buffered > this.stats.maxBufferedBytes) this.stats.maxBufferedBytes = buffered;
@@ -290,7 +316,7 @@ class LiveClient {
     }
     if (buffered > this.opts.softLimitBytes) this.maybeDecrease(buffered);
     else this.reportDropped(ch, false);
-    this.send({ type: 'block', channel: this.channels.indexOf(ch), firstIndex, stride, min, max });
+    this.send({ type: 'block', channel: this.channels.indexOf(ch), firstIndex, stride, min, max, wallTime });
   }
 
   private reportDropped(ch: ChannelDecimator, force: boolean): void {
@@ -317,6 +343,23 @@ class LiveClient {
     return this.socket.bufferedAmount > this.opts.hardLimitBytes;
   }
 
+  /** Sends the events gathered since the last flush as one message (or drops them above the hard limit). */
+  private sendEvents(): void {
+    const events = this.pendingEvents;
+    if (events.length === 0 && this.eventsDropped === 0) return;
+    this.pendingEvents = [];
+    if (this.overHardLimit()) {
+      this.stats.droppedEvents += events.length;
+      this.eventsDropped += events.length;
+      return;
+    }
+    // While the queue is above the soft limit, a batch holding only a drop count waits for a batch with events.
+    if (events.length === 0 && this.socket.bufferedAmount > this.opts.softLimitBytes) return;
+    const dropped = this.eventsDropped;
+    this.eventsDropped = 0;
+    this.send({ type: 'events', events, dropped });
+  }
+
   private flush(final: boolean): void {
     if (this.closed) return;
     this.lastFlush = performance.now();
@@ -325,6 +368,7 @@ class LiveClient {
       this.sendPending(ch);
       if (final) this.reportDropped(ch, true);
     }
+    this.sendEvents();
     if (!final) {
       const now = Date.now();
       if (this.socket.bufferedAmount > 0) this.emptySince = now;

@@ -124,10 +124,19 @@ export interface RunQuery {
 }
 
 /** Server → client messages on `/api/runs/:id/live`. */
+/** One event of a live `events` batch. */
+export interface LiveEvent {
+  kind: EventKind;
+  channel: number | null;
+  index: number;
+  label?: string | null;
+  value?: number | null;
+}
+
 export type LiveMessage =
   | { type: 'hello'; run: RunSummary }
-  | { type: 'block'; channel: number; firstIndex: number; stride: number; min: number[]; max: number[] }
-  | { type: 'event'; kind: EventKind; channel: number | null; index: number; label?: string | null; value?: number | null }
+  | { type: 'block'; channel: number; firstIndex: number; stride: number; min: number[]; max: number[]; wallTime?: number }
+  | { type: 'events'; events: LiveEvent[]; dropped: number }
   | { type: 'rate'; pairsPerSecond: number }
   | { type: 'dropped'; channel: number; start: number; end: number }
   | { type: 'stop'; status: FinalStatus; reason?: string | null };

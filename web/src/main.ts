@@ -13,6 +13,7 @@ import { runsList } from './views/runs-list.ts';
 import { sweepsPage } from './views/sweeps.ts';
 import { benchPage } from './views/bench.ts';
 import { comparePage } from './views/compare.ts';
+import { replayPage } from './views/replay.ts';
 
 const ROUTES: Route[] = [
   { pattern: '/', view: runsList, nav: 'Runs' },
@@ -22,6 +23,7 @@ const ROUTES: Route[] = [
   { pattern: '/bench', view: benchPage, nav: 'Bench' },
   { pattern: '/compare/:id', view: comparePage },
   { pattern: '/sweeps/:id', view: sweepsPage },
+  { pattern: '/replay/:id', view: replayPage },
 ];
 
 const navLinks = ROUTES.filter((r) => r.nav).map((r) => h('a', { href: `#${r.pattern}`, 'data-path': r.pattern }, r.nav!));

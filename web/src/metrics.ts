@@ -32,6 +32,8 @@ export interface DashboardMetrics {
     lastIndex: number[];
     /** Server decimation in pairs/s per channel. */
     pairsPerSecond: number | null;
+    /** Sample-to-screen latencies (ms): server wall time of a block's newest sample to the frame first showing it. */
+    latencyMs: number[];
   };
   stored: {
     envelopeRequests: EnvelopeRequestRecord[];
@@ -45,7 +47,7 @@ export interface DashboardMetrics {
 }
 
 export function freshLiveMetrics(): DashboardMetrics['live'] {
-  return { frames: 0, dataFrames: 0, pairs: 0, points: 0, drawMs: 0, fps: 0, xRange: null, lastIndex: [], pairsPerSecond: null };
+  return { frames: 0, dataFrames: 0, pairs: 0, points: 0, drawMs: 0, fps: 0, xRange: null, lastIndex: [], pairsPerSecond: null, latencyMs: [] };
 }
 
 export const metrics: DashboardMetrics = {

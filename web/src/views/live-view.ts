@@ -2,6 +2,13 @@
  * The live view of a running run: the WebSocket feed (`/api/runs/:id/live`) goes into one bounded
  * min/max ring per channel; one animation-frame loop redraws every channel's plot (scrolling window, at
  * most one min/max pair per pixel column). Blocks only mark the view dirty; drawing happens once per frame.
+ * Events arrive batched (one `events` message per server flush).
+ *
+ * The same view plays stored runs back (views/replay.ts): the caller then supplies the feed (messages of
+ * the same shapes, built from stored envelopes) and the playhead, and can `reset()` the view after a seek.
+ *
+ * Latency: blocks carry the server's wall time of their newest sample; when a frame first shows that
+ * sample, `Date.now() - wallTime` goes into `window.spikeloop.live.latencyMs` (the live_latency_ms bench).
  */
 import { LiveConnection, type LiveMessage, type RunSummary, type FinalStatus } from '../api.ts';
 import { h } from '../dom.ts';
@@ -18,9 +25,37 @@ export interface LiveViewCallbacks {
   onLost(detail: string): void;
 }
 
+/** What feeds the view: the run's WebSocket (LiveConnection) or a replay of stored data. */
+export interface FeedHandle {
+  requestRate(pairsPerSecond: number): void;
+  close(): void;
+}
+
+export interface LiveViewOptions {
+  /** Replay instead of live: the caller's feed and playhead (s) drive the view. */
+  replay?: {
+    connect(onMessage: (m: LiveMessage) => void): FeedHandle;
+    /** Right edge of the visible window (s). */
+    playhead(): number;
+    /** Status text for the toolbar's time field. */
+    timeText?(): string;
+  };
+}
+
+export interface LiveViewInstance {
+  unmount(): void;
+  /** Forget all data and events (after a seek in a replay). */
+  reset(): void;
+  /** The visible window length (s) the user chose. */
+  readonly windowS: number;
+  /** The decimation (pairs/s per channel) the view asked its feed for. */
+  readonly pairsPerSecond: number;
+}
+
 const WINDOWS = [0.1, 0.2, 0.5, 1, 2, 5, 10];
 const COLORS = { stimulus: '#c05621', response: '#2b6cb0' } as const;
-/** Redraw lag behind the newest sample at most this much (s): smooth scrolling without running ahead of data. */
+/** Redraw lag behind the newest sample at most this much (s): smooth scrolling without running ahead of data
+ * (the head normally catches up within a few frames; see frame()). */
 const MAX_LAG_S = 0.25;
 
 interface Lane {
@@ -34,7 +69,8 @@ interface Lane {
 /** Events kept per lane; older ones are dropped in halves (the longest window holds far fewer at any sane rate). */
 const MAX_EVENTS = 40_000;
 
-export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveViewCallbacks): { unmount(): void } {
+export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveViewCallbacks, opts: LiveViewOptions = {}): LiveViewInstance {
+  const replay = opts.replay;
   const planned = protocolDuration(run.protocol) ?? 2;
   let windowS = WINDOWS.find((w) => w >= Math.min(2, planned)) ?? 2;
 
@@ -42,7 +78,8 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
   const rateEl = h('span', { class: 'stat', 'data-stat': 'rate' }, '');
   const timeEl = h('span', { class: 'stat', 'data-stat': 'time' }, '');
   const dropEl = h('span', { class: 'stat warn', hidden: true }, '');
-  const spikesEl = h('span', { class: 'stat', 'data-stat': 'spikes' }, '');
+  // In a replay, events are loaded ahead of the playhead: a running count would mislead.
+  const spikesEl = h('span', { class: 'stat', 'data-stat': 'spikes', hidden: Boolean(opts.replay) }, '');
   let spikes = 0;
   /** Events received (any kind), to notice new marks in an otherwise unchanged window. */
   let events = 0;
@@ -53,14 +90,24 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
     windowS = Number(winSel.value);
     askRate();
   });
-  const toolbar = h('div', { class: 'toolbar' }, h('span', { class: 'live-dot' }, 'LIVE'), winSel, timeEl, spikesEl, rateEl, fpsEl, dropEl);
+  const toolbar = h('div', { class: 'toolbar' }, replay ? h('span', { class: 'replay-dot' }, 'REPLAY') : h('span', { class: 'live-dot' }, 'LIVE'), winSel, timeEl, spikesEl, rateEl, fpsEl, dropEl);
   const plotsEl = h('div', { class: 'plots' });
-  const root = h('section', { class: 'live-view', 'data-view': 'live' }, toolbar, plotsEl);
+  const root = h('section', { class: 'live-view', 'data-view': replay ? 'replay' : 'live' }, toolbar, plotsEl);
   container.append(root);
 
   Object.assign(metrics.live, freshLiveMetrics());
   const lanes = new Map<number, Lane>();
   let dropped = 0;
+  let eventsDropped = 0;
+  /** (time just after the newest sample of a block, server wall time of that sample), oldest first. */
+  let stamps: { t: number; wall: number }[] = [];
+  const showDrops = () => {
+    dropEl.hidden = false;
+    dropEl.textContent = [
+      dropped > 0 ? `${dropped.toLocaleString()} samples` : '',
+      eventsDropped > 0 ? `${eventsDropped.toLocaleString()} events` : '',
+    ].filter(Boolean).join(', ') + ' not shown (slow connection)';
+  };
 
   const width = () => Math.max(400, plotsEl.clientWidth || container.clientWidth || 1000);
   function buildLanes(r: RunSummary): void {
@@ -102,18 +149,29 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
         lane.buf.push(m.firstIndex, m.stride, m.min, m.max);
         metrics.live.pairs += m.min.length;
         metrics.live.lastIndex[m.channel] = m.firstIndex + m.min.length * m.stride - 1;
+        if (m.wallTime && m.min.length > 0) {
+          stamps.push({ t: (m.firstIndex + (m.min.length - 1) * m.stride) / lane.buf.sampleRate, wall: m.wallTime });
+          if (stamps.length > 1000) stamps.splice(0, 500);
+        }
         break;
       }
-      case 'event': {
-        const own = lanes.get(m.channel ?? -1);
-        const rate = (own ?? lanes.values().next().value)?.buf.sampleRate;
-        if (!rate) break;
-        const ev: PlotEvent = { t: m.index / rate, kind: m.kind, label: m.label };
-        if (m.kind === 'spike') spikes++;
-        events++;
-        for (const l of m.kind === 'spike' && own ? [own] : lanes.values()) {
-          l.events.push(ev);
-          if (l.events.length > MAX_EVENTS) l.events.splice(0, MAX_EVENTS / 2);
+      case 'events': {
+        const first = lanes.values().next().value;
+        for (const e of m.events) {
+          const own = lanes.get(e.channel ?? -1);
+          const rate = (own ?? first)?.buf.sampleRate;
+          if (!rate) break;
+          const ev: PlotEvent = { t: e.index / rate, kind: e.kind, label: e.label };
+          if (e.kind === 'spike') spikes++;
+          events++;
+          for (const l of e.kind === 'spike' && own ? [own] : lanes.values()) {
+            l.events.push(ev);
+            if (l.events.length > MAX_EVENTS) l.events.splice(0, MAX_EVENTS / 2);
+          }
+        }
+        if (m.dropped > 0) {
+          eventsDropped += m.dropped;
+          showDrops();
         }
         break;
       }
@@ -124,8 +182,7 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
       case 'dropped': {
         lanes.get(m.channel)?.buf.drop(m.start, m.end);
         dropped += m.end - m.start;
-        dropEl.hidden = false;
-        dropEl.textContent = `${dropped.toLocaleString()} samples not shown (slow connection)`;
+        showDrops();
         break;
       }
       case 'stop':
@@ -134,20 +191,23 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
         break;
     }
   };
-  const conn = new LiveConnection(run.id, {
-    onMessage,
-    onClose: (clean, detail) => {
-      if (!clean && !ended && !unmounted) cb.onLost(detail);
-    },
-  });
+  const conn: FeedHandle = replay
+    ? replay.connect(onMessage)
+    : new LiveConnection(run.id, {
+        onMessage,
+        onClose: (clean, detail) => {
+          if (!clean && !ended && !unmounted) cb.onLost(detail);
+        },
+      });
 
   /**
    * Short windows want finer decimation: ask for about one pair per pixel column over the window
    * (never below the server's default of 2000 pairs/s, never above its maximum of 20000).
    */
+  let asked = 2000;
   function askRate(): void {
-    const wanted = Math.min(20_000, Math.max(2000, Math.ceil(width() / windowS)));
-    conn.requestRate(wanted);
+    asked = Math.min(20_000, Math.max(2000, Math.ceil(width() / windowS)));
+    conn.requestRate(asked);
   }
   askRate();
 
@@ -166,9 +226,11 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
     lastFrame = now;
     let newest = 0;
     for (const l of lanes.values()) newest = Math.max(newest, l.buf.endTime);
-    if (newest === 0) return;
+    if (newest === 0 && !replay) return;
     const prevHead = head;
-    head = Math.min(newest, Math.max(head + dt, newest - MAX_LAG_S));
+    // Live: advance with wall time, but close at least half the gap to the newest data each frame, so the
+    // head catches up after a burst instead of staying behind for good (sample-to-screen latency).
+    head = replay ? replay.playhead() : Math.min(newest, Math.max(head + Math.max(dt, (newest - head) / 2), newest - MAX_LAG_S));
     // Nothing new and the window has not moved (e.g. the source stalled): keep the last frame.
     if (head === prevHead && metrics.live.pairs === lastPairs && windowS === lastWindow && events === lastEvents) {
       if (ended) cancelAnimationFrame(raf);
@@ -194,9 +256,18 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
     m.drawMs = m.drawMs * 0.9 + (performance.now() - tDraw) * 0.1;
     m.xRange = [t0, t1];
     m.fps = fps.tick(now);
+    // Sample-to-screen latency of every stamped sample this frame shows for the first time.
+    let shown = 0;
+    while (shown < stamps.length && stamps[shown].t <= t1) shown++;
+    if (shown > 0) {
+      const wallNow = Date.now();
+      for (let i = 0; i < shown; i++) m.latencyMs.push(wallNow - stamps[i].wall);
+      if (m.latencyMs.length > 20_000) m.latencyMs.splice(0, 10_000);
+      stamps.splice(0, shown);
+    }
     if (m.frames % 15 === 0) {
       fpsEl.textContent = `${m.fps.toFixed(0)} fps`;
-      timeEl.textContent = `t = ${si(newest, 's')} of ${si(planned, 's')}`;
+      timeEl.textContent = replay?.timeText ? replay.timeText() : `t = ${si(newest, 's')} of ${si(planned, 's')}`;
       spikesEl.textContent = `${spikes.toLocaleString()} spikes`;
     }
     if (ended) cancelAnimationFrame(raf);
@@ -204,6 +275,27 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
   raf = requestAnimationFrame(frame);
 
   return {
+    get windowS() {
+      return windowS;
+    },
+    get pairsPerSecond() {
+      return asked;
+    },
+    reset() {
+      for (const l of lanes.values()) {
+        l.buf = new MinMaxBuffer(l.buf.sampleRate, l.buf.capacity);
+        l.events = [];
+        l.cols = undefined;
+      }
+      stamps = [];
+      head = 0;
+      lastPairs = -1;
+      spikes = 0;
+      if (!unmounted && !ended) {
+        cancelAnimationFrame(raf);
+        raf = requestAnimationFrame(frame);
+      }
+    },
     unmount() {
       unmounted = true;
       cancelAnimationFrame(raf);

@@ -123,6 +123,7 @@ function runHeader(run: RunDetail, actions: { stop(b: HTMLButtonElement): void; 
       statusBadge(run.status),
       h('span', { class: 'spacer' }),
       run.status === 'running' ? runControls(run.id) : h('a', { class: 'button small', href: `#/compare/${run.linkedRunId && run.source === 'twin' ? run.linkedRunId : run.id}`, 'data-action': 'compare' }, 'Compare with twin'),
+      run.status === 'running' ? null : h('a', { class: 'button small', href: `#/replay/${run.id}`, 'data-action': 'replay' }, 'Replay'),
       run.status === 'running' ? stopBtn : h('button', { class: 'small ghost', type: 'button', onclick: actions.remove }, 'Delete'),
     ),
     reason,
