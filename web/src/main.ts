@@ -13,11 +13,13 @@ import { runsList } from './views/runs-list.ts';
 import { sweepsPage } from './views/sweeps.ts';
 import { benchPage } from './views/bench.ts';
 import { comparePage } from './views/compare.ts';
+import { sessionsPage } from './views/sessions.ts';
 
 const ROUTES: Route[] = [
   { pattern: '/', view: runsList, nav: 'Runs' },
   { pattern: '/new', view: newRun, nav: 'New run' },
   { pattern: '/runs/:id', view: runPage },
+  { pattern: '/sessions', view: sessionsPage, nav: 'Sessions' },
   { pattern: '/sweeps', view: sweepsPage, nav: 'Sweeps' },
   { pattern: '/bench', view: benchPage, nav: 'Bench' },
   { pattern: '/compare/:id', view: comparePage },
