@@ -112,6 +112,17 @@ describe('sessions page', () => {
     await page.click('[data-action=clear-filters]');
     await expect.poll(listed).toEqual(all);
 
+    // The listed runs as a CSV table (tag filter: the two device-7 runs)
+    await page.fill('input[data-filter=tag]', 'device-7');
+    await expect.poll(listed).toEqual([ids.square, ids.iv]);
+    const [list] = await Promise.all([page.waitForEvent('download'), page.click('[data-action=list-csv]')]);
+    const rows = readFileSync(await list.path(), 'utf8').trimEnd().split('\r\n');
+    expect(rows[0]).toBe('id,status,reason,label,protocol_kind,protocol,source,created_at,ended_at,linked_run_id,tags,notes');
+    expect(rows.slice(1).map((r) => Number(r.split(',')[0])).sort((a, b) => a - b)).toEqual([ids.square, ids.iv]);
+    expect(rows.find((r) => r.startsWith(`${ids.iv},`))).toMatch(/,iv-sweep,"\{""kind"":""iv-sweep"".*,device-7,pinched loop at 1 V$/);
+    await page.click('[data-action=clear-filters]');
+    await expect.poll(listed).toEqual(all);
+
     // Details of the measured run: its twin run and its stored analyses
     await page.click(`table.sessions-runs tr[data-run-id="${ids.square}"]`);
     await page.waitForSelector(`.session-card[data-run-id="${ids.square}"]`);

@@ -58,12 +58,13 @@ export function sessionsPage(root: HTMLElement, _params: Params, query: URLSearc
   const detail = h('section', { class: 'session-detail', 'aria-live': 'polite' });
   const clearBtn = h('button', { class: 'small ghost', type: 'button', 'data-action': 'clear-filters' }, 'Clear filters');
   const refreshBtn = h('button', { class: 'small', type: 'button', 'data-action': 'refresh' }, 'Refresh');
+  const listCsvBtn = h('button', { class: 'small', type: 'button', 'data-action': 'list-csv', title: 'The listed runs (not their samples) as a CSV table' }, 'List as CSV');
   root.append(
     h(
       'div',
       { class: 'page sessions-page' },
       h('div', { class: 'page-head' }, h('h2', {}, 'Sessions'), h('span', { class: 'spacer' }), count),
-      h('div', { class: 'filters sessions-filters' }, f.search, f.notes, f.tag, f.kind, f.source, f.status, h('label', { class: 'hint' }, 'from ', f.from), h('label', { class: 'hint' }, 'to ', f.to), clearBtn, refreshBtn),
+      h('div', { class: 'filters sessions-filters' }, f.search, f.notes, f.tag, f.kind, f.source, f.status, h('label', { class: 'hint' }, 'from ', f.from), h('label', { class: 'hint' }, 'to ', f.to), clearBtn, refreshBtn, listCsvBtn),
       msg,
       h('div', { class: 'sessions-list' }, table),
       detail,
@@ -74,6 +75,7 @@ export function sessionsPage(root: HTMLElement, _params: Params, query: URLSearc
   let ac: AbortController | null = null;
   let selected = Number(query.get('run')) || 0;
   let shown: { unmount(): void } | null = null;
+  let current: RunSummary[] = [];
 
   // Protocol kinds for the select: the library's kinds plus sweep (older or foreign kinds still match by URL).
   void api
@@ -143,6 +145,7 @@ export function sessionsPage(root: HTMLElement, _params: Params, query: URLSearc
   }
 
   function render(runs: RunSummary[]): void {
+    current = runs;
     tbody.replaceChildren(
       ...runs.map((r) => {
         const pick = () => void select_(r.id);
@@ -200,6 +203,14 @@ export function sessionsPage(root: HTMLElement, _params: Params, query: URLSearc
     void refresh();
   });
   refreshBtn.addEventListener('click', () => void refresh());
+  listCsvBtn.addEventListener('click', () => {
+    const url = URL.createObjectURL(new Blob([runsCsv(current)], { type: 'text/csv' }));
+    const a = h('a', { href: url, download: 'spikeloop-runs.csv' });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  });
   void refresh();
   if (selected) void select_(selected);
   else detail.append(h('p', { class: 'hint' }, 'Pick a run to see its details, notes, linked twin run, analyses and exports.'));
@@ -317,3 +328,17 @@ function summarise(result: unknown): string {
 }
 
 const clip = (s: string) => (s.length > 6000 ? s.slice(0, 6000) + '\n…' : s);
+
+const CSV_COLUMNS = ['id', 'status', 'reason', 'label', 'protocol_kind', 'protocol', 'source', 'created_at', 'ended_at', 'linked_run_id', 'tags', 'notes'] as const;
+
+/** The runs as CSV (RFC 4180 quoting): one row per run, the protocol as JSON, tags joined with `;`. */
+export function runsCsv(runs: RunSummary[]): string {
+  const field = (v: unknown) => {
+    const s = v === null || v === undefined ? '' : String(v);
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const rows = runs.map((r) =>
+    [r.id, r.status, r.reason, r.label, r.protocol.kind, JSON.stringify(r.protocol), r.source, r.createdAt, r.endedAt, r.linkedRunId, r.tags.join(';'), r.notes].map(field).join(','),
+  );
+  return [CSV_COLUMNS.join(','), ...rows].join('\r\n') + '\r\n';
+}
