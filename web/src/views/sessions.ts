@@ -77,12 +77,12 @@ export function sessionsPage(root: HTMLElement, _params: Params, query: URLSearc
   let shown: { unmount(): void } | null = null;
   let current: RunSummary[] = [];
 
-  // Protocol kinds for the select: the library's kinds plus sweep (older or foreign kinds still match by URL).
+  // Protocol kinds for the select: the library's kinds (a kind from the address is kept even if unknown).
   void api
     .protocols()
     .then((ps) => {
       if (gone) return;
-      const kinds = [...new Set([...ps.map((p) => p.kind), 'sweep', ...(wanted ? [wanted] : [])])];
+      const kinds = [...new Set([...ps.map((p) => p.kind), ...(wanted ? [wanted] : [])])];
       f.kind.append(...kinds.map((k) => h('option', { value: k }, k)));
       f.kind.value = wanted;
     })
