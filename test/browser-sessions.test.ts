@@ -169,6 +169,14 @@ describe('sessions page', () => {
     await expect.poll(listed).toEqual([ids.square]);
     await page.waitForSelector(`.session-card[data-run-id="${ids.iv}"]`);
     expect(await page.inputValue('input[data-filter=tag]')).toBe('lif');
+
+    // Pages of `limit` runs, the next one appended by "Show more"
+    await page.goto(`${server.url}/#/sessions?limit=3`);
+    await page.reload();
+    await expect.poll(listed).toEqual(all.slice(1));
+    await page.click('[data-action=more]');
+    await expect.poll(listed).toEqual(all);
+    expect(await page.isHidden('[data-action=more]')).toBe(true);
     expect(pageErrors).toEqual([]);
   });
 });

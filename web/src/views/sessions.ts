@@ -58,6 +58,9 @@ export function sessionsPage(root: HTMLElement, _params: Params, query: URLSearc
   const detail = h('section', { class: 'session-detail', 'aria-live': 'polite' });
   const clearBtn = h('button', { class: 'small ghost', type: 'button', 'data-action': 'clear-filters' }, 'Clear filters');
   const refreshBtn = h('button', { class: 'small', type: 'button', 'data-action': 'refresh' }, 'Refresh');
+  const moreBtn = h('button', { class: 'small', type: 'button', 'data-action': 'more', hidden: true }, 'Show more');
+  const asked = Math.floor(Number(query.get('limit') ?? ''));
+  const pageSize = asked >= 1 ? Math.min(1000, asked) : PAGE;
   const listCsvBtn = h('button', { class: 'small', type: 'button', 'data-action': 'list-csv', title: 'The listed runs (not their samples) as a CSV table' }, 'List as CSV');
   root.append(
     h(
@@ -66,7 +69,7 @@ export function sessionsPage(root: HTMLElement, _params: Params, query: URLSearc
       h('div', { class: 'page-head' }, h('h2', {}, 'Sessions'), h('span', { class: 'spacer' }), count),
       h('div', { class: 'filters sessions-filters' }, f.search, f.notes, f.tag, f.kind, f.source, f.status, h('label', { class: 'hint' }, 'from ', f.from), h('label', { class: 'hint' }, 'to ', f.to), clearBtn, refreshBtn, listCsvBtn),
       msg,
-      h('div', { class: 'sessions-list' }, table),
+      h('div', { class: 'sessions-list' }, table, moreBtn),
       detail,
     ),
   );
@@ -102,11 +105,13 @@ export function sessionsPage(root: HTMLElement, _params: Params, query: URLSearc
   function syncAddress(): void {
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries(values())) if (v) q.set(k, v);
+    if (pageSize !== PAGE) q.set('limit', String(pageSize));
     const s = q.toString();
     history.replaceState(null, '', `#/sessions${s ? '?' + s : ''}`);
   }
 
-  async function refresh(): Promise<void> {
+  /** `more`: the next page after the runs shown, appended. */
+  async function refresh(more = false): Promise<void> {
     ac?.abort();
     const mine = (ac = new AbortController());
     const v = values();
@@ -115,10 +120,12 @@ export function sessionsPage(root: HTMLElement, _params: Params, query: URLSearc
       msg.textContent = `The date range is empty: "from" (${v.from}) is after "to" (${v.to}).`;
       tbody.replaceChildren();
       count.textContent = '';
+      moreBtn.hidden = true;
       return;
     }
     const q: RunQuery = {
-      limit: PAGE,
+      limit: pageSize,
+      offset: more ? current.length : 0,
       search: v.search,
       notes: v.notes,
       tag: v.tag,
@@ -130,13 +137,17 @@ export function sessionsPage(root: HTMLElement, _params: Params, query: URLSearc
     };
     syncAddress();
     try {
-      const runs = await api.listRuns(q, mine.signal);
+      const page = await api.listRuns(q, mine.signal);
       if (gone || mine.signal.aborted) return;
+      // A run started between pages shifts the offsets: drop what is already listed.
+      const have = new Set(more ? current.map((r) => r.id) : []);
+      const runs = more ? [...current, ...page.filter((r) => !have.has(r.id))] : page;
       render(runs);
+      moreBtn.hidden = page.length < pageSize;
       const filtered = Object.entries(v).some(([k, x]) => k !== 'run' && x);
       msg.className = 'list-message';
       msg.textContent = runs.length === 0 ? (filtered ? 'No runs match these filters.' : 'No runs stored yet.') : '';
-      count.textContent = `${runs.length}${runs.length === PAGE ? '+' : ''} run${runs.length === 1 ? '' : 's'}${filtered ? ' match' + (runs.length === 1 ? 'es' : '') : ''}`;
+      count.textContent = `${runs.length}${page.length === pageSize ? '+' : ''} run${runs.length === 1 ? '' : 's'}${filtered ? ' match' + (runs.length === 1 ? 'es' : '') : ''}`;
     } catch (e) {
       if (gone || mine.signal.aborted) return;
       msg.className = 'list-message error-box';
@@ -203,6 +214,7 @@ export function sessionsPage(root: HTMLElement, _params: Params, query: URLSearc
     void refresh();
   });
   refreshBtn.addEventListener('click', () => void refresh());
+  moreBtn.addEventListener('click', () => void refresh(true));
   listCsvBtn.addEventListener('click', () => {
     const url = URL.createObjectURL(new Blob([runsCsv(current)], { type: 'text/csv' }));
     const a = h('a', { href: url, download: 'spikeloop-runs.csv' });
