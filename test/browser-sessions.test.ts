@@ -163,6 +163,14 @@ describe('sessions page', () => {
 
     await page.screenshot({ path: path.join(ARTIFACTS, 'sessions.png'), fullPage: true });
 
+    // Every uPlot chart has one, e.g. the compare page's overlays and histograms
+    await page.goto(`${server.url}/#/compare/${ids.square}`);
+    await page.waitForSelector('#compare-body .uplot canvas', { timeout: 30_000 });
+    await expect.poll(async () => (await page.$$('#compare-body .uplot')).length === (await page.$$('#compare-body .uplot .plot-png')).length).toBe(true);
+    const [png2] = await Promise.all([page.waitForEvent('download'), page.click('#compare-body .uplot .plot-png >> nth=-1')]);
+    expect([...readFileSync(await png2.path()).subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    expect(png2.suggestedFilename()).toMatch(/\.png$/);
+
     // A bookmarked search opens with its filters and the picked run
     await page.goto(`${server.url}/#/sessions?tag=lif&run=${ids.iv}`);
     await page.reload();

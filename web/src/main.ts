@@ -6,6 +6,7 @@ import './style.css';
 import { api, onConnectivity } from './api.ts';
 import { h } from './dom.ts';
 import './metrics.ts';
+import { installPngButtons } from './plots/png.ts';
 import { Router, type Route } from './router.ts';
 import { newRun } from './views/new-run.ts';
 import { runPage } from './views/run-page.ts';
@@ -36,6 +37,7 @@ document.querySelector('#app')!.replaceChildren(
   main,
 );
 
+installPngButtons();
 new Router(ROUTES, main, (path) => {
   for (const a of navLinks) a.classList.toggle('active', a.dataset.path === path);
   const run = /^\/runs\/(\d+)/.exec(path);
