@@ -64,6 +64,28 @@ export interface RunSummary {
   tags: string[];
   channels: ChannelInfo[];
 }
+/** Filters of `listRuns`; all given ones must hold. */
+export interface RunListQuery {
+  limit?: number;
+  offset?: number;
+  status?: RunStatus;
+  /** Substring of label, protocol kind, notes or a tag. */
+  search?: string;
+  /** Exact tag. */
+  tag?: string;
+  /** Exact protocol kind (e.g. `square`). */
+  kind?: string;
+  /** Exact run source (e.g. `simulated`, `twin`). */
+  source?: string;
+  /** Substring of the notes only. */
+  notes?: string;
+  /** Runs whose `linkedRunId` is this run (e.g. the twin runs paired with a measured run). */
+  linkedTo?: number;
+  /** ISO 8601 UTC timestamps (`toISOString` form): created_at >= createdAfter and < createdBefore. */
+  createdAfter?: string;
+  createdBefore?: string;
+}
+
 export interface RunDetail extends RunSummary {
   /** Wall time of the start message, if one was recorded. */
   startedAt: string | null;
@@ -370,13 +392,30 @@ export class RunStore {
     return this.recorders.has(runId);
   }
 
-  listRuns(q: { limit?: number; offset?: number; status?: RunStatus; search?: string; tag?: string } = {}): RunSummary[] {
+  listRuns(q: RunListQuery = {}): RunSummary[] {
     this.alive();
     const where: string[] = [];
     const args: unknown[] = [];
-    if (q.status) {
-      where.push('status = ?');
-      args.push(q.status);
+    const eq = (column: string, value: unknown) => {
+      where.push(`${column} = ?`);
+      args.push(value);
+    };
+    if (q.status) eq('status', q.status);
+    if (q.kind) eq('protocol_kind', q.kind);
+    if (q.source) eq('source', q.source);
+    if (q.linkedTo !== undefined) eq('linked_run_id', q.linkedTo);
+    // created_at is ISO 8601 UTC (toISOString), so string order is time order.
+    if (q.createdAfter) {
+      where.push('created_at >= ?');
+      args.push(q.createdAfter);
+    }
+    if (q.createdBefore) {
+      where.push('created_at < ?');
+      args.push(q.createdBefore);
+    }
+    if (q.notes) {
+      where.push(`notes LIKE ? ESCAPE '\\'`);
+      args.push(`%${q.notes.replace(/[\\%_]/g, (c) => '\\' + c)}%`);
     }
     if (q.search) {
       const like = `%${q.search.replace(/[\\%_]/g, (c) => '\\' + c)}%`;

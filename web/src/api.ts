@@ -121,6 +121,26 @@ export interface RunQuery {
   status?: RunStatus | '';
   search?: string;
   tag?: string;
+  /** Protocol kind, exact. */
+  kind?: string;
+  /** Run source, exact. */
+  source?: string;
+  /** Substring of the notes. */
+  notes?: string;
+  /** Runs linked to this run (its twin runs). */
+  linkedTo?: number;
+  /** Created at/after, before: ISO 8601. */
+  after?: string;
+  before?: string;
+}
+
+export interface StoredAnalysis {
+  id: number;
+  runId: number;
+  name: string;
+  params: unknown;
+  result: unknown;
+  createdAt: string;
 }
 
 /** Server → client messages on `/api/runs/:id/live`. */
@@ -225,6 +245,8 @@ export const api = {
     request<Envelope>('GET', `/api/runs/${id}/channels/${channel}/envelope${query({ start, end, pixels })}`, undefined, signal),
   events: async (id: number, q: { start?: number; end?: number; kind?: EventKind; limit?: number }, signal?: AbortSignal) =>
     (await request<{ events: RunEvent[] }>('GET', `/api/runs/${id}/events${query(q)}`, undefined, signal)).events,
+  analyses: async (id: number, signal?: AbortSignal) =>
+    (await request<{ analyses: StoredAnalysis[] }>('GET', `/api/runs/${id}/analyses`, undefined, signal)).analyses,
   exportUrl: (id: number, format: 'csv' | 'npy', channel?: number) => `/api/runs/${id}/export${query({ format, channel })}`,
 };
 

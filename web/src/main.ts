@@ -6,6 +6,7 @@ import './style.css';
 import { api, onConnectivity } from './api.ts';
 import { h } from './dom.ts';
 import './metrics.ts';
+import { installPngButtons } from './plots/png.ts';
 import { Router, type Route } from './router.ts';
 import { newRun } from './views/new-run.ts';
 import { runPage } from './views/run-page.ts';
@@ -14,11 +15,13 @@ import { sweepsPage } from './views/sweeps.ts';
 import { benchPage } from './views/bench.ts';
 import { comparePage } from './views/compare.ts';
 import { replayPage } from './views/replay.ts';
+import { sessionsPage } from './views/sessions.ts';
 
 const ROUTES: Route[] = [
   { pattern: '/', view: runsList, nav: 'Runs' },
   { pattern: '/new', view: newRun, nav: 'New run' },
   { pattern: '/runs/:id', view: runPage },
+  { pattern: '/sessions', view: sessionsPage, nav: 'Sessions' },
   { pattern: '/sweeps', view: sweepsPage, nav: 'Sweeps' },
   { pattern: '/bench', view: benchPage, nav: 'Bench' },
   { pattern: '/compare/:id', view: comparePage },
@@ -36,6 +39,7 @@ document.querySelector('#app')!.replaceChildren(
   main,
 );
 
+installPngButtons();
 new Router(ROUTES, main, (path) => {
   for (const a of navLinks) a.classList.toggle('active', a.dataset.path === path);
   const run = /^\/runs\/(\d+)/.exec(path);

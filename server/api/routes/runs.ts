@@ -12,6 +12,14 @@ import { RunDetailSchema, RunIdParams, RunSummarySchema, errorResponses } from '
 
 const StatusQuery = Type.Union(['running', 'completed', 'aborted', 'failed', 'interrupted'].map((s) => Type.Literal(s)));
 
+/** A date (`2026-11-23`, UTC midnight) or date-time in ISO 8601, as the store's `toISOString` form; else a 400 naming the field. */
+function isoTime(text: string, field: string): string {
+  const ok = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text);
+  const t = ok ? Date.parse(text) : NaN;
+  if (!Number.isFinite(t)) throw new ApiError('VALIDATION', {}, field, `${field.slice(1)}: "${text}" is not an ISO 8601 date or date-time`);
+  return new Date(t).toISOString();
+}
+
 const plugin: RoutePlugin = async (app, { ctx }) => {
   const { store, runs } = ctx;
   const getOr404 = (id: number) => {
@@ -33,6 +41,12 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
             status: Type.Optional(StatusQuery),
             search: Type.Optional(Type.String({ maxLength: 200, description: 'Substring of label, notes or protocol kind' })),
             tag: Type.Optional(Type.String({ maxLength: 64 })),
+            kind: Type.Optional(Type.String({ maxLength: 64, description: 'Protocol kind, exact (e.g. square)' })),
+            source: Type.Optional(Type.String({ maxLength: 64, description: 'Run source, exact (e.g. simulated, twin)' })),
+            notes: Type.Optional(Type.String({ maxLength: 200, description: 'Substring of the notes' })),
+            linkedTo: Type.Optional(Type.Integer({ minimum: 1, description: 'Runs linked to this run (its twin runs)' })),
+            after: Type.Optional(Type.String({ maxLength: 40, description: 'Created at or after this date/time (ISO 8601)' })),
+            before: Type.Optional(Type.String({ maxLength: 40, description: 'Created before this date/time (ISO 8601)' })),
           },
           { additionalProperties: false },
         ),
@@ -48,6 +62,12 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
           ...(q.status ? { status: q.status as RunStatus } : {}),
           ...(q.search ? { search: q.search } : {}),
           ...(q.tag ? { tag: q.tag } : {}),
+          ...(q.kind ? { kind: q.kind } : {}),
+          ...(q.source ? { source: q.source } : {}),
+          ...(q.notes ? { notes: q.notes } : {}),
+          ...(q.linkedTo !== undefined ? { linkedTo: q.linkedTo } : {}),
+          ...(q.after ? { createdAfter: isoTime(q.after, '/after') } : {}),
+          ...(q.before ? { createdBefore: isoTime(q.before, '/before') } : {}),
         }),
       };
     },

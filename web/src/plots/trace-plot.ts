@@ -7,6 +7,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { si, timeTick } from '../format.ts';
+import { downloadPlotPng } from './png.ts';
 
 export interface PlotEvent {
   /** Seconds. */
@@ -109,6 +110,12 @@ export class TracePlot {
       [[], [], []],
       el,
     );
+    // A "PNG" button in the title: the chart as an image (plots/png.ts).
+    const png = document.createElement('button');
+    Object.assign(png, { type: 'button', className: 'small plot-png', textContent: 'PNG', title: 'Download this plot as a PNG image' });
+    png.dataset.action = 'png';
+    png.addEventListener('click', () => void downloadPlotPng(this.u, opts.title));
+    this.u.root.querySelector('.u-title')?.append(png);
   }
 
   /** Shows `length` columns (NaN = gap) and sets the x window. */
