@@ -121,7 +121,22 @@ describe('experiments pages', () => {
     expect(cells[0][0]).toBe('spikes');
     expect(Number(cells[0][1])).toBeGreaterThan(0);
     expect(Number(cells[0][2])).toBeGreaterThan(0);
-    expect(await page.$$('#compare-body canvas')).toHaveLength(3);
+    // The analysis library's results, from the server, stored with the runs.
+    await page.waitForSelector('table.compare-distances', { timeout: 60_000 });
+    const dist = Object.fromEntries(
+      await page.$$eval('table.compare-distances tbody tr', (trs) => trs.map((tr) => [tr.children[0].textContent, tr.children[1].textContent])),
+    ) as Record<string, string>;
+    for (const k of ['ISI-distance', 'SPIKE-distance', 'SPIKE-synchronization', 'van Rossum (τ = 10 ms)', 'Victor-Purpura (q = 100 /s)', 'coincidence Γ (Δ = 2 ms)']) {
+      expect(Number.isFinite(Number(dist[k])), k).toBe(true);
+    }
+    expect(Number(dist['SPIKE-synchronization'])).toBeGreaterThanOrEqual(0);
+    expect(Number(dist['SPIKE-synchronization'])).toBeLessThanOrEqual(1);
+    const regimes = await page.$$eval('table.compare-regimes tbody tr:first-child td', (tds) => tds.map((td) => td.textContent));
+    for (const r of regimes.slice(1)) expect(r).toMatch(/^(quiescent|oscillatory|bursting|saturated|irregular)$/);
+    const stored = (await getJson(`/api/runs/${id}/analyses`)).analyses.map((x: any) => x.name);
+    expect(stored).toEqual(expect.arrayContaining(['compare', 'avalanches', 'regime']));
+    expect(await page.textContent('table.compare-avalanches')).toMatch(/size exponent τ/);
+    expect((await page.$$('#compare-body canvas')).length).toBeGreaterThanOrEqual(3);
     await page.screenshot({ path: path.join(ARTIFACTS, 'experiments-compare.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   });
