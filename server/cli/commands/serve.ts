@@ -10,12 +10,31 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to bind (127.0.0.1 keeps it local to this machine)', '127.0.0.1')
     .option('--db <file>', 'SQLite database file (created when missing)', DEFAULT_DB)
     .option('--log', 'log every request to stderr', false)
-    .action(async (opts: { port: number; host: string; db: string; log: boolean }) => {
+    .option('--bench <config.json>', 'bench configuration (instruments, limits, twin circuit paired after every run); default: the virtual bench')
+    .action(async (opts: { port: number; host: string; db: string; log: boolean; bench?: string }) => {
       // Heavy modules load only when the command runs, so `--help` and other commands start fast.
       const [{ buildApp }, { RunStore }] = await Promise.all([import('../../api/app.ts'), import('../../store/run-store.ts')]);
+      let runsFor: ((store: import('../../store/run-store.ts').RunStore) => Promise<import('../../runs/run-manager.ts').RunManager>) | undefined;
+      if (opts.bench) {
+        // Validated before the database opens: a bad configuration names its field and starts nothing.
+        const [{ readFileSync }, { validateBenchConfig }, { RunManager }, { loadSources }] = await Promise.all([
+          import('node:fs'),
+          import('../../benchconfig/index.ts'),
+          import('../../runs/run-manager.ts'),
+          import('../../sources/registry.ts'),
+        ]);
+        const bench = validateBenchConfig(readFileSync(opts.bench, 'utf8'));
+        runsFor = async (store) => new RunManager(store, await loadSources(), { bench });
+      }
       ensureDbDir(opts.db);
       const store = RunStore.open(opts.db);
-      const app = await buildApp({ store, logger: opts.log ? { level: 'info' } : false });
+      let app;
+      try {
+        app = await buildApp({ store, logger: opts.log ? { level: 'info' } : false, ...(runsFor ? { runs: await runsFor(store) } : {}) });
+      } catch (err) {
+        store.close();
+        throw err;
+      }
       let closing: Promise<void> | undefined;
       const shutdown = (signal: string) => {
         // Running runs are stopped (stop message written, status aborted) before the store closes.
