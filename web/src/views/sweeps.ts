@@ -197,7 +197,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
   /** The analysis library's views of an ended sweep, computed once per sweep (stored in `analysed.el`). */
   const analyseSweep = async (s: Sweep, el: HTMLElement) => {
     const fields = Object.keys(s.points[0]?.values ?? {});
-    const done = s.points.filter((p) => (s.mode === 'twin' ? p.runId : p.runId) !== undefined && p.status === 'completed');
+    const done = s.points.filter((p) => p.runId !== undefined && p.status === 'completed');
     if (done.length === 0) return;
     const runIds = done.map((p) => p.runId!);
     const xOf = (p: SweepPoint, f: string) => Number(p.values[f]);
