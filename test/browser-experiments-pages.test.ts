@@ -224,6 +224,19 @@ describe('experiments pages', () => {
     expect(await page.$('.sweep-stdp-chart canvas')).not.toBeNull();
     await page.screenshot({ path: path.join(ARTIFACTS, 'experiments-sweeps-stdp.png'), fullPage: true });
 
+    // A grid over two parameters: the phase diagram as a 2-D heatmap.
+    const grid = await startSweep({
+      mode: 'twin',
+      circuit: 'lif',
+      sampleRate: 10_000,
+      sweep: { kind: 'sweep', label: 'grid', base: { kind: 'dc', durationS: 0.05 }, parameters: [{ field: 'level', values: [5e-6, 60e-6] }, { field: 'durationS', values: [0.05, 0.1] }], combine: 'grid' },
+    });
+    await page.goto(`${server.url}/#/sweeps/${grid}`);
+    await page.waitForSelector('.sweep-analyses[data-analysed]', { timeout: 60_000 });
+    expect(await page.textContent('.sweep-analyses h2')).toBe('Phase diagram over level and durationS');
+    expect((await page.getAttribute('.sweep-analyses', 'data-regimes'))!.split(',')).toHaveLength(4);
+    expect(await page.$('.sweep-analyses canvas.phase-heatmap')).not.toBeNull();
+
     // A point's run opens in the run page.
     await page.click('table.sweep-points tbody tr:first-child a');
     await page.waitForURL(/#\/runs\/\d+/);
