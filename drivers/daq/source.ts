@@ -73,7 +73,7 @@ class Queue<X> {
   }
 }
 
-type Internal = { kind: 'data'; block: DataBlock } | { kind: 'boot' } | { kind: 'closed'; err: Error | null };
+type Internal = { kind: 'data'; block: DataBlock } | { kind: 'boot' } | { kind: 'watchdog' } | { kind: 'closed'; err: Error | null };
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -98,6 +98,9 @@ export class DaqRun {
     try {
       board.on('data', (block) => queue.push({ kind: 'data', block }));
       board.on('boot', () => queue.push({ kind: 'boot' }));
+      board.on('boardError', (e) => {
+        if (e.name === 'watchdog') queue.push({ kind: 'watchdog' });
+      });
       board.on('closed', (err) => queue.push({ kind: 'closed', err }));
       board.startHeartbeat();
       await board.negotiate();
@@ -215,8 +218,13 @@ export class DaqRun {
           if (!ok) break;
           continue;
         }
-        if (m.kind === 'boot') {
-          const ok = yield* recover.call(this, `board on ${board.path} reset during the run`);
+        if (m.kind === 'boot' || m.kind === 'watchdog') {
+          const why =
+            m.kind === 'boot'
+              ? `board on ${board.path} reset during the run`
+              : `board on ${board.path} stopped by its watchdog (no host heartbeat for 240 ms)`;
+          yield { type: 'event', kind: 'fault', index: expected, label: why };
+          const ok = yield* recover.call(this, why);
           if (!ok) break;
           continue;
         }

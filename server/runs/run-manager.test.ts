@@ -161,6 +161,21 @@ describe('run manager', () => {
     expect(store.listRuns()).toEqual([]);
   });
 
+  it('a run that names no rate gets its source\'s default rate, else the global default', () => {
+    sources.registerSource('twin-slow' as never, {
+      title: 'a source whose hardware sustains 5 kS/s',
+      defaultSampleRate: 5000,
+      available: async () => ({ available: true }),
+      create: () => {
+        throw new Error('not started in this test');
+      },
+    });
+    const protocol = { kind: 'dc', durationS: 0.1 };
+    expect(manager.validate({ protocol, source: 'twin-slow' as never }).sampleRate).toBe(5000);
+    expect(manager.validate({ protocol, source: 'twin-slow' as never, sampleRate: 1234 }).sampleRate).toBe(1234);
+    expect(manager.validate({ protocol, source: 'simulated' }).sampleRate).toBe(100_000);
+  });
+
   it('passes run options to the source', async () => {
     const run = await manager.start({ protocol: { kind: 'dc' }, source: 'replay', options: { gain: 7 } });
     await manager.waitForEnd(run.id);

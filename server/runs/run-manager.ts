@@ -144,13 +144,14 @@ export class RunManager {
       if (err instanceof CompileError) throw new RunError('PROGRAM_LIMIT', err.message, '/protocol');
       throw err;
     }
-    const sampleRate = req.sampleRate ?? DEFAULT_SAMPLE_RATE;
+    const kind = req.source ?? this.sources.defaultKind;
+    const source = this.sources.get(kind);
+    if (!source) {
+      throw new RunError('SOURCE_UNKNOWN', `source "${kind}" is not one of ${this.sources.kinds().join(', ')}`, '/source');
+    }
+    const sampleRate = req.sampleRate ?? source.defaultSampleRate ?? DEFAULT_SAMPLE_RATE;
     if (!Number.isFinite(sampleRate) || sampleRate < 1 || sampleRate > MAX_SAMPLE_RATE) {
       throw new RunError('BAD_SAMPLE_RATE', `sampleRate must be between 1 and ${MAX_SAMPLE_RATE} S/s, got ${sampleRate}`, '/sampleRate');
-    }
-    const kind = req.source ?? this.sources.defaultKind;
-    if (!this.sources.get(kind)) {
-      throw new RunError('SOURCE_UNKNOWN', `source "${kind}" is not one of ${this.sources.kinds().join(', ')}`, '/source');
     }
     return { protocol, summary, kind, sampleRate };
   }

@@ -109,7 +109,8 @@ export function register(registry: SourceRegistry): void {
       if (virtualBoardAvailable()) return { available: true, detail: 'virtual Uno (firmware in simavr, LIF circuit)' };
       return { available: false, detail: 'no board found and the virtual board is not built (npm run setup)' };
     },
+    // Two channels sustain about 7.5 kS/s each on the (emulated) Uno: docs/daq/overview.md.
+    defaultSampleRate: 5000,
     create: createDaqSource,
   });
-  if (process.env.SPIKELOOP_DEFAULT_SOURCE === 'daq') registry.defaultKind = 'daq';
 }

@@ -35,6 +35,8 @@ export interface SourceDefinition {
   title: string;
   /** Whether the source can run now (hardware present, tools installed ...), with a reason when not. */
   available(): Promise<{ available: boolean; detail?: string }>;
+  /** S/s per channel for runs that ask for none (DEFAULT_SAMPLE_RATE when absent): what the hardware sustains. */
+  defaultSampleRate?: number;
   /** Builds the source for one run; may throw (e.g. a protocol it cannot play) before the run starts. */
   create(ctx: SourceContext): CreatedSource | Promise<CreatedSource>;
 }
@@ -44,6 +46,7 @@ export interface SourceInfo {
   title: string;
   available: boolean;
   detail?: string;
+  defaultSampleRate?: number;
 }
 
 export class SourceRegistry {
@@ -70,7 +73,13 @@ export class SourceRegistry {
       [...this.defs].map(async ([kind, def]) => {
         try {
           const a = await def.available();
-          return { kind, title: def.title, available: a.available, ...(a.detail ? { detail: a.detail } : {}) };
+          return {
+            kind,
+            title: def.title,
+            available: a.available,
+            ...(a.detail ? { detail: a.detail } : {}),
+            ...(def.defaultSampleRate ? { defaultSampleRate: def.defaultSampleRate } : {}),
+          };
         } catch (err) {
           return { kind, title: def.title, available: false, detail: err instanceof Error ? err.message : String(err) };
         }

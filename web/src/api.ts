@@ -84,6 +84,8 @@ export interface SourceInfo {
   title: string;
   available: boolean;
   detail?: string;
+  /** S/s per channel the source uses when a run names none. */
+  defaultSampleRate?: number;
 }
 
 export interface Envelope {

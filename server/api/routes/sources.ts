@@ -12,7 +12,13 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         response: {
           200: Type.Object({
             sources: Type.Array(
-              Type.Object({ kind: Type.String(), title: Type.String(), available: Type.Boolean(), detail: Type.Optional(Type.String()) }),
+              Type.Object({
+                kind: Type.String(),
+                title: Type.String(),
+                available: Type.Boolean(),
+                detail: Type.Optional(Type.String()),
+                defaultSampleRate: Type.Optional(Type.Number({ description: 'S/s per channel used when a run names none' })),
+              }),
             ),
             default: Type.String(),
           }),

@@ -1,5 +1,7 @@
 /** `spikeloop serve`: the HTTP/WebSocket API and the dashboard. */
 import type { Command } from 'commander';
+import type { RunSourceKind } from '../../../common/run-stream.ts';
+import type { SourceRegistry } from '../../sources/registry.ts';
 import { DEFAULT_DB, ensureDbDir, numberIn } from '../shared.ts';
 
 export function register(program: Command): void {
@@ -10,27 +12,33 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to bind (127.0.0.1 keeps it local to this machine)', '127.0.0.1')
     .option('--db <file>', 'SQLite database file (created when missing)', DEFAULT_DB)
     .option('--log', 'log every request to stderr', false)
+    .option(
+      '--source <kind>',
+      'source for runs that name none: simulated, daq, smu, twin, or auto (a DAQ board, real or the virtual Uno in simavr, when available; else simulated)',
+      'simulated',
+    )
     .option('--bench <config.json>', 'bench configuration (instruments, limits, twin circuit paired after every run); default: the virtual bench')
-    .action(async (opts: { port: number; host: string; db: string; log: boolean; bench?: string }) => {
+    .action(async (opts: { port: number; host: string; db: string; log: boolean; source: string; bench?: string }) => {
       // Heavy modules load only when the command runs, so `--help` and other commands start fast.
-      const [{ buildApp }, { RunStore }] = await Promise.all([import('../../api/app.ts'), import('../../store/run-store.ts')]);
-      let runsFor: ((store: import('../../store/run-store.ts').RunStore) => Promise<import('../../runs/run-manager.ts').RunManager>) | undefined;
+      const [{ buildApp }, { RunStore }, { loadSources }] = await Promise.all([
+        import('../../api/app.ts'),
+        import('../../store/run-store.ts'),
+        import('../../sources/registry.ts'),
+      ]);
+      const sources = await loadSources();
+      sources.defaultKind = await chooseDefaultSource(sources, opts.source);
+      let bench: import('../../benchconfig/index.ts').BenchConfig | undefined;
       if (opts.bench) {
         // Validated before the database opens: a bad configuration names its field and starts nothing.
-        const [{ readFileSync }, { validateBenchConfig }, { RunManager }, { loadSources }] = await Promise.all([
-          import('node:fs'),
-          import('../../benchconfig/index.ts'),
-          import('../../runs/run-manager.ts'),
-          import('../../sources/registry.ts'),
-        ]);
-        const bench = validateBenchConfig(readFileSync(opts.bench, 'utf8'));
-        runsFor = async (store) => new RunManager(store, await loadSources(), { bench });
+        const [{ readFileSync }, { validateBenchConfig }] = await Promise.all([import('node:fs'), import('../../benchconfig/index.ts')]);
+        bench = validateBenchConfig(readFileSync(opts.bench, 'utf8'));
       }
       ensureDbDir(opts.db);
       const store = RunStore.open(opts.db);
       let app;
       try {
-        app = await buildApp({ store, logger: opts.log ? { level: 'info' } : false, ...(runsFor ? { runs: await runsFor(store) } : {}) });
+        const runs = bench ? new (await import('../../runs/run-manager.ts')).RunManager(store, sources, { bench }) : undefined;
+        app = await buildApp({ store, sources, logger: opts.log ? { level: 'info' } : false, ...(runs ? { runs } : {}) });
       } catch (err) {
         store.close();
         throw err;
@@ -60,6 +68,17 @@ export function register(program: Command): void {
         throw err;
       }
       const url = address.replace('[::1]', 'localhost');
-      console.log(`spikeloop listening on ${url} (database ${opts.db}; API docs ${url}/docs)`);
+      console.log(`spikeloop listening on ${url} (database ${opts.db}; API docs ${url}/docs; default source ${sources.defaultKind})`);
     });
+}
+
+async function chooseDefaultSource(sources: SourceRegistry, wanted: string): Promise<RunSourceKind> {
+  if (wanted !== 'auto') {
+    if (!sources.get(wanted)) throw new Error(`--source: "${wanted}" is not one of auto, ${sources.kinds().join(', ')}`);
+    return wanted as RunSourceKind;
+  }
+  const daq = (await sources.list()).find((s) => s.kind === 'daq');
+  if (daq?.available) return 'daq';
+  console.error(`spikeloop: no DAQ board or virtual board (${daq?.detail ?? 'daq source missing'}); runs use the simulated bench`);
+  return 'simulated';
 }

@@ -63,6 +63,13 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
       makeField('/sampleRate', 'sampleRate', RUN_SCHEMA.sampleRate),
       makeField('/label', 'label', RUN_SCHEMA.label, true),
     ];
+    // Each source proposes the rate its hardware sustains (a DAQ board far less than the simulated bench).
+    const rateInput = runFields[0].el.querySelector('input')!;
+    const proposeRate = () => {
+      rateInput.value = String(sources.find((s) => s.kind === sourceSel.value)?.defaultSampleRate ?? RUN_SCHEMA.sampleRate.default);
+    };
+    sourceSel.addEventListener('change', proposeRate);
+    proposeRate();
     const formError = h('div', { class: 'form-error', role: 'alert' });
     const submit = h('button', { type: 'submit', class: 'primary', 'data-action': 'start' }, 'Start run');
     const form = h(
