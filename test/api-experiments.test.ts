@@ -1,6 +1,12 @@
 /** The experiments API over app.inject(): limits, protocol check and preview, pause/resume/progress, sweeps. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startServer, type TestServer } from './helpers-live.ts';
+import { RunStore } from '../server/store/run-store.ts';
+import { protocolSegments, stimulusAt, validateProtocol } from '../server/protocols/index.ts';
+import { recordArrays } from '../server/experiments/record.ts';
 
 let s: TestServer;
 beforeAll(async () => {
@@ -103,5 +109,108 @@ describe('sweeps over HTTP', () => {
     const runs = (await inject('GET', `/api/runs?tag=sweep:${id}`)).body.runs;
     expect(runs.map((x: any) => x.source)).toEqual(['twin', 'twin']);
     expect((await inject('GET', '/api/sweeps')).body.sweeps[0].id).toBe(id);
+  });
+});
+
+describe('automatic twin pairing (bench.twin) and the STDP curve', () => {
+  let t: TestServer;
+  let store: RunStore;
+  beforeAll(async () => {
+    const { RunManager } = await import('../server/runs/run-manager.ts');
+    const { loadSources } = await import('../server/sources/registry.ts');
+    const { virtualBenchConfig, validateBenchConfig } = await import('../server/benchconfig/index.ts');
+    const bench = validateBenchConfig({ ...virtualBenchConfig(), twin: { circuit: 'lif' } });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-autopair-'));
+    store = RunStore.open(path.join(dir, 'test.db'));
+    const runs = new RunManager(store, await loadSources(), { bench });
+    t = { ...(await startServer({ store, runs }, false)) };
+    const close = t.close;
+    t.close = async () => {
+      await close();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    };
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+  const call = async (method: 'GET' | 'POST', url: string, payload?: unknown) => {
+    const r = await t.app.inject({ method, url, ...(payload !== undefined ? { payload: payload as object } : {}) });
+    return { status: r.statusCode, body: r.json() as any };
+  };
+
+  it('feeds every measured run to the configured twin when it ends: linked run, same stimulus, analyses on both', async () => {
+    const started = await call('POST', '/api/runs', { protocol: { kind: 'square', durationS: 0.2 }, sampleRate: 10_000, label: 'auto' });
+    const id = started.body.run.id;
+    let twin: any;
+    for (let i = 0; i < 300 && !twin; i++) {
+      await sleep(100);
+      twin = (await call('GET', '/api/runs?limit=50')).body.runs.find((r: any) => r.linkedRunId === id);
+    }
+    expect(twin).toMatchObject({ source: 'twin' });
+    // the twin was fed the recorded stimulus channel
+    const a = await call('GET', `/api/runs/${id}/channels/0/envelope?start=0&end=2000&pixels=200`);
+    const b = await call('GET', `/api/runs/${twin.id}/channels/0/envelope?start=0&end=2000&pixels=200`);
+    expect(b.body.max).toEqual(a.body.max);
+    // analyses stored with both; compare stored on the measured run with the twin
+    let names: string[] = [];
+    for (let i = 0; i < 100 && !names.includes('compare'); i++) {
+      await sleep(100);
+      names = (await call('GET', `/api/runs/${id}/analyses`)).body.analyses.map((x: any) => x.name);
+    }
+    expect(names).toEqual(expect.arrayContaining(['spike-stats', 'spike-train', 'regime', 'compare']));
+    const twinNames = (await call('GET', `/api/runs/${twin.id}/analyses`)).body.analyses.map((x: any) => x.name);
+    expect(twinNames).toEqual(expect.arrayContaining(['spike-stats', 'spike-train', 'regime']));
+    // the Compare page's request finds the stored result
+    const cmp = await call('POST', `/api/runs/${id}/analyses/compare`, { events: true });
+    expect(cmp.body.cached).toBe(true);
+    expect(cmp.body.result.measured.spikes).toBeGreaterThan(0);
+    expect(cmp.body.result.simulated.spikes).toBeGreaterThan(0);
+    expect(cmp.body.result.spikeSync).toBeGreaterThanOrEqual(0);
+    // a twin run is not paired again
+    await sleep(300);
+    expect((await call('GET', '/api/runs?limit=50')).body.runs.filter((r: any) => r.linkedRunId === twin.id)).toHaveLength(0);
+  });
+
+  it('draws the STDP curve of an stdp run from its read pulses and fits it', async () => {
+    const protocol = validateProtocol({ kind: 'stdp', offsetsS: [-4e-3, -2e-3, 2e-3, 4e-3], pairsPerOffset: 2, pairPeriodS: 10e-3, readAmplitude: 0.1, readWidthS: 4e-3, gapS: 2e-3 });
+    if (protocol.kind !== 'stdp') throw new Error('kind');
+    // a synthetic device whose conductance after each block changes by 0.5·e^(−|Δt|/5 ms), sign of Δt
+    const fs = 20_000;
+    const n = Math.round(protocol.durationS * fs);
+    const resp = new Float64Array(n);
+    const segs = protocolSegments(protocol);
+    let g = 1e-3;
+    const expected: number[] = [];
+    for (const [k, dt] of protocol.offsetsS.entries()) {
+      const before = segs.find((s) => s.label === `read-before ${k}`)!;
+      const after = segs.find((s) => s.label === `read-after ${k}`)!;
+      for (let i = Math.round(before.startS * fs); i < Math.round(before.endS * fs); i++) resp[i] = g * 0.1;
+      const dw = Math.sign(dt) * 0.5 * Math.exp(-Math.abs(dt) / 5e-3);
+      expected.push(dw);
+      g *= 1 + dw;
+      for (let i = Math.round(after.startS * fs); i < Math.round(after.endS * fs); i++) resp[i] = g * 0.1;
+    }
+    const stim = Float64Array.from({ length: n }, (_, i) => stimulusAt(protocol, i / fs));
+    const id = recordArrays(
+      store,
+      { protocol, source: 'simulated', bench: null, softwareVersion: 'test', label: 'stdp' },
+      [
+        { descriptor: { name: 'v', unit: 'V', sampleRate: fs, dtype: 'float64', scale: 1, offset: 0, role: 'stimulus' }, data: stim },
+        { descriptor: { name: 'i', unit: 'A', sampleRate: fs, dtype: 'float64', scale: 1, offset: 0, role: 'response' }, data: resp },
+      ],
+      [],
+    );
+    const r = await call('POST', '/api/experiments/stdp', { runIds: [id] });
+    expect(r.status).toBe(200);
+    expect(r.body.pairs.map((p: any) => p.dt)).toEqual(protocol.offsetsS);
+    r.body.pairs.forEach((p: any, i: number) => expect(p.dw).toBeCloseTo(expected[i], 9));
+    expect(r.body.fit.Aplus).toBeCloseTo(0.5, 3);
+    expect(r.body.fit.tauPlus).toBeCloseTo(5e-3, 5);
+    expect(r.body.fit.Aminus).toBeCloseTo(0.5, 3);
+    // a run of another protocol kind is refused, naming it
+    const other = await call('POST', '/api/experiments/stdp', { runIds: [1] });
+    expect(other.status).toBe(400);
+    expect(other.body.error.message).toMatch(/not stdp/);
   });
 });

@@ -121,12 +121,27 @@ describe('experiments pages', () => {
     expect(cells[0][0]).toBe('spikes');
     expect(Number(cells[0][1])).toBeGreaterThan(0);
     expect(Number(cells[0][2])).toBeGreaterThan(0);
-    expect(await page.$$('#compare-body canvas')).toHaveLength(3);
+    // The analysis library's results, from the server, stored with the runs.
+    await page.waitForSelector('table.compare-distances', { timeout: 60_000 });
+    const dist = Object.fromEntries(
+      await page.$$eval('table.compare-distances tbody tr', (trs) => trs.map((tr) => [tr.children[0].textContent, tr.children[1].textContent])),
+    ) as Record<string, string>;
+    for (const k of ['ISI-distance', 'SPIKE-distance', 'SPIKE-synchronization', 'van Rossum (τ = 10 ms)', 'Victor-Purpura (q = 100 /s)', 'coincidence Γ (Δ = 2 ms)']) {
+      expect(Number.isFinite(Number(dist[k])), k).toBe(true);
+    }
+    expect(Number(dist['SPIKE-synchronization'])).toBeGreaterThanOrEqual(0);
+    expect(Number(dist['SPIKE-synchronization'])).toBeLessThanOrEqual(1);
+    const regimes = await page.$$eval('table.compare-regimes tbody tr:first-child td', (tds) => tds.map((td) => td.textContent));
+    for (const r of regimes.slice(1)) expect(r).toMatch(/^(quiescent|oscillatory|bursting|saturated|irregular)$/);
+    const stored = (await getJson(`/api/runs/${id}/analyses`)).analyses.map((x: any) => x.name);
+    expect(stored).toEqual(expect.arrayContaining(['compare', 'avalanches', 'regime']));
+    expect(await page.textContent('table.compare-avalanches')).toMatch(/size exponent τ/);
+    expect((await page.$$('#compare-body canvas')).length).toBeGreaterThanOrEqual(3);
     await page.screenshot({ path: path.join(ARTIFACTS, 'experiments-compare.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   });
 
-  it('refuses a sweep over the limits, then runs an f–I sweep on the twin and draws its curve', { timeout: 120_000 }, async () => {
+  it('refuses a sweep over the limits, then runs an f–I sweep on the twin and draws its curve and phase diagram; resonance and STDP sweeps', { timeout: 180_000 }, async () => {
     await page.goto(`${server.url}/#/sweeps`);
     await page.waitForSelector('#sweep-doc');
     await expect.poll(() => page.$$eval('#sweep-circuit option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toContain('lif');
@@ -161,7 +176,66 @@ describe('experiments pages', () => {
     expect(rates[2]).toBeGreaterThan(rates[1]);
     expect(await page.textContent('.sweep-peak')).toMatch(/at level = 0.00006/);
     expect(await page.$('.sweep-chart canvas')).not.toBeNull();
+    // The phase diagram (regime per point, server-side classification) as a heatmap.
+    await page.waitForSelector('.sweep-analyses[data-analysed]', { timeout: 30_000 });
+    expect(await page.$('.sweep-analyses canvas.phase-heatmap')).not.toBeNull();
+    const regimes = (await page.getAttribute('.sweep-analyses', 'data-regimes'))!.split(',');
+    expect(regimes).toHaveLength(3);
+    for (const r of regimes) expect(r).toMatch(/^(quiescent|oscillatory|bursting|saturated|irregular)$/);
+    expect(await page.textContent('.phase-transitions')).toMatch(/level/);
     await page.screenshot({ path: path.join(ARTIFACTS, 'experiments-sweeps.png'), fullPage: true });
+
+    // A frequency sweep: the resonance curve with the resonance and optimal frequencies marked.
+    const startSweep = async (body: unknown) => {
+      const r = await fetch(`${server.url}/api/sweeps`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(r.status).toBe(201);
+      return ((await r.json()) as { sweep: { id: string } }).sweep.id;
+    };
+    const freqs = [5, 50, 200, 1000];
+    const res = await startSweep({
+      mode: 'twin',
+      circuit: 'lif',
+      sampleRate: 10_000,
+      sweep: { kind: 'sweep', label: 'resonance', base: { kind: 'square', amplitude: 40e-6, durationS: 0.2 }, parameters: [{ field: 'frequencyHz', values: freqs }] },
+    });
+    await page.goto(`${server.url}/#/sweeps/${res}`);
+    await page.waitForSelector('.sweep-analyses[data-analysed]', { timeout: 60_000 });
+    const rrows = await page.$$eval('table.sweep-points tbody tr', (trs) => trs.map((tr) => Number(tr.children[4].textContent)));
+    const best = freqs[rrows.indexOf(Math.max(...rrows))];
+    expect(await page.textContent('.sweep-resonance')).toMatch(new RegExp(`^Resonance at ${best} Hz.*optimal operating frequency`));
+    expect(await page.$('.sweep-resonance-chart canvas')).not.toBeNull();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'experiments-sweeps-resonance.png'), fullPage: true });
+
+    // An STDP-pairing run: the curve Δw(Δt) from the read pulses, and its fit.
+    const stdp = await startSweep({
+      mode: 'twin',
+      circuit: 'adaptive-lif',
+      sampleRate: 20_000,
+      sweep: {
+        kind: 'sweep',
+        label: 'stdp',
+        base: { kind: 'stdp', quantity: 'current', preAmplitude: 1e-3, postAmplitude: 1e-3, readAmplitude: 1e-4, offsetsS: [-4e-3, -2e-3, 2e-3, 4e-3], pairsPerOffset: 3, readWidthS: 5e-3, gapS: 10e-3 },
+        parameters: [{ field: 'pairPeriodS', values: [20e-3] }],
+      },
+    });
+    await page.goto(`${server.url}/#/sweeps/${stdp}`);
+    await page.waitForSelector('.sweep-analyses[data-analysed]', { timeout: 60_000 });
+    expect(await page.textContent('.sweep-stdp')).toMatch(/^4 pairing blocks; fit A\+ = /);
+    expect(await page.$('.sweep-stdp-chart canvas')).not.toBeNull();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'experiments-sweeps-stdp.png'), fullPage: true });
+
+    // A grid over two parameters: the phase diagram as a 2-D heatmap.
+    const grid = await startSweep({
+      mode: 'twin',
+      circuit: 'lif',
+      sampleRate: 10_000,
+      sweep: { kind: 'sweep', label: 'grid', base: { kind: 'dc', durationS: 0.05 }, parameters: [{ field: 'level', values: [5e-6, 60e-6] }, { field: 'durationS', values: [0.05, 0.1] }], combine: 'grid' },
+    });
+    await page.goto(`${server.url}/#/sweeps/${grid}`);
+    await page.waitForSelector('.sweep-analyses[data-analysed]', { timeout: 60_000 });
+    expect(await page.textContent('.sweep-analyses h2')).toBe('Phase diagram over level and durationS');
+    expect((await page.getAttribute('.sweep-analyses', 'data-regimes'))!.split(',')).toHaveLength(4);
+    expect(await page.$('.sweep-analyses canvas.phase-heatmap')).not.toBeNull();
 
     // A point's run opens in the run page.
     await page.click('table.sweep-points tbody tr:first-child a');

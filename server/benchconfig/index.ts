@@ -89,6 +89,22 @@ export const BenchConfigSchema = Type.Object(
     name: Type.String({ minLength: 1, maxLength: 200 }),
     instruments: Type.Array(InstrumentSchema, { minItems: 1, maxItems: 32 }),
     limits: LimitsSchema,
+    twin: Type.Optional(
+      Type.Object(
+        {
+          circuit: Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Object({ kind: Type.String() }, { additionalProperties: true })], {
+            description: 'Twin circuit fed the recorded stimulus after every measured run: a built-in name (GET /api/twin/circuits) or a circuit document',
+          }),
+          analyses: Type.Optional(
+            Type.Array(Type.String({ minLength: 1, maxLength: 32 }), {
+              maxItems: 16,
+              description: 'Analyses run on the measured run and its twin run (default: spike-stats, spike-train, avalanches, regime, compare)',
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false, title: 'Bench configuration' },
 );

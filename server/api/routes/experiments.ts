@@ -8,7 +8,9 @@
  *   POST /api/runs/:id/resume            → { progress }
  *   GET  /api/runs/:id/progress          → { progress }
  *   POST /api/runs/:id/pair              { circuit } → 201 { twinRunId, ... }: the twin fed this run's recorded stimulus
+ *   (with bench.twin in the bench configuration, every measured run is paired when it ends: experiments/auto-pair.ts)
  *   (GET /api/twin/circuits, from routes/twin.ts, lists the built-in circuits usable by name as `circuit`)
+ *   POST /api/experiments/stdp           { runIds } → { pairs, fit }: the STDP curve of stdp-protocol runs, fitted
  *   POST /api/sweeps                     { sweep, mode?, source?, sampleRate?, label?, circuit? } → 201 { sweep }
  *   GET  /api/sweeps                     → { sweeps }
  *   GET  /api/sweeps/:id                 → { sweep }
@@ -26,6 +28,11 @@ import { MAX_SAMPLE_RATE, RunError } from '../../runs/run-manager.ts';
 import { SweepError, SweepRunner } from '../../experiments/sweep-runner.ts';
 import { createTwinPool, poolSimulate } from '../../experiments/twin-task.ts';
 import { pairWithTwin } from '../../experiments/pairing.ts';
+import { stdpPairsFromTrace } from '../../experiments/stdp-pairs.ts';
+import { loadRunData } from '../../experiments/pairing.ts';
+import { fitStdp } from '../../analysis/stdp.ts';
+import { toJson } from '../../analyze/methods.ts';
+import { DEFAULT_PAIR_ANALYSES, autoPairRuns, runLibraryAnalyses, unknownAnalyses } from '../../experiments/auto-pair.ts';
 import type { RoutePlugin } from '../app.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { RunIdParams, errorResponses } from '../schemas.ts';
@@ -133,8 +140,32 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       return poolSimulate(pool)(circuit, stimulus);
     },
   });
+  // Automatic pairing (bench.twin): every measured run fed to the twin when it ends, analyses on both.
+  const twinCfg = runs.bench.twin;
+  let autoPair: ReturnType<typeof autoPairRuns> | undefined;
+  if (twinCfg) {
+    const unknown = unknownAnalyses(twinCfg.analyses ?? []);
+    if (unknown.length) throw new Error(`bench configuration field /twin/analyses: unknown analysis "${unknown[0]}"`);
+    let circuit: unknown;
+    try {
+      circuit = resolveCircuit(twinCfg.circuit);
+    } catch (err) {
+      throw new Error(`bench configuration field /twin/circuit: ${(err as Error).message}`);
+    }
+    autoPair = autoPairRuns(store, runs, {
+      circuit,
+      analyses: twinCfg.analyses,
+      simulate: (c, stimulus) => {
+        pool ??= createTwinPool();
+        return poolSimulate(pool)(c, stimulus);
+      },
+      log: (line) => app.log.info(line),
+    });
+  }
   app.addHook('onClose', async () => {
+    autoPair?.stop();
     await sweeps.shutdown();
+    await autoPair?.idle();
     await pool?.close();
   });
 
@@ -300,12 +331,59 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       pool ??= createTwinPool();
       try {
         const r = await pairWithTwin(store, id, { circuit, simulate: poolSimulate(pool) });
+        runLibraryAnalyses(store, id, r.twinRunId, twinCfg?.analyses ?? DEFAULT_PAIR_ANALYSES);
         return reply.status(201).send({ measuredRunId: r.measuredRunId, twinRunId: r.twinRunId, filledSamples: r.filledSamples });
       } catch (err) {
         const e = err as { name?: string; code?: string; message?: string };
         if (e.name === 'TaskError' || e.name === 'TwinError') throw new ApiError('BAD_CIRCUIT', {}, '/circuit', `twin: ${e.message}`);
         throw err;
       }
+    },
+  );
+
+  app.post(
+    '/api/experiments/stdp',
+    {
+      schema: {
+        tags: ['experiments'],
+        summary: 'STDP curve of runs of the stdp protocol: Δw per pairing block from the read pulses around it, and the two-exponential fit',
+        body: Type.Object(
+          {
+            runIds: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 10_000 }),
+            channel: Type.Optional(Type.String({ maxLength: 64, description: 'Response channel name (default: the first response channel)' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            pairs: Type.Array(Type.Object({ runId: Type.Integer(), dt: Type.Number(), dw: Type.Number(), gBefore: Type.Number(), gAfter: Type.Number() })),
+            fit: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()], { description: 'fitStdp: Aplus, tauPlus, Aminus, tauMinus, branches (null with < 2 pairs)' }),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const pairs: { runId: number; dt: number; dw: number; gBefore: number; gAfter: number }[] = [];
+      for (const id of req.body.runIds) {
+        const run = store.getRun(id);
+        if (!run) throw notFound(id);
+        if (run.status === 'running') throw new ApiError('RUN_ACTIVE', { id });
+        let protocol;
+        try {
+          protocol = validateProtocol(run.protocol);
+        } catch (err) {
+          throw new ApiError('VALIDATION', { detail: `/runIds: run ${id}: ${(err as Error).message}` }, '/runIds');
+        }
+        if (protocol.kind !== 'stdp') throw new ApiError('VALIDATION', { detail: `/runIds: run ${id} is a ${protocol.kind} run, not stdp` }, '/runIds');
+        const data = loadRunData(store, id);
+        const ch = req.body.channel ? data.channels.find((c) => c.name === req.body.channel) : data.channels.find((c) => c.role === 'response');
+        if (!ch) throw new ApiError('VALIDATION', { detail: `/channel: run ${id} has no ${req.body.channel ? `channel "${req.body.channel}"` : 'response channel'}` }, '/channel');
+        for (const pt of stdpPairsFromTrace(protocol, ch.data, ch.sampleRate)) pairs.push({ runId: id, ...pt });
+      }
+      let fit: Record<string, unknown> | null = null;
+      if (pairs.length >= 2) fit = toJson(fitStdp(pairs.map((p) => ({ dt: p.dt, dw: p.dw })))) as Record<string, unknown>;
+      return { pairs, fit };
     },
   );
 
@@ -336,7 +414,9 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     async (req, reply) => {
       const b = req.body;
       try {
-        const status = sweeps.start({ ...b, ...(b.circuit !== undefined ? { circuit: resolveCircuit(b.circuit) } : {}) });
+        // bench mode pairs each run with the bench's twin circuit unless the request names one
+        const c = b.circuit ?? ((b.mode ?? 'bench') === 'bench' ? twinCfg?.circuit : undefined);
+        const status = sweeps.start({ ...b, ...(c !== undefined ? { circuit: resolveCircuit(c) } : {}) });
         return reply.status(201).send({ sweep: status });
       } catch (err) {
         return sweepError(err);

@@ -17,7 +17,8 @@ export function register(program: Command): void {
       'source for runs that name none: simulated, daq, smu, twin, or auto (a DAQ board, real or the virtual Uno in simavr, when available; else simulated)',
       'simulated',
     )
-    .action(async (opts: { port: number; host: string; db: string; log: boolean; source: string }) => {
+    .option('--bench <config.json>', 'bench configuration (instruments, limits, twin circuit paired after every run); default: the virtual bench')
+    .action(async (opts: { port: number; host: string; db: string; log: boolean; source: string; bench?: string }) => {
       // Heavy modules load only when the command runs, so `--help` and other commands start fast.
       const [{ buildApp }, { RunStore }, { loadSources }] = await Promise.all([
         import('../../api/app.ts'),
@@ -26,9 +27,22 @@ export function register(program: Command): void {
       ]);
       const sources = await loadSources();
       sources.defaultKind = await chooseDefaultSource(sources, opts.source);
+      let bench: import('../../benchconfig/index.ts').BenchConfig | undefined;
+      if (opts.bench) {
+        // Validated before the database opens: a bad configuration names its field and starts nothing.
+        const [{ readFileSync }, { validateBenchConfig }] = await Promise.all([import('node:fs'), import('../../benchconfig/index.ts')]);
+        bench = validateBenchConfig(readFileSync(opts.bench, 'utf8'));
+      }
       ensureDbDir(opts.db);
       const store = RunStore.open(opts.db);
-      const app = await buildApp({ store, sources, logger: opts.log ? { level: 'info' } : false });
+      let app;
+      try {
+        const runs = bench ? new (await import('../../runs/run-manager.ts')).RunManager(store, sources, { bench }) : undefined;
+        app = await buildApp({ store, sources, logger: opts.log ? { level: 'info' } : false, ...(runs ? { runs } : {}) });
+      } catch (err) {
+        store.close();
+        throw err;
+      }
       let closing: Promise<void> | undefined;
       const shutdown = (signal: string) => {
         // Running runs are stopped (stop message written, status aborted) before the store closes.

@@ -1,7 +1,11 @@
 /**
  * Compare page (#/compare/:id): a measured run and its twin (the twin run linked to it, fed the recorded
  * stimulus) on one time axis: response traces overlaid (min/max envelopes), spike rasters, ISI histograms
- * and a spike-train statistics table side by side. Without a twin run yet, one click pairs it.
+ * and a spike-train statistics table side by side; then the analysis library's results, computed by the
+ * server and stored with the runs (`POST /api/runs/:id/analyses/compare|avalanches|regime`): the
+ * spike-train distance metrics, the regime labels side by side, and the avalanche size and duration
+ * distributions (CCDF, log-log) with their fitted power laws and exponents. Without a twin run yet, one
+ * click pairs it.
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -10,7 +14,67 @@ import { h } from '../dom.ts';
 import type { Params, ViewInstance } from '../router.ts';
 
 const PIXELS = 1000;
-const fmt = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : String(+x.toPrecision(4)));
+
+/** POST to the analysis API; resolves to the result, or to { error } with the server's message. */
+async function analysis<T>(path: string, body: unknown): Promise<{ result?: T; error?: string }> {
+  try {
+    const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const json = (await res.json()) as { result?: T; error?: { message: string } };
+    if (!res.ok) return { error: json.error?.message ?? res.statusText };
+    return { result: json.result };
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+interface PowerLaw {
+  alpha: number;
+  alphaSe: number;
+  xmin: number;
+  nTail: number;
+  n: number;
+  ksD: number;
+}
+interface AvalancheResult {
+  count: number;
+  events: number;
+  binWidth: number;
+  branchingRatio: number | null;
+  size: PowerLaw | null;
+  duration: PowerLaw | null;
+  crackling: { gamma: number | null; predicted: number | null } | null;
+  sizes: number[];
+  durations: number[];
+}
+interface RegimeResult {
+  regime: string;
+  reason: string;
+  features: { rate: number; cv: number; burstFraction: number };
+}
+interface ExpDiff {
+  difference: number;
+  ci: [number, number];
+}
+interface CompareResult {
+  isiDistance: number | null;
+  spikeDistance: number | null;
+  spikeSync: number | null;
+  vanRossum: number | null;
+  victorPurpura: number | null;
+  coincidenceFactor: number | null;
+  waveform?: { nrmse: number | null; correlation: number | null };
+  psdDistanceDb?: number | null;
+  avalancheExponents: { size: ExpDiff | null; duration: ExpDiff | null } | null;
+}
+
+/** Empirical CCDF P(X ≥ x) at each distinct value. */
+function ccdf(values: number[]): Map<number, number> {
+  const xs = values.filter((v) => v > 0).sort((a, b) => a - b);
+  const out = new Map<number, number>();
+  for (let i = 0; i < xs.length; i++) if (i === 0 || xs[i] !== xs[i - 1]) out.set(xs[i], (xs.length - i) / xs.length);
+  return out;
+}
+const fmt = (x: number | null | undefined, digits = 4) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : String(+x.toPrecision(digits)));
 
 interface TrainStats {
   count: number;
@@ -94,6 +158,7 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
     const ts = trainStats(tSpikes, dur(twin));
     status.textContent = `Measured run ${measured.id} (${measured.source}) and twin run ${twin.id}, fed the same recorded stimulus.`;
 
+    const analysesEl = h('section', { id: 'compare-analyses' });
     const traceEl = h('div', { class: 'compare-traces' });
     const rasterEl = h('div', { class: 'compare-raster' });
     const isiEl = h('div', { class: 'compare-isi' });
@@ -120,6 +185,10 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
           row('rate difference', '', ms.rateHz > 0 ? `${fmt(((ts.rateHz - ms.rateHz) / ms.rateHz) * 100)} %` : '–'),
         ),
       ),
+      analysesEl,
+    );
+    void loadAnalyses(measured, twin, mSpikes.length > 0, analysesEl).catch((e: unknown) =>
+      analysesEl.replaceChildren(h('p', { class: 'notice error-box' }, e instanceof Error ? e.message : String(e))),
     );
 
     // Traces: both envelopes resampled onto the measured run's pixel times.
@@ -196,6 +265,123 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
         ),
       );
     }
+  };
+
+  /** The analysis library's view of both runs: distances, regimes, avalanche distributions with power-law fits. */
+  const loadAnalyses = async (measured: RunDetail, twin: RunDetail, useEvents: boolean, section: HTMLElement) => {
+    const p = useEvents ? { events: true } : {};
+    section.replaceChildren(h('p', { class: 'notice' }, 'Computing the distance metrics, regimes and avalanche statistics…'));
+    const [cmp, mAv, tAv, mReg, tReg] = await Promise.all([
+      analysis<CompareResult>(`/api/runs/${measured.id}/analyses/compare`, { ...p, with: twin.id }),
+      analysis<AvalancheResult>(`/api/runs/${measured.id}/analyses/avalanches`, p),
+      analysis<AvalancheResult>(`/api/runs/${twin.id}/analyses/avalanches`, p),
+      analysis<RegimeResult>(`/api/runs/${measured.id}/analyses/regime`, p),
+      analysis<RegimeResult>(`/api/runs/${twin.id}/analyses/regime`, p),
+    ]);
+    const row = (label: string, ...cells: (string | Node)[]) => h('tr', {}, h('td', {}, label), ...cells.map((c) => h('td', {}, c)));
+    const head = (...t: string[]) => h('thead', {}, h('tr', {}, ...t.map((x) => h('th', {}, x))));
+    const c = cmp.result;
+    const distances = c
+      ? h(
+          'table',
+          { class: 'runs compare-distances' },
+          head('metric', 'value', 'meaning'),
+          h(
+            'tbody',
+            {},
+            row('ISI-distance', fmt(c.isiDistance), '0 = same firing-rate profile'),
+            row('SPIKE-distance', fmt(c.spikeDistance), '0 = identical spike timing'),
+            row('SPIKE-synchronization', fmt(c.spikeSync), '1 = every spike coincident'),
+            row('van Rossum (τ = 10 ms)', fmt(c.vanRossum), '0 = identical'),
+            row('Victor-Purpura (q = 100 /s)', fmt(c.victorPurpura), 'edit cost'),
+            row('coincidence Γ (Δ = 2 ms)', fmt(c.coincidenceFactor), '1 = all coincident, 0 = chance'),
+            row('waveform NRMSE', fmt(c.waveform?.nrmse), 'RMS difference / measured range'),
+            row('waveform correlation r', fmt(c.waveform?.correlation), ''),
+            row('PSD distance, dB', fmt(c.psdDistanceDb), 'RMS of 10·log10 ratio'),
+          ),
+        )
+      : h('p', { class: 'notice error-box', 'data-error': 'compare' }, `distances: ${cmp.error}`);
+    const regimeCell = (r: { result?: RegimeResult; error?: string }) =>
+      r.result ? h('span', { class: `regime regime-${r.result.regime}`, title: r.result.reason }, r.result.regime) : h('span', { class: 'regime' }, `– (${r.error})`);
+    const regimes = h(
+      'table',
+      { class: 'runs compare-regimes' },
+      head('', 'measured', 'twin'),
+      h(
+        'tbody',
+        {},
+        row('regime', regimeCell(mReg), regimeCell(tReg)),
+        row('decided by', mReg.result?.reason ?? '–', tReg.result?.reason ?? '–'),
+        row('burst fraction', fmt(mReg.result?.features.burstFraction), fmt(tReg.result?.features.burstFraction)),
+      ),
+    );
+    const exp = (f: PowerLaw | null | undefined) => (f ? `${fmt(f.alpha)} ± ${fmt(f.alphaSe, 2)} (x ≥ ${f.xmin}, ${f.nTail} of ${f.n})` : '–');
+    const expDiff = (d: ExpDiff | null | undefined) => (d ? `${fmt(d.difference, 3)} [${fmt(d.ci[0], 3)}, ${fmt(d.ci[1], 3)}]` : '–');
+    const av = (r: { result?: AvalancheResult; error?: string }, f: (a: AvalancheResult) => string) => (r.result ? f(r.result) : `– (${r.error})`);
+    const avalanches = h(
+      'table',
+      { class: 'runs compare-avalanches' },
+      head('', 'measured', 'twin'),
+      h(
+        'tbody',
+        {},
+        row('avalanches', av(mAv, (a) => String(a.count)), av(tAv, (a) => String(a.count))),
+        row('bin width, s', av(mAv, (a) => fmt(a.binWidth)), av(tAv, (a) => fmt(a.binWidth))),
+        row('branching ratio σ', av(mAv, (a) => fmt(a.branchingRatio)), av(tAv, (a) => fmt(a.branchingRatio))),
+        row('size exponent τ', av(mAv, (a) => exp(a.size)), av(tAv, (a) => exp(a.size))),
+        row('duration exponent α', av(mAv, (a) => exp(a.duration)), av(tAv, (a) => exp(a.duration))),
+        row('crackling γ (predicted)', av(mAv, (a) => `${fmt(a.crackling?.gamma)} (${fmt(a.crackling?.predicted)})`), av(tAv, (a) => `${fmt(a.crackling?.gamma)} (${fmt(a.crackling?.predicted)})`)),
+        row('exponent difference, measured − twin (95 % CI)', `size ${expDiff(c?.avalancheExponents?.size)}`, `duration ${expDiff(c?.avalancheExponents?.duration)}`),
+      ),
+    );
+    const sizeEl = h('div', { class: 'compare-avalanche-sizes' });
+    const durEl = h('div', { class: 'compare-avalanche-durations' });
+    section.replaceChildren(
+      h('h2', {}, 'Spike-train distances, measured vs twin'),
+      distances,
+      h('h2', {}, 'Dynamical regime'),
+      regimes,
+      h('h2', {}, 'Avalanches'),
+      avalanches,
+      h('div', { class: 'compare-avalanche-plots', style: 'display:flex;flex-wrap:wrap;gap:16px' }, sizeEl, durEl),
+    );
+    // CCDFs on log-log axes with the fitted discrete power laws: P(X ≥ x) ≈ (nTail/n)·(x/xmin)^(1−α) above xmin.
+    const dist = (which: 'sizes' | 'durations', fitKey: 'size' | 'duration', el: HTMLElement, label: string) => {
+      const m = mAv.result ? ccdf(mAv.result[which]) : new Map<number, number>();
+      const t = tAv.result ? ccdf(tAv.result[which]) : new Map<number, number>();
+      const xs = [...new Set([...m.keys(), ...t.keys()])].sort((a, b) => a - b);
+      if (xs.length < 2) {
+        el.append(h('p', { class: 'notice' }, `No ${which} distribution (too few avalanches).`));
+        return;
+      }
+      const fitLine = (r: AvalancheResult | undefined) => {
+        const f = r?.[fitKey];
+        const top = r ? Math.max(...r[which]) : 0;
+        return xs.map((x) => (f && x >= f.xmin && x <= top ? (f.nTail / f.n) * (x / f.xmin) ** (1 - f.alpha) : null));
+      };
+      plots.push(
+        new uPlot(
+          {
+            width: Math.min(540, Math.floor(width() / 2) - 10),
+            height: 260,
+            title: `Avalanche ${which}: CCDF and power-law fit`,
+            scales: { x: { time: false, distr: 3 }, y: { distr: 3 } },
+            axes: [{ label }, { label: 'P(X ≥ x)', values: (_u, v) => v.map((x) => fmt(x, 2)) }],
+            series: [
+              { label },
+              { label: 'measured', stroke: '#2b6cb0', width: 0, points: { show: true, size: 5, fill: '#2b6cb0' } },
+              { label: 'twin', stroke: '#c05621', width: 0, points: { show: true, size: 5, fill: '#c05621' } },
+              { label: `measured fit ${mAv.result?.[fitKey] ? `α=${fmt(mAv.result[fitKey]!.alpha)}` : ''}`, stroke: '#2b6cb0', dash: [6, 4], spanGaps: true },
+              { label: `twin fit ${tAv.result?.[fitKey] ? `α=${fmt(tAv.result[fitKey]!.alpha)}` : ''}`, stroke: '#c05621', dash: [6, 4], spanGaps: true },
+            ],
+          },
+          [xs, xs.map((x) => m.get(x) ?? null), xs.map((x) => t.get(x) ?? null), fitLine(mAv.result), fitLine(tAv.result)],
+          el,
+        ),
+      );
+    };
+    dist('sizes', 'size', sizeEl, 'size, spikes');
+    dist('durations', 'duration', durEl, 'duration, bins');
   };
 
   void load().catch((e: unknown) => {

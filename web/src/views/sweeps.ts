@@ -2,7 +2,11 @@
  * Sweeps page (#/sweeps, #/sweeps/:id): write a sweep document, check it against the bench limits, start
  * it on the bench (paired with the twin) or on the twin alone, and follow it: the points with their runs,
  * and the sweep curve — spike rate against the first swept parameter (resonance / f–I curve, measured and
- * twin), its peak marked — with each point's regime label (the phase diagram along the swept axis).
+ * twin), its peak marked — with each point's regime label. Once the sweep has ended, the analysis
+ * library's views of it (server-side): the resonance and optimal operating frequencies marked when the
+ * swept parameter is a frequency (`POST /api/analysis/resonance`), the regime phase diagram as a heatmap
+ * over one or two swept parameters (`POST /api/analysis/regime`), and for runs of the stdp protocol the
+ * STDP curve with its two-exponential fit (`POST /api/experiments/stdp`).
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -58,7 +62,63 @@ const EXAMPLE = {
   parameters: [{ field: 'level', start: 12e-6, stop: 80e-6, steps: 6 }],
 };
 
-const fmt = (x: number | null | undefined, digits = 3) => (x === null || x === undefined ? '–' : String(+x.toPrecision(digits)));
+const fmt = (x: number | null | undefined, digits = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : String(+x.toPrecision(digits)));
+
+const REGIME_COLORS: Record<string, string> = {
+  quiescent: '#cbd5e0',
+  oscillatory: '#2b6cb0',
+  irregular: '#805ad5',
+  bursting: '#c05621',
+  saturated: '#822727',
+};
+
+interface ResonanceResult {
+  resonanceFrequency: number | null;
+  optimalFrequency: number | null;
+  onsetFrequency: number | null;
+  peakResponse: number | null;
+}
+interface RegimeRuns {
+  runs: { runId?: number; regime: string; reason: string }[];
+  phaseDiagram: { param: string; transitions: { at: number; from: string; to: string }[] };
+}
+interface StdpResult {
+  pairs: { runId: number; dt: number; dw: number }[];
+  fit: { Aplus: number | null; tauPlus: number | null; Aminus: number | null; tauMinus: number | null } | null;
+}
+
+/** Regime heatmap: one cell per point, x = first swept parameter, y = second (one row when there is none). */
+function phaseHeatmap(xs: number[], ys: number[] | null, regimes: string[], xName: string, yName: string | null): HTMLElement {
+  const xv = [...new Set(xs)].sort((a, b) => a - b);
+  const yv = ys ? [...new Set(ys)].sort((a, b) => a - b) : [0];
+  const cw = Math.max(24, Math.min(80, Math.floor(760 / xv.length)));
+  const ch = ys ? Math.max(18, Math.min(40, Math.floor(320 / yv.length))) : 40;
+  const left = 90;
+  const bottom = 40;
+  const canvas = h('canvas', { class: 'phase-heatmap', width: left + cw * xv.length + 10, height: ch * yv.length + bottom + 10 }) as HTMLCanvasElement;
+  const g = canvas.getContext('2d');
+  if (g) {
+    g.font = '11px sans-serif';
+    g.fillStyle = '#2d3748';
+    regimes.forEach((r, i) => {
+      const cx = xv.indexOf(xs[i]);
+      const cy = ys ? yv.length - 1 - yv.indexOf(ys[i]) : 0;
+      g.fillStyle = REGIME_COLORS[r] ?? '#e2e8f0';
+      g.fillRect(left + cx * cw + 1, 5 + cy * ch + 1, cw - 2, ch - 2);
+    });
+    g.fillStyle = '#2d3748';
+    g.textAlign = 'center';
+    xv.forEach((x, i) => {
+      if (xv.length <= 12 || i % Math.ceil(xv.length / 12) === 0) g.fillText(fmt(x), left + (i + 0.5) * cw, 5 + ch * yv.length + 14);
+    });
+    g.fillText(xName, left + (cw * xv.length) / 2, 5 + ch * yv.length + 32);
+    g.textAlign = 'right';
+    if (ys) yv.forEach((y, i) => g.fillText(fmt(y), left - 4, 5 + (yv.length - 1 - i + 0.5) * ch + 4));
+    g.textAlign = 'left';
+    g.fillText(yName ?? 'regime', 2, 14);
+  }
+  return canvas;
+}
 
 export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -131,6 +191,143 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
     if (r.circuits.some((c) => c.name === 'lif')) circuit.value = 'lif';
   });
 
+  let analysed: { id: string; el: HTMLElement } | undefined;
+  const extraPlots: uPlot[] = [];
+
+  /** The analysis library's views of an ended sweep, computed once per sweep (stored in `analysed.el`). */
+  const analyseSweep = async (s: Sweep, el: HTMLElement) => {
+    const fields = Object.keys(s.points[0]?.values ?? {});
+    const done = s.points.filter((p) => p.runId !== undefined && p.status === 'completed');
+    if (done.length === 0) return;
+    const runIds = done.map((p) => p.runId!);
+    const xOf = (p: SweepPoint, f: string) => Number(p.values[f]);
+    const numeric = (f: string) => done.every((p) => Number.isFinite(xOf(p, f)));
+    const parts: Node[] = [];
+    const x0 = fields[0];
+    // Resonance: response (spike rate) against a swept stimulus frequency.
+    if (x0 && /freq|hz/i.test(x0) && numeric(x0) && done.length >= 2) {
+      try {
+        const points = done.map((p) => ({ frequency: xOf(p, x0), response: p.stats?.rateHz ?? 0 }));
+        const r = await call<ResonanceResult>('POST', '/api/analysis/resonance', { points });
+        const chart = h('div', { class: 'sweep-resonance-chart' });
+        parts.push(
+          h('h2', {}, 'Resonance'),
+          h(
+            'p',
+            { class: 'sweep-resonance' },
+            `Resonance at ${fmt(r.resonanceFrequency)} Hz (peak ${fmt(r.peakResponse)} Hz spike rate); onset ${fmt(r.onsetFrequency)} Hz; optimal operating frequency ${fmt(r.optimalFrequency)} Hz`,
+          ),
+          chart,
+        );
+        const order = points.map((_, i) => i).sort((a, b) => points[a].frequency - points[b].frequency);
+        const xs = order.map((i) => points[i].frequency);
+        const mark = (f: number | null) => xs.map((x, i) => (f !== null && x === f ? points[order[i]].response : null));
+        queueMicrotask(() =>
+          extraPlots.push(
+            new uPlot(
+              {
+                width: Math.min(900, root.clientWidth || 900),
+                height: 240,
+                scales: { x: { time: false, distr: xs[0] > 0 ? 3 : 1 } },
+                axes: [{ label: `${x0}` }, { label: 'spike rate, Hz' }],
+                series: [
+                  { label: x0 },
+                  { label: 'response', stroke: '#2b6cb0', points: { show: true, size: 5 } },
+                  { label: `resonance ${fmt(r.resonanceFrequency)} Hz`, stroke: '#c53030', width: 0, points: { show: true, size: 12, fill: '#c53030' } },
+                  { label: `optimal ${fmt(r.optimalFrequency)} Hz`, stroke: '#2f855a', width: 0, points: { show: true, size: 12, fill: '#2f855a' } },
+                ],
+              },
+              [xs, order.map((i) => points[i].response), mark(r.resonanceFrequency), mark(r.optimalFrequency)],
+              chart,
+            ),
+          ),
+        );
+      } catch (e) {
+        parts.push(h('p', { class: 'notice error-box' }, `resonance: ${(e as Error).message}`));
+      }
+    }
+    // Phase diagram: regime of each run over one or two swept parameters.
+    if (x0 && numeric(x0)) {
+      try {
+        const r = await call<RegimeRuns>('POST', '/api/analysis/regime', { runIds, param: x0, values: done.map((p) => xOf(p, x0)), events: true });
+        const y0 = fields[1] && numeric(fields[1]) ? fields[1] : null;
+        const regimes = r.runs.map((x) => x.regime);
+        parts.push(
+          h('h2', {}, `Phase diagram${y0 ? ` over ${x0} and ${y0}` : ` along ${x0}`}`),
+          phaseHeatmap(
+            done.map((p) => xOf(p, x0)),
+            y0 ? done.map((p) => xOf(p, y0)) : null,
+            regimes,
+            x0,
+            y0,
+          ),
+          h('p', { class: 'phase-legend' }, ...Object.entries(REGIME_COLORS).map(([k, c]) => h('span', { class: 'legend-item', style: `margin-right:12px` }, h('span', { style: `display:inline-block;width:12px;height:12px;background:${c};margin-right:4px` }), k))),
+          h(
+            'p',
+            { class: 'phase-transitions' },
+            r.phaseDiagram.transitions.length && !y0
+              ? `Transitions: ${r.phaseDiagram.transitions.map((t) => `${t.from} → ${t.to} at ${x0} ≈ ${fmt(t.at)}`).join('; ')}`
+              : y0
+                ? `${new Set(regimes).size} regime(s) over ${done.length} points`
+                : `One regime along ${x0}: ${regimes[0]}`,
+          ),
+        );
+        el.dataset.regimes = regimes.join(',');
+      } catch (e) {
+        parts.push(h('p', { class: 'notice error-box' }, `phase diagram: ${(e as Error).message}`));
+      }
+    }
+    // STDP: runs of the stdp protocol.
+    const first = await call<{ run: { protocol: { kind: string } } }>('GET', `/api/runs/${runIds[0]}`);
+    if (first.run.protocol.kind === 'stdp') {
+      try {
+        const r = await call<StdpResult>('POST', '/api/experiments/stdp', { runIds });
+        const chart = h('div', { class: 'sweep-stdp-chart' });
+        const f = r.fit;
+        parts.push(
+          h('h2', {}, 'STDP curve'),
+          h(
+            'p',
+            { class: 'sweep-stdp' },
+            `${r.pairs.length} pairing blocks; fit A+ = ${fmt(f?.Aplus)}, τ+ = ${fmt(f?.tauPlus ? f.tauPlus * 1e3 : null)} ms, A− = ${fmt(f?.Aminus)}, τ− = ${fmt(f?.tauMinus ? f.tauMinus * 1e3 : null)} ms`,
+          ),
+          chart,
+        );
+        const pts = [...r.pairs].sort((a, b) => a.dt - b.dt);
+        const lo = pts[0]?.dt ?? -0.01;
+        const hi = pts[pts.length - 1]?.dt ?? 0.01;
+        const grid = Array.from({ length: 101 }, (_, i) => lo + ((hi - lo) * i) / 100);
+        const model = (dt: number) =>
+          !f || f.Aplus === null || f.Aminus === null || !f.tauPlus || !f.tauMinus ? null : dt > 0 ? f.Aplus * Math.exp(-dt / f.tauPlus) : dt < 0 ? -f.Aminus * Math.exp(dt / f.tauMinus) : null;
+        const xs = [...new Set([...grid, ...pts.map((p) => p.dt)])].sort((a, b) => a - b);
+        const measured = new Map(pts.map((p) => [p.dt, p.dw]));
+        queueMicrotask(() =>
+          extraPlots.push(
+            new uPlot(
+              {
+                width: Math.min(900, root.clientWidth || 900),
+                height: 240,
+                scales: { x: { time: false } },
+                axes: [{ label: 'Δt = t_post − t_pre, ms', values: (_u, v) => v.map((x) => fmt(x * 1e3)) }, { label: 'Δw' }],
+                series: [
+                  { label: 'Δt' },
+                  { label: 'Δw', stroke: '#2b6cb0', width: 0, points: { show: true, size: 7, fill: '#2b6cb0' } },
+                  { label: 'fit', stroke: '#c05621', spanGaps: true },
+                ],
+              },
+              [xs, xs.map((x) => measured.get(x) ?? null), xs.map((x) => (measured.has(x) && !grid.includes(x) ? null : model(x)))],
+              chart,
+            ),
+          ),
+        );
+      } catch (e) {
+        parts.push(h('p', { class: 'notice error-box' }, `STDP: ${(e as Error).message}`));
+      }
+    }
+    el.replaceChildren(...parts);
+    el.dataset.analysed = 'true';
+  };
+
   const renderDetail = (s: Sweep) => {
     const field = Object.keys(s.points[0]?.values ?? {})[0] ?? '';
     const xs = s.points.map((p) => Number(p.values[field]));
@@ -172,6 +369,15 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
         h('tbody', {}, ...rows),
       ),
     );
+    if (s.state !== 'running') {
+      if (analysed?.id !== s.id) {
+        for (const p of extraPlots.splice(0)) p.destroy();
+        const el = h('section', { class: 'sweep-analyses' }, h('p', { class: 'notice' }, 'Analysing the sweep…'));
+        analysed = { id: s.id, el };
+        void analyseSweep(s, el).catch((e: unknown) => el.replaceChildren(h('p', { class: 'notice error-box' }, e instanceof Error ? e.message : String(e))));
+      }
+      detail.append(analysed.el);
+    }
     plot?.destroy();
     plot = undefined;
     if (numeric && xs.length > 0) {
@@ -225,6 +431,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
     unmount() {
       if (timer) clearInterval(timer);
       plot?.destroy();
+      for (const p of extraPlots) p.destroy();
     },
   };
 }

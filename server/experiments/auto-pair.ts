@@ -1,0 +1,137 @@
+/**
+ * Automatic twin pairing: when the bench configuration names a twin circuit (`bench.twin.circuit`),
+ * every measured run that ends with data (completed or aborted, not failed) is fed to the twin on its
+ * recorded stimulus channel (pairWithTwin), the twin run is stored linked to it, and the configured
+ * analyses run on both runs and are stored with each.
+ *
+ * Explicit hook: `autoPairRuns(store, runs, opts)` subscribes to the run manager's stop messages and
+ * returns `{ stop, idle }`. Pairings run one after another (in the order the runs ended). Runs skipped:
+ * twin runs, runs of a sweep (the sweep runner pairs its own runs), runs already linked to a twin run,
+ * runs without a stimulus channel. A pairing that fails stores `{ error }` as analysis "twin-pairing"
+ * on the measured run.
+ */
+import type { RunManager } from '../runs/run-manager.ts';
+import type { RunStore } from '../store/run-store.ts';
+import { analyzeRun, avalanchesMethod, compareMethod, regimeMethod } from '../analyze/methods.ts';
+import { readRunSignal } from '../analyze/inputs.ts';
+import { SPIKE_STATS, SPIKE_TRAIN, type AnalysisSpec } from './analyses.ts';
+import { pairWithTwin, type TwinSimulate } from './pairing.ts';
+
+/** The analyses run after a pairing when the bench configuration names none. */
+export const DEFAULT_PAIR_ANALYSES = ['spike-stats', 'spike-train', 'avalanches', 'regime', 'compare'] as const;
+const SPECS: Record<string, AnalysisSpec> = { 'spike-stats': SPIKE_STATS, 'spike-train': SPIKE_TRAIN };
+/** Analysis-library methods (server/analyze), stored under the method name like the API stores them. */
+export const LIBRARY_PAIR_ANALYSES = ['avalanches', 'regime', 'compare'] as const;
+
+export function pairAnalysisNames(): string[] {
+  return [...Object.keys(SPECS), ...LIBRARY_PAIR_ANALYSES];
+}
+
+/** Checks analysis names against the known ones; returns the unknown ones. */
+export function unknownAnalyses(names: readonly string[]): string[] {
+  const known = new Set(pairAnalysisNames());
+  return names.filter((n) => !known.has(n));
+}
+
+/** The spike parameters the library analyses use on a run: the stored spike events when it has any. */
+export function spikeParamsOf(store: RunStore, runId: number): { events?: true } {
+  return store.listEvents(runId, { kind: 'spike', limit: 1 }).length > 0 ? { events: true } : {};
+}
+
+/**
+ * Runs the analysis-library methods among `names` on a measured run and its twin run and stores them
+ * (analyzeRun: the same keys as `POST /api/runs/:id/analyses/<method>` with the same body, so the
+ * Compare page finds them stored): avalanches and regime on both, compare on the measured run with the
+ * twin. Per-analysis failures (too few spikes) are stored as `{ error }` results under the name.
+ */
+export function runLibraryAnalyses(store: RunStore, measuredRunId: number, twinRunId: number, names: readonly string[]): Record<string, string> {
+  const errors: Record<string, string> = {};
+  const p = spikeParamsOf(store, measuredRunId);
+  const attempt = (runId: number, name: string, params: Record<string, unknown>, compute: () => unknown) => {
+    try {
+      analyzeRun(store, runId, name, params, compute);
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      errors[`${name}@${runId}`] = msg;
+    }
+  };
+  for (const runId of [measuredRunId, twinRunId]) {
+    if (names.includes('avalanches')) attempt(runId, 'avalanches', p, () => avalanchesMethod(readRunSignal(store, runId), p));
+    if (names.includes('regime')) attempt(runId, 'regime', p, () => regimeMethod([readRunSignal(store, runId)], p));
+  }
+  if (names.includes('compare')) {
+    const params = { ...p, with: twinRunId };
+    attempt(measuredRunId, 'compare', params, () => compareMethod(readRunSignal(store, measuredRunId), readRunSignal(store, twinRunId), p));
+  }
+  return errors;
+}
+
+export interface AutoPairOptions {
+  circuit: unknown;
+  simulate: TwinSimulate;
+  /** Analysis names (default DEFAULT_PAIR_ANALYSES). */
+  analyses?: readonly string[];
+  log?: (line: string) => void;
+}
+
+export interface AutoPairHandle {
+  /** Unsubscribes; pairings already queued still finish (await idle()). */
+  stop(): void;
+  /** Resolves when every queued pairing has finished. */
+  idle(): Promise<void>;
+  /** Measured run id → twin run id of the pairings done so far. */
+  readonly paired: Map<number, number>;
+}
+
+/** Pairs the measured run with the twin now (the work `autoPairRuns` queues per run); undefined when skipped. */
+export async function autoPairRun(store: RunStore, runId: number, opts: AutoPairOptions): Promise<number | undefined> {
+  const run = store.getRun(runId);
+  if (!run || run.source === 'twin' || run.status === 'running' || run.status === 'failed') return undefined;
+  if (run.tags.some((t) => t.startsWith('sweep:'))) return undefined;
+  const stim = run.channels.find((c) => c.role === 'stimulus');
+  if (!stim || stim.sampleCount === 0) return undefined;
+  if (store.listRuns({ limit: 1_000_000 }).some((r) => r.linkedRunId === runId && r.source === 'twin')) return undefined;
+  const names = opts.analyses ?? DEFAULT_PAIR_ANALYSES;
+  const specs = names.filter((n) => n in SPECS).map((n) => SPECS[n]);
+  const r = await pairWithTwin(store, runId, { circuit: opts.circuit, simulate: opts.simulate, analyses: specs });
+  const errors = runLibraryAnalyses(store, runId, r.twinRunId, names);
+  for (const [k, m] of Object.entries(errors)) opts.log?.(`twin pairing of run ${runId}: analysis ${k}: ${m}`);
+  return r.twinRunId;
+}
+
+/** Subscribes to run ends and pairs each measured run with the twin (see the file comment). */
+export function autoPairRuns(store: RunStore, runs: RunManager, opts: AutoPairOptions): AutoPairHandle {
+  let chain: Promise<void> = Promise.resolve();
+  const paired = new Map<number, number>();
+  const unsubscribe = runs.subscribeAll((runId, msg) => {
+    if (msg.type !== 'stop' || msg.status === 'failed') return;
+    chain = chain.then(async () => {
+      try {
+        const twinRunId = await autoPairRun(store, runId, opts);
+        if (twinRunId !== undefined) {
+          paired.set(runId, twinRunId);
+          opts.log?.(`run ${runId} paired with twin run ${twinRunId}`);
+        }
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        opts.log?.(`twin pairing of run ${runId} failed: ${message}`);
+        try {
+          if (store.getRun(runId)) store.saveAnalysis(runId, 'twin-pairing', null, { error: message });
+        } catch {
+          // the store may be closing
+        }
+      }
+    });
+  });
+  return {
+    stop: unsubscribe,
+    idle: async () => {
+      let seen: Promise<void>;
+      do {
+        seen = chain;
+        await seen;
+      } while (seen !== chain);
+    },
+    paired,
+  };
+}
