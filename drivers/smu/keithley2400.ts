@@ -4,8 +4,9 @@
  * Ratings are the 2400's: ±210 V, ±1.05 A.
  */
 import { parseNumbers, type Session } from '../transport/session.ts';
-import { choice, getSetting, num, numeric, onOff, setSetting, type Setting } from './settings.ts';
-import type { Reading, SmuDriver, SourceSetup, SweepOptions } from './smu.ts';
+import { choice, num, numeric, onOff, type Setting } from './settings.ts';
+import { ScpiSmu } from './scpi-smu.ts';
+import type { Reading, SweepOptions } from './smu.ts';
 
 const V = 210;
 const I = 1.05;
@@ -45,80 +46,9 @@ export const K2400 = {
 /** The 2400 list sweep holds at most 100 points; longer lists run as consecutive chunks. */
 export const K2400_LIST_MAX = 100;
 
-export class Keithley2400 implements SmuDriver {
-  readonly ratings = { maxVoltage: V, maxCurrent: I };
-  setup: SourceSetup | null = null;
-  constructor(
-    readonly session: Session,
-    readonly idn: string,
-    readonly model = 'Keithley 2400',
-  ) {}
-
-  get<T>(s: Setting<T>): Promise<T> {
-    return getSetting(this.session, s);
-  }
-  set<T>(s: Setting<T>, v: T): Promise<void> {
-    return setSetting(this.session, s, v);
-  }
-
-  async reset(): Promise<void> {
-    await this.session.reset();
-    await this.session.clearStatus();
-    this.setup = null;
-  }
-
-  async configure(setup: SourceSetup): Promise<void> {
-    const volt = setup.func === 'voltage';
-    // Validate everything before the first write.
-    const level = volt ? K2400.voltageLevel : K2400.currentLevel;
-    level.validate(setup.level);
-    (volt ? K2400.currentCompliance : K2400.voltageCompliance).validate(setup.compliance);
-    if (setup.nplc !== undefined) K2400.nplc.validate(setup.nplc);
-    // Compliance first, so the output is never unprotected.
-    await this.set(volt ? K2400.currentCompliance : K2400.voltageCompliance, setup.compliance);
-    await this.set(K2400.sourceFunction, setup.func);
-    await this.set(volt ? K2400.voltageMode : K2400.currentMode, 'fixed');
-    if (setup.sourceRange === undefined || setup.sourceRange === 'auto')
-      await this.set(volt ? K2400.voltageSourceAutorange : K2400.currentSourceAutorange, true);
-    else await this.set(volt ? K2400.voltageSourceRange : K2400.currentSourceRange, setup.sourceRange);
-    if (setup.measureRange === undefined || setup.measureRange === 'auto')
-      await this.set(volt ? K2400.currentMeasureAutorange : K2400.voltageMeasureAutorange, true);
-    else await this.set(volt ? K2400.currentMeasureRange : K2400.voltageMeasureRange, setup.measureRange);
-    await this.set(K2400.nplc, setup.nplc ?? 1);
-    await this.set(K2400.fourWire, setup.fourWire ?? false);
-    await this.session.configure(':FORM:ELEM VOLT,CURR,TIME');
-    await this.set(level, setup.level);
-    this.setup = { ...setup };
-  }
-
-  async setLevel(levelValue: number): Promise<void> {
-    if (!this.setup) throw new Error('configure() the source before setting a level');
-    const s = this.setup.func === 'voltage' ? K2400.voltageLevel : K2400.currentLevel;
-    s.validate(levelValue);
-    await this.session.write(s.set(levelValue));
-    this.setup.level = levelValue;
-  }
-
-  output(on: boolean): Promise<void> {
-    return this.set(K2400.output, on);
-  }
-  isOutputOn(): Promise<boolean> {
-    return this.get(K2400.output);
-  }
-
-  async read(): Promise<Reading> {
-    const [v, i, t] = parseNumbers(await this.session.queryOrError(':READ?'), ':READ?', 3);
-    return { v, i, t };
-  }
-
-  async levelAndRead(levelValue: number): Promise<Reading> {
-    if (!this.setup) throw new Error('configure() the source before setting a level');
-    const s = this.setup.func === 'voltage' ? K2400.voltageLevel : K2400.currentLevel;
-    s.validate(levelValue);
-    const cmd = `${s.set(levelValue)};:READ?`;
-    this.setup.level = levelValue;
-    const [v, i, t] = parseNumbers(await this.session.queryOrError(cmd), cmd, 3);
-    return { v, i, t };
+export class Keithley2400 extends ScpiSmu {
+  constructor(session: Session, idn: string, model = 'Keithley 2400') {
+    super(session, idn, model, { maxVoltage: V, maxCurrent: I }, K2400, { formatElements: ':FORM:ELEM VOLT,CURR,TIME', readQuery: ':READ?' });
   }
 
   async listSweep(levels: number[], opts: SweepOptions = {}): Promise<Reading[]> {
@@ -148,9 +78,5 @@ export class Keithley2400 implements SmuDriver {
       }
     }
     return out;
-  }
-
-  close(): Promise<void> {
-    return this.session.close();
   }
 }

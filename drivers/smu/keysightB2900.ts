@@ -4,8 +4,9 @@
  * (:SOURce, :SENSe, :OUTPut, :TRIGger, :FETCh subsystems). Ratings: ±210 V, ±3.03 A (DC, pulsed higher).
  */
 import { parseNumbers, type Session } from '../transport/session.ts';
-import { choice, getSetting, num, numeric, onOff, setSetting, type Setting } from './settings.ts';
-import type { Reading, SmuDriver, SourceSetup, SweepOptions } from './smu.ts';
+import { choice, num, numeric, onOff, type Setting } from './settings.ts';
+import { ScpiSmu } from './scpi-smu.ts';
+import type { Reading, SweepOptions } from './smu.ts';
 
 const V = 210;
 const I = 3.03;
@@ -41,78 +42,9 @@ export const B2900 = {
   transientDelay: numeric({ name: 'transient delay', doc: 'Delay before each source step (:TRIG:TRAN:DEL).', unit: 's', query: ':TRIG:TRAN:DEL?', template: ':TRIG:TRAN:DEL {}', min: 0, max: 100 }),
 } satisfies Record<string, Setting<any>>;
 
-export class KeysightB2900 implements SmuDriver {
-  readonly ratings = { maxVoltage: V, maxCurrent: I };
-  setup: SourceSetup | null = null;
-  constructor(
-    readonly session: Session,
-    readonly idn: string,
-    readonly model = 'Keysight B2900',
-  ) {}
-
-  get<T>(s: Setting<T>): Promise<T> {
-    return getSetting(this.session, s);
-  }
-  set<T>(s: Setting<T>, v: T): Promise<void> {
-    return setSetting(this.session, s, v);
-  }
-
-  async reset(): Promise<void> {
-    await this.session.reset();
-    await this.session.clearStatus();
-    this.setup = null;
-  }
-
-  async configure(setup: SourceSetup): Promise<void> {
-    const volt = setup.func === 'voltage';
-    const level = volt ? B2900.voltageLevel : B2900.currentLevel;
-    level.validate(setup.level);
-    (volt ? B2900.currentCompliance : B2900.voltageCompliance).validate(setup.compliance);
-    if (setup.nplc !== undefined) B2900.nplc.validate(setup.nplc);
-    await this.set(volt ? B2900.currentCompliance : B2900.voltageCompliance, setup.compliance);
-    await this.set(B2900.sourceFunction, setup.func);
-    await this.set(volt ? B2900.voltageMode : B2900.currentMode, 'fixed');
-    if (setup.sourceRange === undefined || setup.sourceRange === 'auto')
-      await this.set(volt ? B2900.voltageSourceAutorange : B2900.currentSourceAutorange, true);
-    else await this.set(volt ? B2900.voltageSourceRange : B2900.currentSourceRange, setup.sourceRange);
-    if (setup.measureRange === undefined || setup.measureRange === 'auto')
-      await this.set(volt ? B2900.currentMeasureAutorange : B2900.voltageMeasureAutorange, true);
-    else await this.set(volt ? B2900.currentMeasureRange : B2900.voltageMeasureRange, setup.measureRange);
-    await this.set(B2900.nplc, setup.nplc ?? 1);
-    await this.set(B2900.fourWire, setup.fourWire ?? false);
-    await this.session.configure(':FORM:ELEM:SENS VOLT,CURR,TIME');
-    await this.set(level, setup.level);
-    this.setup = { ...setup };
-  }
-
-  async setLevel(levelValue: number): Promise<void> {
-    if (!this.setup) throw new Error('configure() the source before setting a level');
-    const s = this.setup.func === 'voltage' ? B2900.voltageLevel : B2900.currentLevel;
-    s.validate(levelValue);
-    await this.session.write(s.set(levelValue));
-    this.setup.level = levelValue;
-  }
-
-  output(on: boolean): Promise<void> {
-    return this.set(B2900.output, on);
-  }
-  isOutputOn(): Promise<boolean> {
-    return this.get(B2900.output);
-  }
-
-  async read(): Promise<Reading> {
-    const [v, i, t] = parseNumbers(await this.session.queryOrError(':MEAS?'), ':MEAS?', 3);
-    return { v, i, t };
-  }
-
-  async levelAndRead(levelValue: number): Promise<Reading> {
-    if (!this.setup) throw new Error('configure() the source before setting a level');
-    const s = this.setup.func === 'voltage' ? B2900.voltageLevel : B2900.currentLevel;
-    s.validate(levelValue);
-    const cmd = `${s.set(levelValue)};:MEAS?`;
-    this.setup.level = levelValue;
-    const [v, i, t] = parseNumbers(await this.session.queryOrError(cmd), cmd, 3);
-    return { v, i, t };
+export class KeysightB2900 extends ScpiSmu {
+  constructor(session: Session, idn: string, model = 'Keysight B2900') {
+    super(session, idn, model, { maxVoltage: V, maxCurrent: I }, B2900, { formatElements: ':FORM:ELEM:SENS VOLT,CURR,TIME', readQuery: ':MEAS?' });
   }
 
   /** LIST mode, automatic internal trigger, `:INIT`, `*OPC?` to wait, then `:FETC:ARR?` for all points. */
@@ -145,9 +77,5 @@ export class KeysightB2900 implements SmuDriver {
         await this.set(B2900.triggerCount, 1).catch(() => undefined);
       }
     }
-  }
-
-  close(): Promise<void> {
-    return this.session.close();
   }
 }
