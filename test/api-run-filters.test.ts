@@ -20,8 +20,12 @@ const list = async (qs: string) => {
 beforeAll(async () => {
   srv = await startServer({}, false);
   const s = srv.store;
+  // Creation times are kept to the millisecond: space the runs so the date-range test can tell them apart.
+  const tick = () => new Promise((r) => setTimeout(r, 5));
   ids.sq = s.createRun({ ...INIT, label: 'square one' });
+  await tick();
   ids.iv = s.createRun({ ...INIT, protocol: { kind: 'iv-sweep' }, label: 'loops' });
+  await tick();
   ids.twin = s.createRun({ ...INIT, source: 'twin', linkedRunId: ids.sq, label: 'twin of square' });
   s.setNotes(ids.iv, 'pinched hysteresis at 2 V');
   s.setNotes(ids.sq, 'nothing special');
