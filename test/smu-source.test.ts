@@ -152,4 +152,35 @@ describe('SMU runs through the run manager into a SQLite store', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('with no instrument named, records from a virtual 2400 on a pty at its default point rate', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-smu-virtual-'));
+    const store = RunStore.open(path.join(dir, 'runs.db'));
+    const saved = process.env.SPIKELOOP_SMU;
+    delete process.env.SPIKELOOP_SMU;
+    try {
+      const sources = new SourceRegistry();
+      register(sources);
+      expect((await sources.list())[0]).toMatchObject({ kind: 'smu', available: true, defaultSampleRate: 100 });
+      const manager = new RunManager(store, sources);
+      const started = await manager.start({
+        protocol: { kind: 'iv-sweep', peak: 1, periodS: 0.3, cycles: 1 } as never,
+        source: 'smu',
+        options: { compliance: 1e-3 },
+      });
+      await manager.waitForEnd(started.id);
+      const run = store.getRun(started.id)!;
+      expect(run.status, run.reason ?? '').toBe('completed');
+      expect(run.bench).toMatchObject({ virtual: true, pointRateHz: 100 });
+      expect(run.channels.map((c) => [c.name, c.sampleRate, c.sampleCount])).toEqual([
+        ['stim', 100, 30],
+        ['resp', 100, 30],
+        ['t_instr', 100, 30],
+      ]);
+    } finally {
+      if (saved !== undefined) process.env.SPIKELOOP_SMU = saved;
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

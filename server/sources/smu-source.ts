@@ -11,12 +11,15 @@
  * Safety: bench limits are checked against the protocol's peaks before the output turns on, compliance is
  * set first, and the output is ramped to zero and off on completion, abort, error and disconnect (SafeSmu).
  */
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { DescriptorMessage, RunSource, SourceMessage } from '../../common/run-stream.ts';
 import { connectSmu } from '../../drivers/smu/connect.ts';
 import { SafeSmu, type BenchLimits } from '../../drivers/smu/safety.ts';
 import type { SmuDriver } from '../../drivers/smu/smu.ts';
 import { protocolSummary, sampleStimulus, validateProtocol } from '../protocols/index.ts';
-import type { SourceRegistry } from './registry.ts';
+import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
 
 /** Highest point rate accepted (points/s); an SMU is not a digitiser. */
 export const SMU_MAX_POINT_RATE = 1000;
@@ -146,15 +149,53 @@ function runOptions(raw: Record<string, unknown> | undefined): Required<Pick<Smu
   };
 }
 
-const NO_ADDRESS = 'no SMU address: pass options.address or set SPIKELOOP_SMU (e.g. TCPIP0::127.0.0.1::5025::SOCKET from `spikeloop virtual smu-2600b`)';
+/** Without an instrument address, runs go to a virtual Keithley 2400 on a pseudo-terminal at this rate. */
+const VIRTUAL_BAUD = 57_600;
+const socatInstalled = () => ['/usr/bin/socat', '/usr/local/bin/socat'].some((p) => existsSync(p));
+
+/**
+ * A run on a virtual Keithley 2400 (built-in memristor as the device) served on a real pty for this run
+ * only, driven through the same serial driver as a real instrument.
+ */
+function virtualSmuRun(ctx: SourceContext, o: ReturnType<typeof runOptions>, limits: BenchLimits): CreatedSource {
+  const link = path.join(os.tmpdir(), `spikeloop-smu-run-${process.pid}-${ctx.runId}-${Date.now().toString(36)}`);
+  return {
+    kind: 'smu',
+    bench: { instrument: 'smu', address: `virtual Keithley 2400 on ${link}`, virtual: true, limits, compliance: o.compliance, pointRateHz: ctx.sampleRate },
+    async *messages(signal: AbortSignal) {
+      const { VirtualSmuServer } = await import('../../drivers/smu/virtual/server.ts');
+      const instrument = await VirtualSmuServer.start('smu-2400', { ptyPath: link, baud: VIRTUAL_BAUD });
+      try {
+        yield* createSmuSource({
+          address: link,
+          protocol: ctx.protocol,
+          limits,
+          compliance: o.compliance,
+          pointRateHz: ctx.sampleRate,
+          nplc: o.nplc,
+          baudRate: VIRTUAL_BAUD,
+          chunkPoints: o.chunkPoints,
+        }).messages(signal);
+      } finally {
+        await instrument.close();
+      }
+    },
+  };
+}
 
 export function register(registry: SourceRegistry): void {
   registry.registerSource('smu', {
-    title: 'Source-measure unit (Keithley 2400/2600B, Keysight B2900, or `spikeloop virtual smu-…`)',
+    title: 'Source-measure unit (Keithley 2400/2600B, Keysight B2900; a virtual 2400 when none is named)',
+    // Readings per second a 2400 sustains over RS-232.
+    defaultSampleRate: 100,
     async available() {
       const o = runOptions(undefined);
-      // Without SPIKELOOP_SMU the address comes with each run request (options.address); create() checks it.
-      if (!o.address) return { available: true, detail: 'pass options.address with each run, or set SPIKELOOP_SMU' };
+      // Without SPIKELOOP_SMU the address comes with each run request (options.address), else a virtual 2400.
+      if (!o.address) {
+        return socatInstalled()
+          ? { available: true, detail: 'virtual Keithley 2400 on a pty (pass options.address or set SPIKELOOP_SMU for an instrument)' }
+          : { available: false, detail: 'no SMU address (options.address or SPIKELOOP_SMU), and socat for a virtual one is missing' };
+      }
       try {
         const smu = await connectSmu(o.address, { baudRate: o.baudRate, timeoutMs: 1500, connectTimeoutMs: 1500 });
         await smu.close();
@@ -165,8 +206,8 @@ export function register(registry: SourceRegistry): void {
     },
     create(ctx) {
       const o = runOptions(ctx.options);
-      if (!o.address) throw new Error(NO_ADDRESS);
       const limits = { maxVoltage: o.maxVoltage, maxCurrent: o.maxCurrent, maxPower: o.maxPower };
+      if (!o.address) return virtualSmuRun(ctx, o, limits);
       const src = createSmuSource({
         address: o.address,
         protocol: ctx.protocol,
