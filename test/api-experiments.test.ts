@@ -1,5 +1,6 @@
 /** The experiments API over app.inject(): limits, protocol check and preview, pause/resume/progress, sweeps. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -208,6 +209,13 @@ describe('automatic twin pairing (bench.twin) and the STDP curve', () => {
     expect(r.body.fit.Aplus).toBeCloseTo(0.5, 3);
     expect(r.body.fit.tauPlus).toBeCloseTo(5e-3, 5);
     expect(r.body.fit.Aminus).toBeCloseTo(0.5, 3);
+    // the CLI form reads the same run from the database file and gives the same curve
+    const cli = JSON.parse(
+      execFileSync(process.execPath, [new URL('../bin/spikeloop.js', import.meta.url).pathname, 'analyze', 'stdp', String(id), '--db', store.file, '--json'], {
+        encoding: 'utf8',
+      }),
+    );
+    expect(cli.result).toEqual(r.body);
     // a run of another protocol kind is refused, naming it
     const other = await call('POST', '/api/experiments/stdp', { runIds: [1] });
     expect(other.status).toBe(400);

@@ -28,10 +28,7 @@ import { MAX_SAMPLE_RATE, RunError } from '../../runs/run-manager.ts';
 import { SweepError, SweepRunner } from '../../experiments/sweep-runner.ts';
 import { createTwinPool, poolSimulate } from '../../experiments/twin-task.ts';
 import { pairWithTwin } from '../../experiments/pairing.ts';
-import { stdpPairsFromTrace } from '../../experiments/stdp-pairs.ts';
-import { loadRunData } from '../../experiments/pairing.ts';
-import { fitStdp } from '../../analysis/stdp.ts';
-import { toJson } from '../../analyze/methods.ts';
+import { StdpRunError, stdpCurveOfRuns } from '../../experiments/stdp-runs.ts';
 import { DEFAULT_PAIR_ANALYSES, autoPairRuns, runLibraryAnalyses, unknownAnalyses } from '../../experiments/auto-pair.ts';
 import type { RoutePlugin } from '../app.ts';
 import { ApiError, notFound } from '../errors.ts';
@@ -364,26 +361,14 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       },
     },
     async (req) => {
-      const pairs: { runId: number; dt: number; dw: number; gBefore: number; gAfter: number }[] = [];
-      for (const id of req.body.runIds) {
-        const run = store.getRun(id);
-        if (!run) throw notFound(id);
-        if (run.status === 'running') throw new ApiError('RUN_ACTIVE', { id });
-        let protocol;
-        try {
-          protocol = validateProtocol(run.protocol);
-        } catch (err) {
-          throw new ApiError('VALIDATION', { detail: `/runIds: run ${id}: ${(err as Error).message}` }, '/runIds');
-        }
-        if (protocol.kind !== 'stdp') throw new ApiError('VALIDATION', { detail: `/runIds: run ${id} is a ${protocol.kind} run, not stdp` }, '/runIds');
-        const data = loadRunData(store, id);
-        const ch = req.body.channel ? data.channels.find((c) => c.name === req.body.channel) : data.channels.find((c) => c.role === 'response');
-        if (!ch) throw new ApiError('VALIDATION', { detail: `/channel: run ${id} has no ${req.body.channel ? `channel "${req.body.channel}"` : 'response channel'}` }, '/channel');
-        for (const pt of stdpPairsFromTrace(protocol, ch.data, ch.sampleRate)) pairs.push({ runId: id, ...pt });
+      try {
+        return stdpCurveOfRuns(store, req.body.runIds, req.body.channel);
+      } catch (err) {
+        if (!(err instanceof StdpRunError)) throw err;
+        if (err.code === 'RUN_NOT_FOUND') throw notFound(err.runId);
+        if (err.code === 'RUN_ACTIVE') throw new ApiError('RUN_ACTIVE', { id: err.runId });
+        throw new ApiError('VALIDATION', { detail: `${err.field}: ${err.message}` }, err.field);
       }
-      let fit: Record<string, unknown> | null = null;
-      if (pairs.length >= 2) fit = toJson(fitStdp(pairs.map((p) => ({ dt: p.dt, dw: p.dw })))) as Record<string, unknown>;
-      return { pairs, fit };
     },
   );
 

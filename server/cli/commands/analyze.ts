@@ -311,15 +311,33 @@ export function register(program: Command): void {
   analyze
     .command('stdp')
     .description('Fit the STDP curve Δw(Δt): A+ exp(-Δt/τ+) for Δt > 0, -A- exp(Δt/τ-) for Δt < 0')
-    .argument('<file>', 'CSV with columns dt (s, t_post - t_pre) and dw (relative conductance change)')
+    .argument(
+      '<inputs...>',
+      'runs of the stdp protocol (ids; Δw from the read pulses around each pairing block), or one CSV with columns dt (s, t_post - t_pre) and dw (relative conductance change)',
+    )
+    .option('--db <file>', 'SQLite database file (run inputs)', DEFAULT_DB)
+    .option('--channel <name>', 'run inputs: the channel read (default: the response channel)')
     .option('--tau-min <s>', 'smallest time constant searched', num('--tau-min', Number.MIN_VALUE), 1e-6)
     .option('--tau-max <s>', 'largest time constant searched', num('--tau-max', Number.MIN_VALUE), 10)
     .option('--json', 'print one JSON object on stdout', false)
-    .action(async (file: string, o: { tauMin: number; tauMax: number; json: boolean }) => {
+    .action(async (inputs: string[], o: { db: string; channel?: string; tauMin: number; tauMax: number; json: boolean }) => {
+      const params = { tauMin: o.tauMin, tauMax: o.tauMax };
+      if (inputs.every((i) => /^\d+$/.test(i) && !existsSync(i))) {
+        if (!existsSync(o.db)) throw new Error(`no database at ${o.db} (pass --db)`);
+        const [{ RunStore }, { stdpCurveOfRuns }] = await Promise.all([import('../../store/run-store.ts'), import('../../experiments/stdp-runs.ts')]);
+        const store = RunStore.open(o.db, { readonly: true });
+        try {
+          print({ input: inputs.map(Number), method: 'stdp', result: stdpCurveOfRuns(store, inputs.map(Number), o.channel) }, o.json);
+        } finally {
+          store.close();
+        }
+        return;
+      }
+      if (inputs.length !== 1) throw new Error('give run ids, or exactly one CSV file of dt,dw pairs');
+      const [file] = inputs;
       const { readTable } = await import('../../analyze/inputs.ts');
       const { stdpMethod } = await import('../../analyze/methods.ts');
-      if (!existsSync(file)) throw new Error(`no such file: ${file}`);
-      const params = { tauMin: o.tauMin, tauMax: o.tauMax };
+      if (!existsSync(file)) throw new Error(`no such file or run: ${file}`);
       print({ input: file, method: 'stdp', params, result: stdpMethod(readTable(file), params) }, o.json);
     });
 

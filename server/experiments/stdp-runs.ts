@@ -1,0 +1,50 @@
+/**
+ * The STDP curve of stored runs of the `stdp` protocol: Δw per pairing block of each run (stdp-pairs.ts) and
+ * the two-branch fit over all of them. Shared by `POST /api/experiments/stdp` and `spikeloop analyze stdp <runId...>`.
+ */
+import { fitStdp } from '../analysis/stdp.ts';
+import { toJson } from '../analyze/methods.ts';
+import { validateProtocol } from '../protocols/index.ts';
+import type { RunStore } from '../store/run-store.ts';
+import { loadRunData } from './pairing.ts';
+import { stdpPairsFromTrace, type StdpPoint } from './stdp-pairs.ts';
+
+export class StdpRunError extends Error {
+  constructor(
+    readonly code: 'RUN_NOT_FOUND' | 'RUN_ACTIVE' | 'VALIDATION',
+    readonly field: '/runIds' | '/channel',
+    readonly runId: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface StdpCurve {
+  pairs: (StdpPoint & { runId: number })[];
+  /** fitStdp's result as JSON (A+, τ+, A−, τ−, branches); null with fewer than two pairs. */
+  fit: Record<string, unknown> | null;
+}
+
+/** Reads each run's response channel (or `channel`), takes its Δw points and fits the curve. */
+export function stdpCurveOfRuns(store: RunStore, runIds: number[], channel?: string): StdpCurve {
+  const pairs: StdpCurve['pairs'] = [];
+  for (const id of runIds) {
+    const run = store.getRun(id);
+    if (!run) throw new StdpRunError('RUN_NOT_FOUND', '/runIds', id, `run ${id} does not exist`);
+    if (run.status === 'running') throw new StdpRunError('RUN_ACTIVE', '/runIds', id, `run ${id} is still recording`);
+    let protocol;
+    try {
+      protocol = validateProtocol(run.protocol);
+    } catch (err) {
+      throw new StdpRunError('VALIDATION', '/runIds', id, `run ${id}: ${(err as Error).message}`);
+    }
+    if (protocol.kind !== 'stdp') throw new StdpRunError('VALIDATION', '/runIds', id, `run ${id} is a ${protocol.kind} run, not stdp`);
+    const data = loadRunData(store, id);
+    const ch = channel ? data.channels.find((c) => c.name === channel) : data.channels.find((c) => c.role === 'response');
+    if (!ch) throw new StdpRunError('VALIDATION', '/channel', id, `run ${id} has no ${channel ? `channel "${channel}"` : 'response channel'}`);
+    for (const pt of stdpPairsFromTrace(protocol, ch.data, ch.sampleRate)) pairs.push({ runId: id, ...pt });
+  }
+  const fit = pairs.length >= 2 ? (toJson(fitStdp(pairs.map((p) => ({ dt: p.dt, dw: p.dw })))) as Record<string, unknown>) : null;
+  return { pairs, fit };
+}
