@@ -4,7 +4,7 @@
  * (a twin result) stored as a run. Reading a run's stimulus back as physical values for the twin.
  */
 import type { ChannelDescriptor, EventMessage, FinalStatus, RunSource, SampleArray } from '../../common/run-stream.ts';
-import type { RunInit, RunStore } from '../store/run-store.ts';
+import { startMessage, type RunInit, type RunStore } from '../store/run-store.ts';
 
 export interface RecordedRun {
   runId: number;
@@ -19,16 +19,7 @@ export interface RecordedRun {
 export async function recordSource(store: RunStore, init: RunInit, source: RunSource, signal: AbortSignal): Promise<RecordedRun> {
   const runId = store.createRun(init);
   const rec = store.recorder(runId);
-  rec.write({
-    type: 'start',
-    runId,
-    protocol: init.protocol,
-    source: init.source,
-    bench: init.bench,
-    twin: init.twin,
-    softwareVersion: init.softwareVersion,
-    wallTime: new Date().toISOString(),
-  });
+  rec.write(startMessage(runId, init));
   let status: FinalStatus = 'completed';
   let reason: string | undefined;
   try {
@@ -65,16 +56,7 @@ export function recordArrays(store: RunStore, init: RunInit, channels: ArrayChan
   const runId = store.createRun(init);
   const rec = store.recorder(runId);
   try {
-    rec.write({
-      type: 'start',
-      runId,
-      protocol: init.protocol,
-      source: init.source,
-      bench: init.bench,
-      twin: init.twin,
-      softwareVersion: init.softwareVersion,
-      wallTime: new Date().toISOString(),
-    });
+    rec.write(startMessage(runId, init));
     rec.write({ type: 'descriptor', channels: channels.map((c) => c.descriptor) });
     channels.forEach((c, ch) => {
       for (let i = 0; i < c.data.length; i += BLOCK) rec.write({ type: 'block', channel: ch, firstIndex: i, samples: c.data.subarray(i, i + BLOCK) });

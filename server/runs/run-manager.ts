@@ -6,7 +6,7 @@
  */
 import type { ChannelDescriptor, RunMessage, SourceMessage, StartMessage, StopMessage } from '../../common/run-stream.ts';
 import { ProtocolError, protocolSummary, validateProtocol, type Protocol, type ProtocolSummary } from '../protocols/index.ts';
-import type { RunDetail, RunRecorder, RunStore } from '../store/run-store.ts';
+import { startMessage, type RunDetail, type RunRecorder, type RunStore } from '../store/run-store.ts';
 import type { CreatedSource, SourceRegistry } from '../sources/registry.ts';
 import { SOFTWARE_VERSION } from '../version.ts';
 import { RunStateMachine, type RunState } from './state.ts';
@@ -189,7 +189,8 @@ export class RunManager {
       }
       throw new RunError('SOURCE_FAILED', `source "${kind}" could not start: ${errMessage(err)}`, '/source');
     }
-    const id = this.store.createRun({ ...runInit, bench: source.bench ?? null, ...(source.twin !== undefined ? { twin: source.twin } : {}) });
+    const init = { ...runInit, bench: source.bench ?? null, ...(source.twin !== undefined ? { twin: source.twin } : {}) };
+    const id = this.store.createRun(init);
     ctx.runId = id;
     const recorder = this.store.recorder(id);
     let resolveEnded!: (m: StopMessage) => void;
@@ -209,16 +210,7 @@ export class RunManager {
       startedMs: pause.now(),
     };
     this.active.set(id, run);
-    const start: StartMessage = {
-      type: 'start',
-      runId: id,
-      protocol: runInit.protocol,
-      source: runInit.source,
-      bench: source.bench ?? null,
-      ...(source.twin !== undefined ? { twin: source.twin } : {}),
-      softwareVersion: SOFTWARE_VERSION,
-      wallTime: new Date().toISOString(),
-    };
+    const start = startMessage(id, init);
     const iterator = source.messages(run.controller.signal)[Symbol.asyncIterator]();
     let firstFailure: StopMessage | undefined;
     try {

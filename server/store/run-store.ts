@@ -14,6 +14,7 @@ import type {
   RunStatus,
   SampleArray,
   SampleType,
+  StartMessage,
 } from '../../common/run-stream.ts';
 import { StoreError } from './errors.ts';
 import { MAX_PIXELS } from './pyramid.ts';
@@ -34,6 +35,20 @@ export interface RunInit {
   softwareVersion: string;
   linkedRunId?: number;
   label?: string;
+}
+
+/** The start message of a run created from `init`: the first message its recorder is given. */
+export function startMessage(runId: number, init: RunInit): StartMessage {
+  return {
+    type: 'start',
+    runId,
+    protocol: init.protocol,
+    source: init.source,
+    bench: init.bench,
+    ...(init.twin !== undefined ? { twin: init.twin } : {}),
+    softwareVersion: init.softwareVersion,
+    wallTime: new Date().toISOString(),
+  };
 }
 export interface ChannelInfo extends ChannelDescriptor {
   index: number;
