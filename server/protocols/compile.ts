@@ -133,6 +133,7 @@ function breakpoints(p: Protocol, cap: number): number[] | null {
       break;
     }
     case 'stdp': {
+      if (p.spikeShape === 'exp-tail') return null; // decaying tails: continuous
       const block = stdpBlockS(p);
       p.offsetsS.forEach((dt, i) => {
         const t0 = i * block;

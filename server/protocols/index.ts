@@ -168,6 +168,14 @@ export const StdpSchema = Type.Object(
     readAmplitude: level('Read pulse before and after each pairing block, A or V', 0.1),
     readWidthS: positiveTime('Read pulse width, s', 5e-3),
     gapS: Type.Number({ minimum: 0, maximum: MAX_DURATION_S, default: 10e-3, description: 'Silence around read pulses, s' }),
+    spikeShape: Type.Union([Type.Literal('rect'), Type.Literal('exp-tail')], {
+      default: 'rect',
+      description:
+        'Shape of each pre and post spike: rect = a rectangular pulse; exp-tail = the pulse followed by an opposite-polarity tail decaying exponentially (Linares-Barranco & Serrano-Gotarredona 2009), so a pre and a post spike that overlap add above a memristive threshold that each alone stays below',
+    }),
+    tailRatio: Type.Number({ minimum: 0, maximum: 10, default: 0.8, description: 'exp-tail: depth of the tail at its start as a fraction of the pulse amplitude' }),
+    tailTauS: positiveTime('exp-tail: decay time constant of the tail, s', 4e-3),
+    tailS: Type.Number({ minimum: 0, maximum: MAX_DURATION_S, default: 10e-3, description: 'exp-tail: length of the tail after the pulse (then 0), s' }),
   },
   { additionalProperties: false, title: 'STDP pairing' },
 );
@@ -258,16 +266,20 @@ function checkConsistency(p: Protocol): void {
         throw new ProtocolError('/widthS', `pulse width ${p.widthS} s must be shorter than the period ${p.periodS} s`);
       }
       return;
-    case 'stdp':
+    case 'stdp': {
+      const tail = p.spikeShape === 'exp-tail' ? p.tailS : 0;
       p.offsetsS.forEach((dt, i) => {
-        if (Math.abs(dt) + p.pulseWidthS > p.pairPeriodS) {
+        if (Math.abs(dt) + p.pulseWidthS + tail > p.pairPeriodS * (1 + 1e-12)) {
           throw new ProtocolError(
             `/offsetsS/${i}`,
-            `|Δt| + pulse width = ${Math.abs(dt) + p.pulseWidthS} s must fit in the pair period ${p.pairPeriodS} s`,
+            tail > 0
+              ? `|Δt| + pulse width + tail = ${Math.abs(dt) + p.pulseWidthS + tail} s must fit in the pair period ${p.pairPeriodS} s`
+              : `|Δt| + pulse width = ${Math.abs(dt) + p.pulseWidthS} s must fit in the pair period ${p.pairPeriodS} s`,
           );
         }
       });
       return;
+    }
     case 'arbitrary':
       arbitraryPoints(p); // throws naming /csv and the line
       return;
@@ -327,7 +339,8 @@ export function protocolSummary(p: Protocol): ProtocolSummary {
       return span([...minMax(ladderLevels(p)), ...(p.restS > 0 ? [0] : []), ...tail]);
     case 'stdp': {
       const values = [0, p.readAmplitude, p.preAmplitude, -p.postAmplitude];
-      if (p.offsetsS.some((dt) => Math.abs(dt) < p.pulseWidthS)) values.push(p.preAmplitude - p.postAmplitude);
+      if (p.spikeShape === 'exp-tail') values.push(...stdpPairingExtremes(p));
+      else if (p.offsetsS.some((dt) => Math.abs(dt) < p.pulseWidthS)) values.push(p.preAmplitude - p.postAmplitude);
       return span(values);
     }
     case 'arbitrary':
@@ -358,6 +371,49 @@ export function ladderLevels(p: Ladder): number[] {
 /** Length of one STDP block: gap, read, gap, pairings, gap, read. */
 export function stdpBlockS(p: Stdp): number {
   return 3 * p.gapS + 2 * p.readWidthS + p.pairsPerOffset * p.pairPeriodS;
+}
+
+/**
+ * Shape of one STDP spike at time x after its onset, as a multiple of its amplitude: 1 during the pulse;
+ * for spikeShape exp-tail, −tailRatio·e^(−(x − width)/tailTauS) during the tail; 0 elsewhere.
+ */
+export function stdpSpikeShape(p: Stdp, x: number): number {
+  if (x < 0) return 0;
+  if (x < p.pulseWidthS) return 1;
+  if (p.spikeShape !== 'exp-tail') return 0;
+  const y = x - p.pulseWidthS;
+  return y < p.tailS ? -p.tailRatio * Math.exp(-y / p.tailTauS) : 0;
+}
+
+/** The value across the device at time s into a pairing slot with offset dt: pre spike minus post spike. */
+export function stdpPairValue(p: Stdp, dt: number, s: number): number {
+  const tPre = Math.max(0, -dt);
+  return p.preAmplitude * stdpSpikeShape(p, s - tPre) - p.postAmplitude * stdpSpikeShape(p, s - tPre - dt);
+}
+
+/**
+ * Lowest and highest value of the exp-tail pairings. Between the spikes' breakpoints (onset, end of
+ * pulse, end of tail) the value is a constant, one exponential, or a sum of two exponentials with the
+ * same time constant (again one exponential): monotonic, so the extremes lie at the breakpoints (taken
+ * from both sides).
+ */
+function stdpPairingExtremes(p: Stdp): number[] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const dt of p.offsetsS) {
+    const tPre = Math.max(0, -dt);
+    const tPost = tPre + dt;
+    for (const t0 of [tPre, tPost])
+      for (const b of [t0, t0 + p.pulseWidthS, t0 + p.pulseWidthS + p.tailS]) {
+        const eps = Math.max(1e-15, Math.abs(b) * 1e-12);
+        for (const s of [b - eps, b]) {
+          const v = stdpPairValue(p, dt, s);
+          if (v < lo) lo = v;
+          if (v > hi) hi = v;
+        }
+      }
+  }
+  return [lo, hi];
 }
 
 /** A labelled stretch of a protocol's schedule (ladder steps, STDP reads and pairing blocks), s. */
@@ -533,6 +589,7 @@ function buildWaveform(p: Protocol): (t: number) => number {
         if (x >= 0 && x < pairing) {
           const k = Math.min(p.pairsPerOffset - 1, Math.floor(x / p.pairPeriodS));
           const s = x - k * p.pairPeriodS;
+          if (p.spikeShape === 'exp-tail') return stdpPairValue(p, dt, s);
           const tPre = Math.max(0, -dt);
           return (pulse(s - tPre) ? p.preAmplitude : 0) - (pulse(s - tPre - dt) ? p.postAmplitude : 0);
         }

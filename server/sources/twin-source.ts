@@ -4,7 +4,8 @@
  * response channel per circuit output (V, A or state), and a `spike` event per neuron threshold crossing.
  *
  * Options (SourceContext.options):
- *   circuit   circuit JSON object, or the name of an example in server/twin/circuits (default "lif")
+ *   circuit   circuit JSON object, or the name of an example in server/twin/circuits (default "lif";
+ *             "stdp-synapse" for the stdp protocol)
  *   method    'rk4' | 'euler' | 'adaptive' | 'implicit' (default rk4); dt internal step, s (default 1 / sampleRate)
  *   stimulus  optional recorded stimulus samples (number[] or Float64Array, SI units) replacing the
  *             protocol's waveform (a twin run fed from a measured run); quantity 'current' | 'voltage'
@@ -18,6 +19,7 @@ import type { ChannelDescriptor, SourceMessage } from '../../common/run-stream.t
 import { protocolSummary, sampleStimulus } from '../protocols/index.ts';
 import { expandCircuit, probeUnit, simulateChunks, type Method, type Stimulus } from '../twin/index.ts';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
+import { defaultTwinCircuit } from '../experiments/stdp-circuit.ts';
 
 const circuitsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../twin/circuits');
 
@@ -44,7 +46,8 @@ const CHUNK = 4096;
 
 export function createTwinSource(ctx: SourceContext): CreatedSource {
   const o = ctx.options ?? {};
-  const circuit = typeof o.circuit === 'string' ? loadExampleCircuit(o.circuit) : (o.circuit ?? loadExampleCircuit('lif'));
+  // default: the plastic synapse for an stdp protocol (the LIF twins have no plasticity), else the LIF
+  const circuit = typeof o.circuit === 'string' ? loadExampleCircuit(o.circuit) : (o.circuit ?? loadExampleCircuit(defaultTwinCircuit(ctx.protocol, 'lif') as string));
   if (typeof circuit !== 'object' || circuit === null) throw new Error('options.circuit must be a circuit object or an example name');
   const method = (o.method ?? 'rk4') as Method;
   if (!METHODS.includes(method)) throw new Error(`options.method must be one of ${METHODS.join(', ')}`);

@@ -29,6 +29,7 @@ import { SweepError, SweepRunner } from '../../experiments/sweep-runner.ts';
 import { createTwinPool, poolSimulate } from '../../experiments/twin-task.ts';
 import { pairWithTwin } from '../../experiments/pairing.ts';
 import { StdpRunError, stdpCurveOfRuns } from '../../experiments/stdp-runs.ts';
+import { defaultTwinCircuit } from '../../experiments/stdp-circuit.ts';
 import { DEFAULT_PAIR_ANALYSES, autoPairRuns, runLibraryAnalyses, unknownAnalyses } from '../../experiments/auto-pair.ts';
 import type { RoutePlugin } from '../app.ts';
 import { ApiError, notFound } from '../errors.ts';
@@ -400,7 +401,8 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       const b = req.body;
       try {
         // bench mode pairs each run with the bench's twin circuit unless the request names one
-        const c = b.circuit ?? ((b.mode ?? 'bench') === 'bench' ? twinCfg?.circuit : undefined);
+        // twin mode without one: the plastic synapse for an stdp sweep (stdp-circuit.ts)
+        const c = b.circuit ?? ((b.mode ?? 'bench') === 'bench' ? twinCfg?.circuit : defaultTwinCircuit(b.sweep));
         const status = sweeps.start({ ...b, ...(c !== undefined ? { circuit: resolveCircuit(c) } : {}) });
         return reply.status(201).send({ sweep: status });
       } catch (err) {

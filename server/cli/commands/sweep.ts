@@ -31,7 +31,7 @@ export function register(program: Command): void {
     .description('Run a sweep (JSON: { "kind": "sweep", "base": {...}, "parameters": [...] }) as a group of runs; prints a JSON summary')
     .argument('<sweep.json>', 'sweep document, see docs/protocols.md')
     .option('-m, --mode <bench|twin>', 'bench: measured runs (paired with the twin when --circuit is given); twin: the twin alone on all cores', 'bench')
-    .option('-c, --circuit <name|file>', 'twin circuit: a built-in name (lif, adaptive-lif, ...) or a circuit JSON file')
+    .option('-c, --circuit <name|file>', 'twin circuit: a built-in name (lif, adaptive-lif, stdp-synapse, ...) or a circuit JSON file (twin mode default for an stdp sweep: stdp-synapse)')
     .option('-r, --rate <S/s>', `sample rate per channel (max ${MAX_SAMPLE_RATE})`, numberIn('--rate', 1, MAX_SAMPLE_RATE))
     .option('-s, --source <kind>', 'bench mode: run source', 'simulated')
     .option('-l, --label <text>', 'label of the sweep (each run gets "[k/N] field=value" appended)')
@@ -53,7 +53,10 @@ export function register(program: Command): void {
           import('../../experiments/twin-task.ts'),
         ]);
         const sweepDoc = readProtocolFile(file);
-        const circuit = opts.circuit !== undefined ? loadCircuit(opts.circuit) : undefined;
+        // twin mode without --circuit: the plastic synapse for an stdp sweep (experiments/stdp-circuit.ts)
+        const { defaultTwinCircuit } = await import('../../experiments/stdp-circuit.ts');
+        const circuitArg = opts.circuit ?? (opts.mode === 'twin' ? defaultTwinCircuit(sweepDoc) : undefined);
+        const circuit = circuitArg !== undefined ? loadCircuit(circuitArg) : undefined;
         ensureDbDir(opts.db);
         const store = RunStore.open(opts.db);
         const pool = circuit !== undefined ? createTwinPool(opts.workers) : undefined;

@@ -186,9 +186,25 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
     detail,
   );
 
+  // Default circuit: the plastic synapse for an stdp sweep (the LIF twins have no plasticity), else the LIF;
+  // follows the sweep text until the user picks a circuit.
+  let circuitPicked = false;
+  circuit.addEventListener('change', () => (circuitPicked = true));
+  const defaultCircuit = () => {
+    if (circuitPicked) return;
+    let kind: unknown;
+    try {
+      kind = (JSON.parse(doc.value) as { base?: { kind?: unknown } }).base?.kind;
+    } catch {
+      return;
+    }
+    const want = kind === 'stdp' ? 'stdp-synapse' : 'lif';
+    if ([...circuit.querySelectorAll('option')].some((o) => o.value === want)) circuit.value = want;
+  };
+  doc.addEventListener('input', defaultCircuit);
   void call<{ circuits: { name: string; description: string }[] }>('GET', '/api/twin/circuits').then((r) => {
     circuit.replaceChildren(h('option', { value: '' }, '(none)'), ...r.circuits.map((c) => h('option', { value: c.name, title: c.description }, c.name)));
-    if (r.circuits.some((c) => c.name === 'lif')) circuit.value = 'lif';
+    defaultCircuit();
   });
 
   let analysed: { id: string; el: HTMLElement } | undefined;
