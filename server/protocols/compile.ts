@@ -272,6 +272,8 @@ export function compileSmuProgram(p: Protocol, caps: SmuCapabilities = SMU_DEFAU
     const period = t[t.length - 1];
     const points: SmuPoint[] = [];
     for (let r = 0; r < p.repeat; r++) {
+      // before the first CSV time the waveform holds the first value
+      if (t[0] > 0 && r * period < p.durationS) points.push({ value: v[0], dwellS: Math.min(r * period + t[0], p.durationS) - r * period });
       for (let i = 0; i + 1 < t.length; i++) {
         const t0 = r * period + t[i];
         if (t0 >= p.durationS) break;

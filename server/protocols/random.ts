@@ -81,8 +81,11 @@ export function randomProtocolDoc(g: Gen, kind: (typeof RANDOM_KINDS)[number] = 
     case 'stdp': {
       const pulseWidthS = g.log(1e-4, 1e-2);
       const pairPeriodS = pulseWidthS * g.uni(1.5, 10);
-      const span = pairPeriodS - pulseWidthS;
+      // half of them with exp-tail spikes, the tail taking part of the slot
+      const tailS = g.chance(0.5) ? (pairPeriodS - pulseWidthS) * g.uni(0, 0.8) : undefined;
+      const span = pairPeriodS - pulseWidthS - (tailS ?? 0);
       return {
+        ...(tailS !== undefined ? { spikeShape: 'exp-tail', tailS, tailRatio: g.uni(0, 2), tailTauS: g.log(1e-5, 1e-2) } : {}),
         kind,
         quantity,
         preAmplitude: g.level(),
