@@ -206,21 +206,26 @@ describe('experiments pages', () => {
     expect(await page.$('.sweep-resonance-chart canvas')).not.toBeNull();
     await page.screenshot({ path: path.join(ARTIFACTS, 'experiments-sweeps-resonance.png'), fullPage: true });
 
-    // An STDP-pairing run: the curve Δw(Δt) from the read pulses, and its fit.
-    const stdp = await startSweep({
-      mode: 'twin',
-      circuit: 'adaptive-lif',
-      sampleRate: 20_000,
-      sweep: {
+    // An STDP-pairing sweep from the form: the circuit follows the sweep to the plastic synapse; the curve
+    // Δw(Δt) from the read pulses, and its fit with the time constants stated.
+    await page.goto(`${server.url}/#/sweeps`);
+    await expect.poll(() => page.$$eval('#sweep-circuit option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toContain('stdp-synapse');
+    await page.fill(
+      '#sweep-doc',
+      JSON.stringify({
         kind: 'sweep',
         label: 'stdp',
-        base: { kind: 'stdp', quantity: 'current', preAmplitude: 1e-3, postAmplitude: 1e-3, readAmplitude: 1e-4, offsetsS: [-4e-3, -2e-3, 2e-3, 4e-3], pairsPerOffset: 3, readWidthS: 5e-3, gapS: 10e-3 },
+        base: { kind: 'stdp', spikeShape: 'exp-tail', offsetsS: [-4e-3, -2e-3, 2e-3, 4e-3], pairsPerOffset: 3, readWidthS: 5e-3, gapS: 10e-3 },
         parameters: [{ field: 'pairPeriodS', values: [20e-3] }],
-      },
-    });
-    await page.goto(`${server.url}/#/sweeps/${stdp}`);
+      }),
+    );
+    expect(await page.inputValue('#sweep-circuit')).toBe('stdp-synapse');
+    await page.selectOption('#sweep-mode', 'twin');
+    await page.fill('#sweep-rate', '20000');
+    await page.click('button[data-action=start-sweep]');
+    await page.waitForURL(/#\/sweeps\/\w+/);
     await page.waitForSelector('.sweep-analyses[data-analysed]', { timeout: 60_000 });
-    expect(await page.textContent('.sweep-stdp')).toMatch(/^4 pairing blocks; fit A\+ = /);
+    expect(await page.textContent('.sweep-stdp')).toMatch(/^4 pairing blocks; fit A\+ = [\d.]+, τ\+ = [\d.]+ ms, A− = [\d.]+, τ− = [\d.]+ ms/);
     expect(await page.$('.sweep-stdp-chart canvas')).not.toBeNull();
     await page.screenshot({ path: path.join(ARTIFACTS, 'experiments-sweeps-stdp.png'), fullPage: true });
 
