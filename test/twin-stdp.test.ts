@@ -165,5 +165,29 @@ describe('the STDP experiment over the API', () => {
     expect(curve.body.fit.Aminus).toBeGreaterThan(0);
     expect(curve.body.fit.tauPlus).toBeGreaterThan(0.5e-3);
     expect(curve.body.fit.tauMinus).toBeGreaterThan(0.5e-3);
+    expect(curve.body.warnings).toEqual([]);
+  });
+
+  it('an STDP curve of a LIF twin run comes with a warning naming the circuit', async () => {
+    const r = await inject('POST', '/api/sweeps', {
+      mode: 'twin',
+      circuit: 'lif',
+      sampleRate: 10_000,
+      sweep: {
+        kind: 'sweep',
+        base: { kind: 'stdp', quantity: 'current', preAmplitude: 20e-6, postAmplitude: 20e-6, readAmplitude: 5e-6, offsetsS: [-2e-3, 2e-3], pairsPerOffset: 2 },
+        parameters: [{ field: 'pairPeriodS', values: [20e-3] }],
+      },
+    });
+    expect(r.status).toBe(201);
+    let sw;
+    do {
+      await new Promise((res) => setTimeout(res, 100));
+      sw = (await inject('GET', `/api/sweeps/${r.body.sweep.id}`)).body.sweep;
+    } while (sw.state === 'running');
+    const runId = sw.points[0].runId;
+    const curve = await inject('POST', '/api/experiments/stdp', { runIds: [runId] });
+    expect(curve.status).toBe(200);
+    expect(curve.body.warnings).toEqual([expect.stringMatching(new RegExp(`^run ${runId}: circuit lif has no non-volatile memristive device`))]);
   });
 });

@@ -8,6 +8,7 @@ import { validateProtocol } from '../protocols/index.ts';
 import type { RunStore } from '../store/run-store.ts';
 import { loadRunData } from './pairing.ts';
 import { stdpPairsFromTrace, type StdpPoint } from './stdp-pairs.ts';
+import { nonPlasticReason } from './stdp-circuit.ts';
 
 export class StdpRunError extends Error {
   constructor(
@@ -24,11 +25,14 @@ export interface StdpCurve {
   pairs: (StdpPoint & { runId: number })[];
   /** fitStdp's result as JSON (A+, τ+, A−, τ−, branches); null with fewer than two pairs. */
   fit: Record<string, unknown> | null;
+  /** One line per twin run whose circuit has no plasticity (its Δw are not learning); empty otherwise. */
+  warnings: string[];
 }
 
 /** Reads each run's response channel (or `channel`), takes its Δw points and fits the curve. */
 export function stdpCurveOfRuns(store: RunStore, runIds: number[], channel?: string): StdpCurve {
   const pairs: StdpCurve['pairs'] = [];
+  const warnings: string[] = [];
   for (const id of runIds) {
     const run = store.getRun(id);
     if (!run) throw new StdpRunError('RUN_NOT_FOUND', '/runIds', id, `run ${id} does not exist`);
@@ -44,7 +48,9 @@ export function stdpCurveOfRuns(store: RunStore, runIds: number[], channel?: str
     const ch = channel ? data.channels.find((c) => c.name === channel) : data.channels.find((c) => c.role === 'response');
     if (!ch) throw new StdpRunError('VALIDATION', '/channel', id, `run ${id} has no ${channel ? `channel "${channel}"` : 'response channel'}`);
     for (const pt of stdpPairsFromTrace(protocol, ch.data, ch.sampleRate)) pairs.push({ runId: id, ...pt });
+    const why = run.source === 'twin' && run.twin ? nonPlasticReason(run.twin) : null;
+    if (why) warnings.push(`run ${id}: ${why}; its STDP curve is not learning (use stdp-synapse, docs/experiments.md)`);
   }
   const fit = pairs.length >= 2 ? (toJson(fitStdp(pairs.map((p) => ({ dt: p.dt, dw: p.dw })))) as Record<string, unknown>) : null;
-  return { pairs, fit };
+  return { pairs, fit, warnings };
 }

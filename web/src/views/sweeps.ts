@@ -85,6 +85,8 @@ interface RegimeRuns {
 interface StdpResult {
   pairs: { runId: number; dt: number; dw: number }[];
   fit: { Aplus: number | null; tauPlus: number | null; Aminus: number | null; tauMinus: number | null } | null;
+  /** Twin runs on circuits without plasticity (their Δw are not learning). */
+  warnings?: string[];
 }
 
 /** Regime heatmap: one cell per point, x = first swept parameter, y = second (one row when there is none). */
@@ -307,6 +309,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
             { class: 'sweep-stdp' },
             `${r.pairs.length} pairing blocks; fit A+ = ${fmt(f?.Aplus)}, τ+ = ${fmt(f?.tauPlus ? f.tauPlus * 1e3 : null)} ms, A− = ${fmt(f?.Aminus)}, τ− = ${fmt(f?.tauMinus ? f.tauMinus * 1e3 : null)} ms`,
           ),
+          ...(r.warnings ?? []).map((w) => h('p', { class: 'notice error-box sweep-stdp-warning' }, w)),
           chart,
         );
         const pts = [...r.pairs].sort((a, b) => a.dt - b.dt);
