@@ -168,6 +168,25 @@ describe('the STDP experiment over the API', () => {
     expect(curve.body.warnings).toEqual([]);
   });
 
+  it('a twin run of an stdp protocol with no circuit option runs on the plastic synapse', async () => {
+    const r = await inject('POST', '/api/runs', {
+      protocol: { kind: 'stdp', spikeShape: 'exp-tail', offsetsS: [-2e-3, 2e-3], pairsPerOffset: 2, readWidthS: 2e-3, gapS: 2e-3 },
+      source: 'twin',
+      sampleRate: 10_000,
+    });
+    expect(r.status).toBe(201);
+    const id = r.body.run.id;
+    let run;
+    do {
+      await new Promise((res) => setTimeout(res, 50));
+      run = (await inject('GET', `/api/runs/${id}`)).body.run;
+    } while (run.status === 'running');
+    expect(run.status).toBe('completed');
+    expect(run.channels.map((c: { name: string }) => c.name)).toEqual(['stim', 'i_M', 'x_M', 'v_pre', 'v_post']);
+    const curve = await inject('POST', '/api/experiments/stdp', { runIds: [id] });
+    expect(curve.body.pairs.map((q: { dw: number }) => Math.sign(q.dw))).toEqual([-1, 1]);
+  });
+
   it('an STDP curve of a LIF twin run comes with a warning naming the circuit', async () => {
     const r = await inject('POST', '/api/sweeps', {
       mode: 'twin',
