@@ -128,7 +128,9 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
     if (!twinSummary) {
       const circuits = ((await (await fetch('/api/twin/circuits')).json()) as { circuits: { name: string }[] }).circuits;
       const select = h('select', { id: 'compare-circuit' }, ...circuits.map((c) => h('option', { value: c.name }, c.name)));
-      if (circuits.some((c) => c.name === 'lif')) select.value = 'lif';
+      // the plastic synapse for an stdp run (the LIF twins have no plasticity), else the LIF
+      const want = measured.protocol?.kind === 'stdp' ? 'stdp-synapse' : 'lif';
+      if (circuits.some((c) => c.name === want)) select.value = want;
       status.textContent = `Run ${id} has no twin run yet.`;
       body.replaceChildren(
         h(
