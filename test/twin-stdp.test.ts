@@ -5,6 +5,7 @@
  * change after pairing confirmed by ngspice, and the whole experiment through the API (a twin-mode sweep
  * with no circuit named picks the plastic synapse; POST /api/experiments/stdp draws and fits the curve).
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -166,6 +167,12 @@ describe('the STDP experiment over the API', () => {
     expect(curve.body.fit.tauPlus).toBeGreaterThan(0.5e-3);
     expect(curve.body.fit.tauMinus).toBeGreaterThan(0.5e-3);
     expect(curve.body.warnings).toEqual([]);
+    // the CLI reads the same runs from the database file: a table, the fit with its time constants
+    const text = execFileSync(process.execPath, [fileURLToPath(new URL('../bin/spikeloop.js', import.meta.url)), 'analyze', 'stdp', ...runIds.map(String), '--db', s.store.file], {
+      encoding: 'utf8',
+    });
+    expect(text.split('\n').filter((l) => /^\d+\s+-?\d/.test(l))).toHaveLength(12);
+    expect(text).toMatch(/^fit: A\+ = [\d.]+, τ\+ = [\d.]+ ms \(R² [\d.]+\); A− = [\d.]+, τ− = [\d.]+ ms/m);
   });
 
   it('a twin run of an stdp protocol with no circuit option runs on the plastic synapse', async () => {

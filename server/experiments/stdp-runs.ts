@@ -30,7 +30,7 @@ export interface StdpCurve {
 }
 
 /** Reads each run's response channel (or `channel`), takes its Δw points and fits the curve. */
-export function stdpCurveOfRuns(store: RunStore, runIds: number[], channel?: string): StdpCurve {
+export function stdpCurveOfRuns(store: RunStore, runIds: number[], channel?: string, fitOpts: { tauMin?: number; tauMax?: number } = {}): StdpCurve {
   const pairs: StdpCurve['pairs'] = [];
   const warnings: string[] = [];
   for (const id of runIds) {
@@ -51,6 +51,20 @@ export function stdpCurveOfRuns(store: RunStore, runIds: number[], channel?: str
     const why = run.source === 'twin' && run.twin ? nonPlasticReason(run.twin) : null;
     if (why) warnings.push(`run ${id}: ${why}; its STDP curve is not learning (use stdp-synapse, docs/experiments.md)`);
   }
-  const fit = pairs.length >= 2 ? (toJson(fitStdp(pairs.map((p) => ({ dt: p.dt, dw: p.dw })))) as Record<string, unknown>) : null;
+  const fit = pairs.length >= 2 ? (toJson(fitStdp(pairs.map((p) => ({ dt: p.dt, dw: p.dw })), fitOpts)) as Record<string, unknown>) : null;
   return { pairs, fit, warnings };
+}
+
+/** The curve as text: one line per pairing block (run, Δt in ms, Δw), the fit, the warnings. */
+export function stdpCurveText(c: StdpCurve): string {
+  const g = (x: unknown, scale = 1) => (typeof x === 'number' && Number.isFinite(x) ? (x * scale).toPrecision(3) : '-');
+  const lines = ['run      Δt/ms        Δw', ...c.pairs.map((p) => `${String(p.runId).padEnd(6)} ${g(p.dt, 1e3).padStart(8)} ${g(p.dw).padStart(9)}`)];
+  const f = c.fit as { Aplus?: number; tauPlus?: number; Aminus?: number; tauMinus?: number; potentiation?: { r2?: number }; depression?: { r2?: number } } | null;
+  lines.push(
+    f
+      ? `fit: A+ = ${g(f.Aplus)}, τ+ = ${g(f.tauPlus, 1e3)} ms (R² ${g(f.potentiation?.r2)}); A− = ${g(f.Aminus)}, τ− = ${g(f.tauMinus, 1e3)} ms (R² ${g(f.depression?.r2)})`
+      : 'fit: fewer than two pairs',
+  );
+  for (const w of c.warnings) lines.push(`warning: ${w}`);
+  return lines.join('\n');
 }

@@ -324,10 +324,11 @@ export function register(program: Command): void {
       const params = { tauMin: o.tauMin, tauMax: o.tauMax };
       if (inputs.every((i) => /^\d+$/.test(i) && !existsSync(i))) {
         if (!existsSync(o.db)) throw new Error(`no database at ${o.db} (pass --db)`);
-        const [{ RunStore }, { stdpCurveOfRuns }] = await Promise.all([import('../../store/run-store.ts'), import('../../experiments/stdp-runs.ts')]);
+        const [{ RunStore }, { stdpCurveOfRuns, stdpCurveText }] = await Promise.all([import('../../store/run-store.ts'), import('../../experiments/stdp-runs.ts')]);
         const store = RunStore.open(o.db, { readonly: true });
         try {
-          print({ input: inputs.map(Number), method: 'stdp', result: stdpCurveOfRuns(store, inputs.map(Number), o.channel) }, o.json);
+          const result = stdpCurveOfRuns(store, inputs.map(Number), o.channel, params);
+          print({ input: inputs.map(Number), method: 'stdp', result }, o.json, () => stdpCurveText(result));
         } finally {
           store.close();
         }
