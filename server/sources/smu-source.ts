@@ -29,19 +29,13 @@ import { SafeSmu, checkSetupAgainstLimits, type BenchLimits } from '../../driver
 import type { SmuCapabilities, SmuDriver } from '../../drivers/smu/smu.ts';
 import { CompileError, compileSmuProgram, type SmuProgram } from '../protocols/compile.ts';
 import { validateProtocol, type Protocol } from '../protocols/index.ts';
+import type { SmuLease } from '../benchconfig/instruments.ts';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
+
+export type { SmuLease };
 
 /** Highest point rate accepted (points/s); an SMU is not a digitiser. */
 export const SMU_MAX_POINT_RATE = 1000;
-
-/** An instrument lent to one run by the instrument manager; released when the run's source ends. */
-export interface SmuLease {
-  id: string;
-  smu: SmuDriver;
-  /** Capabilities narrowed by the bench configuration (instrument.smu), if any. */
-  capabilities?: Partial<SmuCapabilities>;
-  release(): void;
-}
 
 export interface SmuSourceOptions {
   /** VISA resource string, serial path or host:port (ignored when `lease` is given). */
@@ -208,7 +202,9 @@ export function createSmuSource(opts: SmuSourceOptions): RunSource {
 
 /** Run options the `smu` source reads (`options` of a run request), with environment fallbacks. */
 export interface SmuRunOptions {
-  /** Instrument address; default env SPIKELOOP_SMU. */
+  /** A bench instrument by id (GET /api/bench/instruments); it must be connected. */
+  instrument?: string;
+  /** Instrument address; default env SPIKELOOP_SMU. A connected bench instrument on this address is used as it is. */
   address?: string;
   /** A (V when the protocol sources current); default env SPIKELOOP_SMU_COMPLIANCE or 1e-3. */
   compliance?: number;
@@ -298,6 +294,33 @@ export function register(registry: SourceRegistry): void {
     create(ctx) {
       const o = runOptions(ctx.options);
       const limits = { maxVoltage: o.maxVoltage, maxCurrent: o.maxCurrent, maxPower: o.maxPower };
+      // A bench instrument connected on the Bench page (by id, by address, or the bench's stimulus SMU).
+      const lease = registry.instruments?.leaseSmu(ctx, { instrument: (ctx.options ?? {}).instrument, address: o.address });
+      if (lease) {
+        try {
+          const rate = ctx.sampleRate;
+          if (!(rate > 0 && rate <= SMU_MAX_POINT_RATE))
+            throw new RangeError(`SMU point rate ${rate} points/s is out of range: use a sample rate of at most ${SMU_MAX_POINT_RATE} (e.g. --rate 100)`);
+          // Refused before the run exists: the program within the instrument's capabilities, its values within the limits.
+          const caps = {
+            maxPoints: Math.min(lease.smu.capabilities.maxPoints, lease.capabilities?.maxPoints ?? Infinity),
+            minDwellS: Math.max(lease.smu.capabilities.minDwellS, lease.capabilities?.minDwellS ?? 0),
+          };
+          const program = planSmuProgram(ctx.protocol, caps, rate);
+          checkSetupAgainstLimits(
+            { func: ctx.protocol.quantity === 'voltage' ? 'voltage' : 'current', level: 0, compliance: o.compliance },
+            limits,
+            program.points.map((pt) => pt.value),
+          );
+          const src = createSmuSource({ address: lease.smu.session.transport.address, protocol: ctx.protocol, limits, compliance: o.compliance, pointRateHz: rate, nplc: o.nplc, chunkPoints: o.chunkPoints, lease });
+          return Object.assign(src, {
+            bench: { instrument: lease.id, model: lease.smu.model, idn: lease.smu.idn, address: lease.port ?? lease.smu.session.transport.address, limits, compliance: o.compliance, pointRateHz: rate },
+          });
+        } catch (err) {
+          lease.release();
+          throw err;
+        }
+      }
       if (!o.address) return virtualSmuRun(ctx, o, limits);
       const src = createSmuSource({
         address: o.address,
