@@ -419,6 +419,13 @@ export class InstrumentManager {
       try {
         const hello = await board.negotiate();
         await board.stop(); // outputs to zero, acquisition off
+        // The port vanishing by itself (cable pulled) while connected and not lent to a run.
+        board.on('closed', (err) => {
+          if (!err || e.lease || e.info.state !== 'connected') return;
+          e.conn = undefined;
+          Object.assign(e.info, { state: 'disconnected', outputs: undefined, error: `connection lost: ${err.message}` });
+          void vb?.close();
+        });
         return { board, hello };
       } catch (err) {
         await board.close();
