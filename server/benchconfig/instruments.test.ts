@@ -4,8 +4,14 @@
  * the bench's stimulus instrument), refused while lent; boards found by VID/PID listed unless configured.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { VirtualSmuServer } from '../../drivers/smu/virtual/server.ts';
-import type { SourceContext } from '../sources/registry.ts';
+import { RunManager } from '../runs/run-manager.ts';
+import { SourceRegistry, type SourceContext } from '../sources/registry.ts';
+import { register as registerSmu } from '../sources/smu-source.ts';
+import { RunStore } from '../store/run-store.ts';
 import { validateBenchConfig } from './index.ts';
 import { InstrumentManager, InstrumentStateError } from './instruments.ts';
 
@@ -80,5 +86,34 @@ describe('instrument manager', () => {
     await expect(m.connect('gone')).rejects.toMatchObject({ code: 'INSTRUMENT_FAILED', message: expect.stringMatching(/"gone" could not be connected/) });
     expect(await m.get('gone')).toMatchObject({ state: 'disconnected', error: expect.any(String) });
     await expect(m.connect('nope')).rejects.toMatchObject({ code: 'INSTRUMENT_NOT_FOUND' });
+  });
+
+  it('a run that fails to start (store closed) gives the lent SMU back', async () => {
+    const smu = await VirtualSmuServer.start('smu-2600b', { tcpPort: 0 });
+    servers.push(smu);
+    const bench = validateBenchConfig({
+      name: 'b',
+      instruments: [{ id: 'k2602', kind: 'smu', model: 'keithley-2602b', port: smu.addresses[0], channels: [{ name: 'v', role: 'stimulus', unit: 'V' }] }],
+      limits,
+    });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-instr-'));
+    const store = RunStore.open(path.join(dir, 'runs.db'));
+    const registry = new SourceRegistry();
+    registerSmu(registry);
+    const m = new InstrumentManager(bench, { virtual: false, findBoards: async () => [] });
+    m.attach(registry);
+    try {
+      const runs = new RunManager(store, registry, { bench });
+      await m.connect('k2602');
+      store.close();
+      await expect(runs.start({ protocol: { kind: 'dc', quantity: 'voltage', level: 0.1, durationS: 0.2 }, source: 'smu', sampleRate: 100 })).rejects.toMatchObject({
+        code: 'STORE_CLOSED',
+      });
+      expect((await m.get('k2602')).inUseBy).toBeUndefined();
+      expect((await m.disconnect('k2602')).state).toBe('disconnected');
+    } finally {
+      await m.closeAll();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -254,7 +254,7 @@ export class InstrumentManager {
     return stim.kind === kind ? this.entries.get(stim.id) : undefined;
   }
 
-  private claim(e: Entry, ctx: SourceContext): void {
+  private claim(e: Entry, ctx: SourceContext): NonNullable<Entry['lease']> {
     if (e.info.state !== 'connected' || !e.conn) {
       throw new InstrumentStateError(
         'INSTRUMENT_NOT_CONNECTED',
@@ -263,6 +263,7 @@ export class InstrumentManager {
     }
     if (e.lease) throw new InstrumentStateError('INSTRUMENT_BUSY', `instrument "${e.info.id}" is in use by run ${e.lease.runId() || '(starting)'}`);
     e.lease = { runId: () => ctx.runId };
+    return e.lease;
   }
 
   /**
@@ -272,15 +273,16 @@ export class InstrumentManager {
   leaseSmu(ctx: SourceContext, sel: { instrument?: unknown; address?: unknown }): SmuLease | undefined {
     const e = this.select('smu', sel);
     if (!e) return undefined;
-    this.claim(e, ctx);
+    const mine = this.claim(e, ctx);
     const smu = e.conn!.smu!;
     return {
       id: e.info.id,
       ...(e.info.port ? { port: e.info.port } : {}),
       smu,
       ...(e.inst.smu ? { capabilities: e.inst.smu } : {}),
+      // Idempotent, and never frees a later run's lease.
       release: () => {
-        e.lease = undefined;
+        if (e.lease === mine) e.lease = undefined;
       },
     };
   }
@@ -303,7 +305,7 @@ export class InstrumentManager {
     const o = ctx.options ?? {};
     const e = this.select('daq', { instrument: o.instrument, address: o.port });
     if (!e) return create(ctx);
-    this.claim(e, ctx);
+    const mine = this.claim(e, ctx);
     let port: string;
     try {
       port = await e.conn!.handOver!();
@@ -311,12 +313,15 @@ export class InstrumentManager {
       e.lease = undefined;
       throw err;
     }
-    const takeBack = async () => {
-      await e.conn?.takeBack?.().catch((err) => {
-        e.info.error = `re-opening after the run failed: ${errText(err)}`;
-      });
-      e.lease = undefined;
-    };
+    let takenBack: Promise<void> | undefined;
+    // Once only (the run's end, or dispose when the run failed to start).
+    const takeBack = () =>
+      (takenBack ??= (async () => {
+        await e.conn?.takeBack?.().catch((err) => {
+          e.info.error = `re-opening after the run failed: ${errText(err)}`;
+        });
+        if (e.lease === mine) e.lease = undefined;
+      })());
     let src: CreatedSource;
     try {
       // The run's context with the board's port; runId read through to ctx (set once the run row exists).
@@ -328,6 +333,7 @@ export class InstrumentManager {
     return {
       ...src,
       kind: src.kind,
+      dispose: takeBack,
       async *messages(signal: AbortSignal) {
         try {
           yield* src.messages(signal);

@@ -201,9 +201,16 @@ export class RunManager {
       throw new RunError('SOURCE_FAILED', `source "${kind}" could not start: ${errMessage(err)}`, '/source');
     }
     const init = { ...runInit, bench: source.bench ?? null, ...(source.twin !== undefined ? { twin: source.twin } : {}) };
-    const id = this.store.createRun(init);
-    ctx.runId = id;
-    const recorder = this.store.recorder(id);
+    let id: number;
+    let recorder: RunRecorder;
+    try {
+      id = this.store.createRun(init);
+      ctx.runId = id;
+      recorder = this.store.recorder(id);
+    } catch (err) {
+      await source.dispose?.();
+      throw err;
+    }
     let resolveEnded!: (m: StopMessage) => void;
     const run: ActiveRun = {
       id,
@@ -249,7 +256,11 @@ export class RunManager {
       this.log(`run ${id}: ${errMessage(err)}`);
       resolveEnded({ type: 'stop', status: 'failed', reason: errMessage(err) });
     });
-    if (firstFailure) await run.ended;
+    if (firstFailure) {
+      await run.ended;
+      // The source may never have been pulled (a store failure before its first message): free what it holds.
+      await source.dispose?.();
+    }
     return this.store.getRun(id)!;
   }
 

@@ -29,6 +29,11 @@ export interface SourceContext {
 export interface CreatedSource extends RunSource {
   bench?: unknown;
   twin?: unknown;
+  /**
+   * Frees what `create` took (e.g. a connected instrument lent to the run) when the run failed to start and
+   * the source may never have been pulled; idempotent (its own end frees the same things).
+   */
+  dispose?(): void | Promise<void>;
 }
 
 export interface SourceDefinition {

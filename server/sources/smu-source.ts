@@ -314,6 +314,7 @@ export function register(registry: SourceRegistry): void {
           );
           const src = createSmuSource({ address: lease.smu.session.transport.address, protocol: ctx.protocol, limits, compliance: o.compliance, pointRateHz: rate, nplc: o.nplc, chunkPoints: o.chunkPoints, lease });
           return Object.assign(src, {
+            dispose: () => lease.release(),
             bench: { instrument: lease.id, model: lease.smu.model, idn: lease.smu.idn, address: lease.port ?? lease.smu.session.transport.address, limits, compliance: o.compliance, pointRateHz: rate },
           });
         } catch (err) {
