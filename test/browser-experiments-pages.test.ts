@@ -3,7 +3,9 @@
  * the virtual bench, one test per page, sharing one server and one browser (screenshots under
  * test/artifacts/experiments-*.png):
  *  - Bench: instruments with their channel roles, run sources, limits; a protocol checked against them
- *    (the refusal names the limit) and its stimulus previewed.
+ *    (the refusal names the limit) and its stimulus previewed. A virtual Keithley 2400 on a real pty
+ *    connected from the page (its *IDN? identity shown, output off), refused a disconnect while an SMU
+ *    run uses it, then disconnected (state back to disconnected, its pty gone).
  *  - Run: a live square-wave run paused (progress stands still, button turns to Resume), resumed, stopped.
  *  - Compare: a measured square-wave run (the adaptive-LIF test stimulus, 1 kHz 50 % 1 mA) paired with
  *    the LIF twin from the page (the twin fed the recorded stimulus), both on one time axis.
@@ -11,7 +13,7 @@
  *    sweep on the LIF twin run to the end, its curve drawn with its peak, its points linked to runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './browser/chromium.ts';
@@ -59,6 +61,44 @@ describe('experiments pages', () => {
     await expect.poll(() => page.textContent('#bench-check')).toMatch(/iv-sweep: 2 s, -1\.\.2 V.*within the limits/);
     expect(await page.$('.bench-preview canvas')).not.toBeNull();
     await page.screenshot({ path: path.join(ARTIFACTS, 'experiments-bench.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('connects a virtual SMU over a pty from the Bench page, shows its identity and live state, disconnects it', { timeout: 90_000 }, async () => {
+    await page.goto(`${server.url}/#/bench`);
+    const row = 'tr[data-instrument=virtual-smu]';
+    await page.waitForSelector(`${row}[data-state=disconnected] button[data-action=connect]`);
+    expect(await page.textContent(`${row} [data-field=identity]`)).toBe('–');
+    await page.click(`${row} button[data-action=connect]`);
+    await page.waitForSelector(`${row}[data-state=connected] button[data-action=disconnect]`);
+    expect(await page.textContent(`${row} [data-field=identity]`)).toMatch(/^KEITHLEY INSTRUMENTS INC\.,MODEL 2400,/);
+    expect(await page.textContent(`${row} [data-field=outputs]`)).toBe('off');
+    expect(await page.textContent(`${row} [data-field=capabilities]`)).toMatch(/±210 V, ±1\.05 A; 2500 points/);
+    expect(await page.textContent('#bench-instrument-message')).toMatch(/virtual-smu connected: KEITHLEY/);
+    const pty = (await page.textContent(`${row} [data-field=port]`))!;
+    expect(existsSync(pty)).toBe(true);
+
+    // an SMU run on it: the page shows it in use (live), its Disconnect is refused by the server
+    const res = await fetch(`${server.url}/api/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ protocol: { kind: 'square', quantity: 'voltage', amplitude: 0.5, frequencyHz: 5, durationS: 30 }, source: 'smu', sampleRate: 100, options: { instrument: 'virtual-smu' } }),
+    });
+    expect(res.status).toBe(201);
+    const runId = ((await res.json()) as { run: { id: number } }).run.id;
+    await expect.poll(() => page.textContent(`${row} [data-field=outputs]`), { timeout: 10_000 }).toBe(`on (run ${runId})`);
+    expect(await page.isDisabled(`${row} button[data-action=disconnect]`)).toBe(true);
+    const refused = await fetch(`${server.url}/api/bench/instruments/virtual-smu/disconnect`, { method: 'POST' });
+    expect(refused.status).toBe(409);
+    await fetch(`${server.url}/api/runs/${runId}/stop`, { method: 'POST' });
+    await expect.poll(() => page.textContent(`${row} [data-field=outputs]`), { timeout: 10_000 }).toBe('off');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'experiments-bench-connected.png'), fullPage: true });
+
+    await page.click(`${row} button[data-action=disconnect]`);
+    await page.waitForSelector(`${row}[data-state=disconnected] button[data-action=connect]`);
+    expect(await page.textContent('#bench-instrument-message')).toMatch(/virtual-smu disconnected, outputs off/);
+    expect(await page.textContent(`${row} [data-field=outputs]`)).toBe('–');
+    expect(existsSync(pty)).toBe(false);
     expect(pageErrors).toEqual([]);
   });
 

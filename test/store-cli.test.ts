@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunStore } from '../server/store/run-store.ts';
+import { SCHEMA_VERSION } from '../server/store/schema.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 let dir: string;
@@ -32,7 +33,7 @@ const cli = (...args: string[]) => execFileSync(process.execPath, [path.join(roo
 describe('spikeloop db', () => {
   it('info --json describes the file; vacuum --json compacts it', () => {
     const info = JSON.parse(cli('db', 'info', '--db', file, '--json'));
-    expect(info).toMatchObject({ schemaVersion: 2, pageSize: 65536, runs: { failed: 1, completed: 0 }, channels: 1, samples: 1_000_000 });
+    expect(info).toMatchObject({ schemaVersion: SCHEMA_VERSION, pageSize: 65536, runs: { failed: 1, completed: 0 }, channels: 1, samples: 1_000_000 });
     expect(info.freePages).toBeGreaterThan(0);
     const v = JSON.parse(cli('db', 'vacuum', '--db', file, '--json'));
     expect(v.after).toBeLessThan(v.before);

@@ -47,6 +47,8 @@ export const K2400 = {
 export const K2400_LIST_MAX = 100;
 
 export class Keithley2400 extends ScpiSmu {
+  /** Source memory list: 2,500 points; about 0.5 ms per point at the fastest settings (NPLC 0.01, no delay). */
+  readonly capabilities = { maxPoints: 2500, minDwellS: 5e-4 };
   constructor(session: Session, idn: string, model = 'Keithley 2400') {
     super(session, idn, model, { maxVoltage: V, maxCurrent: I }, K2400, { formatElements: ':FORM:ELEM VOLT,CURR,TIME', readQuery: ':READ?' });
   }

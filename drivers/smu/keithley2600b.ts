@@ -43,6 +43,8 @@ export const K2600B = {
 
 export class Keithley2600B implements SmuDriver {
   readonly ratings = { maxVoltage: V, maxCurrent: I };
+  /** Trigger-model sweep: up to 60,000 points (smua.trigger.count, one nvbuffer); about 0.1 ms per point at the fastest. */
+  readonly capabilities = { maxPoints: 60_000, minDwellS: 1e-4 };
   setup: SourceSetup | null = null;
   constructor(
     readonly session: Session,

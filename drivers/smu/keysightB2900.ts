@@ -43,6 +43,8 @@ export const B2900 = {
 } satisfies Record<string, Setting<any>>;
 
 export class KeysightB2900 extends ScpiSmu {
+  /** List sweep: up to 100,000 trigger points (:TRIG:COUN); 20 µs shortest trigger interval. */
+  readonly capabilities = { maxPoints: 100_000, minDwellS: 2e-5 };
   constructor(session: Session, idn: string, model = 'Keysight B2900') {
     super(session, idn, model, { maxVoltage: V, maxCurrent: I }, B2900, { formatElements: ':FORM:ELEM:SENS VOLT,CURR,TIME', readQuery: ':MEAS?' });
   }

@@ -5,7 +5,7 @@
  */
 import { parseNumbers, type Session } from '../transport/session.ts';
 import { getSetting, setSetting, type Setting } from './settings.ts';
-import type { Reading, SmuDriver, SmuRatings, SourceSetup, SweepOptions } from './smu.ts';
+import type { Reading, SmuCapabilities, SmuDriver, SmuRatings, SourceSetup, SweepOptions } from './smu.ts';
 
 export interface ScpiSmuSettings {
   sourceFunction: Setting<string>;
@@ -47,6 +47,7 @@ export abstract class ScpiSmu implements SmuDriver {
     private readonly dialect: ScpiDialect,
   ) {}
 
+  abstract readonly capabilities: SmuCapabilities;
   abstract listSweep(levels: number[], opts?: SweepOptions): Promise<Reading[]>;
 
   get<T>(s: Setting<T>): Promise<T> {

@@ -40,11 +40,21 @@ export interface SmuRatings {
   maxCurrent: number;
 }
 
+/**
+ * What the instrument can play as a source program (a point list with a dwell per point): the longest list
+ * one buffered sweep holds and the shortest time it holds a point. Same shape as compile.ts's SmuCapabilities.
+ */
+export interface SmuCapabilities {
+  maxPoints: number;
+  minDwellS: number;
+}
+
 export interface SmuDriver {
   readonly model: string;
   readonly idn: string;
   readonly session: Session;
   readonly ratings: SmuRatings;
+  readonly capabilities: SmuCapabilities;
   /** The setup last applied with `configure` (null until then). */
   readonly setup: SourceSetup | null;
   /** *RST and *CLS; leaves the output off. */

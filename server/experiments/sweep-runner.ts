@@ -9,17 +9,21 @@
  *
  * Every point is validated and checked against the bench limits before the first run starts; a refused
  * sweep starts nothing. Runs of a sweep carry the tag `sweep:<id>` and a label "[k/N] field=value".
+ *
+ * Every sweep is saved in the store (table `sweeps`) when it starts and at every change of a point, so a
+ * server restart lists past sweeps with their points, runs and twin runs; a sweep that was running when
+ * its process died is marked `interrupted` when the store is next opened (its unfinished points too).
  */
 import type { FinalStatus } from '../../common/run-stream.ts';
 import { sampleStimulus } from '../protocols/index.ts';
 import { expandSweep, sweepSummary, type ExpandedSweep, type SweepSummary, type SweepValue } from '../protocols/sweep.ts';
 import { RunError, type RunManager } from '../runs/run-manager.ts';
-import type { RunStore } from '../store/run-store.ts';
+import type { RunStore, SweepRecord } from '../store/run-store.ts';
 import { DEFAULT_ANALYSES, type AnalysisSpec, type SpikeStats } from './analyses.ts';
 import { pairWithTwin, runAnalyses, storeTwinResult, type TwinSimulate } from './pairing.ts';
 
 export type SweepMode = 'bench' | 'twin';
-export type SweepState = 'running' | 'completed' | 'aborted' | 'failed';
+export type SweepState = 'running' | 'completed' | 'aborted' | 'failed' | 'interrupted';
 
 export interface SweepRequest {
   /** The sweep document ({ kind: "sweep", base, parameters, combine }). */
@@ -37,7 +41,8 @@ export interface SweepPointStatus {
   index: number;
   label: string;
   values: Record<string, SweepValue>;
-  status: 'pending' | 'running' | FinalStatus;
+  /** `interrupted`: the sweep's process ended before this point finished. */
+  status: 'pending' | 'running' | FinalStatus | 'interrupted';
   runId?: number;
   /** bench mode with a circuit: the linked twin run. */
   twinRunId?: number;
@@ -83,6 +88,7 @@ export class SweepError extends Error {
 
 interface ActiveSweep {
   status: SweepStatus;
+  request: SweepRequest;
   expanded: ExpandedSweep;
   controller: AbortController;
   done: Promise<SweepStatus>;
@@ -147,7 +153,8 @@ export class SweepRunner {
       points: expanded.points.map((pt) => ({ index: pt.index, label: pt.label, values: pt.values, status: 'pending' })),
     };
     const controller = new AbortController();
-    const active: ActiveSweep = { status, expanded, controller, done: Promise.resolve(status) };
+    const active: ActiveSweep = { status, request: req, expanded, controller, done: Promise.resolve(status) };
+    this.save(active);
     active.done = (mode === 'twin' ? this.runTwin(active, req) : this.runBench(active, req)).then(
       () => this.end(active),
       (err) => this.end(active, err),
@@ -173,9 +180,22 @@ export class SweepRunner {
     return s;
   }
 
+  /** Recomputes the fraction done and saves the sweep (called at every change of a point). */
   private updateFraction(s: SweepStatus): void {
     const finished = s.points.filter((p) => p.status !== 'pending' && p.status !== 'running' && (p.twinStatus === undefined || p.twinStatus !== 'pending'));
     s.fraction = finished.length / s.points.length;
+    const active = this.sweeps.get(s.id);
+    if (active) this.save(active);
+  }
+
+  private save(active: ActiveSweep): void {
+    const s = active.status;
+    const { sweep, mode, source, sampleRate, label, circuit } = active.request;
+    try {
+      this.store.saveSweep({ ...s, request: { sweep, mode, source, sampleRate, label, circuit } });
+    } catch {
+      // The store closed under a running sweep (shutdown): the sweep is marked interrupted at the next open.
+    }
   }
 
   /** The stored spike-stats of a run, if any. */
@@ -213,6 +233,7 @@ export class SweepRunner {
       }
       ps.runId = runId;
       this.store.setTags(runId, [this.tagOf(s)]);
+      this.updateFraction(s);
       const onAbort = () => void this.runs.stop(runId, 'sweep stopped by user').catch(() => undefined);
       signal.addEventListener('abort', onAbort, { once: true });
       const stop = await this.runs.waitForEnd(runId);
@@ -290,14 +311,18 @@ export class SweepRunner {
     );
   }
 
+  /** A sweep of this process (live) or from the store (a past one). */
   get(id: string): SweepStatus {
     const a = this.sweeps.get(id);
-    if (!a) throw new SweepError('SWEEP_NOT_FOUND', `sweep ${id} does not exist`);
-    return a.status;
+    if (a) return a.status;
+    const rec = this.store.getSweep(id);
+    if (!rec) throw new SweepError('SWEEP_NOT_FOUND', `sweep ${id} does not exist`);
+    return fromRecord(rec);
   }
 
-  list(): SweepStatus[] {
-    return [...this.sweeps.values()].map((a) => a.status).reverse();
+  /** Every stored sweep, newest first (this process's running ones as they are now). */
+  list(limit = 200): SweepStatus[] {
+    return this.store.listSweeps({ limit }).map((rec) => this.sweeps.get(rec.id)?.status ?? fromRecord(rec));
   }
 
   /** Resolves when the sweep has ended (all runs and twin runs stored). */
@@ -307,10 +332,10 @@ export class SweepRunner {
     return a.done;
   }
 
-  /** Stops the sweep: the current run is aborted (outputs to zero), no further point starts. */
+  /** Stops the sweep: the current run is aborted (outputs to zero), no further point starts. A past sweep is returned as it is. */
   async stop(id: string, reason = 'stopped by user'): Promise<SweepStatus> {
     const a = this.sweeps.get(id);
-    if (!a) throw new SweepError('SWEEP_NOT_FOUND', `sweep ${id} does not exist`);
+    if (!a) return this.get(id);
     if (!a.controller.signal.aborted) a.controller.abort(reason);
     return a.done;
   }
@@ -319,4 +344,20 @@ export class SweepRunner {
   async shutdown(): Promise<void> {
     await Promise.all([...this.sweeps.keys()].map((id) => this.stop(id, 'server shutdown').catch(() => undefined)));
   }
+}
+
+/** A stored sweep as the API shows it; the unfinished points of an interrupted sweep are marked interrupted. */
+function fromRecord(rec: SweepRecord): SweepStatus {
+  const { request: _request, ...rest } = rec;
+  const points = rec.points as SweepPointStatus[];
+  if (rec.state === 'interrupted') {
+    for (const p of points) {
+      if (p.status === 'pending' || p.status === 'running') p.status = 'interrupted';
+      if (p.twinStatus === 'pending') {
+        p.twinStatus = 'failed';
+        p.error ??= 'twin: interrupted';
+      }
+    }
+  }
+  return { ...rest, mode: rec.mode as SweepMode, summary: rec.summary as SweepSummary, points };
 }

@@ -31,7 +31,10 @@ export type RunErrorCode =
   | 'SHUTTING_DOWN'
   | 'RUN_NOT_ACTIVE'
   | 'LIMIT_EXCEEDED'
-  | 'PROGRAM_LIMIT';
+  | 'PROGRAM_LIMIT'
+  | 'INSTRUMENT_NOT_FOUND'
+  | 'INSTRUMENT_NOT_CONNECTED'
+  | 'INSTRUMENT_BUSY';
 
 /** A refused request; `field` is a JSON pointer into the request body when one field is to blame. */
 export class RunError extends Error {
@@ -187,12 +190,27 @@ export class RunManager {
       if (err instanceof RangeError || err instanceof TypeError) {
         throw new RunError('BAD_SOURCE_OPTIONS', `source "${kind}": ${errMessage(err)}`, '/options');
       }
+      // A bench instrument not connected or in use (server/benchconfig/instruments.ts), a program the
+      // instrument cannot play, a program over the limits: refused before the run exists.
+      const code = (err as { code?: unknown }).code;
+      if (code === 'INSTRUMENT_NOT_FOUND' || code === 'INSTRUMENT_NOT_CONNECTED' || code === 'INSTRUMENT_BUSY') {
+        throw new RunError(code, `source "${kind}": ${errMessage(err)}`, '/options');
+      }
+      if (err instanceof CompileError) throw new RunError('PROGRAM_LIMIT', errMessage(err), '/protocol');
+      if (err instanceof LimitError || code === 'LIMIT') throw new RunError('LIMIT_EXCEEDED', errMessage(err), '/protocol');
       throw new RunError('SOURCE_FAILED', `source "${kind}" could not start: ${errMessage(err)}`, '/source');
     }
     const init = { ...runInit, bench: source.bench ?? null, ...(source.twin !== undefined ? { twin: source.twin } : {}) };
-    const id = this.store.createRun(init);
-    ctx.runId = id;
-    const recorder = this.store.recorder(id);
+    let id: number;
+    let recorder: RunRecorder;
+    try {
+      id = this.store.createRun(init);
+      ctx.runId = id;
+      recorder = this.store.recorder(id);
+    } catch (err) {
+      await source.dispose?.();
+      throw err;
+    }
     let resolveEnded!: (m: StopMessage) => void;
     const run: ActiveRun = {
       id,
@@ -238,7 +256,11 @@ export class RunManager {
       this.log(`run ${id}: ${errMessage(err)}`);
       resolveEnded({ type: 'stop', status: 'failed', reason: errMessage(err) });
     });
-    if (firstFailure) await run.ended;
+    if (firstFailure) {
+      await run.ended;
+      // The source may never have been pulled (a store failure before its first message): free what it holds.
+      await source.dispose?.();
+    }
     return this.store.getRun(id)!;
   }
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { RunSource, RunSourceKind } from '../../common/run-stream.ts';
 import type { Protocol } from '../protocols/index.ts';
+import type { InstrumentManager } from '../benchconfig/instruments.ts';
 
 /** What a source gets to build one run. */
 export interface SourceContext {
@@ -28,6 +29,11 @@ export interface SourceContext {
 export interface CreatedSource extends RunSource {
   bench?: unknown;
   twin?: unknown;
+  /**
+   * Frees what `create` took (e.g. a connected instrument lent to the run) when the run failed to start and
+   * the source may never have been pulled; idempotent (its own end frees the same things).
+   */
+  dispose?(): void | Promise<void>;
 }
 
 export interface SourceDefinition {
@@ -53,6 +59,11 @@ export class SourceRegistry {
   private readonly defs = new Map<RunSourceKind, SourceDefinition>();
   /** The kind used when a run request names none. */
   defaultKind: RunSourceKind = 'simulated';
+  /**
+   * The bench's connected instruments (set by the server, server/api/routes/bench-instruments.ts): sources
+   * use a connected instrument instead of opening its port again. Absent in the CLI without a server.
+   */
+  instruments?: InstrumentManager;
 
   registerSource(kind: RunSourceKind, def: SourceDefinition): void {
     if (this.defs.has(kind)) throw new Error(`source kind "${kind}" is already registered`);

@@ -1,31 +1,44 @@
 /**
  * The SMU as a run source (kind 'smu'): a protocol (DC step, square, pulse train, sine — a sine in
- * voltage on a memristor is the I-V sweep that gives the pinched hysteresis loop) is sampled at the
- * point rate and played as buffered list sweeps in chunks; each chunk's readings become blocks.
+ * voltage on a memristor is the I-V sweep that gives the pinched hysteresis loop) is compiled once to the
+ * instrument's program (`compileSmuProgram`: a point list with a dwell per point, within the capabilities
+ * the driver reports), the program's values are checked against the bench limits, and only then is the
+ * output configured and turned on. The program is played at the point rate as buffered list sweeps in
+ * chunks; each chunk's readings become blocks.
  *
  * Channels (float64, at the point rate):
  *   0 `stim`   the applied source quantity as the instrument measured it (V or A)  role stimulus
  *   1 `resp`   the measured other quantity (A or V)                                 role response
  *   2 `t_instr` the instrument's own timestamp of each point (s)                    role response
  *
- * Safety: bench limits are checked against the protocol's peaks before the output turns on, compliance is
- * set first, and the output is ramped to zero and off on completion, abort, error and disconnect (SafeSmu).
+ * Playing a program at a point rate: point k of the run (time k/rate) sources the program point that
+ * covers that time. A staircase standing for a continuous waveform (sine, chirp, I-V triangle, linear CSV)
+ * may have steps shorter than a point; any other program point (a pulse, a square half-period, a ladder
+ * step) must last at least one point, or the protocol is refused naming minDwellS and the rate it needs.
+ *
+ * Safety: compliance is set first, and the output is ramped to zero and off on completion, abort, error
+ * and disconnect (SafeSmu). An instrument connected on the Bench page (server/benchconfig/instruments.ts)
+ * is used as it is (no second open of its port) and stays connected after the run, output off.
  */
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DescriptorMessage, RunSource, SourceMessage } from '../../common/run-stream.ts';
 import { connectSmu } from '../../drivers/smu/connect.ts';
-import { SafeSmu, type BenchLimits } from '../../drivers/smu/safety.ts';
-import type { SmuDriver } from '../../drivers/smu/smu.ts';
-import { protocolSummary, sampleStimulus, validateProtocol } from '../protocols/index.ts';
+import { SafeSmu, checkSetupAgainstLimits, type BenchLimits } from '../../drivers/smu/safety.ts';
+import type { SmuCapabilities, SmuDriver } from '../../drivers/smu/smu.ts';
+import { CompileError, compileSmuProgram, type SmuProgram } from '../protocols/compile.ts';
+import { validateProtocol, type Protocol } from '../protocols/index.ts';
+import type { SmuLease } from '../benchconfig/instruments.ts';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
+
+export type { SmuLease };
 
 /** Highest point rate accepted (points/s); an SMU is not a digitiser. */
 export const SMU_MAX_POINT_RATE = 1000;
 
 export interface SmuSourceOptions {
-  /** VISA resource string, serial path or host:port. */
+  /** VISA resource string, serial path or host:port (ignored when `lease` is given). */
   address: string;
   /** Protocol JSON (validated here). */
   protocol: unknown;
@@ -42,18 +55,74 @@ export interface SmuSourceOptions {
   chunkPoints?: number;
   /** Reply time-out, ms (default 5000). */
   timeoutMs?: number;
+  /** Narrows the driver's capabilities (the bench configuration's instrument.smu). */
+  capabilities?: Partial<SmuCapabilities>;
+  /** An instrument already connected: used instead of opening `address`, left connected (output off) at the end. */
+  lease?: SmuLease;
+}
+
+/** Kinds whose SMU program is a staircase standing for a continuous waveform (resampled at the point rate). */
+function isStaircase(p: Protocol): boolean {
+  return p.kind === 'sine' || p.kind === 'chirp' || p.kind === 'iv-sweep' || (p.kind === 'arbitrary' && p.interpolation !== 'step');
+}
+
+/**
+ * The SMU program of a protocol for an instrument with `caps`, played at `rate` points/s. Throws
+ * CompileError naming the capability (maxPoints, minDwellS) when the protocol does not fit.
+ */
+export function planSmuProgram(protocol: Protocol, caps: SmuCapabilities, rate: number): SmuProgram {
+  const period = 1 / rate;
+  // A sine or chirp staircase is made no finer than the point rate plays it (and refused below 8 points a period).
+  const minDwellS = protocol.kind === 'sine' || protocol.kind === 'chirp' ? Math.max(caps.minDwellS, period) : caps.minDwellS;
+  const program = compileSmuProgram(protocol, { maxPoints: caps.maxPoints, minDwellS });
+  if (!isStaircase(protocol)) {
+    const pts = program.points;
+    for (let k = 0; k < pts.length - 1; k++) {
+      if (pts[k].dwellS < period * (1 - 1e-6)) {
+        throw new CompileError(
+          'minDwellS',
+          `a ${protocol.kind} source point of ${+pts[k].dwellS.toPrecision(6)} s is shorter than one point at ${rate} points/s ` +
+            `(${+period.toPrecision(6)} s); it needs a point rate of at least ${Math.ceil(1 / pts[k].dwellS - 1e-9)} points/s`,
+        );
+      }
+    }
+  }
+  return program;
+}
+
+/** Start time of every program point, s. */
+function pointStarts(program: SmuProgram): Float64Array {
+  const t = new Float64Array(program.points.length);
+  let acc = 0;
+  program.points.forEach((pt, k) => {
+    t[k] = acc;
+    acc += pt.dwellS;
+  });
+  return t;
+}
+
+/** The levels of points [first, first + n) of the run: the program point covering each point's time. */
+export function programLevels(program: SmuProgram, starts: Float64Array, rate: number, first: number, n: number): number[] {
+  const out = new Array<number>(n);
+  const eps = 1e-9 / rate;
+  let j = 0;
+  for (let k = 0; k < n; k++) {
+    const t = (first + k) / rate + eps;
+    while (j + 1 < starts.length && starts[j + 1] <= t) j++;
+    out[k] = program.points[j].value;
+  }
+  return out;
 }
 
 export function createSmuSource(opts: SmuSourceOptions): RunSource {
   const protocol = validateProtocol(opts.protocol);
-  const summary = protocolSummary(protocol);
   const rate = opts.pointRateHz ?? 100;
   if (!(rate > 0 && rate <= SMU_MAX_POINT_RATE))
     throw new RangeError(`SMU point rate ${rate} points/s is out of range: use a sample rate of at most ${SMU_MAX_POINT_RATE} (e.g. --rate 100)`);
-  const total = Math.max(1, Math.round(summary.durationS * rate));
+  const total = Math.max(1, Math.round(protocol.durationS * rate));
   const chunk = Math.max(1, Math.min(2500, opts.chunkPoints ?? Math.ceil(rate / 2)));
   const nplc = opts.nplc ?? Math.min(1, Math.max(0.01, Number(((0.5 / rate) * 50).toFixed(3))));
-  const voltage = summary.quantity === 'voltage';
+  const voltage = protocol.quantity === 'voltage';
   const descriptor: DescriptorMessage = {
     type: 'descriptor',
     channels: [
@@ -62,19 +131,31 @@ export function createSmuSource(opts: SmuSourceOptions): RunSource {
       { name: 't_instr', unit: 's', sampleRate: rate, dtype: 'float64', scale: 1, offset: 0, role: 'response' },
     ],
   };
+  const lease = opts.lease;
+  const narrow = lease?.capabilities ?? opts.capabilities;
 
   return {
     kind: 'smu',
     async *messages(signal: AbortSignal): AsyncIterable<SourceMessage> {
-      let smu: SmuDriver | null = null;
+      let smu: SmuDriver | null = lease?.smu ?? null;
       let safe: SafeSmu | null = null;
       try {
-        smu = await connectSmu(opts.address, { baudRate: opts.baudRate, timeoutMs: opts.timeoutMs ?? 5000 });
-        safe = new SafeSmu(smu, opts.limits, { reconnect: () => connectSmu(opts.address, { baudRate: opts.baudRate }) });
-        // Limits against the protocol's peaks, before anything is configured or turned on.
-        await safe.configure({ func: voltage ? 'voltage' : 'current', level: 0, compliance: opts.compliance, nplc }, [summary.min, summary.max]);
+        smu ??= await connectSmu(opts.address, { baudRate: opts.baudRate, timeoutMs: opts.timeoutMs ?? 5000 });
+        // The instrument program, within what this instrument can play (refusal names the capability) ...
+        const caps: SmuCapabilities = {
+          maxPoints: Math.min(smu.capabilities.maxPoints, narrow?.maxPoints ?? Infinity),
+          minDwellS: Math.max(smu.capabilities.minDwellS, narrow?.minDwellS ?? 0),
+        };
+        const program = planSmuProgram(protocol, caps, rate);
+        const setup = { func: voltage ? 'voltage' : 'current', level: 0, compliance: opts.compliance, nplc } as const;
+        // ... its values against the bench limits, before anything is configured or turned on.
+        const values = program.points.map((pt) => pt.value);
+        checkSetupAgainstLimits(setup, opts.limits, values);
+        safe = new SafeSmu(smu, opts.limits, lease ? {} : { reconnect: () => connectSmu(opts.address, { baudRate: opts.baudRate }) });
+        await safe.configure(setup, values);
         yield descriptor;
         await safe.on();
+        const starts = pointStarts(program);
         const period = 1 / rate;
         const measureS = nplc / 50;
         // Source delay per point so the instrument runs at the point rate; corrected after each chunk from the
@@ -87,7 +168,7 @@ export function createSmuSource(opts: SmuSourceOptions): RunSource {
             return;
           }
           const n = Math.min(chunk, total - first);
-          const levels = Array.from(sampleStimulus(protocol, rate, first, n));
+          const levels = programLevels(program, starts, rate, first, n);
           const r = await safe.listSweep(levels, { delayS });
           const stim = new Float64Array(n);
           const resp = new Float64Array(n);
@@ -108,7 +189,11 @@ export function createSmuSource(opts: SmuSourceOptions): RunSource {
         if (safe) await safe.shutdown('error');
         yield { type: 'stop', status: 'failed', reason: err instanceof Error ? err.message : String(err) };
       } finally {
-        if (safe) await safe.close();
+        if (lease) {
+          // A connected instrument stays connected: output off (shutdown is idempotent), then lent back.
+          if (safe) await safe.shutdown('close');
+          lease.release();
+        } else if (safe) await safe.close();
         else if (smu) await smu.close().catch(() => undefined);
       }
     },
@@ -117,7 +202,9 @@ export function createSmuSource(opts: SmuSourceOptions): RunSource {
 
 /** Run options the `smu` source reads (`options` of a run request), with environment fallbacks. */
 export interface SmuRunOptions {
-  /** Instrument address; default env SPIKELOOP_SMU. */
+  /** A bench instrument by id (GET /api/bench/instruments); it must be connected. */
+  instrument?: string;
+  /** Instrument address; default env SPIKELOOP_SMU. A connected bench instrument on this address is used as it is. */
   address?: string;
   /** A (V when the protocol sources current); default env SPIKELOOP_SMU_COMPLIANCE or 1e-3. */
   compliance?: number;
@@ -207,6 +294,34 @@ export function register(registry: SourceRegistry): void {
     create(ctx) {
       const o = runOptions(ctx.options);
       const limits = { maxVoltage: o.maxVoltage, maxCurrent: o.maxCurrent, maxPower: o.maxPower };
+      // A bench instrument connected on the Bench page (by id, by address, or the bench's stimulus SMU).
+      const lease = registry.instruments?.leaseSmu(ctx, { instrument: (ctx.options ?? {}).instrument, address: o.address });
+      if (lease) {
+        try {
+          const rate = ctx.sampleRate;
+          if (!(rate > 0 && rate <= SMU_MAX_POINT_RATE))
+            throw new RangeError(`SMU point rate ${rate} points/s is out of range: use a sample rate of at most ${SMU_MAX_POINT_RATE} (e.g. --rate 100)`);
+          // Refused before the run exists: the program within the instrument's capabilities, its values within the limits.
+          const caps = {
+            maxPoints: Math.min(lease.smu.capabilities.maxPoints, lease.capabilities?.maxPoints ?? Infinity),
+            minDwellS: Math.max(lease.smu.capabilities.minDwellS, lease.capabilities?.minDwellS ?? 0),
+          };
+          const program = planSmuProgram(ctx.protocol, caps, rate);
+          checkSetupAgainstLimits(
+            { func: ctx.protocol.quantity === 'voltage' ? 'voltage' : 'current', level: 0, compliance: o.compliance },
+            limits,
+            program.points.map((pt) => pt.value),
+          );
+          const src = createSmuSource({ address: lease.smu.session.transport.address, protocol: ctx.protocol, limits, compliance: o.compliance, pointRateHz: rate, nplc: o.nplc, chunkPoints: o.chunkPoints, lease });
+          return Object.assign(src, {
+            dispose: () => lease.release(),
+            bench: { instrument: lease.id, model: lease.smu.model, idn: lease.smu.idn, address: lease.port ?? lease.smu.session.transport.address, limits, compliance: o.compliance, pointRateHz: rate },
+          });
+        } catch (err) {
+          lease.release();
+          throw err;
+        }
+      }
       if (!o.address) return virtualSmuRun(ctx, o, limits);
       const src = createSmuSource({
         address: o.address,

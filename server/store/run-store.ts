@@ -145,6 +145,21 @@ export interface StoredAnalysis {
   result: unknown;
   createdAt: string;
 }
+/** A sweep as stored: its points and their runs, as JSON the sweep runner defines. */
+export interface SweepRecord {
+  id: string;
+  label: string;
+  mode: string;
+  state: 'running' | 'completed' | 'aborted' | 'failed' | 'interrupted';
+  reason?: string;
+  /** The request as submitted (sweep document and options). */
+  request: unknown;
+  summary: unknown;
+  points: unknown[];
+  fraction: number;
+  createdAt: string;
+  endedAt?: string;
+}
 export interface StoreStats {
   file: string;
   schemaVersion: number;
@@ -184,6 +199,34 @@ interface RunRow {
   started_at: string | null;
   ended_at: string | null;
   notes: string;
+}
+interface SweepRow {
+  id: string;
+  label: string;
+  mode: string;
+  state: SweepRecord['state'];
+  reason: string | null;
+  request: string;
+  summary: string;
+  points: string;
+  fraction: number;
+  created_at: string;
+  ended_at: string | null;
+}
+function sweepRecord(r: SweepRow): SweepRecord {
+  return {
+    id: r.id,
+    label: r.label,
+    mode: r.mode,
+    state: r.state,
+    ...(r.reason !== null ? { reason: r.reason } : {}),
+    request: JSON.parse(r.request),
+    summary: JSON.parse(r.summary),
+    points: JSON.parse(r.points) as unknown[],
+    fraction: r.fraction,
+    createdAt: r.created_at,
+    ...(r.ended_at !== null ? { endedAt: r.ended_at } : {}),
+  };
 }
 interface ChannelRow {
   id: number;
@@ -292,6 +335,11 @@ export class RunStore {
           `UPDATE runs SET status = 'interrupted', ended_at = updated_at,
              reason = coalesce(reason, 'the recording process ended without stopping the run (detected ' || ? || ')')
            WHERE status = 'running'`,
+        ).run(now);
+        db.prepare(
+          `UPDATE sweeps SET state = 'interrupted', ended_at = updated_at,
+             reason = coalesce(reason, 'the server ended while the sweep was running (detected ' || ? || ')')
+           WHERE state = 'running'`,
         ).run(now);
       }
       return new RunStore(file, db, commitIntervalMs, readonly, lock);
@@ -603,6 +651,45 @@ export class RunStore {
       result: JSON.parse(r.result),
       createdAt: r.created_at,
     }));
+  }
+
+  /** Creates or replaces a sweep record (the sweep runner saves it at every change). */
+  saveSweep(rec: SweepRecord): void {
+    this.writable();
+    this.sql(
+      `INSERT INTO sweeps (id, label, mode, state, reason, request, summary, points, fraction, created_at, updated_at, ended_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(id) DO UPDATE SET label = excluded.label, state = excluded.state, reason = excluded.reason,
+         summary = excluded.summary, points = excluded.points, fraction = excluded.fraction,
+         updated_at = excluded.updated_at, ended_at = excluded.ended_at`,
+    ).run(
+      rec.id,
+      rec.label,
+      rec.mode,
+      rec.state,
+      rec.reason ?? null,
+      JSON.stringify(rec.request ?? null),
+      JSON.stringify(rec.summary ?? null),
+      JSON.stringify(rec.points),
+      rec.fraction,
+      rec.createdAt,
+      new Date().toISOString(),
+      rec.endedAt ?? null,
+    );
+  }
+
+  getSweep(id: string): SweepRecord | undefined {
+    this.alive();
+    const row = this.sql('SELECT * FROM sweeps WHERE id = ?').get(id) as SweepRow | undefined;
+    return row && sweepRecord(row);
+  }
+
+  /** Stored sweeps, newest first. */
+  listSweeps(q: { limit?: number; offset?: number } = {}): SweepRecord[] {
+    this.alive();
+    const limit = Math.min(Math.max(Math.floor(q.limit ?? 100), 0), 10000);
+    const offset = Math.max(Math.floor(q.offset ?? 0), 0);
+    return (this.sql('SELECT * FROM sweeps ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?').all(limit, offset) as SweepRow[]).map(sweepRecord);
   }
 
   /** Size and content counts of the database. */

@@ -95,6 +95,24 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX analyses_run ON analyses(run_id, name);
   `,
+  // 3: sweeps (groups of runs over a parameter grid): their request, points (with run ids) and state.
+  `
+  CREATE TABLE sweeps (
+    id         TEXT PRIMARY KEY,
+    label      TEXT NOT NULL,
+    mode       TEXT NOT NULL,               -- bench | twin
+    state      TEXT NOT NULL CHECK (state IN ('running','completed','aborted','failed','interrupted')),
+    reason     TEXT,
+    request    TEXT NOT NULL,               -- JSON: the sweep document and options as submitted
+    summary    TEXT NOT NULL,               -- JSON: duration and peaks over all points
+    points     TEXT NOT NULL,               -- JSON array: per point values, status, runId, twinRunId, stats
+    fraction   REAL NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    ended_at   TEXT
+  );
+  CREATE INDEX sweeps_created ON sweeps(created_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

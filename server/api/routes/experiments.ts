@@ -117,7 +117,7 @@ const SweepStatusSchema = Type.Object({
   id: Type.String(),
   label: Type.String(),
   mode: Type.String({ description: 'bench | twin' }),
-  state: Type.String({ description: 'running | completed | aborted | failed' }),
+  state: Type.String({ description: 'running | completed | aborted | failed | interrupted (the server ended while it ran)' }),
   reason: Type.Optional(Type.String()),
   summary: SummarySchema,
   fraction: Type.Number(),
@@ -414,7 +414,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
 
   app.get(
     '/api/sweeps',
-    { schema: { tags: ['sweeps'], summary: 'Sweeps started since the server started, newest first', response: { 200: Type.Object({ sweeps: Type.Array(SweepStatusSchema) }) } } },
+    { schema: { tags: ['sweeps'], summary: 'Sweeps in the store (past ones too, across restarts), newest first', response: { 200: Type.Object({ sweeps: Type.Array(SweepStatusSchema) }) } } },
     async () => ({ sweeps: sweeps.list() }),
   );
 

@@ -1,7 +1,9 @@
 /**
- * Bench page (#/bench): the bench configuration (instruments, ports, channel roles), the run sources and
- * whether they are available now, the limits every protocol is checked against, and a protocol checker
- * that states a protocol's duration and peaks against those limits and previews its stimulus.
+ * Bench page (#/bench): the instruments (configured, found by USB VID/PID, virtual) with their ports,
+ * channel roles and live connection state (identity, outputs, the run using them, what they can do), with
+ * Connect/Disconnect buttons (GET/POST /api/bench/instruments...); the run sources and whether they are
+ * available now; the limits every protocol is checked against; and a protocol checker that states a
+ * protocol's duration and peaks against those limits and previews its stimulus.
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -13,6 +15,20 @@ interface BenchConfig {
   name: string;
   instruments: { id: string; kind: string; model: string; port?: string; channels: { name: string; role: string; unit?: string }[] }[];
   limits: { maxVoltage: number; maxCurrent: number; maxPower: number; compliance: { current: number; voltage: number }; maxDurationS?: number };
+}
+interface InstrumentInfo {
+  id: string;
+  kind: string;
+  model: string;
+  port?: string;
+  origin: string;
+  channels?: { name: string; role: string; unit?: string }[];
+  state: string;
+  identity?: string;
+  outputs?: string;
+  inUseBy?: number;
+  capabilities?: Record<string, number | string>;
+  error?: string;
 }
 interface CheckResult {
   summary: { kind?: string; unit: string; durationS: number; min: number; max: number };
@@ -33,9 +49,90 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 
 const fmt = (x: number | undefined) => (x === undefined ? '–' : String(+x.toPrecision(4)));
 
+/** What the instrument can do, in one line. */
+function capabilityText(i: InstrumentInfo): string {
+  const c = i.capabilities;
+  if (!c) return '–';
+  if (i.kind === 'smu') return `±${fmt(Number(c.maxVoltage))} V, ±${fmt(Number(c.maxCurrent))} A; ${c.maxPoints} points, ≥ ${fmt(Number(c.minDwellS))} s a point`;
+  if (i.kind === 'daq') return `${c.analogInputs} inputs, ${c.adcBits}-bit ADC, ${c.stimulusBits}-bit stimulus, table ${c.maxWaveform}`;
+  return Object.entries(c).map(([k, v]) => `${k} ${v}`).join(', ');
+}
+
 export function benchPage(root: HTMLElement): ViewInstance {
   let plot: uPlot | undefined;
+  let timer: number | undefined;
+  let alive = true;
   const instruments = h('tbody');
+  const instrumentMessage = h('div', { id: 'bench-instrument-message', class: 'notice', hidden: true });
+  /** Instruments with a connect or disconnect under way from this page. */
+  const pending = new Set<string>();
+
+  const showInstruments = (list: InstrumentInfo[]) => {
+    instruments.replaceChildren(
+      ...list.map((i) => {
+        const simulated = i.kind === 'simulated';
+        const connected = i.state === 'connected';
+        const action = connected ? 'disconnect' : 'connect';
+        const busy = pending.has(i.id) || i.state === 'connecting' || i.state === 'disconnecting';
+        const button = simulated
+          ? h('span', { class: 'hint' }, 'built in')
+          : h(
+              'button',
+              {
+                type: 'button',
+                class: connected ? '' : 'primary',
+                'data-action': action,
+                'data-id': i.id,
+                disabled: busy || i.inUseBy !== undefined,
+                title: i.inUseBy !== undefined ? `in use by run ${i.inUseBy}` : '',
+                onclick: (() => void act(i.id, action)) as EventListener,
+              },
+              busy ? `${i.state === 'disconnecting' || action === 'disconnect' ? 'Disconnecting' : 'Connecting'}…` : connected ? 'Disconnect' : 'Connect',
+            );
+        return h(
+          'tr',
+          { 'data-instrument': i.id, 'data-state': i.state },
+          h('td', {}, i.id),
+          h('td', {}, i.kind, i.origin !== 'configured' ? h('div', { class: 'hint' }, i.origin) : null),
+          h('td', {}, i.model),
+          h('td', { 'data-field': 'port' }, i.port ?? '–'),
+          h('td', {}, (i.channels ?? []).map((c) => `${c.name} (${c.role}${c.unit ? `, ${c.unit}` : ''})`).join(', ')),
+          h('td', { 'data-field': 'state' }, i.state, i.error ? h('div', { class: 'error-text', 'data-field': 'error' }, i.error) : null),
+          h('td', { 'data-field': 'identity' }, i.identity ?? '–'),
+          h('td', { 'data-field': 'outputs' }, i.inUseBy !== undefined ? `${i.outputs ?? 'on'} (run ${i.inUseBy})` : (i.outputs ?? '–')),
+          h('td', { 'data-field': 'capabilities' }, capabilityText(i)),
+          h('td', {}, button),
+        );
+      }),
+    );
+  };
+  const refresh = async () => {
+    try {
+      const r = await call<{ instruments: InstrumentInfo[] }>('GET', '/api/bench/instruments');
+      if (alive) showInstruments(r.instruments);
+    } catch {
+      /* the next poll tries again */
+    }
+  };
+  const act = async (id: string, action: 'connect' | 'disconnect') => {
+    pending.add(id);
+    void refresh();
+    instrumentMessage.hidden = true;
+    try {
+      const r = await call<{ instrument: InstrumentInfo }>('POST', `/api/bench/instruments/${encodeURIComponent(id)}/${action}`);
+      instrumentMessage.hidden = false;
+      instrumentMessage.className = 'notice';
+      instrumentMessage.textContent =
+        action === 'connect' ? `${id} connected: ${r.instrument.identity ?? ''}` : `${id} disconnected${r.instrument.error ? `: ${r.instrument.error}` : ', outputs off'}`;
+    } catch (e) {
+      instrumentMessage.hidden = false;
+      instrumentMessage.className = 'notice error-box';
+      instrumentMessage.textContent = e instanceof Error ? e.message : String(e);
+    } finally {
+      pending.delete(id);
+      await refresh();
+    }
+  };
   const sources = h('tbody');
   const limits = h('dl', { class: 'limits' });
   const doc = h('textarea', { id: 'bench-protocol', rows: 5, cols: 70, spellcheck: 'false' }) as HTMLTextAreaElement;
@@ -85,7 +182,13 @@ export function benchPage(root: HTMLElement): ViewInstance {
   root.append(
     h('h1', {}, 'Bench'),
     h('h2', {}, 'Instruments'),
-    h('table', { class: 'runs bench-instruments' }, h('thead', {}, h('tr', {}, ...['id', 'kind', 'model', 'port', 'channels'].map((t) => h('th', {}, t)))), instruments),
+    h(
+      'table',
+      { class: 'runs bench-instruments' },
+      h('thead', {}, h('tr', {}, ...['id', 'kind', 'model', 'port', 'channels', 'state', 'identity', 'outputs', 'can do', ''].map((t) => h('th', {}, t)))),
+      instruments,
+    ),
+    instrumentMessage,
     h('h2', {}, 'Run sources'),
     h('table', { class: 'runs bench-sources' }, h('thead', {}, h('tr', {}, ...['kind', 'source', 'available'].map((t) => h('th', {}, t)))), sources),
     h('h2', {}, 'Limits'),
@@ -101,20 +204,10 @@ export function benchPage(root: HTMLElement): ViewInstance {
     chart,
   );
 
+  // Live state: the list is polled while the page is open (a run taking an instrument, a cable pulled).
+  void refresh();
+  timer = window.setInterval(() => void refresh(), 1000);
   void call<{ bench: BenchConfig }>('GET', '/api/bench').then(({ bench }) => {
-    instruments.replaceChildren(
-      ...bench.instruments.map((i) =>
-        h(
-          'tr',
-          { 'data-instrument': i.id },
-          h('td', {}, i.id),
-          h('td', {}, i.kind),
-          h('td', {}, i.model),
-          h('td', {}, i.port ?? '–'),
-          h('td', {}, i.channels.map((c) => `${c.name} (${c.role}${c.unit ? `, ${c.unit}` : ''})`).join(', ')),
-        ),
-      ),
-    );
     const l = bench.limits;
     const items: [string, string][] = [
       ['maxVoltage', `${fmt(l.maxVoltage)} V`],
@@ -135,6 +228,8 @@ export function benchPage(root: HTMLElement): ViewInstance {
 
   return {
     unmount() {
+      alive = false;
+      if (timer !== undefined) window.clearInterval(timer);
       plot?.destroy();
     },
   };

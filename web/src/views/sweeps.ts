@@ -183,7 +183,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
       ),
       message,
     ),
-    h('h2', {}, 'Sweeps since the server started'),
+    h('h2', {}, 'Sweeps'),
     h('table', { class: 'runs sweeps' }, h('thead', {}, h('tr', {}, h('th', {}, 'id'), h('th', {}, 'label'), h('th', {}, 'mode'), h('th', {}, 'state'), h('th', {}, 'done'))), list),
     detail,
   );

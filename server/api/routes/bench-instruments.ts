@@ -1,0 +1,128 @@
+/**
+ * The bench's instruments and their connections (server/benchconfig/instruments.ts):
+ *
+ *   GET  /api/bench/instruments                  → { instruments }  configured, found (USB VID/PID) and virtual
+ *   GET  /api/bench/instruments/:id              → { instrument }
+ *   POST /api/bench/instruments/:id/connect      → { instrument }   open, identify (*IDN? / HELLO), outputs off
+ *   POST /api/bench/instruments/:id/disconnect   → { instrument }   outputs to zero, then close
+ *
+ * The manager is made here from the run manager's bench configuration and set on the source registry, so
+ * runs use the connected instruments; closing the app disconnects them (after the runs have stopped).
+ */
+import { Type } from '@fastify/type-provider-typebox';
+import { InstrumentManager, InstrumentStateError } from '../../benchconfig/instruments.ts';
+import type { RoutePlugin } from '../app.ts';
+import { ApiError } from '../errors.ts';
+import { ErrorSchema, errorResponses } from '../schemas.ts';
+
+const num = Type.Number();
+const InstrumentSchema = Type.Object(
+  {
+    id: Type.String(),
+    kind: Type.String({ description: 'smu | daq | simulated' }),
+    model: Type.String({ description: 'As configured or found; `identity` is what the instrument answered' }),
+    port: Type.Optional(Type.String({ description: 'Serial device, tcp address, or the pty of a virtual instrument once connected' })),
+    origin: Type.String({ description: 'configured (bench configuration) | found (USB VID/PID) | virtual' }),
+    channels: Type.Optional(Type.Array(Type.Object({ name: Type.String(), role: Type.String(), unit: Type.Optional(Type.String()) }))),
+    state: Type.String({ description: 'disconnected | connecting | connected | disconnecting' }),
+    identity: Type.Optional(Type.String({ description: '*IDN? reply (SMU) or board, firmware and protocol version (DAQ)' })),
+    outputs: Type.Optional(Type.String({ description: 'off | on (on while a run uses the instrument)' })),
+    inUseBy: Type.Optional(Type.Integer({ description: 'Run using the instrument now' })),
+    limits: Type.Object(
+      {
+        maxVoltage: num,
+        maxCurrent: num,
+        maxPower: num,
+        compliance: Type.Object({ current: num, voltage: num }),
+        maxDurationS: Type.Optional(num),
+      },
+      { description: 'The bench limits every protocol is checked against' },
+    ),
+    capabilities: Type.Optional(
+      Type.Record(Type.String(), Type.Union([Type.Number(), Type.String()]), {
+        description: 'What the instrument reports: SMU ratings and program capabilities (maxPoints, minDwellS); DAQ HELLO capabilities',
+      }),
+    ),
+    connectedAt: Type.Optional(Type.String()),
+    error: Type.Optional(Type.String({ description: 'Why the last connect or the connection failed, or what the last disconnect could not confirm' })),
+  },
+  { additionalProperties: false },
+);
+
+const IdParams = Type.Object(
+  { id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', description: 'Instrument id (GET /api/bench/instruments)' }) },
+  { additionalProperties: false },
+);
+/** connect and disconnect take no fields: a body with any is refused, naming the first. */
+function noFields(body: unknown): void {
+  if (body === undefined || body === null) return;
+  if (typeof body !== 'object' || Array.isArray(body)) throw new ApiError('VALIDATION', { detail: 'body: send no body or an empty JSON object' }, '/');
+  const first = Object.keys(body)[0];
+  if (first !== undefined) throw new ApiError('VALIDATION', { detail: `/${first}: is not an allowed field (this request takes no fields)` }, `/${first}`);
+}
+
+const plugin: RoutePlugin = async (app, { ctx }) => {
+  const manager = new InstrumentManager(ctx.runs.bench, { log: (line) => app.log.info(line) });
+  manager.attach(ctx.sources);
+  // Runs stop first (app preClose), then the instruments are put to zero and closed.
+  app.addHook('onClose', async () => {
+    await manager.closeAll();
+  });
+
+  const translate = (err: unknown): never => {
+    if (err instanceof InstrumentStateError) throw new ApiError(err.code, {}, err.code === 'INSTRUMENT_NOT_FOUND' ? '/params/id' : undefined, err.message);
+    throw err;
+  };
+  const responses = { 200: Type.Object({ instrument: InstrumentSchema }), ...errorResponses, 502: ErrorSchema };
+
+  app.get(
+    '/api/bench/instruments',
+    {
+      schema: {
+        tags: ['bench'],
+        summary: 'Instruments of the bench (configured, found by USB VID/PID, virtual) with their connection state, identity, outputs and limits',
+        response: { 200: Type.Object({ instruments: Type.Array(InstrumentSchema) }) },
+      },
+    },
+    async () => ({ instruments: await manager.list() }),
+  );
+
+  app.get(
+    '/api/bench/instruments/:id',
+    { schema: { tags: ['bench'], summary: 'One instrument and its state', params: IdParams, response: responses } },
+    async (req) => ({ instrument: await manager.get(req.params.id).catch(translate) }),
+  );
+
+  app.post(
+    '/api/bench/instruments/:id/connect',
+    {
+      schema: {
+        tags: ['bench'],
+        summary: 'Connect: open the port, identify (*IDN? for an SMU, HELLO for a DAQ board), turn outputs off. Runs then use this connection',
+        params: IdParams,
+        response: responses,
+      },
+    },
+    async (req) => {
+      noFields(req.body);
+      return { instrument: await manager.connect(req.params.id).catch(translate) };
+    },
+  );
+
+  app.post(
+    '/api/bench/instruments/:id/disconnect',
+    {
+      schema: {
+        tags: ['bench'],
+        summary: 'Disconnect: outputs to zero, then close the port. Refused (409 INSTRUMENT_BUSY) while a run uses the instrument',
+        params: IdParams,
+        response: responses,
+      },
+    },
+    async (req) => {
+      noFields(req.body);
+      return { instrument: await manager.disconnect(req.params.id).catch(translate) };
+    },
+  );
+};
+export default plugin;
