@@ -7,11 +7,13 @@ import { EventEmitter } from 'node:events';
 import { SerialPort } from 'serialport';
 import {
   FrameDecoder,
+  PROTOCOL_MINOR,
   PROTOCOL_VERSION,
   T,
   encodeConfigure,
   encodeFrame,
   encodePulses,
+  encodeSegmentsChunk,
   encodeWaveformChunk,
   parseAck,
   parseBoot,
@@ -22,6 +24,7 @@ import {
   unpackData,
   type Boot,
   type BoardError,
+  type BoardSegment,
   type ConfigureRequest,
   type Configured,
   type HelloReply,
@@ -215,6 +218,12 @@ export class DaqBoard extends EventEmitter<DaqBoardEvents> {
         `board on ${this.path} speaks protocol v${hello.protocolVersion}, this host v${PROTOCOL_VERSION}: update the firmware or spikeloop`,
       );
     }
+    if (hello.protocolMinor < PROTOCOL_MINOR) {
+      throw new DaqError(
+        'protocol-version',
+        `board on ${this.path} speaks protocol v${hello.protocolVersion}.${hello.protocolMinor}, this host needs v${PROTOCOL_VERSION}.${PROTOCOL_MINOR} (stimulus programs): reflash the firmware`,
+      );
+    }
     this.hello = hello;
     return hello;
   }
@@ -225,16 +234,19 @@ export class DaqBoard extends EventEmitter<DaqBoardEvents> {
     return this.config;
   }
 
-  /** Uploads the stimulus table in acknowledged chunks. */
+  /** Uploads the table memory (all tables, concatenated) in acknowledged chunks. Call after configure(). */
   async uploadWaveform(codes: ArrayLike<number>): Promise<void> {
-    const stimBits = this.hello?.stimulusBits ?? 8;
-    const max = this.hello?.maxWaveform ?? 256;
-    if (codes.length > max) throw new DaqError('waveform-too-long', `stimulus table of ${codes.length} entries exceeds the board's ${max}`);
+    const cfg = this.config;
+    if (!cfg) throw new DaqError('bad-state', 'configure the board before uploading a stimulus table');
+    const stimBits = cfg.stimulusBits;
+    const max = cfg.tableEntries;
+    if (codes.length > max) throw new DaqError('waveform-too-long', `stimulus tables of ${codes.length} entries exceed the board's ${max} (${cfg.output} output)`);
     for (let i = 0; i < codes.length; i++) {
       const c = codes[i];
       if (!Number.isInteger(c) || c < 0 || c >= 1 << stimBits) throw new DaqError('waveform-code', `stimulus code ${c} at ${i} is outside 0..${(1 << stimBits) - 1}`);
     }
-    const chunk = stimBits > 8 ? 96 : 192;
+    const width = stimBits > 8 ? 2 : 1;
+    const chunk = Math.floor(((this.hello?.maxRequestPayload ?? 100) - 4) / width);
     for (let off = 0; off < codes.length || off === 0; off += chunk) {
       const part = Array.from({ length: Math.min(chunk, codes.length - off) }, (_, i) => codes[off + i]);
       const ack = parseAck(await this.request(T.WAVEFORM, encodeWaveformChunk(off, codes.length, part, stimBits), [T.ACK]));
@@ -243,8 +255,21 @@ export class DaqBoard extends EventEmitter<DaqBoardEvents> {
     }
   }
 
-  async setPulses(t: PulseTrain): Promise<void> {
-    await this.request(T.PULSES, encodePulses(t), [T.ACK]);
+  /** Uploads the segment list in acknowledged chunks (after the tables: a table upload clears it). */
+  async uploadSegments(segs: BoardSegment[]): Promise<void> {
+    const max = this.config?.maxSegments ?? this.hello?.maxSegments ?? 0;
+    if (segs.length > max) throw new DaqError('segments', `${segs.length} segments exceed the board's ${max}`);
+    const chunk = Math.floor(((this.hello?.maxRequestPayload ?? 100) - 2) / 8);
+    for (let off = 0; off < segs.length; off += chunk) {
+      const part = segs.slice(off, off + chunk);
+      const ack = parseAck(await this.request(T.SEGMENTS, encodeSegmentsChunk(off, segs.length, part), [T.ACK]));
+      if (ack.info !== off + part.length) throw new DaqError('segments', `board holds ${ack.info} segments, expected ${off + part.length}`);
+    }
+  }
+
+  /** Programs the pulse train; returns the prescaler of the timer that makes it (resolution = prescaler / clock). */
+  async setPulses(t: PulseTrain): Promise<number> {
+    return parseAck(await this.request(T.PULSES, encodePulses(t), [T.ACK])).info;
   }
 
   async start(loop: boolean): Promise<void> {
