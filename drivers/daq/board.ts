@@ -36,6 +36,8 @@ export class DaqError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** The board's ERROR info field, for board-* codes. */
+    readonly info?: number,
   ) {
     super(message);
     this.name = 'DaqError';
@@ -150,7 +152,7 @@ export class DaqBoard extends EventEmitter<DaqBoardEvents> {
       const e = parseError(payload);
       if (w && e.seq === w.seq && e.seq !== 0) {
         this.waiter = undefined;
-        w.reject(new DaqError(`board-${e.name}`, `board refused request 0x${e.type.toString(16)}: ${e.name} (info ${e.info})`));
+        w.reject(new DaqError(`board-${e.name}`, `board refused request 0x${e.type.toString(16)}: ${e.name} (info ${e.info})`, e.info));
       } else this.emit('boardError', e);
       return;
     }
@@ -229,7 +231,22 @@ export class DaqBoard extends EventEmitter<DaqBoardEvents> {
   }
 
   async configure(req: ConfigureRequest): Promise<Configured> {
-    const reply = await this.request(T.CONFIGURE, encodeConfigure(req), [T.CONFIGURED]);
+    let reply: Uint8Array;
+    try {
+      reply = await this.request(T.CONFIGURE, encodeConfigure(req), [T.CONFIGURED]);
+    } catch (err) {
+      if (err instanceof DaqError && err.code === 'board-dac-rate') {
+        throw new DaqError(
+          'dac-rate',
+          `the MCP4725 DAC on the I2C bus (400 kHz, one write per sample) cannot follow ${req.rate} S/s with ${req.channels.length} analog input(s): at most ${err.info} S/s on ${this.hello?.board ?? 'this board'}`,
+          err.info,
+        );
+      }
+      if (err instanceof DaqError && err.code === 'board-bad-argument' && req.output === 'mcp4725' && req.recordStimulus && err.info === 3) {
+        throw new DaqError('dac-echo', `the board cannot echo 12-bit DAC codes in its ${this.hello?.adcBits}-bit samples; record without recordStimulus (the host records the program's codes)`, 3);
+      }
+      throw err;
+    }
     this.config = parseConfigured(reply);
     return this.config;
   }
@@ -269,7 +286,14 @@ export class DaqBoard extends EventEmitter<DaqBoardEvents> {
 
   /** Programs the pulse train; returns the prescaler of the timer that makes it (resolution = prescaler / clock). */
   async setPulses(t: PulseTrain): Promise<number> {
-    return parseAck(await this.request(T.PULSES, encodePulses(t), [T.ACK])).info;
+    try {
+      return parseAck(await this.request(T.PULSES, encodePulses(t), [T.ACK])).info;
+    } catch (err) {
+      if (err instanceof DaqError && err.code === 'board-bad-argument' && err.info && t.widthUs > 0) {
+        throw new DaqError('pulses', `pulse train refused: high and low phases must each last at least ${err.info} us on ${this.hello?.board ?? 'this board'}`, err.info);
+      }
+      throw err;
+    }
   }
 
   async start(loop: boolean): Promise<void> {

@@ -131,13 +131,15 @@ static void hal_stim_select(uint8_t out, uint8_t addr7) {
 static ps_t pl;
 static volatile uint8_t pl_active, pl_armed;
 static volatile uint32_t pl_now; /* sample periods begun since START (ticks seen) */
-static uint8_t pl_guard;         /* counts between reading TCNT1 and the compare being safely ahead */
+static uint8_t pl_guard;          /* counts between reading TCNT1 and the compare being safely ahead */
+static uint16_t pl_window;       /* edges this early in a period are armed from the period before */
 static volatile uint16_t pl_late;
 #define PL_PARK 0xffff /* above TOP: never matches */
 
-/* Shortest high or low phase: the compare interrupt that schedules the next edge must have run (worst case
- * it waits for the sample-clock interrupt, ~20 us). */
-#define HAL_PULSE_MIN_US 40
+/* Shortest high or low phase: the compare interrupt that schedules the next edge must have run (it can wait
+ * for the sample-clock and ADC interrupts, then needs ~10 us of guard); measured on the emulated Uno with 2
+ * channels at 10 kS/s: 60 us phases made every edge on time, 40 us phases made ~7 % of them late. */
+#define HAL_PULSE_MIN_US 60
 static inline uint16_t hal_pulse_late(void) { return pl_late; }
 static inline uint16_t hal_dac_errors(void) { return dac_errors; }
 
@@ -149,23 +151,44 @@ static void hal_pulse_stop(void) {
   PULSE_PORT &= (uint8_t)~_BV(PULSE_BIT);
 }
 
-/* Called from the Timer1 interrupts only: puts the next edge in OCR1B if the counter will reach it in the
- * edge's own period; an edge whose time has passed (interrupts held up too long) is made now and counted. */
-static inline __attribute__((always_inline)) void hal_pulse_arm(void) {
+/* Called from the Timer1 interrupts only, with `now` the sample period the counter value c (TCNT1) is in:
+ * puts the next edge in OCR1B if the counter will reach it in the edge's own period. An edge early in the next
+ * period (before the tick interrupt could arm it) gets an alarm first: a compare with the pin disconnected
+ * (COM1B = 0, the pin holds its PORT level, kept equal to the output) later in this period, whose interrupt
+ * then arms the edge. An edge whose time has passed (interrupts held up too long) is made now and counted. */
+static uint8_t pl_alarm;
+#define PL_COM_TOGGLE _BV(COM1B0)
+static inline __attribute__((always_inline)) void hal_pulse_arm_at(uint32_t now, uint16_t c) {
   if (!pl_active || pl_armed) return;
-  uint16_t c = TCNT1;
-  uint32_t now = pl_now;
   if (pl.pe == now) {
     if (pl.oe > c + pl_guard) { OCR1B = pl.oe; pl_armed = 1; return; }
   } else if (pl.pe == now + 1) {
-    if ((uint16_t)(pl.oe + pl_guard) < c) { OCR1B = pl.oe; pl_armed = 1; }
-    return;
+    if ((uint16_t)(pl.oe + pl_guard) < c) { OCR1B = pl.oe; pl_armed = 1; return; }
+    if (pl.oe < pl_window) {
+      uint16_t a = (uint16_t)((pl.oe > c ? pl.oe : c) + pl_guard);
+      if (a < OCR1A) {
+        TCCR1A &= (uint8_t)~PL_COM_TOGGLE; /* the alarm's match leaves the pin alone */
+        OCR1B = a;
+        pl_alarm = 1;
+        pl_armed = 1;
+      }
+    }
+    return; /* else the tick interrupt of the edge's period arms it */
   } else if (pl.pe > now) {
     return;
   }
   /* late */
   uint16_t soon = (uint16_t)(c + pl_guard);
   if (soon < OCR1A) { OCR1B = soon; pl_armed = 1; pl_late++; }
+}
+
+/* TCNT1 and the period it belongs to, consistent even if the counter wraps while we look (the tick
+ * interrupt, which counts periods, may still be pending). */
+static inline __attribute__((always_inline)) void hal_pulse_arm(void) {
+  uint8_t f = TIFR1 & _BV(OCF1A);
+  uint16_t c = TCNT1;
+  if (f != (TIFR1 & _BV(OCF1A))) { f = _BV(OCF1A); c = TCNT1; }
+  hal_pulse_arm_at(pl_now + (f ? 1 : 0), c);
 }
 
 static inline void hal_outputs_zero_stim(void) {
@@ -254,7 +277,10 @@ static uint8_t hal_pulse_setup(uint32_t delay_us, uint32_t width_us, uint32_t pe
            p = (period_us * cpu + presc / 2) / presc;
   if (w == 0 || w >= p) return 0;
   ps_init(&pl, (uint16_t)(hal_ocr + 1u), d, w, p, count);
-  pl_guard = presc == 1 ? 24 : presc == 8 ? 4 : 2;
+  /* the guard covers the ~120 cycles from reading TCNT1 to the compare register write; the window the tick
+   * interrupt's worst latency plus the guard */
+  pl_guard = presc == 1 ? 160 : presc == 8 ? 20 : 3;
+  pl_window = (uint16_t)(presc == 1 ? 800 : presc == 8 ? 100 : 13);
   return 1;
 }
 
@@ -265,6 +291,7 @@ static void hal_sampling_start(uint8_t pulses) {
   OCR1B = PL_PARK;
   pl_now = 0;
   pl_armed = 0;
+  pl_alarm = 0;
   pl_late = 0;
   pl_active = pulses;
   if (pulses || stim_out == SL_OUT_MCP4725) GPIOR0 |= 1; /* the tick interrupt's special variant */

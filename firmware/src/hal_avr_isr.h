@@ -32,10 +32,7 @@ void sl_tick_plain(void) {
 }
 
 void sl_tick_special(void) {
-  if (pl_active) {
-    pl_now++;
-    hal_pulse_arm();
-  }
+  if (pl_active) hal_pulse_arm_at(++pl_now, TCNT1);
   STIM_T s;
   if (stim_out == SL_OUT_MCP4725) {
     s = dac_next; /* on the DAC since the previous tick (or START) */
@@ -59,12 +56,20 @@ ISR(TIMER1_COMPA_vect, ISR_NAKED) {
       "jmp sl_tick_plain\n\t" ::"I"(_SFR_IO_ADDR(GPIOR0)));
 }
 
-/* A pulse edge was made by the hardware: schedule the next one. */
+/* A pulse edge was made by the hardware (or an alarm came): schedule the next one. */
 ISR(TIMER1_COMPB_vect) {
   OCR1B = PL_PARK;
   pl_armed = 0;
-  if (!ps_next(&pl)) { pl_active = 0; return; }
-  if (!(TIFR1 & _BV(OCF1A))) hal_pulse_arm(); /* else the tick interrupt, pending, does it */
+  if (pl_alarm) {
+    pl_alarm = 0;
+    TCCR1A |= PL_COM_TOGGLE;
+  } else {
+    /* PORT follows the output, so disconnecting it for an alarm never glitches the pin */
+    if (pl.level) PULSE_PORT |= _BV(PULSE_BIT);
+    else PULSE_PORT &= (uint8_t)~_BV(PULSE_BIT);
+    if (!ps_next(&pl)) { pl_active = 0; return; }
+  }
+  hal_pulse_arm();
 }
 
 ISR(ADC_vect) {
