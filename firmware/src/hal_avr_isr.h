@@ -22,16 +22,16 @@ static inline __attribute__((always_inline)) void hal_dac_queue(uint16_t code) {
  * the DAC is the output): the plain one is the 1.0 PWM tick, cycle for cycle (the acquisition budget is that
  * tight), the other adds the pulse scheduling and the DAC. The vector dispatches with one sbic (no register,
  * no flags touched). */
-extern "C" void sl_tick_plain(void) __attribute__((signal, used, externally_visible));
-extern "C" void sl_tick_special(void) __attribute__((signal, used, externally_visible));
+extern "C" void __vector_sl_tick_plain(void) __attribute__((signal, used, externally_visible));
+extern "C" void __vector_sl_tick_special(void) __attribute__((signal, used, externally_visible));
 
-void sl_tick_plain(void) {
+void __vector_sl_tick_plain(void) {
   STIM_T s = engine_stimulus();
   hal_stim_write(s);
   if (engine_tick(s)) hal_adc_start(eng_adc_ch[0]);
 }
 
-void sl_tick_special(void) {
+void __vector_sl_tick_special(void) {
   if (pl_active) hal_pulse_arm_at(++pl_now, TCNT1);
   STIM_T s;
   if (stim_out == SL_OUT_MCP4725) {
@@ -52,8 +52,8 @@ void sl_tick_special(void) {
 ISR(TIMER1_COMPA_vect, ISR_NAKED) {
   asm volatile(
       "sbic %0, 0\n\t"
-      "jmp sl_tick_special\n\t"
-      "jmp sl_tick_plain\n\t" ::"I"(_SFR_IO_ADDR(GPIOR0)));
+      "jmp __vector_sl_tick_special\n\t"
+      "jmp __vector_sl_tick_plain\n\t" ::"I"(_SFR_IO_ADDR(GPIOR0)));
 }
 
 /* A pulse edge was made by the hardware (or an alarm came): schedule the next one. */

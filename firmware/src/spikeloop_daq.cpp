@@ -115,6 +115,37 @@ static void stop_run(void) {
   engine_drain();
 }
 
+/* Out of line: its reply buffer is on the stack only while it runs (the Uno's stack is ~180 bytes). */
+static void __attribute__((noinline)) send_hello(uint8_t seq) {
+  static const char name[] = HAL_BOARD_NAME;
+  uint8_t r[40 + sizeof(name) - 1];
+  r[0] = SL_PROTOCOL_VERSION;
+  r[1] = FW_MAJOR;
+  r[2] = FW_MINOR;
+  r[3] = FW_PATCH;
+  r[4] = HAL_BOARD;
+  r[5] = HAL_ANALOG_INPUTS;
+  r[6] = SAMPLE_BITS;
+  r[7] = STIM_BITS;
+  sl_put_u32(r + 8, HAL_CLOCK_HZ);
+  sl_put_u32(r + 12, HAL_MAX_CONVERSIONS);
+  sl_put_u32(r + 16, HAL_LINK_BYTES_PER_S);
+  sl_put_u16(r + 20, (uint16_t)(ENGINE_WAVE_BYTES / ((STIM_BITS + 7) / 8)));
+  sl_put_u16(r + 22, (uint16_t)(ENGINE_MAX_PACKED * 8 / SAMPLE_BITS));
+  /* protocol 1.1 capability block */
+  r[24] = SL_PROTOCOL_MINOR;
+  r[25] = HAL_OUTPUTS;
+  sl_put_u16(r + 26, ENGINE_MAX_SEGMENTS);
+  sl_put_u16(r + 28, ENGINE_WAVE_BYTES);
+  r[30] = HAL_DAC_BITS;
+  r[31] = 0;
+  sl_put_u32(r + 32, HAL_DAC_MAX_RATE(1));
+  sl_put_u16(r + 36, RX_FRAME_CAP - 4);
+  sl_put_u16(r + 38, HAL_PULSE_MIN_US);
+  for (uint8_t i = 0; i < sizeof(name) - 1; i++) r[40 + i] = (uint8_t)name[i];
+  send_ctrl(SL_T_HELLO_REPLY, seq, r, sizeof(r));
+}
+
 static void handle_configure(uint8_t seq, const uint8_t *p, uint16_t n) {
   if (running) { send_error(SL_E_BAD_STATE, SL_T_CONFIGURE, seq, 0); return; }
   if (n < 7) { send_error(SL_E_BAD_ARG, SL_T_CONFIGURE, seq, 0); return; }
@@ -195,33 +226,7 @@ static void handle_frame(uint8_t *b, uint16_t len) {
   switch (type) {
     case SL_T_HELLO: {
       if (n < 1 || p[0] < SL_PROTOCOL_VERSION) { send_error(SL_E_VERSION, type, seq, SL_PROTOCOL_VERSION); break; }
-      static const char name[] = HAL_BOARD_NAME;
-      uint8_t r[40 + sizeof(name) - 1];
-      r[0] = SL_PROTOCOL_VERSION;
-      r[1] = FW_MAJOR;
-      r[2] = FW_MINOR;
-      r[3] = FW_PATCH;
-      r[4] = HAL_BOARD;
-      r[5] = HAL_ANALOG_INPUTS;
-      r[6] = SAMPLE_BITS;
-      r[7] = STIM_BITS;
-      sl_put_u32(r + 8, HAL_CLOCK_HZ);
-      sl_put_u32(r + 12, HAL_MAX_CONVERSIONS);
-      sl_put_u32(r + 16, HAL_LINK_BYTES_PER_S);
-      sl_put_u16(r + 20, (uint16_t)(ENGINE_WAVE_BYTES / ((STIM_BITS + 7) / 8)));
-      sl_put_u16(r + 22, (uint16_t)(ENGINE_MAX_PACKED * 8 / SAMPLE_BITS));
-      /* protocol 1.1 capability block */
-      r[24] = SL_PROTOCOL_MINOR;
-      r[25] = HAL_OUTPUTS;
-      sl_put_u16(r + 26, ENGINE_MAX_SEGMENTS);
-      sl_put_u16(r + 28, ENGINE_WAVE_BYTES);
-      r[30] = HAL_DAC_BITS;
-      r[31] = 0;
-      sl_put_u32(r + 32, HAL_DAC_MAX_RATE(1));
-      sl_put_u16(r + 36, RX_FRAME_CAP - 4);
-      sl_put_u16(r + 38, HAL_PULSE_MIN_US);
-      for (uint8_t i = 0; i < sizeof(name) - 1; i++) r[40 + i] = (uint8_t)name[i];
-      send_ctrl(SL_T_HELLO_REPLY, seq, r, sizeof(r));
+      send_hello(seq);
       break;
     }
     case SL_T_CONFIGURE:
