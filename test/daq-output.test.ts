@@ -122,6 +122,7 @@ describe('DAQ stimulus output (emulated Uno)', () => {
     for (const k of ['pulse_per_min', 'pulse_per_max']) near(st[k], 1000 * 16);
     expect(seen.length).toBeGreaterThan(0);
     expect(seen.at(-1)!.lateEdges).toBe(0);
+    expect(msgs.filter((m) => m.type === 'event' && m.kind === 'fault')).toEqual([]);
     // the host records every edge as a marker at the sample of the tick at or before it
     const edges = msgs.filter((m): m is EventMessage => m.type === 'event' && m.kind === 'marker' && /^pulse /.test(m.label ?? ''));
     expect(edges.length).toBe(40);

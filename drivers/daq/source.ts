@@ -222,6 +222,9 @@ export class DaqRun {
   program?: BoardProgram;
   caps?: OutputCaps;
   pulsePrescaler = 0;
+  /** Pulse edges the board made late and DAC writes it could not make, from its STATUS replies. */
+  outputFaults = { lateEdges: 0, dacErrors: 0 };
+  private outputBase = { lateEdges: 0, dacErrors: 0 };
   constructor(readonly options: DaqRunOptions) {}
 
   private log(msg: string) {
@@ -242,6 +245,10 @@ export class DaqRun {
         if (e.name === 'watchdog') queue.push({ kind: 'watchdog' });
       });
       board.on('closed', (err) => queue.push({ kind: 'closed', err }));
+      board.on('status', (st) => {
+        this.outputFaults = { lateEdges: this.outputBase.lateEdges + st.lateEdges, dacErrors: this.outputBase.dacErrors + st.dacErrors };
+      });
+      this.outputBase = { ...this.outputFaults };
       board.startHeartbeat();
       await board.negotiate();
       await board.stop(); // a board left running by an earlier host: a clean state first
@@ -448,6 +455,10 @@ export class DaqRun {
       await board.close().catch(() => undefined);
     }
     const s = this.stats;
+    const of = this.outputFaults;
+    if (of.lateEdges + of.dacErrors > 0) {
+      yield { type: 'event', kind: 'fault', index: expected, label: `board outputs: ${of.lateEdges} pulse edges made late, ${of.dacErrors} DAC writes failed or skipped` };
+    }
     yield {
       type: 'event',
       kind: 'marker',
