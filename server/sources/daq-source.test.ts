@@ -46,5 +46,22 @@ describe('DAQ source', () => {
     expect(stim.length).toBe(1000);
     // 50 Hz square at 2 kS/s: 20 samples at 4 V (code 204), 20 at 0, from index 0
     expect(stim.slice(0, 40)).toEqual([...Array(20).fill(204), ...Array(20).fill(0)]);
+
+    // what the virtual Uno cannot hold is refused before the run, naming the capability
+    const sine = validateProtocol({ kind: 'sine', quantity: 'voltage', amplitude: 1, offset: 2, frequencyHz: 10, durationS: 1 });
+    await expect(def.create({ protocol: sine, sampleRate: 10_000, runId: 2 })).rejects.toThrow(/maxTableLength/);
+
+    // the MCP4725 output and a pulse train, through the registry options
+    const ramp = validateProtocol({ kind: 'sine', quantity: 'voltage', amplitude: 2, offset: 2.5, frequencyHz: 50, durationS: 0.2 });
+    const dac = await def.create({ protocol: ramp, sampleRate: 2000, runId: 3, options: { output: 'mcp4725', pulses: { delayUs: 100, periodUs: 20_000, widthUs: 5000, count: 5 } } });
+    const got: SourceMessage[] = [];
+    for await (const m of dac.messages(new AbortController().signal)) got.push(m);
+    expect(got.at(-1)).toMatchObject({ type: 'stop', status: 'completed' });
+    expect(got[0].type === 'descriptor' && got[0].channels[0].scale).toBeCloseTo(5 / 4096, 12);
+    const codes = got.flatMap((m) => (m.type === 'block' && m.channel === 0 ? [...m.samples] : []));
+    expect(codes.length).toBe(400);
+    expect(Math.max(...codes)).toBe(Math.round((4.5 / 5) * 4096));
+    const pulses = got.filter((m) => m.type === 'event' && m.kind === 'marker' && m.label?.startsWith('pulse'));
+    expect(pulses.length).toBe(10); // 5 pulses, the last ending at 85.1 ms
   });
 });
