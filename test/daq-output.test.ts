@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BlockMessage, EventMessage, SourceMessage } from '../common/run-stream.ts';
 import { DaqRun, ProgramPlayer } from '../drivers/daq/source.ts';
 import { FIRMWARE_BUILD, VirtualBoard } from '../drivers/daq/virtual.ts';
-import type { Status } from '../drivers/daq/protocol.ts';
+import { parseHelloReply, type Status } from '../drivers/daq/protocol.ts';
 import { validateProtocol } from '../server/protocols/index.ts';
 import { daqBoardProgram, unoCaps } from '../server/sources/daq-source.ts';
 import { adcCode, collect, stimMv } from './daq-helpers.ts';
@@ -26,6 +26,13 @@ function channel(msgs: SourceMessage[], c: number): number[] {
     out.push(...b.samples);
   }
   return out;
+}
+
+/** The run ended `completed`; otherwise the assertion names the reason and the fault events. */
+function expectCompleted(msgs: SourceMessage[]) {
+  const stop = msgs.at(-1);
+  const why = msgs.flatMap((m) => (m.type === 'event' && m.kind === 'fault' ? [m.label] : m.type === 'stop' ? [m.reason] : [])).join('; ');
+  expect(stop?.type === 'stop' && stop.status, why).toBe('completed');
 }
 
 /** Every STATUS the board sent during the run (heartbeat replies). */
@@ -65,9 +72,22 @@ describe('DAQ stimulus output (emulated Uno)', () => {
       durationSamples: Math.round(ladder.durationS * rate),
     });
     const msgs = await collect(run);
-    expect(msgs.at(-1)).toMatchObject({ type: 'stop', status: 'completed' });
+    expectCompleted(msgs);
     // the capabilities the board reported are the ones the server assumes for the virtual Uno
     expect(run.caps).toEqual(unoCaps(rate, 'pwm'));
+    expect(run.board!.hello).toMatchObject({
+      protocolVersion: 1,
+      protocolMinor: 1,
+      board: 'uno',
+      outputs: ['pwm', 'mcp4725'],
+      timerPulses: true,
+      maxSegments: 16,
+      tableBytes: 256,
+      dacBits: 12,
+      dacMaxRate: 9708,
+      maxRequestPayload: 100,
+      pulseMinUs: 60,
+    });
     const program = run.program!;
     expect(program.tables.length).toBeGreaterThan(2);
     expect(program.segments.length).toBeGreaterThan(4);
@@ -93,6 +113,13 @@ describe('DAQ stimulus output (emulated Uno)', () => {
     expect(run.stats.droppedTicks).toBe(0);
   });
 
+  it('tells a protocol 1.0 board (name where 1.1 has its minor version) from a 1.1 one', () => {
+    const v10 = new Uint8Array(27);
+    v10.set([1, 0, 1, 0, 1, 6, 10, 8]);
+    v10.set(new TextEncoder().encode('uno'), 24);
+    expect(parseHelloReply(v10)).toMatchObject({ protocolMinor: 0, board: 'uno', outputs: ['pwm'], timerPulses: false });
+  });
+
   it('refuses, naming the capability, a protocol the board cannot hold', async () => {
     const sine = validateProtocol({ kind: 'sine', quantity: 'voltage', amplitude: 1, offset: 2, frequencyHz: 10, durationS: 1 });
     const run = new DaqRun({ path: vb.path, channels: [0], rate: 5000, program: (caps) => daqBoardProgram(sine, caps), durationSamples: 5000 });
@@ -109,7 +136,7 @@ describe('DAQ stimulus output (emulated Uno)', () => {
     const run = new DaqRun({ path: vb.path, channels: [0, 1], rate, stimulus: { codes: [50, 150], loop: true }, pulses: train, durationSamples: 1500 });
     const seen = statuses(run);
     const msgs = await collect(run);
-    expect(msgs.at(-1)).toMatchObject({ type: 'stop', status: 'completed' });
+    expectCompleted(msgs);
     expect(run.pulsePrescaler).toBe(1);
     const st = await vb.stats();
     // emulated-cycle timestamps: simavr reports a compare-match output change when the instruction in
@@ -136,7 +163,7 @@ describe('DAQ stimulus output (emulated Uno)', () => {
     const train = { delayUs: 1001, periodUs: 2500, widthUs: 1234, count: 5 };
     const run = new DaqRun({ path: vb.path, channels: [0], rate, pulses: train, durationSamples: 20 });
     const msgs = await collect(run);
-    expect(msgs.at(-1)).toMatchObject({ type: 'stop', status: 'completed' });
+    expectCompleted(msgs);
     expect(run.pulsePrescaler).toBe(8);
     const st = await vb.stats();
     const near = (got: number, want: number) => expect(Math.abs(got - want), `${got} vs ${want}`).toBeLessThanOrEqual(4);
@@ -160,7 +187,7 @@ describe('DAQ stimulus output (emulated Uno)', () => {
     const run = new DaqRun({ path: vb.path, channels: [0, 1], rate: 2000, output: 'mcp4725', stimulus: { codes, loop: true }, durationSamples: n });
     const seen = statuses(run);
     const msgs = await collect(run);
-    expect(msgs.at(-1)).toMatchObject({ type: 'stop', status: 'completed' });
+    expectCompleted(msgs);
     expect(run.caps).toEqual(unoCaps(2000, 'mcp4725'));
     const desc = msgs[0];
     expect(desc.type === 'descriptor' && desc.channels[0].scale).toBeCloseTo(5 / 4096, 12);
