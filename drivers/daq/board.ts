@@ -7,11 +7,13 @@ import { EventEmitter } from 'node:events';
 import { SerialPort } from 'serialport';
 import {
   FrameDecoder,
+  PROTOCOL_MINOR,
   PROTOCOL_VERSION,
   T,
   encodeConfigure,
   encodeFrame,
   encodePulses,
+  encodeSegmentsChunk,
   encodeWaveformChunk,
   parseAck,
   parseBoot,
@@ -22,6 +24,7 @@ import {
   unpackData,
   type Boot,
   type BoardError,
+  type BoardSegment,
   type ConfigureRequest,
   type Configured,
   type HelloReply,
@@ -33,6 +36,8 @@ export class DaqError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** The board's ERROR info field, for board-* codes. */
+    readonly info?: number,
   ) {
     super(message);
     this.name = 'DaqError';
@@ -147,7 +152,7 @@ export class DaqBoard extends EventEmitter<DaqBoardEvents> {
       const e = parseError(payload);
       if (w && e.seq === w.seq && e.seq !== 0) {
         this.waiter = undefined;
-        w.reject(new DaqError(`board-${e.name}`, `board refused request 0x${e.type.toString(16)}: ${e.name} (info ${e.info})`));
+        w.reject(new DaqError(`board-${e.name}`, `board refused request 0x${e.type.toString(16)}: ${e.name} (info ${e.info})`, e.info));
       } else this.emit('boardError', e);
       return;
     }
@@ -215,26 +220,50 @@ export class DaqBoard extends EventEmitter<DaqBoardEvents> {
         `board on ${this.path} speaks protocol v${hello.protocolVersion}, this host v${PROTOCOL_VERSION}: update the firmware or spikeloop`,
       );
     }
+    if (hello.protocolMinor < PROTOCOL_MINOR) {
+      throw new DaqError(
+        'protocol-version',
+        `board on ${this.path} speaks protocol v${hello.protocolVersion}.${hello.protocolMinor}, this host needs v${PROTOCOL_VERSION}.${PROTOCOL_MINOR} (stimulus programs): reflash the firmware`,
+      );
+    }
     this.hello = hello;
     return hello;
   }
 
   async configure(req: ConfigureRequest): Promise<Configured> {
-    const reply = await this.request(T.CONFIGURE, encodeConfigure(req), [T.CONFIGURED]);
+    let reply: Uint8Array;
+    try {
+      reply = await this.request(T.CONFIGURE, encodeConfigure(req), [T.CONFIGURED]);
+    } catch (err) {
+      if (err instanceof DaqError && err.code === 'board-dac-rate') {
+        throw new DaqError(
+          'dac-rate',
+          `the MCP4725 DAC on the I2C bus (400 kHz, one write per sample) cannot follow ${req.rate} S/s with ${req.channels.length} analog input(s): at most ${err.info} S/s on ${this.hello?.board ?? 'this board'}`,
+          err.info,
+        );
+      }
+      if (err instanceof DaqError && err.code === 'board-bad-argument' && req.output === 'mcp4725' && req.recordStimulus && err.info === 3) {
+        throw new DaqError('dac-echo', `the board cannot echo 12-bit DAC codes in its ${this.hello?.adcBits}-bit samples; record without recordStimulus (the host records the program's codes)`, 3);
+      }
+      throw err;
+    }
     this.config = parseConfigured(reply);
     return this.config;
   }
 
-  /** Uploads the stimulus table in acknowledged chunks. */
+  /** Uploads the table memory (all tables, concatenated) in acknowledged chunks. Call after configure(). */
   async uploadWaveform(codes: ArrayLike<number>): Promise<void> {
-    const stimBits = this.hello?.stimulusBits ?? 8;
-    const max = this.hello?.maxWaveform ?? 256;
-    if (codes.length > max) throw new DaqError('waveform-too-long', `stimulus table of ${codes.length} entries exceeds the board's ${max}`);
+    const cfg = this.config;
+    if (!cfg) throw new DaqError('bad-state', 'configure the board before uploading a stimulus table');
+    const stimBits = cfg.stimulusBits;
+    const max = cfg.tableEntries;
+    if (codes.length > max) throw new DaqError('waveform-too-long', `stimulus tables of ${codes.length} entries exceed the board's ${max} (${cfg.output} output)`);
     for (let i = 0; i < codes.length; i++) {
       const c = codes[i];
       if (!Number.isInteger(c) || c < 0 || c >= 1 << stimBits) throw new DaqError('waveform-code', `stimulus code ${c} at ${i} is outside 0..${(1 << stimBits) - 1}`);
     }
-    const chunk = stimBits > 8 ? 96 : 192;
+    const width = stimBits > 8 ? 2 : 1;
+    const chunk = Math.floor(((this.hello?.maxRequestPayload ?? 100) - 4) / width);
     for (let off = 0; off < codes.length || off === 0; off += chunk) {
       const part = Array.from({ length: Math.min(chunk, codes.length - off) }, (_, i) => codes[off + i]);
       const ack = parseAck(await this.request(T.WAVEFORM, encodeWaveformChunk(off, codes.length, part, stimBits), [T.ACK]));
@@ -243,8 +272,28 @@ export class DaqBoard extends EventEmitter<DaqBoardEvents> {
     }
   }
 
-  async setPulses(t: PulseTrain): Promise<void> {
-    await this.request(T.PULSES, encodePulses(t), [T.ACK]);
+  /** Uploads the segment list in acknowledged chunks (after the tables: a table upload clears it). */
+  async uploadSegments(segs: BoardSegment[]): Promise<void> {
+    const max = this.config?.maxSegments ?? this.hello?.maxSegments ?? 0;
+    if (segs.length > max) throw new DaqError('segments', `${segs.length} segments exceed the board's ${max}`);
+    const chunk = Math.floor(((this.hello?.maxRequestPayload ?? 100) - 2) / 8);
+    for (let off = 0; off < segs.length; off += chunk) {
+      const part = segs.slice(off, off + chunk);
+      const ack = parseAck(await this.request(T.SEGMENTS, encodeSegmentsChunk(off, segs.length, part), [T.ACK]));
+      if (ack.info !== off + part.length) throw new DaqError('segments', `board holds ${ack.info} segments, expected ${off + part.length}`);
+    }
+  }
+
+  /** Programs the pulse train; returns the prescaler of the timer that makes it (resolution = prescaler / clock). */
+  async setPulses(t: PulseTrain): Promise<number> {
+    try {
+      return parseAck(await this.request(T.PULSES, encodePulses(t), [T.ACK])).info;
+    } catch (err) {
+      if (err instanceof DaqError && err.code === 'board-bad-argument' && err.info && t.widthUs > 0) {
+        throw new DaqError('pulses', `pulse train refused: high and low phases must each last at least ${err.info} us on ${this.hello?.board ?? 'this board'}`, err.info);
+      }
+      throw err;
+    }
   }
 
   async start(loop: boolean): Promise<void> {

@@ -7,6 +7,8 @@
  */
 
 export const PROTOCOL_VERSION = 1;
+/** Minor version this host needs: 1.1 = stimulus programs (SEGMENTS), output select, timer pulses in µs. */
+export const PROTOCOL_MINOR = 1;
 export const MAX_BODY = 254;
 export const MAX_PAYLOAD = MAX_BODY - 4;
 
@@ -18,6 +20,7 @@ export const T = {
   START: 0x05,
   STOP: 0x06,
   HEARTBEAT: 0x07,
+  SEGMENTS: 0x08,
   ACK: 0x80,
   HELLO_REPLY: 0x81,
   CONFIGURED: 0x82,
@@ -38,7 +41,12 @@ export const ERROR_NAMES: Record<number, string> = {
   7: 'overrun',
   8: 'protocol-version',
   9: 'budget',
+  10: 'dac-rate',
 };
+
+/** Stimulus outputs (CONFIGURE output byte). */
+export const OUTPUTS = { pwm: 0, mcp4725: 1 } as const;
+export type StimulusOutput = keyof typeof OUTPUTS;
 
 export const BOARD_NAMES: Record<number, string> = { 1: 'uno', 2: 'mega2560', 3: 'teensy4' };
 
@@ -212,26 +220,46 @@ const putU32 = (b: Uint8Array, o: number, v: number) => {
 
 export interface HelloReply {
   protocolVersion: number;
+  /** 0 for a protocol 1.0 board (no capability block). */
+  protocolMinor: number;
   firmwareVersion: string;
   boardId: number;
   board: string;
   analogInputs: number;
   adcBits: number;
+  /** PWM stimulus bits (8 on AVR, 12 on Teensy). */
   stimulusBits: number;
   clockHz: number;
   maxConversionsPerSecond: number;
   linkBytesPerSecond: number;
+  /** Table entries at the PWM output's width. */
   maxWaveform: number;
   maxValuesPerBlock: number;
+  /** Protocol 1.1 capability block. */
+  outputs: StimulusOutput[];
+  timerPulses: boolean;
+  maxSegments: number;
+  tableBytes: number;
+  dacBits: number;
+  /** Highest sample rate the I2C DAC keeps up with at one analog channel (lower with more channels). */
+  dacMaxRate: number;
+  /** Longest request payload the board accepts (WAVEFORM/SEGMENTS chunking). */
+  maxRequestPayload: number;
+  /** Shortest high or low phase of a pulse train, µs. */
+  pulseMinUs: number;
 }
 
 export function parseHelloReply(p: Uint8Array): HelloReply {
   if (p.length < 24) throw new Error(`HELLO_REPLY too short (${p.length} bytes)`);
+  // a 1.0 board puts its name (ASCII) at 24; a 1.1 board its minor version (a small number)
+  const v11 = p.length >= 40 && p[24] >= 1 && p[24] < 0x20;
+  const outputs = v11 ? (Object.keys(OUTPUTS) as StimulusOutput[]).filter((k) => p[25] & (1 << OUTPUTS[k])) : (['pwm'] as StimulusOutput[]);
   return {
     protocolVersion: p[0],
+    protocolMinor: v11 ? p[24] : 0,
     firmwareVersion: `${p[1]}.${p[2]}.${p[3]}`,
     boardId: p[4],
-    board: new TextDecoder().decode(p.subarray(24)) || BOARD_NAMES[p[4]] || `board-${p[4]}`,
+    board: new TextDecoder().decode(p.subarray(v11 ? 40 : 24)) || BOARD_NAMES[p[4]] || `board-${p[4]}`,
     analogInputs: p[5],
     adcBits: p[6],
     stimulusBits: p[7],
@@ -240,6 +268,14 @@ export function parseHelloReply(p: Uint8Array): HelloReply {
     linkBytesPerSecond: u32(p, 16),
     maxWaveform: u16(p, 20),
     maxValuesPerBlock: u16(p, 22),
+    outputs,
+    timerPulses: v11 && (p[25] & 0x80) !== 0,
+    maxSegments: v11 ? u16(p, 26) : 1,
+    tableBytes: v11 ? u16(p, 28) : u16(p, 20),
+    dacBits: v11 ? p[30] : 0,
+    dacMaxRate: v11 ? u32(p, 32) : 0,
+    maxRequestPayload: v11 ? u16(p, 36) : 200,
+    pulseMinUs: v11 ? u16(p, 38) : 0,
   };
 }
 
@@ -252,14 +288,20 @@ export interface ConfigureRequest {
   recordStimulus: boolean;
   /** Sample ticks per DATA frame, 0 = as many as fit. */
   ticksPerBlock?: number;
+  /** Stimulus output (default PWM). */
+  output?: StimulusOutput;
+  /** 7-bit I2C address of the MCP4725 (default 0x60). */
+  dacAddress?: number;
 }
 
 export function encodeConfigure(c: ConfigureRequest): Uint8Array {
-  const p = new Uint8Array(7);
+  const p = new Uint8Array(9);
   p[0] = c.channels.reduce((m, ch) => m | (1 << ch), 0);
   p[1] = c.recordStimulus ? 1 : 0;
   putU32(p, 2, Math.round(c.rate));
   p[6] = c.ticksPerBlock ?? 0;
+  p[7] = OUTPUTS[c.output ?? 'pwm'];
+  p[8] = c.dacAddress ?? 0;
   return p;
 }
 
@@ -273,13 +315,26 @@ export interface Configured {
   sampleBits: number;
   channelMask: number;
   recordStimulus: boolean;
+  output: StimulusOutput;
+  /** Width of the selected output's codes (8 PWM on AVR, 12 MCP4725). */
+  stimulusBits: number;
+  /** Table memory in entries of that width. */
+  tableEntries: number;
+  maxSegments: number;
+  /** Prescaler of the timer that makes the pulse edges: resolution = prescaler / clockHz. */
+  pulsePrescaler: number;
 }
 
 export function parseConfigured(p: Uint8Array): Configured {
-  if (p.length < 13) throw new Error(`CONFIGURED too short (${p.length} bytes)`);
+  if (p.length < 21) throw new Error(`CONFIGURED too short (${p.length} bytes; a protocol 1.1 board sends 21)`);
   const clockHz = u32(p, 0);
   const divider = u32(p, 4);
   return {
+    output: p[13] === OUTPUTS.mcp4725 ? 'mcp4725' : 'pwm',
+    stimulusBits: p[14],
+    tableEntries: u16(p, 15),
+    maxSegments: u16(p, 17),
+    pulsePrescaler: u16(p, 19),
     clockHz,
     divider,
     rate: clockHz / divider,
@@ -303,20 +358,41 @@ export function encodeWaveformChunk(offset: number, total: number, codes: ArrayL
   return p;
 }
 
+/** One segment in board terms: plays `samples` values cycling through table memory [start, start + length). */
+export interface BoardSegment {
+  start: number;
+  length: number;
+  samples: number;
+}
+
+export function encodeSegmentsChunk(offset: number, total: number, segs: BoardSegment[]): Uint8Array {
+  const p = new Uint8Array(2 + 8 * segs.length);
+  p[0] = offset;
+  p[1] = total;
+  segs.forEach((g, i) => {
+    putU16(p, 2 + 8 * i, g.start);
+    putU16(p, 4 + 8 * i, g.length);
+    putU32(p, 6 + 8 * i, g.samples);
+  });
+  return p;
+}
+
+/** A digital pulse train on the board's timer pin (times in µs). */
 export interface PulseTrain {
-  /** All in sample ticks. */
-  delay: number;
-  period: number;
-  width: number;
-  /** 0 = until stopped. */
+  /** First rising edge this long after sample 0. */
+  delayUs: number;
+  periodUs: number;
+  /** High time; 0 = off. */
+  widthUs: number;
+  /** Pulses; 0 = until stopped. */
   count: number;
 }
 
 export function encodePulses(t: PulseTrain): Uint8Array {
   const p = new Uint8Array(16);
-  putU32(p, 0, t.delay);
-  putU32(p, 4, t.period);
-  putU32(p, 8, t.width);
+  putU32(p, 0, Math.round(t.delayUs));
+  putU32(p, 4, Math.round(t.periodUs));
+  putU32(p, 8, Math.round(t.widthUs));
   putU32(p, 12, t.count);
   return p;
 }
@@ -350,6 +426,10 @@ export interface Status {
   droppedTicks: number;
   rxErrors: number;
   overruns: number;
+  /** Pulse edges the board made late (its interrupts were held up past the edge time). */
+  lateEdges: number;
+  /** I2C DAC writes that failed or were skipped. */
+  dacErrors: number;
 }
 export const parseStatus = (p: Uint8Array): Status => ({
   running: p[0] === 1,
@@ -357,6 +437,8 @@ export const parseStatus = (p: Uint8Array): Status => ({
   droppedTicks: u16(p, 5),
   rxErrors: u16(p, 7),
   overruns: u16(p, 9),
+  lateEdges: p.length >= 15 ? u16(p, 11) : 0,
+  dacErrors: p.length >= 15 ? u16(p, 13) : 0,
 });
 
 export interface Boot {

@@ -8,10 +8,135 @@
  *   - a board reset (BOOT frame mid-run) or a vanished port (policy `gap`) re-establishes the run after a
  *     back-off, continuing the index after a gap estimated from wall time; with policy `fail` the stream
  *     ends with stop{status:'failed', reason}.
+ *
+ * The stimulus is a program (tables + segments, PROTOCOL.md "Stimulus programs") built for the board's real
+ * capabilities, which the board reports once configured (`program` option), or a plain table (`stimulus`).
+ * The `stim` channel records the code applied at each sample index: the board's echo (`recordStimulus`) or
+ * the program's code at that index, which is the same by construction. A pulse train (`pulses`) is recorded
+ * as `marker` events, one per edge, at the sample index of the tick at or before the edge, with the edge's
+ * exact time (as the board's timer makes it) in the label and the new level as the value.
  */
 import type { ChannelDescriptor, SourceMessage } from '../../common/run-stream.ts';
 import { DaqBoard, DaqError, type DataBlock } from './board.ts';
-import type { PulseTrain } from './protocol.ts';
+import type { BoardSegment, Configured, HelloReply, PulseTrain, StimulusOutput } from './protocol.ts';
+
+/** What the board can play once configured (for compiling a protocol to a BoardProgram). */
+export interface OutputCaps {
+  /** Exact sample rate, S/s. */
+  sampleRate: number;
+  output: StimulusOutput;
+  stimulusBits: number;
+  /** Largest code; the output's full scale. */
+  maxCode: number;
+  /** Table memory, entries. */
+  maxTableLength: number;
+  maxSegments: number;
+  board: string;
+}
+
+/** A stimulus program in output codes: segment i plays `samples` values cycling through tables[table]. */
+export interface BoardProgram {
+  tables: number[][];
+  segments: { table: number; samples: number }[];
+  /** Start over after the last segment (else the output is 0 from there on). */
+  loop: boolean;
+}
+
+export function outputCaps(hello: HelloReply, cfg: Configured): OutputCaps {
+  return {
+    sampleRate: cfg.rate,
+    output: cfg.output,
+    stimulusBits: cfg.stimulusBits,
+    maxCode: (1 << cfg.stimulusBits) - 1,
+    maxTableLength: cfg.tableEntries,
+    maxSegments: cfg.maxSegments,
+    board: hello.board,
+  };
+}
+
+/** Board layout of a program: tables back to back in table memory. */
+export function layoutProgram(p: BoardProgram): { codes: number[]; segments: BoardSegment[] } {
+  const starts: number[] = [];
+  const codes: number[] = [];
+  for (const t of p.tables) {
+    starts.push(codes.length);
+    for (const c of t) codes.push(c);
+  }
+  return { codes, segments: p.segments.map((g) => ({ start: starts[g.table], length: p.tables[g.table].length, samples: g.samples })) };
+}
+
+/** The code a program applies at each sample index (the board's playback, replayed on the host). */
+export class ProgramPlayer {
+  private readonly ends: number[] = [];
+  readonly total: number;
+  constructor(private readonly program: BoardProgram) {
+    let n = 0;
+    for (const g of program.segments) this.ends.push((n += g.samples));
+    this.total = n;
+  }
+  codeAt(index: number): number {
+    if (this.total === 0) return 0;
+    let i = index;
+    if (i >= this.total) {
+      if (!this.program.loop) return 0;
+      i %= this.total;
+    }
+    let lo = 0;
+    let hi = this.ends.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.ends[mid] > i) hi = mid;
+      else lo = mid + 1;
+    }
+    const g = this.program.segments[lo];
+    const start = lo === 0 ? 0 : this.ends[lo - 1];
+    const table = this.program.tables[g.table];
+    return table[(i - start) % table.length];
+  }
+}
+
+/** Pulse edges as the board's timer makes them: times rounded to whole timer counts (µs in, counts out). */
+export class PulseTimeline {
+  private readonly d: number;
+  private readonly w: number;
+  private readonly p: number;
+  private k = 0;
+  constructor(
+    private readonly train: PulseTrain,
+    private readonly clockHz: number,
+    private readonly prescaler: number,
+    private readonly divider: number,
+  ) {
+    const cpu = clockHz / 1e6;
+    const counts = (us: number) => Math.floor((Math.round(us) * cpu + Math.floor(prescaler / 2)) / prescaler);
+    this.d = counts(train.delayUs);
+    this.w = counts(train.widthUs);
+    this.p = counts(train.periodUs);
+  }
+  /** Edge k (0 = first rise): time after sample 0 in timer counts, or undefined past the last. */
+  edgeCounts(k: number): number | undefined {
+    if (this.train.count > 0 && k >= 2 * this.train.count) return undefined;
+    const j = Math.floor(k / 2);
+    return this.d + j * this.p + (k % 2 ? this.w : 0);
+  }
+  /** Resolution of the edge times, seconds. */
+  get resolutionS(): number {
+    return this.prescaler / this.clockHz;
+  }
+  /** Marker events for every edge before sample index `end` not yet emitted. */
+  *eventsBefore(end: number, offset: number): Generator<SourceMessage> {
+    for (;;) {
+      const c = this.edgeCounts(this.k);
+      if (c === undefined) return;
+      const index = Math.floor((c * this.prescaler) / this.divider);
+      if (index >= end) return;
+      const us = (c * this.prescaler * 1e6) / this.clockHz;
+      const rise = this.k % 2 === 0;
+      yield { type: 'event', kind: 'marker', index: offset + index, value: rise ? 1 : 0, label: `pulse ${Math.floor(this.k / 2) + 1} ${rise ? 'rise' : 'fall'} at ${us.toFixed(4)} us` };
+      this.k++;
+    }
+  }
+}
 
 export interface DaqRunOptions {
   /** Port to open; a function is re-evaluated on every reconnect. */
@@ -22,6 +147,14 @@ export interface DaqRunOptions {
   rate: number;
   /** Stimulus table in DAC/PWM codes, played on the sample clock from index 0. */
   stimulus?: { codes: number[]; loop: boolean };
+  /** Stimulus program built for the configured board; may throw (e.g. a CompileError naming the capability
+   * the board lacks), which ends the run `failed` with that message before anything is played. */
+  program?: (caps: OutputCaps) => BoardProgram;
+  /** Stimulus output; default PWM. */
+  output?: StimulusOutput;
+  /** MCP4725 7-bit address (default 0x60). */
+  dacAddress?: number;
+  /** Digital pulse train on the board's timer pin, times in µs. */
   pulses?: PulseTrain;
   /** The board echoes the applied stimulus in every tick (costs link bandwidth); otherwise the host
    * records the table value the firmware applied at each index. */
@@ -85,6 +218,13 @@ export class DaqRun {
   readonly stats: DaqRunStats = { frames: 0, crcErrors: 0, framingErrors: 0, duplicateTicks: 0, droppedTicks: 0, reconnects: 0, bytes: 0 };
   board?: DaqBoard;
   rate = 0;
+  /** The program the board plays (after connecting). */
+  program?: BoardProgram;
+  caps?: OutputCaps;
+  pulsePrescaler = 0;
+  /** Pulse edges the board made late and DAC writes it could not make, from its STATUS replies. */
+  outputFaults = { lateEdges: 0, dacErrors: 0 };
+  private outputBase = { lateEdges: 0, dacErrors: 0 };
   constructor(readonly options: DaqRunOptions) {}
 
   private log(msg: string) {
@@ -105,15 +245,34 @@ export class DaqRun {
         if (e.name === 'watchdog') queue.push({ kind: 'watchdog' });
       });
       board.on('closed', (err) => queue.push({ kind: 'closed', err }));
+      board.on('status', (st) => {
+        this.outputFaults = { lateEdges: this.outputBase.lateEdges + st.lateEdges, dacErrors: this.outputBase.dacErrors + st.dacErrors };
+      });
+      this.outputBase = { ...this.outputFaults };
       board.startHeartbeat();
       await board.negotiate();
       await board.stop(); // a board left running by an earlier host: a clean state first
-      const cfg = await board.configure({ channels: o.channels, rate: o.rate, recordStimulus: !!o.recordStimulus });
+      const cfg = await board.configure({
+        channels: o.channels,
+        rate: o.rate,
+        recordStimulus: !!o.recordStimulus,
+        output: o.output,
+        dacAddress: o.dacAddress,
+      });
       this.rate = cfg.rate;
-      await board.uploadWaveform(o.stimulus?.codes ?? []);
-      if (o.pulses) await board.setPulses(o.pulses);
+      this.caps = outputCaps(board.hello!, cfg);
+      const program: BoardProgram = o.program
+        ? o.program(this.caps)
+        : o.stimulus && o.stimulus.codes.length
+          ? { tables: [o.stimulus.codes], segments: [{ table: 0, samples: o.stimulus.codes.length }], loop: o.stimulus.loop }
+          : { tables: [], segments: [], loop: false };
+      this.program = program;
+      const { codes, segments } = layoutProgram(program);
+      await board.uploadWaveform(codes);
+      await board.uploadSegments(segments);
+      if (o.pulses) this.pulsePrescaler = await board.setPulses(o.pulses);
       o.onBoard?.(board);
-      await board.start(o.stimulus?.loop ?? false);
+      await board.start(program.loop);
       started = true;
       return board;
     } catch (err) {
@@ -150,8 +309,10 @@ export class DaqRun {
     this.board = board;
     const hello = board.hello!;
     const stimFs = o.stimulusFullScale ?? 5;
+    // PWM: code 255 = 100 % duty = full scale; MCP4725: Vout = VDD * code / 4096
+    const stimScale = this.caps!.output === 'mcp4725' ? stimFs / (1 << this.caps!.stimulusBits) : stimFs / this.caps!.maxCode;
     const channels: ChannelDescriptor[] = [
-      { name: 'stim', unit: 'V', sampleRate: this.rate, dtype: 'uint16', scale: stimFs / ((1 << hello.stimulusBits) - 1), offset: 0, role: 'stimulus' },
+      { name: 'stim', unit: 'V', sampleRate: this.rate, dtype: 'uint16', scale: stimScale, offset: 0, role: 'stimulus' },
       ...o.channels.map(
         (c): ChannelDescriptor => ({ name: `a${c}`, unit: 'V', sampleRate: this.rate, dtype: 'uint16', scale: vref / (1 << hello.adcBits), offset: 0, role: 'response' }),
       ),
@@ -161,9 +322,10 @@ export class DaqRun {
     let offset = 0; // run index = offset + board index
     let expected = 0; // next run index
     let lastDataWall = Date.now();
-    const codes = o.stimulus?.codes ?? [];
-    const loop = o.stimulus?.loop ?? false;
-    const stimAt = (b: number) => (codes.length === 0 ? 0 : loop ? codes[b % codes.length] : b < codes.length ? codes[b] : 0);
+    let player = new ProgramPlayer(this.program!);
+    const newPulses = () => (o.pulses && o.pulses.widthUs > 0 ? new PulseTimeline(o.pulses, board.config!.clockHz, this.pulsePrescaler, board.config!.divider) : undefined);
+    let pulses = newPulses();
+    let pulseOffset = 0;
     const limit = o.durationSamples ?? Infinity;
     let status: 'completed' | 'aborted' | 'failed' = 'aborted';
     let reason: string | undefined;
@@ -186,11 +348,14 @@ export class DaqRun {
           await board.close().catch(() => undefined);
           board = await this.connect(queue);
           this.board = board;
+          player = new ProgramPlayer(this.program!);
+          pulses = newPulses();
           this.seenCrc = 0;
           this.seenFraming = 0;
           this.stats.reconnects++;
           const lost = Math.max(0, Math.round(((Date.now() - lastDataWall) / 1000) * this.rate));
           offset = expected + lost;
+          pulseOffset = offset;
           yield {
             type: 'event',
             kind: 'fault',
@@ -264,7 +429,7 @@ export class DaqRun {
           if (o.recordStimulus) stim = block.slots[slot++].subarray(skip, skip + n);
           else {
             stim = new Uint16Array(n);
-            for (let i = 0; i < n; i++) stim[i] = stimAt(boardFirst + i);
+            for (let i = 0; i < n; i++) stim[i] = player.codeAt(boardFirst + i);
           }
           yield { type: 'block', channel: 0, firstIndex: first, samples: stim };
           for (let c = 0; c < o.channels.length; c++) {
@@ -272,6 +437,7 @@ export class DaqRun {
           }
         }
         expected = first + n;
+        if (pulses) yield* pulses.eventsBefore(expected - pulseOffset, pulseOffset);
         if (expected >= limit) {
           status = 'completed';
           break;
@@ -289,6 +455,10 @@ export class DaqRun {
       await board.close().catch(() => undefined);
     }
     const s = this.stats;
+    const of = this.outputFaults;
+    if (of.lateEdges + of.dacErrors > 0) {
+      yield { type: 'event', kind: 'fault', index: expected, label: `board outputs: ${of.lateEdges} pulse edges made late, ${of.dacErrors} DAC writes failed or skipped` };
+    }
     yield {
       type: 'event',
       kind: 'marker',

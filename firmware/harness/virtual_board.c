@@ -19,7 +19,12 @@
  *   rc      a0 = RC-filtered v_stim (tau), a1 = v_stim
  *   lif     leaky integrate-and-fire node driven through r_in by v_stim:
  *           c dv/dt = (v_stim - v)/r_in - v/r_leak; v >= v_th -> v = v_reset for t_ref; a0 = v_stim, a1 = v
- * v_stim = round(duty * 5000 / 255) mV, duty = OCR2A (0 when the firmware zeroes the output).
+ * v_stim = round(duty * 5000 / 255) mV, duty = OCR2A (0 when the firmware zeroes the output); when the
+ * firmware has its TWI enabled (MCP4725 output selected), v_stim is the MCP4725's output instead
+ * (harness/mcp4725.c, address 0x60: floor(code * 5000 / 4096) mV).
+ * Pulse output: the harness times every level change of OC1B (PB2, D10) in emulated cycles; "stats" reports
+ * them since the sample clock (Timer1) last started: pulse_edges, pulse_first_rise (cycles after the start),
+ * pulse_hi_min/max, pulse_lo_min/max, pulse_per_min/max (rise to rise), all in CPU cycles (62.5 ns).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -42,11 +47,16 @@
 #include <avr_timer.h>
 #include <avr_ioport.h>
 
+#include "mcp4725.h"
+
 #define F_CPU 16000000ULL
 #define OUT_CAP (1 << 16)
 #define IN_CAP 4096
 #define TCCR2A_ADDR 0xB0
 #define COM2A1_BIT 7
+#define TWCR_ADDR 0xBC
+#define TWEN_BIT 2
+#define TCCR1B_ADDR 0x81
 
 static avr_t *avr;
 static int master_fd = -1, slave_fd = -1;
@@ -61,6 +71,46 @@ static avr_irq_t *uart_in_irq, *adc_irqs[6];
 static unsigned long long last_rx_cycle, bytes_to_host, bytes_from_host;
 static int duty;
 static volatile sig_atomic_t quit_flag;
+static mcp4725_t dac;
+static int dac_selected(void) { return (avr->data[TWCR_ADDR] >> TWEN_BIT) & 1; }
+
+/* ---- pulse edges on OC1B ---- */
+static unsigned long long t1_start, pl_rise, pl_fall, pl_edges, pl_first_rise;
+static unsigned long long pl_hi_min, pl_hi_max, pl_lo_min, pl_lo_max, pl_per_min, pl_per_max;
+static int pl_level;
+static void pulse_stats_reset(void) {
+  pl_rise = pl_fall = pl_edges = pl_first_rise = 0;
+  pl_hi_max = pl_lo_max = pl_per_max = 0;
+  pl_hi_min = pl_lo_min = pl_per_min = ~0ULL;
+}
+static void pulse_pin_hook(struct avr_irq_t *irq, uint32_t value, void *param) {
+  (void)irq; (void)param;
+  int level = value & 1;
+  if (level == pl_level) return;
+  pl_level = level;
+  unsigned long long t = avr->cycle;
+  pl_edges++;
+  if (level) {
+    if (pl_rise) {
+      unsigned long long per = t - pl_rise;
+      if (per < pl_per_min) pl_per_min = per;
+      if (per > pl_per_max) pl_per_max = per;
+    } else pl_first_rise = t - t1_start;
+    if (pl_fall) {
+      unsigned long long lo = t - pl_fall;
+      if (lo < pl_lo_min) pl_lo_min = lo;
+      if (lo > pl_lo_max) pl_lo_max = lo;
+    }
+    pl_rise = t;
+  } else {
+    if (pl_rise) {
+      unsigned long long hi = t - pl_rise;
+      if (hi < pl_hi_min) pl_hi_min = hi;
+      if (hi > pl_hi_max) pl_hi_max = hi;
+    }
+    pl_fall = t;
+  }
+}
 
 
 /* ---- circuit ---- */
@@ -70,7 +120,8 @@ static double p_tau = 1e-3, p_r_in = 100e3, p_r_leak = 1e6, p_c = 10e-9, p_v_th 
 static double c_v, c_t, c_ref_until;
 static unsigned long long c_spikes;
 
-static double stim_volts(void) { return ((duty * 5000 + 127) / 255) / 1000.0; }
+static uint32_t stim_mv(void) { return dac_selected() ? mcp4725_mv(&dac) : (uint32_t)((duty * 5000 + 127) / 255); }
+static double stim_volts(void) { return stim_mv() / 1000.0; }
 static double now_s(void) { return (double)avr->cycle / (double)F_CPU; }
 
 static void circuit_advance(double t) {
@@ -98,7 +149,7 @@ static uint32_t mv(double v) {
 static void adc_trigger_hook(struct avr_irq_t *irq, uint32_t value, void *param) {
   (void)irq; (void)value; (void)param;
   circuit_advance(now_s());
-  uint32_t s = (uint32_t)((duty * 5000 + 127) / 255), v[6] = {0};
+  uint32_t s = stim_mv(), v[6] = {0};
   switch (circuit) {
     case C_DIRECT: v[0] = s; v[1] = 5000 - s; v[2] = 1000; v[3] = 2000; v[4] = 3000; v[5] = 4000; break;
     case C_RC: v[0] = mv(c_v); v[1] = s; break;
@@ -106,6 +157,8 @@ static void adc_trigger_hook(struct avr_irq_t *irq, uint32_t value, void *param)
   }
   for (int i = 0; i < 6; i++) avr_raise_irq(adc_irqs[i], v[i]);
 }
+
+static void dac_before_change(void) { circuit_advance(now_s()); }
 
 static void pwm_hook(struct avr_irq_t *irq, uint32_t value, void *param) {
   (void)irq; (void)param;
@@ -247,6 +300,10 @@ int main(int argc, char **argv) {
   for (int i = 0; i < 6; i++) adc_irqs[i] = avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_ADC0 + i);
   avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_OUT_TRIGGER), adc_trigger_hook, NULL);
   avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_TIMER_GETIRQ('2'), TIMER_IRQ_OUT_PWM0), pwm_hook, NULL);
+  mcp4725_init(avr, &dac, 0x60);
+  dac.before_change = dac_before_change;
+  avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('B'), 2), pulse_pin_hook, NULL);
+  pulse_stats_reset();
 
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
@@ -255,7 +312,7 @@ int main(int argc, char **argv) {
   if (open_pty()) return 1;
 
   double wall0 = wall_s(), emu0 = 0, unplug_until = 0;
-  int outputs_on = 0;
+  int outputs_on = 0, t1_on = 0;
   char cmd[256];
   size_t cmd_len = 0;
   while (!quit_flag) {
@@ -264,6 +321,7 @@ int main(int argc, char **argv) {
       unplug_until = 0;
       avr_reset(avr);
       duty = 0;
+      mcp4725_power_on(&dac);
       if (open_pty()) return 1;
       wall0 = wall_s();
       emu0 = now_s();
@@ -271,6 +329,9 @@ int main(int argc, char **argv) {
     for (int k = 0; k < 2000; k++) {
       int st = avr_run(avr);
       if (st == cpu_Done || st == cpu_Crashed) { fprintf(stderr, "virtual_board: firmware stopped (state %d)\n", st); return 1; }
+      int t1 = (avr->data[TCCR1B_ADDR] & 7) != 0;
+      if (t1 && !t1_on) { t1_start = avr->cycle; pulse_stats_reset(); }
+      t1_on = t1;
       int on = (avr->data[TCCR2A_ADDR] >> COM2A1_BIT) & 1;
       if (on != outputs_on) {
         outputs_on = on;
@@ -292,14 +353,19 @@ int main(int argc, char **argv) {
         if (!strcmp(cmd, "reset")) {
           avr_reset(avr);
           duty = 0;
+          mcp4725_power_on(&dac);
           printf("reset t_ns=%llu\n", ns_of(avr->cycle));
         } else if (sscanf(cmd, "unplug %d", &ms) == 1) {
           close_pty();
           unplug_until = wall_s() + ms / 1000.0;
           printf("unplugged t_ns=%llu\n", ns_of(avr->cycle));
         } else if (!strcmp(cmd, "stats")) {
-          printf("stats t_ns=%llu to_host=%llu from_host=%llu dropped=%llu spikes=%llu wall_s=%.3f\n", ns_of(avr->cycle),
+          printf("stats t_ns=%llu to_host=%llu from_host=%llu dropped=%llu spikes=%llu wall_s=%.3f", ns_of(avr->cycle),
                  bytes_to_host, bytes_from_host, out_dropped, c_spikes, wall_s() - wall0);
+          printf(" dac_mv=%u dac_code=%u dac_writes=%llu pulse_edges=%llu pulse_first_rise=%llu pulse_hi_min=%llu pulse_hi_max=%llu"
+                 " pulse_lo_min=%llu pulse_lo_max=%llu pulse_per_min=%llu pulse_per_max=%llu\n",
+                 mcp4725_mv(&dac), dac.code, dac.writes, pl_edges, pl_first_rise, pl_hi_min == ~0ULL ? 0 : pl_hi_min, pl_hi_max,
+                 pl_lo_min == ~0ULL ? 0 : pl_lo_min, pl_lo_max, pl_per_min == ~0ULL ? 0 : pl_per_min, pl_per_max);
         } else if (!strcmp(cmd, "quit")) {
           quit_flag = 1;
         }

@@ -70,12 +70,7 @@ static uint8_t fill_ticks;
 static uint16_t fill_crc;
 static uint32_t fill_next_idx;
 
-/* stimulus */
-static STIM_T wave[ENGINE_MAX_WAVE];
-static uint16_t wave_len, wave_pos;
-static uint8_t wave_loop;
 static volatile uint8_t running;
-static uint16_t pulse_delay, pulse_period, pulse_width, pulse_count, pulse_phase, pulse_done;
 
 ENGINE_INLINE void crc_byte(uint8_t b) { fill_crc = ENGINE_CRC(fill_crc, b); }
 
@@ -96,28 +91,7 @@ ENGINE_INLINE uint8_t *engine_flush_group(void) {
 
 /* ---------------- interrupt side ---------------- */
 
-/* Stimulus value for this tick (table on the sample clock; zero after a one-shot table ends). */
-ENGINE_INLINE STIM_T engine_stimulus(void) {
-  STIM_T s = 0;
-  if (wave_len) {
-    s = wave[wave_pos];
-    if (++wave_pos >= wave_len) {
-      wave_pos = 0;
-      if (!wave_loop) wave_len = 0;
-    }
-  }
-  return s;
-}
-
-/* Pulse-train level for this tick (all times in ticks). */
-ENGINE_INLINE uint8_t engine_pulse(void) {
-  if (!pulse_width) return 0;
-  if (pulse_delay) { pulse_delay--; return 0; }
-  if (pulse_count && pulse_done >= pulse_count) return 0;
-  uint8_t level = pulse_phase < pulse_width;
-  if (++pulse_phase >= pulse_period) { pulse_phase = 0; pulse_done++; }
-  return level;
-}
+#include "stimulus.h"
 
 /* Sample-clock interrupt, after the stimulus is applied: returns 1 if the hardware layer must start
  * converting eng_adc_ch[0]. */

@@ -4,8 +4,11 @@
  *   ADC           AVcc reference, prescaler 16 (1 MHz ADC clock, 13 us per conversion), started from the
  *                 sample interrupt, one channel after the other from the conversion-complete interrupt
  *   stimulus      Timer2 fast PWM on OC2A (Uno D11 / Mega D10), 62.5 kHz carrier, 8-bit; an RC filter on the
- *                 pin makes the analog voltage (docs/daq/wiring.md)
- *   pulse train   D7, switched at the sample tick
+ *                 pin makes the analog voltage (docs/daq/wiring.md); or an MCP4725 12-bit DAC on the TWI (I2C)
+ *                 bus at 400 kHz (Uno A4/A5, Mega D20/D21), fast-write command, interrupt driven
+ *   pulse train   OC1B (Uno D10, Mega D12): Timer1's second compare unit toggles the pin in hardware at
+ *                 programmed counts of the sample-clock timer (resolution = Timer1 prescaler / 16 MHz:
+ *                 62.5 ns at sample rates >= 245 S/s), scheduled by the compare interrupts (pulse_sched.h)
  *   host link     USART0 at 1,000,000 baud (U2X, UBRR 1: exact), RX by interrupt, TX polled by the main loop
  *   safety        the AVR hardware watchdog (120 ms) resets a hung firmware; outputs are zero after reset
  */
@@ -15,12 +18,24 @@
 #include <avr/wdt.h>
 #include <avr/sleep.h>
 #include <util/atomic.h>
+#include <util/delay_basic.h>
 
-#define STIM_T uint8_t
+#define STIM_T uint16_t
 #define SAMPLE_BITS 10
-#define STIM_BITS 8
+#define STIM_BITS 8 /* PWM; the MCP4725 takes 12-bit codes */
 #define ENGINE_MAX_PACKED 240
-#define ENGINE_MAX_WAVE 256
+#if defined(__AVR_ATmega2560__)
+#define ENGINE_WAVE_BYTES 2048
+#define ENGINE_MAX_SEGMENTS 64
+#define SEG_IDX_T uint16_t
+#else
+/* 2 KiB of SRAM: 256 bytes of table memory (256 PWM codes or 128 DAC codes) and 16 segments */
+#define ENGINE_WAVE_BYTES 256
+#define ENGINE_MAX_SEGMENTS 16
+#define SEG_IDX_T uint8_t
+#endif
+#define HAL_OUTPUTS ((1u << SL_OUT_PWM) | (1u << SL_OUT_MCP4725) | SL_CAP_TIMER_PULSES)
+#define HAL_DAC_BITS 12
 #define HAL_ANALOG_INPUTS 6
 #define HAL_BAUD 1000000UL
 #define HAL_CLOCK_HZ F_CPU
@@ -41,14 +56,14 @@
 #define STIM_BIT PB3 /* OC2A = D11 */
 #endif
 #if defined(__AVR_ATmega2560__)
-#define PULSE_DDR DDRH
-#define PULSE_PORT PORTH
-#define PULSE_BIT PH4 /* D7 on the Mega */
+#define PULSE_DDR DDRB
+#define PULSE_PORT PORTB
+#define PULSE_BIT PB6 /* OC1B = D12 on the Mega */
 #define HAL_USART_RX_vect USART0_RX_vect
 #else
-#define PULSE_DDR DDRD
-#define PULSE_PORT PORTD
-#define PULSE_BIT PD7 /* D7 on Uno/Nano */
+#define PULSE_DDR DDRB
+#define PULSE_PORT PORTB
+#define PULSE_BIT PB2 /* OC1B = D10 on Uno/Nano */
 #define HAL_USART_RX_vect USART_RX_vect
 #endif
 
@@ -62,24 +77,134 @@ void hal_early_init(void) {
   wdt_disable();
 }
 
-static inline __attribute__((always_inline)) void hal_stim_write(uint8_t v) {
-  OCR2A = v;
+static inline __attribute__((always_inline)) void hal_stim_write(uint16_t v) {
+  OCR2A = (uint8_t)v;
 }
 
-static inline __attribute__((always_inline)) void hal_pulse_write(uint8_t level) {
-  if (level) PULSE_PORT |= _BV(PULSE_BIT);
-  else PULSE_PORT &= (uint8_t)~_BV(PULSE_BIT);
+/* ---- MCP4725 on the TWI at 400 kHz: fast-write command (2 bytes after the address), interrupt driven ---- */
+#define HAL_TWI_HZ 400000UL
+/* One fast write: START, address, 2 data bytes (9 clocks each), STOP: 29 SCL clocks = 72.5 us at 400 kHz,
+ * plus 4 TWI interrupts (~4 us): 80 us. It starts when the tick's conversions are done, so a sample period
+ * must hold the conversions (13 us each at the 1 MHz ADC clock) and one write. */
+#define HAL_DAC_WRITE_US 80UL
+#define HAL_DAC_MAX_RATE(nadc) (1000000UL / (HAL_DAC_WRITE_US + 13UL * (nadc) + 10UL))
+#define DAC_DEFAULT_ADDR 0x60
+
+static uint8_t stim_out; /* SL_OUT_PWM or SL_OUT_MCP4725 */
+static uint8_t dac_addr_w = DAC_DEFAULT_ADDR << 1;
+static volatile uint8_t twi_step; /* 0 idle, 1 START sent, 2 address sent, 3 first byte sent, 4 second byte sent */
+static uint8_t twi_hi, twi_lo;
+static volatile uint16_t dac_errors; /* NACKs, bus errors, writes skipped because the previous one was busy */
+
+static inline void hal_dac_start(uint16_t code) {
+  if (twi_step) { dac_errors++; return; }
+  twi_hi = (uint8_t)((code >> 8) & 0x0f); /* C2 C1 = 00 (fast mode), PD1 PD0 = 00 (normal), D11..D8 */
+  twi_lo = (uint8_t)code;
+  twi_step = 1;
+  TWCR = _BV(TWINT) | _BV(TWSTA) | _BV(TWEN) | _BV(TWIE);
 }
 
-static void hal_outputs_zero(void) {
+/* From the main loop: waits for the bus (at most ~2 ms), writes, waits until the DAC has the code. */
+static void hal_dac_write_sync(uint16_t code) {
+  for (uint16_t i = 0; twi_step && i < 4000; i++) _delay_loop_2(8);
+  twi_step = 0;
+  hal_dac_start(code);
+  for (uint16_t i = 0; twi_step && i < 4000; i++) _delay_loop_2(8);
+}
+
+static void hal_stim_select(uint8_t out, uint8_t addr7) {
+  stim_out = out;
+  if (out == SL_OUT_MCP4725) {
+    dac_addr_w = (uint8_t)((addr7 ? addr7 : DAC_DEFAULT_ADDR) << 1);
+    TWSR = 0; /* prescaler 1 */
+    TWBR = (uint8_t)((F_CPU / HAL_TWI_HZ - 16) / 2);
+    TWCR = _BV(TWEN);
+    hal_dac_write_sync(0);
+  } else {
+    TWCR = 0;
+    twi_step = 0;
+  }
+}
+
+/* ---- pulse train on OC1B (Timer1 compare B, toggle mode) ---- */
+#include "pulse_sched.h"
+static ps_t pl;
+static volatile uint8_t pl_active, pl_armed;
+static volatile uint32_t pl_now; /* sample periods begun since START (ticks seen) */
+static uint8_t pl_guard;          /* counts between reading TCNT1 and the compare being safely ahead */
+static uint16_t pl_window;       /* edges this early in a period are armed from the period before */
+static volatile uint16_t pl_late;
+#define PL_PARK 0xffff /* above TOP: never matches */
+
+/* Shortest high or low phase: the compare interrupt that schedules the next edge must have run (it can wait
+ * for the sample-clock and ADC interrupts, then needs ~10 us of guard); measured on the emulated Uno with 2
+ * channels at 10 kS/s: 60 us phases made every edge on time, 40 us phases made ~7 % of them late. */
+#define HAL_PULSE_MIN_US 60
+static inline uint16_t hal_pulse_late(void) { return pl_late; }
+static inline uint16_t hal_dac_errors(void) { return dac_errors; }
+
+static void hal_pulse_stop(void) {
+  pl_active = 0;
+  pl_armed = 0;
+  OCR1B = PL_PARK;
+  TCCR1A &= (uint8_t)~(_BV(COM1B1) | _BV(COM1B0)); /* pin back to PORT */
+  PULSE_PORT &= (uint8_t)~_BV(PULSE_BIT);
+}
+
+/* Called from the Timer1 interrupts only, with `now` the sample period the counter value c (TCNT1) is in:
+ * puts the next edge in OCR1B if the counter will reach it in the edge's own period. An edge early in the next
+ * period (before the tick interrupt could arm it) gets an alarm first: a compare with the pin disconnected
+ * (COM1B = 0, the pin holds its PORT level, kept equal to the output) later in this period, whose interrupt
+ * then arms the edge. An edge whose time has passed (interrupts held up too long) is made now and counted. */
+static uint8_t pl_alarm;
+#define PL_COM_TOGGLE _BV(COM1B0)
+static inline __attribute__((always_inline)) void hal_pulse_arm_at(uint32_t now, uint16_t c) {
+  if (!pl_active || pl_armed) return;
+  if (pl.pe == now) {
+    if (pl.oe > c + pl_guard) { OCR1B = pl.oe; pl_armed = 1; return; }
+  } else if (pl.pe == now + 1) {
+    if ((uint16_t)(pl.oe + pl_guard) < c) { OCR1B = pl.oe; pl_armed = 1; return; }
+    if (pl.oe < pl_window) {
+      uint16_t a = (uint16_t)((pl.oe > c ? pl.oe : c) + pl_guard);
+      if (a < OCR1A) {
+        TCCR1A &= (uint8_t)~PL_COM_TOGGLE; /* the alarm's match leaves the pin alone */
+        OCR1B = a;
+        pl_alarm = 1;
+        pl_armed = 1;
+      }
+    }
+    return; /* else the tick interrupt of the edge's period arms it */
+  } else if (pl.pe > now) {
+    return;
+  }
+  /* late */
+  uint16_t soon = (uint16_t)(c + pl_guard);
+  if (soon < OCR1A) { OCR1B = soon; pl_armed = 1; pl_late++; }
+}
+
+/* TCNT1 and the period it belongs to, consistent even if the counter wraps while we look (the tick
+ * interrupt, which counts periods, may still be pending). */
+static inline __attribute__((always_inline)) void hal_pulse_arm(void) {
+  uint8_t f = TIFR1 & _BV(OCF1A);
+  uint16_t c = TCNT1;
+  if (f != (TIFR1 & _BV(OCF1A))) { f = _BV(OCF1A); c = TCNT1; }
+  hal_pulse_arm_at(pl_now + (f ? 1 : 0), c);
+}
+
+static inline void hal_outputs_zero_stim(void) {
   OCR2A = 0;
   TCCR2A &= (uint8_t)~(_BV(COM2A1) | _BV(COM2A0)); /* pin back to PORT: a hard low, no 1-cycle glitch */
   STIM_PORT &= (uint8_t)~_BV(STIM_BIT);
-  hal_pulse_write(0);
+}
+
+static void hal_outputs_zero(void) {
+  hal_outputs_zero_stim();
+  hal_pulse_stop();
+  if (stim_out == SL_OUT_MCP4725) hal_dac_write_sync(0);
 }
 
 static void hal_outputs_enable(void) {
-  TCCR2A |= _BV(COM2A1); /* non-inverting PWM on OC2A */
+  if (stim_out == SL_OUT_PWM) TCCR2A |= _BV(COM2A1); /* non-inverting PWM on OC2A */
 }
 
 static void hal_init(void) {
@@ -88,7 +213,9 @@ static void hal_init(void) {
   /* Timer2: fast PWM 8-bit, no prescaler; output disconnected until a run starts */
   TCCR2A = _BV(WGM21) | _BV(WGM20);
   TCCR2B = _BV(CS20);
-  hal_outputs_zero();
+  hal_outputs_zero_stim();
+  PULSE_PORT &= (uint8_t)~_BV(PULSE_BIT);
+  TWCR = 0;
   /* Timer1 stopped */
   TCCR1A = 0;
   TCCR1B = 0;
@@ -115,7 +242,7 @@ static uint32_t hal_sampling_configure(uint32_t rate_hz, uint8_t *cs_bits, uint1
   if (rate_hz == 0) return 0;
   for (uint8_t i = 0; i < 5; i++) {
     uint32_t top = (F_CPU / presc[i] + rate_hz / 2) / rate_hz; /* nearest */
-    if (top >= 2 && top <= 65536UL) {
+    if (top >= 2 && top <= 65535UL) { /* OCR1A <= 0xfffe: OCR1B = 0xffff parks the pulse compare unit */
       *cs_bits = (uint8_t)(i + 1);
       *ocr = (uint16_t)(top - 1);
       return top * presc[i];
@@ -127,13 +254,57 @@ static uint32_t hal_sampling_configure(uint32_t rate_hz, uint8_t *cs_bits, uint1
 static uint8_t hal_cs_bits;
 static uint16_t hal_ocr;
 
-static void hal_sampling_start(void) {
+static inline uint16_t hal_pulse_prescaler(void) {
+  switch (hal_cs_bits) {
+    case 1: return 1;
+    case 2: return 8;
+    case 3: return 64;
+    case 4: return 256;
+    case 5: return 1024;
+    default: return 0;
+  }
+}
+
+/* Largest pulse time in us (times 16 counts per us stays in 32 bits). */
+#define HAL_PULSE_MAX_US 0x0fffffffUL
+
+/* Converts the pulse train (us) to Timer1 counts for the configured sample clock; 0 if it does not fit. */
+static uint8_t hal_pulse_setup(uint32_t delay_us, uint32_t width_us, uint32_t period_us, uint32_t count) {
+  uint16_t presc = hal_pulse_prescaler();
+  if (!presc || delay_us > HAL_PULSE_MAX_US || period_us > HAL_PULSE_MAX_US) return 0;
+  const uint32_t cpu = F_CPU / 1000000UL;
+  uint32_t d = (delay_us * cpu + presc / 2) / presc, w = (width_us * cpu + presc / 2) / presc,
+           p = (period_us * cpu + presc / 2) / presc;
+  if (w == 0 || w >= p) return 0;
+  ps_init(&pl, (uint16_t)(hal_ocr + 1u), d, w, p, count);
+  /* the guard covers the ~120 cycles from reading TCNT1 to the compare register write; the window the tick
+   * interrupt's worst latency plus the guard */
+  pl_guard = presc == 1 ? 160 : presc == 8 ? 20 : 3;
+  pl_window = (uint16_t)(presc == 1 ? 800 : presc == 8 ? 100 : 13);
+  return 1;
+}
+
+static void hal_sampling_start(uint8_t pulses) {
   TCCR1B = 0;
   TCNT1 = 0;
   OCR1A = hal_ocr;
-  TIFR1 = _BV(OCF1A);
+  OCR1B = PL_PARK;
+  pl_now = 0;
+  pl_armed = 0;
+  pl_alarm = 0;
+  pl_late = 0;
+  pl_active = pulses;
+  if (pulses || stim_out == SL_OUT_MCP4725) GPIOR0 |= 1; /* the tick interrupt's special variant */
+  else GPIOR0 &= (uint8_t)~1;
+  /* OC1B latch to low (force a compare in clear mode), then toggle on every compare match */
+  TCCR1A = _BV(COM1B1);
+  TCCR1C = _BV(FOC1B);
+  PULSE_PORT &= (uint8_t)~_BV(PULSE_BIT);
+  TCCR1A = pulses ? _BV(COM1B0) : 0;
+  TIFR1 = _BV(OCF1A) | _BV(OCF1B);
   TCCR1B = _BV(WGM12) | hal_cs_bits; /* CTC, TOP = OCR1A */
-  TIMSK1 = _BV(OCIE1A);
+  if (pulses) hal_pulse_arm();
+  TIMSK1 = pulses ? (uint8_t)(_BV(OCIE1A) | _BV(OCIE1B)) : _BV(OCIE1A);
 }
 
 static void hal_sampling_stop(void) {

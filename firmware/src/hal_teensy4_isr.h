@@ -1,12 +1,37 @@
 /* Teensy 4.x sample-clock interrupt; included after daq_engine.h. Conversions are done in the interrupt
- * (analogRead takes ~1-2 µs at 12 bits), one input after the other. */
+ * (analogRead takes ~1-2 us at 12 bits), one input after the other. DAC output: the value for tick n + 1 is
+ * queued in the LPI2C FIFO once tick n's inputs are converted (as on AVR). Not built in CI (hal_teensy4.h). */
 #pragma once
 
+static STIM_T dac_next;
+
+/* Tick 0: the pulse delay is counted from here. */
+static void hal_pulse_first(void) {
+  if (pl_d) {
+    hal_pulse_timer.begin(hal_pulse_edge, (float)pl_d / PL_TICKS_PER_US);
+    hal_pulse_timer.update((float)pl_w / PL_TICKS_PER_US);
+    return;
+  }
+  pl_level = 1; /* the first rise is now */
+  digitalWriteFast(HAL_PULSE_PIN, HIGH);
+  if (pl_count) pl_left--;
+  hal_pulse_timer.begin(hal_pulse_edge, (float)pl_w / PL_TICKS_PER_US);
+  hal_pulse_timer.update((float)(pl_p - pl_w) / PL_TICKS_PER_US);
+}
+
 static void hal_timer_isr(void) {
-  STIM_T s = engine_stimulus();
-  hal_stim_write(s);
-  hal_pulse_write(engine_pulse());
-  if (!engine_tick(s)) return;
-  uint8_t pin = eng_adc_ch[0];
-  while (pin != ENGINE_NONE) pin = engine_sample((uint16_t)analogRead(A0 + pin));
+  if (pl_first_pending) { pl_first_pending = 0; hal_pulse_first(); }
+  STIM_T s;
+  if (stim_out == SL_OUT_MCP4725) {
+    s = dac_next;
+    dac_next = engine_stimulus();
+  } else {
+    s = engine_stimulus();
+    hal_stim_write(s);
+  }
+  if (engine_tick(s)) {
+    uint8_t pin = eng_adc_ch[0];
+    while (pin != ENGINE_NONE) pin = engine_sample((uint16_t)analogRead(A0 + pin));
+  }
+  if (stim_out == SL_OUT_MCP4725) hal_dac_start(dac_next);
 }

@@ -17,6 +17,8 @@ extern "C" {
 #endif
 
 #define SL_PROTOCOL_VERSION 1
+/* Minor version (HELLO_REPLY byte 24): 1 = stimulus programs (SEGMENTS), output select, timer pulses in us. */
+#define SL_PROTOCOL_MINOR 1
 /* Longest body (type + seq + payload + crc); COBS then adds exactly one byte, the delimiter one more. */
 #define SL_MAX_BODY 254
 #define SL_MAX_PAYLOAD (SL_MAX_BODY - 4)
@@ -29,6 +31,7 @@ extern "C" {
 #define SL_T_START 0x05
 #define SL_T_STOP 0x06
 #define SL_T_HEARTBEAT 0x07
+#define SL_T_SEGMENTS 0x08
 /* Board -> host */
 #define SL_T_ACK 0x80
 #define SL_T_HELLO_REPLY 0x81
@@ -49,6 +52,13 @@ extern "C" {
 #define SL_E_OVERRUN 7
 #define SL_E_VERSION 8
 #define SL_E_BUDGET 9
+#define SL_E_DAC_RATE 10
+
+/* Stimulus outputs (CONFIGURE output byte; HELLO_REPLY outputs bitmask bit n = output n available) */
+#define SL_OUT_PWM 0
+#define SL_OUT_MCP4725 1
+/* HELLO_REPLY outputs bitmask bit 7: digital pulse train on a hardware output-compare timer */
+#define SL_CAP_TIMER_PULSES 0x80
 
 /* Board identifiers (HELLO_REPLY) */
 #define SL_BOARD_UNO 1

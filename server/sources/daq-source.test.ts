@@ -1,22 +1,34 @@
 import { describe, expect, it } from 'vitest';
 import { validateProtocol } from '../protocols/index.ts';
 import { SourceRegistry } from './registry.ts';
-import { DaqProtocolError, compileStimulus, register } from './daq-source.ts';
+import { CompileError } from '../protocols/compile.ts';
+import { ProgramPlayer } from '../../drivers/daq/source.ts';
+import { daqBoardProgram, register, unoCaps } from './daq-source.ts';
 import type { SourceMessage } from '../../common/run-stream.ts';
 
 describe('DAQ source', () => {
-  it('compiles one period of a protocol to PWM codes, refusing what the board cannot play', () => {
-    const sq = validateProtocol({ kind: 'square', quantity: 'voltage', amplitude: 5, offset: 0, frequencyHz: 100, duty: 0.25 });
-    const { codes, loop } = compileStimulus(sq, 10_000);
-    expect(loop).toBe(true);
-    expect(codes.length).toBe(100);
+  it('compiles protocols with compile.ts for the board, refusing (naming the capability) what it cannot play', () => {
+    const sq = validateProtocol({ kind: 'square', quantity: 'voltage', amplitude: 5, offset: 0, frequencyHz: 100, duty: 0.25, durationS: 0.05 });
+    const prog = daqBoardProgram(sq, unoCaps(10_000));
+    const player = new ProgramPlayer(prog);
+    expect(player.total).toBe(500);
+    const codes = Array.from({ length: 100 }, (_, i) => player.codeAt(i));
     expect(codes.filter((c) => c === 255).length).toBe(25);
     expect(codes.filter((c) => c === 0).length).toBe(75);
-    // 1 mA through the default 5 kOhm series resistor is full scale
-    expect(compileStimulus(validateProtocol({ kind: 'dc', quantity: 'current', level: 0.5e-3 }), 1000).codes).toEqual([128]);
-    expect(() => compileStimulus(validateProtocol({ kind: 'dc', quantity: 'voltage', level: 6 }), 1000)).toThrow(DaqProtocolError);
-    expect(() => compileStimulus(validateProtocol({ kind: 'sine', quantity: 'voltage', amplitude: 1, offset: 2, frequencyHz: 10 }), 10_000)).toThrow(/256/);
-    expect(() => compileStimulus(validateProtocol({ kind: 'square', quantity: 'voltage', amplitude: 1, frequencyHz: 300 }), 1000)).toThrow(/whole number/);
+    // 1 mA through the default 5 kOhm series resistor is full scale; the MCP4725 has 4096 steps of 5/4096 V
+    const dc = validateProtocol({ kind: 'dc', quantity: 'current', level: 0.5e-3, durationS: 0.01 });
+    expect(new ProgramPlayer(daqBoardProgram(dc, unoCaps(1000))).codeAt(5)).toBe(128);
+    expect(new ProgramPlayer(daqBoardProgram(dc, unoCaps(1000, 'mcp4725'))).codeAt(5)).toBe(2048);
+    // a ladder: piecewise constant, one-sample tables per level, a segment per step
+    const ladder = validateProtocol({ kind: 'ladder', quantity: 'voltage', start: 1, stop: 4, steps: 4, dwellS: 0.01, restS: 0.01 });
+    const lp = daqBoardProgram(ladder, unoCaps(1000));
+    expect(lp.segments.length).toBeGreaterThan(1);
+    expect(lp.segments.length).toBeLessThanOrEqual(16);
+    expect(() => daqBoardProgram(validateProtocol({ kind: 'dc', quantity: 'voltage', level: 6 }), unoCaps(1000))).toThrow(/outputRange/);
+    // a 10 Hz sine at 10 kS/s needs a 1000-sample period table; the Uno holds 256 entries
+    const sine = validateProtocol({ kind: 'sine', quantity: 'voltage', amplitude: 1, offset: 2, frequencyHz: 10, durationS: 1 });
+    expect(() => daqBoardProgram(sine, unoCaps(10_000))).toThrow(CompileError);
+    expect(() => daqBoardProgram(sine, unoCaps(10_000))).toThrow(/maxTableLength/);
   });
 
   it('records a run from the virtual board through the registry', async () => {
@@ -34,5 +46,22 @@ describe('DAQ source', () => {
     expect(stim.length).toBe(1000);
     // 50 Hz square at 2 kS/s: 20 samples at 4 V (code 204), 20 at 0, from index 0
     expect(stim.slice(0, 40)).toEqual([...Array(20).fill(204), ...Array(20).fill(0)]);
+
+    // what the virtual Uno cannot hold is refused before the run, naming the capability
+    const sine = validateProtocol({ kind: 'sine', quantity: 'voltage', amplitude: 1, offset: 2, frequencyHz: 10, durationS: 1 });
+    await expect(def.create({ protocol: sine, sampleRate: 10_000, runId: 2 })).rejects.toThrow(/maxTableLength/);
+
+    // the MCP4725 output and a pulse train, through the registry options
+    const ramp = validateProtocol({ kind: 'sine', quantity: 'voltage', amplitude: 2, offset: 2.5, frequencyHz: 50, durationS: 0.2 });
+    const dac = await def.create({ protocol: ramp, sampleRate: 2000, runId: 3, options: { output: 'mcp4725', pulses: { delayUs: 100, periodUs: 20_000, widthUs: 5000, count: 5 } } });
+    const got: SourceMessage[] = [];
+    for await (const m of dac.messages(new AbortController().signal)) got.push(m);
+    expect(got.at(-1)).toMatchObject({ type: 'stop', status: 'completed' });
+    expect(got[0].type === 'descriptor' && got[0].channels[0].scale).toBeCloseTo(5 / 4096, 12);
+    const codes = got.flatMap((m) => (m.type === 'block' && m.channel === 0 ? [...m.samples] : []));
+    expect(codes.length).toBe(400);
+    expect(Math.max(...codes)).toBe(Math.round((4.5 / 5) * 4096));
+    const pulses = got.filter((m) => m.type === 'event' && m.kind === 'marker' && m.label?.startsWith('pulse'));
+    expect(pulses.length).toBe(10); // 5 pulses, the last ending at 85.1 ms
   });
 });

@@ -3,57 +3,74 @@
  * SPIKELOOP_DAQ_PORT environment variable, or the first board found by USB VID/PID), else the virtual Uno
  * (the firmware in simavr with the built-in LIF circuit on its pins).
  *
- * The protocol is compiled to the board's stimulus table (one period, looped on the sample clock):
- *   voltage protocols: code = round(V / 5 V * 255), refused outside 0..5 V;
+ * The protocol is compiled by server/protocols/compile.ts (`compileDaqProgram`) for the capabilities the
+ * board reports once configured (exact sample rate, table memory, segment list, output range), then mapped
+ * to output codes:
+ *   voltage protocols: PWM code = round(V / 5 V * 255); MCP4725 code = round(V / 5 V * 4096), at most 4095;
  *   current protocols: driven through a series resistor (options.seriesOhms, default 5 kOhm, so 1 mA = 5 V),
  *   the same mapping applied to I * R.
- * Refused (before anything is sent) when the period does not fit the table or is not a whole number of
- * samples, and for a DC step with a delay (the table loops).
+ * What the board cannot play is refused with the compiler's CompileError (naming the capability): before
+ * the run for the virtual Uno, whose capabilities are known; at connection for a real board.
+ *
+ * Options: port, channels (default [0, 1]), seriesOhms, onDisconnect ('gap' | 'fail'), output ('pwm' |
+ * 'mcp4725'), dacAddress, pulses ({delayUs, periodUs, widthUs, count}: a digital pulse train on the timer pin,
+ * recorded as marker events).
  *
  * The drivers (serialport's native binding, the emulator control) load on first use, not when the server
  * discovers its sources.
  */
 import type { SourceMessage } from '../../common/run-stream.ts';
-import { stimulusAt, type Protocol } from '../protocols/index.ts';
+import type { BoardProgram, OutputCaps } from '../../drivers/daq/source.ts';
+import type { PulseTrain } from '../../drivers/daq/protocol.ts';
+import { compileDaqProgram } from '../protocols/compile.ts';
+import type { Protocol } from '../protocols/index.ts';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
 
 export const STIM_FULL_SCALE_V = 5;
-export const STIM_CODES = 255;
 export const DEFAULT_SERIES_OHMS = 5000;
-export const MAX_TABLE = 256;
 
-export class DaqProtocolError extends Error {
-  readonly code = 'daq-protocol';
+/**
+ * What the virtual Uno (and a real Uno/Nano running this firmware) reports once configured; used to refuse
+ * a protocol before a virtual run starts. test/daq-output.test.ts checks it against the firmware's replies.
+ */
+export function unoCaps(sampleRate: number, output: 'pwm' | 'mcp4725' = 'pwm'): OutputCaps {
+  const wide = output === 'mcp4725';
+  return { sampleRate, output, stimulusBits: wide ? 12 : 8, maxCode: wide ? 4095 : 255, maxTableLength: wide ? 128 : 256, maxSegments: 16, board: 'uno' };
 }
 
-/** One period of the protocol as PWM codes, and whether it loops. */
-export function compileStimulus(p: Protocol, rate: number, seriesOhms = DEFAULT_SERIES_OHMS): { codes: number[]; loop: boolean } {
-  const toVolts = (x: number) => (p.quantity === 'current' ? x * seriesOhms : x);
-  let period: number;
-  if (p.kind === 'dc') {
-    if (p.delayS > 0) throw new DaqProtocolError('a DC step with a delay cannot be played by the DAQ table (it loops); use delayS = 0');
-    period = 1;
-  } else if (p.kind === 'square' || p.kind === 'sine' || p.kind === 'pulse-train') {
-    const periodS = p.kind === 'pulse-train' ? p.periodS : 1 / p.frequencyHz;
-    period = Math.round(periodS * rate);
-    if (Math.abs(period - periodS * rate) > 1e-6 * period || period < 1) {
-      throw new DaqProtocolError(`the stimulus period (${periodS} s) is not a whole number of samples at ${rate} S/s`);
-    }
-    if (period > MAX_TABLE) throw new DaqProtocolError(`the stimulus period needs ${period} table entries; the board holds ${MAX_TABLE} (raise the frequency or lower the rate)`);
-  } else {
-    // The other kinds (chirp, iv-sweep, ladder, stdp, arbitrary) need the segment programs of
-    // server/protocols/compile.ts (compileDaqProgram), which this board's one looping table cannot play yet.
-    throw new DaqProtocolError(`the DAQ board plays dc, square, sine and pulse-train protocols; not ${p.kind}`);
-  }
-  const codes: number[] = [];
-  for (let i = 0; i < period; i++) {
-    const v = toVolts(stimulusAt(p, i / rate));
-    if (v < -1e-12 || v > STIM_FULL_SCALE_V + 1e-9) {
-      throw new DaqProtocolError(`stimulus ${v.toFixed(3)} V at t=${(i / rate).toExponential(3)} s is outside the DAQ output range 0..${STIM_FULL_SCALE_V} V`);
-    }
-    codes.push(Math.round((Math.max(0, v) / STIM_FULL_SCALE_V) * STIM_CODES));
-  }
-  return { codes, loop: true };
+/** Volts (or amperes through the series resistor) per output code, and the highest value the output makes. */
+function scaleOf(caps: OutputCaps): { perCode: number; max: number } {
+  const perCode = caps.output === 'mcp4725' ? STIM_FULL_SCALE_V / (caps.maxCode + 1) : STIM_FULL_SCALE_V / caps.maxCode;
+  return { perCode, max: perCode * caps.maxCode };
+}
+
+/** Compiles a protocol to the board's program in output codes; throws CompileError naming what does not fit. */
+export function daqBoardProgram(p: Protocol, caps: OutputCaps, seriesOhms = DEFAULT_SERIES_OHMS): BoardProgram {
+  const { perCode, max } = scaleOf(caps);
+  const unitScale = p.quantity === 'current' ? seriesOhms : 1; // protocol unit -> volts at the output
+  const program = compileDaqProgram(p, {
+    sampleRate: caps.sampleRate,
+    maxTableLength: caps.maxTableLength,
+    maxSegments: caps.maxSegments,
+    outputRange: { min: 0, max: max / unitScale + 1e-12 },
+  });
+  const code = (x: number) => Math.min(caps.maxCode, Math.max(0, Math.round((x * unitScale) / perCode)));
+  return {
+    tables: program.tables.map((t) => Array.from(t, code)),
+    segments: program.segments.map((g) => ({ table: g.table, samples: g.samples })),
+    loop: false,
+  };
+}
+
+function pulsesOption(x: unknown): PulseTrain | undefined {
+  if (x === undefined || x === null) return undefined;
+  const o = x as Record<string, unknown>;
+  const num = (k: string, def?: number) => {
+    const v = o[k] ?? def;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`options.pulses.${k} must be a number >= 0 (microseconds, count)`);
+    return v;
+  };
+  return { delayUs: num('delayUs', 0), periodUs: num('periodUs'), widthUs: num('widthUs'), count: num('count', 0) };
 }
 
 const drivers = async () => {
@@ -69,16 +86,30 @@ async function createDaqSource(ctx: SourceContext): Promise<CreatedSource> {
   const { DaqRun, findBoards, VirtualBoard, virtualBoardAvailable } = await drivers();
   const o = ctx.options ?? {};
   const seriesOhms = typeof o.seriesOhms === 'number' ? o.seriesOhms : DEFAULT_SERIES_OHMS;
-  const stimulus = compileStimulus(ctx.protocol, ctx.sampleRate, seriesOhms);
+  const output = o.output === 'mcp4725' ? 'mcp4725' : 'pwm';
+  const pulses = pulsesOption(o.pulses);
   const channels = Array.isArray(o.channels) ? (o.channels as number[]) : [0, 1];
   let port = typeof o.port === 'string' ? o.port : process.env.SPIKELOOP_DAQ_PORT;
   if (!port) port = (await findBoards().catch(() => []))[0]?.path;
   const useVirtual = !port;
   if (useVirtual && !virtualBoardAvailable()) throw new Error('no DAQ board found and the virtual board is not built (npm run setup)');
+  // the virtual Uno's capabilities are known: refuse what it cannot play before the run
+  const preview = useVirtual ? daqBoardProgram(ctx.protocol, unoCaps(ctx.sampleRate, output), seriesOhms) : undefined;
   const onDisconnect = o.onDisconnect === 'fail' ? 'fail' : 'gap';
   return {
     kind: 'daq',
-    bench: { daq: { port: port ?? 'virtual uno (simavr)', virtual: useVirtual, channels, seriesOhms, onDisconnect, stimulusTable: stimulus.codes.length } },
+    bench: {
+      daq: {
+        port: port ?? 'virtual uno (simavr)',
+        virtual: useVirtual,
+        channels,
+        seriesOhms,
+        onDisconnect,
+        output,
+        ...(pulses ? { pulses } : {}),
+        ...(preview ? { stimulusTable: preview.tables.reduce((n, t) => n + t.length, 0), segments: preview.segments.length } : {}),
+      },
+    },
     async *messages(signal: AbortSignal): AsyncGenerator<SourceMessage> {
       const vb = useVirtual ? await VirtualBoard.start({ circuit: { kind: 'lif' } }) : undefined;
       try {
@@ -86,7 +117,10 @@ async function createDaqSource(ctx: SourceContext): Promise<CreatedSource> {
           path: vb ? vb.path : port!,
           channels,
           rate: ctx.sampleRate,
-          stimulus,
+          program: (caps) => daqBoardProgram(ctx.protocol, caps, seriesOhms),
+          output,
+          dacAddress: typeof o.dacAddress === 'number' ? o.dacAddress : undefined,
+          pulses,
           durationSamples: Math.round(ctx.protocol.durationS * ctx.sampleRate),
           onDisconnect,
         });
