@@ -18,7 +18,10 @@
  * `twinDaqDut(circuit)` checks the circuit now (throws a clear error) and returns the spec that
  * VirtualBoard.start({ dut }) hands to its worker, which calls `createDutStepper` from this module.
  */
-import type { DutSpec, DutStepper } from '../../drivers/daq/virtual.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CircuitSpec, DutSpec, DutStepper } from '../../drivers/daq/virtual.ts';
 import { createTwin, expandCircuit, type Netlist, type Probe, type Twin } from '../twin/index.ts';
 
 export const DAQ_PINS = 6;
@@ -57,7 +60,7 @@ export function daqMapping(circuit: unknown, net: Netlist): DaqMapping {
   else return fail(net.name, 'daq.pins must be an array of pin sources (A0, A1, ...)');
   if (names.length > DAQ_PINS) fail(net.name, `daq.pins lists ${names.length} pins; the board has ${DAQ_PINS} analog inputs`);
   const nodes = new Set<string>();
-  for (const e of net.elements) for (const k of ['a', 'b', 'node'] as const) if (k in e) nodes.add((e as Record<string, string>)[k]);
+  for (const e of net.elements) for (const k of ['a', 'b', 'node'] as const) if (k in e) nodes.add((e as unknown as Record<string, string>)[k]);
   const pins = names.map((n, i): DaqMapping['pins'][number] => {
     if (n === null) return null;
     if (n === 'stimulus') return { kind: 'stimulus' };
@@ -113,4 +116,66 @@ export function createDutStepper(config: { circuit: unknown }): DutStepper {
 export function twinDaqDut(circuit: unknown): DutSpec {
   const stepper = createDutStepper({ circuit }) as TwinDutStepper;
   return { module: import.meta.url, config: { circuit }, name: stepper.net.name };
+}
+
+// ------------------------------------------------------------------------------------------- choosing a DUT
+/** The circuit of the virtual DAQ bench when none is named (server/twin/circuits/lif-daq.json). */
+export const DAQ_BENCH_CIRCUIT = 'lif-daq';
+/** The harness's built-in C models (kept for bit-exact tests and as a fallback). */
+export const BUILTIN_MODELS = ['direct', 'rc', 'lif'] as const;
+
+export type DaqDutChoice =
+  | { kind: 'builtin'; name: string; circuit: CircuitSpec }
+  | { kind: 'twin'; name: string; dut: DutSpec; circuit: unknown };
+
+const circuitsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../twin/circuits');
+
+function builtinSpec(doc: { kind: string; params?: unknown }, where: string): CircuitSpec {
+  const params: Record<string, number> = {};
+  for (const [k, v] of Object.entries((doc.params ?? {}) as Record<string, unknown>)) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}: parameter ${k} must be a finite number`);
+    params[k] = v;
+  }
+  return { kind: doc.kind as CircuitSpec['kind'], params };
+}
+
+function fromDocument(doc: unknown, where: string, fallbackName: string): DaqDutChoice {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new Error(`${where}: a circuit must be a JSON object`);
+  const kind = (doc as { kind?: unknown }).kind;
+  if (typeof kind === 'string' && (BUILTIN_MODELS as readonly string[]).includes(kind)) {
+    return { kind: 'builtin', name: kind, circuit: builtinSpec(doc as { kind: string }, where) };
+  }
+  try {
+    const dut = twinDaqDut(doc);
+    return { kind: 'twin', name: dut.name ?? fallbackName, dut, circuit: doc };
+  } catch (err) {
+    throw new Error(`${where}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * What goes on the virtual board's pins: undefined → the bench circuit (lif-daq); "direct" | "rc" | "lif" →
+ * the harness's built-in model; another bare name → that example circuit of server/twin/circuits; a path
+ * → that JSON file (a twin circuit, or {"kind": "direct|rc|lif", "params": {...}}); an object → that
+ * document. Throws a clear error (naming the file) for anything unusable.
+ */
+export function resolveDaqDut(what: unknown): DaqDutChoice {
+  if (what === undefined || what === null) what = DAQ_BENCH_CIRCUIT;
+  if (typeof what !== 'string') return fromDocument(what, 'circuit', 'circuit');
+  if ((BUILTIN_MODELS as readonly string[]).includes(what)) return { kind: 'builtin', name: what, circuit: { kind: what as CircuitSpec['kind'] } };
+  let file = what;
+  if (/^[A-Za-z0-9_-]+$/.test(what) && existsSync(path.join(circuitsDir, `${what}.json`))) file = path.join(circuitsDir, `${what}.json`);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`${what}: cannot read the circuit file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${what}: not valid JSON (${(err as Error).message})`);
+  }
+  return fromDocument(doc, what, path.basename(file, '.json'));
 }

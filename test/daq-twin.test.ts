@@ -1,0 +1,154 @@
+/**
+ * The digital twin as the circuit on the virtual DAQ board's pins (real firmware in simavr, real pty, the
+ * lockstep circuit link): the recorded ADC trace matches the same twin run offline on the recorded
+ * stimulus channel; the CLI serves a twin circuit file and refuses a bad one before starting anything.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChannelDescriptor } from '../common/run-stream.ts';
+import { DaqBoard } from '../drivers/daq/board.ts';
+import { DaqRun } from '../drivers/daq/source.ts';
+import { VirtualBoard } from '../drivers/daq/virtual.ts';
+import { DEFAULT_DUT_DT, resolveDaqDut } from '../server/sources/daq-twin-dut.ts';
+import { createTwin } from '../server/twin/index.ts';
+import { adcCode, collect, stimMv } from './daq-helpers.ts';
+
+const CIRCUIT_FILE = 'server/twin/circuits/lif-daq.json';
+
+describe('virtual DAQ board with a twin circuit on its pins', () => {
+  let vb: VirtualBoard;
+  beforeAll(async () => {
+    const choice = resolveDaqDut(CIRCUIT_FILE);
+    if (choice.kind !== 'twin') throw new Error('lif-daq.json must resolve to a twin circuit');
+    vb = await VirtualBoard.start({ dut: choice.dut, speed: 0 });
+  });
+  afterAll(async () => {
+    await vb?.close();
+  });
+
+  it('records the ADC trace the twin computes offline on the recorded stimulus (spikes within 2 ticks, few LSB)', async () => {
+    const fs = 5000;
+    const n = 5000;
+    // sine half-period, a pause, a plateau: spikes at varying rates, decays, a silent stretch
+    const codes = [
+      ...Array.from({ length: 40 }, (_, i) => Math.round(128 + 127 * Math.sin((2 * Math.PI * i) / 40))),
+      ...Array<number>(20).fill(0),
+      ...Array<number>(40).fill(200),
+    ];
+    const run = new DaqRun({ path: vb.path, channels: [0, 1], rate: fs, stimulus: { codes, loop: true }, recordStimulus: true, durationSamples: n });
+    const msgs = await collect(run);
+    expect(msgs.find((m) => m.type === 'stop')).toMatchObject({ status: 'completed' });
+    const desc = msgs[0];
+    if (desc.type !== 'descriptor') throw new Error('no descriptor first');
+    const chans: ChannelDescriptor[] = desc.channels;
+    const data = chans.map(() => [] as number[]);
+    for (const m of msgs) if (m.type === 'block') data[m.channel].push(...m.samples);
+    const [stim, a0, a1] = data;
+    expect([stim.length, a0.length, a1.length]).toEqual([n, n, n]);
+    expect(run.stats.droppedTicks).toBe(0);
+
+    // A1 is the stimulus itself (the circuit's "daq" pin map), bit-exact
+    let a1Mismatch = 0;
+    for (let k = 0; k < n; k++) if (a1[k] !== adcCode(stimMv(stim[k]))) a1Mismatch++;
+    expect(a1Mismatch).toBe(0);
+    // what the harness (0..5 V clamp, mV) and simavr's ADC make of a pin voltage
+    const adc = (v: number) => adcCode(Math.round(Math.min(5, Math.max(0, v)) * 1000));
+
+    // offline: the same circuit, the recorded stimulus (physical values) applied at each tick and held to the
+    // next. The firmware starts the conversion a few microseconds after it applies the tick's stimulus (its
+    // interrupt latency), so the twin is read at the tick and LATENCY later: the measured code must lie
+    // between the two, give or take quantisation.
+    const LATENCY = 20e-6;
+    const tw = createTwin(JSON.parse(readFileSync(CIRCUIT_FILE, 'utf8')), { method: 'rk4', dt: DEFAULT_DUT_DT });
+    tw.setInput(0);
+    const lo: number[] = [];
+    const hi: number[] = [];
+    const offSpikes: number[] = [];
+    for (let k = 0; k < n; k++) {
+      tw.advanceTo(k / fs);
+      tw.setInput(stim[k] * chans[0].scale);
+      const early = adc(tw.voltage('m'));
+      tw.advanceTo(k / fs + LATENCY);
+      const late = adc(tw.voltage('m'));
+      lo.push(Math.min(early, late));
+      hi.push(Math.max(early, late));
+      for (const e of tw.takeEvents()) offSpikes.push(e.time * fs);
+    }
+    // measured spikes: the membrane (A0) falls from high to the reset value
+    const measSpikes: number[] = [];
+    for (let k = 1; k < n; k++) if (a0[k] < 40 && a0[k - 1] > 300) measSpikes.push(k);
+    expect(offSpikes.length).toBeGreaterThan(100);
+    expect(measSpikes.length).toBe(offSpikes.length);
+    // a spike between ticks k-1 and k shows as the reset at tick k
+    measSpikes.forEach((k, i) => expect(Math.abs(k - Math.ceil(offSpikes[i]))).toBeLessThanOrEqual(2));
+
+    // voltages, away from resets (a jump whose tick depends on the sub-tick timing): within a few LSB
+    const near = new Uint8Array(n);
+    for (const s of [...measSpikes, ...offSpikes.map(Math.ceil)]) for (let d = -2; d <= 2; d++) if (s + d >= 0 && s + d < n) near[s + d] = 1;
+    let compared = 0;
+    let inside = 0;
+    let worst = 0;
+    for (let k = 0; k < n; k++) {
+      if (near[k]) continue;
+      const d = Math.max(0, lo[k] - a0[k], a0[k] - hi[k]);
+      compared++;
+      if (d <= 2) inside++;
+      worst = Math.max(worst, d);
+    }
+    expect(compared).toBeGreaterThan(n / 3);
+    expect(inside / compared).toBeGreaterThan(0.99);
+    expect(worst).toBeLessThanOrEqual(4);
+  });
+});
+
+describe('spikeloop virtual daq-uno --dut <circuit file>', () => {
+  it('prints the device path first and serves the firmware with the twin circuit until interrupted', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-daq-twin-cli-'));
+    const link = path.join(dir, 'ttyACM0');
+    const proc = spawn(process.execPath, ['bin/spikeloop.js', 'virtual', 'daq-uno', '--pty', link, '--dut', CIRCUIT_FILE], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const first = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: proc.stdout! }).once('line', resolve);
+        proc.once('exit', (code) => reject(new Error(`exited with ${code}`)));
+      });
+      expect(first).toBe(link);
+      const board = await DaqBoard.open({ path: first });
+      const hello = await board.negotiate();
+      expect(hello).toMatchObject({ board: 'uno', analogInputs: 6 });
+      await board.close();
+      const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+      proc.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(existsSync(link)).toBe(false);
+    } finally {
+      proc.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a bad circuit file with a clear error and starts nothing', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-daq-twin-bad-'));
+    const link = path.join(dir, 'ttyACM0');
+    const bad = path.join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ kind: 'netlist', elements: [{ type: 'V', node: 'in', stimulus: true }, { type: 'R', a: 'in', b: '0', value: -5 }] }));
+    try {
+      const proc = spawn(process.execPath, ['bin/spikeloop.js', 'virtual', 'daq-uno', '--pty', link, '--dut', bad], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      proc.stdout!.on('data', (d: Buffer) => (out += d));
+      proc.stderr!.on('data', (d: Buffer) => (err += d));
+      const code = await new Promise<number | null>((resolve) => proc.once('exit', (c) => resolve(c)));
+      expect(code).not.toBe(0);
+      expect(out).toBe('');
+      expect(err).toContain(bad);
+      expect(err).toMatch(/value must be > 0/);
+      expect(existsSync(link)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
