@@ -1,7 +1,9 @@
 /**
  * The DAQ board as a run source (kind `daq`): a real board given by `options.port` (or the
  * SPIKELOOP_DAQ_PORT environment variable, or the first board found by USB VID/PID), else the virtual Uno
- * (the firmware in simavr with the built-in LIF circuit on its pins).
+ * (the firmware in simavr with a twin circuit on its pins, stepped in emulated time: `options.circuit`, an
+ * example name, a circuit file or document, or "direct" | "rc" | "lif" for the harness's C models; default
+ * the bench circuit lif-daq, so a run and its twin pairing come from the same circuit file).
  *
  * The protocol is compiled to the board's stimulus table (one period, looped on the sample clock):
  *   voltage protocols: code = round(V / 5 V * 255), refused outside 0..5 V;
@@ -57,16 +59,23 @@ export function compileStimulus(p: Protocol, rate: number, seriesOhms = DEFAULT_
 }
 
 const drivers = async () => {
-  const [source, find, virtual] = await Promise.all([
+  const [source, find, virtual, twinDut] = await Promise.all([
     import('../../drivers/daq/source.ts'),
     import('../../drivers/daq/find.ts'),
     import('../../drivers/daq/virtual.ts'),
+    import('./daq-twin-dut.ts'),
   ]);
-  return { DaqRun: source.DaqRun, findBoards: find.findBoards, VirtualBoard: virtual.VirtualBoard, virtualBoardAvailable: virtual.virtualBoardAvailable };
+  return {
+    DaqRun: source.DaqRun,
+    findBoards: find.findBoards,
+    VirtualBoard: virtual.VirtualBoard,
+    virtualBoardAvailable: virtual.virtualBoardAvailable,
+    resolveDaqDut: twinDut.resolveDaqDut,
+  };
 };
 
 async function createDaqSource(ctx: SourceContext): Promise<CreatedSource> {
-  const { DaqRun, findBoards, VirtualBoard, virtualBoardAvailable } = await drivers();
+  const { DaqRun, findBoards, VirtualBoard, virtualBoardAvailable, resolveDaqDut } = await drivers();
   const o = ctx.options ?? {};
   const seriesOhms = typeof o.seriesOhms === 'number' ? o.seriesOhms : DEFAULT_SERIES_OHMS;
   const stimulus = compileStimulus(ctx.protocol, ctx.sampleRate, seriesOhms);
@@ -76,11 +85,17 @@ async function createDaqSource(ctx: SourceContext): Promise<CreatedSource> {
   const useVirtual = !port;
   if (useVirtual && !virtualBoardAvailable()) throw new Error('no DAQ board found and the virtual board is not built (npm run setup)');
   const onDisconnect = o.onDisconnect === 'fail' ? 'fail' : 'gap';
+  // the circuit on the virtual board's pins (checked now: a bad one fails before the run starts)
+  const dut = useVirtual ? resolveDaqDut(o.circuit) : undefined;
   return {
     kind: 'daq',
-    bench: { daq: { port: port ?? 'virtual uno (simavr)', virtual: useVirtual, channels, seriesOhms, onDisconnect, stimulusTable: stimulus.codes.length } },
+    bench: {
+      daq: { port: port ?? 'virtual uno (simavr)', virtual: useVirtual, channels, seriesOhms, onDisconnect, stimulusTable: stimulus.codes.length },
+      // the twin circuit this run pairs with (the Compare view's default): the one on the virtual board's pins
+      ...(dut ? { circuit: dut.name, ...(dut.kind === 'twin' ? { twinCircuit: dut.circuit } : {}) } : {}),
+    },
     async *messages(signal: AbortSignal): AsyncGenerator<SourceMessage> {
-      const vb = useVirtual ? await VirtualBoard.start({ circuit: { kind: 'lif' } }) : undefined;
+      const vb = dut ? await VirtualBoard.start(dut.kind === 'twin' ? { dut: dut.dut } : { circuit: dut.circuit }) : undefined;
       try {
         const run = new DaqRun({
           path: vb ? vb.path : port!,
@@ -106,7 +121,7 @@ export function register(registry: SourceRegistry): void {
       const boards = await findBoards().catch(() => []);
       if (boards.length) return { available: true, detail: `${boards[0].name} on ${boards[0].path}` };
       if (process.env.SPIKELOOP_DAQ_PORT) return { available: true, detail: process.env.SPIKELOOP_DAQ_PORT };
-      if (virtualBoardAvailable()) return { available: true, detail: 'virtual Uno (firmware in simavr, LIF circuit)' };
+      if (virtualBoardAvailable()) return { available: true, detail: 'virtual Uno (firmware in simavr, twin circuit lif-daq on its pins)' };
       return { available: false, detail: 'no board found and the virtual board is not built (npm run setup)' };
     },
     // Two channels sustain about 7.5 kS/s each on the (emulated) Uno: docs/daq/overview.md.

@@ -128,7 +128,10 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
     if (!twinSummary) {
       const circuits = ((await (await fetch('/api/twin/circuits')).json()) as { circuits: { name: string }[] }).circuits;
       const select = h('select', { id: 'compare-circuit' }, ...circuits.map((c) => h('option', { value: c.name }, c.name)));
-      if (circuits.some((c) => c.name === 'lif')) select.value = 'lif';
+      // default: the circuit the run's source names as its own (the virtual DAQ board's pins, the simulated bench)
+      const own = (measured.bench as { circuit?: unknown } | null)?.circuit;
+      const preferred = typeof own === 'string' && circuits.some((c) => c.name === own) ? own : 'lif';
+      if (circuits.some((c) => c.name === preferred)) select.value = preferred;
       status.textContent = `Run ${id} has no twin run yet.`;
       body.replaceChildren(
         h(
