@@ -110,7 +110,9 @@ export function readStimulus(store: RunStore, runId: number): RecordedStimulus {
     samples.fill(last, filled, n);
     gaps.push([filled, n]);
   }
+  // what the channel recorded decides (a DAQ board plays a current protocol as a voltage through its series
+  // resistor and records volts); the protocol's quantity only when the unit says neither
   const declared = (run.protocol as { quantity?: unknown }).quantity;
-  const quantity = declared === 'current' || declared === 'voltage' ? declared : ch.unit === 'A' ? 'current' : 'voltage';
+  const quantity = ch.unit === 'A' ? 'current' : ch.unit === 'V' ? 'voltage' : declared === 'current' ? 'current' : 'voltage';
   return { channel: ch.index, name: ch.name, unit: ch.unit, sampleRate: ch.sampleRate, quantity, samples, gaps };
 }
