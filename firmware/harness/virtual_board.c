@@ -35,7 +35,9 @@
  * write + one blocking read per conversion; emulation stops while the circuit computes, so emulated time
  * stays exact whatever the host's speed. The harness opens req (write) then resp (read); the circuit side
  * opens them in the same order. When the circuit side goes away the harness stops with an error.
- * Any change of the stimulus voltage (PWM register, reset, an external DAC) goes through stimulus_changed().
+ * Every change of the stimulus voltage (PWM register, reset, an external DAC) must be bracketed by
+ * stimulus_changing() (built-in models advance with the old value) and stimulus_changed() (the extern circuit
+ * gets the new value, stamped with the current cycle), as set_duty() does; stim_volts() is the voltage.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -18,6 +18,7 @@
 import type { SourceMessage } from '../../common/run-stream.ts';
 import { stimulusAt, type Protocol } from '../protocols/index.ts';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
+import { resolveDaqDut } from './daq-twin-dut.ts';
 
 export const STIM_FULL_SCALE_V = 5;
 export const STIM_CODES = 255;
@@ -59,23 +60,16 @@ export function compileStimulus(p: Protocol, rate: number, seriesOhms = DEFAULT_
 }
 
 const drivers = async () => {
-  const [source, find, virtual, twinDut] = await Promise.all([
+  const [source, find, virtual] = await Promise.all([
     import('../../drivers/daq/source.ts'),
     import('../../drivers/daq/find.ts'),
     import('../../drivers/daq/virtual.ts'),
-    import('./daq-twin-dut.ts'),
   ]);
-  return {
-    DaqRun: source.DaqRun,
-    findBoards: find.findBoards,
-    VirtualBoard: virtual.VirtualBoard,
-    virtualBoardAvailable: virtual.virtualBoardAvailable,
-    resolveDaqDut: twinDut.resolveDaqDut,
-  };
+  return { DaqRun: source.DaqRun, findBoards: find.findBoards, VirtualBoard: virtual.VirtualBoard, virtualBoardAvailable: virtual.virtualBoardAvailable };
 };
 
 async function createDaqSource(ctx: SourceContext): Promise<CreatedSource> {
-  const { DaqRun, findBoards, VirtualBoard, virtualBoardAvailable, resolveDaqDut } = await drivers();
+  const { DaqRun, findBoards, VirtualBoard, virtualBoardAvailable } = await drivers();
   const o = ctx.options ?? {};
   const seriesOhms = typeof o.seriesOhms === 'number' ? o.seriesOhms : DEFAULT_SERIES_OHMS;
   const stimulus = compileStimulus(ctx.protocol, ctx.sampleRate, seriesOhms);
