@@ -76,6 +76,8 @@ export interface RecordedStimulus {
   unit: string;
   sampleRate: number;
   quantity: 'current' | 'voltage';
+  /** The stimulus was held for each sample period (a DAQ board): the twin replays it held, not interpolated. */
+  hold: boolean;
   /** Physical values; samples missing from the recording hold the previous value. */
   samples: Float64Array;
   /** Sample ranges [start, end) that were missing and filled. */
@@ -114,5 +116,7 @@ export function readStimulus(store: RunStore, runId: number): RecordedStimulus {
   // resistor and records volts); the protocol's quantity only when the unit says neither
   const declared = (run.protocol as { quantity?: unknown }).quantity;
   const quantity = ch.unit === 'A' ? 'current' : ch.unit === 'V' ? 'voltage' : declared === 'current' ? 'current' : 'voltage';
-  return { channel: ch.index, name: ch.name, unit: ch.unit, sampleRate: ch.sampleRate, quantity, samples, gaps };
+  // a DAQ board holds each stimulus value for a tick (its PWM/DAC output): the twin replays it held
+  const hold = run.source === 'daq';
+  return { channel: ch.index, name: ch.name, unit: ch.unit, sampleRate: ch.sampleRate, quantity, hold, samples, gaps };
 }
