@@ -77,7 +77,6 @@ class TwinDutStepper implements DutStepper {
   private stim = 0;
 
   constructor(
-    circuit: unknown,
     readonly net: Netlist,
     readonly map: DaqMapping,
   ) {
@@ -86,7 +85,6 @@ class TwinDutStepper implements DutStepper {
     // every pin source must be readable (unknown nodes/elements fail here, not mid-run)
     const out = new Float64Array(DAQ_PINS);
     this.pins(0, out);
-    void circuit;
   }
 
   setStimulus(t: number, volts: number): void {
@@ -109,7 +107,7 @@ class TwinDutStepper implements DutStepper {
 /** Called in the virtual board's circuit worker (drivers/daq/dut-worker.mjs). */
 export function createDutStepper(config: { circuit: unknown }): DutStepper {
   const net = expandCircuit(config.circuit);
-  return new TwinDutStepper(config.circuit, net, daqMapping(config.circuit, net));
+  return new TwinDutStepper(net, daqMapping(config.circuit, net));
 }
 
 /** Checks a circuit document for use on the board's pins (throws a clear error) and returns its DUT spec. */
