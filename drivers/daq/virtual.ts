@@ -1,13 +1,20 @@
 /**
  * The virtual DAQ board: the real firmware image (firmware/build/uno/spikeloop_daq.elf) running in simavr
  * under firmware/harness/virtual_board.c, its UART behind a real pseudo-terminal, a circuit model on its
- * pins (docs/daq/virtual-board.md). This module starts and controls that process.
+ * pins (docs/daq/overview.md, "Virtual bench"). This module starts and controls that process.
+ *
+ * The circuit is one of the harness's built-in C models (`circuit`), or any DUT stepper (`dut`): a module
+ * exporting `createDutStepper(config): DutStepper`, run on a worker thread (dut-worker.mjs) that the
+ * harness calls in lockstep over two FIFOs, in emulated time. The server provides the digital twin as one
+ * (server/sources/daq-twin-dut.ts); this folder knows only the interface.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, constants as fsc, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 
 export const FIRMWARE_BUILD = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../firmware/build');
 export const HARNESS = path.join(FIRMWARE_BUILD, 'virtual_board');
@@ -20,12 +27,33 @@ export interface CircuitSpec {
   params?: Record<string, number>;
 }
 
+/** A circuit on the board's pins, stepped in emulated time (times in s since the board's power-on). */
+export interface DutStepper {
+  /** The stimulus output is `volts` (0..5 V) from time t on (held until the next call). */
+  setStimulus(t: number, volts: number): void;
+  /** Writes the voltages of pins A0..A5 at time t into out (V; the harness clamps them to 0..5 V). */
+  pins(t: number, out: Float64Array): void;
+}
+
+/** Where the worker finds the stepper: `module` exports `createDutStepper(config): DutStepper`. */
+export interface DutSpec {
+  module: string | URL;
+  /** Structured-cloneable; passed to createDutStepper in the worker. */
+  config: unknown;
+  /** Shown in the harness's log line. */
+  name?: string;
+}
+
+const DUT_WORKER = new URL('./dut-worker.mjs', import.meta.url);
+
 export interface VirtualBoardOptions {
   /** Symlink to create for the pty (like /dev/ttyACM0); default: the pty's own path. */
   link?: string;
   /** Emulated seconds per wall second at most; 1 = real time (default), 0 = unthrottled. */
   speed?: number;
   circuit?: CircuitSpec;
+  /** A circuit stepped on the host instead of a built-in model (takes precedence over `circuit`). */
+  dut?: DutSpec;
   elf?: string;
 }
 
@@ -45,6 +73,8 @@ export class VirtualBoard {
   readonly events: HarnessEvent[] = [];
   private listeners: ((e: HarnessEvent) => void)[] = [];
   private exited = false;
+  /** Set when the host-side circuit failed (the harness then stops too). */
+  dutError: string | undefined;
 
   private constructor(
     private readonly proc: ChildProcess,
@@ -82,13 +112,36 @@ export class VirtualBoard {
     }
     const args = ['--elf', elf, '--speed', String(options.speed ?? 1)];
     if (options.link) args.push('--link', options.link);
-    if (options.circuit) {
+    let link: DutLink | undefined;
+    if (options.dut) {
+      link = await DutLink.start(options.dut);
+      args.push('--circuit', 'extern', '--fifo', link.dir);
+    } else if (options.circuit) {
       args.push('--circuit', options.circuit.kind);
       for (const [k, v] of Object.entries(options.circuit.params ?? {})) args.push('--param', `${k}=${v}`);
     }
-    const proc = spawn(HARNESS, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+    let proc: ChildProcess;
+    try {
+      proc = spawn(HARNESS, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+    } catch (err) {
+      link?.release();
+      throw err;
+    }
     const vb = new VirtualBoard(proc, options.link);
-    await vb.waitFor((e) => e.kind === 'pty', 10_000);
+    if (link) {
+      const l = link;
+      l.onError = (msg) => {
+        vb.dutError = msg;
+        process.stderr.write(`virtual board: circuit ${options.dut?.name ?? ''} failed: ${msg}\n`);
+      };
+      proc.once('exit', () => l.release());
+    }
+    try {
+      await vb.waitFor((e) => e.kind === 'pty', 10_000);
+    } catch (err) {
+      proc.kill('SIGKILL');
+      throw new Error(vb.dutError ? `virtual board did not start: ${vb.dutError}` : (err as Error).message);
+    }
     return vb;
   }
 
@@ -139,5 +192,62 @@ export class VirtualBoard {
     const t = setTimeout(() => this.proc.kill('SIGKILL'), 3000);
     await done;
     clearTimeout(t);
+  }
+}
+
+/**
+ * The host end of the harness's `extern` circuit link: two FIFOs in a temp directory and the worker thread
+ * that answers on them (dut-worker.mjs). The stepper is built in the worker before the harness starts, so a
+ * bad circuit fails here and nothing starts.
+ */
+class DutLink {
+  onError: (msg: string) => void = () => undefined;
+  private released = false;
+
+  private constructor(
+    readonly dir: string,
+    private readonly worker: Worker,
+  ) {}
+
+  static async start(dut: DutSpec): Promise<DutLink> {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-dut-'));
+    const req = path.join(dir, 'req');
+    const resp = path.join(dir, 'resp');
+    try {
+      execFileSync('mkfifo', ['-m', '600', req, resp]);
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`virtual board: cannot create the circuit FIFOs (mkfifo): ${(err as Error).message}`);
+    }
+    const worker = new Worker(DUT_WORKER, { workerData: { module: String(dut.module), config: dut.config, req, resp } });
+    const link = new DutLink(dir, worker);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        worker.once('message', (m: { ready?: boolean; error?: string }) => (m.ready ? resolve() : reject(new Error(m.error ?? 'circuit worker failed'))));
+        worker.once('error', reject);
+        worker.once('exit', (code) => reject(new Error(`circuit worker exited (${code}) before it was ready`)));
+      });
+    } catch (err) {
+      link.release();
+      throw err;
+    }
+    worker.removeAllListeners();
+    worker.on('message', (m: { error?: string }) => m.error && link.onError(m.error));
+    worker.on('error', (err) => link.onError(err.message));
+    worker.unref(); // it ends by itself when the harness closes its FIFO ends
+    return link;
+  }
+
+  /** After the harness exited: wakes the worker if it still waits to open a FIFO, removes the directory. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    try {
+      // a worker still blocked opening req for reading gets a writer and then end of file
+      closeSync(openSync(path.join(this.dir, 'req'), fsc.O_WRONLY | fsc.O_NONBLOCK));
+    } catch {
+      // no reader waiting (ENXIO): the worker already finished or has the FIFO open and sees end of file
+    }
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -51,6 +51,7 @@ static void mcp4725_in_hook(struct avr_irq_t *irq, uint32_t value, void *param) 
       p->code = (uint16_t)(((p->cmd & 0x0f) << 8) | b);
       p->power_down = (p->cmd >> 4) & 3;
       p->writes++;
+      if (p->after_change) p->after_change();
       p->index = 0; /* the next byte starts another fast write */
     } else if (p->index == 1) {
       p->hi = b;
@@ -61,6 +62,7 @@ static void mcp4725_in_hook(struct avr_irq_t *irq, uint32_t value, void *param) 
       p->power_down = (p->cmd >> 1) & 3;
       if ((p->cmd & 0xe0) == 0x60) p->eeprom = p->code;
       p->writes++;
+      if (p->after_change) p->after_change();
       p->index = 3;
     }
   }

@@ -13,6 +13,7 @@ typedef struct {
   uint16_t code, eeprom;
   unsigned long long writes;
   void (*before_change)(void); /* called before the output changes (the circuit integrates up to now) */
+  void (*after_change)(void);  /* called after it changed (a lockstep circuit is told the new voltage) */
 } mcp4725_t;
 
 void mcp4725_init(avr_t *avr, mcp4725_t *p, uint8_t addr7);

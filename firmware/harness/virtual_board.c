@@ -4,7 +4,7 @@
  * (Timer2 PWM on D11, through an ideal RC-filter/DAC model) and the ADC pins, all in emulated time.
  *
  *   virtual_board --elf build/uno/spikeloop_daq.elf [--link /tmp/spikeloop-daq] [--speed 1]
- *                 [--circuit direct|rc|lif] [--param name=value ...]
+ *                 [--circuit direct|rc|lif] [--param name=value ...] | [--circuit extern --fifo DIR]
  *
  * stdout (one line each, flushed):  "pty <slave path>" at start and after every re-plug;
  *   "outputs on|off t_ns=<emulated ns> last_rx_ns=<emulated ns of the last byte from the host>" when the
@@ -14,7 +14,7 @@
  *   time, then a fresh pty behind the same link and a power-on reset), "stats", "quit".
  * --speed: emulated seconds per wall second at most (1 = real time, as a real board); 0 = unthrottled.
  *
- * Circuit models (SI units; voltages are clamped to 0..5 V and fed to the ADC in integer millivolts):
+ * Built-in circuit models (SI units; voltages are clamped to 0..5 V and fed to the ADC in integer millivolts):
  *   direct  a0 = v_stim, a1 = 5 V - v_stim, a2..a5 = 1, 2, 3, 4 V (bit-exact tests)
  *   rc      a0 = RC-filtered v_stim (tau), a1 = v_stim
  *   lif     leaky integrate-and-fire node driven through r_in by v_stim:
@@ -25,6 +25,24 @@
  * Pulse output: the harness times every level change of OC1B (PB2, D10) in emulated cycles; "stats" reports
  * them since the sample clock (Timer1) last started: pulse_edges, pulse_first_rise (cycles after the start),
  * pulse_hi_min/max, pulse_lo_min/max, pulse_per_min/max (rise to rise), all in CPU cycles (62.5 ns).
+ *
+ * extern: the circuit lives in another process (the host's digital twin, drivers/daq/dut-worker.mjs), linked
+ * in lockstep over two FIFOs that the other side creates in DIR before starting the harness:
+ *   DIR/req   harness -> circuit, records of 24 bytes (host byte order):
+ *             { double t_cycles; double value; int32 kind; int32 zero }   t_cycles = emulated CPU cycles
+ *             kind 0 HELLO   value = F_CPU (Hz), sent once, first;
+ *             kind 1 STIM    the stimulus voltage is `value` V from t_cycles on (zero-order hold); no reply;
+ *             kind 2 SAMPLE  an ADC conversion starts at t_cycles: the circuit advances to that time and
+ *                            replies with the six pin voltages;
+ *   DIR/resp  circuit -> harness, one record per SAMPLE: double volts[6] (A0..A5, 48 bytes), clamped here
+ *             to 0..5 V and rounded to mV like the built-in models.
+ * STIM records are buffered (no system call each) and written with the next SAMPLE, so the cost is one
+ * write + one blocking read per conversion; emulation stops while the circuit computes, so emulated time
+ * stays exact whatever the host's speed. The harness opens req (write) then resp (read); the circuit side
+ * opens them in the same order. When the circuit side goes away the harness stops with an error.
+ * Every change of the stimulus voltage (PWM register, reset, an external DAC) must be bracketed by
+ * stimulus_changing() (built-in models advance with the old value) and stimulus_changed() (the extern circuit
+ * gets the new value, stamped with the current cycle), as set_duty() does; stim_volts() is the voltage.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,6 +50,7 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,7 +133,7 @@ static void pulse_pin_hook(struct avr_irq_t *irq, uint32_t value, void *param) {
 
 
 /* ---- circuit ---- */
-enum { C_DIRECT, C_RC, C_LIF };
+enum { C_DIRECT, C_RC, C_LIF, C_EXTERN };
 static int circuit = C_DIRECT;
 static double p_tau = 1e-3, p_r_in = 100e3, p_r_leak = 1e6, p_c = 10e-9, p_v_th = 2.0, p_v_reset = 0.0, p_t_ref = 1e-3;
 static double c_v, c_t, c_ref_until;
@@ -123,6 +142,66 @@ static unsigned long long c_spikes;
 static uint32_t stim_mv(void) { return dac_selected() ? mcp4725_mv(&dac) : (uint32_t)((duty * 5000 + 127) / 255); }
 static double stim_volts(void) { return stim_mv() / 1000.0; }
 static double now_s(void) { return (double)avr->cycle / (double)F_CPU; }
+
+/* ---- extern circuit: lockstep link over two FIFOs (see the header) ---- */
+enum { X_HELLO = 0, X_STIM = 1, X_SAMPLE = 2 };
+struct ext_rec { double t_cycles; double value; int32_t kind; int32_t zero; };
+#define EXT_BUF 256
+static const char *ext_dir;
+static int ext_req = -1, ext_resp = -1;
+static struct ext_rec ext_buf[EXT_BUF];
+static int ext_n;
+static unsigned long long ext_samples;
+
+static void ext_fail(const char *what) {
+  fprintf(stderr, "virtual_board: circuit link %s: %s\n", what, errno ? strerror(errno) : "closed by the circuit side");
+  exit(1);
+}
+static void ext_flush(void) {
+  const char *p = (const char *)ext_buf;
+  size_t left = (size_t)ext_n * sizeof(struct ext_rec);
+  while (left) {
+    ssize_t w = write(ext_req, p, left);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) ext_fail("write");
+    p += w;
+    left -= (size_t)w;
+  }
+  ext_n = 0;
+}
+static void ext_push(int kind, double value) {
+  ext_buf[ext_n].t_cycles = (double)avr->cycle;
+  ext_buf[ext_n].value = value;
+  ext_buf[ext_n].kind = kind;
+  ext_buf[ext_n].zero = 0;
+  if (++ext_n == EXT_BUF) ext_flush();
+}
+static void ext_sample(double volts[6]) {
+  ext_push(X_SAMPLE, 0);
+  ext_flush();
+  char *p = (char *)volts;
+  size_t left = 6 * sizeof(double);
+  while (left) {
+    ssize_t r = read(ext_resp, p, left);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) { if (r == 0) errno = 0; ext_fail("read"); }
+    p += r;
+    left -= (size_t)r;
+  }
+  ext_samples++;
+}
+static int ext_open(void) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/req", ext_dir);
+  ext_req = open(path, O_WRONLY);
+  if (ext_req < 0) { fprintf(stderr, "virtual_board: cannot open %s: %s\n", path, strerror(errno)); return -1; }
+  ext_push(X_HELLO, (double)F_CPU);
+  ext_flush();
+  snprintf(path, sizeof path, "%s/resp", ext_dir);
+  ext_resp = open(path, O_RDONLY);
+  if (ext_resp < 0) { fprintf(stderr, "virtual_board: cannot open %s: %s\n", path, strerror(errno)); return -1; }
+  return 0;
+}
 
 static void circuit_advance(double t) {
   double dt = t - c_t, vs = stim_volts();
@@ -140,30 +219,56 @@ static void circuit_advance(double t) {
   }
 }
 
+/* Call right before the stimulus voltage changes (the old value held until now)... */
+static void stimulus_changing(void) {
+  if (circuit != C_EXTERN) circuit_advance(now_s());
+}
+/* ...and right after: the extern circuit gets the new value, stamped with the current cycle. */
+static void stimulus_changed(void) {
+  if (circuit == C_EXTERN && ext_req >= 0) ext_push(X_STIM, stim_volts());
+}
+static void set_duty(int d) {
+  if (d == duty) return;
+  stimulus_changing();
+  duty = d;
+  stimulus_changed();
+}
+
 static uint32_t mv(double v) {
-  if (v < 0) v = 0;
+  if (!(v >= 0)) v = 0; /* NaN too */
   if (v > 5) v = 5;
   return (uint32_t)lround(v * 1000.0);
 }
 
 static void adc_trigger_hook(struct avr_irq_t *irq, uint32_t value, void *param) {
   (void)irq; (void)value; (void)param;
-  circuit_advance(now_s());
   uint32_t s = stim_mv(), v[6] = {0};
-  switch (circuit) {
-    case C_DIRECT: v[0] = s; v[1] = 5000 - s; v[2] = 1000; v[3] = 2000; v[4] = 3000; v[5] = 4000; break;
-    case C_RC: v[0] = mv(c_v); v[1] = s; break;
-    default: v[0] = s; v[1] = mv(c_v); break;
+  if (circuit == C_EXTERN) {
+    double volts[6];
+    ext_sample(volts);
+    for (int i = 0; i < 6; i++) v[i] = mv(volts[i]);
+  } else {
+    circuit_advance(now_s());
+    switch (circuit) {
+      case C_DIRECT: v[0] = s; v[1] = 5000 - s; v[2] = 1000; v[3] = 2000; v[4] = 3000; v[5] = 4000; break;
+      case C_RC: v[0] = mv(c_v); v[1] = s; break;
+      default: v[0] = s; v[1] = mv(c_v); break;
+    }
   }
   for (int i = 0; i < 6; i++) avr_raise_irq(adc_irqs[i], v[i]);
 }
 
-static void dac_before_change(void) { circuit_advance(now_s()); }
+/* A reset or power-on: the PWM register and the DAC both back to zero, one stimulus change. */
+static void outputs_to_power_on(void) {
+  stimulus_changing();
+  duty = 0;
+  mcp4725_power_on(&dac);
+  stimulus_changed();
+}
 
 static void pwm_hook(struct avr_irq_t *irq, uint32_t value, void *param) {
   (void)irq; (void)param;
-  circuit_advance(now_s()); /* the old value held until now */
-  duty = (int)(value & 0xff);
+  set_duty((int)(value & 0xff));
 }
 
 /* ---- UART <-> pty ---- */
@@ -252,7 +357,10 @@ int main(int argc, char **argv) {
       if (!strcmp(c, "direct")) circuit = C_DIRECT;
       else if (!strcmp(c, "rc")) circuit = C_RC;
       else if (!strcmp(c, "lif")) circuit = C_LIF;
-      else { fprintf(stderr, "virtual_board: unknown circuit '%s' (direct, rc, lif)\n", c); return 2; }
+      else if (!strcmp(c, "extern")) circuit = C_EXTERN;
+      else { fprintf(stderr, "virtual_board: unknown circuit '%s' (direct, rc, lif, extern)\n", c); return 2; }
+    } else if (!strcmp(argv[i], "--fifo") && i + 1 < argc) {
+      ext_dir = argv[++i];
     } else if (!strcmp(argv[i], "--param") && i + 1 < argc) {
       char name[32];
       double v;
@@ -267,7 +375,8 @@ int main(int argc, char **argv) {
       else { fprintf(stderr, "virtual_board: unknown parameter '%s'\n", name); return 2; }
     } else { fprintf(stderr, "virtual_board: unknown argument '%s'\n", argv[i]); return 2; }
   }
-  if (!elf) { fprintf(stderr, "usage: virtual_board --elf FILE [--link PATH] [--speed X] [--circuit direct|rc|lif] [--param k=v]\n"); return 2; }
+  if (!elf) { fprintf(stderr, "usage: virtual_board --elf FILE [--link PATH] [--speed X] [--circuit direct|rc|lif] [--param k=v] [--circuit extern --fifo DIR]\n"); return 2; }
+  if (circuit == C_EXTERN && !ext_dir) { fprintf(stderr, "virtual_board: --circuit extern needs --fifo DIR\n"); return 2; }
 
   elf_firmware_t fw;
   memset(&fw, 0, sizeof fw);
@@ -301,7 +410,8 @@ int main(int argc, char **argv) {
   avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_OUT_TRIGGER), adc_trigger_hook, NULL);
   avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_TIMER_GETIRQ('2'), TIMER_IRQ_OUT_PWM0), pwm_hook, NULL);
   mcp4725_init(avr, &dac, 0x60);
-  dac.before_change = dac_before_change;
+  dac.before_change = stimulus_changing;
+  dac.after_change = stimulus_changed;
   avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('B'), 2), pulse_pin_hook, NULL);
   pulse_stats_reset();
 
@@ -309,6 +419,7 @@ int main(int argc, char **argv) {
   signal(SIGTERM, on_signal);
   signal(SIGPIPE, SIG_IGN);
   fcntl(0, F_SETFL, O_NONBLOCK);
+  if (circuit == C_EXTERN && ext_open()) return 1;
   if (open_pty()) return 1;
 
   double wall0 = wall_s(), emu0 = 0, unplug_until = 0;
@@ -320,8 +431,7 @@ int main(int argc, char **argv) {
       if (wall_s() < unplug_until) { usleep(1000); continue; }
       unplug_until = 0;
       avr_reset(avr);
-      duty = 0;
-      mcp4725_power_on(&dac);
+      outputs_to_power_on();
       if (open_pty()) return 1;
       wall0 = wall_s();
       emu0 = now_s();
@@ -352,8 +462,7 @@ int main(int argc, char **argv) {
         int ms;
         if (!strcmp(cmd, "reset")) {
           avr_reset(avr);
-          duty = 0;
-          mcp4725_power_on(&dac);
+          outputs_to_power_on();
           printf("reset t_ns=%llu\n", ns_of(avr->cycle));
         } else if (sscanf(cmd, "unplug %d", &ms) == 1) {
           close_pty();
@@ -366,6 +475,7 @@ int main(int argc, char **argv) {
                  " pulse_lo_min=%llu pulse_lo_max=%llu pulse_per_min=%llu pulse_per_max=%llu\n",
                  mcp4725_mv(&dac), dac.code, dac.writes, pl_edges, pl_first_rise, pl_hi_min == ~0ULL ? 0 : pl_hi_min, pl_hi_max,
                  pl_lo_min == ~0ULL ? 0 : pl_lo_min, pl_lo_max, pl_per_min == ~0ULL ? 0 : pl_per_min, pl_per_max);
+          if (circuit == C_EXTERN) printf("circuit samples=%llu\n", ext_samples);
         } else if (!strcmp(cmd, "quit")) {
           quit_flag = 1;
         }

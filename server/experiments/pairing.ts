@@ -17,6 +17,8 @@ export interface TwinStimulus {
   samples: Float64Array;
   sampleRate: number;
   quantity: 'current' | 'voltage';
+  /** Each sample held for its sample period (a DAQ board's output), not interpolated (server/twin Stimulus). */
+  hold?: boolean;
 }
 
 /** The part of the twin's simulate() result the pairing stores. */
@@ -49,7 +51,7 @@ export async function pairWithTwin(store: RunStore, measuredRunId: number, opts:
   if (!measured) throw new Error(`run ${measuredRunId} does not exist`);
   if (measured.status === 'running') throw new Error(`run ${measuredRunId} is still running`);
   const stim = readStimulus(store, measuredRunId);
-  const out = await opts.simulate(opts.circuit, { samples: stim.samples, sampleRate: stim.sampleRate, quantity: stim.quantity });
+  const out = await opts.simulate(opts.circuit, { samples: stim.samples, sampleRate: stim.sampleRate, quantity: stim.quantity, ...(stim.hold ? { hold: true } : {}) });
   const twinRunId = storeTwinResult(store, {
     protocol: measured.protocol,
     bench: measured.bench,

@@ -76,6 +76,8 @@ export interface RecordedStimulus {
   unit: string;
   sampleRate: number;
   quantity: 'current' | 'voltage';
+  /** The stimulus was held for each sample period (a DAQ board): the twin replays it held, not interpolated. */
+  hold: boolean;
   /** Physical values; samples missing from the recording hold the previous value. */
   samples: Float64Array;
   /** Sample ranges [start, end) that were missing and filled. */
@@ -110,7 +112,11 @@ export function readStimulus(store: RunStore, runId: number): RecordedStimulus {
     samples.fill(last, filled, n);
     gaps.push([filled, n]);
   }
+  // what the channel recorded decides (a DAQ board plays a current protocol as a voltage through its series
+  // resistor and records volts); the protocol's quantity only when the unit says neither
   const declared = (run.protocol as { quantity?: unknown }).quantity;
-  const quantity = declared === 'current' || declared === 'voltage' ? declared : ch.unit === 'A' ? 'current' : 'voltage';
-  return { channel: ch.index, name: ch.name, unit: ch.unit, sampleRate: ch.sampleRate, quantity, samples, gaps };
+  const quantity = ch.unit === 'A' ? 'current' : ch.unit === 'V' ? 'voltage' : declared === 'current' ? 'current' : 'voltage';
+  // a DAQ board holds each stimulus value for a tick (its PWM/DAC output): the twin replays it held
+  const hold = run.source === 'daq';
+  return { channel: ch.index, name: ch.name, unit: ch.unit, sampleRate: ch.sampleRate, quantity, hold, samples, gaps };
 }

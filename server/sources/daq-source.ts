@@ -1,7 +1,9 @@
 /**
  * The DAQ board as a run source (kind `daq`): a real board given by `options.port` (or the
  * SPIKELOOP_DAQ_PORT environment variable, or the first board found by USB VID/PID), else the virtual Uno
- * (the firmware in simavr with the built-in LIF circuit on its pins).
+ * (the firmware in simavr with a twin circuit on its pins, stepped in emulated time: `options.circuit`, an
+ * example name, a circuit file or document, or "direct" | "rc" | "lif" for the harness's C models; default
+ * the bench circuit lif-daq, so a run and its twin pairing come from the same circuit file).
  *
  * The protocol is compiled by server/protocols/compile.ts (`compileDaqProgram`) for the capabilities the
  * board reports once configured (exact sample rate, table memory, segment list, output range), then mapped
@@ -25,6 +27,7 @@ import type { PulseTrain } from '../../drivers/daq/protocol.ts';
 import { compileDaqProgram } from '../protocols/compile.ts';
 import type { Protocol } from '../protocols/index.ts';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
+import { resolveDaqDut } from './daq-twin-dut.ts';
 
 export const STIM_FULL_SCALE_V = 5;
 export const DEFAULT_SERIES_OHMS = 5000;
@@ -96,6 +99,8 @@ async function createDaqSource(ctx: SourceContext): Promise<CreatedSource> {
   // the virtual Uno's capabilities are known: refuse what it cannot play before the run
   const preview = useVirtual ? daqBoardProgram(ctx.protocol, unoCaps(ctx.sampleRate, output), seriesOhms) : undefined;
   const onDisconnect = o.onDisconnect === 'fail' ? 'fail' : 'gap';
+  // the circuit on the virtual board's pins (checked now: a bad one fails before the run starts)
+  const dut = useVirtual ? resolveDaqDut(o.circuit) : undefined;
   return {
     kind: 'daq',
     bench: {
@@ -109,9 +114,11 @@ async function createDaqSource(ctx: SourceContext): Promise<CreatedSource> {
         ...(pulses ? { pulses } : {}),
         ...(preview ? { stimulusTable: preview.tables.reduce((n, t) => n + t.length, 0), segments: preview.segments.length } : {}),
       },
+      // the twin circuit this run pairs with (the Compare view's default): the one on the virtual board's pins
+      ...(dut ? { circuit: dut.name, ...(dut.kind === 'twin' ? { twinCircuit: dut.circuit } : {}) } : {}),
     },
     async *messages(signal: AbortSignal): AsyncGenerator<SourceMessage> {
-      const vb = useVirtual ? await VirtualBoard.start({ circuit: { kind: 'lif' } }) : undefined;
+      const vb = dut ? await VirtualBoard.start(dut.kind === 'twin' ? { dut: dut.dut } : { circuit: dut.circuit }) : undefined;
       try {
         const run = new DaqRun({
           path: vb ? vb.path : port!,
@@ -140,7 +147,7 @@ export function register(registry: SourceRegistry): void {
       const boards = await findBoards().catch(() => []);
       if (boards.length) return { available: true, detail: `${boards[0].name} on ${boards[0].path}` };
       if (process.env.SPIKELOOP_DAQ_PORT) return { available: true, detail: process.env.SPIKELOOP_DAQ_PORT };
-      if (virtualBoardAvailable()) return { available: true, detail: 'virtual Uno (firmware in simavr, LIF circuit)' };
+      if (virtualBoardAvailable()) return { available: true, detail: 'virtual Uno (firmware in simavr, twin circuit lif-daq on its pins)' };
       return { available: false, detail: 'no board found and the virtual board is not built (npm run setup)' };
     },
     // Two channels sustain about 7.5 kS/s each on the (emulated) Uno: docs/daq/overview.md.

@@ -1,20 +1,26 @@
 /**
- * The simulated bench: a built-in leaky integrate-and-fire (LIF) neuron driven by the protocol's stimulus,
- * sampled by a pretend 16-bit ADC and emitted as a run stream in real time (paced by the wall clock, one
- * block per channel every ~20 ms). It is what `npm start` uses without hardware, and the no-hardware demo.
+ * The simulated bench: a leaky integrate-and-fire (LIF) neuron driven by the protocol's stimulus, sampled
+ * by a pretend 16-bit ADC and emitted as a run stream in real time (paced by the wall clock, one block per
+ * channel every ~20 ms). It is what `npm start` uses without hardware, and the no-hardware demo.
  *
- * Model (SI units), one membrane node:
+ * The neuron is the twin circuit server/twin/circuits/lif-bench.json (its parameters are read from that
+ * file, LIF_CIRCUIT), so a run paired with the twin on that circuit differs from the twin only by the
+ * ADC quantisation and the drawn spike sample (below). One membrane node, SI units:
  *   C dV/dt = -(V - V_rest) / R + I(t)          I(t) = stimulus (A); a voltage stimulus U(t) drives I = U / R
- * integrated exactly for a stimulus held constant over each sample period dt = 1 / sampleRate:
- *   V <- V_inf + (V - V_inf) * exp(-dt / (R C)),  V_inf = V_rest + R I
- * When V reaches V_threshold the sample reads V_spike (the drawn spike), a `spike` event is emitted at
- * that sample index, V is reset to V_reset and held there for the refractory period.
+ * solved the way the twin solves it: sample k is the state at t = k / sampleRate (sample 0 the initial
+ * state), the stimulus is linearly interpolated between samples, and each sample interval is integrated
+ * exactly for that ramp (V_inf = V_rest + R I going linearly from a0 to a1 over h, τ = R C):
+ *   V(h) = a1 − kτ + (V(0) − a0 + kτ) e^(−h/τ),   k = (a1 − a0) / h
+ * A threshold crossing is located inside the interval (bisection on the same closed form), V is reset to
+ * V_reset there and held for the refractory period from that instant, then integrated again; a `spike`
+ * event is emitted at the first sample after the crossing, and that sample reads V_spike (the drawn spike,
+ * not part of the circuit: what the twin shows there is V_reset or the recovery after it).
  *
- * Parameters (LIF_PARAMS): R = 1 kΩ, C = 100 nF (τ = 100 µs), V_rest = V_reset = 0 V, V_threshold = 0.8 V,
- * V_spike = 1.0 V, refractory 50 µs. With the default square wave (1 mA, 1 kHz, 50 % duty) V_inf = 1 V
- * during the high half: the first spike comes τ·ln(1/(1-0.8)) ≈ 161 µs after the edge, the second
- * 50 µs + 161 µs later (≈ 372 µs), the third would need ≈ 583 µs > 500 µs, so the neuron fires two spikes
- * per period (2000 spikes/s) and decays to ~0 during the low half.
+ * Parameters (LIF_PARAMS, from the circuit): R = 1 kΩ, C = 100 nF (τ = 100 µs), V_rest = V_reset = 0 V,
+ * V_threshold = 0.8 V, refractory 50 µs; V_spike = 1.0 V. With the default square wave (1 mA, 1 kHz, 50 %
+ * duty) V_inf = 1 V during the high half: the first spike comes τ·ln(1/(1-0.8)) ≈ 161 µs after the edge,
+ * the second 50 µs + 161 µs later (≈ 372 µs), the third would need ≈ 583 µs > 500 µs, so the neuron fires
+ * two spikes per period (2000 spikes/s) and decays to ~0 during the low half.
  *
  * Channels: 0 `stim` (role stimulus, A or V), 1 `v_mem` (role response, V), both int16 codes with
  * physical = code * scale + offset (offset 0). v_mem spans ±2.048 V (scale 62.5 µV); the stimulus range is
@@ -22,22 +28,38 @@
  * like a real ADC. The output is a pure function of (protocol, sampleRate): block boundaries depend on
  * timing, the samples never do, so tests regenerate a run with `LifBench`.
  */
+import { readFileSync } from 'node:fs';
 import type { ChannelDescriptor, EventMessage, SourceMessage } from '../../common/run-stream.ts';
 import { protocolSummary, stimulusAt, type Protocol } from '../protocols/index.ts';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
 
-export const LIF_PARAMS = {
+/** The twin circuit of the simulated bench (name and document). */
+export const LIF_CIRCUIT_NAME = 'lif-bench';
+export const LIF_CIRCUIT: unknown = JSON.parse(readFileSync(new URL(`../twin/circuits/${LIF_CIRCUIT_NAME}.json`, import.meta.url), 'utf8'));
+
+/** Reads R, C, threshold, reset and refractory period of the one-node LIF circuit (membrane node "m"). */
+function lifParamsOf(circuit: unknown) {
+  const els = (circuit as { elements: { type: string; a?: string; b?: string; node?: string; value?: number; vth?: number; vreset?: number; tref?: number }[] }).elements;
+  const onM = (e: { a?: string; b?: string }) => (e.a === 'm' && e.b === '0') || (e.a === '0' && e.b === 'm');
+  const r = els.find((e) => e.type === 'R' && onM(e));
+  const c = els.find((e) => e.type === 'C' && onM(e));
+  const n = els.find((e) => e.type === 'neuron' && e.node === 'm');
+  if (!r?.value || !c?.value || n?.vth === undefined || n.vreset === undefined) throw new Error(`${LIF_CIRCUIT_NAME}.json: expected Rm, Cm and a neuron on node m`);
+  return { R: r.value, C: c.value, vRest: 0, vReset: n.vreset, vThreshold: n.vth, vSpike: 1.0, refractoryS: n.tref ?? 0 };
+}
+
+export const LIF_PARAMS: {
   /** Membrane (leak) resistance, Ω. */
-  R: 1e3,
+  readonly R: number;
   /** Membrane capacitance, F. */
-  C: 100e-9,
-  vRest: 0,
-  vReset: 0,
-  vThreshold: 0.8,
-  /** Value drawn at the spike sample, V. */
-  vSpike: 1.0,
-  refractoryS: 50e-6,
-} as const;
+  readonly C: number;
+  readonly vRest: number;
+  readonly vReset: number;
+  readonly vThreshold: number;
+  /** Value drawn at the spike sample, V (a bench convention, not part of the circuit). */
+  readonly vSpike: number;
+  readonly refractoryS: number;
+} = Object.freeze(lifParamsOf(LIF_CIRCUIT));
 
 /** Full-scale of the response ADC channel, V (±). */
 export const RESPONSE_FULL_SCALE_V = 2.048;
@@ -72,10 +94,14 @@ export interface LifChunk {
 export class LifBench {
   readonly channels: ChannelDescriptor[];
   private v: number = LIF_PARAMS.vRest;
-  private refractoryLeft = 0;
+  /** Refractory time left at the current sample instant, s (0 = free). */
+  private refLeft = 0;
+  /** V_inf of the previous sample's stimulus (the start of the next ramp). */
+  private aPrev = 0;
   private index = 0;
   private readonly decay: number;
-  private readonly refractorySamples: number;
+  private readonly tau: number;
+  private readonly h: number;
   private readonly drive: number;
 
   constructor(
@@ -89,8 +115,9 @@ export class LifBench {
       { name: 'stim', unit: s.unit, sampleRate, dtype: 'int16', scale: range / 32768, offset: 0, role: 'stimulus' },
       { name: 'v_mem', unit: 'V', sampleRate, dtype: 'int16', scale: RESPONSE_FULL_SCALE_V / 32768, offset: 0, role: 'response' },
     ];
-    this.decay = Math.exp(-1 / (sampleRate * LIF_PARAMS.R * LIF_PARAMS.C));
-    this.refractorySamples = Math.round(LIF_PARAMS.refractoryS * sampleRate);
+    this.tau = LIF_PARAMS.R * LIF_PARAMS.C;
+    this.h = 1 / sampleRate;
+    this.decay = Math.exp(-this.h / this.tau);
     // V_inf - V_rest per unit of stimulus: R for a current, 1 for a voltage applied through R.
     this.drive = protocol.quantity === 'current' ? LIF_PARAMS.R : 1;
   }
@@ -105,39 +132,80 @@ export class LifBench {
     const resp = new Int16Array(count);
     const spikes: LifChunk['spikes'] = [];
     const [cs, cr] = this.channels;
-    const { vRest, vReset, vThreshold, vSpike } = LIF_PARAMS;
+    const { vRest, vReset, vThreshold, vSpike, refractoryS } = LIF_PARAMS;
     const p = this.protocol;
     const rate = this.sampleRate;
-    const { drive, decay, refractorySamples, index } = this;
+    const { drive, decay, tau, h, index } = this;
     const stimScale = cs.scale;
     const respScale = cr.scale;
     let v = this.v;
-    let refractoryLeft = this.refractoryLeft;
+    let refLeft = this.refLeft;
+    let a0 = this.aPrev;
     for (let i = 0; i < count; i++) {
       const n = index + i;
       const x = stimulusAt(p, n / rate);
       stim[i] = toCode(x, stimScale);
+      const a1 = vRest + drive * x;
       let out: number;
-      if (refractoryLeft > 0) {
-        refractoryLeft--;
-        v = vReset;
-        out = v;
+      if (n === 0) {
+        out = v; // the initial state
       } else {
-        const vInf = vRest + drive * x;
-        v = vInf + (v - vInf) * decay;
-        if (v >= vThreshold) {
-          out = vSpike;
-          spikes.push({ index: n, value: vSpike });
+        const k = (a1 - a0) / h;
+        let spiked = false;
+        if (refLeft <= 0) {
+          // fast path: one exact ramp step
+          const v1 = a1 - k * tau + (v - a0 + k * tau) * decay;
+          if (v1 < vThreshold) v = v1;
+          else ({ v, refLeft, spiked } = stepWithSpikes(v, 0, a0, k, h, tau, vThreshold, vReset, refractoryS));
+        } else if (refLeft >= h) {
+          refLeft -= h;
           v = vReset;
-          refractoryLeft = refractorySamples;
+        } else ({ v, refLeft, spiked } = stepWithSpikes(vReset, refLeft, a0, k, h, tau, vThreshold, vReset, refractoryS));
+        if (spiked) {
+          spikes.push({ index: n, value: vSpike });
+          out = vSpike;
         } else out = v;
       }
+      a0 = a1;
       resp[i] = toCode(out, respScale);
     }
     this.v = v;
-    this.refractoryLeft = refractoryLeft;
+    this.refLeft = refLeft;
+    this.aPrev = a0;
     this.index += count;
     return { stim, resp, spikes };
+  }
+}
+
+/**
+ * One sample interval [0, h] of the ramp V_inf(s) = a0 + k s, free from s0 on with V(s0) = v0: integrates
+ * exactly, locating threshold crossings (reset, refractory from the crossing) until the end of the interval.
+ */
+function stepWithSpikes(v0: number, s0: number, a0: number, k: number, h: number, tau: number, vth: number, vReset: number, tref: number) {
+  let s = s0;
+  let v = v0;
+  let spiked = false;
+  // V at s + d from V at s (exact for the ramp)
+  const at = (vs: number, ss: number, d: number) => {
+    const as = a0 + k * ss;
+    return as + k * (d - tau) + (vs - as + k * tau) * Math.exp(-d / tau);
+  };
+  for (;;) {
+    const vEnd = at(v, s, h - s);
+    if (vEnd < vth) return { v: vEnd, refLeft: 0, spiked };
+    // bisection for the crossing in (s, h]
+    let lo = 0;
+    let hi = h - s;
+    for (let it = 0; it < 60 && hi - lo > 1e-15 * h; it++) {
+      const mid = 0.5 * (lo + hi);
+      if (at(v, s, mid) >= vth) hi = mid;
+      else lo = mid;
+    }
+    spiked = true;
+    const tc = s + hi;
+    if (tc + tref >= h) return { v: vReset, refLeft: tc + tref - h, spiked };
+    s = tc + tref;
+    v = vReset;
   }
 }
 
@@ -166,6 +234,8 @@ export function createSimulatedBench(ctx: SourceContext): CreatedSource {
       model: 'leaky integrate-and-fire',
       params: LIF_PARAMS,
       responseFullScaleV: RESPONSE_FULL_SCALE_V,
+      // the twin circuit it is (the Compare view's default pairing); current-driven, so only for current protocols
+      ...(protocol.quantity === 'current' ? { circuit: LIF_CIRCUIT_NAME } : {}),
     },
     async *messages(signal: AbortSignal): AsyncGenerator<SourceMessage> {
       const gen = new LifBench(protocol, sampleRate);
@@ -195,7 +265,7 @@ export function createSimulatedBench(ctx: SourceContext): CreatedSource {
 
 export function register(registry: SourceRegistry): void {
   registry.registerSource('simulated', {
-    title: 'Simulated bench (built-in LIF neuron, no hardware)',
+    title: 'Simulated bench (the lif-bench LIF neuron, no hardware)',
     available: async () => ({ available: true }),
     create: createSimulatedBench,
   });

@@ -20,6 +20,11 @@ export interface Stimulus {
   samples: Float64Array;
   sampleRate: number;
   quantity: 'current' | 'voltage';
+  /**
+   * Zero-order hold: sample k is held over [k, k + 1) / sampleRate, as a DAQ board's output holds each value
+   * for a tick; default false: linear interpolation between samples (like an ngspice PWL source).
+   */
+  hold?: boolean;
 }
 
 export interface Channel {
@@ -77,7 +82,11 @@ export function simulateChunks(
     throw new TwinError('TWIN_BAD_STIMULUS', `circuit ${net.name} is driven by a ${twin.stimulusQuantity} stimulus, got ${stimulus.quantity}`);
   const total = opts.samples ?? stimulus.samples.length;
   const chunkSize = Math.max(1, opts.chunkSize ?? 4096);
-  twin.setSampledInput(stimulus.samples, fs);
+  const held = stimulus.hold === true;
+  const stim = stimulus.samples;
+  let heldValue = stim.length ? stim[0] : 0;
+  if (held) twin.setInput(heldValue);
+  else twin.setSampledInput(stim, fs);
   const probes = twin.outputs;
   function* gen(): Generator<Chunk> {
     for (let first = 0; first < total; first += chunkSize) {
@@ -87,6 +96,11 @@ export function simulateChunks(
       for (let j = 0; j < n; j++) {
         const k = first + j;
         if (k > 0) {
+          if (held) {
+            // sample k-1 held over ((k-1)/fs, k/fs]; held after the last sample
+            const u = stim[Math.min(k - 1, stim.length - 1)];
+            if (u !== heldValue) twin.setInput((heldValue = u));
+          }
           twin.advanceTo(k / fs);
           for (const e of twin.takeEvents()) events.push({ ...e, index: Math.round(e.time * fs) });
         }
@@ -102,7 +116,7 @@ export function simulateChunks(
  * Runs the circuit on a sampled stimulus. Output channels are sampled at the stimulus rate, sample k at
  * t = k / sampleRate (sample 0 is the initial state); `opts.dt` (default 1/sampleRate) is the internal
  * fixed step (rounded so an integer number of steps fits a sample) or the adaptive method's max step.
- * The stimulus is linearly interpolated between samples. Throws TwinError on a bad circuit or when the
+ * The stimulus is linearly interpolated between samples (held, with `stimulus.hold`). Throws TwinError on a bad circuit or when the
  * stimulus quantity does not match the circuit's stimulus element.
  */
 export function simulate(

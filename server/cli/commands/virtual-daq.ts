@@ -1,25 +1,12 @@
 /**
  * `spikeloop virtual daq-uno`: the DAQ firmware image running in simavr behind a real pseudo-terminal, a
- * circuit model on its pins. Prints the serial device path on its first line, runs until interrupted.
+ * circuit on its pins — by default the digital twin of the bench circuit (lif-daq), stepped in lockstep in
+ * emulated time (docs/daq/overview.md). Prints the serial device path on its first line, runs until
+ * interrupted. A bad circuit is reported before anything starts.
  */
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
-import { VirtualBoard, virtualBoardAvailable, type CircuitSpec } from '../../../drivers/daq/virtual.ts';
-
-const KINDS = ['direct', 'rc', 'lif'];
-
-export function readCircuit(file: string): CircuitSpec {
-  const spec = JSON.parse(readFileSync(file, 'utf8')) as { kind?: unknown; params?: unknown };
-  if (typeof spec.kind !== 'string' || !KINDS.includes(spec.kind)) {
-    throw new Error(`${file}: "kind" must be one of ${KINDS.join(', ')} (got ${JSON.stringify(spec.kind)})`);
-  }
-  const params: Record<string, number> = {};
-  for (const [k, v] of Object.entries((spec.params ?? {}) as Record<string, unknown>)) {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${file}: parameter ${k} must be a finite number`);
-    params[k] = v;
-  }
-  return { kind: spec.kind as CircuitSpec['kind'], params };
-}
+import { VirtualBoard, virtualBoardAvailable } from '../../../drivers/daq/virtual.ts';
+import { DAQ_BENCH_CIRCUIT, resolveDaqDut } from '../../sources/daq-twin-dut.ts';
 
 export function register(program: Command): void {
   const virtual =
@@ -27,18 +14,22 @@ export function register(program: Command): void {
     program.command('virtual').description('Run a virtual instrument behind a real port');
   virtual
     .command('daq-uno')
-    .description('Run the DAQ firmware (Arduino Uno image) in the simavr emulator behind a real serial port')
+    .description('Run the DAQ firmware (Arduino Uno image) in the simavr emulator behind a real serial port, a circuit on its pins')
     .option('--pty <link path>', 'also make this symlink to the serial device (like /dev/ttyACM0)')
-    .option('--dut <circuit.json>', 'circuit on the pins: {"kind":"direct|rc|lif","params":{...}} (default lif)')
+    .option(
+      '--dut <circuit.json>',
+      `circuit on the pins: a twin circuit file (server/twin/circuits format, optional "daq" pin section) or example name, or the built-in C models direct | rc | lif (default: ${DAQ_BENCH_CIRCUIT})`,
+    )
     .option('--speed <factor>', 'emulated seconds per wall second at most (0 = unthrottled)', '1')
     .action(async (opts: { pty?: string; dut?: string; speed: string }) => {
-      if (!virtualBoardAvailable()) throw new Error('virtual board not built: run `npm run setup` (needs gcc-avr, simavr, libsimavr-dev)');
       const speed = Number(opts.speed);
       if (!Number.isFinite(speed) || speed < 0) throw new Error(`--speed must be a number >= 0 (got ${opts.speed})`);
-      const circuit = opts.dut ? readCircuit(opts.dut) : { kind: 'lif' as const };
-      const vb = await VirtualBoard.start({ link: opts.pty, circuit, speed });
+      const choice = resolveDaqDut(opts.dut); // a bad circuit stops here, before anything starts
+      if (!virtualBoardAvailable()) throw new Error('virtual board not built: run `npm run setup` (needs gcc-avr, simavr, libsimavr-dev)');
+      const vb = await VirtualBoard.start({ link: opts.pty, speed, ...(choice.kind === 'twin' ? { dut: choice.dut } : { circuit: choice.circuit }) });
       process.stdout.write(`${vb.path}\n`);
-      process.stderr.write(`virtual daq-uno: firmware in simavr on ${vb.ptyPath}, circuit ${circuit.kind}; Ctrl-C to stop\n`);
+      const what = choice.kind === 'twin' ? `twin circuit ${choice.name} (lockstep, emulated time)` : `built-in ${choice.name} model`;
+      process.stderr.write(`virtual daq-uno: firmware in simavr on ${vb.ptyPath}, ${what}; Ctrl-C to stop\n`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

@@ -128,9 +128,11 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
     if (!twinSummary) {
       const circuits = ((await (await fetch('/api/twin/circuits')).json()) as { circuits: { name: string }[] }).circuits;
       const select = h('select', { id: 'compare-circuit' }, ...circuits.map((c) => h('option', { value: c.name }, c.name)));
-      // the plastic synapse for an stdp run (the LIF twins have no plasticity), else the LIF
-      const want = measured.protocol?.kind === 'stdp' ? 'stdp-synapse' : 'lif';
-      if (circuits.some((c) => c.name === want)) select.value = want;
+      // default: the plastic synapse for an stdp run (the LIF twins have no plasticity), else the circuit
+      // the run's source names as its own (the virtual DAQ board's pins, the simulated bench), else the LIF
+      const own = (measured.bench as { circuit?: unknown } | null)?.circuit;
+      const preferred = measured.protocol?.kind === 'stdp' ? 'stdp-synapse' : typeof own === 'string' && circuits.some((c) => c.name === own) ? own : 'lif';
+      if (circuits.some((c) => c.name === preferred)) select.value = preferred;
       status.textContent = `Run ${id} has no twin run yet.`;
       body.replaceChildren(
         h(
