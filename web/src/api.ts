@@ -1,57 +1,15 @@
 /**
  * Typed client for the spikeloop HTTP/WebSocket API (docs/api contract). The dashboard speaks to the
  * server only through this module. Run-stream vocabulary (statuses, roles, dtypes, event kinds) comes from
- * common/run-stream.ts so server and browser cannot drift apart.
+ * common/run-stream.ts, and the shapes of runs, events, analyses and live-feed messages from
+ * common/api-types.ts, so server and browser cannot drift apart.
  */
-import type { ChannelRole, EventKind, RunStatus, SampleType, FinalStatus } from '../../common/run-stream.ts';
+import type { ChannelRole, EventKind, RunStatus, FinalStatus } from '../../common/run-stream.ts';
+import type { LiveMessage, ProtocolDoc, RunDetail, RunSummary, StoredAnalysis, StoredEvent } from '../../common/api-types.ts';
 
 export type { RunStatus, FinalStatus, EventKind, ChannelRole };
-
-export interface ChannelSummary {
-  index: number;
-  name: string;
-  unit: string;
-  sampleRate: number;
-  dtype: SampleType;
-  scale: number;
-  offset: number;
-  role: ChannelRole;
-  sampleCount: number;
-}
-
-export interface ProtocolDoc {
-  kind: string;
-  [param: string]: unknown;
-}
-
-export interface RunSummary {
-  id: number;
-  status: RunStatus;
-  reason: string | null;
-  label: string | null;
-  protocol: ProtocolDoc;
-  source: string;
-  bench: unknown;
-  twin: unknown;
-  softwareVersion: string;
-  createdAt: string;
-  endedAt: string | null;
-  linkedRunId: number | null;
-  notes: string | null;
-  tags: string[];
-  channels: ChannelSummary[];
-}
-
-export interface DroppedRange {
-  channel: number;
-  start: number;
-  end: number;
-}
-
-export interface RunDetail extends RunSummary {
-  dropped: DroppedRange[];
-  eventCounts: { spike: number; marker: number; fault: number };
-}
+export type { DroppedRange, LiveEvent, LiveMessage, PowerLawFit, ProtocolDoc, RunDetail, RunSummary, StoredAnalysis } from '../../common/api-types.ts';
+export type RunEvent = StoredEvent;
 
 /** The subset of JSON Schema the protocol schemas use (TypeBox output). */
 export interface JsonSchema {
@@ -99,15 +57,6 @@ export interface Envelope {
   max: (number | null)[];
 }
 
-export interface RunEvent {
-  id: number;
-  kind: EventKind;
-  channel: number | null;
-  index: number;
-  label: string | null;
-  value: number | null;
-}
-
 export interface StartRunBody {
   protocol: ProtocolDoc;
   source?: string;
@@ -133,33 +82,6 @@ export interface RunQuery {
   after?: string;
   before?: string;
 }
-
-export interface StoredAnalysis {
-  id: number;
-  runId: number;
-  name: string;
-  params: unknown;
-  result: unknown;
-  createdAt: string;
-}
-
-/** Server → client messages on `/api/runs/:id/live`. */
-/** One event of a live `events` batch. */
-export interface LiveEvent {
-  kind: EventKind;
-  channel: number | null;
-  index: number;
-  label?: string | null;
-  value?: number | null;
-}
-
-export type LiveMessage =
-  | { type: 'hello'; run: RunSummary }
-  | { type: 'block'; channel: number; firstIndex: number; stride: number; min: number[]; max: number[]; wallTime?: number }
-  | { type: 'events'; events: LiveEvent[]; dropped: number }
-  | { type: 'rate'; pairsPerSecond: number }
-  | { type: 'dropped'; channel: number; start: number; end: number }
-  | { type: 'stop'; status: FinalStatus; reason?: string | null };
 
 /** Any failure talking to the server: HTTP errors carry the server's code/field; network failures have status 0. */
 export class ApiError extends Error {
