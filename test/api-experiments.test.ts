@@ -4,23 +4,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startServer, type TestServer } from './helpers-live.ts';
+import { startServer, useInjectServer, type TestServer } from './helpers-live.ts';
 import { RunStore } from '../server/store/run-store.ts';
 import { protocolSegments, stimulusAt, validateProtocol } from '../server/protocols/index.ts';
 import { recordArrays } from '../server/experiments/record.ts';
 
-let s: TestServer;
-beforeAll(async () => {
-  s = await startServer({}, false);
-});
-afterAll(async () => {
-  await s.close();
-});
-
-const inject = async (method: 'GET' | 'POST', url: string, payload?: unknown) => {
-  const r = await s.app.inject({ method, url, ...(payload !== undefined ? { payload: payload as object } : {}) });
-  return { status: r.statusCode, body: r.json() as any };
-};
+const { inject } = useInjectServer();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('bench and protocol check', () => {
