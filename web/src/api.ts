@@ -5,7 +5,7 @@
  * common/api-types.ts, so server and browser cannot drift apart.
  */
 import type { ChannelRole, EventKind, RunStatus, FinalStatus } from '../../common/run-stream.ts';
-import type { LiveMessage, ProtocolDoc, RunDetail, RunSummary, StoredAnalysis, StoredEvent } from '../../common/api-types.ts';
+import type { LiveMessage, ProtocolDoc, RunDetail, RunFilters, RunSummary, StoredAnalysis, StoredEvent } from '../../common/api-types.ts';
 
 export type { RunStatus, FinalStatus, EventKind, ChannelRole };
 export type { DroppedRange, LiveEvent, LiveMessage, PowerLawFit, ProtocolDoc, RunDetail, RunSummary, StoredAnalysis } from '../../common/api-types.ts';
@@ -64,20 +64,9 @@ export interface StartRunBody {
   label?: string;
 }
 
-export interface RunQuery {
-  limit?: number;
-  offset?: number;
+/** The query of `GET /api/runs`. */
+export interface RunQuery extends RunFilters {
   status?: RunStatus | '';
-  search?: string;
-  tag?: string;
-  /** Protocol kind, exact. */
-  kind?: string;
-  /** Run source, exact. */
-  source?: string;
-  /** Substring of the notes. */
-  notes?: string;
-  /** Runs linked to this run (its twin runs). */
-  linkedTo?: number;
   /** Created at/after, before: ISO 8601. */
   after?: string;
   before?: string;
@@ -148,6 +137,21 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
     throw new ApiError(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? fallback ?? (text.slice(0, 200) || res.statusText), e?.field);
   }
   if (json === undefined) throw new ApiError(res.status, 'BAD_RESPONSE', `${method} ${path}: the server sent no JSON`);
+  return json as T;
+}
+
+/**
+ * A JSON request for the experiments pages (bench, sweeps): a non-2xx answer throws an ApiError with the
+ * server's code, message and field; unlike `api.*`, network failures are not reported to onConnectivity.
+ */
+export async function callJson<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(path, {
+    method,
+    headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await res.json().catch(() => undefined)) as { error?: { code: string; message: string; field?: string } } | undefined;
+  if (!res.ok) throw new ApiError(res.status, json?.error?.code ?? `HTTP_${res.status}`, json?.error?.message ?? res.statusText, json?.error?.field);
   return json as T;
 }
 
