@@ -45,6 +45,24 @@ export interface RunSummary {
   channels: ChannelInfo[];
 }
 
+/** The run-list filters the store and `GET /api/runs` share (status and date range differ in form). */
+export interface RunFilters {
+  limit?: number;
+  offset?: number;
+  /** Substring of label, protocol kind, notes or a tag. */
+  search?: string;
+  /** Exact tag. */
+  tag?: string;
+  /** Exact protocol kind (e.g. `square`). */
+  kind?: string;
+  /** Exact run source (e.g. `simulated`, `twin`). */
+  source?: string;
+  /** Substring of the notes only. */
+  notes?: string;
+  /** Runs whose `linkedRunId` is this run (e.g. the twin runs paired with a measured run). */
+  linkedTo?: number;
+}
+
 /** A run with its dropped ranges and event counts (`GET /api/runs/:id`). */
 export interface RunDetail extends RunSummary {
   dropped: DroppedRange[];

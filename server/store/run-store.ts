@@ -20,6 +20,7 @@ import type {
   ChannelInfo,
   DroppedRange,
   RunDetail as RunDetailBase,
+  RunFilters,
   RunSummary,
   StoredAnalysis,
   StoredEvent,
@@ -60,22 +61,8 @@ export function startMessage(runId: number, init: RunInit): StartMessage {
   };
 }
 /** Filters of `listRuns`; all given ones must hold. */
-export interface RunListQuery {
-  limit?: number;
-  offset?: number;
+export interface RunListQuery extends RunFilters {
   status?: RunStatus;
-  /** Substring of label, protocol kind, notes or a tag. */
-  search?: string;
-  /** Exact tag. */
-  tag?: string;
-  /** Exact protocol kind (e.g. `square`). */
-  kind?: string;
-  /** Exact run source (e.g. `simulated`, `twin`). */
-  source?: string;
-  /** Substring of the notes only. */
-  notes?: string;
-  /** Runs whose `linkedRunId` is this run (e.g. the twin runs paired with a measured run). */
-  linkedTo?: number;
   /** ISO 8601 UTC timestamps (`toISOString` form): created_at >= createdAfter and < createdBefore. */
   createdAfter?: string;
   createdBefore?: string;
