@@ -9,7 +9,7 @@ import { RunStore } from '../server/store/run-store.ts';
 import { protocolSegments, stimulusAt, validateProtocol } from '../server/protocols/index.ts';
 import { recordArrays } from '../server/experiments/record.ts';
 
-const { inject } = useInjectServer();
+const { inject, waitSweep } = useInjectServer();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('bench and protocol check', () => {
@@ -89,11 +89,7 @@ describe('sweeps over HTTP', () => {
     });
     expect(r.status).toBe(201);
     const id = r.body.sweep.id;
-    let sw;
-    do {
-      await sleep(100);
-      sw = (await inject('GET', `/api/sweeps/${id}`)).body.sweep;
-    } while (sw.state === 'running');
+    const sw = await waitSweep(id);
     expect(sw.state).toBe('completed');
     expect(sw.points.every((p: any) => p.status === 'completed' && p.runId > 0)).toBe(true);
     const runs = (await inject('GET', `/api/runs?tag=sweep:${id}`)).body.runs;

@@ -46,6 +46,8 @@ export interface InjectServer {
   readonly s: TestServer;
   /** One request through app.inject(): the status and the parsed JSON body. */
   inject(method: 'GET' | 'POST', url: string, payload?: unknown): Promise<{ status: number; body: any }>;
+  /** Polls GET /api/sweeps/:id every 100 ms until the sweep is no longer running; its last state. */
+  waitSweep(id: string): Promise<any>;
 }
 
 /**
@@ -64,13 +66,22 @@ export function useInjectServer(opts: Partial<BuildAppOptions> = {}): InjectServ
     if (!server) throw new Error('useInjectServer: used outside a test (before beforeAll ran)');
     return server;
   };
+  const inject: InjectServer['inject'] = async (method, url, payload) => {
+    const r = await s().app.inject({ method, url, ...(payload !== undefined ? { payload: payload as object } : {}) });
+    return { status: r.statusCode, body: r.json() as any };
+  };
   return {
     get s() {
       return s();
     },
-    inject: async (method, url, payload) => {
-      const r = await s().app.inject({ method, url, ...(payload !== undefined ? { payload: payload as object } : {}) });
-      return { status: r.statusCode, body: r.json() as any };
+    inject,
+    waitSweep: async (id) => {
+      let sw;
+      do {
+        await new Promise((res) => setTimeout(res, 100));
+        sw = (await inject('GET', `/api/sweeps/${id}`)).body.sweep;
+      } while (sw.state === 'running');
+      return sw;
     },
   };
 }

@@ -137,11 +137,7 @@ describe('the STDP experiment over the API', () => {
       },
     });
     expect(r.status).toBe(201);
-    let sw;
-    do {
-      await new Promise((res) => setTimeout(res, 100));
-      sw = (await inject('GET', `/api/sweeps/${r.body.sweep.id}`)).body.sweep;
-    } while (sw.state === 'running');
+    const sw = await server.waitSweep(r.body.sweep.id);
     expect(sw.state).toBe('completed');
     const runIds: number[] = sw.points.map((p: { runId: number }) => p.runId);
     expect(loadRunData(server.s.store, runIds[0]).channels.map((c) => c.name)).toContain('x_M');
@@ -197,11 +193,7 @@ describe('the STDP experiment over the API', () => {
       },
     });
     expect(r.status).toBe(201);
-    let sw;
-    do {
-      await new Promise((res) => setTimeout(res, 100));
-      sw = (await inject('GET', `/api/sweeps/${r.body.sweep.id}`)).body.sweep;
-    } while (sw.state === 'running');
+    const sw = await server.waitSweep(r.body.sweep.id);
     const runId = sw.points[0].runId;
     const curve = await inject('POST', '/api/experiments/stdp', { runIds: [runId] });
     expect(curve.status).toBe(200);
