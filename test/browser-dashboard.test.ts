@@ -133,11 +133,7 @@ describe('dashboard in headless Chromium', () => {
     expect(page.url()).toContain('#/new');
 
     // A run cut short by a server crash reads as interrupted, with the reason, after a restart.
-    const res = await fetch(`${dash.url}/api/runs`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ protocol: { kind: 'sine', durationS: 60, amplitude: 5e-4 }, sampleRate: 10_000, label: 'to be interrupted' }),
-    });
+    const res = await dash.postJson('/api/runs', { protocol: { kind: 'sine', durationS: 60, amplitude: 5e-4 }, sampleRate: 10_000, label: 'to be interrupted' });
     expect(res.status).toBe(201);
     const { run } = (await res.json()) as { run: { id: number } };
     await page.goto(`${dash.url}/#/runs/${run.id}`);

@@ -60,11 +60,7 @@ describe('experiments pages', () => {
     expect(existsSync(pty)).toBe(true);
 
     // an SMU run on it: the page shows it in use (live), its Disconnect is refused by the server
-    const res = await fetch(`${dash.url}/api/runs`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ protocol: { kind: 'square', quantity: 'voltage', amplitude: 0.5, frequencyHz: 5, durationS: 30 }, source: 'smu', sampleRate: 100, options: { instrument: 'virtual-smu' } }),
-    });
+    const res = await dash.postJson('/api/runs', { protocol: { kind: 'square', quantity: 'voltage', amplitude: 0.5, frequencyHz: 5, durationS: 30 }, source: 'smu', sampleRate: 100, options: { instrument: 'virtual-smu' } });
     expect(res.status).toBe(201);
     const runId = ((await res.json()) as { run: { id: number } }).run.id;
     await expect.poll(() => page.textContent(`${row} [data-field=outputs]`), { timeout: 10_000 }).toBe(`on (run ${runId})`);
@@ -85,11 +81,7 @@ describe('experiments pages', () => {
 
   it('pauses and resumes a live square-wave run from the page, then stops it', { timeout: 90_000 }, async () => {
     const { page } = dash;
-    const res = await fetch(`${dash.url}/api/runs`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ protocol: { kind: 'square', durationS: 60 }, sampleRate: 20_000, label: 'pause test' }),
-    });
+    const res = await dash.postJson('/api/runs', { protocol: { kind: 'square', durationS: 60 }, sampleRate: 20_000, label: 'pause test' });
     const id = ((await res.json()) as { run: { id: number } }).run.id;
     await page.goto(`${dash.url}/#/runs/${id}`);
     await page.waitForSelector('button[data-action=pause]');
@@ -116,11 +108,7 @@ describe('experiments pages', () => {
 
   it('pairs a measured square-wave run with the LIF twin and overlays them', { timeout: 120_000 }, async () => {
     const { page } = dash;
-    const res = await fetch(`${dash.url}/api/runs`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ protocol: { kind: 'square', durationS: 0.3 }, sampleRate: 10_000, label: 'adaptive-LIF test' }),
-    });
+    const res = await dash.postJson('/api/runs', { protocol: { kind: 'square', durationS: 0.3 }, sampleRate: 10_000, label: 'adaptive-LIF test' });
     const id = ((await res.json()) as { run: { id: number } }).run.id;
     await expect.poll(async () => (await getJson(`/api/runs/${id}`)).run.status, { timeout: 30_000 }).toBe('completed');
 
@@ -211,7 +199,7 @@ describe('experiments pages', () => {
 
     // A frequency sweep: the resonance curve with the resonance and optimal frequencies marked.
     const startSweep = async (body: unknown) => {
-      const r = await fetch(`${dash.url}/api/sweeps`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const r = await dash.postJson('/api/sweeps', body);
       expect(r.status).toBe(201);
       return ((await r.json()) as { sweep: { id: string } }).sweep.id;
     };

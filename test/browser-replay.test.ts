@@ -16,11 +16,7 @@ describe('replay page', () => {
   it('plays a stored run back through the live view: play, pause, speed, scrub, jump to spikes', { timeout: 60_000 }, async () => {
     const { page } = dash;
     const RATE = 50_000;
-    const res = await fetch(`${dash.url}/api/runs`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ protocol: { kind: 'square', durationS: 3, frequencyHz: 20 }, sampleRate: RATE, label: 'replay test' }),
-    });
+    const res = await dash.postJson('/api/runs', { protocol: { kind: 'square', durationS: 3, frequencyHz: 20 }, sampleRate: RATE, label: 'replay test' });
     expect(res.status).toBe(201);
     const id = ((await res.json()) as { run: { id: number } }).run.id;
     await expect.poll(async () => (await getJson(`/api/runs/${id}`)).run.status, { timeout: 20_000, interval: 200 }).toBe('completed');

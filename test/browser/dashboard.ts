@@ -36,6 +36,8 @@ export interface Dashboard {
   screenshot(name: string, opts?: { fullPage?: boolean }): Promise<void>;
   /** GET `url` (a path on the server) and its JSON body. */
   getJson(url: string): Promise<any>;
+  /** POST `body` as JSON to `url` (a path on the server); the response. */
+  postJson(url: string, body: unknown): Promise<Response>;
   /** Starts a new server on the database of the current (killed or stopped) one. */
   restartServer(): Promise<void>;
 }
@@ -80,6 +82,8 @@ export function useDashboard(opts: DashboardOptions): Dashboard {
       await ready(page).screenshot({ path: path.join(ARTIFACTS, name), fullPage: o?.fullPage });
     },
     getJson: async (url) => (await (await fetch(`${ready(server).url}${url}`)).json()) as any,
+    postJson: (url, body) =>
+      fetch(`${ready(server).url}${url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
     restartServer: async () => {
       server = await startServer(ready(server).dir);
     },
