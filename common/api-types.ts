@@ -63,6 +63,16 @@ export interface RunFilters {
   linkedTo?: number;
 }
 
+/** What an envelope read covers: samples [start, end) folded into `pixels` columns. */
+export interface EnvelopeWindow {
+  start: number;
+  end: number;
+  pixels: number;
+  samplesPerPixel: number;
+  /** Pyramid level read (0 = raw samples). */
+  level: number;
+}
+
 /** A run with its dropped ranges and event counts (`GET /api/runs/:id`). */
 export interface RunDetail extends RunSummary {
   dropped: DroppedRange[];

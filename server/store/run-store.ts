@@ -19,6 +19,7 @@ import type {
 import type {
   ChannelInfo,
   DroppedRange,
+  EnvelopeWindow,
   RunDetail as RunDetailBase,
   RunFilters,
   RunSummary,
@@ -77,13 +78,7 @@ export interface RunDetail extends RunDetailBase {
  * Min/max per pixel in physical units, NaN where the pixel has no sample. Pixel p covers samples
  * [edges[p], edges[p+1]) (see pixelEdges in pyramid.ts).
  */
-export interface Envelope {
-  start: number;
-  end: number;
-  pixels: number;
-  samplesPerPixel: number;
-  /** Pyramid level read (0 = raw samples). */
-  level: number;
+export interface Envelope extends EnvelopeWindow {
   min: Float64Array;
   max: Float64Array;
   edges: Float64Array;

@@ -5,7 +5,7 @@
  * common/api-types.ts, so server and browser cannot drift apart.
  */
 import type { ChannelRole, EventKind, RunStatus, FinalStatus } from '../../common/run-stream.ts';
-import type { LiveMessage, ProtocolDoc, RunDetail, RunFilters, RunSummary, StoredAnalysis, StoredEvent } from '../../common/api-types.ts';
+import type { EnvelopeWindow, LiveMessage, ProtocolDoc, RunDetail, RunFilters, RunSummary, StoredAnalysis, StoredEvent } from '../../common/api-types.ts';
 
 export type { RunStatus, FinalStatus, EventKind, ChannelRole };
 export type { DroppedRange, LiveEvent, LiveMessage, PowerLawFit, ProtocolDoc, RunDetail, RunSummary, StoredAnalysis } from '../../common/api-types.ts';
@@ -46,12 +46,8 @@ export interface SourceInfo {
   defaultSampleRate?: number;
 }
 
-export interface Envelope {
-  start: number;
-  end: number;
-  pixels: number;
-  samplesPerPixel: number;
-  level: number;
+/** `GET /api/runs/:id/channels/:ch/envelope`: physical values per pixel column, null where there is no sample. */
+export interface Envelope extends EnvelopeWindow {
   unit: string;
   min: (number | null)[];
   max: (number | null)[];
