@@ -5,23 +5,12 @@
  * instrument refused; the virtual Uno (real firmware in simavr) connected by its HELLO reply, handed to a
  * DAQ run and taken back. Bad input: a clear message, nothing changed.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { startServer, type TestServer } from './helpers-live.ts';
+import { useInjectServer } from './helpers-live.ts';
 import { virtualBoardAvailable } from '../drivers/daq/virtual.ts';
 
-let s: TestServer;
-beforeAll(async () => {
-  s = await startServer({}, false);
-});
-afterAll(async () => {
-  await s.close();
-});
-
-const inject = async (method: 'GET' | 'POST', url: string, payload?: unknown) => {
-  const r = await s.app.inject({ method, url, ...(payload !== undefined ? { payload: payload as object } : {}) });
-  return { status: r.statusCode, body: r.json() as any };
-};
+const { inject } = useInjectServer();
 const instrument = async (id: string) => (await inject('GET', `/api/bench/instruments/${id}`)).body.instrument;
 const runCount = async () => (await inject('GET', '/api/runs?limit=1000')).body.runs.length;
 const smuRun = (protocol: object, instrumentId = 'virtual-smu') =>

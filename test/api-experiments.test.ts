@@ -4,23 +4,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startServer, type TestServer } from './helpers-live.ts';
+import { startServer, useInjectServer, type TestServer } from './helpers-live.ts';
 import { RunStore } from '../server/store/run-store.ts';
 import { protocolSegments, stimulusAt, validateProtocol } from '../server/protocols/index.ts';
 import { recordArrays } from '../server/experiments/record.ts';
 
-let s: TestServer;
-beforeAll(async () => {
-  s = await startServer({}, false);
-});
-afterAll(async () => {
-  await s.close();
-});
-
-const inject = async (method: 'GET' | 'POST', url: string, payload?: unknown) => {
-  const r = await s.app.inject({ method, url, ...(payload !== undefined ? { payload: payload as object } : {}) });
-  return { status: r.statusCode, body: r.json() as any };
-};
+const { inject, waitSweep } = useInjectServer();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('bench and protocol check', () => {
@@ -100,11 +89,7 @@ describe('sweeps over HTTP', () => {
     });
     expect(r.status).toBe(201);
     const id = r.body.sweep.id;
-    let sw;
-    do {
-      await sleep(100);
-      sw = (await inject('GET', `/api/sweeps/${id}`)).body.sweep;
-    } while (sw.state === 'running');
+    const sw = await waitSweep(id);
     expect(sw.state).toBe('completed');
     expect(sw.points.every((p: any) => p.status === 'completed' && p.runId > 0)).toBe(true);
     const runs = (await inject('GET', `/api/runs?tag=sweep:${id}`)).body.runs;

@@ -5,41 +5,22 @@
  * The live frames/s measured here is written to test/artifacts/dashboard-metrics.json (not asserted: speed
  * targets live in bench/browser.bench.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './browser/chromium.ts';
-import { ROOT, ensureDashboardBuilt, startServer, type TestServer } from './browser/server.ts';
+import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { useDashboard } from './browser/dashboard.ts';
 import type { DashboardMetrics } from '../web/src/metrics.ts';
 
-const ARTIFACTS = path.join(ROOT, 'test/artifacts');
-
-let server: TestServer;
-let browser: Browser;
-let page: Page;
-const pageErrors: string[] = [];
+const dash = useDashboard({ width: 1280, height: 800 });
 
 const live = async (p: Page) => (await p.evaluate('window.spikeloop.live')) as DashboardMetrics['live'];
 const stored = async (p: Page) => (await p.evaluate('window.spikeloop.stored')) as DashboardMetrics['stored'];
 
-beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  ensureDashboardBuilt();
-  [server, browser] = await Promise.all([startServer(), launchChromium()]);
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
 describe('dashboard in headless Chromium', () => {
   // Typically ~15 s; the generous limit is for a machine busy with other work.
   it('starts a run from the form, shows it live, stops it, reopens it and zooms', { timeout: 120_000 }, async () => {
-    await page.goto(`${server.url}/#/new`);
+    const { page } = dash;
+    await page.goto(`${dash.url}/#/new`);
     await page.waitForSelector('form.run-form');
 
     // Fields come from the protocol's JSON schema, with its defaults.
@@ -58,7 +39,7 @@ describe('dashboard in headless Chromium', () => {
     await page.fill('#f-protocol-duty', '0.1');
     await page.fill('#f-protocol-durationS', '120'); // stopped long before its end
     await page.fill('#f-label', 'browser test');
-    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-new-run.png') });
+    await dash.screenshot('dashboard-new-run.png');
     await page.click('button[data-action=start]');
 
     // Live view: frames keep being drawn, with new data and a moving window.
@@ -79,11 +60,11 @@ describe('dashboard in headless Chromium', () => {
     expect(b.xRange).not.toEqual(a.xRange);
     const fps = (b.frames - a.frames) / seconds;
     writeFileSync(
-      path.join(ARTIFACTS, 'dashboard-metrics.json'),
+      dash.artifact('dashboard-metrics.json'),
       JSON.stringify({ liveFps: fps, appFps: b.fps, drawMs: b.drawMs, pairsPerFrame: (b.pairs - a.pairs) / (b.frames - a.frames) }, null, 2) + '\n',
     );
     console.log(`live view: ${fps.toFixed(1)} frames/s measured over ${seconds.toFixed(1)} s (app meter ${b.fps.toFixed(1)})`);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-live.png') });
+    await dash.screenshot('dashboard-live.png');
 
     // Stop: the run ends as aborted with its reason, and the page shows the stored run.
     const runId = Number(/#\/runs\/(\d+)/.exec(page.url())?.[1]);
@@ -94,9 +75,9 @@ describe('dashboard in headless Chromium', () => {
     expect(await page.textContent('[data-reason]')).toContain('stopped by user');
 
     // Open the stored run again from the runs list.
-    await page.goto(`${server.url}/#/`);
+    await page.goto(`${dash.url}/#/`);
     await page.waitForSelector(`tr[data-run-id="${runId}"] [data-status=aborted]`);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-runs.png') });
+    await dash.screenshot('dashboard-runs.png');
     await page.click(`tr[data-run-id="${runId}"]`);
     await page.waitForSelector('[data-view=stored]');
     await page.waitForFunction('window.spikeloop.stored.draws > 0 && window.spikeloop.stored.plotXRange !== null');
@@ -134,13 +115,14 @@ describe('dashboard in headless Chromium', () => {
     const w = wheel.envelopeRequests.at(-1)!;
     expect(w.end - w.start).toBeLessThan(zoomed.end - zoomed.start);
     expect(wheel.plotXRange![1] - wheel.plotXRange![0]).toBeLessThan(z1 - z0);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-stored-zoomed.png') });
+    await dash.screenshot('dashboard-stored-zoomed.png');
 
-    expect(pageErrors).toEqual([]);
+    expect(dash.pageErrors).toEqual([]);
   });
 
   it('shows server errors next to their field, an interrupted run with its reason, and a server that is down', { timeout: 120_000 }, async () => {
-    await page.goto(`${server.url}/#/new`);
+    const { page } = dash;
+    await page.goto(`${dash.url}/#/new`);
     await page.waitForSelector('form.run-form');
     // Valid for each field alone, refused by the server: pulse width must be shorter than the period.
     await page.selectOption('#f-protocol-kind', 'pulse-train');
@@ -151,34 +133,30 @@ describe('dashboard in headless Chromium', () => {
     expect(page.url()).toContain('#/new');
 
     // A run cut short by a server crash reads as interrupted, with the reason, after a restart.
-    const res = await fetch(`${server.url}/api/runs`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ protocol: { kind: 'sine', durationS: 60, amplitude: 5e-4 }, sampleRate: 10_000, label: 'to be interrupted' }),
-    });
+    const res = await dash.postJson('/api/runs', { protocol: { kind: 'sine', durationS: 60, amplitude: 5e-4 }, sampleRate: 10_000, label: 'to be interrupted' });
     expect(res.status).toBe(201);
     const { run } = (await res.json()) as { run: { id: number } };
-    await page.goto(`${server.url}/#/runs/${run.id}`);
+    await page.goto(`${dash.url}/#/runs/${run.id}`);
     await page.waitForFunction('window.spikeloop.live.pairs > 0', undefined, { timeout: 20_000 });
     // Kill only once some samples are committed (the store commits at least every 250 ms).
     const committed = async () =>
-      ((await (await fetch(`${server.url}/api/runs/${run.id}`)).json()) as { run: { channels: { sampleCount: number }[] } }).run.channels[0]?.sampleCount ?? 0;
+      ((await (await fetch(`${dash.url}/api/runs/${run.id}`)).json()) as { run: { channels: { sampleCount: number }[] } }).run.channels[0]?.sampleCount ?? 0;
     await expect.poll(committed, { timeout: 20_000 }).toBeGreaterThan(0);
-    await server.kill();
+    await dash.server.kill();
     await expect.poll(() => page.textContent('.notice'), { timeout: 15_000 }).toMatch(/Lost the live feed/);
-    server = await startServer(server.dir);
-    await page.goto(`${server.url}/#/runs/${run.id}`);
+    await dash.restartServer();
+    await page.goto(`${dash.url}/#/runs/${run.id}`);
     await page.waitForSelector('[data-view=stored]');
     expect(await page.textContent('.run-header [data-status]')).toBe('interrupted');
     expect((await page.textContent('[data-reason]'))?.length).toBeGreaterThan('Interrupted: '.length);
     // What was committed before the crash is drawn.
     await page.waitForFunction('window.spikeloop.stored.draws > 0 && window.spikeloop.stored.envelopeRequests.length > 0');
-    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-interrupted.png') });
+    await dash.screenshot('dashboard-interrupted.png');
 
-    await server.stop();
+    await dash.server.stop();
     await page.click('nav a[data-path="/"]');
     await page.waitForSelector('.banner:not([hidden])', { timeout: 10_000 });
     expect(await page.textContent('.banner')).toMatch(/not answering/);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-server-down.png') });
+    await dash.screenshot('dashboard-server-down.png');
   });
 });

@@ -12,41 +12,21 @@
  *  - Sweeps: a sweep over the limits refused with the limit and point named, nothing started; an f–I
  *    sweep on the LIF twin run to the end, its curve drawn with its peak, its points linked to runs.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './browser/chromium.ts';
-import { ROOT, ensureDashboardBuilt, startServer, type TestServer } from './browser/server.ts';
+import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { useDashboard } from './browser/dashboard.ts';
 
-const ARTIFACTS = path.join(ROOT, 'test/artifacts');
-let server: TestServer;
-let browser: Browser;
-let page: Page;
-const pageErrors: string[] = [];
-
-beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  ensureDashboardBuilt();
-  [server, browser] = await Promise.all([startServer(), launchChromium()]);
-  page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-const getJson = async (url: string) => (await (await fetch(`${server.url}${url}`)).json()) as any;
+const dash = useDashboard({ width: 1280, height: 1000 });
+const getJson = dash.getJson;
 const progress = async (id: number) =>
-  ((await (await fetch(`${server.url}/api/runs/${id}/progress`)).json()) as { progress: { state: string; samplesDone: number } }).progress;
+  ((await (await fetch(`${dash.url}/api/runs/${id}/progress`)).json()) as { progress: { state: string; samplesDone: number } }).progress;
 const sweepDoc = (level: number[]) =>
   JSON.stringify({ kind: 'sweep', label: 'f-I', base: { kind: 'dc', durationS: 0.1 }, parameters: [{ field: 'level', values: level }] });
 
 describe('experiments pages', () => {
   it('shows instruments, sources and limits; checks and previews a protocol', { timeout: 90_000 }, async () => {
-    await page.goto(`${server.url}/#/bench`);
+    const { page } = dash;
+    await page.goto(`${dash.url}/#/bench`);
     await page.waitForSelector('tr[data-instrument=sim]');
     expect(await page.textContent('tr[data-instrument=sim]')).toMatch(/stim \(stimulus, A\).*v_mem \(response, V\)/);
     await page.waitForSelector('tr[data-source=simulated]');
@@ -60,12 +40,13 @@ describe('experiments pages', () => {
     await page.click('button[data-action=check-protocol]');
     await expect.poll(() => page.textContent('#bench-check')).toMatch(/iv-sweep: 2 s, -1\.\.2 V.*within the limits/);
     expect(await page.$('.bench-preview canvas')).not.toBeNull();
-    await page.screenshot({ path: path.join(ARTIFACTS, 'experiments-bench.png'), fullPage: true });
-    expect(pageErrors).toEqual([]);
+    await dash.screenshot('experiments-bench.png', { fullPage: true });
+    expect(dash.pageErrors).toEqual([]);
   });
 
   it('connects a virtual SMU over a pty from the Bench page, shows its identity and live state, disconnects it', { timeout: 90_000 }, async () => {
-    await page.goto(`${server.url}/#/bench`);
+    const { page } = dash;
+    await page.goto(`${dash.url}/#/bench`);
     const row = 'tr[data-instrument=virtual-smu]';
     await page.waitForSelector(`${row}[data-state=disconnected] button[data-action=connect]`);
     expect(await page.textContent(`${row} [data-field=identity]`)).toBe('–');
@@ -79,37 +60,30 @@ describe('experiments pages', () => {
     expect(existsSync(pty)).toBe(true);
 
     // an SMU run on it: the page shows it in use (live), its Disconnect is refused by the server
-    const res = await fetch(`${server.url}/api/runs`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ protocol: { kind: 'square', quantity: 'voltage', amplitude: 0.5, frequencyHz: 5, durationS: 30 }, source: 'smu', sampleRate: 100, options: { instrument: 'virtual-smu' } }),
-    });
+    const res = await dash.postJson('/api/runs', { protocol: { kind: 'square', quantity: 'voltage', amplitude: 0.5, frequencyHz: 5, durationS: 30 }, source: 'smu', sampleRate: 100, options: { instrument: 'virtual-smu' } });
     expect(res.status).toBe(201);
     const runId = ((await res.json()) as { run: { id: number } }).run.id;
     await expect.poll(() => page.textContent(`${row} [data-field=outputs]`), { timeout: 10_000 }).toBe(`on (run ${runId})`);
     expect(await page.isDisabled(`${row} button[data-action=disconnect]`)).toBe(true);
-    const refused = await fetch(`${server.url}/api/bench/instruments/virtual-smu/disconnect`, { method: 'POST' });
+    const refused = await fetch(`${dash.url}/api/bench/instruments/virtual-smu/disconnect`, { method: 'POST' });
     expect(refused.status).toBe(409);
-    await fetch(`${server.url}/api/runs/${runId}/stop`, { method: 'POST' });
+    await fetch(`${dash.url}/api/runs/${runId}/stop`, { method: 'POST' });
     await expect.poll(() => page.textContent(`${row} [data-field=outputs]`), { timeout: 10_000 }).toBe('off');
-    await page.screenshot({ path: path.join(ARTIFACTS, 'experiments-bench-connected.png'), fullPage: true });
+    await dash.screenshot('experiments-bench-connected.png', { fullPage: true });
 
     await page.click(`${row} button[data-action=disconnect]`);
     await page.waitForSelector(`${row}[data-state=disconnected] button[data-action=connect]`);
     expect(await page.textContent('#bench-instrument-message')).toMatch(/virtual-smu disconnected, outputs off/);
     expect(await page.textContent(`${row} [data-field=outputs]`)).toBe('–');
     expect(existsSync(pty)).toBe(false);
-    expect(pageErrors).toEqual([]);
+    expect(dash.pageErrors).toEqual([]);
   });
 
   it('pauses and resumes a live square-wave run from the page, then stops it', { timeout: 90_000 }, async () => {
-    const res = await fetch(`${server.url}/api/runs`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ protocol: { kind: 'square', durationS: 60 }, sampleRate: 20_000, label: 'pause test' }),
-    });
+    const { page } = dash;
+    const res = await dash.postJson('/api/runs', { protocol: { kind: 'square', durationS: 60 }, sampleRate: 20_000, label: 'pause test' });
     const id = ((await res.json()) as { run: { id: number } }).run.id;
-    await page.goto(`${server.url}/#/runs/${id}`);
+    await page.goto(`${dash.url}/#/runs/${id}`);
     await page.waitForSelector('button[data-action=pause]');
     await expect.poll(() => page.textContent('[data-progress]')).toMatch(/\d+ % · [\d.]+ s left/);
 
@@ -121,7 +95,7 @@ describe('experiments pages', () => {
     const held = (await progress(id)).samplesDone;
     await new Promise((r) => setTimeout(r, 500));
     expect((await progress(id)).samplesDone).toBe(held);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'experiments-run-paused.png') });
+    await dash.screenshot('experiments-run-paused.png');
 
     await page.click('button[data-action=resume]');
     await page.waitForSelector('button[data-action=pause]');
@@ -129,19 +103,16 @@ describe('experiments pages', () => {
 
     await page.click('button[data-action=stop]');
     await expect.poll(() => page.textContent('[data-reason]')).toMatch(/stopped by user/);
-    expect(pageErrors).toEqual([]);
+    expect(dash.pageErrors).toEqual([]);
   });
 
   it('pairs a measured square-wave run with the LIF twin and overlays them', { timeout: 120_000 }, async () => {
-    const res = await fetch(`${server.url}/api/runs`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ protocol: { kind: 'square', durationS: 0.3 }, sampleRate: 10_000, label: 'adaptive-LIF test' }),
-    });
+    const { page } = dash;
+    const res = await dash.postJson('/api/runs', { protocol: { kind: 'square', durationS: 0.3 }, sampleRate: 10_000, label: 'adaptive-LIF test' });
     const id = ((await res.json()) as { run: { id: number } }).run.id;
     await expect.poll(async () => (await getJson(`/api/runs/${id}`)).run.status, { timeout: 30_000 }).toBe('completed');
 
-    await page.goto(`${server.url}/#/runs/${id}`);
+    await page.goto(`${dash.url}/#/runs/${id}`);
     await page.click('[data-action=compare]');
     await page.waitForURL(new RegExp(`#/compare/${id}$`));
     await page.waitForSelector('button[data-action=pair]');
@@ -177,12 +148,13 @@ describe('experiments pages', () => {
     expect(stored).toEqual(expect.arrayContaining(['compare', 'avalanches', 'regime']));
     expect(await page.textContent('table.compare-avalanches')).toMatch(/size exponent τ/);
     expect((await page.$$('#compare-body canvas')).length).toBeGreaterThanOrEqual(3);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'experiments-compare.png'), fullPage: true });
-    expect(pageErrors).toEqual([]);
+    await dash.screenshot('experiments-compare.png', { fullPage: true });
+    expect(dash.pageErrors).toEqual([]);
   });
 
   it('refuses a sweep over the limits, then runs an f–I sweep on the twin and draws its curve and phase diagram; resonance and STDP sweeps', { timeout: 180_000 }, async () => {
-    await page.goto(`${server.url}/#/sweeps`);
+    const { page } = dash;
+    await page.goto(`${dash.url}/#/sweeps`);
     await page.waitForSelector('#sweep-doc');
     await expect.poll(() => page.$$eval('#sweep-circuit option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toContain('lif');
 
@@ -223,11 +195,11 @@ describe('experiments pages', () => {
     expect(regimes).toHaveLength(3);
     for (const r of regimes) expect(r).toMatch(/^(quiescent|oscillatory|bursting|saturated|irregular)$/);
     expect(await page.textContent('.phase-transitions')).toMatch(/level/);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'experiments-sweeps.png'), fullPage: true });
+    await dash.screenshot('experiments-sweeps.png', { fullPage: true });
 
     // A frequency sweep: the resonance curve with the resonance and optimal frequencies marked.
     const startSweep = async (body: unknown) => {
-      const r = await fetch(`${server.url}/api/sweeps`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const r = await dash.postJson('/api/sweeps', body);
       expect(r.status).toBe(201);
       return ((await r.json()) as { sweep: { id: string } }).sweep.id;
     };
@@ -238,17 +210,17 @@ describe('experiments pages', () => {
       sampleRate: 10_000,
       sweep: { kind: 'sweep', label: 'resonance', base: { kind: 'square', amplitude: 40e-6, durationS: 0.2 }, parameters: [{ field: 'frequencyHz', values: freqs }] },
     });
-    await page.goto(`${server.url}/#/sweeps/${res}`);
+    await page.goto(`${dash.url}/#/sweeps/${res}`);
     await page.waitForSelector('.sweep-analyses[data-analysed]', { timeout: 60_000 });
     const rrows = await page.$$eval('table.sweep-points tbody tr', (trs) => trs.map((tr) => Number(tr.children[4].textContent)));
     const best = freqs[rrows.indexOf(Math.max(...rrows))];
     expect(await page.textContent('.sweep-resonance')).toMatch(new RegExp(`^Resonance at ${best} Hz.*optimal operating frequency`));
     expect(await page.$('.sweep-resonance-chart canvas')).not.toBeNull();
-    await page.screenshot({ path: path.join(ARTIFACTS, 'experiments-sweeps-resonance.png'), fullPage: true });
+    await dash.screenshot('experiments-sweeps-resonance.png', { fullPage: true });
 
     // An STDP-pairing sweep from the form: the circuit follows the sweep to the plastic synapse; the curve
     // Δw(Δt) from the read pulses, and its fit with the time constants stated.
-    await page.goto(`${server.url}/#/sweeps`);
+    await page.goto(`${dash.url}/#/sweeps`);
     await expect.poll(() => page.$$eval('#sweep-circuit option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toContain('stdp-synapse');
     await page.fill(
       '#sweep-doc',
@@ -267,7 +239,7 @@ describe('experiments pages', () => {
     await page.waitForSelector('.sweep-analyses[data-analysed]', { timeout: 60_000 });
     expect(await page.textContent('.sweep-stdp')).toMatch(/^4 pairing blocks; fit A\+ = [\d.]+, τ\+ = [\d.]+ ms, A− = [\d.]+, τ− = [\d.]+ ms/);
     expect(await page.$('.sweep-stdp-chart canvas')).not.toBeNull();
-    await page.screenshot({ path: path.join(ARTIFACTS, 'experiments-sweeps-stdp.png'), fullPage: true });
+    await dash.screenshot('experiments-sweeps-stdp.png', { fullPage: true });
 
     // A grid over two parameters: the phase diagram as a 2-D heatmap.
     const grid = await startSweep({
@@ -276,7 +248,7 @@ describe('experiments pages', () => {
       sampleRate: 10_000,
       sweep: { kind: 'sweep', label: 'grid', base: { kind: 'dc', durationS: 0.05 }, parameters: [{ field: 'level', values: [5e-6, 60e-6] }, { field: 'durationS', values: [0.05, 0.1] }], combine: 'grid' },
     });
-    await page.goto(`${server.url}/#/sweeps/${grid}`);
+    await page.goto(`${dash.url}/#/sweeps/${grid}`);
     await page.waitForSelector('.sweep-analyses[data-analysed]', { timeout: 60_000 });
     expect(await page.textContent('.sweep-analyses h2')).toBe('Phase diagram over level and durationS');
     expect((await page.getAttribute('.sweep-analyses', 'data-regimes'))!.split(',')).toHaveLength(4);
@@ -285,6 +257,6 @@ describe('experiments pages', () => {
     // A point's run opens in the run page.
     await page.click('table.sweep-points tbody tr:first-child a');
     await page.waitForURL(/#\/runs\/\d+/);
-    expect(pageErrors).toEqual([]);
+    expect(dash.pageErrors).toEqual([]);
   });
 });

@@ -3,52 +3,27 @@
  * square-wave run played back through the live view — play, pause, speed, scrubbing, and jumps to the
  * next/previous spike checked against the run's stored events (screenshot test/artifacts/replay.png).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './browser/chromium.ts';
-import { ROOT, ensureDashboardBuilt, startServer, type TestServer } from './browser/server.ts';
+import { describe, expect, it } from 'vitest';
+import { useDashboard } from './browser/dashboard.ts';
 import type { DashboardMetrics } from '../web/src/metrics.ts';
 
-const ARTIFACTS = path.join(ROOT, 'test/artifacts');
-let server: TestServer;
-let browser: Browser;
-let page: Page;
-const pageErrors: string[] = [];
-
-beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  ensureDashboardBuilt();
-  [server, browser] = await Promise.all([startServer(), launchChromium()]);
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-const getJson = async (url: string) => (await (await fetch(`${server.url}${url}`)).json()) as any;
-const playhead = async () => Number(await page.getAttribute('.replay-page', 'data-playhead'));
-const live = async () => (await page.evaluate('window.spikeloop.live')) as DashboardMetrics['live'];
+const dash = useDashboard({ width: 1280, height: 900 });
+const getJson = dash.getJson;
+const playhead = async () => Number(await dash.page.getAttribute('.replay-page', 'data-playhead'));
+const live = async () => (await dash.page.evaluate('window.spikeloop.live')) as DashboardMetrics['live'];
 
 describe('replay page', () => {
   it('plays a stored run back through the live view: play, pause, speed, scrub, jump to spikes', { timeout: 60_000 }, async () => {
+    const { page } = dash;
     const RATE = 50_000;
-    const res = await fetch(`${server.url}/api/runs`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ protocol: { kind: 'square', durationS: 3, frequencyHz: 20 }, sampleRate: RATE, label: 'replay test' }),
-    });
+    const res = await dash.postJson('/api/runs', { protocol: { kind: 'square', durationS: 3, frequencyHz: 20 }, sampleRate: RATE, label: 'replay test' });
     expect(res.status).toBe(201);
     const id = ((await res.json()) as { run: { id: number } }).run.id;
     await expect.poll(async () => (await getJson(`/api/runs/${id}`)).run.status, { timeout: 20_000, interval: 200 }).toBe('completed');
     const spikes = ((await getJson(`/api/runs/${id}/events?kind=spike&limit=100000`)).events as { index: number }[]).map((e) => e.index);
     expect(spikes.length).toBeGreaterThan(3);
 
-    await page.goto(`${server.url}/#/replay/${id}`);
+    await page.goto(`${dash.url}/#/replay/${id}`);
     await page.waitForSelector('.replay-page [data-view=replay] canvas');
     // Loaded through the live view's own path (blocks counted as live pairs) and drawn up to the playhead.
     await expect.poll(async () => (await live()).pairs, { timeout: 10_000 }).toBeGreaterThan(0);
@@ -106,7 +81,7 @@ describe('replay page', () => {
     await expect.poll(() => page.textContent('[data-stat=replay-status]')).toMatch(/No later marker/);
     expect(await playhead()).toBe(before);
 
-    await page.screenshot({ path: path.join(ARTIFACTS, 'replay.png') });
-    expect(pageErrors).toEqual([]);
+    await dash.screenshot('replay.png');
+    expect(dash.pageErrors).toEqual([]);
   });
 });

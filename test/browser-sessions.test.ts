@@ -6,22 +6,15 @@
  * page; its CSV and a plot's PNG are downloaded and checked (CSV header, PNG signature and size). Screenshot:
  * test/artifacts/sessions.png.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './browser/chromium.ts';
-import { ROOT, ensureDashboardBuilt, startServer, type TestServer } from './browser/server.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { useDashboard } from './browser/dashboard.ts';
 
-const ARTIFACTS = path.join(ROOT, 'test/artifacts');
-let server: TestServer;
-let browser: Browser;
-let page: Page;
-const pageErrors: string[] = [];
+const dash = useDashboard({ width: 1280, height: 1100, acceptDownloads: true });
 const ids = { square: 0, iv: 0, dc: 0, twin: 0 };
 
 const call = async (method: string, url: string, body?: unknown) => {
-  const r = await fetch(`${server.url}${url}`, {
+  const r = await fetch(`${dash.url}${url}`, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -32,7 +25,7 @@ const call = async (method: string, url: string, body?: unknown) => {
 };
 const start = async (protocol: object, label: string) => (await call('POST', '/api/runs', { protocol, sampleRate: 10_000, label })).run.id as number;
 /** The run ids listed on the page, ascending. */
-const listed = () => page.$$eval('table.sessions-runs tbody tr', (trs) => trs.map((tr) => Number((tr as HTMLElement).dataset.runId)).sort((a, b) => a - b));
+const listed = () => dash.page.$$eval('table.sessions-runs tbody tr', (trs) => trs.map((tr) => Number((tr as HTMLElement).dataset.runId)).sort((a, b) => a - b));
 async function waitCompleted(id: number): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -48,13 +41,8 @@ const localDay = (offsetDays = 0) => {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 };
 
+// After the fixture's beforeAll (hooks run in the order they are registered).
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  ensureDashboardBuilt();
-  [server, browser] = await Promise.all([startServer(), launchChromium()]);
-  page = await browser.newPage({ viewport: { width: 1280, height: 1100 }, acceptDownloads: true });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-
   ids.square = await start({ kind: 'square', durationS: 0.3 }, 'adaptive-LIF square');
   ids.iv = await start({ kind: 'iv-sweep', peak: 1, periodS: 0.2, cycles: 1 }, 'hysteresis');
   ids.dc = await start({ kind: 'dc', durationS: 0.1 }, 'baseline');
@@ -65,15 +53,11 @@ beforeAll(async () => {
   ids.twin = (await call('POST', `/api/runs/${ids.square}/pair`, { circuit: 'lif' })).twinRunId;
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
 describe('sessions page', () => {
   it('filters runs, shows details with the linked twin and analyses, edits notes, exports CSV and PNG', { timeout: 90_000 }, async () => {
+    const { page } = dash;
     const all = [ids.square, ids.iv, ids.dc, ids.twin].sort((a, b) => a - b);
-    await page.goto(`${server.url}/#/sessions`);
+    await page.goto(`${dash.url}/#/sessions`);
     await expect.poll(listed).toEqual(all);
 
     // Protocol kind (and the filters go into the address)
@@ -161,10 +145,10 @@ describe('sessions page', () => {
     expect(bytes.readUInt32BE(16)).toBe(canvasSize[0]);
     expect(bytes.readUInt32BE(20)).toBeGreaterThan(canvasSize[1]); // plus the title band
 
-    await page.screenshot({ path: path.join(ARTIFACTS, 'sessions.png'), fullPage: true });
+    await dash.screenshot('sessions.png', { fullPage: true });
 
     // Every uPlot chart has one, e.g. the compare page's overlays and histograms
-    await page.goto(`${server.url}/#/compare/${ids.square}`);
+    await page.goto(`${dash.url}/#/compare/${ids.square}`);
     await page.waitForSelector('#compare-body .uplot canvas', { timeout: 30_000 });
     await expect.poll(async () => (await page.$$('#compare-body .uplot')).length === (await page.$$('#compare-body .uplot .plot-png')).length).toBe(true);
     const [png2] = await Promise.all([page.waitForEvent('download'), page.click('#compare-body .uplot .plot-png >> nth=-1')]);
@@ -172,19 +156,19 @@ describe('sessions page', () => {
     expect(png2.suggestedFilename()).toMatch(/\.png$/);
 
     // A bookmarked search opens with its filters and the picked run
-    await page.goto(`${server.url}/#/sessions?tag=lif&run=${ids.iv}`);
+    await page.goto(`${dash.url}/#/sessions?tag=lif&run=${ids.iv}`);
     await page.reload();
     await expect.poll(listed).toEqual([ids.square]);
     await page.waitForSelector(`.session-card[data-run-id="${ids.iv}"]`);
     expect(await page.inputValue('input[data-filter=tag]')).toBe('lif');
 
     // Pages of `limit` runs, the next one appended by "Show more"
-    await page.goto(`${server.url}/#/sessions?limit=3`);
+    await page.goto(`${dash.url}/#/sessions?limit=3`);
     await page.reload();
     await expect.poll(listed).toEqual(all.slice(1));
     await page.click('[data-action=more]');
     await expect.poll(listed).toEqual(all);
     expect(await page.isHidden('[data-action=more]')).toBe(true);
-    expect(pageErrors).toEqual([]);
+    expect(dash.pageErrors).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 /** Shared helpers of the live/API tests: a temp store, a listening app, a WebSocket message collector. */
+import { afterAll, beforeAll } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,6 +37,51 @@ export async function startServer(opts: Partial<BuildAppOptions> = {}, listen = 
       await app.close();
       store.close();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface InjectServer {
+  /** The server (valid inside the tests, after beforeAll). */
+  readonly s: TestServer;
+  /** One request through app.inject(): the status and the parsed JSON body. */
+  inject(method: 'GET' | 'POST', url: string, payload?: unknown): Promise<{ status: number; body: any }>;
+  /** Polls GET /api/sweeps/:id every 100 ms until the sweep is no longer running; its last state. */
+  waitSweep(id: string): Promise<any>;
+}
+
+/**
+ * A server that does not listen (requests go through app.inject()), started in beforeAll and closed in
+ * afterAll of the calling file or describe block.
+ */
+export function useInjectServer(opts: Partial<BuildAppOptions> = {}): InjectServer {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startServer(opts, false);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  const s = (): TestServer => {
+    if (!server) throw new Error('useInjectServer: used outside a test (before beforeAll ran)');
+    return server;
+  };
+  const inject: InjectServer['inject'] = async (method, url, payload) => {
+    const r = await s().app.inject({ method, url, ...(payload !== undefined ? { payload: payload as object } : {}) });
+    return { status: r.statusCode, body: r.json() as any };
+  };
+  return {
+    get s() {
+      return s();
+    },
+    inject,
+    waitSweep: async (id) => {
+      let sw;
+      do {
+        await new Promise((res) => setTimeout(res, 100));
+        sw = (await inject('GET', `/api/sweeps/${id}`)).body.sweep;
+      } while (sw.state === 'running');
+      return sw;
     },
   };
 }

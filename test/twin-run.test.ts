@@ -5,23 +5,18 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { simulate } from '../server/twin/index.ts';
 import { loadExampleCircuit } from '../server/sources/twin-source.ts';
 import { sampleStimulus, validateProtocol } from '../server/protocols/index.ts';
-import { startServer, type TestServer } from './helpers-live.ts';
+import { useInjectServer } from './helpers-live.ts';
 
-let srv: TestServer;
-beforeAll(async () => {
-  srv = await startServer({}, false);
-});
-afterAll(async () => srv.close());
-
-const inject = (method: 'GET' | 'POST', url: string, payload?: unknown) => srv.app.inject({ method, url, ...(payload ? { payload } : {}) });
+const server = useInjectServer();
+const inject = (method: 'GET' | 'POST', url: string, payload?: unknown) => server.s.app.inject({ method, url, ...(payload ? { payload } : {}) });
 const square = { kind: 'square', quantity: 'current', amplitude: 1e-3, frequencyHz: 1000, duty: 0.5, offset: 0, durationS: 0.003 };
 const readAll = (runId: number, channel: number, n: number) => {
   const out = new Float64Array(n);
-  for (const s of srv.store.readRaw(runId, channel, 0, n)) out.set(Array.from(s.samples), s.start);
+  for (const s of server.s.store.readRaw(runId, channel, 0, n)) out.set(Array.from(s.samples), s.start);
   return out;
 };
 
@@ -30,8 +25,8 @@ describe('twin run source', () => {
     const r = await inject('POST', '/api/twin/runs', { circuit: 'adaptive-lif', protocol: square, sampleRate: 1e6, label: 'twin' });
     expect(r.statusCode).toBe(201);
     const id = r.json().run.id as number;
-    await srv.app.spikeloop.runs.waitForEnd(id);
-    const run = srv.store.getRun(id)!;
+    await server.s.app.spikeloop.runs.waitForEnd(id);
+    const run = server.s.store.getRun(id)!;
     expect(run.status).toBe('completed');
     expect(run.source).toBe('twin');
     expect(run.channels.map((c) => [c.name, c.role, c.unit])).toEqual([
@@ -48,14 +43,14 @@ describe('twin run source', () => {
   it('a twin run fed from a recorded run uses its stimulus and is linked to it', async () => {
     const r = await inject('POST', '/api/runs', { protocol: square, sampleRate: 100_000 });
     const measured = r.json().run.id as number;
-    await srv.app.spikeloop.runs.waitForEnd(measured);
+    await server.s.app.spikeloop.runs.waitForEnd(measured);
     const t = await inject('POST', '/api/twin/runs', { circuit: 'lif', stimulusRun: { runId: measured, channel: 'stim' }, method: 'rk4' });
     expect(t.statusCode).toBe(201);
     const id = t.json().run.id as number;
-    await srv.app.spikeloop.runs.waitForEnd(id);
-    const run = srv.store.getRun(id)!;
+    await server.s.app.spikeloop.runs.waitForEnd(id);
+    const run = server.s.store.getRun(id)!;
     expect(run.linkedRunId).toBe(measured);
-    const m = srv.store.getRun(measured)!;
+    const m = server.s.store.getRun(measured)!;
     const n = m.channels[0].sampleCount;
     expect(run.channels[0].sampleCount).toBe(n);
     const a = readAll(measured, 0, n).map((x) => x * m.channels[0].scale + m.channels[0].offset);
@@ -80,9 +75,9 @@ describe('twin CLI', () => {
   const cli = (...args: string[]) => spawnSync(process.execPath, [path.resolve('bin/spikeloop.js'), ...args], { encoding: 'utf8' });
 
   it('twin run --json prints one JSON object and stores a completed run', () => {
-    const proto = path.join(srv.dir, 'dc.json');
+    const proto = path.join(server.s.dir, 'dc.json');
     writeFileSync(proto, JSON.stringify({ kind: 'dc', quantity: 'current', level: 20e-6, durationS: 0.02 }));
-    const db = path.join(srv.dir, 'cli.db');
+    const db = path.join(server.s.dir, 'cli.db');
     const r = cli('twin', 'run', 'lif', '--stimulus', proto, '--rate', '10000', '--db', db, '--json');
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -92,7 +87,7 @@ describe('twin CLI', () => {
   });
 
   it('twin spice writes an ngspice netlist with the stimulus as PWL', () => {
-    const proto = path.join(srv.dir, 'sq.json');
+    const proto = path.join(server.s.dir, 'sq.json');
     writeFileSync(proto, JSON.stringify({ ...square, durationS: 0.001 }));
     const r = cli('twin', 'spice', 'adaptive-lif', '--stimulus', proto, '--rate', '10000');
     expect(r.status, r.stderr).toBe(0);

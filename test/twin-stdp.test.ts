@@ -9,14 +9,14 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ProtocolError, protocolSummary, sampleStimulus, validateProtocol, type Protocol, type Stdp } from '../server/protocols/index.ts';
 import { expandCircuit, simulate } from '../server/twin/index.ts';
 import { stdpPairsFromTrace, type StdpPoint } from '../server/experiments/stdp-pairs.ts';
 import { fitStdp } from '../server/analysis/stdp.ts';
 import { loadRunData } from '../server/experiments/pairing.ts';
 import { nrmse, runNgspice } from './twin-ngspice.ts';
-import { startServer, type TestServer } from './helpers-live.ts';
+import { useInjectServer } from './helpers-live.ts';
 
 const circuitDoc = JSON.parse(
   readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../server/twin/circuits/stdp-synapse.json'), 'utf8'),
@@ -123,17 +123,8 @@ describe('plastic synapse (VTEAM threshold memristor) under STDP pairing', () =>
 });
 
 describe('the STDP experiment over the API', () => {
-  let s: TestServer;
-  beforeAll(async () => {
-    s = await startServer({}, false);
-  });
-  afterAll(async () => {
-    await s.close();
-  });
-  const inject = async (method: 'GET' | 'POST', url: string, payload?: unknown) => {
-    const r = await s.app.inject({ method, url, ...(payload !== undefined ? { payload: payload as object } : {}) });
-    return { status: r.statusCode, body: r.json() as any };
-  };
+  const server = useInjectServer();
+  const { inject } = server;
 
   it('a twin-mode stdp sweep with no circuit runs on the plastic synapse; the curve has the right signs and a fit', async () => {
     const r = await inject('POST', '/api/sweeps', {
@@ -146,14 +137,10 @@ describe('the STDP experiment over the API', () => {
       },
     });
     expect(r.status).toBe(201);
-    let sw;
-    do {
-      await new Promise((res) => setTimeout(res, 100));
-      sw = (await inject('GET', `/api/sweeps/${r.body.sweep.id}`)).body.sweep;
-    } while (sw.state === 'running');
+    const sw = await server.waitSweep(r.body.sweep.id);
     expect(sw.state).toBe('completed');
     const runIds: number[] = sw.points.map((p: { runId: number }) => p.runId);
-    expect(loadRunData(s.store, runIds[0]).channels.map((c) => c.name)).toContain('x_M');
+    expect(loadRunData(server.s.store, runIds[0]).channels.map((c) => c.name)).toContain('x_M');
     const curve = await inject('POST', '/api/experiments/stdp', { runIds });
     expect(curve.status).toBe(200);
     expect(curve.body.pairs).toHaveLength(12);
@@ -168,7 +155,7 @@ describe('the STDP experiment over the API', () => {
     expect(curve.body.fit.tauMinus).toBeGreaterThan(0.5e-3);
     expect(curve.body.warnings).toEqual([]);
     // the CLI reads the same runs from the database file: a table, the fit with its time constants
-    const text = execFileSync(process.execPath, [fileURLToPath(new URL('../bin/spikeloop.js', import.meta.url)), 'analyze', 'stdp', ...runIds.map(String), '--db', s.store.file], {
+    const text = execFileSync(process.execPath, [fileURLToPath(new URL('../bin/spikeloop.js', import.meta.url)), 'analyze', 'stdp', ...runIds.map(String), '--db', server.s.store.file], {
       encoding: 'utf8',
     });
     expect(text.split('\n').filter((l) => /^\d+\s+-?\d/.test(l))).toHaveLength(12);
@@ -206,11 +193,7 @@ describe('the STDP experiment over the API', () => {
       },
     });
     expect(r.status).toBe(201);
-    let sw;
-    do {
-      await new Promise((res) => setTimeout(res, 100));
-      sw = (await inject('GET', `/api/sweeps/${r.body.sweep.id}`)).body.sweep;
-    } while (sw.state === 'running');
+    const sw = await server.waitSweep(r.body.sweep.id);
     const runId = sw.points[0].runId;
     const curve = await inject('POST', '/api/experiments/stdp', { runIds: [runId] });
     expect(curve.status).toBe(200);

@@ -17,8 +17,9 @@
  * Pure computation: arrays in, numbers out.
  */
 import { Rng, chi2Sf1, erfc, hurwitz, hurwitzJet, nelderMead } from './math.ts';
+import type { PowerLawFit, PowerLawKind } from '../../common/api-types.ts';
 
-export type PowerLawKind = 'continuous' | 'discrete';
+export type { PowerLawFit, PowerLawKind } from '../../common/api-types.ts';
 
 export interface PowerLawOptions {
   kind: PowerLawKind;
@@ -26,22 +27,6 @@ export interface PowerLawOptions {
   xmin?: number;
   /** Smallest tail (number of points >= xmin) an xmin candidate may leave; default 10. */
   minTail?: number;
-}
-
-export interface PowerLawFit {
-  kind: PowerLawKind;
-  alpha: number;
-  /** Standard error of alpha (CSN eq. 3.2 / 3.6). */
-  alphaSe: number;
-  xmin: number;
-  /** Number of values >= xmin. */
-  nTail: number;
-  /** Number of values used (finite, > 0). */
-  n: number;
-  /** KS distance between the tail and the fitted model. */
-  ksD: number;
-  /** Log-likelihood of the tail under the fitted model. */
-  logLik: number;
 }
 
 /** Sorted, validated data with distinct values, their counts, and tail sums for the xmin scan. */

@@ -17,8 +17,9 @@
  * Message shapes: see docs/api.md ("Live feed").
  */
 import type { WebSocket } from 'ws';
-import type { ChannelDescriptor, RunMessage } from '../../common/run-stream.ts';
+import type { ChannelDescriptor, FinalStatus, RunMessage } from '../../common/run-stream.ts';
 import type { RunSummary } from '../store/run-store.ts';
+import type { LiveEvent, LiveMessage } from '../../common/api-types.ts';
 
 export interface LiveFeedOptions {
   defaultPairsPerSecond: number;
@@ -94,14 +95,6 @@ interface ChannelDecimator {
   bucketWall: number;
 }
 
-interface LiveEvent {
-  kind: string;
-  channel: number | null;
-  index: number;
-  label: string | null;
-  value: number | null;
-}
-
 class LiveClient {
   private channels: ChannelDecimator[] = [];
   private requested: number;
@@ -133,7 +126,8 @@ class LiveClient {
     this.unsubscribe = subscribe((msg) => this.onRunMessage(msg));
     this.send({ type: 'hello', run });
     if (!this.unsubscribe) {
-      this.send({ type: 'stop', status: run.status, reason: run.reason });
+      // No live session: the run has ended (its stored status is final).
+      this.send({ type: 'stop', status: run.status as FinalStatus, reason: run.reason });
       this.socket.close(1000, 'run finished');
       this.close();
       return;
@@ -379,7 +373,7 @@ class LiveClient {
     }
   }
 
-  private send(msg: object): void {
+  private send(msg: LiveMessage): void {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
     const text = JSON.stringify(msg);
     this.stats.messagesSent++;

@@ -7,6 +7,7 @@ import type { ChannelDescriptor, SampleArray } from '../../common/run-stream.ts'
 import { RunStore, StoreError, type Envelope, type RunInit } from './run-store.ts';
 import { BUCKET, pixelEdges } from './pyramid.ts';
 import { SCHEMA_VERSION, migrate } from './schema.ts';
+import { seededRandom as rng } from '../protocols/random.ts';
 
 let dir: string;
 let file: string;
@@ -27,17 +28,6 @@ const chan = (over: Partial<ChannelDescriptor> = {}): ChannelDescriptor => ({
   role: 'response',
   ...over,
 });
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Index of the first element where a and b differ (NaN equals NaN), -1 if none; lengths must match. */
 function firstDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

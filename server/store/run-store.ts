@@ -16,6 +16,16 @@ import type {
   SampleType,
   StartMessage,
 } from '../../common/run-stream.ts';
+import type {
+  ChannelInfo,
+  DroppedRange,
+  EnvelopeWindow,
+  RunDetail as RunDetailBase,
+  RunFilters,
+  RunSummary,
+  StoredAnalysis,
+  StoredEvent,
+} from '../../common/api-types.ts';
 import { StoreError } from './errors.ts';
 import { MAX_PIXELS } from './pyramid.ts';
 import { SegmentReader } from './reader.ts';
@@ -26,6 +36,7 @@ export { StoreError, STORE_ERROR_STATUS } from './errors.ts';
 export { pixelEdges, levelFor, BUCKET, MAX_PIXELS } from './pyramid.ts';
 export type { StoreErrorCode } from './errors.ts';
 export type { RunRecorder } from './recorder.ts';
+export type { ChannelInfo, DroppedRange, RunSummary, StoredAnalysis, StoredEvent } from '../../common/api-types.ts';
 
 export interface RunInit {
   protocol: { kind: string; [k: string]: unknown };
@@ -50,100 +61,34 @@ export function startMessage(runId: number, init: RunInit): StartMessage {
     wallTime: new Date().toISOString(),
   };
 }
-export interface ChannelInfo extends ChannelDescriptor {
-  index: number;
-  /** Committed extent: highest committed sample index + 1. */
-  sampleCount: number;
-}
-/** Samples [start, end) of a channel that never arrived. */
-export interface DroppedRange {
-  channel: number;
-  start: number;
-  end: number;
-}
-export interface RunSummary {
-  id: number;
-  status: RunStatus;
-  reason: string | null;
-  label: string | null;
-  protocol: { kind: string; [k: string]: unknown };
-  source: RunSourceKind;
-  bench: unknown;
-  twin: unknown | null;
-  softwareVersion: string;
-  /** ISO 8601. */
-  createdAt: string;
-  endedAt: string | null;
-  linkedRunId: number | null;
-  notes: string;
-  tags: string[];
-  channels: ChannelInfo[];
-}
 /** Filters of `listRuns`; all given ones must hold. */
-export interface RunListQuery {
-  limit?: number;
-  offset?: number;
+export interface RunListQuery extends RunFilters {
   status?: RunStatus;
-  /** Substring of label, protocol kind, notes or a tag. */
-  search?: string;
-  /** Exact tag. */
-  tag?: string;
-  /** Exact protocol kind (e.g. `square`). */
-  kind?: string;
-  /** Exact run source (e.g. `simulated`, `twin`). */
-  source?: string;
-  /** Substring of the notes only. */
-  notes?: string;
-  /** Runs whose `linkedRunId` is this run (e.g. the twin runs paired with a measured run). */
-  linkedTo?: number;
   /** ISO 8601 UTC timestamps (`toISOString` form): created_at >= createdAfter and < createdBefore. */
   createdAfter?: string;
   createdBefore?: string;
 }
 
-export interface RunDetail extends RunSummary {
+/** The API's RunDetail (common/api-types.ts) plus what only the server uses. */
+export interface RunDetail extends RunDetailBase {
   /** Wall time of the start message, if one was recorded. */
   startedAt: string | null;
-  dropped: DroppedRange[];
-  eventCounts: Record<EventKind, number>;
 }
 /**
  * Min/max per pixel in physical units, NaN where the pixel has no sample. Pixel p covers samples
  * [edges[p], edges[p+1]) (see pixelEdges in pyramid.ts).
  */
-export interface Envelope {
-  start: number;
-  end: number;
-  pixels: number;
-  samplesPerPixel: number;
-  /** Pyramid level read (0 = raw samples). */
-  level: number;
+export interface Envelope extends EnvelopeWindow {
   min: Float64Array;
   max: Float64Array;
   edges: Float64Array;
   /** Samples and buckets folded into the pixels: the read's cost, about 8 per pixel plus a constant. */
   itemsRead: number;
 }
-export interface StoredEvent {
-  id: number;
-  kind: EventKind;
-  channel: number | null;
-  index: number;
-  label: string | null;
-  value: number | null;
-}
 /** Raw dtype, contiguous present samples starting at sample index `start`. */
 export interface RawSegment {
   start: number;
   samples: SampleArray;
-}
-export interface StoredAnalysis {
-  id: number;
-  runId: number;
-  name: string;
-  params: unknown;
-  result: unknown;
-  createdAt: string;
 }
 /** A sweep as stored: its points and their runs, as JSON the sweep runner defines. */
 export interface SweepRecord {

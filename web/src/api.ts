@@ -1,57 +1,15 @@
 /**
  * Typed client for the spikeloop HTTP/WebSocket API (docs/api contract). The dashboard speaks to the
  * server only through this module. Run-stream vocabulary (statuses, roles, dtypes, event kinds) comes from
- * common/run-stream.ts so server and browser cannot drift apart.
+ * common/run-stream.ts, and the shapes of runs, events, analyses and live-feed messages from
+ * common/api-types.ts, so server and browser cannot drift apart.
  */
-import type { ChannelRole, EventKind, RunStatus, SampleType, FinalStatus } from '../../common/run-stream.ts';
+import type { ChannelRole, EventKind, RunStatus, FinalStatus } from '../../common/run-stream.ts';
+import type { EnvelopeWindow, LiveMessage, ProtocolDoc, RunDetail, RunFilters, RunSummary, StoredAnalysis, StoredEvent } from '../../common/api-types.ts';
 
 export type { RunStatus, FinalStatus, EventKind, ChannelRole };
-
-export interface ChannelSummary {
-  index: number;
-  name: string;
-  unit: string;
-  sampleRate: number;
-  dtype: SampleType;
-  scale: number;
-  offset: number;
-  role: ChannelRole;
-  sampleCount: number;
-}
-
-export interface ProtocolDoc {
-  kind: string;
-  [param: string]: unknown;
-}
-
-export interface RunSummary {
-  id: number;
-  status: RunStatus;
-  reason: string | null;
-  label: string | null;
-  protocol: ProtocolDoc;
-  source: string;
-  bench: unknown;
-  twin: unknown;
-  softwareVersion: string;
-  createdAt: string;
-  endedAt: string | null;
-  linkedRunId: number | null;
-  notes: string | null;
-  tags: string[];
-  channels: ChannelSummary[];
-}
-
-export interface DroppedRange {
-  channel: number;
-  start: number;
-  end: number;
-}
-
-export interface RunDetail extends RunSummary {
-  dropped: DroppedRange[];
-  eventCounts: { spike: number; marker: number; fault: number };
-}
+export type { DroppedRange, LiveEvent, LiveMessage, PowerLawFit, ProtocolDoc, RunDetail, RunSummary, StoredAnalysis } from '../../common/api-types.ts';
+export type RunEvent = StoredEvent;
 
 /** The subset of JSON Schema the protocol schemas use (TypeBox output). */
 export interface JsonSchema {
@@ -88,24 +46,11 @@ export interface SourceInfo {
   defaultSampleRate?: number;
 }
 
-export interface Envelope {
-  start: number;
-  end: number;
-  pixels: number;
-  samplesPerPixel: number;
-  level: number;
+/** `GET /api/runs/:id/channels/:ch/envelope`: physical values per pixel column, null where there is no sample. */
+export interface Envelope extends EnvelopeWindow {
   unit: string;
   min: (number | null)[];
   max: (number | null)[];
-}
-
-export interface RunEvent {
-  id: number;
-  kind: EventKind;
-  channel: number | null;
-  index: number;
-  label: string | null;
-  value: number | null;
 }
 
 export interface StartRunBody {
@@ -115,51 +60,13 @@ export interface StartRunBody {
   label?: string;
 }
 
-export interface RunQuery {
-  limit?: number;
-  offset?: number;
+/** The query of `GET /api/runs`. */
+export interface RunQuery extends RunFilters {
   status?: RunStatus | '';
-  search?: string;
-  tag?: string;
-  /** Protocol kind, exact. */
-  kind?: string;
-  /** Run source, exact. */
-  source?: string;
-  /** Substring of the notes. */
-  notes?: string;
-  /** Runs linked to this run (its twin runs). */
-  linkedTo?: number;
   /** Created at/after, before: ISO 8601. */
   after?: string;
   before?: string;
 }
-
-export interface StoredAnalysis {
-  id: number;
-  runId: number;
-  name: string;
-  params: unknown;
-  result: unknown;
-  createdAt: string;
-}
-
-/** Server → client messages on `/api/runs/:id/live`. */
-/** One event of a live `events` batch. */
-export interface LiveEvent {
-  kind: EventKind;
-  channel: number | null;
-  index: number;
-  label?: string | null;
-  value?: number | null;
-}
-
-export type LiveMessage =
-  | { type: 'hello'; run: RunSummary }
-  | { type: 'block'; channel: number; firstIndex: number; stride: number; min: number[]; max: number[]; wallTime?: number }
-  | { type: 'events'; events: LiveEvent[]; dropped: number }
-  | { type: 'rate'; pairsPerSecond: number }
-  | { type: 'dropped'; channel: number; start: number; end: number }
-  | { type: 'stop'; status: FinalStatus; reason?: string | null };
 
 /** Any failure talking to the server: HTTP errors carry the server's code/field; network failures have status 0. */
 export class ApiError extends Error {
@@ -226,6 +133,21 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
     throw new ApiError(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? fallback ?? (text.slice(0, 200) || res.statusText), e?.field);
   }
   if (json === undefined) throw new ApiError(res.status, 'BAD_RESPONSE', `${method} ${path}: the server sent no JSON`);
+  return json as T;
+}
+
+/**
+ * A JSON request for the experiments pages (bench, sweeps): a non-2xx answer throws an ApiError with the
+ * server's code, message and field; unlike `api.*`, network failures are not reported to onConnectivity.
+ */
+export async function callJson<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(path, {
+    method,
+    headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await res.json().catch(() => undefined)) as { error?: { code: string; message: string; field?: string } } | undefined;
+  if (!res.ok) throw new ApiError(res.status, json?.error?.code ?? `HTTP_${res.status}`, json?.error?.message ?? res.statusText, json?.error?.field);
   return json as T;
 }
 

@@ -7,7 +7,7 @@
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { ApiError, api } from '../api.ts';
+import { api, callJson } from '../api.ts';
 import { h } from '../dom.ts';
 import type { ViewInstance } from '../router.ts';
 
@@ -34,17 +34,6 @@ interface CheckResult {
   summary: { kind?: string; unit: string; durationS: number; min: number; max: number };
   limits?: { peak: number; worstPowerW: number };
   preview?: { dt: number; values: number[] };
-}
-
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(path, {
-    method,
-    headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json().catch(() => undefined)) as { error?: { code: string; message: string; field?: string } } | undefined;
-  if (!res.ok) throw new ApiError(res.status, json?.error?.code ?? `HTTP_${res.status}`, json?.error?.message ?? res.statusText, json?.error?.field);
-  return json as T;
 }
 
 const fmt = (x: number | undefined) => (x === undefined ? '–' : String(+x.toPrecision(4)));
@@ -108,7 +97,7 @@ export function benchPage(root: HTMLElement): ViewInstance {
   };
   const refresh = async () => {
     try {
-      const r = await call<{ instruments: InstrumentInfo[] }>('GET', '/api/bench/instruments');
+      const r = await callJson<{ instruments: InstrumentInfo[] }>('GET', '/api/bench/instruments');
       if (alive) showInstruments(r.instruments);
     } catch {
       /* the next poll tries again */
@@ -119,7 +108,7 @@ export function benchPage(root: HTMLElement): ViewInstance {
     void refresh();
     instrumentMessage.hidden = true;
     try {
-      const r = await call<{ instrument: InstrumentInfo }>('POST', `/api/bench/instruments/${encodeURIComponent(id)}/${action}`);
+      const r = await callJson<{ instrument: InstrumentInfo }>('POST', `/api/bench/instruments/${encodeURIComponent(id)}/${action}`);
       instrumentMessage.hidden = false;
       instrumentMessage.className = 'notice';
       instrumentMessage.textContent =
@@ -151,7 +140,7 @@ export function benchPage(root: HTMLElement): ViewInstance {
       return;
     }
     try {
-      const r = await call<CheckResult>('POST', '/api/protocols/check', { protocol, points: 1000 });
+      const r = await callJson<CheckResult>('POST', '/api/protocols/check', { protocol, points: 1000 });
       const s = r.summary;
       result.hidden = false;
       result.className = 'notice';
@@ -207,7 +196,7 @@ export function benchPage(root: HTMLElement): ViewInstance {
   // Live state: the list is polled while the page is open (a run taking an instrument, a cable pulled).
   void refresh();
   timer = window.setInterval(() => void refresh(), 1000);
-  void call<{ bench: BenchConfig }>('GET', '/api/bench').then(({ bench }) => {
+  void callJson<{ bench: BenchConfig }>('GET', '/api/bench').then(({ bench }) => {
     const l = bench.limits;
     const items: [string, string][] = [
       ['maxVoltage', `${fmt(l.maxVoltage)} V`],

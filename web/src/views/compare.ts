@@ -9,7 +9,7 @@
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { api, ApiError, type RunDetail } from '../api.ts';
+import { api, ApiError, type PowerLawFit, type RunDetail } from '../api.ts';
 import { h } from '../dom.ts';
 import type { Params, ViewInstance } from '../router.ts';
 
@@ -27,21 +27,13 @@ async function analysis<T>(path: string, body: unknown): Promise<{ result?: T; e
   }
 }
 
-interface PowerLaw {
-  alpha: number;
-  alphaSe: number;
-  xmin: number;
-  nTail: number;
-  n: number;
-  ksD: number;
-}
 interface AvalancheResult {
   count: number;
   events: number;
   binWidth: number;
   branchingRatio: number | null;
-  size: PowerLaw | null;
-  duration: PowerLaw | null;
+  size: PowerLawFit | null;
+  duration: PowerLawFit | null;
   crackling: { gamma: number | null; predicted: number | null } | null;
   sizes: number[];
   durations: number[];
@@ -319,7 +311,7 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
         row('burst fraction', fmt(mReg.result?.features.burstFraction), fmt(tReg.result?.features.burstFraction)),
       ),
     );
-    const exp = (f: PowerLaw | null | undefined) => (f ? `${fmt(f.alpha)} ± ${fmt(f.alphaSe, 2)} (x ≥ ${f.xmin}, ${f.nTail} of ${f.n})` : '–');
+    const exp = (f: PowerLawFit | null | undefined) => (f ? `${fmt(f.alpha)} ± ${fmt(f.alphaSe, 2)} (x ≥ ${f.xmin}, ${f.nTail} of ${f.n})` : '–');
     const expDiff = (d: ExpDiff | null | undefined) => (d ? `${fmt(d.difference, 3)} [${fmt(d.ci[0], 3)}, ${fmt(d.ci[1], 3)}]` : '–');
     const av = (r: { result?: AvalancheResult; error?: string }, f: (a: AvalancheResult) => string) => (r.result ? f(r.result) : `– (${r.error})`);
     const avalanches = h(

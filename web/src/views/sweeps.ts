@@ -10,7 +10,7 @@
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { ApiError } from '../api.ts';
+import { ApiError, callJson } from '../api.ts';
 import { h } from '../dom.ts';
 import { Router, type Params, type ViewInstance } from '../router.ts';
 
@@ -42,17 +42,6 @@ interface Sweep {
   summary: { count?: number; durationS: number; unit: string; min: number; max: number };
   fraction: number;
   points: SweepPoint[];
-}
-
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(path, {
-    method,
-    headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json().catch(() => undefined)) as { error?: { code: string; message: string; field?: string } } | undefined;
-  if (!res.ok) throw new ApiError(res.status, json?.error?.code ?? `HTTP_${res.status}`, json?.error?.message ?? res.statusText, json?.error?.field);
-  return json as T;
 }
 
 const EXAMPLE = {
@@ -150,7 +139,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
 
   const check = async () => {
     try {
-      const r = await call<{ summary: Sweep['summary'] }>('POST', '/api/protocols/check', { protocol: parse() });
+      const r = await callJson<{ summary: Sweep['summary'] }>('POST', '/api/protocols/check', { protocol: parse() });
       show(`${r.summary.count} runs, ${fmt(r.summary.durationS)} s of stimulus, ${fmt(r.summary.min)}..${fmt(r.summary.max)} ${r.summary.unit}: within the bench limits`, false);
     } catch (e) {
       show(e instanceof Error ? e.message : String(e), true);
@@ -158,7 +147,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
   };
   const start = async () => {
     try {
-      const r = await call<{ sweep: Sweep }>('POST', '/api/sweeps', body());
+      const r = await callJson<{ sweep: Sweep }>('POST', '/api/sweeps', body());
       show(`sweep ${r.sweep.id} started: ${r.sweep.points.length} runs`, false);
       Router.go(`/sweeps/${r.sweep.id}`);
     } catch (e) {
@@ -204,7 +193,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
     if ([...circuit.querySelectorAll('option')].some((o) => o.value === want)) circuit.value = want;
   };
   doc.addEventListener('input', defaultCircuit);
-  void call<{ circuits: { name: string; description: string }[] }>('GET', '/api/twin/circuits').then((r) => {
+  void callJson<{ circuits: { name: string; description: string }[] }>('GET', '/api/twin/circuits').then((r) => {
     circuit.replaceChildren(h('option', { value: '' }, '(none)'), ...r.circuits.map((c) => h('option', { value: c.name, title: c.description }, c.name)));
     defaultCircuit();
   });
@@ -226,7 +215,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
     if (x0 && /freq|hz/i.test(x0) && numeric(x0) && done.length >= 2) {
       try {
         const points = done.map((p) => ({ frequency: xOf(p, x0), response: p.stats?.rateHz ?? 0 }));
-        const r = await call<ResonanceResult>('POST', '/api/analysis/resonance', { points });
+        const r = await callJson<ResonanceResult>('POST', '/api/analysis/resonance', { points });
         const chart = h('div', { class: 'sweep-resonance-chart' });
         parts.push(
           h('h2', {}, 'Resonance'),
@@ -267,7 +256,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
     // Phase diagram: regime of each run over one or two swept parameters.
     if (x0 && numeric(x0)) {
       try {
-        const r = await call<RegimeRuns>('POST', '/api/analysis/regime', { runIds, param: x0, values: done.map((p) => xOf(p, x0)), events: true });
+        const r = await callJson<RegimeRuns>('POST', '/api/analysis/regime', { runIds, param: x0, values: done.map((p) => xOf(p, x0)), events: true });
         const y0 = fields[1] && numeric(fields[1]) ? fields[1] : null;
         const regimes = r.runs.map((x) => x.regime);
         parts.push(
@@ -296,10 +285,10 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
       }
     }
     // STDP: runs of the stdp protocol.
-    const first = await call<{ run: { protocol: { kind: string } } }>('GET', `/api/runs/${runIds[0]}`);
+    const first = await callJson<{ run: { protocol: { kind: string } } }>('GET', `/api/runs/${runIds[0]}`);
     if (first.run.protocol.kind === 'stdp') {
       try {
-        const r = await call<StdpResult>('POST', '/api/experiments/stdp', { runIds });
+        const r = await callJson<StdpResult>('POST', '/api/experiments/stdp', { runIds });
         const chart = h('div', { class: 'sweep-stdp-chart' });
         const f = r.fit;
         parts.push(
@@ -421,7 +410,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
   };
 
   const refresh = async () => {
-    const { sweeps } = await call<{ sweeps: Sweep[] }>('GET', '/api/sweeps');
+    const { sweeps } = await callJson<{ sweeps: Sweep[] }>('GET', '/api/sweeps');
     list.replaceChildren(
       ...sweeps.map((s) =>
         h(

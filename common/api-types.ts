@@ -1,0 +1,137 @@
+/**
+ * The shapes of runs as the run store returns them and the HTTP API sends them (docs/api.md), shared by the
+ * server (server/store) and the dashboard (web/src/api.ts) so the two cannot drift apart.
+ *
+ * Types only, imported from common/run-stream.ts alone, so the browser app can import this file.
+ */
+import type { ChannelDescriptor, EventKind, FinalStatus, RunSourceKind, RunStatus } from './run-stream.ts';
+
+/** A run's protocol document as submitted (declarative JSON). */
+export interface ProtocolDoc {
+  kind: string;
+  [param: string]: unknown;
+}
+
+/** A channel of a stored run. */
+export interface ChannelInfo extends ChannelDescriptor {
+  index: number;
+  /** Committed extent: highest committed sample index + 1. */
+  sampleCount: number;
+}
+
+/** Samples [start, end) of a channel that never arrived. */
+export interface DroppedRange {
+  channel: number;
+  start: number;
+  end: number;
+}
+
+export interface RunSummary {
+  id: number;
+  status: RunStatus;
+  reason: string | null;
+  label: string | null;
+  protocol: ProtocolDoc;
+  source: RunSourceKind;
+  bench: unknown;
+  twin: unknown | null;
+  softwareVersion: string;
+  /** ISO 8601. */
+  createdAt: string;
+  endedAt: string | null;
+  linkedRunId: number | null;
+  notes: string;
+  tags: string[];
+  channels: ChannelInfo[];
+}
+
+/** The run-list filters the store and `GET /api/runs` share (status and date range differ in form). */
+export interface RunFilters {
+  limit?: number;
+  offset?: number;
+  /** Substring of label, protocol kind, notes or a tag. */
+  search?: string;
+  /** Exact tag. */
+  tag?: string;
+  /** Exact protocol kind (e.g. `square`). */
+  kind?: string;
+  /** Exact run source (e.g. `simulated`, `twin`). */
+  source?: string;
+  /** Substring of the notes only. */
+  notes?: string;
+  /** Runs whose `linkedRunId` is this run (e.g. the twin runs paired with a measured run). */
+  linkedTo?: number;
+}
+
+/** What an envelope read covers: samples [start, end) folded into `pixels` columns. */
+export interface EnvelopeWindow {
+  start: number;
+  end: number;
+  pixels: number;
+  samplesPerPixel: number;
+  /** Pyramid level read (0 = raw samples). */
+  level: number;
+}
+
+/** A run with its dropped ranges and event counts (`GET /api/runs/:id`). */
+export interface RunDetail extends RunSummary {
+  dropped: DroppedRange[];
+  eventCounts: Record<EventKind, number>;
+}
+
+export interface StoredEvent {
+  id: number;
+  kind: EventKind;
+  channel: number | null;
+  index: number;
+  label: string | null;
+  value: number | null;
+}
+
+/** An analysis result stored with a run. */
+export interface StoredAnalysis {
+  id: number;
+  runId: number;
+  name: string;
+  params: unknown;
+  result: unknown;
+  createdAt: string;
+}
+
+export type PowerLawKind = 'continuous' | 'discrete';
+
+/** A power-law fit (server/analysis/powerlaw.ts), as the analysis routes return it. */
+export interface PowerLawFit {
+  kind: PowerLawKind;
+  alpha: number;
+  /** Standard error of alpha (CSN eq. 3.2 / 3.6). */
+  alphaSe: number;
+  xmin: number;
+  /** Number of values >= xmin. */
+  nTail: number;
+  /** Number of values used (finite, > 0). */
+  n: number;
+  /** KS distance between the tail and the fitted model. */
+  ksD: number;
+  /** Log-likelihood of the tail under the fitted model. */
+  logLik: number;
+}
+
+/** One event of a live `events` batch. */
+export interface LiveEvent {
+  kind: EventKind;
+  channel: number | null;
+  index: number;
+  label?: string | null;
+  value?: number | null;
+}
+
+/** Server → client messages on `/api/runs/:id/live` (server/api/live-feed.ts; docs/api.md). */
+export type LiveMessage =
+  | { type: 'hello'; run: RunSummary }
+  | { type: 'block'; channel: number; firstIndex: number; stride: number; min: number[]; max: number[]; wallTime?: number }
+  | { type: 'events'; events: LiveEvent[]; dropped: number }
+  | { type: 'rate'; pairsPerSecond: number }
+  | { type: 'dropped'; channel: number; start: number; end: number }
+  | { type: 'stop'; status: FinalStatus; reason?: string | null }
+  | { type: 'error'; error: { code: string; message: string; field?: string } };

@@ -1,0 +1,91 @@
+/**
+ * The shared fixture of the browser tests: the real server (./server.ts) and headless Chromium
+ * (./chromium.ts) started in beforeAll, one page on the dashboard whose uncaught errors are collected,
+ * everything closed in afterAll. Screenshots go to test/artifacts/.
+ *
+ *   const dash = useDashboard({ width: 1280, height: 800 });
+ *   it('…', async () => { const { page, url } = dash; await page.goto(`${url}/#/`); await dash.screenshot('x.png'); });
+ */
+import { afterAll, beforeAll } from 'vitest';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './chromium.ts';
+import { ROOT, ensureDashboardBuilt, startServer, type TestServer } from './server.ts';
+
+export const ARTIFACTS = path.join(ROOT, 'test/artifacts');
+
+export interface DashboardOptions {
+  width: number;
+  height: number;
+  /** Lets the page download files (page.waitForEvent('download')). */
+  acceptDownloads?: boolean;
+}
+
+export interface Dashboard {
+  /** The running server (a new one after restartServer()). */
+  readonly server: TestServer;
+  /** The server's base URL, e.g. http://127.0.0.1:41234. */
+  readonly url: string;
+  readonly page: Page;
+  /** Messages of the page's uncaught errors so far. */
+  readonly pageErrors: string[];
+  /** The path of `name` under test/artifacts/. */
+  artifact(name: string): string;
+  /** Saves a screenshot of the page as test/artifacts/<name>. */
+  screenshot(name: string, opts?: { fullPage?: boolean }): Promise<void>;
+  /** GET `url` (a path on the server) and its JSON body. */
+  getJson(url: string): Promise<any>;
+  /** POST `body` as JSON to `url` (a path on the server); the response. */
+  postJson(url: string, body: unknown): Promise<Response>;
+  /** Starts a new server on the database of the current (killed or stopped) one. */
+  restartServer(): Promise<void>;
+}
+
+/** Registers beforeAll/afterAll hooks for the calling test file; the fields are valid inside its tests. */
+export function useDashboard(opts: DashboardOptions): Dashboard {
+  let server: TestServer | undefined;
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  const pageErrors: string[] = [];
+  const ready = <T>(x: T | undefined): T => {
+    if (x === undefined) throw new Error('useDashboard: the fixture is used outside a test (before beforeAll ran)');
+    return x;
+  };
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    ensureDashboardBuilt();
+    [server, browser] = await Promise.all([startServer(), launchChromium()]);
+    page = await browser.newPage({ viewport: { width: opts.width, height: opts.height }, acceptDownloads: opts.acceptDownloads });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  return {
+    get server() {
+      return ready(server);
+    },
+    get url() {
+      return ready(server).url;
+    },
+    get page() {
+      return ready(page);
+    },
+    pageErrors,
+    artifact: (name) => path.join(ARTIFACTS, name),
+    screenshot: async (name, o) => {
+      await ready(page).screenshot({ path: path.join(ARTIFACTS, name), fullPage: o?.fullPage });
+    },
+    getJson: async (url) => (await (await fetch(`${ready(server).url}${url}`)).json()) as any,
+    postJson: (url, body) =>
+      fetch(`${ready(server).url}${url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    restartServer: async () => {
+      server = await startServer(ready(server).dir);
+    },
+  };
+}
