@@ -30,9 +30,11 @@ export class SpdSystem {
   private rowidx: Int32Array;
   private fvals: Float64Array; // [D (n) | L (nnz)]
   private edgeSlot: Int32Array; // position of edge e in fvals (n + p)
+  /**
+   * Update schedule: for column k, rows q ≤ p of its pattern in that order, the target slot of
+   * A(row p, row q) -= L(p,k)·L(q,k)/d_k. The sources are implicit (contiguous in column k).
+   */
   private schedPtr: Int32Array;
-  private schedP: Int32Array;
-  private schedQ: Int32Array;
   private schedT: Int32Array;
   private work: Float64Array;
   private r: Float64Array;
@@ -104,7 +106,7 @@ export class SpdSystem {
       this.fvals = new Float64Array(0);
       this.edgeSlot = new Int32Array(0);
       this.schedPtr = new Int32Array(n + 1);
-      this.schedP = this.schedQ = this.schedT = new Int32Array(0);
+      this.schedT = new Int32Array(0);
       this.opsFactor = (n * n * n) / 6;
       this.opsIter = n * n + 2 * this.m + 4 * n;
       return;
@@ -135,8 +137,6 @@ export class SpdSystem {
       total += (c * (c + 1)) / 2;
     }
     this.schedPtr = new Int32Array(n + 1);
-    this.schedP = new Int32Array(total);
-    this.schedQ = new Int32Array(total);
     this.schedT = new Int32Array(total);
     let s = 0;
     for (let k = 0; k < n; k++) {
@@ -144,8 +144,6 @@ export class SpdSystem {
         const rj = rowidx[q];
         for (let p = q; p < colptr[k + 1]; p++) {
           const ri = rowidx[p];
-          this.schedP[s] = n + p;
-          this.schedQ[s] = n + q;
           this.schedT[s] = ri === rj ? rj : slotOf[rj].get(ri)!;
           s++;
         }
@@ -160,7 +158,7 @@ export class SpdSystem {
   get bytes(): number {
     return (
       this.diag.byteLength + this.off.byteLength + this.ei.byteLength * 2 + this.fvals.byteLength +
-      this.rowidx.byteLength + this.colptr.byteLength + this.edgeSlot.byteLength + this.schedP.byteLength * 3 +
+      this.rowidx.byteLength + this.colptr.byteLength + this.edgeSlot.byteLength + this.schedT.byteLength + this.schedPtr.byteLength +
       this.work.byteLength * 5 + this.perm.byteLength * 2
     );
   }
@@ -168,16 +166,24 @@ export class SpdSystem {
   /** Numeric LDLᵀ factorisation of the current values. Throws when the matrix is not positive definite. */
   factor(): void {
     if (this.dense) return this.factorDense();
-    const { n, fvals, iperm, edgeSlot, schedPtr, schedP, schedQ, schedT, colptr } = this;
-    fvals.fill(0);
-    for (let i = 0; i < n; i++) fvals[iperm[i]] = this.diag[i];
-    for (let e = 0; e < this.m; e++) fvals[edgeSlot[e]] += this.off[e];
+    const { n, fvals, iperm, edgeSlot, schedT, colptr } = this;
+    const diag = this.diag, off = this.off;
+    fvals.fill(0, n);
+    for (let i = 0; i < n; i++) fvals[iperm[i]] = diag[i];
+    for (let e = 0, m = this.m; e < m; e++) fvals[edgeSlot[e]] += off[e];
+    let s = 0;
     for (let k = 0; k < n; k++) {
       const d = fvals[k];
       if (!(d > 0)) throw new Error(`matrix not positive definite at pivot ${k} (${d})`);
       const inv = 1 / d;
-      for (let s = schedPtr[k], e = schedPtr[k + 1]; s < e; s++) fvals[schedT[s]] -= fvals[schedP[s]] * fvals[schedQ[s]] * inv;
-      for (let p = n + colptr[k], e = n + colptr[k + 1]; p < e; p++) fvals[p] *= inv;
+      const c0 = n + colptr[k], c1 = n + colptr[k + 1];
+      // right-looking update of the trailing matrix by column k (same order and rounding as the
+      // explicit (p, q, target) schedule: (L_p·L_q)·inv)
+      for (let q = c0; q < c1; q++) {
+        const lq = fvals[q];
+        for (let p = q; p < c1; p++) fvals[schedT[s++]] -= fvals[p] * lq * inv;
+      }
+      for (let p = c0; p < c1; p++) fvals[p] *= inv;
     }
     this.factored = true;
     this.stale = false;
