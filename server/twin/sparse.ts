@@ -28,8 +28,22 @@ export class SpdSystem {
   private iperm: Int32Array;
   private colptr: Int32Array;
   private rowidx: Int32Array;
-  private fvals: Float64Array; // [D (n) | L (nnz)]
+  private fvals: Float64Array; // [D (n) | L·D (nnz)], unscaled columns as the elimination leaves them
+  private lvals: Float64Array; // L (nnz): the scaled columns the solves use
   private edgeSlot: Int32Array; // position of edge e in fvals (n + p)
+  /**
+   * Partial refactorisation: the values at the last factorisation, the elimination tree, the edges
+   * landing in each column. Only the columns whose entries changed and their ancestors are recomputed;
+   * every other column keeps its final values, so the factor is bit-identical to a full one.
+   */
+  private lastDiag: Float64Array;
+  private lastOff: Float64Array;
+  private parent: Int32Array;
+  private edgeCol: Int32Array;
+  private colEdgePtr: Int32Array;
+  private colEdges: Int32Array;
+  private inS: Uint8Array;
+  private partialOk = false;
   /**
    * Update schedule: for column k, rows q ≤ p of its pattern in that order, the target slot of
    * A(row p, row q) -= L(p,k)·L(q,k)/d_k. The sources are implicit (contiguous in column k).
@@ -104,6 +118,10 @@ export class SpdSystem {
       this.colptr = new Int32Array(n + 1);
       this.rowidx = new Int32Array(0);
       this.fvals = new Float64Array(0);
+      this.lvals = new Float64Array(0);
+      this.lastDiag = this.lastOff = new Float64Array(0);
+      this.parent = this.edgeCol = this.colEdgePtr = this.colEdges = new Int32Array(0);
+      this.inS = new Uint8Array(0);
       this.edgeSlot = new Int32Array(0);
       this.schedPtr = new Int32Array(n + 1);
       this.schedT = new Int32Array(0);
@@ -123,13 +141,29 @@ export class SpdSystem {
     this.colptr = colptr;
     this.rowidx = rowidx;
     this.fvals = new Float64Array(n + nnz);
+    this.lvals = new Float64Array(nnz);
     this.edgeSlot = new Int32Array(this.m);
+    this.edgeCol = new Int32Array(this.m);
+    this.colEdgePtr = new Int32Array(n + 1);
     for (let e = 0; e < this.m; e++) {
       const a = iperm[ei[e]];
       const b = iperm[ej[e]];
       const [lo, hi] = a < b ? [a, b] : [b, a];
       this.edgeSlot[e] = slotOf[lo].get(hi)!;
+      this.edgeCol[e] = lo;
+      this.colEdgePtr[lo + 1]++;
     }
+    for (let k = 0; k < n; k++) this.colEdgePtr[k + 1] += this.colEdgePtr[k];
+    this.colEdges = new Int32Array(this.m);
+    {
+      const fillPos = this.colEdgePtr.slice(0, n);
+      for (let e = 0; e < this.m; e++) this.colEdges[fillPos[this.edgeCol[e]]++] = e;
+    }
+    this.parent = new Int32Array(n);
+    for (let k = 0; k < n; k++) this.parent[k] = colptr[k + 1] > colptr[k] ? rowidx[colptr[k]] : -1;
+    this.lastDiag = new Float64Array(n);
+    this.lastOff = new Float64Array(this.m);
+    this.inS = new Uint8Array(n);
     // Update schedule: for column k and rows ri ≥ rj in its pattern, A(ri, rj) -= L(ri,k)·L(rj,k)/d_k.
     let total = 0;
     for (let k = 0; k < n; k++) {
@@ -159,6 +193,8 @@ export class SpdSystem {
     return (
       this.diag.byteLength + this.off.byteLength + this.ei.byteLength * 2 + this.fvals.byteLength +
       this.rowidx.byteLength + this.colptr.byteLength + this.edgeSlot.byteLength + this.schedT.byteLength + this.schedPtr.byteLength +
+      this.lvals.byteLength + this.lastDiag.byteLength + this.lastOff.byteLength + this.parent.byteLength +
+      this.edgeCol.byteLength * 2 + this.colEdgePtr.byteLength + this.inS.byteLength +
       this.work.byteLength * 5 + this.perm.byteLength * 2
     );
   }
@@ -166,25 +202,56 @@ export class SpdSystem {
   /** Numeric LDLᵀ factorisation of the current values. Throws when the matrix is not positive definite. */
   factor(): void {
     if (this.dense) return this.factorDense();
-    const { n, fvals, iperm, edgeSlot, schedT, colptr } = this;
+    const { n, m, fvals, lvals, iperm, perm, edgeSlot, schedT, colptr, rowidx, inS, lastDiag, lastOff } = this;
     const diag = this.diag, off = this.off;
-    fvals.fill(0, n);
-    for (let i = 0; i < n; i++) fvals[iperm[i]] = diag[i];
-    for (let e = 0, m = this.m; e < m; e++) fvals[edgeSlot[e]] += off[e];
+    // S: the columns to recompute (all of them the first time)
+    if (this.partialOk) {
+      inS.fill(0);
+      for (let i = 0; i < n; i++) if (diag[i] !== lastDiag[i]) inS[iperm[i]] = 1;
+      const edgeCol = this.edgeCol;
+      for (let e = 0; e < m; e++) if (off[e] !== lastOff[e]) inS[edgeCol[e]] = 1;
+      const parent = this.parent;
+      for (let k = 0; k < n; k++) if (inS[k] && parent[k] >= 0) inS[parent[k]] = 1;
+    } else inS.fill(1);
+    this.partialOk = false;
+    // reset the columns of S to the matrix values
+    const cep = this.colEdgePtr, ce = this.colEdges;
+    for (let k = 0; k < n; k++) {
+      if (!inS[k]) continue;
+      fvals[k] = diag[perm[k]];
+      fvals.fill(0, n + colptr[k], n + colptr[k + 1]);
+      for (let t = cep[k]; t < cep[k + 1]; t++) fvals[edgeSlot[ce[t]]] += off[ce[t]];
+    }
     let s = 0;
     for (let k = 0; k < n; k++) {
       const d = fvals[k];
-      if (!(d > 0)) throw new Error(`matrix not positive definite at pivot ${k} (${d})`);
-      const inv = 1 / d;
       const c0 = n + colptr[k], c1 = n + colptr[k + 1];
-      // right-looking update of the trailing matrix by column k (same order and rounding as the
-      // explicit (p, q, target) schedule: (L_p·L_q)·inv)
-      for (let q = c0; q < c1; q++) {
-        const lq = fvals[q];
-        for (let p = q; p < c1; p++) fvals[schedT[s++]] -= fvals[p] * lq * inv;
+      if (inS[k]) {
+        if (!(d > 0)) throw new Error(`matrix not positive definite at pivot ${k} (${d})`);
+        const inv = 1 / d;
+        // right-looking update of the trailing matrix by column k (same order and rounding as the
+        // explicit (p, q, target) schedule: (L_p·L_q)·inv)
+        for (let q = c0; q < c1; q++) {
+          const lq = fvals[q];
+          for (let p = q; p < c1; p++) fvals[schedT[s++]] -= fvals[p] * lq * inv;
+        }
+        for (let p = c0; p < c1; p++) lvals[p - n] = fvals[p] * inv;
+      } else {
+        // final column: only its updates of columns in S (column rowidx[q] receives the inner loop)
+        const inv = 1 / d;
+        for (let q = c0; q < c1; q++) {
+          if (!inS[rowidx[q - n]]) {
+            s += c1 - q;
+            continue;
+          }
+          const lq = fvals[q];
+          for (let p = q; p < c1; p++) fvals[schedT[s++]] -= fvals[p] * lq * inv;
+        }
       }
-      for (let p = c0; p < c1; p++) fvals[p] *= inv;
     }
+    lastDiag.set(diag);
+    lastOff.set(off);
+    this.partialOk = true;
     this.factored = true;
     this.stale = false;
     this.costSince = this.opsFactor;
@@ -244,16 +311,16 @@ export class SpdSystem {
   /** x = (LDLᵀ)⁻¹ b with the last factor (b and x in original order; may alias). */
   private applyFactor(b: Float64Array, x: Float64Array): void {
     if (this.dense) return this.applyDense(b, x);
-    const { n, fvals, perm, colptr, rowidx, work: y } = this;
+    const { n, fvals, lvals, perm, colptr, rowidx, work: y } = this;
     for (let k = 0; k < n; k++) y[k] = b[perm[k]];
     for (let k = 0; k < n; k++) {
       const yk = y[k];
-      if (yk !== 0) for (let p = colptr[k]; p < colptr[k + 1]; p++) y[rowidx[p]] -= fvals[n + p] * yk;
+      if (yk !== 0) for (let p = colptr[k], e = colptr[k + 1]; p < e; p++) y[rowidx[p]] -= lvals[p] * yk;
     }
     for (let k = 0; k < n; k++) y[k] /= fvals[k];
     for (let k = n - 1; k >= 0; k--) {
       let s = y[k];
-      for (let p = colptr[k]; p < colptr[k + 1]; p++) s -= fvals[n + p] * y[rowidx[p]];
+      for (let p = colptr[k], e = colptr[k + 1]; p < e; p++) s -= lvals[p] * y[rowidx[p]];
       y[k] = s;
     }
     for (let k = 0; k < n; k++) x[perm[k]] = y[k];
