@@ -559,6 +559,10 @@ export class Twin {
     for (let gi = 0; gi < groups.length; gi++) {
       const gr = groups[gi];
       const vd = gr.vd, o = nd + gr.d0, cnt = gr.count, d0 = gr.d0;
+      if (gr.model.rateNodes) {
+        gr.model.rateNodes(V, devA, devB, d0, y, o, cnt, dy, gr.p);
+        continue;
+      }
       for (let k = 0; k < cnt; k++) vd[k] = V[devA[d0 + k]] - V[devB[d0 + k]];
       (gr.model.rateBatch as RateBatch)(vd, y, o, cnt, dy, gr.p);
       const lo = gr.lo, hi = gr.hi;
@@ -610,7 +614,14 @@ export class Twin {
   private fixedStep(t: number, y: Float64Array, f0: Float64Array, h: number, y1: Float64Array): void {
     const n = y.length;
     if (this.method === 'euler') {
-      for (let i = 0; i < n; i++) y1[i] = y[i] + h * f0[i];
+      // the step and the state clamp in one pass
+      const nd = this.nDyn, lo = this.devLo, hi = this.devHi;
+      for (let i = 0; i < nd; i++) y1[i] = y[i] + h * f0[i];
+      for (let i = nd; i < n; i++) {
+        const x = y[i] + h * f0[i];
+        const d = i - nd;
+        y1[i] = x > hi[d] ? hi[d] : x < lo[d] ? lo[d] : x;
+      }
       return;
     }
     const [k2, k3, k4] = this.k;
@@ -778,7 +789,7 @@ export class Twin {
         if (brk < target) h = brk - this.t;
         this.updateFrozen();
         this.fixedStep(this.t, this.y, this.f0, h, this.y1);
-        this.clampStates(this.y1);
+        if (this.method !== 'euler') this.clampStates(this.y1); // the Euler step clamps as it goes
         this.evaluate(this.t + h, this.y1, this.f1);
         this.accept(h, this.f1, brk < target ? brk : target);
         if (brk < target) this.f0Valid = false;

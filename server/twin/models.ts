@@ -40,6 +40,12 @@ export interface DeviceModel {
   gBatch?(x: Float64Array, xOff: number, n: number, g: Float64Array, gOff: number, p: Params, last?: Float64Array): void;
   /** out[xOff+d] = rate(vd[d], x[xOff+d]). */
   rateBatch?(vd: Float64Array, x: Float64Array, xOff: number, n: number, out: Float64Array, p: Params): void;
+  /**
+   * Optional fused form of rateBatch for devices d0 … d0+n−1 between nodes na[d], nb[d] of the voltage
+   * vector V, with the state clamp of the engine (a rate pushing a state at a bound outwards is 0):
+   * out[xOff+k] = clamp(rate(V[na[d0+k]] − V[nb[d0+k]], x[xOff+k])). Same results as rateBatch + clamp.
+   */
+  rateNodes?(V: Float64Array, na: Int32Array, nb: Int32Array, d0: number, x: Float64Array, xOff: number, n: number, out: Float64Array, p: Params): void;
 }
 
 const n = (x: number): string => {
@@ -207,6 +213,18 @@ const threshold: DeviceModel = {
       out[xOff + k] = v > vth ? ((1 - w) * Math.tanh(a * (v - vth))) / tau : v < -vth ? (-w * Math.tanh(b * (-v - vth))) / tau : 0;
     }
   },
+  rateNodes(V, na, nb, d0, x, xOff, cnt, out, p) {
+    const vth = p.vth, a = p.a, b = p.b, tau = p.tau;
+    for (let k = 0; k < cnt; k++) {
+      const v = V[na[d0 + k]] - V[nb[d0 + k]];
+      const w = x[xOff + k];
+      let r = 0;
+      if (v > vth) r = ((1 - w) * Math.tanh(a * (v - vth))) / tau;
+      else if (v < -vth) r = (-w * Math.tanh(b * (-v - vth))) / tau;
+      // bounds [0, 1]
+      out[xOff + k] = (w >= 1 && r > 0) || (w <= 0 && r < 0) ? 0 : r;
+    }
+  },
   spiceCurrent: (v, x, p) => `(${n(p.Goff)}+${n(p.Gon - p.Goff)}*(${x}))*(${v})`,
   // tanh(0) = 0, so max(·, 0) reproduces the three branches with a smaller expression tree
   spiceRate: (v, x, p) =>
@@ -249,6 +267,16 @@ const nanowire: DeviceModel = {
       const a = v < 0 ? -v : v;
       const l = x[xOff + i];
       out[xOff + i] = a > vs ? (v > 0 ? a - vs : vs - a) : a < vr ? (l > 0 ? b * (a - vr) : l < 0 ? -b * (a - vr) : 0) : 0;
+    }
+  },
+  rateNodes(V, na, nb, d0, x, xOff, cnt, out, p) {
+    const vs = p.Vset, vr = p.Vreset, b = p.b, hi = p.lmax, lo = -p.lmax;
+    for (let i = 0; i < cnt; i++) {
+      const v = V[na[d0 + i]] - V[nb[d0 + i]];
+      const a = v < 0 ? -v : v;
+      const l = x[xOff + i];
+      const r = a > vs ? (v > 0 ? a - vs : vs - a) : a < vr ? (l > 0 ? b * (a - vr) : l < 0 ? -b * (a - vr) : 0) : 0;
+      out[xOff + i] = (l >= hi && r > 0) || (l <= lo && r < 0) ? 0 : r;
     }
   },
   gBatch(x, xOff, cnt, g, gOff, p, last) {
