@@ -501,9 +501,12 @@ export class Twin {
         if (cls[this.isA[s]] === 2) rhs[slot[this.isA[s]]] -= I;
       }
       const x = this.valg;
-      // warm start: extrapolate the last two solutions linearly in time
+      const direct = this.solverMode === 'direct' || sys.alwaysDirect;
+      // warm start (PCG only): extrapolate the last two solutions linearly in time
       const xp = this.valgPrev, t1 = this.solveT1, t0 = this.solveT0;
-      if (t > t1 && t1 > t0) {
+      if (direct) {
+        // no start value needed
+      } else if (t > t1 && t1 > t0) {
         const w = (t - t1) / (t1 - t0);
         for (let k = 0; k < x.length; k++) {
           const xk = x[k];
@@ -511,10 +514,11 @@ export class Twin {
           xp[k] = xk;
         }
       } else xp.set(x);
-      if (this.solverMode === 'direct') sys.solveDirect(rhs, x);
+      if (direct) sys.solveDirect(rhs, x);
       else sys.solve(rhs, x);
       if (t !== t1) ((this.solveT0 = t1), (this.solveT1 = t));
-      for (let k = 0; k < x.length; k++) V[this.algNodes[k]] = x[k];
+      const an = this.algNodes;
+      for (let k = 0; k < x.length; k++) V[an[k]] = x[k];
     }
     // dynamic nodes: C dv/dt = residual
     if (nd > 0) {

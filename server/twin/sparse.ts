@@ -199,6 +199,11 @@ export class SpdSystem {
     );
   }
 
+  /** True when solve() always refactors and solves directly (a factorisation no dearer than two PCG iterations). */
+  get alwaysDirect(): boolean {
+    return this.opsFactor <= 2 * this.opsIter;
+  }
+
   /** Numeric LDLᵀ factorisation of the current values. Throws when the matrix is not positive definite. */
   factor(): void {
     if (this.dense) return this.factorDense();
@@ -353,7 +358,7 @@ export class SpdSystem {
    */
   solve(b: Float64Array, x: Float64Array, tol = 1e-8, maxIter = 30): number {
     // a factorisation no dearer than two PCG iterations: always solve directly
-    if (!this.factored || this.stale || this.opsFactor <= 2 * this.opsIter) {
+    if (!this.factored || this.stale || this.alwaysDirect) {
       this.solveDirect(b, x);
       return 0;
     }
