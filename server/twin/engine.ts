@@ -959,7 +959,7 @@ export class Twin {
   }
 
   get solverStats() {
-    return this.sys?.stats ?? { factorisations: 0, pcgIterations: 0, solves: 0 };
+    return this.sys?.stats ?? { factorisations: 0, pcgIterations: 0, solves: 0, columns: 0 };
   }
 }
 

@@ -12,6 +12,8 @@ export interface SolveStats {
   factorisations: number;
   pcgIterations: number;
   solves: number;
+  /** Columns recomputed by the sparse factorisations (n per full one; fewer with partial refactoring). */
+  columns: number;
 }
 
 export class SpdSystem {
@@ -64,7 +66,7 @@ export class SpdSystem {
   private opsIter = 0;
   private costSince = 0;
   private solvesSince = 0;
-  readonly stats: SolveStats = { factorisations: 0, pcgIterations: 0, solves: 0 };
+  readonly stats: SolveStats = { factorisations: 0, pcgIterations: 0, solves: 0, columns: 0 };
 
   /** n unknowns; edges (ei[e], ej[e]) with ei ≠ ej, each pair at most once. */
   constructor(n: number, ei: Int32Array, ej: Int32Array) {
@@ -228,10 +230,12 @@ export class SpdSystem {
       for (let t = cep[k]; t < cep[k + 1]; t++) fvals[edgeSlot[ce[t]]] += off[ce[t]];
     }
     let s = 0;
+    let cols = 0;
     for (let k = 0; k < n; k++) {
       const d = fvals[k];
       const c0 = n + colptr[k], c1 = n + colptr[k + 1];
       if (inS[k]) {
+        cols++;
         if (!(d > 0)) throw new Error(`matrix not positive definite at pivot ${k} (${d})`);
         const inv = 1 / d;
         // right-looking update of the trailing matrix by column k (same order and rounding as the
@@ -257,6 +261,7 @@ export class SpdSystem {
     lastDiag.set(diag);
     lastOff.set(off);
     this.partialOk = true;
+    this.stats.columns += cols;
     this.factored = true;
     this.stale = false;
     this.costSince = this.opsFactor;
@@ -292,6 +297,7 @@ export class SpdSystem {
     this.costSince = this.opsFactor;
     this.solvesSince = 0;
     this.stats.factorisations++;
+    this.stats.columns += n;
   }
 
   private applyDense(b: Float64Array, x: Float64Array): void {
