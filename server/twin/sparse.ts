@@ -226,7 +226,7 @@ export class SpdSystem {
     for (let k = 0; k < n; k++) {
       if (!inS[k]) continue;
       fvals[k] = diag[perm[k]];
-      fvals.fill(0, n + colptr[k], n + colptr[k + 1]);
+      for (let p = n + colptr[k], e = n + colptr[k + 1]; p < e; p++) fvals[p] = 0;
       for (let t = cep[k]; t < cep[k + 1]; t++) fvals[edgeSlot[ce[t]]] += off[ce[t]];
     }
     let s = 0;
