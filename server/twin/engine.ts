@@ -45,6 +45,30 @@ export interface TwinEvent {
 
 const GMIN = 1e-12;
 
+type GBatch = NonNullable<DeviceModel['gBatch']>;
+type RateBatch = NonNullable<DeviceModel['rateBatch']>;
+interface DeviceGroup {
+  model: DeviceModel;
+  p: Params;
+  /** first device, device count, first branch */
+  d0: number;
+  count: number;
+  base: number;
+  lo: number;
+  hi: number;
+  /** states at the last gBatch call (NaN: not yet) */
+  gLast: Float64Array;
+  vd: Float64Array;
+}
+
+function sameParams(a: Params, b: Params): boolean {
+  if (a === b) return true;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (!Object.is(a[k], b[k])) return false;
+  return true;
+}
+
 interface Input {
   u(t: number): number;
   du(t: number): number;
@@ -133,8 +157,22 @@ export class Twin {
   private Vold: Float64Array;
   private hImplicit = 0;
   private devs: DeviceInfo[];
-  /** Fast path: all devices linear, one model, one parameter object, contiguous branches. */
-  private uniform: { model: DeviceModel; p: Params; base: number; devA: Int32Array; devB: Int32Array; vd: Float64Array } | null = null;
+  /**
+   * Fast path: runs of consecutive linear devices of one model with equal parameter values and contiguous
+   * branches, evaluated by the model's batch functions (one tight loop per run); the rest one by one.
+   */
+  private groups: DeviceGroup[] = [];
+  private singles: Int32Array;
+  private devA: Int32Array;
+  private devB: Int32Array;
+  private devLo: Float64Array;
+  private devHi: Float64Array;
+  private vd: Float64Array;
+  /** precomputed stamps of the algebraic branches (see evaluate) */
+  private stA: Int32Array;
+  private stB: Int32Array;
+  private stE: Int32Array;
+  private stO: Int32Array;
   private nonlinDevs: number[];
   private neurons: { name: string; node: number; slot: number; vth: number; vreset: number; tref: number }[];
   private refUntil: Float64Array;
@@ -299,15 +337,27 @@ export class Twin {
     this.devs = devs;
     this.nDev = devs.length;
     this.nonlinDevs = devs.map((d, i) => (d.branch < 0 ? i : -1)).filter((i) => i >= 0);
-    if (
-      devs.length > 0 &&
-      devs.every((d, i) => d.model === devs[0].model && d.p === devs[0].p && d.branch === devs[0].branch + i) &&
-      devs[0].branch >= 0 && devs[0].model.gBatch && devs[0].model.rateBatch
-    )
-      this.uniform = {
-        model: devs[0].model, p: devs[0].p, base: devs[0].branch,
-        devA: Int32Array.from(devs, (d) => d.a), devB: Int32Array.from(devs, (d) => d.b), vd: new Float64Array(devs.length),
-      };
+    this.devA = Int32Array.from(devs, (d) => d.a);
+    this.devB = Int32Array.from(devs, (d) => d.b);
+    this.devLo = Float64Array.from(devs, (d) => d.lo);
+    this.devHi = Float64Array.from(devs, (d) => d.hi);
+    this.vd = new Float64Array(devs.length);
+    const singles: number[] = [];
+    for (let d = 0; d < devs.length; ) {
+      const d0 = devs[d];
+      if (d0.branch < 0 || !d0.model.gBatch || !d0.model.rateBatch) {
+        singles.push(d++);
+        continue;
+      }
+      let e = d + 1;
+      while (e < devs.length && devs[e].model === d0.model && devs[e].branch === d0.branch + (e - d) && sameParams(devs[e].p, d0.p)) e++;
+      this.groups.push({
+        model: d0.model, p: d0.p, d0: d, count: e - d, base: d0.branch, lo: d0.lo, hi: d0.hi,
+        gLast: new Float64Array(e - d).fill(NaN), vd: new Float64Array(e - d),
+      });
+      d = e;
+    }
+    this.singles = Int32Array.from(singles);
     this.isA = Int32Array.from(isA);
     this.isB = Int32Array.from(isB);
     this.isStim = Uint8Array.from(isS);
@@ -341,6 +391,20 @@ export class Twin {
       }
     }
     this.algBranches = Int32Array.from(algB);
+    // stamps: stA/stB = algebraic slots of the two ends (stB -1 when the other end is known), stE = edge,
+    // stO = the known other node
+    this.stA = new Int32Array(algB.length);
+    this.stB = new Int32Array(algB.length);
+    this.stE = new Int32Array(algB.length);
+    this.stO = new Int32Array(algB.length);
+    for (let q = 0; q < algB.length; q++) {
+      const b = algB[q];
+      const a = brA[b], c = brB[b];
+      this.stE[q] = this.brEdge[b];
+      if (this.brEdge[b] >= 0) ((this.stA[q] = slot[a]), (this.stB[q] = slot[c]), (this.stO[q] = -1));
+      else if (cls[a] === 2) ((this.stA[q] = slot[a]), (this.stB[q] = -1), (this.stO[q] = c));
+      else ((this.stA[q] = slot[c]), (this.stB[q] = -1), (this.stO[q] = a));
+    }
     this.dynBranches = Int32Array.from(dynB);
     // companion model: capacitors between algebraic nodes join the pattern
     this.capEdge = new Int32Array(capA.length).fill(-1);
@@ -411,13 +475,9 @@ export class Twin {
       V[this.fixedNodes[k]] = this.fixedStim[k] ? this.fixedValue[k] + this.fixedGain[k] * u : this.fixedValue[k];
     for (let k = 0; k < nd; k++) V[this.dynNodes[k]] = y[k];
     const devs = this.devs;
-    const uni = this.uniform;
-    if (uni) (uni.model.gBatch as NonNullable<DeviceModel['gBatch']>)(y, nd, devs.length, brG, uni.base, uni.p);
-    else
-      for (let d = 0; d < devs.length; d++) {
-        const dv = devs[d];
-        if (dv.branch >= 0) brG[dv.branch] = dv.model.g(y[nd + d], dv.p);
-      }
+    const groups = this.groups;
+    const singles = this.singles;
+    this.updateConductances(y);
     // algebraic nodes
     const sys = this.sys;
     if (sys && !this.implicit) {
@@ -425,21 +485,15 @@ export class Twin {
       diag.fill(GMIN);
       off.fill(0);
       rhs.fill(0);
-      const ab = this.algBranches, be = this.brEdge;
+      const ab = this.algBranches, stA = this.stA, stB = this.stB, stE = this.stE, stO = this.stO;
       for (let q = 0; q < ab.length; q++) {
-        const b = ab[q];
-        const a = brA[b], c = brB[b], g = brG[b];
-        if (be[b] >= 0) {
-          diag[slot[a]] += g;
-          diag[slot[c]] += g;
-          off[be[b]] -= g;
-        } else if (cls[a] === 2) {
-          diag[slot[a]] += g;
-          rhs[slot[a]] += g * V[c];
-        } else {
-          diag[slot[c]] += g;
-          rhs[slot[c]] += g * V[a];
-        }
+        const g = brG[ab[q]];
+        const i = stA[q], j = stB[q];
+        diag[i] += g;
+        if (j >= 0) {
+          diag[j] += g;
+          off[stE[q]] -= g;
+        } else rhs[i] += g * V[stO[q]];
       }
       for (let s = 0; s < this.isA.length; s++) {
         const I = this.isStim[s] ? this.isValue[s] + this.isGain[s] * u : this.isValue[s];
@@ -447,9 +501,12 @@ export class Twin {
         if (cls[this.isA[s]] === 2) rhs[slot[this.isA[s]]] -= I;
       }
       const x = this.valg;
-      // warm start: extrapolate the last two solutions linearly in time
+      const direct = this.solverMode === 'direct' || sys.alwaysDirect;
+      // warm start (PCG only): extrapolate the last two solutions linearly in time
       const xp = this.valgPrev, t1 = this.solveT1, t0 = this.solveT0;
-      if (t > t1 && t1 > t0) {
+      if (direct) {
+        // no start value needed
+      } else if (t > t1 && t1 > t0) {
         const w = (t - t1) / (t1 - t0);
         for (let k = 0; k < x.length; k++) {
           const xk = x[k];
@@ -457,10 +514,11 @@ export class Twin {
           xp[k] = xk;
         }
       } else xp.set(x);
-      if (this.solverMode === 'direct') sys.solveDirect(rhs, x);
+      if (direct) sys.solveDirect(rhs, x);
       else sys.solve(rhs, x);
       if (t !== t1) ((this.solveT0 = t1), (this.solveT1 = t));
-      for (let k = 0; k < x.length; k++) V[this.algNodes[k]] = x[k];
+      const an = this.algNodes;
+      for (let k = 0; k < x.length; k++) V[an[k]] = x[k];
     }
     // dynamic nodes: C dv/dt = residual
     if (nd > 0) {
@@ -501,23 +559,43 @@ export class Twin {
       }
       for (let n = 0; n < this.neurons.length; n++) if (this.frozen[n]) dy[this.neurons[n].slot] = 0;
     }
-    if (uni) {
-      const { devA, devB, vd } = uni;
-      for (let d = 0; d < vd.length; d++) vd[d] = V[devA[d]] - V[devB[d]];
-      (uni.model.rateBatch as NonNullable<DeviceModel['rateBatch']>)(vd, y, nd, vd.length, dy, uni.p);
-      const lo = devs[0].lo, hi = devs[0].hi;
-      for (let d = 0; d < vd.length; d++) {
-        const x = y[nd + d], r = dy[nd + d];
-        if ((x >= hi && r > 0) || (x <= lo && r < 0)) dy[nd + d] = 0;
+    const devA = this.devA, devB = this.devB;
+    for (let gi = 0; gi < groups.length; gi++) {
+      const gr = groups[gi];
+      const vd = gr.vd, o = nd + gr.d0, cnt = gr.count, d0 = gr.d0;
+      if (gr.model.rateNodes) {
+        gr.model.rateNodes(V, devA, devB, d0, y, o, cnt, dy, gr.p);
+        continue;
       }
-      return;
+      for (let k = 0; k < cnt; k++) vd[k] = V[devA[d0 + k]] - V[devB[d0 + k]];
+      (gr.model.rateBatch as RateBatch)(vd, y, o, cnt, dy, gr.p);
+      const lo = gr.lo, hi = gr.hi;
+      for (let k = o, e = o + cnt; k < e; k++) {
+        const x = y[k], r = dy[k];
+        if ((x >= hi && r > 0) || (x <= lo && r < 0)) dy[k] = 0;
+      }
     }
-    for (let d = 0; d < devs.length; d++) {
+    for (let q = 0; q < singles.length; q++) {
+      const d = singles[q];
       const dv = devs[d];
       const x = y[nd + d];
       let r = dv.model.rate(V[dv.a] - V[dv.b], x, dv.p);
       if ((x >= dv.hi && r > 0) || (x <= dv.lo && r < 0)) r = 0;
       dy[nd + d] = r;
+    }
+  }
+
+  /** Device branch conductances from the states in y. */
+  private updateConductances(y: Float64Array): void {
+    const nd = this.nDyn, brG = this.brG, devs = this.devs, groups = this.groups, singles = this.singles;
+    for (let gi = 0; gi < groups.length; gi++) {
+      const gr = groups[gi];
+      (gr.model.gBatch as GBatch)(y, nd + gr.d0, gr.count, brG, gr.base, gr.p, gr.gLast);
+    }
+    for (let q = 0; q < singles.length; q++) {
+      const d = singles[q];
+      const dv = devs[d];
+      if (dv.branch >= 0) brG[dv.branch] = dv.model.g(y[nd + d], dv.p);
     }
   }
 
@@ -528,12 +606,11 @@ export class Twin {
 
   // ------------------------------------------------------------------------------------------- stepping
   private clampStates(y: Float64Array): void {
-    const nd = this.nDyn;
-    for (let d = 0; d < this.nDev; d++) {
-      const dv = this.devs[d];
+    const nd = this.nDyn, lo = this.devLo, hi = this.devHi;
+    for (let d = 0, n = this.nDev; d < n; d++) {
       const x = y[nd + d];
-      if (x > dv.hi) y[nd + d] = dv.hi;
-      else if (x < dv.lo) y[nd + d] = dv.lo;
+      if (x > hi[d]) y[nd + d] = hi[d];
+      else if (x < lo[d]) y[nd + d] = lo[d];
     }
   }
 
@@ -541,7 +618,14 @@ export class Twin {
   private fixedStep(t: number, y: Float64Array, f0: Float64Array, h: number, y1: Float64Array): void {
     const n = y.length;
     if (this.method === 'euler') {
-      for (let i = 0; i < n; i++) y1[i] = y[i] + h * f0[i];
+      // the step and the state clamp in one pass
+      const nd = this.nDyn, lo = this.devLo, hi = this.devHi;
+      for (let i = 0; i < nd; i++) y1[i] = y[i] + h * f0[i];
+      for (let i = nd; i < n; i++) {
+        const x = y[i] + h * f0[i];
+        const d = i - nd;
+        y1[i] = x > hi[d] ? hi[d] : x < lo[d] ? lo[d] : x;
+      }
       return;
     }
     const [k2, k3, k4] = this.k;
@@ -602,9 +686,7 @@ export class Twin {
     const u = this.input.u(t1);
     for (let k = 0; k < this.fixedNodes.length; k++)
       V[this.fixedNodes[k]] = this.fixedStim[k] ? this.fixedValue[k] + this.fixedGain[k] * u : this.fixedValue[k];
-    const nd = this.nDyn;
-    const devs = this.devs;
-    for (let d = 0; d < devs.length; d++) if (devs[d].branch >= 0) brG[devs[d].branch] = devs[d].model.g(this.y[nd + d], devs[d].p);
+    this.updateConductances(this.y);
     const sys = this.sys;
     if (!sys) return;
     const diag = sys.diag, off = sys.off, rhs = this.rhs;
@@ -711,7 +793,7 @@ export class Twin {
         if (brk < target) h = brk - this.t;
         this.updateFrozen();
         this.fixedStep(this.t, this.y, this.f0, h, this.y1);
-        this.clampStates(this.y1);
+        if (this.method !== 'euler') this.clampStates(this.y1); // the Euler step clamps as it goes
         this.evaluate(this.t + h, this.y1, this.f1);
         this.accept(h, this.f1, brk < target ? brk : target);
         if (brk < target) this.f0Valid = false;
@@ -877,7 +959,7 @@ export class Twin {
   }
 
   get solverStats() {
-    return this.sys?.stats ?? { factorisations: 0, pcgIterations: 0, solves: 0 };
+    return this.sys?.stats ?? { factorisations: 0, pcgIterations: 0, solves: 0, columns: 0 };
   }
 }
 

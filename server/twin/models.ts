@@ -32,10 +32,20 @@ export interface DeviceModel {
   /** ngspice expressions in terms of the expression strings v (voltage) and x (state). */
   spiceCurrent(v: string, x: string, p: Params): string;
   spiceRate(v: string, x: string, p: Params): string;
-  /** Optional vectorised forms for networks of identical devices: g[gOff+d] = G(x[xOff+d]). */
-  gBatch?(x: Float64Array, xOff: number, n: number, g: Float64Array, gOff: number, p: Params): void;
+  /**
+   * Optional vectorised forms for networks of identical devices: g[gOff+d] = G(x[xOff+d]). With `last`
+   * (the states of the previous call, length n, NaN initially) a model may skip devices whose state has
+   * not changed and must then update `last`.
+   */
+  gBatch?(x: Float64Array, xOff: number, n: number, g: Float64Array, gOff: number, p: Params, last?: Float64Array): void;
   /** out[xOff+d] = rate(vd[d], x[xOff+d]). */
   rateBatch?(vd: Float64Array, x: Float64Array, xOff: number, n: number, out: Float64Array, p: Params): void;
+  /**
+   * Optional fused form of rateBatch for devices d0 … d0+n−1 between nodes na[d], nb[d] of the voltage
+   * vector V, with the state clamp of the engine (a rate pushing a state at a bound outwards is 0):
+   * out[xOff+k] = clamp(rate(V[na[d0+k]] − V[nb[d0+k]], x[xOff+k])). Same results as rateBatch + clamp.
+   */
+  rateNodes?(V: Float64Array, na: Int32Array, nb: Int32Array, d0: number, x: Float64Array, xOff: number, n: number, out: Float64Array, p: Params): void;
 }
 
 const n = (x: number): string => {
@@ -195,11 +205,24 @@ const threshold: DeviceModel = {
     for (let k = 0; k < cnt; k++) g[gOff + k] = lo + d * x[xOff + k];
   },
   rateBatch(vd, x, xOff, cnt, out, p) {
-    const vth = p.vth, a = p.a, b = p.b, it = 1 / p.tau;
+    // the same operations in the same order as rate(): bit-identical results
+    const vth = p.vth, a = p.a, b = p.b, tau = p.tau;
     for (let k = 0; k < cnt; k++) {
       const v = vd[k];
       const w = x[xOff + k];
-      out[xOff + k] = v > vth ? (1 - w) * Math.tanh(a * (v - vth)) * it : v < -vth ? -w * Math.tanh(b * (-v - vth)) * it : 0;
+      out[xOff + k] = v > vth ? ((1 - w) * Math.tanh(a * (v - vth))) / tau : v < -vth ? (-w * Math.tanh(b * (-v - vth))) / tau : 0;
+    }
+  },
+  rateNodes(V, na, nb, d0, x, xOff, cnt, out, p) {
+    const vth = p.vth, a = p.a, b = p.b, tau = p.tau;
+    for (let k = 0; k < cnt; k++) {
+      const v = V[na[d0 + k]] - V[nb[d0 + k]];
+      const w = x[xOff + k];
+      let r = 0;
+      if (v > vth) r = ((1 - w) * Math.tanh(a * (v - vth))) / tau;
+      else if (v < -vth) r = (-w * Math.tanh(b * (-v - vth))) / tau;
+      // bounds [0, 1]
+      out[xOff + k] = (w >= 1 && r > 0) || (w <= 0 && r < 0) ? 0 : r;
     }
   },
   spiceCurrent: (v, x, p) => `(${n(p.Goff)}+${n(p.Gon - p.Goff)}*(${x}))*(${v})`,
@@ -246,8 +269,29 @@ const nanowire: DeviceModel = {
       out[xOff + i] = a > vs ? (v > 0 ? a - vs : vs - a) : a < vr ? (l > 0 ? b * (a - vr) : l < 0 ? -b * (a - vr) : 0) : 0;
     }
   },
-  gBatch(x, xOff, cnt, g, gOff, p) {
+  rateNodes(V, na, nb, d0, x, xOff, cnt, out, p) {
+    const vs = p.Vset, vr = p.Vreset, b = p.b, hi = p.lmax, lo = -p.lmax;
+    for (let i = 0; i < cnt; i++) {
+      const v = V[na[d0 + i]] - V[nb[d0 + i]];
+      const a = v < 0 ? -v : v;
+      const l = x[xOff + i];
+      const r = a > vs ? (v > 0 ? a - vs : vs - a) : a < vr ? (l > 0 ? b * (a - vr) : l < 0 ? -b * (a - vr) : 0) : 0;
+      out[xOff + i] = (l >= hi && r > 0) || (l <= lo && r < 0) ? 0 : r;
+    }
+  },
+  gBatch(x, xOff, cnt, g, gOff, p, last) {
     const g0 = 1 / p.Roff, k = Math.log(p.Roff / p.Ron) / p.lcrit, lc = p.lcrit;
+    if (last) {
+      // exp() only where the state moved since the last call (g is a pure function of the state)
+      for (let i = 0; i < cnt; i++) {
+        const xi = x[xOff + i];
+        if (xi === last[i]) continue;
+        last[i] = xi;
+        const a = Math.abs(xi);
+        g[gOff + i] = g0 * Math.exp(k * (a < lc ? a : lc));
+      }
+      return;
+    }
     for (let i = 0; i < cnt; i++) {
       const a = Math.abs(x[xOff + i]);
       g[gOff + i] = g0 * Math.exp(k * (a < lc ? a : lc));

@@ -12,6 +12,8 @@ export interface SolveStats {
   factorisations: number;
   pcgIterations: number;
   solves: number;
+  /** Columns recomputed by the sparse factorisations (n per full one; fewer with partial refactoring). */
+  columns: number;
 }
 
 export class SpdSystem {
@@ -28,11 +30,27 @@ export class SpdSystem {
   private iperm: Int32Array;
   private colptr: Int32Array;
   private rowidx: Int32Array;
-  private fvals: Float64Array; // [D (n) | L (nnz)]
+  private fvals: Float64Array; // [D (n) | L·D (nnz)], unscaled columns as the elimination leaves them
+  private lvals: Float64Array; // L (nnz): the scaled columns the solves use
   private edgeSlot: Int32Array; // position of edge e in fvals (n + p)
+  /**
+   * Partial refactorisation: the values at the last factorisation, the elimination tree, the edges
+   * landing in each column. Only the columns whose entries changed and their ancestors are recomputed;
+   * every other column keeps its final values, so the factor is bit-identical to a full one.
+   */
+  private lastDiag: Float64Array;
+  private lastOff: Float64Array;
+  private parent: Int32Array;
+  private edgeCol: Int32Array;
+  private colEdgePtr: Int32Array;
+  private colEdges: Int32Array;
+  private inS: Uint8Array;
+  private partialOk = false;
+  /**
+   * Update schedule: for column k, rows q ≤ p of its pattern in that order, the target slot of
+   * A(row p, row q) -= L(p,k)·L(q,k)/d_k. The sources are implicit (contiguous in column k).
+   */
   private schedPtr: Int32Array;
-  private schedP: Int32Array;
-  private schedQ: Int32Array;
   private schedT: Int32Array;
   private work: Float64Array;
   private r: Float64Array;
@@ -48,7 +66,7 @@ export class SpdSystem {
   private opsIter = 0;
   private costSince = 0;
   private solvesSince = 0;
-  readonly stats: SolveStats = { factorisations: 0, pcgIterations: 0, solves: 0 };
+  readonly stats: SolveStats = { factorisations: 0, pcgIterations: 0, solves: 0, columns: 0 };
 
   /** n unknowns; edges (ei[e], ej[e]) with ei ≠ ej, each pair at most once. */
   constructor(n: number, ei: Int32Array, ej: Int32Array) {
@@ -102,9 +120,13 @@ export class SpdSystem {
       this.colptr = new Int32Array(n + 1);
       this.rowidx = new Int32Array(0);
       this.fvals = new Float64Array(0);
+      this.lvals = new Float64Array(0);
+      this.lastDiag = this.lastOff = new Float64Array(0);
+      this.parent = this.edgeCol = this.colEdgePtr = this.colEdges = new Int32Array(0);
+      this.inS = new Uint8Array(0);
       this.edgeSlot = new Int32Array(0);
       this.schedPtr = new Int32Array(n + 1);
-      this.schedP = this.schedQ = this.schedT = new Int32Array(0);
+      this.schedT = new Int32Array(0);
       this.opsFactor = (n * n * n) / 6;
       this.opsIter = n * n + 2 * this.m + 4 * n;
       return;
@@ -121,13 +143,29 @@ export class SpdSystem {
     this.colptr = colptr;
     this.rowidx = rowidx;
     this.fvals = new Float64Array(n + nnz);
+    this.lvals = new Float64Array(nnz);
     this.edgeSlot = new Int32Array(this.m);
+    this.edgeCol = new Int32Array(this.m);
+    this.colEdgePtr = new Int32Array(n + 1);
     for (let e = 0; e < this.m; e++) {
       const a = iperm[ei[e]];
       const b = iperm[ej[e]];
       const [lo, hi] = a < b ? [a, b] : [b, a];
       this.edgeSlot[e] = slotOf[lo].get(hi)!;
+      this.edgeCol[e] = lo;
+      this.colEdgePtr[lo + 1]++;
     }
+    for (let k = 0; k < n; k++) this.colEdgePtr[k + 1] += this.colEdgePtr[k];
+    this.colEdges = new Int32Array(this.m);
+    {
+      const fillPos = this.colEdgePtr.slice(0, n);
+      for (let e = 0; e < this.m; e++) this.colEdges[fillPos[this.edgeCol[e]]++] = e;
+    }
+    this.parent = new Int32Array(n);
+    for (let k = 0; k < n; k++) this.parent[k] = colptr[k + 1] > colptr[k] ? rowidx[colptr[k]] : -1;
+    this.lastDiag = new Float64Array(n);
+    this.lastOff = new Float64Array(this.m);
+    this.inS = new Uint8Array(n);
     // Update schedule: for column k and rows ri ≥ rj in its pattern, A(ri, rj) -= L(ri,k)·L(rj,k)/d_k.
     let total = 0;
     for (let k = 0; k < n; k++) {
@@ -135,8 +173,6 @@ export class SpdSystem {
       total += (c * (c + 1)) / 2;
     }
     this.schedPtr = new Int32Array(n + 1);
-    this.schedP = new Int32Array(total);
-    this.schedQ = new Int32Array(total);
     this.schedT = new Int32Array(total);
     let s = 0;
     for (let k = 0; k < n; k++) {
@@ -144,8 +180,6 @@ export class SpdSystem {
         const rj = rowidx[q];
         for (let p = q; p < colptr[k + 1]; p++) {
           const ri = rowidx[p];
-          this.schedP[s] = n + p;
-          this.schedQ[s] = n + q;
           this.schedT[s] = ri === rj ? rj : slotOf[rj].get(ri)!;
           s++;
         }
@@ -160,25 +194,74 @@ export class SpdSystem {
   get bytes(): number {
     return (
       this.diag.byteLength + this.off.byteLength + this.ei.byteLength * 2 + this.fvals.byteLength +
-      this.rowidx.byteLength + this.colptr.byteLength + this.edgeSlot.byteLength + this.schedP.byteLength * 3 +
+      this.rowidx.byteLength + this.colptr.byteLength + this.edgeSlot.byteLength + this.schedT.byteLength + this.schedPtr.byteLength +
+      this.lvals.byteLength + this.lastDiag.byteLength + this.lastOff.byteLength + this.parent.byteLength +
+      this.edgeCol.byteLength * 2 + this.colEdgePtr.byteLength + this.inS.byteLength +
       this.work.byteLength * 5 + this.perm.byteLength * 2
     );
+  }
+
+  /** True when solve() always refactors and solves directly (a factorisation no dearer than two PCG iterations). */
+  get alwaysDirect(): boolean {
+    return this.opsFactor <= 2 * this.opsIter;
   }
 
   /** Numeric LDLᵀ factorisation of the current values. Throws when the matrix is not positive definite. */
   factor(): void {
     if (this.dense) return this.factorDense();
-    const { n, fvals, iperm, edgeSlot, schedPtr, schedP, schedQ, schedT, colptr } = this;
-    fvals.fill(0);
-    for (let i = 0; i < n; i++) fvals[iperm[i]] = this.diag[i];
-    for (let e = 0; e < this.m; e++) fvals[edgeSlot[e]] += this.off[e];
+    const { n, m, fvals, lvals, iperm, perm, edgeSlot, schedT, colptr, rowidx, inS, lastDiag, lastOff } = this;
+    const diag = this.diag, off = this.off;
+    // S: the columns to recompute (all of them the first time)
+    if (this.partialOk) {
+      inS.fill(0);
+      for (let i = 0; i < n; i++) if (diag[i] !== lastDiag[i]) inS[iperm[i]] = 1;
+      const edgeCol = this.edgeCol;
+      for (let e = 0; e < m; e++) if (off[e] !== lastOff[e]) inS[edgeCol[e]] = 1;
+      const parent = this.parent;
+      for (let k = 0; k < n; k++) if (inS[k] && parent[k] >= 0) inS[parent[k]] = 1;
+    } else inS.fill(1);
+    this.partialOk = false;
+    // reset the columns of S to the matrix values
+    const cep = this.colEdgePtr, ce = this.colEdges;
+    for (let k = 0; k < n; k++) {
+      if (!inS[k]) continue;
+      fvals[k] = diag[perm[k]];
+      for (let p = n + colptr[k], e = n + colptr[k + 1]; p < e; p++) fvals[p] = 0;
+      for (let t = cep[k]; t < cep[k + 1]; t++) fvals[edgeSlot[ce[t]]] += off[ce[t]];
+    }
+    let s = 0;
+    let cols = 0;
     for (let k = 0; k < n; k++) {
       const d = fvals[k];
-      if (!(d > 0)) throw new Error(`matrix not positive definite at pivot ${k} (${d})`);
-      const inv = 1 / d;
-      for (let s = schedPtr[k], e = schedPtr[k + 1]; s < e; s++) fvals[schedT[s]] -= fvals[schedP[s]] * fvals[schedQ[s]] * inv;
-      for (let p = n + colptr[k], e = n + colptr[k + 1]; p < e; p++) fvals[p] *= inv;
+      const c0 = n + colptr[k], c1 = n + colptr[k + 1];
+      if (inS[k]) {
+        cols++;
+        if (!(d > 0)) throw new Error(`matrix not positive definite at pivot ${k} (${d})`);
+        const inv = 1 / d;
+        // right-looking update of the trailing matrix by column k (same order and rounding as the
+        // explicit (p, q, target) schedule: (L_p·L_q)·inv)
+        for (let q = c0; q < c1; q++) {
+          const lq = fvals[q];
+          for (let p = q; p < c1; p++) fvals[schedT[s++]] -= fvals[p] * lq * inv;
+        }
+        for (let p = c0; p < c1; p++) lvals[p - n] = fvals[p] * inv;
+      } else {
+        // final column: only its updates of columns in S (column rowidx[q] receives the inner loop)
+        const inv = 1 / d;
+        for (let q = c0; q < c1; q++) {
+          if (!inS[rowidx[q - n]]) {
+            s += c1 - q;
+            continue;
+          }
+          const lq = fvals[q];
+          for (let p = q; p < c1; p++) fvals[schedT[s++]] -= fvals[p] * lq * inv;
+        }
+      }
     }
+    lastDiag.set(diag);
+    lastOff.set(off);
+    this.partialOk = true;
+    this.stats.columns += cols;
     this.factored = true;
     this.stale = false;
     this.costSince = this.opsFactor;
@@ -214,6 +297,7 @@ export class SpdSystem {
     this.costSince = this.opsFactor;
     this.solvesSince = 0;
     this.stats.factorisations++;
+    this.stats.columns += n;
   }
 
   private applyDense(b: Float64Array, x: Float64Array): void {
@@ -238,16 +322,16 @@ export class SpdSystem {
   /** x = (LDLᵀ)⁻¹ b with the last factor (b and x in original order; may alias). */
   private applyFactor(b: Float64Array, x: Float64Array): void {
     if (this.dense) return this.applyDense(b, x);
-    const { n, fvals, perm, colptr, rowidx, work: y } = this;
+    const { n, fvals, lvals, perm, colptr, rowidx, work: y } = this;
     for (let k = 0; k < n; k++) y[k] = b[perm[k]];
     for (let k = 0; k < n; k++) {
       const yk = y[k];
-      if (yk !== 0) for (let p = colptr[k]; p < colptr[k + 1]; p++) y[rowidx[p]] -= fvals[n + p] * yk;
+      if (yk !== 0) for (let p = colptr[k], e = colptr[k + 1]; p < e; p++) y[rowidx[p]] -= lvals[p] * yk;
     }
     for (let k = 0; k < n; k++) y[k] /= fvals[k];
     for (let k = n - 1; k >= 0; k--) {
       let s = y[k];
-      for (let p = colptr[k]; p < colptr[k + 1]; p++) s -= fvals[n + p] * y[rowidx[p]];
+      for (let p = colptr[k], e = colptr[k + 1]; p < e; p++) s -= lvals[p] * y[rowidx[p]];
       y[k] = s;
     }
     for (let k = 0; k < n; k++) x[perm[k]] = y[k];
@@ -280,7 +364,7 @@ export class SpdSystem {
    */
   solve(b: Float64Array, x: Float64Array, tol = 1e-8, maxIter = 30): number {
     // a factorisation no dearer than two PCG iterations: always solve directly
-    if (!this.factored || this.stale || this.opsFactor <= 2 * this.opsIter) {
+    if (!this.factored || this.stale || this.alwaysDirect) {
       this.solveDirect(b, x);
       return 0;
     }
