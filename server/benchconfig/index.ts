@@ -20,12 +20,26 @@ import {
   type SmuProgram,
 } from '../protocols/compile.ts';
 import type { SweepSummary } from '../protocols/sweep.ts';
+import { spikeDetectorConfig } from '../analysis/online-spikes.ts';
 
 const ChannelSchema = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', description: 'Channel name, unique within the instrument' }),
     role: Type.Union([Type.Literal('stimulus'), Type.Literal('response')], { description: 'What the channel does in a run' }),
     unit: Type.Optional(Type.String({ maxLength: 8, description: 'SI unit of the measured or sourced value' })),
+    spikes: Type.Optional(
+      Type.Object(
+        {
+          threshold: Type.Number({ description: "Spike threshold in the channel's unit" }),
+          direction: Type.Union([Type.Literal('rising'), Type.Literal('falling'), Type.Literal('reset')], {
+            description: 'rising/falling: a threshold crossing; reset: a drop of more than dropFraction × |threshold| between consecutive samples',
+          }),
+          refractoryS: Type.Optional(Type.Number({ minimum: 0, description: 'Shortest interval between two events, s' })),
+          dropFraction: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10, description: 'reset: the drop as a fraction of |threshold| (default 0.5)' })),
+        },
+        { additionalProperties: false, description: 'Online spike detection on this response channel (DAQ runs record spike events)' },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -180,6 +194,14 @@ export function validateBenchConfig(input: unknown): BenchConfig {
     inst.channels.forEach((ch, j) => {
       if (names.has(ch.name)) throw new BenchConfigError(`/instruments/${i}/channels/${j}/name`, `"${ch.name}" appears twice`);
       names.add(ch.name);
+      if (ch.spikes) {
+        if (ch.role !== 'response') throw new BenchConfigError(`/instruments/${i}/channels/${j}/spikes`, 'spike detection runs on response channels only');
+        try {
+          spikeDetectorConfig(ch.spikes);
+        } catch (err) {
+          throw new BenchConfigError(`/instruments/${i}/channels/${j}/spikes`, (err as Error).message);
+        }
+      }
     });
     if (inst.daq && inst.daq.outputMin !== undefined && inst.daq.outputMax !== undefined && !(inst.daq.outputMin < inst.daq.outputMax)) {
       throw new BenchConfigError(`/instruments/${i}/daq/outputMax`, 'must be above outputMin');

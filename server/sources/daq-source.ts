@@ -16,7 +16,15 @@
  *
  * Options: port, channels (default [0, 1]), seriesOhms, onDisconnect ('gap' | 'fail'), output ('pwm' |
  * 'mcp4725'), dacAddress, pulses ({delayUs, periodUs, widthUs, count}: a digital pulse train on the timer pin,
- * recorded as marker events).
+ * recorded as marker events), spikes ({<channel name>: {threshold, direction, refractoryS?, dropFraction?}}: online
+ * spike detection, below).
+ *
+ * Spike events: response channels with a spike detector configured (server/analysis/online-spikes.ts) get
+ * `spike` events (channel, sample index, value in V) in the stream, computed on the raw codes of each block as
+ * it passes (blocks are passed on unchanged, the events after their block). Per channel name the first of:
+ * options.spikes; the `spikes` of the bench configuration's channel entry of that name (the DAQ instrument
+ * named by options.instrument, else the one on this port, else the configuration's first DAQ instrument);
+ * the circuit's `daq.spikes` (virtual board only: lif-daq detects the membrane's reset on a0).
  *
  * The drivers (serialport's native binding, the emulator control) load on first use, not when the server
  * discovers its sources.
@@ -27,7 +35,8 @@ import type { PulseTrain } from '../../drivers/daq/protocol.ts';
 import { compileDaqProgram } from '../protocols/compile.ts';
 import type { Protocol } from '../protocols/index.ts';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
-import { resolveDaqDut } from './daq-twin-dut.ts';
+import { circuitDaqSpikes, resolveDaqDut } from './daq-twin-dut.ts';
+import { OnlineSpikeDetector, spikeDetectorConfig, type SpikeDetectorConfig } from '../analysis/online-spikes.ts';
 
 export const STIM_FULL_SCALE_V = 5;
 export const DEFAULT_SERIES_OHMS = 5000;
@@ -76,6 +85,33 @@ function pulsesOption(x: unknown): PulseTrain | undefined {
   return { delayUs: num('delayUs', 0), periodUs: num('periodUs'), widthUs: num('widthUs'), count: num('count', 0) };
 }
 
+/** Spike detection per channel name: options.spikes, then the bench configuration's channel entries, then the circuit's. */
+function spikeConfigs(o: Record<string, unknown>, port: string | undefined, registry: SourceRegistry | undefined, circuit: Record<string, SpikeDetectorConfig>): Record<string, SpikeDetectorConfig> {
+  const out: Record<string, SpikeDetectorConfig> = { ...circuit };
+  const daqs = registry?.instruments?.bench.instruments.filter((i) => i.kind === 'daq') ?? [];
+  const inst = (typeof o.instrument === 'string' ? daqs.find((i) => i.id === o.instrument) : undefined) ?? daqs.find((i) => port && i.port === port) ?? daqs[0];
+  for (const ch of inst?.channels ?? []) if (ch.spikes) out[ch.name] = ch.spikes;
+  if (o.spikes !== undefined) {
+    if (typeof o.spikes !== 'object' || o.spikes === null || Array.isArray(o.spikes)) throw new Error('options.spikes must be an object keyed by channel name (a0, a1, ...)');
+    for (const [name, cfg] of Object.entries(o.spikes as Record<string, unknown>)) out[name] = spikeDetectorConfig(cfg, `options.spikes.${name}`);
+  }
+  return out;
+}
+
+/** Passes the stream on unchanged, adding a spike event after each block for each spike the channel's detector finds in it. */
+export async function* withSpikeEvents(messages: AsyncIterable<SourceMessage>, configs: Record<string, SpikeDetectorConfig>): AsyncGenerator<SourceMessage> {
+  let detectors: (OnlineSpikeDetector | undefined)[] = [];
+  for await (const m of messages) {
+    yield m;
+    if (m.type === 'descriptor') {
+      detectors = m.channels.map((c) => (configs[c.name] && c.role === 'response' ? new OnlineSpikeDetector(configs[c.name], c) : undefined));
+    } else if (m.type === 'block') {
+      const d = detectors[m.channel];
+      if (d) for (const s of d.push(m.firstIndex, m.samples)) yield { type: 'event', kind: 'spike', channel: m.channel, index: s.index, value: s.value };
+    }
+  }
+}
+
 const drivers = async () => {
   const [source, find, virtual] = await Promise.all([
     import('../../drivers/daq/source.ts'),
@@ -85,7 +121,7 @@ const drivers = async () => {
   return { DaqRun: source.DaqRun, findBoards: find.findBoards, VirtualBoard: virtual.VirtualBoard, virtualBoardAvailable: virtual.virtualBoardAvailable };
 };
 
-async function createDaqSource(ctx: SourceContext): Promise<CreatedSource> {
+async function createDaqSource(ctx: SourceContext, registry?: SourceRegistry): Promise<CreatedSource> {
   const { DaqRun, findBoards, VirtualBoard, virtualBoardAvailable } = await drivers();
   const o = ctx.options ?? {};
   const seriesOhms = typeof o.seriesOhms === 'number' ? o.seriesOhms : DEFAULT_SERIES_OHMS;
@@ -101,6 +137,7 @@ async function createDaqSource(ctx: SourceContext): Promise<CreatedSource> {
   const onDisconnect = o.onDisconnect === 'fail' ? 'fail' : 'gap';
   // the circuit on the virtual board's pins (checked now: a bad one fails before the run starts)
   const dut = useVirtual ? resolveDaqDut(o.circuit) : undefined;
+  const spikes = spikeConfigs(o, port, registry, dut?.kind === 'twin' ? circuitDaqSpikes(dut.circuit) : {});
   return {
     kind: 'daq',
     bench: {
@@ -112,6 +149,7 @@ async function createDaqSource(ctx: SourceContext): Promise<CreatedSource> {
         onDisconnect,
         output,
         ...(pulses ? { pulses } : {}),
+        ...(Object.keys(spikes).length ? { spikes } : {}),
         ...(preview ? { stimulusTable: preview.tables.reduce((n, t) => n + t.length, 0), segments: preview.segments.length } : {}),
       },
       // the twin circuit this run pairs with (the Compare view's default): the one on the virtual board's pins
@@ -131,7 +169,7 @@ async function createDaqSource(ctx: SourceContext): Promise<CreatedSource> {
           durationSamples: Math.round(ctx.protocol.durationS * ctx.sampleRate),
           onDisconnect,
         });
-        yield* run.messages(signal);
+        yield* withSpikeEvents(run.messages(signal), spikes);
       } finally {
         await vb?.close();
       }
@@ -152,6 +190,6 @@ export function register(registry: SourceRegistry): void {
     },
     // Two channels sustain about 7.5 kS/s each on the (emulated) Uno: docs/daq/overview.md.
     defaultSampleRate: 5000,
-    create: createDaqSource,
+    create: (ctx) => createDaqSource(ctx, registry),
   });
 }

@@ -13,6 +13,10 @@
  *               current source I = V / seriesOhms (default 5000, as the DAQ source's current protocols).
  *   dt          the twin's RK4 step, s (default 10 µs; an interval between two pin reads is split into
  *               steps of at most dt, neuron thresholds are located inside steps).
+ *   spikes      online spike detection on pins, keyed by the pin's entry in `pins` (e.g. "v_mem"):
+ *               {threshold, direction: 'rising' | 'falling' | 'reset', refractoryS?, dropFraction?}
+ *               (server/analysis/online-spikes.ts); a DAQ run on the virtual board with this circuit records
+ *               `spike` events on that pin's channel a<n> (server/sources/daq-source.ts).
  * A voltage-stimulus circuit takes the board's voltage as it is.
  *
  * `twinDaqDut(circuit)` checks the circuit now (throws a clear error) and returns the spec that
@@ -23,6 +27,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CircuitSpec, DutSpec, DutStepper } from '../../drivers/daq/virtual.ts';
 import { createTwin, expandCircuit, type Netlist, type Probe, type Twin } from '../twin/index.ts';
+import { spikeDetectorConfig, type SpikeDetectorConfig } from '../analysis/online-spikes.ts';
 
 export const DAQ_PINS = 6;
 export const DEFAULT_SERIES_OHMS = 5000;
@@ -35,6 +40,8 @@ export interface DaqMapping {
   gain: number;
   quantity: 'voltage' | 'current';
   dt: number;
+  /** Spike detection per recorded channel name (a<pin>), from daq.spikes. */
+  spikes: Record<string, SpikeDetectorConfig>;
 }
 
 const fail = (net: string, msg: string): never => {
@@ -43,7 +50,7 @@ const fail = (net: string, msg: string): never => {
 
 /** Resolves the `daq` section (or its defaults) of a circuit against its expanded netlist. */
 export function daqMapping(circuit: unknown, net: Netlist): DaqMapping {
-  const daq = ((circuit as { daq?: unknown }).daq ?? {}) as { pins?: unknown; seriesOhms?: unknown; dt?: unknown };
+  const daq = ((circuit as { daq?: unknown }).daq ?? {}) as { pins?: unknown; seriesOhms?: unknown; dt?: unknown; spikes?: unknown };
   if (typeof daq !== 'object' || daq === null || Array.isArray(daq)) fail(net.name, '"daq" must be an object');
   const stim = net.elements.find((e) => (e.type === 'V' || e.type === 'I') && e.stimulus);
   if (!stim) fail(net.name, 'has no stimulus element (a V or I source with "stimulus": true) for the board to drive');
@@ -69,7 +76,25 @@ export function daqMapping(circuit: unknown, net: Netlist): DaqMapping {
     if (!probe) return fail(net.name, `daq.pins[${i}] "${n}" is neither an output (${net.outputs.map((p) => p.name).join(', ')}) nor a node`);
     return { kind: 'probe', probe };
   });
-  return { pins, gain: quantity === 'voltage' ? 1 : 1 / (seriesOhms as number), quantity, dt: dt as number };
+  const spikes: Record<string, SpikeDetectorConfig> = {};
+  if (daq.spikes !== undefined) {
+    if (typeof daq.spikes !== 'object' || daq.spikes === null || Array.isArray(daq.spikes)) fail(net.name, 'daq.spikes must be an object keyed by pin (an entry of daq.pins)');
+    for (const [key, cfg] of Object.entries(daq.spikes as Record<string, unknown>)) {
+      const pin = names.indexOf(key);
+      if (pin < 0) fail(net.name, `daq.spikes.${key}: not a pin (daq.pins: ${names.map(String).join(', ')})`);
+      try {
+        spikes[`a${pin}`] = spikeDetectorConfig(cfg, `daq.spikes.${key}`);
+      } catch (err) {
+        fail(net.name, (err as Error).message);
+      }
+    }
+  }
+  return { pins, gain: quantity === 'voltage' ? 1 : 1 / (seriesOhms as number), quantity, dt: dt as number, spikes };
+}
+
+/** The spike detection a circuit's `daq.spikes` asks for, per recorded channel name (a<pin>); checked. */
+export function circuitDaqSpikes(circuit: unknown): Record<string, SpikeDetectorConfig> {
+  return daqMapping(circuit, expandCircuit(circuit)).spikes;
 }
 
 class TwinDutStepper implements DutStepper {
