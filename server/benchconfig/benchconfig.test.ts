@@ -48,6 +48,29 @@ describe('bench configuration', () => {
     expect(() => validateBenchConfig('{ nope')).toThrow(/not valid JSON/);
   });
 
+  it('accepts spike detection on a response channel and refuses a bad one naming the field', () => {
+    const spikes = { threshold: 1.5, direction: 'reset', refractoryS: 0.0005 };
+    const cfg = structuredClone(smuBench());
+    (cfg.instruments[1].channels[0] as Record<string, unknown>).spikes = spikes;
+    expect(validateBenchConfig(cfg).instruments[1].channels[0].spikes).toEqual(spikes);
+    const bad = (s: unknown, role = 'response') => {
+      const c = structuredClone(cfg) as any;
+      c.instruments[1].channels[0].spikes = s;
+      c.instruments[1].channels[0].role = role;
+      try {
+        validateBenchConfig(c);
+      } catch (e) {
+        expect(e).toBeInstanceOf(BenchConfigError);
+        return (e as BenchConfigError).field;
+      }
+      throw new Error('accepted');
+    };
+    expect(bad({ threshold: 1, direction: 'up' })).toMatch(/^\/instruments\/1\/channels\/0\/spikes/);
+    expect(bad({ threshold: 1, direction: 'rising', refractoryS: -1 })).toMatch(/^\/instruments\/1\/channels\/0\/spikes/);
+    expect(bad({ threshold: 0, direction: 'reset' })).toBe('/instruments/1/channels/0/spikes');
+    expect(bad(spikes, 'stimulus')).toBe('/instruments/1/channels/0/spikes');
+  });
+
   it('checkLimits names the limit: voltage, current, power through compliance, duration', () => {
     const { limits } = smuBench();
     const v = (level: number, durationS = 1) => ({ kind: 'dc' as const, quantity: 'voltage' as const, unit: 'V' as const, durationS, min: 0, max: level });
