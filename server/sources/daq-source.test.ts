@@ -3,7 +3,9 @@ import { validateProtocol } from '../protocols/index.ts';
 import { SourceRegistry } from './registry.ts';
 import { CompileError } from '../protocols/compile.ts';
 import { ProgramPlayer } from '../../drivers/daq/source.ts';
-import { daqBoardProgram, register, unoCaps } from './daq-source.ts';
+import { daqBoardProgram, register, unoCaps, withSpikeEvents } from './daq-source.ts';
+import { circuitDaqSpikes } from './daq-twin-dut.ts';
+import { loadExampleCircuit } from './twin-source.ts';
 import type { SourceMessage } from '../../common/run-stream.ts';
 
 describe('DAQ source', () => {
@@ -63,5 +65,41 @@ describe('DAQ source', () => {
     expect(Math.max(...codes)).toBe(Math.round((4.5 / 5) * 4096));
     const pulses = got.filter((m) => m.type === 'event' && m.kind === 'marker' && m.label?.startsWith('pulse'));
     expect(pulses.length).toBe(10); // 5 pulses, the last ending at 85.1 ms
+  });
+
+  it('spike events: passes the stream on unchanged, an event after the block holding it, state across blocks, none across a gap', async () => {
+    const blocks: SourceMessage[] = [
+      { type: 'descriptor', channels: [
+        { name: 'stim', unit: 'V', sampleRate: 1000, dtype: 'uint16', scale: 5 / 255, offset: 0, role: 'stimulus' },
+        { name: 'a0', unit: 'V', sampleRate: 1000, dtype: 'uint16', scale: 5 / 1024, offset: 0, role: 'response' },
+      ] },
+      { type: 'block', channel: 0, firstIndex: 0, samples: Uint16Array.from([0, 255, 0]) },
+      { type: 'block', channel: 1, firstIndex: 0, samples: Uint16Array.from([0, 200, 300]) },
+      { type: 'block', channel: 1, firstIndex: 3, samples: Uint16Array.from([0, 100]) }, // reset at 3, across blocks
+      { type: 'block', channel: 1, firstIndex: 9, samples: Uint16Array.from([0, 0]) }, // 100 -> 0 across the gap: nothing
+      { type: 'stop', status: 'completed' },
+    ];
+    async function* src() {
+      yield* blocks;
+    }
+    const out: SourceMessage[] = [];
+    for await (const m of withSpikeEvents(src(), { a0: { threshold: 1, direction: 'reset' }, stim: { threshold: 1, direction: 'rising' } })) out.push(m);
+    // stim is the stimulus channel: no detector there
+    expect(out).toEqual([...blocks.slice(0, 4), { type: 'event', kind: 'spike', channel: 1, index: 3, value: (300 * 5) / 1024 }, ...blocks.slice(4)]);
+  });
+
+  it('spike settings: lif-daq detects its membrane reset on a0; bad settings are refused before a run', async () => {
+    expect(circuitDaqSpikes(loadExampleCircuit('lif-daq'))).toEqual({ a0: { threshold: 1.5, direction: 'reset', dropFraction: 0.5, refractoryS: 0.0005 } });
+    const doc = structuredClone(loadExampleCircuit('lif-daq')) as { daq: { spikes: Record<string, unknown> } };
+    doc.daq.spikes = { v_out: { threshold: 1, direction: 'rising' } };
+    expect(() => circuitDaqSpikes(doc)).toThrow(/daq\.spikes\.v_out: not a pin \(daq\.pins: v_mem, stimulus\)/);
+    doc.daq.spikes = { stimulus: { threshold: 1, direction: 'sideways' } };
+    expect(() => circuitDaqSpikes(doc)).toThrow(/daq\.spikes\.stimulus\.direction/);
+    const registry = new SourceRegistry();
+    register(registry);
+    const protocol = validateProtocol({ kind: 'dc', quantity: 'voltage', level: 1, durationS: 0.01 });
+    await expect(registry.get('daq')!.create({ protocol, sampleRate: 1000, runId: 1, options: { spikes: { a0: { threshold: 'x', direction: 'reset' } } } })).rejects.toThrow(
+      /options\.spikes\.a0\.threshold/,
+    );
   });
 });
