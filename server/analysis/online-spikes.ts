@@ -117,7 +117,7 @@ export class OnlineSpikeDetector {
         }
         if (hit) {
           const index = firstIndex + i;
-          if (index - this.lastEvent >= this.refractory || this.lastEvent === -Infinity) {
+          if (index - this.lastEvent >= this.refractory) {
             this.lastEvent = index;
             this.count++;
             out.push({ index, value: (this.mode >= 2 ? prev : x) * scale + offset });
