@@ -89,7 +89,7 @@ describe('DAQ source', () => {
   });
 
   it('spike settings: lif-daq detects its membrane reset on a0; bad settings are refused before a run', async () => {
-    expect(circuitDaqSpikes(loadExampleCircuit('lif-daq'))).toEqual({ a0: { threshold: 1.5, direction: 'reset', dropFraction: 0.5, refractoryS: 0.0005 } });
+    expect(circuitDaqSpikes(loadExampleCircuit('lif-daq'))).toEqual({ a0: { threshold: 1.5, direction: 'reset', dropFraction: 0.3, refractoryS: 0.0005 } });
     const doc = structuredClone(loadExampleCircuit('lif-daq')) as { daq: { spikes: Record<string, unknown> } };
     doc.daq.spikes = { v_out: { threshold: 1, direction: 'rising' } };
     expect(() => circuitDaqSpikes(doc)).toThrow(/daq\.spikes\.v_out: not a pin \(daq\.pins: v_mem, stimulus\)/);
