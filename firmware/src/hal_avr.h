@@ -6,7 +6,8 @@
  *   stimulus      Timer2 fast PWM on OC2A (Uno D11 / Mega D10), 62.5 kHz carrier, 8-bit; an RC filter on the
  *                 pin makes the analog voltage (docs/daq/wiring.md)
  *   pulse train   D7, switched at the sample tick
- *   host link     USART0 at 1,000,000 baud (U2X, UBRR 1: exact), RX by interrupt, TX polled by the main loop
+ *   host link     USART0 at 1,000,000 baud (U2X, UBRR 1: exact), RX by interrupt, TX of whole frames (already
+ *                 in wire form) by the data-register-empty interrupt
  *   safety        the AVR hardware watchdog (120 ms) resets a hung firmware; outputs are zero after reset
  */
 #pragma once
@@ -53,6 +54,8 @@
 #endif
 
 static uint8_t hal_reset_cause_value;
+/* Set by an interrupt that leaves work for the main loop (tick complete, byte received, frame sent). */
+static volatile uint8_t hal_wake;
 
 /* Runs before main(): a watchdog reset leaves the watchdog enabled, so turn it off first thing. */
 void hal_early_init(void) __attribute__((naked, used, section(".init3")));
@@ -165,6 +168,7 @@ ISR(HAL_USART_RX_vect) {
   if (n == rx_head) { rx_overflow = 1; return; }
   rx_ring[rx_tail] = b;
   rx_tail = n;
+  hal_wake = 1;
 }
 
 static inline uint8_t hal_rx_pending(void) { return rx_head != rx_tail; }
@@ -176,25 +180,20 @@ static inline int16_t hal_uart_read(void) {
   return b;
 }
 
-/* TX: a small ring drained by the data-register-empty interrupt, so the line stays busy while the main
- * loop packs samples. */
-#define TX_RING 64
-static volatile uint8_t tx_ring[TX_RING];
-static volatile uint8_t tx_head, tx_tail;
+/* TX: one frame at a time, in wire form (COBS-encoded, ending with its 0x00 delimiter), sent by the
+ * data-register-empty interrupt (hal_avr_isr.h) straight from the frame buffer; the delimiter ends it. */
+#define HAL_UCSR0B_IDLE (_BV(RXEN0) | _BV(TXEN0) | _BV(RXCIE0))
+static const uint8_t *hal_tx_ptr;
+static volatile uint8_t hal_tx_on;
 
-/* Polled alternative: the byte goes straight to the data register when it is free. */
-static inline uint8_t hal_uart_writable(void) { return UCSR0A & _BV(UDRE0); }
-static inline void hal_uart_write(uint8_t b) { UDR0 = b; }
-
-/* Queues one byte; returns 0 (nothing queued) if the ring is full. */
-static inline uint8_t hal_uart_try_put(uint8_t b) {
-  uint8_t h = tx_head, n = (uint8_t)((h + 1) & (TX_RING - 1));
-  if (n == tx_tail) return 0;
-  tx_ring[h] = b;
-  tx_head = n;
-  UCSR0B |= _BV(UDRIE0);
-  return 1;
+static inline void hal_tx_start(const uint8_t *frame, uint16_t len) {
+  (void)len;
+  hal_tx_ptr = frame;
+  hal_tx_on = 1;
+  __asm__ __volatile__("" ::: "memory"); /* the pointer is in place before the interrupt can fire */
+  UCSR0B = HAL_UCSR0B_IDLE | _BV(UDRIE0);
 }
+static inline uint8_t hal_tx_busy(void) { return hal_tx_on; }
 static inline void hal_kick(void) { wdt_reset(); }
 static inline uint8_t hal_reset_cause(void) { return hal_reset_cause_value; }
 
@@ -208,12 +207,24 @@ static inline uint8_t hal_rx_overflowed(void) {
   return 1;
 }
 
-/* Idle: sleep until the next interrupt (sample tick, byte received or sent, the 1 ms timer). The check of
- * the caller's condition and the sleep are atomic: `sei` lets one more instruction run before any interrupt. */
-static inline void hal_idle(void) {
-  set_sleep_mode(SLEEP_MODE_IDLE);
-  sleep_enable();
+/* Idle: sleeps until an interrupt leaves work for the main loop (hal_wake) or the millisecond clock moves
+ * (the host watchdog is checked every millisecond). Every other wake-up (a byte sent, a conversion, the
+ * millisecond timer) costs only this loop's few cycles. The check and the sleep are atomic: `sei` lets one
+ * more instruction (the sleep) run before any interrupt. */
+extern "C" volatile unsigned long timer0_millis; /* the Arduino core's millisecond counter (wiring.c) */
+static inline void hal_wait(void) {
+  uint8_t ms = *(volatile uint8_t *)&timer0_millis;
+  SMCR = _BV(SE); /* idle mode: timers, ADC and USART keep running */
+  for (;;) {
+    cli();
+    if (hal_wake || *(volatile uint8_t *)&timer0_millis != ms) break;
+    sei();
+    sleep_cpu();
+    /* simavr services an interrupt that was already pending at `sei` only two instructions later (the AVR:
+     * one); without this the `cli` above would follow the (skipped) sleep and hold it off for good */
+    __asm__ __volatile__("nop");
+  }
+  hal_wake = 0;
   sei();
-  sleep_cpu();
-  sleep_disable();
+  SMCR = 0;
 }

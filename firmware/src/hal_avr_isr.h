@@ -15,16 +15,20 @@ ISR(ADC_vect) {
   if (next != ENGINE_NONE) hal_adc_start(next);
 }
 
+/* One byte of the frame on the wire per interrupt; the frame's 0x00 delimiter ends it and wakes the main
+ * loop to start the next one. */
 #if defined(__AVR_ATmega2560__)
 ISR(USART0_UDRE_vect) {
 #else
 ISR(USART_UDRE_vect) {
 #endif
-  uint8_t t = tx_tail;
-  if (t == tx_head) {
-    UCSR0B &= (uint8_t)~_BV(UDRIE0);
-    return;
+  const uint8_t *p = hal_tx_ptr;
+  uint8_t b = *p;
+  UDR0 = b;
+  hal_tx_ptr = p + 1;
+  if (!b) {
+    UCSR0B = HAL_UCSR0B_IDLE;
+    hal_tx_on = 0;
+    hal_wake = 1;
   }
-  UDR0 = tx_ring[t];
-  tx_tail = (uint8_t)((t + 1) & (TX_RING - 1));
 }
