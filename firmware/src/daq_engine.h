@@ -1,15 +1,16 @@
 /*
  * The sampling engine shared by every board family.
  *
- * Interrupt side: the sample-clock interrupt applies the stimulus value and starts the first conversion
- * (engine_tick), each conversion result is packed straight into the DATA frame body being filled as it
- * arrives (engine_sample; 10-bit: 4 samples in 5 bytes, 12-bit: 2 in 3), the stimulus echo by engine_tick.
- * No per-tick copy, no per-tick main-loop work. A block that holds its ticks is closed and queued; a tick that
- * finds no free block is dropped whole and counted; its index is still consumed, so the host sees the gap.
+ * Interrupt side: the sample-clock interrupt applies the stimulus value and starts the conversions of the
+ * tick; the conversion results land in a slot of a small ring of complete raw ticks (on AVR the tick's last
+ * conversion is read by the next sample interrupt, which publishes the slot). A tick that finds the ring full
+ * is dropped whole and counted; its index is still consumed, so the host sees the gap.
  *
- * Main-loop side (engine_service): seals each closed block in place (CRC by table, COBS, delimiter:
- * sl_frame_seal, two tight passes once per frame) and marks it ready; the transmit interrupt then sends it
- * byte by byte, untouched. A block always holds consecutive indices: a dropped tick ends it early.
+ * Main-loop side (engine_service): packs the ring's ticks straight into the DATA frame body being filled
+ * (engine_pack; 10-bit: 4 samples in 5 bytes, 12-bit: 2 in 3), seals each full block in place (CRC by
+ * table, COBS, delimiter: sl_frame_seal, two tight passes once per frame) and marks it ready; the transmit
+ * interrupt then sends it byte by byte, untouched. Everything here runs with interrupts on, so the
+ * transmitter's interrupt never waits behind packing. A block always holds consecutive indices: a dropped tick ends it early.
  * Budget and measured cycle counts: docs/daq/overview.md.
  */
 #pragma once
@@ -21,6 +22,11 @@
 #endif
 #ifndef ENGINE_RING
 #define ENGINE_RING 16 /* ticks of slack between the interrupt and the packer (a power of two) */
+#endif
+/* ticks the ring collects before it wakes the packer: one call packs several (the call and its state loads
+ * cost about as much as packing a tick) */
+#ifndef ENGINE_BATCH
+#define ENGINE_BATCH 8
 #endif
 #define ENGINE_NONE 0xff
 #define ENGINE_MAXV (HAL_ANALOG_INPUTS + 1)
@@ -42,7 +48,7 @@ static Block blocks[ENGINE_NBLOCK];
 static volatile uint8_t block_state[ENGINE_NBLOCK];
 static uint8_t ready_q[ENGINE_NBLOCK + 1]; /* closed blocks in order: sealed by the main loop, then sent */
 static volatile uint8_t ready_head, ready_tail;
-static uint8_t seal_head;                  /* next block of ready_q to seal */
+static volatile uint8_t seal_head;         /* next block of ready_q to seal */
 
 /* configuration (written only while stopped) */
 static uint8_t eng_nadc;       /* ADC channels per tick */
@@ -52,16 +58,23 @@ static uint8_t eng_nvals;      /* values per tick */
 static uint8_t eng_ticks_per_block;
 static uint8_t eng_data_seq;
 
-/* interrupt side */
+/* interrupt side: complete raw ticks for the packer */
+struct TickSlot {
+  uint16_t v[ENGINE_MAXV]; /* the tick's values in wire order: stimulus echo (if recorded), then the inputs */
+  uint8_t gap;             /* ticks were lost just before this one */
+  uint32_t idx;
+};
+static TickSlot ring[ENGINE_RING];
+static volatile uint8_t ring_head, ring_tail; /* interrupt publishes head, main loop consumes tail */
 static volatile uint8_t cur_ch = ENGINE_NONE; /* input being converted (position in eng_adc_ch) */
 static volatile uint32_t tick_index;
 static volatile uint16_t dropped_ticks, overruns;
+/* packer (main loop) */
 static uint8_t fill = ENGINE_NONE; /* block being filled */
 static uint8_t *fill_p;            /* next byte of its body */
-static uint8_t fill_acc;           /* the started, not yet complete byte of a packing group */
-static uint8_t fill_k;             /* position in the group (10-bit: 0..3; 12-bit: 0..1) */
+static uint16_t fill_stage[4];     /* values of the packing group not yet written (10-bit: 4 make 5 bytes) */
+static uint8_t fill_k;             /* how many */
 static uint8_t fill_left;          /* ticks still to come in this block */
-static uint8_t fill_break;         /* a tick was lost: the next one starts a new block */
 
 /* stimulus */
 static STIM_T wave[ENGINE_MAX_WAVE];
@@ -76,22 +89,28 @@ static uint16_t pulse_delay, pulse_period, pulse_width, pulse_count, pulse_phase
 
 /* ---------------- interrupt side ---------------- */
 
-/* One value into the body being filled (interrupt context). */
-ENGINE_INLINE void engine_put(uint16_t x) {
-  uint8_t *p = fill_p;
+/* A full packing group into the body: 10-bit: 4 values in 5 bytes, 12-bit: 2 in 3 (LSB first). */
 #if SAMPLE_BITS == 10
-  switch (fill_k) {
-    case 0: *p++ = (uint8_t)x; fill_acc = (uint8_t)(x >> 8); fill_k = 1; break;
-    case 1: *p++ = (uint8_t)(fill_acc | (uint8_t)(x << 2)); fill_acc = (uint8_t)(x >> 6); fill_k = 2; break;
-    case 2: *p++ = (uint8_t)(fill_acc | (uint8_t)(x << 4)); fill_acc = (uint8_t)(x >> 4); fill_k = 3; break;
-    default: p[0] = (uint8_t)(fill_acc | (uint8_t)(x << 6)); p[1] = (uint8_t)(x >> 2); p += 2; fill_k = 0; break;
-  }
-#else
-  if (fill_k == 0) { *p++ = (uint8_t)x; fill_acc = (uint8_t)((x >> 8) & 0x0f); fill_k = 1; }
-  else { p[0] = (uint8_t)(fill_acc | (uint8_t)(x << 4)); p[1] = (uint8_t)(x >> 4); p += 2; fill_k = 0; }
-#endif
-  fill_p = p;
+#define ENGINE_GROUP 4
+ENGINE_INLINE uint8_t *engine_group(uint8_t *p, const uint16_t *g) {
+  uint16_t a = g[0], b = g[1], c = g[2], d = g[3];
+  p[0] = (uint8_t)a;
+  p[1] = (uint8_t)((uint8_t)(a >> 8) | (uint8_t)((uint8_t)b << 2));
+  p[2] = (uint8_t)((uint8_t)(b >> 6) | (uint8_t)((uint8_t)c << 4));
+  p[3] = (uint8_t)((uint8_t)(c >> 4) | (uint8_t)((uint8_t)d << 6));
+  p[4] = (uint8_t)(d >> 2);
+  return p + 5;
 }
+#else
+#define ENGINE_GROUP 2
+ENGINE_INLINE uint8_t *engine_group(uint8_t *p, const uint16_t *g) {
+  uint16_t a = g[0], b = g[1];
+  p[0] = (uint8_t)a;
+  p[1] = (uint8_t)((uint8_t)((a >> 8) & 0x0f) | (uint8_t)((uint8_t)b << 4));
+  p[2] = (uint8_t)(b >> 4);
+  return p + 3;
+}
+#endif
 
 /* Ends the block being filled and queues it for sealing (interrupt context, or interrupts off). Inlined: a
  * call from an interrupt handler would make it save every call-clobbered register on every tick. */
@@ -99,7 +118,13 @@ ENGINE_INLINE void engine_close_block(void) {
   uint8_t i = fill;
   Block &b = blocks[i];
   uint8_t *p = fill_p;
-  if (fill_k) *p++ = fill_acc; /* a partial group's started byte */
+  if (fill_k) { /* a partial group: its bytes up to the last value's last bit (zero-padded) */
+    uint8_t k = fill_k, bytes = (uint8_t)((k * SAMPLE_BITS + 7) / 8), tmp[5];
+    for (uint8_t j = k; j < ENGINE_GROUP; j++) fill_stage[j] = 0;
+    engine_group(tmp, fill_stage);
+    for (uint8_t j = 0; j < bytes; j++) *p++ = tmp[j];
+    fill_k = 0;
+  }
   b.len = (uint16_t)(p - (b.wire + 1));
   block_state[i] = BLK_CLOSED;
   uint8_t t = ready_tail;
@@ -151,61 +176,103 @@ ENGINE_INLINE uint8_t engine_pulse(void) {
   return level;
 }
 
-/* Sample-clock interrupt, after the stimulus is applied: returns 1 if the hardware layer must start
- * converting eng_adc_ch[0]. */
-ENGINE_INLINE uint8_t engine_tick(STIM_T s) {
-  uint32_t idx = tick_index;
-  tick_index = idx + 1;
-  if (cur_ch != ENGINE_NONE) { overruns++; fill_break = 1; return 0; } /* previous tick still converting */
-  if (fill != ENGINE_NONE && (fill_left == 0 || fill_break)) engine_close_block(); /* full, or a tick lost */
-  fill_break = 0;
-  if (fill == ENGINE_NONE && !engine_open_block(idx)) { dropped_ticks++; fill_break = 1; return 0; } /* link behind */
-  if (eng_record_stim) engine_put((uint16_t)s);
-  cur_ch = 0;
-  return 1;
-}
-
-/* Conversion result; returns the next pin to convert, or ENGINE_NONE when the tick is complete. */
-ENGINE_INLINE uint8_t engine_sample(uint16_t v) {
-  engine_put(v);
-  uint8_t c = (uint8_t)(cur_ch + 1);
-  if (c < eng_nadc) { cur_ch = c; return eng_adc_ch[c]; }
-  cur_ch = ENGINE_NONE;
-  fill_left--; /* the next tick closes a full block (no call from this handler) */
-  return ENGINE_NONE;
-}
-
 /* ---------------- main-loop side ---------------- */
 
-/* Seals the closed blocks, in order. Returns 1 if it sealed any. */
-static uint8_t engine_seal(void) {
-  uint8_t did = 0;
-  while (seal_head != ready_tail) {
-    uint8_t i = ready_q[seal_head];
-    blocks[i].len = sl_frame_seal(blocks[i].wire, blocks[i].len);
-    block_state[i] = BLK_READY;
-    seal_head = (uint8_t)(seal_head == ENGINE_NBLOCK ? 0 : seal_head + 1);
-    did = 1;
-  }
-  return did;
+/* Seals the oldest closed block, a step at a time: the CRC over at most ENGINE_SEAL_STEP bytes per call, then
+ * the rest (COBS in place) at once, so the packer gets a turn between steps and the ring never waits for a
+ * whole frame's worth of CRC. */
+#ifndef ENGINE_SEAL_STEP
+#define ENGINE_SEAL_STEP 64
+#endif
+static uint8_t seal_pos;
+static uint16_t seal_crc = 0xffff;
+static void engine_seal(void) {
+  uint8_t i = ready_q[seal_head];
+  Block &b = blocks[i];
+  uint8_t n = (uint8_t)b.len, pos = seal_pos, step = (uint8_t)(n - pos);
+  if (step > ENGINE_SEAL_STEP) step = ENGINE_SEAL_STEP;
+  seal_crc = sl_crc16_run(seal_crc, b.wire + 1 + pos, step);
+  pos = (uint8_t)(pos + step);
+  if (pos < n) { seal_pos = pos; return; }
+  b.len = sl_frame_finish(b.wire, n, seal_crc);
+  seal_pos = 0;
+  seal_crc = 0xffff;
+  block_state[i] = BLK_READY;
+  seal_head = (uint8_t)(seal_head == ENGINE_NBLOCK ? 0 : seal_head + 1);
 }
 
-/* The cheap check first: the main loop calls this on every wake-up. */
-ENGINE_INLINE uint8_t engine_service(void) { return seal_head != ready_tail ? engine_seal() : 0; }
+/* Packs the ticks waiting in the ring into the block being filled, opening one if needed; a tick after a gap
+ * closes the block first, so blocks hold consecutive indices. A tick that finds no free block is dropped
+ * and counted. State lives in locals across the ticks of one call. */
+static void engine_pack(void) {
+  uint8_t t = ring_tail, k = fill_k, nv = eng_nvals;
+  uint8_t *p = fill_p;
+  uint16_t *stage = fill_stage;
+  while (t != ring_head) {
+    const TickSlot *slot = &ring[t];
+    if (fill != ENGINE_NONE && slot->gap) { fill_p = p; fill_k = k; engine_close_block(); }
+    if (fill == ENGINE_NONE) {
+      if (!engine_open_block(slot->idx)) { /* link behind: every block queued or on the wire */
+        noInterrupts();
+        dropped_ticks++;
+        interrupts();
+        t = (uint8_t)((t + 1) & (ENGINE_RING - 1));
+        ring_tail = t;
+        continue; /* the next tick opens a block of its own */
+      }
+      p = fill_p;
+      k = 0;
+    }
+    const uint16_t *v = slot->v;
+    uint8_t n = nv;
+    do {
+      stage[k++] = *v++;
+      if (k == ENGINE_GROUP) { p = engine_group(p, stage); k = 0; }
+    } while (--n);
+    t = (uint8_t)((t + 1) & (ENGINE_RING - 1));
+    ring_tail = t;
+    if (--fill_left == 0) { fill_p = p; fill_k = k; engine_close_block(); }
+  }
+  fill_p = p;
+  fill_k = k;
+}
+
+/* The cheap checks first: the main loop calls this on every wake-up. */
+ENGINE_INLINE uint8_t engine_service(void) {
+  uint8_t did = 0;
+  if (ring_tail != ring_head) { engine_pack(); did = 1; }
+  if (seal_head != ready_tail) { engine_seal(); did = 1; } /* one step */
+  return did;
+}
+/* The packer has a batch waiting (the main loop sleeps on fewer; it packs them at its next wake-up anyway). */
+ENGINE_INLINE uint8_t engine_busy(void) { return (uint8_t)((ring_head - ring_tail) & (ENGINE_RING - 1)) >= ENGINE_BATCH; }
 /* A block sealed and waiting for the transmitter. */
 ENGINE_INLINE uint8_t engine_ready(void) { return ready_head != seal_head; }
 
-/* After the sample clock stopped: close the partial block and seal everything. */
+/* After the sample clock stopped: the tick still converting goes to the ring. */
 static void engine_drain(void) {
   while (cur_ch != ENGINE_NONE) {
   }
   noInterrupts();
+  hal_adc_finish(); /* the tick still in the conversion pipeline */
+  interrupts();
+}
+
+/* The packer can take a tick now (a block is being filled or one is free). */
+static uint8_t engine_can_pack(void) {
+  if (fill != ENGINE_NONE) return 1;
+  for (uint8_t i = 0; i < ENGINE_NBLOCK; i++) {
+    if (block_state[i] == BLK_FREE) return 1;
+  }
+  return 0;
+}
+
+/* After the last tick is packed: close the partial block. */
+static void engine_close_partial(void) {
   if (fill != ENGINE_NONE) {
-    if (fill_left != eng_ticks_per_block) engine_close_block(); /* full or partial */
+    if (fill_left != eng_ticks_per_block) engine_close_block();
     else { block_state[fill] = BLK_FREE; fill = ENGINE_NONE; }
   }
-  interrupts();
-  engine_service();
 }
 
 static void engine_reset(void) {
@@ -213,8 +280,11 @@ static void engine_reset(void) {
     if (block_state[i] != BLK_SENDING) block_state[i] = BLK_FREE;
   }
   ready_head = ready_tail = seal_head = 0;
+  seal_pos = 0;
+  seal_crc = 0xffff;
   fill = ENGINE_NONE;
-  fill_break = 0;
+  ring_head = ring_tail = 0;
+  hal_ring_reset();
   cur_ch = ENGINE_NONE;
   tick_index = 0;
   dropped_ticks = 0;

@@ -2,7 +2,8 @@
  * Hardware layer: ATmega328P (Uno, Nano) and ATmega2560 (Mega) at 16 MHz.
  *   sample clock  Timer1 in CTC mode, interrupt on compare A: exact rate F_CPU / (prescaler * (OCR1A + 1))
  *   ADC           AVcc reference, prescaler 16 (1 MHz ADC clock, 13 us per conversion), started from the
- *                 sample interrupt, one channel after the other from the conversion-complete interrupt
+ *                 sample interrupt, one channel after the other from the conversion-complete interrupt; the
+ *                 tick's last conversion runs without interrupt and the next sample interrupt reads it
  *   stimulus      Timer2 fast PWM on OC2A (Uno D11 / Mega D10), 62.5 kHz carrier, 8-bit; an RC filter on the
  *                 pin makes the analog voltage (docs/daq/wiring.md)
  *   pulse train   D7, switched at the sample tick
@@ -56,6 +57,17 @@
 static uint8_t hal_reset_cause_value;
 /* Set by an interrupt that leaves work for the main loop (tick complete, byte received, frame sent). */
 static volatile uint8_t hal_wake;
+/* ADC: enable + prescaler (hal_adc_clock); the tick in the conversion pipeline (conversions started, not yet
+ * published): its ring slot (0: ring full, the tick is dropped when complete) and where its results go */
+static uint8_t hal_adcsra = _BV(ADEN) | _BV(ADPS2);
+static volatile uint8_t hal_pend;
+static uint8_t hal_gap; /* a tick was lost: the next slot says so */
+static struct TickSlot *hal_slot;
+static uint16_t *volatile hal_v;
+static uint16_t *hal_last;            /* where the tick's last conversion goes */
+static struct TickSlot *hal_next_slot; /* &ring[ring_head] */
+#define hal_ring_reset() (hal_next_slot = ring) /* engine_reset, ring_head = 0 */
+static uint16_t hal_scratch[HAL_ANALOG_INPUTS];
 
 /* Runs before main(): a watchdog reset leaves the watchdog enabled, so turn it off first thing. */
 void hal_early_init(void) __attribute__((naked, used, section(".init3")));
@@ -131,6 +143,8 @@ static uint8_t hal_cs_bits;
 static uint16_t hal_ocr;
 
 static void hal_sampling_start(void) {
+  hal_pend = 0;
+  hal_gap = 0;
   TCCR1B = 0;
   TCNT1 = 0;
   OCR1A = hal_ocr;
@@ -149,12 +163,40 @@ static void hal_sampling_stop(void) {
 static void hal_adc_clock(uint32_t conversions_per_s) {
   uint8_t ps = conversions_per_s > 30000UL ? (_BV(ADPS1) | _BV(ADPS0)) : _BV(ADPS2);
   ADCSRA = (uint8_t)((ADCSRA & ~(_BV(ADPS2) | _BV(ADPS1) | _BV(ADPS0))) | ps);
+  hal_adcsra = (uint8_t)(_BV(ADEN) | ps);
 }
 
 static inline __attribute__((always_inline)) void hal_adc_start(uint8_t pin) {
   ADMUX = (uint8_t)(_BV(REFS0) | (pin & 0x07));
   ADCSRA |= _BV(ADSC);
 }
+
+/* Pipelined conversions (hal_avr_isr.h): ADCSRA is written whole (enable + prescaler from hal_adc_clock); the
+ * conversion-complete interrupt stores the inputs before a tick's last one; the last runs without interrupt
+ * and the next sample interrupt reads it and packs the whole tick (or hal_adc_finish when sampling stops). */
+static inline __attribute__((always_inline)) uint16_t hal_adc_read_last(void) {
+  while (ADCSRA & _BV(ADSC)) {
+  } /* done long ago unless the rate is at the ADC's limit */
+  return ADC;
+}
+/* Publishes the pipelined tick, its last conversion read from the ADC (sample interrupt, or at stop with
+ * interrupts off; used by daq_engine.h). */
+#define hal_adc_finish()                                                                       \
+  do {                                                                                         \
+    if (hal_pend) {                                                                            \
+      uint16_t last_ = hal_adc_read_last();                                                    \
+      hal_pend = 0;                                                                            \
+      if (hal_slot) {                                                                          \
+        *hal_last = last_;                                                                     \
+        uint8_t h_ = (uint8_t)((ring_head + 1) & (ENGINE_RING - 1));                           \
+        ring_head = h_;                                                                        \
+        if ((uint8_t)((h_ - ring_tail) & (ENGINE_RING - 1)) >= ENGINE_BATCH) hal_wake = 1;     \
+      } else {                                                                                 \
+        dropped_ticks++; /* the ring was full when it started: the packer or the link is behind */ \
+        hal_gap = 1;                                                                           \
+      }                                                                                        \
+    }                                                                                          \
+  } while (0)
 
 /* ---- host link ---- */
 #define RX_RING 64
@@ -194,6 +236,14 @@ static inline void hal_tx_start(const uint8_t *frame, uint16_t len) {
   UCSR0B = HAL_UCSR0B_IDLE | _BV(UDRIE0);
 }
 static inline uint8_t hal_tx_busy(void) { return hal_tx_on; }
+static inline void hal_tx_stop(void) {
+  UCSR0B = HAL_UCSR0B_IDLE;
+  hal_tx_on = 0;
+  hal_wake = 1;
+}
+/* Transmit interrupt, frame done: the next frame (tx_next, spikeloop_daq.cpp) or stop. */
+extern "C" void hal_tx_end(void);
+#define HAL_TX_CHAINED 1
 static inline void hal_kick(void) { wdt_reset(); }
 static inline uint8_t hal_reset_cause(void) { return hal_reset_cause_value; }
 

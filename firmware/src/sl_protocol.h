@@ -74,11 +74,13 @@ uint16_t sl_crc16(const uint8_t *p, size_t n);
 #define SL_ROM
 #define SL_ROM_BYTE(p) (*(p))
 #endif
-extern const uint8_t sl_crc16_hi[256] SL_ROM;
-extern const uint8_t sl_crc16_lo[256] SL_ROM;
+/* sl_crc16_table[i] = high byte of T[i], sl_crc16_table[256 + i] = low byte; 256-byte aligned, so on AVR
+ * the index is the low byte of the flash address. */
+extern const uint8_t sl_crc16_table[512] SL_ROM;
 static inline __attribute__((always_inline)) uint16_t sl_crc16_tab_step(uint16_t crc, uint8_t b) {
   uint8_t i = (uint8_t)((uint8_t)(crc >> 8) ^ b);
-  return (uint16_t)(((uint16_t)(uint8_t)((uint8_t)crc ^ SL_ROM_BYTE(sl_crc16_hi + i)) << 8) | SL_ROM_BYTE(sl_crc16_lo + i));
+  return (uint16_t)(((uint16_t)(uint8_t)((uint8_t)crc ^ SL_ROM_BYTE(sl_crc16_table + i)) << 8) |
+                    SL_ROM_BYTE(sl_crc16_table + 256 + i));
 }
 
 /* Seals a frame built in its wire buffer: the body (n bytes, n + 2 <= SL_MAX_BODY) sits at wire + 1; appends
@@ -87,6 +89,10 @@ static inline __attribute__((always_inline)) uint16_t sl_crc16_tab_step(uint16_t
  * the wire length, delimiter included (n + 4). Two tight passes over the frame, once per frame: cheaper on an
  * AVR than CRC-ing and stuffing byte by byte as samples are packed. */
 uint16_t sl_frame_seal(uint8_t *wire, uint16_t n);
+/* The two halves of sl_frame_seal, for sealing in steps: the CRC over n more bytes, and the rest (CRC appended,
+ * COBS in place, delimiter; returns the wire length). */
+uint16_t sl_crc16_run(uint16_t crc, const uint8_t *p, uint16_t n);
+uint16_t sl_frame_finish(uint8_t *wire, uint16_t n, uint16_t crc);
 
 /* One-shot COBS encode of n bytes (n <= SL_MAX_BODY) into out (>= n + 2 bytes); returns the encoded
  * length without the delimiter. */

@@ -34,8 +34,8 @@ static uint8_t rx_buf[RX_FRAME_CAP];
 static sl_cobs_rx rx;
 static uint8_t ctrl[48]; /* a control frame in wire form (COBS, CRC, delimiter) */
 static uint16_t ctrl_len;
-static uint8_t ctrl_pending; /* 1 queued, 2 on the wire; the buffer is free again at 0 */
-static uint8_t tx_block = ENGINE_NONE; /* data block on the wire */
+static volatile uint8_t ctrl_pending; /* 1 queued, 2 on the wire; the buffer is free again at 0 */
+static volatile uint8_t tx_block = ENGINE_NONE; /* data block on the wire */
 static uint32_t last_host_ms;
 static uint16_t rx_errors;
 static uint8_t configured;
@@ -66,22 +66,46 @@ static void send_error(uint8_t code, uint8_t type, uint8_t seq, uint32_t info) {
   send_ctrl(SL_T_ERROR, seq, p, 7);
 }
 
-/* Board -> host, whenever the transmitter is free: control frames first, then data blocks in order. Every
- * frame is already in wire form; the transmit interrupt sends it and wakes the main loop at its end. */
-static void tx_service(void) {
-  if (hal_tx_busy()) return;
+/* Board -> host: control frames first, then data blocks in order. Every frame is already in wire form. The
+ * frame just sent is done with (its block freed); returns the next one (length in *len) or 0. Runs in the
+ * transmit interrupt at the end of each frame, and from the main loop with interrupts off. */
+static const uint8_t *tx_next(uint16_t *len) {
   if (tx_block != ENGINE_NONE) { block_state[tx_block] = BLK_FREE; tx_block = ENGINE_NONE; }
   if (ctrl_pending == 2) ctrl_pending = 0;
   if (ctrl_pending) {
     ctrl_pending = 2;
-    hal_tx_start(ctrl, ctrl_len);
-  } else if (engine_ready()) {
+    *len = ctrl_len;
+    return ctrl;
+  }
+  if (engine_ready()) {
     uint8_t i = ready_q[ready_head];
     ready_head = (uint8_t)(ready_head == ENGINE_NBLOCK ? 0 : ready_head + 1);
     block_state[i] = BLK_SENDING;
     tx_block = i;
-    hal_tx_start(blocks[i].wire, blocks[i].len);
+    *len = blocks[i].len;
+    return blocks[i].wire;
   }
+  return 0;
+}
+
+#ifdef HAL_TX_CHAINED
+/* the transmit interrupt after a frame's delimiter: chain the next frame, or stop and tell the main loop */
+extern "C" void hal_tx_end(void) {
+  uint16_t len;
+  const uint8_t *f = tx_next(&len);
+  if (f) hal_tx_ptr = f; /* the interrupt stays on: the next byte goes out in the next byte slot */
+  else hal_tx_stop();
+}
+#endif
+
+/* Starts the transmitter if it is idle and something is waiting. */
+static void tx_service(void) {
+  if (hal_tx_busy()) return;
+  noInterrupts();
+  uint16_t len;
+  const uint8_t *f = tx_next(&len);
+  if (f) hal_tx_start(f, len);
+  interrupts();
 }
 
 static void stop_run(void) {
@@ -95,6 +119,13 @@ static void stop_run(void) {
   outputs_live = 0;
   /* everything sampled so far goes out, the last block partial, before any reply to the host */
   engine_drain();
+  while (ring_tail != ring_head) { /* packed as blocks come free */
+    if (engine_can_pack()) engine_pack();
+    engine_service();
+    tx_service();
+    hal_kick();
+  }
+  engine_close_partial();
   while (ready_head != ready_tail || tx_block != ENGINE_NONE) {
     engine_service();
     tx_service();
@@ -293,6 +324,6 @@ void loop(void) {
       continue;
     }
     /* nothing left to do: sleep until an interrupt leaves work (saves power; lets the emulator skip idle time) */
-    if (seal_head == ready_tail && !hal_rx_pending() && (hal_tx_busy() || (!ctrl_pending && !engine_ready()))) hal_wait();
+    if (!engine_busy() && seal_head == ready_tail && !hal_rx_pending() && (hal_tx_busy() || (!ctrl_pending && !engine_ready()))) hal_wait();
   }
 }
