@@ -178,24 +178,49 @@ ENGINE_INLINE uint8_t engine_pulse(void) {
 
 /* ---------------- main-loop side ---------------- */
 
-/* Seals the oldest closed block, a step at a time: the CRC over at most ENGINE_SEAL_STEP bytes per call, then
- * the rest (COBS in place) at once, so the packer gets a turn between steps and the ring never waits for a
- * whole frame's worth of CRC. */
+/* Seals the oldest closed block, a step at a time: the CRC, then COBS in place, at most ENGINE_SEAL_STEP bytes
+ * per call, so the packer gets a turn between steps (with the interrupts taking most of the CPU at full rate, a
+ * whole frame at once would hold it off for longer than the ring holds). Same result as sl_frame_seal. */
 #ifndef ENGINE_SEAL_STEP
-#define ENGINE_SEAL_STEP 64
+#define ENGINE_SEAL_STEP 32
 #endif
-static uint8_t seal_pos;
+static uint8_t seal_pos, seal_phase; /* phase 0: CRC over body[0..seal_pos); 1: COBS over body[0..seal_pos) */
 static uint16_t seal_crc = 0xffff;
+static uint8_t *seal_code;
 static void engine_seal(void) {
   uint8_t i = ready_q[seal_head];
   Block &b = blocks[i];
-  uint8_t n = (uint8_t)b.len, pos = seal_pos, step = (uint8_t)(n - pos);
-  if (step > ENGINE_SEAL_STEP) step = ENGINE_SEAL_STEP;
-  seal_crc = sl_crc16_run(seal_crc, b.wire + 1 + pos, step);
-  pos = (uint8_t)(pos + step);
-  if (pos < n) { seal_pos = pos; return; }
-  b.len = sl_frame_finish(b.wire, n, seal_crc);
+  uint8_t n = (uint8_t)b.len, pos = seal_pos, step;
+  uint8_t *body = b.wire + 1;
+  if (seal_phase == 0) {
+    step = (uint8_t)(n - pos);
+    if (step > ENGINE_SEAL_STEP) step = ENGINE_SEAL_STEP;
+    seal_crc = sl_crc16_run(seal_crc, body + pos, step);
+    pos = (uint8_t)(pos + step);
+    if (pos < n) { seal_pos = pos; return; }
+    body[n] = (uint8_t)seal_crc; /* the CRC is part of what COBS encodes */
+    body[n + 1] = (uint8_t)(seal_crc >> 8);
+    seal_phase = 1;
+    seal_pos = 0;
+    seal_code = b.wire;
+    return;
+  }
+  uint8_t total = (uint8_t)(n + 2), end = (uint8_t)(pos + ENGINE_SEAL_STEP);
+  if (end > total || end < pos) end = total;
+  uint8_t *q = body + pos, *qend = body + end, *code = seal_code;
+  for (; q != qend; q++) {
+    if (!*q) {
+      *code = (uint8_t)(q - code);
+      code = q;
+    }
+  }
+  seal_code = code;
+  if (end < total) { seal_pos = end; return; }
+  *code = (uint8_t)(qend - code);
+  *qend = 0;
+  b.len = (uint16_t)(qend + 1 - b.wire);
   seal_pos = 0;
+  seal_phase = 0;
   seal_crc = 0xffff;
   block_state[i] = BLK_READY;
   seal_head = (uint8_t)(seal_head == ENGINE_NBLOCK ? 0 : seal_head + 1);
@@ -207,10 +232,20 @@ static void engine_seal(void) {
 static void engine_pack(void) {
   uint8_t t = ring_tail, k = fill_k, nv = eng_nvals;
   uint8_t *p = fill_p;
-  uint16_t *stage = fill_stage;
+  /* the staged values of the open group live in registers across the batch */
+  uint16_t s0 = fill_stage[0], s1 = fill_stage[1];
+#if ENGINE_GROUP == 4
+  uint16_t s2 = fill_stage[2];
+#endif
+  const TickSlot *slot = &ring[t];
   while (t != ring_head) {
-    const TickSlot *slot = &ring[t];
-    if (fill != ENGINE_NONE && slot->gap) { fill_p = p; fill_k = k; engine_close_block(); }
+    if (slot->gap && fill != ENGINE_NONE) {
+      fill_p = p; fill_k = k; fill_stage[0] = s0; fill_stage[1] = s1;
+#if ENGINE_GROUP == 4
+      fill_stage[2] = s2;
+#endif
+      engine_close_block();
+    }
     if (fill == ENGINE_NONE) {
       if (!engine_open_block(slot->idx)) { /* link behind: every block queued or on the wire */
         noInterrupts();
@@ -218,6 +253,7 @@ static void engine_pack(void) {
         interrupts();
         t = (uint8_t)((t + 1) & (ENGINE_RING - 1));
         ring_tail = t;
+        slot = &ring[t];
         continue; /* the next tick opens a block of its own */
       }
       p = fill_p;
@@ -226,15 +262,49 @@ static void engine_pack(void) {
     const uint16_t *v = slot->v;
     uint8_t n = nv;
     do {
-      stage[k++] = *v++;
-      if (k == ENGINE_GROUP) { p = engine_group(p, stage); k = 0; }
+      uint16_t x = *v++;
+#if ENGINE_GROUP == 4
+      if (k == 0) { s0 = x; k = 1; }
+      else if (k == 1) { s1 = x; k = 2; }
+      else if (k == 2) { s2 = x; k = 3; }
+      else {
+        p[0] = (uint8_t)s0;
+        p[1] = (uint8_t)((uint8_t)(s0 >> 8) | (uint8_t)((uint8_t)s1 << 2));
+        p[2] = (uint8_t)((uint8_t)(s1 >> 6) | (uint8_t)((uint8_t)s2 << 4));
+        p[3] = (uint8_t)((uint8_t)(s2 >> 4) | (uint8_t)((uint8_t)x << 6));
+        p[4] = (uint8_t)(x >> 2);
+        p += 5;
+        k = 0;
+      }
+#else
+      if (k == 0) { s0 = x; k = 1; }
+      else {
+        p[0] = (uint8_t)s0;
+        p[1] = (uint8_t)((uint8_t)((s0 >> 8) & 0x0f) | (uint8_t)((uint8_t)x << 4));
+        p[2] = (uint8_t)(x >> 4);
+        p += 3;
+        k = 0;
+      }
+#endif
     } while (--n);
     t = (uint8_t)((t + 1) & (ENGINE_RING - 1));
     ring_tail = t;
-    if (--fill_left == 0) { fill_p = p; fill_k = k; engine_close_block(); }
+    slot = t ? slot + 1 : ring;
+    if (--fill_left == 0) {
+      fill_p = p; fill_k = k; fill_stage[0] = s0; fill_stage[1] = s1;
+#if ENGINE_GROUP == 4
+      fill_stage[2] = s2;
+#endif
+      engine_close_block();
+    }
   }
   fill_p = p;
   fill_k = k;
+  fill_stage[0] = s0;
+  fill_stage[1] = s1;
+#if ENGINE_GROUP == 4
+  fill_stage[2] = s2;
+#endif
 }
 
 /* The cheap checks first: the main loop calls this on every wake-up. */
@@ -281,6 +351,7 @@ static void engine_reset(void) {
   }
   ready_head = ready_tail = seal_head = 0;
   seal_pos = 0;
+  seal_phase = 0;
   seal_crc = 0xffff;
   fill = ENGINE_NONE;
   ring_head = ring_tail = 0;

@@ -6,11 +6,9 @@ ISR(TIMER1_COMPA_vect) {
   STIM_T s = engine_stimulus();
   hal_stim_write(s);
   hal_pulse_write(engine_pulse());
-  /* the outputs are set: the rest may wait for the transmitter's interrupt, which must not sit a whole byte
-   * time behind this handler (the line would idle). No other handler touches what follows; the next tick
-   * is a sample period away, and this tick's conversions (the only other source of a conversion interrupt)
-   * start at the very end. */
-  sei();
+  /* Interrupts stay off to the end: re-enabling them here (to let the transmitter's interrupt in) lets a
+   * late conversion interrupt of the previous tick start that tick's last conversion after this tick's
+   * stimulus is applied, a sample taken against the wrong stimulus. */
   uint32_t idx = tick_index;
   tick_index = idx + 1;
   /* the previous tick's conversions still running (rate beyond the ADC): this tick is lost, a gap */
