@@ -18,23 +18,71 @@ static inline __attribute__((always_inline)) void hal_dac_queue(uint16_t code) {
   dac_kick = _BV(TWINT) | _BV(TWSTA) | _BV(TWEN) | _BV(TWIE);
 }
 
-/* The tick interrupt comes in two variants, chosen by GPIOR0 bit 0 (set at START when a pulse train runs or
- * the DAC is the output): the plain one is the 1.0 PWM tick, cycle for cycle (the acquisition budget is that
- * tight), the other adds the pulse scheduling and the DAC. The vector dispatches with one sbic (no register,
- * no flags touched). */
+/* The tick's acquisition (both variants): the previous tick's last conversion completes it (hal_adc_finish),
+ * this tick gets a ring slot and its conversions start. Interrupts stay off to the end: re-enabling them here (to
+ * let the transmitter's interrupt in) lets a late conversion interrupt of the previous tick start that tick's last
+ * conversion after this tick's stimulus is applied, a sample taken against the wrong stimulus. `adie_last` is
+ * _BV(ADIE) when the tick's last conversion must interrupt too (the special variant: the DAC write waits for it),
+ * 0 when the next sample interrupt just reads it (the plain variant: one interrupt less per tick). Returns 0 if
+ * the previous tick's conversions were still running (no conversion started: this tick is lost, a gap). */
+static inline __attribute__((always_inline)) uint8_t hal_tick_acquire(STIM_T s, uint8_t adie_last) {
+  uint32_t idx = tick_index;
+  tick_index = idx + 1;
+  /* the previous tick's conversions still running (rate beyond the ADC): this tick is lost, a gap */
+  if (cur_ch != ENGINE_NONE) { overruns++; hal_gap = 1; return 0; }
+  /* the previous tick: its last conversion (long done) completes it; it goes to the packer */
+  hal_adc_finish();
+  /* this tick: a ring slot for its results, then its conversions (ADIF written 1 clears the last one's flag) */
+  uint8_t h = ring_head;
+  if ((uint8_t)((h + 1) & (ENGINE_RING - 1)) != ring_tail) {
+    TickSlot *slot = hal_next_slot; /* = &ring[h], kept as a pointer (no multiply here) */
+    hal_next_slot = h == ENGINE_RING - 1 ? ring : slot + 1;
+    slot->idx = idx;
+    slot->gap = hal_gap;
+    hal_gap = 0;
+    slot->v[0] = s; /* the stimulus echo, if recorded (else overwritten by the first input) */
+    hal_slot = slot;
+    hal_v = slot->v + eng_record_stim; /* hal_last = hal_v + eng_nadc - 1 */
+    hal_last = slot->v + (eng_nvals - 1);
+  } else {
+    hal_slot = 0;
+    hal_v = hal_scratch;
+  }
+  ADMUX = (uint8_t)(_BV(REFS0) | eng_adc_ch[0]);
+  if (eng_nadc > 1) {
+    cur_ch = 0;
+    ADCSRA = (uint8_t)(hal_adcsra | _BV(ADSC) | _BV(ADIE) | _BV(ADIF));
+  } else {
+    ADCSRA = (uint8_t)(hal_adcsra | _BV(ADSC) | adie_last | _BV(ADIF));
+  }
+  hal_pend = 1;
+  return 1;
+}
+
+/* The tick interrupt and the conversion interrupt come in two variants each, chosen by GPIOR0 bit 0 (set at
+ * START when a pulse train runs or the DAC is the output): the plain ones are the PWM acquisition path, cycle
+ * for cycle (the 20 kS/s x 2 budget is that tight), the special ones add the pulse scheduling and the DAC. The
+ * vectors dispatch with one sbic (no register, no flags touched). */
 extern "C" void __vector_sl_tick_plain(void) __attribute__((signal, used, externally_visible));
 extern "C" void __vector_sl_tick_special(void) __attribute__((signal, used, externally_visible));
+extern "C" void __vector_sl_adc_plain(void) __attribute__((signal, used, externally_visible));
+extern "C" void __vector_sl_adc_special(void) __attribute__((signal, used, externally_visible));
 
 void __vector_sl_tick_plain(void) {
   STIM_T s = engine_stimulus();
   hal_stim_write(s);
-  if (engine_tick(s)) hal_adc_start(eng_adc_ch[0]);
+  hal_tick_acquire(s, 0);
 }
 
 void __vector_sl_tick_special(void) {
   if (pl_active) hal_pulse_arm_at(++pl_now, TCNT1);
   STIM_T s;
   if (stim_out == SL_OUT_MCP4725) {
+    /* the previous tick's write still waits for its last conversion's interrupt, which has not run: the
+     * conversion is done (a tick never comes before it at a DAC-limited rate) and starting this tick's
+     * conversions would clear its flag, so the write goes now */
+    uint8_t k = dac_kick;
+    if (k && cur_ch == ENGINE_NONE) { dac_kick = 0; TWCR = k; }
     s = dac_next; /* on the DAC since the previous tick (or START) */
     dac_next = engine_stimulus();
     hal_dac_queue(dac_next);
@@ -42,11 +90,7 @@ void __vector_sl_tick_special(void) {
     s = engine_stimulus();
     hal_stim_write(s);
   }
-  if (engine_tick(s)) hal_adc_start(eng_adc_ch[0]);
-  else {
-    uint8_t k = dac_kick; /* no conversions this tick: write now */
-    if (k) { dac_kick = 0; TWCR = k; }
-  }
+  hal_tick_acquire(s, _BV(ADIE)); /* an overrun (no conversions started) leaves the write to the running ones */
 }
 
 ISR(TIMER1_COMPA_vect, ISR_NAKED) {
@@ -72,14 +116,43 @@ ISR(TIMER1_COMPB_vect) {
   hal_pulse_arm();
 }
 
-ISR(ADC_vect) {
-  uint16_t v = ADC;
-  uint8_t next = engine_sample(v);
-  if (next != ENGINE_NONE) hal_adc_start(next);
-  else {
-    uint8_t k = dac_kick; /* DAC output: the next value goes out once this tick's inputs are converted */
-    if (k) { dac_kick = 0; TWCR = k; }
+/* Every input of a tick but the last: store the result, start the next input; the last one runs without
+ * interrupt (the next sample interrupt reads it), one interrupt less per tick. */
+void __vector_sl_adc_plain(void) {
+  uint8_t c = cur_ch;
+  hal_v[c] = ADC;
+  c++;
+  ADMUX = (uint8_t)(_BV(REFS0) | eng_adc_ch[c]);
+  if ((uint8_t)(c + 1) < eng_nadc) {
+    cur_ch = c;
+    ADCSRA = (uint8_t)(hal_adcsra | _BV(ADSC) | _BV(ADIE));
+  } else {
+    cur_ch = ENGINE_NONE;
+    ADCSRA = (uint8_t)(hal_adcsra | _BV(ADSC));
   }
+}
+
+/* The same with the last conversion interrupting too: its result stays in the ADC for the next sample
+ * interrupt (hal_adc_finish), and the DAC write of the next value starts now that the tick's inputs are in. */
+void __vector_sl_adc_special(void) {
+  uint8_t c = cur_ch;
+  if (c == ENGINE_NONE) {
+    uint8_t k = dac_kick;
+    if (k) { dac_kick = 0; TWCR = k; }
+    return;
+  }
+  hal_v[c] = ADC;
+  c++;
+  ADMUX = (uint8_t)(_BV(REFS0) | eng_adc_ch[c]);
+  cur_ch = (uint8_t)(c + 1) < eng_nadc ? c : ENGINE_NONE;
+  ADCSRA = (uint8_t)(hal_adcsra | _BV(ADSC) | _BV(ADIE));
+}
+
+ISR(ADC_vect, ISR_NAKED) {
+  asm volatile(
+      "sbic %0, 0\n\t"
+      "jmp __vector_sl_adc_special\n\t"
+      "jmp __vector_sl_adc_plain\n\t" ::"I"(_SFR_IO_ADDR(GPIOR0)));
 }
 
 /* MCP4725 fast write. simavr reports 0x28 after the address when TWDR was loaded early, so the step, not
@@ -94,16 +167,62 @@ ISR(TWI_vect) {
   twi_step = 0;
 }
 
+/* One byte of the frame on the wire per interrupt; after the frame's 0x00 delimiter hal_tx_end starts the next
+ * frame at once (no round trip through the main loop, which may be sealing a block) or stops. Hand-written: this runs for every byte on the link (4 per tick at 20 kS/s x 2
+ * + stimulus echo), and avr-gcc's prologue for the C version (r0, r1, SREG and four registers) costs half
+ * again as much. The per-byte path uses r24, r30, r31 and SREG only; r1 is not assumed to be zero. */
 #if defined(__AVR_ATmega2560__)
-ISR(USART0_UDRE_vect) {
+ISR(USART0_UDRE_vect, ISR_NAKED) {
 #else
-ISR(USART_UDRE_vect) {
+ISR(USART_UDRE_vect, ISR_NAKED) {
 #endif
-  uint8_t t = tx_tail;
-  if (t == tx_head) {
-    UCSR0B &= (uint8_t)~_BV(UDRIE0);
-    return;
-  }
-  UDR0 = tx_ring[t];
-  tx_tail = (uint8_t)((t + 1) & (TX_RING - 1));
+  __asm__ __volatile__(
+      "push r24\n\t"
+      "in r24, __SREG__\n\t"
+      "push r24\n\t"
+      "push r30\n\t"
+      "push r31\n\t"
+      "lds r30, %[ptr]\n\t"
+      "lds r31, %[ptr]+1\n\t"
+      "ld r24, Z+\n\t" /* the next byte of the frame */
+      "sts %[udr], r24\n\t"
+      "sts %[ptr], r30\n\t"
+      "sts %[ptr]+1, r31\n\t"
+      "tst r24\n\t"
+      "brne 1f\n\t"
+      /* the delimiter went out: hal_tx_end (C) chains the next frame or stops; once per frame, so the
+       * full save of the call-clobbered registers is cheap here */
+      "push r0\n\t"
+      "push r1\n\t"
+      "push r18\n\t"
+      "push r19\n\t"
+      "push r20\n\t"
+      "push r21\n\t"
+      "push r22\n\t"
+      "push r23\n\t"
+      "push r25\n\t"
+      "push r26\n\t"
+      "push r27\n\t"
+      "clr r1\n\t"
+      "call hal_tx_end\n\t"
+      "pop r27\n\t"
+      "pop r26\n\t"
+      "pop r25\n\t"
+      "pop r23\n\t"
+      "pop r22\n\t"
+      "pop r21\n\t"
+      "pop r20\n\t"
+      "pop r19\n\t"
+      "pop r18\n\t"
+      "pop r1\n\t"
+      "pop r0\n\t"
+      "1:\n\t"
+      "pop r31\n\t"
+      "pop r30\n\t"
+      "pop r24\n\t"
+      "out __SREG__, r24\n\t"
+      "pop r24\n\t"
+      "reti\n\t"
+      :
+      : [ptr] "i"(&hal_tx_ptr), [udr] "n"(_SFR_MEM_ADDR(UDR0)));
 }
