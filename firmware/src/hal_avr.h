@@ -311,8 +311,8 @@ static void hal_sampling_start(uint8_t pulses) {
   pl_alarm = 0;
   pl_late = 0;
   pl_active = pulses;
-  if (pulses || stim_out == SL_OUT_MCP4725) GPIOR0 |= 1; /* the tick interrupt's special variant */
-  else GPIOR0 &= (uint8_t)~1;
+  /* the interrupts' special variants (hal_avr_isr.h): bit 0 the tick's (pulses or DAC), bit 1 the conversion's (DAC) */
+  GPIOR0 = (uint8_t)((pulses || stim_out == SL_OUT_MCP4725 ? 1 : 0) | (stim_out == SL_OUT_MCP4725 ? 2 : 0));
   /* OC1B latch to low (force a compare in clear mode), then toggle on every compare match */
   TCCR1A = _BV(COM1B1);
   TCCR1C = _BV(FOC1B);

@@ -59,10 +59,11 @@ static inline __attribute__((always_inline)) uint8_t hal_tick_acquire(STIM_T s, 
   return 1;
 }
 
-/* The tick interrupt and the conversion interrupt come in two variants each, chosen by GPIOR0 bit 0 (set at
- * START when a pulse train runs or the DAC is the output): the plain ones are the PWM acquisition path, cycle
- * for cycle (the 20 kS/s x 2 budget is that tight), the special ones add the pulse scheduling and the DAC. The
- * vectors dispatch with one sbic (no register, no flags touched). */
+/* The tick interrupt and the conversion interrupt come in two variants each: the plain ones are the PWM
+ * acquisition path, cycle for cycle (the 20 kS/s x 2 budget is that tight); the special tick (GPIOR0 bit 0, set at
+ * START when a pulse train runs or the DAC is the output) adds the pulse scheduling and the DAC, the special
+ * conversion interrupt (GPIOR0 bit 1, DAC output only) lets the tick's last conversion interrupt too, to start the
+ * DAC write. The vectors dispatch with one sbic (no register, no flags touched). */
 extern "C" void __vector_sl_tick_plain(void) __attribute__((signal, used, externally_visible));
 extern "C" void __vector_sl_tick_special(void) __attribute__((signal, used, externally_visible));
 extern "C" void __vector_sl_adc_plain(void) __attribute__((signal, used, externally_visible));
@@ -77,7 +78,9 @@ void __vector_sl_tick_plain(void) {
 void __vector_sl_tick_special(void) {
   if (pl_active) hal_pulse_arm_at(++pl_now, TCNT1);
   STIM_T s;
+  uint8_t adie_last = 0;
   if (stim_out == SL_OUT_MCP4725) {
+    adie_last = _BV(ADIE);
     /* the previous tick's write still waits for its last conversion's interrupt, which has not run: the
      * conversion is done (a tick never comes before it at a DAC-limited rate) and starting this tick's
      * conversions would clear its flag, so the write goes now */
@@ -90,7 +93,7 @@ void __vector_sl_tick_special(void) {
     s = engine_stimulus();
     hal_stim_write(s);
   }
-  hal_tick_acquire(s, _BV(ADIE)); /* an overrun (no conversions started) leaves the write to the running ones */
+  hal_tick_acquire(s, adie_last); /* an overrun (no conversions started) leaves the write to the running ones */
 }
 
 ISR(TIMER1_COMPA_vect, ISR_NAKED) {
@@ -150,7 +153,7 @@ void __vector_sl_adc_special(void) {
 
 ISR(ADC_vect, ISR_NAKED) {
   asm volatile(
-      "sbic %0, 0\n\t"
+      "sbic %0, 1\n\t"
       "jmp __vector_sl_adc_special\n\t"
       "jmp __vector_sl_adc_plain\n\t" ::"I"(_SFR_IO_ADDR(GPIOR0)));
 }
