@@ -145,7 +145,7 @@ static void hal_stim_select(uint8_t out, uint8_t addr7) {
 #include "pulse_sched.h"
 static ps_t pl;
 static volatile uint8_t pl_active, pl_armed;
-static volatile uint32_t pl_now; /* sample periods begun since START (ticks seen) */
+static uint16_t pl_skip;          /* ticks before the tick interrupt must look at the next edge again */
 static uint8_t pl_guard;          /* counts between reading TCNT1 and the compare being safely ahead */
 static uint16_t pl_window;       /* edges this early in a period are armed from the period before */
 static volatile uint16_t pl_late;
@@ -161,50 +161,16 @@ static inline uint16_t hal_dac_errors(void) { return dac_errors; }
 static void hal_pulse_stop(void) {
   pl_active = 0;
   pl_armed = 0;
+  pl_skip = 0;
   OCR1B = PL_PARK;
   TCCR1A &= (uint8_t)~(_BV(COM1B1) | _BV(COM1B0)); /* pin back to PORT */
   PULSE_PORT &= (uint8_t)~_BV(PULSE_BIT);
 }
 
-/* Called from the Timer1 interrupts only, with `now` the sample period the counter value c (TCNT1) is in:
- * puts the next edge in OCR1B if the counter will reach it in the edge's own period. An edge early in the next
- * period (before the tick interrupt could arm it) gets an alarm first: a compare with the pin disconnected
- * (COM1B = 0, the pin holds its PORT level, kept equal to the output) later in this period, whose interrupt
- * then arms the edge. An edge whose time has passed (interrupts held up too long) is made now and counted. */
 static uint8_t pl_alarm;
 #define PL_COM_TOGGLE _BV(COM1B0)
-static inline __attribute__((always_inline)) void hal_pulse_arm_at(uint32_t now, uint16_t c) {
-  if (!pl_active || pl_armed) return;
-  if (pl.pe == now) {
-    if (pl.oe > c + pl_guard) { OCR1B = pl.oe; pl_armed = 1; return; }
-  } else if (pl.pe == now + 1) {
-    if ((uint16_t)(pl.oe + pl_guard) < c) { OCR1B = pl.oe; pl_armed = 1; return; }
-    if (pl.oe < pl_window) {
-      uint16_t a = (uint16_t)((pl.oe > c ? pl.oe : c) + pl_guard);
-      if (a < OCR1A) {
-        TCCR1A &= (uint8_t)~PL_COM_TOGGLE; /* the alarm's match leaves the pin alone */
-        OCR1B = a;
-        pl_alarm = 1;
-        pl_armed = 1;
-      }
-    }
-    return; /* else the tick interrupt of the edge's period arms it */
-  } else if (pl.pe > now) {
-    return;
-  }
-  /* late */
-  uint16_t soon = (uint16_t)(c + pl_guard);
-  if (soon < OCR1A) { OCR1B = soon; pl_armed = 1; pl_late++; }
-}
-
-/* TCNT1 and the period it belongs to, consistent even if the counter wraps while we look (the tick
- * interrupt, which counts periods, may still be pending). */
-static inline __attribute__((always_inline)) void hal_pulse_arm(void) {
-  uint8_t f = TIFR1 & _BV(OCF1A);
-  uint16_t c = TCNT1;
-  if (f != (TIFR1 & _BV(OCF1A))) { f = _BV(OCF1A); c = TCNT1; }
-  hal_pulse_arm_at(pl_now + (f ? 1 : 0), c);
-}
+/* Arms the next edge from the Timer1 interrupts (hal_avr_isr.h: the period count is the engine's tick_index). */
+static inline __attribute__((always_inline)) void hal_pulse_arm(void);
 
 static inline void hal_outputs_zero_stim(void) {
   OCR2A = 0;
@@ -306,7 +272,7 @@ static void hal_sampling_start(uint8_t pulses) {
   TCNT1 = 0;
   OCR1A = hal_ocr;
   OCR1B = PL_PARK;
-  pl_now = 0;
+  pl_skip = 0;
   pl_armed = 0;
   pl_alarm = 0;
   pl_late = 0;

@@ -18,6 +18,49 @@ static inline __attribute__((always_inline)) void hal_dac_queue(uint16_t code) {
   dac_kick = _BV(TWINT) | _BV(TWSTA) | _BV(TWEN) | _BV(TWIE);
 }
 
+/* ---- pulse train scheduling (hal_avr.h: the compare unit, pulse_sched.h: the edge arithmetic) ---- */
+/* Called from the Timer1 interrupts only, with `now` the sample period the counter value c (TCNT1) is in:
+ * puts the next edge in OCR1B if the counter will reach it in the edge's own period. An edge early in the next
+ * period (before the tick interrupt could arm it) gets an alarm first: a compare with the pin disconnected
+ * (COM1B = 0, the pin holds its PORT level, kept equal to the output) later in this period, whose interrupt
+ * then arms the edge. An edge whose time has passed (interrupts held up too long) is made now and counted. */
+static inline __attribute__((always_inline)) void hal_pulse_arm_at(uint32_t now, uint16_t c) {
+  if (!pl_active || pl_armed) return;
+  if (pl.pe == now) {
+    if (pl.oe > c + pl_guard) { OCR1B = pl.oe; pl_armed = 1; return; }
+  } else if (pl.pe == now + 1) {
+    if ((uint16_t)(pl.oe + pl_guard) < c) { OCR1B = pl.oe; pl_armed = 1; return; }
+    if (pl.oe < pl_window) {
+      uint16_t a = (uint16_t)((pl.oe > c ? pl.oe : c) + pl_guard);
+      if (a < OCR1A) {
+        TCCR1A &= (uint8_t)~PL_COM_TOGGLE; /* the alarm's match leaves the pin alone */
+        OCR1B = a;
+        pl_alarm = 1;
+        pl_armed = 1;
+      }
+    }
+    return; /* else the tick interrupt of the edge's period arms it */
+  } else if (pl.pe > now) {
+    /* two or more periods ahead: the tick interrupts until the one before the edge's period need not look
+     * (one tick fewer than that, as a tick pending while a compare interrupt arms sees the same period) */
+    uint32_t d = pl.pe - now;
+    pl_skip = d >= 3 ? (d - 3 > 0xffffu ? 0xffffu : (uint16_t)(d - 3)) : 0;
+    return;
+  }
+  /* late */
+  uint16_t soon = (uint16_t)(c + pl_guard);
+  if (soon < OCR1A) { OCR1B = soon; pl_armed = 1; pl_late++; }
+}
+
+/* TCNT1 and the period it belongs to (tick_index: sample periods begun since START), consistent even if the counter wraps while we look (the tick
+ * interrupt, which counts periods, may still be pending). */
+static inline __attribute__((always_inline)) void hal_pulse_arm(void) {
+  uint8_t f = TIFR1 & _BV(OCF1A);
+  uint16_t c = TCNT1;
+  if (f != (TIFR1 & _BV(OCF1A))) { f = _BV(OCF1A); c = TCNT1; }
+  hal_pulse_arm_at(tick_index + (f ? 1 : 0), c);
+}
+
 /* The tick's acquisition (both variants): the previous tick's last conversion completes it (hal_adc_finish),
  * this tick gets a ring slot and its conversions start. Interrupts stay off to the end: re-enabling them here (to
  * let the transmitter's interrupt in) lets a late conversion interrupt of the previous tick start that tick's last
@@ -75,11 +118,19 @@ void __vector_sl_tick_plain(void) {
   hal_tick_acquire(s, 0);
 }
 
+/* Out of line, so the tick interrupt saves no more registers than the plain one for the ticks that only count
+ * down pl_skip (the call-clobbered ones it saves anyway). tick_index + 1: the period this tick begins. */
+static void __attribute__((noinline)) hal_pulse_tick(void) { hal_pulse_arm_at(tick_index + 1, TCNT1); }
+
 void __vector_sl_tick_special(void) {
-  if (pl_active) hal_pulse_arm_at(++pl_now, TCNT1);
+  if (pl_active) {
+    uint16_t k = pl_skip;
+    if (k) pl_skip = (uint16_t)(k - 1); /* the next edge is periods away: nothing to look at */
+    else if (!pl_armed) hal_pulse_tick();
+  }
   STIM_T s;
   uint8_t adie_last = 0;
-  if (stim_out == SL_OUT_MCP4725) {
+  if (GPIOR0 & 2) { /* the MCP4725 is the output */
     adie_last = _BV(ADIE);
     /* the previous tick's write still waits for its last conversion's interrupt, which has not run: the
      * conversion is done (a tick never comes before it at a DAC-limited rate) and starting this tick's
