@@ -15,6 +15,8 @@
  * --speed: emulated seconds per wall second at most (1 = real time, as a real board); 0 = unthrottled.
  * --profile FILE: at exit, writes the CPU cycles spent at each program (byte) address, "addr cycles" in hex/dec,
  *   for firmware profiling (symbolize with avr-nm / avr-objdump); "stats" reports the total as busy_cycles.
+ * "stats" also reports sp_min, the lowest stack pointer since the last reset (the stack's high-water mark: the
+ *   stack must never reach the firmware's static data, which ends at the ELF's __heap_start).
  *
  * Circuit models (SI units; voltages are clamped to 0..5 V and fed to the ADC in integer millivolts):
  *   direct  a0 = v_stim, a1 = 5 V - v_stim, a2..a5 = 1, 2, 3, 4 V (bit-exact tests)
@@ -72,6 +74,7 @@ static int uart_xon = 1;
 static avr_irq_t *uart_in_irq, *adc_irqs[6];
 static unsigned long long last_rx_cycle, bytes_to_host, bytes_from_host;
 static unsigned long long busy_cycles; /* cycles the CPU ran (not asleep): the firmware's load, for profiling */
+static unsigned sp_min = 0xffff;        /* lowest stack pointer since the last reset: the stack's high-water mark */
 static const char *profile_path;         /* --profile FILE: cycles spent per program address, written at exit */
 static unsigned long long *profile;
 static int duty;
@@ -327,6 +330,7 @@ int main(int argc, char **argv) {
       if (wall_s() < unplug_until) { usleep(1000); continue; }
       unplug_until = 0;
       avr_reset(avr);
+      sp_min = 0xffff;
       duty = 0;
       mcp4725_power_on(&dac);
       if (open_pty()) return 1;
@@ -338,6 +342,8 @@ int main(int argc, char **argv) {
       int awake = avr->state == cpu_Running;
       avr_flashaddr_t pc = avr->pc;
       int st = avr_run(avr);
+      unsigned sp = avr->data[0x5d] | ((unsigned)avr->data[0x5e] << 8); /* SPL, SPH */
+      if (sp < sp_min) sp_min = sp;
       if (awake) { /* a sleep instruction's call also jumps over the sleep: count that instruction only */
         avr_cycle_count_t d = avr->state == cpu_Sleeping ? 1 : avr->cycle - c0;
         busy_cycles += d;
@@ -367,6 +373,7 @@ int main(int argc, char **argv) {
         int ms;
         if (!strcmp(cmd, "reset")) {
           avr_reset(avr);
+      sp_min = 0xffff;
           duty = 0;
           mcp4725_power_on(&dac);
           printf("reset t_ns=%llu\n", ns_of(avr->cycle));
@@ -375,8 +382,8 @@ int main(int argc, char **argv) {
           unplug_until = wall_s() + ms / 1000.0;
           printf("unplugged t_ns=%llu\n", ns_of(avr->cycle));
         } else if (!strcmp(cmd, "stats")) {
-          printf("stats t_ns=%llu to_host=%llu from_host=%llu dropped=%llu spikes=%llu wall_s=%.3f busy_cycles=%llu", ns_of(avr->cycle),
-                 bytes_to_host, bytes_from_host, out_dropped, c_spikes, wall_s() - wall0, busy_cycles);
+          printf("stats t_ns=%llu to_host=%llu from_host=%llu dropped=%llu spikes=%llu wall_s=%.3f busy_cycles=%llu sp_min=%u", ns_of(avr->cycle),
+                 bytes_to_host, bytes_from_host, out_dropped, c_spikes, wall_s() - wall0, busy_cycles, sp_min);
           printf(" dac_mv=%u dac_code=%u dac_writes=%llu pulse_edges=%llu pulse_first_rise=%llu pulse_hi_min=%llu pulse_hi_max=%llu"
                  " pulse_lo_min=%llu pulse_lo_max=%llu pulse_per_min=%llu pulse_per_max=%llu\n",
                  mcp4725_mv(&dac), dac.code, dac.writes, pl_edges, pl_first_rise, pl_hi_min == ~0ULL ? 0 : pl_hi_min, pl_hi_max,
