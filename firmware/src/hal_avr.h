@@ -75,6 +75,7 @@ static volatile uint8_t hal_wake;
 /* ADC: enable + prescaler (hal_adc_clock); the tick in the conversion pipeline (conversions started, not yet
  * published): its ring slot (0: ring full, the tick is dropped when complete) and where its results go */
 static uint8_t hal_adcsra = _BV(ADEN) | _BV(ADPS2);
+static uint8_t hal_adcsra_last = _BV(ADEN) | _BV(ADPS2); /* for a tick's last conversion: + ADIE with the DAC output */
 static volatile uint8_t hal_pend;
 static uint8_t hal_gap; /* a tick was lost: the next slot says so */
 static struct TickSlot *hal_slot;
@@ -277,8 +278,10 @@ static void hal_sampling_start(uint8_t pulses) {
   pl_alarm = 0;
   pl_late = 0;
   pl_active = pulses;
-  /* the interrupts' special variants (hal_avr_isr.h): bit 0 the tick's (pulses or DAC), bit 1 the conversion's (DAC) */
+  /* the tick interrupt's special variant (hal_avr_isr.h): bit 0 pulses or DAC, bit 1 DAC */
   GPIOR0 = (uint8_t)((pulses || stim_out == SL_OUT_MCP4725 ? 1 : 0) | (stim_out == SL_OUT_MCP4725 ? 2 : 0));
+  /* the tick's last conversion interrupts only when the DAC write waits for it (hal_avr_isr.h) */
+  hal_adcsra_last = (uint8_t)(hal_adcsra | (stim_out == SL_OUT_MCP4725 ? _BV(ADIE) : 0));
   /* OC1B latch to low (force a compare in clear mode), then toggle on every compare match */
   TCCR1A = _BV(COM1B1);
   TCCR1C = _BV(FOC1B);

@@ -64,11 +64,10 @@ static inline __attribute__((always_inline)) void hal_pulse_arm(void) {
 /* The tick's acquisition (both variants): the previous tick's last conversion completes it (hal_adc_finish),
  * this tick gets a ring slot and its conversions start. Interrupts stay off to the end: re-enabling them here (to
  * let the transmitter's interrupt in) lets a late conversion interrupt of the previous tick start that tick's last
- * conversion after this tick's stimulus is applied, a sample taken against the wrong stimulus. `adie_last` is
- * _BV(ADIE) when the tick's last conversion must interrupt too (the special variant: the DAC write waits for it),
- * 0 when the next sample interrupt just reads it (the plain variant: one interrupt less per tick). Returns 0 if
- * the previous tick's conversions were still running (no conversion started: this tick is lost, a gap). */
-static inline __attribute__((always_inline)) uint8_t hal_tick_acquire(STIM_T s, uint8_t adie_last) {
+ * conversion after this tick's stimulus is applied, a sample taken against the wrong stimulus. The tick's last
+ * conversion is started with hal_adcsra_last (ADIE only with the DAC output: the DAC write waits for it). Returns 0
+ * if the previous tick's conversions were still running (no conversion started: this tick is lost, a gap). */
+static inline __attribute__((always_inline)) uint8_t hal_tick_acquire(STIM_T s) {
   uint32_t idx = tick_index;
   tick_index = idx + 1;
   /* the previous tick's conversions still running (rate beyond the ADC): this tick is lost, a gap */
@@ -96,26 +95,23 @@ static inline __attribute__((always_inline)) uint8_t hal_tick_acquire(STIM_T s, 
     cur_ch = 0;
     ADCSRA = (uint8_t)(hal_adcsra | _BV(ADSC) | _BV(ADIE) | _BV(ADIF));
   } else {
-    ADCSRA = (uint8_t)(hal_adcsra | _BV(ADSC) | adie_last | _BV(ADIF));
+    ADCSRA = (uint8_t)(hal_adcsra_last | _BV(ADSC) | _BV(ADIF));
   }
   hal_pend = 1;
   return 1;
 }
 
-/* The tick interrupt and the conversion interrupt come in two variants each: the plain ones are the PWM
- * acquisition path, cycle for cycle (the 20 kS/s x 2 budget is that tight); the special tick (GPIOR0 bit 0, set at
- * START when a pulse train runs or the DAC is the output) adds the pulse scheduling and the DAC, the special
- * conversion interrupt (GPIOR0 bit 1, DAC output only) lets the tick's last conversion interrupt too, to start the
- * DAC write. The vectors dispatch with one sbic (no register, no flags touched). */
+/* The tick interrupt comes in two variants: the plain one is the PWM acquisition path, cycle for cycle (the
+ * 20 kS/s x 2 budget is that tight); the special one (GPIOR0 bit 0, set at START when a pulse train runs or the DAC
+ * is the output; bit 1: the DAC) adds the pulse scheduling and the DAC. The vector dispatches with one sbic (no
+ * register, no flags touched). */
 extern "C" void __vector_sl_tick_plain(void) __attribute__((signal, used, externally_visible));
 extern "C" void __vector_sl_tick_special(void) __attribute__((signal, used, externally_visible));
-extern "C" void __vector_sl_adc_plain(void) __attribute__((signal, used, externally_visible));
-extern "C" void __vector_sl_adc_special(void) __attribute__((signal, used, externally_visible));
 
 void __vector_sl_tick_plain(void) {
   STIM_T s = engine_stimulus();
   hal_stim_write(s);
-  hal_tick_acquire(s, 0);
+  hal_tick_acquire(s);
 }
 
 /* Out of line, so the tick interrupt saves no more registers than the plain one for the ticks that only count
@@ -129,9 +125,7 @@ void __vector_sl_tick_special(void) {
     else if (!pl_armed) hal_pulse_tick();
   }
   STIM_T s;
-  uint8_t adie_last = 0;
   if (GPIOR0 & 2) { /* the MCP4725 is the output */
-    adie_last = _BV(ADIE);
     /* the previous tick's write still waits for its last conversion's interrupt, which has not run: the
      * conversion is done (a tick never comes before it at a DAC-limited rate) and starting this tick's
      * conversions would clear its flag, so the write goes now */
@@ -144,7 +138,7 @@ void __vector_sl_tick_special(void) {
     s = engine_stimulus();
     hal_stim_write(s);
   }
-  hal_tick_acquire(s, adie_last); /* an overrun (no conversions started) leaves the write to the running ones */
+  hal_tick_acquire(s); /* an overrun (no conversions started) leaves the write to the running ones */
 }
 
 ISR(TIMER1_COMPA_vect, ISR_NAKED) {
@@ -172,42 +166,90 @@ ISR(TIMER1_COMPB_vect) {
 
 /* Every input of a tick but the last: store the result, start the next input; the last one runs without
  * interrupt (the next sample interrupt reads it), one interrupt less per tick. */
-void __vector_sl_adc_plain(void) {
-  uint8_t c = cur_ch;
-  hal_v[c] = ADC;
-  c++;
-  ADMUX = (uint8_t)(_BV(REFS0) | eng_adc_ch[c]);
-  if ((uint8_t)(c + 1) < eng_nadc) {
-    cur_ch = c;
-    ADCSRA = (uint8_t)(hal_adcsra | _BV(ADSC) | _BV(ADIE));
-  } else {
-    cur_ch = ENGINE_NONE;
-    ADCSRA = (uint8_t)(hal_adcsra | _BV(ADSC));
-  }
-}
-
-/* The same with the last conversion interrupting too: its result stays in the ADC for the next sample
- * interrupt (hal_adc_finish), and the DAC write of the next value starts now that the tick's inputs are in. */
-void __vector_sl_adc_special(void) {
-  uint8_t c = cur_ch;
-  if (c == ENGINE_NONE) {
-    uint8_t k = dac_kick;
-    if (k) { dac_kick = 0; TWCR = k; }
-    return;
-  }
-  hal_v[c] = ADC;
-  c++;
-  ADMUX = (uint8_t)(_BV(REFS0) | eng_adc_ch[c]);
-  cur_ch = (uint8_t)(c + 1) < eng_nadc ? c : ENGINE_NONE;
-  ADCSRA = (uint8_t)(hal_adcsra | _BV(ADSC) | _BV(ADIE));
-}
-
 ISR(ADC_vect, ISR_NAKED) {
-  asm volatile(
-      "sbic %0, 1\n\t"
-      "jmp __vector_sl_adc_special\n\t"
-      "jmp __vector_sl_adc_plain\n\t" ::"I"(_SFR_IO_ADDR(GPIOR0)));
+  /* Hand-written (avr-gcc needs ~95 cycles for it, this ~50): it runs once per tick per input but the last,
+   * at 97 % CPU load every cycle counts. Same as:
+   *   c = cur_ch; hal_v[c] = ADC; c++; ADMUX = REFS0 | eng_adc_ch[c];
+   *   if (c + 1 < eng_nadc) { cur_ch = c; ADCSRA = hal_adcsra | ADSC | ADIE; }   (more inputs after this one)
+   *   else { cur_ch = NONE; ADCSRA = hal_adcsra_last | ADSC; }                     (the last: no interrupt, but
+   *                                                                                  see the DAC below)
+   * With the MCP4725 as the output the tick's last conversion interrupts too (hal_adcsra_last has ADIE): it
+   * arrives with cur_ch = NONE, leaves its result in the ADC for the next sample interrupt and starts the queued
+   * DAC write (TWCR = dac_kick), now that the tick's inputs are in.
+   * Uses r24-r27, r30, r31 and SREG; r1 is not assumed to be zero. I/O addresses written as literals (0x78 ADCL,
+   * 0x7a ADCSRA, 0x7c ADMUX; the same on the 328P and 2560). */
+  __asm__ __volatile__(
+      "push r24\n\t"
+      "in r24, __SREG__\n\t"
+      "push r24\n\t"
+      "push r25\n\t"
+      "push r26\n\t"
+      "push r27\n\t"
+      "push r30\n\t"
+      "push r31\n\t"
+      "lds r26, %[cur]\n\t" /* c */
+      "cpi r26, 0xff\n\t"   /* the tick's last conversion (DAC output only) */
+      "breq 8f\n\t"
+      "lds r30, %[hv]\n\t"
+      "lds r31, %[hv]+1\n\t"
+      "mov r27, r26\n\t"
+      "lsl r27\n\t"
+      "add r30, r27\n\t"
+      "clr r27\n\t"
+      "adc r31, r27\n\t"    /* Z = &hal_v[c]; r27 = 0 from here */
+      "lds r24, 0x78\n\t"   /* ADCL first */
+      "lds r25, 0x79\n\t"
+      "st Z, r24\n\t"
+      "std Z+1, r25\n\t"
+      "inc r26\n\t"         /* c + 1: the next input */
+      "ldi r30, lo8(%[ch])\n\t"
+      "ldi r31, hi8(%[ch])\n\t"
+      "add r30, r26\n\t"
+      "adc r31, r27\n\t"
+      "ld r24, Z\n\t"
+      "ori r24, 0x40\n\t"   /* REFS0 */
+      "sts 0x7c, r24\n\t"
+      "lds r25, %[nadc]\n\t"
+      "mov r27, r26\n\t"
+      "inc r27\n\t"
+      "cp r27, r25\n\t"
+      "brsh 1f\n\t"
+      "lds r24, %[adcsra]\n\t"
+      "sts %[cur], r26\n\t"
+      "ori r24, 0x48\n\t"   /* ADSC | ADIE */
+      "sts 0x7a, r24\n\t"
+      "rjmp 9f\n\t"
+      "1:\n\t"
+      "lds r24, %[adcsra_last]\n\t"
+      "ldi r25, 0xff\n\t"   /* the tick's last input: the next sample interrupt reads it */
+      "sts %[cur], r25\n\t"
+      "ori r24, 0x40\n\t"   /* ADSC */
+      "sts 0x7a, r24\n\t"
+      "rjmp 9f\n\t"
+      "8:\n\t"              /* the last conversion is done: the DAC write queued by the sample interrupt starts */
+      "lds r24, %[kick]\n\t"
+      "tst r24\n\t"
+      "breq 9f\n\t"
+      "clr r25\n\t"
+      "sts %[kick], r25\n\t"
+      "sts 0xbc, r24\n\t"   /* TWCR */
+      "9:\n\t"
+      "pop r31\n\t"
+      "pop r30\n\t"
+      "pop r27\n\t"
+      "pop r26\n\t"
+      "pop r25\n\t"
+      "pop r24\n\t"
+      "out __SREG__, r24\n\t"
+      "pop r24\n\t"
+      "reti\n\t"
+      :
+      : [cur] "i"(&cur_ch), [hv] "i"(&hal_v), [ch] "i"(eng_adc_ch), [adcsra] "i"(&hal_adcsra),
+        [adcsra_last] "i"(&hal_adcsra_last), [nadc] "i"(&eng_nadc), [kick] "i"(&dac_kick));
 }
+static_assert(_SFR_MEM_ADDR(ADCSRA) == 0x7a && _SFR_MEM_ADDR(ADCL) == 0x78 && _SFR_MEM_ADDR(ADMUX) == 0x7c && ADSC == 6 &&
+                  ADIE == 3 && REFS0 == 6 && _SFR_MEM_ADDR(TWCR) == 0xbc,
+              "ADC register layout assumed by the conversion interrupt");
 
 /* MCP4725 fast write. simavr reports 0x28 after the address when TWDR was loaded early, so the step, not
  * the status code, says where the transfer is. */
