@@ -112,6 +112,9 @@ static volatile uint8_t twi_step; /* 0 idle, 1 START sent, 2 address sent, 3 fir
 static uint8_t twi_hi, twi_lo;
 static volatile uint16_t dac_errors; /* NACKs, bus errors, writes skipped because the previous one was busy */
 
+/* TWCR value that starts the queued DAC write once the tick's conversions are done (0: none due; hal_avr_isr.h) */
+static volatile uint8_t dac_kick;
+
 static inline void hal_dac_start(uint16_t code) {
   if (twi_step) { dac_errors++; return; }
   twi_hi = (uint8_t)((code >> 8) & 0x0f); /* C2 C1 = 00 (fast mode), PD1 PD0 = 00 (normal), D11..D8 */
@@ -123,7 +126,10 @@ static inline void hal_dac_start(uint16_t code) {
 /* From the main loop: waits for the bus (at most ~2 ms), writes, waits until the DAC has the code. */
 static void hal_dac_write_sync(uint16_t code) {
   for (uint16_t i = 0; twi_step && i < 4000; i++) _delay_loop_2(8);
-  twi_step = 0;
+  ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
+    twi_step = 0;
+    dac_kick = 0; /* a write queued by the last tick of a run whose conversion interrupt never came is dropped */
+  }
   hal_dac_start(code);
   for (uint16_t i = 0; twi_step && i < 4000; i++) _delay_loop_2(8);
 }

@@ -6,8 +6,6 @@
  * the DAC before tick n + 1 samples (the sample rate is capped so that a write always fits, HAL_DAC_MAX_RATE). */
 static STIM_T dac_next;
 
-/* TWCR value that starts the next DAC write once the tick's conversions are done (0: none due) */
-static volatile uint8_t dac_kick;
 
 /* Queues the DAC write of `code` (interrupt context). */
 static inline __attribute__((always_inline)) void hal_dac_queue(uint16_t code) {
