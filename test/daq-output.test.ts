@@ -212,4 +212,14 @@ describe('DAQ stimulus output (emulated Uno)', () => {
     expect(refused).toMatchObject({ type: 'stop', status: 'failed' });
     expect(refused?.type === 'stop' && refused.reason).toMatch(/MCP4725.*at most 8620 S\/s/);
   });
+
+  it('the stack never reached the static data over all the runs above (2 KiB of SRAM on the Uno)', async () => {
+    // __bss_end: the end of the firmware's static data; the harness tracks the lowest stack pointer since reset
+    const nm = execFileSync('avr-nm', [path.join(FIRMWARE_BUILD, 'uno/spikeloop_daq.elf')], { encoding: 'utf8' });
+    const bssEnd = parseInt(/^([0-9a-f]+) B __bss_end$/m.exec(nm)![1], 16) & 0xffff;
+    const st = await vb.stats();
+    expect(st.sp_min).toBeGreaterThan(0);
+    expect(st.sp_min).toBeLessThan(0x8ff); // the firmware did use its stack
+    expect(st.sp_min).toBeGreaterThanOrEqual(bssEnd); // SP points at the next free byte: the lowest byte used is sp_min + 1
+  });
 });

@@ -3,7 +3,7 @@
  * USART0 behind a real pseudo-terminal and a circuit model closing the loop between the stimulus output
  * (Timer2 PWM on D11, through an ideal RC-filter/DAC model) and the ADC pins, all in emulated time.
  *
- *   virtual_board --elf build/uno/spikeloop_daq.elf [--link /tmp/spikeloop-daq] [--speed 1]
+ *   virtual_board --elf build/uno/spikeloop_daq.elf [--link /tmp/spikeloop-daq] [--speed 1] [--profile FILE]
  *                 [--circuit direct|rc|lif] [--param name=value ...] | [--circuit extern --fifo DIR]
  *
  * stdout (one line each, flushed):  "pty <slave path>" at start and after every re-plug;
@@ -13,6 +13,10 @@
  * stdin commands: "reset" (board reset now), "unplug <ms>" (pty closed, board unpowered for <ms> of wall
  *   time, then a fresh pty behind the same link and a power-on reset), "stats", "quit".
  * --speed: emulated seconds per wall second at most (1 = real time, as a real board); 0 = unthrottled.
+ * --profile FILE: at exit, writes the CPU cycles spent at each program (byte) address, "addr cycles" in hex/dec,
+ *   for firmware profiling (symbolize with avr-nm / avr-objdump); "stats" reports the total as busy_cycles.
+ * "stats" also reports sp_min, the lowest stack pointer since the last reset (the stack's high-water mark: the
+ *   stack must never reach the firmware's static data, which ends at the ELF's __heap_start).
  *
  * Built-in circuit models (SI units; voltages are clamped to 0..5 V and fed to the ADC in integer millivolts):
  *   direct  a0 = v_stim, a1 = 5 V - v_stim, a2..a5 = 1, 2, 3, 4 V (bit-exact tests)
@@ -88,6 +92,10 @@ static size_t in_head, in_len;
 static int uart_xon = 1;
 static avr_irq_t *uart_in_irq, *adc_irqs[6];
 static unsigned long long last_rx_cycle, bytes_to_host, bytes_from_host;
+static unsigned long long busy_cycles; /* cycles the CPU ran (not asleep): the firmware's load, for profiling */
+static unsigned sp_min = 0xffff;        /* lowest stack pointer since the last reset: the stack's high-water mark */
+static const char *profile_path;         /* --profile FILE: cycles spent per program address, written at exit */
+static unsigned long long *profile;
 static int duty;
 static volatile sig_atomic_t quit_flag;
 static mcp4725_t dac;
@@ -352,6 +360,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[i], "--elf") && i + 1 < argc) elf = argv[++i];
     else if (!strcmp(argv[i], "--link") && i + 1 < argc) link_path = argv[++i];
     else if (!strcmp(argv[i], "--speed") && i + 1 < argc) speed = atof(argv[++i]);
+    else if (!strcmp(argv[i], "--profile") && i + 1 < argc) profile_path = argv[++i];
     else if (!strcmp(argv[i], "--circuit") && i + 1 < argc) {
       const char *c = argv[++i];
       if (!strcmp(c, "direct")) circuit = C_DIRECT;
@@ -415,6 +424,7 @@ int main(int argc, char **argv) {
   avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('B'), 2), pulse_pin_hook, NULL);
   pulse_stats_reset();
 
+  if (profile_path) profile = calloc(0x10000, sizeof *profile);
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
   signal(SIGPIPE, SIG_IGN);
@@ -431,13 +441,24 @@ int main(int argc, char **argv) {
       if (wall_s() < unplug_until) { usleep(1000); continue; }
       unplug_until = 0;
       avr_reset(avr);
+      sp_min = 0xffff;
       outputs_to_power_on();
       if (open_pty()) return 1;
       wall0 = wall_s();
       emu0 = now_s();
     }
     for (int k = 0; k < 2000; k++) {
+      avr_cycle_count_t c0 = avr->cycle;
+      int awake = avr->state == cpu_Running;
+      avr_flashaddr_t pc = avr->pc;
       int st = avr_run(avr);
+      unsigned sp = avr->data[0x5d] | ((unsigned)avr->data[0x5e] << 8); /* SPL, SPH */
+      if (sp < sp_min) sp_min = sp;
+      if (awake) { /* a sleep instruction's call also jumps over the sleep: count that instruction only */
+        avr_cycle_count_t d = avr->state == cpu_Sleeping ? 1 : avr->cycle - c0;
+        busy_cycles += d;
+        if (profile) profile[(pc >> 1) & 0xffff] += d;
+      }
       if (st == cpu_Done || st == cpu_Crashed) { fprintf(stderr, "virtual_board: firmware stopped (state %d)\n", st); return 1; }
       int t1 = (avr->data[TCCR1B_ADDR] & 7) != 0;
       if (t1 && !t1_on) { t1_start = avr->cycle; pulse_stats_reset(); }
@@ -462,6 +483,7 @@ int main(int argc, char **argv) {
         int ms;
         if (!strcmp(cmd, "reset")) {
           avr_reset(avr);
+          sp_min = 0xffff;
           outputs_to_power_on();
           printf("reset t_ns=%llu\n", ns_of(avr->cycle));
         } else if (sscanf(cmd, "unplug %d", &ms) == 1) {
@@ -469,8 +491,8 @@ int main(int argc, char **argv) {
           unplug_until = wall_s() + ms / 1000.0;
           printf("unplugged t_ns=%llu\n", ns_of(avr->cycle));
         } else if (!strcmp(cmd, "stats")) {
-          printf("stats t_ns=%llu to_host=%llu from_host=%llu dropped=%llu spikes=%llu wall_s=%.3f", ns_of(avr->cycle),
-                 bytes_to_host, bytes_from_host, out_dropped, c_spikes, wall_s() - wall0);
+          printf("stats t_ns=%llu to_host=%llu from_host=%llu dropped=%llu spikes=%llu wall_s=%.3f busy_cycles=%llu sp_min=%u", ns_of(avr->cycle),
+                 bytes_to_host, bytes_from_host, out_dropped, c_spikes, wall_s() - wall0, busy_cycles, sp_min);
           printf(" dac_mv=%u dac_code=%u dac_writes=%llu pulse_edges=%llu pulse_first_rise=%llu pulse_hi_min=%llu pulse_hi_max=%llu"
                  " pulse_lo_min=%llu pulse_lo_max=%llu pulse_per_min=%llu pulse_per_max=%llu\n",
                  mcp4725_mv(&dac), dac.code, dac.writes, pl_edges, pl_first_rise, pl_hi_min == ~0ULL ? 0 : pl_hi_min, pl_hi_max,
@@ -494,5 +516,11 @@ int main(int argc, char **argv) {
   }
   if (link_path) unlink(link_path);
   close_pty();
+  if (profile) { /* "word_address cycles" per executed instruction address */
+    FILE *f = fopen(profile_path, "w");
+    for (int i = 0; f && i < 0x10000; i++)
+      if (profile[i]) fprintf(f, "%x %llu\n", i * 2, profile[i]);
+    if (f) fclose(f);
+  }
   return 0;
 }

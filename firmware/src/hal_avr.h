@@ -2,14 +2,16 @@
  * Hardware layer: ATmega328P (Uno, Nano) and ATmega2560 (Mega) at 16 MHz.
  *   sample clock  Timer1 in CTC mode, interrupt on compare A: exact rate F_CPU / (prescaler * (OCR1A + 1))
  *   ADC           AVcc reference, prescaler 16 (1 MHz ADC clock, 13 us per conversion), started from the
- *                 sample interrupt, one channel after the other from the conversion-complete interrupt
+ *                 sample interrupt, one channel after the other from the conversion-complete interrupt; the
+ *                 tick's last conversion runs without interrupt and the next sample interrupt reads it
  *   stimulus      Timer2 fast PWM on OC2A (Uno D11 / Mega D10), 62.5 kHz carrier, 8-bit; an RC filter on the
  *                 pin makes the analog voltage (docs/daq/wiring.md); or an MCP4725 12-bit DAC on the TWI (I2C)
  *                 bus at 400 kHz (Uno A4/A5, Mega D20/D21), fast-write command, interrupt driven
  *   pulse train   OC1B (Uno D10, Mega D12): Timer1's second compare unit toggles the pin in hardware at
  *                 programmed counts of the sample-clock timer (resolution = Timer1 prescaler / 16 MHz:
  *                 62.5 ns at sample rates >= 245 S/s), scheduled by the compare interrupts (pulse_sched.h)
- *   host link     USART0 at 1,000,000 baud (U2X, UBRR 1: exact), RX by interrupt, TX polled by the main loop
+ *   host link     USART0 at 1,000,000 baud (U2X, UBRR 1: exact), RX by interrupt, TX of whole frames (already
+ *                 in wire form) by the data-register-empty interrupt
  *   safety        the AVR hardware watchdog (120 ms) resets a hung firmware; outputs are zero after reset
  */
 #pragma once
@@ -68,6 +70,20 @@
 #endif
 
 static uint8_t hal_reset_cause_value;
+/* Set by an interrupt that leaves work for the main loop (tick complete, byte received, frame sent). */
+static volatile uint8_t hal_wake;
+/* ADC: enable + prescaler (hal_adc_clock); the tick in the conversion pipeline (conversions started, not yet
+ * published): its ring slot (0: ring full, the tick is dropped when complete) and where its results go */
+static uint8_t hal_adcsra = _BV(ADEN) | _BV(ADPS2);
+static uint8_t hal_adcsra_last = _BV(ADEN) | _BV(ADPS2); /* for a tick's last conversion: + ADIE with the DAC output */
+static volatile uint8_t hal_pend;
+static uint8_t hal_gap; /* a tick was lost: the next slot says so */
+static struct TickSlot *hal_slot;
+static uint16_t *volatile hal_v;
+static uint16_t *hal_last;            /* where the tick's last conversion goes */
+static struct TickSlot *hal_next_slot; /* &ring[ring_head] */
+#define hal_ring_reset() (hal_next_slot = ring) /* engine_reset, ring_head = 0 */
+static uint16_t hal_scratch[HAL_ANALOG_INPUTS];
 
 /* Runs before main(): a watchdog reset leaves the watchdog enabled, so turn it off first thing. */
 void hal_early_init(void) __attribute__((naked, used, section(".init3")));
@@ -96,6 +112,9 @@ static volatile uint8_t twi_step; /* 0 idle, 1 START sent, 2 address sent, 3 fir
 static uint8_t twi_hi, twi_lo;
 static volatile uint16_t dac_errors; /* NACKs, bus errors, writes skipped because the previous one was busy */
 
+/* TWCR value that starts the queued DAC write once the tick's conversions are done (0: none due; hal_avr_isr.h) */
+static volatile uint8_t dac_kick;
+
 static inline void hal_dac_start(uint16_t code) {
   if (twi_step) { dac_errors++; return; }
   twi_hi = (uint8_t)((code >> 8) & 0x0f); /* C2 C1 = 00 (fast mode), PD1 PD0 = 00 (normal), D11..D8 */
@@ -107,7 +126,10 @@ static inline void hal_dac_start(uint16_t code) {
 /* From the main loop: waits for the bus (at most ~2 ms), writes, waits until the DAC has the code. */
 static void hal_dac_write_sync(uint16_t code) {
   for (uint16_t i = 0; twi_step && i < 4000; i++) _delay_loop_2(8);
-  twi_step = 0;
+  ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
+    twi_step = 0;
+    dac_kick = 0; /* a write queued by the last tick of a run whose conversion interrupt never came is dropped */
+  }
   hal_dac_start(code);
   for (uint16_t i = 0; twi_step && i < 4000; i++) _delay_loop_2(8);
 }
@@ -130,7 +152,7 @@ static void hal_stim_select(uint8_t out, uint8_t addr7) {
 #include "pulse_sched.h"
 static ps_t pl;
 static volatile uint8_t pl_active, pl_armed;
-static volatile uint32_t pl_now; /* sample periods begun since START (ticks seen) */
+static uint16_t pl_skip;          /* ticks before the tick interrupt must look at the next edge again */
 static uint8_t pl_guard;          /* counts between reading TCNT1 and the compare being safely ahead */
 static uint16_t pl_window;       /* edges this early in a period are armed from the period before */
 static volatile uint16_t pl_late;
@@ -146,50 +168,16 @@ static inline uint16_t hal_dac_errors(void) { return dac_errors; }
 static void hal_pulse_stop(void) {
   pl_active = 0;
   pl_armed = 0;
+  pl_skip = 0;
   OCR1B = PL_PARK;
   TCCR1A &= (uint8_t)~(_BV(COM1B1) | _BV(COM1B0)); /* pin back to PORT */
   PULSE_PORT &= (uint8_t)~_BV(PULSE_BIT);
 }
 
-/* Called from the Timer1 interrupts only, with `now` the sample period the counter value c (TCNT1) is in:
- * puts the next edge in OCR1B if the counter will reach it in the edge's own period. An edge early in the next
- * period (before the tick interrupt could arm it) gets an alarm first: a compare with the pin disconnected
- * (COM1B = 0, the pin holds its PORT level, kept equal to the output) later in this period, whose interrupt
- * then arms the edge. An edge whose time has passed (interrupts held up too long) is made now and counted. */
 static uint8_t pl_alarm;
 #define PL_COM_TOGGLE _BV(COM1B0)
-static inline __attribute__((always_inline)) void hal_pulse_arm_at(uint32_t now, uint16_t c) {
-  if (!pl_active || pl_armed) return;
-  if (pl.pe == now) {
-    if (pl.oe > c + pl_guard) { OCR1B = pl.oe; pl_armed = 1; return; }
-  } else if (pl.pe == now + 1) {
-    if ((uint16_t)(pl.oe + pl_guard) < c) { OCR1B = pl.oe; pl_armed = 1; return; }
-    if (pl.oe < pl_window) {
-      uint16_t a = (uint16_t)((pl.oe > c ? pl.oe : c) + pl_guard);
-      if (a < OCR1A) {
-        TCCR1A &= (uint8_t)~PL_COM_TOGGLE; /* the alarm's match leaves the pin alone */
-        OCR1B = a;
-        pl_alarm = 1;
-        pl_armed = 1;
-      }
-    }
-    return; /* else the tick interrupt of the edge's period arms it */
-  } else if (pl.pe > now) {
-    return;
-  }
-  /* late */
-  uint16_t soon = (uint16_t)(c + pl_guard);
-  if (soon < OCR1A) { OCR1B = soon; pl_armed = 1; pl_late++; }
-}
-
-/* TCNT1 and the period it belongs to, consistent even if the counter wraps while we look (the tick
- * interrupt, which counts periods, may still be pending). */
-static inline __attribute__((always_inline)) void hal_pulse_arm(void) {
-  uint8_t f = TIFR1 & _BV(OCF1A);
-  uint16_t c = TCNT1;
-  if (f != (TIFR1 & _BV(OCF1A))) { f = _BV(OCF1A); c = TCNT1; }
-  hal_pulse_arm_at(pl_now + (f ? 1 : 0), c);
-}
+/* Arms the next edge from the Timer1 interrupts (hal_avr_isr.h: the period count is the engine's tick_index). */
+static inline __attribute__((always_inline)) void hal_pulse_arm(void);
 
 static inline void hal_outputs_zero_stim(void) {
   OCR2A = 0;
@@ -285,17 +273,21 @@ static uint8_t hal_pulse_setup(uint32_t delay_us, uint32_t width_us, uint32_t pe
 }
 
 static void hal_sampling_start(uint8_t pulses) {
+  hal_pend = 0;
+  hal_gap = 0;
   TCCR1B = 0;
   TCNT1 = 0;
   OCR1A = hal_ocr;
   OCR1B = PL_PARK;
-  pl_now = 0;
+  pl_skip = 0;
   pl_armed = 0;
   pl_alarm = 0;
   pl_late = 0;
   pl_active = pulses;
-  if (pulses || stim_out == SL_OUT_MCP4725) GPIOR0 |= 1; /* the tick interrupt's special variant */
-  else GPIOR0 &= (uint8_t)~1;
+  /* the tick interrupt's special variant (hal_avr_isr.h): bit 0 pulses or DAC, bit 1 DAC */
+  GPIOR0 = (uint8_t)((pulses || stim_out == SL_OUT_MCP4725 ? 1 : 0) | (stim_out == SL_OUT_MCP4725 ? 2 : 0));
+  /* the tick's last conversion interrupts only when the DAC write waits for it (hal_avr_isr.h) */
+  hal_adcsra_last = (uint8_t)(hal_adcsra | (stim_out == SL_OUT_MCP4725 ? _BV(ADIE) : 0));
   /* OC1B latch to low (force a compare in clear mode), then toggle on every compare match */
   TCCR1A = _BV(COM1B1);
   TCCR1C = _BV(FOC1B);
@@ -317,12 +309,40 @@ static void hal_sampling_stop(void) {
 static void hal_adc_clock(uint32_t conversions_per_s) {
   uint8_t ps = conversions_per_s > 30000UL ? (_BV(ADPS1) | _BV(ADPS0)) : _BV(ADPS2);
   ADCSRA = (uint8_t)((ADCSRA & ~(_BV(ADPS2) | _BV(ADPS1) | _BV(ADPS0))) | ps);
+  hal_adcsra = (uint8_t)(_BV(ADEN) | ps);
 }
 
 static inline __attribute__((always_inline)) void hal_adc_start(uint8_t pin) {
   ADMUX = (uint8_t)(_BV(REFS0) | (pin & 0x07));
   ADCSRA |= _BV(ADSC);
 }
+
+/* Pipelined conversions (hal_avr_isr.h): ADCSRA is written whole (enable + prescaler from hal_adc_clock); the
+ * conversion-complete interrupt stores the inputs before a tick's last one; the last runs without interrupt
+ * and the next sample interrupt reads it and packs the whole tick (or hal_adc_finish when sampling stops). */
+static inline __attribute__((always_inline)) uint16_t hal_adc_read_last(void) {
+  while (ADCSRA & _BV(ADSC)) {
+  } /* done long ago unless the rate is at the ADC's limit */
+  return ADC;
+}
+/* Publishes the pipelined tick, its last conversion read from the ADC (sample interrupt, or at stop with
+ * interrupts off; used by daq_engine.h). */
+#define hal_adc_finish()                                                                       \
+  do {                                                                                         \
+    if (hal_pend) {                                                                            \
+      uint16_t last_ = hal_adc_read_last();                                                    \
+      hal_pend = 0;                                                                            \
+      if (hal_slot) {                                                                          \
+        *hal_last = last_;                                                                     \
+        uint8_t h_ = (uint8_t)((ring_head + 1) & (ENGINE_RING - 1));                           \
+        ring_head = h_;                                                                        \
+        if ((uint8_t)((h_ - ring_tail) & (ENGINE_RING - 1)) >= ENGINE_BATCH) hal_wake = 1;     \
+      } else {                                                                                 \
+        dropped_ticks++; /* the ring was full when it started: the packer or the link is behind */ \
+        hal_gap = 1;                                                                           \
+      }                                                                                        \
+    }                                                                                          \
+  } while (0)
 
 /* ---- host link ---- */
 #define RX_RING 64
@@ -336,6 +356,7 @@ ISR(HAL_USART_RX_vect) {
   if (n == rx_head) { rx_overflow = 1; return; }
   rx_ring[rx_tail] = b;
   rx_tail = n;
+  hal_wake = 1;
 }
 
 static inline uint8_t hal_rx_pending(void) { return rx_head != rx_tail; }
@@ -347,25 +368,28 @@ static inline int16_t hal_uart_read(void) {
   return b;
 }
 
-/* TX: a small ring drained by the data-register-empty interrupt, so the line stays busy while the main
- * loop packs samples. */
-#define TX_RING 64
-static volatile uint8_t tx_ring[TX_RING];
-static volatile uint8_t tx_head, tx_tail;
+/* TX: one frame at a time, in wire form (COBS-encoded, ending with its 0x00 delimiter), sent by the
+ * data-register-empty interrupt (hal_avr_isr.h) straight from the frame buffer; the delimiter ends it. */
+#define HAL_UCSR0B_IDLE (_BV(RXEN0) | _BV(TXEN0) | _BV(RXCIE0))
+static const uint8_t *hal_tx_ptr;
+static volatile uint8_t hal_tx_on;
 
-/* Polled alternative: the byte goes straight to the data register when it is free. */
-static inline uint8_t hal_uart_writable(void) { return UCSR0A & _BV(UDRE0); }
-static inline void hal_uart_write(uint8_t b) { UDR0 = b; }
-
-/* Queues one byte; returns 0 (nothing queued) if the ring is full. */
-static inline uint8_t hal_uart_try_put(uint8_t b) {
-  uint8_t h = tx_head, n = (uint8_t)((h + 1) & (TX_RING - 1));
-  if (n == tx_tail) return 0;
-  tx_ring[h] = b;
-  tx_head = n;
-  UCSR0B |= _BV(UDRIE0);
-  return 1;
+static inline void hal_tx_start(const uint8_t *frame, uint16_t len) {
+  (void)len;
+  hal_tx_ptr = frame;
+  hal_tx_on = 1;
+  __asm__ __volatile__("" ::: "memory"); /* the pointer is in place before the interrupt can fire */
+  UCSR0B = HAL_UCSR0B_IDLE | _BV(UDRIE0);
 }
+static inline uint8_t hal_tx_busy(void) { return hal_tx_on; }
+static inline void hal_tx_stop(void) {
+  UCSR0B = HAL_UCSR0B_IDLE;
+  hal_tx_on = 0;
+  hal_wake = 1;
+}
+/* Transmit interrupt, frame done: the next frame (tx_next, spikeloop_daq.cpp) or stop. */
+extern "C" void hal_tx_end(void);
+#define HAL_TX_CHAINED 1
 static inline void hal_kick(void) { wdt_reset(); }
 static inline uint8_t hal_reset_cause(void) { return hal_reset_cause_value; }
 
@@ -379,12 +403,24 @@ static inline uint8_t hal_rx_overflowed(void) {
   return 1;
 }
 
-/* Idle: sleep until the next interrupt (sample tick, byte received or sent, the 1 ms timer). The check of
- * the caller's condition and the sleep are atomic: `sei` lets one more instruction run before any interrupt. */
-static inline void hal_idle(void) {
-  set_sleep_mode(SLEEP_MODE_IDLE);
-  sleep_enable();
+/* Idle: sleeps until an interrupt leaves work for the main loop (hal_wake) or the millisecond clock moves
+ * (the host watchdog is checked every millisecond). Every other wake-up (a byte sent, a conversion, the
+ * millisecond timer) costs only this loop's few cycles. The check and the sleep are atomic: `sei` lets one
+ * more instruction (the sleep) run before any interrupt. */
+extern "C" volatile unsigned long timer0_millis; /* the Arduino core's millisecond counter (wiring.c) */
+static inline void hal_wait(void) {
+  uint8_t ms = *(volatile uint8_t *)&timer0_millis;
+  SMCR = _BV(SE); /* idle mode: timers, ADC and USART keep running */
+  for (;;) {
+    cli();
+    if (hal_wake || *(volatile uint8_t *)&timer0_millis != ms) break;
+    sei();
+    sleep_cpu();
+    /* simavr services an interrupt that was already pending at `sei` only two instructions later (the AVR:
+     * one); without this the `cli` above would follow the (skipped) sleep and hold it off for good */
+    __asm__ __volatile__("nop");
+  }
+  hal_wake = 0;
   sei();
-  sleep_cpu();
-  sleep_disable();
+  SMCR = 0;
 }

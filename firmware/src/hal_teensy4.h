@@ -148,6 +148,9 @@ static void hal_init(void) {
 }
 
 static void hal_adc_clock(uint32_t conversions_per_s) { (void)conversions_per_s; }
+/* conversions are done inside the sample interrupt: nothing pipelined to collect at stop */
+#define hal_adc_finish() ((void)0)
+#define hal_ring_reset() ((void)0)
 
 /* Divider in 1 MHz ticks (the PIT runs at 24 MHz but IntervalTimer takes µs); clock reported as 1 MHz. */
 #define HAL_CLOCK_HZ 1000000UL
@@ -176,15 +179,12 @@ static void hal_sampling_stop(void) { hal_timer.end(); }
 static inline uint8_t hal_rx_pending(void) { return Serial.available() > 0; }
 static inline int16_t hal_uart_read(void) { return Serial.available() ? (int16_t)Serial.read() : -1; }
 
-static inline uint8_t hal_uart_try_put(uint8_t b) {
-  if (Serial.availableForWrite() <= 0) return 0;
-  Serial.write(b);
-  return 1;
-}
-static inline uint8_t hal_uart_writable(void) { return Serial.availableForWrite() > 0; }
-static inline void hal_uart_write(uint8_t b) { Serial.write(b); }
+/* TX: whole frames in wire form; USB serial buffers them, so the transmitter is never busy for long. */
+static volatile uint8_t hal_wake;
+static inline void hal_tx_start(const uint8_t *frame, uint16_t len) { Serial.write(frame, len); }
+static inline uint8_t hal_tx_busy(void) { return 0; }
 
-static inline void hal_idle(void) {
-  interrupts();
-  asm volatile("wfi");
+static inline void hal_wait(void) {
+  hal_wake = 0;
+  if (!Serial.available()) asm volatile("wfi");
 }

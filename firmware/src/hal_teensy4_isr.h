@@ -4,6 +4,7 @@
 #pragma once
 
 static STIM_T dac_next;
+static uint8_t hal_gap;
 
 /* Tick 0: the pulse delay is counted from here. */
 static void hal_pulse_first(void) {
@@ -29,9 +30,21 @@ static void hal_timer_isr(void) {
     s = engine_stimulus();
     hal_stim_write(s);
   }
-  if (engine_tick(s)) {
-    uint8_t pin = eng_adc_ch[0];
-    while (pin != ENGINE_NONE) pin = engine_sample((uint16_t)analogRead(A0 + pin));
+  uint32_t idx = tick_index;
+  tick_index = idx + 1;
+  uint8_t h = ring_head, n = (uint8_t)((h + 1) & (ENGINE_RING - 1));
+  if (n == ring_tail) { /* the packer or the link is behind */
+    dropped_ticks++;
+    hal_gap = 1;
+  } else {
+    TickSlot *slot = &ring[h];
+    slot->idx = idx;
+    slot->gap = hal_gap;
+    hal_gap = 0;
+    uint16_t *v = slot->v;
+    if (eng_record_stim) *v++ = s;
+    for (uint8_t i = 0; i < eng_nadc; i++) *v++ = (uint16_t)analogRead(A0 + eng_adc_ch[i]);
+    ring_head = n;
   }
   if (stim_out == SL_OUT_MCP4725) hal_dac_start(dac_next);
 }

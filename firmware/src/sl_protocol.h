@@ -74,6 +74,36 @@ static inline __attribute__((always_inline)) uint16_t sl_crc16_step(uint16_t crc
 }
 uint16_t sl_crc16(const uint8_t *p, size_t n);
 
+/* Table-driven CRC step: crc' = (crc << 8) ^ T[(crc >> 8) ^ b], T split into high and low bytes so a step is
+ * two byte loads (from flash on AVR) and one xor. This is what the firmware's hot paths use. */
+#if defined(__AVR__)
+#include <avr/pgmspace.h>
+#define SL_ROM PROGMEM
+#define SL_ROM_BYTE(p) pgm_read_byte(p)
+#else
+#define SL_ROM
+#define SL_ROM_BYTE(p) (*(p))
+#endif
+/* sl_crc16_table[i] = high byte of T[i], sl_crc16_table[256 + i] = low byte; 256-byte aligned, so on AVR
+ * the index is the low byte of the flash address. */
+extern const uint8_t sl_crc16_table[512] SL_ROM;
+static inline __attribute__((always_inline)) uint16_t sl_crc16_tab_step(uint16_t crc, uint8_t b) {
+  uint8_t i = (uint8_t)((uint8_t)(crc >> 8) ^ b);
+  return (uint16_t)(((uint16_t)(uint8_t)((uint8_t)crc ^ SL_ROM_BYTE(sl_crc16_table + i)) << 8) |
+                    SL_ROM_BYTE(sl_crc16_table + 256 + i));
+}
+
+/* Seals a frame built in its wire buffer: the body (n bytes, n + 2 <= SL_MAX_BODY) sits at wire + 1; appends
+ * the CRC, COBS-encodes the body in place (wire[0] becomes the first code byte; a body this short never needs
+ * a 254-byte group, so every zero just becomes a code pointing at the next) and the 0x00 delimiter. Returns
+ * the wire length, delimiter included (n + 4). Two tight passes over the frame, once per frame: cheaper on an
+ * AVR than CRC-ing and stuffing byte by byte as samples are packed. */
+uint16_t sl_frame_seal(uint8_t *wire, uint16_t n);
+/* The two halves of sl_frame_seal, for sealing in steps: the CRC over n more bytes, and the rest (CRC appended,
+ * COBS in place, delimiter; returns the wire length). */
+uint16_t sl_crc16_run(uint16_t crc, const uint8_t *p, uint16_t n);
+uint16_t sl_frame_finish(uint8_t *wire, uint16_t n, uint16_t crc);
+
 /* One-shot COBS encode of n bytes (n <= SL_MAX_BODY) into out (>= n + 2 bytes); returns the encoded
  * length without the delimiter. */
 size_t sl_cobs_encode(const uint8_t *in, size_t n, uint8_t *out);

@@ -33,9 +33,10 @@
 
 static uint8_t rx_buf[RX_FRAME_CAP];
 static sl_cobs_rx rx;
-static uint8_t ctrl[56]; /* longest: HELLO_REPLY, 40 bytes + board name + 4 */
+static uint8_t ctrl[56]; /* a control frame in wire form (COBS, CRC, delimiter); longest: HELLO_REPLY, 40 bytes + board name (8 on the Mega) + 6 */
 static uint16_t ctrl_len;
-static uint8_t ctrl_pending;
+static volatile uint8_t ctrl_pending; /* 1 queued, 2 on the wire; the buffer is free again at 0 */
+static volatile uint8_t tx_block = ENGINE_NONE; /* data block on the wire */
 static uint32_t last_host_ms;
 static uint16_t rx_errors;
 static uint8_t configured;
@@ -48,7 +49,10 @@ static uint8_t pending_error; /* error code to report once the control buffer is
 static uint32_t pending_error_info;
 
 static void send_ctrl(uint8_t type, uint8_t seq, const uint8_t *payload, uint8_t n) {
-  ctrl_len = sl_body_build(ctrl, type, seq, payload, n);
+  ctrl[1] = type;
+  ctrl[2] = seq;
+  for (uint8_t i = 0; i < n; i++) ctrl[3 + i] = payload[i];
+  ctrl_len = sl_frame_seal(ctrl, (uint16_t)(n + 2));
   ctrl_pending = 1;
 }
 
@@ -64,35 +68,46 @@ static void send_error(uint8_t code, uint8_t type, uint8_t seq, uint32_t info) {
   send_ctrl(SL_T_ERROR, seq, p, 7);
 }
 
-/* Queues a byte for the transmit interrupt. The packer gets a turn for every byte (a tick packs in well
- * under a byte time) and keeps running while the queue is full, so sending never starves packing. */
-static void uart_put(uint8_t b) {
-#ifdef HAL_TX_POLLED
-  engine_service();
-  while (!hal_uart_writable()) {
+/* Board -> host: control frames first, then data blocks in order. Every frame is already in wire form. The
+ * frame just sent is done with (its block freed); returns the next one (length in *len) or 0. Runs in the
+ * transmit interrupt at the end of each frame, and from the main loop with interrupts off. */
+static const uint8_t *tx_next(uint16_t *len) {
+  if (tx_block != ENGINE_NONE) { block_state[tx_block] = BLK_FREE; tx_block = ENGINE_NONE; }
+  if (ctrl_pending == 2) ctrl_pending = 0;
+  if (ctrl_pending) {
+    ctrl_pending = 2;
+    *len = ctrl_len;
+    return ctrl;
   }
-  hal_uart_write(b);
-#else
-  engine_service();
-  while (!hal_uart_try_put(b)) engine_service();
-#endif
+  if (engine_ready()) {
+    uint8_t i = ready_q[ready_head];
+    ready_head = (uint8_t)(ready_head == ENGINE_NBLOCK ? 0 : ready_head + 1);
+    block_state[i] = BLK_SENDING;
+    tx_block = i;
+    *len = blocks[i].len;
+    return blocks[i].wire;
+  }
+  return 0;
 }
 
-/* Sends the oldest ready data block; returns 0 if there was none. */
-static uint8_t send_next_block(void) {
-  if (ready_head == ready_tail) return 0;
-  uint8_t i = ready_q[ready_head];
-  block_state[i] = BLK_SENDING;
-#ifdef DEBUG_PIN
-  PORTB |= 1;
+#ifdef HAL_TX_CHAINED
+/* the transmit interrupt after a frame's delimiter: chain the next frame, or stop and tell the main loop */
+extern "C" void hal_tx_end(void) {
+  uint16_t len;
+  const uint8_t *f = tx_next(&len);
+  if (f) hal_tx_ptr = f; /* the interrupt stays on: the next byte goes out in the next byte slot */
+  else hal_tx_stop();
+}
 #endif
-  sl_cobs_send(blocks[i].body, blocks[i].len, uart_put);
-#ifdef DEBUG_PIN
-  PORTB &= (uint8_t)~1;
-#endif
-  ready_head = (uint8_t)((ready_head + 1) % (ENGINE_NBLOCK + 1));
-  block_state[i] = BLK_FREE;
-  return 1;
+
+/* Starts the transmitter if it is idle and something is waiting. */
+static void tx_service(void) {
+  if (hal_tx_busy()) return;
+  noInterrupts();
+  uint16_t len;
+  const uint8_t *f = tx_next(&len);
+  if (f) hal_tx_start(f, len);
+  interrupts();
 }
 
 static void stop_run(void) {
@@ -103,16 +118,20 @@ static void stop_run(void) {
   interrupts();
   hal_outputs_zero();
   outputs_live = 0;
-  /* everything sampled so far goes out, the last block partial */
-  while (cur_ch != ENGINE_NONE) {
-  }
-  for (;;) {
-    while (engine_service()) {
-    }
-    if (ring_tail == ring_head) break;
-    send_next_block();
-  }
+  /* everything sampled so far goes out, the last block partial, before any reply to the host */
   engine_drain();
+  while (ring_tail != ring_head) { /* packed as blocks come free */
+    if (engine_can_pack()) engine_pack();
+    engine_service();
+    tx_service();
+    hal_kick();
+  }
+  engine_close_partial();
+  while (ready_head != ready_tail || tx_block != ENGINE_NONE) {
+    engine_service();
+    tx_service();
+    hal_kick();
+  }
 }
 
 /* Out of line: its reply buffer is on the stack only while it runs (the Uno's stack is ~180 bytes). */
@@ -356,8 +375,8 @@ void setup(void) {
 void loop(void) {
   for (;;) {
     hal_kick();
-    while (engine_service()) {
-    }
+    engine_service();
+    tx_service();
     /* host -> board: decode while the control buffer is free (replies are never dropped) */
     while (!ctrl_pending) {
       int16_t c = hal_uart_read();
@@ -367,25 +386,19 @@ void loop(void) {
       else if (r == SL_RX_ERROR) { rx_errors++; send_error(SL_E_FRAME, 0, 0, 0); }
     }
     if (hal_rx_overflowed()) rx_errors++;
-    /* board -> host: control frames first, then data blocks in order, each whole frame in one go (the
-     * busy wait on the transmitter is the main loop's only job while a frame is out; interrupts run) */
-    if (ctrl_pending) {
-      sl_cobs_send(ctrl, ctrl_len, uart_put);
-      ctrl_pending = 0;
-    } else if (send_next_block()) {
-    } else if (pending_error) {
+    if (!ctrl_pending && pending_error) {
       send_error(pending_error, 0, 0, pending_error_info);
       pending_error = 0;
     }
-    /* nothing to do: sleep until an interrupt (saves power; lets the emulator skip idle time) */
-    noInterrupts();
-    if (ring_tail == ring_head && ready_head == ready_tail && !ctrl_pending && !pending_error && !hal_rx_pending()) hal_idle();
-    else interrupts();
+    tx_service();
     /* host silent: stop and zero everything */
     if ((running || outputs_live) && (uint32_t)(millis() - last_host_ms) >= HOST_TIMEOUT_MS) {
       stop_run();
       pending_error = SL_E_WATCHDOG;
       pending_error_info = (uint32_t)(millis() - last_host_ms);
+      continue;
     }
+    /* nothing left to do: sleep until an interrupt leaves work (saves power; lets the emulator skip idle time) */
+    if (!engine_busy() && seal_head == ready_tail && !hal_rx_pending() && (hal_tx_busy() || (!ctrl_pending && !engine_ready()))) hal_wait();
   }
 }
