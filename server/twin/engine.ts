@@ -372,23 +372,24 @@ export class Twin {
     // algebraic system pattern
     const edgeOf = new Map<number, number>();
     const ei: number[] = [], ej: number[] = [];
+    /** The off-diagonal entry joining algebraic slots i and j (one per pair, whichever elements share it). */
+    const edgeFor = (i: number, j: number): number => {
+      const key = Math.min(i, j) * this.nAlg + Math.max(i, j);
+      let e = edgeOf.get(key);
+      if (e === undefined) {
+        e = ei.length;
+        edgeOf.set(key, e);
+        ei.push(i), ej.push(j);
+      }
+      return e;
+    };
     this.brEdge = new Int32Array(brA.length).fill(-1);
     const algB: number[] = [], dynB: number[] = [];
     for (let b = 0; b < brA.length; b++) {
       const ca = cls[brA[b]], cb = cls[brB[b]];
       if (ca === 2 || cb === 2) algB.push(b);
       if (ca === 1 || cb === 1) dynB.push(b);
-      if (ca === 2 && cb === 2) {
-        const i = slot[brA[b]], j = slot[brB[b]];
-        const key = Math.min(i, j) * this.nAlg + Math.max(i, j);
-        let e = edgeOf.get(key);
-        if (e === undefined) {
-          e = ei.length;
-          edgeOf.set(key, e);
-          ei.push(i), ej.push(j);
-        }
-        this.brEdge[b] = e;
-      }
+      if (ca === 2 && cb === 2) this.brEdge[b] = edgeFor(slot[brA[b]], slot[brB[b]]);
     }
     this.algBranches = Int32Array.from(algB);
     // stamps: stA/stB = algebraic slots of the two ends (stB -1 when the other end is known), stE = edge,
@@ -411,15 +412,7 @@ export class Twin {
     if (implicit)
       for (let c = 0; c < capA.length; c++) {
         if (cls[capA[c]] !== 2 || cls[capB[c]] !== 2) continue;
-        const i = slot[capA[c]], j = slot[capB[c]];
-        const key = Math.min(i, j) * this.nAlg + Math.max(i, j);
-        let e = edgeOf.get(key);
-        if (e === undefined) {
-          e = ei.length;
-          edgeOf.set(key, e);
-          ei.push(i), ej.push(j);
-        }
-        this.capEdge[c] = e;
+        this.capEdge[c] = edgeFor(slot[capA[c]], slot[capB[c]]);
       }
     this.implicit = implicit;
     this.Vold = new Float64Array(N);
