@@ -1,6 +1,9 @@
 /** Helpers for the DAQ tests: a byte-level fault proxy between two ptys, expected codes of the `direct` circuit. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { SerialPort } from 'serialport';
 import type { BlockMessage, SourceMessage } from '../common/run-stream.ts';
 import type { DaqRun } from '../drivers/daq/source.ts';
@@ -109,5 +112,34 @@ export class FaultProxy {
   async close(): Promise<void> {
     await Promise.all([this.a, this.b].map((p) => new Promise<void>((r) => (p.isOpen ? p.close(() => r()) : r()))));
     this.socat.kill();
+  }
+}
+
+/**
+ * Runs `spikeloop virtual daq-uno --pty <link in a temp dir> ...args` around `body`: hands it the link asked for,
+ * the first line the command printed, and `interrupt()` (SIGINT, resolves with the exit code). Killed and cleaned
+ * up afterwards whatever happens.
+ */
+export async function withVirtualDaqCli(
+  args: string[],
+  body: (cli: { link: string; first: string; interrupt: () => Promise<number | null> }) => Promise<void>,
+): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-daq-cli-'));
+  const link = path.join(dir, 'ttyACM0');
+  const proc = spawn(process.execPath, ['bin/spikeloop.js', 'virtual', 'daq-uno', '--pty', link, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const first = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: proc.stdout! }).once('line', resolve);
+      proc.once('exit', (code) => reject(new Error(`exited with ${code}`)));
+    });
+    const interrupt = () => {
+      const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+      proc.kill('SIGINT');
+      return exited;
+    };
+    await body({ link, first, interrupt });
+  } finally {
+    proc.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
   }
 }

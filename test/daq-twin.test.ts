@@ -7,7 +7,6 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChannelDescriptor } from '../common/run-stream.ts';
 import { DaqBoard } from '../drivers/daq/board.ts';
@@ -22,7 +21,7 @@ import { RunStore } from '../server/store/run-store.ts';
 import { pairWithTwin } from '../server/experiments/pairing.ts';
 import { inlineSimulate } from '../server/experiments/twin-task.ts';
 import { createTwin, simulate } from '../server/twin/index.ts';
-import { adcCode, collect, stimMv } from './daq-helpers.ts';
+import { adcCode, collect, stimMv, withVirtualDaqCli } from './daq-helpers.ts';
 
 const CIRCUIT_FILE = 'server/twin/circuits/lif-daq.json';
 
@@ -195,27 +194,15 @@ describe('a DAQ run from the run manager and its twin pairing', () => {
 
 describe('spikeloop virtual daq-uno --dut <circuit file>', () => {
   it('prints the device path first and serves the firmware with the twin circuit until interrupted', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-daq-twin-cli-'));
-    const link = path.join(dir, 'ttyACM0');
-    const proc = spawn(process.execPath, ['bin/spikeloop.js', 'virtual', 'daq-uno', '--pty', link, '--dut', CIRCUIT_FILE], { stdio: ['ignore', 'pipe', 'pipe'] });
-    try {
-      const first = await new Promise<string>((resolve, reject) => {
-        createInterface({ input: proc.stdout! }).once('line', resolve);
-        proc.once('exit', (code) => reject(new Error(`exited with ${code}`)));
-      });
+    await withVirtualDaqCli(['--dut', CIRCUIT_FILE], async ({ link, first, interrupt }) => {
       expect(first).toBe(link);
       const board = await DaqBoard.open({ path: first });
       const hello = await board.negotiate();
       expect(hello).toMatchObject({ board: 'uno', analogInputs: 6 });
       await board.close();
-      const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-      proc.kill('SIGINT');
-      expect(await exited).toBe(0);
+      expect(await interrupt()).toBe(0);
       expect(existsSync(link)).toBe(false);
-    } finally {
-      proc.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('refuses a bad circuit file with a clear error and starts nothing', async () => {
