@@ -26,7 +26,7 @@ export default async function* browserBench(): AsyncIterable<Metric> {
   const server = await startServer();
   const browser = await launchChromium();
   try {
-    const res = await fetch(`${server.url}/api/runs`, {
+    const res = await server.fetch('/api/runs', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ protocol: { kind: 'square', durationS: 30 }, sampleRate: SAMPLE_RATE, label: 'browser bench' }),
@@ -34,7 +34,7 @@ export default async function* browserBench(): AsyncIterable<Metric> {
     if (res.status !== 201) throw new Error(`POST /api/runs: ${res.status} ${await res.text()}`);
     const { run } = (await res.json()) as { run: { id: number } };
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await page.goto(`${server.url}/#/runs/${run.id}`);
+    await page.goto(`${server.url}/?token=${encodeURIComponent(server.token)}#/runs/${run.id}`);
     await page.waitForFunction('window.spikeloop.live.pairs > 0', undefined, { timeout: 20_000 });
     await page.waitForTimeout(WARMUP_MS);
     const live = async () => (await page.evaluate('window.spikeloop.live')) as DashboardMetrics['live'];
@@ -44,7 +44,7 @@ export default async function* browserBench(): AsyncIterable<Metric> {
     await page.waitForTimeout(MEASURE_MS);
     const b = await live();
     const seconds = (Date.now() - t0) / 1000;
-    await fetch(`${server.url}/api/runs/${run.id}/stop`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    await server.fetch(`/api/runs/${run.id}/stop`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     const lat = [...b.latencyMs].sort((x, y) => x - y);
     const q = (p: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] : NaN);
     yield {

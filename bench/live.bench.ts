@@ -35,12 +35,12 @@ export default async function* liveBench(): AsyncIterable<Metric> {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
-    const base = await new Promise<string>((resolve, reject) => {
+    const [base, token] = await new Promise<[string, string]>((resolve, reject) => {
       let out = '';
       child.stdout!.on('data', (d) => {
         out += d;
-        const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-        if (m) resolve(m[1]);
+        const m = /listening on (http:\/\/[\d.]+:\d+)\/\?token=(\S+) /.exec(out);
+        if (m) resolve([m[1], decodeURIComponent(m[2])]);
       });
       child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
     });
@@ -49,7 +49,7 @@ export default async function* liveBench(): AsyncIterable<Metric> {
     const start = async () => {
       const res = await fetch(`${base}/api/runs`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify({ protocol: { kind: 'square', durationS: SECONDS + FPS_SECONDS + 10 }, sampleRate: RATE, label: 'bench live' }),
       });
       if (res.status !== 201) throw new Error(`POST /api/runs: ${res.status} ${await res.text()}`);
@@ -62,7 +62,7 @@ export default async function* liveBench(): AsyncIterable<Metric> {
     const watch = (id: number) => {
       const c = { blocks: 0, events: 0, other: 0 };
       counters.push(c);
-      const ws = new WebSocket(`${base.replace('http', 'ws')}/api/runs/${id}/live`);
+      const ws = new WebSocket(`${base.replace('http', 'ws')}/api/runs/${id}/live`, { headers: { authorization: `Bearer ${token}` } });
       ws.on('message', (data) => {
         const msg = JSON.parse(data.toString()) as { type: string; events?: unknown[] };
         const type = msg.type;
@@ -101,7 +101,7 @@ export default async function* liveBench(): AsyncIterable<Metric> {
     ids.push(await start());
     watch(ids[1]);
     const elapsed = await sleepSampling(SECONDS);
-    const runs = await Promise.all(ids.map(async (id) => (await (await fetch(`${base}/api/runs/${id}`)).json()).run));
+    const runs = await Promise.all(ids.map(async (id) => (await (await fetch(`${base}/api/runs/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()).run));
     const behind = runs.map((r) => (r.channels[1].sampleCount as number) / RATE - (Date.now() - startedAt.get(r.id as number)!) / 1000);
     for (const ws of sockets) ws.close();
     yield {

@@ -11,6 +11,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { RunStore } from '../server/store/run-store.ts';
 import { buildApp, type App } from '../server/api/app.ts';
+import { newToken } from '../server/api/security.ts';
+
+const TOKEN = newToken();
+const AUTH = { authorization: `Bearer ${TOKEN}` };
 import { Rng } from '../server/analysis/math.ts';
 import { PowerLawSampler } from '../server/analysis/powerlaw.ts';
 import { npyHeader } from '../server/export/index.ts';
@@ -121,30 +125,30 @@ describe('API', () => {
   let store: RunStore;
   beforeAll(async () => {
     store = RunStore.open(db);
-    app = await buildApp({ store, webDist: false });
+    app = await buildApp({ store, webDist: false, security: { token: TOKEN } });
   });
   afterAll(async () => {
     await app.close();
     store.close();
   });
   it('POST /api/runs/:id/analyses/bursts stores; GET lists; bad input is a 400 naming the field', async () => {
-    const r = await app.inject({ method: 'POST', url: `/api/runs/${runId}/analyses/bursts`, payload: { method: 'max-interval', maxBeginIsi: 0.05 } });
+    const r = await app.inject({ headers: AUTH, method: 'POST', url: `/api/runs/${runId}/analyses/bursts`, payload: { method: 'max-interval', maxBeginIsi: 0.05 } });
     expect(r.statusCode).toBe(200);
     const body = r.json();
     expect(body.cached).toBe(false);
     expect(body.result.channels[0].spikes).toBe(N / SPIKE_EVERY);
     expect(body.result.channels[0].bursts).toEqual([]); // 100 ms ISIs are never < 50 ms
-    const again = await app.inject({ method: 'POST', url: `/api/runs/${runId}/analyses/bursts`, payload: { maxBeginIsi: 0.05, method: 'max-interval' } });
+    const again = await app.inject({ headers: AUTH, method: 'POST', url: `/api/runs/${runId}/analyses/bursts`, payload: { maxBeginIsi: 0.05, method: 'max-interval' } });
     expect(again.json().cached).toBe(true);
-    const list = await app.inject({ method: 'GET', url: `/api/runs/${runId}/analyses?name=bursts` });
+    const list = await app.inject({ headers: AUTH, method: 'GET', url: `/api/runs/${runId}/analyses?name=bursts` });
     expect(list.json().analyses).toHaveLength(1);
-    const bad = await app.inject({ method: 'POST', url: `/api/runs/${runId}/analyses/spikes`, payload: { k: -1 } });
+    const bad = await app.inject({ headers: AUTH, method: 'POST', url: `/api/runs/${runId}/analyses/spikes`, payload: { k: -1 } });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error).toMatchObject({ code: 'VALIDATION', field: '/k' });
-    expect((await app.inject({ method: 'POST', url: `/api/runs/999/analyses/psd`, payload: {} })).json().error.code).toBe('RUN_NOT_FOUND');
+    expect((await app.inject({ headers: AUTH, method: 'POST', url: `/api/runs/999/analyses/psd`, payload: {} })).json().error.code).toBe('RUN_NOT_FOUND');
   });
   it('POST /api/runs/:id/analyses/compare defaults to the linked twin run; identical responses give distance 0 and Γ = 1', async () => {
-    const noTwin = await app.inject({ method: 'POST', url: `/api/runs/${runId}/analyses/compare`, payload: {} });
+    const noTwin = await app.inject({ headers: AUTH, method: 'POST', url: `/api/runs/${runId}/analyses/compare`, payload: {} });
     expect(noTwin.statusCode).toBe(400);
     expect(noTwin.json().error.field).toBe('/with');
     // a "twin" run linked to the measured one, with the identical response trace
@@ -154,7 +158,7 @@ describe('API', () => {
     rec.write({ type: 'descriptor', channels: [{ name: 'v_mem', unit: 'V', sampleRate: FS, dtype: 'int16', scale: 1e-4, offset: 0, role: 'response' }] });
     rec.write({ type: 'block', channel: 0, firstIndex: 0, samples: trace.slice() });
     rec.write({ type: 'stop', status: 'completed' });
-    const r = await app.inject({ method: 'POST', url: `/api/runs/${runId}/analyses/compare`, payload: {} });
+    const r = await app.inject({ headers: AUTH, method: 'POST', url: `/api/runs/${runId}/analyses/compare`, payload: {} });
     expect(r.statusCode).toBe(200);
     const b = r.json();
     expect(b.params.with).toBe(twin);
@@ -165,19 +169,19 @@ describe('API', () => {
     expect(b.result.waveform.nrmse).toBe(0);
   });
   it('POST /api/analysis/powerlaw and /distance', async () => {
-    const pl = await app.inject({ method: 'POST', url: '/api/analysis/powerlaw', payload: { values: [1, 2, 3, 5, 8, 13, 21, 34], kind: 'continuous', xmin: 1 } });
+    const pl = await app.inject({ headers: AUTH, method: 'POST', url: '/api/analysis/powerlaw', payload: { values: [1, 2, 3, 5, 8, 13, 21, 34], kind: 'continuous', xmin: 1 } });
     expect(pl.statusCode).toBe(200);
     expect(pl.json().alpha).toBeCloseTo(1 + 8 / Math.log(1 * 2 * 3 * 5 * 8 * 13 * 21 * 34), 10); // CSN eq. 3.1
-    const d = await app.inject({ method: 'POST', url: '/api/analysis/distance', payload: { trains: [[1, 2], [1.5]], metric: 'victor-purpura', q: 1 } });
+    const d = await app.inject({ headers: AUTH, method: 'POST', url: '/api/analysis/distance', payload: { trains: [[1, 2], [1.5]], metric: 'victor-purpura', q: 1 } });
     expect(d.json().matrix[0][1]).toBeCloseTo(1.5, 12);
-    const bad = await app.inject({ method: 'POST', url: '/api/analysis/distance', payload: { trains: [[1]], metric: 'nope' } });
+    const bad = await app.inject({ headers: AUTH, method: 'POST', url: '/api/analysis/distance', payload: { trains: [[1]], metric: 'nope' } });
     expect(bad.statusCode).toBe(400);
   });
   it('POST /api/analysis/regime classifies one run, and draws a phase diagram over several', async () => {
-    const one = await app.inject({ method: 'POST', url: '/api/analysis/regime', payload: { runIds: [runId] } });
+    const one = await app.inject({ headers: AUTH, method: 'POST', url: '/api/analysis/regime', payload: { runIds: [runId] } });
     expect(one.statusCode).toBe(200);
     expect(one.json()).toMatchObject({ regime: 'oscillatory', runId });
-    const two = await app.inject({ method: 'POST', url: '/api/analysis/regime', payload: { runIds: [runId, runId], values: [1, 2], minRate: 50 } });
+    const two = await app.inject({ headers: AUTH, method: 'POST', url: '/api/analysis/regime', payload: { runIds: [runId, runId], values: [1, 2], minRate: 50 } });
     // with minRate 50 Hz the 10 Hz run is quiescent at both values: no transition
     expect(two.json().phaseDiagram).toMatchObject({ param: 'amplitude', transitions: [] });
     expect(two.json().runs.map((r: { regime: string }) => r.regime)).toEqual(['quiescent', 'quiescent']);

@@ -15,7 +15,7 @@ let runId: number;
 let activeId: number;
 
 const inject = (method: string, url: string, payload?: unknown, headers: Record<string, string> = {}) =>
-  srv.app.inject({
+  srv.inject({
     method: method as 'GET',
     url,
     ...(payload === undefined ? {} : typeof payload === 'string' ? { payload, headers: { 'content-type': 'application/json', ...headers } } : { payload: payload as object, headers }),
@@ -85,12 +85,12 @@ describe('dashboard files', () => {
     writeFileSync(path.join(dist, 'app.js'), 'console.log(1)');
     const web = await startServer({ webDist: dist }, false);
     try {
-      const index = await web.app.inject({ url: '/' });
+      const index = await web.inject({ url: '/' });
       expect(index.statusCode).toBe(200);
       expect(index.body).toContain('<title>spikeloop</title>');
-      expect((await web.app.inject({ url: '/app.js' })).body).toBe('console.log(1)');
-      expect((await web.app.inject({ url: '/runs/12' })).body).toContain('<title>spikeloop</title>');
-      const api = await web.app.inject({ url: '/api/nothing' });
+      expect((await web.inject({ url: '/app.js' })).body).toBe('console.log(1)');
+      expect((await web.inject({ url: '/runs/12' })).body).toContain('<title>spikeloop</title>');
+      const api = await web.inject({ url: '/api/nothing' });
       expect(api.statusCode).toBe(404);
       expect(api.json().error.code).toBe('ROUTE_NOT_FOUND');
     } finally {
@@ -191,7 +191,7 @@ describe('bad input on every route', () => {
       ['GET', '/api/nope', undefined, 404, 'ROUTE_NOT_FOUND'],
       ['PATCH', '/api/runs', { a: 1 }, 404, 'ROUTE_NOT_FOUND'],
     ];
-    const other = await srv.app.inject({ method: 'POST', url: '/api/runs', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'a=1' });
+    const other = await srv.inject({ method: 'POST', url: '/api/runs', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'a=1' });
     expect(other.statusCode).toBe(415);
     expect(other.json().error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', message: expect.stringContaining('application/x-www-form-urlencoded') });
     const failures: string[] = [];

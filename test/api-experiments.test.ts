@@ -121,7 +121,7 @@ describe('automatic twin pairing (bench.twin) and the STDP curve', () => {
     await t?.close();
   });
   const call = async (method: 'GET' | 'POST', url: string, payload?: unknown) => {
-    const r = await t.app.inject({ method, url, ...(payload !== undefined ? { payload: payload as object } : {}) });
+    const r = await t.inject({ method, url, ...(payload !== undefined ? { payload: payload as object } : {}) });
     return { status: r.statusCode, body: r.json() as any };
   };
 

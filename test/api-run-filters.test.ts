@@ -12,7 +12,7 @@ const ids: Record<string, number> = {};
 const INIT: RunInit = { protocol: { kind: 'square' }, source: 'simulated', bench: {}, softwareVersion: '0.1.0' };
 
 const list = async (qs: string) => {
-  const r = await srv.app.inject({ method: 'GET', url: `/api/runs?${qs}` });
+  const r = await srv.inject({ method: 'GET', url: `/api/runs?${qs}` });
   expect(r.statusCode, r.body).toBe(200);
   return (r.json().runs as { id: number }[]).map((x) => x.id).sort((a, b) => a - b);
 };
@@ -51,7 +51,7 @@ describe('GET /api/runs filters', () => {
   });
 
   it('filters by created date range', async () => {
-    const created = (await srv.app.inject({ method: 'GET', url: `/api/runs/${ids.iv}` })).json().run.createdAt as string;
+    const created = (await srv.inject({ method: 'GET', url: `/api/runs/${ids.iv}` })).json().run.createdAt as string;
     const day = created.slice(0, 10);
     const next = new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10);
     expect(await list(`after=${day}&before=${next}`)).toEqual([ids.sq, ids.iv, ids.twin]);
@@ -63,7 +63,7 @@ describe('GET /api/runs filters', () => {
 
   it('refuses a malformed date with a 400 naming the field', async () => {
     for (const [q, field] of [['after=yesterday', '/after'], ['before=2026-13-45', '/before']] as const) {
-      const r = await srv.app.inject({ method: 'GET', url: `/api/runs?${q}` });
+      const r = await srv.inject({ method: 'GET', url: `/api/runs?${q}` });
       expect(r.statusCode).toBe(400);
       expect(r.json().error).toMatchObject({ code: 'VALIDATION', field });
       expect(r.json().error.message).toMatch(/not an ISO 8601 date/);

@@ -140,7 +140,7 @@ describe('dashboard in headless Chromium', () => {
     await page.waitForFunction('window.spikeloop.live.pairs > 0', undefined, { timeout: 20_000 });
     // Kill only once some samples are committed (the store commits at least every 250 ms).
     const committed = async () =>
-      ((await (await fetch(`${dash.url}/api/runs/${run.id}`)).json()) as { run: { channels: { sampleCount: number }[] } }).run.channels[0]?.sampleCount ?? 0;
+      ((await (await dash.fetch(`/api/runs/${run.id}`)).json()) as { run: { channels: { sampleCount: number }[] } }).run.channels[0]?.sampleCount ?? 0;
     await expect.poll(committed, { timeout: 20_000 }).toBeGreaterThan(0);
     await dash.server.kill();
     await expect.poll(() => page.textContent('.notice'), { timeout: 15_000 }).toMatch(/Lost the live feed/);

@@ -19,7 +19,7 @@ import { useDashboard } from './browser/dashboard.ts';
 const dash = useDashboard({ width: 1280, height: 1000 });
 const getJson = dash.getJson;
 const progress = async (id: number) =>
-  ((await (await fetch(`${dash.url}/api/runs/${id}/progress`)).json()) as { progress: { state: string; samplesDone: number } }).progress;
+  ((await (await dash.fetch(`/api/runs/${id}/progress`)).json()) as { progress: { state: string; samplesDone: number } }).progress;
 const sweepDoc = (level: number[]) =>
   JSON.stringify({ kind: 'sweep', label: 'f-I', base: { kind: 'dc', durationS: 0.1 }, parameters: [{ field: 'level', values: level }] });
 
@@ -65,9 +65,9 @@ describe('experiments pages', () => {
     const runId = ((await res.json()) as { run: { id: number } }).run.id;
     await expect.poll(() => page.textContent(`${row} [data-field=outputs]`), { timeout: 10_000 }).toBe(`on (run ${runId})`);
     expect(await page.isDisabled(`${row} button[data-action=disconnect]`)).toBe(true);
-    const refused = await fetch(`${dash.url}/api/bench/instruments/virtual-smu/disconnect`, { method: 'POST' });
+    const refused = await dash.fetch(`/api/bench/instruments/virtual-smu/disconnect`, { method: 'POST' });
     expect(refused.status).toBe(409);
-    await fetch(`${dash.url}/api/runs/${runId}/stop`, { method: 'POST' });
+    await dash.fetch(`/api/runs/${runId}/stop`, { method: 'POST' });
     await expect.poll(() => page.textContent(`${row} [data-field=outputs]`), { timeout: 10_000 }).toBe('off');
     await dash.screenshot('experiments-bench-connected.png', { fullPage: true });
 

@@ -14,7 +14,7 @@ const dash = useDashboard({ width: 1280, height: 1100, acceptDownloads: true });
 const ids = { square: 0, iv: 0, dc: 0, twin: 0 };
 
 const call = async (method: string, url: string, body?: unknown) => {
-  const r = await fetch(`${dash.url}${url}`, {
+  const r = await dash.fetch(url, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../server/api/app.ts';
+import { newToken } from '../server/api/security.ts';
 import { validateBenchConfig } from '../server/benchconfig/index.ts';
 import { pairWithTwin } from '../server/experiments/pairing.ts';
 import { inlineSimulate } from '../server/experiments/twin-task.ts';
@@ -46,7 +47,8 @@ describe('a DAQ run on the virtual bench records spike events', () => {
     });
     const runs = new RunManager(store, sources, { bench });
     // the server: its instrument manager (built from runs.bench) wraps the daq source
-    const app = await buildApp({ store, sources, runs, webDist: false });
+    const token = newToken();
+    const app = await buildApp({ store, sources, runs, webDist: false, security: { token } });
     try {
       // the dashboard's default run: the 1 kHz / 50 % square (1 mA = 5 V through 5 kOhm) at 5 kS/s; sine-like
       // variety is covered by test/daq-twin.test.ts, here the stream's events are what is tested
@@ -97,7 +99,7 @@ describe('a DAQ run on the virtual bench records spike events', () => {
       if (kept === v0.length) expect(twin.length).toBe(ev0.length);
 
       // the compare analysis on the stored events of both runs
-      const r = await app.inject({ method: 'POST', url: `/api/runs/${run.id}/analyses/compare`, payload: { events: true, with: pair.twinRunId } });
+      const r = await app.inject({ headers: { authorization: `Bearer ${token}` }, method: 'POST', url: `/api/runs/${run.id}/analyses/compare`, payload: { events: true, with: pair.twinRunId } });
       expect(r.statusCode).toBe(200);
       const res = r.json().result;
       expect(res.measured).toMatchObject({ channel: 'a0', spikes: ev0.length });

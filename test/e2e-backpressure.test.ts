@@ -32,14 +32,14 @@ describe('live feed back-pressure', () => {
   it('a client that does not read gets a lower rate, then drops; server buffer stays bounded', async () => {
     const stats = srv.app.spikeloop.live.stats;
     const created = await json(
-      await fetch(`${srv.base}/api/runs`, {
+      await srv.fetch(`/api/runs`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ protocol: { kind: 'square', durationS: 60 }, sampleRate: 1_000_000 }),
       }),
     );
     const id = created.body.run.id as number;
-    const live = collect(`${srv.wsBase}/api/runs/${id}/live`);
+    const live = collect(srv.wsUrl(`/api/runs/${id}/live`));
     await live.opened;
     live.ws.send(JSON.stringify({ type: 'rate', pairsPerSecond: FAST }));
     await live.until((m) => m.some((x) => x.type === 'block'));
@@ -71,7 +71,7 @@ describe('live feed back-pressure', () => {
     expect(told).toBeLessThanOrEqual(stats.droppedEvents);
 
     // The recording itself lost nothing.
-    const stopped = (await json(await fetch(`${srv.base}/api/runs/${id}/stop`, { method: 'POST' }))).body.run;
+    const stopped = (await json(await srv.fetch(`/api/runs/${id}/stop`, { method: 'POST' }))).body.run;
     await live.closed;
     expect(stopped.status).toBe('aborted');
     expect(stopped.dropped).toEqual([]);

@@ -125,16 +125,18 @@ describe('spikeloop CLI', () => {
     const serveDb = path.join(dir, 'auto.db');
     let run: { source: string; status: string; channels: { name: string; sampleRate: number; sampleCount: number }[] } | undefined;
     const result = await cli(['serve', '--source', 'auto', '--port', '0', '--db', serveDb], (text, child) => {
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+).*default source (\w+)/.exec(text);
+      // The start line's URL carries the generated token (…/?token=<t>), as Jupyter prints it.
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\/\?token=(\S+) .*default source (\w+)/.exec(text);
       if (!m || run) return;
-      run = { source: m[2], status: '', channels: [] };
+      run = { source: m[3], status: '', channels: [] };
+      const auth = { authorization: `Bearer ${decodeURIComponent(m[2])}` };
       void (async () => {
-        const post = (url: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ protocol: { kind: 'square', durationS: 0.5 } }) });
+        const post = (url: string) => fetch(url, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ protocol: { kind: 'square', durationS: 0.5 } }) });
         const id = (await (await post(`${m[1]}/api/runs`)).json()).run.id;
         // The emulated board runs at most at real time and slower on a loaded machine: wait for the run's end.
         for (let i = 0; i < 700 && !['completed', 'failed'].includes(run!.status); i++) {
           await new Promise((r) => setTimeout(r, 200));
-          run = (await (await fetch(`${m[1]}/api/runs/${id}`)).json()).run;
+          run = (await (await fetch(`${m[1]}/api/runs/${id}`, { headers: auth })).json()).run;
         }
         child.kill('SIGTERM');
       })();
@@ -155,15 +157,17 @@ describe('spikeloop CLI', () => {
     let runId = 0;
     let started = false;
     const result = await cli(['serve', '--port', '0', '--db', serveDb], (text, child) => {
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(text);
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\/\?token=(\S+) /.exec(text);
       if (!m || started) return;
       started = true;
+      const auth = { authorization: `Bearer ${decodeURIComponent(m[2])}` };
       void (async () => {
-        const health = await (await fetch(`${m[1]}/api/health`)).json();
+        expect((await fetch(`${m[1]}/api/health`)).status).toBe(401);
+        const health = await (await fetch(`${m[1]}/api/health`, { headers: auth })).json();
         expect(health.ok).toBe(true);
         const res = await fetch(`${m[1]}/api/runs`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { ...auth, 'content-type': 'application/json' },
           body: JSON.stringify({ protocol: { kind: 'square', durationS: 600 }, sampleRate: 10_000 }),
         });
         runId = (await res.json()).run.id;

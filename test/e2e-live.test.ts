@@ -36,13 +36,13 @@ describe('live run end to end', () => {
     const rate = 200_000;
     const protocolDoc = { kind: 'square', durationS: 30, amplitude: 1e-3, frequencyHz: 1000 };
     const created = await json(
-      await fetch(`${srv.base}/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ protocol: protocolDoc, sampleRate: rate, label: 'e2e' }) }),
+      await srv.fetch(`/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ protocol: protocolDoc, sampleRate: rate, label: 'e2e' }) }),
     );
     expect(created.status).toBe(201);
     const id = created.body.run.id as number;
     expect(created.body.run.status).toBe('running');
 
-    const live = collect(`${srv.wsBase}/api/runs/${id}/live`);
+    const live = collect(srv.wsUrl(`/api/runs/${id}/live`));
     await live.opened;
     const blocksOf = (m: LiveMessage[], ch: number) => m.filter((x) => x.type === 'block' && x.channel === ch);
     await live.until((m) => blocksOf(m, 0).length >= 4 && blocksOf(m, 1).length >= 4 && m.some((x) => x.type === 'events' && (x.events as unknown[]).length > 0));
@@ -54,7 +54,7 @@ describe('live run end to end', () => {
       ['v_mem', 'response', rate, 'V'],
     ]);
 
-    const stopped = await json(await fetch(`${srv.base}/api/runs/${id}/stop`, { method: 'POST' }));
+    const stopped = await json(await srv.fetch(`/api/runs/${id}/stop`, { method: 'POST' }));
     expect(stopped.status).toBe(200);
     expect(stopped.body.run).toMatchObject({ status: 'aborted', reason: 'stopped by user' });
     expect(await live.closed).toBe(1000);
@@ -62,7 +62,7 @@ describe('live run end to end', () => {
     expect(last).toEqual({ type: 'stop', status: 'aborted', reason: 'stopped by user' });
 
     // Read back: every sample bit-exact against the regenerated source.
-    const run = (await json(await fetch(`${srv.base}/api/runs/${id}`))).body.run;
+    const run = (await json(await srv.fetch(`/api/runs/${id}`))).body.run;
     const n = run.channels[1].sampleCount as number;
     expect(n).toBeGreaterThan(0);
     expect(run.channels[0].sampleCount).toBe(n);
@@ -74,7 +74,7 @@ describe('live run end to end', () => {
       const parts: Buffer[] = [];
       for (let start = 0; start < n; start += 1_000_000) {
         const end = Math.min(n, start + 1_000_000);
-        const res = await fetch(`${srv.base}/api/runs/${id}/channels/${ch}/raw?start=${start}&end=${end}`, { headers: { accept: 'application/octet-stream' } });
+        const res = await srv.fetch(`/api/runs/${id}/channels/${ch}/raw?start=${start}&end=${end}`, { headers: { accept: 'application/octet-stream' } });
         expect(res.status).toBe(200);
         expect(JSON.parse(res.headers.get('x-segments')!)).toEqual([[start, end - start]]);
         parts.push(Buffer.from(await res.arrayBuffer()));
@@ -82,7 +82,7 @@ describe('live run end to end', () => {
       expect(Buffer.concat(parts).equals(Buffer.from(want.buffer, want.byteOffset, want.byteLength))).toBe(true);
     }
     // JSON form of a small range.
-    const raw = (await json(await fetch(`${srv.base}/api/runs/${id}/channels/1/raw?start=10&end=20`))).body;
+    const raw = (await json(await srv.fetch(`/api/runs/${id}/channels/1/raw?start=10&end=20`))).body;
     expect(raw.segments).toEqual([{ start: 10, samples: Array.from(expected.resp.subarray(10, 20)) }]);
 
     // Live blocks: each min/max pair is the min/max of its stride samples, in physical units.
@@ -107,17 +107,17 @@ describe('live run end to end', () => {
     const liveSpikes = batches.flatMap((b) => b.events.map((e) => e.index));
     const spikeIdx = expected.spikes.map((s) => s.index);
     expect(liveSpikes).toEqual(spikeIdx.slice(spikeIdx.indexOf(liveSpikes[0] as number), spikeIdx.indexOf(liveSpikes[0] as number) + liveSpikes.length));
-    const events = (await json(await fetch(`${srv.base}/api/runs/${id}/events?kind=spike&limit=100000`))).body.events as { index: number; channel: number }[];
+    const events = (await json(await srv.fetch(`/api/runs/${id}/events?kind=spike&limit=100000`))).body.events as { index: number; channel: number }[];
     expect(events.map((e) => e.index)).toEqual(spikeIdx);
 
     // Envelope of the whole run.
-    const env = (await json(await fetch(`${srv.base}/api/runs/${id}/channels/1/envelope?pixels=50`))).body;
+    const env = (await json(await srv.fetch(`/api/runs/${id}/channels/1/envelope?pixels=50`))).body;
     expect(env.pixels).toBe(50);
     expect(Math.max(...env.max)).toBeCloseTo(1.0, 3); // spikes drawn at V_spike
     expect(env.unit).toBe('V');
 
     // CSV export.
-    const csv = await fetch(`${srv.base}/api/runs/${id}/export?format=csv`);
+    const csv = await srv.fetch(`/api/runs/${id}/export?format=csv`);
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-disposition')).toContain(`run-${id}.csv`);
     const lines = (await csv.text()).trimEnd().split('\n');
@@ -132,7 +132,7 @@ describe('live run end to end', () => {
 
     // NPY export, one channel per request.
     for (const [ch, want] of [[0, expected.stim], [1, expected.resp]] as const) {
-      const res = await fetch(`${srv.base}/api/runs/${id}/export?format=npy&channel=${ch}`);
+      const res = await srv.fetch(`/api/runs/${id}/export?format=npy&channel=${ch}`);
       expect(res.status).toBe(200);
       const npy = parseNpy(Buffer.from(await res.arrayBuffer()));
       expect(npy).toMatchObject({ descr: '<i2', shape: [n], fortran: false });
@@ -142,7 +142,7 @@ describe('live run end to end', () => {
     }
 
     // A client connecting to the finished run gets hello then stop, and a clean close.
-    const late = collect(`${srv.wsBase}/api/runs/${id}/live`);
+    const late = collect(srv.wsUrl(`/api/runs/${id}/live`));
     expect(await late.closed).toBe(1000);
     expect(late.messages.map((m) => m.type)).toEqual(['hello', 'stop']);
     expect(late.messages[1]).toMatchObject({ status: 'aborted', reason: 'stopped by user' });
@@ -150,10 +150,10 @@ describe('live run end to end', () => {
 
   it('a run that completes by itself ends the live feed with stop completed', async () => {
     const created = await json(
-      await fetch(`${srv.base}/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ protocol: { kind: 'sine', durationS: 2, frequencyHz: 50 }, sampleRate: 10_000 }) }),
+      await srv.fetch(`/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ protocol: { kind: 'sine', durationS: 2, frequencyHz: 50 }, sampleRate: 10_000 }) }),
     );
     // 2 s, so that a loaded machine still connects and changes the rate while the run is live.
-    const live = collect(`${srv.wsBase}/api/runs/${created.body.run.id}/live`);
+    const live = collect(srv.wsUrl(`/api/runs/${created.body.run.id}/live`));
     // The client asks for full resolution: stride 1 at 10 kS/s.
     await live.opened;
     live.ws.send('not json');
@@ -177,7 +177,7 @@ describe('live run end to end', () => {
   });
 
   it('refuses a live feed for an unknown run with 404 before the upgrade', async () => {
-    const ws = collect(`${srv.wsBase}/api/runs/999999/live`);
+    const ws = collect(srv.wsUrl(`/api/runs/999999/live`));
     const err = await ws.opened.catch((e: Error) => e);
     expect(String(err)).toMatch(/404/);
   });

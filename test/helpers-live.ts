@@ -4,7 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp, type App, type BuildAppOptions } from '../server/api/app.ts';
+import { newToken } from '../server/api/security.ts';
 import { RunStore } from '../server/store/run-store.ts';
 
 export interface TestServer {
@@ -13,13 +15,25 @@ export interface TestServer {
   dir: string;
   base: string;
   wsBase: string;
+  /** The server's token (every request carries it, as the CLI and the dashboard do). */
+  token: string;
+  /** `Authorization: Bearer <token>`. */
+  auth: { authorization: string };
+  /** fetch(base + path) with the token. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** app.inject() with the token. */
+  inject(opts: InjectOptions): Promise<LightMyRequestResponse>;
+  /** The live feed's WebSocket URL for `path`, with the token as ?token=. */
+  wsUrl(path: string): string;
   close(): Promise<void>;
 }
 
 export async function startServer(opts: Partial<BuildAppOptions> = {}, listen = true): Promise<TestServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-api-'));
   const store = RunStore.open(path.join(dir, 'test.db'));
-  const app = await buildApp({ store, webDist: false, ...opts });
+  const token = newToken();
+  const auth = { authorization: `Bearer ${token}` };
+  const app = await buildApp({ store, webDist: false, security: { token }, ...opts });
   let base = '';
   if (listen) {
     await app.listen({ port: 0, host: '127.0.0.1' });
@@ -33,6 +47,11 @@ export async function startServer(opts: Partial<BuildAppOptions> = {}, listen = 
     dir,
     base,
     wsBase: base.replace('http', 'ws'),
+    token,
+    auth,
+    fetch: (p, init = {}) => fetch(`${base}${p}`, { ...init, headers: { ...auth, ...(init.headers as Record<string, string> | undefined) } }),
+    inject: (o) => app.inject({ ...o, headers: { ...auth, ...o.headers } }),
+    wsUrl: (p) => `${base.replace('http', 'ws')}${p}${p.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`,
     async close() {
       await app.close();
       store.close();
@@ -67,7 +86,7 @@ export function useInjectServer(opts: Partial<BuildAppOptions> = {}): InjectServ
     return server;
   };
   const inject: InjectServer['inject'] = async (method, url, payload) => {
-    const r = await s().app.inject({ method, url, ...(payload !== undefined ? { payload: payload as object } : {}) });
+    const r = await s().inject({ method, url, ...(payload !== undefined ? { payload: payload as object } : {}) });
     return { status: r.statusCode, body: r.json() as any };
   };
   return {

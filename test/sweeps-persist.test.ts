@@ -13,7 +13,7 @@ afterAll(async () => {
 });
 
 const call = async (method: string, url: string, body?: unknown) => {
-  const res = await fetch(`${server!.url}${url}`, {
+  const res = await server!.fetch(url, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),

@@ -12,7 +12,7 @@ import { sampleStimulus, validateProtocol } from '../server/protocols/index.ts';
 import { useInjectServer } from './helpers-live.ts';
 
 const server = useInjectServer();
-const inject = (method: 'GET' | 'POST', url: string, payload?: unknown) => server.s.app.inject({ method, url, ...(payload ? { payload } : {}) });
+const inject = (method: 'GET' | 'POST', url: string, payload?: unknown) => server.s.inject({ method, url, ...(payload ? { payload } : {}) });
 const square = { kind: 'square', quantity: 'current', amplitude: 1e-3, frequencyHz: 1000, duty: 0.5, offset: 0, durationS: 0.003 };
 const readAll = (runId: number, channel: number, n: number) => {
   const out = new Float64Array(n);

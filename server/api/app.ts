@@ -20,6 +20,7 @@ import { SOFTWARE_VERSION } from '../version.ts';
 import { ApiError, errorHandler } from './errors.ts';
 import { LiveFeed, type LiveFeedOptions } from './live-feed.ts';
 import { validatorCompiler } from './validation.ts';
+import { newToken, registerSecurity, type SecurityOptions } from './security.ts';
 
 /** What every route plugin receives as `opts.ctx`. */
 export interface ApiContext {
@@ -45,6 +46,8 @@ export interface BuildAppOptions {
   /** Largest accepted request body, bytes (default 1 MiB). */
   bodyLimit?: number;
   live?: Partial<LiveFeedOptions>;
+  /** Token and allowed hosts (server/api/security.ts); default: a fresh random token nobody knows. */
+  security?: SecurityOptions;
 }
 
 export type App = FastifyInstance;
@@ -60,6 +63,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<App> {
   const ctx: ApiContext = { store: opts.store, runs, sources, live: new LiveFeed(opts.live), version: SOFTWARE_VERSION };
 
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit, forceCloseConnections: true }).withTypeProvider<TypeBoxTypeProvider>();
+  // First hook: Host, Origin and token are checked before anything else sees the request.
+  registerSecurity(app, opts.security ?? { token: newToken() });
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(errorHandler(bodyLimit));
   // JSON bodies as fastify parses them (prototype-poisoning keys refused), except that an empty body is

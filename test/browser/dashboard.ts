@@ -34,6 +34,8 @@ export interface Dashboard {
   artifact(name: string): string;
   /** Saves a screenshot of the page as test/artifacts/<name>. */
   screenshot(name: string, opts?: { fullPage?: boolean }): Promise<void>;
+  /** fetch() a path on the server with the token. */
+  fetch(url: string, init?: RequestInit): Promise<Response>;
   /** GET `url` (a path on the server) and its JSON body. */
   getJson(url: string): Promise<any>;
   /** POST `body` as JSON to `url` (a path on the server); the response. */
@@ -59,7 +61,13 @@ export function useDashboard(opts: DashboardOptions): Dashboard {
     [server, browser] = await Promise.all([startServer(), launchChromium()]);
     page = await browser.newPage({ viewport: { width: opts.width, height: opts.height }, acceptDownloads: opts.acceptDownloads });
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    await openWithToken();
   });
+  // As a person does: the URL `serve` printed, once; the server answers with the cookie later requests carry.
+  const openWithToken = async () => {
+    const s = ready(server);
+    await ready(page).goto(`${s.url}/?token=${encodeURIComponent(s.token)}`);
+  };
 
   afterAll(async () => {
     await browser?.close();
@@ -81,11 +89,12 @@ export function useDashboard(opts: DashboardOptions): Dashboard {
     screenshot: async (name, o) => {
       await ready(page).screenshot({ path: path.join(ARTIFACTS, name), fullPage: o?.fullPage });
     },
-    getJson: async (url) => (await (await fetch(`${ready(server).url}${url}`)).json()) as any,
-    postJson: (url, body) =>
-      fetch(`${ready(server).url}${url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    fetch: (url, init) => ready(server).fetch(url, init),
+    getJson: async (url) => (await (await ready(server).fetch(url)).json()) as any,
+    postJson: (url, body) => ready(server).fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
     restartServer: async () => {
-      server = await startServer(ready(server).dir);
+      server = await startServer(ready(server).dir, ready(server).token);
+      await openWithToken();
     },
   };
 }

@@ -4,6 +4,7 @@
  * sources.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -43,6 +44,10 @@ export function freePort(): Promise<number> {
 
 export interface TestServer {
   url: string;
+  /** The server's token (`serve --token`); `url + '/?token=' + token` is the URL `serve` prints. */
+  token: string;
+  /** fetch(url + path) with the token as `Authorization: Bearer`, as the CLI and scripts send it. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
   dir: string;
   proc: ChildProcess;
   /** Everything the server printed, for failure messages. */
@@ -53,11 +58,14 @@ export interface TestServer {
   kill(): Promise<void>;
 }
 
-/** Starts a server on a fresh temp dir, or on `reuseDir`'s database (e.g. after killing the previous server). */
-export async function startServer(reuseDir?: string): Promise<TestServer> {
+/**
+ * Starts a server on a fresh temp dir, or on `reuseDir`'s database (e.g. after killing the previous server),
+ * with `token` (default: a new one).
+ */
+export async function startServer(reuseDir?: string, token = randomBytes(18).toString('base64url')): Promise<TestServer> {
   const dir = reuseDir ?? mkdtempSync(path.join(os.tmpdir(), 'spikeloop-browser-'));
   const port = await freePort();
-  const proc = spawn(process.execPath, ['bin/spikeloop.js', 'serve', '--port', String(port), '--db', path.join(dir, 'runs.db')], {
+  const proc = spawn(process.execPath, ['bin/spikeloop.js', 'serve', '--port', String(port), '--db', path.join(dir, 'runs.db'), '--token', token], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -65,8 +73,11 @@ export async function startServer(reuseDir?: string): Promise<TestServer> {
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
   const url = `http://127.0.0.1:${port}`;
+  const auth = { authorization: `Bearer ${token}` };
   const server: TestServer = {
     url,
+    token,
+    fetch: (p, init = {}) => fetch(`${url}${p}`, { ...init, headers: { ...auth, ...(init.headers as Record<string, string> | undefined) } }),
     dir,
     proc,
     output: () => out,
@@ -91,7 +102,7 @@ export async function startServer(reuseDir?: string): Promise<TestServer> {
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}:\n${out}`);
     try {
-      const r = await fetch(`${url}/api/health`);
+      const r = await fetch(`${url}/api/health`, { headers: auth });
       if (r.ok) return server;
     } catch {
       /* not up yet */

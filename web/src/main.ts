@@ -17,6 +17,10 @@ import { comparePage } from './views/compare.ts';
 import { replayPage } from './views/replay.ts';
 import { sessionsPage } from './views/sessions.ts';
 
+// Opened with the URL `spikeloop serve` printed (…/?token=…): the server answered with its cookie, which every
+// later request and the live WebSocket carry, so the token leaves the address bar and the history.
+if (new URLSearchParams(location.search).has('token')) history.replaceState(null, '', location.pathname + location.hash);
+
 const ROUTES: Route[] = [
   { pattern: '/', view: runsList, nav: 'Runs' },
   { pattern: '/new', view: newRun, nav: 'New run' },

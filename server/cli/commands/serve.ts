@@ -1,5 +1,6 @@
 /** `spikeloop serve`: the HTTP/WebSocket API and the dashboard. */
 import type { Command } from 'commander';
+import os from 'node:os';
 import type { RunSourceKind } from '../../../common/run-stream.ts';
 import type { SourceRegistry } from '../../sources/registry.ts';
 import { DEFAULT_DB, ensureDbDir, numberIn } from '../shared.ts';
@@ -17,8 +18,18 @@ export function register(program: Command): void {
       'source for runs that name none: simulated, daq, smu, twin, or auto (a DAQ board, real or the virtual Uno in simavr, when available; else simulated)',
       'simulated',
     )
+    .option('--token <token>', 'the token every request must carry (default: env SPIKELOOP_TOKEN, else a new random one); printed in the start URL')
+    .option('--no-token', 'no token at all: allowed only on a loopback address, and anyone with an account on this machine can then drive the bench')
+    .option('--allow-host <name>', 'a host name (or address) requests may name besides loopback and the bound address; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--bench <config.json>', 'bench configuration (instruments, limits, twin circuit paired after every run); default: the virtual bench')
-    .action(async (opts: { port: number; host: string; db: string; log: boolean; source: string; bench?: string }) => {
+    .action(async (opts: { port: number; host: string; db: string; log: boolean; source: string; bench?: string; token?: string | false; allowHost: string[] }) => {
+      const { isLoopback, newToken } = await import('../../api/security.ts');
+      // Refused before anything opens: a bench open to the network with no token.
+      if (opts.token === false && !isLoopback(opts.host)) {
+        throw new Error(`--no-token is allowed only on a loopback address, not --host ${opts.host}: anyone who reaches it could drive the bench`);
+      }
+      const token = opts.token === false ? null : (opts.token ?? process.env.SPIKELOOP_TOKEN ?? newToken());
+      if (token !== null && !/^[\x21-\x7e]{8,256}$/.test(token)) throw new Error('--token / SPIKELOOP_TOKEN: 8 to 256 printable characters without spaces');
       // Heavy modules load only when the command runs, so `--help` and other commands start fast.
       const [{ buildApp }, { RunStore }, { loadSources }] = await Promise.all([
         import('../../api/app.ts'),
@@ -38,7 +49,13 @@ export function register(program: Command): void {
       let app;
       try {
         const runs = bench ? new (await import('../../runs/run-manager.ts')).RunManager(store, sources, { bench }) : undefined;
-        app = await buildApp({ store, sources, logger: opts.log ? { level: 'info' } : false, ...(runs ? { runs } : {}) });
+        app = await buildApp({
+          store,
+          sources,
+          logger: opts.log ? { level: 'info' } : false,
+          security: { token, allowedHosts: opts.allowHost },
+          ...(runs ? { runs } : {}),
+        });
       } catch (err) {
         store.close();
         throw err;
@@ -67,9 +84,26 @@ export function register(program: Command): void {
         store.close();
         throw err;
       }
-      const url = address.replace('[::1]', 'localhost');
-      console.log(`spikeloop listening on ${url} (database ${opts.db}; API docs ${url}/docs; default source ${sources.defaultKind})`);
+      const urls = startUrls(address, opts.host, token);
+      if (!isLoopback(opts.host)) {
+        console.error(
+          `spikeloop: WARNING: listening on ${opts.host}, reachable from other machines: anyone with the token can drive the instruments on this bench.\n` +
+            `spikeloop: it answers at ${urls.join(' , ')} (Host names other than these need --allow-host)`,
+        );
+      }
+      if (token === null) console.error('spikeloop: WARNING: --no-token: any program or user on this machine can drive the bench');
+      console.log(`spikeloop listening on ${urls[0]} (database ${opts.db}; API docs ${urls[0].replace(/\/(\?token=.*)?$/, '')}/docs; default source ${sources.defaultKind})`);
     });
+}
+
+/** The URLs that reach the server: the bound address, or each of the machine's addresses for 0.0.0.0 / ::. */
+function startUrls(address: string, host: string, token: string | null): string[] {
+  const port = new URL(address).port;
+  const query = token === null ? '' : `?token=${encodeURIComponent(token)}`;
+  const withPort = (a: string) => `http://${a.includes(':') ? `[${a}]` : a}:${port}/${query}`;
+  if (host !== '0.0.0.0' && host !== '::') return [withPort(new URL(address).hostname.replace(/^\[|\]$/g, '').replace(/^::1$/, 'localhost'))];
+  const all = Object.values(os.networkInterfaces()).flat().filter((i) => i && (host === '::' || i.family === 'IPv4')).map((i) => i!.address);
+  return [withPort('127.0.0.1'), ...all.filter((a) => a !== '127.0.0.1' && a !== '::1').map(withPort)];
 }
 
 async function chooseDefaultSource(sources: SourceRegistry, wanted: string): Promise<RunSourceKind> {

@@ -1,0 +1,115 @@
+/**
+ * Who may talk to the server, checked on every HTTP request and on the WebSocket upgrade (the upgrade is a
+ * GET that passes the same onRequest hook) before any route runs:
+ *  - Host: a loopback name, the address the connection arrived on, or a configured name; anything else
+ *    (DNS rebinding: a page on evil.example whose name now resolves to this machine) is refused.
+ *  - Origin: when a browser sends one it must name an allowed host too, so a foreign page can neither
+ *    post to the API nor open the live feed.
+ *  - Token (as Jupyter does): `Authorization: Bearer <t>`, `?token=<t>`, or the cookie this hook sets when
+ *    a request carries a valid `?token=` (the dashboard is opened once with the URL `serve` prints).
+ * docs/security.md says what this protects and what it does not.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError } from './errors.ts';
+
+export interface SecurityOptions {
+  /** The token every request must carry; null: none (`serve --no-token`, loopback binds only). */
+  token: string | null;
+  /** Host names or addresses accepted besides loopback names and the address a request arrived on. */
+  allowedHosts?: readonly string[];
+}
+
+/** A fresh token: 24 random bytes, URL-safe. */
+export const newToken = (): string => randomBytes(24).toString('base64url');
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
+
+/** True for an address or name that only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return LOOPBACK_NAMES.has(h) || h.endsWith('.localhost') || (isIP(h) === 4 && h.startsWith('127.')) || h === '::ffff:127.0.0.1';
+}
+
+/** The host part of a Host header value or of an origin's authority ("[::1]:8080" → "::1"). */
+function hostName(authority: string): string {
+  const a = authority.trim().toLowerCase();
+  if (a.startsWith('[')) return a.slice(1, a.indexOf(']') > 0 ? a.indexOf(']') : undefined);
+  const colon = a.indexOf(':');
+  // a bare IPv6 address has several colons and no port
+  return colon >= 0 && a.indexOf(':', colon + 1) < 0 ? a.slice(0, colon) : a;
+}
+
+/** The cookie name: one per port, so two servers on one machine keep their own tokens. */
+function cookieName(req: FastifyRequest): string {
+  const m = /:(\d+)$/.exec(req.headers.host ?? '');
+  return `spikeloop_token_${m ? m[1] : '80'}`;
+}
+
+function readCookie(req: FastifyRequest, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+function queryToken(req: FastifyRequest): string | undefined {
+  const q = req.url.indexOf('?');
+  return q < 0 ? undefined : (new URLSearchParams(req.url.slice(q + 1)).get('token') ?? undefined);
+}
+
+/** Registers the checks as the app's first onRequest hook. */
+export function registerSecurity(app: FastifyInstance, opts: SecurityOptions): void {
+  const allowed = new Set((opts.allowedHosts ?? []).map((h) => hostName(h)));
+  const expected = opts.token === null ? undefined : digest(opts.token);
+  const hostOk = (name: string, req: FastifyRequest) => {
+    if (isLoopback(name) || allowed.has(name)) return true;
+    // the address the connection arrived on (a bind to 0.0.0.0 answers on each of the machine's addresses)
+    const local = req.socket?.localAddress?.replace(/^::ffff:/, '').toLowerCase();
+    return local !== undefined && name === local;
+  };
+  const refuse = (reply: FastifyReply, err: ApiError) => {
+    if (err.status === 401) void reply.header('www-authenticate', 'Bearer realm="spikeloop"');
+    // A refused WebSocket upgrade: its socket is no longer the HTTP server's to close, so close it here.
+    if (reply.request.headers.upgrade) {
+      void reply.header('connection', 'close');
+      reply.raw.once('finish', () => reply.request.raw.socket.end());
+    }
+    return reply.status(err.status).type('application/json').send(err.body());
+  };
+
+  app.addHook('onRequest', async (req, reply) => {
+    const host = req.headers.host;
+    if (!host || !hostOk(hostName(host), req)) {
+      return refuse(reply, new ApiError('FORBIDDEN_HOST', { host: String(host ?? '(none)') }));
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined) {
+      let name: string | undefined;
+      try {
+        name = origin === 'null' ? undefined : hostName(new URL(origin).host);
+      } catch {
+        name = undefined;
+      }
+      if (name === undefined || !hostOk(name, req)) return refuse(reply, new ApiError('FORBIDDEN_ORIGIN', { origin }));
+    }
+    if (!expected) return;
+    const name = cookieName(req);
+    const auth = req.headers.authorization;
+    const bearer = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
+    const fromQuery = queryToken(req);
+    const given = bearer ?? fromQuery ?? readCookie(req, name);
+    if (given === undefined || !timingSafeEqual(digest(given), expected)) {
+      return refuse(reply, new ApiError('UNAUTHORIZED', { how: given === undefined ? 'no token given' : 'wrong token' }));
+    }
+    // Opened with ?token=: the dashboard's later requests (fetch, WebSocket, /docs) carry it as a cookie,
+    // which a foreign site's requests never get (SameSite=Strict) and page scripts cannot read (HttpOnly).
+    if (fromQuery !== undefined) {
+      void reply.header('set-cookie', `${name}=${encodeURIComponent(fromQuery)}; Path=/; HttpOnly; SameSite=Strict`);
+    }
+  });
+}

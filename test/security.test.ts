@@ -1,0 +1,156 @@
+/**
+ * The security suite (issue 14): each finding of the attacker's probe, reproduced against a real listening
+ * server on a real temp store. Token, Host and Origin on HTTP and on the WebSocket upgrade; the `serve`
+ * command's token, --no-token and non-loopback warnings.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { startServer, type TestServer } from './helpers-live.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+let srv: TestServer;
+let runId: number;
+beforeAll(async () => {
+  srv = await startServer();
+  const r = await srv.fetch('/api/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ protocol: { kind: 'dc', durationS: 600 }, sampleRate: 1000 }) });
+  runId = ((await r.json()) as { run: { id: number } }).run.id;
+});
+afterAll(async () => {
+  await srv?.close();
+});
+
+/** The outcome of a WebSocket upgrade: 'open', or the HTTP status it was refused with. */
+function upgrade(url: string, headers: Record<string, string> = {}): Promise<'open' | number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once('open', () => {
+      ws.close();
+      resolve('open');
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      res.resume();
+    });
+    ws.once('error', () => resolve(0));
+  });
+}
+
+describe('token', () => {
+  it('every route answers 401 without the token, naming how to send it', async () => {
+    for (const [method, url] of [
+      ['GET', '/api/health'],
+      ['GET', '/api/runs'],
+      ['POST', `/api/runs/${runId}/pause`],
+      ['POST', `/api/runs/${runId}/stop`],
+      ['DELETE', `/api/runs/${runId}`],
+      ['GET', '/docs/json'],
+      ['GET', '/'],
+    ] as const) {
+      const r = await fetch(`${srv.base}${url}`, { method });
+      expect(r.status, `${method} ${url}`).toBe(401);
+      expect(r.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      const body = (await r.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('UNAUTHORIZED');
+      expect(body.error.message).toMatch(/token/);
+    }
+    const wrong = await fetch(`${srv.base}/api/runs`, { headers: { authorization: 'Bearer not-the-token' } });
+    expect(wrong.status).toBe(401);
+    expect((await srv.fetch(`/api/runs/${runId}`)).status).toBe(200);
+    expect(srv.store.getRun(runId)?.status).toBe('running');
+  });
+
+  it('accepts Bearer, ?token= (answering with an HttpOnly SameSite=Strict cookie), and that cookie', async () => {
+    expect((await fetch(`${srv.base}/api/health`, { headers: srv.auth })).status).toBe(200);
+    const viaQuery = await fetch(`${srv.base}/api/health?token=${encodeURIComponent(srv.token)}`);
+    expect(viaQuery.status).toBe(200);
+    const cookie = viaQuery.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    const pair = cookie.split(';')[0];
+    expect((await fetch(`${srv.base}/api/runs`, { headers: { cookie: pair } })).status).toBe(200);
+    expect((await fetch(`${srv.base}/api/runs`, { headers: { cookie: pair.replace(/=.*/, '=forged') } })).status).toBe(401);
+  });
+
+  it('the WebSocket upgrade needs the token too', async () => {
+    const url = `${srv.wsBase}/api/runs/${runId}/live`;
+    expect(await upgrade(url)).toBe(401);
+    expect(await upgrade(url, srv.auth)).toBe('open');
+    expect(await upgrade(srv.wsUrl(`/api/runs/${runId}/live`))).toBe('open');
+  });
+});
+
+describe('Host and Origin', () => {
+  it('a foreign Host is refused (DNS rebinding), loopback names and the bound address are served', async () => {
+    const get = (host: string) => srv.inject({ method: 'GET', url: '/api/health', headers: { host } });
+    for (const host of ['evil.example', 'evil.example:80', '10.0.0.1']) {
+      const r = await get(host);
+      expect(r.statusCode, host).toBe(403);
+      expect(r.json().error.code).toBe('FORBIDDEN_HOST');
+    }
+    for (const host of ['localhost', 'localhost:8080', '127.0.0.1:1', '[::1]:8080']) expect((await get(host)).statusCode, host).toBe(200);
+    // over a real socket: the address it arrived on
+    expect((await srv.fetch('/api/health')).status).toBe(200);
+  });
+
+  it('state-changing requests from a foreign Origin are refused, even with the token and no body', async () => {
+    for (const action of ['pause', 'resume', 'stop']) {
+      const r = await srv.fetch(`/api/runs/${runId}/${action}`, { method: 'POST', headers: { origin: 'http://evil.example' } });
+      expect(r.status, action).toBe(403);
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe('FORBIDDEN_ORIGIN');
+    }
+    expect((await srv.fetch(`/api/runs/${runId}`, { method: 'DELETE', headers: { origin: 'null' } })).status).toBe(403);
+    expect(srv.store.getRun(runId)?.status).toBe('running');
+    // the dashboard's own origin is fine
+    expect((await srv.fetch(`/api/runs/${runId}/progress`, { headers: { origin: srv.base } })).status).toBe(200);
+  });
+
+  it('the WebSocket upgrade from a foreign Origin or Host is refused', async () => {
+    const url = srv.wsUrl(`/api/runs/${runId}/live`);
+    expect(await upgrade(url, { origin: 'http://evil.example' })).toBe(403);
+    expect(await upgrade(url, { host: 'evil.example' })).toBe(403);
+    expect(await upgrade(url, { origin: srv.base })).toBe('open');
+  });
+});
+
+/** Runs `spikeloop serve` until it prints its start line (or exits); its output and exit code. */
+function serve(args: string[], env: Record<string, string> = {}): Promise<{ out: string; err: string; code: number | null }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/spikeloop.js', 'serve', '--port', '0', '--db', path.join(srv.dir, `serve-${Math.random()}.db`), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (/listening on/.test(out)) child.kill('SIGTERM');
+    });
+    child.stderr.on('data', (d) => (err += d));
+    child.once('exit', (code) => resolve({ out, err, code }));
+  });
+}
+
+describe('serve', () => {
+  it('prints the URL with a generated token, or the one given by --token or SPIKELOOP_TOKEN', async () => {
+    const gen = await serve([]);
+    expect(gen.out).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{20,} /);
+    expect((await serve(['--token', 'given-token-1'])).out).toMatch(/\/\?token=given-token-1 /);
+    expect((await serve([], { SPIKELOOP_TOKEN: 'env-token-22' })).out).toMatch(/\/\?token=env-token-22 /);
+  }, 60_000);
+
+  it('--no-token only on loopback, with a warning; a non-loopback bind warns loudly with the real address', async () => {
+    const none = await serve(['--no-token']);
+    expect(none.out).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+\/ /);
+    expect(none.err).toMatch(/WARNING: --no-token/);
+    const refused = await serve(['--no-token', '--host', '0.0.0.0']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.err).toMatch(/--no-token is allowed only on a loopback address/);
+    const open = await serve(['--host', '0.0.0.0']);
+    expect(open.err).toMatch(/WARNING: listening on 0\.0\.0\.0, reachable from other machines/);
+    expect(open.out).toMatch(/\?token=/);
+  }, 60_000);
+});
