@@ -28,7 +28,7 @@ const CIRCUIT_FILE = 'server/twin/circuits/lif-daq.json';
 describe('virtual DAQ board with a twin circuit on its pins', () => {
   let vb: VirtualBoard;
   beforeAll(async () => {
-    const choice = resolveDaqDut(CIRCUIT_FILE);
+    const choice = resolveDaqDut(CIRCUIT_FILE, { files: true });
     if (choice.kind !== 'twin') throw new Error('lif-daq.json must resolve to a twin circuit');
     vb = await VirtualBoard.start({ dut: choice.dut, speed: 0 });
   });

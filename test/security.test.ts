@@ -4,7 +4,7 @@
  * command's token, --no-token and non-loopback warnings.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
@@ -153,4 +153,76 @@ describe('serve', () => {
     expect(open.err).toMatch(/WARNING: listening on 0\.0\.0\.0, reachable from other machines/);
     expect(open.out).toMatch(/\?token=/);
   }, 60_000);
+});
+
+const post = async (body: unknown) => {
+  const r = await srv.inject({ method: 'POST', url: '/api/runs', payload: body as object });
+  return { status: r.statusCode, body: r.json() as { run?: { id: number }; error?: { code: string; message: string; field?: string } } };
+};
+
+describe('limits only tighten', () => {
+  it('run options cannot raise the bench limits (the virtual SMU run that sourced 15 V / 0.15 A is refused naming the limit)', async () => {
+    const before = srv.store.listRuns().length;
+    const loosened = await post({
+      protocol: { kind: 'dc', quantity: 'voltage', level: 15, durationS: 0.5 },
+      source: 'smu',
+      sampleRate: 100,
+      options: { maxVoltage: 1000, maxCurrent: 10, maxPower: 1000, compliance: 1 },
+    });
+    expect(loosened.status).toBe(400);
+    expect(loosened.body.error?.code).toBe('LIMIT_EXCEEDED');
+    expect(loosened.body.error?.message).toMatch(/bench limit maxVoltage = 20 V/);
+    const compliance = await post({ protocol: { kind: 'dc', quantity: 'voltage', level: 1, durationS: 0.5 }, source: 'smu', sampleRate: 100, options: { compliance: 1 } });
+    expect(compliance.body.error?.code).toBe('LIMIT_EXCEEDED');
+    expect(compliance.body.error?.message).toMatch(/compliance\.current/);
+    expect(srv.store.listRuns().length).toBe(before);
+  });
+
+  it('an smu run that its program or limits refuse answers 400 before the run exists, leased or not', async () => {
+    const before = srv.store.listRuns().length;
+    // 15 V over the SMU default of 2 V: was 201 and then a failed run
+    const over = await post({ protocol: { kind: 'dc', quantity: 'voltage', level: 15, durationS: 0.5 }, source: 'smu', sampleRate: 100 });
+    expect(over.status).toBe(400);
+    expect(over.body.error?.code).toBe('LIMIT_EXCEEDED');
+    const rate = await post({ protocol: { kind: 'dc', quantity: 'voltage', level: 1, durationS: 0.5 }, source: 'smu', sampleRate: 5000 });
+    expect(rate.status).toBe(400);
+    expect(rate.body.error?.code).toBe('BAD_SOURCE_OPTIONS');
+    expect(srv.store.listRuns().length).toBe(before);
+  });
+});
+
+describe('nothing from the network names a file or a host', () => {
+  it('a circuit is a built-in name or an inline document: file paths refused with a 400 that echoes no file content', async () => {
+    const fifo = path.join(srv.dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    for (const circuit of ['/etc/shadow', '/etc/passwd', '../../../../etc/hostname', fifo, '/dev/zero']) {
+      for (const source of ['daq', 'twin']) {
+        const r = await post({ protocol: { kind: 'square', durationS: 0.1 }, source, sampleRate: 1000, options: { circuit } });
+        expect(r.status, `${source} ${circuit}`).toBe(400);
+        expect(r.body.error?.code).toBe('BAD_SOURCE_OPTIONS');
+        expect(r.body.error?.field).toBe('/options/circuit');
+        expect(r.body.error?.message).toMatch(/built-in circuit name .* inline circuit document/);
+        expect(r.body.error?.message).not.toMatch(/root:|x:0:0/);
+      }
+    }
+  });
+
+  it('instrument addresses, serial ports and baud rates from the network are refused: instruments by id only', async () => {
+    for (const [source, options, field] of [
+      ['smu', { address: '127.0.0.1:22' }, '/options/address'],
+      ['smu', { address: '/dev/ttyS0' }, '/options/address'],
+      ['smu', { baudRate: 9600 }, '/options/baudRate'],
+      ['daq', { port: '/etc/passwd' }, '/options/port'],
+      ['smu', { instrument: '../../dev/ttyUSB0' }, '/options/instrument'],
+      ['daq', { outptu: 'mcp4725' }, '/options/outptu'],
+    ] as const) {
+      const r = await post({ protocol: { kind: 'dc', durationS: 0.1 }, source, sampleRate: 100, options });
+      expect(r.status, JSON.stringify(options)).toBe(400);
+      expect(r.body.error?.code).toBe('BAD_SOURCE_OPTIONS');
+      expect(r.body.error?.field).toBe(field);
+    }
+    const byId = await post({ protocol: { kind: 'dc', durationS: 0.1 }, source: 'smu', sampleRate: 100, options: { instrument: 'nosuch' } });
+    expect(byId.status).toBe(404);
+    expect(byId.body.error?.code).toBe('INSTRUMENT_NOT_FOUND');
+  });
 });

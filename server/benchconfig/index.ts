@@ -126,7 +126,7 @@ export const BenchConfigSchema = Type.Object(
 export type BenchConfig = Static<typeof BenchConfigSchema>;
 export type Instrument = Static<typeof InstrumentSchema>;
 export type Limits = Static<typeof LimitsSchema>;
-export type LimitName = 'maxVoltage' | 'maxCurrent' | 'maxPower' | 'maxDurationS';
+export type LimitName = 'maxVoltage' | 'maxCurrent' | 'maxPower' | 'maxDurationS' | 'compliance.current' | 'compliance.voltage';
 
 export class BenchConfigError extends Error {
   readonly code = 'BAD_BENCH_CONFIG';
@@ -221,6 +221,47 @@ export function validateBenchConfig(input: unknown): BenchConfig {
 }
 
 /** The built-in virtual bench: the simulated circuit, with limits suited to the 1 mA adaptive-LIF demo. */
+/** Limits a run asks for (run options, a source's own defaults): each may only lower the bench's. */
+export interface RequestedLimits {
+  maxVoltage?: number;
+  maxCurrent?: number;
+  maxPower?: number;
+  /** The compliance of the quantity not sourced (A when sourcing voltage, V when sourcing current). */
+  compliance?: number;
+}
+
+export interface EffectiveLimits {
+  maxVoltage: number;
+  maxCurrent: number;
+  maxPower: number;
+  compliance: number;
+}
+
+/**
+ * The limits a run may use: the bench's, lowered by what the run asks for, never raised. A request above a
+ * bench limit is refused (LimitError naming it), not clipped: the caller meant something the bench forbids.
+ * The compliance is capped by the bench compliance of that quantity and by its max (maxCurrent when
+ * sourcing voltage); `fallback` fills what the run leaves out (a source's conservative defaults), lowered
+ * to the bench's in the same way but without refusing.
+ */
+export function tightenLimits(bench: Limits, sourcing: 'current' | 'voltage', asked: RequestedLimits, fallback: RequestedLimits = {}): EffectiveLimits {
+  const pick = (name: 'maxVoltage' | 'maxCurrent' | 'maxPower', unit: string): number => {
+    const v = asked[name];
+    if (v !== undefined && v > bench[name]) throw new LimitError(name, v, bench[name], unit, `run option ${name}`);
+    return Math.min(v ?? fallback[name] ?? bench[name], bench[name]);
+  };
+  const maxVoltage = pick('maxVoltage', 'V');
+  const maxCurrent = pick('maxCurrent', 'A');
+  const maxPower = pick('maxPower', 'W');
+  const [name, unit, ceiling] =
+    sourcing === 'voltage'
+      ? (['compliance.current', 'A', Math.min(bench.compliance.current, maxCurrent)] as const)
+      : (['compliance.voltage', 'V', Math.min(bench.compliance.voltage, maxVoltage)] as const);
+  if (asked.compliance !== undefined && asked.compliance > ceiling) throw new LimitError(name, asked.compliance, ceiling, unit, 'run option compliance');
+  const compliance = Math.min(asked.compliance ?? fallback.compliance ?? ceiling, ceiling);
+  return { maxVoltage, maxCurrent, maxPower, compliance };
+}
+
 export function virtualBenchConfig(): BenchConfig {
   return validateBenchConfig({
     name: 'virtual bench',

@@ -1,3 +1,4 @@
+import { Type } from 'typebox';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -58,6 +59,7 @@ beforeEach(() => {
   });
   sources.registerSource('replay', {
     title: 'checks its options',
+    options: Type.Object({ gain: Type.Number() }, { additionalProperties: false }),
     available: async () => ({ available: true }),
     create: (ctx) => {
       if (typeof ctx.options?.gain !== 'number') throw new RangeError(`option gain must be a number, got ${JSON.stringify(ctx.options?.gain)}`);
@@ -150,7 +152,8 @@ describe('run manager', () => {
       [{ protocol: { kind: 'warp' } }, 'BAD_PROTOCOL', '/protocol/kind'],
       [{ protocol: { kind: 'dc' }, sampleRate: 3e6 }, 'BAD_SAMPLE_RATE', '/sampleRate'],
       [{ protocol: { kind: 'dc' }, source: 'warp' }, 'SOURCE_UNKNOWN', '/source'],
-      [{ protocol: { kind: 'dc' }, source: 'replay', options: { gain: 'high' } }, 'BAD_SOURCE_OPTIONS', '/options'],
+      [{ protocol: { kind: 'dc' }, source: 'replay', options: { gain: 'high' } }, 'BAD_SOURCE_OPTIONS', '/options/gain'],
+      [{ protocol: { kind: 'dc' }, source: 'replay', options: { gian: 7 } }, 'BAD_SOURCE_OPTIONS', '/options/gian'],
       [{ protocol: { kind: 'dc' }, source: 'twin' }, 'SOURCE_UNAVAILABLE', '/source'],
     ];
     for (const [req, code, field] of attempts) {

@@ -7,7 +7,7 @@
 import type { ChannelDescriptor, RunMessage, SourceMessage, StartMessage, StopMessage } from '../../common/run-stream.ts';
 import { ProtocolError, protocolSummary, validateProtocol, type Protocol, type ProtocolSummary } from '../protocols/index.ts';
 import { startMessage, type RunDetail, type RunRecorder, type RunStore } from '../store/run-store.ts';
-import type { CreatedSource, SourceRegistry } from '../sources/registry.ts';
+import { SourceOptionsError, type CreatedSource, type RequestOrigin, type SourceRegistry } from '../sources/registry.ts';
 import { SOFTWARE_VERSION } from '../version.ts';
 import { RunStateMachine, type RunState } from './state.ts';
 import { PauseControl } from './pause.ts';
@@ -59,8 +59,10 @@ export interface StartRequest {
   /** Overrides protocol.durationS (CLI --duration). */
   durationS?: number;
   linkedRunId?: number;
-  /** Passed to the source (e.g. { paced: false }). */
+  /** Passed to the source (e.g. { paced: false }), checked against its options schema first. */
   options?: Record<string, unknown>;
+  /** 'local' only for the CLI on this machine: it alone may name files, ports and hosts (default 'network'). */
+  from?: RequestOrigin;
 }
 
 export type RunListener = (msg: RunMessage) => void;
@@ -152,6 +154,12 @@ export class RunManager {
     if (!source) {
       throw new RunError('SOURCE_UNKNOWN', `source "${kind}" is not one of ${this.sources.kinds().join(', ')}`, '/source');
     }
+    try {
+      this.sources.checkOptions(kind, req.options, req.from ?? 'network');
+    } catch (err) {
+      if (err instanceof SourceOptionsError) throw new RunError('BAD_SOURCE_OPTIONS', err.message, err.field);
+      throw err;
+    }
     const sampleRate = req.sampleRate ?? source.defaultSampleRate ?? DEFAULT_SAMPLE_RATE;
     if (!Number.isFinite(sampleRate) || sampleRate < 1 || sampleRate > MAX_SAMPLE_RATE) {
       throw new RunError('BAD_SAMPLE_RATE', `sampleRate must be between 1 and ${MAX_SAMPLE_RATE} S/s, got ${sampleRate}`, '/sampleRate');
@@ -173,7 +181,7 @@ export class RunManager {
     }
     // The run id is only known once the row exists; sources get it through the context.
     const pause = new PauseControl();
-    const ctx = { protocol, sampleRate, runId: 0, options: req.options, clock: pause };
+    const ctx = { protocol, sampleRate, runId: 0, options: req.options, clock: pause, from: req.from ?? 'network', limits: this.bench.limits };
     const runInit = {
       protocol: protocol as unknown as { kind: string; [k: string]: unknown },
       source: kind as StartMessage['source'],

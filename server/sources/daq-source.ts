@@ -34,7 +34,8 @@ import type { BoardProgram, OutputCaps } from '../../drivers/daq/source.ts';
 import type { PulseTrain } from '../../drivers/daq/protocol.ts';
 import { compileDaqProgram } from '../protocols/compile.ts';
 import type { Protocol } from '../protocols/index.ts';
-import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
+import { Type } from 'typebox';
+import { CircuitOption, type CreatedSource, type SourceContext, type SourceRegistry } from './registry.ts';
 import { circuitDaqSpikes, resolveDaqDut } from './daq-twin-dut.ts';
 import { OnlineSpikeDetector, spikeDetectorConfig, type SpikeDetectorConfig } from '../analysis/online-spikes.ts';
 
@@ -73,6 +74,28 @@ export function daqBoardProgram(p: Protocol, caps: OutputCaps, seriesOhms = DEFA
     loop: false,
   };
 }
+
+/** The `daq` source's run options (checked by the registry before create() sees them). */
+export const DaqOptionsSchema = Type.Object(
+  {
+    port: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'serial device of the board; CLI only' })),
+    instrument: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'a bench instrument id (GET /api/bench/instruments)' })),
+    circuit: CircuitOption,
+    seriesOhms: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1e9, description: 'series resistor of current protocols, Ohm' })),
+    output: Type.Optional(Type.Union([Type.Literal('pwm'), Type.Literal('mcp4725')], { description: "'pwm' (default) or 'mcp4725'" })),
+    pulses: Type.Optional(
+      Type.Object(
+        { delayUs: Type.Optional(Type.Number({ minimum: 0 })), periodUs: Type.Number({ minimum: 0 }), widthUs: Type.Number({ minimum: 0 }), count: Type.Optional(Type.Integer({ minimum: 0 })) },
+        { additionalProperties: false },
+      ),
+    ),
+    channels: Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 5 }), { minItems: 1, maxItems: 6, description: 'analog inputs A0..A5' })),
+    onDisconnect: Type.Optional(Type.Union([Type.Literal('gap'), Type.Literal('fail')])),
+    dacAddress: Type.Optional(Type.Integer({ minimum: 0, maximum: 127 })),
+    spikes: Type.Optional(Type.Record(Type.String({ maxLength: 32 }), Type.Unknown(), { description: 'spike detection per channel name (a0, a1, ...)' })),
+  },
+  { additionalProperties: false },
+);
 
 function pulsesOption(x: unknown): PulseTrain | undefined {
   if (x === undefined || x === null) return undefined;
@@ -136,7 +159,7 @@ async function createDaqSource(ctx: SourceContext, registry?: SourceRegistry): P
   const preview = useVirtual ? daqBoardProgram(ctx.protocol, unoCaps(ctx.sampleRate, output), seriesOhms) : undefined;
   const onDisconnect = o.onDisconnect === 'fail' ? 'fail' : 'gap';
   // the circuit on the virtual board's pins (checked now: a bad one fails before the run starts)
-  const dut = useVirtual ? resolveDaqDut(o.circuit) : undefined;
+  const dut = useVirtual ? resolveDaqDut(o.circuit, { files: ctx.from === 'local' }) : undefined;
   const spikes = spikeConfigs(o, port, registry, dut?.kind === 'twin' ? circuitDaqSpikes(dut.circuit) : {});
   return {
     kind: 'daq',
@@ -188,6 +211,8 @@ export function register(registry: SourceRegistry): void {
       if (virtualBoardAvailable()) return { available: true, detail: 'virtual Uno (firmware in simavr, twin circuit lif-daq on its pins)' };
       return { available: false, detail: 'no board found and the virtual board is not built (npm run setup)' };
     },
+    options: DaqOptionsSchema,
+    localOptions: ['port'],
     // Two channels sustain about 7.5 kS/s each on the (emulated) Uno: docs/daq/overview.md.
     defaultSampleRate: 5000,
     create: (ctx) => createDaqSource(ctx, registry),

@@ -182,12 +182,14 @@ function fromDocument(doc: unknown, where: string, fallbackName: string): DaqDut
  * → that JSON file (a twin circuit, or {"kind": "direct|rc|lif", "params": {...}}); an object → that
  * document. Throws a clear error (naming the file) for anything unusable.
  */
-export function resolveDaqDut(what: unknown): DaqDutChoice {
+export function resolveDaqDut(what: unknown, opts: { files?: boolean } = {}): DaqDutChoice {
   if (what === undefined || what === null) what = DAQ_BENCH_CIRCUIT;
   if (typeof what !== 'string') return fromDocument(what, 'circuit', 'circuit');
   if ((BUILTIN_MODELS as readonly string[]).includes(what)) return { kind: 'builtin', name: what, circuit: { kind: what as CircuitSpec['kind'] } };
   let file = what;
   if (/^[A-Za-z0-9_-]+$/.test(what) && existsSync(path.join(circuitsDir, `${what}.json`))) file = path.join(circuitsDir, `${what}.json`);
+  // A file path only from this machine (the CLI): nothing that arrives over the network names a file.
+  else if (!opts.files) throw new RangeError(`circuit "${what.slice(0, 64)}" is not a built-in circuit (${[...BUILTIN_MODELS].join(', ')} or a name from GET /api/twin/circuits); send other circuits as an inline document`);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

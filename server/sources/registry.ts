@@ -7,6 +7,8 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Type, type TObject } from 'typebox';
+import { Compile } from 'typebox/compile';
 import type { RunSource, RunSourceKind } from '../../common/run-stream.ts';
 import type { Protocol } from '../protocols/index.ts';
 import type { InstrumentManager } from '../benchconfig/instruments.ts';
@@ -19,8 +21,15 @@ export interface SourceContext {
   sampleRate: number;
   /** Id of the run row this source will feed. */
   runId: number;
-  /** Free-form options from the caller (e.g. a serial port path); sources validate what they use. */
+  /** The run's options, checked against the source's `options` schema (SourceRegistry.checkOptions). */
   options?: Record<string, unknown>;
+  /**
+   * Where the request came from: 'network' (the API; the default) or 'local' (the CLI on this machine).
+   * Only a local request may name a file, a serial port or a host (the source's `localOptions`).
+   */
+  from?: RequestOrigin;
+  /** The bench configuration's limits: the ceiling that run options may only lower (benchconfig tightenLimits). */
+  limits?: import('../benchconfig/index.ts').Limits;
   /** The run's clock, ms: stands still while the run is paused. Paced sources use it instead of performance.now(). */
   clock?: { now(): number };
 }
@@ -36,7 +45,13 @@ export interface CreatedSource extends RunSource {
   dispose?(): void | Promise<void>;
 }
 
+export type RequestOrigin = 'network' | 'local';
+
 export interface SourceDefinition {
+  /** The run options this source reads (TypeBox, additionalProperties false): anything else is refused. Default: none. */
+  options?: TObject;
+  /** Options that name a file, a serial port or a host: accepted from the CLI on this machine, never from the network. */
+  localOptions?: readonly string[];
   /** One line for the dashboard's source picker. */
   title: string;
   /** Whether the source can run now (hardware present, tools installed ...), with a reason when not. */
@@ -55,7 +70,28 @@ export interface SourceInfo {
   defaultSampleRate?: number;
 }
 
+const NO_OPTIONS = Type.Object({}, { additionalProperties: false });
+
+/** A circuit in run options: a built-in name or an inline document, never a file path from the network. */
+export const CircuitOption = Type.Optional(
+  Type.Union([Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), Type.Object({}, { additionalProperties: true })], {
+    description: 'a built-in circuit name (GET /api/twin/circuits) or an inline circuit document; file paths are not accepted',
+  }),
+);
+
+/** Run options refused before the source sees them; `field` is a JSON pointer under /options. */
+export class SourceOptionsError extends Error {
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message);
+    this.name = 'SourceOptionsError';
+  }
+}
+
 export class SourceRegistry {
+  private readonly checkers = new Map<RunSourceKind, ReturnType<typeof Compile>>();
   private readonly defs = new Map<RunSourceKind, SourceDefinition>();
   /** The kind used when a run request names none. */
   defaultKind: RunSourceKind = 'simulated';
@@ -68,6 +104,45 @@ export class SourceRegistry {
   registerSource(kind: RunSourceKind, def: SourceDefinition): void {
     if (this.defs.has(kind)) throw new Error(`source kind "${kind}" is already registered`);
     this.defs.set(kind, def);
+    this.checkers.set(kind, Compile(def.options ?? NO_OPTIONS));
+  }
+
+  /**
+   * Checks a run's options against the source's schema (a typo or a wrong type is refused, never defaulted)
+   * and, for a network request, refuses every option that names a file, a port or a host.
+   */
+  checkOptions(kind: string, options: Record<string, unknown> | undefined, from: RequestOrigin): void {
+    const def = this.defs.get(kind as RunSourceKind);
+    if (!def || options === undefined) return;
+    if (from === 'network') {
+      const local = (def.localOptions ?? []).find((k) => k in options);
+      if (local !== undefined) {
+        throw new SourceOptionsError(
+          `options.${local}: source "${kind}" takes no file, port or host from the network; name a bench instrument by its id (options.instrument, GET /api/bench/instruments) or configure it in the bench configuration`,
+          `/options/${local}`,
+        );
+      }
+    }
+    const checker = this.checkers.get(kind as RunSourceKind)!;
+    if (checker.Check(options)) return;
+    type Item = { instancePath?: string; keyword?: string; message?: string; params?: Record<string, unknown> };
+    const errors = checker.Errors(options) as Item[];
+    // an unknown option (a typo) explains the rest, so it is named first
+    const isExtra = (x: Item) => x.keyword === 'additionalProperties' || x.message === 'schema is false';
+    const e = errors.find(isExtra) ?? errors[0];
+    let pointer = e?.instancePath ?? '';
+    const extra = e?.params?.additionalProperties ?? e?.params?.additionalProperty;
+    if (e?.keyword === 'additionalProperties' && extra !== undefined) pointer += `/${Array.isArray(extra) ? extra[0] : String(extra)}`;
+    const missing = e?.params?.requiredProperties ?? e?.params?.missingProperty;
+    if (e?.keyword === 'required' && missing !== undefined) pointer += `/${Array.isArray(missing) ? missing[0] : String(missing)}`;
+    const top = pointer.split('/')[1];
+    const props = (def.options ?? NO_OPTIONS).properties as Record<string, { description?: string }>;
+    const known = Object.keys(props);
+    const message =
+      e && isExtra(e)
+        ? `is not an option of source "${kind}" (${known.length ? `options: ${known.join(', ')}` : 'it takes none'})`
+        : `${e?.keyword === 'required' ? 'is required' : (e?.message ?? 'is invalid')}${top && props[top]?.description ? ` (${props[top].description})` : ''}`;
+    throw new SourceOptionsError(`options${pointer.replaceAll('/', '.')}: ${message}`, `/options${pointer}`);
   }
 
   get(kind: string): SourceDefinition | undefined {

@@ -31,6 +31,7 @@
 import { readFileSync } from 'node:fs';
 import type { ChannelDescriptor, EventMessage, SourceMessage } from '../../common/run-stream.ts';
 import { protocolSummary, stimulusAt, type Protocol } from '../protocols/index.ts';
+import { Type } from 'typebox';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
 
 /** The twin circuit of the simulated bench (name and document). */
@@ -266,6 +267,7 @@ export function createSimulatedBench(ctx: SourceContext): CreatedSource {
 export function register(registry: SourceRegistry): void {
   registry.registerSource('simulated', {
     title: 'Simulated bench (the lif-bench LIF neuron, no hardware)',
+    options: Type.Object({ paced: Type.Optional(Type.Boolean({ description: 'false: as fast as possible instead of real time' })) }, { additionalProperties: false }),
     available: async () => ({ available: true }),
     create: createSimulatedBench,
   });

@@ -30,6 +30,8 @@ import type { SmuCapabilities, SmuDriver } from '../../drivers/smu/smu.ts';
 import { CompileError, compileSmuProgram, type SmuProgram } from '../protocols/compile.ts';
 import { validateProtocol, type Protocol } from '../protocols/index.ts';
 import type { SmuLease } from '../benchconfig/instruments.ts';
+import { tightenLimits, virtualBenchConfig, type Limits } from '../benchconfig/index.ts';
+import { Type } from 'typebox';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
 
 export type { SmuLease };
@@ -217,27 +219,61 @@ export interface SmuRunOptions {
   chunkPoints?: number;
 }
 
-function runOptions(raw: Record<string, unknown> | undefined): Required<Pick<SmuRunOptions, 'compliance' | 'maxVoltage' | 'maxCurrent' | 'maxPower'>> & SmuRunOptions {
-  const o = (raw ?? {}) as SmuRunOptions;
+const positive = (description: string) => Type.Optional(Type.Number({ exclusiveMinimum: 0, description }));
+
+/** The `smu` source's run options (checked by the registry before create() sees them). */
+export const SmuOptionsSchema = Type.Object(
+  {
+    instrument: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'a bench instrument id (GET /api/bench/instruments)' })),
+    address: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'instrument address (serial device or host:port); CLI only' })),
+    compliance: positive('A when sourcing voltage, V when sourcing current; at most the bench compliance'),
+    maxVoltage: positive('V; may only lower the bench limit'),
+    maxCurrent: positive('A; may only lower the bench limit'),
+    maxPower: positive('W; may only lower the bench limit'),
+    baudRate: Type.Optional(Type.Integer({ minimum: 300, maximum: 4_000_000, description: 'serial baud rate; CLI only' })),
+    nplc: Type.Optional(Type.Number({ minimum: 0.01, maximum: 10, description: 'integration time, power-line cycles' })),
+    chunkPoints: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'points per block' })),
+  },
+  { additionalProperties: false },
+);
+
+/** The SMU's own conservative defaults (env SPIKELOOP_SMU_MAX_VOLTAGE ... or 2 V, 10 mA, 20 mW, 1 mA compliance), used where a run names none. */
+function envDefaults() {
   const env = process.env;
-  const numOr = (v: unknown, envName: string, dflt: number, name: string): number => {
-    const x = v ?? (env[envName] !== undefined ? Number(env[envName]) : dflt);
-    if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0) throw new RangeError(`smu option ${name} must be a positive number, got ${JSON.stringify(v ?? env[envName])}`);
+  const num = (name: string, dflt: number): number => {
+    if (env[name] === undefined) return dflt;
+    const x = Number(env[name]);
+    if (!Number.isFinite(x) || x <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(env[name])}`);
     return x;
   };
   return {
+    compliance: num('SPIKELOOP_SMU_COMPLIANCE', 1e-3),
+    maxVoltage: num('SPIKELOOP_SMU_MAX_VOLTAGE', 2),
+    maxCurrent: num('SPIKELOOP_SMU_MAX_CURRENT', 1e-2),
+    maxPower: num('SPIKELOOP_SMU_MAX_POWER', 2e-2),
+  };
+}
+
+/**
+ * The run's options with its limits: the bench's (the ceiling), lowered by the run's options, else by the
+ * SMU defaults; an option above a bench limit is refused (LimitError naming it).
+ */
+function runOptions(raw: Record<string, unknown> | undefined, bench: Limits, sourcing: 'current' | 'voltage') {
+  const o = (raw ?? {}) as SmuRunOptions;
+  const env = process.env;
+  const limits = tightenLimits(bench, sourcing, o, envDefaults());
+  return {
     ...o,
+    ...limits,
     address: o.address ?? env.SPIKELOOP_SMU,
-    compliance: numOr(o.compliance, 'SPIKELOOP_SMU_COMPLIANCE', 1e-3, 'compliance'),
-    maxVoltage: numOr(o.maxVoltage, 'SPIKELOOP_SMU_MAX_VOLTAGE', 2, 'maxVoltage'),
-    maxCurrent: numOr(o.maxCurrent, 'SPIKELOOP_SMU_MAX_CURRENT', 1e-2, 'maxCurrent'),
-    maxPower: numOr(o.maxPower, 'SPIKELOOP_SMU_MAX_POWER', 2e-2, 'maxPower'),
     baudRate: o.baudRate ?? (env.SPIKELOOP_SMU_BAUD ? Number(env.SPIKELOOP_SMU_BAUD) : undefined),
   };
 }
 
 /** Without an instrument address, runs go to a virtual Keithley 2400 on a pseudo-terminal at this rate. */
 const VIRTUAL_BAUD = 57_600;
+/** The virtual instrument is a Keithley 2400 (drivers/smu/keithley2400.ts). */
+const VIRTUAL_SMU_CAPABILITIES: SmuCapabilities = { maxPoints: 2500, minDwellS: 5e-4 };
 const socatInstalled = () => ['/usr/bin/socat', '/usr/local/bin/socat'].some((p) => existsSync(p));
 
 /**
@@ -275,8 +311,10 @@ export function register(registry: SourceRegistry): void {
     title: 'Source-measure unit (Keithley 2400/2600B, Keysight B2900; a virtual 2400 when none is named)',
     // Readings per second a 2400 sustains over RS-232.
     defaultSampleRate: 100,
+    options: SmuOptionsSchema,
+    localOptions: ['address', 'baudRate'],
     async available() {
-      const o = runOptions(undefined);
+      const o = { address: process.env.SPIKELOOP_SMU, baudRate: process.env.SPIKELOOP_SMU_BAUD ? Number(process.env.SPIKELOOP_SMU_BAUD) : undefined };
       // Without SPIKELOOP_SMU the address comes with each run request (options.address), else a virtual 2400.
       if (!o.address) {
         return socatInstalled()
@@ -292,26 +330,26 @@ export function register(registry: SourceRegistry): void {
       }
     },
     create(ctx) {
-      const o = runOptions(ctx.options);
+      const o = runOptions(ctx.options, ctx.limits ?? virtualBenchConfig().limits, ctx.protocol.quantity === 'voltage' ? 'voltage' : 'current');
       const limits = { maxVoltage: o.maxVoltage, maxCurrent: o.maxCurrent, maxPower: o.maxPower };
+      // Refused before the run exists (a 400, not a run that fails): the point rate, the program within the
+      // instrument's capabilities, its values within the limits.
+      const refuseEarly = (caps: SmuCapabilities) => {
+        const rate = ctx.sampleRate;
+        if (!(rate > 0 && rate <= SMU_MAX_POINT_RATE))
+          throw new RangeError(`SMU point rate ${rate} points/s is out of range: use a sample rate of at most ${SMU_MAX_POINT_RATE} (e.g. --rate 100)`);
+        const program = planSmuProgram(ctx.protocol, caps, rate);
+        checkSetupAgainstLimits({ func: ctx.protocol.quantity === 'voltage' ? 'voltage' : 'current', level: 0, compliance: o.compliance }, limits, program.points.map((pt) => pt.value));
+      };
       // A bench instrument connected on the Bench page (by id, by address, or the bench's stimulus SMU).
       const lease = registry.instruments?.leaseSmu(ctx, { instrument: (ctx.options ?? {}).instrument, address: o.address });
       if (lease) {
         try {
           const rate = ctx.sampleRate;
-          if (!(rate > 0 && rate <= SMU_MAX_POINT_RATE))
-            throw new RangeError(`SMU point rate ${rate} points/s is out of range: use a sample rate of at most ${SMU_MAX_POINT_RATE} (e.g. --rate 100)`);
-          // Refused before the run exists: the program within the instrument's capabilities, its values within the limits.
-          const caps = {
+          refuseEarly({
             maxPoints: Math.min(lease.smu.capabilities.maxPoints, lease.capabilities?.maxPoints ?? Infinity),
             minDwellS: Math.max(lease.smu.capabilities.minDwellS, lease.capabilities?.minDwellS ?? 0),
-          };
-          const program = planSmuProgram(ctx.protocol, caps, rate);
-          checkSetupAgainstLimits(
-            { func: ctx.protocol.quantity === 'voltage' ? 'voltage' : 'current', level: 0, compliance: o.compliance },
-            limits,
-            program.points.map((pt) => pt.value),
-          );
+          });
           const src = createSmuSource({ address: lease.smu.session.transport.address, protocol: ctx.protocol, limits, compliance: o.compliance, pointRateHz: rate, nplc: o.nplc, chunkPoints: o.chunkPoints, lease });
           return Object.assign(src, {
             dispose: () => lease.release(),
@@ -322,7 +360,10 @@ export function register(registry: SourceRegistry): void {
           throw err;
         }
       }
-      if (!o.address) return virtualSmuRun(ctx, o, limits);
+      if (!o.address) {
+        refuseEarly(VIRTUAL_SMU_CAPABILITIES);
+        return virtualSmuRun(ctx, o, limits);
+      }
       const src = createSmuSource({
         address: o.address,
         protocol: ctx.protocol,

@@ -18,7 +18,8 @@ import { fileURLToPath } from 'node:url';
 import type { ChannelDescriptor, SourceMessage } from '../../common/run-stream.ts';
 import { protocolSummary, sampleStimulus } from '../protocols/index.ts';
 import { expandCircuit, probeUnit, simulateChunks, type Method, type Stimulus } from '../twin/index.ts';
-import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
+import { Type } from 'typebox';
+import { CircuitOption, type CreatedSource, type SourceContext, type SourceRegistry } from './registry.ts';
 import { defaultTwinCircuit } from '../experiments/stdp-circuit.ts';
 
 const circuitsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../twin/circuits');
@@ -102,6 +103,17 @@ export function createTwinSource(ctx: SourceContext): CreatedSource {
 export function register(registry: SourceRegistry): void {
   registry.registerSource('twin', {
     title: 'Digital twin (simulated circuit, same stimulus)',
+    options: Type.Object(
+      {
+        circuit: CircuitOption,
+        method: Type.Optional(Type.Union(METHODS.map((m) => Type.Literal(m)), { description: METHODS.join(' | ') })),
+        dt: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'integration step, s (at most 1/sampleRate)' })),
+        // a recorded stimulus (Float64Array from the server's own pairing, or a JSON array), checked by the source
+        stimulus: Type.Optional(Type.Unknown({ description: 'stimulus samples at the run sample rate' })),
+        quantity: Type.Optional(Type.Union([Type.Literal('current'), Type.Literal('voltage')])),
+      },
+      { additionalProperties: false },
+    ),
     available: async () => ({ available: true }),
     create: createTwinSource,
   });

@@ -52,6 +52,7 @@ export function register(program: Command): void {
           ...(opts.duration !== undefined ? { durationS: opts.duration } : {}),
           ...(opts.label !== undefined ? { label: opts.label } : {}),
           ...(opts.option !== undefined ? { options: opts.option } : {}),
+          from: 'local',
         });
         const id = started.id;
         console.log(String(id));

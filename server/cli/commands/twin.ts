@@ -103,6 +103,7 @@ export function register(program: Command): void {
           ...(opts.label !== undefined ? { label: opts.label } : {}),
           ...(stim.linkedRunId !== undefined ? { linkedRunId: stim.linkedRunId } : {}),
           options: { circuit, method: opts.method, ...(opts.dt !== undefined ? { dt: opts.dt } : {}), stimulus: stim.samples, quantity: stim.quantity },
+          from: 'local',
         });
         const id = started.id;
         if (!opts.json) console.log(String(id));

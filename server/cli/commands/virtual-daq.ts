@@ -24,7 +24,7 @@ export function register(program: Command): void {
     .action(async (opts: { pty?: string; dut?: string; speed: string }) => {
       const speed = Number(opts.speed);
       if (!Number.isFinite(speed) || speed < 0) throw new Error(`--speed must be a number >= 0 (got ${opts.speed})`);
-      const choice = resolveDaqDut(opts.dut); // a bad circuit stops here, before anything starts
+      const choice = resolveDaqDut(opts.dut, { files: true }); // a bad circuit stops here, before anything starts
       if (!virtualBoardAvailable()) throw new Error('virtual board not built: run `npm run setup` (needs gcc-avr, simavr, libsimavr-dev)');
       const vb = await VirtualBoard.start({ link: opts.pty, speed, ...(choice.kind === 'twin' ? { dut: choice.dut } : { circuit: choice.circuit }) });
       process.stdout.write(`${vb.path}\n`);
