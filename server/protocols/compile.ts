@@ -15,6 +15,8 @@
  * server/benchconfig `checkLimits`, on the summary before compiling and on the program after.
  */
 import { arbitraryPoints, ladderLevels, naturalDurationS, sampleStimulus, stdpBlockS, waveform, type Protocol } from './index.ts';
+import { DAQ_DEFAULTS, SMU_DEFAULTS, type DaqCapabilities, type SmuCapabilities } from './capabilities.ts';
+export { DAQ_DEFAULTS, SMU_DEFAULTS, type DaqCapabilities, type SmuCapabilities } from './capabilities.ts';
 
 export type ProgramCapability = 'maxPoints' | 'minDwellS' | 'maxTableLength' | 'maxSegments' | 'sampleRate' | 'frequencyHz' | 'outputRange';
 
@@ -29,16 +31,6 @@ export class CompileError extends Error {
   }
 }
 
-export interface SmuCapabilities {
-  /** Longest point list the instrument stores. */
-  maxPoints: number;
-  /** Shortest time the instrument can hold a point, s. */
-  minDwellS: number;
-}
-
-/** Keithley 2400 list sweep: 2,500 points; about 0.5 ms per point at the fastest settings. */
-export const SMU_DEFAULTS: SmuCapabilities = { maxPoints: 2500, minDwellS: 5e-4 };
-
 export interface SmuPoint {
   value: number;
   dwellS: number;
@@ -51,21 +43,6 @@ export interface SmuProgram {
   points: SmuPoint[];
   durationS: number;
 }
-
-export interface DaqCapabilities {
-  /** Output samples per second. */
-  sampleRate: number;
-  /** Total samples across all tables the board holds. */
-  maxTableLength: number;
-  /** Longest segment list. */
-  maxSegments: number;
-  /** Output range of the board's DAC, in the protocol's unit (optional). */
-  outputRange?: { min: number; max: number };
-  /** Largest relative frequency error accepted when a period is rounded to whole samples. */
-  maxFrequencyError?: number;
-}
-
-export const DAQ_DEFAULTS: DaqCapabilities = { sampleRate: 10_000, maxTableLength: 4096, maxSegments: 256, maxFrequencyError: 1e-3 };
 
 export interface DaqSegment {
   /** Index into tables. */
