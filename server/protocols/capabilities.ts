@@ -1,15 +1,8 @@
 /**
- * What an instrument can hold of a compiled protocol (compile.ts), with the defaults of the instruments
- * spikeloop ships for. A module of its own, free of the protocol schemas, so the CLI can show the defaults
- * in its help without loading them.
+ * What the instruments spikeloop ships for can hold of a compiled protocol (compile.ts). A module of its
+ * own, free of the protocol schemas, so the CLI shows these defaults in its help without loading them.
  */
-
-export interface SmuCapabilities {
-  /** Longest point list the instrument stores. */
-  maxPoints: number;
-  /** Shortest time the instrument can hold a point, s. */
-  minDwellS: number;
-}
+import type { SmuCapabilities } from './kind.ts';
 
 /** Keithley 2400 list sweep: 2,500 points; about 0.5 ms per point at the fastest settings. */
 export const SMU_DEFAULTS: SmuCapabilities = { maxPoints: 2500, minDwellS: 5e-4 };
