@@ -192,7 +192,7 @@ describe('automatic twin pairing (bench.twin) and the STDP curve', () => {
     expect(r.body.pairs.map((p: any) => p.dt)).toEqual(protocol.offsetsS);
     r.body.pairs.forEach((p: any, i: number) => expect(p.dw).toBeCloseTo(expected[i], 9));
     expect(r.body.fit.Aplus).toBeCloseTo(0.5, 3);
-    expect(r.body.fit.tauPlus).toBeCloseTo(5e-3, 5);
+    expect(r.body.fit.tau_plus).toBeCloseTo(5e-3, 5);
     expect(r.body.fit.Aminus).toBeCloseTo(0.5, 3);
     // the CLI form reads the same run from the database file and gives the same curve
     const cli = JSON.parse(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng, hurwitz, hurwitzJet } from './math.ts';
 import { PowerLawSampler, comparePowerLaw, fitPowerLaw, powerLawPValue } from './powerlaw.ts';
-import { powerLawPValueParallel } from '../analyze/bootstrap-pool.ts';
+import { powerLawPValueParallel } from '../analysis-io/bootstrap-pool.ts';
 
 describe('Hurwitz zeta', () => {
   it('matches closed forms: ζ(2,1) = π²/6, ζ(3,1) = Apéry, ζ(2,1/2) = π²/2, and the shift identity', () => {

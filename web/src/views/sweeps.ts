@@ -73,7 +73,7 @@ interface RegimeRuns {
 }
 interface StdpResult {
   pairs: { runId: number; dt: number; dw: number }[];
-  fit: { Aplus: number | null; tauPlus: number | null; Aminus: number | null; tauMinus: number | null } | null;
+  fit: { Aplus: number | null; tau_plus: number | null; Aminus: number | null; tau_minus: number | null } | null;
   /** Twin runs on circuits without plasticity (their Δw are not learning). */
   warnings?: string[];
 }
@@ -296,7 +296,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
           h(
             'p',
             { class: 'sweep-stdp' },
-            `${r.pairs.length} pairing blocks; fit A+ = ${fmt(f?.Aplus)}, τ+ = ${fmt(f?.tauPlus ? f.tauPlus * 1e3 : null)} ms, A− = ${fmt(f?.Aminus)}, τ− = ${fmt(f?.tauMinus ? f.tauMinus * 1e3 : null)} ms`,
+            `${r.pairs.length} pairing blocks; fit A+ = ${fmt(f?.Aplus)}, τ+ = ${fmt(f?.tau_plus ? f.tau_plus * 1e3 : null)} ms, A− = ${fmt(f?.Aminus)}, τ− = ${fmt(f?.tau_minus ? f.tau_minus * 1e3 : null)} ms`,
           ),
           ...(r.warnings ?? []).map((w) => h('p', { class: 'notice error-box sweep-stdp-warning' }, w)),
           chart,
@@ -306,7 +306,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
         const hi = pts[pts.length - 1]?.dt ?? 0.01;
         const grid = Array.from({ length: 101 }, (_, i) => lo + ((hi - lo) * i) / 100);
         const model = (dt: number) =>
-          !f || f.Aplus === null || f.Aminus === null || !f.tauPlus || !f.tauMinus ? null : dt > 0 ? f.Aplus * Math.exp(-dt / f.tauPlus) : dt < 0 ? -f.Aminus * Math.exp(dt / f.tauMinus) : null;
+          !f || f.Aplus === null || f.Aminus === null || !f.tau_plus || !f.tau_minus ? null : dt > 0 ? f.Aplus * Math.exp(-dt / f.tau_plus) : dt < 0 ? -f.Aminus * Math.exp(dt / f.tau_minus) : null;
         const xs = [...new Set([...grid, ...pts.map((p) => p.dt)])].sort((a, b) => a - b);
         const measured = new Map(pts.map((p) => [p.dt, p.dw]));
         queueMicrotask(() =>
