@@ -152,7 +152,7 @@ describe('automatic twin pairing (bench.twin) and the STDP curve', () => {
     expect(cmp.body.cached).toBe(true);
     expect(cmp.body.result.measured.spikes).toBeGreaterThan(0);
     expect(cmp.body.result.simulated.spikes).toBeGreaterThan(0);
-    expect(cmp.body.result.spikeSync).toBeGreaterThanOrEqual(0);
+    expect(cmp.body.result.spike_sync).toBeGreaterThanOrEqual(0);
     // a twin run is not paired again
     await sleep(300);
     expect((await call('GET', '/api/runs?limit=50')).body.runs.filter((r: any) => r.linkedRunId === twin.id)).toHaveLength(0);
