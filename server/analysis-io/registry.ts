@@ -30,7 +30,8 @@ import {
   spikesMethod,
   stdpMethod,
 } from './methods.ts';
-import { powerLawPValueParallel } from './bootstrap-pool.ts';
+import { powerLawPValueParallel } from './bootstrap.ts';
+import { WorkerPool } from '../workers/pool.ts';
 
 export type InputKind = 'signal' | 'signals' | 'pair' | 'values' | 'trains' | 'table' | 'events';
 
@@ -47,6 +48,8 @@ export interface InputOf {
 export interface RunContext {
   /** Progress of long computations (bootstrap replicates). */
   onProgress?: (done: number, total: number) => void;
+  /** The worker pool for heavy analyses (the server's); without it one is started for the call. */
+  pool?: WorkerPool;
 }
 
 export interface AnalysisDef<K extends InputKind = InputKind, P extends TObject = TObject> {
@@ -216,7 +219,7 @@ const powerlaw = define({
     min_tail: int({ title: 'Smallest tail', description: 'smallest tail an xmin candidate may leave', default: 10, minimum: 2 }),
     bootstrap: int({ title: 'Bootstrap replicates', description: 'goodness-of-fit p-value from this many semi-parametric bootstrap replicates (worker threads)', minimum: 1, maximum: 10_000_000 }),
     seed: int({ title: 'Bootstrap seed', default: 1, minimum: 0, maximum: 2 ** 32 - 1 }),
-    threads: int({ title: 'Bootstrap threads', description: 'default: all cores', minimum: 1, maximum: 1024 }),
+    threads: int({ title: 'Bootstrap threads', description: 'CLI: worker threads (default: all cores); the server uses its pool', minimum: 1, maximum: 1024 }),
     compare: flag({ title: 'Compare', description: 'likelihood-ratio tests against exponential, lognormal and truncated power law' }),
   }),
   async run(values, p, ctx) {
@@ -225,7 +228,8 @@ const powerlaw = define({
     const fit = fitPowerLaw(values, opts);
     const out: Record<string, unknown> = { kind, alpha: fit.alpha, alphaSe: fit.alphaSe, xmin: fit.xmin, nTail: fit.nTail, n: fit.n, ksD: fit.ksD, logLikelihood: fit.logLik };
     if (p.bootstrap) {
-      const b = await powerLawPValueParallel(values, fit, opts, p.bootstrap, { seed: p.seed, threads: p.threads, onProgress: ctx.onProgress });
+      const pool = ctx.pool ?? new WorkerPool({ threads: p.threads });
+      const b = await powerLawPValueParallel(pool, values, fit, opts, p.bootstrap, { seed: p.seed, onProgress: ctx.onProgress }).finally(() => (ctx.pool ? undefined : pool.close()));
       out.pValue = b.p_value;
       out.bootstrap = { reps: b.reps, exceed: b.exceed, threads: b.threads, seed: p.seed };
     }

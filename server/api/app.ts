@@ -20,6 +20,7 @@ import { SOFTWARE_VERSION } from '../version.ts';
 import { ApiError, errorHandler } from './errors.ts';
 import { LiveFeed, type LiveFeedOptions } from './live-feed.ts';
 import { validatorCompiler } from './validation.ts';
+import { WorkerPool } from '../workers/pool.ts';
 
 /** What every route plugin receives as `opts.ctx`. */
 export interface ApiContext {
@@ -28,6 +29,8 @@ export interface ApiContext {
   sources: SourceRegistry;
   /** Live WebSocket feed settings and counters (back-pressure statistics). */
   live: LiveFeed;
+  /** The worker pool for twin runs, sweeps and heavy analyses. */
+  pool: WorkerPool;
   version: string;
 }
 
@@ -45,6 +48,8 @@ export interface BuildAppOptions {
   /** Largest accepted request body, bytes (default 1 MiB). */
   bodyLimit?: number;
   live?: Partial<LiveFeedOptions>;
+  /** Defaults to a new WorkerPool (one thread per core, started on first use), closed with the app. */
+  pool?: WorkerPool;
 }
 
 export type App = FastifyInstance;
@@ -57,7 +62,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<App> {
   const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const sources = opts.sources ?? (await loadSources());
   const runs = opts.runs ?? new RunManager(opts.store, sources);
-  const ctx: ApiContext = { store: opts.store, runs, sources, live: new LiveFeed(opts.live), version: SOFTWARE_VERSION };
+  const pool = opts.pool ?? new WorkerPool();
+  const ctx: ApiContext = { store: opts.store, runs, sources, live: new LiveFeed(opts.live), pool, version: SOFTWARE_VERSION };
 
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit, forceCloseConnections: true }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -105,6 +111,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<App> {
   app.addHook('preClose', async () => {
     await runs.shutdown();
   });
+  if (!opts.pool) app.addHook('onClose', () => pool.close());
   app.decorate('spikeloop', ctx);
   return app;
 }

@@ -145,7 +145,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         const w = (req.body as { with?: number } | undefined)?.with;
         if (w !== undefined && !ctx.store.getRun(w)) throw new ApiError('RUN_NOT_FOUND', { id: w }, '/with');
         try {
-          return await analyzeRun(ctx.store, id, def.name, req.body ?? {}, { recompute: req.query.recompute });
+          return await analyzeRun(ctx.store, id, def.name, req.body ?? {}, { recompute: req.query.recompute, ctx: { pool: ctx.pool } });
         } catch (e) {
           return inputError(e);
         }
@@ -188,7 +188,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
               input = runIds!.map((id) => readRunSignal(ctx.store, id));
             }
           }
-          return toJson(await def.run(input as never, params as never, {})) as Record<string, unknown>;
+          return toJson(await def.run(input as never, params as never, { pool: ctx.pool })) as Record<string, unknown>;
         } catch (e) {
           return inputError(e);
         }
