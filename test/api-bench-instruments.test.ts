@@ -83,12 +83,20 @@ describe('bench instruments', () => {
     const stored = (await inject('GET', `/api/runs/${id}`)).body.run;
     expect(stored.channels[0].sampleCount).toBeGreaterThan(10);
 
-    // the same connection again, by its address this time: a complete run
-    const short = await inject('POST', '/api/runs', {
+    // its address is not accepted over the network (nothing from the network names a port); by id: a complete run
+    const byAddress = await inject('POST', '/api/runs', {
       protocol: { kind: 'dc', quantity: 'voltage', level: 0.2, durationS: 0.3 },
       source: 'smu',
       sampleRate: 100,
       options: { address: pty, compliance: 1e-3 },
+    });
+    expect(byAddress.status).toBe(400);
+    expect(byAddress.body.error).toMatchObject({ code: 'BAD_SOURCE_OPTIONS', field: '/options/address' });
+    const short = await inject('POST', '/api/runs', {
+      protocol: { kind: 'dc', quantity: 'voltage', level: 0.2, durationS: 0.3 },
+      source: 'smu',
+      sampleRate: 100,
+      options: { instrument: 'virtual-smu', compliance: 1e-3 },
     });
     expect(short.status).toBe(201);
     const end = Date.now() + 20_000;

@@ -23,6 +23,7 @@ import { LiveFeed, type LiveFeedOptions } from './live-feed.ts';
 import { validatorCompiler } from './validation.ts';
 import { newToken, registerSecurity, type SecurityOptions } from './security.ts';
 import { WorkerPool } from '../workers/pool.ts';
+import { HeavyWork } from './heavy.ts';
 
 /** What every route plugin receives as `opts.ctx`. */
 export interface ApiContext {
@@ -33,6 +34,8 @@ export interface ApiContext {
   live: LiveFeed;
   /** The worker pool for twin runs, sweeps and heavy analyses. */
   pool: WorkerPool;
+  /** Heavy requests on the pool: a concurrency limit and cancellation when the client leaves. */
+  heavy: HeavyWork;
   version: string;
 }
 
@@ -67,7 +70,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<App> {
   const sources = opts.sources ?? (await loadSources());
   const runs = opts.runs ?? new RunManager(opts.store, sources);
   const pool = opts.pool ?? new WorkerPool();
-  const ctx: ApiContext = { store: opts.store, runs, sources, live: new LiveFeed(opts.live), pool, version: SOFTWARE_VERSION };
+  const ctx: ApiContext = { store: opts.store, runs, sources, live: new LiveFeed(opts.live), pool, heavy: new HeavyWork(pool), version: SOFTWARE_VERSION };
 
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit, forceCloseConnections: true }).withTypeProvider<TypeBoxTypeProvider>();
   // First hook: Host, Origin and token are checked before anything else sees the request.

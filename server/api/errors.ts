@@ -41,6 +41,7 @@ export const ERRORS = {
   FORBIDDEN_ORIGIN: { status: 403, message: 'requests from origin {origin} are refused (a page of another site may not drive this server)' },
   BODY_TOO_LARGE: { status: 413, message: 'request body is larger than {limit} bytes' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'content type {type} is not supported; send application/json' },
+  BUSY: { status: 503, message: '{limit} heavy requests are running already; retry when one has finished' },
   SHUTTING_DOWN: { status: 503, message: 'the server is shutting down' },
   STORE_LOCKED: { status: 503, message: '{detail}' },
   STORE_CLOSED: { status: 503, message: '{detail}' },

@@ -15,7 +15,34 @@ export interface BootstrapChunk {
   to: number;
 }
 
+/** An analysis result, or the input it refused. */
+export type AnalysisOutcome = { ok: true; result: unknown } | { ok: false; message: string; field?: string };
+
+export interface AnalysisJob {
+  /** An analysis of analysis-io/registry.ts. */
+  name: string;
+  input: unknown;
+  params: unknown;
+}
+
 export const tasks = {
+  /**
+   * One analysis of data sent over the API, off the main thread (the server keeps answering while it runs;
+   * a client that leaves cancels it). Loaded on first use: the registry is not needed by the other tasks.
+   */
+  analysis: async (job: AnalysisJob): Promise<AnalysisOutcome> => {
+    const [{ findAnalysis }, { InputError }] = await Promise.all([import('../analysis-io/registry.ts'), import('../analysis-io/inputs.ts')]);
+    const def = findAnalysis(job.name);
+    if (!def) throw new Error(`no analysis "${job.name}"`);
+    try {
+      return { ok: true, result: await def.run(job.input as never, job.params as never, {}) };
+    } catch (err) {
+      // refused input crosses back as data (a thrown error would lose its class and field): a 400, not a 500
+      if (err instanceof InputError) return { ok: false, message: err.message, ...(err.field !== undefined ? { field: err.field } : {}) };
+      if (err instanceof RangeError) return { ok: false, message: err.message };
+      throw err;
+    }
+  },
   /** One twin simulation of a sampled stimulus (experiments/twin-task.ts). */
   twin: twinTask,
   /** KS distances of a range of power-law bootstrap replicates (analysis-io/bootstrap.ts). */

@@ -33,8 +33,8 @@ function routeOf(def: AnalysisDef): string {
 function dataBody(def: AnalysisDef): TObject {
   const input: Record<string, TSchema> = {};
   if (def.inputs === 'values') input.values = Type.Array(Type.Number(), { minItems: 2, maxItems: 5_000_000, title: 'Values' });
-  if (def.inputs === 'trains') input.trains = Type.Array(Type.Array(Type.Number(), { maxItems: 1_000_000 }), { minItems: 2, maxItems: 10_000, title: 'Spike trains, s' });
-  if (def.inputs === 'signals') input.runIds = Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 10_000, title: 'Run ids' }));
+  if (def.inputs === 'trains') input.trains = Type.Array(Type.Array(Type.Number(), { maxItems: MAX_TRAIN_SPIKES }), { minItems: 2, maxItems: MAX_TRAINS, title: 'Spike trains, s' });
+  if (def.inputs === 'signals') input.runIds = Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: MAX_RUN_IDS, title: 'Run ids' }));
   if (def.table) {
     const row = Type.Object(Object.fromEntries(def.table.columns.map((c) => [c, Type.Number()])), { additionalProperties: false });
     input[def.table.key] = Type.Optional(Type.Array(row, { minItems: 2, maxItems: 1_000_000, title: `Rows (${def.table.columns.join(', ')})` }));
@@ -43,6 +43,17 @@ function dataBody(def: AnalysisDef): TObject {
 }
 
 /** Analysis-level failures (too few spikes, bad ranges) are the caller's input problem: 400 naming the field. */
+/*
+ * Caps where the cost explodes, from measured cost (docs/security.md): a distance matrix costs about the
+ * sum over train pairs of n_i * n_j (Victor-Purpura: 100 trains of 100 spikes, 5e7, took 1.7 s on a loaded
+ * 2-core machine); a run-ids analysis reads every sample of every run before computing.
+ */
+export const MAX_TRAINS = 500;
+export const MAX_TRAIN_SPIKES = 100_000;
+export const MAX_PAIR_WORK = 1e8;
+export const MAX_RUN_IDS = 16;
+export const MAX_RUN_IDS_SAMPLES = 20_000_000;
+
 function inputError(e: unknown): never {
   if (e instanceof InputError) throw new ApiError('VALIDATION', { detail: e.message }, e.field);
   if (e instanceof RangeError) throw new ApiError('VALIDATION', { detail: e.message });
@@ -166,14 +177,23 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
           response: { 200: Type.Object({}, { additionalProperties: true }), ...errorResponses },
         },
       },
-      async (req) => {
+      async (req, reply) => {
         const all = req.body as Record<string, unknown>;
         const raw = Object.fromEntries(Object.entries(all).filter(([k]) => !inputKeys.includes(k)));
         try {
           const params = resolveParams(def, raw);
           let input: unknown;
           if (def.inputs === 'values') input = Float64Array.from(all.values as number[]);
-          else if (def.inputs === 'trains') input = (all.trains as number[][]).map((t) => Float64Array.from(t).sort());
+          else if (def.inputs === 'trains') {
+            const trains = all.trains as number[][];
+            let total = 0;
+            let work = 0;
+            for (const t of trains) (work += total * t.length), (total += t.length);
+            if (work > MAX_PAIR_WORK) {
+              throw new ApiError('VALIDATION', { detail: `/trains: ${trains.length} trains of ${total} spikes in all need ${work.toExponential(1)} spike-pair operations; at most ${MAX_PAIR_WORK.toExponential(0)} per request (send fewer or shorter trains)` }, '/trains');
+            }
+            input = trains.map((t) => Float64Array.from(t).sort());
+          }
           else {
             const rows = def.table ? (all[def.table.key] as Record<string, number>[] | undefined) : undefined;
             const runIds = all.runIds as number[] | undefined;
@@ -184,11 +204,22 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
               const cols = Object.fromEntries(def.table!.columns.map((c) => [c, Float64Array.from(rows, (r) => r[c])]));
               input = def.inputs === 'table' ? cols : [tableSignal(cols)];
             } else {
-              for (const id of runIds!) if (!ctx.store.getRun(id)) throw notFound(id);
+              let samples = 0;
+              for (const id of runIds!) {
+                const run = ctx.store.getRun(id);
+                if (!run) throw notFound(id);
+                for (const c of run.channels) samples += c.sampleCount;
+              }
+              if (samples > MAX_RUN_IDS_SAMPLES) {
+                throw new ApiError('VALIDATION', { detail: `/runIds: these runs hold ${samples} samples; at most ${MAX_RUN_IDS_SAMPLES} per request` }, '/runIds');
+              }
               input = runIds!.map((id) => readRunSignal(ctx.store, id));
             }
           }
-          return toJson(await def.run(input as never, params as never, { pool: ctx.pool })) as Record<string, unknown>;
+          // On the pool (the server keeps answering; a client that leaves cancels it). The bootstrap's
+          // threads are the server's to choose, not the request's: one, inside that task.
+          const job = { name: def.name, input, params: 'threads' in (params as object) ? { ...(params as object), threads: 1 } : params };
+          return toJson(await ctx.heavy.analysis(reply, job)) as Record<string, unknown>;
         } catch (e) {
           return inputError(e);
         }

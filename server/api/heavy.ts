@@ -1,0 +1,40 @@
+/**
+ * Heavy requests (analyses of data sent in the body) run on the worker pool, never on the main thread, so
+ * the server keeps answering (GET /api/health, the live feed, other clients) while they run. At most
+ * `limit` run at once; one more is refused with 503 BUSY instead of queueing without bound. A client that
+ * disconnects cancels its task (the pool stops the thread running it).
+ */
+import type { FastifyReply } from 'fastify';
+import type { WorkerPool } from '../workers/pool.ts';
+import type { AnalysisJob } from '../workers/tasks.ts';
+import { ApiError } from './errors.ts';
+import { InputError } from '../analysis-io/inputs.ts';
+
+export class HeavyWork {
+  private running = 0;
+
+  constructor(
+    private readonly pool: WorkerPool,
+    /** Heavy requests at once (default: the pool's threads). */
+    readonly limit = pool.threads,
+  ) {}
+
+  /** Runs `job` on the pool for the request answered by `reply`; cancelled when its client goes away. */
+  async analysis(reply: FastifyReply, job: AnalysisJob): Promise<unknown> {
+    if (this.running >= this.limit) throw new ApiError('BUSY', { limit: this.limit });
+    const ac = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableFinished) ac.abort(new Error('the client disconnected'));
+    };
+    reply.raw.once('close', onClose);
+    this.running++;
+    try {
+      const out = await this.pool.run('analysis', job, { signal: ac.signal });
+      if (!out.ok) throw new InputError(out.message, out.field);
+      return out.result;
+    } finally {
+      this.running--;
+      reply.raw.off('close', onClose);
+    }
+  }
+}
