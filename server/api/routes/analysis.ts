@@ -213,7 +213,13 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
               if (samples > MAX_RUN_IDS_SAMPLES) {
                 throw new ApiError('VALIDATION', { detail: `/runIds: these runs hold ${samples} samples; at most ${MAX_RUN_IDS_SAMPLES} per request` }, '/runIds');
               }
-              input = runIds!.map((id) => readRunSignal(ctx.store, id));
+              // read one run at a time, letting other requests in between (the reads are synchronous SQLite)
+              const signals = [];
+              for (const id of runIds!) {
+                signals.push(readRunSignal(ctx.store, id));
+                await new Promise((r) => setImmediate(r));
+              }
+              input = signals;
             }
           }
           // On the pool (the server keeps answering; a client that leaves cancels it). The bootstrap's
