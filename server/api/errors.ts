@@ -44,6 +44,7 @@ export const ERRORS = {
   BUSY: { status: 503, message: '{limit} heavy requests are running already; retry when one has finished' },
   SHUTTING_DOWN: { status: 503, message: 'the server is shutting down' },
   STORE_LOCKED: { status: 503, message: '{detail}' },
+  DISK_FULL: { status: 507, message: '{detail}' },
   STORE_CLOSED: { status: 503, message: '{detail}' },
   STORE_TOO_NEW: { status: 500, message: '{detail}' },
   EXPORT_RATES_DIFFER: { status: 400, message: '{detail}' },

@@ -81,6 +81,8 @@ export const InstrumentSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const DEFAULT_MAX_DURATION_S = 86_400;
+
 export const LimitsSchema = Type.Object(
   {
     maxVoltage: Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'Largest |V| any output may source, V' }),
@@ -93,7 +95,8 @@ export const LimitsSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
-    maxDurationS: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Longest run, s' })),
+    // A default, so that no run is open-ended on a bench that names none (a 1-day run at 2 MS/s is 690 GB).
+    maxDurationS: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: DEFAULT_MAX_DURATION_S, description: 'Longest run, s (default 24 h)' })),
   },
   { additionalProperties: false },
 );
@@ -220,7 +223,6 @@ export function validateBenchConfig(input: unknown): BenchConfig {
   return cfg;
 }
 
-/** The built-in virtual bench: the simulated circuit, with limits suited to the 1 mA adaptive-LIF demo. */
 /** Limits a run asks for (run options, a source's own defaults): each may only lower the bench's. */
 export interface RequestedLimits {
   maxVoltage?: number;
@@ -262,6 +264,7 @@ export function tightenLimits(bench: Limits, sourcing: 'current' | 'voltage', as
   return { maxVoltage, maxCurrent, maxPower, compliance };
 }
 
+/** The built-in virtual bench: the simulated circuit, with limits suited to the 1 mA adaptive-LIF demo. */
 export function virtualBenchConfig(): BenchConfig {
   return validateBenchConfig({
     name: 'virtual bench',

@@ -179,6 +179,9 @@ export class RunManager {
     if (!avail.available) {
       throw new RunError('SOURCE_UNAVAILABLE', `source "${kind}" is not available${avail.detail ? `: ${avail.detail}` : ''}`, '/source');
     }
+    // Bytes the run will write (samples plus about 10 % for the min/max pyramid), checked against the free
+    // disk space before anything starts: a run the disk cannot hold is refused, not cut short.
+    this.store.checkSpace(protocol.durationS * sampleRate * (def.bytesPerSample ?? 4) * 1.1, `a ${protocol.durationS} s run at ${sampleRate} S/s`);
     // The run id is only known once the row exists; sources get it through the context.
     const pause = new PauseControl();
     const ctx = { protocol, sampleRate, runId: 0, options: req.options, clock: pause, from: req.from ?? 'network', limits: this.bench.limits };

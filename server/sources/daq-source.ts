@@ -212,6 +212,8 @@ export function register(registry: SourceRegistry): void {
       return { available: false, detail: 'no board found and the virtual board is not built (npm run setup)' };
     },
     options: DaqOptionsSchema,
+    // the stimulus and two analog inputs, int16 each (more channels are rare; six would be 14)
+    bytesPerSample: 6,
     localOptions: ['port'],
     // Two channels sustain about 7.5 kS/s each on the (emulated) Uno: docs/daq/overview.md.
     defaultSampleRate: 5000,

@@ -56,6 +56,8 @@ export interface SourceDefinition {
   title: string;
   /** Whether the source can run now (hardware present, tools installed ...), with a reason when not. */
   available(): Promise<{ available: boolean; detail?: string }>;
+  /** Bytes stored per sample time over all channels, to check a run fits on the disk (default 4: two int16 channels). */
+  bytesPerSample?: number;
   /** S/s per channel for runs that ask for none (DEFAULT_SAMPLE_RATE when absent): what the hardware sustains. */
   defaultSampleRate?: number;
   /** Builds the source for one run; may throw (e.g. a protocol it cannot play) before the run starts. */

@@ -114,6 +114,8 @@ export function register(registry: SourceRegistry): void {
       },
       { additionalProperties: false },
     ),
+    // the float64 stimulus and, typically, one float32 output
+    bytesPerSample: 12,
     available: async () => ({ available: true }),
     create: createTwinSource,
   });

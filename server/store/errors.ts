@@ -13,6 +13,7 @@ export type StoreErrorCode =
   | 'STORE_LOCKED' // another live process has the database open for writing
   | 'STORE_TOO_NEW' // the file was written by a newer spikeloop (user_version above ours)
   | 'STORE_CLOSED' // the store was closed
+  | 'DISK_FULL' // not enough free space for a run, or the disk filled up during one (refused until space returns)
   | 'EXPORT_RATES_DIFFER'; // a CSV export (one time column) asked for channels of different sample rates
 
 export const STORE_ERROR_STATUS: Record<StoreErrorCode, number> = {
@@ -27,7 +28,11 @@ export const STORE_ERROR_STATUS: Record<StoreErrorCode, number> = {
   STORE_TOO_NEW: 500,
   STORE_CLOSED: 503,
   EXPORT_RATES_DIFFER: 400,
+  DISK_FULL: 507,
 };
+
+/** SQLite could not grow the database or its WAL: the disk (or the file size limit) is full. */
+export const isDiskFull = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 'SQLITE_FULL';
 
 export class StoreError extends Error {
   readonly code: StoreErrorCode;

@@ -18,7 +18,7 @@ import {
   type RunMessage,
   type SampleArray,
 } from '../../common/run-stream.ts';
-import { StoreError } from './errors.ts';
+import { StoreError, isDiskFull } from './errors.ts';
 import { BUCKET, FACTOR, MAX_LEVEL, ROW_CAP, encodeBlob } from './pyramid.ts';
 
 type ArrayCtor = { new (n: number): SampleArray; BYTES_PER_ELEMENT: number };
@@ -268,7 +268,12 @@ export interface RunRecorder {
 export interface RecorderHooks {
   /** Called once when the recorder is finished (stop written or store closing). */
   onClosed(runId: number): void;
+  /** SQLite reported the disk full while this run was being written. */
+  onDiskFull(): void;
 }
+
+/** The reason a run that filled the disk ends with. */
+export const DISK_FULL_REASON = 'disk full: the database could not grow; what was committed before is kept, the samples after it are lost';
 
 type State = 'open' | 'described' | 'closed';
 
@@ -430,6 +435,8 @@ export class Recorder implements RunRecorder {
     }
   }
 
+  private sawDiskFull = false;
+
   flush(): void {
     if (this.state === 'closed') return;
     this.commit(null);
@@ -446,7 +453,7 @@ export class Recorder implements RunRecorder {
     const events = this.events;
     const now = new Date().toISOString();
     const s = this.stmt;
-    this.db.transaction(() => {
+    const write = this.db.transaction(() => {
       if (this.startedAt) s.setStarted.run(this.startedAt, this.runId);
       for (const { ch, rows: rs } of rows) {
         for (const r of rs) s.upsertSegment.run(ch.id, r.level, r.first, r.count, encodeBlob(r.data));
@@ -456,7 +463,16 @@ export class Recorder implements RunRecorder {
       for (const e of events) s.insertEvent.run(this.runId, e.kind, e.channel, e.index, e.label, e.value);
       if (end) s.finish.run(end.status, end.reason, now, now, this.runId);
       else s.touch.run(now, this.runId);
-    })();
+    });
+    try {
+      write();
+    } catch (err) {
+      if (isDiskFull(err)) {
+        this.sawDiskFull = true;
+        this.hooks.onDiskFull();
+      }
+      throw err;
+    }
     // Only now, with the transaction committed, forget what was written.
     this.startedAt = null;
     for (const ch of this.channels) {
@@ -470,7 +486,22 @@ export class Recorder implements RunRecorder {
 
   private finish(status: FinalStatus, reason: string | null): void {
     for (const ch of this.channels) ch.sealBuckets();
-    this.commit({ status, reason });
+    // a run during which the disk filled ends failed, whatever stopped it
+    if (this.sawDiskFull) (status = 'failed'), (reason = DISK_FULL_REASON);
+    try {
+      this.commit({ status, reason });
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      // What is pending cannot be written; what was committed stays. The end alone is one small row update,
+      // which fits in the WAL space the failed transaction gave back; if even that fails the run stays
+      // 'running' in the file and is marked interrupted at the next open. Either way the run is over.
+      try {
+        const now = new Date().toISOString();
+        this.stmt.finish.run('failed', DISK_FULL_REASON, now, now, this.runId);
+      } catch {
+        /* marked interrupted at the next open */
+      }
+    }
     this.state = 'closed';
     this.hooks.onClosed(this.runId);
   }

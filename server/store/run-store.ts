@@ -5,7 +5,7 @@
  * One process writes (a lock file next to the database enforces it); any number may open it read-only.
  */
 import Database from 'better-sqlite3';
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type {
   ChannelDescriptor,
@@ -127,7 +127,13 @@ export interface OpenOptions {
   commitIntervalMs?: number;
   /** Open without writing: no migration, no recovery, no recorders, no lock. */
   readonly?: boolean;
+  /** Free space kept spare when checking a run fits (default: 5 % of the file system, at most 1 GiB). */
+  diskMarginBytes?: number;
 }
+
+const GiB = 1024 ** 3;
+const RESERVE_BYTES = 1 << 20;
+const fmtBytes = (b: number) => (b >= GiB ? `${(b / GiB).toFixed(1)} GB` : `${(b / 1024 ** 2).toFixed(1)} MB`);
 
 interface RunRow {
   id: number;
@@ -239,6 +245,9 @@ export class RunStore {
   private readonly reader: SegmentReader;
   private timer: NodeJS.Timeout | null = null;
   private isClosed = false;
+  /** SQLite reported the disk full during a run: new runs are refused until space returns (checkSpace). */
+  diskFull = false;
+  private diskMarginBytes?: number;
 
   private constructor(
     readonly file: string,
@@ -287,7 +296,10 @@ export class RunStore {
            WHERE state = 'running'`,
         ).run(now);
       }
-      return new RunStore(file, db, commitIntervalMs, readonly, lock);
+      const store = new RunStore(file, db, commitIntervalMs, readonly, lock);
+      store.diskMarginBytes = opts.diskMarginBytes;
+      if (!readonly && !memory) store.reserveSpace();
+      return store;
     } catch (err) {
       db?.close();
       if (lock) {
@@ -316,6 +328,7 @@ export class RunStore {
     this.db.close();
     this.isClosed = true;
     if (this.lock) {
+      rmSync(this.reserveFile, { force: true });
       rmSync(this.lock, { force: true });
       openFiles.delete(path.resolve(this.file));
     }
@@ -375,6 +388,11 @@ export class RunStore {
     if (this.recorders.has(runId)) throw new StoreError('RUN_ACTIVE', `run ${runId} already has a recorder`);
     if (row.status !== 'running') throw new StoreError('RUN_FINISHED', `run ${runId} is ${row.status}, not running`);
     const rec = new Recorder(this.db, runId, this.commitIntervalMs, {
+      onDiskFull: () => {
+        this.diskFull = true;
+        // room for the runs' end to be recorded (a small row update the full disk refused)
+        rmSync(this.reserveFile, { force: true });
+      },
       onClosed: (id) => {
         this.recorders.delete(id);
         if (this.recorders.size === 0 && this.timer) {
@@ -393,6 +411,41 @@ export class RunStore {
       this.timer.unref();
     }
     return rec;
+  }
+
+  /**
+   * Refuses (DISK_FULL) a run of about `bytes` that the free space, minus a margin, cannot hold; and any run
+   * while the disk is full after a run filled it, until space returns.
+   */
+  checkSpace(bytes: number, what: string): void {
+    if (this.file === ':memory:') return;
+    const dir = path.dirname(path.resolve(this.file));
+    const fs = statfsSync(dir);
+    const free = fs.bavail * fs.bsize;
+    const margin = this.diskMarginBytes ?? Math.min(GiB, 0.05 * fs.blocks * fs.bsize);
+    if (this.diskFull && free > margin + RESERVE_BYTES) {
+      this.diskFull = false;
+      this.reserveSpace();
+    }
+    if (this.diskFull) {
+      throw new StoreError('DISK_FULL', `the disk holding ${this.file} filled up during a run; new runs are refused until more than ${fmtBytes(margin)} are free there (now ${fmtBytes(free)})`);
+    }
+    if (bytes > free - margin) {
+      throw new StoreError('DISK_FULL', `${what} needs about ${fmtBytes(bytes)} but ${fmtBytes(free)} are free on ${dir} (keeping ${fmtBytes(margin)} spare): shorten it, lower the sample rate, or free space`);
+    }
+  }
+
+  /** `<db>.reserve`: space set aside while the disk has room, given back when SQLite reports it full. */
+  private get reserveFile(): string {
+    return `${this.file}.reserve`;
+  }
+
+  private reserveSpace(): void {
+    try {
+      writeFileSync(this.reserveFile, Buffer.alloc(RESERVE_BYTES));
+    } catch {
+      rmSync(this.reserveFile, { force: true }); // no room even for that: checkSpace refuses runs anyway
+    }
   }
 
   /** Whether the run has an open recorder in this process. */
