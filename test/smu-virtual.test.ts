@@ -211,6 +211,43 @@ describe('virtual B2900', () => {
   });
 });
 
+describe('virtual B2900 subsystems', () => {
+  it('answers :MEAS:CURR?, :SENS:FUNC, :FORM:DATA ASC and aperture as the manual says', () => {
+    const q = session(createVirtualB2900(new Resistor(1e3)));
+    q(':SOUR:FUNC:MODE VOLT;:SOUR:VOLT 0.5;:SENS:CURR:PROT 0.01;:OUTP ON');
+    q(':SENS:FUNC "CURR"');
+    expect(q(':SENS:FUNC?')).toBe('"VOLT","CURR"');
+    q(':FORM:DATA ASC');
+    expect(q(':FORM:DATA?')).toBe('ASC');
+    q(':SENS:CURR:APER 2e-3');
+    expect(q(':SENS:CURR:APER?;:SENS:CURR:NPLC?')).toBe('+2.000000E-03;+1.000000E-01');
+    expect(Number(q(':MEAS:CURR?'))).toBeCloseTo(5e-4, 12);
+    expect(Number(q(':MEAS:VOLT?'))).toBeCloseTo(0.5, 12);
+    expect(q(':SYST:ERR?')).toBe('+0,"No error"');
+    q(':FORM:DATA REAL,64');
+    expect(q(':SYST:ERR?')).toBe('-224,"Illegal parameter value"'); // binary transfer not emulated
+    q(':SENS:CURR:APER 5');
+    expect(q(':SYST:ERR?')).toBe('-222,"Data out of range"');
+  });
+
+  it('runs a staircase SWEep from STARt/STOP/POINts through :INIT, paced by a TIMer trigger', () => {
+    const inst = createVirtualB2900(new Resistor(1e3));
+    const q = session(inst);
+    q(':SOUR:FUNC:MODE VOLT;:SENS:CURR:PROT 0.1;:SENS:CURR:NPLC 0.01;:FORM:ELEM:SENS VOLT,TIME');
+    q(':SOUR:VOLT:MODE SWE;:SOUR:VOLT:STAR 0;:SOUR:VOLT:STOP 1;:SOUR:VOLT:POIN 5;:TRIG:COUN 5');
+    q(':TRIG:TRAN:SOUR TIM;:TRIG:TRAN:TIM 0.01;:TRIG:ACQ:SOUR TIM;:TRIG:ACQ:TIM 0.01');
+    q(':INIT');
+    expect(q('*OPC?')).toBe('1');
+    const vals = q(':FETC:ARR?')!.split(',').map(Number);
+    expect(vals.filter((_, k) => k % 2 === 0)).toEqual([0, 0.25, 0.5, 0.75, 1]);
+    const times = vals.filter((_, k) => k % 2 === 1);
+    for (let k = 1; k < 5; k++) expect(times[k] - times[k - 1]).toBeCloseTo(0.01, 9);
+    expect(q(':SYST:ERR?')).toBe('+0,"No error"');
+    q(':TRIG:TRAN:SOUR BUS;:INIT');
+    expect(q(':SYST:ERR?')).toBe('-214,"Trigger deadlock"');
+  });
+});
+
 describe('virtual 2600B TSP', () => {
   it('assigns attributes, prints numbers the way the 2600B does, handles multiple statements', () => {
     const q = session(createVirtual2600B(new Resistor(1e3)));
