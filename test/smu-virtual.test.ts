@@ -288,6 +288,65 @@ describe('virtual 2600B TSP', () => {
   });
 });
 
+describe('virtual 2602B runs real Lua', () => {
+  it('runs a factory-style sweep script: SweepVLinMeasureI into nvbuffer1, read back with a for loop', () => {
+    const inst = createVirtual2600B(new Resistor(1e3));
+    const q = session(inst);
+    q('reset() smua.source.limiti = 0.01 smua.measure.nplc = 0.1');
+    q('SweepVLinMeasureI(smua, 0, 1, 0.001, 5)');
+    expect(q('print(smua.nvbuffer1.n, smua.source.output)')).toBe('5.00000e+00\t0.00000e+00');
+    const line = q('local s = "" for k = 1, smua.nvbuffer1.n do s = s .. string.format("%.4f:%.6f,", smua.nvbuffer1.sourcevalues[k], smua.nvbuffer1.readings[k]) end print(s)');
+    expect(line).toBe('0.0000:0.000000,0.2500:0.000250,0.5000:0.000500,0.7500:0.000750,1.0000:0.001000,');
+    expect(q('print(#smua.nvbuffer1.readings)')).toBe('5.00000e+00');
+    expect(q('print(errorqueue.count)')).toBe('0.00000e+00');
+  });
+
+  it('uploads a script with loadscript … endscript and runs it by name', () => {
+    const q = session(createVirtual2600B(new Resistor(2e3)));
+    for (const l of ['loadscript IvLoop', 'smua.source.limiti = 0.01', 'smua.source.output = smua.OUTPUT_ON', 'local out = {}', 'for _, v in ipairs({0.2, -0.2}) do', '  smua.source.levelv = v', '  out[#out + 1] = smua.measure.i()', 'end', 'smua.source.output = smua.OUTPUT_OFF', 'print(table.concat(out, ","))', 'endscript'])
+      expect(q(l)).toBeNull();
+    expect(q('IvLoop.run()')).toBe('0.0001,-0.0001');
+    expect(q('IvLoop()')).toBe('0.0001,-0.0001');
+  });
+
+  it('has smub, display, beeper, measure count, filter, delay, highc and trigger attributes', () => {
+    const inst = createVirtual2600B(new Resistor(1e3));
+    const q = session(inst);
+    q('smub.source.limiti = 1e-3 smub.source.levelv = 1 smub.source.output = smub.OUTPUT_ON');
+    expect(Number(q('print(smub.measure.i())'))).toBeCloseTo(1e-6, 12); // smub's own 1 MΩ load
+    q('display.clear() display.setcursor(1, 1) display.settext("spikeloop") beeper.beep(0.1, 2400)');
+    expect(q('print(display.gettext())')).toBe('spikeloop');
+    q('smua.measure.count = 3 smua.measure.filter.type = smua.FILTER_REPEAT_AVG smua.measure.filter.count = 4 smua.measure.filter.enable = smua.ENABLE');
+    q('smua.measure.delay = smua.DELAY_AUTO smua.source.highc = smua.ENABLE smua.trigger.endsweep.action = smua.SOURCE_HOLD');
+    expect(q('print(smua.measure.count, smua.measure.filter.count, smua.measure.delay, smua.source.highc, smua.trigger.endsweep.action)')).toBe(
+      '3.00000e+00\t4.00000e+00\t-1.00000e+00\t1.00000e+00\t1.00000e+00',
+    );
+    q('smua.source.limiti = 0.01 smua.source.levelv = 0.5 smua.source.output = 1 smua.nvbuffer1.clear()');
+    const before = inst.pendingUntil;
+    const r = inst.execute('smua.measure.i(smua.nvbuffer1)', 10);
+    expect(r.busyS).toBeCloseTo(3 * 4 * (1 / 50), 9); // count 3 × repeat filter 4 × 1 PLC at 50 Hz
+    expect(inst.pendingUntil).toBe(before);
+    expect(q('print(smua.nvbuffer1.n)')).toBe('3.00000e+00');
+    expect(q('print(errorqueue.count)')).toBe('0.00000e+00');
+  });
+
+  it('keeps the real error numbers: -285 syntax, -286 run time, -222 range; a runaway loop is stopped', () => {
+    const inst = createVirtual2600B(new Resistor(1e3));
+    const q = session(inst);
+    q('for k = 1, 3 do');
+    q('smua.nosuch.thing = 1');
+    q('smua.measure.filter.count = 1000');
+    q('while true do end');
+    const errs = Array.from({ length: 4 }, () => q('print(errorqueue.next())')!.split('\t').slice(0, 2));
+    expect(errs[0][0]).toBe('-2.85000e+02');
+    expect(errs[0][1]).toMatch(/^TSP Syntax error at line 1: 'end' expected/);
+    expect(errs[1][0]).toBe('-2.86000e+02');
+    expect(errs[2]).toEqual(['-2.22000e+02', 'Parameter out of range']);
+    expect(errs[3][0]).toBe('-2.86000e+02');
+    expect(q('print(io, os)')).toBe('nil\tnil'); // no file or process access from the wire
+  });
+});
+
 describe('memristor device model', () => {
   it('gives a pinched hysteresis loop: zero current at zero volts, two branches otherwise', () => {
     const m = new Memristor();
