@@ -30,7 +30,7 @@ import { poolSimulate } from '../../experiments/twin-task.ts';
 import { pairWithTwin } from '../../experiments/pairing.ts';
 import { StdpRunError, stdpCurveOfRuns } from '../../experiments/stdp-runs.ts';
 import { defaultTwinCircuit } from '../../experiments/stdp-circuit.ts';
-import { DEFAULT_PAIR_ANALYSES, autoPairRuns, runLibraryAnalyses, unknownAnalyses } from '../../experiments/auto-pair.ts';
+import { DEFAULT_PAIR_ANALYSES, autoPairRuns, runPairAnalyses, unknownAnalyses } from '../../experiments/auto-pair.ts';
 import type { RoutePlugin } from '../app.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { RunIdParams, errorResponses } from '../schemas.ts';
@@ -316,8 +316,8 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       if (!run.channels.some((c) => c.role === 'stimulus')) throw new ApiError('BAD_CIRCUIT', {}, '/id', `run ${id} has no stimulus channel to feed the twin`);
       const circuit = resolveCircuit(req.body.circuit);
       try {
-        const r = await pairWithTwin(store, id, { circuit, simulate: poolSimulate(pool) });
-        runLibraryAnalyses(store, id, r.twinRunId, twinCfg?.analyses ?? DEFAULT_PAIR_ANALYSES);
+        const r = await pairWithTwin(store, id, { circuit, simulate: poolSimulate(pool), analyses: [] });
+        await runPairAnalyses(store, id, r.twinRunId, twinCfg?.analyses ?? DEFAULT_PAIR_ANALYSES);
         return reply.status(201).send({ measuredRunId: r.measuredRunId, twinRunId: r.twinRunId, filledSamples: r.filledSamples });
       } catch (err) {
         const e = err as { name?: string; code?: string; message?: string };
@@ -343,7 +343,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         response: {
           200: Type.Object({
             pairs: Type.Array(Type.Object({ runId: Type.Integer(), dt: Type.Number(), dw: Type.Number(), gBefore: Type.Number(), gAfter: Type.Number() })),
-            fit: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()], { description: 'fitStdp: Aplus, tauPlus, Aminus, tauMinus, branches (null with < 2 pairs)' }),
+            fit: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()], { description: 'fitStdp (snake_case): Aplus, tau_plus, Aminus, tau_minus, branches (null with < 2 pairs)' }),
             warnings: Type.Array(Type.String(), { description: 'Twin runs whose circuit has no plasticity (e.g. the LIF circuits): their Δw are not learning' }),
           }),
           ...errorResponses,
