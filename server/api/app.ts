@@ -17,6 +17,7 @@ import type { RunStore } from '../store/run-store.ts';
 import { RunManager } from '../runs/run-manager.ts';
 import { loadSources, type SourceRegistry } from '../sources/registry.ts';
 import { SOFTWARE_VERSION } from '../version.ts';
+import { PACKAGE_ROOT } from '../paths.ts';
 import { ApiError, errorHandler } from './errors.ts';
 import { LiveFeed, type LiveFeedOptions } from './live-feed.ts';
 import { validatorCompiler } from './validation.ts';
@@ -55,7 +56,7 @@ export interface BuildAppOptions {
 export type App = FastifyInstance;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const DEFAULT_WEB_DIST = path.resolve(here, '../../web/dist');
+export const DEFAULT_WEB_DIST = path.join(PACKAGE_ROOT, 'web/dist');
 export const DEFAULT_BODY_LIMIT = 1 << 20;
 
 export async function buildApp(opts: BuildAppOptions): Promise<App> {
@@ -87,7 +88,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<App> {
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
   const routesDir = path.join(here, 'routes');
-  const files = readdirSync(routesDir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.d.ts')).sort();
+  const files = readdirSync(routesDir).filter((f) => /\.[jt]s$/.test(f) && !/\.(test|d)\.ts$/.test(f)) // .js in the compiled build.sort();
   for (const file of files) {
     const mod = (await import(pathToFileURL(path.join(routesDir, file)).href)) as { default?: RoutePlugin };
     if (typeof mod.default !== 'function') throw new Error(`server/api/routes/${file} has no default-exported plugin`);
