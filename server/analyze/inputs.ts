@@ -21,6 +21,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SampleArray } from '../../common/run-stream.ts';
 import type { RunStore, RunDetail } from '../store/run-store.ts';
+import { AppError } from '../../common/errors.ts';
 
 export interface SignalChannel {
   name: string;
@@ -45,10 +46,10 @@ export interface Signal {
   channels: SignalChannel[];
 }
 
-export class InputError extends Error {
+/** AppError VALIDATION: an analysis input (run, channel, file) that cannot be used. */
+export class InputError extends AppError {
   constructor(message: string) {
-    super(message);
-    this.name = 'InputError';
+    super('VALIDATION', message);
   }
 }
 

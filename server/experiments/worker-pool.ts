@@ -9,16 +9,17 @@
  */
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
+import { AppError, ERRORS, type ErrorCode } from '../../common/errors.ts';
 
 const BOOT = new URL('./worker-boot.mjs', import.meta.url);
 
-export class TaskError extends Error {
+/** A task that failed in its worker: the worker's AppError code when it threw one, else TASK_FAILED. */
+export class TaskError extends AppError {
   constructor(
     message: string,
-    readonly code?: string,
+    readonly taskCode?: string,
   ) {
-    super(message);
-    this.name = 'TaskError';
+    super(taskCode !== undefined && taskCode in ERRORS ? (taskCode as ErrorCode) : 'TASK_FAILED', message, undefined, taskCode ? { taskCode } : undefined);
   }
 }
 

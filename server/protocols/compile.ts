@@ -15,17 +15,17 @@
  * server/benchconfig `checkLimits`, on the summary before compiling and on the program after.
  */
 import { arbitraryPoints, ladderLevels, naturalDurationS, sampleStimulus, stdpBlockS, waveform, type Protocol } from './index.ts';
+import { AppError } from '../../common/errors.ts';
 
 export type ProgramCapability = 'maxPoints' | 'minDwellS' | 'maxTableLength' | 'maxSegments' | 'sampleRate' | 'frequencyHz' | 'outputRange';
 
-export class CompileError extends Error {
-  readonly code = 'PROGRAM_LIMIT';
+/** AppError PROGRAM_LIMIT naming the instrument capability the protocol does not fit. */
+export class CompileError extends AppError {
   constructor(
-    /** The instrument capability the protocol does not fit. */
     readonly capability: ProgramCapability,
     message: string,
   ) {
-    super(`${message} (instrument capability ${capability})`);
+    super('PROGRAM_LIMIT', `${message} (instrument capability ${capability})`, '/protocol', { capability });
   }
 }
 

@@ -15,6 +15,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { AppError } from '../../common/errors.ts';
 
 const quantityOf = (dflt: 'current' | 'voltage') =>
   Type.Union([Type.Literal('current'), Type.Literal('voltage')], {
@@ -225,14 +226,11 @@ export type Stdp = WithDuration<Static<typeof StdpSchema>>;
 export type Arbitrary = WithDuration<Static<typeof ArbitrarySchema>>;
 export type Protocol = DcStep | SquareWave | PulseTrain | Sine | Chirp | IvSweep | Ladder | Stdp | Arbitrary;
 
-export class ProtocolError extends Error {
-  readonly code = 'BAD_PROTOCOL';
-  constructor(
-    /** JSON pointer of the offending field, e.g. "/frequencyHz". */
-    readonly field: string,
-    message: string,
-  ) {
-    super(`protocol${field ? ` field ${field}` : ''}: ${message}`);
+/** AppError BAD_PROTOCOL; `field` is the JSON pointer into the protocol, e.g. "/frequencyHz". */
+export class ProtocolError extends AppError {
+  declare readonly field: string;
+  constructor(field: string, message: string) {
+    super('BAD_PROTOCOL', `protocol${field ? ` field ${field}` : ''}: ${message}`, field);
   }
 }
 

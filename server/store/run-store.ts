@@ -32,7 +32,7 @@ import { SegmentReader } from './reader.ts';
 import { Recorder, type RunRecorder } from './recorder.ts';
 import { SCHEMA_VERSION, migrate } from './schema.ts';
 
-export { StoreError, STORE_ERROR_STATUS } from './errors.ts';
+export { StoreError } from './errors.ts';
 export { pixelEdges, levelFor, BUCKET, MAX_PIXELS } from './pyramid.ts';
 export type { StoreErrorCode } from './errors.ts';
 export type { RunRecorder } from './recorder.ts';

@@ -16,9 +16,9 @@
  * Analyses compute in the request (the bootstrap in worker threads). Input problems (too few spikes, bad
  * parameters) are 400 VALIDATION errors naming the problem.
  */
+import { AppError, runNotFound, runActive } from '../../../common/errors.ts';
 import { Type, type TProperties } from '@fastify/type-provider-typebox';
 import type { RoutePlugin } from '../app.ts';
-import { ApiError, notFound } from '../errors.ts';
 import { RunIdParams, errorResponses } from '../schemas.ts';
 import { InputError, readRunSignal } from '../../analyze/inputs.ts';
 import {
@@ -110,7 +110,7 @@ type RunMethod = keyof typeof BODIES;
 
 /** Analysis-level failures (too few spikes, bad ranges) are the caller's input problem: 400. */
 function inputError(e: unknown): never {
-  if (e instanceof InputError || e instanceof RangeError) throw new ApiError('VALIDATION', { detail: e.message });
+  if (e instanceof InputError || e instanceof RangeError) throw new AppError('VALIDATION', e.message);
   throw e;
 }
 
@@ -146,7 +146,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     },
     async (req) => {
       const { id } = req.params;
-      if (!ctx.store.getRun(id)) throw notFound(id);
+      if (!ctx.store.getRun(id)) throw runNotFound(id);
       return { analyses: ctx.store.listAnalyses(id, req.query.name) };
     },
   );
@@ -167,13 +167,13 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       async (req) => {
         const { id } = req.params;
         const run = ctx.store.getRun(id);
-        if (!run) throw notFound(id);
-        if (run.status === 'running') throw new ApiError('RUN_ACTIVE', { id });
+        if (!run) throw runNotFound(id);
+        if (run.status === 'running') throw runActive(id);
         let p = (req.body ?? {}) as Record<string, unknown>;
         if (method === 'compare' && p.with === undefined) {
           // default partner: the twin run linked to this run (resolved here so it is part of the stored key)
           const other = linkedRun(ctx.store, id);
-          if (other === undefined) throw new ApiError('VALIDATION', { detail: `/with: run ${id} has no linked twin run; name one` }, '/with');
+          if (other === undefined) throw new AppError('VALIDATION', `/with: run ${id} has no linked twin run; name one`, '/with');
           p = { ...p, with: other };
         }
         try {
@@ -200,7 +200,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
                 case 'compare': {
                   const other = Number(p.with);
                   const o = ctx.store.getRun(other);
-                  if (!o) throw new ApiError('RUN_NOT_FOUND', { id: other }, '/with');
+                  if (!o) throw runNotFound(other, '/with');
                   const { with: _w, ...rest } = p;
                   return compareMethod(sig, readRunSignal(ctx.store, other), rest);
                 }
@@ -326,8 +326,8 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       const { points, runIds, ...p } = req.body;
       try {
         if (points && !runIds) return toJson(resonanceSweep(points, { onsetFraction: p.onsetFraction })) as Record<string, unknown>;
-        if (!runIds || points) throw new ApiError('VALIDATION', { detail: '/: give either points or runIds' }, '/');
-        for (const id of runIds) if (!ctx.store.getRun(id)) throw notFound(id);
+        if (!runIds || points) throw new AppError('VALIDATION', '/: give either points or runIds', '/');
+        for (const id of runIds) if (!ctx.store.getRun(id)) throw runNotFound(id);
         return toJson(resonanceRunsMethod(runIds.map((id) => readRunSignal(ctx.store, id)), p)) as Record<string, unknown>;
       } catch (e) {
         return inputError(e);
@@ -354,7 +354,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     },
     async (req) => {
       const { runIds, ...p } = req.body;
-      for (const id of runIds) if (!ctx.store.getRun(id)) throw notFound(id);
+      for (const id of runIds) if (!ctx.store.getRun(id)) throw runNotFound(id);
       try {
         const sigs = runIds.map((id) => readRunSignal(ctx.store, id));
         return toJson(regimeMethod(sigs, { ...(p as Record<string, unknown>), param: p.param ?? 'amplitude' })) as Record<string, unknown>;

@@ -1,9 +1,9 @@
 /** GET /api/runs/:id/export?format=csv|npy&channel= : a run's samples as a CSV or NPY download (streamed). */
+import { AppError, runNotFound } from '../../../common/errors.ts';
 import { Type } from '@fastify/type-provider-typebox';
 import { Readable } from 'node:stream';
 import { csvChunks, exportFileName, npyByteLength, npyChunks } from '../../export/index.ts';
 import type { RoutePlugin } from '../app.ts';
-import { ApiError, notFound } from '../errors.ts';
 import { RunIdParams, errorResponses } from '../schemas.ts';
 
 const plugin: RoutePlugin = async (app, { ctx }) => {
@@ -27,14 +27,14 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     async (req, reply) => {
       const { id } = req.params;
       const run = ctx.store.getRun(id);
-      if (!run) throw notFound(id);
+      if (!run) throw runNotFound(id);
       const { format, channel } = req.query;
       const ch = channel === undefined ? undefined : run.channels.find((c) => c.index === channel);
       if (channel !== undefined && !ch) {
-        throw new ApiError('CHANNEL_NOT_FOUND', {}, '/query/channel', `run ${id} has no channel ${channel}`);
+        throw new AppError('CHANNEL_NOT_FOUND', `run ${id} has no channel ${channel}`, '/query/channel');
       }
       if (format === 'npy') {
-        if (!ch) throw new ApiError('VALIDATION', { detail: 'query/channel: required for format npy (one channel per file)' }, '/query/channel');
+        if (!ch) throw new AppError('VALIDATION', 'query/channel: required for format npy (one channel per file)', '/query/channel');
         return reply
           .type('application/octet-stream')
           .header('Content-Disposition', `attachment; filename="${exportFileName(id, 'npy', ch.name)}"`)
