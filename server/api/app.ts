@@ -30,6 +30,7 @@ import health from './routes/health.ts';
 import live from './routes/live.ts';
 import pairing from './routes/pairing.ts';
 import protocols from './routes/protocols.ts';
+import runControl from './routes/run-control.ts';
 import runs from './routes/runs.ts';
 import sources from './routes/sources.ts';
 import sweeps from './routes/sweeps.ts';
@@ -44,7 +45,7 @@ export interface ApiContext extends Services {
 export type RoutePlugin = FastifyPluginAsyncTypebox<{ ctx: ApiContext }>;
 
 /** Every route plugin (one per concern). */
-export const ROUTES: RoutePlugin[] = [analysis, benchInstruments, channels, events, experiments, exportRoutes, health, live, pairing, protocols, runs, sources, sweeps, twin];
+export const ROUTES: RoutePlugin[] = [analysis, benchInstruments, channels, events, experiments, exportRoutes, health, live, pairing, protocols, runControl, runs, sources, sweeps, twin];
 
 /**
  * The services to serve: built by the caller (`services`, e.g. `spikeloop serve`), or here from
