@@ -48,6 +48,7 @@ export const ERRORS = {
   SOURCE_FAILED: { status: 409, when: 'the source could not start the run (device missing, port busy ...)' },
   INSTRUMENT_NOT_CONNECTED: { status: 409, when: 'a run on a bench instrument that is not connected' },
   INSTRUMENT_BUSY: { status: 409, when: 'the instrument is lent to a run, or a connect/disconnect is under way' },
+  CANCELLED: { status: 409, when: 'a worker task was cancelled (its sweep or request stopped)' },
   // 413, 415
   BODY_TOO_LARGE: { status: 413, when: 'the body is larger than the limit' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, when: 'a body that is not `application/json`' },
@@ -57,6 +58,7 @@ export const ERRORS = {
   TASK_FAILED: { status: 500, when: 'a task on the worker pool failed (message says why)' },
   INSTRUMENT_FAILED: { status: 502, when: 'the instrument could not be opened or identified (message says why)' },
   SHUTTING_DOWN: { status: 503, when: 'the server is shutting down' },
+  POOL_CLOSED: { status: 503, when: 'the worker pool is closed (the server is shutting down)' },
   STORE_LOCKED: { status: 503, when: 'another process has the database open for writing' },
   STORE_CLOSED: { status: 503, when: 'the store was closed' },
 } as const satisfies Record<string, { status: number; when: string }>;

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # Toolchains and reference tools: AVR firmware build + emulator, pseudo-terminal serial ports,
 # the ngspice reference for the twin, Chromium for the dashboard tests, docker-compose to check the compose file.
-packages=(gcc-avr avr-libc arduino-core-avr arduino-mk simavr libsimavr-dev libelf-dev pkg-config socat ngspice chromium docker-compose)
+packages=(gcc-avr avr-libc arduino-core-avr arduino-mk simavr libsimavr-dev libelf-dev pkg-config socat ngspice chromium docker-compose python3-pymeasure python3-pyvisa-py)
 
 missing=()
 for p in "${packages[@]}"; do

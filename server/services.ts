@@ -11,6 +11,7 @@
  *   runs         the run manager: every run (measured, twin, paired twin, sweep point) goes through it
  *   twin         pairing: a twin run fed a stored run's recorded stimulus (server/experiments/pairing.ts)
  *   sweeps       the sweep runner
+ *   pool         the one worker pool (twin simulations, the power-law bootstrap)
  *   autoPair     automatic pairing of every measured run (when bench.twin names a circuit)
  */
 import type { RunSourceKind } from '../common/run-stream.ts';
@@ -19,7 +20,8 @@ import { virtualBenchConfig, type BenchConfig } from './benchconfig/index.ts';
 import { InstrumentManager, type InstrumentManagerOptions } from './benchconfig/instruments.ts';
 import { autoPairRuns, unknownAnalyses, type AutoPairHandle } from './experiments/auto-pair.ts';
 import { SweepRunner } from './experiments/sweep-runner.ts';
-import { createTwinPool, poolSimulate } from './experiments/twin-task.ts';
+import { poolSimulate } from './experiments/twin-task.ts';
+import { WorkerPool } from './workers/pool.ts';
 import type { TwinSimulate } from './experiments/pairing.ts';
 import { RunManager } from './runs/run-manager.ts';
 import { loadSources, type SourceRegistry } from './sources/registry.ts';
@@ -37,12 +39,11 @@ export interface ServicesOptions {
   defaultSource?: RunSourceKind;
   /** Instrument manager options; false for none (runs then open their instruments' ports themselves). */
   instruments?: InstrumentManagerOptions | false;
-  /**
-   * How sweeps and pairings simulate the twin off the main thread. Default: a worker pool (one worker per
-   * core, or `workers`) started on first use.
-   */
-  simulate?: TwinSimulate;
+  /** The worker pool (twin simulations, bootstrap). Default: a new one (`workers` threads, one per core by default), closed with the services. */
+  pool?: WorkerPool;
   workers?: number;
+  /** How sweeps and pairings simulate the twin. Default: on the worker pool. */
+  simulate?: TwinSimulate;
   /** Give up on a source that ignores its abort after this long, ms (RunManager). */
   abortGraceMs?: number;
   log?: (line: string) => void;
@@ -55,6 +56,8 @@ export interface Services {
   readonly instruments?: InstrumentManager;
   readonly runs: RunManager;
   readonly sweeps: SweepRunner;
+  /** The one worker pool: twin runs, sweeps, the power-law bootstrap (server/workers/pool.ts). */
+  readonly pool: WorkerPool;
   /** Present when the bench configuration names a twin circuit. */
   readonly autoPair?: AutoPairHandle;
   /** The twin simulation used by sweeps (and pairings). */
@@ -76,14 +79,9 @@ export function buildServices(opts: ServicesOptions): Services {
   const instruments = opts.instruments === false ? undefined : new InstrumentManager(bench, { log, ...opts.instruments });
   const runs = new RunManager(opts.store, sources, { bench, log, ...(instruments ? { instruments } : {}), ...(opts.abortGraceMs ? { abortGraceMs: opts.abortGraceMs } : {}) });
 
-  // The twin pool starts on first use and stops with the services.
-  let pool: ReturnType<typeof createTwinPool> | undefined;
-  const simulate: TwinSimulate =
-    opts.simulate ??
-    ((circuit, stimulus) => {
-      pool ??= createTwinPool(opts.workers);
-      return poolSimulate(pool)(circuit, stimulus);
-    });
+  // Threads start on demand; a pool made here is closed with the services.
+  const pool = opts.pool ?? new WorkerPool(opts.workers !== undefined ? { threads: opts.workers } : {});
+  const simulate: TwinSimulate = opts.simulate ?? poolSimulate(pool);
   const sweeps = new SweepRunner(opts.store, runs, { simulate });
 
   // Automatic pairing (bench.twin): every measured run fed to the twin when it ends, analyses on both.
@@ -108,6 +106,7 @@ export function buildServices(opts: ServicesOptions): Services {
     instruments,
     runs,
     sweeps,
+    pool,
     autoPair,
     simulate,
     version: SOFTWARE_VERSION,
@@ -117,7 +116,7 @@ export function buildServices(opts: ServicesOptions): Services {
         await runs.shutdown();
         await sweeps.shutdown();
         await autoPair?.idle();
-        await pool?.close();
+        if (!opts.pool) await pool.close();
         await instruments?.closeAll();
       })()),
   };

@@ -130,11 +130,11 @@ describe('spikeloop CLI', () => {
       run = { source: m[2], status: '', channels: [] };
       void (async () => {
         const post = (url: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ protocol: { kind: 'square', durationS: 0.5 } }) });
-        const id = (await (await post(`${m[1]}/api/runs`)).json()).run.id;
+        const id = ((await (await post(`${m[1]}/api/runs`)).json()) as { run: { id: number } }).run.id;
         // The emulated board runs at most at real time and slower on a loaded machine: wait for the run's end.
         for (let i = 0; i < 700 && !['completed', 'failed'].includes(run!.status); i++) {
           await new Promise((r) => setTimeout(r, 200));
-          run = (await (await fetch(`${m[1]}/api/runs/${id}`)).json()).run;
+          run = ((await (await fetch(`${m[1]}/api/runs/${id}`)).json()) as { run: typeof run }).run;
         }
         child.kill('SIGTERM');
       })();
@@ -159,14 +159,14 @@ describe('spikeloop CLI', () => {
       if (!m || started) return;
       started = true;
       void (async () => {
-        const health = await (await fetch(`${m[1]}/api/health`)).json();
+        const health = (await (await fetch(`${m[1]}/api/health`)).json()) as { ok: boolean };
         expect(health.ok).toBe(true);
         const res = await fetch(`${m[1]}/api/runs`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ protocol: { kind: 'square', durationS: 600 }, sampleRate: 10_000 }),
         });
-        runId = (await res.json()).run.id;
+        runId = ((await res.json()) as { run: { id: number } }).run.id;
         await new Promise((r) => setTimeout(r, 300));
         child.kill('SIGTERM');
       })();

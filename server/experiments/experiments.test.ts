@@ -8,10 +8,10 @@ import { register as registerSimulated } from '../sources/simulated-bench.ts';
 import { RunManager } from '../runs/run-manager.ts';
 import { SweepRunner } from './sweep-runner.ts';
 import type { AppError } from '../../common/errors.ts';
-import { createTwinPool, poolSimulate } from './twin-task.ts';
+import { poolSimulate } from './twin-task.ts';
 import { readStimulus } from './record.ts';
 import type { SpikeStats } from './analyses.ts';
-import { TaskError, WorkerPool } from './worker-pool.ts';
+import { WorkerPool } from '../workers/pool.ts';
 
 const lif = JSON.parse(readFileSync(new URL('../twin/circuits/lif.json', import.meta.url), 'utf8'));
 // lif.json: Rm = 100 kΩ, Cm = 100 nF (τ = 10 ms), threshold 1 V, reset 0 V, refractory 2 ms.
@@ -20,7 +20,7 @@ const R = 100e3, TAU = 10e-3, VTH = 1, TREF = 2e-3;
 let dir: string;
 let store: RunStore;
 let manager: RunManager;
-let pool: ReturnType<typeof createTwinPool>;
+let pool: WorkerPool;
 let sweeps: SweepRunner;
 
 beforeAll(() => {
@@ -29,7 +29,7 @@ beforeAll(() => {
   const sources = new SourceRegistry();
   registerSimulated(sources);
   manager = new RunManager(store, sources);
-  pool = createTwinPool(2);
+  pool = new WorkerPool({ threads: 2 });
   sweeps = new SweepRunner(store, manager, { simulate: poolSimulate(pool) });
 });
 
@@ -116,19 +116,5 @@ describe('bench sweep paired with the twin', () => {
     expect(err?.message).toMatch(/sweep point 2 \(level=40\).*maxVoltage/);
     expect(() => sweeps.start({ sweep: { kind: 'sweep', base: { kind: 'dc' }, parameters: [{ field: 'nope', values: [1] }] } })).toThrow(/\/parameters\/0/);
     expect(store.listRuns().length).toBe(before);
-  });
-});
-
-describe('worker pool', () => {
-  it('a failing task rejects with its message; the pool keeps working; closing rejects new work', async () => {
-    const p = createTwinPool(1);
-    await expect(p.run({ circuit: { kind: 'bogus' }, stimulus: { samples: new Float64Array(4), sampleRate: 1000, quantity: 'current' } })).rejects.toThrow(
-      /unknown circuit kind/,
-    );
-    const ok = await p.run({ circuit: lif, stimulus: { samples: new Float64Array(100).fill(30e-6), sampleRate: 10_000, quantity: 'current' } });
-    expect(ok.channels.map((c) => c.name)).toEqual(['v_mem', 'i_in']);
-    await p.close();
-    await expect(p.run({ circuit: lif, stimulus: { samples: new Float64Array(4), sampleRate: 1000, quantity: 'current' } })).rejects.toBeInstanceOf(TaskError);
-    expect(WorkerPool).toBeTypeOf('function');
   });
 });

@@ -27,7 +27,8 @@ export interface TwinOutput {
   events: { kind: 'spike'; index: number; node?: string; element?: string }[];
 }
 
-export type TwinSimulate = (circuit: unknown, stimulus: TwinStimulus) => Promise<TwinOutput>;
+/** Simulates the twin; `signal` cancels it (a sweep stopped mid-way). */
+export type TwinSimulate = (circuit: unknown, stimulus: TwinStimulus, signal?: AbortSignal) => Promise<TwinOutput>;
 
 export interface PairOptions {
   /** The twin circuit (JSON, as the twin's expandCircuit takes it). */

@@ -85,7 +85,7 @@ interface ActiveSweep {
 }
 
 export interface SweepRunnerOptions {
-  /** Runs the twin (normally poolSimulate(createTwinPool())); without it twin mode and pairing are refused. */
+  /** Runs the twin (normally poolSimulate(pool), on the one worker pool); without it twin mode and pairing are refused. */
   simulate?: TwinSimulate;
   analyses?: AnalysisSpec[];
   /** Default sample rate of twin-mode runs, S/s. */
@@ -273,7 +273,7 @@ export class SweepRunner {
         const samples = sampleStimulus(p, rate, 0, Math.max(1, Math.round(p.durationS * rate)));
         ps.status = 'running';
         try {
-          const out = await simulate(req.circuit, { samples, sampleRate: rate, quantity: p.quantity });
+          const out = await simulate(req.circuit, { samples, sampleRate: rate, quantity: p.quantity }, signal);
           if (signal.aborted) {
             ps.status = 'aborted';
             return;

@@ -39,7 +39,7 @@ import { comparePowerLaw, fitPowerLaw } from '../../analysis/powerlaw.ts';
 import { distanceMatrix } from '../../analysis/distances.ts';
 import { resonanceSweep } from '../../analysis/resonance.ts';
 import { fitStdp } from '../../analysis/stdp.ts';
-import { powerLawPValueParallel } from '../../analyze/bootstrap-pool.ts';
+import { powerLawPValueParallel } from '../../analyze/bootstrap.ts';
 
 const pos = (description: string) => Type.Number({ exclusiveMinimum: 0, description });
 const nonneg = (description: string) => Type.Number({ minimum: 0, description });
@@ -241,7 +241,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         const fit = fitPowerLaw(b.values, opts);
         const out: Record<string, unknown> = { kind, alpha: fit.alpha, alpha_se: fit.alphaSe, xmin: fit.xmin, n_tail: fit.nTail, n: fit.n, ks_d: fit.ksD, log_likelihood: fit.logLik };
         if (b.bootstrap) {
-          const r = await powerLawPValueParallel(b.values, fit, opts, b.bootstrap, { seed: b.seed ?? 1 });
+          const r = await powerLawPValueParallel(ctx.pool, b.values, fit, opts, b.bootstrap, { seed: b.seed ?? 1 });
           out.p_value = r.p_value;
           out.bootstrap = { reps: r.reps, exceed: r.exceed, threads: r.threads, seed: b.seed ?? 1 };
         }

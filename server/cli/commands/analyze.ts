@@ -163,9 +163,10 @@ export function register(program: Command): void {
         log_likelihood: fit.logLik,
       };
       if (o.bootstrap) {
-        const { powerLawPValueParallel } = await import('../../analyze/bootstrap-pool.ts');
+        const [{ powerLawPValueParallel }, { WorkerPool }] = await Promise.all([import('../../analyze/bootstrap.ts'), import('../../workers/pool.ts')]);
+        const pool = new WorkerPool({ threads: o.threads });
         const bar = progressBar(o.bootstrap, 'bootstrap [{bar}] {value}/{total} replicates');
-        const b = await powerLawPValueParallel(data, fit, opts, o.bootstrap, { seed: o.seed, threads: o.threads, onProgress: (d) => bar.update(d) });
+        const b = await powerLawPValueParallel(pool, data, fit, opts, o.bootstrap, { seed: o.seed, onProgress: (d) => bar.update(d) }).finally(() => pool.close());
         bar.stop();
         out.p_value = b.p_value;
         out.bootstrap = { reps: b.reps, exceed: b.exceed, threads: b.threads, seed: o.seed };
