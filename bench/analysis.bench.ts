@@ -9,7 +9,7 @@ import type { Metric } from './run.ts';
 import { Rng } from '../server/analysis/math.ts';
 import { detectSpikes } from '../server/analysis/spikes.ts';
 import { PowerLawSampler, fitPowerLaw } from '../server/analysis/powerlaw.ts';
-import { powerLawPValueParallel } from '../server/analyze/bootstrap.ts';
+import { powerLawPValueParallel } from '../server/analysis-io/bootstrap.ts';
 import { WorkerPool } from '../server/workers/pool.ts';
 import { distanceMatrix } from '../server/analysis/distances.ts';
 import { availableParallelism, loadavg } from 'node:os';

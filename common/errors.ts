@@ -21,6 +21,7 @@ export const ERRORS = {
   BAD_SOURCE_OPTIONS: { status: 400, when: "the source refused the run's `options` (field names the option)" },
   BAD_STREAM: { status: 400, when: 'the store refused a message out of order (sources only)' },
   BAD_BLOCK: { status: 400, when: 'the store refused a block (unknown channel, wrong type, going backwards)' },
+  EXPORT_RATES_DIFFER: { status: 400, when: 'a CSV export (one time column) asked for channels of different sample rates' },
   LIMIT_EXCEEDED: { status: 400, when: 'the protocol would exceed a bench limit (message names the limit)' },
   PROGRAM_LIMIT: { status: 400, when: "the protocol does not fit the instrument's program capabilities" },
   BAD_SWEEP: { status: 400, when: 'the sweep document or one of its points is invalid' },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng, hurwitz, hurwitzJet } from './math.ts';
 import { PowerLawSampler, comparePowerLaw, fitPowerLaw, powerLawPValue } from './powerlaw.ts';
-import { powerLawPValueParallel } from '../analyze/bootstrap.ts';
+import { powerLawPValueParallel } from '../analysis-io/bootstrap.ts';
 import { WorkerPool } from '../workers/pool.ts';
 
 describe('Hurwitz zeta', () => {

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { AppError } from '../../common/errors.ts';
 import { buildServices, type Services, type ServicesOptions } from '../services.ts';
 import { SOFTWARE_VERSION } from '../version.ts';
+import { PACKAGE_ROOT } from '../paths.ts';
 import { errorHandler } from './errors.ts';
 import { LiveFeed, type LiveFeedOptions } from './live-feed.ts';
 import { validatorCompiler } from './validation.ts';
@@ -64,8 +65,7 @@ export interface AppOptions {
 
 export type App = FastifyInstance;
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-export const DEFAULT_WEB_DIST = path.resolve(here, '../../web/dist');
+export const DEFAULT_WEB_DIST = path.join(PACKAGE_ROOT, 'web/dist');
 export const DEFAULT_BODY_LIMIT = 1 << 20;
 
 export async function buildApp(opts: BuildAppOptions): Promise<App> {

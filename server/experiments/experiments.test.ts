@@ -10,7 +10,6 @@ import { SweepRunner } from './sweep-runner.ts';
 import type { AppError } from '../../common/errors.ts';
 import { poolSimulate } from './twin-task.ts';
 import { readStimulus } from './record.ts';
-import type { SpikeStats } from './analyses.ts';
 import { WorkerPool } from '../workers/pool.ts';
 
 const lif = JSON.parse(readFileSync(new URL('../twin/circuits/lif.json', import.meta.url), 'utf8'));
@@ -41,7 +40,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const spikeStats = (runId: number) => store.listAnalyses(runId, 'spike-stats')[0]?.result as SpikeStats;
+const spikeStats = (runId: number) => store.listAnalyses(runId, 'spike-stats')[0]?.result as { count: number; rate_hz: number; mean_isi_s: number | null };
 
 describe('twin sweep on all cores', () => {
   it('a DC current ladder on the LIF twin: stored runs, tagged, with the closed-form ISI at each level', async () => {
@@ -65,7 +64,7 @@ describe('twin sweep on all cores', () => {
       const isi = TREF + TAU * Math.log((R * levels[i]) / (R * levels[i] - VTH));
       const stats = spikeStats(pt.runId!);
       expect(stats.count).toBeGreaterThan(10);
-      expect(Math.abs(stats.meanIsiS! - isi) / isi).toBeLessThan(0.03);
+      expect(Math.abs(stats.mean_isi_s! - isi) / isi).toBeLessThan(0.03);
     });
   });
 });
@@ -99,7 +98,7 @@ describe('bench sweep paired with the twin', () => {
       for (const id of [measured.id, twin.id]) {
         const train = store.listAnalyses(id, 'spike-train')[0]?.result as { n: number; rate: number };
         expect(train.n).toBe(spikeStats(id).count);
-        expect(train.rate).toBeCloseTo(spikeStats(id).rateHz, 6);
+        expect(train.rate).toBeCloseTo(spikeStats(id).rate_hz, 6);
       }
     }
   });

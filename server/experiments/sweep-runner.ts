@@ -20,8 +20,8 @@ import { expandSweep, sweepSummary, type ExpandedSweep, type SweepSummary, type 
 import type { RunManager } from '../runs/run-manager.ts';
 import { AppError } from '../../common/errors.ts';
 import type { RunStore, SweepRecord } from '../store/run-store.ts';
-import { DEFAULT_ANALYSES, type AnalysisSpec, type SpikeStats } from './analyses.ts';
-import { pairWithTwin, runAnalyses, storeTwinResult, type TwinSimulate } from './pairing.ts';
+import { runAnalyses } from '../analysis-io/results.ts';
+import { DEFAULT_RUN_ANALYSES, pairWithTwin, storeTwinResult, type TwinSimulate } from './pairing.ts';
 
 export type SweepMode = 'bench' | 'twin';
 export type SweepState = 'running' | 'completed' | 'aborted' | 'failed' | 'interrupted';
@@ -87,7 +87,8 @@ interface ActiveSweep {
 export interface SweepRunnerOptions {
   /** Runs the twin (normally poolSimulate(pool), on the one worker pool); without it twin mode and pairing are refused. */
   simulate?: TwinSimulate;
-  analyses?: AnalysisSpec[];
+  /** Registry analyses stored with each run (default DEFAULT_RUN_ANALYSES; the curves read spike-stats). */
+  analyses?: readonly string[];
   /** Default sample rate of twin-mode runs, S/s. */
   twinSampleRate?: number;
 }
@@ -190,9 +191,12 @@ export class SweepRunner {
 
   /** The stored spike-stats of a run, if any. */
   private statsOf(runId: number): PointStats | undefined {
-    const r = this.store.listAnalyses(runId, 'spike-stats')[0]?.result as SpikeStats | undefined;
-    if (!r || typeof r.rateHz !== 'number') return undefined;
-    return { count: r.count, rateHz: r.rateHz, meanIsiS: r.meanIsiS, cvIsi: r.cvIsi, regime: r.regime };
+    // the stored spike-stats result (snake_case JSON, methods.ts spikeStatsMethod)
+    const r = this.store.listAnalyses(runId, 'spike-stats')[0]?.result as
+      | { count: number; rate_hz: number; mean_isi_s: number | null; cv_isi: number | null; regime: PointStats['regime'] }
+      | undefined;
+    if (!r || typeof r.rate_hz !== 'number') return undefined;
+    return { count: r.count, rateHz: r.rate_hz, meanIsiS: r.mean_isi_s, cvIsi: r.cv_isi, regime: r.regime };
   }
 
   private tagOf(s: SweepStatus): string {
@@ -231,7 +235,7 @@ export class SweepRunner {
       ps.status = stop?.status ?? this.store.getRun(runId)?.status ?? 'failed';
       if (ps.status === 'running') ps.status = 'failed';
       if (stop?.reason && ps.status !== 'completed') ps.error = stop.reason;
-      const analyses = this.opts.analyses ?? DEFAULT_ANALYSES;
+      const analyses = this.opts.analyses ?? DEFAULT_RUN_ANALYSES;
       if (ps.status === 'completed' && req.circuit !== undefined && this.opts.simulate) {
         ps.twinStatus = 'pending';
         twins.push(
@@ -252,7 +256,7 @@ export class SweepRunner {
           ),
         );
       } else if (ps.status === 'completed') {
-        runAnalyses(this.store, runId, analyses);
+        await runAnalyses(this.store, runId, analyses);
         ps.stats = this.statsOf(runId);
       }
       this.updateFraction(s);
@@ -265,7 +269,7 @@ export class SweepRunner {
     const signal = active.controller.signal;
     const simulate = this.opts.simulate!;
     const rate = req.sampleRate ?? this.opts.twinSampleRate ?? 10_000;
-    const analyses = this.opts.analyses ?? DEFAULT_ANALYSES;
+    const analyses = this.opts.analyses ?? DEFAULT_RUN_ANALYSES;
     await Promise.all(
       active.expanded.points.map(async (pt) => {
         const ps = s.points[pt.index];
@@ -288,7 +292,7 @@ export class SweepRunner {
             output: out,
           });
           ps.runId = runId;
-          runAnalyses(this.store, runId, analyses);
+          await runAnalyses(this.store, runId, analyses);
           ps.stats = this.statsOf(runId);
           ps.status = 'completed';
         } catch (err) {

@@ -14,7 +14,8 @@ export type StoreErrorCode =
   | 'BAD_BLOCK' // block for an unknown channel, wrong sample type, or going backwards in sample index
   | 'STORE_LOCKED' // another live process has the database open for writing
   | 'STORE_TOO_NEW' // the file was written by a newer spikeloop (user_version above ours)
-  | 'STORE_CLOSED'; // the store was closed
+  | 'STORE_CLOSED' // the store was closed
+  | 'EXPORT_RATES_DIFFER'; // a CSV export (one time column) asked for channels of different sample rates
 
 /** An AppError whose code is one of the store's (the constructor only narrows the code). */
 export class StoreError extends AppError {

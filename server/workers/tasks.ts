@@ -18,7 +18,7 @@ export interface BootstrapChunk {
 export const tasks = {
   /** One twin simulation of a sampled stimulus (experiments/twin-task.ts). */
   twin: twinTask,
-  /** KS distances of a range of power-law bootstrap replicates (analyze/bootstrap.ts). */
+  /** KS distances of a range of power-law bootstrap replicates (analysis-io/bootstrap.ts). */
   bootstrap: (c: BootstrapChunk): Float64Array => bootstrapDistances(c.data, c.fit, c.opts, c.seed, c.from, c.to),
 };
 

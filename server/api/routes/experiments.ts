@@ -24,7 +24,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         response: {
           200: Type.Object({
             pairs: Type.Array(Type.Object({ runId: Type.Integer(), dt: Type.Number(), dw: Type.Number(), gBefore: Type.Number(), gAfter: Type.Number() })),
-            fit: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()], { description: 'fitStdp: Aplus, tauPlus, Aminus, tauMinus, branches (null with < 2 pairs)' }),
+            fit: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()], { description: 'fitStdp (snake_case): Aplus, tau_plus, Aminus, tau_minus, branches (null with < 2 pairs)' }),
             warnings: Type.Array(Type.String(), { description: 'Twin runs whose circuit has no plasticity (e.g. the LIF circuits): their Δw are not learning' }),
           }),
           ...errorResponses,

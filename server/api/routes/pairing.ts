@@ -6,7 +6,7 @@
  */
 import { Type } from '@fastify/type-provider-typebox';
 import { AppError, runActive, runNotFound } from '../../../common/errors.ts';
-import { DEFAULT_PAIR_ANALYSES, runLibraryAnalyses } from '../../experiments/auto-pair.ts';
+import { DEFAULT_PAIR_ANALYSES, runPairAnalyses } from '../../experiments/auto-pair.ts';
 import { pairWithTwin } from '../../experiments/pairing.ts';
 import { resolveCircuit } from '../../sources/twin-source.ts';
 import type { RoutePlugin } from '../app.ts';
@@ -48,8 +48,8 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       if (!run.channels.some((c) => c.role === 'stimulus')) throw new AppError('BAD_CIRCUIT', `run ${id} has no stimulus channel to feed the twin`, '/id');
       const circuit = resolveCircuit(req.body.circuit);
       try {
-        const r = await pairWithTwin(store, id, { circuit, simulate: ctx.simulate });
-        runLibraryAnalyses(store, id, r.twinRunId, bench.twin?.analyses ?? DEFAULT_PAIR_ANALYSES);
+        const r = await pairWithTwin(store, id, { circuit, simulate: ctx.simulate, analyses: [] });
+        await runPairAnalyses(store, id, r.twinRunId, bench.twin?.analyses ?? DEFAULT_PAIR_ANALYSES);
         return reply.status(201).send({ measuredRunId: r.measuredRunId, twinRunId: r.twinRunId, filledSamples: r.filledSamples });
       } catch (err) {
         const e = err as { name?: string; code?: string; message?: string };

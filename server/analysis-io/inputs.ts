@@ -40,16 +40,16 @@ export interface SignalChannel {
 }
 
 export interface Signal {
-  source: 'run' | 'csv' | 'npy';
+  source: 'run' | 'csv' | 'npy' | 'json';
   runId?: number;
   run?: RunDetail;
   channels: SignalChannel[];
 }
 
-/** AppError VALIDATION: an analysis input (run, channel, file) that cannot be used. */
+/** AppError VALIDATION: the caller's input cannot be analysed (missing channel, too few spikes, bad parameter); `field` is a JSON pointer. */
 export class InputError extends AppError {
-  constructor(message: string) {
-    super('VALIDATION', message);
+  constructor(message: string, field?: string) {
+    super('VALIDATION', message, field);
   }
 }
 
