@@ -21,7 +21,7 @@ import { Statements } from './statements.ts';
 import { Sweeps, type SweepRecord } from './sweeps.ts';
 import { Traces, type Envelope, type RawSegment } from './traces.ts';
 
-export { StoreError, STORE_ERROR_STATUS } from './errors.ts';
+export { StoreError } from './errors.ts';
 export { pixelEdges, levelFor, BUCKET, MAX_PIXELS } from './pyramid.ts';
 export type { StoreErrorCode } from './errors.ts';
 export type { RunRecorder } from './recorder.ts';
