@@ -7,7 +7,7 @@
 import type { FastifyReply } from 'fastify';
 import type { WorkerPool } from '../workers/pool.ts';
 import type { AnalysisJob } from '../workers/tasks.ts';
-import { ApiError } from './errors.ts';
+import { AppError, type ErrorCode } from '../../common/errors.ts';
 import { InputError } from '../analysis-io/inputs.ts';
 
 export class HeavyWork {
@@ -21,7 +21,7 @@ export class HeavyWork {
 
   /** Runs `job` on the pool for the request answered by `reply`; cancelled when its client goes away. */
   async analysis(reply: FastifyReply, job: AnalysisJob): Promise<unknown> {
-    if (this.running >= this.limit) throw new ApiError('BUSY', { limit: this.limit });
+    if (this.running >= this.limit) throw new AppError('BUSY', `${this.limit} heavy requests are running already; retry when one has finished`);
     const ac = new AbortController();
     const onClose = () => {
       if (!reply.raw.writableFinished) ac.abort(new Error('the client disconnected'));
@@ -30,7 +30,7 @@ export class HeavyWork {
     this.running++;
     try {
       const out = await this.pool.run('analysis', job, { signal: ac.signal });
-      if (!out.ok) throw new InputError(out.message, out.field);
+      if (!out.ok) throw out.code ? new AppError(out.code as ErrorCode, out.message, out.field) : new InputError(out.message, out.field);
       return out.result;
     } finally {
       this.running--;

@@ -12,7 +12,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError } from './errors.ts';
+import { AppError } from '../../common/errors.ts';
 
 export interface SecurityOptions {
   /** The token every request must carry; null: none (`serve --no-token`, loopback binds only). */
@@ -72,7 +72,7 @@ export function registerSecurity(app: FastifyInstance, opts: SecurityOptions): v
     const local = req.socket?.localAddress?.replace(/^::ffff:/, '').toLowerCase();
     return local !== undefined && name === local;
   };
-  const refuse = (reply: FastifyReply, err: ApiError) => {
+  const refuse = (reply: FastifyReply, err: AppError) => {
     if (err.status === 401) void reply.header('www-authenticate', 'Bearer realm="spikeloop"');
     // A refused WebSocket upgrade: its socket is no longer the HTTP server's to close, so close it here.
     if (reply.request.headers.upgrade) {
@@ -85,7 +85,7 @@ export function registerSecurity(app: FastifyInstance, opts: SecurityOptions): v
   app.addHook('onRequest', async (req, reply) => {
     const host = req.headers.host;
     if (!host || !hostOk(hostName(host), req)) {
-      return refuse(reply, new ApiError('FORBIDDEN_HOST', { host: String(host ?? '(none)') }));
+      return refuse(reply, new AppError('FORBIDDEN_HOST', `Host ${String(host ?? '(none)')} is not this server (allowed: loopback names, the bound address, serve --allow-host)`));
     }
     const origin = req.headers.origin;
     if (origin !== undefined) {
@@ -95,7 +95,7 @@ export function registerSecurity(app: FastifyInstance, opts: SecurityOptions): v
       } catch {
         name = undefined;
       }
-      if (name === undefined || !hostOk(name, req)) return refuse(reply, new ApiError('FORBIDDEN_ORIGIN', { origin }));
+      if (name === undefined || !hostOk(name, req)) return refuse(reply, new AppError('FORBIDDEN_ORIGIN', `requests from origin ${origin} are refused (a page of another site may not drive this server)`));
     }
     if (!expected) return;
     const name = cookieName(req);
@@ -104,7 +104,7 @@ export function registerSecurity(app: FastifyInstance, opts: SecurityOptions): v
     const fromQuery = queryToken(req);
     const given = bearer ?? fromQuery ?? readCookie(req, name);
     if (given === undefined || !timingSafeEqual(digest(given), expected)) {
-      return refuse(reply, new ApiError('UNAUTHORIZED', { how: given === undefined ? 'no token given' : 'wrong token' }));
+      return refuse(reply, new AppError('UNAUTHORIZED', `this server needs its token (${given === undefined ? 'no token given' : 'wrong token'}): open the URL \`spikeloop serve\` printed (…/?token=…), or send Authorization: Bearer <token>`));
     }
     // Opened with ?token=: the dashboard's later requests (fetch, WebSocket, /docs) carry it as a cookie,
     // which a foreign site's requests never get (SameSite=Strict) and page scripts cannot read (HttpOnly).

@@ -1,17 +1,19 @@
 /**
  * The source registry: every kind of run source (simulated bench, digital twin, DAQ board, SMU) registers
- * here, and the run manager and the API only ever talk to this registry. A new source plugs in by adding a
- * file `server/sources/<name>-source.ts` (or any other file in this folder) that exports
- * `register(registry: SourceRegistry): void`; `loadSources()` discovers them.
+ * here, and the run manager and the API only ever talk to this registry. A new source is a file
+ * `server/sources/<name>-source.ts` exporting `register(registry: SourceRegistry): void`, added to the
+ * static list `SOURCE_MODULES` below.
  */
-import { readdirSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Type, type TObject } from 'typebox';
-import { Compile } from 'typebox/compile';
+import { register as daq } from './daq-source.ts';
+import { register as simulated } from './simulated-bench.ts';
+import { register as smu } from './smu-source.ts';
+import { register as twin } from './twin-source.ts';
 import type { RunSource, RunSourceKind } from '../../common/run-stream.ts';
 import type { Protocol } from '../protocols/index.ts';
-import type { InstrumentManager } from '../benchconfig/instruments.ts';
+import type { SmuDriver } from '../../drivers/smu/smu.ts';
+import type { Instrument, Limits } from '../benchconfig/index.ts';
+import type { TObject } from 'typebox';
+import { optionsChecker, type RequestOrigin } from './options.ts';
 
 /** What a source gets to build one run. */
 export interface SourceContext {
@@ -29,9 +31,51 @@ export interface SourceContext {
    */
   from?: RequestOrigin;
   /** The bench configuration's limits: the ceiling that run options may only lower (benchconfig tightenLimits). */
-  limits?: import('../benchconfig/index.ts').Limits;
+  limits?: Limits;
   /** The run's clock, ms: stands still while the run is paused. Paced sources use it instead of performance.now(). */
   clock?: { now(): number };
+  /**
+   * The bench's connected instruments, lent to this run (server/benchconfig/instruments.ts). Absent when
+   * the run manager has no instrument manager: the source then opens its port itself.
+   */
+  instruments?: RunInstruments;
+}
+
+/** How a run names an instrument of the bench: by id (option `instrument`) or by its port/address. */
+export interface InstrumentSelection {
+  instrument?: unknown;
+  address?: unknown;
+}
+
+/**
+ * The one way a source borrows a bench instrument. Each lease selects by id, by address, or else the
+ * bench's stimulus instrument of that kind; it is undefined when the run names none of the bench's (the
+ * source then opens its own port or a virtual instrument). A lease throws INSTRUMENT_NOT_CONNECTED or
+ * INSTRUMENT_BUSY; `release()` is idempotent and must run when the source ends or is disposed.
+ */
+export interface RunInstruments {
+  /** The bench configuration's instruments of a kind (their channel settings, e.g. spike detection). */
+  configured(kind: Instrument['kind']): Instrument[];
+  /** The connected SMU driver itself, for the run. */
+  leaseSmu(sel: InstrumentSelection): SmuLease | undefined;
+  /** The connected DAQ board's port, closed for the run; `release()` re-opens and identifies it. */
+  leaseDaq(sel: InstrumentSelection): Promise<DaqLease | undefined>;
+}
+
+export interface SmuLease {
+  id: string;
+  /** The instrument's port as the bench lists it. */
+  port?: string;
+  smu: SmuDriver;
+  capabilities?: { maxPoints?: number; minDwellS?: number };
+  release(): void;
+}
+
+export interface DaqLease {
+  id: string;
+  /** The board's serial port, for the source to open. */
+  port: string;
+  release(): Promise<void>;
 }
 
 /** A source built for one run. `bench` and `twin` are the snapshots recorded in the run's start message. */
@@ -45,19 +89,17 @@ export interface CreatedSource extends RunSource {
   dispose?(): void | Promise<void>;
 }
 
-export type RequestOrigin = 'network' | 'local';
-
 export interface SourceDefinition {
+  /** One line for the dashboard's source picker. */
+  title: string;
   /** The run options this source reads (TypeBox, additionalProperties false): anything else is refused. Default: none. */
   options?: TObject;
   /** Options that name a file, a serial port or a host: accepted from the CLI on this machine, never from the network. */
   localOptions?: readonly string[];
-  /** One line for the dashboard's source picker. */
-  title: string;
-  /** Whether the source can run now (hardware present, tools installed ...), with a reason when not. */
-  available(): Promise<{ available: boolean; detail?: string }>;
   /** Bytes stored per sample time over all channels, to check a run fits on the disk (default 4: two int16 channels). */
   bytesPerSample?: number;
+  /** Whether the source can run now (hardware present, tools installed ...), with a reason when not. */
+  available(): Promise<{ available: boolean; detail?: string }>;
   /** S/s per channel for runs that ask for none (DEFAULT_SAMPLE_RATE when absent): what the hardware sustains. */
   defaultSampleRate?: number;
   /** Builds the source for one run; may throw (e.g. a protocol it cannot play) before the run starts. */
@@ -72,79 +114,25 @@ export interface SourceInfo {
   defaultSampleRate?: number;
 }
 
-const NO_OPTIONS = Type.Object({}, { additionalProperties: false });
-
-/** A circuit in run options: a built-in name or an inline document, never a file path from the network. */
-export const CircuitOption = Type.Optional(
-  Type.Union([Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), Type.Object({}, { additionalProperties: true })], {
-    description: 'a built-in circuit name (GET /api/twin/circuits) or an inline circuit document; file paths are not accepted',
-  }),
-);
-
-/** Run options refused before the source sees them; `field` is a JSON pointer under /options. */
-export class SourceOptionsError extends Error {
-  constructor(
-    message: string,
-    readonly field: string,
-  ) {
-    super(message);
-    this.name = 'SourceOptionsError';
-  }
-}
-
 export class SourceRegistry {
-  private readonly checkers = new Map<RunSourceKind, ReturnType<typeof Compile>>();
   private readonly defs = new Map<RunSourceKind, SourceDefinition>();
+  private readonly checkers = new Map<RunSourceKind, ReturnType<typeof optionsChecker>>();
   /** The kind used when a run request names none. */
   defaultKind: RunSourceKind = 'simulated';
-  /**
-   * The bench's connected instruments (set by the server, server/api/routes/bench-instruments.ts): sources
-   * use a connected instrument instead of opening its port again. Absent in the CLI without a server.
-   */
-  instruments?: InstrumentManager;
 
   registerSource(kind: RunSourceKind, def: SourceDefinition): void {
     if (this.defs.has(kind)) throw new Error(`source kind "${kind}" is already registered`);
     this.defs.set(kind, def);
-    this.checkers.set(kind, Compile(def.options ?? NO_OPTIONS));
+    this.checkers.set(kind, optionsChecker(kind, def.options, def.localOptions));
   }
 
   /**
    * Checks a run's options against the source's schema (a typo or a wrong type is refused, never defaulted)
-   * and, for a network request, refuses every option that names a file, a port or a host.
+   * and, for a network request, refuses every option that names a file, a port or a host. Throws AppError
+   * BAD_SOURCE_OPTIONS naming the option.
    */
   checkOptions(kind: string, options: Record<string, unknown> | undefined, from: RequestOrigin): void {
-    const def = this.defs.get(kind as RunSourceKind);
-    if (!def || options === undefined) return;
-    if (from === 'network') {
-      const local = (def.localOptions ?? []).find((k) => k in options);
-      if (local !== undefined) {
-        throw new SourceOptionsError(
-          `options.${local}: source "${kind}" takes no file, port or host from the network; name a bench instrument by its id (options.instrument, GET /api/bench/instruments) or configure it in the bench configuration`,
-          `/options/${local}`,
-        );
-      }
-    }
-    const checker = this.checkers.get(kind as RunSourceKind)!;
-    if (checker.Check(options)) return;
-    type Item = { instancePath?: string; keyword?: string; message?: string; params?: Record<string, unknown> };
-    const errors = checker.Errors(options) as Item[];
-    // an unknown option (a typo) explains the rest, so it is named first
-    const isExtra = (x: Item) => x.keyword === 'additionalProperties' || x.message === 'schema is false';
-    const e = errors.find(isExtra) ?? errors[0];
-    let pointer = e?.instancePath ?? '';
-    const extra = e?.params?.additionalProperties ?? e?.params?.additionalProperty;
-    if (e?.keyword === 'additionalProperties' && extra !== undefined) pointer += `/${Array.isArray(extra) ? extra[0] : String(extra)}`;
-    const missing = e?.params?.requiredProperties ?? e?.params?.missingProperty;
-    if (e?.keyword === 'required' && missing !== undefined) pointer += `/${Array.isArray(missing) ? missing[0] : String(missing)}`;
-    const top = pointer.split('/')[1];
-    const props = (def.options ?? NO_OPTIONS).properties as Record<string, { description?: string }>;
-    const known = Object.keys(props);
-    const message =
-      e && isExtra(e)
-        ? `is not an option of source "${kind}" (${known.length ? `options: ${known.join(', ')}` : 'it takes none'})`
-        : `${e?.keyword === 'required' ? 'is required' : (e?.message ?? 'is invalid')}${top && props[top]?.description ? ` (${props[top].description})` : ''}`;
-    throw new SourceOptionsError(`options${pointer.replaceAll('/', '.')}: ${message}`, `/options${pointer}`);
+    this.checkers.get(kind as RunSourceKind)?.(options, from);
   }
 
   get(kind: string): SourceDefinition | undefined {
@@ -176,23 +164,11 @@ export class SourceRegistry {
   }
 }
 
-export interface SourceModule {
-  register(registry: SourceRegistry): void;
-}
+/** Every source, in registration order. */
+export const SOURCE_MODULES: ((registry: SourceRegistry) => void)[] = [daq, simulated, smu, twin];
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-
-/**
- * A registry with every source in this folder: each .ts file (other than this one and tests) that
- * exports `register` is loaded, in name order.
- */
-export async function loadSources(registry = new SourceRegistry()): Promise<SourceRegistry> {
-  const files = readdirSync(here)
-    .filter((f) => /\.[jt]s$/.test(f) && !/\.(test|d)\.ts$/.test(f) && !/^registry\.[jt]s$/.test(f)) // .js in the compiled build
-    .sort();
-  for (const file of files) {
-    const mod = (await import(pathToFileURL(path.join(here, file)).href)) as Partial<SourceModule>;
-    if (typeof mod.register === 'function') mod.register(registry);
-  }
+/** A registry with every source of SOURCE_MODULES. */
+export function loadSources(registry = new SourceRegistry()): SourceRegistry {
+  for (const register of SOURCE_MODULES) register(registry);
   return registry;
 }

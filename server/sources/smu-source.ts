@@ -29,10 +29,11 @@ import { SafeSmu, checkSetupAgainstLimits, type BenchLimits } from '../../driver
 import type { SmuCapabilities, SmuDriver } from '../../drivers/smu/smu.ts';
 import { CompileError, compileSmuProgram, type SmuProgram } from '../protocols/compile.ts';
 import { validateProtocol, type Protocol } from '../protocols/index.ts';
-import type { SmuLease } from '../benchconfig/instruments.ts';
+import { AppError } from '../../common/errors.ts';
+import type { CreatedSource, SmuLease, SourceContext, SourceRegistry } from './registry.ts';
+import { InstrumentOption } from './options.ts';
 import { tightenLimits, virtualBenchConfig, type Limits } from '../benchconfig/index.ts';
 import { Type } from 'typebox';
-import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
 
 export type { SmuLease };
 
@@ -120,7 +121,7 @@ export function createSmuSource(opts: SmuSourceOptions): RunSource {
   const protocol = validateProtocol(opts.protocol);
   const rate = opts.pointRateHz ?? 100;
   if (!(rate > 0 && rate <= SMU_MAX_POINT_RATE))
-    throw new RangeError(`SMU point rate ${rate} points/s is out of range: use a sample rate of at most ${SMU_MAX_POINT_RATE} (e.g. --rate 100)`);
+    throw new AppError('BAD_SAMPLE_RATE', `SMU point rate ${rate} points/s is out of range: use a sample rate of at most ${SMU_MAX_POINT_RATE} (e.g. --rate 100)`, '/sampleRate');
   const total = Math.max(1, Math.round(protocol.durationS * rate));
   const chunk = Math.max(1, Math.min(2500, opts.chunkPoints ?? Math.ceil(rate / 2)));
   const nplc = opts.nplc ?? Math.min(1, Math.max(0.01, Number(((0.5 / rate) * 50).toFixed(3))));
@@ -224,7 +225,7 @@ const positive = (description: string) => Type.Optional(Type.Number({ exclusiveM
 /** The `smu` source's run options (checked by the registry before create() sees them). */
 export const SmuOptionsSchema = Type.Object(
   {
-    instrument: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'a bench instrument id (GET /api/bench/instruments)' })),
+    instrument: InstrumentOption,
     address: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'instrument address (serial device or host:port); CLI only' })),
     compliance: positive('A when sourcing voltage, V when sourcing current; at most the bench compliance'),
     maxVoltage: positive('V; may only lower the bench limit'),
@@ -337,12 +338,12 @@ export function register(registry: SourceRegistry): void {
       const refuseEarly = (caps: SmuCapabilities) => {
         const rate = ctx.sampleRate;
         if (!(rate > 0 && rate <= SMU_MAX_POINT_RATE))
-          throw new RangeError(`SMU point rate ${rate} points/s is out of range: use a sample rate of at most ${SMU_MAX_POINT_RATE} (e.g. --rate 100)`);
+          throw new AppError('BAD_SAMPLE_RATE', `SMU point rate ${rate} points/s is out of range: use a sample rate of at most ${SMU_MAX_POINT_RATE} (e.g. --rate 100)`, '/sampleRate');
         const program = planSmuProgram(ctx.protocol, caps, rate);
         checkSetupAgainstLimits({ func: ctx.protocol.quantity === 'voltage' ? 'voltage' : 'current', level: 0, compliance: o.compliance }, limits, program.points.map((pt) => pt.value));
       };
       // A bench instrument connected on the Bench page (by id, by address, or the bench's stimulus SMU).
-      const lease = registry.instruments?.leaseSmu(ctx, { instrument: (ctx.options ?? {}).instrument, address: o.address });
+      const lease = ctx.instruments?.leaseSmu({ instrument: (ctx.options ?? {}).instrument, address: o.address });
       if (lease) {
         try {
           const rate = ctx.sampleRate;

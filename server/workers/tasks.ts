@@ -16,7 +16,7 @@ export interface BootstrapChunk {
 }
 
 /** An analysis result, or the input it refused. */
-export type AnalysisOutcome = { ok: true; result: unknown } | { ok: false; message: string; field?: string };
+export type AnalysisOutcome = { ok: true; result: unknown } | { ok: false; message: string; field?: string; code?: string };
 
 export interface AnalysisJob {
   /** An analysis of analysis-io/registry.ts. */
@@ -40,6 +40,8 @@ export const tasks = {
       // refused input crosses back as data (a thrown error would lose its class and field): a 400, not a 500
       if (err instanceof InputError) return { ok: false, message: err.message, ...(err.field !== undefined ? { field: err.field } : {}) };
       if (err instanceof RangeError) return { ok: false, message: err.message };
+      const { AppError } = await import('../../common/errors.ts');
+      if (err instanceof AppError && err.status < 500) return { ok: false, message: err.message, code: err.code, ...(err.field !== undefined ? { field: err.field } : {}) };
       throw err;
     }
   },

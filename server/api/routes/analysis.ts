@@ -14,9 +14,9 @@
  * Parameters and results are snake_case JSON. Input problems (too few spikes, bad parameters) are 400
  * VALIDATION errors naming the field.
  */
-import { Type, type TObject, type TSchema } from '@sinclair/typebox';
+import { Type, type TObject, type TSchema } from 'typebox';
 import type { RoutePlugin } from '../app.ts';
-import { ApiError, notFound } from '../errors.ts';
+import { AppError, runActive, runNotFound } from '../../../common/errors.ts';
 import { RunIdParams, errorResponses } from '../schemas.ts';
 import { InputError, readRunSignal, type Signal } from '../../analysis-io/inputs.ts';
 import { ANALYSES, type AnalysisDef } from '../../analysis-io/registry.ts';
@@ -55,8 +55,7 @@ export const MAX_RUN_IDS = 16;
 export const MAX_RUN_IDS_SAMPLES = 20_000_000;
 
 function inputError(e: unknown): never {
-  if (e instanceof InputError) throw new ApiError('VALIDATION', { detail: e.message }, e.field);
-  if (e instanceof RangeError) throw new ApiError('VALIDATION', { detail: e.message });
+  if (e instanceof RangeError) throw new AppError('VALIDATION', e.message);
   throw e;
 }
 
@@ -130,7 +129,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     },
     async (req) => {
       const { id } = req.params;
-      if (!ctx.store.getRun(id)) throw notFound(id);
+      if (!ctx.store.getRun(id)) throw runNotFound(id);
       return { analyses: ctx.store.listAnalyses(id, req.query.name) };
     },
   );
@@ -151,10 +150,10 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       async (req) => {
         const { id } = req.params;
         const run = ctx.store.getRun(id);
-        if (!run) throw notFound(id);
-        if (run.status === 'running') throw new ApiError('RUN_ACTIVE', { id });
+        if (!run) throw runNotFound(id);
+        if (run.status === 'running') throw runActive(id);
         const w = (req.body as { with?: number } | undefined)?.with;
-        if (w !== undefined && !ctx.store.getRun(w)) throw new ApiError('RUN_NOT_FOUND', { id: w }, '/with');
+        if (w !== undefined && !ctx.store.getRun(w)) throw runNotFound(w, '/with');
         try {
           return await analyzeRun(ctx.store, id, def.name, req.body ?? {}, { recompute: req.query.recompute, ctx: { pool: ctx.pool } });
         } catch (e) {
@@ -190,7 +189,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
             let work = 0;
             for (const t of trains) (work += total * t.length), (total += t.length);
             if (work > MAX_PAIR_WORK) {
-              throw new ApiError('VALIDATION', { detail: `/trains: ${trains.length} trains of ${total} spikes in all need ${work.toExponential(1)} spike-pair operations; at most ${MAX_PAIR_WORK.toExponential(0)} per request (send fewer or shorter trains)` }, '/trains');
+              throw new AppError('VALIDATION', `/trains: ${trains.length} trains of ${total} spikes in all need ${work.toExponential(1)} spike-pair operations; at most ${MAX_PAIR_WORK.toExponential(0)} per request (send fewer or shorter trains)`, '/trains');
             }
             input = trains.map((t) => Float64Array.from(t).sort());
           }
@@ -207,11 +206,11 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
               let samples = 0;
               for (const id of runIds!) {
                 const run = ctx.store.getRun(id);
-                if (!run) throw notFound(id);
+                if (!run) throw runNotFound(id);
                 for (const c of run.channels) samples += c.sampleCount;
               }
               if (samples > MAX_RUN_IDS_SAMPLES) {
-                throw new ApiError('VALIDATION', { detail: `/runIds: these runs hold ${samples} samples; at most ${MAX_RUN_IDS_SAMPLES} per request` }, '/runIds');
+                throw new AppError('VALIDATION', `/runIds: these runs hold ${samples} samples; at most ${MAX_RUN_IDS_SAMPLES} per request`, '/runIds');
               }
               // read one run at a time, letting other requests in between (the reads are synchronous SQLite)
               const signals = [];
