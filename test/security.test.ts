@@ -186,7 +186,7 @@ describe('limits only tighten', () => {
     expect(over.body.error?.code).toBe('LIMIT_EXCEEDED');
     const rate = await post({ protocol: { kind: 'dc', quantity: 'voltage', level: 1, durationS: 0.5 }, source: 'smu', sampleRate: 5000 });
     expect(rate.status).toBe(400);
-    expect(rate.body.error?.code).toBe('BAD_SOURCE_OPTIONS');
+    expect(rate.body.error?.code).toBe('BAD_SAMPLE_RATE');
     expect(srv.store.listRuns().length).toBe(before);
   });
 });

@@ -444,6 +444,8 @@ export class Recorder implements RunRecorder {
 
   /** Writes everything pending in one transaction; `end` also sets the final status. */
   private commit(end: { status: FinalStatus; reason: string | null } | null): void {
+    // after a full disk, no more samples: the reserve the store gave back is for recording the run's end
+    if (this.sawDiskFull) throw new StoreError('DISK_FULL', DISK_FULL_REASON);
     const rows: { ch: ChannelWriter; rows: Row[] }[] = [];
     for (const ch of this.channels) {
       const r: Row[] = [];
@@ -486,15 +488,15 @@ export class Recorder implements RunRecorder {
 
   private finish(status: FinalStatus, reason: string | null): void {
     for (const ch of this.channels) ch.sealBuckets();
-    // a run during which the disk filled ends failed, whatever stopped it
-    if (this.sawDiskFull) (status = 'failed'), (reason = DISK_FULL_REASON);
     try {
-      this.commit({ status, reason });
+      if (!this.sawDiskFull) this.commit({ status, reason });
     } catch (err) {
       if (!isDiskFull(err)) throw err;
-      // What is pending cannot be written; what was committed stays. The end alone is one small row update,
-      // which fits in the WAL space the failed transaction gave back; if even that fails the run stays
-      // 'running' in the file and is marked interrupted at the next open. Either way the run is over.
+    }
+    if (this.sawDiskFull) {
+      // The disk filled during this run: what is pending cannot be written, what was committed stays. The
+      // end alone is one small row update, for which the store gave back its reserve; if even that fails
+      // the run stays 'running' in the file and is marked interrupted at the next open.
       try {
         const now = new Date().toISOString();
         this.stmt.finish.run('failed', DISK_FULL_REASON, now, now, this.runId);

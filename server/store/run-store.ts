@@ -250,6 +250,20 @@ export class RunStore {
     }
   }
 
+  /**
+   * `PRAGMA quick_check` (the fast form of integrity_check: every page, b-tree and record, not the index
+   * contents): the problems SQLite reports, at most `max`; [] when the file is sound.
+   */
+  quickCheck(max = 10): string[] {
+    try {
+      const rows = this.db.pragma(`quick_check(${Math.max(1, Math.floor(max))})`) as { quick_check: string }[];
+      const msgs = rows.map((r) => r.quick_check);
+      return msgs.length === 1 && msgs[0] === 'ok' ? [] : msgs;
+    } catch (err) {
+      return [err instanceof Error ? err.message : String(err)];
+    }
+  }
+
   /** `<db>.reserve`: space set aside while the disk has room, given back when SQLite reports it full. */
   private get reserveFile(): string {
     return `${this.file}.reserve`;

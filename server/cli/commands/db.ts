@@ -21,9 +21,20 @@ export function register(program: Command): void {
       const { RunStore } = await import('../../store/run-store.ts');
       const store = RunStore.open(opts.db, { readonly: true });
       try {
-        const s = store.stats();
+        // A corrupt page is reported here, not discovered later by a failing read.
+        const problems = store.quickCheck();
+        if (problems.length) process.exitCode = 1;
+        const integrity = problems.length ? `CORRUPT (PRAGMA quick_check): ${problems.join('; ')}` : 'ok (PRAGMA quick_check)';
+        let s: ReturnType<typeof store.stats>;
+        try {
+          s = store.stats();
+        } catch (err) {
+          if (!problems.length) throw err;
+          console.log(opts.json ? JSON.stringify({ file: opts.db, integrity: problems }) : `file        ${opts.db}\nintegrity   ${integrity}`);
+          return;
+        }
         if (opts.json) {
-          console.log(JSON.stringify(s));
+          console.log(JSON.stringify({ ...s, integrity: problems.length ? problems : 'ok' }));
           return;
         }
         const runs = Object.entries(s.runs)
@@ -39,6 +50,7 @@ export function register(program: Command): void {
             `channels    ${s.channels}, ${s.samples} samples in ${s.segmentRows} rows (raw + pyramid)`,
             `events      ${s.events}`,
             `analyses    ${s.analyses}`,
+            `integrity   ${integrity}`,
           ].join('\n'),
         );
       } finally {

@@ -47,6 +47,10 @@ export function register(program: Command): void {
       }
       ensureDbDir(opts.db);
       const store = RunStore.open(opts.db);
+      const problems = store.quickCheck(3);
+      if (problems.length) {
+        console.error(`spikeloop: WARNING: ${opts.db} fails its integrity check (PRAGMA quick_check): ${problems.join('; ')}\nspikeloop: reads of the damaged part will fail; copy the file aside and see \`spikeloop db info\``);
+      }
       let app: import('../../api/app.ts').App;
       try {
         // the services (server/services.ts) are closed with the app: runs stopped, instruments to zero
