@@ -9,7 +9,8 @@ import type { Metric } from './run.ts';
 import { Rng } from '../server/analysis/math.ts';
 import { detectSpikes } from '../server/analysis/spikes.ts';
 import { PowerLawSampler, fitPowerLaw } from '../server/analysis/powerlaw.ts';
-import { powerLawPValueParallel } from '../server/analyze/bootstrap-pool.ts';
+import { powerLawPValueParallel } from '../server/analysis-io/bootstrap.ts';
+import { WorkerPool } from '../server/workers/pool.ts';
 import { distanceMatrix } from '../server/analysis/distances.ts';
 import { availableParallelism, loadavg } from 'node:os';
 
@@ -62,7 +63,8 @@ export default async function* (): AsyncIterable<Metric> {
     const x = Array.from({ length: 10_000 }, () => s.sample(rng));
     const fit = fitPowerLaw(x, { kind: 'discrete' });
     const t0 = performance.now();
-    const p = await powerLawPValueParallel(x, fit, { kind: 'discrete' }, 1000, { seed: 1 });
+    const pool = new WorkerPool();
+    const p = await powerLawPValueParallel(pool, x, fit, { kind: 'discrete' }, 1000, { seed: 1 }).finally(() => pool.close());
     const sec = (performance.now() - t0) / 1000;
     yield { metric: 'powerlaw_bootstrap_s_1e4', value: +sec.toFixed(2), unit: 's', note: `target <= 30; discrete, full xmin scan per replicate, p=${p.p_value}, ${p.threads} threads, wall time including worker start-up; ${load()}` };
   }

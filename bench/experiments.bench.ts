@@ -13,7 +13,8 @@ import { SourceRegistry } from '../server/sources/registry.ts';
 import { register as registerSimulated } from '../server/sources/simulated-bench.ts';
 import { RunManager } from '../server/runs/run-manager.ts';
 import { SweepRunner } from '../server/experiments/sweep-runner.ts';
-import { createTwinPool, poolSimulate } from '../server/experiments/twin-task.ts';
+import { poolSimulate } from '../server/experiments/twin-task.ts';
+import { WorkerPool } from '../server/workers/pool.ts';
 
 /** The project's n = 100 network: server/twin/circuits/er100.json (Erdős–Rényi, threshold junctions). */
 export const N100_NETWORK: unknown = JSON.parse(readFileSync(new URL('../server/twin/circuits/er100.json', import.meta.url), 'utf8'));
@@ -25,7 +26,7 @@ export default async function* (): AsyncIterable<Metric> {
   registerSimulated(sources);
   const manager = new RunManager(store, sources);
   const cores = os.availableParallelism();
-  const pool = createTwinPool(cores);
+  const pool = new WorkerPool({ threads: cores });
   try {
     const sweeps = new SweepRunner(store, manager, { simulate: poolSimulate(pool) });
     const points = 100;

@@ -53,7 +53,7 @@ export default async function* liveBench(): AsyncIterable<Metric> {
         body: JSON.stringify({ protocol: { kind: 'square', durationS: SECONDS + FPS_SECONDS + 10 }, sampleRate: RATE, label: 'bench live' }),
       });
       if (res.status !== 201) throw new Error(`POST /api/runs: ${res.status} ${await res.text()}`);
-      const id = (await res.json()).run.id as number;
+      const id = ((await res.json()) as { run: { id: number } }).run.id;
       startedAt.set(id, Date.now());
       return id;
     };
@@ -101,8 +101,9 @@ export default async function* liveBench(): AsyncIterable<Metric> {
     ids.push(await start());
     watch(ids[1]);
     const elapsed = await sleepSampling(SECONDS);
-    const runs = await Promise.all(ids.map(async (id) => (await (await fetch(`${base}/api/runs/${id}`)).json()).run));
-    const behind = runs.map((r) => (r.channels[1].sampleCount as number) / RATE - (Date.now() - startedAt.get(r.id as number)!) / 1000);
+    type RunRow = { id: number; channels: { sampleCount: number }[] };
+    const runs = await Promise.all(ids.map(async (id) => ((await (await fetch(`${base}/api/runs/${id}`)).json()) as { run: RunRow }).run));
+    const behind = runs.map((r) => r.channels[1].sampleCount / RATE - (Date.now() - startedAt.get(r.id)!) / 1000);
     for (const ws of sockets) ws.close();
     yield {
       metric: 'server_rss_mb',

@@ -95,7 +95,7 @@ describe('CLI', () => {
     expect(summary.eventCounts.spike).toBeGreaterThan(10);
     // --events uses the bench's stored spike events: the same sample indices as the detector found
     const ev = JSON.parse((await cli(['analyze', 'spikes', String(summary.id), '--db', simDb, '--events', '--json'])).stdout);
-    const fs = ev.result.channels[0].sampleRate;
+    const fs = ev.result.channels[0].sample_rate;
     expect(ev.result.channels[0].times.map((t: number) => Math.round(t * fs))).toEqual(r.result.channels[0].times.map((t: number) => Math.round(t * fs)));
   });
   it('analyze psd on an exported NPY file (raw int16 with --scale and --rate) finds the 10 Hz spiking', async () => {
@@ -128,13 +128,13 @@ describe('API', () => {
     store.close();
   });
   it('POST /api/runs/:id/analyses/bursts stores; GET lists; bad input is a 400 naming the field', async () => {
-    const r = await app.inject({ method: 'POST', url: `/api/runs/${runId}/analyses/bursts`, payload: { method: 'max-interval', maxBeginIsi: 0.05 } });
+    const r = await app.inject({ method: 'POST', url: `/api/runs/${runId}/analyses/bursts`, payload: { method: 'max-interval', max_begin_isi: 0.05 } });
     expect(r.statusCode).toBe(200);
     const body = r.json();
     expect(body.cached).toBe(false);
     expect(body.result.channels[0].spikes).toBe(N / SPIKE_EVERY);
     expect(body.result.channels[0].bursts).toEqual([]); // 100 ms ISIs are never < 50 ms
-    const again = await app.inject({ method: 'POST', url: `/api/runs/${runId}/analyses/bursts`, payload: { maxBeginIsi: 0.05, method: 'max-interval' } });
+    const again = await app.inject({ method: 'POST', url: `/api/runs/${runId}/analyses/bursts`, payload: { max_begin_isi: 0.05, method: 'max-interval' } });
     expect(again.json().cached).toBe(true);
     const list = await app.inject({ method: 'GET', url: `/api/runs/${runId}/analyses?name=bursts` });
     expect(list.json().analyses).toHaveLength(1);
@@ -158,11 +158,28 @@ describe('API', () => {
     expect(r.statusCode).toBe(200);
     const b = r.json();
     expect(b.params.with).toBe(twin);
-    expect(b.result.isiDistance).toBe(0);
-    expect(b.result.spikeDistance).toBe(0);
-    expect(b.result.spikeSync).toBe(1);
-    expect(b.result.coincidenceFactor).toBeCloseTo(1, 12);
+    expect(b.result.isi_distance).toBe(0);
+    expect(b.result.spike_distance).toBe(0);
+    expect(b.result.spike_sync).toBe(1);
+    expect(b.result.coincidence_factor).toBeCloseTo(1, 12);
     expect(b.result.waveform.nrmse).toBe(0);
+  });
+  it('GET /api/analyses lists every analysis with a self-describing parameter schema and its route', async () => {
+    const r = await app.inject({ method: 'GET', url: '/api/analyses' });
+    expect(r.statusCode).toBe(200);
+    const list = r.json().analyses as { name: string; inputs: string; route: string; params: { properties: Record<string, { title?: string; unit?: string; default?: unknown; minimum?: number }> } }[];
+    expect(list.map((a) => a.name)).toEqual(expect.arrayContaining(['powerlaw', 'distance', 'spikes', 'bursts', 'regime', 'resonance', 'compare']));
+    for (const a of list) for (const [k, p] of Object.entries(a.params.properties)) expect(p.title, `${a.name}.${k}`).toBeTruthy();
+    const av = list.find((a) => a.name === 'avalanches')!;
+    expect(av.route).toBe('/api/runs/:id/analyses/avalanches');
+    expect(av.params.properties.bin_width).toMatchObject({ unit: 's' });
+    expect(av.params.properties.min_tail).toMatchObject({ default: 10, minimum: 2 });
+    expect(list.find((a) => a.name === 'powerlaw')!.route).toBe('/api/analysis/powerlaw');
+    // an unknown parameter is refused naming it, not ignored
+    const typo = await app.inject({ method: 'POST', url: `/api/runs/${runId}/analyses/avalanches`, payload: { min_tial: 3 } });
+    expect(typo.statusCode).toBe(400);
+    const sweep = await app.inject({ method: 'POST', url: '/api/analysis/resonance', payload: { points: [{ frequency: 1, response: 1 }, { frequency: 2, response: 5 }, { frequency: 3, response: 2 }] } });
+    expect(sweep.json()).toMatchObject({ resonance_frequency: 2, peak_response: 5 });
   });
   it('POST /api/analysis/powerlaw and /distance', async () => {
     const pl = await app.inject({ method: 'POST', url: '/api/analysis/powerlaw', payload: { values: [1, 2, 3, 5, 8, 13, 21, 34], kind: 'continuous', xmin: 1 } });
@@ -176,10 +193,10 @@ describe('API', () => {
   it('POST /api/analysis/regime classifies one run, and draws a phase diagram over several', async () => {
     const one = await app.inject({ method: 'POST', url: '/api/analysis/regime', payload: { runIds: [runId] } });
     expect(one.statusCode).toBe(200);
-    expect(one.json()).toMatchObject({ regime: 'oscillatory', runId });
-    const two = await app.inject({ method: 'POST', url: '/api/analysis/regime', payload: { runIds: [runId, runId], values: [1, 2], minRate: 50 } });
-    // with minRate 50 Hz the 10 Hz run is quiescent at both values: no transition
-    expect(two.json().phaseDiagram).toMatchObject({ param: 'amplitude', transitions: [] });
+    expect(one.json()).toMatchObject({ regime: 'oscillatory', run_id: runId });
+    const two = await app.inject({ method: 'POST', url: '/api/analysis/regime', payload: { runIds: [runId, runId], values: [1, 2], min_rate: 50 } });
+    // with min_rate 50 Hz the 10 Hz run is quiescent at both values: no transition
+    expect(two.json().phase_diagram).toMatchObject({ param: 'amplitude', transitions: [] });
     expect(two.json().runs.map((r: { regime: string }) => r.regime)).toEqual(['quiescent', 'quiescent']);
   });
 });

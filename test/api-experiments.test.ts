@@ -152,7 +152,7 @@ describe('automatic twin pairing (bench.twin) and the STDP curve', () => {
     expect(cmp.body.cached).toBe(true);
     expect(cmp.body.result.measured.spikes).toBeGreaterThan(0);
     expect(cmp.body.result.simulated.spikes).toBeGreaterThan(0);
-    expect(cmp.body.result.spikeSync).toBeGreaterThanOrEqual(0);
+    expect(cmp.body.result.spike_sync).toBeGreaterThanOrEqual(0);
     // a twin run is not paired again
     await sleep(300);
     expect((await call('GET', '/api/runs?limit=50')).body.runs.filter((r: any) => r.linkedRunId === twin.id)).toHaveLength(0);
@@ -192,7 +192,7 @@ describe('automatic twin pairing (bench.twin) and the STDP curve', () => {
     expect(r.body.pairs.map((p: any) => p.dt)).toEqual(protocol.offsetsS);
     r.body.pairs.forEach((p: any, i: number) => expect(p.dw).toBeCloseTo(expected[i], 9));
     expect(r.body.fit.Aplus).toBeCloseTo(0.5, 3);
-    expect(r.body.fit.tauPlus).toBeCloseTo(5e-3, 5);
+    expect(r.body.fit.tau_plus).toBeCloseTo(5e-3, 5);
     expect(r.body.fit.Aminus).toBeCloseTo(0.5, 3);
     // the CLI form reads the same run from the database file and gives the same curve
     const cli = JSON.parse(

@@ -102,8 +102,8 @@ describe('a DAQ run on the virtual bench records spike events', () => {
       const res = r.json().result;
       expect(res.measured).toMatchObject({ channel: 'a0', spikes: ev0.length });
       expect(res.simulated.spikes).toBe(twin.length);
-      expect(res.spikeSync).toBeGreaterThan(0.95);
-      expect(res.coincidenceFactor).toBeGreaterThan(0.9);
+      expect(res.spike_sync).toBeGreaterThan(0.95);
+      expect(res.coincidence_factor).toBeGreaterThan(0.9);
     } finally {
       await app.close();
       await runs.shutdown();

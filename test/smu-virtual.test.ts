@@ -73,6 +73,125 @@ describe('virtual 2400 SCPI syntax', () => {
   });
 });
 
+describe('virtual 2400 as the manual describes it', () => {
+  const err = (q: (l: string) => string | null) => q(':SYST:ERR?');
+
+  it('answers the raw commands labs send, each as the manual says', () => {
+    const q = session(createVirtual2400(new Resistor(1e3)));
+    expect(q(':SYST:AZER:STAT?')).toBe('1');
+    q(':SYST:AZER ONCE;:SYST:AZER OFF');
+    expect(q(':SYST:AZER?')).toBe('0');
+    expect(q(':DISP:ENAB?')).toBe('1');
+    q(':ROUT:TERM REAR');
+    expect(q(':ROUT:TERM?')).toBe('REAR');
+    expect(q(':OUTP:SMOD?')).toBe('NORM');
+    q(':OUTP:SMOD HIMP');
+    expect(q(':OUTP:SMOD?')).toBe('HIMP');
+    q(':ARM:SOUR TIM;:ARM:TIM 0.5;:TRIG:SOUR TLIN');
+    expect(q(':ARM:SOUR?;:ARM:TIM?;:TRIG:SOUR?')).toBe('TIM;+5.000000E-01;TLIN');
+    q(':SENS:RES:MODE MAN;:SENS:RES:RANG 2e4;:SENS:RES:NPLC 0.1');
+    expect(q(':SENS:RES:MODE?;:SENS:RES:RANG?;:SENS:RES:RANG:AUTO?')).toBe('MAN;+2.000000E+04;0');
+    q(':SENS:AVER:TCON MOV;:SENS:AVER:COUN 7;:SENS:AVER ON');
+    expect(q(':SENS:AVER?;:SENS:AVER:TCON?;:SENS:AVER:COUN?')).toBe('1;MOV;7');
+    expect(err(q)).toBe('0,"No error"');
+    expect(q(':FETC?')).toBeNull(); // nothing measured yet
+    expect(err(q)).toBe('-230,"Data corrupt or stale"');
+    q(':SENS:AVER:COUN 101');
+    expect(err(q)).toBe('-222,"Data out of range"');
+    q(':ROUT:TERM SIDE');
+    expect(err(q)).toBe('-224,"Illegal parameter value"');
+    q(':TRAC:NOPE?');
+    expect(err(q)).toBe('-113,"Undefined header"');
+  });
+
+  it(':INIT then :FETC? returns arm count × trigger count readings; :READ? does both', () => {
+    const q = session(createVirtual2400(new Resistor(1e3)));
+    q(':SOUR:VOLT 1;:SENS:CURR:PROT 0.01;:FORM:ELEM CURR;:OUTP ON;:ARM:COUN 2;:TRIG:COUN 3');
+    q(':INIT');
+    const vals = q(':FETC?')!.split(',').map(Number);
+    expect(vals).toEqual(Array(6).fill(1e-3));
+    expect(q(':READ?')!.split(',')).toHaveLength(6);
+    q(':ARM:COUN 1000;:TRIG:COUN 3');
+    q(':INIT');
+    expect(err(q)).toBe('-221,"Settings conflict"'); // more than 2,500 readings
+  });
+
+  it('waits for *TRG with the arm source on the bus; :READ? then is a trigger deadlock', () => {
+    const q = session(createVirtual2400(new Resistor(1e3)));
+    q(':SOUR:VOLT 2;:SENS:CURR:PROT 0.01;:FORM:ELEM CURR;:OUTP ON;:ARM:SOUR BUS');
+    q(':READ?');
+    expect(err(q)).toBe('-214,"Trigger deadlock"');
+    q(':INIT');
+    q('*TRG');
+    expect(Number(q(':FETC?'))).toBeCloseTo(2e-3, 12);
+  });
+
+  it('runs linear and log SWEeps from STARt/STOP/STEP and POINts, UP and DOWN', () => {
+    const q = session(createVirtual2400(new Resistor(1e3)));
+    q(':SENS:CURR:PROT 0.1;:FORM:ELEM VOLT;:OUTP ON');
+    q(':SOUR:VOLT:MODE SWE;:SOUR:VOLT:STAR 0;:SOUR:VOLT:STOP 1;:SOUR:VOLT:STEP 0.25');
+    expect(q(':SOUR:SWE:POIN?')).toBe('5');
+    q(':TRIG:COUN 5');
+    expect(q(':READ?')!.split(',').map(Number)).toEqual([0, 0.25, 0.5, 0.75, 1]);
+    expect(Number(q(':SOUR:VOLT?'))).toBe(0); // back to the bias level
+    q(':SOUR:SWE:DIR DOWN');
+    expect(q(':READ?')!.split(',').map(Number)).toEqual([1, 0.75, 0.5, 0.25, 0]);
+    q(':SOUR:SWE:DIR UP;:SOUR:SWE:SPAC LOG;:SOUR:VOLT:STAR 0.01;:SOUR:VOLT:STOP 1;:SOUR:SWE:POIN 3;:TRIG:COUN 3');
+    expect(q(':READ?')!.split(',').map(Number)).toEqual([0.01, 0.1, 1]);
+    q(':SOUR:VOLT:MODE LIST;:SOUR:LIST:VOLT 0.3,0.1');
+    expect(q(':SOUR:LIST:VOLT:POIN?')).toBe('2');
+    expect(q(':READ?')!.split(',').map(Number)).toEqual([0.3, 0.1, 0.3]);
+  });
+
+  it('fills the trace buffer, raises buffer-full through *SRE/:STAT:MEAS:ENAB, and gives CALC3 statistics', () => {
+    const inst = createVirtual2400(new Resistor(2e3));
+    let t = 0;
+    const at = (l: string, dt = 1e-3) => {
+      const r = inst.execute(l, t);
+      t += r.busyS + dt;
+      return r.reply;
+    };
+    at(':STAT:PRES;*CLS;*SRE 1;:STAT:MEAS:ENAB 512;:TRAC:CLE;:TRAC:POIN 4;:TRIG:COUN 4;:TRAC:FEED SENS;:TRAC:FEED:CONT NEXT');
+    at(':SOUR:VOLT 1;:SENS:CURR:PROT 0.01;:SENS:CURR:NPLC 1;:OUTP ON');
+    at(':INIT');
+    expect(at('*STB?')).toBe('0'); // 4 readings at 1 PLC take 67 ms: not full yet
+    t += 0.1;
+    expect(at('*STB?')).toBe('65'); // MSS + measurement summary
+    expect(at(':TRAC:POIN:ACT?;:TRAC:FEED:CONT?')).toBe('4;NEV');
+    expect(at(':CALC3:FORM MEAN;:CALC3:DATA?')!.split(',').map(Number)).toEqual([1, 5e-4]);
+    expect(at(':CALC3:FORM PKPK;:CALC3:DATA?')!.split(',').map(Number)).toEqual([0, 0]);
+    const trace = at(':FORM:ELEM VOLT,TIME;:TRAC:TST:FORM DELT;:TRAC:DATA?')!.split(',').map(Number);
+    expect(trace).toHaveLength(8);
+    expect(trace[3]).toBeCloseTo(1 / 60, 7); // one integration apart (fixed level: no sweep overhead)
+    expect(Number(at(':STAT:MEAS?')) & 512).toBe(512);
+    expect(at(':STAT:MEAS?')).toBe('0'); // reading the event register clears it
+    at(':TRAC:CLE');
+    at(':CALC3:DATA?');
+    expect(at(':SYST:ERR?')).toBe('-230,"Data corrupt or stale"');
+  });
+
+  it('measures resistance when ohms are on, and a repeating filter multiplies the integration time', () => {
+    const q = session(createVirtual2400(new Resistor(4.7e3)));
+    q(':SENS:CURR:PROT 0.01;:SOUR:VOLT 1;:OUTP ON;:FORM:ELEM RES');
+    expect(Number(q(':READ?'))).toBe(9.91e37); // ohms off: NAN reading
+    q(":SENS:FUNC 'RES'");
+    expect(q(':SENS:FUNC?')).toBe('"VOLT:DC","CURR:DC","RES"');
+    expect(Number(q(':READ?'))).toBeCloseTo(4.7e3, 6);
+    const inst = createVirtual2400(new Resistor(1e3));
+    inst.execute(':OUTP ON;:SENS:CURR:NPLC 1', 0);
+    const plain = inst.execute(':READ?', 1).busyS;
+    inst.execute(':SENS:AVER:TCON REP;:SENS:AVER:COUN 10;:SENS:AVER ON', 2);
+    expect(inst.execute(':READ?', 3).busyS).toBeCloseTo(10 * plain, 9);
+  });
+
+  it('PyMeasure-style reset (status:queue:clear;*RST;:stat:pres;:*CLS;) leaves no error', () => {
+    const q = session(createVirtual2400(new Resistor(1e3)));
+    q(':NOPE');
+    q('status:queue:clear;*RST;:stat:pres;:*CLS;');
+    expect(q('status:queue?;')).toBe('0,"No error"');
+  });
+});
+
 describe('virtual B2900', () => {
   it('list sweep via :INIT, *OPC? waits for the sweep, :FETC:ARR? returns it', () => {
     const inst = createVirtualB2900(new Resistor(2e3));

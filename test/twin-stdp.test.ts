@@ -14,7 +14,7 @@ import { ProtocolError, protocolSummary, sampleStimulus, validateProtocol, type 
 import { expandCircuit, simulate } from '../server/twin/index.ts';
 import { stdpPairsFromTrace, type StdpPoint } from '../server/experiments/stdp-pairs.ts';
 import { fitStdp } from '../server/analysis/stdp.ts';
-import { loadRunData } from '../server/experiments/pairing.ts';
+import { readRunSignal } from '../server/analysis-io/inputs.ts';
 import { nrmse, runNgspice } from './twin-ngspice.ts';
 import { useInjectServer } from './helpers-live.ts';
 
@@ -140,7 +140,7 @@ describe('the STDP experiment over the API', () => {
     const sw = await server.waitSweep(r.body.sweep.id);
     expect(sw.state).toBe('completed');
     const runIds: number[] = sw.points.map((p: { runId: number }) => p.runId);
-    expect(loadRunData(server.s.store, runIds[0]).channels.map((c) => c.name)).toContain('x_M');
+    expect(readRunSignal(server.s.store, runIds[0]).channels.map((c) => c.name)).toContain('x_M');
     const curve = await inject('POST', '/api/experiments/stdp', { runIds });
     expect(curve.status).toBe(200);
     expect(curve.body.pairs).toHaveLength(12);
@@ -151,8 +151,8 @@ describe('the STDP experiment over the API', () => {
     expect(at(runIds[1], -4e-3)).toBeLessThan(at(runIds[0], -4e-3));
     expect(curve.body.fit.Aplus).toBeGreaterThan(0);
     expect(curve.body.fit.Aminus).toBeGreaterThan(0);
-    expect(curve.body.fit.tauPlus).toBeGreaterThan(0.5e-3);
-    expect(curve.body.fit.tauMinus).toBeGreaterThan(0.5e-3);
+    expect(curve.body.fit.tau_plus).toBeGreaterThan(0.5e-3);
+    expect(curve.body.fit.tau_minus).toBeGreaterThan(0.5e-3);
     expect(curve.body.warnings).toEqual([]);
     // the CLI reads the same runs from the database file: a table, the fit with its time constants
     const text = execFileSync(process.execPath, [fileURLToPath(new URL('../bin/spikeloop.js', import.meta.url)), 'analyze', 'stdp', ...runIds.map(String), '--db', server.s.store.file], {

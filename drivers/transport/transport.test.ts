@@ -41,6 +41,12 @@ describe('LineFramer', () => {
     expect(errors.map((e) => e.code)).toEqual(['FRAMING']);
     expect(lines).toEqual(['ok']);
   });
+
+  it('refuses an over-long line that arrives whole in one chunk', () => {
+    const { lines, errors } = frame(['x'.repeat(100) + '\nok\n'], '\n', 64);
+    expect(errors.map((e) => e.code)).toEqual(['FRAMING']);
+    expect(lines).toEqual(['ok']);
+  });
 });
 
 describe('VISA resource strings', () => {

@@ -4,6 +4,7 @@
  * returns the next reply line without its terminator. Serialising commands (one in flight) is the job of
  * the session on top (session.ts), not of the transport.
  */
+import { ReadlineParser } from '@serialport/parser-readline';
 import { InstrumentError } from './errors.ts';
 
 export interface Transport {
@@ -28,49 +29,53 @@ export interface LineFramerOptions {
 }
 
 /**
- * Splits a byte stream into lines. Bounded: the pending buffer never grows past maxLineBytes; chunks may
- * split lines (and terminators) anywhere.
+ * Splits a byte stream into lines with @serialport/parser-readline, adding the cap it lacks: its pending
+ * buffer never grows past maxLineBytes; an over-long line is reported once and dropped whole. Chunks may
+ * split lines (and terminators) anywhere. Lines are delivered synchronously, during `push`.
  */
 export class LineFramer {
-  private pending = '';
   private overflowed = false;
+  private readonly parser: ReadlineParser;
   constructor(
     private readonly opts: LineFramerOptions,
-    private readonly onLine: (line: string) => void,
+    onLine: (line: string) => void,
     private readonly onError: (err: InstrumentError) => void,
-  ) {}
-
-  push(chunk: Buffer | string): void {
-    const text = typeof chunk === 'string' ? chunk : chunk.toString('latin1');
-    const term = this.opts.terminator;
-    let data = this.pending + text;
-    let idx: number;
-    // Search from where the previous chunk could have left a partial terminator.
-    while ((idx = data.indexOf(term)) >= 0) {
-      let line = data.slice(0, idx);
-      data = data.slice(idx + term.length);
+  ) {
+    const stripCr = opts.terminator === '\n';
+    this.parser = new ReadlineParser({ delimiter: Buffer.from(opts.terminator, 'latin1'), encoding: 'latin1' });
+    // The parser pushes each line from inside write(); taking it here keeps delivery synchronous and in order.
+    this.parser.push = (chunk: Buffer | null): boolean => {
+      if (chunk === null) return false;
       if (this.overflowed) {
         this.overflowed = false; // the tail of an oversized line: dropped with it
-        continue;
+        return true;
       }
-      if (term === '\n' && line.endsWith('\r')) line = line.slice(0, -1);
-      this.onLine(line);
-    }
-    if (data.length > this.opts.maxLineBytes) {
-      if (!this.overflowed) {
-        this.onError(
-          new InstrumentError('FRAMING', `reply line longer than ${this.opts.maxLineBytes} bytes without a terminator`),
-        );
+      if (chunk.length > opts.maxLineBytes) {
+        // a whole over-long line arrived in one chunk
+        this.onError(new InstrumentError('FRAMING', `reply line longer than ${opts.maxLineBytes} bytes`));
+        return true;
       }
+      const line = chunk.toString('latin1');
+      onLine(stripCr && line.endsWith('\r') ? line.slice(0, -1) : line);
+      return true;
+    };
+  }
+
+  push(chunk: Buffer | string): void {
+    this.parser.write(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk);
+    const pending = this.parser.buffer;
+    if (pending.length > this.opts.maxLineBytes) {
+      if (!this.overflowed)
+        this.onError(new InstrumentError('FRAMING', `reply line longer than ${this.opts.maxLineBytes} bytes without a terminator`));
       this.overflowed = true;
       // keep only what could be the start of a terminator
-      data = term.length > 1 ? data.slice(-(term.length - 1)) : '';
+      const keep = this.opts.terminator.length - 1;
+      this.parser.buffer = keep > 0 ? pending.subarray(pending.length - keep) : Buffer.alloc(0);
     }
-    this.pending = data;
   }
 
   reset(): void {
-    this.pending = '';
+    this.parser.buffer = Buffer.alloc(0);
     this.overflowed = false;
   }
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Rng, hurwitz, hurwitzJet } from './math.ts';
 import { PowerLawSampler, comparePowerLaw, fitPowerLaw, powerLawPValue } from './powerlaw.ts';
-import { powerLawPValueParallel } from '../analyze/bootstrap-pool.ts';
+import { powerLawPValueParallel } from '../analysis-io/bootstrap.ts';
+import { WorkerPool } from '../workers/pool.ts';
 
 describe('Hurwitz zeta', () => {
   it('matches closed forms: ζ(2,1) = π²/6, ζ(3,1) = Apéry, ζ(2,1/2) = π²/2, and the shift identity', () => {
@@ -159,7 +160,8 @@ describe('likelihood-ratio tests and bootstrap', () => {
     const pl = mixed('discrete', 2.5, 5, 400, 21);
     const fp = fitPowerLaw(pl, { kind: 'discrete' });
     const one = powerLawPValue(pl, fp, { kind: 'discrete' }, 40, 9);
-    const two = await powerLawPValueParallel(pl, fp, { kind: 'discrete' }, 40, { seed: 9, threads: 2 });
+    const pool = new WorkerPool({ threads: 2 });
+    const two = await powerLawPValueParallel(pool, pl, fp, { kind: 'discrete' }, 40, { seed: 9 }).finally(() => pool.close());
     expect(two.p_value).toBe(one.p_value);
     expect(two.threads).toBe(2);
   });

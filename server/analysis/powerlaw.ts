@@ -368,6 +368,18 @@ export function bootstrapReplicateD(
   }
 }
 
+/**
+ * KS distances of bootstrap replicates [from, to): replicate r uses `replicateSeed(seed, r)`, so a range
+ * split over threads gives the same distances as one loop.
+ */
+export function bootstrapDistances(data: ArrayLike<number>, fit: PowerLawFit, opts: PowerLawOptions, seed: number, from: number, to: number): Float64Array {
+  const prepared = preparePowerLawData(data, fit.kind);
+  const sampler = new PowerLawSampler(fit.kind, fit.alpha, fit.xmin);
+  const ds = new Float64Array(Math.max(0, to - from));
+  for (let r = from; r < to; r++) ds[r - from] = bootstrapReplicateD(prepared, fit, opts, replicateSeed(seed, r), sampler);
+  return ds;
+}
+
 /** Goodness-of-fit p-value on one thread: fraction of `reps` replicates with KS distance >= the observed one. */
 export function powerLawPValue(
   data: ArrayLike<number>,
@@ -376,14 +388,9 @@ export function powerLawPValue(
   reps: number,
   seed = 1,
 ): { p_value: number; reps: number; ds: Float64Array } {
-  const prepared = preparePowerLawData(data, fit.kind);
-  const sampler = new PowerLawSampler(fit.kind, fit.alpha, fit.xmin);
-  const ds = new Float64Array(reps);
+  const ds = bootstrapDistances(data, fit, opts, seed, 0, reps);
   let count = 0;
-  for (let r = 0; r < reps; r++) {
-    ds[r] = bootstrapReplicateD(prepared, fit, opts, replicateSeed(seed, r), sampler);
-    if (ds[r] >= fit.ksD) count++;
-  }
+  for (const d of ds) if (d >= fit.ksD) count++;
   return { p_value: count / reps, reps, ds };
 }
 

@@ -17,9 +17,11 @@ import type { RunStore } from '../store/run-store.ts';
 import { RunManager } from '../runs/run-manager.ts';
 import { loadSources, type SourceRegistry } from '../sources/registry.ts';
 import { SOFTWARE_VERSION } from '../version.ts';
+import { PACKAGE_ROOT } from '../paths.ts';
 import { ApiError, errorHandler } from './errors.ts';
 import { LiveFeed, type LiveFeedOptions } from './live-feed.ts';
 import { validatorCompiler } from './validation.ts';
+import { WorkerPool } from '../workers/pool.ts';
 
 /** What every route plugin receives as `opts.ctx`. */
 export interface ApiContext {
@@ -28,6 +30,8 @@ export interface ApiContext {
   sources: SourceRegistry;
   /** Live WebSocket feed settings and counters (back-pressure statistics). */
   live: LiveFeed;
+  /** The worker pool for twin runs, sweeps and heavy analyses. */
+  pool: WorkerPool;
   version: string;
 }
 
@@ -45,19 +49,22 @@ export interface BuildAppOptions {
   /** Largest accepted request body, bytes (default 1 MiB). */
   bodyLimit?: number;
   live?: Partial<LiveFeedOptions>;
+  /** Defaults to a new WorkerPool (one thread per core, started on first use), closed with the app. */
+  pool?: WorkerPool;
 }
 
 export type App = FastifyInstance;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const DEFAULT_WEB_DIST = path.resolve(here, '../../web/dist');
+export const DEFAULT_WEB_DIST = path.join(PACKAGE_ROOT, 'web/dist');
 export const DEFAULT_BODY_LIMIT = 1 << 20;
 
 export async function buildApp(opts: BuildAppOptions): Promise<App> {
   const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const sources = opts.sources ?? (await loadSources());
   const runs = opts.runs ?? new RunManager(opts.store, sources);
-  const ctx: ApiContext = { store: opts.store, runs, sources, live: new LiveFeed(opts.live), version: SOFTWARE_VERSION };
+  const pool = opts.pool ?? new WorkerPool();
+  const ctx: ApiContext = { store: opts.store, runs, sources, live: new LiveFeed(opts.live), pool, version: SOFTWARE_VERSION };
 
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit, forceCloseConnections: true }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -81,7 +88,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<App> {
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
   const routesDir = path.join(here, 'routes');
-  const files = readdirSync(routesDir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.d.ts')).sort();
+  const files = readdirSync(routesDir).filter((f) => /\.[jt]s$/.test(f) && !/\.(test|d)\.ts$/.test(f)) // .js in the compiled build.sort();
   for (const file of files) {
     const mod = (await import(pathToFileURL(path.join(routesDir, file)).href)) as { default?: RoutePlugin };
     if (typeof mod.default !== 'function') throw new Error(`server/api/routes/${file} has no default-exported plugin`);
@@ -105,6 +112,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<App> {
   app.addHook('preClose', async () => {
     await runs.shutdown();
   });
+  if (!opts.pool) app.addHook('onClose', () => pool.close());
   app.decorate('spikeloop', ctx);
   return app;
 }

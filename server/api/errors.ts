@@ -42,6 +42,7 @@ export const ERRORS = {
   STORE_LOCKED: { status: 503, message: '{detail}' },
   STORE_CLOSED: { status: 503, message: '{detail}' },
   STORE_TOO_NEW: { status: 500, message: '{detail}' },
+  EXPORT_RATES_DIFFER: { status: 400, message: '{detail}' },
   INTERNAL: { status: 500, message: 'internal error: {detail}' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -20,7 +20,7 @@ export async function buildProgram(): Promise<Command> {
     .version(SOFTWARE_VERSION)
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: true });
-  const files = readdirSync(commandsDir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).sort();
+  const files = readdirSync(commandsDir).filter((f) => /\.[jt]s$/.test(f) && !/\.(test|d)\.ts$/.test(f)) // .js in the compiled build.sort();
   for (const file of files) {
     const mod = (await import(pathToFileURL(path.join(commandsDir, file)).href)) as CommandModule;
     mod.register(program);

@@ -12,56 +12,46 @@
  */
 import type { RunManager } from '../runs/run-manager.ts';
 import type { RunStore } from '../store/run-store.ts';
-import { analyzeRun, avalanchesMethod, compareMethod, regimeMethod } from '../analyze/methods.ts';
-import { readRunSignal } from '../analyze/inputs.ts';
-import { SPIKE_STATS, SPIKE_TRAIN, type AnalysisSpec } from './analyses.ts';
+import { findAnalysis, RUN_ANALYSES } from '../analysis-io/registry.ts';
+import { analyzeRun, runAnalyses } from '../analysis-io/results.ts';
 import { pairWithTwin, type TwinSimulate } from './pairing.ts';
 
 /** The analyses run after a pairing when the bench configuration names none. */
 export const DEFAULT_PAIR_ANALYSES = ['spike-stats', 'spike-train', 'avalanches', 'regime', 'compare'] as const;
-const SPECS: Record<string, AnalysisSpec> = { 'spike-stats': SPIKE_STATS, 'spike-train': SPIKE_TRAIN };
-/** Analysis-library methods (server/analyze), stored under the method name like the API stores them. */
-export const LIBRARY_PAIR_ANALYSES = ['avalanches', 'regime', 'compare'] as const;
 
-export function pairAnalysisNames(): string[] {
-  return [...Object.keys(SPECS), ...LIBRARY_PAIR_ANALYSES];
-}
-
-/** Checks analysis names against the known ones; returns the unknown ones. */
+/** Checks analysis names against the registry's run analyses; returns the unknown ones. */
 export function unknownAnalyses(names: readonly string[]): string[] {
-  const known = new Set(pairAnalysisNames());
-  return names.filter((n) => !known.has(n));
+  return names.filter((n) => !RUN_ANALYSES.includes(n));
 }
 
-/** The spike parameters the library analyses use on a run: the stored spike events when it has any. */
+/** The spike parameters the analyses use on a run: the stored spike events when it has any. */
 export function spikeParamsOf(store: RunStore, runId: number): { events?: true } {
   return store.listEvents(runId, { kind: 'spike', limit: 1 }).length > 0 ? { events: true } : {};
 }
 
 /**
- * Runs the analysis-library methods among `names` on a measured run and its twin run and stores them
- * (analyzeRun: the same keys as `POST /api/runs/:id/analyses/<method>` with the same body, so the
- * Compare page finds them stored): avalanches and regime on both, compare on the measured run with the
- * twin. Per-analysis failures (too few spikes) are stored as `{ error }` results under the name.
+ * Runs the registry analyses among `names` on a measured run and its twin run and stores them (the same
+ * keys as `POST /api/runs/:id/analyses/<name>` with the same body, so the Compare page finds them
+ * stored): one-run analyses on both, pair analyses (compare) on the measured run with the twin.
+ * Per-analysis failures (too few spikes) are stored as `{ error }` and returned by `name@runId`.
  */
-export function runLibraryAnalyses(store: RunStore, measuredRunId: number, twinRunId: number, names: readonly string[]): Record<string, string> {
+export async function runPairAnalyses(store: RunStore, measuredRunId: number, twinRunId: number, names: readonly string[]): Promise<Record<string, string>> {
   const errors: Record<string, string> = {};
   const p = spikeParamsOf(store, measuredRunId);
-  const attempt = (runId: number, name: string, params: Record<string, unknown>, compute: () => unknown) => {
-    try {
-      analyzeRun(store, runId, name, params, compute);
-    } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
-      errors[`${name}@${runId}`] = msg;
-    }
-  };
+  const single = names.filter((n) => findAnalysis(n)?.inputs !== 'pair');
   for (const runId of [measuredRunId, twinRunId]) {
-    if (names.includes('avalanches')) attempt(runId, 'avalanches', p, () => avalanchesMethod(readRunSignal(store, runId), p));
-    if (names.includes('regime')) attempt(runId, 'regime', p, () => regimeMethod([readRunSignal(store, runId)], p));
+    const ids = await runAnalyses(store, runId, single, p);
+    for (const [name, id] of Object.entries(ids)) {
+      const r = store.listAnalyses(runId, name).find((a) => a.id === id)?.result as { error?: string } | undefined;
+      if (r?.error) errors[`${name}@${runId}`] = r.error;
+    }
   }
-  if (names.includes('compare')) {
-    const params = { ...p, with: twinRunId };
-    attempt(measuredRunId, 'compare', params, () => compareMethod(readRunSignal(store, measuredRunId), readRunSignal(store, twinRunId), p));
+  for (const name of names.filter((n) => findAnalysis(n)?.inputs === 'pair')) {
+    try {
+      await analyzeRun(store, measuredRunId, name, { ...p, with: twinRunId });
+    } catch (err) {
+      errors[`${name}@${measuredRunId}`] = err instanceof Error ? err.message : String(err);
+    }
   }
   return errors;
 }
@@ -92,9 +82,8 @@ export async function autoPairRun(store: RunStore, runId: number, opts: AutoPair
   if (!stim || stim.sampleCount === 0) return undefined;
   if (store.listRuns({ limit: 1_000_000 }).some((r) => r.linkedRunId === runId && r.source === 'twin')) return undefined;
   const names = opts.analyses ?? DEFAULT_PAIR_ANALYSES;
-  const specs = names.filter((n) => n in SPECS).map((n) => SPECS[n]);
-  const r = await pairWithTwin(store, runId, { circuit: opts.circuit, simulate: opts.simulate, analyses: specs });
-  const errors = runLibraryAnalyses(store, runId, r.twinRunId, names);
+  const r = await pairWithTwin(store, runId, { circuit: opts.circuit, simulate: opts.simulate, analyses: [] });
+  const errors = await runPairAnalyses(store, runId, r.twinRunId, names);
   for (const [k, m] of Object.entries(errors)) opts.log?.(`twin pairing of run ${runId}: analysis ${k}: ${m}`);
   return r.twinRunId;
 }

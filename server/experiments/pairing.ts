@@ -10,7 +10,7 @@
 import type { ChannelDescriptor } from '../../common/run-stream.ts';
 import type { RunStore } from '../store/run-store.ts';
 import { SOFTWARE_VERSION } from '../version.ts';
-import { DEFAULT_ANALYSES, type AnalysisSpec, type RunData } from './analyses.ts';
+import { runAnalyses } from '../analysis-io/results.ts';
 import { readStimulus, recordArrays } from './record.ts';
 
 export interface TwinStimulus {
@@ -27,14 +27,19 @@ export interface TwinOutput {
   events: { kind: 'spike'; index: number; node?: string; element?: string }[];
 }
 
-export type TwinSimulate = (circuit: unknown, stimulus: TwinStimulus) => Promise<TwinOutput>;
+/** Simulates the twin; `signal` cancels it (a sweep stopped mid-way). */
+export type TwinSimulate = (circuit: unknown, stimulus: TwinStimulus, signal?: AbortSignal) => Promise<TwinOutput>;
 
 export interface PairOptions {
   /** The twin circuit (JSON, as the twin's expandCircuit takes it). */
   circuit: unknown;
   simulate: TwinSimulate;
-  analyses?: AnalysisSpec[];
+  /** Names of registry analyses run on both runs (default DEFAULT_RUN_ANALYSES). */
+  analyses?: readonly string[];
 }
+
+/** The analyses stored with every measured run and its twin unless configured otherwise. */
+export const DEFAULT_RUN_ANALYSES = ['spike-stats', 'spike-train'] as const;
 
 export interface PairResult {
   measuredRunId: number;
@@ -61,10 +66,10 @@ export async function pairWithTwin(store: RunStore, measuredRunId: number, opts:
     stimulus: { ...stim, name: stim.name, unit: stim.unit },
     output: out,
   });
-  const analyses = opts.analyses ?? DEFAULT_ANALYSES;
+  const analyses = opts.analyses ?? DEFAULT_RUN_ANALYSES;
   const ids: PairResult['analyses'] = {
-    [measuredRunId]: runAnalyses(store, measuredRunId, analyses),
-    [twinRunId]: runAnalyses(store, twinRunId, analyses),
+    [measuredRunId]: await runAnalyses(store, measuredRunId, analyses),
+    [twinRunId]: await runAnalyses(store, twinRunId, analyses),
   };
   const filledSamples = stim.gaps.reduce((n, [a, b]) => n + b - a, 0);
   return { measuredRunId, twinRunId, analyses: ids, filledSamples };
@@ -111,38 +116,4 @@ export function storeTwinResult(store: RunStore, t: TwinRunInput): number {
   );
   if (t.tags && t.tags.length > 0) store.setTags(id, t.tags);
   return id;
-}
-
-/** All channels of a run as physical values, and its events (for analyses). */
-export function loadRunData(store: RunStore, runId: number): RunData {
-  const run = store.getRun(runId);
-  if (!run) throw new Error(`run ${runId} does not exist`);
-  const channels = run.channels.map((ch) => {
-    const data = new Float64Array(ch.sampleCount).fill(NaN);
-    for (let start = 0; start < ch.sampleCount; start += 1_000_000) {
-      for (const seg of store.readRaw(runId, ch.index, start, Math.min(ch.sampleCount, start + 1_000_000))) {
-        for (let i = 0; i < seg.samples.length; i++) data[seg.start + i] = seg.samples[i] * ch.scale + ch.offset;
-      }
-    }
-    return { name: ch.name, unit: ch.unit, role: ch.role, sampleRate: ch.sampleRate, data };
-  });
-  const events = store.listEvents(runId, { limit: 1_000_000 }).map((e) => ({ kind: e.kind, channel: e.channel, index: e.index, value: e.value }));
-  return { runId, channels, events };
-}
-
-/** Runs each analysis on the run and stores its result (or `{ error }`); returns the stored ids by name. */
-export function runAnalyses(store: RunStore, runId: number, analyses: AnalysisSpec[]): Record<string, number> {
-  if (analyses.length === 0) return {};
-  const data = loadRunData(store, runId);
-  const ids: Record<string, number> = {};
-  for (const a of analyses) {
-    let result: unknown;
-    try {
-      result = a.run(data, a.params);
-    } catch (err) {
-      result = { error: err instanceof Error ? err.message : String(err) };
-    }
-    ids[a.name] = store.saveAnalysis(runId, a.name, a.params ?? null, result);
-  }
-  return ids;
 }

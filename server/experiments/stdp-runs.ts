@@ -3,10 +3,11 @@
  * the two-branch fit over all of them. Shared by `POST /api/experiments/stdp` and `spikeloop analyze stdp <runId...>`.
  */
 import { fitStdp } from '../analysis/stdp.ts';
-import { toJson } from '../analyze/methods.ts';
+import { toJson } from '../analysis-io/results.ts';
+import { readRunSignal } from '../analysis-io/inputs.ts';
+import { physical } from '../analysis-io/methods.ts';
 import { validateProtocol } from '../protocols/index.ts';
 import type { RunStore } from '../store/run-store.ts';
-import { loadRunData } from './pairing.ts';
 import { stdpPairsFromTrace, type StdpPoint } from './stdp-pairs.ts';
 import { nonPlasticReason } from './stdp-circuit.ts';
 
@@ -44,10 +45,10 @@ export function stdpCurveOfRuns(store: RunStore, runIds: number[], channel?: str
       throw new StdpRunError('VALIDATION', '/runIds', id, `run ${id}: ${(err as Error).message}`);
     }
     if (protocol.kind !== 'stdp') throw new StdpRunError('VALIDATION', '/runIds', id, `run ${id} is a ${protocol.kind} run, not stdp`);
-    const data = loadRunData(store, id);
+    const data = readRunSignal(store, id);
     const ch = channel ? data.channels.find((c) => c.name === channel) : data.channels.find((c) => c.role === 'response');
     if (!ch) throw new StdpRunError('VALIDATION', '/channel', id, `run ${id} has no ${channel ? `channel "${channel}"` : 'response channel'}`);
-    for (const pt of stdpPairsFromTrace(protocol, ch.data, ch.sampleRate)) pairs.push({ runId: id, ...pt });
+    for (const pt of stdpPairsFromTrace(protocol, physical(ch), ch.fs)) pairs.push({ runId: id, ...pt });
     const why = run.source === 'twin' && run.twin ? nonPlasticReason(run.twin) : null;
     if (why) warnings.push(`run ${id}: ${why}; its STDP curve is not learning (use stdp-synapse, docs/experiments.md)`);
   }
@@ -59,10 +60,10 @@ export function stdpCurveOfRuns(store: RunStore, runIds: number[], channel?: str
 export function stdpCurveText(c: StdpCurve): string {
   const g = (x: unknown, scale = 1) => (typeof x === 'number' && Number.isFinite(x) ? (x * scale).toPrecision(3) : '-');
   const lines = ['run      Δt/ms        Δw', ...c.pairs.map((p) => `${String(p.runId).padEnd(6)} ${g(p.dt, 1e3).padStart(8)} ${g(p.dw).padStart(9)}`)];
-  const f = c.fit as { Aplus?: number; tauPlus?: number; Aminus?: number; tauMinus?: number; potentiation?: { r2?: number }; depression?: { r2?: number } } | null;
+  const f = c.fit as { Aplus?: number; tau_plus?: number; Aminus?: number; tau_minus?: number; potentiation?: { r2?: number }; depression?: { r2?: number } } | null;
   lines.push(
     f
-      ? `fit: A+ = ${g(f.Aplus)}, τ+ = ${g(f.tauPlus, 1e3)} ms (R² ${g(f.potentiation?.r2)}); A− = ${g(f.Aminus)}, τ− = ${g(f.tauMinus, 1e3)} ms (R² ${g(f.depression?.r2)})`
+      ? `fit: A+ = ${g(f.Aplus)}, τ+ = ${g(f.tau_plus, 1e3)} ms (R² ${g(f.potentiation?.r2)}); A− = ${g(f.Aminus)}, τ− = ${g(f.tau_minus, 1e3)} ms (R² ${g(f.depression?.r2)})`
       : 'fit: fewer than two pairs',
   );
   for (const w of c.warnings) lines.push(`warning: ${w}`);

@@ -19,8 +19,8 @@ import { sampleStimulus } from '../protocols/index.ts';
 import { expandSweep, sweepSummary, type ExpandedSweep, type SweepSummary, type SweepValue } from '../protocols/sweep.ts';
 import { RunError, type RunManager } from '../runs/run-manager.ts';
 import type { RunStore, SweepRecord } from '../store/run-store.ts';
-import { DEFAULT_ANALYSES, type AnalysisSpec, type SpikeStats } from './analyses.ts';
-import { pairWithTwin, runAnalyses, storeTwinResult, type TwinSimulate } from './pairing.ts';
+import { runAnalyses } from '../analysis-io/results.ts';
+import { DEFAULT_RUN_ANALYSES, pairWithTwin, storeTwinResult, type TwinSimulate } from './pairing.ts';
 
 export type SweepMode = 'bench' | 'twin';
 export type SweepState = 'running' | 'completed' | 'aborted' | 'failed' | 'interrupted';
@@ -95,9 +95,10 @@ interface ActiveSweep {
 }
 
 export interface SweepRunnerOptions {
-  /** Runs the twin (normally poolSimulate(createTwinPool())); without it twin mode and pairing are refused. */
+  /** Runs the twin (normally poolSimulate(pool), on the one worker pool); without it twin mode and pairing are refused. */
   simulate?: TwinSimulate;
-  analyses?: AnalysisSpec[];
+  /** Registry analyses stored with each run (default DEFAULT_RUN_ANALYSES; the curves read spike-stats). */
+  analyses?: readonly string[];
   /** Default sample rate of twin-mode runs, S/s. */
   twinSampleRate?: number;
 }
@@ -200,9 +201,12 @@ export class SweepRunner {
 
   /** The stored spike-stats of a run, if any. */
   private statsOf(runId: number): PointStats | undefined {
-    const r = this.store.listAnalyses(runId, 'spike-stats')[0]?.result as SpikeStats | undefined;
-    if (!r || typeof r.rateHz !== 'number') return undefined;
-    return { count: r.count, rateHz: r.rateHz, meanIsiS: r.meanIsiS, cvIsi: r.cvIsi, regime: r.regime };
+    // the stored spike-stats result (snake_case JSON, methods.ts spikeStatsMethod)
+    const r = this.store.listAnalyses(runId, 'spike-stats')[0]?.result as
+      | { count: number; rate_hz: number; mean_isi_s: number | null; cv_isi: number | null; regime: PointStats['regime'] }
+      | undefined;
+    if (!r || typeof r.rate_hz !== 'number') return undefined;
+    return { count: r.count, rateHz: r.rate_hz, meanIsiS: r.mean_isi_s, cvIsi: r.cv_isi, regime: r.regime };
   }
 
   private tagOf(s: SweepStatus): string {
@@ -241,7 +245,7 @@ export class SweepRunner {
       ps.status = stop?.status ?? this.store.getRun(runId)?.status ?? 'failed';
       if (ps.status === 'running') ps.status = 'failed';
       if (stop?.reason && ps.status !== 'completed') ps.error = stop.reason;
-      const analyses = this.opts.analyses ?? DEFAULT_ANALYSES;
+      const analyses = this.opts.analyses ?? DEFAULT_RUN_ANALYSES;
       if (ps.status === 'completed' && req.circuit !== undefined && this.opts.simulate) {
         ps.twinStatus = 'pending';
         twins.push(
@@ -262,7 +266,7 @@ export class SweepRunner {
           ),
         );
       } else if (ps.status === 'completed') {
-        runAnalyses(this.store, runId, analyses);
+        await runAnalyses(this.store, runId, analyses);
         ps.stats = this.statsOf(runId);
       }
       this.updateFraction(s);
@@ -275,7 +279,7 @@ export class SweepRunner {
     const signal = active.controller.signal;
     const simulate = this.opts.simulate!;
     const rate = req.sampleRate ?? this.opts.twinSampleRate ?? 10_000;
-    const analyses = this.opts.analyses ?? DEFAULT_ANALYSES;
+    const analyses = this.opts.analyses ?? DEFAULT_RUN_ANALYSES;
     await Promise.all(
       active.expanded.points.map(async (pt) => {
         const ps = s.points[pt.index];
@@ -283,7 +287,7 @@ export class SweepRunner {
         const samples = sampleStimulus(p, rate, 0, Math.max(1, Math.round(p.durationS * rate)));
         ps.status = 'running';
         try {
-          const out = await simulate(req.circuit, { samples, sampleRate: rate, quantity: p.quantity });
+          const out = await simulate(req.circuit, { samples, sampleRate: rate, quantity: p.quantity }, signal);
           if (signal.aborted) {
             ps.status = 'aborted';
             return;
@@ -298,7 +302,7 @@ export class SweepRunner {
             output: out,
           });
           ps.runId = runId;
-          runAnalyses(this.store, runId, analyses);
+          await runAnalyses(this.store, runId, analyses);
           ps.stats = this.statsOf(runId);
           ps.status = 'completed';
         } catch (err) {

@@ -14,35 +14,13 @@
  * never silently clips or drops parts of it. Bench limits (voltage, current, power) are checked by
  * server/benchconfig `checkLimits`, on the summary before compiling and on the program after.
  */
-import { arbitraryPoints, ladderLevels, naturalDurationS, sampleStimulus, stdpBlockS, waveform, type Protocol } from './index.ts';
+import { naturalDurationS, sampleStimulus, waveform, type Protocol } from './index.ts';
+import { CompileError, type ProgramCapability, type SmuCapabilities, type SmuPoint } from './kind.ts';
+import { kindOf } from './kinds/index.ts';
+import { DAQ_DEFAULTS, SMU_DEFAULTS, type DaqCapabilities } from './capabilities.ts';
 
-export type ProgramCapability = 'maxPoints' | 'minDwellS' | 'maxTableLength' | 'maxSegments' | 'sampleRate' | 'frequencyHz' | 'outputRange';
-
-export class CompileError extends Error {
-  readonly code = 'PROGRAM_LIMIT';
-  constructor(
-    /** The instrument capability the protocol does not fit. */
-    readonly capability: ProgramCapability,
-    message: string,
-  ) {
-    super(`${message} (instrument capability ${capability})`);
-  }
-}
-
-export interface SmuCapabilities {
-  /** Longest point list the instrument stores. */
-  maxPoints: number;
-  /** Shortest time the instrument can hold a point, s. */
-  minDwellS: number;
-}
-
-/** Keithley 2400 list sweep: 2,500 points; about 0.5 ms per point at the fastest settings. */
-export const SMU_DEFAULTS: SmuCapabilities = { maxPoints: 2500, minDwellS: 5e-4 };
-
-export interface SmuPoint {
-  value: number;
-  dwellS: number;
-}
+export { CompileError, type ProgramCapability, type SmuCapabilities, type SmuPoint } from './kind.ts';
+export { DAQ_DEFAULTS, SMU_DEFAULTS, type DaqCapabilities } from './capabilities.ts';
 
 export interface SmuProgram {
   type: 'smu';
@@ -51,21 +29,6 @@ export interface SmuProgram {
   points: SmuPoint[];
   durationS: number;
 }
-
-export interface DaqCapabilities {
-  /** Output samples per second. */
-  sampleRate: number;
-  /** Total samples across all tables the board holds. */
-  maxTableLength: number;
-  /** Longest segment list. */
-  maxSegments: number;
-  /** Output range of the board's DAC, in the protocol's unit (optional). */
-  outputRange?: { min: number; max: number };
-  /** Largest relative frequency error accepted when a period is rounded to whole samples. */
-  maxFrequencyError?: number;
-}
-
-export const DAQ_DEFAULTS: DaqCapabilities = { sampleRate: 10_000, maxTableLength: 4096, maxSegments: 256, maxFrequencyError: 1e-3 };
 
 export interface DaqSegment {
   /** Index into tables. */
@@ -105,66 +68,8 @@ function breakpoints(p: Protocol, cap: number): number[] | null {
       out.push(t);
     }
   };
-  switch (p.kind) {
-    case 'dc':
-      push(p.delayS);
-      break;
-    case 'square': {
-      const P = 1 / p.frequencyHz;
-      for (let k = 0; k * P < T; k++) {
-        push(k * P);
-        push((k + p.duty) * P);
-      }
-      break;
-    }
-    case 'pulse-train':
-      for (let k = 0; k < p.count && k * p.periodS < T; k++) {
-        push(k * p.periodS);
-        push(k * p.periodS + p.widthS);
-      }
-      break;
-    case 'ladder': {
-      const step = p.dwellS + p.restS;
-      ladderLevels(p).forEach((_, i) => {
-        push(i * step);
-        push(i * step + p.dwellS);
-      });
-      push(naturalDurationS(p));
-      break;
-    }
-    case 'stdp': {
-      if (p.spikeShape === 'exp-tail') return null; // decaying tails: continuous
-      const block = stdpBlockS(p);
-      p.offsetsS.forEach((dt, i) => {
-        const t0 = i * block;
-        push(t0 + p.gapS);
-        push(t0 + p.gapS + p.readWidthS);
-        const pairStart = t0 + 2 * p.gapS + p.readWidthS;
-        const tPre = Math.max(0, -dt);
-        for (let k = 0; k < p.pairsPerOffset; k++) {
-          const s = pairStart + k * p.pairPeriodS;
-          const edges = [s, s + tPre, s + tPre + p.pulseWidthS, s + tPre + dt, s + tPre + dt + p.pulseWidthS].sort((a, b) => a - b);
-          edges.forEach(push);
-        }
-        const pairEnd = pairStart + p.pairsPerOffset * p.pairPeriodS;
-        push(pairEnd);
-        push(pairEnd + p.gapS);
-        push(pairEnd + p.gapS + p.readWidthS);
-      });
-      push(naturalDurationS(p));
-      break;
-    }
-    case 'arbitrary': {
-      if (p.interpolation !== 'step') return null;
-      const { t } = arbitraryPoints(p);
-      const period = t[t.length - 1];
-      for (let r = 0; r < p.repeat && r * period < T; r++) for (let i = 0; i < t.length; i++) push(r * period + t[i]);
-      push(naturalDurationS(p));
-      break;
-    }
-    default:
-      return null;
-  }
+  const kind = kindOf(p);
+  if (!kind.breakpoints?.(p, push, naturalDurationS(p))) return null;
   out.push(T);
   return out;
 }
@@ -194,16 +99,7 @@ function constantPieces(p: Protocol, cap: number): Piece[] | null {
 }
 
 /** Highest frequency content of a continuous protocol, Hz (for the staircase resolution check). */
-function highestFrequencyHz(p: Protocol): number {
-  switch (p.kind) {
-    case 'sine':
-      return p.frequencyHz;
-    case 'chirp':
-      return Math.max(p.startHz, p.stopHz);
-    default:
-      return 0;
-  }
-}
+const highestFrequencyHz = (p: Protocol): number => kindOf(p).highestFrequencyHz?.(p) ?? 0;
 
 /** Staircase points per period the SMU must reach for a sine or chirp. */
 export const SMU_POINTS_PER_PERIOD = 8;
@@ -241,50 +137,11 @@ export function compileSmuProgram(p: Protocol, caps: SmuCapabilities = SMU_DEFAU
   const natural = naturalDurationS(p);
   const tail = p.durationS - natural > tol * p.durationS ? [{ value: 0, dwellS: p.durationS - natural }] : [];
 
-  if (p.kind === 'iv-sweep') {
-    const perLoop = (p.bipolar ? 4 : 2) * p.stepsPerBranch;
-    const n = perLoop * p.cycles;
-    if (n + tail.length > caps.maxPoints) {
-      throw new CompileError('maxPoints', `${p.cycles} loops of ${perLoop} steps need ${n} points; the SMU holds ${caps.maxPoints}`);
-    }
-    const dwell = p.periodS / perLoop;
-    const played = Math.min(n, Math.ceil(p.durationS / dwell - tol));
-    const spb = p.stepsPerBranch;
-    const neg = p.negativePeak ?? p.peak;
-    // exact staircase levels: j steps into the loop (vertices land exactly on ±peak)
-    const levelAt = (j: number): number => {
-      if (!p.bipolar) return j <= spb ? (p.peak * j) / spb : (p.peak * (2 * spb - j)) / spb;
-      if (j <= spb) return (p.peak * j) / spb;
-      if (j <= 2 * spb) return (p.peak * (2 * spb - j)) / spb;
-      if (j <= 3 * spb) return (-neg * (j - 2 * spb)) / spb + 0;
-      return (-neg * (4 * spb - j)) / spb + 0;
-    };
-    const points: SmuPoint[] = [];
-    for (let k = 0; k < played; k++) {
-      const t0 = k * dwell;
-      points.push({ value: levelAt(k % perLoop), dwellS: Math.min(dwell, p.durationS - t0) });
-    }
-    return check([...points, ...tail]);
-  }
+  // kinds with a staircase of their own (I-V vertices, CSV points)
+  const own = kindOf(p).smuStaircase?.(p, caps, tail.length);
+  if (own) return check([...own, ...tail]);
 
-  if (p.kind === 'arbitrary') {
-    const { t, v } = arbitraryPoints(p);
-    const period = t[t.length - 1];
-    const points: SmuPoint[] = [];
-    for (let r = 0; r < p.repeat; r++) {
-      // before the first CSV time the waveform holds the first value
-      if (t[0] > 0 && r * period < p.durationS) points.push({ value: v[0], dwellS: Math.min(r * period + t[0], p.durationS) - r * period });
-      for (let i = 0; i + 1 < t.length; i++) {
-        const t0 = r * period + t[i];
-        if (t0 >= p.durationS) break;
-        if (points.length > caps.maxPoints) break;
-        points.push({ value: v[i], dwellS: Math.min(r * period + t[i + 1], p.durationS) - t0 });
-      }
-    }
-    return check([...points, ...tail]);
-  }
-
-  // sine, chirp: an even staircase, as fine as the SMU allows, at least SMU_POINTS_PER_PERIOD per period
+  // the others (sine, chirp): an even staircase, as fine as the SMU allows, at least SMU_POINTS_PER_PERIOD per period
   const n = Math.min(caps.maxPoints, Math.floor(p.durationS / caps.minDwellS + tol));
   const needed = Math.ceil(SMU_POINTS_PER_PERIOD * highestFrequencyHz(p) * p.durationS);
   if (n < needed || n < 1) {
@@ -302,24 +159,7 @@ export function compileSmuProgram(p: Protocol, caps: SmuCapabilities = SMU_DEFAU
 // DAQ waveform program
 
 /** Period and how long the periodic part lasts, for protocols that repeat. */
-function periodicPart(p: Protocol): { periodS: number; lengthS: number } | null {
-  switch (p.kind) {
-    case 'square':
-      return { periodS: 1 / p.frequencyHz, lengthS: p.durationS };
-    case 'sine':
-      return { periodS: 1 / p.frequencyHz, lengthS: p.durationS };
-    case 'pulse-train':
-      return { periodS: p.periodS, lengthS: Math.min(p.durationS, p.count * p.periodS) };
-    case 'iv-sweep':
-      return { periodS: p.periodS, lengthS: Math.min(p.durationS, naturalDurationS(p)) };
-    case 'arbitrary': {
-      const { t } = arbitraryPoints(p);
-      return { periodS: t[t.length - 1], lengthS: Math.min(p.durationS, naturalDurationS(p)) };
-    }
-    default:
-      return null;
-  }
-}
+const periodicPart = (p: Protocol): { periodS: number; lengthS: number } | null => kindOf(p).periodic?.(p, naturalDurationS(p)) ?? null;
 
 /** Compiles to a DAQ waveform program; throws CompileError naming the capability that does not fit. */
 export function compileDaqProgram(p: Protocol, caps: DaqCapabilities = DAQ_DEFAULTS): DaqProgram {

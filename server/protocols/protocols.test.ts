@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ProtocolError, protocolSummary, sampleStimulus, validateProtocol } from './index.ts';
+import { readdirSync } from 'node:fs';
+import { ProtocolError, protocolSchemas, protocolSummary, sampleStimulus, validateProtocol } from './index.ts';
+import { PROTOCOL_KINDS } from './kinds/index.ts';
 
 describe('protocols', () => {
   it('fills defaults and states duration and peaks', () => {
@@ -31,5 +33,19 @@ describe('protocols', () => {
     expect(() => validateProtocol({ kind: 'square', bogus: 1 })).toThrow(ProtocolError);
     expect(() => validateProtocol({ kind: 'pulse-train', widthS: 2e-3, periodS: 1e-3 })).toThrow(/\/widthS/);
     expect(() => validateProtocol('square')).toThrow(/JSON object/);
+  });
+
+  it('every file in kinds/ is a registered kind, named by its schema', async () => {
+    const files = readdirSync(new URL('./kinds/', import.meta.url)).filter((f) => f !== 'index.ts');
+    const registered = new Set<unknown>(Object.values(PROTOCOL_KINDS));
+    for (const f of files) {
+      const mod = (await import(`./kinds/${f}`)) as Record<string, unknown>;
+      expect(Object.values(mod).some((v) => registered.has(v)), `kinds/${f} exports a kind listed in kinds/index.ts`).toBe(true);
+    }
+    expect(files).toHaveLength(Object.keys(PROTOCOL_KINDS).length);
+    for (const [name, kind] of Object.entries(PROTOCOL_KINDS)) {
+      expect(kind.schema.properties.kind.const, name).toBe(name);
+      expect(protocolSchemas[name as keyof typeof protocolSchemas]).toBe(kind.schema);
+    }
   });
 });

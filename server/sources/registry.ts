@@ -111,7 +111,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
  */
 export async function loadSources(registry = new SourceRegistry()): Promise<SourceRegistry> {
   const files = readdirSync(here)
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.d.ts') && f !== 'registry.ts')
+    .filter((f) => /\.[jt]s$/.test(f) && !/\.(test|d)\.ts$/.test(f) && !/^registry\.[jt]s$/.test(f)) // .js in the compiled build
     .sort();
   for (const file of files) {
     const mod = (await import(pathToFileURL(path.join(here, file)).href)) as Partial<SourceModule>;

@@ -12,7 +12,8 @@ export type StoreErrorCode =
   | 'BAD_BLOCK' // block for an unknown channel, wrong sample type, or going backwards in sample index
   | 'STORE_LOCKED' // another live process has the database open for writing
   | 'STORE_TOO_NEW' // the file was written by a newer spikeloop (user_version above ours)
-  | 'STORE_CLOSED'; // the store was closed
+  | 'STORE_CLOSED' // the store was closed
+  | 'EXPORT_RATES_DIFFER'; // a CSV export (one time column) asked for channels of different sample rates
 
 export const STORE_ERROR_STATUS: Record<StoreErrorCode, number> = {
   RUN_NOT_FOUND: 404,
@@ -25,6 +26,7 @@ export const STORE_ERROR_STATUS: Record<StoreErrorCode, number> = {
   STORE_LOCKED: 503,
   STORE_TOO_NEW: 500,
   STORE_CLOSED: 503,
+  EXPORT_RATES_DIFFER: 400,
 };
 
 export class StoreError extends Error {

@@ -39,8 +39,11 @@ export interface QueuedError {
 /** Error queue with the SCPI overflow rule: when full, the newest entry becomes -350 "Queue overflow". */
 export class ErrorQueue {
   private q: QueuedError[] = [];
+  /** Errors queued since power-on (not reset by reading or *CLS): lets tests see an error a client drained. */
+  pushed = 0;
   constructor(private readonly capacity: number) {}
   push(code: number, message: string): void {
+    this.pushed++;
     if (this.q.length >= this.capacity) {
       this.q[this.capacity - 1] = { code: -350, message: 'Queue overflow' };
       return;
@@ -63,6 +66,8 @@ export class Status {
   esr = 0;
   ese = 0;
   sre = 0;
+  /** Model-specific summary bits of the status byte (2400: bit 0 measurement, bit 3 questionable, bit 7 operation). */
+  summary: () => number = () => 0;
   constructor(private readonly errors: ErrorQueue) {}
   /** Sets the ESR bit for an error number's class (SCPI: -1xx command, -2xx execution, -3xx device, -4xx query). */
   noteError(code: number): void {
@@ -77,7 +82,7 @@ export class Status {
     return v;
   }
   stb(): number {
-    let s = 0;
+    let s = this.summary() & ~(4 | 32 | 64);
     if (this.errors.count > 0) s |= 4; // EAV
     if (this.esr & this.ese) s |= 32; // ESB
     if (s & this.sre) s |= 64; // RQS/MSS
@@ -105,6 +110,8 @@ export class SmuChannel {
   limitV = 21;
   output = false;
   nplc = 1;
+  /** Readings a repeating average filter takes per result (each one a full integration). */
+  filterCount = 1;
   fourWire = false;
   sourceDelay = 0;
   sourceAutorange = true;
@@ -132,6 +139,7 @@ export class SmuChannel {
     this.limitV = 21;
     this.setOutput(false, this.lastT);
     this.nplc = 1;
+    this.filterCount = 1;
     this.fourWire = false;
     this.sourceDelay = 0;
     this.sourceAutorange = true;
@@ -140,7 +148,7 @@ export class SmuChannel {
 
   /** Seconds one measurement integrates. */
   measureTime(): number {
-    return this.nplc / this.lineFreq;
+    return (this.nplc / this.lineFreq) * this.filterCount;
   }
 
   level(): number {

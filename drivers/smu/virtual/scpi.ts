@@ -52,7 +52,10 @@ function compile(pattern: string): Mnemonic[] {
 function matches(input: string[], nodes: Mnemonic[], i = 0, j = 0): boolean {
   if (j === nodes.length) return i === input.length;
   const n = nodes[j];
-  if (i < input.length && (input[i] === n.short || input[i] === n.long) && matches(input, nodes, i + 1, j + 1)) return true;
+  // A numeric suffix the pattern does not name (`OUTP1`, `SENS1`) is the default instance; `CALC3` is named.
+  const word = input[i];
+  const hit = word !== undefined && [word, word.replace(/\d+$/, '')].some((w) => w === n.short || w === n.long);
+  if (hit && matches(input, nodes, i + 1, j + 1)) return true;
   return n.optional && matches(input, nodes, i, j + 1);
 }
 
@@ -110,6 +113,12 @@ export interface ScpiInstrumentOptions {
   formatError: (code: number, message: string) => string;
   /** *RST: reset the model's own state (the channel is reset by the base). */
   onReset?: () => void;
+  /** *CLS: clear the model's own event registers (the error queue and ESR are cleared by the base). */
+  onClear?: () => void;
+  /** *TRG (bus trigger). Without it *TRG is an undefined header. */
+  onBusTrigger?: (c: ScpiCall) => void;
+  /** Called with each command's start time before it runs (latches events such as "buffer full"). */
+  onTime?: (atS: number) => void;
 }
 
 export class ScpiInstrument implements VirtualInstrument {
@@ -166,9 +175,11 @@ export class ScpiInstrument implements VirtualInstrument {
       const text = raw.trim();
       if (!text) continue;
       const at = atS + busy;
+      this.opts.onTime?.(at);
       try {
         const sp = text.search(/\s/);
-        const header = (sp < 0 ? text : text.slice(0, sp)).toUpperCase();
+        // `:*CLS`: a colon before a common command is accepted (PyMeasure's Keithley2400.reset sends it)
+        const header = (sp < 0 ? text : text.slice(0, sp)).toUpperCase().replace(/^:\*/, '*');
         const argText = sp < 0 ? '' : text.slice(sp + 1).trim();
         const args = argText
           ? splitOutside(argText, ',').map((a) => a.trim()).filter((a) => !/^\(@[\d,:\s]+\)$/.test(a))
@@ -184,7 +195,7 @@ export class ScpiInstrument implements VirtualInstrument {
           const absolute = h.startsWith(':');
           const parts = h.replace(/^:/, '').split(':');
           if (parts.some((p) => !/^[A-Z][A-Z0-9]*$/.test(p))) throw new ScpiError(-102, 'Syntax error');
-          const input = (absolute ? parts : [...path, ...parts]).map((p) => p.replace(/\d+$/, ''));
+          const input = absolute ? parts : [...path, ...parts];
           path = input.slice(0, -1);
           const found = this.nodes.find((n) => matches(input, n.m));
           if (!found) throw new ScpiError(-113, 'Undefined header');
@@ -218,6 +229,11 @@ export class ScpiInstrument implements VirtualInstrument {
       case '*CLS':
         this.errors.clear();
         this.status.esr = 0;
+        this.opts.onClear?.();
+        return null;
+      case '*TRG':
+        if (!this.opts.onBusTrigger) throw new ScpiError(-113, 'Undefined header');
+        this.opts.onBusTrigger(c);
         return null;
       case '*OPC?':
         c.busy = Math.max(0, this.pendingUntil - c.at);

@@ -26,11 +26,11 @@ import { ProtocolError, protocolSegments, sampleStimulus, validateProtocol } fro
 import { expandSweep, isSweepDocument, sweepSummary } from '../../protocols/sweep.ts';
 import { MAX_SAMPLE_RATE, RunError } from '../../runs/run-manager.ts';
 import { SweepError, SweepRunner } from '../../experiments/sweep-runner.ts';
-import { createTwinPool, poolSimulate } from '../../experiments/twin-task.ts';
+import { poolSimulate } from '../../experiments/twin-task.ts';
 import { pairWithTwin } from '../../experiments/pairing.ts';
 import { StdpRunError, stdpCurveOfRuns } from '../../experiments/stdp-runs.ts';
 import { defaultTwinCircuit } from '../../experiments/stdp-circuit.ts';
-import { DEFAULT_PAIR_ANALYSES, autoPairRuns, runLibraryAnalyses, unknownAnalyses } from '../../experiments/auto-pair.ts';
+import { DEFAULT_PAIR_ANALYSES, autoPairRuns, runPairAnalyses, unknownAnalyses } from '../../experiments/auto-pair.ts';
 import type { RoutePlugin } from '../app.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { RunIdParams, errorResponses } from '../schemas.ts';
@@ -129,15 +129,8 @@ const SweepStatusSchema = Type.Object({
 const SweepIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 
 const plugin: RoutePlugin = async (app, { ctx }) => {
-  const { store, runs } = ctx;
-  let pool: ReturnType<typeof createTwinPool> | undefined;
-  // The twin pool starts on first use (one worker per core) and stops with the app.
-  const sweeps = new SweepRunner(store, runs, {
-    simulate: (circuit, stimulus) => {
-      pool ??= createTwinPool();
-      return poolSimulate(pool)(circuit, stimulus);
-    },
-  });
+  const { store, runs, pool } = ctx;
+  const sweeps = new SweepRunner(store, runs, { simulate: poolSimulate(pool) });
   // Automatic pairing (bench.twin): every measured run fed to the twin when it ends, analyses on both.
   const twinCfg = runs.bench.twin;
   let autoPair: ReturnType<typeof autoPairRuns> | undefined;
@@ -153,10 +146,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     autoPair = autoPairRuns(store, runs, {
       circuit,
       analyses: twinCfg.analyses,
-      simulate: (c, stimulus) => {
-        pool ??= createTwinPool();
-        return poolSimulate(pool)(c, stimulus);
-      },
+      simulate: poolSimulate(pool),
       log: (line) => app.log.info(line),
     });
   }
@@ -164,7 +154,6 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     autoPair?.stop();
     await sweeps.shutdown();
     await autoPair?.idle();
-    await pool?.close();
   });
 
   const sweepError = (err: unknown): never => {
@@ -326,10 +315,9 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       if (run.status === 'running') throw new ApiError('RUN_ACTIVE', { id });
       if (!run.channels.some((c) => c.role === 'stimulus')) throw new ApiError('BAD_CIRCUIT', {}, '/id', `run ${id} has no stimulus channel to feed the twin`);
       const circuit = resolveCircuit(req.body.circuit);
-      pool ??= createTwinPool();
       try {
-        const r = await pairWithTwin(store, id, { circuit, simulate: poolSimulate(pool) });
-        runLibraryAnalyses(store, id, r.twinRunId, twinCfg?.analyses ?? DEFAULT_PAIR_ANALYSES);
+        const r = await pairWithTwin(store, id, { circuit, simulate: poolSimulate(pool), analyses: [] });
+        await runPairAnalyses(store, id, r.twinRunId, twinCfg?.analyses ?? DEFAULT_PAIR_ANALYSES);
         return reply.status(201).send({ measuredRunId: r.measuredRunId, twinRunId: r.twinRunId, filledSamples: r.filledSamples });
       } catch (err) {
         const e = err as { name?: string; code?: string; message?: string };
@@ -355,7 +343,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         response: {
           200: Type.Object({
             pairs: Type.Array(Type.Object({ runId: Type.Integer(), dt: Type.Number(), dw: Type.Number(), gBefore: Type.Number(), gAfter: Type.Number() })),
-            fit: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()], { description: 'fitStdp: Aplus, tauPlus, Aminus, tauMinus, branches (null with < 2 pairs)' }),
+            fit: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()], { description: 'fitStdp (snake_case): Aplus, tau_plus, Aminus, tau_minus, branches (null with < 2 pairs)' }),
             warnings: Type.Array(Type.String(), { description: 'Twin runs whose circuit has no plasticity (e.g. the LIF circuits): their Δw are not learning' }),
           }),
           ...errorResponses,

@@ -9,7 +9,7 @@
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { api, ApiError, type PowerLawFit, type RunDetail } from '../api.ts';
+import { api, ApiError, type RunDetail } from '../api.ts';
 import { h } from '../dom.ts';
 import type { Params, ViewInstance } from '../router.ts';
 
@@ -27,11 +27,20 @@ async function analysis<T>(path: string, body: unknown): Promise<{ result?: T; e
   }
 }
 
+/** A power-law fit as analysis results carry it (snake_case JSON, docs/analysis.md). */
+interface PowerLawFit {
+  alpha: number;
+  alpha_se: number;
+  xmin: number;
+  n_tail: number;
+  n: number;
+  warnings?: string[];
+}
 interface AvalancheResult {
   count: number;
   events: number;
-  binWidth: number;
-  branchingRatio: number | null;
+  bin_width: number;
+  branching_ratio: number | null;
   size: PowerLawFit | null;
   duration: PowerLawFit | null;
   crackling: { gamma: number | null; predicted: number | null } | null;
@@ -41,22 +50,22 @@ interface AvalancheResult {
 interface RegimeResult {
   regime: string;
   reason: string;
-  features: { rate: number; cv: number; burstFraction: number };
+  features: { rate: number; cv: number; burst_fraction: number };
 }
 interface ExpDiff {
   difference: number;
   ci: [number, number];
 }
 interface CompareResult {
-  isiDistance: number | null;
-  spikeDistance: number | null;
-  spikeSync: number | null;
-  vanRossum: number | null;
-  victorPurpura: number | null;
-  coincidenceFactor: number | null;
+  isi_distance: number | null;
+  spike_distance: number | null;
+  spike_sync: number | null;
+  van_rossum: number | null;
+  victor_purpura: number | null;
+  coincidence_factor: number | null;
   waveform?: { nrmse: number | null; correlation: number | null };
-  psdDistanceDb?: number | null;
-  avalancheExponents: { size: ExpDiff | null; duration: ExpDiff | null } | null;
+  psd_distance_db?: number | null;
+  avalanche_exponents: { size: ExpDiff | null; duration: ExpDiff | null } | null;
 }
 
 /** Empirical CCDF P(X ≥ x) at each distinct value. */
@@ -285,15 +294,15 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
           h(
             'tbody',
             {},
-            row('ISI-distance', fmt(c.isiDistance), '0 = same firing-rate profile'),
-            row('SPIKE-distance', fmt(c.spikeDistance), '0 = identical spike timing'),
-            row('SPIKE-synchronization', fmt(c.spikeSync), '1 = every spike coincident'),
-            row('van Rossum (τ = 10 ms)', fmt(c.vanRossum), '0 = identical'),
-            row('Victor-Purpura (q = 100 /s)', fmt(c.victorPurpura), 'edit cost'),
-            row('coincidence Γ (Δ = 2 ms)', fmt(c.coincidenceFactor), '1 = all coincident, 0 = chance'),
+            row('ISI-distance', fmt(c.isi_distance), '0 = same firing-rate profile'),
+            row('SPIKE-distance', fmt(c.spike_distance), '0 = identical spike timing'),
+            row('SPIKE-synchronization', fmt(c.spike_sync), '1 = every spike coincident'),
+            row('van Rossum (τ = 10 ms)', fmt(c.van_rossum), '0 = identical'),
+            row('Victor-Purpura (q = 100 /s)', fmt(c.victor_purpura), 'edit cost'),
+            row('coincidence Γ (Δ = 2 ms)', fmt(c.coincidence_factor), '1 = all coincident, 0 = chance'),
             row('waveform NRMSE', fmt(c.waveform?.nrmse), 'RMS difference / measured range'),
             row('waveform correlation r', fmt(c.waveform?.correlation), ''),
-            row('PSD distance, dB', fmt(c.psdDistanceDb), 'RMS of 10·log10 ratio'),
+            row('PSD distance, dB', fmt(c.psd_distance_db), 'RMS of 10·log10 ratio'),
           ),
         )
       : h('p', { class: 'notice error-box', 'data-error': 'compare' }, `distances: ${cmp.error}`);
@@ -308,10 +317,10 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
         {},
         row('regime', regimeCell(mReg), regimeCell(tReg)),
         row('decided by', mReg.result?.reason ?? '–', tReg.result?.reason ?? '–'),
-        row('burst fraction', fmt(mReg.result?.features.burstFraction), fmt(tReg.result?.features.burstFraction)),
+        row('burst fraction', fmt(mReg.result?.features.burst_fraction), fmt(tReg.result?.features.burst_fraction)),
       ),
     );
-    const exp = (f: PowerLawFit | null | undefined) => (f ? `${fmt(f.alpha)} ± ${fmt(f.alphaSe, 2)} (x ≥ ${f.xmin}, ${f.nTail} of ${f.n})` : '–');
+    const exp = (f: PowerLawFit | null | undefined) => (f ? `${fmt(f.alpha)} ± ${fmt(f.alpha_se, 2)} (x ≥ ${f.xmin}, ${f.n_tail} of ${f.n})` : '–');
     const expDiff = (d: ExpDiff | null | undefined) => (d ? `${fmt(d.difference, 3)} [${fmt(d.ci[0], 3)}, ${fmt(d.ci[1], 3)}]` : '–');
     const av = (r: { result?: AvalancheResult; error?: string }, f: (a: AvalancheResult) => string) => (r.result ? f(r.result) : `– (${r.error})`);
     const avalanches = h(
@@ -322,12 +331,12 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
         'tbody',
         {},
         row('avalanches', av(mAv, (a) => String(a.count)), av(tAv, (a) => String(a.count))),
-        row('bin width, s', av(mAv, (a) => fmt(a.binWidth)), av(tAv, (a) => fmt(a.binWidth))),
-        row('branching ratio σ', av(mAv, (a) => fmt(a.branchingRatio)), av(tAv, (a) => fmt(a.branchingRatio))),
+        row('bin width, s', av(mAv, (a) => fmt(a.bin_width)), av(tAv, (a) => fmt(a.bin_width))),
+        row('branching ratio σ', av(mAv, (a) => fmt(a.branching_ratio)), av(tAv, (a) => fmt(a.branching_ratio))),
         row('size exponent τ', av(mAv, (a) => exp(a.size)), av(tAv, (a) => exp(a.size))),
         row('duration exponent α', av(mAv, (a) => exp(a.duration)), av(tAv, (a) => exp(a.duration))),
         row('crackling γ (predicted)', av(mAv, (a) => `${fmt(a.crackling?.gamma)} (${fmt(a.crackling?.predicted)})`), av(tAv, (a) => `${fmt(a.crackling?.gamma)} (${fmt(a.crackling?.predicted)})`)),
-        row('exponent difference, measured − twin (95 % CI)', `size ${expDiff(c?.avalancheExponents?.size)}`, `duration ${expDiff(c?.avalancheExponents?.duration)}`),
+        row('exponent difference, measured − twin (95 % CI)', `size ${expDiff(c?.avalanche_exponents?.size)}`, `duration ${expDiff(c?.avalanche_exponents?.duration)}`),
       ),
     );
     const sizeEl = h('div', { class: 'compare-avalanche-sizes' });
@@ -353,7 +362,7 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
       const fitLine = (r: AvalancheResult | undefined) => {
         const f = r?.[fitKey];
         const top = r ? Math.max(...r[which]) : 0;
-        return xs.map((x) => (f && x >= f.xmin && x <= top ? (f.nTail / f.n) * (x / f.xmin) ** (1 - f.alpha) : null));
+        return xs.map((x) => (f && x >= f.xmin && x <= top ? (f.n_tail / f.n) * (x / f.xmin) ** (1 - f.alpha) : null));
       };
       plots.push(
         new uPlot(

@@ -62,18 +62,18 @@ const REGIME_COLORS: Record<string, string> = {
 };
 
 interface ResonanceResult {
-  resonanceFrequency: number | null;
-  optimalFrequency: number | null;
-  onsetFrequency: number | null;
-  peakResponse: number | null;
+  resonance_frequency: number | null;
+  optimal_frequency: number | null;
+  onset_frequency: number | null;
+  peak_response: number | null;
 }
 interface RegimeRuns {
-  runs: { runId?: number; regime: string; reason: string }[];
-  phaseDiagram: { param: string; transitions: { at: number; from: string; to: string }[] };
+  runs: { run_id?: number; regime: string; reason: string }[];
+  phase_diagram: { param: string; transitions: { at: number; from: string; to: string }[] };
 }
 interface StdpResult {
   pairs: { runId: number; dt: number; dw: number }[];
-  fit: { Aplus: number | null; tauPlus: number | null; Aminus: number | null; tauMinus: number | null } | null;
+  fit: { Aplus: number | null; tau_plus: number | null; Aminus: number | null; tau_minus: number | null } | null;
   /** Twin runs on circuits without plasticity (their Δw are not learning). */
   warnings?: string[];
 }
@@ -222,7 +222,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
           h(
             'p',
             { class: 'sweep-resonance' },
-            `Resonance at ${fmt(r.resonanceFrequency)} Hz (peak ${fmt(r.peakResponse)} Hz spike rate); onset ${fmt(r.onsetFrequency)} Hz; optimal operating frequency ${fmt(r.optimalFrequency)} Hz`,
+            `Resonance at ${fmt(r.resonance_frequency)} Hz (peak ${fmt(r.peak_response)} Hz spike rate); onset ${fmt(r.onset_frequency)} Hz; optimal operating frequency ${fmt(r.optimal_frequency)} Hz`,
           ),
           chart,
         );
@@ -240,11 +240,11 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
                 series: [
                   { label: x0 },
                   { label: 'response', stroke: '#2b6cb0', points: { show: true, size: 5 } },
-                  { label: `resonance ${fmt(r.resonanceFrequency)} Hz`, stroke: '#c53030', width: 0, points: { show: true, size: 12, fill: '#c53030' } },
-                  { label: `optimal ${fmt(r.optimalFrequency)} Hz`, stroke: '#2f855a', width: 0, points: { show: true, size: 12, fill: '#2f855a' } },
+                  { label: `resonance ${fmt(r.resonance_frequency)} Hz`, stroke: '#c53030', width: 0, points: { show: true, size: 12, fill: '#c53030' } },
+                  { label: `optimal ${fmt(r.optimal_frequency)} Hz`, stroke: '#2f855a', width: 0, points: { show: true, size: 12, fill: '#2f855a' } },
                 ],
               },
-              [xs, order.map((i) => points[i].response), mark(r.resonanceFrequency), mark(r.optimalFrequency)],
+              [xs, order.map((i) => points[i].response), mark(r.resonance_frequency), mark(r.optimal_frequency)],
               chart,
             ),
           ),
@@ -272,8 +272,8 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
           h(
             'p',
             { class: 'phase-transitions' },
-            r.phaseDiagram.transitions.length && !y0
-              ? `Transitions: ${r.phaseDiagram.transitions.map((t) => `${t.from} → ${t.to} at ${x0} ≈ ${fmt(t.at)}`).join('; ')}`
+            r.phase_diagram.transitions.length && !y0
+              ? `Transitions: ${r.phase_diagram.transitions.map((t) => `${t.from} → ${t.to} at ${x0} ≈ ${fmt(t.at)}`).join('; ')}`
               : y0
                 ? `${new Set(regimes).size} regime(s) over ${done.length} points`
                 : `One regime along ${x0}: ${regimes[0]}`,
@@ -296,7 +296,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
           h(
             'p',
             { class: 'sweep-stdp' },
-            `${r.pairs.length} pairing blocks; fit A+ = ${fmt(f?.Aplus)}, τ+ = ${fmt(f?.tauPlus ? f.tauPlus * 1e3 : null)} ms, A− = ${fmt(f?.Aminus)}, τ− = ${fmt(f?.tauMinus ? f.tauMinus * 1e3 : null)} ms`,
+            `${r.pairs.length} pairing blocks; fit A+ = ${fmt(f?.Aplus)}, τ+ = ${fmt(f?.tau_plus ? f.tau_plus * 1e3 : null)} ms, A− = ${fmt(f?.Aminus)}, τ− = ${fmt(f?.tau_minus ? f.tau_minus * 1e3 : null)} ms`,
           ),
           ...(r.warnings ?? []).map((w) => h('p', { class: 'notice error-box sweep-stdp-warning' }, w)),
           chart,
@@ -306,7 +306,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
         const hi = pts[pts.length - 1]?.dt ?? 0.01;
         const grid = Array.from({ length: 101 }, (_, i) => lo + ((hi - lo) * i) / 100);
         const model = (dt: number) =>
-          !f || f.Aplus === null || f.Aminus === null || !f.tauPlus || !f.tauMinus ? null : dt > 0 ? f.Aplus * Math.exp(-dt / f.tauPlus) : dt < 0 ? -f.Aminus * Math.exp(dt / f.tauMinus) : null;
+          !f || f.Aplus === null || f.Aminus === null || !f.tau_plus || !f.tau_minus ? null : dt > 0 ? f.Aplus * Math.exp(-dt / f.tau_plus) : dt < 0 ? -f.Aminus * Math.exp(dt / f.tau_minus) : null;
         const xs = [...new Set([...grid, ...pts.map((p) => p.dt)])].sort((a, b) => a - b);
         const measured = new Map(pts.map((p) => [p.dt, p.dw]));
         queueMicrotask(() =>

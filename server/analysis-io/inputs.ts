@@ -39,14 +39,18 @@ export interface SignalChannel {
 }
 
 export interface Signal {
-  source: 'run' | 'csv' | 'npy';
+  source: 'run' | 'csv' | 'npy' | 'json';
   runId?: number;
   run?: RunDetail;
   channels: SignalChannel[];
 }
 
+/** The caller's input cannot be analysed (missing channel, too few spikes, bad parameter); `field` is a JSON pointer. */
 export class InputError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
     super(message);
     this.name = 'InputError';
   }

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import type { Signal } from './inputs.ts';
+import { canonical, runAnalysis, snakeKey, toJson } from './results.ts';
+
+/** A 2 s trace at 10 kS/s with `n` evenly spaced unit pulses on a flat baseline with small deterministic ripple. */
+function pulses(n: number, protocol: Record<string, unknown> = {}): Signal {
+  const fs = 10_000;
+  const x = new Float64Array(2 * fs);
+  for (let i = 0; i < x.length; i++) x[i] = 0.01 * Math.sin(i * 0.7) * Math.cos(i * 0.13);
+  for (let k = 0; k < n; k++) {
+    const c = Math.floor(((k + 0.5) * x.length) / n);
+    for (let j = -3; j <= 3; j++) x[c + j] += Math.exp(-(j * j) / 2);
+  }
+  return { source: 'run', run: { protocol } as never, channels: [{ name: 'v', unit: 'V', role: 'response', fs, samples: x, scale: 1, offset: 0, filled: 0 }] };
+}
+
+describe('method layer', () => {
+  it('resonance from one run per frequency: spike rates 2, 4, 20, 6 Hz at 1, 2, 5, 10 Hz drive', async () => {
+    // rates are counts / 2 s; peak at 5 Hz; onset level 2 + 0.1·(20 - 2) = 3.8 Hz is crossed between 1 and 2 Hz
+    const sigs = [4, 8, 40, 12].map((n, i) => pulses(n, { frequencyHz: [1, 2, 5, 10][i] }));
+    const r = (await runAnalysis('resonance', sigs, {})) as { points: { response: number }[]; resonance_frequency: number; onset_frequency: number; optimal_frequency: number };
+    expect(r.points.map((p) => p.response)).toEqual([2, 4, 20, 6]);
+    expect(r.resonance_frequency).toBe(5);
+    expect(r.onset_frequency).toBeCloseTo(1 + (3.8 - 2) / (4 - 2), 12);
+    expect(r.optimal_frequency).toBe(1);
+  });
+  it('regime over several inputs gives a phase diagram along the parameter', async () => {
+    const r = (await runAnalysis('regime', [pulses(0, { amplitude: 0.5 }), pulses(40, { amplitude: 1 })], { param: 'amplitude' })) as {
+      runs: { regime: string }[];
+      phase_diagram: { transitions: { at: number }[] };
+    };
+    expect(r.runs.map((x) => x.regime)).toEqual(['quiescent', 'oscillatory']);
+    expect(r.phase_diagram.transitions[0].at).toBe(0.75);
+  });
+  it('results are snake_case JSON: keys converted, typed arrays as arrays, non-finite numbers null', () => {
+    expect(snakeKey('lockingTimeS')).toBe('locking_time_s');
+    expect(snakeKey('log10Isi')).toBe('log10_isi');
+    expect(snakeKey('R')).toBe('R');
+    expect(snakeKey('ks_d')).toBe('ks_d');
+    expect(toJson({ rateHz: 2, times: Float64Array.of(1, NaN), inner: [{ meanPhase: Infinity }] })).toEqual({ rate_hz: 2, times: [1, null], inner: [{ mean_phase: null }] });
+  });
+  it('parameters: defaults applied, typos and bad values refused naming the field', async () => {
+    await expect(runAnalysis('bursts', pulses(4), { min_spike: 3 })).rejects.toThrow(/min_spike/);
+    await expect(runAnalysis('bursts', pulses(4), { k: -1 })).rejects.toMatchObject({ field: '/k' });
+    const r = (await runAnalysis('bursts', pulses(4), {})) as { method: string };
+    expect(r.method).toBe('log-isi');
+  });
+  it('canonical parameters ignore key order and undefined values', () => {
+    expect(canonical({ b: 1, a: [2, { d: undefined, c: 3 }] })).toBe(canonical({ a: [2, { c: 3 }], b: 1 }));
+  });
+});

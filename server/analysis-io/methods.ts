@@ -1,0 +1,407 @@
+/**
+ * The analyses as the registry runs them: each takes loaded inputs (a Signal, several, a pair, values,
+ * trains or a table) and its resolved parameters (snake_case, defaults applied, see params.ts) and returns
+ * a result object; results.ts turns it into the stored JSON (snake_case keys, typed arrays as arrays).
+ * The computing is in the pure server/analysis functions; this file picks channels and maps parameters.
+ */
+import { detectSpikes, detectSwitching, type SpikeDetectOptions, type SpikeResult, type ThresholdSpec } from '../analysis/spikes.ts';
+import { adaptation, isis, trainStats } from '../analysis/trains.ts';
+import { logIsiBursts, maxIntervalBursts, type BurstSummary } from '../analysis/bursts.ts';
+import { fitGaussianMixture } from '../analysis/gmm.ts';
+import { analyzeAvalanches, avalanchesFromEvents } from '../analysis/avalanches.ts';
+import { bandPower, detectOscillation, dominantFrequencies, harmonicPower, psdDistance, welch } from '../analysis/spectra.ts';
+import { chirpPoints, resonanceSweep, type SweepPoint } from '../analysis/resonance.ts';
+import { fitStdp } from '../analysis/stdp.ts';
+import { classifyRegime, phaseDiagram, type Regime } from '../analysis/regime.ts';
+import { coincidenceFactor, isiDistance, spikeDistance, spikeSync, vanRossum, victorPurpura } from '../analysis/distances.ts';
+import { correlation, exponentDifference, nrmse } from '../analysis/compare.ts';
+import { InputError, type Signal, type SignalChannel } from './inputs.ts';
+
+/** Spike-detection parameters as resolved from params.ts SPIKE_PARAMS. */
+export interface SpikeParams {
+  channel?: string;
+  threshold: 'robust' | 'sd' | 'absolute';
+  k: number;
+  value?: number;
+  polarity: 'positive' | 'negative' | 'both';
+  refractory?: number;
+  bandpass?: [number, number];
+  switching: boolean;
+  events: boolean;
+}
+
+export function pickChannels(sig: Signal, name?: string): SignalChannel[] {
+  if (name !== undefined) {
+    const c = sig.channels.find((ch) => ch.name === name);
+    if (!c) throw new InputError(`no channel "${name}" (have ${sig.channels.map((ch) => ch.name).join(', ')})`, '/channel');
+    return [c];
+  }
+  const resp = sig.channels.filter((c) => c.role === 'response');
+  return resp.length ? resp : sig.channels;
+}
+
+function detectOptions(p: SpikeParams): SpikeDetectOptions {
+  let threshold: ThresholdSpec;
+  if (p.threshold === 'absolute') {
+    if (p.value === undefined || !Number.isFinite(p.value)) throw new InputError('an absolute threshold needs a value', '/value');
+    threshold = { mode: 'absolute', value: p.value };
+  } else threshold = { mode: p.threshold, k: p.k };
+  return { threshold, polarity: p.polarity, ...(p.refractory !== undefined ? { refractory: p.refractory } : {}), ...(p.bandpass ? { bandpass: p.bandpass } : {}) };
+}
+
+/** The channel's samples in its physical unit. */
+export function physical(c: SignalChannel): Float64Array {
+  const x = new Float64Array(c.samples.length);
+  for (let i = 0; i < x.length; i++) x[i] = c.samples[i] * c.scale + c.offset;
+  return x;
+}
+
+export function detect(c: SignalChannel, p: SpikeParams): SpikeResult {
+  if (p.events) {
+    if (!c.spikeEvents) throw new InputError('stored spike events exist only for run inputs', '/events');
+    const ev = c.spikeEvents;
+    return {
+      times: Float64Array.from(ev, (e) => e.index / c.fs),
+      indices: Int32Array.from(ev, (e) => e.index),
+      peaks: Float64Array.from(ev, (e) => e.value ?? NaN),
+      widths: new Float64Array(ev.length).fill(NaN),
+      baseline: NaN,
+      threshold: NaN,
+      noise: NaN,
+      noiseMethod: 'none',
+    };
+  }
+  const o = detectOptions(p);
+  if (p.switching) return detectSwitching(physical(c), c.fs, o);
+  return detectSpikes(c.samples, c.fs, o, c.scale, c.offset);
+}
+
+export function duration(c: SignalChannel): number {
+  return c.samples.length / c.fs;
+}
+
+export function spikesMethod(sig: Signal, p: SpikeParams & { modes: boolean; max_k: number }) {
+  const channels = pickChannels(sig, p.channel).map((c) => {
+    const r = detect(c, p);
+    const T = duration(c);
+    const stats = trainStats(r.times, { tStart: 0, tEnd: T });
+    const mixtures =
+      p.modes && r.times.length >= 6
+        ? {
+            amplitude: fitGaussianMixture(r.peaks, { maxK: p.max_k }),
+            width: fitGaussianMixture(r.widths.filter(Number.isFinite), { maxK: p.max_k }),
+            log10Isi: fitGaussianMixture(isis(r.times).filter((d) => d > 0).map(Math.log10), { maxK: p.max_k }),
+          }
+        : undefined;
+    return {
+      channel: c.name,
+      unit: c.unit,
+      sampleRate: c.fs,
+      duration: T,
+      filledSamples: c.filled,
+      count: r.times.length,
+      baseline: r.baseline,
+      threshold: r.threshold,
+      noise: r.noise,
+      noiseMethod: r.noiseMethod,
+      times: r.times,
+      peaks: r.peaks,
+      widths: r.widths,
+      stats: { rate: stats.rate, isiMean: stats.isiMean, cv: stats.isiCv, lv: stats.lv, fano: stats.fano, fanoWindow: stats.fanoWindow, isiHist: stats.isiHist, acg: stats.acg },
+      adaptation: adaptation(r.times),
+      ...(mixtures ? { mixtures } : {}),
+    };
+  });
+  return { channels };
+}
+
+export interface BurstParams extends SpikeParams {
+  method: 'max-interval' | 'log-isi';
+  max_begin_isi?: number;
+  max_end_isi?: number;
+  min_ibi?: number;
+  min_duration?: number;
+  min_spikes: number;
+}
+
+function bursts(times: Float64Array, T: number, p: BurstParams): BurstSummary {
+  return p.method === 'log-isi'
+    ? logIsiBursts(times, { minSpikes: p.min_spikes }, T)
+    : maxIntervalBursts(times, { maxBeginIsi: p.max_begin_isi, maxEndIsi: p.max_end_isi, minIbi: p.min_ibi, minDuration: p.min_duration, minSpikes: p.min_spikes }, T);
+}
+
+export function burstsMethod(sig: Signal, p: BurstParams) {
+  return {
+    method: p.method,
+    channels: pickChannels(sig, p.channel).map((c) => {
+      const r = detect(c, p);
+      return { channel: c.name, spikes: r.times.length, ...bursts(r.times, duration(c), p) };
+    }),
+  };
+}
+
+export function avalanchesMethod(sig: Signal, p: SpikeParams & { bin_width?: number; min_tail: number }) {
+  const chans = pickChannels(sig, p.channel);
+  const all: number[] = [];
+  let T = 0;
+  for (const c of chans) {
+    for (const t of detect(c, p).times) all.push(t);
+    T = Math.max(T, duration(c));
+  }
+  if (all.length < 2) throw new InputError(`only ${all.length} events detected; avalanches need more`);
+  const av = avalanchesFromEvents(all, { binWidth: p.bin_width, tStart: 0, tEnd: T });
+  const a = analyzeAvalanches(av, { minTail: p.min_tail });
+  return { channels: chans.map((c) => c.name), events: all.length, ...a, sizes: av.sizes, durations: av.durations };
+}
+
+export function psdMethod(sig: Signal, p: { channel?: string; segment?: number; band?: [number, number]; peaks: number; oscillation_ratio: number }) {
+  return {
+    channels: pickChannels(sig, p.channel).map((c) => {
+      const x = physical(c);
+      const seg = p.segment ?? 2 ** Math.floor(Math.log2(Math.max(2, Math.min(x.length, 4096))));
+      const ps = welch(x, c.fs, { segment: seg });
+      return {
+        channel: c.name,
+        unit: `${c.unit || 'unit'}^2/Hz`,
+        df: ps.df,
+        segments: ps.segments,
+        dominant: dominantFrequencies(ps, p.peaks),
+        oscillation: detectOscillation(ps, p.oscillation_ratio),
+        ...(p.band ? { bandPower: { band: p.band, power: bandPower(ps, p.band[0], p.band[1]) } } : {}),
+        freqs: ps.freqs,
+        psd: ps.psd,
+      };
+    }),
+  };
+}
+
+export interface ResonanceParams extends SpikeParams {
+  f0?: number;
+  f1?: number;
+  chirp_start?: number;
+  chirp_duration?: number;
+  windows: number;
+  frequencies?: number[];
+  frequency_param: string;
+  measure: 'rate' | 'harmonics';
+  onset_fraction: number;
+}
+
+/** A CSV table input with `frequency` and `response` columns (a measured sweep), read as a Signal. */
+function sweepTable(sig: Signal): SweepPoint[] | undefined {
+  if (sig.source === 'run') return undefined;
+  const f = sig.channels.find((c) => c.name === 'frequency');
+  const r = sig.channels.find((c) => c.name === 'response');
+  if (!f || !r) return undefined;
+  return Array.from(f.samples, (freq, i) => ({ frequency: freq, response: r.samples[i] }));
+}
+
+/**
+ * Resonance: from one chirp run or trace (--f0/--f1), from a frequency,response table, or from several
+ * runs at one stimulus frequency each (frequencies from `frequencies` or each run protocol's
+ * `frequency_param`; response = spike rate or harmonic power ratio, harmonics 2-5).
+ */
+export function resonanceMethod(sigs: Signal[], p: ResonanceParams) {
+  if (sigs.length === 1) {
+    const table = sweepTable(sigs[0]);
+    if (table) return resonanceSweep(table, { onsetFraction: p.onset_fraction });
+    if (p.f0 === undefined || p.f1 === undefined) throw new InputError('a chirp needs f0 and f1 (Hz)', '/f0');
+    const c = pickChannels(sigs[0], p.channel)[0];
+    const spikes = detect(c, p);
+    const points = chirpPoints(spikes.times, { f0: p.f0, f1: p.f1, duration: p.chirp_duration ?? duration(c) - (p.chirp_start ?? 0), start: p.chirp_start }, p.windows);
+    return resonanceSweep(points, { onsetFraction: p.onset_fraction });
+  }
+  const name = p.frequency_param;
+  const freqs = p.frequencies ?? sigs.map((s) => Number((s.run?.protocol as Record<string, unknown> | undefined)?.[name]));
+  if (freqs.length !== sigs.length) throw new InputError(`${freqs.length} frequencies for ${sigs.length} inputs`, '/frequencies');
+  freqs.forEach((f, i) => {
+    if (!(f > 0)) throw new InputError(`input ${i + 1}: no stimulus frequency (give frequencies, or runs whose protocol has "${name}")`, '/frequencies');
+  });
+  const points = sigs.map((s, i) => {
+    const c = pickChannels(s, p.channel)[0];
+    if (p.measure === 'harmonics') {
+      const x = physical(c);
+      const seg = 2 ** Math.floor(Math.log2(Math.max(2, Math.min(x.length, 1 << 16))));
+      return { frequency: freqs[i], response: harmonicPower(x, c.fs, freqs[i], 5, seg).ratio };
+    }
+    return { frequency: freqs[i], response: detect(c, p).times.length / duration(c) };
+  });
+  return { measure: p.measure, ...resonanceSweep(points, { onsetFraction: p.onset_fraction }) };
+}
+
+export function stdpMethod(table: Record<string, Float64Array>, p: { tau_min: number; tau_max: number }) {
+  const dt = table.dt;
+  const dw = table.dw;
+  if (!dt || !dw) throw new InputError('an STDP table needs columns "dt" (s, t_post - t_pre) and "dw" (relative change)');
+  return fitStdp(Array.from(dt, (d, i) => ({ dt: d, dw: dw[i] })), { tauMin: p.tau_min, tauMax: p.tau_max });
+}
+
+export interface RegimeParams extends BurstParams {
+  min_rate: number;
+  max_active_fraction: number;
+  saturation_rate?: number;
+  min_burst_fraction: number;
+  min_burst_cv: number;
+  max_regular_cv: number;
+  oscillation_ratio: number;
+  param: string;
+  values?: number[];
+}
+
+/** Features of one channel for regime classification. */
+export function regimeFeatures(c: SignalChannel, p: RegimeParams) {
+  const r = detect(c, p);
+  const T = duration(c);
+  const b = bursts(r.times, T, p);
+  // fraction of samples beyond the threshold, on the side(s) detected
+  let active = 0;
+  for (let i = 0; i < c.samples.length; i++) {
+    const d = c.samples[i] * c.scale + c.offset - r.baseline;
+    if ((p.polarity !== 'negative' && d > r.threshold) || (p.polarity !== 'positive' && d < -r.threshold)) active++;
+  }
+  const x = physical(c);
+  let osc = { oscillating: false, frequency: NaN, peakRatio: NaN };
+  if (x.length >= 256) osc = detectOscillation(welch(x, c.fs, { segment: 2 ** Math.floor(Math.log2(Math.min(x.length, 4096))) }), p.oscillation_ratio);
+  const st = trainStats(r.times, { tStart: 0, tEnd: T });
+  return {
+    rate: r.times.length / T,
+    cv: Number.isFinite(st.isiCv) ? st.isiCv : 0,
+    burstFraction: Number.isFinite(b.burstFraction) ? b.burstFraction : 0,
+    activeFraction: c.samples.length ? active / c.samples.length : 0,
+    oscillating: osc.oscillating,
+    peakFrequency: osc.frequency,
+    peakRatio: osc.peakRatio,
+  };
+}
+
+export function regimeMethod(sigs: Signal[], p: RegimeParams) {
+  const thresholds = {
+    minRate: p.min_rate,
+    maxActiveFraction: p.max_active_fraction,
+    saturationRate: p.saturation_rate,
+    minBurstFraction: p.min_burst_fraction,
+    minBurstCv: p.min_burst_cv,
+    maxRegularCv: p.max_regular_cv,
+  };
+  const runs = sigs.map((s) => {
+    const c = pickChannels(s, p.channel)[0];
+    const cls = classifyRegime(regimeFeatures(c, p), thresholds);
+    return { channel: c.name, ...(s.runId !== undefined ? { runId: s.runId } : {}), ...cls };
+  });
+  if (sigs.length === 1 && !p.values) return runs[0];
+  const name = p.param;
+  const values = p.values ?? sigs.map((s) => Number((s.run?.protocol as Record<string, unknown> | undefined)?.[name]));
+  if (values.length !== sigs.length) throw new InputError(`${values.length} parameter values for ${sigs.length} inputs`, '/values');
+  const diagram = phaseDiagram(
+    runs.map((r, i) => ({ params: { [name]: values[i] }, regime: r.regime as Regime })),
+    name,
+  );
+  return { runs, phaseDiagram: diagram };
+}
+
+export interface CompareParams extends SpikeParams {
+  with?: number;
+  sim_channel?: string;
+  tau: number;
+  q: number;
+  window: number;
+}
+
+export function compareMethod([measured, simulated]: [Signal, Signal], p: CompareParams) {
+  const cm = pickChannels(measured, p.channel)[0];
+  const cs = pickChannels(simulated, p.sim_channel ?? p.channel)[0];
+  const T = Math.min(duration(cm), duration(cs));
+  const a = detect(cm, p).times;
+  const b = detect(cs, p).times;
+  const xm = physical(cm);
+  const xs = physical(cs);
+  const res: Record<string, unknown> = {
+    measured: { channel: cm.name, spikes: a.length },
+    simulated: { channel: cs.name, spikes: b.length },
+    duration: T,
+    isiDistance: isiDistance(a, b, 0, T),
+    spikeDistance: spikeDistance(a, b, 0, T),
+    spikeSync: spikeSync(a, b, 0, T),
+    vanRossum: vanRossum(a, b, p.tau, 0, T),
+    victorPurpura: victorPurpura(a, b, p.q, 0, T),
+    coincidenceFactor: coincidenceFactor(a, b, p.window, 0, T),
+  };
+  if (cm.fs === cs.fs) {
+    const n = Math.min(xm.length, xs.length);
+    res.waveform = { nrmse: nrmse(xm.subarray(0, n), xs.subarray(0, n)), correlation: correlation(xm.subarray(0, n), xs.subarray(0, n)) };
+    const seg = 2 ** Math.floor(Math.log2(Math.max(2, Math.min(n, 4096))));
+    res.psdDistanceDb = psdDistance(welch(xm.subarray(0, n), cm.fs, { segment: seg }), welch(xs.subarray(0, n), cs.fs, { segment: seg }));
+  }
+  try {
+    const am = avalanchesMethod(measured, { ...p, min_tail: 10 });
+    const as = avalanchesMethod(simulated, { ...p, channel: p.sim_channel ?? p.channel, min_tail: 10 });
+    res.avalancheExponents = {
+      size: am.size && as.size ? exponentDifference(am.size, as.size) : null,
+      duration: am.duration && as.duration ? exponentDifference(am.duration, as.duration) : null,
+    };
+  } catch {
+    res.avalancheExponents = null;
+  }
+  return res;
+}
+
+/** Spike times of a run's stored spike events, s, each on its channel's clock, sorted. */
+export function storedSpikeTimes(sig: Signal): Float64Array {
+  const t: number[] = [];
+  for (const c of sig.channels) for (const e of c.spikeEvents ?? []) t.push(e.index / c.fs);
+  return Float64Array.from(t).sort();
+}
+
+/** Run length, s (longest channel). */
+export function signalDuration(sig: Signal): number {
+  return Math.max(0, ...sig.channels.map(duration));
+}
+
+export interface SpikeStats {
+  /** Spikes (events of kind "spike") in the run. */
+  count: number;
+  /** Run length, s (longest channel). */
+  durationS: number;
+  /** count / durationS, Hz. */
+  rateHz: number;
+  /** Mean and coefficient of variation of the inter-spike intervals, s and 1 (null with < 2 spikes). */
+  meanIsiS: number | null;
+  cvIsi: number | null;
+  /**
+   * Coarse regime from the spike train: quiescent (no spikes), oscillatory (regular, CV < 0.5), bursting
+   * (CV ≥ 1), irregular (in between), saturated (the mean rate reaches a quarter of the response channel's
+   * sample rate).
+   */
+  regime: 'quiescent' | 'oscillatory' | 'irregular' | 'bursting' | 'saturated';
+}
+
+/** Spike count, rate, ISI mean and CV (population sd) of the run's stored spike events, and a coarse regime. */
+export function spikeStatsMethod(sig: Signal): SpikeStats {
+  const response = sig.channels.find((c) => c.role === 'response') ?? sig.channels[0];
+  const fs = response?.fs ?? 1;
+  const durationS = signalDuration(sig);
+  const t = storedSpikeTimes(sig);
+  const count = t.length;
+  const rateHz = durationS > 0 ? count / durationS : 0;
+  let meanIsiS: number | null = null;
+  let cvIsi: number | null = null;
+  if (count >= 2) {
+    const isi = isis(t);
+    const mean = isi.reduce((s, x) => s + x, 0) / isi.length;
+    const sd = Math.sqrt(isi.reduce((s, x) => s + (x - mean) ** 2, 0) / isi.length);
+    meanIsiS = mean;
+    cvIsi = mean > 0 ? sd / mean : null;
+  }
+  let regime: SpikeStats['regime'];
+  if (count === 0) regime = 'quiescent';
+  else if (rateHz >= fs / 4) regime = 'saturated';
+  else if (cvIsi === null || cvIsi < 0.5) regime = 'oscillatory';
+  else if (cvIsi >= 1) regime = 'bursting';
+  else regime = 'irregular';
+  return { count, durationS, rateHz, meanIsiS, cvIsi, regime };
+}
+
+/** server/analysis trainStats (rate, ISI mean/CV, LV, Fano factor, ISI histogram, autocorrelogram) of the stored spike events. */
+export function spikeTrainMethod(sig: Signal) {
+  return trainStats(storedSpikeTimes(sig), { tStart: 0, tEnd: signalDuration(sig) });
+}

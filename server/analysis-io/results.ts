@@ -1,0 +1,149 @@
+/**
+ * The one path from an analysis request to a stored result, shared by the CLI, the API, auto-pairing and
+ * sweeps: parameters resolved against the analysis's schema (defaults applied, unknown keys and bad
+ * values refused), the run loaded once (inputs.ts), the result turned into JSON (snake_case keys, typed
+ * arrays as arrays, non-finite numbers as null) and stored with the run under the analysis name and its
+ * canonical parameters. Asking again with the same parameters returns the stored result.
+ */
+import { Value } from '@sinclair/typebox/value';
+import type { RunStore } from '../store/run-store.ts';
+import { findAnalysis, type AnalysisDef, type RunContext } from './registry.ts';
+import { InputError, readRunSignal, type Signal } from './inputs.ts';
+
+/** The parameters with the schema's defaults applied; throws InputError naming the first bad field. */
+export function resolveParams(def: AnalysisDef, raw: unknown): Record<string, unknown> {
+  const given = raw ?? {};
+  if (typeof given !== 'object' || Array.isArray(given)) throw new InputError('parameters must be an object', '/');
+  const withDefaults = Value.Default(def.params, structuredClone(given)) as Record<string, unknown>;
+  const first = Value.Errors(def.params, withDefaults).First();
+  if (first) throw new InputError(`${def.name}: ${first.path || '/'} ${first.message}`, first.path || '/');
+  return withDefaults;
+}
+
+/** Runs a registry analysis on loaded inputs (not stored): parameters resolved, result as JSON. */
+export async function runAnalysis(name: string, input: unknown, rawParams: unknown = {}, ctx: RunContext = {}): Promise<unknown> {
+  const def = findAnalysis(name);
+  if (!def) throw new InputError(`unknown analysis "${name}"`, '/name');
+  return toJson(await def.run(input as never, resolveParams(def, rawParams) as never, ctx));
+}
+
+/** fooBarS → foo_bar_s; keys without a lower-to-upper step (R, Aplus, ks_d) are kept. */
+export function snakeKey(k: string): string {
+  return /[a-z0-9][A-Z]/.test(k) ? k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase() : k;
+}
+
+/** The result as stored and sent: snake_case keys, typed arrays as plain arrays, non-finite numbers null. */
+export function toJson(result: unknown): unknown {
+  const walk = (v: unknown): unknown => {
+    if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number>, (x) => (Number.isFinite(x) ? x : null));
+    if (Array.isArray(v)) return v.map(walk);
+    if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [snakeKey(k), walk(x)]));
+    return v;
+  };
+  return walk(result);
+}
+
+/** Canonical JSON of parameters (sorted keys, undefined dropped) — the key under which results are stored. */
+export function canonical(params: unknown): string {
+  const norm = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(norm);
+    if (v && typeof v === 'object') {
+      return Object.fromEntries(
+        Object.keys(v as object)
+          .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+          .sort()
+          .map((k) => [k, norm((v as Record<string, unknown>)[k])]),
+      );
+    }
+    return v;
+  };
+  return JSON.stringify(norm(params));
+}
+
+/**
+ * The run to compare a run with when none is named: the newest run linked to it (a twin run fed this
+ * run's stimulus records `linkedRunId`), else the run it is itself linked to. undefined when neither exists.
+ */
+export function linkedRun(store: RunStore, runId: number): number | undefined {
+  const linked = store
+    .listRuns({ limit: 1_000_000 })
+    .filter((r) => r.linkedRunId === runId)
+    .sort((a, b) => b.id - a.id)[0];
+  if (linked) return linked.id;
+  return store.getRun(runId)?.linkedRunId ?? undefined;
+}
+
+export interface StoredResult {
+  runId: number;
+  method: string;
+  params: Record<string, unknown>;
+  /** true when the stored result was returned instead of computing. */
+  cached: boolean;
+  stored: boolean;
+  analysisId: number | null;
+  result: unknown;
+}
+
+/**
+ * Runs a run-input analysis (signal, signals with one run, pair, events) on a stored run, or returns the
+ * stored result for the same name and parameters. `compare` without `with` is compared with the linked
+ * twin run. Stores new results when the store is writable.
+ */
+export async function analyzeRun(
+  store: RunStore,
+  runId: number,
+  name: string,
+  rawParams: unknown,
+  opts: { recompute?: boolean; signal?: Signal; ctx?: RunContext } = {},
+): Promise<StoredResult> {
+  const def = findAnalysis(name);
+  if (!def) throw new InputError(`unknown analysis "${name}"`, '/name');
+  if (!['signal', 'signals', 'pair', 'events'].includes(def.inputs)) throw new InputError(`${name} does not take a run`, '/name');
+  const run = store.getRun(runId);
+  if (!run) throw new InputError(`run ${runId} does not exist`, '/runId');
+  const params = resolveParams(def, rawParams);
+  if (def.inputs === 'pair' && params.with === undefined) {
+    const other = linkedRun(store, runId);
+    if (other === undefined) throw new InputError(`run ${runId} has no linked twin run; name one in "with"`, '/with');
+    params.with = other;
+  }
+  const key = canonical(params);
+  if (!opts.recompute) {
+    const hit = store.listAnalyses(runId, name).find((a) => canonical(a.params) === key);
+    if (hit) return { runId, method: name, params, cached: true, stored: true, analysisId: hit.id, result: hit.result };
+  }
+  const sig = opts.signal ?? readRunSignal(store, runId);
+  let input: unknown = def.inputs === 'signals' ? [sig] : sig;
+  if (def.inputs === 'pair') {
+    const other = Number(params.with);
+    if (!store.getRun(other)) throw new InputError(`run ${other} does not exist`, '/with');
+    input = [sig, readRunSignal(store, other)];
+  }
+  const result = toJson(await def.run(input as never, params as never, opts.ctx ?? {}));
+  const analysisId = store.readonly ? null : store.saveAnalysis(runId, name, JSON.parse(key), result);
+  return { runId, method: name, params, cached: false, stored: analysisId !== null, analysisId, result };
+}
+
+/**
+ * Runs the named run analyses on a run with their default parameters (plus `params` where the analysis
+ * declares them) and stores each; a failing analysis is stored as `{ error }` under its name. Returns the
+ * stored ids by name. Auto-pairing and sweeps use this after each run.
+ */
+export async function runAnalyses(store: RunStore, runId: number, names: readonly string[], params: Record<string, unknown> = {}): Promise<Record<string, number>> {
+  const ids: Record<string, number> = {};
+  let sig: Signal | undefined;
+  for (const name of names) {
+    const def = findAnalysis(name);
+    if (!def) throw new InputError(`unknown analysis "${name}"`, '/analyses');
+    const own = Object.fromEntries(Object.entries(params).filter(([k]) => k in def.params.properties));
+    try {
+      sig ??= readRunSignal(store, runId);
+      const r = await analyzeRun(store, runId, name, own, { signal: sig });
+      if (r.analysisId !== null) ids[name] = r.analysisId;
+    } catch (err) {
+      ids[name] = store.saveAnalysis(runId, name, own, { error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  return ids;
+}

@@ -1,0 +1,56 @@
+/** The one worker pool (tinypool underneath) running real twin tasks on real threads. */
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { TaskError, WorkerPool } from './pool.ts';
+
+const lif = JSON.parse(readFileSync(new URL('../twin/circuits/lif.json', import.meta.url), 'utf8'));
+/** A lif simulation of n samples at 100 kS/s (10^6 samples take about half a second). */
+const twin = (n: number) => ({ circuit: lif, stimulus: { samples: new Float64Array(n).fill(30e-6), sampleRate: 100_000, quantity: 'current' as const } });
+
+describe('worker pool', () => {
+  it('a failing task rejects with its message and code; the pool keeps working; closing rejects new work', async () => {
+    const p = new WorkerPool({ threads: 1 });
+    const err = await p.run('twin', { circuit: { kind: 'bogus' }, stimulus: twin(4).stimulus }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TaskError);
+    expect((err as TaskError).message).toMatch(/unknown circuit kind/);
+    expect((err as TaskError).code).toBe('TWIN_BAD_CIRCUIT');
+    const ok = await p.run('twin', twin(100));
+    expect(ok.channels.map((c) => c.name)).toEqual(['v_mem', 'i_in']);
+    expect(ok.channels[0].data).toBeInstanceOf(Float64Array);
+    expect(ok.channels[0].data.length).toBe(100);
+    await p.close();
+    await expect(p.run('twin', twin(4))).rejects.toMatchObject({ code: 'POOL_CLOSED' });
+  });
+
+  it('runs at most `threads` tasks at once, the rest in order', async () => {
+    const order = async (threads: number) => {
+      const p = new WorkerPool({ threads });
+      const done: string[] = [];
+      await p.run('twin', twin(10)); // a warm thread, so both tasks start from the same state
+      await Promise.all([p.run('twin', twin(1_500_000)).then(() => done.push('long')), p.run('twin', twin(1000)).then(() => done.push('short'))]);
+      await p.close();
+      return done;
+    };
+    expect(await order(1)).toEqual(['long', 'short']);
+    expect(await order(2)).toEqual(['short', 'long']);
+  }, 30_000);
+
+  it('an AbortSignal cancels a queued task and stops a running one; the pool goes on', async () => {
+    const p = new WorkerPool({ threads: 1 });
+    const running = new AbortController();
+    const queued = new AbortController();
+    const t0 = performance.now();
+    const a = p.run('twin', twin(20_000_000), { signal: running.signal }).catch((e: unknown) => e);
+    const b = p.run('twin', twin(1000), { signal: queued.signal }).catch((e: unknown) => e);
+    queued.abort(new Error('not wanted'));
+    expect(await b).toMatchObject({ code: 'CANCELLED', message: 'cancelled: not wanted' });
+    running.abort(new Error('user stop'));
+    expect(await a).toMatchObject({ code: 'CANCELLED' });
+    // 2·10^7 samples would take about 10 s; the stopped thread is replaced and the next task runs
+    expect(performance.now() - t0).toBeLessThan(8000);
+    expect((await p.run('twin', twin(100))).channels[0].data.length).toBe(100);
+    const aborted = AbortSignal.abort(new Error('already'));
+    await expect(p.run('twin', twin(10), { signal: aborted })).rejects.toThrow(/already/);
+    await p.close();
+  }, 30_000);
+});

@@ -1,0 +1,101 @@
+/**
+ * The one worker pool: CPU-heavy pure work (twin simulations, power-law bootstrap chunks) runs on worker
+ * threads (tinypool) so the main thread keeps serving the API and writing the store. Twin runs, sweeps
+ * and the bootstrap all share it; the composition root builds one per process.
+ *
+ * Each call names a task of ./tasks.ts. `threads` caps how many run at once (the rest queue in order);
+ * an AbortSignal cancels a queued task, or stops the thread running it (the pool replaces it). A task
+ * that throws rejects with a TaskError carrying its message and code. Typed arrays in a task's output are
+ * transferred, not copied. Threads start on demand and end after a while idle, never holding the process
+ * open.
+ */
+import { availableParallelism } from 'node:os';
+import Tinypool from 'tinypool';
+import type { TaskName, Tasks } from './tasks.ts';
+
+export type { TaskName } from './tasks.ts';
+export type TaskInput<K extends TaskName> = Parameters<Tasks[K]>[0];
+export type TaskOutput<K extends TaskName> = Awaited<ReturnType<Tasks[K]>>;
+
+export class TaskError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = 'TaskError';
+  }
+}
+
+export interface WorkerPoolOptions {
+  /** Tasks running at once, one thread each (default: one per core). */
+  threads?: number;
+  /** An idle thread ends after this long, ms (default 30 s). */
+  idleTimeoutMs?: number;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  /** Input buffers to move to the worker instead of copying (the caller loses them). */
+  transfer?: ArrayBuffer[];
+}
+
+// Run from the TypeScript sources the entry loads tasks.ts (through tsx); from the compiled build, tasks.js.
+const here = import.meta.url;
+const TASKS = new URL(`./tasks${here.slice(here.lastIndexOf('.'))}`, here).href;
+const ENTRY = new URL('./entry.mjs', here);
+
+export class WorkerPool {
+  readonly threads: number;
+  private readonly pool: Tinypool;
+  private running = 0;
+  private closed = false;
+
+  constructor(opts: WorkerPoolOptions = {}) {
+    this.threads = Math.max(1, Math.floor(opts.threads ?? availableParallelism()));
+    this.pool = new Tinypool({
+      filename: ENTRY.href,
+      minThreads: 0,
+      maxThreads: this.threads,
+      idleTimeout: opts.idleTimeoutMs ?? 30_000,
+      workerData: { tasks: TASKS },
+    });
+  }
+
+  /** Runs one task on a worker thread; resolves with its output. */
+  async run<K extends TaskName>(task: K, input: TaskInput<K>, opts: RunOptions = {}): Promise<TaskOutput<K>> {
+    if (this.closed) throw new TaskError('the worker pool is closed', 'POOL_CLOSED');
+    opts.signal?.throwIfAborted();
+    this.running++;
+    try {
+      return (await this.pool.run({ task, input }, { signal: opts.signal ?? null, transferList: opts.transfer })) as TaskOutput<K>;
+    } catch (err) {
+      throw asTaskError(err, opts.signal);
+    } finally {
+      this.running--;
+    }
+  }
+
+  /** Tasks waiting plus running. */
+  get pending(): number {
+    return this.running;
+  }
+
+  /** Rejects queued tasks and stops the threads. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.pool.cancelPendingTasks();
+    await this.pool.destroy();
+  }
+}
+
+function asTaskError(err: unknown, signal: AbortSignal | undefined): Error {
+  if (signal?.aborted) return new TaskError(`cancelled: ${String(signal.reason?.message ?? signal.reason ?? 'aborted')}`, 'CANCELLED');
+  if (err instanceof TaskError) return err;
+  const e = err as { message?: string; code?: string } | undefined;
+  const message = e?.message ?? String(err);
+  // tinypool's own rejections: its queue cancelled or destroyed, or a thread that died mid-task
+  if (/terminat|destroy|cancel/i.test(message) && e?.code === undefined) return new TaskError(`the worker pool is closed (${message})`, 'POOL_CLOSED');
+  return new TaskError(message, e?.code);
+}
