@@ -60,9 +60,11 @@ export interface JunctionSpec {
   x0?: number;
   /**
    * Device-to-device variability: relative spread per parameter; each junction's value is the nominal
-   * one times exp(σ·z − σ²/2), z standard normal (log-normal with the nominal mean), seeded by the circuit seed.
+   * one times exp(σ·z − σ²/2), z standard normal (log-normal with the nominal mean).
    */
   spread?: Record<string, number>;
+  /** Seed of the variability draw (default: the circuit seed + 1), so one topology can get several device sets. */
+  seed?: number;
 }
 export interface ElectrodeSpec {
   /** Node index in the generated network; negative counts from the end (-1 = last node). */
@@ -284,8 +286,8 @@ function networkFromEdges(c: NetworkCommon & { kind: string }, nNodes: number, e
     need(k in params, `${c.kind}: junction spread names unknown parameter "${k}"`);
     need(isNum(sd) && sd >= 0, `${c.kind}: junction spread of ${k} must be >= 0`);
   }
-  // a separate stream (seed + 1), so a spread leaves the topology of the seed unchanged
-  const u = rng(((c.seed ?? 1) + 1) >>> 0);
+  // a separate stream, so a spread leaves the topology of the seed unchanged
+  const u = rng((c.junction?.seed ?? (c.seed ?? 1) + 1) >>> 0);
   const elements: Element[] = edges.map(([a, b], k) => {
     let p = params;
     if (spread.length) {

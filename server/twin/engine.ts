@@ -956,9 +956,11 @@ export class Twin {
     let changed = false;
     for (let k = 0; k < this.limBranch.length; k++) {
       const b = this.limBranch[k], s = this.limIs[k], g = this.limG[k], max = this.limMax[k];
+      // the current the resistor would carry at the programmed source voltage
       const i = g * (V[this.brA[b]] - V[this.brB[b]]);
-      const mode = i > max ? 1 : i < -max ? -1 : 0;
       const now = this.brG[b] === 0 ? Math.sign(this.isValue[s]) : 0;
+      // enter compliance beyond the limit; leave it once the source could no longer push the limit current
+      const mode = now === 0 ? (i > max ? 1 : i < -max ? -1 : 0) : now * i > max ? now : 0;
       if (mode === now) continue;
       this.brG[b] = mode === 0 ? g : 0;
       this.isValue[s] = mode * max;
