@@ -7,8 +7,8 @@
  * with an error naming the limit. `planStimulus` is the one gate: summary → limits → instrument program
  * → limits again on the program's actual values.
  */
-import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { Type, type Static } from 'typebox';
+import { fillDefaults, firstProblem } from '../../common/schema-check.ts';
 import { AppError } from '../../common/errors.ts';
 import { protocolSummary, type Protocol, type ProtocolSummary } from '../protocols/index.ts';
 import {
@@ -164,14 +164,14 @@ export function validateBenchConfig(input: unknown): BenchConfig {
     }
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new BenchConfigError('', 'must be a JSON object');
-  const cfg = Value.Default(BenchConfigSchema, structuredClone(json)) as BenchConfig;
+  const cfg = fillDefaults<BenchConfig>(BenchConfigSchema, structuredClone(json));
   cfg.instruments?.forEach?.((inst) => {
     if (inst && typeof inst === 'object') {
-      if (inst.smu) Value.Default(InstrumentSchema.properties.smu, inst.smu);
-      if (inst.daq) Value.Default(InstrumentSchema.properties.daq, inst.daq);
+      if (inst.smu) fillDefaults(InstrumentSchema.properties.smu, inst.smu);
+      if (inst.daq) fillDefaults(InstrumentSchema.properties.daq, inst.daq);
     }
   });
-  const first = Value.Errors(BenchConfigSchema, cfg).First();
+  const first = firstProblem(BenchConfigSchema, cfg);
   if (first) throw new BenchConfigError(first.path, first.message);
 
   const ids = new Set<string>();

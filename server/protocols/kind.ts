@@ -6,7 +6,7 @@
  *
  * Also the schema pieces the kinds share and the two errors a protocol can raise.
  */
-import { Type, type TObject } from '@sinclair/typebox';
+import { Type, type TObject } from 'typebox';
 import { AppError } from '../../common/errors.ts';
 import type { Gen } from './random.ts';
 

@@ -14,7 +14,7 @@
  * Parameters and results are snake_case JSON. Input problems (too few spikes, bad parameters) are 400
  * VALIDATION errors naming the field.
  */
-import { Type, type TObject, type TSchema } from '@sinclair/typebox';
+import { Type, type TObject, type TSchema } from 'typebox';
 import type { RoutePlugin } from '../app.ts';
 import { AppError, runActive, runNotFound } from '../../../common/errors.ts';
 import { RunIdParams, errorResponses } from '../schemas.ts';
