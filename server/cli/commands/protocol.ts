@@ -43,7 +43,7 @@ export function register(program: Command): void {
       const { protocolSchemas } = await protocols();
       const kinds = Object.entries(protocolSchemas).map(([kind, s]) => ({
         kind,
-        title: s.title,
+        title: (s as { title?: string }).title,
         parameters: Object.entries(s.properties as Record<string, { description?: string; default?: unknown }>)
           .filter(([k]) => k !== 'kind')
           .map(([name, p]) => ({ name, default: p.default, description: p.description })),
