@@ -12,7 +12,8 @@ import { analyzeAvalanches, avalanchesFromEvents } from '../analysis/avalanches.
 import { bandPower, detectOscillation, dominantFrequencies, harmonicPower, psdDistance, welch } from '../analysis/spectra.ts';
 import { chirpPoints, resonanceSweep, type SweepPoint } from '../analysis/resonance.ts';
 import { fitStdp } from '../analysis/stdp.ts';
-import { classifyRegime, phaseDiagram, type Regime } from '../analysis/regime.ts';
+import { classifyRegime, phaseDiagram, regimeFeatures, type Regime } from '../analysis/regime.ts';
+import { protocolSegments, validateProtocol } from '../protocols/index.ts';
 import { coincidenceFactor, isiDistance, spikeDistance, spikeSync, vanRossum, victorPurpura } from '../analysis/distances.ts';
 import { correlation, exponentDifference, nrmse } from '../analysis/compare.ts';
 import { InputError, type Signal, type SignalChannel } from './inputs.ts';
@@ -69,6 +70,9 @@ export function detect(c: SignalChannel, p: SpikeParams): SpikeResult {
       threshold: NaN,
       noise: NaN,
       noiseMethod: 'none',
+      deadTime: NaN,
+      deadTimeSource: 'none',
+      rearmLevel: NaN,
     };
   }
   const o = detectOptions(p);
@@ -104,6 +108,9 @@ export function spikesMethod(sig: Signal, p: SpikeParams & { modes: boolean; max
       threshold: r.threshold,
       noise: r.noise,
       noiseMethod: r.noiseMethod,
+      deadTime: r.deadTime,
+      deadTimeSource: r.deadTimeSource,
+      rearmLevel: r.rearmLevel,
       times: r.times,
       peaks: r.peaks,
       widths: r.widths,
@@ -236,58 +243,68 @@ export function stdpMethod(table: Record<string, Float64Array>, p: { tau_min: nu
   return fitStdp(Array.from(dt, (d, i) => ({ dt: d, dw: dw[i] })), { tauMin: p.tau_min, tauMax: p.tau_max });
 }
 
-export interface RegimeParams extends BurstParams {
+export interface RegimeParams extends SpikeParams {
   min_rate: number;
   max_active_fraction: number;
   saturation_rate?: number;
   min_burst_fraction: number;
-  min_burst_cv: number;
   max_regular_cv: number;
   oscillation_ratio: number;
   param: string;
   values?: number[];
 }
 
-/** Features of one channel for regime classification. */
-export function regimeFeatures(c: SignalChannel, p: RegimeParams) {
-  const r = detect(c, p);
-  const T = duration(c);
-  const b = bursts(r.times, T, p);
-  // fraction of samples beyond the threshold, on the side(s) detected
-  let active = 0;
-  for (let i = 0; i < c.samples.length; i++) {
-    const d = c.samples[i] * c.scale + c.offset - r.baseline;
-    if ((p.polarity !== 'negative' && d > r.threshold) || (p.polarity !== 'positive' && d < -r.threshold)) active++;
+/** The ladder steps of a run's stored protocol ([start, end) in s and the level), or undefined when it is not a ladder. */
+export function ladderSteps(sig: Signal): { level: number; startS: number; endS: number }[] | undefined {
+  const proto = sig.run?.protocol as { kind?: string } | undefined;
+  if (proto?.kind !== 'ladder') return undefined;
+  try {
+    return protocolSegments(validateProtocol(proto)).map((s) => ({ level: s.value ?? NaN, startS: s.startS, endS: s.endS }));
+  } catch {
+    return undefined;
   }
+}
+
+/**
+ * Regime of each input: spikes detected once on the whole channel (one threshold for the run), then the
+ * features of the whole run and — for a ladder run — of each step's window (regime.ts). State channels
+ * (name x_…, unit 1: a twin's device states) are passed for the latched test.
+ */
+function regimeOf(sig: Signal, p: RegimeParams) {
+  const c = pickChannels(sig, p.channel)[0];
+  const r = detect(c, p);
   const x = physical(c);
-  let osc = { oscillating: false, frequency: NaN, peakRatio: NaN };
-  if (x.length >= 256) osc = detectOscillation(welch(x, c.fs, { segment: 2 ** Math.floor(Math.log2(Math.min(x.length, 4096))) }), p.oscillation_ratio);
-  const st = trainStats(r.times, { tStart: 0, tEnd: T });
-  return {
-    rate: r.times.length / T,
-    cv: Number.isFinite(st.isiCv) ? st.isiCv : 0,
-    burstFraction: Number.isFinite(b.burstFraction) ? b.burstFraction : 0,
-    activeFraction: c.samples.length ? active / c.samples.length : 0,
-    oscillating: osc.oscillating,
-    peakFrequency: osc.frequency,
-    peakRatio: osc.peakRatio,
+  const states = sig.channels.filter((s) => s.name.startsWith('x_') && (s.unit === '1' || s.unit === '') && s.fs === c.fs).map((s) => ({ name: s.name, values: physical(s) }));
+  const baseline = Number.isFinite(r.baseline) ? r.baseline : 0;
+  const threshold = Number.isFinite(r.threshold) ? r.threshold : Infinity;
+  const thresholds = { minRate: p.min_rate, maxActiveFraction: p.max_active_fraction, saturationRate: p.saturation_rate, minBurstFraction: p.min_burst_fraction, maxRegularCv: p.max_regular_cv };
+  const classify = (from: number, to: number) => {
+    const a = Math.max(0, Math.min(x.length, Math.round(from * c.fs)));
+    const b = Math.max(a, Math.min(x.length, Math.round(to * c.fs)));
+    const times = r.times.filter((t) => t >= a / c.fs && t < b / c.fs);
+    const f = regimeFeatures({
+      times,
+      duration: (b - a) / c.fs,
+      trace: x.subarray(a, b),
+      fs: c.fs,
+      baseline,
+      threshold,
+      polarity: p.polarity,
+      states: states.map((s) => ({ name: s.name, values: s.values.subarray(a, b) })),
+      oscillationRatio: p.oscillation_ratio,
+    });
+    return classifyRegime(f, thresholds);
   };
+  const whole = classify(0, duration(c));
+  const steps = ladderSteps(sig)?.map((s) => {
+    const k = classify(s.startS, s.endS);
+    return { level: s.level, startS: s.startS, endS: s.endS, regime: k.regime, rateHz: k.features.rate, reason: k.reason, features: k.features };
+  });
+  return { channel: c.name, ...(sig.runId !== undefined ? { runId: sig.runId } : {}), ...whole, deadTime: r.deadTime, ...(steps ? { steps } : {}) };
 }
 
 export function regimeMethod(sigs: Signal[], p: RegimeParams) {
-  const thresholds = {
-    minRate: p.min_rate,
-    maxActiveFraction: p.max_active_fraction,
-    saturationRate: p.saturation_rate,
-    minBurstFraction: p.min_burst_fraction,
-    minBurstCv: p.min_burst_cv,
-    maxRegularCv: p.max_regular_cv,
-  };
-  const runs = sigs.map((s) => {
-    const c = pickChannels(s, p.channel)[0];
-    const cls = classifyRegime(regimeFeatures(c, p), thresholds);
-    return { channel: c.name, ...(s.runId !== undefined ? { runId: s.runId } : {}), ...cls };
-  });
+  const runs = sigs.map((s) => regimeOf(s, p));
   if (sigs.length === 1 && !p.values) return runs[0];
   const name = p.param;
   const values = p.values ?? sigs.map((s) => Number((s.run?.protocol as Record<string, unknown> | undefined)?.[name]));
@@ -296,7 +313,8 @@ export function regimeMethod(sigs: Signal[], p: RegimeParams) {
     runs.map((r, i) => ({ params: { [name]: values[i] }, regime: r.regime as Regime })),
     name,
   );
-  return { runs, phaseDiagram: diagram };
+  // points as { value, regime }: a key named after the swept parameter would not survive the snake_case rule
+  return { runs, phaseDiagram: { param: diagram.param, points: diagram.points.map((pt) => ({ value: pt.params[name], regime: pt.regime })), transitions: diagram.transitions } };
 }
 
 export interface CompareParams extends SpikeParams {

@@ -152,8 +152,7 @@ const REGIME_THRESHOLDS = {
   min_rate: num({ title: 'Quiescent below', unit: 'Hz', default: 0.1, minimum: 0 }),
   max_active_fraction: num({ title: 'Saturated active fraction', description: 'fraction of samples beyond threshold that means saturated', default: 0.5, minimum: 0, maximum: 1 }),
   saturation_rate: num({ title: 'Saturated rate', unit: 'Hz', description: 'rate at or above which the run is saturated', exclusiveMinimum: 0 }),
-  min_burst_fraction: num({ title: 'Bursting burst fraction', description: 'burst fraction that means bursting', default: 0.5, minimum: 0, maximum: 1 }),
-  min_burst_cv: num({ title: 'Bursting CV', description: 'CV required for bursting', default: 1, minimum: 0 }),
+  min_burst_fraction: num({ title: 'Bursting burst fraction', description: 'fraction of spikes in bursts (with bimodal intervals) that means bursting', default: 0.5, minimum: 0, maximum: 1 }),
   max_regular_cv: num({ title: 'Regular CV', description: 'CV at or below which firing counts as oscillatory', default: 0.3, minimum: 0 }),
   oscillation_ratio: num({ title: 'Oscillation ratio', description: 'spectral peak/background ratio that counts as an oscillation', default: 10, minimum: 1 }),
 };
@@ -161,12 +160,11 @@ const REGIME_THRESHOLDS = {
 const regime = define({
   name: 'regime',
   title: 'Regime',
-  description: 'Classify runs as quiescent, oscillatory, bursting, saturated (or irregular); with several inputs, a phase diagram over `param`',
+  description: 'Classify runs as quiescent, oscillatory, bursting, saturated (or irregular), a ladder run also step by step (`steps`); with several inputs, a phase diagram over `param`',
   source: 'Hochstetter et al. 2021',
   inputs: 'signals',
   params: obj({
     ...SPIKE_PARAMS,
-    ...BURST_PARAMS,
     ...REGIME_THRESHOLDS,
     param: text({ title: 'Swept parameter', description: 'several inputs: read from each run protocol, or given by values', default: 'amplitude' }),
     values: numbers({ title: 'Parameter values', description: 'several inputs: the parameter value of each input' }),

@@ -6,7 +6,7 @@ import { fitGaussianMixture } from './gmm.ts';
 import { bandPower, detectOscillation, dominantFrequencies, harmonicPower, psdDistance, welch } from './spectra.ts';
 import { chirpPoints, resonanceSweep } from './resonance.ts';
 import { fitStdp } from './stdp.ts';
-import { classifyRegime, phaseDiagram } from './regime.ts';
+import { classifyRegime, phaseDiagram, regimeFeatures } from './regime.ts';
 import { correlation, exponentDifference, normalQuantile, nrmse } from './compare.ts';
 
 function renewal(rng: Rng, n: number, draw: () => number): Float64Array {
@@ -159,14 +159,40 @@ describe('STDP fit', () => {
 });
 
 describe('regimes', () => {
-  const base = { rate: 10, cv: 0.8, burstFraction: 0.1, activeFraction: 0.01, oscillating: false, peakFrequency: NaN, peakRatio: 1 };
+  const base = { rate: 10, cv: 0.8, burstFraction: 0.1, isiThreshold: NaN, activeFraction: 0.01, latched: null, oscillating: false, peakFrequency: NaN, peakRatio: 1 };
   it('applies the documented rules in order', () => {
     expect(classifyRegime({ ...base, rate: 0 }).regime).toBe('quiescent');
+    expect(classifyRegime({ ...base, rate: 0, latched: 'x held at its bound' })).toMatchObject({ regime: 'saturated', reason: 'latched: x held at its bound, no spikes' });
     expect(classifyRegime({ ...base, activeFraction: 0.9 }).regime).toBe('saturated');
-    expect(classifyRegime({ ...base, burstFraction: 0.8, cv: 1.5 }).regime).toBe('bursting');
+    expect(classifyRegime({ ...base, burstFraction: 0.8, isiThreshold: 0.01 }).regime).toBe('bursting');
+    expect(classifyRegime({ ...base, burstFraction: 0.8 }).regime).toBe('irregular'); // unimodal intervals: not bursting
     expect(classifyRegime({ ...base, oscillating: true, peakFrequency: 12 }).regime).toBe('oscillatory');
     expect(classifyRegime({ ...base, cv: 0.1 }).regime).toBe('oscillatory');
     expect(classifyRegime(base).regime).toBe('irregular');
+    // the reason is words with rounded numbers
+    expect(classifyRegime({ ...base, rate: 790.1234567, cv: 0.0123456 }).reason).toBe('regular firing at 790 Hz (interval CV 0.0123, regular up to 0.3)');
+  });
+  const window = (times: number[], T: number) => ({ times, duration: T, trace: new Float64Array(0), fs: 1000, baseline: 0, threshold: 1, polarity: 'positive' as const });
+  it('reference trains: periodic is oscillatory, Poisson irregular (CV ≈ 1, unimodal log-ISI), bursts of a periodic burster are bursting', () => {
+    const periodic = Array.from({ length: 500 }, (_, i) => i * 0.002);
+    expect(classifyRegime(regimeFeatures(window(periodic, 1))).regime).toBe('oscillatory');
+    const rng = new Rng(11);
+    const poisson: number[] = [];
+    for (let t = rng.exponential(100); t < 20; t += rng.exponential(100)) poisson.push(t);
+    const pf = regimeFeatures(window(poisson, 20));
+    expect(Math.abs(pf.cv - 1)).toBeLessThan(0.1); // exponential intervals: CV = 1
+    expect(classifyRegime(pf).regime).toBe('irregular');
+    // 4 spikes 1 ms apart every 10 ms (the nsu-bursting pattern)
+    const burster = Array.from({ length: 400 }, (_, i) => Math.floor(i / 4) * 0.01 + (i % 4) * 0.001);
+    const bf = regimeFeatures(window(burster, 1));
+    expect(bf.burstFraction).toBe(1);
+    expect(classifyRegime(bf).regime).toBe('bursting');
+  });
+  it('latched output: a state at its bound or a flat output beyond the threshold is saturated', () => {
+    const x = new Float64Array(1000).fill(1);
+    expect(classifyRegime(regimeFeatures({ ...window([], 1), states: [{ name: 'x_switch', values: x }] })).regime).toBe('saturated');
+    expect(classifyRegime(regimeFeatures({ ...window([], 1), trace: new Float64Array(1000).fill(2) })).regime).toBe('saturated');
+    expect(classifyRegime(regimeFeatures({ ...window([], 1), trace: new Float64Array(1000).fill(0.5) })).regime).toBe('quiescent');
   });
   it('phase diagram lists transitions at midpoints along the sweep', () => {
     const d = phaseDiagram(
