@@ -10,11 +10,11 @@ import { logIsiBursts, maxIntervalBursts, type BurstSummary } from '../analysis/
 import { fitGaussianMixture } from '../analysis/gmm.ts';
 import { analyzeAvalanches, avalanchesFromEvents } from '../analysis/avalanches.ts';
 import { bandPower, detectOscillation, dominantFrequencies, harmonicPower, psdDistance, welch } from '../analysis/spectra.ts';
-import { chirpPoints, resonanceSweep, type SweepPoint } from '../analysis/resonance.ts';
+import { aboveCountingNoise, chirpWindows, resonanceSweep, type Chirp, type SweepPoint } from '../analysis/resonance.ts';
 import { fitStdp } from '../analysis/stdp.ts';
 import { classifyRegime, phaseDiagram, regimeFeatures, type Regime } from '../analysis/regime.ts';
 import { protocolSegments, validateProtocol } from '../protocols/index.ts';
-import { coincidenceFactor, isiDistance, spikeDistance, spikeSync, vanRossum, victorPurpura } from '../analysis/distances.ts';
+import { coincidence, isiDistance, spikeDistance, spikeSync, vanRossum, victorPurpura } from '../analysis/distances.ts';
 import { correlation, exponentDifference, nrmse } from '../analysis/compare.ts';
 import { InputError, type Signal, type SignalChannel } from './inputs.ts';
 
@@ -185,12 +185,13 @@ export function psdMethod(sig: Signal, p: { channel?: string; segment?: number; 
 export interface ResonanceParams extends SpikeParams {
   f0?: number;
   f1?: number;
+  sweep?: 'linear' | 'log';
   chirp_start?: number;
   chirp_duration?: number;
   windows: number;
   frequencies?: number[];
   frequency_param: string;
-  measure: 'rate' | 'harmonics';
+  measure: 'rate' | 'harmonics' | 'conductance';
   onset_fraction: number;
 }
 
@@ -203,20 +204,105 @@ function sweepTable(sig: Signal): SweepPoint[] | undefined {
   return Array.from(f.samples, (freq, i) => ({ frequency: freq, response: r.samples[i] }));
 }
 
+/** The chirp of a run: f0/f1 given, else the run's stored chirp protocol. */
+function chirpOf(sig: Signal, c: SignalChannel, p: ResonanceParams): Chirp {
+  const proto = sig.run?.protocol as { kind?: string; startHz?: number; stopHz?: number; sweep?: 'linear' | 'log'; durationS?: number } | undefined;
+  const fromProtocol = proto?.kind === 'chirp';
+  const f0 = p.f0 ?? (fromProtocol ? proto.startHz : undefined);
+  const f1 = p.f1 ?? (fromProtocol ? proto.stopHz : undefined);
+  if (f0 === undefined || f1 === undefined) {
+    throw new InputError(
+      proto?.kind ? `the run's protocol is a ${proto.kind}, not a chirp: give f0 and f1, or one run per stimulus frequency (stepped sine)` : 'a chirp trace needs f0 and f1 (Hz)',
+      '/f0',
+    );
+  }
+  const start = p.chirp_start ?? 0;
+  const sweep = p.sweep ?? (fromProtocol && p.f0 === undefined ? (proto.sweep ?? 'log') : 'linear');
+  const dur = p.chirp_duration ?? (fromProtocol && proto.durationS ? proto.durationS : duration(c) - start);
+  return { f0, f1, duration: dur, start, sweep };
+}
+
+/** Conductance I/V over the samples where the stimulus is at least 1 % of its largest magnitude. */
+function conductanceSwing(stim: Float64Array, resp: Float64Array, a: number, b: number, voltageDriven: boolean): number {
+  let vmax = 0;
+  for (let i = a; i < b; i++) vmax = Math.max(vmax, Math.abs(stim[i]));
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = a; i < b; i++) {
+    if (Math.abs(stim[i]) < 0.01 * vmax || vmax === 0) continue;
+    const g = voltageDriven ? resp[i] / stim[i] : stim[i] / resp[i];
+    if (!Number.isFinite(g)) continue;
+    lo = Math.min(lo, g);
+    hi = Math.max(hi, g);
+  }
+  return hi >= lo ? hi - lo : NaN;
+}
+
 /**
- * Resonance: from one chirp run or trace (--f0/--f1), from a frequency,response table, or from several
- * runs at one stimulus frequency each (frequencies from `frequencies` or each run protocol's
- * `frequency_param`; response = spike rate or harmonic power ratio, harmonics 2-5).
+ * Per-window (chirp) or per-run (stepped sine) measures: spike rate, harmonic power ratio of the response
+ * (harmonics 2-5 over the fundamental at the drive frequency) and conductance swing (max − min of G over the
+ * window, G = I/V from the stimulus and response channels; NaN without a stimulus channel).
+ */
+function measures(sig: Signal, c: SignalChannel, spikes: Float64Array, from: number, to: number, f: number) {
+  const x = physical(c);
+  const a = Math.max(0, Math.round(from * c.fs));
+  const b = Math.min(x.length, Math.round(to * c.fs));
+  let count = 0;
+  for (const t of spikes) if (t >= from && t < to) count++;
+  const n = b - a;
+  const seg = 2 ** Math.floor(Math.log2(Math.max(2, n)));
+  const harmonics = n >= 64 && f * 5 < c.fs / 2 && f >= (2 * c.fs) / seg ? harmonicPower(x.subarray(a, b), c.fs, f, 5, seg).ratio : NaN;
+  const stim = sig.channels.find((s) => s.role === 'stimulus' && s.fs === c.fs);
+  const voltageDriven = stim ? stim.unit !== 'A' : true;
+  const swing = stim ? conductanceSwing(physical(stim), x, a, b, voltageDriven) : NaN;
+  return { count, rate: count / Math.max(1e-300, to - from), harmonics, conductanceSwing: swing };
+}
+
+/** The resonance of each measure; `no_response` (and null frequencies) when the spike counts stay within counting noise. */
+function resonanceOf(points: (SweepPoint & { count: number; rate: number; harmonics: number; conductanceSwing: number })[], p: ResonanceParams) {
+  const summary = (key: 'rate' | 'harmonics' | 'conductanceSwing') => {
+    const pts = points.filter((q) => Number.isFinite(q[key])).map((q) => ({ frequency: q.frequency, response: q[key], span: q.span }));
+    if (pts.length < 2) return null;
+    const { points: _p, ...r } = resonanceSweep(pts, { onsetFraction: p.onset_fraction });
+    return r;
+  };
+  const main = p.measure === 'conductance' ? 'conductanceSwing' : p.measure;
+  const responded = p.measure !== 'rate' || aboveCountingNoise(points.map((q) => q.count));
+  const byMeasure = { rate: summary('rate'), harmonics: summary('harmonics'), conductanceSwing: summary('conductanceSwing') };
+  const top = responded ? byMeasure[main] : null;
+  return {
+    measure: p.measure,
+    noResponse: !top,
+    ...(top
+      ? top
+      : {
+          reason:
+            p.measure === 'rate'
+              ? `no response: the spike counts per window (${Math.min(...points.map((q) => q.count))}–${Math.max(...points.map((q) => q.count))}) stay within counting noise`
+              : `no response: the ${p.measure} measure is not defined on these inputs`,
+          resonanceFrequency: null,
+          onsetFrequency: null,
+          optimalFrequency: null,
+        }),
+    measures: byMeasure,
+    points: points.map((q) => ({ ...q, response: q[main] })),
+  };
+}
+
+/**
+ * Resonance: from one chirp run (its stored chirp protocol, or f0/f1 for a trace), from a
+ * frequency,response table, or from several runs at one stimulus frequency each (a stepped sine:
+ * frequencies from `frequencies` or each run protocol's `frequency_param`).
  */
 export function resonanceMethod(sigs: Signal[], p: ResonanceParams) {
   if (sigs.length === 1) {
     const table = sweepTable(sigs[0]);
     if (table) return resonanceSweep(table, { onsetFraction: p.onset_fraction });
-    if (p.f0 === undefined || p.f1 === undefined) throw new InputError('a chirp needs f0 and f1 (Hz)', '/f0');
     const c = pickChannels(sigs[0], p.channel)[0];
-    const spikes = detect(c, p);
-    const points = chirpPoints(spikes.times, { f0: p.f0, f1: p.f1, duration: p.chirp_duration ?? duration(c) - (p.chirp_start ?? 0), start: p.chirp_start }, p.windows);
-    return resonanceSweep(points, { onsetFraction: p.onset_fraction });
+    const chirp = chirpOf(sigs[0], c, p);
+    const spikes = detect(c, p).times;
+    const points = chirpWindows(chirp, p.windows).map((w) => ({ frequency: w.frequency, span: w.span, response: 0, ...measures(sigs[0], c, spikes, w.start, w.end, w.frequency) }));
+    return { chirp: { f0: chirp.f0, f1: chirp.f1, sweep: chirp.sweep, durationS: chirp.duration, startS: chirp.start }, ...resonanceOf(points, p) };
   }
   const name = p.frequency_param;
   const freqs = p.frequencies ?? sigs.map((s) => Number((s.run?.protocol as Record<string, unknown> | undefined)?.[name]));
@@ -224,16 +310,18 @@ export function resonanceMethod(sigs: Signal[], p: ResonanceParams) {
   freqs.forEach((f, i) => {
     if (!(f > 0)) throw new InputError(`input ${i + 1}: no stimulus frequency (give frequencies, or runs whose protocol has "${name}")`, '/frequencies');
   });
+  const sorted = [...freqs].sort((a, b) => a - b);
+  const spanOf = (f: number) => {
+    const i = sorted.indexOf(f);
+    const lo = i > 0 ? (f - sorted[i - 1]) / 2 : Infinity;
+    const hi = i < sorted.length - 1 ? (sorted[i + 1] - f) / 2 : Infinity;
+    return 2 * Math.min(lo, hi);
+  };
   const points = sigs.map((s, i) => {
     const c = pickChannels(s, p.channel)[0];
-    if (p.measure === 'harmonics') {
-      const x = physical(c);
-      const seg = 2 ** Math.floor(Math.log2(Math.max(2, Math.min(x.length, 1 << 16))));
-      return { frequency: freqs[i], response: harmonicPower(x, c.fs, freqs[i], 5, seg).ratio };
-    }
-    return { frequency: freqs[i], response: detect(c, p).times.length / duration(c) };
+    return { frequency: freqs[i], span: spanOf(freqs[i]), response: 0, ...measures(s, c, detect(c, p).times, 0, duration(c), freqs[i]) };
   });
-  return { measure: p.measure, ...resonanceSweep(points, { onsetFraction: p.onset_fraction }) };
+  return resonanceOf(points, p);
 }
 
 export function stdpMethod(table: Record<string, Float64Array>, p: { tau_min: number; tau_max: number }) {
@@ -322,7 +410,7 @@ export interface CompareParams extends SpikeParams {
   sim_channel?: string;
   tau: number;
   q: number;
-  window: number;
+  window?: number;
 }
 
 export function compareMethod([measured, simulated]: [Signal, Signal], p: CompareParams) {
@@ -333,16 +421,26 @@ export function compareMethod([measured, simulated]: [Signal, Signal], p: Compar
   const b = detect(cs, p).times;
   const xm = physical(cm);
   const xs = physical(cs);
+  const warnings: string[] = [];
+  // Γ's window: given, or 2 % of the measured mean ISI, so that 2νΔ ≈ 0.04 as for Jolivet et al.'s 2 ms at 10 Hz
+  const win = p.window ?? (a.length >= 2 ? (0.02 * (a[a.length - 1] - a[0])) / (a.length - 1) : 0.002);
+  const g = coincidence(a, b, win, 0, T);
+  if (g.warning) warnings.push(`Γ: ${g.warning}`);
+  const bothEmpty = a.length === 0 && b.length === 0;
+  if (bothEmpty) warnings.push('no spikes in either train: the spike-train distances are undefined (null)');
+  const dist = (f: () => number) => (bothEmpty ? NaN : f());
   const res: Record<string, unknown> = {
     measured: { channel: cm.name, spikes: a.length },
     simulated: { channel: cs.name, spikes: b.length },
     duration: T,
-    isiDistance: isiDistance(a, b, 0, T),
-    spikeDistance: spikeDistance(a, b, 0, T),
-    spikeSync: spikeSync(a, b, 0, T),
-    vanRossum: vanRossum(a, b, p.tau, 0, T),
-    victorPurpura: victorPurpura(a, b, p.q, 0, T),
-    coincidenceFactor: coincidenceFactor(a, b, p.window, 0, T),
+    isiDistance: dist(() => isiDistance(a, b, 0, T)),
+    spikeDistance: dist(() => spikeDistance(a, b, 0, T)),
+    spikeSync: dist(() => spikeSync(a, b, 0, T)),
+    vanRossum: dist(() => vanRossum(a, b, p.tau, 0, T)),
+    victorPurpura: dist(() => victorPurpura(a, b, p.q, 0, T)),
+    coincidenceFactor: g.gamma,
+    coincidence: { windowS: win, chance: g.chance, nCoinc: g.nCoinc, reason: g.reason },
+    warnings,
   };
   if (cm.fs === cs.fs) {
     const n = Math.min(xm.length, xs.length);

@@ -129,20 +129,25 @@ const resonance = define({
   name: 'resonance',
   title: 'Resonance',
   description:
-    'Resonance sweep: response per frequency, resonance frequency, onset and optimal operating frequency. One input: a frequency,response table, or a chirp run/trace; several inputs: one run per stimulus frequency',
+    'Resonance sweep: response per frequency (spike rate, harmonic power, conductance swing), resonance, onset and optimal operating frequency with their resolution. One input: a chirp run (read from its protocol), a chirp trace with f0/f1, or a frequency,response table; several inputs: one run per stimulus frequency (stepped sine)',
   source: 'Xu, Gottwald, Kuncic 2026',
   inputs: 'signals',
   table: { key: 'points', columns: ['frequency', 'response'] },
   params: obj({
     ...SPIKE_PARAMS,
-    f0: num({ title: 'Chirp start frequency', unit: 'Hz', minimum: 0 }),
-    f1: num({ title: 'Chirp end frequency', unit: 'Hz', minimum: 0 }),
+    f0: num({ title: 'Chirp start frequency', unit: 'Hz', description: "default: the run's chirp protocol", minimum: 0 }),
+    f1: num({ title: 'Chirp end frequency', unit: 'Hz', description: "default: the run's chirp protocol", minimum: 0 }),
+    sweep: optChoice(['linear', 'log'], { title: 'Chirp sweep', description: "default: the run's chirp protocol (log when it names none), linear for f0/f1" }),
     chirp_start: num({ title: 'Chirp start', unit: 's', description: 'chirp start time in the trace', minimum: 0 }),
     chirp_duration: num({ title: 'Chirp duration', unit: 's', description: 'default: to the end', exclusiveMinimum: 0 }),
     windows: int({ title: 'Windows', description: 'frequency windows along the chirp', default: 20, minimum: 2, maximum: 1_000_000 }),
     frequencies: numbers({ title: 'Stimulus frequencies', unit: 'Hz', description: "several inputs: stimulus frequency of each (default: each run protocol's frequency_param)" }),
     frequency_param: text({ title: 'Frequency parameter', description: 'several inputs: protocol parameter holding the stimulus frequency', default: 'frequencyHz' }),
-    measure: choice(['rate', 'harmonics'], { title: 'Response measure', description: 'several inputs: spike rate, or power at harmonics 2-5 relative to the fundamental', default: 'rate' }),
+    measure: choice(['rate', 'harmonics', 'conductance'], {
+      title: 'Response measure',
+      description: 'spike rate, power at harmonics 2-5 relative to the fundamental, or conductance swing (all three are reported; this one decides the resonance)',
+      default: 'rate',
+    }),
     onset_fraction: num({ title: 'Onset fraction', description: 'onset: first frequency where the response exceeds this fraction of its rise to the peak', default: 0.1, exclusiveMinimum: 0, maximum: 1 }),
   }),
   run: (sigs, p) => resonanceMethod(sigs, p),
@@ -185,7 +190,7 @@ const compare = define({
     sim_channel: text({ title: 'Simulated channel', description: 'channel of the simulated input (default: same as channel)' }),
     tau: num({ title: 'van Rossum τ', unit: 's', default: 0.01, exclusiveMinimum: 0 }),
     q: num({ title: 'Victor-Purpura cost', unit: '1/s', default: 100, minimum: 0 }),
-    window: num({ title: 'Γ coincidence window', unit: 's', default: 0.002, exclusiveMinimum: 0 }),
+    window: num({ title: 'Γ coincidence window', unit: 's', description: "default: 2 % of the measured train's mean ISI (2νΔ ≈ 0.04)", exclusiveMinimum: 0 }),
   }),
   run: (pair, p) => compareMethod(pair, p),
 });
@@ -258,7 +263,7 @@ const distance = define({
     const tEnd = p.t_end ?? (Number.isFinite(hi) && hi > tStart ? hi : tStart + 1);
     const metric: DistanceMetric = p.metric;
     const r = distanceMatrix(trains, metric, { tStart, tEnd, tau: p.tau, q: p.q });
-    return { metric, n: trains.length, tStart, tEnd, ...(metric === 'van-rossum' ? { tau: p.tau } : {}), ...(metric === 'victor-purpura' ? { q: p.q } : {}), matrix: r.matrix, mean: r.mean };
+    return { metric, n: trains.length, tStart, tEnd, ...(metric === 'van-rossum' ? { tau: p.tau } : {}), ...(metric === 'victor-purpura' ? { q: p.q } : {}), matrix: r.matrix, mean: r.mean, warnings: r.warnings };
   },
 });
 

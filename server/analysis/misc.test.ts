@@ -4,7 +4,7 @@ import { adaptation, trainStats } from './trains.ts';
 import { logIsiBursts, maxIntervalBursts } from './bursts.ts';
 import { fitGaussianMixture } from './gmm.ts';
 import { bandPower, detectOscillation, dominantFrequencies, harmonicPower, psdDistance, welch } from './spectra.ts';
-import { chirpPoints, resonanceSweep } from './resonance.ts';
+import { aboveCountingNoise, chirpPoints, chirpWindows, resonanceSweep } from './resonance.ts';
 import { fitStdp } from './stdp.ts';
 import { classifyRegime, phaseDiagram, regimeFeatures } from './regime.ts';
 import { correlation, exponentDifference, normalQuantile, nrmse } from './compare.ts';
@@ -135,8 +135,25 @@ describe('resonance sweep', () => {
   });
   it('chirp windows are labelled with the instantaneous frequency', () => {
     const pts = chirpPoints([0.05, 0.06, 0.95], { f0: 10, f1: 110, duration: 1 }, 10);
-    expect(pts[0]).toEqual({ frequency: 15, response: 20 });
+    expect(pts[0]).toEqual({ frequency: 15, response: 20, span: 10 });
     expect(pts[9].frequency).toBeCloseTo(105, 12);
+    // a log sweep 10 Hz → 1 kHz over 1 s: window centres at 10·100^0.25 and 10·100^0.75 Hz, spans 90 and 900 Hz
+    const log = chirpWindows({ f0: 10, f1: 1000, duration: 1, sweep: 'log' }, 2);
+    expect(log[0].frequency).toBeCloseTo(10 * 100 ** 0.25, 10);
+    expect(log[1].frequency).toBeCloseTo(10 * 100 ** 0.75, 10);
+    expect(log.map((w) => w.span)).toEqual([expect.closeTo(90, 10), expect.closeTo(900, 10)]);
+  });
+  it('a chirp with a known response peak: spikes only in the 40-60 Hz windows give resonance at 50 Hz ± the resolution', () => {
+    // linear 10 → 110 Hz over 10 s: f(t) = 10 + 10 t; spikes at 200/s while f is in [40, 60] Hz (t in [3, 5] s)
+    const spikes = Array.from({ length: 400 }, (_, i) => 3 + i / 200);
+    const pts = chirpPoints(spikes, { f0: 10, f1: 110, duration: 10 }, 20);
+    const r = resonanceSweep(pts);
+    expect(r.resonanceFrequency).toBeGreaterThanOrEqual(40);
+    expect(r.resonanceFrequency).toBeLessThanOrEqual(60);
+    expect(r.resonanceUncertainty).toBe(5); // (110 − 10) Hz / 20 windows
+    expect(aboveCountingNoise(pts.map((p) => p.response * 0.5))).toBe(true);
+    expect(aboveCountingNoise(new Array(20).fill(0))).toBe(false); // an all-zero response is no response
+    expect(aboveCountingNoise([3, 4, 5, 4])).toBe(false); // within counting noise
   });
 });
 
