@@ -16,6 +16,7 @@ import { classifyRegime, phaseDiagram, regimeFeatures, type Regime } from '../an
 import { protocolSegments, validateProtocol } from '../protocols/index.ts';
 import { coincidence, isiDistance, spikeDistance, spikeSync, vanRossum, victorPurpura } from '../analysis/distances.ts';
 import { correlation, exponentDifference, nrmse } from '../analysis/compare.ts';
+import { spikePhases } from '../analysis/phase.ts';
 import { InputError, type Signal, type SignalChannel } from './inputs.ts';
 
 /** Spike-detection parameters as resolved from params.ts SPIKE_PARAMS. */
@@ -520,4 +521,15 @@ export function spikeStatsMethod(sig: Signal): SpikeStats {
 /** server/analysis trainStats (rate, ISI mean/CV, LV, Fano factor, ISI histogram, autocorrelogram) of the stored spike events. */
 export function spikeTrainMethod(sig: Signal) {
   return trainStats(storedSpikeTimes(sig), { tStart: 0, tEnd: signalDuration(sig) });
+}
+
+/** Phase of unit B's spikes in unit A's cycle (server/analysis/phase.ts); `channels` = [A, B]. */
+export function phaseMethod(sig: Signal, p: SpikeParams & { channels: string[]; tolerance?: number }) {
+  if (p.channels.length !== 2) throw new InputError(`channels must name two channels, reference first (got ${p.channels.length})`, '/channels');
+  const [a, b] = p.channels.map((name) => {
+    const c = pickChannels(sig, name)[0];
+    return { name: c.name, spikes: detect(c, p) };
+  });
+  const r = spikePhases(a.spikes.times, b.spikes.times, { tolerance: p.tolerance });
+  return { reference: { channel: a.name, spikes: a.spikes.times.length }, unit: { channel: b.name, spikes: b.spikes.times.length }, deadTime: a.spikes.deadTime, ...r };
 }

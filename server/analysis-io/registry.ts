@@ -16,12 +16,13 @@
 import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { comparePowerLaw, fitPowerLaw } from '../analysis/powerlaw.ts';
 import { distanceMatrix, type DistanceMetric } from '../analysis/distances.ts';
-import { BURST_PARAMS, SPIKE_PARAMS, band, channel, choice, flag, int, num, numbers, optChoice, text } from './params.ts';
+import { BURST_PARAMS, SPIKE_PARAMS, band, channel, choice, flag, int, names, num, numbers, optChoice, text } from './params.ts';
 import { InputError, type Signal } from './inputs.ts';
 import {
   avalanchesMethod,
   burstsMethod,
   compareMethod,
+  phaseMethod,
   psdMethod,
   regimeMethod,
   resonanceMethod,
@@ -195,6 +196,22 @@ const compare = define({
   run: (pair, p) => compareMethod(pair, p),
 });
 
+const { channel: _one, ...SPIKE_DETECTION } = SPIKE_PARAMS;
+
+const phase = define({
+  name: 'phase',
+  title: 'Phase',
+  description: "Phase of unit B's spikes in unit A's cycle (0..1): mean phase, circular SD, vector strength, locking time; the transient before locking is excluded",
+  source: 'Pikovsky et al. 2001 (linear phase); Mardia and Jupp 2000 (circular statistics); Goldberg and Brown 1969 (vector strength)',
+  inputs: 'signal',
+  params: obj({
+    channels: names({ title: 'Channels', description: 'the reference unit A and the unit B, e.g. v_outA,v_outB', minItems: 2, maxItems: 2 }),
+    ...SPIKE_DETECTION,
+    tolerance: num({ title: 'Locking tolerance', description: 'phases within this many cycles of the locked phase count as locked; default: max(0.05, 3 circular SDs)', exclusiveMinimum: 0, maximum: 0.5 }),
+  }),
+  run: (sig, p) => phaseMethod(sig, p),
+});
+
 const stdp = define({
   name: 'stdp',
   title: 'STDP curve',
@@ -288,7 +305,7 @@ const spikeTrain = define({
 });
 
 /** Every analysis, in the order the CLI help and `GET /api/analyses` list them. */
-export const ANALYSES: readonly AnalysisDef[] = [powerlaw, distance, spikes, bursts, avalanches, psd, resonance, stdp, regime, compare, spikeStats, spikeTrain] as unknown as AnalysisDef[];
+export const ANALYSES: readonly AnalysisDef[] = [powerlaw, distance, spikes, bursts, avalanches, psd, resonance, phase, stdp, regime, compare, spikeStats, spikeTrain] as unknown as AnalysisDef[];
 
 export function findAnalysis(name: string): AnalysisDef | undefined {
   return ANALYSES.find((a) => a.name === name);

@@ -179,7 +179,7 @@ describe('regimes', () => {
   const base = { rate: 10, cv: 0.8, burstFraction: 0.1, isiThreshold: NaN, activeFraction: 0.01, latched: null, oscillating: false, peakFrequency: NaN, peakRatio: 1 };
   it('applies the documented rules in order', () => {
     expect(classifyRegime({ ...base, rate: 0 }).regime).toBe('quiescent');
-    expect(classifyRegime({ ...base, rate: 0, latched: 'x held at its bound' })).toMatchObject({ regime: 'saturated', reason: 'latched: x held at its bound, no spikes' });
+    expect(classifyRegime({ ...base, rate: 0, latched: 'x held at its bound' })).toMatchObject({ regime: 'saturated', reason: 'latched: x held at its bound' });
     expect(classifyRegime({ ...base, activeFraction: 0.9 }).regime).toBe('saturated');
     expect(classifyRegime({ ...base, burstFraction: 0.8, isiThreshold: 0.01 }).regime).toBe('bursting');
     expect(classifyRegime({ ...base, burstFraction: 0.8 }).regime).toBe('irregular'); // unimodal intervals: not bursting

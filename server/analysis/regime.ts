@@ -3,9 +3,10 @@
  * oscillatory — or irregular when none applies — following the regime sequence reported for memristive
  * networks as the drive rises (quiescent → oscillatory → bursting → saturated; Hochstetter et al., Nat.
  * Commun. 12, 4008 (2021)). Rules, checked in this order (thresholds are options):
- *   saturated   output latched with no spikes: a state variable held at its bound (≥ 0.99 over the second
- *               half of the window), or the output held flat (range < 1 % of its level) at or beyond the
- *               spike threshold; or activeFraction >= maxActiveFraction (0.5); or rate >= saturationRate
+ *   saturated   output latched: a state variable held at its bound (≥ 0.99 over the second half of the
+ *               window), or the output held flat (range < 1 % of its level) at or beyond the spike
+ *               threshold over the second half; or activeFraction >= maxActiveFraction (0.5); or
+ *               rate >= saturationRate
  *   quiescent   rate < minRate (default 0.1 Hz)
  *   bursting    the ISI distribution is bimodal (log-ISI histogram with a void >= 0.7 between an
  *               intra-burst and an inter-burst peak, Pasquale et al. 2010; Selinger et al. 2007) and
@@ -127,7 +128,7 @@ export function classifyRegime(f: RegimeFeatures, t: RegimeThresholds = {}): { r
   const minBurst = t.minBurstFraction ?? 0.5;
   const maxRegularCv = t.maxRegularCv ?? 0.3;
   const out = (regime: Regime, reason: string) => ({ regime, reason, features: f });
-  if (f.latched && f.rate < minRate) return out('saturated', `latched: ${f.latched}, no spikes`);
+  if (f.latched) return out('saturated', `latched: ${f.latched}`);
   if (f.activeFraction >= maxActive) return out('saturated', `beyond the spike threshold ${pct(f.activeFraction)} of the time (saturated from ${pct(maxActive)})`);
   if (f.rate >= satRate) return out('saturated', `firing at ${hz(f.rate)}, at or above the saturation rate ${hz(satRate)}`);
   if (!(f.rate >= minRate)) return out('quiescent', `no sustained firing: ${hz(f.rate)}, below ${hz(minRate)}`);
