@@ -159,7 +159,14 @@ export function avalanchesMethod(sig: Signal, p: SpikeParams & { bin_width?: num
   if (all.length < 2) throw new InputError(`only ${all.length} events detected; avalanches need more`);
   const av = avalanchesFromEvents(all, { binWidth: p.bin_width, tStart: 0, tEnd: T });
   const a = analyzeAvalanches(av, { minTail: p.min_tail });
-  return { channels: chans.map((c) => c.name), events: all.length, ...a, sizes: av.sizes, durations: av.durations };
+  // a single periodic train makes "avalanches" of a fixed size and duration: no critical process to fit
+  const sorted = Float64Array.from(all).sort();
+  const gaps = isis(sorted);
+  const m = gaps.reduce((x, y) => x + y, 0) / gaps.length;
+  const cvGaps = Math.sqrt(gaps.reduce((x, y) => x + (y - m) ** 2, 0) / gaps.length) / m;
+  const warnings = [...a.warnings];
+  if (chans.length === 1 && cvGaps < 0.1) warnings.unshift(`the events are one periodic train (interval CV ${+cvGaps.toPrecision(2)}): its avalanches follow the period, not a power law`);
+  return { channels: chans.map((c) => c.name), events: all.length, ...a, warnings, sizes: av.sizes, durations: av.durations };
 }
 
 export function psdMethod(sig: Signal, p: { channel?: string; segment?: number; band?: [number, number]; peaks: number; oscillation_ratio: number }) {

@@ -14,7 +14,7 @@
  *   events   one run's stored spike events (spike-stats, spike-train: the sweeps' and pairing's summaries)
  */
 import { Type, type Static, type TObject } from '@sinclair/typebox';
-import { comparePowerLaw, fitPowerLaw } from '../analysis/powerlaw.ts';
+import { comparePowerLaw, fitPowerLaw, powerLawWarnings } from '../analysis/powerlaw.ts';
 import { distanceMatrix, type DistanceMetric } from '../analysis/distances.ts';
 import { BURST_PARAMS, SPIKE_PARAMS, band, channel, choice, flag, int, names, num, numbers, optChoice, text } from './params.ts';
 import { InputError, type Signal } from './inputs.ts';
@@ -241,10 +241,15 @@ const powerlaw = define({
     seed: int({ title: 'Bootstrap seed', default: 1, minimum: 0, maximum: 2 ** 32 - 1 }),
     threads: int({ title: 'Bootstrap threads', description: 'CLI: worker threads (default: all cores); the server uses its pool', minimum: 1, maximum: 1024 }),
     compare: flag({ title: 'Compare', description: 'likelihood-ratio tests against exponential, lognormal and truncated power law' }),
+    ks: choice(['plfit', 'ecdf'], {
+      title: 'KS distance',
+      description: "continuous data: plfit (as Clauset's plfit.m, reproduces the published xmin) or ecdf (the proper empirical CDF, differs on tied values)",
+      default: 'plfit',
+    }),
   }),
   async run(values, p, ctx) {
     const kind = p.kind ?? (values.every((v) => v === Math.floor(v)) ? 'discrete' : 'continuous');
-    const opts = { kind, minTail: p.min_tail, ...(p.xmin !== undefined ? { xmin: p.xmin } : {}) } as const;
+    const opts = { kind, minTail: p.min_tail, ks: p.ks, ...(p.xmin !== undefined ? { xmin: p.xmin } : {}) } as const;
     const fit = fitPowerLaw(values, opts);
     const out: Record<string, unknown> = { kind, alpha: fit.alpha, alphaSe: fit.alphaSe, xmin: fit.xmin, nTail: fit.nTail, n: fit.n, ksD: fit.ksD, logLikelihood: fit.logLik };
     if (p.bootstrap) {
@@ -254,6 +259,7 @@ const powerlaw = define({
       out.bootstrap = { reps: b.reps, exceed: b.exceed, threads: b.threads, seed: p.seed };
     }
     if (p.compare) out.compare = comparePowerLaw(values, fit);
+    out.warnings = powerLawWarnings(fit, out.pValue as number | undefined);
     return out;
   },
 });

@@ -46,6 +46,8 @@ interface AvalancheResult {
   crackling: { gamma: number | null; predicted: number | null } | null;
   sizes: number[];
   durations: number[];
+  /** Why the fits may not be supported (too few tail points, one periodic train ...). */
+  warnings?: string[];
 }
 interface RegimeResult {
   regime: string;
@@ -350,6 +352,9 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
       regimes,
       h('h2', {}, 'Avalanches'),
       avalanches,
+      ...(['measured', 'twin'] as const).flatMap((who, i) =>
+        ([mAv, tAv][i].result?.warnings ?? []).map((w) => h('p', { class: 'notice warning', 'data-warning': `avalanches-${who}` }, `${who}: ${w}`)),
+      ),
       h('div', { class: 'compare-avalanche-plots', style: 'display:flex;flex-wrap:wrap;gap:16px' }, sizeEl, durEl),
     );
     // CCDFs on log-log axes with the fitted discrete power laws: P(X ≥ x) ≈ (nTail/n)·(x/xmin)^(1−α) above xmin.
