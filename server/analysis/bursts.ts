@@ -11,7 +11,8 @@
  * - log-ISI histogram method (Pasquale, Martinoia, Chiappalone, J. Comput. Neurosci. 29, 213 (2010)):
  *   histogram of log10(ISI) (bins of 0.1 decade, smoothed over 3 bins); the intra-burst peak is the
  *   largest peak below `maxIntraIsi` (100 ms); the ISI threshold is the minimum between it and the next
- *   peak with the largest void parameter 1 - h_min/sqrt(h_1 h_2), if that is >= 0.7; bursts are runs of
+ *   peak with the largest void parameter 1 - h_min/sqrt(h_1 h_2), if that is >= 0.7 (peaks lower than
+ *   max(1, 5 % of the intra-burst peak) — a few stray long intervals — are not candidates); bursts are runs of
  *   >= minSpikes spikes with ISI <= threshold. No such peak pair means no bursts (threshold NaN).
  */
 
@@ -124,7 +125,8 @@ export function logIsiBursts(
   if (intra !== undefined) {
     let bestVoid = -Infinity;
     for (const p of peaks) {
-      if (p <= intra) continue;
+      // a peak made of a few stray long intervals (a Poisson tail) is not an inter-burst mode
+      if (p <= intra || sm[p] < Math.max(1, 0.05 * sm[intra])) continue;
       let m = intra;
       for (let k = intra; k <= p; k++) if (sm[k] < sm[m]) m = k;
       const v = 1 - sm[m] / Math.sqrt(sm[intra] * sm[p]);

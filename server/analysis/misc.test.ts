@@ -69,6 +69,25 @@ describe('bursts', () => {
     expect(r.burstRate).toBeCloseTo(0.5, 9);
     expect(r.burstFraction).toBeCloseTo(240 / 280, 9);
   });
+  it('max-interval defaults scale with the train: the same 40 bursts without parameters; none in periodic or sparse Poisson trains', () => {
+    const r = maxIntervalBursts(t, {}, 80);
+    expect(r.bursts.length).toBe(40);
+    expect(r.maxInterval).toMatchObject({ scaledTo: 'mean-isi' });
+    expect(r.maxInterval!.maxEndIsi).toBeCloseTo((t[t.length - 1] - t[0]) / (t.length - 1), 12);
+    // the same train 1000× faster (µs-ms device): the same bursts (the old fixed 0.17 s merged them all into one)
+    const fast = t.map((x) => x / 1000);
+    expect(maxIntervalBursts(fast, {}, 0.08).bursts.length).toBe(40);
+    const periodic = Array.from({ length: 1000 }, (_, i) => i * 1e-4);
+    expect(maxIntervalBursts(periodic, {}, 0.1).bursts.length).toBe(0);
+    expect(logIsiBursts(periodic, {}, 0.1).bursts.length).toBe(0);
+    // Poisson intervals: log-ISI histogram unimodal, no threshold, no bursts
+    const rng2 = new Rng(21);
+    const poisson: number[] = [];
+    for (let x = rng2.exponential(50); x < 100; x += rng2.exponential(50)) poisson.push(x);
+    const lp = logIsiBursts(poisson, {}, 100);
+    expect(lp.isiThreshold).toBeNaN();
+    expect(lp.bursts.length).toBe(0);
+  });
   it('log-ISI method puts the threshold between 5 ms and ~1 s and finds the same bursts', () => {
     const r = logIsiBursts(t, {}, 80);
     expect(r.isiThreshold).toBeGreaterThan(0.005);
@@ -105,6 +124,13 @@ describe('Welch PSD', () => {
     expect(detectOscillation(p).oscillating).toBe(true);
     const noise = welch(Float64Array.from({ length: 65536 }, () => rng.normal()), fs, { segment: 1024 });
     expect(detectOscillation(noise).oscillating).toBe(false);
+    // a train of narrow pulses at 79 Hz has more power at 158 Hz than at 79 Hz on a coarse grid; the fundamental is reported
+    const fs2 = 10_000;
+    const pulses = Float64Array.from({ length: 1 << 15 }, (_, i) => ((i * 79) % fs2 < 79 ? 1 : 0));
+    const ps = welch(pulses, fs2, { segment: 4096 });
+    const o = detectOscillation(ps);
+    expect(o.oscillating).toBe(true);
+    expect(Math.abs(o.frequency - 79)).toBeLessThan(2 * ps.df);
     // white noise of variance 1: flat density 1/(fs/2) = 0.002 per Hz
     expect(bandPower(noise, 100, 200) / 100).toBeCloseTo(0.002, 3);
     expect(psdDistance(noise, noise)).toBe(0);

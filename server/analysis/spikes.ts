@@ -15,8 +15,8 @@
  * - hysteresis: a spike's excursion lasts until the signal falls back below baseline + `rearm`·thr
  *   (default 0.5), so noise around the threshold is never counted twice (the Schmitt-trigger rule);
  * - dead time: an excursion starting less than the dead time after the previous spike's threshold
- *   crossing is not a new spike. Given as `refractory` (s); by default derived from the signal: half the median duration of the
- *   threshold excursions, at least two sample periods (two spikes closer than about half a spike width
+ *   crossing is not a new spike. Given as `refractory` (s); by default derived from the signal: half
+ *   the median duration of the threshold excursions, at least two sample periods (two spikes closer than about half a spike width
  *   cannot be told apart; closer than two samples they are not resolved by the sampling at all).
  * The values used are reported (`deadTime`, `deadTimeSource`, `rearmLevel`).
  *
@@ -222,14 +222,14 @@ export function detectSpikes(
   };
 }
 
-/** Peaks of the excursions (start, peak, end triples) that start more than `dead` samples after the previous kept peak. */
+/** Peaks of the excursions (start, peak, end triples) whose start is at least `dead` samples after the previous kept spike's start. */
 function applyDeadTime(ex: Int32Array, dead: number): Int32Array {
   const out: number[] = [];
   let last = -Infinity;
   for (let k = 0; k < ex.length; k += 3) {
-    if (ex[k] - last > dead || out.length === 0) {
+    if (ex[k] - last >= dead) {
       out.push(ex[k + 1]);
-      last = ex[k + 1];
+      last = ex[k];
     }
   }
   return Int32Array.from(out);
