@@ -16,8 +16,9 @@
  *   (default 0.5), so noise around the threshold is never counted twice (the Schmitt-trigger rule);
  * - dead time: an excursion starting less than the dead time after the previous spike's threshold
  *   crossing is not a new spike. Given as `refractory` (s); by default derived from the signal: half
- *   the median duration of the threshold excursions, at least two sample periods (two spikes closer than about half a spike width
- *   cannot be told apart; closer than two samples they are not resolved by the sampling at all).
+ *   the median duration of the threshold excursions, at least two sample periods (two spikes closer
+ *   than about half a spike width cannot be told apart; closer than two samples the sampling does not
+ *   resolve them at all).
  * The values used are reported (`deadTime`, `deadTimeSource`, `rearmLevel`).
  *
  * Per spike: time of the peak refined to sub-sample precision by fitting a parabola through the peak
