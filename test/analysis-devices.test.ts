@@ -8,6 +8,8 @@
  * Before this issue's defaults (1 ms dead time, max-interval 0.17 s, CV-only bursting, linear chirp
  * labels): adaptive LIF 44 of 301 spikes; nsu-tonic 100 µA 725 Hz for 1,445 Hz; nsu-bursting one burst.
  */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useInjectServer } from './helpers-live.ts';
 
@@ -121,5 +123,14 @@ describe('phase', () => {
     expect(r.circular_sd).toBeLessThan(0.05);
     // stored with the run
     expect((await inject('GET', `/api/runs/${id}/analyses?name=phase`)).analyses).toHaveLength(1);
+    // the CLI form: the server holds the writer lock, so the CLI reads and finds the stored result
+    const out = execFileSync(process.execPath, ['bin/spikeloop.js', 'analyze', 'phase', String(id), '--channels', 'v_outA,v_outB', '--db', server.s.store.file, '--json'], {
+      cwd: path.resolve(__dirname, '..'),
+      encoding: 'utf8',
+    });
+    const cli = JSON.parse(out);
+    expect(cli.cached).toBe(true);
+    expect(cli.result.mean_phase).toBe(r.mean_phase);
+    expect(Object.keys(cli.result)).toEqual(expect.arrayContaining(['mean_phase', 'circular_sd', 'vector_strength', 'locking_time_s']));
   });
 });
