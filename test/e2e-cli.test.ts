@@ -67,26 +67,38 @@ describe('spikeloop CLI', () => {
     expect(JSON.parse(list.stdout).runs.map((r: { id: number; status: string }) => [r.id, r.status])).toEqual([[id, 'completed']]);
 
     const out = path.join(dir, 'out');
-    const [npy, csv] = await Promise.all([
+    const raw = path.join(dir, 'raw');
+    const [npy, csv, npyRaw] = await Promise.all([
       cli(['export', String(id), '--format', 'npy', '--out', out, '--db', db, '--json']),
       cli(['export', String(id), '--format', 'csv', '--out', out, '--db', db]),
+      cli(['export', String(id), '--format', 'npy', '--raw', '--out', raw, '--db', db, '--json']),
     ]);
-    expect(npy.code).toBe(0);
-    expect(csv.code).toBe(0);
+    expect([npy.code, csv.code, npyRaw.code]).toEqual([0, 0, 0]);
     const expected = new LifBench(validateProtocol({ ...doc, durationS: 0.2 }), 20_000);
     const gen = expected.next(4000);
-    const files = JSON.parse(npy.stdout).files as { path: string; channel: string }[];
-    expect(files.map((f) => path.basename(f.path))).toEqual([`run-${id}-stim.npy`, `run-${id}-v_mem.npy`]);
+    const [cs, cr] = expected.channels;
+    const files = JSON.parse(npy.stdout).files as { path: string; kind: string; channel?: string }[];
+    expect(files.map((f) => path.basename(f.path))).toEqual([`run-${id}-stim.npy`, `run-${id}-v_mem.npy`, `run-${id}-events.csv`, `run-${id}_about.json`]);
+    // default NPY: float64 in SI units
     const vmem = readFileSync(files[1].path);
     const headerLen = vmem.readUInt16LE(8);
-    expect(vmem.subarray(10, 10 + headerLen).toString('latin1')).toMatch(/'descr': '<i2', 'fortran_order': False, 'shape': \(4000,\)/);
-    expect(vmem.subarray(10 + headerLen).equals(Buffer.from(gen.resp.buffer))).toBe(true);
+    expect(vmem.subarray(10, 10 + headerLen).toString('latin1')).toMatch(/'descr': '<f8', 'fortran_order': False, 'shape': \(4000,\)/);
+    const si = new Float64Array(vmem.buffer.slice(vmem.byteOffset + 10 + headerLen, vmem.byteOffset + vmem.length));
+    expect(Array.from(si)).toEqual(Array.from(gen.resp, (r) => r * cr.scale + cr.offset));
+    // --raw: the stored int16 codes
+    const rawFile = (JSON.parse(npyRaw.stdout).files as { path: string }[])[1].path;
+    const codes = readFileSync(rawFile);
+    const rawLen = codes.readUInt16LE(8);
+    expect(codes.subarray(10, 10 + rawLen).toString('latin1')).toMatch(/'descr': '<i2'/);
+    expect(codes.subarray(10 + rawLen).equals(Buffer.from(gen.resp.buffer))).toBe(true);
+    const about = JSON.parse(readFileSync(path.join(raw, `run-${id}_about.json`), 'utf8'));
+    expect(about.channels[1]).toMatchObject({ name: 'v_mem', unit: 'V', role: 'response', scale: cr.scale, neo_raw_binary: { dtype: '<i2', signal_gain: cr.scale, bytesoffset: rawLen + 10 } });
     const csvFile = path.join(out, `run-${id}.csv`);
-    expect(csv.stdout.trim()).toBe(csvFile);
+    expect(csv.stdout.trim().split('\n')[0]).toBe(csvFile);
     const rows = readFileSync(csvFile, 'utf8').trimEnd().split('\n');
     expect(rows.length).toBe(4001);
-    const [cs, cr] = expected.channels;
-    expect(rows[123]).toBe(`122,${gen.stim[122] * cs.scale},${gen.resp[122] * cr.scale}`);
+    expect(rows[0]).toBe('time_s,stim (A),v_mem (V)');
+    expect(rows[123]).toBe(`${122 / 20_000},${gen.stim[122] * cs.scale},${gen.resp[122] * cr.scale}`);
   });
 
   it('refuses a bad protocol file naming the field, and an unknown run', async () => {

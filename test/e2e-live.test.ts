@@ -121,18 +121,18 @@ describe('live run end to end', () => {
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-disposition')).toContain(`run-${id}.csv`);
     const lines = (await csv.text()).trimEnd().split('\n');
-    expect(lines[0]).toBe('index,stim,v_mem');
+    expect(lines[0]).toBe('time_s,stim (A),v_mem (V)');
     expect(lines.length).toBe(n + 1);
     for (const i of [0, 1, 499, 500, n - 1]) {
-      const [idx, s, v] = lines[i + 1].split(',').map(Number);
-      expect(idx).toBe(i);
+      const [t, s, v] = lines[i + 1].split(',').map(Number);
+      expect(t).toBe(i / rate);
       expect(s).toBe(expected.stim[i] * scale[0]);
       expect(v).toBe(expected.resp[i] * scale[1]);
     }
 
     // NPY export, one channel per request.
     for (const [ch, want] of [[0, expected.stim], [1, expected.resp]] as const) {
-      const res = await fetch(`${srv.base}/api/runs/${id}/export?format=npy&channel=${ch}`);
+      const res = await fetch(`${srv.base}/api/runs/${id}/export?format=npy&channel=${ch}&raw=true`);
       expect(res.status).toBe(200);
       const npy = parseNpy(Buffer.from(await res.arrayBuffer()));
       expect(npy).toMatchObject({ descr: '<i2', shape: [n], fortran: false });

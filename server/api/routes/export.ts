@@ -1,9 +1,17 @@
-/** GET /api/runs/:id/export?format=csv|npy&channel= : a run's samples as a CSV or NPY download (streamed). */
+/**
+ * GET /api/runs/:id/export?format=csv|npy|nwb|events|sidecar[&channel=][&raw=true] : one file of a run's export
+ * (server/export, docs/storage.md): the CSV (time_s + channels in SI units), one channel's NPY (float64 SI,
+ * or the stored codes with raw=true), the NWB 2.x file, the events CSV, or the JSON sidecar. Streamed.
+ */
 import { Type } from '@fastify/type-provider-typebox';
+import { AppError, runNotFound } from '../../../common/errors.ts';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
-import { csvChunks, exportFileName, npyByteLength, npyChunks } from '../../export/index.ts';
+import { csvChunks, eventsCsvChunks, exportFileName, npyByteLength, npyChunks, sidecar } from '../../export/index.ts';
+import { writeNwb } from '../../export/nwb.ts';
 import type { RoutePlugin } from '../app.ts';
-import { ApiError, notFound } from '../errors.ts';
 import { RunIdParams, errorResponses } from '../schemas.ts';
 
 const plugin: RoutePlugin = async (app, { ctx }) => {
@@ -12,12 +20,14 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     {
       schema: {
         tags: ['export'],
-        summary: 'Download samples: CSV (all channels or one, physical units) or NPY (one channel, raw dtype)',
+        summary: 'Download a run with its physics: CSV (time_s + SI values), NPY (one channel, float64 SI or raw codes), NWB 2.x, events CSV or the JSON sidecar',
         params: RunIdParams,
         querystring: Type.Object(
           {
-            format: Type.Union([Type.Literal('csv'), Type.Literal('npy')]),
+            format: Type.Union([Type.Literal('csv'), Type.Literal('npy'), Type.Literal('nwb'), Type.Literal('events'), Type.Literal('sidecar')]),
             channel: Type.Optional(Type.Integer({ minimum: 0, description: 'Channel index; required for npy' })),
+            raw: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'npy: true for the stored codes instead of float64 SI values' })),
+            sidecarFor: Type.Optional(Type.Union([Type.Literal('csv'), Type.Literal('npy'), Type.Literal('nwb')], { description: 'sidecar: the data format it describes (default csv)' })),
           },
           { additionalProperties: false },
         ),
@@ -27,24 +37,54 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     async (req, reply) => {
       const { id } = req.params;
       const run = ctx.store.getRun(id);
-      if (!run) throw notFound(id);
-      const { format, channel } = req.query;
+      if (!run) throw runNotFound(id);
+      const { format, channel, sidecarFor = 'csv' } = req.query;
+      const raw = req.query.raw === 'true';
       const ch = channel === undefined ? undefined : run.channels.find((c) => c.index === channel);
       if (channel !== undefined && !ch) {
-        throw new ApiError('CHANNEL_NOT_FOUND', {}, '/query/channel', `run ${id} has no channel ${channel}`);
+        throw new AppError('CHANNEL_NOT_FOUND', `run ${id} has no channel ${channel}`, '/query/channel');
       }
-      if (format === 'npy') {
-        if (!ch) throw new ApiError('VALIDATION', { detail: 'query/channel: required for format npy (one channel per file)' }, '/query/channel');
-        return reply
-          .type('application/octet-stream')
-          .header('Content-Disposition', `attachment; filename="${exportFileName(id, 'npy', ch.name)}"`)
-          .header('Content-Length', npyByteLength(ctx.store, id, ch.index))
-          .send(Readable.from(npyChunks(ctx.store, id, ch.index)) as never); // streams bypass the serializer
+      if (raw && format !== 'npy' && !(format === 'sidecar' && sidecarFor === 'npy')) {
+        throw new AppError('VALIDATION', 'query/raw: applies to format npy only', '/query/raw');
       }
-      return reply
-        .type('text/csv; charset=utf-8')
-        .header('Content-Disposition', `attachment; filename="${exportFileName(id, 'csv')}"`)
-        .send(Readable.from(csvChunks(ctx.store, id, ch ? [ch.index] : undefined)) as never);
+      const channels = ch ? [ch.index] : undefined;
+      const attach = (name: string) => reply.header('Content-Disposition', `attachment; filename="${name}"`);
+      switch (format) {
+        case 'npy':
+          if (!ch) throw new AppError('VALIDATION', 'query/channel: required for format npy (one channel per file)', '/query/channel');
+          return attach(exportFileName(id, 'npy', ch.name))
+            .type('application/octet-stream')
+            .header('Content-Length', npyByteLength(ctx.store, id, ch.index, raw))
+            .send(Readable.from(npyChunks(ctx.store, id, ch.index, raw)) as never); // streams bypass the serializer
+        case 'csv': {
+          const chunks = csvChunks(ctx.store, id, channels);
+          const header = chunks.next(); // refuses channels of different rates before the reply starts
+          const rest = function* () {
+            if (!header.done) yield header.value;
+            yield* chunks;
+          };
+          return attach(exportFileName(id, 'csv')).type('text/csv; charset=utf-8').send(Readable.from(rest()) as never);
+        }
+        case 'events':
+          return attach(exportFileName(id, 'events')).type('text/csv; charset=utf-8').send(Readable.from(eventsCsvChunks(ctx.store, id)) as never);
+        case 'sidecar':
+          return attach(exportFileName(id, 'sidecar'))
+            .type('application/json; charset=utf-8')
+            .send(JSON.stringify(sidecar(ctx.store, id, { format: sidecarFor, raw, channels }), null, 2) as never);
+        case 'nwb': {
+          const dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-nwb-'));
+          const file = path.join(dir, exportFileName(id, 'nwb'));
+          try {
+            const bytes = await writeNwb(ctx.store, id, file, { channels });
+            const stream = createReadStream(file);
+            stream.on('close', () => rmSync(dir, { recursive: true, force: true }));
+            return attach(exportFileName(id, 'nwb')).type('application/x-hdf5').header('Content-Length', bytes).send(stream as never);
+          } catch (err) {
+            rmSync(dir, { recursive: true, force: true });
+            throw err;
+          }
+        }
+      }
     },
   );
 };
