@@ -13,7 +13,9 @@
  *
  * Re-arm and dead time (suited to devices whose spikes are µs–ms apart, not a fixed biological 1 ms):
  * - hysteresis: a spike's excursion lasts until the signal falls back below baseline + `rearm`·thr
- *   (default 0.5), so noise around the threshold is never counted twice (the Schmitt-trigger rule);
+ *   (default 0.5), so noise around the threshold is never counted twice (the Schmitt-trigger rule), or
+ *   below half the spike's own height when that is higher (a tall spike re-arms at its half height,
+ *   never above the threshold: a membrane that resets to a level above the re-arm level still counts);
  * - dead time: an excursion starting less than the dead time after the previous spike's threshold
  *   crossing is not a new spike. Given as `refractory` (s); by default derived from the signal: half
  *   the median duration of the threshold excursions, at least two sample periods (two spikes closer
@@ -263,7 +265,8 @@ function scan(x: ArrayLike<number>, base: number, thr: number, re: number, pol: 
       let bv = v;
       let k = i + 1;
       if (up) {
-        while (k < n && x[k] > reHi) {
+        // ends below half the spike's height (never above the threshold) or below the re-arm level
+        while (k < n && x[k] > Math.max(reHi, Math.min(hi, base + 0.5 * (bv - base)))) {
           if (x[k] > bv) {
             bv = x[k];
             best = k;
@@ -271,7 +274,7 @@ function scan(x: ArrayLike<number>, base: number, thr: number, re: number, pol: 
           k++;
         }
       } else {
-        while (k < n && x[k] < reLo) {
+        while (k < n && x[k] < Math.min(reLo, Math.max(lo, base + 0.5 * (bv - base)))) {
           if (x[k] < bv) {
             bv = x[k];
             best = k;
@@ -313,7 +316,8 @@ function scanInt16(x: Int16Array, base: number, thr: number, re: number, pol: Po
       let bv = v;
       let k = i + 1;
       if (up) {
-        while (k < n && x[k] > reHi) {
+        // ends below half the spike's height (never above the threshold) or below the re-arm level
+        while (k < n && x[k] > Math.max(reHi, Math.min(hi, base + 0.5 * (bv - base)))) {
           if (x[k] > bv) {
             bv = x[k];
             best = k;
@@ -321,7 +325,7 @@ function scanInt16(x: Int16Array, base: number, thr: number, re: number, pol: Po
           k++;
         }
       } else {
-        while (k < n && x[k] < reLo) {
+        while (k < n && x[k] < Math.min(reLo, Math.max(lo, base + 0.5 * (bv - base)))) {
           if (x[k] < bv) {
             bv = x[k];
             best = k;
