@@ -43,6 +43,7 @@ export const ERRORS = {
   STORE_CLOSED: { status: 503, message: '{detail}' },
   STORE_TOO_NEW: { status: 500, message: '{detail}' },
   EXPORT_RATES_DIFFER: { status: 400, message: '{detail}' },
+  BAD_IMPORT: { status: 400, message: '{detail}' },
   INTERNAL: { status: 500, message: 'internal error: {detail}' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -43,6 +43,8 @@ export interface SourceDefinition {
   available(): Promise<{ available: boolean; detail?: string }>;
   /** S/s per channel for runs that ask for none (DEFAULT_SAMPLE_RATE when absent): what the hardware sustains. */
   defaultSampleRate?: number;
+  /** Highest S/s per channel it accepts (MAX_SAMPLE_RATE when absent; an imported scope capture may be at GS/s). */
+  maxSampleRate?: number;
   /** Builds the source for one run; may throw (e.g. a protocol it cannot play) before the run starts. */
   create(ctx: SourceContext): CreatedSource | Promise<CreatedSource>;
 }
