@@ -12,7 +12,7 @@ module.exports = {
       name: 'common-imports-nothing',
       comment: 'common/ is shared by drivers, server and web: it imports only common/ and the schema package (typebox).',
       severity: 'error',
-      from: { path: '^common/' },
+      from: { path: '^common/', pathNot: TESTS },
       to: { pathNot: ['^common/', '^node_modules/typebox/', '^node_modules/@sinclair/typebox/'] },
     },
     {
@@ -52,5 +52,7 @@ module.exports = {
     // Type-only imports count: a type from server/ in drivers/ is still a wrong dependency.
     tsPreCompilationDeps: true,
     exclude: { path: '(^|/)(node_modules|dist)/' },
+    // Resolve packages as Node's ESM loader does (typebox exports only `import` entry points).
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'node', 'default'] },
   },
 };

@@ -13,7 +13,7 @@ const run = (cmd, args) => {
 };
 
 run('bash', ['scripts/setup.sh']);
-run('npx', ['vite', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn']);
+run(process.execPath, ['scripts/build.mjs']); // the compiled app, the dashboard and the firmware image
 
 const report = 'test/.reports/vitest.json';
 mkdirSync('test/.reports', { recursive: true });

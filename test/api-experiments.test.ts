@@ -102,14 +102,11 @@ describe('automatic twin pairing (bench.twin) and the STDP curve', () => {
   let t: TestServer;
   let store: RunStore;
   beforeAll(async () => {
-    const { RunManager } = await import('../server/runs/run-manager.ts');
-    const { loadSources } = await import('../server/sources/registry.ts');
     const { virtualBenchConfig, validateBenchConfig } = await import('../server/benchconfig/index.ts');
     const bench = validateBenchConfig({ ...virtualBenchConfig(), twin: { circuit: 'lif' } });
     const dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-autopair-'));
     store = RunStore.open(path.join(dir, 'test.db'));
-    const runs = new RunManager(store, await loadSources(), { bench });
-    t = { ...(await startServer({ store, runs }, false)) };
+    t = { ...(await startServer({ store, bench }, false)) };
     const close = t.close;
     t.close = async () => {
       await close();

@@ -12,7 +12,6 @@ import { buildApp } from '../server/api/app.ts';
 import { validateBenchConfig } from '../server/benchconfig/index.ts';
 import { pairWithTwin } from '../server/experiments/pairing.ts';
 import { inlineSimulate } from '../server/experiments/twin-task.ts';
-import { RunManager } from '../server/runs/run-manager.ts';
 import { register as registerDaq } from '../server/sources/daq-source.ts';
 import { SourceRegistry } from '../server/sources/registry.ts';
 import { loadExampleCircuit } from '../server/sources/twin-source.ts';
@@ -44,9 +43,9 @@ describe('a DAQ run on the virtual bench records spike events', () => {
       ],
       limits: { maxVoltage: 20, maxCurrent: 0.01, maxPower: 0.25, compliance: { current: 0.01, voltage: 20 } },
     });
-    const runs = new RunManager(store, sources, { bench });
-    // the server: its instrument manager (built from runs.bench) wraps the daq source
-    const app = await buildApp({ store, sources, runs, webDist: false });
+    // the server's services: the instrument manager lends the bench's DAQ settings to the daq source
+    const app = await buildApp({ store, sources, bench, webDist: false });
+    const runs = app.spikeloop.runs;
     try {
       // the dashboard's default run: the 1 kHz / 50 % square (1 mA = 5 V through 5 kOhm) at 5 kS/s; sine-like
       // variety is covered by test/daq-twin.test.ts, here the stream's events are what is tested

@@ -16,7 +16,8 @@ import { RunManager } from '../server/runs/run-manager.ts';
 import { loadSources } from '../server/sources/registry.ts';
 import { importRecording, readRecording } from '../server/import/index.ts';
 import { npyHeader, writeExport } from '../server/export/index.ts';
-import { buildApp, type App } from '../server/api/app.ts';
+import { buildApp } from '../server/api/app.ts';
+import { buildServices } from '../server/services.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'spikeloop.js');
@@ -110,10 +111,10 @@ const DIALECTS: Record<string, { text: () => string; vendor: string; names: stri
 
 let store: RunStore;
 let runs: RunManager;
-beforeAll(async () => {
+beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-import-'));
   store = RunStore.open(path.join(dir, 'runs.db'));
-  runs = new RunManager(store, await loadSources());
+  runs = new RunManager(store, loadSources());
   for (const [name, d] of Object.entries(DIALECTS)) writeFileSync(path.join(dir, `${name}.csv`), d.text());
 });
 afterAll(() => {
@@ -215,7 +216,7 @@ describe('bad files are refused with a clear message and nothing is stored', () 
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/ragged\.csv: line 3 has 2 fields/);
     expect(existsSync(db)).toBe(false);
-    const app = await buildApp({ store, runs: new RunManager(store, await loadSources()), webDist: false });
+    const app = await buildApp({ store, webDist: false });
     try {
       const n = before();
       const res = await app.inject({ method: 'POST', url: '/api/import?name=ragged.csv', headers: { 'content-type': 'application/octet-stream' }, payload: Buffer.from('time,a,b\n0,1,2\n0.001,1\n') });
@@ -265,8 +266,9 @@ describe('other formats and the paths an imported run takes', () => {
   });
 
   it("spikeloop's NWB export imports back to the same run; a twin is paired on an imported stimulus channel via the API; the import route records through the run manager", async () => {
-    const appRuns = new RunManager(store, await loadSources());
-    const app = await buildApp({ store, runs: appRuns, webDist: false });
+    const services = buildServices({ store, instruments: false });
+    const app = await buildApp({ services, webDist: false });
+    const appRuns = services.runs;
     try {
       const res = await app.inject({
         method: 'POST',

@@ -211,6 +211,43 @@ describe('virtual B2900', () => {
   });
 });
 
+describe('virtual B2900 subsystems', () => {
+  it('answers :MEAS:CURR?, :SENS:FUNC, :FORM:DATA ASC and aperture as the manual says', () => {
+    const q = session(createVirtualB2900(new Resistor(1e3)));
+    q(':SOUR:FUNC:MODE VOLT;:SOUR:VOLT 0.5;:SENS:CURR:PROT 0.01;:OUTP ON');
+    q(':SENS:FUNC "CURR"');
+    expect(q(':SENS:FUNC?')).toBe('"VOLT","CURR"');
+    q(':FORM:DATA ASC');
+    expect(q(':FORM:DATA?')).toBe('ASC');
+    q(':SENS:CURR:APER 2e-3');
+    expect(q(':SENS:CURR:APER?;:SENS:CURR:NPLC?')).toBe('+2.000000E-03;+1.000000E-01');
+    expect(Number(q(':MEAS:CURR?'))).toBeCloseTo(5e-4, 12);
+    expect(Number(q(':MEAS:VOLT?'))).toBeCloseTo(0.5, 12);
+    expect(q(':SYST:ERR?')).toBe('+0,"No error"');
+    q(':FORM:DATA REAL,64');
+    expect(q(':SYST:ERR?')).toBe('-224,"Illegal parameter value"'); // binary transfer not emulated
+    q(':SENS:CURR:APER 5');
+    expect(q(':SYST:ERR?')).toBe('-222,"Data out of range"');
+  });
+
+  it('runs a staircase SWEep from STARt/STOP/POINts through :INIT, paced by a TIMer trigger', () => {
+    const inst = createVirtualB2900(new Resistor(1e3));
+    const q = session(inst);
+    q(':SOUR:FUNC:MODE VOLT;:SENS:CURR:PROT 0.1;:SENS:CURR:NPLC 0.01;:FORM:ELEM:SENS VOLT,TIME');
+    q(':SOUR:VOLT:MODE SWE;:SOUR:VOLT:STAR 0;:SOUR:VOLT:STOP 1;:SOUR:VOLT:POIN 5;:TRIG:COUN 5');
+    q(':TRIG:TRAN:SOUR TIM;:TRIG:TRAN:TIM 0.01;:TRIG:ACQ:SOUR TIM;:TRIG:ACQ:TIM 0.01');
+    q(':INIT');
+    expect(q('*OPC?')).toBe('1');
+    const vals = q(':FETC:ARR?')!.split(',').map(Number);
+    expect(vals.filter((_, k) => k % 2 === 0)).toEqual([0, 0.25, 0.5, 0.75, 1]);
+    const times = vals.filter((_, k) => k % 2 === 1);
+    for (let k = 1; k < 5; k++) expect(times[k] - times[k - 1]).toBeCloseTo(0.01, 9);
+    expect(q(':SYST:ERR?')).toBe('+0,"No error"');
+    q(':TRIG:TRAN:SOUR BUS;:INIT');
+    expect(q(':SYST:ERR?')).toBe('-214,"Trigger deadlock"');
+  });
+});
+
 describe('virtual 2600B TSP', () => {
   it('assigns attributes, prints numbers the way the 2600B does, handles multiple statements', () => {
     const q = session(createVirtual2600B(new Resistor(1e3)));
@@ -248,6 +285,65 @@ describe('virtual 2600B TSP', () => {
     const vals = q('printbuffer(1, 3, smua.nvbuffer1.readings, smua.nvbuffer2.readings)')!.split(', ').map(Number);
     expect(vals).toEqual([1e-4, 0.1, 2e-4, 0.2, 3e-4, 0.3]);
     expect(q('print(smua.nvbuffer1.n)')).toBe('3.00000e+00');
+  });
+});
+
+describe('virtual 2602B runs real Lua', () => {
+  it('runs a factory-style sweep script: SweepVLinMeasureI into nvbuffer1, read back with a for loop', () => {
+    const inst = createVirtual2600B(new Resistor(1e3));
+    const q = session(inst);
+    q('reset() smua.source.limiti = 0.01 smua.measure.nplc = 0.1');
+    q('SweepVLinMeasureI(smua, 0, 1, 0.001, 5)');
+    expect(q('print(smua.nvbuffer1.n, smua.source.output)')).toBe('5.00000e+00\t0.00000e+00');
+    const line = q('local s = "" for k = 1, smua.nvbuffer1.n do s = s .. string.format("%.4f:%.6f,", smua.nvbuffer1.sourcevalues[k], smua.nvbuffer1.readings[k]) end print(s)');
+    expect(line).toBe('0.0000:0.000000,0.2500:0.000250,0.5000:0.000500,0.7500:0.000750,1.0000:0.001000,');
+    expect(q('print(#smua.nvbuffer1.readings)')).toBe('5.00000e+00');
+    expect(q('print(errorqueue.count)')).toBe('0.00000e+00');
+  });
+
+  it('uploads a script with loadscript … endscript and runs it by name', () => {
+    const q = session(createVirtual2600B(new Resistor(2e3)));
+    for (const l of ['loadscript IvLoop', 'smua.source.limiti = 0.01', 'smua.source.output = smua.OUTPUT_ON', 'local out = {}', 'for _, v in ipairs({0.2, -0.2}) do', '  smua.source.levelv = v', '  out[#out + 1] = smua.measure.i()', 'end', 'smua.source.output = smua.OUTPUT_OFF', 'print(table.concat(out, ","))', 'endscript'])
+      expect(q(l)).toBeNull();
+    expect(q('IvLoop.run()')).toBe('0.0001,-0.0001');
+    expect(q('IvLoop()')).toBe('0.0001,-0.0001');
+  });
+
+  it('has smub, display, beeper, measure count, filter, delay, highc and trigger attributes', () => {
+    const inst = createVirtual2600B(new Resistor(1e3));
+    const q = session(inst);
+    q('smub.source.limiti = 1e-3 smub.source.levelv = 1 smub.source.output = smub.OUTPUT_ON');
+    expect(Number(q('print(smub.measure.i())'))).toBeCloseTo(1e-6, 12); // smub's own 1 MΩ load
+    q('display.clear() display.setcursor(1, 1) display.settext("spikeloop") beeper.beep(0.1, 2400)');
+    expect(q('print(display.gettext())')).toBe('spikeloop');
+    q('smua.measure.count = 3 smua.measure.filter.type = smua.FILTER_REPEAT_AVG smua.measure.filter.count = 4 smua.measure.filter.enable = smua.ENABLE');
+    q('smua.measure.delay = smua.DELAY_AUTO smua.source.highc = smua.ENABLE smua.trigger.endsweep.action = smua.SOURCE_HOLD');
+    expect(q('print(smua.measure.count, smua.measure.filter.count, smua.measure.delay, smua.source.highc, smua.trigger.endsweep.action)')).toBe(
+      '3.00000e+00\t4.00000e+00\t-1.00000e+00\t1.00000e+00\t1.00000e+00',
+    );
+    q('smua.source.limiti = 0.01 smua.source.levelv = 0.5 smua.source.output = 1 smua.nvbuffer1.clear()');
+    const before = inst.pendingUntil;
+    const r = inst.execute('smua.measure.i(smua.nvbuffer1)', 10);
+    expect(r.busyS).toBeCloseTo(3 * 4 * (1 / 50), 9); // count 3 × repeat filter 4 × 1 PLC at 50 Hz
+    expect(inst.pendingUntil).toBe(before);
+    expect(q('print(smua.nvbuffer1.n)')).toBe('3.00000e+00');
+    expect(q('print(errorqueue.count)')).toBe('0.00000e+00');
+  });
+
+  it('keeps the real error numbers: -285 syntax, -286 run time, -222 range; a runaway loop is stopped', () => {
+    const inst = createVirtual2600B(new Resistor(1e3));
+    const q = session(inst);
+    q('for k = 1, 3 do');
+    q('smua.nosuch.thing = 1');
+    q('smua.measure.filter.count = 1000');
+    q('while true do end');
+    const errs = Array.from({ length: 4 }, () => q('print(errorqueue.next())')!.split('\t').slice(0, 2));
+    expect(errs[0][0]).toBe('-2.85000e+02');
+    expect(errs[0][1]).toMatch(/^TSP Syntax error at line 1: 'end' expected/);
+    expect(errs[1][0]).toBe('-2.86000e+02');
+    expect(errs[2]).toEqual(['-2.22000e+02', 'Parameter out of range']);
+    expect(errs[3][0]).toBe('-2.86000e+02');
+    expect(q('print(io, os)')).toBe('nil\tnil'); // no file or process access from the wire
   });
 });
 

@@ -1,15 +1,14 @@
 // Worker-thread side of the virtual board's lockstep circuit link (the `extern` circuit of
 // firmware/harness/virtual_board.c; record layouts in its header). Loads the DUT stepper module named in
-// workerData (TypeScript through tsx), then serves the harness with blocking reads on the FIFOs: the
+// workerData (a TypeScript module through tsx, from the sources; the compiled build's .js as it is), then serves the harness with blocking reads on the FIFOs: the
 // harness stops emulating while it waits for a reply, so this thread must answer without an event loop.
 //
 // workerData: { module: URL of a module exporting createDutStepper(config), config, req, resp (FIFO paths) }
 // Messages to the parent: { ready: true } once the stepper is built; { error } when it fails (then exits).
-import { register } from 'tsx/esm/api';
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 
-register();
+if (String(workerData.module).endsWith('.ts')) (await import('tsx/esm/api')).register();
 const REC = 24;
 const X_HELLO = 0;
 const X_STIM = 1;

@@ -16,7 +16,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-export const FIRMWARE_BUILD = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../firmware/build');
+// The package root is two folders up from the sources (drivers/daq/), three from the compiled build (dist/drivers/daq/).
+export const FIRMWARE_BUILD = path.resolve(path.dirname(fileURLToPath(import.meta.url)), import.meta.url.endsWith('.ts') ? '../..' : '../../..', 'firmware/build');
 export const HARNESS = path.join(FIRMWARE_BUILD, 'virtual_board');
 export const UNO_ELF = path.join(FIRMWARE_BUILD, 'uno/spikeloop_daq.elf');
 

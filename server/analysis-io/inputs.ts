@@ -20,6 +20,7 @@ import type { SampleArray } from '../../common/run-stream.ts';
 import { cellNumber, parseCsv } from '../import/csv.ts';
 import { ImportError, readRecording } from '../import/recording.ts';
 import type { RunStore, RunDetail } from '../store/run-store.ts';
+import { AppError } from '../../common/errors.ts';
 
 export interface SignalChannel {
   name: string;
@@ -44,14 +45,10 @@ export interface Signal {
   channels: SignalChannel[];
 }
 
-/** The caller's input cannot be analysed (missing channel, too few spikes, bad parameter); `field` is a JSON pointer. */
-export class InputError extends Error {
-  constructor(
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-    this.name = 'InputError';
+/** AppError VALIDATION: the caller's input cannot be analysed (missing channel, too few spikes, bad parameter); `field` is a JSON pointer. */
+export class InputError extends AppError {
+  constructor(message: string, field?: string) {
+    super('VALIDATION', message, field);
   }
 }
 

@@ -11,7 +11,7 @@
  *   cli    { flag?: '--bin', short?: '-k', hidden?: true, asFlags?: true }  (hidden: API only, e.g. `with`;
  *          asFlags: a choice given as one flag per value)
  */
-import { Type, type TInteger, type TLiteral, type TNumber, type TOptional, type TSchema, type TString, type TUnion } from '@sinclair/typebox';
+import { Type, type TInteger, type TLiteral, type TNumber, type TOptional, type TSchema, type TString, type TUnion } from 'typebox';
 
 export interface CliMeta {
   flag?: string;
@@ -22,6 +22,7 @@ export interface CliMeta {
 }
 
 interface Meta {
+  [keyword: PropertyKey]: unknown;
   title: string;
   description?: string;
   unit?: string;

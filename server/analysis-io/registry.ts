@@ -13,7 +13,7 @@
  *   table    a CSV table with the columns named in `table.columns` (or `table.key` rows in the API body)
  *   events   one run's stored spike events (spike-stats, spike-train: the sweeps' and pairing's summaries)
  */
-import { Type, type Static, type TObject } from '@sinclair/typebox';
+import { Type, type Static, type TObject } from 'typebox';
 import { comparePowerLaw, fitPowerLaw } from '../analysis/powerlaw.ts';
 import { distanceMatrix, type DistanceMetric } from '../analysis/distances.ts';
 import { BURST_PARAMS, SPIKE_PARAMS, band, channel, choice, flag, int, num, numbers, optChoice, text } from './params.ts';

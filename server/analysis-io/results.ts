@@ -5,7 +5,7 @@
  * arrays as arrays, non-finite numbers as null) and stored with the run under the analysis name and its
  * canonical parameters. Asking again with the same parameters returns the stored result.
  */
-import { Value } from '@sinclair/typebox/value';
+import { fillDefaults, firstProblem } from '../../common/schema-check.ts';
 import type { RunStore } from '../store/run-store.ts';
 import { findAnalysis, type AnalysisDef, type RunContext } from './registry.ts';
 import { InputError, readRunSignal, type Signal } from './inputs.ts';
@@ -14,8 +14,8 @@ import { InputError, readRunSignal, type Signal } from './inputs.ts';
 export function resolveParams(def: AnalysisDef, raw: unknown): Record<string, unknown> {
   const given = raw ?? {};
   if (typeof given !== 'object' || Array.isArray(given)) throw new InputError('parameters must be an object', '/');
-  const withDefaults = Value.Default(def.params, structuredClone(given)) as Record<string, unknown>;
-  const first = Value.Errors(def.params, withDefaults).First();
+  const withDefaults = fillDefaults<Record<string, unknown>>(def.params, structuredClone(given));
+  const first = firstProblem(def.params, withDefaults);
   if (first) throw new InputError(`${def.name}: ${first.path || '/'} ${first.message}`, first.path || '/');
   return withDefaults;
 }

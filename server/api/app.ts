@@ -1,8 +1,9 @@
 /**
  * The HTTP/WebSocket API: `buildApp()` assembles the fastify app (separate from `listen()`, so tests use
- * `app.inject()`). Each file in ./routes default-exports a fastify plugin receiving `{ ctx }`; they are
- * discovered, so features add a route file without editing this one. OpenAPI at /docs (/docs/json);
- * the dashboard (web/dist) at / when it has been built.
+ * `app.inject()`) over the services of the composition root (server/services.ts). Each file in ./routes
+ * default-exports a fastify plugin receiving `{ ctx }` and is listed in ROUTES; plugins only translate
+ * HTTP to calls of those services and construct none. OpenAPI at /docs (/docs/json); the dashboard
+ * (web/dist) at / when it has been built.
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import websocket from '@fastify/websocket';
@@ -10,61 +11,66 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
 import { type FastifyPluginAsyncTypebox, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { RunStore } from '../store/run-store.ts';
-import { RunManager } from '../runs/run-manager.ts';
-import { loadSources, type SourceRegistry } from '../sources/registry.ts';
+import { fileURLToPath } from 'node:url';
+import { AppError } from '../../common/errors.ts';
+import { buildServices, type Services, type ServicesOptions } from '../services.ts';
 import { SOFTWARE_VERSION } from '../version.ts';
-import { ApiError, errorHandler } from './errors.ts';
+import { PACKAGE_ROOT } from '../paths.ts';
+import { errorHandler } from './errors.ts';
 import { LiveFeed, type LiveFeedOptions } from './live-feed.ts';
 import { validatorCompiler } from './validation.ts';
-import { WorkerPool } from '../workers/pool.ts';
+import analysis from './routes/analysis.ts';
+import benchInstruments from './routes/bench-instruments.ts';
+import channels from './routes/channels.ts';
+import events from './routes/events.ts';
+import experiments from './routes/experiments.ts';
+import exportRoutes from './routes/export.ts';
+import health from './routes/health.ts';
+import importRoutes from './routes/import.ts';
+import live from './routes/live.ts';
+import pairing from './routes/pairing.ts';
+import protocols from './routes/protocols.ts';
+import runControl from './routes/run-control.ts';
+import runs from './routes/runs.ts';
+import sources from './routes/sources.ts';
+import sweeps from './routes/sweeps.ts';
+import twin from './routes/twin.ts';
 
-/** What every route plugin receives as `opts.ctx`. */
-export interface ApiContext {
-  store: RunStore;
-  runs: RunManager;
-  sources: SourceRegistry;
+/** What every route plugin receives as `opts.ctx`: the services, and the live feed's settings. */
+export interface ApiContext extends Services {
   /** Live WebSocket feed settings and counters (back-pressure statistics). */
   live: LiveFeed;
-  /** The worker pool for twin runs, sweeps and heavy analyses. */
-  pool: WorkerPool;
-  version: string;
 }
 
 export type RoutePlugin = FastifyPluginAsyncTypebox<{ ctx: ApiContext }>;
 
-export interface BuildAppOptions {
-  store: RunStore;
-  /** Defaults to every source in server/sources (loadSources()). */
-  sources?: SourceRegistry;
-  /** Defaults to a new RunManager over store and sources. */
-  runs?: RunManager;
+/** Every route plugin (one per concern). */
+export const ROUTES: RoutePlugin[] = [analysis, benchInstruments, channels, events, experiments, exportRoutes, health, importRoutes, live, pairing, protocols, runControl, runs, sources, sweeps, twin];
+
+/**
+ * The services to serve: built by the caller (`services`, e.g. `spikeloop serve`), or here from
+ * ServicesOptions (tests). Either way closing the app closes them (runs stopped, instruments to zero).
+ */
+export type BuildAppOptions = AppOptions & ({ services: Services } | ServicesOptions);
+
+export interface AppOptions {
   /** Folder of the built dashboard; default web/dist when it exists; false to serve no static files. */
   webDist?: string | false;
   logger?: FastifyServerOptions['logger'];
   /** Largest accepted request body, bytes (default 1 MiB). */
   bodyLimit?: number;
   live?: Partial<LiveFeedOptions>;
-  /** Defaults to a new WorkerPool (one thread per core, started on first use), closed with the app. */
-  pool?: WorkerPool;
 }
 
 export type App = FastifyInstance;
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-export const DEFAULT_WEB_DIST = path.resolve(here, '../../web/dist');
+export const DEFAULT_WEB_DIST = path.join(PACKAGE_ROOT, 'web/dist');
 export const DEFAULT_BODY_LIMIT = 1 << 20;
 
 export async function buildApp(opts: BuildAppOptions): Promise<App> {
   const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
-  const sources = opts.sources ?? (await loadSources());
-  const runs = opts.runs ?? new RunManager(opts.store, sources);
-  const pool = opts.pool ?? new WorkerPool();
-  const ctx: ApiContext = { store: opts.store, runs, sources, live: new LiveFeed(opts.live), pool, version: SOFTWARE_VERSION };
-
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit, forceCloseConnections: true }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(errorHandler(bodyLimit));
@@ -86,13 +92,9 @@ export async function buildApp(opts: BuildAppOptions): Promise<App> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
-  const routesDir = path.join(here, 'routes');
-  const files = readdirSync(routesDir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.d.ts')).sort();
-  for (const file of files) {
-    const mod = (await import(pathToFileURL(path.join(routesDir, file)).href)) as { default?: RoutePlugin };
-    if (typeof mod.default !== 'function') throw new Error(`server/api/routes/${file} has no default-exported plugin`);
-    await app.register(mod.default, { ctx });
-  }
+  const services = 'services' in opts ? opts.services : buildServices({ log: (line) => app.log.info(line), ...opts });
+  const ctx: ApiContext = { ...services, live: new LiveFeed(opts.live) };
+  for (const route of ROUTES) await app.register(route, { ctx });
 
   const webDist = opts.webDist === undefined ? DEFAULT_WEB_DIST : opts.webDist;
   const serveWeb = webDist !== false && existsSync(path.join(webDist, 'index.html'));
@@ -103,15 +105,15 @@ export async function buildApp(opts: BuildAppOptions): Promise<App> {
     if (serveWeb && req.method === 'GET' && !url.startsWith('/api/') && !url.startsWith('/docs')) {
       return reply.sendFile('index.html');
     }
-    const err = new ApiError('ROUTE_NOT_FOUND', { method: req.method, url });
+    const err = new AppError('ROUTE_NOT_FOUND', `no route ${req.method} ${url}`);
     return reply.status(err.status).send(err.body());
   });
 
-  // Closing the app (SIGINT/SIGTERM in `serve`, tests) stops running runs cleanly: stop messages written.
+  // Closing the app (SIGINT/SIGTERM in `serve`, tests) closes the services: stop messages written,
+  // outputs to zero, instruments closed.
   app.addHook('preClose', async () => {
-    await runs.shutdown();
+    await services.close();
   });
-  if (!opts.pool) app.addHook('onClose', () => pool.close());
   app.decorate('spikeloop', ctx);
   return app;
 }

@@ -1,78 +1,11 @@
 /**
- * The API's one error catalogue: every error the API returns has a code, an HTTP status and a message
- * template ({name} placeholders). Responses are `{ error: { code, message, field? } }`; tests assert the code.
- * Errors thrown by the store (StoreError), the run manager (RunError) and fastify itself (validation, body
- * size, malformed JSON) are all translated here, so bad input never becomes a 500.
+ * The one error-to-HTTP mapping. Every error spikeloop throws on purpose is an AppError (common/errors.ts),
+ * answered with its catalogue status and `{ error: { code, message, field? } }`; fastify's own refusals
+ * (schema validation, body size, malformed JSON, content type) are translated to the same shape. Anything
+ * else is a bug: 500 INTERNAL, logged with its stack, never passed off as the caller's fault.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { RunError } from '../runs/run-manager.ts';
-
-export const ERRORS = {
-  VALIDATION: { status: 400, message: '{detail}' },
-  MALFORMED_JSON: { status: 400, message: 'body is not valid JSON: {detail}' },
-  BAD_PROTOCOL: { status: 400, message: '{detail}' },
-  BAD_SAMPLE_RATE: { status: 400, message: '{detail}' },
-  BAD_RANGE: { status: 400, message: '{detail}' },
-  SOURCE_UNKNOWN: { status: 400, message: '{detail}' },
-  BAD_SOURCE_OPTIONS: { status: 400, message: '{detail}' },
-  BAD_STREAM: { status: 400, message: '{detail}' },
-  BAD_BLOCK: { status: 400, message: '{detail}' },
-  RUN_NOT_FOUND: { status: 404, message: 'run {id} does not exist' },
-  CHANNEL_NOT_FOUND: { status: 404, message: '{detail}' },
-  ROUTE_NOT_FOUND: { status: 404, message: 'no route {method} {url}' },
-  RUN_ACTIVE: { status: 409, message: 'run {id} is running; stop it first' },
-  RUN_FINISHED: { status: 409, message: '{detail}' },
-  RUN_NOT_ACTIVE: { status: 409, message: '{detail}' },
-  LIMIT_EXCEEDED: { status: 400, message: '{detail}' },
-  PROGRAM_LIMIT: { status: 400, message: '{detail}' },
-  BAD_SWEEP: { status: 400, message: '{detail}' },
-  SWEEP_NOT_FOUND: { status: 404, message: 'sweep {id} does not exist' },
-  NO_TWIN: { status: 409, message: '{detail}' },
-  BAD_CIRCUIT: { status: 400, message: '{detail}' },
-  SOURCE_UNAVAILABLE: { status: 409, message: '{detail}' },
-  SOURCE_FAILED: { status: 409, message: '{detail}' },
-  INSTRUMENT_NOT_FOUND: { status: 404, message: '{detail}' },
-  INSTRUMENT_NOT_CONNECTED: { status: 409, message: '{detail}' },
-  INSTRUMENT_BUSY: { status: 409, message: '{detail}' },
-  INSTRUMENT_FAILED: { status: 502, message: '{detail}' },
-  BAD_INSTRUMENT: { status: 400, message: '{detail}' },
-  BODY_TOO_LARGE: { status: 413, message: 'request body is larger than {limit} bytes' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'content type {type} is not supported; send application/json' },
-  SHUTTING_DOWN: { status: 503, message: 'the server is shutting down' },
-  STORE_LOCKED: { status: 503, message: '{detail}' },
-  STORE_CLOSED: { status: 503, message: '{detail}' },
-  STORE_TOO_NEW: { status: 500, message: '{detail}' },
-  EXPORT_RATES_DIFFER: { status: 400, message: '{detail}' },
-  BAD_IMPORT: { status: 400, message: '{detail}' },
-  INTERNAL: { status: 500, message: 'internal error: {detail}' },
-} as const satisfies Record<string, { status: number; message: string }>;
-
-export type ApiErrorCode = keyof typeof ERRORS;
-
-export interface ErrorBody {
-  error: { code: string; message: string; field?: string };
-}
-
-export class ApiError extends Error {
-  readonly status: number;
-  constructor(
-    readonly code: ApiErrorCode,
-    params: Record<string, string | number> = {},
-    readonly field?: string,
-    /** Replaces the template (errors that arrive with their own message, e.g. from the store). */
-    message?: string,
-  ) {
-    super(message ?? ERRORS[code].message.replace(/\{(\w+)\}/g, (_, k: string) => String(params[k] ?? `{${k}}`)));
-    this.name = 'ApiError';
-    this.status = ERRORS[code].status;
-  }
-
-  body(): ErrorBody {
-    return { error: { code: this.code, message: this.message, ...(this.field !== undefined ? { field: this.field } : {}) } };
-  }
-}
-
-export const notFound = (id: number | string) => new ApiError('RUN_NOT_FOUND', { id });
+import { AppError } from '../../common/errors.ts';
 
 interface ValidationItem {
   instancePath?: string;
@@ -81,14 +14,10 @@ interface ValidationItem {
   params?: Record<string, unknown>;
 }
 
-/** Turns anything thrown in a handler (or by fastify before it) into an ApiError. */
-export function toApiError(err: unknown, bodyLimit: number, contentType = 'given'): ApiError {
-  if (err instanceof ApiError) return err;
-  if (err instanceof RunError) return new ApiError(err.code, {}, err.field, err.message);
+/** Turns anything thrown in a handler (or by fastify before it) into an AppError. */
+export function toAppError(err: unknown, bodyLimit: number, contentType = 'given'): AppError {
+  if (err instanceof AppError) return err;
   const e = err as Partial<FastifyError> & { code?: string; validation?: ValidationItem[]; validationContext?: string };
-  if (e && e.name === 'StoreError' && typeof e.code === 'string' && e.code in ERRORS) {
-    return new ApiError(e.code as ApiErrorCode, {}, undefined, e.message ?? e.code);
-  }
   if (e?.validation && e.validation.length) {
     const v = e.validation[0];
     const part = e.validationContext ?? 'body';
@@ -106,32 +35,36 @@ export function toApiError(err: unknown, bodyLimit: number, contentType = 'given
     // are prefixed with where they live ("/query/limit", "/params/id").
     const field = part === 'body' ? pointer || '/' : `/${part === 'querystring' ? 'query' : part}${pointer}`;
     let message = v.message ?? 'is invalid';
-    if (part === 'body' && !pointer) return new ApiError('VALIDATION', { detail: `body: ${message} (send a JSON object)` }, '/');
+    if (part === 'body' && !pointer) return new AppError('VALIDATION', `body: ${message} (send a JSON object)`, '/');
     if (v.keyword === 'required') message = 'is required';
     else if (v.keyword === 'additionalProperties' || message === 'schema is false') message = 'is not an allowed field';
-    return new ApiError('VALIDATION', { detail: `${field}: ${message}` }, field);
+    return new AppError('VALIDATION', `${field}: ${message}`, field);
   }
+  const tooLarge = () => new AppError('BODY_TOO_LARGE', `request body is larger than ${bodyLimit} bytes`);
+  // fastify's own refusals, before the handler ran (FST_ERR_CTP_*: content-type parser)
   switch (e?.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ApiError('BODY_TOO_LARGE', { limit: bodyLimit });
+      return tooLarge();
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new ApiError('MALFORMED_JSON', { detail: e.message ?? '' }, 'body');
+      return new AppError('MALFORMED_JSON', `body is not valid JSON: ${e.message ?? ''}`, 'body');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new ApiError('UNSUPPORTED_MEDIA_TYPE', { type: contentType });
+      return new AppError('UNSUPPORTED_MEDIA_TYPE', `content type ${contentType} is not supported; send application/json`);
   }
-  if (err instanceof SyntaxError) return new ApiError('MALFORMED_JSON', { detail: err.message }, 'body');
+  // the JSON parser's own SyntaxError (fastify marks it 400); a SyntaxError elsewhere is a bug
+  if (err instanceof SyntaxError && e.statusCode === 400) return new AppError('MALFORMED_JSON', `body is not valid JSON: ${err.message}`, 'body');
   const status = typeof e?.statusCode === 'number' ? e.statusCode : 500;
-  if (status === 413) return new ApiError('BODY_TOO_LARGE', { limit: bodyLimit });
-  if (status >= 400 && status < 500) return new ApiError('VALIDATION', { detail: e?.message ?? 'bad request' });
-  return new ApiError('INTERNAL', { detail: e?.message ?? String(err) });
+  if (status === 413) return tooLarge();
+  if (status >= 400 && status < 500) return new AppError('VALIDATION', e?.message ?? 'bad request');
+  return new AppError('INTERNAL', `internal error: ${e?.message ?? String(err)}`);
 }
 
 export function errorHandler(bodyLimit: number) {
   return (err: unknown, req: FastifyRequest, reply: FastifyReply) => {
-    const api = toApiError(err, bodyLimit, String(req.headers['content-type'] ?? 'none'));
-    if (api.status >= 500) req.log.error({ err }, 'request failed');
-    void reply.status(api.status).type('application/json').send(api.body());
+    const app = toAppError(err, bodyLimit, String(req.headers['content-type'] ?? 'none'));
+    // a bug or a server-side failure: logged with the original error and its stack
+    if (app.status >= 500) req.log.error({ err }, 'request failed');
+    void reply.status(app.status).type('application/json').send(app.body());
   };
 }

@@ -75,3 +75,17 @@ export const ChannelParams = Type.Object({
 
 /** Sample index ranges: integers, end exclusive. */
 export const sampleIndex = (description: string) => Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description });
+
+/** A protocol's or sweep's summary (server/protocols summary, sweepSummary). */
+export const SummarySchema = Type.Object(
+  {
+    kind: Type.Optional(Type.String()),
+    count: Type.Optional(Type.Integer()),
+    quantity: Type.String(),
+    unit: Type.String(),
+    durationS: Type.Number(),
+    min: Type.Number(),
+    max: Type.Number(),
+  },
+  { additionalProperties: false },
+);

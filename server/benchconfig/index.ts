@@ -7,8 +7,9 @@
  * with an error naming the limit. `planStimulus` is the one gate: summary → limits → instrument program
  * → limits again on the program's actual values.
  */
-import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { Type, type Static } from 'typebox';
+import { fillDefaults, firstProblem } from '../../common/schema-check.ts';
+import { AppError } from '../../common/errors.ts';
 import { protocolSummary, type Protocol, type ProtocolSummary } from '../protocols/index.ts';
 import {
   compileDaqProgram,
@@ -128,20 +129,16 @@ export type Instrument = Static<typeof InstrumentSchema>;
 export type Limits = Static<typeof LimitsSchema>;
 export type LimitName = 'maxVoltage' | 'maxCurrent' | 'maxPower' | 'maxDurationS';
 
-export class BenchConfigError extends Error {
-  readonly code = 'BAD_BENCH_CONFIG';
-  constructor(
-    /** JSON pointer of the offending field. */
-    readonly field: string,
-    message: string,
-  ) {
-    super(`bench configuration${field ? ` field ${field}` : ''}: ${message}`);
+/** AppError BAD_BENCH_CONFIG; `field` is the JSON pointer of the offending setting. */
+export class BenchConfigError extends AppError {
+  declare readonly field: string;
+  constructor(field: string, message: string) {
+    super('BAD_BENCH_CONFIG', `bench configuration${field ? ` field ${field}` : ''}: ${message}`, field);
   }
 }
 
-/** A protocol or program that would exceed a bench limit. Thrown before any output turns on. */
-export class LimitError extends Error {
-  readonly code = 'LIMIT_EXCEEDED';
+/** AppError LIMIT_EXCEEDED: a protocol or program that would exceed a bench limit, refused before any output turns on. */
+export class LimitError extends AppError {
   constructor(
     readonly limit: LimitName,
     /** The value that exceeds it and the limit, in unit. */
@@ -150,7 +147,7 @@ export class LimitError extends Error {
     readonly unit: string,
     what: string,
   ) {
-    super(`${what} ${fmt(value)} ${unit} exceeds the bench limit ${limit} = ${fmt(max)} ${unit}`);
+    super('LIMIT_EXCEEDED', `${what} ${fmt(value)} ${unit} exceeds the bench limit ${limit} = ${fmt(max)} ${unit}`, '/protocol', { limit, value, max, unit });
   }
 }
 
@@ -167,14 +164,14 @@ export function validateBenchConfig(input: unknown): BenchConfig {
     }
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new BenchConfigError('', 'must be a JSON object');
-  const cfg = Value.Default(BenchConfigSchema, structuredClone(json)) as BenchConfig;
+  const cfg = fillDefaults<BenchConfig>(BenchConfigSchema, structuredClone(json));
   cfg.instruments?.forEach?.((inst) => {
     if (inst && typeof inst === 'object') {
-      if (inst.smu) Value.Default(InstrumentSchema.properties.smu, inst.smu);
-      if (inst.daq) Value.Default(InstrumentSchema.properties.daq, inst.daq);
+      if (inst.smu) fillDefaults(InstrumentSchema.properties.smu, inst.smu);
+      if (inst.daq) fillDefaults(InstrumentSchema.properties.daq, inst.daq);
     }
   });
-  const first = Value.Errors(BenchConfigSchema, cfg).First();
+  const first = firstProblem(BenchConfigSchema, cfg);
   if (first) throw new BenchConfigError(first.path, first.message);
 
   const ids = new Set<string>();

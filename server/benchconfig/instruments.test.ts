@@ -9,23 +9,23 @@ import os from 'node:os';
 import path from 'node:path';
 import { VirtualSmuServer } from '../../drivers/smu/virtual/server.ts';
 import { RunManager } from '../runs/run-manager.ts';
-import { SourceRegistry, type SourceContext } from '../sources/registry.ts';
+import { SourceRegistry } from '../sources/registry.ts';
 import { register as registerSmu } from '../sources/smu-source.ts';
 import { RunStore } from '../store/run-store.ts';
 import { validateBenchConfig } from './index.ts';
-import { InstrumentManager, InstrumentStateError } from './instruments.ts';
+import { InstrumentManager } from './instruments.ts';
+import type { AppError } from '../../common/errors.ts';
 
 const servers: VirtualSmuServer[] = [];
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
 });
 const limits = { maxVoltage: 2, maxCurrent: 0.01, maxPower: 0.02, compliance: { current: 0.001, voltage: 2 } };
-const ctx = (runId: number) => ({ runId }) as SourceContext;
 const code = (fn: () => unknown) => {
   try {
     fn();
   } catch (err) {
-    return (err as InstrumentStateError).code;
+    return (err as AppError).code;
   }
   return 'none';
 };
@@ -54,22 +54,22 @@ describe('instrument manager', () => {
       ['daq-ttyUSB3', 'found', 'disconnected', '/dev/ttyUSB3'],
     ]);
     // not connected: a run on the bench's stimulus SMU is refused
-    expect(code(() => m.leaseSmu(ctx(1), {}))).toBe('INSTRUMENT_NOT_CONNECTED');
+    expect(code(() => m.forRun(() => 1).leaseSmu({}))).toBe('INSTRUMENT_NOT_CONNECTED');
 
     const c = await m.connect('k2602');
     expect(c).toMatchObject({ state: 'connected', outputs: 'off', identity: expect.stringMatching(/^Keithley Instruments.*2602B/i) });
     // the configuration's instrument.smu (maxPoints 1000, minDwellS defaulted to 0.5 ms) narrows the 2600B's 60 000 points, 0.1 ms
     expect(c.capabilities).toMatchObject({ driver: 'Keithley 2602B', maxPoints: 1000, minDwellS: 5e-4 });
-    const lease = m.leaseSmu(ctx(7), {})!;
+    const lease = m.forRun(() => 7).leaseSmu({})!;
     expect(lease.id).toBe('k2602');
     expect(lease.capabilities).toEqual({ maxPoints: 1000, minDwellS: 5e-4 });
     expect(await m.get('k2602')).toMatchObject({ inUseBy: 7, outputs: 'on' });
-    expect(code(() => m.leaseSmu(ctx(8), { instrument: 'k2602' }))).toBe('INSTRUMENT_BUSY');
+    expect(code(() => m.forRun(() => 8).leaseSmu({ instrument: 'k2602' }))).toBe('INSTRUMENT_BUSY');
     await expect(m.disconnect('k2602')).rejects.toMatchObject({ code: 'INSTRUMENT_BUSY', message: expect.stringMatching(/in use by run 7/) });
     lease.release();
     // a run naming an address that is not a bench instrument opens it itself
-    expect(m.leaseSmu(ctx(9), { address: 'TCPIP0::127.0.0.1::1::SOCKET' })).toBeUndefined();
-    expect(() => m.leaseSmu(ctx(9), { instrument: 'uno' })).toThrow(/"uno" is a daq, not a smu/);
+    expect(m.forRun(() => 9).leaseSmu({ address: 'TCPIP0::127.0.0.1::1::SOCKET' })).toBeUndefined();
+    expect(() => m.forRun(() => 9).leaseSmu({ instrument: 'uno' })).toThrow(/"uno" is a daq, not a smu/);
     const d = await m.disconnect('k2602');
     expect(d.state).toBe('disconnected');
     expect(d.error).toBeUndefined();
@@ -101,9 +101,8 @@ describe('instrument manager', () => {
     const registry = new SourceRegistry();
     registerSmu(registry);
     const m = new InstrumentManager(bench, { virtual: false, findBoards: async () => [] });
-    m.attach(registry);
     try {
-      const runs = new RunManager(store, registry, { bench });
+      const runs = new RunManager(store, registry, { bench, instruments: m });
       await m.connect('k2602');
       store.close();
       await expect(runs.start({ protocol: { kind: 'dc', quantity: 'voltage', level: 0.1, durationS: 0.2 }, source: 'smu', sampleRate: 100 })).rejects.toMatchObject({

@@ -7,31 +7,21 @@
  * the board's capabilities for a DAQ board) and makes sure its outputs are off. Disconnecting puts the
  * outputs to zero first (an SMU's level ramped down, output off; a board's STOP), then closes the port.
  *
- * Runs use the connected instrument, never a second open of its port:
+ * Runs use the connected instrument, never a second open of its port. The run manager gives each source
+ * `forRun(...)` (RunInstruments, server/sources/registry.ts) in its context:
  *  - an SMU run gets the connected driver itself (`leaseSmu`, used by server/sources/smu-source.ts) for
  *    the length of the run; it stays connected afterwards with its output off;
- *  - the DAQ source opens its port itself, so a connected board is handed over for the run (its port
- *    closed, the run given that port) and re-opened and identified again when the run ends (`attach`).
+ *  - the DAQ source opens its port itself, so a connected board is handed over for the run (`leaseDaq`:
+ *    its port closed, the run given that port) and re-opened and identified again by `release()`.
  * A run naming an instrument that is not connected is refused (INSTRUMENT_NOT_CONNECTED); an instrument
  * lent to a running run cannot be disconnected (INSTRUMENT_BUSY).
  */
 import os from 'node:os';
 import path from 'node:path';
+import { AppError } from '../../common/errors.ts';
 import type { SmuDriver } from '../../drivers/smu/smu.ts';
-import type { CreatedSource, SourceContext, SourceRegistry } from '../sources/registry.ts';
+import type { DaqLease, InstrumentSelection, RunInstruments, SmuLease } from '../sources/registry.ts';
 import { stimulusInstrument, type BenchConfig, type Instrument, type Limits } from './index.ts';
-
-export type InstrumentErrorCode = 'INSTRUMENT_NOT_FOUND' | 'INSTRUMENT_NOT_CONNECTED' | 'INSTRUMENT_BUSY' | 'INSTRUMENT_FAILED' | 'BAD_INSTRUMENT';
-
-export class InstrumentStateError extends Error {
-  constructor(
-    readonly code: InstrumentErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'InstrumentStateError';
-  }
-}
 
 export type ConnectionState = 'disconnected' | 'connecting' | 'connected' | 'disconnecting';
 
@@ -58,16 +48,6 @@ export interface InstrumentInfo {
   connectedAt?: string;
   /** Why the last connect or the connection failed, or what the last disconnect could not confirm. */
   error?: string;
-}
-
-/** An SMU lent to one run; `release()` when the run's source ends. */
-export interface SmuLease {
-  id: string;
-  /** The instrument's port as the bench lists it. */
-  port?: string;
-  smu: SmuDriver;
-  capabilities?: { maxPoints?: number; minDwellS?: number };
-  release(): void;
 }
 
 interface Connection {
@@ -98,8 +78,6 @@ export interface InstrumentManagerOptions {
 }
 
 const VIRTUAL_SMU_BAUD = 57_600;
-/** Source definitions already wrapped by `attach`. */
-const wrapped = new WeakSet<object>();
 const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 export class InstrumentManager {
@@ -149,7 +127,7 @@ export class InstrumentManager {
 
   async get(id: string): Promise<InstrumentInfo> {
     if (!this.entries.has(id)) await this.discover();
-    return this.snapshot(this.entry(id));
+    return this.snapshot(this.entry(id, '/params/id'));
   }
 
   private snapshot(e: Entry): InstrumentInfo {
@@ -157,9 +135,10 @@ export class InstrumentManager {
     return structuredClone({ ...e.info, ...(runId ? { inUseBy: runId, outputs: 'on' as const } : {}) });
   }
 
-  private entry(id: string): Entry {
+  /** `field`: where the caller named the id (a route parameter, a run option). */
+  private entry(id: string, field: string): Entry {
     const e = this.entries.get(id);
-    if (!e) throw new InstrumentStateError('INSTRUMENT_NOT_FOUND', `instrument "${id}" does not exist (instruments: ${[...this.entries.keys()].join(', ')})`);
+    if (!e) throw new AppError('INSTRUMENT_NOT_FOUND', `instrument "${id}" does not exist (instruments: ${[...this.entries.keys()].join(', ')})`, field);
     return e;
   }
 
@@ -181,10 +160,10 @@ export class InstrumentManager {
 
   /** Opens, identifies, outputs off. Connecting a connected instrument returns it as it is. */
   async connect(id: string): Promise<InstrumentInfo> {
-    const e = this.entry(id);
+    const e = this.entry(id, '/params/id');
     if (e.inst.kind === 'simulated') return this.snapshot(e);
     if (e.info.state === 'connected') return this.snapshot(e);
-    if (e.info.state !== 'disconnected') throw new InstrumentStateError('INSTRUMENT_BUSY', `instrument "${id}" is ${e.info.state}; try again when that has finished`);
+    if (e.info.state !== 'disconnected') throw new AppError('INSTRUMENT_BUSY', `instrument "${id}" is ${e.info.state}; try again when that has finished`);
     e.info.state = 'connecting';
     delete e.info.error;
     const work = (async () => {
@@ -197,7 +176,7 @@ export class InstrumentManager {
       } catch (err) {
         e.info.state = 'disconnected';
         e.info.error = errText(err);
-        throw new InstrumentStateError('INSTRUMENT_FAILED', `instrument "${id}" could not be connected: ${errText(err)}`);
+        throw new AppError('INSTRUMENT_FAILED', `instrument "${id}" could not be connected: ${errText(err)}`);
       }
     })();
     e.busy = work.catch(() => undefined);
@@ -207,12 +186,12 @@ export class InstrumentManager {
 
   /** Outputs to zero, then the port closed. Refused while a run uses the instrument. */
   async disconnect(id: string): Promise<InstrumentInfo> {
-    const e = this.entry(id);
-    if (e.inst.kind === 'simulated') throw new InstrumentStateError('BAD_INSTRUMENT', `instrument "${id}" is the built-in simulated circuit; it has no connection to open or close`);
+    const e = this.entry(id, '/params/id');
+    if (e.inst.kind === 'simulated') throw new AppError('BAD_INSTRUMENT', `instrument "${id}" is the built-in simulated circuit; it has no connection to open or close`);
     const runId = e.lease?.runId();
-    if (e.lease) throw new InstrumentStateError('INSTRUMENT_BUSY', `instrument "${id}" is in use by run ${runId || '(starting)'}; stop the run first`);
+    if (e.lease) throw new AppError('INSTRUMENT_BUSY', `instrument "${id}" is in use by run ${runId || '(starting)'}; stop the run first`);
     if (e.info.state === 'disconnected') return this.snapshot(e);
-    if (e.info.state !== 'connected') throw new InstrumentStateError('INSTRUMENT_BUSY', `instrument "${id}" is ${e.info.state}; try again when that has finished`);
+    if (e.info.state !== 'connected') throw new AppError('INSTRUMENT_BUSY', `instrument "${id}" is ${e.info.state}; try again when that has finished`);
     e.info.state = 'disconnecting';
     const problem = await e.conn!.close().catch((err) => errText(err));
     e.conn = undefined;
@@ -242,11 +221,12 @@ export class InstrumentManager {
   // Runs
 
   /** The instrument a run selects: by id, by port, or the bench's stimulus instrument of that kind. */
-  private select(kind: 'smu' | 'daq', sel: { instrument?: unknown; address?: unknown }): Entry | undefined {
+  private select(kind: 'smu' | 'daq', sel: InstrumentSelection): Entry | undefined {
     if (sel.instrument !== undefined) {
-      if (typeof sel.instrument !== 'string') throw new RangeError('option instrument must be an instrument id (GET /api/bench/instruments)');
-      const e = this.entry(sel.instrument);
-      if (e.inst.kind !== kind) throw new RangeError(`instrument "${e.info.id}" is a ${e.inst.kind}, not a ${kind}`);
+      const field = '/options/instrument';
+      if (typeof sel.instrument !== 'string') throw new AppError('BAD_SOURCE_OPTIONS', 'option instrument must be an instrument id (GET /api/bench/instruments)', field);
+      const e = this.entry(sel.instrument, field);
+      if (e.inst.kind !== kind) throw new AppError('BAD_SOURCE_OPTIONS', `instrument "${e.info.id}" is a ${e.inst.kind}, not a ${kind}`, field);
       return e;
     }
     if (typeof sel.address === 'string') return [...this.entries.values()].find((e) => e.inst.kind === kind && e.info.port === sel.address);
@@ -254,26 +234,35 @@ export class InstrumentManager {
     return stim.kind === kind ? this.entries.get(stim.id) : undefined;
   }
 
-  private claim(e: Entry, ctx: SourceContext): NonNullable<Entry['lease']> {
+  private claim(e: Entry, runId: () => number): NonNullable<Entry['lease']> {
     if (e.info.state !== 'connected' || !e.conn) {
-      throw new InstrumentStateError(
+      throw new AppError(
         'INSTRUMENT_NOT_CONNECTED',
         `instrument "${e.info.id}" is not connected: connect it first (Bench page, or POST /api/bench/instruments/${e.info.id}/connect)`,
+        '/options',
       );
     }
-    if (e.lease) throw new InstrumentStateError('INSTRUMENT_BUSY', `instrument "${e.info.id}" is in use by run ${e.lease.runId() || '(starting)'}`);
-    e.lease = { runId: () => ctx.runId };
+    if (e.lease) throw new AppError('INSTRUMENT_BUSY', `instrument "${e.info.id}" is in use by run ${e.lease.runId() || '(starting)'}`, '/options');
+    e.lease = { runId };
     return e.lease;
   }
 
   /**
-   * The connected SMU a run is to use, lent to it until `release()`; undefined when the run names no
-   * instrument of this bench (it then opens its address itself, or a virtual instrument of its own).
+   * What one run may do with the bench's instruments (the run manager puts it in the source's context).
+   * `runId` is read when needed: the run row is created after the source.
    */
-  leaseSmu(ctx: SourceContext, sel: { instrument?: unknown; address?: unknown }): SmuLease | undefined {
+  forRun(runId: () => number): RunInstruments {
+    return {
+      configured: (kind) => this.bench.instruments.filter((i) => i.kind === kind),
+      leaseSmu: (sel) => this.leaseSmu(runId, sel),
+      leaseDaq: (sel) => this.leaseDaq(runId, sel),
+    };
+  }
+
+  private leaseSmu(runId: () => number, sel: InstrumentSelection): SmuLease | undefined {
     const e = this.select('smu', sel);
     if (!e) return undefined;
-    const mine = this.claim(e, ctx);
+    const mine = this.claim(e, runId);
     const smu = e.conn!.smu!;
     return {
       id: e.info.id,
@@ -287,25 +276,11 @@ export class InstrumentManager {
     };
   }
 
-  /**
-   * Wraps the registry's `daq` source (once per registry) so a connected board is handed over to the run
-   * (no second open of its port) and taken back afterwards, and a run on a configured board that is not
-   * connected is refused. The wrapper asks whichever manager is set on the registry at run time.
-   */
-  attach(registry: SourceRegistry): void {
-    registry.instruments = this;
-    const def = registry.get('daq');
-    if (!def || wrapped.has(def)) return;
-    wrapped.add(def);
-    const create = def.create.bind(def);
-    def.create = (ctx: SourceContext) => (registry.instruments ? registry.instruments.createDaq(create, ctx) : create(ctx));
-  }
-
-  private async createDaq(create: (ctx: SourceContext) => CreatedSource | Promise<CreatedSource>, ctx: SourceContext): Promise<CreatedSource> {
-    const o = ctx.options ?? {};
-    const e = this.select('daq', { instrument: o.instrument, address: o.port });
-    if (!e) return create(ctx);
-    const mine = this.claim(e, ctx);
+  /** The DAQ source opens its port itself: the connected board's port is closed for the run and re-opened by release(). */
+  private async leaseDaq(runId: () => number, sel: InstrumentSelection): Promise<DaqLease | undefined> {
+    const e = this.select('daq', sel);
+    if (!e) return undefined;
+    const mine = this.claim(e, runId);
     let port: string;
     try {
       port = await e.conn!.handOver!();
@@ -314,33 +289,17 @@ export class InstrumentManager {
       throw err;
     }
     let takenBack: Promise<void> | undefined;
-    // Once only (the run's end, or dispose when the run failed to start).
-    const takeBack = () =>
-      (takenBack ??= (async () => {
-        await e.conn?.takeBack?.().catch((err) => {
-          e.info.error = `re-opening after the run failed: ${errText(err)}`;
-        });
-        if (e.lease === mine) e.lease = undefined;
-      })());
-    let src: CreatedSource;
-    try {
-      // The run's context with the board's port; runId read through to ctx (set once the run row exists).
-      src = await create(Object.create(ctx, { options: { value: { ...o, port }, enumerable: true } }) as SourceContext);
-    } catch (err) {
-      await takeBack();
-      throw err;
-    }
     return {
-      ...src,
-      kind: src.kind,
-      dispose: takeBack,
-      async *messages(signal: AbortSignal) {
-        try {
-          yield* src.messages(signal);
-        } finally {
-          await takeBack();
-        }
-      },
+      id: e.info.id,
+      port,
+      // Once only (the run's end, or the source's dispose when the run failed to start).
+      release: () =>
+        (takenBack ??= (async () => {
+          await e.conn?.takeBack?.().catch((err) => {
+            e.info.error = `re-opening after the run failed: ${errText(err)}`;
+          });
+          if (e.lease === mine) e.lease = undefined;
+        })()),
     };
   }
 

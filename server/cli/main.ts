@@ -1,18 +1,30 @@
 /**
- * The `spikeloop` command line. Each file in ./commands registers its own subcommands, so features
- * (twin, analyze, virtual instruments, ...) plug in without editing this file.
+ * The `spikeloop` command line. Each file in ./commands registers its own subcommands and is listed in
+ * COMMANDS; commands load their heavy modules (the services of server/services.ts) only when they run,
+ * so `--help` starts fast.
  */
 import { Command } from 'commander';
-import { readdirSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SOFTWARE_VERSION } from '../version.ts';
+import * as analyze from './commands/analyze.ts';
+import * as db from './commands/db.ts';
+import * as exportCmd from './commands/export.ts';
+import * as importCmd from './commands/import.ts';
+import * as protocol from './commands/protocol.ts';
+import * as run from './commands/run.ts';
+import * as runs from './commands/runs.ts';
+import * as serve from './commands/serve.ts';
+import * as smu from './commands/smu.ts';
+import * as sweep from './commands/sweep.ts';
+import * as twin from './commands/twin.ts';
+import * as virtualDaq from './commands/virtual-daq.ts';
+import * as virtualSmu from './commands/virtual-smu.ts';
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
-const commandsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'commands');
+/** Every command file, in the order `--help` lists them before sorting. */
+export const COMMANDS: CommandModule[] = [analyze, db, exportCmd, importCmd, protocol, run, runs, serve, smu, sweep, twin, virtualDaq, virtualSmu];
 
 export async function buildProgram(): Promise<Command> {
   const program = new Command('spikeloop')
@@ -20,11 +32,7 @@ export async function buildProgram(): Promise<Command> {
     .version(SOFTWARE_VERSION)
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: true });
-  const files = readdirSync(commandsDir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).sort();
-  for (const file of files) {
-    const mod = (await import(pathToFileURL(path.join(commandsDir, file)).href)) as CommandModule;
-    mod.register(program);
-  }
+  for (const mod of COMMANDS) mod.register(program);
   return program;
 }
 

@@ -6,7 +6,8 @@ import { RunStore } from '../store/run-store.ts';
 import { SourceRegistry } from '../sources/registry.ts';
 import { register as registerSimulated } from '../sources/simulated-bench.ts';
 import { RunManager } from '../runs/run-manager.ts';
-import { SweepError, SweepRunner } from './sweep-runner.ts';
+import { SweepRunner } from './sweep-runner.ts';
+import type { AppError } from '../../common/errors.ts';
 import { poolSimulate } from './twin-task.ts';
 import { readStimulus } from './record.ts';
 import { WorkerPool } from '../workers/pool.ts';
@@ -104,11 +105,11 @@ describe('bench sweep paired with the twin', () => {
 
   it('refuses a sweep with a point over a bench limit before any run starts, naming the limit and the point', () => {
     const before = store.listRuns().length;
-    let err: SweepError | undefined;
+    let err: AppError | undefined;
     try {
       sweeps.start({ sweep: { kind: 'sweep', base: { kind: 'dc', quantity: 'voltage' }, parameters: [{ field: 'level', values: [1, 5, 40] }] } });
     } catch (e) {
-      err = e as SweepError;
+      err = e as AppError;
     }
     expect(err?.code).toBe('LIMIT_EXCEEDED');
     expect(err?.message).toMatch(/sweep point 2 \(level=40\).*maxVoltage/);

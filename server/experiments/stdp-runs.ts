@@ -2,6 +2,7 @@
  * The STDP curve of stored runs of the `stdp` protocol: Δw per pairing block of each run (stdp-pairs.ts) and
  * the two-branch fit over all of them. Shared by `POST /api/experiments/stdp` and `spikeloop analyze stdp <runId...>`.
  */
+import { AppError, runActive, runNotFound } from '../../common/errors.ts';
 import { fitStdp } from '../analysis/stdp.ts';
 import { toJson } from '../analysis-io/results.ts';
 import { readRunSignal } from '../analysis-io/inputs.ts';
@@ -10,17 +11,6 @@ import { validateProtocol } from '../protocols/index.ts';
 import type { RunStore } from '../store/run-store.ts';
 import { stdpPairsFromTrace, type StdpPoint } from './stdp-pairs.ts';
 import { nonPlasticReason } from './stdp-circuit.ts';
-
-export class StdpRunError extends Error {
-  constructor(
-    readonly code: 'RUN_NOT_FOUND' | 'RUN_ACTIVE' | 'VALIDATION',
-    readonly field: '/runIds' | '/channel',
-    readonly runId: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface StdpCurve {
   pairs: (StdpPoint & { runId: number })[];
@@ -36,18 +26,18 @@ export function stdpCurveOfRuns(store: RunStore, runIds: number[], channel?: str
   const warnings: string[] = [];
   for (const id of runIds) {
     const run = store.getRun(id);
-    if (!run) throw new StdpRunError('RUN_NOT_FOUND', '/runIds', id, `run ${id} does not exist`);
-    if (run.status === 'running') throw new StdpRunError('RUN_ACTIVE', '/runIds', id, `run ${id} is still recording`);
+    if (!run) throw runNotFound(id, '/runIds');
+    if (run.status === 'running') throw runActive(id);
     let protocol;
     try {
       protocol = validateProtocol(run.protocol);
     } catch (err) {
-      throw new StdpRunError('VALIDATION', '/runIds', id, `run ${id}: ${(err as Error).message}`);
+      throw new AppError('VALIDATION', `/runIds: run ${id}: ${(err as Error).message}`, '/runIds');
     }
-    if (protocol.kind !== 'stdp') throw new StdpRunError('VALIDATION', '/runIds', id, `run ${id} is a ${protocol.kind} run, not stdp`);
+    if (protocol.kind !== 'stdp') throw new AppError('VALIDATION', `/runIds: run ${id} is a ${protocol.kind} run, not stdp`, '/runIds');
     const data = readRunSignal(store, id);
     const ch = channel ? data.channels.find((c) => c.name === channel) : data.channels.find((c) => c.role === 'response');
-    if (!ch) throw new StdpRunError('VALIDATION', '/channel', id, `run ${id} has no ${channel ? `channel "${channel}"` : 'response channel'}`);
+    if (!ch) throw new AppError('VALIDATION', `/channel: run ${id} has no ${channel ? `channel "${channel}"` : 'response channel'}`, '/channel');
     for (const pt of stdpPairsFromTrace(protocol, physical(ch), ch.fs)) pairs.push({ runId: id, ...pt });
     const why = run.source === 'twin' && run.twin ? nonPlasticReason(run.twin) : null;
     if (why) warnings.push(`run ${id}: ${why}; its STDP curve is not learning (use stdp-synapse, docs/experiments.md)`);

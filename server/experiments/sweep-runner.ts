@@ -17,7 +17,8 @@
 import type { FinalStatus } from '../../common/run-stream.ts';
 import { sampleStimulus } from '../protocols/index.ts';
 import { expandSweep, sweepSummary, type ExpandedSweep, type SweepSummary, type SweepValue } from '../protocols/sweep.ts';
-import { RunError, type RunManager } from '../runs/run-manager.ts';
+import type { RunManager } from '../runs/run-manager.ts';
+import { AppError } from '../../common/errors.ts';
 import type { RunStore, SweepRecord } from '../store/run-store.ts';
 import { runAnalyses } from '../analysis-io/results.ts';
 import { DEFAULT_RUN_ANALYSES, pairWithTwin, storeTwinResult, type TwinSimulate } from './pairing.ts';
@@ -75,17 +76,6 @@ export interface SweepStatus {
   points: SweepPointStatus[];
 }
 
-export class SweepError extends Error {
-  constructor(
-    readonly code: 'BAD_SWEEP' | 'SWEEP_NOT_FOUND' | 'LIMIT_EXCEEDED' | 'PROGRAM_LIMIT' | 'NO_TWIN',
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-    this.name = 'SweepError';
-  }
-}
-
 interface ActiveSweep {
   status: SweepStatus;
   request: SweepRequest;
@@ -123,20 +113,20 @@ export class SweepRunner {
       expanded = expandSweep(req.sweep);
     } catch (err) {
       const e = err as { field?: string; message: string };
-      throw new SweepError('BAD_SWEEP', e.message, `/sweep${e.field ?? ''}`);
+      throw new AppError('BAD_SWEEP', e.message, `/sweep${e.field ?? ''}`);
     }
     if ((mode === 'twin' || req.circuit !== undefined) && !this.opts.simulate) {
-      throw new SweepError('NO_TWIN', 'the digital twin is not available on this server', '/circuit');
+      throw new AppError('NO_TWIN', 'the digital twin is not available on this server', '/circuit');
     }
-    if (mode === 'twin' && req.circuit === undefined) throw new SweepError('BAD_SWEEP', 'twin mode needs a circuit', '/circuit');
+    if (mode === 'twin' && req.circuit === undefined) throw new AppError('BAD_SWEEP', 'twin mode needs a circuit', '/circuit');
     // Limits for every point, before anything starts (the run manager checks them again at each start).
     for (const pt of expanded.points) {
       try {
         this.runs.validate({ protocol: pt.protocol, source: mode === 'bench' ? req.source : undefined, sampleRate: req.sampleRate });
       } catch (err) {
-        if (err instanceof RunError) {
+        if (err instanceof AppError) {
           const code = err.code === 'LIMIT_EXCEEDED' || err.code === 'PROGRAM_LIMIT' ? err.code : 'BAD_SWEEP';
-          throw new SweepError(code, `sweep point ${pt.index} (${pt.label}): ${err.message}`, err.field === '/protocol' ? '/sweep' : err.field);
+          throw new AppError(code, `sweep point ${pt.index} (${pt.label}): ${err.message}`, err.field === '/protocol' ? '/sweep' : err.field);
         }
         throw err;
       }
@@ -320,7 +310,7 @@ export class SweepRunner {
     const a = this.sweeps.get(id);
     if (a) return a.status;
     const rec = this.store.getSweep(id);
-    if (!rec) throw new SweepError('SWEEP_NOT_FOUND', `sweep ${id} does not exist`);
+    if (!rec) throw new AppError('SWEEP_NOT_FOUND', `sweep ${id} does not exist`);
     return fromRecord(rec);
   }
 
@@ -332,7 +322,7 @@ export class SweepRunner {
   /** Resolves when the sweep has ended (all runs and twin runs stored). */
   wait(id: string): Promise<SweepStatus> {
     const a = this.sweeps.get(id);
-    if (!a) return Promise.reject(new SweepError('SWEEP_NOT_FOUND', `sweep ${id} does not exist`));
+    if (!a) return Promise.reject(new AppError('SWEEP_NOT_FOUND', `sweep ${id} does not exist`));
     return a.done;
   }
 

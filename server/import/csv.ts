@@ -4,13 +4,12 @@
  * parses cells as numbers strictly: "1.5e-3" is a number, "1.5 V" or "12abc" is not.
  */
 import { parse } from 'csv-parse/sync';
+import { AppError } from '../../common/errors.ts';
 
-/** A refused file: the message names the file, and the line or setting at fault. */
-export class ImportError extends Error {
-  readonly code = 'BAD_IMPORT';
+/** A refused file (AppError BAD_IMPORT): the message names the file, and the line or setting at fault. */
+export class ImportError extends AppError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ImportError';
+    super('BAD_IMPORT', message, '/body');
   }
 }
 

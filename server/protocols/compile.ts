@@ -17,12 +17,10 @@
 import { naturalDurationS, sampleStimulus, waveform, type Protocol } from './index.ts';
 import { CompileError, type ProgramCapability, type SmuCapabilities, type SmuPoint } from './kind.ts';
 import { kindOf } from './kinds/index.ts';
+import { DAQ_DEFAULTS, SMU_DEFAULTS, type DaqCapabilities } from './capabilities.ts';
 
 export { CompileError, type ProgramCapability, type SmuCapabilities, type SmuPoint } from './kind.ts';
-
-
-/** Keithley 2400 list sweep: 2,500 points; about 0.5 ms per point at the fastest settings. */
-export const SMU_DEFAULTS: SmuCapabilities = { maxPoints: 2500, minDwellS: 5e-4 };
+export { DAQ_DEFAULTS, SMU_DEFAULTS, type DaqCapabilities } from './capabilities.ts';
 
 export interface SmuProgram {
   type: 'smu';
@@ -31,21 +29,6 @@ export interface SmuProgram {
   points: SmuPoint[];
   durationS: number;
 }
-
-export interface DaqCapabilities {
-  /** Output samples per second. */
-  sampleRate: number;
-  /** Total samples across all tables the board holds. */
-  maxTableLength: number;
-  /** Longest segment list. */
-  maxSegments: number;
-  /** Output range of the board's DAC, in the protocol's unit (optional). */
-  outputRange?: { min: number; max: number };
-  /** Largest relative frequency error accepted when a period is rounded to whole samples. */
-  maxFrequencyError?: number;
-}
-
-export const DAQ_DEFAULTS: DaqCapabilities = { sampleRate: 10_000, maxTableLength: 4096, maxSegments: 256, maxFrequencyError: 1e-3 };
 
 export interface DaqSegment {
   /** Index into tables. */

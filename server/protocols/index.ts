@@ -15,8 +15,8 @@
  * (iv-sweep, ladder, stdp, arbitrary) fill it in when it is omitted; when it is given longer than the
  * natural length the stimulus is 0 for the rest of the run.
  */
-import type { TSchema } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import type { TSchema } from 'typebox';
+import { fillDefaults, firstProblem } from '../../common/schema-check.ts';
 import { MAX_DURATION_S, ProtocolError, type ProtocolSegment } from './kind.ts';
 import { kindOf, PROTOCOL_KINDS, type Protocol, type ProtocolKindName } from './kinds/index.ts';
 
@@ -52,8 +52,8 @@ export function validateProtocol(json: unknown): Protocol {
     throw new ProtocolError('/kind', `must be one of ${Object.keys(PROTOCOL_KINDS).join(', ')}`);
   }
   const schema = PROTOCOL_KINDS[kind as ProtocolKind].schema;
-  const value = Value.Default(schema, structuredClone(json));
-  const first = Value.Errors(schema, value).First();
+  const value = fillDefaults(schema, structuredClone(json));
+  const first = firstProblem(schema, value);
   if (first) throw new ProtocolError(first.path, first.message);
   const p = value as Protocol;
   kindOf(p).check?.(p);

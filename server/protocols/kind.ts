@@ -6,7 +6,8 @@
  *
  * Also the schema pieces the kinds share and the two errors a protocol can raise.
  */
-import { Type, type TObject } from '@sinclair/typebox';
+import { Type, type TObject } from 'typebox';
+import { AppError } from '../../common/errors.ts';
 import type { Gen } from './random.ts';
 
 export type Quantity = 'current' | 'voltage';
@@ -75,27 +76,23 @@ export interface ProtocolKind<P extends ProtocolBase> {
   random(g: Gen, quantity: Quantity, durationS: number): Record<string, unknown>;
 }
 
-export class ProtocolError extends Error {
-  readonly code = 'BAD_PROTOCOL';
-  constructor(
-    /** JSON pointer of the offending field, e.g. "/frequencyHz". */
-    readonly field: string,
-    message: string,
-  ) {
-    super(`protocol${field ? ` field ${field}` : ''}: ${message}`);
+/** AppError BAD_PROTOCOL; `field` is the JSON pointer into the protocol, e.g. "/frequencyHz". */
+export class ProtocolError extends AppError {
+  declare readonly field: string;
+  constructor(field: string, message: string) {
+    super('BAD_PROTOCOL', `protocol${field ? ` field ${field}` : ''}: ${message}`, field);
   }
 }
 
 export type ProgramCapability = 'maxPoints' | 'minDwellS' | 'maxTableLength' | 'maxSegments' | 'sampleRate' | 'frequencyHz' | 'outputRange';
 
-export class CompileError extends Error {
-  readonly code = 'PROGRAM_LIMIT';
+/** AppError PROGRAM_LIMIT naming the instrument capability the protocol does not fit. */
+export class CompileError extends AppError {
   constructor(
-    /** The instrument capability the protocol does not fit. */
     readonly capability: ProgramCapability,
     message: string,
   ) {
-    super(`${message} (instrument capability ${capability})`);
+    super('PROGRAM_LIMIT', `${message} (instrument capability ${capability})`, '/protocol', { capability });
   }
 }
 

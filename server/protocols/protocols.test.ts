@@ -44,7 +44,7 @@ describe('protocols', () => {
     }
     expect(files).toHaveLength(Object.keys(PROTOCOL_KINDS).length);
     for (const [name, kind] of Object.entries(PROTOCOL_KINDS)) {
-      expect(kind.schema.properties.kind.const, name).toBe(name);
+      expect((kind.schema.properties.kind as { const?: string }).const, name).toBe(name);
       expect(protocolSchemas[name as keyof typeof protocolSchemas]).toBe(kind.schema);
     }
   });

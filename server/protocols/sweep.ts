@@ -10,8 +10,8 @@
  * parameters, "grid" runs every combination (the first parameter varies slowest) and "zip" runs them
  * side by side (all lists the same length).
  */
-import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { Type, type Static } from 'typebox';
+import { fillDefaults, firstProblem } from '../../common/schema-check.ts';
 import { ProtocolError, protocolSummary, validateProtocol, type Protocol } from './index.ts';
 
 export const MAX_SWEEP_POINTS = 10_000;
@@ -131,18 +131,17 @@ export function expandSweep(json: unknown): ExpandedSweep {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new ProtocolError('', 'a sweep must be a JSON object with "kind": "sweep"');
   }
-  const sweep = Value.Default(SweepSchema, structuredClone(json)) as Sweep;
+  const sweep = fillDefaults<Sweep>(SweepSchema, structuredClone(json));
   // Validate each parameter against its own shape so the error names the right field.
   const raw = sweep as { parameters?: unknown };
   if (Array.isArray(raw.parameters)) {
     raw.parameters.forEach((param, i) => {
       const schema = typeof param === 'object' && param !== null && 'values' in param ? SweepListSchema : SweepRangeSchema;
-      const d = Value.Default(schema, param);
-      const e = Value.Errors(schema, d).First();
+      const e = firstProblem(schema, fillDefaults(schema, param));
       if (e) throw new ProtocolError(`/parameters/${i}${e.path}`, e.message);
     });
   }
-  const first = Value.Errors(SweepSchema, sweep).First();
+  const first = firstProblem(SweepSchema, sweep);
   if (first) throw new ProtocolError(first.path, first.message);
 
   try {

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { RunStore } from '../store/run-store.ts';
 import { SourceRegistry } from '../sources/registry.ts';
 import { register as registerSimulated } from '../sources/simulated-bench.ts';
-import { RunError, RunManager } from './run-manager.ts';
+import { RunManager } from './run-manager.ts';
+import { AppError } from '../../common/errors.ts';
 import { PauseControl } from './pause.ts';
 
 let dir: string;
@@ -34,7 +35,7 @@ const code = (fn: () => unknown) => {
   try {
     fn();
   } catch (e) {
-    return (e as RunError).code;
+    return (e as AppError).code;
   }
   return 'no error';
 };
@@ -94,12 +95,12 @@ describe('pause, resume, progress', () => {
 describe('bench limits at start', () => {
   it('refuses a protocol over a limit before anything starts, naming the limit', async () => {
     const before = store.listRuns().length;
-    const err = (await manager.start({ protocol: { kind: "dc", quantity: "voltage", level: 50 } }).catch((e) => e)) as RunError;
-    expect(err).toBeInstanceOf(RunError);
+    const err = (await manager.start({ protocol: { kind: "dc", quantity: "voltage", level: 50 } }).catch((e) => e)) as AppError;
+    expect(err).toBeInstanceOf(AppError);
     expect(err.code).toBe('LIMIT_EXCEEDED');
     expect(err.field).toBe('/protocol');
     expect(err.message).toMatch(/maxVoltage = 20 V/);
-    const amps = (await manager.start({ protocol: { kind: "square", amplitude: 0.05 } }).catch((e) => e)) as RunError;
+    const amps = (await manager.start({ protocol: { kind: "square", amplitude: 0.05 } }).catch((e) => e)) as AppError;
     expect(amps.message).toMatch(/maxCurrent/);
     expect(store.listRuns().length).toBe(before);
   });

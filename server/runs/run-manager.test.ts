@@ -6,7 +6,8 @@ import type { RunMessage, SourceMessage } from '../../common/run-stream.ts';
 import { RunStore } from '../store/run-store.ts';
 import { SourceRegistry } from '../sources/registry.ts';
 import { register as registerSimulated } from '../sources/simulated-bench.ts';
-import { RunError, RunManager } from './run-manager.ts';
+import { RunManager } from './run-manager.ts';
+import { AppError } from '../../common/errors.ts';
 import { RUN_TRANSITIONS, RunStateMachine } from './state.ts';
 
 const descriptor: SourceMessage = {
@@ -60,7 +61,8 @@ beforeEach(() => {
     title: 'checks its options',
     available: async () => ({ available: true }),
     create: (ctx) => {
-      if (typeof ctx.options?.gain !== 'number') throw new RangeError(`option gain must be a number, got ${JSON.stringify(ctx.options?.gain)}`);
+      if (typeof ctx.options?.gain !== 'number') throw new AppError('BAD_SOURCE_OPTIONS', `option gain must be a number, got ${JSON.stringify(ctx.options?.gain)}`, '/options');
+      if (ctx.options.gain === 0) (undefined as unknown as { x: number }).x; // a bug: TypeError
       const gain = ctx.options.gain;
       return {
         kind: 'replay',
@@ -155,9 +157,16 @@ describe('run manager', () => {
     ];
     for (const [req, code, field] of attempts) {
       const err = await manager.start(req as never).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(RunError);
+      expect(err).toBeInstanceOf(AppError);
       expect(err).toMatchObject({ code, field });
     }
+    expect(store.listRuns()).toEqual([]);
+  });
+
+  it('a bug in a source (TypeError) is not passed off as bad options: it stays the TypeError, no run created', async () => {
+    const err = await manager.start({ protocol: { kind: 'dc' }, source: 'replay', options: { gain: 0 } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TypeError);
+    expect(err).not.toBeInstanceOf(AppError);
     expect(store.listRuns()).toEqual([]);
   });
 

@@ -7,46 +7,18 @@
 import type { ChannelDescriptor, RunMessage, SourceMessage, StartMessage, StopMessage } from '../../common/run-stream.ts';
 import { isImported, ProtocolError, protocolSummary, validateProtocol, type Protocol, type ProtocolSummary } from '../protocols/index.ts';
 import { startMessage, type RunDetail, type RunRecorder, type RunStore } from '../store/run-store.ts';
-import type { CreatedSource, SourceRegistry } from '../sources/registry.ts';
+import type { CreatedSource, RunInstruments, SourceContext, SourceRegistry } from '../sources/registry.ts';
 import { SOFTWARE_VERSION } from '../version.ts';
 import { RunStateMachine, type RunState } from './state.ts';
 import { PauseControl } from './pause.ts';
-import { LimitError, planStimulus, virtualBenchConfig, type BenchConfig } from '../benchconfig/index.ts';
-import { CompileError } from '../protocols/compile.ts';
+import { planStimulus, virtualBenchConfig, type BenchConfig } from '../benchconfig/index.ts';
+import { AppError } from '../../common/errors.ts';
 
 /** Default and maximum sample rate per channel, S/s. */
 export const DEFAULT_SAMPLE_RATE = 100_000;
 export const MAX_SAMPLE_RATE = 2_000_000;
 /** How long a source may take to end after an abort before the manager gives up on it. */
 export const ABORT_GRACE_MS = 5_000;
-
-export type RunErrorCode =
-  | 'BAD_PROTOCOL'
-  | 'BAD_SAMPLE_RATE'
-  | 'SOURCE_UNKNOWN'
-  | 'SOURCE_UNAVAILABLE'
-  | 'SOURCE_FAILED'
-  | 'BAD_SOURCE_OPTIONS'
-  | 'RUN_NOT_FOUND'
-  | 'SHUTTING_DOWN'
-  | 'RUN_NOT_ACTIVE'
-  | 'LIMIT_EXCEEDED'
-  | 'PROGRAM_LIMIT'
-  | 'INSTRUMENT_NOT_FOUND'
-  | 'INSTRUMENT_NOT_CONNECTED'
-  | 'INSTRUMENT_BUSY';
-
-/** A refused request; `field` is a JSON pointer into the request body when one field is to blame. */
-export class RunError extends Error {
-  constructor(
-    readonly code: RunErrorCode,
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-    this.name = 'RunError';
-  }
-}
 
 export interface StartRequest {
   /** Protocol document ({ kind, ...params }); validated here. */
@@ -61,6 +33,11 @@ export interface StartRequest {
   linkedRunId?: number;
   /** Passed to the source (e.g. { paced: false }). */
   options?: Record<string, unknown>;
+}
+
+/** What the run manager needs of the instrument manager (server/benchconfig/instruments.ts). */
+export interface InstrumentLender {
+  forRun(runId: () => number): RunInstruments;
 }
 
 export type RunListener = (msg: RunMessage) => void;
@@ -104,6 +81,8 @@ export interface RunProgress {
 }
 
 const errMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
+/** Errors that only a programming mistake throws. */
+const isBug = (err: unknown) => err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError;
 
 export class RunManager {
   private readonly active = new Map<number, ActiveRun>();
@@ -114,15 +93,18 @@ export class RunManager {
   private readonly graceMs: number;
   /** The bench configuration whose limits every protocol is checked against before it starts. */
   readonly bench: BenchConfig;
+  /** Lends the bench's connected instruments to runs (SourceContext.instruments). */
+  private readonly instruments?: InstrumentLender;
 
   constructor(
     readonly store: RunStore,
     readonly sources: SourceRegistry,
-    opts: { log?: (line: string) => void; abortGraceMs?: number; bench?: BenchConfig } = {},
+    opts: { log?: (line: string) => void; abortGraceMs?: number; bench?: BenchConfig; instruments?: InstrumentLender } = {},
   ) {
     this.log = opts.log ?? (() => {});
     this.graceMs = opts.abortGraceMs ?? ABORT_GRACE_MS;
     this.bench = opts.bench ?? virtualBenchConfig();
+    this.instruments = opts.instruments;
   }
 
   /** Checks a request without starting anything; returns the validated protocol, source kind and rate. */
@@ -135,31 +117,26 @@ export class RunManager {
     try {
       protocol = validateProtocol(doc);
     } catch (err) {
-      if (err instanceof ProtocolError) throw new RunError('BAD_PROTOCOL', err.message, `/protocol${err.field}`);
+      // the protocol's own pointer, placed inside the request
+      if (err instanceof ProtocolError) throw new AppError('BAD_PROTOCOL', err.message, `/protocol${err.field}`);
       throw err;
     }
     const summary = protocolSummary(protocol);
-    // Bench limits: refused here, before any source is built or output turned on.
-    try {
-      planStimulus(protocol, this.bench);
-    } catch (err) {
-      if (err instanceof LimitError) throw new RunError('LIMIT_EXCEEDED', err.message, '/protocol');
-      if (err instanceof CompileError) throw new RunError('PROGRAM_LIMIT', err.message, '/protocol');
-      throw err;
-    }
+    // Bench limits (LIMIT_EXCEEDED, PROGRAM_LIMIT): refused here, before any source is built or output turned on.
+    planStimulus(protocol, this.bench);
     const kind = req.source ?? this.sources.defaultKind;
     const source = this.sources.get(kind);
     if (!source) {
-      throw new RunError('SOURCE_UNKNOWN', `source "${kind}" is not one of ${this.sources.kinds().join(', ')}`, '/source');
+      throw new AppError('SOURCE_UNKNOWN', `source "${kind}" is not one of ${this.sources.kinds().join(', ')}`, '/source');
     }
     // an imported recording's stimulus is its stored channel: it is replayed (import) or fed to a twin, never played
     if (isImported(protocol) && kind !== 'import' && req.options?.stimulus === undefined) {
-      throw new RunError('BAD_PROTOCOL', 'a "recording" protocol describes an imported file; feed its stimulus channel to the twin (stimulusRun) instead of playing it', '/protocol/kind');
+      throw new AppError('BAD_PROTOCOL', 'a "recording" protocol describes an imported file; feed its stimulus channel to the twin (stimulusRun) instead of playing it', '/protocol/kind');
     }
     const sampleRate = req.sampleRate ?? source.defaultSampleRate ?? DEFAULT_SAMPLE_RATE;
     const maxRate = source.maxSampleRate ?? MAX_SAMPLE_RATE;
     if (!Number.isFinite(sampleRate) || sampleRate < 1 || sampleRate > maxRate) {
-      throw new RunError('BAD_SAMPLE_RATE', `sampleRate must be between 1 and ${maxRate} S/s, got ${sampleRate}`, '/sampleRate');
+      throw new AppError('BAD_SAMPLE_RATE', `sampleRate must be between 1 and ${maxRate} S/s, got ${sampleRate}`, '/sampleRate');
     }
     return { protocol, summary, kind, sampleRate };
   }
@@ -169,16 +146,17 @@ export class RunManager {
    * for the source's descriptor; the run then goes on in the background. Returns the run as stored.
    */
   async start(req: StartRequest): Promise<RunDetail> {
-    if (this.closing) throw new RunError('SHUTTING_DOWN', 'the server is shutting down');
+    if (this.closing) throw new AppError('SHUTTING_DOWN', 'the server is shutting down');
     const { protocol, summary, kind, sampleRate } = this.validate(req);
     const def = this.sources.get(kind)!;
     const avail = await def.available().catch((err) => ({ available: false, detail: errMessage(err) }));
     if (!avail.available) {
-      throw new RunError('SOURCE_UNAVAILABLE', `source "${kind}" is not available${avail.detail ? `: ${avail.detail}` : ''}`, '/source');
+      throw new AppError('SOURCE_UNAVAILABLE', `source "${kind}" is not available${avail.detail ? `: ${avail.detail}` : ''}`, '/source');
     }
     // The run id is only known once the row exists; sources get it through the context.
     const pause = new PauseControl();
-    const ctx = { protocol, sampleRate, runId: 0, options: req.options, clock: pause };
+    const ctx: SourceContext = { protocol, sampleRate, runId: 0, options: req.options, clock: pause };
+    if (this.instruments) ctx.instruments = this.instruments.forRun(() => ctx.runId);
     const runInit = {
       protocol: protocol as unknown as { kind: string; [k: string]: unknown },
       source: kind as StartMessage['source'],
@@ -190,20 +168,14 @@ export class RunManager {
     try {
       source = await def.create(ctx);
     } catch (err) {
-      // By convention a source throws RangeError/TypeError for bad run options (refused input), anything
-      // else for a source that cannot start (device missing, busy ...).
-      if (err instanceof RangeError || err instanceof TypeError) {
-        throw new RunError('BAD_SOURCE_OPTIONS', `source "${kind}": ${errMessage(err)}`, '/options');
-      }
-      // A bench instrument not connected or in use (server/benchconfig/instruments.ts), a program the
-      // instrument cannot play, a program over the limits: refused before the run exists.
-      const code = (err as { code?: unknown }).code;
-      if (code === 'INSTRUMENT_NOT_FOUND' || code === 'INSTRUMENT_NOT_CONNECTED' || code === 'INSTRUMENT_BUSY') {
-        throw new RunError(code, `source "${kind}": ${errMessage(err)}`, '/options');
-      }
-      if (err instanceof CompileError) throw new RunError('PROGRAM_LIMIT', errMessage(err), '/protocol');
-      if (err instanceof LimitError || code === 'LIMIT') throw new RunError('LIMIT_EXCEEDED', errMessage(err), '/protocol');
-      throw new RunError('SOURCE_FAILED', `source "${kind}" could not start: ${errMessage(err)}`, '/source');
+      // A refusal the source meant (bad options, an instrument not connected or busy, a program that does
+      // not fit) keeps its code; a bug (TypeError, RangeError ...) stays what it is, a 500 with its stack;
+      // any other error is a source that cannot start (device missing, port busy ...).
+      if (err instanceof AppError) throw new AppError(err.code, `source "${kind}": ${err.message}`, err.field, err.details);
+      if (isBug(err)) throw err;
+      // the SMU driver's own safety refusal (drivers/ InstrumentError code LIMIT)
+      if ((err as { code?: unknown }).code === 'LIMIT') throw new AppError('LIMIT_EXCEEDED', `source "${kind}": ${errMessage(err)}`, '/protocol');
+      throw new AppError('SOURCE_FAILED', `source "${kind}" could not start: ${errMessage(err)}`, '/source');
     }
     const init = { ...runInit, bench: source.bench ?? null, ...(source.twin !== undefined ? { twin: source.twin } : {}) };
     let id: number;
@@ -395,7 +367,7 @@ export class RunManager {
     const run = this.active.get(id);
     if (!run) {
       const stored = this.store.getRun(id);
-      if (!stored) throw new RunError('RUN_NOT_FOUND', `run ${id} does not exist`);
+      if (!stored) throw new AppError('RUN_NOT_FOUND', `run ${id} does not exist`);
       return stored;
     }
     if (!run.controller.signal.aborted) {
@@ -411,7 +383,7 @@ export class RunManager {
   pause(id: number): RunProgress {
     const run = this.activeOrThrow(id);
     if (run.machine.state !== 'running' || !run.machine.tryTo('paused')) {
-      throw new RunError('RUN_NOT_ACTIVE', `run ${id} is ${run.machine.state}; only a running run can be paused`);
+      throw new AppError('RUN_NOT_ACTIVE', `run ${id} is ${run.machine.state}; only a running run can be paused`);
     }
     run.pause.pause();
     this.log(`run ${id} paused`);
@@ -422,7 +394,7 @@ export class RunManager {
   resume(id: number): RunProgress {
     const run = this.activeOrThrow(id);
     if (run.machine.state !== 'paused' || !run.machine.tryTo('running')) {
-      throw new RunError('RUN_NOT_ACTIVE', `run ${id} is ${run.machine.state}; only a paused run can be resumed`);
+      throw new AppError('RUN_NOT_ACTIVE', `run ${id} is ${run.machine.state}; only a paused run can be resumed`);
     }
     run.pause.resume();
     this.log(`run ${id} resumed`);
@@ -450,8 +422,8 @@ export class RunManager {
     const run = this.active.get(id);
     if (run) return run;
     const stored = this.store.getRun(id);
-    if (!stored) throw new RunError('RUN_NOT_FOUND', `run ${id} does not exist`);
-    throw new RunError('RUN_NOT_ACTIVE', `run ${id} is ${stored.status}, not running`);
+    if (!stored) throw new AppError('RUN_NOT_FOUND', `run ${id} does not exist`);
+    throw new AppError('RUN_NOT_ACTIVE', `run ${id} is ${stored.status}, not running`);
   }
 
   isActive(id: number): boolean {

@@ -34,6 +34,7 @@ import type { BoardProgram, OutputCaps } from '../../drivers/daq/source.ts';
 import type { PulseTrain } from '../../drivers/daq/protocol.ts';
 import { compileDaqProgram } from '../protocols/compile.ts';
 import type { Protocol } from '../protocols/index.ts';
+import type { Instrument } from '../benchconfig/index.ts';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
 import { circuitDaqSpikes, resolveDaqDut } from './daq-twin-dut.ts';
 import { OnlineSpikeDetector, spikeDetectorConfig, type SpikeDetectorConfig } from '../analysis/online-spikes.ts';
@@ -86,9 +87,8 @@ function pulsesOption(x: unknown): PulseTrain | undefined {
 }
 
 /** Spike detection per channel name: options.spikes, then the bench configuration's channel entries, then the circuit's. */
-function spikeConfigs(o: Record<string, unknown>, port: string | undefined, registry: SourceRegistry | undefined, circuit: Record<string, SpikeDetectorConfig>): Record<string, SpikeDetectorConfig> {
+function spikeConfigs(o: Record<string, unknown>, port: string | undefined, daqs: Instrument[], circuit: Record<string, SpikeDetectorConfig>): Record<string, SpikeDetectorConfig> {
   const out: Record<string, SpikeDetectorConfig> = { ...circuit };
-  const daqs = registry?.instruments?.bench.instruments.filter((i) => i.kind === 'daq') ?? [];
   const inst = (typeof o.instrument === 'string' ? daqs.find((i) => i.id === o.instrument) : undefined) ?? daqs.find((i) => port && i.port === port) ?? daqs[0];
   for (const ch of inst?.channels ?? []) if (ch.spikes) out[ch.name] = ch.spikes;
   if (o.spikes !== undefined) {
@@ -121,14 +121,42 @@ const drivers = async () => {
   return { DaqRun: source.DaqRun, findBoards: find.findBoards, VirtualBoard: virtual.VirtualBoard, virtualBoardAvailable: virtual.virtualBoardAvailable };
 };
 
-async function createDaqSource(ctx: SourceContext, registry?: SourceRegistry): Promise<CreatedSource> {
+/**
+ * A connected bench board (by option instrument or port, else the bench's stimulus DAQ) is borrowed for the
+ * run: its port handed over and taken back when the run ends or fails to start.
+ */
+async function createDaqSource(ctx: SourceContext): Promise<CreatedSource> {
+  const o = ctx.options ?? {};
+  const lease = await ctx.instruments?.leaseDaq({ instrument: o.instrument, address: o.port });
+  if (!lease) return openDaqSource(ctx, typeof o.port === 'string' ? o.port : undefined);
+  let src: CreatedSource;
+  try {
+    src = await openDaqSource(ctx, lease.port);
+  } catch (err) {
+    await lease.release();
+    throw err;
+  }
+  return {
+    ...src,
+    dispose: lease.release,
+    async *messages(signal: AbortSignal) {
+      try {
+        yield* src.messages(signal);
+      } finally {
+        await lease.release();
+      }
+    },
+  };
+}
+
+async function openDaqSource(ctx: SourceContext, givenPort: string | undefined): Promise<CreatedSource> {
   const { DaqRun, findBoards, VirtualBoard, virtualBoardAvailable } = await drivers();
   const o = ctx.options ?? {};
   const seriesOhms = typeof o.seriesOhms === 'number' ? o.seriesOhms : DEFAULT_SERIES_OHMS;
   const output = o.output === 'mcp4725' ? 'mcp4725' : 'pwm';
   const pulses = pulsesOption(o.pulses);
   const channels = Array.isArray(o.channels) ? (o.channels as number[]) : [0, 1];
-  let port = typeof o.port === 'string' ? o.port : process.env.SPIKELOOP_DAQ_PORT;
+  let port = givenPort ?? process.env.SPIKELOOP_DAQ_PORT;
   if (!port) port = (await findBoards().catch(() => []))[0]?.path;
   const useVirtual = !port;
   if (useVirtual && !virtualBoardAvailable()) throw new Error('no DAQ board found and the virtual board is not built (npm run setup)');
@@ -137,7 +165,7 @@ async function createDaqSource(ctx: SourceContext, registry?: SourceRegistry): P
   const onDisconnect = o.onDisconnect === 'fail' ? 'fail' : 'gap';
   // the circuit on the virtual board's pins (checked now: a bad one fails before the run starts)
   const dut = useVirtual ? resolveDaqDut(o.circuit) : undefined;
-  const spikes = spikeConfigs(o, port, registry, dut?.kind === 'twin' ? circuitDaqSpikes(dut.circuit) : {});
+  const spikes = spikeConfigs(o, port, ctx.instruments?.configured('daq') ?? [], dut?.kind === 'twin' ? circuitDaqSpikes(dut.circuit) : {});
   return {
     kind: 'daq',
     bench: {
@@ -190,6 +218,6 @@ export function register(registry: SourceRegistry): void {
     },
     // Two channels sustain about 7.5 kS/s each on the (emulated) Uno: docs/daq/overview.md.
     defaultSampleRate: 5000,
-    create: (ctx) => createDaqSource(ctx, registry),
+    create: createDaqSource,
   });
 }

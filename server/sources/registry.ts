@@ -1,15 +1,18 @@
 /**
  * The source registry: every kind of run source (simulated bench, digital twin, DAQ board, SMU) registers
- * here, and the run manager and the API only ever talk to this registry. A new source plugs in by adding a
- * file `server/sources/<name>-source.ts` (or any other file in this folder) that exports
- * `register(registry: SourceRegistry): void`; `loadSources()` discovers them.
+ * here, and the run manager and the API only ever talk to this registry. A new source is a file
+ * `server/sources/<name>-source.ts` exporting `register(registry: SourceRegistry): void`, added to the
+ * static list `SOURCE_MODULES` below.
  */
-import { readdirSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { register as daq } from './daq-source.ts';
+import { register as importSource } from './import-source.ts';
+import { register as simulated } from './simulated-bench.ts';
+import { register as smu } from './smu-source.ts';
+import { register as twin } from './twin-source.ts';
 import type { RunSource, RunSourceKind } from '../../common/run-stream.ts';
 import type { Protocol } from '../protocols/index.ts';
-import type { InstrumentManager } from '../benchconfig/instruments.ts';
+import type { SmuDriver } from '../../drivers/smu/smu.ts';
+import type { Instrument } from '../benchconfig/index.ts';
 
 /** What a source gets to build one run. */
 export interface SourceContext {
@@ -23,6 +26,48 @@ export interface SourceContext {
   options?: Record<string, unknown>;
   /** The run's clock, ms: stands still while the run is paused. Paced sources use it instead of performance.now(). */
   clock?: { now(): number };
+  /**
+   * The bench's connected instruments, lent to this run (server/benchconfig/instruments.ts). Absent when
+   * the run manager has no instrument manager: the source then opens its port itself.
+   */
+  instruments?: RunInstruments;
+}
+
+/** How a run names an instrument of the bench: by id (option `instrument`) or by its port/address. */
+export interface InstrumentSelection {
+  instrument?: unknown;
+  address?: unknown;
+}
+
+/**
+ * The one way a source borrows a bench instrument. Each lease selects by id, by address, or else the
+ * bench's stimulus instrument of that kind; it is undefined when the run names none of the bench's (the
+ * source then opens its own port or a virtual instrument). A lease throws INSTRUMENT_NOT_CONNECTED or
+ * INSTRUMENT_BUSY; `release()` is idempotent and must run when the source ends or is disposed.
+ */
+export interface RunInstruments {
+  /** The bench configuration's instruments of a kind (their channel settings, e.g. spike detection). */
+  configured(kind: Instrument['kind']): Instrument[];
+  /** The connected SMU driver itself, for the run. */
+  leaseSmu(sel: InstrumentSelection): SmuLease | undefined;
+  /** The connected DAQ board's port, closed for the run; `release()` re-opens and identifies it. */
+  leaseDaq(sel: InstrumentSelection): Promise<DaqLease | undefined>;
+}
+
+export interface SmuLease {
+  id: string;
+  /** The instrument's port as the bench lists it. */
+  port?: string;
+  smu: SmuDriver;
+  capabilities?: { maxPoints?: number; minDwellS?: number };
+  release(): void;
+}
+
+export interface DaqLease {
+  id: string;
+  /** The board's serial port, for the source to open. */
+  port: string;
+  release(): Promise<void>;
 }
 
 /** A source built for one run. `bench` and `twin` are the snapshots recorded in the run's start message. */
@@ -61,11 +106,6 @@ export class SourceRegistry {
   private readonly defs = new Map<RunSourceKind, SourceDefinition>();
   /** The kind used when a run request names none. */
   defaultKind: RunSourceKind = 'simulated';
-  /**
-   * The bench's connected instruments (set by the server, server/api/routes/bench-instruments.ts): sources
-   * use a connected instrument instead of opening its port again. Absent in the CLI without a server.
-   */
-  instruments?: InstrumentManager;
 
   registerSource(kind: RunSourceKind, def: SourceDefinition): void {
     if (this.defs.has(kind)) throw new Error(`source kind "${kind}" is already registered`);
@@ -101,23 +141,11 @@ export class SourceRegistry {
   }
 }
 
-export interface SourceModule {
-  register(registry: SourceRegistry): void;
-}
+/** Every source, in registration order. */
+export const SOURCE_MODULES: ((registry: SourceRegistry) => void)[] = [daq, importSource, simulated, smu, twin];
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-
-/**
- * A registry with every source in this folder: each .ts file (other than this one and tests) that
- * exports `register` is loaded, in name order.
- */
-export async function loadSources(registry = new SourceRegistry()): Promise<SourceRegistry> {
-  const files = readdirSync(here)
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.d.ts') && f !== 'registry.ts')
-    .sort();
-  for (const file of files) {
-    const mod = (await import(pathToFileURL(path.join(here, file)).href)) as Partial<SourceModule>;
-    if (typeof mod.register === 'function') mod.register(registry);
-  }
+/** A registry with every source of SOURCE_MODULES. */
+export function loadSources(registry = new SourceRegistry()): SourceRegistry {
+  for (const register of SOURCE_MODULES) register(registry);
   return registry;
 }

@@ -29,8 +29,8 @@ import { SafeSmu, checkSetupAgainstLimits, type BenchLimits } from '../../driver
 import type { SmuCapabilities, SmuDriver } from '../../drivers/smu/smu.ts';
 import { CompileError, compileSmuProgram, type SmuProgram } from '../protocols/compile.ts';
 import { validateProtocol, type Protocol } from '../protocols/index.ts';
-import type { SmuLease } from '../benchconfig/instruments.ts';
-import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
+import { AppError } from '../../common/errors.ts';
+import type { CreatedSource, SmuLease, SourceContext, SourceRegistry } from './registry.ts';
 
 export type { SmuLease };
 
@@ -118,7 +118,7 @@ export function createSmuSource(opts: SmuSourceOptions): RunSource {
   const protocol = validateProtocol(opts.protocol);
   const rate = opts.pointRateHz ?? 100;
   if (!(rate > 0 && rate <= SMU_MAX_POINT_RATE))
-    throw new RangeError(`SMU point rate ${rate} points/s is out of range: use a sample rate of at most ${SMU_MAX_POINT_RATE} (e.g. --rate 100)`);
+    throw new AppError('BAD_SAMPLE_RATE', `SMU point rate ${rate} points/s is out of range: use a sample rate of at most ${SMU_MAX_POINT_RATE} (e.g. --rate 100)`, '/sampleRate');
   const total = Math.max(1, Math.round(protocol.durationS * rate));
   const chunk = Math.max(1, Math.min(2500, opts.chunkPoints ?? Math.ceil(rate / 2)));
   const nplc = opts.nplc ?? Math.min(1, Math.max(0.01, Number(((0.5 / rate) * 50).toFixed(3))));
@@ -222,7 +222,7 @@ function runOptions(raw: Record<string, unknown> | undefined): Required<Pick<Smu
   const env = process.env;
   const numOr = (v: unknown, envName: string, dflt: number, name: string): number => {
     const x = v ?? (env[envName] !== undefined ? Number(env[envName]) : dflt);
-    if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0) throw new RangeError(`smu option ${name} must be a positive number, got ${JSON.stringify(v ?? env[envName])}`);
+    if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0) throw new AppError('BAD_SOURCE_OPTIONS', `smu option ${name} must be a positive number, got ${JSON.stringify(v ?? env[envName])}`, `/options/${name}`);
     return x;
   };
   return {
@@ -295,12 +295,12 @@ export function register(registry: SourceRegistry): void {
       const o = runOptions(ctx.options);
       const limits = { maxVoltage: o.maxVoltage, maxCurrent: o.maxCurrent, maxPower: o.maxPower };
       // A bench instrument connected on the Bench page (by id, by address, or the bench's stimulus SMU).
-      const lease = registry.instruments?.leaseSmu(ctx, { instrument: (ctx.options ?? {}).instrument, address: o.address });
+      const lease = ctx.instruments?.leaseSmu({ instrument: (ctx.options ?? {}).instrument, address: o.address });
       if (lease) {
         try {
           const rate = ctx.sampleRate;
           if (!(rate > 0 && rate <= SMU_MAX_POINT_RATE))
-            throw new RangeError(`SMU point rate ${rate} points/s is out of range: use a sample rate of at most ${SMU_MAX_POINT_RATE} (e.g. --rate 100)`);
+            throw new AppError('BAD_SAMPLE_RATE', `SMU point rate ${rate} points/s is out of range: use a sample rate of at most ${SMU_MAX_POINT_RATE} (e.g. --rate 100)`, '/sampleRate');
           // Refused before the run exists: the program within the instrument's capabilities, its values within the limits.
           const caps = {
             maxPoints: Math.min(lease.smu.capabilities.maxPoints, lease.capabilities?.maxPoints ?? Infinity),

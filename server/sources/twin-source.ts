@@ -16,6 +16,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChannelDescriptor, SourceMessage } from '../../common/run-stream.ts';
+import { AppError } from '../../common/errors.ts';
 import { protocolSummary, sampleStimulus } from '../protocols/index.ts';
 import { expandCircuit, probeUnit, simulateChunks, type Method, type Stimulus } from '../twin/index.ts';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
@@ -34,11 +35,16 @@ export function listExampleCircuits(): { name: string; kind: string; description
     });
 }
 
-/** An example circuit by name (throws when unknown). */
-export function loadExampleCircuit(name: string): unknown {
+/** An example circuit by name (BAD_CIRCUIT when unknown; `field` names where the caller gave it). */
+export function loadExampleCircuit(name: string, field = '/circuit'): unknown {
   if (!/^[A-Za-z0-9_-]+$/.test(name) || !listExampleCircuits().some((c) => c.name === name))
-    throw new Error(`unknown example circuit "${name}" (known: ${listExampleCircuits().map((c) => c.name).join(', ')})`);
+    throw new AppError('BAD_CIRCUIT', `unknown example circuit "${name}" (known: ${listExampleCircuits().map((c) => c.name).join(', ')})`, field);
   return JSON.parse(readFileSync(path.join(circuitsDir, `${name}.json`), 'utf8'));
+}
+
+/** A circuit given by name (an example) or as a document. */
+export function resolveCircuit(c: unknown, field = '/circuit'): unknown {
+  return typeof c === 'string' ? loadExampleCircuit(c, field) : c;
 }
 
 const METHODS: Method[] = ['rk4', 'euler', 'adaptive', 'implicit'];
@@ -121,10 +127,10 @@ interface StimulusStore {
  */
 export function readRecordedStimulus(store: StimulusStore, runId: number, channel: string, maxSamples?: number) {
   const run = store.getRun(runId);
-  if (!run) throw Object.assign(new Error(`run ${runId} does not exist`), { code: 'RUN_NOT_FOUND' });
+  if (!run) throw new AppError('RUN_NOT_FOUND', `run ${runId} does not exist`, '/stimulusRun');
   const ch = run.channels.find((c) => c.name === channel || String(c.index) === channel);
-  if (!ch) throw Object.assign(new Error(`run ${runId} has no channel "${channel}" (channels: ${run.channels.map((c) => c.name).join(', ')})`), { code: 'CHANNEL_NOT_FOUND' });
-  if (ch.unit !== 'A' && ch.unit !== 'V') throw Object.assign(new Error(`channel ${ch.name} is in ${ch.unit}; a stimulus is in A or V`), { code: 'CHANNEL_NOT_FOUND' });
+  if (!ch) throw new AppError('CHANNEL_NOT_FOUND', `run ${runId} has no channel "${channel}" (channels: ${run.channels.map((c) => c.name).join(', ')})`, '/stimulusRun');
+  if (ch.unit !== 'A' && ch.unit !== 'V') throw new AppError('CHANNEL_NOT_FOUND', `channel ${ch.name} is in ${ch.unit}; a stimulus is in A or V`, '/stimulusRun');
   const n = Math.min(ch.sampleCount, maxSamples ?? Infinity);
   const samples = new Float64Array(n);
   for (const seg of store.readRaw(runId, ch.index, 0, n))

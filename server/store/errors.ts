@@ -1,7 +1,9 @@
 /**
- * The store's error catalogue. Every failure the store reports on purpose is a StoreError with a code;
- * the HTTP API maps codes to statuses (see STORE_ERROR_STATUS).
+ * The store's errors: AppError (common/errors.ts) with one of the store's codes; the HTTP status of each
+ * is in the one catalogue there.
  */
+import { AppError } from '../../common/errors.ts';
+
 export type StoreErrorCode =
   | 'RUN_NOT_FOUND' // no run with that id
   | 'CHANNEL_NOT_FOUND' // the run has no channel with that index
@@ -15,25 +17,10 @@ export type StoreErrorCode =
   | 'STORE_CLOSED' // the store was closed
   | 'EXPORT_RATES_DIFFER'; // a CSV export (one time column) asked for channels of different sample rates
 
-export const STORE_ERROR_STATUS: Record<StoreErrorCode, number> = {
-  RUN_NOT_FOUND: 404,
-  CHANNEL_NOT_FOUND: 404,
-  BAD_RANGE: 400,
-  RUN_ACTIVE: 409,
-  RUN_FINISHED: 409,
-  BAD_STREAM: 400,
-  BAD_BLOCK: 400,
-  STORE_LOCKED: 503,
-  STORE_TOO_NEW: 500,
-  STORE_CLOSED: 503,
-  EXPORT_RATES_DIFFER: 400,
-};
-
-export class StoreError extends Error {
-  readonly code: StoreErrorCode;
+/** An AppError whose code is one of the store's (the constructor only narrows the code). */
+export class StoreError extends AppError {
+  declare readonly code: StoreErrorCode;
   constructor(code: StoreErrorCode, message: string) {
-    super(message);
-    this.name = 'StoreError';
-    this.code = code;
+    super(code, message);
   }
 }

@@ -6,6 +6,8 @@
  * expressions of the same equations (used by `spice.ts`). See docs/twin/models.md for equations and papers.
  */
 
+import { AppError, type ErrorCode } from '../../common/errors.ts';
+
 export type ModelName = 'hp' | 'vteam' | 'mms' | 'gmms' | 'threshold' | 'nanowire' | 'switch';
 
 export type Params = Record<string, number>;
@@ -353,12 +355,10 @@ export function resolveParams(model: DeviceModel, over: Params | undefined): Par
   return p;
 }
 
-export class TwinError extends Error {
-  constructor(
-    public code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'TwinError';
+/** AppError with one of the twin's codes (TWIN_BAD_CIRCUIT, TWIN_BAD_PARAM ...). */
+export class TwinError extends AppError {
+  declare readonly code: Extract<ErrorCode, `TWIN_${string}`>;
+  constructor(code: Extract<ErrorCode, `TWIN_${string}`>, message: string) {
+    super(code, message);
   }
 }

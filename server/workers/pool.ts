@@ -11,19 +11,23 @@
  */
 import { availableParallelism } from 'node:os';
 import Tinypool from 'tinypool';
+import { AppError, ERRORS, type ErrorCode } from '../../common/errors.ts';
 import type { TaskName, Tasks } from './tasks.ts';
 
 export type { TaskName } from './tasks.ts';
 export type TaskInput<K extends TaskName> = Parameters<Tasks[K]>[0];
 export type TaskOutput<K extends TaskName> = Awaited<ReturnType<Tasks[K]>>;
 
-export class TaskError extends Error {
+/**
+ * A task that failed: the AppError code the task threw (e.g. TWIN_BAD_CIRCUIT, carried across the thread),
+ * else TASK_FAILED; `taskCode` is the code as the worker or the pool gave it (POOL_CLOSED, CANCELLED ...).
+ */
+export class TaskError extends AppError {
   constructor(
     message: string,
-    readonly code?: string,
+    readonly taskCode?: string,
   ) {
-    super(message);
-    this.name = 'TaskError';
+    super(taskCode !== undefined && taskCode in ERRORS ? (taskCode as ErrorCode) : 'TASK_FAILED', message, undefined, taskCode ? { taskCode } : undefined);
   }
 }
 

@@ -226,6 +226,26 @@ export class SmuChannel {
   }
 }
 
+/**
+ * The levels of a built-in staircase sweep (2400 and B2900 `SWE` mode): `points` levels from start to stop,
+ * linearly or logarithmically spaced, reversed for DOWN; throws `conflict()` for a log sweep through
+ * or to zero.
+ */
+export function sweepLevels(
+  o: { start: number; stop: number; points: number; spacing: 'LIN' | 'LOG'; down: boolean },
+  conflict: () => Error,
+): number[] {
+  const n = o.points;
+  let seq: number[];
+  if (o.spacing === 'LOG') {
+    if (o.start === 0 || o.stop === 0 || Math.sign(o.start) !== Math.sign(o.stop)) throw conflict();
+    const r = Math.log10(o.stop / o.start);
+    seq = Array.from({ length: n }, (_, k) => o.start * 10 ** ((r * k) / Math.max(1, n - 1)));
+  } else seq = Array.from({ length: n }, (_, k) => (n === 1 ? o.start : o.start + ((o.stop - o.start) * k) / (n - 1)));
+  seq = seq.map((x) => Number(x.toPrecision(12)));
+  return o.down ? seq.reverse() : seq;
+}
+
 /** Splits on `sep` outside double/single quotes and parentheses/braces. */
 export function splitOutside(text: string, sep: string): string[] {
   const out: string[] = [];

@@ -7,7 +7,7 @@
  * output off, -214 "Trigger deadlock" for a query that needs a trigger that cannot come). 60 Hz line,
  * 10-entry error queue. Every command emulated is listed in docs/smu/keithley-2400.md.
  */
-import { SmuChannel, type Measurement } from './core.ts';
+import { SmuChannel, sweepLevels, type Measurement } from './core.ts';
 import type { DeviceUnderTest } from './dut.ts';
 import { b01, boolArg, choiceArg, numArg, ScpiError, ScpiInstrument, sci, type ScpiCall, type ScpiNode } from './scpi.ts';
 
@@ -101,14 +101,10 @@ export function createVirtual2400(dut: DeviceUnderTest): ScpiInstrument {
       if (!p.list.length) throw new ScpiError(-221, 'Settings conflict');
       seq = p.list;
     } else {
-      const n = st.sweep.points;
-      if (st.sweep.spacing === 'LOG') {
-        if (p.start === 0 || p.stop === 0 || Math.sign(p.start) !== Math.sign(p.stop)) throw new ScpiError(-221, 'Settings conflict');
-        const r = Math.log10(p.stop / p.start);
-        seq = Array.from({ length: n }, (_, k) => p.start * 10 ** ((r * k) / Math.max(1, n - 1)));
-      } else seq = Array.from({ length: n }, (_, k) => (n === 1 ? p.start : p.start + ((p.stop - p.start) * k) / (n - 1)));
-      seq = seq.map((x) => Number(x.toPrecision(12)));
-      if (st.sweep.direction === 'DOWN') seq.reverse();
+      seq = sweepLevels(
+        { start: p.start, stop: p.stop, points: st.sweep.points, spacing: st.sweep.spacing, down: st.sweep.direction === 'DOWN' },
+        () => new ScpiError(-221, 'Settings conflict'),
+      );
     }
     // More triggers than points repeat the sweep (manual 10-4, "Sweep and list program").
     return Array.from({ length: count }, (_, k) => seq[k % seq.length]);

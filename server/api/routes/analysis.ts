@@ -14,9 +14,9 @@
  * Parameters and results are snake_case JSON. Input problems (too few spikes, bad parameters) are 400
  * VALIDATION errors naming the field.
  */
-import { Type, type TObject, type TSchema } from '@sinclair/typebox';
+import { Type, type TObject, type TSchema } from 'typebox';
 import type { RoutePlugin } from '../app.ts';
-import { ApiError, notFound } from '../errors.ts';
+import { AppError, runActive, runNotFound } from '../../../common/errors.ts';
 import { RunIdParams, errorResponses } from '../schemas.ts';
 import { InputError, readRunSignal, type Signal } from '../../analysis-io/inputs.ts';
 import { ANALYSES, type AnalysisDef } from '../../analysis-io/registry.ts';
@@ -44,8 +44,7 @@ function dataBody(def: AnalysisDef): TObject {
 
 /** Analysis-level failures (too few spikes, bad ranges) are the caller's input problem: 400 naming the field. */
 function inputError(e: unknown): never {
-  if (e instanceof InputError) throw new ApiError('VALIDATION', { detail: e.message }, e.field);
-  if (e instanceof RangeError) throw new ApiError('VALIDATION', { detail: e.message });
+  if (e instanceof RangeError) throw new AppError('VALIDATION', e.message);
   throw e;
 }
 
@@ -119,7 +118,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     },
     async (req) => {
       const { id } = req.params;
-      if (!ctx.store.getRun(id)) throw notFound(id);
+      if (!ctx.store.getRun(id)) throw runNotFound(id);
       return { analyses: ctx.store.listAnalyses(id, req.query.name) };
     },
   );
@@ -140,10 +139,10 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       async (req) => {
         const { id } = req.params;
         const run = ctx.store.getRun(id);
-        if (!run) throw notFound(id);
-        if (run.status === 'running') throw new ApiError('RUN_ACTIVE', { id });
+        if (!run) throw runNotFound(id);
+        if (run.status === 'running') throw runActive(id);
         const w = (req.body as { with?: number } | undefined)?.with;
-        if (w !== undefined && !ctx.store.getRun(w)) throw new ApiError('RUN_NOT_FOUND', { id: w }, '/with');
+        if (w !== undefined && !ctx.store.getRun(w)) throw runNotFound(w, '/with');
         try {
           return await analyzeRun(ctx.store, id, def.name, req.body ?? {}, { recompute: req.query.recompute, ctx: { pool: ctx.pool } });
         } catch (e) {
@@ -184,7 +183,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
               const cols = Object.fromEntries(def.table!.columns.map((c) => [c, Float64Array.from(rows, (r) => r[c])]));
               input = def.inputs === 'table' ? cols : [tableSignal(cols)];
             } else {
-              for (const id of runIds!) if (!ctx.store.getRun(id)) throw notFound(id);
+              for (const id of runIds!) if (!ctx.store.getRun(id)) throw runNotFound(id);
               input = runIds!.map((id) => readRunSignal(ctx.store, id));
             }
           }

@@ -1,18 +1,18 @@
 /**
- * The bench's instruments and their connections (server/benchconfig/instruments.ts):
+ * The bench configuration, its instruments and their connections (server/benchconfig/instruments.ts):
  *
+ *   GET  /api/bench                              → { bench }        instruments, roles, limits
  *   GET  /api/bench/instruments                  → { instruments }  configured, found (USB VID/PID) and virtual
  *   GET  /api/bench/instruments/:id              → { instrument }
  *   POST /api/bench/instruments/:id/connect      → { instrument }   open, identify (*IDN? / HELLO), outputs off
  *   POST /api/bench/instruments/:id/disconnect   → { instrument }   outputs to zero, then close
  *
- * The manager is made here from the run manager's bench configuration and set on the source registry, so
- * runs use the connected instruments; closing the app disconnects them (after the runs have stopped).
+ * The instrument manager comes from the composition root (server/services.ts), which lends connected
+ * instruments to runs; closing the app disconnects them (after the runs have stopped).
  */
+import { AppError } from '../../../common/errors.ts';
 import { Type } from '@fastify/type-provider-typebox';
-import { InstrumentManager, InstrumentStateError } from '../../benchconfig/instruments.ts';
 import type { RoutePlugin } from '../app.ts';
-import { ApiError } from '../errors.ts';
 import { ErrorSchema, errorResponses } from '../schemas.ts';
 
 const num = Type.Number();
@@ -56,23 +56,27 @@ const IdParams = Type.Object(
 /** connect and disconnect take no fields: a body with any is refused, naming the first. */
 function noFields(body: unknown): void {
   if (body === undefined || body === null) return;
-  if (typeof body !== 'object' || Array.isArray(body)) throw new ApiError('VALIDATION', { detail: 'body: send no body or an empty JSON object' }, '/');
+  if (typeof body !== 'object' || Array.isArray(body)) throw new AppError('VALIDATION', 'body: send no body or an empty JSON object', '/');
   const first = Object.keys(body)[0];
-  if (first !== undefined) throw new ApiError('VALIDATION', { detail: `/${first}: is not an allowed field (this request takes no fields)` }, `/${first}`);
+  if (first !== undefined) throw new AppError('VALIDATION', `/${first}: is not an allowed field (this request takes no fields)`, `/${first}`);
 }
 
 const plugin: RoutePlugin = async (app, { ctx }) => {
-  const manager = new InstrumentManager(ctx.runs.bench, { log: (line) => app.log.info(line) });
-  manager.attach(ctx.sources);
-  // Runs stop first (app preClose), then the instruments are put to zero and closed.
-  app.addHook('onClose', async () => {
-    await manager.closeAll();
-  });
+  const manager = ctx.instruments;
+  app.get(
+    '/api/bench',
+    {
+      schema: {
+        tags: ['experiments'],
+        summary: 'The bench configuration: instruments, ports, channel roles and the limits every protocol is checked against',
+        response: { 200: Type.Object({ bench: Type.Unknown() }) },
+      },
+    },
+    async () => ({ bench: ctx.bench }),
+  );
 
-  const translate = (err: unknown): never => {
-    if (err instanceof InstrumentStateError) throw new ApiError(err.code, {}, err.code === 'INSTRUMENT_NOT_FOUND' ? '/params/id' : undefined, err.message);
-    throw err;
-  };
+  // services built without an instrument manager (instruments: false) have no instrument routes
+  if (!manager) return;
   const responses = { 200: Type.Object({ instrument: InstrumentSchema }), ...errorResponses, 502: ErrorSchema };
 
   app.get(
@@ -90,7 +94,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
   app.get(
     '/api/bench/instruments/:id',
     { schema: { tags: ['bench'], summary: 'One instrument and its state', params: IdParams, response: responses } },
-    async (req) => ({ instrument: await manager.get(req.params.id).catch(translate) }),
+    async (req) => ({ instrument: await manager.get(req.params.id) }),
   );
 
   app.post(
@@ -105,7 +109,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     },
     async (req) => {
       noFields(req.body);
-      return { instrument: await manager.connect(req.params.id).catch(translate) };
+      return { instrument: await manager.connect(req.params.id) };
     },
   );
 
@@ -121,7 +125,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     },
     async (req) => {
       noFields(req.body);
-      return { instrument: await manager.disconnect(req.params.id).catch(translate) };
+      return { instrument: await manager.disconnect(req.params.id) };
     },
   );
 };

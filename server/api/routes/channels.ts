@@ -3,9 +3,9 @@
  *   GET /api/runs/:id/channels/:ch/raw?start=&end=[&format=binary]
  *   GET /api/runs/:id/channels/:ch/envelope?start=&end=&pixels=
  */
+import { AppError, runNotFound } from '../../../common/errors.ts';
 import { Type } from '@fastify/type-provider-typebox';
 import type { RoutePlugin } from '../app.ts';
-import { ApiError, notFound } from '../errors.ts';
 import { ChannelParams, errorResponses, sampleIndex } from '../schemas.ts';
 
 export const MAX_RAW_SAMPLES = 1_000_000;
@@ -14,15 +14,15 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
   const { store } = ctx;
   const channelOr404 = (id: number, ch: number) => {
     const run = store.getRun(id);
-    if (!run) throw notFound(id);
+    if (!run) throw runNotFound(id);
     const channel = run.channels.find((c) => c.index === ch);
-    if (!channel) throw new ApiError('CHANNEL_NOT_FOUND', {}, '/params/ch', `run ${id} has no channel ${ch} (it has ${run.channels.length})`);
+    if (!channel) throw new AppError('CHANNEL_NOT_FOUND', `run ${id} has no channel ${ch} (it has ${run.channels.length})`, '/params/ch');
     return channel;
   };
   const range = (start: number | undefined, end: number | undefined, count: number) => {
     const s = start ?? 0;
     const e = end ?? Math.max(count, s + 1);
-    if (e <= s) throw new ApiError('BAD_RANGE', {}, '/query/end', `end (${e}) must be greater than start (${s})`);
+    if (e <= s) throw new AppError('BAD_RANGE', `end (${e}) must be greater than start (${s})`, '/query/end');
     return [s, e] as const;
   };
 
@@ -59,7 +59,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       const channel = channelOr404(id, ch);
       const [start, end] = range(req.query.start, req.query.end, Math.min(channel.sampleCount, MAX_RAW_SAMPLES));
       if (end - start > MAX_RAW_SAMPLES) {
-        throw new ApiError('BAD_RANGE', {}, '/query/end', `at most ${MAX_RAW_SAMPLES} samples per request, asked for ${end - start}`);
+        throw new AppError('BAD_RANGE', `at most ${MAX_RAW_SAMPLES} samples per request, asked for ${end - start}`, '/query/end');
       }
       const segments = store.readRaw(id, ch, start, end);
       const binary = req.query.format === 'binary' || (req.query.format === undefined && (req.headers.accept ?? '').includes('application/octet-stream'));

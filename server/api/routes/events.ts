@@ -1,8 +1,8 @@
 /** GET /api/runs/:id/events?start=&end=&kind=&limit= : spikes, markers and faults of a run. */
+import { AppError, runNotFound } from '../../../common/errors.ts';
 import { Type } from '@fastify/type-provider-typebox';
 import type { EventKind } from '../../../common/run-stream.ts';
 import type { RoutePlugin } from '../app.ts';
-import { ApiError, notFound } from '../errors.ts';
 import { RunIdParams, errorResponses, sampleIndex } from '../schemas.ts';
 
 const plugin: RoutePlugin = async (app, { ctx }) => {
@@ -41,10 +41,10 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     },
     async (req) => {
       const { id } = req.params;
-      if (!ctx.store.getRun(id)) throw notFound(id);
+      if (!ctx.store.getRun(id)) throw runNotFound(id);
       const q = req.query;
       if (q.start !== undefined && q.end !== undefined && q.end <= q.start) {
-        throw new ApiError('BAD_RANGE', {}, '/query/end', `end (${q.end}) must be greater than start (${q.start})`);
+        throw new AppError('BAD_RANGE', `end (${q.end}) must be greater than start (${q.start})`, '/query/end');
       }
       return {
         events: ctx.store.listEvents(id, {

@@ -4,6 +4,7 @@
  * or the stored codes with raw=true), the NWB 2.x file, the events CSV, or the JSON sidecar. Streamed.
  */
 import { Type } from '@fastify/type-provider-typebox';
+import { AppError, runNotFound } from '../../../common/errors.ts';
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +12,6 @@ import { Readable } from 'node:stream';
 import { csvChunks, eventsCsvChunks, exportFileName, npyByteLength, npyChunks, sidecar } from '../../export/index.ts';
 import { writeNwb } from '../../export/nwb.ts';
 import type { RoutePlugin } from '../app.ts';
-import { ApiError, notFound } from '../errors.ts';
 import { RunIdParams, errorResponses } from '../schemas.ts';
 
 const plugin: RoutePlugin = async (app, { ctx }) => {
@@ -37,21 +37,21 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     async (req, reply) => {
       const { id } = req.params;
       const run = ctx.store.getRun(id);
-      if (!run) throw notFound(id);
+      if (!run) throw runNotFound(id);
       const { format, channel, sidecarFor = 'csv' } = req.query;
       const raw = req.query.raw === 'true';
       const ch = channel === undefined ? undefined : run.channels.find((c) => c.index === channel);
       if (channel !== undefined && !ch) {
-        throw new ApiError('CHANNEL_NOT_FOUND', {}, '/query/channel', `run ${id} has no channel ${channel}`);
+        throw new AppError('CHANNEL_NOT_FOUND', `run ${id} has no channel ${channel}`, '/query/channel');
       }
       if (raw && format !== 'npy' && !(format === 'sidecar' && sidecarFor === 'npy')) {
-        throw new ApiError('VALIDATION', { detail: 'query/raw: applies to format npy only' }, '/query/raw');
+        throw new AppError('VALIDATION', 'query/raw: applies to format npy only', '/query/raw');
       }
       const channels = ch ? [ch.index] : undefined;
       const attach = (name: string) => reply.header('Content-Disposition', `attachment; filename="${name}"`);
       switch (format) {
         case 'npy':
-          if (!ch) throw new ApiError('VALIDATION', { detail: 'query/channel: required for format npy (one channel per file)' }, '/query/channel');
+          if (!ch) throw new AppError('VALIDATION', 'query/channel: required for format npy (one channel per file)', '/query/channel');
           return attach(exportFileName(id, 'npy', ch.name))
             .type('application/octet-stream')
             .header('Content-Length', npyByteLength(ctx.store, id, ch.index, raw))

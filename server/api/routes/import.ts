@@ -4,9 +4,9 @@
  * A refused file is a 400 BAD_IMPORT naming the line or setting at fault, and leaves nothing stored.
  */
 import { Type } from '@fastify/type-provider-typebox';
-import { IMPORT_FORMATS, ImportError, MAX_IMPORT_BYTES, importRecording, readRecording, type ImportFormat } from '../../import/index.ts';
+import { AppError } from '../../../common/errors.ts';
+import { IMPORT_FORMATS, MAX_IMPORT_BYTES, importRecording, readRecording, type ImportFormat } from '../../import/index.ts';
 import type { RoutePlugin } from '../app.ts';
-import { ApiError } from '../errors.ts';
 import { RunSummarySchema, errorResponses } from '../schemas.ts';
 
 const plugin: RoutePlugin = async (app, { ctx }) => {
@@ -36,17 +36,12 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     },
     async (req, reply) => {
       const body = req.body;
-      if (!Buffer.isBuffer(body)) throw new ApiError('VALIDATION', { detail: 'body: send the file as application/octet-stream' }, '/');
+      if (!Buffer.isBuffer(body)) throw new AppError('VALIDATION', 'body: send the file as application/octet-stream', '/');
       const q = req.query;
       const name = q.name.replace(/^.*[\\/]/, '');
-      let run;
-      try {
-        const rec = await readRecording(body, name, { format: q.format as ImportFormat | 'auto' | undefined, rate: q.rate, unit: q.unit, stimulus: q.stimulus });
-        run = await importRecording(ctx.runs, rec, name, q.label !== undefined ? { label: q.label } : {});
-      } catch (err) {
-        if (err instanceof ImportError) throw new ApiError('BAD_IMPORT', { detail: err.message }, '/body');
-        throw err;
-      }
+      // a refused file is an AppError BAD_IMPORT (field /body); nothing is stored
+      const rec = await readRecording(body, name, { format: q.format as ImportFormat | 'auto' | undefined, rate: q.rate, unit: q.unit, stimulus: q.stimulus });
+      const run = await importRecording(ctx.runs, rec, name, q.label !== undefined ? { label: q.label } : {});
       return reply.status(201).send({ run });
     },
   );

@@ -1,6 +1,6 @@
 /** WebSocket GET /api/runs/:id/live : the live feed of a run (see ../live-feed.ts and docs/api.md). */
+import { runNotFound } from '../../../common/errors.ts';
 import type { RoutePlugin } from '../app.ts';
-import { notFound } from '../errors.ts';
 import { RunIdParams, errorResponses } from '../schemas.ts';
 
 const plugin: RoutePlugin = async (app, { ctx }) => {
@@ -17,7 +17,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       // Unknown runs are refused with a 404 before the upgrade.
       preValidation: async (req) => {
         const id = Number((req.params as unknown as { id: string }).id);
-        if (Number.isInteger(id) && id > 0 && !ctx.store.getRun(id)) throw notFound(id);
+        if (Number.isInteger(id) && id > 0 && !ctx.store.getRun(id)) throw runNotFound(id);
       },
     },
     (socket, req) => {

@@ -1,10 +1,18 @@
-/** GET /api/protocols: every stimulus protocol kind with its JSON schema (defaults, descriptions). */
+/**
+ * Protocols:
+ *   GET  /api/protocols         every stimulus protocol kind with its JSON schema (defaults, descriptions)
+ *   POST /api/protocols/check   { protocol } → summary, limits, segments, preview (or the sweep's points)
+ */
 import { Type } from '@fastify/type-provider-typebox';
-import { protocolSchemas } from '../../protocols/index.ts';
+import { AppError } from '../../../common/errors.ts';
+import { checkLimits, planStimulus } from '../../benchconfig/index.ts';
+import { protocolSchemas, protocolSegments, sampleStimulus, validateProtocol } from '../../protocols/index.ts';
 import { PROTOCOL_KINDS } from '../../protocols/kinds/index.ts';
+import { expandSweep, isSweepDocument, sweepSummary } from '../../protocols/sweep.ts';
 import type { RoutePlugin } from '../app.ts';
+import { SummarySchema, errorResponses } from '../schemas.ts';
 
-const plugin: RoutePlugin = async (app) => {
+const plugin: RoutePlugin = async (app, { ctx }) => {
   // Plain JSON (TypeBox's symbol keys dropped), computed once; an imported recording is not offered for new runs.
   const protocols = Object.entries(protocolSchemas).filter(([kind]) => !(PROTOCOL_KINDS[kind as keyof typeof PROTOCOL_KINDS] as { imported?: true }).imported).map(([kind, schema]) => ({
     kind,
@@ -25,6 +33,55 @@ const plugin: RoutePlugin = async (app) => {
       },
     },
     async () => ({ protocols }),
+  );
+
+  app.post(
+    '/api/protocols/check',
+    {
+      schema: {
+        tags: ['experiments'],
+        summary: 'Validate a protocol or sweep, state its duration and peaks, check the bench limits, preview the stimulus',
+        body: Type.Object(
+          {
+            protocol: Type.Object({ kind: Type.String() }, { additionalProperties: true, description: 'Protocol or sweep document' }),
+            points: Type.Optional(Type.Integer({ minimum: 2, maximum: 20_000, default: 1000, description: 'Preview samples' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            summary: SummarySchema,
+            limits: Type.Optional(Type.Object({ peak: Type.Number(), worstPowerW: Type.Number() }, { additionalProperties: true })),
+            segments: Type.Optional(Type.Array(Type.Object({ label: Type.String(), startS: Type.Number(), endS: Type.Number(), value: Type.Number() }))),
+            preview: Type.Optional(Type.Object({ dt: Type.Number({ description: 's between preview samples' }), values: Type.Array(Type.Number()) })),
+            points: Type.Optional(Type.Array(Type.Object({ index: Type.Integer(), label: Type.String(), summary: SummarySchema }))),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const doc = req.body.protocol;
+      const bench = ctx.bench;
+      try {
+        if (isSweepDocument(doc)) {
+          const expanded = expandSweep(doc);
+          const summary = sweepSummary(expanded);
+          const points = expanded.points.map((pt) => ({ index: pt.index, label: pt.label, summary: planStimulus(pt.protocol, bench).summary }));
+          checkLimits(summary, bench.limits);
+          return { summary, points };
+        }
+        const p = validateProtocol(doc);
+        const plan = planStimulus(p, bench);
+        const n = req.body.points ?? 1000;
+        const dt = p.durationS / n;
+        return { summary: plan.summary, limits: plan.limits, segments: protocolSegments(p), preview: { dt, values: Array.from(sampleStimulus(p, 1 / dt, 0, n)) } };
+      } catch (err) {
+        // the protocol's own pointer, placed inside the request body
+        if (err instanceof AppError && err.code === 'BAD_PROTOCOL') throw new AppError('BAD_PROTOCOL', err.message, `/protocol${err.field ?? ''}`);
+        throw err;
+      }
+    },
   );
 };
 export default plugin;

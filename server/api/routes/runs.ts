@@ -3,11 +3,11 @@
  *   GET /api/runs   POST /api/runs   GET|DELETE /api/runs/:id   POST /api/runs/:id/stop
  *   PUT /api/runs/:id/notes   PUT /api/runs/:id/tags
  */
+import { AppError, runNotFound, runActive } from '../../../common/errors.ts';
 import { Type } from '@fastify/type-provider-typebox';
 import type { RunStatus } from '../../../common/run-stream.ts';
 import { MAX_SAMPLE_RATE } from '../../runs/run-manager.ts';
 import type { RoutePlugin } from '../app.ts';
-import { ApiError, notFound } from '../errors.ts';
 import { RunDetailSchema, RunIdParams, RunSummarySchema, errorResponses } from '../schemas.ts';
 
 const StatusQuery = Type.Union(['running', 'completed', 'aborted', 'failed', 'interrupted'].map((s) => Type.Literal(s)));
@@ -16,7 +16,7 @@ const StatusQuery = Type.Union(['running', 'completed', 'aborted', 'failed', 'in
 function isoTime(text: string, field: string): string {
   const ok = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text);
   const t = ok ? Date.parse(text) : NaN;
-  if (!Number.isFinite(t)) throw new ApiError('VALIDATION', {}, field, `${field.slice(1)}: "${text}" is not an ISO 8601 date or date-time`);
+  if (!Number.isFinite(t)) throw new AppError('VALIDATION', `${field.slice(1)}: "${text}" is not an ISO 8601 date or date-time`, field);
   return new Date(t).toISOString();
 }
 
@@ -24,7 +24,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
   const { store, runs } = ctx;
   const getOr404 = (id: number) => {
     const run = store.getRun(id);
-    if (!run) throw notFound(id);
+    if (!run) throw runNotFound(id);
     return run;
   };
 
@@ -138,8 +138,8 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     async (req, reply) => {
       const id = req.params.id;
       getOr404(id);
-      if (runs.isActive(id)) throw new ApiError('RUN_ACTIVE', { id });
-      if (!store.deleteRun(id)) throw notFound(id);
+      if (runs.isActive(id)) throw runActive(id);
+      if (!store.deleteRun(id)) throw runNotFound(id);
       return reply.status(204).send(null);
     },
   );

@@ -3,12 +3,12 @@
  *   GET /api/twin/circuits   GET /api/twin/models   POST /api/twin/runs
  * A twin run is an ordinary run (source 'twin'): it streams on the live feed and is read back like any other.
  */
+import { AppError } from '../../../common/errors.ts';
 import { Type } from '@fastify/type-provider-typebox';
 import { MAX_SAMPLE_RATE } from '../../runs/run-manager.ts';
 import { listExampleCircuits, loadExampleCircuit, readRecordedStimulus } from '../../sources/twin-source.ts';
 import { MODELS, expandCircuit } from '../../twin/index.ts';
 import type { RoutePlugin } from '../app.ts';
-import { ApiError } from '../errors.ts';
 import { RunSummarySchema, errorResponses } from '../schemas.ts';
 
 const plugin: RoutePlugin = async (app, { ctx }) => {
@@ -73,13 +73,13 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     async (req, reply) => {
       const b = req.body;
       if ((b.protocol === undefined) === (b.stimulusRun === undefined))
-        throw new ApiError('VALIDATION', { detail: '/protocol: give exactly one of protocol and stimulusRun' }, '/protocol');
+        throw new AppError('VALIDATION', '/protocol: give exactly one of protocol and stimulusRun', '/protocol');
       let circuit: unknown;
       try {
         circuit = typeof b.circuit === 'string' ? loadExampleCircuit(b.circuit) : b.circuit;
         expandCircuit(circuit);
       } catch (err) {
-        throw new ApiError('VALIDATION', { detail: `/circuit: ${err instanceof Error ? err.message : String(err)}` }, '/circuit');
+        throw new AppError('VALIDATION', `/circuit: ${err instanceof Error ? err.message : String(err)}`, '/circuit');
       }
       const common = {
         source: 'twin',
@@ -87,13 +87,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       };
       const twinOpts = { circuit, ...(b.method ? { method: b.method } : {}), ...(b.dt !== undefined ? { dt: b.dt } : {}) };
       if (b.stimulusRun) {
-        let rec;
-        try {
-          rec = readRecordedStimulus(store, b.stimulusRun.runId, b.stimulusRun.channel);
-        } catch (err) {
-          const code = (err as { code?: string }).code === 'RUN_NOT_FOUND' ? 'RUN_NOT_FOUND' : 'CHANNEL_NOT_FOUND';
-          throw new ApiError(code, { id: b.stimulusRun.runId, detail: (err as Error).message }, '/stimulusRun', (err as Error).message);
-        }
+        const rec = readRecordedStimulus(store, b.stimulusRun.runId, b.stimulusRun.channel);
         if (b.durationS !== undefined) rec.samples = rec.samples.slice(0, Math.round(b.durationS * rec.sampleRate));
         const run = await runs.start({
           ...common,

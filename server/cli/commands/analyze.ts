@@ -15,14 +15,14 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync } from 'node:fs';
-import { OptionalKind, type TSchema } from '@sinclair/typebox';
+import { IsOptional, type TSchema } from 'typebox';
 import { DEFAULT_DB, progressBar } from '../shared.ts';
 import type { Signal } from '../../analysis-io/inputs.ts';
 import type { CliMeta } from '../../analysis-io/params.ts';
 import { ANALYSES, type AnalysisDef } from '../../analysis-io/registry.ts';
 import type { RunStore } from '../../store/run-store.ts';
 
-type Prop = TSchema & { title?: string; description?: string; unit?: string; cli?: CliMeta; default?: unknown; minimum?: number; maximum?: number; exclusiveMinimum?: number };
+type Prop = TSchema & { type?: string; anyOf?: TSchema[]; const?: unknown; title?: string; description?: string; unit?: string; cli?: CliMeta; default?: unknown; minimum?: number; maximum?: number; exclusiveMinimum?: number };
 
 function print(obj: unknown, json: boolean, text?: () => string): void {
   if (json) console.log(JSON.stringify(obj));
@@ -91,7 +91,7 @@ function addParamOptions(cmd: Command, def: AnalysisDef): FlagBinding[] {
       });
     } else opt = new Option(`${names} <${prop.unit ?? 'value'}>`, what);
     if (prop.default !== undefined && prop.type !== 'boolean') opt.default(prop.default);
-    if (prop.default === undefined && (prop as unknown as Record<symbol, unknown>)[OptionalKind] !== 'Optional') opt.makeOptionMandatory();
+    if (prop.default === undefined && !IsOptional(prop)) opt.makeOptionMandatory();
     cmd.addOption(opt);
     bindings.push({ key, read: (o) => o[optKey(long)] });
   }

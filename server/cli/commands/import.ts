@@ -28,10 +28,9 @@ export function register(program: Command): void {
       } catch (err) {
         throw new Error(`cannot read ${file}: ${(err as Error).message}`);
       }
-      const [{ importRecording, readRecording, MAX_IMPORT_BYTES }, { RunManager }, { loadSources }, { RunStore }] = await Promise.all([
+      const [{ importRecording, readRecording, MAX_IMPORT_BYTES }, { buildServices }, { RunStore }] = await Promise.all([
         import('../../import/index.ts'),
-        import('../../runs/run-manager.ts'),
-        import('../../sources/registry.ts'),
+        import('../../services.ts'),
         import('../../store/run-store.ts'),
       ]);
       if (size > MAX_IMPORT_BYTES) throw new Error(`${file}: ${size} bytes; at most ${MAX_IMPORT_BYTES} are read`);
@@ -40,12 +39,13 @@ export function register(program: Command): void {
       const rec = await readRecording(buf, file, { format: opts.format as 'auto', rate: opts.rate, unit: opts.unit, stimulus: opts.stimulus });
       ensureDbDir(opts.db);
       const store = RunStore.open(opts.db);
+      const services = buildServices({ store, instruments: false });
       try {
-        const runs = new RunManager(store, await loadSources());
-        const run = await importRecording(runs, rec, file, opts.label !== undefined ? { label: opts.label } : {});
+        const run = await importRecording(services.runs, rec, file, opts.label !== undefined ? { label: opts.label } : {});
         console.log(String(run.id));
         console.log(JSON.stringify({ ...run, db: opts.db }));
       } finally {
+        await services.close();
         store.close();
       }
     });

@@ -4,13 +4,16 @@
  */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { protocolSchemas, protocolSegments, protocolSummary, validateProtocol, type Protocol } from '../../protocols/index.ts';
-import { expandSweep, isSweepDocument, sweepSummary } from '../../protocols/sweep.ts';
-import { compileDaqProgram, compileSmuProgram, DAQ_DEFAULTS, SMU_DEFAULTS } from '../../protocols/compile.ts';
-import { readProtocolFile } from '../../protocols/load.ts';
-import { checkLimits, planStimulus, validateBenchConfig, virtualBenchConfig, type BenchConfig } from '../../benchconfig/index.ts';
+import type { Protocol } from '../../protocols/index.ts';
+import type { BenchConfig } from '../../benchconfig/index.ts';
+import { DAQ_DEFAULTS, SMU_DEFAULTS } from '../../protocols/capabilities.ts';
 
-function loadBench(file: string | undefined): BenchConfig {
+// The protocol schemas load in the actions, so `spikeloop --help` does not pay for them.
+const protocols = () => import('../../protocols/index.ts');
+const benchconfig = () => import('../../benchconfig/index.ts');
+
+async function loadBench(file: string | undefined): Promise<BenchConfig> {
+  const { validateBenchConfig, virtualBenchConfig } = await benchconfig();
   if (!file) return virtualBenchConfig();
   let text: string;
   try {
@@ -36,10 +39,11 @@ export function register(program: Command): void {
     .command('list')
     .description('List the protocol kinds and their parameters')
     .option('--json', 'print one JSON object')
-    .action((opts: { json?: boolean }) => {
+    .action(async (opts: { json?: boolean }) => {
+      const { protocolSchemas } = await protocols();
       const kinds = Object.entries(protocolSchemas).map(([kind, s]) => ({
         kind,
-        title: s.title,
+        title: (s as { title?: string }).title,
         parameters: Object.entries(s.properties as Record<string, { description?: string; default?: unknown }>)
           .filter(([k]) => k !== 'kind')
           .map(([name, p]) => ({ name, default: p.default, description: p.description })),
@@ -54,8 +58,14 @@ export function register(program: Command): void {
     .description('Validate a protocol or sweep (JSON; "csvFile" resolved next to it), state its duration and peaks, and check it against the bench limits')
     .option('--bench <config.json>', 'bench configuration (default: the built-in virtual bench)')
     .option('--json', 'print one JSON object')
-    .action((file: string, opts: { bench?: string; json?: boolean }) => {
-      const bench = loadBench(opts.bench);
+    .action(async (file: string, opts: { bench?: string; json?: boolean }) => {
+      const [{ protocolSegments, validateProtocol }, { expandSweep, isSweepDocument, sweepSummary }, { readProtocolFile }, { checkLimits, planStimulus }] = await Promise.all([
+        protocols(),
+        import('../../protocols/sweep.ts'),
+        import('../../protocols/load.ts'),
+        benchconfig(),
+      ]);
+      const bench = await loadBench(opts.bench);
       const doc = readProtocolFile(file);
       if (isSweepDocument(doc)) {
         const expanded = expandSweep(doc);
@@ -86,10 +96,15 @@ export function register(program: Command): void {
     .option('--max-segments <n>', 'DAQ: segment list length', num('--max-segments'), DAQ_DEFAULTS.maxSegments)
     .option('--json', 'print one JSON object')
     .action(
-      (
+      async (
         file: string,
         opts: { target: string; maxPoints: number; minDwell: number; sampleRate: number; maxTable: number; maxSegments: number; json?: boolean },
       ) => {
+        const [{ protocolSummary, validateProtocol }, { compileDaqProgram, compileSmuProgram }, { readProtocolFile }] = await Promise.all([
+          protocols(),
+          import('../../protocols/compile.ts'),
+          import('../../protocols/load.ts'),
+        ]);
         const p: Protocol = validateProtocol(readProtocolFile(file));
         const summary = protocolSummary(p);
         if (opts.target === 'smu') {
@@ -113,8 +128,8 @@ export function register(program: Command): void {
     .command('check [file]')
     .description('Validate a bench configuration JSON (default: print the built-in virtual bench)')
     .option('--json', 'print one JSON object')
-    .action((file: string | undefined, opts: { json?: boolean }) => {
-      const cfg = loadBench(file);
+    .action(async (file: string | undefined, opts: { json?: boolean }) => {
+      const cfg = await loadBench(file);
       print(!!opts.json, { bench: cfg }, () =>
         [
           `${cfg.name}: valid`,

@@ -31,20 +31,25 @@ export function register(program: Command): void {
         return { ...acc, [kv.slice(0, eq)]: value };
       },
     )
+    .option('--bench <config.json>', 'bench configuration (instruments, limits); with -o instrument=<id> the run uses that instrument, connected for it')
     .option('--db <file>', 'SQLite database file (created when missing)', DEFAULT_DB)
-    .action(async (file: string, opts: { duration?: number; rate: number; source: string; label?: string; option?: Record<string, unknown>; db: string }) => {
+    .action(async (file: string, opts: { duration?: number; rate: number; source: string; label?: string; option?: Record<string, unknown>; bench?: string; db: string }) => {
       // JSON; an arbitrary waveform's "csvFile" is read relative to the protocol file.
       const { readProtocolFile } = await import('../../protocols/load.ts');
       const protocol = readProtocolFile(file);
-      const [{ RunManager }, { loadSources }, { RunStore }] = await Promise.all([
-        import('../../runs/run-manager.ts'),
-        import('../../sources/registry.ts'),
-        import('../../store/run-store.ts'),
-      ]);
+      const [{ buildServices }, { RunStore }] = await Promise.all([import('../../services.ts'), import('../../store/run-store.ts')]);
+      let bench;
+      if (opts.bench) {
+        const [{ readFileSync }, { validateBenchConfig }] = await Promise.all([import('node:fs'), import('../../benchconfig/index.ts')]);
+        bench = validateBenchConfig(readFileSync(opts.bench, 'utf8'));
+      }
       ensureDbDir(opts.db);
       const store = RunStore.open(opts.db);
+      // the instrument manager lends the bench's instruments (option instrument=<id>, connected first)
+      const services = buildServices({ store, ...(bench ? { bench } : {}) });
+      const { runs } = services;
       try {
-        const runs = new RunManager(store, await loadSources());
+        if (typeof opts.option?.instrument === 'string') await services.instruments!.connect(opts.option.instrument);
         const started = await runs.start({
           protocol,
           source: opts.source,
@@ -90,6 +95,7 @@ export function register(program: Command): void {
         );
         if (run.status === 'failed') process.exitCode = 1;
       } finally {
+        await services.close();
         store.close();
       }
     });

@@ -20,12 +20,13 @@ export function register(program: Command): void {
     .option('--bench <config.json>', 'bench configuration (instruments, limits, twin circuit paired after every run); default: the virtual bench')
     .action(async (opts: { port: number; host: string; db: string; log: boolean; source: string; bench?: string }) => {
       // Heavy modules load only when the command runs, so `--help` and other commands start fast.
-      const [{ buildApp }, { RunStore }, { loadSources }] = await Promise.all([
+      const [{ buildApp }, { RunStore }, { loadSources }, { buildServices }] = await Promise.all([
         import('../../api/app.ts'),
         import('../../store/run-store.ts'),
         import('../../sources/registry.ts'),
+        import('../../services.ts'),
       ]);
-      const sources = await loadSources();
+      const sources = loadSources();
       sources.defaultKind = await chooseDefaultSource(sources, opts.source);
       let bench: import('../../benchconfig/index.ts').BenchConfig | undefined;
       if (opts.bench) {
@@ -35,10 +36,11 @@ export function register(program: Command): void {
       }
       ensureDbDir(opts.db);
       const store = RunStore.open(opts.db);
-      let app;
+      let app: import('../../api/app.ts').App;
       try {
-        const runs = bench ? new (await import('../../runs/run-manager.ts')).RunManager(store, sources, { bench }) : undefined;
-        app = await buildApp({ store, sources, logger: opts.log ? { level: 'info' } : false, ...(runs ? { runs } : {}) });
+        // the services (server/services.ts) are closed with the app: runs stopped, instruments to zero
+        const services = buildServices({ store, sources, ...(bench ? { bench } : {}), log: (line) => app?.log.info(line) });
+        app = await buildApp({ services, logger: opts.log ? { level: 'info' } : false });
       } catch (err) {
         store.close();
         throw err;

@@ -44,14 +44,10 @@ export function register(program: Command): void {
         opts: { mode: string; circuit?: string; rate?: number; source: string; label?: string; workers?: number; db: string; json?: boolean },
       ) => {
         if (opts.mode !== 'bench' && opts.mode !== 'twin') throw new Error(`--mode must be bench or twin, got "${opts.mode}"`);
-        const [{ RunManager }, { loadSources }, { RunStore }, { readProtocolFile }, { SweepRunner }, { poolSimulate }, { WorkerPool }] = await Promise.all([
-          import('../../runs/run-manager.ts'),
-          import('../../sources/registry.ts'),
+        const [{ buildServices }, { RunStore }, { readProtocolFile }] = await Promise.all([
+          import('../../services.ts'),
           import('../../store/run-store.ts'),
           import('../../protocols/load.ts'),
-          import('../../experiments/sweep-runner.ts'),
-          import('../../experiments/twin-task.ts'),
-          import('../../workers/pool.ts'),
         ]);
         const sweepDoc = readProtocolFile(file);
         // twin mode without --circuit: the plastic synapse for an stdp sweep (experiments/stdp-circuit.ts)
@@ -60,10 +56,9 @@ export function register(program: Command): void {
         const circuit = circuitArg !== undefined ? loadCircuit(circuitArg) : undefined;
         ensureDbDir(opts.db);
         const store = RunStore.open(opts.db);
-        const pool = circuit !== undefined ? new WorkerPool({ threads: opts.workers }) : undefined;
-        const runs = new RunManager(store, await loadSources());
+        const services = buildServices({ store, ...(opts.workers !== undefined ? { workers: opts.workers } : {}) });
+        const { sweeps } = services;
         try {
-          const sweeps = new SweepRunner(store, runs, pool ? { simulate: poolSimulate(pool) } : {});
           const started = sweeps.start({
             sweep: sweepDoc,
             mode: opts.mode as SweepMode,
@@ -87,8 +82,7 @@ export function register(program: Command): void {
           console.log(JSON.stringify({ ...done, db: opts.db }));
           if (done.state !== 'completed') process.exitCode = 1;
         } finally {
-          await runs.shutdown();
-          await pool?.close();
+          await services.close();
           store.close();
         }
       },

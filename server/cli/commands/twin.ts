@@ -85,15 +85,12 @@ export function register(program: Command): void {
       if (!['rk4', 'euler', 'adaptive', 'implicit'].includes(opts.method)) throw new Error('--method must be rk4, euler, adaptive or implicit');
       const circuit = await readCircuit(file);
       const stim = await resolveStimulus(opts.stimulus, opts);
-      const [{ RunManager }, { loadSources }, { RunStore }] = await Promise.all([
-        import('../../runs/run-manager.ts'),
-        import('../../sources/registry.ts'),
-        import('../../store/run-store.ts'),
-      ]);
+      const [{ buildServices }, { RunStore }] = await Promise.all([import('../../services.ts'), import('../../store/run-store.ts')]);
       ensureDbDir(opts.db);
       const store = RunStore.open(opts.db);
+      const services = buildServices({ store, instruments: false });
+      const { runs } = services;
       try {
-        const runs = new RunManager(store, await loadSources());
         const t0 = Date.now();
         const started = await runs.start({
           protocol: stim.protocol,
@@ -133,6 +130,7 @@ export function register(program: Command): void {
         );
         if (run.status !== 'completed') process.exitCode = 1;
       } finally {
+        await services.close();
         store.close();
       }
     });

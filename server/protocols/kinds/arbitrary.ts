@@ -1,5 +1,5 @@
 /** Arbitrary waveform: "time_s,value" points from CSV, joined by straight lines or held, played `repeat` times. */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 import { cellNumber, parseCsv } from '../../import/csv.ts';
 import { minMax, optionalDurationS, ProtocolError, quantityOf, zeroTail, type ProtocolKind, type SmuPoint, type WithDuration } from '../kind.ts';
 

@@ -1,5 +1,5 @@
 /** Chirp: a sine whose frequency sweeps from startHz to stopHz over the run, linearly or logarithmically. */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 import { frequency, level, MAX_DURATION_S, quantityOf, type ProtocolKind } from '../kind.ts';
 
 export const ChirpSchema = Type.Object(

@@ -1,5 +1,5 @@
 /** DC step: 0 until delayS, then a constant level. */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 import { durationS, level, quantity, type ProtocolKind } from '../kind.ts';
 
 export const DcStepSchema = Type.Object(

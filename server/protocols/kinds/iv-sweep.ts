@@ -1,5 +1,5 @@
 /** I-V sweep: triangular loops 0 → +peak → 0 (→ −peak → 0 when bipolar), `cycles` times (pinched hysteresis). */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 import { CompileError, optionalDurationS, positiveTime, quantityOf, type ProtocolKind, type SmuPoint, type WithDuration } from '../kind.ts';
 
 export const IvSweepSchema = Type.Object(

@@ -1,5 +1,5 @@
 /** Ladder (stepwise bias): levels from start to stop (or explicit ones), each held dwellS, then restS at 0. */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 import { level, MAX_DURATION_S, minMax, optionalDurationS, positiveTime, quantityOf, zeroTail, type ProtocolKind, type WithDuration } from '../kind.ts';
 
 export const LadderSchema = Type.Object(

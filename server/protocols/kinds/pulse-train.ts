@@ -1,5 +1,5 @@
 /** Pulse train: `count` pulses of widthS every periodS, baseline between and after them. */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 import { durationS, level, ProtocolError, quantity, type ProtocolKind } from '../kind.ts';
 
 export const PulseTrainSchema = Type.Object(

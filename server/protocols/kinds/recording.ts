@@ -3,7 +3,7 @@
  * run. Its stimulus is the stored stimulus channel, not a generator: the run manager refuses to play it on a
  * source other than `import`, except as the recorded stimulus of a twin run (options.stimulus).
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 import { durationS, level, quantity, type ProtocolKind } from '../kind.ts';
 
 export const RecordingSchema = Type.Object(

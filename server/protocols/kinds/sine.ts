@@ -1,5 +1,5 @@
 /** Sine: offset + amplitude · sin(2π f t + phase). */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 import { durationS, frequency, level, quantity, type ProtocolKind } from '../kind.ts';
 
 export const SineSchema = Type.Object(

@@ -1,5 +1,5 @@
 /** Square wave: offset, then offset + amplitude for the first `duty` of each period. */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 import { durationS, frequency, level, quantity, type ProtocolKind } from '../kind.ts';
 
 export const SquareWaveSchema = Type.Object(

@@ -2,7 +2,7 @@
  * STDP pairing: for each timing offset Δt a block of read pulse, `pairsPerOffset` pre/post pairings and a
  * second read pulse, so the conductance change at each Δt can be read off.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 import { level, MAX_DURATION_S, optionalDurationS, positiveTime, ProtocolError, quantityOf, type ProtocolKind, type WithDuration } from '../kind.ts';
 
 export const StdpSchema = Type.Object(

@@ -1,0 +1,211 @@
+/**
+ * The 2600B's TSP is Lua: this runs what a client sends in a real Lua 5.3 (fengari, a maintained Lua VM
+ * in JavaScript), with the instrument's objects (`smua`, `display`, `errorqueue` ...) as proxy tables whose
+ * fields the host resolves by dotted path. The sandbox has no io, os, package or debug library and a budget
+ * of Lua instructions per chunk, so a client's `while true do end` cannot hang the virtual instrument.
+ * Errors carry the 2600B's numbers: -285 syntax, -286 run time, or the code a host function throws.
+ */
+import fengari from 'fengari';
+import { TspError, type TspHost, type TspValue } from './tsp.ts';
+
+const { lua, lauxlib, lualib, to_luastring } = fengari;
+type L = Parameters<typeof lua.lua_gettop>[0];
+
+/** What a dotted path names on the instrument. */
+export type TspKind = 'attr' | 'func' | 'node';
+
+export interface LuaHost extends TspHost {
+  kind(path: string): TspKind | undefined;
+}
+
+/** Instructions one chunk may execute (a 2,500-point sweep script needs well under a million). */
+const INSTRUCTION_BUDGET = 20_000_000;
+const HOOK_EVERY = 10_000;
+/** Marks an instrument object crossing between Lua and the host: REF + its path. */
+const REF = '\u0000ref:';
+/** Marks an error message that carries an instrument error code: CODE + code + CODE + message. */
+const CODE = '\u0001';
+
+const PRELUDE = `
+local kind, get, set, call = _tsp_kind, _tsp_get, _tsp_set, _tsp_call
+_tsp_kind, _tsp_get, _tsp_set, _tsp_call = nil, nil, nil, nil
+local REF = "\\0ref:"
+local paths = setmetatable({}, { __mode = "k" })
+local proxies = {}
+local proxy
+local function wrapall(...)
+  local n, t = select("#", ...), { ... }
+  for i = 1, n do
+    local v = t[i]
+    if type(v) == "string" and v:sub(1, 5) == REF then t[i] = proxy(v:sub(6)) end
+  end
+  return table.unpack(t, 1, n)
+end
+local function unwrapall(...)
+  local n, t = select("#", ...), { ... }
+  for i = 1, n do
+    local p = paths[t[i]]
+    if p then t[i] = REF .. p end
+  end
+  return table.unpack(t, 1, n)
+end
+local function child(path, k)
+  if math.type(k) == "integer" or (type(k) == "number" and k == math.floor(k)) then
+    return path .. "[" .. string.format("%d", k) .. "]"
+  end
+  return path .. "." .. tostring(k)
+end
+local function fn(path)
+  return function(...) return wrapall(call(path, unwrapall(...))) end
+end
+proxy = function(path)
+  local p = proxies[path]
+  if p then return p end
+  p = setmetatable({}, {
+    __index = function(_, k)
+      local cp = child(path, k)
+      local kd = kind(cp)
+      if kd == "func" then return fn(cp) end
+      if kd == "node" then return proxy(cp) end
+      if kd == "attr" then return (wrapall(get(cp))) end
+      return nil
+    end,
+    __newindex = function(_, k, v) set(child(path, k), (unwrapall(v))) end,
+    __len = function() return get(path .. "#") end,
+  })
+  paths[p] = path
+  proxies[path] = p
+  return p
+end
+for name in string.gmatch(_tsp_nodes, "[^,]+") do _G[name] = proxy(name) end
+for name in string.gmatch(_tsp_funcs, "[^,]+") do _G[name] = fn(name) end
+_tsp_nodes, _tsp_funcs = nil, nil
+io, os, package, require, dofile, loadfile, debug = nil, nil, nil, nil, nil, nil, nil
+`;
+
+export class TspLua {
+  private readonly L: L;
+  private steps = 0;
+
+  /**
+   * @param nodes top-level instrument objects (smua, smub, display ...)
+   * @param funcs top-level instrument functions (print, delay, waitcomplete ...)
+   * @param library Lua source run once after them (factory scripts)
+   */
+  constructor(
+    private readonly host: LuaHost,
+    nodes: string[],
+    funcs: string[],
+    library: string,
+  ) {
+    const L = (this.L = lauxlib.luaL_newstate());
+    lualib.luaL_openlibs(L);
+    this.native('_tsp_kind', (L) => (this.push(L, host.kind(this.str(L, 1)) ?? null), 1));
+    this.native('_tsp_get', (L) => (this.push(L, host.get(this.str(L, 1)) ?? null), 1));
+    this.native('_tsp_set', (L) => (host.set(this.str(L, 1), this.toJs(L, 2)), 0));
+    this.native('_tsp_call', (L) => {
+      const args: TspValue[] = [];
+      for (let i = 2; i <= lua.lua_gettop(L); i++) args.push(this.toJs(L, i));
+      const path = this.str(L, 1);
+      const out = host.call(path, args);
+      if (out === undefined) throw new TspError(-286, `attempt to call a nil value (field '${path}')`);
+      for (const v of out) this.push(L, v);
+      return out.length;
+    });
+    lua.lua_pushstring(L, to_luastring(nodes.join(',')));
+    lua.lua_setglobal(L, to_luastring('_tsp_nodes'));
+    lua.lua_pushstring(L, to_luastring(funcs.join(',')));
+    lua.lua_setglobal(L, to_luastring('_tsp_funcs'));
+    this.run(PRELUDE, 'prelude');
+    if (library) this.run(library, 'factory scripts');
+    lua.lua_sethook(
+      L,
+      (L) => {
+        this.steps += HOOK_EVERY;
+        if (this.steps > INSTRUCTION_BUDGET) this.raise(L, new TspError(-286, 'TSP Runtime error: the chunk exceeded the virtual instrument\'s instruction budget'));
+      },
+      lua.LUA_MASKCOUNT,
+      HOOK_EVERY,
+    );
+  }
+
+  /** Compiles and runs one chunk; throws TspError with the instrument's code and message. */
+  run(chunk: string, name = 'TSP'): void {
+    const L = this.L;
+    this.steps = 0;
+    const top = lua.lua_gettop(L);
+    try {
+      if (lauxlib.luaL_loadbuffer(L, to_luastring(chunk), null, to_luastring(`=${name}`)) !== lua.LUA_OK)
+        throw new TspError(-285, this.message(lua.lua_tojsstring(L, -1), 'Syntax'));
+      if (lua.lua_pcall(L, 0, 0, 0) !== lua.LUA_OK) {
+        const msg = lua.lua_type(L, -1) === lua.LUA_TSTRING ? lua.lua_tojsstring(L, -1) : 'error object is not a string';
+        const coded = msg.indexOf(CODE);
+        if (coded >= 0) {
+          const [, code, text] = msg.slice(coded).split(CODE);
+          throw new TspError(Number(code), text);
+        }
+        throw new TspError(-286, this.message(msg, 'Runtime'));
+      }
+    } finally {
+      lua.lua_settop(L, top);
+    }
+  }
+
+  /** `TSP:3: unexpected symbol near '*'` → `TSP Syntax error at line 3: unexpected symbol near '*'`. */
+  private message(raw: string, kind: 'Syntax' | 'Runtime'): string {
+    const m = /^[^:]*:(\d+): ([\s\S]*)$/.exec(raw);
+    return m ? `TSP ${kind} error at line ${m[1]}: ${m[2]}` : `TSP ${kind} error: ${raw}`;
+  }
+
+  private native(name: string, f: (L: L) => number): void {
+    lua.lua_pushjsfunction(this.L, (L) => {
+      try {
+        return f(L);
+      } catch (err) {
+        this.raise(L, err instanceof TspError ? err : new TspError(-286, `TSP Runtime error: ${(err as Error).message}`));
+      }
+    });
+    lua.lua_setglobal(this.L, to_luastring(name));
+  }
+
+  private raise(L: L, err: TspError): never {
+    lua.lua_pushstring(L, to_luastring(`${CODE}${err.code}${CODE}${err.message}`));
+    return lua.lua_error(L);
+  }
+
+  private str(L: L, i: number): string {
+    return lua.lua_tojsstring(L, i);
+  }
+
+  private toJs(L: L, i: number): TspValue {
+    const t = lua.lua_type(L, i);
+    if (t === lua.LUA_TNUMBER) return lua.lua_tonumber(L, i);
+    if (t === lua.LUA_TBOOLEAN) return lua.lua_toboolean(L, i);
+    if (t === lua.LUA_TSTRING) {
+      const s = lua.lua_tojsstring(L, i);
+      return s.startsWith(REF) ? { ref: s.slice(REF.length) } : s;
+    }
+    if (t === lua.LUA_TTABLE) {
+      const n = lua.lua_rawlen(L, i);
+      const out: TspValue[] = [];
+      for (let k = 1; k <= n; k++) {
+        lua.lua_rawgeti(L, i, k);
+        out.push(this.toJs(L, -1));
+        lua.lua_settop(L, -2);
+      }
+      return out;
+    }
+    return null;
+  }
+
+  private push(L: L, v: TspValue | string): void {
+    if (v === null) lua.lua_pushnil(L);
+    else if (typeof v === 'number') lua.lua_pushnumber(L, v);
+    else if (typeof v === 'boolean') lua.lua_pushboolean(L, v);
+    else if (typeof v === 'string') lua.lua_pushstring(L, to_luastring(v));
+    else if (Array.isArray(v)) {
+      lua.lua_createtable(L, v.length, 0);
+      v.forEach((x, k) => (this.push(L, x), lua.lua_rawseti(L, -2, k + 1)));
+    } else lua.lua_pushstring(L, to_luastring(REF + v.ref));
+  }
+}

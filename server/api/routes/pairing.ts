@@ -1,0 +1,62 @@
+/**
+ * Pairing a stored run with the digital twin (server/experiments/pairing.ts):
+ *   POST /api/runs/:id/pair   { circuit } → 201 { measuredRunId, twinRunId, filledSamples }
+ * (with bench.twin in the bench configuration, every measured run is paired when it ends: experiments/auto-pair.ts;
+ * GET /api/twin/circuits, from routes/twin.ts, lists the built-in circuits usable by name as `circuit`)
+ */
+import { Type } from '@fastify/type-provider-typebox';
+import { AppError, runActive, runNotFound } from '../../../common/errors.ts';
+import { DEFAULT_PAIR_ANALYSES, runPairAnalyses } from '../../experiments/auto-pair.ts';
+import { pairWithTwin } from '../../experiments/pairing.ts';
+import { resolveCircuit } from '../../sources/twin-source.ts';
+import type { RoutePlugin } from '../app.ts';
+import { RunIdParams, errorResponses } from '../schemas.ts';
+
+const plugin: RoutePlugin = async (app, { ctx }) => {
+  const { store, bench } = ctx;
+
+  app.post(
+    '/api/runs/:id/pair',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: "Feed this run's recorded stimulus to the twin; store the twin run linked to it and analyse both",
+        params: RunIdParams,
+        body: Type.Object(
+          {
+            circuit: Type.Union([Type.String({ maxLength: 64 }), Type.Object({ kind: Type.String() }, { additionalProperties: true })], {
+              description: 'Twin circuit: a built-in name (GET /api/twin/circuits) or a circuit document',
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Object({
+            measuredRunId: Type.Integer(),
+            twinRunId: Type.Integer(),
+            filledSamples: Type.Integer({ description: 'Stimulus samples missing from the recording, held for the twin' }),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req, reply) => {
+      const id = req.params.id;
+      const run = store.getRun(id);
+      if (!run) throw runNotFound(id);
+      if (run.status === 'running') throw runActive(id);
+      if (!run.channels.some((c) => c.role === 'stimulus')) throw new AppError('BAD_CIRCUIT', `run ${id} has no stimulus channel to feed the twin`, '/id');
+      const circuit = resolveCircuit(req.body.circuit);
+      try {
+        const r = await pairWithTwin(store, id, { circuit, simulate: ctx.simulate, analyses: [] });
+        await runPairAnalyses(store, id, r.twinRunId, bench.twin?.analyses ?? DEFAULT_PAIR_ANALYSES);
+        return reply.status(201).send({ measuredRunId: r.measuredRunId, twinRunId: r.twinRunId, filledSamples: r.filledSamples });
+      } catch (err) {
+        const e = err as { name?: string; code?: string; message?: string };
+        if (e.name === 'TaskError' || e.name === 'TwinError') throw new AppError('BAD_CIRCUIT', `twin: ${e.message}`, '/circuit');
+        throw err;
+      }
+    },
+  );
+};
+export default plugin;

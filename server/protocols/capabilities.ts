@@ -1,0 +1,23 @@
+/**
+ * What the instruments spikeloop ships for can hold of a compiled protocol (compile.ts). A module of its
+ * own, free of the protocol schemas, so the CLI shows these defaults in its help without loading them.
+ */
+import type { SmuCapabilities } from './kind.ts';
+
+/** Keithley 2400 list sweep: 2,500 points; about 0.5 ms per point at the fastest settings. */
+export const SMU_DEFAULTS: SmuCapabilities = { maxPoints: 2500, minDwellS: 5e-4 };
+
+export interface DaqCapabilities {
+  /** Output samples per second. */
+  sampleRate: number;
+  /** Total samples across all tables the board holds. */
+  maxTableLength: number;
+  /** Longest segment list. */
+  maxSegments: number;
+  /** Output range of the board's DAC, in the protocol's unit (optional). */
+  outputRange?: { min: number; max: number };
+  /** Largest relative frequency error accepted when a period is rounded to whole samples. */
+  maxFrequencyError?: number;
+}
+
+export const DAQ_DEFAULTS: DaqCapabilities = { sampleRate: 10_000, maxTableLength: 4096, maxSegments: 256, maxFrequencyError: 1e-3 };

@@ -1,0 +1,37 @@
+/**
+ * The compiled CLI (bin/spikeloop.js runs dist/, built by test/global-setup.ts): `--help` of every command
+ * and subcommand, found by walking the help output itself, so a new command is covered without editing this.
+ */
+import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+
+const bin = new URL('../bin/spikeloop.js', import.meta.url).pathname;
+const run = promisify(execFile);
+
+/** Command names listed under "Commands:" in a help text (without commander's own `help`). */
+function subcommands(help: string): string[] {
+  const section = help.split(/^Commands:\n/m)[1] ?? '';
+  return [...section.matchAll(/^ {2}([a-z][\w-]*)/gm)].map((m) => m[1]).filter((c) => c !== 'help');
+}
+
+describe('compiled CLI', () => {
+  it('the bin loads the compiled build, never a TypeScript loader', () => {
+    const src = readFileSync(bin, 'utf8');
+    expect(src).toContain('../dist/server/cli/main.js');
+    expect(src).not.toMatch(/tsx|register\(/);
+  });
+
+  it('--help works for every command and subcommand', async () => {
+    const seen: string[] = [];
+    const walk = async (path: string[]): Promise<void> => {
+      const { stdout } = await run(process.execPath, [bin, ...path, '--help']);
+      expect(stdout, `spikeloop ${path.join(' ')} --help`).toMatch(new RegExp(`^Usage: spikeloop${path.map((p) => ' ' + p).join('')}\\b`));
+      seen.push(path.join(' '));
+      await Promise.all(subcommands(stdout).map((c) => walk([...path, c])));
+    };
+    await walk([]);
+    for (const c of ['serve', 'run', 'runs', 'export', 'sweep', 'analyze', 'virtual daq-uno', 'virtual smu-2400']) expect(seen).toContain(c);
+  }, 120_000);
+});
