@@ -3,6 +3,7 @@
  * imported file becomes a run like any other (store, live feed, analyses, Compare, twin pairing). It takes
  * only recordings the importer vouched for (`importable`), never options that arrived as JSON.
  */
+import { AppError } from '../../common/errors.ts';
 import type { SourceMessage } from '../../common/run-stream.ts';
 import type { Recording } from '../import/recording.ts';
 import type { SourceRegistry } from './registry.ts';
@@ -23,7 +24,7 @@ export function register(registry: SourceRegistry): void {
     maxSampleRate: 1e12,
     create: (ctx) => {
       const rec = ctx.options?.recording as Recording | undefined;
-      if (!rec || !vouched.has(rec)) throw new TypeError('the import source takes files through `spikeloop import` or POST /api/import');
+      if (!rec || !vouched.has(rec)) throw new AppError('BAD_SOURCE_OPTIONS', 'the import source takes files through `spikeloop import` or POST /api/import', '/options/recording');
       return {
         kind: 'import',
         bench: { imported: { file: (ctx.protocol as { file?: string }).file, format: rec.format, vendor: rec.vendor, rateFrom: rec.rateFrom, t0: rec.t0, header: rec.header } },
