@@ -129,9 +129,11 @@ describe('sessions page', () => {
     await page.waitForSelector('.session-card .exports a');
     const [csv] = await Promise.all([page.waitForEvent('download'), page.click('.session-card .exports a:text("CSV")')]);
     const csvText = readFileSync(await csv.path()).toString('utf8');
-    const run = (await call('GET', `/api/runs/${ids.square}`)).run as { channels: { name: string; sampleCount: number }[] };
+    const run = (await call('GET', `/api/runs/${ids.square}`)).run as {
+      channels: { name: string; unit: string; sampleCount: number }[];
+    };
     const lines = csvText.trimEnd().split('\n');
-    expect(lines[0]).toBe(`index,${run.channels.map((c) => c.name).join(',')}`);
+    expect(lines[0]).toBe(`time_s,${run.channels.map((c) => `${c.name} (${c.unit})`).join(',')}`);
     expect(lines.length - 1).toBe(Math.max(...run.channels.map((c) => c.sampleCount)));
 
     // PNG of a plot

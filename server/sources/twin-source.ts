@@ -1,12 +1,14 @@
 /**
  * The digital-twin run source (kind 'twin'): simulates a circuit (server/twin) on a sampled stimulus and
  * emits the same run stream as a bench — channel 0 the stimulus (role stimulus), then one float32
- * response channel per circuit output (V, A or state), and a `spike` event per neuron threshold crossing.
+ * response channel per circuit output (V, A or state), and a `spike` event per neuron threshold crossing or
+ * per spike of the circuit's own detectors (electrode current, junction switching: `spikes` in the circuit).
  *
  * Options (SourceContext.options):
  *   circuit   circuit JSON object, or the name of an example in server/twin/circuits (default "lif";
  *             "stdp-synapse" for the stdp protocol)
- *   method    'rk4' | 'euler' | 'adaptive' | 'implicit' (default rk4); dt internal step, s (default 1 / sampleRate)
+ *   method    'rk4' | 'euler' | 'adaptive' | 'implicit' (default: the circuit's recommended method, else rk4);
+ *             dt internal step, s (default 1 / sampleRate)
  *   stimulus  optional recorded stimulus samples (number[] or Float64Array, SI units) replacing the
  *             protocol's waveform (a twin run fed from a measured run); quantity 'current' | 'voltage'
  * Without `stimulus` the protocol is sampled at the run's sample rate for its duration.
@@ -40,8 +42,8 @@ export function createTwinSource(ctx: SourceContext): CreatedSource {
   // default: the plastic synapse for an stdp protocol (the LIF twins have no plasticity), else the LIF
   const circuit = typeof o.circuit === 'string' ? loadExampleCircuit(o.circuit) : (o.circuit ?? loadExampleCircuit(defaultTwinCircuit(ctx.protocol, 'lif') as string));
   if (typeof circuit !== 'object' || circuit === null) throw new Error('options.circuit must be a circuit object or an example name');
-  const method = (o.method ?? 'rk4') as Method;
-  if (!METHODS.includes(method)) throw new Error(`options.method must be one of ${METHODS.join(', ')}`);
+  const method = o.method as Method | undefined;
+  if (method !== undefined && !METHODS.includes(method)) throw new Error(`options.method must be one of ${METHODS.join(', ')}`);
   const dt = o.dt === undefined ? undefined : Number(o.dt);
   if (dt !== undefined && !(dt > 0 && dt <= 1 / ctx.sampleRate)) throw new Error(`options.dt must be in (0, 1/sampleRate]`);
   const summary = protocolSummary(ctx.protocol);
@@ -58,7 +60,7 @@ export function createTwinSource(ctx: SourceContext): CreatedSource {
   }
   const net = expandCircuit(circuit);
   // builds the simulator now, so a bad circuit or a stimulus mismatch fails before the run starts
-  const sim = simulateChunks(net, stimulus, { method, ...(dt !== undefined ? { dt } : {}), chunkSize: CHUNK });
+  const sim = simulateChunks(net, stimulus, { ...(method ? { method } : {}), ...(dt !== undefined ? { dt } : {}), chunkSize: CHUNK });
   const probes = sim.twin.outputs;
   const channels: ChannelDescriptor[] = [
     { name: 'stim', unit: stimulus.quantity === 'current' ? 'A' : 'V', sampleRate: ctx.sampleRate, dtype: 'float64', scale: 1, offset: 0, role: 'stimulus' },
@@ -66,13 +68,17 @@ export function createTwinSource(ctx: SourceContext): CreatedSource {
       (p): ChannelDescriptor => ({ name: p.name, unit: probeUnit(p.kind), sampleRate: ctx.sampleRate, dtype: 'float32', scale: 1, offset: 0, role: 'response' }),
     ),
   ];
-  // a spike event goes on the channel of its neuron's node voltage when that is recorded
+  // a spike event goes on the channel of its element's current (an electrode's), else of its node's voltage
   const chanOfNode = new Map<string, number>();
-  probes.forEach((p, i) => p.kind === 'v' && p.node && chanOfNode.set(p.node, i + 1));
+  const chanOfElement = new Map<string, number>();
+  probes.forEach((p, i) => {
+    if (p.kind === 'v' && p.node) chanOfNode.set(p.node, i + 1);
+    if (p.kind === 'i' && p.element) chanOfElement.set(p.element, i + 1);
+  });
   return {
     kind: 'twin',
     bench: null,
-    twin: { circuit, netlist: { name: net.name, info: net.info }, method, dt: dt ?? 1 / ctx.sampleRate, stimulusSource: o.stimulus !== undefined ? 'recorded' : 'protocol' },
+    twin: { circuit, netlist: { name: net.name, info: net.info }, method: sim.twin.method, dt: dt ?? 1 / ctx.sampleRate, stimulusSource: o.stimulus !== undefined ? 'recorded' : 'protocol' },
     async *messages(signal: AbortSignal): AsyncGenerator<SourceMessage> {
       yield { type: 'descriptor', channels };
       for (const chunk of sim.chunks) {
@@ -81,7 +87,7 @@ export function createTwinSource(ctx: SourceContext): CreatedSource {
         yield { type: 'block', channel: 0, firstIndex: chunk.first, samples: stimulus.samples.slice(chunk.first, chunk.first + n) };
         for (let c = 0; c < chunk.data.length; c++) yield { type: 'block', channel: c + 1, firstIndex: chunk.first, samples: Float32Array.from(chunk.data[c]) };
         for (const e of chunk.events) {
-          const ch = chanOfNode.get(e.node);
+          const ch = chanOfElement.get(e.element) ?? chanOfNode.get(e.node);
           yield { type: 'event', kind: 'spike', index: Math.min(e.index, sim.total - 1), ...(ch !== undefined ? { channel: ch } : {}), label: e.element };
         }
         await new Promise<void>((r) => setImmediate(r));

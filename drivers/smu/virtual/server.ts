@@ -32,7 +32,7 @@ export function createVirtualSmu(kind: VirtualSmuKind, dut: DeviceUnderTest = ne
 }
 
 /** The instrument plus its clock; shared by all ports so commands execute one after another. */
-class InstrumentHost {
+export class InstrumentHost {
   private readonly t0 = performance.now();
   /** Instrument time (s) until which it is busy. */
   freeAt = 0;

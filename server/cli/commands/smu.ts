@@ -20,17 +20,20 @@ const num = (name: string) => (v: string) => {
   return n;
 };
 
+const GPIB_HELP = 'for GPIB addresses: the Prologix controller (its serial port, e.g. /dev/ttyUSB0, or a GPIB-ETHERNET host[:1234])';
+
 export function register(program: Command): void {
   const smu = program.command('smu').description('Talk to a source-measure unit (Keithley 2400/2600B, Keysight B2900, or a virtual one)');
   smu
     .command('idn')
     .description('Identify the SMU at an address (VISA string, serial path or host:port) and name its driver')
-    .argument('<address>', 'e.g. TCPIP0::192.168.1.20::5025::SOCKET or ASRL/dev/ttyUSB0::INSTR')
+    .argument('<address>', 'e.g. TCPIP0::192.168.1.20::5025::SOCKET, TCPIP0::192.168.1.20::inst0::INSTR, ASRL/dev/ttyUSB0::INSTR, GPIB0::24::INSTR (with --gpib), USB0::0x05E6::0x2602::4000001::INSTR')
     .option('--baud <n>', 'serial baud rate', num('--baud'), 9600)
+    .option('--gpib <controller>', GPIB_HELP)
     .option('--json', 'one JSON object on stdout')
-    .action(async (address: string, opts: { baud: number; json?: boolean }) => {
+    .action(async (address: string, opts: { baud: number; gpib?: string; json?: boolean }) => {
       const { connectSmu } = await drivers();
-      const s = await connectSmu(address, { baudRate: opts.baud });
+      const s = await connectSmu(address, { baudRate: opts.baud, gpibController: opts.gpib });
       const out = { address: s.session.transport.address, model: s.model, idn: s.idn, dialect: s.session.dialect };
       await s.close();
       console.log(opts.json ? JSON.stringify(out) : `${out.model} (${out.dialect.toUpperCase()}) at ${out.address}\n${out.idn}`);
@@ -48,11 +51,12 @@ export function register(program: Command): void {
     .option('--max-current <A>', 'bench limit', num('--max-current'), 1e-2)
     .option('--max-power <W>', 'bench limit', num('--max-power'), 1e-2)
     .option('--baud <n>', 'serial baud rate', num('--baud'), 9600)
+    .option('--gpib <controller>', GPIB_HELP)
     .option('--json', 'one JSON object on stdout')
-    .action(async (address: string, o: Record<string, number | boolean | undefined>) => {
+    .action(async (address: string, o: Record<string, number | boolean | string | undefined>) => {
       const { connectSmu, SafeSmu, ivLoop } = await drivers();
       const levels = ivLoop(o.peak as number, Math.max(1, Math.round(o.points as number)));
-      const s = await connectSmu(address, { baudRate: o.baud as number, timeoutMs: 10_000 });
+      const s = await connectSmu(address, { baudRate: o.baud as number, gpibController: o.gpib as string | undefined, timeoutMs: 10_000 });
       const safe = new SafeSmu(s, { maxVoltage: o.maxVoltage as number, maxCurrent: o.maxCurrent as number, maxPower: o.maxPower as number });
       try {
         await safe.configure({ func: 'voltage', level: 0, compliance: o.compliance as number, nplc: o.nplc as number }, levels);

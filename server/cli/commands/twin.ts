@@ -70,12 +70,12 @@ export function register(program: Command): void {
     .option('-d, --duration <seconds>', 'simulated time, s (default: the protocol or recorded length)', numberIn('--duration', 1e-9, 86_400))
     .option('-r, --rate <S/s>', 'output sample rate for a protocol stimulus', numberIn('--rate', 1, 10_000_000), DEFAULT_RATE)
     .option('--dt <seconds>', 'internal step, s (default 1/rate; max step of the adaptive method)', numberIn('--dt', 1e-15, 1))
-    .option('-m, --method <method>', 'rk4 | euler | adaptive | implicit', 'rk4')
+    .option('-m, --method <method>', "rk4 | euler | adaptive | implicit (default: the circuit's recommended method, else rk4)")
     .option('-l, --label <text>', 'label stored with the run')
     .option('--db <file>', 'SQLite database file (created when missing)', DEFAULT_DB)
     .option('--json', 'print only one JSON object on stdout', false)
     .action(async (file: string, opts: { stimulus: string; duration?: number; rate: number; dt?: number; method: string; label?: string; db: string; json: boolean }) => {
-      if (!['rk4', 'euler', 'adaptive', 'implicit'].includes(opts.method)) throw new Error('--method must be rk4, euler, adaptive or implicit');
+      if (opts.method !== undefined && !['rk4', 'euler', 'adaptive', 'implicit'].includes(opts.method)) throw new Error('--method must be rk4, euler, adaptive or implicit');
       const circuit = await readCircuitArg(file, 'circuit');
       const stim = await resolveStimulus(opts.stimulus, opts);
       const [{ buildServices }, { RunStore }] = await Promise.all([import('../../services.ts'), import('../../store/run-store.ts')]);
@@ -92,7 +92,7 @@ export function register(program: Command): void {
           durationS: stim.samples.length / stim.sampleRate,
           ...(opts.label !== undefined ? { label: opts.label } : {}),
           ...(stim.linkedRunId !== undefined ? { linkedRunId: stim.linkedRunId } : {}),
-          options: { circuit, method: opts.method, ...(opts.dt !== undefined ? { dt: opts.dt } : {}), stimulus: stim.samples, quantity: stim.quantity },
+          options: { circuit, ...(opts.method ? { method: opts.method } : {}), ...(opts.dt !== undefined ? { dt: opts.dt } : {}), stimulus: stim.samples, quantity: stim.quantity },
         });
         const id = started.id;
         if (!opts.json) console.log(String(id));

@@ -36,8 +36,11 @@ export function register(program: Command): void {
       .option('--pty <link>', 'serve on a pseudo-terminal whose client end is linked at this path')
       .option('--baud <n>', 'baud rate modelled on the pseudo-terminal (10 bit times per byte)', intArg('--baud', 50, 4_000_000), 9600)
       .option('--dut <file>', 'device under test: a twin circuit JSON (voltage- or current-stimulus netlist/network), or {"model":"memristor",...} / {"model":"resistor","ohms":10000}')
+      .option('--vxi11 <port>', 'also serve VXI-11 (TCPIP0::host::inst0::INSTR), its portmapper on this port (111 as on an instrument)', intArg('--vxi11', 0, 65535))
+      .option('--prologix <link>', 'also serve it as a GPIB instrument behind a virtual Prologix GPIB-USB on a pseudo-terminal at this path')
+      .option('--gpib-address <n>', 'its GPIB address behind --prologix', intArg('--gpib-address', 0, 30), 24)
       .option('--log', 'print every command received on stderr')
-      .action(async (opts: { tcp?: number; host: string; pty?: string; baud: number; dut?: string; log?: boolean }) => {
+      .action(async (opts: { tcp?: number; host: string; pty?: string; baud: number; dut?: string; vxi11?: number; prologix?: string; gpibAddress: number; log?: boolean }) => {
         const [{ dutFromJson }, { VirtualSmuServer }] = await Promise.all([
           import('../../../drivers/smu/virtual/dut.ts'),
           import('../../../drivers/smu/virtual/server.ts'),
@@ -51,7 +54,20 @@ export function register(program: Command): void {
         }
         const tcpPort = opts.tcp ?? (opts.pty ? undefined : 5025);
         const server = await VirtualSmuServer.start(kind, { tcpPort, tcpHost: opts.host, ptyPath: opts.pty, baud: opts.baud, dut });
-        process.stdout.write(server.addresses.join(' ') + '\n');
+        const extra: { address: string; close: () => Promise<void> }[] = [];
+        if (opts.vxi11 !== undefined) {
+          const { VirtualVxi11Server } = await import('../../../drivers/smu/virtual/vxi11-server.ts');
+          const v = await VirtualVxi11Server.start(server.instrument, { portmapperPort: opts.vxi11, host: opts.host });
+          extra.push({ address: `TCPIP0::${opts.host}::inst0::INSTR`, close: () => v.close() });
+          process.stderr.write(`VXI-11 portmapper on port ${v.portmapperPort}\n`);
+        }
+        if (opts.prologix) {
+          const { VirtualPrologix } = await import('../../../drivers/smu/virtual/prologix.ts');
+          const p = await VirtualPrologix.start({ [opts.gpibAddress]: server.instrument }, { ptyPath: opts.prologix });
+          extra.push({ address: `GPIB0::${opts.gpibAddress}::INSTR`, close: () => p.close() });
+          process.stderr.write(`Prologix GPIB-USB at ${opts.prologix} (use --gpib ${opts.prologix})\n`);
+        }
+        process.stdout.write([...server.addresses, ...extra.map((e) => e.address)].join(' ') + '\n');
         process.stderr.write(`${server.instrument.model} ready${opts.pty ? ` (pty at ${opts.baud} baud)` : ''}; Ctrl-C to stop\n`);
         let logged = 0;
         const logTimer = opts.log
@@ -65,6 +81,7 @@ export function register(program: Command): void {
           process.once('SIGTERM', resolve);
         });
         if (logTimer) clearInterval(logTimer);
+        for (const e of extra) await e.close();
         await server.close();
       });
   }

@@ -1,0 +1,181 @@
+/**
+ * A virtual Prologix GPIB controller with virtual instruments on its bus, behind a pseudo-terminal (as a
+ * GPIB-USB) and/or TCP (as a GPIB-ETHERNET on port 1234). It keeps the controller's own settings
+ * (++addr, ++auto, ++eoi, ++eos, ++mode, ++read_tmo_ms, ++savecfg), answers ++ver, and forwards each
+ * unescaped data line to the instrument addressed. With ++auto 0 a reply waits in its instrument until
+ * `++read`; a `++read` that finds nothing within read_tmo_ms returns nothing, as the real controller does.
+ * Instruments execute on their own clocks (busy time delays their replies), as in server.ts.
+ */
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import fs from 'node:fs';
+import tty from 'node:tty';
+import { LineFramer } from '../../transport/transport.ts';
+import { openPtyPair, type PtyPair } from '../../transport/pty.ts';
+import { prologixUnescape } from '../../transport/prologix.ts';
+import type { VirtualInstrument } from './core.ts';
+import { InstrumentHost } from './server.ts';
+
+interface BusDevice {
+  host: InstrumentHost;
+  /** Replies waiting to be read, with the instrument time they are ready. */
+  replies: { at: number; data: string }[];
+}
+
+export class VirtualPrologix {
+  readonly addresses: string[] = [];
+  /** Every ++ command received, for tests that check the set-up. */
+  readonly controllerLog: string[] = [];
+  readonly settings: Record<string, string> = { auto: '1', eoi: '1', eos: '0', mode: '1', read_tmo_ms: '500', savecfg: '1', eot_enable: '0', eot_char: '0' };
+  private addressed = 0;
+  private bus = new Map<number, BusDevice>();
+  private tcp: net.Server | null = null;
+  private sockets = new Set<net.Socket>();
+  private pty: PtyPair | null = null;
+  private ttyStreams: { input: tty.ReadStream; output: tty.WriteStream } | null = null;
+  /** Output is serialised: a ++read that waits for its reply holds back what follows. */
+  private chain: Promise<void> = Promise.resolve();
+
+  private constructor(instruments: Record<number, VirtualInstrument>) {
+    for (const [pad, inst] of Object.entries(instruments)) this.bus.set(Number(pad), { host: new InstrumentHost(inst), replies: [] });
+  }
+
+  static async start(instruments: Record<number, VirtualInstrument>, opts: { ptyPath?: string; tcpPort?: number; tcpHost?: string }): Promise<VirtualPrologix> {
+    const p = new VirtualPrologix(instruments);
+    try {
+      if (opts.tcpPort !== undefined) await p.listenTcp(opts.tcpPort, opts.tcpHost ?? '127.0.0.1');
+      if (opts.ptyPath !== undefined) await p.attachPty(opts.ptyPath);
+    } catch (err) {
+      await p.close();
+      throw err;
+    }
+    return p;
+  }
+
+  instrument(pad: number): VirtualInstrument | undefined {
+    return this.bus.get(pad)?.host.inst;
+  }
+
+  private connection(send: (d: string) => void): LineFramer {
+    return new LineFramer(
+      { terminator: '\n', maxLineBytes: 1 << 20 },
+      (raw) => {
+        const line = raw.replace(/\r$/, '');
+        this.chain = this.chain.then(() => this.onLine(line, send)).catch(() => undefined);
+      },
+      () => undefined,
+    );
+  }
+
+  private async onLine(line: string, send: (d: string) => void): Promise<void> {
+    if (line.startsWith('++')) return this.controllerCommand(line.slice(2).trim(), send);
+    const dev = this.bus.get(this.addressed);
+    if (!dev) return; // nobody listening at that address: the bytes go nowhere
+    const h = dev.host;
+    const start = Math.max(h.nowS(), h.freeAt);
+    const r = h.inst.execute(prologixUnescape(line), start);
+    h.freeAt = start + r.busyS;
+    if (r.reply !== null) dev.replies.push({ at: h.freeAt, data: r.reply + '\n' });
+    if (this.settings.auto === '1' && r.reply !== null) await this.talk(dev, send);
+  }
+
+  /** The addressed instrument talks: its next reply once ready, or nothing after read_tmo_ms. */
+  private async talk(dev: BusDevice, send: (d: string) => void): Promise<void> {
+    const next = dev.replies[0];
+    if (!next) return;
+    const waitS = next.at - dev.host.nowS();
+    if (waitS * 1000 > Number(this.settings.read_tmo_ms)) {
+      await new Promise((r) => setTimeout(r, Number(this.settings.read_tmo_ms)));
+      return;
+    }
+    if (waitS > 0) await new Promise((r) => setTimeout(r, waitS * 1000));
+    dev.replies.shift();
+    send(next.data);
+  }
+
+  private async controllerCommand(cmd: string, send: (d: string) => void): Promise<void> {
+    this.controllerLog.push(`++${cmd}`);
+    const [name, ...args] = cmd.split(/\s+/);
+    const key = name.toLowerCase();
+    switch (key) {
+      case 'ver':
+        return send('Prologix GPIB-USB Controller version 6.107 (virtual, spikeloop)\n');
+      case 'addr':
+        if (!args.length) return send(`${this.addressed}\n`);
+        this.addressed = Number(args[0]);
+        return;
+      case 'read': {
+        const dev = this.bus.get(this.addressed);
+        if (dev) await this.talk(dev, send);
+        return;
+      }
+      case 'clr': {
+        const dev = this.bus.get(this.addressed);
+        if (dev) {
+          dev.replies = [];
+          dev.host.inst.onDisconnect?.();
+        }
+        return;
+      }
+      case 'auto':
+      case 'eoi':
+      case 'eos':
+      case 'mode':
+      case 'read_tmo_ms':
+      case 'savecfg':
+      case 'eot_enable':
+      case 'eot_char':
+        if (!args.length) return send(`${this.settings[key]}\n`);
+        this.settings[key] = args[0];
+        return;
+      default:
+        return; // the controller ignores what it does not know
+    }
+  }
+
+  private listenTcp(port: number, hostName: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const server = net.createServer((socket) => {
+        socket.setNoDelay(true);
+        this.sockets.add(socket);
+        const framer = this.connection((d) => socket.write(d, 'latin1'));
+        socket.on('data', (c: Buffer) => framer.push(c));
+        socket.on('error', () => undefined);
+        socket.on('close', () => this.sockets.delete(socket));
+      });
+      server.once('error', reject);
+      server.listen(port, hostName, () => {
+        this.tcp = server;
+        this.addresses.push(`${hostName}:${(server.address() as net.AddressInfo).port}`);
+        resolve();
+      });
+    });
+  }
+
+  private async attachPty(linkPath: string): Promise<void> {
+    const devicePath = path.join(os.tmpdir(), `spikeloop-vprologix-${process.pid}-${Date.now().toString(36)}-dev`);
+    this.pty = await openPtyPair(linkPath, devicePath);
+    const fd = fs.openSync(devicePath, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
+    const input = new tty.ReadStream(fd);
+    const output = new tty.WriteStream(fd);
+    input.setRawMode(true);
+    this.ttyStreams = { input, output };
+    const framer = this.connection((d) => output.write(Buffer.from(d, 'latin1')));
+    input.on('data', (c: Buffer) => framer.push(c));
+    input.on('error', () => undefined);
+    output.on('error', () => undefined);
+    this.addresses.push(linkPath);
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    if (this.tcp) await new Promise<void>((r) => this.tcp!.close(() => r()));
+    if (this.ttyStreams) {
+      this.ttyStreams.input.destroy();
+      this.ttyStreams.output.destroy();
+      this.ttyStreams = null;
+    }
+    if (this.pty) await this.pty.close();
+  }
+}
