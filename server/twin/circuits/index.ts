@@ -16,6 +16,8 @@ import nsuBursting from './nsu-bursting.json' with { type: 'json' };
 import nsuSynapse from './nsu-synapse.json' with { type: 'json' };
 import nsuTonic from './nsu-tonic.json' with { type: 'json' };
 import nwn2000 from './nwn2000.json' with { type: 'json' };
+import spikingEr from './spiking-er.json' with { type: 'json' };
+import spikingNwn from './spiking-nwn.json' with { type: 'json' };
 import stdpSynapse from './stdp-synapse.json' with { type: 'json' };
 
 /** A circuit document as stored (its format: docs/twin/circuits.md; checked by expandCircuit). */
@@ -39,6 +41,8 @@ const CATALOGUE: Readonly<Record<string, CircuitDoc>> = {
   'nsu-synapse': nsuSynapse,
   'nsu-tonic': nsuTonic,
   nwn2000,
+  'spiking-er': spikingEr,
+  'spiking-nwn': spikingNwn,
   'stdp-synapse': stdpSynapse,
 };
 
