@@ -33,6 +33,8 @@ export interface StartRequest {
   linkedRunId?: number;
   /** Passed to the source (e.g. { paced: false }). */
   options?: Record<string, unknown>;
+  /** Passed to the source as SourceContext.input: in-process data (arrays), never from a request body. */
+  input?: unknown;
 }
 
 /** What the run manager needs of the instrument manager (server/benchconfig/instruments.ts). */
@@ -150,7 +152,7 @@ export class RunManager {
     }
     // The run id is only known once the row exists; sources get it through the context.
     const pause = new PauseControl();
-    const ctx: SourceContext = { protocol, sampleRate, runId: 0, options: req.options, clock: pause };
+    const ctx: SourceContext = { protocol, sampleRate, runId: 0, options: req.options, clock: pause, ...(req.input !== undefined ? { input: req.input } : {}) };
     if (this.instruments) ctx.instruments = this.instruments.forRun(() => ctx.runId);
     const runInit = {
       protocol: protocol as unknown as { kind: string; [k: string]: unknown },

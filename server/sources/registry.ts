@@ -23,6 +23,11 @@ export interface SourceContext {
   runId: number;
   /** Free-form options from the caller (e.g. a serial port path); sources validate what they use. */
   options?: Record<string, unknown>;
+  /**
+   * In-process input from the server itself, never from the network (StartRequest.input): e.g. the twin
+   * source's recorded stimulus and a result computed on the worker pool (server/sources/twin-source.ts).
+   */
+  input?: unknown;
   /** The run's clock, ms: stands still while the run is paused. Paced sources use it instead of performance.now(). */
   clock?: { now(): number };
   /**
