@@ -11,7 +11,8 @@
  *             dt internal step, s (default 1 / sampleRate)
  *   stimulus  optional recorded stimulus samples (number[] or Float64Array, SI units) replacing the
  *             protocol's waveform (a twin run fed from a measured run); quantity 'current' | 'voltage'
- * Without `stimulus` the protocol is sampled at the run's sample rate for its duration.
+ * Without `stimulus` the protocol is sampled at the run's sample rate for its duration (the stored stimulus
+ * channel); a piecewise-constant protocol drives the twin with its exact edges.
  * The simulation runs as fast as it can, yielding to the event loop between chunks; aborting stops it.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import type { ChannelDescriptor, SourceMessage } from '../../common/run-stream.ts';
 import { AppError } from '../../common/errors.ts';
 import { protocolSummary, sampleStimulus } from '../protocols/index.ts';
+import { stimulusPieces } from '../protocols/compile.ts';
 import { expandCircuit, probeUnit, simulateChunks, type Method, type Stimulus } from '../twin/index.ts';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
 import { defaultTwinCircuit } from '../experiments/stdp-circuit.ts';
@@ -71,7 +73,9 @@ export function createTwinSource(ctx: SourceContext): CreatedSource {
     stimulus = { samples: s, sampleRate: ctx.sampleRate, quantity };
   } else {
     const n = Math.max(2, Math.round(summary.durationS * ctx.sampleRate));
-    stimulus = { samples: sampleStimulus(ctx.protocol, ctx.sampleRate, 0, n), sampleRate: ctx.sampleRate, quantity: summary.quantity };
+    // a piecewise-constant protocol reaches the twin as its exact edges (the samples are the stored stimulus channel)
+    const pieces = stimulusPieces(ctx.protocol);
+    stimulus = { samples: sampleStimulus(ctx.protocol, ctx.sampleRate, 0, n), sampleRate: ctx.sampleRate, quantity: summary.quantity, ...(pieces ? { pieces } : {}) };
   }
   const net = expandCircuit(circuit);
   // builds the simulator now, so a bad circuit or a stimulus mismatch fails before the run starts

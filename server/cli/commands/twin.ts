@@ -31,6 +31,8 @@ interface ResolvedStimulus {
   samples: Float64Array;
   quantity: 'current' | 'voltage';
   linkedRunId?: number;
+  /** A piecewise-constant protocol's exact edges (the ngspice netlist gets them as its PWL points). */
+  pieces?: { times: Float64Array; values: Float64Array };
 }
 
 /** `--stimulus` as a protocol file, or `runId:channel` read back from the database. */
@@ -59,11 +61,13 @@ async function resolveStimulus(arg: string, opts: { rate: number; duration?: num
     }
   }
   const { validateProtocol, protocolSummary, sampleStimulus } = await import('../../protocols/index.ts');
+  const { stimulusPieces } = await import('../../protocols/compile.ts');
   const raw = readJson(arg, 'protocol') as Record<string, unknown>;
   const protocol = validateProtocol(opts.duration !== undefined ? { ...raw, durationS: opts.duration } : raw);
   const sum = protocolSummary(protocol);
   const n = Math.max(2, Math.round(sum.durationS * opts.rate));
-  return { protocol, sampleRate: opts.rate, samples: sampleStimulus(protocol, opts.rate, 0, n), quantity: sum.quantity };
+  const pieces = stimulusPieces(protocol);
+  return { protocol, sampleRate: opts.rate, samples: sampleStimulus(protocol, opts.rate, 0, n), quantity: sum.quantity, ...(pieces ? { pieces } : {}) };
 }
 
 export function register(program: Command): void {
@@ -99,7 +103,11 @@ export function register(program: Command): void {
           durationS: stim.samples.length / stim.sampleRate,
           ...(opts.label !== undefined ? { label: opts.label } : {}),
           ...(stim.linkedRunId !== undefined ? { linkedRunId: stim.linkedRunId } : {}),
-          options: { circuit, ...(opts.method ? { method: opts.method } : {}), ...(opts.dt !== undefined ? { dt: opts.dt } : {}), stimulus: stim.samples, quantity: stim.quantity },
+          // a recorded stimulus is replayed sample by sample; a protocol the source compiles itself (exact edges)
+          options: {
+            circuit, ...(opts.method ? { method: opts.method } : {}), ...(opts.dt !== undefined ? { dt: opts.dt } : {}),
+            ...(stim.linkedRunId !== undefined ? { stimulus: stim.samples, quantity: stim.quantity } : {}),
+          },
         });
         const id = started.id;
         if (!opts.json) console.log(String(id));
@@ -151,7 +159,7 @@ export function register(program: Command): void {
       const stim = opts.stimulus ? await resolveStimulus(opts.stimulus, opts) : undefined;
       process.stdout.write(
         toSpice(net, {
-          ...(stim ? { stimulus: { samples: stim.samples, sampleRate: stim.sampleRate } } : { tstep: 1 / opts.rate, tstop: opts.duration ?? 1e-3 }),
+          ...(stim ? { stimulus: { samples: stim.samples, sampleRate: stim.sampleRate, ...(stim.pieces ? { pieces: stim.pieces } : {}) } } : { tstep: 1 / opts.rate, tstop: opts.duration ?? 1e-3 }),
           ...(opts.out ? { outFile: opts.out } : {}),
         }),
       );
