@@ -11,6 +11,7 @@ import type { Metric } from './run.ts';
 import { RunStore } from '../server/store/run-store.ts';
 import { SourceRegistry } from '../server/sources/registry.ts';
 import { register as registerSimulated } from '../server/sources/simulated-bench.ts';
+import { register as registerTwin } from '../server/sources/twin-source.ts';
 import { RunManager } from '../server/runs/run-manager.ts';
 import { SweepRunner } from '../server/experiments/sweep-runner.ts';
 import { poolSimulate } from '../server/experiments/twin-task.ts';
@@ -24,6 +25,7 @@ export default async function* (): AsyncIterable<Metric> {
   const store = RunStore.open(path.join(dir, 'runs.db'));
   const sources = new SourceRegistry();
   registerSimulated(sources);
+  registerTwin(sources);
   const manager = new RunManager(store, sources);
   const cores = os.availableParallelism();
   const pool = new WorkerPool({ threads: cores });

@@ -5,11 +5,12 @@ import path from 'node:path';
 import { RunStore } from '../store/run-store.ts';
 import { SourceRegistry } from '../sources/registry.ts';
 import { register as registerSimulated } from '../sources/simulated-bench.ts';
+import { register as registerTwin } from '../sources/twin-source.ts';
 import { RunManager } from '../runs/run-manager.ts';
 import { SweepRunner } from './sweep-runner.ts';
 import type { AppError } from '../../common/errors.ts';
 import { poolSimulate } from './twin-task.ts';
-import { readStimulus } from './record.ts';
+import { readStimulus } from './stimulus.ts';
 import { WorkerPool } from '../workers/pool.ts';
 
 const lif = JSON.parse(readFileSync(new URL('../twin/circuits/lif.json', import.meta.url), 'utf8'));
@@ -27,6 +28,7 @@ beforeAll(() => {
   store = RunStore.open(path.join(dir, 'runs.db'));
   const sources = new SourceRegistry();
   registerSimulated(sources);
+  registerTwin(sources); // pairings and twin points are twin runs of the run manager
   manager = new RunManager(store, sources);
   pool = new WorkerPool({ threads: 2 });
   sweeps = new SweepRunner(store, manager, { simulate: poolSimulate(pool) });

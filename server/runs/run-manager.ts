@@ -5,7 +5,7 @@
  * message is written on every exit path: completion, user stop, source error, store error, shutdown.
  */
 import type { ChannelDescriptor, RunMessage, SourceMessage, StartMessage, StopMessage } from '../../common/run-stream.ts';
-import { ProtocolError, protocolSummary, validateProtocol, type Protocol, type ProtocolSummary } from '../protocols/index.ts';
+import { isImported, ProtocolError, protocolSummary, validateProtocol, type Protocol, type ProtocolSummary } from '../protocols/index.ts';
 import { startMessage, type RunDetail, type RunRecorder, type RunStore } from '../store/run-store.ts';
 import type { CreatedSource, RunInstruments, SourceContext, SourceRegistry } from '../sources/registry.ts';
 import { SOFTWARE_VERSION } from '../version.ts';
@@ -33,6 +33,8 @@ export interface StartRequest {
   linkedRunId?: number;
   /** Passed to the source (e.g. { paced: false }). */
   options?: Record<string, unknown>;
+  /** Passed to the source as SourceContext.input: in-process data (arrays), never from a request body. */
+  input?: unknown;
 }
 
 /** What the run manager needs of the instrument manager (server/benchconfig/instruments.ts). */
@@ -129,9 +131,14 @@ export class RunManager {
     if (!source) {
       throw new AppError('SOURCE_UNKNOWN', `source "${kind}" is not one of ${this.sources.kinds().join(', ')}`, '/source');
     }
+    // an imported recording's stimulus is its stored channel: it is replayed (import) or fed to a twin, never played
+    if (isImported(protocol) && kind !== 'import' && req.options?.stimulus === undefined) {
+      throw new AppError('BAD_PROTOCOL', 'a "recording" protocol describes an imported file; feed its stimulus channel to the twin (stimulusRun) instead of playing it', '/protocol/kind');
+    }
     const sampleRate = req.sampleRate ?? source.defaultSampleRate ?? DEFAULT_SAMPLE_RATE;
-    if (!Number.isFinite(sampleRate) || sampleRate < 1 || sampleRate > MAX_SAMPLE_RATE) {
-      throw new AppError('BAD_SAMPLE_RATE', `sampleRate must be between 1 and ${MAX_SAMPLE_RATE} S/s, got ${sampleRate}`, '/sampleRate');
+    const maxRate = source.maxSampleRate ?? MAX_SAMPLE_RATE;
+    if (!Number.isFinite(sampleRate) || sampleRate < 1 || sampleRate > maxRate) {
+      throw new AppError('BAD_SAMPLE_RATE', `sampleRate must be between 1 and ${maxRate} S/s, got ${sampleRate}`, '/sampleRate');
     }
     return { protocol, summary, kind, sampleRate };
   }
@@ -150,7 +157,7 @@ export class RunManager {
     }
     // The run id is only known once the row exists; sources get it through the context.
     const pause = new PauseControl();
-    const ctx: SourceContext = { protocol, sampleRate, runId: 0, options: req.options, clock: pause };
+    const ctx: SourceContext = { protocol, sampleRate, runId: 0, options: req.options, clock: pause, ...(req.input !== undefined ? { input: req.input } : {}) };
     if (this.instruments) ctx.instruments = this.instruments.forRun(() => ctx.runId);
     const runInit = {
       protocol: protocol as unknown as { kind: string; [k: string]: unknown },

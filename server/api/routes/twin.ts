@@ -6,7 +6,8 @@
 import { AppError } from '../../../common/errors.ts';
 import { Type } from '@fastify/type-provider-typebox';
 import { MAX_SAMPLE_RATE } from '../../runs/run-manager.ts';
-import { listExampleCircuits, loadExampleCircuit, readRecordedStimulus } from '../../sources/twin-source.ts';
+import { listExampleCircuits, loadExampleCircuit } from '../../sources/twin-source.ts';
+import { startTwinOfRun } from '../../experiments/pairing.ts';
 import { MODELS, expandCircuit } from '../../twin/index.ts';
 import type { RoutePlugin } from '../app.ts';
 import { RunSummarySchema, errorResponses } from '../schemas.ts';
@@ -81,30 +82,26 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       } catch (err) {
         throw new AppError('VALIDATION', `/circuit: ${err instanceof Error ? err.message : String(err)}`, '/circuit');
       }
-      const common = {
-        source: 'twin',
-        ...(b.label !== undefined ? { label: b.label } : {}),
-      };
-      const twinOpts = { circuit, ...(b.method ? { method: b.method } : {}), ...(b.dt !== undefined ? { dt: b.dt } : {}) };
+      const twinOpts = { ...(b.method ? { method: b.method } : {}), ...(b.dt !== undefined ? { dt: b.dt } : {}) };
       if (b.stimulusRun) {
-        const rec = readRecordedStimulus(store, b.stimulusRun.runId, b.stimulusRun.channel);
-        if (b.durationS !== undefined) rec.samples = rec.samples.slice(0, Math.round(b.durationS * rec.sampleRate));
-        const run = await runs.start({
-          ...common,
-          protocol: rec.protocol,
-          sampleRate: rec.sampleRate,
-          durationS: rec.samples.length / rec.sampleRate,
-          linkedRunId: b.stimulusRun.runId,
-          options: { ...twinOpts, stimulus: rec.samples, quantity: rec.quantity },
+        // the one path of a twin fed a stored run's recorded stimulus (experiments/pairing.ts)
+        const { run } = await startTwinOfRun(store, runs, b.stimulusRun.runId, {
+          circuit,
+          channel: b.stimulusRun.channel,
+          ...(b.durationS !== undefined ? { durationS: b.durationS } : {}),
+          options: twinOpts,
+          ...(b.label !== undefined ? { label: b.label } : {}),
+          field: '/stimulusRun',
         });
         return reply.status(201).send({ run });
       }
       const run = await runs.start({
-        ...common,
+        source: 'twin',
+        ...(b.label !== undefined ? { label: b.label } : {}),
         protocol: b.protocol,
         ...(b.sampleRate !== undefined ? { sampleRate: b.sampleRate } : {}),
         ...(b.durationS !== undefined ? { durationS: b.durationS } : {}),
-        options: twinOpts,
+        options: { circuit, ...twinOpts },
       });
       return reply.status(201).send({ run });
     },

@@ -25,49 +25,38 @@ async function readCircuit(arg: string): Promise<unknown> {
   return loadExampleCircuit(arg);
 }
 
-interface ResolvedStimulus {
-  protocol: unknown;
-  sampleRate: number;
-  samples: Float64Array;
-  quantity: 'current' | 'voltage';
-  linkedRunId?: number;
-  /** A piecewise-constant protocol's exact edges (the ngspice netlist gets them as its PWL points). */
-  pieces?: { times: Float64Array; values: Float64Array };
+/** `--stimulus runId:channel` (a stored run's recorded stimulus), or undefined for a protocol file. */
+function storedStimulus(arg: string): { runId: number; channel: string } | undefined {
+  const m = /^(\d+):(\S+)$/.exec(arg);
+  return m && !existsSync(arg) ? { runId: Number(m[1]), channel: m[2] } : undefined;
 }
 
-/** `--stimulus` as a protocol file, or `runId:channel` read back from the database. */
-async function resolveStimulus(arg: string, opts: { rate: number; duration?: number; db: string }): Promise<ResolvedStimulus> {
-  const m = /^(\d+):(\S+)$/.exec(arg);
-  if (m && !existsSync(arg)) {
+/**
+ * `--stimulus` as sampled values: a protocol file sampled at `rate` (with its exact edges when piecewise
+ * constant), or a stored run's stimulus (experiments/stimulus.ts).
+ */
+async function resolveStimulus(
+  arg: string,
+  opts: { rate: number; duration?: number; db: string },
+): Promise<{ samples: Float64Array; sampleRate: number; pieces?: { times: Float64Array; values: Float64Array } }> {
+  const stored = storedStimulus(arg);
+  if (stored) {
     if (!existsSync(opts.db)) throw new Error(`no database at ${opts.db}`);
-    const { RunStore } = await import('../../store/run-store.ts');
+    const [{ RunStore }, { readStimulus }] = await Promise.all([import('../../store/run-store.ts'), import('../../experiments/stimulus.ts')]);
     const store = RunStore.open(opts.db, { readonly: true });
     try {
-      const runId = Number(m[1]);
-      const run = store.getRun(runId);
-      if (!run) throw new Error(`run ${runId} not found in ${opts.db}`);
-      const ch = run.channels.find((c) => c.name === m[2] || String(c.index) === m[2]);
-      if (!ch) throw new Error(`run ${runId} has no channel "${m[2]}" (channels: ${run.channels.map((c) => c.name).join(', ')})`);
-      if (ch.unit !== 'A' && ch.unit !== 'V') throw new Error(`channel ${ch.name} is in ${ch.unit}; a stimulus is in A or V`);
-      let n = ch.sampleCount;
-      if (opts.duration !== undefined) n = Math.min(n, Math.round(opts.duration * ch.sampleRate));
-      const samples = new Float64Array(n);
-      for (const seg of store.readRaw(runId, ch.index, 0, n)) {
-        for (let i = 0; i < seg.samples.length && seg.start + i < n; i++) samples[seg.start + i] = seg.samples[i] * ch.scale + ch.offset;
-      }
-      return { protocol: run.protocol, sampleRate: ch.sampleRate, samples, quantity: ch.unit === 'A' ? 'current' : 'voltage', linkedRunId: runId };
+      return readStimulus(store, stored.runId, { channel: stored.channel, ...(opts.duration !== undefined ? { durationS: opts.duration } : {}) });
     } finally {
       store.close();
     }
   }
   const { validateProtocol, protocolSummary, sampleStimulus } = await import('../../protocols/index.ts');
-  const { stimulusPieces } = await import('../../protocols/compile.ts');
   const raw = readJson(arg, 'protocol') as Record<string, unknown>;
   const protocol = validateProtocol(opts.duration !== undefined ? { ...raw, durationS: opts.duration } : raw);
-  const sum = protocolSummary(protocol);
-  const n = Math.max(2, Math.round(sum.durationS * opts.rate));
+  const { stimulusPieces } = await import('../../protocols/compile.ts');
+  const n = Math.max(2, Math.round(protocolSummary(protocol).durationS * opts.rate));
   const pieces = stimulusPieces(protocol);
-  return { protocol, sampleRate: opts.rate, samples: sampleStimulus(protocol, opts.rate, 0, n), quantity: sum.quantity, ...(pieces ? { pieces } : {}) };
+  return { sampleRate: opts.rate, samples: sampleStimulus(protocol, opts.rate, 0, n), ...(pieces ? { pieces } : {}) };
 }
 
 export function register(program: Command): void {
@@ -88,37 +77,37 @@ export function register(program: Command): void {
     .action(async (file: string, opts: { stimulus: string; duration?: number; rate: number; dt?: number; method: string; label?: string; db: string; json: boolean }) => {
       if (opts.method !== undefined && !['rk4', 'euler', 'adaptive', 'implicit'].includes(opts.method)) throw new Error('--method must be rk4, euler, adaptive or implicit');
       const circuit = await readCircuit(file);
-      const stim = await resolveStimulus(opts.stimulus, opts);
-      const [{ buildServices }, { RunStore }] = await Promise.all([import('../../services.ts'), import('../../store/run-store.ts')]);
+      const stored = storedStimulus(opts.stimulus);
+      const [{ buildServices }, { RunStore }, { startTwinOfRun }] = await Promise.all([
+        import('../../services.ts'),
+        import('../../store/run-store.ts'),
+        import('../../experiments/pairing.ts'),
+      ]);
       ensureDbDir(opts.db);
       const store = RunStore.open(opts.db);
       const services = buildServices({ store, instruments: false });
       const { runs } = services;
       try {
         const t0 = Date.now();
-        const started = await runs.start({
-          protocol: stim.protocol,
-          source: 'twin',
-          sampleRate: stim.sampleRate,
-          durationS: stim.samples.length / stim.sampleRate,
-          ...(opts.label !== undefined ? { label: opts.label } : {}),
-          ...(stim.linkedRunId !== undefined ? { linkedRunId: stim.linkedRunId } : {}),
-          // a recorded stimulus is replayed sample by sample; a protocol the source compiles itself (exact edges)
-          options: {
-            circuit, ...(opts.method ? { method: opts.method } : {}), ...(opts.dt !== undefined ? { dt: opts.dt } : {}),
-            ...(stim.linkedRunId !== undefined ? { stimulus: stim.samples, quantity: stim.quantity } : {}),
-          },
-        });
+        const twinOptions = { ...(opts.method ? { method: opts.method } : {}), ...(opts.dt !== undefined ? { dt: opts.dt } : {}) };
+        const label = opts.label !== undefined ? { label: opts.label } : {};
+        const duration = opts.duration !== undefined ? { durationS: opts.duration } : {};
+        // a stored run's stimulus: the one path of a twin fed a recording (experiments/pairing.ts), linked to it
+        const started = stored
+          ? (await startTwinOfRun(store, runs, stored.runId, { circuit, channel: stored.channel, options: twinOptions, ...label, ...duration })).run
+          : await runs.start({ protocol: readJson(opts.stimulus, 'protocol'), source: 'twin', sampleRate: opts.rate, options: { circuit, ...twinOptions }, ...label, ...duration });
         const id = started.id;
+        const progress = runs.progress(id);
+        const total = progress?.samplesTotal ?? started.channels[0]?.sampleCount ?? 0;
         if (!opts.json) console.log(String(id));
-        const bar = progressBar(stim.samples.length, `twin run ${id} [{bar}] {value}/{total} samples`);
+        const bar = progressBar(total, `twin run ${id} [{bar}] {value}/{total} samples`);
         const tick = setInterval(() => {
-          const r = store.getRun(id);
-          if (r) bar.update(Math.min(stim.samples.length, r.channels[0]?.sampleCount ?? 0));
+          const p = runs.progress(id);
+          if (p) bar.update(p.samplesDone);
         }, 200);
         await runs.waitForEnd(id);
         clearInterval(tick);
-        bar.update(stim.samples.length);
+        bar.update(total);
         bar.stop();
         const run = store.getRun(id)!;
         console.log(
@@ -127,9 +116,9 @@ export function register(program: Command): void {
             status: run.status,
             reason: run.reason,
             source: run.source,
-            linkedRunId: stim.linkedRunId ?? null,
-            sampleRate: stim.sampleRate,
-            samples: stim.samples.length,
+            linkedRunId: run.linkedRunId ?? null,
+            sampleRate: run.channels[0]?.sampleRate,
+            samples: run.channels[0]?.sampleCount ?? 0,
             seconds: (Date.now() - t0) / 1000,
             channels: run.channels.map((c) => ({ index: c.index, name: c.name, unit: c.unit, role: c.role, sampleCount: c.sampleCount })),
             eventCounts: run.eventCounts,
