@@ -6,22 +6,24 @@
  *    (batch mode, the `twin spice` netlist), ratio of the per-step wall times (target >= 200x);
  *  - twin_steps_per_s_nwn2000: 2,000-wire nanowire network, 1 ms steps, forward Euler, the sparse factor
  *    partially refactored every step (target >= 1,000 steps/s);
- *  - twin_bytes_per_junction: simulator memory per junction (slope over nanowire networks of growing size).
+ *  - twin_bytes_per_junction: simulator memory per junction (slope over nanowire networks of growing size);
+ *  - twin_steps_per_s_n20 (issue 13): the n = 20 threshold network (er20), 3 V, dt = 10 us, forward Euler
+ *    (target >= 200,000 steps/s);
+ *  - twin_steps_per_s_spiking_er100 (issue 13): spiking-er at n = 100 (node and electrode capacitance,
+ *    source resistance, volatile junctions with spread), 5 V, dt = 10 us, its implicit method, spiking
+ *    (target >= 5,000 steps/s).
  * Steps per second are measured on this process's CPU time (one core), so that a loaded machine does not
  * understate them; the wall-clock figure and the load average are in the note. The ngspice ratio is of wall
  * times: ngspice once per length (each run takes seconds), the twin's steps 2…50 timed inside the run,
  * median of five runs.
  */
 import os from 'node:os';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Metric } from './run.ts';
 import { createTwin, expandCircuit, type Twin } from '../server/twin/index.ts';
 import { runNgspice } from '../test/twin-ngspice.ts';
+import { builtInCircuit } from '../server/twin/circuits/index.ts';
 
-const circuits = path.join(path.dirname(fileURLToPath(import.meta.url)), '../server/twin/circuits');
-const load = (name: string) => JSON.parse(readFileSync(path.join(circuits, `${name}.json`), 'utf8'));
+const load = (name: string) => builtInCircuit(name);
 const load1 = () => os.loadavg()[0].toFixed(1);
 
 function timeSteps(tw: Twin, dt: number, maxSteps: number, maxCpuMs: number) {
@@ -54,6 +56,33 @@ export default async function* (): AsyncIterable<Metric> {
       value: Math.round((r.steps / r.cpuMs) * 1000),
       unit: 'steps/s',
       note: `ER n=100 p=0.3 (${er.info.junctions} junctions), 3 V node 0->99, dt 10 us, forward Euler + PCG, per CPU-second; wall ${Math.round((r.steps / r.wallMs) * 1000)} steps/s; RK4 ${Math.round((r4.steps / r4.cpuMs) * 1000)} steps/s; load avg ${load1()} on ${os.cpus().length} cores; target >= 8500`,
+    };
+  }
+  // ---------------------------------------------------------------- ER n = 20 and spiking-er n = 100
+  {
+    const tw = createTwin(expandCircuit(load('er20')), { method: 'euler', dt: 1e-5 });
+    tw.setInput(3);
+    tw.advanceTo(1e-3);
+    const r = timeSteps(tw, 1e-5, 1_000_000, 3000);
+    yield {
+      metric: 'twin_steps_per_s_n20',
+      value: Math.round((r.steps / r.cpuMs) * 1000),
+      unit: 'steps/s',
+      note: `ER n=20 p=0.3 threshold junctions, 3 V node 0->19, dt 10 us, forward Euler, per CPU-second; wall ${Math.round((r.steps / r.wallMs) * 1000)} steps/s; load avg ${load1()}; target >= 200000`,
+    };
+  }
+  {
+    const net = expandCircuit({ ...load('spiking-er'), n: 100 });
+    const tw = createTwin(net, { dt: 1e-5 });
+    tw.setInput(5);
+    tw.advanceTo(1e-3);
+    const r = timeSteps(tw, 1e-5, 100_000, 4000);
+    const spikes = tw.takeEvents().length;
+    yield {
+      metric: 'twin_steps_per_s_spiking_er100',
+      value: Math.round((r.steps / r.cpuMs) * 1000),
+      unit: 'steps/s',
+      note: `spiking-er at n=100 (${net.info.junctions} diffusive junctions with spread, 1 nF per node, 100 nF electrode behind 27 kOhm), 5 V, dt 10 us, ${tw.method} (companion model), ${spikes} network spikes in ${((r.steps * 1e-5) * 1e3).toFixed(0)} ms, per CPU-second; wall ${Math.round((r.steps / r.wallMs) * 1000)} steps/s; load avg ${load1()}; target >= 5000`,
     };
   }
   // ---------------------------------------------------------------- vs ngspice

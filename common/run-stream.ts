@@ -32,7 +32,7 @@ export interface ChannelDescriptor {
   role: ChannelRole;
 }
 
-export type RunSourceKind = 'simulated' | 'daq' | 'smu' | 'twin' | 'replay';
+export type RunSourceKind = 'simulated' | 'daq' | 'smu' | 'twin' | 'replay' | 'import';
 
 export interface StartMessage {
   type: 'start';

@@ -5,9 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startServer, useInjectServer, type TestServer } from './helpers-live.ts';
-import { RunStore } from '../server/store/run-store.ts';
+import { RunStore, startMessage } from '../server/store/run-store.ts';
 import { protocolSegments, stimulusAt, validateProtocol } from '../server/protocols/index.ts';
-import { recordArrays } from '../server/experiments/record.ts';
 
 const { inject, waitSweep } = useInjectServer();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -175,15 +174,21 @@ describe('automatic twin pairing (bench.twin) and the STDP curve', () => {
       for (let i = Math.round(after.startS * fs); i < Math.round(after.endS * fs); i++) resp[i] = g * 0.1;
     }
     const stim = Float64Array.from({ length: n }, (_, i) => stimulusAt(protocol, i / fs));
-    const id = recordArrays(
-      store,
-      { protocol, source: 'simulated', bench: null, softwareVersion: 'test', label: 'stdp' },
-      [
-        { descriptor: { name: 'v', unit: 'V', sampleRate: fs, dtype: 'float64', scale: 1, offset: 0, role: 'stimulus' }, data: stim },
-        { descriptor: { name: 'i', unit: 'A', sampleRate: fs, dtype: 'float64', scale: 1, offset: 0, role: 'response' }, data: resp },
+    // the synthetic run written straight into the store (a recorder, as a source's run would be)
+    const init = { protocol, source: 'simulated' as const, bench: null, softwareVersion: 'test', label: 'stdp' };
+    const id = store.createRun(init);
+    const rec = store.recorder(id);
+    rec.write(startMessage(id, init));
+    rec.write({
+      type: 'descriptor',
+      channels: [
+        { name: 'v', unit: 'V', sampleRate: fs, dtype: 'float64', scale: 1, offset: 0, role: 'stimulus' },
+        { name: 'i', unit: 'A', sampleRate: fs, dtype: 'float64', scale: 1, offset: 0, role: 'response' },
       ],
-      [],
-    );
+    });
+    rec.write({ type: 'block', channel: 0, firstIndex: 0, samples: stim });
+    rec.write({ type: 'block', channel: 1, firstIndex: 0, samples: resp });
+    rec.write({ type: 'stop', status: 'completed' });
     const r = await call('POST', '/api/experiments/stdp', { runIds: [id] });
     expect(r.status).toBe(200);
     expect(r.body.pairs.map((p: any) => p.dt)).toEqual(protocol.offsetsS);

@@ -14,6 +14,7 @@ import { validateBenchConfig } from '../server/benchconfig/index.ts';
 import { pairWithTwin } from '../server/experiments/pairing.ts';
 import { inlineSimulate } from '../server/experiments/twin-task.ts';
 import { register as registerDaq } from '../server/sources/daq-source.ts';
+import { register as registerTwin } from '../server/sources/twin-source.ts';
 import { SourceRegistry } from '../server/sources/registry.ts';
 import { loadExampleCircuit } from '../server/sources/twin-source.ts';
 import { RunStore } from '../server/store/run-store.ts';
@@ -24,6 +25,7 @@ describe('a DAQ run on the virtual bench records spike events', () => {
     const store = RunStore.open(path.join(dir, 'runs.db'));
     const sources = new SourceRegistry();
     registerDaq(sources);
+    registerTwin(sources); // the pairing is a twin run of the run manager
     // a bench configuration (as `serve --bench`) that also lists a board, with spike detection on its a1 (the
     // stimulus pin): rising at 2.5 V. The stimulus instrument is the simulated one, so a daq run with no port
     // goes to the virtual Uno, and the board's channel entries still apply.
@@ -86,7 +88,7 @@ describe('a DAQ run on the virtual bench records spike events', () => {
       // the paired twin run (as the Compare view pairs): the same spikes, each within 2 ticks. Where the board
       // dropped samples (it stops its output and the twin holds the last value over the gap) the two may differ
       // until the membranes reset again: events from 3 ticks before a gap to 12 after it are not compared.
-      const pair = await pairWithTwin(store, run.id, { circuit: loadExampleCircuit('lif-daq'), simulate: inlineSimulate(), analyses: [] });
+      const pair = await pairWithTwin(store, runs, run.id, { circuit: loadExampleCircuit('lif-daq'), simulate: inlineSimulate(), analyses: [] });
       const twin = store.listEvents(pair.twinRunId, { kind: 'spike', limit: 100_000 }).map((e) => e.index);
       const near = (xs: number[], k: number) => xs.some((x) => Math.abs(x - k) <= 2);
       const nearGap = (k: number) => v0.slice(Math.max(0, k - 12), k + 4).some((x) => x !== x);

@@ -14,6 +14,7 @@ import { DaqRun } from '../drivers/daq/source.ts';
 import { VirtualBoard } from '../drivers/daq/virtual.ts';
 import { DEFAULT_DUT_DT, resolveDaqDut } from '../server/sources/daq-twin-dut.ts';
 import { register as registerDaq } from '../server/sources/daq-source.ts';
+import { register as registerTwin } from '../server/sources/twin-source.ts';
 import { SourceRegistry } from '../server/sources/registry.ts';
 import { loadExampleCircuit } from '../server/sources/twin-source.ts';
 import { RunManager } from '../server/runs/run-manager.ts';
@@ -140,6 +141,7 @@ describe('a DAQ run from the run manager and its twin pairing', () => {
     const store = RunStore.open(path.join(dir, 'runs.db'));
     const sources = new SourceRegistry();
     registerDaq(sources);
+    registerTwin(sources); // the pairing is a twin run of the run manager
     const runs = new RunManager(store, sources);
     try {
       // the default square (1 mA, 1 kHz, 50 %), played as 0 / 5 V through the DAQ source's 5 kOhm: 5 samples per
@@ -150,7 +152,7 @@ describe('a DAQ run from the run manager and its twin pairing', () => {
       const circuitName = (run.bench as { circuit?: string }).circuit;
       expect(circuitName).toBe('lif-daq');
       // what the Compare view does by default: pair with the circuit the run names
-      const pair = await pairWithTwin(store, run.id, { circuit: loadExampleCircuit(circuitName!), simulate: inlineSimulate(), analyses: [] });
+      const pair = await pairWithTwin(store, runs, run.id, { circuit: loadExampleCircuit(circuitName!), simulate: inlineSimulate(), analyses: [] });
       const a0ch = run.channels.find((c) => c.name === 'a0')!;
       const a0: number[] = [];
       for (const seg of store.readRaw(run.id, a0ch.index, 0, a0ch.sampleCount)) a0.push(...seg.samples);

@@ -15,6 +15,7 @@ const drive: Record<string, { amp: number; f: number }> = {
   threshold: { amp: 1.5, f: 100 },
   nanowire: { amp: 0.1, f: 10 },
   switch: { amp: 1.5, f: 10e3 },
+  diffusive: { amp: 1.5, f: 300 },
 };
 
 const PER_PERIOD = 200;

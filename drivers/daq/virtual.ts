@@ -8,7 +8,7 @@
  * harness calls in lockstep over two FIFOs, in emulated time. The server provides the digital twin as one
  * (server/sources/daq-twin-dut.ts); this folder knows only the interface.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, constants as fsc, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,8 +58,39 @@ export interface VirtualBoardOptions {
   elf?: string;
 }
 
+/** Debian packages that build the firmware image and the harness (a checkout's `npm run setup` installs them). */
+const BUILD_PACKAGES = 'gcc-avr avr-libc arduino-core-avr simavr libsimavr-dev libelf-dev';
+
+let problem: string | null | undefined;
+
+/**
+ * Why the virtual board cannot run on this machine, or undefined when it can: the image or the harness is
+ * missing (a checkout not set up, or a package built without them), or the harness's shared libraries
+ * (simavr's) are not installed. Asked once per process: the harness is run once without arguments.
+ */
+export function virtualBoardProblem(): string | undefined {
+  if (problem !== undefined) return problem ?? undefined;
+  if (!existsSync(HARNESS) || !existsSync(UNO_ELF)) {
+    const checkout = existsSync(path.join(FIRMWARE_BUILD, '..', 'Makefile'));
+    problem = checkout
+      ? `the virtual board is not built (${HARNESS}): run \`npm run setup\` (Debian packages ${BUILD_PACKAGES})`
+      : `this spikeloop installation has no virtual board (${HARNESS} is missing)`;
+  } else {
+    const r = spawnSync(HARNESS, [], { encoding: 'utf8', timeout: 10_000 });
+    problem = r.error ? `the virtual board harness cannot run: ${r.error.message}` : (harnessLoadProblem(r.stderr) ?? null);
+  }
+  return problem ?? undefined;
+}
+
+/** The dynamic loader's complaint about a missing library, as advice naming the Debian package to install. */
+export function harnessLoadProblem(stderr: string): string | undefined {
+  const lib = /error while loading shared libraries: ([^:\s]+)/.exec(stderr);
+  if (!lib) return undefined;
+  return `the virtual board needs ${lib[1]}: install the Debian package simavr (apt-get install simavr; it brings libsimavr2 and libelf1)`;
+}
+
 export function virtualBoardAvailable(): boolean {
-  return existsSync(HARNESS) && existsSync(UNO_ELF);
+  return virtualBoardProblem() === undefined;
 }
 
 export interface HarnessEvent {
@@ -81,6 +112,9 @@ export class VirtualBoard {
     private readonly proc: ChildProcess,
     readonly link: string | undefined,
   ) {
+    // The harness can end first (a terminal's signal reaches it too); writing a last command to it then
+    // fails with EPIPE, which only means there is nobody left to tell.
+    proc.stdin?.on('error', () => undefined);
     const rl = createInterface({ input: proc.stdout! });
     rl.on('line', (line) => {
       const [kind, ...rest] = line.trim().split(/\s+/);
@@ -108,9 +142,8 @@ export class VirtualBoard {
 
   static async start(options: VirtualBoardOptions = {}): Promise<VirtualBoard> {
     const elf = options.elf ?? UNO_ELF;
-    if (!existsSync(HARNESS) || !existsSync(elf)) {
-      throw new Error(`virtual board not built (${HARNESS}); run: npm run setup`);
-    }
+    const why = virtualBoardProblem() ?? (existsSync(elf) ? undefined : `firmware image ${elf} not found`);
+    if (why) throw new Error(why);
     const args = ['--elf', elf, '--speed', String(options.speed ?? 1)];
     if (options.link) args.push('--link', options.link);
     let link: DutLink | undefined;

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { ScriptedTransport, type TranscriptStep } from '../transport/scripted.ts';
 import { Session } from '../transport/session.ts';
 import { familyFromIdn, identifySmu } from './connect.ts';
-import { K2400, Keithley2400 } from './keithley2400.ts';
+import { K2400, Keithley2400, sweepSegments } from './keithley2400.ts';
+import { ivLoop } from './smu.ts';
 import { K2600B, Keithley2600B } from './keithley2600b.ts';
 import { B2900, KeysightB2900 } from './keysightB2900.ts';
 import type { Setting } from './settings.ts';
@@ -35,7 +36,7 @@ function sample(s: AnySetting, dialect: 'scpi' | 'tsp'): { value: unknown; reply
     }
   }
   // a choice: the set template tells the wire token of the first choice
-  const probe = ['voltage', 'fixed'].find((c) => {
+  const probe = ['voltage', 'fixed', 'linear'].find((c) => {
     try {
       s.validate(c);
       return true;
@@ -130,6 +131,48 @@ describe('Keithley 2400 functions', () => {
       { v: 1, i: 1e-4, t: 0.03 },
     ]);
     t.assertDone();
+  });
+  it('list sweep: linear runs go to the built-in SWEep (start/stop/points), the rest to LIST chunks', async () => {
+    const ramp = Array.from({ length: 10 }, (_, k) => k / 10); // 0 … 0.9: one SWEep
+    const levels = [...ramp, 0.5, 0.2];
+    const reading = (v: number) => `${v},${v * 1e-3},0.1`;
+    const t = new ScriptedTransport([
+      ...configure,
+      [':SOUR:DEL 0', null], ok,
+      [':SOUR:VOLT:MODE SWE', null], ok,
+      [':SOUR:SWE:SPAC LIN', null], ok,
+      [':SOUR:VOLT:STAR 0', null], ok,
+      [':SOUR:VOLT:STOP 0.9', null], ok,
+      [':SOUR:SWE:POIN 10', null], ok,
+      [':TRIG:COUN 10', null], ok,
+      [':READ?', ramp.map(reading).join(',')], ok,
+      [':SOUR:VOLT:MODE LIST', null], ok,
+      [':SOUR:LIST:VOLT 0.5,0.2', null], ok,
+      [':TRIG:COUN 2', null], ok,
+      [':READ?', [0.5, 0.2].map(reading).join(',')], ok,
+      [':SOUR:VOLT:MODE FIX', null], ok,
+      [':TRIG:COUN 1', null], ok,
+    ]);
+    const k = new Keithley2400(new Session(t, { dialect: 'scpi' }), 'idn');
+    await k.configure({ func: 'voltage', level: 0, compliance: 1e-3, nplc: 0.1 });
+    const r = await k.listSweep(levels);
+    expect(r.map((x) => x.v)).toEqual(levels);
+    t.assertDone();
+  });
+  it('sweepSegments: staircases of ≥ 8 points become SWEeps (≤ 2,500), the rest LIST chunks (≤ 100)', () => {
+    expect(sweepSegments([0, 1, 2, 3, 4, 5, 6, 7, 5, 5])).toEqual([
+      { kind: 'sweep', start: 0, stop: 7, points: 8 },
+      { kind: 'list', levels: [5, 5] },
+    ]);
+    expect(sweepSegments([0, 1, 2, 0, 1, 2])).toEqual([{ kind: 'list', levels: [0, 1, 2, 0, 1, 2] }]);
+    const loop = ivLoop(1, 25); // up, down, up: three staircases
+    const segs = sweepSegments(loop);
+    expect(segs.every((s) => s.kind === 'sweep')).toBe(true);
+    expect(segs.reduce((n, s) => n + (s.kind === 'sweep' ? s.points : s.levels.length), 0)).toBe(loop.length);
+    const long = Array.from({ length: 3000 }, (_, k) => k * 1e-3);
+    expect(sweepSegments(long).map((s) => (s.kind === 'sweep' ? s.points : -1))).toEqual([2500, 500]);
+    const jagged = Array.from({ length: 250 }, (_, k) => (k % 2 ? 0.1 : 0));
+    expect(sweepSegments(jagged).map((s) => (s.kind === 'list' ? s.levels.length : -1))).toEqual([100, 100, 50]);
   });
   it('reset sends *RST (checked) and *CLS', async () => {
     const t = new ScriptedTransport([['*RST', null], ok, ['*CLS', null]]);

@@ -2,24 +2,24 @@
  * Inputs of the analyses, read from a stored run or from files (this is the I/O layer in front of the pure
  * server/analysis functions).
  *
- * Files (the formats `spikeloop export` writes):
- * - CSV: a header row `index,<channel names...>` then one row per sample index, physical units; empty
- *   cells (dropped samples) become NaN and are then held at the previous value. The CSV carries no sample
- *   rate, so the caller passes it (`--rate`, default 1 Hz, i.e. times in samples). A column named
- *   `time`/`t` instead of `index` is accepted as time in seconds, and then sets the rate from its spacing.
- * - NPY (format 1.0/2.0): one channel, 1-D, dtype <i2 <u2 <i4 <f4 <f8; physical = raw · scale + offset
- *   (`--scale`, `--offset`, default 1 and 0); the channel is named after the file.
+ * Recording files, read by the importer's reader (server/import/recording.ts, docs/import.md): CSV of any
+ * oscilloscope dialect or as `spikeloop export` writes it (`time_s,<name> (<unit>),...`), NPY, WAV, NWB. The
+ * rate comes from a time column or the file's header, else from `--rate`; without any the file is refused
+ * (never a silent 1 Hz). Empty CSV cells (dropped samples) are held at the previous value; NPY of raw codes
+ * take `--scale`/`--offset` (physical = value · scale + offset).
  * - Plain value lists (power laws): numbers separated by newlines, commas or whitespace; `#` comments.
  * - Spike-train files (distances): one train per line, times in s separated by spaces or commas.
  * - Tables (resonance, STDP): CSV with a header row naming the columns.
  *
  * Runs: every channel of the run, raw samples with their scale/offset; samples of dropped ranges are
  * held at the last value before the gap (the gap count is reported); and the run's stored spike events per
- * channel (up to 1e6), which the methods use instead of detection when asked (`events: true`).
+ * channel (up to 1e6; an event without a channel goes to the first response channel on channel 0's clock),
+ * which the methods use instead of detection when asked (`events: true`).
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { SampleArray } from '../../common/run-stream.ts';
+import { cellNumber, parseCsv } from '../import/csv.ts';
+import { ImportError, readRecording } from '../import/recording.ts';
 import type { RunStore, RunDetail } from '../store/run-store.ts';
 import { AppError } from '../../common/errors.ts';
 
@@ -68,105 +68,64 @@ function holdNaN(x: Float64Array): number {
   return filled;
 }
 
-function splitCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let q = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (q) {
-      if (c === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (c === '"') q = false;
-      else cur += c;
-    } else if (c === '"') q = true;
-    else if (c === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += c;
-  }
-  out.push(cur);
-  return out.map((s) => s.trim());
-}
-
-/** A CSV table with a header row: column name → values (NaN for empty or non-numeric cells). */
+/** A CSV table with a header row: column name → values (NaN for empty cells); read by the one CSV reader. */
 export function readTable(file: string): Record<string, Float64Array> {
-  const lines = readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#'));
-  if (lines.length < 2) throw new InputError(`${file}: expected a header row and at least one data row`);
-  const header = splitCsvLine(lines[0]);
-  const cols = header.map(() => new Float64Array(lines.length - 1));
-  for (let r = 1; r < lines.length; r++) {
-    const cells = lines[r].split(',');
-    for (let c = 0; c < header.length; c++) {
-      const s = cells[c]?.trim();
-      cols[c][r - 1] = s === undefined || s === '' ? NaN : Number(s);
-    }
+  let table;
+  try {
+    table = parseCsv(readFileSync(file, 'utf8'), file, { comment: '#' });
+  } catch (err) {
+    throw new InputError((err as Error).message);
   }
+  const [header, ...rows] = table.rows;
+  if (!header || rows.length < 1) throw new InputError(`${file}: expected a header row and at least one data row`);
+  const cols = header.map(() => new Float64Array(rows.length));
+  rows.forEach((cells, r) => {
+    for (let c = 0; c < header.length; c++) {
+      const s = cells[c] ?? '';
+      const v = s === '' ? NaN : cellNumber(s, table.decimalComma);
+      if (s !== '' && Number.isNaN(v)) throw new InputError(`${file}: line ${table.lines[r + 1]}, column ${header[c]}: "${s.slice(0, 40)}" is not a number`);
+      cols[c][r] = v;
+    }
+  });
   return Object.fromEntries(header.map((h, i) => [h, cols[i]]));
 }
 
-export function readCsvSignal(file: string, rate?: number): Signal {
-  const t = readTable(file);
-  const names = Object.keys(t);
-  let fs = rate ?? 1;
-  const timeCol = names.find((n) => n === 'time' || n === 't');
-  if (timeCol && rate === undefined) {
-    const tc = t[timeCol];
-    if (tc.length > 1) fs = (tc.length - 1) / (tc[tc.length - 1] - tc[0]);
+/**
+ * A recording file (CSV of any oscilloscope dialect, NPY, WAV, NWB) as a signal, read by the importer's
+ * reader (server/import): the rate from the file's time column or header, else `rate`, else refused.
+ * physical = value · scale + offset (for NPY files of raw codes); empty CSV cells are held.
+ */
+export async function readFileSignal(file: string, o: { rate?: number; scale?: number; offset?: number } = {}): Promise<Signal> {
+  let rec;
+  try {
+    rec = await readRecording(readFileSync(file), file, { rate: o.rate });
+  } catch (err) {
+    if (err instanceof ImportError) throw new InputError(err.message);
+    throw err;
   }
-  if (!(fs > 0) || !Number.isFinite(fs)) throw new InputError(`${file}: sample rate must be > 0 Hz`);
-  const channels = names
-    .filter((n) => n !== 'index' && n !== timeCol)
-    .map((name) => {
-      const x = t[name];
-      const filled = holdNaN(x);
-      return { name, unit: '', role: 'response' as const, fs, samples: x, scale: 1, offset: 0, filled };
-    });
-  if (channels.length === 0) throw new InputError(`${file}: no data columns besides ${timeCol ?? 'index'}`);
-  return { source: 'csv', channels };
-}
-
-const NPY_TYPES: Record<string, { ctor: new (b: ArrayBuffer, o: number, n: number) => SampleArray; bytes: number }> = {
-  '<i2': { ctor: Int16Array, bytes: 2 },
-  '<u2': { ctor: Uint16Array, bytes: 2 },
-  '<i4': { ctor: Int32Array, bytes: 4 },
-  '<f4': { ctor: Float32Array, bytes: 4 },
-  '<f8': { ctor: Float64Array, bytes: 8 },
-};
-
-export function readNpySignal(file: string, rate?: number, scale = 1, offset = 0): Signal {
-  const buf = readFileSync(file);
-  if (buf.length < 10 || buf.toString('latin1', 0, 6) !== '\x93NUMPY') throw new InputError(`${file}: not an NPY file`);
-  const major = buf[6];
-  const hlen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
-  const start = major === 1 ? 10 : 12;
-  const header = buf.toString('latin1', start, start + hlen);
-  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
-  const shape = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (/'fortran_order':\s*True/.test(header)) throw new InputError(`${file}: Fortran-ordered arrays are not supported`);
-  const t = descr ? NPY_TYPES[descr] : undefined;
-  if (!t) throw new InputError(`${file}: dtype ${descr} not supported (use <i2 <u2 <i4 <f4 <f8)`);
-  const dims = (shape ?? '').split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  if (dims.length !== 1) throw new InputError(`${file}: expected a 1-D array, shape (${shape})`);
-  const n = dims[0];
-  const dataStart = start + hlen;
-  if (buf.length < dataStart + n * t.bytes) throw new InputError(`${file}: truncated (${n} samples declared)`);
-  const copy = new ArrayBuffer(n * t.bytes);
-  new Uint8Array(copy).set(buf.subarray(dataStart, dataStart + n * t.bytes));
-  const samples = new t.ctor(copy, 0, n);
-  let filled = 0;
-  if (samples instanceof Float32Array || samples instanceof Float64Array) filled = holdNaN(samples as unknown as Float64Array);
-  const fs = rate ?? 1;
-  if (!(fs > 0)) throw new InputError(`${file}: sample rate must be > 0 Hz`);
-  const name = path.basename(file, '.npy');
-  return { source: 'npy', channels: [{ name, unit: '', role: 'response', fs, samples, scale, offset, filled }] };
+  const channels = rec.channels.map((c) => ({
+    name: c.name,
+    unit: c.unit,
+    role: c.role,
+    fs: rec.sampleRate,
+    samples: c.values,
+    scale: o.scale ?? 1,
+    offset: o.offset ?? 0,
+    filled: holdNaN(c.values),
+  }));
+  return { source: rec.format === 'npy' ? 'npy' : 'csv', channels };
 }
 
 /** All channels of a stored run, gaps held at the previous value. */
 export function readRunSignal(store: RunStore, runId: number): Signal {
   const run = store.getRun(runId);
   if (!run) throw new InputError(`run ${runId} does not exist`);
+  // spike events recorded with the run (online detector, simulated bench, twin); an event without a channel
+  // is on channel 0's clock and belongs to the first response channel with that clock (a network spike of a
+  // twin run has no single output), else to channel 0
+  const events = store.listEvents(runId, { kind: 'spike', limit: 1_000_000 });
+  const c0 = run.channels[0];
+  const home = run.channels.find((c) => c.role === 'response' && c.sampleRate === c0?.sampleRate)?.index ?? 0;
   const channels = run.channels.map((c) => {
     const Ctor = c.dtype === 'int16' ? Int16Array : c.dtype === 'uint16' ? Uint16Array : c.dtype === 'int32' ? Int32Array : c.dtype === 'float32' ? Float32Array : Float64Array;
     const x = new Ctor(c.sampleCount);
@@ -184,12 +143,7 @@ export function readRunSignal(store: RunStore, runId: number): Signal {
       x.fill(pos > 0 ? x[pos - 1] : 0, pos);
       filled += c.sampleCount - pos;
     }
-    // spike events recorded with the run (online detector, simulated bench); events without a channel
-    // belong to channel 0's clock and are attributed to channel 0
-    const spikeEvents = store
-      .listEvents(runId, { kind: 'spike', limit: 1_000_000 })
-      .filter((e) => (e.channel ?? 0) === c.index)
-      .map((e) => ({ index: e.index, value: e.value }));
+    const spikeEvents = events.filter((e) => (e.channel ?? home) === c.index).map((e) => ({ index: e.index, value: e.value }));
     return { name: c.name, unit: c.unit, role: c.role, fs: c.sampleRate, samples: x, scale: c.scale, offset: c.offset, filled, spikeEvents };
   });
   return { source: 'run', runId, run, channels };

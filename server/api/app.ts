@@ -30,6 +30,7 @@ import events from './routes/events.ts';
 import experiments from './routes/experiments.ts';
 import exportRoutes from './routes/export.ts';
 import health from './routes/health.ts';
+import importRoutes from './routes/import.ts';
 import live from './routes/live.ts';
 import pairing from './routes/pairing.ts';
 import protocols from './routes/protocols.ts';
@@ -50,7 +51,7 @@ export interface ApiContext extends Services {
 export type RoutePlugin = FastifyPluginAsyncTypebox<{ ctx: ApiContext }>;
 
 /** Every route plugin (one per concern). */
-export const ROUTES: RoutePlugin[] = [analysis, benchInstruments, channels, events, experiments, exportRoutes, health, live, pairing, protocols, runControl, runs, sources, sweeps, twin];
+export const ROUTES: RoutePlugin[] = [analysis, benchInstruments, channels, events, experiments, exportRoutes, health, importRoutes, live, pairing, protocols, runControl, runs, sources, sweeps, twin];
 
 /**
  * The services to serve: built by the caller (`services`, e.g. `spikeloop serve`), or here from

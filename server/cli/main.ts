@@ -8,6 +8,7 @@ import { SOFTWARE_VERSION } from '../version.ts';
 import * as analyze from './commands/analyze.ts';
 import * as db from './commands/db.ts';
 import * as exportCmd from './commands/export.ts';
+import * as importCmd from './commands/import.ts';
 import * as protocol from './commands/protocol.ts';
 import * as run from './commands/run.ts';
 import * as runs from './commands/runs.ts';
@@ -23,7 +24,7 @@ export interface CommandModule {
 }
 
 /** Every command file, in the order `--help` lists them before sorting. */
-export const COMMANDS: CommandModule[] = [analyze, db, exportCmd, protocol, run, runs, serve, smu, sweep, twin, virtualDaq, virtualSmu];
+export const COMMANDS: CommandModule[] = [analyze, db, exportCmd, importCmd, protocol, run, runs, serve, smu, sweep, twin, virtualDaq, virtualSmu];
 
 export async function buildProgram(): Promise<Command> {
   const program = new Command('spikeloop')

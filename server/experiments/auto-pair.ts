@@ -74,7 +74,7 @@ export interface AutoPairHandle {
 }
 
 /** Pairs the measured run with the twin now (the work `autoPairRuns` queues per run); undefined when skipped. */
-export async function autoPairRun(store: RunStore, runId: number, opts: AutoPairOptions): Promise<number | undefined> {
+export async function autoPairRun(store: RunStore, runs: RunManager, runId: number, opts: AutoPairOptions): Promise<number | undefined> {
   const run = store.getRun(runId);
   if (!run || run.source === 'twin' || run.status === 'running' || run.status === 'failed') return undefined;
   if (run.tags.some((t) => t.startsWith('sweep:'))) return undefined;
@@ -82,7 +82,7 @@ export async function autoPairRun(store: RunStore, runId: number, opts: AutoPair
   if (!stim || stim.sampleCount === 0) return undefined;
   if (store.listRuns({ limit: 1_000_000 }).some((r) => r.linkedRunId === runId && r.source === 'twin')) return undefined;
   const names = opts.analyses ?? DEFAULT_PAIR_ANALYSES;
-  const r = await pairWithTwin(store, runId, { circuit: opts.circuit, simulate: opts.simulate, analyses: [] });
+  const r = await pairWithTwin(store, runs, runId, { circuit: opts.circuit, simulate: opts.simulate, analyses: [] });
   const errors = await runPairAnalyses(store, runId, r.twinRunId, names);
   for (const [k, m] of Object.entries(errors)) opts.log?.(`twin pairing of run ${runId}: analysis ${k}: ${m}`);
   return r.twinRunId;
@@ -96,7 +96,7 @@ export function autoPairRuns(store: RunStore, runs: RunManager, opts: AutoPairOp
     if (msg.type !== 'stop' || msg.status === 'failed') return;
     chain = chain.then(async () => {
       try {
-        const twinRunId = await autoPairRun(store, runId, opts);
+        const twinRunId = await autoPairRun(store, runs, runId, opts);
         if (twinRunId !== undefined) {
           paired.set(runId, twinRunId);
           opts.log?.(`run ${runId} paired with twin run ${twinRunId}`);

@@ -1,18 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RunStore } from '../store/run-store.ts';
 import { SourceRegistry } from '../sources/registry.ts';
 import { register as registerSimulated } from '../sources/simulated-bench.ts';
+import { register as registerTwin } from '../sources/twin-source.ts';
 import { RunManager } from '../runs/run-manager.ts';
 import { SweepRunner } from './sweep-runner.ts';
 import type { AppError } from '../../common/errors.ts';
 import { poolSimulate } from './twin-task.ts';
-import { readStimulus } from './record.ts';
+import { readStimulus } from './stimulus.ts';
 import { WorkerPool } from '../workers/pool.ts';
+import { builtInCircuit } from '../twin/circuits/index.ts';
 
-const lif = JSON.parse(readFileSync(new URL('../twin/circuits/lif.json', import.meta.url), 'utf8'));
+const lif = builtInCircuit('lif');
 // lif.json: Rm = 100 kΩ, Cm = 100 nF (τ = 10 ms), threshold 1 V, reset 0 V, refractory 2 ms.
 const R = 100e3, TAU = 10e-3, VTH = 1, TREF = 2e-3;
 
@@ -27,6 +29,7 @@ beforeAll(() => {
   store = RunStore.open(path.join(dir, 'runs.db'));
   const sources = new SourceRegistry();
   registerSimulated(sources);
+  registerTwin(sources); // pairings and twin points are twin runs of the run manager
   manager = new RunManager(store, sources);
   pool = new WorkerPool({ threads: 2 });
   sweeps = new SweepRunner(store, manager, { simulate: poolSimulate(pool) });

@@ -1,17 +1,19 @@
 /**
- * Pairing a measured run with the digital twin (DESIGN.md "One stimulus, two consumers"): the twin is
- * fed the stimulus as it was recorded on the measured run's stimulus channel, its response is stored as
- * a run of source "twin" linked to the measured one, and the configured analyses run on both runs and
- * are stored with each.
+ * Pairing a run with the digital twin (DESIGN.md "One stimulus, two consumers"): a pairing is a twin run
+ * whose stimulus is run X's recorded stimulus channel (./stimulus.ts, the one reader), started through
+ * the run manager like every run (state machine, live feed, interruption marking) and linked to X. Then
+ * the configured analyses run on both runs and are stored with each.
  *
- * The simulation itself is injected (`simulate`), normally a WorkerPool running the twin task, so
- * pairings of a sweep run on all cores while the main thread records.
+ * The simulation may be computed first on the worker pool (`simulate`, so a sweep's pairings use every
+ * core while the main thread records); the run manager's twin source then streams that result. Without
+ * it the twin source simulates in process.
  */
-import type { ChannelDescriptor } from '../../common/run-stream.ts';
-import type { RunStore } from '../store/run-store.ts';
-import { SOFTWARE_VERSION } from '../version.ts';
+import { AppError } from '../../common/errors.ts';
+import type { RunManager } from '../runs/run-manager.ts';
+import type { RunDetail, RunStore } from '../store/run-store.ts';
+import type { TwinInput } from '../sources/twin-source.ts';
 import { runAnalyses } from '../analysis-io/results.ts';
-import { readStimulus, recordArrays } from './record.ts';
+import { filledSamples, readStimulus, type RecordedStimulus } from './stimulus.ts';
 
 export interface TwinStimulus {
   samples: Float64Array;
@@ -19,6 +21,8 @@ export interface TwinStimulus {
   quantity: 'current' | 'voltage';
   /** Each sample held for its sample period (a DAQ board's output), not interpolated (server/twin Stimulus). */
   hold?: boolean;
+  /** A piecewise-constant protocol's exact edges (server/twin Stimulus.pieces), as the twin source uses them. */
+  pieces?: { times: Float64Array; values: Float64Array };
 }
 
 /** The part of the twin's simulate() result the pairing stores. */
@@ -30,10 +34,25 @@ export interface TwinOutput {
 /** Simulates the twin; `signal` cancels it (a sweep stopped mid-way). */
 export type TwinSimulate = (circuit: unknown, stimulus: TwinStimulus, signal?: AbortSignal) => Promise<TwinOutput>;
 
-export interface PairOptions {
+export interface TwinOfRunOptions {
   /** The twin circuit (JSON, as the twin's expandCircuit takes it). */
   circuit: unknown;
-  simulate: TwinSimulate;
+  /** Stimulus channel by name or index (default: the run's stimulus channel). */
+  channel?: string;
+  /** Only the first durationS seconds of the recording. */
+  durationS?: number;
+  /** The twin source's options besides the circuit (method, dt). */
+  options?: { method?: string; dt?: number };
+  label?: string;
+  /** Computes the simulation first, off the main thread (the worker pool); default: the twin source simulates in process. */
+  simulate?: TwinSimulate;
+  /** Cancels the computation (a sweep stopped mid-way). */
+  signal?: AbortSignal;
+  /** Where the caller named the run, for errors (default `/runId`). */
+  field?: string;
+}
+
+export interface PairOptions extends TwinOfRunOptions {
   /** Names of registry analyses run on both runs (default DEFAULT_RUN_ANALYSES). */
   analyses?: readonly string[];
 }
@@ -46,74 +65,44 @@ export interface PairResult {
   twinRunId: number;
   /** Stored analysis ids by run, then by analysis name. */
   analyses: Record<number, Record<string, number>>;
-  /** Stimulus samples that were missing in the recording (held at the previous value for the twin). */
+  /** Stimulus samples that were missing in the recording (filled by the reader's rule). */
   filledSamples: number;
 }
 
-/** Feeds the recorded stimulus of `measuredRunId` to the twin, stores the twin run linked, analyses both. */
-export async function pairWithTwin(store: RunStore, measuredRunId: number, opts: PairOptions): Promise<PairResult> {
-  const measured = store.getRun(measuredRunId);
-  if (!measured) throw new Error(`run ${measuredRunId} does not exist`);
-  if (measured.status === 'running') throw new Error(`run ${measuredRunId} is still running`);
-  const stim = readStimulus(store, measuredRunId);
-  const out = await opts.simulate(opts.circuit, { samples: stim.samples, sampleRate: stim.sampleRate, quantity: stim.quantity, ...(stim.hold ? { hold: true } : {}) });
-  const twinRunId = storeTwinResult(store, {
-    protocol: measured.protocol,
-    bench: measured.bench,
-    circuit: opts.circuit,
-    linkedRunId: measuredRunId,
-    label: `twin of run ${measuredRunId}${measured.label ? ` (${measured.label})` : ''}`,
-    stimulus: { ...stim, name: stim.name, unit: stim.unit },
-    output: out,
+/**
+ * Starts a twin run fed run `runId`'s recorded stimulus, linked to it, through the run manager; resolves
+ * once the run has started (its end: `runs.waitForEnd`).
+ */
+export async function startTwinOfRun(store: RunStore, runs: RunManager, runId: number, opts: TwinOfRunOptions): Promise<{ run: RunDetail; stimulus: RecordedStimulus }> {
+  const field = opts.field ?? '/runId';
+  const measured = store.getRun(runId);
+  if (measured?.status === 'running') throw new AppError('RUN_ACTIVE', `run ${runId} is still running; pair it once it has ended`, field);
+  const stim = readStimulus(store, runId, { field, channel: opts.channel, durationS: opts.durationS });
+  const stimulus = { samples: stim.samples, quantity: stim.quantity, ...(stim.hold ? { hold: true } : {}) };
+  const output = opts.simulate ? await opts.simulate(opts.circuit, { ...stimulus, sampleRate: stim.sampleRate }, opts.signal) : undefined;
+  const input: TwinInput = { stimulus, ...(output ? { output } : {}) };
+  const run = await runs.start({
+    protocol: stim.protocol,
+    source: 'twin',
+    sampleRate: stim.sampleRate,
+    durationS: stim.samples.length / stim.sampleRate,
+    linkedRunId: runId,
+    label: opts.label ?? `twin of run ${runId}${measured?.label ? ` (${measured.label})` : ''}`,
+    options: { circuit: opts.circuit, ...opts.options },
+    input,
   });
+  return { run, stimulus: stim };
+}
+
+/** Pairs run `measuredRunId` with the twin: the twin run (startTwinOfRun) to its end, then the analyses of both. */
+export async function pairWithTwin(store: RunStore, runs: RunManager, measuredRunId: number, opts: PairOptions): Promise<PairResult> {
+  const { run, stimulus } = await startTwinOfRun(store, runs, measuredRunId, opts);
+  const stop = await runs.waitForEnd(run.id);
+  if (stop && stop.status !== 'completed') throw new AppError('TASK_FAILED', `twin run ${run.id} ${stop.status}${stop.reason ? `: ${stop.reason}` : ''}`);
   const analyses = opts.analyses ?? DEFAULT_RUN_ANALYSES;
   const ids: PairResult['analyses'] = {
     [measuredRunId]: await runAnalyses(store, measuredRunId, analyses),
-    [twinRunId]: await runAnalyses(store, twinRunId, analyses),
+    [run.id]: await runAnalyses(store, run.id, analyses),
   };
-  const filledSamples = stim.gaps.reduce((n, [a, b]) => n + b - a, 0);
-  return { measuredRunId, twinRunId, analyses: ids, filledSamples };
-}
-
-export interface TwinRunInput {
-  protocol: { kind: string; [k: string]: unknown };
-  bench: unknown;
-  circuit: unknown;
-  linkedRunId?: number;
-  label: string;
-  tags?: string[];
-  stimulus: TwinStimulus & { name: string; unit: string };
-  output: TwinOutput;
-}
-
-/** Stores a twin simulation as a completed run: the stimulus channel, the twin's probes, its spikes. */
-export function storeTwinResult(store: RunStore, t: TwinRunInput): number {
-  const rate = t.stimulus.sampleRate;
-  const stimDesc: ChannelDescriptor = { name: t.stimulus.name, unit: t.stimulus.unit, sampleRate: rate, dtype: 'float64', scale: 1, offset: 0, role: 'stimulus' };
-  const used = new Set([t.stimulus.name]);
-  const channels = [
-    { descriptor: stimDesc, data: t.stimulus.samples },
-    ...t.output.channels.map((c) => {
-      let name = c.name;
-      for (let k = 2; used.has(name); k++) name = `${c.name}_${k}`;
-      used.add(name);
-      const descriptor: ChannelDescriptor = { name, unit: c.unit, sampleRate: rate, dtype: 'float32', scale: 1, offset: 0, role: 'response' };
-      return { descriptor, data: Float32Array.from(c.data) };
-    }),
-  ];
-  const responseChannel = channels.length > 1 ? 1 : 0;
-  const events = t.output.events.map((e) => ({
-    kind: 'spike' as const,
-    channel: responseChannel,
-    index: e.index,
-    label: e.element ?? e.node,
-  }));
-  const id = recordArrays(
-    store,
-    { protocol: t.protocol, source: 'twin', bench: t.bench, twin: t.circuit, softwareVersion: SOFTWARE_VERSION, linkedRunId: t.linkedRunId, label: t.label },
-    channels,
-    events,
-  );
-  if (t.tags && t.tags.length > 0) store.setTags(id, t.tags);
-  return id;
+  return { measuredRunId, twinRunId: run.id, analyses: ids, filledSamples: filledSamples(stimulus) };
 }

@@ -39,7 +39,9 @@ export function stdpCurveOfRuns(store: RunStore, runIds: number[], channel?: str
     const ch = channel ? data.channels.find((c) => c.name === channel) : data.channels.find((c) => c.role === 'response');
     if (!ch) throw new AppError('VALIDATION', `/channel: run ${id} has no ${channel ? `channel "${channel}"` : 'response channel'}`, '/channel');
     for (const pt of stdpPairsFromTrace(protocol, physical(ch), ch.fs)) pairs.push({ runId: id, ...pt });
-    const why = run.source === 'twin' && run.twin ? nonPlasticReason(run.twin) : null;
+    // a twin run's snapshot (twin-source.ts) holds the circuit it ran
+    const circuit = run.source === 'twin' ? (run.twin as { circuit?: unknown } | null)?.circuit : undefined;
+    const why = circuit !== undefined ? nonPlasticReason(circuit) : null;
     if (why) warnings.push(`run ${id}: ${why}; its STDP curve is not learning (use stdp-synapse, docs/experiments.md)`);
   }
   const fit = pairs.length >= 2 ? (toJson(fitStdp(pairs.map((p) => ({ dt: p.dt, dw: p.dw })), fitOpts)) as Record<string, unknown>) : null;

@@ -16,12 +16,14 @@
  */
 import type { FinalStatus } from '../../common/run-stream.ts';
 import { sampleStimulus } from '../protocols/index.ts';
+import { stimulusPieces } from '../protocols/compile.ts';
 import { expandSweep, sweepSummary, type ExpandedSweep, type SweepSummary, type SweepValue } from '../protocols/sweep.ts';
 import type { RunManager } from '../runs/run-manager.ts';
 import { AppError } from '../../common/errors.ts';
 import type { RunStore, SweepRecord } from '../store/run-store.ts';
 import { runAnalyses } from '../analysis-io/results.ts';
-import { DEFAULT_RUN_ANALYSES, pairWithTwin, storeTwinResult, type TwinSimulate } from './pairing.ts';
+import { DEFAULT_RUN_ANALYSES, pairWithTwin, type TwinSimulate } from './pairing.ts';
+import type { TwinInput } from '../sources/twin-source.ts';
 
 export type SweepMode = 'bench' | 'twin';
 export type SweepState = 'running' | 'completed' | 'aborted' | 'failed' | 'interrupted';
@@ -239,7 +241,7 @@ export class SweepRunner {
       if (ps.status === 'completed' && req.circuit !== undefined && this.opts.simulate) {
         ps.twinStatus = 'pending';
         twins.push(
-          pairWithTwin(this.store, runId, { circuit: req.circuit, simulate: this.opts.simulate, analyses }).then(
+          pairWithTwin(this.store, this.runs, runId, { circuit: req.circuit, simulate: this.opts.simulate, signal, analyses }).then(
             (r) => {
               ps.twinRunId = r.twinRunId;
               ps.twinStatus = 'done';
@@ -274,27 +276,29 @@ export class SweepRunner {
       active.expanded.points.map(async (pt) => {
         const ps = s.points[pt.index];
         const p = pt.protocol;
-        const samples = sampleStimulus(p, rate, 0, Math.max(1, Math.round(p.durationS * rate)));
+        // the samples the twin source takes from the protocol (twin-source.ts): the same call, the same length
+        const samples = sampleStimulus(p, rate, 0, Math.max(2, Math.round(p.durationS * rate)));
         ps.status = 'running';
         try {
-          const out = await simulate(req.circuit, { samples, sampleRate: rate, quantity: p.quantity }, signal);
+          // computed on the worker pool, recorded by the run manager's twin source (a run like any other)
+          const pieces = stimulusPieces(p); // exact edges, as the twin source takes them
+          const output = await simulate(req.circuit, { samples, sampleRate: rate, quantity: p.quantity, ...(pieces ? { pieces } : {}) }, signal);
           if (signal.aborted) {
             ps.status = 'aborted';
             return;
           }
-          const runId = storeTwinResult(this.store, {
-            protocol: p as unknown as { kind: string },
-            bench: null,
-            circuit: req.circuit,
-            label: this.pointLabel(s, pt.index),
-            tags: [this.tagOf(s)],
-            stimulus: { samples, sampleRate: rate, quantity: p.quantity, name: 'stim', unit: p.quantity === 'current' ? 'A' : 'V' },
-            output: out,
-          });
-          ps.runId = runId;
-          await runAnalyses(this.store, runId, analyses);
-          ps.stats = this.statsOf(runId);
-          ps.status = 'completed';
+          const input: TwinInput = { output };
+          const run = await this.runs.start({ protocol: p, source: 'twin', sampleRate: rate, label: this.pointLabel(s, pt.index), options: { circuit: req.circuit }, input });
+          ps.runId = run.id;
+          this.store.setTags(run.id, [this.tagOf(s)]);
+          const stop = await this.runs.waitForEnd(run.id);
+          ps.status = stop?.status ?? this.store.getRun(run.id)?.status ?? 'failed';
+          if (ps.status !== 'completed') {
+            if (stop?.reason) ps.error = stop.reason;
+            return;
+          }
+          await runAnalyses(this.store, run.id, analyses);
+          ps.stats = this.statsOf(run.id);
         } catch (err) {
           ps.status = signal.aborted ? 'aborted' : 'failed';
           ps.error = err instanceof Error ? err.message : String(err);

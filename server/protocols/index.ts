@@ -39,6 +39,9 @@ export const protocolSchemas = Object.fromEntries(Object.entries(PROTOCOL_KINDS)
   [K in ProtocolKind]: (typeof PROTOCOL_KINDS)[K]['schema'];
 } satisfies Record<string, TSchema>;
 
+/** Whether a protocol describes an imported recording (played by no source but `import`). */
+export const isImported = (p: Protocol): boolean => kindOf(p).imported === true;
+
 /** Checks a protocol document, fills defaults, and returns it typed; throws ProtocolError naming the field. */
 export function validateProtocol(json: unknown): Protocol {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {

@@ -42,6 +42,11 @@ export interface SmuPoint {
 
 export interface ProtocolKind<P extends ProtocolBase> {
   schema: TObject;
+  /**
+   * Describes a recording made elsewhere rather than a stimulus to play (kinds/recording.ts): left out of
+   * the protocols offered for new runs, and played by no source but `import` (a twin takes its stored channel).
+   */
+  imported?: true;
   /** Rules the JSON schema cannot state; each throws ProtocolError naming its field. */
   check?(p: P): void;
   /** Length of the protocol's own schedule, s (kinds without one: absent, their durationS is used). */

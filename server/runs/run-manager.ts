@@ -5,7 +5,7 @@
  * message is written on every exit path: completion, user stop, source error, store error, shutdown.
  */
 import type { ChannelDescriptor, RunMessage, SourceMessage, StartMessage, StopMessage } from '../../common/run-stream.ts';
-import { ProtocolError, protocolSummary, validateProtocol, type Protocol, type ProtocolSummary } from '../protocols/index.ts';
+import { isImported, ProtocolError, protocolSummary, validateProtocol, type Protocol, type ProtocolSummary } from '../protocols/index.ts';
 import { startMessage, type RunDetail, type RunRecorder, type RunStore } from '../store/run-store.ts';
 import type { CreatedSource, RunInstruments, SourceContext, SourceRegistry } from '../sources/registry.ts';
 import type { RequestOrigin } from '../sources/options.ts';
@@ -36,6 +36,8 @@ export interface StartRequest {
   options?: Record<string, unknown>;
   /** 'local' only for the CLI on this machine: it alone may name files, ports and hosts (default 'network'). */
   from?: RequestOrigin;
+  /** Passed to the source as SourceContext.input: in-process data (arrays), never from a request body. */
+  input?: unknown;
 }
 
 /** What the run manager needs of the instrument manager (server/benchconfig/instruments.ts). */
@@ -134,9 +136,15 @@ export class RunManager {
     }
     // typos and wrong types refused before the source sees them; files, ports, hosts only from the CLI
     this.sources.checkOptions(kind, req.options, req.from ?? 'network');
+    // an imported recording's stimulus is its stored channel: it is replayed (import) or fed to a twin (which
+    // gets the recorded stimulus as `input`, experiments/pairing.ts), never played
+    if (isImported(protocol) && kind !== 'import' && req.input === undefined) {
+      throw new AppError('BAD_PROTOCOL', 'a "recording" protocol describes an imported file; feed its stimulus channel to the twin (stimulusRun) instead of playing it', '/protocol/kind');
+    }
     const sampleRate = req.sampleRate ?? source.defaultSampleRate ?? DEFAULT_SAMPLE_RATE;
-    if (!Number.isFinite(sampleRate) || sampleRate < 1 || sampleRate > MAX_SAMPLE_RATE) {
-      throw new AppError('BAD_SAMPLE_RATE', `sampleRate must be between 1 and ${MAX_SAMPLE_RATE} S/s, got ${sampleRate}`, '/sampleRate');
+    const maxRate = source.maxSampleRate ?? MAX_SAMPLE_RATE;
+    if (!Number.isFinite(sampleRate) || sampleRate < 1 || sampleRate > maxRate) {
+      throw new AppError('BAD_SAMPLE_RATE', `sampleRate must be between 1 and ${maxRate} S/s, got ${sampleRate}`, '/sampleRate');
     }
     return { protocol, summary, kind, sampleRate };
   }
@@ -158,7 +166,7 @@ export class RunManager {
     this.store.checkSpace(protocol.durationS * sampleRate * (def.bytesPerSample ?? 4) * 1.1, `a ${protocol.durationS} s run at ${sampleRate} S/s`);
     // The run id is only known once the row exists; sources get it through the context.
     const pause = new PauseControl();
-    const ctx: SourceContext = { protocol, sampleRate, runId: 0, options: req.options, clock: pause, from: req.from ?? 'network', limits: this.bench.limits };
+    const ctx: SourceContext = { protocol, sampleRate, runId: 0, options: req.options, clock: pause, from: req.from ?? 'network', limits: this.bench.limits, ...(req.input !== undefined ? { input: req.input } : {}) };
     if (this.instruments) ctx.instruments = this.instruments.forRun(() => ctx.runId);
     const runInit = {
       protocol: protocol as unknown as { kind: string; [k: string]: unknown },

@@ -5,6 +5,7 @@
  * static list `SOURCE_MODULES` below.
  */
 import { register as daq } from './daq-source.ts';
+import { register as importSource } from './import-source.ts';
 import { register as simulated } from './simulated-bench.ts';
 import { register as smu } from './smu-source.ts';
 import { register as twin } from './twin-source.ts';
@@ -32,6 +33,11 @@ export interface SourceContext {
   from?: RequestOrigin;
   /** The bench configuration's limits: the ceiling that run options may only lower (benchconfig tightenLimits). */
   limits?: Limits;
+  /**
+   * In-process input from the server itself, never from the network (StartRequest.input): e.g. the twin
+   * source's recorded stimulus and a result computed on the worker pool (server/sources/twin-source.ts).
+   */
+  input?: unknown;
   /** The run's clock, ms: stands still while the run is paused. Paced sources use it instead of performance.now(). */
   clock?: { now(): number };
   /**
@@ -102,6 +108,8 @@ export interface SourceDefinition {
   available(): Promise<{ available: boolean; detail?: string }>;
   /** S/s per channel for runs that ask for none (DEFAULT_SAMPLE_RATE when absent): what the hardware sustains. */
   defaultSampleRate?: number;
+  /** Highest S/s per channel it accepts (MAX_SAMPLE_RATE when absent; an imported scope capture may be at GS/s). */
+  maxSampleRate?: number;
   /** Builds the source for one run; may throw (e.g. a protocol it cannot play) before the run starts. */
   create(ctx: SourceContext): CreatedSource | Promise<CreatedSource>;
 }
@@ -165,7 +173,7 @@ export class SourceRegistry {
 }
 
 /** Every source, in registration order. */
-export const SOURCE_MODULES: ((registry: SourceRegistry) => void)[] = [daq, simulated, smu, twin];
+export const SOURCE_MODULES: ((registry: SourceRegistry) => void)[] = [daq, importSource, simulated, smu, twin];
 
 /** A registry with every source of SOURCE_MODULES. */
 export function loadSources(registry = new SourceRegistry()): SourceRegistry {

@@ -1,95 +1,114 @@
 /**
  * The digital-twin run source (kind 'twin'): simulates a circuit (server/twin) on a sampled stimulus and
  * emits the same run stream as a bench — channel 0 the stimulus (role stimulus), then one float32
- * response channel per circuit output (V, A or state), and a `spike` event per neuron threshold crossing.
+ * response channel per circuit output (V, A or state), and a `spike` event per neuron threshold crossing or
+ * per spike of the circuit's own detectors (electrode current, junction switching: `spikes` in the circuit).
  *
  * Options (SourceContext.options):
  *   circuit   circuit JSON object, or the name of an example in server/twin/circuits (default "lif";
  *             "stdp-synapse" for the stdp protocol)
- *   method    'rk4' | 'euler' | 'adaptive' | 'implicit' (default rk4); dt internal step, s (default 1 / sampleRate)
- *   stimulus  optional recorded stimulus samples (number[] or Float64Array, SI units) replacing the
- *             protocol's waveform (a twin run fed from a measured run); quantity 'current' | 'voltage'
- * Without `stimulus` the protocol is sampled at the run's sample rate for its duration.
+ *   method    'rk4' | 'euler' | 'adaptive' | 'implicit' (default: the circuit's recommended method, else rk4);
+ *             dt internal step, s (default 1 / sampleRate)
+ * In-process input (SourceContext.input, TwinInput; never from the network):
+ *   stimulus  a recorded stimulus (server/experiments/stimulus.ts) replacing the protocol's waveform: a
+ *             twin run fed from a measured run, held or interpolated as that reader says
+ *   output    the simulation of exactly this stimulus, already computed on the worker pool (sweeps,
+ *             pairings): the source streams it instead of simulating on the main thread; the stored
+ *             run is the same either way (simulate() and simulateChunks() give the same samples)
+ * Without `stimulus` the protocol is sampled at the run's sample rate for its duration (the stored stimulus
+ * channel); a piecewise-constant protocol drives the twin with its exact edges.
  * The simulation runs as fast as it can, yielding to the event loop between chunks; aborting stops it.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ChannelDescriptor, SourceMessage } from '../../common/run-stream.ts';
 import { AppError } from '../../common/errors.ts';
 import { protocolSummary, sampleStimulus } from '../protocols/index.ts';
-import { expandCircuit, probeUnit, simulateChunks, type Method, type Stimulus } from '../twin/index.ts';
+import { stimulusPieces } from '../protocols/compile.ts';
+import { BUILT_IN_CIRCUITS, builtInCircuit } from '../twin/circuits/index.ts';
+import { expandCircuit, probeUnit, simulateChunks, type Chunk, type Method, type Stimulus } from '../twin/index.ts';
+import type { TwinOutput } from '../experiments/pairing.ts';
 import { Type } from 'typebox';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
 import { CircuitOption, InstrumentOption } from './options.ts';
 import { defaultTwinCircuit } from '../experiments/stdp-circuit.ts';
 
-const circuitsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../twin/circuits');
-
-/** Names and descriptions of the example circuits. */
-export function listExampleCircuits(): { name: string; kind: string; description: string }[] {
-  return readdirSync(circuitsDir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => {
-      const c = JSON.parse(readFileSync(path.join(circuitsDir, f), 'utf8')) as { kind: string; description?: string };
-      return { name: f.replace(/\.json$/, ''), kind: c.kind, description: c.description ?? '' };
-    });
-}
-
 /** An example circuit by name (BAD_CIRCUIT when unknown; `field` names where the caller gave it). */
 export function loadExampleCircuit(name: string, field = '/circuit'): unknown {
-  if (!/^[A-Za-z0-9_-]+$/.test(name) || !listExampleCircuits().some((c) => c.name === name))
-    throw new AppError('BAD_CIRCUIT', `unknown example circuit "${name}" (known: ${listExampleCircuits().map((c) => c.name).join(', ')})`, field);
-  return JSON.parse(readFileSync(path.join(circuitsDir, `${name}.json`), 'utf8'));
+  const circuit = builtInCircuit(name);
+  if (circuit === undefined) throw new AppError('BAD_CIRCUIT', `unknown example circuit "${name}" (known: ${BUILT_IN_CIRCUITS.join(', ')})`, field);
+  return circuit;
 }
 
-/** A circuit given by name (an example) or as a document. */
+/** A circuit given by name (an example) or as a document, checked (BAD_CIRCUIT naming `field` when the twin refuses it). */
 export function resolveCircuit(c: unknown, field = '/circuit'): unknown {
-  return typeof c === 'string' ? loadExampleCircuit(c, field) : c;
+  const circuit = typeof c === 'string' ? loadExampleCircuit(c, field) : c;
+  try {
+    expandCircuit(circuit);
+  } catch (err) {
+    throw new AppError('BAD_CIRCUIT', `circuit: ${err instanceof Error ? err.message : String(err)}`, field);
+  }
+  return circuit;
 }
 
 const METHODS: Method[] = ['rk4', 'euler', 'adaptive', 'implicit'];
 const CHUNK = 4096;
 
+/** What the caller hands the twin source in process (SourceContext.input). */
+export interface TwinInput {
+  stimulus?: { samples: Float64Array; quantity: 'current' | 'voltage'; hold?: boolean };
+  output?: TwinOutput;
+}
+
 export function createTwinSource(ctx: SourceContext): CreatedSource {
+  const input = (ctx.input ?? {}) as TwinInput;
   const o = ctx.options ?? {};
   // default: the plastic synapse for an stdp protocol (the LIF twins have no plasticity), else the LIF
   const circuit = typeof o.circuit === 'string' ? loadExampleCircuit(o.circuit) : (o.circuit ?? loadExampleCircuit(defaultTwinCircuit(ctx.protocol, 'lif') as string));
   if (typeof circuit !== 'object' || circuit === null) throw new Error('options.circuit must be a circuit object or an example name');
-  const method = (o.method ?? 'rk4') as Method;
-  if (!METHODS.includes(method)) throw new Error(`options.method must be one of ${METHODS.join(', ')}`);
+  const method = o.method as Method | undefined;
+  if (method !== undefined && !METHODS.includes(method)) throw new Error(`options.method must be one of ${METHODS.join(', ')}`);
   const dt = o.dt === undefined ? undefined : Number(o.dt);
   if (dt !== undefined && !(dt > 0 && dt <= 1 / ctx.sampleRate)) throw new Error(`options.dt must be in (0, 1/sampleRate]`);
   const summary = protocolSummary(ctx.protocol);
   let stimulus: Stimulus;
-  if (o.stimulus !== undefined) {
-    const s = o.stimulus instanceof Float64Array ? o.stimulus : Array.isArray(o.stimulus) ? Float64Array.from(o.stimulus as number[]) : null;
-    if (!s || s.length < 2 || !s.every(Number.isFinite)) throw new Error('options.stimulus must be an array of at least 2 finite numbers');
-    const quantity = (o.quantity ?? summary.quantity) as Stimulus['quantity'];
-    if (quantity !== 'current' && quantity !== 'voltage') throw new Error("options.quantity must be 'current' or 'voltage'");
-    stimulus = { samples: s, sampleRate: ctx.sampleRate, quantity };
+  if (input.stimulus) {
+    const { samples, quantity, hold } = input.stimulus;
+    if (samples.length < 2) throw new AppError('BAD_CIRCUIT', `the recorded stimulus has ${samples.length} sample(s); the twin needs at least 2`);
+    stimulus = { samples, sampleRate: ctx.sampleRate, quantity, ...(hold ? { hold: true } : {}) };
   } else {
     const n = Math.max(2, Math.round(summary.durationS * ctx.sampleRate));
-    stimulus = { samples: sampleStimulus(ctx.protocol, ctx.sampleRate, 0, n), sampleRate: ctx.sampleRate, quantity: summary.quantity };
+    // a piecewise-constant protocol reaches the twin as its exact edges (the samples are the stored stimulus channel)
+    const pieces = stimulusPieces(ctx.protocol);
+    stimulus = { samples: sampleStimulus(ctx.protocol, ctx.sampleRate, 0, n), sampleRate: ctx.sampleRate, quantity: summary.quantity, ...(pieces ? { pieces } : {}) };
   }
   const net = expandCircuit(circuit);
   // builds the simulator now, so a bad circuit or a stimulus mismatch fails before the run starts
-  const sim = simulateChunks(net, stimulus, { method, ...(dt !== undefined ? { dt } : {}), chunkSize: CHUNK });
-  const probes = sim.twin.outputs;
+  let sim: { total: number; chunks: Generator<Chunk>; method: Method };
+  if (input.output) {
+    // the engine's default method (twin/engine.ts), which the worker's simulate() used
+    sim = { ...computedChunks(input.output, stimulus.samples.length), method: method ?? net.method ?? 'rk4' };
+  } else {
+    const s = simulateChunks(net, stimulus, { ...(method ? { method } : {}), ...(dt !== undefined ? { dt } : {}), chunkSize: CHUNK });
+    sim = { total: s.total, chunks: s.chunks, method: s.twin.method };
+  }
+  const probes = net.outputs;
+  if (input.output && input.output.channels.length !== probes.length) throw new Error(`the computed twin output has ${input.output.channels.length} channels, the circuit ${probes.length} probes`);
   const channels: ChannelDescriptor[] = [
     { name: 'stim', unit: stimulus.quantity === 'current' ? 'A' : 'V', sampleRate: ctx.sampleRate, dtype: 'float64', scale: 1, offset: 0, role: 'stimulus' },
     ...probes.map(
       (p): ChannelDescriptor => ({ name: p.name, unit: probeUnit(p.kind), sampleRate: ctx.sampleRate, dtype: 'float32', scale: 1, offset: 0, role: 'response' }),
     ),
   ];
-  // a spike event goes on the channel of its neuron's node voltage when that is recorded
+  // a spike event goes on the channel of its element's current (an electrode's), else of its node's voltage
   const chanOfNode = new Map<string, number>();
-  probes.forEach((p, i) => p.kind === 'v' && p.node && chanOfNode.set(p.node, i + 1));
+  const chanOfElement = new Map<string, number>();
+  probes.forEach((p, i) => {
+    if (p.kind === 'v' && p.node) chanOfNode.set(p.node, i + 1);
+    if (p.kind === 'i' && p.element) chanOfElement.set(p.element, i + 1);
+  });
   return {
     kind: 'twin',
     bench: null,
-    twin: { circuit, netlist: { name: net.name, info: net.info }, method, dt: dt ?? 1 / ctx.sampleRate, stimulusSource: o.stimulus !== undefined ? 'recorded' : 'protocol' },
+    twin: { circuit, netlist: { name: net.name, info: net.info }, method: sim.method, dt: dt ?? 1 / ctx.sampleRate, stimulusSource: input.stimulus ? 'recorded' : 'protocol', ...(stimulus.hold ? { hold: true } : {}) },
     async *messages(signal: AbortSignal): AsyncGenerator<SourceMessage> {
       yield { type: 'descriptor', channels };
       for (const chunk of sim.chunks) {
@@ -98,13 +117,31 @@ export function createTwinSource(ctx: SourceContext): CreatedSource {
         yield { type: 'block', channel: 0, firstIndex: chunk.first, samples: stimulus.samples.slice(chunk.first, chunk.first + n) };
         for (let c = 0; c < chunk.data.length; c++) yield { type: 'block', channel: c + 1, firstIndex: chunk.first, samples: Float32Array.from(chunk.data[c]) };
         for (const e of chunk.events) {
-          const ch = chanOfNode.get(e.node);
+          const ch = chanOfElement.get(e.element) ?? chanOfNode.get(e.node);
           yield { type: 'event', kind: 'spike', index: Math.min(e.index, sim.total - 1), ...(ch !== undefined ? { channel: ch } : {}), label: e.element };
         }
         await new Promise<void>((r) => setImmediate(r));
       }
     },
   };
+}
+
+/** A result computed elsewhere (the worker pool), cut into the chunks simulateChunks() would give. */
+function computedChunks(out: TwinOutput, total: number): { total: number; chunks: Generator<Chunk> } {
+  const events = [...out.events].sort((a, b) => a.index - b.index);
+  function* gen(): Generator<Chunk> {
+    let e = 0;
+    for (let first = 0; first < total; first += CHUNK) {
+      const end = Math.min(total, first + CHUNK);
+      const chunkEvents: Chunk['events'] = [];
+      // simulateChunks puts an event in the chunk that advanced the time past it: index <= end (rounded)
+      while (e < events.length && (events[e].index < end || end === total)) {
+        chunkEvents.push(events[e++] as Chunk['events'][number]);
+      }
+      yield { first, data: out.channels.map((c) => c.data.subarray(first, end)), events: chunkEvents };
+    }
+  }
+  return { total, chunks: gen() };
 }
 
 export function register(registry: SourceRegistry): void {
@@ -115,9 +152,6 @@ export function register(registry: SourceRegistry): void {
         circuit: CircuitOption,
         method: Type.Optional(Type.Union(METHODS.map((m) => Type.Literal(m)), { description: METHODS.join(' | ') })),
         dt: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'integration step, s (at most 1/sampleRate)' })),
-        // a recorded stimulus (Float64Array from the server's own pairing, or a JSON array), checked by the source
-        stimulus: Type.Optional(Type.Unknown({ description: 'stimulus samples at the run sample rate' })),
-        quantity: Type.Optional(Type.Union([Type.Literal('current'), Type.Literal('voltage')])),
       },
       { additionalProperties: false },
     ),
@@ -126,29 +160,4 @@ export function register(registry: SourceRegistry): void {
     available: async () => ({ available: true }),
     create: createTwinSource,
   });
-}
-
-/** Minimal view of the store needed to read a recorded stimulus channel back. */
-interface StimulusStore {
-  getRun(id: number):
-    | { protocol: unknown; channels: { index: number; name: string; unit: string; scale: number; offset: number; sampleRate: number; sampleCount: number }[] }
-    | undefined;
-  readRaw(runId: number, channel: number, start: number, end: number): { start: number; samples: ArrayLike<number> }[];
-}
-
-/**
- * The stimulus actually applied in a stored run (physical values, SI), by channel name or index, at most
- * `maxSamples` long. Throws with a message naming what is missing.
- */
-export function readRecordedStimulus(store: StimulusStore, runId: number, channel: string, maxSamples?: number) {
-  const run = store.getRun(runId);
-  if (!run) throw new AppError('RUN_NOT_FOUND', `run ${runId} does not exist`, '/stimulusRun');
-  const ch = run.channels.find((c) => c.name === channel || String(c.index) === channel);
-  if (!ch) throw new AppError('CHANNEL_NOT_FOUND', `run ${runId} has no channel "${channel}" (channels: ${run.channels.map((c) => c.name).join(', ')})`, '/stimulusRun');
-  if (ch.unit !== 'A' && ch.unit !== 'V') throw new AppError('CHANNEL_NOT_FOUND', `channel ${ch.name} is in ${ch.unit}; a stimulus is in A or V`, '/stimulusRun');
-  const n = Math.min(ch.sampleCount, maxSamples ?? Infinity);
-  const samples = new Float64Array(n);
-  for (const seg of store.readRaw(runId, ch.index, 0, n))
-    for (let i = 0; i < seg.samples.length && seg.start + i < n; i++) samples[seg.start + i] = seg.samples[i] * ch.scale + ch.offset;
-  return { protocol: run.protocol, sampleRate: ch.sampleRate, samples, quantity: (ch.unit === 'A' ? 'current' : 'voltage') as Stimulus['quantity'] };
 }

@@ -8,12 +8,16 @@
 import { getModel, resolveParams, TwinError, type Params } from './models.ts';
 
 export type Element =
-  | { type: 'R'; name?: string; a: string; b: string; value: number }
+  /**
+   * Resistor; with `imax` (A) an SMU-style current compliance: |i| is held at imax (the source turns into a
+   * current source) while the resistor would carry more, decided once per time step like an SMU's loop.
+   */
+  | { type: 'R'; name?: string; a: string; b: string; value: number; imax?: number }
   | { type: 'C'; name?: string; a: string; b: string; value: number }
   /** Grounded voltage source (an electrode, a Dirichlet node): v(node) = value, or offset + gain·stimulus. */
-  | { type: 'V'; name?: string; node: string; value?: number; stimulus?: boolean; gain?: number; offset?: number }
+  | { type: 'V'; name?: string; node: string; value?: number; stimulus?: boolean; gain?: number; offset?: number; channel?: number }
   /** Current source from a through the source to b (injects into b), DC or offset + gain·stimulus. */
-  | { type: 'I'; name?: string; a: string; b: string; value?: number; stimulus?: boolean; gain?: number; offset?: number }
+  | { type: 'I'; name?: string; a: string; b: string; value?: number; stimulus?: boolean; gain?: number; offset?: number; channel?: number }
   | { type: 'device'; name?: string; a: string; b: string; model: string; params?: Params; x0?: number }
   /** Threshold-and-reset on a capacitor node: spike when v(node) rises through vth, then v = vreset, held for tref. */
   | { type: 'neuron'; name?: string; node: string; vth: number; vreset: number; tref?: number };
@@ -26,18 +30,41 @@ export interface Probe {
   element?: string;
 }
 
+/**
+ * How a circuit's spikes are found (twin runs then carry them as spike events):
+ *  - current: the current of electrode `electrode` rises through `threshold` (A; negative: falls through);
+ *    with `highpass` (s) the current minus its exponential moving average of that time constant (an
+ *    AC-coupled trigger: a transient counts, a steady conduction does not);
+ *  - switching: a junction state rises through `level` (default 0.5 of its range); with `merge` (s) the
+ *    switchings of a cascade — each within `merge` of the previous one — make one network spike (at the
+ *    first), else every junction's switching is an event.
+ */
+export type SpikeDetector = { kind: 'current'; electrode: number; threshold: number; highpass?: number } | { kind: 'switching'; level?: number; merge?: number };
+
+/** Integration methods a circuit may recommend (the engine's Method). */
+export type CircuitMethod = 'rk4' | 'euler' | 'adaptive' | 'implicit';
+
 export interface NetlistCircuit {
   kind: 'netlist';
   name?: string;
   description?: string;
   elements: Element[];
   outputs?: Probe[];
+  method?: CircuitMethod;
+  spikes?: SpikeDetector[];
 }
 
 export interface JunctionSpec {
   model: string;
   params?: Params;
   x0?: number;
+  /**
+   * Device-to-device variability: relative spread per parameter; each junction's value is the nominal
+   * one times exp(σ·z − σ²/2), z standard normal (log-normal with the nominal mean).
+   */
+  spread?: Record<string, number>;
+  /** Seed of the variability draw (default: the circuit seed + 1), so one topology can get several device sets. */
+  seed?: number;
 }
 export interface ElectrodeSpec {
   /** Node index in the generated network; negative counts from the end (-1 = last node). */
@@ -45,6 +72,14 @@ export interface ElectrodeSpec {
   value?: number;
   stimulus?: boolean;
   gain?: number;
+  /** Stimulus channel driving this electrode (default 0): several electrodes can get different waveforms. */
+  channel?: number;
+  /** Source resistance between the instrument and the node, Ω (default none: the node is the source). */
+  sourceResistance?: number;
+  /** Current compliance of the instrument, A (needs sourceResistance). */
+  compliance?: number;
+  /** Capacitance of the electrode (pad and cable) to ground, F; replaces the node's parasitic capacitance. */
+  capacitance?: number;
 }
 interface NetworkCommon {
   name?: string;
@@ -54,6 +89,13 @@ interface NetworkCommon {
   electrodes: ElectrodeSpec[];
   /** Extra probes: "nodes" records every node voltage; "states" every junction state. */
   record?: ('nodes' | 'states')[];
+  /** Parasitic capacitance of every node to ground, F. */
+  capacitance?: number;
+  /** Capacitance across every junction, F. */
+  junctionCapacitance?: number;
+  /** Recommended integration method (capacitive networks: 'implicit', the stable companion model). */
+  method?: CircuitMethod;
+  spikes?: SpikeDetector[];
 }
 export interface ErdosRenyiCircuit extends NetworkCommon {
   kind: 'erdos-renyi';
@@ -85,6 +127,10 @@ export interface Netlist {
   outputs: Probe[];
   /** Generator facts (node count, junctions, wire geometry summary). */
   info: Record<string, number | string>;
+  /** Recommended integration method (used when a run does not name one). */
+  method?: CircuitMethod;
+  /** Spike detectors; electrode k is the voltage source E<k>. */
+  spikes?: SpikeDetector[];
 }
 
 // --------------------------------------------------------------------------------- seeded randomness
@@ -141,14 +187,17 @@ function checkElement(e: Element, i: number): void {
     case 'C':
       need(typeof e.a === 'string' && typeof e.b === 'string' && e.a !== e.b, `${where}: needs distinct nodes a and b`);
       need(isNum(e.value) && e.value > 0, `${where}: value must be > 0`);
+      need(e.type === 'C' || e.imax === undefined || (isNum(e.imax) && e.imax > 0), `${where}: imax must be > 0`);
       break;
     case 'V':
       need(typeof e.node === 'string' && e.node !== '0', `${where}: needs a node other than ground`);
       need(e.stimulus === true || isNum(e.value), `${where}: needs a value or stimulus: true`);
+      need(e.channel === undefined || (Number.isInteger(e.channel) && e.channel >= 0 && e.channel < 16), `${where}: channel must be an integer 0..15`);
       break;
     case 'I':
       need(typeof e.a === 'string' && typeof e.b === 'string' && e.a !== e.b, `${where}: needs distinct nodes a and b`);
       need(e.stimulus === true || isNum(e.value), `${where}: needs a value or stimulus: true`);
+      need(e.channel === undefined || (Number.isInteger(e.channel) && e.channel >= 0 && e.channel < 16), `${where}: channel must be an integer 0..15`);
       break;
     case 'device': {
       need(typeof e.a === 'string' && typeof e.b === 'string' && e.a !== e.b, `${where}: needs distinct nodes a and b`);
@@ -174,7 +223,7 @@ export function expandCircuit(json: unknown): Netlist {
   switch (c.kind) {
     case 'netlist':
       need(Array.isArray(c.elements) && c.elements.length > 0, 'netlist needs elements');
-      net = { name: c.name ?? 'netlist', elements: c.elements, outputs: c.outputs ?? defaultProbes(c.elements), info: {} };
+      net = { name: c.name ?? 'netlist', elements: c.elements, outputs: c.outputs ?? defaultProbes(c.elements), info: {}, ...(c.method ? { method: c.method } : {}), ...(c.spikes ? { spikes: c.spikes } : {}) };
       break;
     case 'erdos-renyi':
       net = erdosRenyi(c);
@@ -197,6 +246,17 @@ export function expandCircuit(json: unknown): Netlist {
   });
   const kinds = new Set(net.elements.filter((e) => (e.type === 'V' || e.type === 'I') && e.stimulus).map((e) => e.type));
   need(kinds.size <= 1, 'stimulus elements must all be current sources or all voltage sources');
+  need(net.method === undefined || ['rk4', 'euler', 'adaptive', 'implicit'].includes(net.method), `unknown method "${net.method}"`);
+  for (const d of net.spikes ?? []) {
+    if (d.kind === 'current') {
+      need(names.has(`E${d.electrode}`), `spikes: no electrode ${d.electrode}`);
+      need(isNum(d.threshold) && d.threshold !== 0, 'spikes: a current detector needs a non-zero threshold (A)');
+      need(d.highpass === undefined || (isNum(d.highpass) && d.highpass > 0), 'spikes: highpass must be > 0 (s)');
+    } else {
+      need(d.kind === 'switching' && (d.level === undefined || (isNum(d.level) && d.level > 0 && d.level < 1)), 'spikes: kind must be "current" or "switching" (level in (0, 1))');
+      need(d.merge === undefined || (isNum(d.merge) && d.merge > 0), 'spikes: merge must be > 0 (s)');
+    }
+  }
   return net;
 }
 
@@ -221,19 +281,56 @@ function networkFromEdges(c: NetworkCommon & { kind: string }, nNodes: number, e
   need(Array.isArray(c.electrodes) && c.electrodes.length >= 1, `${c.kind}: needs electrodes`);
   const model = getModel(c.junction?.model ?? 'threshold');
   const params = resolveParams(model, c.junction?.params);
-  const elements: Element[] = edges.map(([a, b], k) => ({
-    type: 'device', name: `J${k}`, a: `n${a}`, b: `n${b}`, model: model.name, params, x0: c.junction?.x0 ?? model.x0,
-  }));
+  const spread = Object.entries(c.junction?.spread ?? {});
+  for (const [k, sd] of spread) {
+    need(k in params, `${c.kind}: junction spread names unknown parameter "${k}"`);
+    need(isNum(sd) && sd >= 0, `${c.kind}: junction spread of ${k} must be >= 0`);
+  }
+  // a separate stream, so a spread leaves the topology of the seed unchanged
+  const u = rng((c.junction?.seed ?? (c.seed ?? 1) + 1) >>> 0);
+  const elements: Element[] = edges.map(([a, b], k) => {
+    let p = params;
+    if (spread.length) {
+      p = { ...params };
+      for (const [name, sd] of spread) p[name] = params[name] * Math.exp(sd * normal(u) - (sd * sd) / 2);
+    }
+    return { type: 'device', name: `J${k}`, a: `n${a}`, b: `n${b}`, model: model.name, params: p, x0: c.junction?.x0 ?? model.x0 };
+  });
   const outputs: Probe[] = [];
+  need(c.capacitance === undefined || (isNum(c.capacitance) && c.capacitance > 0), `${c.kind}: capacitance must be > 0 (F)`);
+  need(c.junctionCapacitance === undefined || (isNum(c.junctionCapacitance) && c.junctionCapacitance > 0), `${c.kind}: junctionCapacitance must be > 0 (F)`);
+  if (c.junctionCapacitance) edges.forEach(([a, b], k) => elements.push({ type: 'C', name: `CJ${k}`, a: `n${a}`, b: `n${b}`, value: c.junctionCapacitance as number }));
+  const driven = new Set<number>();
+  const padC = new Map<number, number>();
   c.electrodes.forEach((el, k) => {
     const nodeIx = el.node < 0 ? nNodes + el.node : el.node; // negative: counted from the end (-1 = last node)
     need(Number.isInteger(el.node) && nodeIx >= 0 && nodeIx < nNodes, `${c.kind}: electrode node ${el.node} is not in the network (0..${nNodes - 1}, or negative from the end)`);
-    elements.push({ type: 'V', name: `E${k}`, node: `n${nodeIx}`, value: el.value, stimulus: el.stimulus, gain: el.gain });
+    const rs = el.sourceResistance;
+    need(rs === undefined || (isNum(rs) && rs > 0), `${c.kind}: electrode ${k} sourceResistance must be > 0 (Ohm)`);
+    need(el.compliance === undefined || (rs !== undefined && isNum(el.compliance) && el.compliance > 0), `${c.kind}: electrode ${k} compliance must be > 0 (A) and needs a sourceResistance`);
+    need(el.capacitance === undefined || (rs !== undefined && isNum(el.capacitance) && el.capacitance > 0), `${c.kind}: electrode ${k} capacitance must be > 0 (F) and needs a sourceResistance`);
+    if (el.capacitance) padC.set(nodeIx, el.capacitance);
+    const src = { stimulus: el.stimulus, gain: el.gain, value: el.value, ...(el.channel !== undefined ? { channel: el.channel } : {}) };
+    if (rs === undefined) {
+      driven.add(nodeIx);
+      elements.push({ type: 'V', name: `E${k}`, node: `n${nodeIx}`, ...src });
+    } else {
+      // the instrument's terminal s<k> behind its source resistance (the current it measures flows through RS<k>)
+      elements.push({ type: 'V', name: `E${k}`, node: `s${k}`, ...src });
+      elements.push({ type: 'R', name: `RS${k}`, a: `s${k}`, b: `n${nodeIx}`, value: rs, ...(el.compliance ? { imax: el.compliance } : {}) });
+    }
     outputs.push({ name: `i_E${k}`, kind: 'i', element: `E${k}` });
   });
+  for (let i = 0; i < nNodes; i++) {
+    const C = padC.get(i) ?? c.capacitance;
+    if (C && !driven.has(i)) elements.push({ type: 'C', name: `CN${i}`, a: `n${i}`, b: '0', value: C });
+  }
   if (c.record?.includes('nodes')) for (let i = 0; i < nNodes; i++) outputs.push({ name: `v_n${i}`, kind: 'v', node: `n${i}` });
   if (c.record?.includes('states')) edges.forEach((_, k) => outputs.push({ name: `x_J${k}`, kind: 'x', element: `J${k}` }));
-  return { name: c.name ?? c.kind, elements, outputs, info: { nodes: nNodes, junctions: edges.length, ...info } };
+  return {
+    name: c.name ?? c.kind, elements, outputs, info: { nodes: nNodes, junctions: edges.length, ...info },
+    ...(c.method ? { method: c.method } : {}), ...(c.spikes ? { spikes: c.spikes } : {}),
+  };
 }
 
 /*

@@ -14,7 +14,7 @@
  * the node is reset, and held for the refractory period (whose end also splits a step).
  */
 import { TwinError, getModel, resolveParams, type DeviceModel, type Params } from './models.ts';
-import type { Netlist, Probe } from './circuit.ts';
+import type { Netlist, Probe, SpikeDetector } from './circuit.ts';
 import { SpdSystem } from './sparse.ts';
 
 export type Method = 'rk4' | 'euler' | 'adaptive' | 'implicit';
@@ -39,6 +39,7 @@ export interface TwinEvent {
   kind: 'spike';
   /** Time of the threshold crossing in s (not snapped to the grid). */
   time: number;
+  /** The neuron, the switching junction, or the electrode (voltage source) whose current crossed. */
   element: string;
   node: string;
 }
@@ -70,8 +71,11 @@ function sameParams(a: Params, b: Params): boolean {
 }
 
 interface Input {
-  u(t: number): number;
+  /** Value at t; `left`: the limit from the left at an edge (the piece that ends at t). */
+  u(t: number, left?: boolean): number;
   du(t: number): number;
+  /** Piecewise-constant inputs: the first edge after t (Infinity when none). */
+  nextEdge?(t: number): number;
 }
 class ConstInput implements Input {
   constructor(public value: number) {}
@@ -101,6 +105,43 @@ export class SampledInput implements Input {
     const k = Math.floor(t * this.sampleRate * (1 + 1e-12));
     if (k < 0 || k >= s.length - 1) return 0;
     return (s[k + 1] - s[k]) * this.sampleRate;
+  }
+}
+
+/**
+ * Piecewise-constant input with exact edges (a DC step, square, pulse train, ladder, STDP pairing): value
+ * values[k] on [times[k], times[k+1]), times[0] = 0, the last value held. The engine ends a step at every
+ * edge and starts the next from the new value, so an edge is neither rounded to a sample nor smeared.
+ */
+export class PiecewiseInput implements Input {
+  private k = 0;
+  constructor(
+    readonly times: Float64Array,
+    readonly values: Float64Array,
+  ) {
+    if (times.length !== values.length || times.length === 0 || times[0] !== 0)
+      throw new TwinError('TWIN_BAD_STIMULUS', 'piecewise stimulus: times and values of equal length, starting at t = 0');
+    for (let i = 1; i < times.length; i++)
+      if (!(times[i] > times[i - 1])) throw new TwinError('TWIN_BAD_STIMULUS', 'piecewise stimulus: times must increase');
+  }
+  /** Index of the piece containing t (right-continuous), from a cursor (accesses are mostly monotonic). */
+  private piece(t: number): number {
+    const T = this.times;
+    let k = this.k;
+    while (k > 0 && T[k] > t) k--;
+    while (k + 1 < T.length && T[k + 1] <= t) k++;
+    return (this.k = k);
+  }
+  u(t: number, left = false): number {
+    const k = this.piece(t);
+    return this.values[left && k > 0 && this.times[k] === t ? k - 1 : k];
+  }
+  du(): number {
+    return 0;
+  }
+  nextEdge(t: number): number {
+    const k = this.piece(t);
+    return k + 1 < this.times.length ? this.times[k + 1] : Infinity;
   }
 }
 
@@ -146,6 +187,22 @@ export class Twin {
   private isStim: Uint8Array;
   private isValue: Float64Array;
   private isGain: Float64Array;
+  /** stimulus channel of each fixed node and each current source */
+  private fixedCh: Int32Array;
+  private isCh: Int32Array;
+  /**
+   * Resistors with a current compliance (SMU-style): branch, the current source standing in for them while
+   * in compliance, conductance and limit. The mode is decided once per step (see updateCompliance).
+   */
+  private limBranch: Int32Array;
+  private limIs: Int32Array;
+  private limG: Float64Array;
+  private limMax: Float64Array;
+  /** switching detector: level per device (NaN: none); current detectors: electrode node, threshold, last current */
+  private swLevel: Float64Array | null = null;
+  private swMerge = 0;
+  private swLast = -Infinity;
+  private curDet: { element: string; node: number; threshold: number; highpass: number; avg: number; last: number }[] = [];
   // capacitors
   private capA: Int32Array;
   private capB: Int32Array;
@@ -188,10 +245,15 @@ export class Twin {
   /** All node voltages at the last evaluation. */
   readonly V: Float64Array;
   private res: Float64Array;
-  private input: Input = new ConstInput(0);
+  /** An input edge the current step ends on (NaN: none): evaluations there take the value before it. */
+  private edgeT = NaN;
+  /** one input per stimulus channel, and their values (and slopes) at the time being evaluated */
+  private inputs: Input[];
+  private uv: Float64Array;
+  private duv: Float64Array;
   readonly stimulusQuantity: 'current' | 'voltage' | null;
   private elements: Map<string, { type: string; index: number }>;
-  private resistors: { a: number; b: number; g: number }[] = [];
+  private resistors: { a: number; b: number; branch: number; is: number }[] = [];
   private probes: Probe[];
   // integration
   readonly method: Method;
@@ -214,7 +276,7 @@ export class Twin {
 
   constructor(net: Netlist, opts: TwinOptions = {}) {
     this.name = net.name;
-    this.method = opts.method ?? 'rk4';
+    this.method = opts.method ?? net.method ?? 'rk4';
     this.dt = opts.dt ?? 1e-5;
     this.rtol = opts.rtol ?? 1e-6;
     this.atol = opts.atol ?? 1e-9;
@@ -239,7 +301,7 @@ export class Twin {
     this.nodeNames = [...this.nodeIdx.keys()];
     const cls = new Int8Array(N).fill(2);
     cls[0] = 0;
-    const fixed: number[] = [0], fStim: number[] = [0], fVal: number[] = [0], fGain: number[] = [0];
+    const fixed: number[] = [0], fStim: number[] = [0], fVal: number[] = [0], fGain: number[] = [0], fCh: number[] = [0];
     let stimQ: 'current' | 'voltage' | null = null;
     for (const e of els)
       if (e.type === 'V') {
@@ -250,9 +312,10 @@ export class Twin {
         fStim.push(e.stimulus ? 1 : 0);
         fVal.push(e.stimulus ? (e.offset ?? 0) : (e.value as number));
         fGain.push(e.gain ?? 1);
+        fCh.push(e.channel ?? 0);
         if (e.stimulus) stimQ = 'voltage';
       }
-    const implicit = (opts.method ?? 'rk4') === 'implicit';
+    const implicit = this.method === 'implicit';
     if (implicit && els.some((e) => e.type === 'neuron'))
       throw new TwinError('TWIN_BAD_OPTION', "method 'implicit' does not support neurons (threshold-and-reset); use rk4 or adaptive");
     if (!implicit) for (const e of els) if (e.type === 'C') for (const nd of [node(e.a), node(e.b)]) if (cls[nd] === 2) cls[nd] = 1;
@@ -273,11 +336,13 @@ export class Twin {
     this.fixedStim = Uint8Array.from(fStim);
     this.fixedValue = Float64Array.from(fVal);
     this.fixedGain = Float64Array.from(fGain);
+    this.fixedCh = Int32Array.from(fCh);
 
     // branches, devices, sources, capacitors
     const brA: number[] = [], brB: number[] = [], brG: number[] = [];
     const devs: DeviceInfo[] = [];
-    const isA: number[] = [], isB: number[] = [], isS: number[] = [], isV: number[] = [], isGn: number[] = [];
+    const isA: number[] = [], isB: number[] = [], isS: number[] = [], isV: number[] = [], isGn: number[] = [], isC: number[] = [];
+    const limB: number[] = [], limI: number[] = [], limG: number[] = [], limM: number[] = [];
     const capA: number[] = [], capB: number[] = [], capC: number[] = [];
     this.neurons = [];
     this.elements = new Map();
@@ -287,7 +352,12 @@ export class Twin {
       switch (e.type) {
         case 'R':
           this.elements.set(nm, { type: 'R', index: this.resistors.length });
-          this.resistors.push({ a: node(e.a), b: node(e.b), g: 1 / e.value });
+          this.resistors.push({ a: node(e.a), b: node(e.b), branch: brA.length, is: e.imax ? isA.length : -1 });
+          if (e.imax) {
+            // in compliance the branch opens and a current source of ±imax (a → b) stands in for it
+            limB.push(brA.length), limI.push(isA.length), limG.push(1 / e.value), limM.push(e.imax);
+            isA.push(node(e.a)), isB.push(node(e.b)), isS.push(0), isV.push(0), isGn.push(1), isC.push(0);
+          }
           brA.push(node(e.a)), brB.push(node(e.b)), brG.push(1 / e.value);
           break;
         case 'C':
@@ -300,7 +370,7 @@ export class Twin {
         case 'I':
           this.elements.set(nm, { type: 'I', index: isA.length });
           isA.push(node(e.a)), isB.push(node(e.b)), isS.push(e.stimulus ? 1 : 0);
-          isV.push(e.stimulus ? (e.offset ?? 0) : (e.value as number)), isGn.push(e.gain ?? 1);
+          isV.push(e.stimulus ? (e.offset ?? 0) : (e.value as number)), isGn.push(e.gain ?? 1), isC.push(e.channel ?? 0);
           if (e.stimulus) stimQ = 'current';
           break;
         case 'device': {
@@ -363,6 +433,15 @@ export class Twin {
     this.isStim = Uint8Array.from(isS);
     this.isValue = Float64Array.from(isV);
     this.isGain = Float64Array.from(isGn);
+    this.isCh = Int32Array.from(isC);
+    this.limBranch = Int32Array.from(limB);
+    this.limIs = Int32Array.from(limI);
+    this.limG = Float64Array.from(limG);
+    this.limMax = Float64Array.from(limM);
+    const nCh = 1 + Math.max(0, ...fCh, ...isC);
+    this.inputs = Array.from({ length: nCh }, () => new ConstInput(0));
+    this.uv = new Float64Array(nCh);
+    this.duv = new Float64Array(nCh);
     this.capA = Int32Array.from(capA);
     this.capB = Int32Array.from(capB);
     this.capC = Float64Array.from(capC);
@@ -444,28 +523,70 @@ export class Twin {
     this.f1 = new Float64Array(ny);
     this.probes = net.outputs;
     for (const p of this.probes) this.checkProbe(p);
+    for (const d of net.spikes ?? []) this.addDetector(d);
+  }
+
+  private addDetector(d: SpikeDetector): void {
+    if (d.kind === 'switching') {
+      const lv = d.level ?? 0.5;
+      this.swLevel = Float64Array.from(this.devs, (dv) => dv.lo + lv * (dv.hi - dv.lo));
+      this.swMerge = d.merge ?? 0;
+      return;
+    }
+    const el = this.elements.get(`E${d.electrode}`);
+    if (!el || el.type !== 'V') throw new TwinError('TWIN_BAD_CIRCUIT', `spike detector: no electrode E${d.electrode}`);
+    this.curDet.push({ element: `E${d.electrode}`, node: el.index, threshold: d.threshold, highpass: d.highpass ?? 0, avg: NaN, last: NaN });
   }
 
   // ------------------------------------------------------------------------------------------- input
-  /** Holds the input (stimulus) at `value` (A or V) until changed (zero-order hold). */
-  setInput(value: number): void {
-    this.input = new ConstInput(value);
+  /** Number of stimulus channels (electrodes or current sources may each name one; default 0). */
+  get inputChannels(): number {
+    return this.inputs.length;
+  }
+  /** Holds stimulus channel `channel` at `value` (A or V) until changed (zero-order hold). */
+  setInput(value: number, channel = 0): void {
+    this.inputs[this.checkChannel(channel)] = new ConstInput(value);
     this.f0Valid = false;
   }
-  /** Uses a sampled waveform as input, linearly interpolated, t = 0 at samples[0]. */
-  setSampledInput(samples: Float64Array, sampleRate: number): void {
-    this.input = new SampledInput(samples, sampleRate);
+  /** Uses a sampled waveform as stimulus channel `channel`, linearly interpolated, t = 0 at samples[0]. */
+  setSampledInput(samples: Float64Array, sampleRate: number, channel = 0): void {
+    this.inputs[this.checkChannel(channel)] = new SampledInput(samples, sampleRate);
     this.f0Valid = false;
+  }
+  /** Uses a piecewise-constant waveform with exact edges as stimulus channel `channel` (see PiecewiseInput). */
+  setPiecewiseInput(times: Float64Array, values: Float64Array, channel = 0): void {
+    this.inputs[this.checkChannel(channel)] = new PiecewiseInput(times, values);
+    this.f0Valid = false;
+  }
+  private checkChannel(ch: number): number {
+    if (!(Number.isInteger(ch) && ch >= 0 && ch < this.inputs.length))
+      throw new TwinError('TWIN_BAD_STIMULUS', `stimulus channel ${ch} does not exist (circuit ${this.name} has ${this.inputs.length})`);
+    return ch;
+  }
+  /** Stimulus values of every channel at t, in this.uv. */
+  private inputAt(t: number): Float64Array {
+    const uv = this.uv, ins = this.inputs;
+    // a step ending on an edge lies wholly before it (its last stage may round past the edge)
+    if (t >= this.edgeT) for (let c = 0; c < ins.length; c++) uv[c] = ins[c].u(this.edgeT, true);
+    else for (let c = 0; c < ins.length; c++) uv[c] = ins[c].u(t);
+    return uv;
+  }
+  /** Stimulus slopes at t in this.duv; false when all are 0. */
+  private slopeAt(t: number): boolean {
+    const duv = this.duv, ins = this.inputs;
+    let any = false;
+    for (let c = 0; c < ins.length; c++) if ((duv[c] = ins[c].du(t)) !== 0) any = true;
+    return any;
   }
 
   // ------------------------------------------------------------------------------------------- evaluation
   /** dy/dt at (t, y); leaves all node voltages of that point in this.V. */
   evaluate(t: number, y: Float64Array, dy: Float64Array): void {
     this.stats.evaluations++;
-    const { V, nDyn: nd, cls, slot, brA, brB, brG } = this;
-    const u = this.input.u(t);
+    const { V, nDyn: nd, cls, slot, brA, brB, brG, fixedCh, isCh } = this;
+    const u = this.inputAt(t);
     for (let k = 0; k < this.fixedNodes.length; k++)
-      V[this.fixedNodes[k]] = this.fixedStim[k] ? this.fixedValue[k] + this.fixedGain[k] * u : this.fixedValue[k];
+      V[this.fixedNodes[k]] = this.fixedStim[k] ? this.fixedValue[k] + this.fixedGain[k] * u[fixedCh[k]] : this.fixedValue[k];
     for (let k = 0; k < nd; k++) V[this.dynNodes[k]] = y[k];
     const devs = this.devs;
     const groups = this.groups;
@@ -489,7 +610,7 @@ export class Twin {
         } else rhs[i] += g * V[stO[q]];
       }
       for (let s = 0; s < this.isA.length; s++) {
-        const I = this.isStim[s] ? this.isValue[s] + this.isGain[s] * u : this.isValue[s];
+        const I = this.isStim[s] ? this.isValue[s] + this.isGain[s] * u[isCh[s]] : this.isValue[s];
         if (cls[this.isB[s]] === 2) rhs[slot[this.isB[s]]] += I;
         if (cls[this.isA[s]] === 2) rhs[slot[this.isA[s]]] -= I;
       }
@@ -532,17 +653,16 @@ export class Twin {
         if (cls[dv.b] === 1) r[slot[dv.b]] += i;
       }
       for (let s = 0; s < this.isA.length; s++) {
-        const I = this.isStim[s] ? this.isValue[s] + this.isGain[s] * u : this.isValue[s];
+        const I = this.isStim[s] ? this.isValue[s] + this.isGain[s] * u[isCh[s]] : this.isValue[s];
         if (cls[this.isB[s]] === 1) r[slot[this.isB[s]]] += I;
         if (cls[this.isA[s]] === 1) r[slot[this.isA[s]]] -= I;
       }
       // capacitors to stimulus-driven voltage nodes: C·dV/dt of the fixed end
-      const du = this.input.du(t);
-      if (du !== 0)
+      if (this.slopeAt(t))
         for (let c = 0; c < this.capA.length; c++) {
           const a = this.capA[c], b = this.capB[c];
-          if (cls[a] === 1 && cls[b] === 0) r[slot[a]] += this.capC[c] * this.fixedSlope(b, du);
-          if (cls[b] === 1 && cls[a] === 0) r[slot[b]] += this.capC[c] * this.fixedSlope(a, du);
+          if (cls[a] === 1 && cls[b] === 0) r[slot[a]] += this.capC[c] * this.fixedSlope(b);
+          if (cls[b] === 1 && cls[a] === 0) r[slot[b]] += this.capC[c] * this.fixedSlope(a);
         }
       const ci = this.cinv;
       for (let i = 0; i < nd; i++) {
@@ -592,9 +712,10 @@ export class Twin {
     }
   }
 
-  private fixedSlope(node: number, du: number): number {
+  /** dV/dt of a fixed node from the stimulus slopes in this.duv. */
+  private fixedSlope(node: number): number {
     const k = this.slot[node];
-    return this.fixedStim[k] ? this.fixedGain[k] * du : 0;
+    return this.fixedStim[k] ? this.fixedGain[k] * this.duv[this.fixedCh[k]] : 0;
   }
 
   // ------------------------------------------------------------------------------------------- stepping
@@ -676,9 +797,9 @@ export class Twin {
   private solveCompanion(t1: number, h: number): void {
     const { V, Vold, cls, slot, brA, brB, brG } = this;
     this.hImplicit = h;
-    const u = this.input.u(t1);
+    const u = this.inputAt(t1);
     for (let k = 0; k < this.fixedNodes.length; k++)
-      V[this.fixedNodes[k]] = this.fixedStim[k] ? this.fixedValue[k] + this.fixedGain[k] * u : this.fixedValue[k];
+      V[this.fixedNodes[k]] = this.fixedStim[k] ? this.fixedValue[k] + this.fixedGain[k] * u[this.fixedCh[k]] : this.fixedValue[k];
     this.updateConductances(this.y);
     const sys = this.sys;
     if (!sys) return;
@@ -698,7 +819,7 @@ export class Twin {
       else ((diag[slot[c]] += g), (rhs[slot[c]] += g * V[a]));
     }
     for (let s = 0; s < this.isA.length; s++) {
-      const I = this.isStim[s] ? this.isValue[s] + this.isGain[s] * u : this.isValue[s];
+      const I = this.isStim[s] ? this.isValue[s] + this.isGain[s] * u[this.isCh[s]] : this.isValue[s];
       if (cls[this.isB[s]] === 2) rhs[slot[this.isB[s]]] += I;
       if (cls[this.isA[s]] === 2) rhs[slot[this.isA[s]]] -= I;
     }
@@ -739,7 +860,7 @@ export class Twin {
         if (rem - h < rem * 1e-9) h = rem; // do not leave a sliver before tEnd
         const brk = this.nextBreak(this.t, this.t + h);
         let isBreak = false;
-        if (brk < this.t + h) ((h = brk - this.t), (isBreak = true));
+        if (brk < this.t + h || this.edgeT === brk) ((h = brk - this.t), (isBreak = true));
         this.updateFrozen();
         const err = this.dpStep(this.t, this.y, this.f0, h, this.y1);
         if (err > 1 && h > 1e-15) {
@@ -752,7 +873,9 @@ export class Twin {
         this.hAdapt = h < this.hAdapt ? Math.max(this.hAdapt, hNext) : hNext;
         this.accept(h, this.k[6], isBreak ? brk : h === rem ? tEnd : undefined);
         if (isBreak) this.f0Valid = false;
+        this.edgeT = NaN;
         this.ensureF0();
+        this.afterStep();
       }
       return;
     }
@@ -762,15 +885,23 @@ export class Twin {
       const t0 = this.t;
       for (let s = 1; s <= nSteps; s++) {
         const t1 = s === nSteps ? tEnd : t0 + (span * s) / nSteps;
-        const h = t1 - this.t;
-        this.ensureF0();
-        for (let i = 0; i < this.y.length; i++) this.y[i] += h * this.f0[i];
-        this.clampStates(this.y);
-        this.Vold.set(this.V);
-        this.solveCompanion(t1, h);
-        this.t = t1;
-        this.stats.steps++;
-        this.f0Valid = false;
+        while (this.t < t1) {
+          const tb = this.nextBreak(this.t, t1); // a stimulus edge ends the step
+          const h = tb - this.t;
+          this.ensureF0();
+          const sw = this.swLevel;
+          if (sw) this.ytmp.set(this.y);
+          for (let i = 0; i < this.y.length; i++) this.y[i] += h * this.f0[i];
+          this.clampStates(this.y);
+          this.Vold.set(this.V);
+          this.solveCompanion(tb, h);
+          if (sw) this.detectSwitching(this.t, tb, this.ytmp, this.y, sw);
+          this.t = tb;
+          this.edgeT = NaN;
+          this.stats.steps++;
+          this.f0Valid = false;
+          this.afterStep();
+        }
       }
       this.ensureF0();
       return;
@@ -783,14 +914,17 @@ export class Twin {
       while (this.t < target) {
         let h = target - this.t;
         const brk = this.nextBreak(this.t, target);
+        const cut = brk < target || this.edgeT === brk;
         if (brk < target) h = brk - this.t;
         this.updateFrozen();
         this.fixedStep(this.t, this.y, this.f0, h, this.y1);
         if (this.method !== 'euler') this.clampStates(this.y1); // the Euler step clamps as it goes
         this.evaluate(this.t + h, this.y1, this.f1);
         this.accept(h, this.f1, brk < target ? brk : target);
-        if (brk < target) this.f0Valid = false;
+        if (cut) this.f0Valid = false; // the next step starts from the value after the edge
+        this.edgeT = NaN;
         this.ensureF0();
+        this.afterStep();
       }
     }
   }
@@ -800,12 +934,18 @@ export class Twin {
     this.advanceTo(this.t + h);
   }
 
-  /** Earliest refractory end in (t, tEnd], else tEnd. */
+  /** Earliest refractory end or stimulus edge in (t, tEnd], else tEnd; this.edgeT is the edge it ends on. */
   private nextBreak(t: number, tEnd: number): number {
     let b = tEnd;
     for (let n = 0; n < this.refUntil.length; n++) {
       const r = this.refUntil[n];
       if (r > t && r < b) b = r;
+    }
+    this.edgeT = NaN;
+    const ins = this.inputs;
+    for (let c = 0; c < ins.length; c++) {
+      const e = ins[c].nextEdge?.(t) ?? Infinity;
+      if (e <= b) ((b = e), (this.edgeT = e));
     }
     return b;
   }
@@ -828,6 +968,7 @@ export class Twin {
     }
     this.stats.steps++;
     if (first < 0) {
+      if (this.swLevel) this.detectSwitching(t, exactT ?? t + h, this.y, this.y1, this.swLevel);
       this.t = exactT ?? t + h;
       this.y.set(this.y1);
       this.f0.set(f1);
@@ -850,11 +991,81 @@ export class Twin {
     this.ensureF0();
   }
 
-  /** Spike events since the last call. */
+  /**
+   * After an accepted step (node voltages of the new point in this.V): current spike detectors, and the
+   * compliance of limited resistors — an SMU's loop decides once per step whether the source is in
+   * compliance (|i| held at imax) or back to voltage mode (the resistor alone would carry ≤ imax).
+   */
+  private afterStep(): void {
+    const V = this.V;
+    for (const d of this.curDet) {
+      let i = this.sourceCurrent(d.node);
+      if (d.highpass > 0) {
+        // AC coupling: the current minus its moving average (exact exponential weight for the step length)
+        const raw = i;
+        i = Number.isNaN(d.avg) ? 0 : raw - d.avg;
+        d.avg = Number.isNaN(d.avg) ? raw : d.avg + (raw - d.avg) * (1 - Math.exp(-(this.t - this.lastStepStart) / d.highpass));
+      }
+      const th = d.threshold, last = d.last;
+      const crossed = th > 0 ? last < th && i >= th : last > th && i <= th;
+      if (crossed && this.lastStepStart < this.t) {
+        const s = (th - last) / (i - last);
+        this.events.push({ kind: 'spike', time: this.lastStepStart + s * (this.t - this.lastStepStart), element: d.element, node: this.nodeNames[d.node] });
+      }
+      d.last = i;
+    }
+    this.lastStepStart = this.t;
+    let changed = false;
+    for (let k = 0; k < this.limBranch.length; k++) {
+      const b = this.limBranch[k], s = this.limIs[k], g = this.limG[k], max = this.limMax[k];
+      // the current the resistor would carry at the programmed source voltage
+      const i = g * (V[this.brA[b]] - V[this.brB[b]]);
+      const now = this.brG[b] === 0 ? Math.sign(this.isValue[s]) : 0;
+      // enter compliance beyond the limit; leave it once the source could no longer push the limit current
+      const mode = now === 0 ? (i > max ? 1 : i < -max ? -1 : 0) : now * i > max ? now : 0;
+      if (mode === now) continue;
+      this.brG[b] = mode === 0 ? g : 0;
+      this.isValue[s] = mode * max;
+      changed = true;
+    }
+    if (changed) {
+      this.f0Valid = false;
+      this.ensureF0();
+    }
+  }
+  private lastStepStart = 0;
+
+  /** Switching events: device states rising through their level between (t0, y0) and (t1, y1), time interpolated. */
+  private detectSwitching(t0: number, t1: number, y0: Float64Array, y1: Float64Array, level: Float64Array): void {
+    const nd = this.nDyn;
+    let first = -1, tFirst = Infinity, tLast = -Infinity;
+    for (let d = 0; d < this.nDev; d++) {
+      const a = y0[nd + d], b = y1[nd + d], L = level[d];
+      if (a < L && b >= L) {
+        const t = t0 + ((L - a) / (b - a)) * (t1 - t0);
+        if (this.swMerge > 0) {
+          if (t < tFirst) ((tFirst = t), (first = d));
+          if (t > tLast) tLast = t;
+          continue;
+        }
+        const dv = this.devs[d];
+        this.events.push({ kind: 'spike', time: t, element: dv.name, node: this.nodeNames[dv.a] });
+      }
+    }
+    if (first < 0) return;
+    // a switching within `merge` of the last one continues the cascade (no new network spike)
+    const lastSw = this.swLast;
+    this.swLast = tLast;
+    if (tFirst - lastSw <= this.swMerge) return;
+    const dv = this.devs[first];
+    this.events.push({ kind: 'spike', time: tFirst, element: dv.name, node: this.nodeNames[dv.a] });
+  }
+
+  /** Spike events since the last call, in time order. */
   takeEvents(): TwinEvent[] {
     const e = this.events;
     this.events = [];
-    return e;
+    return e.length > 1 ? e.sort((p, q) => p.time - q.time) : e;
   }
 
   // ------------------------------------------------------------------------------------------- reading
@@ -896,12 +1107,13 @@ export class Twin {
       }
       case 'R': {
         const r = this.resistors[e.index];
-        return r.g * (V[r.a] - V[r.b]);
+        const i = this.brG[r.branch] * (V[r.a] - V[r.b]);
+        return r.is >= 0 ? i + this.isValue[r.is] : i;
       }
       case 'C':
         return this.capC[e.index] * (this.nodeSlope(this.capA[e.index]) - this.nodeSlope(this.capB[e.index]));
       case 'I':
-        return this.isStim[e.index] ? this.isValue[e.index] + this.isGain[e.index] * this.input.u(this.t) : this.isValue[e.index];
+        return this.isStim[e.index] ? this.isValue[e.index] + this.isGain[e.index] * this.inputAt(this.t)[this.isCh[e.index]] : this.isValue[e.index];
       case 'V':
         return this.sourceCurrent(e.index);
     }
@@ -911,7 +1123,7 @@ export class Twin {
   private nodeSlope(node: number): number {
     if (this.implicit) return this.hImplicit > 0 && this.t > 0 ? (this.V[node] - this.Vold[node]) / this.hImplicit : 0;
     if (this.cls[node] === 1) return this.f0[this.slot[node]];
-    if (this.cls[node] === 0) return this.fixedSlope(node, this.input.du(this.t));
+    if (this.cls[node] === 0) return this.slopeAt(this.t) ? this.fixedSlope(node) : 0;
     return 0;
   }
 
@@ -934,9 +1146,9 @@ export class Twin {
       if (a === node) i += this.capC[c] * (this.nodeSlope(a) - this.nodeSlope(b));
       else if (b === node) i += this.capC[c] * (this.nodeSlope(b) - this.nodeSlope(a));
     }
-    const u = this.input.u(this.t);
+    const u = this.inputAt(this.t);
     for (let s = 0; s < this.isA.length; s++) {
-      const I = this.isStim[s] ? this.isValue[s] + this.isGain[s] * u : this.isValue[s];
+      const I = this.isStim[s] ? this.isValue[s] + this.isGain[s] * u[this.isCh[s]] : this.isValue[s];
       if (this.isB[s] === node) i -= I;
       if (this.isA[s] === node) i += I;
     }

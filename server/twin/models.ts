@@ -8,7 +8,7 @@
 
 import { AppError, type ErrorCode } from '../../common/errors.ts';
 
-export type ModelName = 'hp' | 'vteam' | 'mms' | 'gmms' | 'threshold' | 'nanowire' | 'switch';
+export type ModelName = 'hp' | 'vteam' | 'mms' | 'gmms' | 'threshold' | 'nanowire' | 'switch' | 'diffusive';
 
 export type Params = Record<string, number>;
 
@@ -185,13 +185,14 @@ const gmms: DeviceModel = {
 /**
  * Threshold junction of self-organising network studies (Xu, Gottwald, Kuncic 2026): w in [0, 1],
  * G = Goff + (Gon − Goff)·w; dw/dt = (1 − w)·tanh(a(v − vth))/tau for v > vth,
- * −w·tanh(b(−v − vth))/tau for v < −vth, 0 between.
+ * −w·tanh(b(−v − vth))/tau for v < −vth, and inside the window −w/tau_relax (spontaneous relaxation of a
+ * volatile junction; tau_relax = 0, the default, means none: the non-volatile junction, rate 0).
  */
 const threshold: DeviceModel = {
   name: 'threshold',
   title: 'Threshold junction (self-organising networks)',
-  defaults: { Gon: 1e-3, Goff: 1e-6, vth: 0.8, tau: 1e-3, a: 2, b: 3 },
-  defaultSet: 'Gon 1e-3 S, Goff 1e-6 S, vth 0.8 V, tau_w 1e-3 s, a 2, b 3',
+  defaults: { Gon: 1e-3, Goff: 1e-6, vth: 0.8, tau: 1e-3, a: 2, b: 3, tau_relax: 0 },
+  defaultSet: 'Gon 1e-3 S, Goff 1e-6 S, vth 0.8 V, tau_w 1e-3 s, a 2, b 3, tau_relax 0 (non-volatile)',
   x0: 0,
   bounds: () => [0, 1],
   nonlinearV: false,
@@ -200,7 +201,7 @@ const threshold: DeviceModel = {
   rate(v, x, p) {
     if (v > p.vth) return ((1 - x) * Math.tanh(p.a * (v - p.vth))) / p.tau;
     if (v < -p.vth) return (-x * Math.tanh(p.b * (-v - p.vth))) / p.tau;
-    return 0;
+    return p.tau_relax > 0 ? -x / p.tau_relax : 0;
   },
   gBatch(x, xOff, cnt, g, gOff, p) {
     const lo = p.Goff, d = p.Gon - p.Goff;
@@ -208,21 +209,22 @@ const threshold: DeviceModel = {
   },
   rateBatch(vd, x, xOff, cnt, out, p) {
     // the same operations in the same order as rate(): bit-identical results
-    const vth = p.vth, a = p.a, b = p.b, tau = p.tau;
+    const vth = p.vth, a = p.a, b = p.b, tau = p.tau, tr = p.tau_relax;
     for (let k = 0; k < cnt; k++) {
       const v = vd[k];
       const w = x[xOff + k];
-      out[xOff + k] = v > vth ? ((1 - w) * Math.tanh(a * (v - vth))) / tau : v < -vth ? (-w * Math.tanh(b * (-v - vth))) / tau : 0;
+      out[xOff + k] = v > vth ? ((1 - w) * Math.tanh(a * (v - vth))) / tau : v < -vth ? (-w * Math.tanh(b * (-v - vth))) / tau : tr > 0 ? -w / tr : 0;
     }
   },
   rateNodes(V, na, nb, d0, x, xOff, cnt, out, p) {
-    const vth = p.vth, a = p.a, b = p.b, tau = p.tau;
+    const vth = p.vth, a = p.a, b = p.b, tau = p.tau, tr = p.tau_relax;
     for (let k = 0; k < cnt; k++) {
       const v = V[na[d0 + k]] - V[nb[d0 + k]];
       const w = x[xOff + k];
       let r = 0;
       if (v > vth) r = ((1 - w) * Math.tanh(a * (v - vth))) / tau;
       else if (v < -vth) r = (-w * Math.tanh(b * (-v - vth))) / tau;
+      else if (tr > 0) r = -w / tr;
       // bounds [0, 1]
       out[xOff + k] = (w >= 1 && r > 0) || (w <= 0 && r < 0) ? 0 : r;
     }
@@ -230,7 +232,8 @@ const threshold: DeviceModel = {
   spiceCurrent: (v, x, p) => `(${n(p.Goff)}+${n(p.Gon - p.Goff)}*(${x}))*(${v})`,
   // tanh(0) = 0, so max(·, 0) reproduces the three branches with a smaller expression tree
   spiceRate: (v, x, p) =>
-    `((1-(${x}))*tanh(${n(p.a)}*max((${v})-${n(p.vth)},0))-(${x})*tanh(${n(p.b)}*max(-(${v})-${n(p.vth)},0)))/${n(p.tau)}`,
+    `((1-(${x}))*tanh(${n(p.a)}*max((${v})-${n(p.vth)},0))-(${x})*tanh(${n(p.b)}*max(-(${v})-${n(p.vth)},0)))/${n(p.tau)}` +
+    (p.tau_relax > 0 ? `-(abs(${v}) <= ${n(p.vth)} ? (${x})/${n(p.tau_relax)} : 0)` : ''),
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -336,7 +339,64 @@ const sw: DeviceModel = {
   },
 };
 
-export const MODELS: Record<ModelName, DeviceModel> = { hp, vteam, mms, gmms, threshold, nanowire, switch: sw };
+// ---------------------------------------------------------------------------------------------------
+/**
+ * Diffusive (volatile) memristor, after Wang et al., Nat. Mater. 16, 101 (2017): Ag nanoclusters in an
+ * oxide form a conducting bridge under bias and dissolve by diffusion when the bias falls (volatile
+ * threshold switching, relaxation time tau_relax). Phenomenological one-state reduction: bridge fraction
+ * w in [0, 1], G = Goff + (Gon − Goff)·w,
+ * dw/dt = (1 − w)·σ((|v| − Vth + (Vth − Vhold)·w)/dv)/tau_on − w/tau_relax, σ the logistic function.
+ * A bridge forms above Vth; a formed bridge lowers the field needed to sustain it down to Vhold (the
+ * hysteresis of the measured I–V); the diffusion term dissolves it at every bias.
+ */
+const diffusive: DeviceModel = {
+  name: 'diffusive',
+  title: 'Diffusive (volatile) memristor (Wang et al. 2017)',
+  defaults: { Gon: 1e-3, Goff: 1e-6, Vth: 1.0, Vhold: 0.3, dv: 0.02, tau_on: 20e-6, tau_relax: 1e-3 },
+  defaultSet: 'Wang 2017-like (Ron 1 kOhm, Roff 1 MOhm, Vth 1 V, Vhold 0.3 V, dv 20 mV, tau_on 20 us, tau_relax 1 ms)',
+  x0: 0,
+  bounds: () => [0, 1],
+  nonlinearV: false,
+  g: (x, p) => p.Goff + (p.Gon - p.Goff) * x,
+  current: (v, x, p) => (p.Goff + (p.Gon - p.Goff) * x) * v,
+  rate(v, x, p) {
+    const a = v < 0 ? -v : v;
+    const form = 1 / (1 + Math.exp(-(a - p.Vth + (p.Vth - p.Vhold) * x) / p.dv));
+    return ((1 - x) * form) / p.tau_on - x / p.tau_relax;
+  },
+  gBatch(x, xOff, cnt, g, gOff, p) {
+    const lo = p.Goff, d = p.Gon - p.Goff;
+    for (let k = 0; k < cnt; k++) g[gOff + k] = lo + d * x[xOff + k];
+  },
+  rateNodes(V, na, nb, d0, x, xOff, cnt, out, p) {
+    // the same operations in the same order as rate(), with the engine's state clamp
+    const vth = p.Vth, hy = p.Vth - p.Vhold, dv = p.dv, ton = p.tau_on, tr = p.tau_relax;
+    for (let k = 0; k < cnt; k++) {
+      const v = V[na[d0 + k]] - V[nb[d0 + k]];
+      const a = v < 0 ? -v : v;
+      const w = x[xOff + k];
+      const form = 1 / (1 + Math.exp(-(a - vth + hy * w) / dv));
+      const r = ((1 - w) * form) / ton - w / tr;
+      out[xOff + k] = (w >= 1 && r > 0) || (w <= 0 && r < 0) ? 0 : r;
+    }
+  },
+  rateBatch(vd, x, xOff, cnt, out, p) {
+    const vth = p.Vth, hy = p.Vth - p.Vhold, dv = p.dv, ton = p.tau_on, tr = p.tau_relax;
+    for (let k = 0; k < cnt; k++) {
+      const v = vd[k];
+      const a = v < 0 ? -v : v;
+      const w = x[xOff + k];
+      out[xOff + k] = ((1 - w) * (1 / (1 + Math.exp(-(a - vth + hy * w) / dv)))) / ton - w / tr;
+    }
+  },
+  spiceCurrent: (v, x, p) => `(${n(p.Goff)}+${n(p.Gon - p.Goff)}*(${x}))*(${v})`,
+  spiceRate(v, x, p) {
+    const form = `(1/(1+exp(-(abs(${v})-${n(p.Vth)}+${n(p.Vth - p.Vhold)}*(${x}))/${n(p.dv)})))`;
+    return spiceClamp(`(1-(${x}))*${form}/${n(p.tau_on)}-(${x})/${n(p.tau_relax)}`, x, 0, 1);
+  },
+};
+
+export const MODELS: Record<ModelName, DeviceModel> = { hp, vteam, mms, gmms, threshold, nanowire, switch: sw, diffusive };
 
 export function getModel(name: string): DeviceModel {
   const m = (MODELS as Record<string, DeviceModel | undefined>)[name];

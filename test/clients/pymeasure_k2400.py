@@ -6,10 +6,17 @@ and trigger settings, a ramp and shutdown; prints one JSON object with what it r
 error queue as PyMeasure reads it at the end.
 """
 import json
+import os
 import sys
 import types
 
 from pymeasure.instruments.keithley import Keithley2400
+
+if os.environ.get("SPIKELOOP_PORTMAPPER_PORT"):
+    # VXI-11 tests run the portmapper on a free port instead of 111; pyvisa-py reads this module global.
+    from pyvisa_py.protocols import rpc
+
+    rpc.PMAP_PORT = int(os.environ["SPIKELOOP_PORTMAPPER_PORT"])
 
 k = Keithley2400(sys.argv[1], visa_library="@py", read_termination="\n", write_termination="\n", timeout=10000)
 out = {}

@@ -81,7 +81,7 @@ export function createVirtual2400(dut: DeviceUnderTest): ScpiInstrument {
   };
 
   const latch = (at: number) => {
-    if (!timedEvents.length) return;
+    if (!timedEvents.length || timedEvents[0].at > at) return;
     const due = timedEvents.filter((e) => e.at <= at);
     timedEvents = timedEvents.filter((e) => e.at > at);
     for (const e of due) {

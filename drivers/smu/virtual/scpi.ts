@@ -129,7 +129,8 @@ export class ScpiInstrument implements VirtualInstrument {
   readonly channel: SmuChannel;
   /** Instrument time until which overlapped operations (a sweep started by :INIT) run. */
   pendingUntil = 0;
-  private nodes: { m: Mnemonic[]; node: ScpiNode }[] = [];
+  /** Nodes by each word a header can start with (optional leading nodes may be left out), in table order. */
+  private byFirstWord = new Map<string, { m: Mnemonic[]; node: ScpiNode }[]>();
   private static readonly LOG_MAX = 100_000;
 
   constructor(
@@ -153,7 +154,17 @@ export class ScpiInstrument implements VirtualInstrument {
         },
       },
     ];
-    for (const node of [...common, ...table]) this.nodes.push({ m: compile(node.pattern), node });
+    for (const node of [...common, ...table]) {
+      const entry = { m: compile(node.pattern), node };
+      for (const mn of entry.m) {
+        for (const w of new Set([mn.short, mn.long])) {
+          const list = this.byFirstWord.get(w) ?? [];
+          if (!list.includes(entry)) list.push(entry);
+          this.byFirstWord.set(w, list);
+        }
+        if (!mn.optional) break;
+      }
+    }
   }
 
   private nextError(): string {
@@ -197,7 +208,9 @@ export class ScpiInstrument implements VirtualInstrument {
           if (parts.some((p) => !/^[A-Z][A-Z0-9]*$/.test(p))) throw new ScpiError(-102, 'Syntax error');
           const input = absolute ? parts : [...path, ...parts];
           path = input.slice(0, -1);
-          const found = this.nodes.find((n) => matches(input, n.m));
+          const first = input[0];
+          const candidates = [...(this.byFirstWord.get(first) ?? []), ...(this.byFirstWord.get(first.replace(/\d+$/, '')) ?? [])];
+          const found = candidates.find((n) => matches(input, n.m));
           if (!found) throw new ScpiError(-113, 'Undefined header');
           if (isQuery) {
             if (!found.node.query) throw new ScpiError(-113, 'Undefined header');

@@ -13,7 +13,7 @@ import type { RoutePlugin } from '../app.ts';
 import { RunIdParams, errorResponses } from '../schemas.ts';
 
 const plugin: RoutePlugin = async (app, { ctx }) => {
-  const { store, bench } = ctx;
+  const { store, runs, bench } = ctx;
 
   app.post(
     '/api/runs/:id/pair',
@@ -34,7 +34,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
           201: Type.Object({
             measuredRunId: Type.Integer(),
             twinRunId: Type.Integer(),
-            filledSamples: Type.Integer({ description: 'Stimulus samples missing from the recording, held for the twin' }),
+            filledSamples: Type.Integer({ description: 'Stimulus samples missing from the recording, filled for the twin (docs/experiments.md, the recorded stimulus)' }),
           }),
           ...errorResponses,
         },
@@ -47,15 +47,9 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       if (run.status === 'running') throw runActive(id);
       if (!run.channels.some((c) => c.role === 'stimulus')) throw new AppError('BAD_CIRCUIT', `run ${id} has no stimulus channel to feed the twin`, '/id');
       const circuit = resolveCircuit(req.body.circuit);
-      try {
-        const r = await pairWithTwin(store, id, { circuit, simulate: ctx.simulate, analyses: [] });
-        await runPairAnalyses(store, id, r.twinRunId, bench.twin?.analyses ?? DEFAULT_PAIR_ANALYSES);
-        return reply.status(201).send({ measuredRunId: r.measuredRunId, twinRunId: r.twinRunId, filledSamples: r.filledSamples });
-      } catch (err) {
-        const e = err as { name?: string; code?: string; message?: string };
-        if (e.name === 'TaskError' || e.name === 'TwinError') throw new AppError('BAD_CIRCUIT', `twin: ${e.message}`, '/circuit');
-        throw err;
-      }
+      const r = await pairWithTwin(store, runs, id, { circuit, simulate: ctx.simulate, analyses: [], field: '/params/id' });
+      await runPairAnalyses(store, id, r.twinRunId, bench.twin?.analyses ?? DEFAULT_PAIR_ANALYSES);
+      return reply.status(201).send({ measuredRunId: r.measuredRunId, twinRunId: r.twinRunId, filledSamples: r.filledSamples });
     },
   );
 };

@@ -7,13 +7,14 @@ import { Type } from '@fastify/type-provider-typebox';
 import { AppError } from '../../../common/errors.ts';
 import { checkLimits, planStimulus } from '../../benchconfig/index.ts';
 import { protocolSchemas, protocolSegments, sampleStimulus, validateProtocol } from '../../protocols/index.ts';
+import { PROTOCOL_KINDS } from '../../protocols/kinds/index.ts';
 import { expandSweep, isSweepDocument, sweepSummary } from '../../protocols/sweep.ts';
 import type { RoutePlugin } from '../app.ts';
 import { SummarySchema, errorResponses } from '../schemas.ts';
 
 const plugin: RoutePlugin = async (app, { ctx }) => {
-  // Plain JSON (TypeBox's symbol keys dropped), computed once.
-  const protocols = Object.entries(protocolSchemas).map(([kind, schema]) => ({
+  // Plain JSON (TypeBox's symbol keys dropped), computed once; an imported recording is not offered for new runs.
+  const protocols = Object.entries(protocolSchemas).filter(([kind]) => !(PROTOCOL_KINDS[kind as keyof typeof PROTOCOL_KINDS] as { imported?: true }).imported).map(([kind, schema]) => ({
     kind,
     title: String((schema as { title?: string }).title ?? kind),
     schema: JSON.parse(JSON.stringify(schema)) as unknown,

@@ -6,7 +6,9 @@
 import { AppError } from '../../../common/errors.ts';
 import { Type } from '@fastify/type-provider-typebox';
 import { MAX_SAMPLE_RATE } from '../../runs/run-manager.ts';
-import { listExampleCircuits, loadExampleCircuit, readRecordedStimulus } from '../../sources/twin-source.ts';
+import { loadExampleCircuit } from '../../sources/twin-source.ts';
+import { listBuiltInCircuits } from '../../twin/circuits/index.ts';
+import { startTwinOfRun } from '../../experiments/pairing.ts';
 import { MODELS, expandCircuit } from '../../twin/index.ts';
 import type { RoutePlugin } from '../app.ts';
 import { RunSummarySchema, errorResponses } from '../schemas.ts';
@@ -23,7 +25,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         response: { 200: Type.Object({ circuits: Type.Array(Type.Object({ name: Type.String(), kind: Type.String(), description: Type.String() })) }) },
       },
     },
-    async () => ({ circuits: listExampleCircuits() }),
+    async () => ({ circuits: listBuiltInCircuits() }),
   );
 
   app.get(
@@ -81,30 +83,26 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       } catch (err) {
         throw new AppError('VALIDATION', `/circuit: ${err instanceof Error ? err.message : String(err)}`, '/circuit');
       }
-      const common = {
-        source: 'twin',
-        ...(b.label !== undefined ? { label: b.label } : {}),
-      };
-      const twinOpts = { circuit, ...(b.method ? { method: b.method } : {}), ...(b.dt !== undefined ? { dt: b.dt } : {}) };
+      const twinOpts = { ...(b.method ? { method: b.method } : {}), ...(b.dt !== undefined ? { dt: b.dt } : {}) };
       if (b.stimulusRun) {
-        const rec = readRecordedStimulus(store, b.stimulusRun.runId, b.stimulusRun.channel);
-        if (b.durationS !== undefined) rec.samples = rec.samples.slice(0, Math.round(b.durationS * rec.sampleRate));
-        const run = await runs.start({
-          ...common,
-          protocol: rec.protocol,
-          sampleRate: rec.sampleRate,
-          durationS: rec.samples.length / rec.sampleRate,
-          linkedRunId: b.stimulusRun.runId,
-          options: { ...twinOpts, stimulus: rec.samples, quantity: rec.quantity },
+        // the one path of a twin fed a stored run's recorded stimulus (experiments/pairing.ts)
+        const { run } = await startTwinOfRun(store, runs, b.stimulusRun.runId, {
+          circuit,
+          channel: b.stimulusRun.channel,
+          ...(b.durationS !== undefined ? { durationS: b.durationS } : {}),
+          options: twinOpts,
+          ...(b.label !== undefined ? { label: b.label } : {}),
+          field: '/stimulusRun',
         });
         return reply.status(201).send({ run });
       }
       const run = await runs.start({
-        ...common,
+        source: 'twin',
+        ...(b.label !== undefined ? { label: b.label } : {}),
         protocol: b.protocol,
         ...(b.sampleRate !== undefined ? { sampleRate: b.sampleRate } : {}),
         ...(b.durationS !== undefined ? { durationS: b.durationS } : {}),
-        options: twinOpts,
+        options: { circuit, ...twinOpts },
       });
       return reply.status(201).send({ run });
     },

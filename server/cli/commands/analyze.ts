@@ -83,6 +83,8 @@ function addParamOptions(cmd: Command, def: AnalysisDef): FlagBinding[] {
         if (p.length !== 2 || !p.every(Number.isFinite) || !(p[1] > p[0])) throw new InvalidArgumentError(`${long} must be "low,high" with low < high`);
         return p;
       });
+    } else if (prop.type === 'array' && (prop as { items?: { type?: string } }).items?.type === 'string') {
+      opt = new Option(`${names} <a,b>`, what).argParser((v) => v.split(',').map((x) => x.trim()));
     } else if (prop.type === 'array') {
       opt = new Option(`${names} <list>`, what).argParser((v) => {
         const p = v.split(',').map(Number);
@@ -139,8 +141,7 @@ async function withInputs<T>(inputs: string[], o: InputOpts, use: (sigs: Signal[
         store ??= openStore(o.db, (await import('../../store/run-store.ts')).RunStore);
         sigs.push(io.readRunSignal(store, Number(input)));
       } else if (!existsSync(input)) throw new Error(`no such file or run: ${input}`);
-      else if (input.toLowerCase().endsWith('.npy')) sigs.push(io.readNpySignal(input, o.rate, o.scale, o.offset));
-      else sigs.push(io.readCsvSignal(input, o.rate));
+      else sigs.push(await io.readFileSignal(input, o));
     }
     return await use(sigs, store);
   } finally {
@@ -151,9 +152,9 @@ async function withInputs<T>(inputs: string[], o: InputOpts, use: (sigs: Signal[
 function traceInputOptions(c: Command): Command {
   return c
     .option('--db <file>', 'SQLite database file (run inputs)', DEFAULT_DB)
-    .option('--rate <Hz>', 'sample rate of a CSV/NPY input (default 1: times in samples)', numberParser('--rate', { exclusiveMinimum: 0 } as Prop, false))
-    .option('--scale <v>', 'NPY input: physical = raw * scale + offset', numberParser('--scale', {} as Prop, false))
-    .option('--offset <v>', 'NPY input: physical = raw * scale + offset', numberParser('--offset', {} as Prop, false))
+    .option('--rate <Hz>', 'sample rate of a file input without a time column or rate of its own (CSV with an index column, NPY)', numberParser('--rate', { exclusiveMinimum: 0 } as Prop, false))
+    .option('--scale <v>', 'file input: physical = value * scale + offset (NPY of raw codes)', numberParser('--scale', {} as Prop, false))
+    .option('--offset <v>', 'file input: physical = value * scale + offset (NPY of raw codes)', numberParser('--offset', {} as Prop, false))
     .option('--recompute', 'run input: compute again even if a stored result exists', false);
 }
 

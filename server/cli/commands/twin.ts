@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
-import { DEFAULT_DB, ensureDbDir, numberIn, progressBar } from '../shared.ts';
+import { DEFAULT_DB, ensureDbDir, numberIn, progressBar, readCircuitArg } from '../shared.ts';
 
 const DEFAULT_RATE = 100_000;
 
@@ -18,42 +18,27 @@ function readJson(file: string, what: string): unknown {
   }
 }
 
-/** A circuit file path, or the name of an example circuit. */
-async function readCircuit(arg: string): Promise<unknown> {
-  if (existsSync(arg)) return readJson(arg, 'circuit');
-  const { loadExampleCircuit } = await import('../../sources/twin-source.ts');
-  return loadExampleCircuit(arg);
-}
-
-interface ResolvedStimulus {
-  protocol: unknown;
-  sampleRate: number;
-  samples: Float64Array;
-  quantity: 'current' | 'voltage';
-  linkedRunId?: number;
-}
-
-/** `--stimulus` as a protocol file, or `runId:channel` read back from the database. */
-async function resolveStimulus(arg: string, opts: { rate: number; duration?: number; db: string }): Promise<ResolvedStimulus> {
+/** `--stimulus runId:channel` (a stored run's recorded stimulus), or undefined for a protocol file. */
+function storedStimulus(arg: string): { runId: number; channel: string } | undefined {
   const m = /^(\d+):(\S+)$/.exec(arg);
-  if (m && !existsSync(arg)) {
+  return m && !existsSync(arg) ? { runId: Number(m[1]), channel: m[2] } : undefined;
+}
+
+/**
+ * `--stimulus` as sampled values: a protocol file sampled at `rate` (with its exact edges when piecewise
+ * constant), or a stored run's stimulus (experiments/stimulus.ts).
+ */
+async function resolveStimulus(
+  arg: string,
+  opts: { rate: number; duration?: number; db: string },
+): Promise<{ samples: Float64Array; sampleRate: number; pieces?: { times: Float64Array; values: Float64Array } }> {
+  const stored = storedStimulus(arg);
+  if (stored) {
     if (!existsSync(opts.db)) throw new Error(`no database at ${opts.db}`);
-    const { RunStore } = await import('../../store/run-store.ts');
+    const [{ RunStore }, { readStimulus }] = await Promise.all([import('../../store/run-store.ts'), import('../../experiments/stimulus.ts')]);
     const store = RunStore.open(opts.db, { readonly: true });
     try {
-      const runId = Number(m[1]);
-      const run = store.getRun(runId);
-      if (!run) throw new Error(`run ${runId} not found in ${opts.db}`);
-      const ch = run.channels.find((c) => c.name === m[2] || String(c.index) === m[2]);
-      if (!ch) throw new Error(`run ${runId} has no channel "${m[2]}" (channels: ${run.channels.map((c) => c.name).join(', ')})`);
-      if (ch.unit !== 'A' && ch.unit !== 'V') throw new Error(`channel ${ch.name} is in ${ch.unit}; a stimulus is in A or V`);
-      let n = ch.sampleCount;
-      if (opts.duration !== undefined) n = Math.min(n, Math.round(opts.duration * ch.sampleRate));
-      const samples = new Float64Array(n);
-      for (const seg of store.readRaw(runId, ch.index, 0, n)) {
-        for (let i = 0; i < seg.samples.length && seg.start + i < n; i++) samples[seg.start + i] = seg.samples[i] * ch.scale + ch.offset;
-      }
-      return { protocol: run.protocol, sampleRate: ch.sampleRate, samples, quantity: ch.unit === 'A' ? 'current' : 'voltage', linkedRunId: runId };
+      return readStimulus(store, stored.runId, { channel: stored.channel, ...(opts.duration !== undefined ? { durationS: opts.duration } : {}) });
     } finally {
       store.close();
     }
@@ -61,9 +46,10 @@ async function resolveStimulus(arg: string, opts: { rate: number; duration?: num
   const { validateProtocol, protocolSummary, sampleStimulus } = await import('../../protocols/index.ts');
   const raw = readJson(arg, 'protocol') as Record<string, unknown>;
   const protocol = validateProtocol(opts.duration !== undefined ? { ...raw, durationS: opts.duration } : raw);
-  const sum = protocolSummary(protocol);
-  const n = Math.max(2, Math.round(sum.durationS * opts.rate));
-  return { protocol, sampleRate: opts.rate, samples: sampleStimulus(protocol, opts.rate, 0, n), quantity: sum.quantity };
+  const { stimulusPieces } = await import('../../protocols/compile.ts');
+  const n = Math.max(2, Math.round(protocolSummary(protocol).durationS * opts.rate));
+  const pieces = stimulusPieces(protocol);
+  return { sampleRate: opts.rate, samples: sampleStimulus(protocol, opts.rate, 0, n), ...(pieces ? { pieces } : {}) };
 }
 
 export function register(program: Command): void {
@@ -77,41 +63,44 @@ export function register(program: Command): void {
     .option('-d, --duration <seconds>', 'simulated time, s (default: the protocol or recorded length)', numberIn('--duration', 1e-9, 86_400))
     .option('-r, --rate <S/s>', 'output sample rate for a protocol stimulus', numberIn('--rate', 1, 10_000_000), DEFAULT_RATE)
     .option('--dt <seconds>', 'internal step, s (default 1/rate; max step of the adaptive method)', numberIn('--dt', 1e-15, 1))
-    .option('-m, --method <method>', 'rk4 | euler | adaptive | implicit', 'rk4')
+    .option('-m, --method <method>', "rk4 | euler | adaptive | implicit (default: the circuit's recommended method, else rk4)")
     .option('-l, --label <text>', 'label stored with the run')
     .option('--db <file>', 'SQLite database file (created when missing)', DEFAULT_DB)
     .option('--json', 'print only one JSON object on stdout', false)
     .action(async (file: string, opts: { stimulus: string; duration?: number; rate: number; dt?: number; method: string; label?: string; db: string; json: boolean }) => {
-      if (!['rk4', 'euler', 'adaptive', 'implicit'].includes(opts.method)) throw new Error('--method must be rk4, euler, adaptive or implicit');
-      const circuit = await readCircuit(file);
-      const stim = await resolveStimulus(opts.stimulus, opts);
-      const [{ buildServices }, { RunStore }] = await Promise.all([import('../../services.ts'), import('../../store/run-store.ts')]);
+      if (opts.method !== undefined && !['rk4', 'euler', 'adaptive', 'implicit'].includes(opts.method)) throw new Error('--method must be rk4, euler, adaptive or implicit');
+      const circuit = await readCircuitArg(file, 'circuit');
+      const stored = storedStimulus(opts.stimulus);
+      const [{ buildServices }, { RunStore }, { startTwinOfRun }] = await Promise.all([
+        import('../../services.ts'),
+        import('../../store/run-store.ts'),
+        import('../../experiments/pairing.ts'),
+      ]);
       ensureDbDir(opts.db);
       const store = RunStore.open(opts.db);
       const services = buildServices({ store, instruments: false });
       const { runs } = services;
       try {
         const t0 = Date.now();
-        const started = await runs.start({
-          protocol: stim.protocol,
-          source: 'twin',
-          sampleRate: stim.sampleRate,
-          durationS: stim.samples.length / stim.sampleRate,
-          ...(opts.label !== undefined ? { label: opts.label } : {}),
-          ...(stim.linkedRunId !== undefined ? { linkedRunId: stim.linkedRunId } : {}),
-          options: { circuit, method: opts.method, ...(opts.dt !== undefined ? { dt: opts.dt } : {}), stimulus: stim.samples, quantity: stim.quantity },
-          from: 'local',
-        });
+        const twinOptions = { ...(opts.method ? { method: opts.method } : {}), ...(opts.dt !== undefined ? { dt: opts.dt } : {}) };
+        const label = opts.label !== undefined ? { label: opts.label } : {};
+        const duration = opts.duration !== undefined ? { durationS: opts.duration } : {};
+        // a stored run's stimulus: the one path of a twin fed a recording (experiments/pairing.ts), linked to it
+        const started = stored
+          ? (await startTwinOfRun(store, runs, stored.runId, { circuit, channel: stored.channel, options: twinOptions, ...label, ...duration })).run
+          : await runs.start({ protocol: readJson(opts.stimulus, 'protocol'), source: 'twin', sampleRate: opts.rate, options: { circuit, ...twinOptions }, ...label, ...duration, from: 'local' });
         const id = started.id;
+        const progress = runs.progress(id);
+        const total = progress?.samplesTotal ?? started.channels[0]?.sampleCount ?? 0;
         if (!opts.json) console.log(String(id));
-        const bar = progressBar(stim.samples.length, `twin run ${id} [{bar}] {value}/{total} samples`);
+        const bar = progressBar(total, `twin run ${id} [{bar}] {value}/{total} samples`);
         const tick = setInterval(() => {
-          const r = store.getRun(id);
-          if (r) bar.update(Math.min(stim.samples.length, r.channels[0]?.sampleCount ?? 0));
+          const p = runs.progress(id);
+          if (p) bar.update(p.samplesDone);
         }, 200);
         await runs.waitForEnd(id);
         clearInterval(tick);
-        bar.update(stim.samples.length);
+        bar.update(total);
         bar.stop();
         const run = store.getRun(id)!;
         console.log(
@@ -120,9 +109,9 @@ export function register(program: Command): void {
             status: run.status,
             reason: run.reason,
             source: run.source,
-            linkedRunId: stim.linkedRunId ?? null,
-            sampleRate: stim.sampleRate,
-            samples: stim.samples.length,
+            linkedRunId: run.linkedRunId ?? null,
+            sampleRate: run.channels[0]?.sampleRate,
+            samples: run.channels[0]?.sampleCount ?? 0,
             seconds: (Date.now() - t0) / 1000,
             channels: run.channels.map((c) => ({ index: c.index, name: c.name, unit: c.unit, role: c.role, sampleCount: c.sampleCount })),
             eventCounts: run.eventCounts,
@@ -146,13 +135,13 @@ export function register(program: Command): void {
     .option('--out <file>', 'add a .control block that runs the transient and writes the outputs to this file (wrdata)')
     .option('--db <file>', 'SQLite database file (for runId:channel)', DEFAULT_DB)
     .action(async (file: string, opts: { stimulus?: string; duration?: number; rate: number; out?: string; db: string }) => {
-      const circuit = await readCircuit(file);
+      const circuit = await readCircuitArg(file, 'circuit');
       const { expandCircuit, toSpice } = await import('../../twin/index.ts');
       const net = expandCircuit(circuit);
       const stim = opts.stimulus ? await resolveStimulus(opts.stimulus, opts) : undefined;
       process.stdout.write(
         toSpice(net, {
-          ...(stim ? { stimulus: { samples: stim.samples, sampleRate: stim.sampleRate } } : { tstep: 1 / opts.rate, tstop: opts.duration ?? 1e-3 }),
+          ...(stim ? { stimulus: { samples: stim.samples, sampleRate: stim.sampleRate, ...(stim.pieces ? { pieces: stim.pieces } : {}) } } : { tstep: 1 / opts.rate, tstop: opts.duration ?? 1e-3 }),
           ...(opts.out ? { outFile: opts.out } : {}),
         }),
       );
@@ -163,8 +152,8 @@ export function register(program: Command): void {
     .description('List the example circuits (usable by name wherever a circuit file is expected)')
     .option('--json', 'print one JSON object { circuits: [...] }', false)
     .action(async (opts: { json: boolean }) => {
-      const { listExampleCircuits } = await import('../../sources/twin-source.ts');
-      const list = listExampleCircuits();
+      const { listBuiltInCircuits } = await import('../../twin/circuits/index.ts');
+      const list = listBuiltInCircuits();
       if (opts.json) console.log(JSON.stringify({ circuits: list }));
       else for (const c of list) console.log(`${c.name.padEnd(14)} ${c.kind.padEnd(12)} ${c.description.slice(0, 100)}`);
     });

@@ -5,7 +5,7 @@
  * interrupted. A bad circuit is reported before anything starts.
  */
 import type { Command } from 'commander';
-import { VirtualBoard, virtualBoardAvailable } from '../../../drivers/daq/virtual.ts';
+import { VirtualBoard, virtualBoardProblem } from '../../../drivers/daq/virtual.ts';
 import { DAQ_BENCH_CIRCUIT, resolveDaqDut } from '../../sources/daq-twin-dut.ts';
 
 export function register(program: Command): void {
@@ -25,7 +25,8 @@ export function register(program: Command): void {
       const speed = Number(opts.speed);
       if (!Number.isFinite(speed) || speed < 0) throw new Error(`--speed must be a number >= 0 (got ${opts.speed})`);
       const choice = resolveDaqDut(opts.dut, { files: true }); // a bad circuit stops here, before anything starts
-      if (!virtualBoardAvailable()) throw new Error('virtual board not built: run `npm run setup` (needs gcc-avr, simavr, libsimavr-dev)');
+      const problem = virtualBoardProblem();
+      if (problem) throw new Error(problem);
       const vb = await VirtualBoard.start({ link: opts.pty, speed, ...(choice.kind === 'twin' ? { dut: choice.dut } : { circuit: choice.circuit }) });
       process.stdout.write(`${vb.path}\n`);
       const what = choice.kind === 'twin' ? `twin circuit ${choice.name} (lockstep, emulated time)` : `built-in ${choice.name} model`;

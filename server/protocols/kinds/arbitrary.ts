@@ -1,5 +1,6 @@
 /** Arbitrary waveform: "time_s,value" points from CSV, joined by straight lines or held, played `repeat` times. */
 import { Type, type Static } from 'typebox';
+import { cellNumber, parseCsv } from '../../import/csv.ts';
 import { minMax, optionalDurationS, ProtocolError, quantityOf, zeroTail, type ProtocolKind, type SmuPoint, type WithDuration } from '../kind.ts';
 
 export const ArbitrarySchema = Type.Object(
@@ -41,36 +42,36 @@ export function arbitraryPoints(p: Arbitrary): WaveformPoints {
 const MAX_CSV_POINTS = 1_000_000;
 
 /**
- * "time_s,value" lines → points. A first line that is not numeric is a header; blank lines and lines
- * starting with # are skipped; separators comma, semicolon, tab or spaces. Times must start at ≥ 0 and
- * increase strictly, and the last time must be > 0 (it is the length of one play).
+ * "time_s,value" lines → points, read by the one CSV reader (server/import/csv.ts). A first row that is not
+ * numeric is a header; blank lines and lines starting with # are skipped; separator comma, semicolon or tab.
+ * Times must start at ≥ 0 and increase strictly, and the last time must be > 0 (it is the length of one play).
  */
 export function parseWaveformCsv(csv: string): WaveformPoints {
+  let table;
+  try {
+    table = parseCsv(csv, 'csv', { comment: '#' });
+  } catch (err) {
+    throw new ProtocolError('/csv', (err as Error).message.replace(/^csv: /, ''));
+  }
   const t: number[] = [];
   const v: number[] = [];
-  const lines = csv.split(/\r?\n/);
-  let sawData = false;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const cells = line.split(/\s*[,;\t]\s*|\s+/);
-    const nums = cells.map((c) => (c === '' ? NaN : Number(c)));
-    const first = !sawData;
-    sawData = true;
-    if (first && nums.some((n) => Number.isNaN(n))) continue; // a header line
+  table.rows.forEach((cells, r) => {
+    const line = table.lines[r];
+    const nums = cells.map((c) => cellNumber(c, table.decimalComma));
+    if (r === 0 && nums.some((n) => Number.isNaN(n))) return; // a header line
     if (cells.length !== 2 || !nums.every(Number.isFinite)) {
-      throw new ProtocolError('/csv', `line ${i + 1}: expected two numbers "time_s,value", got "${line.slice(0, 60)}"`);
+      throw new ProtocolError('/csv', `line ${line}: expected two numbers "time_s,value", got "${cells.join(table.delimiter).slice(0, 60)}"`);
     }
     const [ti, vi] = nums;
-    if (ti < 0) throw new ProtocolError('/csv', `line ${i + 1}: time ${ti} s is negative`);
+    if (ti < 0) throw new ProtocolError('/csv', `line ${line}: time ${ti} s is negative`);
     if (t.length > 0 && ti <= t[t.length - 1]) {
-      throw new ProtocolError('/csv', `line ${i + 1}: time ${ti} s does not increase (previous ${t[t.length - 1]} s)`);
+      throw new ProtocolError('/csv', `line ${line}: time ${ti} s does not increase (previous ${t[t.length - 1]} s)`);
     }
-    if (Math.abs(vi) > 1e3) throw new ProtocolError('/csv', `line ${i + 1}: value ${vi} is outside ±1000`);
+    if (Math.abs(vi) > 1e3) throw new ProtocolError('/csv', `line ${line}: value ${vi} is outside ±1000`);
     t.push(ti);
     v.push(vi);
     if (t.length > MAX_CSV_POINTS) throw new ProtocolError('/csv', `more than ${MAX_CSV_POINTS} points`);
-  }
+  });
   if (t.length < 2 || !(t[t.length - 1] > 0)) {
     throw new ProtocolError('/csv', 'needs at least two points and a last time > 0 s');
   }

@@ -9,6 +9,7 @@ import { dc } from './dc.ts';
 import { ivSweep } from './iv-sweep.ts';
 import { ladder } from './ladder.ts';
 import { pulseTrain } from './pulse-train.ts';
+import { recording } from './recording.ts';
 import { sine } from './sine.ts';
 import { square } from './square.ts';
 import { stdp } from './stdp.ts';
@@ -23,6 +24,7 @@ export const PROTOCOL_KINDS = {
   ladder,
   stdp,
   arbitrary,
+  recording,
 };
 
 export type ProtocolKindName = keyof typeof PROTOCOL_KINDS;

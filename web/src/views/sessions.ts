@@ -14,7 +14,7 @@ import { describeProtocol, runDurationText, statusBadge } from './describe.ts';
 import { mountStoredView } from './stored-view.ts';
 
 const STATUSES: RunStatus[] = ['running', 'completed', 'aborted', 'failed', 'interrupted'];
-const SOURCES = ['simulated', 'daq', 'smu', 'twin', 'replay'];
+const SOURCES = ['simulated', 'daq', 'smu', 'twin', 'replay', 'import'];
 const PAGE = 200;
 /** Filter keys, as they appear in the page address. */
 const KEYS = ['search', 'notes', 'tag', 'kind', 'source', 'status', 'from', 'to', 'run'] as const;

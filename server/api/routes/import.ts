@@ -1,0 +1,49 @@
+/**
+ * POST /api/import?name=&format=&rate=&unit=&stimulus=&label= with the file's bytes as the body
+ * (application/octet-stream or text/csv): records the recording as a run (source `import`, server/import).
+ * A refused file is a 400 BAD_IMPORT naming the line or setting at fault, and leaves nothing stored.
+ */
+import { Type } from '@fastify/type-provider-typebox';
+import { AppError } from '../../../common/errors.ts';
+import { IMPORT_FORMATS, MAX_IMPORT_BYTES, importRecording, readRecording, type ImportFormat } from '../../import/index.ts';
+import type { RoutePlugin } from '../app.ts';
+import { RunSummarySchema, errorResponses } from '../schemas.ts';
+
+const plugin: RoutePlugin = async (app, { ctx }) => {
+  for (const type of ['application/octet-stream', 'text/csv', 'text/plain']) {
+    app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: MAX_IMPORT_BYTES }, (_req, body, done) => done(null, body));
+  }
+  app.post(
+    '/api/import',
+    {
+      bodyLimit: MAX_IMPORT_BYTES,
+      schema: {
+        tags: ['import'],
+        summary: 'Import a recording (oscilloscope CSV, plain CSV/NPY with rate, WAV, spikeloop NWB) as a run; the body is the file',
+        querystring: Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 255, description: 'the file name (for messages and the run label)' }),
+            format: Type.Optional(Type.Union(IMPORT_FORMATS.map((f) => Type.Literal(f)), { default: 'auto' })),
+            rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1e12, description: 'Hz, for files without a time column or rate of their own' })),
+            unit: Type.Optional(Type.String({ maxLength: 16, description: 'unit of channels whose file names none' })),
+            stimulus: Type.Optional(Type.String({ maxLength: 200, description: 'the channel holding the applied stimulus' })),
+            label: Type.Optional(Type.String({ maxLength: 200 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Type.Object({ run: RunSummarySchema }), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const body = req.body;
+      if (!Buffer.isBuffer(body)) throw new AppError('VALIDATION', 'body: send the file as application/octet-stream', '/');
+      const q = req.query;
+      const name = q.name.replace(/^.*[\\/]/, '');
+      // a refused file is an AppError BAD_IMPORT (field /body); nothing is stored
+      const rec = await readRecording(body, name, { format: q.format as ImportFormat | 'auto' | undefined, rate: q.rate, unit: q.unit, stimulus: q.stimulus });
+      const run = await importRecording(ctx.runs, rec, name, q.label !== undefined ? { label: q.label } : {});
+      return reply.status(201).send({ run });
+    },
+  );
+};
+export default plugin;

@@ -1,0 +1,56 @@
+/**
+ * Importing a recording made elsewhere: read it (./recording.ts), then record it as a run (source `import`,
+ * protocol kind `recording`) through the one run manager. The file is read and checked whole before the run
+ * exists, and a run whose recording did not complete is deleted: a refused file leaves nothing stored.
+ */
+import path from 'node:path';
+import type { RunManager } from '../runs/run-manager.ts';
+import type { RunDetail } from '../store/run-store.ts';
+import { importable } from '../sources/import-source.ts';
+import { ImportError, type Recording } from './recording.ts';
+
+export { ImportError, readRecording, IMPORT_FORMATS, MAX_IMPORT_BYTES, type ImportFormat, type ReadOptions, type Recording } from './recording.ts';
+
+/** The protocol document an imported run carries (kind `recording`). */
+export function recordingProtocol(rec: Recording, file: string) {
+  const stim = rec.channels.find((c) => c.role === 'stimulus');
+  let min = 0;
+  let max = 0;
+  if (stim) {
+    min = Infinity;
+    max = -Infinity;
+    for (const v of stim.values) {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  }
+  return {
+    kind: 'recording',
+    quantity: stim?.unit === 'A' ? 'current' : 'voltage',
+    durationS: rec.channels[0].values.length / rec.sampleRate,
+    file: path.basename(file),
+    format: rec.format,
+    vendor: rec.vendor,
+    stimulusChannel: stim?.name ?? null,
+    min,
+    max,
+  };
+}
+
+/** Records a recording read from `file` (readRecording) as a completed run; returns the run. */
+export async function importRecording(runs: RunManager, rec: Recording, file: string, opts: { label?: string } = {}): Promise<RunDetail> {
+  const started = await runs.start({
+    protocol: recordingProtocol(rec, file),
+    source: 'import',
+    sampleRate: rec.sampleRate,
+    label: opts.label ?? path.basename(file),
+    options: { recording: importable(rec) },
+  });
+  const stop = await runs.waitForEnd(started.id);
+  const run = runs.store.getRun(started.id)!;
+  if (run.status !== 'completed') {
+    runs.store.deleteRun(started.id);
+    throw new ImportError(`${path.basename(file)}: recording the import failed (${stop?.reason ?? run.reason ?? run.status}); nothing was stored`);
+  }
+  return run;
+}

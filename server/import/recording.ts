@@ -1,0 +1,402 @@
+/**
+ * Recordings made elsewhere, read into one shape (channels of SI values on a uniform clock): oscilloscope
+ * CSVs (Tektronix, Keysight, Rigol, Rohde & Schwarz, LeCroy, Siglent: preambles, two-line headers,
+ * semicolons with decimal commas), plain CSV, NPY, WAV and spikeloop's own NWB. Used by `spikeloop import`,
+ * `POST /api/import` and `spikeloop analyze <file>`. Formats and rules: docs/import.md.
+ *
+ * Never a silent default: the rate comes from a time column, the file's own header, or `rate`, else the file
+ * is refused naming `--rate`; a non-uniform time column, a ragged row, a non-numeric or empty cell, a
+ * header that claims more data than the file holds, or a binary file is refused naming the line.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ImportError, cellNumber, parseCsv } from './csv.ts';
+
+export { ImportError } from './csv.ts';
+
+export type ImportFormat = 'scope-csv' | 'csv' | 'npy' | 'wav' | 'nwb';
+export const IMPORT_FORMATS: readonly (ImportFormat | 'auto')[] = ['auto', 'scope-csv', 'csv', 'npy', 'wav', 'nwb'];
+
+/** Largest file read (a text file must also fit in one string). */
+export const MAX_IMPORT_BYTES = 256 * 1024 * 1024;
+/** Most samples per channel. */
+export const MAX_IMPORT_SAMPLES = 100_000_000;
+
+export interface RecordingChannel {
+  name: string;
+  /** SI unit ('' when the file does not say and no --unit was given). */
+  unit: string;
+  role: 'stimulus' | 'response';
+  values: Float64Array;
+}
+
+export interface Recording {
+  format: ImportFormat;
+  /** The instrument the file's layout identifies (oscilloscope CSVs), or null. */
+  vendor: string | null;
+  /** Samples per second. */
+  sampleRate: number;
+  /** Time of the first sample in the file's own clock, s (a scope's trigger-relative start). */
+  t0: number;
+  /** Where the rate came from: 'time column', 'header', '--rate'. */
+  rateFrom: string;
+  channels: RecordingChannel[];
+  /** key → value lines of the file's preamble (model, record length, ...). */
+  header: Record<string, string>;
+}
+
+export interface ReadOptions {
+  format?: ImportFormat | 'auto';
+  /** Samples per second, for files without a time column or rate in their header. */
+  rate?: number;
+  /** Unit of channels whose file names none. */
+  unit?: string;
+  /** Name of the channel that is the stimulus (role 'stimulus'); NWB files say it themselves. */
+  stimulus?: string;
+}
+
+/** Unit words scopes write → SI unit and the factor to it. */
+const UNITS: Record<string, [string, number]> = {
+  v: ['V', 1], volt: ['V', 1], volts: ['V', 1], mv: ['V', 1e-3], uv: ['V', 1e-6], 'µv': ['V', 1e-6],
+  a: ['A', 1], amp: ['A', 1], amps: ['A', 1], ampere: ['A', 1], ma: ['A', 1e-3], ua: ['A', 1e-6], 'µa': ['A', 1e-6], na: ['A', 1e-9],
+  s: ['s', 1], sec: ['s', 1], second: ['s', 1], seconds: ['s', 1], ms: ['s', 1e-3], us: ['s', 1e-6], 'µs': ['s', 1e-6], ns: ['s', 1e-9],
+  ohm: ['Ohm', 1], ω: ['Ohm', 1], w: ['W', 1], siemens: ['S', 1],
+};
+
+function siUnit(u: string): [string, number] {
+  const k = u.trim().toLowerCase();
+  return UNITS[k] ?? [u.trim(), 1];
+}
+
+/** "CH1 (V)", "Time [s]", "v_mem (V)" → name and unit. */
+function splitName(cell: string): { name: string; unit: string } {
+  const m = /^(.*?)\s*[([]\s*([^)\]]*)\s*[)\]]\s*$/.exec(cell);
+  return m && m[1] ? { name: m[1], unit: m[2] } : { name: cell, unit: '' };
+}
+
+const TIME_NAMES = new Set(['time', 't', 'time_s', 'x-axis', 'second', 'seconds', 'sec', 'time (s)']);
+const INDEX_NAMES = new Set(['index', 'sample', 'samples', 'no.', 'sequence']);
+const UNIT_WORDS = new Set([...Object.keys(UNITS), 'sequence', 'div', '']);
+
+function detectVendor(header: string[][], names: string[]): string | null {
+  const first = (header[0]?.[0] ?? '').toLowerCase();
+  const keys = new Map(header.map((r) => [r[0]?.toLowerCase() ?? '', r[1] ?? '']));
+  if (first.startsWith('lecroy')) return 'LeCroy';
+  const model = keys.get('model') ?? keys.get('model number') ?? '';
+  if (/^(tbs|tds|mso|mdo|dpo|tek)/i.test(model)) return 'Tektronix';
+  if (/^sds/i.test(model)) return 'Siglent';
+  if (names[0]?.toLowerCase() === 'x' && names.some((n) => n.toLowerCase() === 'increment')) return 'Rigol';
+  if (names[0]?.toLowerCase() === 'x-axis') return 'Keysight';
+  if (/\[s\]/i.test(names[0] ?? '')) return 'Rohde & Schwarz';
+  return null;
+}
+
+/** A CSV (oscilloscope or plain) into a recording. */
+export function readCsvRecording(text: string, what: string, opts: ReadOptions = {}): Recording {
+  const table = parseCsv(text, what);
+  const { rows, lines, decimalComma } = table;
+  const num = (c: string) => cellNumber(c, decimalComma);
+  const trimEnd = (r: string[]) => {
+    let n = r.length;
+    while (n > 0 && r[n - 1] === '') n--;
+    return r.slice(0, n);
+  };
+  const isNumeric = (r: string[]) => r.length > 0 && r.every((c) => !Number.isNaN(num(c)));
+  const first = rows.findIndex((r) => isNumeric(trimEnd(r)));
+  if (first < 0) throw new ImportError(`${what}: no numeric data rows (is it a CSV of samples?)`);
+  const head = rows.slice(0, first).map(trimEnd);
+  const width = trimEnd(rows[first]).length;
+  // header: the last row names the columns; a row of unit words under a row of names is a two-line header
+  let names: string[] = [];
+  let units: string[] = [];
+  let preamble = head;
+  const last = head[head.length - 1];
+  const before = head[head.length - 2];
+  if (last && before && last.slice(0, width).every((c) => UNIT_WORDS.has(c.toLowerCase())) && before.length >= width) {
+    names = before;
+    units = last;
+    preamble = head.slice(0, -2);
+  } else if (last && last.length >= width) {
+    names = last;
+    preamble = head.slice(0, -1);
+  }
+  const header: Record<string, string> = {};
+  for (const r of preamble) if (r[0]) header[r[0]] = r.slice(1).filter(Boolean).join(',');
+  const vendor = detectVendor(head, names);
+  // the data block: every row numeric and as wide as the first
+  const n = rows.length - first;
+  if (n > MAX_IMPORT_SAMPLES) throw new ImportError(`${what}: ${n} rows; at most ${MAX_IMPORT_SAMPLES} are read`);
+  const cols = Array.from({ length: width }, () => new Float64Array(n));
+  for (let r = 0; r < n; r++) {
+    const row = rows[first + r];
+    const line = lines[first + r];
+    if (row.length < width || row.slice(width).some((c) => c !== '')) {
+      throw new ImportError(`${what}: line ${line} has ${trimEnd(row).length} fields, the data rows before it have ${width} (ragged rows)`);
+    }
+    for (let c = 0; c < width; c++) {
+      // an empty cell in a full-width row is a missing sample (NaN), as spikeloop's CSV export writes a dropped one
+      const v = row[c] === '' ? NaN : num(row[c]);
+      if (Number.isNaN(v) && row[c] !== '') throw new ImportError(`${what}: line ${line}, column ${c + 1}: "${row[c].slice(0, 40)}" is not a number`);
+      cols[c][r] = v;
+    }
+  }
+  // a header that claims more points than the file holds (a truncated or forged file)
+  const claimed = Object.entries(header).find(([k]) => /^record length$/i.test(k));
+  if (claimed) {
+    const m = /(\d+(\.\d*)?(e[+-]?\d+)?)/i.exec(claimed[1]);
+    const count = m ? Number(m[1]) : NaN;
+    if (Number.isFinite(count) && count > n) throw new ImportError(`${what}: the header claims a record length of ${count} points, the file holds ${n} rows (truncated?)`);
+  }
+  const parsed = Array.from({ length: width }, (_, c) => {
+    const raw = names[c] ?? '';
+    const s = splitName(raw);
+    return { raw, name: s.name || `ch${c}`, unit: units[c] ?? s.unit };
+  });
+  // the time (or sample-index) column: column 0, by name or by unit
+  let sampleRate: number | undefined;
+  let t0 = 0;
+  let rateFrom = '';
+  let channelCols = parsed.map((_, c) => c);
+  const c0 = parsed[0];
+  const c0name = c0.name.toLowerCase();
+  const c0unit = c0.unit.toLowerCase();
+  const isIndex = INDEX_NAMES.has(c0name) || c0unit === 'sequence';
+  const isTime = !isIndex && (TIME_NAMES.has(c0name) || siUnit(c0.unit)[0] === 's');
+  if (isTime || isIndex) channelCols = channelCols.slice(1);
+  if (channelCols.length === 0) throw new ImportError(`${what}: no data columns besides ${c0.raw || 'column 1'}`);
+  if (isTime) {
+    const factor = siUnit(c0.unit || 's')[1];
+    const t = cols[0];
+    if (n < 2) throw new ImportError(`${what}: one data row; a recording needs at least two samples`);
+    for (let i = 1; i < n; i++) {
+      if (Number.isNaN(t[i])) throw new ImportError(`${what}: line ${lines[first + i]}: the time cell is empty`);
+      if (!(t[i] > t[i - 1])) throw new ImportError(`${what}: line ${lines[first + i]}: time ${t[i]} does not increase (previous ${t[i - 1]})`);
+    }
+    const dt = (t[n - 1] - t[0]) / (n - 1);
+    for (let i = 0; i < n; i++) {
+      if (Math.abs(t[i] - (t[0] + i * dt)) > 0.25 * dt) {
+        throw new ImportError(
+          `${what}: non-uniform time column: line ${lines[first + i]} has t = ${t[i]}, a uniform clock from ${t[0]} with step ${dt} puts it at ${t[0] + i * dt}; resample the recording to a uniform rate first`,
+        );
+      }
+    }
+    sampleRate = 1 / (dt * factor);
+    t0 = t[0] * factor;
+    rateFrom = 'time column';
+  } else {
+    // Rigol: X is the sample number, the rate is 1/Increment from the header's Start/Increment columns
+    const inc = names.findIndex((c) => c.toLowerCase() === 'increment');
+    const start = names.findIndex((c) => c.toLowerCase() === 'start');
+    const incRow = units.length ? units : [];
+    const incValue = inc >= 0 ? num(incRow[inc] ?? '') : NaN;
+    const interval = Object.entries(header).find(([k]) => /^sample interval$/i.test(k));
+    if (incValue > 0) {
+      sampleRate = 1 / incValue;
+      t0 = start >= 0 && Number.isFinite(num(incRow[start] ?? '')) ? num(incRow[start]) : 0;
+      rateFrom = 'header';
+    } else if (interval && cellNumber(interval[1].split(',')[0]) > 0) {
+      sampleRate = 1 / cellNumber(interval[1].split(',')[0]);
+      rateFrom = 'header';
+    }
+  }
+  if (opts.rate !== undefined) {
+    if (sampleRate !== undefined && Math.abs(opts.rate - sampleRate) > 1e-3 * sampleRate) {
+      throw new ImportError(`${what}: --rate ${opts.rate} Hz disagrees with the file's ${rateFrom} (${sampleRate} Hz); leave --rate out`);
+    }
+    if (sampleRate === undefined) rateFrom = '--rate';
+    sampleRate ??= opts.rate;
+  }
+  if (sampleRate === undefined) {
+    throw new ImportError(`${what}: no time column and no sample rate in the file; give the rate with --rate <Hz>`);
+  }
+  checkRate(sampleRate, what);
+  const headerUnit = Object.entries(header).find(([k]) => /^vertical units?$/i.test(k))?.[1];
+  const channels = channelCols.map((c) => {
+    const p = parsed[c];
+    const [unit, factor] = siUnit(p.unit || headerUnit || opts.unit || '');
+    const values = cols[c];
+    if (factor !== 1) for (let i = 0; i < n; i++) values[i] *= factor;
+    return { name: p.name, unit, role: 'response' as const, values };
+  });
+  return withStimulus({ format: vendor || Object.keys(header).length ? 'scope-csv' : 'csv', vendor, sampleRate, t0, rateFrom, channels, header }, what, opts);
+}
+
+function checkRate(rate: number, what: string): void {
+  if (!(rate > 0) || !Number.isFinite(rate) || rate > 1e12) throw new ImportError(`${what}: sample rate ${rate} Hz is not between 0 and 1e12`);
+}
+
+/** Unique channel names; `opts.stimulus` names the stimulus channel. */
+function withStimulus(rec: Recording, what: string, opts: ReadOptions): Recording {
+  const seen = new Set<string>();
+  for (const ch of rec.channels) {
+    let name = ch.name;
+    for (let k = 2; seen.has(name); k++) name = `${ch.name}_${k}`;
+    ch.name = name;
+    seen.add(name);
+  }
+  if (opts.stimulus !== undefined) {
+    const ch = rec.channels.find((c) => c.name === opts.stimulus);
+    if (!ch) throw new ImportError(`${what}: --stimulus ${opts.stimulus}: no such channel (channels: ${rec.channels.map((c) => c.name).join(', ')})`);
+    ch.role = 'stimulus';
+  }
+  return rec;
+}
+
+const NPY_TYPES: Record<string, { bytes: number; read: (b: Buffer, o: number) => number }> = {
+  '<i2': { bytes: 2, read: (b, o) => b.readInt16LE(o) },
+  '<u2': { bytes: 2, read: (b, o) => b.readUInt16LE(o) },
+  '<i4': { bytes: 4, read: (b, o) => b.readInt32LE(o) },
+  '<f4': { bytes: 4, read: (b, o) => b.readFloatLE(o) },
+  '<f8': { bytes: 8, read: (b, o) => b.readDoubleLE(o) },
+};
+
+/** NPY 1.0/2.0, 1-D (one channel, named after the file) or 2-D (samples × channels), C order. */
+export function readNpyRecording(buf: Buffer, what: string, opts: ReadOptions = {}): Recording {
+  if (buf.length < 10 || buf.toString('latin1', 0, 6) !== '\x93NUMPY') throw new ImportError(`${what}: not an NPY file`);
+  const major = buf[6];
+  const start = major === 1 ? 10 : 12;
+  const hlen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
+  if (start + hlen > buf.length) throw new ImportError(`${what}: NPY header longer than the file`);
+  const header = buf.toString('latin1', start, start + hlen);
+  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
+  const shape = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
+  if (/'fortran_order':\s*True/.test(header)) throw new ImportError(`${what}: Fortran-ordered arrays are not supported`);
+  const t = descr ? NPY_TYPES[descr] : undefined;
+  if (!t) throw new ImportError(`${what}: dtype ${descr} not supported (use <i2 <u2 <i4 <f4 <f8)`);
+  const dims = (shape ?? '').split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  if (dims.length < 1 || dims.length > 2 || !dims.every((d) => Number.isInteger(d) && d >= 0)) throw new ImportError(`${what}: expected a 1-D or 2-D array, shape (${shape})`);
+  const [n, nc = 1] = dims;
+  if (nc > 4096) throw new ImportError(`${what}: ${nc} channels; at most 4096 are read`);
+  const dataStart = start + hlen;
+  if (buf.length < dataStart + n * nc * t.bytes) {
+    throw new ImportError(`${what}: the header claims ${n}×${nc} samples (${n * nc * t.bytes} bytes), the file holds ${buf.length - dataStart} bytes (truncated?)`);
+  }
+  if (n < 2) throw new ImportError(`${what}: ${n} samples; a recording needs at least two`);
+  if (opts.rate === undefined) throw new ImportError(`${what}: an NPY file has no sample rate; give it with --rate <Hz>`);
+  checkRate(opts.rate, what);
+  const base = path.basename(what).replace(/\.npy$/i, '');
+  const [unit, factor] = siUnit(opts.unit ?? '');
+  const channels = Array.from({ length: nc }, (_, c) => {
+    const values = new Float64Array(n);
+    for (let i = 0; i < n; i++) values[i] = t.read(buf, dataStart + (i * nc + c) * t.bytes) * factor;
+    return { name: nc === 1 ? base : `${base}_${c}`, unit, role: 'response' as const, values };
+  });
+  return withStimulus({ format: 'npy', vendor: null, sampleRate: opts.rate, t0: 0, rateFrom: '--rate', channels, header: {} }, what, opts);
+}
+
+/** RIFF WAVE: PCM 8/16/24/32-bit or IEEE float 32/64; values as a fraction of full scale (unit from --unit). */
+export function readWavRecording(buf: Buffer, what: string, opts: ReadOptions = {}): Recording {
+  if (buf.length < 12 || buf.toString('latin1', 0, 4) !== 'RIFF' || buf.toString('latin1', 8, 12) !== 'WAVE') throw new ImportError(`${what}: not a WAV file`);
+  let fmt: { format: number; channels: number; rate: number; bits: number } | undefined;
+  let data: { at: number; size: number } | undefined;
+  for (let p = 12; p + 8 <= buf.length; ) {
+    const id = buf.toString('latin1', p, p + 4);
+    const size = buf.readUInt32LE(p + 4);
+    if (p + 8 + size > buf.length) throw new ImportError(`${what}: chunk "${id}" claims ${size} bytes, the file holds ${buf.length - p - 8} after it (truncated?)`);
+    if (id === 'fmt ') {
+      let format = buf.readUInt16LE(p + 8);
+      if (format === 0xfffe && size >= 40) format = buf.readUInt16LE(p + 8 + 24); // WAVE_FORMAT_EXTENSIBLE: the sub-format GUID's first 2 bytes
+      fmt = { format, channels: buf.readUInt16LE(p + 10), rate: buf.readUInt32LE(p + 12), bits: buf.readUInt16LE(p + 22) };
+    } else if (id === 'data') data = { at: p + 8, size };
+    p += 8 + size + (size & 1);
+  }
+  if (!fmt || !data) throw new ImportError(`${what}: WAV without ${fmt ? 'data' : 'fmt '} chunk`);
+  const { format, channels: nc, rate, bits } = fmt;
+  const bytes = bits / 8;
+  const read =
+    format === 1 && bits === 8 ? (o: number) => (buf[o] - 128) / 128
+    : format === 1 && bits === 16 ? (o: number) => buf.readInt16LE(o) / 32768
+    : format === 1 && bits === 24 ? (o: number) => buf.readIntLE(o, 3) / 8388608
+    : format === 1 && bits === 32 ? (o: number) => buf.readInt32LE(o) / 2147483648
+    : format === 3 && bits === 32 ? (o: number) => buf.readFloatLE(o)
+    : format === 3 && bits === 64 ? (o: number) => buf.readDoubleLE(o)
+    : undefined;
+  if (!read || nc < 1) throw new ImportError(`${what}: WAV format ${format} with ${bits} bits per sample is not supported (PCM 8/16/24/32, float 32/64)`);
+  const n = Math.floor(data.size / (bytes * nc));
+  if (n < 2) throw new ImportError(`${what}: ${n} samples; a recording needs at least two`);
+  if (opts.rate !== undefined && opts.rate !== rate) throw new ImportError(`${what}: --rate ${opts.rate} Hz disagrees with the WAV header (${rate} Hz); leave --rate out`);
+  checkRate(rate, what);
+  const [unit, factor] = siUnit(opts.unit ?? '');
+  const channels = Array.from({ length: nc }, (_, c) => {
+    const values = new Float64Array(n);
+    for (let i = 0; i < n; i++) values[i] = read(data.at + (i * nc + c) * bytes) * factor;
+    return { name: `ch${c}`, unit, role: 'response' as const, values };
+  });
+  return withStimulus({ format: 'wav', vendor: null, sampleRate: rate, t0: 0, rateFrom: 'header', channels, header: {} }, what, opts);
+}
+
+/** spikeloop's own NWB export (server/export/nwb.ts): the TimeSeries of /acquisition and /stimulus/presentation. */
+export async function readNwbRecording(buf: Buffer, what: string, opts: ReadOptions = {}): Promise<Recording> {
+  const { default: h5wasm } = await import('h5wasm/node');
+  await h5wasm.ready;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-import-'));
+  const file = path.join(dir, 'in.nwb');
+  writeFileSync(file, buf);
+  let f: InstanceType<typeof h5wasm.File> | undefined;
+  try {
+    try {
+      f = new h5wasm.File(file, 'r');
+    } catch (err) {
+      throw new ImportError(`${what}: not a readable HDF5/NWB file (${(err as Error).message})`);
+    }
+    if (f.attrs['neurodata_type']?.value !== 'NWBFile') throw new ImportError(`${what}: an HDF5 file but not NWB (no neurodata_type NWBFile at /)`);
+    const channels: RecordingChannel[] = [];
+    let sampleRate: number | undefined;
+    for (const [groupPath, role] of [['stimulus/presentation', 'stimulus'], ['acquisition', 'response']] as const) {
+      const g = f.get(groupPath);
+      if (!g || !('keys' in g)) continue;
+      for (const key of (g as InstanceType<typeof h5wasm.Group>).keys()) {
+        const s = f.get(`${groupPath}/${key}`) as InstanceType<typeof h5wasm.Group> | null;
+        const data = s?.get('data') as InstanceType<typeof h5wasm.Dataset> | null;
+        const t0 = s?.get('starting_time') as InstanceType<typeof h5wasm.Dataset> | null;
+        if (!data || !t0 || !t0.attrs['rate']) continue; // not a regularly sampled TimeSeries (events, ...)
+        const rate = Number(t0.attrs['rate'].value);
+        if (sampleRate !== undefined && rate !== sampleRate) throw new ImportError(`${what}: series ${key} has rate ${rate} Hz, the others ${sampleRate} Hz; spikeloop runs have one rate`);
+        sampleRate = rate;
+        const conv = Number(data.attrs['conversion']?.value ?? 1);
+        const off = Number(data.attrs['offset']?.value ?? 0);
+        const raw = data.value as ArrayLike<number>;
+        if ((data.shape ?? []).length !== 1) throw new ImportError(`${what}: series ${key} is not 1-D`);
+        const values = Float64Array.from(raw, (v) => v * conv + off);
+        channels.push({ name: key, unit: String(data.attrs['unit']?.value ?? ''), role, values });
+      }
+    }
+    if (!channels.length || sampleRate === undefined) throw new ImportError(`${what}: no regularly sampled TimeSeries in /acquisition or /stimulus/presentation`);
+    checkRate(sampleRate, what);
+    return withStimulus({ format: 'nwb', vendor: null, sampleRate, t0: 0, rateFrom: 'header', channels, header: {} }, what, opts);
+  } finally {
+    f?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Which format a file is, from its first bytes (magic numbers), else text. */
+function sniff(buf: Buffer): ImportFormat | 'text' | 'binary' {
+  if (buf.toString('latin1', 0, 6) === '\x93NUMPY') return 'npy';
+  if (buf.toString('latin1', 0, 4) === 'RIFF' && buf.toString('latin1', 8, 12) === 'WAVE') return 'wav';
+  if (buf.toString('latin1', 0, 8) === '\x89HDF\r\n\x1a\n') return 'nwb';
+  const head = buf.subarray(0, 65536);
+  if (head.includes(0)) return 'binary';
+  return 'text';
+}
+
+/** Reads a recording from a file's bytes (`what` names it in messages; its extension is not trusted). */
+export async function readRecording(buf: Buffer, what: string, opts: ReadOptions = {}): Promise<Recording> {
+  if (buf.length === 0) throw new ImportError(`${what}: the file is empty`);
+  if (buf.length > MAX_IMPORT_BYTES) throw new ImportError(`${what}: ${buf.length} bytes; at most ${MAX_IMPORT_BYTES} are read`);
+  const kind = sniff(buf);
+  const format = opts.format === undefined || opts.format === 'auto' ? kind : opts.format;
+  if (format === 'binary') throw new ImportError(`${what}: a binary file that is not NPY, WAV or NWB (formats: ${IMPORT_FORMATS.join(', ')})`);
+  if (format === 'npy') return readNpyRecording(buf, what, opts);
+  if (format === 'wav') return readWavRecording(buf, what, opts);
+  if (format === 'nwb') return readNwbRecording(buf, what, opts);
+  if (kind !== 'text') throw new ImportError(`${what}: --format ${format}, but the file is ${kind === 'binary' ? 'binary' : `an ${kind.toUpperCase()} file`}`);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
+  } catch {
+    text = buf.toString('latin1'); // scopes write Latin-1 (µ, °) as often as UTF-8
+  }
+  return readCsvRecording(text, what, opts);
+}

@@ -1,0 +1,32 @@
+/**
+ * A recording made elsewhere and imported (`spikeloop import`, server/import): the protocol of an imported
+ * run. Its stimulus is the stored stimulus channel, not a generator: the run manager refuses to play it on a
+ * source other than `import`, except as the recorded stimulus of a twin run (StartRequest.input, experiments/pairing.ts).
+ */
+import { Type, type Static } from 'typebox';
+import { durationS, level, quantity, type ProtocolKind } from '../kind.ts';
+
+export const RecordingSchema = Type.Object(
+  {
+    kind: Type.Literal('recording'),
+    quantity,
+    durationS,
+    file: Type.String({ maxLength: 1024, description: 'Name of the imported file' }),
+    format: Type.Union(['scope-csv', 'csv', 'npy', 'wav', 'nwb'].map((f) => Type.Literal(f)), { description: 'How the file was read' }),
+    vendor: Type.Union([Type.String({ maxLength: 100 }), Type.Null()], { default: null, description: 'Instrument the file layout identifies' }),
+    stimulusChannel: Type.Union([Type.String({ maxLength: 200 }), Type.Null()], { default: null, description: 'The channel holding the applied stimulus, if any' }),
+    min: level('Lowest stimulus value, A or V', 0),
+    max: level('Highest stimulus value, A or V', 0),
+  },
+  { additionalProperties: false, title: 'Imported recording' },
+);
+export type RecordingProtocol = Static<typeof RecordingSchema>;
+
+export const recording: ProtocolKind<RecordingProtocol> = {
+  schema: RecordingSchema,
+  imported: true,
+  extremes: (p) => [p.min, p.max],
+  // never played (`imported`): the run manager allows it only on the import source and as a twin's recorded stimulus
+  waveform: () => () => 0,
+  random: (g, quantity, durationS) => ({ kind: 'recording', quantity, durationS, file: 'scope.csv', format: 'scope-csv', vendor: null, stimulusChannel: null, min: 0, max: g.level() }),
+};
