@@ -21,7 +21,10 @@ export type AnalysisOutcome = { ok: true; result: unknown } | { ok: false; messa
 export interface AnalysisJob {
   /** An analysis of analysis-io/registry.ts. */
   name: string;
-  input: unknown;
+  /** The input as data, or */
+  input?: unknown;
+  /** runs read here, in the worker, from the database file (opened read-only: WAL lets it read beside the writer). */
+  runs?: { dbFile: string; runIds: number[] };
   params: unknown;
 }
 
@@ -35,7 +38,17 @@ export const tasks = {
     const def = findAnalysis(job.name);
     if (!def) throw new Error(`no analysis "${job.name}"`);
     try {
-      return { ok: true, result: await def.run(job.input as never, job.params as never, {}) };
+      let input = job.input;
+      if (job.runs) {
+        const [{ RunStore }, { readRunSignal }] = await Promise.all([import('../store/run-store.ts'), import('../analysis-io/inputs.ts')]);
+        const store = RunStore.open(job.runs.dbFile, { readonly: true });
+        try {
+          input = job.runs.runIds.map((id) => readRunSignal(store, id));
+        } finally {
+          store.close();
+        }
+      }
+      return { ok: true, result: await def.run(input as never, job.params as never, {}) };
     } catch (err) {
       // refused input crosses back as data (a thrown error would lose its class and field): a 400, not a 500
       if (err instanceof InputError) return { ok: false, message: err.message, ...(err.field !== undefined ? { field: err.field } : {}) };

@@ -212,18 +212,18 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
               if (samples > MAX_RUN_IDS_SAMPLES) {
                 throw new AppError('VALIDATION', `/runIds: these runs hold ${samples} samples; at most ${MAX_RUN_IDS_SAMPLES} per request`, '/runIds');
               }
-              // read one run at a time, letting other requests in between (the reads are synchronous SQLite)
-              const signals = [];
-              for (const id of runIds!) {
-                signals.push(readRunSignal(ctx.store, id));
-                await new Promise((r) => setImmediate(r));
-              }
-              input = signals;
+              // read on the worker too (the reads are synchronous SQLite); in memory, here
+              input = ctx.store.file === ':memory:' ? runIds!.map((id) => readRunSignal(ctx.store, id)) : undefined;
             }
           }
           // On the pool (the server keeps answering; a client that leaves cancels it). The bootstrap's
           // threads are the server's to choose, not the request's: one, inside that task.
-          const job = { name: def.name, input, params: 'threads' in (params as object) ? { ...(params as object), threads: 1 } : params };
+          const runIds = all.runIds as number[] | undefined;
+          const job = {
+            name: def.name,
+            ...(input !== undefined ? { input } : { runs: { dbFile: ctx.store.file, runIds: runIds! } }),
+            params: 'threads' in (params as object) ? { ...(params as object), threads: 1 } : params,
+          };
           return toJson(await ctx.heavy.analysis(reply, job)) as Record<string, unknown>;
         } catch (e) {
           return inputError(e);
