@@ -210,7 +210,7 @@ describe('spiking-er regimes', () => {
       const st = trainStats(times, { tStart: t0, tEnd: t1 });
       const isi = 1 / st.rate;
       const b = maxIntervalBursts(times, { maxBeginIsi: isi / 2, maxEndIsi: isi / 2, minIbi: isi, minDuration: 0, minSpikes: 3 }, t1 - t0);
-      return classifyRegime({ rate: st.rate, cv: st.isiCv, burstFraction: b.burstFraction || 0, activeFraction: 0, oscillating: false, peakFrequency: NaN, peakRatio: NaN }).regime;
+      return classifyRegime({ rate: st.rate, cv: st.isiCv, burstFraction: b.burstFraction || 0, isiThreshold: NaN, activeFraction: 0, latched: null, oscillating: false, peakFrequency: NaN, peakRatio: NaN }).regime;
     });
   }
 

@@ -24,6 +24,29 @@ describe('method layer', () => {
     expect(r.onset_frequency).toBeCloseTo(1 + (3.8 - 2) / (4 - 2), 12);
     expect(r.optimal_frequency).toBe(1);
   });
+  it('resonance of a chirp run reads the stored protocol (log sweep) with no frequency flags; a silent run is "no response"', async () => {
+    // a log chirp 10 Hz → 1 kHz over 2 s: f(t) = 10·100^(t/2); pulses only while f is within 100-200 Hz (t in [1, 1.3] s)
+    const chirp = { kind: 'chirp', startHz: 10, stopHz: 1000, sweep: 'log', durationS: 2 };
+    const fs = 10_000;
+    const x = new Float64Array(2 * fs);
+    for (let i = 0; i < x.length; i++) x[i] = 0.01 * Math.sin(i * 0.7) * Math.cos(i * 0.13);
+    for (let c = 1.0 * fs; c < 1.3 * fs; c += 100) for (let j = -3; j <= 3; j++) x[c + j] += Math.exp(-(j * j) / 2);
+    const sig: Signal = { source: 'run', runId: 1, run: { protocol: chirp } as never, channels: [{ name: 'v', unit: 'V', role: 'response', fs, samples: x, scale: 1, offset: 0, filled: 0 }] };
+    const r = (await runAnalysis('resonance', [sig], {})) as { chirp: { sweep: string }; resonance_frequency: number; resonance_uncertainty: number; no_response: boolean; measures: { harmonics: unknown } };
+    expect(r.chirp.sweep).toBe('log');
+    expect(r.no_response).toBe(false);
+    expect(r.resonance_frequency).toBeGreaterThan(100 / 1.3);
+    expect(r.resonance_frequency).toBeLessThan(200 * 1.3);
+    // 20 windows over two decades: the window around f spans f·(100^(1/40) − 100^(−1/40)): the uncertainty
+    expect(r.resonance_uncertainty / r.resonance_frequency).toBeCloseTo(100 ** (1 / 40) - 100 ** (-1 / 40), 6);
+    const silent: Signal = { ...sig, channels: [{ ...sig.channels[0], samples: new Float64Array(2 * fs) }] };
+    const none = (await runAnalysis('resonance', [silent], { threshold: 'absolute', value: 0.5 })) as { no_response: boolean; resonance_frequency: null; reason: string };
+    expect(none.no_response).toBe(true);
+    expect(none.resonance_frequency).toBeNull();
+    expect(none.reason).toMatch(/^no response/);
+    // not a chirp and no f0/f1: a clear error
+    await expect(runAnalysis('resonance', [{ ...sig, run: { protocol: { kind: 'dc' } } as never }], {})).rejects.toThrow(/protocol is a dc, not a chirp/);
+  });
   it('regime over several inputs gives a phase diagram along the parameter', async () => {
     const r = (await runAnalysis('regime', [pulses(0, { amplitude: 0.5 }), pulses(40, { amplitude: 1 })], { param: 'amplitude' })) as {
       runs: { regime: string }[];

@@ -10,11 +10,13 @@ import { logIsiBursts, maxIntervalBursts, type BurstSummary } from '../analysis/
 import { fitGaussianMixture } from '../analysis/gmm.ts';
 import { analyzeAvalanches, avalanchesFromEvents } from '../analysis/avalanches.ts';
 import { bandPower, detectOscillation, dominantFrequencies, harmonicPower, psdDistance, welch } from '../analysis/spectra.ts';
-import { chirpPoints, resonanceSweep, type SweepPoint } from '../analysis/resonance.ts';
+import { aboveCountingNoise, chirpWindows, resonanceSweep, type Chirp, type SweepPoint } from '../analysis/resonance.ts';
 import { fitStdp } from '../analysis/stdp.ts';
-import { classifyRegime, phaseDiagram, type Regime } from '../analysis/regime.ts';
-import { coincidenceFactor, isiDistance, spikeDistance, spikeSync, vanRossum, victorPurpura } from '../analysis/distances.ts';
+import { classifyRegime, phaseDiagram, regimeFeatures, type Regime } from '../analysis/regime.ts';
+import { protocolSegments, validateProtocol } from '../protocols/index.ts';
+import { coincidence, isiDistance, spikeDistance, spikeSync, vanRossum, victorPurpura } from '../analysis/distances.ts';
 import { correlation, exponentDifference, nrmse } from '../analysis/compare.ts';
+import { spikePhases } from '../analysis/phase.ts';
 import { InputError, type Signal, type SignalChannel } from './inputs.ts';
 
 /** Spike-detection parameters as resolved from params.ts SPIKE_PARAMS. */
@@ -69,6 +71,9 @@ export function detect(c: SignalChannel, p: SpikeParams): SpikeResult {
       threshold: NaN,
       noise: NaN,
       noiseMethod: 'none',
+      deadTime: NaN,
+      deadTimeSource: 'none',
+      rearmLevel: NaN,
     };
   }
   const o = detectOptions(p);
@@ -104,6 +109,9 @@ export function spikesMethod(sig: Signal, p: SpikeParams & { modes: boolean; max
       threshold: r.threshold,
       noise: r.noise,
       noiseMethod: r.noiseMethod,
+      deadTime: r.deadTime,
+      deadTimeSource: r.deadTimeSource,
+      rearmLevel: r.rearmLevel,
       times: r.times,
       peaks: r.peaks,
       widths: r.widths,
@@ -151,7 +159,14 @@ export function avalanchesMethod(sig: Signal, p: SpikeParams & { bin_width?: num
   if (all.length < 2) throw new InputError(`only ${all.length} events detected; avalanches need more`);
   const av = avalanchesFromEvents(all, { binWidth: p.bin_width, tStart: 0, tEnd: T });
   const a = analyzeAvalanches(av, { minTail: p.min_tail });
-  return { channels: chans.map((c) => c.name), events: all.length, ...a, sizes: av.sizes, durations: av.durations };
+  // a single periodic train makes "avalanches" of a fixed size and duration: no critical process to fit
+  const sorted = Float64Array.from(all).sort();
+  const gaps = isis(sorted);
+  const m = gaps.reduce((x, y) => x + y, 0) / gaps.length;
+  const cvGaps = Math.sqrt(gaps.reduce((x, y) => x + (y - m) ** 2, 0) / gaps.length) / m;
+  const warnings = [...a.warnings];
+  if (chans.length === 1 && cvGaps < 0.1) warnings.unshift(`the events are one periodic train (interval CV ${+cvGaps.toPrecision(2)}): its avalanches follow the period, not a power law`);
+  return { channels: chans.map((c) => c.name), events: all.length, ...a, warnings, sizes: av.sizes, durations: av.durations };
 }
 
 export function psdMethod(sig: Signal, p: { channel?: string; segment?: number; band?: [number, number]; peaks: number; oscillation_ratio: number }) {
@@ -178,12 +193,13 @@ export function psdMethod(sig: Signal, p: { channel?: string; segment?: number; 
 export interface ResonanceParams extends SpikeParams {
   f0?: number;
   f1?: number;
+  sweep?: 'linear' | 'log';
   chirp_start?: number;
   chirp_duration?: number;
   windows: number;
   frequencies?: number[];
   frequency_param: string;
-  measure: 'rate' | 'harmonics';
+  measure: 'rate' | 'harmonics' | 'conductance';
   onset_fraction: number;
 }
 
@@ -196,20 +212,105 @@ function sweepTable(sig: Signal): SweepPoint[] | undefined {
   return Array.from(f.samples, (freq, i) => ({ frequency: freq, response: r.samples[i] }));
 }
 
+/** The chirp of a run: f0/f1 given, else the run's stored chirp protocol. */
+function chirpOf(sig: Signal, c: SignalChannel, p: ResonanceParams): Chirp {
+  const proto = sig.run?.protocol as { kind?: string; startHz?: number; stopHz?: number; sweep?: 'linear' | 'log'; durationS?: number } | undefined;
+  const fromProtocol = proto?.kind === 'chirp';
+  const f0 = p.f0 ?? (fromProtocol ? proto.startHz : undefined);
+  const f1 = p.f1 ?? (fromProtocol ? proto.stopHz : undefined);
+  if (f0 === undefined || f1 === undefined) {
+    throw new InputError(
+      proto?.kind ? `the run's protocol is a ${proto.kind}, not a chirp: give f0 and f1, or one run per stimulus frequency (stepped sine)` : 'a chirp trace needs f0 and f1 (Hz)',
+      '/f0',
+    );
+  }
+  const start = p.chirp_start ?? 0;
+  const sweep = p.sweep ?? (fromProtocol && p.f0 === undefined ? (proto.sweep ?? 'log') : 'linear');
+  const dur = p.chirp_duration ?? (fromProtocol && proto.durationS ? proto.durationS : duration(c) - start);
+  return { f0, f1, duration: dur, start, sweep };
+}
+
+/** Conductance I/V over the samples where the stimulus is at least 1 % of its largest magnitude. */
+function conductanceSwing(stim: Float64Array, resp: Float64Array, a: number, b: number, voltageDriven: boolean): number {
+  let vmax = 0;
+  for (let i = a; i < b; i++) vmax = Math.max(vmax, Math.abs(stim[i]));
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = a; i < b; i++) {
+    if (Math.abs(stim[i]) < 0.01 * vmax || vmax === 0) continue;
+    const g = voltageDriven ? resp[i] / stim[i] : stim[i] / resp[i];
+    if (!Number.isFinite(g)) continue;
+    lo = Math.min(lo, g);
+    hi = Math.max(hi, g);
+  }
+  return hi >= lo ? hi - lo : NaN;
+}
+
 /**
- * Resonance: from one chirp run or trace (--f0/--f1), from a frequency,response table, or from several
- * runs at one stimulus frequency each (frequencies from `frequencies` or each run protocol's
- * `frequency_param`; response = spike rate or harmonic power ratio, harmonics 2-5).
+ * Per-window (chirp) or per-run (stepped sine) measures: spike rate, harmonic power ratio of the response
+ * (harmonics 2-5 over the fundamental at the drive frequency) and conductance swing (max − min of G over the
+ * window, G = I/V from the stimulus and response channels; NaN without a stimulus channel).
+ */
+function measures(sig: Signal, c: SignalChannel, spikes: Float64Array, from: number, to: number, f: number) {
+  const x = physical(c);
+  const a = Math.max(0, Math.round(from * c.fs));
+  const b = Math.min(x.length, Math.round(to * c.fs));
+  let count = 0;
+  for (const t of spikes) if (t >= from && t < to) count++;
+  const n = b - a;
+  const seg = 2 ** Math.floor(Math.log2(Math.max(2, n)));
+  const harmonics = n >= 64 && f * 5 < c.fs / 2 && f >= (2 * c.fs) / seg ? harmonicPower(x.subarray(a, b), c.fs, f, 5, seg).ratio : NaN;
+  const stim = sig.channels.find((s) => s.role === 'stimulus' && s.fs === c.fs);
+  const voltageDriven = stim ? stim.unit !== 'A' : true;
+  const swing = stim ? conductanceSwing(physical(stim), x, a, b, voltageDriven) : NaN;
+  return { count, rate: count / Math.max(1e-300, to - from), harmonics, conductanceSwing: swing };
+}
+
+/** The resonance of each measure; `no_response` (and null frequencies) when the spike counts stay within counting noise. */
+function resonanceOf(points: (SweepPoint & { count: number; rate: number; harmonics: number; conductanceSwing: number })[], p: ResonanceParams) {
+  const summary = (key: 'rate' | 'harmonics' | 'conductanceSwing') => {
+    const pts = points.filter((q) => Number.isFinite(q[key])).map((q) => ({ frequency: q.frequency, response: q[key], span: q.span }));
+    if (pts.length < 2) return null;
+    const { points: _p, ...r } = resonanceSweep(pts, { onsetFraction: p.onset_fraction });
+    return r;
+  };
+  const main = p.measure === 'conductance' ? 'conductanceSwing' : p.measure;
+  const responded = p.measure !== 'rate' || aboveCountingNoise(points.map((q) => q.count));
+  const byMeasure = { rate: summary('rate'), harmonics: summary('harmonics'), conductanceSwing: summary('conductanceSwing') };
+  const top = responded ? byMeasure[main] : null;
+  return {
+    measure: p.measure,
+    noResponse: !top,
+    ...(top
+      ? top
+      : {
+          reason:
+            p.measure === 'rate'
+              ? `no response: the spike counts per window (${Math.min(...points.map((q) => q.count))}–${Math.max(...points.map((q) => q.count))}) stay within counting noise`
+              : `no response: the ${p.measure} measure is not defined on these inputs`,
+          resonanceFrequency: null,
+          onsetFrequency: null,
+          optimalFrequency: null,
+        }),
+    measures: byMeasure,
+    points: points.map((q) => ({ ...q, response: q[main] })),
+  };
+}
+
+/**
+ * Resonance: from one chirp run (its stored chirp protocol, or f0/f1 for a trace), from a
+ * frequency,response table, or from several runs at one stimulus frequency each (a stepped sine:
+ * frequencies from `frequencies` or each run protocol's `frequency_param`).
  */
 export function resonanceMethod(sigs: Signal[], p: ResonanceParams) {
   if (sigs.length === 1) {
     const table = sweepTable(sigs[0]);
     if (table) return resonanceSweep(table, { onsetFraction: p.onset_fraction });
-    if (p.f0 === undefined || p.f1 === undefined) throw new InputError('a chirp needs f0 and f1 (Hz)', '/f0');
     const c = pickChannels(sigs[0], p.channel)[0];
-    const spikes = detect(c, p);
-    const points = chirpPoints(spikes.times, { f0: p.f0, f1: p.f1, duration: p.chirp_duration ?? duration(c) - (p.chirp_start ?? 0), start: p.chirp_start }, p.windows);
-    return resonanceSweep(points, { onsetFraction: p.onset_fraction });
+    const chirp = chirpOf(sigs[0], c, p);
+    const spikes = detect(c, p).times;
+    const points = chirpWindows(chirp, p.windows).map((w) => ({ frequency: w.frequency, span: w.span, response: 0, ...measures(sigs[0], c, spikes, w.start, w.end, w.frequency) }));
+    return { chirp: { f0: chirp.f0, f1: chirp.f1, sweep: chirp.sweep, durationS: chirp.duration, startS: chirp.start }, ...resonanceOf(points, p) };
   }
   const name = p.frequency_param;
   const freqs = p.frequencies ?? sigs.map((s) => Number((s.run?.protocol as Record<string, unknown> | undefined)?.[name]));
@@ -217,16 +318,18 @@ export function resonanceMethod(sigs: Signal[], p: ResonanceParams) {
   freqs.forEach((f, i) => {
     if (!(f > 0)) throw new InputError(`input ${i + 1}: no stimulus frequency (give frequencies, or runs whose protocol has "${name}")`, '/frequencies');
   });
+  const sorted = [...freqs].sort((a, b) => a - b);
+  const spanOf = (f: number) => {
+    const i = sorted.indexOf(f);
+    const lo = i > 0 ? (f - sorted[i - 1]) / 2 : Infinity;
+    const hi = i < sorted.length - 1 ? (sorted[i + 1] - f) / 2 : Infinity;
+    return 2 * Math.min(lo, hi);
+  };
   const points = sigs.map((s, i) => {
     const c = pickChannels(s, p.channel)[0];
-    if (p.measure === 'harmonics') {
-      const x = physical(c);
-      const seg = 2 ** Math.floor(Math.log2(Math.max(2, Math.min(x.length, 1 << 16))));
-      return { frequency: freqs[i], response: harmonicPower(x, c.fs, freqs[i], 5, seg).ratio };
-    }
-    return { frequency: freqs[i], response: detect(c, p).times.length / duration(c) };
+    return { frequency: freqs[i], span: spanOf(freqs[i]), response: 0, ...measures(s, c, detect(c, p).times, 0, duration(c), freqs[i]) };
   });
-  return { measure: p.measure, ...resonanceSweep(points, { onsetFraction: p.onset_fraction }) };
+  return resonanceOf(points, p);
 }
 
 export function stdpMethod(table: Record<string, Float64Array>, p: { tau_min: number; tau_max: number }) {
@@ -236,58 +339,68 @@ export function stdpMethod(table: Record<string, Float64Array>, p: { tau_min: nu
   return fitStdp(Array.from(dt, (d, i) => ({ dt: d, dw: dw[i] })), { tauMin: p.tau_min, tauMax: p.tau_max });
 }
 
-export interface RegimeParams extends BurstParams {
+export interface RegimeParams extends SpikeParams {
   min_rate: number;
   max_active_fraction: number;
   saturation_rate?: number;
   min_burst_fraction: number;
-  min_burst_cv: number;
   max_regular_cv: number;
   oscillation_ratio: number;
   param: string;
   values?: number[];
 }
 
-/** Features of one channel for regime classification. */
-export function regimeFeatures(c: SignalChannel, p: RegimeParams) {
-  const r = detect(c, p);
-  const T = duration(c);
-  const b = bursts(r.times, T, p);
-  // fraction of samples beyond the threshold, on the side(s) detected
-  let active = 0;
-  for (let i = 0; i < c.samples.length; i++) {
-    const d = c.samples[i] * c.scale + c.offset - r.baseline;
-    if ((p.polarity !== 'negative' && d > r.threshold) || (p.polarity !== 'positive' && d < -r.threshold)) active++;
+/** The ladder steps of a run's stored protocol ([start, end) in s and the level), or undefined when it is not a ladder. */
+export function ladderSteps(sig: Signal): { level: number; startS: number; endS: number }[] | undefined {
+  const proto = sig.run?.protocol as { kind?: string } | undefined;
+  if (proto?.kind !== 'ladder') return undefined;
+  try {
+    return protocolSegments(validateProtocol(proto)).map((s) => ({ level: s.value ?? NaN, startS: s.startS, endS: s.endS }));
+  } catch {
+    return undefined;
   }
+}
+
+/**
+ * Regime of each input: spikes detected once on the whole channel (one threshold for the run), then the
+ * features of the whole run and — for a ladder run — of each step's window (regime.ts). State channels
+ * (name x_…, unit 1: a twin's device states) are passed for the latched test.
+ */
+function regimeOf(sig: Signal, p: RegimeParams) {
+  const c = pickChannels(sig, p.channel)[0];
+  const r = detect(c, p);
   const x = physical(c);
-  let osc = { oscillating: false, frequency: NaN, peakRatio: NaN };
-  if (x.length >= 256) osc = detectOscillation(welch(x, c.fs, { segment: 2 ** Math.floor(Math.log2(Math.min(x.length, 4096))) }), p.oscillation_ratio);
-  const st = trainStats(r.times, { tStart: 0, tEnd: T });
-  return {
-    rate: r.times.length / T,
-    cv: Number.isFinite(st.isiCv) ? st.isiCv : 0,
-    burstFraction: Number.isFinite(b.burstFraction) ? b.burstFraction : 0,
-    activeFraction: c.samples.length ? active / c.samples.length : 0,
-    oscillating: osc.oscillating,
-    peakFrequency: osc.frequency,
-    peakRatio: osc.peakRatio,
+  const states = sig.channels.filter((s) => s.name.startsWith('x_') && (s.unit === '1' || s.unit === '') && s.fs === c.fs).map((s) => ({ name: s.name, values: physical(s) }));
+  const baseline = Number.isFinite(r.baseline) ? r.baseline : 0;
+  const threshold = Number.isFinite(r.threshold) ? r.threshold : Infinity;
+  const thresholds = { minRate: p.min_rate, maxActiveFraction: p.max_active_fraction, saturationRate: p.saturation_rate, minBurstFraction: p.min_burst_fraction, maxRegularCv: p.max_regular_cv };
+  const classify = (from: number, to: number) => {
+    const a = Math.max(0, Math.min(x.length, Math.round(from * c.fs)));
+    const b = Math.max(a, Math.min(x.length, Math.round(to * c.fs)));
+    const times = r.times.filter((t) => t >= a / c.fs && t < b / c.fs);
+    const f = regimeFeatures({
+      times,
+      duration: (b - a) / c.fs,
+      trace: x.subarray(a, b),
+      fs: c.fs,
+      baseline,
+      threshold,
+      polarity: p.polarity,
+      states: states.map((s) => ({ name: s.name, values: s.values.subarray(a, b) })),
+      oscillationRatio: p.oscillation_ratio,
+    });
+    return classifyRegime(f, thresholds);
   };
+  const whole = classify(0, duration(c));
+  const steps = ladderSteps(sig)?.map((s) => {
+    const k = classify(s.startS, s.endS);
+    return { level: s.level, startS: s.startS, endS: s.endS, regime: k.regime, rateHz: k.features.rate, reason: k.reason, features: k.features };
+  });
+  return { channel: c.name, ...(sig.runId !== undefined ? { runId: sig.runId } : {}), ...whole, deadTime: r.deadTime, ...(steps ? { steps } : {}) };
 }
 
 export function regimeMethod(sigs: Signal[], p: RegimeParams) {
-  const thresholds = {
-    minRate: p.min_rate,
-    maxActiveFraction: p.max_active_fraction,
-    saturationRate: p.saturation_rate,
-    minBurstFraction: p.min_burst_fraction,
-    minBurstCv: p.min_burst_cv,
-    maxRegularCv: p.max_regular_cv,
-  };
-  const runs = sigs.map((s) => {
-    const c = pickChannels(s, p.channel)[0];
-    const cls = classifyRegime(regimeFeatures(c, p), thresholds);
-    return { channel: c.name, ...(s.runId !== undefined ? { runId: s.runId } : {}), ...cls };
-  });
+  const runs = sigs.map((s) => regimeOf(s, p));
   if (sigs.length === 1 && !p.values) return runs[0];
   const name = p.param;
   const values = p.values ?? sigs.map((s) => Number((s.run?.protocol as Record<string, unknown> | undefined)?.[name]));
@@ -296,7 +409,8 @@ export function regimeMethod(sigs: Signal[], p: RegimeParams) {
     runs.map((r, i) => ({ params: { [name]: values[i] }, regime: r.regime as Regime })),
     name,
   );
-  return { runs, phaseDiagram: diagram };
+  // points as { value, regime }: a key named after the swept parameter would not survive the snake_case rule
+  return { runs, phaseDiagram: { param: diagram.param, points: diagram.points.map((pt) => ({ value: pt.params[name], regime: pt.regime })), transitions: diagram.transitions } };
 }
 
 export interface CompareParams extends SpikeParams {
@@ -304,7 +418,7 @@ export interface CompareParams extends SpikeParams {
   sim_channel?: string;
   tau: number;
   q: number;
-  window: number;
+  window?: number;
 }
 
 export function compareMethod([measured, simulated]: [Signal, Signal], p: CompareParams) {
@@ -315,16 +429,26 @@ export function compareMethod([measured, simulated]: [Signal, Signal], p: Compar
   const b = detect(cs, p).times;
   const xm = physical(cm);
   const xs = physical(cs);
+  const warnings: string[] = [];
+  // Γ's window: given, or 2 % of the measured mean ISI, so that 2νΔ ≈ 0.04 as for Jolivet et al.'s 2 ms at 10 Hz
+  const win = p.window ?? (a.length >= 2 ? (0.02 * (a[a.length - 1] - a[0])) / (a.length - 1) : 0.002);
+  const g = coincidence(a, b, win, 0, T);
+  if (g.warning) warnings.push(`Γ: ${g.warning}`);
+  const bothEmpty = a.length === 0 && b.length === 0;
+  if (bothEmpty) warnings.push('no spikes in either train: the spike-train distances are undefined (null)');
+  const dist = (f: () => number) => (bothEmpty ? NaN : f());
   const res: Record<string, unknown> = {
     measured: { channel: cm.name, spikes: a.length },
     simulated: { channel: cs.name, spikes: b.length },
     duration: T,
-    isiDistance: isiDistance(a, b, 0, T),
-    spikeDistance: spikeDistance(a, b, 0, T),
-    spikeSync: spikeSync(a, b, 0, T),
-    vanRossum: vanRossum(a, b, p.tau, 0, T),
-    victorPurpura: victorPurpura(a, b, p.q, 0, T),
-    coincidenceFactor: coincidenceFactor(a, b, p.window, 0, T),
+    isiDistance: dist(() => isiDistance(a, b, 0, T)),
+    spikeDistance: dist(() => spikeDistance(a, b, 0, T)),
+    spikeSync: dist(() => spikeSync(a, b, 0, T)),
+    vanRossum: dist(() => vanRossum(a, b, p.tau, 0, T)),
+    victorPurpura: dist(() => victorPurpura(a, b, p.q, 0, T)),
+    coincidenceFactor: g.gamma,
+    coincidence: { windowS: win, chance: g.chance, nCoinc: g.nCoinc, reason: g.reason },
+    warnings,
   };
   if (cm.fs === cs.fs) {
     const n = Math.min(xm.length, xs.length);
@@ -404,4 +528,15 @@ export function spikeStatsMethod(sig: Signal): SpikeStats {
 /** server/analysis trainStats (rate, ISI mean/CV, LV, Fano factor, ISI histogram, autocorrelogram) of the stored spike events. */
 export function spikeTrainMethod(sig: Signal) {
   return trainStats(storedSpikeTimes(sig), { tStart: 0, tEnd: signalDuration(sig) });
+}
+
+/** Phase of unit B's spikes in unit A's cycle (server/analysis/phase.ts); `channels` = [A, B]. */
+export function phaseMethod(sig: Signal, p: SpikeParams & { channels: string[]; tolerance?: number }) {
+  if (p.channels.length !== 2) throw new InputError(`channels must name two channels, reference first (got ${p.channels.length})`, '/channels');
+  const [a, b] = p.channels.map((name) => {
+    const c = pickChannels(sig, name)[0];
+    return { name: c.name, spikes: detect(c, p) };
+  });
+  const r = spikePhases(a.spikes.times, b.spikes.times, { tolerance: p.tolerance });
+  return { reference: { channel: a.name, spikes: a.spikes.times.length }, unit: { channel: b.name, spikes: b.spikes.times.length }, deadTime: a.spikes.deadTime, ...r };
 }

@@ -63,6 +63,9 @@ export const band = (m: Meta) => Type.Optional(Type.Tuple([Type.Number({ minimum
 /** A list of numbers (CLI: comma-separated). */
 export const numbers = (m: Meta) => Type.Optional(Type.Array(Type.Number(), m));
 
+/** A list of names (CLI: comma-separated). */
+export const names = (m: Meta & { minItems?: number; maxItems?: number }) => Type.Array(Type.String({ minLength: 1 }), m);
+
 export function text(m: Meta & { default: string }): TString;
 export function text(m: Meta): TOptional<TString>;
 export function text(m: Meta & { default?: string }) {

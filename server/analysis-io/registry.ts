@@ -14,14 +14,15 @@
  *   events   one run's stored spike events (spike-stats, spike-train: the sweeps' and pairing's summaries)
  */
 import { Type, type Static, type TObject } from 'typebox';
-import { comparePowerLaw, fitPowerLaw } from '../analysis/powerlaw.ts';
+import { comparePowerLaw, fitPowerLaw, powerLawWarnings } from '../analysis/powerlaw.ts';
 import { distanceMatrix, type DistanceMetric } from '../analysis/distances.ts';
-import { BURST_PARAMS, SPIKE_PARAMS, band, channel, choice, flag, int, num, numbers, optChoice, text } from './params.ts';
+import { BURST_PARAMS, SPIKE_PARAMS, band, channel, choice, flag, int, names, num, numbers, optChoice, text } from './params.ts';
 import { InputError, type Signal } from './inputs.ts';
 import {
   avalanchesMethod,
   burstsMethod,
   compareMethod,
+  phaseMethod,
   psdMethod,
   regimeMethod,
   resonanceMethod,
@@ -129,20 +130,25 @@ const resonance = define({
   name: 'resonance',
   title: 'Resonance',
   description:
-    'Resonance sweep: response per frequency, resonance frequency, onset and optimal operating frequency. One input: a frequency,response table, or a chirp run/trace; several inputs: one run per stimulus frequency',
+    'Resonance sweep: response per frequency (spike rate, harmonic power, conductance swing), resonance, onset and optimal operating frequency with their resolution. One input: a chirp run (read from its protocol), a chirp trace with f0/f1, or a frequency,response table; several inputs: one run per stimulus frequency (stepped sine)',
   source: 'Xu, Gottwald, Kuncic 2026',
   inputs: 'signals',
   table: { key: 'points', columns: ['frequency', 'response'] },
   params: obj({
     ...SPIKE_PARAMS,
-    f0: num({ title: 'Chirp start frequency', unit: 'Hz', minimum: 0 }),
-    f1: num({ title: 'Chirp end frequency', unit: 'Hz', minimum: 0 }),
+    f0: num({ title: 'Chirp start frequency', unit: 'Hz', description: "default: the run's chirp protocol", minimum: 0 }),
+    f1: num({ title: 'Chirp end frequency', unit: 'Hz', description: "default: the run's chirp protocol", minimum: 0 }),
+    sweep: optChoice(['linear', 'log'], { title: 'Chirp sweep', description: "default: the run's chirp protocol (log when it names none), linear for f0/f1" }),
     chirp_start: num({ title: 'Chirp start', unit: 's', description: 'chirp start time in the trace', minimum: 0 }),
     chirp_duration: num({ title: 'Chirp duration', unit: 's', description: 'default: to the end', exclusiveMinimum: 0 }),
     windows: int({ title: 'Windows', description: 'frequency windows along the chirp', default: 20, minimum: 2, maximum: 1_000_000 }),
     frequencies: numbers({ title: 'Stimulus frequencies', unit: 'Hz', description: "several inputs: stimulus frequency of each (default: each run protocol's frequency_param)" }),
     frequency_param: text({ title: 'Frequency parameter', description: 'several inputs: protocol parameter holding the stimulus frequency', default: 'frequencyHz' }),
-    measure: choice(['rate', 'harmonics'], { title: 'Response measure', description: 'several inputs: spike rate, or power at harmonics 2-5 relative to the fundamental', default: 'rate' }),
+    measure: choice(['rate', 'harmonics', 'conductance'], {
+      title: 'Response measure',
+      description: 'spike rate, power at harmonics 2-5 relative to the fundamental, or conductance swing (all three are reported; this one decides the resonance)',
+      default: 'rate',
+    }),
     onset_fraction: num({ title: 'Onset fraction', description: 'onset: first frequency where the response exceeds this fraction of its rise to the peak', default: 0.1, exclusiveMinimum: 0, maximum: 1 }),
   }),
   run: (sigs, p) => resonanceMethod(sigs, p),
@@ -152,8 +158,7 @@ const REGIME_THRESHOLDS = {
   min_rate: num({ title: 'Quiescent below', unit: 'Hz', default: 0.1, minimum: 0 }),
   max_active_fraction: num({ title: 'Saturated active fraction', description: 'fraction of samples beyond threshold that means saturated', default: 0.5, minimum: 0, maximum: 1 }),
   saturation_rate: num({ title: 'Saturated rate', unit: 'Hz', description: 'rate at or above which the run is saturated', exclusiveMinimum: 0 }),
-  min_burst_fraction: num({ title: 'Bursting burst fraction', description: 'burst fraction that means bursting', default: 0.5, minimum: 0, maximum: 1 }),
-  min_burst_cv: num({ title: 'Bursting CV', description: 'CV required for bursting', default: 1, minimum: 0 }),
+  min_burst_fraction: num({ title: 'Bursting burst fraction', description: 'fraction of spikes in bursts (with bimodal intervals) that means bursting', default: 0.5, minimum: 0, maximum: 1 }),
   max_regular_cv: num({ title: 'Regular CV', description: 'CV at or below which firing counts as oscillatory', default: 0.3, minimum: 0 }),
   oscillation_ratio: num({ title: 'Oscillation ratio', description: 'spectral peak/background ratio that counts as an oscillation', default: 10, minimum: 1 }),
 };
@@ -161,12 +166,11 @@ const REGIME_THRESHOLDS = {
 const regime = define({
   name: 'regime',
   title: 'Regime',
-  description: 'Classify runs as quiescent, oscillatory, bursting, saturated (or irregular); with several inputs, a phase diagram over `param`',
+  description: 'Classify runs as quiescent, oscillatory, bursting, saturated (or irregular), a ladder run also step by step (`steps`); with several inputs, a phase diagram over `param`',
   source: 'Hochstetter et al. 2021',
   inputs: 'signals',
   params: obj({
     ...SPIKE_PARAMS,
-    ...BURST_PARAMS,
     ...REGIME_THRESHOLDS,
     param: text({ title: 'Swept parameter', description: 'several inputs: read from each run protocol, or given by values', default: 'amplitude' }),
     values: numbers({ title: 'Parameter values', description: 'several inputs: the parameter value of each input' }),
@@ -187,9 +191,25 @@ const compare = define({
     sim_channel: text({ title: 'Simulated channel', description: 'channel of the simulated input (default: same as channel)' }),
     tau: num({ title: 'van Rossum τ', unit: 's', default: 0.01, exclusiveMinimum: 0 }),
     q: num({ title: 'Victor-Purpura cost', unit: '1/s', default: 100, minimum: 0 }),
-    window: num({ title: 'Γ coincidence window', unit: 's', default: 0.002, exclusiveMinimum: 0 }),
+    window: num({ title: 'Γ coincidence window', unit: 's', description: "default: 2 % of the measured train's mean ISI (2νΔ ≈ 0.04)", exclusiveMinimum: 0 }),
   }),
   run: (pair, p) => compareMethod(pair, p),
+});
+
+const { channel: _one, ...SPIKE_DETECTION } = SPIKE_PARAMS;
+
+const phase = define({
+  name: 'phase',
+  title: 'Phase',
+  description: "Phase of unit B's spikes in unit A's cycle (0..1): mean phase, circular SD, vector strength, locking time; the transient before locking is excluded",
+  source: 'Pikovsky et al. 2001 (linear phase); Mardia and Jupp 2000 (circular statistics); Goldberg and Brown 1969 (vector strength)',
+  inputs: 'signal',
+  params: obj({
+    channels: names({ title: 'Channels', description: 'the reference unit A and the unit B, e.g. v_outA,v_outB', minItems: 2, maxItems: 2 }),
+    ...SPIKE_DETECTION,
+    tolerance: num({ title: 'Locking tolerance', description: 'phases within this many cycles of the locked phase count as locked; default: max(0.05, 3 circular SDs)', exclusiveMinimum: 0, maximum: 0.5 }),
+  }),
+  run: (sig, p) => phaseMethod(sig, p),
 });
 
 const stdp = define({
@@ -221,10 +241,15 @@ const powerlaw = define({
     seed: int({ title: 'Bootstrap seed', default: 1, minimum: 0, maximum: 2 ** 32 - 1 }),
     threads: int({ title: 'Bootstrap threads', description: 'CLI: worker threads (default: all cores); the server uses its pool', minimum: 1, maximum: 1024 }),
     compare: flag({ title: 'Compare', description: 'likelihood-ratio tests against exponential, lognormal and truncated power law' }),
+    ks: choice(['plfit', 'ecdf'], {
+      title: 'KS distance',
+      description: "continuous data: plfit (as Clauset's plfit.m, reproduces the published xmin) or ecdf (the proper empirical CDF, differs on tied values)",
+      default: 'plfit',
+    }),
   }),
   async run(values, p, ctx) {
     const kind = p.kind ?? (values.every((v) => v === Math.floor(v)) ? 'discrete' : 'continuous');
-    const opts = { kind, minTail: p.min_tail, ...(p.xmin !== undefined ? { xmin: p.xmin } : {}) } as const;
+    const opts = { kind, minTail: p.min_tail, ks: p.ks, ...(p.xmin !== undefined ? { xmin: p.xmin } : {}) } as const;
     const fit = fitPowerLaw(values, opts);
     const out: Record<string, unknown> = { kind, alpha: fit.alpha, alphaSe: fit.alphaSe, xmin: fit.xmin, nTail: fit.nTail, n: fit.n, ksD: fit.ksD, logLikelihood: fit.logLik };
     if (p.bootstrap) {
@@ -234,6 +259,7 @@ const powerlaw = define({
       out.bootstrap = { reps: b.reps, exceed: b.exceed, threads: b.threads, seed: p.seed };
     }
     if (p.compare) out.compare = comparePowerLaw(values, fit);
+    out.warnings = powerLawWarnings(fit, out.pValue as number | undefined);
     return out;
   },
 });
@@ -260,7 +286,7 @@ const distance = define({
     const tEnd = p.t_end ?? (Number.isFinite(hi) && hi > tStart ? hi : tStart + 1);
     const metric: DistanceMetric = p.metric;
     const r = distanceMatrix(trains, metric, { tStart, tEnd, tau: p.tau, q: p.q });
-    return { metric, n: trains.length, tStart, tEnd, ...(metric === 'van-rossum' ? { tau: p.tau } : {}), ...(metric === 'victor-purpura' ? { q: p.q } : {}), matrix: r.matrix, mean: r.mean };
+    return { metric, n: trains.length, tStart, tEnd, ...(metric === 'van-rossum' ? { tau: p.tau } : {}), ...(metric === 'victor-purpura' ? { q: p.q } : {}), matrix: r.matrix, mean: r.mean, warnings: r.warnings };
   },
 });
 
@@ -285,7 +311,7 @@ const spikeTrain = define({
 });
 
 /** Every analysis, in the order the CLI help and `GET /api/analyses` list them. */
-export const ANALYSES: readonly AnalysisDef[] = [powerlaw, distance, spikes, bursts, avalanches, psd, resonance, stdp, regime, compare, spikeStats, spikeTrain] as unknown as AnalysisDef[];
+export const ANALYSES: readonly AnalysisDef[] = [powerlaw, distance, spikes, bursts, avalanches, psd, resonance, phase, stdp, regime, compare, spikeStats, spikeTrain] as unknown as AnalysisDef[];
 
 export function findAnalysis(name: string): AnalysisDef | undefined {
   return ANALYSES.find((a) => a.name === name);

@@ -15,7 +15,7 @@
  * exponents.
  */
 import { linearFit } from './math.ts';
-import { fitPowerLaw, type PowerLawFit } from './powerlaw.ts';
+import { fitPowerLaw, powerLawWarnings, type PowerLawFit } from './powerlaw.ts';
 
 export interface Avalanches {
   binWidth: number;
@@ -133,6 +133,8 @@ export interface AvalancheAnalysis {
   size: PowerLawFit | null;
   duration: PowerLawFit | null;
   crackling: CracklingResult | null;
+  /** Why the fits may not be supported by the data (powerLawWarnings of each fit). */
+  warnings: string[];
 }
 
 /** Avalanches plus discrete power-law fits of sizes and durations and the crackling-noise check. */
@@ -154,5 +156,9 @@ export function analyzeAvalanches(av: Avalanches, opts: { minTail?: number } = {
     size,
     duration,
     crackling: size && duration ? cracklingScaling(av.sizes, av.durations, size.alpha, duration.alpha, 5, duration.xmin) : null,
+    warnings: [
+      ...(size ? powerLawWarnings(size).map((w) => `sizes: ${w}`) : ['sizes: no power-law fit possible']),
+      ...(duration ? powerLawWarnings(duration).map((w) => `durations: ${w}`) : ['durations: no power-law fit possible']),
+    ],
   };
 }

@@ -4,10 +4,15 @@
  * - Max-interval method (NeuroExplorer; as reviewed by Cotterill et al., J. Neurophysiol. 116, 306 (2016)):
  *   a burst starts at an ISI <= maxBeginIsi, continues while ISIs <= maxEndIsi; bursts closer than
  *   minIbi are merged; bursts shorter than minDuration or with fewer than minSpikes spikes are dropped.
+ *   NeuroExplorer's defaults (0.17 s, 0.3 s, 0.2 s, 10 ms) are made for cortical neurons and merge every
+ *   burst of a µs–ms device into one; here the defaults scale with the train's own mean ISI m (our rule):
+ *   maxBeginIsi = 0.8·m, maxEndIsi = m, minIbi = m, minDuration = 0 (a burst begins at an interval clearly
+ *   shorter than the mean and lasts while intervals stay below it). The values used are reported.
  * - log-ISI histogram method (Pasquale, Martinoia, Chiappalone, J. Comput. Neurosci. 29, 213 (2010)):
  *   histogram of log10(ISI) (bins of 0.1 decade, smoothed over 3 bins); the intra-burst peak is the
  *   largest peak below `maxIntraIsi` (100 ms); the ISI threshold is the minimum between it and the next
- *   peak with the largest void parameter 1 - h_min/sqrt(h_1 h_2), if that is >= 0.7; bursts are runs of
+ *   peak with the largest void parameter 1 - h_min/sqrt(h_1 h_2), if that is >= 0.7 (peaks lower than
+ *   max(1, 5 % of the intra-burst peak) — a few stray long intervals — are not candidates); bursts are runs of
  *   >= minSpikes spikes with ISI <= threshold. No such peak pair means no bursts (threshold NaN).
  */
 
@@ -27,6 +32,8 @@ export interface BurstSummary {
   burstFraction: number;
   /** log-ISI method only: the ISI threshold used, s. */
   isiThreshold?: number;
+  /** max-interval method only: the parameters used, s (given, or scaled to the train). */
+  maxInterval?: { maxBeginIsi: number; maxEndIsi: number; minIbi: number; minDuration: number; scaledTo: 'given' | 'mean-isi' };
 }
 
 export interface MaxIntervalOptions {
@@ -54,14 +61,17 @@ function summary(bursts: Burst[], nSpikes: number, duration: number): BurstSumma
   };
 }
 
-/** Defaults: maxBeginIsi 0.17 s, maxEndIsi 0.3 s, minIbi 0.2 s, minDuration 0.01 s, minSpikes 3. */
+/** Defaults scaled to the train's mean ISI m: maxBeginIsi 0.8·m, maxEndIsi m, minIbi m, minDuration 0; minSpikes 3. */
 export function maxIntervalBursts(times: ArrayLike<number>, opts: MaxIntervalOptions = {}, duration?: number): BurstSummary {
-  const begin = opts.maxBeginIsi ?? 0.17;
-  const endIsi = opts.maxEndIsi ?? 0.3;
-  const minIbi = opts.minIbi ?? 0.2;
-  const minDur = opts.minDuration ?? 0.01;
-  const minSpikes = opts.minSpikes ?? 3;
   const n = times.length;
+  const m = n >= 2 ? (times[n - 1] - times[0]) / (n - 1) : NaN;
+  const scaled = opts.maxBeginIsi === undefined || opts.maxEndIsi === undefined || opts.minIbi === undefined || opts.minDuration === undefined;
+  const begin = opts.maxBeginIsi ?? 0.8 * m;
+  const endIsi = opts.maxEndIsi ?? m;
+  const minIbi = opts.minIbi ?? m;
+  const minDur = opts.minDuration ?? 0;
+  const minSpikes = opts.minSpikes ?? 3;
+  const used = { maxBeginIsi: begin, maxEndIsi: endIsi, minIbi, minDuration: minDur, scaledTo: scaled ? ('mean-isi' as const) : ('given' as const) };
   const raw: { s: number; e: number }[] = []; // spike index ranges
   let i = 0;
   while (i < n - 1) {
@@ -81,7 +91,7 @@ export function maxIntervalBursts(times: ArrayLike<number>, opts: MaxIntervalOpt
   const bursts = merged
     .map((b) => ({ start: times[b.s], end: times[b.e], nSpikes: b.e - b.s + 1 }))
     .filter((b) => b.end - b.start >= minDur && b.nSpikes >= minSpikes);
-  return summary(bursts, n, duration ?? (n ? times[n - 1] - times[0] : 0));
+  return { ...summary(bursts, n, duration ?? (n ? times[n - 1] - times[0] : 0)), maxInterval: used };
 }
 
 export function logIsiBursts(
@@ -115,7 +125,8 @@ export function logIsiBursts(
   if (intra !== undefined) {
     let bestVoid = -Infinity;
     for (const p of peaks) {
-      if (p <= intra) continue;
+      // a peak made of a few stray long intervals (a Poisson tail) is not an inter-burst mode
+      if (p <= intra || sm[p] < Math.max(1, 0.05 * sm[intra])) continue;
       let m = intra;
       for (let k = intra; k <= p; k++) if (sm[k] < sm[m]) m = k;
       const v = 1 - sm[m] / Math.sqrt(sm[intra] * sm[p]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from './math.ts';
-import { coincidenceFactor, distanceMatrix, isiDistance, spikeDistance, spikeSync, vanRossum, victorPurpura } from './distances.ts';
+import { coincidence, coincidenceFactor, distanceMatrix, isiDistance, spikeDistance, spikeSync, vanRossum, victorPurpura } from './distances.ts';
 
 function poissonTrain(rng: Rng, rate: number, T: number): number[] {
   const out: number[] = [];
@@ -145,7 +145,46 @@ describe('van Rossum and Victor-Purpura', () => {
   });
 });
 
+describe('coincidence factor Γ (Kistler et al. 1997)', () => {
+  it('known coincidences: 5 of 10 data spikes matched within Δ gives the closed form', () => {
+    const data = Array.from({ length: 10 }, (_, i) => 1 + i);
+    const model = data.map((t, i) => (i < 5 ? t + 0.0005 : t + 0.3)); // 5 within Δ = 1 ms, 5 far away
+    const r = coincidence(data, model, 0.001, 0, 20);
+    expect(r.nCoinc).toBe(5);
+    const nu = 10 / 20;
+    const chance = 2 * nu * 0.001;
+    expect(r.chance).toBeCloseTo(chance, 15);
+    expect(r.gamma).toBeCloseTo((5 - chance * 10) / (0.5 * 20) / (1 - chance), 12);
+  });
+  it('is at most 1 whenever 2νΔ < 1 (random trains and windows), and undefined with a reason when 2νΔ >= 1 or both trains are empty', () => {
+    const rng = new Rng(12);
+    for (let k = 0; k < 200; k++) {
+      const a = poissonTrain(rng, 5 + 200 * rng.random(), 2);
+      const b = poissonTrain(rng, 5 + 200 * rng.random(), 2);
+      const delta = 0.02 * rng.random() + 1e-5;
+      const r = coincidence(a, b.length ? b : a, delta, 0, 2);
+      if (r.chance < 1) expect(r.gamma).toBeLessThanOrEqual(1 + 1e-12);
+      else expect(r.gamma).toBeNaN();
+    }
+    // 1,445 Hz with the old 2 ms window: 2νΔ = 5.8, the case that read Γ = 3.16
+    const fast = Array.from({ length: 1445 }, (_, i) => i / 1445);
+    const r = coincidence(fast, fast.map((t) => t + 1e-4), 0.002, 0, 1);
+    expect(r.gamma).toBeNaN();
+    expect(r.reason).toMatch(/2νΔ = 5\.78 ≥ 1/);
+    const e = coincidence([], [], 0.002, 0, 1);
+    expect(e.gamma).toBeNaN();
+    expect(e.reason).toBe('undefined: both trains are empty');
+  });
+});
+
 describe('distanceMatrix', () => {
+  it('two empty trains are undefined (NaN, left out of the mean) with a warning, not a perfect match', () => {
+    const r = distanceMatrix([[], [], [0.5]], 'isi', { tStart: 0, tEnd: 1 });
+    expect(r.matrix[0][1]).toBeNaN();
+    expect(Number.isFinite(r.matrix[0][2])).toBe(true);
+    expect(r.mean).toBeCloseTo((r.matrix[0][2] + r.matrix[1][2]) / 2, 14);
+    expect(r.warnings[0]).toMatch(/trains 1, 2 empty/);
+  });
   it('is symmetric with the right diagonal and the mean over pairs', () => {
     const trains = [[0.1, 0.4], [0.2, 0.45, 0.8], [0.9]];
     const r = distanceMatrix(trains, 'spike', { tStart: 0, tEnd: 1 });

@@ -304,13 +304,15 @@ export function victorPurpura(a: Train, b: Train, q: number, t0 = -Infinity, t1 
 }
 
 /**
- * Coincidence factor Γ (Kistler et al. 1997; Jolivet et al. 2008) of a model train against data, with
- * coincidence window Δ (s) over a recording of length T = t1 - t0:
+ * Coincidence factor Γ (Kistler, Gerstner, van Hemmen 1997; Jolivet et al. 2008) of a model train against
+ * data, with coincidence window Δ (s) over a recording of length T = t1 - t0:
  *   Γ = (N_coinc - 2 ν Δ N_data) / (½ (N_data + N_model)) · 1 / (1 - 2 ν Δ),  ν = N_model / T.
  * N_coinc counts data spikes matched one-to-one (in time order) to a model spike within ±Δ.
- * 1 = perfect prediction, 0 = chance level.
+ * 1 = perfect prediction, 0 = chance level; Γ <= 1 whenever 2νΔ < 1. When 2νΔ >= 1 the window holds a
+ * chance coincidence for every spike (a kHz device with a 2 ms window) and Γ is undefined, as it is for
+ * two empty trains: `gamma` is NaN and `reason` says why. `chance` = 2νΔ; above 0.5 a warning is given.
  */
-export function coincidenceFactor(data: Train, model: Train, delta: number, t0: number, t1: number): number {
+export function coincidence(data: Train, model: Train, delta: number, t0: number, t1: number): { gamma: number; nCoinc: number; chance: number; reason: string | null; warning: string | null } {
   checkWindow(t0, t1);
   if (!(delta > 0)) throw new RangeError('coincidence window must be > 0 s');
   const d = window(data, t0, t1);
@@ -325,9 +327,25 @@ export function coincidenceFactor(data: Train, model: Train, delta: number, t0: 
     }
   }
   const nu = m.length / (t1 - t0);
-  const expected = 2 * nu * delta * d.length;
-  const norm = 1 - 2 * nu * delta;
-  return (nc - expected) / (0.5 * (d.length + m.length)) / norm;
+  const chance = 2 * nu * delta;
+  if (d.length + m.length === 0) return { gamma: NaN, nCoinc: 0, chance, reason: 'undefined: both trains are empty', warning: null };
+  if (chance >= 1) {
+    return {
+      gamma: NaN,
+      nCoinc: nc,
+      chance,
+      reason: `undefined: rate × window 2νΔ = ${+chance.toPrecision(3)} ≥ 1 (every spike has a chance coincidence); use a window below ${+(1 / (2 * nu)).toPrecision(3)} s`,
+      warning: null,
+    };
+  }
+  const gamma = (nc - chance * d.length) / (0.5 * (d.length + m.length)) / (1 - chance);
+  const warning = chance > 0.5 ? `2νΔ = ${+chance.toPrecision(3)}: more than half of the window is chance coincidence, Γ has little resolution` : null;
+  return { gamma, nCoinc: nc, chance, reason: null, warning };
+}
+
+/** Γ alone (NaN where `coincidence` gives a reason). */
+export function coincidenceFactor(data: Train, model: Train, delta: number, t0: number, t1: number): number {
+  return coincidence(data, model, delta, t0, t1).gamma;
 }
 
 export type DistanceMetric = 'isi' | 'spike' | 'spike-sync' | 'van-rossum' | 'victor-purpura';
@@ -345,12 +363,13 @@ export interface DistanceOptions {
  * All pairwise values of one metric: a symmetric matrix (diagonal 0 for distances, 1 for SPIKE-sync)
  * and the mean over pairs i < j.
  */
-export function distanceMatrix(trains: Train[], metric: DistanceMetric, opts: DistanceOptions): { matrix: number[][]; mean: number } {
+export function distanceMatrix(trains: Train[], metric: DistanceMetric, opts: DistanceOptions): { matrix: number[][]; mean: number; warnings: string[] } {
   const { tStart: t0, tEnd: t1 } = opts;
   checkWindow(t0, t1);
   const n = trains.length;
   const matrix = Array.from({ length: n }, () => new Array<number>(n).fill(metric === 'spike-sync' ? 1 : 0));
   const prep = metric === 'isi' || metric === 'spike' ? trains.map((t) => prepare(t, t0, t1)) : [];
+  const empty = trains.map((t) => window(t, t0, t1).length === 0);
   let sum = 0;
   let pairs = 0;
   for (let i = 0; i < n; i++) {
@@ -375,10 +394,16 @@ export function distanceMatrix(trains: Train[], metric: DistanceMetric, opts: Di
         default:
           throw new RangeError(`unknown metric ${String(metric)}`);
       }
+      if (empty[i] && empty[j]) v = NaN; // two empty trains: no spikes to compare, not a perfect match
       matrix[i][j] = matrix[j][i] = v;
-      sum += v;
-      pairs++;
+      if (!Number.isNaN(v)) {
+        sum += v;
+        pairs++;
+      }
     }
   }
-  return { matrix, mean: pairs ? sum / pairs : NaN };
+  const warnings = empty.some(Boolean)
+    ? [`train${empty.filter(Boolean).length > 1 ? 's' : ''} ${empty.flatMap((e, i) => (e ? [i + 1] : [])).join(', ')} empty in the window: distances between two empty trains are undefined (null)`]
+    : [];
+  return { matrix, mean: pairs ? sum / pairs : NaN, warnings };
 }

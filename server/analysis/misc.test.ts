@@ -4,9 +4,9 @@ import { adaptation, trainStats } from './trains.ts';
 import { logIsiBursts, maxIntervalBursts } from './bursts.ts';
 import { fitGaussianMixture } from './gmm.ts';
 import { bandPower, detectOscillation, dominantFrequencies, harmonicPower, psdDistance, welch } from './spectra.ts';
-import { chirpPoints, resonanceSweep } from './resonance.ts';
+import { aboveCountingNoise, chirpPoints, chirpWindows, resonanceSweep } from './resonance.ts';
 import { fitStdp } from './stdp.ts';
-import { classifyRegime, phaseDiagram } from './regime.ts';
+import { classifyRegime, phaseDiagram, regimeFeatures } from './regime.ts';
 import { correlation, exponentDifference, normalQuantile, nrmse } from './compare.ts';
 
 function renewal(rng: Rng, n: number, draw: () => number): Float64Array {
@@ -69,6 +69,25 @@ describe('bursts', () => {
     expect(r.burstRate).toBeCloseTo(0.5, 9);
     expect(r.burstFraction).toBeCloseTo(240 / 280, 9);
   });
+  it('max-interval defaults scale with the train: the same 40 bursts without parameters; none in periodic or sparse Poisson trains', () => {
+    const r = maxIntervalBursts(t, {}, 80);
+    expect(r.bursts.length).toBe(40);
+    expect(r.maxInterval).toMatchObject({ scaledTo: 'mean-isi' });
+    expect(r.maxInterval!.maxEndIsi).toBeCloseTo((t[t.length - 1] - t[0]) / (t.length - 1), 12);
+    // the same train 1000× faster (µs-ms device): the same bursts (the old fixed 0.17 s merged them all into one)
+    const fast = t.map((x) => x / 1000);
+    expect(maxIntervalBursts(fast, {}, 0.08).bursts.length).toBe(40);
+    const periodic = Array.from({ length: 1000 }, (_, i) => i * 1e-4);
+    expect(maxIntervalBursts(periodic, {}, 0.1).bursts.length).toBe(0);
+    expect(logIsiBursts(periodic, {}, 0.1).bursts.length).toBe(0);
+    // Poisson intervals: log-ISI histogram unimodal, no threshold, no bursts
+    const rng2 = new Rng(21);
+    const poisson: number[] = [];
+    for (let x = rng2.exponential(50); x < 100; x += rng2.exponential(50)) poisson.push(x);
+    const lp = logIsiBursts(poisson, {}, 100);
+    expect(lp.isiThreshold).toBeNaN();
+    expect(lp.bursts.length).toBe(0);
+  });
   it('log-ISI method puts the threshold between 5 ms and ~1 s and finds the same bursts', () => {
     const r = logIsiBursts(t, {}, 80);
     expect(r.isiThreshold).toBeGreaterThan(0.005);
@@ -105,6 +124,13 @@ describe('Welch PSD', () => {
     expect(detectOscillation(p).oscillating).toBe(true);
     const noise = welch(Float64Array.from({ length: 65536 }, () => rng.normal()), fs, { segment: 1024 });
     expect(detectOscillation(noise).oscillating).toBe(false);
+    // a train of narrow pulses at 79 Hz has more power at 158 Hz than at 79 Hz on a coarse grid; the fundamental is reported
+    const fs2 = 10_000;
+    const pulses = Float64Array.from({ length: 1 << 15 }, (_, i) => ((i * 79) % fs2 < 79 ? 1 : 0));
+    const ps = welch(pulses, fs2, { segment: 4096 });
+    const o = detectOscillation(ps);
+    expect(o.oscillating).toBe(true);
+    expect(Math.abs(o.frequency - 79)).toBeLessThan(2 * ps.df);
     // white noise of variance 1: flat density 1/(fs/2) = 0.002 per Hz
     expect(bandPower(noise, 100, 200) / 100).toBeCloseTo(0.002, 3);
     expect(psdDistance(noise, noise)).toBe(0);
@@ -135,8 +161,25 @@ describe('resonance sweep', () => {
   });
   it('chirp windows are labelled with the instantaneous frequency', () => {
     const pts = chirpPoints([0.05, 0.06, 0.95], { f0: 10, f1: 110, duration: 1 }, 10);
-    expect(pts[0]).toEqual({ frequency: 15, response: 20 });
+    expect(pts[0]).toEqual({ frequency: 15, response: 20, span: 10 });
     expect(pts[9].frequency).toBeCloseTo(105, 12);
+    // a log sweep 10 Hz → 1 kHz over 1 s: window centres at 10·100^0.25 and 10·100^0.75 Hz, spans 90 and 900 Hz
+    const log = chirpWindows({ f0: 10, f1: 1000, duration: 1, sweep: 'log' }, 2);
+    expect(log[0].frequency).toBeCloseTo(10 * 100 ** 0.25, 10);
+    expect(log[1].frequency).toBeCloseTo(10 * 100 ** 0.75, 10);
+    expect(log.map((w) => w.span)).toEqual([expect.closeTo(90, 10), expect.closeTo(900, 10)]);
+  });
+  it('a chirp with a known response peak: spikes only in the 40-60 Hz windows give resonance at 50 Hz ± the resolution', () => {
+    // linear 10 → 110 Hz over 10 s: f(t) = 10 + 10 t; spikes at 200/s while f is in [40, 60] Hz (t in [3, 5] s)
+    const spikes = Array.from({ length: 400 }, (_, i) => 3 + i / 200);
+    const pts = chirpPoints(spikes, { f0: 10, f1: 110, duration: 10 }, 20);
+    const r = resonanceSweep(pts);
+    expect(r.resonanceFrequency).toBeGreaterThanOrEqual(40);
+    expect(r.resonanceFrequency).toBeLessThanOrEqual(60);
+    expect(r.resonanceUncertainty).toBe(5); // (110 − 10) Hz / 20 windows
+    expect(aboveCountingNoise(pts.map((p) => p.response * 0.5))).toBe(true);
+    expect(aboveCountingNoise(new Array(20).fill(0))).toBe(false); // an all-zero response is no response
+    expect(aboveCountingNoise([3, 4, 5, 4])).toBe(false); // within counting noise
   });
 });
 
@@ -159,14 +202,40 @@ describe('STDP fit', () => {
 });
 
 describe('regimes', () => {
-  const base = { rate: 10, cv: 0.8, burstFraction: 0.1, activeFraction: 0.01, oscillating: false, peakFrequency: NaN, peakRatio: 1 };
+  const base = { rate: 10, cv: 0.8, burstFraction: 0.1, isiThreshold: NaN, activeFraction: 0.01, latched: null, oscillating: false, peakFrequency: NaN, peakRatio: 1 };
   it('applies the documented rules in order', () => {
     expect(classifyRegime({ ...base, rate: 0 }).regime).toBe('quiescent');
+    expect(classifyRegime({ ...base, rate: 0, latched: 'x held at its bound' })).toMatchObject({ regime: 'saturated', reason: 'latched: x held at its bound' });
     expect(classifyRegime({ ...base, activeFraction: 0.9 }).regime).toBe('saturated');
-    expect(classifyRegime({ ...base, burstFraction: 0.8, cv: 1.5 }).regime).toBe('bursting');
+    expect(classifyRegime({ ...base, burstFraction: 0.8, isiThreshold: 0.01 }).regime).toBe('bursting');
+    expect(classifyRegime({ ...base, burstFraction: 0.8 }).regime).toBe('irregular'); // unimodal intervals: not bursting
     expect(classifyRegime({ ...base, oscillating: true, peakFrequency: 12 }).regime).toBe('oscillatory');
     expect(classifyRegime({ ...base, cv: 0.1 }).regime).toBe('oscillatory');
     expect(classifyRegime(base).regime).toBe('irregular');
+    // the reason is words with rounded numbers
+    expect(classifyRegime({ ...base, rate: 790.1234567, cv: 0.0123456 }).reason).toBe('regular firing at 790 Hz (interval CV 0.0123, regular up to 0.3)');
+  });
+  const window = (times: number[], T: number) => ({ times, duration: T, trace: new Float64Array(0), fs: 1000, baseline: 0, threshold: 1, polarity: 'positive' as const });
+  it('reference trains: periodic is oscillatory, Poisson irregular (CV ≈ 1, unimodal log-ISI), bursts of a periodic burster are bursting', () => {
+    const periodic = Array.from({ length: 500 }, (_, i) => i * 0.002);
+    expect(classifyRegime(regimeFeatures(window(periodic, 1))).regime).toBe('oscillatory');
+    const rng = new Rng(11);
+    const poisson: number[] = [];
+    for (let t = rng.exponential(100); t < 20; t += rng.exponential(100)) poisson.push(t);
+    const pf = regimeFeatures(window(poisson, 20));
+    expect(Math.abs(pf.cv - 1)).toBeLessThan(0.1); // exponential intervals: CV = 1
+    expect(classifyRegime(pf).regime).toBe('irregular');
+    // 4 spikes 1 ms apart every 10 ms (the nsu-bursting pattern)
+    const burster = Array.from({ length: 400 }, (_, i) => Math.floor(i / 4) * 0.01 + (i % 4) * 0.001);
+    const bf = regimeFeatures(window(burster, 1));
+    expect(bf.burstFraction).toBe(1);
+    expect(classifyRegime(bf).regime).toBe('bursting');
+  });
+  it('latched output: a state at its bound or a flat output beyond the threshold is saturated', () => {
+    const x = new Float64Array(1000).fill(1);
+    expect(classifyRegime(regimeFeatures({ ...window([], 1), states: [{ name: 'x_switch', values: x }] })).regime).toBe('saturated');
+    expect(classifyRegime(regimeFeatures({ ...window([], 1), trace: new Float64Array(1000).fill(2) })).regime).toBe('saturated');
+    expect(classifyRegime(regimeFeatures({ ...window([], 1), trace: new Float64Array(1000).fill(0.5) })).regime).toBe('quiescent');
   });
   it('phase diagram lists transitions at midpoints along the sweep', () => {
     const d = phaseDiagram(

@@ -6,7 +6,13 @@
  *   zeta function (CSN eq. 3.5, solved by Newton's method on the score equation, not the x - 1/2
  *   approximation);
  * - xmin chosen as the value that minimises the Kolmogorov-Smirnov distance between the tail data and the
- *   fitted model (CSN §3.3), scanning every distinct value that leaves at least `minTail` points;
+ *   fitted model (CSN §3.3), scanning every distinct value that leaves at least `minTail` points. For
+ *   continuous data the KS distance is computed as CSN's plfit.m computes it (and so the published
+ *   xmin and n_tail of CSN Table 3): over the sorted tail x_(0) <= ... <= x_(n-1),
+ *   D = max_i |F(x_(i)) − i/n|, comparing the model CDF with the empirical CDF just below each point; with
+ *   tied values this differs from the proper empirical CDF, which is kept as `ks: 'ecdf'`
+ *   (D = max_i max(F − i/n, (i+1)/n − F)). Discrete data compare the CDFs at every integer (plfit.m's
+ *   discrete branch does the same);
  * - the standard error of alpha: (alpha - 1)/sqrt(n) (continuous, CSN eq. 3.2) and
  *   1/sqrt(n [ζ''/ζ - (ζ'/ζ)²]) (discrete, CSN eq. 3.6);
  * - the goodness-of-fit p-value by semi-parametric bootstrap (CSN §4.1): see `bootstrapReplicateD`;
@@ -27,6 +33,8 @@ export interface PowerLawOptions {
   xmin?: number;
   /** Smallest tail (number of points >= xmin) an xmin candidate may leave; default 10. */
   minTail?: number;
+  /** Continuous KS distance: 'plfit' (default, as CSN's plfit.m) or 'ecdf' (the proper empirical CDF). */
+  ks?: 'plfit' | 'ecdf';
 }
 
 /** Sorted, validated data with distinct values, their counts, and tail sums for the xmin scan. */
@@ -117,7 +125,7 @@ function seDiscrete(nTail: number, alpha: number, xmin: number): number {
  * KS distance of the tail starting at distinct-value index j under a continuous power law; returns early
  * with a value > `bound` once the distance exceeds `bound` (the scan only needs the minimum).
  */
-function ksContinuous(p: PreparedData, j: number, alpha: number, bound: number): number {
+function ksContinuous(p: PreparedData, j: number, alpha: number, bound: number, plfit: boolean): number {
   const { logs } = p;
   const lmin = Math.log(p.values[j]);
   const start = p.first[j];
@@ -129,7 +137,7 @@ function ksContinuous(p: PreparedData, j: number, alpha: number, bound: number):
     for (let m = 0; m < 64; m++) {
       const i = Math.floor(((m + 0.5) * n) / 64);
       const f = 1 - Math.exp(e * (logs[start + i] - lmin));
-      const dd = Math.max(f - i * invN, (i + 1) * invN - f);
+      const dd = plfit ? Math.abs(f - i * invN) : Math.max(f - i * invN, (i + 1) * invN - f);
       if (dd > bound) return dd;
     }
   }
@@ -140,7 +148,7 @@ function ksContinuous(p: PreparedData, j: number, alpha: number, bound: number):
     // remaining possible deviation is at most max(1 - below, ccdf)
     if (1 - below <= d && ccdf <= d) break;
     const f = 1 - ccdf;
-    const dd = Math.max(f - below, below + invN - f);
+    const dd = plfit ? Math.abs(f - below) : Math.max(f - below, below + invN - f);
     if (dd > d) {
       d = dd;
       if (d > bound) return d;
@@ -215,6 +223,7 @@ export function fitPowerLaw(data: ArrayLike<number> | PreparedData, opts: PowerL
   const N = p.sorted.length;
   const k = p.values.length;
   const minTail = Math.max(2, opts.minTail ?? 10);
+  const plfit = (opts.ks ?? 'plfit') === 'plfit';
   if (opts.xmin !== undefined) {
     const xmin = opts.xmin;
     if (!(xmin > 0)) throw new RangeError('xmin must be > 0');
@@ -226,7 +235,7 @@ export function fitPowerLaw(data: ArrayLike<number> | PreparedData, opts: PowerL
     const sub = p.values[j] === xmin ? p : prepareTail(p, j, xmin);
     const jj = sub === p ? j : 0;
     const alpha = fitAt(sub, jj);
-    const ksD = p.kind === 'continuous' ? ksContinuous(sub, jj, alpha, Infinity) : ksDiscrete(sub, jj, alpha, Infinity);
+    const ksD = p.kind === 'continuous' ? ksContinuous(sub, jj, alpha, Infinity, plfit) : ksDiscrete(sub, jj, alpha, Infinity);
     return finish(sub, jj, alpha, ksD, N);
   }
   let bestJ = -1;
@@ -237,7 +246,7 @@ export function fitPowerLaw(data: ArrayLike<number> | PreparedData, opts: PowerL
     if (nTail < minTail) break;
     const alpha = fitAt(p, j);
     if (!(alpha > 1) || !Number.isFinite(alpha)) continue;
-    const d = p.kind === 'continuous' ? ksContinuous(p, j, alpha, bestD) : ksDiscrete(p, j, alpha, bestD);
+    const d = p.kind === 'continuous' ? ksContinuous(p, j, alpha, bestD, plfit) : ksDiscrete(p, j, alpha, bestD);
     if (d < bestD) {
       bestD = d;
       bestJ = j;
@@ -246,6 +255,19 @@ export function fitPowerLaw(data: ArrayLike<number> | PreparedData, opts: PowerL
   }
   if (bestJ < 0) throw new RangeError(`no xmin candidate leaves ${minTail} points and two distinct values`);
   return finish(p, bestJ, bestAlpha, bestD, N);
+}
+
+/**
+ * Why the data may not support a fit, one sentence each (empty when nothing is wrong):
+ * - fewer than 50 points in the tail: CSN §3.5 and Fig. 3 show xmin and α settle only from about 50 tail
+ *   points on;
+ * - a bootstrap p-value below 0.1: CSN §4.1 rule the power law out below 0.1.
+ */
+export function powerLawWarnings(fit: PowerLawFit, pValue?: number): string[] {
+  const w: string[] = [];
+  if (fit.nTail < 50) w.push(`only ${fit.nTail} points in the tail: fewer than ~50 make α and xmin unreliable (Clauset et al. 2009, §3.5)`);
+  if (pValue !== undefined && pValue < 0.1) w.push(`bootstrap p = ${+pValue.toPrecision(2)} < 0.1: the power law is ruled out (Clauset et al. 2009, §4.1)`);
+  return w;
 }
 
 /** Data x >= xmin re-based so that index 0 is a (virtual) distinct value xmin with zero count. */

@@ -1,28 +1,42 @@
 /**
- * Regime classification of one run into quiescent, saturated, bursting, oscillatory — or irregular when
- * none applies — from spike-train and spectral features, following the regime sequence reported for
- * memristive networks as the drive rises (quiescent → oscillatory → bursting → saturated; Hochstetter et
- * al., Nat. Commun. 12, 4008 (2021)). Rules, checked in this order (thresholds are options):
+ * Regime classification of a run (or of one step of a ladder run) into quiescent, saturated, bursting,
+ * oscillatory — or irregular when none applies — following the regime sequence reported for memristive
+ * networks as the drive rises (quiescent → oscillatory → bursting → saturated; Hochstetter et al., Nat.
+ * Commun. 12, 4008 (2021)). Rules, checked in this order (thresholds are options):
+ *   saturated   output latched: a state variable held at its bound (≥ 0.99 over the second half of the
+ *               window), or the output held flat (range < 1 % of its level) at or beyond the spike
+ *               threshold over the second half; or activeFraction >= maxActiveFraction (0.5); or
+ *               rate >= saturationRate
  *   quiescent   rate < minRate (default 0.1 Hz)
- *   saturated   activeFraction >= maxActiveFraction (0.5: the trace spends half the time above threshold)
- *               or rate >= saturationRate (default Infinity)
- *   bursting    burstFraction >= minBurstFraction (0.5) and CV >= minBurstCv (1)
- *   oscillatory spectral peak detected (see spectra.detectOscillation) or CV <= maxRegularCv (0.3)
+ *   bursting    the ISI distribution is bimodal (log-ISI histogram with a void >= 0.7 between an
+ *               intra-burst and an inter-burst peak, Pasquale et al. 2010; Selinger et al. 2007) and
+ *               burstFraction >= minBurstFraction (0.5)
+ *   oscillatory CV <= maxRegularCv (0.3), or a spectral peak (spectra.detectOscillation, harmonics folded
+ *               to the fundamental)
  *   irregular   otherwise
- * The result carries every feature value and the rule that decided.
+ * The result carries every feature and a reason in words with rounded numbers.
  */
+import { logIsiBursts } from './bursts.ts';
+import { detectOscillation, welch } from './spectra.ts';
+import { isis } from './trains.ts';
 
 export type Regime = 'quiescent' | 'oscillatory' | 'bursting' | 'saturated' | 'irregular';
 
 export interface RegimeFeatures {
   /** Spikes per second. */
   rate: number;
+  /** Coefficient of variation of the ISIs (0 with fewer than 2 ISIs). */
   cv: number;
+  /** Fraction of spikes in bursts (log-ISI method). */
   burstFraction: number;
+  /** The log-ISI histogram has an intra- and an inter-burst peak (its threshold, s; NaN when unimodal). */
+  isiThreshold: number;
   /** Fraction of samples beyond the detection threshold. */
   activeFraction: number;
+  /** Why the output counts as latched (a sentence), or null. */
+  latched: string | null;
   oscillating: boolean;
-  /** Frequency of the strongest spectral peak, Hz. */
+  /** Fundamental frequency of the strongest spectral peak (harmonics folded), Hz. */
   peakFrequency: number;
   peakRatio: number;
 }
@@ -32,8 +46,79 @@ export interface RegimeThresholds {
   maxActiveFraction?: number;
   saturationRate?: number;
   minBurstFraction?: number;
-  minBurstCv?: number;
   maxRegularCv?: number;
+}
+
+export interface RegimeWindow {
+  /** Spike times in the window, s (any origin). */
+  times: ArrayLike<number>;
+  /** Window length, s. */
+  duration: number;
+  /** The detected channel's samples in the window, physical unit. */
+  trace: Float64Array;
+  fs: number;
+  /** Detection baseline and threshold distance (physical unit) and the side(s) detected. */
+  baseline: number;
+  threshold: number;
+  polarity: 'positive' | 'negative' | 'both';
+  /** State variables in [0, 1] over the window (e.g. a twin's x_ channels), with their names. */
+  states?: { name: string; values: Float64Array }[];
+  oscillationRatio?: number;
+}
+
+const fmt = (x: number) => (Number.isFinite(x) ? String(+x.toPrecision(3)) : String(x));
+const pct = (x: number) => `${Math.round(100 * x)} %`;
+const hz = (f: number) => (f >= 1000 ? `${fmt(f / 1000)} kHz` : `${fmt(f)} Hz`);
+const sec = (t: number) => (t < 1e-3 ? `${fmt(t * 1e6)} µs` : t < 1 ? `${fmt(t * 1e3)} ms` : `${fmt(t)} s`);
+
+/** Features of one window for classifyRegime. */
+export function regimeFeatures(w: RegimeWindow): RegimeFeatures {
+  const n = w.times.length;
+  const d = isis(w.times);
+  let cv = 0;
+  if (d.length >= 2) {
+    const m = d.reduce((a, b) => a + b, 0) / d.length;
+    cv = m > 0 ? Math.sqrt(d.reduce((a, b) => a + (b - m) ** 2, 0) / (d.length - 1)) / m : 0;
+  }
+  const b = logIsiBursts(w.times, {}, w.duration);
+  let active = 0;
+  for (const v of w.trace) {
+    const x = v - w.baseline;
+    if ((w.polarity !== 'negative' && x > w.threshold) || (w.polarity !== 'positive' && x < -w.threshold)) active++;
+  }
+  let latched: string | null = null;
+  const half = (x: Float64Array) => x.subarray(Math.floor(x.length / 2));
+  for (const s of w.states ?? []) {
+    const h = half(s.values);
+    if (h.length && h.every((v) => v >= 0.99)) latched = `${s.name} held at its bound (${fmt(h[h.length - 1])})`;
+  }
+  const h = half(w.trace);
+  if (!latched && h.length) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    let sum = 0;
+    for (const v of h) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+      sum += v;
+    }
+    const level = sum / h.length;
+    const beyond = (w.polarity !== 'negative' && level - w.baseline >= w.threshold) || (w.polarity !== 'positive' && w.baseline - level >= w.threshold);
+    if (beyond && hi - lo <= 0.01 * Math.abs(level)) latched = `output held at ${fmt(level)}, beyond the spike threshold`;
+  }
+  let osc = { oscillating: false, frequency: NaN, peakRatio: NaN };
+  if (w.trace.length >= 256 && n >= 2) osc = detectOscillation(welch(w.trace, w.fs, { segment: 2 ** Math.floor(Math.log2(Math.min(w.trace.length, 4096))) }), w.oscillationRatio);
+  return {
+    rate: w.duration > 0 ? n / w.duration : 0,
+    cv,
+    burstFraction: Number.isFinite(b.burstFraction) ? b.burstFraction : 0,
+    isiThreshold: b.isiThreshold ?? NaN,
+    activeFraction: w.trace.length ? active / w.trace.length : 0,
+    latched,
+    oscillating: osc.oscillating,
+    peakFrequency: osc.oscillating ? osc.frequency : NaN,
+    peakRatio: osc.peakRatio,
+  };
 }
 
 export function classifyRegime(f: RegimeFeatures, t: RegimeThresholds = {}): { regime: Regime; reason: string; features: RegimeFeatures } {
@@ -41,16 +126,18 @@ export function classifyRegime(f: RegimeFeatures, t: RegimeThresholds = {}): { r
   const maxActive = t.maxActiveFraction ?? 0.5;
   const satRate = t.saturationRate ?? Infinity;
   const minBurst = t.minBurstFraction ?? 0.5;
-  const minBurstCv = t.minBurstCv ?? 1;
   const maxRegularCv = t.maxRegularCv ?? 0.3;
   const out = (regime: Regime, reason: string) => ({ regime, reason, features: f });
-  if (!(f.rate >= minRate)) return out('quiescent', `rate ${f.rate} Hz < ${minRate} Hz`);
-  if (f.activeFraction >= maxActive) return out('saturated', `active fraction ${f.activeFraction} >= ${maxActive}`);
-  if (f.rate >= satRate) return out('saturated', `rate ${f.rate} Hz >= ${satRate} Hz`);
-  if (f.burstFraction >= minBurst && f.cv >= minBurstCv) return out('bursting', `burst fraction ${f.burstFraction} >= ${minBurst} and CV ${f.cv} >= ${minBurstCv}`);
-  if (f.oscillating) return out('oscillatory', `spectral peak at ${f.peakFrequency} Hz, ${f.peakRatio}x background`);
-  if (f.cv <= maxRegularCv) return out('oscillatory', `regular firing, CV ${f.cv} <= ${maxRegularCv}`);
-  return out('irregular', 'no rule matched');
+  if (f.latched) return out('saturated', `latched: ${f.latched}`);
+  if (f.activeFraction >= maxActive) return out('saturated', `beyond the spike threshold ${pct(f.activeFraction)} of the time (saturated from ${pct(maxActive)})`);
+  if (f.rate >= satRate) return out('saturated', `firing at ${hz(f.rate)}, at or above the saturation rate ${hz(satRate)}`);
+  if (!(f.rate >= minRate)) return out('quiescent', `no sustained firing: ${hz(f.rate)}, below ${hz(minRate)}`);
+  if (f.isiThreshold > 0 && f.burstFraction >= minBurst) {
+    return out('bursting', `bimodal intervals (bursts split at ${sec(f.isiThreshold)}), ${pct(f.burstFraction)} of spikes in bursts (from ${pct(minBurst)})`);
+  }
+  if (f.cv <= maxRegularCv) return out('oscillatory', `regular firing at ${hz(f.rate)} (interval CV ${fmt(f.cv)}, regular up to ${fmt(maxRegularCv)})`);
+  if (f.oscillating) return out('oscillatory', `spectral peak at ${hz(f.peakFrequency)}, ${fmt(f.peakRatio)}× the background`);
+  return out('irregular', `irregular firing at ${hz(f.rate)}: interval CV ${fmt(f.cv)}, unimodal intervals, no spectral peak`);
 }
 
 export interface PhasePoint {

@@ -117,11 +117,14 @@ export function dominantFrequencies(p: Psd, count = 3): { frequency: number; pow
 
 /**
  * Oscillation detection: the strongest PSD peak counts as an oscillation when it exceeds `ratio` (default
- * 10) times the median PSD over [f/2, 2f] with the peak's ±2 bins left out.
+ * 10) times the median PSD over [f/2, 2f] with the peak's ±2 bins left out (ratio capped at 1e12 when that
+ * median is 0). A spike train's strongest peak is often a harmonic (sharp spikes put more power at 2f than
+ * at f), so the reported `frequency` is the fundamental: the lowest f_peak/k (k = 2..5, above 2 bins) where
+ * the PSD has a local peak of at least 10 % of the strongest; `strongest` is the strongest peak itself.
  */
-export function detectOscillation(p: Psd, ratio = 10): { oscillating: boolean; frequency: number; peakRatio: number } {
+export function detectOscillation(p: Psd, ratio = 10): { oscillating: boolean; frequency: number; strongest: number; peakRatio: number } {
   const top = dominantFrequencies(p, 1)[0];
-  if (!top) return { oscillating: false, frequency: NaN, peakRatio: NaN };
+  if (!top) return { oscillating: false, frequency: NaN, strongest: NaN, peakRatio: NaN };
   const k0 = Math.round(top.frequency / p.df);
   const bg: number[] = [];
   for (let k = 1; k < p.psd.length; k++) {
@@ -130,8 +133,26 @@ export function detectOscillation(p: Psd, ratio = 10): { oscillating: boolean; f
   }
   bg.sort((a, b) => a - b);
   const med = bg.length ? bg[Math.floor(bg.length / 2)] : 0;
-  const peakRatio = med > 0 ? top.power / med : Infinity;
-  return { oscillating: peakRatio >= ratio, frequency: top.frequency, peakRatio };
+  const peakRatio = med > 0 ? Math.min(1e12, top.power / med) : 1e12;
+  return { oscillating: peakRatio >= ratio, frequency: fundamental(p, top.frequency, top.power), strongest: top.frequency, peakRatio };
+}
+
+/** The lowest sub-harmonic f/k (k = 5..2) of a peak at f where the PSD has a local peak >= 10 % of the peak's power; else f. */
+function fundamental(p: Psd, f: number, power: number): number {
+  for (let k = 5; k >= 2; k--) {
+    const c = Math.round(f / k / p.df);
+    if (c < 2) continue;
+    let best = c;
+    for (let j = c - 1; j <= c + 1; j++) if (j > 0 && j < p.psd.length - 1 && p.psd[j] > p.psd[best]) best = j;
+    if (best > 0 && best < p.psd.length - 1 && p.psd[best] >= p.psd[best - 1] && p.psd[best] >= p.psd[best + 1] && p.psd[best] >= 0.1 * power) {
+      const a = Math.log(p.psd[best - 1] || 1e-300);
+      const b = Math.log(p.psd[best]);
+      const d = Math.log(p.psd[best + 1] || 1e-300);
+      const den = a - 2 * b + d;
+      return (best + (den !== 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (a - d)) / den)) : 0)) * p.df;
+    }
+  }
+  return f;
 }
 
 /**

@@ -51,6 +51,30 @@ describe('spike detection', () => {
     expect(detectSpikes(y, fs, { threshold: { mode: 'robust', k: 8 }, refractory: 0.005 }).times.length).toBe(1);
     expect(detectSpikes(y, fs, { threshold: { mode: 'robust', k: 8 }, refractory: 0.0005 }).times.length).toBe(2);
   });
+  it('re-arms by hysteresis: noise riding on a slow spike crosses the threshold many times but counts once', () => {
+    // one 2 ms wide bump whose top is jagged around the threshold level
+    const fs2 = 100_000;
+    const x = new Float64Array(4000);
+    const rng = new Rng(10);
+    for (let i = 0; i < x.length; i++) x[i] = 0.05 * rng.normal();
+    for (let i = 1000; i < 1200; i++) x[i] += 1 + 0.2 * Math.sin(i * 1.3);
+    const r = detectSpikes(x, fs2, { threshold: { mode: 'absolute', value: 1 } });
+    expect(r.times.length).toBe(1);
+    expect(r.rearmLevel).toBeCloseTo(0.5, 12);
+    // with re-arm at the threshold itself (no hysteresis) and no dead time the wiggles count as spikes
+    expect(detectSpikes(x, fs2, { threshold: { mode: 'absolute', value: 1 }, rearm: 1, refractory: 0 }).times.length).toBeGreaterThan(5);
+  });
+  it('derives the dead time from the signal: half the median excursion, at least two samples; kHz spikes are all found', () => {
+    // 2 kHz train of 50 µs pulses sampled at 1 MS/s: the old fixed 1 ms dead time kept every second one at best
+    const fs2 = 1e6;
+    const x = new Float64Array(20_000);
+    for (let k = 0; k < 40; k++) for (let i = 0; i < 50; i++) x[k * 500 + 100 + i] = 1;
+    const r = detectSpikes(x, fs2, { threshold: { mode: 'absolute', value: 0.5 } });
+    expect(r.times.length).toBe(40);
+    expect(r.deadTimeSource).toBe('signal');
+    expect(r.deadTime).toBeCloseTo(25e-6, 12); // half of the 50-sample excursion
+    expect(detectSpikes(x, fs2, { threshold: { mode: 'absolute', value: 0.5 }, refractory: 0.001 }).times.length).toBe(20);
+  });
   it('band-pass removes a slow drift that would otherwise hide the spikes', () => {
     const x = trace(40000, 1, centres, 30, 3, 5);
     for (let i = 0; i < x.length; i++) x[i] += 200 * Math.sin((2 * Math.PI * 0.5 * i) / fs);

@@ -10,7 +10,18 @@
  *   trace sitting at its baseline most of the time), σ falls back to the SD around the median
  *   (`noiseMethod: 'sd-fallback'`).
  * Polarity `positive` detects x - baseline > thr, `negative` x - baseline < -thr, `both` either.
- * After a detection no new spike is accepted for `refractory` seconds after its peak.
+ *
+ * Re-arm and dead time (suited to devices whose spikes are µs–ms apart, not a fixed biological 1 ms):
+ * - hysteresis: a spike's excursion lasts until the signal falls back below baseline + `rearm`·thr
+ *   (default 0.5), so noise around the threshold is never counted twice (the Schmitt-trigger rule), or
+ *   below half the spike's own height when that is higher (a tall spike re-arms at its half height,
+ *   never above the threshold: a membrane that resets to a level above the re-arm level still counts);
+ * - dead time: an excursion starting less than the dead time after the previous spike's threshold
+ *   crossing is not a new spike. Given as `refractory` (s); by default derived from the signal: half
+ *   the median duration of the threshold excursions, at least two sample periods (two spikes closer
+ *   than about half a spike width cannot be told apart; closer than two samples the sampling does not
+ *   resolve them at all).
+ * The values used are reported (`deadTime`, `deadTimeSource`, `rearmLevel`).
  *
  * Per spike: time of the peak refined to sub-sample precision by fitting a parabola through the peak
  * sample and its neighbours, peak amplitude (x at the peak, physical unit, signed, not baseline-corrected),
@@ -27,8 +38,10 @@ export type Polarity = 'positive' | 'negative' | 'both';
 export interface SpikeDetectOptions {
   threshold: ThresholdSpec;
   polarity?: Polarity;
-  /** Dead time after each spike's peak, s (default 0.001). */
+  /** Dead time after each spike's peak, s; default derived from the signal (see the file comment). */
   refractory?: number;
+  /** Re-arm level as a fraction of the threshold distance (0 = baseline, 1 = the threshold itself; default 0.5). */
+  rearm?: number;
   /** Optional zero-phase Butterworth band-pass [low, high] Hz applied first. */
   bandpass?: [number, number];
 }
@@ -49,6 +62,11 @@ export interface SpikeResult {
   noise: number;
   /** How σ was estimated; `sd-fallback`: the robust estimate was 0 (noiseless trace), SD around the median used. */
   noiseMethod: 'robust' | 'sd' | 'sd-fallback' | 'none';
+  /** Dead time used, s, and where it came from (`given`: the refractory option; `signal`: derived). */
+  deadTime: number;
+  deadTimeSource: 'given' | 'signal' | 'none';
+  /** Level the signal had to fall back to (positive side) before the next spike, physical unit. */
+  rearmLevel: number;
 }
 
 /** Median and median absolute deviation of integer raw samples via a histogram (O(n), int16/uint16). */
@@ -108,7 +126,9 @@ export function detectSpikes(
   if (!(fs > 0)) throw new RangeError('sample rate must be > 0 Hz');
   if (scale === 0) throw new RangeError('scale must be non-zero');
   const polarity = opts.polarity ?? 'positive';
-  const refractory = opts.refractory ?? 0.001;
+  const rearm = opts.rearm ?? 0.5;
+  if (!(rearm >= 0 && rearm <= 1)) throw new RangeError('rearm must be in [0, 1]');
+  if (opts.refractory !== undefined && !(opts.refractory >= 0)) throw new RangeError('refractory must be >= 0 s');
   let x: ArrayLike<number> = samples;
   let sc = scale;
   let off = offset;
@@ -167,8 +187,14 @@ export function detectSpikes(
   // In raw units, a negative scale flips polarity.
   let pol = polarity;
   if (sc < 0 && pol !== 'both') pol = pol === 'positive' ? 'negative' : 'positive';
-  const refr = Math.max(0, Math.round(refractory * fs));
-  const idx = x instanceof Int16Array ? scanInt16(x, base, thr, pol, refr) : scan(x, base, thr, pol, refr);
+  const ex = x instanceof Int16Array ? scanInt16(x, base, thr, rearm * thr, pol) : scan(x, base, thr, rearm * thr, pol);
+  let dead: number;
+  if (opts.refractory !== undefined) dead = Math.round(opts.refractory * fs);
+  else {
+    const w = Float64Array.from({ length: ex.length / 3 }, (_, k) => ex[3 * k + 2] - ex[3 * k]);
+    dead = Math.max(2, w.length ? Math.round(medianOf(w) / 2) : 2);
+  }
+  const idx = applyDeadTime(ex, dead);
   const n = idx.length;
   const times = new Float64Array(n);
   const peaks = new Float64Array(n);
@@ -193,19 +219,40 @@ export function detectSpikes(
     threshold: thr * Math.abs(sc),
     noise: noise * Math.abs(sc),
     noiseMethod,
+    deadTime: dead / fs,
+    deadTimeSource: opts.refractory !== undefined ? 'given' : 'signal',
+    rearmLevel: (base + rearm * thr) * sc + off,
   };
+}
+
+/** Peaks of the excursions (start, peak, end triples) whose start is at least `dead` samples after the previous kept spike's start. */
+function applyDeadTime(ex: Int32Array, dead: number): Int32Array {
+  const out: number[] = [];
+  let last = -Infinity;
+  for (let k = 0; k < ex.length; k += 3) {
+    if (ex[k] - last >= dead) {
+      out.push(ex[k + 1]);
+      last = ex[k];
+    }
+  }
+  return Int32Array.from(out);
 }
 
 function t0(mode: ThresholdSpec['mode']): SpikeResult['noiseMethod'] {
   return mode === 'absolute' ? 'none' : mode === 'sd' ? 'sd' : 'robust';
 }
 
-/** Peak indices of threshold crossings (hot loop, typed inputs). */
-function scan(x: ArrayLike<number>, base: number, thr: number, pol: Polarity, refr: number): Int32Array {
+/**
+ * Threshold excursions as (start, peak, end) sample triples (hot loop, typed inputs): an excursion starts
+ * beyond the threshold and ends when the signal is back within `re` of the baseline (hysteresis).
+ */
+function scan(x: ArrayLike<number>, base: number, thr: number, re: number, pol: Polarity): Int32Array {
   const out: number[] = [];
   const n = x.length;
   const hi = base + thr;
   const lo = base - thr;
+  const reHi = base + re;
+  const reLo = base - re;
   const pos = pol !== 'negative';
   const neg = pol !== 'positive';
   let i = 0;
@@ -218,7 +265,8 @@ function scan(x: ArrayLike<number>, base: number, thr: number, pol: Polarity, re
       let bv = v;
       let k = i + 1;
       if (up) {
-        while (k < n && x[k] > hi) {
+        // ends below half the spike's height (never above the threshold) or below the re-arm level
+        while (k < n && x[k] > Math.max(reHi, Math.min(hi, base + 0.5 * (bv - base)))) {
           if (x[k] > bv) {
             bv = x[k];
             best = k;
@@ -226,7 +274,7 @@ function scan(x: ArrayLike<number>, base: number, thr: number, pol: Polarity, re
           k++;
         }
       } else {
-        while (k < n && x[k] < lo) {
+        while (k < n && x[k] < Math.min(reLo, Math.max(lo, base + 0.5 * (bv - base)))) {
           if (x[k] < bv) {
             bv = x[k];
             best = k;
@@ -234,8 +282,8 @@ function scan(x: ArrayLike<number>, base: number, thr: number, pol: Polarity, re
           k++;
         }
       }
-      out.push(best);
-      i = Math.max(k, best + refr + 1);
+      out.push(i, best, k);
+      i = k;
     } else {
       i++;
     }
@@ -244,11 +292,13 @@ function scan(x: ArrayLike<number>, base: number, thr: number, pol: Polarity, re
 }
 
 /** `scan` specialised for Int16Array input, so the hot loop stays monomorphic. */
-function scanInt16(x: Int16Array, base: number, thr: number, pol: Polarity, refr: number): Int32Array {
+function scanInt16(x: Int16Array, base: number, thr: number, re: number, pol: Polarity): Int32Array {
   const out: number[] = [];
   const n = x.length;
   const hi = base + thr;
   const lo = base - thr;
+  const reHi = base + re;
+  const reLo = base - re;
   const pos = pol !== 'negative';
   const neg = pol !== 'positive';
   let i = 0;
@@ -266,7 +316,8 @@ function scanInt16(x: Int16Array, base: number, thr: number, pol: Polarity, refr
       let bv = v;
       let k = i + 1;
       if (up) {
-        while (k < n && x[k] > hi) {
+        // ends below half the spike's height (never above the threshold) or below the re-arm level
+        while (k < n && x[k] > Math.max(reHi, Math.min(hi, base + 0.5 * (bv - base)))) {
           if (x[k] > bv) {
             bv = x[k];
             best = k;
@@ -274,7 +325,7 @@ function scanInt16(x: Int16Array, base: number, thr: number, pol: Polarity, refr
           k++;
         }
       } else {
-        while (k < n && x[k] < lo) {
+        while (k < n && x[k] < Math.min(reLo, Math.max(lo, base + 0.5 * (bv - base)))) {
           if (x[k] < bv) {
             bv = x[k];
             best = k;
@@ -282,8 +333,8 @@ function scanInt16(x: Int16Array, base: number, thr: number, pol: Polarity, refr
           k++;
         }
       }
-      out.push(best);
-      i = Math.max(k, best + refr + 1);
+      out.push(i, best, k);
+      i = k;
     } else {
       i++;
     }

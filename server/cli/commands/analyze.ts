@@ -83,6 +83,8 @@ function addParamOptions(cmd: Command, def: AnalysisDef): FlagBinding[] {
         if (p.length !== 2 || !p.every(Number.isFinite) || !(p[1] > p[0])) throw new InvalidArgumentError(`${long} must be "low,high" with low < high`);
         return p;
       });
+    } else if (prop.type === 'array' && (prop as { items?: { type?: string } }).items?.type === 'string') {
+      opt = new Option(`${names} <a,b>`, what).argParser((v) => v.split(',').map((x) => x.trim()));
     } else if (prop.type === 'array') {
       opt = new Option(`${names} <list>`, what).argParser((v) => {
         const p = v.split(',').map(Number);

@@ -46,6 +46,8 @@ interface AvalancheResult {
   crackling: { gamma: number | null; predicted: number | null } | null;
   sizes: number[];
   durations: number[];
+  /** Why the fits may not be supported (too few tail points, one periodic train ...). */
+  warnings?: string[];
 }
 interface RegimeResult {
   regime: string;
@@ -63,6 +65,8 @@ interface CompareResult {
   van_rossum: number | null;
   victor_purpura: number | null;
   coincidence_factor: number | null;
+  coincidence?: { window_s: number; reason: string | null };
+  warnings?: string[];
   waveform?: { nrmse: number | null; correlation: number | null };
   psd_distance_db?: number | null;
   avalanche_exponents: { size: ExpDiff | null; duration: ExpDiff | null } | null;
@@ -299,7 +303,7 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
             row('SPIKE-synchronization', fmt(c.spike_sync), '1 = every spike coincident'),
             row('van Rossum (τ = 10 ms)', fmt(c.van_rossum), '0 = identical'),
             row('Victor-Purpura (q = 100 /s)', fmt(c.victor_purpura), 'edit cost'),
-            row('coincidence Γ (Δ = 2 ms)', fmt(c.coincidence_factor), '1 = all coincident, 0 = chance'),
+            row(`coincidence Γ (Δ = ${fmt((c.coincidence?.window_s ?? NaN) * 1e3, 3)} ms)`, fmt(c.coincidence_factor), c.coincidence?.reason ?? '1 = all coincident, 0 = chance'),
             row('waveform NRMSE', fmt(c.waveform?.nrmse), 'RMS difference / measured range'),
             row('waveform correlation r', fmt(c.waveform?.correlation), ''),
             row('PSD distance, dB', fmt(c.psd_distance_db), 'RMS of 10·log10 ratio'),
@@ -348,6 +352,9 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
       regimes,
       h('h2', {}, 'Avalanches'),
       avalanches,
+      ...(['measured', 'twin'] as const).flatMap((who, i) =>
+        ([mAv, tAv][i].result?.warnings ?? []).map((w) => h('p', { class: 'notice warning', 'data-warning': `avalanches-${who}` }, `${who}: ${w}`)),
+      ),
       h('div', { class: 'compare-avalanche-plots', style: 'display:flex;flex-wrap:wrap;gap:16px' }, sizeEl, durEl),
     );
     // CCDFs on log-log axes with the fitted discrete power laws: P(X ≥ x) ≈ (nTail/n)·(x/xmin)^(1−α) above xmin.

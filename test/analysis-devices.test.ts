@@ -1,0 +1,136 @@
+/**
+ * The analyses on the twin's own circuits, as a researcher runs them: each circuit is run as a twin run
+ * through the API into a real SQLite store (POST /api/twin/runs), then analysed through the API with the
+ * default parameters and stored with the run. The references are the twin's own records of the same run:
+ * its spike events (neuron elements), the switch's state crossings (threshold-switch units), the output
+ * crossings after locking (the CPG).
+ *
+ * Before this issue's defaults (1 ms dead time, max-interval 0.17 s, CV-only bursting, linear chirp
+ * labels): adaptive LIF 44 of 301 spikes; nsu-tonic 100 µA 725 Hz for 1,445 Hz; nsu-bursting one burst.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { useInjectServer } from './helpers-live.ts';
+
+const server = useInjectServer();
+const inject = async (method: 'GET' | 'POST', url: string, payload?: unknown) => {
+  const r = await server.s.app.inject({ method, url, ...(payload ? { payload } : {}) });
+  if (r.statusCode >= 300) throw new Error(`${method} ${url}: ${r.statusCode} ${r.body}`);
+  return r.json();
+};
+
+/** A twin run of `circuit` on `protocol`, finished; its id. */
+async function twinRun(circuit: string, protocol: Record<string, unknown>, sampleRate: number): Promise<number> {
+  const id = (await inject('POST', '/api/twin/runs', { circuit, protocol, sampleRate })).run.id as number;
+  await server.s.app.spikeloop.runs.waitForEnd(id);
+  expect(server.s.store.getRun(id)!.status).toBe('completed');
+  return id;
+}
+
+/** A stored channel in physical units. */
+function channel(runId: number, name: string): { x: Float64Array; fs: number } {
+  const run = server.s.store.getRun(runId)!;
+  const c = run.channels.find((ch) => ch.name === name)!;
+  const x = new Float64Array(c.sampleCount);
+  for (const s of server.s.store.readRaw(runId, c.index, 0, c.sampleCount)) for (let i = 0; i < s.samples.length; i++) x[s.start + i] = s.samples[i] * c.scale + c.offset;
+  return { x, fs: c.sampleRate };
+}
+
+/** Times (s) where x rises through th, linearly interpolated between samples. */
+function risingTimes(x: Float64Array, fs: number, th: number): number[] {
+  const out: number[] = [];
+  for (let k = 1; k < x.length; k++) if (x[k - 1] < th && x[k] >= th) out.push((k - 1 + (th - x[k - 1]) / (x[k] - x[k - 1])) / fs);
+  return out;
+}
+
+describe('spike detection defaults on kHz devices', () => {
+  it('adaptive LIF under its 1 kHz, 50 %, 1 mA square: all 301 spikes found at the default settings (was 44)', async () => {
+    const id = await twinRun('adaptive-lif', { kind: 'square', quantity: 'current', amplitude: 1e-3, frequencyHz: 1000, duty: 0.5, durationS: 0.05 }, 1e6);
+    const events = server.s.store.getRun(id)!.eventCounts.spike;
+    expect(events).toBe(301);
+    const r = await inject('POST', `/api/runs/${id}/analyses/spikes`, { channel: 'v_mem' });
+    const ch = r.result.channels[0];
+    expect(ch.count).toBe(events);
+    // the chosen dead time and re-arm level are reported; the dead time is far below the 1 ms of old
+    expect(ch.dead_time_source).toBe('signal');
+    expect(ch.dead_time).toBeGreaterThan(0);
+    expect(ch.dead_time).toBeLessThan(1e-4);
+    expect(ch.rearm_level).toBeLessThan(ch.baseline + ch.threshold);
+  });
+
+  it('nsu-tonic at 100 µA: the rate is within 1 % of the switch firing rate (was 725 Hz for 1,445 Hz)', async () => {
+    const id = await twinRun('nsu-tonic', { kind: 'dc', quantity: 'current', level: 100e-6, durationS: 0.1 }, 2e5);
+    // the twin's own record of each spike: the threshold switch turning on
+    const x = channel(id, 'x_switch');
+    const fired = risingTimes(x.x, x.fs, 0.5);
+    const rate = fired.length / 0.1;
+    expect(rate).toBeGreaterThan(1400);
+    const r = await inject('POST', `/api/runs/${id}/analyses/spikes`, { channel: 'v_out' });
+    expect(Math.abs(r.result.channels[0].stats.rate - rate) / rate).toBeLessThan(0.01);
+  });
+});
+
+describe('bursts and regimes', () => {
+  it('nsu-bursting: the log-ISI default finds the bursts (max-interval at 0.17 s merged them into one), and the regime is bursting', async () => {
+    const id = await twinRun('nsu-bursting', { kind: 'dc', quantity: 'current', level: 200e-6, durationS: 0.1 }, 2e5);
+    const b = (await inject('POST', `/api/runs/${id}/analyses/bursts`, { channel: 'v_out' })).result;
+    expect(b.method).toBe('log-isi');
+    expect(b.channels[0].bursts.length).toBeGreaterThanOrEqual(8);
+    expect(b.channels[0].mean_spikes_per_burst).toBeGreaterThanOrEqual(3);
+    const mi = (await inject('POST', `/api/runs/${id}/analyses/bursts`, { channel: 'v_out', method: 'max-interval' })).result.channels[0];
+    expect(mi.bursts.length).toBe(b.channels[0].bursts.length); // scaled to the train: the same bursts
+    expect(mi.max_interval.scaled_to).toBe('mean-isi');
+    const g = (await inject('POST', `/api/runs/${id}/analyses/regime`, { channel: 'v_out' })).result;
+    expect(g.regime).toBe('bursting');
+    expect(g.reason).toMatch(/^bimodal intervals \(bursts split at [\d.]+ ms\), \d+ % of spikes in bursts/);
+  });
+
+  it('a current ladder on nsu-tonic gives one regime per step: quiescent, oscillatory (fundamental, not a harmonic), saturated when latched', async () => {
+    const levels = [0, 100e-6, 1e-3];
+    const id = await twinRun('nsu-tonic', { kind: 'ladder', quantity: 'current', levels, dwellS: 0.02 }, 2e5);
+    const r = (await inject('POST', `/api/runs/${id}/analyses/regime`, { channel: 'v_out' })).result;
+    expect(r.steps.map((s: { level: number }) => s.level)).toEqual(levels);
+    expect(r.steps.map((s: { regime: string }) => s.regime)).toEqual(['quiescent', 'oscillatory', 'saturated']);
+    const osc = r.steps[1];
+    expect(osc.rate_hz).toBeGreaterThan(1000);
+    // a spectral peak, when reported, is the fundamental (the firing rate), not a harmonic
+    if (Number.isFinite(osc.features.peak_frequency)) expect(Math.abs(osc.features.peak_frequency - osc.rate_hz) / osc.rate_hz).toBeLessThan(0.1);
+    expect(r.steps[2].reason).toMatch(/^latched: x_switch held at its bound/);
+    expect(r.regime).toBeTypeOf('string'); // the whole run's regime stays available
+  });
+});
+
+describe('phase', () => {
+  it('cpg2: anti-phase locking, mean phase within 0.02 of the phase measured from the outputs after locking; the in-phase start is excluded', async () => {
+    const id = await twinRun('cpg2', { kind: 'dc', quantity: 'current', level: 50e-6, durationS: 0.2 }, 2e5);
+    const r = (await inject('POST', `/api/runs/${id}/analyses/phase`, { channels: ['v_outA', 'v_outB'] })).result;
+    // reference: output crossings of the last cycles (well after locking)
+    const a = channel(id, 'v_outA');
+    const b = channel(id, 'v_outB');
+    const ta = risingTimes(a.x, a.fs, 0.02);
+    const tb = risingTimes(b.x, b.fs, 0.02);
+    const ref: number[] = [];
+    for (let k = ta.length - 6; k < ta.length - 1; k++) {
+      const t = tb.find((x) => x >= ta[k] && x < ta[k + 1]);
+      if (t !== undefined) ref.push((t - ta[k]) / (ta[k + 1] - ta[k]));
+    }
+    const refPhase = ref.reduce((s, x) => s + x, 0) / ref.length;
+    expect(Math.abs(refPhase - 0.5)).toBeLessThan(0.15);
+    expect(Math.abs(r.mean_phase - refPhase)).toBeLessThan(0.02);
+    expect(r.vector_strength).toBeGreaterThan(0.9);
+    expect(r.locking_time_s).toBeGreaterThan(0);
+    expect(r.circular_sd).toBeLessThan(0.05);
+    // stored with the run
+    expect((await inject('GET', `/api/runs/${id}/analyses?name=phase`)).analyses).toHaveLength(1);
+    // the CLI form: the server holds the writer lock, so the CLI reads and finds the stored result
+    const out = execFileSync(process.execPath, ['bin/spikeloop.js', 'analyze', 'phase', String(id), '--channels', 'v_outA,v_outB', '--db', server.s.store.file, '--json'], {
+      cwd: path.resolve(__dirname, '..'),
+      encoding: 'utf8',
+    });
+    const cli = JSON.parse(out);
+    expect(cli.cached).toBe(true);
+    expect(cli.result.mean_phase).toBe(r.mean_phase);
+    expect(Object.keys(cli.result)).toEqual(expect.arrayContaining(['mean_phase', 'circular_sd', 'vector_strength', 'locking_time_s']));
+  });
+});
