@@ -4,7 +4,7 @@
  *   n = 100 memristive network (server/twin/circuits/er100.json), run as a twin-mode sweep on a worker pool
  *   using every core, each point stored as a run with its analyses. Runs stored per minute of wall time.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Metric } from './run.ts';
@@ -16,9 +16,10 @@ import { RunManager } from '../server/runs/run-manager.ts';
 import { SweepRunner } from '../server/experiments/sweep-runner.ts';
 import { poolSimulate } from '../server/experiments/twin-task.ts';
 import { WorkerPool } from '../server/workers/pool.ts';
+import { builtInCircuit } from '../server/twin/circuits/index.ts';
 
 /** The project's n = 100 network: server/twin/circuits/er100.json (Erdős–Rényi, threshold junctions). */
-export const N100_NETWORK: unknown = JSON.parse(readFileSync(new URL('../server/twin/circuits/er100.json', import.meta.url), 'utf8'));
+export const N100_NETWORK: unknown = builtInCircuit('er100');
 
 export default async function* (): AsyncIterable<Metric> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-bench-exp-'));

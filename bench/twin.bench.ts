@@ -18,15 +18,12 @@
  * median of five runs.
  */
 import os from 'node:os';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Metric } from './run.ts';
 import { createTwin, expandCircuit, type Twin } from '../server/twin/index.ts';
 import { runNgspice } from '../test/twin-ngspice.ts';
+import { builtInCircuit } from '../server/twin/circuits/index.ts';
 
-const circuits = path.join(path.dirname(fileURLToPath(import.meta.url)), '../server/twin/circuits');
-const load = (name: string) => JSON.parse(readFileSync(path.join(circuits, `${name}.json`), 'utf8'));
+const load = (name: string) => builtInCircuit(name);
 const load1 = () => os.loadavg()[0].toFixed(1);
 
 function timeSteps(tw: Twin, dt: number, maxSteps: number, maxCpuMs: number) {

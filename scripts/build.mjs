@@ -42,8 +42,10 @@ export async function buildApp() {
       {
         name: 'relative-ts-to-js',
         setup(b) {
+          // JSON imports (the twin's circuit catalogue) are inlined: an external one would lose its
+          // `with { type: 'json' }`, which Node requires.
           b.onResolve({ filter: /^\.\.?\// }, (args) =>
-            args.kind === 'entry-point' ? undefined : { path: args.path.replace(/\.ts$/, '.js'), external: true },
+            args.kind === 'entry-point' || args.path.endsWith('.json') ? undefined : { path: args.path.replace(/\.ts$/, '.js'), external: true },
           );
         },
       },

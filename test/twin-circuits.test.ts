@@ -4,15 +4,13 @@
  * neuro-synaptic unit (tonic, bursting, synaptic coupling) and the two-unit CPG (anti-phase), with
  * ngspice comparisons: NRMSE <= 1 % and spike times within one output sample.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { expandCircuit, simulate, type Stimulus } from '../server/twin/index.ts';
 import { nrmse, risingEdges, runNgspice } from './twin-ngspice.ts';
+import { BUILT_IN_CIRCUITS, builtInCircuit } from '../server/twin/circuits/index.ts';
 
-const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../server/twin/circuits');
-const load = (name: string) => expandCircuit(JSON.parse(readFileSync(path.join(dir, `${name}.json`), 'utf8')));
+const load = (name: string) => expandCircuit(builtInCircuit(name));
 const constant = (value: number, n: number, fs: number): Stimulus => ({ samples: new Float64Array(n).fill(value), sampleRate: fs, quantity: 'current' });
 const chan = (r: { channels: { name: string; data: Float64Array }[] }, name: string) => {
   const c = r.channels.find((x) => x.name === name);
@@ -187,5 +185,19 @@ describe('implicit method (backward-Euler capacitor companion model)', () => {
     expect(Math.max(...imp.map(Math.abs))).toBeLessThan(1.01);
     const rk = simulate(stiff, stim, { method: 'rk4', dt: 1e-5 }).channels[0].data;
     expect(rk.some((x) => !Number.isFinite(x) || Math.abs(x) > 1e3)).toBe(true);
+  });
+});
+
+describe('the circuit catalogue', () => {
+  it('lists every circuit file in server/twin/circuits, each a valid circuit', () => {
+    const files = readdirSync(new URL('../server/twin/circuits/', import.meta.url)).filter((f) => f.endsWith('.json'));
+    expect([...BUILT_IN_CIRCUITS].sort()).toEqual(files.map((f) => f.replace(/\.json$/, '')).sort());
+    for (const name of BUILT_IN_CIRCUITS) expect(() => expandCircuit(builtInCircuit(name)), name).not.toThrow();
+  });
+  it('hands out copies: changing one does not change the catalogue', () => {
+    const a = builtInCircuit('lif')!;
+    a.description = 'changed';
+    expect(builtInCircuit('lif')!.description).not.toBe('changed');
+    expect(builtInCircuit('no-such-circuit')).toBeUndefined();
   });
 });

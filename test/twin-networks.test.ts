@@ -3,15 +3,12 @@
  * and the 20- and 100-node Erdős–Rényi threshold-junction networks against ngspice on the same ramp:
  * NRMSE <= 1 % on node voltages and electrode currents.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createTwin, expandCircuit, simulate, type Stimulus } from '../server/twin/index.ts';
 import { nrmse, runNgspice } from './twin-ngspice.ts';
+import { builtInCircuit } from '../server/twin/circuits/index.ts';
 
-const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../server/twin/circuits');
-const load = (name: string) => JSON.parse(readFileSync(path.join(dir, `${name}.json`), 'utf8'));
+const load = (name: string) => builtInCircuit(name);
 
 /** A 0 → vmax ramp over n samples at fs (every junction regime is crossed). */
 const ramp = (vmax: number, n: number, fs: number): Stimulus => ({

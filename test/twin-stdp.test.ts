@@ -6,8 +6,6 @@
  * with no circuit named picks the plastic synapse; POST /api/experiments/stdp draws and fits the curve).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ProtocolError, protocolSummary, sampleStimulus, validateProtocol, type Protocol, type Stdp } from '../server/protocols/index.ts';
@@ -17,12 +15,11 @@ import { fitStdp } from '../server/analysis/stdp.ts';
 import { readRunSignal } from '../server/analysis-io/inputs.ts';
 import { nrmse, runNgspice } from './twin-ngspice.ts';
 import { useInjectServer } from './helpers-live.ts';
+import { builtInCircuit } from '../server/twin/circuits/index.ts';
 
-const circuitDoc = JSON.parse(
-  readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../server/twin/circuits/stdp-synapse.json'), 'utf8'),
-);
+const circuitDoc = builtInCircuit('stdp-synapse') as unknown as { elements: { type: string; params: unknown }[] };
 const net = expandCircuit(circuitDoc);
-const device = circuitDoc.elements.find((e: { type: string }) => e.type === 'device').params as { von: number; voff: number };
+const device = circuitDoc.elements.find((e) => e.type === 'device')!.params as { von: number; voff: number };
 const FS = 20_000;
 
 const stdp = (over: Record<string, unknown>): Stdp => {

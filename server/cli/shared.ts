@@ -1,7 +1,7 @@
 /** Small helpers shared by the CLI command files (defaults, option parsing, progress bars). */
 import { InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** Default database file, relative to the working directory. */
@@ -32,4 +32,16 @@ export function progressBar(total: number, format: string): { update(v: number, 
   );
   bar.start(total, 0);
   return { update: (v, payload) => bar.update(v, payload), stop: () => bar.stop() };
+}
+
+/** A circuit argument: the name of a built-in circuit (server/twin/circuits) or a circuit JSON file. */
+export async function readCircuitArg(arg: string, option: string): Promise<unknown> {
+  const { builtInCircuit } = await import('../twin/circuits/index.ts');
+  const builtIn = builtInCircuit(arg);
+  if (builtIn !== undefined) return builtIn;
+  try {
+    return JSON.parse(readFileSync(arg, 'utf8'));
+  } catch (err) {
+    throw new Error(`${option} ${arg}: not a built-in circuit nor a readable circuit JSON file (${(err as Error).message})`);
+  }
 }

@@ -1,9 +1,9 @@
 /** A twin circuit as the virtual SMU's device under test (`spikeloop virtual smu-… --dut circuit.json`). */
-import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { connectSmu } from '../../drivers/smu/connect.ts';
 import { VirtualSmuServer } from '../../drivers/smu/virtual/server.ts';
 import { twinDut } from './twin-dut.ts';
+import { builtInCircuit } from '../twin/circuits/index.ts';
 
 const divider = (ohms: number) => ({
   kind: 'netlist',
@@ -33,7 +33,7 @@ it('drives a voltage-stimulus twin circuit, reads the current it delivers, and h
 });
 
 it('accepts the example network circuits and refuses a circuit without a stimulus', () => {
-  const xbar = twinDut(JSON.parse(readFileSync(new URL('../twin/circuits/crossbar.json', import.meta.url), 'utf8')));
+  const xbar = twinDut(builtInCircuit('crossbar'));
   expect(xbar.applyVoltage(0.5, 1e-3)).toBeGreaterThan(0);
   expect(() => twinDut({ kind: 'netlist', elements: [{ type: 'R', name: 'R', a: 'a', b: '0', value: 1 }] })).toThrow(/no stimulus element/);
 });

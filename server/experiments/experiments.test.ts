@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RunStore } from '../store/run-store.ts';
@@ -12,8 +12,9 @@ import type { AppError } from '../../common/errors.ts';
 import { poolSimulate } from './twin-task.ts';
 import { readStimulus } from './stimulus.ts';
 import { WorkerPool } from '../workers/pool.ts';
+import { builtInCircuit } from '../twin/circuits/index.ts';
 
-const lif = JSON.parse(readFileSync(new URL('../twin/circuits/lif.json', import.meta.url), 'utf8'));
+const lif = builtInCircuit('lif');
 // lif.json: Rm = 100 kΩ, Cm = 100 nF (τ = 10 ms), threshold 1 V, reset 0 V, refractory 2 ms.
 const R = 100e3, TAU = 10e-3, VTH = 1, TREF = 2e-3;
 

@@ -22,10 +22,10 @@
  * `twinDaqDut(circuit)` checks the circuit now (throws a clear error) and returns the spec that
  * VirtualBoard.start({ dut }) hands to its worker, which calls `createDutStepper` from this module.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { CircuitSpec, DutSpec, DutStepper } from '../../drivers/daq/virtual.ts';
+import { builtInCircuit } from '../twin/circuits/index.ts';
 import { createTwin, expandCircuit, type Netlist, type Probe, type Twin } from '../twin/index.ts';
 import { spikeDetectorConfig, type SpikeDetectorConfig } from '../analysis/online-spikes.ts';
 
@@ -151,8 +151,6 @@ export type DaqDutChoice =
   | { kind: 'builtin'; name: string; circuit: CircuitSpec }
   | { kind: 'twin'; name: string; dut: DutSpec; circuit: unknown };
 
-const circuitsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../twin/circuits');
-
 function builtinSpec(doc: { kind: string; params?: unknown }, where: string): CircuitSpec {
   const params: Record<string, number> = {};
   for (const [k, v] of Object.entries((doc.params ?? {}) as Record<string, unknown>)) {
@@ -186,8 +184,9 @@ export function resolveDaqDut(what: unknown): DaqDutChoice {
   if (what === undefined || what === null) what = DAQ_BENCH_CIRCUIT;
   if (typeof what !== 'string') return fromDocument(what, 'circuit', 'circuit');
   if ((BUILTIN_MODELS as readonly string[]).includes(what)) return { kind: 'builtin', name: what, circuit: { kind: what as CircuitSpec['kind'] } };
-  let file = what;
-  if (/^[A-Za-z0-9_-]+$/.test(what) && existsSync(path.join(circuitsDir, `${what}.json`))) file = path.join(circuitsDir, `${what}.json`);
+  const builtIn = builtInCircuit(what);
+  if (builtIn !== undefined) return fromDocument(builtIn, what, what);
+  const file = what;
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

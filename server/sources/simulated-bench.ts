@@ -28,14 +28,14 @@
  * like a real ADC. The output is a pure function of (protocol, sampleRate): block boundaries depend on
  * timing, the samples never do, so tests regenerate a run with `LifBench`.
  */
-import { readFileSync } from 'node:fs';
 import type { ChannelDescriptor, EventMessage, SourceMessage } from '../../common/run-stream.ts';
 import { protocolSummary, stimulusAt, type Protocol } from '../protocols/index.ts';
+import { builtInCircuit } from '../twin/circuits/index.ts';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
 
 /** The twin circuit of the simulated bench (name and document). */
 export const LIF_CIRCUIT_NAME = 'lif-bench';
-export const LIF_CIRCUIT: unknown = JSON.parse(readFileSync(new URL(`../twin/circuits/${LIF_CIRCUIT_NAME}.json`, import.meta.url), 'utf8'));
+export const LIF_CIRCUIT: unknown = builtInCircuit(LIF_CIRCUIT_NAME);
 
 /** Reads R, C, threshold, reset and refractory period of the one-node LIF circuit (membrane node "m"). */
 function lifParamsOf(circuit: unknown) {

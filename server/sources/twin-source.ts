@@ -18,35 +18,20 @@
  * Without `stimulus` the protocol is sampled at the run's sample rate for its duration.
  * The simulation runs as fast as it can, yielding to the event loop between chunks; aborting stops it.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ChannelDescriptor, SourceMessage } from '../../common/run-stream.ts';
 import { AppError } from '../../common/errors.ts';
 import { protocolSummary, sampleStimulus } from '../protocols/index.ts';
+import { BUILT_IN_CIRCUITS, builtInCircuit } from '../twin/circuits/index.ts';
 import { expandCircuit, probeUnit, simulateChunks, type Chunk, type Method, type Stimulus } from '../twin/index.ts';
 import type { TwinOutput } from '../experiments/pairing.ts';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
 import { defaultTwinCircuit } from '../experiments/stdp-circuit.ts';
 
-const circuitsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../twin/circuits');
-
-/** Names and descriptions of the example circuits. */
-export function listExampleCircuits(): { name: string; kind: string; description: string }[] {
-  return readdirSync(circuitsDir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => {
-      const c = JSON.parse(readFileSync(path.join(circuitsDir, f), 'utf8')) as { kind: string; description?: string };
-      return { name: f.replace(/\.json$/, ''), kind: c.kind, description: c.description ?? '' };
-    });
-}
-
 /** An example circuit by name (BAD_CIRCUIT when unknown; `field` names where the caller gave it). */
 export function loadExampleCircuit(name: string, field = '/circuit'): unknown {
-  if (!/^[A-Za-z0-9_-]+$/.test(name) || !listExampleCircuits().some((c) => c.name === name))
-    throw new AppError('BAD_CIRCUIT', `unknown example circuit "${name}" (known: ${listExampleCircuits().map((c) => c.name).join(', ')})`, field);
-  return JSON.parse(readFileSync(path.join(circuitsDir, `${name}.json`), 'utf8'));
+  const circuit = builtInCircuit(name);
+  if (circuit === undefined) throw new AppError('BAD_CIRCUIT', `unknown example circuit "${name}" (known: ${BUILT_IN_CIRCUITS.join(', ')})`, field);
+  return circuit;
 }
 
 /** A circuit given by name (an example) or as a document, checked (BAD_CIRCUIT naming `field` when the twin refuses it). */

@@ -1,9 +1,9 @@
 /** The one worker pool (tinypool underneath) running real twin tasks on real threads. */
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import { TaskError, WorkerPool } from './pool.ts';
+import { builtInCircuit } from '../twin/circuits/index.ts';
 
-const lif = JSON.parse(readFileSync(new URL('../twin/circuits/lif.json', import.meta.url), 'utf8'));
+const lif = builtInCircuit('lif');
 /** A lif simulation of n samples at 100 kS/s (10^6 samples take about half a second). */
 const twin = (n: number) => ({ circuit: lif, stimulus: { samples: new Float64Array(n).fill(30e-6), sampleRate: 100_000, quantity: 'current' as const } });
 

@@ -6,7 +6,8 @@
 import { AppError } from '../../../common/errors.ts';
 import { Type } from '@fastify/type-provider-typebox';
 import { MAX_SAMPLE_RATE } from '../../runs/run-manager.ts';
-import { listExampleCircuits, loadExampleCircuit } from '../../sources/twin-source.ts';
+import { loadExampleCircuit } from '../../sources/twin-source.ts';
+import { listBuiltInCircuits } from '../../twin/circuits/index.ts';
 import { startTwinOfRun } from '../../experiments/pairing.ts';
 import { MODELS, expandCircuit } from '../../twin/index.ts';
 import type { RoutePlugin } from '../app.ts';
@@ -24,7 +25,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         response: { 200: Type.Object({ circuits: Type.Array(Type.Object({ name: Type.String(), kind: Type.String(), description: Type.String() })) }) },
       },
     },
-    async () => ({ circuits: listExampleCircuits() }),
+    async () => ({ circuits: listBuiltInCircuits() }),
   );
 
   app.get(

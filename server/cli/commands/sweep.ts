@@ -3,27 +3,11 @@
  * run paired with the twin when --circuit is given) or on the twin alone (--mode twin, all cores).
  */
 import type { Command } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { SweepMode } from '../../experiments/sweep-runner.ts';
-import { DEFAULT_DB, ensureDbDir, numberIn, progressBar } from '../shared.ts';
+import { DEFAULT_DB, ensureDbDir, numberIn, progressBar, readCircuitArg } from '../shared.ts';
 
 // Same value as server/runs/run-manager.ts (which checks it again); not imported so --help stays fast.
 const MAX_SAMPLE_RATE = 2_000_000;
-
-const circuitsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../twin/circuits');
-
-/** A built-in circuit name (server/twin/circuits/<name>.json) or a circuit JSON file. */
-function loadCircuit(arg: string): unknown {
-  const builtIn = path.join(circuitsDir, `${arg}.json`);
-  const file = /^[A-Za-z0-9_-]+$/.test(arg) && existsSync(builtIn) ? builtIn : arg;
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new Error(`--circuit ${arg}: not a built-in circuit nor a readable circuit JSON file (${(err as Error).message})`);
-  }
-}
 
 export function register(program: Command): void {
   program
@@ -53,7 +37,7 @@ export function register(program: Command): void {
         // twin mode without --circuit: the plastic synapse for an stdp sweep (experiments/stdp-circuit.ts)
         const { defaultTwinCircuit } = await import('../../experiments/stdp-circuit.ts');
         const circuitArg = opts.circuit ?? (opts.mode === 'twin' ? defaultTwinCircuit(sweepDoc) : undefined);
-        const circuit = circuitArg !== undefined ? loadCircuit(circuitArg) : undefined;
+        const circuit = circuitArg !== undefined ? await readCircuitArg(circuitArg, '--circuit') : undefined;
         ensureDbDir(opts.db);
         const store = RunStore.open(opts.db);
         const services = buildServices({ store, ...(opts.workers !== undefined ? { workers: opts.workers } : {}) });

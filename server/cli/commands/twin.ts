@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
-import { DEFAULT_DB, ensureDbDir, numberIn, progressBar } from '../shared.ts';
+import { DEFAULT_DB, ensureDbDir, numberIn, progressBar, readCircuitArg } from '../shared.ts';
 
 const DEFAULT_RATE = 100_000;
 
@@ -16,13 +16,6 @@ function readJson(file: string, what: string): unknown {
   } catch (err) {
     throw new Error(`cannot read ${what} ${file}: ${err instanceof Error ? err.message : String(err)}`);
   }
-}
-
-/** A circuit file path, or the name of an example circuit. */
-async function readCircuit(arg: string): Promise<unknown> {
-  if (existsSync(arg)) return readJson(arg, 'circuit');
-  const { loadExampleCircuit } = await import('../../sources/twin-source.ts');
-  return loadExampleCircuit(arg);
 }
 
 /** `--stimulus runId:channel` (a stored run's recorded stimulus), or undefined for a protocol file. */
@@ -68,7 +61,7 @@ export function register(program: Command): void {
     .option('--json', 'print only one JSON object on stdout', false)
     .action(async (file: string, opts: { stimulus: string; duration?: number; rate: number; dt?: number; method: string; label?: string; db: string; json: boolean }) => {
       if (opts.method !== undefined && !['rk4', 'euler', 'adaptive', 'implicit'].includes(opts.method)) throw new Error('--method must be rk4, euler, adaptive or implicit');
-      const circuit = await readCircuit(file);
+      const circuit = await readCircuitArg(file, 'circuit');
       const stored = storedStimulus(opts.stimulus);
       const [{ buildServices }, { RunStore }, { startTwinOfRun }] = await Promise.all([
         import('../../services.ts'),
@@ -134,7 +127,7 @@ export function register(program: Command): void {
     .option('--out <file>', 'add a .control block that runs the transient and writes the outputs to this file (wrdata)')
     .option('--db <file>', 'SQLite database file (for runId:channel)', DEFAULT_DB)
     .action(async (file: string, opts: { stimulus?: string; duration?: number; rate: number; out?: string; db: string }) => {
-      const circuit = await readCircuit(file);
+      const circuit = await readCircuitArg(file, 'circuit');
       const { expandCircuit, toSpice } = await import('../../twin/index.ts');
       const net = expandCircuit(circuit);
       const stim = opts.stimulus ? await resolveStimulus(opts.stimulus, opts) : undefined;
@@ -151,8 +144,8 @@ export function register(program: Command): void {
     .description('List the example circuits (usable by name wherever a circuit file is expected)')
     .option('--json', 'print one JSON object { circuits: [...] }', false)
     .action(async (opts: { json: boolean }) => {
-      const { listExampleCircuits } = await import('../../sources/twin-source.ts');
-      const list = listExampleCircuits();
+      const { listBuiltInCircuits } = await import('../../twin/circuits/index.ts');
+      const list = listBuiltInCircuits();
       if (opts.json) console.log(JSON.stringify({ circuits: list }));
       else for (const c of list) console.log(`${c.name.padEnd(14)} ${c.kind.padEnd(12)} ${c.description.slice(0, 100)}`);
     });
