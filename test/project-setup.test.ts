@@ -40,11 +40,12 @@ describe('project setup', () => {
     expect(ts.compilerOptions.strict).toBe(true);
   });
 
-  it('docker-compose.yml is valid', () => {
+  it('docker-compose.yml is valid, and refuses to start without SPIKELOOP_TOKEN', () => {
+    const file = new URL('../docker-compose.yml', import.meta.url).pathname;
+    const { SPIKELOOP_TOKEN: _, ...env } = process.env;
     // Throws (non-zero exit) with docker-compose's own message when the file is invalid.
-    execFileSync('docker-compose', ['-f', new URL('../docker-compose.yml', import.meta.url).pathname, 'config', '-q'], {
-      stdio: 'pipe',
-    });
+    execFileSync('docker-compose', ['-f', file, 'config', '-q'], { stdio: 'pipe', env: { ...env, SPIKELOOP_TOKEN: 'compose-check-token' } });
+    expect(() => execFileSync('docker-compose', ['-f', file, 'config', '-q'], { stdio: 'pipe', env })).toThrow(/SPIKELOOP_TOKEN/);
   });
 
   it('every tsconfig in the tree type-checks under strict mode (npm run typecheck)', () => {

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { simulate } from '../server/twin/index.ts';
 import { loadExampleCircuit } from '../server/sources/twin-source.ts';
 import { sampleStimulus, validateProtocol } from '../server/protocols/index.ts';
+import { stimulusPieces } from '../server/protocols/compile.ts';
 import { useInjectServer } from './helpers-live.ts';
 
 const server = useInjectServer();
@@ -34,7 +35,9 @@ describe('twin run source', () => {
     ]);
     const n = 3000;
     expect(run.channels[1].sampleCount).toBe(n);
-    const ref = simulate(loadExampleCircuit('adaptive-lif'), { samples: sampleStimulus(validateProtocol(square), 1e6, 0, n), sampleRate: 1e6, quantity: 'current' });
+    // the square wave reaches the twin as its exact edges (the stim channel stores its samples)
+    const p = validateProtocol(square);
+    const ref = simulate(loadExampleCircuit('adaptive-lif'), { samples: sampleStimulus(p, 1e6, 0, n), sampleRate: 1e6, quantity: 'current', pieces: stimulusPieces(p)! });
     const v = readAll(id, 1, n);
     for (let k = 0; k < n; k += 97) expect(v[k]).toBe(Math.fround(ref.channels[0].data[k]));
     expect(run.eventCounts.spike).toBe(ref.events.length);
@@ -93,7 +96,8 @@ describe('twin CLI', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^\* spikeloop twin: adaptive-lif/);
     expect(r.stdout).toMatch(/\nbM n_m\S* n_k I=/);
-    expect(r.stdout).toMatch(/\niIin 0 \S+ PWL\(0 0\.001 0\.0001 0\.001 /);
+    // the exact edges of the square wave (each a 1 ps ramp), not the samples
+    expect(r.stdout).toMatch(/\niIin 0 \S+ PWL\(0 0\.001 0\.0005 0\.001 0\.000500000001 0\)/);
     expect(r.stdout).toMatch(/\.tran .*uic\n/);
     expect(r.stdout.trim().endsWith('.end')).toBe(true);
   });

@@ -21,6 +21,8 @@ export interface TwinStimulus {
   quantity: 'current' | 'voltage';
   /** Each sample held for its sample period (a DAQ board's output), not interpolated (server/twin Stimulus). */
   hold?: boolean;
+  /** A piecewise-constant protocol's exact edges (server/twin Stimulus.pieces), as the twin source uses them. */
+  pieces?: { times: Float64Array; values: Float64Array };
 }
 
 /** The part of the twin's simulate() result the pairing stores. */

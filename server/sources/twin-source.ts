@@ -15,12 +15,14 @@
  *   output    the simulation of exactly this stimulus, already computed on the worker pool (sweeps,
  *             pairings): the source streams it instead of simulating on the main thread; the stored
  *             run is the same either way (simulate() and simulateChunks() give the same samples)
- * Without `stimulus` the protocol is sampled at the run's sample rate for its duration.
+ * Without `stimulus` the protocol is sampled at the run's sample rate for its duration (the stored stimulus
+ * channel); a piecewise-constant protocol drives the twin with its exact edges.
  * The simulation runs as fast as it can, yielding to the event loop between chunks; aborting stops it.
  */
 import type { ChannelDescriptor, SourceMessage } from '../../common/run-stream.ts';
 import { AppError } from '../../common/errors.ts';
 import { protocolSummary, sampleStimulus } from '../protocols/index.ts';
+import { stimulusPieces } from '../protocols/compile.ts';
 import { BUILT_IN_CIRCUITS, builtInCircuit } from '../twin/circuits/index.ts';
 import { expandCircuit, probeUnit, simulateChunks, type Chunk, type Method, type Stimulus } from '../twin/index.ts';
 import type { TwinOutput } from '../experiments/pairing.ts';
@@ -72,7 +74,9 @@ export function createTwinSource(ctx: SourceContext): CreatedSource {
     stimulus = { samples, sampleRate: ctx.sampleRate, quantity, ...(hold ? { hold: true } : {}) };
   } else {
     const n = Math.max(2, Math.round(summary.durationS * ctx.sampleRate));
-    stimulus = { samples: sampleStimulus(ctx.protocol, ctx.sampleRate, 0, n), sampleRate: ctx.sampleRate, quantity: summary.quantity };
+    // a piecewise-constant protocol reaches the twin as its exact edges (the samples are the stored stimulus channel)
+    const pieces = stimulusPieces(ctx.protocol);
+    stimulus = { samples: sampleStimulus(ctx.protocol, ctx.sampleRate, 0, n), sampleRate: ctx.sampleRate, quantity: summary.quantity, ...(pieces ? { pieces } : {}) };
   }
   const net = expandCircuit(circuit);
   // builds the simulator now, so a bad circuit or a stimulus mismatch fails before the run starts
