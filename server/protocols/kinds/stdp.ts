@@ -64,7 +64,7 @@ export function stdpPairValue(p: Stdp, dt: number, s: number): number {
  * Lowest and highest value of the exp-tail pairings. Between the spikes' breakpoints (onset, end of
  * pulse, end of tail) the value is a constant, one exponential, or a sum of two exponentials with the
  * same time constant (again one exponential): monotonic, so the extremes lie at the breakpoints (taken
- * from both sides, and just after: a breakpoint computed as t0 + width may round to just inside the pulse).
+ * from both sides).
  */
 function stdpPairingExtremes(p: Stdp): number[] {
   let lo = Infinity;
@@ -75,6 +75,7 @@ function stdpPairingExtremes(p: Stdp): number[] {
     for (const t0 of [tPre, tPost])
       for (const b of [t0, t0 + p.pulseWidthS, t0 + p.pulseWidthS + p.tailS]) {
         const eps = Math.max(1e-15, Math.abs(b) * 1e-12);
+        // both one-sided limits: at b itself rounding may still land on the side before the breakpoint
         for (const s of [b - eps, b, b + eps]) {
           const v = stdpPairValue(p, dt, s);
           if (v < lo) lo = v;
