@@ -15,7 +15,7 @@ import { newToken } from '../server/api/security.ts';
 
 const TOKEN = newToken();
 const AUTH = { authorization: `Bearer ${TOKEN}` };
-import { Rng } from '../server/analysis/math.ts';
+import { Rng } from '../common/random.ts';
 import { PowerLawSampler } from '../server/analysis/powerlaw.ts';
 import { npyHeader } from '../server/export/index.ts';
 

@@ -7,7 +7,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tightenLimits, LimitError, type Limits } from '../benchconfig/index.ts';
 import { validateProtocol } from '../protocols/index.ts';
-import { Gen, seededRandom } from '../protocols/random.ts';
+import { Gen } from '../protocols/random.ts';
+import { Rng } from '../../common/random.ts';
 import { loadSources, type SourceRegistry } from './registry.ts';
 
 const SEED = 20261206;
@@ -29,7 +30,7 @@ const around = (g: Gen, bench: number) => (g.chance(0.3) ? undefined : bench * g
 
 describe('run options only tighten the bench limits', () => {
   it(`${CASES} seeded cases through the smu source: refused naming a limit, or every limit <= the bench's`, async () => {
-    const g = new Gen(seededRandom(SEED));
+    const g = new Gen(new Rng(SEED));
     const tally = { built: 0, refused: 0, loosenAttempts: 0 };
     for (let c = 0; c < CASES; c++) {
       const bench = randomBench(g);
