@@ -204,10 +204,14 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
               input = def.inputs === 'table' ? cols : [tableSignal(cols)];
             } else {
               let samples = 0;
+              const sizes = new Map<number, number>();
               for (const id of runIds!) {
-                const run = ctx.store.getRun(id);
-                if (!run) throw runNotFound(id);
-                for (const c of run.channels) samples += c.sampleCount;
+                if (!sizes.has(id)) {
+                  const run = ctx.store.getRun(id);
+                  if (!run) throw runNotFound(id);
+                  sizes.set(id, run.channels.reduce((n, c) => n + c.sampleCount, 0));
+                }
+                samples += sizes.get(id)!;
               }
               if (samples > MAX_RUN_IDS_SAMPLES) {
                 throw new AppError('VALIDATION', `/runIds: these runs hold ${samples} samples; at most ${MAX_RUN_IDS_SAMPLES} per request`, '/runIds');
