@@ -64,8 +64,8 @@ export interface Services {
   readonly simulate: TwinSimulate;
   readonly version: string;
   /**
-   * Stops everything, in order: no new pairings, running runs stopped (stop messages written), sweeps
-   * ended, queued pairings finished, the worker pool closed, instruments to zero and closed. Idempotent.
+   * Stops everything, in order: no new pairings and the queued ones finished, running runs stopped (stop
+   * messages written), sweeps ended, the worker pool closed, instruments to zero and closed. Idempotent.
    * The store stays open (its opener closes it).
    */
   close(): Promise<void>;
@@ -112,10 +112,11 @@ export function buildServices(opts: ServicesOptions): Services {
     version: SOFTWARE_VERSION,
     close: () =>
       (closing ??= (async () => {
+        // pairings already queued finish first (their twin runs need the run manager), no new ones
         autoPair?.stop();
+        await autoPair?.idle();
         await runs.shutdown();
         await sweeps.shutdown();
-        await autoPair?.idle();
         if (!opts.pool) await pool.close();
         await instruments?.closeAll();
       })()),

@@ -134,3 +134,18 @@ describe('phase', () => {
     expect(Object.keys(cli.result)).toEqual(expect.arrayContaining(['mean_phase', 'circular_sd', 'vector_strength', 'locking_time_s']));
   });
 });
+
+describe('regimes of a network under a voltage ladder', () => {
+  it('spiking-er: quiescent, oscillatory, oscillatory, saturated, one result per step from the stored ladder protocol', async () => {
+    const levels = [2, 3.5, 6, 9.5];
+    const id = await twinRun('spiking-er', { kind: 'ladder', quantity: 'voltage', levels, dwellS: 0.05 }, 1e5);
+    expect(server.s.store.getRun(id)!.eventCounts.spike).toBeGreaterThan(10);
+    // the network's spike events (its spike detectors), on the electrode current i_E0
+    const r = (await inject('POST', `/api/runs/${id}/analyses/regime`, { events: true })).result;
+    expect(r.channel).toBe('i_E0');
+    expect(r.steps.map((s: { level: number }) => s.level)).toEqual(levels);
+    expect(r.steps.map((s: { regime: string }) => s.regime)).toEqual(['quiescent', 'oscillatory', 'oscillatory', 'saturated']);
+    expect(r.steps[1].rate_hz).toBeGreaterThan(100);
+    expect(r.steps[3].reason).toMatch(/^latched: conduction held at [\d.]+ µS, at least half the conduction at the run's spikes/);
+  });
+});

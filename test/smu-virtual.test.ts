@@ -344,6 +344,8 @@ describe('virtual 2602B runs real Lua', () => {
     expect(errs[2]).toEqual(['-2.22000e+02', 'Parameter out of range']);
     expect(errs[3][0]).toBe('-2.86000e+02');
     expect(q('print(io, os)')).toBe('nil\tnil'); // no file or process access from the wire
+    q('x = string.rep("a", 1e8)');
+    expect(q('print(errorqueue.next())')!.split('\t').slice(0, 2)).toEqual(['-2.86000e+02', expect.stringMatching(/1 MB limit/)]);
   });
 });
 

@@ -13,7 +13,8 @@
  *
  * Runs: every channel of the run, raw samples with their scale/offset; samples of dropped ranges are
  * held at the last value before the gap (the gap count is reported); and the run's stored spike events per
- * channel (up to 1e6), which the methods use instead of detection when asked (`events: true`).
+ * channel (up to 1e6; an event without a channel goes to the first response channel on channel 0's clock),
+ * which the methods use instead of detection when asked (`events: true`).
  */
 import { readFileSync } from 'node:fs';
 import type { SampleArray } from '../../common/run-stream.ts';
@@ -119,6 +120,12 @@ export async function readFileSignal(file: string, o: { rate?: number; scale?: n
 export function readRunSignal(store: RunStore, runId: number): Signal {
   const run = store.getRun(runId);
   if (!run) throw new InputError(`run ${runId} does not exist`);
+  // spike events recorded with the run (online detector, simulated bench, twin); an event without a channel
+  // is on channel 0's clock and belongs to the first response channel with that clock (a network spike of a
+  // twin run has no single output), else to channel 0
+  const events = store.listEvents(runId, { kind: 'spike', limit: 1_000_000 });
+  const c0 = run.channels[0];
+  const home = run.channels.find((c) => c.role === 'response' && c.sampleRate === c0?.sampleRate)?.index ?? 0;
   const channels = run.channels.map((c) => {
     const Ctor = c.dtype === 'int16' ? Int16Array : c.dtype === 'uint16' ? Uint16Array : c.dtype === 'int32' ? Int32Array : c.dtype === 'float32' ? Float32Array : Float64Array;
     const x = new Ctor(c.sampleCount);
@@ -136,12 +143,7 @@ export function readRunSignal(store: RunStore, runId: number): Signal {
       x.fill(pos > 0 ? x[pos - 1] : 0, pos);
       filled += c.sampleCount - pos;
     }
-    // spike events recorded with the run (online detector, simulated bench); events without a channel
-    // belong to channel 0's clock and are attributed to channel 0
-    const spikeEvents = store
-      .listEvents(runId, { kind: 'spike', limit: 1_000_000 })
-      .filter((e) => (e.channel ?? 0) === c.index)
-      .map((e) => ({ index: e.index, value: e.value }));
+    const spikeEvents = events.filter((e) => (e.channel ?? home) === c.index).map((e) => ({ index: e.index, value: e.value }));
     return { name: c.name, unit: c.unit, role: c.role, fs: c.sampleRate, samples: x, scale: c.scale, offset: c.offset, filled, spikeEvents };
   });
   return { source: 'run', runId, run, channels };

@@ -370,9 +370,23 @@ function regimeOf(sig: Signal, p: RegimeParams) {
   const c = pickChannels(sig, p.channel)[0];
   const r = detect(c, p);
   const x = physical(c);
+  // spikes from stored events carry no level: the trace's own detection threshold serves the latched and active tests
+  const levels = p.events ? detect(c, { ...p, events: false }) : r;
   const states = sig.channels.filter((s) => s.name.startsWith('x_') && (s.unit === '1' || s.unit === '') && s.fs === c.fs).map((s) => ({ name: s.name, values: physical(s) }));
-  const baseline = Number.isFinite(r.baseline) ? r.baseline : 0;
-  const threshold = Number.isFinite(r.threshold) ? r.threshold : Infinity;
+  const baseline = levels.baseline;
+  const threshold = levels.threshold;
+  // conduction I/V from the stimulus and the response (whichever is the current), and its median at the spikes
+  const stim = sig.channels.find((s) => s.role === 'stimulus' && s.fs === c.fs && s.samples.length === c.samples.length);
+  let g: Float64Array | undefined;
+  let atSpikes = NaN;
+  if (stim && (stim.unit === 'V' || stim.unit === 'A') && c.unit !== stim.unit && (c.unit === 'V' || c.unit === 'A')) {
+    const u = physical(stim);
+    let umax = 0;
+    for (const v of u) umax = Math.max(umax, Math.abs(v));
+    g = Float64Array.from(u, (v, i) => (Math.abs(v) > 0.01 * umax ? (stim.unit === 'V' ? x[i] / v : v / x[i]) : NaN));
+    const at = Array.from(r.times, (t) => Math.abs(g![Math.min(g!.length - 1, Math.round(t * c.fs))])).filter(Number.isFinite).sort((a, b) => a - b);
+    atSpikes = at.length ? at[Math.floor(at.length / 2)] : NaN;
+  }
   const thresholds = { minRate: p.min_rate, maxActiveFraction: p.max_active_fraction, saturationRate: p.saturation_rate, minBurstFraction: p.min_burst_fraction, maxRegularCv: p.max_regular_cv };
   const classify = (from: number, to: number) => {
     const a = Math.max(0, Math.min(x.length, Math.round(from * c.fs)));
@@ -387,6 +401,7 @@ function regimeOf(sig: Signal, p: RegimeParams) {
       threshold,
       polarity: p.polarity,
       states: states.map((s) => ({ name: s.name, values: s.values.subarray(a, b) })),
+      ...(g && atSpikes > 0 ? { conduction: { values: g.subarray(a, b).map(Math.abs), atSpikes } } : {}),
       oscillationRatio: p.oscillation_ratio,
     });
     return classifyRegime(f, thresholds);

@@ -3,10 +3,11 @@
  * oscillatory — or irregular when none applies — following the regime sequence reported for memristive
  * networks as the drive rises (quiescent → oscillatory → bursting → saturated; Hochstetter et al., Nat.
  * Commun. 12, 4008 (2021)). Rules, checked in this order (thresholds are options):
- *   saturated   output latched: a state variable held at its bound (≥ 0.99 over the second half of the
- *               window), or the output held flat (range < 1 % of its level) at or beyond the spike
- *               threshold over the second half; or activeFraction >= maxActiveFraction (0.5); or
- *               rate >= saturationRate
+ *   saturated   output latched: over the second half of the window a state variable held at its bound
+ *               (≥ 0.99), or the output held flat (range < 1 % of its level) at or beyond the spike
+ *               threshold, or the conduction I/V held flat at half or more of the conduction at the
+ *               run's spikes (a permanently conducting path); or activeFraction >= maxActiveFraction
+ *               (0.5); or rate >= saturationRate
  *   quiescent   rate < minRate (default 0.1 Hz)
  *   bursting    the ISI distribution is bimodal (log-ISI histogram with a void >= 0.7 between an
  *               intra-burst and an inter-burst peak, Pasquale et al. 2010; Selinger et al. 2007) and
@@ -63,12 +64,19 @@ export interface RegimeWindow {
   polarity: 'positive' | 'negative' | 'both';
   /** State variables in [0, 1] over the window (e.g. a twin's x_ channels), with their names. */
   states?: { name: string; values: Float64Array }[];
+  /** Conduction I/V over the window (S) and the median conduction at the run's spikes (the reference). */
+  conduction?: { values: Float64Array; atSpikes: number };
   oscillationRatio?: number;
 }
 
 const fmt = (x: number) => (Number.isFinite(x) ? String(+x.toPrecision(3)) : String(x));
 const pct = (x: number) => `${Math.round(100 * x)} %`;
 const hz = (f: number) => (f >= 1000 ? `${fmt(f / 1000)} kHz` : `${fmt(f)} Hz`);
+/** A value with an SI prefix: 3.45e-5, 'S' → '34.5 µS'. */
+const si = (x: number, unit: string) => {
+  const e = x === 0 || !Number.isFinite(x) ? 0 : Math.max(-4, Math.min(3, Math.floor(Math.log10(Math.abs(x)) / 3)));
+  return `${fmt(x / 10 ** (3 * e))} ${['p', 'n', 'µ', 'm', '', 'k', 'M', 'G'][e + 4]}${unit}`;
+};
 const sec = (t: number) => (t < 1e-3 ? `${fmt(t * 1e6)} µs` : t < 1 ? `${fmt(t * 1e3)} ms` : `${fmt(t)} s`);
 
 /** Features of one window for classifyRegime. */
@@ -105,6 +113,14 @@ export function regimeFeatures(w: RegimeWindow): RegimeFeatures {
     const level = sum / h.length;
     const beyond = (w.polarity !== 'negative' && level - w.baseline >= w.threshold) || (w.polarity !== 'positive' && w.baseline - level >= w.threshold);
     if (beyond && hi - lo <= 0.01 * Math.abs(level)) latched = `output held at ${fmt(level)}, beyond the spike threshold`;
+  }
+  if (!latched && w.conduction && w.conduction.atSpikes > 0) {
+    const g = half(w.conduction.values).filter(Number.isFinite);
+    if (g.length) {
+      const level = g.reduce((a, b) => a + b, 0) / g.length;
+      const flat = Math.max(...g) - Math.min(...g) <= 0.01 * Math.abs(level);
+      if (flat && level >= 0.5 * w.conduction.atSpikes) latched = `conduction held at ${si(level, 'S')}, at least half the conduction at the run's spikes (${si(w.conduction.atSpikes, 'S')})`;
+    }
   }
   let osc = { oscillating: false, frequency: NaN, peakRatio: NaN };
   if (w.trace.length >= 256 && n >= 2) osc = detectOscillation(welch(w.trace, w.fs, { segment: 2 ** Math.floor(Math.log2(Math.min(w.trace.length, 4096))) }), w.oscillationRatio);

@@ -21,12 +21,14 @@ export interface TwinStimulus {
   quantity: 'current' | 'voltage';
   /** Each sample held for its sample period (a DAQ board's output), not interpolated (server/twin Stimulus). */
   hold?: boolean;
+  /** A piecewise-constant protocol's exact edges (server/twin Stimulus.pieces), as the twin source uses them. */
+  pieces?: { times: Float64Array; values: Float64Array };
 }
 
 /** The part of the twin's simulate() result the pairing stores. */
 export interface TwinOutput {
   channels: { name: string; unit: string; data: Float64Array }[];
-  events: { kind: 'spike'; index: number; node?: string; element?: string }[];
+  events: { kind: 'spike'; index: number; time: number; node?: string; element?: string }[];
 }
 
 /** Simulates the twin; `signal` cancels it (a sweep stopped mid-way). */

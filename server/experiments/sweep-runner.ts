@@ -16,6 +16,7 @@
  */
 import type { FinalStatus } from '../../common/run-stream.ts';
 import { sampleStimulus } from '../protocols/index.ts';
+import { stimulusPieces } from '../protocols/compile.ts';
 import { expandSweep, sweepSummary, type ExpandedSweep, type SweepSummary, type SweepValue } from '../protocols/sweep.ts';
 import type { RunManager } from '../runs/run-manager.ts';
 import { AppError } from '../../common/errors.ts';
@@ -280,7 +281,8 @@ export class SweepRunner {
         ps.status = 'running';
         try {
           // computed on the worker pool, recorded by the run manager's twin source (a run like any other)
-          const output = await simulate(req.circuit, { samples, sampleRate: rate, quantity: p.quantity }, signal);
+          const pieces = stimulusPieces(p); // exact edges, as the twin source takes them
+          const output = await simulate(req.circuit, { samples, sampleRate: rate, quantity: p.quantity, ...(pieces ? { pieces } : {}) }, signal);
           if (signal.aborted) {
             ps.status = 'aborted';
             return;

@@ -98,6 +98,22 @@ function constantPieces(p: Protocol, cap: number): Piece[] | null {
   return pieces;
 }
 
+/**
+ * A piecewise-constant protocol as its exact constant pieces for the twin: value `values[k]` from
+ * `times[k]` (s, times[0] = 0); null for continuous protocols or beyond `cap` pieces.
+ */
+export function stimulusPieces(p: Protocol, cap = 1_000_000): { times: Float64Array; values: Float64Array } | null {
+  let pieces: Piece[] | null;
+  try {
+    pieces = constantPieces(p, cap);
+  } catch (e) {
+    if (e instanceof TooMany) return null;
+    throw e;
+  }
+  if (!pieces?.length || pieces[0].t0 !== 0) return null;
+  return { times: Float64Array.from(pieces, (q) => q.t0), values: Float64Array.from(pieces, (q) => q.value) };
+}
+
 /** Highest frequency content of a continuous protocol, Hz (for the staircase resolution check). */
 const highestFrequencyHz = (p: Protocol): number => kindOf(p).highestFrequencyHz?.(p) ?? 0;
 

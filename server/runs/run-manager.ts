@@ -131,8 +131,9 @@ export class RunManager {
     if (!source) {
       throw new AppError('SOURCE_UNKNOWN', `source "${kind}" is not one of ${this.sources.kinds().join(', ')}`, '/source');
     }
-    // an imported recording's stimulus is its stored channel: it is replayed (import) or fed to a twin, never played
-    if (isImported(protocol) && kind !== 'import' && req.options?.stimulus === undefined) {
+    // an imported recording's stimulus is its stored channel: it is replayed (import) or fed to a twin (which
+    // gets the recorded stimulus as `input`, experiments/pairing.ts), never played
+    if (isImported(protocol) && kind !== 'import' && req.input === undefined) {
       throw new AppError('BAD_PROTOCOL', 'a "recording" protocol describes an imported file; feed its stimulus channel to the twin (stimulusRun) instead of playing it', '/protocol/kind');
     }
     const sampleRate = req.sampleRate ?? source.defaultSampleRate ?? DEFAULT_SAMPLE_RATE;

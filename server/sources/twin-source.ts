@@ -15,12 +15,14 @@
  *   output    the simulation of exactly this stimulus, already computed on the worker pool (sweeps,
  *             pairings): the source streams it instead of simulating on the main thread; the stored
  *             run is the same either way (simulate() and simulateChunks() give the same samples)
- * Without `stimulus` the protocol is sampled at the run's sample rate for its duration.
+ * Without `stimulus` the protocol is sampled at the run's sample rate for its duration (the stored stimulus
+ * channel); a piecewise-constant protocol drives the twin with its exact edges.
  * The simulation runs as fast as it can, yielding to the event loop between chunks; aborting stops it.
  */
 import type { ChannelDescriptor, SourceMessage } from '../../common/run-stream.ts';
 import { AppError } from '../../common/errors.ts';
 import { protocolSummary, sampleStimulus } from '../protocols/index.ts';
+import { stimulusPieces } from '../protocols/compile.ts';
 import { BUILT_IN_CIRCUITS, builtInCircuit } from '../twin/circuits/index.ts';
 import { expandCircuit, probeUnit, simulateChunks, type Chunk, type Method, type Stimulus } from '../twin/index.ts';
 import type { TwinOutput } from '../experiments/pairing.ts';
@@ -46,6 +48,8 @@ export function resolveCircuit(c: unknown, field = '/circuit'): unknown {
 }
 
 const METHODS: Method[] = ['rk4', 'euler', 'adaptive', 'implicit'];
+/** Highest output rate of twin runs, S/s (`twin run --rate`, POST /api/twin/runs): a simulation has no bus to saturate. */
+export const TWIN_MAX_SAMPLE_RATE = 10_000_000;
 const CHUNK = 4096;
 
 /** What the caller hands the twin source in process (SourceContext.input). */
@@ -72,7 +76,9 @@ export function createTwinSource(ctx: SourceContext): CreatedSource {
     stimulus = { samples, sampleRate: ctx.sampleRate, quantity, ...(hold ? { hold: true } : {}) };
   } else {
     const n = Math.max(2, Math.round(summary.durationS * ctx.sampleRate));
-    stimulus = { samples: sampleStimulus(ctx.protocol, ctx.sampleRate, 0, n), sampleRate: ctx.sampleRate, quantity: summary.quantity };
+    // a piecewise-constant protocol reaches the twin as its exact edges (the samples are the stored stimulus channel)
+    const pieces = stimulusPieces(ctx.protocol);
+    stimulus = { samples: sampleStimulus(ctx.protocol, ctx.sampleRate, 0, n), sampleRate: ctx.sampleRate, quantity: summary.quantity, ...(pieces ? { pieces } : {}) };
   }
   const net = expandCircuit(circuit);
   // builds the simulator now, so a bad circuit or a stimulus mismatch fails before the run starts
@@ -112,7 +118,7 @@ export function createTwinSource(ctx: SourceContext): CreatedSource {
         for (let c = 0; c < chunk.data.length; c++) yield { type: 'block', channel: c + 1, firstIndex: chunk.first, samples: Float32Array.from(chunk.data[c]) };
         for (const e of chunk.events) {
           const ch = chanOfElement.get(e.element) ?? chanOfNode.get(e.node);
-          yield { type: 'event', kind: 'spike', index: Math.min(e.index, sim.total - 1), ...(ch !== undefined ? { channel: ch } : {}), label: e.element };
+          yield { type: 'event', kind: 'spike', index: Math.min(e.index, sim.total - 1), timeS: e.time, ...(ch !== undefined ? { channel: ch } : {}), label: e.element };
         }
         await new Promise<void>((r) => setImmediate(r));
       }
@@ -141,6 +147,7 @@ function computedChunks(out: TwinOutput, total: number): { total: number; chunks
 export function register(registry: SourceRegistry): void {
   registry.registerSource('twin', {
     title: 'Digital twin (simulated circuit, same stimulus)',
+    maxSampleRate: TWIN_MAX_SAMPLE_RATE,
     available: async () => ({ available: true }),
     create: createTwinSource,
   });

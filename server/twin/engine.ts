@@ -71,8 +71,11 @@ function sameParams(a: Params, b: Params): boolean {
 }
 
 interface Input {
-  u(t: number): number;
+  /** Value at t; `left`: the limit from the left at an edge (the piece that ends at t). */
+  u(t: number, left?: boolean): number;
   du(t: number): number;
+  /** Piecewise-constant inputs: the first edge after t (Infinity when none). */
+  nextEdge?(t: number): number;
 }
 class ConstInput implements Input {
   constructor(public value: number) {}
@@ -102,6 +105,43 @@ export class SampledInput implements Input {
     const k = Math.floor(t * this.sampleRate * (1 + 1e-12));
     if (k < 0 || k >= s.length - 1) return 0;
     return (s[k + 1] - s[k]) * this.sampleRate;
+  }
+}
+
+/**
+ * Piecewise-constant input with exact edges (a DC step, square, pulse train, ladder, STDP pairing): value
+ * values[k] on [times[k], times[k+1]), times[0] = 0, the last value held. The engine ends a step at every
+ * edge and starts the next from the new value, so an edge is neither rounded to a sample nor smeared.
+ */
+export class PiecewiseInput implements Input {
+  private k = 0;
+  constructor(
+    readonly times: Float64Array,
+    readonly values: Float64Array,
+  ) {
+    if (times.length !== values.length || times.length === 0 || times[0] !== 0)
+      throw new TwinError('TWIN_BAD_STIMULUS', 'piecewise stimulus: times and values of equal length, starting at t = 0');
+    for (let i = 1; i < times.length; i++)
+      if (!(times[i] > times[i - 1])) throw new TwinError('TWIN_BAD_STIMULUS', 'piecewise stimulus: times must increase');
+  }
+  /** Index of the piece containing t (right-continuous), from a cursor (accesses are mostly monotonic). */
+  private piece(t: number): number {
+    const T = this.times;
+    let k = this.k;
+    while (k > 0 && T[k] > t) k--;
+    while (k + 1 < T.length && T[k + 1] <= t) k++;
+    return (this.k = k);
+  }
+  u(t: number, left = false): number {
+    const k = this.piece(t);
+    return this.values[left && k > 0 && this.times[k] === t ? k - 1 : k];
+  }
+  du(): number {
+    return 0;
+  }
+  nextEdge(t: number): number {
+    const k = this.piece(t);
+    return k + 1 < this.times.length ? this.times[k + 1] : Infinity;
   }
 }
 
@@ -205,6 +245,8 @@ export class Twin {
   /** All node voltages at the last evaluation. */
   readonly V: Float64Array;
   private res: Float64Array;
+  /** An input edge the current step ends on (NaN: none): evaluations there take the value before it. */
+  private edgeT = NaN;
   /** one input per stimulus channel, and their values (and slopes) at the time being evaluated */
   private inputs: Input[];
   private uv: Float64Array;
@@ -511,6 +553,11 @@ export class Twin {
     this.inputs[this.checkChannel(channel)] = new SampledInput(samples, sampleRate);
     this.f0Valid = false;
   }
+  /** Uses a piecewise-constant waveform with exact edges as stimulus channel `channel` (see PiecewiseInput). */
+  setPiecewiseInput(times: Float64Array, values: Float64Array, channel = 0): void {
+    this.inputs[this.checkChannel(channel)] = new PiecewiseInput(times, values);
+    this.f0Valid = false;
+  }
   private checkChannel(ch: number): number {
     if (!(Number.isInteger(ch) && ch >= 0 && ch < this.inputs.length))
       throw new TwinError('TWIN_BAD_STIMULUS', `stimulus channel ${ch} does not exist (circuit ${this.name} has ${this.inputs.length})`);
@@ -519,7 +566,9 @@ export class Twin {
   /** Stimulus values of every channel at t, in this.uv. */
   private inputAt(t: number): Float64Array {
     const uv = this.uv, ins = this.inputs;
-    for (let c = 0; c < ins.length; c++) uv[c] = ins[c].u(t);
+    // a step ending on an edge lies wholly before it (its last stage may round past the edge)
+    if (t >= this.edgeT) for (let c = 0; c < ins.length; c++) uv[c] = ins[c].u(this.edgeT, true);
+    else for (let c = 0; c < ins.length; c++) uv[c] = ins[c].u(t);
     return uv;
   }
   /** Stimulus slopes at t in this.duv; false when all are 0. */
@@ -811,7 +860,7 @@ export class Twin {
         if (rem - h < rem * 1e-9) h = rem; // do not leave a sliver before tEnd
         const brk = this.nextBreak(this.t, this.t + h);
         let isBreak = false;
-        if (brk < this.t + h) ((h = brk - this.t), (isBreak = true));
+        if (brk < this.t + h || this.edgeT === brk) ((h = brk - this.t), (isBreak = true));
         this.updateFrozen();
         const err = this.dpStep(this.t, this.y, this.f0, h, this.y1);
         if (err > 1 && h > 1e-15) {
@@ -824,6 +873,7 @@ export class Twin {
         this.hAdapt = h < this.hAdapt ? Math.max(this.hAdapt, hNext) : hNext;
         this.accept(h, this.k[6], isBreak ? brk : h === rem ? tEnd : undefined);
         if (isBreak) this.f0Valid = false;
+        this.edgeT = NaN;
         this.ensureF0();
         this.afterStep();
       }
@@ -835,19 +885,23 @@ export class Twin {
       const t0 = this.t;
       for (let s = 1; s <= nSteps; s++) {
         const t1 = s === nSteps ? tEnd : t0 + (span * s) / nSteps;
-        const h = t1 - this.t;
-        this.ensureF0();
-        const sw = this.swLevel;
-        if (sw) this.ytmp.set(this.y);
-        for (let i = 0; i < this.y.length; i++) this.y[i] += h * this.f0[i];
-        this.clampStates(this.y);
-        this.Vold.set(this.V);
-        this.solveCompanion(t1, h);
-        if (sw) this.detectSwitching(this.t, t1, this.ytmp, this.y, sw);
-        this.t = t1;
-        this.stats.steps++;
-        this.f0Valid = false;
-        this.afterStep();
+        while (this.t < t1) {
+          const tb = this.nextBreak(this.t, t1); // a stimulus edge ends the step
+          const h = tb - this.t;
+          this.ensureF0();
+          const sw = this.swLevel;
+          if (sw) this.ytmp.set(this.y);
+          for (let i = 0; i < this.y.length; i++) this.y[i] += h * this.f0[i];
+          this.clampStates(this.y);
+          this.Vold.set(this.V);
+          this.solveCompanion(tb, h);
+          if (sw) this.detectSwitching(this.t, tb, this.ytmp, this.y, sw);
+          this.t = tb;
+          this.edgeT = NaN;
+          this.stats.steps++;
+          this.f0Valid = false;
+          this.afterStep();
+        }
       }
       this.ensureF0();
       return;
@@ -860,13 +914,15 @@ export class Twin {
       while (this.t < target) {
         let h = target - this.t;
         const brk = this.nextBreak(this.t, target);
+        const cut = brk < target || this.edgeT === brk;
         if (brk < target) h = brk - this.t;
         this.updateFrozen();
         this.fixedStep(this.t, this.y, this.f0, h, this.y1);
         if (this.method !== 'euler') this.clampStates(this.y1); // the Euler step clamps as it goes
         this.evaluate(this.t + h, this.y1, this.f1);
         this.accept(h, this.f1, brk < target ? brk : target);
-        if (brk < target) this.f0Valid = false;
+        if (cut) this.f0Valid = false; // the next step starts from the value after the edge
+        this.edgeT = NaN;
         this.ensureF0();
         this.afterStep();
       }
@@ -878,12 +934,18 @@ export class Twin {
     this.advanceTo(this.t + h);
   }
 
-  /** Earliest refractory end in (t, tEnd], else tEnd. */
+  /** Earliest refractory end or stimulus edge in (t, tEnd], else tEnd; this.edgeT is the edge it ends on. */
   private nextBreak(t: number, tEnd: number): number {
     let b = tEnd;
     for (let n = 0; n < this.refUntil.length; n++) {
       const r = this.refUntil[n];
       if (r > t && r < b) b = r;
+    }
+    this.edgeT = NaN;
+    const ins = this.inputs;
+    for (let c = 0; c < ins.length; c++) {
+      const e = ins[c].nextEdge?.(t) ?? Infinity;
+      if (e <= b) ((b = e), (this.edgeT = e));
     }
     return b;
   }

@@ -8,7 +8,7 @@ import { expandCircuit, type Netlist } from './circuit.ts';
 import { Twin, type TwinEvent, type TwinOptions } from './engine.ts';
 import { TwinError } from './models.ts';
 
-export { Twin, SampledInput } from './engine.ts';
+export { Twin, SampledInput, PiecewiseInput } from './engine.ts';
 export type { TwinEvent, TwinOptions, Method } from './engine.ts';
 export { expandCircuit, rng } from './circuit.ts';
 export type { Circuit, Netlist, Probe, Element, SpikeDetector } from './circuit.ts';
@@ -20,6 +20,11 @@ export interface Stimulus {
   samples: Float64Array;
   /** Stimulus channels 1, 2, … (same rate and quantity) for circuits whose electrodes name a channel. */
   channels?: Float64Array[];
+  /**
+   * Channel 0 as exact constant pieces (a piecewise-constant protocol): value `values[k]` from `times[k]`
+   * (s, times[0] = 0). The twin then steps to every edge exactly instead of using the samples.
+   */
+  pieces?: { times: Float64Array; values: Float64Array };
   sampleRate: number;
   quantity: 'current' | 'voltage';
   /**
@@ -90,6 +95,8 @@ export function simulateChunks(
     throw new TwinError('TWIN_BAD_STIMULUS', `circuit ${net.name} has ${twin.inputChannels} stimulus channel(s), got ${stims.length}`);
   const heldValues = stims.map((s) => (s.length ? s[0] : 0));
   stims.forEach((s, c) => (held ? twin.setInput(heldValues[c], c) : twin.setSampledInput(s, fs, c)));
+  const pieces = stimulus.pieces;
+  if (pieces) twin.setPiecewiseInput(pieces.times, pieces.values);
   const probes = twin.outputs;
   function* gen(): Generator<Chunk> {
     for (let first = 0; first < total; first += chunkSize) {
@@ -100,7 +107,7 @@ export function simulateChunks(
         const k = first + j;
         if (k > 0) {
           if (held)
-            for (let c = 0; c < stims.length; c++) {
+            for (let c = pieces ? 1 : 0; c < stims.length; c++) {
               // sample k-1 held over ((k-1)/fs, k/fs]; held after the last sample
               const stim = stims[c];
               const u = stim[Math.min(k - 1, stim.length - 1)];

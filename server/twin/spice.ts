@@ -5,14 +5,15 @@
  * dx/dt (so v(x_<dev>) is the state); the device current is a behavioural source of v(a,b) and v(x).
  * A neuron's threshold-and-reset is an XSPICE one-shot triggered at vth whose pulse (tref long) closes a
  * switch clamping the node to vreset. Probed currents get a 0 V ammeter in series. The stimulus is a
- * PWL source with the same samples (linear interpolation, as the twin).
+ * PWL source with the same samples (linear interpolation, as the twin), or with the exact edges of a
+ * piecewise-constant stimulus (`stimulus.pieces`).
  */
 import type { Netlist, Probe } from './circuit.ts';
 import { getModel, num, resolveParams, TwinError } from './models.ts';
 
 export interface SpiceOptions {
   /** Sampled stimulus (SI units; `channels` are stimulus channels 1, 2, …); without it a stimulus element is 0. */
-  stimulus?: { samples: Float64Array; sampleRate: number; channels?: Float64Array[] };
+  stimulus?: { samples: Float64Array; sampleRate: number; channels?: Float64Array[]; pieces?: { times: Float64Array; values: Float64Array } };
   /** Output step (s); defaults to 1/sampleRate. */
   tstep?: number;
   /** Stop time (s); defaults to the stimulus length. */
@@ -59,6 +60,14 @@ export function toSpice(net: Netlist, opts: SpiceOptions = {}): string {
     const x = s && (channel === 0 ? s.samples : s.channels?.[channel - 1]);
     if (!s || !x) return `DC ${num(offset)}`;
     const pts: string[] = [];
+    if (channel === 0 && s.pieces) {
+      // the exact edges of a piecewise-constant stimulus, each a 1 ps ramp (PWL times must increase)
+      const { times, values } = s.pieces;
+      pts.push(`0 ${num(offset + gain * values[0])}`);
+      for (let k = 1; k < times.length; k++)
+        pts.push(`${num(times[k])} ${num(offset + gain * values[k - 1])}`, `${num(times[k] + 1e-12)} ${num(offset + gain * values[k])}`);
+      return `PWL(${pts.join(' ')})`;
+    }
     for (let k = 0; k < x.length; k++) pts.push(`${num(k / s.sampleRate)} ${num(offset + gain * x[k])}`);
     return `PWL(${pts.join(' ')})`;
   };

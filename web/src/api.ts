@@ -169,7 +169,14 @@ export const api = {
     (await request<{ events: RunEvent[] }>('GET', `/api/runs/${id}/events${query(q)}`, undefined, signal)).events,
   analyses: async (id: number, signal?: AbortSignal) =>
     (await request<{ analyses: StoredAnalysis[] }>('GET', `/api/runs/${id}/analyses`, undefined, signal)).analyses,
-  exportUrl: (id: number, format: 'csv' | 'npy', channel?: number) => `/api/runs/${id}/export${query({ format, channel })}`,
+  exportUrl: (id: number, format: 'csv' | 'npy' | 'nwb' | 'events' | 'sidecar', channel?: number) => `/api/runs/${id}/export${query({ format, channel })}`,
+  /** Uploads a recording (the file's bytes as the body) to be recorded as a run: POST /api/import. */
+  importFile: async (file: File, q: { format?: string; rate?: string; unit?: string; stimulus?: string }) => {
+    const res = await fetch(`/api/import${query({ name: file.name, ...q })}`, { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/octet-stream' }, body: file });
+    const json = (await res.json().catch(() => undefined)) as { run?: RunSummary; error?: { code: string; message: string; field?: string } } | undefined;
+    if (!res.ok || !json?.run) throw new ApiError(res.status, json?.error?.code ?? `HTTP_${res.status}`, json?.error?.message ?? res.statusText, json?.error?.field);
+    return json.run;
+  },
 };
 
 export interface LiveHandlers {

@@ -1,8 +1,10 @@
 /**
  * The 2600B's TSP is Lua: this runs what a client sends in a real Lua 5.3 (fengari, a maintained Lua VM
  * in JavaScript), with the instrument's objects (`smua`, `display`, `errorqueue` ...) as proxy tables whose
- * fields the host resolves by dotted path. The sandbox has no io, os, package or debug library and a budget
- * of Lua instructions per chunk, so a client's `while true do end` cannot hang the virtual instrument.
+ * fields the host resolves by dotted path. The sandbox has no io, os, package or debug library, a budget of
+ * Lua instructions per chunk (a client's `while true do end` cannot hang the virtual instrument) and a
+ * 1 MB cap on string.rep; memory is otherwise not limited (fengari has no allocator hook), so a chunk that
+ * doubles a string thirty times can still exhaust the process — the virtual instrument binds to loopback.
  * Errors carry the 2600B's numbers: -285 syntax, -286 run time, or the code a host function throws.
  */
 import fengari from 'fengari';
@@ -18,8 +20,8 @@ export interface LuaHost extends TspHost {
   kind(path: string): TspKind | undefined;
 }
 
-/** Instructions one chunk may execute (a 2,500-point sweep script needs well under a million). */
-const INSTRUCTION_BUDGET = 20_000_000;
+/** Instructions one chunk may execute (a 2,500-point sweep script and its read-back need well under a million). */
+const INSTRUCTION_BUDGET = 5_000_000;
 const HOOK_EVERY = 10_000;
 /** Marks an instrument object crossing between Lua and the host: REF + its path. */
 const REF = '\u0000ref:';
@@ -81,6 +83,11 @@ for name in string.gmatch(_tsp_nodes, "[^,]+") do _G[name] = proxy(name) end
 for name in string.gmatch(_tsp_funcs, "[^,]+") do _G[name] = fn(name) end
 _tsp_nodes, _tsp_funcs = nil, nil
 io, os, package, require, dofile, loadfile, debug = nil, nil, nil, nil, nil, nil, nil
+local rep = string.rep
+string.rep = function(s, n, sep)
+  if #s * n > 1048576 then error("string.rep: result larger than the virtual instrument's 1 MB limit") end
+  return rep(s, n, sep)
+end
 `;
 
 export class TspLua {

@@ -24,8 +24,14 @@ function storedStimulus(arg: string): { runId: number; channel: string } | undef
   return m && !existsSync(arg) ? { runId: Number(m[1]), channel: m[2] } : undefined;
 }
 
-/** `--stimulus` as sampled values: a protocol file sampled at `rate`, or a stored run's stimulus (experiments/stimulus.ts). */
-async function resolveStimulus(arg: string, opts: { rate: number; duration?: number; db: string }): Promise<{ samples: Float64Array; sampleRate: number }> {
+/**
+ * `--stimulus` as sampled values: a protocol file sampled at `rate` (with its exact edges when piecewise
+ * constant), or a stored run's stimulus (experiments/stimulus.ts).
+ */
+async function resolveStimulus(
+  arg: string,
+  opts: { rate: number; duration?: number; db: string },
+): Promise<{ samples: Float64Array; sampleRate: number; pieces?: { times: Float64Array; values: Float64Array } }> {
   const stored = storedStimulus(arg);
   if (stored) {
     if (!existsSync(opts.db)) throw new Error(`no database at ${opts.db}`);
@@ -40,8 +46,10 @@ async function resolveStimulus(arg: string, opts: { rate: number; duration?: num
   const { validateProtocol, protocolSummary, sampleStimulus } = await import('../../protocols/index.ts');
   const raw = readJson(arg, 'protocol') as Record<string, unknown>;
   const protocol = validateProtocol(opts.duration !== undefined ? { ...raw, durationS: opts.duration } : raw);
+  const { stimulusPieces } = await import('../../protocols/compile.ts');
   const n = Math.max(2, Math.round(protocolSummary(protocol).durationS * opts.rate));
-  return { sampleRate: opts.rate, samples: sampleStimulus(protocol, opts.rate, 0, n) };
+  const pieces = stimulusPieces(protocol);
+  return { sampleRate: opts.rate, samples: sampleStimulus(protocol, opts.rate, 0, n), ...(pieces ? { pieces } : {}) };
 }
 
 export function register(program: Command): void {
@@ -133,7 +141,7 @@ export function register(program: Command): void {
       const stim = opts.stimulus ? await resolveStimulus(opts.stimulus, opts) : undefined;
       process.stdout.write(
         toSpice(net, {
-          ...(stim ? { stimulus: { samples: stim.samples, sampleRate: stim.sampleRate } } : { tstep: 1 / opts.rate, tstop: opts.duration ?? 1e-3 }),
+          ...(stim ? { stimulus: { samples: stim.samples, sampleRate: stim.sampleRate, ...(stim.pieces ? { pieces: stim.pieces } : {}) } } : { tstep: 1 / opts.rate, tstop: opts.duration ?? 1e-3 }),
           ...(opts.out ? { outFile: opts.out } : {}),
         }),
       );

@@ -1,7 +1,7 @@
 /**
  * A recording made elsewhere and imported (`spikeloop import`, server/import): the protocol of an imported
  * run. Its stimulus is the stored stimulus channel, not a generator: the run manager refuses to play it on a
- * source other than `import`, except as the recorded stimulus of a twin run (options.stimulus).
+ * source other than `import`, except as the recorded stimulus of a twin run (StartRequest.input, experiments/pairing.ts).
  */
 import { Type, type Static } from 'typebox';
 import { durationS, level, quantity, type ProtocolKind } from '../kind.ts';

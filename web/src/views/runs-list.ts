@@ -20,10 +20,19 @@ export function runsList(root: HTMLElement): ViewInstance {
     h('thead', {}, h('tr', {}, ...['#', 'Status', 'Label', 'Protocol', 'Source', 'Started', 'Length', 'Tags'].map((t) => h('th', {}, t)))),
     tbody,
   );
+  const importer = importPanel((id) => Router.go(`/runs/${id}`));
   const page = h(
     'div',
     { class: 'page runs-page' },
-    h('div', { class: 'page-head' }, h('h2', {}, 'Runs'), h('span', { class: 'spacer' }), h('a', { class: 'button primary', href: '#/new' }, 'New run')),
+    h(
+      'div',
+      { class: 'page-head' },
+      h('h2', {}, 'Runs'),
+      h('span', { class: 'spacer' }),
+      h('button', { type: 'button', class: 'button', 'data-action': 'import', onclick: () => (importer.hidden = !importer.hidden) }, 'Import…'),
+      h('a', { class: 'button primary', href: '#/new' }, 'New run'),
+    ),
+    importer,
     h('div', { class: 'filters' }, search, status, tag),
     msg,
     table,
@@ -88,4 +97,39 @@ export function runsList(root: HTMLElement): ViewInstance {
       ac?.abort();
     },
   };
+}
+
+/**
+ * The import form: a recording (oscilloscope CSV, plain CSV/NPY, WAV, spikeloop NWB) becomes a run through
+ * POST /api/import; the server's refusal (no rate, non-uniform time, ragged rows ...) is shown as it is.
+ */
+function importPanel(opened: (runId: number) => void): HTMLElement {
+  const file = h('input', { type: 'file', 'aria-label': 'Recording file', accept: '.csv,.txt,.npy,.wav,.nwb,.h5' });
+  const rate = h('input', { type: 'text', class: 'narrow', placeholder: 'rate, Hz (if no time column)', 'aria-label': 'Sample rate' });
+  const unit = h('input', { type: 'text', class: 'narrow', placeholder: 'unit (if none)', 'aria-label': 'Unit' });
+  const stimulus = h('input', { type: 'text', class: 'narrow', placeholder: 'stimulus channel', 'aria-label': 'Stimulus channel' });
+  const note = h('div', { class: 'list-message', role: 'status' });
+  const go = h('button', { type: 'submit', class: 'button primary' }, 'Import');
+  const form = h('form', { class: 'filters import-panel', hidden: true }, file, rate, unit, stimulus, go, note) as HTMLFormElement;
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const f = file.files?.[0];
+    if (!f) {
+      note.className = 'list-message error-box';
+      note.textContent = 'Choose a file first.';
+      return;
+    }
+    go.disabled = true;
+    note.className = 'list-message';
+    note.textContent = `Importing ${f.name}…`;
+    api
+      .importFile(f, { rate: rate.value.trim(), unit: unit.value.trim(), stimulus: stimulus.value.trim() })
+      .then((run) => opened(run.id))
+      .catch((err: unknown) => {
+        note.className = 'list-message error-box';
+        note.textContent = err instanceof Error ? err.message : String(err);
+      })
+      .finally(() => (go.disabled = false));
+  });
+  return form;
 }

@@ -51,6 +51,9 @@ export function mountStoredView(container: HTMLElement, run: RunDetail): { unmou
     'Export: ',
     h('a', { href: api.exportUrl(run.id, 'csv'), download: '' }, 'CSV (all channels)'),
     ...channels.map((c) => h('a', { href: api.exportUrl(run.id, 'npy', c.index), download: '' }, `${c.name}.npy`)),
+    h('a', { href: api.exportUrl(run.id, 'nwb'), download: '' }, 'NWB'),
+    h('a', { href: api.exportUrl(run.id, 'events'), download: '' }, 'events.csv'),
+    h('a', { href: api.exportUrl(run.id, 'sidecar'), download: '' }, 'metadata (JSON)'),
   );
   const plotsEl = h('div', { class: 'plots' });
   root.append(toolbar, plotsEl, exportsEl);
