@@ -151,7 +151,7 @@ export class QueuePool implements TaskRunner {
     return {
       redis: this.url.replace(/\/\/[^@]*@/, '//'),
       counts: counts as QueueStatus['counts'],
-      workers: workers.map((w) => ({ name: String(w.name ?? '').replace(/^.*:w:/, ''), addr: String(w.addr ?? ''), ageS: Number(w.age ?? 0) })),
+      workers: workers.map((w) => ({ name: String(w.rawname ?? w.name ?? '').replace(/^.*:w:/, ''), addr: String(w.addr ?? ''), ageS: Number(w.age ?? 0) })),
       active: active.filter(Boolean).map((j) => ({ id: String(j.id), task: j.name, worker: j.processedBy, attempts: j.attemptsMade })),
     };
   }
