@@ -86,6 +86,8 @@ export interface StoredEvent {
   index: number;
   label: string | null;
   value: number | null;
+  /** Exact time in s when the source knew it finer than a sample (twin events), else null: index / rate. */
+  time_s: number | null;
 }
 
 /** An analysis result stored with a run. */

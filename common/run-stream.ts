@@ -72,6 +72,8 @@ export interface EventMessage {
   channel?: number;
   /** Sample index on that channel's clock (on channel 0's clock when no channel is given). */
   index: number;
+  /** Exact time in s when the source knows it finer than a sample (the twin's located crossings); index is then the nearest sample. */
+  timeS?: number;
   /** Free text: marker label, fault reason. */
   label?: string;
   /** Optional value in the channel's physical unit (e.g. spike peak). */

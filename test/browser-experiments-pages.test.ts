@@ -134,12 +134,19 @@ describe('experiments pages', () => {
     expect(Number(cells[0][2])).toBeGreaterThan(0);
     // The analysis library's results, from the server, stored with the runs.
     await page.waitForSelector('table.compare-distances', { timeout: 60_000 });
-    const dist = Object.fromEntries(
-      await page.$$eval('table.compare-distances tbody tr', (trs) => trs.map((tr) => [tr.children[0].textContent, tr.children[1].textContent])),
-    ) as Record<string, string>;
-    for (const k of ['ISI-distance', 'SPIKE-distance', 'SPIKE-synchronization', 'van Rossum (τ = 10 ms)', 'Victor-Purpura (q = 100 /s)', 'coincidence Γ (Δ = 2 ms)']) {
+    const rows = await page.$$eval('table.compare-distances tbody tr', (trs) =>
+      trs.map((tr) => [tr.children[0].textContent ?? '', tr.children[1].textContent ?? '', tr.children[2]?.textContent ?? '']),
+    );
+    const dist = Object.fromEntries(rows.map(([k, v]) => [k, v])) as Record<string, string>;
+    for (const k of ['ISI-distance', 'SPIKE-distance', 'SPIKE-synchronization', 'van Rossum (τ = 10 ms)', 'Victor-Purpura (q = 100 /s)']) {
       expect(Number.isFinite(Number(dist[k])), k).toBe(true);
     }
+    // Γ (its window scaled to the trains) is a number ≤ 1, or undefined with its reason shown (Kistler et al. 1997)
+    const gammaRow = rows.find(([k]) => /^coincidence Γ \(Δ = [\d.]+ ms\)$/.test(k));
+    expect(gammaRow, 'coincidence Γ row').toBeDefined();
+    const gamma = Number(gammaRow![1]);
+    if (Number.isFinite(gamma)) expect(gamma).toBeLessThanOrEqual(1);
+    else expect(gammaRow![2]).toMatch(/^undefined: /);
     expect(Number(dist['SPIKE-synchronization'])).toBeGreaterThanOrEqual(0);
     expect(Number(dist['SPIKE-synchronization'])).toBeLessThanOrEqual(1);
     const regimes = await page.$$eval('table.compare-regimes tbody tr:first-child td', (tds) => tds.map((td) => td.textContent));

@@ -41,6 +41,24 @@ describe('twin run source', () => {
     const v = readAll(id, 1, n);
     for (let k = 0; k < n; k += 97) expect(v[k]).toBe(Math.fround(ref.channels[0].data[k]));
     expect(run.eventCounts.spike).toBe(ref.events.length);
+    // the exact (sub-sample) event times are kept: GET /api/runs/:id/events gives them as time_s
+    const ev = (await inject('GET', `/api/runs/${id}/events?kind=spike`)).json().events as { index: number; time_s: number | null }[];
+    expect(ev.length).toBe(ref.events.length);
+    ev.forEach((e, k) => {
+      expect(e.time_s).toBe(ref.events[k].time);
+      expect(Math.abs(e.time_s! - e.index / 1e6)).toBeLessThanOrEqual(0.5 / 1e6);
+    });
+    expect(ev.some((e) => e.time_s !== e.index / 1e6)).toBe(true);
+  });
+
+  it('twin runs go up to 10 MS/s (other sources stay at the run manager limit)', async () => {
+    const r = await inject('POST', '/api/twin/runs', { circuit: 'lif', protocol: { ...square, durationS: 1e-4 }, sampleRate: 1e7 });
+    expect(r.statusCode).toBe(201);
+    const id = r.json().run.id as number;
+    await server.s.app.spikeloop.runs.waitForEnd(id);
+    expect(server.s.store.getRun(id)!.channels[1].sampleCount).toBe(1000);
+    expect((await inject('POST', '/api/twin/runs', { circuit: 'lif', protocol: square, sampleRate: 2e7 })).statusCode).toBe(400);
+    expect((await inject('POST', '/api/runs', { protocol: square, sampleRate: 1e7 })).statusCode).toBe(400);
   });
 
   it('a twin run fed from a recorded run uses its stimulus and is linked to it', async () => {

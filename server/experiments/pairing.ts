@@ -28,7 +28,7 @@ export interface TwinStimulus {
 /** The part of the twin's simulate() result the pairing stores. */
 export interface TwinOutput {
   channels: { name: string; unit: string; data: Float64Array }[];
-  events: { kind: 'spike'; index: number; node?: string; element?: string }[];
+  events: { kind: 'spike'; index: number; time: number; node?: string; element?: string }[];
 }
 
 /** Simulates the twin; `signal` cancels it (a sweep stopped mid-way). */

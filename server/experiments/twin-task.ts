@@ -20,7 +20,7 @@ export function twinTask(input: TwinTaskInput): TwinOutput {
   const r = simulate(input.circuit, input.stimulus, input.options ?? {});
   return {
     channels: r.channels.map((c) => ({ name: c.name, unit: c.unit, data: c.data })),
-    events: r.events.map((e) => ({ kind: 'spike' as const, index: e.index, node: e.node, element: e.element })),
+    events: r.events.map((e) => ({ kind: 'spike' as const, index: e.index, time: e.time, node: e.node, element: e.element })),
   };
 }
 

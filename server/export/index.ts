@@ -174,8 +174,9 @@ export function* allEvents(store: RunStore, runId: number): Generator<StoredEven
   }
 }
 
-/** Time of an event in seconds: on its channel's clock (channel 0's when it names none). */
+/** Time of an event in seconds: its exact time when stored (twin events), else on its channel's clock (channel 0's when it names none). */
 export function eventTime(run: RunDetail, e: StoredEvent): number {
+  if (e.time_s !== null && e.time_s !== undefined) return e.time_s;
   const ch = run.channels.find((c) => c.index === (e.channel ?? 0)) ?? run.channels[0];
   return e.index / (ch?.sampleRate ?? 1);
 }

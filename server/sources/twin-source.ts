@@ -48,6 +48,8 @@ export function resolveCircuit(c: unknown, field = '/circuit'): unknown {
 }
 
 const METHODS: Method[] = ['rk4', 'euler', 'adaptive', 'implicit'];
+/** Highest output rate of twin runs, S/s (`twin run --rate`, POST /api/twin/runs): a simulation has no bus to saturate. */
+export const TWIN_MAX_SAMPLE_RATE = 10_000_000;
 const CHUNK = 4096;
 
 /** What the caller hands the twin source in process (SourceContext.input). */
@@ -116,7 +118,7 @@ export function createTwinSource(ctx: SourceContext): CreatedSource {
         for (let c = 0; c < chunk.data.length; c++) yield { type: 'block', channel: c + 1, firstIndex: chunk.first, samples: Float32Array.from(chunk.data[c]) };
         for (const e of chunk.events) {
           const ch = chanOfElement.get(e.element) ?? chanOfNode.get(e.node);
-          yield { type: 'event', kind: 'spike', index: Math.min(e.index, sim.total - 1), ...(ch !== undefined ? { channel: ch } : {}), label: e.element };
+          yield { type: 'event', kind: 'spike', index: Math.min(e.index, sim.total - 1), timeS: e.time, ...(ch !== undefined ? { channel: ch } : {}), label: e.element };
         }
         await new Promise<void>((r) => setImmediate(r));
       }
@@ -145,6 +147,7 @@ function computedChunks(out: TwinOutput, total: number): { total: number; chunks
 export function register(registry: SourceRegistry): void {
   registry.registerSource('twin', {
     title: 'Digital twin (simulated circuit, same stimulus)',
+    maxSampleRate: TWIN_MAX_SAMPLE_RATE,
     available: async () => ({ available: true }),
     create: createTwinSource,
   });

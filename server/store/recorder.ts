@@ -275,7 +275,7 @@ type State = 'open' | 'described' | 'closed';
 export class Recorder implements RunRecorder {
   private state: State = 'open';
   private channels: ChannelWriter[] = [];
-  private events: { kind: EventKind; channel: number | null; index: number; label: string | null; value: number | null }[] = [];
+  private events: { kind: EventKind; channel: number | null; index: number; label: string | null; value: number | null; timeS: number | null }[] = [];
   private firstPendingAt = -1;
   private failure: Error | null = null;
   private startedAt: string | null = null;
@@ -309,7 +309,7 @@ export class Recorder implements RunRecorder {
          ON CONFLICT (channel_id, level, first) DO UPDATE SET count = excluded.count, data = excluded.data`,
       ),
       setCount: db.prepare('UPDATE channels SET sample_count = ? WHERE id = ?'),
-      insertEvent: db.prepare('INSERT INTO events (run_id, kind, channel, idx, label, value) VALUES (?, ?, ?, ?, ?, ?)'),
+      insertEvent: db.prepare('INSERT INTO events (run_id, kind, channel, idx, label, value, time_s) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       insertDropped: db.prepare('INSERT INTO dropped (run_id, channel, start, "end") VALUES (?, ?, ?, ?)'),
       touch: db.prepare('UPDATE runs SET updated_at = ? WHERE id = ?'),
       setStarted: db.prepare('UPDATE runs SET started_at = ? WHERE id = ?'),
@@ -356,6 +356,7 @@ export class Recorder implements RunRecorder {
           index: msg.index,
           label: msg.label ?? null,
           value: msg.value ?? null,
+          timeS: Number.isFinite(msg.timeS) ? (msg.timeS as number) : null,
         });
         this.markPending();
         break;
@@ -453,7 +454,7 @@ export class Recorder implements RunRecorder {
         for (const d of ch.dropped) s.insertDropped.run(this.runId, ch.index, d.start, d.end);
         if (ch.next !== ch.committedNext) s.setCount.run(ch.next, ch.id);
       }
-      for (const e of events) s.insertEvent.run(this.runId, e.kind, e.channel, e.index, e.label, e.value);
+      for (const e of events) s.insertEvent.run(this.runId, e.kind, e.channel, e.index, e.label, e.value, e.timeS);
       if (end) s.finish.run(end.status, end.reason, now, now, this.runId);
       else s.touch.run(now, this.runId);
     })();

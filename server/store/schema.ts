@@ -113,6 +113,10 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX sweeps_created ON sweeps(created_at);
   `,
+  // 4: the exact time of an event, when its source knew it finer than a sample (twin events)
+  `
+  ALTER TABLE events ADD COLUMN time_s REAL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

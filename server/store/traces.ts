@@ -135,7 +135,7 @@ export class Traces {
     }
     const limit = Math.min(Math.max(Math.floor(q.limit ?? 10000), 0), 1_000_000);
     return this.st
-      .sql(`SELECT id, kind, channel, idx AS "index", label, value FROM events WHERE ${where.join(' AND ')} ORDER BY idx, id LIMIT ?`)
+      .sql(`SELECT id, kind, channel, idx AS "index", label, value, time_s FROM events WHERE ${where.join(' AND ')} ORDER BY idx, id LIMIT ?`)
       .all(...args, limit) as StoredEvent[];
   }
 

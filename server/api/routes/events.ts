@@ -32,6 +32,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
                 index: Type.Integer(),
                 label: Type.Union([Type.String(), Type.Null()]),
                 value: Type.Union([Type.Number(), Type.Null()]),
+                time_s: Type.Union([Type.Number(), Type.Null()], { description: 'exact time in s when the source knew it finer than a sample (twin events), else null' }),
               }),
             ),
           }),

@@ -5,8 +5,7 @@
  */
 import { AppError } from '../../../common/errors.ts';
 import { Type } from '@fastify/type-provider-typebox';
-import { MAX_SAMPLE_RATE } from '../../runs/run-manager.ts';
-import { loadExampleCircuit } from '../../sources/twin-source.ts';
+import { TWIN_MAX_SAMPLE_RATE, loadExampleCircuit } from '../../sources/twin-source.ts';
 import { listBuiltInCircuits } from '../../twin/circuits/index.ts';
 import { startTwinOfRun } from '../../experiments/pairing.ts';
 import { MODELS, expandCircuit } from '../../twin/index.ts';
@@ -61,7 +60,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
             stimulusRun: Type.Optional(
               Type.Object({ runId: Type.Integer({ minimum: 1 }), channel: Type.String({ maxLength: 64, description: 'channel name or index' }) }, { additionalProperties: false }),
             ),
-            sampleRate: Type.Optional(Type.Number({ minimum: 1, maximum: MAX_SAMPLE_RATE, description: 'S/s for a protocol stimulus, default 100000' })),
+            sampleRate: Type.Optional(Type.Number({ minimum: 1, maximum: TWIN_MAX_SAMPLE_RATE, description: 'S/s for a protocol stimulus, default 100000 (twin runs up to 10 MS/s)' })),
             durationS: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 86400, description: 'simulated time, s' })),
             method: Type.Optional(Type.Union([Type.Literal('rk4'), Type.Literal('euler'), Type.Literal('adaptive'), Type.Literal('implicit')])),
             dt: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'internal step, s' })),

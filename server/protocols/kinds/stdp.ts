@@ -75,7 +75,8 @@ function stdpPairingExtremes(p: Stdp): number[] {
     for (const t0 of [tPre, tPost])
       for (const b of [t0, t0 + p.pulseWidthS, t0 + p.pulseWidthS + p.tailS]) {
         const eps = Math.max(1e-15, Math.abs(b) * 1e-12);
-        for (const s of [b - eps, b]) {
+        // both one-sided limits: at b itself rounding may still land on the side before the breakpoint
+        for (const s of [b - eps, b, b + eps]) {
           const v = stdpPairValue(p, dt, s);
           if (v < lo) lo = v;
           if (v > hi) hi = v;
