@@ -11,7 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { RunStore } from '../server/store/run-store.ts';
 import { buildApp, type App } from '../server/api/app.ts';
-import { Rng } from '../server/analysis/math.ts';
+import { Rng } from '../common/random.ts';
 import { PowerLawSampler } from '../server/analysis/powerlaw.ts';
 import { npyHeader } from '../server/export/index.ts';
 
