@@ -281,11 +281,11 @@ describe('bounded work', () => {
     const values = Array.from({ length: 2000 }, (_, i) => 1 / Math.pow((i + 0.5) / 2000, 1 / 1.5));
     const bootstrap = json('/api/analysis/powerlaw', { values, bootstrap: 2500 }, ac.signal).catch(() => 'left');
     const b = await healthWhile(new Promise((r) => setTimeout(r, 2000)), 2000);
-    expect(srv.app.spikeloop.pool.pending).toBeGreaterThan(0);
+    expect(srv.app.spikeloop.heavy.running).toBeGreaterThan(0);
     ac.abort();
     expect(await bootstrap).toBe('left');
     // the client left: its task is cancelled, the pool is idle again
-    await expect.poll(() => srv.app.spikeloop.pool.pending, { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => srv.app.spikeloop.heavy.running, { timeout: 10_000 }).toBe(0);
     const all = [...d, ...g, ...b];
     const detail = JSON.stringify({ distance: d.map(Math.round), regime: g.map(Math.round), bootstrap: b.map(Math.round) });
     expect(all.length).toBeGreaterThan(20);

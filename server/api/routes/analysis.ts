@@ -18,7 +18,7 @@ import { Type, type TObject, type TSchema } from 'typebox';
 import type { RoutePlugin } from '../app.ts';
 import { AppError, runActive, runNotFound } from '../../../common/errors.ts';
 import { RunIdParams, errorResponses } from '../schemas.ts';
-import { InputError, readRunSignal, type Signal } from '../../analysis-io/inputs.ts';
+import { InputError, readRunSignal, tableSignal } from '../../analysis-io/inputs.ts';
 import { ANALYSES, type AnalysisDef } from '../../analysis-io/registry.ts';
 import { analyzeRun, resolveParams, toJson } from '../../analysis-io/results.ts';
 
@@ -216,8 +216,9 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
               if (samples > MAX_RUN_IDS_SAMPLES) {
                 throw new AppError('VALIDATION', `/runIds: these runs hold ${samples} samples; at most ${MAX_RUN_IDS_SAMPLES} per request`, '/runIds');
               }
-              // read on the worker too (the reads are synchronous SQLite); in memory, here
-              input = ctx.store.file === ':memory:' ? runIds!.map((id) => readRunSignal(ctx.store, id)) : undefined;
+              // read on the worker thread too (the reads are synchronous SQLite); here for an in-memory store or
+              // when tasks go to remote workers (--redis), which cannot open this file
+              input = ctx.store.file === ':memory:' || !ctx.heavy.local ? runIds!.map((id) => readRunSignal(ctx.store, id)) : undefined;
             }
           }
           // On the pool (the server keeps answering; a client that leaves cancels it). The bootstrap's
@@ -236,13 +237,5 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     );
   }
 };
-
-/** Table rows as a Signal with one channel per column (how a CSV table arrives from the CLI). */
-function tableSignal(cols: Record<string, Float64Array>): Signal {
-  return {
-    source: 'json',
-    channels: Object.entries(cols).map(([name, samples]) => ({ name, unit: '', role: 'response' as const, fs: 1, samples, scale: 1, offset: 0, filled: 0 })),
-  };
-}
 
 export default plugin;

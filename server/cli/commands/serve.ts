@@ -18,11 +18,12 @@ export function register(program: Command): void {
       'source for runs that name none: simulated, daq, smu, twin, or auto (a DAQ board, real or the virtual Uno in simavr, when available; else simulated)',
       'simulated',
     )
+    .option('--redis <url>', 'queue sweep points and heavy analyses on this Redis (redis://host:6379) for `spikeloop worker` processes instead of running them on this machine\'s threads')
     .option('--token <token>', 'the token every request must carry (default: env SPIKELOOP_TOKEN, else a new random one); printed in the start URL')
     .option('--no-token', 'no token at all: allowed only on a loopback address, and anyone with an account on this machine can then drive the bench')
     .option('--allow-host <name>', 'a host name (or address) requests may name besides loopback and the bound address; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--bench <config.json>', 'bench configuration (instruments, limits, twin circuit paired after every run); default: the virtual bench')
-    .action(async (opts: { port: number; host: string; db: string; log: boolean; source: string; bench?: string; token?: string | false; allowHost: string[] }) => {
+    .action(async (opts: { port: number; host: string; db: string; log: boolean; source: string; bench?: string; redis?: string; token?: string | false; allowHost: string[] }) => {
       const { isLoopback, newToken } = await import('../../api/security.ts');
       // Refused before anything opens: a bench open to the network with no token.
       if (opts.token === false && !isLoopback(opts.host)) {
@@ -51,12 +52,16 @@ export function register(program: Command): void {
       if (problems.length) {
         console.error(`spikeloop: WARNING: ${opts.db} fails its integrity check (PRAGMA quick_check): ${problems.join('; ')}\nspikeloop: reads of the damaged part will fail; copy the file aside and see \`spikeloop db info\``);
       }
+      // --redis: the worker pool's tasks go to the queue's workers (server/workers/queue.ts); closed with the app
+      const pool = opts.redis ? new (await import('../../workers/queue.ts')).QueuePool(opts.redis) : undefined;
       let app: import('../../api/app.ts').App;
       try {
         // the services (server/services.ts) are closed with the app: runs stopped, instruments to zero
-        const services = buildServices({ store, sources, ...(bench ? { bench } : {}), log: (line) => app?.log.info(line) });
+        const services = buildServices({ store, sources, ...(bench ? { bench } : {}), ...(pool ? { pool } : {}), log: (line) => app?.log.info(line) });
         app = await buildApp({ services, logger: opts.log ? { level: 'info' } : false, security: { token, allowedHosts: opts.allowHost } });
+        if (pool) app.addHook('onClose', () => pool.close());
       } catch (err) {
+        await pool?.close();
         store.close();
         throw err;
       }
@@ -92,7 +97,7 @@ export function register(program: Command): void {
         );
       }
       if (token === null) console.error('spikeloop: WARNING: --no-token: any program or user on this machine can drive the bench');
-      console.log(`spikeloop listening on ${urls[0]} (database ${opts.db}; API docs ${urls[0].replace(/\/(\?token=.*)?$/, '')}/docs; default source ${sources.defaultKind})`);
+      console.log(`spikeloop listening on ${urls[0]} (database ${opts.db}; API docs ${urls[0].replace(/\/(\?token=.*)?$/, '')}/docs; default source ${sources.defaultKind}${opts.redis ? `; twin runs and analyses queued on ${opts.redis.replace(/\/\/[^@]*@/, '//')}` : ''})`);
     });
 }
 
