@@ -6,7 +6,7 @@
  *   distance_ms_100x1000     all pairwise SPIKE-distances of 100 trains x 1000 spikes, ms (target <= 2000)
  */
 import type { Metric } from './run.ts';
-import { Rng } from '../server/analysis/math.ts';
+import { Rng } from '../common/random.ts';
 import { detectSpikes } from '../server/analysis/spikes.ts';
 import { PowerLawSampler, fitPowerLaw } from '../server/analysis/powerlaw.ts';
 import { powerLawPValueParallel } from '../server/analysis-io/bootstrap.ts';

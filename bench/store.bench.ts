@@ -11,6 +11,7 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Metric } from './run.ts';
 import { RunStore } from '../server/store/run-store.ts';
+import { Rng } from '../common/random.ts';
 
 const INGEST_SECONDS = Number(process.env.SPIKELOOP_BENCH_SECONDS ?? 60);
 const CHANNELS = 4;
@@ -19,13 +20,12 @@ const ZOOM_SAMPLES = 100_000_000;
 
 /** A pool of pre-generated random-walk blocks, so the bench measures the store, not the generator. */
 function blockPool(count: number, seed: number): Int16Array[] {
-  let s = seed;
+  const r = new Rng(seed);
   let v = 0;
   return Array.from({ length: count }, () => {
     const b = new Int16Array(BLOCK);
     for (let i = 0; i < BLOCK; i++) {
-      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-      v += (s >>> 24) - 128;
+      v += (r.u32() >>> 24) - 128;
       if (v > 30000 || v < -30000) v = 0;
       b[i] = v;
     }
@@ -111,13 +111,12 @@ export default async function* storeBench(): AsyncIterable<Metric> {
       const whole: number[] = [];
       const window: number[] = [];
       let items = [0, 0];
-      let seed = 12345;
+      const rng = new Rng(12345);
       for (let r = 0; r < 21; r++) {
         let t = performance.now();
         const a = reader.readEnvelope(id, 0, 0, ZOOM_SAMPLES, 2000);
         whole.push(performance.now() - t);
-        seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
-        const start = Math.floor((seed / 2 ** 32) * ZOOM_SAMPLES * 0.99);
+        const start = Math.floor(rng.next() * ZOOM_SAMPLES * 0.99);
         t = performance.now();
         const b = reader.readEnvelope(id, 0, start, start + ZOOM_SAMPLES / 100, 2000);
         window.push(performance.now() - t);

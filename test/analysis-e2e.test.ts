@@ -11,7 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { RunStore } from '../server/store/run-store.ts';
 import { buildApp, type App } from '../server/api/app.ts';
-import { Rng } from '../server/analysis/math.ts';
+import { Rng } from '../common/random.ts';
 import { PowerLawSampler } from '../server/analysis/powerlaw.ts';
 import { npyHeader } from '../server/export/index.ts';
 
@@ -67,6 +67,12 @@ describe('CLI', () => {
     expect(r.matrix[0][1]).toBeCloseTo(1 / 3, 14);
     expect(r.matrix[1][0]).toBe(r.matrix[0][1]);
     expect(r.mean).toBeCloseTo(1 / 3, 14);
+  });
+  it('analyze resonance on a frequency,response CSV reads it as a measured sweep', async () => {
+    const file = path.join(dir, 'sweep.csv');
+    writeFileSync(file, 'frequency,response\n1,1\n2,5\n3,2\n4,1\n');
+    const r = JSON.parse((await cli(['analyze', 'resonance', file, '--json'])).stdout);
+    expect(r.result).toMatchObject({ resonance_frequency: 2, peak_response: 5 });
   });
   it('analyze spikes on a run stores the result; asking again returns it from the store', async () => {
     const first = JSON.parse((await cli(['analyze', 'spikes', String(runId), '--db', db, '--json'])).stdout);

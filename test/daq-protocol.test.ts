@@ -9,21 +9,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FrameDecoder, cobsEncode, crc16, encodeFrame, unpackData } from '../drivers/daq/protocol.ts';
 import { FIRMWARE_BUILD } from '../drivers/daq/virtual.ts';
+import { Rng } from '../common/random.ts';
 
 const hex = (s: string) => Uint8Array.from(s.match(/../g) ?? [], (h) => parseInt(h, 16));
-
-/** Small deterministic PRNG (xorshift32) so a failure replays. */
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 2 ** 32;
-  };
-}
 
 describe('DAQ wire protocol', () => {
   it('C unit tests pass and the TS codec matches the C encoder byte for byte', () => {
@@ -41,9 +29,9 @@ describe('DAQ wire protocol', () => {
         expect(Buffer.from(cobsEncode(body)).toString('hex')).toBe(Buffer.from(wire).toString('hex'));
         expect(crc16(body, 0, body.length - 2)).toBe(body[body.length - 2] | (body[body.length - 1] << 8));
         // delivered in 1..10-byte pieces, as serial reads arrive
-        const r = rng(wire.length);
+        const r = new Rng(wire.length);
         for (let i = 0; i < wire.length; ) {
-          const k = 1 + Math.floor(r() * 10);
+          const k = 1 + Math.floor(r.next() * 10);
           dec.push(wire.subarray(i, i + k));
           i += k;
         }
@@ -69,17 +57,17 @@ describe('DAQ wire protocol', () => {
   });
 
   it('survives 10^5 random and mutated frames, counting every bad one', () => {
-    const r = rng(0xda9);
+    const r = new Rng(0xda9);
     let good = 0;
     const dec = new FrameDecoder(() => good++);
     let expectedGood = 0;
     let expectedBad = 0;
     let thrown = 0;
     for (let i = 0; i < 100_000; i++) {
-      const len = Math.floor(r() * 200);
-      const payload = Uint8Array.from({ length: len }, () => (r() < 0.2 ? 0 : Math.floor(r() * 256)));
+      const len = Math.floor(r.next() * 200);
+      const payload = Uint8Array.from({ length: len }, () => (r.next() < 0.2 ? 0 : Math.floor(r.next() * 256)));
       const frame = encodeFrame(0x83, i & 0xff, payload);
-      const kind = Math.floor(r() * 5);
+      const kind = Math.floor(r.next() * 5);
       let wire: Uint8Array = frame;
       if (kind === 0) {
         expectedGood++;
@@ -87,25 +75,25 @@ describe('DAQ wire protocol', () => {
         // one flipped bit in the body part (never creating/removing a zero: flip bit of a non-delimiter byte
         // to another non-zero value; or the result would be a framing split, also counted below)
         wire = frame.slice();
-        const at = Math.floor(r() * (wire.length - 1));
-        let v = wire[at] ^ (1 << Math.floor(r() * 8));
+        const at = Math.floor(r.next() * (wire.length - 1));
+        let v = wire[at] ^ (1 << Math.floor(r.next() * 8));
         if (v === 0) v = wire[at] ^ 0xff || 1;
         wire[at] = v;
         expectedBad++;
       } else if (kind === 2) {
         // truncated: the tail lost, delimiter kept
-        const cut = 1 + Math.floor(r() * (frame.length - 2));
+        const cut = 1 + Math.floor(r.next() * (frame.length - 2));
         wire = new Uint8Array(frame.length - cut);
         wire.set(frame.subarray(0, frame.length - 1 - cut));
         expectedBad++;
       } else if (kind === 3) {
         // random garbage, no zero inside, then a delimiter
-        wire = new Uint8Array(2 + Math.floor(r() * 300));
-        for (let j = 0; j < wire.length - 1; j++) wire[j] = 1 + Math.floor(r() * 255);
+        wire = new Uint8Array(2 + Math.floor(r.next() * 300));
+        for (let j = 0; j < wire.length - 1; j++) wire[j] = 1 + Math.floor(r.next() * 255);
         expectedBad++;
       } else {
         // one byte duplicated
-        const at = Math.floor(r() * (frame.length - 1));
+        const at = Math.floor(r.next() * (frame.length - 1));
         wire = new Uint8Array(frame.length + 1);
         wire.set(frame.subarray(0, at + 1));
         wire.set(frame.subarray(at), at + 1);
@@ -113,7 +101,7 @@ describe('DAQ wire protocol', () => {
       }
       // arbitrary chunking
       for (let k = 0; k < wire.length; ) {
-        const n = 1 + Math.floor(r() * 64);
+        const n = 1 + Math.floor(r.next() * 64);
         try {
           dec.push(wire.subarray(k, k + n));
         } catch {

@@ -40,7 +40,7 @@ export interface SignalChannel {
 }
 
 export interface Signal {
-  source: 'run' | 'csv' | 'npy' | 'json';
+  source: 'run' | 'csv' | 'npy' | 'table';
   runId?: number;
   run?: RunDetail;
   channels: SignalChannel[];
@@ -147,6 +147,14 @@ export function readRunSignal(store: RunStore, runId: number): Signal {
     return { name: c.name, unit: c.unit, role: c.role, fs: c.sampleRate, samples: x, scale: c.scale, offset: c.offset, filled, spikeEvents };
   });
   return { source: 'run', runId, run, channels };
+}
+
+/** Table columns as a Signal with one channel per column (a measured sweep given as frequency,response rows). */
+export function tableSignal(cols: Record<string, Float64Array>): Signal {
+  return {
+    source: 'table',
+    channels: Object.entries(cols).map(([name, samples]) => ({ name, unit: '', role: 'response' as const, fs: 1, samples, scale: 1, offset: 0, filled: 0 })),
+  };
 }
 
 /** Numbers separated by newlines, commas or whitespace (lines starting with # ignored). */

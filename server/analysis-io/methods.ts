@@ -27,6 +27,7 @@ export interface SpikeParams {
   value?: number;
   polarity: 'positive' | 'negative' | 'both';
   refractory?: number;
+  rearm: number;
   bandpass?: [number, number];
   switching: boolean;
   events: boolean;
@@ -48,7 +49,7 @@ function detectOptions(p: SpikeParams): SpikeDetectOptions {
     if (p.value === undefined || !Number.isFinite(p.value)) throw new InputError('an absolute threshold needs a value', '/value');
     threshold = { mode: 'absolute', value: p.value };
   } else threshold = { mode: p.threshold, k: p.k };
-  return { threshold, polarity: p.polarity, ...(p.refractory !== undefined ? { refractory: p.refractory } : {}), ...(p.bandpass ? { bandpass: p.bandpass } : {}) };
+  return { threshold, polarity: p.polarity, rearm: p.rearm, ...(p.refractory !== undefined ? { refractory: p.refractory } : {}), ...(p.bandpass ? { bandpass: p.bandpass } : {}) };
 }
 
 /** The channel's samples in its physical unit. */
@@ -203,9 +204,9 @@ export interface ResonanceParams extends SpikeParams {
   onset_fraction: number;
 }
 
-/** A CSV table input with `frequency` and `response` columns (a measured sweep), read as a Signal. */
+/** A table input with `frequency` and `response` columns (a measured sweep, inputs.ts tableSignal). */
 function sweepTable(sig: Signal): SweepPoint[] | undefined {
-  if (sig.source === 'run') return undefined;
+  if (sig.source !== 'table') return undefined;
   const f = sig.channels.find((c) => c.name === 'frequency');
   const r = sig.channels.find((c) => c.name === 'response');
   if (!f || !r) return undefined;

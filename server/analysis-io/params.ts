@@ -91,6 +91,13 @@ export const SPIKE_PARAMS = {
     description: 'dead time after each spike; default: derived from the signal (see docs/analysis.md)',
     minimum: 0,
   }),
+  rearm: num({
+    title: 'Re-arm level',
+    description: 'fraction of the threshold distance above the baseline the signal must fall back to before the next spike (hysteresis)',
+    default: 0.5,
+    minimum: 0,
+    maximum: 1,
+  }),
   bandpass: band({ title: 'Band-pass', unit: 'Hz', description: 'zero-phase Butterworth band-pass before detection, [low, high]' }),
   switching: flag({ title: 'Switching events', description: 'detect memristive switching events on dG/dt (channel read as conductance, S)' }),
   events: flag({ title: 'Stored events', description: 'run input: use the spike events stored with the run instead of detecting spikes' }),

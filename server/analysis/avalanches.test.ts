@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from './math.ts';
+import { Rng } from '../../common/random.ts';
 import { analyzeAvalanches, avalanchesFromCounts, avalanchesFromEvents } from './avalanches.ts';
 
 describe('avalanche detection', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from './math.ts';
+import { Rng } from '../../common/random.ts';
 import { adaptation, trainStats } from './trains.ts';
 import { logIsiBursts, maxIntervalBursts } from './bursts.ts';
 import { fitGaussianMixture } from './gmm.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from './math.ts';
+import { Rng } from '../../common/random.ts';
 import { circularMean, spikePhases } from './phase.ts';
 
 describe('phase of one unit in another unit’s cycle', () => {

@@ -22,7 +22,8 @@
  * Units: the data's own unit (sizes in events, durations in bins or seconds); alpha is dimensionless.
  * Pure computation: arrays in, numbers out.
  */
-import { Rng, chi2Sf1, erfc, hurwitz, hurwitzJet, nelderMead } from './math.ts';
+import { Rng } from '../../common/random.ts';
+import { chi2Sf1, erfc, hurwitz, hurwitzJet, nelderMead } from './math.ts';
 import type { PowerLawFit, PowerLawKind } from '../../common/api-types.ts';
 
 export type { PowerLawFit, PowerLawKind } from '../../common/api-types.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from './math.ts';
+import { Rng } from '../../common/random.ts';
 import { detectSpikes, detectSwitching } from './spikes.ts';
 import { bandpass } from './filter.ts';
 

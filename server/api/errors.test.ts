@@ -1,6 +1,11 @@
 /** The one error catalogue: its docs table, and what becomes a 500. */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SourceRegistry } from '../sources/registry.ts';
+import { RunStore } from '../store/run-store.ts';
+import { buildApp } from './app.ts';
 import { AppError, ERRORS } from '../../common/errors.ts';
 import { StoreError } from '../store/errors.ts';
 import { ProtocolError } from '../protocols/index.ts';
@@ -25,6 +30,34 @@ describe('error catalogue', () => {
       const e = toAppError(bug, 1024);
       expect(e).toBeInstanceOf(AppError);
       expect([e.code, e.status]).toEqual(['INTERNAL', 500]);
+    }
+  });
+
+  it('over HTTP: a source that refuses its options answers 400 naming the option; a bug in a source answers 500 INTERNAL', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-errors-'));
+    const store = RunStore.open(path.join(dir, 'runs.db'));
+    const sources = new SourceRegistry();
+    sources.registerSource('replay', {
+      title: 'refuses gain, has a bug with gain 0',
+      available: async () => ({ available: true }),
+      create: (ctx) => {
+        if (typeof ctx.options?.gain !== 'number') throw new AppError('BAD_SOURCE_OPTIONS', 'option gain must be a number', '/options/gain');
+        return (undefined as unknown as { kind: 'replay' }).kind as never; // a bug: TypeError
+      },
+    });
+    const app = await buildApp({ store, sources, instruments: false, webDist: false });
+    try {
+      const post = async (options: object) => {
+        const r = await app.inject({ method: 'POST', url: '/api/runs', payload: { protocol: { kind: 'dc' }, source: 'replay', options } });
+        return { status: r.statusCode, error: r.json().error };
+      };
+      expect(await post({ gain: 'high' })).toMatchObject({ status: 400, error: { code: 'BAD_SOURCE_OPTIONS', field: '/options/gain' } });
+      expect(await post({ gain: 0 })).toMatchObject({ status: 500, error: { code: 'INTERNAL' } });
+      expect(store.listRuns()).toEqual([]);
+    } finally {
+      await app.close();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { protocolSummary, sampleStimulus, validateProtocol, ProtocolError, type Protocol } from '../protocols/index.ts';
 import { CompileError, compileDaqProgram, compileSmuProgram, daqSampleAt, type DaqCapabilities, type SmuCapabilities } from '../protocols/compile.ts';
-import { Gen, seededRandom, randomProtocolDoc } from '../protocols/random.ts';
+import { Gen, randomProtocolDoc } from '../protocols/random.ts';
+import { Rng } from '../../common/random.ts';
 import { checkLimits, LimitError, type Limits } from './index.ts';
 
 const SEED = 20261123;
@@ -48,7 +49,7 @@ function sampledPeak(p: Protocol): number {
 
 describe('bench limits: property over random protocols', () => {
   it(`${CASES} seeded cases: nothing past the gate exceeds a limit; every refusal names a real one`, () => {
-    const g = new Gen(seededRandom(SEED));
+    const g = new Gen(new Rng(SEED));
     const tally = { invalid: 0, refused: 0, compiled: 0, compileRefused: 0 };
     const refusedBy = new Set<string>();
     for (let c = 0; c < CASES; c++) {

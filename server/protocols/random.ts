@@ -3,22 +3,14 @@
  * are mostly valid; a few break a consistency rule on purpose (the caller validates them). Each kind's
  * generator sits in its file under ./kinds/.
  */
+import type { Rng } from '../../common/random.ts';
 import { PROTOCOL_KINDS, type ProtocolKindName } from './kinds/index.ts';
 
-/** mulberry32: a tiny, fast, seeded PRNG returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export class Gen {
-  constructor(readonly next: () => number) {}
+  constructor(private readonly rng: Rng) {}
+  next(): number {
+    return this.rng.random();
+  }
   uni(a: number, b: number): number {
     return a + (b - a) * this.next();
   }

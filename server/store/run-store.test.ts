@@ -7,7 +7,7 @@ import type { ChannelDescriptor, SampleArray } from '../../common/run-stream.ts'
 import { RunStore, StoreError, type Envelope, type RunInit } from './run-store.ts';
 import { BUCKET, pixelEdges } from './pyramid.ts';
 import { SCHEMA_VERSION, migrate } from './schema.ts';
-import { seededRandom as rng } from '../protocols/random.ts';
+import { Rng } from '../../common/random.ts';
 
 let dir: string;
 let file: string;
@@ -49,7 +49,7 @@ function expectCode(fn: () => unknown, code: string): void {
 
 /** A random signal with gaps, delivered in random-sized blocks. `present[i]` is 1 where sample i exists. */
 function makeSignal(n: number, seed: number, Ctor: { new (n: number): SampleArray }) {
-  const r = rng(seed);
+  const r = new Rng(seed);
   const values = new Ctor(n);
   const present = new Uint8Array(n);
   const blocks: { firstIndex: number; samples: SampleArray }[] = [];
@@ -62,9 +62,9 @@ function makeSignal(n: number, seed: number, Ctor: { new (n: number): SampleArra
   ];
   let walk = 0;
   for (let i = 0; i < n; i++) {
-    walk += (r() - 0.5) * 400;
+    walk += (r.next() - 0.5) * 400;
     if (walk > 30000 || walk < -30000) walk *= 0.5;
-    values[i] = Math.round(walk + (r() < 0.001 ? 20000 * (r() - 0.5) : 0));
+    values[i] = Math.round(walk + (r.next() < 0.001 ? 20000 * (r.next() - 0.5) : 0));
   }
   let i = 0;
   while (i < n) {
@@ -74,7 +74,7 @@ function makeSignal(n: number, seed: number, Ctor: { new (n: number): SampleArra
       continue;
     }
     const nextGap = gaps.find(([a]) => a > i)?.[0] ?? n;
-    const len = Math.min(nextGap - i, 1 + Math.floor(r() * 9000));
+    const len = Math.min(nextGap - i, 1 + Math.floor(r.next() * 9000));
     blocks.push({ firstIndex: i, samples: values.slice(i, i + len) });
     present.fill(1, i, i + len);
     i += len;
@@ -106,7 +106,7 @@ function bruteEnvelope(env: Envelope, values: SampleArray, present: Uint8Array, 
 }
 
 function checkEnvelopes(store: RunStore, runId: number, sig: ReturnType<typeof makeSignal>, extent: number, d: ChannelDescriptor, seed: number) {
-  const r = rng(seed);
+  const r = new Rng(seed);
   const n = sig.values.length;
   const ranges: [number, number, number][] = [
     [0, n, 2000],
@@ -119,9 +119,9 @@ function checkEnvelopes(store: RunStore, runId: number, sig: ReturnType<typeof m
     [5, 6, 1],
   ];
   for (let k = 0; k < 12; k++) {
-    const a = Math.floor(r() * n);
-    const b = a + 1 + Math.floor(r() * (n - a));
-    ranges.push([a, b, 1 + Math.floor(r() * 3000)]);
+    const a = Math.floor(r.next() * n);
+    const b = a + 1 + Math.floor(r.next() * (n - a));
+    ranges.push([a, b, 1 + Math.floor(r.next() * 3000)]);
   }
   for (const [a, b, px] of ranges) {
     const env = store.readEnvelope(runId, 0, a, b, px);
@@ -240,9 +240,9 @@ describe('RunStore', () => {
 
   it('float channels: envelopes match brute force and NaN samples count as no value', () => {
     const n = 200_000;
-    const r = rng(7);
+    const r = new Rng(7);
     const values = new Float64Array(n);
-    for (let i = 0; i < n; i++) values[i] = i % 5000 < 100 ? NaN : Math.sin(i / 300) + r() * 0.1;
+    for (let i = 0; i < n; i++) values[i] = i % 5000 < 100 ? NaN : Math.sin(i / 300) + r.next() * 0.1;
     const present = new Uint8Array(n).fill(1);
     const store = RunStore.open(file);
     const id = store.createRun(INIT);
@@ -262,9 +262,9 @@ describe('RunStore', () => {
 
   it('uint16 and int32 channels: envelopes match brute force', () => {
     const n = 150_000;
-    const r = rng(11);
-    const u = new Uint16Array(n).map(() => Math.floor(r() * 65536));
-    const w = new Int32Array(n).map(() => Math.floor((r() - 0.5) * 2 ** 31));
+    const r = new Rng(11);
+    const u = new Uint16Array(n).map(() => Math.floor(r.next() * 65536));
+    const w = new Int32Array(n).map(() => Math.floor((r.next() - 0.5) * 2 ** 31));
     const present = new Uint8Array(n).fill(1);
     const store = RunStore.open(file);
     const id = store.createRun(INIT);

@@ -6,6 +6,7 @@
  * Format reference: docs/twin/circuits.md.
  */
 import { getModel, resolveParams, TwinError, type Params } from './models.ts';
+import { Rng } from '../../common/random.ts';
 
 export type Element =
   /**
@@ -134,46 +135,6 @@ export interface Netlist {
 }
 
 // --------------------------------------------------------------------------------- seeded randomness
-/** sfc32 generator seeded by splitmix32; deterministic for a given seed. Returns [0, 1). */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  const sm = () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-  let a = sm(), b = sm(), c = sm(), d = sm();
-  return () => {
-    const t = (((a + b) >>> 0) + d) >>> 0;
-    d = (d + 1) >>> 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) >>> 0;
-    c = ((c << 21) | (c >>> 11)) >>> 0;
-    c = (c + t) >>> 0;
-    return t / 4294967296;
-  };
-}
-
-function normal(u: () => number): number {
-  const u1 = 1 - u();
-  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u());
-}
-/** Gamma(shape k ≥ 1, scale θ) by Marsaglia & Tsang (2000). */
-export function gamma(u: () => number, k: number, theta: number): number {
-  const d = k - 1 / 3;
-  const c = 1 / Math.sqrt(9 * d);
-  for (;;) {
-    const x = normal(u);
-    const v0 = 1 + c * x;
-    if (v0 <= 0) continue;
-    const v = v0 * v0 * v0;
-    const w = u();
-    if (Math.log(w) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v * theta;
-  }
-}
-
 // --------------------------------------------------------------------------------- validation
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 function need(cond: boolean, msg: string): asserts cond {
@@ -287,12 +248,12 @@ function networkFromEdges(c: NetworkCommon & { kind: string }, nNodes: number, e
     need(isNum(sd) && sd >= 0, `${c.kind}: junction spread of ${k} must be >= 0`);
   }
   // a separate stream, so a spread leaves the topology of the seed unchanged
-  const u = rng((c.junction?.seed ?? (c.seed ?? 1) + 1) >>> 0);
+  const r = new Rng((c.junction?.seed ?? (c.seed ?? 1) + 1) >>> 0);
   const elements: Element[] = edges.map(([a, b], k) => {
     let p = params;
     if (spread.length) {
       p = { ...params };
-      for (const [name, sd] of spread) p[name] = params[name] * Math.exp(sd * normal(u) - (sd * sd) / 2);
+      for (const [name, sd] of spread) p[name] = params[name] * Math.exp(sd * r.normal() - (sd * sd) / 2);
     }
     return { type: 'device', name: `J${k}`, a: `n${a}`, b: `n${b}`, model: model.name, params: p, x0: c.junction?.x0 ?? model.x0 };
   });
@@ -337,7 +298,8 @@ function networkFromEdges(c: NetworkCommon & { kind: string }, nNodes: number, e
 export function erdosRenyi(c: ErdosRenyiCircuit): Netlist {
   need(Number.isInteger(c.n) && c.n >= 2, 'erdos-renyi: n must be an integer >= 2');
   need(isNum(c.p) && c.p > 0 && c.p <= 1, 'erdos-renyi: p must be in (0, 1]');
-  const u = rng(c.seed ?? 1);
+  const r = new Rng(c.seed ?? 1);
+  const u = () => r.next();
   const edges: [number, number][] = [];
   for (let i = 0; i < c.n; i++) for (let j = i + 1; j < c.n; j++) if (u() < c.p) edges.push([i, j]);
   return networkFromEdges(c, c.n, edges, { p: c.p });
@@ -372,13 +334,14 @@ export function nanowireNetwork(c: NanowireCircuit): Netlist {
   const mean = c.lengthMean ?? 10;
   const sd = c.lengthSd ?? 1;
   const side = Math.sqrt(c.wires / c.density);
-  const u = rng(c.seed ?? 1);
+  const r = new Rng(c.seed ?? 1);
+  const u = () => r.next();
   const k = (mean / sd) ** 2;
   const theta = (sd * sd) / mean;
   const N = c.wires;
   const x1 = new Float64Array(N), y1 = new Float64Array(N), x2 = new Float64Array(N), y2 = new Float64Array(N), cx = new Float64Array(N);
   for (let i = 0; i < N; i++) {
-    const x = u() * side, y = u() * side, ang = u() * Math.PI, len = gamma(u, k, theta);
+    const x = u() * side, y = u() * side, ang = u() * Math.PI, len = r.gamma(k) * theta;
     const dx = (Math.cos(ang) * len) / 2, dy = (Math.sin(ang) * len) / 2;
     x1[i] = x - dx; y1[i] = y - dy; x2[i] = x + dx; y2[i] = y + dy; cx[i] = x;
   }

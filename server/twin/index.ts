@@ -10,7 +10,7 @@ import { TwinError } from './models.ts';
 
 export { Twin, SampledInput, PiecewiseInput } from './engine.ts';
 export type { TwinEvent, TwinOptions, Method } from './engine.ts';
-export { expandCircuit, rng } from './circuit.ts';
+export { expandCircuit } from './circuit.ts';
 export type { Circuit, Netlist, Probe, Element, SpikeDetector } from './circuit.ts';
 export { MODELS, getModel, TwinError } from './models.ts';
 export { toSpice } from './spice.ts';

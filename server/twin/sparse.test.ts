@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { SpdSystem } from './sparse.ts';
+import { Rng } from '../../common/random.ts';
 
 /** A random sparse graph Laplacian + positive diagonal (SPD), seeded; n nodes, about deg·n/2 edges. */
 function randomPattern(n: number, deg: number, seed: number) {
-  let s = seed >>> 0;
-  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const r = new Rng(seed);
+  const rnd = () => r.next();
   const seen = new Set<number>();
   const ei: number[] = [], ej: number[] = [];
   for (let i = 1; i < n; i++) {

@@ -18,7 +18,7 @@ import { Type, type TObject, type TSchema } from 'typebox';
 import type { RoutePlugin } from '../app.ts';
 import { AppError, runActive, runNotFound } from '../../../common/errors.ts';
 import { RunIdParams, errorResponses } from '../schemas.ts';
-import { InputError, readRunSignal, type Signal } from '../../analysis-io/inputs.ts';
+import { InputError, readRunSignal, tableSignal } from '../../analysis-io/inputs.ts';
 import { ANALYSES, type AnalysisDef } from '../../analysis-io/registry.ts';
 import { analyzeRun, resolveParams, toJson } from '../../analysis-io/results.ts';
 
@@ -195,13 +195,5 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     );
   }
 };
-
-/** Table rows as a Signal with one channel per column (how a CSV table arrives from the CLI). */
-function tableSignal(cols: Record<string, Float64Array>): Signal {
-  return {
-    source: 'json',
-    channels: Object.entries(cols).map(([name, samples]) => ({ name, unit: '', role: 'response' as const, fs: 1, samples, scale: 1, offset: 0, filled: 0 })),
-  };
-}
 
 export default plugin;

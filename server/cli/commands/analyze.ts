@@ -274,6 +274,14 @@ function register1(analyze: Command, def: AnalysisDef): void {
       return;
     }
     const inputs = def.inputs === 'signals' ? (positional[0] as string[]) : [positional[0] as string];
+    if (def.table && inputs.length === 1 && inputs[0].toLowerCase().endsWith('.csv') && existsSync(inputs[0])) {
+      // a table of the analysis's columns (a measured sweep: frequency,response) rather than a trace
+      const cols = io.readTable(inputs[0]);
+      if (def.table.columns.every((c) => c in cols)) {
+        await runOnSignals(def, inputs, [io.tableSignal(cols)], undefined, params, o);
+        return;
+      }
+    }
     await withInputs(inputs, o, (sigs, store) => runOnSignals(def, inputs, sigs, store, params, o));
   });
 }
