@@ -15,7 +15,7 @@ import { useInjectServer } from './helpers-live.ts';
 
 const server = useInjectServer();
 const inject = async (method: 'GET' | 'POST', url: string, payload?: unknown) => {
-  const r = await server.s.app.inject({ method, url, ...(payload ? { payload } : {}) });
+  const r = await server.s.inject({ method, url, ...(payload ? { payload } : {}) });
   if (r.statusCode >= 300) throw new Error(`${method} ${url}: ${r.statusCode} ${r.body}`);
   return r.json();
 };

@@ -18,6 +18,10 @@ import { importRecording, readRecording } from '../server/import/index.ts';
 import { npyHeader, writeExport } from '../server/export/index.ts';
 import { buildApp } from '../server/api/app.ts';
 import { buildServices } from '../server/services.ts';
+import { newToken } from '../server/api/security.ts';
+
+const TOKEN = newToken();
+const AUTH = { authorization: `Bearer ${TOKEN}` };
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'spikeloop.js');
@@ -230,10 +234,10 @@ describe('bad files are refused with a clear message and nothing is stored', () 
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/ragged\.csv: line 3 has 2 fields/);
     expect(existsSync(db)).toBe(false);
-    const app = await buildApp({ store, webDist: false });
+    const app = await buildApp({ store, webDist: false, security: { token: TOKEN } });
     try {
       const n = before();
-      const res = await app.inject({ method: 'POST', url: '/api/import?name=ragged.csv', headers: { 'content-type': 'application/octet-stream' }, payload: Buffer.from('time,a,b\n0,1,2\n0.001,1\n') });
+      const res = await app.inject({ method: 'POST', url: '/api/import?name=ragged.csv', headers: { ...AUTH, 'content-type': 'application/octet-stream' }, payload: Buffer.from('time,a,b\n0,1,2\n0.001,1\n') });
       expect(res.statusCode).toBe(400);
       expect(res.json().error).toMatchObject({ code: 'BAD_IMPORT', field: '/body' });
       expect(res.json().error.message).toMatch(/line 3 has 2 fields/);
@@ -281,13 +285,13 @@ describe('other formats and the paths an imported run takes', () => {
 
   it("spikeloop's NWB export imports back to the same run; a twin is paired on an imported stimulus channel via the API; the import route records through the run manager", async () => {
     const services = buildServices({ store, instruments: false });
-    const app = await buildApp({ services, webDist: false });
+    const app = await buildApp({ services, webDist: false, security: { token: TOKEN } });
     const appRuns = services.runs;
     try {
       const res = await app.inject({
         method: 'POST',
         url: '/api/import?name=keysight.csv&stimulus=2&label=bench%20scope',
-        headers: { 'content-type': 'text/csv' },
+        headers: { ...AUTH, 'content-type': 'text/csv' },
         payload: DIALECTS.keysight.text(),
       });
       expect(res.statusCode).toBe(201);
@@ -309,7 +313,7 @@ describe('other formats and the paths an imported run takes', () => {
         again.close();
       }
       // the twin fed the imported stimulus channel, linked to the imported run
-      const twin = await app.inject({ method: 'POST', url: '/api/twin/runs', payload: { circuit: 'lif-daq', stimulusRun: { runId: run.id, channel: '2' } } });
+      const twin = await app.inject({ headers: AUTH, method: 'POST', url: '/api/twin/runs', payload: { circuit: 'lif-daq', stimulusRun: { runId: run.id, channel: '2' } } });
       expect(twin.statusCode, twin.body).toBe(201);
       const twinRun = twin.json().run;
       expect(twinRun).toMatchObject({ source: 'twin', linkedRunId: run.id });
@@ -318,11 +322,11 @@ describe('other formats and the paths an imported run takes', () => {
       expect(done.status).toBe('completed');
       expect(done.channels[0].sampleCount).toBe(N);
       // a "recording" protocol is never played on a bench
-      const play = await app.inject({ method: 'POST', url: '/api/runs', payload: { protocol: run.protocol, source: 'simulated' } });
+      const play = await app.inject({ headers: AUTH, method: 'POST', url: '/api/runs', payload: { protocol: run.protocol, source: 'simulated' } });
       expect(play.statusCode).toBe(400);
       expect(play.json().error).toMatchObject({ code: 'BAD_PROTOCOL', field: '/protocol/kind' });
       // and the import source takes no recording from JSON
-      const forged = await app.inject({ method: 'POST', url: '/api/runs', payload: { protocol: run.protocol, source: 'import', sampleRate: FS, options: { recording: { channels: [] } } } });
+      const forged = await app.inject({ headers: AUTH, method: 'POST', url: '/api/runs', payload: { protocol: run.protocol, source: 'import', sampleRate: FS, options: { recording: { channels: [] } } } });
       expect(forged.statusCode).toBe(400);
       expect(forged.json().error.code).toBe('BAD_SOURCE_OPTIONS');
     } finally {

@@ -13,6 +13,7 @@ import { buildServices, type Services } from '../server/services.ts';
 import { buildApp, type App } from '../server/api/app.ts';
 import { writeExport } from '../server/export/index.ts';
 import { python } from './python.ts';
+import { newToken } from '../server/api/security.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const guide = readFileSync(path.join(root, 'docs/python.md'), 'utf8');
@@ -49,9 +50,10 @@ beforeAll(async () => {
   run = store.getRun(started.id)!;
   const exportDir = path.join(dir, 'export');
   for (const format of ['csv', 'npy', 'nwb'] as const) await writeExport(store, run.id, path.join(exportDir, format), { format });
-  app = await buildApp({ services, webDist: false });
+  const token = newToken();
+  app = await buildApp({ services, webDist: false, security: { token } });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
-  env = { SPIKELOOP_EXPORT: exportDir, SPIKELOOP_RUN: String(run.id), SPIKELOOP_DB: db, SPIKELOOP_URL: url };
+  env = { SPIKELOOP_EXPORT: exportDir, SPIKELOOP_RUN: String(run.id), SPIKELOOP_DB: db, SPIKELOOP_URL: url, SPIKELOOP_TOKEN: token };
   // one after the other, as a reader would (and the 2-core machine prefers)
   for (const s of snippets) out.push((await python(s, [], { cwd: dir, env })).stdout);
 });

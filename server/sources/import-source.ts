@@ -7,6 +7,7 @@ import { AppError } from '../../common/errors.ts';
 import type { SourceMessage } from '../../common/run-stream.ts';
 import type { Recording } from '../import/recording.ts';
 import type { SourceRegistry } from './registry.ts';
+import { Type } from 'typebox';
 
 const BLOCK = 1 << 16;
 const vouched = new WeakSet<Recording>();
@@ -20,6 +21,8 @@ export function importable(rec: Recording): Recording {
 export function register(registry: SourceRegistry): void {
   registry.registerSource('import', {
     title: 'Imported recording (spikeloop import, POST /api/import)',
+    // a recording this process parsed and vouched for; anything sent over the network is refused in create()
+    options: Type.Object({ recording: Type.Optional(Type.Unknown({ description: 'set by spikeloop import and POST /api/import only' })) }, { additionalProperties: false }),
     available: async () => ({ available: true }),
     maxSampleRate: 1e12,
     create: (ctx) => {
