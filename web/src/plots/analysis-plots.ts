@@ -13,6 +13,9 @@ type Json = Record<string, unknown>;
 const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
 const arr = (x: unknown): number[] => (Array.isArray(x) ? x.map((v) => (typeof v === 'number' ? v : NaN)) : []);
 const COLORS = ['#2b6cb0', '#c05621', '#2f855a', '#6b46c1'];
+/** Tick labels of a log axis: decades only (uPlot passes null for ticks it leaves unlabelled). */
+const decades = (fmt: (v: number) => string) => (_u: uPlot, ticks: (number | null)[]) =>
+  ticks.map((v) => (v != null && v > 0 && Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-9 ? fmt(v) : ''));
 
 /** Rendered result: its element and a destroy() for the charts in it. */
 export interface ResultView {
@@ -66,7 +69,7 @@ function spikePlots(channels: Json[], chart: Chart, el: HTMLElement): void {
       'Spike raster',
       {
         scales: { x: { time: false }, y: { range: [0.5, channels.length + 0.5] } },
-        axes: [{ label: 'time (s)' }, { values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? String(channels[channels.length - t]?.channel ?? '') : '')), splits: () => channels.map((_, i) => i + 1) }],
+        axes: [{ label: 'time (s)' }, { size: 80, values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? String(channels[channels.length - t]?.channel ?? '') : '')), splits: () => channels.map((_, i) => i + 1) }],
         series: [{ label: 't' }, ...channels.map((c, i) => ({ label: String(c.channel), stroke: COLORS[i % COLORS.length], width: 0, points: { show: true, size: 7, width: 1.5, fill: COLORS[i % COLORS.length] } }))],
         cursor: { drag: { x: true, y: false } },
       },
@@ -85,7 +88,7 @@ function spikePlots(channels: Json[], chart: Chart, el: HTMLElement): void {
       `ISI histogram · ${c.channel} (log bins)`,
       {
         scales: { x: { time: false, distr: 3 }, y: { range: (_u, _lo, hi) => [0, hi * 1.05 || 1] } },
-        axes: [{ label: 'inter-spike interval (s)', values: (_u, ticks) => ticks.map((t) => si(t, 's', 2)) }, { label: 'count' }],
+        axes: [{ label: 'inter-spike interval (s)', values: decades((v) => si(v, 's', 2)) }, { label: 'count' }],
         series: [{ label: 'ISI' }, { label: 'count', stroke: COLORS[i % COLORS.length], fill: COLORS[i % COLORS.length] + '33', paths: uPlot.paths.stepped!({ align: 1 }) }],
       },
       [edges, ys],
@@ -116,7 +119,7 @@ function psdPlots(channels: Json[], chart: Chart): void {
       title,
       {
         scales: { x: { time: false, distr: 3 }, y: { distr: 3 } },
-        axes: [{ label: 'frequency (Hz)', values: (_u, t) => t.map((v) => si(v, 'Hz', 2)) }, { label: String(c.unit ?? 'power/Hz'), size: 70, values: (_u, t) => t.map((v) => v.toExponential(0)) }],
+        axes: [{ label: 'frequency (Hz)', values: decades((v) => si(v, 'Hz', 2)) }, { label: String(c.unit ?? 'power/Hz'), size: 70, values: decades((v) => v.toExponential(0)) }],
         series: [
           { label: 'f' },
           { label: 'PSD', stroke: COLORS[i % COLORS.length], width: 1.5 },
@@ -156,7 +159,7 @@ function avalanchePlots(r: Json, chart: Chart, el: HTMLElement): void {
       `${what} CCDF · ${label}`,
       {
         scales: { x: { time: false, distr: 3 }, y: { distr: 3 } },
-        axes: [{ label: unitLabel }, { label: 'P(X ≥ x)' }],
+        axes: [{ label: unitLabel, values: decades(String) }, { label: 'P(X ≥ x)', values: decades(String) }],
         series: [
           { label: 'x' },
           { label: 'data', stroke: '#2b6cb0', width: 0, points: { show: true, size: 5, fill: '#2b6cb0' } },
@@ -176,6 +179,7 @@ function resultTable(r: Json): HTMLElement {
     if (Array.isArray(o)) {
       if (o.length && o.every((x) => x && typeof x === 'object' && !Array.isArray(x)) && depth < 3 && o.length <= 20) o.forEach((x, i) => walk(x, `${key}[${(x as Json).channel ?? i}]`, depth + 1));
       else if (key.endsWith('warnings')) rows.push([key, o.join('; ') || '—']);
+      else if (o.length <= 8 && o.every((x) => typeof x !== 'object' || x === null)) rows.push([key, o.map((x) => (typeof x === 'number' ? String(Number(x.toPrecision(6))) : String(x))).join(', ') || '—']);
       else rows.push([key, `${o.length} values`]);
     } else if (o && typeof o === 'object') {
       if (depth > 4) return;

@@ -63,13 +63,13 @@ export function mountAnalysisPanel(container: HTMLElement, run: RunDetail): { un
     const warnings = collectWarnings(result);
     const view = renderResult(name, result, resultEl.clientWidth || container.clientWidth || 900);
     shown = view;
-    resultEl.replaceChildren(
-      h('p', { class: 'hint', 'data-result-note': '' }, note),
-      warnings.length
-        ? h('div', { class: 'analysis-warnings', role: 'alert' }, h('strong', {}, `⚠ ${warnings.length === 1 ? 'Warning' : `${warnings.length} warnings`}`), h('ul', {}, ...warnings.map((w) => h('li', {}, w))))
-        : null,
-      view.el,
-    );
+    resultEl.replaceChildren(h('p', { class: 'hint', 'data-result-note': '' }, note));
+    if (warnings.length) {
+      resultEl.append(
+        h('div', { class: 'analysis-warnings', role: 'alert' }, h('strong', {}, `⚠ ${warnings.length === 1 ? 'Warning' : `${warnings.length} warnings`}`), h('ul', {}, ...warnings.map((w) => h('li', {}, w)))),
+      );
+    }
+    resultEl.append(view.el);
     resultEl.dataset.analysis = name;
   }
 
