@@ -3,17 +3,18 @@
  *   daq_decode_mbps       host frame decoder (COBS + CRC-16, frames delivered) throughput on DATA frames, MB/s of
  *                         wire bytes; the note adds the rate with 10-bit unpacking into per-channel arrays
  *   daq_sustained_ks_2ch  per-channel rate of a 2-channel run (Uno image, 1,000,000 baud) that loses no sample over
- *                         the whole emulated span: 20 kS/s on A0 and A1 for 10 minutes of emulated time (12 M ticks),
- *                         measured, not extrapolated; 0 if any tick was lost (the note says how many). The stimulus
- *                         table plays on the same clock and is recorded as the run's `stim` channel from the table
- *                         the board applies (no echo on the link; PROTOCOL.md, CONFIGURE flags). The note adds a
- *                         short run with the stimulus echoed by the board (3 values per tick).
+ *                         the whole emulated span: the highest rate the board accepts for A0 and A1 (it refuses
+ *                         20 kS/s and names its limit, PROTOCOL.md "Rates and budgets") for 10 minutes of emulated
+ *                         time, measured, not extrapolated; 0 if any tick was lost (the note says how many). The
+ *                         stimulus table plays on the same clock and is recorded as the run's `stim` channel from the
+ *                         table the board applies (no echo on the link; PROTOCOL.md, CONFIGURE flags). The note adds a
+ *                         short run at the limit with the stimulus echoed by the board (3 values per tick).
  *   daq_wire_efficiency   payload bits / line bits on that run: sample bits delivered divided by 8 x bytes the
  *                         UART carried (UART start/stop bits are a fixed physical-layer 0.8, excluded)
  * SPIKELOOP_DAQ_BENCH_SECONDS shortens the long run (emulated seconds; default 600). The emulator runs at most 1.5x
  * real time: the host's 50 ms heartbeat must stay inside the firmware's 240 ms watchdog in emulated time even when
  * the host process stalls (at a 2x cap a run on the loaded 2-core machine hit the watchdog once); with the firmware
- * near full load at 20 kS/s the emulator manages about 1.6-2x on this machine, so the long run takes ~7 minutes.
+ * at its 2-channel limit the emulator manages about 1.6-2x on this machine, so the long run takes ~7 minutes.
  */
 import type { Metric } from './run.ts';
 import { FrameDecoder, T, encodeFrame, unpackData } from '../drivers/daq/protocol.ts';
@@ -62,6 +63,17 @@ function decodeBench(): Metric {
   };
 }
 
+/** The highest rate the board accepts on A0, A1: 20 kS/s, or the limit it names when it refuses that. */
+async function highestRate(vb: VirtualBoard, recordStimulus: boolean): Promise<number> {
+  const probe = new DaqRun({ path: vb.path, channels: [0, 1], rate: 20_000, recordStimulus, durationSamples: 10 });
+  let reason = '';
+  for await (const m of probe.messages(new AbortController().signal)) if (m.type === 'stop' && m.status === 'failed') reason = m.reason ?? '';
+  if (!reason) return 20_000;
+  const limit = /at most (\d+) S\/s/.exec(reason);
+  if (!limit) throw new Error(`board refused 20 kS/s: ${reason}`);
+  return Number(limit[1]);
+}
+
 /** One run of `seconds` emulated at `rate` per channel on A0, A1; counts every analog sample delivered. */
 async function sustained(vb: VirtualBoard, rate: number, seconds: number, recordStimulus: boolean) {
   const codes = Array.from({ length: 256 }, (_, i) => (i * 97) % 256); // a scrambled ramp, looped
@@ -99,10 +111,10 @@ export default async function* (): AsyncIterable<Metric> {
   const seconds = Number(process.env.SPIKELOOP_DAQ_BENCH_SECONDS ?? 600);
   const vb = await VirtualBoard.start({ circuit: { kind: 'lif' }, speed: 1.5 });
   try {
-    const echo = await sustained(vb, 20_000, 5, true);
-    const long = await sustained(vb, 20_000, seconds, false);
+    const echo = await sustained(vb, await highestRate(vb, true), 5, true);
+    const long = await sustained(vb, await highestRate(vb, false), seconds, false);
     const ok = long.lost === 0 && long.status === 'completed' && long.delivered === 2 * Math.round(long.rate * seconds);
-    const echoNote = `with the stimulus echoed by the board (3 values per tick, 5 s emulated): ${echo.lost === 0 && echo.status === 'completed' ? 'zero loss' : `${echo.lost} of ${Math.round(echo.rate * 5)} ticks lost`}`;
+    const echoNote = `with the stimulus echoed by the board (3 values per tick, its limit ${Math.floor(echo.rate)} S/s, 5 s emulated): ${echo.lost === 0 && echo.status === 'completed' ? 'zero loss' : `${echo.lost} of ${Math.round(echo.rate * 5)} ticks lost`}`;
     yield {
       metric: 'daq_sustained_ks_2ch',
       value: ok ? long.rate / 1000 : 0,

@@ -102,7 +102,7 @@ export interface StoredAnalysis {
 
 export type PowerLawKind = 'continuous' | 'discrete';
 
-/** A power-law fit (server/analysis/powerlaw.ts), as the analysis routes return it. */
+/** A power-law fit (server/analysis/powerlaw.ts). In stored and sent results its keys are snake_case (alpha_se, n_tail, ks_d, log_lik; docs/analysis.md). */
 export interface PowerLawFit {
   kind: PowerLawKind;
   alpha: number;

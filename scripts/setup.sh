@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # Toolchains and reference tools: AVR firmware build + emulator, pseudo-terminal serial ports,
 # the ngspice reference for the twin, Chromium for the dashboard tests, docker-compose to check the compose file,
 # and the Python readers the export tests and docs/python.md run against (numpy, Neo, h5py).
-packages=(gcc-avr avr-libc arduino-core-avr arduino-mk simavr libsimavr-dev libelf-dev pkg-config socat ngspice chromium docker-compose python3-pymeasure python3-pyvisa-py python3-numpy python3-neo python3-h5py)
+packages=(gcc-avr avr-libc arduino-core-avr arduino-mk simavr libsimavr-dev libelf-dev pkg-config socat ngspice chromium docker-compose python3-pymeasure python3-pyvisa-py python3-numpy python3-neo python3-h5py redis-server)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -21,7 +21,7 @@ import { InstrumentManager, type InstrumentManagerOptions } from './benchconfig/
 import { autoPairRuns, unknownAnalyses, type AutoPairHandle } from './experiments/auto-pair.ts';
 import { SweepRunner } from './experiments/sweep-runner.ts';
 import { poolSimulate } from './experiments/twin-task.ts';
-import { WorkerPool } from './workers/pool.ts';
+import { WorkerPool, type TaskRunner } from './workers/pool.ts';
 import type { TwinSimulate } from './experiments/pairing.ts';
 import { RunManager } from './runs/run-manager.ts';
 import { loadSources, type SourceRegistry } from './sources/registry.ts';
@@ -40,7 +40,7 @@ export interface ServicesOptions {
   /** Instrument manager options; false for none (runs then open their instruments' ports themselves). */
   instruments?: InstrumentManagerOptions | false;
   /** The worker pool (twin simulations, bootstrap). Default: a new one (`workers` threads, one per core by default), closed with the services. */
-  pool?: WorkerPool;
+  pool?: TaskRunner;
   workers?: number;
   /** How sweeps and pairings simulate the twin. Default: on the worker pool. */
   simulate?: TwinSimulate;
@@ -57,7 +57,7 @@ export interface Services {
   readonly runs: RunManager;
   readonly sweeps: SweepRunner;
   /** The one worker pool: twin runs, sweeps, the power-law bootstrap (server/workers/pool.ts). */
-  readonly pool: WorkerPool;
+  readonly pool: TaskRunner;
   /** Present when the bench configuration names a twin circuit. */
   readonly autoPair?: AutoPairHandle;
   /** The twin simulation used by sweeps (and pairings). */
@@ -80,7 +80,7 @@ export function buildServices(opts: ServicesOptions): Services {
   const runs = new RunManager(opts.store, sources, { bench, log, ...(instruments ? { instruments } : {}), ...(opts.abortGraceMs ? { abortGraceMs: opts.abortGraceMs } : {}) });
 
   // Threads start on demand; a pool made here is closed with the services.
-  const pool = opts.pool ?? new WorkerPool(opts.workers !== undefined ? { threads: opts.workers } : {});
+  const pool: TaskRunner = opts.pool ?? new WorkerPool(opts.workers !== undefined ? { threads: opts.workers } : {});
   const simulate: TwinSimulate = opts.simulate ?? poolSimulate(pool);
   const sweeps = new SweepRunner(opts.store, runs, { simulate });
 

@@ -164,6 +164,8 @@ describe('experiments pages', () => {
     await page.goto(`${dash.url}/#/sweeps`);
     await page.waitForSelector('#sweep-doc');
     await expect.poll(() => page.$$eval('#sweep-circuit option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toContain('lif');
+    // without --redis the twin runs on the server's own threads, and the page says so
+    await expect.poll(() => page.textContent('#sweep-workers')).toMatch(/this server's \d+ worker threads/);
 
     // Bad input: invalid JSON, then a point over the bench's current limit. Nothing starts.
     await page.fill('#sweep-doc', '{ nope');

@@ -62,8 +62,11 @@ describe('container files', () => {
     const help = cli([cmd[0], '--help']);
     for (const opt of cmd.filter((a) => a.startsWith('--'))) expect(help, `${cmd[0]} ${opt}`).toContain(opt);
     const compose = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
-    const commands = [...compose.matchAll(/^\s+command:\s*(\[.*\])\s*$/gm)].map((m) => JSON.parse(m[1]) as string[]);
-    expect(commands.length).toBeGreaterThan(0);
+    // the services running the spikeloop image (not redis): each `  name:` block under services
+    const services = compose.split(/^volumes:/m)[0].split(/^ {2}(?=[\w-]+:\s*$)/m).slice(1);
+    const ours = services.filter((b) => /^\s+(build: \.|image: spikeloop:)/m.test(b));
+    expect(ours.length).toBe(2);
+    const commands = ours.map((b) => JSON.parse(/^\s+command:\s*(\[.*\])\s*$/m.exec(b)![1]) as string[]);
     for (const c of commands) {
       const h = cli([c[0], '--help']);
       for (const opt of c.filter((a) => a.startsWith('--'))) expect(h, `compose: ${c[0]} ${opt}`).toContain(opt);

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { SerialPort } from 'serialport';
+import { expect } from 'vitest';
 import type { BlockMessage, SourceMessage } from '../common/run-stream.ts';
 import type { DaqRun } from '../drivers/daq/source.ts';
 
@@ -16,6 +17,16 @@ export async function collect(run: DaqRun, signal = new AbortController().signal
   const msgs: SourceMessage[] = [];
   for await (const m of run.messages(signal)) msgs.push(m);
   return msgs;
+}
+
+/** A run the board refused before any sample: its reason matches `pattern`, whose group 1 is the rate limit. */
+export function refusedLimit(msgs: SourceMessage[], pattern: RegExp): number {
+  const stop = msgs.at(-1);
+  expect(stop).toMatchObject({ type: 'stop', status: 'failed' });
+  expect(msgs.some((m) => m.type === 'block')).toBe(false);
+  const m = pattern.exec(stop?.type === 'stop' ? (stop.reason ?? '') : '');
+  expect(m, stop?.type === 'stop' ? stop.reason : '').not.toBeNull();
+  return Number(m![1]);
 }
 
 /** All samples of a channel by run index (Map), checking blocks never overlap. */

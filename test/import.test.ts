@@ -62,6 +62,20 @@ const DIALECTS: Record<string, { text: () => string; vendor: string; names: stri
         ...response.map((v, i) => `${e(time(i), 7)},${v.toFixed(4)}`),
       ].join('\r\n') + '\r\n',
   },
+  // Tektronix TDS/TBS1000 (older layout): setting name and value beside time and value, six fields per line
+  'tektronix-tds': {
+    vendor: 'Tektronix',
+    names: ['CH1'],
+    units: ['V'],
+    text: () => {
+      const settings = [
+        ['Record Length', e(N, 6)], ['Sample Interval', e(1 / FS, 6)], ['Trigger Point', e(-T0 * FS, 12)], ['', ''], ['', ''], ['', ''], ['Source', 'CH1'],
+        ['Vertical Units', 'V'], ['Vertical Scale', '5.000000E-01'], ['Vertical Offset', '0.000000E+00'], ['Horizontal Units', 's'], ['Horizontal Scale', '2.000000E-03'],
+        ['Pt Fmt', 'Y'], ['Yzero', '0.000000E+00'], ['Probe Atten', '1.000000E+01'], ['Model Number', 'TDS2012C'], ['Serial Number', 'C000001'], ['Firmware Version', 'FV:v24.26'],
+      ];
+      return response.map((v, i) => `${(settings[i] ?? ['', '']).join(',')},,${time(i).toFixed(12)},${v.toFixed(4)},`).join('\r\n') + '\r\n';
+    },
+  },
   // Keysight InfiniiVision: two-line header (names, then units)
   keysight: {
     vendor: 'Keysight',

@@ -192,6 +192,40 @@ describe('20-node spiking network with capacitance vs ngspice', () => {
   });
 });
 
+describe('STDP inside a network (spiking-er-stdp)', () => {
+  // pre and post spikes: 1 V for 1 ms, then a -0.8 V tail decaying with 3 ms over 10 ms
+  const shape = (x: number) => (x < 0 ? 0 : x < 1e-3 ? 1 : x < 11e-3 ? -0.8 * Math.exp(-(x - 1e-3) / 3e-3) : 0);
+  const fs = 1e5;
+  /** Conductance between the electrodes (0.1 V read at t = 0.18 s) after 5 pairings at offset dt = t_post - t_pre, 30 ms apart. */
+  function conductanceAfter(dt: number): number {
+    const n = 0.2 * fs;
+    const pre = new Float64Array(n), post = new Float64Array(n);
+    for (let q = 0; q < 5; q++) {
+      const t0 = 0.01 + q * 0.03 + Math.max(0, -dt);
+      for (let k = 0; k < n; k++) ((pre[k] += shape(k / fs - t0)), (post[k] += shape(k / fs - t0 - dt)));
+    }
+    for (let k = Math.round(0.18 * fs); k < Math.round(0.181 * fs); k++) pre[k] = 0.1;
+    const r = simulate(load('spiking-er-stdp'), { samples: pre, channels: [post], sampleRate: fs, quantity: 'voltage', hold: true });
+    return r.channels.find((c) => c.name === 'i_E0')!.data[Math.round(0.181 * fs) - 1] / 0.1;
+  }
+
+  it('pre before post potentiates, post before pre depresses, |dw| falls with |dt|', () => {
+    // control: the same spikes 15 ms apart do not overlap (volatile decay and single spikes only)
+    const control = conductanceAfter(15e-3);
+    expect(conductanceAfter(-15e-3)).toBeCloseTo(control, 6);
+    const dw = (dt: number) => conductanceAfter(dt) / control - 1;
+    const [p2, p4, p8, d2, d4, d8] = [2e-3, 4e-3, 8e-3, -2e-3, -4e-3, -8e-3].map(dw);
+    expect(p2).toBeGreaterThan(0.1);
+    expect(p4).toBeGreaterThan(0.05);
+    expect(p2).toBeGreaterThan(p4);
+    expect(p4).toBeGreaterThan(Math.abs(p8));
+    expect(d2).toBeLessThan(-0.1);
+    expect(d4).toBeLessThan(-0.05);
+    expect(d2).toBeLessThan(d4);
+    expect(Math.abs(d4)).toBeGreaterThan(Math.abs(d8));
+  });
+});
+
 describe('spiking-er regimes', () => {
   const fs = 1e5;
   const dwell = 0.05;

@@ -242,6 +242,10 @@ export class DaqBoard extends EventEmitter<DaqBoardEvents> {
           err.info,
         );
       }
+      if (err instanceof DaqError && err.code === 'board-cpu-rate') {
+        const mode = `${req.channels.length} analog input(s)${req.recordStimulus ? ' + the stimulus echo' : ''}, ${req.output === 'mcp4725' ? 'MCP4725' : 'PWM'} output`;
+        throw new DaqError('cpu-rate', `${this.hello?.board ?? 'the board'} cannot sustain ${req.rate} S/s without losing samples with ${mode}: at most ${err.info} S/s`, err.info);
+      }
       if (err instanceof DaqError && err.code === 'board-bad-argument' && req.output === 'mcp4725' && req.recordStimulus && err.info === 3) {
         throw new DaqError('dac-echo', `the board cannot echo 12-bit DAC codes in its ${this.hello?.adcBits}-bit samples; record without recordStimulus (the host records the program's codes)`, 3);
       }
@@ -289,6 +293,11 @@ export class DaqBoard extends EventEmitter<DaqBoardEvents> {
     try {
       return parseAck(await this.request(T.PULSES, encodePulses(t), [T.ACK])).info;
     } catch (err) {
+      if (err instanceof DaqError && err.code === 'board-cpu-rate') {
+        const cfg = this.config;
+        const rate = cfg ? `${+(cfg.clockHz / cfg.divider).toFixed(1)} S/s` : 'this rate';
+        throw new DaqError('cpu-rate', `${this.hello?.board ?? 'the board'} cannot sustain ${rate} without losing samples with a pulse train every ${t.periodUs} us (pulse mode): at most ${err.info} S/s`, err.info);
+      }
       if (err instanceof DaqError && err.code === 'board-bad-argument' && err.info && t.widthUs > 0) {
         throw new DaqError('pulses', `pulse train refused: high and low phases must each last at least ${err.info} us on ${this.hello?.board ?? 'this board'}`, err.info);
       }

@@ -42,6 +42,7 @@ export const ERROR_NAMES: Record<number, string> = {
   8: 'protocol-version',
   9: 'budget',
   10: 'dac-rate',
+  11: 'cpu-rate',
 };
 
 /** Stimulus outputs (CONFIGURE output byte). */

@@ -162,6 +162,28 @@ static volatile uint16_t pl_late;
  * for the sample-clock and ADC interrupts, then needs ~10 us of guard); measured on the emulated Uno with 2
  * channels at 10 kS/s: 60 us phases made every edge on time, 40 us phases made ~7 % of them late. */
 #define HAL_PULSE_MIN_US 60
+
+/* CPU budget: the highest sample rate the board sustains without losing ticks. Cycles per tick measured in simavr
+ * (busy cycles near the limits, docs/daq/overview.md "Rate limits"): ~400 + ~205 per value (an input or the echo) on the
+ * plain tick; the special tick (pulse train or MCP4725) ~40 more, and each pulse edge ~400. The plain path may use
+ * 85 % of the CPU, the special one 70 % (its edge and TWI interrupts hold the packer up longer). */
+#define HAL_TICK_CYCLES(nvals) (400UL + 205UL * (nvals))
+#define HAL_SPECIAL_TICK_CYCLES 40UL
+#define HAL_EDGE_CYCLES 400UL
+/* With a pulse train, ticks are lost above 10 kS/s even where the cycle count fits (2 channels: 250 us train, 4 of
+ * 50,000 lost at 12.5 kS/s; 1 ms train, 3 of 60,000 at 15 kS/s; none at 10 kS/s): the edge interrupts' timing. */
+#define HAL_PULSE_MAX_RATE 10000UL
+static uint32_t hal_max_tick_rate(uint8_t nvals, uint8_t special, uint32_t edges_per_s) {
+  uint32_t budget = special ? HAL_CLOCK_HZ / 100 * 70 : HAL_CLOCK_HZ / 100 * 85;
+  uint32_t edges = edges_per_s * HAL_EDGE_CYCLES;
+  if (edges >= budget) return 0;
+  uint32_t max = (budget - edges) / (HAL_TICK_CYCLES(nvals) + (special ? HAL_SPECIAL_TICK_CYCLES : 0));
+  if (edges_per_s && max > HAL_PULSE_MAX_RATE) max = HAL_PULSE_MAX_RATE;
+  /* the highest rate the sample clock makes exactly at or below the limit */
+  if (max == 0) return 0;
+  uint32_t div = (HAL_CLOCK_HZ + max - 1) / max;
+  return HAL_CLOCK_HZ / div;
+}
 static inline uint16_t hal_pulse_late(void) { return pl_late; }
 static inline uint16_t hal_dac_errors(void) { return dac_errors; }
 

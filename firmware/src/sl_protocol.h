@@ -53,6 +53,7 @@ extern "C" {
 #define SL_E_VERSION 8
 #define SL_E_BUDGET 9
 #define SL_E_DAC_RATE 10
+#define SL_E_CPU_RATE 11
 
 /* Stimulus outputs (CONFIGURE output byte; HELLO_REPLY outputs bitmask bit n = output n available) */
 #define SL_OUT_PWM 0

@@ -193,6 +193,11 @@ static void handle_configure(uint8_t seq, const uint8_t *p, uint16_t n) {
     if ((flags & 1) && HAL_DAC_BITS > SAMPLE_BITS) { send_error(SL_E_BAD_ARG, SL_T_CONFIGURE, seq, 3); return; }
   }
 #endif
+#ifdef HAL_TICK_CYCLES
+  /* CPU budget: refuse a rate whose ticks the board would lose (info = the highest rate it sustains) */
+  uint32_t cpu_max = hal_max_tick_rate(nvals, out == SL_OUT_MCP4725, 0);
+  if ((uint32_t)(HAL_CLOCK_HZ / divider) > cpu_max) { send_error(SL_E_CPU_RATE, SL_T_CONFIGURE, seq, cpu_max); return; }
+#endif
   /* wire budget: packed bytes per second plus 4 % framing must fit the link (10 line bits per byte) */
   uint32_t bytes_per_s = (uint32_t)(((uint64_t)rate * nvals * SAMPLE_BITS / 8) * 104 / 100);
   if (bytes_per_s > HAL_LINK_BYTES_PER_S) { send_error(SL_E_BUDGET, SL_T_CONFIGURE, seq, bytes_per_s); return; }
@@ -308,6 +313,13 @@ static void handle_frame(uint8_t *b, uint16_t len) {
         send_error(SL_E_BAD_ARG, type, seq, HAL_PULSE_MIN_US); /* high and low phases at least this long */
         break;
       }
+#ifdef HAL_TICK_CYCLES
+      {
+        /* a pulse train runs the special tick and costs each edge: refuse a sample rate it would make lossy */
+        uint32_t cpu_max = hal_max_tick_rate(eng_nvals, 1, (2000000UL + pulse_us[1] - 1) / pulse_us[1]);
+        if ((uint32_t)(HAL_CLOCK_HZ / cfg_divider) > cpu_max) { send_error(SL_E_CPU_RATE, type, seq, cpu_max); break; }
+      }
+#endif
       if (!hal_pulse_setup(pulse_us[0], pulse_us[2], pulse_us[1], pulse_us[3])) { send_error(SL_E_BAD_ARG, type, seq, 0); break; }
       pulses_set = 1;
       send_ack(type, seq, SL_E_OK, hal_pulse_prescaler());

@@ -4,7 +4,7 @@
  * is the same whatever the number of threads (and equals the single-thread `powerLawPValue`).
  */
 import type { PowerLawFit, PowerLawOptions } from '../analysis/powerlaw.ts';
-import type { WorkerPool } from '../workers/pool.ts';
+import type { TaskRunner } from '../workers/pool.ts';
 
 export interface BootstrapResult {
   p_value: number;
@@ -18,7 +18,7 @@ export interface BootstrapResult {
 const CHUNKS_PER_THREAD = 4;
 
 export async function powerLawPValueParallel(
-  pool: WorkerPool,
+  pool: TaskRunner,
   data: ArrayLike<number>,
   fit: PowerLawFit,
   opts: PowerLawOptions,

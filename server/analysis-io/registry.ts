@@ -32,7 +32,7 @@ import {
   stdpMethod,
 } from './methods.ts';
 import { powerLawPValueParallel } from './bootstrap.ts';
-import { WorkerPool } from '../workers/pool.ts';
+import { WorkerPool, type TaskRunner } from '../workers/pool.ts';
 
 export type InputKind = 'signal' | 'signals' | 'pair' | 'values' | 'trains' | 'table' | 'events';
 
@@ -50,7 +50,7 @@ export interface RunContext {
   /** Progress of long computations (bootstrap replicates). */
   onProgress?: (done: number, total: number) => void;
   /** The worker pool for heavy analyses (the server's); without it one is started for the call. */
-  pool?: WorkerPool;
+  pool?: TaskRunner;
 }
 
 export interface AnalysisDef<K extends InputKind = InputKind, P extends TObject = TObject> {

@@ -3,6 +3,7 @@
  * zeta function and its derivatives in s), descriptive statistics and a Nelder-Mead minimiser. Pure: no I/O,
  * no clocks, no globals; every random draw comes from an `Rng` (common/random.ts) the caller seeds.
  */
+import { Matrix, inverse, solve } from 'ml-matrix';
 
 const LANCZOS = [
   0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
@@ -184,23 +185,29 @@ export function median(x: ArrayLike<number>): number {
   return quantileSorted(Float64Array.from(x).sort(), 0.5);
 }
 
-/** Ordinary least squares line y = a + b x; returns intercept, slope and the slope's standard error. */
+/**
+ * Ordinary least squares line y = a + b x (ml-matrix: QR least squares on the design matrix [1 x]); returns
+ * intercept, slope, the slope's standard error sqrt(σ² (XᵀX)⁻¹₁₁) with σ² = RSS / (n − 2), and R².
+ */
 export function linearFit(x: ArrayLike<number>, y: ArrayLike<number>): { intercept: number; slope: number; slopeSe: number; r2: number } {
   const n = x.length;
-  const mx = mean(x);
+  const X = new Matrix(n, 2);
+  for (let i = 0; i < n; i++) {
+    X.set(i, 0, 1);
+    X.set(i, 1, x[i]);
+  }
+  const Y = Matrix.columnVector(Array.from(y));
+  const beta = solve(X, Y);
+  const intercept = beta.get(0, 0);
+  const slope = beta.get(1, 0);
   const my = mean(y);
-  let sxx = 0;
-  let sxy = 0;
+  let rss = 0;
   let syy = 0;
   for (let i = 0; i < n; i++) {
-    sxx += (x[i] - mx) * (x[i] - mx);
-    sxy += (x[i] - mx) * (y[i] - my);
-    syy += (y[i] - my) * (y[i] - my);
+    rss += (y[i] - intercept - slope * x[i]) ** 2;
+    syy += (y[i] - my) ** 2;
   }
-  const slope = sxy / sxx;
-  const intercept = my - slope * mx;
-  const rss = Math.max(0, syy - slope * sxy);
-  const slopeSe = n > 2 ? Math.sqrt(rss / (n - 2) / sxx) : NaN;
+  const slopeSe = n > 2 ? Math.sqrt((rss / (n - 2)) * inverse(X.transpose().mmul(X)).get(1, 1)) : NaN;
   return { intercept, slope, slopeSe, r2: syy > 0 ? 1 - rss / syy : 1 };
 }
 

@@ -37,6 +37,7 @@ import runs from './routes/runs.ts';
 import sources from './routes/sources.ts';
 import sweeps from './routes/sweeps.ts';
 import twin from './routes/twin.ts';
+import workers from './routes/workers.ts';
 
 /** What every route plugin receives as `opts.ctx`: the services, and the live feed's settings. */
 export interface ApiContext extends Services {
@@ -47,7 +48,7 @@ export interface ApiContext extends Services {
 export type RoutePlugin = FastifyPluginAsyncTypebox<{ ctx: ApiContext }>;
 
 /** Every route plugin (one per concern). */
-export const ROUTES: RoutePlugin[] = [analysis, benchInstruments, channels, events, experiments, exportRoutes, health, importRoutes, live, pairing, protocols, runControl, runs, sources, sweeps, twin];
+export const ROUTES: RoutePlugin[] = [analysis, benchInstruments, channels, events, experiments, exportRoutes, health, importRoutes, live, pairing, protocols, runControl, runs, sources, sweeps, twin, workers];
 
 /**
  * The services to serve: built by the caller (`services`, e.g. `spikeloop serve`), or here from

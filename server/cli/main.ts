@@ -18,13 +18,14 @@ import * as sweep from './commands/sweep.ts';
 import * as twin from './commands/twin.ts';
 import * as virtualDaq from './commands/virtual-daq.ts';
 import * as virtualSmu from './commands/virtual-smu.ts';
+import * as worker from './commands/worker.ts';
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
 /** Every command file, in the order `--help` lists them before sorting. */
-export const COMMANDS: CommandModule[] = [analyze, db, exportCmd, importCmd, protocol, run, runs, serve, smu, sweep, twin, virtualDaq, virtualSmu];
+export const COMMANDS: CommandModule[] = [analyze, db, exportCmd, importCmd, protocol, run, runs, serve, smu, sweep, twin, virtualDaq, virtualSmu, worker];
 
 export async function buildProgram(): Promise<Command> {
   const program = new Command('spikeloop')

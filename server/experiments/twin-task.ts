@@ -7,7 +7,7 @@
  */
 import { simulate, type TwinOptions } from '../twin/index.ts';
 import type { TwinOutput, TwinSimulate, TwinStimulus } from './pairing.ts';
-import type { WorkerPool } from '../workers/pool.ts';
+import type { TaskRunner } from '../workers/pool.ts';
 
 export interface TwinTaskInput {
   circuit: unknown;
@@ -25,7 +25,7 @@ export function twinTask(input: TwinTaskInput): TwinOutput {
 }
 
 /** A TwinSimulate that runs on the pool (the stimulus buffer is copied, so the caller keeps it). */
-export function poolSimulate(pool: WorkerPool, options?: TwinOptions): TwinSimulate {
+export function poolSimulate(pool: TaskRunner, options?: TwinOptions): TwinSimulate {
   return (circuit, stimulus, signal) => pool.run('twin', { circuit, stimulus, options }, { signal });
 }
 

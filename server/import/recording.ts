@@ -11,7 +11,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ImportError, cellNumber, parseCsv } from './csv.ts';
+import { ImportError, cellNumber, parseCsv, type CsvTable } from './csv.ts';
 
 export { ImportError } from './csv.ts';
 
@@ -93,9 +93,32 @@ function detectVendor(header: string[][], names: string[]): string | null {
 }
 
 /** A CSV (oscilloscope or plain) into a recording. */
+/**
+ * Tektronix's older layout (TDS/TBS1000 "CSV" save): six fields per channel on every line, the setting name
+ * and value in fields 1-2 beside the time and value in fields 4-5, channels side by side. Rewritten as a
+ * `time (s), <source> (<unit>), ...` table with the settings as the preamble; undefined for other files.
+ */
+function tektronixColumns(table: CsvTable): { rows: string[][]; lines: number[]; header: Record<string, string> } | undefined {
+  const first = table.rows[0];
+  if (!first || first[0] !== 'Record Length' || first.length < 5 || Number.isNaN(cellNumber(first[3])) || Number.isNaN(cellNumber(first[4]))) return undefined;
+  const blocks = Math.max(1, Math.floor((first.length + 1) / 6));
+  const header: Record<string, string> = {};
+  const names: string[] = [];
+  for (let b = 0; b < blocks; b++) {
+    const settings = new Map(table.rows.filter((r) => r[b * 6]).map((r) => [r[b * 6], r[b * 6 + 1] ?? '']));
+    if (b === 0) for (const [k, v] of settings) header[k] = v;
+    names.push(`${settings.get('Source') ?? `CH${b + 1}`} (${settings.get('Vertical Units') ?? ''})`);
+  }
+  const rows = [[`TIME (${header['Horizontal Units'] ?? 's'})`, ...names], ...table.rows.map((r) => [r[3] ?? '', ...Array.from({ length: blocks }, (_, b) => r[b * 6 + 4] ?? '')])];
+  return { rows, lines: [table.lines[0], ...table.lines], header };
+}
+
 export function readCsvRecording(text: string, what: string, opts: ReadOptions = {}): Recording {
   const table = parseCsv(text, what);
-  const { rows, lines, decimalComma } = table;
+  const tek = tektronixColumns(table);
+  const rows = tek?.rows ?? table.rows;
+  const lines = tek?.lines ?? table.lines;
+  const decimalComma = table.decimalComma;
   const num = (c: string) => cellNumber(c, decimalComma);
   const trimEnd = (r: string[]) => {
     let n = r.length;
@@ -121,9 +144,9 @@ export function readCsvRecording(text: string, what: string, opts: ReadOptions =
     names = last;
     preamble = head.slice(0, -1);
   }
-  const header: Record<string, string> = {};
+  const header: Record<string, string> = { ...tek?.header };
   for (const r of preamble) if (r[0]) header[r[0]] = r.slice(1).filter(Boolean).join(',');
-  const vendor = detectVendor(head, names);
+  const vendor = tek ? 'Tektronix' : detectVendor(head, names);
   // the data block: every row numeric and as wide as the first
   const n = rows.length - first;
   if (n > MAX_IMPORT_SAMPLES) throw new ImportError(`${what}: ${n} rows; at most ${MAX_IMPORT_SAMPLES} are read`);

@@ -31,6 +31,17 @@ export class TaskError extends AppError {
   }
 }
 
+/**
+ * What runs tasks: this process's threads (WorkerPool) or, with `serve --redis`, the `spikeloop worker`
+ * processes of a BullMQ queue (QueuePool, queue.ts). Sweeps, pairings and the bootstrap take either.
+ */
+export interface TaskRunner {
+  /** Tasks that can run at once (the bootstrap splits its replicates by it). */
+  readonly threads: number;
+  run<K extends TaskName>(task: K, input: TaskInput<K>, opts?: RunOptions): Promise<TaskOutput<K>>;
+  close(): Promise<void>;
+}
+
 export interface WorkerPoolOptions {
   /** Tasks running at once, one thread each (default: one per core). */
   threads?: number;
@@ -49,7 +60,7 @@ const here = import.meta.url;
 const TASKS = new URL(`./tasks${here.slice(here.lastIndexOf('.'))}`, here).href;
 const ENTRY = new URL('./entry.mjs', here);
 
-export class WorkerPool {
+export class WorkerPool implements TaskRunner {
   readonly threads: number;
   private readonly pool: Tinypool;
   private running = 0;

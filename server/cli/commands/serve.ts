@@ -17,8 +17,9 @@ export function register(program: Command): void {
       'source for runs that name none: simulated, daq, smu, twin, or auto (a DAQ board, real or the virtual Uno in simavr, when available; else simulated)',
       'simulated',
     )
+    .option('--redis <url>', 'queue sweep points and heavy analyses on this Redis (redis://host:6379) for `spikeloop worker` processes instead of running them on this machine\'s threads')
     .option('--bench <config.json>', 'bench configuration (instruments, limits, twin circuit paired after every run); default: the virtual bench')
-    .action(async (opts: { port: number; host: string; db: string; log: boolean; source: string; bench?: string }) => {
+    .action(async (opts: { port: number; host: string; db: string; log: boolean; source: string; bench?: string; redis?: string }) => {
       // Heavy modules load only when the command runs, so `--help` and other commands start fast.
       const [{ buildApp }, { RunStore }, { loadSources }, { buildServices }] = await Promise.all([
         import('../../api/app.ts'),
@@ -36,12 +37,16 @@ export function register(program: Command): void {
       }
       ensureDbDir(opts.db);
       const store = RunStore.open(opts.db);
+      // --redis: the worker pool's tasks go to the queue's workers (server/workers/queue.ts); closed with the app
+      const pool = opts.redis ? new (await import('../../workers/queue.ts')).QueuePool(opts.redis) : undefined;
       let app: import('../../api/app.ts').App;
       try {
         // the services (server/services.ts) are closed with the app: runs stopped, instruments to zero
-        const services = buildServices({ store, sources, ...(bench ? { bench } : {}), log: (line) => app?.log.info(line) });
+        const services = buildServices({ store, sources, ...(bench ? { bench } : {}), ...(pool ? { pool } : {}), log: (line) => app?.log.info(line) });
         app = await buildApp({ services, logger: opts.log ? { level: 'info' } : false });
+        if (pool) app.addHook('onClose', () => pool.close());
       } catch (err) {
+        await pool?.close();
         store.close();
         throw err;
       }
@@ -70,7 +75,7 @@ export function register(program: Command): void {
         throw err;
       }
       const url = address.replace('[::1]', 'localhost');
-      console.log(`spikeloop listening on ${url} (database ${opts.db}; API docs ${url}/docs; default source ${sources.defaultKind})`);
+      console.log(`spikeloop listening on ${url} (database ${opts.db}; API docs ${url}/docs; default source ${sources.defaultKind}${opts.redis ? `; twin runs and analyses queued on ${opts.redis.replace(/\/\/[^@]*@/, '//')}` : ''})`);
     });
 }
 

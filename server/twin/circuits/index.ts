@@ -17,6 +17,7 @@ import nsuSynapse from './nsu-synapse.json' with { type: 'json' };
 import nsuTonic from './nsu-tonic.json' with { type: 'json' };
 import nwn2000 from './nwn2000.json' with { type: 'json' };
 import spikingEr from './spiking-er.json' with { type: 'json' };
+import spikingErStdp from './spiking-er-stdp.json' with { type: 'json' };
 import spikingNwn from './spiking-nwn.json' with { type: 'json' };
 import stdpSynapse from './stdp-synapse.json' with { type: 'json' };
 
@@ -42,6 +43,7 @@ const CATALOGUE: Readonly<Record<string, CircuitDoc>> = {
   'nsu-tonic': nsuTonic,
   nwn2000,
   'spiking-er': spikingEr,
+  'spiking-er-stdp': spikingErStdp,
   'spiking-nwn': spikingNwn,
   'stdp-synapse': stdpSynapse,
 };

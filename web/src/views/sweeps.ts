@@ -111,6 +111,16 @@ function phaseHeatmap(xs: number[], ys: number[] | null, regimes: string[], xNam
   return canvas;
 }
 
+/** GET /api/workers (server/api/routes/workers.ts). */
+interface Workers {
+  mode: 'local' | 'queue';
+  threads: number;
+  redis?: string;
+  counts?: { waiting: number; active: number; completed: number; failed: number; delayed: number };
+  workers?: { name: string; addr: string; ageS: number }[];
+  active?: { id: string; task: string; worker?: string; attempts: number }[];
+}
+
 export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
   let timer: ReturnType<typeof setInterval> | undefined;
   let plot: uPlot | undefined;
@@ -122,6 +132,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
   const message = h('div', { id: 'sweep-message', class: 'notice', hidden: true });
   const list = h('tbody');
   const detail = h('section', { id: 'sweep-detail' });
+  const workersBox = h('section', { id: 'sweep-workers' });
 
   const show = (text: string, error: boolean) => {
     message.hidden = false;
@@ -174,8 +185,37 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
     ),
     h('h2', {}, 'Sweeps'),
     h('table', { class: 'runs sweeps' }, h('thead', {}, h('tr', {}, h('th', {}, 'id'), h('th', {}, 'label'), h('th', {}, 'mode'), h('th', {}, 'state'), h('th', {}, 'done'))), list),
+    workersBox,
     detail,
   );
+
+  /** Where twin runs go (GET /api/workers): this server's threads, or the workers of a Redis queue and their jobs. */
+  const renderWorkers = (w: Workers) => {
+    if (w.mode === 'local') {
+      workersBox.replaceChildren(h('p', { class: 'workers-local' }, `Twin runs and heavy analyses run on this server's ${w.threads} worker threads.`));
+      return;
+    }
+    const c = w.counts!;
+    workersBox.replaceChildren(
+      h('h2', {}, 'Workers'),
+      h('p', { class: 'workers-queue' }, `Queue on ${w.redis}: ${c.waiting} waiting, ${c.active} running, ${c.completed} done, ${c.failed} failed.`),
+      w.workers!.length === 0
+        ? h('p', { class: 'notice error-box' }, 'No worker is connected: start `spikeloop worker --redis … --server …` on a machine.')
+        : h(
+            'table',
+            { class: 'runs workers' },
+            h('thead', {}, h('tr', {}, h('th', {}, 'worker'), h('th', {}, 'address'), h('th', {}, 'connected'), h('th', {}, 'running jobs'))),
+            h(
+              'tbody',
+              {},
+              ...w.workers!.map((x) => {
+                const jobs = w.active!.filter((j) => j.worker === x.name);
+                return h('tr', { 'data-worker': x.name }, h('td', {}, x.name), h('td', {}, x.addr), h('td', {}, `${Math.round(x.ageS)} s`), h('td', {}, jobs.map((j) => `${j.task} #${j.id}${j.attempts ? ` (attempt ${j.attempts + 1})` : ''}`).join(', ') || '—'));
+              }),
+            ),
+          ),
+    );
+  };
 
   // Default circuit: the plastic synapse for an stdp sweep (the LIF twins have no plasticity), else the LIF;
   // follows the sweep text until the user picks a circuit.
@@ -410,7 +450,8 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
   };
 
   const refresh = async () => {
-    const { sweeps } = await callJson<{ sweeps: Sweep[] }>('GET', '/api/sweeps');
+    const [{ sweeps }, workers] = await Promise.all([callJson<{ sweeps: Sweep[] }>('GET', '/api/sweeps'), callJson<Workers>('GET', '/api/workers')]);
+    renderWorkers(workers);
     list.replaceChildren(
       ...sweeps.map((s) =>
         h(

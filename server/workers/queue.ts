@@ -1,0 +1,209 @@
+/**
+ * The worker pool across machines: with `spikeloop serve --redis <url>` the tasks of ./tasks.ts (twin runs
+ * of sweeps and pairings, bootstrap chunks) go to a BullMQ queue on Redis instead of this process's
+ * threads; `spikeloop worker --redis <url> --server <url>` processes run them on their own WorkerPool and
+ * hand the output back through the queue (the job's return value). The server alone writes the store: the
+ * sweep runner stores a point when its task resolves here, once.
+ *
+ * BullMQ provides the rest: a worker that dies mid-job loses its lock and the job is handed to another
+ * worker (stalled-job check); a failed job is retried (`attempts`); each worker runs `concurrency` jobs at
+ * once; an AbortSignal removes a job that has not started. Redis restarted with its append-only file keeps
+ * the queue, and every side reconnects and carries on.
+ *
+ * Typed arrays travel as base64 of their bytes, so outputs are bit-identical to the local pool's
+ * (NaN and Infinity included, which JSON would lose).
+ */
+import { hostname } from 'node:os';
+import { Queue, QueueEvents, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import { TaskError, WorkerPool, type RunOptions, type TaskInput, type TaskName, type TaskOutput, type TaskRunner } from './pool.ts';
+
+export const QUEUE_NAME = 'spikeloop-tasks';
+
+const TYPED = {
+  Float64Array,
+  Float32Array,
+  Int32Array,
+  Uint32Array,
+  Int16Array,
+  Uint16Array,
+  Int8Array,
+  Uint8Array,
+} as const;
+type TypedName = keyof typeof TYPED;
+
+/** A deep copy of `value` with typed arrays as `{ $typed, b64 }`, for JSON. */
+export function encode(value: unknown): unknown {
+  if (ArrayBuffer.isView(value)) {
+    const name = value.constructor.name as TypedName;
+    if (!(name in TYPED)) throw new TaskError(`cannot send a ${name} through the queue`, 'BAD_TASK_DATA');
+    return { $typed: name, b64: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
+  }
+  if (Array.isArray(value)) return value.map(encode);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encode(v)]));
+  return value;
+}
+
+/** The inverse of encode(). */
+export function decode(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(decode);
+  if (value !== null && typeof value === 'object') {
+    const o = value as { $typed?: TypedName; b64?: string };
+    if (typeof o.$typed === 'string' && typeof o.b64 === 'string' && o.$typed in TYPED) {
+      const bytes = Buffer.from(o.b64, 'base64');
+      const Ctor = TYPED[o.$typed];
+      const copy = new Uint8Array(bytes.byteLength); // aligned, owned buffer
+      copy.set(bytes);
+      return new Ctor(copy.buffer, 0, bytes.byteLength / Ctor.BYTES_PER_ELEMENT);
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decode(v)]));
+  }
+  return value;
+}
+
+/** ioredis options from a redis:// URL; `null` retries: block and reconnect for as long as it takes. */
+export function connection(url: string): ConnectionOptions {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new TaskError(`--redis: "${url}" is not a URL (redis://host:port)`, 'BAD_REDIS_URL');
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new TaskError(`--redis: "${url}" is not a redis:// URL`, 'BAD_REDIS_URL');
+  return {
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.pathname.length > 1 ? { db: Number(u.pathname.slice(1)) } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+    maxRetriesPerRequest: null,
+  };
+}
+
+export interface QueueStatus {
+  redis: string;
+  counts: Record<'waiting' | 'active' | 'completed' | 'failed' | 'delayed', number>;
+  workers: { name: string; addr: string; ageS: number }[];
+  active: { id: string; task: string; worker?: string; attempts: number }[];
+}
+
+/** Server side: a TaskRunner whose tasks run on the queue's workers. */
+export class QueuePool implements TaskRunner {
+  readonly threads: number;
+  private readonly queue: Queue;
+  private readonly events: QueueEvents;
+  private readonly ready: Promise<unknown>;
+  private closed = false;
+
+  /** @param threads how many tasks the bootstrap expects to run at once (sum of the workers' concurrency). */
+  constructor(
+    private readonly url: string,
+    opts: { threads?: number; attempts?: number } = {},
+  ) {
+    this.threads = opts.threads ?? 8;
+    const conn = connection(url);
+    this.queue = new Queue(QUEUE_NAME, {
+      connection: conn,
+      defaultJobOptions: {
+        attempts: opts.attempts ?? 3,
+        backoff: { type: 'fixed', delay: 1000 },
+        removeOnComplete: { age: 3600 },
+        removeOnFail: { age: 24 * 3600 },
+      },
+    });
+    this.events = new QueueEvents(QUEUE_NAME, { connection: conn });
+    this.ready = Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]);
+    // ioredis reconnects by itself; errors while Redis is away are expected and retried
+    this.queue.on('error', () => undefined);
+    this.events.on('error', () => undefined);
+  }
+
+  async run<K extends TaskName>(task: K, input: TaskInput<K>, opts: RunOptions = {}): Promise<TaskOutput<K>> {
+    if (this.closed) throw new TaskError('the worker pool is closed', 'POOL_CLOSED');
+    opts.signal?.throwIfAborted();
+    await this.ready;
+    const job = await this.queue.add(task, encode(input));
+    const onAbort = () => void job.remove().catch(() => undefined); // a job already running finishes; its output is dropped
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const out = await job.waitUntilFinished(this.events);
+      opts.signal?.throwIfAborted();
+      return decode(out) as TaskOutput<K>;
+    } catch (err) {
+      if (opts.signal?.aborted) throw new TaskError(`cancelled: ${String(opts.signal.reason?.message ?? opts.signal.reason ?? 'aborted')}`, 'CANCELLED');
+      const e = err as { message?: string };
+      // BullMQ reports the worker's failure reason; the worker prefixes it with the task error's code
+      const m = /^\[([A-Z_]+)\] (.*)$/s.exec(e.message ?? '');
+      throw m ? new TaskError(m[2], m[1]) : new TaskError(e.message ?? String(err), 'WORKER_FAILED');
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** The queue as the Sweeps page shows it: job counts, connected workers, running jobs. */
+  async status(): Promise<QueueStatus> {
+    await this.ready;
+    const [counts, workers, active] = await Promise.all([
+      this.queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed'),
+      this.queue.getWorkers(),
+      this.queue.getActive(0, 99),
+    ]);
+    return {
+      redis: this.url.replace(/\/\/[^@]*@/, '//'),
+      counts: counts as QueueStatus['counts'],
+      workers: workers.map((w) => ({ name: String(w.rawname ?? w.name ?? '').replace(/^.*:w:/, ''), addr: String(w.addr ?? ''), ageS: Number(w.age ?? 0) })),
+      active: active.filter(Boolean).map((j) => ({ id: String(j.id), task: j.name, worker: j.processedBy, attempts: j.attemptsMade })),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([this.queue.close(), this.events.close()]);
+  }
+}
+
+export interface QueueWorkerOptions {
+  redis: string;
+  /** Jobs at once (threads of the local pool). */
+  concurrency: number;
+  /** Shown on the Sweeps page. */
+  name?: string;
+  /** A job whose worker stops renewing its lock this long is handed to another worker, ms. */
+  lockMs?: number;
+}
+
+/** Worker side: takes jobs from the queue and runs them on a local WorkerPool. */
+export function startQueueWorker(opts: QueueWorkerOptions): { worker: Worker; close: () => Promise<void> } {
+  const pool = new WorkerPool({ threads: opts.concurrency });
+  const lockDuration = opts.lockMs ?? 10_000;
+  const worker = new Worker(
+    QUEUE_NAME,
+    async (job) => {
+      try {
+        return encode(await pool.run(job.name as TaskName, decode(job.data) as never));
+      } catch (err) {
+        // the task's own error would repeat on any worker: no retry; a thread that died may be retried
+        const e = err as TaskError;
+        const message = e.taskCode ? `[${e.taskCode}] ${e.message}` : e.message;
+        throw e.taskCode === 'WORKER_DIED' || e.taskCode === undefined ? new Error(message) : new UnrecoverableError(message);
+      }
+    },
+    {
+      connection: connection(opts.redis),
+      concurrency: opts.concurrency,
+      name: opts.name ?? `${hostname()}:${process.pid}`,
+      lockDuration,
+      stalledInterval: lockDuration / 2,
+      maxStalledCount: 2,
+    },
+  );
+  worker.on('error', () => undefined); // connection errors while Redis is away: ioredis reconnects
+  return {
+    worker,
+    close: async () => {
+      await worker.close();
+      await pool.close();
+    },
+  };
+}

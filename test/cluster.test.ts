@@ -1,0 +1,110 @@
+/**
+ * Sweeps across processes on BullMQ (server/workers/queue.ts), with real parts: Debian's redis-server on a
+ * free loopback port, `spikeloop serve --redis` and two `spikeloop worker` processes. A 40-point twin sweep
+ * stores results bit-identical to the local thread pool's; a worker SIGKILLed mid-sweep, or Redis restarted
+ * mid-sweep, still leaves every point stored exactly once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis, api, freePort, runSweep, runsOfSweep, startServer, startWorker, stopProcess, storedPoints, twinSweep } from './cluster-helpers.ts';
+
+let dir: string;
+let redis: Redis;
+const procs: ChildProcess[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-cluster-'));
+  redis = new Redis(await freePort(), dir);
+  await redis.start();
+});
+afterAll(async () => {
+  await Promise.all(procs.map((p) => stopProcess(p, 'SIGKILL')));
+  await redis?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const completedOnce = (db: string, s: { id: string; state: string; points: { status: string; runId?: number }[] }) => {
+  expect(s.state).toBe('completed');
+  expect(s.points.map((p) => p.status)).toEqual(s.points.map(() => 'completed'));
+  expect(new Set(s.points.map((p) => p.runId)).size).toBe(s.points.length);
+  expect(runsOfSweep(db, s.id)).toBe(s.points.length);
+};
+
+describe('sweeps on BullMQ workers', () => {
+  it('a 40-point twin sweep on two worker processes stores results bit-identical to the local pool', async () => {
+    const body = twinSweep(40, 20_000);
+    const localDb = path.join(dir, 'local.db');
+    const local = await startServer(localDb);
+    procs.push(local.proc);
+    const localSweep = await runSweep(local.base, body);
+    await stopProcess(local.proc);
+    completedOnce(localDb, localSweep);
+
+    const queueDb = path.join(dir, 'queue.db');
+    const server = await startServer(queueDb, redis.url);
+    procs.push(server.proc);
+    const workers = await Promise.all([startWorker(redis.url, server.base, 'w1'), startWorker(redis.url, server.base, 'w2')]);
+    procs.push(...workers);
+    const status = await api<{ mode: string; workers: { name: string }[] }>(server.base, 'GET', '/api/workers');
+    expect(status.mode).toBe('queue');
+    expect(status.workers.map((w) => w.name).sort()).toEqual(['w1', 'w2']);
+    const queued = await runSweep(server.base, body);
+    await stopProcess(server.proc);
+    await Promise.all(workers.map((w) => stopProcess(w)));
+    completedOnce(queueDb, queued);
+
+    const a = storedPoints(localDb, localSweep);
+    const b = storedPoints(queueDb, queued);
+    expect(a.size).toBe(40);
+    for (const [i, bytes] of a) {
+      expect(bytes.length).toBeGreaterThan(0);
+      expect(b.get(i)!.equals(bytes), `point ${i}`).toBe(true);
+    }
+  }, 300_000);
+
+  it('a worker killed with SIGKILL mid-sweep: its job goes to the other worker, every point stored once', async () => {
+    const db = path.join(dir, 'kill.db');
+    const server = await startServer(db, redis.url);
+    procs.push(server.proc);
+    const [victim, survivor] = await Promise.all([startWorker(redis.url, server.base, 'victim'), startWorker(redis.url, server.base, 'survivor')]);
+    procs.push(victim, survivor);
+    let killed = false;
+    const s = await runSweep(server.base, twinSweep(40, 100_000), async (sw) => {
+      if (!killed && sw.points.filter((p) => p.status === 'completed').length >= 5) {
+        const { active } = await api<{ active: { worker?: string }[] }>(server.base, 'GET', '/api/workers');
+        if (active.some((j) => j.worker === 'victim')) {
+          killed = true;
+          victim.kill('SIGKILL');
+        }
+      }
+    });
+    expect(killed).toBe(true);
+    completedOnce(db, s);
+    await stopProcess(survivor);
+    await stopProcess(server.proc);
+  }, 300_000);
+
+  it('Redis restarted mid-sweep: the sweep resumes and every point is stored once', async () => {
+    const db = path.join(dir, 'restart.db');
+    const server = await startServer(db, redis.url);
+    procs.push(server.proc);
+    const workers = await Promise.all([startWorker(redis.url, server.base, 'r1'), startWorker(redis.url, server.base, 'r2')]);
+    procs.push(...workers);
+    let restarted = false;
+    const s = await runSweep(server.base, twinSweep(40, 100_000), async (sw) => {
+      if (!restarted && sw.points.filter((p) => p.status === 'completed').length >= 5) {
+        restarted = true;
+        await redis.stop();
+        await new Promise((r) => setTimeout(r, 1000));
+        await redis.start();
+      }
+    });
+    expect(restarted).toBe(true);
+    completedOnce(db, s);
+    await Promise.all(workers.map((w) => stopProcess(w)));
+    await stopProcess(server.proc);
+  }, 300_000);
+});
