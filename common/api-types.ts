@@ -1,49 +1,13 @@
 /**
  * The shapes of runs as the run store returns them and the HTTP API sends them (docs/api.md), shared by the
- * server (server/store) and the dashboard (web/src/api.ts) so the two cannot drift apart.
- *
- * Types only, imported from common/run-stream.ts alone, so the browser app can import this file.
+ * server (server/store) and the dashboard (web/src/api.ts) so the two cannot drift apart. The run, channel,
+ * event and analysis shapes are derived from their schemas (common/api-schemas.ts); the rest are still
+ * written here.
  */
-import type { ChannelDescriptor, EventKind, FinalStatus, RunSourceKind, RunStatus } from './run-stream.ts';
+import type { EventKind, FinalStatus } from './run-stream.ts';
+import type { RunSummary } from './api-schemas.ts';
 
-/** A run's protocol document as submitted (declarative JSON). */
-export interface ProtocolDoc {
-  kind: string;
-  [param: string]: unknown;
-}
-
-/** A channel of a stored run. */
-export interface ChannelInfo extends ChannelDescriptor {
-  index: number;
-  /** Committed extent: highest committed sample index + 1. */
-  sampleCount: number;
-}
-
-/** Samples [start, end) of a channel that never arrived. */
-export interface DroppedRange {
-  channel: number;
-  start: number;
-  end: number;
-}
-
-export interface RunSummary {
-  id: number;
-  status: RunStatus;
-  reason: string | null;
-  label: string | null;
-  protocol: ProtocolDoc;
-  source: RunSourceKind;
-  bench: unknown;
-  twin: unknown | null;
-  softwareVersion: string;
-  /** ISO 8601. */
-  createdAt: string;
-  endedAt: string | null;
-  linkedRunId: number | null;
-  notes: string;
-  tags: string[];
-  channels: ChannelInfo[];
-}
+export type { ChannelInfo, DroppedRange, ProtocolDoc, RunDetail, RunSummary, StoredAnalysis, StoredEvent } from './api-schemas.ts';
 
 /** The run-list filters the store and `GET /api/runs` share (status and date range differ in form). */
 export interface RunFilters {
@@ -73,36 +37,9 @@ export interface EnvelopeWindow {
   level: number;
 }
 
-/** A run with its dropped ranges and event counts (`GET /api/runs/:id`). */
-export interface RunDetail extends RunSummary {
-  dropped: DroppedRange[];
-  eventCounts: Record<EventKind, number>;
-}
-
-export interface StoredEvent {
-  id: number;
-  kind: EventKind;
-  channel: number | null;
-  index: number;
-  label: string | null;
-  value: number | null;
-  /** Exact time in s when the source knew it finer than a sample (twin events), else null: index / rate. */
-  time_s: number | null;
-}
-
-/** An analysis result stored with a run. */
-export interface StoredAnalysis {
-  id: number;
-  runId: number;
-  name: string;
-  params: unknown;
-  result: unknown;
-  createdAt: string;
-}
-
 export type PowerLawKind = 'continuous' | 'discrete';
 
-/** A power-law fit (server/analysis/powerlaw.ts), as the analysis routes return it. */
+/** A power-law fit (server/analysis/powerlaw.ts). In stored and sent results its keys are snake_case (alpha_se, n_tail, ks_d, log_lik; docs/analysis.md). */
 export interface PowerLawFit {
   kind: PowerLawKind;
   alpha: number;

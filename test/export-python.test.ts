@@ -21,6 +21,7 @@ const CHANNELS: ChannelDescriptor[] = [
 ];
 const GAP = { channel: 1, start: 1000, end: 1100 };
 const SPIKES = [120, 777, 2048, 4321];
+const EXACT = 3000.37 / FS;
 
 let dir: string;
 let store: RunStore;
@@ -49,6 +50,8 @@ beforeAll(() => {
   rec.write({ type: 'block', channel: 1, firstIndex: GAP.end, samples: v.slice(GAP.end) });
   rec.write({ type: 'block', channel: 2, firstIndex: 0, samples: g });
   for (const s of SPIKES) rec.write({ type: 'event', kind: 'spike', channel: 1, index: s, value: physical(1, s) });
+  // a twin-located crossing: exact time between samples, index the nearest sample
+  rec.write({ type: 'event', kind: 'spike', channel: 2, index: 3000, timeS: EXACT });
   rec.write({ type: 'event', kind: 'marker', index: 2500, label: 'pulse, "A"' });
   rec.write({ type: 'event', kind: 'fault', channel: 0, index: 4999, label: 'compliance' });
   rec.write({ type: 'stop', status: 'completed' });
@@ -151,6 +154,7 @@ print(json.dumps({'rows': rows, 'meta': meta}))
     expect(r.rows.map((e: Record<string, string>) => [Number(e.time_s), e.kind, e.channel, e.value === '' ? null : Number(e.value), e.label])).toEqual([
       ...SPIKES.slice(0, 3).map((s) => [s / FS, 'spike', 'v_mem', physical(1, s), '']),
       [2500 / FS, 'marker', '', null, 'pulse, "A"'],
+      [EXACT, 'spike', 'g', null, ''],
       [SPIKES[3] / FS, 'spike', 'v_mem', physical(1, SPIKES[3]), ''],
       [4999 / FS, 'fault', 'stim', null, 'compliance'],
     ]);
@@ -206,8 +210,8 @@ print(json.dumps(out))
       const want = codes[c].map((v, i) => (c === GAP.channel && i >= GAP.start && i < GAP.end ? 0 : c === 2 ? Math.fround(v) : v));
       expect(s.codes).toEqual(want);
     }
-    expect(r.units).toMatchObject({ type: 'Units', colnames: ['spike_times', 'channel'], index: [4], target: '/units/spike_times', channel: ['v_mem'], index_type: 'VectorIndex', ids: [0] });
-    expect(r.units.spike_times).toEqual(SPIKES.map((s) => s / FS));
+    expect(r.units).toMatchObject({ type: 'Units', colnames: ['spike_times', 'channel'], index: [4, 5], target: '/units/spike_times', channel: ['v_mem', 'g'], index_type: 'VectorIndex', ids: [0, 1] });
+    expect(r.units.spike_times).toEqual([...SPIKES.map((s) => s / FS), EXACT]);
     expect(r.invalid).toEqual({ type: 'TimeIntervals', start: [GAP.start / FS], stop: [GAP.end / FS], channel: ['v_mem'] });
     expect(r.events).toEqual({ type: 'AnnotationSeries', data: ['marker: pulse, "A"', 'fault: compliance'], t: [2500 / FS, 4999 / FS] });
   }
