@@ -169,6 +169,12 @@ export const api = {
     (await request<{ events: RunEvent[] }>('GET', `/api/runs/${id}/events${query(q)}`, undefined, signal)).events,
   analyses: async (id: number, signal?: AbortSignal) =>
     (await request<{ analyses: StoredAnalysis[] }>('GET', `/api/runs/${id}/analyses`, undefined, signal)).analyses,
+  /** A run's progress (GET), or pauses or resumes it (POST) and resolves to its progress. */
+  runProgress: async <P>(id: number, action?: 'pause' | 'resume') =>
+    (await request<{ progress: P }>(action ? 'POST' : 'GET', `/api/runs/${id}/${action ?? 'progress'}`)).progress,
+  /** Starts a twin run of run `id` on its recorded stimulus. */
+  pairRun: (id: number, circuit: string) => request<{ twinRunId: number }>('POST', `/api/runs/${id}/pair`, { circuit }),
+  twinCircuits: async () => (await request<{ circuits: { name: string; kind: string; description: string }[] }>('GET', '/api/twin/circuits')).circuits,
   exportUrl: (id: number, format: 'csv' | 'npy' | 'nwb' | 'events' | 'sidecar', channel?: number) => `/api/runs/${id}/export${query({ format, channel })}`,
   /** Uploads a recording (the file's bytes as the body) to be recorded as a run: POST /api/import. */
   importFile: async (file: File, q: { format?: string; rate?: string; unit?: string; stimulus?: string }) => {
