@@ -17,7 +17,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
-import h5wasm from 'h5wasm/node';
 import type { Group } from 'h5wasm/node';
 import { SAMPLE_ARRAY } from '../../common/run-stream.ts';
 import { EXPORT_CHUNK, allEvents, eventTime } from './index.ts';
@@ -103,6 +102,8 @@ export async function writeNwb(store: RunStore, runId: number, file: string, opt
   const run = store.getRun(runId);
   if (!run) throw new StoreError('RUN_NOT_FOUND', `run ${runId} does not exist`);
   const chans = opts.channels ? run.channels.filter((c) => opts.channels!.includes(c.index)) : run.channels;
+  // loaded on use: the HDF5 WebAssembly module holds ~20 MB, which a server that never exports NWB should not
+  const { default: h5wasm } = await import('h5wasm/node');
   await h5wasm.ready;
   const f = new h5wasm.File(file, 'w');
   try {

@@ -4,7 +4,7 @@
  * the jobs they are running (server/workers/queue.ts). The Sweeps page shows it.
  */
 import { Type } from '@fastify/type-provider-typebox';
-import { QueuePool } from '../../workers/queue.ts';
+import type { QueuePool } from '../../workers/queue.ts';
 import type { RoutePlugin } from '../app.ts';
 
 const Count = Type.Integer({ minimum: 0 });
@@ -28,7 +28,11 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         },
       },
     },
-    async () => (ctx.pool instanceof QueuePool ? { mode: 'queue' as const, threads: ctx.pool.threads, ...(await ctx.pool.status()) } : { mode: 'local' as const, threads: ctx.pool.threads }),
+    async () => {
+      // duck-typed, so the server without --redis never loads BullMQ
+      const queue = 'status' in ctx.pool ? (ctx.pool as QueuePool) : undefined;
+      return queue ? { mode: 'queue' as const, threads: queue.threads, ...(await queue.status()) } : { mode: 'local' as const, threads: ctx.pool.threads };
+    },
   );
 };
 export default plugin;
