@@ -16,6 +16,8 @@
 import { TwinError, getModel, resolveParams, type DeviceModel, type Params } from './models.ts';
 import type { Netlist, Probe, SpikeDetector } from './circuit.ts';
 import { SpdSystem } from './sparse.ts';
+import { ConstInput, PiecewiseInput, SampledInput, type Input } from './inputs.ts';
+import { DP_A, DP_B, DP_C, DP_E, hermiteRoot } from './integrators.ts';
 
 export type Method = 'rk4' | 'euler' | 'adaptive' | 'implicit';
 
@@ -68,81 +70,6 @@ function sameParams(a: Params, b: Params): boolean {
   if (ka.length !== Object.keys(b).length) return false;
   for (const k of ka) if (!Object.is(a[k], b[k])) return false;
   return true;
-}
-
-interface Input {
-  /** Value at t; `left`: the limit from the left at an edge (the piece that ends at t). */
-  u(t: number, left?: boolean): number;
-  du(t: number): number;
-  /** Piecewise-constant inputs: the first edge after t (Infinity when none). */
-  nextEdge?(t: number): number;
-}
-class ConstInput implements Input {
-  constructor(public value: number) {}
-  u(): number {
-    return this.value;
-  }
-  du(): number {
-    return 0;
-  }
-}
-/** Linear interpolation between samples (like an ngspice PWL source); held after the last sample. */
-export class SampledInput implements Input {
-  constructor(
-    readonly samples: Float64Array,
-    readonly sampleRate: number,
-  ) {}
-  u(t: number): number {
-    const s = this.samples;
-    const f = t * this.sampleRate;
-    if (f <= 0) return s[0];
-    const k = Math.floor(f);
-    if (k >= s.length - 1) return s[s.length - 1];
-    return s[k] + (f - k) * (s[k + 1] - s[k]);
-  }
-  du(t: number): number {
-    const s = this.samples;
-    const k = Math.floor(t * this.sampleRate * (1 + 1e-12));
-    if (k < 0 || k >= s.length - 1) return 0;
-    return (s[k + 1] - s[k]) * this.sampleRate;
-  }
-}
-
-/**
- * Piecewise-constant input with exact edges (a DC step, square, pulse train, ladder, STDP pairing): value
- * values[k] on [times[k], times[k+1]), times[0] = 0, the last value held. The engine ends a step at every
- * edge and starts the next from the new value, so an edge is neither rounded to a sample nor smeared.
- */
-export class PiecewiseInput implements Input {
-  private k = 0;
-  constructor(
-    readonly times: Float64Array,
-    readonly values: Float64Array,
-  ) {
-    if (times.length !== values.length || times.length === 0 || times[0] !== 0)
-      throw new TwinError('TWIN_BAD_STIMULUS', 'piecewise stimulus: times and values of equal length, starting at t = 0');
-    for (let i = 1; i < times.length; i++)
-      if (!(times[i] > times[i - 1])) throw new TwinError('TWIN_BAD_STIMULUS', 'piecewise stimulus: times must increase');
-  }
-  /** Index of the piece containing t (right-continuous), from a cursor (accesses are mostly monotonic). */
-  private piece(t: number): number {
-    const T = this.times;
-    let k = this.k;
-    while (k > 0 && T[k] > t) k--;
-    while (k + 1 < T.length && T[k + 1] <= t) k++;
-    return (this.k = k);
-  }
-  u(t: number, left = false): number {
-    const k = this.piece(t);
-    return this.values[left && k > 0 && this.times[k] === t ? k - 1 : k];
-  }
-  du(): number {
-    return 0;
-  }
-  nextEdge(t: number): number {
-    const k = this.piece(t);
-    return k + 1 < this.times.length ? this.times[k + 1] : Infinity;
-  }
 }
 
 interface DeviceInfo {
@@ -1166,43 +1093,6 @@ export class Twin {
   get solverStats() {
     return this.sys?.stats ?? { factorisations: 0, pcgIterations: 0, solves: 0, columns: 0 };
   }
-}
-
-const DP_C = [0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1, 1];
-const DP_A = [
-  [],
-  [1 / 5],
-  [3 / 40, 9 / 40],
-  [44 / 45, -56 / 15, 32 / 9],
-  [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729],
-  [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656],
-];
-const DP_B = [35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84];
-// error weights b5 - b4 (7 stages, the last is FSAL)
-const DP_E = [71 / 57600, 0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40];
-
-/** First root in [0, 1] of the cubic Hermite through (0, p0, slope m0) and (1, p1, m1), p0 < 0 ≤ p1. */
-function hermiteRoot(p0: number, m0: number, p1: number, m1: number): number {
-  const H = (s: number) => {
-    const s2 = s * s, s3 = s2 * s;
-    return (2 * s3 - 3 * s2 + 1) * p0 + (s3 - 2 * s2 + s) * m0 + (-2 * s3 + 3 * s2) * p1 + (s3 - s2) * m1;
-  };
-  // scan for the first sign change (the cubic may wiggle), then bisect
-  let lo = 0, hi = 1;
-  const N = 8;
-  for (let k = 1; k <= N; k++) {
-    if (H(k / N) >= 0) {
-      lo = (k - 1) / N;
-      hi = k / N;
-      break;
-    }
-  }
-  for (let it = 0; it < 60; it++) {
-    const mid = 0.5 * (lo + hi);
-    if (H(mid) >= 0) hi = mid;
-    else lo = mid;
-  }
-  return hi;
 }
 
 function invert(A: Float64Array, n: number): Float64Array {

@@ -8,7 +8,8 @@ import { expandCircuit, type Netlist } from './circuit.ts';
 import { Twin, type TwinEvent, type TwinOptions } from './engine.ts';
 import { TwinError } from './models.ts';
 
-export { Twin, SampledInput, PiecewiseInput } from './engine.ts';
+export { Twin } from './engine.ts';
+export { SampledInput, PiecewiseInput } from './inputs.ts';
 export type { TwinEvent, TwinOptions, Method } from './engine.ts';
 export { expandCircuit } from './circuit.ts';
 export type { Circuit, Netlist, Probe, Element, SpikeDetector } from './circuit.ts';
