@@ -26,6 +26,11 @@ export interface JsonSchema {
   exclusiveMaximum?: number;
   minLength?: number;
   maxLength?: number;
+  /** SI unit of the value (analysis parameters; an extra keyword of server/analysis-io/params.ts). */
+  unit?: string;
+  /** A fixed-length tuple (e.g. a band [low, high]): one schema per position. */
+  items?: JsonSchema | JsonSchema[];
+  minItems?: number;
   properties?: Record<string, JsonSchema>;
   required?: string[];
   additionalProperties?: boolean;
@@ -35,6 +40,28 @@ export interface ProtocolInfo {
   kind: string;
   title: string;
   schema: JsonSchema;
+}
+
+/** One analysis of the registry (`GET /api/analyses`). `route` has `:id` for analyses of one stored run. */
+export interface AnalysisInfo {
+  name: string;
+  title: string;
+  description: string;
+  source: string;
+  inputs: string;
+  params: JsonSchema;
+  route: string;
+}
+
+/** `POST /api/runs/:id/analyses/:name`: the result, stored with the run (`cached` when it was already stored). */
+export interface AnalysisRun {
+  runId: number;
+  method: string;
+  params: Record<string, unknown>;
+  cached: boolean;
+  stored: boolean;
+  analysisId: number;
+  result: unknown;
 }
 
 export interface SourceInfo {
@@ -175,6 +202,9 @@ export const api = {
   /** Starts a twin run of run `id` on its recorded stimulus. */
   pairRun: (id: number, circuit: string) => request<{ twinRunId: number }>('POST', `/api/runs/${id}/pair`, { circuit }),
   twinCircuits: async () => (await request<{ circuits: { name: string; kind: string; description: string }[] }>('GET', '/api/twin/circuits')).circuits,
+  analysisList: async () => (await request<{ analyses: AnalysisInfo[] }>('GET', '/api/analyses')).analyses,
+  runAnalysis: (id: number, name: string, params: Record<string, unknown>, recompute = false) =>
+    request<AnalysisRun>('POST', `/api/runs/${id}/analyses/${encodeURIComponent(name)}${query({ recompute: recompute ? 'true' : undefined })}`, params),
   exportUrl: (id: number, format: 'csv' | 'npy' | 'nwb' | 'events' | 'sidecar', channel?: number) => `/api/runs/${id}/export${query({ format, channel })}`,
   /** Uploads a recording (the file's bytes as the body) to be recorded as a run: POST /api/import. */
   importFile: async (file: File, q: { format?: string; rate?: string; unit?: string; stimulus?: string }) => {

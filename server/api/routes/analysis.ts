@@ -131,7 +131,8 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
           tags: ['analysis'],
           summary: `${def.title}: ${def.description} (stored with the run; cached by parameters)`,
           params: RunIdParams,
-          querystring: Type.Object({ recompute: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+          // A query string carries text: `?recompute=true` (a Boolean schema would refuse the string "true").
+          querystring: Type.Object({ recompute: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) }, { additionalProperties: false }),
           body: Type.Optional(Type.Partial(def.params)),
           response: { 200: AnalysisResult, ...errorResponses },
         },
@@ -144,7 +145,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         const w = (req.body as { with?: number } | undefined)?.with;
         if (w !== undefined && !ctx.store.getRun(w)) throw runNotFound(w, '/with');
         try {
-          return await analyzeRun(ctx.store, id, def.name, req.body ?? {}, { recompute: req.query.recompute, ctx: { pool: ctx.pool } });
+          return await analyzeRun(ctx.store, id, def.name, req.body ?? {}, { recompute: req.query.recompute === 'true', ctx: { pool: ctx.pool } });
         } catch (e) {
           return inputError(e);
         }

@@ -2,7 +2,8 @@
  * Form fields generated from a JSON schema (the protocol schemas served by GET /api/protocols): one field
  * per property, filled with its default, labelled with its description, validated in the browser with the
  * schema's own bounds before anything is sent. Server-side errors naming a field (JSON pointer) are shown
- * next to that field too.
+ * next to that field too. A property with a `title` (the analysis parameters) is labelled with it and its
+ * `unit`; a fixed-length tuple of numbers (a band [low, high]) is one text field of comma-separated numbers.
  */
 import type { JsonSchema } from '../api.ts';
 import { h } from '../dom.ts';
@@ -59,6 +60,24 @@ export function makeField(pointer: string, name: string, schema: JsonSchema, opt
       const c = choices.find((x) => String(x) === sel.value);
       return c === undefined ? { error: `must be one of ${choices.join(', ')}` } : { value: c };
     };
+  } else if (schema.type === 'array' && Array.isArray(schema.items)) {
+    const items = schema.items;
+    const inp = h('input', {
+      id, name, type: 'text', autocomplete: 'off', spellcheck: 'false', 'data-pointer': pointer, placeholder: items.map(() => 'number').join(', '),
+      value: Array.isArray(schema.default) ? schema.default.join(', ') : '',
+    });
+    input = inp;
+    read = () => {
+      const t = inp.value.trim();
+      if (t === '') return optional ? { value: undefined } : { error: 'required' };
+      const parts = t.split(/[,;\s]+/).filter(Boolean).map(Number);
+      if (parts.length !== items.length) return { error: `give ${items.length} numbers, comma separated` };
+      for (let i = 0; i < parts.length; i++) {
+        const err = checkNumber(items[i], parts[i]);
+        if (err) return { error: `value ${i + 1} ${err}` };
+      }
+      return { value: parts };
+    };
   } else if (schema.type === 'boolean') {
     const cb = h('input', { id, name, type: 'checkbox', 'data-pointer': pointer, checked: schema.default === true });
     input = cb;
@@ -114,7 +133,13 @@ export function objectFields(schema: JsonSchema, basePointer: string, skip: stri
   const required = new Set(schema.required ?? Object.keys(schema.properties ?? {}));
   return Object.entries(schema.properties ?? {})
     .filter(([k]) => !skip.includes(k))
-    .map(([k, s]) => makeField(`${basePointer}/${k}`, k, s, !required.has(k) && s.default === undefined));
+    .map(([k, s]) => makeField(`${basePointer}/${k}`, k, s, !required.has(k) && s.default === undefined, fieldLabel(k, s)));
+}
+
+/** "Dead time (s)" from a titled schema; the raw key when the schema has no title. */
+export function fieldLabel(key: string, s: JsonSchema): string {
+  if (!s.title) return key;
+  return s.unit ? `${s.title} (${s.unit})` : s.title;
 }
 
 /** Reads fields into an object; returns it, or false after marking every invalid field. */

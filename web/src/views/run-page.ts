@@ -1,6 +1,6 @@
 /**
  * `#/runs/:id`: one run's header (status, reason, protocol, tags, notes, stop/delete) above either the
- * live view (while it runs) or the stored view (once it has ended). When a live run stops, the page
+ * live view (while it runs) or the stored view (once it has ended) with its analyses panel below. When a live run stops, the page
  * switches to the stored view by itself.
  */
 import { runControls } from './run-controls.ts';
@@ -11,6 +11,7 @@ import { Router, type Params, type ViewInstance } from '../router.ts';
 import { describeProtocol, runDurationText, statusBadge } from './describe.ts';
 import { mountLiveView } from './live-view.ts';
 import { mountStoredView } from './stored-view.ts';
+import { mountAnalysisPanel } from './analysis-panel.ts';
 
 export function runPage(root: HTMLElement, params: Params): ViewInstance {
   const id = Number(params.id);
@@ -86,7 +87,9 @@ export function runPage(root: HTMLElement, params: Params): ViewInstance {
         },
       });
     } else {
-      body = mountStoredView(main, run);
+      const stored = mountStoredView(main, run);
+      const analyses = mountAnalysisPanel(main, run);
+      body = { unmount: () => (analyses.unmount(), stored.unmount()) };
     }
   }
 
