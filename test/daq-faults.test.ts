@@ -135,4 +135,63 @@ describe('DAQ faults on the emulated board', () => {
     ac.abort();
     await done;
   });
+
+  it('a host stalled for 800 ms (its event loop blocked): emulated time waits for it, no watchdog, no tick lost; with the wait off the watchdog fires', async () => {
+    /** A 2 s run at 2 kS/s whose host blocks its event loop for 800 ms of wall time half a second in. */
+    async function stalledRun(board: VirtualBoard) {
+      const errors: string[] = [];
+      const run = new DaqRun({
+        path: board.path,
+        channels: [0],
+        rate: 2000,
+        recordStimulus: true,
+        stimulus: { codes, loop: true },
+        durationSamples: 4000,
+        onDisconnect: 'fail',
+        onBoard: (b) => {
+          b.on('boardError', (e) => errors.push(e.name));
+          setTimeout(() => {
+            const until = Date.now() + 800;
+            while (Date.now() < until); // the host process starved: nothing sent, nothing read
+          }, 500);
+        },
+      });
+      return { msgs: await collect(run), errors, run };
+    }
+    const held = await stalledRun(vb);
+    expect(held.errors).toEqual([]);
+    expect(faults(held.msgs)).toEqual([]);
+    expect(held.msgs.at(-1)).toMatchObject({ type: 'stop', status: 'completed' });
+    expect(checkConsistent(held.msgs)).toBe(4000);
+    expect(held.run.stats.droppedTicks).toBe(0);
+
+    const free = await VirtualBoard.start({ circuit: { kind: 'direct' }, hostWaitMs: 0 });
+    try {
+      const lost = await stalledRun(free);
+      expect(lost.errors).toContain('watchdog');
+    } finally {
+      await free.close();
+    }
+  });
+
+  it('an emulator starved for 2 s while the host waits for a reply: the reply timeouts run on emulated time, the run completes', async () => {
+    let frozen: Promise<void> | undefined;
+    const run = new DaqRun({
+      path: vb.path,
+      channels: [0],
+      rate: 2000,
+      recordStimulus: true,
+      stimulus: { codes, loop: true },
+      durationSamples: 2000,
+      onDisconnect: 'fail',
+      onBoard: () => {
+        frozen ??= vb.freeze(2000); // the HELLO goes out to a stopped emulator: 4 tries x 400 ms of wall time would fail
+      },
+    });
+    const msgs = await collect(run);
+    await frozen;
+    expect(faults(msgs)).toEqual([]);
+    expect(msgs.at(-1)).toMatchObject({ type: 'stop', status: 'completed' });
+    expect(checkConsistent(msgs)).toBe(2000);
+  });
 });

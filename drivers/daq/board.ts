@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { SerialPort } from 'serialport';
+import { emulatedClock } from './virtual.ts';
 import {
   FrameDecoder,
   PROTOCOL_MINOR,
@@ -52,6 +53,9 @@ export interface DaqBoardOptions {
   requestTimeoutMs?: number;
   /** Attempts per request (first try included). */
   attempts?: number;
+  /** The board's own time in ms, when it is not the wall clock: reply timeouts wait that much of it. Default: the
+   * emulated clock of a virtual board on `path` (a starved emulator is slow, not silent), else the wall clock. */
+  clock?: () => Promise<number>;
 }
 
 export interface DataBlock {
@@ -80,6 +84,7 @@ export class DaqBoard extends EventEmitter<DaqBoardEvents> {
   private heartbeat?: NodeJS.Timeout;
   private slotBuf: Uint16Array[] = [];
   private closed = false;
+  private readonly clock?: () => Promise<number>;
   heartbeatPaused = false;
 
   private constructor(
@@ -87,6 +92,7 @@ export class DaqBoard extends EventEmitter<DaqBoardEvents> {
     readonly options: DaqBoardOptions,
   ) {
     super();
+    this.clock = options.clock ?? emulatedClock(options.path);
     this.decoder = new FrameDecoder((body, len) => this.onFrame(body, len));
     port.on('data', (chunk: Buffer) => this.decoder.push(chunk));
     port.on('close', (err: Error | null) => this.onClose(err));
@@ -180,19 +186,19 @@ export class DaqBoard extends EventEmitter<DaqBoardEvents> {
       for (let a = 0; a < attempts; a++) {
         try {
           return await new Promise<Uint8Array>((resolve, reject) => {
-            const timer = setTimeout(() => {
+            const cancel = this.afterBoardTime(timeout, () => {
               this.waiter = undefined;
               reject(new DaqError('timeout', `no reply to request 0x${type.toString(16)} within ${timeout} ms`));
-            }, timeout);
+            });
             this.waiter = {
               seq,
               types: replyTypes,
               resolve: (b) => {
-                clearTimeout(timer);
+                cancel();
                 resolve(b);
               },
               reject: (e) => {
-                clearTimeout(timer);
+                cancel();
                 reject(e);
               },
             };
@@ -208,6 +214,40 @@ export class DaqBoard extends EventEmitter<DaqBoardEvents> {
     const p = this.queue.then(run, run);
     this.queue = p.catch(() => undefined);
     return p;
+  }
+
+  /**
+   * Calls `expire` once `ms` of the board's time has passed (wall time without a clock); returns a cancel function.
+   * With a clock, the wall timer only prompts a look at it; 30 × `ms` of wall time expire it whatever it says (a
+   * hung emulator).
+   */
+  private afterBoardTime(ms: number, expire: () => void): () => void {
+    let timer: NodeJS.Timeout | undefined;
+    let cancelled = false;
+    const clock = this.clock;
+    if (!clock) {
+      timer = setTimeout(expire, ms);
+      return () => clearTimeout(timer);
+    }
+    const wallLimit = Date.now() + 30 * ms;
+    const fire = () => {
+      if (!cancelled) expire();
+    };
+    const start = clock();
+    start.catch(() => undefined); // looked at only if the reply is late
+    const check = () => {
+      if (cancelled) return;
+      Promise.all([start, clock()]).then(([t0, t]) => {
+        if (cancelled) return;
+        if (t - t0 >= ms || Date.now() >= wallLimit) fire();
+        else timer = setTimeout(check, Math.max(20, ms - (t - t0)));
+      }, fire);
+    };
+    timer = setTimeout(check, ms);
+    return () => {
+      cancelled = true;
+      clearTimeout(timer);
+    };
   }
 
   /** HELLO: learns the board and checks the protocol version. */

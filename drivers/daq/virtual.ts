@@ -56,6 +56,9 @@ export interface VirtualBoardOptions {
   /** A circuit stepped on the host instead of a built-in model (takes precedence over `circuit`). */
   dut?: DutSpec;
   elf?: string;
+  /** While a run is active and the host has sent nothing for 100 ms of emulated time, emulated time waits for the
+   * host this long (wall ms; default 2000, 0 = never): a host starved of CPU cannot trip the firmware's watchdog. */
+  hostWaitMs?: number;
 }
 
 /** Debian packages that build the firmware image and the harness (a checkout's `npm run setup` installs them). */
@@ -93,6 +96,14 @@ export function virtualBoardAvailable(): boolean {
   return virtualBoardProblem() === undefined;
 }
 
+/** Emulated time (ms) of each running virtual board, by the paths a host opens (pty, link). */
+const clocks = new Map<string, () => Promise<number>>();
+
+/** The emulated clock of the virtual board on `path`, if one runs there: its reply timeouts wait for emulated time. */
+export function emulatedClock(path: string): (() => Promise<number>) | undefined {
+  return clocks.get(path);
+}
+
 export interface HarnessEvent {
   kind: string;
   fields: Record<string, string>;
@@ -124,13 +135,18 @@ export class VirtualBoard {
         if (eq > 0) fields[r.slice(0, eq)] = r.slice(eq + 1);
         else fields._ = r;
       }
-      if (kind === 'pty') this.ptyPath = fields._;
+      if (kind === 'pty') {
+        clocks.delete(this.ptyPath);
+        this.ptyPath = fields._;
+        for (const p of [this.ptyPath, this.link]) if (p) clocks.set(p, this.clock);
+      }
       const e = { kind, fields, line };
       this.events.push(e);
       if (this.events.length > 1000) this.events.shift();
       for (const l of this.listeners.slice()) l(e);
     });
     proc.on('exit', () => {
+      for (const p of [this.ptyPath, this.link]) if (p && clocks.get(p) === this.clock) clocks.delete(p);
       this.exited = true;
     });
   }
@@ -144,7 +160,7 @@ export class VirtualBoard {
     const elf = options.elf ?? UNO_ELF;
     const why = virtualBoardProblem() ?? (existsSync(elf) ? undefined : `firmware image ${elf} not found`);
     if (why) throw new Error(why);
-    const args = ['--elf', elf, '--speed', String(options.speed ?? 1)];
+    const args = ['--elf', elf, '--speed', String(options.speed ?? 1), '--host-wait', String(options.hostWaitMs ?? 2000)];
     if (options.link) args.push('--link', options.link);
     let link: DutLink | undefined;
     if (options.dut) {
@@ -211,6 +227,25 @@ export class VirtualBoard {
   unplug(ms: number): void {
     this.command(`unplug ${ms}`);
   }
+
+  /** Starves the emulator for `ms` of wall time (its process stopped), as a heavily loaded machine can. */
+  freeze(ms: number): Promise<void> {
+    this.proc.kill('SIGSTOP');
+    return new Promise((resolve) =>
+      setTimeout(() => {
+        this.proc.kill('SIGCONT');
+        resolve();
+      }, ms),
+    );
+  }
+
+  /** Emulated time in ms (asks the harness). */
+  readonly clock = async (): Promise<number> => {
+    const n = this.events.length;
+    this.command('clock');
+    const e = await this.waitFor((x) => x.kind === 'clock', 5000, n);
+    return Number(e.fields.t_ns) / 1e6;
+  };
 
   async stats(): Promise<Record<string, number>> {
     const n = this.events.length;

@@ -11,8 +11,13 @@
  *   firmware connects or disconnects its stimulus output (the watchdog test reads these);
  *   "reset t_ns=..." after a reset, "stats ..." on request.
  * stdin commands: "reset" (board reset now), "unplug <ms>" (pty closed, board unpowered for <ms> of wall
- *   time, then a fresh pty behind the same link and a power-on reset), "stats", "quit".
+ *   time, then a fresh pty behind the same link and a power-on reset), "stats", "clock" (answers "clock t_ns=<emulated
+ *   ns>": the host's reply timeouts for this board run on it), "quit".
  * --speed: emulated seconds per wall second at most (1 = real time, as a real board); 0 = unthrottled.
+ * --host-wait MS: while the sample clock runs and the host has sent nothing for HOST_HOLD_MS of emulated time, emulated
+ *   time stands still until a host byte arrives, for up to MS of wall time (0, the default: never). The host sends a
+ *   heartbeat every 50 ms; a host process starved of CPU then cannot trip the firmware's 240 ms watchdog, while a
+ *   host silent for longer than MS is really silent and the watchdog fires as on a real board.
  * --profile FILE: at exit, writes the CPU cycles spent at each program (byte) address, "addr cycles" in hex/dec,
  *   for firmware profiling (symbolize with avr-nm / avr-objdump); "stats" reports the total as busy_cycles.
  * "stats" also reports sp_min, the lowest stack pointer since the last reset (the stack's high-water mark: the
@@ -92,6 +97,8 @@ static size_t in_head, in_len;
 static int uart_xon = 1;
 static avr_irq_t *uart_in_irq, *adc_irqs[6];
 static unsigned long long last_rx_cycle, bytes_to_host, bytes_from_host;
+static double host_wait_s; /* --host-wait, seconds of wall time */
+#define HOST_HOLD_MS 100
 static unsigned long long busy_cycles; /* cycles the CPU ran (not asleep): the firmware's load, for profiling */
 static unsigned sp_min = 0xffff;        /* lowest stack pointer since the last reset: the stack's high-water mark */
 static const char *profile_path;         /* --profile FILE: cycles spent per program address, written at exit */
@@ -361,6 +368,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--link") && i + 1 < argc) link_path = argv[++i];
     else if (!strcmp(argv[i], "--speed") && i + 1 < argc) speed = atof(argv[++i]);
     else if (!strcmp(argv[i], "--profile") && i + 1 < argc) profile_path = argv[++i];
+    else if (!strcmp(argv[i], "--host-wait") && i + 1 < argc) host_wait_s = atof(argv[++i]) / 1000.0;
     else if (!strcmp(argv[i], "--circuit") && i + 1 < argc) {
       const char *c = argv[++i];
       if (!strcmp(c, "direct")) circuit = C_DIRECT;
@@ -432,7 +440,7 @@ int main(int argc, char **argv) {
   if (circuit == C_EXTERN && ext_open()) return 1;
   if (open_pty()) return 1;
 
-  double wall0 = wall_s(), emu0 = 0, unplug_until = 0;
+  double wall0 = wall_s(), emu0 = 0, unplug_until = 0, hold_since = 0;
   int outputs_on = 0, t1_on = 0;
   char cmd[256];
   size_t cmd_len = 0;
@@ -447,7 +455,19 @@ int main(int argc, char **argv) {
       wall0 = wall_s();
       emu0 = now_s();
     }
-    for (int k = 0; k < 2000; k++) {
+    /* host silent while a run is active: hold emulated time until it speaks (or is silent for real) */
+    int hold = 0;
+    if (host_wait_s > 0 && t1_on && master_fd >= 0 && avr->cycle - last_rx_cycle > F_CPU / 1000 * HOST_HOLD_MS) {
+      double now = wall_s();
+      if (hold_since == 0) hold_since = now;
+      if (now - hold_since < host_wait_s) {
+        hold = 1;
+        struct pollfd pf = {master_fd, POLLIN, 0};
+        poll(&pf, 1, 5);
+        wall0 += wall_s() - now; /* the pacing below does not catch up on time held */
+      }
+    } else hold_since = 0;
+    for (int k = 0; k < 2000 && !hold; k++) {
       avr_cycle_count_t c0 = avr->cycle;
       int awake = avr->state == cpu_Running;
       avr_flashaddr_t pc = avr->pc;
@@ -498,6 +518,8 @@ int main(int argc, char **argv) {
                  mcp4725_mv(&dac), dac.code, dac.writes, pl_edges, pl_first_rise, pl_hi_min == ~0ULL ? 0 : pl_hi_min, pl_hi_max,
                  pl_lo_min == ~0ULL ? 0 : pl_lo_min, pl_lo_max, pl_per_min == ~0ULL ? 0 : pl_per_min, pl_per_max);
           if (circuit == C_EXTERN) printf("circuit samples=%llu\n", ext_samples);
+        } else if (!strcmp(cmd, "clock")) {
+          printf("clock t_ns=%llu\n", ns_of(avr->cycle));
         } else if (!strcmp(cmd, "quit")) {
           quit_flag = 1;
         }
