@@ -222,11 +222,11 @@ describe('bad files are refused with a clear message and nothing is stored', () 
       expect(before()).toBe(n);
     });
   }
-  it('the CLI refuses before the database is created; the API answers 400 BAD_IMPORT and stores nothing', async () => {
+  it('the CLI refuses a folder with one bad file before the database is created; the API answers 400 BAD_IMPORT and stores nothing', async () => {
     const f = path.join(dir, 'ragged.csv');
     writeFileSync(f, 'time,a,b\n0,1,2\n0.001,1\n');
     const db = path.join(dir, 'never.db');
-    const r = await cli(['import', f, '--db', db]);
+    const r = await cli(['import', path.join(dir, 'keysight.csv'), f, '--db', db]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/ragged\.csv: line 3 has 2 fields/);
     expect(existsSync(db)).toBe(false);

@@ -196,6 +196,12 @@ export const api = {
     (await request<{ events: RunEvent[] }>('GET', `/api/runs/${id}/events${query(q)}`, undefined, signal)).events,
   analyses: async (id: number, signal?: AbortSignal) =>
     (await request<{ analyses: StoredAnalysis[] }>('GET', `/api/runs/${id}/analyses`, undefined, signal)).analyses,
+  /** A run's progress (GET), or pauses or resumes it (POST) and resolves to its progress. */
+  runProgress: async <P>(id: number, action?: 'pause' | 'resume') =>
+    (await request<{ progress: P }>(action ? 'POST' : 'GET', `/api/runs/${id}/${action ?? 'progress'}`)).progress,
+  /** Starts a twin run of run `id` on its recorded stimulus. */
+  pairRun: (id: number, circuit: string) => request<{ twinRunId: number }>('POST', `/api/runs/${id}/pair`, { circuit }),
+  twinCircuits: async () => (await request<{ circuits: { name: string; kind: string; description: string }[] }>('GET', '/api/twin/circuits')).circuits,
   analysisList: async () => (await request<{ analyses: AnalysisInfo[] }>('GET', '/api/analyses')).analyses,
   runAnalysis: (id: number, name: string, params: Record<string, unknown>, recompute = false) =>
     request<AnalysisRun>('POST', `/api/runs/${id}/analyses/${encodeURIComponent(name)}${query({ recompute: recompute ? 'true' : undefined })}`, params),

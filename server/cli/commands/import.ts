@@ -12,38 +12,42 @@ const FORMATS = ['auto', 'scope-csv', 'csv', 'npy', 'wav', 'nwb'];
 export function register(program: Command): void {
   program
     .command('import')
-    .description('Import a recording as a run: oscilloscope CSV (Tektronix, Keysight, Rigol, R&S, LeCroy, Siglent), plain CSV/NPY with --rate, WAV, spikeloop NWB; prints the run id, then a JSON summary')
-    .argument('<file>', 'the recording')
+    .description('Import a recording as a run: oscilloscope CSV (Tektronix, Keysight, Rigol, R&S, LeCroy, Siglent), plain CSV/NPY with --rate, WAV, spikeloop NWB; prints each run id, then its JSON summary')
+    .argument('<files...>', 'the recordings (a folder of scope captures: *.csv); each becomes a run')
     .option('-f, --format <format>', `${FORMATS.join(', ')} (auto: from the file's first bytes and header)`, 'auto')
     .option('-r, --rate <Hz>', 'sample rate, for files without a time column or rate of their own', numberIn('--rate', 1e-300, 1e12))
     .option('-u, --unit <unit>', 'unit of channels whose file names none (V, A, mV, ...)')
     .option('-s, --stimulus <channel>', 'the channel that holds the applied stimulus (for twin pairing)')
-    .option('-l, --label <text>', 'label stored with the run (default: the file name)')
+    .option('-l, --label <text>', 'label stored with the runs (default: the file name)')
     .option('--db <file>', 'SQLite database file (created when missing)', DEFAULT_DB)
-    .action(async (file: string, opts: { format: string; rate?: number; unit?: string; stimulus?: string; label?: string; db: string }) => {
+    .action(async (files: string[], opts: { format: string; rate?: number; unit?: string; stimulus?: string; label?: string; db: string }) => {
       if (!FORMATS.includes(opts.format)) throw new Error(`--format must be one of ${FORMATS.join(', ')}, got "${opts.format}"`);
-      let size: number;
-      try {
-        size = statSync(file).size;
-      } catch (err) {
-        throw new Error(`cannot read ${file}: ${(err as Error).message}`);
-      }
       const [{ importRecording, readRecording, MAX_IMPORT_BYTES }, { buildServices }, { RunStore }] = await Promise.all([
         import('../../import/index.ts'),
         import('../../services.ts'),
         import('../../store/run-store.ts'),
       ]);
-      if (size > MAX_IMPORT_BYTES) throw new Error(`${file}: ${size} bytes; at most ${MAX_IMPORT_BYTES} are read`);
-      const buf = readFileSync(file);
-      // read and checked whole before the database is opened: a refused file leaves nothing behind
-      const rec = await readRecording(buf, file, { format: opts.format as 'auto', rate: opts.rate, unit: opts.unit, stimulus: opts.stimulus });
+      const read = (file: string) => {
+        let size: number;
+        try {
+          size = statSync(file).size;
+        } catch (err) {
+          throw new Error(`cannot read ${file}: ${(err as Error).message}`);
+        }
+        if (size > MAX_IMPORT_BYTES) throw new Error(`${file}: ${size} bytes; at most ${MAX_IMPORT_BYTES} are read`);
+        return readRecording(readFileSync(file), file, { format: opts.format as 'auto', rate: opts.rate, unit: opts.unit, stimulus: opts.stimulus });
+      };
+      // every file read and checked before the database is opened: one refused file leaves nothing behind
+      for (const file of files) await read(file);
       ensureDbDir(opts.db);
       const store = RunStore.open(opts.db);
       const services = buildServices({ store, instruments: false });
       try {
-        const run = await importRecording(services.runs, rec, file, opts.label !== undefined ? { label: opts.label } : {});
-        console.log(String(run.id));
-        console.log(JSON.stringify({ ...run, db: opts.db }));
+        for (const file of files) {
+          const run = await importRecording(services.runs, await read(file), file, opts.label !== undefined ? { label: opts.label } : {});
+          console.log(String(run.id));
+          console.log(JSON.stringify({ ...run, db: opts.db }));
+        }
       } finally {
         await services.close();
         store.close();

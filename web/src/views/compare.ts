@@ -9,7 +9,7 @@
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { api, ApiError, type RunDetail } from '../api.ts';
+import { api, ApiError, callJson, type RunDetail } from '../api.ts';
 import { h } from '../dom.ts';
 import type { Params, ViewInstance } from '../router.ts';
 
@@ -18,10 +18,7 @@ const PIXELS = 1000;
 /** POST to the analysis API; resolves to the result, or to { error } with the server's message. */
 async function analysis<T>(path: string, body: unknown): Promise<{ result?: T; error?: string }> {
   try {
-    const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const json = (await res.json()) as { result?: T; error?: { message: string } };
-    if (!res.ok) return { error: json.error?.message ?? res.statusText };
-    return { result: json.result };
+    return { result: (await callJson<{ result: T }>('POST', path, body)).result };
   } catch (e) {
     return { error: e instanceof Error ? e.message : String(e) };
   }
@@ -120,9 +117,7 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
 
   const pair = async (circuit: string) => {
     status.textContent = `Running the twin (${circuit}) on run ${id}'s recorded stimulus…`;
-    const res = await fetch(`/api/runs/${id}/pair`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ circuit }) });
-    const json = (await res.json()) as { twinRunId?: number; error?: { message: string } };
-    if (!res.ok) throw new Error(json.error?.message ?? res.statusText);
+    await api.pairRun(id, circuit);
     await load();
   };
 
@@ -131,7 +126,7 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
     const runs = await api.listRuns({ limit: 1000 });
     const twinSummary = runs.find((r) => r.linkedRunId === id && r.source === 'twin');
     if (!twinSummary) {
-      const circuits = ((await (await fetch('/api/twin/circuits')).json()) as { circuits: { name: string }[] }).circuits;
+      const circuits = await api.twinCircuits();
       const select = h('select', { id: 'compare-circuit' }, ...circuits.map((c) => h('option', { value: c.name }, c.name)));
       // default: the plastic synapse for an stdp run (the LIF twins have no plasticity), else the circuit
       // the run's source names as its own (the virtual DAQ board's pins, the simulated bench), else the LIF

@@ -3,6 +3,7 @@
  * from GET /api/runs/:id/progress, polled 4 times a second until the run is done or the element leaves
  * the page.
  */
+import { api } from '../api.ts';
 import { h } from '../dom.ts';
 
 interface Progress {
@@ -27,15 +28,9 @@ export function runControls(runId: number): HTMLElement {
     button.dataset.action = p.state === 'paused' ? 'resume' : 'pause';
     button.disabled = p.state !== 'paused' && p.state !== 'running';
   };
-  const call = async (method: string, path: string) => {
-    const res = await fetch(path, { method, headers: { accept: 'application/json' } });
-    const json = (await res.json()) as { progress?: Progress; error?: { message: string } };
-    if (!res.ok || !json.progress) throw new Error(json.error?.message ?? res.statusText);
-    return json.progress;
-  };
   button.addEventListener('click', () => {
     button.disabled = true;
-    void call('POST', `/api/runs/${runId}/${state === 'paused' ? 'resume' : 'pause'}`)
+    void api.runProgress<Progress>(runId, state === 'paused' ? 'resume' : 'pause')
       .then(show)
       .catch((e: Error) => {
         text.textContent = e.message;
@@ -45,7 +40,7 @@ export function runControls(runId: number): HTMLElement {
   const timer = setInterval(() => {
     if (el.isConnected) seen = true;
     else if (seen) return clearInterval(timer);
-    void call('GET', `/api/runs/${runId}/progress`)
+    void api.runProgress<Progress>(runId)
       .then((p) => {
         show(p);
         if (p.state === 'done') clearInterval(timer);
