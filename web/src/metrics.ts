@@ -43,6 +43,9 @@ export interface DashboardMetrics {
     xRange: [number, number] | null;
     /** x range (s) of the first plot's scale after the last envelope was drawn. */
     plotXRange: [number, number] | null;
+    /** Spike events loaded for the window of the last draw (all of them unless `spikesCapped`). */
+    spikesInView: number;
+    spikesCapped: boolean;
   };
 }
 
@@ -52,7 +55,7 @@ export function freshLiveMetrics(): DashboardMetrics['live'] {
 
 export const metrics: DashboardMetrics = {
   live: freshLiveMetrics(),
-  stored: { envelopeRequests: [], draws: 0, xRange: null, plotXRange: null },
+  stored: { envelopeRequests: [], draws: 0, xRange: null, plotXRange: null, spikesInView: 0, spikesCapped: false },
 };
 
 declare global {

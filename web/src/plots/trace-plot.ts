@@ -48,6 +48,8 @@ export function fitPlotHeight(container: HTMLElement, count: number, below = 12)
 export class TracePlot {
   readonly u: uPlot;
   events: PlotEvent[] = [];
+  /** How the last draw showed spikes: exact ticks, a density strip (several per pixel column), or none. */
+  spikeMode: 'ticks' | 'density' | 'none' = 'none';
   /** Points drawn by the last update. */
   points = 0;
 
@@ -164,7 +166,11 @@ function eventsPlugin(plot: TracePlot): uPlot.Plugin {
   return {
     hooks: {
       draw: (u) => {
-        if (plot.events.length === 0) return;
+        if (plot.events.length === 0) {
+          plot.spikeMode = 'none';
+          plot.el.dataset.spikeMode = 'none';
+          return;
+        }
         const { ctx } = u;
         const { left, top, width, height } = u.bbox;
         const x0 = u.scales.x.min ?? 0;
@@ -174,20 +180,38 @@ function eventsPlugin(plot: TracePlot): uPlot.Plugin {
         ctx.beginPath();
         ctx.rect(left, top, width, height);
         ctx.clip();
-        // Spikes: one tick per pixel column, all in one path (thousands of spikes cost one stroke).
-        ctx.strokeStyle = EVENT_COLORS.spike;
-        ctx.lineWidth = 1.5 * dpr;
-        ctx.beginPath();
-        let lastX = -1;
+        // Spikes counted per 2-px column. Zoomed in (no column holds two) they are exact ticks; zoomed out
+        // a density strip: each column shaded by its count relative to the fullest, so none is lost.
+        const colPx = 2 * dpr;
+        const cols = new Uint32Array(Math.max(1, Math.ceil(width / colPx)));
+        let maxCount = 0;
         for (const ev of plot.events) {
           if (ev.kind !== 'spike' || ev.t < x0 || ev.t > x1) continue;
-          const x = Math.round(u.valToPos(ev.t, 'x', true));
-          if (x === lastX) continue;
-          lastX = x;
-          ctx.moveTo(x, top);
-          ctx.lineTo(x, top + 8 * dpr);
+          const c = Math.min(cols.length - 1, Math.max(0, Math.floor((u.valToPos(ev.t, 'x', true) - left) / colPx)));
+          maxCount = Math.max(maxCount, ++cols[c]);
         }
-        ctx.stroke();
+        ctx.strokeStyle = EVENT_COLORS.spike;
+        ctx.fillStyle = EVENT_COLORS.spike;
+        ctx.lineWidth = 1.5 * dpr;
+        if (maxCount <= 1) {
+          ctx.beginPath();
+          for (const ev of plot.events) {
+            if (ev.kind !== 'spike' || ev.t < x0 || ev.t > x1) continue;
+            const x = Math.round(u.valToPos(ev.t, 'x', true));
+            ctx.moveTo(x, top);
+            ctx.lineTo(x, top + 8 * dpr);
+          }
+          ctx.stroke();
+        } else {
+          for (let c = 0; c < cols.length; c++) {
+            if (cols[c] === 0) continue;
+            ctx.globalAlpha = 0.2 + (0.8 * cols[c]) / maxCount;
+            ctx.fillRect(left + c * colPx, top, colPx, 8 * dpr);
+          }
+          ctx.globalAlpha = 1;
+        }
+        plot.spikeMode = maxCount > 1 ? 'density' : maxCount === 1 ? 'ticks' : 'none';
+        plot.el.dataset.spikeMode = plot.spikeMode;
         // Markers and faults: dashed lines across the plot.
         ctx.lineWidth = 1 * dpr;
         ctx.setLineDash([4 * dpr, 3 * dpr]);

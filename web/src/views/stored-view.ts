@@ -2,7 +2,9 @@
  * A stored run: one plot per channel on a shared time axis. Zoom (drag-select, wheel, buttons), pan
  * (shift+wheel, arrow buttons), double-click for the whole run; every change of the visible window asks the
  * server for `/envelope?pixels=<plot width>` of that window per channel, so the detail grows as you zoom in
- * (at full zoom it is the raw samples). Events in the window are marked.
+ * (at full zoom it is the raw samples). Events in the window are marked: spikes as a density strip when
+ * several share a pixel column, as exact ticks when zoomed in; a window holding more spikes than one request
+ * returns says how far the marks reach.
  */
 import { api, ApiError, type Envelope, type RunDetail, type RunEvent } from '../api.ts';
 import { h } from '../dom.ts';
@@ -12,7 +14,10 @@ import { TracePlot, fitPlotHeight, type PlotEvent } from '../plots/trace-plot.ts
 import { recordedSeconds } from './describe.ts';
 
 const COLORS = { stimulus: '#c05621', response: '#2b6cb0' } as const;
-const EVENT_LIMIT = 5000;
+/** Spikes per window request: the server's maximum. More than this in view is said, never hidden. */
+const SPIKE_LIMIT = 100_000;
+/** Markers and faults per window request (fetched apart from spikes, so spikes never crowd them out). */
+const MARK_LIMIT = 5000;
 /** Wait this long after the last zoom/pan step before fetching (wheel bursts make one request). */
 const FETCH_DELAY_MS = 60;
 
@@ -134,11 +139,13 @@ export function mountStoredView(container: HTMLElement, run: RunDetail): { unmou
         }),
       );
       const ch0 = lanes[0].ch;
-      const evs = await api.events(
-        run.id,
-        { start: Math.floor(w0 * ch0.sampleRate), end: Math.ceil(w1 * ch0.sampleRate), limit: EVENT_LIMIT },
-        ac.signal,
-      );
+      const range = { start: Math.floor(w0 * ch0.sampleRate), end: Math.ceil(w1 * ch0.sampleRate) };
+      const [spikes, markers, faults] = await Promise.all([
+        api.events(run.id, { ...range, kind: 'spike', limit: SPIKE_LIMIT }, ac.signal),
+        api.events(run.id, { ...range, kind: 'marker', limit: MARK_LIMIT }, ac.signal),
+        api.events(run.id, { ...range, kind: 'fault', limit: MARK_LIMIT }, ac.signal),
+      ]);
+      const evs = [...spikes, ...markers, ...faults];
       if (ac.signal.aborted) return;
       lanes.forEach(({ ch, plot }, i) => {
         plot.events = plotEvents(evs, ch.index);
@@ -146,10 +153,15 @@ export function mountStoredView(container: HTMLElement, run: RunDetail): { unmou
       });
       metrics.stored.draws++;
       metrics.stored.plotXRange = lanes[0].plot.xRange;
-      const counts = { spike: 0, marker: 0, fault: 0 };
-      for (const e of evs) counts[e.kind]++;
-      const kinds = (['spike', 'marker', 'fault'] as const).filter((k) => counts[k] > 0).map((k) => `${counts[k].toLocaleString()} ${k}s`);
-      evEl.textContent = evs.length === 0 ? 'no events in view' : `${kinds.join(', ')} in view${evs.length >= EVENT_LIMIT ? ` (first ${EVENT_LIMIT} shown)` : ''}`;
+      const spikesCapped = spikes.length >= SPIKE_LIMIT;
+      metrics.stored.spikesInView = spikes.length;
+      metrics.stored.spikesCapped = spikesCapped;
+      const parts = ([[spikes, 'spike', SPIKE_LIMIT], [markers, 'marker', MARK_LIMIT], [faults, 'fault', MARK_LIMIT]] as const)
+        .filter(([list]) => list.length > 0)
+        .map(([list, kind, limit]) => `${list.length >= limit ? 'over ' : ''}${list.length.toLocaleString()} ${kind}s`);
+      const reach = spikesCapped ? ` — spikes marked up to ${si(spikes[spikes.length - 1].index / ch0.sampleRate, 's', 4)} only: zoom in for the rest` : '';
+      evEl.textContent = evs.length === 0 ? 'no events in view' : `${parts.join(', ')} in view${reach}`;
+      evEl.classList.toggle('warn', spikesCapped);
       errEl.textContent = '';
     } catch (e) {
       if (ac.signal.aborted) return;
