@@ -79,7 +79,8 @@ async function sustained(vb: VirtualBoard, rate: number, seconds: number, record
   const codes = Array.from({ length: 256 }, (_, i) => (i * 97) % 256); // a scrambled ramp, looped
   const before = await vb.stats();
   const t0 = Date.now();
-  const run = new DaqRun({ path: vb.path, channels: [0, 1], rate, recordStimulus, stimulus: { codes, loop: true }, durationSamples: Math.round(rate * seconds) });
+  const samples = Math.round(rate * seconds);
+  const run = new DaqRun({ path: vb.path, channels: [0, 1], rate, recordStimulus, stimulus: { codes, loop: true }, durationSamples: samples });
   let delivered = 0;
   let status = '';
   let reason: string | undefined;
@@ -92,6 +93,7 @@ async function sustained(vb: VirtualBoard, rate: number, seconds: number, record
   const emulated = (after.t_ns - before.t_ns) / 1e9;
   return {
     rate: run.rate,
+    samples,
     delivered,
     status,
     reason,
@@ -113,8 +115,8 @@ export default async function* (): AsyncIterable<Metric> {
   try {
     const echo = await sustained(vb, await highestRate(vb, true), 5, true);
     const long = await sustained(vb, await highestRate(vb, false), seconds, false);
-    const ok = long.lost === 0 && long.status === 'completed' && long.delivered === 2 * Math.round(long.rate * seconds);
-    const echoNote = `with the stimulus echoed by the board (3 values per tick, its limit ${Math.floor(echo.rate)} S/s, 5 s emulated): ${echo.lost === 0 && echo.status === 'completed' ? 'zero loss' : `${echo.lost} of ${Math.round(echo.rate * 5)} ticks lost`}`;
+    const ok = long.lost === 0 && long.status === 'completed' && long.delivered === 2 * long.samples;
+    const echoNote = `with the stimulus echoed by the board (3 values per tick, its limit ${Math.floor(echo.rate)} S/s, 5 s emulated): ${echo.lost === 0 && echo.status === 'completed' ? 'zero loss' : `${echo.lost} of ${echo.samples} ticks lost`}`;
     yield {
       metric: 'daq_sustained_ks_2ch',
       value: ok ? long.rate / 1000 : 0,
