@@ -22,9 +22,11 @@ export type Bench = () => AsyncIterable<Metric>;
 const dir = path.dirname(fileURLToPath(import.meta.url));
 const resultsFile = path.join(dir, 'results.json');
 const filters = process.argv.slice(2);
+const OPT_IN = ['soak.bench.ts'];
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.ts'))
-  .filter((f) => filters.length === 0 || filters.some((w) => f.includes(w)))
+  // long soaks run only when named (`npm run bench -- soak`)
+  .filter((f) => (filters.length === 0 ? !OPT_IN.includes(f) : filters.some((w) => f.includes(w))))
   .sort();
 
 const results = new Map<string, Metric>();
