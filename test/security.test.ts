@@ -295,3 +295,15 @@ describe('bounded work', () => {
     expect(Math.max(...all), detail).toBeLessThan(300);
   });
 });
+
+describe('the small ones', () => {
+  it('?offset=1e20 is a 400 (never a 500); ?recompute=true is read as a boolean', async () => {
+    const big = await srv.inject({ method: 'GET', url: '/api/runs?offset=1e20' });
+    expect(big.statusCode).toBe(400);
+    expect(big.json().error.field).toBe('/query/offset');
+    const done = await post({ protocol: { kind: 'square', durationS: 0.05 }, sampleRate: 2000 });
+    await srv.app.spikeloop.runs.waitForEnd(done.body.run!.id);
+    const again = await srv.inject({ method: 'POST', url: `/api/runs/${done.body.run!.id}/analyses/spikes?recompute=true`, payload: {} });
+    expect(again.statusCode, again.body).toBe(200);
+  });
+});
