@@ -88,7 +88,7 @@ describe('the npm package', () => {
     const prefix = path.join(tmp, 'prefix');
     const log = execFileSync(
       'bash',
-      ['-c', `npm install -g --prefix "${prefix}" --allow-scripts=better-sqlite3,@serialport/bindings-cpp --no-audit --no-fund --prefer-offline "${tarball}" 2>&1`],
+      ['-c', `npm install -g --prefix "${prefix}" --allow-scripts=better-sqlite3,@serialport/bindings-cpp,msgpackr-extract --no-audit --no-fund --prefer-offline "${tarball}" 2>&1`],
       { cwd: tmp, env: { ...process.env, npm_config_better_sqlite3_local_prebuilds: prebuilds }, encoding: 'utf8' },
     );
     const warnings = log.split('\n').filter((l) => /warn|skipp/i.test(l) && !/Unknown env config "better-sqlite3-local-prebuilds"/.test(l));
@@ -101,15 +101,18 @@ describe('the npm package', () => {
     mkdirSync(empty);
     const serve = spawn(bin, ['serve', '--port', '0'], { cwd: empty, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
-      const [, base] = await waitFor(serve, /listening on (http:\/\/127\.0\.0\.1:\d+)/, 30_000);
-      const page = await fetch(`${base}/`);
+      // the start line's URL carries the generated token; the dashboard's first load sets its cookie
+      const [, base, token] = await waitFor(serve, /listening on (http:\/\/127\.0\.0\.1:\d+)\/\?token=(\S+)/, 30_000);
+      expect((await fetch(`${base}/api/runs`)).status).toBe(401);
+      const page = await fetch(`${base}/?token=${token}`);
       expect(page.status).toBe(200);
       expect(page.headers.get('content-type')).toMatch(/text\/html/);
       const html = await page.text();
       expect(html).toContain('<title>spikeloop</title>');
       const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)![1];
-      expect((await fetch(`${base}${script}`)).status).toBe(200);
-      expect((await fetch(`${base}/api/runs`)).status).toBe(200);
+      const auth = { headers: { authorization: `Bearer ${token}` } };
+      expect((await fetch(`${base}${script}`, auth)).status).toBe(200);
+      expect((await fetch(`${base}/api/runs`, auth)).status).toBe(200);
     } finally {
       await stop(serve);
     }

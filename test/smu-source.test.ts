@@ -127,6 +127,7 @@ describe('SMU runs through the run manager into a SQLite store', () => {
         source: 'smu',
         sampleRate: 200,
         options: { address: server.addresses[0], compliance: 1e-3 },
+        from: 'local', // an address is taken from this machine's CLI, never from the network
       });
       await manager.waitForEnd(started.id);
       const run = store.getRun(started.id)!;
@@ -145,7 +146,7 @@ describe('SMU runs through the run manager into a SQLite store', () => {
       expect(server.instrument.channel.output).toBe(false);
       // a point rate an SMU cannot do is refused before the run starts
       await expect(
-        manager.start({ protocol: { kind: 'dc', quantity: 'voltage', level: 0.1 }, source: 'smu', sampleRate: 100_000, options: { address: server.addresses[0] } }),
+        manager.start({ protocol: { kind: 'dc', quantity: 'voltage', level: 0.1 }, source: 'smu', sampleRate: 100_000, options: { address: server.addresses[0] }, from: 'local' }),
       ).rejects.toThrow(/at most 1000/);
     } finally {
       store.close();

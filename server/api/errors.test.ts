@@ -2,6 +2,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Type } from 'typebox';
 import { describe, expect, it } from 'vitest';
 import { SourceRegistry } from '../sources/registry.ts';
 import { RunStore } from '../store/run-store.ts';
@@ -39,16 +40,18 @@ describe('error catalogue', () => {
     const sources = new SourceRegistry();
     sources.registerSource('replay', {
       title: 'refuses gain, has a bug with gain 0',
+      options: Type.Object({ gain: Type.Optional(Type.Unknown()) }, { additionalProperties: false }), // the source checks gain itself
       available: async () => ({ available: true }),
       create: (ctx) => {
         if (typeof ctx.options?.gain !== 'number') throw new AppError('BAD_SOURCE_OPTIONS', 'option gain must be a number', '/options/gain');
         return (undefined as unknown as { kind: 'replay' }).kind as never; // a bug: TypeError
       },
     });
-    const app = await buildApp({ store, sources, instruments: false, webDist: false });
+    const token = 'errors-test-token';
+    const app = await buildApp({ store, sources, instruments: false, webDist: false, security: { token } });
     try {
       const post = async (options: object) => {
-        const r = await app.inject({ method: 'POST', url: '/api/runs', payload: { protocol: { kind: 'dc' }, source: 'replay', options } });
+        const r = await app.inject({ method: 'POST', url: '/api/runs', headers: { authorization: `Bearer ${token}` }, payload: { protocol: { kind: 'dc' }, source: 'replay', options } });
         return { status: r.statusCode, error: r.json().error };
       };
       expect(await post({ gain: 'high' })).toMatchObject({ status: 400, error: { code: 'BAD_SOURCE_OPTIONS', field: '/options/gain' } });
