@@ -18,8 +18,11 @@ export type StoreErrorCode =
   | 'DISK_FULL' // not enough free space for a run, or the disk filled up during one (refused until space returns)
   | 'EXPORT_RATES_DIFFER'; // a CSV export (one time column) asked for channels of different sample rates
 
-/** SQLite could not grow the database or its WAL: the disk (or the file size limit) is full. */
-export const isDiskFull = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 'SQLITE_FULL';
+// SQLITE_IOERR_SHMSIZE: the WAL index (-shm) could not be extended, which on a full tmpfs or disk is how a
+// write that crosses an index page fails before SQLite ever reports SQLITE_FULL.
+const DISK_FULL_CODES = new Set(['SQLITE_FULL', 'SQLITE_IOERR_SHMSIZE']);
+/** SQLite could not grow the database, its WAL or the WAL index: the disk (or the file size limit) is full. */
+export const isDiskFull = (err: unknown): boolean => DISK_FULL_CODES.has((err as { code?: unknown } | null)?.code as string);
 
 /** An AppError whose code is one of the store's (the constructor only narrows the code). */
 export class StoreError extends AppError {
