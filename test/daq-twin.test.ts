@@ -172,6 +172,15 @@ describe('a DAQ run from the run manager and its twin pairing', () => {
       expect(v.length).toBe(a0.length);
       const near = new Set(measured.flatMap((k) => [k - 1, k, k + 1]));
       const code = v.map((x) => adcCode(Math.round(Math.min(5, Math.max(0, x)) * 1000)));
+      // The release from the refractory period after each reset (the twin's first non-zero tick) and the tick after
+      // it may also be off by up to half the release's jump from 0: a UART interrupt (host traffic, whose emulated
+      // arrival depends on the host's speed) can delay that tick's stimulus write and conversion by tens of µs, and
+      // the steep charge carries the shift into the next tick (seen under load: 15, 12 measured for 26, 21).
+      const releaseJump = new Map<number, number>();
+      for (const m of measured) {
+        const k = code.findIndex((c, j) => j > m + 1 && j <= m + 10 && code[j - 1] === 0 && c > 0);
+        if (k > 0) for (const j of [k, k + 1]) releaseJump.set(j, 0.5 * code[k]);
+      }
       let compared = 0;
       let outside = 0;
       for (let k = 0; k + 1 < a0.length; k++) {
@@ -182,7 +191,7 @@ describe('a DAQ run from the run manager and its twin pairing', () => {
         // neighbouring slope (a release tick charges from 0 by ~26 codes while the slope after it can be small, or of
         // the other sign when the square wave turns off)
         const slope = Math.max(Math.abs(code[k + 1] - code[k]), k > 0 ? Math.abs(code[k] - code[k - 1]) : 0);
-        if (Math.abs(a0[k] - code[k]) > 6 + 0.1 * slope) outside++;
+        if (Math.abs(a0[k] - code[k]) > 6 + 0.1 * slope + (releaseJump.get(k) ?? 0)) outside++;
       }
       expect(compared).toBeGreaterThan(a0.length / 2);
       expect(outside).toBe(0);
