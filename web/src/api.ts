@@ -31,6 +31,7 @@ export interface JsonSchema {
   /** A fixed-length tuple (e.g. a band [low, high]): one schema per position. */
   items?: JsonSchema | JsonSchema[];
   minItems?: number;
+  maxItems?: number;
   properties?: Record<string, JsonSchema>;
   required?: string[];
   additionalProperties?: boolean;
@@ -192,6 +193,9 @@ export const api = {
   setTags: async (id: number, tags: string[]) => (await request<{ run: RunDetail }>('PUT', `/api/runs/${id}/tags`, { tags })).run,
   envelope: (id: number, channel: number, start: number, end: number, pixels: number, signal?: AbortSignal) =>
     request<Envelope>('GET', `/api/runs/${id}/channels/${channel}/envelope${query({ start, end, pixels })}`, undefined, signal),
+  /** Raw samples [start, end) of one channel; physical value = sample × scale + offset. */
+  raw: (id: number, channel: number, start: number, end: number, signal?: AbortSignal) =>
+    request<{ scale: number; offset: number; unit: string; segments: { start: number; samples: number[] }[] }>('GET', `/api/runs/${id}/channels/${channel}/raw${query({ start, end })}`, undefined, signal),
   events: async (id: number, q: { start?: number; end?: number; kind?: EventKind; limit?: number }, signal?: AbortSignal) =>
     (await request<{ events: RunEvent[] }>('GET', `/api/runs/${id}/events${query(q)}`, undefined, signal)).events,
   analyses: async (id: number, signal?: AbortSignal) =>

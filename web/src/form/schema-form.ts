@@ -78,6 +78,28 @@ export function makeField(pointer: string, name: string, schema: JsonSchema, opt
       }
       return { value: parts };
     };
+  } else if (schema.type === 'array' && schema.items && !Array.isArray(schema.items)) {
+    // A list (channel names, frequencies): comma-separated values of the item schema.
+    const item = schema.items;
+    const inp = h('input', {
+      id, name, type: 'text', autocomplete: 'off', spellcheck: 'false', 'data-pointer': pointer, placeholder: `${item.type === 'string' ? 'name' : 'number'}, …`,
+      value: Array.isArray(schema.default) ? schema.default.join(', ') : '',
+    });
+    input = inp;
+    read = () => {
+      const t = inp.value.trim();
+      if (t === '') return optional ? { value: undefined } : { error: 'required' };
+      const parts = t.split(/[,;\s]+/).filter(Boolean);
+      if (schema.minItems !== undefined && parts.length < schema.minItems) return { error: `give at least ${schema.minItems}, comma separated` };
+      if (schema.maxItems !== undefined && parts.length > schema.maxItems) return { error: `give at most ${schema.maxItems}` };
+      if (item.type !== 'number' && item.type !== 'integer') return { value: parts };
+      const values = parts.map(Number);
+      for (let i = 0; i < values.length; i++) {
+        const err = checkNumber(item, values[i]);
+        if (err) return { error: `value ${i + 1} ${err}` };
+      }
+      return { value: values };
+    };
   } else if (schema.type === 'boolean') {
     const cb = h('input', { id, name, type: 'checkbox', 'data-pointer': pointer, checked: schema.default === true });
     input = cb;
