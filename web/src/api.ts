@@ -72,6 +72,8 @@ export interface SourceInfo {
   detail?: string;
   /** S/s per channel the source uses when a run names none. */
   defaultSampleRate?: number;
+  /** Built-in twin circuit of the device this source measures: the default for pairing its runs. */
+  twinCircuit?: string;
 }
 
 /** `GET /api/runs/:id/channels/:ch/envelope`: physical values per pixel column, null where there is no sample. */
@@ -86,6 +88,8 @@ export interface StartRunBody {
   source?: string;
   sampleRate?: number;
   label?: string;
+  /** Pair with the twin when the run ends: its recorded stimulus fed to this circuit. */
+  twin?: { circuit: string };
 }
 
 /** The query of `GET /api/runs`. */

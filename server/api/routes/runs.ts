@@ -7,6 +7,8 @@ import { AppError, runNotFound, runActive } from '../../../common/errors.ts';
 import { Type } from '@fastify/type-provider-typebox';
 import type { RunStatus } from '../../../common/run-stream.ts';
 import { MAX_SAMPLE_RATE } from '../../runs/run-manager.ts';
+import { pairWhenEnded } from '../../experiments/auto-pair.ts';
+import { resolveCircuit } from '../../sources/twin-source.ts';
 import type { RoutePlugin } from '../app.ts';
 import { RunDetailSchema, RunIdParams, RunSummarySchema, errorResponses } from '../schemas.ts';
 
@@ -93,6 +95,16 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
                 description: 'Source-specific run options, e.g. { "address": ... } for smu, { "port": ... } for daq (see docs of each source)',
               }),
             ),
+            twin: Type.Optional(
+              Type.Object(
+                {
+                  circuit: Type.Union([Type.String({ maxLength: 64 }), Type.Object({ kind: Type.String() }, { additionalProperties: true })], {
+                    description: 'Twin circuit: a built-in name (GET /api/twin/circuits) or a circuit document',
+                  }),
+                },
+                { additionalProperties: false, description: 'Pair with the twin: when the run ends, its recorded stimulus is fed to this circuit (as POST /api/runs/:id/pair)' },
+              ),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -101,6 +113,9 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     },
     async (req, reply) => {
       const b = req.body;
+      // the circuit is checked before anything starts; the pairing itself waits for the run's end
+      const circuit = b.twin ? resolveCircuit(b.twin.circuit, '/twin/circuit') : undefined;
+      if (circuit !== undefined && !ctx.simulate) throw new AppError('NO_TWIN', 'the digital twin is not available on this server', '/twin');
       const run = await runs.start({
         protocol: b.protocol,
         ...(b.source !== undefined ? { source: b.source } : {}),
@@ -108,6 +123,10 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         ...(b.label !== undefined ? { label: b.label } : {}),
         ...(b.options !== undefined ? { options: b.options as Record<string, unknown> } : {}),
       });
+      if (circuit !== undefined) {
+        const analyses = ctx.bench.twin?.analyses;
+        void pairWhenEnded(store, runs, run.id, { circuit, simulate: ctx.simulate!, ...(analyses ? { analyses } : {}), log: (line) => req.log.info(line) });
+      }
       return reply.status(201).send({ run });
     },
   );

@@ -18,6 +18,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
                 available: Type.Boolean(),
                 detail: Type.Optional(Type.String()),
                 defaultSampleRate: Type.Optional(Type.Number({ description: 'S/s per channel used when a run names none' })),
+                twinCircuit: Type.Optional(Type.String({ description: 'Built-in twin circuit of the device this source measures: the default for pairing its runs' })),
               }),
             ),
             default: Type.String(),
