@@ -59,6 +59,23 @@ describe('spike detection defaults on kHz devices', () => {
     expect(ch.rearm_level).toBeLessThan(ch.baseline + ch.threshold);
   });
 
+  it('the simulated bench (LIF with drawn 1 V spikes) under its default square: every spike found at the default settings (was 0: the robust threshold 1.02 V sat above the 1 V peak)', async () => {
+    const id = (await inject('POST', '/api/runs', { protocol: { kind: 'square', durationS: 0.05 } })).run.id as number;
+    await server.s.app.spikeloop.runs.waitForEnd(id);
+    const run = server.s.store.getRun(id)!;
+    expect(run.status).toBe('completed');
+    expect(run.eventCounts.spike).toBe(100); // two spikes per 1 ms period (simulated-bench.ts)
+    const ch = (await inject('POST', `/api/runs/${id}/analyses/spikes`, { channel: 'v_mem' })).result.channels[0];
+    expect(ch.count).toBe(100);
+    // each at the bench's own spike sample (a parabola through the drawn peak keeps it within half a sample)
+    const ev = server.s.store.listEvents(id, { kind: 'spike' }).map((e) => e.index);
+    ch.times.forEach((t: number, k: number) => expect(Math.abs(t * 1e5 - ev[k])).toBeLessThanOrEqual(0.5));
+    // the k·σ rule was blind (its level above the trace's maximum) on a reset-type trace: the mesial level
+    // halfway between the median and the maximum is used and reported
+    expect(ch.threshold_rule).toBe('range');
+    expect(ch.threshold).toBeCloseTo((1 - ch.baseline) / 2, 3);
+  });
+
   it('nsu-tonic at 100 µA: the rate is within 1 % of the switch firing rate (was 725 Hz for 1,445 Hz)', async () => {
     const id = await twinRun('nsu-tonic', { kind: 'dc', quantity: 'current', level: 100e-6, durationS: 0.1 }, 2e5);
     // the twin's own record of each spike: the threshold switch turning on
