@@ -118,6 +118,38 @@ describe('bursts and regimes', () => {
   });
 });
 
+/**
+ * The run's stimulus and one response channel, recorded as a new run of source `daq` with the same
+ * protocol: what a DAQ measuring the real part records (no device-state channel).
+ */
+function asMeasured(runId: number, response: string): number {
+  const run = server.s.store.getRun(runId)!;
+  const chans = ['stim', response].map((name) => ({ ...channel(runId, name), info: run.channels.find((c) => c.name === name)! }));
+  const store = server.s.store;
+  const id = store.createRun({ protocol: run.protocol as { kind: string }, source: 'daq', bench: {}, softwareVersion: 'test' });
+  const rec = store.recorder(id);
+  rec.write({ type: 'start', runId: id, protocol: run.protocol, source: 'daq', bench: {}, softwareVersion: 'test', wallTime: new Date().toISOString() });
+  rec.write({ type: 'descriptor', channels: chans.map((c) => ({ name: c.info.name, unit: c.info.unit, sampleRate: c.fs, dtype: 'float64', scale: 1, offset: 0, role: c.info.role })) });
+  chans.forEach((c, k) => rec.write({ type: 'block', channel: k, firstIndex: 0, samples: c.x }));
+  rec.write({ type: 'stop', status: 'completed' });
+  return id;
+}
+
+describe('saturation without a state channel', () => {
+  it('nsu-tonic latched at 1 mA, recorded without x_switch: saturated from the response itself (was quiescent)', async () => {
+    const dc = asMeasured(await twinRun('nsu-tonic', { kind: 'dc', quantity: 'current', level: 1e-3, durationS: 0.02 }, 2e5), 'v_out');
+    expect(server.s.store.getRun(dc)!.channels.map((c) => c.name)).toEqual(['stim', 'v_out']);
+    const r = (await inject('POST', `/api/runs/${dc}/analyses/regime`, {})).result;
+    expect(r.regime).toBe('saturated');
+    expect(r.reason).toMatch(/^latched: v_out per unit stimulus held at 100 Ω, (over 1000|[\d.]+)× the run's lowest/);
+    // the ladder: quiescent at 0, tonic at 100 µA, latched at 1 mA
+    const levels = [0, 100e-6, 1e-3];
+    const ladder = asMeasured(await twinRun('nsu-tonic', { kind: 'ladder', quantity: 'current', levels, dwellS: 0.02 }, 2e5), 'v_out');
+    const l = (await inject('POST', `/api/runs/${ladder}/analyses/regime`, {})).result;
+    expect(l.steps.map((st: { regime: string }) => st.regime)).toEqual(['quiescent', 'oscillatory', 'saturated']);
+  });
+});
+
 describe('phase', () => {
   it('cpg2: anti-phase locking, mean phase within 0.02 of the phase measured from the outputs after locking; the in-phase start is excluded', async () => {
     const id = await twinRun('cpg2', { kind: 'dc', quantity: 'current', level: 50e-6, durationS: 0.2 }, 2e5);
