@@ -9,7 +9,7 @@
  * feeds the recorded stimulus to a twin circuit when the run ends (POST /api/runs `twin`).
  */
 import uPlot from 'uplot';
-import { api, ApiError, callJson, type JsonSchema, type ProtocolInfo, type SourceInfo, type StartRunBody } from '../api.ts';
+import { api, ApiError, type JsonSchema, type ProtocolInfo, type SourceInfo, type StartRunBody } from '../api.ts';
 import { h } from '../dom.ts';
 import { si } from '../format.ts';
 import { keyTitle, makeField, readFields, type Field } from '../form/schema-form.ts';
@@ -54,10 +54,10 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
       const [protocols, sources, bench, circuits] = await Promise.all([
         api.protocols(),
         api.sources(),
-        callJson<{ bench: { limits: BenchLimits } }>('GET', '/api/bench').catch(() => ({ bench: { limits: {} } })),
+        api.bench().catch(() => ({ limits: {} as BenchLimits })),
         api.twinCircuits().catch(() => []),
       ]);
-      if (!gone) build(protocols, sources.sources, sources.default, bench.bench.limits, circuits);
+      if (!gone) build(protocols, sources.sources, sources.default, bench.limits, circuits);
     } catch (e) {
       if (gone) return;
       page.replaceChildren(
@@ -214,16 +214,13 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
       const duration = typeof values.durationS === 'number' ? values.durationS : Infinity;
       const previewS = period && duration > 10 * period ? 5 * period : undefined;
       try {
-        const r = await callJson<{ summary: { unit: string; durationS: number; min: number; max: number }; limits?: { peak: number; worstPowerW: number }; preview: { dt: number; values: number[] } }>(
-          'POST',
-          '/api/protocols/check',
-          { protocol: { kind: kindSel.value, ...values }, points: 800, ...(previewS ? { previewS } : {}) },
-        );
-        if (gone || seq !== previewSeq) return;
+        const r = await api.checkProtocol({ kind: kindSel.value, ...values }, 800, previewS);
+        const pv = r.preview;
+        if (gone || seq !== previewSeq || !pv) return;
         const unit = r.summary.unit;
         previewNote.textContent = `${previewS ? `First 5 periods (${si(previewS, 's')}) shown. ` : ''}${si(r.summary.durationS, 's')} from ${si(r.summary.min, unit)} to ${si(r.summary.max, unit)}${r.limits ? `; peak ${si(r.limits.peak, unit)}, worst-case power ${si(r.limits.worstPowerW, 'W')}` : ''}: within the bench limits.`;
         previewNote.className = 'hint';
-        const t = r.preview.values.map((_, i) => i * r.preview.dt);
+        const t = pv.values.map((_, i) => i * pv.dt);
         preview?.destroy();
         previewBox.replaceChildren();
         preview = new uPlot(
@@ -236,10 +233,10 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
             series: [{ label: 't' }, { label: `stimulus (${unit})`, stroke: '#2b6cb0', width: 1.5, value: (_u, v) => si(v, unit, 4) }],
             legend: { show: false },
           },
-          [t, r.preview.values],
+          [t, pv.values],
           previewBox,
         );
-        previewBox.dataset.points = String(r.preview.values.length);
+        previewBox.dataset.points = String(pv.values.length);
       } catch (e) {
         if (gone || seq !== previewSeq) return;
         previewNote.className = 'hint error';
