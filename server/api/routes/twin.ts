@@ -3,14 +3,12 @@
  *   GET /api/twin/circuits   GET /api/twin/models   POST /api/twin/runs
  * A twin run is an ordinary run (source 'twin'): it streams on the live feed and is read back like any other.
  */
-import { AppError } from '../../../common/errors.ts';
 import { Type } from 'typebox';
 import { RunSummarySchema } from '../../../common/schemas/runs.ts';
 import { CircuitInfoSchema, DeviceModelInfoSchema, TwinRunBodySchema } from '../../../common/schemas/twin.ts';
-import { loadExampleCircuit } from '../../sources/twin-source.ts';
 import { listBuiltInCircuits } from '../../twin/circuits/index.ts';
-import { startTwinOfRun } from '../../experiments/pairing.ts';
-import { MODELS, expandCircuit } from '../../twin/index.ts';
+import { startTwinRun } from '../../experiments/pairing.ts';
+import { MODELS } from '../../twin/index.ts';
 import type { RoutePlugin } from '../app.ts';
 import { errorResponses } from '../schemas.ts';
 
@@ -55,40 +53,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         response: { 201: Type.Object({ run: RunSummarySchema }), ...errorResponses },
       },
     },
-    async (req, reply) => {
-      const b = req.body;
-      if ((b.protocol === undefined) === (b.stimulusRun === undefined))
-        throw new AppError('VALIDATION', '/protocol: give exactly one of protocol and stimulusRun', '/protocol');
-      let circuit: unknown;
-      try {
-        circuit = typeof b.circuit === 'string' ? loadExampleCircuit(b.circuit) : b.circuit;
-        expandCircuit(circuit);
-      } catch (err) {
-        throw new AppError('VALIDATION', `/circuit: ${err instanceof Error ? err.message : String(err)}`, '/circuit');
-      }
-      const twinOpts = { ...(b.method ? { method: b.method } : {}), ...(b.dt !== undefined ? { dt: b.dt } : {}) };
-      if (b.stimulusRun) {
-        // the one path of a twin fed a stored run's recorded stimulus (experiments/pairing.ts)
-        const { run } = await startTwinOfRun(store, runs, b.stimulusRun.runId, {
-          circuit,
-          channel: b.stimulusRun.channel,
-          ...(b.durationS !== undefined ? { durationS: b.durationS } : {}),
-          options: twinOpts,
-          ...(b.label !== undefined ? { label: b.label } : {}),
-          field: '/stimulusRun',
-        });
-        return reply.status(201).send({ run });
-      }
-      const run = await runs.start({
-        source: 'twin',
-        ...(b.label !== undefined ? { label: b.label } : {}),
-        protocol: b.protocol,
-        ...(b.sampleRate !== undefined ? { sampleRate: b.sampleRate } : {}),
-        ...(b.durationS !== undefined ? { durationS: b.durationS } : {}),
-        options: { circuit, ...twinOpts },
-      });
-      return reply.status(201).send({ run });
-    },
+    async (req, reply) => reply.status(201).send({ run: await startTwinRun(store, runs, req.body) }),
   );
 };
 export default plugin;
