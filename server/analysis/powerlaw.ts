@@ -24,9 +24,25 @@
  */
 import { Rng } from '../../common/random.ts';
 import { chi2Sf1, erfc, hurwitz, hurwitzJet, nelderMead } from './math.ts';
-import type { PowerLawFit, PowerLawKind } from '../../common/api-types.ts';
 
-export type { PowerLawFit, PowerLawKind } from '../../common/api-types.ts';
+export type PowerLawKind = 'continuous' | 'discrete';
+
+/** A power-law fit. In stored and sent results its keys are snake_case (alpha_se, n_tail, ks_d, log_lik; docs/analysis.md). */
+export interface PowerLawFit {
+  kind: PowerLawKind;
+  alpha: number;
+  /** Standard error of alpha (CSN eq. 3.2 / 3.6). */
+  alphaSe: number;
+  xmin: number;
+  /** Number of values >= xmin. */
+  nTail: number;
+  /** Number of values used (finite, > 0). */
+  n: number;
+  /** KS distance between the tail and the fitted model. */
+  ksD: number;
+  /** Log-likelihood of the tail under the fitted model. */
+  logLik: number;
+}
 
 export interface PowerLawOptions {
   kind: PowerLawKind;
