@@ -4,6 +4,7 @@
  */
 import { bootstrapDistances, type PowerLawFit, type PowerLawOptions } from '../analysis/powerlaw.ts';
 import { twinTask } from '../experiments/twin-task.ts';
+import type { TwinRunItem, TwinRunSpec } from '../sources/twin-source.ts';
 
 export interface BootstrapChunk {
   data: Float64Array;
@@ -66,3 +67,15 @@ export const tasks = {
 
 export type Tasks = typeof tasks;
 export type TaskName = keyof Tasks;
+
+/** Tasks whose output streams as it is made (pool.ts stream()): each is an (async) generator. */
+export const streamTasks = {
+  /** A twin run's messages (sources/twin-source.ts): the twin snapshot, then the run stream after the start message. */
+  twinRun: async function* (spec: TwinRunSpec): AsyncGenerator<TwinRunItem> {
+    const { twinRunItems } = await import('../sources/twin-source.ts');
+    yield* twinRunItems(spec);
+  },
+};
+
+export type StreamTasks = typeof streamTasks;
+export type StreamTaskName = keyof StreamTasks;

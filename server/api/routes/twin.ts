@@ -8,9 +8,11 @@ import { Type } from '@fastify/type-provider-typebox';
 import { TWIN_MAX_SAMPLE_RATE, loadExampleCircuit } from '../../sources/twin-source.ts';
 import { listBuiltInCircuits } from '../../twin/circuits/index.ts';
 import { startTwinOfRun } from '../../experiments/pairing.ts';
-import { MODELS, expandCircuit } from '../../twin/index.ts';
+import { MODELS } from '../../twin/index.ts';
 import type { RoutePlugin } from '../app.ts';
 import { RunSummarySchema, errorResponses } from '../schemas.ts';
+
+const CIRCUIT_CODES = new Set(['BAD_CIRCUIT', 'TWIN_BAD_CIRCUIT', 'TWIN_UNKNOWN_MODEL', 'TWIN_BAD_PARAM', 'TWIN_BAD_PROBE']);
 
 const plugin: RoutePlugin = async (app, { ctx }) => {
   const { store, runs } = ctx;
@@ -75,35 +77,39 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       const b = req.body;
       if ((b.protocol === undefined) === (b.stimulusRun === undefined))
         throw new AppError('VALIDATION', '/protocol: give exactly one of protocol and stimulusRun', '/protocol');
-      let circuit: unknown;
-      try {
-        circuit = typeof b.circuit === 'string' ? loadExampleCircuit(b.circuit) : b.circuit;
-        expandCircuit(circuit);
-      } catch (err) {
-        throw new AppError('VALIDATION', `/circuit: ${err instanceof Error ? err.message : String(err)}`, '/circuit');
-      }
+      // checked where it is expanded, on the worker thread (a network at its caps takes a few hundred ms)
+      const circuit: unknown = typeof b.circuit === 'string' ? loadExampleCircuit(b.circuit) : b.circuit;
       const twinOpts = { ...(b.method ? { method: b.method } : {}), ...(b.dt !== undefined ? { dt: b.dt } : {}) };
-      if (b.stimulusRun) {
-        // the one path of a twin fed a stored run's recorded stimulus (experiments/pairing.ts)
-        const { run } = await startTwinOfRun(store, runs, b.stimulusRun.runId, {
-          circuit,
-          channel: b.stimulusRun.channel,
-          ...(b.durationS !== undefined ? { durationS: b.durationS } : {}),
-          options: twinOpts,
+      const start = async () => {
+        if (b.stimulusRun) {
+          // the one path of a twin fed a stored run's recorded stimulus (experiments/pairing.ts)
+          return (
+            await startTwinOfRun(store, runs, b.stimulusRun.runId, {
+              circuit,
+              channel: b.stimulusRun.channel,
+              ...(b.durationS !== undefined ? { durationS: b.durationS } : {}),
+              options: twinOpts,
+              ...(b.label !== undefined ? { label: b.label } : {}),
+              field: '/stimulusRun',
+            })
+          ).run;
+        }
+        return runs.start({
+          source: 'twin',
           ...(b.label !== undefined ? { label: b.label } : {}),
-          field: '/stimulusRun',
+          protocol: b.protocol,
+          ...(b.sampleRate !== undefined ? { sampleRate: b.sampleRate } : {}),
+          ...(b.durationS !== undefined ? { durationS: b.durationS } : {}),
+          options: { circuit, ...twinOpts },
         });
-        return reply.status(201).send({ run });
+      };
+      try {
+        return reply.status(201).send({ run: await start() });
+      } catch (err) {
+        // the twin's refusal of the document is the request's /circuit
+        if (err instanceof AppError && CIRCUIT_CODES.has(err.code)) throw new AppError('VALIDATION', `/circuit: ${err.message.replace(/^source "twin": /, '')}`, '/circuit');
+        throw err;
       }
-      const run = await runs.start({
-        source: 'twin',
-        ...(b.label !== undefined ? { label: b.label } : {}),
-        protocol: b.protocol,
-        ...(b.sampleRate !== undefined ? { sampleRate: b.sampleRate } : {}),
-        ...(b.durationS !== undefined ? { durationS: b.durationS } : {}),
-        options: { circuit, ...twinOpts },
-      });
-      return reply.status(201).send({ run });
     },
   );
 };
