@@ -266,6 +266,7 @@ describe('bounded work', () => {
     expect(tooMuch.status).toBe(400);
     expect(((await tooMuch.json()) as { error: { message: string } }).error.message).toMatch(/spike-pair operations/);
     expect((await json('/api/analysis/regime', { runIds: Array.from({ length: 17 }, () => runId) })).status).toBe(400);
+    expect((await json('/api/experiments/stdp', { runIds: Array.from({ length: 257 }, () => runId) })).status).toBe(400);
     expect((await json('/api/analysis/powerlaw', { values: [1, 2, 3], bootstrap: 100_000 })).status).toBe(400);
     const el = [{ node: 0, stimulus: true }, { node: -1, value: 0 }];
     for (const circuit of [
