@@ -5,7 +5,7 @@
  * written here.
  */
 import type { EventKind, FinalStatus } from './run-stream.ts';
-import type { RunSummary } from './api-schemas.ts';
+import type { RunDetail } from './api-schemas.ts';
 
 export type { ChannelInfo, DroppedRange, ProtocolDoc, RunDetail, RunSummary, StoredAnalysis, StoredEvent } from './api-schemas.ts';
 
@@ -67,7 +67,7 @@ export interface LiveEvent {
 
 /** Server → client messages on `/api/runs/:id/live` (server/api/live-feed.ts; docs/api.md). */
 export type LiveMessage =
-  | { type: 'hello'; run: RunSummary }
+  | { type: 'hello'; run: RunDetail }
   | { type: 'block'; channel: number; firstIndex: number; stride: number; min: number[]; max: number[]; wallTime?: number }
   | { type: 'events'; events: LiveEvent[]; dropped: number }
   | { type: 'rate'; pairsPerSecond: number }

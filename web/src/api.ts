@@ -8,7 +8,7 @@ import type { ChannelRole, EventKind, RunStatus, FinalStatus } from '../../commo
 import type { EnvelopeWindow, LiveMessage, ProtocolDoc, RunDetail, RunFilters, RunSummary, StoredAnalysis, StoredEvent } from '../../common/api-types.ts';
 
 export type { RunStatus, FinalStatus, EventKind, ChannelRole };
-export type { DroppedRange, LiveEvent, LiveMessage, PowerLawFit, ProtocolDoc, RunDetail, RunSummary, StoredAnalysis } from '../../common/api-types.ts';
+export type { ChannelInfo, DroppedRange, LiveEvent, LiveMessage, PowerLawFit, ProtocolDoc, RunDetail, RunSummary, StoredAnalysis } from '../../common/api-types.ts';
 export type RunEvent = StoredEvent;
 
 /** The subset of JSON Schema the protocol schemas use (TypeBox output). */
@@ -202,6 +202,8 @@ export const api = {
   /** Starts a twin run of run `id` on its recorded stimulus. */
   pairRun: (id: number, circuit: string) => request<{ twinRunId: number }>('POST', `/api/runs/${id}/pair`, { circuit }),
   twinCircuits: async () => (await request<{ circuits: { name: string; kind: string; description: string }[] }>('GET', '/api/twin/circuits')).circuits,
+  /** The sweeps in the store, newest first (id and name are what the runs list needs). */
+  sweepList: async () => (await request<{ sweeps: { id: string; label: string }[] }>('GET', '/api/sweeps')).sweeps,
   analysisList: async () => (await request<{ analyses: AnalysisInfo[] }>('GET', '/api/analyses')).analyses,
   runAnalysis: (id: number, name: string, params: Record<string, unknown>, recompute = false) =>
     request<AnalysisRun>('POST', `/api/runs/${id}/analyses/${encodeURIComponent(name)}${query({ recompute: recompute ? 'true' : undefined })}`, params),
