@@ -358,8 +358,9 @@ function eventsPlugin(plot: TracePlot): uPlot.Plugin {
           ctx.fillStyle = SPAN_COLORS[s.kind];
           ctx.fillRect(a, top, b - a, height);
           ctx.fillStyle = s.kind === 'fault' ? EVENT_COLORS.fault : '#4a5568';
-          ctx.fillText(s.label, a + 3 * dpr, top + 11 * dpr, Math.max(60 * dpr, b - a));
+          ctx.fillText(fitText(ctx, s.label, Math.max(90 * dpr, b - a - 6 * dpr)), a + 3 * dpr, top + 11 * dpr);
         }
+        plot.el.dataset.spans = String(plot.spans.length);
         drawSpikes(plot, u, x0, x1, dpr);
         // Markers and faults: dashed lines across the plot with their label.
         ctx.lineWidth = 1 * dpr;
@@ -376,7 +377,7 @@ function eventsPlugin(plot: TracePlot): uPlot.Plugin {
             ctx.lineTo(x, top + height);
             // Labels only where they do not overlap the previous one.
             if (ev.label && x - lastLabelX > 90 * dpr) {
-              ctx.fillText(ev.label, x + 3 * dpr, top + (kind === 'fault' ? 24 : 36) * dpr, 140 * dpr);
+              ctx.fillText(fitText(ctx, ev.label, 140 * dpr), x + 3 * dpr, top + (kind === 'fault' ? 24 : 36) * dpr);
               lastLabelX = x;
             }
           }
@@ -402,6 +403,14 @@ function eventsPlugin(plot: TracePlot): uPlot.Plugin {
       },
     },
   };
+}
+
+/** `text` cut (with …) to at most `width` device pixels in the context's font; the tooltip has it whole. */
+function fitText(ctx: CanvasRenderingContext2D, text: string, width: number): string {
+  if (ctx.measureText(text).width <= width) return text;
+  let n = text.length;
+  while (n > 1 && ctx.measureText(text.slice(0, n) + '…').width > width) n = Math.floor(n * 0.85);
+  return text.slice(0, n) + '…';
 }
 
 /**
