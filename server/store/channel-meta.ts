@@ -6,7 +6,7 @@
  * run the bench configuration's channel labels and `toCurrent` (server/sources/daq-source.ts) and the circuit
  * on the board's pins (its `daq.pins`, server/sources/daq-twin-dut.ts).
  */
-import type { ChannelInfo } from '../../common/api-types.ts';
+import type { ChannelInfo } from '../../common/schemas/runs.ts';
 import { shortestPeriodS, type Protocol } from '../protocols/index.ts';
 
 /** Fewer samples than this per stimulus period and a square's edges or a sine's peaks are not resolved. */

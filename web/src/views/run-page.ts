@@ -74,7 +74,7 @@ export function runPage(root: HTMLElement, params: Params): ViewInstance {
     page.replaceChildren(header, notice, main);
     mode = run.status === 'running' ? 'live' : 'stored';
     if (run.status === 'running') {
-      body = mountLiveView(main, run, {
+      const liveView = mountLiveView(main, run, {
         // One count on the page: the header shows the live view's totals.
         onCounts: (c) => (header.querySelector('[data-fact=events] dd')!.firstChild!.textContent = eventsText(c)),
         onStop: (status, reason) => {
@@ -88,6 +88,8 @@ export function runPage(root: HTMLElement, params: Params): ViewInstance {
           notice.append(h('button', { class: 'small', onclick: () => void load() }, 'Reconnect'));
         },
       });
+      const analyses = mountAnalysisPanel(main, run);
+      body = { unmount: () => (analyses.unmount(), liveView.unmount()) };
     } else {
       const stored = mountStoredView(main, run);
       const analyses = mountAnalysisPanel(main, run);

@@ -101,7 +101,7 @@ export function runsList(root: HTMLElement): ViewInstance {
     const unknown = runs.some((r) => r.tags.some((t) => t.startsWith('sweep:') && !sweepNames.has(t.slice(6))));
     if (!unknown) return;
     try {
-      for (const sw of await api.sweepList()) sweepNames.set(sw.id, sw.label);
+      for (const sw of await api.sweeps()) sweepNames.set(sw.id, sw.label);
     } catch {
       /* the tags stay as they are */
     }
