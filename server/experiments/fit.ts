@@ -153,8 +153,20 @@ export function fitTarget(store: RunStore, runId: number, circuit: unknown, kind
   };
 }
 
-/** Fits the circuit's free parameters to run `runId` (see the file comment). */
+/** Fits the circuit's free parameters to run `runId` (see the file comment); an aborted signal rejects with CANCELLED. */
 export async function fitTwinToRun(store: RunStore, pool: TaskRunner, runId: number, opts: FitOptions): Promise<FitResult> {
+  try {
+    return await fit(store, pool, runId, opts);
+  } catch (err) {
+    if (opts.signal?.aborted && !(err instanceof AppError && err.code === 'CANCELLED')) {
+      const why = opts.signal.reason instanceof Error ? opts.signal.reason.message : String(opts.signal.reason ?? 'aborted');
+      throw new AppError('CANCELLED', `the fit was cancelled: ${why}`);
+    }
+    throw err;
+  }
+}
+
+async function fit(store: RunStore, pool: TaskRunner, runId: number, opts: FitOptions): Promise<FitResult> {
   const t0 = Date.now();
   const kind = opts.objective ?? 'waveform';
   const names = opts.params?.length ? opts.params : defaultFreeParams(opts.circuit);
@@ -169,10 +181,10 @@ export async function fitTwinToRun(store: RunStore, pool: TaskRunner, runId: num
   let done = 0;
   let bestResidual = Infinity;
   const circuitAt = (u: readonly number[]) => withParams(opts.circuit, Object.fromEntries(free.map((p, i) => [p.name, fromUnit(p, u[i])])));
-  const evaluate = async (xs: number[][]): Promise<ObjectiveValue[]> =>
+  const evaluate = async (xs: number[][], objective = spec): Promise<ObjectiveValue[]> =>
     Promise.all(
       xs.map(async (u) => {
-        const v = await pool.run('fit', { circuit: circuitAt(u), stimulus, target, objective: spec, options }, { signal: opts.signal });
+        const v = await pool.run('fit', { circuit: circuitAt(u), stimulus, target, objective, options }, { signal: opts.signal });
         done++;
         return v;
       }),
@@ -184,18 +196,41 @@ export async function fitTwinToRun(store: RunStore, pool: TaskRunner, runId: num
   if (!Number.isFinite(start.value)) throw new AppError('TWIN_BAD_CIRCUIT', 'the twin cannot simulate the circuit at its start values on this run (see `spikeloop twin run`)', '/circuit');
   bestResidual = start.residual;
   opts.onProgress?.({ phase: 'search', evals: done, total, residual: bestResidual });
-  const found = await minimize(async (xs) => (await evaluate(xs)).map((v) => v.value), x0, {
-    seed,
-    maxEvals,
-    restarts: opts.restarts ?? 0,
-    ...(opts.popSize !== undefined ? { popSize: opts.popSize } : {}),
-    ...(opts.signal ? { signal: opts.signal } : {}),
-    onProgress: (p) => {
-      bestResidual = Math.min(bestResidual, Math.sqrt(p.best));
-      opts.onProgress?.({ phase: 'search', evals: done, total, residual: bestResidual });
-    },
-  });
-  const x = found.f < start.value ? found.x : x0;
+  // A spiking run (spikes measured, or from the twin at its start) is searched coarse to fine: wide smoothing
+  // first (its objective has a minimum at every alignment of the two trains), then the objective itself, each
+  // stage from the last one's best point. Anything else in one stage.
+  const T = target.samples / target.sampleRate;
+  const spiking = target.spikes.length > 0 || start.spikes > 0;
+  const stages = spiking
+    ? [
+        { smooth: T / 20, share: 0.35, sigma0: 0.25 },
+        { smooth: T / 200, share: 0.3, sigma0: 0.1 },
+        { smooth: 0, share: 0.35, sigma0: 0.05 },
+      ]
+    : [{ smooth: 0, share: 1, sigma0: 0.25 }];
+  let xBest = x0;
+  let found = { f: start.value, generations: 0, stop: 'maxEvals' };
+  for (const [k, st] of stages.entries()) {
+    const stageSpec: ObjectiveSpec = { ...spec, ...(st.smooth > 0 ? { smooth: st.smooth } : {}) };
+    const last = k === stages.length - 1;
+    const r = await minimize(async (xs) => (await evaluate(xs, stageSpec)).map((v) => v.value), xBest, {
+      seed: seed + k,
+      maxEvals: Math.max(20, Math.round(st.share * maxEvals)),
+      restarts: last ? (opts.restarts ?? 0) : 0,
+      sigma0: st.sigma0,
+      // the last stage converges below the intervals it reports (1e-6 of a search range)
+      ...(last ? { tolX: 1e-6 } : {}),
+      ...(opts.popSize !== undefined ? { popSize: opts.popSize } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      onProgress: (p) => {
+        if (last) bestResidual = Math.min(bestResidual, Math.sqrt(p.best));
+        opts.onProgress?.({ phase: 'search', evals: done, total, residual: bestResidual });
+      },
+    });
+    xBest = r.x;
+    found = { f: r.f, generations: found.generations + r.generations, stop: r.stop };
+  }
+  const x = found.f < start.value ? xBest : x0;
   const values = await evaluate(identifiabilityPoints(x));
   const atFit = values[0];
   const id = identifiability(free, x, values.map((v) => v.value), atFit.n);

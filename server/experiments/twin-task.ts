@@ -41,7 +41,7 @@ export function fitTask(input: FitTaskInput): ObjectiveValue {
   try {
     r = simulate(input.circuit, input.stimulus, { ...input.options, samples: input.target.samples });
   } catch {
-    return { value: Infinity, residual: Infinity, n: 0 };
+    return { value: Infinity, residual: Infinity, n: 0, spikes: 0 };
   }
   return evaluateObjective(input.objective, input.target, { channels: r.channels, spikes: r.events.map((e) => e.time) });
 }

@@ -179,6 +179,12 @@ export interface ObjectiveSpec {
   channels: string[];
   /** van Rossum τ, s (spikes; default half the measured mean ISI). */
   tau?: number;
+  /**
+   * Coarse stage of the search (experiments/fit.ts), s: waveform and iv compare moving averages of this width;
+   * spikes use it as the van Rossum τ. Wide windows smooth away the resets and spike alignments that give a
+   * spiking run's objective a local minimum at every alignment of two trains.
+   */
+  smooth?: number;
 }
 
 /** What a twin evaluation gives the objective. */
@@ -194,6 +200,8 @@ export interface ObjectiveValue {
   residual: number;
   /** Terms averaged (samples × channels, or measured spikes), for the confidence intervals. */
   n: number;
+  /** Spikes of the twin's output. */
+  spikes: number;
 }
 
 function simChannel(sim: SimOutput, name: string): Float64Array {
@@ -238,21 +246,40 @@ export function countDistance(a: ArrayLike<number>, b: ArrayLike<number>, T: num
   return acc / T;
 }
 
+/** Centred moving average over `w` samples (w ≤ 1: the samples themselves), by a running sum. */
+export function movingAverage(x: ArrayLike<number>, w: number): Float64Array {
+  const n = x.length;
+  if (w <= 1) return Float64Array.from(x);
+  const half = Math.floor(w / 2);
+  const cum = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) cum[i + 1] = cum[i] + x[i];
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const a = Math.max(0, i - half);
+    const b = Math.min(n, i + half + 1);
+    out[i] = (cum[b] - cum[a]) / (b - a);
+  }
+  return out;
+}
+
 /** The objective's value for one twin output against the target. */
 export function evaluateObjective(spec: ObjectiveSpec, target: FitTarget, sim: SimOutput): ObjectiveValue {
   const n = target.samples;
+  const w = spec.smooth ? Math.round(spec.smooth * target.sampleRate) : 0;
   if (spec.kind === 'waveform') {
     let acc = 0;
     for (const name of spec.channels) {
-      const e = nrmse(target.channels[name].subarray(0, n), simChannel(sim, name).subarray(0, n));
+      const m = target.channels[name].subarray(0, n);
+      const s = simChannel(sim, name).subarray(0, n);
+      const e = w > 1 ? nrmse(movingAverage(m, w), movingAverage(s, w)) : nrmse(m, s);
       acc += Number.isFinite(e) ? e * e : Infinity;
     }
     const value = acc / spec.channels.length;
-    return { value, residual: Math.sqrt(value), n: n * spec.channels.length };
+    return { value, residual: Math.sqrt(value), n: n * spec.channels.length, spikes: sim.spikes.length };
   }
   if (spec.kind === 'iv') {
-    const m = target.channels[spec.channels[0]];
-    const s = simChannel(sim, spec.channels[0]);
+    const m = w > 1 ? movingAverage(target.channels[spec.channels[0]].subarray(0, n), w) : target.channels[spec.channels[0]];
+    const s = w > 1 ? movingAverage(simChannel(sim, spec.channels[0]).subarray(0, n), w) : simChannel(sim, spec.channels[0]);
     const starts = [...cycleStarts(target.stimulus.subarray(0, n)), n];
     let acc = 0;
     for (let c = 0; c + 1 < starts.length; c++) {
@@ -263,18 +290,18 @@ export function evaluateObjective(spec: ObjectiveSpec, target: FitTarget, sim: S
       acc += hi > lo ? sq / (hi - lo) ** 2 : sq === 0 ? 0 : Infinity;
     }
     const value = acc / n;
-    return { value, residual: Math.sqrt(value), n };
+    return { value, residual: Math.sqrt(value), n, spikes: sim.spikes.length };
   }
   const a = target.spikes;
   const M = Math.max(1, a.length);
-  const tau = spec.tau ?? (a.length >= 2 ? (0.5 * (a[a.length - 1] - a[0])) / (a.length - 1) : n / target.sampleRate / 10);
+  const tau = spec.smooth ?? spec.tau ?? (a.length >= 2 ? (0.5 * (a[a.length - 1] - a[0])) / (a.length - 1) : n / target.sampleRate / 10);
   const d = vanRossum(a, sim.spikes, tau);
   // the count term, the mean squared difference of the two counting functions N(t) over the run, guides the
   // search while the trains are far apart, where the timing term alone has a minimum at every alignment
   const T = n / target.sampleRate;
   const rate = countDistance(a, sim.spikes, T);
   const value = (d * d + rate) / M;
-  return { value, residual: Math.sqrt(value), n: a.length };
+  return { value, residual: Math.sqrt(value), n: a.length, spikes: sim.spikes.length };
 }
 
 // ------------------------------------------------------------------------------------- identifiability
@@ -293,7 +320,7 @@ export interface ParamReport {
 }
 
 /** Step of the central differences, unit box (0.5 % of a parameter's search range). */
-export const HESSIAN_STEP = 5e-3;
+export const HESSIAN_STEP = 1e-3;
 
 /** The points identifiability() evaluates, in order: the centre, the Hessian stencil, each parameter at its bounds. */
 export function identifiabilityPoints(x: readonly number[], h = HESSIAN_STEP): number[][] {
