@@ -5,6 +5,7 @@
  * arrays as arrays, non-finite numbers as null) and stored with the run under the analysis name and its
  * canonical parameters. Asking again with the same parameters returns the stored result.
  */
+import type { AnalysisRun } from '../../common/schemas/analysis.ts';
 import { fillDefaults, firstProblem } from '../../common/schema-check.ts';
 import type { RunStore } from '../store/run-store.ts';
 import { findAnalysis, type AnalysisDef, type RunContext } from './registry.ts';
@@ -18,6 +19,11 @@ export function resolveParams(def: AnalysisDef, raw: unknown): Record<string, un
   const first = firstProblem(def.params, withDefaults);
   if (first) throw new InputError(`${def.name}: ${first.path || '/'} ${first.message}`, first.path || '/');
   return withDefaults;
+}
+
+/** The input of a run analysis from its runs' signals, in order: one signal, or all of them (signals, pair). */
+export function runInput(def: AnalysisDef, sigs: Signal[]): unknown {
+  return def.inputs === 'signal' || def.inputs === 'events' ? sigs[0] : sigs;
 }
 
 /** Runs a registry analysis on loaded inputs (not stored): parameters resolved, result as JSON. */
@@ -74,16 +80,8 @@ export function linkedRun(store: RunStore, runId: number): number | undefined {
   return store.getRun(runId)?.linkedRunId ?? undefined;
 }
 
-export interface StoredResult {
-  runId: number;
-  method: string;
-  params: Record<string, unknown>;
-  /** true when the stored result was returned instead of computing. */
-  cached: boolean;
-  stored: boolean;
-  analysisId: number | null;
-  result: unknown;
-}
+/** The answer of running an analysis on a stored run (common/schemas/analysis.ts). */
+export type StoredResult = AnalysisRun;
 
 /**
  * Runs a run-input analysis (signal, signals with one run, pair, events) on a stored run, or returns the
@@ -95,7 +93,13 @@ export async function analyzeRun(
   runId: number,
   name: string,
   rawParams: unknown,
-  opts: { recompute?: boolean; signal?: Signal; ctx?: RunContext } = {},
+  opts: {
+    recompute?: boolean;
+    signal?: Signal;
+    ctx?: RunContext;
+    /** Computes elsewhere (the server's worker pool, reading the runs itself): runs read in order, the resolved parameters. */
+    compute?: (runIds: number[], params: Record<string, unknown>) => Promise<unknown>;
+  } = {},
 ): Promise<StoredResult> {
   const def = findAnalysis(name);
   if (!def) throw new InputError(`unknown analysis "${name}"`, '/name');
@@ -113,14 +117,15 @@ export async function analyzeRun(
     const hit = store.listAnalyses(runId, name).find((a) => canonical(a.params) === key);
     if (hit) return { runId, method: name, params, cached: true, stored: true, analysisId: hit.id, result: hit.result };
   }
-  const sig = opts.signal ?? readRunSignal(store, runId);
-  let input: unknown = def.inputs === 'signals' ? [sig] : sig;
-  if (def.inputs === 'pair') {
-    const other = Number(params.with);
-    if (!store.getRun(other)) throw new InputError(`run ${other} does not exist`, '/with');
-    input = [sig, readRunSignal(store, other)];
+  const runIds = def.inputs === 'pair' ? [runId, Number(params.with)] : [runId];
+  if (def.inputs === 'pair' && !store.getRun(runIds[1])) throw new InputError(`run ${runIds[1]} does not exist`, '/with');
+  let raw: unknown;
+  if (opts.compute && !opts.signal) raw = await opts.compute(runIds, params);
+  else {
+    const sigs = runIds.map((id, k) => (k === 0 && opts.signal ? opts.signal : readRunSignal(store, id)));
+    raw = await def.run(runInput(def, sigs) as never, params as never, opts.ctx ?? {});
   }
-  const result = toJson(await def.run(input as never, params as never, opts.ctx ?? {}));
+  const result = toJson(raw);
   const analysisId = store.readonly ? null : store.saveAnalysis(runId, name, JSON.parse(key), result);
   return { runId, method: name, params, cached: false, stored: analysisId !== null, analysisId, result };
 }

@@ -9,9 +9,11 @@
  * it the twin source simulates in process.
  */
 import { AppError } from '../../common/errors.ts';
+import type { TwinRunBody } from '../../common/schemas/twin.ts';
 import type { RunManager } from '../runs/run-manager.ts';
+import type { RequestOrigin } from '../sources/options.ts';
 import type { RunDetail, RunStore } from '../store/run-store.ts';
-import type { TwinInput } from '../sources/twin-source.ts';
+import { loadExampleCircuit, type TwinInput } from '../sources/twin-source.ts';
 import { runAnalyses } from '../analysis-io/results.ts';
 import { filledSamples, readStimulus, type RecordedStimulus } from './stimulus.ts';
 
@@ -93,6 +95,42 @@ export async function startTwinOfRun(store: RunStore, runs: RunManager, runId: n
   });
   return { run, stimulus: stim };
 }
+
+/**
+ * A twin run as `POST /api/twin/runs` and `spikeloop twin run` ask for it (common/schemas/twin.ts): the
+ * circuit (an example's name or a document) fed a protocol, or the recorded stimulus of a stored run
+ * (startTwinOfRun, linked to it). Resolves once the run has started.
+ */
+export async function startTwinRun(store: RunStore, runs: RunManager, body: Omit<TwinRunBody, 'circuit'> & { circuit: unknown }, from: RequestOrigin = 'network'): Promise<RunDetail> {
+  if ((body.protocol === undefined) === (body.stimulusRun === undefined)) throw new AppError('VALIDATION', '/protocol: give exactly one of protocol and stimulusRun', '/protocol');
+  // checked where it is expanded, with the simulation on the worker pool (a network at its caps takes a few
+  // hundred ms to expand): the twin's refusal of the document is the request's /circuit
+  const circuit: unknown = typeof body.circuit === 'string' ? loadExampleCircuit(body.circuit) : body.circuit;
+  const options = { ...(body.method ? { method: body.method } : {}), ...(body.dt !== undefined ? { dt: body.dt } : {}) };
+  const label = body.label !== undefined ? { label: body.label } : {};
+  const duration = body.durationS !== undefined ? { durationS: body.durationS } : {};
+  try {
+    if (body.stimulusRun) {
+      const { runId, channel } = body.stimulusRun;
+      return (await startTwinOfRun(store, runs, runId, { circuit, channel, options, ...label, ...duration, field: '/stimulusRun' })).run;
+    }
+    return await runs.start({
+      source: 'twin',
+      protocol: body.protocol,
+      ...(body.sampleRate !== undefined ? { sampleRate: body.sampleRate } : {}),
+      options: { circuit, ...options },
+      ...label,
+      ...duration,
+      from,
+    });
+  } catch (err) {
+    if (err instanceof AppError && CIRCUIT_CODES.has(err.code)) throw new AppError('VALIDATION', `/circuit: ${err.message.replace(/^source "twin": /, '')}`, '/circuit');
+    throw err;
+  }
+}
+
+/** The twin's refusals of a circuit document. */
+const CIRCUIT_CODES = new Set(['BAD_CIRCUIT', 'TWIN_BAD_CIRCUIT', 'TWIN_UNKNOWN_MODEL', 'TWIN_BAD_PARAM', 'TWIN_BAD_PROBE']);
 
 /** Pairs run `measuredRunId` with the twin: the twin run (startTwinOfRun) to its end, then the analyses of both. */
 export async function pairWithTwin(store: RunStore, runs: RunManager, measuredRunId: number, opts: PairOptions): Promise<PairResult> {

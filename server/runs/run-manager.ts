@@ -14,10 +14,10 @@ import { RunStateMachine, type RunState } from './state.ts';
 import { PauseControl } from './pause.ts';
 import { planStimulus, virtualBenchConfig, type BenchConfig } from '../benchconfig/index.ts';
 import { AppError } from '../../common/errors.ts';
+import type { WorkerPool } from '../workers/pool.ts';
+import { DEFAULT_SAMPLE_RATE, MAX_SAMPLE_RATE } from '../../common/limits.ts';
+import type { RunProgress } from '../../common/schemas/runs.ts';
 
-/** Default and maximum sample rate per channel, S/s. */
-export const DEFAULT_SAMPLE_RATE = 100_000;
-export const MAX_SAMPLE_RATE = 2_000_000;
 /** How long a source may take to end after an abort before the manager gives up on it. */
 export const ABORT_GRACE_MS = 5_000;
 
@@ -70,20 +70,7 @@ interface ActiveRun {
   startedMs: number;
 }
 
-/** Where a run is: fraction done and stimulus time left (run time, excluding pauses). */
-export interface RunProgress {
-  runId: number;
-  state: RunState;
-  /** 0..1 of the protocol's samples received. */
-  fraction: number;
-  samplesDone: number;
-  samplesTotal: number;
-  /** Un-paused time since start, s. */
-  elapsedS: number;
-  /** Stimulus time still to play, s (equals wall time left for a real-time source). */
-  remainingS: number;
-  pausedS: number;
-}
+export type { RunProgress };
 
 const errMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
 /** Errors that only a programming mistake throws. */
@@ -100,12 +87,15 @@ export class RunManager {
   readonly bench: BenchConfig;
   /** Lends the bench's connected instruments to runs (SourceContext.instruments). */
   private readonly instruments?: InstrumentLender;
+  /** The worker pool lent to sources with heavy work (SourceContext.pool). */
+  private readonly pool?: WorkerPool;
 
   constructor(
     readonly store: RunStore,
     readonly sources: SourceRegistry,
-    opts: { log?: (line: string) => void; abortGraceMs?: number; bench?: BenchConfig; instruments?: InstrumentLender } = {},
+    opts: { log?: (line: string) => void; abortGraceMs?: number; bench?: BenchConfig; instruments?: InstrumentLender; pool?: WorkerPool } = {},
   ) {
+    this.pool = opts.pool;
     this.log = opts.log ?? (() => {});
     this.graceMs = opts.abortGraceMs ?? ABORT_GRACE_MS;
     this.bench = opts.bench ?? virtualBenchConfig();
@@ -166,7 +156,7 @@ export class RunManager {
     this.store.checkSpace(protocol.durationS * sampleRate * (def.bytesPerSample ?? 4) * 1.1, `a ${protocol.durationS} s run at ${sampleRate} S/s`);
     // The run id is only known once the row exists; sources get it through the context.
     const pause = new PauseControl();
-    const ctx: SourceContext = { protocol, sampleRate, runId: 0, options: req.options, clock: pause, from: req.from ?? 'network', limits: this.bench.limits, ...(req.input !== undefined ? { input: req.input } : {}) };
+    const ctx: SourceContext = { protocol, sampleRate, runId: 0, options: req.options, clock: pause, from: req.from ?? 'network', limits: this.bench.limits, ...(req.input !== undefined ? { input: req.input } : {}), ...(this.pool ? { pool: this.pool } : {}) };
     if (this.instruments) ctx.instruments = this.instruments.forRun(() => ctx.runId);
     const runInit = {
       protocol: protocol as unknown as { kind: string; [k: string]: unknown },

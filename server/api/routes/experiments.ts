@@ -2,8 +2,10 @@
  * Experiments across runs:
  *   POST /api/experiments/stdp   { runIds } → { pairs, fit }: the STDP curve of stdp-protocol runs, fitted
  */
-import { Type } from '@fastify/type-provider-typebox';
-import { stdpCurveOfRuns } from '../../experiments/stdp-runs.ts';
+import { StdpBodySchema, StdpCurveSchema } from '../../../common/schemas/experiments.ts';
+import { stdpCurveOfRuns, type StdpCurve } from '../../experiments/stdp-runs.ts';
+import { outcome } from '../heavy.ts';
+import { checkRunsSize } from './analysis.ts';
 import type { RoutePlugin } from '../app.ts';
 import { errorResponses } from '../schemas.ts';
 
@@ -14,24 +16,20 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       schema: {
         tags: ['experiments'],
         summary: 'STDP curve of runs of the stdp protocol: Δw per pairing block from the read pulses around it, and the two-exponential fit',
-        body: Type.Object(
-          {
-            runIds: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 10_000 }),
-            channel: Type.Optional(Type.String({ maxLength: 64, description: 'Response channel name (default: the first response channel)' })),
-          },
-          { additionalProperties: false },
-        ),
+        body: StdpBodySchema,
         response: {
-          200: Type.Object({
-            pairs: Type.Array(Type.Object({ runId: Type.Integer(), dt: Type.Number(), dw: Type.Number(), gBefore: Type.Number(), gAfter: Type.Number() })),
-            fit: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()], { description: 'fitStdp (snake_case): Aplus, tau_plus, Aminus, tau_minus, branches (null with < 2 pairs)' }),
-            warnings: Type.Array(Type.String(), { description: 'Twin runs whose circuit has no plasticity (e.g. the LIF circuits): their Δw are not learning' }),
-          }),
+          200: StdpCurveSchema,
           ...errorResponses,
         },
       },
     },
-    async (req) => stdpCurveOfRuns(ctx.store, req.body.runIds, req.body.channel),
+    async (req, reply) => {
+      const { runIds, channel } = req.body;
+      checkRunsSize(ctx.store, runIds);
+      // read and computed on the pool when a thread can open the database file; else here, within the caps
+      if (!ctx.heavy.readsFile(ctx.store)) return stdpCurveOfRuns(ctx.store, runIds, channel);
+      return outcome(await ctx.heavy.run(reply, 'stdpCurve', { dbFile: ctx.store.file, runIds, ...(channel !== undefined ? { channel } : {}) })) as StdpCurve;
+    },
   );
 };
 export default plugin;

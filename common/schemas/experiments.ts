@@ -1,0 +1,32 @@
+/** Experiments across runs over HTTP (server/api/routes/experiments.ts; docs/experiments.md). */
+import { Type, type Static } from 'typebox';
+import { nullable } from './shared.ts';
+
+/*
+ * Runs per STDP curve, from measured cost: about 1.2 ms per run besides reading its samples (6-60 ns each),
+ * so 256 runs cost about 0.3 s on a pool thread; their samples in all are capped as for the analyses.
+ */
+export const MAX_STDP_RUNS = 256;
+
+/** `POST /api/experiments/stdp`: runs of the stdp protocol. */
+export const StdpBodySchema = Type.Object(
+  {
+    runIds: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: MAX_STDP_RUNS }),
+    channel: Type.Optional(Type.String({ maxLength: 64, description: 'Response channel name (default: the first response channel)' })),
+  },
+  { additionalProperties: false },
+);
+
+const orNull = nullable(Type.Number());
+/** The STDP curve (Δw per pairing block from the read pulses around it) and its two-exponential fit. */
+export const StdpCurveSchema = Type.Object({
+  pairs: Type.Array(Type.Object({ runId: Type.Integer(), dt: Type.Number(), dw: Type.Number(), gBefore: Type.Number(), gAfter: Type.Number() })),
+  fit: nullable(
+    Type.Object({ Aplus: orNull, tau_plus: orNull, Aminus: orNull, tau_minus: orNull }, { additionalProperties: true }),
+    'fitStdp (snake_case): Aplus, tau_plus, Aminus, tau_minus, branches (null with < 2 pairs)',
+  ),
+  warnings: Type.Array(Type.String(), { description: 'Twin runs whose circuit has no plasticity (e.g. the LIF circuits): their Δw are not learning' }),
+});
+
+export type StdpBody = Static<typeof StdpBodySchema>;
+export type StdpCurve = Static<typeof StdpCurveSchema>;
