@@ -108,7 +108,7 @@ export interface SourceDefinition<S extends TObject = TObject> {
   /** Bytes stored per sample time over all channels, to check a run fits on the disk (default 4: two int16 channels). */
   bytesPerSample?: number;
   /** Whether the source can run now (hardware present, tools installed ...), with a reason when not. */
-  available(): Promise<{ available: boolean; detail?: string }>;
+  available(): Promise<{ available: boolean; detail?: string; twinCircuit?: string }>;
   /** S/s per channel for runs that ask for none (DEFAULT_SAMPLE_RATE when absent): what the hardware sustains. */
   defaultSampleRate?: number;
   /** Highest S/s per channel it accepts (MAX_SAMPLE_RATE when absent; an imported scope capture may be at GS/s). */
@@ -123,6 +123,8 @@ export interface SourceInfo {
   available: boolean;
   detail?: string;
   defaultSampleRate?: number;
+  /** The built-in twin circuit of the device this source measures (its recorded stimulus drives it): the pairing default. */
+  twinCircuit?: string;
 }
 
 export class SourceRegistry {
@@ -167,6 +169,7 @@ export class SourceRegistry {
             available: a.available,
             ...(a.detail ? { detail: a.detail } : {}),
             ...(def.defaultSampleRate ? { defaultSampleRate: def.defaultSampleRate } : {}),
+            ...(a.twinCircuit ? { twinCircuit: a.twinCircuit } : {}),
           };
         } catch (err) {
           return { kind, title: def.title, available: false, detail: err instanceof Error ? err.message : String(err) };

@@ -271,7 +271,7 @@ export function register(registry: SourceRegistry): void {
   registry.registerSource('simulated', {
     title: 'Simulated bench (the lif-bench LIF neuron, no hardware)',
     options: SimulatedOptionsSchema,
-    available: async () => ({ available: true }),
+    available: async () => ({ available: true, twinCircuit: LIF_CIRCUIT_NAME }),
     create: createSimulatedBench,
   });
 }
