@@ -14,6 +14,7 @@ import type { Protocol } from '../protocols/index.ts';
 import type { SmuDriver } from '../../drivers/smu/smu.ts';
 import type { Instrument, Limits } from '../benchconfig/index.ts';
 import type { Static, TObject } from 'typebox';
+import type { WorkerPool } from '../workers/pool.ts';
 import { optionsChecker, type RequestOrigin } from './options.ts';
 
 /** What a source gets to build one run; `O`: its options, as its options schema types them. */
@@ -38,6 +39,8 @@ export interface SourceContext<O = Record<string, unknown>> {
    * source's recorded stimulus and a result computed on the worker pool (server/sources/twin-source.ts).
    */
   input?: unknown;
+  /** The server's worker pool, for sources whose work is heavy (the twin's simulation). */
+  pool?: WorkerPool;
   /** The run's clock, ms: stands still while the run is paused. Paced sources use it instead of performance.now(). */
   clock?: { now(): number };
   /**
