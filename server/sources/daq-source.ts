@@ -103,10 +103,29 @@ export const DaqOptionsSchema = Type.Object(
 
 type DaqOptions = Static<typeof DaqOptionsSchema>;
 
+/** The bench configuration's entry of this run's board: the instrument named by options.instrument, else the one on this port, else the first DAQ. */
+function benchEntry(o: DaqOptions, port: string | undefined, daqs: Instrument[]): Instrument | undefined {
+  return (o.instrument !== undefined ? daqs.find((i) => i.id === o.instrument) : undefined) ?? daqs.find((i) => port && i.port === port) ?? daqs[0];
+}
+
+/**
+ * What the bench configuration says about the run's channels, for the run's bench snapshot (the API labels
+ * channels from it, server/store/channel-meta.ts): labels by channel name, and the stimulus channel's
+ * conversion to a current (`toCurrent`), keyed `stim` as the board's stimulus channel is named.
+ */
+function channelConfig(inst: Instrument | undefined): { labels?: Record<string, string>; stimulus?: { toCurrent: unknown } } {
+  const labels: Record<string, string> = {};
+  let stimulus: { toCurrent: unknown } | undefined;
+  for (const ch of inst?.channels ?? []) {
+    if (ch.label) labels[ch.role === 'stimulus' ? 'stim' : ch.name] = ch.label;
+    if (ch.role === 'stimulus' && ch.toCurrent) stimulus = { toCurrent: ch.toCurrent };
+  }
+  return { ...(Object.keys(labels).length ? { labels } : {}), ...(stimulus ? { stimulus } : {}) };
+}
+
 /** Spike detection per channel name: options.spikes, then the bench configuration's channel entries, then the circuit's. */
-function spikeConfigs(o: DaqOptions, port: string | undefined, daqs: Instrument[], circuit: Record<string, SpikeDetectorConfig>): Record<string, SpikeDetectorConfig> {
+function spikeConfigs(o: DaqOptions, inst: Instrument | undefined, circuit: Record<string, SpikeDetectorConfig>): Record<string, SpikeDetectorConfig> {
   const out: Record<string, SpikeDetectorConfig> = { ...circuit };
-  const inst = (o.instrument !== undefined ? daqs.find((i) => i.id === o.instrument) : undefined) ?? daqs.find((i) => port && i.port === port) ?? daqs[0];
   for (const ch of inst?.channels ?? []) if (ch.spikes) out[ch.name] = ch.spikes;
   // the schema checked each setting; the rule across settings (a reset threshold is not 0) is checked here
   for (const [name, cfg] of Object.entries(o.spikes ?? {})) {
@@ -186,7 +205,8 @@ async function openDaqSource(ctx: SourceContext<DaqOptions>, givenPort: string |
   const onDisconnect = o.onDisconnect ?? 'gap';
   // the circuit on the virtual board's pins (checked now: a bad one fails before the run starts)
   const dut = useVirtual ? resolveDaqDut(o.circuit, { files: ctx.from === 'local' }) : undefined;
-  const spikes = spikeConfigs(o, port, ctx.instruments?.configured('daq') ?? [], dut?.kind === 'twin' ? circuitDaqSpikes(dut.circuit) : {});
+  const inst = benchEntry(o, port, ctx.instruments?.configured('daq') ?? []);
+  const spikes = spikeConfigs(o, inst, dut?.kind === 'twin' ? circuitDaqSpikes(dut.circuit) : {});
   return {
     kind: 'daq',
     bench: {
@@ -200,6 +220,7 @@ async function openDaqSource(ctx: SourceContext<DaqOptions>, givenPort: string |
         ...(pulses ? { pulses } : {}),
         ...(Object.keys(spikes).length ? { spikes } : {}),
         ...(preview ? { stimulusTable: preview.tables.reduce((n, t) => n + t.length, 0), segments: preview.segments.length } : {}),
+        ...channelConfig(inst),
       },
       // the twin circuit this run pairs with (the Compare view's default): the one on the virtual board's pins
       ...(dut ? { circuit: dut.name, ...(dut.kind === 'twin' ? { twinCircuit: dut.circuit } : {}) } : {}),
