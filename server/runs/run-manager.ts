@@ -14,6 +14,7 @@ import { RunStateMachine, type RunState } from './state.ts';
 import { PauseControl } from './pause.ts';
 import { planStimulus, virtualBenchConfig, type BenchConfig } from '../benchconfig/index.ts';
 import { AppError } from '../../common/errors.ts';
+import type { WorkerPool } from '../workers/pool.ts';
 import { DEFAULT_SAMPLE_RATE, MAX_SAMPLE_RATE } from '../../common/limits.ts';
 import type { RunProgress } from '../../common/schemas/runs.ts';
 
@@ -61,6 +62,8 @@ interface ActiveRun {
   ended: Promise<StopMessage>;
   /** Pause/resume; also the source's clock. */
   pause: PauseControl;
+  /** Paused time (ms) before the current pause, to say how long each pause lasted. */
+  pausedBefore?: number;
   /** Samples received on channel 0 (highest index + 1) and expected in all. */
   done: number;
   total: number;
@@ -86,12 +89,15 @@ export class RunManager {
   readonly bench: BenchConfig;
   /** Lends the bench's connected instruments to runs (SourceContext.instruments). */
   private readonly instruments?: InstrumentLender;
+  /** The worker pool lent to sources with heavy work (SourceContext.pool). */
+  private readonly pool?: WorkerPool;
 
   constructor(
     readonly store: RunStore,
     readonly sources: SourceRegistry,
-    opts: { log?: (line: string) => void; abortGraceMs?: number; bench?: BenchConfig; instruments?: InstrumentLender } = {},
+    opts: { log?: (line: string) => void; abortGraceMs?: number; bench?: BenchConfig; instruments?: InstrumentLender; pool?: WorkerPool } = {},
   ) {
+    this.pool = opts.pool;
     this.log = opts.log ?? (() => {});
     this.graceMs = opts.abortGraceMs ?? ABORT_GRACE_MS;
     this.bench = opts.bench ?? virtualBenchConfig();
@@ -152,7 +158,7 @@ export class RunManager {
     this.store.checkSpace(protocol.durationS * sampleRate * (def.bytesPerSample ?? 4) * 1.1, `a ${protocol.durationS} s run at ${sampleRate} S/s`);
     // The run id is only known once the row exists; sources get it through the context.
     const pause = new PauseControl();
-    const ctx: SourceContext = { protocol, sampleRate, runId: 0, options: req.options, clock: pause, from: req.from ?? 'network', limits: this.bench.limits, ...(req.input !== undefined ? { input: req.input } : {}) };
+    const ctx: SourceContext = { protocol, sampleRate, runId: 0, options: req.options, clock: pause, from: req.from ?? 'network', limits: this.bench.limits, ...(req.input !== undefined ? { input: req.input } : {}), ...(this.pool ? { pool: this.pool } : {}) };
     if (this.instruments) ctx.instruments = this.instruments.forRun(() => ctx.runId);
     const runInit = {
       protocol: protocol as unknown as { kind: string; [k: string]: unknown },
@@ -166,12 +172,10 @@ export class RunManager {
       source = await def.create(ctx);
     } catch (err) {
       // A refusal the source meant (bad options, an instrument not connected or busy, a program that does
-      // not fit) keeps its code; a bug (TypeError, RangeError ...) stays what it is, a 500 with its stack;
+      // not fit, a driver's safety refusal or instrument failure: all AppErrors) keeps its code; a bug (TypeError, RangeError ...) stays what it is, a 500 with its stack;
       // any other error is a source that cannot start (device missing, port busy ...).
       if (err instanceof AppError) throw new AppError(err.code, `source "${kind}": ${err.message}`, err.field, err.details);
       if (isBug(err)) throw err;
-      // the SMU driver's own safety refusal (drivers/ InstrumentError code LIMIT)
-      if ((err as { code?: unknown }).code === 'LIMIT') throw new AppError('LIMIT_EXCEEDED', `source "${kind}": ${errMessage(err)}`, '/protocol');
       throw new AppError('SOURCE_FAILED', `source "${kind}" could not start: ${errMessage(err)}`, '/source');
     }
     const init = { ...runInit, bench: source.bench ?? null, ...(source.twin !== undefined ? { twin: source.twin } : {}) };
@@ -383,6 +387,7 @@ export class RunManager {
       throw new AppError('RUN_NOT_ACTIVE', `run ${id} is ${run.machine.state}; only a running run can be paused`);
     }
     run.pause.pause();
+    this.markPause(run, 'paused');
     this.log(`run ${id} paused`);
     return this.progress(id)!;
   }
@@ -393,9 +398,24 @@ export class RunManager {
     if (run.machine.state !== 'paused' || !run.machine.tryTo('running')) {
       throw new AppError('RUN_NOT_ACTIVE', `run ${id} is ${run.machine.state}; only a paused run can be resumed`);
     }
+    const pausedMs = run.pause.pausedMs() - (run.pausedBefore ?? 0);
     run.pause.resume();
+    run.pausedBefore = run.pause.pausedMs();
+    this.markPause(run, `resumed after ${(pausedMs / 1000).toFixed(1)} s paused`);
     this.log(`run ${id} resumed`);
     return this.progress(id)!;
+  }
+
+  /**
+   * A pause or resume recorded as a marker at the stimulus time it happened (channel 0's next sample):
+   * the recording shows no gap there (the source's clock stood still), so the marker is what says so.
+   */
+  private markPause(run: ActiveRun, label: string): void {
+    try {
+      this.dispatch(run, { type: 'event', kind: 'marker', index: run.done, label });
+    } catch (err) {
+      this.log(`run ${run.id}: could not record the ${label} marker: ${errMessage(err)}`);
+    }
   }
 
   /** Progress of an active run (undefined when it is not active). */
@@ -454,6 +474,20 @@ export class RunManager {
     if (!run || run.machine.state === 'done') return undefined;
     run.listeners.add(listener);
     return () => run.listeners.delete(listener);
+  }
+
+  /**
+   * Commits what an active run's recorder holds, so that a read of the run right after (the live feed's
+   * hello, with its event counts) and the messages that follow a subscribe in the same tick add up exactly.
+   */
+  commit(id: number): void {
+    const run = this.active.get(id);
+    if (!run || run.machine.state === 'done') return;
+    try {
+      run.recorder.flush();
+    } catch (err) {
+      this.log(`run ${id}: commit before a live subscriber failed: ${errMessage(err)}`);
+    }
   }
 
   /** Every message of every run (for online analyses); returns the unsubscribe function. */
