@@ -354,6 +354,7 @@ function eventsPlugin(plot: TracePlot): uPlot.Plugin {
         ctx.clip();
         ctx.font = `${Math.round(11 * dpr)}px system-ui, sans-serif`;
         ctx.textBaseline = 'top';
+        ctx.textAlign = 'left'; // uPlot leaves its axes' alignment on the context
         // Spans: shaded, at least 2 px wide so that a short one stays visible, label at the top.
         for (const s of plot.spans) {
           if (s.t1 < x0 || s.t0 > x1) continue;
