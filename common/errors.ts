@@ -8,6 +8,7 @@
  *
  * Lives in common/ so the pure rooms (server/twin, server/analysis) and drivers/ can throw it too.
  */
+import type { ErrorBody } from './schemas/shared.ts';
 
 /** Code → HTTP status, and when it is used (docs/api.md lists the same table). */
 export const ERRORS = {
@@ -31,15 +32,18 @@ export const ERRORS = {
   BAD_BENCH_CONFIG: { status: 400, when: 'the bench configuration is invalid (field names the setting)' },
   TWIN_BAD_CIRCUIT: { status: 400, when: 'the twin refused the circuit document' },
   TWIN_BAD_OPTION: { status: 400, when: 'the twin refused a simulation option' },
-  TWIN_BAD_PARAM: { status: 400, when: 'a device model parameter is invalid' },
+  TWIN_BAD_PARAM: { status: 400, when: 'a device model parameter is invalid, or a fit names a parameter the circuit lacks or bad bounds' },
   TWIN_BAD_PROBE: { status: 400, when: 'a circuit probe names nothing in the circuit' },
   TWIN_BAD_STIMULUS: { status: 400, when: 'the stimulus cannot drive the circuit' },
   TWIN_UNKNOWN_MODEL: { status: 400, when: 'the circuit names an unknown device model' },
+  BAD_ADDRESS: { status: 400, when: 'an instrument address that is neither VISA, a serial path nor host:port (drivers/transport)' },
+  OUT_OF_RANGE: { status: 400, when: "an instrument setting outside the instrument's range or choices (refused, never clipped)" },
   // 404: it does not exist
   RUN_NOT_FOUND: { status: 404, when: 'no run with that id' },
   CHANNEL_NOT_FOUND: { status: 404, when: 'the run has no such channel' },
   ROUTE_NOT_FOUND: { status: 404, when: 'no such route' },
   SWEEP_NOT_FOUND: { status: 404, when: 'no sweep with that id' },
+  FIT_NOT_FOUND: { status: 404, when: 'no twin fit with that id (fits are kept in memory while the server runs)' },
   INSTRUMENT_NOT_FOUND: { status: 404, when: 'no bench instrument with that id (run option `instrument`, or the instrument routes)' },
   // 409: the state does not allow it now
   RUN_ACTIVE: { status: 409, when: 'the run is still running (delete, pair, analyse)' },
@@ -50,6 +54,7 @@ export const ERRORS = {
   SOURCE_FAILED: { status: 409, when: 'the source could not start the run (device missing, port busy ...)' },
   INSTRUMENT_NOT_CONNECTED: { status: 409, when: 'a run on a bench instrument that is not connected' },
   INSTRUMENT_BUSY: { status: 409, when: 'the instrument is lent to a run, or a connect/disconnect is under way' },
+  CIRCUIT_EXISTS: { status: 409, when: 'a stored circuit of that name exists already (a fit never overwrites one)' },
   CANCELLED: { status: 409, when: 'a worker task was cancelled (its sweep or request stopped)' },
   // 401, 403: who may ask (server/api/security.ts)
   UNAUTHORIZED: { status: 401, when: 'no token, or the wrong one (Bearer, ?token= or the cookie the dashboard gets)' },
@@ -63,6 +68,14 @@ export const ERRORS = {
   STORE_TOO_NEW: { status: 500, when: 'the database was written by a newer spikeloop' },
   TASK_FAILED: { status: 500, when: 'a task on the worker pool failed (message says why)' },
   INSTRUMENT_FAILED: { status: 502, when: 'the instrument could not be opened or identified (message says why)' },
+  TIMEOUT: { status: 504, when: 'an instrument did not reply within the time limit' },
+  BAD_REPLY: { status: 502, when: 'an instrument reply does not parse as what the command returns' },
+  INSTRUMENT_ERROR: { status: 502, when: 'the instrument put an error in its queue after a command' },
+  DISCONNECTED: { status: 502, when: "an instrument's port closed or vanished" },
+  FRAMING: { status: 502, when: "an instrument line longer than the framer's cap" },
+  UNKNOWN_MODEL: { status: 502, when: '*IDN? named a model no driver handles' },
+  BOARD_REFUSED: { status: 502, when: 'the DAQ board refused a request (message names what; drivers/daq)' },
+  TRANSCRIPT: { status: 500, when: 'a scripted test transport saw a write its transcript did not expect (tests only)' },
   SHUTTING_DOWN: { status: 503, when: 'the server is shutting down' },
   BUSY: { status: 503, when: 'as many heavy requests (analyses on the worker pool) as allowed are running; retry later' },
   DISK_FULL: { status: 507, when: "the run's estimated bytes do not fit the free disk space, or the disk filled during a run (refused until space returns)" },
@@ -73,9 +86,8 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
-export interface ErrorBody {
-  error: { code: string; message: string; field?: string };
-}
+/** The body of every error response (its schema: common/schemas/shared.ts). */
+export type { ErrorBody };
 
 export class AppError extends Error {
   constructor(

@@ -8,24 +8,35 @@ import { Type, type Static } from 'typebox';
 import { INSTRUMENT_DEFAULTS } from '../limits.ts';
 import { oneOf } from './shared.ts';
 
+/** Online spike detection on a response channel (server/analysis/online-spikes.ts). */
+export const SpikeDetectionSchema = Type.Object(
+  {
+    threshold: Type.Number({ description: "Spike threshold in the channel's unit" }),
+    direction: Type.Union([Type.Literal('rising'), Type.Literal('falling'), Type.Literal('reset')], {
+      description: 'rising/falling: a threshold crossing; reset: a drop of more than dropFraction × |threshold| between consecutive samples',
+    }),
+    refractoryS: Type.Optional(Type.Number({ minimum: 0, description: 'Shortest interval between two events, s' })),
+    dropFraction: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10, description: 'reset: the drop as a fraction of |threshold| (default 0.5)' })),
+  },
+  { additionalProperties: false, description: 'Online spike detection on this response channel (DAQ runs record spike events)' },
+);
+
 const BenchChannelSchema = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', description: 'Channel name, unique within the instrument' }),
     role: Type.Union([Type.Literal('stimulus'), Type.Literal('response')], { description: 'What the channel does in a run' }),
     unit: Type.Optional(Type.String({ maxLength: 8, description: 'SI unit of the measured or sourced value' })),
-    spikes: Type.Optional(
-      Type.Object(
-        {
-          threshold: Type.Number({ description: "Spike threshold in the channel's unit" }),
-          direction: Type.Union([Type.Literal('rising'), Type.Literal('falling'), Type.Literal('reset')], {
-            description: 'rising/falling: a threshold crossing; reset: a drop of more than dropFraction × |threshold| between consecutive samples',
-          }),
-          refractoryS: Type.Optional(Type.Number({ minimum: 0, description: 'Shortest interval between two events, s' })),
-          dropFraction: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10, description: 'reset: the drop as a fraction of |threshold| (default 0.5)' })),
-        },
-        { additionalProperties: false, description: 'Online spike detection on this response channel (DAQ runs record spike events)' },
+    label: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'What the channel records, shown on plots (e.g. "membrane v")' })),
+    toCurrent: Type.Optional(
+      Type.Union(
+        [
+          Type.Object({ transconductanceS: Type.Number({ exclusiveMinimum: 0, description: 'A per V of a voltage-to-current stage: I = V × transconductanceS' }) }, { additionalProperties: false }),
+          Type.Object({ shuntOhms: Type.Number({ exclusiveMinimum: 0, description: 'Shunt resistor the voltage is read across: I = V / shuntOhms' }) }, { additionalProperties: false }),
+        ],
+        { description: "A stimulus channel recorded in V (a DAQ's output) as the current it drives: runs of current protocols show it in A" },
       ),
     ),
+    spikes: Type.Optional(SpikeDetectionSchema),
   },
   { additionalProperties: false },
 );
@@ -141,3 +152,4 @@ export type BenchConfig = Static<typeof BenchConfigSchema>;
 export type InstrumentConfig = Static<typeof InstrumentConfigSchema>;
 export type Limits = Static<typeof LimitsSchema>;
 export type InstrumentState = Static<typeof InstrumentStateSchema>;
+export type SpikeDetection = Static<typeof SpikeDetectionSchema>;
