@@ -61,6 +61,23 @@ describe('spike detection defaults on kHz devices', () => {
     expect(ch.rearm_level).toBeLessThan(ch.baseline + ch.threshold);
   });
 
+  it('the simulated bench (LIF with drawn 1 V spikes) under its default square: every spike found at the default settings (was 0: the robust threshold 1.02 V sat above the 1 V peak)', async () => {
+    const id = (await inject('POST', '/api/runs', { protocol: { kind: 'square', durationS: 0.05 } })).run.id as number;
+    await server.s.app.spikeloop.runs.waitForEnd(id);
+    const run = server.s.store.getRun(id)!;
+    expect(run.status).toBe('completed');
+    expect(run.eventCounts.spike).toBe(100); // two spikes per 1 ms period (simulated-bench.ts)
+    const ch = (await inject('POST', `/api/runs/${id}/analyses/spikes`, { channel: 'v_mem' })).result.channels[0];
+    expect(ch.count).toBe(100);
+    // each at the bench's own spike sample (a parabola through the drawn peak keeps it within half a sample)
+    const ev = server.s.store.listEvents(id, { kind: 'spike' }).map((e) => e.index);
+    ch.times.forEach((t: number, k: number) => expect(Math.abs(t * 1e5 - ev[k])).toBeLessThanOrEqual(0.5));
+    // the k·σ rule was blind (its level above the trace's maximum) on a reset-type trace: the mesial level
+    // halfway between the median and the maximum is used and reported
+    expect(ch.threshold_rule).toBe('range');
+    expect(ch.threshold).toBeCloseTo((1 - ch.baseline) / 2, 3);
+  });
+
   it('nsu-tonic at 100 µA: the rate is within 1 % of the switch firing rate (was 725 Hz for 1,445 Hz)', async () => {
     const id = await twinRun('nsu-tonic', { kind: 'dc', quantity: 'current', level: 100e-6, durationS: 0.1 }, 2e5);
     // the twin's own record of each spike: the threshold switch turning on
@@ -100,6 +117,38 @@ describe('bursts and regimes', () => {
     if (Number.isFinite(osc.features.peak_frequency)) expect(Math.abs(osc.features.peak_frequency - osc.rate_hz) / osc.rate_hz).toBeLessThan(0.1);
     expect(r.steps[2].reason).toMatch(/^latched: x_switch held at its bound/);
     expect(r.regime).toBeTypeOf('string'); // the whole run's regime stays available
+  });
+});
+
+/**
+ * The run's stimulus and one response channel, recorded as a new run of source `daq` with the same
+ * protocol: what a DAQ measuring the real part records (no device-state channel).
+ */
+function asMeasured(runId: number, response: string): number {
+  const run = server.s.store.getRun(runId)!;
+  const chans = ['stim', response].map((name) => ({ ...channel(runId, name), info: run.channels.find((c) => c.name === name)! }));
+  const store = server.s.store;
+  const id = store.createRun({ protocol: run.protocol as { kind: string }, source: 'daq', bench: {}, softwareVersion: 'test' });
+  const rec = store.recorder(id);
+  rec.write({ type: 'start', runId: id, protocol: run.protocol, source: 'daq', bench: {}, softwareVersion: 'test', wallTime: new Date().toISOString() });
+  rec.write({ type: 'descriptor', channels: chans.map((c) => ({ name: c.info.name, unit: c.info.unit, sampleRate: c.fs, dtype: 'float64', scale: 1, offset: 0, role: c.info.role })) });
+  chans.forEach((c, k) => rec.write({ type: 'block', channel: k, firstIndex: 0, samples: c.x }));
+  rec.write({ type: 'stop', status: 'completed' });
+  return id;
+}
+
+describe('saturation without a state channel', () => {
+  it('nsu-tonic latched at 1 mA, recorded without x_switch: saturated from the response itself (was quiescent)', async () => {
+    const dc = asMeasured(await twinRun('nsu-tonic', { kind: 'dc', quantity: 'current', level: 1e-3, durationS: 0.02 }, 2e5), 'v_out');
+    expect(server.s.store.getRun(dc)!.channels.map((c) => c.name)).toEqual(['stim', 'v_out']);
+    const r = (await inject('POST', `/api/runs/${dc}/analyses/regime`, {})).result;
+    expect(r.regime).toBe('saturated');
+    expect(r.reason).toMatch(/^latched: v_out per unit stimulus held at 100 Ω, (over 1000|[\d.]+)× the run's lowest/);
+    // the ladder: quiescent at 0, tonic at 100 µA, latched at 1 mA
+    const levels = [0, 100e-6, 1e-3];
+    const ladder = asMeasured(await twinRun('nsu-tonic', { kind: 'ladder', quantity: 'current', levels, dwellS: 0.02 }, 2e5), 'v_out');
+    const l = (await inject('POST', `/api/runs/${ladder}/analyses/regime`, {})).result;
+    expect(l.steps.map((st: { regime: string }) => st.regime)).toEqual(['quiescent', 'oscillatory', 'saturated']);
   });
 });
 

@@ -115,6 +115,27 @@ describe('spikeloop CLI', () => {
     expect(f.stderr).toMatch(/--rate/);
   });
 
+  it('checks the requests it builds with the API schemas (common/schemas), naming the flag, before opening the database', async () => {
+    const good = path.join(dir, 'good.json');
+    writeFileSync(good, JSON.stringify({ kind: 'square', durationS: 0.01 }));
+    const sweepFile = path.join(dir, 'sweep.json');
+    writeFileSync(sweepFile, JSON.stringify({ kind: 'sweep', base: { kind: 'dc', durationS: 0.01 }, parameters: [{ field: 'level', values: [1e-6] }] }));
+    const noDb = path.join(dir, 'never.db');
+    const [label, method, mode, option] = await Promise.all([
+      cli(['run', good, '--label', 'x'.repeat(201), '--db', noDb]),
+      cli(['twin', 'run', 'lif', '--stimulus', good, '--method', 'rk5', '--db', noDb]),
+      cli(['sweep', sweepFile, '--mode', 'both', '--db', noDb]),
+      cli(['run', good, '-o', 'paced=false', '-o', 'pacde=true', '--db', path.join(dir, 'options.db')]),
+    ]);
+    for (const r of [label, method, mode, option]) expect(r.code).toBe(1);
+    expect(label.stderr).toMatch(/^spikeloop: --label: .*200/);
+    expect(method.stderr).toMatch(/^spikeloop: --method: must be one of "rk4", "euler", "adaptive", "implicit"/);
+    expect(mode.stderr).toMatch(/^spikeloop: --mode: must be one of "bench", "twin"/);
+    // the source's own options schema (the registry) refuses a typo, as over HTTP
+    expect(option.stderr).toMatch(/options\.pacde: is not an option of source "simulated"/);
+    expect(existsSync(noDb)).toBe(false);
+  });
+
   it('run: Ctrl-C (SIGINT) stops the run cleanly and still prints the summary', async () => {
     const protocolFile = path.join(dir, 'long.json');
     writeFileSync(protocolFile, JSON.stringify({ kind: 'sine', durationS: 600, frequencyHz: 20 }));

@@ -76,6 +76,7 @@ export function detect(c: SignalChannel, p: SpikeParams): SpikeResult {
       threshold: NaN,
       noise: NaN,
       noiseMethod: 'none',
+      thresholdRule: 'none',
       deadTime: NaN,
       deadTimeSource: 'none',
       rearmLevel: NaN,
@@ -114,6 +115,7 @@ export function spikesMethod(sig: Signal, p: SpikeParams & { modes: boolean; max
       threshold: r.threshold,
       noise: r.noise,
       noiseMethod: r.noiseMethod,
+      thresholdRule: r.thresholdRule,
       deadTime: r.deadTime,
       deadTimeSource: r.deadTimeSource,
       rearmLevel: r.rearmLevel,
@@ -380,18 +382,30 @@ function regimeOf(sig: Signal, p: RegimeParams) {
   const states = sig.channels.filter((s) => s.name.startsWith('x_') && (s.unit === '1' || s.unit === '') && s.fs === c.fs).map((s) => ({ name: s.name, values: physical(s) }));
   const baseline = levels.baseline;
   const threshold = levels.threshold;
-  // conduction I/V from the stimulus and the response (whichever is the current), and its median at the spikes
+  // the response per unit stimulus (NaN where the stimulus is off) and its lowest over the run; conduction
+  // I/V from it (whichever is the current) and the conduction's median at the spikes
   const stim = sig.channels.find((s) => s.role === 'stimulus' && s.fs === c.fs && s.samples.length === c.samples.length);
+  let transfer: { values: Float64Array; lowest: number; name: string; unit: string } | undefined;
   let g: Float64Array | undefined;
   let atSpikes = NaN;
-  if (stim && (stim.unit === 'V' || stim.unit === 'A') && c.unit !== stim.unit && (c.unit === 'V' || c.unit === 'A')) {
+  if (stim) {
     const u = physical(stim);
     let umax = 0;
     for (const v of u) umax = Math.max(umax, Math.abs(v));
-    g = Float64Array.from(u, (v, i) => (Math.abs(v) > 0.01 * umax ? (stim.unit === 'V' ? x[i] / v : v / x[i]) : NaN));
-    const at = Array.from(r.times, (t) => Math.abs(g![Math.min(g!.length - 1, Math.round(t * c.fs))])).filter(Number.isFinite).sort((a, b) => a - b);
-    atSpikes = at.length ? at[Math.floor(at.length / 2)] : NaN;
+    const values = Float64Array.from(u, (v, i) => (umax > 0 && Math.abs(v) > 0.01 * umax ? Math.abs(x[i] / v) : NaN));
+    let lowest = Infinity;
+    for (const v of values) if (v < lowest) lowest = v;
+    const unit = c.unit === 'V' && stim.unit === 'A' ? 'Ω' : c.unit === 'A' && stim.unit === 'V' ? 'S' : c.unit === stim.unit ? '' : `${c.unit}/${stim.unit}`;
+    if (Number.isFinite(lowest)) transfer = { values, lowest, name: c.name, unit };
+    if (unit === 'S' || unit === 'Ω') {
+      g = unit === 'S' ? values : values.map((v) => 1 / v);
+      const at = Array.from(r.times, (t) => g![Math.min(g!.length - 1, Math.round(t * c.fs))]).filter(Number.isFinite).sort((a, b) => a - b);
+      atSpikes = at.length ? at[Math.floor(at.length / 2)] : NaN;
+    }
   }
+  // an SMU run records its current compliance with the bench (A when sourcing voltage)
+  const compliance = (sig.run?.bench as { compliance?: unknown } | undefined)?.compliance;
+  const limit = typeof compliance === 'number' && compliance > 0 && c.unit === 'A' && stim?.unit === 'V' ? compliance : undefined;
   const thresholds = { minRate: p.min_rate, maxActiveFraction: p.max_active_fraction, saturationRate: p.saturation_rate, minBurstFraction: p.min_burst_fraction, maxRegularCv: p.max_regular_cv };
   const classify = (from: number, to: number) => {
     const a = Math.max(0, Math.min(x.length, Math.round(from * c.fs)));
@@ -406,7 +420,9 @@ function regimeOf(sig: Signal, p: RegimeParams) {
       threshold,
       polarity: p.polarity,
       states: states.map((s) => ({ name: s.name, values: s.values.subarray(a, b) })),
-      ...(g && atSpikes > 0 ? { conduction: { values: g.subarray(a, b).map(Math.abs), atSpikes } } : {}),
+      ...(g && atSpikes > 0 ? { conduction: { values: g.subarray(a, b), atSpikes } } : {}),
+      ...(transfer ? { transfer: { ...transfer, values: transfer.values.subarray(a, b) } } : {}),
+      ...(limit !== undefined ? { compliance: limit } : {}),
       oscillationRatio: p.oscillation_ratio,
     });
     return classifyRegime(f, thresholds);

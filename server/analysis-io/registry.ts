@@ -242,9 +242,10 @@ const powerlaw = define({
     seed: int({ title: 'Bootstrap seed', default: 1, minimum: 0, maximum: 2 ** 32 - 1 }),
     threads: int({ title: 'Bootstrap threads', description: 'CLI: worker threads (default: all cores); the server uses its pool', minimum: 1, maximum: 1024 }),
     compare: flag({ title: 'Compare', description: 'likelihood-ratio tests against exponential, lognormal and truncated power law' }),
-    ks: choice(['plfit', 'ecdf'], {
+    ks: choice(['plfit', 'ecdf', 'powerlaw'], {
       title: 'KS distance',
-      description: "continuous data: plfit (as Clauset's plfit.m, reproduces the published xmin) or ecdf (the proper empirical CDF, differs on tied values)",
+      description:
+        "continuous data: plfit (as Clauset's plfit.m, reproduces the published xmin), ecdf (the proper empirical CDF) or powerlaw (as the Python powerlaw package, CDF below each distinct value); they differ on tied values",
       default: 'plfit',
     }),
   }),

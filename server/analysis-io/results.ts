@@ -5,6 +5,7 @@
  * arrays as arrays, non-finite numbers as null) and stored with the run under the analysis name and its
  * canonical parameters. Asking again with the same parameters returns the stored result.
  */
+import type { AnalysisRun } from '../../common/schemas/analysis.ts';
 import { fillDefaults, firstProblem } from '../../common/schema-check.ts';
 import type { RunStore } from '../store/run-store.ts';
 import { findAnalysis, type AnalysisDef, type RunContext } from './registry.ts';
@@ -74,16 +75,8 @@ export function linkedRun(store: RunStore, runId: number): number | undefined {
   return store.getRun(runId)?.linkedRunId ?? undefined;
 }
 
-export interface StoredResult {
-  runId: number;
-  method: string;
-  params: Record<string, unknown>;
-  /** true when the stored result was returned instead of computing. */
-  cached: boolean;
-  stored: boolean;
-  analysisId: number | null;
-  result: unknown;
-}
+/** The answer of running an analysis on a stored run (common/schemas/analysis.ts). */
+export type StoredResult = AnalysisRun;
 
 /**
  * Runs a run-input analysis (signal, signals with one run, pair, events) on a stored run, or returns the

@@ -237,6 +237,21 @@ describe('regimes', () => {
     expect(classifyRegime(regimeFeatures({ ...window([], 1), trace: new Float64Array(1000).fill(2) })).regime).toBe('saturated');
     expect(classifyRegime(regimeFeatures({ ...window([], 1), trace: new Float64Array(1000).fill(0.5) })).regime).toBe('quiescent');
   });
+  it('no spikes and no state: a response per unit stimulus held a decade above the run\'s lowest, or a current at the compliance, is saturated; a constant one is not', () => {
+    // a switch that turned on at 10 % of the window and stayed on: |i/v| from 1 µS to 1 mS
+    const on = Float64Array.from({ length: 1000 }, (_, i) => (i < 100 ? 1e-6 : 1e-3));
+    const f = regimeFeatures({ ...window([], 1), transfer: { values: on, lowest: 1e-6, name: 'i_out', unit: 'S' } });
+    expect(classifyRegime(f)).toMatchObject({ regime: 'saturated', reason: "latched: i_out per unit stimulus held at 1 mS, over 1000× the run's lowest (1 µS)" });
+    // a resistor: the same conduction from the start (ratio 1), and a conduction still rising: quiescent
+    const flat = new Float64Array(1000).fill(1e-3);
+    expect(classifyRegime(regimeFeatures({ ...window([], 1), transfer: { values: flat, lowest: 1e-3, name: 'i_out', unit: 'S' } })).regime).toBe('quiescent');
+    const rising = Float64Array.from({ length: 1000 }, (_, i) => 1e-6 * (1 + i));
+    expect(classifyRegime(regimeFeatures({ ...window([], 1), transfer: { values: rising, lowest: 1e-6, name: 'i_out', unit: 'S' } })).regime).toBe('quiescent');
+    // an SMU holding its 1 mA compliance
+    const i = new Float64Array(1000).fill(1e-3);
+    expect(classifyRegime(regimeFeatures({ ...window([], 1), threshold: 1, trace: i, compliance: 1e-3 })).reason).toBe("latched: current held at the instrument's compliance (1 mA)");
+    expect(classifyRegime(regimeFeatures({ ...window([], 1), threshold: 1, trace: i.map((v) => v / 2), compliance: 1e-3 })).regime).toBe('quiescent');
+  });
   it('phase diagram lists transitions at midpoints along the sweep', () => {
     const d = phaseDiagram(
       [

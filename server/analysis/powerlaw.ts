@@ -11,7 +11,11 @@
  *   xmin and n_tail of CSN Table 3): over the sorted tail x_(0) <= ... <= x_(n-1),
  *   D = max_i |F(x_(i)) − i/n|, comparing the model CDF with the empirical CDF just below each point; with
  *   tied values this differs from the proper empirical CDF, which is kept as `ks: 'ecdf'`
- *   (D = max_i max(F − i/n, (i+1)/n − F)). Discrete data compare the CDFs at every integer (plfit.m's
+ *   (D = max_i max(F − i/n, (i+1)/n − F)), and from the Python `powerlaw` package (Alstott, Bullmore,
+ *   Plenz 2014; v2), kept as `ks: 'powerlaw'`: D = max over the distinct values u of |F(u) − #(x < u)/n|
+ *   (the empirical CDF below each distinct value only), which moves x̂min on data with many ties
+ *   (earthquakes 10 instead of 0.794, surnames 14.92 instead of 111.92, as that package's tests
+ *   record). Discrete data compare the CDFs at every integer (plfit.m's
  *   discrete branch does the same);
  * - the standard error of alpha: (alpha - 1)/sqrt(n) (continuous, CSN eq. 3.2) and
  *   1/sqrt(n [ζ''/ζ - (ζ'/ζ)²]) (discrete, CSN eq. 3.6);
@@ -24,9 +28,26 @@
  */
 import { Rng } from '../../common/random.ts';
 import { chi2Sf1, erfc, hurwitz, hurwitzJet, nelderMead } from './math.ts';
-import type { PowerLawFit, PowerLawKind } from '../../common/api-types.ts';
 
-export type { PowerLawFit, PowerLawKind } from '../../common/api-types.ts';
+export type PowerLawKind = 'continuous' | 'discrete';
+export type KsVariant = 'plfit' | 'ecdf' | 'powerlaw';
+
+/** A power-law fit. In stored and sent results its keys are snake_case (alpha_se, n_tail, ks_d, log_lik; docs/analysis.md). */
+export interface PowerLawFit {
+  kind: PowerLawKind;
+  alpha: number;
+  /** Standard error of alpha (CSN eq. 3.2 / 3.6). */
+  alphaSe: number;
+  xmin: number;
+  /** Number of values >= xmin. */
+  nTail: number;
+  /** Number of values used (finite, > 0). */
+  n: number;
+  /** KS distance between the tail and the fitted model. */
+  ksD: number;
+  /** Log-likelihood of the tail under the fitted model. */
+  logLik: number;
+}
 
 export interface PowerLawOptions {
   kind: PowerLawKind;
@@ -34,8 +55,11 @@ export interface PowerLawOptions {
   xmin?: number;
   /** Smallest tail (number of points >= xmin) an xmin candidate may leave; default 10. */
   minTail?: number;
-  /** Continuous KS distance: 'plfit' (default, as CSN's plfit.m) or 'ecdf' (the proper empirical CDF). */
-  ks?: 'plfit' | 'ecdf';
+  /**
+   * Continuous KS distance: 'plfit' (default, as CSN's plfit.m), 'ecdf' (the proper empirical CDF) or
+   * 'powerlaw' (as the Python powerlaw package: at distinct values, the CDF below each).
+   */
+  ks?: KsVariant;
 }
 
 /** Sorted, validated data with distinct values, their counts, and tail sums for the xmin scan. */
@@ -126,19 +150,24 @@ function seDiscrete(nTail: number, alpha: number, xmin: number): number {
  * KS distance of the tail starting at distinct-value index j under a continuous power law; returns early
  * with a value > `bound` once the distance exceeds `bound` (the scan only needs the minimum).
  */
-function ksContinuous(p: PreparedData, j: number, alpha: number, bound: number, plfit: boolean): number {
+function ksContinuous(p: PreparedData, j: number, alpha: number, bound: number, ks: KsVariant): number {
   const { logs } = p;
   const lmin = Math.log(p.values[j]);
   const start = p.first[j];
   const n = logs.length - start;
   const e = 1 - alpha;
   const invN = 1 / n;
+  const ecdf = ks === 'ecdf';
+  // the powerlaw package compares at distinct values only: skip the second and later of tied points
+  const distinct = ks === 'powerlaw';
+  const tied = (i: number) => distinct && i > 0 && logs[start + i] === logs[start + i - 1];
   if (bound < Infinity) {
     // Probe a few ranks first: any deviation above `bound` already rules this xmin out.
     for (let m = 0; m < 64; m++) {
       const i = Math.floor(((m + 0.5) * n) / 64);
+      if (tied(i)) continue;
       const f = 1 - Math.exp(e * (logs[start + i] - lmin));
-      const dd = plfit ? Math.abs(f - i * invN) : Math.max(f - i * invN, (i + 1) * invN - f);
+      const dd = ecdf ? Math.max(f - i * invN, (i + 1) * invN - f) : Math.abs(f - i * invN);
       if (dd > bound) return dd;
     }
   }
@@ -148,8 +177,9 @@ function ksContinuous(p: PreparedData, j: number, alpha: number, bound: number, 
     const below = i * invN;
     // remaining possible deviation is at most max(1 - below, ccdf)
     if (1 - below <= d && ccdf <= d) break;
+    if (tied(i)) continue;
     const f = 1 - ccdf;
-    const dd = plfit ? Math.abs(f - below) : Math.max(f - below, below + invN - f);
+    const dd = ecdf ? Math.max(f - below, below + invN - f) : Math.abs(f - below);
     if (dd > d) {
       d = dd;
       if (d > bound) return d;
@@ -224,7 +254,7 @@ export function fitPowerLaw(data: ArrayLike<number> | PreparedData, opts: PowerL
   const N = p.sorted.length;
   const k = p.values.length;
   const minTail = Math.max(2, opts.minTail ?? 10);
-  const plfit = (opts.ks ?? 'plfit') === 'plfit';
+  const ks = opts.ks ?? 'plfit';
   if (opts.xmin !== undefined) {
     const xmin = opts.xmin;
     if (!(xmin > 0)) throw new RangeError('xmin must be > 0');
@@ -236,7 +266,7 @@ export function fitPowerLaw(data: ArrayLike<number> | PreparedData, opts: PowerL
     const sub = p.values[j] === xmin ? p : prepareTail(p, j, xmin);
     const jj = sub === p ? j : 0;
     const alpha = fitAt(sub, jj);
-    const ksD = p.kind === 'continuous' ? ksContinuous(sub, jj, alpha, Infinity, plfit) : ksDiscrete(sub, jj, alpha, Infinity);
+    const ksD = p.kind === 'continuous' ? ksContinuous(sub, jj, alpha, Infinity, ks) : ksDiscrete(sub, jj, alpha, Infinity);
     return finish(sub, jj, alpha, ksD, N);
   }
   let bestJ = -1;
@@ -247,7 +277,7 @@ export function fitPowerLaw(data: ArrayLike<number> | PreparedData, opts: PowerL
     if (nTail < minTail) break;
     const alpha = fitAt(p, j);
     if (!(alpha > 1) || !Number.isFinite(alpha)) continue;
-    const d = p.kind === 'continuous' ? ksContinuous(p, j, alpha, bestD, plfit) : ksDiscrete(p, j, alpha, bestD);
+    const d = p.kind === 'continuous' ? ksContinuous(p, j, alpha, bestD, ks) : ksDiscrete(p, j, alpha, bestD);
     if (d < bestD) {
       bestD = d;
       bestJ = j;

@@ -6,7 +6,11 @@
  *   saturated   output latched: over the second half of the window a state variable held at its bound
  *               (≥ 0.99), or the output held flat (range < 1 % of its level) at or beyond the spike
  *               threshold, or the conduction I/V held flat at half or more of the conduction at the
- *               run's spikes (a permanently conducting path); or activeFraction >= maxActiveFraction
+ *               run's spikes (a permanently conducting path), or — with no spikes to compare with, as
+ *               for a latched switch recorded without its state — the response per unit stimulus held flat
+ *               at ten times or more the run's lowest (a switch that turned on and stayed on; one decade,
+ *               ours, well inside the ON/OFF ratios of threshold switches), or a current held at the
+ *               instrument's compliance; or activeFraction >= maxActiveFraction
  *               (0.5); or rate >= saturationRate
  *   quiescent   rate < minRate (default 0.1 Hz)
  *   bursting    the ISI distribution is bimodal (log-ISI histogram with a void >= 0.7 between an
@@ -66,6 +70,13 @@ export interface RegimeWindow {
   states?: { name: string; values: Float64Array }[];
   /** Conduction I/V over the window (S) and the median conduction at the run's spikes (the reference). */
   conduction?: { values: Float64Array; atSpikes: number };
+  /**
+   * Response per unit stimulus |response/stimulus| over the window (NaN where the stimulus is off), the
+   * run's lowest, the response's name and the transfer's unit (Ω, S, ...).
+   */
+  transfer?: { values: Float64Array; lowest: number; name: string; unit: string };
+  /** The instrument's current compliance (A) when the response is that current. */
+  compliance?: number;
   oscillationRatio?: number;
 }
 
@@ -121,6 +132,25 @@ export function regimeFeatures(w: RegimeWindow): RegimeFeatures {
       const flat = Math.max(...g) - Math.min(...g) <= 0.01 * Math.abs(level);
       if (flat && level >= 0.5 * w.conduction.atSpikes) latched = `conduction held at ${si(level, 'S')}, at least half the conduction at the run's spikes (${si(w.conduction.atSpikes, 'S')})`;
     }
+  }
+  if (!latched && w.transfer) {
+    // held flat over (nearly) all of the second half, with the stimulus on
+    const all = half(w.transfer.values);
+    const t = all.filter(Number.isFinite);
+    if (t.length && t.length >= 0.9 * all.length) {
+      const level = t.reduce((a, b) => a + b, 0) / t.length;
+      const flat = Math.max(...t) - Math.min(...t) <= 0.01 * level;
+      const ratio = level / w.transfer.lowest;
+      if (flat && level > 0 && ratio >= 10) {
+        const u = w.transfer.unit;
+        latched = `${w.transfer.name} per unit stimulus held at ${si(level, u)}, ${ratio < 1000 ? `${fmt(ratio)}×` : 'over 1000×'} the run's lowest (${si(w.transfer.lowest, u)})`;
+      }
+    }
+  }
+  if (!latched && w.compliance !== undefined && h.length) {
+    let lo = Infinity;
+    for (const v of h) lo = Math.min(lo, Math.abs(v));
+    if (lo >= 0.99 * w.compliance) latched = `current held at the instrument's compliance (${si(w.compliance, 'A')})`;
   }
   let osc = { oscillating: false, frequency: NaN, peakRatio: NaN };
   if (w.trace.length >= 256 && n >= 2) osc = detectOscillation(welch(w.trace, w.fs, { segment: 2 ** Math.floor(Math.log2(Math.min(w.trace.length, 4096))) }), w.oscillationRatio);

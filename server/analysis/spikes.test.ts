@@ -75,6 +75,44 @@ describe('spike detection', () => {
     expect(r.deadTime).toBeCloseTo(25e-6, 12); // half of the 50-sample excursion
     expect(detectSpikes(x, fs2, { threshold: { mode: 'absolute', value: 0.5 }, refractory: 0.001 }).times.length).toBe(20);
   });
+  it('reset-type traces: when k·σ finds nothing, the mesial level finds the excursions that end in a reset (LIF ramps), not smooth waves or noise', () => {
+    // LIF membrane, closed form (τ = 100 µs, V_th 0.8, reset 0 held 50 µs, V_inf 1 V in the high half of a
+    // 1 kHz square) sampled at 100 kHz: two full ramps per period (reset after each), a third partial ramp that
+    // decays in the low half; the sample after each crossing is drawn at 1 V (the simulated bench's spike).
+    const fs2 = 1e5;
+    const x = new Float64Array(5000);
+    const spikes: number[] = [];
+    let v = 0;
+    let held = 0; // refractory samples left (50 µs)
+    for (let i = 1; i < x.length; i++) {
+      const vinf = i % 100 < 50 ? 1 : 0;
+      if (held > 0) held--;
+      else v = vinf + (v - vinf) * Math.exp(-1 / fs2 / 1e-4);
+      if (v >= 0.8) {
+        x[i] = 1;
+        spikes.push(i);
+        v = 0;
+        held = 5;
+      } else x[i] = v;
+    }
+    expect(spikes.length).toBe(100);
+    // the ramps alone (a twin's membrane: the spike is the ramp's top before the reset): the k·σ level lies
+    // above the maximum, the mesial level finds every full ramp and not the partial one
+    const saw = x.map((y) => (y === 1 ? 0 : y));
+    const r = detectSpikes(saw, fs2, { threshold: { mode: 'robust', k: 5 } });
+    expect(r.thresholdRule).toBe('range');
+    expect(r.noiseMethod).toBe('first-difference');
+    expect(Array.from(r.indices)).toEqual(spikes.map((i) => i - 1));
+    expect(r.threshold).toBeCloseTo((Math.max(...saw) - r.baseline) / 2, 12);
+    // with the drawn spike samples every spike is found too, at the drawn sample
+    expect(Array.from(detectSpikes(x, fs2, { threshold: { mode: 'robust', k: 5 } }).indices)).toEqual(spikes);
+    // a smooth wave has no resets and white noise no excursion beyond k noise σ: still nothing
+    const sine = Float64Array.from({ length: 5000 }, (_, i) => Math.sin((2 * Math.PI * i) / 200));
+    expect(detectSpikes(sine, fs2, { threshold: { mode: 'robust', k: 5 } })).toMatchObject({ thresholdRule: 'noise', times: new Float64Array(0) });
+    const rng = new Rng(11);
+    const noise = Float64Array.from({ length: 5000 }, () => rng.normal());
+    expect(detectSpikes(noise, fs2, { threshold: { mode: 'robust', k: 5 } }).times.length).toBe(0);
+  });
   it('band-pass removes a slow drift that would otherwise hide the spikes', () => {
     const x = trace(40000, 1, centres, 30, 3, 5);
     for (let i = 0; i < x.length; i++) x[i] += 200 * Math.sin((2 * Math.PI * 0.5 * i) / fs);

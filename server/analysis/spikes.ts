@@ -9,6 +9,17 @@
  *   median(|x|)/0.6745 on a band-passed, zero-median signal). When that is 0 (a noiseless simulated
  *   trace sitting at its baseline most of the time), σ falls back to the SD around the median
  *   (`noiseMethod: 'sd-fallback'`).
+ * Reset-type traces (`thresholdRule: 'range'`, robust mode only): the k·σ rule assumes σ is noise. On the
+ * membrane of an integrate-and-fire neuron (charging ramps, a reset after each spike) σ measures the
+ * ramps instead, and k·σ can land above the trace's maximum: nothing would be found (the simulated
+ * bench's LIF square: 1.02 V for 1 V spikes). When the k·σ level finds no excursion at all, the trace is
+ * tried as reset-type: the threshold moves to the mesial level halfway between the baseline and the
+ * extreme (the 50 % reference level of IEEE Std 181-2011, the same half height as the spike width), used
+ * only when that half-range is more than k noise σ (σ from first differences, median|Δx|/(0.6745·√2): the
+ * finest-scale Haar-wavelet MAD of Donoho and Johnstone, Biometrika 81, 425 (1994), blind to slow
+ * ramps), and the spikes are the excursions that end in a reset: the sample after the excursion lies at
+ * least half the spike's height below the excursion's last sample (a subthreshold bump or a smooth wave
+ * decays instead, and is not a spike). No such excursion: the k·σ result (none) stands.
  * Polarity `positive` detects x - baseline > thr, `negative` x - baseline < -thr, `both` either.
  *
  * Re-arm and dead time (suited to devices whose spikes are µs–ms apart, not a fixed biological 1 ms):
@@ -60,8 +71,13 @@ export interface SpikeResult {
   threshold: number;
   /** Noise estimate (σ), physical unit (NaN for absolute thresholds). */
   noise: number;
-  /** How σ was estimated; `sd-fallback`: the robust estimate was 0 (noiseless trace), SD around the median used. */
-  noiseMethod: 'robust' | 'sd' | 'sd-fallback' | 'none';
+  /**
+   * How σ was estimated; `sd-fallback`: the robust estimate was 0 (noiseless trace), SD around the median
+   * used; `first-difference`: the reset-type rule's noise from first differences.
+   */
+  noiseMethod: 'robust' | 'sd' | 'sd-fallback' | 'first-difference' | 'none';
+  /** Where the threshold came from: `noise` (k·σ), `range` (the mesial level of a reset-type trace), `level` (absolute). */
+  thresholdRule: 'noise' | 'range' | 'level' | 'none';
   /** Dead time used, s, and where it came from (`given`: the refractory option; `signal`: derived). */
   deadTime: number;
   deadTimeSource: 'given' | 'signal' | 'none';
@@ -187,7 +203,12 @@ export function detectSpikes(
   // In raw units, a negative scale flips polarity.
   let pol = polarity;
   if (sc < 0 && pol !== 'both') pol = pol === 'positive' ? 'negative' : 'positive';
-  const ex = x instanceof Int16Array ? scanInt16(x, base, thr, rearm * thr, pol) : scan(x, base, thr, rearm * thr, pol);
+  let ex = x instanceof Int16Array ? scanInt16(x, base, thr, rearm * thr, pol) : scan(x, base, thr, rearm * thr, pol);
+  let thresholdRule: SpikeResult['thresholdRule'] = t.mode === 'absolute' ? 'level' : 'noise';
+  if (t.mode === 'robust' && ex.length === 0) {
+    const r = resetType(x, base, t.k, rearm, pol);
+    if (r) ({ ex, thr, noise } = r), (noiseMethod = 'first-difference'), (thresholdRule = 'range');
+  }
   let dead: number;
   if (opts.refractory !== undefined) dead = Math.round(opts.refractory * fs);
   else {
@@ -219,10 +240,41 @@ export function detectSpikes(
     threshold: thr * Math.abs(sc),
     noise: noise * Math.abs(sc),
     noiseMethod,
+    thresholdRule,
     deadTime: dead / fs,
     deadTimeSource: opts.refractory !== undefined ? 'given' : 'signal',
     rearmLevel: (base + rearm * thr) * sc + off,
   };
+}
+
+/**
+ * The reset-type rule (file comment): excursions beyond the mesial level that end in a reset, with that
+ * level and the first-difference noise; null when the half-range is within k noise σ or no excursion resets.
+ */
+function resetType(x: ArrayLike<number>, base: number, k: number, rearm: number, pol: Polarity): { ex: Int32Array; thr: number; noise: number } | null {
+  const n = x.length;
+  if (n < 3) return null;
+  let hi = -Infinity;
+  let lo = Infinity;
+  for (let i = 0; i < n; i++) {
+    if (x[i] > hi) hi = x[i];
+    if (x[i] < lo) lo = x[i];
+  }
+  const half = 0.5 * Math.max(pol !== 'negative' ? hi - base : 0, pol !== 'positive' ? base - lo : 0);
+  const d = new Float64Array(n - 1);
+  for (let i = 0; i + 1 < n; i++) d[i] = Math.abs(x[i + 1] - x[i]);
+  const noise = medianOf(d) / (0.6745 * Math.SQRT2);
+  if (!(half > k * noise)) return null;
+  const all = scan(x, base, half, rearm * half, pol);
+  const kept: number[] = [];
+  for (let j = 0; j < all.length; j += 3) {
+    const peak = all[j + 1];
+    const end = all[j + 2];
+    if (end >= n) continue;
+    const s = x[peak] >= base ? 1 : -1;
+    if (s * (x[end - 1] - x[end]) >= 0.5 * s * (x[peak] - base)) kept.push(all[j], peak, end);
+  }
+  return kept.length ? { ex: Int32Array.from(kept), thr: half, noise } : null;
 }
 
 /** Peaks of the excursions (start, peak, end triples) whose start is at least `dead` samples after the previous kept spike's start. */

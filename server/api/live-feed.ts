@@ -19,7 +19,7 @@
 import type { WebSocket } from 'ws';
 import type { ChannelDescriptor, FinalStatus, RunMessage } from '../../common/run-stream.ts';
 import type { RunSummary } from '../store/run-store.ts';
-import type { LiveEvent, LiveMessage } from '../../common/api-types.ts';
+import type { LiveEvent, LiveMessage } from '../../common/schemas/live.ts';
 
 export interface LiveFeedOptions {
   defaultPairsPerSecond: number;

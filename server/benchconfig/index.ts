@@ -7,129 +7,15 @@
  * with an error naming the limit. `planStimulus` is the one gate: summary → limits → instrument program
  * → limits again on the program's actual values.
  */
-import { Type, type Static } from 'typebox';
+import { BenchConfigSchema, InstrumentConfigSchema, type BenchConfig, type InstrumentConfig as Instrument, type Limits } from '../../common/schemas/bench.ts';
 import { fillDefaults, firstProblem } from '../../common/schema-check.ts';
 import { AppError } from '../../common/errors.ts';
 import { protocolSummary, type Protocol, type ProtocolSummary } from '../protocols/index.ts';
-import {
-  compileDaqProgram,
-  compileSmuProgram,
-  DAQ_DEFAULTS,
-  programExtremes,
-  SMU_DEFAULTS,
-  type DaqProgram,
-  type SmuProgram,
-} from '../protocols/compile.ts';
+import { compileDaqProgram, compileSmuProgram, DAQ_DEFAULTS, programExtremes, SMU_DEFAULTS, type DaqProgram, type SmuProgram } from '../protocols/compile.ts';
 import type { SweepSummary } from '../protocols/sweep.ts';
 import { spikeDetectorConfig } from '../analysis/online-spikes.ts';
 
-const ChannelSchema = Type.Object(
-  {
-    name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', description: 'Channel name, unique within the instrument' }),
-    role: Type.Union([Type.Literal('stimulus'), Type.Literal('response')], { description: 'What the channel does in a run' }),
-    unit: Type.Optional(Type.String({ maxLength: 8, description: 'SI unit of the measured or sourced value' })),
-    spikes: Type.Optional(
-      Type.Object(
-        {
-          threshold: Type.Number({ description: "Spike threshold in the channel's unit" }),
-          direction: Type.Union([Type.Literal('rising'), Type.Literal('falling'), Type.Literal('reset')], {
-            description: 'rising/falling: a threshold crossing; reset: a drop of more than dropFraction × |threshold| between consecutive samples',
-          }),
-          refractoryS: Type.Optional(Type.Number({ minimum: 0, description: 'Shortest interval between two events, s' })),
-          dropFraction: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10, description: 'reset: the drop as a fraction of |threshold| (default 0.5)' })),
-        },
-        { additionalProperties: false, description: 'Online spike detection on this response channel (DAQ runs record spike events)' },
-      ),
-    ),
-  },
-  { additionalProperties: false },
-);
-
-export const InstrumentSchema = Type.Object(
-  {
-    id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$', description: 'Name used in runs and logs' }),
-    kind: Type.Union([Type.Literal('smu'), Type.Literal('daq'), Type.Literal('simulated')], {
-      description: 'smu: source-measure unit; daq: Arduino/Teensy board; simulated: the built-in circuit model',
-    }),
-    model: Type.String({ minLength: 1, maxLength: 64, description: 'e.g. keithley-2400, keithley-2600b, keysight-b2900, arduino-uno, teensy-4' }),
-    port: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 256, description: 'Serial device (/dev/ttyUSB0) or tcp://host:port; required for smu and daq' }),
-    ),
-    baudRate: Type.Optional(Type.Integer({ minimum: 300, maximum: 12_000_000, description: 'Serial baud rate' })),
-    channels: Type.Array(ChannelSchema, { minItems: 1, maxItems: 64 }),
-    smu: Type.Optional(
-      Type.Object(
-        {
-          maxPoints: Type.Integer({ minimum: 1, maximum: 1e6, default: SMU_DEFAULTS.maxPoints, description: 'Longest source list' }),
-          minDwellS: Type.Number({ exclusiveMinimum: 0, maximum: 10, default: SMU_DEFAULTS.minDwellS, description: 'Shortest point, s' }),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    daq: Type.Optional(
-      Type.Object(
-        {
-          sampleRate: Type.Number({ exclusiveMinimum: 0, maximum: 1e8, default: DAQ_DEFAULTS.sampleRate, description: 'Output samples/s' }),
-          maxTableLength: Type.Integer({ minimum: 1, maximum: 1e8, default: DAQ_DEFAULTS.maxTableLength, description: 'Waveform memory, samples' }),
-          maxSegments: Type.Integer({ minimum: 1, maximum: 1e6, default: DAQ_DEFAULTS.maxSegments, description: 'Segment list length' }),
-          outputMin: Type.Optional(Type.Number({ description: 'Lowest output value of the DAC' })),
-          outputMax: Type.Optional(Type.Number({ description: 'Highest output value of the DAC' })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-  },
-  { additionalProperties: false },
-);
-
-export const DEFAULT_MAX_DURATION_S = 86_400;
-
-export const LimitsSchema = Type.Object(
-  {
-    maxVoltage: Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'Largest |V| any output may source, V' }),
-    maxCurrent: Type.Number({ exclusiveMinimum: 0, maximum: 10, description: 'Largest |I| any output may source, A' }),
-    maxPower: Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'Largest power into the device, W' }),
-    compliance: Type.Object(
-      {
-        current: Type.Number({ exclusiveMinimum: 0, maximum: 10, description: 'Current compliance when sourcing voltage, A' }),
-        voltage: Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'Voltage compliance when sourcing current, V' }),
-      },
-      { additionalProperties: false },
-    ),
-    // A default, so that no run is open-ended on a bench that names none (a 1-day run at 2 MS/s is 690 GB).
-    maxDurationS: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: DEFAULT_MAX_DURATION_S, description: 'Longest run, s (default 24 h)' })),
-  },
-  { additionalProperties: false },
-);
-
-export const BenchConfigSchema = Type.Object(
-  {
-    name: Type.String({ minLength: 1, maxLength: 200 }),
-    instruments: Type.Array(InstrumentSchema, { minItems: 1, maxItems: 32 }),
-    limits: LimitsSchema,
-    twin: Type.Optional(
-      Type.Object(
-        {
-          circuit: Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Object({ kind: Type.String() }, { additionalProperties: true })], {
-            description: 'Twin circuit fed the recorded stimulus after every measured run: a built-in name (GET /api/twin/circuits) or a circuit document',
-          }),
-          analyses: Type.Optional(
-            Type.Array(Type.String({ minLength: 1, maxLength: 32 }), {
-              maxItems: 16,
-              description: 'Analyses run on the measured run and its twin run (default: spike-stats, spike-train, avalanches, regime, compare)',
-            }),
-          ),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-  },
-  { additionalProperties: false, title: 'Bench configuration' },
-);
-
-export type BenchConfig = Static<typeof BenchConfigSchema>;
-export type Instrument = Static<typeof InstrumentSchema>;
-export type Limits = Static<typeof LimitsSchema>;
+export type { BenchConfig, InstrumentConfig as Instrument, Limits } from '../../common/schemas/bench.ts';
 export type LimitName = 'maxVoltage' | 'maxCurrent' | 'maxPower' | 'maxDurationS' | 'compliance.current' | 'compliance.voltage';
 
 /** AppError BAD_BENCH_CONFIG; `field` is the JSON pointer of the offending setting. */
@@ -170,8 +56,8 @@ export function validateBenchConfig(input: unknown): BenchConfig {
   const cfg = fillDefaults<BenchConfig>(BenchConfigSchema, structuredClone(json));
   cfg.instruments?.forEach?.((inst) => {
     if (inst && typeof inst === 'object') {
-      if (inst.smu) fillDefaults(InstrumentSchema.properties.smu, inst.smu);
-      if (inst.daq) fillDefaults(InstrumentSchema.properties.daq, inst.daq);
+      if (inst.smu) fillDefaults(InstrumentConfigSchema.properties.smu, inst.smu);
+      if (inst.daq) fillDefaults(InstrumentConfigSchema.properties.daq, inst.daq);
     }
   });
   const first = firstProblem(BenchConfigSchema, cfg);

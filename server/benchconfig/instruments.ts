@@ -16,6 +16,7 @@
  * A run naming an instrument that is not connected is refused (INSTRUMENT_NOT_CONNECTED); an instrument
  * lent to a running run cannot be disconnected (INSTRUMENT_BUSY).
  */
+import type { InstrumentState } from '../../common/schemas/bench.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { AppError } from '../../common/errors.ts';
@@ -23,32 +24,9 @@ import type { SmuDriver } from '../../drivers/smu/smu.ts';
 import type { DaqLease, InstrumentSelection, RunInstruments, SmuLease } from '../sources/registry.ts';
 import { stimulusInstrument, type BenchConfig, type Instrument, type Limits } from './index.ts';
 
-export type ConnectionState = 'disconnected' | 'connecting' | 'connected' | 'disconnecting';
-
-/** An instrument as the Bench page shows it. */
-export interface InstrumentInfo {
-  id: string;
-  kind: Instrument['kind'];
-  /** The model configured or found; `identity` is what the instrument itself answered. */
-  model: string;
-  /** Serial device, tcp address or pty; for a virtual instrument, its pty once connected. */
-  port?: string;
-  origin: 'configured' | 'found' | 'virtual';
-  channels?: Instrument['channels'];
-  state: ConnectionState;
-  /** `*IDN?` reply (SMU) or board name and firmware version (DAQ). */
-  identity?: string;
-  /** Output state as last known: off after connect and after every run; on while a run uses it. */
-  outputs?: 'off' | 'on';
-  /** Run id using the instrument now. */
-  inUseBy?: number;
-  /** Bench limits every protocol is checked against, and what the instrument itself can do. */
-  limits: Limits;
-  capabilities?: Record<string, number | string>;
-  connectedAt?: string;
-  /** Why the last connect or the connection failed, or what the last disconnect could not confirm. */
-  error?: string;
-}
+/** An instrument with its connection state, as `GET /api/bench/instruments` sends it. */
+export type InstrumentInfo = InstrumentState;
+export type ConnectionState = InstrumentState['state'];
 
 interface Connection {
   close(): Promise<string | undefined>;

@@ -1,4 +1,5 @@
 /** Small helpers shared by the CLI command files (defaults, option parsing, progress bars). */
+import type { TSchema } from 'typebox';
 import { InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -32,6 +33,20 @@ export function progressBar(total: number, format: string): { update(v: number, 
   );
   bar.start(total, 0);
   return { update: (v, payload) => bar.update(v, payload), stop: () => bar.stop() };
+}
+
+/**
+ * Checks a request the CLI built from its arguments against the API's schema for the same request
+ * (common/schemas), so the CLI and the API refuse the same mistakes in the same words; the message names
+ * the flag or argument at fault (`flags`: first segment of the JSON pointer → flag). Throws AppError VALIDATION.
+ */
+export async function checkRequest(schema: TSchema, request: unknown, flags: Record<string, string>): Promise<void> {
+  const [{ firstProblem }, { AppError }] = await Promise.all([import('../../common/schema-check.ts'), import('../../common/errors.ts')]);
+  const problem = firstProblem(schema, request);
+  if (!problem) return;
+  const [, top = '', ...rest] = problem.path.split('/');
+  const flag = flags[top] ?? (top || 'input');
+  throw new AppError('VALIDATION', `${flag}${rest.length ? ` ${rest.join('.')}` : ''}: ${problem.message}`, problem.path);
 }
 
 /** A circuit argument: the name of a built-in circuit (server/twin/circuits) or a circuit JSON file. */

@@ -9,9 +9,12 @@
  * it the twin source simulates in process.
  */
 import { AppError } from '../../common/errors.ts';
+import type { TwinRunBody } from '../../common/schemas/twin.ts';
 import type { RunManager } from '../runs/run-manager.ts';
+import type { RequestOrigin } from '../sources/options.ts';
+import { expandCircuit } from '../twin/index.ts';
 import type { RunDetail, RunStore } from '../store/run-store.ts';
-import type { TwinInput } from '../sources/twin-source.ts';
+import { loadExampleCircuit, type TwinInput } from '../sources/twin-source.ts';
 import { runAnalyses } from '../analysis-io/results.ts';
 import { filledSamples, readStimulus, type RecordedStimulus } from './stimulus.ts';
 
@@ -92,6 +95,38 @@ export async function startTwinOfRun(store: RunStore, runs: RunManager, runId: n
     input,
   });
   return { run, stimulus: stim };
+}
+
+/**
+ * A twin run as `POST /api/twin/runs` and `spikeloop twin run` ask for it (common/schemas/twin.ts): the
+ * circuit (an example's name or a document) fed a protocol, or the recorded stimulus of a stored run
+ * (startTwinOfRun, linked to it). Resolves once the run has started.
+ */
+export async function startTwinRun(store: RunStore, runs: RunManager, body: Omit<TwinRunBody, 'circuit'> & { circuit: unknown }, from: RequestOrigin = 'network'): Promise<RunDetail> {
+  if ((body.protocol === undefined) === (body.stimulusRun === undefined)) throw new AppError('VALIDATION', '/protocol: give exactly one of protocol and stimulusRun', '/protocol');
+  let circuit: unknown;
+  try {
+    circuit = typeof body.circuit === 'string' ? loadExampleCircuit(body.circuit) : body.circuit;
+    expandCircuit(circuit);
+  } catch (err) {
+    throw new AppError('VALIDATION', `/circuit: ${err instanceof Error ? err.message : String(err)}`, '/circuit');
+  }
+  const options = { ...(body.method ? { method: body.method } : {}), ...(body.dt !== undefined ? { dt: body.dt } : {}) };
+  const label = body.label !== undefined ? { label: body.label } : {};
+  const duration = body.durationS !== undefined ? { durationS: body.durationS } : {};
+  if (body.stimulusRun) {
+    const { runId, channel } = body.stimulusRun;
+    return (await startTwinOfRun(store, runs, runId, { circuit, channel, options, ...label, ...duration, field: '/stimulusRun' })).run;
+  }
+  return runs.start({
+    source: 'twin',
+    protocol: body.protocol,
+    ...(body.sampleRate !== undefined ? { sampleRate: body.sampleRate } : {}),
+    options: { circuit, ...options },
+    ...label,
+    ...duration,
+    from,
+  });
 }
 
 /** Pairs run `measuredRunId` with the twin: the twin run (startTwinOfRun) to its end, then the analyses of both. */

@@ -3,6 +3,7 @@
  * the two-branch fit over all of them. Shared by `POST /api/experiments/stdp` and `spikeloop analyze stdp <runId...>`.
  */
 import { AppError, runActive, runNotFound } from '../../common/errors.ts';
+import type { StdpCurve } from '../../common/schemas/experiments.ts';
 import { fitStdp } from '../analysis/stdp.ts';
 import { toJson } from '../analysis-io/results.ts';
 import { readRunSignal } from '../analysis-io/inputs.ts';
@@ -12,13 +13,7 @@ import type { RunStore } from '../store/run-store.ts';
 import { stdpPairsFromTrace, type StdpPoint } from './stdp-pairs.ts';
 import { nonPlasticReason } from './stdp-circuit.ts';
 
-export interface StdpCurve {
-  pairs: (StdpPoint & { runId: number })[];
-  /** fitStdp's result as JSON (A+, τ+, A−, τ−, branches); null with fewer than two pairs. */
-  fit: Record<string, unknown> | null;
-  /** One line per twin run whose circuit has no plasticity (its Δw are not learning); empty otherwise. */
-  warnings: string[];
-}
+export type { StdpCurve };
 
 /** Reads each run's response channel (or `channel`), takes its Δw points and fits the curve. */
 export function stdpCurveOfRuns(store: RunStore, runIds: number[], channel?: string, fitOpts: { tauMin?: number; tauMax?: number } = {}): StdpCurve {
@@ -44,7 +39,7 @@ export function stdpCurveOfRuns(store: RunStore, runIds: number[], channel?: str
     const why = circuit !== undefined ? nonPlasticReason(circuit) : null;
     if (why) warnings.push(`run ${id}: ${why}; its STDP curve is not learning (use stdp-synapse, docs/experiments.md)`);
   }
-  const fit = pairs.length >= 2 ? (toJson(fitStdp(pairs.map((p) => ({ dt: p.dt, dw: p.dw })), fitOpts)) as Record<string, unknown>) : null;
+  const fit = pairs.length >= 2 ? (toJson(fitStdp(pairs.map((p) => ({ dt: p.dt, dw: p.dw })), fitOpts)) as StdpCurve['fit']) : null;
   return { pairs, fit, warnings };
 }
 

@@ -25,8 +25,9 @@ import { runAnalyses } from '../analysis-io/results.ts';
 import { DEFAULT_RUN_ANALYSES, pairWithTwin, type TwinSimulate } from './pairing.ts';
 import type { TwinInput } from '../sources/twin-source.ts';
 
-export type SweepMode = 'bench' | 'twin';
-export type SweepState = 'running' | 'completed' | 'aborted' | 'failed' | 'interrupted';
+import type { PointStats, SweepMode, SweepPointStatus, SweepState, SweepStatus } from '../../common/schemas/sweeps.ts';
+
+export type { PointStats, SweepMode, SweepPointStatus, SweepState, SweepStatus };
 
 export interface SweepRequest {
   /** The sweep document ({ kind: "sweep", base, parameters, combine }). */
@@ -38,44 +39,6 @@ export interface SweepRequest {
   label?: string;
   /** The twin circuit: required in twin mode; in bench mode, pairs every run with the twin. */
   circuit?: unknown;
-}
-
-export interface SweepPointStatus {
-  index: number;
-  label: string;
-  values: Record<string, SweepValue>;
-  /** `interrupted`: the sweep's process ended before this point finished. */
-  status: 'pending' | 'running' | FinalStatus | 'interrupted';
-  runId?: number;
-  /** bench mode with a circuit: the linked twin run. */
-  twinRunId?: number;
-  twinStatus?: 'pending' | 'done' | 'failed';
-  error?: string;
-  /** spike-stats of the point's run and of its twin run, when stored (for the sweep curves). */
-  stats?: PointStats;
-  twinStats?: PointStats;
-}
-
-export interface PointStats {
-  count: number;
-  rateHz: number;
-  meanIsiS: number | null;
-  cvIsi: number | null;
-  regime: string;
-}
-
-export interface SweepStatus {
-  id: string;
-  label: string;
-  mode: SweepMode;
-  state: SweepState;
-  reason?: string;
-  summary: SweepSummary;
-  /** Points finished (all their runs stored) / count. */
-  fraction: number;
-  createdAt: string;
-  endedAt?: string;
-  points: SweepPointStatus[];
 }
 
 interface ActiveSweep {

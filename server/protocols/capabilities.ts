@@ -2,10 +2,11 @@
  * What the instruments spikeloop ships for can hold of a compiled protocol (compile.ts). A module of its
  * own, free of the protocol schemas, so the CLI shows these defaults in its help without loading them.
  */
+import { INSTRUMENT_DEFAULTS } from '../../common/limits.ts';
 import type { SmuCapabilities } from './kind.ts';
 
-/** Keithley 2400 list sweep: 2,500 points; about 0.5 ms per point at the fastest settings. */
-export const SMU_DEFAULTS: SmuCapabilities = { maxPoints: 2500, minDwellS: 5e-4 };
+/** Keithley 2400 list sweep (common/limits.ts, also the bench configuration's defaults). */
+export const SMU_DEFAULTS: SmuCapabilities = { ...INSTRUMENT_DEFAULTS.smu };
 
 export interface DaqCapabilities {
   /** Output samples per second. */
@@ -20,4 +21,4 @@ export interface DaqCapabilities {
   maxFrequencyError?: number;
 }
 
-export const DAQ_DEFAULTS: DaqCapabilities = { sampleRate: 10_000, maxTableLength: 4096, maxSegments: 256, maxFrequencyError: 1e-3 };
+export const DAQ_DEFAULTS: DaqCapabilities = { ...INSTRUMENT_DEFAULTS.daq, maxFrequencyError: 1e-3 };

@@ -12,6 +12,7 @@
  */
 import { Type, type Static } from 'typebox';
 import { fillDefaults, firstProblem } from '../../common/schema-check.ts';
+import type { SweepSummary } from '../../common/schemas/protocols.ts';
 import { ProtocolError, protocolSummary, validateProtocol, type Protocol } from './index.ts';
 
 export const MAX_SWEEP_POINTS = 10_000;
@@ -214,15 +215,7 @@ export function expandSweep(json: unknown): ExpandedSweep {
   return { sweep, points };
 }
 
-export interface SweepSummary {
-  count: number;
-  /** Sum of the points' durations, s. */
-  durationS: number;
-  quantity: 'current' | 'voltage';
-  unit: 'A' | 'V';
-  min: number;
-  max: number;
-}
+export type { SweepSummary };
 
 /** Number of runs, total duration and the extremes over all points: stated before a sweep starts. */
 export function sweepSummary(expanded: ExpandedSweep): SweepSummary {

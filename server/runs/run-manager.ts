@@ -14,10 +14,9 @@ import { RunStateMachine, type RunState } from './state.ts';
 import { PauseControl } from './pause.ts';
 import { planStimulus, virtualBenchConfig, type BenchConfig } from '../benchconfig/index.ts';
 import { AppError } from '../../common/errors.ts';
+import { DEFAULT_SAMPLE_RATE, MAX_SAMPLE_RATE } from '../../common/limits.ts';
+import type { RunProgress } from '../../common/schemas/runs.ts';
 
-/** Default and maximum sample rate per channel, S/s. */
-export const DEFAULT_SAMPLE_RATE = 100_000;
-export const MAX_SAMPLE_RATE = 2_000_000;
 /** How long a source may take to end after an abort before the manager gives up on it. */
 export const ABORT_GRACE_MS = 5_000;
 
@@ -70,20 +69,7 @@ interface ActiveRun {
   startedMs: number;
 }
 
-/** Where a run is: fraction done and stimulus time left (run time, excluding pauses). */
-export interface RunProgress {
-  runId: number;
-  state: RunState;
-  /** 0..1 of the protocol's samples received. */
-  fraction: number;
-  samplesDone: number;
-  samplesTotal: number;
-  /** Un-paused time since start, s. */
-  elapsedS: number;
-  /** Stimulus time still to play, s (equals wall time left for a real-time source). */
-  remainingS: number;
-  pausedS: number;
-}
+export type { RunProgress };
 
 const errMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
 /** Errors that only a programming mistake throws. */

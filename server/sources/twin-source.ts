@@ -27,6 +27,8 @@ import { BUILT_IN_CIRCUITS, builtInCircuit } from '../twin/circuits/index.ts';
 import { expandCircuit, probeUnit, simulateChunks, type Chunk, type Method, type Stimulus } from '../twin/index.ts';
 import type { TwinOutput } from '../experiments/pairing.ts';
 import { Type } from 'typebox';
+import { TWIN_MAX_SAMPLE_RATE } from '../../common/limits.ts';
+import { TWIN_METHODS } from '../../common/schemas/twin.ts';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
 import { CircuitOption, InstrumentOption } from './options.ts';
 import { defaultTwinCircuit } from '../experiments/stdp-circuit.ts';
@@ -49,9 +51,8 @@ export function resolveCircuit(c: unknown, field = '/circuit'): unknown {
   return circuit;
 }
 
-const METHODS: Method[] = ['rk4', 'euler', 'adaptive', 'implicit'];
-/** Highest output rate of twin runs, S/s (`twin run --rate`, POST /api/twin/runs): a simulation has no bus to saturate. */
-export const TWIN_MAX_SAMPLE_RATE = 10_000_000;
+/** The twin's integration methods, as the API and the CLI name them (the compiler checks them against Method). */
+const METHODS: readonly Method[] = TWIN_METHODS;
 const CHUNK = 4096;
 
 /** What the caller hands the twin source in process (SourceContext.input). */

@@ -1,5 +1,5 @@
 /** Analysis results stored with their run. */
-import type { StoredAnalysis } from '../../common/api-types.ts';
+import type { StoredAnalysis } from '../../common/schemas/index.ts';
 import type { Runs } from './runs.ts';
 import type { Statements } from './statements.ts';
 

@@ -1,6 +1,6 @@
 /** The runs table and what hangs off it directly: creation, listing with filters, detail, notes, tags, deletion. */
 import type { EventKind, RunSourceKind, RunStatus } from '../../common/run-stream.ts';
-import type { ChannelInfo, DroppedRange, RunDetail as RunDetailBase, RunFilters, RunSummary } from '../../common/api-types.ts';
+import type { ChannelInfo, DroppedRange, RunDetail as RunDetailBase, RunFilters, RunSummary } from '../../common/schemas/index.ts';
 import { StoreError } from './errors.ts';
 import { page, type Statements } from './statements.ts';
 import type { ChannelRow } from './traces.ts';
@@ -23,7 +23,7 @@ export interface RunListQuery extends RunFilters {
   createdBefore?: string;
 }
 
-/** The API's RunDetail (common/api-types.ts) plus what only the server uses. */
+/** The API's RunDetail (common/schemas/runs.ts) plus what only the server uses. */
 export interface RunDetail extends RunDetailBase {
   /** Wall time of the start message, if one was recorded. */
   startedAt: string | null;

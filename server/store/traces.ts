@@ -1,6 +1,6 @@
 /** A run's recorded channels: raw samples, min/max envelopes from the pyramid, and events. */
 import type { ChannelDescriptor, EventKind, SampleArray, SampleType } from '../../common/run-stream.ts';
-import type { EnvelopeWindow, StoredEvent } from '../../common/api-types.ts';
+import type { EnvelopeWindow, StoredEvent } from '../../common/schemas/index.ts';
 import { StoreError } from './errors.ts';
 import { MAX_PIXELS } from './pyramid.ts';
 import { SegmentReader } from './reader.ts';

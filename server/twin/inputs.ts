@@ -1,7 +1,7 @@
 /**
  * Stimulus inputs of the twin (one per stimulus channel): a held constant, sampled values linearly
  * interpolated (like an ngspice PWL source), or exact constant pieces whose edges the integrator steps to.
- * Pure computation.
+ * Stimuli holds one twin's channels. Pure computation.
  */
 import { TwinError } from './models.ts';
 
@@ -77,5 +77,61 @@ export class PiecewiseInput implements Input {
   nextEdge(t: number): number {
     const k = this.piece(t);
     return k + 1 < this.times.length ? this.times[k + 1] : Infinity;
+  }
+}
+
+/**
+ * The stimulus channels of one twin: one input each, their values (and slopes) at the time being
+ * evaluated, and the input edge the current step ends on.
+ */
+export class Stimuli {
+  readonly inputs: Input[];
+  /** values and slopes of every channel at the last at() / slopes() call */
+  readonly uv: Float64Array;
+  readonly duv: Float64Array;
+  /** An input edge the current step ends on (NaN: none): evaluations there take the value before it. */
+  edgeT = NaN;
+
+  constructor(
+    channels: number,
+    private readonly circuit: string,
+  ) {
+    this.inputs = Array.from({ length: channels }, () => new ConstInput(0));
+    this.uv = new Float64Array(channels);
+    this.duv = new Float64Array(channels);
+  }
+
+  set(channel: number, input: Input): void {
+    if (!(Number.isInteger(channel) && channel >= 0 && channel < this.inputs.length))
+      throw new TwinError('TWIN_BAD_STIMULUS', `stimulus channel ${channel} does not exist (circuit ${this.circuit} has ${this.inputs.length})`);
+    this.inputs[channel] = input;
+  }
+
+  /** Stimulus values of every channel at t, in this.uv. */
+  at(t: number): Float64Array {
+    const uv = this.uv, ins = this.inputs;
+    // a step ending on an edge lies wholly before it (its last stage may round past the edge)
+    if (t >= this.edgeT) for (let c = 0; c < ins.length; c++) uv[c] = ins[c].u(this.edgeT, true);
+    else for (let c = 0; c < ins.length; c++) uv[c] = ins[c].u(t);
+    return uv;
+  }
+
+  /** Stimulus slopes at t in this.duv; false when all are 0. */
+  slopes(t: number): boolean {
+    const duv = this.duv, ins = this.inputs;
+    let any = false;
+    for (let c = 0; c < ins.length; c++) if ((duv[c] = ins[c].du(t)) !== 0) any = true;
+    return any;
+  }
+
+  /** The earliest input edge in (t, b] (b when none); this.edgeT becomes that edge, else NaN. */
+  nextEdge(t: number, b: number): number {
+    this.edgeT = NaN;
+    const ins = this.inputs;
+    for (let c = 0; c < ins.length; c++) {
+      const e = ins[c].nextEdge?.(t) ?? Infinity;
+      if (e <= b) ((b = e), (this.edgeT = e));
+    }
+    return b;
   }
 }

@@ -1,17 +1,67 @@
 /**
- * Typed client for the spikeloop HTTP/WebSocket API (docs/api contract). The dashboard speaks to the
- * server only through this module. Run-stream vocabulary (statuses, roles, dtypes, event kinds) comes from
- * common/run-stream.ts, and the shapes of runs, events, analyses and live-feed messages from
- * common/api-types.ts, so server and browser cannot drift apart.
+ * Typed client for the spikeloop HTTP/WebSocket API (docs/api.md). The dashboard speaks to the server only
+ * through this module, and every answer is typed by the schema the server's route answers with
+ * (common/schemas, types derived with Static<>), so server and browser cannot drift apart. The
+ * run-stream vocabulary (statuses, roles, dtypes, event kinds) comes from common/run-stream.ts.
  */
 import type { ChannelRole, EventKind, RunStatus, FinalStatus } from '../../common/run-stream.ts';
-import type { EnvelopeWindow, LiveMessage, ProtocolDoc, RunDetail, RunFilters, RunSummary, StoredAnalysis, StoredEvent } from '../../common/api-types.ts';
+import type {
+  AnalysisInfo as AnalysisInfoWire,
+  AnalysisRun,
+  BenchConfig,
+  CircuitInfo,
+  Envelope,
+  EnvelopeQuery,
+  ErrorBody,
+  EventsQuery,
+  Health,
+  InstrumentState,
+  LiveMessage,
+  PairResult,
+  ProtocolCheck,
+  ProtocolInfo as ProtocolInfoWire,
+  RunDetail,
+  RunListQuery,
+  RunProgress,
+  RunSummary,
+  Sources,
+  StartRunBody,
+  StdpBody,
+  StdpCurve,
+  StoredAnalysis,
+  StoredEvent,
+  SweepStartBody,
+  SweepStatus,
+  Workers,
+} from '../../common/schemas/index.ts';
 
 export type { RunStatus, FinalStatus, EventKind, ChannelRole };
-export type { DroppedRange, LiveEvent, LiveMessage, PowerLawFit, ProtocolDoc, RunDetail, RunSummary, StoredAnalysis } from '../../common/api-types.ts';
+export type {
+  AnalysisRun,
+  BenchConfig,
+  CircuitInfo,
+  DroppedRange,
+  Envelope,
+  InstrumentState,
+  LiveEvent,
+  LiveMessage,
+  PointStats,
+  ProtocolCheck,
+  ProtocolDoc,
+  RunDetail,
+  RunProgress,
+  RunSummary,
+  SourceInfo,
+  StartRunBody,
+  StdpCurve,
+  StoredAnalysis,
+  SweepPointStatus,
+  SweepStatus,
+  Workers,
+} from '../../common/schemas/index.ts';
 export type RunEvent = StoredEvent;
 
-/** The subset of JSON Schema the protocol schemas use (TypeBox output). */
+/** The subset of JSON Schema the protocol and analysis parameter schemas use (TypeBox output), as the forms read it. */
 export interface JsonSchema {
   type?: string;
   title?: string;
@@ -36,64 +86,13 @@ export interface JsonSchema {
   additionalProperties?: boolean;
 }
 
-export interface ProtocolInfo {
-  kind: string;
-  title: string;
-  schema: JsonSchema;
-}
+/** `GET /api/protocols`: a kind with its parameter schema, read by the forms. */
+export type ProtocolInfo = Omit<ProtocolInfoWire, 'schema'> & { schema: JsonSchema };
+/** One analysis of the registry (`GET /api/analyses`); `params` read by the forms. */
+export type AnalysisInfo = Omit<AnalysisInfoWire, 'params'> & { params: JsonSchema };
 
-/** One analysis of the registry (`GET /api/analyses`). `route` has `:id` for analyses of one stored run. */
-export interface AnalysisInfo {
-  name: string;
-  title: string;
-  description: string;
-  source: string;
-  inputs: string;
-  params: JsonSchema;
-  route: string;
-}
-
-/** `POST /api/runs/:id/analyses/:name`: the result, stored with the run (`cached` when it was already stored). */
-export interface AnalysisRun {
-  runId: number;
-  method: string;
-  params: Record<string, unknown>;
-  cached: boolean;
-  stored: boolean;
-  analysisId: number;
-  result: unknown;
-}
-
-export interface SourceInfo {
-  kind: string;
-  title: string;
-  available: boolean;
-  detail?: string;
-  /** S/s per channel the source uses when a run names none. */
-  defaultSampleRate?: number;
-}
-
-/** `GET /api/runs/:id/channels/:ch/envelope`: physical values per pixel column, null where there is no sample. */
-export interface Envelope extends EnvelopeWindow {
-  unit: string;
-  min: (number | null)[];
-  max: (number | null)[];
-}
-
-export interface StartRunBody {
-  protocol: ProtocolDoc;
-  source?: string;
-  sampleRate?: number;
-  label?: string;
-}
-
-/** The query of `GET /api/runs`. */
-export interface RunQuery extends RunFilters {
-  status?: RunStatus | '';
-  /** Created at/after, before: ISO 8601. */
-  after?: string;
-  before?: string;
-}
+/** The query of `GET /api/runs` (an empty status: any). */
+export type RunQuery = Omit<RunListQuery, 'status'> & { status?: RunStatus | '' };
 
 /** Any failure talking to the server: HTTP errors carry the server's code/field; network failures have status 0. */
 export class ApiError extends Error {
@@ -133,11 +132,13 @@ function query(params: Record<string, string | number | undefined | null>): stri
 async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
   let res: Response;
   try {
+    // a file goes as its bytes (POST /api/import), anything else as JSON
+    const file = body instanceof Blob;
     res = await fetch(path, {
       method,
       signal,
-      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': file ? 'application/octet-stream' : 'application/json' },
+      body: body === undefined ? undefined : file ? body : JSON.stringify(body),
     });
   } catch (e) {
     if (signal?.aborted) throw e;
@@ -155,7 +156,7 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
     /* not JSON: handled below */
   }
   if (!res.ok) {
-    const e = (json as { error?: { code?: string; message?: string; field?: string } } | undefined)?.error;
+    const e = (json as Partial<ErrorBody> | undefined)?.error;
     const fallback = (json as { message?: string } | undefined)?.message;
     throw new ApiError(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? fallback ?? (text.slice(0, 200) || res.statusText), e?.field);
   }
@@ -163,25 +164,17 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
   return json as T;
 }
 
-/**
- * A JSON request for the experiments pages (bench, sweeps): a non-2xx answer throws an ApiError with the
- * server's code, message and field; unlike `api.*`, network failures are not reported to onConnectivity.
- */
-export async function callJson<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(path, {
-    method,
-    headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json().catch(() => undefined)) as { error?: { code: string; message: string; field?: string } } | undefined;
-  if (!res.ok) throw new ApiError(res.status, json?.error?.code ?? `HTTP_${res.status}`, json?.error?.message ?? res.statusText, json?.error?.field);
-  return json as T;
-}
-
 export const api = {
-  health: () => request<{ ok: boolean; version: string }>('GET', '/api/health'),
+  health: () => request<Health>('GET', '/api/health'),
   protocols: async () => (await request<{ protocols: ProtocolInfo[] }>('GET', '/api/protocols')).protocols,
-  sources: () => request<{ sources: SourceInfo[]; default: string }>('GET', '/api/sources'),
+  /** Validates a protocol or sweep, states its duration and peaks against the bench limits, previews it. */
+  checkProtocol: (protocol: unknown, points?: number) => request<ProtocolCheck>('POST', '/api/protocols/check', { protocol, ...(points !== undefined ? { points } : {}) }),
+  sources: () => request<Sources>('GET', '/api/sources'),
+  bench: async () => (await request<{ bench: BenchConfig }>('GET', '/api/bench')).bench,
+  instruments: async () => (await request<{ instruments: InstrumentState[] }>('GET', '/api/bench/instruments')).instruments,
+  /** Connects or disconnects a bench instrument; resolves to its new state. */
+  instrumentAction: async (id: string, action: 'connect' | 'disconnect') =>
+    (await request<{ instrument: InstrumentState }>('POST', `/api/bench/instruments/${encodeURIComponent(id)}/${action}`)).instrument,
   listRuns: async (q: RunQuery = {}, signal?: AbortSignal) =>
     (await request<{ runs: RunSummary[] }>('GET', `/api/runs${query({ ...q })}`, undefined, signal)).runs,
   startRun: async (body: StartRunBody) => (await request<{ run: RunSummary }>('POST', '/api/runs', body)).run,
@@ -191,28 +184,31 @@ export const api = {
   setNotes: async (id: number, notes: string) => (await request<{ run: RunDetail }>('PUT', `/api/runs/${id}/notes`, { notes })).run,
   setTags: async (id: number, tags: string[]) => (await request<{ run: RunDetail }>('PUT', `/api/runs/${id}/tags`, { tags })).run,
   envelope: (id: number, channel: number, start: number, end: number, pixels: number, signal?: AbortSignal) =>
-    request<Envelope>('GET', `/api/runs/${id}/channels/${channel}/envelope${query({ start, end, pixels })}`, undefined, signal),
-  events: async (id: number, q: { start?: number; end?: number; kind?: EventKind; limit?: number }, signal?: AbortSignal) =>
+    request<Envelope>('GET', `/api/runs/${id}/channels/${channel}/envelope${query({ start, end, pixels } satisfies EnvelopeQuery)}`, undefined, signal),
+  events: async (id: number, q: EventsQuery, signal?: AbortSignal) =>
     (await request<{ events: RunEvent[] }>('GET', `/api/runs/${id}/events${query(q)}`, undefined, signal)).events,
   analyses: async (id: number, signal?: AbortSignal) =>
     (await request<{ analyses: StoredAnalysis[] }>('GET', `/api/runs/${id}/analyses`, undefined, signal)).analyses,
   /** A run's progress (GET), or pauses or resumes it (POST) and resolves to its progress. */
-  runProgress: async <P>(id: number, action?: 'pause' | 'resume') =>
-    (await request<{ progress: P }>(action ? 'POST' : 'GET', `/api/runs/${id}/${action ?? 'progress'}`)).progress,
+  runProgress: async (id: number, action?: 'pause' | 'resume') =>
+    (await request<{ progress: RunProgress }>(action ? 'POST' : 'GET', `/api/runs/${id}/${action ?? 'progress'}`)).progress,
   /** Starts a twin run of run `id` on its recorded stimulus. */
-  pairRun: (id: number, circuit: string) => request<{ twinRunId: number }>('POST', `/api/runs/${id}/pair`, { circuit }),
-  twinCircuits: async () => (await request<{ circuits: { name: string; kind: string; description: string }[] }>('GET', '/api/twin/circuits')).circuits,
+  pairRun: (id: number, circuit: string) => request<PairResult>('POST', `/api/runs/${id}/pair`, { circuit }),
+  twinCircuits: async () => (await request<{ circuits: CircuitInfo[] }>('GET', '/api/twin/circuits')).circuits,
   analysisList: async () => (await request<{ analyses: AnalysisInfo[] }>('GET', '/api/analyses')).analyses,
   runAnalysis: (id: number, name: string, params: Record<string, unknown>, recompute = false) =>
     request<AnalysisRun>('POST', `/api/runs/${id}/analyses/${encodeURIComponent(name)}${query({ recompute: recompute ? 'true' : undefined })}`, params),
+  /** An analysis of data in the body or of several runs (`POST /api/analysis/:name`); the result is not stored. */
+  analyze: <R>(name: string, body: Record<string, unknown>) => request<R>('POST', `/api/analysis/${encodeURIComponent(name)}`, body),
+  /** The STDP curve of runs of the stdp protocol, fitted. */
+  stdpCurve: (body: StdpBody) => request<StdpCurve>('POST', '/api/experiments/stdp', body),
+  startSweep: async (body: SweepStartBody) => (await request<{ sweep: SweepStatus }>('POST', '/api/sweeps', body)).sweep,
+  sweeps: async () => (await request<{ sweeps: SweepStatus[] }>('GET', '/api/sweeps')).sweeps,
+  workers: () => request<Workers>('GET', '/api/workers'),
   exportUrl: (id: number, format: 'csv' | 'npy' | 'nwb' | 'events' | 'sidecar', channel?: number) => `/api/runs/${id}/export${query({ format, channel })}`,
   /** Uploads a recording (the file's bytes as the body) to be recorded as a run: POST /api/import. */
-  importFile: async (file: File, q: { format?: string; rate?: string; unit?: string; stimulus?: string }) => {
-    const res = await fetch(`/api/import${query({ name: file.name, ...q })}`, { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/octet-stream' }, body: file });
-    const json = (await res.json().catch(() => undefined)) as { run?: RunSummary; error?: { code: string; message: string; field?: string } } | undefined;
-    if (!res.ok || !json?.run) throw new ApiError(res.status, json?.error?.code ?? `HTTP_${res.status}`, json?.error?.message ?? res.statusText, json?.error?.field);
-    return json.run;
-  },
+  importFile: async (file: File, q: { format?: string; rate?: string; unit?: string; stimulus?: string }) =>
+    (await request<{ run: RunSummary }>('POST', `/api/import${query({ name: file.name, ...q })}`, file)).run,
 };
 
 export interface LiveHandlers {

@@ -18,6 +18,7 @@ import { Type, type TObject, type TSchema } from 'typebox';
 import type { RoutePlugin } from '../app.ts';
 import { AppError, runActive, runNotFound } from '../../../common/errors.ts';
 import { RunIdParams, errorResponses } from '../schemas.ts';
+import { AnalysisInfoSchema, AnalysisRunQuerySchema, AnalysisRunSchema, StoredAnalysesQuerySchema, StoredAnalysisSchema } from '../../../common/schemas/analysis.ts';
 import { InputError, readRunSignal, tableSignal } from '../../analysis-io/inputs.ts';
 import { ANALYSES, type AnalysisDef } from '../../analysis-io/registry.ts';
 import { analyzeRun, resolveParams, toJson } from '../../analysis-io/results.ts';
@@ -59,19 +60,6 @@ function inputError(e: unknown): never {
   throw e;
 }
 
-const AnalysisResult = Type.Object(
-  {
-    runId: Type.Integer(),
-    method: Type.String(),
-    params: Type.Unknown(),
-    cached: Type.Boolean({ description: 'true when the stored result was returned' }),
-    stored: Type.Boolean(),
-    analysisId: Type.Union([Type.Integer(), Type.Null()]),
-    result: Type.Unknown(),
-  },
-  { additionalProperties: true },
-);
-
 const plugin: RoutePlugin = async (app, { ctx }) => {
   app.get(
     '/api/analyses',
@@ -80,20 +68,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         tags: ['analysis'],
         summary: 'The analyses: name, inputs, parameter schema (titles, units, defaults, bounds) and route',
         response: {
-          200: Type.Object({
-            analyses: Type.Array(
-              Type.Object({
-                name: Type.String(),
-                title: Type.String(),
-                description: Type.String(),
-                source: Type.String(),
-                inputs: Type.String(),
-                table: Type.Optional(Type.Object({ key: Type.String(), columns: Type.Array(Type.String()) })),
-                params: Type.Unknown({ description: 'JSON schema of the parameters' }),
-                route: Type.String(),
-              }),
-            ),
-          }),
+          200: Type.Object({ analyses: Type.Array(AnalysisInfoSchema) }),
         },
       },
     },
@@ -118,13 +93,8 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         tags: ['analysis'],
         summary: 'Stored analysis results of a run, newest first',
         params: RunIdParams,
-        querystring: Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) }, { additionalProperties: false }),
-        response: {
-          200: Type.Object({
-            analyses: Type.Array(Type.Object({ id: Type.Integer(), runId: Type.Integer(), name: Type.String(), params: Type.Unknown(), result: Type.Unknown(), createdAt: Type.String() })),
-          }),
-          ...errorResponses,
-        },
+        querystring: StoredAnalysesQuerySchema,
+        response: { 200: Type.Object({ analyses: Type.Array(StoredAnalysisSchema) }), ...errorResponses },
       },
     },
     async (req) => {
@@ -142,10 +112,9 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
           tags: ['analysis'],
           summary: `${def.title}: ${def.description} (stored with the run; cached by parameters)`,
           params: RunIdParams,
-          // A query string carries text: `?recompute=true` (a Boolean schema would refuse the string "true").
-          querystring: Type.Object({ recompute: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) }, { additionalProperties: false }),
+          querystring: AnalysisRunQuerySchema,
           body: Type.Optional(Type.Partial(def.params)),
-          response: { 200: AnalysisResult, ...errorResponses },
+          response: { 200: AnalysisRunSchema, ...errorResponses },
         },
       },
       async (req) => {

@@ -11,43 +11,11 @@
  * instruments to runs; closing the app disconnects them (after the runs have stopped).
  */
 import { AppError } from '../../../common/errors.ts';
-import { Type } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { BenchConfigSchema, InstrumentStateSchema } from '../../../common/schemas/bench.ts';
+import { ErrorSchema } from '../../../common/schemas/shared.ts';
 import type { RoutePlugin } from '../app.ts';
-import { ErrorSchema, errorResponses } from '../schemas.ts';
-
-const num = Type.Number();
-const InstrumentSchema = Type.Object(
-  {
-    id: Type.String(),
-    kind: Type.String({ description: 'smu | daq | simulated' }),
-    model: Type.String({ description: 'As configured or found; `identity` is what the instrument answered' }),
-    port: Type.Optional(Type.String({ description: 'Serial device, tcp address, or the pty of a virtual instrument once connected' })),
-    origin: Type.String({ description: 'configured (bench configuration) | found (USB VID/PID) | virtual' }),
-    channels: Type.Optional(Type.Array(Type.Object({ name: Type.String(), role: Type.String(), unit: Type.Optional(Type.String()) }))),
-    state: Type.String({ description: 'disconnected | connecting | connected | disconnecting' }),
-    identity: Type.Optional(Type.String({ description: '*IDN? reply (SMU) or board, firmware and protocol version (DAQ)' })),
-    outputs: Type.Optional(Type.String({ description: 'off | on (on while a run uses the instrument)' })),
-    inUseBy: Type.Optional(Type.Integer({ description: 'Run using the instrument now' })),
-    limits: Type.Object(
-      {
-        maxVoltage: num,
-        maxCurrent: num,
-        maxPower: num,
-        compliance: Type.Object({ current: num, voltage: num }),
-        maxDurationS: Type.Optional(num),
-      },
-      { description: 'The bench limits every protocol is checked against' },
-    ),
-    capabilities: Type.Optional(
-      Type.Record(Type.String(), Type.Union([Type.Number(), Type.String()]), {
-        description: 'What the instrument reports: SMU ratings and program capabilities (maxPoints, minDwellS); DAQ HELLO capabilities',
-      }),
-    ),
-    connectedAt: Type.Optional(Type.String()),
-    error: Type.Optional(Type.String({ description: 'Why the last connect or the connection failed, or what the last disconnect could not confirm' })),
-  },
-  { additionalProperties: false },
-);
+import { errorResponses } from '../schemas.ts';
 
 const IdParams = Type.Object(
   { id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', description: 'Instrument id (GET /api/bench/instruments)' }) },
@@ -69,7 +37,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       schema: {
         tags: ['experiments'],
         summary: 'The bench configuration: instruments, ports, channel roles and the limits every protocol is checked against',
-        response: { 200: Type.Object({ bench: Type.Unknown() }) },
+        response: { 200: Type.Object({ bench: BenchConfigSchema }) },
       },
     },
     async () => ({ bench: ctx.bench }),
@@ -77,7 +45,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
 
   // services built without an instrument manager (instruments: false) have no instrument routes
   if (!manager) return;
-  const responses = { 200: Type.Object({ instrument: InstrumentSchema }), ...errorResponses, 502: ErrorSchema };
+  const responses = { 200: Type.Object({ instrument: InstrumentStateSchema }), ...errorResponses, 502: ErrorSchema };
 
   app.get(
     '/api/bench/instruments',
@@ -85,7 +53,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       schema: {
         tags: ['bench'],
         summary: 'Instruments of the bench (configured, found by USB VID/PID, virtual) with their connection state, identity, outputs and limits',
-        response: { 200: Type.Object({ instruments: Type.Array(InstrumentSchema) }) },
+        response: { 200: Type.Object({ instruments: Type.Array(InstrumentStateSchema) }) },
       },
     },
     async () => ({ instruments: await manager.list() }),

@@ -4,9 +4,9 @@
  *   GET /api/runs/:id/channels/:ch/envelope?start=&end=&pixels=
  */
 import { AppError, runNotFound } from '../../../common/errors.ts';
-import { Type } from '@fastify/type-provider-typebox';
+import { EnvelopeQuerySchema, EnvelopeSchema, RawQuerySchema, RawSamplesSchema } from '../../../common/schemas/runs.ts';
 import type { RoutePlugin } from '../app.ts';
-import { ChannelParams, errorResponses, sampleIndex } from '../schemas.ts';
+import { ChannelParams, errorResponses } from '../schemas.ts';
 
 export const MAX_RAW_SAMPLES = 1_000_000;
 
@@ -33,23 +33,9 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         tags: ['channels'],
         summary: `Raw samples of [start, end) (at most ${MAX_RAW_SAMPLES}); JSON, or binary with Accept: application/octet-stream or format=binary`,
         params: ChannelParams,
-        querystring: Type.Object(
-          {
-            start: Type.Optional(sampleIndex('First sample index (default 0)')),
-            end: Type.Optional(sampleIndex('End sample index, exclusive (default: committed extent)')),
-            format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('binary')])),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: RawQuerySchema,
         response: {
-          200: Type.Object({
-            channel: Type.Integer(),
-            dtype: Type.String(),
-            scale: Type.Number(),
-            offset: Type.Number(),
-            unit: Type.String(),
-            segments: Type.Array(Type.Object({ start: Type.Integer(), samples: Type.Array(Type.Number()) })),
-          }),
+          200: RawSamplesSchema,
           ...errorResponses,
         },
       },
@@ -82,7 +68,6 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     },
   );
 
-  const nullable = Type.Array(Type.Union([Type.Number(), Type.Null()]));
   app.get(
     '/api/runs/:id/channels/:ch/envelope',
     {
@@ -90,25 +75,9 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         tags: ['channels'],
         summary: 'Min/max per pixel column of [start, end), physical units, null where there is no sample',
         params: ChannelParams,
-        querystring: Type.Object(
-          {
-            start: Type.Optional(sampleIndex('First sample index (default 0)')),
-            end: Type.Optional(sampleIndex('End sample index, exclusive (default: committed extent)')),
-            pixels: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 })),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: EnvelopeQuerySchema,
         response: {
-          200: Type.Object({
-            start: Type.Integer(),
-            end: Type.Integer(),
-            pixels: Type.Integer(),
-            samplesPerPixel: Type.Number(),
-            level: Type.Integer(),
-            unit: Type.String(),
-            min: nullable,
-            max: nullable,
-          }),
+          200: EnvelopeSchema,
           ...errorResponses,
         },
       },

@@ -3,7 +3,7 @@
  * (server/export, docs/storage.md): the CSV (time_s + channels in SI units), one channel's NPY (float64 SI,
  * or the stored codes with raw=true), the NWB 2.x file, the events CSV, or the JSON sidecar. Streamed.
  */
-import { Type } from '@fastify/type-provider-typebox';
+import { ExportQuerySchema } from '../../../common/schemas/runs.ts';
 import { AppError, runNotFound } from '../../../common/errors.ts';
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -22,15 +22,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         tags: ['export'],
         summary: 'Download a run with its physics: CSV (time_s + SI values), NPY (one channel, float64 SI or raw codes), NWB 2.x, events CSV or the JSON sidecar',
         params: RunIdParams,
-        querystring: Type.Object(
-          {
-            format: Type.Union([Type.Literal('csv'), Type.Literal('npy'), Type.Literal('nwb'), Type.Literal('events'), Type.Literal('sidecar')]),
-            channel: Type.Optional(Type.Integer({ minimum: 0, description: 'Channel index; required for npy' })),
-            raw: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'npy: true for the stored codes instead of float64 SI values' })),
-            sidecarFor: Type.Optional(Type.Union([Type.Literal('csv'), Type.Literal('npy'), Type.Literal('nwb')], { description: 'sidecar: the data format it describes (default csv)' })),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: ExportQuerySchema,
         response: { ...errorResponses },
       },
     },

@@ -1,5 +1,5 @@
 /** GET /api/health: liveness and version. */
-import { Type } from '@fastify/type-provider-typebox';
+import { HealthSchema } from '../../../common/schemas/server.ts';
 import type { RoutePlugin } from '../app.ts';
 
 const plugin: RoutePlugin = async (app, { ctx }) => {
@@ -9,7 +9,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       schema: {
         tags: ['server'],
         summary: 'Liveness and software version',
-        response: { 200: Type.Object({ ok: Type.Boolean(), version: Type.String() }) },
+        response: { 200: HealthSchema },
       },
     },
     async () => ({ ok: true, version: ctx.version }),

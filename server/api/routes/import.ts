@@ -7,7 +7,8 @@ import { Type } from '@fastify/type-provider-typebox';
 import { AppError } from '../../../common/errors.ts';
 import { IMPORT_FORMATS, MAX_IMPORT_BYTES, importRecording, readRecording, type ImportFormat } from '../../import/index.ts';
 import type { RoutePlugin } from '../app.ts';
-import { RunSummarySchema, errorResponses } from '../schemas.ts';
+import { RunSummarySchema } from '../../../common/schemas/runs.ts';
+import { errorResponses } from '../schemas.ts';
 
 const plugin: RoutePlugin = async (app, { ctx }) => {
   for (const type of ['application/octet-stream', 'text/csv', 'text/plain']) {

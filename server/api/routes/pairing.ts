@@ -4,7 +4,7 @@
  * (with bench.twin in the bench configuration, every measured run is paired when it ends: experiments/auto-pair.ts;
  * GET /api/twin/circuits, from routes/twin.ts, lists the built-in circuits usable by name as `circuit`)
  */
-import { Type } from '@fastify/type-provider-typebox';
+import { PairBodySchema, PairResultSchema } from '../../../common/schemas/twin.ts';
 import { AppError, runActive, runNotFound } from '../../../common/errors.ts';
 import { DEFAULT_PAIR_ANALYSES, runPairAnalyses } from '../../experiments/auto-pair.ts';
 import { pairWithTwin } from '../../experiments/pairing.ts';
@@ -22,20 +22,9 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         tags: ['runs'],
         summary: "Feed this run's recorded stimulus to the twin; store the twin run linked to it and analyse both",
         params: RunIdParams,
-        body: Type.Object(
-          {
-            circuit: Type.Union([Type.String({ maxLength: 64 }), Type.Object({ kind: Type.String() }, { additionalProperties: true })], {
-              description: 'Twin circuit: a built-in name (GET /api/twin/circuits) or a circuit document',
-            }),
-          },
-          { additionalProperties: false },
-        ),
+        body: PairBodySchema,
         response: {
-          201: Type.Object({
-            measuredRunId: Type.Integer(),
-            twinRunId: Type.Integer(),
-            filledSamples: Type.Integer({ description: 'Stimulus samples missing from the recording, filled for the twin (docs/experiments.md, the recorded stimulus)' }),
-          }),
+          201: PairResultSchema,
           ...errorResponses,
         },
       },

@@ -3,14 +3,15 @@
  *   GET  /api/protocols         every stimulus protocol kind with its JSON schema (defaults, descriptions)
  *   POST /api/protocols/check   { protocol } → summary, limits, segments, preview (or the sweep's points)
  */
-import { Type } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { ProtocolCheckBodySchema, ProtocolCheckSchema, ProtocolInfoSchema } from '../../../common/schemas/protocols.ts';
 import { AppError } from '../../../common/errors.ts';
 import { checkLimits, planStimulus } from '../../benchconfig/index.ts';
 import { protocolSchemas, protocolSegments, sampleStimulus, validateProtocol } from '../../protocols/index.ts';
 import { PROTOCOL_KINDS } from '../../protocols/kinds/index.ts';
 import { expandSweep, isSweepDocument, sweepSummary } from '../../protocols/sweep.ts';
 import type { RoutePlugin } from '../app.ts';
-import { SummarySchema, errorResponses } from '../schemas.ts';
+import { errorResponses } from '../schemas.ts';
 
 const plugin: RoutePlugin = async (app, { ctx }) => {
   // Plain JSON (TypeBox's symbol keys dropped), computed once; an imported recording is not offered for new runs.
@@ -26,9 +27,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         tags: ['protocols'],
         summary: 'Stimulus protocol kinds and their JSON schemas',
         response: {
-          200: Type.Object({
-            protocols: Type.Array(Type.Object({ kind: Type.String(), title: Type.String(), schema: Type.Unknown() })),
-          }),
+          200: Type.Object({ protocols: Type.Array(ProtocolInfoSchema) }),
         },
       },
     },
@@ -41,21 +40,9 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       schema: {
         tags: ['experiments'],
         summary: 'Validate a protocol or sweep, state its duration and peaks, check the bench limits, preview the stimulus',
-        body: Type.Object(
-          {
-            protocol: Type.Object({ kind: Type.String() }, { additionalProperties: true, description: 'Protocol or sweep document' }),
-            points: Type.Optional(Type.Integer({ minimum: 2, maximum: 20_000, default: 1000, description: 'Preview samples' })),
-          },
-          { additionalProperties: false },
-        ),
+        body: ProtocolCheckBodySchema,
         response: {
-          200: Type.Object({
-            summary: SummarySchema,
-            limits: Type.Optional(Type.Object({ peak: Type.Number(), worstPowerW: Type.Number() }, { additionalProperties: true })),
-            segments: Type.Optional(Type.Array(Type.Object({ label: Type.String(), startS: Type.Number(), endS: Type.Number(), value: Type.Number() }))),
-            preview: Type.Optional(Type.Object({ dt: Type.Number({ description: 's between preview samples' }), values: Type.Array(Type.Number()) })),
-            points: Type.Optional(Type.Array(Type.Object({ index: Type.Integer(), label: Type.String(), summary: SummarySchema }))),
-          }),
+          200: ProtocolCheckSchema,
           ...errorResponses,
         },
       },

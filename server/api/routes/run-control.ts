@@ -4,27 +4,16 @@
  *   POST /api/runs/:id/resume    → { progress }
  *   GET  /api/runs/:id/progress  → { progress }
  */
-import { Type } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { RunProgressSchema, type RunProgress } from '../../../common/schemas/runs.ts';
 import { runNotFound } from '../../../common/errors.ts';
 import type { RoutePlugin } from '../app.ts';
 import { RunIdParams, errorResponses } from '../schemas.ts';
 
-const ProgressSchema = Type.Object({
-  runId: Type.Integer(),
-  state: Type.String({ description: 'starting | running | paused | stopping | done' }),
-  status: Type.Optional(Type.String({ description: 'Final status once done' })),
-  fraction: Type.Number({ description: '0..1 of the protocol samples received' }),
-  samplesDone: Type.Integer(),
-  samplesTotal: Type.Integer(),
-  elapsedS: Type.Number({ description: 'Un-paused time since start, s' }),
-  remainingS: Type.Number({ description: 'Stimulus time still to play, s' }),
-  pausedS: Type.Number(),
-});
-
 const plugin: RoutePlugin = async (app, { ctx }) => {
   const { store, runs } = ctx;
 
-  const progressOf = (id: number) => {
+  const progressOf = (id: number): RunProgress => {
     const live = runs.progress(id);
     if (live) return live;
     const run = store.getRun(id);
@@ -34,7 +23,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     const done = stim?.sampleCount ?? 0;
     return {
       runId: id,
-      state: 'done',
+      state: 'done' as const,
       status: run.status,
       fraction: total > 0 ? done / total : 1,
       samplesDone: done,
@@ -53,7 +42,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
           tags: ['runs'],
           summary: action === 'pause' ? 'Pause a running run (the source is held; its clock stands still)' : 'Resume a paused run',
           params: RunIdParams,
-          response: { 200: Type.Object({ progress: ProgressSchema }), ...errorResponses },
+          response: { 200: Type.Object({ progress: RunProgressSchema }), ...errorResponses },
         },
       },
       async (req) => ({ progress: action === 'pause' ? runs.pause(req.params.id) : runs.resume(req.params.id) }),
@@ -67,7 +56,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         tags: ['runs'],
         summary: 'Progress of a run: fraction done, time left, paused time',
         params: RunIdParams,
-        response: { 200: Type.Object({ progress: ProgressSchema }), ...errorResponses },
+        response: { 200: Type.Object({ progress: RunProgressSchema }), ...errorResponses },
       },
     },
     async (req) => ({ progress: progressOf(req.params.id) }),

@@ -4,13 +4,10 @@
  *   PUT /api/runs/:id/notes   PUT /api/runs/:id/tags
  */
 import { AppError, runNotFound, runActive } from '../../../common/errors.ts';
-import { Type } from '@fastify/type-provider-typebox';
-import type { RunStatus } from '../../../common/run-stream.ts';
-import { MAX_SAMPLE_RATE } from '../../runs/run-manager.ts';
+import { Type } from 'typebox';
+import { NotesBodySchema, RunDetailSchema, RunListQuerySchema, RunSummarySchema, StartRunBodySchema, TagsBodySchema } from '../../../common/schemas/runs.ts';
 import type { RoutePlugin } from '../app.ts';
-import { RunDetailSchema, RunIdParams, RunSummarySchema, errorResponses } from '../schemas.ts';
-
-const StatusQuery = Type.Union(['running', 'completed', 'aborted', 'failed', 'interrupted'].map((s) => Type.Literal(s)));
+import { RunIdParams, errorResponses } from '../schemas.ts';
 
 /** A date (`2026-11-23`, UTC midnight) or date-time in ISO 8601, as the store's `toISOString` form; else a 400 naming the field. */
 function isoTime(text: string, field: string): string {
@@ -34,22 +31,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       schema: {
         tags: ['runs'],
         summary: 'Stored runs, newest first',
-        querystring: Type.Object(
-          {
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
-            offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
-            status: Type.Optional(StatusQuery),
-            search: Type.Optional(Type.String({ maxLength: 200, description: 'Substring of label, notes or protocol kind' })),
-            tag: Type.Optional(Type.String({ maxLength: 64 })),
-            kind: Type.Optional(Type.String({ maxLength: 64, description: 'Protocol kind, exact (e.g. square)' })),
-            source: Type.Optional(Type.String({ maxLength: 64, description: 'Run source, exact (e.g. simulated, twin)' })),
-            notes: Type.Optional(Type.String({ maxLength: 200, description: 'Substring of the notes' })),
-            linkedTo: Type.Optional(Type.Integer({ minimum: 1, description: 'Runs linked to this run (its twin runs)' })),
-            after: Type.Optional(Type.String({ maxLength: 40, description: 'Created at or after this date/time (ISO 8601)' })),
-            before: Type.Optional(Type.String({ maxLength: 40, description: 'Created before this date/time (ISO 8601)' })),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: RunListQuerySchema,
         response: { 200: Type.Object({ runs: Type.Array(RunSummarySchema) }), ...errorResponses },
       },
     },
@@ -59,7 +41,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         runs: store.listRuns({
           limit: q.limit ?? 100,
           offset: q.offset ?? 0,
-          ...(q.status ? { status: q.status as RunStatus } : {}),
+          ...(q.status ? { status: q.status } : {}),
           ...(q.search ? { search: q.search } : {}),
           ...(q.tag ? { tag: q.tag } : {}),
           ...(q.kind ? { kind: q.kind } : {}),
@@ -79,23 +61,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       schema: {
         tags: ['runs'],
         summary: 'Start a run from a protocol (it starts immediately; duration = protocol.durationS)',
-        body: Type.Object(
-          {
-            protocol: Type.Object(
-              { kind: Type.String({ description: 'Protocol kind, see GET /api/protocols' }) },
-              { additionalProperties: true, description: 'Protocol document: { kind, ...parameters }' },
-            ),
-            source: Type.Optional(Type.String({ description: 'Source kind, see GET /api/sources (default: simulated)' })),
-            sampleRate: Type.Optional(Type.Number({ minimum: 1, maximum: MAX_SAMPLE_RATE, description: 'S/s per channel, default 100000' })),
-            label: Type.Optional(Type.String({ maxLength: 200 })),
-            options: Type.Optional(
-              Type.Record(Type.String(), Type.Unknown(), {
-                description: 'Source-specific run options, e.g. { "address": ... } for smu, { "port": ... } for daq (see docs of each source)',
-              }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
+        body: StartRunBodySchema,
         response: { 201: Type.Object({ run: RunSummarySchema }), ...errorResponses },
       },
     },
@@ -106,7 +72,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         ...(b.source !== undefined ? { source: b.source } : {}),
         ...(b.sampleRate !== undefined ? { sampleRate: b.sampleRate } : {}),
         ...(b.label !== undefined ? { label: b.label } : {}),
-        ...(b.options !== undefined ? { options: b.options as Record<string, unknown> } : {}),
+        ...(b.options !== undefined ? { options: b.options } : {}),
       });
       return reply.status(201).send({ run });
     },
@@ -167,7 +133,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         tags: ['runs'],
         summary: 'Replace the notes of a run',
         params: RunIdParams,
-        body: Type.Object({ notes: Type.String({ maxLength: 100_000 }) }, { additionalProperties: false }),
+        body: NotesBodySchema,
         response: { 200: Type.Object({ run: RunDetailSchema }), ...errorResponses },
       },
     },
@@ -185,10 +151,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         tags: ['runs'],
         summary: 'Replace the tags of a run',
         params: RunIdParams,
-        body: Type.Object(
-          { tags: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100 }) },
-          { additionalProperties: false },
-        ),
+        body: TagsBodySchema,
         response: { 200: Type.Object({ run: RunDetailSchema }), ...errorResponses },
       },
     },

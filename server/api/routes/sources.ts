@@ -1,5 +1,5 @@
 /** GET /api/sources: registered run sources and whether each can run now. */
-import { Type } from '@fastify/type-provider-typebox';
+import { SourcesSchema } from '../../../common/schemas/server.ts';
 import type { RoutePlugin } from '../app.ts';
 
 const plugin: RoutePlugin = async (app, { ctx }) => {
@@ -9,20 +9,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       schema: {
         tags: ['sources'],
         summary: 'Run sources (simulated, twin, daq, smu) and their availability',
-        response: {
-          200: Type.Object({
-            sources: Type.Array(
-              Type.Object({
-                kind: Type.String(),
-                title: Type.String(),
-                available: Type.Boolean(),
-                detail: Type.Optional(Type.String()),
-                defaultSampleRate: Type.Optional(Type.Number({ description: 'S/s per channel used when a run names none' })),
-              }),
-            ),
-            default: Type.String(),
-          }),
-        },
+        response: { 200: SourcesSchema },
       },
     },
     async () => ({ sources: await ctx.sources.list(), default: ctx.sources.defaultKind }),

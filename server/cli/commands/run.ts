@@ -1,10 +1,7 @@
 /** `spikeloop run <protocol.json>`: records one run into the database and prints its id and a JSON summary. */
 import { InvalidArgumentError, type Command } from 'commander';
-import { DEFAULT_DB, ensureDbDir, numberIn, progressBar } from '../shared.ts';
-
-// Same values as server/runs/run-manager.ts (which checks them again); not imported so --help stays fast.
-const DEFAULT_SAMPLE_RATE = 100_000;
-const MAX_SAMPLE_RATE = 2_000_000;
+import { DEFAULT_SAMPLE_RATE, MAX_SAMPLE_RATE } from '../../../common/limits.ts';
+import { checkRequest, DEFAULT_DB, ensureDbDir, numberIn, progressBar } from '../shared.ts';
 
 export function register(program: Command): void {
   program
@@ -37,6 +34,16 @@ export function register(program: Command): void {
       // JSON; an arbitrary waveform's "csvFile" is read relative to the protocol file.
       const { readProtocolFile } = await import('../../protocols/load.ts');
       const protocol = readProtocolFile(file);
+      // the request POST /api/runs would take (common/schemas/runs.ts); --duration is the CLI's own
+      const request = {
+        protocol,
+        source: opts.source,
+        sampleRate: opts.rate,
+        ...(opts.label !== undefined ? { label: opts.label } : {}),
+        ...(opts.option !== undefined ? { options: opts.option } : {}),
+      };
+      const { StartRunBodySchema } = await import('../../../common/schemas/runs.ts');
+      await checkRequest(StartRunBodySchema, request, { protocol: file, source: '--source', sampleRate: '--rate', label: '--label', options: '--option' });
       const [{ buildServices }, { RunStore }] = await Promise.all([import('../../services.ts'), import('../../store/run-store.ts')]);
       let bench;
       if (opts.bench) {
@@ -50,15 +57,7 @@ export function register(program: Command): void {
       const { runs } = services;
       try {
         if (typeof opts.option?.instrument === 'string') await services.instruments!.connect(opts.option.instrument);
-        const started = await runs.start({
-          protocol,
-          source: opts.source,
-          sampleRate: opts.rate,
-          ...(opts.duration !== undefined ? { durationS: opts.duration } : {}),
-          ...(opts.label !== undefined ? { label: opts.label } : {}),
-          ...(opts.option !== undefined ? { options: opts.option } : {}),
-          from: 'local',
-        });
+        const started = await runs.start({ ...request, ...(opts.duration !== undefined ? { durationS: opts.duration } : {}), from: 'local' });
         const id = started.id;
         console.log(String(id));
         const durationS = Number((started.protocol as { durationS?: number }).durationS ?? 0);

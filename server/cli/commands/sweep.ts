@@ -3,11 +3,9 @@
  * run paired with the twin when --circuit is given) or on the twin alone (--mode twin, all cores).
  */
 import type { Command } from 'commander';
-import type { SweepMode } from '../../experiments/sweep-runner.ts';
-import { DEFAULT_DB, ensureDbDir, numberIn, progressBar, readCircuitArg } from '../shared.ts';
-
-// Same value as server/runs/run-manager.ts (which checks it again); not imported so --help stays fast.
-const MAX_SAMPLE_RATE = 2_000_000;
+import { MAX_SAMPLE_RATE } from '../../../common/limits.ts';
+import type { SweepStartBody } from '../../../common/schemas/sweeps.ts';
+import { checkRequest, DEFAULT_DB, ensureDbDir, numberIn, progressBar, readCircuitArg } from '../shared.ts';
 
 export function register(program: Command): void {
   program
@@ -27,7 +25,6 @@ export function register(program: Command): void {
         file: string,
         opts: { mode: string; circuit?: string; rate?: number; source: string; label?: string; workers?: number; db: string; json?: boolean },
       ) => {
-        if (opts.mode !== 'bench' && opts.mode !== 'twin') throw new Error(`--mode must be bench or twin, got "${opts.mode}"`);
         const [{ buildServices }, { RunStore }, { readProtocolFile }] = await Promise.all([
           import('../../services.ts'),
           import('../../store/run-store.ts'),
@@ -38,19 +35,23 @@ export function register(program: Command): void {
         const { defaultTwinCircuit } = await import('../../experiments/stdp-circuit.ts');
         const circuitArg = opts.circuit ?? (opts.mode === 'twin' ? defaultTwinCircuit(sweepDoc) : undefined);
         const circuit = circuitArg !== undefined ? await readCircuitArg(circuitArg, '--circuit') : undefined;
+        // the request POST /api/sweeps takes (common/schemas/sweeps.ts), checked as the API checks it
+        const request = {
+          sweep: sweepDoc,
+          mode: opts.mode,
+          source: opts.source,
+          ...(opts.rate !== undefined ? { sampleRate: opts.rate } : {}),
+          ...(opts.label !== undefined ? { label: opts.label } : {}),
+          ...(circuit !== undefined ? { circuit } : {}),
+        } as SweepStartBody;
+        const { SweepStartBodySchema } = await import('../../../common/schemas/sweeps.ts');
+        await checkRequest(SweepStartBodySchema, request, { sweep: file, mode: '--mode', source: '--source', sampleRate: '--rate', label: '--label', circuit: '--circuit' });
         ensureDbDir(opts.db);
         const store = RunStore.open(opts.db);
         const services = buildServices({ store, ...(opts.workers !== undefined ? { workers: opts.workers } : {}) });
         const { sweeps } = services;
         try {
-          const started = sweeps.start({
-            sweep: sweepDoc,
-            mode: opts.mode as SweepMode,
-            source: opts.source,
-            ...(opts.rate !== undefined ? { sampleRate: opts.rate } : {}),
-            ...(opts.label !== undefined ? { label: opts.label } : {}),
-            ...(circuit !== undefined ? { circuit } : {}),
-          });
+          const started = sweeps.start(request);
           if (!opts.json) console.error(`sweep ${started.id}: ${started.summary.count} runs, ${started.summary.durationS} s of stimulus, tag sweep:${started.id}`);
           const onSignal = () => void sweeps.stop(started.id, 'interrupted from the command line');
           process.once('SIGINT', onSignal);

@@ -6,9 +6,9 @@
  */
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
-import { DEFAULT_DB, ensureDbDir, numberIn, progressBar, readCircuitArg } from '../shared.ts';
-
-const DEFAULT_RATE = 100_000;
+import type { TwinMethod, TwinRunBody } from '../../../common/schemas/twin.ts';
+import { DEFAULT_SAMPLE_RATE, TWIN_MAX_SAMPLE_RATE } from '../../../common/limits.ts';
+import { checkRequest, DEFAULT_DB, ensureDbDir, numberIn, progressBar, readCircuitArg } from '../shared.ts';
 
 function readJson(file: string, what: string): unknown {
   try {
@@ -61,17 +61,29 @@ export function register(program: Command): void {
     .argument('<circuit.json>', 'circuit file (or the name of an example circuit, see `twin circuits`)')
     .requiredOption('--stimulus <protocol.json|runId:channel>', 'protocol file, or the stimulus channel of a stored run')
     .option('-d, --duration <seconds>', 'simulated time, s (default: the protocol or recorded length)', numberIn('--duration', 1e-9, 86_400))
-    .option('-r, --rate <S/s>', 'output sample rate for a protocol stimulus', numberIn('--rate', 1, 10_000_000), DEFAULT_RATE)
+    .option('-r, --rate <S/s>', 'output sample rate for a protocol stimulus', numberIn('--rate', 1, TWIN_MAX_SAMPLE_RATE), DEFAULT_SAMPLE_RATE)
     .option('--dt <seconds>', 'internal step, s (default 1/rate; max step of the adaptive method)', numberIn('--dt', 1e-15, 1))
     .option('-m, --method <method>', "rk4 | euler | adaptive | implicit (default: the circuit's recommended method, else rk4)")
     .option('-l, --label <text>', 'label stored with the run')
     .option('--db <file>', 'SQLite database file (created when missing)', DEFAULT_DB)
     .option('--json', 'print only one JSON object on stdout', false)
     .action(async (file: string, opts: { stimulus: string; duration?: number; rate: number; dt?: number; method: string; label?: string; db: string; json: boolean }) => {
-      if (opts.method !== undefined && !['rk4', 'euler', 'adaptive', 'implicit'].includes(opts.method)) throw new Error('--method must be rk4, euler, adaptive or implicit');
       const circuit = await readCircuitArg(file, 'circuit');
       const stored = storedStimulus(opts.stimulus);
-      const [{ buildServices }, { RunStore }, { startTwinOfRun }] = await Promise.all([
+      // the request POST /api/twin/runs takes (common/schemas/twin.ts), checked as the API checks it
+      const request = {
+        circuit,
+        ...(stored ? { stimulusRun: stored } : { protocol: readJson(opts.stimulus, 'protocol') as TwinRunBody['protocol'] }),
+        sampleRate: opts.rate,
+        ...(opts.duration !== undefined ? { durationS: opts.duration } : {}),
+        ...(opts.method !== undefined ? { method: opts.method as TwinMethod } : {}),
+        ...(opts.dt !== undefined ? { dt: opts.dt } : {}),
+        ...(opts.label !== undefined ? { label: opts.label } : {}),
+      };
+      const { TwinRunBodySchema } = await import('../../../common/schemas/twin.ts');
+      const flags = { circuit: file, protocol: '--stimulus', stimulusRun: '--stimulus', sampleRate: '--rate', durationS: '--duration', method: '--method', dt: '--dt', label: '--label' };
+      await checkRequest(TwinRunBodySchema, request, flags);
+      const [{ buildServices }, { RunStore }, { startTwinRun }] = await Promise.all([
         import('../../services.ts'),
         import('../../store/run-store.ts'),
         import('../../experiments/pairing.ts'),
@@ -82,13 +94,8 @@ export function register(program: Command): void {
       const { runs } = services;
       try {
         const t0 = Date.now();
-        const twinOptions = { ...(opts.method ? { method: opts.method } : {}), ...(opts.dt !== undefined ? { dt: opts.dt } : {}) };
-        const label = opts.label !== undefined ? { label: opts.label } : {};
-        const duration = opts.duration !== undefined ? { durationS: opts.duration } : {};
-        // a stored run's stimulus: the one path of a twin fed a recording (experiments/pairing.ts), linked to it
-        const started = stored
-          ? (await startTwinOfRun(store, runs, stored.runId, { circuit, channel: stored.channel, options: twinOptions, ...label, ...duration })).run
-          : await runs.start({ protocol: readJson(opts.stimulus, 'protocol'), source: 'twin', sampleRate: opts.rate, options: { circuit, ...twinOptions }, ...label, ...duration, from: 'local' });
+        // the one path of a twin run (experiments/pairing.ts); fed a stored run's stimulus, it is linked to it
+        const started = await startTwinRun(store, runs, request, 'local');
         const id = started.id;
         const progress = runs.progress(id);
         const total = progress?.samplesTotal ?? started.channels[0]?.sampleCount ?? 0;
@@ -131,7 +138,7 @@ export function register(program: Command): void {
     .argument('<circuit.json>', 'circuit file (or the name of an example circuit)')
     .option('--stimulus <protocol.json|runId:channel>', 'stimulus as a PWL source (default: the stimulus element at 0)')
     .option('-d, --duration <seconds>', 'simulated time, s', numberIn('--duration', 1e-9, 86_400))
-    .option('-r, --rate <S/s>', 'output sample rate for a protocol stimulus', numberIn('--rate', 1, 10_000_000), DEFAULT_RATE)
+    .option('-r, --rate <S/s>', 'output sample rate for a protocol stimulus', numberIn('--rate', 1, TWIN_MAX_SAMPLE_RATE), DEFAULT_SAMPLE_RATE)
     .option('--out <file>', 'add a .control block that runs the transient and writes the outputs to this file (wrdata)')
     .option('--db <file>', 'SQLite database file (for runId:channel)', DEFAULT_DB)
     .action(async (file: string, opts: { stimulus?: string; duration?: number; rate: number; out?: string; db: string }) => {

@@ -7,39 +7,14 @@
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { api, callJson } from '../api.ts';
+import { api, type InstrumentState } from '../api.ts';
 import { h } from '../dom.ts';
 import type { ViewInstance } from '../router.ts';
-
-interface BenchConfig {
-  name: string;
-  instruments: { id: string; kind: string; model: string; port?: string; channels: { name: string; role: string; unit?: string }[] }[];
-  limits: { maxVoltage: number; maxCurrent: number; maxPower: number; compliance: { current: number; voltage: number }; maxDurationS?: number };
-}
-interface InstrumentInfo {
-  id: string;
-  kind: string;
-  model: string;
-  port?: string;
-  origin: string;
-  channels?: { name: string; role: string; unit?: string }[];
-  state: string;
-  identity?: string;
-  outputs?: string;
-  inUseBy?: number;
-  capabilities?: Record<string, number | string>;
-  error?: string;
-}
-interface CheckResult {
-  summary: { kind?: string; unit: string; durationS: number; min: number; max: number };
-  limits?: { peak: number; worstPowerW: number };
-  preview?: { dt: number; values: number[] };
-}
 
 const fmt = (x: number | undefined) => (x === undefined ? '–' : String(+x.toPrecision(4)));
 
 /** What the instrument can do, in one line. */
-function capabilityText(i: InstrumentInfo): string {
+function capabilityText(i: InstrumentState): string {
   const c = i.capabilities;
   if (!c) return '–';
   if (i.kind === 'smu') return `±${fmt(Number(c.maxVoltage))} V, ±${fmt(Number(c.maxCurrent))} A; ${c.maxPoints} points, ≥ ${fmt(Number(c.minDwellS))} s a point`;
@@ -56,7 +31,7 @@ export function benchPage(root: HTMLElement): ViewInstance {
   /** Instruments with a connect or disconnect under way from this page. */
   const pending = new Set<string>();
 
-  const showInstruments = (list: InstrumentInfo[]) => {
+  const showInstruments = (list: InstrumentState[]) => {
     instruments.replaceChildren(
       ...list.map((i) => {
         const simulated = i.kind === 'simulated';
@@ -97,8 +72,8 @@ export function benchPage(root: HTMLElement): ViewInstance {
   };
   const refresh = async () => {
     try {
-      const r = await callJson<{ instruments: InstrumentInfo[] }>('GET', '/api/bench/instruments');
-      if (alive) showInstruments(r.instruments);
+      const list = await api.instruments();
+      if (alive) showInstruments(list);
     } catch {
       /* the next poll tries again */
     }
@@ -108,11 +83,11 @@ export function benchPage(root: HTMLElement): ViewInstance {
     void refresh();
     instrumentMessage.hidden = true;
     try {
-      const r = await callJson<{ instrument: InstrumentInfo }>('POST', `/api/bench/instruments/${encodeURIComponent(id)}/${action}`);
+      const instrument = await api.instrumentAction(id, action);
       instrumentMessage.hidden = false;
       instrumentMessage.className = 'notice';
       instrumentMessage.textContent =
-        action === 'connect' ? `${id} connected: ${r.instrument.identity ?? ''}` : `${id} disconnected${r.instrument.error ? `: ${r.instrument.error}` : ', outputs off'}`;
+        action === 'connect' ? `${id} connected: ${instrument.identity ?? ''}` : `${id} disconnected${instrument.error ? `: ${instrument.error}` : ', outputs off'}`;
     } catch (e) {
       instrumentMessage.hidden = false;
       instrumentMessage.className = 'notice error-box';
@@ -140,7 +115,7 @@ export function benchPage(root: HTMLElement): ViewInstance {
       return;
     }
     try {
-      const r = await callJson<CheckResult>('POST', '/api/protocols/check', { protocol, points: 1000 });
+      const r = await api.checkProtocol(protocol, 1000);
       const s = r.summary;
       result.hidden = false;
       result.className = 'notice';
@@ -196,7 +171,7 @@ export function benchPage(root: HTMLElement): ViewInstance {
   // Live state: the list is polled while the page is open (a run taking an instrument, a cable pulled).
   void refresh();
   timer = window.setInterval(() => void refresh(), 1000);
-  void callJson<{ bench: BenchConfig }>('GET', '/api/bench').then(({ bench }) => {
+  void api.bench().then((bench) => {
     const l = bench.limits;
     const items: [string, string][] = [
       ['maxVoltage', `${fmt(l.maxVoltage)} V`],

@@ -9,16 +9,16 @@
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { api, ApiError, callJson, type RunDetail } from '../api.ts';
+import { api, ApiError, type RunDetail } from '../api.ts';
 import { h } from '../dom.ts';
 import type { Params, ViewInstance } from '../router.ts';
 
 const PIXELS = 1000;
 
 /** POST to the analysis API; resolves to the result, or to { error } with the server's message. */
-async function analysis<T>(path: string, body: unknown): Promise<{ result?: T; error?: string }> {
+async function analysis<T>(runId: number, name: string, params: Record<string, unknown>): Promise<{ result?: T; error?: string }> {
   try {
-    return { result: (await callJson<{ result: T }>('POST', path, body)).result };
+    return { result: (await api.runAnalysis(runId, name, params)).result as T };
   } catch (e) {
     return { error: e instanceof Error ? e.message : String(e) };
   }
@@ -276,11 +276,11 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
     const p = useEvents ? { events: true } : {};
     section.replaceChildren(h('p', { class: 'notice' }, 'Computing the distance metrics, regimes and avalanche statistics…'));
     const [cmp, mAv, tAv, mReg, tReg] = await Promise.all([
-      analysis<CompareResult>(`/api/runs/${measured.id}/analyses/compare`, { ...p, with: twin.id }),
-      analysis<AvalancheResult>(`/api/runs/${measured.id}/analyses/avalanches`, p),
-      analysis<AvalancheResult>(`/api/runs/${twin.id}/analyses/avalanches`, p),
-      analysis<RegimeResult>(`/api/runs/${measured.id}/analyses/regime`, p),
-      analysis<RegimeResult>(`/api/runs/${twin.id}/analyses/regime`, p),
+      analysis<CompareResult>(measured.id, 'compare', { ...p, with: twin.id }),
+      analysis<AvalancheResult>(measured.id, 'avalanches', p),
+      analysis<AvalancheResult>(twin.id, 'avalanches', p),
+      analysis<RegimeResult>(measured.id, 'regime', p),
+      analysis<RegimeResult>(twin.id, 'regime', p),
     ]);
     const row = (label: string, ...cells: (string | Node)[]) => h('tr', {}, h('td', {}, label), ...cells.map((c) => h('td', {}, c)));
     const head = (...t: string[]) => h('thead', {}, h('tr', {}, ...t.map((x) => h('th', {}, x))));

@@ -3,15 +3,8 @@
  * from GET /api/runs/:id/progress, polled 4 times a second until the run is done or the element leaves
  * the page.
  */
-import { api } from '../api.ts';
+import { api, type RunProgress } from '../api.ts';
 import { h } from '../dom.ts';
-
-interface Progress {
-  state: string;
-  fraction: number;
-  remainingS: number;
-  pausedS: number;
-}
 
 export function runControls(runId: number): HTMLElement {
   const text = h('span', { class: 'run-progress', 'data-progress': '' }, '');
@@ -20,7 +13,7 @@ export function runControls(runId: number): HTMLElement {
   let state = 'running';
   let seen = false;
 
-  const show = (p: Progress) => {
+  const show = (p: RunProgress) => {
     state = p.state;
     el.dataset.state = p.state;
     text.textContent = `${p.state === 'paused' ? 'paused · ' : ''}${Math.round(p.fraction * 100)} % · ${p.remainingS.toFixed(1)} s left`;
@@ -30,7 +23,7 @@ export function runControls(runId: number): HTMLElement {
   };
   button.addEventListener('click', () => {
     button.disabled = true;
-    void api.runProgress<Progress>(runId, state === 'paused' ? 'resume' : 'pause')
+    void api.runProgress(runId, state === 'paused' ? 'resume' : 'pause')
       .then(show)
       .catch((e: Error) => {
         text.textContent = e.message;
@@ -40,7 +33,7 @@ export function runControls(runId: number): HTMLElement {
   const timer = setInterval(() => {
     if (el.isConnected) seen = true;
     else if (seen) return clearInterval(timer);
-    void api.runProgress<Progress>(runId)
+    void api.runProgress(runId)
       .then((p) => {
         show(p);
         if (p.state === 'done') clearInterval(timer);

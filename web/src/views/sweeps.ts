@@ -10,39 +10,10 @@
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { ApiError, callJson } from '../api.ts';
+import { api, ApiError, type SweepPointStatus, type SweepStatus, type Workers } from '../api.ts';
+import type { SweepStartBody } from '../../../common/schemas/sweeps.ts';
 import { h } from '../dom.ts';
 import { Router, type Params, type ViewInstance } from '../router.ts';
-
-interface PointStats {
-  count: number;
-  rateHz: number;
-  meanIsiS: number | null;
-  cvIsi: number | null;
-  regime: string;
-}
-interface SweepPoint {
-  index: number;
-  label: string;
-  values: Record<string, number | string | boolean>;
-  status: string;
-  runId?: number;
-  twinRunId?: number;
-  twinStatus?: string;
-  error?: string;
-  stats?: PointStats;
-  twinStats?: PointStats;
-}
-interface Sweep {
-  id: string;
-  label: string;
-  mode: string;
-  state: string;
-  reason?: string;
-  summary: { count?: number; durationS: number; unit: string; min: number; max: number };
-  fraction: number;
-  points: SweepPoint[];
-}
 
 const EXAMPLE = {
   kind: 'sweep',
@@ -71,13 +42,6 @@ interface RegimeRuns {
   runs: { run_id?: number; regime: string; reason: string }[];
   phase_diagram: { param: string; transitions: { at: number; from: string; to: string }[] };
 }
-interface StdpResult {
-  pairs: { runId: number; dt: number; dw: number }[];
-  fit: { Aplus: number | null; tau_plus: number | null; Aminus: number | null; tau_minus: number | null } | null;
-  /** Twin runs on circuits without plasticity (their Δw are not learning). */
-  warnings?: string[];
-}
-
 /** Regime heatmap: one cell per point, x = first swept parameter, y = second (one row when there is none). */
 function phaseHeatmap(xs: number[], ys: number[] | null, regimes: string[], xName: string, yName: string | null): HTMLElement {
   const xv = [...new Set(xs)].sort((a, b) => a - b);
@@ -111,16 +75,6 @@ function phaseHeatmap(xs: number[], ys: number[] | null, regimes: string[], xNam
   return canvas;
 }
 
-/** GET /api/workers (server/api/routes/workers.ts). */
-interface Workers {
-  mode: 'local' | 'queue';
-  threads: number;
-  redis?: string;
-  counts?: { waiting: number; active: number; completed: number; failed: number; delayed: number };
-  workers?: { name: string; addr: string; ageS: number }[];
-  active?: { id: string; task: string; worker?: string; attempts: number }[];
-}
-
 export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
   let timer: ReturnType<typeof setInterval> | undefined;
   let plot: uPlot | undefined;
@@ -146,11 +100,11 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
       throw new ApiError(400, 'BAD_JSON', `the sweep is not valid JSON: ${(e as Error).message}`);
     }
   };
-  const body = () => ({ sweep: parse(), mode: mode.value, sampleRate: Number(rate.value), ...(circuit.value ? { circuit: circuit.value } : {}) });
+  const body = (): SweepStartBody => ({ sweep: parse() as SweepStartBody['sweep'], mode: mode.value as SweepStartBody['mode'], sampleRate: Number(rate.value), ...(circuit.value ? { circuit: circuit.value } : {}) });
 
   const check = async () => {
     try {
-      const r = await callJson<{ summary: Sweep['summary'] }>('POST', '/api/protocols/check', { protocol: parse() });
+      const r = await api.checkProtocol(parse());
       show(`${r.summary.count} runs, ${fmt(r.summary.durationS)} s of stimulus, ${fmt(r.summary.min)}..${fmt(r.summary.max)} ${r.summary.unit}: within the bench limits`, false);
     } catch (e) {
       show(e instanceof Error ? e.message : String(e), true);
@@ -158,9 +112,9 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
   };
   const start = async () => {
     try {
-      const r = await callJson<{ sweep: Sweep }>('POST', '/api/sweeps', body());
-      show(`sweep ${r.sweep.id} started: ${r.sweep.points.length} runs`, false);
-      Router.go(`/sweeps/${r.sweep.id}`);
+      const sweep = await api.startSweep(body());
+      show(`sweep ${sweep.id} started: ${sweep.points.length} runs`, false);
+      Router.go(`/sweeps/${sweep.id}`);
     } catch (e) {
       show(e instanceof Error ? e.message : String(e), true);
     }
@@ -171,7 +125,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
     h(
       'form',
       { class: 'sweep-form', onsubmit: ((e: Event) => e.preventDefault()) as EventListener },
-      h('label', { for: 'sweep-doc' }, 'Sweep (JSON: base protocol, parameters over a list or range, grid or zip)'),
+      h('label', { for: 'sweep-doc' }, 'SweepStatus (JSON: base protocol, parameters over a list or range, grid or zip)'),
       doc,
       h('div', { class: 'row' }, h('label', {}, 'Mode ', mode), h('label', {}, ' Twin circuit ', circuit), h('label', {}, ' Sample rate, S/s ', rate)),
       h(
@@ -233,8 +187,8 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
     if ([...circuit.querySelectorAll('option')].some((o) => o.value === want)) circuit.value = want;
   };
   doc.addEventListener('input', defaultCircuit);
-  void callJson<{ circuits: { name: string; description: string }[] }>('GET', '/api/twin/circuits').then((r) => {
-    circuit.replaceChildren(h('option', { value: '' }, '(none)'), ...r.circuits.map((c) => h('option', { value: c.name, title: c.description }, c.name)));
+  void api.twinCircuits().then((circuits) => {
+    circuit.replaceChildren(h('option', { value: '' }, '(none)'), ...circuits.map((c) => h('option', { value: c.name, title: c.description }, c.name)));
     defaultCircuit();
   });
 
@@ -242,12 +196,12 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
   const extraPlots: uPlot[] = [];
 
   /** The analysis library's views of an ended sweep, computed once per sweep (stored in `analysed.el`). */
-  const analyseSweep = async (s: Sweep, el: HTMLElement) => {
+  const analyseSweep = async (s: SweepStatus, el: HTMLElement) => {
     const fields = Object.keys(s.points[0]?.values ?? {});
     const done = s.points.filter((p) => p.runId !== undefined && p.status === 'completed');
     if (done.length === 0) return;
     const runIds = done.map((p) => p.runId!);
-    const xOf = (p: SweepPoint, f: string) => Number(p.values[f]);
+    const xOf = (p: SweepPointStatus, f: string) => Number(p.values[f]);
     const numeric = (f: string) => done.every((p) => Number.isFinite(xOf(p, f)));
     const parts: Node[] = [];
     const x0 = fields[0];
@@ -255,7 +209,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
     if (x0 && /freq|hz/i.test(x0) && numeric(x0) && done.length >= 2) {
       try {
         const points = done.map((p) => ({ frequency: xOf(p, x0), response: p.stats?.rateHz ?? 0 }));
-        const r = await callJson<ResonanceResult>('POST', '/api/analysis/resonance', { points });
+        const r = await api.analyze<ResonanceResult>('resonance', { points });
         const chart = h('div', { class: 'sweep-resonance-chart' });
         parts.push(
           h('h2', {}, 'Resonance'),
@@ -296,7 +250,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
     // Phase diagram: regime of each run over one or two swept parameters.
     if (x0 && numeric(x0)) {
       try {
-        const r = await callJson<RegimeRuns>('POST', '/api/analysis/regime', { runIds, param: x0, values: done.map((p) => xOf(p, x0)), events: true });
+        const r = await api.analyze<RegimeRuns>('regime', { runIds, param: x0, values: done.map((p) => xOf(p, x0)), events: true });
         const y0 = fields[1] && numeric(fields[1]) ? fields[1] : null;
         const regimes = r.runs.map((x) => x.regime);
         parts.push(
@@ -325,10 +279,10 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
       }
     }
     // STDP: runs of the stdp protocol.
-    const first = await callJson<{ run: { protocol: { kind: string } } }>('GET', `/api/runs/${runIds[0]}`);
-    if (first.run.protocol.kind === 'stdp') {
+    const first = await api.getRun(runIds[0]);
+    if (first.protocol.kind === 'stdp') {
       try {
-        const r = await callJson<StdpResult>('POST', '/api/experiments/stdp', { runIds });
+        const r = await api.stdpCurve({ runIds });
         const chart = h('div', { class: 'sweep-stdp-chart' });
         const f = r.fit;
         parts.push(
@@ -376,7 +330,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
     el.dataset.analysed = 'true';
   };
 
-  const renderDetail = (s: Sweep) => {
+  const renderDetail = (s: SweepStatus) => {
     const field = Object.keys(s.points[0]?.values ?? {})[0] ?? '';
     const xs = s.points.map((p) => Number(p.values[field]));
     const numeric = xs.every(Number.isFinite);
@@ -450,7 +404,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
   };
 
   const refresh = async () => {
-    const [{ sweeps }, workers] = await Promise.all([callJson<{ sweeps: Sweep[] }>('GET', '/api/sweeps'), callJson<Workers>('GET', '/api/workers')]);
+    const [sweeps, workers] = await Promise.all([api.sweeps(), api.workers()]);
     renderWorkers(workers);
     list.replaceChildren(
       ...sweeps.map((s) =>

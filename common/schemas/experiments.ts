@@ -1,0 +1,26 @@
+/** Experiments across runs over HTTP (server/api/routes/experiments.ts; docs/experiments.md). */
+import { Type, type Static } from 'typebox';
+import { nullable } from './shared.ts';
+
+/** `POST /api/experiments/stdp`: runs of the stdp protocol. */
+export const StdpBodySchema = Type.Object(
+  {
+    runIds: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 10_000 }),
+    channel: Type.Optional(Type.String({ maxLength: 64, description: 'Response channel name (default: the first response channel)' })),
+  },
+  { additionalProperties: false },
+);
+
+const orNull = nullable(Type.Number());
+/** The STDP curve (Δw per pairing block from the read pulses around it) and its two-exponential fit. */
+export const StdpCurveSchema = Type.Object({
+  pairs: Type.Array(Type.Object({ runId: Type.Integer(), dt: Type.Number(), dw: Type.Number(), gBefore: Type.Number(), gAfter: Type.Number() })),
+  fit: nullable(
+    Type.Object({ Aplus: orNull, tau_plus: orNull, Aminus: orNull, tau_minus: orNull }, { additionalProperties: true }),
+    'fitStdp (snake_case): Aplus, tau_plus, Aminus, tau_minus, branches (null with < 2 pairs)',
+  ),
+  warnings: Type.Array(Type.String(), { description: 'Twin runs whose circuit has no plasticity (e.g. the LIF circuits): their Δw are not learning' }),
+});
+
+export type StdpBody = Static<typeof StdpBodySchema>;
+export type StdpCurve = Static<typeof StdpCurveSchema>;

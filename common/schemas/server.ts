@@ -1,0 +1,32 @@
+/** The server itself over HTTP: liveness, run sources, where heavy work runs (docs/api.md). */
+import { Type, type Static } from 'typebox';
+import { oneOf } from './shared.ts';
+
+/** `GET /api/health`. */
+export const HealthSchema = Type.Object({ ok: Type.Boolean(), version: Type.String() });
+
+/** `GET /api/sources`: a registered run source and whether it can run now. */
+export const SourceInfoSchema = Type.Object({
+  kind: Type.String(),
+  title: Type.String(),
+  available: Type.Boolean(),
+  detail: Type.Optional(Type.String()),
+  defaultSampleRate: Type.Optional(Type.Number({ description: 'S/s per channel used when a run names none' })),
+});
+export const SourcesSchema = Type.Object({ sources: Type.Array(SourceInfoSchema), default: Type.String() });
+
+const Count = Type.Integer({ minimum: 0 });
+/** `GET /api/workers`: `local` (this server's threads) or `queue` (`serve --redis`: the queue, its workers and their jobs). */
+export const WorkersSchema = Type.Object({
+  mode: oneOf(['local', 'queue'] as const),
+  threads: Type.Integer(),
+  redis: Type.Optional(Type.String()),
+  counts: Type.Optional(Type.Object({ waiting: Count, active: Count, completed: Count, failed: Count, delayed: Count })),
+  workers: Type.Optional(Type.Array(Type.Object({ name: Type.String(), addr: Type.String(), ageS: Type.Number() }))),
+  active: Type.Optional(Type.Array(Type.Object({ id: Type.String(), task: Type.String(), worker: Type.Optional(Type.String()), attempts: Type.Integer() }))),
+});
+
+export type Health = Static<typeof HealthSchema>;
+export type SourceInfo = Static<typeof SourceInfoSchema>;
+export type Sources = Static<typeof SourcesSchema>;
+export type Workers = Static<typeof WorkersSchema>;
