@@ -198,9 +198,18 @@ describe('regimes of a network under a voltage ladder', () => {
     expect(r.steps.map((s: { level: number }) => s.level)).toEqual(levels);
     expect(r.steps.map((s: { regime: string }) => s.regime)).toEqual(['quiescent', 'oscillatory', 'oscillatory', 'saturated']);
     expect(r.steps[1].rate_hz).toBeGreaterThan(100);
-    expect(r.steps[3].reason).toMatch(/^latched: conduction held at [\d.]+ µS, at least half the conduction at the run's spikes/);
+    expect(r.steps[3].reason).toMatch(/^latched: conduction held at [\d.]+ µS, at least the conduction at the run's spikes/);
     // the exact (sub-sample) event times: the same as asking for the stored events
     expect((await inject('POST', `/api/runs/${id}/analyses/regime`, { events: true })).result.steps).toEqual(r.steps);
+  });
+});
+
+describe('regimes of the nanowire network', () => {
+  it('spiking-nwn: quiescent, oscillatory, bursting, saturated in that order on a four-step ladder, with no events flag', async () => {
+    const levels = [3, 6, 7.5, 9.5];
+    const id = await twinRun('spiking-nwn', { kind: 'ladder', quantity: 'voltage', levels, dwellS: 0.05 }, 1e5);
+    const r = (await inject('POST', `/api/runs/${id}/analyses/regime`, {})).result;
+    expect(r.steps.map((s: { regime: string }) => s.regime)).toEqual(['quiescent', 'oscillatory', 'bursting', 'saturated']);
   });
 });
 
