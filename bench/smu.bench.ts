@@ -19,6 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { connectSmu } from '../drivers/smu/connect.ts';
 import type { StreamTransport } from '../drivers/transport/transport.ts';
 import { VirtualSmuServer } from '../drivers/smu/virtual/server.ts';
+import { defaultSmuDut } from '../server/sources/smu-twin-dut.ts';
 import type { Metric } from './run.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -51,7 +52,7 @@ export default async function* (): AsyncIterable<Metric> {
     const link = path.join(os.tmpdir(), `spikeloop-bench-2400-${process.pid}`);
     // In this process (its own event loop turns are short): on a shared 2-core machine a second process
     // adds a scheduling wait to every reply. The bytes still cross a real pty pair made by socat.
-    const server = await VirtualSmuServer.start('smu-2400', { ptyPath: link, baud });
+    const server = await VirtualSmuServer.start('smu-2400', { ptyPath: link, baud, dut: defaultSmuDut() });
     const address = server.addresses[0];
     try {
       const smu = await connectSmu(address, { baudRate: baud });

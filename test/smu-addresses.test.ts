@@ -91,7 +91,7 @@ describe.each([
 
 describe('Prologix set-up check', () => {
   it('refuses a serial port where no Prologix answers', async () => {
-    const server = await VirtualSmuServer.start('smu-2400', { ptyPath: tmp('not-prologix'), baud: 115200 });
+    const server = await VirtualSmuServer.start('smu-2400', { ptyPath: tmp('not-prologix'), baud: 115200, dut: new Resistor(1e3) });
     cleanup.push(() => server.close());
     const err = await openResource('GPIB0::5::INSTR', { gpibController: server.addresses[0], baudRate: 115200, timeoutMs: 300 } as never).catch((e) => e);
     expect(err).toBeInstanceOf(InstrumentError);

@@ -11,6 +11,7 @@ import { K2400, Keithley2400 } from '../drivers/smu/keithley2400.ts';
 import { SafeSmu } from '../drivers/smu/safety.ts';
 import { ivLoop, type Reading } from '../drivers/smu/smu.ts';
 import { VirtualSmuServer, type VirtualSmuKind } from '../drivers/smu/virtual/server.ts';
+import { defaultSmuDut } from '../server/sources/smu-twin-dut.ts';
 import { InstrumentError } from '../drivers/transport/errors.ts';
 
 const tmp = (name: string) => path.join(os.tmpdir(), `spikeloop-test-${process.pid}-${name}`);
@@ -19,7 +20,7 @@ afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
 });
 async function serve(kind: VirtualSmuKind, pty = false, baud = 115200) {
-  const s = await VirtualSmuServer.start(kind, pty ? { ptyPath: tmp(`${kind}-${servers.length}`), baud } : { tcpPort: 0 });
+  const s = await VirtualSmuServer.start(kind, pty ? { ptyPath: tmp(`${kind}-${servers.length}`), baud, dut: defaultSmuDut() } : { tcpPort: 0, dut: defaultSmuDut() });
   servers.push(s);
   return s;
 }

@@ -5,6 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BlockMessage, SourceMessage } from '../common/run-stream.ts';
 import { VirtualSmuServer } from '../drivers/smu/virtual/server.ts';
+import { defaultSmuDut } from '../server/sources/smu-twin-dut.ts';
 import { compileSmuProgram } from '../server/protocols/compile.ts';
 import { validateProtocol } from '../server/protocols/index.ts';
 import { createSmuSource, planSmuProgram, programLevels } from '../server/sources/smu-source.ts';
@@ -54,7 +55,7 @@ describe('SMU program planning', () => {
 
 describe('SMU source runs the compiled program', () => {
   it('refuses on a 2400 (capabilities from its driver) before the output turns on; a 2600B plays it', async () => {
-    const k2400 = await VirtualSmuServer.start('smu-2400', { tcpPort: 0 });
+    const k2400 = await VirtualSmuServer.start('smu-2400', { tcpPort: 0, dut: defaultSmuDut() });
     servers.push(k2400);
     const protocol = { kind: 'square', quantity: 'voltage', amplitude: 0.5, offset: 0, frequencyHz: 5, durationS: 300 };
     const refused = await collect(createSmuSource({ address: k2400.addresses[0], protocol, limits, compliance: 1e-3 }).messages(new AbortController().signal));
@@ -62,7 +63,7 @@ describe('SMU source runs the compiled program', () => {
     expect((refused[0] as { reason: string }).reason).toMatch(/3000 source points; the SMU holds 2500 \(instrument capability maxPoints\)/);
     expect(k2400.instrument.log.some((e) => /:OUTP (1|ON)/.test(e.line))).toBe(false);
 
-    const k2600 = await VirtualSmuServer.start('smu-2600b', { tcpPort: 0 });
+    const k2600 = await VirtualSmuServer.start('smu-2600b', { tcpPort: 0, dut: defaultSmuDut() });
     servers.push(k2600);
     const ac = new AbortController();
     const msgs: SourceMessage[] = [];

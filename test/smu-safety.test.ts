@@ -11,6 +11,7 @@ import { connectSmu } from '../drivers/smu/connect.ts';
 import { SafeSmu, type BenchLimits } from '../drivers/smu/safety.ts';
 import type { CommandLogEntry } from '../drivers/smu/virtual/core.ts';
 import { VirtualSmuServer, type VirtualSmuKind } from '../drivers/smu/virtual/server.ts';
+import { defaultSmuDut } from '../server/sources/smu-twin-dut.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const LIMITS: BenchLimits = { maxVoltage: 2, maxCurrent: 1e-2, maxPower: 1e-2 };
@@ -19,7 +20,7 @@ afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
 });
 async function serve(kind: VirtualSmuKind = 'smu-2400') {
-  const s = await VirtualSmuServer.start(kind, { tcpPort: 0 });
+  const s = await VirtualSmuServer.start(kind, { tcpPort: 0, dut: defaultSmuDut() });
   servers.push(s);
   return s;
 }

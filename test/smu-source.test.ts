@@ -2,6 +2,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BlockMessage, DescriptorMessage, SourceMessage } from '../common/run-stream.ts';
 import { VirtualSmuServer } from '../drivers/smu/virtual/server.ts';
+import { defaultSmuDut } from '../server/sources/smu-twin-dut.ts';
 import { createSmuSource, register } from '../server/sources/smu-source.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -15,7 +16,7 @@ afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
 });
 async function serve() {
-  const s = await VirtualSmuServer.start('smu-2600b', { tcpPort: 0 });
+  const s = await VirtualSmuServer.start('smu-2600b', { tcpPort: 0, dut: defaultSmuDut() });
   servers.push(s);
   return s;
 }

@@ -1,6 +1,6 @@
 /** The virtual instruments' dialects, error queues and physics, driven line by line (no ports). */
 import { describe, expect, it } from 'vitest';
-import { Memristor, Resistor } from '../drivers/smu/virtual/dut.ts';
+import { Resistor } from '../drivers/smu/virtual/dut.ts';
 import { createVirtual2400 } from '../drivers/smu/virtual/k2400.ts';
 import { createVirtual2600B } from '../drivers/smu/virtual/k2600b.ts';
 import { createVirtualB2900 } from '../drivers/smu/virtual/b2900.ts';
@@ -346,27 +346,5 @@ describe('virtual 2602B runs real Lua', () => {
     expect(q('print(io, os)')).toBe('nil\tnil'); // no file or process access from the wire
     q('x = string.rep("a", 1e8)');
     expect(q('print(errorqueue.next())')!.split('\t').slice(0, 2)).toEqual(['-2.86000e+02', expect.stringMatching(/1 MB limit/)]);
-  });
-});
-
-describe('memristor device model', () => {
-  it('gives a pinched hysteresis loop: zero current at zero volts, two branches otherwise', () => {
-    const m = new Memristor();
-    const f = 1; // Hz
-    const n = 400;
-    const vs: number[] = [];
-    const is: number[] = [];
-    for (let k = 0; k <= n; k++) {
-      const v = Math.sin((2 * Math.PI * k) / n);
-      vs.push(v);
-      is.push(m.applyVoltage(v, 1 / f / n));
-    }
-    // pinched: |i| tiny where v crosses 0
-    expect(Math.abs(is[n / 2])).toBeLessThan(1e-6);
-    // hysteresis: at +0.5 V on the way up vs the way down, different currents
-    const up = is[Math.round(n / 12)];
-    const down = is[Math.round((5 * n) / 12)];
-    expect(vs[Math.round(n / 12)]).toBeCloseTo(vs[Math.round((5 * n) / 12)], 9);
-    expect(Math.abs(down - up) / Math.abs(up)).toBeGreaterThan(0.2);
   });
 });

@@ -11,6 +11,7 @@ import { VirtualSmuServer } from '../../drivers/smu/virtual/server.ts';
 import { RunManager } from '../runs/run-manager.ts';
 import { SourceRegistry } from '../sources/registry.ts';
 import { register as registerSmu } from '../sources/smu-source.ts';
+import { defaultSmuDut } from '../sources/smu-twin-dut.ts';
 import { RunStore } from '../store/run-store.ts';
 import { validateBenchConfig } from './index.ts';
 import { InstrumentManager } from './instruments.ts';
@@ -32,7 +33,7 @@ const code = (fn: () => unknown) => {
 
 describe('instrument manager', () => {
   it('connects a configured SMU, lends it to the run that names nothing, refuses a disconnect while lent', async () => {
-    const smu = await VirtualSmuServer.start('smu-2600b', { tcpPort: 0 });
+    const smu = await VirtualSmuServer.start('smu-2600b', { tcpPort: 0, dut: defaultSmuDut() });
     servers.push(smu);
     const bench = validateBenchConfig({
       name: 'memristor bench',
@@ -89,7 +90,7 @@ describe('instrument manager', () => {
   });
 
   it('a run that fails to start (store closed) gives the lent SMU back', async () => {
-    const smu = await VirtualSmuServer.start('smu-2600b', { tcpPort: 0 });
+    const smu = await VirtualSmuServer.start('smu-2600b', { tcpPort: 0, dut: defaultSmuDut() });
     servers.push(smu);
     const bench = validateBenchConfig({
       name: 'b',

@@ -289,9 +289,12 @@ export class InstrumentManager {
     let server: { close(): Promise<void> } | undefined;
     let address = e.inst.port;
     if (e.virtual) {
-      const { VirtualSmuServer } = await import('../../drivers/smu/virtual/server.ts');
+      const [{ VirtualSmuServer }, { defaultSmuDut }] = await Promise.all([
+        import('../../drivers/smu/virtual/server.ts'),
+        import('../sources/smu-twin-dut.ts'),
+      ]);
       address = path.join(os.tmpdir(), `spikeloop-${e.info.id}-${process.pid}-${Date.now().toString(36)}`);
-      server = await VirtualSmuServer.start('smu-2400', { ptyPath: address, baud: VIRTUAL_SMU_BAUD });
+      server = await VirtualSmuServer.start('smu-2400', { ptyPath: address, baud: VIRTUAL_SMU_BAUD, dut: defaultSmuDut() });
     }
     try {
       const smu = await connectSmu(address!, { baudRate: e.inst.baudRate, timeoutMs: this.opts.timeoutMs ?? 5000, connectTimeoutMs: this.opts.timeoutMs ?? 5000 });

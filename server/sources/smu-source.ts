@@ -278,7 +278,7 @@ const VIRTUAL_SMU_CAPABILITIES: SmuCapabilities = { maxPoints: 2500, minDwellS: 
 const socatInstalled = () => ['/usr/bin/socat', '/usr/local/bin/socat'].some((p) => existsSync(p));
 
 /**
- * A run on a virtual Keithley 2400 (built-in memristor as the device) served on a real pty for this run
+ * A run on a virtual Keithley 2400 (the hp-memristor twin circuit as the device) served on a real pty for this run
  * only, driven through the same serial driver as a real instrument.
  */
 function virtualSmuRun(ctx: SourceContext, o: ReturnType<typeof runOptions>, limits: BenchLimits): CreatedSource {
@@ -287,8 +287,8 @@ function virtualSmuRun(ctx: SourceContext, o: ReturnType<typeof runOptions>, lim
     kind: 'smu',
     bench: { instrument: 'smu', address: `virtual Keithley 2400 on ${link}`, virtual: true, limits, compliance: o.compliance, pointRateHz: ctx.sampleRate },
     async *messages(signal: AbortSignal) {
-      const { VirtualSmuServer } = await import('../../drivers/smu/virtual/server.ts');
-      const instrument = await VirtualSmuServer.start('smu-2400', { ptyPath: link, baud: VIRTUAL_BAUD });
+      const [{ VirtualSmuServer }, { defaultSmuDut }] = await Promise.all([import('../../drivers/smu/virtual/server.ts'), import('./smu-twin-dut.ts')]);
+      const instrument = await VirtualSmuServer.start('smu-2400', { ptyPath: link, baud: VIRTUAL_BAUD, dut: defaultSmuDut() });
       try {
         yield* createSmuSource({
           address: link,

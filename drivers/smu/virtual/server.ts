@@ -16,7 +16,7 @@ import tty from 'node:tty';
 import { LineFramer } from '../../transport/transport.ts';
 import { openPtyPair, type PtyPair } from '../../transport/pty.ts';
 import type { VirtualInstrument } from './core.ts';
-import { Memristor, type DeviceUnderTest } from './dut.ts';
+import type { DeviceUnderTest } from './dut.ts';
 import { createVirtual2400 } from './k2400.ts';
 import { createVirtual2600B } from './k2600b.ts';
 import { createVirtualB2900 } from './b2900.ts';
@@ -24,7 +24,8 @@ import { createVirtualB2900 } from './b2900.ts';
 export type VirtualSmuKind = 'smu-2400' | 'smu-2600b' | 'smu-b2900';
 export const VIRTUAL_SMU_KINDS: VirtualSmuKind[] = ['smu-2400', 'smu-2600b', 'smu-b2900'];
 
-export function createVirtualSmu(kind: VirtualSmuKind, dut: DeviceUnderTest = new Memristor()): VirtualInstrument {
+/** A virtual SMU of `kind` driving `dut` (the server side injects it: server/sources/smu-twin-dut.ts). */
+export function createVirtualSmu(kind: VirtualSmuKind, dut: DeviceUnderTest): VirtualInstrument {
   if (kind === 'smu-2400') return createVirtual2400(dut);
   if (kind === 'smu-2600b') return createVirtual2600B(dut);
   if (kind === 'smu-b2900') return createVirtualB2900(dut);
@@ -108,7 +109,8 @@ export interface VirtualSmuServerOptions {
   ptyPath?: string;
   /** Baud rate modelled on the pty (default 9600). */
   baud?: number;
-  dut?: DeviceUnderTest;
+  /** The device under test (server/sources/smu-twin-dut.ts: a twin circuit, by default `hp-memristor`). */
+  dut: DeviceUnderTest;
 }
 
 export class VirtualSmuServer {

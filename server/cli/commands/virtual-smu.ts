@@ -35,23 +35,19 @@ export function register(program: Command): void {
       .option('--host <addr>', 'address to bind TCP on', '127.0.0.1')
       .option('--pty <link>', 'serve on a pseudo-terminal whose client end is linked at this path')
       .option('--baud <n>', 'baud rate modelled on the pseudo-terminal (10 bit times per byte)', intArg('--baud', 50, 4_000_000), 9600)
-      .option('--dut <file>', 'device under test: a twin circuit JSON (voltage- or current-stimulus netlist/network), or {"model":"memristor",...} / {"model":"resistor","ohms":10000}')
+      .option('--dut <file>', 'device under test: a twin circuit JSON (voltage- or current-stimulus netlist/network), or {"model":"memristor",...} / {"model":"resistor","ohms":10000} (default: the hp-memristor circuit)')
       .option('--vxi11 <port>', 'also serve VXI-11 (TCPIP0::host::inst0::INSTR), its portmapper on this port (111 as on an instrument)', intArg('--vxi11', 0, 65535))
       .option('--prologix <link>', 'also serve it as a GPIB instrument behind a virtual Prologix GPIB-USB on a pseudo-terminal at this path')
       .option('--gpib-address <n>', 'its GPIB address behind --prologix', intArg('--gpib-address', 0, 30), 24)
       .option('--log', 'print every command received on stderr')
       .action(async (opts: { tcp?: number; host: string; pty?: string; baud: number; dut?: string; vxi11?: number; prologix?: string; gpibAddress: number; log?: boolean }) => {
-        const [{ dutFromJson }, { VirtualSmuServer }] = await Promise.all([
-          import('../../../drivers/smu/virtual/dut.ts'),
+        const [{ dutFromSpec, defaultSmuDut }, { VirtualSmuServer }] = await Promise.all([
+          import('../../sources/smu-twin-dut.ts'),
           import('../../../drivers/smu/virtual/server.ts'),
         ]);
-        // --dut: a built-in model ({"model": "memristor" | "resistor", ...}) or a twin circuit (anything else,
-        // e.g. {"kind": "netlist", ...} or a network generator; see docs/twin/circuits.md).
-        let dut;
-        if (opts.dut) {
-          const spec = JSON.parse(readFileSync(opts.dut, 'utf8')) as { model?: unknown };
-          dut = 'model' in spec ? dutFromJson(spec) : (await import('../twin-dut.ts')).twinDut(spec);
-        }
+        // --dut: {"model": "memristor" | "resistor", ...} or a twin circuit (e.g. {"kind": "netlist", ...} or a
+        // network generator; see docs/twin/circuits.md); default the hp-memristor circuit
+        const dut = opts.dut ? dutFromSpec(JSON.parse(readFileSync(opts.dut, 'utf8'))) : defaultSmuDut();
         const tcpPort = opts.tcp ?? (opts.pty ? undefined : 5025);
         const server = await VirtualSmuServer.start(kind, { tcpPort, tcpHost: opts.host, ptyPath: opts.pty, baud: opts.baud, dut });
         const extra: { address: string; close: () => Promise<void> }[] = [];

@@ -8,6 +8,7 @@ import cpg2 from './cpg2.json' with { type: 'json' };
 import crossbar from './crossbar.json' with { type: 'json' };
 import er100 from './er100.json' with { type: 'json' };
 import er20 from './er20.json' with { type: 'json' };
+import hpMemristor from './hp-memristor.json' with { type: 'json' };
 import lattice from './lattice.json' with { type: 'json' };
 import lif from './lif.json' with { type: 'json' };
 import lifBench from './lif-bench.json' with { type: 'json' };
@@ -34,6 +35,7 @@ const CATALOGUE: Readonly<Record<string, CircuitDoc>> = {
   crossbar,
   er100,
   er20,
+  'hp-memristor': hpMemristor,
   lattice,
   lif,
   'lif-bench': lifBench,
