@@ -77,10 +77,17 @@ export function buildServices(opts: ServicesOptions): Services {
   const sources = opts.sources ?? loadSources();
   if (opts.defaultSource) sources.defaultKind = opts.defaultSource;
   const instruments = opts.instruments === false ? undefined : new InstrumentManager(bench, { log, ...opts.instruments });
-  const runs = new RunManager(opts.store, sources, { bench, log, ...(instruments ? { instruments } : {}), ...(opts.abortGraceMs ? { abortGraceMs: opts.abortGraceMs } : {}) });
-
-  // Threads start on demand; a pool made here is closed with the services.
+  // Threads start on demand; a pool made here is closed with the services. With a queue (`serve --redis`)
+  // the twin runs this server records still simulate on its own threads (streamed to the store).
   const pool: TaskRunner = opts.pool ?? new WorkerPool(opts.workers !== undefined ? { threads: opts.workers } : {});
+  const local = pool instanceof WorkerPool ? pool : new WorkerPool(opts.workers !== undefined ? { threads: opts.workers } : {});
+  const runs = new RunManager(opts.store, sources, {
+    bench,
+    log,
+    pool: local,
+    ...(instruments ? { instruments } : {}),
+    ...(opts.abortGraceMs ? { abortGraceMs: opts.abortGraceMs } : {}),
+  });
   const simulate: TwinSimulate = opts.simulate ?? poolSimulate(pool);
   const sweeps = new SweepRunner(opts.store, runs, { simulate });
 
@@ -118,6 +125,7 @@ export function buildServices(opts: ServicesOptions): Services {
         await runs.shutdown();
         await sweeps.shutdown();
         if (!opts.pool) await pool.close();
+        if (local !== pool) await local.close();
         await instruments?.closeAll();
       })()),
   };

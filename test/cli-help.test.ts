@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { buildProgram } from '../server/cli/program.ts';
 
 const bin = new URL('../bin/spikeloop.js', import.meta.url).pathname;
 const run = promisify(execFile);
@@ -22,6 +23,14 @@ describe('compiled CLI', () => {
     expect(src).toContain('../dist/server/cli/main.js');
     expect(src).not.toMatch(/tsx|register\(/);
   });
+
+  it('`--help` from the command table lists exactly what the command files register', async () => {
+    // the table (program.ts COMMANDS) spares `--help` importing every command file; it must not drift from them
+    const full = (await buildProgram()).helpInformation();
+    expect((await buildProgram(['node', 'spikeloop', '--help'])).helpInformation()).toBe(full);
+    const { stdout } = await run(process.execPath, [bin, '--help']);
+    expect(stdout).toBe(full);
+  }, 60_000);
 
   it('--help works for every command and subcommand', async () => {
     const seen: string[] = [];

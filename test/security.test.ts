@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
@@ -230,16 +232,25 @@ describe('nothing from the network names a file or a host', () => {
 describe('bounded work', () => {
   const json = (url: string, body: unknown, signal?: AbortSignal) =>
     srv.fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), ...(signal ? { signal } : {}) });
-  /** Health latencies (ms) sampled one after another while `busy` is pending, for at least `ms`. */
-  async function healthWhile(busy: Promise<unknown>, ms: number): Promise<number[]> {
+  /** CPU time of this process's main thread (the server's event loop), ms (Linux /proc; 10 ms ticks). */
+  const mainCpuMs = () => {
+    const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10; // utime, stime (fields 14 and 15), at CLK_TCK 100
+  };
+  /**
+   * Health answers sampled one after another while `busy` is pending, for at least `ms`: the wall time of
+   * each and the main thread's own CPU time during it.
+   */
+  async function healthWhile(busy: Promise<unknown>, ms: number): Promise<{ wall: number; cpu: number }[]> {
     let done = false;
     void busy.finally(() => (done = true));
-    const out: number[] = [];
+    const out: { wall: number; cpu: number }[] = [];
     const until = Date.now() + ms;
     while (Date.now() < until || (out.length < 5 && !done)) {
+      const c0 = mainCpuMs();
       const t0 = performance.now();
       const r = await srv.fetch('/api/health');
-      out.push(performance.now() - t0);
+      out.push({ wall: performance.now() - t0, cpu: mainCpuMs() - c0 });
       expect(r.status).toBe(200);
       await new Promise((res) => setTimeout(res, 20));
       if (done && Date.now() >= until) break;
@@ -255,6 +266,7 @@ describe('bounded work', () => {
     expect(tooMuch.status).toBe(400);
     expect(((await tooMuch.json()) as { error: { message: string } }).error.message).toMatch(/spike-pair operations/);
     expect((await json('/api/analysis/regime', { runIds: Array.from({ length: 17 }, () => runId) })).status).toBe(400);
+    expect((await json('/api/experiments/stdp', { runIds: Array.from({ length: 257 }, () => runId) })).status).toBe(400);
     expect((await json('/api/analysis/powerlaw', { values: [1, 2, 3], bootstrap: 100_000 })).status).toBe(400);
     const el = [{ node: 0, stimulus: true }, { node: -1, value: 0 }];
     for (const circuit of [
@@ -266,33 +278,89 @@ describe('bounded work', () => {
     }
   });
 
-  it('GET /api/health answers within 100 ms while the heaviest accepted request of each route runs', { timeout: 180_000 }, async () => {
-    // distance at its pair-work cap
+  /** Starts a twin run and waits for its end; its id. */
+  async function twinRun(body: unknown): Promise<number> {
+    const r = await json('/api/twin/runs', body);
+    expect(r.status, await r.clone().text()).toBe(201);
+    const id = ((await r.json()) as { run: { id: number } }).run.id;
+    await srv.app.spikeloop.runs.waitForEnd(id);
+    expect(srv.store.getRun(id)!.status).toBe('completed');
+    return id;
+  }
+
+  it('GET /api/health answers within 100 ms while the heaviest accepted request of each heavy route runs', { timeout: 300_000 }, async () => {
+    // stored runs to analyse: a twin run of 1.2e6 samples in all (3 channels), so 16 of it reach the run-ids cap
+    const big = await twinRun({ circuit: 'lif', protocol: { kind: 'sine', quantity: 'current', amplitude: 40e-6, offset: 20e-6, frequencyHz: 50, durationS: 4 }, sampleRate: 100_000 });
+    const bigSamples = srv.store.getRun(big)!.channels.reduce((n, c) => n + c.sampleCount, 0);
+    expect(bigSamples).toBe(1_200_000);
+    const stdpRun = await twinRun({ circuit: 'stdp-synapse', protocol: { kind: 'stdp', spikeShape: 'exp-tail', offsetsS: [-4e-3, -2e-3, 2e-3, 4e-3], pairsPerOffset: 3, readWidthS: 2e-3, gapS: 2e-3 }, sampleRate: 100_000 });
+    const stdpSamples = srv.store.getRun(stdpRun)!.channels.reduce((n, c) => n + c.sampleCount, 0);
+    const ms: Record<string, { wall: number; cpu: number }[]> = {};
+    const during = async (route: string, busy: Promise<unknown>, minMs: number) => {
+      ms[route] = [...(ms[route] ?? []), ...(await healthWhile(busy, minMs))];
+    };
+
+    // POST /api/analysis/distance at its pair-work cap
     const trains = Array.from({ length: 100 }, (_, k) => Array.from({ length: 100 }, (_, i) => i * 0.01 + k * 1e-5));
     const distance = json('/api/analysis/distance', { trains, metric: 'victor-purpura', q: 10 });
-    const d = await healthWhile(distance, 1500);
+    await during('distance', distance, 1500);
     expect((await distance).status).toBe(200);
-    // regime over the most run ids (the long dc run, repeated)
-    const regime = json('/api/analysis/regime', { runIds: Array.from({ length: 16 }, () => runId) });
-    const g = await healthWhile(regime, 1000);
-    expect((await regime).status).toBeLessThan(500);
-    // a power-law fit with the most bootstrap replicates: cancelled by leaving
+
+    // POST /api/analysis/regime over the most run ids and samples
+    const regime = json('/api/analysis/regime', { runIds: Array.from({ length: 16 }, () => big) });
+    await during('regime', regime, 1000);
+    expect((await regime).status).toBe(200);
+
+    // POST /api/analysis/powerlaw with the most bootstrap replicates: cancelled by leaving
     const ac = new AbortController();
     const values = Array.from({ length: 2000 }, (_, i) => 1 / Math.pow((i + 0.5) / 2000, 1 / 1.5));
     const bootstrap = json('/api/analysis/powerlaw', { values, bootstrap: 2500 }, ac.signal).catch(() => 'left');
-    const b = await healthWhile(new Promise((r) => setTimeout(r, 2000)), 2000);
+    await during('powerlaw', new Promise((r) => setTimeout(r, 2000)), 2000);
     expect(srv.app.spikeloop.heavy.running).toBeGreaterThan(0);
     ac.abort();
     expect(await bootstrap).toBe('left');
     // the client left: its task is cancelled, the pool is idle again
     await expect.poll(() => srv.app.spikeloop.heavy.running, { timeout: 10_000 }).toBe(0);
-    const all = [...d, ...g, ...b];
-    const detail = JSON.stringify({ distance: d.map(Math.round), regime: g.map(Math.round), bootstrap: b.map(Math.round) });
-    expect(all.length).toBeGreaterThan(20);
-    // Within 100 ms; on a shared 2-core machine a scheduler stall of the test process itself can delay one
-    // answer, so 95 % within 100 ms and none beyond 300 ms (a blocked event loop shows up as seconds).
-    expect(all.filter((ms) => ms < 100).length / all.length, detail).toBeGreaterThanOrEqual(0.95);
-    expect(Math.max(...all), detail).toBeLessThan(300);
+
+    // POST /api/runs/:id/analyses/:name on the large run (computed on the pool, stored here)
+    const psd = json(`/api/runs/${big}/analyses/psd`, {});
+    await during('run analysis', psd, 500);
+    expect((await psd).status).toBe(200);
+    const spikes = json(`/api/runs/${big}/analyses/spikes`, {});
+    await during('run analysis', spikes, 500);
+    expect((await spikes).status).toBe(200);
+
+    // POST /api/experiments/stdp over as many runs as its samples cap allows
+    const stdp = json('/api/experiments/stdp', { runIds: Array.from({ length: Math.min(256, Math.floor(20_000_000 / stdpSamples)) }, () => stdpRun) });
+    await during('stdp curve', stdp, 1000);
+    expect((await stdp).status).toBe(200);
+
+    // POST /api/twin/runs: a network at its node cap (about 0.3 s to expand, 2 s to simulate, on the pool) ...
+    const el = [{ node: 0, stimulus: true }, { node: -1, value: 0 }];
+    const network = twinRun({
+      circuit: { kind: 'erdos-renyi', n: 5000, p: 0.0004, junction: { model: 'threshold' }, electrodes: el },
+      protocol: { kind: 'dc', quantity: 'voltage', level: 1, durationS: 0.005 },
+      sampleRate: 1000,
+    });
+    await during('twin run', network, 1000);
+    await network;
+    // ... and the fastest stream the store records: 10 MS/s
+    const fast = twinRun({ circuit: 'lif', protocol: { kind: 'dc', quantity: 'current', level: 30e-6, durationS: 0.3 }, sampleRate: 10_000_000 });
+    await during('twin run', fast, 1000);
+    await fast;
+
+    const detail = JSON.stringify(
+      Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, { n: v.length, maxMs: Math.round(Math.max(...v.map((x) => x.wall))), over100: v.filter((x) => x.wall > 100).map((x) => `${Math.round(x.wall)} ms (main thread busy ${x.cpu} ms)`) }])),
+    );
+    console.log(`health while heavy requests run (load average ${os.loadavg()[0].toFixed(1)}): ${detail}`);
+    for (const [route, v] of Object.entries(ms)) {
+      expect(v.length, route).toBeGreaterThanOrEqual(5);
+      // Within 100 ms. An answer later than that counts against the server when its own main thread was
+      // running for most of the wait (work that blocks the loop); on this shared 2-core machine (load
+      // averages of 20 seen) the OS alone can hold a runnable thread back that long, which the thread's CPU
+      // time tells apart: a blocked loop shows as CPU time as long as the wait.
+      for (const x of v) if (x.wall > 100) expect(x.cpu, `${route}: ${detail}`).toBeLessThanOrEqual(50);
+    }
   });
 });
 

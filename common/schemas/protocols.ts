@@ -37,6 +37,7 @@ export const ProtocolCheckBodySchema = Type.Object(
   {
     protocol: kindDocument('Protocol or sweep document'),
     points: Type.Optional(Type.Integer({ minimum: 2, maximum: 20_000, default: 1000, description: 'Preview samples' })),
+    previewS: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Preview the first this many seconds (default: the whole protocol)' })),
   },
   { additionalProperties: false },
 );

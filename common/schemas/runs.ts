@@ -7,7 +7,7 @@
 import { Type, type Static } from 'typebox';
 import type { ChannelRole, EventKind, RunSourceKind, RunStatus, SampleType } from '../run-stream.ts';
 import { MAX_SAMPLE_RATE } from '../limits.ts';
-import { kindDocument, nullable, oneOf, sampleIndex } from './shared.ts';
+import { CircuitRefSchema, kindDocument, nullable, oneOf, sampleIndex } from './shared.ts';
 
 export const RUN_STATUSES = ['running', 'completed', 'aborted', 'failed', 'interrupted'] as const;
 export const RunStatusSchema = oneOf<RunStatus>(RUN_STATUSES);
@@ -91,6 +91,12 @@ export const StartRunBodySchema = Type.Object(
       Type.Record(Type.String(), Type.Unknown(), {
         description: "Source-specific run options, checked against the source's options schema (see docs of each source)",
       }),
+    ),
+    twin: Type.Optional(
+      Type.Object(
+        { circuit: CircuitRefSchema },
+        { additionalProperties: false, description: 'Pair with the twin: when the run ends, its recorded stimulus is fed to this circuit (as POST /api/runs/:id/pair)' },
+      ),
     ),
   },
   { additionalProperties: false },

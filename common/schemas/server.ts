@@ -12,6 +12,7 @@ export const SourceInfoSchema = Type.Object({
   available: Type.Boolean(),
   detail: Type.Optional(Type.String()),
   defaultSampleRate: Type.Optional(Type.Number({ description: 'S/s per channel used when a run names none' })),
+  twinCircuit: Type.Optional(Type.String({ description: 'Built-in twin circuit of the device this source measures: the default for pairing its runs' })),
 });
 export const SourcesSchema = Type.Object({ sources: Type.Array(SourceInfoSchema), default: Type.String() });
 

@@ -21,6 +21,11 @@ export function resolveParams(def: AnalysisDef, raw: unknown): Record<string, un
   return withDefaults;
 }
 
+/** The input of a run analysis from its runs' signals, in order: one signal, or all of them (signals, pair). */
+export function runInput(def: AnalysisDef, sigs: Signal[]): unknown {
+  return def.inputs === 'signal' || def.inputs === 'events' ? sigs[0] : sigs;
+}
+
 /** Runs a registry analysis on loaded inputs (not stored): parameters resolved, result as JSON. */
 export async function runAnalysis(name: string, input: unknown, rawParams: unknown = {}, ctx: RunContext = {}): Promise<unknown> {
   const def = findAnalysis(name);
@@ -88,7 +93,13 @@ export async function analyzeRun(
   runId: number,
   name: string,
   rawParams: unknown,
-  opts: { recompute?: boolean; signal?: Signal; ctx?: RunContext } = {},
+  opts: {
+    recompute?: boolean;
+    signal?: Signal;
+    ctx?: RunContext;
+    /** Computes elsewhere (the server's worker pool, reading the runs itself): runs read in order, the resolved parameters. */
+    compute?: (runIds: number[], params: Record<string, unknown>) => Promise<unknown>;
+  } = {},
 ): Promise<StoredResult> {
   const def = findAnalysis(name);
   if (!def) throw new InputError(`unknown analysis "${name}"`, '/name');
@@ -106,14 +117,15 @@ export async function analyzeRun(
     const hit = store.listAnalyses(runId, name).find((a) => canonical(a.params) === key);
     if (hit) return { runId, method: name, params, cached: true, stored: true, analysisId: hit.id, result: hit.result };
   }
-  const sig = opts.signal ?? readRunSignal(store, runId);
-  let input: unknown = def.inputs === 'signals' ? [sig] : sig;
-  if (def.inputs === 'pair') {
-    const other = Number(params.with);
-    if (!store.getRun(other)) throw new InputError(`run ${other} does not exist`, '/with');
-    input = [sig, readRunSignal(store, other)];
+  const runIds = def.inputs === 'pair' ? [runId, Number(params.with)] : [runId];
+  if (def.inputs === 'pair' && !store.getRun(runIds[1])) throw new InputError(`run ${runIds[1]} does not exist`, '/with');
+  let raw: unknown;
+  if (opts.compute && !opts.signal) raw = await opts.compute(runIds, params);
+  else {
+    const sigs = runIds.map((id, k) => (k === 0 && opts.signal ? opts.signal : readRunSignal(store, id)));
+    raw = await def.run(runInput(def, sigs) as never, params as never, opts.ctx ?? {});
   }
-  const result = toJson(await def.run(input as never, params as never, opts.ctx ?? {}));
+  const result = toJson(raw);
   const analysisId = store.readonly ? null : store.saveAnalysis(runId, name, JSON.parse(key), result);
   return { runId, method: name, params, cached: false, stored: analysisId !== null, analysisId, result };
 }

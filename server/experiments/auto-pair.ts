@@ -88,6 +88,31 @@ export async function autoPairRun(store: RunStore, runs: RunManager, runId: numb
   return r.twinRunId;
 }
 
+/** autoPairRun, with a failure stored as `{ error }` (analysis "twin-pairing" on the measured run) instead of thrown. */
+async function pairOrRecord(store: RunStore, runs: RunManager, runId: number, opts: AutoPairOptions): Promise<number | undefined> {
+  try {
+    const twinRunId = await autoPairRun(store, runs, runId, opts);
+    if (twinRunId !== undefined) opts.log?.(`run ${runId} paired with twin run ${twinRunId}`);
+    return twinRunId;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    opts.log?.(`twin pairing of run ${runId} failed: ${message}`);
+    try {
+      if (store.getRun(runId)) store.saveAnalysis(runId, 'twin-pairing', null, { error: message });
+    } catch {
+      // the store may be closing
+    }
+    return undefined;
+  }
+}
+
+/** Pairs one run with the twin once it has ended (a run started with "pair with the twin", POST /api/runs `twin`). */
+export async function pairWhenEnded(store: RunStore, runs: RunManager, runId: number, opts: AutoPairOptions): Promise<number | undefined> {
+  const stop = await runs.waitForEnd(runId);
+  if (stop?.status === 'failed') return undefined;
+  return pairOrRecord(store, runs, runId, opts);
+}
+
 /** Subscribes to run ends and pairs each measured run with the twin (see the file comment). */
 export function autoPairRuns(store: RunStore, runs: RunManager, opts: AutoPairOptions): AutoPairHandle {
   let chain: Promise<void> = Promise.resolve();
@@ -95,21 +120,8 @@ export function autoPairRuns(store: RunStore, runs: RunManager, opts: AutoPairOp
   const unsubscribe = runs.subscribeAll((runId, msg) => {
     if (msg.type !== 'stop' || msg.status === 'failed') return;
     chain = chain.then(async () => {
-      try {
-        const twinRunId = await autoPairRun(store, runs, runId, opts);
-        if (twinRunId !== undefined) {
-          paired.set(runId, twinRunId);
-          opts.log?.(`run ${runId} paired with twin run ${twinRunId}`);
-        }
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        opts.log?.(`twin pairing of run ${runId} failed: ${message}`);
-        try {
-          if (store.getRun(runId)) store.saveAnalysis(runId, 'twin-pairing', null, { error: message });
-        } catch {
-          // the store may be closing
-        }
-      }
+      const twinRunId = await pairOrRecord(store, runs, runId, opts);
+      if (twinRunId !== undefined) paired.set(runId, twinRunId);
     });
   });
   return {

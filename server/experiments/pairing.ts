@@ -12,7 +12,6 @@ import { AppError } from '../../common/errors.ts';
 import type { TwinRunBody } from '../../common/schemas/twin.ts';
 import type { RunManager } from '../runs/run-manager.ts';
 import type { RequestOrigin } from '../sources/options.ts';
-import { expandCircuit } from '../twin/index.ts';
 import type { RunDetail, RunStore } from '../store/run-store.ts';
 import { loadExampleCircuit, type TwinInput } from '../sources/twin-source.ts';
 import { runAnalyses } from '../analysis-io/results.ts';
@@ -104,30 +103,34 @@ export async function startTwinOfRun(store: RunStore, runs: RunManager, runId: n
  */
 export async function startTwinRun(store: RunStore, runs: RunManager, body: Omit<TwinRunBody, 'circuit'> & { circuit: unknown }, from: RequestOrigin = 'network'): Promise<RunDetail> {
   if ((body.protocol === undefined) === (body.stimulusRun === undefined)) throw new AppError('VALIDATION', '/protocol: give exactly one of protocol and stimulusRun', '/protocol');
-  let circuit: unknown;
-  try {
-    circuit = typeof body.circuit === 'string' ? loadExampleCircuit(body.circuit) : body.circuit;
-    expandCircuit(circuit);
-  } catch (err) {
-    throw new AppError('VALIDATION', `/circuit: ${err instanceof Error ? err.message : String(err)}`, '/circuit');
-  }
+  // checked where it is expanded, with the simulation on the worker pool (a network at its caps takes a few
+  // hundred ms to expand): the twin's refusal of the document is the request's /circuit
+  const circuit: unknown = typeof body.circuit === 'string' ? loadExampleCircuit(body.circuit) : body.circuit;
   const options = { ...(body.method ? { method: body.method } : {}), ...(body.dt !== undefined ? { dt: body.dt } : {}) };
   const label = body.label !== undefined ? { label: body.label } : {};
   const duration = body.durationS !== undefined ? { durationS: body.durationS } : {};
-  if (body.stimulusRun) {
-    const { runId, channel } = body.stimulusRun;
-    return (await startTwinOfRun(store, runs, runId, { circuit, channel, options, ...label, ...duration, field: '/stimulusRun' })).run;
+  try {
+    if (body.stimulusRun) {
+      const { runId, channel } = body.stimulusRun;
+      return (await startTwinOfRun(store, runs, runId, { circuit, channel, options, ...label, ...duration, field: '/stimulusRun' })).run;
+    }
+    return await runs.start({
+      source: 'twin',
+      protocol: body.protocol,
+      ...(body.sampleRate !== undefined ? { sampleRate: body.sampleRate } : {}),
+      options: { circuit, ...options },
+      ...label,
+      ...duration,
+      from,
+    });
+  } catch (err) {
+    if (err instanceof AppError && CIRCUIT_CODES.has(err.code)) throw new AppError('VALIDATION', `/circuit: ${err.message.replace(/^source "twin": /, '')}`, '/circuit');
+    throw err;
   }
-  return runs.start({
-    source: 'twin',
-    protocol: body.protocol,
-    ...(body.sampleRate !== undefined ? { sampleRate: body.sampleRate } : {}),
-    options: { circuit, ...options },
-    ...label,
-    ...duration,
-    from,
-  });
 }
+
+/** The twin's refusals of a circuit document. */
+const CIRCUIT_CODES = new Set(['BAD_CIRCUIT', 'TWIN_BAD_CIRCUIT', 'TWIN_UNKNOWN_MODEL', 'TWIN_BAD_PARAM', 'TWIN_BAD_PROBE']);
 
 /** Pairs run `measuredRunId` with the twin: the twin run (startTwinOfRun) to its end, then the analyses of both. */
 export async function pairWithTwin(store: RunStore, runs: RunManager, measuredRunId: number, opts: PairOptions): Promise<PairResult> {

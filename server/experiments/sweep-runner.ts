@@ -213,9 +213,12 @@ export class SweepRunner {
               this.store.setTags(r.twinRunId, [this.tagOf(s)]);
               this.updateFraction(s);
             },
-            (err) => {
+            async (err) => {
               ps.twinStatus = 'failed';
               ps.error = `twin: ${err instanceof Error ? err.message : String(err)}`;
+              // the measured run did record: its own statistics stay on the curve
+              await runAnalyses(this.store, runId, analyses).catch(() => undefined);
+              ps.stats = this.statsOf(runId);
               this.updateFraction(s);
             },
           ),

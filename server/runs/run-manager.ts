@@ -14,6 +14,7 @@ import { RunStateMachine, type RunState } from './state.ts';
 import { PauseControl } from './pause.ts';
 import { planStimulus, virtualBenchConfig, type BenchConfig } from '../benchconfig/index.ts';
 import { AppError } from '../../common/errors.ts';
+import type { WorkerPool } from '../workers/pool.ts';
 import { DEFAULT_SAMPLE_RATE, MAX_SAMPLE_RATE } from '../../common/limits.ts';
 import type { RunProgress } from '../../common/schemas/runs.ts';
 
@@ -86,12 +87,15 @@ export class RunManager {
   readonly bench: BenchConfig;
   /** Lends the bench's connected instruments to runs (SourceContext.instruments). */
   private readonly instruments?: InstrumentLender;
+  /** The worker pool lent to sources with heavy work (SourceContext.pool). */
+  private readonly pool?: WorkerPool;
 
   constructor(
     readonly store: RunStore,
     readonly sources: SourceRegistry,
-    opts: { log?: (line: string) => void; abortGraceMs?: number; bench?: BenchConfig; instruments?: InstrumentLender } = {},
+    opts: { log?: (line: string) => void; abortGraceMs?: number; bench?: BenchConfig; instruments?: InstrumentLender; pool?: WorkerPool } = {},
   ) {
+    this.pool = opts.pool;
     this.log = opts.log ?? (() => {});
     this.graceMs = opts.abortGraceMs ?? ABORT_GRACE_MS;
     this.bench = opts.bench ?? virtualBenchConfig();
@@ -152,7 +156,7 @@ export class RunManager {
     this.store.checkSpace(protocol.durationS * sampleRate * (def.bytesPerSample ?? 4) * 1.1, `a ${protocol.durationS} s run at ${sampleRate} S/s`);
     // The run id is only known once the row exists; sources get it through the context.
     const pause = new PauseControl();
-    const ctx: SourceContext = { protocol, sampleRate, runId: 0, options: req.options, clock: pause, from: req.from ?? 'network', limits: this.bench.limits, ...(req.input !== undefined ? { input: req.input } : {}) };
+    const ctx: SourceContext = { protocol, sampleRate, runId: 0, options: req.options, clock: pause, from: req.from ?? 'network', limits: this.bench.limits, ...(req.input !== undefined ? { input: req.input } : {}), ...(this.pool ? { pool: this.pool } : {}) };
     if (this.instruments) ctx.instruments = this.instruments.forRun(() => ctx.runId);
     const runInit = {
       protocol: protocol as unknown as { kind: string; [k: string]: unknown },

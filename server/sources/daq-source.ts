@@ -38,7 +38,7 @@ import type { Instrument } from '../benchconfig/index.ts';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
 import { CircuitOption, InstrumentOption } from './options.ts';
 import { Type } from 'typebox';
-import { circuitDaqSpikes, resolveDaqDut } from './daq-twin-dut.ts';
+import { DAQ_BENCH_CIRCUIT, circuitDaqSpikes, resolveDaqDut } from './daq-twin-dut.ts';
 import { OnlineSpikeDetector, spikeDetectorConfig, type SpikeDetectorConfig } from '../analysis/online-spikes.ts';
 
 export const STIM_FULL_SCALE_V = 5;
@@ -237,7 +237,7 @@ export function register(registry: SourceRegistry): void {
       const boards = await findBoards().catch(() => []);
       if (boards.length) return { available: true, detail: `${boards[0].name} on ${boards[0].path}` };
       if (process.env.SPIKELOOP_DAQ_PORT) return { available: true, detail: process.env.SPIKELOOP_DAQ_PORT };
-      if (virtualBoardAvailable()) return { available: true, detail: 'virtual Uno (firmware in simavr, twin circuit lif-daq on its pins)' };
+      if (virtualBoardAvailable()) return { available: true, detail: `virtual Uno (firmware in simavr, twin circuit ${DAQ_BENCH_CIRCUIT} on its pins)`, twinCircuit: DAQ_BENCH_CIRCUIT };
       return { available: false, detail: 'no board found and the virtual board is not built (npm run setup)' };
     },
     // Two channels sustain about 7.5 kS/s each on the (emulated) Uno: docs/daq/overview.md.

@@ -14,6 +14,7 @@ import type { Protocol } from '../protocols/index.ts';
 import type { SmuDriver } from '../../drivers/smu/smu.ts';
 import type { Instrument, Limits } from '../benchconfig/index.ts';
 import type { TObject } from 'typebox';
+import type { WorkerPool } from '../workers/pool.ts';
 import { optionsChecker, type RequestOrigin } from './options.ts';
 
 /** What a source gets to build one run. */
@@ -38,6 +39,8 @@ export interface SourceContext {
    * source's recorded stimulus and a result computed on the worker pool (server/sources/twin-source.ts).
    */
   input?: unknown;
+  /** The server's worker pool, for sources whose work is heavy (the twin's simulation). */
+  pool?: WorkerPool;
   /** The run's clock, ms: stands still while the run is paused. Paced sources use it instead of performance.now(). */
   clock?: { now(): number };
   /**
@@ -105,7 +108,7 @@ export interface SourceDefinition {
   /** Bytes stored per sample time over all channels, to check a run fits on the disk (default 4: two int16 channels). */
   bytesPerSample?: number;
   /** Whether the source can run now (hardware present, tools installed ...), with a reason when not. */
-  available(): Promise<{ available: boolean; detail?: string }>;
+  available(): Promise<{ available: boolean; detail?: string; twinCircuit?: string }>;
   /** S/s per channel for runs that ask for none (DEFAULT_SAMPLE_RATE when absent): what the hardware sustains. */
   defaultSampleRate?: number;
   /** Highest S/s per channel it accepts (MAX_SAMPLE_RATE when absent; an imported scope capture may be at GS/s). */
@@ -120,6 +123,8 @@ export interface SourceInfo {
   available: boolean;
   detail?: string;
   defaultSampleRate?: number;
+  /** The built-in twin circuit of the device this source measures (its recorded stimulus drives it): the pairing default. */
+  twinCircuit?: string;
 }
 
 export class SourceRegistry {
@@ -163,6 +168,7 @@ export class SourceRegistry {
             available: a.available,
             ...(a.detail ? { detail: a.detail } : {}),
             ...(def.defaultSampleRate ? { defaultSampleRate: def.defaultSampleRate } : {}),
+            ...(a.twinCircuit ? { twinCircuit: a.twinCircuit } : {}),
           };
         } catch (err) {
           return { kind, title: def.title, available: false, detail: err instanceof Error ? err.message : String(err) };

@@ -268,7 +268,7 @@ export function register(registry: SourceRegistry): void {
   registry.registerSource('simulated', {
     title: 'Simulated bench (the lif-bench LIF neuron, no hardware)',
     options: Type.Object({ paced: Type.Optional(Type.Boolean({ description: 'false: as fast as possible instead of real time' })) }, { additionalProperties: false }),
-    available: async () => ({ available: true }),
+    available: async () => ({ available: true, twinCircuit: LIF_CIRCUIT_NAME }),
     create: createSimulatedBench,
   });
 }

@@ -17,7 +17,10 @@
  *             run is the same either way (simulate() and simulateChunks() give the same samples)
  * Without `stimulus` the protocol is sampled at the run's sample rate for its duration (the stored stimulus
  * channel); a piecewise-constant protocol drives the twin with its exact edges.
- * The simulation runs as fast as it can, yielding to the event loop between chunks; aborting stops it.
+ * The simulation runs as fast as it can. With the server's worker pool (SourceContext.pool) all of it —
+ * expanding the circuit, sampling the stimulus, simulating — runs on a worker thread (`twinRun`, streamed
+ * to the run manager, which alone writes the store), so a large network never stalls the API; without a
+ * pool (a bare RunManager) it runs here, yielding to the event loop between chunks. Aborting stops it.
  */
 import type { ChannelDescriptor, SourceMessage } from '../../common/run-stream.ts';
 import { AppError } from '../../common/errors.ts';
@@ -30,6 +33,8 @@ import { Type } from 'typebox';
 import { TWIN_MAX_SAMPLE_RATE } from '../../common/limits.ts';
 import { TWIN_METHODS } from '../../common/schemas/twin.ts';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
+import { TaskError, type WorkerPool } from '../workers/pool.ts';
+import type { Protocol } from '../protocols/index.ts';
 import { CircuitOption, InstrumentOption } from './options.ts';
 import { defaultTwinCircuit } from '../experiments/stdp-circuit.ts';
 
@@ -129,6 +134,66 @@ export function createTwinSource(ctx: SourceContext): CreatedSource {
   };
 }
 
+/** A twin run as data, for a worker thread (streamTasks.twinRun, server/workers/tasks.ts). */
+export interface TwinRunSpec {
+  protocol: Protocol;
+  sampleRate: number;
+  options?: Record<string, unknown>;
+  stimulus?: TwinInput['stimulus'];
+}
+
+/** What the twinRun task streams: first the run's twin snapshot, then its messages. */
+export type TwinRunItem = { twin: unknown } | SourceMessage;
+
+/** On the worker thread: the twin source built and run there. */
+export async function* twinRunItems(spec: TwinRunSpec): AsyncGenerator<TwinRunItem> {
+  const src = createTwinSource({ protocol: spec.protocol, sampleRate: spec.sampleRate, runId: 0, options: spec.options, ...(spec.stimulus ? { input: { stimulus: spec.stimulus } } : {}) });
+  yield { twin: src.twin };
+  // never aborted from inside: the pool stops the thread
+  yield* src.messages(new AbortController().signal);
+}
+
+/** The twin source whose work runs on the pool; resolves once the worker has built it (a bad circuit rejects here). */
+async function pooledTwinSource(ctx: SourceContext, pool: WorkerPool): Promise<CreatedSource> {
+  const ac = new AbortController();
+  const stimulus = (ctx.input as TwinInput | undefined)?.stimulus;
+  const items = pool.stream('twinRun', { protocol: ctx.protocol, sampleRate: ctx.sampleRate, ...(ctx.options ? { options: ctx.options } : {}), ...(stimulus ? { stimulus } : {}) }, { signal: ac.signal });
+  let first: IteratorResult<TwinRunItem>;
+  try {
+    first = await items.next();
+  } catch (err) {
+    // the worker's refusal keeps its code and field (BAD_CIRCUIT, TWIN_BAD_STIMULUS ...); an untyped one is a
+    // source that cannot start, as when it is thrown here
+    if (err instanceof TaskError && err.code === 'TASK_FAILED') throw new Error(err.message);
+    throw err;
+  }
+  if (first.done || !('twin' in first.value)) throw new Error('the twin worker ended before its first message');
+  return {
+    kind: 'twin',
+    bench: null,
+    twin: first.value.twin,
+    async *messages(signal: AbortSignal): AsyncGenerator<SourceMessage> {
+      const stop = () => ac.abort(new Error('run stopped'));
+      signal.addEventListener('abort', stop, { once: true });
+      try {
+        for await (const item of items) {
+          if (signal.aborted) return;
+          yield item as SourceMessage;
+        }
+      } catch (err) {
+        if (!signal.aborted) throw err;
+      } finally {
+        signal.removeEventListener('abort', stop);
+        await items.return(undefined);
+      }
+    },
+    dispose: async () => {
+      ac.abort(new Error('run not started'));
+      await items.return(undefined);
+    },
+  };
+}
+
 /** A result computed elsewhere (the worker pool), cut into the chunks simulateChunks() would give. */
 function computedChunks(out: TwinOutput, total: number): { total: number; chunks: Generator<Chunk> } {
   const events = [...out.events].sort((a, b) => a.index - b.index);
@@ -162,6 +227,7 @@ export function register(registry: SourceRegistry): void {
     bytesPerSample: 12,
     maxSampleRate: TWIN_MAX_SAMPLE_RATE,
     available: async () => ({ available: true }),
-    create: createTwinSource,
+    // a result computed already (sweeps, pairings) is only streamed; anything to simulate goes to the pool
+    create: (ctx) => (ctx.pool && !(ctx.input as TwinInput | undefined)?.output ? pooledTwinSource(ctx, ctx.pool) : createTwinSource(ctx)),
   });
 }

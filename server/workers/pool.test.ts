@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { TaskError, WorkerPool } from './pool.ts';
 import { builtInCircuit } from '../twin/circuits/index.ts';
+import { validateProtocol } from '../protocols/index.ts';
 
 const lif = builtInCircuit('lif');
 /** A lif simulation of n samples at 100 kS/s (10^6 samples take about half a second). */
@@ -53,4 +54,37 @@ describe('worker pool', () => {
     await expect(p.run('twin', twin(10), { signal: aborted })).rejects.toThrow(/already/);
     await p.close();
   }, 30_000);
+});
+
+describe('streaming tasks', () => {
+  it('a twin run streams in order from its thread; a reader that stops early stops the thread', async () => {
+    const p = new WorkerPool({ threads: 1 });
+    // 20 s at 100 kS/s: far more than is read here
+    const spec = { protocol: validateProtocol({ kind: 'dc', quantity: 'current', level: 30e-6, durationS: 20 }), sampleRate: 100_000, options: { circuit: 'lif' } };
+    const items = p.stream('twinRun', spec);
+    const first = await items.next();
+    expect(first.value).toHaveProperty('twin');
+    expect((await items.next()).value).toMatchObject({ type: 'descriptor' });
+    let next = 0;
+    for (let k = 0; k < 20; k++) {
+      const m = (await items.next()).value as { type: string; channel?: number; firstIndex?: number; samples?: Float64Array };
+      if (m.type === 'block' && m.channel === 0) {
+        expect(m.firstIndex).toBe(next);
+        next += m.samples!.length;
+      }
+    }
+    expect(p.pending).toBe(1);
+    await items.return(undefined);
+    expect(p.pending).toBe(0);
+    // the thread was replaced: the next task runs
+    expect((await p.run('twin', twin(100))).channels[0].data.length).toBe(100);
+    await p.close();
+  }, 30_000);
+
+  it("a refusal before the first item rejects the first next() with the worker's code and field", async () => {
+    const p = new WorkerPool({ threads: 1 });
+    const spec = { protocol: validateProtocol({ kind: 'dc', quantity: 'current', level: 1e-6, durationS: 0.01 }), sampleRate: 1000, options: { circuit: 'no-such-circuit' } };
+    await expect(p.stream('twinRun', spec).next()).rejects.toMatchObject({ code: 'BAD_CIRCUIT', field: '/circuit' });
+    await p.close();
+  });
 });

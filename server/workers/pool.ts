@@ -8,15 +8,27 @@
  * that throws rejects with a TaskError carrying its message and code. Typed arrays in a task's output are
  * transferred, not copied. Threads start on demand and end after a while idle, never holding the process
  * open.
+ *
+ * A streaming task (`stream()`, STREAM_TASKS in ./tasks.ts) sends its output as it goes, in batches, over a
+ * MessagePort; the caller reads it as an async iterable. Flow control is by credit: the task may have at
+ * most STREAM_WINDOW batches unread, then it waits (Atomics.wait on a shared counter) until the reader takes
+ * one, so a slow reader (the run store, a paused run) bounds the memory in flight. While it waits it keeps
+ * its thread. Ending the iteration early or the signal stops the thread.
  */
 import { availableParallelism } from 'node:os';
+import { MessageChannel } from 'node:worker_threads';
 import Tinypool from 'tinypool';
 import { AppError, ERRORS, type ErrorCode } from '../../common/errors.ts';
-import type { TaskName, Tasks } from './tasks.ts';
+import type { StreamTaskName, StreamTasks, TaskName, Tasks } from './tasks.ts';
 
-export type { TaskName } from './tasks.ts';
+export type { TaskName, StreamTaskName } from './tasks.ts';
 export type TaskInput<K extends TaskName> = Parameters<Tasks[K]>[0];
 export type TaskOutput<K extends TaskName> = Awaited<ReturnType<Tasks[K]>>;
+export type StreamInput<K extends StreamTaskName> = Parameters<StreamTasks[K]>[0];
+export type StreamItem<K extends StreamTaskName> = ReturnType<StreamTasks[K]> extends Iterable<infer T> | AsyncIterable<infer T> ? T : never;
+
+/** Batches a streaming task may send ahead of its reader. */
+export const STREAM_WINDOW = 4;
 
 /**
  * A task that failed: the AppError code the task threw (e.g. TWIN_BAD_CIRCUIT, carried across the thread),
@@ -26,8 +38,9 @@ export class TaskError extends AppError {
   constructor(
     message: string,
     readonly taskCode?: string,
+    field?: string,
   ) {
-    super(taskCode !== undefined && taskCode in ERRORS ? (taskCode as ErrorCode) : 'TASK_FAILED', message, undefined, taskCode ? { taskCode } : undefined);
+    super(taskCode !== undefined && taskCode in ERRORS ? (taskCode as ErrorCode) : 'TASK_FAILED', message, field, taskCode ? { taskCode } : undefined);
   }
 }
 
@@ -91,6 +104,62 @@ export class WorkerPool implements TaskRunner {
     }
   }
 
+  /**
+   * Runs a streaming task on a worker thread; yields its items in order. The first `next()` rejects with
+   * the task's error when it fails before yielding (a bad circuit), as `run()` would.
+   */
+  async *stream<K extends StreamTaskName>(task: K, input: StreamInput<K>, opts: { signal?: AbortSignal } = {}): AsyncGenerator<StreamItem<K>> {
+    if (this.closed) throw new TaskError('the worker pool is closed', 'POOL_CLOSED');
+    opts.signal?.throwIfAborted();
+    const { port1, port2 } = new MessageChannel();
+    const credit = new Int32Array(new SharedArrayBuffer(4));
+    Atomics.store(credit, 0, STREAM_WINDOW);
+    // our own controller: an early return (the run stopped) stops the thread too
+    const ac = new AbortController();
+    const onAbort = () => ac.abort(opts.signal?.reason);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const batches: unknown[][] = [];
+    let ended = false;
+    let failed: Error | undefined;
+    let wake: (() => void) | undefined;
+    const poke = () => {
+      wake?.();
+      wake = undefined;
+    };
+    port1.on('message', (m: { items?: unknown[]; end?: true }) => {
+      if (m.end) ended = true;
+      else batches.push(m.items!);
+      poke();
+    });
+    this.running++;
+    const done = this.pool
+      .run({ task, input, stream: { port: port2, credit } }, { signal: ac.signal, transferList: [port2] as never })
+      .catch((err: unknown) => {
+        failed = asTaskError(err, opts.signal?.aborted ? opts.signal : ac.signal.aborted ? ac.signal : undefined);
+        poke();
+      });
+    try {
+      for (;;) {
+        const batch = batches.shift();
+        if (batch) {
+          Atomics.add(credit, 0, 1);
+          Atomics.notify(credit, 0);
+          for (const item of batch) yield item as StreamItem<K>;
+          continue;
+        }
+        if (failed) throw failed;
+        if (ended) break;
+        await new Promise<void>((r) => (wake = r));
+      }
+    } finally {
+      if (!ended && !failed) ac.abort(new Error('the reader stopped'));
+      opts.signal?.removeEventListener('abort', onAbort);
+      port1.close();
+      await done;
+      this.running--;
+    }
+  }
+
   /** Tasks waiting plus running. */
   get pending(): number {
     return this.running;
@@ -108,9 +177,9 @@ export class WorkerPool implements TaskRunner {
 function asTaskError(err: unknown, signal: AbortSignal | undefined): Error {
   if (signal?.aborted) return new TaskError(`cancelled: ${String(signal.reason?.message ?? signal.reason ?? 'aborted')}`, 'CANCELLED');
   if (err instanceof TaskError) return err;
-  const e = err as { message?: string; code?: string } | undefined;
+  const e = err as { message?: string; code?: string; field?: string } | undefined;
   const message = e?.message ?? String(err);
   // tinypool's own rejections: its queue cancelled or destroyed, or a thread that died mid-task
   if (/terminat|destroy|cancel/i.test(message) && e?.code === undefined) return new TaskError(`the worker pool is closed (${message})`, 'POOL_CLOSED');
-  return new TaskError(message, e?.code);
+  return new TaskError(message, e?.code, typeof e?.field === 'string' ? e.field : undefined);
 }

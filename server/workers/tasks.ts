@@ -4,6 +4,7 @@
  */
 import { bootstrapDistances, type PowerLawFit, type PowerLawOptions } from '../analysis/powerlaw.ts';
 import { twinTask } from '../experiments/twin-task.ts';
+import type { TwinRunItem, TwinRunSpec } from '../sources/twin-source.ts';
 
 export interface BootstrapChunk {
   data: Float64Array;
@@ -23,7 +24,7 @@ export interface AnalysisJob {
   name: string;
   /** The input as data, or */
   input?: unknown;
-  /** runs read here, in the worker, from the database file (opened read-only: WAL lets it read beside the writer). */
+  /** runs read here, in the worker, from the database file (opened read-only: WAL lets it read beside the writer), shaped as the analysis takes them (results.ts runInput). */
   runs?: { dbFile: string; runIds: number[] };
   params: unknown;
 }
@@ -34,28 +35,41 @@ export const tasks = {
    * a client that leaves cancels it). Loaded on first use: the registry is not needed by the other tasks.
    */
   analysis: async (job: AnalysisJob): Promise<AnalysisOutcome> => {
-    const [{ findAnalysis }, { InputError }] = await Promise.all([import('../analysis-io/registry.ts'), import('../analysis-io/inputs.ts')]);
+    const { findAnalysis } = await import('../analysis-io/registry.ts');
     const def = findAnalysis(job.name);
     if (!def) throw new Error(`no analysis "${job.name}"`);
     try {
       let input = job.input;
       if (job.runs) {
-        const [{ RunStore }, { readRunSignal }] = await Promise.all([import('../store/run-store.ts'), import('../analysis-io/inputs.ts')]);
+        const [{ RunStore }, { readRunSignal }, { runInput }] = await Promise.all([
+          import('../store/run-store.ts'),
+          import('../analysis-io/inputs.ts'),
+          import('../analysis-io/results.ts'),
+        ]);
         const store = RunStore.open(job.runs.dbFile, { readonly: true });
         try {
-          input = job.runs.runIds.map((id) => readRunSignal(store, id));
+          input = runInput(def, job.runs.runIds.map((id) => readRunSignal(store, id)));
         } finally {
           store.close();
         }
       }
       return { ok: true, result: await def.run(input as never, job.params as never, {}) };
     } catch (err) {
-      // refused input crosses back as data (a thrown error would lose its class and field): a 400, not a 500
-      if (err instanceof InputError) return { ok: false, message: err.message, ...(err.field !== undefined ? { field: err.field } : {}) };
-      if (err instanceof RangeError) return { ok: false, message: err.message };
-      const { AppError } = await import('../../common/errors.ts');
-      if (err instanceof AppError && err.status < 500) return { ok: false, message: err.message, code: err.code, ...(err.field !== undefined ? { field: err.field } : {}) };
-      throw err;
+      return refused(err);
+    }
+  },
+  /** The STDP curve of stored stdp runs (experiments/stdp-runs.ts), read here from the database file. */
+  stdpCurve: async (job: { dbFile: string; runIds: number[]; channel?: string }): Promise<AnalysisOutcome> => {
+    const [{ RunStore }, { stdpCurveOfRuns }] = await Promise.all([import('../store/run-store.ts'), import('../experiments/stdp-runs.ts')]);
+    try {
+      const store = RunStore.open(job.dbFile, { readonly: true });
+      try {
+        return { ok: true, result: stdpCurveOfRuns(store, job.runIds, job.channel) };
+      } finally {
+        store.close();
+      }
+    } catch (err) {
+      return refused(err);
     }
   },
   /** One twin simulation of a sampled stimulus (experiments/twin-task.ts). */
@@ -64,5 +78,29 @@ export const tasks = {
   bootstrap: (c: BootstrapChunk): Float64Array => bootstrapDistances(c.data, c.fit, c.opts, c.seed, c.from, c.to),
 };
 
+/**
+ * A refused input crosses back as data (a thrown error would lose its class and field): a 400, not a 500.
+ * Anything else is rethrown (a bug, or the thread's failure).
+ */
+async function refused(err: unknown): Promise<AnalysisOutcome> {
+  const [{ InputError }, { AppError }] = await Promise.all([import('../analysis-io/inputs.ts'), import('../../common/errors.ts')]);
+  if (err instanceof InputError) return { ok: false, message: err.message, ...(err.field !== undefined ? { field: err.field } : {}) };
+  if (err instanceof RangeError) return { ok: false, message: err.message };
+  if (err instanceof AppError && err.status < 500) return { ok: false, message: err.message, code: err.code, ...(err.field !== undefined ? { field: err.field } : {}) };
+  throw err;
+}
+
 export type Tasks = typeof tasks;
 export type TaskName = keyof Tasks;
+
+/** Tasks whose output streams as it is made (pool.ts stream()): each is an (async) generator. */
+export const streamTasks = {
+  /** A twin run's messages (sources/twin-source.ts): the twin snapshot, then the run stream after the start message. */
+  twinRun: async function* (spec: TwinRunSpec): AsyncGenerator<TwinRunItem> {
+    const { twinRunItems } = await import('../sources/twin-source.ts');
+    yield* twinRunItems(spec);
+  },
+};
+
+export type StreamTasks = typeof streamTasks;
+export type StreamTaskName = keyof StreamTasks;

@@ -20,6 +20,7 @@ import type {
   PairResult,
   ProtocolCheck,
   ProtocolInfo as ProtocolInfoWire,
+  RawSamples,
   RunDetail,
   RunListQuery,
   RunProgress,
@@ -81,6 +82,7 @@ export interface JsonSchema {
   /** A fixed-length tuple (e.g. a band [low, high]): one schema per position. */
   items?: JsonSchema | JsonSchema[];
   minItems?: number;
+  maxItems?: number;
   properties?: Record<string, JsonSchema>;
   required?: string[];
   additionalProperties?: boolean;
@@ -168,7 +170,9 @@ export const api = {
   health: () => request<Health>('GET', '/api/health'),
   protocols: async () => (await request<{ protocols: ProtocolInfo[] }>('GET', '/api/protocols')).protocols,
   /** Validates a protocol or sweep, states its duration and peaks against the bench limits, previews it. */
-  checkProtocol: (protocol: unknown, points?: number) => request<ProtocolCheck>('POST', '/api/protocols/check', { protocol, ...(points !== undefined ? { points } : {}) }),
+  /** Validates a protocol or sweep against the bench limits; a protocol's preview has `points` samples over its first `previewS` s (default: all of it). */
+  checkProtocol: (protocol: unknown, points?: number, previewS?: number) =>
+    request<ProtocolCheck>('POST', '/api/protocols/check', { protocol, ...(points !== undefined ? { points } : {}), ...(previewS !== undefined ? { previewS } : {}) }),
   sources: () => request<Sources>('GET', '/api/sources'),
   bench: async () => (await request<{ bench: BenchConfig }>('GET', '/api/bench')).bench,
   instruments: async () => (await request<{ instruments: InstrumentState[] }>('GET', '/api/bench/instruments')).instruments,
@@ -185,6 +189,9 @@ export const api = {
   setTags: async (id: number, tags: string[]) => (await request<{ run: RunDetail }>('PUT', `/api/runs/${id}/tags`, { tags })).run,
   envelope: (id: number, channel: number, start: number, end: number, pixels: number, signal?: AbortSignal) =>
     request<Envelope>('GET', `/api/runs/${id}/channels/${channel}/envelope${query({ start, end, pixels } satisfies EnvelopeQuery)}`, undefined, signal),
+  /** Raw samples [start, end) of one channel; physical value = sample × scale + offset. */
+  raw: (id: number, channel: number, start: number, end: number, signal?: AbortSignal) =>
+    request<RawSamples>('GET', `/api/runs/${id}/channels/${channel}/raw${query({ start, end })}`, undefined, signal),
   events: async (id: number, q: EventsQuery, signal?: AbortSignal) =>
     (await request<{ events: RunEvent[] }>('GET', `/api/runs/${id}/events${query(q)}`, undefined, signal)).events,
   analyses: async (id: number, signal?: AbortSignal) =>

@@ -18,6 +18,7 @@ import { Type, type TObject, type TSchema } from 'typebox';
 import type { RoutePlugin } from '../app.ts';
 import { AppError, runActive, runNotFound } from '../../../common/errors.ts';
 import { RunIdParams, errorResponses } from '../schemas.ts';
+import type { RunStore } from '../../store/run-store.ts';
 import { AnalysisInfoSchema, AnalysisRunQuerySchema, AnalysisRunSchema, StoredAnalysesQuerySchema, StoredAnalysisSchema } from '../../../common/schemas/analysis.ts';
 import { InputError, readRunSignal, tableSignal } from '../../analysis-io/inputs.ts';
 import { ANALYSES, type AnalysisDef } from '../../analysis-io/registry.ts';
@@ -54,6 +55,26 @@ export const MAX_TRAIN_SPIKES = 100_000;
 export const MAX_PAIR_WORK = 1e8;
 export const MAX_RUN_IDS = 16;
 export const MAX_RUN_IDS_SAMPLES = 20_000_000;
+
+/** The bootstrap's threads are the server's to choose, not the request's: one, inside its task. */
+const threadsOne = (params: Record<string, unknown>) => ('threads' in params ? { ...params, threads: 1 } : params);
+
+/** Refuses run ids that do not exist or hold more than MAX_RUN_IDS_SAMPLES samples in all (a repeated id counts each time). */
+export function checkRunsSize(store: RunStore, runIds: number[]): void {
+  let samples = 0;
+  const sizes = new Map<number, number>();
+  for (const id of runIds) {
+    if (!sizes.has(id)) {
+      const run = store.getRun(id);
+      if (!run) throw runNotFound(id, '/runIds');
+      sizes.set(id, run.channels.reduce((n, c) => n + c.sampleCount, 0));
+    }
+    samples += sizes.get(id)!;
+  }
+  if (samples > MAX_RUN_IDS_SAMPLES) {
+    throw new AppError('VALIDATION', `/runIds: these runs hold ${samples} samples; at most ${MAX_RUN_IDS_SAMPLES} per request`, '/runIds');
+  }
+}
 
 function inputError(e: unknown): never {
   if (e instanceof RangeError) throw new AppError('VALIDATION', e.message);
@@ -117,7 +138,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
           response: { 200: AnalysisRunSchema, ...errorResponses },
         },
       },
-      async (req) => {
+      async (req, reply) => {
         const { id } = req.params;
         const run = ctx.store.getRun(id);
         if (!run) throw runNotFound(id);
@@ -125,7 +146,11 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         const w = (req.body as { with?: number } | undefined)?.with;
         if (w !== undefined && !ctx.store.getRun(w)) throw runNotFound(w, '/with');
         try {
-          return await analyzeRun(ctx.store, id, def.name, req.body ?? {}, { recompute: req.query.recompute === 'true', ctx: { pool: ctx.pool } });
+          // computed on the pool (a long run's analysis would stall the API); stored here
+          return await analyzeRun(ctx.store, id, def.name, req.body ?? {}, {
+            recompute: req.query.recompute === 'true',
+            compute: (runIds, params) => ctx.heavy.analyzeRuns(reply, ctx.store, def.name, runIds, params),
+          });
         } catch (e) {
           return inputError(e);
         }
@@ -173,33 +198,13 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
               const cols = Object.fromEntries(def.table!.columns.map((c) => [c, Float64Array.from(rows, (r) => r[c])]));
               input = def.inputs === 'table' ? cols : [tableSignal(cols)];
             } else {
-              let samples = 0;
-              const sizes = new Map<number, number>();
-              for (const id of runIds!) {
-                if (!sizes.has(id)) {
-                  const run = ctx.store.getRun(id);
-                  if (!run) throw runNotFound(id);
-                  sizes.set(id, run.channels.reduce((n, c) => n + c.sampleCount, 0));
-                }
-                samples += sizes.get(id)!;
-              }
-              if (samples > MAX_RUN_IDS_SAMPLES) {
-                throw new AppError('VALIDATION', `/runIds: these runs hold ${samples} samples; at most ${MAX_RUN_IDS_SAMPLES} per request`, '/runIds');
-              }
-              // read on the worker thread too (the reads are synchronous SQLite); here for an in-memory store or
-              // when tasks go to remote workers (--redis), which cannot open this file
-              input = ctx.store.file === ':memory:' || !ctx.heavy.local ? runIds!.map((id) => readRunSignal(ctx.store, id)) : undefined;
+              checkRunsSize(ctx.store, runIds!);
+              // read on the worker thread (the reads are synchronous SQLite)
+              return toJson(await ctx.heavy.analyzeRuns(reply, ctx.store, def.name, runIds!, threadsOne(params))) as Record<string, unknown>;
             }
           }
-          // On the pool (the server keeps answering; a client that leaves cancels it). The bootstrap's
-          // threads are the server's to choose, not the request's: one, inside that task.
-          const runIds = all.runIds as number[] | undefined;
-          const job = {
-            name: def.name,
-            ...(input !== undefined ? { input } : { runs: { dbFile: ctx.store.file, runIds: runIds! } }),
-            params: 'threads' in (params as object) ? { ...(params as object), threads: 1 } : params,
-          };
-          return toJson(await ctx.heavy.analysis(reply, job)) as Record<string, unknown>;
+          // On the pool (the server keeps answering; a client that leaves cancels it).
+          return toJson(await ctx.heavy.analysis(reply, { name: def.name, input, params: threadsOne(params) })) as Record<string, unknown>;
         } catch (e) {
           return inputError(e);
         }

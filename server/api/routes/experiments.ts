@@ -3,7 +3,9 @@
  *   POST /api/experiments/stdp   { runIds } → { pairs, fit }: the STDP curve of stdp-protocol runs, fitted
  */
 import { StdpBodySchema, StdpCurveSchema } from '../../../common/schemas/experiments.ts';
-import { stdpCurveOfRuns } from '../../experiments/stdp-runs.ts';
+import { stdpCurveOfRuns, type StdpCurve } from '../../experiments/stdp-runs.ts';
+import { outcome } from '../heavy.ts';
+import { checkRunsSize } from './analysis.ts';
 import type { RoutePlugin } from '../app.ts';
 import { errorResponses } from '../schemas.ts';
 
@@ -21,7 +23,13 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         },
       },
     },
-    async (req) => stdpCurveOfRuns(ctx.store, req.body.runIds, req.body.channel),
+    async (req, reply) => {
+      const { runIds, channel } = req.body;
+      checkRunsSize(ctx.store, runIds);
+      // read and computed on the pool when a thread can open the database file; else here, within the caps
+      if (!ctx.heavy.readsFile(ctx.store)) return stdpCurveOfRuns(ctx.store, runIds, channel);
+      return outcome(await ctx.heavy.run(reply, 'stdpCurve', { dbFile: ctx.store.file, runIds, ...(channel !== undefined ? { channel } : {}) })) as StdpCurve;
+    },
   );
 };
 export default plugin;

@@ -1,7 +1,7 @@
 /**
  * Protocols:
  *   GET  /api/protocols         every stimulus protocol kind with its JSON schema (defaults, descriptions)
- *   POST /api/protocols/check   { protocol } → summary, limits, segments, preview (or the sweep's points)
+ *   POST /api/protocols/check   { protocol, points?, previewS? } → summary, limits, segments, preview (or the sweep's points)
  */
 import { Type } from 'typebox';
 import { ProtocolCheckBodySchema, ProtocolCheckSchema, ProtocolInfoSchema } from '../../../common/schemas/protocols.ts';
@@ -61,7 +61,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         const p = validateProtocol(doc);
         const plan = planStimulus(p, bench);
         const n = req.body.points ?? 1000;
-        const dt = p.durationS / n;
+        const dt = Math.min(p.durationS, req.body.previewS ?? Infinity) / n;
         return { summary: plan.summary, limits: plan.limits, segments: protocolSegments(p), preview: { dt, values: Array.from(sampleStimulus(p, 1 / dt, 0, n)) } };
       } catch (err) {
         // the protocol's own pointer, placed inside the request body

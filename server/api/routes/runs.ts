@@ -6,6 +6,8 @@
 import { AppError, runNotFound, runActive } from '../../../common/errors.ts';
 import { Type } from 'typebox';
 import { NotesBodySchema, RunDetailSchema, RunListQuerySchema, RunSummarySchema, StartRunBodySchema, TagsBodySchema } from '../../../common/schemas/runs.ts';
+import { pairWhenEnded } from '../../experiments/auto-pair.ts';
+import { resolveCircuit } from '../../sources/twin-source.ts';
 import type { RoutePlugin } from '../app.ts';
 import { RunIdParams, errorResponses } from '../schemas.ts';
 
@@ -67,6 +69,9 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     },
     async (req, reply) => {
       const b = req.body;
+      // the circuit is checked before anything starts; the pairing itself waits for the run's end
+      const circuit = b.twin ? resolveCircuit(b.twin.circuit, '/twin/circuit') : undefined;
+      if (circuit !== undefined && !ctx.simulate) throw new AppError('NO_TWIN', 'the digital twin is not available on this server', '/twin');
       const run = await runs.start({
         protocol: b.protocol,
         ...(b.source !== undefined ? { source: b.source } : {}),
@@ -74,6 +79,10 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         ...(b.label !== undefined ? { label: b.label } : {}),
         ...(b.options !== undefined ? { options: b.options } : {}),
       });
+      if (circuit !== undefined) {
+        const analyses = ctx.bench.twin?.analyses;
+        void pairWhenEnded(store, runs, run.id, { circuit, simulate: ctx.simulate!, ...(analyses ? { analyses } : {}), log: (line) => req.log.info(line) });
+      }
       return reply.status(201).send({ run });
     },
   );

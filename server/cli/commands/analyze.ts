@@ -287,6 +287,6 @@ function register1(analyze: Command, def: AnalysisDef): void {
 }
 
 export function register(program: Command): void {
-  const analyze = program.command('analyze').description(`Analyses of runs and files: ${ANALYSES.map((a) => a.name).join(', ')}`);
+  const analyze = program.command('analyze').description('Analyses of runs and files; `spikeloop analyze --help` lists them');
   for (const def of ANALYSES) register1(analyze, def);
 }

@@ -43,8 +43,14 @@ function bounds(s: JsonSchema): string {
   return [lo, hi].filter(Boolean).join(', ');
 }
 
+/** What a page adds to a generated field: a check after the schema's (e.g. a bench limit) and the hint shown under it. */
+export interface FieldExtra {
+  check?: (value: unknown) => string | null;
+  hint?: string;
+}
+
 /** Builds one field for `schema` at `pointer`. `optional` fields may be left empty (value undefined). */
-export function makeField(pointer: string, name: string, schema: JsonSchema, optional = false, label?: string): Field {
+export function makeField(pointer: string, name: string, schema: JsonSchema, optional = false, label?: string, extra: FieldExtra = {}): Field {
   const id = 'f' + pointer.replace(/[^A-Za-z0-9]+/g, '-');
   const errorEl = h('div', { class: 'field-error', role: 'alert', 'data-error-for': pointer });
   const choices = choicesOf(schema);
@@ -78,6 +84,28 @@ export function makeField(pointer: string, name: string, schema: JsonSchema, opt
       }
       return { value: parts };
     };
+  } else if (schema.type === 'array' && schema.items && !Array.isArray(schema.items)) {
+    // A list (channel names, frequencies): comma-separated values of the item schema.
+    const item = schema.items;
+    const inp = h('input', {
+      id, name, type: 'text', autocomplete: 'off', spellcheck: 'false', 'data-pointer': pointer, placeholder: `${item.type === 'string' ? 'name' : 'number'}, …`,
+      value: Array.isArray(schema.default) ? schema.default.join(', ') : '',
+    });
+    input = inp;
+    read = () => {
+      const t = inp.value.trim();
+      if (t === '') return optional ? { value: undefined } : { error: 'required' };
+      const parts = t.split(/[,;\s]+/).filter(Boolean);
+      if (schema.minItems !== undefined && parts.length < schema.minItems) return { error: `give at least ${schema.minItems}, comma separated` };
+      if (schema.maxItems !== undefined && parts.length > schema.maxItems) return { error: `give at most ${schema.maxItems}` };
+      if (item.type !== 'number' && item.type !== 'integer') return { value: parts };
+      const values = parts.map(Number);
+      for (let i = 0; i < values.length; i++) {
+        const err = checkNumber(item, values[i]);
+        if (err) return { error: `value ${i + 1} ${err}` };
+      }
+      return { value: values };
+    };
   } else if (schema.type === 'boolean') {
     const cb = h('input', { id, name, type: 'checkbox', 'data-pointer': pointer, checked: schema.default === true });
     input = cb;
@@ -107,15 +135,17 @@ export function makeField(pointer: string, name: string, schema: JsonSchema, opt
     };
   }
 
+  if (extra.check) {
+    const schemaRead = read;
+    read = () => {
+      const r = schemaRead();
+      const err = 'value' in r && r.value !== undefined ? extra.check!(r.value) : null;
+      return err ? { error: err } : r;
+    };
+  }
   const range = bounds(schema);
-  const el = h(
-    'div',
-    { class: 'field', 'data-field': pointer },
-    h('label', { for: id }, label ?? name),
-    input,
-    schema.description || range ? h('div', { class: 'hint' }, [schema.description, range && `(${range})`].filter(Boolean).join(' ')) : null,
-    errorEl,
-  );
+  const hint = extra.hint ?? [schema.description, range && `(${range})`].filter(Boolean).join(' ');
+  const el = h('div', { class: 'field', 'data-field': pointer }, h('label', { for: id }, label ?? name), input, hint ? h('div', { class: 'hint' }, hint) : null, errorEl);
   const showError = (message: string | null) => {
     errorEl.textContent = message ?? '';
     el.classList.toggle('invalid', Boolean(message));
@@ -136,10 +166,40 @@ export function objectFields(schema: JsonSchema, basePointer: string, skip: stri
     .map(([k, s]) => makeField(`${basePointer}/${k}`, k, s, !required.has(k) && s.default === undefined, fieldLabel(k, s)));
 }
 
-/** "Dead time (s)" from a titled schema; the raw key when the schema has no title. */
+/** "Dead time (s)" from a titled schema; without a title, from the key (keyTitle). */
 export function fieldLabel(key: string, s: JsonSchema): string {
-  if (!s.title) return key;
+  if (!s.title) return keyTitle(key);
   return s.unit ? `${s.title} (${s.unit})` : s.title;
+}
+
+/** Unit suffixes of the protocol keys (`durationS`, `frequencyHz`, `phaseDeg`). */
+const KEY_UNITS: [RegExp, string][] = [
+  [/Hz$/, 'Hz'],
+  [/Deg$/, '°'],
+  [/S$/, 's'],
+];
+
+/**
+ * A human title from a camelCase key with a unit suffix, the protocols' naming rule: `durationS` →
+ * "Duration (s)", `startHz` → "Start frequency (Hz)", `pairsPerOffset` → "Pairs per offset",
+ * `tailTauS` → "Tail τ (s)". `unit` overrides the suffix's (a level's A or V).
+ */
+export function keyTitle(key: string, unit?: string): string {
+  let base = key;
+  let suffix: string | undefined;
+  for (const [re, u] of KEY_UNITS) {
+    if (re.test(key) && key.replace(re, '').length > 0) {
+      base = key.replace(re, '');
+      suffix = u;
+      break;
+    }
+  }
+  const words = base.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[\s_-]+/).filter(Boolean).map((w) => (w === 'tau' ? 'τ' : w));
+  if (suffix === 'Hz' && words.at(-1) !== 'frequency') words.push('frequency');
+  const text = words.join(' ');
+  const title = text.charAt(0).toUpperCase() + text.slice(1);
+  const u = unit ?? suffix;
+  return u ? `${title} (${u})` : title;
 }
 
 /** Reads fields into an object; returns it, or false after marking every invalid field. */

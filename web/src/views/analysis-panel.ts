@@ -61,7 +61,7 @@ export function mountAnalysisPanel(container: HTMLElement, run: RunDetail): { un
   function show(name: string, result: unknown, note: string): void {
     shown?.destroy();
     const warnings = collectWarnings(result);
-    const view = renderResult(name, result, resultEl.clientWidth || container.clientWidth || 900);
+    const view = renderResult(name, result, resultEl.clientWidth || container.clientWidth || 900, { run });
     shown = view;
     resultEl.replaceChildren(h('p', { class: 'hint', 'data-result-note': '' }, note));
     if (warnings.length) {
@@ -124,8 +124,15 @@ export function mountAnalysisPanel(container: HTMLElement, run: RunDetail): { un
       status.className = 'analysis-status error-box';
       status.textContent = `${a.title} failed: ${e instanceof Error ? e.message : String(e)}`;
     } finally {
-      runBtn.disabled = recomputeBtn.disabled = false;
+      runBtn.disabled = recomputeBtn.disabled = live;
     }
+  }
+
+  // A running run cannot be analysed yet (the server answers RUN_ACTIVE): the form is there to prepare.
+  const live = run.status === 'running';
+  if (live) {
+    runBtn.disabled = recomputeBtn.disabled = true;
+    status.textContent = 'The run is recording: its analyses can be run when it has ended.';
   }
 
   form.addEventListener('submit', (e) => {
@@ -137,7 +144,7 @@ export function mountAnalysisPanel(container: HTMLElement, run: RunDetail): { un
 
   void (async () => {
     try {
-      const [list] = await Promise.all([api.analysisList(), refreshStored()]);
+      const [list] = await Promise.all([api.analysisList(), live ? undefined : refreshStored()]);
       registry = runAnalyses(list);
       select.replaceChildren(...registry.map((a) => h('option', { value: a.name }, a.title)));
       if (stored.length) showStored(stored[0]);

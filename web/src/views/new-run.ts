@@ -1,28 +1,63 @@
 /**
  * `#/new`: start a run. The protocol kinds and their fields come from GET /api/protocols (JSON schemas with
- * defaults and descriptions); the sources from GET /api/sources. Values are checked against the schema in
- * the browser first; errors the server returns are shown next to the field they name.
+ * defaults and descriptions), labelled with human titles and units (schema-form keyTitle; a level's unit
+ * follows the protocol's quantity); the sources from GET /api/sources; the bench limits (GET /api/bench)
+ * bound the level fields, so a value the bench would refuse is refused at its field, and a refusal from the
+ * server (LIMIT_EXCEEDED names only the protocol) is shown at the level fields that cause it. The stimulus
+ * is previewed as it is edited (POST /api/protocols/check: the compiled waveform, its peak and worst-case
+ * power); a rate giving fewer than 20 samples per stimulus period is warned about; "pair with the twin"
+ * feeds the recorded stimulus to a twin circuit when the run ends (POST /api/runs `twin`).
  */
+import uPlot from 'uplot';
 import { api, ApiError, type JsonSchema, type ProtocolInfo, type SourceInfo, type StartRunBody } from '../api.ts';
 import { h } from '../dom.ts';
-import { objectFields, makeField, readFields, type Field } from '../form/schema-form.ts';
+import { si } from '../format.ts';
+import { keyTitle, makeField, readFields, type Field } from '../form/schema-form.ts';
 import { Router, type ViewInstance } from '../router.ts';
 
 /** The run-level settings (not part of a protocol), as the API contract defines them. */
 const RUN_SCHEMA: Record<'sampleRate' | 'label', JsonSchema> = {
-  sampleRate: { type: 'number', minimum: 1, maximum: 2_000_000, default: 100_000, description: 'Samples per second per channel' },
+  sampleRate: { type: 'number', minimum: 1, maximum: 2_000_000, default: 100_000 },
   label: { type: 'string', maxLength: 200, description: 'Free text shown in the runs list' },
 };
+
+/** Fewer samples than this per stimulus period draw the waveform too coarsely to see (and to detect spikes on). */
+export const MIN_SAMPLES_PER_PERIOD = 20;
+
+interface BenchLimits {
+  maxVoltage?: number;
+  maxCurrent?: number;
+  maxPower?: number;
+}
+
+/** A field whose value is in the protocol's quantity (A or V): the schemas describe them so. */
+const isLevel = (s: JsonSchema) => /\bA or V\b/.test(s.description ?? '') || (!!s.items && !Array.isArray(s.items) && /\bA or V\b/.test(s.items.description ?? ''));
+const unitOf = (quantity: unknown) => (quantity === 'voltage' ? 'V' : 'A');
+
+/** The stimulus period (s) that must be resolved: the frequency's period, a chirp's highest, a pulse or pairing period. */
+export function stimulusPeriodS(p: Record<string, unknown>): number | null {
+  const n = (k: string) => (typeof p[k] === 'number' && (p[k] as number) > 0 ? (p[k] as number) : null);
+  const f = n('frequencyHz') ?? (p.kind === 'chirp' ? Math.max(n('startHz') ?? 0, n('stopHz') ?? 0) || null : null);
+  if (f) return 1 / f;
+  return n('periodS') ?? n('pairPeriodS');
+}
 
 export function newRun(root: HTMLElement, _params: unknown, query: URLSearchParams): ViewInstance {
   const page = h('div', { class: 'page new-run-page' }, h('h2', {}, 'New run'), h('p', { class: 'loading' }, 'Loading protocols…'));
   root.append(page);
   let gone = false;
+  let preview: uPlot | undefined;
+  let previewTimer: ReturnType<typeof setTimeout> | undefined;
 
   async function load(): Promise<void> {
     try {
-      const [protocols, sources] = await Promise.all([api.protocols(), api.sources()]);
-      if (!gone) build(protocols, sources.sources, sources.default);
+      const [protocols, sources, bench, circuits] = await Promise.all([
+        api.protocols(),
+        api.sources(),
+        api.bench().catch(() => ({ limits: {} as BenchLimits })),
+        api.twinCircuits().catch(() => []),
+      ]);
+      if (!gone) build(protocols, sources.sources, sources.default, bench.limits, circuits);
     } catch (e) {
       if (gone) return;
       page.replaceChildren(
@@ -32,20 +67,64 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
     }
   }
 
-  function build(protocols: ProtocolInfo[], sources: SourceInfo[], defaultSource: string): void {
+  function build(protocols: ProtocolInfo[], sources: SourceInfo[], defaultSource: string, limits: BenchLimits, circuits: { name: string; description: string }[]): void {
     const kindSel = h('select', { id: 'f-protocol-kind', name: 'kind', 'data-pointer': '/protocol/kind' });
     for (const p of protocols) kindSel.append(h('option', { value: p.kind }, p.title || p.kind));
     const wanted = query.get('kind');
     if (wanted && protocols.some((p) => p.kind === wanted)) kindSel.value = wanted;
     const protoBox = h('div', { class: 'fields' });
     let protoFields: Field[] = [];
-    const showKind = () => {
-      const p = protocols.find((x) => x.kind === kindSel.value);
-      protoFields = p ? objectFields(p.schema, '/protocol', ['kind']) : [];
-      protoBox.replaceChildren(...protoFields.map((f) => f.el));
+    let levelFields: Field[] = [];
+
+    /** The bench limit of a level in `quantity`, with its name. */
+    const limitOf = (quantity: unknown): { max: number; name: string } | null => {
+      const max = quantity === 'voltage' ? limits.maxVoltage : limits.maxCurrent;
+      return max !== undefined ? { max, name: quantity === 'voltage' ? 'maxVoltage' : 'maxCurrent' } : null;
     };
-    kindSel.addEventListener('change', showKind);
-    showKind();
+    const quantityNow = () => (protoBox.querySelector<HTMLSelectElement>('select[name=quantity]')?.value ?? 'current');
+
+    /** The protocol's fields; values typed so far are kept when the kind's quantity changes the units. */
+    const showKind = (keep?: Record<string, string>) => {
+      const p = protocols.find((x) => x.kind === kindSel.value);
+      const props = Object.entries(p?.schema.properties ?? {}).filter(([k]) => k !== 'kind');
+      const required = new Set(p?.schema.required ?? []);
+      const quantity = keep?.quantity ?? (p?.schema.properties?.quantity?.default as string | undefined) ?? 'current';
+      const unit = unitOf(quantity);
+      const lim = limitOf(quantity);
+      levelFields = [];
+      protoFields = props.map(([k, s]) => {
+        const level = isLevel(s);
+        const desc = (s.description ?? '').replace(/,? A or V\b/, '').trim();
+        const optional = !required.has(k) && s.default === undefined;
+        const f = makeField(
+          `/protocol/${k}`,
+          k,
+          s,
+          optional,
+          level ? keyTitle(k, unit) : k === 'quantity' ? 'Quantity' : keyTitle(k),
+          level && lim
+            ? {
+                hint: `${desc}${desc ? ' ' : ''}(this bench: |value| ≤ ${si(lim.max, unit)})`,
+                check: (v) => {
+                  const bad = (Array.isArray(v) ? v : [v]).find((x) => typeof x === 'number' && Math.abs(x) > lim.max);
+                  return bad !== undefined ? `${si(bad as number, unit)} exceeds the bench limit ${lim.name} = ${si(lim.max, unit)}` : null;
+                },
+              }
+            : {},
+        );
+        if (level) levelFields.push(f);
+        return f;
+      });
+      if (keep) for (const f of protoFields) if (keep[f.name] !== undefined) f.input.value = keep[f.name];
+      protoBox.replaceChildren(...protoFields.map((f) => f.el));
+      protoBox.querySelector('select[name=quantity]')?.addEventListener('change', () => showKind(currentValues()));
+      schedulePreview();
+    };
+    const currentValues = () => Object.fromEntries(protoFields.map((f) => [f.name, f.input instanceof HTMLInputElement && f.input.type === 'checkbox' ? String(f.input.checked) : f.input.value]));
+    kindSel.addEventListener('change', () => {
+      showKind();
+      pickCircuit();
+    });
 
     const sourceSel = h('select', { id: 'f-source', name: 'source', 'data-pointer': '/source' });
     for (const s of sources) {
@@ -55,21 +134,137 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
     const sourceDetail = h('div', { class: 'hint' });
     const showSource = () => (sourceDetail.textContent = sources.find((s) => s.kind === sourceSel.value)?.detail ?? '');
     sourceSel.addEventListener('change', showSource);
-    showSource();
     const sourceErr = h('div', { class: 'field-error', 'data-error-for': '/source' });
-    const sourceField = h('div', { class: 'field', 'data-field': '/source' }, h('label', { for: 'f-source' }, 'source'), sourceSel, sourceDetail, sourceErr);
+    const sourceField = h('div', { class: 'field', 'data-field': '/source' }, h('label', { for: 'f-source' }, 'Source'), sourceSel, sourceDetail, sourceErr);
 
-    const runFields = [
-      makeField('/sampleRate', 'sampleRate', RUN_SCHEMA.sampleRate),
-      makeField('/label', 'label', RUN_SCHEMA.label, true),
-    ];
+    const rateField = makeField('/sampleRate', 'sampleRate', RUN_SCHEMA.sampleRate, false, 'Sample rate (S/s per channel)', { hint: 'Samples per second per channel (≤ 2 MS/s)' });
+    const labelField = makeField('/label', 'label', RUN_SCHEMA.label, true, 'Label');
+    const runFields = [rateField, labelField];
+    const rateWarning = h('div', { class: 'field-warning', role: 'status', 'data-warning': 'samples-per-period', hidden: true });
+    rateField.el.append(rateWarning);
     // Each source proposes the rate its hardware sustains (a DAQ board far less than the simulated bench).
-    const rateInput = runFields[0].el.querySelector('input')!;
     const proposeRate = () => {
-      rateInput.value = String(sources.find((s) => s.kind === sourceSel.value)?.defaultSampleRate ?? RUN_SCHEMA.sampleRate.default);
+      rateField.input.value = String(sources.find((s) => s.kind === sourceSel.value)?.defaultSampleRate ?? RUN_SCHEMA.sampleRate.default);
+      checkRate();
     };
-    sourceSel.addEventListener('change', proposeRate);
-    proposeRate();
+
+    // Pair with the twin: the circuit of the device the source measures (its recorded stimulus drives it),
+    // the plastic synapse for an stdp run, else the LIF.
+    const pairBox = h('input', { id: 'f-pair', type: 'checkbox', name: 'pair' });
+    const circuitSel = h('select', { id: 'f-twin-circuit', name: 'circuit', 'data-pointer': '/twin/circuit' }, ...circuits.map((c) => h('option', { value: c.name, title: c.description }, c.name)));
+    const circuitErr = h('div', { class: 'field-error', 'data-error-for': '/twin/circuit' });
+    let circuitPicked = false;
+    circuitSel.addEventListener('change', () => (circuitPicked = true));
+    const pickCircuit = () => {
+      if (circuitPicked) return;
+      const own = sources.find((s) => s.kind === sourceSel.value)?.twinCircuit;
+      const want = kindSel.value === 'stdp' ? 'stdp-synapse' : (own ?? 'lif');
+      if (circuits.some((c) => c.name === want)) circuitSel.value = want;
+    };
+    const syncPair = () => (circuitSel.disabled = !pairBox.checked);
+    pairBox.addEventListener('change', syncPair);
+    syncPair();
+    const pairField = h(
+      'div',
+      { class: 'field', 'data-field': '/twin' },
+      h('label', { for: 'f-pair' }, pairBox, ' Pair with the twin'),
+      circuitSel,
+      h('div', { class: 'hint' }, 'When the run ends, its recorded stimulus is fed to this twin circuit; Compare shows both.'),
+      circuitErr,
+    );
+    sourceSel.addEventListener('change', () => {
+      proposeRate();
+      pickCircuit();
+    });
+
+    // Stimulus preview: the protocol compiled to its waveform by the server.
+    const previewBox = h('figure', { class: 'stimulus-preview', 'data-plot': 'stimulus preview' });
+    const previewNote = h('p', { class: 'hint', 'data-preview-note': '' });
+    function checkRate(): void {
+      const rate = Number(rateField.input.value);
+      const proto = Object.fromEntries(protoFields.map((f) => [f.name, (r => ('value' in r ? r.value : undefined))(f.read())]));
+      const period = stimulusPeriodS({ kind: kindSel.value, ...proto });
+      const perPeriod = period && rate > 0 ? rate * period : Infinity;
+      rateWarning.hidden = perPeriod >= MIN_SAMPLES_PER_PERIOD;
+      if (!rateWarning.hidden) {
+        rateWarning.textContent =
+          `⚠ ${si(rate, 'S/s')} gives ${Number(perPeriod.toPrecision(2))} samples per ${si(1 / period!, 'Hz')} stimulus period (fewer than ${MIN_SAMPLES_PER_PERIOD}): ` +
+          `the waveform will be drawn and analysed coarsely; use at least ${si(MIN_SAMPLES_PER_PERIOD / period!, 'S/s')} or a lower frequency.`;
+      }
+    }
+    function schedulePreview(): void {
+      checkRate();
+      if (previewTimer) clearTimeout(previewTimer);
+      previewTimer = setTimeout(() => void drawPreview(), 250);
+    }
+    let previewSeq = 0;
+    async function drawPreview(): Promise<void> {
+      const seq = ++previewSeq;
+      const values: Record<string, unknown> = {};
+      for (const f of protoFields) {
+        const r = f.read();
+        if ('error' in r) {
+          previewNote.textContent = `No preview until ${keyTitle(f.name)} is valid.`;
+          return;
+        }
+        if (r.value !== undefined) values[f.name] = r.value;
+      }
+      // Many periods in 800 points would alias: a periodic stimulus is previewed over its first 5 periods.
+      const period = stimulusPeriodS({ kind: kindSel.value, ...values });
+      const duration = typeof values.durationS === 'number' ? values.durationS : Infinity;
+      const previewS = period && duration > 10 * period ? 5 * period : undefined;
+      try {
+        const r = await api.checkProtocol({ kind: kindSel.value, ...values }, 800, previewS);
+        const pv = r.preview;
+        if (gone || seq !== previewSeq || !pv) return;
+        const unit = r.summary.unit;
+        previewNote.textContent = `${previewS ? `First 5 periods (${si(previewS, 's')}) shown. ` : ''}${si(r.summary.durationS, 's')} from ${si(r.summary.min, unit)} to ${si(r.summary.max, unit)}${r.limits ? `; peak ${si(r.limits.peak, unit)}, worst-case power ${si(r.limits.worstPowerW, 'W')}` : ''}: within the bench limits.`;
+        previewNote.className = 'hint';
+        const t = pv.values.map((_, i) => i * pv.dt);
+        preview?.destroy();
+        previewBox.replaceChildren();
+        preview = new uPlot(
+          {
+            title: `Stimulus preview · ${protocols.find((p) => p.kind === kindSel.value)?.title ?? kindSel.value}`,
+            width: Math.max(320, Math.min(560, previewBox.clientWidth || 520)),
+            height: 200,
+            scales: { x: { time: false } },
+            axes: [{ label: 'time (s)' }, { label: `stimulus (${unit})`, size: 70, values: (_u, v) => v.map((x) => si(x, unit, 3)) }],
+            series: [{ label: 't' }, { label: `stimulus (${unit})`, stroke: '#2b6cb0', width: 1.5, value: (_u, v) => si(v, unit, 4) }],
+            legend: { show: false },
+          },
+          [t, pv.values],
+          previewBox,
+        );
+        previewBox.dataset.points = String(pv.values.length);
+      } catch (e) {
+        if (gone || seq !== previewSeq) return;
+        previewNote.className = 'hint error';
+        previewNote.textContent = e instanceof Error ? e.message : String(e);
+        if (e instanceof ApiError) showRefusal(e);
+      }
+    }
+
+    /** A refusal at the field it names; a limit refusal (named /protocol) at the level fields that cause it. */
+    function showRefusal(e: ApiError): boolean {
+      const target = e.field ? fieldFor(e.field) : null;
+      if (target) {
+        target.showError(e.message);
+        return true;
+      }
+      if (e.code === 'LIMIT_EXCEEDED') {
+        const lim = limitOf(quantityNow());
+        const set = levelFields.filter((f) => {
+          const r = f.read();
+          return 'value' in r && (Array.isArray(r.value) ? r.value : [r.value]).some((x) => typeof x === 'number' && x !== 0);
+        });
+        const over = lim ? set.filter((f) => (f.input.value.split(/[,;\s]+/).map(Number)).some((x) => Math.abs(x) > lim.max)) : [];
+        for (const f of over.length ? over : set) f.showError(e.message);
+        return set.length > 0;
+      }
+      return false;
+    }
+
     const formError = h('div', { class: 'form-error', role: 'alert' });
     const submit = h('button', { type: 'submit', class: 'primary', 'data-action': 'start' }, 'Start run');
     const form = h(
@@ -77,24 +272,28 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
       { class: 'run-form', novalidate: true },
       h(
         'fieldset',
-        {},
+        { class: 'protocol-set' },
         h('legend', {}, 'Protocol'),
-        h('div', { class: 'field', 'data-field': '/protocol/kind' }, h('label', { for: 'f-protocol-kind' }, 'kind'), kindSel, h('div', { class: 'field-error', 'data-error-for': '/protocol/kind' })),
+        h('div', { class: 'field', 'data-field': '/protocol/kind' }, h('label', { for: 'f-protocol-kind' }, 'Kind'), kindSel, h('div', { class: 'field-error', 'data-error-for': '/protocol/kind' })),
         protoBox,
       ),
-      h('fieldset', {}, h('legend', {}, 'Run'), sourceField, ...runFields.map((f) => f.el)),
+      h('fieldset', { class: 'preview-set' }, h('legend', {}, 'Stimulus'), previewBox, previewNote),
+      h('fieldset', {}, h('legend', {}, 'Run'), sourceField, ...runFields.map((f) => f.el), pairField),
       formError,
       h('div', { class: 'actions' }, submit, h('a', { href: '#/', class: 'button ghost' }, 'Cancel')),
     );
 
     // Once every field is valid again, the form-level "please correct" message goes away.
-    form.addEventListener('input', () => {
+    form.addEventListener('input', (ev) => {
       if (!form.querySelector('.invalid')) formError.textContent = '';
+      if (protoBox.contains(ev.target as Node)) schedulePreview();
+      else checkRate();
     });
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       formError.textContent = '';
       sourceErr.textContent = '';
+      circuitErr.textContent = '';
       const proto = readFields(protoFields);
       const runVals = readFields(runFields);
       if (!proto || !runVals) {
@@ -105,6 +304,7 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
       const body: StartRunBody = { protocol: { kind: kindSel.value, ...proto }, sampleRate: runVals.sampleRate as number };
       if (sourceSel.value) body.source = sourceSel.value;
       if (typeof runVals.label === 'string' && runVals.label.trim()) body.label = runVals.label.trim();
+      if (pairBox.checked && circuitSel.value) body.twin = { circuit: circuitSel.value };
       submit.disabled = true;
       submit.textContent = 'Starting…';
       try {
@@ -117,13 +317,13 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
           formError.textContent = String(e);
           return;
         }
-        const target = e.field ? fieldFor(e.field) : null;
-        if (target) {
-          target.showError(e.message);
-          target.input.focus();
+        if (showRefusal(e)) {
+          form.querySelector<HTMLElement>('.invalid input')?.focus();
           formError.textContent = 'The server refused the run; see the highlighted field.';
         } else if (e.field === '/source') {
           sourceErr.textContent = e.message;
+        } else if (e.field?.startsWith('/twin')) {
+          circuitErr.textContent = e.message;
         } else {
           formError.textContent = e.isNetwork ? e.message : `The server refused the run: ${e.message}`;
         }
@@ -137,12 +337,18 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
     }
 
     page.replaceChildren(h('h2', {}, 'New run'), form);
+    showKind();
+    showSource();
+    proposeRate();
+    pickCircuit();
   }
 
   void load();
   return {
     unmount() {
       gone = true;
+      if (previewTimer) clearTimeout(previewTimer);
+      preview?.destroy();
     },
   };
 }

@@ -74,7 +74,7 @@ export function runPage(root: HTMLElement, params: Params): ViewInstance {
     page.replaceChildren(header, notice, main);
     mode = run.status === 'running' ? 'live' : 'stored';
     if (run.status === 'running') {
-      body = mountLiveView(main, run, {
+      const liveView = mountLiveView(main, run, {
         onStop: (status, reason) => {
           notice.textContent = `Run ${status}${reason ? `: ${reason}` : ''}. Loading the stored run…`;
           // Give the store a moment to commit its last batch, then show the stored run.
@@ -86,6 +86,8 @@ export function runPage(root: HTMLElement, params: Params): ViewInstance {
           notice.append(h('button', { class: 'small', onclick: () => void load() }, 'Reconnect'));
         },
       });
+      const analyses = mountAnalysisPanel(main, run);
+      body = { unmount: () => (analyses.unmount(), liveView.unmount()) };
     } else {
       const stored = mountStoredView(main, run);
       const analyses = mountAnalysisPanel(main, run);
