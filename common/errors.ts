@@ -31,7 +31,7 @@ export const ERRORS = {
   BAD_BENCH_CONFIG: { status: 400, when: 'the bench configuration is invalid (field names the setting)' },
   TWIN_BAD_CIRCUIT: { status: 400, when: 'the twin refused the circuit document' },
   TWIN_BAD_OPTION: { status: 400, when: 'the twin refused a simulation option' },
-  TWIN_BAD_PARAM: { status: 400, when: 'a device model parameter is invalid' },
+  TWIN_BAD_PARAM: { status: 400, when: 'a device model parameter is invalid, or a fit names a parameter the circuit lacks or bad bounds' },
   TWIN_BAD_PROBE: { status: 400, when: 'a circuit probe names nothing in the circuit' },
   TWIN_BAD_STIMULUS: { status: 400, when: 'the stimulus cannot drive the circuit' },
   TWIN_UNKNOWN_MODEL: { status: 400, when: 'the circuit names an unknown device model' },
@@ -40,6 +40,7 @@ export const ERRORS = {
   CHANNEL_NOT_FOUND: { status: 404, when: 'the run has no such channel' },
   ROUTE_NOT_FOUND: { status: 404, when: 'no such route' },
   SWEEP_NOT_FOUND: { status: 404, when: 'no sweep with that id' },
+  FIT_NOT_FOUND: { status: 404, when: 'no twin fit with that id (fits are kept in memory while the server runs)' },
   INSTRUMENT_NOT_FOUND: { status: 404, when: 'no bench instrument with that id (run option `instrument`, or the instrument routes)' },
   // 409: the state does not allow it now
   RUN_ACTIVE: { status: 409, when: 'the run is still running (delete, pair, analyse)' },
@@ -50,6 +51,7 @@ export const ERRORS = {
   SOURCE_FAILED: { status: 409, when: 'the source could not start the run (device missing, port busy ...)' },
   INSTRUMENT_NOT_CONNECTED: { status: 409, when: 'a run on a bench instrument that is not connected' },
   INSTRUMENT_BUSY: { status: 409, when: 'the instrument is lent to a run, or a connect/disconnect is under way' },
+  CIRCUIT_EXISTS: { status: 409, when: 'a stored circuit of that name exists already (a fit never overwrites one)' },
   CANCELLED: { status: 409, when: 'a worker task was cancelled (its sweep or request stopped)' },
   // 401, 403: who may ask (server/api/security.ts)
   UNAUTHORIZED: { status: 401, when: 'no token, or the wrong one (Bearer, ?token= or the cookie the dashboard gets)' },

@@ -13,6 +13,16 @@ const BenchChannelSchema = Type.Object(
     name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', description: 'Channel name, unique within the instrument' }),
     role: Type.Union([Type.Literal('stimulus'), Type.Literal('response')], { description: 'What the channel does in a run' }),
     unit: Type.Optional(Type.String({ maxLength: 8, description: 'SI unit of the measured or sourced value' })),
+    label: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'What the channel records, shown on plots (e.g. "membrane v")' })),
+    toCurrent: Type.Optional(
+      Type.Union(
+        [
+          Type.Object({ transconductanceS: Type.Number({ exclusiveMinimum: 0, description: 'A per V of a voltage-to-current stage: I = V × transconductanceS' }) }, { additionalProperties: false }),
+          Type.Object({ shuntOhms: Type.Number({ exclusiveMinimum: 0, description: 'Shunt resistor the voltage is read across: I = V / shuntOhms' }) }, { additionalProperties: false }),
+        ],
+        { description: "A stimulus channel recorded in V (a DAQ's output) as the current it drives: runs of current protocols show it in A" },
+      ),
+    ),
     spikes: Type.Optional(
       Type.Object(
         {

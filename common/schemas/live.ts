@@ -4,7 +4,7 @@
  */
 import { Type, type Static, type TSchema } from 'typebox';
 import type { FinalStatus } from '../run-stream.ts';
-import { EventKindSchema, RunSummarySchema } from './runs.ts';
+import { EventKindSchema, RunDetailSchema } from './runs.ts';
 import { ErrorSchema, nullable, oneOf } from './shared.ts';
 
 /** One event of a live `events` batch. */
@@ -21,7 +21,7 @@ const message = <P extends Record<string, TSchema>, T extends string>(type: T, p
 
 /** Server → client. */
 export const LiveMessageSchema = Type.Union([
-  message('hello', { run: RunSummarySchema }),
+  message('hello', { run: RunDetailSchema }),
   message('block', {
     channel: Type.Integer(),
     firstIndex: Type.Integer(),

@@ -25,6 +25,18 @@ export const ChannelInfoSchema = Type.Object({
   offset: Type.Number(),
   role: oneOf<ChannelRole>(['stimulus', 'response']),
   sampleCount: Type.Integer({ description: 'Committed extent: highest committed sample index + 1' }),
+  label: Type.String({ description: 'What the channel records, from the circuit or bench configuration: "membrane v (A0)", "stimulus i"' }),
+  convert: Type.Optional(
+    Type.Object(
+      {
+        unit: Type.String({ description: "The protocol's own unit, e.g. A" }),
+        factor: Type.Number({ description: 'value in `unit` = physical value × factor' }),
+        via: Type.String({ description: 'How the bench makes it, e.g. "shunt resistor 1 kΩ"' }),
+      },
+      { description: 'A stimulus recorded in V shown in the protocol quantity (the bench configuration gives the conversion)' },
+    ),
+  ),
+  notes: Type.Optional(Type.Array(Type.String(), { description: 'What a reader of the channel should know: no unit conversion, too few samples per stimulus period' })),
 });
 
 /** A run's protocol document as submitted (declarative JSON). */

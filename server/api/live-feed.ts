@@ -18,7 +18,7 @@
  */
 import type { WebSocket } from 'ws';
 import type { ChannelDescriptor, FinalStatus, RunMessage } from '../../common/run-stream.ts';
-import type { RunSummary } from '../store/run-store.ts';
+import type { RunDetail } from '../store/run-store.ts';
 import type { LiveEvent, LiveMessage } from '../../common/schemas/live.ts';
 
 export interface LiveFeedOptions {
@@ -67,7 +67,7 @@ export class LiveFeed {
   /** Serves one client: hello, then the run's messages until stop (or the client leaves). */
   serve(
     socket: WebSocket,
-    run: RunSummary,
+    run: RunDetail,
     subscribe: (listener: (msg: RunMessage) => void) => (() => void) | undefined,
   ): void {
     new LiveClient(socket, run, subscribe, this.options, this.stats);
@@ -111,7 +111,7 @@ class LiveClient {
 
   constructor(
     private readonly socket: WebSocket,
-    run: RunSummary,
+    run: RunDetail,
     subscribe: (listener: (msg: RunMessage) => void) => (() => void) | undefined,
     private readonly opts: LiveFeedOptions,
     private readonly stats: LiveStats,

@@ -25,14 +25,14 @@ export function numberIn(name: string, min: number, max: number, integer = false
 }
 
 /** A progress bar on stderr when stderr is a terminal; otherwise a no-op with the same methods. */
-export function progressBar(total: number, format: string): { update(v: number, payload?: object): void; stop(): void } {
-  if (!process.stderr.isTTY) return { update() {}, stop() {} };
+export function progressBar(total: number, format: string): { update(v: number, payload?: object): void; setTotal(total: number): void; stop(): void } {
+  if (!process.stderr.isTTY) return { update() {}, setTotal() {}, stop() {} };
   const bar = new cliProgress.SingleBar(
     { stream: process.stderr, format, hideCursor: true, clearOnComplete: false },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0);
-  return { update: (v, payload) => bar.update(v, payload), stop: () => bar.stop() };
+  return { update: (v, payload) => bar.update(v, payload), setTotal: (t) => bar.setTotal(t), stop: () => bar.stop() };
 }
 
 /**

@@ -6,6 +6,7 @@
  *   const out = await poolSimulate(pool)(circuit, { samples, sampleRate, quantity });
  */
 import { simulate, type TwinOptions } from '../twin/index.ts';
+import { evaluateObjective, type FitTarget, type ObjectiveSpec, type ObjectiveValue } from '../twin/calibration.ts';
 import type { TwinOutput, TwinSimulate, TwinStimulus } from './pairing.ts';
 import type { TaskRunner } from '../workers/pool.ts';
 
@@ -22,6 +23,27 @@ export function twinTask(input: TwinTaskInput): TwinOutput {
     channels: r.channels.map((c) => ({ name: c.name, unit: c.unit, data: c.data })),
     events: r.events.map((e) => ({ kind: 'spike' as const, index: e.index, time: e.time, node: e.node, element: e.element })),
   };
+}
+
+export interface FitTaskInput extends TwinTaskInput {
+  target: FitTarget;
+  objective: ObjectiveSpec;
+}
+
+/**
+ * Runs in the worker: one objective evaluation of a twin calibration (experiments/fit.ts), the simulation and
+ * its comparison with the measured run, so only a number crosses back. A circuit the twin cannot simulate
+ * with these parameters (a diverging step, a matrix that is not positive definite) is an infinitely bad
+ * candidate, not a failed fit.
+ */
+export function fitTask(input: FitTaskInput): ObjectiveValue {
+  let r;
+  try {
+    r = simulate(input.circuit, input.stimulus, { ...input.options, samples: input.target.samples });
+  } catch {
+    return { value: Infinity, residual: Infinity, n: 0, spikes: 0 };
+  }
+  return evaluateObjective(input.objective, input.target, { channels: r.channels, spikes: r.events.map((e) => e.time) });
 }
 
 /** A TwinSimulate that runs on the pool (the stimulus buffer is copied, so the caller keeps it). */

@@ -70,6 +70,22 @@ export function naturalDurationS(p: Protocol): number {
   return natural ? natural(p) : p.durationS;
 }
 
+/**
+ * The shortest period the stimulus repeats or oscillates with, s (its period, or 1 / its highest frequency),
+ * or null for kinds without one (dc, ladder ...). The run page warns when a channel's rate gives fewer than
+ * about 20 samples in it.
+ */
+export function shortestPeriodS(p: Protocol): number | null {
+  const k = kindOf(p);
+  if (!k) return null;
+  const periods: number[] = [];
+  const periodic = k.periodic?.(p, naturalDurationS(p));
+  if (periodic && periodic.periodS > 0) periods.push(periodic.periodS);
+  const f = k.highestFrequencyHz?.(p) ?? 0;
+  if (f > 0) periods.push(1 / f);
+  return periods.length ? Math.min(...periods) : null;
+}
+
 export interface ProtocolSummary {
   kind: ProtocolKind;
   quantity: 'current' | 'voltage';

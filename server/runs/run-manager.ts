@@ -62,6 +62,8 @@ interface ActiveRun {
   ended: Promise<StopMessage>;
   /** Pause/resume; also the source's clock. */
   pause: PauseControl;
+  /** Paused time (ms) before the current pause, to say how long each pause lasted. */
+  pausedBefore?: number;
   /** Samples received on channel 0 (highest index + 1) and expected in all. */
   done: number;
   total: number;
@@ -387,6 +389,7 @@ export class RunManager {
       throw new AppError('RUN_NOT_ACTIVE', `run ${id} is ${run.machine.state}; only a running run can be paused`);
     }
     run.pause.pause();
+    this.markPause(run, 'paused');
     this.log(`run ${id} paused`);
     return this.progress(id)!;
   }
@@ -397,9 +400,24 @@ export class RunManager {
     if (run.machine.state !== 'paused' || !run.machine.tryTo('running')) {
       throw new AppError('RUN_NOT_ACTIVE', `run ${id} is ${run.machine.state}; only a paused run can be resumed`);
     }
+    const pausedMs = run.pause.pausedMs() - (run.pausedBefore ?? 0);
     run.pause.resume();
+    run.pausedBefore = run.pause.pausedMs();
+    this.markPause(run, `resumed after ${(pausedMs / 1000).toFixed(1)} s paused`);
     this.log(`run ${id} resumed`);
     return this.progress(id)!;
+  }
+
+  /**
+   * A pause or resume recorded as a marker at the stimulus time it happened (channel 0's next sample):
+   * the recording shows no gap there (the source's clock stood still), so the marker is what says so.
+   */
+  private markPause(run: ActiveRun, label: string): void {
+    try {
+      this.dispatch(run, { type: 'event', kind: 'marker', index: run.done, label });
+    } catch (err) {
+      this.log(`run ${run.id}: could not record the ${label} marker: ${errMessage(err)}`);
+    }
   }
 
   /** Progress of an active run (undefined when it is not active). */
@@ -458,6 +476,20 @@ export class RunManager {
     if (!run || run.machine.state === 'done') return undefined;
     run.listeners.add(listener);
     return () => run.listeners.delete(listener);
+  }
+
+  /**
+   * Commits what an active run's recorder holds, so that a read of the run right after (the live feed's
+   * hello, with its event counts) and the messages that follow a subscribe in the same tick add up exactly.
+   */
+  commit(id: number): void {
+    const run = this.active.get(id);
+    if (!run || run.machine.state === 'done') return;
+    try {
+      run.recorder.flush();
+    } catch (err) {
+      this.log(`run ${id}: commit before a live subscriber failed: ${errMessage(err)}`);
+    }
   }
 
   /** Every message of every run (for online analyses); returns the unsubscribe function. */

@@ -110,10 +110,29 @@ function pulsesOption(x: unknown): PulseTrain | undefined {
   return { delayUs: num('delayUs', 0), periodUs: num('periodUs'), widthUs: num('widthUs'), count: num('count', 0) };
 }
 
+/** The bench configuration's entry of this run's board: the instrument named by options.instrument, else the one on this port, else the first DAQ. */
+function benchEntry(o: Record<string, unknown>, port: string | undefined, daqs: Instrument[]): Instrument | undefined {
+  return (typeof o.instrument === 'string' ? daqs.find((i) => i.id === o.instrument) : undefined) ?? daqs.find((i) => port && i.port === port) ?? daqs[0];
+}
+
+/**
+ * What the bench configuration says about the run's channels, for the run's bench snapshot (the API labels
+ * channels from it, server/store/channel-meta.ts): labels by channel name, and the stimulus channel's
+ * conversion to a current (`toCurrent`), keyed `stim` as the board's stimulus channel is named.
+ */
+function channelConfig(inst: Instrument | undefined): { labels?: Record<string, string>; stimulus?: { toCurrent: unknown } } {
+  const labels: Record<string, string> = {};
+  let stimulus: { toCurrent: unknown } | undefined;
+  for (const ch of inst?.channels ?? []) {
+    if (ch.label) labels[ch.role === 'stimulus' ? 'stim' : ch.name] = ch.label;
+    if (ch.role === 'stimulus' && ch.toCurrent) stimulus = { toCurrent: ch.toCurrent };
+  }
+  return { ...(Object.keys(labels).length ? { labels } : {}), ...(stimulus ? { stimulus } : {}) };
+}
+
 /** Spike detection per channel name: options.spikes, then the bench configuration's channel entries, then the circuit's. */
-function spikeConfigs(o: Record<string, unknown>, port: string | undefined, daqs: Instrument[], circuit: Record<string, SpikeDetectorConfig>): Record<string, SpikeDetectorConfig> {
+function spikeConfigs(o: Record<string, unknown>, inst: Instrument | undefined, circuit: Record<string, SpikeDetectorConfig>): Record<string, SpikeDetectorConfig> {
   const out: Record<string, SpikeDetectorConfig> = { ...circuit };
-  const inst = (typeof o.instrument === 'string' ? daqs.find((i) => i.id === o.instrument) : undefined) ?? daqs.find((i) => port && i.port === port) ?? daqs[0];
   for (const ch of inst?.channels ?? []) if (ch.spikes) out[ch.name] = ch.spikes;
   if (o.spikes !== undefined) {
     if (typeof o.spikes !== 'object' || o.spikes === null || Array.isArray(o.spikes)) throw new Error('options.spikes must be an object keyed by channel name (a0, a1, ...)');
@@ -189,7 +208,8 @@ async function openDaqSource(ctx: SourceContext, givenPort: string | undefined):
   const onDisconnect = o.onDisconnect === 'fail' ? 'fail' : 'gap';
   // the circuit on the virtual board's pins (checked now: a bad one fails before the run starts)
   const dut = useVirtual ? resolveDaqDut(o.circuit, { files: ctx.from === 'local' }) : undefined;
-  const spikes = spikeConfigs(o, port, ctx.instruments?.configured('daq') ?? [], dut?.kind === 'twin' ? circuitDaqSpikes(dut.circuit) : {});
+  const inst = benchEntry(o, port, ctx.instruments?.configured('daq') ?? []);
+  const spikes = spikeConfigs(o, inst, dut?.kind === 'twin' ? circuitDaqSpikes(dut.circuit) : {});
   return {
     kind: 'daq',
     bench: {
@@ -203,6 +223,7 @@ async function openDaqSource(ctx: SourceContext, givenPort: string | undefined):
         ...(pulses ? { pulses } : {}),
         ...(Object.keys(spikes).length ? { spikes } : {}),
         ...(preview ? { stimulusTable: preview.tables.reduce((n, t) => n + t.length, 0), segments: preview.segments.length } : {}),
+        ...channelConfig(inst),
       },
       // the twin circuit this run pairs with (the Compare view's default): the one on the virtual board's pins
       ...(dut ? { circuit: dut.name, ...(dut.kind === 'twin' ? { twinCircuit: dut.circuit } : {}) } : {}),

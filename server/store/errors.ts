@@ -16,7 +16,8 @@ export type StoreErrorCode =
   | 'STORE_TOO_NEW' // the file was written by a newer spikeloop (user_version above ours)
   | 'STORE_CLOSED' // the store was closed
   | 'DISK_FULL' // not enough free space for a run, or the disk filled up during one (refused until space returns)
-  | 'EXPORT_RATES_DIFFER'; // a CSV export (one time column) asked for channels of different sample rates
+  | 'EXPORT_RATES_DIFFER' // a CSV export (one time column) asked for channels of different sample rates
+  | 'CIRCUIT_EXISTS'; // a circuit of that name is stored already
 
 // SQLITE_IOERR_SHMSIZE: the WAL index (-shm) could not be extended, which on a full tmpfs or disk is how a
 // write that crosses an index page fails before SQLite ever reports SQLITE_FULL.

@@ -5,7 +5,7 @@
  * One process writes (a lock file next to the database enforces it: ./lock.ts); any number may open it
  * read-only. The store owns the database, the lock and the recorders, checks that it is open (and
  * writable) for every call, and hands the queries to small repositories: ./runs.ts, ./traces.ts,
- * ./analyses.ts, ./sweeps.ts.
+ * ./analyses.ts, ./sweeps.ts, ./circuits.ts.
  */
 import Database from 'better-sqlite3';
 import { rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { EventKind, RunStatus, StartMessage } from '../../common/run-stream.ts';
 import type { RunSummary, StoredAnalysis, StoredEvent } from '../../common/schemas/index.ts';
 import { Analyses } from './analyses.ts';
+import { Circuits, type StoredCircuit } from './circuits.ts';
 import { StoreError } from './errors.ts';
 import { acquireLock, releaseLock } from './lock.ts';
 import { Recorder, type RunRecorder } from './recorder.ts';
@@ -29,6 +30,7 @@ export type { RunRecorder } from './recorder.ts';
 export type { ChannelInfo, DroppedRange, RunSummary, StoredAnalysis, StoredEvent } from '../../common/schemas/index.ts';
 export type { RunDetail, RunInit, RunListQuery } from './runs.ts';
 export type { SweepRecord } from './sweeps.ts';
+export type { StoredCircuit } from './circuits.ts';
 export { MAX_INDEX, type Envelope, type RawSegment } from './traces.ts';
 
 /** The start message of a run created from `init`: the first message its recorder is given. */
@@ -89,6 +91,7 @@ export class RunStore {
   private readonly traces: Traces;
   private readonly analyses: Analyses;
   private readonly sweeps: Sweeps;
+  private readonly circuits: Circuits;
 
   private constructor(
     readonly file: string,
@@ -102,6 +105,7 @@ export class RunStore {
     this.traces = new Traces(this.st, this.runs);
     this.analyses = new Analyses(this.st, this.runs);
     this.sweeps = new Sweeps(this.st);
+    this.circuits = new Circuits(this.st);
   }
 
   /** Opens (creating and migrating) the database; runs left 'running' by a dead process become 'interrupted'. */
@@ -355,6 +359,23 @@ export class RunStore {
   listSweeps(q: { limit?: number; offset?: number } = {}): SweepRecord[] {
     this.alive();
     return this.sweeps.list(q);
+  }
+
+  /** Stores a circuit under a new name with its provenance (CIRCUIT_EXISTS when the name is taken). */
+  saveCircuit(name: string, document: unknown, provenance: unknown): StoredCircuit {
+    this.writable();
+    return this.circuits.save(name, document, provenance);
+  }
+
+  getCircuit(name: string): StoredCircuit | undefined {
+    this.alive();
+    return this.circuits.get(name);
+  }
+
+  /** Stored circuits, newest first. */
+  listCircuits(): StoredCircuit[] {
+    this.alive();
+    return this.circuits.list();
   }
 
   /** Size and content counts of the database. */

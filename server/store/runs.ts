@@ -2,6 +2,7 @@
 import type { EventKind, RunSourceKind, RunStatus } from '../../common/run-stream.ts';
 import type { ChannelInfo, DroppedRange, RunDetail as RunDetailBase, RunFilters, RunSummary } from '../../common/schemas/index.ts';
 import { StoreError } from './errors.ts';
+import { channelMeta } from './channel-meta.ts';
 import { page, type Statements } from './statements.ts';
 import type { ChannelRow } from './traces.ts';
 
@@ -176,8 +177,10 @@ export class Runs {
   }
 
   private summary(r: RunRow): RunSummary {
+    const run = { source: r.source, protocol: JSON.parse(r.protocol), bench: JSON.parse(r.bench) };
     const channels = (this.st.sql('SELECT * FROM channels WHERE run_id = ? ORDER BY idx').all(r.id) as ChannelRow[]).map(
       (c): ChannelInfo => ({
+        ...channelMeta({ name: c.name, unit: c.unit, role: c.role, sampleRate: c.sample_rate }, run),
         index: c.idx,
         name: c.name,
         unit: c.unit,
@@ -195,9 +198,9 @@ export class Runs {
       status: r.status,
       reason: r.reason,
       label: r.label,
-      protocol: JSON.parse(r.protocol),
+      protocol: run.protocol,
       source: r.source,
-      bench: JSON.parse(r.bench),
+      bench: run.bench,
       twin: r.twin === null ? null : JSON.parse(r.twin),
       softwareVersion: r.software_version,
       createdAt: r.created_at,

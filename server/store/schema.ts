@@ -117,6 +117,15 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE events ADD COLUMN time_s REAL;
   `,
+  // 5: circuits stored by name (a twin calibration's fitted circuit) with their provenance.
+  `
+  CREATE TABLE circuits (
+    name       TEXT PRIMARY KEY,
+    document   TEXT NOT NULL,               -- JSON: the circuit document
+    provenance TEXT NOT NULL,               -- JSON: run, objective, residual, params, date ...
+    created_at TEXT NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -3,7 +3,7 @@
  * Adding a task is adding an entry here.
  */
 import { bootstrapDistances, type PowerLawFit, type PowerLawOptions } from '../analysis/powerlaw.ts';
-import { twinTask } from '../experiments/twin-task.ts';
+import { fitTask, twinTask } from '../experiments/twin-task.ts';
 import type { TwinRunItem, TwinRunSpec } from '../sources/twin-source.ts';
 
 export interface BootstrapChunk {
@@ -74,6 +74,8 @@ export const tasks = {
   },
   /** One twin simulation of a sampled stimulus (experiments/twin-task.ts). */
   twin: twinTask,
+  /** One objective evaluation of a twin calibration: simulate a candidate circuit, compare with the run (experiments/fit.ts). */
+  fit: fitTask,
   /** KS distances of a range of power-law bootstrap replicates (analysis-io/bootstrap.ts). */
   bootstrap: (c: BootstrapChunk): Float64Array => bootstrapDistances(c.data, c.fit, c.opts, c.seed, c.from, c.to),
 };

@@ -39,6 +39,7 @@ import type {
 export type { RunStatus, FinalStatus, EventKind, ChannelRole };
 export type {
   AnalysisRun,
+  ChannelInfo,
   BenchConfig,
   CircuitInfo,
   DroppedRange,

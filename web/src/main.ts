@@ -15,6 +15,7 @@ import { sweepsPage } from './views/sweeps.ts';
 import { benchPage } from './views/bench.ts';
 import { comparePage } from './views/compare.ts';
 import { replayPage } from './views/replay.ts';
+import { overlayPage } from './views/overlay.ts';
 import { sessionsPage } from './views/sessions.ts';
 
 // Opened with the URL `spikeloop serve` printed (…/?token=…): the server answered with its cookie, which every
@@ -31,6 +32,7 @@ const ROUTES: Route[] = [
   { pattern: '/compare/:id', view: comparePage },
   { pattern: '/sweeps/:id', view: sweepsPage },
   { pattern: '/replay/:id', view: replayPage },
+  { pattern: '/overlay', view: overlayPage },
 ];
 
 const navLinks = ROUTES.filter((r) => r.nav).map((r) => h('a', { href: `#${r.pattern}`, 'data-path': r.pattern }, r.nav!));

@@ -22,6 +22,8 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     },
     (socket, req) => {
       const id = req.params.id;
+      // The hello's event counts plus the events that follow it are the run's exact totals.
+      ctx.runs.commit(id);
       const run = ctx.store.getRun(id);
       if (!run) {
         socket.close(1008, 'run not found');

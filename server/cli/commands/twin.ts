@@ -2,7 +2,9 @@
  * `spikeloop twin run <circuit.json> --stimulus <protocol.json | runId:channel>`: simulates the circuit on
  * the stimulus and stores it as a twin run (linked to the measured run when fed from one).
  * `spikeloop twin spice <circuit.json> [--stimulus ...] > circuit.cir`: the ngspice netlist of the circuit.
- * `spikeloop twin circuits`: the example circuits. See docs/twin/README.md.
+ * `spikeloop twin circuits`: the example circuits (and the circuits stored in the database).
+ * `spikeloop twin fit <circuit> --run <runId>`: calibrate a circuit's parameters to a stored run, store the
+ * fitted circuit and pair the run with it (docs/twin/calibration.md). See docs/twin/README.md.
  */
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
@@ -156,12 +158,101 @@ export function register(program: Command): void {
 
   twin
     .command('circuits')
-    .description('List the example circuits (usable by name wherever a circuit file is expected)')
+    .description('List the example circuits (usable by name wherever a circuit file is expected) and the circuits stored in the database (fitted ones)')
+    .option('--db <file>', 'SQLite database file whose stored circuits to list too (when it exists)', DEFAULT_DB)
     .option('--json', 'print one JSON object { circuits: [...] }', false)
-    .action(async (opts: { json: boolean }) => {
+    .action(async (opts: { json: boolean; db: string }) => {
       const { listBuiltInCircuits } = await import('../../twin/circuits/index.ts');
-      const list = listBuiltInCircuits();
+      const list: { name: string; kind: string; description: string; stored?: boolean }[] = listBuiltInCircuits();
+      if (existsSync(opts.db)) {
+        const { RunStore } = await import('../../store/run-store.ts');
+        const store = RunStore.open(opts.db, { readonly: true });
+        try {
+          for (const c of store.listCircuits()) {
+            const doc = c.document as { kind?: string; description?: string };
+            list.push({ name: c.name, kind: doc.kind ?? '', description: doc.description ?? '', stored: true });
+          }
+        } finally {
+          store.close();
+        }
+      }
       if (opts.json) console.log(JSON.stringify({ circuits: list }));
-      else for (const c of list) console.log(`${c.name.padEnd(14)} ${c.kind.padEnd(12)} ${c.description.slice(0, 100)}`);
+      else for (const c of list) console.log(`${c.name.padEnd(14)} ${c.kind.padEnd(12)} ${c.stored ? '(stored) ' : ''}${c.description.slice(0, 100)}`);
     });
+
+  twin
+    .command('fit')
+    .description("Fit a circuit's parameters so the twin fed a run's recorded stimulus reproduces its response; store the fitted circuit and pair the run with it")
+    .argument('<circuit>', 'circuit: a built-in name, a circuit stored in the database (a previous fit) or a circuit JSON file')
+    .requiredOption('--run <runId>', 'the measured run to fit', numberIn('--run', 1, Number.MAX_SAFE_INTEGER, true))
+    .option('--params <names>', 'free parameters, element.parameter, comma-separated (e.g. M.Ron,M.tau,Cm.value; default: every R and C value and device parameter)')
+    .option('--bounds <file>', 'JSON file of bounds: { "M.Ron": [min, max], "Cm.value": { "min": ..., "max": ..., "log": true } } (default: a factor of 4 either side)')
+    .option('--objective <kind>', 'waveform | spikes | iv', 'waveform')
+    .option('--channels <names>', 'twin outputs compared, comma-separated (default: every voltage and current output the run recorded)')
+    .option('--seed <n>', 'seed of the search', numberIn('--seed', 0, 2 ** 32 - 1, true), 1)
+    .option('--max-evals <n>', 'objective evaluations of the search at most', numberIn('--max-evals', 10, 1_000_000, true), 1500)
+    .option('--restarts <n>', 'IPOP restarts of the search', numberIn('--restarts', 0, 20, true), 0)
+    .option('--name <name>', 'name of the stored fitted circuit (default <circuit>-fit-run<id>)')
+    .option('--no-pair', 'do not pair the run with the fitted circuit')
+    .option('--workers <n>', 'worker threads (default: one per core)', numberIn('--workers', 1, 256, true))
+    .option('--db <file>', 'SQLite database file', DEFAULT_DB)
+    .option('--json', 'print only one JSON object on stdout', false)
+    .action(
+      async (
+        arg: string,
+        opts: { run: number; params?: string; bounds?: string; objective: string; channels?: string; seed: number; maxEvals: number; restarts: number; name?: string; pair: boolean; workers?: number; db: string; json: boolean },
+      ) => {
+        const { OBJECTIVES } = await import('../../twin/calibration.ts');
+        if (!(OBJECTIVES as readonly string[]).includes(opts.objective)) throw new Error(`--objective must be one of ${OBJECTIVES.join(', ')}`);
+        const bounds = opts.bounds ? (readJson(opts.bounds, 'bounds file') as Record<string, never>) : undefined;
+        if (bounds !== undefined && (typeof bounds !== 'object' || bounds === null || Array.isArray(bounds))) throw new Error(`bounds file ${opts.bounds}: expected an object { "element.parameter": [min, max] }`);
+        if (!existsSync(opts.db)) throw new Error(`no database at ${opts.db}`);
+        const [{ buildServices }, { RunStore }, { calibrateRun }] = await Promise.all([import('../../services.ts'), import('../../store/run-store.ts'), import('../../experiments/fit.ts')]);
+        const store = RunStore.open(opts.db);
+        const services = buildServices({ store, instruments: false, ...(opts.workers !== undefined ? { workers: opts.workers } : {}) });
+        const ac = new AbortController();
+        const onSigint = () => ac.abort(new Error('interrupted'));
+        process.once('SIGINT', onSigint);
+        try {
+          const circuit = store.getCircuit(arg)?.document ?? (await readCircuitArg(arg, 'circuit'));
+          const list = (s?: string) => s?.split(',').map((x) => x.trim()).filter(Boolean);
+          const bar = progressBar(1, 'twin fit [{bar}] {percentage}% | {value}/{total} evaluations | residual {residual}');
+          let total = 1;
+          const r = await calibrateRun(store, services.runs, services.pool, opts.run, {
+            circuit,
+            circuitName: arg,
+            ...(list(opts.params) ? { params: list(opts.params) } : {}),
+            ...(bounds ? { bounds } : {}),
+            objective: opts.objective as never,
+            ...(list(opts.channels) ? { channels: list(opts.channels) } : {}),
+            seed: opts.seed,
+            maxEvals: opts.maxEvals,
+            restarts: opts.restarts,
+            ...(opts.name ? { name: opts.name } : {}),
+            pair: opts.pair,
+            signal: ac.signal,
+            onProgress: (p) => {
+              if (p.total !== total) bar.setTotal((total = p.total));
+              bar.update(p.evals, { residual: p.residual.toPrecision(3) });
+            },
+          });
+          bar.stop();
+          const { fitted: _doc, ...result } = r;
+          if (opts.json) console.log(JSON.stringify(result));
+          else {
+            console.log(`fitted ${arg} to run ${opts.run} (objective ${r.objective}, ${r.channels.join(', ') || 'spike events'}): residual ${r.startResidual.toPrecision(3)} -> ${r.residual.toPrecision(3)}, ${r.evals} evaluations, ${r.seconds.toFixed(1)} s`);
+            for (const p of r.report) {
+              const ci = p.ci ? `[${p.ci[0].toPrecision(4)}, ${p.ci[1].toPrecision(4)}]` : 'not determined';
+              console.log(`  ${p.name.padEnd(14)} ${r.start[p.name].toPrecision(4).padStart(11)} -> ${p.value.toPrecision(6).padStart(12)}   95 % CI ${ci}`);
+            }
+            for (const w of r.warnings) console.log(`warning: ${w}`);
+            console.log(`stored as circuit "${r.circuit}"${r.twinRunId !== null ? `; run ${opts.run} paired with twin run ${r.twinRunId}` : ''}`);
+          }
+        } finally {
+          process.off('SIGINT', onSigint);
+          await services.close();
+          store.close();
+        }
+      },
+    );
 }

@@ -1,5 +1,5 @@
 /** Short human descriptions of runs and protocols, shared by the runs list and the run page. */
-import type { ProtocolDoc, RunStatus, RunSummary } from '../api.ts';
+import type { ChannelInfo, ProtocolDoc, RunStatus, RunSummary } from '../api.ts';
 import { h } from '../dom.ts';
 import { duration, si } from '../format.ts';
 
@@ -41,11 +41,28 @@ export function statusBadge(status: RunStatus): HTMLElement {
   return h('span', { class: `badge status-${status}`, 'data-status': status }, status);
 }
 
+/**
+ * A run's length as recorded, in signal time (samples / rate of the longest channel): a twin run of 1 s
+ * computed in 19 ms is "1 s", a paused 15 s run is "15 s". While it runs: recorded so far of planned.
+ */
 export function runDurationText(run: RunSummary): string {
-  if (run.endedAt) {
-    const s = (Date.parse(run.endedAt) - Date.parse(run.createdAt)) / 1000;
-    if (Number.isFinite(s) && s >= 0) return duration(s);
-  }
+  const recorded = recordedSeconds(run);
   const planned = protocolDuration(run.protocol);
-  return run.status === 'running' && planned !== null ? `${duration(planned)} planned` : '—';
+  if (run.status === 'running') return planned !== null ? `${duration(recorded)} of ${duration(planned)}` : duration(recorded);
+  return run.channels.length > 0 ? duration(recorded) : '—';
+}
+
+/** A channel's name on plots: its label from the server ("membrane v (A0)") with the unit it is shown in. */
+export function channelTitle(ch: ChannelInfo): string {
+  return `${ch.label || ch.name} [${shownUnit(ch)}]`;
+}
+
+/** The unit a channel is plotted in: the protocol's own when the bench configuration converts it. */
+export function shownUnit(ch: ChannelInfo): string {
+  return ch.convert?.unit ?? ch.unit;
+}
+
+/** Physical value → plotted value (the bench configuration's conversion, else unchanged). */
+export function shownFactor(ch: ChannelInfo): number {
+  return ch.convert?.factor ?? 1;
 }

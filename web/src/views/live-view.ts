@@ -10,19 +10,23 @@
  * Latency: blocks carry the server's wall time of their newest sample; when a frame first shows that
  * sample, `Date.now() - wallTime` goes into `window.spikeloop.live.latencyMs` (the live_latency_ms bench).
  */
-import { LiveConnection, type LiveMessage, type RunSummary, type FinalStatus } from '../api.ts';
+import { LiveConnection, type EventKind, type LiveMessage, type RunSummary, type FinalStatus } from '../api.ts';
 import { h } from '../dom.ts';
 import { si } from '../format.ts';
 import { FpsMeter, freshLiveMetrics, metrics } from '../metrics.ts';
 import { MinMaxBuffer, type Columns } from '../plots/minmax-buffer.ts';
-import { TracePlot, fitPlotHeight, type PlotEvent } from '../plots/trace-plot.ts';
-import { protocolDuration } from './describe.ts';
+import { TracePlot, fitPlotHeight, type PlotEvent, type PlotSpan } from '../plots/trace-plot.ts';
+import { PAUSE_LABEL } from '../components/run-events.ts';
+import { channelTitle, protocolDuration, shownFactor, shownUnit } from './describe.ts';
+import { ROLE_COLORS } from './stored-view.ts';
 
 export interface LiveViewCallbacks {
   /** The server said the run ended. */
   onStop(status: FinalStatus, reason: string | null): void;
   /** The socket closed without a stop message (server went away). */
   onLost(detail: string): void;
+  /** The run's event totals changed (live runs: the stored counts at connection plus every event since). */
+  onCounts?(counts: Record<EventKind, number>): void;
 }
 
 /** What feeds the view: the run's WebSocket (LiveConnection) or a replay of stored data. */
@@ -37,8 +41,6 @@ export interface LiveViewOptions {
     connect(onMessage: (m: LiveMessage) => void): FeedHandle;
     /** Right edge of the visible window (s). */
     playhead(): number;
-    /** Status text for the toolbar's time field. */
-    timeText?(): string;
   };
 }
 
@@ -53,7 +55,6 @@ export interface LiveViewInstance {
 }
 
 const WINDOWS = [0.1, 0.2, 0.5, 1, 2, 5, 10];
-const COLORS = { stimulus: '#c05621', response: '#2b6cb0' } as const;
 /** Redraw lag behind the newest sample at most this much (s): smooth scrolling without running ahead of data
  * (the head normally catches up within a few frames; see frame()). */
 const MAX_LAG_S = 0.25;
@@ -61,6 +62,10 @@ const MAX_LAG_S = 0.25;
 interface Lane {
   buf: MinMaxBuffer;
   plot: TracePlot;
+  /** Physical value → plotted value (the bench configuration's conversion). */
+  factor: number;
+  /** The sample index the next block should start at (a later one leaves a gap: samples the source lost). */
+  next: number;
   cols?: Columns;
   /** This lane's events in arrival (= time) order: its spikes, and markers/faults of any channel. */
   events: PlotEvent[];
@@ -76,11 +81,15 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
 
   const fpsEl = h('span', { class: 'stat', 'data-stat': 'fps' }, '— fps');
   const rateEl = h('span', { class: 'stat', 'data-stat': 'rate' }, '');
-  const timeEl = h('span', { class: 'stat', 'data-stat': 'time' }, '');
+  // A replay shows its own time readout (views/replay.ts): one readout per page.
+  const timeEl = h('span', { class: 'stat', 'data-stat': 'time', hidden: Boolean(opts.replay) }, '');
   const dropEl = h('span', { class: 'stat warn', hidden: true }, '');
   // In a replay, events are loaded ahead of the playhead: a running count would mislead.
   const spikesEl = h('span', { class: 'stat', 'data-stat': 'spikes', hidden: Boolean(opts.replay) }, '');
-  let spikes = 0;
+  /** The run's totals: what the store held when the feed said hello, plus every event since. */
+  const counts: Record<EventKind, number> = { spike: 0, marker: 0, fault: 0 };
+  /** Gaps (dropped samples), faults that lost samples and pauses, shared by every lane. */
+  const spans: PlotSpan[] = [];
   /** Events received (any kind), to notice new marks in an otherwise unchanged window. */
   let events = 0;
   const winSel = h('select', { 'aria-label': 'Visible window', class: 'compact' });
@@ -116,14 +125,15 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
       const el = h('div', { class: 'plot', 'data-channel': String(ch.index) });
       plotsEl.append(el);
       const plot = new TracePlot(el, {
-        title: `${ch.name} (${ch.role}, ${si(ch.sampleRate, 'S/s')})`,
-        unit: ch.unit,
-        color: COLORS[ch.role] ?? '#444',
+        title: `${channelTitle(ch)} · ${ch.name}, ${si(ch.sampleRate, 'S/s')}`,
+        unit: shownUnit(ch),
+        color: ROLE_COLORS[ch.role] ?? '#444',
         width: width(),
         height: fitPlotHeight(plotsEl, r.channels.length),
         liveLegend: false,
       });
-      lanes.set(ch.index, { buf: new MinMaxBuffer(ch.sampleRate), plot, events: [] });
+      plot.spans = spans;
+      lanes.set(ch.index, { buf: new MinMaxBuffer(ch.sampleRate), plot, events: [], factor: shownFactor(ch), next: -1 });
     }
   }
   if (run.channels.length > 0) buildLanes(run);
@@ -142,11 +152,23 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
     switch (m.type) {
       case 'hello':
         buildLanes(m.run);
+        if (!replay && m.run.eventCounts) {
+          Object.assign(counts, m.run.eventCounts);
+          showCounts();
+        }
         break;
       case 'block': {
         const lane = lanes.get(m.channel);
         if (!lane) break;
-        lane.buf.push(m.firstIndex, m.stride, m.min, m.max);
+        if (lane.next >= 0 && m.firstIndex - lane.next >= Math.max(1, m.stride)) gap(lane, lane.next, m.firstIndex);
+        lane.next = Math.max(lane.next, m.firstIndex + m.min.length * m.stride);
+        if (lane.factor === 1) lane.buf.push(m.firstIndex, m.stride, m.min, m.max);
+        else {
+          const f = lane.factor;
+          const a = m.min.map((v) => v * f);
+          const b = m.max.map((v) => v * f);
+          lane.buf.push(m.firstIndex, m.stride, f < 0 ? b : a, f < 0 ? a : b);
+        }
         metrics.live.pairs += m.min.length;
         metrics.live.lastIndex[m.channel] = m.firstIndex + m.min.length * m.stride - 1;
         if (m.wallTime && m.min.length > 0) {
@@ -162,8 +184,16 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
           const rate = (own ?? first)?.buf.sampleRate;
           if (!rate) break;
           const ev: PlotEvent = { t: e.index / rate, kind: e.kind, label: e.label };
-          if (e.kind === 'spike') spikes++;
+          counts[e.kind]++;
           events++;
+          if (e.kind === 'marker' && e.label && PAUSE_LABEL.test(e.label)) {
+            spans.push({ t0: ev.t, t1: ev.t, kind: 'pause', label: e.label });
+            continue;
+          }
+          if (e.kind === 'fault') {
+            faultAt(ev.t, e.label ?? 'fault', rate);
+            continue;
+          }
           for (const l of e.kind === 'spike' && own ? [own] : lanes.values()) {
             l.events.push(ev);
             if (l.events.length > MAX_EVENTS) l.events.splice(0, MAX_EVENTS / 2);
@@ -173,6 +203,7 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
           eventsDropped += m.dropped;
           showDrops();
         }
+        showCounts();
         break;
       }
       case 'rate':
@@ -180,7 +211,15 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
         rateEl.textContent = `${si(m.pairsPerSecond, 'pairs/s')} per channel`;
         break;
       case 'dropped': {
-        lanes.get(m.channel)?.buf.drop(m.start, m.end);
+        // Not sent to this client (slow connection): recorded on the server, only not shown here.
+        const lane = lanes.get(m.channel);
+        if (lane) {
+          const t0 = m.start / lane.buf.sampleRate;
+          const own = spans.find((s) => s.kind === 'dropped' && Math.abs(s.t0 - t0) <= 1.5 / lane.buf.sampleRate);
+          if (own) Object.assign(own, { label: 'not shown', detail: 'recorded, but not sent to this page (slow connection)' });
+          lane.next = Math.max(lane.next, m.end);
+        }
+        lane?.buf.drop(m.start, m.end);
         dropped += m.end - m.start;
         showDrops();
         break;
@@ -191,6 +230,29 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
         break;
     }
   };
+  /** Samples [a, b) of a lane never arrived: one span per gap over all lanes, joined with a fault at its start. */
+  function gap(lane: Lane, a: number, b: number): void {
+    const rate = lane.buf.sampleRate;
+    const t0 = a / rate;
+    const n = b - a;
+    const same = spans.find((s) => (s.kind === 'dropped' || s.kind === 'fault') && Math.abs(s.t0 - t0) <= 1.5 / rate);
+    if (same) {
+      same.t1 = Math.max(same.t1, b / rate);
+      same.detail = `${n.toLocaleString()} samples lost per channel`;
+    } else spans.push({ t0, t1: b / rate, kind: 'dropped', label: 'dropped', detail: `${n.toLocaleString()} samples lost` });
+    events++;
+  }
+  /** A fault: the span of the gap it starts (now or when its samples are found missing), else a labelled line. */
+  function faultAt(t: number, label: string, rate: number): void {
+    const same = spans.find((s) => s.kind === 'dropped' && Math.abs(s.t0 - t) <= 1.5 / rate);
+    if (same) Object.assign(same, { kind: 'fault', label });
+    else spans.push({ t0: t, t1: t, kind: 'fault', label });
+  }
+  function showCounts(): void {
+    spikesEl.textContent = `${counts.spike.toLocaleString()} spikes · ${counts.marker.toLocaleString()} markers · ${counts.fault.toLocaleString()} faults`;
+    cb.onCounts?.({ ...counts });
+  }
+
   const conn: FeedHandle = replay
     ? replay.connect(onMessage)
     : new LiveConnection(run.id, {
@@ -267,8 +329,7 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
     }
     if (m.frames % 15 === 0) {
       fpsEl.textContent = `${m.fps.toFixed(0)} fps`;
-      timeEl.textContent = replay?.timeText ? replay.timeText() : `t = ${si(newest, 's')} of ${si(planned, 's')}`;
-      spikesEl.textContent = `${spikes.toLocaleString()} spikes`;
+      timeEl.textContent = `t = ${si(newest, 's')} of ${si(planned, 's')}`;
     }
     if (ended) cancelAnimationFrame(raf);
   };
@@ -287,10 +348,11 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
         l.events = [];
         l.cols = undefined;
       }
+      for (const l of lanes.values()) l.next = -1;
+      spans.length = 0;
       stamps = [];
       head = 0;
       lastPairs = -1;
-      spikes = 0;
       if (!unmounted && !ended) {
         cancelAnimationFrame(raf);
         raf = requestAnimationFrame(frame);

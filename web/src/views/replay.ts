@@ -8,7 +8,7 @@
  * the playhead. The live view draws them exactly as it draws a running run, with the playhead as its right
  * edge. A seek forgets what was loaded and starts again one window before the new playhead.
  */
-import { api, ApiError, type EventKind, type LiveMessage, type RunDetail } from '../api.ts';
+import { api, ApiError, type EventKind, type LiveMessage, type RunDetail, type RunEvent } from '../api.ts';
 import { h } from '../dom.ts';
 import { si } from '../format.ts';
 import type { Params, ViewInstance } from '../router.ts';
@@ -122,6 +122,8 @@ class Player {
       jump('spike', 1, 'spike ▶'),
       jump('marker', -1, '◀ marker'),
       jump('marker', 1, 'marker ▶'),
+      jump('fault', -1, '◀ fault'),
+      jump('fault', 1, 'fault ▶'),
       time,
       status,
     );
@@ -130,7 +132,7 @@ class Player {
       'div',
       { class: 'run-header' },
       h('h2', {}, `Replay of run ${run.id}`, run.label ? ` · ${run.label}` : ''),
-      h('p', {}, `${si(this.duration, 's')} recorded, ${run.eventCounts.spike.toLocaleString()} spikes, ${run.eventCounts.marker.toLocaleString()} markers · `, h('a', { href: `#/runs/${run.id}` }, 'stored view')),
+      h('p', {}, `${si(this.duration, 's')} recorded, ${run.eventCounts.spike.toLocaleString()} spikes, ${run.eventCounts.marker.toLocaleString()} markers, ${run.eventCounts.fault.toLocaleString()} faults · `, h('a', { href: `#/runs/${run.id}` }, 'stored view')),
     );
     const viewEl = h('div', { class: 'replay-view' });
     page.replaceChildren(head, controls, scrub, viewEl);
@@ -143,7 +145,6 @@ class Player {
           return { requestRate: () => this.view && this.seek(this.t), close: () => this.ac.abort() };
         },
         playhead: () => this.t,
-        timeText: () => `t = ${si(this.t, 's')} of ${si(this.duration, 's')} at ${this.speed}×`,
       },
     });
     this.seek(Math.min(this.view.windowS, this.duration));
@@ -167,7 +168,8 @@ class Player {
   private showPosition(): void {
     if (!this.scrubbing) this.els.scrub.value = String(this.t);
     this.page.dataset.playhead = this.t.toFixed(6);
-    this.els.time.textContent = `${si(this.t, 's')} / ${si(this.duration, 's')}`;
+    // The one time readout: the playhead (the window's right edge), the scrub bar's value.
+    this.els.time.textContent = `t = ${si(this.t, 's', 4)} of ${si(this.duration, 's')}`;
   }
 
   private setPlaying(on: boolean): void {
@@ -260,16 +262,16 @@ class Player {
     const centre = this.anchor && this.anchor.t === this.t ? this.anchor.index : Math.max(0, Math.round((this.t - w / 2) * this.rate));
     const total = Math.round(this.duration * this.rate);
     try {
-      let found: number | undefined;
+      let found: RunEvent | undefined;
       if (dir > 0) {
-        if (centre + 1 < total) found = (await api.events(this.run.id, { start: centre + 1, kind, limit: 1 }, this.ac.signal))[0]?.index;
+        if (centre + 1 < total) found = (await api.events(this.run.id, { start: centre + 1, kind, limit: 1 }, this.ac.signal))[0];
       } else {
         // Backwards: look in growing windows before the centre, keep the last event found.
         for (let span = Math.ceil(this.rate * 0.05); centre > 0; span *= 10) {
           const from = Math.max(0, centre - span);
           const evs = await api.events(this.run.id, { start: from, end: centre, kind, limit: 100_000 }, this.ac.signal);
           if (evs.length > 0) {
-            found = evs[evs.length - 1].index;
+            found = evs[evs.length - 1];
             break;
           }
           if (from === 0) break;
@@ -279,10 +281,11 @@ class Player {
         this.els.status.textContent = `No ${dir > 0 ? 'later' : 'earlier'} ${kind}.`;
         return;
       }
-      this.els.status.textContent = `${kind} at ${si(found / this.rate, 's')}`;
-      this.page.dataset.jumpedTo = String(found);
-      this.seek(found / this.rate + w / 2);
-      this.anchor = { index: found, t: this.t };
+      // Markers and faults say what they are (a marker's text, a fault's reason).
+      this.els.status.textContent = `${kind} at ${si(found.index / this.rate, 's', 5)} (centre of the window)${found.label ? `: ${found.label}` : ''}`;
+      this.page.dataset.jumpedTo = String(found.index);
+      this.seek(found.index / this.rate + w / 2);
+      this.anchor = { index: found.index, t: this.t };
     } catch (e) {
       if (!this.ac.signal.aborted) this.els.status.textContent = `Jump failed: ${e instanceof Error ? e.message : String(e)}`;
     }

@@ -8,7 +8,7 @@ import { api, ApiError, type RunDetail } from '../api.ts';
 import { h } from '../dom.ts';
 import { dateTime, si } from '../format.ts';
 import { Router, type Params, type ViewInstance } from '../router.ts';
-import { describeProtocol, runDurationText, statusBadge } from './describe.ts';
+import { channelTitle, describeProtocol, runDurationText, statusBadge } from './describe.ts';
 import { mountLiveView } from './live-view.ts';
 import { mountStoredView } from './stored-view.ts';
 import { mountAnalysisPanel } from './analysis-panel.ts';
@@ -75,6 +75,8 @@ export function runPage(root: HTMLElement, params: Params): ViewInstance {
     mode = run.status === 'running' ? 'live' : 'stored';
     if (run.status === 'running') {
       const liveView = mountLiveView(main, run, {
+        // One count on the page: the header shows the live view's totals.
+        onCounts: (c) => (header.querySelector('[data-fact=events] dd')!.firstChild!.textContent = eventsText(c)),
         onStop: (status, reason) => {
           notice.textContent = `Run ${status}${reason ? `: ${reason}` : ''}. Loading the stored run…`;
           // Give the store a moment to commit its last batch, then show the stored run.
@@ -139,17 +141,30 @@ function runHeader(run: RunDetail, actions: { stop(b: HTMLButtonElement): void; 
       fact('Source', run.source),
       fact('Started', dateTime(run.createdAt)),
       fact('Length', runDurationText(run)),
-      fact('Channels', run.channels.map((c) => `${c.name} [${c.unit}] ${si(c.sampleRate, 'S/s')}`).join(', ') || '—'),
-      fact('Events', `${run.eventCounts.spike} spikes, ${run.eventCounts.marker} markers, ${run.eventCounts.fault} faults`),
+      fact('Channels', run.channels.map((c) => `${channelTitle(c)} ${si(c.sampleRate, 'S/s')}`).join(', ') || '—'),
+      fact('Events', eventsText(run.eventCounts)),
       dropped > 0 ? fact('Dropped', `${dropped.toLocaleString()} samples in ${run.dropped.length} ranges`) : null,
       run.linkedRunId ? fact('Linked run', h('a', { href: `#/runs/${run.linkedRunId}` }, `#${run.linkedRunId}`)) : null,
     ),
+    channelNotes(run),
     tagsAndNotes(run),
   );
 }
 
+function eventsText(c: RunDetail['eventCounts']): string {
+  return `${c.spike.toLocaleString()} spikes, ${c.marker.toLocaleString()} markers, ${c.fault.toLocaleString()} faults`;
+}
+
+/** What the server says a reader of the channels should know (no unit conversion, too few samples per period). */
+function channelNotes(run: RunDetail): HTMLElement | null {
+  const items = run.channels.flatMap((c) => (c.notes ?? []).map((n) => h('li', { 'data-channel-note': c.name }, h('strong', {}, `${c.label || c.name}: `), n)));
+  const converted = run.channels.filter((c) => c.convert).map((c) => h('li', { 'data-channel-convert': c.name }, `${c.label || c.name}: shown in ${c.convert!.unit} via ${c.convert!.via}`));
+  if (items.length + converted.length === 0) return null;
+  return h('ul', { class: `channel-notes${items.length ? ' warn-box' : ''}`, 'data-channel-notes': '' }, ...items, ...converted);
+}
+
 function fact(name: string, value: string | Node, title?: string): HTMLElement {
-  return h('div', { class: 'fact' }, h('dt', {}, name), h('dd', { title: title ?? null }, value, title ? h('div', { class: 'sub' }, title) : null));
+  return h('div', { class: 'fact', 'data-fact': name.toLowerCase() }, h('dt', {}, name), h('dd', { title: title ?? null }, value, title ? h('div', { class: 'sub' }, title) : null));
 }
 
 function tagsAndNotes(run: RunDetail): HTMLElement {

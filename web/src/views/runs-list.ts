@@ -1,12 +1,30 @@
-/** `#/`: the runs, newest first, with status / text / tag filters. Refreshes every 2 s while shown. */
+/**
+ * `#/`: the runs, newest first, with status / text / tag filters; columns sort on a click of their header
+ * (again: the other way); tick several runs to overlay them on one axis (`#/overlay?runs=…`) or to compare
+ * one with its twin. LENGTH is the recorded duration in signal time; a sweep's tag shows the sweep's name.
+ * Refreshes every 2 s while shown (the sort and the ticks stay).
+ */
 import { api, type RunStatus, type RunSummary } from '../api.ts';
 import { h } from '../dom.ts';
 import { dateTime } from '../format.ts';
 import { Router, type ViewInstance } from '../router.ts';
-import { describeProtocol, runDurationText, statusBadge } from './describe.ts';
+import { describeProtocol, recordedSeconds, runDurationText, statusBadge } from './describe.ts';
 
 const STATUSES: RunStatus[] = ['running', 'completed', 'aborted', 'failed', 'interrupted'];
 const PAGE = 100;
+
+/** The sortable columns: header text and sort key. */
+const COLUMNS: { title: string; key?: (r: RunSummary) => number | string }[] = [
+  { title: '' },
+  { title: '#', key: (r) => r.id },
+  { title: 'Status', key: (r) => r.status },
+  { title: 'Label', key: (r) => (r.label ?? '').toLowerCase() },
+  { title: 'Protocol', key: (r) => r.protocol.kind },
+  { title: 'Source', key: (r) => r.source },
+  { title: 'Started', key: (r) => r.createdAt },
+  { title: 'Length', key: (r) => recordedSeconds(r) },
+  { title: 'Tags', key: (r) => r.tags.join(',') },
+];
 
 export function runsList(root: HTMLElement): ViewInstance {
   const search = h('input', { type: 'search', placeholder: 'Search label, protocol, notes…', 'aria-label': 'Search runs' });
@@ -14,12 +32,26 @@ export function runsList(root: HTMLElement): ViewInstance {
   const tag = h('input', { type: 'text', placeholder: 'tag', 'aria-label': 'Tag', class: 'narrow' });
   const msg = h('div', { class: 'list-message', role: 'status' });
   const tbody = h('tbody');
-  const table = h(
-    'table',
-    { class: 'runs' },
-    h('thead', {}, h('tr', {}, ...['#', 'Status', 'Label', 'Protocol', 'Source', 'Started', 'Length', 'Tags'].map((t) => h('th', {}, t)))),
-    tbody,
+  let sort: { col: number; dir: 1 | -1 } = { col: 1, dir: -1 };
+  const selected = new Set<number>();
+  let shown: RunSummary[] = [];
+  /** Sweep id → name, for the sweep tags (`sweep:<id>`). */
+  const sweepNames = new Map<string, string>();
+  const heads = COLUMNS.map((c, i) =>
+    h('th', c.key ? { 'data-sort': c.title.toLowerCase() || 'id', class: 'sortable', tabindex: 0, title: `Sort by ${c.title}`, onclick: () => sortBy(i) } : {}, c.title),
   );
+  const table = h('table', { class: 'runs' }, h('thead', {}, h('tr', {}, ...heads)), tbody);
+  const selInfo = h('span', { class: 'hint', 'data-stat': 'selected' });
+  const overlayBtn = h('button', { type: 'button', class: 'small', 'data-action': 'overlay', title: 'Overlay the ticked runs on one axis' }, 'Overlay');
+  const compareBtn = h('button', { type: 'button', class: 'small', 'data-action': 'compare-selected', title: 'Compare the ticked run with its twin' }, 'Compare with twin');
+  const clearBtn = h('button', { type: 'button', class: 'small ghost', onclick: () => (selected.clear(), render(shown)) }, 'Clear');
+  overlayBtn.addEventListener('click', () => Router.go(`/overlay?runs=${[...selected].sort((a, b) => a - b).join(',')}`));
+  compareBtn.addEventListener('click', () => Router.go(`/compare/${[...selected][0]}`));
+  const selectionBar = h('div', { class: 'filters selection-bar' }, selInfo, overlayBtn, compareBtn, clearBtn);
+  function sortBy(col: number): void {
+    sort = sort.col === col ? { col, dir: sort.dir === 1 ? -1 : 1 } : { col, dir: col === 1 || col === 6 || col === 7 ? -1 : 1 };
+    render(shown);
+  }
   const importer = importPanel((id) => Router.go(`/runs/${id}`));
   const page = h(
     'div',
@@ -34,6 +66,7 @@ export function runsList(root: HTMLElement): ViewInstance {
     ),
     importer,
     h('div', { class: 'filters' }, search, status, tag),
+    selectionBar,
     msg,
     table,
   );
@@ -49,6 +82,8 @@ export function runsList(root: HTMLElement): ViewInstance {
     try {
       const runs = await api.listRuns({ limit: PAGE, status: status.value as RunStatus | '', search: search.value.trim(), tag: tag.value.trim() }, mine.signal);
       if (gone || mine.signal.aborted) return;
+      await loadSweepNames(runs);
+      if (gone || mine.signal.aborted) return;
       render(runs);
       const filtered = Boolean(search.value.trim() || status.value || tag.value.trim());
       msg.className = 'list-message';
@@ -61,23 +96,65 @@ export function runsList(root: HTMLElement): ViewInstance {
     if (!gone) timer = setTimeout(() => void refresh(), 2000);
   }
 
+  /** Names of sweeps whose tags appear and are not known yet (one request, only when a new one shows up). */
+  async function loadSweepNames(runs: RunSummary[]): Promise<void> {
+    const unknown = runs.some((r) => r.tags.some((t) => t.startsWith('sweep:') && !sweepNames.has(t.slice(6))));
+    if (!unknown) return;
+    try {
+      for (const sw of await api.sweeps()) sweepNames.set(sw.id, sw.label);
+    } catch {
+      /* the tags stay as they are */
+    }
+  }
+
+  function tagChip(t: string): HTMLElement {
+    const id = t.startsWith('sweep:') ? t.slice(6) : null;
+    const name = id ? sweepNames.get(id) : undefined;
+    if (!id) return h('span', { class: 'tag' }, t);
+    return h('a', { class: 'tag sweep-tag', href: `#/sweeps/${id}`, title: t, 'data-sweep-tag': id, onclick: (e: Event) => e.stopPropagation() }, `sweep: ${name ?? id}`);
+  }
+
   function render(runs: RunSummary[]): void {
+    shown = runs;
+    const key = COLUMNS[sort.col].key!;
+    const rows = [...runs].sort((a, b) => {
+      const ka = key(a);
+      const kb = key(b);
+      return (ka < kb ? -1 : ka > kb ? 1 : b.id - a.id) * sort.dir;
+    });
+    heads.forEach((th, i) => (i === sort.col ? th.setAttribute('aria-sort', sort.dir === 1 ? 'ascending' : 'descending') : th.removeAttribute('aria-sort')));
     tbody.replaceChildren(
-      ...runs.map((r) =>
-        h(
+      ...rows.map((r) => {
+        const tick = h('input', { type: 'checkbox', checked: selected.has(r.id), 'aria-label': `Select run ${r.id}`, 'data-select': String(r.id) });
+        tick.addEventListener('click', (e) => e.stopPropagation());
+        tick.addEventListener('change', () => {
+          if (tick.checked) selected.add(r.id);
+          else selected.delete(r.id);
+          showSelection();
+        });
+        return h(
           'tr',
-          { 'data-run-id': String(r.id), tabindex: 0, onclick: () => Router.go(`/runs/${r.id}`), onkeydown: ((e: KeyboardEvent) => e.key === 'Enter' && Router.go(`/runs/${r.id}`)) as EventListener },
+          { 'data-run-id': String(r.id), class: selected.has(r.id) ? 'selected' : null, tabindex: 0, onclick: () => Router.go(`/runs/${r.id}`), onkeydown: ((e: KeyboardEvent) => e.key === 'Enter' && Router.go(`/runs/${r.id}`)) as EventListener },
+          h('td', { class: 'tick' }, tick),
           h('td', { class: 'num' }, h('a', { href: `#/runs/${r.id}` }, String(r.id))),
           h('td', {}, statusBadge(r.status), r.reason && r.status !== 'completed' ? h('div', { class: 'sub' }, r.reason) : null),
           h('td', {}, r.label ?? ''),
           h('td', {}, h('strong', {}, r.protocol.kind), h('div', { class: 'sub' }, describeProtocol(r.protocol))),
           h('td', {}, r.source),
           h('td', { class: 'nowrap' }, dateTime(r.createdAt)),
-          h('td', { class: 'nowrap' }, runDurationText(r)),
-          h('td', {}, ...r.tags.map((t) => h('span', { class: 'tag' }, t))),
-        ),
-      ),
+          h('td', { class: 'nowrap', 'data-length': '' }, runDurationText(r)),
+          h('td', {}, ...r.tags.map(tagChip)),
+        );
+      }),
     );
+    showSelection();
+  }
+
+  function showSelection(): void {
+    for (const tr of tbody.querySelectorAll<HTMLElement>('tr')) tr.classList.toggle('selected', selected.has(Number(tr.dataset.runId)));
+    selInfo.textContent = selected.size === 0 ? 'Tick runs to overlay or compare them' : `${selected.size} run${selected.size > 1 ? 's' : ''} ticked`;
+    overlayBtn.disabled = selected.size < 1;
+    compareBtn.disabled = selected.size !== 1;
   }
 
   let debounce: ReturnType<typeof setTimeout> | undefined;

@@ -1,0 +1,324 @@
+/**
+ * Twin calibration (docs/twin/calibration.md): fit free parameters of a circuit so that the twin, fed run X's
+ * own recorded stimulus (./stimulus.ts, the one reader, replayed exactly as a pairing replays it), reproduces
+ * X's measured response; then store the fitted circuit by name with its provenance and pair X with it
+ * (./pairing.ts), so Compare uses the calibrated twin.
+ *
+ * The search is CMA-ES (server/twin/optimize.ts) in the unit box of the parameters' bounds; each population's
+ * twin evaluations run in parallel on the one worker pool (task `fit`, ./twin-task.ts). The identifiability
+ * report (server/twin/calibration.ts) evaluates the Hessian stencil and each parameter at its bounds, also in
+ * parallel. An AbortSignal cancels it all (queued tasks dropped, running threads stopped).
+ */
+import { AppError } from '../../common/errors.ts';
+import type { RunManager } from '../runs/run-manager.ts';
+import type { RunStore } from '../store/run-store.ts';
+import type { TaskRunner } from '../workers/pool.ts';
+import { readRunSignal } from '../analysis-io/inputs.ts';
+import { expandCircuit, type Method, type Netlist } from '../twin/index.ts';
+import {
+  defaultFreeParams,
+  freeParams,
+  fromUnit,
+  identifiability,
+  identifiabilityPoints,
+  paramValue,
+  toUnit,
+  withParams,
+  type BoundSpec,
+  type FitTarget,
+  type ObjectiveKind,
+  type ObjectiveSpec,
+  type ObjectiveValue,
+  type ParamReport,
+} from '../twin/calibration.ts';
+import { minimize } from '../twin/optimize.ts';
+import { DEFAULT_PAIR_ANALYSES, runPairAnalyses } from './auto-pair.ts';
+import { pairWithTwin, type TwinStimulus } from './pairing.ts';
+import { poolSimulate } from './twin-task.ts';
+import { readStimulus } from './stimulus.ts';
+
+export interface FitOptions {
+  /** The circuit to calibrate (a document; its values are the start of the search). */
+  circuit: unknown;
+  /** Free parameters `element.parameter` (default: calibration.ts defaultFreeParams). */
+  params?: string[];
+  /** Bounds per parameter (default: a factor of 4 either side of the start). */
+  bounds?: Record<string, BoundSpec>;
+  objective?: ObjectiveKind;
+  /** Twin outputs compared (default: every voltage and current output the run also recorded). */
+  channels?: string[];
+  /** van Rossum τ of the spikes objective, s. */
+  tau?: number;
+  seed?: number;
+  /** Objective evaluations of the search at most (default 1500). */
+  maxEvals?: number;
+  /** IPOP restarts (default 0). */
+  restarts?: number;
+  /** Population of the first CMA-ES run (default: optimize.ts). */
+  popSize?: number;
+  /** The twin's method and internal step (default: the circuit's method, the run's sample period). */
+  twin?: { method?: Method; dt?: number };
+  signal?: AbortSignal;
+  onProgress?: (p: FitProgress) => void;
+}
+
+export interface FitProgress {
+  phase: 'search' | 'identifiability';
+  /** Evaluations done and planned (the search's budget plus the identifiability points). */
+  evals: number;
+  total: number;
+  /** Best residual so far. */
+  residual: number;
+}
+
+export interface FitResult {
+  runId: number;
+  objective: ObjectiveKind;
+  channels: string[];
+  /** Fitted values by parameter name. */
+  params: Record<string, number>;
+  /** 95 % interval by parameter name, null when not determined. */
+  ci: Record<string, [number, number] | null>;
+  /** The objective's residual at the fit (√ of the minimised value: an NRMSE for waveform and iv). */
+  residual: number;
+  start: Record<string, number>;
+  startResidual: number;
+  bounds: Record<string, { min: number; max: number; log: boolean }>;
+  report: ParamReport[];
+  warnings: string[];
+  evals: number;
+  generations: number;
+  stop: string;
+  seed: number;
+  seconds: number;
+  /** The fitted circuit document. */
+  fitted: unknown;
+}
+
+/** The run's response on the twin's output names: the same name (a twin run), or the circuit's DAQ pin map (a<i> ← daq.pins[i]). */
+function matchChannels(circuit: unknown, net: Netlist, names: string[]): Map<string, string> {
+  const pins = ((circuit as { daq?: { pins?: unknown } }).daq?.pins ?? []) as unknown[];
+  const out = new Map<string, string>();
+  for (const p of net.outputs) {
+    if (names.includes(p.name)) out.set(p.name, p.name);
+    else {
+      const i = pins.indexOf(p.name);
+      if (i >= 0 && names.includes(`a${i}`)) out.set(p.name, `a${i}`);
+    }
+  }
+  return out;
+}
+
+/** What the objective compares: the run's stimulus, response channels and spikes, on the twin's names. */
+export function fitTarget(store: RunStore, runId: number, circuit: unknown, kind: ObjectiveKind, channels?: string[]): { target: FitTarget; stimulus: TwinStimulus; spec: Omit<ObjectiveSpec, 'tau'> } {
+  const run = store.getRun(runId);
+  if (!run) throw new AppError('RUN_NOT_FOUND', `run ${runId} does not exist`, '/runId');
+  if (run.status === 'running') throw new AppError('RUN_ACTIVE', `run ${runId} is still running; fit it once it has ended`, '/runId');
+  const stim = readStimulus(store, runId);
+  const net = expandCircuit(circuit);
+  const signal = readRunSignal(store, runId);
+  const responses = signal.channels.filter((c) => c.role === 'response');
+  const match = matchChannels(circuit, net, responses.map((c) => c.name));
+  const stimElements = new Set(net.elements.filter((e) => (e.type === 'V' || e.type === 'I') && e.stimulus).map((e) => e.name));
+  // what an instrument measures: voltages and currents, not a device's internal state nor the drive itself
+  const measurable = net.outputs.filter((p) => p.kind !== 'x' && !(p.kind === 'i' && p.element && stimElements.has(p.element)) && match.has(p.name));
+  let chosen: string[];
+  if (channels?.length) {
+    for (const c of channels)
+      if (!match.has(c))
+        throw new AppError('VALIDATION', `channel ${c}: the twin output must be one the run recorded (matched: ${[...match.keys()].join(', ') || 'none'})`, '/channels');
+    chosen = channels;
+  } else if (kind === 'iv') {
+    // the response of the I–V loop: the current under a voltage drive, the voltage under a current drive
+    const want = stim.quantity === 'voltage' ? 'i' : 'v';
+    chosen = measurable.filter((p) => p.kind === want).slice(0, 1).map((p) => p.name);
+  } else chosen = kind === 'waveform' ? measurable.map((p) => p.name) : [];
+  if (kind !== 'spikes' && chosen.length === 0)
+    throw new AppError('VALIDATION', `run ${runId} recorded none of the twin's outputs (${net.outputs.map((p) => p.name).join(', ')}; run channels ${responses.map((c) => c.name).join(', ')})`, '/channels');
+  const n = Math.min(stim.samples.length, ...chosen.map((c) => signal.channels.find((x) => x.name === match.get(c))!.samples.length));
+  const physical: Record<string, Float64Array> = {};
+  for (const c of chosen) {
+    const ch = signal.channels.find((x) => x.name === match.get(c))!;
+    const x = new Float64Array(n);
+    for (let i = 0; i < n; i++) x[i] = ch.samples[i] * ch.scale + ch.offset;
+    physical[c] = x;
+  }
+  const fs = stim.sampleRate;
+  const spikes = Float64Array.from(store.listEvents(runId, { kind: 'spike', limit: 1_000_000 }).map((e) => e.time_s ?? e.index / fs)).sort();
+  if (kind === 'spikes' && spikes.length === 0) throw new AppError('VALIDATION', `run ${runId} has no spike events: fit its waveform (objective waveform) instead`, '/objective');
+  return {
+    target: { sampleRate: fs, samples: n, channels: physical, spikes, stimulus: stim.samples.subarray(0, n) },
+    stimulus: { samples: stim.samples, sampleRate: fs, quantity: stim.quantity, ...(stim.hold ? { hold: true } : {}) },
+    spec: { kind, channels: chosen },
+  };
+}
+
+/** Fits the circuit's free parameters to run `runId` (see the file comment); an aborted signal rejects with CANCELLED. */
+export async function fitTwinToRun(store: RunStore, pool: TaskRunner, runId: number, opts: FitOptions): Promise<FitResult> {
+  try {
+    return await fit(store, pool, runId, opts);
+  } catch (err) {
+    if (opts.signal?.aborted && !(err instanceof AppError && err.code === 'CANCELLED')) {
+      const why = opts.signal.reason instanceof Error ? opts.signal.reason.message : String(opts.signal.reason ?? 'aborted');
+      throw new AppError('CANCELLED', `the fit was cancelled: ${why}`);
+    }
+    throw err;
+  }
+}
+
+async function fit(store: RunStore, pool: TaskRunner, runId: number, opts: FitOptions): Promise<FitResult> {
+  const t0 = Date.now();
+  const kind = opts.objective ?? 'waveform';
+  const names = opts.params?.length ? opts.params : defaultFreeParams(opts.circuit);
+  const free = freeParams(opts.circuit, names, opts.bounds ?? {});
+  const { target, stimulus, spec: base } = fitTarget(store, runId, opts.circuit, kind, opts.channels);
+  const spec: ObjectiveSpec = { ...base, ...(opts.tau !== undefined ? { tau: opts.tau } : {}) };
+  const options = { ...(opts.twin?.method ? { method: opts.twin.method } : {}), ...(opts.twin?.dt !== undefined ? { dt: opts.twin.dt } : {}) };
+  const seed = opts.seed ?? 1;
+  const maxEvals = opts.maxEvals ?? 1500;
+  const nStencil = identifiabilityPoints(free.map(() => 0.5)).length;
+  const total = maxEvals + nStencil;
+  let done = 0;
+  let bestResidual = Infinity;
+  const circuitAt = (u: readonly number[]) => withParams(opts.circuit, Object.fromEntries(free.map((p, i) => [p.name, fromUnit(p, u[i])])));
+  const evaluate = async (xs: number[][], objective = spec): Promise<ObjectiveValue[]> =>
+    Promise.all(
+      xs.map(async (u) => {
+        const v = await pool.run('fit', { circuit: circuitAt(u), stimulus, target, objective, options }, { signal: opts.signal });
+        done++;
+        return v;
+      }),
+    );
+
+  const startValues = Object.fromEntries(free.map((p) => [p.name, paramValue(opts.circuit, p.name)]));
+  const x0 = free.map((p) => toUnit(p, startValues[p.name]));
+  const [start] = await evaluate([x0]);
+  if (!Number.isFinite(start.value)) throw new AppError('TWIN_BAD_CIRCUIT', 'the twin cannot simulate the circuit at its start values on this run (see `spikeloop twin run`)', '/circuit');
+  bestResidual = start.residual;
+  opts.onProgress?.({ phase: 'search', evals: done, total, residual: bestResidual });
+  // A spiking run (spikes measured, or from the twin at its start) is searched coarse to fine: wide smoothing
+  // first (its objective has a minimum at every alignment of the two trains), then the objective itself, each
+  // stage from the last one's best point. Anything else in one stage.
+  const T = target.samples / target.sampleRate;
+  const spiking = target.spikes.length > 0 || start.spikes > 0;
+  const stages = spiking
+    ? [
+        { smooth: T / 20, share: 0.35, sigma0: 0.25 },
+        { smooth: T / 200, share: 0.3, sigma0: 0.1 },
+        { smooth: 0, share: 0.35, sigma0: 0.05 },
+      ]
+    : [{ smooth: 0, share: 1, sigma0: 0.25 }];
+  let xBest = x0;
+  let found = { f: start.value, generations: 0, stop: 'maxEvals' };
+  for (const [k, st] of stages.entries()) {
+    const stageSpec: ObjectiveSpec = { ...spec, ...(st.smooth > 0 ? { smooth: st.smooth } : {}) };
+    const last = k === stages.length - 1;
+    const r = await minimize(async (xs) => (await evaluate(xs, stageSpec)).map((v) => v.value), xBest, {
+      seed: seed + k,
+      maxEvals: Math.max(20, Math.round(st.share * maxEvals)),
+      restarts: last ? (opts.restarts ?? 0) : 0,
+      sigma0: st.sigma0,
+      // the last stage converges below the intervals it reports (1e-6 of a search range)
+      ...(last ? { tolX: 1e-6 } : {}),
+      ...(opts.popSize !== undefined ? { popSize: opts.popSize } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      onProgress: (p) => {
+        if (last) bestResidual = Math.min(bestResidual, Math.sqrt(p.best));
+        opts.onProgress?.({ phase: 'search', evals: done, total, residual: bestResidual });
+      },
+    });
+    xBest = r.x;
+    found = { f: r.f, generations: found.generations + r.generations, stop: r.stop };
+  }
+  const x = found.f < start.value ? xBest : x0;
+  const values = await evaluate(identifiabilityPoints(x));
+  const atFit = values[0];
+  const id = identifiability(free, x, values.map((v) => v.value), atFit.n);
+  opts.onProgress?.({ phase: 'identifiability', evals: done, total: done, residual: atFit.residual });
+  const params = Object.fromEntries(id.params.map((p) => [p.name, p.value]));
+  return {
+    runId,
+    objective: kind,
+    channels: spec.channels,
+    params,
+    ci: Object.fromEntries(id.params.map((p) => [p.name, p.ci])),
+    residual: atFit.residual,
+    start: startValues,
+    startResidual: start.residual,
+    bounds: Object.fromEntries(free.map((p) => [p.name, { min: p.min, max: p.max, log: p.log }])),
+    report: id.params,
+    warnings: id.warnings,
+    evals: done,
+    generations: found.generations,
+    stop: found.stop,
+    seed,
+    seconds: (Date.now() - t0) / 1000,
+    fitted: withParams(opts.circuit, params),
+  };
+}
+
+export interface CalibrateOptions extends FitOptions {
+  /** The circuit's name (a built-in or stored one, or a file name), for the stored name and the provenance. */
+  circuitName: string;
+  /** Name to store the fitted circuit under (default `<circuit>-fit-run<id>`, numbered when taken). */
+  name?: string;
+  /** Pair the run with the fitted circuit (default true). */
+  pair?: boolean;
+  /** Analyses run on the run and its new twin (default DEFAULT_PAIR_ANALYSES). */
+  analyses?: readonly string[];
+}
+
+export interface CalibrationResult extends FitResult {
+  /** Name of the stored fitted circuit. */
+  circuit: string;
+  /** The twin run of the pairing with the fitted circuit. */
+  twinRunId: number | null;
+}
+
+/** A name not yet stored: `base`, else `base-2`, `base-3` ... */
+function freeName(store: RunStore, base: string): string {
+  if (!store.getCircuit(base)) return base;
+  for (let k = 2; ; k++) if (!store.getCircuit(`${base}-${k}`)) return `${base}-${k}`;
+}
+
+/**
+ * The whole calibration: fit (fitTwinToRun), store the fitted circuit by name with its provenance (run,
+ * objective, residual, parameters and intervals, date), and pair the run with it through the run manager.
+ */
+export async function calibrateRun(store: RunStore, runs: RunManager, pool: TaskRunner, runId: number, opts: CalibrateOptions): Promise<CalibrationResult> {
+  const fit = await fitTwinToRun(store, pool, runId, opts);
+  opts.signal?.throwIfAborted();
+  const name = opts.name ?? freeName(store, `${opts.circuitName.replace(/^.*\//, '').replace(/\.json$/, '')}-fit-run${runId}`);
+  const doc = fit.fitted as Record<string, unknown>;
+  const fitted = {
+    ...doc,
+    name,
+    description: `${opts.circuitName} fitted to run ${runId} (objective ${fit.objective}, residual ${fit.residual.toPrecision(3)}): ${Object.entries(fit.params)
+      .map(([k, v]) => `${k} = ${v.toPrecision(4)}`)
+      .join(', ')}`,
+  };
+  const provenance = {
+    kind: 'fit',
+    run: runId,
+    from: opts.circuitName,
+    objective: fit.objective,
+    channels: fit.channels,
+    residual: fit.residual,
+    params: fit.params,
+    ci: fit.ci,
+    start: fit.start,
+    bounds: fit.bounds,
+    seed: fit.seed,
+    evals: fit.evals,
+    warnings: fit.warnings,
+    date: new Date().toISOString(),
+  };
+  store.saveCircuit(name, fitted, provenance);
+  let twinRunId: number | null = null;
+  if (opts.pair ?? true) {
+    const r = await pairWithTwin(store, runs, runId, { circuit: fitted, simulate: poolSimulate(pool), analyses: [], options: opts.twin ?? {}, label: `twin of run ${runId} (fitted: ${name})`, ...(opts.signal ? { signal: opts.signal } : {}) });
+    twinRunId = r.twinRunId;
+    await runPairAnalyses(store, runId, twinRunId, opts.analyses ?? DEFAULT_PAIR_ANALYSES);
+  }
+  return { ...fit, fitted, circuit: name, twinRunId };
+}
