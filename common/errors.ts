@@ -8,6 +8,7 @@
  *
  * Lives in common/ so the pure rooms (server/twin, server/analysis) and drivers/ can throw it too.
  */
+import type { ErrorBody } from './schemas/shared.ts';
 
 /** Code → HTTP status, and when it is used (docs/api.md lists the same table). */
 export const ERRORS = {
@@ -35,6 +36,8 @@ export const ERRORS = {
   TWIN_BAD_PROBE: { status: 400, when: 'a circuit probe names nothing in the circuit' },
   TWIN_BAD_STIMULUS: { status: 400, when: 'the stimulus cannot drive the circuit' },
   TWIN_UNKNOWN_MODEL: { status: 400, when: 'the circuit names an unknown device model' },
+  BAD_ADDRESS: { status: 400, when: 'an instrument address that is neither VISA, a serial path nor host:port (drivers/transport)' },
+  OUT_OF_RANGE: { status: 400, when: "an instrument setting outside the instrument's range or choices (refused, never clipped)" },
   // 404: it does not exist
   RUN_NOT_FOUND: { status: 404, when: 'no run with that id' },
   CHANNEL_NOT_FOUND: { status: 404, when: 'the run has no such channel' },
@@ -65,6 +68,14 @@ export const ERRORS = {
   STORE_TOO_NEW: { status: 500, when: 'the database was written by a newer spikeloop' },
   TASK_FAILED: { status: 500, when: 'a task on the worker pool failed (message says why)' },
   INSTRUMENT_FAILED: { status: 502, when: 'the instrument could not be opened or identified (message says why)' },
+  TIMEOUT: { status: 504, when: 'an instrument did not reply within the time limit' },
+  BAD_REPLY: { status: 502, when: 'an instrument reply does not parse as what the command returns' },
+  INSTRUMENT_ERROR: { status: 502, when: 'the instrument put an error in its queue after a command' },
+  DISCONNECTED: { status: 502, when: "an instrument's port closed or vanished" },
+  FRAMING: { status: 502, when: "an instrument line longer than the framer's cap" },
+  UNKNOWN_MODEL: { status: 502, when: '*IDN? named a model no driver handles' },
+  BOARD_REFUSED: { status: 502, when: 'the DAQ board refused a request (message names what; drivers/daq)' },
+  TRANSCRIPT: { status: 500, when: 'a scripted test transport saw a write its transcript did not expect (tests only)' },
   SHUTTING_DOWN: { status: 503, when: 'the server is shutting down' },
   BUSY: { status: 503, when: 'as many heavy requests (analyses on the worker pool) as allowed are running; retry later' },
   DISK_FULL: { status: 507, when: "the run's estimated bytes do not fit the free disk space, or the disk filled during a run (refused until space returns)" },
@@ -75,9 +86,8 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
-export interface ErrorBody {
-  error: { code: string; message: string; field?: string };
-}
+/** The body of every error response (its schema: common/schemas/shared.ts). */
+export type { ErrorBody };
 
 export class AppError extends Error {
   constructor(

@@ -191,14 +191,25 @@ describe('regimes of a network under a voltage ladder', () => {
     const levels = [2, 3.5, 6, 9.5];
     const id = await twinRun('spiking-er', { kind: 'ladder', quantity: 'voltage', levels, dwellS: 0.05 }, 1e5);
     expect(server.s.store.getRun(id)!.eventCounts.spike).toBeGreaterThan(10);
-    // the network's spike events (its spike detectors), on the electrode current i_E0: used with no `events`
-    // flag, the run's circuit declares its spikes (detection on the oscillating current finds none)
+    // the network's spike events (its spike detectors), on the electrode current i_E0: used without asking
+    // (a twin run's stored events are the twin's own spikes)
     const r = (await inject('POST', `/api/runs/${id}/analyses/regime`, {})).result;
     expect(r.channel).toBe('i_E0');
+    expect(r.spikes_from).toBe('events');
     expect(r.steps.map((s: { level: number }) => s.level)).toEqual(levels);
     expect(r.steps.map((s: { regime: string }) => s.regime)).toEqual(['quiescent', 'oscillatory', 'oscillatory', 'saturated']);
     expect(r.steps[1].rate_hz).toBeGreaterThan(100);
     expect(r.steps[3].reason).toMatch(/^latched: conduction held at [\d.]+ µS, at least the conduction at the run's spikes/);
+    // the CLI form needs no --events either; --no-events detects on the electrode current, where the
+    // network's spikes do not show
+    const cli = (...flags: string[]) =>
+      JSON.parse(execFileSync(process.execPath, ['bin/spikeloop.js', 'analyze', 'regime', String(id), '--db', server.s.store.file, '--json', ...flags], { cwd: path.resolve(__dirname, '..'), encoding: 'utf8' }));
+    const auto = cli();
+    expect(auto.result.spikes_from).toBe('events');
+    expect(auto.result.steps.map((s: { regime: string }) => s.regime)).toEqual(['quiescent', 'oscillatory', 'oscillatory', 'saturated']);
+    const detected = cli('--no-events');
+    expect(detected.result.spikes_from).toBe('detection');
+    expect(detected.params.events).toBe(false);
     // the exact (sub-sample) event times: the same as asking for the stored events
     expect((await inject('POST', `/api/runs/${id}/analyses/regime`, { events: true })).result.steps).toEqual(r.steps);
   });

@@ -65,11 +65,11 @@ describe('limits before output on', () => {
     await expect(safe.configure({ func: 'voltage', level: 5, compliance: 1e-3 })).rejects.toThrow(/maxVoltage = 2 V/);
     await expect(safe.configure({ func: 'voltage', level: 0, compliance: 0.1 })).rejects.toThrow(/maxCurrent = 0.01 A/);
     await expect(safe.configure({ func: 'voltage', level: 0, compliance: 1e-2 }, [-1.5, 1.5])).rejects.toThrow(/maxPower = 0.01 W/);
-    await expect(safe.configure({ func: 'current', level: 0, compliance: 5 })).rejects.toMatchObject({ code: 'LIMIT' });
+    await expect(safe.configure({ func: 'current', level: 0, compliance: 5 })).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED' });
     expect(server.instrument.log.map((e) => e.line)).toEqual(['*IDN?']);
     // a sweep program beyond the limits is refused before output on
     await safe.configure({ func: 'voltage', level: 0, compliance: 1e-3 });
-    await expect(safe.listSweep([0, 1, 2.5])).rejects.toMatchObject({ code: 'LIMIT' });
+    await expect(safe.listSweep([0, 1, 2.5])).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED' });
     const lines = server.instrument.log.map((e) => e.line);
     expect(lines.some((l) => ON.test(l))).toBe(false);
     // compliance is written before the output could ever turn on

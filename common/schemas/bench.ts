@@ -8,6 +8,19 @@ import { Type, type Static } from 'typebox';
 import { INSTRUMENT_DEFAULTS } from '../limits.ts';
 import { oneOf } from './shared.ts';
 
+/** Online spike detection on a response channel (server/analysis/online-spikes.ts). */
+export const SpikeDetectionSchema = Type.Object(
+  {
+    threshold: Type.Number({ description: "Spike threshold in the channel's unit" }),
+    direction: Type.Union([Type.Literal('rising'), Type.Literal('falling'), Type.Literal('reset')], {
+      description: 'rising/falling: a threshold crossing; reset: a drop of more than dropFraction × |threshold| between consecutive samples',
+    }),
+    refractoryS: Type.Optional(Type.Number({ minimum: 0, description: 'Shortest interval between two events, s' })),
+    dropFraction: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10, description: 'reset: the drop as a fraction of |threshold| (default 0.5)' })),
+  },
+  { additionalProperties: false, description: 'Online spike detection on this response channel (DAQ runs record spike events)' },
+);
+
 const BenchChannelSchema = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', description: 'Channel name, unique within the instrument' }),
@@ -23,19 +36,7 @@ const BenchChannelSchema = Type.Object(
         { description: "A stimulus channel recorded in V (a DAQ's output) as the current it drives: runs of current protocols show it in A" },
       ),
     ),
-    spikes: Type.Optional(
-      Type.Object(
-        {
-          threshold: Type.Number({ description: "Spike threshold in the channel's unit" }),
-          direction: Type.Union([Type.Literal('rising'), Type.Literal('falling'), Type.Literal('reset')], {
-            description: 'rising/falling: a threshold crossing; reset: a drop of more than dropFraction × |threshold| between consecutive samples',
-          }),
-          refractoryS: Type.Optional(Type.Number({ minimum: 0, description: 'Shortest interval between two events, s' })),
-          dropFraction: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10, description: 'reset: the drop as a fraction of |threshold| (default 0.5)' })),
-        },
-        { additionalProperties: false, description: 'Online spike detection on this response channel (DAQ runs record spike events)' },
-      ),
-    ),
+    spikes: Type.Optional(SpikeDetectionSchema),
   },
   { additionalProperties: false },
 );
@@ -151,3 +152,4 @@ export type BenchConfig = Static<typeof BenchConfigSchema>;
 export type InstrumentConfig = Static<typeof InstrumentConfigSchema>;
 export type Limits = Static<typeof LimitsSchema>;
 export type InstrumentState = Static<typeof InstrumentStateSchema>;
+export type SpikeDetection = Static<typeof SpikeDetectionSchema>;

@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { SerialPort } from 'serialport';
+import { AppError, type ErrorCode } from '../../common/errors.ts';
 import { emulatedClock } from './virtual.ts';
 import {
   FrameDecoder,
@@ -33,14 +34,20 @@ import {
   type Status,
 } from './protocol.ts';
 
-export class DaqError extends Error {
+/**
+ * An error of the DAQ board or its port: an AppError (common/errors.ts) with the catalogue code the API
+ * answers with, and `reason`, the board-level cause the host branches on (`timeout`, `board-cpu-rate`,
+ * `port-closed` ...; board refusals are `board-<name>` of the firmware's error table).
+ */
+export class DaqError extends AppError {
   constructor(
-    readonly code: string,
+    code: ErrorCode,
+    readonly reason: string,
     message: string,
-    /** The board's ERROR info field, for board-* codes. */
+    /** The board's ERROR info field, for board-* reasons. */
     readonly info?: number,
   ) {
-    super(message);
+    super(code, message);
     this.name = 'DaqError';
   }
 }
@@ -105,7 +112,7 @@ export class DaqBoard extends EventEmitter<DaqBoardEvents> {
   static async open(options: DaqBoardOptions): Promise<DaqBoard> {
     const port = new SerialPort({ path: options.path, baudRate: options.baudRate ?? 1_000_000, autoOpen: false });
     await new Promise<void>((resolve, reject) =>
-      port.open((err) => (err ? reject(new DaqError('port-open', `cannot open ${options.path}: ${err.message}`)) : resolve())),
+      port.open((err) => (err ? reject(new DaqError('INSTRUMENT_FAILED', 'port-open', `cannot open ${options.path}: ${err.message}`)) : resolve())),
     );
     return new DaqBoard(port, options);
   }
@@ -122,8 +129,8 @@ export class DaqBoard extends EventEmitter<DaqBoardEvents> {
     if (this.closed) return;
     this.closed = true;
     this.stopHeartbeat();
-    const reason = err ? new DaqError('port-vanished', `serial port ${this.path} disappeared: ${err.message}`) : null;
-    this.waiter?.reject(reason ?? new DaqError('port-closed', `serial port ${this.path} closed`));
+    const reason = err ? new DaqError('DISCONNECTED', 'port-vanished', `serial port ${this.path} disappeared: ${err.message}`) : null;
+    this.waiter?.reject(reason ?? new DaqError('DISCONNECTED', 'port-closed', `serial port ${this.path} closed`));
     this.waiter = undefined;
     this.emit('closed', reason);
   }
@@ -158,7 +165,7 @@ export class DaqBoard extends EventEmitter<DaqBoardEvents> {
       const e = parseError(payload);
       if (w && e.seq === w.seq && e.seq !== 0) {
         this.waiter = undefined;
-        w.reject(new DaqError(`board-${e.name}`, `board refused request 0x${e.type.toString(16)}: ${e.name} (info ${e.info})`, e.info));
+        w.reject(new DaqError('BOARD_REFUSED', `board-${e.name}`, `board refused request 0x${e.type.toString(16)}: ${e.name} (info ${e.info})`, e.info));
       } else this.emit('boardError', e);
       return;
     }
@@ -176,7 +183,7 @@ export class DaqBoard extends EventEmitter<DaqBoardEvents> {
   /** One request at a time; retried on timeout with the same seq (replies to a stale try still match). */
   request(type: number, payload: Uint8Array, replyTypes: number[]): Promise<Uint8Array> {
     const run = async () => {
-      if (this.closed) throw new DaqError('port-closed', `serial port ${this.path} is closed`);
+      if (this.closed) throw new DaqError('DISCONNECTED', 'port-closed', `serial port ${this.path} is closed`);
       this.seq = (this.seq % 255) + 1;
       const seq = this.seq;
       const frame = encodeFrame(type, seq, payload);
@@ -188,7 +195,7 @@ export class DaqBoard extends EventEmitter<DaqBoardEvents> {
           return await new Promise<Uint8Array>((resolve, reject) => {
             const cancel = this.afterBoardTime(timeout, () => {
               this.waiter = undefined;
-              reject(new DaqError('timeout', `no reply to request 0x${type.toString(16)} within ${timeout} ms`));
+              reject(new DaqError('TIMEOUT', 'timeout', `no reply to request 0x${type.toString(16)} within ${timeout} ms`));
             });
             this.waiter = {
               seq,
@@ -206,7 +213,7 @@ export class DaqBoard extends EventEmitter<DaqBoardEvents> {
           });
         } catch (err) {
           lastErr = err as Error;
-          if (!(err instanceof DaqError) || err.code !== 'timeout') throw err;
+          if (!(err instanceof DaqError) || err.reason !== 'timeout') throw err;
         }
       }
       throw lastErr!;
@@ -256,12 +263,14 @@ export class DaqBoard extends EventEmitter<DaqBoardEvents> {
     const hello = parseHelloReply(reply);
     if (hello.protocolVersion !== PROTOCOL_VERSION) {
       throw new DaqError(
+        'INSTRUMENT_FAILED',
         'protocol-version',
         `board on ${this.path} speaks protocol v${hello.protocolVersion}, this host v${PROTOCOL_VERSION}: update the firmware or spikeloop`,
       );
     }
     if (hello.protocolMinor < PROTOCOL_MINOR) {
       throw new DaqError(
+        'INSTRUMENT_FAILED',
         'protocol-version',
         `board on ${this.path} speaks protocol v${hello.protocolVersion}.${hello.protocolMinor}, this host needs v${PROTOCOL_VERSION}.${PROTOCOL_MINOR} (stimulus programs): reflash the firmware`,
       );
@@ -275,19 +284,20 @@ export class DaqBoard extends EventEmitter<DaqBoardEvents> {
     try {
       reply = await this.request(T.CONFIGURE, encodeConfigure(req), [T.CONFIGURED]);
     } catch (err) {
-      if (err instanceof DaqError && err.code === 'board-dac-rate') {
+      if (err instanceof DaqError && err.reason === 'board-dac-rate') {
         throw new DaqError(
+          'PROGRAM_LIMIT',
           'dac-rate',
           `the MCP4725 DAC on the I2C bus (400 kHz, one write per sample) cannot follow ${req.rate} S/s with ${req.channels.length} analog input(s): at most ${err.info} S/s on ${this.hello?.board ?? 'this board'}`,
           err.info,
         );
       }
-      if (err instanceof DaqError && err.code === 'board-cpu-rate') {
+      if (err instanceof DaqError && err.reason === 'board-cpu-rate') {
         const mode = `${req.channels.length} analog input(s)${req.recordStimulus ? ' + the stimulus echo' : ''}, ${req.output === 'mcp4725' ? 'MCP4725' : 'PWM'} output`;
-        throw new DaqError('cpu-rate', `${this.hello?.board ?? 'the board'} cannot sustain ${req.rate} S/s without losing samples with ${mode}: at most ${err.info} S/s`, err.info);
+        throw new DaqError('PROGRAM_LIMIT', 'cpu-rate', `${this.hello?.board ?? 'the board'} cannot sustain ${req.rate} S/s without losing samples with ${mode}: at most ${err.info} S/s`, err.info);
       }
-      if (err instanceof DaqError && err.code === 'board-bad-argument' && req.output === 'mcp4725' && req.recordStimulus && err.info === 3) {
-        throw new DaqError('dac-echo', `the board cannot echo 12-bit DAC codes in its ${this.hello?.adcBits}-bit samples; record without recordStimulus (the host records the program's codes)`, 3);
+      if (err instanceof DaqError && err.reason === 'board-bad-argument' && req.output === 'mcp4725' && req.recordStimulus && err.info === 3) {
+        throw new DaqError('PROGRAM_LIMIT', 'dac-echo', `the board cannot echo 12-bit DAC codes in its ${this.hello?.adcBits}-bit samples; record without recordStimulus (the host records the program's codes)`, 3);
       }
       throw err;
     }
@@ -298,20 +308,20 @@ export class DaqBoard extends EventEmitter<DaqBoardEvents> {
   /** Uploads the table memory (all tables, concatenated) in acknowledged chunks. Call after configure(). */
   async uploadWaveform(codes: ArrayLike<number>): Promise<void> {
     const cfg = this.config;
-    if (!cfg) throw new DaqError('bad-state', 'configure the board before uploading a stimulus table');
+    if (!cfg) throw new DaqError('INSTRUMENT_FAILED', 'bad-state', 'configure the board before uploading a stimulus table');
     const stimBits = cfg.stimulusBits;
     const max = cfg.tableEntries;
-    if (codes.length > max) throw new DaqError('waveform-too-long', `stimulus tables of ${codes.length} entries exceed the board's ${max} (${cfg.output} output)`);
+    if (codes.length > max) throw new DaqError('PROGRAM_LIMIT', 'waveform-too-long', `stimulus tables of ${codes.length} entries exceed the board's ${max} (${cfg.output} output)`);
     for (let i = 0; i < codes.length; i++) {
       const c = codes[i];
-      if (!Number.isInteger(c) || c < 0 || c >= 1 << stimBits) throw new DaqError('waveform-code', `stimulus code ${c} at ${i} is outside 0..${(1 << stimBits) - 1}`);
+      if (!Number.isInteger(c) || c < 0 || c >= 1 << stimBits) throw new DaqError('OUT_OF_RANGE', 'waveform-code', `stimulus code ${c} at ${i} is outside 0..${(1 << stimBits) - 1}`);
     }
     const width = stimBits > 8 ? 2 : 1;
     const chunk = Math.floor(((this.hello?.maxRequestPayload ?? 100) - 4) / width);
     for (let off = 0; off < codes.length || off === 0; off += chunk) {
       const part = Array.from({ length: Math.min(chunk, codes.length - off) }, (_, i) => codes[off + i]);
       const ack = parseAck(await this.request(T.WAVEFORM, encodeWaveformChunk(off, codes.length, part, stimBits), [T.ACK]));
-      if (ack.info !== off + part.length) throw new DaqError('waveform', `board holds ${ack.info} table entries, expected ${off + part.length}`);
+      if (ack.info !== off + part.length) throw new DaqError('BAD_REPLY', 'waveform', `board holds ${ack.info} table entries, expected ${off + part.length}`);
       if (codes.length === 0) break;
     }
   }
@@ -319,12 +329,12 @@ export class DaqBoard extends EventEmitter<DaqBoardEvents> {
   /** Uploads the segment list in acknowledged chunks (after the tables: a table upload clears it). */
   async uploadSegments(segs: BoardSegment[]): Promise<void> {
     const max = this.config?.maxSegments ?? this.hello?.maxSegments ?? 0;
-    if (segs.length > max) throw new DaqError('segments', `${segs.length} segments exceed the board's ${max}`);
+    if (segs.length > max) throw new DaqError('PROGRAM_LIMIT', 'segments', `${segs.length} segments exceed the board's ${max}`);
     const chunk = Math.floor(((this.hello?.maxRequestPayload ?? 100) - 2) / 8);
     for (let off = 0; off < segs.length; off += chunk) {
       const part = segs.slice(off, off + chunk);
       const ack = parseAck(await this.request(T.SEGMENTS, encodeSegmentsChunk(off, segs.length, part), [T.ACK]));
-      if (ack.info !== off + part.length) throw new DaqError('segments', `board holds ${ack.info} segments, expected ${off + part.length}`);
+      if (ack.info !== off + part.length) throw new DaqError('BAD_REPLY', 'segments', `board holds ${ack.info} segments, expected ${off + part.length}`);
     }
   }
 
@@ -333,13 +343,13 @@ export class DaqBoard extends EventEmitter<DaqBoardEvents> {
     try {
       return parseAck(await this.request(T.PULSES, encodePulses(t), [T.ACK])).info;
     } catch (err) {
-      if (err instanceof DaqError && err.code === 'board-cpu-rate') {
+      if (err instanceof DaqError && err.reason === 'board-cpu-rate') {
         const cfg = this.config;
         const rate = cfg ? `${+(cfg.clockHz / cfg.divider).toFixed(1)} S/s` : 'this rate';
-        throw new DaqError('cpu-rate', `${this.hello?.board ?? 'the board'} cannot sustain ${rate} without losing samples with a pulse train every ${t.periodUs} us (pulse mode): at most ${err.info} S/s`, err.info);
+        throw new DaqError('PROGRAM_LIMIT', 'cpu-rate', `${this.hello?.board ?? 'the board'} cannot sustain ${rate} without losing samples with a pulse train every ${t.periodUs} us (pulse mode): at most ${err.info} S/s`, err.info);
       }
-      if (err instanceof DaqError && err.code === 'board-bad-argument' && err.info && t.widthUs > 0) {
-        throw new DaqError('pulses', `pulse train refused: high and low phases must each last at least ${err.info} us on ${this.hello?.board ?? 'this board'}`, err.info);
+      if (err instanceof DaqError && err.reason === 'board-bad-argument' && err.info && t.widthUs > 0) {
+        throw new DaqError('PROGRAM_LIMIT', 'pulses', `pulse train refused: high and low phases must each last at least ${err.info} us on ${this.hello?.board ?? 'this board'}`, err.info);
       }
       throw err;
     }

@@ -77,7 +77,7 @@ export function checkSetupAgainstLimits(setup: SourceSetup, limits: BenchLimits,
   const peak = Math.max(Math.abs(setup.level), ...levels.map(Math.abs));
   const volt = setup.func === 'voltage';
   const fail = (msg: string) => {
-    throw new InstrumentError('LIMIT', msg);
+    throw new InstrumentError('LIMIT_EXCEEDED', msg);
   };
   if (volt) {
     if (peak > limits.maxVoltage) fail(`source voltage ${peak} V exceeds the bench limit maxVoltage = ${limits.maxVoltage} V`);
@@ -125,7 +125,7 @@ export class SafeSmu {
   /** Turns the output on; refuses unless configured (compliance set) within the limits. */
   async on(): Promise<void> {
     const setup = this.smu.setup;
-    if (!setup) throw new InstrumentError('LIMIT', 'output on refused: configure the source (compliance first) before turning the output on');
+    if (!setup) throw new InstrumentError('LIMIT_EXCEEDED', 'output on refused: configure the source (compliance first) before turning the output on');
     checkSetupAgainstLimits(setup, this.limits);
     this.outputOn = true; // from here on every exit path ramps down
     active.add(this);

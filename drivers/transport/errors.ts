@@ -1,8 +1,12 @@
 /**
- * The instrument error catalogue: every error a driver or transport throws carries one of these codes, so
- * callers (CLI, API, tests) branch on the code and people read the message.
+ * The errors a driver or transport throws: AppErrors (common/errors.ts) whose codes are this subset of the
+ * one catalogue, so callers (CLI, API, tests) branch on the code, the API answers the catalogue's status,
+ * and people read the message.
  */
-export type InstrumentErrorCode =
+import { AppError, type ErrorCode } from '../../common/errors.ts';
+
+export type InstrumentErrorCode = Extract<
+  ErrorCode,
   | 'BAD_ADDRESS' // a resource string that is neither VISA, a serial path nor host:port
   | 'TIMEOUT' // no reply within the time limit
   | 'BAD_REPLY' // a reply that does not parse as what the command returns
@@ -11,19 +15,19 @@ export type InstrumentErrorCode =
   | 'FRAMING' // a line longer than the framer's cap
   | 'OUT_OF_RANGE' // a setting value outside the declared range or choices (refused, never clipped)
   | 'UNKNOWN_MODEL' // *IDN? named a model no driver handles
-  | 'LIMIT' // a bench safety limit would be exceeded
-  | 'TRANSCRIPT'; // scripted transport: a write that the transcript did not expect
+  | 'LIMIT_EXCEEDED' // a bench safety limit would be exceeded
+  | 'TRANSCRIPT' // scripted transport: a write that the transcript did not expect
+>;
 
-export class InstrumentError extends Error {
-  readonly code: InstrumentErrorCode;
+export class InstrumentError extends AppError {
+  declare readonly code: InstrumentErrorCode;
   /** The command being executed when it happened, if any. */
   readonly command?: string;
   /** The instrument's own error number (SCPI/TSP error queue), for INSTRUMENT_ERROR. */
   readonly instrumentCode?: number;
   constructor(code: InstrumentErrorCode, message: string, extra: { command?: string; instrumentCode?: number } = {}) {
-    super(message);
+    super(code, message);
     this.name = 'InstrumentError';
-    this.code = code;
     this.command = extra.command;
     this.instrumentCode = extra.instrumentCode;
   }

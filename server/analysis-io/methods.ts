@@ -346,7 +346,9 @@ export function stdpMethod(table: Record<string, Float64Array>, p: { tau_min: nu
   return fitStdp(Array.from(dt, (d, i) => ({ dt: d, dw: dw[i] })), { tauMin: p.tau_min, tauMax: p.tau_max });
 }
 
-export interface RegimeParams extends SpikeParams {
+export interface RegimeParams extends Omit<SpikeParams, 'events'> {
+  /** Stored events (true), detection (false), or undefined: events for a twin run that stored them on the channel. */
+  events?: boolean;
   min_rate: number;
   max_active_fraction: number;
   saturation_rate?: number;
@@ -375,10 +377,14 @@ export function ladderSteps(sig: Signal): { level: number; startS: number; endS:
  */
 function regimeOf(sig: Signal, p: RegimeParams) {
   const c = pickChannels(sig, p.channel)[0];
-  const r = detect(c, p);
+  // a twin run's stored spike events are the twin's own spikes (a network's are on no trace): used unless declined
+  const events = p.events ?? (sig.run?.source === 'twin' && (c.spikeEvents?.length ?? 0) > 0);
+  const q = { ...p, events };
+  // declined (events: false): detected on the trace even for a network that declares its spikes
+  const r = detect(events ? c : { ...c, eventsDefineSpikes: false }, q);
   const x = physical(c);
   // spikes from stored events carry no level: the trace's own detection threshold serves the latched and active tests
-  const levels = usesStoredEvents(c, p) ? detect({ ...c, eventsDefineSpikes: false }, { ...p, events: false }) : r;
+  const levels = events ? detect({ ...c, eventsDefineSpikes: false }, { ...q, events: false }) : r;
   const states = sig.channels.filter((s) => s.name.startsWith('x_') && (s.unit === '1' || s.unit === '') && s.fs === c.fs).map((s) => ({ name: s.name, values: physical(s) }));
   const baseline = levels.baseline;
   const threshold = levels.threshold;
@@ -432,7 +438,7 @@ function regimeOf(sig: Signal, p: RegimeParams) {
     const k = classify(s.startS, s.endS);
     return { level: s.level, startS: s.startS, endS: s.endS, regime: k.regime, rateHz: k.features.rate, reason: k.reason, features: k.features };
   });
-  return { channel: c.name, ...(sig.runId !== undefined ? { runId: sig.runId } : {}), ...whole, deadTime: r.deadTime, ...(steps ? { steps } : {}) };
+  return { channel: c.name, ...(sig.runId !== undefined ? { runId: sig.runId } : {}), spikesFrom: events ? 'events' : 'detection', ...whole, deadTime: r.deadTime, ...(steps ? { steps } : {}) };
 }
 
 export function regimeMethod(sigs: Signal[], p: RegimeParams) {

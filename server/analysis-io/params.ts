@@ -45,6 +45,8 @@ export function int(m: NumMeta & { default?: number }) {
 }
 
 export const flag = (m: Meta) => Type.Boolean({ ...m, default: false });
+/** A yes/no with no default: absent means the analysis decides (the CLI offers `--x` and `--no-x`). */
+export const optFlag = (m: Meta) => Type.Optional(Type.Boolean(m));
 
 type Literals<T extends readonly string[]> = { -readonly [K in keyof T]: TLiteral<T[K]> };
 

@@ -16,7 +16,7 @@
 import { Type, type Static, type TObject } from 'typebox';
 import { comparePowerLaw, fitPowerLaw, powerLawWarnings } from '../analysis/powerlaw.ts';
 import { distanceMatrix, type DistanceMetric } from '../analysis/distances.ts';
-import { BURST_PARAMS, SPIKE_PARAMS, band, channel, choice, flag, int, names, num, numbers, optChoice, text } from './params.ts';
+import { BURST_PARAMS, SPIKE_PARAMS, band, channel, choice, flag, int, names, num, numbers, optChoice, optFlag, text } from './params.ts';
 import { InputError, type Signal } from './inputs.ts';
 import {
   avalanchesMethod,
@@ -171,6 +171,10 @@ const regime = define({
   inputs: 'signals',
   params: obj({
     ...SPIKE_PARAMS,
+    events: optFlag({
+      title: 'Stored events',
+      description: "run input: spikes from the events stored with the run; default: yes for a twin run that stored spike events on the channel (the twin's own spikes, e.g. a network's), else detected on the trace",
+    }),
     ...REGIME_THRESHOLDS,
     param: text({ title: 'Swept parameter', description: 'several inputs: read from each run protocol, or given by values', default: 'amplitude' }),
     values: numbers({ title: 'Parameter values', description: 'several inputs: the parameter value of each input' }),

@@ -83,10 +83,10 @@ describe('OnlineSpikeDetector', () => {
   it('validates its configuration, naming the field', () => {
     expect(spikeDetectorConfig({ threshold: 1, direction: 'reset', refractoryS: 0.001 })).toEqual({ threshold: 1, direction: 'reset', refractoryS: 0.001 });
     expect(() => spikeDetectorConfig({ threshold: 'x', direction: 'rising' }, 'ch.spikes')).toThrow(/ch\.spikes\.threshold/);
-    expect(() => spikeDetectorConfig({ threshold: 1, direction: 'up' })).toThrow(/direction must be one of rising, falling, reset/);
+    expect(() => spikeDetectorConfig({ threshold: 1, direction: 'up' })).toThrow(/spikes\.direction: must be one of "rising", "falling", "reset"/);
     expect(() => spikeDetectorConfig({ threshold: 1, direction: 'rising', refractoryS: -1 })).toThrow(/refractoryS/);
-    expect(() => spikeDetectorConfig({ threshold: 1, direction: 'rising', thresh: 2 })).toThrow(/thresh is not a setting/);
+    expect(() => spikeDetectorConfig({ threshold: 1, direction: 'rising', thresh: 2 })).toThrow(/spikes\.thresh: is not a field/);
     expect(() => spikeDetectorConfig({ threshold: 0, direction: 'reset' })).toThrow(/must not be 0/);
-    expect(() => spikeDetectorConfig([1])).toThrow(/must be an object/);
+    expect(() => spikeDetectorConfig([1])).toThrow(/^spikes: must be object/);
   });
 });

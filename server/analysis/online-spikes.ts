@@ -20,40 +20,27 @@
  * the last event's index.
  */
 
-export type SpikeDirection = 'rising' | 'falling' | 'reset';
+import { firstProblem } from '../../common/schema-check.ts';
+import { SpikeDetectionSchema, type SpikeDetection } from '../../common/schemas/bench.ts';
 
-export interface SpikeDetectorConfig {
-  threshold: number;
-  direction: SpikeDirection;
-  refractoryS?: number;
-  dropFraction?: number;
-}
+/** The settings' schema is the bench configuration's (common/schemas/bench.ts); DAQ run options use it too. */
+export type SpikeDetectorConfig = SpikeDetection;
+export type SpikeDirection = SpikeDetectorConfig['direction'];
 
 export interface DetectedSpike {
   index: number;
   value: number;
 }
 
-const DIRECTIONS: readonly SpikeDirection[] = ['rising', 'falling', 'reset'];
-
-/** Validates a spike detector configuration; throws an Error naming `where` and the field. */
+/**
+ * Checks a spike detector configuration against its schema and the one rule across settings the schema
+ * cannot state (a reset's threshold is not 0: the drop is a fraction of it); throws an Error naming `where`
+ * and the field (`where.threshold: must be number`).
+ */
 export function spikeDetectorConfig(x: unknown, where = 'spikes'): SpikeDetectorConfig {
-  if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new Error(`${where} must be an object {threshold, direction, refractoryS?, dropFraction?}`);
-  const o = x as Record<string, unknown>;
-  for (const k of Object.keys(o)) {
-    if (!['threshold', 'direction', 'refractoryS', 'dropFraction'].includes(k)) throw new Error(`${where}.${k} is not a setting (threshold, direction, refractoryS, dropFraction)`);
-  }
-  if (typeof o.threshold !== 'number' || !Number.isFinite(o.threshold)) throw new Error(`${where}.threshold must be a finite number (the channel's unit)`);
-  if (!DIRECTIONS.includes(o.direction as SpikeDirection)) throw new Error(`${where}.direction must be one of ${DIRECTIONS.join(', ')}`);
-  const out: SpikeDetectorConfig = { threshold: o.threshold, direction: o.direction as SpikeDirection };
-  if (o.refractoryS !== undefined) {
-    if (typeof o.refractoryS !== 'number' || !(o.refractoryS >= 0) || !Number.isFinite(o.refractoryS)) throw new Error(`${where}.refractoryS must be a number >= 0 (s)`);
-    out.refractoryS = o.refractoryS;
-  }
-  if (o.dropFraction !== undefined) {
-    if (typeof o.dropFraction !== 'number' || !(o.dropFraction > 0) || !(o.dropFraction <= 10)) throw new Error(`${where}.dropFraction must be a number in (0, 10]`);
-    out.dropFraction = o.dropFraction;
-  }
+  const problem = firstProblem(SpikeDetectionSchema, x);
+  if (problem) throw new Error(`${where}${problem.path.replaceAll('/', '.')}: ${problem.message}`);
+  const out = x as SpikeDetectorConfig;
   if (out.direction === 'reset' && out.threshold === 0) throw new Error(`${where}.threshold must not be 0 for direction reset (the drop is a fraction of it)`);
   return out;
 }

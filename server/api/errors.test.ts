@@ -11,6 +11,8 @@ import { AppError, ERRORS } from '../../common/errors.ts';
 import { StoreError } from '../store/errors.ts';
 import { ProtocolError } from '../protocols/index.ts';
 import { toAppError } from './errors.ts';
+import { InstrumentError } from '../../drivers/transport/errors.ts';
+import { DaqError } from '../../drivers/daq/board.ts';
 
 describe('error catalogue', () => {
   it('docs/api.md lists every code with its status', () => {
@@ -24,6 +26,11 @@ describe('error catalogue', () => {
     });
     const store = toAppError(new StoreError('STORE_LOCKED', 'another process writes'), 1024);
     expect([store.code, store.status]).toEqual(['STORE_LOCKED', 503]);
+    // the drivers' errors are AppErrors of the same catalogue: their code and message reach the API unchanged
+    const timeout = toAppError(new InstrumentError('TIMEOUT', 'no reply to *IDN? within 1500 ms', { command: '*IDN?' }), 1024);
+    expect([timeout.code, timeout.status, timeout.message]).toEqual(['TIMEOUT', 504, 'no reply to *IDN? within 1500 ms']);
+    const board = toAppError(new DaqError('PROGRAM_LIMIT', 'cpu-rate', 'uno cannot sustain 20000 S/s: at most 7500 S/s', 7500), 1024);
+    expect([board.code, board.status, (board as DaqError).reason]).toEqual(['PROGRAM_LIMIT', 400, 'cpu-rate']);
   });
 
   it('a bug is a 500 INTERNAL, never a 400', () => {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { RunMessage, SourceMessage } from '../../common/run-stream.ts';
 import { RunStore } from '../store/run-store.ts';
 import { SourceRegistry } from '../sources/registry.ts';
+import { NO_OPTIONS } from '../sources/options.ts';
 import { register as registerSimulated } from '../sources/simulated-bench.ts';
 import { RunManager } from './run-manager.ts';
 import { AppError } from '../../common/errors.ts';
@@ -28,6 +29,7 @@ beforeEach(() => {
   registerSimulated(sources);
   // Sources that misbehave in ways real hardware rarely does on demand.
   sources.registerSource('daq', {
+    options: NO_OPTIONS,
     title: 'fails after two blocks',
     available: async () => ({ available: true }),
     create: () => ({
@@ -41,6 +43,7 @@ beforeEach(() => {
     }),
   });
   sources.registerSource('smu', {
+    options: NO_OPTIONS,
     title: 'ignores abort',
     available: async () => ({ available: true }),
     create: () => ({
@@ -52,6 +55,7 @@ beforeEach(() => {
     }),
   });
   sources.registerSource('twin', {
+    options: NO_OPTIONS,
     title: 'unavailable',
     available: async () => ({ available: false, detail: 'ngspice missing' }),
     create: () => {
@@ -175,6 +179,7 @@ describe('run manager', () => {
 
   it('a run that names no rate gets its source\'s default rate, else the global default', () => {
     sources.registerSource('twin-slow' as never, {
+      options: NO_OPTIONS,
       title: 'a source whose hardware sustains 5 kS/s',
       defaultSampleRate: 5000,
       available: async () => ({ available: true }),

@@ -172,12 +172,10 @@ export class RunManager {
       source = await def.create(ctx);
     } catch (err) {
       // A refusal the source meant (bad options, an instrument not connected or busy, a program that does
-      // not fit) keeps its code; a bug (TypeError, RangeError ...) stays what it is, a 500 with its stack;
+      // not fit, a driver's safety refusal or instrument failure: all AppErrors) keeps its code; a bug (TypeError, RangeError ...) stays what it is, a 500 with its stack;
       // any other error is a source that cannot start (device missing, port busy ...).
       if (err instanceof AppError) throw new AppError(err.code, `source "${kind}": ${err.message}`, err.field, err.details);
       if (isBug(err)) throw err;
-      // the SMU driver's own safety refusal (drivers/ InstrumentError code LIMIT)
-      if ((err as { code?: unknown }).code === 'LIMIT') throw new AppError('LIMIT_EXCEEDED', `source "${kind}": ${errMessage(err)}`, '/protocol');
       throw new AppError('SOURCE_FAILED', `source "${kind}" could not start: ${errMessage(err)}`, '/source');
     }
     const init = { ...runInit, bench: source.bench ?? null, ...(source.twin !== undefined ? { twin: source.twin } : {}) };

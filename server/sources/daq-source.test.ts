@@ -98,8 +98,12 @@ describe('DAQ source', () => {
     const registry = new SourceRegistry();
     register(registry);
     const protocol = validateProtocol({ kind: 'dc', quantity: 'voltage', level: 1, durationS: 0.01 });
-    await expect(registry.get('daq')!.create({ protocol, sampleRate: 1000, runId: 1, options: { spikes: { a0: { threshold: 'x', direction: 'reset' } } } })).rejects.toThrow(
-      /options\.spikes\.a0\.threshold/,
-    );
+    // the registry refuses bad settings before the source sees them (the run manager checks every run so)
+    expect(() => registry.checkOptions('daq', { spikes: { a0: { threshold: 'x', direction: 'reset' } } }, 'network')).toThrow(/options\.spikes\.a0\.threshold: must be number/);
+    // the rule across settings, in the source: a reset threshold of 0
+    await expect(registry.get('daq')!.create({ protocol, sampleRate: 1000, runId: 1, options: { spikes: { a0: { threshold: 0, direction: 'reset' } } } })).rejects.toMatchObject({
+      code: 'BAD_SOURCE_OPTIONS',
+      field: '/options/spikes/a0',
+    });
   });
 });

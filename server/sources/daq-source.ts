@@ -37,7 +37,9 @@ import type { Protocol } from '../protocols/index.ts';
 import type { Instrument } from '../benchconfig/index.ts';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
 import { CircuitOption, InstrumentOption } from './options.ts';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
+import { AppError } from '../../common/errors.ts';
+import { SpikeDetectionSchema } from '../../common/schemas/bench.ts';
 import { DAQ_BENCH_CIRCUIT, circuitDaqSpikes, resolveDaqDut } from './daq-twin-dut.ts';
 import { OnlineSpikeDetector, spikeDetectorConfig, type SpikeDetectorConfig } from '../analysis/online-spikes.ts';
 
@@ -94,25 +96,16 @@ export const DaqOptionsSchema = Type.Object(
     channels: Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 5 }), { minItems: 1, maxItems: 6, description: 'analog inputs A0..A5' })),
     onDisconnect: Type.Optional(Type.Union([Type.Literal('gap'), Type.Literal('fail')])),
     dacAddress: Type.Optional(Type.Integer({ minimum: 0, maximum: 127 })),
-    spikes: Type.Optional(Type.Record(Type.String({ maxLength: 32 }), Type.Unknown(), { description: 'spike detection per channel name (a0, a1, ...)' })),
+    spikes: Type.Optional(Type.Record(Type.String({ maxLength: 32 }), SpikeDetectionSchema, { description: 'spike detection per channel name (a0, a1, ...)' })),
   },
   { additionalProperties: false },
 );
 
-function pulsesOption(x: unknown): PulseTrain | undefined {
-  if (x === undefined || x === null) return undefined;
-  const o = x as Record<string, unknown>;
-  const num = (k: string, def?: number) => {
-    const v = o[k] ?? def;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`options.pulses.${k} must be a number >= 0 (microseconds, count)`);
-    return v;
-  };
-  return { delayUs: num('delayUs', 0), periodUs: num('periodUs'), widthUs: num('widthUs'), count: num('count', 0) };
-}
+type DaqOptions = Static<typeof DaqOptionsSchema>;
 
 /** The bench configuration's entry of this run's board: the instrument named by options.instrument, else the one on this port, else the first DAQ. */
-function benchEntry(o: Record<string, unknown>, port: string | undefined, daqs: Instrument[]): Instrument | undefined {
-  return (typeof o.instrument === 'string' ? daqs.find((i) => i.id === o.instrument) : undefined) ?? daqs.find((i) => port && i.port === port) ?? daqs[0];
+function benchEntry(o: DaqOptions, port: string | undefined, daqs: Instrument[]): Instrument | undefined {
+  return (o.instrument !== undefined ? daqs.find((i) => i.id === o.instrument) : undefined) ?? daqs.find((i) => port && i.port === port) ?? daqs[0];
 }
 
 /**
@@ -131,12 +124,16 @@ function channelConfig(inst: Instrument | undefined): { labels?: Record<string, 
 }
 
 /** Spike detection per channel name: options.spikes, then the bench configuration's channel entries, then the circuit's. */
-function spikeConfigs(o: Record<string, unknown>, inst: Instrument | undefined, circuit: Record<string, SpikeDetectorConfig>): Record<string, SpikeDetectorConfig> {
+function spikeConfigs(o: DaqOptions, inst: Instrument | undefined, circuit: Record<string, SpikeDetectorConfig>): Record<string, SpikeDetectorConfig> {
   const out: Record<string, SpikeDetectorConfig> = { ...circuit };
   for (const ch of inst?.channels ?? []) if (ch.spikes) out[ch.name] = ch.spikes;
-  if (o.spikes !== undefined) {
-    if (typeof o.spikes !== 'object' || o.spikes === null || Array.isArray(o.spikes)) throw new Error('options.spikes must be an object keyed by channel name (a0, a1, ...)');
-    for (const [name, cfg] of Object.entries(o.spikes as Record<string, unknown>)) out[name] = spikeDetectorConfig(cfg, `options.spikes.${name}`);
+  // the schema checked each setting; the rule across settings (a reset threshold is not 0) is checked here
+  for (const [name, cfg] of Object.entries(o.spikes ?? {})) {
+    try {
+      out[name] = spikeDetectorConfig(cfg, `options.spikes.${name}`);
+    } catch (err) {
+      throw new AppError('BAD_SOURCE_OPTIONS', (err as Error).message, `/options/spikes/${name}`);
+    }
   }
   return out;
 }
@@ -168,10 +165,10 @@ const drivers = async () => {
  * A connected bench board (by option instrument or port, else the bench's stimulus DAQ) is borrowed for the
  * run: its port handed over and taken back when the run ends or fails to start.
  */
-async function createDaqSource(ctx: SourceContext): Promise<CreatedSource> {
+async function createDaqSource(ctx: SourceContext<DaqOptions>): Promise<CreatedSource> {
   const o = ctx.options ?? {};
   const lease = await ctx.instruments?.leaseDaq({ instrument: o.instrument, address: o.port });
-  if (!lease) return openDaqSource(ctx, typeof o.port === 'string' ? o.port : undefined);
+  if (!lease) return openDaqSource(ctx, o.port);
   let src: CreatedSource;
   try {
     src = await openDaqSource(ctx, lease.port);
@@ -192,20 +189,20 @@ async function createDaqSource(ctx: SourceContext): Promise<CreatedSource> {
   };
 }
 
-async function openDaqSource(ctx: SourceContext, givenPort: string | undefined): Promise<CreatedSource> {
+async function openDaqSource(ctx: SourceContext<DaqOptions>, givenPort: string | undefined): Promise<CreatedSource> {
   const { DaqRun, findBoards, VirtualBoard, virtualBoardAvailable } = await drivers();
   const o = ctx.options ?? {};
-  const seriesOhms = typeof o.seriesOhms === 'number' ? o.seriesOhms : DEFAULT_SERIES_OHMS;
-  const output = o.output === 'mcp4725' ? 'mcp4725' : 'pwm';
-  const pulses = pulsesOption(o.pulses);
-  const channels = Array.isArray(o.channels) ? (o.channels as number[]) : [0, 1];
+  const seriesOhms = o.seriesOhms ?? DEFAULT_SERIES_OHMS;
+  const output = o.output ?? 'pwm';
+  const pulses: PulseTrain | undefined = o.pulses && { delayUs: o.pulses.delayUs ?? 0, periodUs: o.pulses.periodUs, widthUs: o.pulses.widthUs, count: o.pulses.count ?? 0 };
+  const channels = o.channels ?? [0, 1];
   let port = givenPort ?? process.env.SPIKELOOP_DAQ_PORT;
   if (!port) port = (await findBoards().catch(() => []))[0]?.path;
   const useVirtual = !port;
   if (useVirtual && !virtualBoardAvailable()) throw new Error('no DAQ board found and the virtual board is not built (npm run setup)');
   // the virtual Uno's capabilities are known: refuse what it cannot play before the run
   const preview = useVirtual ? daqBoardProgram(ctx.protocol, unoCaps(ctx.sampleRate, output), seriesOhms) : undefined;
-  const onDisconnect = o.onDisconnect === 'fail' ? 'fail' : 'gap';
+  const onDisconnect = o.onDisconnect ?? 'gap';
   // the circuit on the virtual board's pins (checked now: a bad one fails before the run starts)
   const dut = useVirtual ? resolveDaqDut(o.circuit, { files: ctx.from === 'local' }) : undefined;
   const inst = benchEntry(o, port, ctx.instruments?.configured('daq') ?? []);

@@ -13,12 +13,12 @@ import type { RunSource, RunSourceKind } from '../../common/run-stream.ts';
 import type { Protocol } from '../protocols/index.ts';
 import type { SmuDriver } from '../../drivers/smu/smu.ts';
 import type { Instrument, Limits } from '../benchconfig/index.ts';
-import type { TObject } from 'typebox';
+import type { Static, TObject } from 'typebox';
 import type { WorkerPool } from '../workers/pool.ts';
 import { optionsChecker, type RequestOrigin } from './options.ts';
 
-/** What a source gets to build one run. */
-export interface SourceContext {
+/** What a source gets to build one run; `O`: its options, as its options schema types them. */
+export interface SourceContext<O = Record<string, unknown>> {
   /** The validated protocol (defaults filled; durationS already overridden when the caller asked). */
   protocol: Protocol;
   /** Samples per second per channel, as requested (validated by the run manager: 1 .. MAX_SAMPLE_RATE). */
@@ -26,7 +26,7 @@ export interface SourceContext {
   /** Id of the run row this source will feed. */
   runId: number;
   /** The run's options, checked against the source's `options` schema (SourceRegistry.checkOptions). */
-  options?: Record<string, unknown>;
+  options?: O;
   /**
    * Where the request came from: 'network' (the API; the default) or 'local' (the CLI on this machine).
    * Only a local request may name a file, a serial port or a host (the source's `localOptions`).
@@ -98,11 +98,14 @@ export interface CreatedSource extends RunSource {
   dispose?(): void | Promise<void>;
 }
 
-export interface SourceDefinition {
+export interface SourceDefinition<S extends TObject = TObject> {
   /** One line for the dashboard's source picker. */
   title: string;
-  /** The run options this source reads (TypeBox, additionalProperties false): anything else is refused. Default: none. */
-  options?: TObject;
+  /**
+   * The run options this source reads (TypeBox, additionalProperties false; NO_OPTIONS for none): the
+   * registry refuses anything else before create() sees it, and create() gets them typed by this schema.
+   */
+  options: S;
   /** Options that name a file, a serial port or a host: accepted from the CLI on this machine, never from the network. */
   localOptions?: readonly string[];
   /** Bytes stored per sample time over all channels, to check a run fits on the disk (default 4: two int16 channels). */
@@ -114,7 +117,7 @@ export interface SourceDefinition {
   /** Highest S/s per channel it accepts (MAX_SAMPLE_RATE when absent; an imported scope capture may be at GS/s). */
   maxSampleRate?: number;
   /** Builds the source for one run; may throw (e.g. a protocol it cannot play) before the run starts. */
-  create(ctx: SourceContext): CreatedSource | Promise<CreatedSource>;
+  create(ctx: SourceContext<Static<S>>): CreatedSource | Promise<CreatedSource>;
 }
 
 export interface SourceInfo {
@@ -133,9 +136,10 @@ export class SourceRegistry {
   /** The kind used when a run request names none. */
   defaultKind: RunSourceKind = 'simulated';
 
-  registerSource(kind: RunSourceKind, def: SourceDefinition): void {
+  registerSource<S extends TObject>(kind: RunSourceKind, def: SourceDefinition<S>): void {
     if (this.defs.has(kind)) throw new Error(`source kind "${kind}" is already registered`);
-    this.defs.set(kind, def);
+    // create() only ever gets options that passed def.options (checkOptions, run manager)
+    this.defs.set(kind, def as unknown as SourceDefinition);
     this.checkers.set(kind, optionsChecker(kind, def.options, def.localOptions));
   }
 

@@ -30,7 +30,7 @@
  */
 import type { ChannelDescriptor, EventMessage, SourceMessage } from '../../common/run-stream.ts';
 import { protocolSummary, stimulusAt, type Protocol } from '../protocols/index.ts';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { builtInCircuit } from '../twin/circuits/index.ts';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
 
@@ -223,8 +223,11 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** The simulated bench's run options (checked by the registry before create() sees them). */
+export const SimulatedOptionsSchema = Type.Object({ paced: Type.Optional(Type.Boolean({ description: 'false: as fast as possible instead of real time' })) }, { additionalProperties: false });
+
 /** Builds the simulated-bench source for one run. `options.paced === false` produces as fast as possible. */
-export function createSimulatedBench(ctx: SourceContext): CreatedSource {
+export function createSimulatedBench(ctx: SourceContext<Static<typeof SimulatedOptionsSchema>>): CreatedSource {
   const { protocol, sampleRate } = ctx;
   const paced = ctx.options?.paced !== false;
   const total = Math.round(protocol.durationS * sampleRate);
@@ -267,7 +270,7 @@ export function createSimulatedBench(ctx: SourceContext): CreatedSource {
 export function register(registry: SourceRegistry): void {
   registry.registerSource('simulated', {
     title: 'Simulated bench (the lif-bench LIF neuron, no hardware)',
-    options: Type.Object({ paced: Type.Optional(Type.Boolean({ description: 'false: as fast as possible instead of real time' })) }, { additionalProperties: false }),
+    options: SimulatedOptionsSchema,
     available: async () => ({ available: true, twinCircuit: LIF_CIRCUIT_NAME }),
     create: createSimulatedBench,
   });

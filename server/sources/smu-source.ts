@@ -33,7 +33,7 @@ import { AppError } from '../../common/errors.ts';
 import type { CreatedSource, SmuLease, SourceContext, SourceRegistry } from './registry.ts';
 import { InstrumentOption } from './options.ts';
 import { tightenLimits, virtualBenchConfig, type Limits } from '../benchconfig/index.ts';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 
 export type { SmuLease };
 
@@ -203,30 +203,22 @@ export function createSmuSource(opts: SmuSourceOptions): RunSource {
   };
 }
 
-/** Run options the `smu` source reads (`options` of a run request), with environment fallbacks. */
-export interface SmuRunOptions {
-  /** A bench instrument by id (GET /api/bench/instruments); it must be connected. */
-  instrument?: string;
-  /** Instrument address; default env SPIKELOOP_SMU. A connected bench instrument on this address is used as it is. */
-  address?: string;
-  /** A (V when the protocol sources current); default env SPIKELOOP_SMU_COMPLIANCE or 1e-3. */
-  compliance?: number;
-  /** Bench limits; defaults env SPIKELOOP_SMU_MAX_VOLTAGE / _MAX_CURRENT / _MAX_POWER or 2 V, 10 mA, 20 mW. */
-  maxVoltage?: number;
-  maxCurrent?: number;
-  maxPower?: number;
-  baudRate?: number;
-  nplc?: number;
-  chunkPoints?: number;
-}
+
+export type SmuRunOptions = Static<typeof SmuOptionsSchema>;
 
 const positive = (description: string) => Type.Optional(Type.Number({ exclusiveMinimum: 0, description }));
 
-/** The `smu` source's run options (checked by the registry before create() sees them). */
+/**
+ * The `smu` source's run options (checked by the registry before create() sees them). Where a run names
+ * none: the address from env SPIKELOOP_SMU, compliance and limits from env SPIKELOOP_SMU_COMPLIANCE,
+ * _MAX_VOLTAGE, _MAX_CURRENT, _MAX_POWER or 1 mA, 2 V, 10 mA, 20 mW (envDefaults).
+ */
 export const SmuOptionsSchema = Type.Object(
   {
     instrument: InstrumentOption,
-    address: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'instrument address (serial device or host:port); CLI only' })),
+    address: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 256, description: 'instrument address (serial device or host:port); CLI only. A connected bench instrument on this address is used as it is' }),
+    ),
     compliance: positive('A when sourcing voltage, V when sourcing current; at most the bench compliance'),
     maxVoltage: positive('V; may only lower the bench limit'),
     maxCurrent: positive('A; may only lower the bench limit'),
@@ -259,8 +251,8 @@ function envDefaults() {
  * The run's options with its limits: the bench's (the ceiling), lowered by the run's options, else by the
  * SMU defaults; an option above a bench limit is refused (LimitError naming it).
  */
-function runOptions(raw: Record<string, unknown> | undefined, bench: Limits, sourcing: 'current' | 'voltage') {
-  const o = (raw ?? {}) as SmuRunOptions;
+function runOptions(raw: SmuRunOptions | undefined, bench: Limits, sourcing: 'current' | 'voltage') {
+  const o = raw ?? {};
   const env = process.env;
   const limits = tightenLimits(bench, sourcing, o, envDefaults());
   return {
@@ -343,7 +335,7 @@ export function register(registry: SourceRegistry): void {
         checkSetupAgainstLimits({ func: ctx.protocol.quantity === 'voltage' ? 'voltage' : 'current', level: 0, compliance: o.compliance }, limits, program.points.map((pt) => pt.value));
       };
       // A bench instrument connected on the Bench page (by id, by address, or the bench's stimulus SMU).
-      const lease = ctx.instruments?.leaseSmu({ instrument: (ctx.options ?? {}).instrument, address: o.address });
+      const lease = ctx.instruments?.leaseSmu({ instrument: o.instrument, address: o.address });
       if (lease) {
         try {
           const rate = ctx.sampleRate;

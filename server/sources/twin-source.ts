@@ -29,7 +29,7 @@ import { stimulusPieces } from '../protocols/compile.ts';
 import { BUILT_IN_CIRCUITS, builtInCircuit } from '../twin/circuits/index.ts';
 import { expandCircuit, probeUnit, simulateChunks, type Chunk, type Method, type Stimulus } from '../twin/index.ts';
 import type { TwinOutput } from '../experiments/pairing.ts';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { TWIN_MAX_SAMPLE_RATE } from '../../common/limits.ts';
 import { TWIN_METHODS } from '../../common/schemas/twin.ts';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
@@ -66,16 +66,27 @@ export interface TwinInput {
   output?: TwinOutput;
 }
 
-export function createTwinSource(ctx: SourceContext): CreatedSource {
+/** The twin source's run options (checked by the registry before createTwinSource sees them). */
+export const TwinOptionsSchema = Type.Object(
+  {
+    circuit: CircuitOption,
+    method: Type.Optional(Type.Union(METHODS.map((m) => Type.Literal(m)), { description: METHODS.join(' | ') })),
+    dt: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'integration step, s (at most 1/sampleRate)' })),
+  },
+  { additionalProperties: false },
+);
+
+export function createTwinSource(ctx: SourceContext<Static<typeof TwinOptionsSchema>>): CreatedSource {
   const input = (ctx.input ?? {}) as TwinInput;
   const o = ctx.options ?? {};
   // default: the plastic synapse for an stdp protocol (the LIF twins have no plasticity), else the LIF
-  const circuit = typeof o.circuit === 'string' ? loadExampleCircuit(o.circuit) : (o.circuit ?? loadExampleCircuit(defaultTwinCircuit(ctx.protocol, 'lif') as string));
-  if (typeof circuit !== 'object' || circuit === null) throw new Error('options.circuit must be a circuit object or an example name');
+  const circuit = typeof o.circuit === 'string' ? loadExampleCircuit(o.circuit, '/options/circuit') : (o.circuit ?? loadExampleCircuit(defaultTwinCircuit(ctx.protocol, 'lif') as string));
   const method = o.method as Method | undefined;
-  if (method !== undefined && !METHODS.includes(method)) throw new Error(`options.method must be one of ${METHODS.join(', ')}`);
-  const dt = o.dt === undefined ? undefined : Number(o.dt);
-  if (dt !== undefined && !(dt > 0 && dt <= 1 / ctx.sampleRate)) throw new Error(`options.dt must be in (0, 1/sampleRate]`);
+  const dt = o.dt;
+  // a rule across options the schema cannot state: a step longer than a sample would skip output samples
+  if (dt !== undefined && dt > 1 / ctx.sampleRate) {
+    throw new AppError('BAD_SOURCE_OPTIONS', `options.dt: ${dt} s is longer than one sample (1/sampleRate = ${1 / ctx.sampleRate} s)`, '/options/dt');
+  }
   const summary = protocolSummary(ctx.protocol);
   let stimulus: Stimulus;
   if (input.stimulus) {
@@ -215,14 +226,7 @@ function computedChunks(out: TwinOutput, total: number): { total: number; chunks
 export function register(registry: SourceRegistry): void {
   registry.registerSource('twin', {
     title: 'Digital twin (simulated circuit, same stimulus)',
-    options: Type.Object(
-      {
-        circuit: CircuitOption,
-        method: Type.Optional(Type.Union(METHODS.map((m) => Type.Literal(m)), { description: METHODS.join(' | ') })),
-        dt: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'integration step, s (at most 1/sampleRate)' })),
-      },
-      { additionalProperties: false },
-    ),
+    options: TwinOptionsSchema,
     // the float64 stimulus and, typically, one float32 output
     bytesPerSample: 12,
     maxSampleRate: TWIN_MAX_SAMPLE_RATE,

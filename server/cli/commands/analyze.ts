@@ -92,9 +92,12 @@ function addParamOptions(cmd: Command, def: AnalysisDef): FlagBinding[] {
         return p;
       });
     } else opt = new Option(`${names} <${prop.unit ?? 'value'}>`, what);
+    // a yes/no without a default (the analysis decides) can be turned off explicitly too
+    const negatable = prop.type === 'boolean' && prop.default === undefined ? new Option(`--no-${long.slice(2)}`, `${prop.title}: no`) : undefined;
     if (prop.default !== undefined && prop.type !== 'boolean') opt.default(prop.default);
     if (prop.default === undefined && !IsOptional(prop)) opt.makeOptionMandatory();
     cmd.addOption(opt);
+    if (negatable) cmd.addOption(negatable);
     bindings.push({ key, read: (o) => o[optKey(long)] });
   }
   return bindings;

@@ -106,6 +106,11 @@ export function makeField(pointer: string, name: string, schema: JsonSchema, opt
       }
       return { value: values };
     };
+  } else if (schema.type === 'boolean' && optional && schema.default === undefined) {
+    // a yes/no the server decides when left alone (e.g. regime's stored events): three states
+    const sel = h('select', { id, name, 'data-pointer': pointer }, h('option', { value: '' }, 'default'), h('option', { value: 'true' }, 'yes'), h('option', { value: 'false' }, 'no'));
+    input = sel;
+    read = () => ({ value: sel.value === '' ? undefined : sel.value === 'true' });
   } else if (schema.type === 'boolean') {
     const cb = h('input', { id, name, type: 'checkbox', 'data-pointer': pointer, checked: schema.default === true });
     input = cb;
