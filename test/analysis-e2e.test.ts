@@ -72,6 +72,14 @@ describe('CLI', () => {
     expect(r.matrix[1][0]).toBe(r.matrix[0][1]);
     expect(r.mean).toBeCloseTo(1 / 3, 14);
   });
+  it('the text output (no --json) ends with the result\'s warnings, one "warning:" line each', async () => {
+    const file = path.join(dir, 'trains-empty.txt');
+    writeFileSync(file, '1 2 3\n\n\n1.5,3\n');
+    const { stdout } = await cli(['analyze', 'distance', file, '--metric', 'isi', '--t-start', '0', '--t-end', '4']);
+    const lines = stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^isi over \[0, 4\] s/);
+    expect(lines[lines.length - 1]).toBe('warning: trains 2, 3 empty in the window: distances between two empty trains are undefined (null)');
+  });
   it('analyze resonance on a frequency,response CSV reads it as a measured sweep', async () => {
     const file = path.join(dir, 'sweep.csv');
     writeFileSync(file, 'frequency,response\n1,1\n2,5\n3,2\n4,1\n');

@@ -162,6 +162,8 @@ describe('experiments pages', () => {
   it('refuses a sweep over the limits, then runs an f–I sweep on the twin and draws its curve and phase diagram; resonance and STDP sweeps', { timeout: 180_000 }, async () => {
     const { page } = dash;
     await page.goto(`${dash.url}/#/sweeps`);
+    // the JSON view of the sweep editor (the form view: browser-sweeps-editor.test.ts)
+    await page.click('[data-view-mode=json]');
     await page.waitForSelector('#sweep-doc');
     await expect.poll(() => page.$$eval('#sweep-circuit option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toContain('lif');
     // without --redis the twin runs on the server's own threads, and the page says so
@@ -188,14 +190,14 @@ describe('experiments pages', () => {
     await page.waitForURL(/#\/sweeps\/\w+/);
     await expect.poll(() => page.getAttribute('.sweep-state', 'data-state'), { timeout: 90_000, interval: 250 }).toBe('completed');
     const rows = await page.$$eval('table.sweep-points tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent ?? '')));
-    expect(rows.map((r) => r[0])).toEqual(['level=0.000015', 'level=0.00003', 'level=0.00006']);
+    expect(rows.map((r) => r[0])).toEqual(['Level 15 µA', 'Level 30 µA', 'Level 60 µA']);
     expect(rows.every((r) => r[1] === 'completed' && /^run \d+$/.test(r[2]))).toBe(true);
     // Spike rate rises with the current (LIF f–I curve); the peak is at the highest level.
     const rates = rows.map((r) => Number(r[4]));
     expect(rates[0]).toBeGreaterThan(0);
     expect(rates[1]).toBeGreaterThan(rates[0]);
     expect(rates[2]).toBeGreaterThan(rates[1]);
-    expect(await page.textContent('.sweep-peak')).toMatch(/at level = 0.00006/);
+    expect(await page.textContent('.sweep-peak')).toMatch(/at Level = 60 µA/);
     expect(await page.$('.sweep-chart canvas')).not.toBeNull();
     // The phase diagram (regime per point, server-side classification) as a heatmap.
     await page.waitForSelector('.sweep-analyses[data-analysed]', { timeout: 30_000 });
@@ -203,7 +205,7 @@ describe('experiments pages', () => {
     const regimes = (await page.getAttribute('.sweep-analyses', 'data-regimes'))!.split(',');
     expect(regimes).toHaveLength(3);
     for (const r of regimes) expect(r).toMatch(/^(quiescent|oscillatory|bursting|saturated|irregular)$/);
-    expect(await page.textContent('.phase-transitions')).toMatch(/level/);
+    expect(await page.textContent('.phase-transitions')).toMatch(/Level/);
     await dash.screenshot('experiments-sweeps.png', { fullPage: true });
 
     // A frequency sweep: the resonance curve with the resonance and optimal frequencies marked.
@@ -259,7 +261,7 @@ describe('experiments pages', () => {
     });
     await page.goto(`${dash.url}/#/sweeps/${grid}`);
     await page.waitForSelector('.sweep-analyses[data-analysed]', { timeout: 60_000 });
-    expect(await page.textContent('.sweep-analyses h2')).toBe('Phase diagram over level and durationS');
+    expect(await page.textContent('.sweep-analyses h2')).toBe('Phase diagram over Level and Duration');
     expect((await page.getAttribute('.sweep-analyses', 'data-regimes'))!.split(',')).toHaveLength(4);
     expect(await page.$('.sweep-analyses canvas.phase-heatmap')).not.toBeNull();
 

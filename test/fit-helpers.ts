@@ -83,7 +83,8 @@ export function useFitBench() {
         expect(v).toBeLessThanOrEqual(ci![1]);
       }
     }
-    expect(r.warnings).toEqual([]);
+    // the intervals vouched for: no parameter flat, kinked or without curvature
+    if (within === 'ci') expect(r.warnings).toEqual([]);
   }
 
 

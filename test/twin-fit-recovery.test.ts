@@ -55,6 +55,8 @@ describe('parameter recovery: LIF under a square wave', () => {
     const r = await fitTwinToRun(fb.store, fb.pool, measured, { circuit: withParams(builtInCircuit('lif'), start), params: Object.keys(truth), objective: 'spikes' });
     report('LIF square, spikes', truth, start, r);
     expectRecovered(truth, r, 'two-percent');
+    // a spike time crossing another train's spike changes the distance with |δ|: intervals not vouched for
+    expect(r.warnings.join('\n')).toMatch(/not smooth at the fit/);
   });
 
   it('noisy, objective waveform, below threshold: the true values lie inside the reported intervals', async () => {
@@ -73,7 +75,7 @@ describe('parameter recovery: LIF under a square wave', () => {
     report('LIF square spiking, noisy waveform', truth, start, r);
     for (const [k, v] of Object.entries(truth)) expect(Math.abs(r.params[k] / v - 1)).toBeLessThan(0.02);
     expect(r.ci['Cm.value']).toBeNull();
-    expect(r.warnings.join('\n')).toMatch(/Cm\.value: the objective's curvature there is not positive/);
+    expect(r.warnings.join('\n')).toMatch(/Cm\.value: the objective is not smooth at the fit/);
   });
 });
 

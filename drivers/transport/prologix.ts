@@ -12,7 +12,7 @@
 import { InstrumentError } from './errors.ts';
 import { SerialTransport, type SerialOptions } from './serial.ts';
 import { TcpTransport } from './tcp.ts';
-import type { Transport } from './transport.ts';
+import { TransportBase, type Transport } from './transport.ts';
 
 /** Longest the controller waits for a byte during `++read` (its maximum); a longer wait re-issues `++read`. */
 const READ_TMO_MS = 3000;
@@ -163,10 +163,8 @@ export class PrologixController {
 }
 
 /** One GPIB instrument behind a shared Prologix controller, as a message transport. */
-export class GpibTransport implements Transport {
+export class GpibTransport extends TransportBase {
   readonly address: string;
-  private isClosed = false;
-  private listeners: ((err?: Error) => void)[] = [];
   private readonly pad: string;
 
   constructor(
@@ -175,13 +173,14 @@ export class GpibTransport implements Transport {
     primary: number,
     secondary?: number,
   ) {
+    super();
     this.address = `GPIB${board}::${primary}${secondary === undefined ? '' : `::${secondary}`}::INSTR`;
     // ++addr takes the secondary address as 96 + n
     this.pad = secondary === undefined ? String(primary) : `${primary} ${96 + secondary}`;
-    ctl.link.onClose((err) => this.closedBy(err));
+    ctl.link.onClose((err) => this.markClosed(err));
   }
 
-  get closed(): boolean {
+  override get closed(): boolean {
     return this.isClosed || this.ctl.link.closed;
   }
 
@@ -203,20 +202,8 @@ export class GpibTransport implements Transport {
     this.ctl.link.discardInput();
   }
 
-  onClose(listener: (err?: Error) => void): void {
-    if (this.closed) listener();
-    else this.listeners.push(listener);
-  }
-
-  private closedBy(err?: Error): void {
-    if (this.isClosed) return;
-    this.isClosed = true;
-    for (const l of this.listeners) l(err);
-  }
-
   async close(): Promise<void> {
-    if (this.isClosed) return;
-    this.closedBy();
+    if (!this.markClosed()) return;
     await this.ctl.release();
   }
 }

@@ -4,21 +4,21 @@
  * left over. Nothing touches a port.
  */
 import { InstrumentError } from './errors.ts';
-import type { Transport } from './transport.ts';
+import { TransportBase } from './transport.ts';
 
 /** `[command, reply]`: reply `null` for a write that gets no answer. */
 export type TranscriptStep = [command: string, reply: string | null];
 
-export class ScriptedTransport implements Transport {
+export class ScriptedTransport extends TransportBase {
   readonly address = 'SCRIPTED::INSTR';
-  closed = false;
   private step = 0;
   private replies: string[] = [];
   /** Every line written, in order. */
   readonly written: string[] = [];
-  private closeListeners: ((err?: Error) => void)[] = [];
 
-  constructor(private readonly transcript: TranscriptStep[]) {}
+  constructor(private readonly transcript: TranscriptStep[]) {
+    super();
+  }
 
   async write(line: string): Promise<void> {
     if (this.closed) throw new InstrumentError('DISCONNECTED', 'scripted transport is closed');
@@ -46,13 +46,7 @@ export class ScriptedTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    for (const l of this.closeListeners) l();
-  }
-
-  onClose(listener: (err?: Error) => void): void {
-    this.closeListeners.push(listener);
+    this.markClosed();
   }
 
   /** Throws if expected commands were not sent or replies were not read. */

@@ -80,15 +80,46 @@ export class LineFramer {
   }
 }
 
-/** Base for byte-stream transports: framing, a bounded queue of reply lines, waiting readers, close handling. */
-export abstract class StreamTransport implements Transport {
+/**
+ * The closed state and close listeners every transport has: `markClosed(err)` closes it once and tells
+ * the listeners, with the error when the other end went away (none when closed by us); a listener added
+ * after the close is called at once, with the same error.
+ */
+export abstract class TransportBase implements Transport {
   abstract readonly address: string;
+  protected isClosed = false;
+  protected closeError: Error | undefined;
+  private closeListeners: ((err?: Error) => void)[] = [];
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  abstract write(line: string): Promise<void>;
+  abstract read(timeoutMs: number): Promise<string>;
+  abstract discardInput(): void;
+  abstract close(): Promise<void>;
+
+  onClose(listener: (err?: Error) => void): void {
+    if (this.closed) listener(this.closeError);
+    else this.closeListeners.push(listener);
+  }
+
+  /** Marks the transport closed (once; false when it already was) and tells the listeners. */
+  protected markClosed(err?: Error): boolean {
+    if (this.isClosed) return false;
+    this.isClosed = true;
+    this.closeError = err;
+    for (const l of this.closeListeners) l(err);
+    return true;
+  }
+}
+
+/** Base for byte-stream transports: framing, a bounded queue of reply lines, waiting readers, close handling. */
+export abstract class StreamTransport extends TransportBase {
   private lines: string[] = [];
   private waiter: { resolve: (l: string) => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | null = null;
   private framingError: InstrumentError | null = null;
-  private closeListeners: ((err?: Error) => void)[] = [];
-  private closeError: Error | undefined;
-  protected isClosed = false;
   private closingByUs = false;
   protected readonly framer: LineFramer;
   protected readonly writeTerminator: string;
@@ -96,6 +127,7 @@ export abstract class StreamTransport implements Transport {
   private static readonly MAX_LINES = 1000;
 
   constructor(opts: { readTerminator?: string; writeTerminator?: string; maxLineBytes?: number }) {
+    super();
     this.writeTerminator = opts.writeTerminator ?? '\n';
     this.framer = new LineFramer(
       { terminator: opts.readTerminator ?? '\n', maxLineBytes: opts.maxLineBytes ?? 4 * 1024 * 1024 },
@@ -107,10 +139,6 @@ export abstract class StreamTransport implements Transport {
   /** Bytes written and received so far (terminators included). */
   bytesOut = 0;
   bytesIn = 0;
-
-  get closed(): boolean {
-    return this.isClosed;
-  }
 
   protected abstract writeBytes(data: string): Promise<void>;
   protected abstract closeStream(): Promise<void>;
@@ -124,18 +152,16 @@ export abstract class StreamTransport implements Transport {
   /** Subclasses call this when the stream ends. */
   protected streamClosed(err?: Error): void {
     if (this.isClosed) return;
-    this.isClosed = true;
     const e = this.closingByUs
       ? undefined
       : (err ?? new InstrumentError('DISCONNECTED', `${this.address}: connection closed by the other end`));
-    this.closeError =
-      e instanceof InstrumentError || !e ? e : new InstrumentError('DISCONNECTED', `${this.address}: ${e.message}`);
+    const closeError = e instanceof InstrumentError || !e ? e : new InstrumentError('DISCONNECTED', `${this.address}: ${e.message}`);
     if (this.waiter) {
       clearTimeout(this.waiter.timer);
-      this.waiter.reject(this.closeError ?? new InstrumentError('DISCONNECTED', `${this.address}: closed`));
+      this.waiter.reject(closeError ?? new InstrumentError('DISCONNECTED', `${this.address}: closed`));
       this.waiter = null;
     }
-    for (const l of this.closeListeners) l(this.closeError);
+    this.markClosed(closeError);
   }
 
   private deliver(line: string): void {
@@ -189,11 +215,6 @@ export abstract class StreamTransport implements Transport {
     this.lines = [];
     this.framingError = null;
     this.framer.reset();
-  }
-
-  onClose(listener: (err?: Error) => void): void {
-    if (this.isClosed) listener(this.closeError);
-    else this.closeListeners.push(listener);
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InstrumentError } from './errors.ts';
-import { LineFramer, type Transport } from './transport.ts';
+import { LineFramer, TransportBase } from './transport.ts';
 
 /** The /dev/usbtmcN whose USB device has this vendor, product (and serial, if given). */
 export function findUsbtmc(r: { vendor: number; product: number; serial?: string }, sysfsRoot = '/sys'): string {
@@ -36,12 +36,10 @@ export function findUsbtmc(r: { vendor: number; product: number; serial?: string
   );
 }
 
-export class UsbtmcTransport implements Transport {
+export class UsbtmcTransport extends TransportBase {
   private lines: string[] = [];
   private framingError: InstrumentError | null = null;
   private reading: Promise<void> | null = null;
-  private isClosed = false;
-  private listeners: ((err?: Error) => void)[] = [];
   private readonly framer = new LineFramer(
     { terminator: '\n', maxLineBytes: 4 * 1024 * 1024 },
     (l) => this.lines.push(l),
@@ -52,7 +50,9 @@ export class UsbtmcTransport implements Transport {
   private constructor(
     private readonly fh: fs.promises.FileHandle,
     readonly address: string,
-  ) {}
+  ) {
+    super();
+  }
 
   static async open(devicePath: string, address = devicePath): Promise<UsbtmcTransport> {
     try {
@@ -62,10 +62,6 @@ export class UsbtmcTransport implements Transport {
       const hint = e.code === 'EACCES' ? ' (permission denied: add a udev rule for the instrument, see docs/instruments/connecting.md)' : '';
       throw new InstrumentError('DISCONNECTED', `${address}: ${e.message}${hint}`);
     }
-  }
-
-  get closed(): boolean {
-    return this.isClosed;
   }
 
   async write(line: string): Promise<void> {
@@ -118,21 +114,13 @@ export class UsbtmcTransport implements Transport {
     this.framer.reset();
   }
 
-  onClose(listener: (err?: Error) => void): void {
-    if (this.isClosed) listener();
-    else this.listeners.push(listener);
-  }
-
+  /** The device went away (or we closed it: no error). */
   private gone(err?: Error): void {
-    if (this.isClosed) return;
-    this.isClosed = true;
-    const e = err ? new InstrumentError('DISCONNECTED', `${this.address}: ${err.message}`) : undefined;
-    for (const l of this.listeners) l(e);
+    this.markClosed(err ? new InstrumentError('DISCONNECTED', `${this.address}: ${err.message}`) : undefined);
   }
 
   async close(): Promise<void> {
-    if (this.isClosed) return;
-    this.gone();
+    if (!this.markClosed()) return;
     await this.fh.close();
   }
 }

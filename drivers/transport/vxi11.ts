@@ -6,7 +6,7 @@
  */
 import { InstrumentError } from './errors.ts';
 import { RpcClient, XdrWriter, type XdrReader } from './oncrpc.ts';
-import type { Transport } from './transport.ts';
+import { TransportBase } from './transport.ts';
 
 export const PORTMAPPER = { prog: 100000, vers: 2, getport: 3 } as const;
 export const DEVICE_CORE = { prog: 0x0607af, vers: 1, createLink: 10, write: 11, read: 12, readStb: 13, clear: 15, destroyLink: 23 } as const;
@@ -19,10 +19,8 @@ export const VXI_ERRORS: Record<number, string> = {
   15: 'I/O timeout', 17: 'I/O error', 21: 'invalid address', 23: 'abort', 29: 'channel already established',
 };
 
-export class Vxi11Transport implements Transport {
+export class Vxi11Transport extends TransportBase {
   readonly address: string;
-  private isClosed = false;
-  private listeners: ((err?: Error) => void)[] = [];
 
   private constructor(
     private readonly core: RpcClient,
@@ -31,8 +29,9 @@ export class Vxi11Transport implements Transport {
     host: string,
     device: string,
   ) {
+    super();
     this.address = `TCPIP0::${host}::${device}::INSTR`;
-    core.onClose((err) => this.gone(err));
+    core.onClose((err) => this.markClosed(err));
   }
 
   static async open(o: { host: string; device: string; portmapperPort?: number; connectTimeoutMs?: number }): Promise<Vxi11Transport> {
@@ -64,10 +63,6 @@ export class Vxi11Transport implements Transport {
       core.close();
       throw err;
     }
-  }
-
-  get closed(): boolean {
-    return this.isClosed;
   }
 
   private check(r: XdrReader, what: string, timeoutMs: number): void {
@@ -107,21 +102,10 @@ export class Vxi11Transport implements Transport {
   /** Replies are fetched on demand (device_read): nothing is buffered on this side. */
   discardInput(): void {}
 
-  onClose(listener: (err?: Error) => void): void {
-    if (this.isClosed) listener();
-    else this.listeners.push(listener);
-  }
-
-  private gone(err?: Error): void {
-    if (this.isClosed) return;
-    this.isClosed = true;
-    for (const l of this.listeners) l(err);
-  }
-
   async close(): Promise<void> {
     if (this.isClosed) return;
     await this.core.call(DEVICE_CORE.prog, DEVICE_CORE.vers, DEVICE_CORE.destroyLink, new XdrWriter().i32(this.lid).bytes(), 2000).catch(() => undefined);
-    this.gone();
+    this.markClosed();
     this.core.close();
   }
 }

@@ -301,6 +301,7 @@ function resonanceOf(points: (SweepPoint & { count: number; rate: number; harmon
         }),
     measures: byMeasure,
     points: points.map((q) => ({ ...q, response: q[main] })),
+    warnings: top ? [] : ['no response: the resonance, onset and optimal frequencies are undefined (null)'],
   };
 }
 
@@ -476,6 +477,7 @@ export function compareMethod([measured, simulated]: [Signal, Signal], p: Compar
   const win = p.window ?? (a.length >= 2 ? (0.02 * (a[a.length - 1] - a[0])) / (a.length - 1) : 0.002);
   const g = coincidence(a, b, win, 0, T);
   if (g.warning) warnings.push(`Γ: ${g.warning}`);
+  if (g.reason) warnings.push(`Γ ${g.reason}`);
   const bothEmpty = a.length === 0 && b.length === 0;
   if (bothEmpty) warnings.push('no spikes in either train: the spike-train distances are undefined (null)');
   const dist = (f: () => number) => (bothEmpty ? NaN : f());

@@ -21,7 +21,8 @@
  * coordinates (Bates & Watts, Nonlinear Regression Analysis and Its Applications, Wiley 1988, ch. 2); the 95 %
  * interval is ±1.96 standard errors there, mapped back to the parameter (asymmetric on a log scale). A
  * parameter whose objective does not move when it is set to either of its bounds is reported as
- * not identifiable (no interval).
+ * not identifiable (no interval); one whose curvature differs between steps of h and 4h sits on a kink of the
+ * objective, where that approximation does not hold (no interval either).
  */
 import { Matrix, inverse } from 'ml-matrix';
 import { nrmse } from '../analysis/compare.ts';
@@ -322,7 +323,13 @@ export interface ParamReport {
 /** Step of the central differences, unit box (0.5 % of a parameter's search range). */
 export const HESSIAN_STEP = 1e-3;
 
-/** The points identifiability() evaluates, in order: the centre, the Hessian stencil, each parameter at its bounds. */
+/** How much farther the second, wider difference of each diagonal steps (the kink check). */
+const WIDE = 4;
+
+/**
+ * The points identifiability() evaluates, in order: the centre, the Hessian stencil, each parameter at its
+ * bounds, each parameter ±WIDE·h.
+ */
 export function identifiabilityPoints(x: readonly number[], h = HESSIAN_STEP): number[][] {
   const n = x.length;
   const at = (d: [number, number][]) => {
@@ -342,6 +349,7 @@ export function identifiabilityPoints(x: readonly number[], h = HESSIAN_STEP): n
     hi[i] = 1;
     pts.push(lo, hi);
   }
+  for (let i = 0; i < n; i++) pts.push(at([[i, WIDE * h]]), at([[i, -WIDE * h]]));
   return pts;
 }
 
@@ -367,12 +375,19 @@ export function identifiability(params: readonly FreeParam[], x: readonly number
       H.set(j, i, hij);
     }
   const bounds = params.map(() => [values[k++], values[k++]] as [number, number]);
+  // a smooth minimum has the same curvature at both steps; a kink (a reset or spike shifted across a sample
+  // makes the residual grow with |δ|, not δ²) has a curvature that grows as the step shrinks: no interval then
+  const kinked = params.map((_, i) => {
+    const wide = (values[k++] - 2 * f0 + values[k++]) / (WIDE * WIDE * h * h);
+    const ratio = H.get(i, i) / wide;
+    return !(ratio > 0.4 && ratio < 2.5);
+  });
   const dof = Math.max(1, nTerms - n);
   const s2 = (2 * Math.max(0, f0)) / dof;
   // the change of the objective that the 95 % interval spans (χ²₁ 3.84 on the SSE scale), or, noise-free, a relative floor
   const resolution = Math.max((3.84 * Math.max(0, f0)) / dof, 1e-9 * Math.abs(f0), 1e-15);
   const flat = bounds.map(([lo, hi]) => !(Math.max(lo, hi) - f0 > resolution));
-  const keep = params.map((_, i) => !flat[i] && H.get(i, i) > 0 && Number.isFinite(H.get(i, i)));
+  const keep = params.map((_, i) => !flat[i] && !kinked[i] && H.get(i, i) > 0 && Number.isFinite(H.get(i, i)));
   const idx = keep.flatMap((kp, i) => (kp ? [i] : []));
   const se: (number | null)[] = params.map(() => null);
   if (idx.length) {
@@ -394,6 +409,7 @@ export function identifiability(params: readonly FreeParam[], x: readonly number
     const value = fromUnit(p, x[i]);
     const ci: [number, number] | null = e === null ? null : [fromUnit(p, x[i] - 1.96 * e), fromUnit(p, x[i] + 1.96 * e)];
     if (flat[i]) warnings.push(`${p.name} does not change the objective within its bounds [${p.min}, ${p.max}]: it is not identifiable from this run and objective`);
+    else if (kinked[i] && H.get(i, i) > 0) warnings.push(`${p.name}: the objective is not smooth at the fit (its curvature changes with the step: resets or spikes shifting across samples), no confidence interval`);
     else if (e === null) warnings.push(`${p.name}: the objective's curvature there is not positive (a flat or non-smooth minimum), no confidence interval`);
     return { name: p.name, value, ci, se: e, atMin: bounds[i][0], atMax: bounds[i][1], identifiable: !flat[i] && e !== null };
   });

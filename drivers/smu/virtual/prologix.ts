@@ -6,13 +6,8 @@
  * `++read`; a `++read` that finds nothing within read_tmo_ms returns nothing, as the real controller does.
  * Instruments execute on their own clocks (busy time delays their replies), as in server.ts.
  */
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import fs from 'node:fs';
-import tty from 'node:tty';
 import { LineFramer } from '../../transport/transport.ts';
-import { openPtyPair, type PtyPair } from '../../transport/pty.ts';
+import { ServedPorts } from './ports.ts';
 import { prologixUnescape } from '../../transport/prologix.ts';
 import type { VirtualInstrument } from './core.ts';
 import { InstrumentHost } from './server.ts';
@@ -30,10 +25,7 @@ export class VirtualPrologix {
   readonly settings: Record<string, string> = { auto: '1', eoi: '1', eos: '0', mode: '1', read_tmo_ms: '500', savecfg: '1', eot_enable: '0', eot_char: '0' };
   private addressed = 0;
   private bus = new Map<number, BusDevice>();
-  private tcp: net.Server | null = null;
-  private sockets = new Set<net.Socket>();
-  private pty: PtyPair | null = null;
-  private ttyStreams: { input: tty.ReadStream; output: tty.WriteStream } | null = null;
+  private readonly ports = new ServedPorts();
   /** Output is serialised: a ++read that waits for its reply holds back what follows. */
   private chain: Promise<void> = Promise.resolve();
 
@@ -134,33 +126,16 @@ export class VirtualPrologix {
     }
   }
 
-  private listenTcp(port: number, hostName: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const server = net.createServer((socket) => {
-        socket.setNoDelay(true);
-        this.sockets.add(socket);
-        const framer = this.connection((d) => socket.write(d, 'latin1'));
-        socket.on('data', (c: Buffer) => framer.push(c));
-        socket.on('error', () => undefined);
-        socket.on('close', () => this.sockets.delete(socket));
-      });
-      server.once('error', reject);
-      server.listen(port, hostName, () => {
-        this.tcp = server;
-        this.addresses.push(`${hostName}:${(server.address() as net.AddressInfo).port}`);
-        resolve();
-      });
+  private async listenTcp(port: number, hostName: string): Promise<void> {
+    const bound = await this.ports.listenTcp(port, hostName, (socket) => {
+      const framer = this.connection((d) => socket.write(d, 'latin1'));
+      socket.on('data', (c: Buffer) => framer.push(c));
     });
+    this.addresses.push(`${hostName}:${bound}`);
   }
 
   private async attachPty(linkPath: string): Promise<void> {
-    const devicePath = path.join(os.tmpdir(), `spikeloop-vprologix-${process.pid}-${Date.now().toString(36)}-dev`);
-    this.pty = await openPtyPair(linkPath, devicePath);
-    const fd = fs.openSync(devicePath, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
-    const input = new tty.ReadStream(fd);
-    const output = new tty.WriteStream(fd);
-    input.setRawMode(true);
-    this.ttyStreams = { input, output };
+    const { input, output } = await this.ports.attachPty(linkPath, 'vprologix');
     const framer = this.connection((d) => output.write(Buffer.from(d, 'latin1')));
     input.on('data', (c: Buffer) => framer.push(c));
     input.on('error', () => undefined);
@@ -168,14 +143,7 @@ export class VirtualPrologix {
     this.addresses.push(linkPath);
   }
 
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    if (this.tcp) await new Promise<void>((r) => this.tcp!.close(() => r()));
-    if (this.ttyStreams) {
-      this.ttyStreams.input.destroy();
-      this.ttyStreams.output.destroy();
-      this.ttyStreams = null;
-    }
-    if (this.pty) await this.pty.close();
+  close(): Promise<void> {
+    return this.ports.close();
   }
 }

@@ -7,14 +7,9 @@
  * byte would have arrived on the wire, and writes each reply when its last byte would have left; the
  * instrument's own busy time (integration, sweeps) comes on top. Over TCP there is no byte time.
  */
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import fs from 'node:fs';
-import tty from 'node:tty';
 import { LineFramer } from '../../transport/transport.ts';
-import { openPtyPair, type PtyPair } from '../../transport/pty.ts';
+import { ServedPorts } from './ports.ts';
 import type { VirtualInstrument } from './core.ts';
 import type { DeviceUnderTest } from './dut.ts';
 import { createVirtual2400 } from './k2400.ts';
@@ -116,10 +111,7 @@ export interface VirtualSmuServerOptions {
 export class VirtualSmuServer {
   /** Addresses served, as VISA resource strings. */
   readonly addresses: string[] = [];
-  private tcp: net.Server | null = null;
-  private sockets = new Set<net.Socket>();
-  private pty: PtyPair | null = null;
-  private ttyStreams: { input: tty.ReadStream; output: tty.WriteStream } | null = null;
+  private readonly ports = new ServedPorts();
   private readonly host: InstrumentHost;
 
   private constructor(readonly instrument: VirtualInstrument) {
@@ -138,41 +130,20 @@ export class VirtualSmuServer {
     return s;
   }
 
-  private listenTcp(port: number, hostName: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const server = net.createServer((socket) => {
-        socket.setNoDelay(true);
-        this.sockets.add(socket);
-        const conn = new Connection(this.host, (d) => socket.write(d, 'latin1'), undefined);
-        socket.on('data', (c: Buffer) => conn.push(c));
-        socket.on('error', () => undefined);
-        socket.on('close', () => {
-          conn.close();
-          this.sockets.delete(socket);
-          this.instrument.onDisconnect?.();
-        });
-      });
-      server.once('error', reject);
-      server.listen(port, hostName, () => {
-        const addr = server.address() as net.AddressInfo;
-        this.addresses.push(`TCPIP0::${hostName}::${addr.port}::SOCKET`);
-        this.tcp = server;
-        resolve();
+  private async listenTcp(port: number, hostName: string): Promise<void> {
+    const bound = await this.ports.listenTcp(port, hostName, (socket) => {
+      const conn = new Connection(this.host, (d) => socket.write(d, 'latin1'), undefined);
+      socket.on('data', (c: Buffer) => conn.push(c));
+      socket.on('close', () => {
+        conn.close();
+        this.instrument.onDisconnect?.();
       });
     });
+    this.addresses.push(`TCPIP0::${hostName}::${bound}::SOCKET`);
   }
 
   private async attachPty(linkPath: string, baud: number): Promise<void> {
-    const devicePath = path.join(os.tmpdir(), `spikeloop-vsmu-${process.pid}-${Date.now().toString(36)}-dev`);
-    this.pty = await openPtyPair(linkPath, devicePath);
-    // The device end is read and written through libuv's tty handle (epoll, no thread-pool hop per
-    // read/write as node-serialport has), so the virtual side adds as little latency as possible.
-    // socat already put the pty in raw mode; the baud rate is modelled, not set.
-    const fd = fs.openSync(devicePath, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
-    const input = new tty.ReadStream(fd);
-    const output = new tty.WriteStream(fd);
-    input.setRawMode(true);
-    this.ttyStreams = { input, output };
+    const { input, output } = await this.ports.attachPty(linkPath, 'vsmu');
     const conn = new Connection(this.host, (d) => output.write(Buffer.from(d, 'latin1')), baud);
     input.on('data', (c: Buffer) => conn.push(c));
     input.on('error', () => conn.close());
@@ -183,27 +154,21 @@ export class VirtualSmuServer {
 
   /** Tcp port actually bound (when serving TCP). */
   get tcpPort(): number | undefined {
-    return (this.tcp?.address() as net.AddressInfo | null)?.port;
+    return this.ports.tcpPort;
   }
 
   /** Makes the pty vanish (socat ends), as if the cable were pulled. */
-  async dropPty(): Promise<void> {
-    await this.pty?.close();
+  dropPty(): Promise<void> {
+    return this.ports.dropPty();
   }
 
   /** Closes every TCP connection (the instrument keeps its state), as a LAN drop would. */
   dropTcpClients(): void {
-    for (const s of this.sockets) s.destroy();
+    this.ports.dropTcpClients();
   }
 
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    if (this.tcp) await new Promise<void>((r) => this.tcp!.close(() => r()));
-    if (this.ttyStreams) {
-      this.ttyStreams.input.destroy();
-      this.ttyStreams.output.destroy();
-      this.ttyStreams = null;
-    }
-    if (this.pty) await this.pty.close();
+  close(): Promise<void> {
+    return this.ports.close();
   }
+
 }

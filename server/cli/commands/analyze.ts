@@ -24,9 +24,17 @@ import type { RunStore } from '../../store/run-store.ts';
 
 type Prop = TSchema & { type?: string; anyOf?: TSchema[]; const?: unknown; title?: string; description?: string; unit?: string; cli?: CliMeta; default?: unknown; minimum?: number; maximum?: number; exclusiveMinimum?: number };
 
+/** The result's warnings (top level, or of `result` in a run's envelope) as `warning: …` lines. */
+function warningLines(obj: unknown): string[] {
+  const o = obj as { warnings?: unknown; result?: { warnings?: unknown } } | null;
+  const w = o?.warnings ?? o?.result?.warnings;
+  return Array.isArray(w) ? w.map((x) => `warning: ${String(x)}`) : [];
+}
+
+/** One JSON object (--json), or the text form followed by the warnings, each on its own line. */
 function print(obj: unknown, json: boolean, text?: () => string): void {
   if (json) console.log(JSON.stringify(obj));
-  else console.log(text ? text() : JSON.stringify(obj, null, 2));
+  else console.log([text ? text() : JSON.stringify(obj, null, 2), ...warningLines(obj)].join('\n'));
 }
 
 const kebab = (k: string) => k.replace(/_/g, '-');
@@ -182,7 +190,6 @@ const TEXT: Record<string, (r: Record<string, unknown>) => string> = {
       `${String(r.kind)} power law: alpha = ${f(r.alpha, 4)} ± ${f(r.alpha_se, 4)}, xmin = ${String(r.xmin)}, n_tail = ${String(r.n_tail)} of ${String(r.n)}, KS D = ${f(r.ks_d, 5)}`,
       ...(r.p_value !== undefined ? [`bootstrap p = ${String(r.p_value)}`] : []),
       ...Object.entries((r.compare ?? {}) as Record<string, { R: number; p: number }>).map(([k, v]) => `vs ${k}: R = ${v.R.toFixed(3)}, p = ${v.p.toPrecision(3)}`),
-      ...((r.warnings as string[] | undefined) ?? []).map((w) => `warning: ${w}`),
     ].join('\n');
   },
   distance: (r) =>

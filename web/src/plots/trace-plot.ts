@@ -239,8 +239,12 @@ export class TracePlot {
       this.u.setScale('x', { min: x0, max: x1 });
       return;
     }
-    const yr = this.yScaleRange;
-    this.u.setScale('y', { min: yr[0], max: yr[1] });
+    // Re-set the data so that the y range function runs again (fixed range, or fitted to the data); x stays.
+    const [x0, x1] = this.xRange;
+    this.u.batch(() => {
+      this.u.setData(this.data, true);
+      this.u.setScale('x', { min: x0, max: x1 });
+    });
   }
 
   get yMode(): YMode {
@@ -350,6 +354,7 @@ function eventsPlugin(plot: TracePlot): uPlot.Plugin {
         ctx.clip();
         ctx.font = `${Math.round(11 * dpr)}px system-ui, sans-serif`;
         ctx.textBaseline = 'top';
+        ctx.textAlign = 'left'; // uPlot leaves its axes' alignment on the context
         // Spans: shaded, at least 2 px wide so that a short one stays visible, label at the top.
         for (const s of plot.spans) {
           if (s.t1 < x0 || s.t0 > x1) continue;
@@ -360,7 +365,11 @@ function eventsPlugin(plot: TracePlot): uPlot.Plugin {
           ctx.fillStyle = s.kind === 'fault' ? EVENT_COLORS.fault : '#4a5568';
           ctx.fillText(fitText(ctx, s.label, Math.max(90 * dpr, b - a - 6 * dpr)), a + 3 * dpr, top + 11 * dpr);
         }
+        // What the plot shows, for tests and the curious (the x window is linked across a page's plots).
         plot.el.dataset.spans = String(plot.spans.length);
+        plot.el.dataset.xRange = `${x0},${x1}`;
+        plot.el.dataset.yRange = `${u.scales.y.min},${u.scales.y.max}`;
+        plot.el.dataset.ylog = String(plot.yMode.log);
         drawSpikes(plot, u, x0, x1, dpr);
         // Markers and faults: dashed lines across the plot with their label.
         ctx.lineWidth = 1 * dpr;

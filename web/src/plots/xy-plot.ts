@@ -96,7 +96,7 @@ export class XYPlot {
     const d = this.data;
     if (!d || d.length === 0) return;
     const box = { left: 84, top: 10, right: this.width - 90, bottom: this.height - 40 };
-    const ext = (a: ArrayLike<number>) => {
+    const ext = (a: ArrayLike<number>, padded = true) => {
       let lo = Infinity;
       let hi = -Infinity;
       for (let i = 0; i < d.length; i++) {
@@ -108,12 +108,13 @@ export class XYPlot {
       }
       if (!(lo <= hi)) return [0, 1];
       if (lo === hi) return [lo - (Math.abs(lo) * 0.1 || 1e-3), hi + (Math.abs(hi) * 0.1 || 1e-3)];
-      const pad = (hi - lo) * 0.05;
+      const pad = padded ? (hi - lo) * 0.05 : 0;
       return [lo - pad, hi + pad];
     };
     const [x0, x1] = ext(d.x);
     const [y0, y1] = ext(d.y);
-    const [c0, c1] = ext(d.c);
+    // The colour bar spans exactly the data's first and last time (or cycle).
+    const [c0, c1] = ext(d.c, false);
     const px = (v: number) => box.left + ((v - x0) / (x1 - x0)) * (box.right - box.left);
     const py = (v: number) => box.bottom - ((v - y0) / (y1 - y0)) * (box.bottom - box.top);
     // Axes and grid.

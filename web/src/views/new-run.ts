@@ -12,7 +12,8 @@ import uPlot from 'uplot';
 import { api, ApiError, type JsonSchema, type ProtocolInfo, type SourceInfo, type StartRunBody } from '../api.ts';
 import { h } from '../dom.ts';
 import { si } from '../format.ts';
-import { keyTitle, makeField, readFields, type Field } from '../form/schema-form.ts';
+import { keyTitle, makeField, readFields } from '../form/schema-form.ts';
+import { protocolForm, type BenchLimits } from '../form/protocol-form.ts';
 import { Router, type ViewInstance } from '../router.ts';
 
 /** The run-level settings (not part of a protocol), as the API contract defines them. */
@@ -23,16 +24,6 @@ const RUN_SCHEMA: Record<'sampleRate' | 'label', JsonSchema> = {
 
 /** Fewer samples than this per stimulus period draw the waveform too coarsely to see (and to detect spikes on). */
 export const MIN_SAMPLES_PER_PERIOD = 20;
-
-interface BenchLimits {
-  maxVoltage?: number;
-  maxCurrent?: number;
-  maxPower?: number;
-}
-
-/** A field whose value is in the protocol's quantity (A or V): the schemas describe them so. */
-const isLevel = (s: JsonSchema) => /\bA or V\b/.test(s.description ?? '') || (!!s.items && !Array.isArray(s.items) && /\bA or V\b/.test(s.items.description ?? ''));
-const unitOf = (quantity: unknown) => (quantity === 'voltage' ? 'V' : 'A');
 
 /** The stimulus period (s) that must be resolved: the frequency's period, a chirp's highest, a pulse or pairing period. */
 export function stimulusPeriodS(p: Record<string, unknown>): number | null {
@@ -68,63 +59,11 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
   }
 
   function build(protocols: ProtocolInfo[], sources: SourceInfo[], defaultSource: string, limits: BenchLimits, circuits: { name: string; description: string }[]): void {
-    const kindSel = h('select', { id: 'f-protocol-kind', name: 'kind', 'data-pointer': '/protocol/kind' });
-    for (const p of protocols) kindSel.append(h('option', { value: p.kind }, p.title || p.kind));
-    const wanted = query.get('kind');
-    if (wanted && protocols.some((p) => p.kind === wanted)) kindSel.value = wanted;
-    const protoBox = h('div', { class: 'fields' });
-    let protoFields: Field[] = [];
-    let levelFields: Field[] = [];
-
-    /** The bench limit of a level in `quantity`, with its name. */
-    const limitOf = (quantity: unknown): { max: number; name: string } | null => {
-      const max = quantity === 'voltage' ? limits.maxVoltage : limits.maxCurrent;
-      return max !== undefined ? { max, name: quantity === 'voltage' ? 'maxVoltage' : 'maxCurrent' } : null;
-    };
-    const quantityNow = () => (protoBox.querySelector<HTMLSelectElement>('select[name=quantity]')?.value ?? 'current');
-
-    /** The protocol's fields; values typed so far are kept when the kind's quantity changes the units. */
-    const showKind = (keep?: Record<string, string>) => {
-      const p = protocols.find((x) => x.kind === kindSel.value);
-      const props = Object.entries(p?.schema.properties ?? {}).filter(([k]) => k !== 'kind');
-      const required = new Set(p?.schema.required ?? []);
-      const quantity = keep?.quantity ?? (p?.schema.properties?.quantity?.default as string | undefined) ?? 'current';
-      const unit = unitOf(quantity);
-      const lim = limitOf(quantity);
-      levelFields = [];
-      protoFields = props.map(([k, s]) => {
-        const level = isLevel(s);
-        const desc = (s.description ?? '').replace(/,? A or V\b/, '').trim();
-        const optional = !required.has(k) && s.default === undefined;
-        const f = makeField(
-          `/protocol/${k}`,
-          k,
-          s,
-          optional,
-          level ? keyTitle(k, unit) : k === 'quantity' ? 'Quantity' : keyTitle(k),
-          level && lim
-            ? {
-                hint: `${desc}${desc ? ' ' : ''}(this bench: |value| ≤ ${si(lim.max, unit)})`,
-                check: (v) => {
-                  const bad = (Array.isArray(v) ? v : [v]).find((x) => typeof x === 'number' && Math.abs(x) > lim.max);
-                  return bad !== undefined ? `${si(bad as number, unit)} exceeds the bench limit ${lim.name} = ${si(lim.max, unit)}` : null;
-                },
-              }
-            : {},
-        );
-        if (level) levelFields.push(f);
-        return f;
-      });
-      if (keep) for (const f of protoFields) if (keep[f.name] !== undefined) f.input.value = keep[f.name];
-      protoBox.replaceChildren(...protoFields.map((f) => f.el));
-      protoBox.querySelector('select[name=quantity]')?.addEventListener('change', () => showKind(currentValues()));
+    const proto = protocolForm(protocols, limits, { id: 'protocol', kind: query.get('kind') ?? undefined, onChange: () => {
       schedulePreview();
-    };
-    const currentValues = () => Object.fromEntries(protoFields.map((f) => [f.name, f.input instanceof HTMLInputElement && f.input.type === 'checkbox' ? String(f.input.checked) : f.input.value]));
-    kindSel.addEventListener('change', () => {
-      showKind();
       pickCircuit();
-    });
+    } });
+    const kindSel = proto.kindSelect;
 
     const sourceSel = h('select', { id: 'f-source', name: 'source', 'data-pointer': '/source' });
     for (const s of sources) {
@@ -182,8 +121,8 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
     const previewNote = h('p', { class: 'hint', 'data-preview-note': '' });
     function checkRate(): void {
       const rate = Number(rateField.input.value);
-      const proto = Object.fromEntries(protoFields.map((f) => [f.name, (r => ('value' in r ? r.value : undefined))(f.read())]));
-      const period = stimulusPeriodS({ kind: kindSel.value, ...proto });
+      const p = proto.peek();
+      const period = stimulusPeriodS({ kind: kindSel.value, ...('value' in p ? p.value : {}) });
       const perPeriod = period && rate > 0 ? rate * period : Infinity;
       rateWarning.hidden = perPeriod >= MIN_SAMPLES_PER_PERIOD;
       if (!rateWarning.hidden) {
@@ -200,15 +139,12 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
     let previewSeq = 0;
     async function drawPreview(): Promise<void> {
       const seq = ++previewSeq;
-      const values: Record<string, unknown> = {};
-      for (const f of protoFields) {
-        const r = f.read();
-        if ('error' in r) {
-          previewNote.textContent = `No preview until ${keyTitle(f.name)} is valid.`;
-          return;
-        }
-        if (r.value !== undefined) values[f.name] = r.value;
+      const p = proto.peek();
+      if ('invalid' in p) {
+        previewNote.textContent = `No preview until ${keyTitle(p.invalid)} is valid.`;
+        return;
       }
+      const values = p.value;
       // Many periods in 800 points would alias: a periodic stimulus is previewed over its first 5 periods.
       const period = stimulusPeriodS({ kind: kindSel.value, ...values });
       const duration = typeof values.durationS === 'number' ? values.durationS : Infinity;
@@ -246,37 +182,18 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
     }
 
     /** A refusal at the field it names; a limit refusal (named /protocol) at the level fields that cause it. */
-    function showRefusal(e: ApiError): boolean {
-      const target = e.field ? fieldFor(e.field) : null;
-      if (target) {
-        target.showError(e.message);
-        return true;
-      }
-      if (e.code === 'LIMIT_EXCEEDED') {
-        const lim = limitOf(quantityNow());
-        const set = levelFields.filter((f) => {
-          const r = f.read();
-          return 'value' in r && (Array.isArray(r.value) ? r.value : [r.value]).some((x) => typeof x === 'number' && x !== 0);
-        });
-        const over = lim ? set.filter((f) => (f.input.value.split(/[,;\s]+/).map(Number)).some((x) => Math.abs(x) > lim.max)) : [];
-        for (const f of over.length ? over : set) f.showError(e.message);
-        return set.length > 0;
-      }
-      return false;
-    }
+    const showRefusal = (e: ApiError): boolean => {
+      const run = e.field ? runFields.find((f) => f.pointer === e.field) : undefined;
+      if (run) run.showError(e.message);
+      return Boolean(run) || proto.showRefusal(e, '/protocol');
+    };
 
     const formError = h('div', { class: 'form-error', role: 'alert' });
     const submit = h('button', { type: 'submit', class: 'primary', 'data-action': 'start' }, 'Start run');
     const form = h(
       'form',
       { class: 'run-form', novalidate: true },
-      h(
-        'fieldset',
-        { class: 'protocol-set' },
-        h('legend', {}, 'Protocol'),
-        h('div', { class: 'field', 'data-field': '/protocol/kind' }, h('label', { for: 'f-protocol-kind' }, 'Kind'), kindSel, h('div', { class: 'field-error', 'data-error-for': '/protocol/kind' })),
-        protoBox,
-      ),
+      h('fieldset', { class: 'protocol-set' }, h('legend', {}, 'Protocol'), proto.el),
       h('fieldset', { class: 'preview-set' }, h('legend', {}, 'Stimulus'), previewBox, previewNote),
       h('fieldset', {}, h('legend', {}, 'Run'), sourceField, ...runFields.map((f) => f.el), pairField),
       formError,
@@ -286,7 +203,7 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
     // Once every field is valid again, the form-level "please correct" message goes away.
     form.addEventListener('input', (ev) => {
       if (!form.querySelector('.invalid')) formError.textContent = '';
-      if (protoBox.contains(ev.target as Node)) schedulePreview();
+      if (proto.el.contains(ev.target as Node)) schedulePreview();
       else checkRate();
     });
     form.addEventListener('submit', async (ev) => {
@@ -294,14 +211,14 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
       formError.textContent = '';
       sourceErr.textContent = '';
       circuitErr.textContent = '';
-      const proto = readFields(protoFields);
+      const protoVals = proto.read();
       const runVals = readFields(runFields);
-      if (!proto || !runVals) {
+      if (!protoVals || !runVals) {
         formError.textContent = 'Please correct the highlighted fields.';
         form.querySelector<HTMLElement>('.invalid input, .invalid select')?.focus();
         return;
       }
-      const body: StartRunBody = { protocol: { kind: kindSel.value, ...proto }, sampleRate: runVals.sampleRate as number };
+      const body: StartRunBody = { protocol: { kind: kindSel.value, ...protoVals }, sampleRate: runVals.sampleRate as number };
       if (sourceSel.value) body.source = sourceSel.value;
       if (typeof runVals.label === 'string' && runVals.label.trim()) body.label = runVals.label.trim();
       if (pairBox.checked && circuitSel.value) body.twin = { circuit: circuitSel.value };
@@ -330,14 +247,8 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
       }
     });
 
-    /** Server pointers may be body-relative ("/protocol/frequencyHz") or protocol-relative ("/frequencyHz"). */
-    function fieldFor(pointer: string): Field | null {
-      const all = [...protoFields, ...runFields];
-      return all.find((f) => f.pointer === pointer) ?? all.find((f) => f.pointer === `/protocol${pointer}`) ?? null;
-    }
-
     page.replaceChildren(h('h2', {}, 'New run'), form);
-    showKind();
+    schedulePreview();
     showSource();
     proposeRate();
     pickCircuit();

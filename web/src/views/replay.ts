@@ -75,7 +75,8 @@ class Player {
   private raf = 0;
   private last = performance.now();
   private readonly ac = new AbortController();
-  private readonly els: { play: HTMLButtonElement; scrub: HTMLInputElement; time: HTMLElement; speed: HTMLSelectElement; status: HTMLElement };
+  /** `status` says what a jump found (it stays until the next jump); `loading` says when loading fails. */
+  private readonly els: { play: HTMLButtonElement; scrub: HTMLInputElement; time: HTMLElement; speed: HTMLSelectElement; status: HTMLElement; loading: HTMLElement };
   private scrubbing = false;
   /** The event the last jump centred on, while the playhead has not moved since. */
   private anchor: { index: number; t: number } | null = null;
@@ -113,6 +114,7 @@ class Player {
       h('button', { class: 'small', 'data-action': `${dir > 0 ? 'next' : 'prev'}-${kind}`, onclick: () => void this.jump(kind, dir) }, text);
     const time = h('span', { class: 'stat', 'data-stat': 'playhead' }, '');
     const status = h('span', { class: 'stat', 'data-stat': 'replay-status', role: 'status' }, '');
+    const loading = h('span', { class: 'stat error-text', 'data-stat': 'replay-loading', role: 'alert' }, '');
     const controls = h(
       'div',
       { class: 'toolbar replay-controls' },
@@ -126,8 +128,9 @@ class Player {
       jump('fault', 1, 'fault ▶'),
       time,
       status,
+      loading,
     );
-    this.els = { play, scrub, time, speed: speedSel, status };
+    this.els = { play, scrub, time, speed: speedSel, status, loading };
     const head = h(
       'div',
       { class: 'run-header' },
@@ -207,11 +210,11 @@ class Player {
         if (gen !== this.generation) return;
         for (const m of msgs) this.emit(m);
         this.loadedEnd = end;
-        this.els.status.textContent = '';
+        this.els.loading.textContent = '';
       })
       .catch((e: unknown) => {
         if (gen !== this.generation || this.ac.signal.aborted) return;
-        this.els.status.textContent = `Loading failed: ${e instanceof Error ? e.message : String(e)} (retrying)`;
+        this.els.loading.textContent = `Loading failed: ${e instanceof Error ? e.message : String(e)} (retrying)`;
         return new Promise((r) => setTimeout(r, 1000));
       })
       .finally(() => {

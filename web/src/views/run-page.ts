@@ -157,7 +157,10 @@ function eventsText(c: RunDetail['eventCounts']): string {
 
 /** What the server says a reader of the channels should know (no unit conversion, too few samples per period). */
 function channelNotes(run: RunDetail): HTMLElement | null {
-  const items = run.channels.flatMap((c) => (c.notes ?? []).map((n) => h('li', { 'data-channel-note': c.name }, h('strong', {}, `${c.label || c.name}: `), n)));
+  // The same note on several channels (a rate too low for the stimulus) is said once, naming them all.
+  const byNote = new Map<string, string[]>();
+  for (const c of run.channels) for (const n of c.notes ?? []) byNote.set(n, [...(byNote.get(n) ?? []), c.label || c.name]);
+  const items = [...byNote].map(([n, names]) => h('li', { 'data-channel-note': '' }, h('strong', {}, `${names.join(', ')}: `), n));
   const converted = run.channels.filter((c) => c.convert).map((c) => h('li', { 'data-channel-convert': c.name }, `${c.label || c.name}: shown in ${c.convert!.unit} via ${c.convert!.via}`));
   if (items.length + converted.length === 0) return null;
   return h('ul', { class: `channel-notes${items.length ? ' warn-box' : ''}`, 'data-channel-notes': '' }, ...items, ...converted);

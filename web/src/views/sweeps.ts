@@ -1,6 +1,10 @@
 /**
- * Sweeps page (#/sweeps, #/sweeps/:id): write a sweep document, check it against the bench limits, start
- * it on the bench (paired with the twin) or on the twin alone, and follow it: the points with their runs,
+ * Sweeps page (#/sweeps, #/sweeps/:id): edit a sweep in a form generated from the protocol schemas or as
+ * JSON (form/sweep-editor.ts; the editor, mode, source and rate are kept across visits in
+ * localStorage), check it against the bench limits, start it on the bench (paired with the twin: by default
+ * the circuit of the device the source measures, so it accepts the quantity the source records) or on the
+ * twin alone, and follow it: the points with their runs (a point whose pairing failed keeps its measured
+ * rate, and the failure is named),
  * and the sweep curve — spike rate against the first swept parameter (resonance / f–I curve, measured and
  * twin), its peak marked — with each point's regime label. Once the sweep has ended, the analysis
  * library's views of it (server-side): the resonance and optimal operating frequencies marked when the
@@ -10,9 +14,14 @@
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { api, ApiError, type SweepPointStatus, type SweepStatus, type Workers } from '../api.ts';
+import { api, ApiError, type ProtocolInfo, type SourceInfo, type SweepPointStatus, type SweepStatus, type Workers } from '../api.ts';
 import type { SweepStartBody } from '../../../common/schemas/sweeps.ts';
 import { h } from '../dom.ts';
+import { si } from '../format.ts';
+import { protocolFieldTitle, isLevel, unitOfQuantity, type BenchLimits } from '../form/protocol-form.ts';
+import { keyTitle } from '../form/schema-form.ts';
+import { sweepEditor, type EditorView, type SweepEditor } from '../form/sweep-editor.ts';
+import { REGIME_COLORS, chartMaker, stdpPlot } from '../plots/analysis-plots.ts';
 import { Router, type Params, type ViewInstance } from '../router.ts';
 
 const EXAMPLE = {
@@ -24,13 +33,30 @@ const EXAMPLE = {
 
 const fmt = (x: number | null | undefined, digits = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : String(+x.toPrecision(digits)));
 
-const REGIME_COLORS: Record<string, string> = {
-  quiescent: '#cbd5e0',
-  oscillatory: '#2b6cb0',
-  irregular: '#805ad5',
-  bursting: '#c05621',
-  saturated: '#822727',
-};
+/** What the page keeps across visits (localStorage). */
+interface Kept {
+  view: EditorView;
+  text: string;
+  mode: string;
+  source: string;
+  rate: string;
+}
+const KEPT_KEY = 'spikeloop.sweeps.editor';
+function loadKept(): Partial<Kept> {
+  try {
+    return (JSON.parse(localStorage.getItem(KEPT_KEY) ?? '{}') as Partial<Kept>) ?? {};
+  } catch {
+    return {};
+  }
+}
+
+/** A swept field's title and unit: the protocol property of that name (a level in the sweep's quantity). */
+function axisOf(field: string, protocols: ProtocolInfo[], quantity: string): { title: string; unit: string } {
+  const key = field.replace(/^\//, '').split('/')[0];
+  const schema = protocols.map((p) => p.schema.properties?.[key]).find((s) => s !== undefined);
+  const unit = schema && isLevel(schema) ? unitOfQuantity(quantity) : (/\(([^)]+)\)$/.exec(keyTitle(key))?.[1] ?? '');
+  return { title: protocolFieldTitle(key, schema, quantity), unit: unit === '°' ? '' : unit };
+}
 
 interface ResonanceResult {
   resonance_frequency: number | null;
@@ -43,7 +69,7 @@ interface RegimeRuns {
   phase_diagram: { param: string; transitions: { at: number; from: string; to: string }[] };
 }
 /** Regime heatmap: one cell per point, x = first swept parameter, y = second (one row when there is none). */
-function phaseHeatmap(xs: number[], ys: number[] | null, regimes: string[], xName: string, yName: string | null): HTMLElement {
+function phaseHeatmap(xs: number[], ys: number[] | null, regimes: string[], xAxis: { title: string; unit: string }, yAxis: { title: string; unit: string } | null): HTMLElement {
   const xv = [...new Set(xs)].sort((a, b) => a - b);
   const yv = ys ? [...new Set(ys)].sort((a, b) => a - b) : [0];
   const cw = Math.max(24, Math.min(80, Math.floor(760 / xv.length)));
@@ -64,13 +90,13 @@ function phaseHeatmap(xs: number[], ys: number[] | null, regimes: string[], xNam
     g.fillStyle = '#2d3748';
     g.textAlign = 'center';
     xv.forEach((x, i) => {
-      if (xv.length <= 12 || i % Math.ceil(xv.length / 12) === 0) g.fillText(fmt(x), left + (i + 0.5) * cw, 5 + ch * yv.length + 14);
+      if (xv.length <= 12 || i % Math.ceil(xv.length / 12) === 0) g.fillText(si(x, xAxis.unit, 3), left + (i + 0.5) * cw, 5 + ch * yv.length + 14);
     });
-    g.fillText(xName, left + (cw * xv.length) / 2, 5 + ch * yv.length + 32);
+    g.fillText(xAxis.title, left + (cw * xv.length) / 2, 5 + ch * yv.length + 32);
     g.textAlign = 'right';
-    if (ys) yv.forEach((y, i) => g.fillText(fmt(y), left - 4, 5 + (yv.length - 1 - i + 0.5) * ch + 4));
+    if (ys) yv.forEach((y, i) => g.fillText(si(y, yAxis?.unit ?? '', 3), left - 4, 5 + (yv.length - 1 - i + 0.5) * ch + 4));
     g.textAlign = 'left';
-    g.fillText(yName ?? 'regime', 2, 14);
+    g.fillText(yAxis?.title ?? 'regime', 2, 14);
   }
   return canvas;
 }
@@ -78,15 +104,22 @@ function phaseHeatmap(xs: number[], ys: number[] | null, regimes: string[], xNam
 export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
   let timer: ReturnType<typeof setInterval> | undefined;
   let plot: uPlot | undefined;
-  const doc = h('textarea', { id: 'sweep-doc', rows: 9, cols: 80, spellcheck: 'false' }) as HTMLTextAreaElement;
-  doc.value = JSON.stringify(EXAMPLE, null, 2);
+  const kept = loadKept();
+  let editor: SweepEditor | undefined;
+  let protocols: ProtocolInfo[] = [];
+  let sources: SourceInfo[] = [];
+  const editorBox = h('div', { class: 'sweep-editor-box' }, h('p', { class: 'loading' }, 'Loading the protocols…'));
   const mode = h('select', { id: 'sweep-mode' }, h('option', { value: 'twin' }, 'twin only (all cores)'), h('option', { value: 'bench' }, 'bench, paired with the twin'));
+  const source = h('select', { id: 'sweep-source' });
   const circuit = h('select', { id: 'sweep-circuit' });
   const rate = h('input', { id: 'sweep-rate', type: 'number', value: 10000, min: 1, max: 2000000 }) as HTMLInputElement;
   const message = h('div', { id: 'sweep-message', class: 'notice', hidden: true });
   const list = h('tbody');
   const detail = h('section', { id: 'sweep-detail' });
   const workersBox = h('section', { id: 'sweep-workers' });
+  if (kept.mode === 'bench' || kept.mode === 'twin') mode.value = kept.mode;
+  if (kept.rate) rate.value = kept.rate;
+  const sourceRow = h('label', {}, ' Source ', source);
 
   const show = (text: string, error: boolean) => {
     message.hidden = false;
@@ -94,20 +127,27 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
     message.textContent = text;
   };
   const parse = (): unknown => {
-    try {
-      return JSON.parse(doc.value);
-    } catch (e) {
-      throw new ApiError(400, 'BAD_JSON', `the sweep is not valid JSON: ${(e as Error).message}`);
-    }
+    if (!editor) throw new ApiError(0, 'LOADING', 'the editor is still loading');
+    return editor.doc();
   };
-  const body = (): SweepStartBody => ({ sweep: parse() as SweepStartBody['sweep'], mode: mode.value as SweepStartBody['mode'], sampleRate: Number(rate.value), ...(circuit.value ? { circuit: circuit.value } : {}) });
+  const body = (): SweepStartBody => ({
+    sweep: parse() as SweepStartBody['sweep'],
+    mode: mode.value as SweepStartBody['mode'],
+    sampleRate: Number(rate.value),
+    ...(mode.value === 'bench' && source.value ? { source: source.value } : {}),
+    ...(circuit.value ? { circuit: circuit.value } : {}),
+  });
+  const refused = (e: unknown) => {
+    show(e instanceof Error ? e.message : String(e), true);
+    if (e instanceof ApiError) editor?.showRefusal(e);
+  };
 
   const check = async () => {
     try {
       const r = await api.checkProtocol(parse());
-      show(`${r.summary.count} runs, ${fmt(r.summary.durationS)} s of stimulus, ${fmt(r.summary.min)}..${fmt(r.summary.max)} ${r.summary.unit}: within the bench limits`, false);
+      show(`${r.summary.count} runs, ${fmt(r.summary.durationS)} s of stimulus, ${si(r.summary.min, r.summary.unit)} … ${si(r.summary.max, r.summary.unit)}: within the bench limits`, false);
     } catch (e) {
-      show(e instanceof Error ? e.message : String(e), true);
+      refused(e);
     }
   };
   const start = async () => {
@@ -116,7 +156,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
       show(`sweep ${sweep.id} started: ${sweep.points.length} runs`, false);
       Router.go(`/sweeps/${sweep.id}`);
     } catch (e) {
-      show(e instanceof Error ? e.message : String(e), true);
+      refused(e);
     }
   };
 
@@ -125,9 +165,8 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
     h(
       'form',
       { class: 'sweep-form', onsubmit: ((e: Event) => e.preventDefault()) as EventListener },
-      h('label', { for: 'sweep-doc' }, 'SweepStatus (JSON: base protocol, parameters over a list or range, grid or zip)'),
-      doc,
-      h('div', { class: 'row' }, h('label', {}, 'Mode ', mode), h('label', {}, ' Twin circuit ', circuit), h('label', {}, ' Sample rate, S/s ', rate)),
+      editorBox,
+      h('div', { class: 'row' }, h('label', {}, 'Mode ', mode), sourceRow, h('label', {}, ' Twin circuit ', circuit), h('label', {}, ' Sample rate, S/s ', rate)),
       h(
         'div',
         { class: 'row' },
@@ -171,25 +210,46 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
     );
   };
 
-  // Default circuit: the plastic synapse for an stdp sweep (the LIF twins have no plasticity), else the LIF;
-  // follows the sweep text until the user picks a circuit.
+  // Default circuit: the plastic synapse for an stdp sweep (the LIF twins have no plasticity); in bench mode
+  // the circuit of the device the source measures (it accepts the quantity the source records: the
+  // virtual DAQ board records its stimulus in volts), else the LIF. Follows the sweep until the user picks one.
   let circuitPicked = false;
   circuit.addEventListener('change', () => (circuitPicked = true));
   const defaultCircuit = () => {
+    sourceRow.hidden = mode.value !== 'bench';
     if (circuitPicked) return;
     let kind: unknown;
     try {
-      kind = (JSON.parse(doc.value) as { base?: { kind?: unknown } }).base?.kind;
+      kind = (parse() as { base?: { kind?: unknown } }).base?.kind;
     } catch {
       return;
     }
-    const want = kind === 'stdp' ? 'stdp-synapse' : 'lif';
+    const own = mode.value === 'bench' ? sources.find((x) => x.kind === source.value)?.twinCircuit : undefined;
+    const want = kind === 'stdp' ? 'stdp-synapse' : (own ?? 'lif');
     if ([...circuit.querySelectorAll('option')].some((o) => o.value === want)) circuit.value = want;
   };
-  doc.addEventListener('input', defaultCircuit);
-  void api.twinCircuits().then((circuits) => {
-    circuit.replaceChildren(h('option', { value: '' }, '(none)'), ...circuits.map((c) => h('option', { value: c.name, title: c.description }, c.name)));
+  const save = () => {
     defaultCircuit();
+    if (!editor) return;
+    const k: Kept = { view: editor.view(), text: editor.text(), mode: mode.value, source: source.value, rate: rate.value };
+    try {
+      localStorage.setItem(KEPT_KEY, JSON.stringify(k));
+    } catch {
+      // storage full or disabled: the editor still works, it is just not kept
+    }
+  };
+  for (const c of [mode, source, circuit, rate]) c.addEventListener('change', save);
+  void Promise.all([api.protocols(), api.bench().catch(() => ({ limits: {} as BenchLimits })), api.sources(), api.twinCircuits()]).then(([ps, bench, srcs, circuits]) => {
+    protocols = ps;
+    sources = srcs.sources.filter((x) => x.available && x.kind !== 'twin' && x.kind !== 'import');
+    source.replaceChildren(...sources.map((x) => h('option', { value: x.kind, title: x.detail ?? null }, x.title)));
+    source.value = kept.source && sources.some((x) => x.kind === kept.source) ? kept.source : (sources.find((x) => x.kind === srcs.default)?.kind ?? sources[0]?.kind ?? '');
+    circuit.replaceChildren(h('option', { value: '' }, '(none)'), ...circuits.map((c) => h('option', { value: c.name, title: c.description }, c.name)));
+    editor = sweepEditor(ps, bench.limits, { text: kept.text ?? JSON.stringify(EXAMPLE, null, 2), view: kept.view ?? 'form', onChange: save });
+    editorBox.replaceChildren(editor.el);
+    editorBox.dataset.ready = 'true';
+    save();
+    if (params.id) void refresh();
   });
 
   let analysed: { id: string; el: HTMLElement } | undefined;
@@ -205,6 +265,8 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
     const numeric = (f: string) => done.every((p) => Number.isFinite(xOf(p, f)));
     const parts: Node[] = [];
     const x0 = fields[0];
+    const ax = (f: string) => axisOf(f, protocols, s.summary.quantity);
+    const bare = (f: string) => ax(f).title.replace(/ \([^)]*\)$/, '');
     // Resonance: response (spike rate) against a swept stimulus frequency.
     if (x0 && /freq|hz/i.test(x0) && numeric(x0) && done.length >= 2) {
       try {
@@ -230,9 +292,9 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
                 width: Math.min(900, root.clientWidth || 900),
                 height: 240,
                 scales: { x: { time: false, distr: xs[0] > 0 ? 3 : 1 } },
-                axes: [{ label: `${x0}` }, { label: 'spike rate, Hz' }],
+                axes: [{ label: ax(x0).title, values: (_u, v) => v.map((x) => si(x, ax(x0).unit, 3)) }, { label: 'spike rate (Hz)' }],
                 series: [
-                  { label: x0 },
+                  { label: ax(x0).title },
                   { label: 'response', stroke: '#2b6cb0', points: { show: true, size: 5 } },
                   { label: `resonance ${fmt(r.resonance_frequency)} Hz`, stroke: '#c53030', width: 0, points: { show: true, size: 12, fill: '#c53030' } },
                   { label: `optimal ${fmt(r.optimal_frequency)} Hz`, stroke: '#2f855a', width: 0, points: { show: true, size: 12, fill: '#2f855a' } },
@@ -254,23 +316,23 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
         const y0 = fields[1] && numeric(fields[1]) ? fields[1] : null;
         const regimes = r.runs.map((x) => x.regime);
         parts.push(
-          h('h2', {}, `Phase diagram${y0 ? ` over ${x0} and ${y0}` : ` along ${x0}`}`),
+          h('h2', {}, `Phase diagram${y0 ? ` over ${bare(x0)} and ${bare(y0)}` : ` along ${bare(x0)}`}`),
           phaseHeatmap(
             done.map((p) => xOf(p, x0)),
             y0 ? done.map((p) => xOf(p, y0)) : null,
             regimes,
-            x0,
-            y0,
+            ax(x0),
+            y0 ? ax(y0) : null,
           ),
           h('p', { class: 'phase-legend' }, ...Object.entries(REGIME_COLORS).map(([k, c]) => h('span', { class: 'legend-item', style: `margin-right:12px` }, h('span', { style: `display:inline-block;width:12px;height:12px;background:${c};margin-right:4px` }), k))),
           h(
             'p',
             { class: 'phase-transitions' },
             r.phase_diagram.transitions.length && !y0
-              ? `Transitions: ${r.phase_diagram.transitions.map((t) => `${t.from} → ${t.to} at ${x0} ≈ ${fmt(t.at)}`).join('; ')}`
+              ? `Transitions: ${r.phase_diagram.transitions.map((t) => `${t.from} → ${t.to} at ${bare(x0)} ≈ ${si(t.at, ax(x0).unit)}`).join('; ')}`
               : y0
                 ? `${new Set(regimes).size} regime(s) over ${done.length} points`
-                : `One regime along ${x0}: ${regimes[0]}`,
+                : `One regime along ${bare(x0)}: ${regimes[0]}`,
           ),
         );
         el.dataset.regimes = regimes.join(',');
@@ -295,33 +357,8 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
           ...(r.warnings ?? []).map((w) => h('p', { class: 'notice error-box sweep-stdp-warning' }, w)),
           chart,
         );
-        const pts = [...r.pairs].sort((a, b) => a.dt - b.dt);
-        const lo = pts[0]?.dt ?? -0.01;
-        const hi = pts[pts.length - 1]?.dt ?? 0.01;
-        const grid = Array.from({ length: 101 }, (_, i) => lo + ((hi - lo) * i) / 100);
-        const model = (dt: number) =>
-          !f || f.Aplus === null || f.Aminus === null || !f.tau_plus || !f.tau_minus ? null : dt > 0 ? f.Aplus * Math.exp(-dt / f.tau_plus) : dt < 0 ? -f.Aminus * Math.exp(dt / f.tau_minus) : null;
-        const xs = [...new Set([...grid, ...pts.map((p) => p.dt)])].sort((a, b) => a - b);
-        const measured = new Map(pts.map((p) => [p.dt, p.dw]));
-        queueMicrotask(() =>
-          extraPlots.push(
-            new uPlot(
-              {
-                width: Math.min(900, root.clientWidth || 900),
-                height: 240,
-                scales: { x: { time: false } },
-                axes: [{ label: 'Δt = t_post − t_pre, ms', values: (_u, v) => v.map((x) => fmt(x * 1e3)) }, { label: 'Δw' }],
-                series: [
-                  { label: 'Δt' },
-                  { label: 'Δw', stroke: '#2b6cb0', width: 0, points: { show: true, size: 7, fill: '#2b6cb0' } },
-                  { label: 'fit', stroke: '#c05621', spanGaps: true },
-                ],
-              },
-              [xs, xs.map((x) => measured.get(x) ?? null), xs.map((x) => (measured.has(x) && !grid.includes(x) ? null : model(x)))],
-              chart,
-            ),
-          ),
-        );
+        // drawn once the section is in the page (uPlot measures its container)
+        queueMicrotask(() => stdpPlot(r.pairs, f, chartMaker(chart, Math.min(900, root.clientWidth || 900), extraPlots, 240)));
       } catch (e) {
         parts.push(h('p', { class: 'notice error-box' }, `STDP: ${(e as Error).message}`));
       }
@@ -330,8 +367,18 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
     el.dataset.analysed = 'true';
   };
 
+  /** A point's values with titles and units: "Level 15 µA". */
+  const pointLabel = (s: SweepStatus, p: SweepPointStatus) =>
+    Object.entries(p.values)
+      .map(([k, v]) => {
+        const a = axisOf(k, protocols, s.summary.quantity);
+        return `${a.title.replace(/ \([^)]*\)$/, '')} ${typeof v === 'number' ? si(v, a.unit, 4) : String(v)}`;
+      })
+      .join(', ');
+
   const renderDetail = (s: SweepStatus) => {
     const field = Object.keys(s.points[0]?.values ?? {})[0] ?? '';
+    const axis = axisOf(field, protocols, s.summary.quantity);
     const xs = s.points.map((p) => Number(p.values[field]));
     const numeric = xs.every(Number.isFinite);
     const measured = s.points.map((p) => p.stats?.rateHz ?? null);
@@ -344,30 +391,30 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
       h(
         'tr',
         { 'data-point': p.index },
-        h('td', {}, p.label),
+        h('td', { title: p.label }, pointLabel(s, p)),
         h('td', {}, p.status),
         h('td', {}, p.runId ? h('a', { href: `#/runs/${p.runId}` }, `run ${p.runId}`) : '–'),
-        h('td', {}, p.twinRunId ? h('a', { href: `#/runs/${p.twinRunId}` }, `run ${p.twinRunId}`) : p.twinStatus ?? '–'),
+        h('td', { 'data-twin-status': p.twinStatus ?? '' }, p.twinRunId ? h('a', { href: `#/runs/${p.twinRunId}` }, `run ${p.twinRunId}`) : p.twinStatus === 'failed' ? h('span', { class: 'error' }, 'pairing failed') : (p.twinStatus ?? '–')),
         h('td', {}, fmt(p.stats?.rateHz)),
         h('td', {}, fmt(p.twinStats?.rateHz)),
         h('td', { class: `regime regime-${p.stats?.regime ?? 'none'}` }, p.stats?.regime ?? '–'),
-        h('td', {}, p.error ?? ''),
+        h('td', { class: p.error ? 'point-error' : '' }, p.error ?? ''),
       ),
     );
-    const chart = h('div', { class: 'sweep-chart' });
+    const chart = h('div', { class: 'sweep-chart', 'data-x-axis': axis.title });
     detail.replaceChildren(
       h('h2', {}, `${s.label} `, h('span', { class: 'sweep-state', 'data-state': s.state }, `${s.state} · ${Math.round(s.fraction * 100)} %`)),
       h('p', { class: 'notice', hidden: !s.reason }, s.reason ?? ''),
       h(
         'p',
         { class: 'sweep-peak' },
-        peak >= 0 && numeric ? `Highest spike rate ${fmt(measured[peak])} Hz at ${field} = ${fmt(xs[peak])}` : 'No spike rates yet',
+        peak >= 0 && numeric ? `Highest spike rate ${fmt(measured[peak])} Hz at ${axis.title.replace(/ \([^)]*\)$/, '')} = ${si(xs[peak], axis.unit, 4)}` : 'No spike rates yet',
       ),
       chart,
       h(
         'table',
         { class: 'runs sweep-points' },
-        h('thead', {}, h('tr', {}, ...['point', 'status', 'run', 'twin run', 'rate, Hz', 'twin rate, Hz', 'regime', ''].map((t) => h('th', {}, t)))),
+        h('thead', {}, h('tr', {}, ...['point', 'status', 'run', 'twin run', 'rate, Hz', 'twin rate, Hz', 'regime', 'note'].map((t) => h('th', {}, t)))),
         h('tbody', {}, ...rows),
       ),
     );
@@ -390,9 +437,9 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
           width: Math.min(900, root.clientWidth || 900),
           height: 260,
           scales: { x: { time: false } },
-          axes: [{ label: field, values: (_u, vals) => vals.map((v) => fmt(v)) }, { label: 'spike rate, Hz' }],
+          axes: [{ label: axis.title, values: (_u, vals) => vals.map((v) => si(v, axis.unit, 3)) }, { label: 'spike rate (Hz)' }],
           series: [
-            { label: field },
+            { label: axis.title, value: (_u, v) => si(v, axis.unit, 4) },
             { label: s.mode === 'twin' ? 'twin' : 'measured', stroke: '#2b6cb0', points: { show: true, size: 6 } },
             { label: 'twin (paired)', stroke: '#c05621', points: { show: true, size: 6 } },
           ],
