@@ -36,6 +36,39 @@ export function progressBar(total: number, format: string): { update(v: number, 
 }
 
 /**
+ * Follows a long job (a run, a sweep) to its end: a progress bar on stderr polled every 200 ms (`at`: the
+ * bar's value and payload now), and Ctrl-C / SIGTERM calling `stop`, so the job ends cleanly and its
+ * summary is still printed. Resolves to what `end` resolves to.
+ */
+export async function follow<T>(job: {
+  total: number;
+  format: string;
+  at(): [number, object?] | undefined;
+  stop(): void;
+  end: Promise<T>;
+  last(result: T): [number, object?];
+}): Promise<T> {
+  const onSignal = () => job.stop();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const bar = progressBar(job.total, job.format);
+  const tick = setInterval(() => {
+    const at = job.at();
+    if (at) bar.update(...at);
+  }, 200);
+  try {
+    const result = await job.end;
+    bar.update(...job.last(result));
+    return result;
+  } finally {
+    clearInterval(tick);
+    bar.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/**
  * Checks a request the CLI built from its arguments against the API's schema for the same request
  * (common/schemas), so the CLI and the API refuse the same mistakes in the same words; the message names
  * the flag or argument at fault (`flags`: first segment of the JSON pointer → flag). Throws AppError VALIDATION.

@@ -56,6 +56,23 @@ const n = (x: number): string => {
 };
 export const num = n;
 
+/**
+ * Devices whose state w in [0, 1] mixes two conductances, G = Goff + (Gon − Goff)·w, ohmic in v (the
+ * threshold junction, the volatile switch, the diffusive memristor): their state range, conductance and
+ * current, one definition. `mixedGBatch` is the batched conductance, the same operations as `g`.
+ */
+const mixedConductance = {
+  x0: 0,
+  bounds: (): [number, number] => [0, 1],
+  nonlinearV: false,
+  g: (x: number, p: Params) => p.Goff + (p.Gon - p.Goff) * x,
+  current: (v: number, x: number, p: Params) => (p.Goff + (p.Gon - p.Goff) * x) * v,
+};
+function mixedGBatch(x: Float64Array, xOff: number, cnt: number, g: Float64Array, gOff: number, p: Params): void {
+  const lo = p.Goff, d = p.Gon - p.Goff;
+  for (let k = 0; k < cnt; k++) g[gOff + k] = lo + d * x[xOff + k];
+}
+
 const clampRate = (r: number, x: number, lo: number, hi: number): number =>
   (x >= hi && r > 0) || (x <= lo && r < 0) ? 0 : r;
 const spiceClamp = (r: string, x: string, lo: number, hi: number): string =>
@@ -193,20 +210,13 @@ const threshold: DeviceModel = {
   title: 'Threshold junction (self-organising networks)',
   defaults: { Gon: 1e-3, Goff: 1e-6, vth: 0.8, tau: 1e-3, a: 2, b: 3, tau_relax: 0 },
   defaultSet: 'Gon 1e-3 S, Goff 1e-6 S, vth 0.8 V, tau_w 1e-3 s, a 2, b 3, tau_relax 0 (non-volatile)',
-  x0: 0,
-  bounds: () => [0, 1],
-  nonlinearV: false,
-  g: (x, p) => p.Goff + (p.Gon - p.Goff) * x,
-  current: (v, x, p) => (p.Goff + (p.Gon - p.Goff) * x) * v,
+  ...mixedConductance,
   rate(v, x, p) {
     if (v > p.vth) return ((1 - x) * Math.tanh(p.a * (v - p.vth))) / p.tau;
     if (v < -p.vth) return (-x * Math.tanh(p.b * (-v - p.vth))) / p.tau;
     return p.tau_relax > 0 ? -x / p.tau_relax : 0;
   },
-  gBatch(x, xOff, cnt, g, gOff, p) {
-    const lo = p.Goff, d = p.Gon - p.Goff;
-    for (let k = 0; k < cnt; k++) g[gOff + k] = lo + d * x[xOff + k];
-  },
+  gBatch: mixedGBatch,
   rateBatch(vd, x, xOff, cnt, out, p) {
     // the same operations in the same order as rate(): bit-identical results
     const vth = p.vth, a = p.a, b = p.b, tau = p.tau, tr = p.tau_relax;
@@ -323,11 +333,7 @@ const sw: DeviceModel = {
   title: 'Volatile threshold switch (Mott/VO2-like)',
   defaults: { Gon: 1e-3, Goff: 1e-6, Vth: 1.0, Vhold: 0.4, dv: 0.005, tauOn: 10e-6, tauOff: 10e-6 },
   defaultSet: 'VO2-like (Ron 1 kOhm, Roff 1 MOhm, Vth 1 V, Vhold 0.4 V, dv 5 mV, tau_on = tau_off = 10 us)',
-  x0: 0,
-  bounds: () => [0, 1],
-  nonlinearV: false,
-  g: (x, p) => p.Goff + (p.Gon - p.Goff) * x,
-  current: (v, x, p) => (p.Goff + (p.Gon - p.Goff) * x) * v,
+  ...mixedConductance,
   rate(v, x, p) {
     const target = 1 / (1 + Math.exp(-(Math.abs(v) - p.Vth + (p.Vth - p.Vhold) * x) / p.dv));
     return (target - x) / (target > x ? p.tauOn : p.tauOff);
@@ -354,20 +360,13 @@ const diffusive: DeviceModel = {
   title: 'Diffusive (volatile) memristor (Wang et al. 2017)',
   defaults: { Gon: 1e-3, Goff: 1e-6, Vth: 1.0, Vhold: 0.3, dv: 0.02, tau_on: 20e-6, tau_relax: 1e-3 },
   defaultSet: 'Wang 2017-like (Ron 1 kOhm, Roff 1 MOhm, Vth 1 V, Vhold 0.3 V, dv 20 mV, tau_on 20 us, tau_relax 1 ms)',
-  x0: 0,
-  bounds: () => [0, 1],
-  nonlinearV: false,
-  g: (x, p) => p.Goff + (p.Gon - p.Goff) * x,
-  current: (v, x, p) => (p.Goff + (p.Gon - p.Goff) * x) * v,
+  ...mixedConductance,
   rate(v, x, p) {
     const a = v < 0 ? -v : v;
     const form = 1 / (1 + Math.exp(-(a - p.Vth + (p.Vth - p.Vhold) * x) / p.dv));
     return ((1 - x) * form) / p.tau_on - x / p.tau_relax;
   },
-  gBatch(x, xOff, cnt, g, gOff, p) {
-    const lo = p.Goff, d = p.Gon - p.Goff;
-    for (let k = 0; k < cnt; k++) g[gOff + k] = lo + d * x[xOff + k];
-  },
+  gBatch: mixedGBatch,
   rateNodes(V, na, nb, d0, x, xOff, cnt, out, p) {
     // the same operations in the same order as rate(), with the engine's state clamp
     const vth = p.Vth, hy = p.Vth - p.Vhold, dv = p.dv, ton = p.tau_on, tr = p.tau_relax;

@@ -1,7 +1,7 @@
 /** `spikeloop run <protocol.json>`: records one run into the database and prints its id and a JSON summary. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_SAMPLE_RATE, MAX_SAMPLE_RATE } from '../../../common/limits.ts';
-import { checkRequest, DEFAULT_DB, ensureDbDir, numberIn, progressBar } from '../shared.ts';
+import { checkRequest, DEFAULT_DB, ensureDbDir, follow, numberIn } from '../shared.ts';
 
 export function register(program: Command): void {
   program
@@ -61,21 +61,18 @@ export function register(program: Command): void {
         const id = started.id;
         console.log(String(id));
         const durationS = Number((started.protocol as { durationS?: number }).durationS ?? 0);
-        const onSignal = () => void runs.stop(id, 'interrupted from the command line');
-        process.once('SIGINT', onSignal);
-        process.once('SIGTERM', onSignal);
-        const bar = progressBar(Math.max(1, Math.round(durationS * 10)) / 10, `run ${id} [{bar}] {value}/{total} s, {left} s left`);
-        // Progress from the samples received (the run manager's progress: fraction, time left).
-        const tick = setInterval(() => {
-          const p = runs.progress(id);
-          if (p) bar.update(Math.round(p.fraction * durationS * 10) / 10, { left: p.remainingS.toFixed(1) });
-        }, 200);
-        await runs.waitForEnd(id);
-        clearInterval(tick);
-        bar.update(durationS, { left: '0.0' });
-        bar.stop();
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        // progress from the samples received (the run manager's progress: fraction, time left)
+        await follow({
+          total: Math.max(1, Math.round(durationS * 10)) / 10,
+          format: `run ${id} [{bar}] {value}/{total} s, {left} s left`,
+          at: () => {
+            const p = runs.progress(id);
+            return p && [Math.round(p.fraction * durationS * 10) / 10, { left: p.remainingS.toFixed(1) }];
+          },
+          stop: () => void runs.stop(id, 'interrupted from the command line'),
+          end: runs.waitForEnd(id),
+          last: () => [durationS, { left: '0.0' }],
+        });
         const run = store.getRun(id)!;
         console.log(
           JSON.stringify({

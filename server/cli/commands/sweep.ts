@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { MAX_SAMPLE_RATE } from '../../../common/limits.ts';
 import type { SweepStartBody } from '../../../common/schemas/sweeps.ts';
-import { checkRequest, DEFAULT_DB, ensureDbDir, numberIn, progressBar, readCircuitArg } from '../shared.ts';
+import { checkRequest, DEFAULT_DB, ensureDbDir, follow, numberIn, readCircuitArg } from '../shared.ts';
 
 export function register(program: Command): void {
   program
@@ -53,17 +53,14 @@ export function register(program: Command): void {
         try {
           const started = sweeps.start(request);
           if (!opts.json) console.error(`sweep ${started.id}: ${started.summary.count} runs, ${started.summary.durationS} s of stimulus, tag sweep:${started.id}`);
-          const onSignal = () => void sweeps.stop(started.id, 'interrupted from the command line');
-          process.once('SIGINT', onSignal);
-          process.once('SIGTERM', onSignal);
-          const bar = progressBar(started.summary.count, `sweep ${started.id} [{bar}] {value}/{total} points`);
-          const tick = setInterval(() => bar.update(Math.round(sweeps.get(started.id).fraction * started.summary.count)), 200);
-          const done = await sweeps.wait(started.id);
-          clearInterval(tick);
-          bar.update(Math.round(done.fraction * done.summary.count));
-          bar.stop();
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
+          const done = await follow({
+            total: started.summary.count,
+            format: `sweep ${started.id} [{bar}] {value}/{total} points`,
+            at: () => [Math.round(sweeps.get(started.id).fraction * started.summary.count)],
+            stop: () => void sweeps.stop(started.id, 'interrupted from the command line'),
+            end: sweeps.wait(started.id),
+            last: (d) => [Math.round(d.fraction * d.summary.count)],
+          });
           console.log(JSON.stringify({ ...done, db: opts.db }));
           if (done.state !== 'completed') process.exitCode = 1;
         } finally {

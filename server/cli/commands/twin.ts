@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import type { TwinMethod, TwinRunBody } from '../../../common/schemas/twin.ts';
 import { DEFAULT_SAMPLE_RATE, TWIN_MAX_SAMPLE_RATE } from '../../../common/limits.ts';
-import { checkRequest, DEFAULT_DB, ensureDbDir, numberIn, progressBar, readCircuitArg } from '../shared.ts';
+import { checkRequest, DEFAULT_DB, ensureDbDir, follow, numberIn, progressBar, readCircuitArg } from '../shared.ts';
 
 function readJson(file: string, what: string): unknown {
   try {
@@ -102,15 +102,17 @@ export function register(program: Command): void {
         const progress = runs.progress(id);
         const total = progress?.samplesTotal ?? started.channels[0]?.sampleCount ?? 0;
         if (!opts.json) console.log(String(id));
-        const bar = progressBar(total, `twin run ${id} [{bar}] {value}/{total} samples`);
-        const tick = setInterval(() => {
-          const p = runs.progress(id);
-          if (p) bar.update(p.samplesDone);
-        }, 200);
-        await runs.waitForEnd(id);
-        clearInterval(tick);
-        bar.update(total);
-        bar.stop();
+        await follow({
+          total,
+          format: `twin run ${id} [{bar}] {value}/{total} samples`,
+          at: () => {
+            const p = runs.progress(id);
+            return p && [p.samplesDone];
+          },
+          stop: () => void runs.stop(id, 'interrupted from the command line'),
+          end: runs.waitForEnd(id),
+          last: () => [total],
+        });
         const run = store.getRun(id)!;
         console.log(
           JSON.stringify({
