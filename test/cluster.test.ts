@@ -2,14 +2,15 @@
  * Sweeps across processes on BullMQ (server/workers/queue.ts), with real parts: Debian's redis-server on a
  * free loopback port, `spikeloop serve --redis` and two `spikeloop worker` processes. A 40-point twin sweep
  * stores results bit-identical to the local thread pool's; a worker SIGKILLed mid-sweep, or Redis restarted
- * mid-sweep, still leaves every point stored exactly once.
+ * mid-sweep, still leaves every point stored exactly once. A sweep stopped while its jobs run cancels
+ * them on their workers (BullMQ's cancellation, through its Relay), without a retry.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis, api, freePort, runSweep, runsOfSweep, startServer, startWorker, stopProcess, storedPoints, twinSweep } from './cluster-helpers.ts';
+import { Redis, api, freePort, type SweepView, runSweep, runsOfSweep, startServer, startWorker, stopProcess, storedPoints, twinSweep } from './cluster-helpers.ts';
 
 let dir: string;
 let redis: Redis;
@@ -84,6 +85,45 @@ describe('sweeps on BullMQ workers', () => {
     expect(killed).toBe(true);
     completedOnce(db, s);
     await stopProcess(survivor);
+    await stopProcess(server.proc);
+  }, 300_000);
+
+  it('a sweep stopped while its job runs: the running job is cancelled on its worker, not retried; the worker goes on', async () => {
+    const db = path.join(dir, 'cancel.db');
+    const server = await startServer(db, redis.url);
+    procs.push(server.proc);
+    const worker = await startWorker(redis.url, server.base, 'c1');
+    procs.push(worker);
+    const failedBefore = (await api<{ counts: { failed: number } }>(server.base, 'GET', '/api/workers')).counts.failed;
+    // each point: the 2,000-wire network for 2,000 steps, about a minute of work
+    const slow = { mode: 'twin', circuit: 'nwn2000', sampleRate: 1000, sweep: { kind: 'sweep', base: { kind: 'dc', quantity: 'voltage', durationS: 2 }, parameters: [{ field: 'level', values: [0.5, 1] }] } };
+    const { sweep } = await api<{ sweep: { id: string } }>(server.base, 'POST', '/api/sweeps', slow);
+    const active = async () => (await api<{ active: { id: string; worker?: string; attempts: number }[] }>(server.base, 'GET', '/api/workers')).active;
+    const t0 = Date.now();
+    while ((await active()).length === 0) {
+      expect(Date.now() - t0, 'a job starts on the worker').toBeLessThan(60_000);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const running = (await active())[0];
+    expect(running.worker).toBe('c1');
+    await new Promise((r) => setTimeout(r, 1000)); // well into its work
+    const stoppedAt = Date.now();
+    await api(server.base, 'POST', `/api/sweeps/${sweep.id}/stop`);
+    // the worker's thread is stopped: the job leaves the active list long before its minute of work
+    while ((await active()).length > 0) {
+      expect(Date.now() - stoppedAt, 'the running job is cancelled').toBeLessThan(15_000);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const status = await api<{ counts: { failed: number; waiting: number; delayed: number } }>(server.base, 'GET', '/api/workers');
+    expect(status.counts.failed).toBe(failedBefore + 1);
+    expect(status.counts.waiting + status.counts.delayed).toBe(0); // no retry, no second point left queued
+    const s = await api<{ sweep: SweepView }>(server.base, 'GET', `/api/sweeps/${sweep.id}`);
+    expect(s.sweep.state).not.toBe('running');
+    expect(runsOfSweep(db, sweep.id)).toBe(0);
+    // the worker takes the next job
+    const next = await runSweep(server.base, twinSweep(2, 1000));
+    completedOnce(db, next);
+    await stopProcess(worker);
     await stopProcess(server.proc);
   }, 300_000);
 

@@ -84,7 +84,7 @@ describe('streaming tasks', () => {
   it("a refusal before the first item rejects the first next() with the worker's code and field", async () => {
     const p = new WorkerPool({ threads: 1 });
     const spec = { protocol: validateProtocol({ kind: 'dc', quantity: 'current', level: 1e-6, durationS: 0.01 }), sampleRate: 1000, options: { circuit: 'no-such-circuit' } };
-    await expect(p.stream('twinRun', spec).next()).rejects.toMatchObject({ code: 'BAD_CIRCUIT', field: '/circuit' });
+    await expect(p.stream('twinRun', spec).next()).rejects.toMatchObject({ code: 'BAD_CIRCUIT', field: '/options/circuit' });
     await p.close();
   });
 });

@@ -7,17 +7,21 @@
  *
  * BullMQ provides the rest: a worker that dies mid-job loses its lock and the job is handed to another
  * worker (stalled-job check); a failed job is retried (`attempts`); each worker runs `concurrency` jobs at
- * once; an AbortSignal removes a job that has not started. Redis restarted with its append-only file keeps
+ * once. An AbortSignal removes a job that has not started and cancels one that has: the server publishes
+ * the job's id on BullMQ's Relay (CANCEL_TOPIC), the worker running it aborts it (`worker.cancelJob`, the
+ * processor's AbortSignal stops its thread) and fails it without a retry. Redis restarted with its append-only file keeps
  * the queue, and every side reconnects and carries on.
  *
  * Typed arrays travel as base64 of their bytes, so outputs are bit-identical to the local pool's
  * (NaN and Infinity included, which JSON would lose).
  */
 import { hostname } from 'node:os';
-import { Queue, QueueEvents, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import { Queue, QueueEvents, Relay, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
 import { TaskError, WorkerPool, type RunOptions, type TaskInput, type TaskName, type TaskOutput, type TaskRunner } from './pool.ts';
 
 export const QUEUE_NAME = 'spikeloop-tasks';
+/** Relay topic on which the server asks the workers to cancel a running job: `{ jobId, reason }`. */
+export const CANCEL_TOPIC = 'spikeloop.tasks.cancel';
 
 const TYPED = {
   Float64Array,
@@ -92,6 +96,7 @@ export class QueuePool implements TaskRunner {
   readonly threads: number;
   private readonly queue: Queue;
   private readonly events: QueueEvents;
+  private readonly relay: Relay;
   private readonly ready: Promise<unknown>;
   private closed = false;
 
@@ -112,10 +117,12 @@ export class QueuePool implements TaskRunner {
       },
     });
     this.events = new QueueEvents(QUEUE_NAME, { connection: conn });
-    this.ready = Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]);
+    this.relay = new Relay({ connection: conn, name: 'spikeloop serve' });
+    this.ready = Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady(), this.relay.waitUntilReady()]);
     // ioredis reconnects by itself; errors while Redis is away are expected and retried
     this.queue.on('error', () => undefined);
     this.events.on('error', () => undefined);
+    this.relay.on('error', () => undefined);
   }
 
   async run<K extends TaskName>(task: K, input: TaskInput<K>, opts: RunOptions = {}): Promise<TaskOutput<K>> {
@@ -123,11 +130,21 @@ export class QueuePool implements TaskRunner {
     opts.signal?.throwIfAborted();
     await this.ready;
     const job = await this.queue.add(task, encode(input));
-    const onAbort = () => void job.remove().catch(() => undefined); // a job already running finishes; its output is dropped
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    let onAbort!: () => void;
+    // a removed job never finishes: the caller's abort answers for it
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        const reason = String(opts.signal?.reason?.message ?? opts.signal?.reason ?? 'aborted');
+        // waiting: removed; running (its lock refuses the removal): cancelled by the worker that runs it
+        void job.remove().catch(() => this.relay.publish(CANCEL_TOPIC, { jobId: job.id, reason }).catch(() => undefined));
+        reject(new TaskError(`cancelled: ${reason}`, 'CANCELLED'));
+      };
+    });
+    aborted.catch(() => undefined);
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const out = await job.waitUntilFinished(this.events);
-      opts.signal?.throwIfAborted();
+      const out = await Promise.race([job.waitUntilFinished(this.events), aborted]);
       return decode(out) as TaskOutput<K>;
     } catch (err) {
       if (opts.signal?.aborted) throw new TaskError(`cancelled: ${String(opts.signal.reason?.message ?? opts.signal.reason ?? 'aborted')}`, 'CANCELLED');
@@ -159,7 +176,7 @@ export class QueuePool implements TaskRunner {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([this.queue.close(), this.events.close()]);
+    await Promise.all([this.queue.close(), this.events.close(), this.relay.close()]);
   }
 }
 
@@ -174,15 +191,17 @@ export interface QueueWorkerOptions {
 }
 
 /** Worker side: takes jobs from the queue and runs them on a local WorkerPool. */
-export function startQueueWorker(opts: QueueWorkerOptions): { worker: Worker; close: () => Promise<void> } {
+export function startQueueWorker(opts: QueueWorkerOptions): { worker: Worker; ready: Promise<unknown>; close: () => Promise<void> } {
   const pool = new WorkerPool({ threads: opts.concurrency });
   const lockDuration = opts.lockMs ?? 10_000;
   const worker = new Worker(
     QUEUE_NAME,
-    async (job) => {
+    async (job, _token, signal) => {
       try {
-        return encode(await pool.run(job.name as TaskName, decode(job.data) as never));
+        return encode(await pool.run(job.name as TaskName, decode(job.data) as never, { ...(signal ? { signal } : {}) }));
       } catch (err) {
+        // cancelled by the server: failed for good, never retried
+        if (signal?.aborted) throw new UnrecoverableError(`[CANCELLED] cancelled: ${String(signal.reason?.message ?? signal.reason ?? 'aborted')}`);
         // the task's own error would repeat on any worker: no retry; a thread that died may be retried
         const e = err as TaskError;
         const message = e.taskCode ? `[${e.taskCode}] ${e.message}` : e.message;
@@ -199,9 +218,17 @@ export function startQueueWorker(opts: QueueWorkerOptions): { worker: Worker; cl
     },
   );
   worker.on('error', () => undefined); // connection errors while Redis is away: ioredis reconnects
+  // the server's cancellations; a job not running here is a no-op
+  const relay = new Relay({ connection: connection(opts.redis), name: `spikeloop worker ${worker.name}` });
+  relay.on('error', () => undefined);
+  const ready = relay.subscribe<{ jobId?: string; reason?: string }>(CANCEL_TOPIC, (m) => {
+    if (typeof m.data?.jobId === 'string') worker.cancelJob(m.data.jobId, m.data.reason);
+  });
   return {
     worker,
+    ready: Promise.all([worker.waitUntilReady(), ready]),
     close: async () => {
+      await relay.close();
       await worker.close();
       await pool.close();
     },

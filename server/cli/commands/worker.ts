@@ -29,7 +29,7 @@ export function register(program: Command): void {
       const { startQueueWorker } = await import('../../workers/queue.ts');
       const concurrency = opts.concurrency ?? availableParallelism();
       const w = startQueueWorker({ redis: opts.redis, concurrency, ...(opts.name ? { name: opts.name } : {}) });
-      await w.worker.waitUntilReady();
+      await w.ready;
       console.log(`spikeloop worker ${w.worker.name}: ${concurrency} jobs at once from ${opts.redis.replace(/\/\/[^@]*@/, '//')} for ${opts.server}`);
       let closing = false;
       const stop = (signal: string) => {
