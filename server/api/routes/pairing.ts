@@ -35,7 +35,9 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       if (!run) throw runNotFound(id);
       if (run.status === 'running') throw runActive(id);
       if (!run.channels.some((c) => c.role === 'stimulus')) throw new AppError('BAD_CIRCUIT', `run ${id} has no stimulus channel to feed the twin`, '/id');
-      const circuit = resolveCircuit(req.body.circuit);
+      // a built-in circuit or a stored (fitted) one by name, or a document
+      const stored = typeof req.body.circuit === 'string' ? store.getCircuit(req.body.circuit)?.document : undefined;
+      const circuit = resolveCircuit(stored ?? req.body.circuit);
       const r = await pairWithTwin(store, runs, id, { circuit, simulate: ctx.simulate, analyses: [], field: '/params/id' });
       await runPairAnalyses(store, id, r.twinRunId, bench.twin?.analyses ?? DEFAULT_PAIR_ANALYSES);
       return reply.status(201).send({ measuredRunId: r.measuredRunId, twinRunId: r.twinRunId, filledSamples: r.filledSamples });
