@@ -6,8 +6,13 @@ import { Type, type Static } from 'typebox';
 import { TWIN_MAX_SAMPLE_RATE } from '../limits.ts';
 import { CircuitRefSchema, kindDocument, oneOf } from './shared.ts';
 
-/** `GET /api/twin/circuits`: the built-in circuits, usable by name wherever a circuit is asked for. */
-export const CircuitInfoSchema = Type.Object({ name: Type.String(), kind: Type.String(), description: Type.String() });
+/** `GET /api/twin/circuits`: the built-in circuits, usable by name wherever a circuit is asked for, and the stored (fitted) ones. */
+export const CircuitInfoSchema = Type.Object({
+  name: Type.String(),
+  kind: Type.String(),
+  description: Type.String(),
+  stored: Type.Optional(Type.Boolean({ description: 'a circuit stored in the database (a twin fit), not a built-in one' })),
+});
 
 /** `GET /api/twin/models`: a device model with its default parameter set. */
 export const DeviceModelInfoSchema = Type.Object({
@@ -45,6 +50,70 @@ export const PairResultSchema = Type.Object({
   filledSamples: Type.Integer({ description: 'Stimulus samples missing from the recording, filled for the twin (docs/experiments.md, the recorded stimulus)' }),
 });
 
+/** `POST /api/runs/:id/fit`: calibrate a circuit's parameters to the run (docs/twin/calibration.md). */
+const BoundSchema = Type.Union([
+  Type.Tuple([Type.Number(), Type.Number()]),
+  Type.Object({ min: Type.Number(), max: Type.Number(), log: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+]);
+export const FitBodySchema = Type.Object(
+  {
+    circuit: Type.Union([Type.String({ maxLength: 64, description: 'a built-in circuit or a stored (fitted) one, by name' }), Type.Object({ kind: Type.String() }, { additionalProperties: true, description: 'circuit document' })]),
+    params: Type.Optional(Type.Array(Type.String({ maxLength: 64, pattern: '^[^.]+\\.[^.]+$' }), { minItems: 1, maxItems: 16, description: 'free parameters element.parameter (default: every R and C value and device parameter)' })),
+    bounds: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), BoundSchema, { description: '[min, max] or { min, max, log } per parameter (default: a factor of 4 either side)' })),
+    objective: Type.Optional(oneOf(['waveform', 'spikes', 'iv'] as const, { description: 'default waveform' })),
+    channels: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 16, description: 'twin outputs compared (default: every voltage and current output the run recorded)' })),
+    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295 })),
+    maxEvals: Type.Optional(Type.Integer({ minimum: 10, maximum: 20000, description: 'objective evaluations of the search at most (default 1500)' })),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$', description: 'name of the stored fitted circuit' })),
+    pair: Type.Optional(Type.Boolean({ description: 'pair the run with the fitted circuit (default true)' })),
+    wait: Type.Optional(Type.Boolean({ description: 'answer with the result when the fit ends (the fit is cancelled if the client leaves); default: 202 at once, then GET /api/fits/:fitId' })),
+  },
+  { additionalProperties: false },
+);
+
+const FitReportSchema = Type.Object({ name: Type.String(), value: Type.Number(), ci: Type.Union([Type.Tuple([Type.Number(), Type.Number()]), Type.Null()]), identifiable: Type.Boolean() });
+
+/** A fit's outcome (the JSON of `spikeloop twin fit --json` without the document). */
+export const FitResultSchema = Type.Object(
+  {
+    runId: Type.Integer(),
+    circuit: Type.String({ description: 'name of the stored fitted circuit' }),
+    twinRunId: Type.Union([Type.Integer(), Type.Null()], { description: 'the twin run of the pairing with the fitted circuit' }),
+    objective: Type.String(),
+    channels: Type.Array(Type.String()),
+    params: Type.Record(Type.String(), Type.Number(), { description: 'fitted values by parameter name' }),
+    ci: Type.Record(Type.String(), Type.Union([Type.Tuple([Type.Number(), Type.Number()]), Type.Null()]), { description: '95 % interval per parameter; null: not determined' }),
+    residual: Type.Number(),
+    startResidual: Type.Number(),
+    start: Type.Record(Type.String(), Type.Number()),
+    bounds: Type.Record(Type.String(), Type.Object({ min: Type.Number(), max: Type.Number(), log: Type.Boolean() })),
+    report: Type.Array(FitReportSchema),
+    warnings: Type.Array(Type.String()),
+    evals: Type.Integer(),
+    generations: Type.Integer(),
+    stop: Type.String(),
+    seed: Type.Integer(),
+    seconds: Type.Number(),
+  },
+  { additionalProperties: true },
+);
+
+/** `GET /api/fits/:fitId`: a fit started over the API, while it runs and after. */
+export const FitJobSchema = Type.Object({
+  id: Type.String(),
+  runId: Type.Integer(),
+  circuit: Type.String({ description: 'the circuit fitted (its name)' }),
+  objective: Type.String(),
+  state: oneOf(['running', 'completed', 'failed', 'cancelled'] as const),
+  startedAt: Type.String(),
+  endedAt: Type.Optional(Type.String()),
+  progress: Type.Object({ phase: Type.String(), evals: Type.Integer(), total: Type.Integer(), residual: Type.Union([Type.Number(), Type.Null()]) }),
+  result: Type.Optional(FitResultSchema),
+  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) })),
+});
+
+export type FitBody = Static<typeof FitBodySchema>;
+export type FitJob = Static<typeof FitJobSchema>;
 export type CircuitInfo = Static<typeof CircuitInfoSchema>;
 export type DeviceModelInfo = Static<typeof DeviceModelInfoSchema>;
 export type TwinMethod = (typeof TWIN_METHODS)[number];

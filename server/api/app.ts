@@ -23,11 +23,13 @@ import { LiveFeed, type LiveFeedOptions } from './live-feed.ts';
 import { validatorCompiler } from './validation.ts';
 import { newToken, registerSecurity, type SecurityOptions } from './security.ts';
 import { HeavyWork } from './heavy.ts';
+import { FitJobs } from '../experiments/fit-jobs.ts';
 import analysis from './routes/analysis.ts';
 import benchInstruments from './routes/bench-instruments.ts';
 import channels from './routes/channels.ts';
 import events from './routes/events.ts';
 import experiments from './routes/experiments.ts';
+import fit from './routes/fit.ts';
 import exportRoutes from './routes/export.ts';
 import health from './routes/health.ts';
 import importRoutes from './routes/import.ts';
@@ -47,12 +49,14 @@ export interface ApiContext extends Services {
   live: LiveFeed;
   /** Heavy requests on the pool: a concurrency limit and cancellation when the client leaves. */
   heavy: HeavyWork;
+  /** Twin calibrations started over the API (one at a time, cancellable). */
+  fits: FitJobs;
 }
 
 export type RoutePlugin = FastifyPluginAsyncTypebox<{ ctx: ApiContext }>;
 
 /** Every route plugin (one per concern). */
-export const ROUTES: RoutePlugin[] = [analysis, benchInstruments, channels, events, experiments, exportRoutes, health, importRoutes, live, pairing, protocols, runControl, runs, sources, sweeps, twin, workers];
+export const ROUTES: RoutePlugin[] = [analysis, benchInstruments, channels, events, experiments, exportRoutes, fit, health, importRoutes, live, pairing, protocols, runControl, runs, sources, sweeps, twin, workers];
 
 /**
  * The services to serve: built by the caller (`services`, e.g. `spikeloop serve`), or here from
@@ -102,7 +106,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<App> {
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
   const services = 'services' in opts ? opts.services : buildServices({ log: (line) => app.log.info(line), ...opts });
-  const ctx: ApiContext = { ...services, live: new LiveFeed(opts.live), heavy: new HeavyWork(services.pool) };
+  const ctx: ApiContext = { ...services, live: new LiveFeed(opts.live), heavy: new HeavyWork(services.pool), fits: new FitJobs(services.store, services.runs, services.pool) };
   for (const route of ROUTES) await app.register(route, { ctx });
 
   const webDist = opts.webDist === undefined ? DEFAULT_WEB_DIST : opts.webDist;
@@ -121,6 +125,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<App> {
   // Closing the app (SIGINT/SIGTERM in `serve`, tests) closes the services: stop messages written,
   // outputs to zero, instruments closed.
   app.addHook('preClose', async () => {
+    await ctx.fits.close();
     await services.close();
   });
   app.decorate('spikeloop', ctx);

@@ -153,6 +153,12 @@ export function fitTarget(store: RunStore, runId: number, circuit: unknown, kind
   };
 }
 
+/** Refuses what a fit would refuse (parameters, bounds, channels, the run) before it starts: for callers that answer at once. */
+export function checkFit(store: RunStore, runId: number, opts: FitOptions): void {
+  freeParams(opts.circuit, opts.params?.length ? opts.params : defaultFreeParams(opts.circuit), opts.bounds ?? {});
+  fitTarget(store, runId, opts.circuit, opts.objective ?? 'waveform', opts.channels);
+}
+
 /** Fits the circuit's free parameters to run `runId` (see the file comment); an aborted signal rejects with CANCELLED. */
 export async function fitTwinToRun(store: RunStore, pool: TaskRunner, runId: number, opts: FitOptions): Promise<FitResult> {
   try {

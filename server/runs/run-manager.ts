@@ -409,6 +409,8 @@ export class RunManager {
   /**
    * A pause or resume recorded as a marker at the stimulus time it happened (channel 0's next sample):
    * the recording shows no gap there (the source's clock stood still), so the marker is what says so.
+   * Written when asked, not when the pump notices (a source waiting on its paused clock holds the pump in
+   * next()): a block already being pulled may land after "paused"; "resumed" sits where the data goes on.
    */
   private markPause(run: ActiveRun, label: string): void {
     try {

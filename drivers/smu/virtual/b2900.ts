@@ -7,7 +7,7 @@
  */
 import { SmuChannel, sweepLevels, type Measurement } from './core.ts';
 import type { DeviceUnderTest } from './dut.ts';
-import { b01, boolArg, choiceArg, numArg, ScpiError, ScpiInstrument, sci, type ScpiCall, type ScpiNode } from './scpi.ts';
+import { b01, boolArg, choiceArg, numArg, ScpiError, ScpiInstrument, sci, sourceLevelNodes, type ScpiCall, type ScpiNode } from './scpi.ts';
 
 const MAXV = 210;
 const MAXI = 3.03;
@@ -115,12 +115,7 @@ export function createVirtualB2900(dut: DeviceUnderTest): ScpiInstrument {
       },
       query: () => (ch.func === 'voltage' ? 'VOLT' : 'CURR'),
     },
-    { pattern: '[:SOURce]:VOLTage[:LEVel][:IMMediate][:AMPLitude]', set: (c) => setLevel(c, 'voltage'), query: () => sci(ch.levelV) },
-    { pattern: '[:SOURce]:CURRent[:LEVel][:IMMediate][:AMPLitude]', set: (c) => setLevel(c, 'current'), query: () => sci(ch.levelI) },
-    { pattern: '[:SOURce]:VOLTage:RANGe', set: (c) => ((ch.sourceRangeV = Math.abs(numArg(c, 0, { min: -MAXV, max: MAXV }))), (ch.sourceAutorange = false)), query: () => sci(ch.sourceRangeV) },
-    { pattern: '[:SOURce]:CURRent:RANGe', set: (c) => ((ch.sourceRangeI = Math.abs(numArg(c, 0, { min: -MAXI, max: MAXI }))), (ch.sourceAutorange = false)), query: () => sci(ch.sourceRangeI) },
-    { pattern: '[:SOURce]:VOLTage:RANGe:AUTO', set: (c) => (ch.sourceAutorange = boolArg(c)), query: () => b01(ch.sourceAutorange) },
-    { pattern: '[:SOURce]:CURRent:RANGe:AUTO', set: (c) => (ch.sourceAutorange = boolArg(c)), query: () => b01(ch.sourceAutorange) },
+    ...sourceLevelNodes(ch, MAXV, MAXI),
     { pattern: '[:SOURce]:VOLTage:MODE', set: (c) => (st.modeV = mode(c)), query: () => st.modeV },
     { pattern: '[:SOURce]:CURRent:MODE', set: (c) => (st.modeI = mode(c)), query: () => st.modeI },
     { pattern: '[:SOURce]:LIST:VOLTage', set: (c) => (st.listV = list(c, MAXV)), query: () => st.listV.map(sci).join(',') },
@@ -232,17 +227,6 @@ export function createVirtualB2900(dut: DeviceUnderTest): ScpiInstrument {
     const m = st.buffer.at(-1);
     if (!m) throw new ScpiError(-230, 'Data corrupt or stale');
     return fmt(m, [e]);
-  }
-  function setLevel(c: ScpiCall, func: 'voltage' | 'current'): void {
-    const max = func === 'voltage' ? MAXV : MAXI;
-    const v = numArg(c, 0, { min: -max, max, def: 0 });
-    if (!ch.sourceAutorange) {
-      const range = func === 'voltage' ? ch.sourceRangeV : ch.sourceRangeI;
-      if (Math.abs(v) > range * 1.05) throw new ScpiError(-222, 'Data out of range');
-    }
-    if (ch.func === func) ch.setLevel(v, c.at);
-    else if (func === 'voltage') ch.levelV = v;
-    else ch.levelI = v;
   }
   const inst = new ScpiInstrument(
     {

@@ -155,6 +155,13 @@ export class SmuChannel {
     return this.func === 'voltage' ? this.levelV : this.levelI;
   }
 
+  /** Programs the `func` source level: applied now when that is the source function, else kept for when it is. */
+  program(func: 'voltage' | 'current', x: number, atS: number): void {
+    if (this.func === func) this.setLevel(x, atS);
+    else if (func === 'voltage') this.levelV = x;
+    else this.levelI = x;
+  }
+
   setLevel(x: number, atS: number): void {
     this.advance(atS);
     const changed = x !== this.level();

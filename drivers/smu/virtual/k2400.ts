@@ -9,7 +9,7 @@
  */
 import { SmuChannel, sweepLevels, type Measurement } from './core.ts';
 import type { DeviceUnderTest } from './dut.ts';
-import { b01, boolArg, choiceArg, numArg, ScpiError, ScpiInstrument, sci, type ScpiCall, type ScpiNode } from './scpi.ts';
+import { b01, boolArg, choiceArg, numArg, ScpiError, ScpiInstrument, sci, sourceLevelNodes, type ScpiCall, type ScpiNode } from './scpi.ts';
 
 const MAXV = 210;
 const MAXI = 1.05;
@@ -281,12 +281,7 @@ export function createVirtual2400(dut: DeviceUnderTest): ScpiInstrument {
       },
       query: () => (ch.func === 'voltage' ? 'VOLT' : 'CURR'),
     },
-    { pattern: '[:SOURce]:VOLTage[:LEVel][:IMMediate][:AMPLitude]', set: (c) => setLevel(c, 'voltage'), query: () => sci(ch.levelV) },
-    { pattern: '[:SOURce]:CURRent[:LEVel][:IMMediate][:AMPLitude]', set: (c) => setLevel(c, 'current'), query: () => sci(ch.levelI) },
-    { pattern: '[:SOURce]:VOLTage:RANGe', set: (c) => ((ch.sourceRangeV = Math.abs(numArg(c, 0, { min: -MAXV, max: MAXV, def: 21 }))), (ch.sourceAutorange = false)), query: () => sci(ch.sourceRangeV) },
-    { pattern: '[:SOURce]:CURRent:RANGe', set: (c) => ((ch.sourceRangeI = Math.abs(numArg(c, 0, { min: -MAXI, max: MAXI, def: 1.05e-4 }))), (ch.sourceAutorange = false)), query: () => sci(ch.sourceRangeI) },
-    { pattern: '[:SOURce]:VOLTage:RANGe:AUTO', set: (c) => (ch.sourceAutorange = boolArg(c)), query: () => b01(ch.sourceAutorange) },
-    { pattern: '[:SOURce]:CURRent:RANGe:AUTO', set: (c) => (ch.sourceAutorange = boolArg(c)), query: () => b01(ch.sourceAutorange) },
+    ...sourceLevelNodes(ch, MAXV, MAXI, { rangeV: 21, rangeI: 1.05e-4 }),
     ...sweepNodes('voltage', 'VOLTage', MAXV),
     ...sweepNodes('current', 'CURRent', MAXI),
     {
@@ -456,17 +451,6 @@ export function createVirtual2400(dut: DeviceUnderTest): ScpiInstrument {
   function nextError(): string {
     const e = inst.errors.next();
     return e ? `${e.code},"${e.message}"` : '0,"No error"';
-  }
-  function setLevel(c: ScpiCall, func: 'voltage' | 'current'): void {
-    const max = func === 'voltage' ? MAXV : MAXI;
-    const v = numArg(c, 0, { min: -max, max, def: 0 });
-    if (!ch.sourceAutorange) {
-      const range = func === 'voltage' ? ch.sourceRangeV : ch.sourceRangeI;
-      if (Math.abs(v) > range * 1.05) throw new ScpiError(-222, 'Data out of range');
-    }
-    if (ch.func === func) ch.setLevel(v, c.at);
-    else if (func === 'voltage') ch.levelV = v;
-    else ch.levelI = v;
   }
 
   const inst = new ScpiInstrument(

@@ -196,11 +196,7 @@ export class Virtual2600B implements VirtualInstrument {
     const st = () => this.chState[name];
     const attr = (p: string, get: () => TspValue, set?: (v: number) => void) => this.attr(`${name}.${p}`, get, set);
     const fn = (p: string, f: (args: TspValue[]) => TspValue[]) => this.fns.set(`${name}.${p}`, f);
-    const setLevel = (func: 'voltage' | 'current', v: number) => {
-      if (ch.func === func) ch.setLevel(v, this.t());
-      else if (func === 'voltage') ch.levelV = v;
-      else ch.levelI = v;
-    };
+    const setLevel = (func: 'voltage' | 'current', v: number) => ch.program(func, v, this.t());
     // source
     attr('source.func', () => (ch.func === 'voltage' ? 1 : 0), (v) => (ch.advance(this.t()), (ch.func = ranged(0, 1)(v) === 1 ? 'voltage' : 'current')));
     attr('source.levelv', () => ch.levelV, (v) => setLevel('voltage', ranged(-MAXV, MAXV)(v)));

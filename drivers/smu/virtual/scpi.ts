@@ -77,6 +77,36 @@ export function numArg(c: ScpiCall, k: number, o: { min: number; max: number; de
   return v;
 }
 
+/**
+ * The SCPI source level and range nodes both SCPI SMUs share: `[:SOURce]:VOLTage|CURRent[:LEVel]…`,
+ * `…:RANGe` (a fixed range ends autoranging; `def`: the range a bare RANGe sets) and `…:RANGe:AUTO`.
+ */
+export function sourceLevelNodes(ch: SmuChannel, maxV: number, maxI: number, def: { rangeV?: number; rangeI?: number } = {}): ScpiNode[] {
+  const rangeV = { min: -maxV, max: maxV, ...(def.rangeV !== undefined ? { def: def.rangeV } : {}) };
+  const rangeI = { min: -maxI, max: maxI, ...(def.rangeI !== undefined ? { def: def.rangeI } : {}) };
+  return [
+    { pattern: '[:SOURce]:VOLTage[:LEVel][:IMMediate][:AMPLitude]', set: (c) => setSourceLevel(ch, c, 'voltage', maxV), query: () => sci(ch.levelV) },
+    { pattern: '[:SOURce]:CURRent[:LEVel][:IMMediate][:AMPLitude]', set: (c) => setSourceLevel(ch, c, 'current', maxI), query: () => sci(ch.levelI) },
+    { pattern: '[:SOURce]:VOLTage:RANGe', set: (c) => ((ch.sourceRangeV = Math.abs(numArg(c, 0, rangeV))), (ch.sourceAutorange = false)), query: () => sci(ch.sourceRangeV) },
+    { pattern: '[:SOURce]:CURRent:RANGe', set: (c) => ((ch.sourceRangeI = Math.abs(numArg(c, 0, rangeI))), (ch.sourceAutorange = false)), query: () => sci(ch.sourceRangeI) },
+    { pattern: '[:SOURce]:VOLTage:RANGe:AUTO', set: (c) => (ch.sourceAutorange = boolArg(c)), query: () => b01(ch.sourceAutorange) },
+    { pattern: '[:SOURce]:CURRent:RANGe:AUTO', set: (c) => (ch.sourceAutorange = boolArg(c)), query: () => b01(ch.sourceAutorange) },
+  ];
+}
+
+/**
+ * `:SOURce:VOLTage` / `:SOURce:CURRent` level: within ±max, and within the fixed source range (5 %
+ * over-range) unless the source autoranges.
+ */
+function setSourceLevel(ch: SmuChannel, c: ScpiCall, func: 'voltage' | 'current', max: number): void {
+  const v = numArg(c, 0, { min: -max, max, def: 0 });
+  if (!ch.sourceAutorange) {
+    const range = func === 'voltage' ? ch.sourceRangeV : ch.sourceRangeI;
+    if (Math.abs(v) > range * 1.05) throw new ScpiError(-222, 'Data out of range');
+  }
+  ch.program(func, v, c.at);
+}
+
 export function boolArg(c: ScpiCall, k = 0): boolean {
   const a = c.args[k];
   if (a === undefined) throw new ScpiError(-109, 'Missing parameter');

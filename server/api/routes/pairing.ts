@@ -35,9 +35,11 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       if (!run) throw runNotFound(id);
       if (run.status === 'running') throw runActive(id);
       if (!run.channels.some((c) => c.role === 'stimulus')) throw new AppError('BAD_CIRCUIT', `run ${id} has no stimulus channel to feed the twin`, '/id');
-      // the circuit is expanded, checked and simulated by the twin source on the worker pool, and the
-      // analyses computed there: none of it on the event loop (a network at its caps takes a few hundred ms)
-      const circuit = typeof req.body.circuit === 'string' ? loadExampleCircuit(req.body.circuit) : req.body.circuit;
+      // a built-in circuit or a stored (fitted) one by name, or a document; it is expanded, checked and
+      // simulated by the twin source on the worker pool, and the analyses computed there: none of it on the
+      // event loop (a network at its caps takes a few hundred ms to expand)
+      const stored = typeof req.body.circuit === 'string' ? store.getCircuit(req.body.circuit)?.document : undefined;
+      const circuit = stored ?? (typeof req.body.circuit === 'string' ? loadExampleCircuit(req.body.circuit) : req.body.circuit);
       const r = await pairWithTwin(store, runs, id, { circuit, analyses: [], field: '/params/id' });
       await runPairAnalyses(store, id, r.twinRunId, bench.twin?.analyses ?? DEFAULT_PAIR_ANALYSES, (name) => (ids, params) => ctx.heavy.analyzeRuns(null, store, name, ids, params));
       return reply.status(201).send({ measuredRunId: r.measuredRunId, twinRunId: r.twinRunId, filledSamples: r.filledSamples });

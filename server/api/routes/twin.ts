@@ -20,11 +20,19 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     {
       schema: {
         tags: ['twin'],
-        summary: 'Example circuits (usable by name in POST /api/twin/runs)',
+        summary: 'Example circuits (usable by name in POST /api/twin/runs) and the circuits stored by twin fits (usable by name in POST /api/runs/:id/fit)',
         response: { 200: Type.Object({ circuits: Type.Array(CircuitInfoSchema) }) },
       },
     },
-    async () => ({ circuits: listBuiltInCircuits() }),
+    async () => ({
+      circuits: [
+        ...listBuiltInCircuits(),
+        ...store.listCircuits().map((c) => {
+          const doc = c.document as { kind?: string; description?: string };
+          return { name: c.name, kind: doc.kind ?? '', description: doc.description ?? '', stored: true };
+        }),
+      ],
+    }),
   );
 
   app.get(

@@ -248,9 +248,14 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
     if (same) Object.assign(same, { kind: 'fault', label });
     else spans.push({ t0: t, t1: t, kind: 'fault', label });
   }
+  /** The totals on the page at most 4 times a second (a DOM write per server flush would cost frames). */
+  let countsTimer: ReturnType<typeof setTimeout> | undefined;
   function showCounts(): void {
-    spikesEl.textContent = `${counts.spike.toLocaleString()} spikes · ${counts.marker.toLocaleString()} markers · ${counts.fault.toLocaleString()} faults`;
-    cb.onCounts?.({ ...counts });
+    countsTimer ??= setTimeout(() => {
+      countsTimer = undefined;
+      spikesEl.textContent = `${counts.spike.toLocaleString()} spikes · ${counts.marker.toLocaleString()} markers · ${counts.fault.toLocaleString()} faults`;
+      cb.onCounts?.({ ...counts });
+    }, 250);
   }
 
   const conn: FeedHandle = replay
@@ -360,6 +365,7 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
     },
     unmount() {
       unmounted = true;
+      clearTimeout(countsTimer);
       cancelAnimationFrame(raf);
       conn.close();
       ro.disconnect();

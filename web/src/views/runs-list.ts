@@ -43,10 +43,20 @@ export function runsList(root: HTMLElement): ViewInstance {
   const table = h('table', { class: 'runs' }, h('thead', {}, h('tr', {}, ...heads)), tbody);
   const selInfo = h('span', { class: 'hint', 'data-stat': 'selected' });
   const overlayBtn = h('button', { type: 'button', class: 'small', 'data-action': 'overlay', title: 'Overlay the ticked runs on one axis' }, 'Overlay');
-  const compareBtn = h('button', { type: 'button', class: 'small', 'data-action': 'compare-selected', title: 'Compare the ticked run with its twin' }, 'Compare with twin');
+  const compareBtn = h('button', { type: 'button', class: 'small', 'data-action': 'compare-selected', title: 'Compare the ticked run with its twin (one run, or a run and its twin run)' }, 'Compare with twin');
   const clearBtn = h('button', { type: 'button', class: 'small ghost', onclick: () => (selected.clear(), render(shown)) }, 'Clear');
   overlayBtn.addEventListener('click', () => Router.go(`/overlay?runs=${[...selected].sort((a, b) => a - b).join(',')}`));
-  compareBtn.addEventListener('click', () => Router.go(`/compare/${[...selected][0]}`));
+  compareBtn.addEventListener('click', () => Router.go(`/compare/${compareTarget()}`));
+  /** The run Compare opens: the one ticked, or of a measured run and its twin run ticked together, the measured one. */
+  function compareTarget(): number | null {
+    const ids = [...selected];
+    if (ids.length === 1) return ids[0];
+    if (ids.length !== 2) return null;
+    const [a, b] = ids.map((id) => shown.find((r) => r.id === id));
+    if (a?.linkedRunId === b?.id && b) return b.id;
+    if (b?.linkedRunId === a?.id && a) return a.id;
+    return null;
+  }
   const selectionBar = h('div', { class: 'filters selection-bar' }, selInfo, overlayBtn, compareBtn, clearBtn);
   function sortBy(col: number): void {
     sort = sort.col === col ? { col, dir: sort.dir === 1 ? -1 : 1 } : { col, dir: col === 1 || col === 6 || col === 7 ? -1 : 1 };
@@ -154,7 +164,7 @@ export function runsList(root: HTMLElement): ViewInstance {
     for (const tr of tbody.querySelectorAll<HTMLElement>('tr')) tr.classList.toggle('selected', selected.has(Number(tr.dataset.runId)));
     selInfo.textContent = selected.size === 0 ? 'Tick runs to overlay or compare them' : `${selected.size} run${selected.size > 1 ? 's' : ''} ticked`;
     overlayBtn.disabled = selected.size < 1;
-    compareBtn.disabled = selected.size !== 1;
+    compareBtn.disabled = compareTarget() === null;
   }
 
   let debounce: ReturnType<typeof setTimeout> | undefined;
