@@ -4,10 +4,13 @@
  *
  *   live_latency_ms  sample to screen: the server stamps each live block with the wall time (ms) at which its
  *                newest sample arrived; the page records `Date.now()` in the animation frame that first draws
- *                that sample (same machine, same clock). Median over the 10 s; p95 and count in the note
- *                (target <= 100).
+ *                that sample (same machine, same clock). Median over the 10 s; p95 and count in the note.
+ *   live_latency_p95_ms  the 95th percentile of the same latencies (target <= 100).
  *   live_fps     frames per second the live view redraws from the WebSocket feed, measured in the page over
  *                10 s after a 3 s warm-up (target >= 30).
+ *
+ * All with the run page's analysis panel open (mounted with the live view, its method list and form loaded),
+ * as a researcher has it while a run records.
  *
  * The run is the default square wave (1 kHz), so the feed also carries 2,000–4,000 spikes/s in batched
  * `events` messages.
@@ -36,6 +39,7 @@ export default async function* browserBench(): AsyncIterable<Metric> {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(`${server.url}/?token=${encodeURIComponent(server.token)}#/runs/${run.id}`);
     await page.waitForFunction('window.spikeloop.live.pairs > 0', undefined, { timeout: 20_000 });
+    await page.waitForSelector('.analysis-panel .analysis-fields .field', { timeout: 20_000 });
     await page.waitForTimeout(WARMUP_MS);
     const live = async () => (await page.evaluate('window.spikeloop.live')) as DashboardMetrics['live'];
     await page.evaluate('window.spikeloop.live.latencyMs.length = 0');
@@ -53,14 +57,20 @@ export default async function* browserBench(): AsyncIterable<Metric> {
       unit: 'ms',
       note:
         `server wall time of a block's newest sample to the Chromium animation frame first drawing it, ${lat.length} blocks over ${seconds.toFixed(1)} s, ` +
-        `2 channels at ${SAMPLE_RATE / 1e6} MS/s with spikes: median ${q(0.5)} ms, p95 ${q(0.95)} ms, max ${lat.at(-1)} ms; target <= 100`,
+        `2 channels at ${SAMPLE_RATE / 1e6} MS/s with spikes, analysis panel open: median ${q(0.5)} ms, p95 ${q(0.95)} ms, max ${lat.at(-1)} ms`,
+    };
+    yield {
+      metric: 'live_latency_p95_ms',
+      value: q(0.95),
+      unit: 'ms',
+      note: `95th percentile of the live_latency_ms samples (${lat.length} blocks over ${seconds.toFixed(1)} s, analysis panel open); target <= 100`,
     };
     yield {
       metric: 'live_fps',
       value: Number(((b.frames - a.frames) / seconds).toFixed(1)),
       unit: 'frames/s',
       note:
-        `dashboard live view in headless Chromium, default 1 kHz square wave (spikes batched per flush), 2 channels at ${SAMPLE_RATE / 1e6} MS/s each, ${seconds.toFixed(1)} s; ` +
+        `dashboard live view in headless Chromium with the analysis panel open, default 1 kHz square wave (spikes batched per flush), 2 channels at ${SAMPLE_RATE / 1e6} MS/s each, ${seconds.toFixed(1)} s; ` +
         `${((b.dataFrames - a.dataFrames) / seconds).toFixed(1)} frames/s with new data, ` +
         `${((b.pairs - a.pairs) / seconds).toFixed(0)} min/max pairs/s received (server rate ${b.pairsPerSecond ?? "default"} pairs/s/channel), ${b.drawMs.toFixed(1)} ms JS per frame; target >= 30`,
     };

@@ -4,7 +4,8 @@
  * request; zoom fetches the envelopes of the new window (a 40 ms window drawn from hundreds of columns, not
  * 4 points) and the raster follows (linked x) from a density strip to ticks; the ISI histogram on log bins;
  * rounded numbers with units; the size exponent τ and the duration exponent α named the same in table and
- * legends. Screenshot test/artifacts/compare.png (1366×900, full page; also the README's).
+ * legends. Screenshots test/artifacts/compare.png (1366×900, full page), compare-view.png (the top of the
+ * page, the README's: scripts/readme-screenshots.mjs) and compare-zoomed.png.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -56,6 +57,8 @@ describe('compare page', () => {
     expect(Math.max(...ratios) / Math.min(...ratios)).toBeLessThan(1 + 1e-9);
     expect(ratios[0]).toBeGreaterThan(1.01);
     await dash.screenshot('compare.png', { fullPage: true });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await dash.screenshot('compare-view.png');
 
     // Zoom onto ~40 ms: the envelopes of that window are fetched (hundreds of columns), the raster follows.
     await page.locator('.compare-traces').scrollIntoViewIfNeeded();
