@@ -18,6 +18,7 @@ export const AnalysisInfoSchema = Type.Object({
   inputs: Type.String({ description: ANALYSIS_INPUTS.join(' | ') }),
   table: Type.Optional(Type.Object({ key: Type.String(), columns: Type.Array(Type.String()) })),
   params: Type.Unknown({ description: 'JSON schema of the parameters (titles, units, defaults, bounds)' }),
+  result: Type.Optional(Type.Unknown({ description: 'JSON schema of the result, where declared (the fields clients read)' })),
   route: Type.String(),
 });
 

@@ -14,3 +14,4 @@ export * from './sweeps.ts';
 export * from './twin.ts';
 export * from './server.ts';
 export * from './experiments.ts';
+export * from './analysis-results.ts';

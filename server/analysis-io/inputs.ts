@@ -14,7 +14,8 @@
  * Runs: every channel of the run, raw samples with their scale/offset; samples of dropped ranges are
  * held at the last value before the gap (the gap count is reported); and the run's stored spike events per
  * channel (up to 1e6; an event without a channel goes to the first response channel on channel 0's clock),
- * which the methods use instead of detection when asked (`events: true`).
+ * which the methods use instead of detection when asked (`events: true`) and, for a twin run of a circuit that
+ * declares its `spikes` (a self-spiking network), always.
  */
 import { readFileSync } from 'node:fs';
 import type { SampleArray } from '../../common/run-stream.ts';
@@ -35,8 +36,14 @@ export interface SignalChannel {
   offset: number;
   /** Samples filled by holding the previous value (dropped ranges, empty CSV cells). */
   filled: number;
-  /** Run inputs: the spike events recorded on this channel (sample indices, optional values). */
-  spikeEvents?: { index: number; value: number | null }[];
+  /** Run inputs: the spike events recorded on this channel (sample index, exact time when the source knew it, optional value). */
+  spikeEvents?: { index: number; timeS: number | null; value: number | null }[];
+  /**
+   * The stored events are the run's definition of its spikes: a twin run of a circuit that declares `spikes`
+   * (a network: its spikes are switching cascades, not shapes on one trace). Analyses then use them as if
+   * `events` were set.
+   */
+  eventsDefineSpikes?: boolean;
 }
 
 export interface Signal {
@@ -124,6 +131,8 @@ export function readRunSignal(store: RunStore, runId: number): Signal {
   // is on channel 0's clock and belongs to the first response channel with that clock (a network spike of a
   // twin run has no single output), else to channel 0
   const events = store.listEvents(runId, { kind: 'spike', limit: 1_000_000 });
+  const circuit = run.source === 'twin' ? (run.twin as { circuit?: { spikes?: unknown } } | null)?.circuit : undefined;
+  const declared = Array.isArray(circuit?.spikes) && circuit.spikes.length > 0;
   const c0 = run.channels[0];
   const home = run.channels.find((c) => c.role === 'response' && c.sampleRate === c0?.sampleRate)?.index ?? 0;
   const channels = run.channels.map((c) => {
@@ -143,8 +152,8 @@ export function readRunSignal(store: RunStore, runId: number): Signal {
       x.fill(pos > 0 ? x[pos - 1] : 0, pos);
       filled += c.sampleCount - pos;
     }
-    const spikeEvents = events.filter((e) => (e.channel ?? home) === c.index).map((e) => ({ index: e.index, value: e.value }));
-    return { name: c.name, unit: c.unit, role: c.role, fs: c.sampleRate, samples: x, scale: c.scale, offset: c.offset, filled, spikeEvents };
+    const spikeEvents = events.filter((e) => (e.channel ?? home) === c.index).map((e) => ({ index: e.index, timeS: e.time_s ?? null, value: e.value }));
+    return { name: c.name, unit: c.unit, role: c.role, fs: c.sampleRate, samples: x, scale: c.scale, offset: c.offset, filled, spikeEvents, ...(declared ? { eventsDefineSpikes: true } : {}) };
   });
   return { source: 'run', runId, run, channels };
 }

@@ -59,12 +59,16 @@ export function physical(c: SignalChannel): Float64Array {
   return x;
 }
 
+/** Spikes from the run's stored events: asked for (`events`), or the run's own definition of its spikes (a network twin run). */
+export const usesStoredEvents = (c: SignalChannel, p: SpikeParams): boolean => p.events || c.eventsDefineSpikes === true;
+
 export function detect(c: SignalChannel, p: SpikeParams): SpikeResult {
-  if (p.events) {
+  if (usesStoredEvents(c, p)) {
     if (!c.spikeEvents) throw new InputError('stored spike events exist only for run inputs', '/events');
     const ev = c.spikeEvents;
     return {
-      times: Float64Array.from(ev, (e) => e.index / c.fs),
+      // the exact (sub-sample) time where the source kept it
+      times: Float64Array.from(ev, (e) => e.timeS ?? e.index / c.fs),
       indices: Int32Array.from(ev, (e) => e.index),
       peaks: Float64Array.from(ev, (e) => e.value ?? NaN),
       widths: new Float64Array(ev.length).fill(NaN),
@@ -377,10 +381,11 @@ function regimeOf(sig: Signal, p: RegimeParams) {
   // a twin run's stored spike events are the twin's own spikes (a network's are on no trace): used unless declined
   const events = p.events ?? (sig.run?.source === 'twin' && (c.spikeEvents?.length ?? 0) > 0);
   const q = { ...p, events };
-  const r = detect(c, q);
+  // declined (events: false): detected on the trace even for a network that declares its spikes
+  const r = detect(events ? c : { ...c, eventsDefineSpikes: false }, q);
   const x = physical(c);
   // spikes from stored events carry no level: the trace's own detection threshold serves the latched and active tests
-  const levels = events ? detect(c, { ...q, events: false }) : r;
+  const levels = events ? detect({ ...c, eventsDefineSpikes: false }, { ...q, events: false }) : r;
   const states = sig.channels.filter((s) => s.name.startsWith('x_') && (s.unit === '1' || s.unit === '') && s.fs === c.fs).map((s) => ({ name: s.name, values: physical(s) }));
   const baseline = levels.baseline;
   const threshold = levels.threshold;
@@ -511,7 +516,7 @@ export function compareMethod([measured, simulated]: [Signal, Signal], p: Compar
 /** Spike times of a run's stored spike events, s, each on its channel's clock, sorted. */
 export function storedSpikeTimes(sig: Signal): Float64Array {
   const t: number[] = [];
-  for (const c of sig.channels) for (const e of c.spikeEvents ?? []) t.push(e.index / c.fs);
+  for (const c of sig.channels) for (const e of c.spikeEvents ?? []) t.push(e.timeS ?? e.index / c.fs);
   return Float64Array.from(t).sort();
 }
 

@@ -13,7 +13,8 @@
  *   table    a CSV table with the columns named in `table.columns` (or `table.key` rows in the API body)
  *   events   one run's stored spike events (spike-stats, spike-train: the sweeps' and pairing's summaries)
  */
-import { Type, type Static, type TObject } from 'typebox';
+import { Type, type Static, type TObject, type TSchema } from 'typebox';
+import { AvalancheResultSchema, CompareResultSchema, RegimeResultSchema, RegimeRunsResultSchema, ResonanceResultSchema } from '../../common/schemas/analysis-results.ts';
 import { comparePowerLaw, fitPowerLaw, powerLawWarnings } from '../analysis/powerlaw.ts';
 import { distanceMatrix, type DistanceMetric } from '../analysis/distances.ts';
 import { BURST_PARAMS, SPIKE_PARAMS, band, channel, choice, flag, int, names, num, numbers, optChoice, optFlag, text } from './params.ts';
@@ -63,6 +64,8 @@ export interface AnalysisDef<K extends InputKind = InputKind, P extends TObject 
   /** `table` inputs: the columns a CSV must have and the API body key of the rows. */
   table?: { key: string; columns: string[] };
   params: P;
+  /** The shape of the sent result where clients read it (common/schemas/analysis-results.ts; GET /api/analyses). */
+  result?: TSchema;
   run(input: InputOf[K], params: Static<P>, ctx: RunContext): unknown;
 }
 
@@ -107,6 +110,7 @@ const avalanches = define({
     bin_width: num({ title: 'Bin width', unit: 's', description: 'default: mean inter-event interval', exclusiveMinimum: 0, cli: { flag: '--bin' } }),
     min_tail: int({ title: 'Smallest tail', description: 'smallest tail for the power-law xmin scan', default: 10, minimum: 2 }),
   }),
+  result: AvalancheResultSchema,
   run: (sig, p) => avalanchesMethod(sig, p),
 });
 
@@ -151,6 +155,7 @@ const resonance = define({
     }),
     onset_fraction: num({ title: 'Onset fraction', description: 'onset: first frequency where the response exceeds this fraction of its rise to the peak', default: 0.1, exclusiveMinimum: 0, maximum: 1 }),
   }),
+  result: ResonanceResultSchema,
   run: (sigs, p) => resonanceMethod(sigs, p),
 });
 
@@ -179,6 +184,8 @@ const regime = define({
     param: text({ title: 'Swept parameter', description: 'several inputs: read from each run protocol, or given by values', default: 'amplitude' }),
     values: numbers({ title: 'Parameter values', description: 'several inputs: the parameter value of each input' }),
   }),
+  // one run, or several with their phase diagram
+  result: Type.Union([RegimeResultSchema, RegimeRunsResultSchema]),
   run: (sigs, p) => regimeMethod(sigs, p),
 });
 
@@ -197,6 +204,7 @@ const compare = define({
     q: num({ title: 'Victor-Purpura cost', unit: '1/s', default: 100, minimum: 0 }),
     window: num({ title: 'Γ coincidence window', unit: 's', description: "default: 2 % of the measured train's mean ISI (2νΔ ≈ 0.04)", exclusiveMinimum: 0 }),
   }),
+  result: CompareResultSchema,
   run: (pair, p) => compareMethod(pair, p),
 });
 

@@ -5,8 +5,10 @@
  * Commun. 12, 4008 (2021)). Rules, checked in this order (thresholds are options):
  *   saturated   output latched: over the second half of the window a state variable held at its bound
  *               (≥ 0.99), or the output held flat (range < 1 % of its level) at or beyond the spike
- *               threshold, or the conduction I/V held flat at half or more of the conduction at the
- *               run's spikes (a permanently conducting path), or — with no spikes to compare with, as
+ *               threshold, or the conduction I/V held flat at or above the median conduction at the
+ *               run's spikes (a permanently conducting path conducts at least as much as a path that has
+ *               just switched; behind a source resistance a large network's off-state leakage reaches
+ *               half of that without any path on), or — with no spikes to compare with, as
  *               for a latched switch recorded without its state — the response per unit stimulus held flat
  *               at ten times or more the run's lowest (a switch that turned on and stayed on; one decade,
  *               ours, well inside the ON/OFF ratios of threshold switches), or a current held at the
@@ -130,10 +132,11 @@ export function regimeFeatures(w: RegimeWindow): RegimeFeatures {
     if (g.length) {
       const level = g.reduce((a, b) => a + b, 0) / g.length;
       const flat = Math.max(...g) - Math.min(...g) <= 0.01 * Math.abs(level);
-      if (flat && level >= 0.5 * w.conduction.atSpikes) latched = `conduction held at ${si(level, 'S')}, at least half the conduction at the run's spikes (${si(w.conduction.atSpikes, 'S')})`;
+      if (flat && level >= w.conduction.atSpikes) latched = `conduction held at ${si(level, 'S')}, at least the conduction at the run's spikes (${si(w.conduction.atSpikes, 'S')})`;
     }
   }
-  if (!latched && w.transfer) {
+  if (!latched && w.transfer && !(w.conduction && w.conduction.atSpikes > 0)) {
+    // only with no spikes to compare with (a network's leakage rises tenfold along a ladder with no path on);
     // held flat over (nearly) all of the second half, with the stimulus on
     const all = half(w.transfer.values);
     const t = all.filter(Number.isFinite);

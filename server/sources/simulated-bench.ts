@@ -231,10 +231,14 @@ export function createSimulatedBench(ctx: SourceContext<Static<typeof SimulatedO
   const { protocol, sampleRate } = ctx;
   const paced = ctx.options?.paced !== false;
   const total = Math.round(protocol.durationS * sampleRate);
+  // the bench configuration's channel labels (stim, v_mem), for the plots (server/store/channel-meta.ts)
+  const configured = (ctx.instruments?.configured('simulated') ?? []).flatMap((i) => i.channels);
+  const labels = Object.fromEntries(configured.filter((c) => c.label).map((c) => [c.name, c.label!]));
   return {
     kind: 'simulated',
     bench: {
       name: 'simulated LIF bench',
+      ...(Object.keys(labels).length ? { labels } : {}),
       model: 'leaky integrate-and-fire',
       params: LIF_PARAMS,
       responseFullScaleV: RESPONSE_FULL_SCALE_V,

@@ -13,6 +13,12 @@ describe('channel labels, conversions and notes', () => {
     const run = { source: 'daq', protocol: square(100), bench: { daq: { seriesOhms: 5000 }, twinCircuit: builtInCircuit('lif-daq') } };
     expect(channelMeta({ name: 'a0', unit: 'V', role: 'response', sampleRate: 20_000 }, run).label).toBe('membrane v (A0)');
     expect(channelMeta({ name: 'a1', unit: 'V', role: 'response', sampleRate: 20_000 }, run).label).toBe('stimulus v (A1)');
+    // a real board: no circuit known; the bench configuration's label when it gives one
+    const real = { source: 'daq', protocol: square(100), bench: { daq: { labels: { a1: 'synapse v' } } } };
+    expect(channelMeta({ name: 'a0', unit: 'V', role: 'response', sampleRate: 20_000 }, real).label).toBe('input v (A0)');
+    expect(channelMeta({ name: 'a1', unit: 'V', role: 'response', sampleRate: 20_000 }, real).label).toBe('synapse v (A1)');
+    const sim = { source: 'simulated', protocol: square(100), bench: { labels: { v_mem: 'soma v' } } };
+    expect(channelMeta({ name: 'v_mem', unit: 'V', role: 'response', sampleRate: 20_000 }, sim).label).toBe('soma v');
   });
 
   it('shows a DAQ stimulus of a current protocol in A when the bench configuration gives the conversion, else says why not', () => {

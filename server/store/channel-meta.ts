@@ -4,7 +4,8 @@
  * (no conversion; too few samples per stimulus period). Derived when a run is read, from what the run
  * recorded at its start: the channel descriptor, the protocol, and the source's bench snapshot — for a DAQ
  * run the bench configuration's channel labels and `toCurrent` (server/sources/daq-source.ts) and the circuit
- * on the board's pins (its `daq.pins`, server/sources/daq-twin-dut.ts).
+ * on the board's pins (its `daq.pins`, server/sources/daq-twin-dut.ts); for a simulated-bench run the
+ * configuration's labels (`bench.labels`).
  */
 import type { ChannelInfo } from '../../common/schemas/runs.ts';
 import { shortestPeriodS, type Protocol } from '../protocols/index.ts';
@@ -64,14 +65,18 @@ export function channelMeta(ch: Pick<ChannelInfo, 'name' | 'unit' | 'role' | 'sa
   const bench = (run.bench ?? {}) as Record<string, unknown>;
   const daq = run.source === 'daq' ? ((bench.daq ?? {}) as { labels?: Record<string, string>; stimulus?: { toCurrent?: unknown }; seriesOhms?: number }) : undefined;
   const notes: string[] = [];
-  let label = daq?.labels?.[ch.name] ?? humanName(ch.name, ch.unit);
+  // Labels the bench configuration gives (copied into the run's bench snapshot by the DAQ and simulated sources).
+  let label = (daq?.labels ?? (bench.labels as Record<string, string> | undefined))?.[ch.name] ?? humanName(ch.name, ch.unit);
   let convert: ChannelInfo['convert'] | undefined;
   if (daq) {
     const pin = /^a(\d)$/.exec(ch.name);
     if (pin) {
       const on = daqPin(bench, Number(pin[1]));
-      const base = daq.labels?.[ch.name] ?? (on ? (on === 'stimulus' ? 'stimulus' : humanName(on, ch.unit)) : ch.name);
-      label = `${base}${on === 'stimulus' || !on ? ` ${QUANTITY[ch.unit] ?? ''}`.trimEnd() : ''} (A${pin[1]})`;
+      // A real board (no circuit known) without a configured label: "input v (A0)".
+      const base = daq.labels?.[ch.name] ?? (on ? (on === 'stimulus' ? 'stimulus' : humanName(on, ch.unit)) : 'input');
+      // The quantity letter where the name does not carry it ("stimulus v", "input v"); a label is taken as given.
+      const q = !daq.labels?.[ch.name] && (on === 'stimulus' || !on) ? ` ${QUANTITY[ch.unit] ?? ''}`.trimEnd() : '';
+      label = `${base}${q} (A${pin[1]})`;
     }
     if (ch.role === 'stimulus' && run.protocol.quantity === 'current' && ch.unit === 'V') {
       convert = currentConversion(daq.stimulus?.toCurrent);

@@ -102,6 +102,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         inputs: d.inputs,
         ...(d.table ? { table: d.table } : {}),
         params: JSON.parse(JSON.stringify(d.params)) as unknown,
+        ...(d.result ? { result: JSON.parse(JSON.stringify(d.result)) as unknown } : {}),
         route: routeOf(d),
       })),
     }),

@@ -9,7 +9,7 @@
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { api, ApiError, type RunDetail } from '../api.ts';
+import { api, ApiError, type AvalancheResult, type CompareResult, type PowerLawFitResult as PowerLawFit, type RegimeResult, type RunDetail } from '../api.ts';
 import { h } from '../dom.ts';
 import type { Params, ViewInstance } from '../router.ts';
 
@@ -22,51 +22,6 @@ async function analysis<T>(runId: number, name: string, params: Record<string, u
   } catch (e) {
     return { error: e instanceof Error ? e.message : String(e) };
   }
-}
-
-/** A power-law fit as analysis results carry it (snake_case JSON, docs/analysis.md). */
-interface PowerLawFit {
-  alpha: number;
-  alpha_se: number;
-  xmin: number;
-  n_tail: number;
-  n: number;
-  warnings?: string[];
-}
-interface AvalancheResult {
-  count: number;
-  events: number;
-  bin_width: number;
-  branching_ratio: number | null;
-  size: PowerLawFit | null;
-  duration: PowerLawFit | null;
-  crackling: { gamma: number | null; predicted: number | null } | null;
-  sizes: number[];
-  durations: number[];
-  /** Why the fits may not be supported (too few tail points, one periodic train ...). */
-  warnings?: string[];
-}
-interface RegimeResult {
-  regime: string;
-  reason: string;
-  features: { rate: number; cv: number; burst_fraction: number };
-}
-interface ExpDiff {
-  difference: number;
-  ci: [number, number];
-}
-interface CompareResult {
-  isi_distance: number | null;
-  spike_distance: number | null;
-  spike_sync: number | null;
-  van_rossum: number | null;
-  victor_purpura: number | null;
-  coincidence_factor: number | null;
-  coincidence?: { window_s: number; reason: string | null };
-  warnings?: string[];
-  waveform?: { nrmse: number | null; correlation: number | null };
-  psd_distance_db?: number | null;
-  avalanche_exponents: { size: ExpDiff | null; duration: ExpDiff | null } | null;
 }
 
 /** Empirical CCDF P(X ≥ x) at each distinct value. */
@@ -320,7 +275,7 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
       ),
     );
     const exp = (f: PowerLawFit | null | undefined) => (f ? `${fmt(f.alpha)} ± ${fmt(f.alpha_se, 2)} (x ≥ ${f.xmin}, ${f.n_tail} of ${f.n})` : '–');
-    const expDiff = (d: ExpDiff | null | undefined) => (d ? `${fmt(d.difference, 3)} [${fmt(d.ci[0], 3)}, ${fmt(d.ci[1], 3)}]` : '–');
+    const expDiff = (d: NonNullable<CompareResult['avalanche_exponents']>['size'] | undefined) => (d ? `${fmt(d.difference, 3)} [${fmt(d.ci[0], 3)}, ${fmt(d.ci[1], 3)}]` : '–');
     const av = (r: { result?: AvalancheResult; error?: string }, f: (a: AvalancheResult) => string) => (r.result ? f(r.result) : `– (${r.error})`);
     const avalanches = h(
       'table',

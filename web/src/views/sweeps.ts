@@ -14,7 +14,7 @@
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { api, ApiError, type ProtocolInfo, type SourceInfo, type SweepPointStatus, type SweepStatus, type Workers } from '../api.ts';
+import { api, ApiError, type RegimeRunsResult, type ResonanceResult, type ProtocolInfo, type SourceInfo, type SweepPointStatus, type SweepStatus, type Workers } from '../api.ts';
 import type { SweepStartBody } from '../../../common/schemas/sweeps.ts';
 import { h } from '../dom.ts';
 import { si } from '../format.ts';
@@ -58,16 +58,6 @@ function axisOf(field: string, protocols: ProtocolInfo[], quantity: string): { t
   return { title: protocolFieldTitle(key, schema, quantity), unit: unit === '°' ? '' : unit };
 }
 
-interface ResonanceResult {
-  resonance_frequency: number | null;
-  optimal_frequency: number | null;
-  onset_frequency: number | null;
-  peak_response: number | null;
-}
-interface RegimeRuns {
-  runs: { run_id?: number; regime: string; reason: string }[];
-  phase_diagram: { param: string; transitions: { at: number; from: string; to: string }[] };
-}
 /** Regime heatmap: one cell per point, x = first swept parameter, y = second (one row when there is none). */
 function phaseHeatmap(xs: number[], ys: number[] | null, regimes: string[], xAxis: { title: string; unit: string }, yAxis: { title: string; unit: string } | null): HTMLElement {
   const xv = [...new Set(xs)].sort((a, b) => a - b);
@@ -312,7 +302,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
     // Phase diagram: regime of each run over one or two swept parameters.
     if (x0 && numeric(x0)) {
       try {
-        const r = await api.analyze<RegimeRuns>('regime', { runIds, param: x0, values: done.map((p) => xOf(p, x0)), events: true });
+        const r = await api.analyze<RegimeRunsResult>('regime', { runIds, param: x0, values: done.map((p) => xOf(p, x0)), events: true });
         const y0 = fields[1] && numeric(fields[1]) ? fields[1] : null;
         const regimes = r.runs.map((x) => x.regime);
         parts.push(
