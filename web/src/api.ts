@@ -14,6 +14,8 @@ import type {
   EnvelopeQuery,
   ErrorBody,
   EventsQuery,
+  FitBody,
+  FitJob,
   Health,
   ImportQuery,
   InstrumentState,
@@ -209,6 +211,10 @@ export const api = {
     (await request<{ progress: RunProgress }>(action ? 'POST' : 'GET', `/api/runs/${id}/${action ?? 'progress'}`)).progress,
   /** Starts a twin run of run `id` on its recorded stimulus. */
   pairRun: (id: number, circuit: string) => request<PairResult>('POST', `/api/runs/${id}/pair`, { circuit }),
+  /** Twin calibration: start (POST /api/runs/:id/fit), follow, cancel. */
+  startFit: async (id: number, body: FitBody) => (await request<{ fit: FitJob }>('POST', `/api/runs/${id}/fit`, body)).fit,
+  getFit: async (fitId: string) => (await request<{ fit: FitJob }>('GET', `/api/fits/${encodeURIComponent(fitId)}`)).fit,
+  cancelFit: async (fitId: string) => (await request<{ fit: FitJob }>('DELETE', `/api/fits/${encodeURIComponent(fitId)}`)).fit,
   twinCircuits: async () => (await request<{ circuits: CircuitInfo[] }>('GET', '/api/twin/circuits')).circuits,
   analysisList: async () => (await request<{ analyses: AnalysisInfo[] }>('GET', '/api/analyses')).analyses,
   runAnalysis: (id: number, name: string, params: Record<string, unknown>, recompute = false) =>

@@ -12,6 +12,7 @@ import { channelTitle, describeProtocol, runDurationText, statusBadge } from './
 import { mountLiveView } from './live-view.ts';
 import { mountStoredView } from './stored-view.ts';
 import { mountAnalysisPanel } from './analysis-panel.ts';
+import { mountFitPanel } from './fit-panel.ts';
 
 export function runPage(root: HTMLElement, params: Params): ViewInstance {
   const id = Number(params.id);
@@ -93,7 +94,8 @@ export function runPage(root: HTMLElement, params: Params): ViewInstance {
     } else {
       const stored = mountStoredView(main, run);
       const analyses = mountAnalysisPanel(main, run);
-      body = { unmount: () => (analyses.unmount(), stored.unmount()) };
+      const fit = mountFitPanel(main, run);
+      body = { unmount: () => (fit.unmount(), analyses.unmount(), stored.unmount()) };
     }
   }
 

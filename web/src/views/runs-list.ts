@@ -38,7 +38,13 @@ export function runsList(root: HTMLElement): ViewInstance {
   /** Sweep id → name, for the sweep tags (`sweep:<id>`). */
   const sweepNames = new Map<string, string>();
   const heads = COLUMNS.map((c, i) =>
-    h('th', c.key ? { 'data-sort': c.title.toLowerCase() || 'id', class: 'sortable', tabindex: 0, title: `Sort by ${c.title}`, onclick: () => sortBy(i) } : {}, c.title),
+    h(
+      'th',
+      c.key
+        ? { 'data-sort': c.title.toLowerCase(), class: 'sortable', tabindex: 0, title: `Sort by ${c.title}`, onclick: () => sortBy(i), onkeydown: ((e: KeyboardEvent) => e.key === 'Enter' && sortBy(i)) as EventListener }
+        : {},
+      c.title,
+    ),
   );
   const table = h('table', { class: 'runs' }, h('thead', {}, h('tr', {}, ...heads)), tbody);
   const selInfo = h('span', { class: 'hint', 'data-stat': 'selected' });
