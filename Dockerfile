@@ -42,5 +42,5 @@ ENV NODE_ENV=production
 # Alive when /api/health answers 200 (with the token from SPIKELOOP_TOKEN, as every client sends it).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/api/health',{headers:{authorization:'Bearer '+(process.env.SPIKELOOP_TOKEN??'')}}).then(r=>process.exit(r.status===200?0:1),()=>process.exit(1))"]
-ENTRYPOINT ["node", "bin/spikeloop.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=4", "bin/spikeloop.js"]
 CMD ["serve", "--host", "0.0.0.0", "--port", "8080", "--db", "/data/spikeloop.db", "--source", "auto"]

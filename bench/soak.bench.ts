@@ -34,7 +34,7 @@ function slope(x: number[], y: number[]): number {
 export default async function* soakBench(): AsyncIterable<Metric> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-bench-soak-'));
   const token = 'soak-bench-token';
-  const child = spawn(process.execPath, [path.join(root, 'bin/spikeloop.js'), 'serve', '--port', '0', '--db', path.join(dir, 'soak.db'), '--token', token], {
+  const child = spawn(path.join(root, 'bin/spikeloop.js'), ['serve', '--port', '0', '--db', path.join(dir, 'soak.db'), '--token', token], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const auth = { authorization: `Bearer ${token}` };

@@ -56,7 +56,9 @@ describe('container files', () => {
   it('the image entry command and every compose service command exist in the compiled CLI', () => {
     const runtime = stages.at(-1)!;
     const entry = jsonArray(runtime, 'ENTRYPOINT');
-    expect(entry).toEqual(['node', 'bin/spikeloop.js']);
+    // the same V8 flag as the bin's shebang (bin/spikeloop.js), which an image entry bypasses
+    expect(entry).toEqual(['node', '--max-semi-space-size=4', 'bin/spikeloop.js']);
+    expect(readFileSync(path.join(root, 'bin/spikeloop.js'), 'utf8').split('\n')[0]).toBe(`#!/usr/bin/env -S ${entry.slice(0, -1).join(' ')}`);
     const cmd = jsonArray(runtime, 'CMD');
     expect(cli([cmd[0], '--help'])).toMatch(new RegExp(`^Usage: spikeloop ${cmd[0]}`));
     const help = cli([cmd[0], '--help']);

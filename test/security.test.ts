@@ -330,6 +330,11 @@ describe('bounded work', () => {
     await during('run analysis', spikes, 500);
     expect((await spikes).status).toBe(200);
 
+    // POST /api/runs/:id/pair on the large run: the twin streamed from the pool, the analyses of both computed there
+    const pair = json(`/api/runs/${big}/pair`, { circuit: 'lif' });
+    await during('pairing', pair, 1000);
+    expect((await pair).status).toBe(201);
+
     // POST /api/experiments/stdp over as many runs as its samples cap allows
     const stdp = json('/api/experiments/stdp', { runIds: Array.from({ length: Math.min(256, Math.floor(20_000_000 / stdpSamples)) }, () => stdpRun) });
     await during('stdp curve', stdp, 1000);

@@ -135,7 +135,14 @@ export async function analyzeRun(
  * declares them) and stores each; a failing analysis is stored as `{ error }` under its name. Returns the
  * stored ids by name. Auto-pairing and sweeps use this after each run.
  */
-export async function runAnalyses(store: RunStore, runId: number, names: readonly string[], params: Record<string, unknown> = {}): Promise<Record<string, number>> {
+export async function runAnalyses(
+  store: RunStore,
+  runId: number,
+  names: readonly string[],
+  params: Record<string, unknown> = {},
+  /** Computes each elsewhere (the server's worker pool), as analyzeRun's `compute`. */
+  compute?: (name: string) => (runIds: number[], params: Record<string, unknown>) => Promise<unknown>,
+): Promise<Record<string, number>> {
   const ids: Record<string, number> = {};
   let sig: Signal | undefined;
   for (const name of names) {
@@ -143,8 +150,8 @@ export async function runAnalyses(store: RunStore, runId: number, names: readonl
     if (!def) throw new InputError(`unknown analysis "${name}"`, '/analyses');
     const own = Object.fromEntries(Object.entries(params).filter(([k]) => k in def.params.properties));
     try {
-      sig ??= readRunSignal(store, runId);
-      const r = await analyzeRun(store, runId, name, own, { signal: sig });
+      if (!compute) sig ??= readRunSignal(store, runId);
+      const r = await analyzeRun(store, runId, name, own, compute ? { compute: compute(name) } : { signal: sig });
       if (r.analysisId !== null) ids[name] = r.analysisId;
     } catch (err) {
       ids[name] = store.saveAnalysis(runId, name, own, { error: err instanceof Error ? err.message : String(err) });

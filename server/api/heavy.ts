@@ -55,16 +55,17 @@ export class HeavyWork {
   }
 
   /**
-   * Analysis `name` of stored runs on the pool, the runs read there from the database file; read here
+   * Analysis `name` of stored runs on the pool for the request answered by `reply` (or none), the runs read there from the database file; read here
    * and sent when the thread cannot open it (an in-memory store, or workers on other machines).
    */
-  async analyzeRuns(reply: FastifyReply, store: RunStore, name: string, runIds: number[], params: unknown): Promise<unknown> {
+  async analyzeRuns(reply: FastifyReply | null, store: RunStore, name: string, runIds: number[], params: unknown): Promise<unknown> {
     const def = findAnalysis(name);
     if (!def) throw new InputError(`unknown analysis "${name}"`, '/name');
     const job: AnalysisJob = this.readsFile(store)
       ? { name, runs: { dbFile: store.file, runIds }, params }
       : { name, input: runInput(def, runIds.map((id) => readRunSignal(store, id))), params };
-    return this.analysis(reply, job);
+    // without a request (the analyses that follow a pairing): on the pool, neither refused nor cancelled
+    return reply ? this.analysis(reply, job) : outcome(await this.pool.run('analysis', job));
   }
 
   /** Whether a task can read `store` from its file itself. */

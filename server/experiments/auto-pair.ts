@@ -35,12 +35,19 @@ export function spikeParamsOf(store: RunStore, runId: number): { events?: true }
  * stored): one-run analyses on both, pair analyses (compare) on the measured run with the twin.
  * Per-analysis failures (too few spikes) are stored as `{ error }` and returned by `name@runId`.
  */
-export async function runPairAnalyses(store: RunStore, measuredRunId: number, twinRunId: number, names: readonly string[]): Promise<Record<string, string>> {
+export async function runPairAnalyses(
+  store: RunStore,
+  measuredRunId: number,
+  twinRunId: number,
+  names: readonly string[],
+  /** Computes each elsewhere (the server's worker pool), as analyzeRun's `compute`. */
+  compute?: (name: string) => (runIds: number[], params: Record<string, unknown>) => Promise<unknown>,
+): Promise<Record<string, string>> {
   const errors: Record<string, string> = {};
   const p = spikeParamsOf(store, measuredRunId);
   const single = names.filter((n) => findAnalysis(n)?.inputs !== 'pair');
   for (const runId of [measuredRunId, twinRunId]) {
-    const ids = await runAnalyses(store, runId, single, p);
+    const ids = await runAnalyses(store, runId, single, p, compute);
     for (const [name, id] of Object.entries(ids)) {
       const r = store.listAnalyses(runId, name).find((a) => a.id === id)?.result as { error?: string } | undefined;
       if (r?.error) errors[`${name}@${runId}`] = r.error;
@@ -48,7 +55,7 @@ export async function runPairAnalyses(store: RunStore, measuredRunId: number, tw
   }
   for (const name of names.filter((n) => findAnalysis(n)?.inputs === 'pair')) {
     try {
-      await analyzeRun(store, measuredRunId, name, { ...p, with: twinRunId });
+      await analyzeRun(store, measuredRunId, name, { ...p, with: twinRunId }, compute ? { compute: compute(name) } : {});
     } catch (err) {
       errors[`${name}@${measuredRunId}`] = err instanceof Error ? err.message : String(err);
     }

@@ -8,7 +8,7 @@ import { PairBodySchema, PairResultSchema } from '../../../common/schemas/twin.t
 import { AppError, runActive, runNotFound } from '../../../common/errors.ts';
 import { DEFAULT_PAIR_ANALYSES, runPairAnalyses } from '../../experiments/auto-pair.ts';
 import { pairWithTwin } from '../../experiments/pairing.ts';
-import { resolveCircuit } from '../../sources/twin-source.ts';
+import { loadExampleCircuit } from '../../sources/twin-source.ts';
 import type { RoutePlugin } from '../app.ts';
 import { RunIdParams, errorResponses } from '../schemas.ts';
 
@@ -35,11 +35,13 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       if (!run) throw runNotFound(id);
       if (run.status === 'running') throw runActive(id);
       if (!run.channels.some((c) => c.role === 'stimulus')) throw new AppError('BAD_CIRCUIT', `run ${id} has no stimulus channel to feed the twin`, '/id');
-      // a built-in circuit or a stored (fitted) one by name, or a document
+      // a built-in circuit or a stored (fitted) one by name, or a document; it is expanded, checked and
+      // simulated by the twin source on the worker pool, and the analyses computed there: none of it on the
+      // event loop (a network at its caps takes a few hundred ms to expand)
       const stored = typeof req.body.circuit === 'string' ? store.getCircuit(req.body.circuit)?.document : undefined;
-      const circuit = resolveCircuit(stored ?? req.body.circuit);
-      const r = await pairWithTwin(store, runs, id, { circuit, simulate: ctx.simulate, analyses: [], field: '/params/id' });
-      await runPairAnalyses(store, id, r.twinRunId, bench.twin?.analyses ?? DEFAULT_PAIR_ANALYSES);
+      const circuit = stored ?? (typeof req.body.circuit === 'string' ? loadExampleCircuit(req.body.circuit) : req.body.circuit);
+      const r = await pairWithTwin(store, runs, id, { circuit, analyses: [], field: '/params/id' });
+      await runPairAnalyses(store, id, r.twinRunId, bench.twin?.analyses ?? DEFAULT_PAIR_ANALYSES, (name) => (ids, params) => ctx.heavy.analyzeRuns(null, store, name, ids, params));
       return reply.status(201).send({ measuredRunId: r.measuredRunId, twinRunId: r.twinRunId, filledSamples: r.filledSamples });
     },
   );
