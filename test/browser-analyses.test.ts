@@ -123,7 +123,7 @@ describe('analyses on the run page', () => {
     await page.waitForSelector('.analysis-result figure[data-plot^="Avalanche size CCDF"] canvas');
     const fit = (await dash.getJson(`/api/runs/${chirp}/analyses?name=avalanches`)).analyses[0].result.size;
     expect(fit).not.toBeNull();
-    await expect(page.locator('figure[data-plot^="Avalanche size CCDF"]').getAttribute('data-plot')).resolves.toContain(`α = ${fit.alpha.toFixed(2)}`);
+    await expect(page.locator('figure[data-plot^="Avalanche size CCDF"]').getAttribute('data-plot')).resolves.toContain(`τ = ${fit.alpha.toFixed(2)}`);
     await expect(page.locator('figure[data-plot^="Avalanche size CCDF"] .u-legend').textContent()).resolves.toContain('power law');
     await page.locator('.analysis-result').scrollIntoViewIfNeeded();
     await dash.screenshot('analysis-avalanches.png');

@@ -6,7 +6,7 @@
  *               for up to 40 spikes), ISI histogram on log bins, Gaussian-mixture components over the
  *               histograms of amplitude, width and log10 ISI (with `modes`)
  *   psd         log-log, its dominant peaks marked
- *   avalanches  size and duration CCDFs with the fitted power law
+ *   avalanches  size and duration CCDFs with the fitted power law (exponents τ and α)
  *   bursts      burst raster (each burst a bar on its channel's row) and burst table
  *   phase       phase histogram (0..1 cycles, mean phase marked) and phase against time (locking)
  *   regime      rate per ladder step coloured by regime, and the step table
@@ -338,9 +338,10 @@ function psdPlots(channels: Json[], chart: Chart): void {
 }
 
 function avalanchePlots(r: Json, chart: Chart, el: HTMLElement): void {
-  for (const [what, valuesKey, fitKey, unitLabel] of [
-    ['Avalanche size', 'sizes', 'size', 'size (events)'],
-    ['Avalanche duration', 'durations', 'duration', 'duration (bins)'],
+  // size exponent τ, duration exponent α (Beggs and Plenz 2003; Friedman et al. 2012): one name each, as on Compare
+  for (const [what, valuesKey, fitKey, unitLabel, symbol] of [
+    ['Avalanche size', 'sizes', 'size', 'size (events)', 'τ'],
+    ['Avalanche duration', 'durations', 'duration', 'duration (bins)', 'α'],
   ] as const) {
     const values = arr(r[valuesKey]).filter((v) => v > 0).sort((a, b) => a - b);
     if (values.length === 0) continue;
@@ -355,7 +356,7 @@ function avalanchePlots(r: Json, chart: Chart, el: HTMLElement): void {
     const nTail = num(fit?.n_tail);
     // The fitted law over its tail, scaled to the tail's share of the data: (n_tail/n)·(x/xmin)^(1−α).
     const model = xs.map((x) => (alpha !== null && xmin !== null && nTail !== null && x >= xmin ? (nTail / n) * (x / xmin) ** (1 - alpha) : null));
-    const label = alpha !== null ? `power law α = ${alpha.toFixed(2)}${num(fit?.alpha_se) !== null ? ` ± ${(fit!.alpha_se as number).toFixed(2)}` : ''}, xmin = ${xmin}` : 'no power-law fit';
+    const label = alpha !== null ? `power law ${symbol} = ${alpha.toFixed(2)}${num(fit?.alpha_se) !== null ? ` ± ${(fit!.alpha_se as number).toFixed(2)}` : ''}, xmin = ${xmin}` : 'no power-law fit';
     if (xs.length < 2) {
       el.append(h('p', { class: 'notice' }, `${what}: every avalanche has the same value (${xs[0]}); no distribution to plot.`));
       continue;

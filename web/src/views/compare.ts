@@ -1,26 +1,51 @@
 /**
  * Compare page (#/compare/:id): a measured run and its twin (the twin run linked to it, fed the recorded
- * stimulus) on one time axis: response traces overlaid (min/max envelopes), spike rasters, ISI histograms
- * and a spike-train statistics table side by side; then the analysis library's results, computed by the
- * server and stored with the runs (`POST /api/runs/:id/analyses/compare|avalanches|regime`): the
- * spike-train distance metrics, the regime labels side by side, and the avalanche size and duration
- * distributions (CCDF, log-log) with their fitted power laws and exponents. Without a twin run yet, one
- * click pairs it.
+ * stimulus) on one time axis: response traces overlaid (min/max envelopes, fetched again at each zoom so a
+ * 40 ms window is drawn from its own samples), spike rasters (ticks, a density strip where they would merge),
+ * the time charts linked on x (zoom one, the other follows; one cursor), ISI histograms on log bins and a
+ * spike-train statistics table side by side; then the analysis library's results, stored with the runs
+ * (`POST /api/runs/:id/analyses/compare|avalanches|regime`): the stored results are shown when they exist
+ * (pairing stores them) and computed only when missing or on **Recompute**: the spike-train distance
+ * metrics, the regime labels side by side, and the avalanche size and duration distributions (CCDF,
+ * log-log) with their fitted power laws: size exponent τ, duration exponent α (Beggs and Plenz 2003;
+ * Friedman et al. 2012), the same names in the table and the legends. Without a twin run yet, one click
+ * pairs it.
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { api, ApiError, type AvalancheResult, type CompareResult, type PowerLawFitResult as PowerLawFit, type RegimeResult, type RunDetail } from '../api.ts';
+import { api, ApiError, type AvalancheResult, type CompareResult, type PowerLawFitResult as PowerLawFit, type RegimeResult, type RunDetail, type StoredAnalysis } from '../api.ts';
 import { h } from '../dom.ts';
+import { dateTime, si } from '../format.ts';
+import { chartMaker, rasterChart } from '../plots/analysis-plots.ts';
 import type { Params, ViewInstance } from '../router.ts';
 
 const PIXELS = 1000;
 
-/** POST to the analysis API; resolves to the result, or to { error } with the server's message. */
-async function analysis<T>(runId: number, name: string, params: Record<string, unknown>): Promise<{ result?: T; error?: string }> {
-  try {
-    return { result: (await api.runAnalysis(runId, name, params)).result as T };
-  } catch (e) {
-    return { error: e instanceof Error ? e.message : String(e) };
+type Outcome<T> = { result?: T; error?: string; stored?: StoredAnalysis };
+
+/**
+ * The stored result of `name` on the run with these parameters (every given parameter equal to the stored
+ * one's), else computed now (`POST /api/runs/:id/analyses/:name`, which stores it); `recompute` always
+ * computes. A stored `{ error }` (a pairing whose analysis failed) counts as that error.
+ */
+async function analysis<T>(runId: number, name: string, params: Record<string, unknown>, stored: StoredAnalysis[], recompute: boolean): Promise<Outcome<T>> {
+  const same = (a: StoredAnalysis) => a.runId === runId && a.name === name && Object.entries(params).every(([k, v]) => (a.params as Record<string, unknown> | null)?.[k] === v);
+  const hit = recompute ? undefined : stored.find(same);
+  if (hit) {
+    const err = (hit.result as { error?: unknown } | null)?.error;
+    return typeof err === 'string' ? { error: err, stored: hit } : { result: hit.result as T, stored: hit };
+  }
+  // the server runs a bounded number of heavy analyses at once and answers BUSY beyond: retry later
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return { result: (await api.runAnalysis(runId, name, params, recompute)).result as T };
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 'BUSY' && attempt < 5) {
+        await new Promise((r) => setTimeout(r, 300 * 2 ** attempt));
+        continue;
+      }
+      return { error: e instanceof Error ? e.message : String(e) };
+    }
   }
 }
 
@@ -31,7 +56,8 @@ function ccdf(values: number[]): Map<number, number> {
   for (let i = 0; i < xs.length; i++) if (i === 0 || xs[i] !== xs[i - 1]) out.set(xs[i], (xs.length - i) / xs.length);
   return out;
 }
-const fmt = (x: number | null | undefined, digits = 4) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : String(+x.toPrecision(digits)));
+/** A number rounded to 3 significant digits, with its unit and SI prefix when it has one. */
+const fmt = (x: number | null | undefined, unit = '', digits = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : unit ? si(x, unit, digits) : String(+x.toPrecision(digits)));
 
 interface TrainStats {
   count: number;
@@ -54,16 +80,36 @@ async function spikeTimes(run: RunDetail): Promise<number[]> {
   return ev.map((e) => e.index / rate(e.channel)).sort((a, b) => a - b);
 }
 
-async function responseTrace(run: RunDetail): Promise<{ t: number[]; max: (number | null)[]; min: (number | null)[]; unit: string; name: string } | null> {
+interface Trace {
+  t: number[];
+  max: (number | null)[];
+  min: (number | null)[];
+  unit: string;
+  name: string;
+}
+
+/** The response channel's envelope over [t0, t1) s, at most PIXELS columns (fewer when there are fewer samples). */
+async function responseTrace(run: RunDetail, t0: number, t1: number, signal?: AbortSignal): Promise<Trace | null> {
   const ch = run.channels.find((c) => c.role === 'response');
   if (!ch || ch.sampleCount === 0) return null;
-  const env = await api.envelope(run.id, ch.index, 0, ch.sampleCount, Math.min(PIXELS, ch.sampleCount));
-  const t = env.min.map((_, i) => ((i + 0.5) * env.samplesPerPixel) / ch.sampleRate);
+  const start = Math.max(0, Math.floor(t0 * ch.sampleRate));
+  const end = Math.min(ch.sampleCount, Math.max(start + 1, Math.ceil(t1 * ch.sampleRate)));
+  const env = await api.envelope(run.id, ch.index, start, end, Math.min(PIXELS, end - start), signal);
+  const t = env.min.map((_, i) => (start + (i + 0.5) * env.samplesPerPixel) / ch.sampleRate);
   return { t, max: env.max, min: env.min, unit: ch.unit, name: ch.name };
+}
+
+/** Log-spaced bin edges from lo to hi (both > 0). */
+function logEdges(lo: number, hi: number, bins: number): number[] {
+  if (!(hi > lo)) return [lo / 1.5, lo * 1.5];
+  const a = Math.log10(lo);
+  const b = Math.log10(hi);
+  return Array.from({ length: bins + 1 }, (_, i) => 10 ** (a + ((b - a) * i) / bins));
 }
 
 export function comparePage(root: HTMLElement, params: Params): ViewInstance {
   const plots: uPlot[] = [];
+  const analysisPlots: uPlot[] = [];
   const id = Number(params.id);
   const status = h('div', { class: 'notice', id: 'compare-status' }, 'Loading…');
   const body = h('section', { id: 'compare-body' });
@@ -78,8 +124,7 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
 
   const load = async () => {
     const measured = await api.getRun(id);
-    const runs = await api.listRuns({ limit: 1000 });
-    const twinSummary = runs.find((r) => r.linkedRunId === id && r.source === 'twin');
+    const twinSummary = (await api.listRuns({ linkedTo: id, source: 'twin', limit: 1 }))[0];
     if (!twinSummary) {
       const circuits = await api.twinCircuits();
       const select = h('select', { id: 'compare-circuit' }, ...circuits.map((c) => h('option', { value: c.name }, c.name)));
@@ -111,8 +156,9 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
       return;
     }
     const twin = await api.getRun(twinSummary.id);
-    const [mTrace, tTrace, mSpikes, tSpikes] = await Promise.all([responseTrace(measured), responseTrace(twin), spikeTimes(measured), spikeTimes(twin)]);
     const dur = (r: RunDetail) => Math.max(0, ...r.channels.map((c) => c.sampleCount / c.sampleRate));
+    const whole = Math.max(dur(measured), dur(twin));
+    const [mTrace, tTrace, mSpikes, tSpikes] = await Promise.all([responseTrace(measured, 0, whole), responseTrace(twin, 0, whole), spikeTimes(measured), spikeTimes(twin)]);
     const ms = trainStats(mSpikes, dur(measured));
     const ts = trainStats(tSpikes, dur(twin));
     status.textContent = `Measured run ${measured.id} (${measured.source}) and twin run ${twin.id}, fed the same recorded stimulus.`;
@@ -121,9 +167,11 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
     const traceEl = h('div', { class: 'compare-traces' });
     const rasterEl = h('div', { class: 'compare-raster' });
     const isiEl = h('div', { class: 'compare-isi' });
+    const wholeBtn = h('button', { type: 'button', class: 'small', 'data-action': 'whole-run', title: 'Show the whole run again' }, 'Whole run');
     const row = (label: string, a: string, b: string) => h('tr', {}, h('td', {}, label), h('td', {}, a), h('td', {}, b));
     body.replaceChildren(
-      h('h2', {}, 'Responses on one time axis'),
+      h('h2', {}, 'Responses on one time axis ', wholeBtn),
+      h('p', { class: 'hint' }, 'Drag on a chart to zoom (the samples of the new window are fetched; the other time charts follow); Whole run to go back.'),
       traceEl,
       h('h2', {}, 'Spike rasters'),
       rasterEl,
@@ -138,105 +186,159 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
           'tbody',
           {},
           row('spikes', String(ms.count), String(ts.count)),
-          row('rate, Hz', fmt(ms.rateHz), fmt(ts.rateHz)),
-          row('mean ISI, s', fmt(ms.meanIsiS), fmt(ts.meanIsiS)),
+          row('rate', fmt(ms.rateHz, 'Hz'), fmt(ts.rateHz, 'Hz')),
+          row('mean ISI', fmt(ms.meanIsiS, 's'), fmt(ts.meanIsiS, 's')),
           row('ISI CV', fmt(ms.cvIsi), fmt(ts.cvIsi)),
-          row('rate difference', '', ms.rateHz > 0 ? `${fmt(((ts.rateHz - ms.rateHz) / ms.rateHz) * 100)} %` : '–'),
+          row('rate difference, twin − measured', '', ms.rateHz > 0 ? `${fmt(((ts.rateHz - ms.rateHz) / ms.rateHz) * 100, '', 2)} %` : '–'),
         ),
       ),
       analysesEl,
     );
-    void loadAnalyses(measured, twin, mSpikes.length > 0, analysesEl).catch((e: unknown) =>
-      analysesEl.replaceChildren(h('p', { class: 'notice error-box' }, e instanceof Error ? e.message : String(e))),
-    );
+    void loadAnalyses(measured, twin, mSpikes.length > 0, analysesEl, false);
 
-    // Traces: both envelopes resampled onto the measured run's pixel times.
-    if (mTrace || tTrace) {
-      const base = (mTrace ?? tTrace)!;
-      const at = (tr: typeof mTrace, which: 'max' | 'min') =>
-        base.t.map((t) => {
-          if (!tr) return null;
-          const i = Math.min(tr.t.length - 1, Math.max(0, Math.round((t / (tr.t[tr.t.length - 1] || 1)) * (tr.t.length - 1))));
-          return tr[which][i];
+    // Time charts linked on x: a zoom on one sets the others' scale, and the traces are fetched again at the
+    // new window (debounced), drawn without resetting the scale.
+    const linked: uPlot[] = [];
+    let syncing = false;
+    let fetchTimer: ReturnType<typeof setTimeout> | undefined;
+    let fetchAc: AbortController | undefined;
+    let tracePlot: uPlot | undefined;
+    const onScale = (u: uPlot, key: string) => {
+      if (key !== 'x' || syncing) return;
+      const { min, max } = u.scales.x;
+      if (min === undefined || max === undefined) return;
+      syncing = true;
+      for (const o of linked) if (o !== u) o.setScale('x', { min, max });
+      syncing = false;
+      if (fetchTimer) clearTimeout(fetchTimer);
+      fetchTimer = setTimeout(() => void refetch(min, max), 120);
+    };
+    const traceData = (m: Trace | null, t: Trace | null): uPlot.AlignedData => {
+      const base = (m ?? t)!;
+      // the twin's envelope resampled onto the measured run's pixel times (nearest column)
+      const at = (tr: Trace | null, which: 'max' | 'min') =>
+        base.t.map((x) => {
+          if (!tr || tr.t.length === 0) return null;
+          const step = tr.t.length > 1 ? tr.t[1] - tr.t[0] : 1;
+          const i = Math.round((x - tr.t[0]) / step);
+          return i >= 0 && i < tr.t.length ? tr[which][i] : null;
         });
-      plots.push(
-        new uPlot(
-          {
-            width: width(),
-            height: 240,
-            scales: { x: { time: false } },
-            axes: [{ label: 't, s' }, { label: base.unit }],
-            series: [
-              { label: 't' },
-              { label: `measured ${mTrace?.name ?? ''} max`, stroke: '#2b6cb0' },
-              { label: 'measured min', stroke: '#90cdf4' },
-              { label: `twin ${tTrace?.name ?? ''} max`, stroke: '#c05621' },
-              { label: 'twin min', stroke: '#fbd38d' },
-            ],
-          },
-          [base.t, at(mTrace, 'max'), at(mTrace, 'min'), at(tTrace, 'max'), at(tTrace, 'min')],
-          traceEl,
-        ),
-      );
-    }
-    // Raster: one row per run.
-    const times = [...mSpikes.map((t) => [t, 1]), ...tSpikes.map((t) => [t, 2])].sort((a, b) => a[0] - b[0]);
-    plots.push(
-      new uPlot(
+      return [base.t, at(m, 'max'), at(m, 'min'), at(t, 'max'), at(t, 'min')];
+    };
+    const showWindow = (data: uPlot.AlignedData, t0: number, t1: number) => {
+      traceEl.dataset.window = `${t0},${t1}`;
+      traceEl.dataset.points = String((data[1] as (number | null)[]).filter((v) => v !== null).length);
+    };
+    const refetch = async (t0: number, t1: number) => {
+      fetchAc?.abort();
+      fetchAc = new AbortController();
+      const signal = fetchAc.signal;
+      try {
+        const [m, t] = await Promise.all([responseTrace(measured, t0, t1, signal), responseTrace(twin, t0, t1, signal)]);
+        if (signal.aborted || !tracePlot || (!m && !t)) return;
+        const data = traceData(m, t);
+        tracePlot.setData(data, false);
+        showWindow(data, t0, t1);
+      } catch (e) {
+        if (!signal.aborted) status.textContent = `Could not fetch the window: ${e instanceof Error ? e.message : String(e)}`;
+      }
+    };
+    const sync = { key: `compare-${id}` };
+    if (mTrace || tTrace) {
+      const unit = (mTrace ?? tTrace)!.unit;
+      const data = traceData(mTrace, tTrace);
+      tracePlot = new uPlot(
         {
           width: width(),
-          height: 140,
-          scales: { x: { time: false }, y: { range: [0.5, 2.5] } },
-          axes: [{ label: 't, s' }, { values: (_u, v) => v.map((x) => (x === 1 ? 'measured' : x === 2 ? 'twin' : '')) }],
+          height: 240,
+          scales: { x: { time: false } },
+          axes: [{ label: 'time (s)' }, { label: `${(mTrace ?? tTrace)!.name} (${unit})`, size: 70, values: (_u, v) => v.map((x) => fmt(x, unit)) }],
           series: [
-            { label: 't' },
-            { label: 'measured spikes', stroke: '#2b6cb0', width: 0, points: { show: true, size: 5 } },
-            { label: 'twin spikes', stroke: '#c05621', width: 0, points: { show: true, size: 5 } },
+            { label: 't (s)' },
+            { label: `measured ${mTrace?.name ?? ''} max`, stroke: '#2b6cb0', value: (_u, v) => fmt(v, unit, 4) },
+            { label: 'measured min', stroke: '#90cdf4', value: (_u, v) => fmt(v, unit, 4) },
+            { label: `twin ${tTrace?.name ?? ''} max`, stroke: '#c05621', value: (_u, v) => fmt(v, unit, 4) },
+            { label: 'twin min', stroke: '#fbd38d', value: (_u, v) => fmt(v, unit, 4) },
           ],
+          cursor: { sync, drag: { x: true, y: false } },
+          hooks: { setScale: [onScale] },
         },
-        [times.map((x) => x[0]), times.map((x) => (x[1] === 1 ? 1 : null)), times.map((x) => (x[1] === 2 ? 2 : null))],
-        rasterEl,
-      ),
+        data,
+        traceEl,
+      );
+      plots.push(tracePlot);
+      linked.push(tracePlot);
+      showWindow(data, 0, whole);
+    }
+    // Rasters: one row per run; ticks, or a density strip where they would merge (kHz trains).
+    const raster = rasterChart(
+      chartMaker(rasterEl, width(), plots, 150),
+      'Spike rasters',
+      [
+        { label: 'measured', times: mSpikes, color: '#2b6cb0' },
+        { label: 'twin', times: tSpikes, color: '#c05621' },
+      ],
+      { cursor: { sync }, hooks: { setScale: [onScale] } },
     );
-    // ISI histograms on shared bins.
-    const all = [...ms.isi, ...ts.isi];
+    if (raster) {
+      raster.setScale('x', { min: 0, max: whole });
+      linked.push(raster);
+    }
+    wholeBtn.addEventListener('click', () => tracePlot?.setScale('x', { min: 0, max: whole }) ?? raster?.setScale('x', { min: 0, max: whole }));
+    // ISI histograms on shared log-spaced bins (intervals span decades: bursts and pauses).
+    const all = [...ms.isi, ...ts.isi].filter((x) => x > 0);
     if (all.length > 0) {
-      const lo = Math.min(...all);
-      const hi = Math.max(...all);
-      const bins = 30;
-      const w = hi > lo ? (hi - lo) / bins : 1;
+      const edges = logEdges(Math.min(...all), Math.max(...all), 40);
       const hist = (xs: number[]) => {
-        const c = new Array<number>(bins).fill(0);
-        for (const x of xs) c[Math.min(bins - 1, Math.floor((x - lo) / w))]++;
+        const c = new Array<number>(edges.length).fill(0);
+        const a = Math.log10(edges[0]);
+        const w = (Math.log10(edges[edges.length - 1]) - a) / (edges.length - 1) || 1;
+        for (const x of xs) if (x > 0) c[Math.min(edges.length - 2, Math.max(0, Math.floor((Math.log10(x) - a) / w)))]++;
         return c;
       };
-      plots.push(
-        new uPlot(
-          {
-            width: width(),
-            height: 200,
-            scales: { x: { time: false } },
-            axes: [{ label: 'ISI, s', values: (_u, v) => v.map((x) => fmt(x)) }, { label: 'count' }],
-            series: [{ label: 'ISI' }, { label: 'measured', stroke: '#2b6cb0', paths: uPlot.paths.stepped!({ align: 1 }) }, { label: 'twin', stroke: '#c05621', paths: uPlot.paths.stepped!({ align: 1 }) }],
-          },
-          [Array.from({ length: bins }, (_, i) => lo + i * w), hist(ms.isi), hist(ts.isi)],
-          isiEl,
-        ),
+      const decade = (v: number) => Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-9;
+      chartMaker(isiEl, width(), plots, 220)(
+        'ISI histograms (log bins)',
+        {
+          scales: { x: { time: false, distr: 3 } },
+          axes: [{ label: 'inter-spike interval (s)', values: (_u, v) => v.map((x) => (x != null && decade(x) ? fmt(x, 's', 2) : '')) }, { label: 'count' }],
+          series: [
+            { label: 'ISI (s)', value: (_u, v) => fmt(v, 's') },
+            { label: 'measured', stroke: '#2b6cb0', paths: uPlot.paths.stepped!({ align: 1 }), points: { show: false } },
+            { label: 'twin', stroke: '#c05621', paths: uPlot.paths.stepped!({ align: 1 }), points: { show: false } },
+          ],
+        },
+        [edges, hist(ms.isi), hist(ts.isi)],
+        { header: ['bin_low_s', 'bin_high_s', 'measured', 'twin'], rows: edges.slice(0, -1).map((e, k) => [e, edges[k + 1], hist(ms.isi)[k], hist(ts.isi)[k]]) },
       );
     }
   };
 
   /** The analysis library's view of both runs: distances, regimes, avalanche distributions with power-law fits. */
-  const loadAnalyses = async (measured: RunDetail, twin: RunDetail, useEvents: boolean, section: HTMLElement) => {
+  const loadAnalyses = async (measured: RunDetail, twin: RunDetail, useEvents: boolean, section: HTMLElement, recompute: boolean) => {
     const p = useEvents ? { events: true } : {};
-    section.replaceChildren(h('p', { class: 'notice' }, 'Computing the distance metrics, regimes and avalanche statistics…'));
-    const [cmp, mAv, tAv, mReg, tReg] = await Promise.all([
-      analysis<CompareResult>(measured.id, 'compare', { ...p, with: twin.id }),
-      analysis<AvalancheResult>(measured.id, 'avalanches', p),
-      analysis<AvalancheResult>(twin.id, 'avalanches', p),
-      analysis<RegimeResult>(measured.id, 'regime', p),
-      analysis<RegimeResult>(twin.id, 'regime', p),
-    ]);
+    section.replaceChildren(h('p', { class: 'notice' }, recompute ? 'Computing the distance metrics, regimes and avalanche statistics again…' : 'Loading the distance metrics, regimes and avalanche statistics…'));
+    const stored = recompute ? [] : (await Promise.all([api.analyses(measured.id), api.analyses(twin.id)])).flat();
+    // one after another: each is a heavy request on the server's worker pool
+    const cmp = await analysis<CompareResult>(measured.id, 'compare', { ...p, with: twin.id }, stored, recompute);
+    const mAv = await analysis<AvalancheResult>(measured.id, 'avalanches', p, stored, recompute);
+    const tAv = await analysis<AvalancheResult>(twin.id, 'avalanches', p, stored, recompute);
+    const mReg = await analysis<RegimeResult>(measured.id, 'regime', p, stored, recompute);
+    const tReg = await analysis<RegimeResult>(twin.id, 'regime', p, stored, recompute);
+    const reused = [cmp, mAv, tAv, mReg, tReg].filter((o) => o.stored);
+    const newest = reused.map((o) => o.stored!.createdAt).sort().at(-1);
+    const recomputeBtn = h('button', { type: 'button', class: 'small', 'data-action': 'recompute-analyses', title: 'Compute these analyses again and store the new results' }, 'Recompute');
+    recomputeBtn.addEventListener('click', () => {
+      recomputeBtn.disabled = true;
+      for (const u of analysisPlots.splice(0)) u.destroy();
+      void loadAnalyses(measured, twin, useEvents, section, true);
+    });
+    const source = h(
+      'p',
+      { class: 'hint', 'data-analyses-source': reused.length === 5 ? 'stored' : reused.length ? 'mixed' : 'computed' },
+      reused.length === 5 ? `Stored results (newest ${dateTime(newest)}), not recomputed. ` : reused.length ? `${reused.length} of 5 results stored, the others computed now and stored. ` : 'Computed now and stored with the runs. ',
+      recomputeBtn,
+    );
     const row = (label: string, ...cells: (string | Node)[]) => h('tr', {}, h('td', {}, label), ...cells.map((c) => h('td', {}, c)));
     const head = (...t: string[]) => h('thead', {}, h('tr', {}, ...t.map((x) => h('th', {}, x))));
     const c = cmp.result;
@@ -251,12 +353,12 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
             row('ISI-distance', fmt(c.isi_distance), '0 = same firing-rate profile'),
             row('SPIKE-distance', fmt(c.spike_distance), '0 = identical spike timing'),
             row('SPIKE-synchronization', fmt(c.spike_sync), '1 = every spike coincident'),
-            row('van Rossum (τ = 10 ms)', fmt(c.van_rossum), '0 = identical'),
+            row('van Rossum (time constant 10 ms)', fmt(c.van_rossum), '0 = identical'),
             row('Victor-Purpura (q = 100 /s)', fmt(c.victor_purpura), 'edit cost'),
-            row(`coincidence Γ (Δ = ${fmt((c.coincidence?.window_s ?? NaN) * 1e3, 3)} ms)`, fmt(c.coincidence_factor), c.coincidence?.reason ?? '1 = all coincident, 0 = chance'),
+            row(`coincidence Γ (Δ = ${fmt(c.coincidence?.window_s, 's')})`, fmt(c.coincidence_factor), c.coincidence?.reason ?? '1 = all coincident, 0 = chance'),
             row('waveform NRMSE', fmt(c.waveform?.nrmse), 'RMS difference / measured range'),
             row('waveform correlation r', fmt(c.waveform?.correlation), ''),
-            row('PSD distance, dB', fmt(c.psd_distance_db), 'RMS of 10·log10 ratio'),
+            row('PSD distance', `${fmt(c.psd_distance_db)} dB`, 'RMS of 10·log10 ratio'),
           ),
         )
       : h('p', { class: 'notice error-box', 'data-error': 'compare' }, `distances: ${cmp.error}`);
@@ -274,8 +376,8 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
         row('burst fraction', fmt(mReg.result?.features.burst_fraction), fmt(tReg.result?.features.burst_fraction)),
       ),
     );
-    const exp = (f: PowerLawFit | null | undefined) => (f ? `${fmt(f.alpha)} ± ${fmt(f.alpha_se, 2)} (x ≥ ${f.xmin}, ${f.n_tail} of ${f.n})` : '–');
-    const expDiff = (d: NonNullable<CompareResult['avalanche_exponents']>['size'] | undefined) => (d ? `${fmt(d.difference, 3)} [${fmt(d.ci[0], 3)}, ${fmt(d.ci[1], 3)}]` : '–');
+    const exp = (f: PowerLawFit | null | undefined) => (f ? `${fmt(f.alpha)} ± ${fmt(f.alpha_se, '', 2)} (x ≥ ${fmt(f.xmin)}, ${f.n_tail} of ${f.n})` : '–');
+    const expDiff = (d: NonNullable<CompareResult['avalanche_exponents']>['size'] | undefined) => (d ? `${fmt(d.difference)} [${fmt(d.ci[0])}, ${fmt(d.ci[1])}]` : '–');
     const av = (r: { result?: AvalancheResult; error?: string }, f: (a: AvalancheResult) => string) => (r.result ? f(r.result) : `– (${r.error})`);
     const avalanches = h(
       'table',
@@ -285,17 +387,18 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
         'tbody',
         {},
         row('avalanches', av(mAv, (a) => String(a.count)), av(tAv, (a) => String(a.count))),
-        row('bin width, s', av(mAv, (a) => fmt(a.bin_width)), av(tAv, (a) => fmt(a.bin_width))),
+        row('bin width', av(mAv, (a) => fmt(a.bin_width, 's')), av(tAv, (a) => fmt(a.bin_width, 's'))),
         row('branching ratio σ', av(mAv, (a) => fmt(a.branching_ratio)), av(tAv, (a) => fmt(a.branching_ratio))),
         row('size exponent τ', av(mAv, (a) => exp(a.size)), av(tAv, (a) => exp(a.size))),
         row('duration exponent α', av(mAv, (a) => exp(a.duration)), av(tAv, (a) => exp(a.duration))),
         row('crackling γ (predicted)', av(mAv, (a) => `${fmt(a.crackling?.gamma)} (${fmt(a.crackling?.predicted)})`), av(tAv, (a) => `${fmt(a.crackling?.gamma)} (${fmt(a.crackling?.predicted)})`)),
-        row('exponent difference, measured − twin (95 % CI)', `size ${expDiff(c?.avalanche_exponents?.size)}`, `duration ${expDiff(c?.avalanche_exponents?.duration)}`),
+        row('exponent difference, measured − twin (95 % CI)', `τ ${expDiff(c?.avalanche_exponents?.size)}`, `α ${expDiff(c?.avalanche_exponents?.duration)}`),
       ),
     );
     const sizeEl = h('div', { class: 'compare-avalanche-sizes' });
     const durEl = h('div', { class: 'compare-avalanche-durations' });
     section.replaceChildren(
+      source,
       h('h2', {}, 'Spike-train distances, measured vs twin'),
       distances,
       h('h2', {}, 'Dynamical regime'),
@@ -308,7 +411,7 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
       h('div', { class: 'compare-avalanche-plots', style: 'display:flex;flex-wrap:wrap;gap:16px' }, sizeEl, durEl),
     );
     // CCDFs on log-log axes with the fitted discrete power laws: P(X ≥ x) ≈ (nTail/n)·(x/xmin)^(1−α) above xmin.
-    const dist = (which: 'sizes' | 'durations', fitKey: 'size' | 'duration', el: HTMLElement, label: string) => {
+    const dist = (which: 'sizes' | 'durations', fitKey: 'size' | 'duration', el: HTMLElement, label: string, symbol: 'τ' | 'α') => {
       const m = mAv.result ? ccdf(mAv.result[which]) : new Map<number, number>();
       const t = tAv.result ? ccdf(tAv.result[which]) : new Map<number, number>();
       const xs = [...new Set([...m.keys(), ...t.keys()])].sort((a, b) => a - b);
@@ -321,20 +424,20 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
         const top = r ? Math.max(...r[which]) : 0;
         return xs.map((x) => (f && x >= f.xmin && x <= top ? (f.n_tail / f.n) * (x / f.xmin) ** (1 - f.alpha) : null));
       };
-      plots.push(
+      analysisPlots.push(
         new uPlot(
           {
             width: Math.min(540, Math.floor(width() / 2) - 10),
             height: 260,
-            title: `Avalanche ${which}: CCDF and power-law fit`,
+            title: `Avalanche ${which}: CCDF and power-law fit (exponent ${symbol})`,
             scales: { x: { time: false, distr: 3 }, y: { distr: 3 } },
-            axes: [{ label }, { label: 'P(X ≥ x)', values: (_u, v) => v.map((x) => fmt(x, 2)) }],
+            axes: [{ label }, { label: 'P(X ≥ x)', values: (_u, v) => v.map((x) => fmt(x, '', 2)) }],
             series: [
               { label },
               { label: 'measured', stroke: '#2b6cb0', width: 0, points: { show: true, size: 5, fill: '#2b6cb0' } },
               { label: 'twin', stroke: '#c05621', width: 0, points: { show: true, size: 5, fill: '#c05621' } },
-              { label: `measured fit ${mAv.result?.[fitKey] ? `α=${fmt(mAv.result[fitKey]!.alpha)}` : ''}`, stroke: '#2b6cb0', dash: [6, 4], spanGaps: true },
-              { label: `twin fit ${tAv.result?.[fitKey] ? `α=${fmt(tAv.result[fitKey]!.alpha)}` : ''}`, stroke: '#c05621', dash: [6, 4], spanGaps: true },
+              { label: `measured fit ${mAv.result?.[fitKey] ? `${symbol} = ${fmt(mAv.result[fitKey]!.alpha)}` : ''}`, stroke: '#2b6cb0', dash: [6, 4], spanGaps: true },
+              { label: `twin fit ${tAv.result?.[fitKey] ? `${symbol} = ${fmt(tAv.result[fitKey]!.alpha)}` : ''}`, stroke: '#c05621', dash: [6, 4], spanGaps: true },
             ],
           },
           [xs, xs.map((x) => m.get(x) ?? null), xs.map((x) => t.get(x) ?? null), fitLine(mAv.result), fitLine(tAv.result)],
@@ -342,8 +445,8 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
         ),
       );
     };
-    dist('sizes', 'size', sizeEl, 'size, spikes');
-    dist('durations', 'duration', durEl, 'duration, bins');
+    dist('sizes', 'size', sizeEl, 'size (spikes)', 'τ');
+    dist('durations', 'duration', durEl, 'duration (bins)', 'α');
   };
 
   void load().catch((e: unknown) => {
@@ -353,7 +456,7 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
 
   return {
     unmount() {
-      for (const p of plots) p.destroy();
+      for (const p of [...plots, ...analysisPlots]) p.destroy();
     },
   };
 }
