@@ -79,7 +79,7 @@ const spikes = define({
   name: 'spikes',
   title: 'Spikes',
   description: 'Detect spikes; per channel times, peaks, widths, rate, ISI statistics, autocorrelogram, adaptation',
-  source: 'Quian Quiroga et al. 2004 (robust noise); Shinomoto et al. 2003 (LV)',
+  source: 'Quian Quiroga et al. 2004 (robust noise); IEEE Std 181-2011 (mesial level); Shinomoto et al. 2003 (LV)',
   inputs: 'signal',
   params: obj({
     ...SPIKE_PARAMS,

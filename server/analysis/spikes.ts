@@ -19,7 +19,13 @@
  * finest-scale Haar-wavelet MAD of Donoho and Johnstone, Biometrika 81, 425 (1994), blind to slow
  * ramps), and the spikes are the excursions that end in a reset: the sample after the excursion lies at
  * least half the spike's height below the excursion's last sample (a subthreshold bump or a smooth wave
- * decays instead, and is not a spike). No such excursion: the k·σ result (none) stands.
+ * decays instead, and is not a spike). No such excursion: the k·σ result (none) stands, unless the trace
+ * rests (robust σ 0, e.g. a quiet baseline within one ADC step, where the SD fallback's k·σ includes the
+ * spikes and can exceed them): a resting trace's excursions are pulses, and those beyond the mesial
+ * level count without a reset.
+ * Mesial floor (`noise` rule): when k·σ lies below the mesial level of the trace's spikes (halfway from
+ * the baseline to the median excursion peak, IEEE Std 181-2011), only excursions reaching that level
+ * count: σ of a clean device output measures subthreshold signal, not noise (mesialFloor).
  * Polarity `positive` detects x - baseline > thr, `negative` x - baseline < -thr, `both` either.
  *
  * Re-arm and dead time (suited to devices whose spikes are µs–ms apart, not a fixed biological 1 ms):
@@ -206,9 +212,11 @@ export function detectSpikes(
   let ex = x instanceof Int16Array ? scanInt16(x, base, thr, rearm * thr, pol) : scan(x, base, thr, rearm * thr, pol);
   let thresholdRule: SpikeResult['thresholdRule'] = t.mode === 'absolute' ? 'level' : 'noise';
   if (t.mode === 'robust' && ex.length === 0) {
-    const r = resetType(x, base, t.k, rearm, pol);
+    // a resting trace (median deviation 0: more than half the samples exactly at the baseline, e.g. a
+    // quiet baseline within one ADC step) is a pulse train, not a smooth wave: no reset needed
+    const r = resetType(x, base, t.k, rearm, pol, true) ?? (noiseMethod === 'sd-fallback' ? resetType(x, base, t.k, rearm, pol, false) : null);
     if (r) ({ ex, thr, noise } = r), (noiseMethod = 'first-difference'), (thresholdRule = 'range');
-  }
+  } else if (t.mode !== 'absolute' && ex.length > 0) ex = mesialFloor(x, base, thr, ex);
   let dead: number;
   if (opts.refractory !== undefined) dead = Math.round(opts.refractory * fs);
   else {
@@ -251,7 +259,7 @@ export function detectSpikes(
  * The reset-type rule (file comment): excursions beyond the mesial level that end in a reset, with that
  * level and the first-difference noise; null when the half-range is within k noise σ or no excursion resets.
  */
-function resetType(x: ArrayLike<number>, base: number, k: number, rearm: number, pol: Polarity): { ex: Int32Array; thr: number; noise: number } | null {
+function resetType(x: ArrayLike<number>, base: number, k: number, rearm: number, pol: Polarity, needReset: boolean): { ex: Int32Array; thr: number; noise: number } | null {
   const n = x.length;
   if (n < 3) return null;
   let hi = -Infinity;
@@ -270,11 +278,32 @@ function resetType(x: ArrayLike<number>, base: number, k: number, rearm: number,
   for (let j = 0; j < all.length; j += 3) {
     const peak = all[j + 1];
     const end = all[j + 2];
+    if (!needReset) {
+      kept.push(all[j], peak, end);
+      continue;
+    }
     if (end >= n) continue;
     const s = x[peak] >= base ? 1 : -1;
     if (s * (x[end - 1] - x[end]) >= 0.5 * s * (x[peak] - base)) kept.push(all[j], peak, end);
   }
   return kept.length ? { ex: Int32Array.from(kept), thr: half, noise } : null;
+}
+
+/**
+ * The k·σ excursions that reach the mesial level of the trace's spikes: halfway from the baseline to the
+ * median excursion peak (the 50 % reference level of IEEE Std 181-2011). Only when k·σ lies below that
+ * level, i.e. σ is far below the spikes' height: on a clean device output σ measures subthreshold signal
+ * (an off-state leak, coupling crosstalk), whose bumps would otherwise count (cpg2's v_outB: 17 bumps of
+ * 0.2-0.7 mV beside 92 spikes of 70 mV).
+ */
+function mesialFloor(x: ArrayLike<number>, base: number, thr: number, ex: Int32Array): Int32Array {
+  const m = ex.length / 3;
+  const h = Float64Array.from({ length: m }, (_, j) => Math.abs(x[ex[3 * j + 1]] - base));
+  const mesial = 0.5 * medianOf(h);
+  if (!(mesial > thr)) return ex;
+  const kept: number[] = [];
+  for (let j = 0; j < m; j++) if (h[j] >= mesial) kept.push(ex[3 * j], ex[3 * j + 1], ex[3 * j + 2]);
+  return Int32Array.from(kept);
 }
 
 /** Peaks of the excursions (start, peak, end triples) whose start is at least `dead` samples after the previous kept spike's start. */

@@ -22,6 +22,7 @@ import { Mna } from './mna.ts';
 import { Integrator, growStep, shrinkStep, type Method } from './integrators.ts';
 import { Events, type TwinEvent } from './events.ts';
 import { Probes } from './probes.ts';
+import { NotPositiveDefinite } from './sparse.ts';
 
 export type { Method } from './integrators.ts';
 export type { TwinEvent } from './events.ts';
@@ -145,10 +146,18 @@ export class Twin {
   /** Integrates from this.t to tEnd; events are collected (see takeEvents). */
   advanceTo(tEnd: number): void {
     if (tEnd <= this.t) return;
-    this.ensureF0();
-    if (this.method === 'adaptive') this.advanceAdaptive(tEnd);
-    else if (this.top.implicit) this.advanceImplicit(tEnd);
-    else this.advanceFixed(tEnd);
+    try {
+      this.ensureF0();
+      if (this.method === 'adaptive') this.advanceAdaptive(tEnd);
+      else if (this.top.implicit) this.advanceImplicit(tEnd);
+      else this.advanceFixed(tEnd);
+    } catch (e) {
+      if (!(e instanceof NotPositiveDefinite)) throw e;
+      throw new TwinError(
+        'TWIN_BAD_OPTION',
+        `${this.name}: a step near t = ${this.t} s took a device state so far out of its range that the network's conductance matrix is no longer positive definite; use a smaller dt${this.method === 'adaptive' ? '' : ' or the adaptive method'}`,
+      );
+    }
   }
 
   /** Advance by h seconds. */
@@ -166,7 +175,18 @@ export class Twin {
       let isBreak = false;
       if (brk < this.t + h || stim.edgeT === brk) ((h = brk - this.t), (isBreak = true));
       this.events.updateFrozen(this.t);
-      const err = integ.dpStep(this.t, this.y, this.f0, h, this.y1);
+      let err: number;
+      try {
+        err = integ.dpStep(this.t, this.y, this.f0, h, this.y1);
+      } catch (e) {
+        // A stage with negative weights (a32 = -56/15, ...) can carry a device state below its range even
+        // from a state inside it, where an affine conductance turns negative and G(x) is no longer SPD:
+        // the stage's right-hand side is undefined, so the step is rejected and shortened, as when f
+        // cannot be evaluated (Hairer, Nørsett & Wanner, Solving ODEs I, §II.4). Small steps keep the
+        // stages near y, inside the range.
+        if (!(e instanceof NotPositiveDefinite) || !(h > 1e-15)) throw e;
+        err = Infinity;
+      }
       if (err > 1 && h > 1e-15) {
         this.stats.rejected++;
         this.hAdapt = shrinkStep(h, err);

@@ -8,6 +8,9 @@
  * the last factor as preconditioner (refactoring only when PCG needs too many iterations).
  */
 
+/** Thrown by a factorisation whose matrix is not positive definite (a pivot <= 0). */
+export class NotPositiveDefinite extends Error {}
+
 export interface SolveStats {
   factorisations: number;
   pcgIterations: number;
@@ -236,7 +239,7 @@ export class SpdSystem {
       const c0 = n + colptr[k], c1 = n + colptr[k + 1];
       if (inS[k]) {
         cols++;
-        if (!(d > 0)) throw new Error(`matrix not positive definite at pivot ${k} (${d})`);
+        if (!(d > 0)) throw this.notSpd(k, d);
         const inv = 1 / d;
         // right-looking update of the trailing matrix by column k (same order and rounding as the
         // explicit (p, q, target) schedule: (L_p·L_q)·inv)
@@ -269,6 +272,12 @@ export class SpdSystem {
     this.stats.factorisations++;
   }
 
+  /** The factor is half overwritten: the next solve must refactor, not precondition with it. */
+  private notSpd(pivot: number, d: number): NotPositiveDefinite {
+    this.factored = false;
+    return new NotPositiveDefinite(`matrix not positive definite at pivot ${pivot} (${d})`);
+  }
+
   /** Dense LLᵀ (dot-product form, contiguous rows). */
   private factorDense(): void {
     const { n, diag, off, ei, ej } = this;
@@ -287,7 +296,7 @@ export class SpdSystem {
         let s = L[ri + j];
         for (let k = 0; k < j; k++) s -= L[ri + k] * L[rj + k];
         if (i === j) {
-          if (!(s > 0)) throw new Error(`matrix not positive definite at pivot ${i} (${s})`);
+          if (!(s > 0)) throw this.notSpd(i, s);
           L[ri + i] = Math.sqrt(s);
         } else L[ri + j] = s / L[rj + j];
       }
