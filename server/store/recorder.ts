@@ -75,6 +75,11 @@ class LevelRows {
   private readonly cap: number;
   private readonly width: number;
   done: Row[] = [];
+  /**
+   * Buffers of full rows already committed, for the next full rows: recording 4 x 1 MS/s allocates about
+   * 8 MB/s of row buffers otherwise, garbage that a loaded machine frees late (resident memory).
+   */
+  private spare: SampleArray[] = [];
 
   constructor(
     readonly level: number,
@@ -98,7 +103,8 @@ class LevelRows {
   private close(): void {
     if (this.n > 0 && this.dirty) {
       this.done.push({ level: this.level, first: this.first, count: this.n, data: this.buf.subarray(0, this.n * this.width) });
-      this.buf = new this.Ctor(this.buf.length);
+      const next = this.spare.pop();
+      this.buf = next && next.length === this.buf.length ? next : new this.Ctor(this.buf.length);
     }
     this.first = -1;
     this.n = 0;
@@ -137,7 +143,11 @@ class LevelRows {
     if (this.dirty && this.n > 0) out.push({ level: this.level, first: this.first, count: this.n, data: this.buf.subarray(0, this.n * this.width) });
   }
 
+  /** The pending rows are in the database: their buffers may be reused (full-size ones, two at most). */
   committed(): void {
+    for (const r of this.done) {
+      if (this.spare.length < 2 && r.data.length === this.cap * this.width && r.data.byteOffset === 0) this.spare.push(r.data);
+    }
     this.done = [];
     this.dirty = false;
   }
