@@ -203,6 +203,21 @@ export const ExportQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Formats `POST /api/import` and `spikeloop import` read (server/import); `auto` tells them by content. */
+export const IMPORT_FORMATS = ['auto', 'scope-csv', 'csv', 'npy', 'wav', 'nwb'] as const;
+/** `POST /api/import`: the file is the body; what it cannot say itself is in the query. */
+export const ImportQuerySchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 255, description: 'the file name (for messages and the run label)' }),
+    format: Type.Optional(oneOf(IMPORT_FORMATS, { default: 'auto' })),
+    rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1e12, description: 'Hz, for files without a time column or rate of their own' })),
+    unit: Type.Optional(Type.String({ maxLength: 16, description: 'unit of channels whose file names none' })),
+    stimulus: Type.Optional(Type.String({ maxLength: 200, description: 'the channel holding the applied stimulus' })),
+    label: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
 export type ChannelInfo = Static<typeof ChannelInfoSchema>;
 export type ProtocolDoc = Static<typeof ProtocolDocSchema>;
 export type RunSummary = Static<typeof RunSummarySchema>;
@@ -219,5 +234,6 @@ export type EnvelopeWindow = Static<typeof EnvelopeWindowSchema>;
 export type Envelope = Static<typeof EnvelopeSchema>;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export type ExportQuery = Static<typeof ExportQuerySchema>;
+export type ImportQuery = Static<typeof ImportQuerySchema>;
 /** The run list's filters as the store takes them: the query's, dates resolved by the route. */
 export type RunFilters = Omit<RunListQuery, 'after' | 'before'>;

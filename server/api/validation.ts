@@ -6,7 +6,7 @@
  * booleans where the schema wants one (`?recompute=true`).
  */
 import type { FastifySchemaCompiler, FastifySchemaValidationError } from 'fastify';
-import type { TSchema } from '@fastify/type-provider-typebox';
+import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 
 const NUMBER_LITERAL = /^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;

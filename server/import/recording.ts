@@ -15,8 +15,10 @@ import { ImportError, cellNumber, parseCsv, type CsvTable } from './csv.ts';
 
 export { ImportError } from './csv.ts';
 
-export type ImportFormat = 'scope-csv' | 'csv' | 'npy' | 'wav' | 'nwb';
-export const IMPORT_FORMATS: readonly (ImportFormat | 'auto')[] = ['auto', 'scope-csv', 'csv', 'npy', 'wav', 'nwb'];
+import { IMPORT_FORMATS } from '../../common/schemas/runs.ts';
+
+export { IMPORT_FORMATS };
+export type ImportFormat = Exclude<(typeof IMPORT_FORMATS)[number], 'auto'>;
 
 /** Largest file read (a text file must also fit in one string). */
 export const MAX_IMPORT_BYTES = 256 * 1024 * 1024;

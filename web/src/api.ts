@@ -17,6 +17,7 @@ import type {
   FitBody,
   FitJob,
   Health,
+  ImportQuery,
   InstrumentState,
   LiveMessage,
   PairResult,
@@ -227,7 +228,7 @@ export const api = {
   workers: () => request<Workers>('GET', '/api/workers'),
   exportUrl: (id: number, format: 'csv' | 'npy' | 'nwb' | 'events' | 'sidecar', channel?: number) => `/api/runs/${id}/export${query({ format, channel })}`,
   /** Uploads a recording (the file's bytes as the body) to be recorded as a run: POST /api/import. */
-  importFile: async (file: File, q: { format?: string; rate?: string; unit?: string; stimulus?: string }) =>
+  importFile: async (file: File, q: Omit<ImportQuery, 'name'>) =>
     (await request<{ run: RunSummary }>('POST', `/api/import${query({ name: file.name, ...q })}`, file)).run,
 };
 

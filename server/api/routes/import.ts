@@ -3,11 +3,11 @@
  * (application/octet-stream or text/csv): records the recording as a run (source `import`, server/import).
  * A refused file is a 400 BAD_IMPORT naming the line or setting at fault, and leaves nothing stored.
  */
-import { Type } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { AppError } from '../../../common/errors.ts';
-import { IMPORT_FORMATS, MAX_IMPORT_BYTES, importRecording, readRecording, type ImportFormat } from '../../import/index.ts';
+import { MAX_IMPORT_BYTES, importRecording, readRecording, type ImportFormat } from '../../import/index.ts';
 import type { RoutePlugin } from '../app.ts';
-import { RunSummarySchema } from '../../../common/schemas/runs.ts';
+import { ImportQuerySchema, RunSummarySchema } from '../../../common/schemas/runs.ts';
 import { errorResponses } from '../schemas.ts';
 
 const plugin: RoutePlugin = async (app, { ctx }) => {
@@ -21,17 +21,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       schema: {
         tags: ['import'],
         summary: 'Import a recording (oscilloscope CSV, plain CSV/NPY with rate, WAV, spikeloop NWB) as a run; the body is the file',
-        querystring: Type.Object(
-          {
-            name: Type.String({ minLength: 1, maxLength: 255, description: 'the file name (for messages and the run label)' }),
-            format: Type.Optional(Type.Union(IMPORT_FORMATS.map((f) => Type.Literal(f)), { default: 'auto' })),
-            rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1e12, description: 'Hz, for files without a time column or rate of their own' })),
-            unit: Type.Optional(Type.String({ maxLength: 16, description: 'unit of channels whose file names none' })),
-            stimulus: Type.Optional(Type.String({ maxLength: 200, description: 'the channel holding the applied stimulus' })),
-            label: Type.Optional(Type.String({ maxLength: 200 })),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: ImportQuerySchema,
         response: { 201: Type.Object({ run: RunSummarySchema }), ...errorResponses },
       },
     },

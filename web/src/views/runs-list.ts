@@ -216,7 +216,7 @@ function importPanel(opened: (runId: number) => void): HTMLElement {
     note.className = 'list-message';
     note.textContent = `Importing ${f.name}…`;
     api
-      .importFile(f, { rate: rate.value.trim(), unit: unit.value.trim(), stimulus: stimulus.value.trim() })
+      .importFile(f, { ...(rate.value.trim() ? { rate: Number(rate.value) } : {}), unit: unit.value.trim(), stimulus: stimulus.value.trim() })
       .then((run) => opened(run.id))
       .catch((err: unknown) => {
         note.className = 'list-message error-box';
