@@ -6,9 +6,9 @@
 import { runControls } from './run-controls.ts';
 import { api, ApiError, type RunDetail } from '../api.ts';
 import { h } from '../dom.ts';
-import { dateTime, si } from '../format.ts';
+import { dateTime, duration, si } from '../format.ts';
 import { Router, type Params, type ViewInstance } from '../router.ts';
-import { channelTitle, describeProtocol, runDurationText, statusBadge } from './describe.ts';
+import { channelTitle, describeProtocol, protocolDuration, runDurationText, statusBadge } from './describe.ts';
 import { mountLiveView } from './live-view.ts';
 import { mountStoredView } from './stored-view.ts';
 import { mountAnalysisPanel } from './analysis-panel.ts';
@@ -142,7 +142,8 @@ function runHeader(run: RunDetail, actions: { stop(b: HTMLButtonElement): void; 
       fact('Protocol', `${run.protocol.kind} ${run.protocol.quantity ?? ''}`.trim(), describeProtocol(run.protocol)),
       fact('Source', run.source),
       fact('Started', dateTime(run.createdAt)),
-      fact('Length', runDurationText(run)),
+      // While running, the header's progress says how far it is; a recorded length from the page load would go stale.
+      fact('Length', run.status === 'running' && protocolDuration(run.protocol) !== null ? `${duration(protocolDuration(run.protocol))} planned` : runDurationText(run)),
       fact('Channels', run.channels.map((c) => `${channelTitle(c)} ${si(c.sampleRate, 'S/s')}`).join(', ') || '—'),
       fact('Events', eventsText(run.eventCounts)),
       dropped > 0 ? fact('Dropped', `${dropped.toLocaleString()} samples in ${run.dropped.length} ranges`) : null,
