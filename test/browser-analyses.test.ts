@@ -71,7 +71,7 @@ describe('analyses on the run page', () => {
     expect(lines).toHaveLength(count + 1);
     const [png] = await Promise.all([page.waitForEvent('download'), page.click('figure[data-plot="Spike raster"] .plot-png')]);
     expect(readFileSync((await png.path())!).subarray(1, 4).toString()).toBe('PNG');
-    await page.locator('.analysis-panel').scrollIntoViewIfNeeded();
+    await page.locator('.analysis-panel[data-view=analyses]').scrollIntoViewIfNeeded();
     await dash.screenshot('analysis-spikes.png');
 
     // PSD with its defaults: log-log, the 1 kHz fundamental marked and named in the title.
