@@ -138,11 +138,11 @@ describe('experiments pages', () => {
       trs.map((tr) => [tr.children[0].textContent ?? '', tr.children[1].textContent ?? '', tr.children[2]?.textContent ?? '']),
     );
     const dist = Object.fromEntries(rows.map(([k, v]) => [k, v])) as Record<string, string>;
-    for (const k of ['ISI-distance', 'SPIKE-distance', 'SPIKE-synchronization', 'van Rossum (τ = 10 ms)', 'Victor-Purpura (q = 100 /s)']) {
+    for (const k of ['ISI-distance', 'SPIKE-distance', 'SPIKE-synchronization', 'van Rossum (time constant 10 ms)', 'Victor-Purpura (q = 100 /s)']) {
       expect(Number.isFinite(Number(dist[k])), k).toBe(true);
     }
     // Γ (its window scaled to the trains) is a number ≤ 1, or undefined with its reason shown (Kistler et al. 1997)
-    const gammaRow = rows.find(([k]) => /^coincidence Γ \(Δ = [\d.]+ ms\)$/.test(k));
+    const gammaRow = rows.find(([k]) => /^coincidence Γ \(Δ = [\d.]+ [µm]?s\)$/.test(k));
     expect(gammaRow, 'coincidence Γ row').toBeDefined();
     const gamma = Number(gammaRow![1]);
     if (Number.isFinite(gamma)) expect(gamma).toBeLessThanOrEqual(1);

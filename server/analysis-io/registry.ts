@@ -202,7 +202,7 @@ const compare = define({
     sim_channel: text({ title: 'Simulated channel', description: 'channel of the simulated input (default: same as channel)' }),
     tau: num({ title: 'van Rossum τ', unit: 's', default: 0.01, exclusiveMinimum: 0 }),
     q: num({ title: 'Victor-Purpura cost', unit: '1/s', default: 100, minimum: 0 }),
-    window: num({ title: 'Γ coincidence window', unit: 's', description: "default: 2 % of the measured train's mean ISI (2νΔ ≈ 0.04)", exclusiveMinimum: 0 }),
+    window: num({ title: 'Γ coincidence window', unit: 's', description: "default: 2 % of the measured train's mean ISI (2νΔ ≈ 0.04), at least one sample period", exclusiveMinimum: 0 }),
   }),
   result: CompareResultSchema,
   run: (pair, p) => compareMethod(pair, p),
