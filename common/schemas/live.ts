@@ -37,5 +37,9 @@ export const LiveMessageSchema = Type.Union([
   message('error', { error: ErrorSchema.properties.error }),
 ]);
 
+/** Client → server: the one message a client sends, asking for a display rate (capped by the server). */
+export const LiveClientMessageSchema = message('rate', { pairsPerSecond: Type.Number({ minimum: 1 }) });
+
 export type LiveEvent = Static<typeof LiveEventSchema>;
+export type LiveClientMessage = Static<typeof LiveClientMessageSchema>;
 export type LiveMessage = Static<typeof LiveMessageSchema>;

@@ -19,7 +19,10 @@
 import type { WebSocket } from 'ws';
 import type { ChannelDescriptor, FinalStatus, RunMessage } from '../../common/run-stream.ts';
 import type { RunDetail } from '../store/run-store.ts';
-import type { LiveEvent, LiveMessage } from '../../common/schemas/live.ts';
+import { Compile } from 'typebox/compile';
+import { LiveClientMessageSchema, type LiveEvent, type LiveMessage } from '../../common/schemas/live.ts';
+
+const clientMessage = Compile(LiveClientMessageSchema);
 
 export interface LiveFeedOptions {
   defaultPairsPerSecond: number;
@@ -164,9 +167,8 @@ class LiveClient {
       this.send({ type: 'error', error: { code: 'MALFORMED_JSON', message: 'message is not valid JSON' } });
       return;
     }
-    const m = msg as { type?: unknown; pairsPerSecond?: unknown };
-    if (m?.type === 'rate' && typeof m.pairsPerSecond === 'number' && Number.isFinite(m.pairsPerSecond) && m.pairsPerSecond >= 1) {
-      this.requested = Math.min(this.opts.maxPairsPerSecond, Math.floor(m.pairsPerSecond));
+    if (clientMessage.Check(msg) && Number.isFinite(msg.pairsPerSecond)) {
+      this.requested = Math.min(this.opts.maxPairsPerSecond, Math.floor(msg.pairsPerSecond));
       this.changeRate(this.requested);
     } else {
       this.send({

@@ -19,6 +19,7 @@ import type {
   Health,
   ImportQuery,
   InstrumentState,
+  LiveClientMessage,
   LiveMessage,
   PairResult,
   ProtocolCheck,
@@ -261,7 +262,7 @@ export class LiveConnection {
   }
   /** Ask the server for a decimation rate, in min/max pairs per second per channel. */
   requestRate(pairsPerSecond: number): void {
-    const send = () => this.ws.send(JSON.stringify({ type: 'rate', pairsPerSecond }));
+    const send = () => this.ws.send(JSON.stringify({ type: 'rate', pairsPerSecond } satisfies LiveClientMessage));
     if (this.ws.readyState === WebSocket.OPEN) send();
     else this.ws.addEventListener('open', send, { once: true });
   }
