@@ -4,7 +4,6 @@
  * processes spawned from the compiled CLI, and the sweep API driven over HTTP.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunStore } from '../server/store/run-store.ts';
@@ -12,16 +11,7 @@ import { RunStore } from '../server/store/run-store.ts';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const TOKEN = 'cluster-test-token';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from './browser/server.ts';
 
 /** Resolves with the first match of `re` in the process's stdout or stderr. */
 export function waitForOutput(proc: ChildProcess, re: RegExp, ms = 30_000): Promise<RegExpExecArray> {

@@ -4,7 +4,7 @@
  */
 import { Type, type Static } from 'typebox';
 import { TWIN_MAX_SAMPLE_RATE } from '../limits.ts';
-import { CircuitRefSchema, kindDocument, oneOf } from './shared.ts';
+import { CircuitRefSchema, ErrorSchema, kindDocument, oneOf } from './shared.ts';
 
 /** `GET /api/twin/circuits`: the built-in circuits, usable by name wherever a circuit is asked for, and the stored (fitted) ones. */
 export const CircuitInfoSchema = Type.Object({
@@ -109,7 +109,7 @@ export const FitJobSchema = Type.Object({
   endedAt: Type.Optional(Type.String()),
   progress: Type.Object({ phase: Type.String(), evals: Type.Integer(), total: Type.Integer(), residual: Type.Union([Type.Number(), Type.Null()]) }),
   result: Type.Optional(FitResultSchema),
-  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) })),
+  error: Type.Optional(ErrorSchema.properties.error),
 });
 
 export type FitBody = Static<typeof FitBodySchema>;

@@ -61,7 +61,7 @@ export const COMMANDS: CommandEntry[] = [
     description: 'Run a sweep (JSON: { "kind": "sweep", "base": {...}, "parameters": [...] }) as a group of runs; prints a JSON summary',
     load: () => one(import('./commands/sweep.ts')),
   },
-  { name: 'twin', term: 'twin', description: 'Digital twin: simulate circuits on a stimulus, write ngspice netlists', load: () => one(import('./commands/twin.ts')) },
+  { name: 'twin', term: 'twin', description: 'Digital twin: simulate circuits on a stimulus, fit them to a measured run, write ngspice netlists', load: () => one(import('./commands/twin.ts')) },
   {
     name: 'virtual',
     term: 'virtual',

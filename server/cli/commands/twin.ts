@@ -55,7 +55,7 @@ async function resolveStimulus(
 }
 
 export function register(program: Command): void {
-  const twin = program.command('twin').description('Digital twin: simulate circuits on a stimulus, write ngspice netlists');
+  const twin = program.command('twin').description('Digital twin: simulate circuits on a stimulus, fit them to a measured run, write ngspice netlists');
 
   twin
     .command('run')
