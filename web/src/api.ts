@@ -6,6 +6,7 @@
  */
 import type { ChannelRole, EventKind, RunStatus, FinalStatus } from '../../common/run-stream.ts';
 import type {
+  AnalysisFailure,
   AnalysisInfo as AnalysisInfoWire,
   AnalysisName,
   AnalysisResults,
@@ -44,6 +45,7 @@ import type {
 
 export type { RunStatus, FinalStatus, EventKind, ChannelRole };
 export type {
+  AnalysisFailure,
   AnalysisName,
   AnalysisResults,
   AnalysisRun,
@@ -143,7 +145,7 @@ export type TypedResult = { [N in AnalysisName]: { name: N; result: AnalysisResu
  * analysis against it: test/analysis-results.test.ts). A stored `{ error }` (an analysis that failed during
  * automatic pairing or a sweep) is returned as `{ error }`, an analysis this client does not know as undefined.
  */
-export function typedResult(name: string, result: unknown): TypedResult | { error: string } | undefined {
+export function typedResult(name: string, result: unknown): TypedResult | AnalysisFailure | undefined {
   const error = (result as { error?: unknown } | null)?.error;
   if (typeof error === 'string') return { error };
   return isAnalysisName(name) ? ({ name, result } as TypedResult) : undefined;
