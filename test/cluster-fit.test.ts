@@ -48,7 +48,7 @@ describe('twin fit on BullMQ workers', () => {
       expect(s).not.toMatch(/failed|aborted/);
     }
     const before = (await api<Counts>(server.base, 'GET', '/api/workers')).counts.completed;
-    const body = { circuit: 'lif', params: ['Cm.value'], bounds: { 'Cm.value': [30e-9, 300e-9] }, channels: ['v_mem'], maxEvals: 120, seed: 4, pair: false, wait: true };
+    const body = { circuit: 'lif', params: ['Cm.value'], bounds: { 'Cm.value': [30e-9, 300e-9] as [number, number] }, channels: ['v_mem'], maxEvals: 120, seed: 4, pair: false, wait: true };
     const { fit } = await api<{ fit: { state: string; result: { params: Record<string, number>; ci: Record<string, [number, number]>; evals: number } } }>(server.base, 'POST', `/api/runs/${run.id}/fit`, body);
     expect(fit.state).toBe('completed');
     expect(Math.abs(fit.result.params['Cm.value'] / 100e-9 - 1)).toBeLessThan(0.01);
