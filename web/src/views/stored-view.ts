@@ -20,7 +20,7 @@ import { TracePlot, fitPlotHeight, type PlotEvent, type PlotSpan } from '../plot
 import { CursorTool } from '../plots/cursors.ts';
 import { channelControls } from '../components/channel-controls.ts';
 import { eventTable, joinRunEvents, jumpWindow } from '../components/run-events.ts';
-import { xyPanel } from '../components/xy-panel.ts';
+import { envelopeXY, xyPanel } from '../components/xy-panel.ts';
 import { channelTitle, recordedSeconds, shownFactor, shownUnit } from './describe.ts';
 
 export const ROLE_COLORS: Record<string, string> = { stimulus: '#c05621', response: '#2b6cb0' };
@@ -60,7 +60,7 @@ export function mountStoredView(container: HTMLElement, run: RunDetail): StoredV
     () => lanes.forEach((l) => l.plot.redraw()),
   );
   const plotsEl = h('div', { class: 'plots' });
-  const xy = xyPanel(run, channels, () => [x0, x1]);
+  const xy = xyPanel(run, channels, () => [x0, x1], envelopeXY(run));
   const toolbar = h(
     'div',
     { class: 'toolbar' },
