@@ -40,6 +40,8 @@ export const val = (x: unknown, unit = ''): string => (num(x) === null ? '—' :
 /** Rendered result: its element and a destroy() for the charts in it. */
 export interface ResultView {
   el: HTMLElement;
+  /** Charts whose x is the run's time (s): rasters, phase against time; the page links them to its traces. */
+  timeCharts: uPlot[];
   destroy(): void;
 }
 
@@ -58,15 +60,17 @@ export function collectWarnings(result: unknown, out: string[] = []): string[] {
 
 type ChartOpts = Omit<uPlot.Options, 'width' | 'height' | 'title'>;
 type Csv = { header: string[]; rows: (number | string)[][] };
-type Chart = (title: string, opts: ChartOpts, data: uPlot.AlignedData, csv: Csv) => uPlot;
+/** `time`: x is the run's time in s (the chart is listed in `timeCharts`). */
+type Chart = (title: string, opts: ChartOpts, data: uPlot.AlignedData, csv: Csv, time?: boolean) => uPlot;
 
 /** Charts into `el`: one figure each with a title, the PNG button (png.ts) and a CSV button. */
-export function chartMaker(el: HTMLElement, width: number, charts: uPlot[], height = 260): Chart {
-  return (title, opts, data, csv) => {
-    const box = h('figure', { class: 'analysis-plot', 'data-plot': title });
+export function chartMaker(el: HTMLElement, width: number, charts: uPlot[], height = 260, timeCharts: uPlot[] = []): Chart {
+  return (title, opts, data, csv, time = false) => {
+    const box = h('figure', { class: 'analysis-plot', 'data-plot': title, 'data-time': time ? '' : null });
     el.append(box);
     const u = new uPlot({ ...opts, title, width: Math.max(320, width), height }, data, box);
     charts.push(u);
+    if (time) timeCharts.push(u);
     box.append(csvButton(title, csv.header, csv.rows));
     return u;
   };
@@ -79,10 +83,11 @@ export interface RenderContext {
 
 export function renderResult(method: string, result: unknown, width: number, ctx: RenderContext = {}): ResultView {
   const charts: uPlot[] = [];
+  const timeCharts: uPlot[] = [];
   const ac = new AbortController();
   const el = h('div', { class: 'analysis-plots' });
   const r = (result ?? {}) as Json;
-  const chart = chartMaker(el, Math.floor(width / 2) - 12, charts);
+  const chart = chartMaker(el, Math.floor(width / 2) - 12, charts, 260, timeCharts);
   const channels = objs(r.channels);
   if (method === 'spikes' && channels.length) spikePlots(channels, chart, el, ctx, ac.signal);
   else if (method === 'psd' && channels.length) psdPlots(channels, chart);
@@ -94,6 +99,7 @@ export function renderResult(method: string, result: unknown, width: number, ctx
   el.append(resultTable(r));
   return {
     el,
+    timeCharts,
     destroy: () => {
       ac.abort();
       charts.forEach((c) => c.destroy());
@@ -174,6 +180,7 @@ export function rasterChart(chart: Chart, title: string, rows: { label: string; 
       [null, null],
     ],
     { header: ['channel', 'time_s'], rows: rows.flatMap((r) => r.times.map((t) => [r.label, t])) },
+    true,
   );
 }
 
@@ -425,6 +432,7 @@ function burstPlots(channels: Json[], chart: Chart, el: HTMLElement): void {
       [null, null],
     ],
     { header: ['channel', 'start_s', 'end_s', 'spikes'], rows: rows.flatMap((r) => r.bursts.map((b) => [r.label, b.start, b.end, b.n])) },
+    true,
   );
   const MAX_ROWS = 200;
   el.append(
@@ -499,6 +507,7 @@ function phasePlots(r: Json, chart: Chart, el: HTMLElement): void {
     },
     [order.map((k) => times[k]), order.map((k) => phases[k])],
     { header: ['time_s', 'phase'], rows: order.map((k) => [times[k], phases[k]]) },
+    true,
   );
 }
 
