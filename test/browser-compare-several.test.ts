@@ -10,19 +10,11 @@ import { useDashboard } from './browser/dashboard.ts';
 
 const dash = useDashboard({ width: 1366, height: 768 });
 
-async function completed(body: Record<string, unknown>): Promise<number> {
-  const res = await dash.postJson('/api/runs', body);
-  expect(res.status, await res.clone().text()).toBe(201);
-  const id = ((await res.json()) as { run: { id: number } }).run.id;
-  await expect.poll(async () => (await dash.getJson(`/api/runs/${id}`)).run.status, { timeout: 30_000, interval: 200 }).toBe('completed');
-  return id;
-}
-
 describe('compare several runs', () => {
   it('compares the ticked runs pairwise with the first measured one', { timeout: 150_000 }, async () => {
-    const twin = await completed({ source: 'twin', options: { circuit: 'lif' }, protocol: { kind: 'square', durationS: 0.5, frequencyHz: 20 }, sampleRate: 20_000, label: 'lif twin' });
-    const a = await completed({ protocol: { kind: 'square', durationS: 0.5, frequencyHz: 20 }, sampleRate: 20_000, label: 'square 20 Hz' });
-    const b = await completed({ protocol: { kind: 'square', durationS: 0.5, frequencyHz: 40 }, sampleRate: 20_000, label: 'square 40 Hz' });
+    const twin = await dash.completedRun({ source: 'twin', options: { circuit: 'lif' }, protocol: { kind: 'square', durationS: 0.5, frequencyHz: 20 }, sampleRate: 20_000, label: 'lif twin' });
+    const a = await dash.completedRun({ protocol: { kind: 'square', durationS: 0.5, frequencyHz: 20 }, sampleRate: 20_000, label: 'square 20 Hz' });
+    const b = await dash.completedRun({ protocol: { kind: 'square', durationS: 0.5, frequencyHz: 40 }, sampleRate: 20_000, label: 'square 40 Hz' });
     const { page } = dash;
     await page.goto(`${dash.url}/#/`);
     await page.waitForSelector(`tr[data-run-id="${b}"]`);

@@ -95,7 +95,7 @@ export function renderResult(method: string, result: unknown, width: number, ctx
   else if (method === 'bursts' && channels.length) burstPlots(channels, chart, el);
   else if (method === 'phase') phasePlots(r, chart, el);
   else if (method === 'regime') regimePlots(r, chart, el, ctx);
-  else if (method === 'stdp') stdpPlot(objs(r.pairs), r, chart);
+  else if (method === 'stdp') stdpPlot(objs(r.pairs), r.fit as Json | null, chart);
   el.append(resultTable(r));
   return {
     el,

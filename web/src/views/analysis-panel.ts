@@ -16,8 +16,8 @@ import { objectFields, readFields, type Field } from '../form/schema-form.ts';
 import { collectWarnings, renderResult, type ResultView } from '../plots/analysis-plots.ts';
 import type { StoredViewInstance } from './stored-view.ts';
 
-/** Analyses of one stored run: those whose route takes a run id. */
-const runAnalyses = (list: AnalysisInfo[]) => list.filter((a) => a.route.includes('/runs/:id/analyses/'));
+/** Analyses of one stored run: those whose route takes a run id, and that take runs of its protocol (stdp: stdp runs). */
+const runAnalyses = (list: AnalysisInfo[], run: RunDetail) => list.filter((a) => a.route.includes('/runs/:id/analyses/') && (!a.protocols || a.protocols.includes(run.protocol.kind)));
 
 /** The page's time window that the panel's time plots follow and set (the stored view). */
 export type TimeLink = Pick<StoredViewInstance, 'setWindow' | 'onWindow' | 'window'>;
@@ -179,7 +179,7 @@ export function mountAnalysisPanel(container: HTMLElement, run: RunDetail, link?
   void (async () => {
     try {
       const [list] = await Promise.all([api.analysisList(), live ? undefined : refreshStored()]);
-      registry = runAnalyses(list);
+      registry = runAnalyses(list, run);
       select.replaceChildren(...registry.map((a) => h('option', { value: a.name }, a.title)));
       if (stored.length) showStored(stored[0]);
       else buildForm();
