@@ -3,7 +3,7 @@
  * server/analysis-io/registry.ts; docs/analysis.md): the registry's listing, stored results, and the
  * answer of running an analysis on a run. Parameters and results are snake_case JSON.
  */
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 import { QueryFlag, nullable } from './shared.ts';
 
 /** How an analysis takes its input: a stored run's channels, several runs, data in the body. */
@@ -19,7 +19,7 @@ export const AnalysisInfoSchema = Type.Object({
   table: Type.Optional(Type.Object({ key: Type.String(), columns: Type.Array(Type.String()) })),
   protocols: Type.Optional(Type.Array(Type.String(), { description: 'the protocol kinds of the runs it takes (default: any)' })),
   params: Type.Unknown({ description: 'JSON schema of the parameters (titles, units, defaults, bounds)' }),
-  result: Type.Optional(Type.Unknown({ description: 'JSON schema of the result, where declared (the fields clients read)' })),
+  result: Type.Unknown({ description: 'JSON schema of the result (common/schemas/analysis-results.ts)' }),
   route: Type.String(),
 });
 
@@ -39,19 +39,23 @@ export const StoredAnalysesQuerySchema = Type.Object({ name: Type.Optional(Type.
 /** `POST /api/runs/:id/analyses/:name`: `?recompute=true` computes again although the parameters are stored. */
 export const AnalysisRunQuerySchema = Type.Object({ recompute: Type.Optional(QueryFlag()) }, { additionalProperties: false });
 
-/** The answer of `POST /api/runs/:id/analyses/:name`: the result, stored with the run. */
-export const AnalysisRunSchema = Type.Object(
-  {
-    runId: Type.Integer(),
-    method: Type.String(),
-    params: Type.Record(Type.String(), Type.Unknown()),
-    cached: Type.Boolean({ description: 'true when the stored result was returned' }),
-    stored: Type.Boolean(),
-    analysisId: nullable(Type.Integer()),
-    result: Type.Unknown(),
-  },
-  { additionalProperties: true },
-);
+/** The answer of `POST /api/runs/:id/analyses/:name`: the result (its analysis's schema), stored with the run. */
+export const analysisRunOf = <R extends TSchema>(result: R) =>
+  Type.Object(
+    {
+      runId: Type.Integer(),
+      method: Type.String(),
+      params: Type.Record(Type.String(), Type.Unknown()),
+      cached: Type.Boolean({ description: 'true when the stored result was returned' }),
+      stored: Type.Boolean(),
+      analysisId: nullable(Type.Integer()),
+      result,
+    },
+    { additionalProperties: false },
+  );
+
+/** The answer of any run analysis (the result typed by the analysis: common/schemas/analysis-results.ts). */
+export const AnalysisRunSchema = analysisRunOf(Type.Unknown());
 
 export type AnalysisInfo = Static<typeof AnalysisInfoSchema>;
 export type StoredAnalysis = Static<typeof StoredAnalysisSchema>;

@@ -297,9 +297,16 @@ function resonanceOf(points: (SweepPoint & { count: number; rate: number; harmon
             p.measure === 'rate'
               ? `no response: the spike counts per window (${Math.min(...points.map((q) => q.count))}–${Math.max(...points.map((q) => q.count))}) stay within counting noise`
               : `no response: the ${p.measure} measure is not defined on these inputs`,
+          // the same fields as a resonance, undefined (one shape: common/schemas/analysis-results.ts)
           resonanceFrequency: null,
+          peakResponse: null,
+          baselineResponse: null,
+          onsetFraction: p.onset_fraction,
           onsetFrequency: null,
           optimalFrequency: null,
+          resonanceUncertainty: null,
+          onsetUncertainty: null,
+          optimalUncertainty: null,
         }),
     measures: byMeasure,
     points: points.map((q) => ({ ...q, response: q[main] })),

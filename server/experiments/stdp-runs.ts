@@ -33,10 +33,10 @@ export function stdpCurveOfRuns(store: RunStore, runIds: number[], channel?: str
 export function stdpCurveText(c: StdpCurve): string {
   const g = (x: unknown, scale = 1) => (typeof x === 'number' && Number.isFinite(x) ? (x * scale).toPrecision(3) : '-');
   const lines = ['run      Δt/ms        Δw', ...c.pairs.map((p) => `${String(p.runId).padEnd(6)} ${g(p.dt, 1e3).padStart(8)} ${g(p.dw).padStart(9)}`)];
-  const f = c.fit as { Aplus?: number; tau_plus?: number; Aminus?: number; tau_minus?: number; potentiation?: { r2?: number }; depression?: { r2?: number } } | null;
+  const f = c.fit;
   lines.push(
     f
-      ? `fit: A+ = ${g(f.Aplus)}, τ+ = ${g(f.tau_plus, 1e3)} ms (R² ${g(f.potentiation?.r2)}); A− = ${g(f.Aminus)}, τ− = ${g(f.tau_minus, 1e3)} ms (R² ${g(f.depression?.r2)})`
+      ? `fit: A+ = ${g(f.Aplus)}, τ+ = ${g(f.tau_plus, 1e3)} ms (R² ${g(f.potentiation.r2)}); A− = ${g(f.Aminus)}, τ− = ${g(f.tau_minus, 1e3)} ms (R² ${g(f.depression.r2)})`
       : 'fit: fewer than two pairs',
   );
   for (const w of c.warnings) lines.push(`warning: ${w}`);

@@ -20,6 +20,7 @@ import { DEFAULT_DB, progressBar } from '../shared.ts';
 import type { Signal } from '../../analysis-io/inputs.ts';
 import type { CliMeta } from '../../analysis-io/params.ts';
 import { ANALYSES, type AnalysisDef } from '../../analysis-io/registry.ts';
+import { resultVariants } from '../../analysis-io/result-fields.ts';
 import type { RunStore } from '../../store/run-store.ts';
 
 type Prop = TSchema & { type?: string; anyOf?: TSchema[]; const?: unknown; title?: string; description?: string; unit?: string; cli?: CliMeta; default?: unknown; minimum?: number; maximum?: number; exclusiveMinimum?: number };
@@ -198,8 +199,14 @@ const TEXT: Record<string, (r: Record<string, unknown>) => string> = {
     ),
 };
 
+/** The result's top-level fields from its schema, for --help (docs/analysis.md "Results" has them all). */
+function resultHelp(def: AnalysisDef): string {
+  const variants = resultVariants(def.result).map((v) => `${v.description ? `${v.description}: ` : ''}{ ${v.fields.filter((f) => !/[.[]/.test(f.path)).map((f) => f.path + (f.optional ? '?' : '')).join(', ')} }`);
+  return `\nResult (--json; docs/analysis.md "Results"):\n${variants.map((v) => `  ${v}`).join('\n')}`;
+}
+
 function register1(analyze: Command, def: AnalysisDef): void {
-  const cmd = analyze.command(def.name).description(`${def.description} (${def.source})`);
+  const cmd = analyze.command(def.name).description(`${def.description} (${def.source})`).addHelpText('after', resultHelp(def));
   switch (def.inputs) {
     case 'values':
       cmd.argument('<file>', 'values, one per line (commas or spaces also accepted)');
