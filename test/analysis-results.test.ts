@@ -3,8 +3,8 @@
  * cpg2, nsu-tonic and the plastic network) through the API, and its result checked against the result
  * schema its registry entry declares (common/schemas/analysis-results.ts) with TypeBox's compiler. The
  * schemas' objects are closed, so a field added or renamed in the code fails here; every field a schema
- * lists must also turn up in one of the results, so a field dropped from the code fails too. The CLI's
- * --json prints the same results.
+ * lists must also turn up in one of the results, so a field dropped from the code fails too. GET
+ * /api/analyses and the OpenAPI document carry the same schemas; the CLI's --json prints the same results.
  */
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -111,9 +111,16 @@ describe('analysis results against their schemas', () => {
       expect(listed.filter((p) => !seen.get(def.name)!.has(p)), `${def.name}: fields of the schema no result had`).toEqual([]);
     }
 
-    // GET /api/analyses sends each schema
-    const list = (await inject('GET', '/api/analyses')).analyses as { name: string; result: unknown }[];
-    for (const a of list) expect(a.result, a.name).toEqual(JSON.parse(JSON.stringify(findAnalysis(a.name)!.result)));
+    // GET /api/analyses sends each schema, and the OpenAPI document has it as its route's answer
+    const list = (await inject('GET', '/api/analyses')).analyses as { name: string; route: string; result: unknown }[];
+    type Shape = { anyOf?: Shape[]; properties?: Record<string, Shape> };
+    const fields = (x: Shape) => (x.anyOf ?? [x]).map((v) => Object.keys(v.properties ?? {}).sort());
+    const openapi = (await server.s.inject({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, { post: { responses: Record<string, { content: Record<string, { schema: Shape }> }> } }> };
+    for (const a of list) {
+      expect(a.result, a.name).toEqual(JSON.parse(JSON.stringify(findAnalysis(a.name)!.result)));
+      const answer = openapi.paths[a.route.replace(':id', '{id}')].post.responses['200'].content['application/json'].schema;
+      expect(fields(a.route.includes(':id') ? answer.properties!.result : answer), a.route).toEqual(fields(a.result as Shape));
+    }
 
     // the CLI's --json: a run's envelope (here read from the store), and a bare data result
     const run = async (args: string[]) => JSON.parse((await cli(process.execPath, ['bin/spikeloop.js', 'analyze', ...args, '--json'], { cwd: path.resolve(__dirname, '..') })).stdout);

@@ -336,6 +336,10 @@ export const SpikeTrainResultSchema = obj({
   acg,
 });
 
+/** What is stored in place of a result when an analysis run for a run failed (automatic pairing, sweeps: results.ts runAnalyses). */
+export const AnalysisFailureSchema = obj({ error: Type.String({ description: 'why the analysis failed' }) });
+export type AnalysisFailure = Static<typeof AnalysisFailureSchema>;
+
 /** Each analysis's result schema by name (the registry declares the same one; GET /api/analyses sends it). */
 export const ANALYSIS_RESULT_SCHEMAS = {
   powerlaw: PowerLawResultSchema,

@@ -29,7 +29,7 @@ export const StoredAnalysisSchema = Type.Object({
   runId: Type.Integer(),
   name: Type.String(),
   params: Type.Unknown(),
-  result: Type.Unknown(),
+  result: Type.Unknown({ description: "the analysis's result (its schema: GET /api/analyses), or { error } when it failed during automatic pairing or a sweep" }),
   createdAt: Type.String({ description: 'ISO 8601' }),
 });
 

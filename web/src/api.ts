@@ -6,6 +6,7 @@
  */
 import type { ChannelRole, EventKind, RunStatus, FinalStatus } from '../../common/run-stream.ts';
 import type {
+  AnalysisFailure,
   AnalysisInfo as AnalysisInfoWire,
   AnalysisName,
   AnalysisResults,
@@ -44,6 +45,7 @@ import type {
 
 export type { RunStatus, FinalStatus, EventKind, ChannelRole };
 export type {
+  AnalysisFailure,
   AnalysisName,
   AnalysisResults,
   AnalysisRun,
@@ -144,7 +146,7 @@ export type TypedResult = { [N in AnalysisName]: { name: N; result: AnalysisResu
  * analysis against it: test/analysis-results.test.ts). A stored `{ error }` (an analysis that failed during
  * automatic pairing or a sweep) is returned as `{ error }`, an analysis this client does not know as undefined.
  */
-export function typedResult(name: string, result: unknown): TypedResult | { error: string } | undefined {
+export function typedResult(name: string, result: unknown): TypedResult | AnalysisFailure | undefined {
   const error = (result as { error?: unknown } | null)?.error;
   if (typeof error === 'string') return { error };
   return isAnalysisName(name) ? ({ name, result } as TypedResult) : undefined;
@@ -265,6 +267,24 @@ export const api = {
   startFit: async (id: number, body: FitBody) => (await request<{ fit: FitJob }>('POST', `/api/runs/${id}/fit`, body)).fit,
   getFit: async (fitId: string) => (await request<{ fit: FitJob }>('GET', `/api/fits/${encodeURIComponent(fitId)}`)).fit,
   cancelFit: async (fitId: string) => (await request<{ fit: FitJob }>('DELETE', `/api/fits/${encodeURIComponent(fitId)}`)).fit,
+  /**
+   * A fit's record pushed as it progresses (server-sent events of GET /api/fits/:fitId/events), the last one
+   * when it has ended; `onLost` when the stream breaks before that. Returns the close.
+   */
+  watchFit(fitId: string, onFit: (fit: FitJob) => void, onLost: () => void): () => void {
+    const es = new EventSource(`/api/fits/${encodeURIComponent(fitId)}/events`);
+    let ended = false;
+    es.addEventListener('fit', (e) => {
+      const fit = JSON.parse((e as MessageEvent<string>).data) as FitJob;
+      if (fit.state !== 'running') ((ended = true), es.close());
+      onFit(fit);
+    });
+    es.onerror = () => {
+      es.close();
+      if (!ended) onLost();
+    };
+    return () => es.close();
+  },
   twinCircuits: async () => (await request<{ circuits: CircuitInfo[] }>('GET', '/api/twin/circuits')).circuits,
   analysisList: async () => (await request<{ analyses: AnalysisInfo[] }>('GET', '/api/analyses')).analyses,
   runAnalysis: <N extends string>(id: number, name: N, params: Record<string, unknown>, recompute = false) =>
