@@ -26,6 +26,7 @@ import { DEFAULT_RUN_ANALYSES, pairWithTwin, type TwinSimulate } from './pairing
 import { resolveCircuit, type TwinInput } from '../sources/twin-source.ts';
 
 import type { PointStats, SweepMode, SweepPointStatus, SweepStartBody, SweepState, SweepStatus } from '../../common/schemas/sweeps.ts';
+import type { AnalysisFailure, SpikeStatsResult } from '../../common/schemas/analysis-results.ts';
 
 export type { PointStats, SweepMode, SweepPointStatus, SweepState, SweepStatus };
 
@@ -147,11 +148,9 @@ export class SweepRunner {
 
   /** The stored spike-stats of a run, if any. */
   private statsOf(runId: number): PointStats | undefined {
-    // the stored spike-stats result (snake_case JSON, methods.ts spikeStatsMethod)
-    const r = this.store.listAnalyses(runId, 'spike-stats')[0]?.result as
-      | { count: number; rate_hz: number; mean_isi_s: number | null; cv_isi: number | null; regime: PointStats['regime'] }
-      | undefined;
-    if (!r || typeof r.rate_hz !== 'number') return undefined;
+    // the stored spike-stats result, or { error } when it failed (results.ts runAnalyses)
+    const r = this.store.listAnalyses(runId, 'spike-stats')[0]?.result as SpikeStatsResult | AnalysisFailure | undefined;
+    if (!r || 'error' in r) return undefined;
     return { count: r.count, rateHz: r.rate_hz, meanIsiS: r.mean_isi_s, cvIsi: r.cv_isi, regime: r.regime };
   }
 
