@@ -277,6 +277,24 @@ export const api = {
   startFit: async (id: number, body: FitBody) => (await request<{ fit: FitJob }>('POST', `/api/runs/${id}/fit`, body)).fit,
   getFit: async (fitId: string) => (await request<{ fit: FitJob }>('GET', `/api/fits/${encodeURIComponent(fitId)}`)).fit,
   cancelFit: async (fitId: string) => (await request<{ fit: FitJob }>('DELETE', `/api/fits/${encodeURIComponent(fitId)}`)).fit,
+  /**
+   * A fit's record pushed as it progresses (server-sent events of GET /api/fits/:fitId/events), the last one
+   * when it has ended; `onLost` when the stream breaks before that. Returns the close.
+   */
+  watchFit(fitId: string, onFit: (fit: FitJob) => void, onLost: () => void): () => void {
+    const es = new EventSource(`/api/fits/${encodeURIComponent(fitId)}/events`);
+    let ended = false;
+    es.addEventListener('fit', (e) => {
+      const fit = JSON.parse((e as MessageEvent<string>).data) as FitJob;
+      if (fit.state !== 'running') ((ended = true), es.close());
+      onFit(fit);
+    });
+    es.onerror = () => {
+      es.close();
+      if (!ended) onLost();
+    };
+    return () => es.close();
+  },
   twinCircuits: async () => (await request<{ circuits: CircuitInfo[] }>('GET', '/api/twin/circuits')).circuits,
   analysisList: async () => (await request<{ analyses: AnalysisInfo[] }>('GET', '/api/analyses')).analyses,
   runAnalysis: <N extends string>(id: number, name: N, params: Record<string, unknown>, recompute = false) =>
