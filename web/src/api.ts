@@ -80,6 +80,7 @@ export type {
   SpikesResult,
   StartRunBody,
   StdpCurve,
+  StdpFit,
   StdpResult,
   StoredAnalysis,
   SweepPointStatus,
