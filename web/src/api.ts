@@ -228,6 +228,17 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
   return json as T;
 }
 
+/**
+ * An analysis of data in the body or of several runs (`POST /api/analysis/:name`), its result typed by the
+ * analysis's schema; the result is not stored. (A caller that knows which shape it asked for, such as
+ * `regime` of several runs, may name that type instead.)
+ */
+function analyze<N extends AnalysisName>(name: N, body: Record<string, unknown>): Promise<AnalysisResults[N]>;
+function analyze<R>(name: string, body: Record<string, unknown>): Promise<R>;
+function analyze(name: string, body: Record<string, unknown>): Promise<unknown> {
+  return request('POST', `/api/analysis/${encodeURIComponent(name)}`, body);
+}
+
 export const api = {
   health: () => request<Health>('GET', '/api/health'),
   protocols: async () => (await request<{ protocols: ProtocolInfo[] }>('GET', '/api/protocols')).protocols,
@@ -289,8 +300,7 @@ export const api = {
   analysisList: async () => (await request<{ analyses: AnalysisInfo[] }>('GET', '/api/analyses')).analyses,
   runAnalysis: <N extends string>(id: number, name: N, params: Record<string, unknown>, recompute = false) =>
     request<AnalysisRunOf<N>>('POST', `/api/runs/${id}/analyses/${encodeURIComponent(name)}${query({ recompute: recompute ? 'true' : undefined })}`, params),
-  /** An analysis of data in the body or of several runs (`POST /api/analysis/:name`); the result is not stored. */
-  analyze: <R>(name: string, body: Record<string, unknown>) => request<R>('POST', `/api/analysis/${encodeURIComponent(name)}`, body),
+  analyze,
   /** The STDP curve of runs of the stdp protocol, fitted. */
   stdpCurve: (body: StdpBody) => request<StdpCurve>('POST', '/api/experiments/stdp', body),
   startSweep: async (body: SweepStartBody) => (await request<{ sweep: SweepStatus }>('POST', '/api/sweeps', body)).sweep,
