@@ -106,6 +106,14 @@ export class AppError extends Error {
     return ERRORS[this.code].status;
   }
 
+  /** The same error naming `field` instead (a refusal placed at the input that causes it); its class is kept. */
+  at(field: string): this {
+    const copy = Object.create(Object.getPrototypeOf(this) as object) as this;
+    // every own property, the non-enumerable message and stack too
+    Object.defineProperties(copy, Object.getOwnPropertyDescriptors(this));
+    return Object.assign(copy, { field });
+  }
+
   body(): ErrorBody {
     return { error: { code: this.code, message: this.message, ...(this.field !== undefined ? { field: this.field } : {}) } };
   }

@@ -16,12 +16,13 @@ export const NO_OPTIONS = Type.Object({}, { additionalProperties: false });
 /** A circuit in run options: a built-in name or an inline document, never a file path from the network. */
 export const CircuitOption = Type.Optional(
   Type.Union([Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), Type.Object({}, { additionalProperties: true })], {
+    title: 'Circuit',
     description: 'a built-in circuit name (GET /api/twin/circuits) or an inline circuit document; file paths are not accepted',
   }),
 );
 
 /** A bench instrument named by its id. */
-export const InstrumentOption = Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'a bench instrument id (GET /api/bench/instruments)' }));
+export const InstrumentOption = Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', title: 'Instrument', description: 'A bench instrument id (GET /api/bench/instruments)' }));
 
 type Item = { instancePath?: string; keyword?: string; message?: string; params?: Record<string, unknown> };
 

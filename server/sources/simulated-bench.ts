@@ -224,7 +224,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** The simulated bench's run options (checked by the registry before create() sees them). */
-export const SimulatedOptionsSchema = Type.Object({ paced: Type.Optional(Type.Boolean({ description: 'false: as fast as possible instead of real time' })) }, { additionalProperties: false });
+export const SimulatedOptionsSchema = Type.Object({ paced: Type.Optional(Type.Boolean({ title: 'Paced', description: 'Real time (default); off: as fast as possible' })) }, { additionalProperties: false });
 
 /** Builds the simulated-bench source for one run. `options.paced === false` produces as fast as possible. */
 export function createSimulatedBench(ctx: SourceContext<Static<typeof SimulatedOptionsSchema>>): CreatedSource {

@@ -206,7 +206,12 @@ export function createSmuSource(opts: SmuSourceOptions): RunSource {
 
 export type SmuRunOptions = Static<typeof SmuOptionsSchema>;
 
-const positive = (description: string) => Type.Optional(Type.Number({ exclusiveMinimum: 0, description }));
+/**
+ * A limit a run may only lower; `benchLimit` (an extra keyword, read by the dashboard's forms) names the bench
+ * limit that caps it (`compliance`: the bench compliance of the quantity not sourced).
+ */
+const lowerLimit = (m: { title: string; unit?: string; quantityUnit?: 'other'; benchLimit: string; description: string }) =>
+  Type.Optional(Type.Number({ exclusiveMinimum: 0, ...m }));
 
 /**
  * The `smu` source's run options (checked by the registry before create() sees them). Where a run names
@@ -217,15 +222,20 @@ export const SmuOptionsSchema = Type.Object(
   {
     instrument: InstrumentOption,
     address: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 256, description: 'instrument address (serial device or host:port); CLI only. A connected bench instrument on this address is used as it is' }),
+      Type.String({ minLength: 1, maxLength: 256, title: 'Address', description: 'Instrument address (serial device or host:port); CLI only. A connected bench instrument on this address is used as it is' }),
     ),
-    compliance: positive('A when sourcing voltage, V when sourcing current; at most the bench compliance'),
-    maxVoltage: positive('V; may only lower the bench limit'),
-    maxCurrent: positive('A; may only lower the bench limit'),
-    maxPower: positive('W; may only lower the bench limit'),
-    baudRate: Type.Optional(Type.Integer({ minimum: 300, maximum: 4_000_000, description: 'serial baud rate; CLI only' })),
-    nplc: Type.Optional(Type.Number({ minimum: 0.01, maximum: 10, description: 'integration time, power-line cycles' })),
-    chunkPoints: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'points per block' })),
+    compliance: lowerLimit({
+      title: 'Compliance',
+      quantityUnit: 'other',
+      benchLimit: 'compliance',
+      description: 'Limit on the quantity not sourced (A when sourcing voltage, V when sourcing current); at most the bench compliance',
+    }),
+    maxVoltage: lowerLimit({ title: 'Max voltage', unit: 'V', benchLimit: 'maxVoltage', description: 'May only lower the bench limit' }),
+    maxCurrent: lowerLimit({ title: 'Max current', unit: 'A', benchLimit: 'maxCurrent', description: 'May only lower the bench limit' }),
+    maxPower: lowerLimit({ title: 'Max power', unit: 'W', benchLimit: 'maxPower', description: 'May only lower the bench limit' }),
+    baudRate: Type.Optional(Type.Integer({ minimum: 300, maximum: 4_000_000, title: 'Baud rate', description: 'Serial baud rate; CLI only' })),
+    nplc: Type.Optional(Type.Number({ minimum: 0.01, maximum: 10, title: 'Integration time', unit: 'PLC', description: 'Per reading, in power-line cycles' })),
+    chunkPoints: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, title: 'Points per block', description: 'Readings sent to the store at a time' })),
   },
   { additionalProperties: false },
 );
