@@ -36,7 +36,7 @@ import { compileDaqProgram } from '../protocols/compile.ts';
 import type { Protocol } from '../protocols/index.ts';
 import type { Instrument } from '../benchconfig/index.ts';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
-import { CircuitOption, InstrumentOption } from './options.ts';
+import { benchLabels, CircuitOption, InstrumentOption } from './options.ts';
 import { Type, type Static } from 'typebox';
 import { AppError } from '../../common/errors.ts';
 import { SpikeDetectionSchema } from '../../common/schemas/bench.ts';
@@ -114,13 +114,9 @@ function benchEntry(o: DaqOptions, port: string | undefined, daqs: Instrument[])
  * conversion to a current (`toCurrent`), keyed `stim` as the board's stimulus channel is named.
  */
 function channelConfig(inst: Instrument | undefined): { labels?: Record<string, string>; stimulus?: { toCurrent: unknown } } {
-  const labels: Record<string, string> = {};
-  let stimulus: { toCurrent: unknown } | undefined;
-  for (const ch of inst?.channels ?? []) {
-    if (ch.label) labels[ch.role === 'stimulus' ? 'stim' : ch.name] = ch.label;
-    if (ch.role === 'stimulus' && ch.toCurrent) stimulus = { toCurrent: ch.toCurrent };
-  }
-  return { ...(Object.keys(labels).length ? { labels } : {}), ...(stimulus ? { stimulus } : {}) };
+  const labels = benchLabels(inst);
+  const toCurrent = inst?.channels.find((ch) => ch.role === 'stimulus' && ch.toCurrent)?.toCurrent;
+  return { ...(labels ? { labels } : {}), ...(toCurrent ? { stimulus: { toCurrent } } : {}) };
 }
 
 /** Spike detection per channel name: options.spikes, then the bench configuration's channel entries, then the circuit's. */

@@ -33,6 +33,7 @@ import { protocolSummary, stimulusAt, type Protocol } from '../protocols/index.t
 import { Type, type Static } from 'typebox';
 import { builtInCircuit } from '../twin/circuits/index.ts';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
+import { benchLabels } from './options.ts';
 
 /** The twin circuit of the simulated bench (name and document). */
 export const LIF_CIRCUIT_NAME = 'lif-bench';
@@ -232,13 +233,12 @@ export function createSimulatedBench(ctx: SourceContext<Static<typeof SimulatedO
   const paced = ctx.options?.paced !== false;
   const total = Math.round(protocol.durationS * sampleRate);
   // the bench configuration's channel labels (stim, v_mem), for the plots (server/store/channel-meta.ts)
-  const configured = (ctx.instruments?.configured('simulated') ?? []).flatMap((i) => i.channels);
-  const labels = Object.fromEntries(configured.filter((c) => c.label).map((c) => [c.name, c.label!]));
+  const labels = benchLabels(ctx.instruments?.configured('simulated')[0], { names: ['stim', 'v_mem'], response: 'v_mem' });
   return {
     kind: 'simulated',
     bench: {
       name: 'simulated LIF bench',
-      ...(Object.keys(labels).length ? { labels } : {}),
+      ...(labels ? { labels } : {}),
       model: 'leaky integrate-and-fire',
       params: LIF_PARAMS,
       responseFullScaleV: RESPONSE_FULL_SCALE_V,

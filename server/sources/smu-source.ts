@@ -31,7 +31,7 @@ import { CompileError, compileSmuProgram, type SmuProgram } from '../protocols/c
 import { validateProtocol, type Protocol } from '../protocols/index.ts';
 import { AppError } from '../../common/errors.ts';
 import type { CreatedSource, SmuLease, SourceContext, SourceRegistry } from './registry.ts';
-import { InstrumentOption } from './options.ts';
+import { benchLabels, InstrumentOption } from './options.ts';
 import { tightenLimits, virtualBenchConfig, type Limits } from '../benchconfig/index.ts';
 import { Type, type Static } from 'typebox';
 
@@ -117,6 +117,9 @@ export function programLevels(program: SmuProgram, starts: Float64Array, rate: n
   return out;
 }
 
+/** The channels an SMU run records, in order (see the header). */
+const SMU_CHANNELS = ['stim', 'resp', 't_instr'] as const;
+
 export function createSmuSource(opts: SmuSourceOptions): RunSource {
   const protocol = validateProtocol(opts.protocol);
   const rate = opts.pointRateHz ?? 100;
@@ -129,9 +132,9 @@ export function createSmuSource(opts: SmuSourceOptions): RunSource {
   const descriptor: DescriptorMessage = {
     type: 'descriptor',
     channels: [
-      { name: 'stim', unit: voltage ? 'V' : 'A', sampleRate: rate, dtype: 'float64', scale: 1, offset: 0, role: 'stimulus' },
-      { name: 'resp', unit: voltage ? 'A' : 'V', sampleRate: rate, dtype: 'float64', scale: 1, offset: 0, role: 'response' },
-      { name: 't_instr', unit: 's', sampleRate: rate, dtype: 'float64', scale: 1, offset: 0, role: 'response' },
+      { name: SMU_CHANNELS[0], unit: voltage ? 'V' : 'A', sampleRate: rate, dtype: 'float64', scale: 1, offset: 0, role: 'stimulus' },
+      { name: SMU_CHANNELS[1], unit: voltage ? 'A' : 'V', sampleRate: rate, dtype: 'float64', scale: 1, offset: 0, role: 'response' },
+      { name: SMU_CHANNELS[2], unit: 's', sampleRate: rate, dtype: 'float64', scale: 1, offset: 0, role: 'response' },
     ],
   };
   const lease = opts.lease;
@@ -283,11 +286,11 @@ const socatInstalled = () => ['/usr/bin/socat', '/usr/local/bin/socat'].some((p)
  * A run on a virtual Keithley 2400 (the hp-memristor twin circuit as the device) served on a real pty for this run
  * only, driven through the same serial driver as a real instrument.
  */
-function virtualSmuRun(ctx: SourceContext, o: ReturnType<typeof runOptions>, limits: BenchLimits): CreatedSource {
+function virtualSmuRun(ctx: SourceContext, o: ReturnType<typeof runOptions>, limits: BenchLimits, labels: { labels?: Record<string, string> }): CreatedSource {
   const link = path.join(os.tmpdir(), `spikeloop-smu-run-${process.pid}-${ctx.runId}-${Date.now().toString(36)}`);
   return {
     kind: 'smu',
-    bench: { instrument: 'smu', address: `virtual Keithley 2400 on ${link}`, virtual: true, limits, compliance: o.compliance, pointRateHz: ctx.sampleRate },
+    bench: { instrument: 'smu', address: `virtual Keithley 2400 on ${link}`, virtual: true, limits, compliance: o.compliance, pointRateHz: ctx.sampleRate, ...labels },
     async *messages(signal: AbortSignal) {
       const [{ VirtualSmuServer }, { defaultSmuDut }] = await Promise.all([import('../../drivers/smu/virtual/server.ts'), import('./smu-twin-dut.ts')]);
       const instrument = await VirtualSmuServer.start('smu-2400', { ptyPath: link, baud: VIRTUAL_BAUD, dut: defaultSmuDut() });
@@ -344,6 +347,14 @@ export function register(registry: SourceRegistry): void {
         const program = planSmuProgram(ctx.protocol, caps, rate);
         checkSetupAgainstLimits({ func: ctx.protocol.quantity === 'voltage' ? 'voltage' : 'current', level: 0, compliance: o.compliance }, limits, program.points.map((pt) => pt.value));
       };
+      // The bench configuration's channel labels of the run's SMU (the one leased or named, the one on this
+      // address, else the configuration's first SMU), for the plots (server/store/channel-meta.ts).
+      const smus = ctx.instruments?.configured('smu') ?? [];
+      const labelsOf = (id = o.instrument) => {
+        const inst = smus.find((i) => i.id === id) ?? smus.find((i) => o.address !== undefined && i.port === o.address) ?? smus[0];
+        const labels = benchLabels(inst, { names: SMU_CHANNELS, response: 'resp' });
+        return labels ? { labels } : {};
+      };
       // A bench instrument connected on the Bench page (by id, by address, or the bench's stimulus SMU).
       const lease = ctx.instruments?.leaseSmu({ instrument: o.instrument, address: o.address });
       if (lease) {
@@ -356,7 +367,7 @@ export function register(registry: SourceRegistry): void {
           const src = createSmuSource({ address: lease.smu.session.transport.address, protocol: ctx.protocol, limits, compliance: o.compliance, pointRateHz: rate, nplc: o.nplc, chunkPoints: o.chunkPoints, lease });
           return Object.assign(src, {
             dispose: () => lease.release(),
-            bench: { instrument: lease.id, model: lease.smu.model, idn: lease.smu.idn, address: lease.port ?? lease.smu.session.transport.address, limits, compliance: o.compliance, pointRateHz: rate },
+            bench: { instrument: lease.id, model: lease.smu.model, idn: lease.smu.idn, address: lease.port ?? lease.smu.session.transport.address, limits, compliance: o.compliance, pointRateHz: rate, ...labelsOf(lease.id) },
           });
         } catch (err) {
           lease.release();
@@ -365,7 +376,7 @@ export function register(registry: SourceRegistry): void {
       }
       if (!o.address) {
         refuseEarly(VIRTUAL_SMU_CAPABILITIES);
-        return virtualSmuRun(ctx, o, limits);
+        return virtualSmuRun(ctx, o, limits, labelsOf());
       }
       const src = createSmuSource({
         address: o.address,
@@ -377,7 +388,7 @@ export function register(registry: SourceRegistry): void {
         baudRate: o.baudRate,
         chunkPoints: o.chunkPoints,
       });
-      return Object.assign(src, { bench: { instrument: 'smu', address: o.address, limits, compliance: o.compliance, pointRateHz: ctx.sampleRate } });
+      return Object.assign(src, { bench: { instrument: 'smu', address: o.address, limits, compliance: o.compliance, pointRateHz: ctx.sampleRate, ...labelsOf() } });
     },
   });
 }
