@@ -70,6 +70,7 @@ export const ERRORS = {
   INSTRUMENT_FAILED: { status: 502, when: 'the instrument could not be opened or identified (message says why)' },
   TIMEOUT: { status: 504, when: 'an instrument did not reply within the time limit' },
   BAD_REPLY: { status: 502, when: 'an instrument reply does not parse as what the command returns' },
+  RPC_UNAVAILABLE: { status: 502, when: 'a VXI-11 instrument does not serve the RPC program, version or procedure called' },
   INSTRUMENT_ERROR: { status: 502, when: 'the instrument put an error in its queue after a command' },
   DISCONNECTED: { status: 502, when: "an instrument's port closed or vanished" },
   FRAMING: { status: 502, when: "an instrument line longer than the framer's cap" },
