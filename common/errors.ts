@@ -24,7 +24,7 @@ export const ERRORS = {
   BAD_BLOCK: { status: 400, when: 'the store refused a block (unknown channel, wrong type, going backwards)' },
   EXPORT_RATES_DIFFER: { status: 400, when: 'a CSV export (one time column) asked for channels of different sample rates' },
   BAD_IMPORT: { status: 400, when: 'an imported file was refused (message names the line or setting at fault)' },
-  LIMIT_EXCEEDED: { status: 400, when: 'the protocol would exceed a bench limit (message names the limit)' },
+  LIMIT_EXCEEDED: { status: 400, when: 'the protocol would exceed a bench limit (message names the limit, field the parameter or option that causes it)' },
   PROGRAM_LIMIT: { status: 400, when: "the protocol does not fit the instrument's program capabilities" },
   BAD_SWEEP: { status: 400, when: 'the sweep document or one of its points is invalid' },
   BAD_CIRCUIT: { status: 400, when: 'the twin circuit is unknown or invalid, or the run has no stimulus to feed it' },
@@ -105,6 +105,14 @@ export class AppError extends Error {
 
   get status(): number {
     return ERRORS[this.code].status;
+  }
+
+  /** The same error naming `field` instead (a refusal placed at the input that causes it); its class is kept. */
+  at(field: string): this {
+    const copy = Object.create(Object.getPrototypeOf(this) as object) as this;
+    // every own property, the non-enumerable message and stack too
+    Object.defineProperties(copy, Object.getOwnPropertyDescriptors(this));
+    return Object.assign(copy, { field });
   }
 
   body(): ErrorBody {
