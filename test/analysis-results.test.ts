@@ -81,7 +81,7 @@ describe('analysis results against their schemas', () => {
       ['resonance', 'stepped, no response', await inject('POST', '/api/analysis/resonance', { runIds: [sim, sim], frequencies: [10, 20] })],
       ['phase', 'cpg2', await onRun(cpg, 'phase', { channels: ['v_outA', 'v_outB'] })],
       ['stdp', 'pairs of a plastic twin run', await inject('POST', '/api/analysis/stdp', { pairs: curve.pairs.map((p: { dt: number; dw: number }) => ({ dt: p.dt, dw: p.dw })) })],
-      ['stdp', 'as POST /api/experiments/stdp fits it', curve.fit],
+      ['stdp', 'a plastic twin run (its pairing blocks)', await onRun(plastic, 'stdp')],
       ['regime', 'one run', await onRun(sim, 'regime')],
       ['regime', 'ladder', await onRun(ladder, 'regime')],
       ['regime', 'several runs', await inject('POST', '/api/analysis/regime', { runIds: [sim, ladder], values: [1, 2] })],

@@ -256,14 +256,29 @@ export const PhaseResultSchema = obj({
 
 const stdpBranch = obj({ A: num(), tau: num('s'), r2: num(), n: int('pairs') });
 
-/** `stdp`: the two-exponential STDP curve fitted to (Δt, Δw) pairs. */
-export const StdpResultSchema = obj({
+/** The two-exponential STDP curve fitted to (Δt, Δw) pairs (server/analysis/stdp.ts fitStdp). */
+export const StdpFitSchema = obj({
   potentiation: stdpBranch,
   depression: stdpBranch,
   Aplus: num(),
   tau_plus: num('s'),
   Aminus: num(),
   tau_minus: num('s'),
+});
+
+/** `stdp`: Δw per pairing block of runs of the stdp protocol (or the rows of a dt,dw table) and their fit. */
+export const StdpResultSchema = obj({
+  pairs: Type.Array(
+    obj({
+      run_id: Type.Optional(int('the run of the pairing block (run inputs)')),
+      dt: Type.Number({ description: 't_post − t_pre, s' }),
+      dw: Type.Number({ description: 'relative weight change' }),
+      g_before: Type.Optional(num('conductance read before the block, S (run inputs)')),
+      g_after: Type.Optional(num('conductance read after the block, S (run inputs)')),
+    }),
+  ),
+  fit: nullable(StdpFitSchema, 'null with fewer than two pairs'),
+  warnings: warnings(),
 });
 
 const likelihoodRatio = obj({ R: num('> 0 favours the power law'), p: num(), params: Type.Record(Type.String(), num()), nested: Type.Boolean() });
@@ -358,6 +373,7 @@ export type RegimeRunsResult = Static<typeof RegimeRunsResultSchema>;
 export type CompareResult = Static<typeof CompareResultSchema>;
 export type PhaseResult = Static<typeof PhaseResultSchema>;
 export type StdpResult = Static<typeof StdpResultSchema>;
+export type StdpFit = Static<typeof StdpFitSchema>;
 export type PowerLawResult = Static<typeof PowerLawResultSchema>;
 export type DistanceResult = Static<typeof DistanceResultSchema>;
 export type SpikeStatsResult = Static<typeof SpikeStatsResultSchema>;

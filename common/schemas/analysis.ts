@@ -7,7 +7,7 @@ import { Type, type Static, type TSchema } from 'typebox';
 import { QueryFlag, nullable } from './shared.ts';
 
 /** How an analysis takes its input: a stored run's channels, several runs, data in the body. */
-export const ANALYSIS_INPUTS = ['signal', 'signals', 'pair', 'events', 'values', 'trains', 'table'] as const;
+export const ANALYSIS_INPUTS = ['signal', 'signals', 'pair', 'events', 'values', 'trains'] as const;
 
 /** One analysis of the registry (`GET /api/analyses`). `route` has `:id` for analyses of one stored run. */
 export const AnalysisInfoSchema = Type.Object({
@@ -17,6 +17,7 @@ export const AnalysisInfoSchema = Type.Object({
   source: Type.String({ description: 'The method it implements (paper, book)' }),
   inputs: Type.String({ description: ANALYSIS_INPUTS.join(' | ') }),
   table: Type.Optional(Type.Object({ key: Type.String(), columns: Type.Array(Type.String()) })),
+  protocols: Type.Optional(Type.Array(Type.String(), { description: 'the protocol kinds of the runs it takes (default: any)' })),
   params: Type.Unknown({ description: 'JSON schema of the parameters (titles, units, defaults, bounds)' }),
   result: Type.Unknown({ description: 'JSON schema of the result (common/schemas/analysis-results.ts)' }),
   route: Type.String(),

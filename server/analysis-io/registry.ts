@@ -6,11 +6,12 @@
  *
  * Input kinds:
  *   signal   one run (stored with it) or a trace file (CSV/NPY)
- *   signals  one or several runs/files; one input behaves as `signal`, several give one combined result
+ *   signals  one or several runs/files; one input behaves as `signal`, several give one combined result;
+ *            with `table`, a CSV table with the columns named in `table.columns` (or `table.key` rows in the
+ *            API body) instead (resonance: frequency,response; stdp: dt,dw)
  *   pair     a measured and a simulated input; stored on the measured run (`with` = the simulated run)
  *   values   a list of numbers (file, or `values` in the API body)
  *   trains   spike trains, one per line (file, or `trains` in the API body)
- *   table    a CSV table with the columns named in `table.columns` (or `table.key` rows in the API body)
  *   events   one run's stored spike events (spike-stats, spike-train: the sweeps' and pairing's summaries)
  */
 import { Type, type Static, type TObject, type TSchema } from 'typebox';
@@ -35,7 +36,7 @@ import {
 import { powerLawPValueParallel } from './bootstrap.ts';
 import { WorkerPool, type TaskRunner } from '../workers/pool.ts';
 
-export type InputKind = 'signal' | 'signals' | 'pair' | 'values' | 'trains' | 'table' | 'events';
+export type InputKind = 'signal' | 'signals' | 'pair' | 'values' | 'trains' | 'events';
 
 export interface InputOf {
   signal: Signal;
@@ -43,7 +44,6 @@ export interface InputOf {
   pair: [Signal, Signal];
   values: Float64Array;
   trains: Float64Array[];
-  table: Record<string, Float64Array>;
   events: Signal;
 }
 
@@ -61,8 +61,10 @@ export interface AnalysisDef<K extends InputKind = InputKind, P extends TObject 
   /** The method's source (paper or tool); docs/analysis.md has the details. */
   source: string;
   inputs: K;
-  /** `table` inputs: the columns a CSV must have and the API body key of the rows. */
+  /** A table instead of traces (`signals` inputs): the columns a CSV must have and the API body key of the rows. */
   table?: { key: string; columns: string[] };
+  /** Runs it takes, by protocol kind (default: any); the dashboard offers it only on these runs. */
+  protocols?: string[];
   params: P;
   /**
    * The result as stored and sent (common/schemas/analysis-results.ts): the API's response schema, the CLI's
@@ -235,17 +237,18 @@ const phase = define({
 const stdp = define({
   name: 'stdp',
   title: 'STDP curve',
-  description: 'Fit the STDP curve Δw(Δt): A+ exp(-Δt/τ+) for Δt > 0, -A- exp(Δt/τ-) for Δt < 0',
+  description: 'Δw per pairing block of runs of the stdp protocol (read pulses around each block), or a dt,dw table, and the fitted STDP curve Δw(Δt): A+ exp(-Δt/τ+) for Δt > 0, -A- exp(Δt/τ-) for Δt < 0',
   source: 'Bi and Poo 1998; Song et al. 2000',
-  inputs: 'table',
+  inputs: 'signals',
   table: { key: 'pairs', columns: ['dt', 'dw'] },
+  protocols: ['stdp'],
   params: obj({
     channel: text({ title: 'Channel', description: 'runs of the stdp protocol: the channel read (default: the response channel)' }),
     tau_min: num({ title: 'Smallest τ', unit: 's', default: 1e-6, exclusiveMinimum: 0 }),
     tau_max: num({ title: 'Largest τ', unit: 's', default: 10, exclusiveMinimum: 0 }),
   }),
   result: ANALYSIS_RESULT_SCHEMAS.stdp,
-  run: (table, p) => stdpMethod(table, p),
+  run: (sigs, p) => stdpMethod(sigs, p),
 });
 
 const powerlaw = define({

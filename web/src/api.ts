@@ -32,7 +32,7 @@ import type {
   RunListQuery,
   RunProgress,
   RunSummary,
-  Sources,
+  SourceInfo as SourceInfoWire,
   StartRunBody,
   StdpBody,
   StdpCurve,
@@ -74,12 +74,12 @@ export type {
   RunDetail,
   RunProgress,
   RunSummary,
-  SourceInfo,
   SpikeStatsResult,
   SpikeTrainResult,
   SpikesResult,
   StartRunBody,
   StdpCurve,
+  StdpFit,
   StdpResult,
   StoredAnalysis,
   SweepPointStatus,
@@ -103,8 +103,12 @@ export interface JsonSchema {
   exclusiveMaximum?: number;
   minLength?: number;
   maxLength?: number;
-  /** SI unit of the value (analysis parameters; an extra keyword of server/analysis-io/params.ts). */
+  /** SI unit of the value (an extra keyword of the protocol, option and analysis parameter schemas). */
   unit?: string;
+  /** A value in the protocol's quantity ('same': A for current, V for voltage) or the other one ('other': a compliance). */
+  quantityUnit?: 'same' | 'other';
+  /** A run option capped by this bench limit (`maxVoltage`, …; `compliance`: of the quantity not sourced). */
+  benchLimit?: string;
   /** A fixed-length tuple (e.g. a band [low, high]): one schema per position. */
   items?: JsonSchema | JsonSchema[];
   minItems?: number;
@@ -114,6 +118,8 @@ export interface JsonSchema {
   additionalProperties?: boolean;
 }
 
+/** `GET /api/sources`: a source with its run options' schema, read by the forms. */
+export type SourceInfo = Omit<SourceInfoWire, 'options'> & { options: JsonSchema };
 /** `GET /api/protocols`: a kind with its parameter schema, read by the forms. */
 export type ProtocolInfo = Omit<ProtocolInfoWire, 'schema'> & { schema: JsonSchema };
 /** One analysis of the registry (`GET /api/analyses`); `params` read by the forms. */
@@ -227,14 +233,26 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
   return json as T;
 }
 
+/**
+ * An analysis of data in the body or of several runs (`POST /api/analysis/:name`), its result typed by the
+ * analysis's schema; the result is not stored. (A caller that knows which shape it asked for, such as
+ * `regime` of several runs, may name that type instead.)
+ */
+function analyze<N extends AnalysisName>(name: N, body: Record<string, unknown>): Promise<AnalysisResults[N]>;
+function analyze<R>(name: string, body: Record<string, unknown>): Promise<R>;
+function analyze(name: string, body: Record<string, unknown>): Promise<unknown> {
+  return request('POST', `/api/analysis/${encodeURIComponent(name)}`, body);
+}
+
 export const api = {
   health: () => request<Health>('GET', '/api/health'),
   protocols: async () => (await request<{ protocols: ProtocolInfo[] }>('GET', '/api/protocols')).protocols,
   /** Validates a protocol or sweep, states its duration and peaks against the bench limits, previews it. */
   /** Validates a protocol or sweep against the bench limits; a protocol's preview has `points` samples over its first `previewS` s (default: all of it). */
-  checkProtocol: (protocol: unknown, points?: number, previewS?: number) =>
-    request<ProtocolCheck>('POST', '/api/protocols/check', { protocol, ...(points !== undefined ? { points } : {}), ...(previewS !== undefined ? { previewS } : {}) }),
-  sources: () => request<Sources>('GET', '/api/sources'),
+  /** `preview.periods`: preview only the first that many stimulus periods of a long periodic protocol. */
+  checkProtocol: (protocol: unknown, points?: number, preview: { periods?: number } = {}) =>
+    request<ProtocolCheck>('POST', '/api/protocols/check', { protocol, ...(points !== undefined ? { points } : {}), ...(preview.periods !== undefined ? { previewPeriods: preview.periods } : {}) }),
+  sources: () => request<{ sources: SourceInfo[]; default: string }>('GET', '/api/sources'),
   bench: async () => (await request<{ bench: BenchConfig }>('GET', '/api/bench')).bench,
   instruments: async () => (await request<{ instruments: InstrumentState[] }>('GET', '/api/bench/instruments')).instruments,
   /** Connects or disconnects a bench instrument; resolves to its new state. */
@@ -288,8 +306,7 @@ export const api = {
   analysisList: async () => (await request<{ analyses: AnalysisInfo[] }>('GET', '/api/analyses')).analyses,
   runAnalysis: <N extends string>(id: number, name: N, params: Record<string, unknown>, recompute = false) =>
     request<AnalysisRunOf<N>>('POST', `/api/runs/${id}/analyses/${encodeURIComponent(name)}${query({ recompute: recompute ? 'true' : undefined })}`, params),
-  /** An analysis of data in the body or of several runs (`POST /api/analysis/:name`); the result is not stored. */
-  analyze: <R>(name: string, body: Record<string, unknown>) => request<R>('POST', `/api/analysis/${encodeURIComponent(name)}`, body),
+  analyze,
   /** The STDP curve of runs of the stdp protocol, fitted. */
   stdpCurve: (body: StdpBody) => request<StdpCurve>('POST', '/api/experiments/stdp', body),
   startSweep: async (body: SweepStartBody) => (await request<{ sweep: SweepStatus }>('POST', '/api/sweeps', body)).sweep,

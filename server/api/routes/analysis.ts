@@ -108,6 +108,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         source: d.source,
         inputs: d.inputs,
         ...(d.table ? { table: d.table } : {}),
+        ...(d.protocols ? { protocols: d.protocols } : {}),
         params: JSON.parse(JSON.stringify(d.params)) as unknown,
         result: JSON.parse(JSON.stringify(d.result)) as unknown,
         route: routeOf(d),
@@ -202,11 +203,11 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
             const rows = def.table ? (all[def.table.key] as Record<string, number>[] | undefined) : undefined;
             const runIds = all.runIds as number[] | undefined;
             if ((rows === undefined) === (runIds === undefined)) {
-              throw new InputError(def.table && def.inputs === 'signals' ? `give either ${def.table.key} or runIds` : `give ${def.table?.key ?? 'runIds'}`, '/');
+              throw new InputError(def.table ? `give either ${def.table.key} or runIds` : 'give runIds', '/');
             }
             if (rows) {
               const cols = Object.fromEntries(def.table!.columns.map((c) => [c, Float64Array.from(rows, (r) => r[c])]));
-              input = def.inputs === 'table' ? cols : [tableSignal(cols)];
+              input = [tableSignal(cols)];
             } else {
               checkRunsSize(ctx.store, runIds!);
               // read on the worker thread (the reads are synchronous SQLite)

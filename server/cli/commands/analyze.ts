@@ -214,15 +214,12 @@ function register1(analyze: Command, def: AnalysisDef): void {
     case 'trains':
       cmd.argument('<file>', 'one spike train per line, times in s separated by spaces or commas');
       break;
-    case 'table':
-      cmd.argument('<inputs...>', `runs of the ${def.name} protocol (ids), or one CSV with columns ${def.table!.columns.join(', ')}`).option('--db <file>', 'SQLite database file (run inputs)', DEFAULT_DB);
-      break;
     case 'signal':
     case 'events':
       traceInputOptions(cmd.argument('<input>', 'runId, file.csv or file.npy'));
       break;
     case 'signals':
-      traceInputOptions(cmd.argument('<inputs...>', 'runIds or files (file.csv, file.npy)'));
+      traceInputOptions(cmd.argument('<inputs...>', `runIds or files (file.csv, file.npy)${def.table ? `, or one CSV with columns ${def.table.columns.join(', ')}` : ''}`));
       break;
     case 'pair':
       traceInputOptions(cmd.argument('<measured>', 'runId or file').argument('[simulated]', 'runId or file (default for a run: the twin run linked to it)'));
@@ -251,26 +248,19 @@ function register1(analyze: Command, def: AnalysisDef): void {
       print(r, o.json, TEXT[def.name] ? () => TEXT[def.name](r) : undefined);
       return;
     }
-    if (def.inputs === 'table') {
+    if (def.name === 'stdp' && (positional[0] as string[]).every(isRunId)) {
+      // runs of the stdp protocol, printed as a table of pairs and the fit (as POST /api/experiments/stdp)
       const inputs = positional[0] as string[];
-      if (def.name === 'stdp' && inputs.every(isRunId)) {
-        // runs of the stdp protocol: Δw from the read pulses around each pairing block (as POST /api/experiments/stdp)
-        const [{ RunStore }, { stdpCurveOfRuns, stdpCurveText }] = await Promise.all([import('../../store/run-store.ts'), import('../../experiments/stdp-runs.ts')]);
-        if (!existsSync(o.db)) throw new Error(`no database at ${o.db} (pass --db)`);
-        const store = RunStore.open(o.db, { readonly: true });
-        try {
-          const p = resolveParams(def, params);
-          const result = stdpCurveOfRuns(store, inputs.map(Number), p.channel as string | undefined, { tauMin: p.tau_min as number, tauMax: p.tau_max as number });
-          print({ input: inputs.map(Number), method: 'stdp', result }, o.json, () => stdpCurveText(result));
-        } finally {
-          store.close();
-        }
-        return;
+      const [{ RunStore }, { stdpCurveOfRuns, stdpCurveText }] = await Promise.all([import('../../store/run-store.ts'), import('../../experiments/stdp-runs.ts')]);
+      if (!existsSync(o.db)) throw new Error(`no database at ${o.db} (pass --db)`);
+      const store = RunStore.open(o.db, { readonly: true });
+      try {
+        const p = resolveParams(def, params);
+        const result = stdpCurveOfRuns(store, inputs.map(Number), p.channel as string | undefined, { tauMin: p.tau_min as number, tauMax: p.tau_max as number });
+        print({ input: inputs.map(Number), method: 'stdp', result }, o.json, () => stdpCurveText(result));
+      } finally {
+        store.close();
       }
-      if (inputs.length !== 1) throw new Error(`give run ids, or exactly one CSV file of ${def.table!.columns.join(',')} rows`);
-      if (!existsSync(inputs[0])) throw new Error(`no such file or run: ${inputs[0]}`);
-      const p = resolveParams(def, params);
-      print({ input: inputs[0], method: def.name, params: p, result: toJson(await def.run(io.readTable(inputs[0]) as never, p as never, {})) }, o.json);
       return;
     }
     if (def.inputs === 'pair') {

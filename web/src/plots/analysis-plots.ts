@@ -16,7 +16,7 @@
  * PNG button) and a CSV button for the data it draws.
  */
 import uPlot from 'uplot';
-import { api, typedResult, type AvalancheResult, type BurstsResult, type PhaseResult, type PsdResult, type RegimeResult, type RunDetail, type SpikesResult, type StdpResult } from '../api.ts';
+import { api, typedResult, type AvalancheResult, type BurstsResult, type PhaseResult, type PsdResult, type RegimeResult, type RunDetail, type SpikesResult, type StdpFit } from '../api.ts';
 import { h } from '../dom.ts';
 import { si } from '../format.ts';
 
@@ -42,6 +42,8 @@ export const val = (x: unknown, unit = ''): string => (num(x) === null ? '—' :
 /** Rendered result: its element and a destroy() for the charts in it. */
 export interface ResultView {
   el: HTMLElement;
+  /** Charts whose x is the run's time (s): rasters, phase against time; the page links them to its traces. */
+  timeCharts: uPlot[];
   destroy(): void;
 }
 
@@ -66,15 +68,17 @@ const jsonFields = (x: unknown): [string, unknown][] => (x && typeof x === 'obje
 
 type ChartOpts = Omit<uPlot.Options, 'width' | 'height' | 'title'>;
 type Csv = { header: string[]; rows: (number | string)[][] };
-type Chart = (title: string, opts: ChartOpts, data: uPlot.AlignedData, csv: Csv) => uPlot;
+/** `time`: x is the run's time in s (the chart is listed in `timeCharts`). */
+type Chart = (title: string, opts: ChartOpts, data: uPlot.AlignedData, csv: Csv, time?: boolean) => uPlot;
 
 /** Charts into `el`: one figure each with a title, the PNG button (png.ts) and a CSV button. */
-export function chartMaker(el: HTMLElement, width: number, charts: uPlot[], height = 260): Chart {
-  return (title, opts, data, csv) => {
-    const box = h('figure', { class: 'analysis-plot', 'data-plot': title });
+export function chartMaker(el: HTMLElement, width: number, charts: uPlot[], height = 260, timeCharts: uPlot[] = []): Chart {
+  return (title, opts, data, csv, time = false) => {
+    const box = h('figure', { class: 'analysis-plot', 'data-plot': title, 'data-time': time ? '' : null });
     el.append(box);
     const u = new uPlot({ ...opts, title, width: Math.max(320, width), height }, data, box);
     charts.push(u);
+    if (time) timeCharts.push(u);
     box.append(csvButton(title, csv.header, csv.rows));
     return u;
   };
@@ -87,9 +91,10 @@ export interface RenderContext {
 
 export function renderResult(method: string, result: unknown, width: number, ctx: RenderContext = {}): ResultView {
   const charts: uPlot[] = [];
+  const timeCharts: uPlot[] = [];
   const ac = new AbortController();
   const el = h('div', { class: 'analysis-plots' });
-  const chart = chartMaker(el, Math.floor(width / 2) - 12, charts);
+  const chart = chartMaker(el, Math.floor(width / 2) - 12, charts, 260, timeCharts);
   const t = typedResult(method, result);
   if (t && 'name' in t) {
     if (t.name === 'spikes' && t.result.channels.length) spikePlots(t.result.channels, chart, el, ctx, ac.signal);
@@ -99,10 +104,12 @@ export function renderResult(method: string, result: unknown, width: number, ctx
     else if (t.name === 'phase') phasePlots(t.result, chart, el);
     // a run's regime (the regime of several runs is the sweeps page's)
     else if (t.name === 'regime' && !('runs' in t.result)) regimePlots(t.result, chart, el, ctx);
+    else if (t.name === 'stdp') stdpPlot(t.result.pairs, t.result.fit, chart);
   }
   el.append(resultTable(result));
   return {
     el,
+    timeCharts,
     destroy: () => {
       ac.abort();
       charts.forEach((c) => c.destroy());
@@ -183,6 +190,7 @@ export function rasterChart(chart: Chart, title: string, rows: { label: string; 
       [null, null],
     ],
     { header: ['channel', 'time_s'], rows: rows.flatMap((r) => r.times.map((t) => [r.label, t])) },
+    true,
   );
 }
 
@@ -433,6 +441,7 @@ function burstPlots(channels: BurstsResult['channels'], chart: Chart, el: HTMLEl
       [null, null],
     ],
     { header: ['channel', 'start_s', 'end_s', 'spikes'], rows: rows.flatMap((r) => r.bursts.map((b) => [r.label, b.start, b.end, b.n])) },
+    true,
   );
   const MAX_ROWS = 200;
   el.append(
@@ -507,6 +516,7 @@ function phasePlots(r: PhaseResult, chart: Chart, el: HTMLElement): void {
     },
     [order.map((k) => times[k]), order.map((k) => phases[k])],
     { header: ['time_s', 'phase'], rows: order.map((k) => [times[k], phases[k]]) },
+    true,
   );
 }
 
@@ -565,7 +575,7 @@ function regimePlots(r: RegimeResult, chart: Chart, el: HTMLElement, ctx: Render
  * 2000): A+ exp(−Δt/τ+) for Δt > 0, −A− exp(Δt/τ−) for Δt < 0. `fit` holds Aplus, tau_plus, Aminus,
  * tau_minus (the stdp analysis, or /api/experiments/stdp's `fit`).
  */
-export function stdpPlot(pairs: readonly { dt: number; dw: number }[], fit: StdpResult | null, chart: Chart): uPlot | null {
+export function stdpPlot(pairs: readonly { dt: number; dw: number }[], fit: StdpFit | null, chart: Chart): uPlot | null {
   const pts = pairs.filter((p) => Number.isFinite(p.dt) && Number.isFinite(p.dw)).sort((a, b) => a.dt - b.dt);
   if (pts.length === 0) return null;
   const Ap = fit?.Aplus ?? null;
