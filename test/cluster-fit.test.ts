@@ -6,39 +6,28 @@
  * evaluations: the search is deterministic given their values).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { Redis, api, freePort, startServer, startWorker, stopProcess } from './cluster-helpers.ts';
+import { api, startCluster, startServer, startWorker, stopCluster, type Cluster } from './cluster-helpers.ts';
 import { fitTwinToRun } from '../server/experiments/fit.ts';
 import { RunStore } from '../server/store/run-store.ts';
 import { builtInCircuit } from '../server/twin/circuits/index.ts';
 import { WorkerPool } from '../server/workers/pool.ts';
 
-let dir: string;
-let redis: Redis;
-const procs: ChildProcess[] = [];
+let cluster: Cluster;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-cluster-fit-'));
-  redis = new Redis(await freePort(), dir);
-  await redis.start();
+  cluster = await startCluster('spikeloop-cluster-fit-');
 });
-afterAll(async () => {
-  await Promise.all(procs.map((p) => stopProcess(p, 'SIGKILL')));
-  await redis?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stopCluster(cluster));
 
 type Counts = { counts: { completed: number }; workers: { name: string }[] };
 
 describe('twin fit on BullMQ workers', () => {
   it('runs every evaluation on the workers and fits as the local pool does', { timeout: 240_000 }, async () => {
-    const db = path.join(dir, 'queue.db');
-    const server = await startServer(db, redis.url);
-    procs.push(server.proc);
-    procs.push(...(await Promise.all([startWorker(redis.url, server.base, 'w1'), startWorker(redis.url, server.base, 'w2')])));
+    const db = path.join(cluster.dir, 'queue.db');
+    const server = await startServer(db, cluster.redis.url);
+    cluster.procs.push(server.proc);
+    cluster.procs.push(...(await Promise.all([startWorker(cluster.redis.url, server.base, 'w1'), startWorker(cluster.redis.url, server.base, 'w2')])));
     expect((await api<Counts>(server.base, 'GET', '/api/workers')).workers.map((w) => w.name).sort()).toEqual(['w1', 'w2']);
 
     const protocol = { kind: 'square', quantity: 'current', amplitude: 8e-6, frequencyHz: 20, duty: 0.5, durationS: 0.1 };
