@@ -377,7 +377,7 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
       timeEl.textContent = `t = ${si(newest, 's')} of ${si(planned, 's')}`;
       // the tools' readouts a few times a second, not every frame (each is a DOM write)
       if (cursors.on) cursors.update();
-      if (m.frames % 30 === 0) for (const l of lanes.values()) l.controls.refresh();
+      if (m.frames % 30 === 0 && controlsEl.open) for (const l of lanes.values()) l.controls.refresh();
       if (m.frames % 30 === 15) xy?.refresh();
     }
     if (ended) cancelAnimationFrame(raf);
