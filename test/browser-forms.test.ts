@@ -7,7 +7,7 @@
  * field before posting, and the server's refusals at the option (`/options/compliance`) and at the level
  * the SMU cannot source (`/protocol/level`). On Sweeps, the samples-per-period warning under the rate
  * (the sweep's fastest point) and a point's refusal at the base protocol's field. Screenshots
- * test/artifacts/forms-new-run.png, forms-sweeps.png.
+ * test/artifacts/forms-new-run.png, forms-sweeps-warning.png, forms-sweeps.png.
  */
 import { describe, expect, it } from 'vitest';
 import { useDashboard } from './browser/dashboard.ts';
@@ -100,6 +100,7 @@ describe('generated forms', () => {
     await expect.poll(() => warning.isVisible()).toBe(false);
     await page.fill('#sweep-rate', '10000');
     await expect.poll(() => warning.isVisible()).toBe(true);
+    await page.locator('.sweep-form').screenshot({ path: dash.artifact('forms-sweeps-warning.png') });
     await page.click('[data-view-mode=json]');
     const over = { kind: 'sweep', base: { kind: 'sine', quantity: 'voltage', offset: 15, durationS: 0.1 }, parameters: [{ field: 'amplitude', values: [1, 10] }] };
     await page.fill('#sweep-doc', JSON.stringify(over, null, 2));

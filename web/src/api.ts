@@ -151,6 +151,8 @@ export type TypedResult = { [N in AnalysisName]: { name: N; result: AnalysisResu
  * analysis against it: test/analysis-results.test.ts). A stored `{ error }` (an analysis that failed during
  * automatic pairing or a sweep) is returned as `{ error }`, an analysis this client does not know as undefined.
  */
+export function typedResult<N extends AnalysisName>(name: N, result: unknown): { name: N; result: AnalysisResults[N] } | AnalysisFailure;
+export function typedResult(name: string, result: unknown): TypedResult | AnalysisFailure | undefined;
 export function typedResult(name: string, result: unknown): TypedResult | AnalysisFailure | undefined {
   const error = (result as { error?: unknown } | null)?.error;
   if (typeof error === 'string') return { error };
@@ -235,14 +237,10 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
 
 /**
  * An analysis of data in the body or of several runs (`POST /api/analysis/:name`), its result typed by the
- * analysis's schema; the result is not stored. (A caller that knows which shape it asked for, such as
- * `regime` of several runs, may name that type instead.)
+ * analysis's schema (a union where the analysis has several shapes: narrow it); the result is not stored.
  */
-function analyze<N extends AnalysisName>(name: N, body: Record<string, unknown>): Promise<AnalysisResults[N]>;
-function analyze<R>(name: string, body: Record<string, unknown>): Promise<R>;
-function analyze(name: string, body: Record<string, unknown>): Promise<unknown> {
-  return request('POST', `/api/analysis/${encodeURIComponent(name)}`, body);
-}
+const analyze = <N extends AnalysisName>(name: N, body: Record<string, unknown>) =>
+  request<AnalysisResults[N]>('POST', `/api/analysis/${encodeURIComponent(name)}`, body);
 
 export const api = {
   health: () => request<Health>('GET', '/api/health'),

@@ -14,7 +14,7 @@
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { api, ApiError, type RegimeRunsResult, type ResonanceResult, type ProtocolInfo, type SourceInfo, type SweepPointStatus, type SweepStatus, type Workers } from '../api.ts';
+import { api, ApiError, type ProtocolInfo, type SourceInfo, type SweepPointStatus, type SweepStatus, type Workers } from '../api.ts';
 import type { SweepStartBody } from '../../../common/schemas/sweeps.ts';
 import { h } from '../dom.ts';
 import { si } from '../format.ts';
@@ -284,7 +284,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
     if (x0 && /freq|hz/i.test(x0) && numeric(x0) && done.length >= 2) {
       try {
         const points = done.map((p) => ({ frequency: xOf(p, x0), response: p.stats?.rateHz ?? 0 }));
-        const r = await api.analyze<ResonanceResult>('resonance', { points });
+        const r = await api.analyze('resonance', { points });
         const chart = h('div', { class: 'sweep-resonance-chart' });
         parts.push(
           h('h2', {}, 'Resonance'),
@@ -325,7 +325,8 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
     // Phase diagram: regime of each run over one or two swept parameters.
     if (x0 && numeric(x0)) {
       try {
-        const r = await api.analyze<RegimeRunsResult>('regime', { runIds, param: x0, values: done.map((p) => xOf(p, x0)), events: true });
+        const r = await api.analyze('regime', { runIds, param: x0, values: done.map((p) => xOf(p, x0)), events: true });
+        if (!('runs' in r)) throw new Error('the server answered with the regime of one run, not the phase diagram of the sweep');
         const y0 = fields[1] && numeric(fields[1]) ? fields[1] : null;
         const regimes = r.runs.map((x) => x.regime);
         parts.push(
