@@ -13,21 +13,27 @@ export const SourceInfoSchema = Type.Object({
   detail: Type.Optional(Type.String()),
   defaultSampleRate: Type.Optional(Type.Number({ description: 'S/s per channel used when a run names none' })),
   twinCircuit: Type.Optional(Type.String({ description: 'Built-in twin circuit of the device this source measures: the default for pairing its runs' })),
+  options: Type.Unknown({ description: 'JSON schema of the run options a request may give (titles, units, bounds; options only the CLI may give left out)' }),
 });
 export const SourcesSchema = Type.Object({ sources: Type.Array(SourceInfoSchema), default: Type.String() });
 
 const Count = Type.Integer({ minimum: 0 });
-/** `GET /api/workers`: `local` (this server's threads) or `queue` (`serve --redis`: the queue, its workers and their jobs). */
+/** The Redis queue as `serve --redis` sees it (server/workers/queue.ts, QueuePool.status): job counts, connected workers, running jobs. */
+export const QueueStatusSchema = Type.Object({
+  redis: Type.String({ description: 'The queue\'s URL, without credentials' }),
+  counts: Type.Object({ waiting: Count, active: Count, completed: Count, failed: Count, delayed: Count }),
+  workers: Type.Array(Type.Object({ name: Type.String(), addr: Type.String(), ageS: Type.Number() })),
+  active: Type.Array(Type.Object({ id: Type.String(), task: Type.String(), worker: Type.Optional(Type.String()), attempts: Type.Integer() })),
+});
+/** `GET /api/workers`: `local` (this server's threads) or `queue` (`serve --redis`: the queue's status besides). */
 export const WorkersSchema = Type.Object({
   mode: oneOf(['local', 'queue'] as const),
   threads: Type.Integer(),
-  redis: Type.Optional(Type.String()),
-  counts: Type.Optional(Type.Object({ waiting: Count, active: Count, completed: Count, failed: Count, delayed: Count })),
-  workers: Type.Optional(Type.Array(Type.Object({ name: Type.String(), addr: Type.String(), ageS: Type.Number() }))),
-  active: Type.Optional(Type.Array(Type.Object({ id: Type.String(), task: Type.String(), worker: Type.Optional(Type.String()), attempts: Type.Integer() }))),
+  ...Type.Partial(QueueStatusSchema).properties,
 });
 
 export type Health = Static<typeof HealthSchema>;
 export type SourceInfo = Static<typeof SourceInfoSchema>;
 export type Sources = Static<typeof SourcesSchema>;
+export type QueueStatus = Static<typeof QueueStatusSchema>;
 export type Workers = Static<typeof WorkersSchema>;

@@ -6,6 +6,7 @@
  * canonical parameters. Asking again with the same parameters returns the stored result.
  */
 import type { AnalysisRun } from '../../common/schemas/analysis.ts';
+import type { AnalysisFailure } from '../../common/schemas/analysis-results.ts';
 import { fillDefaults, firstProblem } from '../../common/schema-check.ts';
 import type { RunStore } from '../store/run-store.ts';
 import { findAnalysis, type AnalysisDef, type RunContext } from './registry.ts';
@@ -154,7 +155,7 @@ export async function runAnalyses(
       const r = await analyzeRun(store, runId, name, own, compute ? { compute: compute(name) } : { signal: sig });
       if (r.analysisId !== null) ids[name] = r.analysisId;
     } catch (err) {
-      ids[name] = store.saveAnalysis(runId, name, own, { error: err instanceof Error ? err.message : String(err) });
+      ids[name] = store.saveAnalysis(runId, name, own, { error: err instanceof Error ? err.message : String(err) } satisfies AnalysisFailure);
     }
   }
   return ids;

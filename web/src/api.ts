@@ -6,7 +6,10 @@
  */
 import type { ChannelRole, EventKind, RunStatus, FinalStatus } from '../../common/run-stream.ts';
 import type {
+  AnalysisFailure,
   AnalysisInfo as AnalysisInfoWire,
+  AnalysisName,
+  AnalysisResults,
   AnalysisRun,
   BenchConfig,
   CircuitInfo,
@@ -29,7 +32,7 @@ import type {
   RunListQuery,
   RunProgress,
   RunSummary,
-  Sources,
+  SourceInfo as SourceInfoWire,
   StartRunBody,
   StdpBody,
   StdpCurve,
@@ -42,19 +45,27 @@ import type {
 
 export type { RunStatus, FinalStatus, EventKind, ChannelRole };
 export type {
+  AnalysisFailure,
+  AnalysisName,
+  AnalysisResults,
   AnalysisRun,
   AvalancheResult,
+  BurstsResult,
   ChannelInfo,
   BenchConfig,
   CircuitInfo,
   CompareResult,
+  DistanceResult,
   DroppedRange,
   Envelope,
   InstrumentState,
   LiveEvent,
   LiveMessage,
+  PhaseResult,
   PointStats,
   PowerLawFitResult,
+  PowerLawResult,
+  PsdResult,
   ProtocolCheck,
   ProtocolDoc,
   RegimeResult,
@@ -63,9 +74,13 @@ export type {
   RunDetail,
   RunProgress,
   RunSummary,
-  SourceInfo,
+  SpikeStatsResult,
+  SpikeTrainResult,
+  SpikesResult,
   StartRunBody,
   StdpCurve,
+  StdpFit,
+  StdpResult,
   StoredAnalysis,
   SweepPointStatus,
   SweepStatus,
@@ -88,8 +103,12 @@ export interface JsonSchema {
   exclusiveMaximum?: number;
   minLength?: number;
   maxLength?: number;
-  /** SI unit of the value (analysis parameters; an extra keyword of server/analysis-io/params.ts). */
+  /** SI unit of the value (an extra keyword of the protocol, option and analysis parameter schemas). */
   unit?: string;
+  /** A value in the protocol's quantity ('same': A for current, V for voltage) or the other one ('other': a compliance). */
+  quantityUnit?: 'same' | 'other';
+  /** A run option capped by this bench limit (`maxVoltage`, …; `compliance`: of the quantity not sourced). */
+  benchLimit?: string;
   /** A fixed-length tuple (e.g. a band [low, high]): one schema per position. */
   items?: JsonSchema | JsonSchema[];
   minItems?: number;
@@ -99,10 +118,49 @@ export interface JsonSchema {
   additionalProperties?: boolean;
 }
 
+/** `GET /api/sources`: a source with its run options' schema, read by the forms. */
+export type SourceInfo = Omit<SourceInfoWire, 'options'> & { options: JsonSchema };
 /** `GET /api/protocols`: a kind with its parameter schema, read by the forms. */
 export type ProtocolInfo = Omit<ProtocolInfoWire, 'schema'> & { schema: JsonSchema };
 /** One analysis of the registry (`GET /api/analyses`); `params` read by the forms. */
 export type AnalysisInfo = Omit<AnalysisInfoWire, 'params'> & { params: JsonSchema };
+
+/** Every analysis name; the compiler checks the list against common/schemas/analysis-results.ts. */
+const ANALYSIS_NAMES: Record<AnalysisName, true> = {
+  powerlaw: true,
+  distance: true,
+  spikes: true,
+  bursts: true,
+  avalanches: true,
+  psd: true,
+  resonance: true,
+  phase: true,
+  stdp: true,
+  regime: true,
+  compare: true,
+  'spike-stats': true,
+  'spike-train': true,
+};
+const isAnalysisName = (name: string): name is AnalysisName => Object.hasOwn(ANALYSIS_NAMES, name);
+
+/** A result with the analysis that made it, typed by that analysis's result schema. */
+export type TypedResult = { [N in AnalysisName]: { name: N; result: AnalysisResults[N] } }[AnalysisName];
+
+/**
+ * A result as the server sends or stored it, typed by its analysis's schema (the server's tests check every
+ * analysis against it: test/analysis-results.test.ts). A stored `{ error }` (an analysis that failed during
+ * automatic pairing or a sweep) is returned as `{ error }`, an analysis this client does not know as undefined.
+ */
+export function typedResult<N extends AnalysisName>(name: N, result: unknown): { name: N; result: AnalysisResults[N] } | AnalysisFailure;
+export function typedResult(name: string, result: unknown): TypedResult | AnalysisFailure | undefined;
+export function typedResult(name: string, result: unknown): TypedResult | AnalysisFailure | undefined {
+  const error = (result as { error?: unknown } | null)?.error;
+  if (typeof error === 'string') return { error };
+  return isAnalysisName(name) ? ({ name, result } as TypedResult) : undefined;
+}
+
+/** The answer of a run analysis, its result typed when the name is a literal. */
+export type AnalysisRunOf<N extends string> = Omit<AnalysisRun, 'result'> & { result: N extends AnalysisName ? AnalysisResults[N] : unknown };
 
 /** The query of `GET /api/runs` (an empty status: any). */
 export type RunQuery = Omit<RunListQuery, 'status'> & { status?: RunStatus | '' };
@@ -177,14 +235,22 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
   return json as T;
 }
 
+/**
+ * An analysis of data in the body or of several runs (`POST /api/analysis/:name`), its result typed by the
+ * analysis's schema (a union where the analysis has several shapes: narrow it); the result is not stored.
+ */
+const analyze = <N extends AnalysisName>(name: N, body: Record<string, unknown>) =>
+  request<AnalysisResults[N]>('POST', `/api/analysis/${encodeURIComponent(name)}`, body);
+
 export const api = {
   health: () => request<Health>('GET', '/api/health'),
   protocols: async () => (await request<{ protocols: ProtocolInfo[] }>('GET', '/api/protocols')).protocols,
   /** Validates a protocol or sweep, states its duration and peaks against the bench limits, previews it. */
   /** Validates a protocol or sweep against the bench limits; a protocol's preview has `points` samples over its first `previewS` s (default: all of it). */
-  checkProtocol: (protocol: unknown, points?: number, previewS?: number) =>
-    request<ProtocolCheck>('POST', '/api/protocols/check', { protocol, ...(points !== undefined ? { points } : {}), ...(previewS !== undefined ? { previewS } : {}) }),
-  sources: () => request<Sources>('GET', '/api/sources'),
+  /** `preview.periods`: preview only the first that many stimulus periods of a long periodic protocol. */
+  checkProtocol: (protocol: unknown, points?: number, preview: { periods?: number } = {}) =>
+    request<ProtocolCheck>('POST', '/api/protocols/check', { protocol, ...(points !== undefined ? { points } : {}), ...(preview.periods !== undefined ? { previewPeriods: preview.periods } : {}) }),
+  sources: () => request<{ sources: SourceInfo[]; default: string }>('GET', '/api/sources'),
   bench: async () => (await request<{ bench: BenchConfig }>('GET', '/api/bench')).bench,
   instruments: async () => (await request<{ instruments: InstrumentState[] }>('GET', '/api/bench/instruments')).instruments,
   /** Connects or disconnects a bench instrument; resolves to its new state. */
@@ -216,12 +282,29 @@ export const api = {
   startFit: async (id: number, body: FitBody) => (await request<{ fit: FitJob }>('POST', `/api/runs/${id}/fit`, body)).fit,
   getFit: async (fitId: string) => (await request<{ fit: FitJob }>('GET', `/api/fits/${encodeURIComponent(fitId)}`)).fit,
   cancelFit: async (fitId: string) => (await request<{ fit: FitJob }>('DELETE', `/api/fits/${encodeURIComponent(fitId)}`)).fit,
+  /**
+   * A fit's record pushed as it progresses (server-sent events of GET /api/fits/:fitId/events), the last one
+   * when it has ended; `onLost` when the stream breaks before that. Returns the close.
+   */
+  watchFit(fitId: string, onFit: (fit: FitJob) => void, onLost: () => void): () => void {
+    const es = new EventSource(`/api/fits/${encodeURIComponent(fitId)}/events`);
+    let ended = false;
+    es.addEventListener('fit', (e) => {
+      const fit = JSON.parse((e as MessageEvent<string>).data) as FitJob;
+      if (fit.state !== 'running') ((ended = true), es.close());
+      onFit(fit);
+    });
+    es.onerror = () => {
+      es.close();
+      if (!ended) onLost();
+    };
+    return () => es.close();
+  },
   twinCircuits: async () => (await request<{ circuits: CircuitInfo[] }>('GET', '/api/twin/circuits')).circuits,
   analysisList: async () => (await request<{ analyses: AnalysisInfo[] }>('GET', '/api/analyses')).analyses,
-  runAnalysis: (id: number, name: string, params: Record<string, unknown>, recompute = false) =>
-    request<AnalysisRun>('POST', `/api/runs/${id}/analyses/${encodeURIComponent(name)}${query({ recompute: recompute ? 'true' : undefined })}`, params),
-  /** An analysis of data in the body or of several runs (`POST /api/analysis/:name`); the result is not stored. */
-  analyze: <R>(name: string, body: Record<string, unknown>) => request<R>('POST', `/api/analysis/${encodeURIComponent(name)}`, body),
+  runAnalysis: <N extends string>(id: number, name: N, params: Record<string, unknown>, recompute = false) =>
+    request<AnalysisRunOf<N>>('POST', `/api/runs/${id}/analyses/${encodeURIComponent(name)}${query({ recompute: recompute ? 'true' : undefined })}`, params),
+  analyze,
   /** The STDP curve of runs of the stdp protocol, fitted. */
   stdpCurve: (body: StdpBody) => request<StdpCurve>('POST', '/api/experiments/stdp', body),
   startSweep: async (body: SweepStartBody) => (await request<{ sweep: SweepStatus }>('POST', '/api/sweeps', body)).sweep,
