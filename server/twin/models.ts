@@ -381,19 +381,21 @@ const arrhenius = (th: number, p: Params): number => Math.exp((p.Ea / KB_EV) * (
  * oxide form a conducting bridge under bias and dissolve by diffusion when the bias falls (volatile
  * threshold switching, relaxation time tau_relax). Phenomenological reduction: bridge fraction
  * w in [0, 1], G = Goff + (Gon − Goff)·w,
- * dw/dt = (1 − w)·σ((|v| − Vth + (Vth − Vhold)·w)/dv)/tau_on − A(θ)·w/tau_relax, σ the logistic function.
+ * dw/dt = (1 − w)·σ((|v| − Vth + (Vth − Vhold)·w)/dv)/tau_on − w/tau_relax, σ the logistic function.
  * A bridge forms above Vth; a formed bridge lowers the field needed to sustain it down to Vhold (the
  * hysteresis of the measured I–V); the diffusion term dissolves it at every bias.
  * With tau_th > 0 a second state, the temperature rise θ (K) of the paper's model, heated by the device's
  * power and cooled through a thermal resistance (C_th·dθ/dt = i·v − θ/Rth, tau_th = Rth·C_th):
- * dθ/dt = (Rth·i·v − θ)/tau_th, and the diffusion is thermally activated (Arrhenius):
- * A(θ) = exp((Ea/k_B)·(1/T0 − 1/(T0 + θ))). tau_th = 0 (the default): θ = 0, A = 1, one state.
+ * dθ/dt = (Rth·i·v − θ)/tau_th; hot, the bridge needs more field (Vth and Vhold raised by gamma·θ: the
+ * dissolving diffusion is thermally activated) and the off state leaks by Arrhenius,
+ * G = Goff·A(θ) + (Gon − Goff)·w, A(θ) = exp((Ea/k_B)·(1/T0 − 1/(T0 + θ))). tau_th = 0 (the default):
+ * one state, the equations above.
  */
 const diffusive: DeviceModel = {
   name: 'diffusive',
   title: 'Diffusive (volatile) memristor (Wang et al. 2017)',
   defaults: { Gon: 1e-3, Goff: 1e-6, Vth: 1.0, Vhold: 0.3, dv: 0.02, tau_on: 20e-6, tau_relax: 1e-3, tau_th: 0, Rth: 1e6, gamma: 0, Ea: 0.3, T0: 300 },
-  defaultSet: 'Wang 2017-like (Ron 1 kOhm, Roff 1 MOhm, Vth 1 V, Vhold 0.3 V, dv 20 mV, tau_on 20 us, tau_relax 1 ms; no thermal state: tau_th 0, else Rth 1e6 K/W, Ea 0.3 eV, T0 300 K)',
+  defaultSet: 'Wang 2017-like (Ron 1 kOhm, Roff 1 MOhm, Vth 1 V, Vhold 0.3 V, dv 20 mV, tau_on 20 us, tau_relax 1 ms; no thermal state: tau_th 0, else Rth 1e6 K/W, gamma 0 V/K, Ea 0.3 eV, T0 300 K)',
   ...mixedConductance,
   rate(v, x, p) {
     const a = v < 0 ? -v : v;
