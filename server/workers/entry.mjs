@@ -10,9 +10,13 @@ const { tasks: tasksUrl } = Tinypool.workerData;
 if (tasksUrl.endsWith('.ts')) (await import('tsx/esm/api')).register();
 const { tasks, streamTasks } = await import(tasksUrl);
 
-/** A batch goes out when it holds this many bytes of typed arrays or this many items. */
+/**
+ * A batch goes out when it holds this many bytes of typed arrays or this many items, or this long after the
+ * previous one (a slow simulation still streams: its run starts with its first item, its progress shows).
+ */
 const BATCH_BYTES = 1 << 20;
 const BATCH_ITEMS = 512;
+const BATCH_MS = 50;
 
 /** ArrayBuffers under `value` (a few levels deep), to transfer instead of copy. */
 function buffers(value, out = new Set(), depth = 0) {
@@ -31,6 +35,7 @@ async function stream(fn, input, { port, credit }) {
   let items = [];
   let bytes = 0;
   let moved = new Set();
+  let sent = -Infinity;
   const flush = () => {
     while (Atomics.load(credit, 0) <= 0) Atomics.wait(credit, 0, 0, 1000);
     Atomics.sub(credit, 0, 1);
@@ -38,6 +43,7 @@ async function stream(fn, input, { port, credit }) {
     items = [];
     bytes = 0;
     moved = new Set();
+    sent = performance.now();
   };
   for await (const item of fn(input)) {
     items.push(item);
@@ -45,7 +51,7 @@ async function stream(fn, input, { port, credit }) {
       moved.add(b);
       bytes += b.byteLength;
     }
-    if (bytes >= BATCH_BYTES || items.length >= BATCH_ITEMS) flush();
+    if (bytes >= BATCH_BYTES || items.length >= BATCH_ITEMS || performance.now() - sent >= BATCH_MS) flush();
   }
   if (items.length) flush();
   port.postMessage({ end: true });

@@ -8,7 +8,6 @@
 import { Type } from 'typebox';
 import { SweepStartBodySchema, SweepStatusSchema } from '../../../common/schemas/sweeps.ts';
 import { defaultTwinCircuit } from '../../experiments/stdp-circuit.ts';
-import { resolveCircuit } from '../../sources/twin-source.ts';
 import type { RoutePlugin } from '../app.ts';
 import { errorResponses } from '../schemas.ts';
 
@@ -32,7 +31,9 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       // bench mode pairs each run with the bench's twin circuit unless the request names one
       // twin mode without one: the plastic synapse for an stdp sweep (stdp-circuit.ts)
       const c = b.circuit ?? ((b.mode ?? 'bench') === 'bench' ? bench.twin?.circuit : defaultTwinCircuit(b.sweep));
-      const status = sweeps.start({ ...b, ...(c !== undefined ? { circuit: resolveCircuit(c) } : {}) });
+      // checked on a thread: a network at its caps takes a few hundred ms to expand
+      const circuit = c !== undefined ? await ctx.heavy.circuit(reply, c) : undefined;
+      const status = sweeps.start({ ...b, ...(circuit !== undefined ? { circuit } : {}) });
       return reply.status(201).send({ sweep: status });
     },
   );
