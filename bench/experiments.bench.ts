@@ -16,10 +16,9 @@ import { RunManager } from '../server/runs/run-manager.ts';
 import { SweepRunner } from '../server/experiments/sweep-runner.ts';
 import { poolSimulate } from '../server/experiments/twin-task.ts';
 import { WorkerPool } from '../server/workers/pool.ts';
-import { builtInCircuit } from '../server/twin/circuits/index.ts';
 
 /** The project's n = 100 network: server/twin/circuits/er100.json (Erdős–Rényi, threshold junctions). */
-export const N100_NETWORK: unknown = builtInCircuit('er100');
+const N100_NETWORK = 'er100';
 
 export default async function* (): AsyncIterable<Metric> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-bench-exp-'));

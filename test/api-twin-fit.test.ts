@@ -59,6 +59,35 @@ describe('POST /api/runs/:id/fit', () => {
     expect(taken.body.error.code).toBe('CIRCUIT_EXISTS');
   });
 
+  it('pushes progress as server-sent events until the end; a completed fit outlives its job', async () => {
+    const started = await json(await post(`/api/runs/${runId}/fit`, { circuit: 'lif', params: ['Cm.value'], bounds: { 'Cm.value': [30e-9, 300e-9] }, channels: ['v_mem'], maxEvals: 200, pair: false }));
+    expect(started.status).toBe(202);
+    const id = started.body.fit.id as string;
+    const res = await srv.fetch(`/api/fits/${id}/events`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    // the stream closes itself after the last record
+    const text = await res.text();
+    const fits = text
+      .split('\n\n')
+      .filter((b) => b.startsWith('event: fit\n'))
+      .map((b) => JSON.parse(b.slice(b.indexOf('data: ') + 6)));
+    expect(fits.length).toBeGreaterThan(2);
+    expect(fits.slice(0, -1).every((f) => f.state === 'running')).toBe(true);
+    const evals = fits.map((f) => f.progress.evals);
+    expect(evals).toEqual([...evals].sort((a, b) => a - b));
+    const last = fits.at(-1);
+    expect(last).toMatchObject({ id, state: 'completed', result: { circuit: `lif-fit-run${runId}-2`, twinRunId: null } });
+    // an ended fit's stream answers its record at once
+    expect((await srv.fetch(`/api/fits/${id}/events`).then((r) => r.text())).match(/event: fit/g)).toHaveLength(1);
+    // after a restart (a new job list on the same store) the completed fit is found by its stored circuit
+    const { FitJobs } = await import('../server/experiments/fit-jobs.ts');
+    const again = new FitJobs(srv.store, srv.app.spikeloop.runs, srv.app.spikeloop.pool).get(id);
+    expect(again).toMatchObject({ id, runId, circuit: 'lif', state: 'completed', result: { params: last.result.params, ci: last.result.ci, residual: last.result.residual, circuit: last.result.circuit, evals: last.result.evals } });
+    expect(again.result!.report).toEqual(last.result.report);
+    expect((await json(await srv.fetch('/api/fits/nope/events'))).status).toBe(404);
+  });
+
   it('DELETE cancels a running fit', async () => {
     const started = await json(await post(`/api/runs/${runId}/fit`, { circuit: 'lif', params: ['Cm.value', 'Rm.value'], maxEvals: 5000 }));
     expect(started.status).toBe(202);

@@ -1,6 +1,7 @@
 /**
  * "Calibrate the twin" on a run's page in headless Chromium against the real server: a twin run of the LIF
- * below threshold, a fit of Cm with bounds started from the panel, its live progress, the result table with
+ * below threshold, a fit of Cm with bounds started from the panel, its progress pushed by the server (the
+ * panel's server-sent event stream, no polling), the result table with
  * the interval, then "Pair with fitted twin"; a second fit cancelled from the panel. Screenshot
  * test/artifacts/fit-panel.png at 1366×900.
  */
@@ -26,8 +27,14 @@ describe('fit panel', () => {
     await row.locator('input[aria-label=Parameter]').fill('Cm.value');
     await row.locator('input[aria-label=Minimum]').fill('3e-8');
     await row.locator('input[aria-label=Maximum]').fill('3e-7');
+    // progress comes over the fit's event stream: the page never polls GET /api/fits/:id
+    const fitRequests: string[] = [];
+    page.on('request', (r) => /\/api\/fits\//.test(r.url()) && fitRequests.push(`${r.method()} ${new URL(r.url()).pathname}`));
     await panel.locator('[data-action=fit-start]').click();
     await expect.poll(() => panel.locator('[data-fit=status]').textContent(), { timeout: 60_000 }).toBe('fitted');
+    expect(Number(await panel.locator('[data-fit=progress]').getAttribute('data-updates'))).toBeGreaterThan(1);
+    expect(fitRequests.length).toBe(1);
+    expect(fitRequests[0]).toMatch(/^GET \/api\/fits\/[\w-]+\/events$/);
     await expect(panel.locator('[data-action=fit-cancel]').isVisible()).resolves.toBe(false);
     const fitted = Number(await panel.locator('[data-param="Cm.value"] td:nth-child(3)').textContent());
     expect(Math.abs(fitted / 100e-9 - 1)).toBeLessThan(0.02);

@@ -121,16 +121,27 @@ describe('spikeloop CLI', () => {
     const sweepFile = path.join(dir, 'sweep.json');
     writeFileSync(sweepFile, JSON.stringify({ kind: 'sweep', base: { kind: 'dc', durationS: 0.01 }, parameters: [{ field: 'level', values: [1e-6] }] }));
     const noDb = path.join(dir, 'never.db');
-    const [label, method, mode, option] = await Promise.all([
+    const csv = path.join(dir, 'plain.csv');
+    writeFileSync(csv, '0.1\n0.2\n0.3\n');
+    const [label, method, mode, option, status, limit, format, rate] = await Promise.all([
       cli(['run', good, '--label', 'x'.repeat(201), '--db', noDb]),
       cli(['twin', 'run', 'lif', '--stimulus', good, '--method', 'rk5', '--db', noDb]),
       cli(['sweep', sweepFile, '--mode', 'both', '--db', noDb]),
       cli(['run', good, '-o', 'paced=false', '-o', 'pacde=true', '--db', path.join(dir, 'options.db')]),
+      cli(['runs', '--status', 'finished', '--db', db]),
+      cli(['runs', '--limit', '5000', '--db', db]),
+      cli(['import', csv, '--format', 'xls', '--db', noDb]),
+      cli(['import', csv, '--rate', '0', '--db', noDb]),
     ]);
-    for (const r of [label, method, mode, option]) expect(r.code).toBe(1);
+    for (const r of [label, method, mode, option, status, limit, format, rate]) expect(r.code).toBe(1);
     expect(label.stderr).toMatch(/^spikeloop: --label: .*200/);
     expect(method.stderr).toMatch(/^spikeloop: --method: must be one of "rk4", "euler", "adaptive", "implicit"/);
     expect(mode.stderr).toMatch(/^spikeloop: --mode: must be one of "bench", "twin"/);
+    // runs and import: the queries of GET /api/runs and POST /api/import (RunListQuerySchema, ImportQuerySchema)
+    expect(status.stderr).toMatch(/^spikeloop: --status: must be one of "running", "completed", "aborted", "failed", "interrupted"/);
+    expect(limit.stderr).toMatch(/^spikeloop: --limit: .*1000/);
+    expect(format.stderr).toMatch(/^spikeloop: --format: must be one of "auto", "scope-csv", "csv", "npy", "wav", "nwb"/);
+    expect(rate.stderr).toMatch(/^spikeloop: --rate: .*0/);
     // the source's own options schema (the registry) refuses a typo, as over HTTP
     expect(option.stderr).toMatch(/options\.pacde: is not an option of source "simulated"/);
     expect(existsSync(noDb)).toBe(false);

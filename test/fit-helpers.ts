@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { Rng } from '../common/random.ts';
 import type { FitResult } from '../server/experiments/fit.ts';
@@ -61,6 +62,25 @@ export function useFitBench() {
     return (await importRecording(ctx.services.runs, rec, `noisy-${runId}.csv`)).id;
   }
 
+  /**
+   * Gives run `toRun` the spike events of run `fromRun` as a DAQ's detector would report them: each time with
+   * Gaussian jitter of `sd` seconds, then on the sample tick. Written into the store's events table directly
+   * (an imported recording has no events), on a second connection to the same SQLite file.
+   */
+  function jitterSpikes(fromRun: number, toRun: number, sd: number, seed: number): number[] {
+    const rng = new Rng(seed);
+    const fs = readRunSignal(ctx.store, fromRun).channels[0].fs;
+    const times = ctx.store.listEvents(fromRun, { kind: 'spike' }).map((e) => Math.round((e.time_s! + sd * rng.normal()) * fs) / fs);
+    const db = new Database(path.join(ctx.dir, 'runs.db'));
+    try {
+      const insert = db.prepare('INSERT INTO events (run_id, kind, channel, idx, label, value, time_s) VALUES (?, ?, NULL, ?, NULL, NULL, ?)');
+      db.transaction(() => times.forEach((t) => insert.run(toRun, 'spike', Math.round(t * fs), t)))();
+    } finally {
+      db.close();
+    }
+    return times;
+  }
+
   const off = (truth: Record<string, number>, factors: Record<string, number>) => Object.fromEntries(Object.entries(truth).map(([k, v]) => [k, v * factors[k]]));
 
   /** The recovery table's rows (printed at the end, for the issue's closing note). */
@@ -100,6 +120,7 @@ export function useFitBench() {
     },
     record,
     noisy,
+    jitterSpikes,
     off,
     report,
     expectRecovered,

@@ -1,6 +1,7 @@
 /** Experiments across runs over HTTP (server/api/routes/experiments.ts; docs/experiments.md). */
 import { Type, type Static } from 'typebox';
 import { nullable } from './shared.ts';
+import { StdpFitSchema } from './analysis-results.ts';
 
 /*
  * Runs per STDP curve, from measured cost: about 1.2 ms per run besides reading its samples (6-60 ns each),
@@ -17,14 +18,10 @@ export const StdpBodySchema = Type.Object(
   { additionalProperties: false },
 );
 
-const orNull = nullable(Type.Number());
 /** The STDP curve (Δw per pairing block from the read pulses around it) and its two-exponential fit. */
 export const StdpCurveSchema = Type.Object({
   pairs: Type.Array(Type.Object({ runId: Type.Integer(), dt: Type.Number(), dw: Type.Number(), gBefore: Type.Number(), gAfter: Type.Number() })),
-  fit: nullable(
-    Type.Object({ Aplus: orNull, tau_plus: orNull, Aminus: orNull, tau_minus: orNull }, { additionalProperties: true }),
-    'fitStdp (snake_case): Aplus, tau_plus, Aminus, tau_minus, branches (null with < 2 pairs)',
-  ),
+  fit: nullable(StdpFitSchema, 'the `stdp` analysis\'s fit of the pairs (null with < 2 pairs)'),
   warnings: Type.Array(Type.String(), { description: 'Twin runs whose circuit has no plasticity (e.g. the LIF circuits): their Δw are not learning' }),
 });
 

@@ -17,17 +17,22 @@ export const SourceInfoSchema = Type.Object({
 export const SourcesSchema = Type.Object({ sources: Type.Array(SourceInfoSchema), default: Type.String() });
 
 const Count = Type.Integer({ minimum: 0 });
-/** `GET /api/workers`: `local` (this server's threads) or `queue` (`serve --redis`: the queue, its workers and their jobs). */
+/** The Redis queue as `serve --redis` sees it (server/workers/queue.ts, QueuePool.status): job counts, connected workers, running jobs. */
+export const QueueStatusSchema = Type.Object({
+  redis: Type.String({ description: 'The queue\'s URL, without credentials' }),
+  counts: Type.Object({ waiting: Count, active: Count, completed: Count, failed: Count, delayed: Count }),
+  workers: Type.Array(Type.Object({ name: Type.String(), addr: Type.String(), ageS: Type.Number() })),
+  active: Type.Array(Type.Object({ id: Type.String(), task: Type.String(), worker: Type.Optional(Type.String()), attempts: Type.Integer() })),
+});
+/** `GET /api/workers`: `local` (this server's threads) or `queue` (`serve --redis`: the queue's status besides). */
 export const WorkersSchema = Type.Object({
   mode: oneOf(['local', 'queue'] as const),
   threads: Type.Integer(),
-  redis: Type.Optional(Type.String()),
-  counts: Type.Optional(Type.Object({ waiting: Count, active: Count, completed: Count, failed: Count, delayed: Count })),
-  workers: Type.Optional(Type.Array(Type.Object({ name: Type.String(), addr: Type.String(), ageS: Type.Number() }))),
-  active: Type.Optional(Type.Array(Type.Object({ id: Type.String(), task: Type.String(), worker: Type.Optional(Type.String()), attempts: Type.Integer() }))),
+  ...Type.Partial(QueueStatusSchema).properties,
 });
 
 export type Health = Static<typeof HealthSchema>;
 export type SourceInfo = Static<typeof SourceInfoSchema>;
 export type Sources = Static<typeof SourcesSchema>;
+export type QueueStatus = Static<typeof QueueStatusSchema>;
 export type Workers = Static<typeof WorkersSchema>;

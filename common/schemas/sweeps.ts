@@ -14,7 +14,10 @@ export const SweepModeSchema = oneOf(SWEEP_MODES, { description: 'bench: measure
 /** `POST /api/sweeps` (and `spikeloop sweep`). */
 export const SweepStartBodySchema = Type.Object(
   {
-    sweep: Type.Object({ kind: Type.Literal('sweep') }, { additionalProperties: true, description: 'Sweep document, see docs/protocols.md' }),
+    // typed open (its other fields are checked by expandSweep, naming the field)
+    sweep: Type.Unsafe<{ kind: 'sweep'; [field: string]: unknown }>(
+      Type.Object({ kind: Type.Literal('sweep') }, { additionalProperties: true, description: 'Sweep document, see docs/protocols.md' }),
+    ),
     mode: Type.Optional(oneOf(SWEEP_MODES, { default: 'bench' })),
     source: Type.Optional(Type.String({ maxLength: 32, description: 'bench mode: source kind of the measured runs' })),
     sampleRate: Type.Optional(Type.Number({ minimum: 1, maximum: MAX_SAMPLE_RATE })),

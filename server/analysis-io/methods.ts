@@ -18,6 +18,8 @@ import { coincidence, isiDistance, spikeDistance, spikeSync, vanRossum, victorPu
 import { correlation, exponentDifference, nrmse } from '../analysis/compare.ts';
 import { spikePhases } from '../analysis/phase.ts';
 import { InputError, type Signal, type SignalChannel } from './inputs.ts';
+import { stdpPairsFromTrace } from '../experiments/stdp-pairs.ts';
+import { nonPlasticReason } from '../experiments/stdp-circuit.ts';
 
 /** Spike-detection parameters as resolved from params.ts SPIKE_PARAMS. */
 export interface SpikeParams {
@@ -295,9 +297,16 @@ function resonanceOf(points: (SweepPoint & { count: number; rate: number; harmon
             p.measure === 'rate'
               ? `no response: the spike counts per window (${Math.min(...points.map((q) => q.count))}–${Math.max(...points.map((q) => q.count))}) stay within counting noise`
               : `no response: the ${p.measure} measure is not defined on these inputs`,
+          // the same fields as a resonance, undefined (one shape: common/schemas/analysis-results.ts)
           resonanceFrequency: null,
+          peakResponse: null,
+          baselineResponse: null,
+          onsetFraction: p.onset_fraction,
           onsetFrequency: null,
           optimalFrequency: null,
+          resonanceUncertainty: null,
+          onsetUncertainty: null,
+          optimalUncertainty: null,
         }),
     measures: byMeasure,
     points: points.map((q) => ({ ...q, response: q[main] })),
@@ -340,11 +349,41 @@ export function resonanceMethod(sigs: Signal[], p: ResonanceParams) {
   return resonanceOf(points, p);
 }
 
-export function stdpMethod(table: Record<string, Float64Array>, p: { tau_min: number; tau_max: number }) {
-  const dt = table.dt;
-  const dw = table.dw;
-  if (!dt || !dw) throw new InputError('an STDP table needs columns "dt" (s, t_post - t_pre) and "dw" (relative change)');
-  return fitStdp(Array.from(dt, (d, i) => ({ dt: d, dw: dw[i] })), { tauMin: p.tau_min, tauMax: p.tau_max });
+/**
+ * The STDP curve of runs of the `stdp` protocol (Δw per pairing block from the read pulses around it,
+ * stdp-pairs.ts; `channel` or the response channel) or of a table of `dt`, `dw` rows, and its two-exponential
+ * fit (null with fewer than two pairs). A twin run of a circuit without plasticity is warned about.
+ */
+export function stdpMethod(sigs: Signal[], p: { channel?: string; tau_min?: number; tau_max?: number }) {
+  const pairs: { runId?: number; dt: number; dw: number; gBefore?: number; gAfter?: number }[] = [];
+  const warnings: string[] = [];
+  for (const sig of sigs) {
+    if (sig.source === 'table') {
+      const dt = sig.channels.find((c) => c.name === 'dt')?.samples;
+      const dw = sig.channels.find((c) => c.name === 'dw')?.samples;
+      if (!dt || !dw) throw new InputError('an STDP table needs columns "dt" (s, t_post - t_pre) and "dw" (relative change)');
+      for (let i = 0; i < dt.length; i++) pairs.push({ dt: dt[i], dw: dw[i] });
+      continue;
+    }
+    const what = sig.runId !== undefined ? `run ${sig.runId}` : 'the input';
+    const kind = (sig.run?.protocol as { kind?: unknown } | undefined)?.kind;
+    if (kind !== 'stdp') throw new InputError(`${what} is ${kind ? `a ${String(kind)} run, not stdp` : 'not a run of the stdp protocol'}: an STDP curve needs runs of the stdp protocol or a dt,dw table`);
+    let protocol;
+    try {
+      protocol = validateProtocol(sig.run!.protocol);
+    } catch (err) {
+      throw new InputError(`${what}: ${(err as Error).message}`);
+    }
+    const ch = p.channel ? sig.channels.find((c) => c.name === p.channel) : sig.channels.find((c) => c.role === 'response');
+    if (!ch) throw new InputError(`${what} has no ${p.channel ? `channel "${p.channel}"` : 'response channel'}`, '/channel');
+    for (const pt of stdpPairsFromTrace(protocol, physical(ch), ch.fs)) pairs.push({ ...(sig.runId !== undefined ? { runId: sig.runId } : {}), ...pt });
+    // a twin run's snapshot (twin-source.ts) holds the circuit it ran
+    const circuit = sig.run?.source === 'twin' ? (sig.run.twin as { circuit?: unknown } | null)?.circuit : undefined;
+    const why = circuit !== undefined ? nonPlasticReason(circuit) : null;
+    if (why) warnings.push(`${what}: ${why}; its STDP curve is not learning (use stdp-synapse, docs/experiments.md)`);
+  }
+  const fit = pairs.length >= 2 ? fitStdp(pairs.map((q) => ({ dt: q.dt, dw: q.dw })), { tauMin: p.tau_min, tauMax: p.tau_max }) : null;
+  return { pairs, fit, warnings };
 }
 
 export interface RegimeParams extends Omit<SpikeParams, 'events'> {

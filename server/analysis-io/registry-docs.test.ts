@@ -1,11 +1,12 @@
 /**
  * docs/analysis.md names every default of the analysis registry with its source: each parameter with a
  * non-boolean default has a row `| \`name\` | value | analyses | source |` in "Defaults and their sources",
- * with the registry's value and a non-empty source.
+ * with the registry's value and a non-empty source. Its "Results" tables are the registry's result schemas.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ANALYSES } from './registry.ts';
+import { withResults } from './result-fields.ts';
 
 const doc = readFileSync(new URL('../../docs/analysis.md', import.meta.url), 'utf8');
 const section = doc.slice(doc.indexOf('## Defaults and their sources'));
@@ -33,5 +34,14 @@ describe('docs/analysis.md defaults table', () => {
   });
   it('lists no parameter the registry does not have', () => {
     expect([...rows.keys()].filter((k) => !defaults.has(k))).toEqual([]);
+  });
+});
+
+describe('docs/analysis.md results tables', () => {
+  it('are the registry\'s result schemas (regenerate: node bin/run-ts.js scripts/analysis-results-doc.ts)', () => {
+    expect(doc).toBe(withResults(doc));
+  });
+  it('list every analysis', () => {
+    for (const d of ANALYSES) expect(doc).toContain(`### \`${d.name}\``);
   });
 });

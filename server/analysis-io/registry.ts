@@ -6,15 +6,16 @@
  *
  * Input kinds:
  *   signal   one run (stored with it) or a trace file (CSV/NPY)
- *   signals  one or several runs/files; one input behaves as `signal`, several give one combined result
+ *   signals  one or several runs/files; one input behaves as `signal`, several give one combined result;
+ *            with `table`, a CSV table with the columns named in `table.columns` (or `table.key` rows in the
+ *            API body) instead (resonance: frequency,response; stdp: dt,dw)
  *   pair     a measured and a simulated input; stored on the measured run (`with` = the simulated run)
  *   values   a list of numbers (file, or `values` in the API body)
  *   trains   spike trains, one per line (file, or `trains` in the API body)
- *   table    a CSV table with the columns named in `table.columns` (or `table.key` rows in the API body)
  *   events   one run's stored spike events (spike-stats, spike-train: the sweeps' and pairing's summaries)
  */
 import { Type, type Static, type TObject, type TSchema } from 'typebox';
-import { AvalancheResultSchema, CompareResultSchema, RegimeResultSchema, RegimeRunsResultSchema, ResonanceResultSchema } from '../../common/schemas/analysis-results.ts';
+import { ANALYSIS_RESULT_SCHEMAS, type AnalysisName } from '../../common/schemas/analysis-results.ts';
 import { comparePowerLaw, fitPowerLaw, powerLawWarnings } from '../analysis/powerlaw.ts';
 import { distanceMatrix, type DistanceMetric } from '../analysis/distances.ts';
 import { BURST_PARAMS, SPIKE_PARAMS, band, channel, choice, flag, int, names, num, numbers, optChoice, optFlag, text } from './params.ts';
@@ -35,7 +36,7 @@ import {
 import { powerLawPValueParallel } from './bootstrap.ts';
 import { WorkerPool, type TaskRunner } from '../workers/pool.ts';
 
-export type InputKind = 'signal' | 'signals' | 'pair' | 'values' | 'trains' | 'table' | 'events';
+export type InputKind = 'signal' | 'signals' | 'pair' | 'values' | 'trains' | 'events';
 
 export interface InputOf {
   signal: Signal;
@@ -43,7 +44,6 @@ export interface InputOf {
   pair: [Signal, Signal];
   values: Float64Array;
   trains: Float64Array[];
-  table: Record<string, Float64Array>;
   events: Signal;
 }
 
@@ -61,15 +61,22 @@ export interface AnalysisDef<K extends InputKind = InputKind, P extends TObject 
   /** The method's source (paper or tool); docs/analysis.md has the details. */
   source: string;
   inputs: K;
-  /** `table` inputs: the columns a CSV must have and the API body key of the rows. */
+  /** A table instead of traces (`signals` inputs): the columns a CSV must have and the API body key of the rows. */
   table?: { key: string; columns: string[] };
+  /** Runs it takes, by protocol kind (default: any); the dashboard offers it only on these runs. */
+  protocols?: string[];
   params: P;
-  /** The shape of the sent result where clients read it (common/schemas/analysis-results.ts; GET /api/analyses). */
-  result?: TSchema;
+  /**
+   * The result as stored and sent (common/schemas/analysis-results.ts): the API's response schema, the CLI's
+   * --json, GET /api/analyses and docs/analysis.md "Results" come from it; test/analysis-results.test.ts
+   * checks every analysis's real result against it.
+   */
+  result: TSchema;
   run(input: InputOf[K], params: Static<P>, ctx: RunContext): unknown;
 }
 
-function define<K extends InputKind, P extends TObject>(d: AnalysisDef<K, P>): AnalysisDef<K, P> {
+/** One analysis; its result schema must be the one common/schemas names for it (the dashboard's types). */
+function define<N extends AnalysisName, K extends InputKind, P extends TObject>(d: AnalysisDef<K, P> & { name: N; result: (typeof ANALYSIS_RESULT_SCHEMAS)[N] }): AnalysisDef<K, P> {
   return d;
 }
 
@@ -86,6 +93,7 @@ const spikes = define({
     modes: flag({ title: 'Modes', description: 'Gaussian-mixture modes (BIC) of amplitude, width and log10 ISI' }),
     max_k: int({ title: 'Most mixture components', default: 5, minimum: 1, maximum: 20 }),
   }),
+  result: ANALYSIS_RESULT_SCHEMAS.spikes,
   run: (sig, p) => spikesMethod(sig, p),
 });
 
@@ -96,6 +104,7 @@ const bursts = define({
   source: 'Pasquale et al. 2010 (log-ISI); NeuroExplorer max-interval (Cotterill et al. 2016)',
   inputs: 'signal',
   params: obj({ ...SPIKE_PARAMS, ...BURST_PARAMS }),
+  result: ANALYSIS_RESULT_SCHEMAS.bursts,
   run: (sig, p) => burstsMethod(sig, p),
 });
 
@@ -110,7 +119,7 @@ const avalanches = define({
     bin_width: num({ title: 'Bin width', unit: 's', description: 'default: mean inter-event interval', exclusiveMinimum: 0, cli: { flag: '--bin' } }),
     min_tail: int({ title: 'Smallest tail', description: 'smallest tail for the power-law xmin scan', default: 10, minimum: 2 }),
   }),
-  result: AvalancheResultSchema,
+  result: ANALYSIS_RESULT_SCHEMAS.avalanches,
   run: (sig, p) => avalanchesMethod(sig, p),
 });
 
@@ -127,6 +136,7 @@ const psd = define({
     peaks: int({ title: 'Dominant frequencies', default: 3, minimum: 1, maximum: 100 }),
     oscillation_ratio: num({ title: 'Oscillation ratio', description: 'peak/background ratio that counts as an oscillation', default: 10, minimum: 1 }),
   }),
+  result: ANALYSIS_RESULT_SCHEMAS.psd,
   run: (sig, p) => psdMethod(sig, p),
 });
 
@@ -155,7 +165,7 @@ const resonance = define({
     }),
     onset_fraction: num({ title: 'Onset fraction', description: 'onset: first frequency where the response exceeds this fraction of its rise to the peak', default: 0.1, exclusiveMinimum: 0, maximum: 1 }),
   }),
-  result: ResonanceResultSchema,
+  result: ANALYSIS_RESULT_SCHEMAS.resonance,
   run: (sigs, p) => resonanceMethod(sigs, p),
 });
 
@@ -184,8 +194,7 @@ const regime = define({
     param: text({ title: 'Swept parameter', description: 'several inputs: read from each run protocol, or given by values', default: 'amplitude' }),
     values: numbers({ title: 'Parameter values', description: 'several inputs: the parameter value of each input' }),
   }),
-  // one run, or several with their phase diagram
-  result: Type.Union([RegimeResultSchema, RegimeRunsResultSchema]),
+  result: ANALYSIS_RESULT_SCHEMAS.regime,
   run: (sigs, p) => regimeMethod(sigs, p),
 });
 
@@ -204,7 +213,7 @@ const compare = define({
     q: num({ title: 'Victor-Purpura cost', unit: '1/s', default: 100, minimum: 0 }),
     window: num({ title: 'Γ coincidence window', unit: 's', description: "default: 2 % of the measured train's mean ISI (2νΔ ≈ 0.04), at least one sample period", exclusiveMinimum: 0 }),
   }),
-  result: CompareResultSchema,
+  result: ANALYSIS_RESULT_SCHEMAS.compare,
   run: (pair, p) => compareMethod(pair, p),
 });
 
@@ -221,22 +230,25 @@ const phase = define({
     ...SPIKE_DETECTION,
     tolerance: num({ title: 'Locking tolerance', description: 'phases within this many cycles of the locked phase count as locked; default: max(0.05, 3 circular SDs)', exclusiveMinimum: 0, maximum: 0.5 }),
   }),
+  result: ANALYSIS_RESULT_SCHEMAS.phase,
   run: (sig, p) => phaseMethod(sig, p),
 });
 
 const stdp = define({
   name: 'stdp',
   title: 'STDP curve',
-  description: 'Fit the STDP curve Δw(Δt): A+ exp(-Δt/τ+) for Δt > 0, -A- exp(Δt/τ-) for Δt < 0',
+  description: 'Δw per pairing block of runs of the stdp protocol (read pulses around each block), or a dt,dw table, and the fitted STDP curve Δw(Δt): A+ exp(-Δt/τ+) for Δt > 0, -A- exp(Δt/τ-) for Δt < 0',
   source: 'Bi and Poo 1998; Song et al. 2000',
-  inputs: 'table',
+  inputs: 'signals',
   table: { key: 'pairs', columns: ['dt', 'dw'] },
+  protocols: ['stdp'],
   params: obj({
     channel: text({ title: 'Channel', description: 'runs of the stdp protocol: the channel read (default: the response channel)' }),
     tau_min: num({ title: 'Smallest τ', unit: 's', default: 1e-6, exclusiveMinimum: 0 }),
     tau_max: num({ title: 'Largest τ', unit: 's', default: 10, exclusiveMinimum: 0 }),
   }),
-  run: (table, p) => stdpMethod(table, p),
+  result: ANALYSIS_RESULT_SCHEMAS.stdp,
+  run: (sigs, p) => stdpMethod(sigs, p),
 });
 
 const powerlaw = define({
@@ -261,6 +273,7 @@ const powerlaw = define({
       default: 'plfit',
     }),
   }),
+  result: ANALYSIS_RESULT_SCHEMAS.powerlaw,
   async run(values, p, ctx) {
     const kind = p.kind ?? (values.every((v) => v === Math.floor(v)) ? 'discrete' : 'continuous');
     const opts = { kind, minTail: p.min_tail, ks: p.ks, ...(p.xmin !== undefined ? { xmin: p.xmin } : {}) } as const;
@@ -291,6 +304,7 @@ const distance = define({
     t_start: num({ title: 'Window start', unit: 's', description: 'default: earliest spike' }),
     t_end: num({ title: 'Window end', unit: 's', description: 'default: latest spike' }),
   }),
+  result: ANALYSIS_RESULT_SCHEMAS.distance,
   run(trains, p) {
     if (trains.length < 2) throw new InputError(`need at least 2 trains, found ${trains.length}`, '/trains');
     let lo = Infinity;
@@ -311,6 +325,7 @@ const spikeStats = define({
   source: '—',
   inputs: 'events',
   params: obj({}),
+  result: ANALYSIS_RESULT_SCHEMAS['spike-stats'],
   run: (sig) => spikeStatsMethod(sig),
 });
 
@@ -321,6 +336,7 @@ const spikeTrain = define({
   source: 'Shinomoto et al. 2003 (LV)',
   inputs: 'events',
   params: obj({}),
+  result: ANALYSIS_RESULT_SCHEMAS['spike-train'],
   run: (sig) => spikeTrainMethod(sig),
 });
 

@@ -7,6 +7,7 @@
  */
 import type { AnalysisRun } from '../../common/schemas/analysis.ts';
 import { AppError } from '../../common/errors.ts';
+import type { AnalysisFailure } from '../../common/schemas/analysis-results.ts';
 import { fillDefaults, firstProblem } from '../../common/schema-check.ts';
 import type { RunStore } from '../store/run-store.ts';
 import { findAnalysis, type AnalysisDef, type RunContext } from './registry.ts';
@@ -160,7 +161,7 @@ export async function runAnalyses(
     } catch (err) {
       // cancelled (a sweep stopped, a client gone) is no result to keep
       if (err instanceof AppError && err.code === 'CANCELLED') throw err;
-      ids[name] = store.saveAnalysis(runId, name, own, { error: err instanceof Error ? err.message : String(err) });
+      ids[name] = store.saveAnalysis(runId, name, own, { error: err instanceof Error ? err.message : String(err) } satisfies AnalysisFailure);
     }
   }
   return ids;

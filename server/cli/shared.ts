@@ -24,6 +24,11 @@ export function numberIn(name: string, min: number, max: number, integer = false
   };
 }
 
+/** commander argument parser for a number whose range the request's schema checks (checkRequest). */
+export function aNumber(name: string) {
+  return numberIn(name, -Number.MAX_VALUE, Number.MAX_VALUE);
+}
+
 /** A progress bar on stderr when stderr is a terminal; otherwise a no-op with the same methods. */
 export function progressBar(total: number, format: string): { update(v: number, payload?: object): void; setTotal(total: number): void; stop(): void } {
   if (!process.stderr.isTTY) return { update() {}, setTotal() {}, stop() {} };

@@ -12,6 +12,7 @@
  */
 import type { RunManager } from '../runs/run-manager.ts';
 import type { RunStore } from '../store/run-store.ts';
+import type { AnalysisFailure } from '../../common/schemas/analysis-results.ts';
 import { findAnalysis, RUN_ANALYSES } from '../analysis-io/registry.ts';
 import { analyzeRun, runAnalyses, type AnalysisCompute } from '../analysis-io/results.ts';
 import { pairWithTwin, type TwinSimulate } from './pairing.ts';
@@ -49,7 +50,7 @@ export async function runPairAnalyses(
   for (const runId of [measuredRunId, twinRunId]) {
     const ids = await runAnalyses(store, runId, single, p, compute);
     for (const [name, id] of Object.entries(ids)) {
-      const r = store.listAnalyses(runId, name).find((a) => a.id === id)?.result as { error?: string } | undefined;
+      const r = store.listAnalyses(runId, name).find((a) => a.id === id)?.result as Partial<AnalysisFailure> | undefined;
       if (r?.error) errors[`${name}@${runId}`] = r.error;
     }
   }

@@ -10,6 +10,7 @@
  * parallel. An AbortSignal cancels it all (queued tasks dropped, running threads stopped).
  */
 import { AppError } from '../../common/errors.ts';
+import type { FitJob } from '../../common/schemas/twin.ts';
 import type { RunManager } from '../runs/run-manager.ts';
 import type { RunStore } from '../store/run-store.ts';
 import type { TaskRunner } from '../workers/pool.ts';
@@ -32,6 +33,7 @@ import {
   type ParamReport,
 } from '../twin/calibration.ts';
 import { minimize } from '../twin/optimize.ts';
+import { profileIntervals, t975, type ProfileInterval } from '../twin/profile.ts';
 import { DEFAULT_PAIR_ANALYSES, runPairAnalyses } from './auto-pair.ts';
 import { pairWithTwin, type TwinStimulus } from './pairing.ts';
 import { poolSimulate } from './twin-task.ts';
@@ -236,10 +238,31 @@ async function fit(store: RunStore, pool: TaskRunner, runId: number, opts: FitOp
     xBest = r.x;
     found = { f: r.f, generations: found.generations + r.generations, stop: r.stop };
   }
-  const x = found.f < start.value ? xBest : x0;
+  let x = found.f < start.value ? xBest : x0;
+  let profiled: ProfileInterval[] | undefined;
+  const sse = async (xs: number[][]) => (await evaluate(xs)).map((v) => v.sse ?? Infinity);
+  const signal = opts.signal ? { signal: opts.signal } : {};
+  const dof = target.spikes.length - free.length;
+  if (kind === 'spikes') {
+    // Spike-time least squares from the van Rossum optimum: the estimate under Gaussian spike-time jitter, and
+    // the sum of squares whose profile gives the intervals (the van Rossum distance has a kink at its minimum)
+    const [atX] = await sse([x]);
+    const polish = await minimize(sse, x, { seed: seed + stages.length, sigma0: 0.03, tolX: 1e-7, restarts: 1, maxEvals: 100 * free.length, ...signal });
+    if (polish.f < atX) x = polish.x;
+    const sseMin = Math.min(atX, polish.f);
+    if (dof > 0) {
+      // Δ of the sum of squares that bounds a 95 % interval with the jitter variance estimated from the fit
+      // (F(1, ν) = t²); the floor, a millionth of a sample per spike, for noise-free data
+      const threshold = Math.max((t975(dof) ** 2 * sseMin) / dof, target.spikes.length * (1e-6 / target.sampleRate) ** 2);
+      opts.onProgress?.({ phase: 'identifiability', evals: done, total: Math.max(total, done), residual: bestResidual });
+      const prof = await profileIntervals(sse, x, sseMin, { threshold, seed: seed + 100, ...signal });
+      profiled = prof.intervals;
+      x = prof.x;
+    }
+  }
   const values = await evaluate(identifiabilityPoints(x));
   const atFit = values[0];
-  const id = identifiability(free, x, values.map((v) => v.value), atFit.n);
+  const id = identifiability(free, x, values.map((v) => v.value), atFit.n, profiled);
   opts.onProgress?.({ phase: 'identifiability', evals: done, total: done, residual: atFit.residual });
   const params = Object.fromEntries(id.params.map((p) => [p.name, p.value]));
   return {
@@ -272,6 +295,9 @@ export interface CalibrateOptions extends FitOptions {
   pair?: boolean;
   /** Analyses run on the run and its new twin (default DEFAULT_PAIR_ANALYSES). */
   analyses?: readonly string[];
+  /** The API's id of this fit and its start, kept in the provenance so the result outlives the job (./fit-jobs.ts). */
+  fitId?: string;
+  startedAt?: string;
 }
 
 export interface CalibrationResult extends FitResult {
@@ -281,6 +307,17 @@ export interface CalibrationResult extends FitResult {
   twinRunId: number | null;
 }
 
+/** A calibration's result as the API gives it (and the provenance keeps it): without the document, the report compact. */
+export type CompactResult = NonNullable<FitJob['result']>;
+
+export function compactResult(r: CalibrationResult): CompactResult {
+  const { fitted: _doc, report, ...rest } = r;
+  return { ...rest, report: report.map((p) => ({ name: p.name, value: p.value, ci: p.ci, identifiable: p.identifiable })) };
+}
+
+/** A fitted circuit's provenance: the compact result, the run, the circuit it started from, the date and the API's fit id. */
+export type FitProvenance = CompactResult & { kind: 'fit'; run: number; from: string; date: string; fitId?: string; startedAt?: string };
+
 /** A name not yet stored: `base`, else `base-2`, `base-3` ... */
 function freeName(store: RunStore, base: string): string {
   if (!store.getCircuit(base)) return base;
@@ -288,8 +325,9 @@ function freeName(store: RunStore, base: string): string {
 }
 
 /**
- * The whole calibration: fit (fitTwinToRun), store the fitted circuit by name with its provenance (run,
- * objective, residual, parameters and intervals, date), and pair the run with it through the run manager.
+ * The whole calibration: fit (fitTwinToRun), pair the run with the fitted circuit through the run manager,
+ * and store the fitted circuit by name with its provenance (the run, the compact result with the pairing's
+ * twin run, the date).
  */
 export async function calibrateRun(store: RunStore, runs: RunManager, pool: TaskRunner, runId: number, opts: CalibrateOptions): Promise<CalibrationResult> {
   const fit = await fitTwinToRun(store, pool, runId, opts);
@@ -303,28 +341,21 @@ export async function calibrateRun(store: RunStore, runs: RunManager, pool: Task
       .map(([k, v]) => `${k} = ${v.toPrecision(4)}`)
       .join(', ')}`,
   };
-  const provenance = {
-    kind: 'fit',
-    run: runId,
-    from: opts.circuitName,
-    objective: fit.objective,
-    channels: fit.channels,
-    residual: fit.residual,
-    params: fit.params,
-    ci: fit.ci,
-    start: fit.start,
-    bounds: fit.bounds,
-    seed: fit.seed,
-    evals: fit.evals,
-    warnings: fit.warnings,
-    date: new Date().toISOString(),
-  };
-  store.saveCircuit(name, fitted, provenance);
   let twinRunId: number | null = null;
   if (opts.pair ?? true) {
     const r = await pairWithTwin(store, runs, runId, { circuit: fitted, simulate: poolSimulate(pool), analyses: [], options: opts.twin ?? {}, label: `twin of run ${runId} (fitted: ${name})`, ...(opts.signal ? { signal: opts.signal } : {}) });
     twinRunId = r.twinRunId;
     await runPairAnalyses(store, runId, twinRunId, opts.analyses ?? DEFAULT_PAIR_ANALYSES);
   }
-  return { ...fit, fitted, circuit: name, twinRunId };
+  const result: CalibrationResult = { ...fit, fitted, circuit: name, twinRunId };
+  const provenance: FitProvenance = {
+    kind: 'fit',
+    run: runId,
+    from: opts.circuitName,
+    date: new Date().toISOString(),
+    ...(opts.fitId ? { fitId: opts.fitId, startedAt: opts.startedAt ?? new Date(Date.now() - fit.seconds * 1000).toISOString() } : {}),
+    ...compactResult(result),
+  };
+  store.saveCircuit(name, fitted, provenance);
+  return result;
 }

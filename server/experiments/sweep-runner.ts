@@ -21,27 +21,17 @@ import { AppError } from '../../common/errors.ts';
 import type { RunStore, SweepRecord } from '../store/run-store.ts';
 import { runAnalyses, type AnalysisCompute } from '../analysis-io/results.ts';
 import { DEFAULT_RUN_ANALYSES, pairWithTwin, type TwinSimulate } from './pairing.ts';
-import type { TwinInput } from '../sources/twin-source.ts';
+import { resolveCircuit, type TwinInput } from '../sources/twin-source.ts';
 
-import type { PointStats, SweepMode, SweepPointStatus, SweepState, SweepStatus } from '../../common/schemas/sweeps.ts';
+import type { PointStats, SweepMode, SweepPointStatus, SweepStartBody, SweepState, SweepStatus } from '../../common/schemas/sweeps.ts';
+import type { AnalysisFailure, SpikeStatsResult } from '../../common/schemas/analysis-results.ts';
 
 export type { PointStats, SweepMode, SweepPointStatus, SweepState, SweepStatus };
 
-export interface SweepRequest {
-  /** The sweep document ({ kind: "sweep", base, parameters, combine }). */
-  sweep: unknown;
-  mode?: SweepMode;
-  /** bench mode: the source kind of the measured runs (RunManager default when absent). */
-  source?: string;
-  sampleRate?: number;
-  label?: string;
-  /** The twin circuit: required in twin mode; in bench mode, pairs every run with the twin. */
-  circuit?: unknown;
-}
-
 interface ActiveSweep {
   status: SweepStatus;
-  request: SweepRequest;
+  /** As submitted, its circuit resolved (a built-in name replaced by its document). */
+  request: SweepStartBody;
   expanded: ExpandedSweep;
   controller: AbortController;
   done: Promise<SweepStatus>;
@@ -70,20 +60,25 @@ export class SweepRunner {
     private readonly opts: SweepRunnerOptions = {},
   ) {}
 
-  /** Validates the whole sweep (every point, the limits), then starts it in the background. */
-  start(req: SweepRequest): SweepStatus {
-    const mode = req.mode ?? 'bench';
+  /**
+   * Validates the whole sweep (every point, the limits), then starts it in the background. `circuitChecked`:
+   * the caller has checked the circuit and resolved its name already (the API does it on a worker thread).
+   */
+  start(body: SweepStartBody, opts: { circuitChecked?: boolean } = {}): SweepStatus {
+    const mode = body.mode ?? 'bench';
     let expanded: ExpandedSweep;
     try {
-      expanded = expandSweep(req.sweep);
+      expanded = expandSweep(body.sweep);
     } catch (err) {
       const e = err as { field?: string; message: string };
       throw new AppError('BAD_SWEEP', e.message, `/sweep${e.field ?? ''}`);
     }
-    if ((mode === 'twin' || req.circuit !== undefined) && !this.opts.simulate) {
+    if ((mode === 'twin' || body.circuit !== undefined) && !this.opts.simulate) {
       throw new AppError('NO_TWIN', 'the digital twin is not available on this server', '/circuit');
     }
-    if (mode === 'twin' && req.circuit === undefined) throw new AppError('BAD_SWEEP', 'twin mode needs a circuit', '/circuit');
+    if (mode === 'twin' && body.circuit === undefined) throw new AppError('BAD_SWEEP', 'twin mode needs a circuit', '/circuit');
+    // a name or a document, checked by the twin (BAD_CIRCUIT) before anything starts
+    const req = body.circuit === undefined || opts.circuitChecked ? body : { ...body, circuit: resolveCircuit(body.circuit) as SweepStartBody['circuit'] };
     // Limits for every point, before anything starts (the run manager checks them again at each start).
     for (const pt of expanded.points) {
       try {
@@ -156,11 +151,9 @@ export class SweepRunner {
 
   /** The stored spike-stats of a run, if any. */
   private statsOf(runId: number): PointStats | undefined {
-    // the stored spike-stats result (snake_case JSON, methods.ts spikeStatsMethod)
-    const r = this.store.listAnalyses(runId, 'spike-stats')[0]?.result as
-      | { count: number; rate_hz: number; mean_isi_s: number | null; cv_isi: number | null; regime: PointStats['regime'] }
-      | undefined;
-    if (!r || typeof r.rate_hz !== 'number') return undefined;
+    // the stored spike-stats result, or { error } when it failed (results.ts runAnalyses)
+    const r = this.store.listAnalyses(runId, 'spike-stats')[0]?.result as SpikeStatsResult | AnalysisFailure | undefined;
+    if (!r || 'error' in r) return undefined;
     return { count: r.count, rateHz: r.rate_hz, meanIsiS: r.mean_isi_s, cvIsi: r.cv_isi, regime: r.regime };
   }
 
@@ -172,7 +165,7 @@ export class SweepRunner {
     return `${s.label} [${i + 1}/${s.points.length}] ${s.points[i].label}`;
   }
 
-  private async runBench(active: ActiveSweep, req: SweepRequest): Promise<void> {
+  private async runBench(active: ActiveSweep, req: SweepStartBody): Promise<void> {
     const s = active.status;
     const signal = active.controller.signal;
     const twins: Promise<void>[] = [];
@@ -232,7 +225,7 @@ export class SweepRunner {
     await Promise.all(twins);
   }
 
-  private async runTwin(active: ActiveSweep, req: SweepRequest): Promise<void> {
+  private async runTwin(active: ActiveSweep, req: SweepStartBody): Promise<void> {
     const s = active.status;
     const signal = active.controller.signal;
     const simulate = this.opts.simulate!;

@@ -22,12 +22,14 @@
  * interval is ±1.96 standard errors there, mapped back to the parameter (asymmetric on a log scale). A
  * parameter whose objective does not move when it is set to either of its bounds is reported as
  * not identifiable (no interval); one whose curvature differs between steps of h and 4h sits on a kink of the
- * objective, where that approximation does not hold (no interval either).
+ * objective, where that approximation does not hold (no interval either). The spikes objective's intervals
+ * come from the profile of the spike-time sum of squares instead (spikeTimeSse, ./profile.ts).
  */
 import { Matrix, inverse } from 'ml-matrix';
 import { nrmse } from '../analysis/compare.ts';
 import { vanRossum } from '../analysis/distances.ts';
 import { getModel, TwinError } from './models.ts';
+import type { ProfileInterval } from './profile.ts';
 
 export type ObjectiveKind = 'waveform' | 'spikes' | 'iv';
 export const OBJECTIVES: readonly ObjectiveKind[] = ['waveform', 'spikes', 'iv'];
@@ -203,6 +205,8 @@ export interface ObjectiveValue {
   n: number;
   /** Spikes of the twin's output. */
   spikes: number;
+  /** Spikes objective: the spike-time sum of squares (spikeTimeSse), s², for the profile intervals. */
+  sse?: number;
 }
 
 function simChannel(sim: SimOutput, name: string): Float64Array {
@@ -245,6 +249,18 @@ export function countDistance(a: ArrayLike<number>, b: ArrayLike<number>, T: num
     if (next === T) break;
   }
   return acc / T;
+}
+
+/**
+ * Σ_k (b_k − a_k)², s², of two sorted spike trains paired in order (the k-th with the k-th): the sum of squares
+ * of a spike-time regression, smooth in the parameters while the twin's spikes cross its threshold transversally.
+ * A spike without a partner is paired with the end of the run T, so a spike entering or leaving the run at T
+ * changes the sum continuously.
+ */
+export function spikeTimeSse(a: ArrayLike<number>, b: ArrayLike<number>, T: number): number {
+  let acc = 0;
+  for (let k = 0; k < Math.max(a.length, b.length); k++) acc += ((k < a.length ? a[k] : T) - (k < b.length ? b[k] : T)) ** 2;
+  return acc;
 }
 
 /** Centred moving average over `w` samples (w ≤ 1: the samples themselves), by a running sum. */
@@ -302,7 +318,7 @@ export function evaluateObjective(spec: ObjectiveSpec, target: FitTarget, sim: S
   const T = n / target.sampleRate;
   const rate = countDistance(a, sim.spikes, T);
   const value = (d * d + rate) / M;
-  return { value, residual: Math.sqrt(value), n: a.length, spikes: sim.spikes.length };
+  return { value, residual: Math.sqrt(value), n: a.length, spikes: sim.spikes.length, sse: spikeTimeSse(a, sim.spikes, T) };
 }
 
 // ------------------------------------------------------------------------------------- identifiability
@@ -355,9 +371,17 @@ export function identifiabilityPoints(x: readonly number[], h = HESSIAN_STEP): n
 
 /**
  * Confidence intervals and insensitive parameters from the objective values at identifiabilityPoints(x)
- * (`values` in the same order); `nTerms` the objective's n at the fit.
+ * (`values` in the same order); `nTerms` the objective's n at the fit. `profiled`: intervals from the profile
+ * (./profile.ts, unit box) that replace the Hessian's, for an objective that is not smooth at its minimum.
  */
-export function identifiability(params: readonly FreeParam[], x: readonly number[], values: readonly number[], nTerms: number, h = HESSIAN_STEP): { params: ParamReport[]; warnings: string[] } {
+export function identifiability(
+  params: readonly FreeParam[],
+  x: readonly number[],
+  values: readonly number[],
+  nTerms: number,
+  profiled?: readonly ProfileInterval[],
+  h = HESSIAN_STEP,
+): { params: ParamReport[]; warnings: string[] } {
   const n = x.length;
   const f0 = values[0];
   let k = 1;
@@ -405,8 +429,14 @@ export function identifiability(params: readonly FreeParam[], x: readonly number
   }
   const warnings: string[] = [];
   const reports = params.map((p, i): ParamReport => {
-    const e = se[i];
     const value = fromUnit(p, x[i]);
+    const prof = profiled?.[i];
+    if (prof && !flat[i]) {
+      for (const [end, side, bound] of [[prof.lo, 'lower', p.min], [prof.hi, 'upper', p.max]] as const)
+        if (end === null) warnings.push(`${p.name}: its profile stays within the 95 % threshold up to its ${side} bound ${bound}: the run does not bound it there`);
+      return { name: p.name, value, ci: [fromUnit(p, prof.lo ?? 0), fromUnit(p, prof.hi ?? 1)], se: null, atMin: bounds[i][0], atMax: bounds[i][1], identifiable: prof.lo !== null && prof.hi !== null };
+    }
+    const e = se[i];
     const ci: [number, number] | null = e === null ? null : [fromUnit(p, x[i] - 1.96 * e), fromUnit(p, x[i] + 1.96 * e)];
     if (flat[i]) warnings.push(`${p.name} does not change the objective within its bounds [${p.min}, ${p.max}]: it is not identifiable from this run and objective`);
     else if (kinked[i] && H.get(i, i) > 0) warnings.push(`${p.name}: the objective is not smooth at the fit (its curvature changes with the step: resets or spikes shifting across samples), no confidence interval`);

@@ -18,6 +18,7 @@
 import { hostname } from 'node:os';
 import { Queue, QueueEvents, Relay, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
 import { TaskError, WorkerPool, type RunOptions, type TaskInput, type TaskName, type TaskOutput, type TaskRunner } from './pool.ts';
+import type { QueueStatus } from '../../common/schemas/server.ts';
 
 export const QUEUE_NAME = 'spikeloop-tasks';
 /** Relay topic on which the server asks the workers to cancel a running job: `{ jobId, reason }`. */
@@ -82,13 +83,6 @@ export function connection(url: string): ConnectionOptions {
     ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
     maxRetriesPerRequest: null,
   };
-}
-
-export interface QueueStatus {
-  redis: string;
-  counts: Record<'waiting' | 'active' | 'completed' | 'failed' | 'delayed', number>;
-  workers: { name: string; addr: string; ageS: number }[];
-  active: { id: string; task: string; worker?: string; attempts: number }[];
 }
 
 /** Server side: a TaskRunner whose tasks run on the queue's workers. */

@@ -6,7 +6,7 @@
  *   const dash = useDashboard({ width: 1280, height: 800 });
  *   it('…', async () => { const { page, url } = dash; await page.goto(`${url}/#/`); await dash.screenshot('x.png'); });
  */
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -42,6 +42,8 @@ export interface Dashboard {
   postJson(url: string, body: unknown): Promise<Response>;
   /** Starts a new server on the database of the current (killed or stopped) one. */
   restartServer(): Promise<void>;
+  /** POSTs a run to `url` (default /api/runs; /api/twin/runs for a twin run), waits until it has completed, returns its id. */
+  completedRun(body: Record<string, unknown>, url?: string): Promise<number>;
 }
 
 /** Registers beforeAll/afterAll hooks for the calling test file; the fields are valid inside its tests. */
@@ -95,6 +97,14 @@ export function useDashboard(opts: DashboardOptions): Dashboard {
     restartServer: async () => {
       server = await startServer(ready(server).dir, ready(server).token);
       await openWithToken();
+    },
+    completedRun: async (body, url = '/api/runs') => {
+      const s = ready(server);
+      const res = await s.fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(res.status, await res.clone().text()).toBe(201);
+      const id = ((await res.json()) as { run: { id: number } }).run.id;
+      await expect.poll(async () => ((await (await s.fetch(`/api/runs/${id}`)).json()) as { run: { status: string } }).run.status, { timeout: 60_000, interval: 250 }).toBe('completed');
+      return id;
     },
   };
 }

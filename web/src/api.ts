@@ -6,7 +6,10 @@
  */
 import type { ChannelRole, EventKind, RunStatus, FinalStatus } from '../../common/run-stream.ts';
 import type {
+  AnalysisFailure,
   AnalysisInfo as AnalysisInfoWire,
+  AnalysisName,
+  AnalysisResults,
   AnalysisRun,
   BenchConfig,
   CircuitInfo,
@@ -42,19 +45,27 @@ import type {
 
 export type { RunStatus, FinalStatus, EventKind, ChannelRole };
 export type {
+  AnalysisFailure,
+  AnalysisName,
+  AnalysisResults,
   AnalysisRun,
   AvalancheResult,
+  BurstsResult,
   ChannelInfo,
   BenchConfig,
   CircuitInfo,
   CompareResult,
+  DistanceResult,
   DroppedRange,
   Envelope,
   InstrumentState,
   LiveEvent,
   LiveMessage,
+  PhaseResult,
   PointStats,
   PowerLawFitResult,
+  PowerLawResult,
+  PsdResult,
   ProtocolCheck,
   ProtocolDoc,
   RegimeResult,
@@ -64,8 +75,13 @@ export type {
   RunProgress,
   RunSummary,
   SourceInfo,
+  SpikeStatsResult,
+  SpikeTrainResult,
+  SpikesResult,
   StartRunBody,
   StdpCurve,
+  StdpFit,
+  StdpResult,
   StoredAnalysis,
   SweepPointStatus,
   SweepStatus,
@@ -103,6 +119,41 @@ export interface JsonSchema {
 export type ProtocolInfo = Omit<ProtocolInfoWire, 'schema'> & { schema: JsonSchema };
 /** One analysis of the registry (`GET /api/analyses`); `params` read by the forms. */
 export type AnalysisInfo = Omit<AnalysisInfoWire, 'params'> & { params: JsonSchema };
+
+/** Every analysis name; the compiler checks the list against common/schemas/analysis-results.ts. */
+const ANALYSIS_NAMES: Record<AnalysisName, true> = {
+  powerlaw: true,
+  distance: true,
+  spikes: true,
+  bursts: true,
+  avalanches: true,
+  psd: true,
+  resonance: true,
+  phase: true,
+  stdp: true,
+  regime: true,
+  compare: true,
+  'spike-stats': true,
+  'spike-train': true,
+};
+const isAnalysisName = (name: string): name is AnalysisName => Object.hasOwn(ANALYSIS_NAMES, name);
+
+/** A result with the analysis that made it, typed by that analysis's result schema. */
+export type TypedResult = { [N in AnalysisName]: { name: N; result: AnalysisResults[N] } }[AnalysisName];
+
+/**
+ * A result as the server sends or stored it, typed by its analysis's schema (the server's tests check every
+ * analysis against it: test/analysis-results.test.ts). A stored `{ error }` (an analysis that failed during
+ * automatic pairing or a sweep) is returned as `{ error }`, an analysis this client does not know as undefined.
+ */
+export function typedResult(name: string, result: unknown): TypedResult | AnalysisFailure | undefined {
+  const error = (result as { error?: unknown } | null)?.error;
+  if (typeof error === 'string') return { error };
+  return isAnalysisName(name) ? ({ name, result } as TypedResult) : undefined;
+}
+
+/** The answer of a run analysis, its result typed when the name is a literal. */
+export type AnalysisRunOf<N extends string> = Omit<AnalysisRun, 'result'> & { result: N extends AnalysisName ? AnalysisResults[N] : unknown };
 
 /** The query of `GET /api/runs` (an empty status: any). */
 export type RunQuery = Omit<RunListQuery, 'status'> & { status?: RunStatus | '' };
@@ -177,6 +228,17 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
   return json as T;
 }
 
+/**
+ * An analysis of data in the body or of several runs (`POST /api/analysis/:name`), its result typed by the
+ * analysis's schema; the result is not stored. (A caller that knows which shape it asked for, such as
+ * `regime` of several runs, may name that type instead.)
+ */
+function analyze<N extends AnalysisName>(name: N, body: Record<string, unknown>): Promise<AnalysisResults[N]>;
+function analyze<R>(name: string, body: Record<string, unknown>): Promise<R>;
+function analyze(name: string, body: Record<string, unknown>): Promise<unknown> {
+  return request('POST', `/api/analysis/${encodeURIComponent(name)}`, body);
+}
+
 export const api = {
   health: () => request<Health>('GET', '/api/health'),
   protocols: async () => (await request<{ protocols: ProtocolInfo[] }>('GET', '/api/protocols')).protocols,
@@ -216,12 +278,29 @@ export const api = {
   startFit: async (id: number, body: FitBody) => (await request<{ fit: FitJob }>('POST', `/api/runs/${id}/fit`, body)).fit,
   getFit: async (fitId: string) => (await request<{ fit: FitJob }>('GET', `/api/fits/${encodeURIComponent(fitId)}`)).fit,
   cancelFit: async (fitId: string) => (await request<{ fit: FitJob }>('DELETE', `/api/fits/${encodeURIComponent(fitId)}`)).fit,
+  /**
+   * A fit's record pushed as it progresses (server-sent events of GET /api/fits/:fitId/events), the last one
+   * when it has ended; `onLost` when the stream breaks before that. Returns the close.
+   */
+  watchFit(fitId: string, onFit: (fit: FitJob) => void, onLost: () => void): () => void {
+    const es = new EventSource(`/api/fits/${encodeURIComponent(fitId)}/events`);
+    let ended = false;
+    es.addEventListener('fit', (e) => {
+      const fit = JSON.parse((e as MessageEvent<string>).data) as FitJob;
+      if (fit.state !== 'running') ((ended = true), es.close());
+      onFit(fit);
+    });
+    es.onerror = () => {
+      es.close();
+      if (!ended) onLost();
+    };
+    return () => es.close();
+  },
   twinCircuits: async () => (await request<{ circuits: CircuitInfo[] }>('GET', '/api/twin/circuits')).circuits,
   analysisList: async () => (await request<{ analyses: AnalysisInfo[] }>('GET', '/api/analyses')).analyses,
-  runAnalysis: (id: number, name: string, params: Record<string, unknown>, recompute = false) =>
-    request<AnalysisRun>('POST', `/api/runs/${id}/analyses/${encodeURIComponent(name)}${query({ recompute: recompute ? 'true' : undefined })}`, params),
-  /** An analysis of data in the body or of several runs (`POST /api/analysis/:name`); the result is not stored. */
-  analyze: <R>(name: string, body: Record<string, unknown>) => request<R>('POST', `/api/analysis/${encodeURIComponent(name)}`, body),
+  runAnalysis: <N extends string>(id: number, name: N, params: Record<string, unknown>, recompute = false) =>
+    request<AnalysisRunOf<N>>('POST', `/api/runs/${id}/analyses/${encodeURIComponent(name)}${query({ recompute: recompute ? 'true' : undefined })}`, params),
+  analyze,
   /** The STDP curve of runs of the stdp protocol, fitted. */
   stdpCurve: (body: StdpBody) => request<StdpCurve>('POST', '/api/experiments/stdp', body),
   startSweep: async (body: SweepStartBody) => (await request<{ sweep: SweepStatus }>('POST', '/api/sweeps', body)).sweep,

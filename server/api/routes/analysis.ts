@@ -19,7 +19,7 @@ import type { RoutePlugin } from '../app.ts';
 import { AppError, runActive, runNotFound } from '../../../common/errors.ts';
 import { RunIdParams, errorResponses } from '../schemas.ts';
 import type { RunStore } from '../../store/run-store.ts';
-import { AnalysisInfoSchema, AnalysisRunQuerySchema, AnalysisRunSchema, StoredAnalysesQuerySchema, StoredAnalysisSchema } from '../../../common/schemas/analysis.ts';
+import { AnalysisInfoSchema, AnalysisRunQuerySchema, StoredAnalysesQuerySchema, StoredAnalysisSchema, analysisRunOf } from '../../../common/schemas/analysis.ts';
 import { InputError, readRunSignal, tableSignal } from '../../analysis-io/inputs.ts';
 import { ANALYSES, type AnalysisDef } from '../../analysis-io/registry.ts';
 import { analyzeRun, resolveParams, toJson } from '../../analysis-io/results.ts';
@@ -76,6 +76,13 @@ export function checkRunsSize(store: RunStore, runIds: number[]): void {
   }
 }
 
+/**
+ * A result's schema documents the answer (OpenAPI) and is checked against real results by the tests; the
+ * answer itself is written by JSON.stringify, as it is stored: fast-json-stringify would drop or refuse
+ * fields of a result stored by an older version, and test each element of a long array against `number | null`.
+ */
+const asStored = () => (data: unknown) => JSON.stringify(data);
+
 function inputError(e: unknown): never {
   if (e instanceof RangeError) throw new AppError('VALIDATION', e.message);
   throw e;
@@ -101,8 +108,9 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         source: d.source,
         inputs: d.inputs,
         ...(d.table ? { table: d.table } : {}),
+        ...(d.protocols ? { protocols: d.protocols } : {}),
         params: JSON.parse(JSON.stringify(d.params)) as unknown,
-        ...(d.result ? { result: JSON.parse(JSON.stringify(d.result)) as unknown } : {}),
+        result: JSON.parse(JSON.stringify(d.result)) as unknown,
         route: routeOf(d),
       })),
     }),
@@ -136,8 +144,9 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
           params: RunIdParams,
           querystring: AnalysisRunQuerySchema,
           body: Type.Optional(Type.Partial(def.params)),
-          response: { 200: AnalysisRunSchema, ...errorResponses },
+          response: { 200: analysisRunOf(def.result), ...errorResponses },
         },
+        serializerCompiler: asStored,
       },
       async (req, reply) => {
         const { id } = req.params;
@@ -169,8 +178,9 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
           tags: ['analysis'],
           summary: `${def.title}: ${def.description}`,
           body,
-          response: { 200: Type.Object({}, { additionalProperties: true }), ...errorResponses },
+          response: { 200: def.result, ...errorResponses },
         },
+        serializerCompiler: asStored,
       },
       async (req, reply) => {
         const all = req.body as Record<string, unknown>;
@@ -193,11 +203,11 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
             const rows = def.table ? (all[def.table.key] as Record<string, number>[] | undefined) : undefined;
             const runIds = all.runIds as number[] | undefined;
             if ((rows === undefined) === (runIds === undefined)) {
-              throw new InputError(def.table && def.inputs === 'signals' ? `give either ${def.table.key} or runIds` : `give ${def.table?.key ?? 'runIds'}`, '/');
+              throw new InputError(def.table ? `give either ${def.table.key} or runIds` : 'give runIds', '/');
             }
             if (rows) {
               const cols = Object.fromEntries(def.table!.columns.map((c) => [c, Float64Array.from(rows, (r) => r[c])]));
-              input = def.inputs === 'table' ? cols : [tableSignal(cols)];
+              input = [tableSignal(cols)];
             } else {
               checkRunsSize(ctx.store, runIds!);
               // read on the worker thread (the reads are synchronous SQLite)

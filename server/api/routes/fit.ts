@@ -3,6 +3,8 @@
  *   POST   /api/runs/:id/fit   { circuit, params?, bounds?, objective?, ... } → 202 { fit } (progress: GET below),
  *                              or with wait: true 201 { fit } once it has ended (cancelled if the client leaves)
  *   GET    /api/fits/:fitId    → { fit }: state, progress (evaluations, residual), result or error
+ *   GET    /api/fits/:fitId/events → text/event-stream: `fit` events with the same record as it progresses,
+ *                              the last one when it has ended, then the stream closes
  *   DELETE /api/fits/:fitId    → { fit }: cancelled (no-op once ended)
  * The evaluations run on the worker pool; one fit at a time (a fit uses every thread): another is 503 BUSY.
  * The result stores the fitted circuit by name and pairs the run with it.
@@ -70,6 +72,33 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     '/api/fits/:fitId',
     { schema: { tags: ['twin'], summary: 'A twin fit: state, progress, result or error', params: FitIdParams, response: { 200: Type.Object({ fit: FitJobSchema }), ...errorResponses } } },
     async (req) => ({ fit: fits.get(req.params.fitId) }),
+  );
+
+  app.get(
+    '/api/fits/:fitId/events',
+    {
+      schema: {
+        tags: ['twin'],
+        summary: "A twin fit's progress pushed as server-sent events: `event: fit` with the GET record, at most every 100 ms, the last one when it has ended",
+        params: FitIdParams,
+        response: { 200: Type.String({ description: 'text/event-stream' }), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      fits.get(req.params.fitId);
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      let stop = () => {};
+      stop = fits.watch(req.params.fitId, (fit) => {
+        res.write(`event: fit\ndata: ${JSON.stringify(fit)}\n\n`);
+        if (fit.state !== 'running') {
+          stop();
+          res.end();
+        }
+      });
+      res.once('close', () => stop());
+    },
   );
 
   app.delete(

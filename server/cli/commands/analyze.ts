@@ -20,6 +20,7 @@ import { DEFAULT_DB, progressBar } from '../shared.ts';
 import type { Signal } from '../../analysis-io/inputs.ts';
 import type { CliMeta } from '../../analysis-io/params.ts';
 import { ANALYSES, type AnalysisDef } from '../../analysis-io/registry.ts';
+import { resultVariants } from '../../analysis-io/result-fields.ts';
 import type { RunStore } from '../../store/run-store.ts';
 
 type Prop = TSchema & { type?: string; anyOf?: TSchema[]; const?: unknown; title?: string; description?: string; unit?: string; cli?: CliMeta; default?: unknown; minimum?: number; maximum?: number; exclusiveMinimum?: number };
@@ -198,8 +199,14 @@ const TEXT: Record<string, (r: Record<string, unknown>) => string> = {
     ),
 };
 
+/** The result's top-level fields from its schema, for --help (docs/analysis.md "Results" has them all). */
+function resultHelp(def: AnalysisDef): string {
+  const variants = resultVariants(def.result).map((v) => `${v.description ? `${v.description}: ` : ''}{ ${v.fields.filter((f) => !/[.[]/.test(f.path)).map((f) => f.path + (f.optional ? '?' : '')).join(', ')} }`);
+  return `\nResult (--json; docs/analysis.md "Results"):\n${variants.map((v) => `  ${v}`).join('\n')}`;
+}
+
 function register1(analyze: Command, def: AnalysisDef): void {
-  const cmd = analyze.command(def.name).description(`${def.description} (${def.source})`);
+  const cmd = analyze.command(def.name).description(`${def.description} (${def.source})`).addHelpText('after', resultHelp(def));
   switch (def.inputs) {
     case 'values':
       cmd.argument('<file>', 'values, one per line (commas or spaces also accepted)');
@@ -207,15 +214,12 @@ function register1(analyze: Command, def: AnalysisDef): void {
     case 'trains':
       cmd.argument('<file>', 'one spike train per line, times in s separated by spaces or commas');
       break;
-    case 'table':
-      cmd.argument('<inputs...>', `runs of the ${def.name} protocol (ids), or one CSV with columns ${def.table!.columns.join(', ')}`).option('--db <file>', 'SQLite database file (run inputs)', DEFAULT_DB);
-      break;
     case 'signal':
     case 'events':
       traceInputOptions(cmd.argument('<input>', 'runId, file.csv or file.npy'));
       break;
     case 'signals':
-      traceInputOptions(cmd.argument('<inputs...>', 'runIds or files (file.csv, file.npy)'));
+      traceInputOptions(cmd.argument('<inputs...>', `runIds or files (file.csv, file.npy)${def.table ? `, or one CSV with columns ${def.table.columns.join(', ')}` : ''}`));
       break;
     case 'pair':
       traceInputOptions(cmd.argument('<measured>', 'runId or file').argument('[simulated]', 'runId or file (default for a run: the twin run linked to it)'));
@@ -244,26 +248,19 @@ function register1(analyze: Command, def: AnalysisDef): void {
       print(r, o.json, TEXT[def.name] ? () => TEXT[def.name](r) : undefined);
       return;
     }
-    if (def.inputs === 'table') {
+    if (def.name === 'stdp' && (positional[0] as string[]).every(isRunId)) {
+      // runs of the stdp protocol, printed as a table of pairs and the fit (as POST /api/experiments/stdp)
       const inputs = positional[0] as string[];
-      if (def.name === 'stdp' && inputs.every(isRunId)) {
-        // runs of the stdp protocol: Δw from the read pulses around each pairing block (as POST /api/experiments/stdp)
-        const [{ RunStore }, { stdpCurveOfRuns, stdpCurveText }] = await Promise.all([import('../../store/run-store.ts'), import('../../experiments/stdp-runs.ts')]);
-        if (!existsSync(o.db)) throw new Error(`no database at ${o.db} (pass --db)`);
-        const store = RunStore.open(o.db, { readonly: true });
-        try {
-          const p = resolveParams(def, params);
-          const result = stdpCurveOfRuns(store, inputs.map(Number), p.channel as string | undefined, { tauMin: p.tau_min as number, tauMax: p.tau_max as number });
-          print({ input: inputs.map(Number), method: 'stdp', result }, o.json, () => stdpCurveText(result));
-        } finally {
-          store.close();
-        }
-        return;
+      const [{ RunStore }, { stdpCurveOfRuns, stdpCurveText }] = await Promise.all([import('../../store/run-store.ts'), import('../../experiments/stdp-runs.ts')]);
+      if (!existsSync(o.db)) throw new Error(`no database at ${o.db} (pass --db)`);
+      const store = RunStore.open(o.db, { readonly: true });
+      try {
+        const p = resolveParams(def, params);
+        const result = stdpCurveOfRuns(store, inputs.map(Number), p.channel as string | undefined, { tauMin: p.tau_min as number, tauMax: p.tau_max as number });
+        print({ input: inputs.map(Number), method: 'stdp', result }, o.json, () => stdpCurveText(result));
+      } finally {
+        store.close();
       }
-      if (inputs.length !== 1) throw new Error(`give run ids, or exactly one CSV file of ${def.table!.columns.join(',')} rows`);
-      if (!existsSync(inputs[0])) throw new Error(`no such file or run: ${inputs[0]}`);
-      const p = resolveParams(def, params);
-      print({ input: inputs[0], method: def.name, params: p, result: toJson(await def.run(io.readTable(inputs[0]) as never, p as never, {})) }, o.json);
       return;
     }
     if (def.inputs === 'pair') {

@@ -5,28 +5,32 @@
  */
 import type { Command } from 'commander';
 import { readFileSync, statSync } from 'node:fs';
-import { DEFAULT_DB, ensureDbDir, numberIn } from '../shared.ts';
-
-const FORMATS = ['auto', 'scope-csv', 'csv', 'npy', 'wav', 'nwb'];
+import path from 'node:path';
+import { IMPORT_FORMATS } from '../../../common/schemas/runs.ts';
+import { aNumber, checkRequest, DEFAULT_DB, ensureDbDir } from '../shared.ts';
 
 export function register(program: Command): void {
   program
     .command('import')
     .description('Import a recording as a run: oscilloscope CSV (Tektronix, Keysight, Rigol, R&S, LeCroy, Siglent), plain CSV/NPY with --rate, WAV, spikeloop NWB; prints each run id, then its JSON summary')
     .argument('<files...>', 'the recordings (a folder of scope captures: *.csv); each becomes a run')
-    .option('-f, --format <format>', `${FORMATS.join(', ')} (auto: from the file's first bytes and header)`, 'auto')
-    .option('-r, --rate <Hz>', 'sample rate, for files without a time column or rate of their own', numberIn('--rate', 1e-300, 1e12))
+    .option('-f, --format <format>', `${IMPORT_FORMATS.join(', ')} (auto: from the file's first bytes and header)`, 'auto')
+    .option('-r, --rate <Hz>', 'sample rate, for files without a time column or rate of their own', aNumber('--rate'))
     .option('-u, --unit <unit>', 'unit of channels whose file names none (V, A, mV, ...)')
     .option('-s, --stimulus <channel>', 'the channel that holds the applied stimulus (for twin pairing)')
     .option('-l, --label <text>', 'label stored with the runs (default: the file name)')
     .option('--db <file>', 'SQLite database file (created when missing)', DEFAULT_DB)
     .action(async (files: string[], opts: { format: string; rate?: number; unit?: string; stimulus?: string; label?: string; db: string }) => {
-      if (!FORMATS.includes(opts.format)) throw new Error(`--format must be one of ${FORMATS.join(', ')}, got "${opts.format}"`);
-      const [{ importRecording, readRecording, MAX_IMPORT_BYTES }, { buildServices }, { RunStore }] = await Promise.all([
+      const [{ importRecording, readRecording, MAX_IMPORT_BYTES }, { buildServices }, { RunStore }, { ImportQuerySchema }] = await Promise.all([
         import('../../import/index.ts'),
         import('../../services.ts'),
         import('../../store/run-store.ts'),
+        import('../../../common/schemas/runs.ts'),
       ]);
+      const flags = { name: '<files>', format: '--format', rate: '--rate', unit: '--unit', stimulus: '--stimulus', label: '--label' };
+      const { db: _db, ...settings } = opts;
+      // each file's query as POST /api/import would take it (common/schemas/runs.ts), checked as the API checks it
+      for (const file of files) await checkRequest(ImportQuerySchema, { name: path.basename(file), ...settings }, flags);
       const read = (file: string) => {
         let size: number;
         try {

@@ -1,24 +1,23 @@
 /** `spikeloop runs`: lists the stored runs, newest first. */
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import type { RunStatus } from '../../../common/run-stream.ts';
+import { RUN_STATUSES, type RunListQuery } from '../../../common/schemas/runs.ts';
 import type { RunSummary } from '../../store/run-store.ts';
-import { DEFAULT_DB, numberIn } from '../shared.ts';
-
-const STATUSES = ['running', 'completed', 'aborted', 'failed', 'interrupted'];
+import { aNumber, checkRequest, DEFAULT_DB } from '../shared.ts';
 
 export function register(program: Command): void {
   program
     .command('runs')
     .description('List stored runs, newest first')
     .option('--db <file>', 'SQLite database file', DEFAULT_DB)
-    .option('-n, --limit <n>', 'at most this many runs', numberIn('--limit', 1, 1_000_000, true), 50)
-    .option('--status <status>', `only runs with this status (${STATUSES.join(', ')})`)
+    .option('-n, --limit <n>', 'at most this many runs (1 to 1000)', aNumber('--limit'), 50)
+    .option('--status <status>', `only runs with this status (${RUN_STATUSES.join(', ')})`)
     .option('--json', 'print one JSON object { runs: [...] } instead of a table', false)
     .action(async (opts: { db: string; limit: number; status?: string; json: boolean }) => {
-      if (opts.status !== undefined && !STATUSES.includes(opts.status)) {
-        throw new Error(`--status must be one of ${STATUSES.join(', ')}`);
-      }
+      // the query GET /api/runs takes (common/schemas/runs.ts), checked as the API checks it
+      const query = { limit: opts.limit, ...(opts.status !== undefined ? { status: opts.status } : {}) } as RunListQuery;
+      const { RunListQuerySchema } = await import('../../../common/schemas/runs.ts');
+      await checkRequest(RunListQuerySchema, query, { limit: '--limit', status: '--status' });
       if (!existsSync(opts.db)) {
         if (opts.json) console.log(JSON.stringify({ runs: [] }));
         else console.error(`no database at ${opts.db} yet (it is created by \`spikeloop serve\` or \`spikeloop run\`)`);
@@ -28,7 +27,7 @@ export function register(program: Command): void {
       // Read-only: works while a server is recording into the same file.
       const store = RunStore.open(opts.db, { readonly: true });
       try {
-        const runs = store.listRuns({ limit: opts.limit, ...(opts.status ? { status: opts.status as RunStatus } : {}) });
+        const runs = store.listRuns(query);
         if (opts.json) {
           console.log(JSON.stringify({ runs }));
           return;

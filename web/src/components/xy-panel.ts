@@ -1,25 +1,66 @@
 /**
- * The X–Y view of a stored run: any channel against any other over the visible window (default the
- * stimulus on x and the first response on y: an I–V loop, stimulus vs response), coloured by time or by
- * stimulus cycle. Both channels are read as envelopes of the same columns (raw samples when the window holds
- * at most MAX_POINTS; otherwise each point is the middle of a column's min and max, and the panel says so).
+ * The X–Y view of a run: any channel against any other over the visible window (default the stimulus on x
+ * and the first response on y: an I–V loop, stimulus vs response), coloured by time or by stimulus cycle.
+ * One panel for every time view: the stored view reads both channels as envelopes of the same columns from
+ * the server (`envelopeXY`: raw samples when the window holds at most MAX_POINTS, otherwise each point the
+ * middle of a column's min and max), the live view from its ring buffers (`views/live-view.ts`); the note
+ * says which.
  */
-import { api, type ChannelInfo, type RunDetail } from '../api.ts';
+import { api, type ChannelInfo, type RunDetail, type RunSummary } from '../api.ts';
 import { h } from '../dom.ts';
 import { si } from '../format.ts';
 import { XYPlot } from '../plots/xy-plot.ts';
+import type { Columns } from '../plots/minmax-buffer.ts';
 import { shownFactor, shownUnit } from '../views/describe.ts';
 
-const MAX_POINTS = 4000;
+export const MAX_POINTS = 4000;
 
 /** The stimulus period (s) of protocols that repeat: a square's or sine's 1/f, a pulse train's or I–V sweep's period. */
-export function stimulusPeriodS(p: RunDetail['protocol']): number | null {
+export function stimulusPeriodS(p: RunSummary['protocol']): number | null {
   if (typeof p.frequencyHz === 'number' && p.frequencyHz > 0) return 1 / p.frequencyHz;
   if (typeof p.periodS === 'number' && p.periodS > 0) return p.periodS;
   return null;
 }
 
-export function xyPanel(run: RunDetail, channels: ChannelInfo[], window: () => [number, number]) {
+/** Points of two channels over a window: x and y in the plotted units, t the time (s) of each. */
+export interface XYPoints {
+  x: Float64Array;
+  y: Float64Array;
+  t: Float64Array;
+  length: number;
+  /** Samples each point stands for (1: raw samples). */
+  samplesPerPoint: number;
+}
+
+/** Reads channels `cx` and `cy` over [w0, w1] s (null: nothing there). */
+export type XYSource = (cx: ChannelInfo, cy: ChannelInfo, w0: number, w1: number, signal: AbortSignal) => Promise<XYPoints | null>;
+
+/** The stored run's points: both channels over the same sample range on the slower clock, folded into the same columns. */
+export function envelopeXY(run: RunDetail): XYSource {
+  return async (cx, cy, w0, w1, signal) => {
+    const rate = Math.min(cx.sampleRate, cy.sampleRate);
+    const read = (c: ChannelInfo) => {
+      const r = c.sampleRate / rate;
+      const start = Math.max(0, Math.floor(w0 * rate));
+      const end = Math.min(Math.floor(c.sampleCount / r), Math.ceil(w1 * rate));
+      const pixels = Math.max(1, Math.min(MAX_POINTS, end - start));
+      return end > start ? api.envelope(run.id, c.index, Math.floor(start * r), Math.floor(end * r), pixels, signal) : Promise.resolve(null);
+    };
+    const [ex, ey] = await Promise.all([read(cx), read(cy)]);
+    if (!ex || !ey) return null;
+    const n = Math.min(ex.min.length, ey.min.length);
+    const out: XYPoints = { x: new Float64Array(n), y: new Float64Array(n), t: new Float64Array(n), length: n, samplesPerPoint: Math.max(1, ex.samplesPerPixel) };
+    const mid = (lo: number | null, hi: number | null) => (lo === null || hi === null ? NaN : (lo + hi) / 2);
+    for (let k = 0; k < n; k++) {
+      out.x[k] = mid(ex.min[k], ex.max[k]) * shownFactor(cx);
+      out.y[k] = mid(ey.min[k], ey.max[k]) * shownFactor(cy);
+      out.t[k] = (ex.start + (k + 0.5) * ex.samplesPerPixel) / cx.sampleRate;
+    }
+    return out;
+  };
+}
+
+export function xyPanel(run: RunSummary, channels: ChannelInfo[], window: () => [number, number], source: XYSource) {
   const period = stimulusPeriodS(run.protocol);
   const pick = (label: string, control: string, def: ChannelInfo | undefined) => {
     const s = h('select', { class: 'compact', 'aria-label': label, 'data-control': control });
@@ -52,36 +93,39 @@ export function xyPanel(run: RunDetail, channels: ChannelInfo[], window: () => [
     const cx = channels.find((c) => String(c.index) === xSel.value)!;
     const cy = channels.find((c) => String(c.index) === ySel.value)!;
     const [w0, w1] = window();
-    // Both channels over the same sample range on the slower clock, folded into the same columns.
-    const rate = Math.min(cx.sampleRate, cy.sampleRate);
-    const read = (c: ChannelInfo) => {
-      const r = c.sampleRate / rate;
-      const start = Math.max(0, Math.floor(w0 * rate));
-      const end = Math.min(Math.floor(c.sampleCount / r), Math.ceil(w1 * rate));
-      const pixels = Math.max(1, Math.min(MAX_POINTS, end - start));
-      return end > start ? api.envelope(run.id, c.index, Math.floor(start * r), Math.floor(end * r), pixels, mine.signal) : Promise.resolve(null);
-    };
     try {
-      const [ex, ey] = await Promise.all([read(cx), read(cy)]);
-      if (mine.signal.aborted || !ex || !ey) return;
-      const n = Math.min(ex.min.length, ey.min.length);
-      const x = new Float64Array(n);
-      const y = new Float64Array(n);
-      const c = new Float64Array(n);
-      const mid = (lo: number | null, hi: number | null) => (lo === null || hi === null ? NaN : (lo + hi) / 2);
-      for (let k = 0; k < n; k++) {
-        x[k] = mid(ex.min[k], ex.max[k]) * shownFactor(cx);
-        y[k] = mid(ey.min[k], ey.max[k]) * shownFactor(cy);
-        const t = (ex.start + (k + 0.5) * ex.samplesPerPixel) / cx.sampleRate;
-        c[k] = colour.value === 'cycle' && period ? Math.floor(t / period) : t;
-      }
+      const p = await source(cx, cy, w0, w1, mine.signal);
+      if (mine.signal.aborted || !p) return;
+      const c = new Float64Array(p.length);
+      for (let k = 0; k < p.length; k++) c[k] = colour.value === 'cycle' && period ? Math.floor(p.t[k] / period) : p.t[k];
       plot ??= new XYPlot(body, Math.min(760, Math.max(420, el.clientWidth - 20)), 420);
-      plot.show({ x, y, c, length: n, xLabel: cx.label || cx.name, xUnit: shownUnit(cx), yLabel: cy.label || cy.name, yUnit: shownUnit(cy), cLabel: colour.value === 'cycle' ? 'cycle' : 'time (s)' });
-      note.textContent = `${n.toLocaleString()} points over ${si(w0, 's', 4)} – ${si(w1, 's', 4)}${ex.samplesPerPixel > 1 ? ` (each the middle of ${ex.samplesPerPixel} samples: zoom in for raw samples)` : ' (raw samples)'}`;
+      plot.show({ x: p.x, y: p.y, c, length: p.length, xLabel: cx.label || cx.name, xUnit: shownUnit(cx), yLabel: cy.label || cy.name, yUnit: shownUnit(cy), cLabel: colour.value === 'cycle' ? 'cycle' : 'time (s)' });
+      const each = p.samplesPerPoint > 1 ? ` (each the middle of ${Math.round(p.samplesPerPoint).toLocaleString()} samples: zoom in for raw samples)` : ' (raw samples)';
+      note.textContent = `${p.length.toLocaleString()} points over ${si(w0, 's', 4)} – ${si(w1, 's', 4)}${each}`;
     } catch (e) {
       if (!mine.signal.aborted) note.textContent = `Could not load the X–Y data: ${e instanceof Error ? e.message : String(e)}`;
     }
   }
 
   return { el, toggle, refresh: () => void refresh(), destroy: () => (ac?.abort(), plot?.destroy()) };
+}
+
+/**
+ * Points from two channels' min/max columns (the live view's ring buffers): each column of `a` with the
+ * column of `b` nearest in time (within half a column), at the middle of each column's min and max.
+ */
+export function pairColumns(a: Columns, b: Columns, samplesPerPoint: number): XYPoints {
+  const out: XYPoints = { x: new Float64Array(a.length), y: new Float64Array(a.length), t: new Float64Array(a.length), length: 0, samplesPerPoint };
+  const half = a.length > 1 ? (a.x[a.length - 1] - a.x[0]) / (a.length - 1) / 2 : Infinity;
+  let j = 0;
+  for (let k = 0; k < a.length; k++) {
+    const t = a.x[k];
+    while (j + 1 < b.length && Math.abs(b.x[j + 1] - t) <= Math.abs(b.x[j] - t)) j++;
+    if (b.length === 0 || Math.abs(b.x[j] - t) > half) continue;
+    const n = out.length++;
+    out.x[n] = (a.lo[k] + a.hi[k]) / 2;
+    out.y[n] = (b.lo[j] + b.hi[j]) / 2;
+    out.t[n] = t;
+  }
+  return out;
 }

@@ -10,19 +10,21 @@
  *   bursts      burst raster (each burst a bar on its channel's row) and burst table
  *   phase       phase histogram (0..1 cycles, mean phase marked) and phase against time (locking)
  *   regime      rate per ladder step coloured by regime, and the step table
- *   stdp        Δw against Δt with the two-exponential fit (also used by the sweeps page)
- * and any result as a table of its values. Every plot is a uPlot chart with a title (main.ts gives each a
+ * and any result as a table of its values; the sweeps page draws its STDP curve with stdpPlot (Δw against
+ * Δt with the two-exponential fit). Results are read by their types (web/src/api.ts typedResult, from the
+ * result schemas in common/schemas/analysis-results.ts). Every plot is a uPlot chart with a title (main.ts gives each a
  * PNG button) and a CSV button for the data it draws.
  */
 import uPlot from 'uplot';
-import { api, type RunDetail } from '../api.ts';
+import { api, typedResult, type AvalancheResult, type BurstsResult, type PhaseResult, type PsdResult, type RegimeResult, type RunDetail, type SpikesResult, type StdpFit } from '../api.ts';
 import { h } from '../dom.ts';
 import { si } from '../format.ts';
 
-type Json = Record<string, unknown>;
+type SpikeChannel = SpikesResult['channels'][number];
+type Mixture = NonNullable<SpikeChannel['mixtures']>['amplitude'];
 const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
-const arr = (x: unknown): number[] => (Array.isArray(x) ? x.map((v) => (typeof v === 'number' ? v : NaN)) : []);
-const objs = (x: unknown): Json[] => (Array.isArray(x) ? (x as Json[]).filter((c) => c && typeof c === 'object' && !Array.isArray(c)) : []);
+/** A result's array of quantities (null where undefined) as numbers, NaN for null. */
+const orNaN = (x: readonly (number | null)[]): number[] => x.map((v) => v ?? NaN);
 export const COLORS = ['#2b6cb0', '#c05621', '#2f855a', '#6b46c1', '#b7791f', '#00838f', '#c53030', '#4a5568'];
 export const REGIME_COLORS: Record<string, string> = {
   quiescent: '#a0aec0',
@@ -40,33 +42,43 @@ export const val = (x: unknown, unit = ''): string => (num(x) === null ? '—' :
 /** Rendered result: its element and a destroy() for the charts in it. */
 export interface ResultView {
   el: HTMLElement;
+  /** Charts whose x is the run's time (s): rasters, phase against time; the page links them to its traces. */
+  timeCharts: uPlot[];
   destroy(): void;
 }
 
 /** Every `warnings` string anywhere in the result (top level, per channel, per fit). */
 export function collectWarnings(result: unknown, out: string[] = []): string[] {
-  if (Array.isArray(result)) for (const r of result) collectWarnings(r, out);
-  else if (result && typeof result === 'object') {
-    for (const [k, v] of Object.entries(result)) {
-      if (k === 'warnings' && Array.isArray(v)) {
-        for (const w of v) if (typeof w === 'string' && !out.includes(w)) out.push(w);
+  const list = jsonArray(result);
+  if (list) for (const r of list) collectWarnings(r, out);
+  else
+    for (const [k, v] of jsonFields(result)) {
+      const ws = k === 'warnings' ? jsonArray(v) : null;
+      if (ws) {
+        for (const w of ws) if (typeof w === 'string' && !out.includes(w)) out.push(w);
       } else if (typeof v === 'object') collectWarnings(v, out);
     }
-  }
   return out;
 }
 
+/** Any JSON value read generically (the warnings and the table of values, whatever the analysis): its items. */
+const jsonArray = (x: unknown): unknown[] | null => (Array.isArray(x) ? (x as unknown[]) : null);
+/** … its fields ([] for a non-object). */
+const jsonFields = (x: unknown): [string, unknown][] => (x && typeof x === 'object' && !Array.isArray(x) ? Object.entries(x as Record<string, unknown>) : []);
+
 type ChartOpts = Omit<uPlot.Options, 'width' | 'height' | 'title'>;
 type Csv = { header: string[]; rows: (number | string)[][] };
-type Chart = (title: string, opts: ChartOpts, data: uPlot.AlignedData, csv: Csv) => uPlot;
+/** `time`: x is the run's time in s (the chart is listed in `timeCharts`). */
+type Chart = (title: string, opts: ChartOpts, data: uPlot.AlignedData, csv: Csv, time?: boolean) => uPlot;
 
 /** Charts into `el`: one figure each with a title, the PNG button (png.ts) and a CSV button. */
-export function chartMaker(el: HTMLElement, width: number, charts: uPlot[], height = 260): Chart {
-  return (title, opts, data, csv) => {
-    const box = h('figure', { class: 'analysis-plot', 'data-plot': title });
+export function chartMaker(el: HTMLElement, width: number, charts: uPlot[], height = 260, timeCharts: uPlot[] = []): Chart {
+  return (title, opts, data, csv, time = false) => {
+    const box = h('figure', { class: 'analysis-plot', 'data-plot': title, 'data-time': time ? '' : null });
     el.append(box);
     const u = new uPlot({ ...opts, title, width: Math.max(320, width), height }, data, box);
     charts.push(u);
+    if (time) timeCharts.push(u);
     box.append(csvButton(title, csv.header, csv.rows));
     return u;
   };
@@ -79,21 +91,25 @@ export interface RenderContext {
 
 export function renderResult(method: string, result: unknown, width: number, ctx: RenderContext = {}): ResultView {
   const charts: uPlot[] = [];
+  const timeCharts: uPlot[] = [];
   const ac = new AbortController();
   const el = h('div', { class: 'analysis-plots' });
-  const r = (result ?? {}) as Json;
-  const chart = chartMaker(el, Math.floor(width / 2) - 12, charts);
-  const channels = objs(r.channels);
-  if (method === 'spikes' && channels.length) spikePlots(channels, chart, el, ctx, ac.signal);
-  else if (method === 'psd' && channels.length) psdPlots(channels, chart);
-  else if (method === 'avalanches') avalanchePlots(r, chart, el);
-  else if (method === 'bursts' && channels.length) burstPlots(channels, chart, el);
-  else if (method === 'phase') phasePlots(r, chart, el);
-  else if (method === 'regime') regimePlots(r, chart, el, ctx);
-  else if (method === 'stdp') stdpPlot(objs(r.pairs), r, chart);
-  el.append(resultTable(r));
+  const chart = chartMaker(el, Math.floor(width / 2) - 12, charts, 260, timeCharts);
+  const t = typedResult(method, result);
+  if (t && 'name' in t) {
+    if (t.name === 'spikes' && t.result.channels.length) spikePlots(t.result.channels, chart, el, ctx, ac.signal);
+    else if (t.name === 'psd' && t.result.channels.length) psdPlots(t.result.channels, chart);
+    else if (t.name === 'avalanches') avalanchePlots(t.result, chart, el);
+    else if (t.name === 'bursts' && t.result.channels.length) burstPlots(t.result.channels, chart, el);
+    else if (t.name === 'phase') phasePlots(t.result, chart, el);
+    // a run's regime (the regime of several runs is the sweeps page's)
+    else if (t.name === 'regime' && !('runs' in t.result)) regimePlots(t.result, chart, el, ctx);
+    else if (t.name === 'stdp') stdpPlot(t.result.pairs, t.result.fit, chart);
+  }
+  el.append(resultTable(result));
   return {
     el,
+    timeCharts,
     destroy: () => {
       ac.abort();
       charts.forEach((c) => c.destroy());
@@ -174,25 +190,24 @@ export function rasterChart(chart: Chart, title: string, rows: { label: string; 
       [null, null],
     ],
     { header: ['channel', 'time_s'], rows: rows.flatMap((r) => r.times.map((t) => [r.label, t])) },
+    true,
   );
 }
 
-function spikePlots(channels: Json[], chart: Chart, el: HTMLElement, ctx: RenderContext, signal: AbortSignal): void {
-  const total = channels.reduce((s, c) => s + arr(c.times).length, 0);
+function spikePlots(channels: SpikeChannel[], chart: Chart, el: HTMLElement, ctx: RenderContext, signal: AbortSignal): void {
+  const total = channels.reduce((s, c) => s + c.times.length, 0);
   if (total === 0) {
     el.append(h('p', { class: 'notice', 'data-empty': 'spikes' }, 'No spikes detected with these parameters: try a lower threshold multiplier or an absolute threshold.'));
   } else {
     rasterChart(
       chart,
       'Spike raster',
-      channels.map((c) => ({ label: String(c.channel), times: arr(c.times) })),
+      channels.map((c) => ({ label: c.channel, times: c.times })),
     );
   }
   channels.forEach((c, i) => {
-    if (ctx.run && arr(c.times).length) snippetPlot(c, ctx.run, chart, signal);
-    const hist = ((c.stats as Json | undefined)?.isi_hist ?? {}) as Json;
-    const edges = arr(hist.edges);
-    const counts = arr(hist.counts);
+    if (ctx.run && c.times.length) snippetPlot(c, ctx.run, chart, signal);
+    const { edges, counts } = c.stats.isi_hist;
     if (edges.length >= 2 && counts.length) {
       // Log-spaced edges from the server; the last bin is drawn up to the last edge.
       const ys = [...counts, 0].slice(0, edges.length);
@@ -207,13 +222,13 @@ function spikePlots(channels: Json[], chart: Chart, el: HTMLElement, ctx: Render
         { header: ['bin_low_s', 'bin_high_s', 'count'], rows: counts.map((n, k) => [edges[k], edges[k + 1] ?? NaN, n]) },
       );
     }
-    const mix = (c.mixtures ?? null) as Json | null;
+    const mix = c.mixtures;
     if (mix) {
-      const times = arr(c.times);
+      const times = c.times;
       const logIsi = times.slice(1).map((t, k) => t - times[k]).filter((d) => d > 0).map(Math.log10);
-      mixturePlot(`Amplitude modes · ${c.channel}`, `peak (${c.unit || 'unit'})`, arr(c.peaks), mix.amplitude as Json, chart);
-      mixturePlot(`Width modes · ${c.channel}`, 'width (s)', arr(c.widths), mix.width as Json, chart);
-      mixturePlot(`ISI modes · ${c.channel}`, 'log10 ISI (log10 s)', logIsi, mix.log10_isi as Json, chart);
+      mixturePlot(`Amplitude modes · ${c.channel}`, `peak (${c.unit || 'unit'})`, orNaN(c.peaks), mix.amplitude, chart);
+      mixturePlot(`Width modes · ${c.channel}`, 'width (s)', orNaN(c.widths), mix.width, chart);
+      mixturePlot(`ISI modes · ${c.channel}`, 'log10 ISI (log10 s)', logIsi, mix.log10_isi, chart);
     }
   });
 }
@@ -223,9 +238,9 @@ function spikePlots(channels: Json[], chart: Chart, el: HTMLElement, ctx: Render
  * 1 ms before to 2 ms after its detection time (less on fast trains), overlaid, with their mean. The raw
  * samples come from `GET /api/runs/:id/channels/:ch/raw`.
  */
-function snippetPlot(c: Json, run: RunDetail, chart: Chart, signal: AbortSignal): void {
+function snippetPlot(c: SpikeChannel, run: RunDetail, chart: Chart, signal: AbortSignal): void {
   const ch = run.channels.find((x) => x.name === c.channel);
-  const times = arr(c.times);
+  const times = c.times;
   if (!ch) return;
   const fs = ch.sampleRate;
   // 1 ms before to 2 ms after, shortened to a third of the median ISI before (and two thirds after) on fast
@@ -269,9 +284,9 @@ function snippetPlot(c: Json, run: RunDetail, chart: Chart, signal: AbortSignal)
 }
 
 /** A Gaussian mixture's components (weight·N(mean, sd)) as expected counts per bin, over the data's histogram. */
-function mixturePlot(title: string, xLabel: string, data: number[], fit: Json | undefined, chart: Chart): void {
+function mixturePlot(title: string, xLabel: string, data: number[], fit: Mixture, chart: Chart): void {
   const values = data.filter(Number.isFinite);
-  const comps = objs(fit?.components);
+  const comps = fit.components;
   if (values.length < 2 || comps.length === 0) return;
   let lo = Math.min(...values);
   let hi = Math.max(...values);
@@ -285,7 +300,7 @@ function mixturePlot(title: string, xLabel: string, data: number[], fit: Json | 
   // Histogram and curves on one x: the bin edges merged into the curve grid.
   const xs = [...new Set([...grid, ...counts.map((_, k) => lo + k * w), hi])].sort((a, b) => a - b);
   const histAt = (x: number) => (x >= hi ? 0 : counts[Math.min(bins - 1, Math.floor((x - lo) / w))]);
-  const curveAt = (k: number, x: number) => values.length * w * (num(comps[k].weight) ?? 0) * pdf(x, num(comps[k].mean) ?? 0, Math.max(1e-300, num(comps[k].sd) ?? 1));
+  const curveAt = (k: number, x: number) => values.length * w * (comps[k].weight ?? 0) * pdf(x, comps[k].mean ?? 0, Math.max(1e-300, comps[k].sd ?? 1));
   chart(
     `${title} · ${comps.length} component${comps.length === 1 ? '' : 's'} (BIC)`,
     {
@@ -302,29 +317,29 @@ function mixturePlot(title: string, xLabel: string, data: number[], fit: Json | 
   );
 }
 
-function psdPlots(channels: Json[], chart: Chart): void {
+function psdPlots(channels: PsdResult['channels'], chart: Chart): void {
   channels.forEach((c, i) => {
-    const f = arr(c.freqs);
-    const p = arr(c.psd);
+    const f = c.freqs;
+    const p = orNaN(c.psd);
     const keep = f.map((_, k) => k).filter((k) => f[k] > 0 && p[k] > 0);
     if (keep.length < 2) return;
     const x = keep.map((k) => f[k]);
     const y = keep.map((k) => p[k]);
     // Peaks: the dominant frequencies marked at their bins.
-    const dominant = objs(c.dominant).map((d) => num(d.frequency)).filter((v): v is number => v !== null);
+    const dominant = c.dominant.map((d) => d.frequency).filter((v): v is number => v !== null);
     const peaks: (number | null)[] = x.map(() => null);
     for (const fd of dominant) {
       let best = 0;
       for (let k = 1; k < x.length; k++) if (Math.abs(x[k] - fd) < Math.abs(x[best] - fd)) best = k;
       peaks[best] = y[best];
     }
-    const osc = (c.oscillation ?? {}) as Json;
-    const title = `PSD · ${c.channel} (${c.unit ?? ''})${osc.oscillating ? ` · oscillation at ${si(num(osc.frequency), 'Hz')}` : ''}`;
+    const osc = c.oscillation;
+    const title = `PSD · ${c.channel} (${c.unit})${osc.oscillating ? ` · oscillation at ${si(osc.frequency, 'Hz')}` : ''}`;
     chart(
       title,
       {
         scales: { x: { time: false, distr: 3 }, y: { distr: 3 } },
-        axes: [{ label: 'frequency (Hz)', values: decades((v) => si(v, 'Hz', 2)) }, { label: String(c.unit ?? 'power/Hz'), size: 70, values: decades((v) => v.toExponential(0)) }],
+        axes: [{ label: 'frequency (Hz)', values: decades((v) => si(v, 'Hz', 2)) }, { label: c.unit, size: 70, values: decades((v) => v.toExponential(0)) }],
         series: [
           { label: 'f' },
           { label: 'PSD', stroke: COLORS[i % COLORS.length], width: 1.5 },
@@ -337,26 +352,27 @@ function psdPlots(channels: Json[], chart: Chart): void {
   });
 }
 
-function avalanchePlots(r: Json, chart: Chart, el: HTMLElement): void {
+function avalanchePlots(r: AvalancheResult, chart: Chart, el: HTMLElement): void {
   // size exponent τ, duration exponent α (Beggs and Plenz 2003; Friedman et al. 2012): one name each, as on Compare
   for (const [what, valuesKey, fitKey, unitLabel, symbol] of [
     ['Avalanche size', 'sizes', 'size', 'size (events)', 'τ'],
     ['Avalanche duration', 'durations', 'duration', 'duration (bins)', 'α'],
   ] as const) {
-    const values = arr(r[valuesKey]).filter((v) => v > 0).sort((a, b) => a - b);
+    const values = r[valuesKey].filter((v) => v > 0).sort((a, b) => a - b);
     if (values.length === 0) continue;
     const n = values.length;
     // Empirical CCDF P(X ≥ x) at each distinct value.
     const xs: number[] = [];
     const ccdf: number[] = [];
     for (let k = 0; k < n; k++) if (k === 0 || values[k] !== values[k - 1]) (xs.push(values[k]), ccdf.push((n - k) / n));
-    const fit = (r[fitKey] ?? null) as Json | null;
-    const alpha = num(fit?.alpha);
-    const xmin = num(fit?.xmin);
-    const nTail = num(fit?.n_tail);
+    const fit = r[fitKey];
+    const alpha = fit?.alpha ?? null;
+    const xmin = fit?.xmin ?? null;
+    const nTail = fit?.n_tail ?? null;
     // The fitted law over its tail, scaled to the tail's share of the data: (n_tail/n)·(x/xmin)^(1−α).
     const model = xs.map((x) => (alpha !== null && xmin !== null && nTail !== null && x >= xmin ? (nTail / n) * (x / xmin) ** (1 - alpha) : null));
-    const label = alpha !== null ? `power law ${symbol} = ${alpha.toFixed(2)}${num(fit?.alpha_se) !== null ? ` ± ${(fit!.alpha_se as number).toFixed(2)}` : ''}, xmin = ${xmin}` : 'no power-law fit';
+    const se = fit?.alpha_se ?? null;
+    const label = alpha !== null ? `power law ${symbol} = ${alpha.toFixed(2)}${se !== null ? ` ± ${se.toFixed(2)}` : ''}, xmin = ${xmin}` : 'no power-law fit';
     if (xs.length < 2) {
       el.append(h('p', { class: 'notice' }, `${what}: every avalanche has the same value (${xs[0]}); no distribution to plot.`));
       continue;
@@ -379,8 +395,8 @@ function avalanchePlots(r: Json, chart: Chart, el: HTMLElement): void {
 }
 
 /** Bursts: a raster of burst spans (one bar per burst on its channel's row) and the table of bursts. */
-function burstPlots(channels: Json[], chart: Chart, el: HTMLElement): void {
-  const rows = channels.map((c) => ({ label: String(c.channel), bursts: objs(c.bursts).map((b) => ({ start: num(b.start) ?? NaN, end: num(b.end) ?? NaN, n: num(b.n_spikes) ?? 0 })) }));
+function burstPlots(channels: BurstsResult['channels'], chart: Chart, el: HTMLElement): void {
+  const rows = channels.map((c) => ({ label: c.channel, bursts: c.bursts.map((b) => ({ start: b.start, end: b.end, n: b.n_spikes })) }));
   const all = rows.flatMap((r) => r.bursts);
   if (all.length === 0) {
     el.append(h('p', { class: 'notice', 'data-empty': 'bursts' }, 'No bursts found with these parameters.'));
@@ -425,6 +441,7 @@ function burstPlots(channels: Json[], chart: Chart, el: HTMLElement): void {
       [null, null],
     ],
     { header: ['channel', 'start_s', 'end_s', 'spikes'], rows: rows.flatMap((r) => r.bursts.map((b) => [r.label, b.start, b.end, b.n])) },
+    true,
   );
   const MAX_ROWS = 200;
   el.append(
@@ -450,9 +467,9 @@ function burstPlots(channels: Json[], chart: Chart, el: HTMLElement): void {
 }
 
 /** Phase of B's spikes in A's cycle: histogram over [0, 1) with the mean phase marked, and phase against time. */
-function phasePlots(r: Json, chart: Chart, el: HTMLElement): void {
-  const phases = arr(r.phases);
-  const times = arr(r.times);
+function phasePlots(r: PhaseResult, chart: Chart, el: HTMLElement): void {
+  const phases = r.phases;
+  const times = r.times;
   if (phases.length === 0) {
     el.append(h('p', { class: 'notice', 'data-empty': 'phase' }, 'No phases: unit B has no spike inside a cycle of unit A.'));
     return;
@@ -461,10 +478,10 @@ function phasePlots(r: Json, chart: Chart, el: HTMLElement): void {
   const counts = new Array<number>(bins).fill(0);
   for (const p of phases) if (Number.isFinite(p)) counts[Math.min(bins - 1, Math.max(0, Math.floor(p * bins)))]++;
   const edges = Array.from({ length: bins + 1 }, (_, k) => k / bins);
-  const mean = num(r.mean_phase);
+  const mean = r.mean_phase;
   const peak = Math.max(...counts);
-  const ref = String((r.reference as Json | undefined)?.channel ?? 'A');
-  const unit = String((r.unit as Json | undefined)?.channel ?? 'B');
+  const ref = r.reference.channel;
+  const unit = r.unit.channel;
   const meanLine = (u: uPlot) => {
     if (mean === null) return;
     const x = u.valToPos(mean, 'x', true);
@@ -488,7 +505,7 @@ function phasePlots(r: Json, chart: Chart, el: HTMLElement): void {
     [edges, [...counts, 0]],
     { header: ['phase_low', 'phase_high', 'spikes'], rows: counts.map((n, k) => [edges[k], edges[k + 1], n]) },
   );
-  const lock = num(r.locking_time_s);
+  const lock = r.locking_time_s;
   const order = times.map((_, k) => k).sort((a, b) => times[a] - times[b]);
   chart(
     `Phase against time${lock !== null ? ` · locked from ${si(lock, 's')}` : ' · never locked'}`,
@@ -499,20 +516,21 @@ function phasePlots(r: Json, chart: Chart, el: HTMLElement): void {
     },
     [order.map((k) => times[k]), order.map((k) => phases[k])],
     { header: ['time_s', 'phase'], rows: order.map((k) => [times[k], phases[k]]) },
+    true,
   );
 }
 
 /** Regime per ladder step: the step's spike rate against its level, each point in its regime's colour. */
-function regimePlots(r: Json, chart: Chart, el: HTMLElement, ctx: RenderContext): void {
-  const steps = objs(r.steps);
+function regimePlots(r: RegimeResult, chart: Chart, el: HTMLElement, ctx: RenderContext): void {
+  const steps = r.steps ?? [];
   // The ladder's levels are in the protocol's quantity.
   const q = (ctx.run?.protocol as { quantity?: string } | undefined)?.quantity;
   const unit = q === 'current' ? 'A' : q === 'voltage' ? 'V' : '';
   el.append(
-    h('p', { class: 'regime-summary' }, 'Whole run: ', h('strong', { class: `regime regime-${String(r.regime)}` }, String(r.regime ?? '—')), r.reason ? ` — ${String(r.reason)}` : ''),
+    h('p', { class: 'regime-summary' }, 'Whole run: ', h('strong', { class: `regime regime-${r.regime}` }, r.regime), r.reason ? ` — ${r.reason}` : ''),
   );
   if (steps.length === 0) return;
-  const regimes = [...new Set(steps.map((s) => String(s.regime)))];
+  const regimes = [...new Set(steps.map((s) => s.regime))];
   const xs = steps.map((_, k) => k + 1);
   chart(
     `Regime per ladder step · ${steps.length} steps`,
@@ -524,8 +542,8 @@ function regimePlots(r: Json, chart: Chart, el: HTMLElement, ctx: RenderContext)
         ...regimes.map((g) => ({ label: g, stroke: REGIME_COLORS[g] ?? '#4a5568', width: 0, points: { show: true, size: 12, fill: REGIME_COLORS[g] ?? '#4a5568' } })),
       ],
     },
-    [xs, ...regimes.map((g) => steps.map((s) => (String(s.regime) === g ? (num(s.rate_hz) ?? 0) : null)))],
-    { header: ['step', `level_${unit || '1'}`, 'start_s', 'end_s', 'regime', 'rate_hz'], rows: steps.map((s, k) => [k + 1, num(s.level) ?? NaN, num(s.start_s) ?? NaN, num(s.end_s) ?? NaN, String(s.regime), num(s.rate_hz) ?? NaN]) },
+    [xs, ...regimes.map((g) => steps.map((s) => (s.regime === g ? (s.rate_hz ?? 0) : null)))],
+    { header: ['step', `level_${unit || '1'}`, 'start_s', 'end_s', 'regime', 'rate_hz'], rows: steps.map((s, k) => [k + 1, s.level ?? NaN, s.start_s, s.end_s, s.regime, s.rate_hz ?? NaN]) },
   );
   el.append(
     h(
@@ -542,9 +560,9 @@ function regimePlots(r: Json, chart: Chart, el: HTMLElement, ctx: RenderContext)
             h('td', {}, String(k + 1)),
             h('td', {}, val(s.level, unit)),
             h('td', {}, `${val(s.start_s, 's')} – ${val(s.end_s, 's')}`),
-            h('td', { class: `regime regime-${String(s.regime)}` }, String(s.regime)),
+            h('td', { class: `regime regime-${s.regime}` }, s.regime),
             h('td', {}, val(s.rate_hz, 'Hz')),
-            h('td', {}, String(s.reason ?? '')),
+            h('td', {}, s.reason),
           ),
         ),
       ),
@@ -557,13 +575,13 @@ function regimePlots(r: Json, chart: Chart, el: HTMLElement, ctx: RenderContext)
  * 2000): A+ exp(−Δt/τ+) for Δt > 0, −A− exp(Δt/τ−) for Δt < 0. `fit` holds Aplus, tau_plus, Aminus,
  * tau_minus (the stdp analysis, or /api/experiments/stdp's `fit`).
  */
-export function stdpPlot(pairs: Json[], fit: Json | null | undefined, chart: Chart): uPlot | null {
-  const pts = pairs.map((p) => ({ dt: num(p.dt), dw: num(p.dw) })).filter((p): p is { dt: number; dw: number } => p.dt !== null && p.dw !== null).sort((a, b) => a.dt - b.dt);
+export function stdpPlot(pairs: readonly { dt: number; dw: number }[], fit: StdpFit | null, chart: Chart): uPlot | null {
+  const pts = pairs.filter((p) => Number.isFinite(p.dt) && Number.isFinite(p.dw)).sort((a, b) => a.dt - b.dt);
   if (pts.length === 0) return null;
-  const Ap = num(fit?.Aplus);
-  const Am = num(fit?.Aminus);
-  const tp = num(fit?.tau_plus);
-  const tm = num(fit?.tau_minus);
+  const Ap = fit?.Aplus ?? null;
+  const Am = fit?.Aminus ?? null;
+  const tp = fit?.tau_plus ?? null;
+  const tm = fit?.tau_minus ?? null;
   const model = (dt: number) => (dt > 0 && Ap !== null && tp ? Ap * Math.exp(-dt / tp) : dt < 0 && Am !== null && tm ? -Am * Math.exp(dt / tm) : null);
   const lo = pts[0].dt;
   const hi = pts[pts.length - 1].dt;
@@ -587,18 +605,20 @@ export function stdpPlot(pairs: Json[], fit: Json | null | undefined, chart: Cha
   );
 }
 
-/** Every scalar of the result as rows (nested keys dotted; arrays summarised by their length). */
-function resultTable(r: Json): HTMLElement {
+/** Every scalar of the result as rows (nested keys dotted; arrays summarised by their length): any JSON, read generically. */
+function resultTable(r: unknown): HTMLElement {
   const rows: [string, string][] = [];
   const walk = (o: unknown, key: string, depth: number) => {
-    if (Array.isArray(o)) {
-      if (o.length && o.every((x) => x && typeof x === 'object' && !Array.isArray(x)) && depth < 3 && o.length <= 20) o.forEach((x, i) => walk(x, `${key}[${(x as Json).channel ?? i}]`, depth + 1));
-      else if (key.endsWith('warnings')) rows.push([key, o.join('; ') || '—']);
-      else if (o.length <= 8 && o.every((x) => typeof x !== 'object' || x === null)) rows.push([key, o.map((x) => (typeof x === 'number' ? String(Number(x.toPrecision(6))) : String(x))).join(', ') || '—']);
-      else rows.push([key, `${o.length} values`]);
+    const list = jsonArray(o);
+    if (list) {
+      const records = list.every((x) => x && typeof x === 'object' && !Array.isArray(x));
+      if (list.length && records && depth < 3 && list.length <= 20) list.forEach((x, i) => walk(x, `${key}[${String(jsonFields(x).find(([k]) => k === 'channel')?.[1] ?? i)}]`, depth + 1));
+      else if (key.endsWith('warnings')) rows.push([key, list.join('; ') || '—']);
+      else if (list.length <= 8 && list.every((x) => typeof x !== 'object' || x === null)) rows.push([key, list.map((x) => (typeof x === 'number' ? String(Number(x.toPrecision(6))) : String(x))).join(', ') || '—']);
+      else rows.push([key, `${list.length} values`]);
     } else if (o && typeof o === 'object') {
       if (depth > 4) return;
-      for (const [k, v] of Object.entries(o)) walk(v, key ? `${key}.${k}` : k, depth + 1);
+      for (const [k, v] of jsonFields(o)) walk(v, key ? `${key}.${k}` : k, depth + 1);
     } else rows.push([key, o === null ? '—' : typeof o === 'number' ? String(Number(o.toPrecision(6))) : String(o)]);
   };
   walk(r, '', 0);

@@ -7,7 +7,7 @@
  *     labelled shaded spans; hovering one shows a tooltip (kind, label, samples lost);
  *   - measurement cursors A and B (plots/cursors.ts), shared by all plots of a page.
  * The y axis can be fixed, zoomed or logarithmic (setY). Live, stored, replay and overlay views draw with it;
- * the stored views add zoom/pan interactions through `interact`.
+ * the stored views add zoom/pan interactions through `interact`, the live view only the cursors' click.
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -33,10 +33,10 @@ export interface PlotSpan {
 }
 
 export interface Interactions {
-  /** Drag-select or wheel asked for a new x window (s). */
-  zoom(x0: number, x1: number): void;
+  /** Drag-select or wheel asked for a new x window (s). Without it (the live view) the plot does not zoom. */
+  zoom?(x0: number, x1: number): void;
   /** Double-click: back to the whole run. */
-  reset(): void;
+  reset?(): void;
   /** A click (no drag) at time t, e.g. to place a measurement cursor. */
   click?(t: number): void;
 }
@@ -158,9 +158,9 @@ export class TracePlot {
         },
         legend: { show: true, live: opts.liveLegend ?? true },
         cursor: {
-          drag: { x: Boolean(opts.interact), y: false, setScale: false },
+          drag: { x: Boolean(opts.interact?.zoom), y: false, setScale: false },
           // uPlot's own double-click resets to the data extent; the stored view resets to the whole run instead.
-          bind: opts.interact ? { dblclick: () => () => null } : {},
+          bind: opts.interact?.reset ? { dblclick: () => () => null } : {},
           points: { show: false },
           sync: { key: 'spikeloop-x', setSeries: false },
         },
@@ -275,6 +275,9 @@ export class TracePlot {
   valueAt(t: number): number | null {
     const xs = this.data[0] as number[];
     if (xs.length === 0 || this.data.length < 3) return null;
+    // Outside the data shown (a live cursor the window has scrolled past) there is no value.
+    const step = xs.length > 1 ? (xs[xs.length - 1] - xs[0]) / (xs.length - 1) : 0;
+    if (t < xs[0] - step || t > xs[xs.length - 1] + step) return null;
     let a = 0;
     let b = xs.length - 1;
     while (a < b) {
@@ -478,14 +481,15 @@ function hoverPlugin(plot: TracePlot): uPlot.Plugin {
 
 /**
  * Stored-view interactions: drag to select a window, wheel to zoom around the cursor, shift+wheel or a
- * horizontal wheel to pan, double-click for the whole run, a click (no drag) for `click`.
+ * horizontal wheel to pan, double-click for the whole run, a click (no drag) for `click`. Each only when
+ * `ix` has its handler (the live view has only `click`).
  */
 function zoomPlugin(ix: Interactions): uPlot.Plugin {
   return {
     hooks: {
       setSelect: (u) => {
         const { left, width } = u.select;
-        if (width < 3) return;
+        if (width < 3 || !ix.zoom) return;
         const a = u.posToVal(left, 'x');
         const b = u.posToVal(left + width, 'x');
         u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
@@ -498,6 +502,9 @@ function zoomPlugin(ix: Interactions): uPlot.Plugin {
           if (!ix.click || Math.abs(e.clientX - downX) > 2) return;
           ix.click(u.posToVal(e.clientX - u.over.getBoundingClientRect().left, 'x'));
         });
+        if (ix.reset) u.over.addEventListener('dblclick', () => ix.reset?.());
+        const zoom = ix.zoom;
+        if (!zoom) return;
         u.over.addEventListener(
           'wheel',
           (e) => {
@@ -509,17 +516,16 @@ function zoomPlugin(ix: Interactions): uPlot.Plugin {
             const horizontal = Math.abs(e.deltaX) > Math.abs(e.deltaY);
             if (e.shiftKey || horizontal) {
               const d = (horizontal ? e.deltaX : e.deltaY) > 0 ? 0.15 : -0.15;
-              ix.zoom(x0 + d * span, x1 + d * span);
+              zoom(x0 + d * span, x1 + d * span);
               return;
             }
             const rect = u.over.getBoundingClientRect();
             const at = u.posToVal(e.clientX - rect.left, 'x');
             const f = e.deltaY < 0 ? 1 / 1.5 : 1.5;
-            ix.zoom(at - (at - x0) * f, at + (x1 - at) * f);
+            zoom(at - (at - x0) * f, at + (x1 - at) * f);
           },
           { passive: false },
         );
-        u.over.addEventListener('dblclick', () => ix.reset());
       },
     },
   };

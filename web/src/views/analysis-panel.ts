@@ -4,17 +4,25 @@
  * (`POST /api/runs/:id/analyses/:name`; the server stores the result, and the same parameters again return
  * the stored one), see its warnings, plots and values. Results stored earlier (`GET /api/runs/:id/analyses`)
  * are listed and shown without recomputing; **Recompute** asks for a fresh one.
+ *
+ * Plots whose x is the run's time (rasters, phase against time) follow the stored view's x window, and a zoom
+ * on one (drag; double-click for its data) moves the stored view's traces with it (`link`).
  */
+import type uPlot from 'uplot';
 import { api, ApiError, type AnalysisInfo, type RunDetail, type StoredAnalysis } from '../api.ts';
 import { h } from '../dom.ts';
 import { dateTime } from '../format.ts';
 import { objectFields, readFields, type Field } from '../form/schema-form.ts';
 import { collectWarnings, renderResult, type ResultView } from '../plots/analysis-plots.ts';
+import type { StoredViewInstance } from './stored-view.ts';
 
-/** Analyses of one stored run: those whose route takes a run id. */
-const runAnalyses = (list: AnalysisInfo[]) => list.filter((a) => a.route.includes('/runs/:id/analyses/'));
+/** Analyses of one stored run: those whose route takes a run id, and that take runs of its protocol (stdp: stdp runs). */
+const runAnalyses = (list: AnalysisInfo[], run: RunDetail) => list.filter((a) => a.route.includes('/runs/:id/analyses/') && (!a.protocols || a.protocols.includes(run.protocol.kind)));
 
-export function mountAnalysisPanel(container: HTMLElement, run: RunDetail): { unmount(): void } {
+/** The page's time window that the panel's time plots follow and set (the stored view). */
+export type TimeLink = Pick<StoredViewInstance, 'setWindow' | 'onWindow' | 'window'>;
+
+export function mountAnalysisPanel(container: HTMLElement, run: RunDetail, link?: TimeLink): { unmount(): void } {
   const ac = new AbortController();
   const select = h('select', { name: 'analysis', 'aria-label': 'Analysis' });
   const about = h('p', { class: 'hint analysis-about' });
@@ -71,7 +79,33 @@ export function mountAnalysisPanel(container: HTMLElement, run: RunDetail): { un
     }
     resultEl.append(view.el);
     resultEl.dataset.analysis = name;
+    if (link) {
+      const [a, b] = link.window();
+      for (const u of view.timeCharts) {
+        u.hooks.setScale = [...(u.hooks.setScale ?? []), onChartScale];
+        followX(u, a, b);
+      }
+    }
   }
+
+  /** Set while the panel moves its charts to the page's window, so that the move is not sent back. */
+  let following = false;
+  function followX(u: uPlot, a: number, b: number): void {
+    following = true;
+    u.setScale('x', { min: a, max: b });
+    following = false;
+  }
+  /** A zoom on a time chart (drag, double-click) moves the page's window; the window's followers move the rest. */
+  function onChartScale(u: uPlot, key: string): void {
+    if (key !== 'x') return;
+    const { min, max } = u.scales.x;
+    // what the chart shows, for tests and the curious (as the trace plots' data-x-range)
+    u.root.parentElement?.setAttribute('data-x-range', `${min},${max}`);
+    if (!following && min !== undefined && max !== undefined && max > min) link?.setWindow(min, max);
+  }
+  link?.onWindow((a, b) => {
+    for (const u of shown?.timeCharts ?? []) followX(u, a, b);
+  });
 
   function listStored(): void {
     if (stored.length === 0) {
@@ -145,7 +179,7 @@ export function mountAnalysisPanel(container: HTMLElement, run: RunDetail): { un
   void (async () => {
     try {
       const [list] = await Promise.all([api.analysisList(), live ? undefined : refreshStored()]);
-      registry = runAnalyses(list);
+      registry = runAnalyses(list, run);
       select.replaceChildren(...registry.map((a) => h('option', { value: a.name }, a.title)));
       if (stored.length) showStored(stored[0]);
       else buildForm();

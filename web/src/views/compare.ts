@@ -10,6 +10,10 @@
  * log-log) with their fitted power laws: size exponent τ, duration exponent α (Beggs and Plenz 2003;
  * Friedman et al. 2012), the same names in the table and the legends. Without a twin run yet, one click
  * pairs it.
+ *
+ * Several runs (`#/compare/:id?with=b,c,…`, the runs list's Compare with several ticked): run :id is compared
+ * pairwise with each of the others, measured or twin. A table lists every pair (spikes, rate, its rate
+ * difference from the first run) and **Show** picks the pair drawn below (`&show=c`; default the first).
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -17,7 +21,7 @@ import { api, ApiError, type AvalancheResult, type CompareResult, type PowerLawF
 import { h } from '../dom.ts';
 import { dateTime, si } from '../format.ts';
 import { chartMaker, rasterChart } from '../plots/analysis-plots.ts';
-import type { Params, ViewInstance } from '../router.ts';
+import { Router, type Params, type ViewInstance } from '../router.ts';
 
 const PIXELS = 1000;
 
@@ -99,6 +103,15 @@ async function responseTrace(run: RunDetail, t0: number, t1: number, signal?: Ab
   return { t, max: env.max, min: env.min, unit: ch.unit, name: ch.name };
 }
 
+/** What the page calls the two runs of a pair: "measured" and "twin" for a run and its own twin, else by id. */
+function pairNames(a: RunDetail, b: RunDetail): [string, string] {
+  const own = b.source === 'twin' && b.linkedRunId === a.id;
+  return [own || a.source !== 'twin' ? 'measured' : `run ${a.id}`, own ? 'twin' : `run ${b.id}`];
+}
+
+/** Signal time recorded (s): the longest channel. */
+const recorded = (r: RunDetail) => Math.max(0, ...r.channels.map((c) => c.sampleCount / c.sampleRate));
+
 /** Log-spaced bin edges from lo to hi (both > 0). */
 function logEdges(lo: number, hi: number, bins: number): number[] {
   if (!(hi > lo)) return [lo / 1.5, lo * 1.5];
@@ -107,13 +120,17 @@ function logEdges(lo: number, hi: number, bins: number): number[] {
   return Array.from({ length: bins + 1 }, (_, i) => 10 ** (a + ((b - a) * i) / bins));
 }
 
-export function comparePage(root: HTMLElement, params: Params): ViewInstance {
+export function comparePage(root: HTMLElement, params: Params, query: URLSearchParams): ViewInstance {
   const plots: uPlot[] = [];
   const analysisPlots: uPlot[] = [];
   const id = Number(params.id);
+  /** The runs compared pairwise with run `id` (none: its twin run). */
+  const others = [...new Set((query.get('with') ?? '').split(',').map(Number))].filter((n) => Number.isInteger(n) && n > 0 && n !== id);
+  const showId = others.includes(Number(query.get('show'))) ? Number(query.get('show')) : others[0];
   const status = h('div', { class: 'notice', id: 'compare-status' }, 'Loading…');
+  const pairsEl = h('section', { id: 'compare-pairs' });
   const body = h('section', { id: 'compare-body' });
-  root.append(h('h1', {}, `Compare run ${params.id} with its twin`), status, body);
+  root.append(h('h1', {}, others.length ? `Compare run ${params.id} pairwise with runs ${others.join(', ')}` : `Compare run ${params.id} with its twin`), status, pairsEl, body);
   const width = () => Math.min(1100, root.clientWidth || 1100);
 
   const pair = async (circuit: string) => {
@@ -124,7 +141,8 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
 
   const load = async () => {
     const measured = await api.getRun(id);
-    const twinSummary = (await api.listRuns({ linkedTo: id, source: 'twin', limit: 1 }))[0];
+    const twinSummary = others.length ? { id: showId } : (await api.listRuns({ linkedTo: id, source: 'twin', limit: 1 }))[0];
+    if (others.length) void listPairs(measured);
     if (!twinSummary) {
       const circuits = await api.twinCircuits();
       const select = h('select', { id: 'compare-circuit' }, ...circuits.map((c) => h('option', { value: c.name }, c.name)));
@@ -156,12 +174,14 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
       return;
     }
     const twin = await api.getRun(twinSummary.id);
-    const dur = (r: RunDetail) => Math.max(0, ...r.channels.map((c) => c.sampleCount / c.sampleRate));
+    const dur = recorded;
+    const [nameA, nameB] = pairNames(measured, twin);
     const whole = Math.max(dur(measured), dur(twin));
     const [mTrace, tTrace, mSpikes, tSpikes] = await Promise.all([responseTrace(measured, 0, whole), responseTrace(twin, 0, whole), spikeTimes(measured), spikeTimes(twin)]);
     const ms = trainStats(mSpikes, dur(measured));
     const ts = trainStats(tSpikes, dur(twin));
-    status.textContent = `Measured run ${measured.id} (${measured.source}) and twin run ${twin.id}, fed the same recorded stimulus.`;
+    status.textContent =
+      nameB === 'twin' ? `Measured run ${measured.id} (${measured.source}) and twin run ${twin.id}, fed the same recorded stimulus.` : `Run ${measured.id} (${measured.source}) and run ${twin.id} (${twin.source}), compared on one time axis.`;
 
     const analysesEl = h('section', { id: 'compare-analyses' });
     const traceEl = h('div', { class: 'compare-traces' });
@@ -181,7 +201,7 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
       h(
         'table',
         { class: 'runs compare-stats' },
-        h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, h('a', { href: `#/runs/${measured.id}` }, `measured (run ${measured.id})`)), h('th', {}, h('a', { href: `#/runs/${twin.id}` }, `twin (run ${twin.id})`)))),
+        h('thead', {}, h('tr', {}, h('th', {}, ''), ...[measured, twin].map((r, i) => h('th', {}, h('a', { href: `#/runs/${r.id}` }, [nameA, nameB][i].startsWith('run ') ? [nameA, nameB][i] : `${[nameA, nameB][i]} (run ${r.id})`))))),
         h(
           'tbody',
           {},
@@ -189,7 +209,7 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
           row('rate', fmt(ms.rateHz, 'Hz'), fmt(ts.rateHz, 'Hz')),
           row('mean ISI', fmt(ms.meanIsiS, 's'), fmt(ts.meanIsiS, 's')),
           row('ISI CV', fmt(ms.cvIsi), fmt(ts.cvIsi)),
-          row('rate difference, twin − measured', '', ms.rateHz > 0 ? `${fmt(((ts.rateHz - ms.rateHz) / ms.rateHz) * 100, '', 2)} %` : '–'),
+          row(`rate difference, ${nameB} − ${nameA}`, '', ms.rateHz > 0 ? `${fmt(((ts.rateHz - ms.rateHz) / ms.rateHz) * 100, '', 2)} %` : '–'),
         ),
       ),
       analysesEl,
@@ -255,10 +275,10 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
           axes: [{ label: 'time (s)' }, { label: `${(mTrace ?? tTrace)!.name} (${unit})`, size: 70, values: (_u, v) => v.map((x) => fmt(x, unit)) }],
           series: [
             { label: 't (s)' },
-            { label: `measured ${mTrace?.name ?? ''} max`, stroke: '#2b6cb0', value: (_u, v) => fmt(v, unit, 4) },
-            { label: 'measured min', stroke: '#90cdf4', value: (_u, v) => fmt(v, unit, 4) },
-            { label: `twin ${tTrace?.name ?? ''} max`, stroke: '#c05621', value: (_u, v) => fmt(v, unit, 4) },
-            { label: 'twin min', stroke: '#fbd38d', value: (_u, v) => fmt(v, unit, 4) },
+            { label: `${nameA} ${mTrace?.name ?? ''} max`, stroke: '#2b6cb0', value: (_u, v) => fmt(v, unit, 4) },
+            { label: `${nameA} min`, stroke: '#90cdf4', value: (_u, v) => fmt(v, unit, 4) },
+            { label: `${nameB} ${tTrace?.name ?? ''} max`, stroke: '#c05621', value: (_u, v) => fmt(v, unit, 4) },
+            { label: `${nameB} min`, stroke: '#fbd38d', value: (_u, v) => fmt(v, unit, 4) },
           ],
           cursor: { sync, drag: { x: true, y: false } },
           hooks: { setScale: [onScale] },
@@ -275,8 +295,8 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
       chartMaker(rasterEl, width(), plots, 150),
       'Spike rasters',
       [
-        { label: 'measured', times: mSpikes, color: '#2b6cb0' },
-        { label: 'twin', times: tSpikes, color: '#c05621' },
+        { label: nameA, times: mSpikes, color: '#2b6cb0' },
+        { label: nameB, times: tSpikes, color: '#c05621' },
       ],
       { cursor: { sync }, hooks: { setScale: [onScale] } },
     );
@@ -304,19 +324,57 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
           axes: [{ label: 'inter-spike interval (s)', values: (_u, v) => v.map((x) => (x != null && decade(x) ? fmt(x, 's', 2) : '')) }, { label: 'count' }],
           series: [
             { label: 'ISI (s)', value: (_u, v) => fmt(v, 's') },
-            { label: 'measured', stroke: '#2b6cb0', paths: uPlot.paths.stepped!({ align: 1 }), points: { show: false } },
-            { label: 'twin', stroke: '#c05621', paths: uPlot.paths.stepped!({ align: 1 }), points: { show: false } },
+            { label: nameA, stroke: '#2b6cb0', paths: uPlot.paths.stepped!({ align: 1 }), points: { show: false } },
+            { label: nameB, stroke: '#c05621', paths: uPlot.paths.stepped!({ align: 1 }), points: { show: false } },
           ],
         },
         [edges, hist(ms.isi), hist(ts.isi)],
-        { header: ['bin_low_s', 'bin_high_s', 'measured', 'twin'], rows: edges.slice(0, -1).map((e, k) => [e, edges[k + 1], hist(ms.isi)[k], hist(ts.isi)[k]]) },
+        { header: ['bin_low_s', 'bin_high_s', nameA, nameB], rows: edges.slice(0, -1).map((e, k) => [e, edges[k + 1], hist(ms.isi)[k], hist(ts.isi)[k]]) },
       );
     }
+  };
+
+  /** Every pair of run `id` with one of `others`: spikes, rate and rate difference, and Show for the pair drawn below. */
+  const listPairs = async (first: RunDetail) => {
+    const found = await Promise.all(others.map((o) => api.getRun(o).catch(() => null)));
+    const runs = await Promise.all([first, ...found].map(async (r) => (r ? { run: r, stats: trainStats(await spikeTimes(r), recorded(r)) } : null)));
+    const [ref, ...rest] = runs;
+    const cellRate = (x: { stats: TrainStats } | null) => (x ? fmt(x.stats.rateHz, 'Hz') : '–');
+    pairsEl.replaceChildren(
+      h('h2', {}, `Pairs: run ${id} with each`),
+      h(
+        'table',
+        { class: 'runs compare-pairs' },
+        h('thead', {}, h('tr', {}, ...['run', 'source', 'label', 'spikes', 'rate', `rate difference from run ${id}`, ''].map((t) => h('th', {}, t)))),
+        h(
+          'tbody',
+          {},
+          h('tr', { 'data-pair': String(id), class: 'reference' }, h('td', {}, h('a', { href: `#/runs/${id}` }, `#${id}`)), h('td', {}, first.source), h('td', {}, first.label ?? ''), h('td', {}, String(ref?.stats.count ?? '–')), h('td', {}, cellRate(ref)), h('td', {}, 'first run'), h('td', {})),
+          ...others.map((o, k) => {
+            const x = rest[k];
+            const diff = x && ref && ref.stats.rateHz > 0 ? `${fmt(((x.stats.rateHz - ref.stats.rateHz) / ref.stats.rateHz) * 100, '', 2)} %` : '–';
+            const go = () => Router.go(`/compare/${id}?with=${others.join(',')}&show=${o}`);
+            return h(
+              'tr',
+              { 'data-pair': String(o), class: o === showId ? 'selected' : null },
+              h('td', {}, h('a', { href: `#/runs/${o}` }, `#${o}`)),
+              h('td', {}, x?.run.source ?? 'not found'),
+              h('td', {}, x?.run.label ?? ''),
+              h('td', {}, x ? String(x.stats.count) : '–'),
+              h('td', {}, cellRate(x)),
+              h('td', {}, diff),
+              h('td', {}, o === showId ? h('strong', {}, 'shown below') : h('button', { type: 'button', class: 'small', 'data-action': 'show-pair', disabled: !x, onclick: go }, 'Show')),
+            );
+          }),
+        ),
+      ),
+    );
   };
 
   /** The analysis library's view of both runs: distances, regimes, avalanche distributions with power-law fits. */
   const loadAnalyses = async (measured: RunDetail, twin: RunDetail, useEvents: boolean, section: HTMLElement, recompute: boolean) => {
     const p = useEvents ? { events: true } : {};
+    const [nameA, nameB] = pairNames(measured, twin);
     section.replaceChildren(h('p', { class: 'notice' }, recompute ? 'Computing the distance metrics, regimes and avalanche statistics again…' : 'Loading the distance metrics, regimes and avalanche statistics…'));
     const stored = recompute ? [] : (await Promise.all([api.analyses(measured.id), api.analyses(twin.id)])).flat();
     // one after another: each is a heavy request on the server's worker pool
@@ -367,7 +425,7 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
     const regimes = h(
       'table',
       { class: 'runs compare-regimes' },
-      head('', 'measured', 'twin'),
+      head('', nameA, nameB),
       h(
         'tbody',
         {},
@@ -382,7 +440,7 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
     const avalanches = h(
       'table',
       { class: 'runs compare-avalanches' },
-      head('', 'measured', 'twin'),
+      head('', nameA, nameB),
       h(
         'tbody',
         {},
@@ -392,21 +450,21 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
         row('size exponent τ', av(mAv, (a) => exp(a.size)), av(tAv, (a) => exp(a.size))),
         row('duration exponent α', av(mAv, (a) => exp(a.duration)), av(tAv, (a) => exp(a.duration))),
         row('crackling γ (predicted)', av(mAv, (a) => `${fmt(a.crackling?.gamma)} (${fmt(a.crackling?.predicted)})`), av(tAv, (a) => `${fmt(a.crackling?.gamma)} (${fmt(a.crackling?.predicted)})`)),
-        row('exponent difference, measured − twin (95 % CI)', `τ ${expDiff(c?.avalanche_exponents?.size)}`, `α ${expDiff(c?.avalanche_exponents?.duration)}`),
+        row(`exponent difference, ${nameA} − ${nameB} (95 % CI)`, `τ ${expDiff(c?.avalanche_exponents?.size)}`, `α ${expDiff(c?.avalanche_exponents?.duration)}`),
       ),
     );
     const sizeEl = h('div', { class: 'compare-avalanche-sizes' });
     const durEl = h('div', { class: 'compare-avalanche-durations' });
     section.replaceChildren(
       source,
-      h('h2', {}, 'Spike-train distances, measured vs twin'),
+      h('h2', {}, `Spike-train distances, ${nameA} vs ${nameB}`),
       distances,
       h('h2', {}, 'Dynamical regime'),
       regimes,
       h('h2', {}, 'Avalanches'),
       avalanches,
       ...(['measured', 'twin'] as const).flatMap((who, i) =>
-        ([mAv, tAv][i].result?.warnings ?? []).map((w) => h('p', { class: 'notice warning', 'data-warning': `avalanches-${who}` }, `${who}: ${w}`)),
+        ([mAv, tAv][i].result?.warnings ?? []).map((w) => h('p', { class: 'notice warning', 'data-warning': `avalanches-${who}` }, `${[nameA, nameB][i]}: ${w}`)),
       ),
       h('div', { class: 'compare-avalanche-plots', style: 'display:flex;flex-wrap:wrap;gap:16px' }, sizeEl, durEl),
     );
@@ -434,10 +492,10 @@ export function comparePage(root: HTMLElement, params: Params): ViewInstance {
             axes: [{ label }, { label: 'P(X ≥ x)', values: (_u, v) => v.map((x) => fmt(x, '', 2)) }],
             series: [
               { label },
-              { label: 'measured', stroke: '#2b6cb0', width: 0, points: { show: true, size: 5, fill: '#2b6cb0' } },
-              { label: 'twin', stroke: '#c05621', width: 0, points: { show: true, size: 5, fill: '#c05621' } },
-              { label: `measured fit ${mAv.result?.[fitKey] ? `${symbol} = ${fmt(mAv.result[fitKey]!.alpha)}` : ''}`, stroke: '#2b6cb0', dash: [6, 4], spanGaps: true },
-              { label: `twin fit ${tAv.result?.[fitKey] ? `${symbol} = ${fmt(tAv.result[fitKey]!.alpha)}` : ''}`, stroke: '#c05621', dash: [6, 4], spanGaps: true },
+              { label: nameA, stroke: '#2b6cb0', width: 0, points: { show: true, size: 5, fill: '#2b6cb0' } },
+              { label: nameB, stroke: '#c05621', width: 0, points: { show: true, size: 5, fill: '#c05621' } },
+              { label: `${nameA} fit ${mAv.result?.[fitKey] ? `${symbol} = ${fmt(mAv.result[fitKey]!.alpha)}` : ''}`, stroke: '#2b6cb0', dash: [6, 4], spanGaps: true },
+              { label: `${nameB} fit ${tAv.result?.[fitKey] ? `${symbol} = ${fmt(tAv.result[fitKey]!.alpha)}` : ''}`, stroke: '#c05621', dash: [6, 4], spanGaps: true },
             ],
           },
           [xs, xs.map((x) => m.get(x) ?? null), xs.map((x) => t.get(x) ?? null), fitLine(mAv.result), fitLine(tAv.result)],

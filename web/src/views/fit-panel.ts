@@ -1,7 +1,7 @@
 /**
  * "Calibrate the twin" on a stored run's page (docs/twin/calibration.md): choose a circuit, its free
  * parameters (`element.parameter`) with bounds and the objective; start the fit (POST /api/runs/:id/fit),
- * follow its progress (GET /api/fits/:fitId, polled), cancel it (DELETE); then the fitted values with their
+ * follow its progress as the server pushes it (GET /api/fits/:fitId/events), cancel it (DELETE); then the fitted values with their
  * 95 % intervals and the identifiability warnings, and "Pair with fitted twin" (POST /api/runs/:id/pair with
  * the stored circuit's name), after which Compare uses the calibrated twin.
  */
@@ -9,7 +9,8 @@ import type { FitBody, FitJob } from '../../../common/schemas/index.ts';
 import { api, type RunDetail } from '../api.ts';
 import { h } from '../dom.ts';
 
-const POLL_MS = 300;
+/** After a broken progress stream, the wait before asking again. */
+const RETRY_MS = 1000;
 
 /** The circuit the run names (a twin run's, the DAQ bench's), else the LIF. */
 function defaultCircuit(run: RunDetail): string {
@@ -25,6 +26,7 @@ export function mountFitPanel(parent: HTMLElement, run: RunDetail): { unmount():
   let gone = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let fitId: string | null = null;
+  let unwatch = () => {};
 
   const circuit = h('input', { type: 'text', value: defaultCircuit(run), 'aria-label': 'Circuit', 'data-fit': 'circuit', size: 18 });
   const objective = h(
@@ -49,7 +51,8 @@ export function mountFitPanel(parent: HTMLElement, run: RunDetail): { unmount():
   addRow();
   const start = h('button', { class: 'primary small', type: 'button', 'data-action': 'fit-start' }, 'Fit');
   const cancel = h('button', { class: 'small danger', type: 'button', 'data-action': 'fit-cancel' }, 'Cancel');
-  const bar = h('progress', { max: 1, value: 0, 'data-fit': 'progress' });
+  // data-updates: how many progress records the stream delivered (the browser test reads it)
+  const bar = h('progress', { max: 1, value: 0, 'data-fit': 'progress', 'data-updates': '0' });
   const status = h('span', { class: 'hint', role: 'status', 'data-fit': 'status' });
   const out = h('div', { 'data-fit': 'result' });
 
@@ -127,28 +130,36 @@ export function mountFitPanel(parent: HTMLElement, run: RunDetail): { unmount():
     if (r.warnings.length) out.insertBefore(h('ul', { class: 'warn-box', 'data-fit': 'warnings' }, ...r.warnings.map((w) => h('li', {}, w))), out.lastChild);
   }
 
-  async function poll(): Promise<void> {
-    if (gone || !fitId) return;
-    try {
-      const job = await api.getFit(fitId);
-      if (gone) return;
-      bar.max = job.progress.total;
-      bar.value = job.progress.evals;
-      status.textContent = `${job.progress.phase}: ${job.progress.evals}/${job.progress.total} evaluations${job.progress.residual !== null ? `, residual ${fmt(job.progress.residual)}` : ''}`;
-      if (job.state === 'running') {
-        timer = setTimeout(() => void poll(), POLL_MS);
-        return;
-      }
-      busy(false);
-      fitId = null;
-      if (job.state === 'completed') {
-        status.textContent = 'fitted';
-        showResult(job);
-      } else status.textContent = job.state === 'cancelled' ? 'cancelled' : `failed: ${job.error?.message ?? 'unknown error'}`;
-    } catch (e) {
-      busy(false);
-      status.textContent = `lost the fit: ${e instanceof Error ? e.message : String(e)}`;
-    }
+  function update(job: FitJob): void {
+    if (gone || job.id !== fitId) return;
+    bar.max = job.progress.total;
+    bar.value = job.progress.evals;
+    bar.dataset.updates = String(Number(bar.dataset.updates) + 1);
+    status.textContent = `${job.progress.phase}: ${job.progress.evals}/${job.progress.total} evaluations${job.progress.residual !== null ? `, residual ${fmt(job.progress.residual)}` : ''}`;
+    if (job.state === 'running') return;
+    busy(false);
+    fitId = null;
+    if (job.state === 'completed') {
+      status.textContent = 'fitted';
+      showResult(job);
+    } else status.textContent = job.state === 'cancelled' ? 'cancelled' : `failed: ${job.error?.message ?? 'unknown error'}`;
+  }
+
+  /** Follows the fit's pushed progress; a broken stream is reopened (the record then tells whether it has ended). */
+  function watch(id: string): void {
+    unwatch = api.watchFit(id, update, () => {
+      timer = setTimeout(async () => {
+        if (gone || fitId !== id) return;
+        try {
+          const job = await api.getFit(id);
+          update(job);
+          if (job.state === 'running') watch(id);
+        } catch (e) {
+          busy(false);
+          status.textContent = `lost the fit: ${e instanceof Error ? e.message : String(e)}`;
+        }
+      }, RETRY_MS);
+    });
   }
 
   start.addEventListener('click', async () => {
@@ -162,7 +173,8 @@ export function mountFitPanel(parent: HTMLElement, run: RunDetail): { unmount():
     status.textContent = 'starting…';
     try {
       fitId = (await api.startFit(run.id, b)).id;
-      void poll();
+      bar.dataset.updates = '0';
+      watch(fitId);
     } catch (e) {
       busy(false);
       status.textContent = e instanceof Error ? e.message : String(e);
@@ -198,6 +210,7 @@ export function mountFitPanel(parent: HTMLElement, run: RunDetail): { unmount():
     unmount() {
       gone = true;
       clearTimeout(timer);
+      unwatch();
       panel.remove();
     },
   };

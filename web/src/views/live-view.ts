@@ -7,16 +7,22 @@
  * The same view plays stored runs back (views/replay.ts): the caller then supplies the feed (messages of
  * the same shapes, built from stored envelopes) and the playhead, and can `reset()` the view after a seek.
  *
+ * Per channel visibility and y axes, measurement cursors and the X–Y view are the stored view's components
+ * (channel-controls.ts, plots/cursors.ts, xy-panel.ts), fed from the ring buffers; a hidden channel is not drawn.
+ *
  * Latency: blocks carry the server's wall time of their newest sample; when a frame first shows that
  * sample, `Date.now() - wallTime` goes into `window.spikeloop.live.latencyMs` (the live_latency_ms bench).
  */
-import { LiveConnection, type EventKind, type LiveMessage, type RunSummary, type FinalStatus } from '../api.ts';
+import { LiveConnection, type ChannelInfo, type EventKind, type LiveMessage, type RunSummary, type FinalStatus } from '../api.ts';
 import { h } from '../dom.ts';
 import { si } from '../format.ts';
 import { FpsMeter, freshLiveMetrics, metrics } from '../metrics.ts';
 import { MinMaxBuffer, type Columns } from '../plots/minmax-buffer.ts';
 import { TracePlot, fitPlotHeight, type PlotEvent, type PlotSpan } from '../plots/trace-plot.ts';
 import { PAUSE_LABEL } from '../components/run-events.ts';
+import { channelControls } from '../components/channel-controls.ts';
+import { MAX_POINTS, pairColumns, xyPanel, type XYSource } from '../components/xy-panel.ts';
+import { CursorTool } from '../plots/cursors.ts';
 import { channelTitle, protocolDuration, shownFactor, shownUnit } from './describe.ts';
 import { ROLE_COLORS } from './stored-view.ts';
 
@@ -60,8 +66,11 @@ const WINDOWS = [0.1, 0.2, 0.5, 1, 2, 5, 10];
 const MAX_LAG_S = 0.25;
 
 interface Lane {
+  ch: ChannelInfo;
   buf: MinMaxBuffer;
   plot: TracePlot;
+  el: HTMLElement;
+  controls: ReturnType<typeof channelControls>;
   /** Physical value → plotted value (the bench configuration's conversion). */
   factor: number;
   /** The sample index the next block should start at (a later one leaves a gap: samples the source lost). */
@@ -99,10 +108,26 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
     windowS = Number(winSel.value);
     askRate();
   });
-  const toolbar = h('div', { class: 'toolbar' }, replay ? h('span', { class: 'replay-dot' }, 'REPLAY') : h('span', { class: 'live-dot' }, 'LIVE'), winSel, timeEl, spikesEl, rateEl, fpsEl, dropEl);
+  const cursors = new CursorTool(
+    () => [...lanes.values()].filter((l) => !l.el.hidden).map((l) => ({ name: l.ch.label || l.ch.name, unit: shownUnit(l.ch), valueAt: (t: number) => l.plot.valueAt(t) })),
+    () => lanes.forEach((l) => l.plot.redraw()),
+  );
+  const toolbar = h('div', { class: 'toolbar' }, replay ? h('span', { class: 'replay-dot' }, 'REPLAY') : h('span', { class: 'live-dot' }, 'LIVE'), winSel, timeEl, spikesEl, rateEl, fpsEl, dropEl, h('span', { class: 'spacer' }), cursors.el);
+  const controlsEl = h('details', { class: 'channel-controls-box' }, h('summary', {}, 'Channels: visibility and y axes'));
   const plotsEl = h('div', { class: 'plots' });
-  const root = h('section', { class: 'live-view', 'data-view': replay ? 'replay' : 'live' }, toolbar, plotsEl);
+  const root = h('section', { class: 'live-view', 'data-view': replay ? 'replay' : 'live' }, toolbar, controlsEl, plotsEl);
   container.append(root);
+  /** The window the last frame drew (s): the X–Y view's window. */
+  let drawnWindow: [number, number] = [0, windowS];
+  let xy: ReturnType<typeof xyPanel> | null = null;
+  /** X–Y points from the ring buffers (already in the plotted units). */
+  const bufferXY: XYSource = async (cx, cy, w0, w1) => {
+    const a = lanes.get(cx.index);
+    const b = lanes.get(cy.index);
+    if (!a || !b) return null;
+    const ca = a.buf.window(w0, w1, MAX_POINTS);
+    return pairColumns(ca, b.buf.window(w0, w1, MAX_POINTS), ca.length ? ((w1 - w0) * cx.sampleRate) / ca.length : 1);
+  };
 
   Object.assign(metrics.live, freshLiveMetrics());
   const lanes = new Map<number, Lane>();
@@ -119,6 +144,7 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
   };
 
   const width = () => Math.max(400, plotsEl.clientWidth || container.clientWidth || 1000);
+  const visibleCount = () => Math.max(1, [...lanes.values()].filter((l) => !l.el.hidden).length);
   function buildLanes(r: RunSummary): void {
     if (lanes.size > 0) return;
     for (const ch of r.channels) {
@@ -131,20 +157,33 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
         width: width(),
         height: fitPlotHeight(plotsEl, r.channels.length),
         liveLegend: false,
+        // no zoom while the window scrolls: a click places a measurement cursor
+        interact: { click: (t) => void cursors.place(t) },
+        cursors: cursors.state,
       });
       plot.spans = spans;
-      lanes.set(ch.index, { buf: new MinMaxBuffer(ch.sampleRate), plot, events: [], factor: shownFactor(ch), next: -1 });
+      const controls = channelControls({ label: ch.label || ch.name, el, plot, key: String(ch.index) }, () => resize(true));
+      controlsEl.append(controls.el);
+      lanes.set(ch.index, { ch, buf: new MinMaxBuffer(ch.sampleRate), plot, el, controls, events: [], factor: shownFactor(ch), next: -1 });
     }
+    xy = xyPanel(r, r.channels, () => drawnWindow, bufferXY);
+    toolbar.append(xy.toggle);
+    root.append(xy.el);
   }
   if (run.channels.length > 0) buildLanes(run);
 
   let lastWidth = 0;
-  const ro = new ResizeObserver(() => {
+  /** metrics.live.pairs at the last drawn frame (-1: draw the next frame whatever arrived). */
+  let lastPairs = -1;
+  function resize(force = false): void {
     const w = width();
-    if (w === lastWidth) return;
+    if (w === lastWidth && !force) return;
     lastWidth = w;
-    for (const l of lanes.values()) l.plot.setSize(w, fitPlotHeight(plotsEl, lanes.size));
-  });
+    for (const l of lanes.values()) l.plot.setSize(w, fitPlotHeight(plotsEl, visibleCount()));
+    // a channel shown again is drawn at the next frame, even when no data arrives
+    lastPairs = -1;
+  }
+  const ro = new ResizeObserver(() => resize());
   ro.observe(plotsEl);
 
   let ended = false;
@@ -282,7 +321,6 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
   const fps = new FpsMeter();
   let head = 0;
   let lastFrame = performance.now();
-  let lastPairs = -1;
   let lastWindow = 0;
   let lastEvents = -1;
   let raf = 0;
@@ -309,7 +347,9 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
     const t0 = t1 - windowS;
     let points = 0;
     const tDraw = performance.now();
+    drawnWindow = [t0, t1];
     for (const l of lanes.values()) {
+      if (l.el.hidden) continue;
       l.cols = l.buf.window(t0, t1, l.plot.plotWidth, l.cols);
       l.plot.events = inWindow(l.events, t0, t1);
       l.plot.show(l.cols.x, l.cols.lo, l.cols.hi, l.cols.length, t0, t1);
@@ -335,6 +375,10 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
     if (m.frames % 15 === 0) {
       fpsEl.textContent = `${m.fps.toFixed(0)} fps`;
       timeEl.textContent = `t = ${si(newest, 's')} of ${si(planned, 's')}`;
+      // the tools' readouts a few times a second, not every frame (each is a DOM write)
+      if (cursors.on) cursors.update();
+      if (m.frames % 30 === 0) for (const l of lanes.values()) l.controls.refresh();
+      if (m.frames % 30 === 15) xy?.refresh();
     }
     if (ended) cancelAnimationFrame(raf);
   };
@@ -369,6 +413,7 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
       cancelAnimationFrame(raf);
       conn.close();
       ro.disconnect();
+      xy?.destroy();
       for (const l of lanes.values()) l.plot.destroy();
       root.remove();
     },

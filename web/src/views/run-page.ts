@@ -93,7 +93,7 @@ export function runPage(root: HTMLElement, params: Params): ViewInstance {
       body = { unmount: () => (analyses.unmount(), liveView.unmount()) };
     } else {
       const stored = mountStoredView(main, run);
-      const analyses = mountAnalysisPanel(main, run);
+      const analyses = mountAnalysisPanel(main, run, stored);
       const fit = mountFitPanel(main, run);
       body = { unmount: () => (fit.unmount(), analyses.unmount(), stored.unmount()) };
     }

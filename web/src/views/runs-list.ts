@@ -1,7 +1,7 @@
 /**
  * `#/`: the runs, newest first, with status / text / tag filters; columns sort on a click of their header
  * (again: the other way); tick several runs to overlay them on one axis (`#/overlay?runs=…`) or to compare
- * one with its twin. LENGTH is the recorded duration in signal time; a sweep's tag shows the sweep's name.
+ * them: one run with its twin, several pairwise with the first (`#/compare/:first?with=…`). LENGTH is the recorded duration in signal time; a sweep's tag shows the sweep's name.
  * Refreshes every 2 s while shown (the sort and the ticks stay).
  */
 import { api, type RunStatus, type RunSummary } from '../api.ts';
@@ -49,19 +49,33 @@ export function runsList(root: HTMLElement): ViewInstance {
   const table = h('table', { class: 'runs' }, h('thead', {}, h('tr', {}, ...heads)), tbody);
   const selInfo = h('span', { class: 'hint', 'data-stat': 'selected' });
   const overlayBtn = h('button', { type: 'button', class: 'small', 'data-action': 'overlay', title: 'Overlay the ticked runs on one axis' }, 'Overlay');
-  const compareBtn = h('button', { type: 'button', class: 'small', 'data-action': 'compare-selected', title: 'Compare the ticked run with its twin (one run, or a run and its twin run)' }, 'Compare with twin');
+  const compareBtn = h(
+    'button',
+    { type: 'button', class: 'small', 'data-action': 'compare-selected', title: 'One run (or a run and its twin run): compare it with its twin. Several: each pairwise with the first (the earliest measured run)' },
+    'Compare',
+  );
   const clearBtn = h('button', { type: 'button', class: 'small ghost', onclick: () => (selected.clear(), render(shown)) }, 'Clear');
   overlayBtn.addEventListener('click', () => Router.go(`/overlay?runs=${[...selected].sort((a, b) => a - b).join(',')}`));
-  compareBtn.addEventListener('click', () => Router.go(`/compare/${compareTarget()}`));
-  /** The run Compare opens: the one ticked, or of a measured run and its twin run ticked together, the measured one. */
-  function compareTarget(): number | null {
-    const ids = [...selected];
-    if (ids.length === 1) return ids[0];
-    if (ids.length !== 2) return null;
-    const [a, b] = ids.map((id) => shown.find((r) => r.id === id));
-    if (a?.linkedRunId === b?.id && b) return b.id;
-    if (b?.linkedRunId === a?.id && a) return a.id;
-    return null;
+  compareBtn.addEventListener('click', () => {
+    const to = compareTarget();
+    if (to) Router.go(to);
+  });
+  /**
+   * The Compare page for the ticks: one run with its twin (also for a measured run and its twin run ticked
+   * together); otherwise the first — the earliest measured run, else the earliest — pairwise with each other.
+   */
+  function compareTarget(): string | null {
+    const ids = [...selected].sort((a, b) => a - b);
+    if (ids.length === 0) return null;
+    if (ids.length === 1) return `/compare/${ids[0]}`;
+    const runs = ids.map((id) => shown.find((r) => r.id === id));
+    if (ids.length === 2) {
+      const [a, b] = runs;
+      if (a && b?.linkedRunId === a.id && b.source === 'twin') return `/compare/${a.id}`;
+      if (b && a?.linkedRunId === b.id && a.source === 'twin') return `/compare/${b.id}`;
+    }
+    const first = runs.find((r) => r && r.source !== 'twin')?.id ?? ids[0];
+    return `/compare/${first}?with=${ids.filter((i) => i !== first).join(',')}`;
   }
   const selectionBar = h('div', { class: 'filters selection-bar' }, selInfo, overlayBtn, compareBtn, clearBtn);
   function sortBy(col: number): void {

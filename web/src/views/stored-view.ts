@@ -20,7 +20,7 @@ import { TracePlot, fitPlotHeight, type PlotEvent, type PlotSpan } from '../plot
 import { CursorTool } from '../plots/cursors.ts';
 import { channelControls } from '../components/channel-controls.ts';
 import { eventTable, joinRunEvents, jumpWindow } from '../components/run-events.ts';
-import { xyPanel } from '../components/xy-panel.ts';
+import { envelopeXY, xyPanel } from '../components/xy-panel.ts';
 import { channelTitle, recordedSeconds, shownFactor, shownUnit } from './describe.ts';
 
 export const ROLE_COLORS: Record<string, string> = { stimulus: '#c05621', response: '#2b6cb0' };
@@ -37,6 +37,8 @@ export interface StoredViewInstance {
   setWindow(a: number, b: number): void;
   /** Called with every new window, for other time plots of the page to follow. */
   onWindow(fn: (a: number, b: number) => void): void;
+  /** The window shown now (s). */
+  window(): [number, number];
 }
 
 export function mountStoredView(container: HTMLElement, run: RunDetail): StoredViewInstance {
@@ -46,7 +48,7 @@ export function mountStoredView(container: HTMLElement, run: RunDetail): StoredV
   container.append(root);
   if (channels.length === 0 || total <= 0) {
     root.append(h('p', { class: 'empty' }, 'This run recorded no samples.'));
-    return { unmount: () => root.remove(), setWindow: () => {}, onWindow: () => {} };
+    return { unmount: () => root.remove(), setWindow: () => {}, onWindow: () => {}, window: () => [0, 0] };
   }
   const minSpan = Math.min(total, 20 / Math.max(...channels.map((c) => c.sampleRate)));
   const followers: ((a: number, b: number) => void)[] = [];
@@ -60,7 +62,7 @@ export function mountStoredView(container: HTMLElement, run: RunDetail): StoredV
     () => lanes.forEach((l) => l.plot.redraw()),
   );
   const plotsEl = h('div', { class: 'plots' });
-  const xy = xyPanel(run, channels, () => [x0, x1]);
+  const xy = xyPanel(run, channels, () => [x0, x1], envelopeXY(run));
   const toolbar = h(
     'div',
     { class: 'toolbar' },
@@ -270,6 +272,7 @@ export function mountStoredView(container: HTMLElement, run: RunDetail): StoredV
   return {
     setWindow,
     onWindow: (fn) => followers.push(fn),
+    window: () => [x0, x1],
     unmount() {
       window.removeEventListener('keydown', onKey);
       clearTimeout(timer);

@@ -1,0 +1,140 @@
+/**
+ * Profile-likelihood confidence intervals (docs/twin/calibration.md "Identifiability"): for parameter i, the
+ * profile PL(θ_i) = min over the other parameters of the objective; the 95 % interval is where
+ * PL(θ_i) − min ≤ Δ (Raue et al., "Structural and practical identifiability analysis of partially observed
+ * dynamical models by exploiting the profile likelihood", Bioinformatics 25, 1923 (2009)). Unlike the local
+ * Hessian it needs no curvature at the fit, only an objective that is a sum of squares in the parameters'
+ * neighbourhood, and it follows a curved or one-sided valley; an interval that does not close inside the
+ * bounds says the parameter is not determined on that side.
+ *
+ * Each profile is walked outwards from the fit in the unit box of the search (calibration.ts): steps that
+ * grow as a quadratic profile predicts, the other parameters re-optimised at every step by a small CMA-ES
+ * (./optimize.ts) started from the previous step's optimum extrapolated, then the crossing of Δ refined by
+ * regula falsi on √(PL − min), which is linear in the step for a quadratic profile. All 2p walks run at once,
+ * so every population goes to the worker pool together. Pure computation given `evaluate`.
+ */
+import { minimize } from './optimize.ts';
+
+export interface ProfileOptions {
+  /** Rise of the objective above its minimum that bounds the interval. */
+  threshold: number;
+  seed?: number;
+  /** First step, unit box (default 0.02). */
+  step0?: number;
+  /** Evaluations of each inner re-optimisation (default 40 + 20 per other parameter). */
+  innerEvals?: number;
+  signal?: { readonly aborted: boolean; readonly reason?: unknown };
+}
+
+/** The interval of one parameter in the unit box; a null end: the profile stays below the threshold up to that bound. */
+export interface ProfileInterval {
+  lo: number | null;
+  hi: number | null;
+}
+
+type Evaluate = (xs: number[][]) => Promise<number[]>;
+
+/** The profile at x_i = u: the objective minimised over the other coordinates from `guess`. */
+async function profileAt(evaluate: Evaluate, i: number, u: number, guess: readonly number[], sigma0: number, seed: number, opts: ProfileOptions): Promise<{ f: number; x: number[] }> {
+  const at = [...guess];
+  at[i] = u;
+  const others = at.flatMap((_, j) => (j === i ? [] : [j]));
+  const [fGuess] = await evaluate([at]);
+  if (others.length === 0) return { f: fGuess, x: at };
+  const full = (v: readonly number[]) => {
+    const y = [...at];
+    others.forEach((j, k) => (y[j] = v[k]));
+    return y;
+  };
+  const r = await minimize(async (vs) => evaluate(vs.map(full)), others.map((j) => at[j]), {
+    seed,
+    sigma0,
+    tolX: sigma0 * 1e-3,
+    maxEvals: opts.innerEvals ?? 40 + 20 * others.length,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  return r.f < fGuess ? { f: r.f, x: full(r.x) } : { f: fGuess, x: at };
+}
+
+/** One side (dir ±1) of parameter i's profile from the minimum (x0, f0): the unit coordinate where it crosses the threshold, or null at the bound. */
+async function walk(evaluate: Evaluate, x0: readonly number[], f0: number, i: number, dir: 1 | -1, seed: number, opts: ProfileOptions): Promise<number | null> {
+  const th = opts.threshold;
+  const room = dir > 0 ? 1 - x0[i] : x0[i];
+  if (room <= 0) return null;
+  type Pt = { s: number; d: number; x: number[] };
+  let lo: Pt = { s: 0, d: 0, x: [...x0] };
+  let before: Pt | null = null;
+  let hi: Pt | null = null;
+  let s = Math.min(opts.step0 ?? 0.02, room);
+  let k = 0;
+  const step = async (to: number): Promise<Pt> => {
+    // the other parameters' optimum moves along the valley: extrapolate it from the last two steps
+    const guess = before && lo.s > before.s ? lo.x.map((v, j) => v + ((v - before!.x[j]) * (to - lo.s)) / (lo.s - before!.s)) : lo.x;
+    // the valley may run steeply in the others (a tight product like R·C): their search starts wider than the step
+    const r = await profileAt(evaluate, i, x0[i] + dir * to, guess, Math.min(0.2, Math.max(4 * Math.abs(to - lo.s), 1e-6)), seed + k++, opts);
+    return { s: to, d: r.f - f0, x: r.x };
+  };
+  for (let iter = 0; iter < 40 && !hi; iter++) {
+    const p = await step(s);
+    if (p.d >= th) hi = p;
+    else {
+      if (s >= room) return null;
+      before = lo;
+      lo = { ...p, d: Math.max(0, p.d) };
+      // a quadratic profile reaches the threshold at s·√(Δ/d): go there, within ×1.3 … ×4
+      s = Math.min(room, s * Math.min(4, Math.max(1.3, Math.sqrt(th / Math.max(lo.d, th / 16)))));
+    }
+  }
+  if (!hi) return null;
+  const cross = (a: Pt, b: Pt) => a.s + ((b.s - a.s) * (Math.sqrt(th) - Math.sqrt(a.d))) / (Math.sqrt(b.d) - Math.sqrt(a.d));
+  for (let r = 0; r < 4; r++) {
+    const p = await step(cross(lo, hi));
+    if (p.d >= th) hi = p;
+    else {
+      before = lo;
+      lo = { ...p, d: Math.max(0, p.d) };
+    }
+  }
+  return x0[i] + dir * cross(lo, hi);
+}
+
+/**
+ * The profile interval of every coordinate around the minimum x0 (value f0) of `evaluate` in the unit box.
+ * `evaluate` gets whole populations and returns their values in order. A walk that finds a point lower than
+ * f0 by more than a tenth of the threshold shows x0 was not the minimum: the profiles are walked again from
+ * there (at most twice); `x` and `f` are the minimum they were walked from.
+ */
+export async function profileIntervals(evaluate: Evaluate, x0: readonly number[], f0: number, opts: ProfileOptions): Promise<{ intervals: ProfileInterval[]; x: number[]; f: number }> {
+  const seed = opts.seed ?? 1;
+  let centre = { x: [...x0], f: f0 };
+  for (let round = 0; ; round++) {
+    let best = centre;
+    const seen: Evaluate = async (xs) => {
+      const fs = await evaluate(xs);
+      fs.forEach((f, k) => f < best.f && (best = { x: xs[k], f }));
+      return fs;
+    };
+    const from = centre;
+    const intervals = await Promise.all(
+      from.x.map(async (_, i) => {
+        const [lo, hi] = await Promise.all([walk(seen, from.x, from.f, i, -1, seed + 1000 * i, opts), walk(seen, from.x, from.f, i, 1, seed + 1000 * i + 500, opts)]);
+        return { lo, hi };
+      }),
+    );
+    if (round >= 2 || !(best.f < from.f - opts.threshold / 10)) return { intervals, x: from.x, f: from.f };
+    centre = best;
+  }
+}
+
+/**
+ * The 0.975 quantile of Student's t with ν degrees of freedom, by the Cornish–Fisher expansion about the
+ * normal quantile (Abramowitz & Stegun 26.7.5; within 1e-3 for ν ≥ 3): t² is the F(1, ν) quantile that bounds
+ * a 95 % profile interval when the noise variance is estimated from ν residual degrees of freedom.
+ */
+export function t975(nu: number): number {
+  const z = 1.959963984540054;
+  const z3 = z ** 3;
+  const z5 = z ** 5;
+  const z7 = z ** 7;
+  return z + (z3 + z) / (4 * nu) + (5 * z5 + 16 * z3 + 3 * z) / (96 * nu ** 2) + (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * nu ** 3);
+}
