@@ -4,8 +4,11 @@
  * command's token, --no-token and non-loopback warnings.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import os from 'node:os';
+import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
@@ -119,9 +122,9 @@ describe('Host and Origin', () => {
 });
 
 /** Runs `spikeloop serve` until it prints its start line (or exits); its output and exit code. */
-function serve(args: string[], env: Record<string, string> = {}): Promise<{ out: string; err: string; code: number | null }> {
+function serve(args: string[], env: Record<string, string> = {}, db = path.join(srv.dir, `serve-${Math.random()}.db`)): Promise<{ out: string; err: string; code: number | null }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/spikeloop.js', 'serve', '--port', '0', '--db', path.join(srv.dir, `serve-${Math.random()}.db`), ...args], {
+    const child = spawn(process.execPath, ['bin/spikeloop.js', 'serve', '--port', '0', '--db', db, ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
     });
@@ -234,28 +237,29 @@ describe('bounded work', () => {
     srv.fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), ...(signal ? { signal } : {}) });
   /**
    * GET /api/health probed on a fixed clock (every 20 ms, each probe on its own, not waiting for the one
-   * before) while `busy` is pending and for at least `ms`: each answer's time, ms. On a fixed clock a blocked
-   * event loop delays every probe that falls in the block, so the share of late answers is the share of
-   * time the server could not answer (a probe that waited for the previous one would see a block once).
+   * before) from a thread of its own while `busy` is pending and for at least `ms`: each answer's time, ms.
+   * The prober does not share the server's event loop (this process's main thread), so a blocked loop
+   * delays every probe that falls into the block: the share of late answers is the share of time the
+   * server could not answer.
    */
   async function healthWhile(busy: Promise<unknown>, ms: number): Promise<number[]> {
-    let done = false;
-    void busy.finally(() => (done = true));
-    const probes: Promise<number>[] = [];
-    const until = Date.now() + ms;
-    while (Date.now() < until || !done) {
-      const t0 = performance.now();
-      probes.push(
-        srv.fetch('/api/health').then(async (r) => {
-          expect(r.status).toBe(200);
-          await r.arrayBuffer();
-          return performance.now() - t0;
-        }),
-      );
-      await new Promise((res) => setTimeout(res, 20));
-      if (done && Date.now() >= until) break;
-    }
-    return Promise.all(probes);
+    const prober = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const out = [];
+       const t = setInterval(() => {
+         const t0 = performance.now();
+         fetch(workerData.url, { headers: workerData.headers }).then(async (r) => { await r.arrayBuffer(); out.push(r.status === 200 ? performance.now() - t0 : -1); }, () => out.push(-1));
+       }, 20);
+       parentPort.once('message', () => { clearInterval(t); setTimeout(() => parentPort.postMessage(out), 2000); });`,
+      { eval: true, workerData: { url: `${srv.base}/api/health`, headers: srv.auth } },
+    );
+    await Promise.all([busy.catch(() => undefined), new Promise((res) => setTimeout(res, ms))]);
+    const answers = new Promise<number[]>((res) => prober.once('message', res));
+    prober.postMessage('stop');
+    const out = await answers;
+    await prober.terminate();
+    expect(out.filter((x) => x < 0), 'health probes that failed').toEqual([]);
+    return out;
   }
 
   it('caps refuse what explodes: too many trains or spike pairs, run ids, replicates, networks', async () => {
@@ -388,23 +392,32 @@ describe('bounded work', () => {
     const stdpRun = await twinRun({ circuit: 'stdp-synapse', protocol: { kind: 'stdp', spikeShape: 'exp-tail', offsetsS: [-4e-3, -2e-3, 2e-3, 4e-3], pairsPerOffset: 3, readWidthS: 2e-3, gapS: 2e-3 }, sampleRate: 100_000 });
     const stdpSamples = srv.store.getRun(stdpRun)!.channels.reduce((n, c) => n + c.sampleCount, 0);
     const ms: Record<string, number[]> = {};
+    const idleMs: Record<string, number[]> = {};
     const during = async (route: string, busy: Promise<unknown>, minMs: number) => {
       ms[route] = [...(ms[route] ?? []), ...(await healthWhile(busy, minMs))];
+    };
+    /** The same probes for 1.5 s with the server idle, just before the route's request: the machine's own delays then. */
+    const baseline = async (route: string) => {
+      expect(pool.pending).toBe(0);
+      idleMs[route] = [...(idleMs[route] ?? []), ...(await healthWhile(Promise.resolve(), 1500))];
     };
     const idle = () => expect.poll(() => pool.pending, { timeout: 20_000 }).toBe(0);
 
     // POST /api/analysis/distance at its pair-work cap
     const trains = Array.from({ length: 100 }, (_, k) => Array.from({ length: 100 }, (_, i) => i * 0.01 + k * 1e-5));
+    await baseline('distance');
     const distance = json('/api/analysis/distance', { trains, metric: 'victor-purpura', q: 10 });
     await during('distance', distance, 1500);
     expect((await distance).status).toBe(200);
 
     // POST /api/analysis/regime over the most run ids and samples
+    await baseline('regime');
     const regime = json('/api/analysis/regime', { runIds: Array.from({ length: 16 }, () => big) });
     await during('regime', regime, 1000);
     expect((await regime).status).toBe(200);
 
     // POST /api/analysis/powerlaw with the most bootstrap replicates: cancelled by leaving
+    await baseline('powerlaw');
     const ac = new AbortController();
     const values = Array.from({ length: 2000 }, (_, i) => 1 / Math.pow((i + 0.5) / 2000, 1 / 1.5));
     const bootstrap = json('/api/analysis/powerlaw', { values, bootstrap: 2500 }, ac.signal).catch(() => 'left');
@@ -416,6 +429,7 @@ describe('bounded work', () => {
     await expect.poll(() => srv.app.spikeloop.heavy.running, { timeout: 10_000 }).toBe(0);
 
     // POST /api/runs/:id/analyses/:name on the large run (computed on the pool, stored here)
+    await baseline('run analysis');
     const psd = json(`/api/runs/${big}/analyses/psd`, {});
     await during('run analysis', psd, 500);
     expect((await psd).status).toBe(200);
@@ -424,11 +438,13 @@ describe('bounded work', () => {
     expect((await spikes).status).toBe(200);
 
     // POST /api/runs/:id/pair on the large run: the twin streamed from the pool, the analyses of both computed there
+    await baseline('pairing');
     const pair = json(`/api/runs/${big}/pair`, { circuit: 'lif' });
     await during('pairing', pair, 1000);
     expect((await pair).status).toBe(201);
 
     // POST /api/experiments/stdp over as many runs as its samples cap allows
+    await baseline('stdp curve');
     const stdp = json('/api/experiments/stdp', { runIds: Array.from({ length: Math.min(256, Math.floor(20_000_000 / stdpSamples)) }, () => stdpRun) });
     await during('stdp curve', stdp, 1000);
     expect((await stdp).status).toBe(200);
@@ -438,6 +454,7 @@ describe('bounded work', () => {
     // stopped after a while ...
     const el = [{ node: 0, stimulus: true }, { node: -1, value: 0 }];
     const dense = { kind: 'erdos-renyi', n: 2000, p: 0.002, junction: { model: 'threshold' }, electrodes: el };
+    await baseline('twin run');
     const r = await json('/api/twin/runs', { circuit: dense, protocol: { kind: 'sine', quantity: 'voltage', amplitude: 2, frequencyHz: 10, durationS: 8 }, sampleRate: 1000 });
     expect(r.status, await r.clone().text()).toBe(201);
     const networkRun = ((await r.json()) as { run: { id: number } }).run.id;
@@ -446,21 +463,24 @@ describe('bounded work', () => {
     await srv.app.spikeloop.runs.waitForEnd(networkRun);
     await idle();
     // ... and the fastest stream the store records: 10 MS/s
+    await baseline('twin run');
     const fast = twinRun({ circuit: 'lif', protocol: { kind: 'dc', quantity: 'current', level: 30e-6, durationS: 0.3 }, sampleRate: 10_000_000 });
     await during('twin run', fast, 1000);
     await fast;
 
     // POST /api/sweeps, twin mode: four points of that network (each sampled, expanded and simulated on the
     // pool, then streamed from it to the store), stopped after a while: the stop cancels their tasks
+    await baseline('sweep, twin mode');
     const sweep = json('/api/sweeps', { mode: 'twin', circuit: dense, sampleRate: 1000, sweep: { kind: 'sweep', base: { kind: 'sine', quantity: 'voltage', frequencyHz: 10, durationS: 8 }, parameters: [{ field: 'amplitude', values: [0.5, 1, 1.5, 2] }] } });
-    await during('sweep', sweep, 500);
+    await during('sweep, twin mode', sweep, 500);
     const sweepRes = await sweep;
     expect(sweepRes.status, await sweepRes.clone().text()).toBe(201);
     const sweepId = ((await sweepRes.json()) as { sweep: { id: string } }).sweep.id;
-    await during('sweep', new Promise((res) => setTimeout(res, 3000)), 3000);
+    await during('sweep, twin mode', new Promise((res) => setTimeout(res, 3000)), 3000);
     expect((await json(`/api/sweeps/${sweepId}/stop`, {})).status).toBe(200);
     await idle();
     // bench mode: measured runs each paired with the twin, the analyses of both on the pool
+    await baseline('sweep, bench mode');
     const benchSweep = json('/api/sweeps', {
       mode: 'bench',
       source: 'simulated',
@@ -471,10 +491,11 @@ describe('bounded work', () => {
     const benchRes = await benchSweep;
     expect(benchRes.status, await benchRes.clone().text()).toBe(201);
     const benchId = ((await benchRes.json()) as { sweep: { id: string } }).sweep.id;
-    await during('sweep', srv.app.spikeloop.sweeps.wait(benchId), 1000);
+    await during('sweep, bench mode', srv.app.spikeloop.sweeps.wait(benchId), 1000);
     expect(srv.app.spikeloop.sweeps.get(benchId).state).toBe('completed');
 
     // POST /api/runs with `twin`: paired when it ends (the automatic pairing's path), its analyses on the pool
+    await baseline('run paired with the twin');
     const measured = await json('/api/runs', { protocol: { kind: 'square', durationS: 2 }, sampleRate: 100_000, twin: { circuit: 'lif-bench' } });
     expect(measured.status).toBe(201);
     const measuredId = ((await measured.json()) as { run: { id: number } }).run.id;
@@ -487,21 +508,50 @@ describe('bounded work', () => {
     for (let i = 0; i < rows; i++) lines.push(`${(i * 1e-5).toFixed(5)},${Math.sin(i / 50).toFixed(6)},${Math.cos(i / 70).toFixed(6)}`);
     const csv = Buffer.from(lines.join('\n'));
     lines.length = 0;
+    await baseline('import');
     const imported = srv.fetch('/api/import?name=big.csv&unit=V&stimulus=v_in', { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
     await during('import', imported, 1000);
     expect((await imported).status).toBe(201);
 
     const p = (v: number[], q: number) => [...v].sort((x, y) => x - y)[Math.min(v.length - 1, Math.floor(q * v.length))];
-    const detail = JSON.stringify(Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, { n: v.length, p50: Math.round(p(v, 0.5)), p95: Math.round(p(v, 0.95)), max: Math.round(Math.max(...v)), over100: v.filter((x) => x > 100).length }])));
+    const late = (v: number[]) => v.filter((x) => x > 100).length / v.length;
+    const stats = (v: number[]) => ({ n: v.length, p50: Math.round(p(v, 0.5)), p95: Math.round(p(v, 0.95)), max: Math.round(Math.max(...v)), late: +late(v).toFixed(3) });
+    const detail = JSON.stringify(Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, { busy: stats(v), idle: stats(idleMs[k]) }])));
     console.log(`health while heavy requests run (load average ${os.loadavg()[0].toFixed(1)}): ${detail}`);
     for (const [route, v] of Object.entries(ms)) {
       expect(v.length, route).toBeGreaterThanOrEqual(25);
-      expect(p(v, 0.95), `${route}: ${detail}`).toBeLessThanOrEqual(100);
+      // Within 100 ms for 95 % of the time the request runs, beyond what the machine itself delays an idle
+      // server's answers just before (a shared 2-core machine at load averages of 15–25 does, see docs/security.md)
+      expect(late(v), `${route}: ${detail}`).toBeLessThanOrEqual(late(idleMs[route]) + 0.05);
     }
   });
 });
 
 describe('the small ones', () => {
+  it('a corrupt page is reported by serve at start and by db info (exit 1), not found later by a failing read', async () => {
+    const db = path.join(srv.dir, 'damaged.db');
+    const proto = path.join(srv.dir, 'square.json');
+    writeFileSync(proto, JSON.stringify({ kind: 'square', durationS: 0.5 }));
+    const cli = (args: string[]) => spawnSync(process.execPath, ['bin/spikeloop.js', ...args], { cwd: ROOT, encoding: 'utf8' });
+    for (let i = 0; i < 3; i++) expect(cli(['run', proto, '--db', db, '-o', 'paced=false']).status).toBe(0);
+    const sound = cli(['db', 'info', '--db', db]);
+    expect(sound.status).toBe(0);
+    expect(sound.stdout).toMatch(/ok \(PRAGMA quick_check\)/);
+    // garbage over the root page of the sample table (opening the store does not read it; a plot would)
+    const raw = new Database(db, { readonly: true });
+    const { rootpage } = raw.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'segments'").get() as { rootpage: number };
+    const page = raw.pragma('page_size', { simple: true }) as number;
+    raw.close();
+    const fd = openSync(db, 'r+');
+    writeSync(fd, Buffer.alloc(page, 0xa5), 0, page, (rootpage - 1) * page);
+    closeSync(fd);
+    const info = cli(['db', 'info', '--db', db]);
+    expect(info.status).toBe(1);
+    expect(info.stdout).toMatch(/CORRUPT \(PRAGMA quick_check\)/);
+    const started = await serve([], {}, db);
+    expect(started.err).toMatch(/fails its integrity check \(PRAGMA quick_check\)/);
+  }, 120_000);
+
   it('?offset=1e20 is a 400 (never a 500); ?recompute=true is read as a boolean', async () => {
     const big = await srv.inject({ method: 'GET', url: '/api/runs?offset=1e20' });
     expect(big.statusCode).toBe(400);

@@ -4,7 +4,18 @@
 // A thrown error crosses back as a plain {name, message, code} (structured clone would drop `code`).
 // A streaming task ({task, input, stream: {port, credit}}, pool.ts stream()) is one of streamTasks: its
 // items go out in batches over the port, each batch spending one credit of the shared counter.
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import Tinypool from 'tinypool';
+
+// A pool thread yields the CPU to the server's event loop (the API, the live feed, the store's writer): on a
+// busy machine heavy work slows down instead of the answers. Linux gives each thread its own nice value
+// (setpriority on its thread id); elsewhere the thread keeps the process's priority.
+try {
+  setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), 10);
+} catch {
+  // not Linux, or not allowed: same priority as the main thread
+}
 
 const { tasks: tasksUrl } = Tinypool.workerData;
 if (tasksUrl.endsWith('.ts')) (await import('tsx/esm/api')).register();
