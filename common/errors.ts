@@ -24,7 +24,7 @@ export const ERRORS = {
   BAD_BLOCK: { status: 400, when: 'the store refused a block (unknown channel, wrong type, going backwards)' },
   EXPORT_RATES_DIFFER: { status: 400, when: 'a CSV export (one time column) asked for channels of different sample rates' },
   BAD_IMPORT: { status: 400, when: 'an imported file was refused (message names the line or setting at fault)' },
-  LIMIT_EXCEEDED: { status: 400, when: 'the protocol would exceed a bench limit (message names the limit)' },
+  LIMIT_EXCEEDED: { status: 400, when: 'the protocol would exceed a bench limit (message names the limit, field the parameter or option that causes it)' },
   PROGRAM_LIMIT: { status: 400, when: "the protocol does not fit the instrument's program capabilities" },
   BAD_SWEEP: { status: 400, when: 'the sweep document or one of its points is invalid' },
   BAD_CIRCUIT: { status: 400, when: 'the twin circuit is unknown or invalid, or the run has no stimulus to feed it' },
@@ -71,6 +71,7 @@ export const ERRORS = {
   INSTRUMENT_FAILED: { status: 502, when: 'the instrument could not be opened or identified (message says why)' },
   TIMEOUT: { status: 504, when: 'an instrument did not reply within the time limit' },
   BAD_REPLY: { status: 502, when: 'an instrument reply does not parse as what the command returns' },
+  RPC_UNAVAILABLE: { status: 502, when: 'a VXI-11 instrument does not serve the RPC program, version or procedure called' },
   INSTRUMENT_ERROR: { status: 502, when: 'the instrument put an error in its queue after a command' },
   DISCONNECTED: { status: 502, when: "an instrument's port closed or vanished" },
   FRAMING: { status: 502, when: "an instrument line longer than the framer's cap" },
@@ -105,6 +106,14 @@ export class AppError extends Error {
 
   get status(): number {
     return ERRORS[this.code].status;
+  }
+
+  /** The same error naming `field` instead (a refusal placed at the input that causes it); its class is kept. */
+  at(field: string): this {
+    const copy = Object.create(Object.getPrototypeOf(this) as object) as this;
+    // every own property, the non-enumerable message and stack too
+    Object.defineProperties(copy, Object.getOwnPropertyDescriptors(this));
+    return Object.assign(copy, { field });
   }
 
   body(): ErrorBody {

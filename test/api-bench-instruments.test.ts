@@ -59,7 +59,7 @@ describe('bench instruments', () => {
     // a program the 2400 cannot play at 100 points/s is refused before any run exists, naming the capability
     const tooShort = await smuRun({ kind: 'pulse-train', quantity: 'voltage', amplitude: 0.5, baseline: 0, widthS: 0.002, periodS: 0.05, count: 3 });
     expect(tooShort.status).toBe(400);
-    expect(tooShort.body.error).toMatchObject({ code: 'PROGRAM_LIMIT', field: '/protocol' });
+    expect(tooShort.body.error).toMatchObject({ code: 'PROGRAM_LIMIT', field: '/protocol/widthS' });
     expect(tooShort.body.error.message).toMatch(/capability minDwellS/);
     expect(await runCount()).toBe(before);
 

@@ -31,7 +31,7 @@ describe('bench and protocol check', () => {
     const before = (await inject('GET', '/api/runs')).body.runs.length;
     const over = await inject('POST', '/api/protocols/check', { protocol: { kind: 'dc', quantity: 'voltage', level: 25 } });
     expect(over.status).toBe(400);
-    expect(over.body.error).toMatchObject({ code: 'LIMIT_EXCEEDED', field: '/protocol' });
+    expect(over.body.error).toMatchObject({ code: 'LIMIT_EXCEEDED', field: '/protocol/level' });
     expect(over.body.error.message).toMatch(/maxVoltage/);
     const bad = await inject('POST', '/api/protocols/check', { protocol: { kind: 'chirp', startHz: -3 } });
     expect(bad.body.error).toMatchObject({ code: 'BAD_PROTOCOL', field: '/protocol/startHz' });
@@ -42,6 +42,7 @@ describe('bench and protocol check', () => {
     expect(sw.status).toBe(400);
     expect(sw.body.error.code).toBe('LIMIT_EXCEEDED');
     expect(sw.body.error.message).toMatch(/sweep point 1 \(level=0.5\)/);
+    expect(sw.body.error.field).toBe('/sweep/parameters/0');
     const field = await inject('POST', '/api/sweeps', { sweep: { kind: 'sweep', base: { kind: 'dc' }, parameters: [{ field: 'level' }] } });
     expect(field.body.error).toMatchObject({ code: 'BAD_SWEEP', field: '/sweep/parameters/0/start' });
     const circuit = await inject('POST', '/api/sweeps', { mode: 'twin', circuit: 'no-such', sweep: { kind: 'sweep', base: { kind: 'dc' }, parameters: [{ field: 'level', values: [1e-3] }] } });

@@ -2,7 +2,7 @@
  * The New run form in headless Chromium against the real server (virtual bench, limits 20 V / 10 mA):
  * human titles with units that follow the protocol's quantity, hints from the bench limits, a value over
  * the limit refused at its field, a limit refusal of the server (a peak no single field exceeds) shown at the
- * fields that make it, the stimulus preview compiled by the server, the samples-per-period warning, and
+ * field it names (the larger part), the stimulus preview compiled by the server, the samples-per-period warning, and
  * "pair with the twin" (the simulated bench's own circuit by default) giving a linked twin run.
  * Screenshot test/artifacts/new-run.png at 1366×768.
  */
@@ -38,11 +38,12 @@ describe('new run form', () => {
     await page.click('button[data-action=start]');
     expect(posts).toHaveLength(0);
 
-    // 15 V + 10 V: each within the limit, the 25 V peak is not; the server's refusal lands at both fields.
+    // 15 V + 10 V: each within the limit, the 25 V peak is not; the server names the larger part, the offset.
     await page.fill('#f-protocol-amplitude', '10');
     await page.fill('#f-protocol-offset', '15');
     await expect.poll(() => page.locator('[data-error-for="/protocol/offset"]').textContent(), { timeout: 10_000 }).toContain('exceeds the bench limit maxVoltage = 20 V');
-    await expect(page.locator('[data-error-for="/protocol/amplitude"]').textContent()).resolves.toContain('peak 25 V');
+    await expect(page.locator('[data-error-for="/protocol/offset"]').textContent()).resolves.toContain('peak 25 V');
+    await expect(page.locator('[data-error-for="/protocol/amplitude"]').textContent()).resolves.toBe('');
     await page.click('button[data-action=start]');
     await expect.poll(() => page.locator('.form-error').textContent()).toBe('The server refused the run; see the highlighted field.');
     expect(posts).toHaveLength(1);
@@ -55,15 +56,16 @@ describe('new run form', () => {
     await page.selectOption('#f-source', 'daq');
     expect(await page.inputValue('#f-sampleRate')).toBe('5000');
     const warning = page.locator('[data-warning=samples-per-period]');
-    await expect(warning.isVisible()).resolves.toBe(true);
+    // the period is the server's (the protocol check, debounced as the preview)
+    await expect.poll(() => warning.isVisible(), { timeout: 10_000 }).toBe(true);
     await expect(warning.textContent()).resolves.toContain('5 samples per 1 kHz stimulus period');
     await expect(page.inputValue('#f-twin-circuit')).resolves.toBe('lif-daq');
     await page.selectOption('#f-source', 'simulated');
-    await expect(warning.isVisible()).resolves.toBe(false);
+    await expect.poll(() => warning.isVisible()).toBe(false);
     await page.fill('#f-sampleRate', '10000');
-    await expect(warning.textContent()).resolves.toContain('10 samples per');
+    await expect.poll(() => warning.textContent()).toContain('10 samples per');
     await page.fill('#f-sampleRate', '100000');
-    await expect(warning.isVisible()).resolves.toBe(false);
+    await expect.poll(() => warning.isVisible()).toBe(false);
 
     // Pair with the twin: the simulated bench's own circuit by default.
     await page.fill('#f-protocol-durationS', '0.3');

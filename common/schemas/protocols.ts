@@ -3,7 +3,7 @@
  * schemas, and the check of a protocol or sweep against the bench limits with a preview of its stimulus.
  */
 import { Type, type Static } from 'typebox';
-import { kindDocument, oneOf } from './shared.ts';
+import { kindDocument, nullable, oneOf } from './shared.ts';
 
 const physics = {
   quantity: oneOf(['current', 'voltage'] as const),
@@ -38,6 +38,9 @@ export const ProtocolCheckBodySchema = Type.Object(
     protocol: kindDocument('Protocol or sweep document'),
     points: Type.Optional(Type.Integer({ minimum: 2, maximum: 20_000, default: 1000, description: 'Preview samples' })),
     previewS: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Preview the first this many seconds (default: the whole protocol)' })),
+    previewPeriods: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 1000, description: 'Preview only the first this many stimulus periods when the protocol lasts more than twice as long' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -45,6 +48,9 @@ export const ProtocolCheckBodySchema = Type.Object(
 export const ProtocolCheckSchema = Type.Object({
   summary: SummarySchema,
   limits: Type.Optional(Type.Object({ peak: Type.Number(), worstPowerW: Type.Number() }, { additionalProperties: true })),
+  periodS: Type.Optional(
+    nullable(Type.Number({ description: "Shortest stimulus period, s (server/protocols shortestPeriodS; a sweep's over its points); null: none" })),
+  ),
   segments: Type.Optional(Type.Array(Type.Object({ label: Type.String(), startS: Type.Number(), endS: Type.Number(), value: Type.Number() }))),
   preview: Type.Optional(Type.Object({ dt: Type.Number({ description: 's between preview samples' }), values: Type.Array(Type.Number()) })),
   points: Type.Optional(Type.Array(Type.Object({ index: Type.Integer(), label: Type.String(), summary: SummarySchema }), { description: "A sweep's points" })),

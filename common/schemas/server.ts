@@ -13,6 +13,7 @@ export const SourceInfoSchema = Type.Object({
   detail: Type.Optional(Type.String()),
   defaultSampleRate: Type.Optional(Type.Number({ description: 'S/s per channel used when a run names none' })),
   twinCircuit: Type.Optional(Type.String({ description: 'Built-in twin circuit of the device this source measures: the default for pairing its runs' })),
+  options: Type.Unknown({ description: 'JSON schema of the run options a request may give (titles, units, bounds; options only the CLI may give left out)' }),
 });
 export const SourcesSchema = Type.Object({ sources: Type.Array(SourceInfoSchema), default: Type.String() });
 

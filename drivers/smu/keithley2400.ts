@@ -5,12 +5,13 @@
  */
 import { parseNumbers, type Session } from '../transport/session.ts';
 import { choice, num, numeric, onOff, type Setting } from './settings.ts';
-import { ScpiSmu } from './scpi-smu.ts';
+import { ScpiSmu, sharedScpiSettings } from './scpi-smu.ts';
 import type { Reading, SweepOptions } from './smu.ts';
 
 const V = 210;
 const I = 1.05;
 
+/** The 2400's commands: its own headers and limits here (same names as every ScpiSmu table, other wire words), the shared ones from sharedScpiSettings. */
 export const K2400 = {
   // SOURce subsystem
   sourceFunction: choice({
@@ -20,12 +21,8 @@ export const K2400 = {
   }),
   voltageLevel: numeric({ name: 'source voltage', doc: 'Fixed-mode voltage level.', unit: 'V', query: ':SOUR:VOLT:LEV?', template: ':SOUR:VOLT:LEV {}', min: -V, max: V }),
   currentLevel: numeric({ name: 'source current', doc: 'Fixed-mode current level.', unit: 'A', query: ':SOUR:CURR:LEV?', template: ':SOUR:CURR:LEV {}', min: -I, max: I }),
-  voltageSourceRange: numeric({ name: 'voltage source range', doc: 'Fixed voltage source range (selects 0.2/2/20/200 V).', unit: 'V', query: ':SOUR:VOLT:RANG?', template: ':SOUR:VOLT:RANG {}', min: -V, max: V }),
-  voltageSourceAutorange: onOff({ name: 'voltage source autorange', doc: 'Voltage source autorange.', query: ':SOUR:VOLT:RANG:AUTO?', template: ':SOUR:VOLT:RANG:AUTO {}' }),
-  currentSourceRange: numeric({ name: 'current source range', doc: 'Fixed current source range (1 µA … 1 A).', unit: 'A', query: ':SOUR:CURR:RANG?', template: ':SOUR:CURR:RANG {}', min: -I, max: I }),
-  currentSourceAutorange: onOff({ name: 'current source autorange', doc: 'Current source autorange.', query: ':SOUR:CURR:RANG:AUTO?', template: ':SOUR:CURR:RANG:AUTO {}' }),
-  voltageMode: choice({ name: 'voltage sourcing mode', doc: 'FIXed level, LIST sweep or linear SWEep.', query: ':SOUR:VOLT:MODE?', template: ':SOUR:VOLT:MODE {}', wire: { fixed: 'FIX', list: 'LIST', sweep: 'SWE' } }),
-  currentMode: choice({ name: 'current sourcing mode', doc: 'FIXed level, LIST sweep or linear SWEep.', query: ':SOUR:CURR:MODE?', template: ':SOUR:CURR:MODE {}', wire: { fixed: 'FIX', list: 'LIST', sweep: 'SWE' } }),
+  // :SOURce ranges and modes, :SENSe protection and ranges, :OUTPut: the headers the B2900 takes too
+  ...sharedScpiSettings(V, I),
   voltageStart: numeric({ name: 'sweep start voltage', doc: 'First level of a SWEep.', unit: 'V', query: ':SOUR:VOLT:STAR?', template: ':SOUR:VOLT:STAR {}', min: -V, max: V }),
   voltageStop: numeric({ name: 'sweep stop voltage', doc: 'Last level of a SWEep.', unit: 'V', query: ':SOUR:VOLT:STOP?', template: ':SOUR:VOLT:STOP {}', min: -V, max: V }),
   currentStart: numeric({ name: 'sweep start current', doc: 'First level of a SWEep.', unit: 'A', query: ':SOUR:CURR:STAR?', template: ':SOUR:CURR:STAR {}', min: -I, max: I }),
@@ -34,17 +31,9 @@ export const K2400 = {
   sweepSpacing: choice({ name: 'sweep spacing', doc: 'LINear or LOGarithmic steps.', query: ':SOUR:SWE:SPAC?', template: ':SOUR:SWE:SPAC {}', wire: { linear: 'LIN', log: 'LOG' } }),
   sourceDelay: numeric({ name: 'source delay', doc: 'Settling delay after each source change.', unit: 's', query: ':SOUR:DEL?', template: ':SOUR:DEL {}', min: 0, max: 999.9999 }),
   // SENSe subsystem
-  currentCompliance: numeric({ name: 'current compliance', doc: 'Current limit while sourcing voltage.', unit: 'A', query: ':SENS:CURR:PROT?', template: ':SENS:CURR:PROT {}', min: 1e-9, max: I }),
-  voltageCompliance: numeric({ name: 'voltage compliance', doc: 'Voltage limit while sourcing current.', unit: 'V', query: ':SENS:VOLT:PROT?', template: ':SENS:VOLT:PROT {}', min: 2e-4, max: V }),
-  currentMeasureRange: numeric({ name: 'current measure range', doc: 'Current measurement range.', unit: 'A', query: ':SENS:CURR:RANG?', template: ':SENS:CURR:RANG {}', min: 0, max: I }),
-  currentMeasureAutorange: onOff({ name: 'current measure autorange', doc: 'Current measurement autorange.', query: ':SENS:CURR:RANG:AUTO?', template: ':SENS:CURR:RANG:AUTO {}' }),
-  voltageMeasureRange: numeric({ name: 'voltage measure range', doc: 'Voltage measurement range.', unit: 'V', query: ':SENS:VOLT:RANG?', template: ':SENS:VOLT:RANG {}', min: 0, max: V }),
-  voltageMeasureAutorange: onOff({ name: 'voltage measure autorange', doc: 'Voltage measurement autorange.', query: ':SENS:VOLT:RANG:AUTO?', template: ':SENS:VOLT:RANG:AUTO {}' }),
   nplc: numeric({ name: 'NPLC', doc: 'Integration time in power-line cycles (global to all functions).', unit: 'PLC', query: ':SENS:CURR:NPLC?', template: ':SENS:CURR:NPLC {}', min: 0.01, max: 10 }),
   // SYSTem subsystem
   fourWire: onOff({ name: '4-wire sensing', doc: 'Remote sense (4-wire) on/off.', query: ':SYST:RSEN?', template: ':SYST:RSEN {}' }),
-  // OUTPut subsystem
-  output: onOff({ name: 'output', doc: 'Output on/off.', query: ':OUTP?', template: ':OUTP {}' }),
   // TRIGger subsystem
   triggerCount: numeric({ name: 'trigger count', doc: 'Readings per :READ? (sweep points).', unit: '', query: ':TRIG:COUN?', template: ':TRIG:COUN {}', min: 1, max: 2500, integer: true }),
 } satisfies Record<string, Setting<any>>;

@@ -5,12 +5,13 @@
  */
 import { parseNumbers, type Session } from '../transport/session.ts';
 import { choice, num, numeric, onOff, type Setting } from './settings.ts';
-import { ScpiSmu } from './scpi-smu.ts';
+import { ScpiSmu, sharedScpiSettings } from './scpi-smu.ts';
 import type { Reading, SweepOptions } from './smu.ts';
 
 const V = 210;
 const I = 3.03;
 
+/** The B2900's commands: its own headers and limits here (same names as every ScpiSmu table, other wire words), the shared ones from sharedScpiSettings. */
 export const B2900 = {
   // :SOURce
   sourceFunction: choice({
@@ -20,23 +21,10 @@ export const B2900 = {
   }),
   voltageLevel: numeric({ name: 'source voltage', doc: 'Immediate voltage level.', unit: 'V', query: ':SOUR:VOLT?', template: ':SOUR:VOLT {}', min: -V, max: V }),
   currentLevel: numeric({ name: 'source current', doc: 'Immediate current level.', unit: 'A', query: ':SOUR:CURR?', template: ':SOUR:CURR {}', min: -I, max: I }),
-  voltageSourceRange: numeric({ name: 'voltage source range', doc: 'Voltage output range (0.2/2/20/200 V).', unit: 'V', query: ':SOUR:VOLT:RANG?', template: ':SOUR:VOLT:RANG {}', min: -V, max: V }),
-  voltageSourceAutorange: onOff({ name: 'voltage source autorange', doc: 'Voltage output autorange.', query: ':SOUR:VOLT:RANG:AUTO?', template: ':SOUR:VOLT:RANG:AUTO {}' }),
-  currentSourceRange: numeric({ name: 'current source range', doc: 'Current output range.', unit: 'A', query: ':SOUR:CURR:RANG?', template: ':SOUR:CURR:RANG {}', min: -I, max: I }),
-  currentSourceAutorange: onOff({ name: 'current source autorange', doc: 'Current output autorange.', query: ':SOUR:CURR:RANG:AUTO?', template: ':SOUR:CURR:RANG:AUTO {}' }),
-  voltageMode: choice({ name: 'voltage sourcing mode', doc: 'FIXed, LIST or SWEep.', query: ':SOUR:VOLT:MODE?', template: ':SOUR:VOLT:MODE {}', wire: { fixed: 'FIX', list: 'LIST', sweep: 'SWE' } }),
-  currentMode: choice({ name: 'current sourcing mode', doc: 'FIXed, LIST or SWEep.', query: ':SOUR:CURR:MODE?', template: ':SOUR:CURR:MODE {}', wire: { fixed: 'FIX', list: 'LIST', sweep: 'SWE' } }),
-  // :SENSe
-  currentCompliance: numeric({ name: 'current compliance', doc: 'Current limit while sourcing voltage.', unit: 'A', query: ':SENS:CURR:PROT?', template: ':SENS:CURR:PROT {}', min: 1e-9, max: I }),
-  voltageCompliance: numeric({ name: 'voltage compliance', doc: 'Voltage limit while sourcing current.', unit: 'V', query: ':SENS:VOLT:PROT?', template: ':SENS:VOLT:PROT {}', min: 2e-4, max: V }),
-  currentMeasureRange: numeric({ name: 'current measure range', doc: 'Current measurement range.', unit: 'A', query: ':SENS:CURR:RANG?', template: ':SENS:CURR:RANG {}', min: 0, max: I }),
-  currentMeasureAutorange: onOff({ name: 'current measure autorange', doc: 'Current measurement autorange.', query: ':SENS:CURR:RANG:AUTO?', template: ':SENS:CURR:RANG:AUTO {}' }),
-  voltageMeasureRange: numeric({ name: 'voltage measure range', doc: 'Voltage measurement range.', unit: 'V', query: ':SENS:VOLT:RANG?', template: ':SENS:VOLT:RANG {}', min: 0, max: V }),
-  voltageMeasureAutorange: onOff({ name: 'voltage measure autorange', doc: 'Voltage measurement autorange.', query: ':SENS:VOLT:RANG:AUTO?', template: ':SENS:VOLT:RANG:AUTO {}' }),
+  // :SOURce ranges and modes, :SENSe protection and ranges, :OUTPut: the headers the 2400 takes too
+  ...sharedScpiSettings(V, I),
   nplc: numeric({ name: 'NPLC', doc: 'Integration time in power-line cycles.', unit: 'PLC', query: ':SENS:CURR:NPLC?', template: ':SENS:CURR:NPLC {}', min: 4e-4, max: 100 }),
   fourWire: onOff({ name: '4-wire sensing', doc: 'Remote sensing on/off.', query: ':SENS:REM?', template: ':SENS:REM {}' }),
-  // :OUTPut
-  output: onOff({ name: 'output', doc: 'Output on/off.', query: ':OUTP?', template: ':OUTP {}' }),
   // :TRIGger
   triggerCount: numeric({ name: 'trigger count', doc: 'Trigger count (sweep points).', unit: '', query: ':TRIG:COUN?', template: ':TRIG:COUN {}', min: 1, max: 100000, integer: true }),
   transientDelay: numeric({ name: 'transient delay', doc: 'Delay before each source step (:TRIG:TRAN:DEL).', unit: 's', query: ':TRIG:TRAN:DEL?', template: ':TRIG:TRAN:DEL {}', min: 0, max: 100 }),

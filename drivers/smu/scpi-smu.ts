@@ -4,7 +4,7 @@
  * A model adds its table, its read query and its buffered sweep.
  */
 import { parseNumbers, type Session } from '../transport/session.ts';
-import { getSetting, setSetting, type Setting } from './settings.ts';
+import { choice, getSetting, numeric, onOff, setSetting, type Setting } from './settings.ts';
 import type { Reading, SmuCapabilities, SmuDriver, SmuRatings, SourceSetup, SweepOptions } from './smu.ts';
 
 export interface ScpiSmuSettings {
@@ -27,6 +27,28 @@ export interface ScpiSmuSettings {
   fourWire: Setting<boolean>;
   output: Setting<boolean>;
   triggerCount: Setting<number>;
+}
+
+/**
+ * The commands whose headers the 2400 and the B2900 both take (SCPI :SOURce ranges and modes, :SENSe
+ * protection and ranges, :OUTPut), within the model's ratings `V` and `I`; each model's table adds the rest.
+ */
+export function sharedScpiSettings(V: number, I: number) {
+  return {
+    voltageSourceRange: numeric({ name: 'voltage source range', doc: 'Fixed voltage source range (0.2/2/20/200 V).', unit: 'V', query: ':SOUR:VOLT:RANG?', template: ':SOUR:VOLT:RANG {}', min: -V, max: V }),
+    voltageSourceAutorange: onOff({ name: 'voltage source autorange', doc: 'Voltage source autorange.', query: ':SOUR:VOLT:RANG:AUTO?', template: ':SOUR:VOLT:RANG:AUTO {}' }),
+    currentSourceRange: numeric({ name: 'current source range', doc: 'Fixed current source range.', unit: 'A', query: ':SOUR:CURR:RANG?', template: ':SOUR:CURR:RANG {}', min: -I, max: I }),
+    currentSourceAutorange: onOff({ name: 'current source autorange', doc: 'Current source autorange.', query: ':SOUR:CURR:RANG:AUTO?', template: ':SOUR:CURR:RANG:AUTO {}' }),
+    voltageMode: choice({ name: 'voltage sourcing mode', doc: 'FIXed level, LIST sweep or linear SWEep.', query: ':SOUR:VOLT:MODE?', template: ':SOUR:VOLT:MODE {}', wire: { fixed: 'FIX', list: 'LIST', sweep: 'SWE' } }),
+    currentMode: choice({ name: 'current sourcing mode', doc: 'FIXed level, LIST sweep or linear SWEep.', query: ':SOUR:CURR:MODE?', template: ':SOUR:CURR:MODE {}', wire: { fixed: 'FIX', list: 'LIST', sweep: 'SWE' } }),
+    currentCompliance: numeric({ name: 'current compliance', doc: 'Current limit while sourcing voltage.', unit: 'A', query: ':SENS:CURR:PROT?', template: ':SENS:CURR:PROT {}', min: 1e-9, max: I }),
+    voltageCompliance: numeric({ name: 'voltage compliance', doc: 'Voltage limit while sourcing current.', unit: 'V', query: ':SENS:VOLT:PROT?', template: ':SENS:VOLT:PROT {}', min: 2e-4, max: V }),
+    currentMeasureRange: numeric({ name: 'current measure range', doc: 'Current measurement range.', unit: 'A', query: ':SENS:CURR:RANG?', template: ':SENS:CURR:RANG {}', min: 0, max: I }),
+    currentMeasureAutorange: onOff({ name: 'current measure autorange', doc: 'Current measurement autorange.', query: ':SENS:CURR:RANG:AUTO?', template: ':SENS:CURR:RANG:AUTO {}' }),
+    voltageMeasureRange: numeric({ name: 'voltage measure range', doc: 'Voltage measurement range.', unit: 'V', query: ':SENS:VOLT:RANG?', template: ':SENS:VOLT:RANG {}', min: 0, max: V }),
+    voltageMeasureAutorange: onOff({ name: 'voltage measure autorange', doc: 'Voltage measurement autorange.', query: ':SENS:VOLT:RANG:AUTO?', template: ':SENS:VOLT:RANG:AUTO {}' }),
+    output: onOff({ name: 'output', doc: 'Output on/off.', query: ':OUTP?', template: ':OUTP {}' }),
+  };
 }
 
 export interface ScpiDialect {

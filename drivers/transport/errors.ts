@@ -15,6 +15,7 @@ export type InstrumentErrorCode = Extract<
   | 'FRAMING' // a line longer than the framer's cap
   | 'OUT_OF_RANGE' // a setting value outside the declared range or choices (refused, never clipped)
   | 'UNKNOWN_MODEL' // *IDN? named a model no driver handles
+  | 'RPC_UNAVAILABLE' // a VXI-11 peer does not serve the RPC program, version or procedure called
   | 'LIMIT_EXCEEDED' // a bench safety limit would be exceeded
   | 'TRANSCRIPT' // scripted transport: a write that the transcript did not expect
 >;
@@ -32,3 +33,14 @@ export class InstrumentError extends AppError {
     this.instrumentCode = extra.instrumentCode;
   }
 }
+
+/**
+ * The instrument's own refusal: its error-queue number (SCPI -222 "Data out of range", TSP -286 run-time
+ * error ...) and text. The virtual instruments raise it and queue it; a session draining a real queue reports it.
+ */
+export const instrumentError = (instrumentCode: number, message: string, command?: string): InstrumentError =>
+  new InstrumentError('INSTRUMENT_ERROR', message, { instrumentCode, ...(command !== undefined ? { command } : {}) });
+
+/** The queue number of an instrument's own refusal (instrumentError), else undefined. */
+export const queueCode = (err: unknown): number | undefined =>
+  err instanceof InstrumentError && err.code === 'INSTRUMENT_ERROR' ? err.instrumentCode : undefined;

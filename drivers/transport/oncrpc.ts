@@ -183,7 +183,8 @@ export class RpcClient {
       r.u32();
       r.opaque(); // verifier
       const stat = r.u32();
-      if (stat !== 0) return p.reject(new InstrumentError('BAD_REPLY', `${this.where}: RPC ${ACCEPT_ERRORS[stat] ?? `error ${stat}`}`));
+      // program, version or procedure not served: RPC_UNAVAILABLE (as the server side throws it); else a reply we cannot use
+      if (stat !== 0) return p.reject(new InstrumentError(stat <= 3 ? 'RPC_UNAVAILABLE' : 'BAD_REPLY', `${this.where}: RPC ${ACCEPT_ERRORS[stat] ?? `error ${stat}`}`));
       p.resolve(r);
     } catch (err) {
       this.fail(err as InstrumentError);
@@ -218,8 +219,9 @@ export class RpcClient {
   }
 }
 
-/** Thrown by a server handler for a procedure it does not implement. */
-export class RpcProcUnavailable extends Error {}
+/** What a server handler throws for a program, version or procedure it does not serve (answered PROC_UNAVAIL). */
+export const rpcUnavailable = (prog: number, vers: number, proc: number): InstrumentError =>
+  new InstrumentError('RPC_UNAVAILABLE', `RPC program ${prog} version ${vers} procedure ${proc} is not served here`);
 
 export type RpcHandler = (prog: number, vers: number, proc: number, args: XdrReader, socket: net.Socket) => Promise<Buffer>;
 
@@ -247,7 +249,9 @@ export function rpcServer(handler: RpcHandler): net.Server {
           try {
             body = Buffer.concat([head().u32(0).bytes(), await handler(prog, vers, proc, r, socket)]);
           } catch (err) {
-            body = head().u32(err instanceof RpcProcUnavailable ? 3 : err instanceof InstrumentError ? 4 : 5).bytes();
+            // not served: PROC_UNAVAIL; arguments that do not parse (XDR short): GARBAGE_ARGS; anything else: SYSTEM_ERR
+            const code = err instanceof InstrumentError ? err.code : undefined;
+            body = head().u32(code === 'RPC_UNAVAILABLE' ? 3 : code === 'BAD_REPLY' ? 4 : 5).bytes();
           }
           if (!socket.destroyed) socket.write(recordOf(body));
         })().catch(() => socket.destroy());

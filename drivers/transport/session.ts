@@ -3,7 +3,7 @@
  * IEEE-488.2 common commands, and the error queue drained after each configuration command so an
  * instrument error surfaces as an InstrumentError naming the command that caused it.
  */
-import { InstrumentError } from './errors.ts';
+import { InstrumentError, instrumentError } from './errors.ts';
 import type { Transport } from './transport.ts';
 
 /** SCPI: errors read with `:SYST:ERR?`; TSP (Keithley 2600B): `errorqueue.count` / `errorqueue.next()`. */
@@ -172,10 +172,7 @@ export class Session {
   private errorFor(cmd: string, errors: QueuedError[], earlier: string[]): InstrumentError {
     const list = errors.map((e) => `${e.code} "${e.message}"`).join('; ');
     const what = earlier.length > 1 ? `one of ${earlier.map((c) => JSON.stringify(c)).join(', ')}` : JSON.stringify(cmd);
-    return new InstrumentError('INSTRUMENT_ERROR', `instrument rejected ${what}: ${list}`, {
-      command: cmd,
-      instrumentCode: errors[0].code,
-    });
+    return instrumentError(errors[0].code, `instrument rejected ${what}: ${list}`, cmd);
   }
 
   /** Reads and empties the instrument's error queue (call inside `exclusive`, or through `errors()`). */

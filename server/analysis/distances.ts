@@ -158,6 +158,8 @@ function sLines(p: Prepared, D: Float64Array): Float64Array {
   return out;
 }
 
+// The same merge over both trains' interval bounds as isiPrepared, written out again on purpose: the
+// profile differs inside the loop, and a per-interval callback would slow this hot loop.
 function spikePrepared(p1: Prepared, p2: Prepared, t0: number, t1: number): number {
   const L1 = sLines(p1, nearestDistances(p1.r, p2.ext));
   const L2 = sLines(p2, nearestDistances(p2.r, p1.ext));

@@ -10,8 +10,8 @@
 import { BenchConfigSchema, InstrumentConfigSchema, type BenchConfig, type InstrumentConfig as Instrument, type Limits } from '../../common/schemas/bench.ts';
 import { fillDefaults, firstProblem } from '../../common/schema-check.ts';
 import { AppError } from '../../common/errors.ts';
-import { protocolSummary, type Protocol, type ProtocolSummary } from '../protocols/index.ts';
-import { compileDaqProgram, compileSmuProgram, DAQ_DEFAULTS, programExtremes, SMU_DEFAULTS, type DaqProgram, type SmuProgram } from '../protocols/compile.ts';
+import { blameField, protocolSummary, type Blame, type Protocol, type ProtocolSummary } from '../protocols/index.ts';
+import { compileDaqProgram, compileSmuProgram, DAQ_DEFAULTS, programExtremes, SMU_DEFAULTS, type DaqProgram, type ProgramCapability, type SmuProgram } from '../protocols/compile.ts';
 import type { SweepSummary } from '../protocols/sweep.ts';
 import { spikeDetectorConfig } from '../analysis/online-spikes.ts';
 
@@ -35,9 +35,34 @@ export class LimitError extends AppError {
     readonly max: number,
     readonly unit: string,
     what: string,
+    /** The input to blame: the protocol (placed at its parameter by atProtocolField) or a run option. */
+    field = '/protocol',
   ) {
-    super('LIMIT_EXCEEDED', `${what} ${fmt(value)} ${unit} exceeds the bench limit ${limit} = ${fmt(max)} ${unit}`, '/protocol', { limit, value, max, unit });
+    super('LIMIT_EXCEEDED', `${what} ${fmt(value)} ${unit} exceeds the bench limit ${limit} = ${fmt(max)} ${unit}`, field, { limit, value, max, unit });
   }
+}
+
+/** What each program capability is about in the protocol (blameField). */
+const CAPABILITY_BLAME: Record<ProgramCapability, Blame> = {
+  outputRange: 'peak',
+  frequencyHz: 'frequency',
+  minDwellS: 'dwell',
+  maxPoints: 'length',
+  maxTableLength: 'length',
+  maxSegments: 'length',
+  sampleRate: 'length',
+};
+
+/**
+ * A limit or program refusal of a protocol (LIMIT_EXCEEDED, PROGRAM_LIMIT naming only `/protocol`) placed at
+ * the parameter that causes it, e.g. `/protocol/amplitude` for a peak, `/protocol/levels/3`, so a form shows
+ * it at that field. Other errors, and refusals already naming a field, are returned as they are.
+ */
+export function atProtocolField(err: unknown, p: Protocol, prefix = '/protocol'): unknown {
+  if (!(err instanceof AppError) || (err.code !== 'LIMIT_EXCEEDED' && err.code !== 'PROGRAM_LIMIT') || (err.field !== undefined && err.field !== '/protocol')) return err;
+  const limit = err.details?.limit;
+  const blame: Blame = err.code === 'PROGRAM_LIMIT' ? (CAPABILITY_BLAME[err.details?.capability as ProgramCapability] ?? 'peak') : limit === 'maxDurationS' ? 'length' : 'peak';
+  return err.at(`${prefix}${blameField(p, blame)}`);
 }
 
 const fmt = (x: number) => String(+x.toPrecision(6));
@@ -132,7 +157,7 @@ export interface EffectiveLimits {
 export function tightenLimits(bench: Limits, sourcing: 'current' | 'voltage', asked: RequestedLimits, fallback: RequestedLimits = {}): EffectiveLimits {
   const pick = (name: 'maxVoltage' | 'maxCurrent' | 'maxPower', unit: string): number => {
     const v = asked[name];
-    if (v !== undefined && v > bench[name]) throw new LimitError(name, v, bench[name], unit, `run option ${name}`);
+    if (v !== undefined && v > bench[name]) throw new LimitError(name, v, bench[name], unit, `run option ${name}`, `/options/${name}`);
     return Math.min(v ?? fallback[name] ?? bench[name], bench[name]);
   };
   const maxVoltage = pick('maxVoltage', 'V');
@@ -142,7 +167,7 @@ export function tightenLimits(bench: Limits, sourcing: 'current' | 'voltage', as
     sourcing === 'voltage'
       ? (['compliance.current', 'A', Math.min(bench.compliance.current, maxCurrent)] as const)
       : (['compliance.voltage', 'V', Math.min(bench.compliance.voltage, maxVoltage)] as const);
-  if (asked.compliance !== undefined && asked.compliance > ceiling) throw new LimitError(name, asked.compliance, ceiling, unit, 'run option compliance');
+  if (asked.compliance !== undefined && asked.compliance > ceiling) throw new LimitError(name, asked.compliance, ceiling, unit, 'run option compliance', '/options/compliance');
   const compliance = Math.min(asked.compliance ?? fallback.compliance ?? ceiling, ceiling);
   return { maxVoltage, maxCurrent, maxPower, compliance };
 }
@@ -231,9 +256,17 @@ export interface StimulusPlan {
  * The gate every run passes before any output turns on: states the protocol's duration and peaks,
  * checks them against the limits, compiles the program for the stimulus instrument, and checks the
  * program's actual values again. Throws LimitError (naming the limit) or CompileError (naming the
- * instrument capability).
+ * instrument capability), placed at the protocol parameter that causes it (atProtocolField).
  */
 export function planStimulus(protocol: Protocol, cfg: BenchConfig): StimulusPlan {
+  try {
+    return plan(protocol, cfg);
+  } catch (err) {
+    throw atProtocolField(err, protocol);
+  }
+}
+
+function plan(protocol: Protocol, cfg: BenchConfig): StimulusPlan {
   const summary = protocolSummary(protocol);
   const limits = checkLimits(summary, cfg.limits);
   const instrument = stimulusInstrument(cfg);

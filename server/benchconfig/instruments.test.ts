@@ -84,7 +84,8 @@ describe('instrument manager', () => {
       limits,
     });
     const m = new InstrumentManager(bench, { virtual: false, findBoards: async () => [], timeoutMs: 1000 });
-    await expect(m.connect('gone')).rejects.toMatchObject({ code: 'INSTRUMENT_FAILED', message: expect.stringMatching(/"gone" could not be connected/) });
+    // the transport's own code and status (a refused connection: DISCONNECTED, 502), not a generic one
+    await expect(m.connect('gone')).rejects.toMatchObject({ code: 'DISCONNECTED', status: 502, message: expect.stringMatching(/"gone" could not be connected: .*ECONNREFUSED/) });
     expect(await m.get('gone')).toMatchObject({ state: 'disconnected', error: expect.any(String) });
     await expect(m.connect('nope')).rejects.toMatchObject({ code: 'INSTRUMENT_NOT_FOUND' });
   });

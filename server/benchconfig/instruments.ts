@@ -154,7 +154,9 @@ export class InstrumentManager {
       } catch (err) {
         e.info.state = 'disconnected';
         e.info.error = errText(err);
-        throw new AppError('INSTRUMENT_FAILED', `instrument "${id}" could not be connected: ${errText(err)}`);
+        // the driver's own code keeps its status (TIMEOUT 504, UNKNOWN_MODEL, INSTRUMENT_ERROR ... 502); a plain error (a port that will not open) is INSTRUMENT_FAILED
+        const code = err instanceof AppError ? err.code : 'INSTRUMENT_FAILED';
+        throw new AppError(code, `instrument "${id}" could not be connected: ${errText(err)}`, undefined, err instanceof AppError ? err.details : undefined);
       }
     })();
     e.busy = work.catch(() => undefined);

@@ -1,5 +1,7 @@
 /** Small helpers shared by the CLI command files (defaults, option parsing, progress bars). */
 import type { TSchema } from 'typebox';
+import type { RunDetail, RunProgress } from '../../common/schemas/runs.ts';
+import type { RunManager } from '../runs/run-manager.ts';
 import { InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -71,6 +73,31 @@ export async function follow<T>(job: {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * Follows run `id` to its end with `follow`: the bar shows `value` of the run manager's progress out of
+ * `total` and ends at `last`; Ctrl-C stops the run. Resolves to the stored run once it has ended, with
+ * the head of the summary line the commands print (`head`: id, status, reason).
+ */
+export async function followRun(
+  runs: RunManager,
+  id: number,
+  bar: { total: number; format: string; value(p: RunProgress): [number, object?]; last: [number, object?] },
+): Promise<{ run: RunDetail; head: Pick<RunDetail, 'id' | 'status' | 'reason'> }> {
+  await follow({
+    total: bar.total,
+    format: bar.format,
+    at: () => {
+      const p = runs.progress(id);
+      return p && bar.value(p);
+    },
+    stop: () => void runs.stop(id, 'interrupted from the command line'),
+    end: runs.waitForEnd(id),
+    last: () => bar.last,
+  });
+  const run = runs.store.getRun(id)!;
+  return { run, head: { id: run.id, status: run.status, reason: run.reason } };
 }
 
 /**

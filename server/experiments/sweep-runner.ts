@@ -15,7 +15,7 @@
  * its process died is marked `interrupted` when the store is next opened (its unfinished points too).
  */
 import type { FinalStatus } from '../../common/run-stream.ts';
-import { expandSweep, sweepSummary, type ExpandedSweep, type SweepSummary, type SweepValue } from '../protocols/sweep.ts';
+import { expandSweep, pointRefusalField, sweepSummary, type ExpandedSweep, type SweepSummary, type SweepValue } from '../protocols/sweep.ts';
 import type { RunManager } from '../runs/run-manager.ts';
 import { AppError } from '../../common/errors.ts';
 import type { RunStore, SweepRecord } from '../store/run-store.ts';
@@ -86,7 +86,7 @@ export class SweepRunner {
       } catch (err) {
         if (err instanceof AppError) {
           const code = err.code === 'LIMIT_EXCEEDED' || err.code === 'PROGRAM_LIMIT' ? err.code : 'BAD_SWEEP';
-          throw new AppError(code, `sweep point ${pt.index} (${pt.label}): ${err.message}`, err.field === '/protocol' ? '/sweep' : err.field);
+          throw new AppError(code, `sweep point ${pt.index} (${pt.label}): ${err.message}`, pointRefusalField(expanded.sweep, err.field, '/sweep'));
         }
         throw err;
       }

@@ -86,6 +86,37 @@ export function shortestPeriodS(p: Protocol): number | null {
   return periods.length ? Math.min(...periods) : null;
 }
 
+/** What a refusal of a protocol is about: its peak level, its highest frequency, its shortest time, its length. */
+export type Blame = 'peak' | 'frequency' | 'dwell' | 'length';
+
+/**
+ * The parameter to blame for a refusal, a JSON pointer into the protocol ("/amplitude", "/levels/3"), found
+ * from the kind's schema annotations (kind.ts): 'peak' → the level of largest magnitude (quantityUnit;
+ * an arbitrary waveform's CSV); 'frequency' → the highest Hz parameter; 'dwell' → the shortest time
+ * parameter other than the duration (else the highest frequency); 'length' → the duration.
+ */
+export function blameField(p: Protocol, what: Blame): string {
+  const props = Object.entries((protocolSchemas[p.kind].properties ?? {}) as Record<string, { unit?: string; quantityUnit?: string }>);
+  const doc = p as unknown as Record<string, unknown>;
+  let best: { field: string; score: number } | null = null;
+  const consider = (field: string, score: number) => {
+    if (Number.isFinite(score) && (best === null || score > best.score)) best = { field, score };
+  };
+  for (const [k, s] of props) {
+    const v = doc[k];
+    if (what === 'peak' && s.quantityUnit === 'same') {
+      if (typeof v === 'number') consider(`/${k}`, Math.abs(v));
+      else if (Array.isArray(v)) v.forEach((x, i) => typeof x === 'number' && consider(`/${k}/${i}`, Math.abs(x)));
+      else if (typeof v === 'string') consider(`/${k}`, 0);
+    }
+    if (what === 'frequency' && s.unit === 'Hz' && typeof v === 'number') consider(`/${k}`, v);
+    if (what === 'dwell' && s.unit === 's' && k !== 'durationS' && typeof v === 'number' && v > 0) consider(`/${k}`, -v);
+  }
+  if (what === 'length') return '/durationS';
+  if (best !== null) return (best as { field: string }).field;
+  return what === 'dwell' ? blameField(p, 'frequency') : '';
+}
+
 export interface ProtocolSummary {
   kind: ProtocolKind;
   quantity: 'current' | 'voltage';

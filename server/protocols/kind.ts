@@ -91,8 +91,10 @@ export class CompileError extends AppError {
   constructor(
     readonly capability: ProgramCapability,
     message: string,
+    /** The protocol parameter to blame, e.g. "/stepsPerBranch" (else server/benchconfig atProtocolField places it). */
+    param = '',
   ) {
-    super('PROGRAM_LIMIT', `${message} (instrument capability ${capability})`, '/protocol', { capability });
+    super('PROGRAM_LIMIT', `${message} (instrument capability ${capability})`, `/protocol${param}`, { capability });
   }
 }
 
@@ -100,25 +102,45 @@ export class CompileError extends AppError {
 // Schema pieces shared by the kinds
 
 export const MAX_DURATION_S = 86_400;
+
+/**
+ * Every property of a kind's schema carries a `title`, its `unit` where it has one, a `description` and its
+ * bounds, so the dashboard's forms (web/src/form) label and check it without guessing from the key. Extra
+ * keywords (ignored by validation, as the analyses' `unit`, server/analysis-io/params.ts):
+ *   unit          SI unit of the value ('s', 'Hz', '°'); absent for counts, ratios and levels
+ *   quantityUnit  'same': a level in the protocol's quantity (A when it is current, V when voltage);
+ *                 'other': in the other quantity (a source's compliance)
+ */
+export interface FieldMeta {
+  title: string;
+  description: string;
+}
 export const quantityOf = (dflt: Quantity) =>
   Type.Union([Type.Literal('current'), Type.Literal('voltage')], {
     default: dflt,
+    title: 'Quantity',
     description: 'What the stimulus sources: current (A) or voltage (V)',
   });
 export const quantity = quantityOf('current');
-export const durationS = Type.Number({ exclusiveMinimum: 0, maximum: MAX_DURATION_S, default: 1, description: 'Run length, s' });
+export const durationS = Type.Number({ exclusiveMinimum: 0, maximum: MAX_DURATION_S, default: 1, title: 'Duration', unit: 's', description: 'Run length' });
 export const optionalDurationS = Type.Optional(
   Type.Number({
     exclusiveMinimum: 0,
     maximum: MAX_DURATION_S,
-    description: 'Run length, s (default: the natural length of the protocol; beyond it the stimulus is 0)',
+    title: 'Duration',
+    unit: 's',
+    description: 'Run length (default: the natural length of the protocol; beyond it the stimulus is 0)',
   }),
 );
-export const level = (description: string, dflt = 0) => Type.Number({ minimum: -1e3, maximum: 1e3, default: dflt, description });
-export const positiveTime = (description: string, dflt: number) =>
-  Type.Number({ exclusiveMinimum: 0, maximum: MAX_DURATION_S, default: dflt, description });
-export const frequency = (description: string, dflt: number) =>
-  Type.Number({ exclusiveMinimum: 0, maximum: 1e7, default: dflt, description });
+/** A value in the protocol's quantity (A or V), within ±1 kV / ±1 kA; the bench limits bound it further. */
+export const level = (m: FieldMeta, dflt = 0) => Type.Number({ minimum: -1e3, maximum: 1e3, default: dflt, quantityUnit: 'same', ...m });
+/** A magnitude in the protocol's quantity (a vertex of a sweep). */
+export const magnitude = (m: FieldMeta) => Type.Number({ exclusiveMinimum: 0, maximum: 1e3, quantityUnit: 'same', ...m });
+export const positiveTime = (m: FieldMeta, dflt: number) => Type.Number({ exclusiveMinimum: 0, maximum: MAX_DURATION_S, default: dflt, unit: 's', ...m });
+/** A time that may be 0 (a delay, a rest). */
+export const time = (m: FieldMeta, dflt: number) => Type.Number({ minimum: 0, maximum: MAX_DURATION_S, default: dflt, unit: 's', ...m });
+export const frequency = (m: FieldMeta, dflt: number) => Type.Number({ exclusiveMinimum: 0, maximum: 1e7, default: dflt, unit: 'Hz', ...m });
+export const phaseDeg = Type.Number({ minimum: -360, maximum: 360, default: 0, title: 'Phase', unit: '°', description: 'Phase at t = 0' });
 
 /** Kinds with a natural length fill in an omitted durationS when validated. */
 export type WithDuration<T> = Omit<T, 'durationS'> & { durationS: number };

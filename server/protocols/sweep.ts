@@ -101,6 +101,28 @@ function pointerOf(f: string): string[] {
   return path.map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
+/**
+ * Where in the sweep a point's protocol parameter (a pointer into the protocol: "/amplitude", "/levels/3")
+ * is set: the parameter that varies it ("/parameters/0"), else the base protocol ("/base/amplitude").
+ */
+export function sweepPointer(sweep: Pick<Sweep, 'parameters'>, protocolField: string): string {
+  const j = sweep.parameters.findIndex((param) => {
+    const at = '/' + pointerOf(param.field).join('/');
+    return protocolField === at || protocolField.startsWith(`${at}/`) || at.startsWith(`${protocolField}/`);
+  });
+  return j >= 0 ? `/parameters/${j}` : `/base${protocolField}`;
+}
+
+/**
+ * A refusal of one point's run request placed in the sweep request at `prefix` (`/sweep`): a protocol
+ * parameter (`/protocol/amplitude`) where the sweep sets it (sweepPointer); other inputs (`/sampleRate`,
+ * `/options/…`) as they are.
+ */
+export function pointRefusalField(sweep: Pick<Sweep, 'parameters'>, field: string | undefined, prefix: string): string {
+  if (field === undefined || field === '/protocol') return prefix;
+  return field.startsWith('/protocol/') ? `${prefix}${sweepPointer(sweep, field.slice('/protocol'.length))}` : field;
+}
+
 function setAt(doc: Record<string, unknown>, path: string[], value: SweepValue): boolean {
   let node: unknown = doc;
   for (let i = 0; i < path.length - 1; i++) {
@@ -205,10 +227,7 @@ export function expandSweep(json: unknown): ExpandedSweep {
     try {
       return { index, values, protocol: validateProtocol(doc), label };
     } catch (err) {
-      if (err instanceof ProtocolError) {
-        const j = lists.findIndex((l) => '/' + l.path.join('/') === err.field);
-        throw new ProtocolError(j >= 0 ? `/parameters/${j}` : `/base${err.field}`, `sweep point ${index} (${label}): ${err.message}`);
-      }
+      if (err instanceof ProtocolError) throw new ProtocolError(sweepPointer(sweep, err.field), `sweep point ${index} (${label}): ${err.message}`);
       throw err;
     }
   });

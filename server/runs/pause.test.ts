@@ -98,7 +98,7 @@ describe('bench limits at start', () => {
     const err = (await manager.start({ protocol: { kind: "dc", quantity: "voltage", level: 50 } }).catch((e) => e)) as AppError;
     expect(err).toBeInstanceOf(AppError);
     expect(err.code).toBe('LIMIT_EXCEEDED');
-    expect(err.field).toBe('/protocol');
+    expect(err.field).toBe('/protocol/level');
     expect(err.message).toMatch(/maxVoltage = 20 V/);
     const amps = (await manager.start({ protocol: { kind: "square", amplitude: 0.05 } }).catch((e) => e)) as AppError;
     expect(amps.message).toMatch(/maxCurrent/);

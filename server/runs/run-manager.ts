@@ -12,7 +12,7 @@ import type { RequestOrigin } from '../sources/options.ts';
 import { SOFTWARE_VERSION } from '../version.ts';
 import { RunStateMachine, type RunState } from './state.ts';
 import { PauseControl } from './pause.ts';
-import { planStimulus, virtualBenchConfig, type BenchConfig } from '../benchconfig/index.ts';
+import { atProtocolField, planStimulus, virtualBenchConfig, type BenchConfig } from '../benchconfig/index.ts';
 import { AppError } from '../../common/errors.ts';
 import type { WorkerPool } from '../workers/pool.ts';
 import { DEFAULT_SAMPLE_RATE, MAX_SAMPLE_RATE } from '../../common/limits.ts';
@@ -174,7 +174,11 @@ export class RunManager {
       // A refusal the source meant (bad options, an instrument not connected or busy, a program that does
       // not fit, a driver's safety refusal or instrument failure: all AppErrors) keeps its code; a bug (TypeError, RangeError ...) stays what it is, a 500 with its stack;
       // any other error is a source that cannot start (device missing, port busy ...).
-      if (err instanceof AppError) throw new AppError(err.code, `source "${kind}": ${err.message}`, err.field, err.details);
+      if (err instanceof AppError) {
+        // a limit or program refusal placed at the protocol parameter that causes it
+        const e = atProtocolField(err, protocol) as AppError;
+        throw new AppError(e.code, `source "${kind}": ${e.message}`, e.field, e.details);
+      }
       if (isBug(err)) throw err;
       throw new AppError('SOURCE_FAILED', `source "${kind}" could not start: ${errMessage(err)}`, '/source');
     }

@@ -36,7 +36,7 @@ import { compileDaqProgram } from '../protocols/compile.ts';
 import type { Protocol } from '../protocols/index.ts';
 import type { Instrument } from '../benchconfig/index.ts';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
-import { CircuitOption, InstrumentOption } from './options.ts';
+import { benchLabels, CircuitOption, InstrumentOption } from './options.ts';
 import { Type, type Static } from 'typebox';
 import { AppError } from '../../common/errors.ts';
 import { SpikeDetectionSchema } from '../../common/schemas/bench.ts';
@@ -82,21 +82,21 @@ export function daqBoardProgram(p: Protocol, caps: OutputCaps, seriesOhms = DEFA
 /** The `daq` source's run options (checked by the registry before create() sees them). */
 export const DaqOptionsSchema = Type.Object(
   {
-    port: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'serial device of the board; CLI only' })),
+    port: Type.Optional(Type.String({ minLength: 1, maxLength: 256, title: 'Port', description: 'Serial device of the board; CLI only' })),
     instrument: InstrumentOption,
     circuit: CircuitOption,
-    seriesOhms: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1e9, description: 'series resistor of current protocols, Ohm' })),
-    output: Type.Optional(Type.Union([Type.Literal('pwm'), Type.Literal('mcp4725')], { description: "'pwm' (default) or 'mcp4725'" })),
+    seriesOhms: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1e9, title: 'Series resistor', unit: 'Ω', description: 'Resistor a current protocol is played through' })),
+    output: Type.Optional(Type.Union([Type.Literal('pwm'), Type.Literal('mcp4725')], { title: 'Output', description: 'pwm (default): the board\'s PWM pin; mcp4725: an MCP4725 DAC on I²C' })),
     pulses: Type.Optional(
       Type.Object(
         { delayUs: Type.Optional(Type.Number({ minimum: 0 })), periodUs: Type.Number({ minimum: 0 }), widthUs: Type.Number({ minimum: 0 }), count: Type.Optional(Type.Integer({ minimum: 0 })) },
-        { additionalProperties: false },
+        { additionalProperties: false, title: 'Pulses', description: 'A digital pulse train on the timer pin (delayUs, periodUs, widthUs, count), recorded as marker events' },
       ),
     ),
-    channels: Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 5 }), { minItems: 1, maxItems: 6, description: 'analog inputs A0..A5' })),
-    onDisconnect: Type.Optional(Type.Union([Type.Literal('gap'), Type.Literal('fail')])),
-    dacAddress: Type.Optional(Type.Integer({ minimum: 0, maximum: 127 })),
-    spikes: Type.Optional(Type.Record(Type.String({ maxLength: 32 }), SpikeDetectionSchema, { description: 'spike detection per channel name (a0, a1, ...)' })),
+    channels: Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 5 }), { minItems: 1, maxItems: 6, title: 'Analog inputs', description: 'Inputs recorded, 0..5 for A0..A5' })),
+    onDisconnect: Type.Optional(Type.Union([Type.Literal('gap'), Type.Literal('fail')], { title: 'On disconnect', description: 'gap: record the lost range and go on after a reconnect; fail: end the run' })),
+    dacAddress: Type.Optional(Type.Integer({ minimum: 0, maximum: 127, title: 'DAC address', description: 'I²C address of the MCP4725' })),
+    spikes: Type.Optional(Type.Record(Type.String({ maxLength: 32 }), SpikeDetectionSchema, { title: 'Spike detection', description: 'Spike detection per channel name (a0, a1, ...)' })),
   },
   { additionalProperties: false },
 );
@@ -114,13 +114,9 @@ function benchEntry(o: DaqOptions, port: string | undefined, daqs: Instrument[])
  * conversion to a current (`toCurrent`), keyed `stim` as the board's stimulus channel is named.
  */
 function channelConfig(inst: Instrument | undefined): { labels?: Record<string, string>; stimulus?: { toCurrent: unknown } } {
-  const labels: Record<string, string> = {};
-  let stimulus: { toCurrent: unknown } | undefined;
-  for (const ch of inst?.channels ?? []) {
-    if (ch.label) labels[ch.role === 'stimulus' ? 'stim' : ch.name] = ch.label;
-    if (ch.role === 'stimulus' && ch.toCurrent) stimulus = { toCurrent: ch.toCurrent };
-  }
-  return { ...(Object.keys(labels).length ? { labels } : {}), ...(stimulus ? { stimulus } : {}) };
+  const labels = benchLabels(inst);
+  const toCurrent = inst?.channels.find((ch) => ch.role === 'stimulus' && ch.toCurrent)?.toCurrent;
+  return { ...(labels ? { labels } : {}), ...(toCurrent ? { stimulus: { toCurrent } } : {}) };
 }
 
 /** Spike detection per channel name: options.spikes, then the bench configuration's channel entries, then the circuit's. */

@@ -22,7 +22,7 @@ export function register(registry: SourceRegistry): void {
   registry.registerSource('import', {
     title: 'Imported recording (spikeloop import, POST /api/import)',
     // a recording this process parsed and vouched for; anything sent over the network is refused in create()
-    options: Type.Object({ recording: Type.Optional(Type.Unknown({ description: 'set by spikeloop import and POST /api/import only' })) }, { additionalProperties: false }),
+    options: Type.Object({ recording: Type.Optional(Type.Unknown({ title: 'Recording', description: 'Set by spikeloop import and POST /api/import only' })) }, { additionalProperties: false }),
     available: async () => ({ available: true }),
     maxSampleRate: 1e12,
     create: (ctx) => {

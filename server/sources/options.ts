@@ -7,6 +7,7 @@
 import { Type, type TObject } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { AppError } from '../../common/errors.ts';
+import type { Instrument } from '../benchconfig/index.ts';
 
 /** Where a run request came from: the API ('network', the default) or the CLI on this machine ('local'). */
 export type RequestOrigin = 'network' | 'local';
@@ -16,12 +17,30 @@ export const NO_OPTIONS = Type.Object({}, { additionalProperties: false });
 /** A circuit in run options: a built-in name or an inline document, never a file path from the network. */
 export const CircuitOption = Type.Optional(
   Type.Union([Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), Type.Object({}, { additionalProperties: true })], {
+    title: 'Circuit',
     description: 'a built-in circuit name (GET /api/twin/circuits) or an inline circuit document; file paths are not accepted',
   }),
 );
 
 /** A bench instrument named by its id. */
-export const InstrumentOption = Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'a bench instrument id (GET /api/bench/instruments)' }));
+export const InstrumentOption = Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', title: 'Instrument', description: 'A bench instrument id (GET /api/bench/instruments)' }));
+
+/**
+ * The labels the bench configuration gives a run's channels (`channels[].label` of the run's instrument),
+ * keyed by the name the source records them under: the stimulus channel is `stim` whatever the
+ * configuration calls it; a response keeps its configured name (a DAQ's `a0`) unless `recorded` lists the
+ * source's own names and it is not one of them (an SMU's `i_dev`): then it is the source's first response
+ * (`resp`). For the run's bench snapshot (server/store/channel-meta.ts).
+ */
+export function benchLabels(inst: Instrument | undefined, recorded?: { names: readonly string[]; response: string }): Record<string, string> | undefined {
+  const labels: Record<string, string> = {};
+  for (const ch of inst?.channels ?? []) {
+    if (!ch.label) continue;
+    const name = ch.role === 'stimulus' ? 'stim' : !recorded || recorded.names.includes(ch.name) ? ch.name : recorded.response;
+    labels[name] ??= ch.label;
+  }
+  return Object.keys(labels).length ? labels : undefined;
+}
 
 type Item = { instancePath?: string; keyword?: string; message?: string; params?: Record<string, unknown> };
 

@@ -15,7 +15,7 @@ import type { SmuDriver } from '../../drivers/smu/smu.ts';
 import type { Instrument, Limits } from '../benchconfig/index.ts';
 import type { Static, TObject } from 'typebox';
 import type { WorkerPool } from '../workers/pool.ts';
-import { optionsChecker, type RequestOrigin } from './options.ts';
+import { NO_OPTIONS, optionsChecker, type RequestOrigin } from './options.ts';
 
 /** What a source gets to build one run; `O`: its options, as its options schema types them. */
 export interface SourceContext<O = Record<string, unknown>> {
@@ -128,6 +128,8 @@ export interface SourceInfo {
   defaultSampleRate?: number;
   /** The built-in twin circuit of the device this source measures (its recorded stimulus drives it): the pairing default. */
   twinCircuit?: string;
+  /** JSON schema of the run options a network request may give (the `localOptions` left out). */
+  options: TObject;
 }
 
 export class SourceRegistry {
@@ -173,9 +175,10 @@ export class SourceRegistry {
             ...(a.detail ? { detail: a.detail } : {}),
             ...(def.defaultSampleRate ? { defaultSampleRate: def.defaultSampleRate } : {}),
             ...(a.twinCircuit ? { twinCircuit: a.twinCircuit } : {}),
+            options: networkOptions(def),
           };
         } catch (err) {
-          return { kind, title: def.title, available: false, detail: err instanceof Error ? err.message : String(err) };
+          return { kind, title: def.title, available: false, detail: err instanceof Error ? err.message : String(err), options: networkOptions(def) };
         }
       }),
     );
@@ -189,4 +192,11 @@ export const SOURCE_MODULES: ((registry: SourceRegistry) => void)[] = [daq, impo
 export function loadSources(registry = new SourceRegistry()): SourceRegistry {
   for (const register of SOURCE_MODULES) register(registry);
   return registry;
+}
+
+/** A source's options schema without those only the CLI may give (files, ports, hosts): what a form offers. */
+function networkOptions(def: SourceDefinition): TObject {
+  const schema = def.options ?? NO_OPTIONS;
+  const properties = Object.fromEntries(Object.entries(schema.properties).filter(([k]) => !def.localOptions?.includes(k)));
+  return { ...schema, properties } as TObject;
 }

@@ -89,7 +89,7 @@ describe('simulated LIF bench', () => {
   it('is registered by loadSources and refuses a second registration', async () => {
     const reg = await loadSources(new SourceRegistry());
     expect(reg.kinds()).toContain('simulated');
-    expect(await reg.list()).toContainEqual({ kind: 'simulated', title: expect.any(String), available: true, twinCircuit: 'lif-bench' });
+    expect(await reg.list()).toContainEqual({ kind: 'simulated', title: expect.any(String), available: true, twinCircuit: 'lif-bench', options: expect.objectContaining({ properties: { paced: expect.objectContaining({ title: 'Paced' }) } }) });
     expect(() => reg.registerSource('simulated', reg.get('simulated')!)).toThrow(/already registered/);
   });
 });

@@ -33,6 +33,7 @@ import { protocolSummary, stimulusAt, type Protocol } from '../protocols/index.t
 import { Type, type Static } from 'typebox';
 import { builtInCircuit } from '../twin/circuits/index.ts';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
+import { benchLabels } from './options.ts';
 
 /** The twin circuit of the simulated bench (name and document). */
 export const LIF_CIRCUIT_NAME = 'lif-bench';
@@ -224,7 +225,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** The simulated bench's run options (checked by the registry before create() sees them). */
-export const SimulatedOptionsSchema = Type.Object({ paced: Type.Optional(Type.Boolean({ description: 'false: as fast as possible instead of real time' })) }, { additionalProperties: false });
+export const SimulatedOptionsSchema = Type.Object({ paced: Type.Optional(Type.Boolean({ title: 'Paced', description: 'Real time (default); off: as fast as possible' })) }, { additionalProperties: false });
 
 /** Builds the simulated-bench source for one run. `options.paced === false` produces as fast as possible. */
 export function createSimulatedBench(ctx: SourceContext<Static<typeof SimulatedOptionsSchema>>): CreatedSource {
@@ -232,13 +233,12 @@ export function createSimulatedBench(ctx: SourceContext<Static<typeof SimulatedO
   const paced = ctx.options?.paced !== false;
   const total = Math.round(protocol.durationS * sampleRate);
   // the bench configuration's channel labels (stim, v_mem), for the plots (server/store/channel-meta.ts)
-  const configured = (ctx.instruments?.configured('simulated') ?? []).flatMap((i) => i.channels);
-  const labels = Object.fromEntries(configured.filter((c) => c.label).map((c) => [c.name, c.label!]));
+  const labels = benchLabels(ctx.instruments?.configured('simulated')[0], { names: ['stim', 'v_mem'], response: 'v_mem' });
   return {
     kind: 'simulated',
     bench: {
       name: 'simulated LIF bench',
-      ...(Object.keys(labels).length ? { labels } : {}),
+      ...(labels ? { labels } : {}),
       model: 'leaky integrate-and-fire',
       params: LIF_PARAMS,
       responseFullScaleV: RESPONSE_FULL_SCALE_V,

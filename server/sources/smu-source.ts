@@ -31,7 +31,7 @@ import { CompileError, compileSmuProgram, type SmuProgram } from '../protocols/c
 import { validateProtocol, type Protocol } from '../protocols/index.ts';
 import { AppError } from '../../common/errors.ts';
 import type { CreatedSource, SmuLease, SourceContext, SourceRegistry } from './registry.ts';
-import { InstrumentOption } from './options.ts';
+import { benchLabels, InstrumentOption } from './options.ts';
 import { tightenLimits, virtualBenchConfig, type Limits } from '../benchconfig/index.ts';
 import { Type, type Static } from 'typebox';
 
@@ -117,6 +117,9 @@ export function programLevels(program: SmuProgram, starts: Float64Array, rate: n
   return out;
 }
 
+/** The channels an SMU run records, in order (see the header). */
+const SMU_CHANNELS = ['stim', 'resp', 't_instr'] as const;
+
 export function createSmuSource(opts: SmuSourceOptions): RunSource {
   const protocol = validateProtocol(opts.protocol);
   const rate = opts.pointRateHz ?? 100;
@@ -129,9 +132,9 @@ export function createSmuSource(opts: SmuSourceOptions): RunSource {
   const descriptor: DescriptorMessage = {
     type: 'descriptor',
     channels: [
-      { name: 'stim', unit: voltage ? 'V' : 'A', sampleRate: rate, dtype: 'float64', scale: 1, offset: 0, role: 'stimulus' },
-      { name: 'resp', unit: voltage ? 'A' : 'V', sampleRate: rate, dtype: 'float64', scale: 1, offset: 0, role: 'response' },
-      { name: 't_instr', unit: 's', sampleRate: rate, dtype: 'float64', scale: 1, offset: 0, role: 'response' },
+      { name: SMU_CHANNELS[0], unit: voltage ? 'V' : 'A', sampleRate: rate, dtype: 'float64', scale: 1, offset: 0, role: 'stimulus' },
+      { name: SMU_CHANNELS[1], unit: voltage ? 'A' : 'V', sampleRate: rate, dtype: 'float64', scale: 1, offset: 0, role: 'response' },
+      { name: SMU_CHANNELS[2], unit: 's', sampleRate: rate, dtype: 'float64', scale: 1, offset: 0, role: 'response' },
     ],
   };
   const lease = opts.lease;
@@ -206,7 +209,12 @@ export function createSmuSource(opts: SmuSourceOptions): RunSource {
 
 export type SmuRunOptions = Static<typeof SmuOptionsSchema>;
 
-const positive = (description: string) => Type.Optional(Type.Number({ exclusiveMinimum: 0, description }));
+/**
+ * A limit a run may only lower; `benchLimit` (an extra keyword, read by the dashboard's forms) names the bench
+ * limit that caps it (`compliance`: the bench compliance of the quantity not sourced).
+ */
+const lowerLimit = (m: { title: string; unit?: string; quantityUnit?: 'other'; benchLimit: string; description: string }) =>
+  Type.Optional(Type.Number({ exclusiveMinimum: 0, ...m }));
 
 /**
  * The `smu` source's run options (checked by the registry before create() sees them). Where a run names
@@ -217,15 +225,20 @@ export const SmuOptionsSchema = Type.Object(
   {
     instrument: InstrumentOption,
     address: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 256, description: 'instrument address (serial device or host:port); CLI only. A connected bench instrument on this address is used as it is' }),
+      Type.String({ minLength: 1, maxLength: 256, title: 'Address', description: 'Instrument address (serial device or host:port); CLI only. A connected bench instrument on this address is used as it is' }),
     ),
-    compliance: positive('A when sourcing voltage, V when sourcing current; at most the bench compliance'),
-    maxVoltage: positive('V; may only lower the bench limit'),
-    maxCurrent: positive('A; may only lower the bench limit'),
-    maxPower: positive('W; may only lower the bench limit'),
-    baudRate: Type.Optional(Type.Integer({ minimum: 300, maximum: 4_000_000, description: 'serial baud rate; CLI only' })),
-    nplc: Type.Optional(Type.Number({ minimum: 0.01, maximum: 10, description: 'integration time, power-line cycles' })),
-    chunkPoints: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'points per block' })),
+    compliance: lowerLimit({
+      title: 'Compliance',
+      quantityUnit: 'other',
+      benchLimit: 'compliance',
+      description: 'Limit on the quantity not sourced (A when sourcing voltage, V when sourcing current); at most the bench compliance',
+    }),
+    maxVoltage: lowerLimit({ title: 'Max voltage', unit: 'V', benchLimit: 'maxVoltage', description: 'May only lower the bench limit' }),
+    maxCurrent: lowerLimit({ title: 'Max current', unit: 'A', benchLimit: 'maxCurrent', description: 'May only lower the bench limit' }),
+    maxPower: lowerLimit({ title: 'Max power', unit: 'W', benchLimit: 'maxPower', description: 'May only lower the bench limit' }),
+    baudRate: Type.Optional(Type.Integer({ minimum: 300, maximum: 4_000_000, title: 'Baud rate', description: 'Serial baud rate; CLI only' })),
+    nplc: Type.Optional(Type.Number({ minimum: 0.01, maximum: 10, title: 'Integration time', unit: 'PLC', description: 'Per reading, in power-line cycles' })),
+    chunkPoints: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, title: 'Points per block', description: 'Readings sent to the store at a time' })),
   },
   { additionalProperties: false },
 );
@@ -273,11 +286,11 @@ const socatInstalled = () => ['/usr/bin/socat', '/usr/local/bin/socat'].some((p)
  * A run on a virtual Keithley 2400 (the hp-memristor twin circuit as the device) served on a real pty for this run
  * only, driven through the same serial driver as a real instrument.
  */
-function virtualSmuRun(ctx: SourceContext, o: ReturnType<typeof runOptions>, limits: BenchLimits): CreatedSource {
+function virtualSmuRun(ctx: SourceContext, o: ReturnType<typeof runOptions>, limits: BenchLimits, labels: { labels?: Record<string, string> }): CreatedSource {
   const link = path.join(os.tmpdir(), `spikeloop-smu-run-${process.pid}-${ctx.runId}-${Date.now().toString(36)}`);
   return {
     kind: 'smu',
-    bench: { instrument: 'smu', address: `virtual Keithley 2400 on ${link}`, virtual: true, limits, compliance: o.compliance, pointRateHz: ctx.sampleRate },
+    bench: { instrument: 'smu', address: `virtual Keithley 2400 on ${link}`, virtual: true, limits, compliance: o.compliance, pointRateHz: ctx.sampleRate, ...labels },
     async *messages(signal: AbortSignal) {
       const [{ VirtualSmuServer }, { defaultSmuDut }] = await Promise.all([import('../../drivers/smu/virtual/server.ts'), import('./smu-twin-dut.ts')]);
       const instrument = await VirtualSmuServer.start('smu-2400', { ptyPath: link, baud: VIRTUAL_BAUD, dut: defaultSmuDut() });
@@ -334,6 +347,14 @@ export function register(registry: SourceRegistry): void {
         const program = planSmuProgram(ctx.protocol, caps, rate);
         checkSetupAgainstLimits({ func: ctx.protocol.quantity === 'voltage' ? 'voltage' : 'current', level: 0, compliance: o.compliance }, limits, program.points.map((pt) => pt.value));
       };
+      // The bench configuration's channel labels of the run's SMU (the one leased or named, the one on this
+      // address, else the configuration's first SMU), for the plots (server/store/channel-meta.ts).
+      const smus = ctx.instruments?.configured('smu') ?? [];
+      const labelsOf = (id = o.instrument) => {
+        const inst = smus.find((i) => i.id === id) ?? smus.find((i) => o.address !== undefined && i.port === o.address) ?? smus[0];
+        const labels = benchLabels(inst, { names: SMU_CHANNELS, response: 'resp' });
+        return labels ? { labels } : {};
+      };
       // A bench instrument connected on the Bench page (by id, by address, or the bench's stimulus SMU).
       const lease = ctx.instruments?.leaseSmu({ instrument: o.instrument, address: o.address });
       if (lease) {
@@ -346,7 +367,7 @@ export function register(registry: SourceRegistry): void {
           const src = createSmuSource({ address: lease.smu.session.transport.address, protocol: ctx.protocol, limits, compliance: o.compliance, pointRateHz: rate, nplc: o.nplc, chunkPoints: o.chunkPoints, lease });
           return Object.assign(src, {
             dispose: () => lease.release(),
-            bench: { instrument: lease.id, model: lease.smu.model, idn: lease.smu.idn, address: lease.port ?? lease.smu.session.transport.address, limits, compliance: o.compliance, pointRateHz: rate },
+            bench: { instrument: lease.id, model: lease.smu.model, idn: lease.smu.idn, address: lease.port ?? lease.smu.session.transport.address, limits, compliance: o.compliance, pointRateHz: rate, ...labelsOf(lease.id) },
           });
         } catch (err) {
           lease.release();
@@ -355,7 +376,7 @@ export function register(registry: SourceRegistry): void {
       }
       if (!o.address) {
         refuseEarly(VIRTUAL_SMU_CAPABILITIES);
-        return virtualSmuRun(ctx, o, limits);
+        return virtualSmuRun(ctx, o, limits, labelsOf());
       }
       const src = createSmuSource({
         address: o.address,
@@ -367,7 +388,7 @@ export function register(registry: SourceRegistry): void {
         baudRate: o.baudRate,
         chunkPoints: o.chunkPoints,
       });
-      return Object.assign(src, { bench: { instrument: 'smu', address: o.address, limits, compliance: o.compliance, pointRateHz: ctx.sampleRate } });
+      return Object.assign(src, { bench: { instrument: 'smu', address: o.address, limits, compliance: o.compliance, pointRateHz: ctx.sampleRate, ...labelsOf() } });
     },
   });
 }

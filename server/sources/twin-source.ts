@@ -81,8 +81,8 @@ export interface TwinInput {
 export const TwinOptionsSchema = Type.Object(
   {
     circuit: CircuitOption,
-    method: Type.Optional(Type.Union(METHODS.map((m) => Type.Literal(m)), { description: METHODS.join(' | ') })),
-    dt: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'integration step, s (at most 1/sampleRate)' })),
+    method: Type.Optional(Type.Union(METHODS.map((m) => Type.Literal(m)), { title: 'Integration method', description: METHODS.join(' | ') })),
+    dt: Type.Optional(Type.Number({ exclusiveMinimum: 0, title: 'Integration step', unit: 's', description: 'At most 1 / sample rate' })),
   },
   { additionalProperties: false },
 );

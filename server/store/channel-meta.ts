@@ -4,8 +4,8 @@
  * (no conversion; too few samples per stimulus period). Derived when a run is read, from what the run
  * recorded at its start: the channel descriptor, the protocol, and the source's bench snapshot — for a DAQ
  * run the bench configuration's channel labels and `toCurrent` (server/sources/daq-source.ts) and the circuit
- * on the board's pins (its `daq.pins`, server/sources/daq-twin-dut.ts); for a simulated-bench run the
- * configuration's labels (`bench.labels`).
+ * on the board's pins (its `daq.pins`, server/sources/daq-twin-dut.ts); for a simulated-bench or SMU run the
+ * configuration's labels (`bench.labels`, server/sources/options.ts benchLabels).
  */
 import type { ChannelInfo } from '../../common/schemas/runs.ts';
 import { shortestPeriodS, type Protocol } from '../protocols/index.ts';
@@ -65,7 +65,7 @@ export function channelMeta(ch: Pick<ChannelInfo, 'name' | 'unit' | 'role' | 'sa
   const bench = (run.bench ?? {}) as Record<string, unknown>;
   const daq = run.source === 'daq' ? ((bench.daq ?? {}) as { labels?: Record<string, string>; stimulus?: { toCurrent?: unknown }; seriesOhms?: number }) : undefined;
   const notes: string[] = [];
-  // Labels the bench configuration gives (copied into the run's bench snapshot by the DAQ and simulated sources).
+  // Labels the bench configuration gives (copied into the run's bench snapshot by the DAQ, SMU and simulated sources).
   let label = (daq?.labels ?? (bench.labels as Record<string, string> | undefined))?.[ch.name] ?? humanName(ch.name, ch.unit);
   let convert: ChannelInfo['convert'] | undefined;
   if (daq) {

@@ -32,7 +32,7 @@ import type {
   RunListQuery,
   RunProgress,
   RunSummary,
-  Sources,
+  SourceInfo as SourceInfoWire,
   StartRunBody,
   StdpBody,
   StdpCurve,
@@ -74,7 +74,6 @@ export type {
   RunDetail,
   RunProgress,
   RunSummary,
-  SourceInfo,
   SpikeStatsResult,
   SpikeTrainResult,
   SpikesResult,
@@ -104,8 +103,12 @@ export interface JsonSchema {
   exclusiveMaximum?: number;
   minLength?: number;
   maxLength?: number;
-  /** SI unit of the value (analysis parameters; an extra keyword of server/analysis-io/params.ts). */
+  /** SI unit of the value (an extra keyword of the protocol, option and analysis parameter schemas). */
   unit?: string;
+  /** A value in the protocol's quantity ('same': A for current, V for voltage) or the other one ('other': a compliance). */
+  quantityUnit?: 'same' | 'other';
+  /** A run option capped by this bench limit (`maxVoltage`, …; `compliance`: of the quantity not sourced). */
+  benchLimit?: string;
   /** A fixed-length tuple (e.g. a band [low, high]): one schema per position. */
   items?: JsonSchema | JsonSchema[];
   minItems?: number;
@@ -115,6 +118,8 @@ export interface JsonSchema {
   additionalProperties?: boolean;
 }
 
+/** `GET /api/sources`: a source with its run options' schema, read by the forms. */
+export type SourceInfo = Omit<SourceInfoWire, 'options'> & { options: JsonSchema };
 /** `GET /api/protocols`: a kind with its parameter schema, read by the forms. */
 export type ProtocolInfo = Omit<ProtocolInfoWire, 'schema'> & { schema: JsonSchema };
 /** One analysis of the registry (`GET /api/analyses`); `params` read by the forms. */
@@ -146,6 +151,8 @@ export type TypedResult = { [N in AnalysisName]: { name: N; result: AnalysisResu
  * analysis against it: test/analysis-results.test.ts). A stored `{ error }` (an analysis that failed during
  * automatic pairing or a sweep) is returned as `{ error }`, an analysis this client does not know as undefined.
  */
+export function typedResult<N extends AnalysisName>(name: N, result: unknown): { name: N; result: AnalysisResults[N] } | AnalysisFailure;
+export function typedResult(name: string, result: unknown): TypedResult | AnalysisFailure | undefined;
 export function typedResult(name: string, result: unknown): TypedResult | AnalysisFailure | undefined {
   const error = (result as { error?: unknown } | null)?.error;
   if (typeof error === 'string') return { error };
@@ -230,23 +237,20 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
 
 /**
  * An analysis of data in the body or of several runs (`POST /api/analysis/:name`), its result typed by the
- * analysis's schema; the result is not stored. (A caller that knows which shape it asked for, such as
- * `regime` of several runs, may name that type instead.)
+ * analysis's schema (a union where the analysis has several shapes: narrow it); the result is not stored.
  */
-function analyze<N extends AnalysisName>(name: N, body: Record<string, unknown>): Promise<AnalysisResults[N]>;
-function analyze<R>(name: string, body: Record<string, unknown>): Promise<R>;
-function analyze(name: string, body: Record<string, unknown>): Promise<unknown> {
-  return request('POST', `/api/analysis/${encodeURIComponent(name)}`, body);
-}
+const analyze = <N extends AnalysisName>(name: N, body: Record<string, unknown>) =>
+  request<AnalysisResults[N]>('POST', `/api/analysis/${encodeURIComponent(name)}`, body);
 
 export const api = {
   health: () => request<Health>('GET', '/api/health'),
   protocols: async () => (await request<{ protocols: ProtocolInfo[] }>('GET', '/api/protocols')).protocols,
   /** Validates a protocol or sweep, states its duration and peaks against the bench limits, previews it. */
   /** Validates a protocol or sweep against the bench limits; a protocol's preview has `points` samples over its first `previewS` s (default: all of it). */
-  checkProtocol: (protocol: unknown, points?: number, previewS?: number) =>
-    request<ProtocolCheck>('POST', '/api/protocols/check', { protocol, ...(points !== undefined ? { points } : {}), ...(previewS !== undefined ? { previewS } : {}) }),
-  sources: () => request<Sources>('GET', '/api/sources'),
+  /** `preview.periods`: preview only the first that many stimulus periods of a long periodic protocol. */
+  checkProtocol: (protocol: unknown, points?: number, preview: { periods?: number } = {}) =>
+    request<ProtocolCheck>('POST', '/api/protocols/check', { protocol, ...(points !== undefined ? { points } : {}), ...(preview.periods !== undefined ? { previewPeriods: preview.periods } : {}) }),
+  sources: () => request<{ sources: SourceInfo[]; default: string }>('GET', '/api/sources'),
   bench: async () => (await request<{ bench: BenchConfig }>('GET', '/api/bench')).bench,
   instruments: async () => (await request<{ instruments: InstrumentState[] }>('GET', '/api/bench/instruments')).instruments,
   /** Connects or disconnects a bench instrument; resolves to its new state. */

@@ -7,7 +7,8 @@
  */
 import { SmuChannel, sweepLevels, type Measurement } from './core.ts';
 import type { DeviceUnderTest } from './dut.ts';
-import { b01, boolArg, choiceArg, numArg, ScpiError, ScpiInstrument, sci, sourceLevelNodes, type ScpiCall, type ScpiNode } from './scpi.ts';
+import { b01, boolArg, choiceArg, numArg, ScpiInstrument, sci, sourceLevelNodes, type ScpiCall, type ScpiNode } from './scpi.ts';
+import { instrumentError } from '../../transport/errors.ts';
 
 const MAXV = 210;
 const MAXI = 3.03;
@@ -51,9 +52,9 @@ export function createVirtualB2900(dut: DeviceUnderTest): ScpiInstrument {
         ? volt ? st.listV : st.listI
         : sweepLevels(
             { start: volt ? st.sweep.startV : st.sweep.startI, stop: volt ? st.sweep.stopV : st.sweep.stopI, points: st.sweep.points, spacing: st.sweep.spacing, down: st.sweep.down },
-            () => new ScpiError(-221, 'Settings conflict'),
+            () => instrumentError(-221, 'Settings conflict'),
           );
-    if (!seq.length) throw new ScpiError(-221, 'Settings conflict');
+    if (!seq.length) throw instrumentError(-221, 'Settings conflict');
     return Array.from({ length: count }, (_, k) => seq[k % seq.length]);
   };
   const trigSource = (c: ScpiCall) => ['AINT', 'BUS', 'TIM', 'INT1', 'INT2', 'LAN', 'EXT'][choiceArg(c, ['AINT', 'BUS', 'TIMer', 'INT1', 'INT2', 'LAN', 'EXTernal'])];
@@ -62,7 +63,7 @@ export function createVirtualB2900(dut: DeviceUnderTest): ScpiInstrument {
     if (/^VOLT(AGE)?(:DC)?$/.test(f)) return 'VOLT';
     if (/^CURR(ENT)?(:DC)?$/.test(f)) return 'CURR';
     if (/^RES(ISTANCE)?$/.test(f)) return 'RES';
-    throw new ScpiError(-224, 'Illegal parameter value');
+    throw instrumentError(-224, 'Illegal parameter value');
   };
   const aperture = { min: 8e-6, max: 2 };
   const one = (func: 'VOLT' | 'CURR' | 'RES') => (c: ScpiCall) => {
@@ -83,7 +84,7 @@ export function createVirtualB2900(dut: DeviceUnderTest): ScpiInstrument {
         pattern: `[:SOURce]:${name}:STEP`,
         set: (c) => {
           const step = Math.abs(numArg(c, 0, { min: -2 * max, max: 2 * max }));
-          if (step === 0) throw new ScpiError(-222, 'Data out of range');
+          if (step === 0) throw instrumentError(-222, 'Data out of range');
           st.sweep.points = Math.floor(Math.abs(get('stop') - get('start')) / step + 1e-6) + 1;
         },
         query: () => sci(st.sweep.points > 1 ? (get('stop') - get('start')) / (st.sweep.points - 1) : 0),
@@ -92,8 +93,8 @@ export function createVirtualB2900(dut: DeviceUnderTest): ScpiInstrument {
   };
   const mode = (c: ScpiCall) => (['FIX', 'LIST', 'SWE'] as const)[choiceArg(c, ['FIXed', 'LIST', 'SWEep'])];
   const list = (c: ScpiCall, max: number) => {
-    if (!c.args.length) throw new ScpiError(-109, 'Missing parameter');
-    if (c.args.length > 100_000) throw new ScpiError(-223, 'Too much data');
+    if (!c.args.length) throw instrumentError(-109, 'Missing parameter');
+    if (c.args.length > 100_000) throw instrumentError(-223, 'Too much data');
     return c.args.map((_, k) => numArg(c, k, { min: -max, max }));
   };
   const fmt = (m: Measurement, els = st.elements) =>
@@ -103,7 +104,7 @@ export function createVirtualB2900(dut: DeviceUnderTest): ScpiInstrument {
       )
       .join(',');
   const fetch = (els?: string[]) => () => {
-    if (!st.buffer.length) throw new ScpiError(-230, 'Data corrupt or stale');
+    if (!st.buffer.length) throw instrumentError(-230, 'Data corrupt or stale');
     return st.buffer.map((m) => fmt(m, els)).join(',');
   };
   const table: ScpiNode[] = [
@@ -144,7 +145,7 @@ export function createVirtualB2900(dut: DeviceUnderTest): ScpiInstrument {
     {
       pattern: '[:SENSe]:FUNCtion[:ON]',
       set: (c) => {
-        if (!c.args.length) throw new ScpiError(-109, 'Missing parameter');
+        if (!c.args.length) throw instrumentError(-109, 'Missing parameter');
         for (const a of c.args) st.senseFuncs.add(senseFunc(a));
       },
       query: () => [...st.senseFuncs].map((f) => `"${f}"`).join(','),
@@ -178,7 +179,7 @@ export function createVirtualB2900(dut: DeviceUnderTest): ScpiInstrument {
     {
       pattern: ':FORMat:ELEMents:SENSe',
       set: (c) => {
-        if (!c.args.length) throw new ScpiError(-109, 'Missing parameter');
+        if (!c.args.length) throw instrumentError(-109, 'Missing parameter');
         st.elements = c.args.map((_, k) => ['VOLT', 'CURR', 'RES', 'TIME', 'STAT', 'SOUR'][choiceArg(c, ['VOLTage', 'CURRent', 'RESistance', 'TIME', 'STATus', 'SOURce'], k)]);
       },
       query: () => st.elements.join(','),
@@ -187,7 +188,7 @@ export function createVirtualB2900(dut: DeviceUnderTest): ScpiInstrument {
       pattern: ':INITiate[:IMMediate][:ALL]',
       set: (c) => {
         if (st.tran.source === 'BUS' || st.acq.source === 'BUS' || /^(INT|LAN|EXT)/.test(st.tran.source + st.acq.source))
-          throw new ScpiError(-214, 'Trigger deadlock'); // no bus or external trigger ever comes to a virtual bench
+          throw instrumentError(-214, 'Trigger deadlock'); // no bus or external trigger ever comes to a virtual bench
         if (!ch.output) ch.setOutput(true, c.at); // B2900 default :OUTP:ON:AUTO ON
         const fixed = (ch.func === 'voltage' ? st.modeV : st.modeI) === 'FIX';
         const levels = levelsFor(st.triggerCount);
@@ -225,7 +226,7 @@ export function createVirtualB2900(dut: DeviceUnderTest): ScpiInstrument {
   ];
   function lastOf(e: 'VOLT' | 'CURR'): string {
     const m = st.buffer.at(-1);
-    if (!m) throw new ScpiError(-230, 'Data corrupt or stale');
+    if (!m) throw instrumentError(-230, 'Data corrupt or stale');
     return fmt(m, [e]);
   }
   const inst = new ScpiInstrument(

@@ -9,7 +9,8 @@
  */
 import { SmuChannel, sweepLevels, type Measurement } from './core.ts';
 import type { DeviceUnderTest } from './dut.ts';
-import { b01, boolArg, choiceArg, numArg, ScpiError, ScpiInstrument, sci, sourceLevelNodes, type ScpiCall, type ScpiNode } from './scpi.ts';
+import { b01, boolArg, choiceArg, numArg, ScpiInstrument, sci, sourceLevelNodes, type ScpiCall, type ScpiNode } from './scpi.ts';
+import { instrumentError } from '../../transport/errors.ts';
 
 const MAXV = 210;
 const MAXI = 1.05;
@@ -98,12 +99,12 @@ export function createVirtual2400(dut: DeviceUnderTest): ScpiInstrument {
     if (p.mode === 'FIX') return Array.from({ length: count }, () => ch.level());
     let seq: number[];
     if (p.mode === 'LIST') {
-      if (!p.list.length) throw new ScpiError(-221, 'Settings conflict');
+      if (!p.list.length) throw instrumentError(-221, 'Settings conflict');
       seq = p.list;
     } else {
       seq = sweepLevels(
         { start: p.start, stop: p.stop, points: st.sweep.points, spacing: st.sweep.spacing, down: st.sweep.direction === 'DOWN' },
-        () => new ScpiError(-221, 'Settings conflict'),
+        () => instrumentError(-221, 'Settings conflict'),
       );
     }
     // More triggers than points repeat the sweep (manual 10-4, "Sweep and list program").
@@ -113,9 +114,9 @@ export function createVirtual2400(dut: DeviceUnderTest): ScpiInstrument {
   /** Runs the trigger model from `at`: arm count × trigger count readings into `last` and the trace. */
   const runTriggerModel = (at: number): number => {
     const total = st.arm.count * st.trig.count;
-    if (total > MAX_READINGS) throw new ScpiError(-221, 'Settings conflict');
+    if (total > MAX_READINGS) throw instrumentError(-221, 'Settings conflict');
     const autoOn = !ch.output && st.autoClear;
-    if (!ch.output && !autoOn) throw new ScpiError(803, 'Output disabled');
+    if (!ch.output && !autoOn) throw instrumentError(803, 'Output disabled');
     const lv = levels(total);
     const fixed = st.prog[ch.func].mode === 'FIX';
     const before = ch.level();
@@ -155,7 +156,7 @@ export function createVirtual2400(dut: DeviceUnderTest): ScpiInstrument {
   };
 
   const initiate = (c: ScpiCall) => {
-    if (c.at < inst.pendingUntil) throw new ScpiError(-213, 'Init ignored');
+    if (c.at < inst.pendingUntil) throw instrumentError(-213, 'Init ignored');
     if (st.arm.source === 'BUS') return void (waiting = 'bus');
     if (st.trig.source !== 'IMM' || !['IMM', 'TIM'].includes(st.arm.source)) return void (waiting = 'never');
     waiting = null;
@@ -171,14 +172,14 @@ export function createVirtual2400(dut: DeviceUnderTest): ScpiInstrument {
 
   /** Waits (busy time) for a running sweep, then returns its readings; -214 if it can never finish. */
   const fetch = (c: ScpiCall): string => {
-    if (waiting) throw new ScpiError(-214, 'Trigger deadlock');
-    if (!last.length) throw new ScpiError(-230, 'Data corrupt or stale');
+    if (waiting) throw instrumentError(-214, 'Trigger deadlock');
+    if (!last.length) throw instrumentError(-230, 'Data corrupt or stale');
     c.busy = Math.max(0, inst.pendingUntil - c.at);
     return format(last, timeZero);
   };
   const read = (c: ScpiCall): string => {
     if (waiting || st.arm.source === 'BUS' || st.trig.source !== 'IMM' || !['IMM', 'TIM'].includes(st.arm.source))
-      throw new ScpiError(-214, 'Trigger deadlock');
+      throw instrumentError(-214, 'Trigger deadlock');
     const start = Math.max(c.at, inst.pendingUntil);
     const end = runTriggerModel(start);
     c.busy = end - c.at;
@@ -190,7 +191,7 @@ export function createVirtual2400(dut: DeviceUnderTest): ScpiInstrument {
   };
 
   const stats = (): string => {
-    if (!trace.data.length) throw new ScpiError(-230, 'Data corrupt or stale');
+    if (!trace.data.length) throw instrumentError(-230, 'Data corrupt or stale');
     // On every measured function, in the order V, I, R, whatever :FORM:ELEM says (manual 18-45).
     const cols = (['VOLT', 'CURR', 'RES'] as const).filter((f) => st.senseFuncs.has(f));
     return cols
@@ -209,8 +210,8 @@ export function createVirtual2400(dut: DeviceUnderTest): ScpiInstrument {
 
   const mode = (c: ScpiCall) => (['FIX', 'LIST', 'SWE'] as const)[choiceArg(c, ['FIXed', 'LIST', 'SWEep'])];
   const list = (c: ScpiCall, max: number) => {
-    if (!c.args.length) throw new ScpiError(-109, 'Missing parameter');
-    if (c.args.length > 100) throw new ScpiError(-223, 'Too much data');
+    if (!c.args.length) throw instrumentError(-109, 'Missing parameter');
+    if (c.args.length > 100) throw instrumentError(-223, 'Too much data');
     return c.args.map((_, k) => numArg(c, k, { min: -max, max }));
   };
   const word = (c: ScpiCall, words: string[]) => words[choiceArg(c, words)].replace(/[a-z]/g, '');
@@ -221,7 +222,7 @@ export function createVirtual2400(dut: DeviceUnderTest): ScpiInstrument {
     if (/^VOLT(AGE)?(:DC)?$/.test(f)) return 'VOLT';
     if (/^CURR(ENT)?(:DC)?$/.test(f)) return 'CURR';
     if (/^RES(ISTANCE)?$/.test(f)) return 'RES';
-    throw new ScpiError(-224, 'Illegal parameter value');
+    throw instrumentError(-224, 'Illegal parameter value');
   };
   const funcName = (f: string) => (f === 'RES' ? '"RES"' : `"${f}:DC"`);
   const register = (get: () => number, set: (v: number) => void) => ({
@@ -241,9 +242,9 @@ export function createVirtual2400(dut: DeviceUnderTest): ScpiInstrument {
         // Step and points are coupled: setting the step sets the points (manual 18-73).
         set: (c) => {
           const step = Math.abs(numArg(c, 0, { min: -2 * max, max: 2 * max }));
-          if (step === 0) throw new ScpiError(-222, 'Data out of range');
+          if (step === 0) throw instrumentError(-222, 'Data out of range');
           const n = Math.floor(Math.abs(p().stop - p().start) / step + 1e-6) + 1;
-          if (n > MAX_READINGS) throw new ScpiError(-222, 'Data out of range');
+          if (n > MAX_READINGS) throw instrumentError(-222, 'Data out of range');
           st.sweep.points = n;
         },
         query: () => sci(st.sweep.points > 1 ? (p().stop - p().start) / (st.sweep.points - 1) : 0),
@@ -301,7 +302,7 @@ export function createVirtual2400(dut: DeviceUnderTest): ScpiInstrument {
     {
       pattern: '[:SENSe]:FUNCtion[:ON]',
       set: (c) => {
-        if (!c.args.length) throw new ScpiError(-109, 'Missing parameter');
+        if (!c.args.length) throw instrumentError(-109, 'Missing parameter');
         const fs = c.args.map(senseFunc);
         if (!st.concurrent) st.senseFuncs.clear();
         for (const f of st.concurrent ? fs : fs.slice(-1)) st.senseFuncs.add(f);
@@ -389,7 +390,7 @@ export function createVirtual2400(dut: DeviceUnderTest): ScpiInstrument {
     {
       pattern: ':FORMat:ELEMents[:SENSe]',
       set: (c) => {
-        if (!c.args.length) throw new ScpiError(-109, 'Missing parameter');
+        if (!c.args.length) throw instrumentError(-109, 'Missing parameter');
         st.elements = c.args.map((_, k) => ELEMENTS[choiceArg(c, ['VOLTage', 'CURRent', 'RESistance', 'TIME', 'STATus'], k)]);
       },
       query: () => st.elements.join(','),

@@ -11,7 +11,8 @@
 import { ErrorQueue, Status, type CommandLogEntry, type ExecResult, SmuChannel, type VirtualInstrument } from './core.ts';
 import { Resistor, type DeviceUnderTest } from './dut.ts';
 import { TspLua, type TspKind } from './lua.ts';
-import { TspError, tspFormat, type TspValue } from './tsp.ts';
+import { tspFormat, type TspValue } from './tsp.ts';
+import { instrumentError, queueCode } from '../../transport/errors.ts';
 
 const MAXV = 202;
 const MAXI = 3.03;
@@ -185,8 +186,8 @@ export class Virtual2600B implements VirtualInstrument {
 
   private set(path: string, value: TspValue): void {
     const a = this.attrs.get(path);
-    if (!a) throw new TspError(-286, `TSP Runtime error at line 1: attempt to set unknown attribute ${path}`);
-    if (!a.set) throw new TspError(-286, `TSP Runtime error at line 1: attribute ${path} is read-only`);
+    if (!a) throw instrumentError(-286, `TSP Runtime error at line 1: attempt to set unknown attribute ${path}`);
+    if (!a.set) throw instrumentError(-286, `TSP Runtime error at line 1: attribute ${path} is read-only`);
     if (typeof value === 'boolean') value = value ? 1 : 0;
     a.set(num(value, path));
   }
@@ -251,7 +252,7 @@ export class Virtual2600B implements VirtualInstrument {
     const bufArg = (v: TspValue | undefined): string | null => {
       if (v === null || v === undefined) return null;
       if (typeof v === 'object' && !Array.isArray(v) && /^smu[ab]\.nvbuffer[12]$/.test(v.ref)) return v.ref;
-      throw new TspError(-286, 'TSP Runtime error at line 1: bad argument (reading buffer expected)');
+      throw instrumentError(-286, 'TSP Runtime error at line 1: bad argument (reading buffer expected)');
     };
     const store = (b: string | null, value: number, t: number, src: number) => {
       if (!b) return;
@@ -285,7 +286,7 @@ export class Virtual2600B implements VirtualInstrument {
     fn('abort', () => ((this.pendingUntil = this.t()), []));
     const list = (f: 'v' | 'i') => (a: TspValue[]) => {
       const t = a[0];
-      if (!Array.isArray(t) || !t.length) throw new TspError(-286, 'TSP Runtime error at line 1: bad argument (table expected)');
+      if (!Array.isArray(t) || !t.length) throw instrumentError(-286, 'TSP Runtime error at line 1: bad argument (table expected)');
       const max = f === 'v' ? MAXV : MAXI;
       st().trig.list = t.map((x) => ranged(-max, max)(num(x, 'source list')));
       st().trig.listFunc = f;
@@ -295,8 +296,8 @@ export class Virtual2600B implements VirtualInstrument {
     fn('trigger.source.listi', list('i'));
     const staircase = (f: 'v' | 'i', log: boolean) => (a: TspValue[]) => {
       const [s, e, n] = [num(a[0] ?? null, 'start'), num(a[1] ?? null, 'stop'), Math.round(num(a[2] ?? null, 'points'))];
-      if (n < 2) throw new TspError(-222, 'Parameter out of range');
-      if (log && (s <= 0 || e <= 0)) throw new TspError(-222, 'Parameter out of range');
+      if (n < 2) throw instrumentError(-222, 'Parameter out of range');
+      if (log && (s <= 0 || e <= 0)) throw instrumentError(-222, 'Parameter out of range');
       const at = (k: number) => (log ? s * (e / s) ** (k / (n - 1)) : s + ((e - s) * k) / (n - 1));
       return list(f)([Array.from({ length: n }, (_, k) => Number(at(k).toPrecision(12)))]);
     };
@@ -311,10 +312,10 @@ export class Virtual2600B implements VirtualInstrument {
       });
     fn('trigger.initiate', () => {
       const tr = st().trig;
-      if (!ch.output) throw new TspError(-221, 'Settings conflict: output is off');
+      if (!ch.output) throw instrumentError(-221, 'Settings conflict: output is off');
       const useList = tr.sourceAction === 1 && tr.list.length > 0;
       if (useList && (tr.listFunc === 'v') !== (ch.func === 'voltage'))
-        throw new TspError(-221, 'Settings conflict: source list does not match the source function');
+        throw instrumentError(-221, 'Settings conflict: source list does not match the source function');
       const levels = Array.from({ length: tr.count }, (_, k) => (useList ? tr.list[k % tr.list.length] : ch.level()));
       const before = ch.level();
       const start = this.t();
@@ -371,7 +372,7 @@ export class Virtual2600B implements VirtualInstrument {
     this.fns.set('beeper.beep', (a) => {
       const d = num(a[0] ?? null, 'duration');
       num(a[1] ?? null, 'frequency');
-      if (d < 0 || d > 100) throw new TspError(-222, 'Parameter out of range');
+      if (d < 0 || d > 100) throw instrumentError(-222, 'Parameter out of range');
       return [];
     });
     this.fns.set('reset', () => {
@@ -394,7 +395,7 @@ export class Virtual2600B implements VirtualInstrument {
       const end = num(a[1] ?? null, 'printbuffer end');
       const cols = a.slice(2).map((r) => {
         const m = r && typeof r === 'object' && !Array.isArray(r) ? /^(smu[ab]\.nvbuffer[12])(?:\.(readings|timestamps|sourcevalues))?$/.exec(r.ref) : null;
-        if (!m) throw new TspError(-286, 'TSP Runtime error at line 1: bad argument to printbuffer (buffer field expected)');
+        if (!m) throw instrumentError(-286, 'TSP Runtime error at line 1: bad argument to printbuffer (buffer field expected)');
         return this.buffers[m[1]][(m[2] ?? 'readings') as 'readings'];
       });
       const vals: string[] = [];
@@ -443,9 +444,10 @@ export class Virtual2600B implements VirtualInstrument {
     try {
       this.lua.run(text);
     } catch (err) {
-      const e = err instanceof TspError ? err : new TspError(-286, `TSP Runtime error at line 1: ${(err as Error).message}`);
-      this.errors.push(e.code, e.message);
-      this.status.noteError(e.code);
+      const code = queueCode(err) ?? -286;
+      const message = queueCode(err) !== undefined ? (err as Error).message : `TSP Runtime error at line 1: ${(err as Error).message}`;
+      this.errors.push(code, message);
+      this.status.noteError(code);
     }
   }
 
@@ -481,13 +483,13 @@ export class Virtual2600B implements VirtualInstrument {
 }
 
 function num(v: TspValue, what: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new TspError(-286, `TSP Runtime error at line 1: ${what}: number expected`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw instrumentError(-286, `TSP Runtime error at line 1: ${what}: number expected`);
   return v;
 }
 
 function ranged(min: number, max: number) {
   return (v: number) => {
-    if (v < min || v > max) throw new TspError(-222, 'Parameter out of range');
+    if (v < min || v > max) throw instrumentError(-222, 'Parameter out of range');
     return v;
   };
 }

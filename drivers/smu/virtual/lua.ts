@@ -8,7 +8,8 @@
  * Errors carry the 2600B's numbers: -285 syntax, -286 run time, or the code a host function throws.
  */
 import fengari from 'fengari';
-import { TspError, type TspHost, type TspValue } from './tsp.ts';
+import { type TspHost, type TspValue } from './tsp.ts';
+import { instrumentError, queueCode, type InstrumentError } from '../../transport/errors.ts';
 
 const { lua, lauxlib, lualib, to_luastring } = fengari;
 type L = Parameters<typeof lua.lua_gettop>[0];
@@ -115,7 +116,7 @@ export class TspLua {
       for (let i = 2; i <= lua.lua_gettop(L); i++) args.push(this.toJs(L, i));
       const path = this.str(L, 1);
       const out = host.call(path, args);
-      if (out === undefined) throw new TspError(-286, `attempt to call a nil value (field '${path}')`);
+      if (out === undefined) throw instrumentError(-286, `attempt to call a nil value (field '${path}')`);
       for (const v of out) this.push(L, v);
       return out.length;
     });
@@ -129,29 +130,29 @@ export class TspLua {
       L,
       (L) => {
         this.steps += HOOK_EVERY;
-        if (this.steps > INSTRUCTION_BUDGET) this.raise(L, new TspError(-286, 'TSP Runtime error: the chunk exceeded the virtual instrument\'s instruction budget'));
+        if (this.steps > INSTRUCTION_BUDGET) this.raise(L, instrumentError(-286, 'TSP Runtime error: the chunk exceeded the virtual instrument\'s instruction budget'));
       },
       lua.LUA_MASKCOUNT,
       HOOK_EVERY,
     );
   }
 
-  /** Compiles and runs one chunk; throws TspError with the instrument's code and message. */
+  /** Compiles and runs one chunk; throws the instrument's own error (instrumentError: its code and message). */
   run(chunk: string, name = 'TSP'): void {
     const L = this.L;
     this.steps = 0;
     const top = lua.lua_gettop(L);
     try {
       if (lauxlib.luaL_loadbuffer(L, to_luastring(chunk), null, to_luastring(`=${name}`)) !== lua.LUA_OK)
-        throw new TspError(-285, this.message(lua.lua_tojsstring(L, -1), 'Syntax'));
+        throw instrumentError(-285, this.message(lua.lua_tojsstring(L, -1), 'Syntax'));
       if (lua.lua_pcall(L, 0, 0, 0) !== lua.LUA_OK) {
         const msg = lua.lua_type(L, -1) === lua.LUA_TSTRING ? lua.lua_tojsstring(L, -1) : 'error object is not a string';
         const coded = msg.indexOf(CODE);
         if (coded >= 0) {
           const [, code, text] = msg.slice(coded).split(CODE);
-          throw new TspError(Number(code), text);
+          throw instrumentError(Number(code), text);
         }
-        throw new TspError(-286, this.message(msg, 'Runtime'));
+        throw instrumentError(-286, this.message(msg, 'Runtime'));
       }
     } finally {
       lua.lua_settop(L, top);
@@ -169,14 +170,14 @@ export class TspLua {
       try {
         return f(L);
       } catch (err) {
-        this.raise(L, err instanceof TspError ? err : new TspError(-286, `TSP Runtime error: ${(err as Error).message}`));
+        this.raise(L, queueCode(err) !== undefined ? (err as InstrumentError) : instrumentError(-286, `TSP Runtime error: ${(err as Error).message}`));
       }
     });
     lua.lua_setglobal(this.L, to_luastring(name));
   }
 
-  private raise(L: L, err: TspError): never {
-    lua.lua_pushstring(L, to_luastring(`${CODE}${err.code}${CODE}${err.message}`));
+  private raise(L: L, err: InstrumentError): never {
+    lua.lua_pushstring(L, to_luastring(`${CODE}${err.instrumentCode}${CODE}${err.message}`));
     return lua.lua_error(L);
   }
 

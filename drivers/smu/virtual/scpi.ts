@@ -7,15 +7,7 @@
  *   -113 Undefined header, -222 Data out of range, -224 Illegal parameter value, -350 Queue overflow.
  */
 import { ErrorQueue, Status, splitOutside, type CommandLogEntry, type ExecResult, type SmuChannel, type VirtualInstrument } from './core.ts';
-
-export class ScpiError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { instrumentError, queueCode } from '../../transport/errors.ts';
 
 export interface ScpiCall {
   args: string[];
@@ -67,13 +59,13 @@ export function isKeyword(arg: string, word: string): boolean {
 
 export function numArg(c: ScpiCall, k: number, o: { min: number; max: number; def?: number }): number {
   const a = c.args[k];
-  if (a === undefined) throw new ScpiError(-109, 'Missing parameter');
+  if (a === undefined) throw instrumentError(-109, 'Missing parameter');
   if (isKeyword(a, 'MINimum')) return o.min;
   if (isKeyword(a, 'MAXimum')) return o.max;
   if (isKeyword(a, 'DEFault')) return o.def ?? 0;
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(a.trim())) throw new ScpiError(-104, 'Data type error');
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(a.trim())) throw instrumentError(-104, 'Data type error');
   const v = Number(a);
-  if (v < o.min || v > o.max) throw new ScpiError(-222, 'Data out of range');
+  if (v < o.min || v > o.max) throw instrumentError(-222, 'Data out of range');
   return v;
 }
 
@@ -102,26 +94,26 @@ function setSourceLevel(ch: SmuChannel, c: ScpiCall, func: 'voltage' | 'current'
   const v = numArg(c, 0, { min: -max, max, def: 0 });
   if (!ch.sourceAutorange) {
     const range = func === 'voltage' ? ch.sourceRangeV : ch.sourceRangeI;
-    if (Math.abs(v) > range * 1.05) throw new ScpiError(-222, 'Data out of range');
+    if (Math.abs(v) > range * 1.05) throw instrumentError(-222, 'Data out of range');
   }
   ch.program(func, v, c.at);
 }
 
 export function boolArg(c: ScpiCall, k = 0): boolean {
   const a = c.args[k];
-  if (a === undefined) throw new ScpiError(-109, 'Missing parameter');
+  if (a === undefined) throw instrumentError(-109, 'Missing parameter');
   const t = a.trim().toUpperCase();
   if (t === 'ON' || t === '1') return true;
   if (t === 'OFF' || t === '0') return false;
-  throw new ScpiError(-224, 'Illegal parameter value');
+  throw instrumentError(-224, 'Illegal parameter value');
 }
 
 /** Returns the index of the keyword choice that matches, e.g. choiceArg(c, ['VOLTage', 'CURRent']). */
 export function choiceArg(c: ScpiCall, words: string[], k = 0): number {
   const a = c.args[k];
-  if (a === undefined) throw new ScpiError(-109, 'Missing parameter');
+  if (a === undefined) throw instrumentError(-109, 'Missing parameter');
   const idx = words.findIndex((w) => isKeyword(a, w));
-  if (idx < 0) throw new ScpiError(-224, 'Illegal parameter value');
+  if (idx < 0) throw instrumentError(-224, 'Illegal parameter value');
   return idx;
 }
 
@@ -225,7 +217,7 @@ export class ScpiInstrument implements VirtualInstrument {
         const args = argText
           ? splitOutside(argText, ',').map((a) => a.trim()).filter((a) => !/^\(@[\d,:\s]+\)$/.test(a))
           : [];
-        if (argText && args.some((a) => a === '')) throw new ScpiError(-102, 'Syntax error');
+        if (argText && args.some((a) => a === '')) throw instrumentError(-102, 'Syntax error');
         const call: ScpiCall = { args, at, busy: 0 };
         if (header.startsWith('*')) {
           const r = this.common(header, call);
@@ -235,24 +227,25 @@ export class ScpiInstrument implements VirtualInstrument {
           const h = isQuery ? header.slice(0, -1) : header;
           const absolute = h.startsWith(':');
           const parts = h.replace(/^:/, '').split(':');
-          if (parts.some((p) => !/^[A-Z][A-Z0-9]*$/.test(p))) throw new ScpiError(-102, 'Syntax error');
+          if (parts.some((p) => !/^[A-Z][A-Z0-9]*$/.test(p))) throw instrumentError(-102, 'Syntax error');
           const input = absolute ? parts : [...path, ...parts];
           path = input.slice(0, -1);
           const first = input[0];
           const candidates = [...(this.byFirstWord.get(first) ?? []), ...(this.byFirstWord.get(first.replace(/\d+$/, '')) ?? [])];
           const found = candidates.find((n) => matches(input, n.m));
-          if (!found) throw new ScpiError(-113, 'Undefined header');
+          if (!found) throw instrumentError(-113, 'Undefined header');
           if (isQuery) {
-            if (!found.node.query) throw new ScpiError(-113, 'Undefined header');
+            if (!found.node.query) throw instrumentError(-113, 'Undefined header');
             replies.push(found.node.query(call));
           } else {
-            if (!found.node.set) throw new ScpiError(-113, 'Undefined header');
+            if (!found.node.set) throw instrumentError(-113, 'Undefined header');
             found.node.set(call);
           }
         }
         busy += call.busy;
       } catch (err) {
-        if (err instanceof ScpiError) this.pushError(err.code, err.message);
+        const code = queueCode(err);
+        if (code !== undefined) this.pushError(code, (err as Error).message);
         else this.pushError(-300, `Device-specific error: ${(err as Error).message}`);
         break; // the rest of the message is not executed
       }
@@ -275,7 +268,7 @@ export class ScpiInstrument implements VirtualInstrument {
         this.opts.onClear?.();
         return null;
       case '*TRG':
-        if (!this.opts.onBusTrigger) throw new ScpiError(-113, 'Undefined header');
+        if (!this.opts.onBusTrigger) throw instrumentError(-113, 'Undefined header');
         this.opts.onBusTrigger(c);
         return null;
       case '*OPC?':
@@ -304,7 +297,7 @@ export class ScpiInstrument implements VirtualInstrument {
       case '*TST?':
         return '0';
       default:
-        throw new ScpiError(-113, 'Undefined header');
+        throw instrumentError(-113, 'Undefined header');
     }
   }
 }

@@ -1,17 +1,8 @@
 /**
- * What the virtual 2600B's TSP layer shares: the error type with the instrument's numbers (-285 syntax,
- * -286 run time, -222 out of range ...), the values that cross between Lua (lua.ts) and the instrument,
+ * What the virtual 2600B's TSP layer shares (its errors are instrumentError with the instrument's numbers:
+ * -285 syntax, -286 run time, -222 out of range ...): the values that cross between Lua (lua.ts) and the instrument,
  * the host interface the instrument implements, and `print`'s number format.
  */
-
-export class TspError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** A value crossing between Lua and the instrument; `{ ref }` names an instrument object (smua.nvbuffer1). */
 export type TspValue = number | string | boolean | null | TspValue[] | { ref: string };
@@ -20,7 +11,7 @@ export type TspValue = number | string | boolean | null | TspValue[] | { ref: st
 export interface TspHost {
   /** Value of a dotted path (attribute or constant); undefined if unknown (reads as nil). */
   get(path: string): TspValue | undefined;
-  /** Assigns to a path; throw TspError for read-only or unknown attributes. */
+  /** Assigns to a path; throw instrumentError (-286) for read-only or unknown attributes. */
   set(path: string, value: TspValue): void;
   /** Calls the function at `path`; undefined if there is no such function. */
   call(path: string, args: TspValue[]): TspValue[] | undefined;

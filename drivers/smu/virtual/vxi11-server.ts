@@ -6,7 +6,7 @@
  * The portmapper listens where told (tests use a free port; an instrument uses 111).
  */
 import type net from 'node:net';
-import { rpcServer, RpcProcUnavailable, XdrWriter } from '../../transport/oncrpc.ts';
+import { rpcServer, rpcUnavailable, XdrWriter } from '../../transport/oncrpc.ts';
 import { DEVICE_CORE, PORTMAPPER, VXI } from '../../transport/vxi11.ts';
 import type { VirtualInstrument } from './core.ts';
 import { InstrumentHost } from './server.ts';
@@ -32,9 +32,8 @@ export class VirtualVxi11Server {
     s.corePort = await listen(core, 0, bind);
     s.servers.push(core);
     const pm = rpcServer(async (prog, vers, proc, args) => {
-      if (prog !== PORTMAPPER.prog || vers !== PORTMAPPER.vers) throw new RpcProcUnavailable();
+      if (prog !== PORTMAPPER.prog || vers !== PORTMAPPER.vers || (proc !== 0 && proc !== PORTMAPPER.getport)) throw rpcUnavailable(prog, vers, proc);
       if (proc === 0) return Buffer.alloc(0); // NULL
-      if (proc !== PORTMAPPER.getport) throw new RpcProcUnavailable();
       const [p, v, prot] = [args.u32(), args.u32(), args.u32()];
       return new XdrWriter().u32(p === DEVICE_CORE.prog && v === DEVICE_CORE.vers && prot === 6 ? s.corePort : 0).bytes();
     });
@@ -51,7 +50,7 @@ export class VirtualVxi11Server {
   }
 
   private async core(prog: number, vers: number, proc: number, a: import('../../transport/oncrpc.ts').XdrReader): Promise<Buffer> {
-    if (prog !== DEVICE_CORE.prog || vers !== DEVICE_CORE.vers) throw new RpcProcUnavailable();
+    if (prog !== DEVICE_CORE.prog || vers !== DEVICE_CORE.vers) throw rpcUnavailable(prog, vers, proc);
     const w = new XdrWriter();
     switch (proc) {
       case DEVICE_CORE.createLink: {
@@ -113,7 +112,7 @@ export class VirtualVxi11Server {
         this.links.delete(a.i32());
         return w.i32(0).bytes();
       default:
-        throw new RpcProcUnavailable();
+        throw rpcUnavailable(prog, vers, proc);
     }
   }
 

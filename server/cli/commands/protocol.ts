@@ -44,12 +44,20 @@ export function register(program: Command): void {
       const kinds = Object.entries(protocolSchemas).map(([kind, s]) => ({
         kind,
         title: (s as { title?: string }).title,
-        parameters: Object.entries(s.properties as Record<string, { description?: string; default?: unknown }>)
+        parameters: Object.entries(s.properties as Record<string, { title?: string; unit?: string; quantityUnit?: string; description?: string; default?: unknown }>)
           .filter(([k]) => k !== 'kind')
-          .map(([name, p]) => ({ name, default: p.default, description: p.description })),
+          // a level's unit follows the protocol's quantity
+          .map(([name, p]) => ({ name, title: p.title, unit: p.quantityUnit ? 'A or V' : p.unit, default: p.default, description: p.description })),
       }));
       print(!!opts.json, { protocols: kinds }, () =>
-        kinds.map((k) => `${k.kind.padEnd(12)} ${k.title}\n${k.parameters.map((p) => `    ${p.name.padEnd(16)} ${p.description ?? ''}${p.default !== undefined ? ` (default ${JSON.stringify(p.default)})` : ''}`).join('\n')}`).join('\n'),
+        kinds
+          .map(
+            (k) =>
+              `${k.kind.padEnd(12)} ${k.title}\n${k.parameters
+                .map((p) => `    ${p.name.padEnd(16)} ${p.title}${p.unit ? ` (${p.unit})` : ''}: ${p.description ?? ''}${p.default !== undefined ? ` (default ${JSON.stringify(p.default)})` : ''}`)
+                .join('\n')}`,
+          )
+          .join('\n'),
       );
     });
 

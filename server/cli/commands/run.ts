@@ -1,7 +1,7 @@
 /** `spikeloop run <protocol.json>`: records one run into the database and prints its id and a JSON summary. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_SAMPLE_RATE, MAX_SAMPLE_RATE } from '../../../common/limits.ts';
-import { checkRequest, DEFAULT_DB, ensureDbDir, follow, numberIn } from '../shared.ts';
+import { checkRequest, DEFAULT_DB, ensureDbDir, followRun, numberIn } from '../shared.ts';
 
 export function register(program: Command): void {
   program
@@ -62,23 +62,15 @@ export function register(program: Command): void {
         console.log(String(id));
         const durationS = Number((started.protocol as { durationS?: number }).durationS ?? 0);
         // progress from the samples received (the run manager's progress: fraction, time left)
-        await follow({
+        const { run, head } = await followRun(runs, id, {
           total: Math.max(1, Math.round(durationS * 10)) / 10,
           format: `run ${id} [{bar}] {value}/{total} s, {left} s left`,
-          at: () => {
-            const p = runs.progress(id);
-            return p && [Math.round(p.fraction * durationS * 10) / 10, { left: p.remainingS.toFixed(1) }];
-          },
-          stop: () => void runs.stop(id, 'interrupted from the command line'),
-          end: runs.waitForEnd(id),
-          last: () => [durationS, { left: '0.0' }],
+          value: (p) => [Math.round(p.fraction * durationS * 10) / 10, { left: p.remainingS.toFixed(1) }],
+          last: [durationS, { left: '0.0' }],
         });
-        const run = store.getRun(id)!;
         console.log(
           JSON.stringify({
-            id: run.id,
-            status: run.status,
-            reason: run.reason,
+            ...head,
             label: run.label,
             protocol: run.protocol,
             source: run.source,

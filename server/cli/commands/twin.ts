@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import type { TwinMethod, TwinRunBody } from '../../../common/schemas/twin.ts';
 import { DEFAULT_SAMPLE_RATE, TWIN_MAX_SAMPLE_RATE } from '../../../common/limits.ts';
-import { checkRequest, DEFAULT_DB, ensureDbDir, follow, numberIn, progressBar, readCircuitArg } from '../shared.ts';
+import { checkRequest, DEFAULT_DB, ensureDbDir, followRun, numberIn, progressBar, readCircuitArg } from '../shared.ts';
 
 function readJson(file: string, what: string): unknown {
   try {
@@ -54,16 +54,26 @@ async function resolveStimulus(
   return { sampleRate: opts.rate, samples: sampleStimulus(protocol, opts.rate, 0, n), ...(pieces ? { pieces } : {}) };
 }
 
+/**
+ * What `twin run` and `twin spice` share: the circuit argument, --stimulus (required when `required` gives
+ * its help; else optional, a PWL source), --duration and --rate.
+ */
+function circuitOnStimulus(cmd: Command, required: string | undefined, durationHelp: string): Command {
+  const stimulus = '--stimulus <protocol.json|runId:channel>';
+  return (required ? cmd.requiredOption(stimulus, required) : cmd.option(stimulus, 'stimulus as a PWL source (default: the stimulus element at 0)'))
+    .argument('<circuit.json>', 'circuit file (or the name of an example circuit, see `twin circuits`)')
+    .option('-d, --duration <seconds>', durationHelp, numberIn('--duration', 1e-9, 86_400))
+    .option('-r, --rate <S/s>', 'output sample rate for a protocol stimulus', numberIn('--rate', 1, TWIN_MAX_SAMPLE_RATE), DEFAULT_SAMPLE_RATE);
+}
+
 export function register(program: Command): void {
   const twin = program.command('twin').description('Digital twin: simulate circuits on a stimulus, fit them to a measured run, write ngspice netlists');
 
-  twin
-    .command('run')
-    .description('Simulate a circuit on a stimulus and store it as a twin run; prints the run id, then a JSON summary')
-    .argument('<circuit.json>', 'circuit file (or the name of an example circuit, see `twin circuits`)')
-    .requiredOption('--stimulus <protocol.json|runId:channel>', 'protocol file, or the stimulus channel of a stored run')
-    .option('-d, --duration <seconds>', 'simulated time, s (default: the protocol or recorded length)', numberIn('--duration', 1e-9, 86_400))
-    .option('-r, --rate <S/s>', 'output sample rate for a protocol stimulus', numberIn('--rate', 1, TWIN_MAX_SAMPLE_RATE), DEFAULT_SAMPLE_RATE)
+  circuitOnStimulus(
+    twin.command('run').description('Simulate a circuit on a stimulus and store it as a twin run; prints the run id, then a JSON summary'),
+    'protocol file, or the stimulus channel of a stored run',
+    'simulated time, s (default: the protocol or recorded length)',
+  )
     .option('--dt <seconds>', 'internal step, s (default 1/rate; max step of the adaptive method)', numberIn('--dt', 1e-15, 1))
     .option('-m, --method <method>', "rk4 | euler | adaptive | implicit (default: the circuit's recommended method, else rk4)")
     .option('-l, --label <text>', 'label stored with the run')
@@ -102,23 +112,10 @@ export function register(program: Command): void {
         const progress = runs.progress(id);
         const total = progress?.samplesTotal ?? started.channels[0]?.sampleCount ?? 0;
         if (!opts.json) console.log(String(id));
-        await follow({
-          total,
-          format: `twin run ${id} [{bar}] {value}/{total} samples`,
-          at: () => {
-            const p = runs.progress(id);
-            return p && [p.samplesDone];
-          },
-          stop: () => void runs.stop(id, 'interrupted from the command line'),
-          end: runs.waitForEnd(id),
-          last: () => [total],
-        });
-        const run = store.getRun(id)!;
+        const { run, head } = await followRun(runs, id, { total, format: `twin run ${id} [{bar}] {value}/{total} samples`, value: (p) => [p.samplesDone], last: [total] });
         console.log(
           JSON.stringify({
-            id: run.id,
-            status: run.status,
-            reason: run.reason,
+            ...head,
             source: run.source,
             linkedRunId: run.linkedRunId ?? null,
             sampleRate: run.channels[0]?.sampleRate,
@@ -136,13 +133,11 @@ export function register(program: Command): void {
       }
     });
 
-  twin
-    .command('spice')
-    .description('Write the ngspice netlist of a circuit to stdout (device states as behavioural sources on state capacitors)')
-    .argument('<circuit.json>', 'circuit file (or the name of an example circuit)')
-    .option('--stimulus <protocol.json|runId:channel>', 'stimulus as a PWL source (default: the stimulus element at 0)')
-    .option('-d, --duration <seconds>', 'simulated time, s', numberIn('--duration', 1e-9, 86_400))
-    .option('-r, --rate <S/s>', 'output sample rate for a protocol stimulus', numberIn('--rate', 1, TWIN_MAX_SAMPLE_RATE), DEFAULT_SAMPLE_RATE)
+  circuitOnStimulus(
+    twin.command('spice').description('Write the ngspice netlist of a circuit to stdout (device states as behavioural sources on state capacitors)'),
+    undefined,
+    'simulated time, s',
+  )
     .option('--out <file>', 'add a .control block that runs the transient and writes the outputs to this file (wrdata)')
     .option('--db <file>', 'SQLite database file (for runId:channel)', DEFAULT_DB)
     .action(async (file: string, opts: { stimulus?: string; duration?: number; rate: number; out?: string; db: string }) => {

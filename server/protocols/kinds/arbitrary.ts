@@ -11,13 +11,16 @@ export const ArbitrarySchema = Type.Object(
     csv: Type.String({
       minLength: 1,
       maxLength: 20_000_000,
+      title: 'Waveform (CSV)',
+      quantityUnit: 'same',
       description: 'CSV text, one "time_s,value" pair per line (optional header, # comments); times increasing from ≥ 0',
     }),
     interpolation: Type.Union([Type.Literal('linear'), Type.Literal('step')], {
       default: 'linear',
+      title: 'Interpolation',
       description: 'Between points: straight lines, or hold each value until the next time',
     }),
-    repeat: Type.Integer({ minimum: 1, maximum: 1e6, default: 1, description: 'Times the waveform is played; one play lasts the last time in the CSV' }),
+    repeat: Type.Integer({ minimum: 1, maximum: 1e6, default: 1, title: 'Repeats', description: 'Times the waveform is played; one play lasts the last time in the CSV' }),
   },
   { additionalProperties: false, title: 'Arbitrary waveform (CSV)' },
 );

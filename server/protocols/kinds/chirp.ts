@@ -1,21 +1,22 @@
 /** Chirp: a sine whose frequency sweeps from startHz to stopHz over the run, linearly or logarithmically. */
 import { Type, type Static } from 'typebox';
-import { frequency, level, MAX_DURATION_S, quantityOf, type ProtocolKind } from '../kind.ts';
+import { frequency, level, MAX_DURATION_S, phaseDeg, quantityOf, type ProtocolKind } from '../kind.ts';
 
 export const ChirpSchema = Type.Object(
   {
     kind: Type.Literal('chirp'),
     quantity: quantityOf('voltage'),
-    durationS: Type.Number({ exclusiveMinimum: 0, maximum: MAX_DURATION_S, default: 10, description: 'Sweep length, s' }),
-    amplitude: level('Peak amplitude, A or V', 1),
-    offset: level('DC offset, A or V'),
-    startHz: frequency('Instantaneous frequency at t = 0, Hz', 1),
-    stopHz: frequency('Instantaneous frequency at the end, Hz', 1000),
+    durationS: Type.Number({ exclusiveMinimum: 0, maximum: MAX_DURATION_S, default: 10, title: 'Duration', unit: 's', description: 'Sweep length' }),
+    amplitude: level({ title: 'Amplitude', description: 'Peak amplitude' }, 1),
+    offset: level({ title: 'Offset', description: 'DC offset added to the chirp' }),
+    startHz: frequency({ title: 'Start frequency', description: 'Instantaneous frequency at t = 0' }, 1),
+    stopHz: frequency({ title: 'Stop frequency', description: 'Instantaneous frequency at the end' }, 1000),
     sweep: Type.Union([Type.Literal('linear'), Type.Literal('log')], {
       default: 'log',
+      title: 'Sweep',
       description: 'linear: frequency rises at a constant rate; log: by a constant factor per second',
     }),
-    phaseDeg: Type.Number({ minimum: -360, maximum: 360, default: 0, description: 'Phase at t = 0, degrees' }),
+    phaseDeg,
   },
   { additionalProperties: false, title: 'Chirp (frequency sweep)' },
 );

@@ -1,14 +1,14 @@
 /** DC step: 0 until delayS, then a constant level. */
 import { Type, type Static } from 'typebox';
-import { durationS, level, quantity, type ProtocolKind } from '../kind.ts';
+import { durationS, level, quantity, time, type ProtocolKind } from '../kind.ts';
 
 export const DcStepSchema = Type.Object(
   {
     kind: Type.Literal('dc'),
     quantity,
     durationS,
-    level: level('Level after the step, A or V', 1e-3),
-    delayS: Type.Number({ minimum: 0, default: 0, description: 'Time at 0 before the step, s' }),
+    level: level({ title: 'Level', description: 'Level after the step' }, 1e-3),
+    delayS: time({ title: 'Delay', description: 'Time at 0 before the step' }, 0),
   },
   { additionalProperties: false, title: 'DC step' },
 );

@@ -1,23 +1,24 @@
 /** I-V sweep: triangular loops 0 → +peak → 0 (→ −peak → 0 when bipolar), `cycles` times (pinched hysteresis). */
 import { Type, type Static } from 'typebox';
-import { CompileError, optionalDurationS, positiveTime, quantityOf, type ProtocolKind, type SmuPoint, type WithDuration } from '../kind.ts';
+import { CompileError, magnitude, optionalDurationS, positiveTime, quantityOf, type ProtocolKind, type SmuPoint, type WithDuration } from '../kind.ts';
 
 export const IvSweepSchema = Type.Object(
   {
     kind: Type.Literal('iv-sweep'),
     quantity: quantityOf('voltage'),
     durationS: optionalDurationS,
-    peak: Type.Number({ exclusiveMinimum: 0, maximum: 1e3, default: 1, description: 'Positive vertex of the triangle, A or V' }),
+    peak: Type.Number({ ...magnitude({ title: 'Peak', description: 'Positive vertex of the triangle' }), default: 1 }),
     negativePeak: Type.Optional(
-      Type.Number({ exclusiveMinimum: 0, maximum: 1e3, description: 'Magnitude of the negative vertex (bipolar; default: peak), A or V' }),
+      magnitude({ title: 'Negative peak', description: 'Magnitude of the negative vertex (bipolar; default: the peak)' }),
     ),
-    bipolar: Type.Boolean({ default: true, description: 'Sweep 0 → +peak → 0 → −peak → 0 (true) or 0 → +peak → 0 (false)' }),
-    periodS: positiveTime('Length of one loop, s', 1),
-    cycles: Type.Integer({ minimum: 1, maximum: 1e6, default: 3, description: 'Number of loops' }),
+    bipolar: Type.Boolean({ default: true, title: 'Bipolar', description: 'Sweep 0 → +peak → 0 → −peak → 0 (true) or 0 → +peak → 0 (false)' }),
+    periodS: positiveTime({ title: 'Loop period', description: 'Length of one loop' }, 1),
+    cycles: Type.Integer({ minimum: 1, maximum: 1e6, default: 3, title: 'Loops', description: 'Number of loops' }),
     stepsPerBranch: Type.Integer({
       minimum: 1,
       maximum: 100_000,
       default: 50,
+      title: 'Steps per branch',
       description: 'Source steps from 0 to a vertex when played as an SMU staircase',
     }),
   },
@@ -48,7 +49,7 @@ export const ivSweep: ProtocolKind<IvSweep> = {
     const perLoop = (p.bipolar ? 4 : 2) * p.stepsPerBranch;
     const n = perLoop * p.cycles;
     if (n + tailPoints > caps.maxPoints) {
-      throw new CompileError('maxPoints', `${p.cycles} loops of ${perLoop} steps need ${n} points; the SMU holds ${caps.maxPoints}`);
+      throw new CompileError('maxPoints', `${p.cycles} loops of ${perLoop} steps need ${n} points; the SMU holds ${caps.maxPoints}`, '/stepsPerBranch');
     }
     const dwell = p.periodS / perLoop;
     const played = Math.min(n, Math.ceil(p.durationS / dwell - tol));

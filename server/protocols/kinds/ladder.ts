@@ -1,24 +1,26 @@
 /** Ladder (stepwise bias): levels from start to stop (or explicit ones), each held dwellS, then restS at 0. */
 import { Type, type Static } from 'typebox';
-import { level, MAX_DURATION_S, minMax, optionalDurationS, positiveTime, quantityOf, zeroTail, type ProtocolKind, type WithDuration } from '../kind.ts';
+import { level, minMax, optionalDurationS, positiveTime, quantityOf, time, zeroTail, type ProtocolKind, type WithDuration } from '../kind.ts';
 
 export const LadderSchema = Type.Object(
   {
     kind: Type.Literal('ladder'),
     quantity: quantityOf('voltage'),
     durationS: optionalDurationS,
-    start: level('First level, A or V', 0.5),
-    stop: level('Last level, A or V', 5),
-    steps: Type.Integer({ minimum: 1, maximum: 100_000, default: 10, description: 'Number of levels from start to stop inclusive' }),
+    start: level({ title: 'First level', description: 'Level of the first step' }, 0.5),
+    stop: level({ title: 'Last level', description: 'Level of the last step' }, 5),
+    steps: Type.Integer({ minimum: 1, maximum: 100_000, default: 10, title: 'Steps', description: 'Number of levels from the first to the last inclusive' }),
     levels: Type.Optional(
-      Type.Array(level('Level, A or V'), {
+      Type.Array(level({ title: 'Level', description: 'One level of the ladder' }), {
         minItems: 1,
         maxItems: 100_000,
-        description: 'Explicit levels, in order (overrides start/stop/steps)',
+        title: 'Levels',
+        quantityUnit: 'same',
+        description: 'Explicit levels, in order (overrides first, last and steps)',
       }),
     ),
-    dwellS: positiveTime('Time on each level, s', 1),
-    restS: Type.Number({ minimum: 0, maximum: MAX_DURATION_S, default: 0, description: 'Time at 0 after each level, s' }),
+    dwellS: positiveTime({ title: 'Dwell', description: 'Time on each level' }, 1),
+    restS: time({ title: 'Rest', description: 'Time at 0 after each level' }, 0),
   },
   { additionalProperties: false, title: 'Voltage ladder (stepwise bias)' },
 );

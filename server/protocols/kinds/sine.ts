@@ -1,16 +1,16 @@
 /** Sine: offset + amplitude · sin(2π f t + phase). */
 import { Type, type Static } from 'typebox';
-import { durationS, frequency, level, quantity, type ProtocolKind } from '../kind.ts';
+import { durationS, frequency, level, phaseDeg, quantity, type ProtocolKind } from '../kind.ts';
 
 export const SineSchema = Type.Object(
   {
     kind: Type.Literal('sine'),
     quantity,
     durationS,
-    amplitude: level('Peak amplitude, A or V', 1e-3),
-    offset: level('DC offset, A or V'),
-    frequencyHz: frequency('Hz', 10),
-    phaseDeg: Type.Number({ minimum: -360, maximum: 360, default: 0, description: 'Phase at t = 0, degrees' }),
+    amplitude: level({ title: 'Amplitude', description: 'Peak amplitude (half the peak-to-peak swing)' }, 1e-3),
+    offset: level({ title: 'Offset', description: 'DC offset added to the sine' }),
+    frequencyHz: frequency({ title: 'Frequency', description: 'Cycles per second' }, 10),
+    phaseDeg,
   },
   { additionalProperties: false, title: 'Sine' },
 );

@@ -3,35 +3,38 @@
  * second read pulse, so the conductance change at each Δt can be read off.
  */
 import { Type, type Static } from 'typebox';
-import { level, MAX_DURATION_S, optionalDurationS, positiveTime, ProtocolError, quantityOf, type ProtocolKind, type WithDuration } from '../kind.ts';
+import { level, MAX_DURATION_S, optionalDurationS, positiveTime, ProtocolError, time, quantityOf, type ProtocolKind, type WithDuration } from '../kind.ts';
 
 export const StdpSchema = Type.Object(
   {
     kind: Type.Literal('stdp'),
     quantity: quantityOf('voltage'),
     durationS: optionalDurationS,
-    preAmplitude: level('Pre-synaptic pulse, applied as +preAmplitude across the device, A or V', 1),
-    postAmplitude: level('Post-synaptic pulse, applied as −postAmplitude across the device, A or V', 1),
-    pulseWidthS: positiveTime('Width of pre and post pulses, s', 1e-3),
-    offsetsS: Type.Array(Type.Number({ minimum: -MAX_DURATION_S, maximum: MAX_DURATION_S }), {
+    preAmplitude: level({ title: 'Pre amplitude', description: 'Pre-synaptic pulse, applied as +amplitude across the device' }, 1),
+    postAmplitude: level({ title: 'Post amplitude', description: 'Post-synaptic pulse, applied as −amplitude across the device' }, 1),
+    pulseWidthS: positiveTime({ title: 'Pulse width', description: 'Width of pre and post pulses' }, 1e-3),
+    offsetsS: Type.Array(Type.Number({ minimum: -MAX_DURATION_S, maximum: MAX_DURATION_S, unit: 's' }), {
       minItems: 1,
       maxItems: 10_000,
       default: [-8e-3, -4e-3, -2e-3, -1e-3, 1e-3, 2e-3, 4e-3, 8e-3],
-      description: 'Timing offsets Δt = t_post − t_pre, s (one pairing block per offset)',
+      title: 'Offsets Δt',
+      unit: 's',
+      description: 'Timing offsets Δt = t_post − t_pre (one pairing block per offset)',
     }),
-    pairsPerOffset: Type.Integer({ minimum: 1, maximum: 1e6, default: 10, description: 'Pairings in each block' }),
-    pairPeriodS: positiveTime('Time from one pairing to the next, s', 20e-3),
-    readAmplitude: level('Read pulse before and after each pairing block, A or V', 0.1),
-    readWidthS: positiveTime('Read pulse width, s', 5e-3),
-    gapS: Type.Number({ minimum: 0, maximum: MAX_DURATION_S, default: 10e-3, description: 'Silence around read pulses, s' }),
+    pairsPerOffset: Type.Integer({ minimum: 1, maximum: 1e6, default: 10, title: 'Pairs per offset', description: 'Pairings in each block' }),
+    pairPeriodS: positiveTime({ title: 'Pairing period', description: 'Time from one pairing to the next' }, 20e-3),
+    readAmplitude: level({ title: 'Read amplitude', description: 'Read pulse before and after each pairing block' }, 0.1),
+    readWidthS: positiveTime({ title: 'Read width', description: 'Read pulse width' }, 5e-3),
+    gapS: time({ title: 'Gap', description: 'Silence around read pulses' }, 10e-3),
     spikeShape: Type.Union([Type.Literal('rect'), Type.Literal('exp-tail')], {
       default: 'rect',
+      title: 'Spike shape',
       description:
         'Shape of each pre and post spike: rect = a rectangular pulse; exp-tail = the pulse followed by an opposite-polarity tail decaying exponentially (Linares-Barranco & Serrano-Gotarredona 2009), so a pre and a post spike that overlap add above a memristive threshold that each alone stays below',
     }),
-    tailRatio: Type.Number({ minimum: 0, maximum: 10, default: 0.8, description: 'exp-tail: depth of the tail at its start as a fraction of the pulse amplitude' }),
-    tailTauS: positiveTime('exp-tail: decay time constant of the tail, s', 4e-3),
-    tailS: Type.Number({ minimum: 0, maximum: MAX_DURATION_S, default: 10e-3, description: 'exp-tail: length of the tail after the pulse (then 0), s' }),
+    tailRatio: Type.Number({ minimum: 0, maximum: 10, default: 0.8, title: 'Tail ratio', description: 'exp-tail: depth of the tail at its start as a fraction of the pulse amplitude' }),
+    tailTauS: positiveTime({ title: 'Tail τ', description: 'exp-tail: decay time constant of the tail' }, 4e-3),
+    tailS: time({ title: 'Tail length', description: 'exp-tail: length of the tail after the pulse (then 0)' }, 10e-3),
   },
   { additionalProperties: false, title: 'STDP pairing' },
 );

@@ -88,6 +88,7 @@ export function channelControls(t: ChannelControlTarget, onVisibility: () => voi
     refresh() {
       const ext = t.plot.dataExtent();
       const fits = t.plot.yMode.log || (ext !== null && ext[0] > 0);
+      if (log.disabled === !fits) return;
       log.disabled = !fits;
       log.parentElement!.title = fits ? 'Logarithmic y axis' : 'Log y needs every value in view above zero';
     },

@@ -1,27 +1,37 @@
 /**
  * The fields of one stimulus protocol, as New run and the sweep editor show them: a kind select and one
- * field per property of that kind's schema (GET /api/protocols), titled from its key with its unit
- * (keyTitle), a level's unit following the protocol's quantity (A or V: the schemas describe levels so),
- * and a level bounded by the bench limits (GET /api/bench): the hint gives the bench's bound instead of the
- * schema's ±1000 and a value beyond it is refused at the field. A limit refusal of the server
- * (LIMIT_EXCEEDED names only the protocol) is shown at the level fields that cause it.
+ * field per property of that kind's schema (GET /api/protocols), labelled with its title and unit, a
+ * level's unit following the protocol's quantity (`quantityUnit`: A or V), and a level bounded by the bench
+ * limits (GET /api/bench): the hint gives the bench's bound instead of the schema's ±1000 and a value beyond
+ * it is refused at the field. A refusal of the server is shown at the field it names (a limit refusal names
+ * the parameter that causes it, `/protocol/amplitude`, `/protocol/levels/3`).
  */
 import type { ApiError, BenchConfig, JsonSchema, ProtocolInfo } from '../api.ts';
 import { h } from '../dom.ts';
 import { si } from '../format.ts';
-import { keyTitle, makeField, readFields, type Field } from './schema-form.ts';
+import { fieldLabel, makeField, readFields, type Field } from './schema-form.ts';
 
 export type BenchLimits = Partial<BenchConfig['limits']>;
 
 /** A field whose value is in the protocol's quantity (A or V). */
-export const isLevel = (s: JsonSchema): boolean =>
-  /\bA or V\b/.test(s.description ?? '') || (!!s.items && !Array.isArray(s.items) && /\bA or V\b/.test(s.items.description ?? ''));
+export const isLevel = (s: JsonSchema): boolean => s.quantityUnit === 'same';
 export const unitOfQuantity = (quantity: unknown): string => (quantity === 'voltage' ? 'V' : 'A');
 
-/** The title of a protocol property with its unit (a level's unit from the quantity). */
+/** The unit of a property: its own, or the protocol quantity's (a level) or the other quantity's (a compliance). */
+export function unitOf(s: JsonSchema | undefined, quantity: unknown): string | undefined {
+  if (s?.quantityUnit === 'same') return unitOfQuantity(quantity);
+  if (s?.quantityUnit === 'other') return unitOfQuantity(quantity === 'voltage' ? 'current' : 'voltage');
+  return s?.unit;
+}
+
+/** The title of a protocol property with its unit ("Amplitude (A)"). */
 export function protocolFieldTitle(key: string, s: JsonSchema | undefined, quantity: unknown): string {
-  if (key === 'quantity') return 'Quantity';
-  return s && isLevel(s) ? keyTitle(key, unitOfQuantity(quantity)) : keyTitle(key);
+  return s ? fieldLabel(key, s, unitOf(s, quantity)) : key;
+}
+
+/** The field a refusal names: `<prefix>/<name>`, or an element of it (`/levels/3`). */
+export function fieldAt<F extends Pick<Field, 'name'>>(fields: F[], pointer: string | undefined, prefix: string): F | undefined {
+  return pointer === undefined ? undefined : fields.find((f) => pointer === `${prefix}/${f.name}` || pointer.startsWith(`${prefix}/${f.name}/`));
 }
 
 export interface ProtocolForm {
@@ -37,7 +47,7 @@ export interface ProtocolForm {
   peek(): { value: Record<string, unknown> } | { invalid: string };
   /** Fills the form from a protocol document (unknown keys ignored). */
   set(doc: Record<string, unknown>): void;
-  /** Shows a server refusal at its field (or a limit refusal at the level fields); true when shown. */
+  /** Shows a server refusal at the field it names; true when shown. */
   showRefusal(e: ApiError, prefix: string): boolean;
 }
 
@@ -48,7 +58,6 @@ export function protocolForm(protocols: ProtocolInfo[], limits: BenchLimits, opt
   const box = h('div', { class: 'fields' });
   const el = h('div', { class: 'protocol-form' }, h('div', { class: 'field', 'data-field': `/${opts.id}/kind` }, h('label', { for: `f-${opts.id}-kind` }, 'Kind'), kindSel, h('div', { class: 'field-error' })), box);
   let fields: Field[] = [];
-  let levels: Field[] = [];
 
   const limitOf = (quantity: unknown): { max: number; name: string } | null => {
     const max = quantity === 'voltage' ? limits.maxVoltage : limits.maxCurrent;
@@ -66,11 +75,10 @@ export function protocolForm(protocols: ProtocolInfo[], limits: BenchLimits, opt
     const q = keep?.quantity ?? (p?.schema.properties?.quantity?.default as string | undefined) ?? 'current';
     const unit = unitOfQuantity(q);
     const lim = limitOf(q);
-    levels = [];
     fields = props.map(([k, s]) => {
       const level = isLevel(s);
-      const desc = (s.description ?? '').replace(/,? A or V\b/, '').trim();
-      const f = makeField(
+      const desc = s.description ?? '';
+      return makeField(
         `/${opts.id}/${k}`,
         k,
         s,
@@ -86,8 +94,6 @@ export function protocolForm(protocols: ProtocolInfo[], limits: BenchLimits, opt
             }
           : {},
       );
-      if (level) levels.push(f);
-      return f;
     });
     if (keep) for (const f of fields) if (keep[f.name] !== undefined) setInput(f, keep[f.name]);
     box.replaceChildren(...fields.map((f) => f.el));
@@ -130,18 +136,9 @@ export function protocolForm(protocols: ProtocolInfo[], limits: BenchLimits, opt
       // values absent from the document stay at their defaults
     },
     showRefusal: (e, prefix) => {
-      const target = e.field ? (fields.find((f) => e.field === `${prefix}/${f.name}` || e.field === `/${f.name}`) ?? null) : null;
-      if (target) {
-        target.showError(e.message);
-        return true;
-      }
-      if (e.code !== 'LIMIT_EXCEEDED') return false;
-      const lim = limitOf(quantity());
-      const nums = (f: Field) => f.input.value.split(/[,;\s]+/).filter(Boolean).map(Number);
-      const set = levels.filter((f) => nums(f).some((x) => x !== 0 && Number.isFinite(x)));
-      const over = lim ? set.filter((f) => nums(f).some((x) => Math.abs(x) > lim.max)) : [];
-      for (const f of over.length ? over : set) f.showError(e.message);
-      return set.length > 0;
+      const target = fieldAt(fields, e.field, prefix);
+      target?.showError(e.message);
+      return target !== undefined;
     },
   };
 }

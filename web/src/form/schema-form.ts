@@ -1,9 +1,9 @@
 /**
- * Form fields generated from a JSON schema (the protocol schemas served by GET /api/protocols): one field
- * per property, filled with its default, labelled with its description, validated in the browser with the
- * schema's own bounds before anything is sent. Server-side errors naming a field (JSON pointer) are shown
- * next to that field too. A property with a `title` (the analysis parameters) is labelled with it and its
- * `unit`; a fixed-length tuple of numbers (a band [low, high]) is one text field of comma-separated numbers.
+ * Form fields generated from a JSON schema (protocols, run options, analysis parameters): one field per
+ * property, labelled with its `title` and `unit` (fieldLabel), filled with its default, its description and
+ * bounds as the hint, validated in the browser with the schema's own bounds before anything is sent.
+ * Server-side errors naming a field (JSON pointer) are shown next to that field too. A fixed-length tuple of
+ * numbers (a band [low, high]) is one text field of comma-separated numbers.
  */
 import type { JsonSchema } from '../api.ts';
 import { h } from '../dom.ts';
@@ -40,7 +40,8 @@ export function checkNumber(s: JsonSchema, v: number): string | null {
 function bounds(s: JsonSchema): string {
   const lo = s.exclusiveMinimum !== undefined ? `> ${s.exclusiveMinimum}` : s.minimum !== undefined ? `≥ ${s.minimum}` : '';
   const hi = s.exclusiveMaximum !== undefined ? `< ${s.exclusiveMaximum}` : s.maximum !== undefined ? `≤ ${s.maximum}` : '';
-  return [lo, hi].filter(Boolean).join(', ');
+  const range = [lo, hi].filter(Boolean).join(', ');
+  return range && s.unit ? `${range} ${s.unit}` : range;
 }
 
 /** What a page adds to a generated field: a check after the schema's (e.g. a bench limit) and the hint shown under it. */
@@ -171,40 +172,13 @@ export function objectFields(schema: JsonSchema, basePointer: string, skip: stri
     .map(([k, s]) => makeField(`${basePointer}/${k}`, k, s, !required.has(k) && s.default === undefined, fieldLabel(k, s)));
 }
 
-/** "Dead time (s)" from a titled schema; without a title, from the key (keyTitle). */
-export function fieldLabel(key: string, s: JsonSchema): string {
-  if (!s.title) return keyTitle(key);
-  return s.unit ? `${s.title} (${s.unit})` : s.title;
-}
-
-/** Unit suffixes of the protocol keys (`durationS`, `frequencyHz`, `phaseDeg`). */
-const KEY_UNITS: [RegExp, string][] = [
-  [/Hz$/, 'Hz'],
-  [/Deg$/, '°'],
-  [/S$/, 's'],
-];
-
 /**
- * A human title from a camelCase key with a unit suffix, the protocols' naming rule: `durationS` →
- * "Duration (s)", `startHz` → "Start frequency (Hz)", `pairsPerOffset` → "Pairs per offset",
- * `tailTauS` → "Tail τ (s)". `unit` overrides the suffix's (a level's A or V).
+ * "Dead time (s)": the schema's title with its unit (`unit` overrides the schema's: a level's A or V). Every
+ * protocol, run option and analysis parameter schema has a title; without one the key is shown as it is.
  */
-export function keyTitle(key: string, unit?: string): string {
-  let base = key;
-  let suffix: string | undefined;
-  for (const [re, u] of KEY_UNITS) {
-    if (re.test(key) && key.replace(re, '').length > 0) {
-      base = key.replace(re, '');
-      suffix = u;
-      break;
-    }
-  }
-  const words = base.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[\s_-]+/).filter(Boolean).map((w) => (w === 'tau' ? 'τ' : w));
-  if (suffix === 'Hz' && words.at(-1) !== 'frequency') words.push('frequency');
-  const text = words.join(' ');
-  const title = text.charAt(0).toUpperCase() + text.slice(1);
-  const u = unit ?? suffix;
-  return u ? `${title} (${u})` : title;
+export function fieldLabel(key: string, s: JsonSchema, unit = s.unit): string {
+  const title = s.title ?? key;
+  return unit ? `${title} (${unit})` : title;
 }
 
 /** Reads fields into an object; returns it, or false after marking every invalid field. */

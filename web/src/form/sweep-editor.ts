@@ -7,7 +7,7 @@
  */
 import { ApiError, type JsonSchema, type ProtocolInfo } from '../api.ts';
 import { h } from '../dom.ts';
-import { isLevel, protocolForm, protocolFieldTitle, type BenchLimits } from './protocol-form.ts';
+import { protocolForm, protocolFieldTitle, type BenchLimits } from './protocol-form.ts';
 
 type Json = Record<string, unknown>;
 export type EditorView = 'form' | 'json';
@@ -203,12 +203,6 @@ export function sweepEditor(protocols: ProtocolInfo[], limits: BenchLimits, opts
       if (m && rows[Number(m[1])]) {
         rows[Number(m[1])].error.textContent = e.message;
         return true;
-      }
-      if (e.code === 'LIMIT_EXCEEDED') {
-        // a point over the bench limits: the swept levels make it
-        const levelRows = rows.filter((r) => isLevel(base.info()?.schema.properties?.[r.field.value] ?? {}));
-        for (const r of levelRows) r.error.textContent = e.message;
-        if (levelRows.length) return true;
       }
       const b = /\/base(\/.*)$/.exec(e.field);
       return b ? base.showRefusal(new ApiError(e.status, e.code, e.message, b[1]), '') : false;

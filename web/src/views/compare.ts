@@ -17,7 +17,7 @@
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { api, ApiError, type AvalancheResult, type CompareResult, type PowerLawFitResult as PowerLawFit, type RegimeResult, type RunDetail, type StoredAnalysis } from '../api.ts';
+import { api, ApiError, typedResult, type AnalysisName, type AnalysisResults, type AvalancheResult, type CompareResult, type PowerLawFitResult as PowerLawFit, type RegimeResult, type RunDetail, type StoredAnalysis } from '../api.ts';
 import { h } from '../dom.ts';
 import { dateTime, si } from '../format.ts';
 import { chartMaker, rasterChart } from '../plots/analysis-plots.ts';
@@ -32,17 +32,18 @@ type Outcome<T> = { result?: T; error?: string; stored?: StoredAnalysis };
  * one's), else computed now (`POST /api/runs/:id/analyses/:name`, which stores it); `recompute` always
  * computes. A stored `{ error }` (a pairing whose analysis failed) counts as that error.
  */
-async function analysis<T>(runId: number, name: string, params: Record<string, unknown>, stored: StoredAnalysis[], recompute: boolean): Promise<Outcome<T>> {
+async function analysis<N extends AnalysisName>(runId: number, name: N, params: Record<string, unknown>, stored: StoredAnalysis[], recompute: boolean): Promise<Outcome<AnalysisResults[N]>> {
   const same = (a: StoredAnalysis) => a.runId === runId && a.name === name && Object.entries(params).every(([k, v]) => (a.params as Record<string, unknown> | null)?.[k] === v);
+  const outcome = (result: unknown, hit?: StoredAnalysis): Outcome<AnalysisResults[N]> => {
+    const t = typedResult(name, result);
+    return 'error' in t ? { error: t.error, stored: hit } : { result: t.result, stored: hit };
+  };
   const hit = recompute ? undefined : stored.find(same);
-  if (hit) {
-    const err = (hit.result as { error?: unknown } | null)?.error;
-    return typeof err === 'string' ? { error: err, stored: hit } : { result: hit.result as T, stored: hit };
-  }
+  if (hit) return outcome(hit.result, hit);
   // the server runs a bounded number of heavy analyses at once and answers BUSY beyond: retry later
   for (let attempt = 0; ; attempt++) {
     try {
-      return { result: (await api.runAnalysis(runId, name, params, recompute)).result as T };
+      return outcome((await api.runAnalysis(runId, name, params, recompute)).result);
     } catch (e) {
       if (e instanceof ApiError && e.code === 'BUSY' && attempt < 5) {
         await new Promise((r) => setTimeout(r, 300 * 2 ** attempt));
@@ -52,6 +53,10 @@ async function analysis<T>(runId: number, name: string, params: Record<string, u
     }
   }
 }
+
+/** The regime of a run: one run's shape (several runs' comes only from POST /api/analysis/regime). */
+const oneRun = ({ result, ...o }: Outcome<AnalysisResults['regime']>): Outcome<RegimeResult> =>
+  result && 'runs' in result ? { ...o, error: 'a regime of several runs' } : { ...o, result };
 
 /** Empirical CCDF P(X ≥ x) at each distinct value. */
 function ccdf(values: number[]): Map<number, number> {
@@ -378,11 +383,11 @@ export function comparePage(root: HTMLElement, params: Params, query: URLSearchP
     section.replaceChildren(h('p', { class: 'notice' }, recompute ? 'Computing the distance metrics, regimes and avalanche statistics again…' : 'Loading the distance metrics, regimes and avalanche statistics…'));
     const stored = recompute ? [] : (await Promise.all([api.analyses(measured.id), api.analyses(twin.id)])).flat();
     // one after another: each is a heavy request on the server's worker pool
-    const cmp = await analysis<CompareResult>(measured.id, 'compare', { ...p, with: twin.id }, stored, recompute);
-    const mAv = await analysis<AvalancheResult>(measured.id, 'avalanches', p, stored, recompute);
-    const tAv = await analysis<AvalancheResult>(twin.id, 'avalanches', p, stored, recompute);
-    const mReg = await analysis<RegimeResult>(measured.id, 'regime', p, stored, recompute);
-    const tReg = await analysis<RegimeResult>(twin.id, 'regime', p, stored, recompute);
+    const cmp = await analysis(measured.id, 'compare', { ...p, with: twin.id }, stored, recompute);
+    const mAv = await analysis(measured.id, 'avalanches', p, stored, recompute);
+    const tAv = await analysis(twin.id, 'avalanches', p, stored, recompute);
+    const mReg = oneRun(await analysis(measured.id, 'regime', p, stored, recompute));
+    const tReg = oneRun(await analysis(twin.id, 'regime', p, stored, recompute));
     const reused = [cmp, mAv, tAv, mReg, tReg].filter((o) => o.stored);
     const newest = reused.map((o) => o.stored!.createdAt).sort().at(-1);
     const recomputeBtn = h('button', { type: 'button', class: 'small', 'data-action': 'recompute-analyses', title: 'Compute these analyses again and store the new results' }, 'Recompute');

@@ -1,19 +1,21 @@
 /**
  * `#/new`: start a run. The protocol kinds and their fields come from GET /api/protocols (JSON schemas with
- * defaults and descriptions), labelled with human titles and units (schema-form keyTitle; a level's unit
- * follows the protocol's quantity); the sources from GET /api/sources; the bench limits (GET /api/bench)
- * bound the level fields, so a value the bench would refuse is refused at its field, and a refusal from the
- * server (LIMIT_EXCEEDED names only the protocol) is shown at the level fields that cause it. The stimulus
- * is previewed as it is edited (POST /api/protocols/check: the compiled waveform, its peak and worst-case
- * power); a rate giving fewer than 20 samples per stimulus period is warned about; "pair with the twin"
- * feeds the recorded stimulus to a twin circuit when the run ends (POST /api/runs `twin`).
+ * titles, units, defaults and descriptions; a level's unit follows the protocol's quantity); the sources and
+ * their run options from GET /api/sources; the bench limits (GET /api/bench) bound the level fields and the
+ * options they cap, so a value the bench would refuse is refused at its field, and a refusal from the
+ * server is shown at the field it names (`/protocol/amplitude`, `/options/compliance`). The stimulus is
+ * previewed as it is edited (POST /api/protocols/check: the compiled waveform, its peak and worst-case
+ * power, its shortest period); a rate giving fewer than 20 samples per stimulus period is warned about;
+ * "pair with the twin" feeds the recorded stimulus to a twin circuit when the run ends (POST /api/runs `twin`).
  */
 import uPlot from 'uplot';
 import { api, ApiError, type JsonSchema, type ProtocolInfo, type SourceInfo, type StartRunBody } from '../api.ts';
 import { h } from '../dom.ts';
 import { si } from '../format.ts';
-import { keyTitle, makeField, readFields } from '../form/schema-form.ts';
+import { makeField, readFields } from '../form/schema-form.ts';
 import { protocolForm, type BenchLimits } from '../form/protocol-form.ts';
+import { optionsForm } from '../form/options-form.ts';
+import { samplesPerPeriodNote } from '../form/samples-per-period.ts';
 import { Router, type ViewInstance } from '../router.ts';
 
 /** The run-level settings (not part of a protocol), as the API contract defines them. */
@@ -22,16 +24,8 @@ const RUN_SCHEMA: Record<'sampleRate' | 'label', JsonSchema> = {
   label: { type: 'string', maxLength: 200, description: 'Free text shown in the runs list' },
 };
 
-/** Fewer samples than this per stimulus period draw the waveform too coarsely to see (and to detect spikes on). */
-export const MIN_SAMPLES_PER_PERIOD = 20;
-
-/** The stimulus period (s) that must be resolved: the frequency's period, a chirp's highest, a pulse or pairing period. */
-export function stimulusPeriodS(p: Record<string, unknown>): number | null {
-  const n = (k: string) => (typeof p[k] === 'number' && (p[k] as number) > 0 ? (p[k] as number) : null);
-  const f = n('frequencyHz') ?? (p.kind === 'chirp' ? Math.max(n('startHz') ?? 0, n('stopHz') ?? 0) || null : null);
-  if (f) return 1 / f;
-  return n('periodS') ?? n('pairPeriodS');
-}
+/** A periodic stimulus is previewed over this many periods (800 points over many periods would alias). */
+const PREVIEW_PERIODS = 5;
 
 export function newRun(root: HTMLElement, _params: unknown, query: URLSearchParams): ViewInstance {
   const page = h('div', { class: 'page new-run-page' }, h('h2', {}, 'New run'), h('p', { class: 'loading' }, 'Loading protocols…'));
@@ -62,7 +56,10 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
     const proto = protocolForm(protocols, limits, { id: 'protocol', kind: query.get('kind') ?? undefined, onChange: () => {
       schedulePreview();
       pickCircuit();
+      buildOptions();
     } });
+    const options = optionsForm(limits);
+    const buildOptions = () => options.build(sources.find((s) => s.kind === sourceSel.value), proto.quantity());
     const kindSel = proto.kindSelect;
 
     const sourceSel = h('select', { id: 'f-source', name: 'source', 'data-pointer': '/source' });
@@ -79,8 +76,10 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
     const rateField = makeField('/sampleRate', 'sampleRate', RUN_SCHEMA.sampleRate, false, 'Sample rate (S/s per channel)', { hint: 'Samples per second per channel (≤ 2 MS/s)' });
     const labelField = makeField('/label', 'label', RUN_SCHEMA.label, true, 'Label');
     const runFields = [rateField, labelField];
-    const rateWarning = h('div', { class: 'field-warning', role: 'status', 'data-warning': 'samples-per-period', hidden: true });
-    rateField.el.append(rateWarning);
+    const rateWarning = samplesPerPeriodNote();
+    rateField.el.append(rateWarning.el);
+    /** The stimulus's shortest period from the last check of the protocol (null: none, or not checked). */
+    let periodS: number | null = null;
     // Each source proposes the rate its hardware sustains (a DAQ board far less than the simulated bench).
     const proposeRate = () => {
       rateField.input.value = String(sources.find((s) => s.kind === sourceSel.value)?.defaultSampleRate ?? RUN_SCHEMA.sampleRate.default);
@@ -114,23 +113,13 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
     sourceSel.addEventListener('change', () => {
       proposeRate();
       pickCircuit();
+      buildOptions();
     });
 
     // Stimulus preview: the protocol compiled to its waveform by the server.
     const previewBox = h('figure', { class: 'stimulus-preview', 'data-plot': 'stimulus preview' });
     const previewNote = h('p', { class: 'hint', 'data-preview-note': '' });
-    function checkRate(): void {
-      const rate = Number(rateField.input.value);
-      const p = proto.peek();
-      const period = stimulusPeriodS({ kind: kindSel.value, ...('value' in p ? p.value : {}) });
-      const perPeriod = period && rate > 0 ? rate * period : Infinity;
-      rateWarning.hidden = perPeriod >= MIN_SAMPLES_PER_PERIOD;
-      if (!rateWarning.hidden) {
-        rateWarning.textContent =
-          `⚠ ${si(rate, 'S/s')} gives ${Number(perPeriod.toPrecision(2))} samples per ${si(1 / period!, 'Hz')} stimulus period (fewer than ${MIN_SAMPLES_PER_PERIOD}): ` +
-          `the waveform will be drawn and analysed coarsely; use at least ${si(MIN_SAMPLES_PER_PERIOD / period!, 'S/s')} or a lower frequency.`;
-      }
-    }
+    const checkRate = () => rateWarning.update(Number(rateField.input.value), periodS);
     function schedulePreview(): void {
       checkRate();
       if (previewTimer) clearTimeout(previewTimer);
@@ -141,20 +130,21 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
       const seq = ++previewSeq;
       const p = proto.peek();
       if ('invalid' in p) {
-        previewNote.textContent = `No preview until ${keyTitle(p.invalid)} is valid.`;
+        const field = proto.fields().find((f) => f.name === p.invalid);
+        previewNote.textContent = `No preview until ${field?.el.querySelector('label')?.textContent ?? p.invalid} is valid.`;
         return;
       }
       const values = p.value;
-      // Many periods in 800 points would alias: a periodic stimulus is previewed over its first 5 periods.
-      const period = stimulusPeriodS({ kind: kindSel.value, ...values });
-      const duration = typeof values.durationS === 'number' ? values.durationS : Infinity;
-      const previewS = period && duration > 10 * period ? 5 * period : undefined;
       try {
-        const r = await api.checkProtocol({ kind: kindSel.value, ...values }, 800, previewS);
+        const r = await api.checkProtocol({ kind: kindSel.value, ...values }, 800, { periods: PREVIEW_PERIODS });
         const pv = r.preview;
         if (gone || seq !== previewSeq || !pv) return;
+        periodS = r.periodS ?? null;
+        checkRate();
         const unit = r.summary.unit;
-        previewNote.textContent = `${previewS ? `First 5 periods (${si(previewS, 's')}) shown. ` : ''}${si(r.summary.durationS, 's')} from ${si(r.summary.min, unit)} to ${si(r.summary.max, unit)}${r.limits ? `; peak ${si(r.limits.peak, unit)}, worst-case power ${si(r.limits.worstPowerW, 'W')}` : ''}: within the bench limits.`;
+        const shownS = pv.dt * pv.values.length;
+        const cut = shownS < r.summary.durationS * (1 - 1e-9);
+        previewNote.textContent = `${cut ? `First ${PREVIEW_PERIODS} periods (${si(shownS, 's')}) shown. ` : ''}${si(r.summary.durationS, 's')} from ${si(r.summary.min, unit)} to ${si(r.summary.max, unit)}${r.limits ? `; peak ${si(r.limits.peak, unit)}, worst-case power ${si(r.limits.worstPowerW, 'W')}` : ''}: within the bench limits.`;
         previewNote.className = 'hint';
         const t = pv.values.map((_, i) => i * pv.dt);
         preview?.destroy();
@@ -175,17 +165,19 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
         previewBox.dataset.points = String(pv.values.length);
       } catch (e) {
         if (gone || seq !== previewSeq) return;
+        periodS = null;
+        checkRate();
         previewNote.className = 'hint error';
         previewNote.textContent = e instanceof Error ? e.message : String(e);
         if (e instanceof ApiError) showRefusal(e);
       }
     }
 
-    /** A refusal at the field it names; a limit refusal (named /protocol) at the level fields that cause it. */
+    /** A refusal at the field it names: a run setting, a protocol parameter or a source option. */
     const showRefusal = (e: ApiError): boolean => {
       const run = e.field ? runFields.find((f) => f.pointer === e.field) : undefined;
       if (run) run.showError(e.message);
-      return Boolean(run) || proto.showRefusal(e, '/protocol');
+      return Boolean(run) || proto.showRefusal(e, '/protocol') || options.showRefusal(e.message, e.field);
     };
 
     const formError = h('div', { class: 'form-error', role: 'alert' });
@@ -195,7 +187,7 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
       { class: 'run-form', novalidate: true },
       h('fieldset', { class: 'protocol-set' }, h('legend', {}, 'Protocol'), proto.el),
       h('fieldset', { class: 'preview-set' }, h('legend', {}, 'Stimulus'), previewBox, previewNote),
-      h('fieldset', {}, h('legend', {}, 'Run'), sourceField, ...runFields.map((f) => f.el), pairField),
+      h('fieldset', {}, h('legend', {}, 'Run'), sourceField, options.el, ...runFields.map((f) => f.el), pairField),
       formError,
       h('div', { class: 'actions' }, submit, h('a', { href: '#/', class: 'button ghost' }, 'Cancel')),
     );
@@ -213,13 +205,16 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
       circuitErr.textContent = '';
       const protoVals = proto.read();
       const runVals = readFields(runFields);
-      if (!protoVals || !runVals) {
+      const optionVals = options.read();
+      if (!protoVals || !runVals || !optionVals) {
+        if (!optionVals) (options.el as HTMLDetailsElement).open = true;
         formError.textContent = 'Please correct the highlighted fields.';
         form.querySelector<HTMLElement>('.invalid input, .invalid select')?.focus();
         return;
       }
       const body: StartRunBody = { protocol: { kind: kindSel.value, ...protoVals }, sampleRate: runVals.sampleRate as number };
       if (sourceSel.value) body.source = sourceSel.value;
+      if (Object.keys(optionVals).length) body.options = optionVals;
       if (typeof runVals.label === 'string' && runVals.label.trim()) body.label = runVals.label.trim();
       if (pairBox.checked && circuitSel.value) body.twin = { circuit: circuitSel.value };
       submit.disabled = true;
@@ -250,6 +245,7 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
     page.replaceChildren(h('h2', {}, 'New run'), form);
     schedulePreview();
     showSource();
+    buildOptions();
     proposeRate();
     pickCircuit();
   }

@@ -14,12 +14,12 @@
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { api, ApiError, type RegimeRunsResult, type ResonanceResult, type ProtocolInfo, type SourceInfo, type SweepPointStatus, type SweepStatus, type Workers } from '../api.ts';
+import { api, ApiError, type ProtocolInfo, type SourceInfo, type SweepPointStatus, type SweepStatus, type Workers } from '../api.ts';
 import type { SweepStartBody } from '../../../common/schemas/sweeps.ts';
 import { h } from '../dom.ts';
 import { si } from '../format.ts';
-import { protocolFieldTitle, isLevel, unitOfQuantity, type BenchLimits } from '../form/protocol-form.ts';
-import { keyTitle } from '../form/schema-form.ts';
+import { protocolFieldTitle, unitOf, type BenchLimits } from '../form/protocol-form.ts';
+import { samplesPerPeriodNote } from '../form/samples-per-period.ts';
 import { sweepEditor, type EditorView, type SweepEditor } from '../form/sweep-editor.ts';
 import { REGIME_COLORS, chartMaker, stdpPlot } from '../plots/analysis-plots.ts';
 import { Router, type Params, type ViewInstance } from '../router.ts';
@@ -54,7 +54,7 @@ function loadKept(): Partial<Kept> {
 function axisOf(field: string, protocols: ProtocolInfo[], quantity: string): { title: string; unit: string } {
   const key = field.replace(/^\//, '').split('/')[0];
   const schema = protocols.map((p) => p.schema.properties?.[key]).find((s) => s !== undefined);
-  const unit = schema && isLevel(schema) ? unitOfQuantity(quantity) : (/\(([^)]+)\)$/.exec(keyTitle(key))?.[1] ?? '');
+  const unit = unitOf(schema, quantity) ?? '';
   return { title: protocolFieldTitle(key, schema, quantity), unit: unit === '°' ? '' : unit };
 }
 
@@ -104,6 +104,27 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
   const circuit = h('select', { id: 'sweep-circuit' });
   const rate = h('input', { id: 'sweep-rate', type: 'number', value: 10000, min: 1, max: 2000000 }) as HTMLInputElement;
   const message = h('div', { id: 'sweep-message', class: 'notice', hidden: true });
+  // fewer than ~20 samples per stimulus period at the sweep's fastest point: the server's period (check)
+  const rateNote = samplesPerPeriodNote();
+  let periodS: number | null = null;
+  let periodTimer: ReturnType<typeof setTimeout> | undefined;
+  let periodSeq = 0;
+  const checkPeriod = () => {
+    if (periodTimer) clearTimeout(periodTimer);
+    periodTimer = setTimeout(async () => {
+      const seq = ++periodSeq;
+      let p: number | null = null;
+      try {
+        p = (await api.checkProtocol(parse())).periodS ?? null;
+      } catch {
+        p = null; // an unfinished or refused sweep: no period to warn about
+      }
+      if (seq !== periodSeq) return;
+      periodS = p;
+      rateNote.update(Number(rate.value), periodS);
+    }, 300);
+  };
+  rate.addEventListener('input', () => rateNote.update(Number(rate.value), periodS));
   const list = h('tbody');
   const detail = h('section', { id: 'sweep-detail' });
   const workersBox = h('section', { id: 'sweep-workers' });
@@ -157,6 +178,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
       { class: 'sweep-form', onsubmit: ((e: Event) => e.preventDefault()) as EventListener },
       editorBox,
       h('div', { class: 'row' }, h('label', {}, 'Mode ', mode), sourceRow, h('label', {}, ' Twin circuit ', circuit), h('label', {}, ' Sample rate, S/s ', rate)),
+      rateNote.el,
       h(
         'div',
         { class: 'row' },
@@ -221,6 +243,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
   const save = () => {
     defaultCircuit();
     if (!editor) return;
+    checkPeriod();
     const k: Kept = { view: editor.view(), text: editor.text(), mode: mode.value, source: source.value, rate: rate.value };
     try {
       localStorage.setItem(KEPT_KEY, JSON.stringify(k));
@@ -261,7 +284,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
     if (x0 && /freq|hz/i.test(x0) && numeric(x0) && done.length >= 2) {
       try {
         const points = done.map((p) => ({ frequency: xOf(p, x0), response: p.stats?.rateHz ?? 0 }));
-        const r = await api.analyze<ResonanceResult>('resonance', { points });
+        const r = await api.analyze('resonance', { points });
         const chart = h('div', { class: 'sweep-resonance-chart' });
         parts.push(
           h('h2', {}, 'Resonance'),
@@ -302,7 +325,8 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
     // Phase diagram: regime of each run over one or two swept parameters.
     if (x0 && numeric(x0)) {
       try {
-        const r = await api.analyze<RegimeRunsResult>('regime', { runIds, param: x0, values: done.map((p) => xOf(p, x0)), events: true });
+        const r = await api.analyze('regime', { runIds, param: x0, values: done.map((p) => xOf(p, x0)), events: true });
+        if (!('runs' in r)) throw new Error('the server answered with the regime of one run, not the phase diagram of the sweep');
         const y0 = fields[1] && numeric(fields[1]) ? fields[1] : null;
         const regimes = r.runs.map((x) => x.regime);
         parts.push(
@@ -470,6 +494,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
   return {
     unmount() {
       if (timer) clearInterval(timer);
+      if (periodTimer) clearTimeout(periodTimer);
       plot?.destroy();
       for (const p of extraPlots) p.destroy();
     },
