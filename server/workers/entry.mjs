@@ -8,18 +8,20 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import Tinypool from 'tinypool';
 
-// A pool thread yields the CPU to the server's event loop (the API, the live feed, the store's writer): on a
-// busy machine heavy work slows down instead of the answers. Linux gives each thread its own nice value
-// (setpriority on its thread id); elsewhere the thread keeps the process's priority.
+
+const { tasks: tasksUrl } = Tinypool.workerData;
+if (tasksUrl.endsWith('.ts')) (await import('tsx/esm/api')).register();
+const { tasks, streamTasks } = await import(tasksUrl);
+
+// Started (its modules loaded at the main thread's priority), a pool thread yields the CPU to the server's
+// event loop (the API, the live feed, the store's writer): on a busy machine heavy work slows down instead
+// of the answers. Linux gives each thread its own nice value (setpriority on its thread id); elsewhere the
+// thread keeps the process's priority.
 try {
   setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), 10);
 } catch {
   // not Linux, or not allowed: same priority as the main thread
 }
-
-const { tasks: tasksUrl } = Tinypool.workerData;
-if (tasksUrl.endsWith('.ts')) (await import('tsx/esm/api')).register();
-const { tasks, streamTasks } = await import(tasksUrl);
 
 /**
  * A batch goes out when it holds this many bytes of typed arrays or this many items, or this long after the
