@@ -226,6 +226,13 @@ describe('bad files are refused with a clear message and nothing is stored', () 
       expect(before()).toBe(n);
     });
   }
+  it('the CLI given a folder itself says to name its files (no raw EISDIR) and creates no database', async () => {
+    const db = path.join(dir, 'never-folder.db');
+    const r = await cli(['import', dir, '--db', db]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/is a folder: name its files \(e\.g\. .*\*\.csv\)/);
+    expect(existsSync(db)).toBe(false);
+  });
   it('the CLI refuses a folder with one bad file before the database is created; the API answers 400 BAD_IMPORT and stores nothing', async () => {
     const f = path.join(dir, 'ragged.csv');
     writeFileSync(f, 'time,a,b\n0,1,2\n0.001,1\n');
