@@ -21,7 +21,7 @@ export function register(program: Command): void {
     .option('--redis <url>', 'queue sweep points and heavy analyses on this Redis (redis://host:6379) for `spikeloop worker` processes instead of running them on this machine\'s threads')
     .option('--token <token>', 'the token every request must carry (default: env SPIKELOOP_TOKEN, else a new random one); printed in the start URL')
     .option('--no-token', 'no token at all: allowed only on a loopback address, and anyone with an account on this machine can then drive the bench')
-    .option('--allow-host <name>', 'a host name (or address) requests may name besides loopback and the bound address; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--allow-host <name>', 'a host name (or address) requests may name besides loopback and the bound address; with a scheme or port (https://lab.example) also an exact allowed Origin; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--bench <config.json>', 'bench configuration (instruments, limits, twin circuit paired after every run); default: the virtual bench')
     .action(async (opts: { port: number; host: string; db: string; log: boolean; source: string; bench?: string; redis?: string; token?: string | false; allowHost: string[] }) => {
       const { isLoopback, newToken } = await import('../../api/security.ts');
