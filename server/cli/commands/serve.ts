@@ -46,6 +46,9 @@ export function register(program: Command): void {
         const [{ readFileSync }, { validateBenchConfig }] = await Promise.all([import('node:fs'), import('../../benchconfig/index.ts')]);
         bench = validateBenchConfig(readFileSync(opts.bench, 'utf8'));
       }
+      // an unreachable Redis is reported now, before anything opens (its queue would wait for it forever)
+      const queue = opts.redis ? await import('../../workers/queue.ts') : undefined;
+      if (queue && opts.redis) await queue.checkRedis(opts.redis);
       ensureDbDir(opts.db);
       const store = RunStore.open(opts.db);
       const problems = store.quickCheck(3);
@@ -53,7 +56,7 @@ export function register(program: Command): void {
         console.error(`spikeloop: WARNING: ${opts.db} fails its integrity check (PRAGMA quick_check): ${problems.join('; ')}\nspikeloop: reads of the damaged part will fail; copy the file aside and see \`spikeloop db info\``);
       }
       // --redis: the worker pool's tasks go to the queue's workers (server/workers/queue.ts); closed with the app
-      const pool = opts.redis ? new (await import('../../workers/queue.ts')).QueuePool(opts.redis) : undefined;
+      const pool = queue && opts.redis ? new queue.QueuePool(opts.redis) : undefined;
       let app: import('../../api/app.ts').App;
       try {
         // the services (server/services.ts) are closed with the app: runs stopped, instruments to zero
@@ -97,7 +100,7 @@ export function register(program: Command): void {
         );
       }
       if (token === null) console.error('spikeloop: WARNING: --no-token: any program or user on this machine can drive the bench');
-      console.log(`spikeloop listening on ${urls[0]} (database ${opts.db}; API docs ${urls[0].replace(/\/(\?token=.*)?$/, '')}/docs; default source ${sources.defaultKind}${opts.redis ? `; twin runs and analyses queued on ${opts.redis.replace(/\/\/[^@]*@/, '//')}` : ''})`);
+      console.log(`spikeloop listening on ${urls[0]} (database ${opts.db}; API docs ${urls[0].replace(/\/(\?token=.*)?$/, '')}/docs; default source ${sources.defaultKind}${opts.redis ? `; twin runs and analyses queued on ${queue?.shownRedis(opts.redis)}` : ''})`);
     });
 }
 
