@@ -16,6 +16,8 @@ const SIZES = [
   [1920, 1080],
 ] as const;
 
+// The README's "compare several" image is this test's pages-compare-several-1366x768.png (scripts/readme-screenshots.mjs).
+
 /** Console errors, uncaught errors, failed requests and 4xx/5xx answers of the page, as they happen. */
 function watch(page: Page): string[] {
   const problems: string[] = [];
@@ -30,9 +32,9 @@ describe('every page', () => {
   it('loads at 1366×768 and 1920×1080 without a console error or a failed request', { timeout: 300_000 }, async () => {
     const { page } = dash;
     // A measured run paired with its twin at the end, a second measured run, a stored PSD, an ended twin sweep.
-    const square = (frequencyHz: number) => ({ kind: 'square', durationS: 0.5, frequencyHz });
-    const a = await dash.completedRun({ protocol: square(20), sampleRate: 20_000, label: 'square 20 Hz', twin: { circuit: 'lif-bench' } });
-    const b = await dash.completedRun({ protocol: square(40), sampleRate: 20_000, label: 'square 40 Hz' });
+    const square = (duty: number) => ({ kind: 'square', durationS: 0.5, frequencyHz: 20, duty });
+    const a = await dash.completedRun({ protocol: square(0.5), sampleRate: 20_000, label: 'square 20 Hz', twin: { circuit: 'lif-bench' } });
+    const b = await dash.completedRun({ protocol: square(0.25), sampleRate: 20_000, label: 'square 20 Hz, duty 0.25' });
     await expect.poll(async () => (await dash.getJson(`/api/runs?linkedTo=${a}`)).runs.length, { timeout: 60_000, interval: 250 }).toBe(1);
     const twin = (await dash.getJson(`/api/runs?linkedTo=${a}`)).runs[0].id as number;
     expect((await dash.postJson(`/api/runs/${a}/analyses/psd`, {})).status).toBeLessThan(300);
