@@ -43,7 +43,7 @@ export const ERRORS = {
   CHANNEL_NOT_FOUND: { status: 404, when: 'the run has no such channel' },
   ROUTE_NOT_FOUND: { status: 404, when: 'no such route' },
   SWEEP_NOT_FOUND: { status: 404, when: 'no sweep with that id' },
-  FIT_NOT_FOUND: { status: 404, when: 'no twin fit with that id (fits are kept in memory while the server runs)' },
+  FIT_NOT_FOUND: { status: 404, when: 'no twin fit with that id (a running or failed fit is kept in memory while the server runs; a completed one is found by its stored circuit, also after a restart)' },
   INSTRUMENT_NOT_FOUND: { status: 404, when: 'no bench instrument with that id (run option `instrument`, or the instrument routes)' },
   // 409: the state does not allow it now
   RUN_ACTIVE: { status: 409, when: 'the run is still running (delete, pair, analyse)' },

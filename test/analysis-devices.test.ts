@@ -187,8 +187,8 @@ describe('phase', () => {
 });
 
 describe('regimes of a network under a voltage ladder', () => {
-  it('spiking-er: quiescent, oscillatory, oscillatory, saturated, one result per step from the stored ladder protocol', async () => {
-    const levels = [2, 3.5, 6, 9.5];
+  it('spiking-er: quiescent, oscillatory, bursting, saturated, one result per step from the stored ladder protocol', async () => {
+    const levels = [2, 4, 6, 10];
     const id = await twinRun('spiking-er', { kind: 'ladder', quantity: 'voltage', levels, dwellS: 0.05 }, 1e5);
     expect(server.s.store.getRun(id)!.eventCounts.spike).toBeGreaterThan(10);
     // the network's spike events (its spike detectors), on the electrode current i_E0: used without asking
@@ -197,7 +197,7 @@ describe('regimes of a network under a voltage ladder', () => {
     expect(r.channel).toBe('i_E0');
     expect(r.spikes_from).toBe('events');
     expect(r.steps.map((s: { level: number }) => s.level)).toEqual(levels);
-    expect(r.steps.map((s: { regime: string }) => s.regime)).toEqual(['quiescent', 'oscillatory', 'oscillatory', 'saturated']);
+    expect(r.steps.map((s: { regime: string }) => s.regime)).toEqual(['quiescent', 'oscillatory', 'bursting', 'saturated']);
     expect(r.steps[1].rate_hz).toBeGreaterThan(100);
     expect(r.steps[3].reason).toMatch(/^latched: conduction held at [\d.]+ µS, at least the conduction at the run's spikes/);
     // the CLI form needs no --events either; --no-events detects on the electrode current, where the
@@ -206,7 +206,7 @@ describe('regimes of a network under a voltage ladder', () => {
       JSON.parse(execFileSync(process.execPath, ['bin/spikeloop.js', 'analyze', 'regime', String(id), '--db', server.s.store.file, '--json', ...flags], { cwd: path.resolve(__dirname, '..'), encoding: 'utf8' }));
     const auto = cli();
     expect(auto.result.spikes_from).toBe('events');
-    expect(auto.result.steps.map((s: { regime: string }) => s.regime)).toEqual(['quiescent', 'oscillatory', 'oscillatory', 'saturated']);
+    expect(auto.result.steps.map((s: { regime: string }) => s.regime)).toEqual(['quiescent', 'oscillatory', 'bursting', 'saturated']);
     const detected = cli('--no-events');
     expect(detected.result.spikes_from).toBe('detection');
     expect(detected.params.events).toBe(false);

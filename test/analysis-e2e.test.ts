@@ -61,6 +61,16 @@ describe('CLI', () => {
     expect(r.p_value).toBeGreaterThanOrEqual(0);
     for (const alt of ['exponential', 'lognormal', 'truncated_power_law']) expect(r.compare[alt]).toEqual(expect.objectContaining({ R: expect.any(Number), p: expect.any(Number) }));
   });
+  it('analyze powerlaw on values it cannot fit says how many were usable (values <= 0 are dropped)', async () => {
+    const file = path.join(dir, 'negative.txt');
+    writeFileSync(file, Array.from({ length: 12 }, (_, i) => -(i + 1)).join('\n') + '\n');
+    const err = await cli(['analyze', 'powerlaw', file, '--json']).then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toMatch(/no xmin candidate leaves 10 points and two distinct values \(0 values > 0, 0 distinct\)/);
+  });
   it('analyze distance --metric spike --json prints the pairwise matrix and its mean', async () => {
     const file = path.join(dir, 'trains.txt');
     writeFileSync(file, '1 2 3\n1.5,3\n');
@@ -165,6 +175,8 @@ describe('API', () => {
     const noTwin = await app.inject({ headers: AUTH, method: 'POST', url: `/api/runs/${runId}/analyses/compare`, payload: {} });
     expect(noTwin.statusCode).toBe(400);
     expect(noTwin.json().error.field).toBe('/with');
+    // the message names both ways to give it: the API's body field and the CLI's second argument
+    expect(noTwin.json().error.message).toMatch(/"with", or the CLI's second argument: analyze compare <measured> <simulated>/);
     // a "twin" run linked to the measured one, with the identical response trace
     const twin = store.createRun({ protocol: { kind: 'dc', amplitude: 1 }, source: 'twin', bench: {}, softwareVersion: 'test', linkedRunId: runId });
     const rec = store.recorder(twin);

@@ -4,6 +4,8 @@
  * processes spawned from the compiled CLI, and the sweep API driven over HTTP.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunStore } from '../server/store/run-store.ts';
@@ -11,7 +13,9 @@ import { RunStore } from '../server/store/run-store.ts';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const TOKEN = 'cluster-test-token';
 
-export { freePort } from './browser/server.ts';
+import { freePort } from './browser/server.ts';
+
+export { freePort };
 
 /** Resolves with the first match of `re` in the process's stdout or stderr. */
 export function waitForOutput(proc: ChildProcess, re: RegExp, ms = 30_000): Promise<RegExpExecArray> {
@@ -65,6 +69,29 @@ export class Redis {
 }
 
 const cliEnv = () => ({ ...process.env, SPIKELOOP_TOKEN: TOKEN });
+
+/** A test file's cluster: a temporary folder, Redis started in it, and the processes the tests spawn. */
+export interface Cluster {
+  dir: string;
+  redis: Redis;
+  procs: ChildProcess[];
+}
+
+/** Starts Redis in a new temporary folder named from `prefix` (for beforeAll). */
+export async function startCluster(prefix: string): Promise<Cluster> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  const redis = new Redis(await freePort(), dir);
+  await redis.start();
+  return { dir, redis, procs: [] };
+}
+
+/** Kills the spawned processes, stops Redis and removes the folder (for afterAll). */
+export async function stopCluster(c: Cluster | undefined): Promise<void> {
+  if (!c) return;
+  await Promise.all(c.procs.map((p) => stopProcess(p, 'SIGKILL')));
+  await c.redis.stop();
+  rmSync(c.dir, { recursive: true, force: true });
+}
 
 export async function startServer(db: string, redis?: string): Promise<{ proc: ChildProcess; base: string }> {
   const proc = spawn(process.execPath, [path.join(root, 'bin/spikeloop.js'), 'serve', '--port', '0', '--db', db, ...(redis ? ['--redis', redis] : [])], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });

@@ -6,26 +6,15 @@
  * them on their workers (BullMQ's cancellation, through its Relay), without a retry.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { Redis, api, freePort, type SweepView, runSweep, runsOfSweep, startServer, startWorker, stopProcess, storedPoints, twinSweep } from './cluster-helpers.ts';
+import { api, startCluster, stopCluster, type Cluster, type SweepView, runSweep, runsOfSweep, startServer, startWorker, stopProcess, storedPoints, twinSweep } from './cluster-helpers.ts';
 
-let dir: string;
-let redis: Redis;
-const procs: ChildProcess[] = [];
+let cluster: Cluster;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-cluster-'));
-  redis = new Redis(await freePort(), dir);
-  await redis.start();
+  cluster = await startCluster('spikeloop-cluster-');
 });
-afterAll(async () => {
-  await Promise.all(procs.map((p) => stopProcess(p, 'SIGKILL')));
-  await redis?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stopCluster(cluster));
 
 const completedOnce = (db: string, s: { id: string; state: string; points: { status: string; runId?: number }[] }) => {
   expect(s.state).toBe('completed');
@@ -37,18 +26,18 @@ const completedOnce = (db: string, s: { id: string; state: string; points: { sta
 describe('sweeps on BullMQ workers', () => {
   it('a 40-point twin sweep on two worker processes stores results bit-identical to the local pool', async () => {
     const body = twinSweep(40, 20_000);
-    const localDb = path.join(dir, 'local.db');
+    const localDb = path.join(cluster.dir, 'local.db');
     const local = await startServer(localDb);
-    procs.push(local.proc);
+    cluster.procs.push(local.proc);
     const localSweep = await runSweep(local.base, body);
     await stopProcess(local.proc);
     completedOnce(localDb, localSweep);
 
-    const queueDb = path.join(dir, 'queue.db');
-    const server = await startServer(queueDb, redis.url);
-    procs.push(server.proc);
-    const workers = await Promise.all([startWorker(redis.url, server.base, 'w1'), startWorker(redis.url, server.base, 'w2')]);
-    procs.push(...workers);
+    const queueDb = path.join(cluster.dir, 'queue.db');
+    const server = await startServer(queueDb, cluster.redis.url);
+    cluster.procs.push(server.proc);
+    const workers = await Promise.all([startWorker(cluster.redis.url, server.base, 'w1'), startWorker(cluster.redis.url, server.base, 'w2')]);
+    cluster.procs.push(...workers);
     const status = await api<{ mode: string; workers: { name: string }[] }>(server.base, 'GET', '/api/workers');
     expect(status.mode).toBe('queue');
     expect(status.workers.map((w) => w.name).sort()).toEqual(['w1', 'w2']);
@@ -67,11 +56,11 @@ describe('sweeps on BullMQ workers', () => {
   }, 300_000);
 
   it('a worker killed with SIGKILL mid-sweep: its job goes to the other worker, every point stored once', async () => {
-    const db = path.join(dir, 'kill.db');
-    const server = await startServer(db, redis.url);
-    procs.push(server.proc);
-    const [victim, survivor] = await Promise.all([startWorker(redis.url, server.base, 'victim'), startWorker(redis.url, server.base, 'survivor')]);
-    procs.push(victim, survivor);
+    const db = path.join(cluster.dir, 'kill.db');
+    const server = await startServer(db, cluster.redis.url);
+    cluster.procs.push(server.proc);
+    const [victim, survivor] = await Promise.all([startWorker(cluster.redis.url, server.base, 'victim'), startWorker(cluster.redis.url, server.base, 'survivor')]);
+    cluster.procs.push(victim, survivor);
     let killed = false;
     const s = await runSweep(server.base, twinSweep(40, 100_000), async (sw) => {
       if (!killed && sw.points.filter((p) => p.status === 'completed').length >= 5) {
@@ -89,11 +78,11 @@ describe('sweeps on BullMQ workers', () => {
   }, 300_000);
 
   it('a sweep stopped while its job runs: the running job is cancelled on its worker, not retried; the worker goes on', async () => {
-    const db = path.join(dir, 'cancel.db');
-    const server = await startServer(db, redis.url);
-    procs.push(server.proc);
-    const worker = await startWorker(redis.url, server.base, 'c1');
-    procs.push(worker);
+    const db = path.join(cluster.dir, 'cancel.db');
+    const server = await startServer(db, cluster.redis.url);
+    cluster.procs.push(server.proc);
+    const worker = await startWorker(cluster.redis.url, server.base, 'c1');
+    cluster.procs.push(worker);
     const failedBefore = (await api<{ counts: { failed: number } }>(server.base, 'GET', '/api/workers')).counts.failed;
     // each point: the 2,000-wire network for 2,000 steps, about a minute of work
     const slow = { mode: 'twin', circuit: 'nwn2000', sampleRate: 1000, sweep: { kind: 'sweep', base: { kind: 'dc', quantity: 'voltage', durationS: 2 }, parameters: [{ field: 'level', values: [0.5, 1] }] } };
@@ -128,18 +117,18 @@ describe('sweeps on BullMQ workers', () => {
   }, 300_000);
 
   it('Redis restarted mid-sweep: the sweep resumes and every point is stored once', async () => {
-    const db = path.join(dir, 'restart.db');
-    const server = await startServer(db, redis.url);
-    procs.push(server.proc);
-    const workers = await Promise.all([startWorker(redis.url, server.base, 'r1'), startWorker(redis.url, server.base, 'r2')]);
-    procs.push(...workers);
+    const db = path.join(cluster.dir, 'restart.db');
+    const server = await startServer(db, cluster.redis.url);
+    cluster.procs.push(server.proc);
+    const workers = await Promise.all([startWorker(cluster.redis.url, server.base, 'r1'), startWorker(cluster.redis.url, server.base, 'r2')]);
+    cluster.procs.push(...workers);
     let restarted = false;
     const s = await runSweep(server.base, twinSweep(40, 100_000), async (sw) => {
       if (!restarted && sw.points.filter((p) => p.status === 'completed').length >= 5) {
         restarted = true;
-        await redis.stop();
+        await cluster.redis.stop();
         await new Promise((r) => setTimeout(r, 1000));
-        await redis.start();
+        await cluster.redis.start();
       }
     });
     expect(restarted).toBe(true);

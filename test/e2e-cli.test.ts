@@ -110,6 +110,10 @@ describe('spikeloop CLI', () => {
     const e = await cli(['export', '999', '--format', 'csv', '--out', dir, '--db', db]);
     expect(e.code).toBe(1);
     expect(e.stderr).toMatch(/run 999 does not exist/);
+    // --out naming a file (not a folder) is said so, not a raw EEXIST from mkdir
+    const o = await cli(['export', '999', '--format', 'csv', '--out', bad, '--db', db]);
+    expect(o.code).toBe(1);
+    expect(o.stderr).toMatch(/--out .*bad\.json is a file; give a folder/);
     const f = await cli(['run', bad, '--rate', 'fast']);
     expect(f.code).not.toBe(0);
     expect(f.stderr).toMatch(/--rate/);

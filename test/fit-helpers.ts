@@ -103,8 +103,9 @@ export function useFitBench() {
         expect(v).toBeLessThanOrEqual(ci![1]);
       }
     }
-    // the intervals vouched for: no parameter flat, kinked or without curvature
-    if (within === 'ci') expect(r.warnings).toEqual([]);
+    // the intervals vouched for: no parameter flat, kinked or without curvature, no misfit (a degenerate pair's
+    // intervals stand: they are wide together)
+    if (within === 'ci') expect(r.warnings.filter((w) => !/nearly degenerate/.test(w))).toEqual([]);
   }
 
 

@@ -93,7 +93,7 @@ export async function analyzeRun(
   const params = resolveParams(def, rawParams);
   if (def.inputs === 'pair' && params.with === undefined) {
     const other = linkedRun(store, runId);
-    if (other === undefined) throw new InputError(`run ${runId} has no linked twin run; name one in "with"`, '/with');
+    if (other === undefined) throw new InputError(`run ${runId} has no linked twin run; name the simulated run ("with", or the CLI's second argument: analyze compare <measured> <simulated>)`, '/with');
     params.with = other;
   }
   const key = canonical(params);

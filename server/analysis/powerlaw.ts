@@ -284,7 +284,8 @@ export function fitPowerLaw(data: ArrayLike<number> | PreparedData, opts: PowerL
       bestAlpha = alpha;
     }
   }
-  if (bestJ < 0) throw new RangeError(`no xmin candidate leaves ${minTail} points and two distinct values`);
+  // say what was left after dropping values <= 0: an empty or all-negative input otherwise reads as a tail too short
+  if (bestJ < 0) throw new RangeError(`no xmin candidate leaves ${minTail} points and two distinct values (${N} values > 0, ${k} distinct)`);
   return finish(p, bestJ, bestAlpha, bestD, N);
 }
 

@@ -22,6 +22,7 @@ import {
   fromUnit,
   identifiability,
   identifiabilityPoints,
+  misfitWarning,
   paramValue,
   toUnit,
   withParams,
@@ -255,7 +256,7 @@ async function fit(store: RunStore, pool: TaskRunner, runId: number, opts: FitOp
       // (F(1, ν) = t²); the floor, a millionth of a sample per spike, for noise-free data
       const threshold = Math.max((t975(dof) ** 2 * sseMin) / dof, target.spikes.length * (1e-6 / target.sampleRate) ** 2);
       opts.onProgress?.({ phase: 'identifiability', evals: done, total: Math.max(total, done), residual: bestResidual });
-      const prof = await profileIntervals(sse, x, sseMin, { threshold, seed: seed + 100, ...signal });
+      const prof = await profileIntervals(sse, x, sseMin, { threshold, seed: seed + 100, maxEvals: 3 * maxEvals, ...signal });
       profiled = prof.intervals;
       x = prof.x;
     }
@@ -263,6 +264,8 @@ async function fit(store: RunStore, pool: TaskRunner, runId: number, opts: FitOp
   const values = await evaluate(identifiabilityPoints(x));
   const atFit = values[0];
   const id = identifiability(free, x, values.map((v) => v.value), atFit.n, profiled);
+  const misfit = misfitWarning(spec, target, atFit);
+  if (misfit) id.warnings.unshift(misfit);
   opts.onProgress?.({ phase: 'identifiability', evals: done, total: done, residual: atFit.residual });
   const params = Object.fromEntries(id.params.map((p) => [p.name, p.value]));
   return {

@@ -114,7 +114,7 @@ export function createTwinSource(ctx: SourceContext<Static<typeof TwinOptionsSch
   const channels: ChannelDescriptor[] = [
     { name: 'stim', unit: stimulus.quantity === 'current' ? 'A' : 'V', sampleRate: ctx.sampleRate, dtype: 'float64', scale: 1, offset: 0, role: 'stimulus' },
     ...probes.map(
-      (p): ChannelDescriptor => ({ name: p.name, unit: probeUnit(p.kind), sampleRate: ctx.sampleRate, dtype: 'float32', scale: 1, offset: 0, role: 'response' }),
+      (p): ChannelDescriptor => ({ name: p.name, unit: probeUnit(p, net), sampleRate: ctx.sampleRate, dtype: 'float32', scale: 1, offset: 0, role: 'response' }),
     ),
   ];
   // a spike event goes on the channel of its element's current (an electrode's), else of its node's voltage

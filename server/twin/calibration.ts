@@ -336,6 +336,52 @@ export interface ParamReport {
   identifiable: boolean;
 }
 
+/** |correlation| of two estimates above which the fit warns that the run determines only their combination. */
+const DEGENERATE = 0.99;
+
+/**
+ * Robust standard deviation of the noise on a sampled trace: the median absolute second difference over
+ * 0.6745·√6 (the MAD estimator of Donoho & Johnstone, Biometrika 81, 425 (1994), on second differences, which
+ * cancel a smooth signal's slope; resets and edges are outliers the median ignores).
+ */
+export function noiseSd(x: ArrayLike<number>): number {
+  const d = new Float64Array(Math.max(0, x.length - 2));
+  for (let i = 0; i < d.length; i++) d[i] = Math.abs(x[i + 2] - 2 * x[i + 1] + x[i]);
+  d.sort();
+  return d.length ? d[d.length >> 1] / (0.6745 * Math.sqrt(6)) : 0;
+}
+
+/**
+ * A warning when the fit reproduces the run far worse than its noise allows: a local minimum of the search,
+ * or a model that cannot produce the run. Spikes: a spike count that differs, or spike times off by more than
+ * a quarter of the mean interval (RMS). Waveform: a residual above 3× (and 0.02 above) the NRMSE the noise
+ * alone would leave (noiseSd over each channel's range). Null when the fit is as good as the run allows.
+ */
+export function misfitWarning(spec: ObjectiveSpec, target: FitTarget, at: ObjectiveValue): string | null {
+  const advice = 'a local minimum of the search, or a model that cannot reproduce this run (try restarts, another start, or fewer free parameters); the intervals describe that minimum';
+  if (spec.kind === 'spikes') {
+    const a = target.spikes;
+    const M = a.length;
+    const isi = M >= 2 ? (a[M - 1] - a[0]) / (M - 1) : target.samples / target.sampleRate;
+    const rms = Math.sqrt((at.sse ?? Infinity) / Math.max(1, M, at.spikes));
+    if (at.spikes === M && rms <= isi / 4) return null;
+    return `the fit does not reproduce the run's spike train (${at.spikes} spikes for ${M} measured; RMS spike-time difference ${fmtS(rms)} for a mean interval of ${fmtS(isi)}): ${advice}`;
+  }
+  if (spec.kind !== 'waveform') return null;
+  let floor = 0;
+  for (const name of spec.channels) {
+    const m = target.channels[name].subarray(0, target.samples);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of m) ((lo = Math.min(lo, v)), (hi = Math.max(hi, v)));
+    floor += hi > lo ? (noiseSd(m) / (hi - lo)) ** 2 : 0;
+  }
+  floor = Math.sqrt(floor / spec.channels.length);
+  if (!(at.residual > Math.max(3 * floor, 0.02))) return null;
+  return `the fit leaves a residual of ${at.residual.toPrecision(3)} where the run's noise alone would leave about ${floor.toPrecision(2)}: ${advice}`;
+}
+const fmtS = (t: number) => (Number.isFinite(t) ? `${(t * 1e3).toPrecision(3)} ms` : 'unmatched');
+
 /** Step of the central differences, unit box (0.5 % of a parameter's search range). */
 export const HESSIAN_STEP = 1e-3;
 
@@ -414,13 +460,14 @@ export function identifiability(
   const keep = params.map((_, i) => !flat[i] && !kinked[i] && H.get(i, i) > 0 && Number.isFinite(H.get(i, i)));
   const idx = keep.flatMap((kp, i) => (kp ? [i] : []));
   const se: (number | null)[] = params.map(() => null);
+  let inv: Matrix | undefined;
   if (idx.length) {
     // invert the curvature of the determined parameters only: a flat one would make H singular
     const sub = new Matrix(idx.map((i) => idx.map((j) => H.get(i, j))));
     try {
-      const inv = inverse(sub);
+      inv = inverse(sub);
       idx.forEach((i, a) => {
-        const v = inv.get(a, a);
+        const v = inv!.get(a, a);
         se[i] = v > 0 && Number.isFinite(v) ? Math.sqrt(s2 * v) : null;
       });
     } catch {
@@ -428,10 +475,22 @@ export function identifiability(
     }
   }
   const warnings: string[] = [];
+  // two determined parameters whose estimates move together: the run fixes a combination of them
+  for (const [a, i] of idx.entries())
+    for (const [b, j] of idx.entries()) {
+      if (b <= a || se[i] === null || se[j] === null) continue;
+      const rho = (inv?.get(a, b) ?? 0) * (s2 / (se[i]! * se[j]!));
+      if (Math.abs(rho) > DEGENERATE)
+        warnings.push(`${params[i].name} and ${params[j].name} are nearly degenerate at the fit (correlation ${rho.toFixed(4)}): the run fixes a combination of them far better than either; their intervals are wide together`);
+    }
   const reports = params.map((p, i): ParamReport => {
     const value = fromUnit(p, x[i]);
     const prof = profiled?.[i];
     if (prof && !flat[i]) {
+      if (prof.lo === undefined || prof.hi === undefined) {
+        warnings.push(`${p.name}: its profile was not finished within the evaluation budget, no confidence interval`);
+        return { name: p.name, value, ci: null, se: null, atMin: bounds[i][0], atMax: bounds[i][1], identifiable: false };
+      }
       for (const [end, side, bound] of [[prof.lo, 'lower', p.min], [prof.hi, 'upper', p.max]] as const)
         if (end === null) warnings.push(`${p.name}: its profile stays within the 95 % threshold up to its ${side} bound ${bound}: the run does not bound it there`);
       return { name: p.name, value, ci: [fromUnit(p, prof.lo ?? 0), fromUnit(p, prof.hi ?? 1)], se: null, atMin: bounds[i][0], atMax: bounds[i][1], identifiable: prof.lo !== null && prof.hi !== null };

@@ -29,6 +29,8 @@ export interface Probe {
   kind: 'v' | 'i' | 'x';
   node?: string;
   element?: string;
+  /** kind x: one of the device's extra states by name (e.g. the diffusive memristor's "theta"); default x. */
+  state?: string;
 }
 
 /**
@@ -88,7 +90,7 @@ interface NetworkCommon {
   seed?: number;
   junction: JunctionSpec;
   electrodes: ElectrodeSpec[];
-  /** Extra probes: "nodes" records every node voltage; "states" every junction state. */
+  /** Extra probes: "nodes" records every node voltage; "states" every junction state (x_J<k>, and a model's further states as <name>_J<k>). */
   record?: ('nodes' | 'states')[];
   /** Parasitic capacitance of every node to ground, F. */
   capacitance?: number;
@@ -287,7 +289,13 @@ function networkFromEdges(c: NetworkCommon & { kind: string }, nNodes: number, e
     if (C && !driven.has(i)) elements.push({ type: 'C', name: `CN${i}`, a: `n${i}`, b: '0', value: C });
   }
   if (c.record?.includes('nodes')) for (let i = 0; i < nNodes; i++) outputs.push({ name: `v_n${i}`, kind: 'v', node: `n${i}` });
-  if (c.record?.includes('states')) edges.forEach((_, k) => outputs.push({ name: `x_J${k}`, kind: 'x', element: `J${k}` }));
+  if (c.record?.includes('states')) {
+    edges.forEach((_, k) => outputs.push({ name: `x_J${k}`, kind: 'x', element: `J${k}` }));
+    // a model's further states (the diffusive memristor's temperature) as <state>_J<k>
+    elements.forEach((e, k) => {
+      if (e.type === 'device') for (const s of model.extraStates?.(e.params as Params) ?? []) outputs.push({ name: `${s.name}_J${k}`, kind: 'x', element: `J${k}`, state: s.name });
+    });
+  }
   return {
     name: c.name ?? c.kind, elements, outputs, info: { nodes: nNodes, junctions: edges.length, ...info },
     ...(c.method ? { method: c.method } : {}), ...(c.spikes ? { spikes: c.spikes } : {}),

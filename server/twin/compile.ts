@@ -5,7 +5,7 @@
  * pattern and stamps are laid out, and the capacitance matrix of the dynamic nodes is inverted once.
  * Pure computation; everything the step loop needs afterwards is an array lookup.
  */
-import { TwinError, getModel, resolveParams, type DeviceModel, type Params } from './models.ts';
+import { TwinError, getModel, resolveParams, type DeviceModel, type ExtraState, type Params } from './models.ts';
 import type { Netlist } from './circuit.ts';
 
 /** Node classes. */
@@ -21,6 +21,9 @@ export interface DeviceInfo {
   branch: number;
   lo: number;
   hi: number;
+  /** the states after x (model.extraStates), and the index of the first in the device states (-1: none) */
+  extra: ExtraState[];
+  extraAt: number;
 }
 
 /**
@@ -69,6 +72,8 @@ export interface Topology {
   nDyn: number;
   nAlg: number;
   nDev: number;
+  /** device states: x of every device (nDev), then the extra states of the devices that have them */
+  nStates: number;
   dynNodes: Int32Array;
   algNodes: Int32Array;
   /** fixed nodes (ground first): stimulus-driven or not, value (offset when driven), gain, channel */
@@ -122,13 +127,15 @@ export interface Topology {
   implicit: boolean;
   devs: DeviceInfo[];
   groups: DeviceGroup[];
-  /** devices evaluated one by one (not in a group) */
+  /** one-state devices evaluated one by one (not in a group) */
   singles: Int32Array;
+  /** devices with extra states (evaluated one by one by model.rates) */
+  multi: Int32Array;
   devA: Int32Array;
   devB: Int32Array;
+  /** bounds and initial values of the device states (nStates each) */
   devLo: Float64Array;
   devHi: Float64Array;
-  /** initial device states */
   x0: Float64Array;
   /** devices whose current is not G(x)·v */
   nonlinDevs: number[];
@@ -243,8 +250,10 @@ export function compile(net: Netlist, implicit: boolean): Topology {
           brA.push(a), brB.push(b), brG.push(model.g(e.x0 ?? model.x0, p));
         }
         const [lo, hi] = model.bounds(p);
+        const extra = model.extraStates?.(p) ?? [];
+        if (extra.length && (model.nonlinearV || !model.gStates || !model.rates)) throw new Error(`model ${model.name}: extra states need a linear-in-v model with gStates and rates`);
         elements.set(nm, { type: 'device', index: devs.length });
-        devs.push({ name: nm, model, p, a, b, branch, lo, hi });
+        devs.push({ name: nm, model, p, a, b, branch, lo, hi, extra, extraAt: -1 });
         x0.push(e.x0 ?? model.x0);
         break;
       }
@@ -258,11 +267,25 @@ export function compile(net: Netlist, implicit: boolean): Topology {
     }
   }
 
+  // extra states after every device's x
+  const lo = devs.map((d) => d.lo), hi = devs.map((d) => d.hi);
+  const multi: number[] = [];
+  devs.forEach((dv, d) => {
+    if (!dv.extra.length) return;
+    multi.push(d);
+    dv.extraAt = x0.length;
+    for (const e of dv.extra) (x0.push(e.x0), lo.push(e.lo), hi.push(e.hi));
+  });
+
   // device groups: the fast path; the rest one by one
   const groups: DeviceGroup[] = [];
   const singles: number[] = [];
   for (let d = 0; d < devs.length; ) {
     const d0 = devs[d];
+    if (d0.extra.length) {
+      d++;
+      continue;
+    }
     if (d0.branch < 0 || !d0.model.gBatch || !d0.model.rateBatch) {
       singles.push(d++);
       continue;
@@ -335,6 +358,7 @@ export function compile(net: Netlist, implicit: boolean): Topology {
     nDyn,
     nAlg,
     nDev: devs.length,
+    nStates: x0.length,
     dynNodes: Int32Array.from(dyn),
     algNodes: Int32Array.from(alg),
     fixedNodes: Int32Array.from(fixed),
@@ -370,10 +394,11 @@ export function compile(net: Netlist, implicit: boolean): Topology {
     devs,
     groups,
     singles: Int32Array.from(singles),
+    multi: Int32Array.from(multi),
     devA: Int32Array.from(devs, (d) => d.a),
     devB: Int32Array.from(devs, (d) => d.b),
-    devLo: Float64Array.from(devs, (d) => d.lo),
-    devHi: Float64Array.from(devs, (d) => d.hi),
+    devLo: Float64Array.from(lo),
+    devHi: Float64Array.from(hi),
     x0: Float64Array.from(x0),
     nonlinDevs: devs.map((d, i) => (d.branch < 0 ? i : -1)).filter((i) => i >= 0),
     neurons,

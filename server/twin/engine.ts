@@ -9,7 +9,7 @@
  *    with the capacitance matrix, floating capacitors included, factored once);
  *  - algebraic: the rest — solved at every evaluation from G(x)·v = i, an SPD sparse system whose
  *    pattern is analysed once (sparse.ts) and whose values change with the device conductances.
- * The state vector is [dynamic node voltages, device states]. It is integrated by classic RK4 or forward
+ * The state vector is [dynamic node voltages, device states x, further device states (compile.ts)]. It is integrated by classic RK4 or forward
  * Euler at a fixed step, or by Dormand–Prince 5(4) with error control. Neuron thresholds are located
  * inside a step (cubic Hermite interpolation, bisection), the step is re-integrated up to the crossing,
  * the node is reset, and held for the refractory period (whose end also splits a step).
@@ -91,7 +91,7 @@ export class Twin {
     this.mna = new Mna(top, this.stim, refractory, opts.solver ?? 'pcg', this.stats);
     this.V = this.mna.V;
     this.integ = new Integrator(top, this.mna, this.method, opts.rtol ?? 1e-6, opts.atol ?? 1e-9);
-    const ny = top.nDyn + top.nDev;
+    const ny = top.nDyn + top.nStates;
     this.y = new Float64Array(ny);
     this.y.set(top.x0, top.nDyn);
     this.f0 = new Float64Array(ny);

@@ -4,9 +4,9 @@
  *  - createTwin(circuit, opts): the incremental stepping API (setInput, advance, read).
  * See docs/twin/README.md.
  */
-import { expandCircuit, type Netlist } from './circuit.ts';
+import { expandCircuit, type Netlist, type Probe } from './circuit.ts';
 import { Twin, type TwinEvent, type TwinOptions } from './engine.ts';
-import { TwinError } from './models.ts';
+import { TwinError, getModel, resolveParams } from './models.ts';
 
 export { Twin } from './engine.ts';
 export { SampledInput, PiecewiseInput } from './inputs.ts';
@@ -138,7 +138,7 @@ export function simulate(
   opts: TwinOptions & { samples?: number; onProgress?: (done: number, total: number) => void } = {},
 ): SimResult {
   const { twin, netlist, total, chunks } = simulateChunks(circuit, stimulus, { ...opts, chunkSize: 8192 });
-  const channels: Channel[] = twin.outputs.map((p) => ({ name: p.name, unit: UNIT[p.kind], data: new Float64Array(total) }));
+  const channels: Channel[] = twin.outputs.map((p) => ({ name: p.name, unit: probeUnit(p, netlist), data: new Float64Array(total) }));
   const events: SimEvent[] = [];
   for (const ch of chunks) {
     ch.data.forEach((d, c) => channels[c].data.set(d, ch.first));
@@ -149,5 +149,11 @@ export function simulate(
   return { channels, events, netlist, stats: { ...twin.stats, factorisations: s.factorisations, pcgIterations: s.pcgIterations } };
 }
 
-/** Unit of a probe's values. */
-export const probeUnit = (kind: 'v' | 'i' | 'x'): string => UNIT[kind];
+/** Unit of a probe's values (an extra device state's: its model's; the probe checked by the Twin). */
+export function probeUnit(p: Probe, net: Netlist): string {
+  if (p.state === undefined) return UNIT[p.kind];
+  const e = net.elements.find((x) => x.name === p.element);
+  if (e?.type !== 'device') return UNIT[p.kind];
+  const m = getModel(e.model);
+  return m.extraStates?.(resolveParams(m, e.params)).find((s) => s.name === p.state)?.unit ?? UNIT[p.kind];
+}

@@ -45,7 +45,7 @@ export class Integrator {
     private readonly rtol: number,
     private readonly atol: number,
   ) {
-    const ny = top.nDyn + top.nDev;
+    const ny = top.nDyn + top.nStates;
     this.nd = top.nDyn;
     this.lo = top.devLo;
     this.hi = top.devHi;

@@ -30,6 +30,10 @@ export class Mna {
   private solveT0 = -Infinity;
   private solveT1 = -Infinity;
   private res: Float64Array;
+  /** a multi-state device's states and rates (model.rates); the states of the last conductance update of each */
+  private ms: Float64Array;
+  private mr: Float64Array;
+  private mLast: Float64Array;
 
   constructor(
     private readonly top: Topology,
@@ -47,6 +51,10 @@ export class Mna {
     this.valg = new Float64Array(top.nAlg);
     this.valgPrev = new Float64Array(top.nAlg);
     this.res = new Float64Array(top.nDyn);
+    const width = 1 + top.devs.reduce((m, d) => Math.max(m, d.extra.length), 0);
+    this.ms = new Float64Array(width);
+    this.mr = new Float64Array(width);
+    this.mLast = new Float64Array(top.multi.length * width).fill(NaN);
   }
 
   /** dy/dt at (t, y); leaves all node voltages of that point in this.V. */
@@ -168,6 +176,25 @@ export class Mna {
       if ((x >= dv.hi && r > 0) || (x <= dv.lo && r < 0)) r = 0;
       dy[nd + d] = r;
     }
+    if (top.multi.length) this.multiRates(y, dy);
+  }
+
+  /** dy/dt of the devices with extra states (all their states, each clamped at its bounds); node voltages in this.V. */
+  private multiRates(y: Float64Array, dy: Float64Array): void {
+    const top = this.top, V = this.V, nd = top.nDyn, s = this.ms, r = this.mr, lo = top.devLo, hi = top.devHi;
+    for (let q = 0; q < top.multi.length; q++) {
+      const d = top.multi[q];
+      const dv = top.devs[d];
+      const ne = dv.extra.length;
+      this.states(y, d);
+      // the conductance of these states: set by updateConductances earlier in this evaluation
+      (dv.model.rates as NonNullable<DeviceModel['rates']>)(V[dv.a] - V[dv.b], s, dv.p, r, top.brG[dv.branch]);
+      for (let k = 0; k <= ne; k++) {
+        const j = k === 0 ? d : dv.extraAt + k - 1;
+        const x = s[k], rk = r[k];
+        dy[nd + j] = (x >= hi[j] && rk > 0) || (x <= lo[j] && rk < 0) ? 0 : rk;
+      }
+    }
   }
 
   /** Device branch conductances from the states in y. */
@@ -183,6 +210,24 @@ export class Mna {
       const dv = devs[d];
       if (dv.branch >= 0) brG[dv.branch] = dv.model.g(y[nd + d], dv.p);
     }
+    // a multi-state device's conductance only where its states moved (the implicit step's companion solve
+    // and the next evaluation see the same states)
+    const width = this.ms.length, last = this.mLast;
+    for (let q = 0; q < top.multi.length; q++) {
+      const dv = devs[top.multi[q]];
+      const s = this.states(y, top.multi[q]);
+      let same = true;
+      for (let k = 0, o = q * width; k <= dv.extra.length; k++) if (last[o + k] !== s[k]) ((same = false), (last[o + k] = s[k]));
+      if (!same) brG[dv.branch] = (dv.model.gStates as NonNullable<DeviceModel['gStates']>)(s, dv.p);
+    }
+  }
+
+  /** The states [x, extra states…] of device d (a multi-state one) in y, in a scratch array. */
+  private states(y: Float64Array, d: number): Float64Array {
+    const s = this.ms, dv = this.top.devs[d], nd = this.top.nDyn;
+    s[0] = y[nd + d];
+    for (let k = 0; k < dv.extra.length; k++) s[k + 1] = y[nd + dv.extraAt + k];
+    return s;
   }
 
   /** dV/dt of a fixed node from the stimulus slopes of the last Stimuli.slopes() call. */

@@ -1,9 +1,11 @@
 /**
  * Two-terminal memristive device models. Pure functions, SI units (V, A, S, s).
  *
- * Every model has one scalar state x, a conductance G(x) (so i = G(x)·v, except GMMS whose Schottky part
+ * Every model has a scalar state x, a conductance G(x) (so i = G(x)·v, except GMMS whose Schottky part
  * is nonlinear in v), a state equation dx/dt = f(v, x), a named default parameter set, and ngspice
- * expressions of the same equations (used by `spice.ts`). See docs/twin/models.md for equations and papers.
+ * expressions of the same equations (used by `spice.ts`). A model may declare further states for some
+ * parameter values (the diffusive memristor's temperature): then `rates` gives all of them. See
+ * docs/twin/models.md for equations and papers.
  */
 
 import { AppError, type ErrorCode } from '../../common/errors.ts';
@@ -11,6 +13,17 @@ import { AppError, type ErrorCode } from '../../common/errors.ts';
 export type ModelName = 'hp' | 'vteam' | 'mms' | 'gmms' | 'threshold' | 'nanowire' | 'switch' | 'diffusive';
 
 export type Params = Record<string, number>;
+
+/** A device state after x, integrated with it (e.g. a temperature). */
+export interface ExtraState {
+  /** Name, as a probe names it (`{ kind: 'x', element, state }`). */
+  name: string;
+  unit: string;
+  x0: number;
+  /** Bounds (the integrator never leaves them; ±Infinity for none). */
+  lo: number;
+  hi: number;
+}
 
 export interface DeviceModel {
   name: ModelName;
@@ -48,6 +61,18 @@ export interface DeviceModel {
    * out[xOff+k] = clamp(rate(V[na[d0+k]] − V[nb[d0+k]], x[xOff+k])). Same results as rateBatch + clamp.
    */
   rateNodes?(V: Float64Array, na: Int32Array, nb: Int32Array, d0: number, x: Float64Array, xOff: number, n: number, out: Float64Array, p: Params): void;
+  /**
+   * States after x for parameters p (none when absent or empty: g, rate and the spice forms are the whole
+   * model). With extra states the four functions below replace them (linear-in-v models only).
+   */
+  extraStates?(p: Params): ExtraState[];
+  /** Conductance in S from the states s = [x, extra states…]. */
+  gStates?(s: ArrayLike<number>, p: Params): number;
+  /** out[k] = ds_k/dt at voltage v, g = gStates(s) (the engine clamps at the bounds). */
+  rates?(v: number, s: ArrayLike<number>, p: Params, out: Float64Array, g: number): void;
+  /** ngspice expressions of the current and of the rates, clamped as the engine (s: the expressions of the states). */
+  spiceCurrentStates?(v: string, s: string[], p: Params): string;
+  spiceRates?(v: string, s: string[], p: Params): string[];
 }
 
 const n = (x: number): string => {
@@ -346,20 +371,31 @@ const sw: DeviceModel = {
 };
 
 // ---------------------------------------------------------------------------------------------------
+/** Boltzmann constant, eV/K. */
+const KB_EV = 8.617333262e-5;
+/** Arrhenius factor of a thermally activated process at a temperature rise θ over T0: exp((Ea/k_B)(1/T0 − 1/(T0 + θ))). */
+const arrhenius = (th: number, p: Params): number => Math.exp((p.Ea / KB_EV) * (1 / p.T0 - 1 / (p.T0 + th)));
+
 /**
  * Diffusive (volatile) memristor, after Wang et al., Nat. Mater. 16, 101 (2017): Ag nanoclusters in an
  * oxide form a conducting bridge under bias and dissolve by diffusion when the bias falls (volatile
- * threshold switching, relaxation time tau_relax). Phenomenological one-state reduction: bridge fraction
+ * threshold switching, relaxation time tau_relax). Phenomenological reduction: bridge fraction
  * w in [0, 1], G = Goff + (Gon − Goff)·w,
  * dw/dt = (1 − w)·σ((|v| − Vth + (Vth − Vhold)·w)/dv)/tau_on − w/tau_relax, σ the logistic function.
  * A bridge forms above Vth; a formed bridge lowers the field needed to sustain it down to Vhold (the
  * hysteresis of the measured I–V); the diffusion term dissolves it at every bias.
+ * With tau_th > 0 a second state, the temperature rise θ (K) of the paper's model, heated by the device's
+ * power and cooled through a thermal resistance (C_th·dθ/dt = i·v − θ/Rth, tau_th = Rth·C_th):
+ * dθ/dt = (Rth·i·v − θ)/tau_th; hot, the bridge needs more field (Vth and Vhold raised by gamma·θ: the
+ * dissolving diffusion is thermally activated) and the off state leaks by Arrhenius,
+ * G = Goff·A(θ) + (Gon − Goff)·w, A(θ) = exp((Ea/k_B)·(1/T0 − 1/(T0 + θ))). tau_th = 0 (the default):
+ * one state, the equations above.
  */
 const diffusive: DeviceModel = {
   name: 'diffusive',
   title: 'Diffusive (volatile) memristor (Wang et al. 2017)',
-  defaults: { Gon: 1e-3, Goff: 1e-6, Vth: 1.0, Vhold: 0.3, dv: 0.02, tau_on: 20e-6, tau_relax: 1e-3 },
-  defaultSet: 'Wang 2017-like (Ron 1 kOhm, Roff 1 MOhm, Vth 1 V, Vhold 0.3 V, dv 20 mV, tau_on 20 us, tau_relax 1 ms)',
+  defaults: { Gon: 1e-3, Goff: 1e-6, Vth: 1.0, Vhold: 0.3, dv: 0.02, tau_on: 20e-6, tau_relax: 1e-3, tau_th: 0, Rth: 1e6, gamma: 0, Ea: 0.3, T0: 300 },
+  defaultSet: 'Wang 2017-like (Ron 1 kOhm, Roff 1 MOhm, Vth 1 V, Vhold 0.3 V, dv 20 mV, tau_on 20 us, tau_relax 1 ms; no thermal state: tau_th 0, else Rth 1e6 K/W, gamma 0 V/K, Ea 0.3 eV, T0 300 K)',
   ...mixedConductance,
   rate(v, x, p) {
     const a = v < 0 ? -v : v;
@@ -388,12 +424,32 @@ const diffusive: DeviceModel = {
       out[xOff + k] = ((1 - w) * (1 / (1 + Math.exp(-(a - vth + hy * w) / dv)))) / ton - w / tr;
     }
   },
+  extraStates: (p) => (p.tau_th > 0 ? [{ name: 'theta', unit: 'K', x0: 0, lo: 0, hi: Infinity }] : []),
+  gStates: (s, p) => p.Goff * arrhenius(s[1], p) + (p.Gon - p.Goff) * s[0],
+  rates(v, s, p, out, g) {
+    const a = v < 0 ? -v : v;
+    const w = s[0], th = s[1];
+    const form = 1 / (1 + Math.exp(-(a - p.Vth - p.gamma * th + (p.Vth - p.Vhold) * w) / p.dv));
+    out[0] = ((1 - w) * form) / p.tau_on - w / p.tau_relax;
+    out[1] = (p.Rth * g * v * v - th) / p.tau_th;
+  },
   spiceCurrent: (v, x, p) => `(${n(p.Goff)}+${n(p.Gon - p.Goff)}*(${x}))*(${v})`,
   spiceRate(v, x, p) {
     const form = `(1/(1+exp(-(abs(${v})-${n(p.Vth)}+${n(p.Vth - p.Vhold)}*(${x}))/${n(p.dv)})))`;
     return spiceClamp(`(1-(${x}))*${form}/${n(p.tau_on)}-(${x})/${n(p.tau_relax)}`, x, 0, 1);
   },
+  spiceCurrentStates: (v, [x, th], p) => `${spiceConductance(x, th, p)}*(${v})`,
+  spiceRates(v, [x, th], p) {
+    const form = `(1/(1+exp(-(abs(${v})-${n(p.Vth)}-${n(p.gamma)}*(${th})+${n(p.Vth - p.Vhold)}*(${x}))/${n(p.dv)})))`;
+    // θ ≥ 0 holds by itself (heating ≥ 0, cooling towards 0): no clamp
+    return [
+      spiceClamp(`(1-(${x}))*${form}/${n(p.tau_on)}-(${x})/${n(p.tau_relax)}`, x, 0, 1),
+      `(${n(p.Rth)}*${spiceConductance(x, th, p)}*(${v})*(${v})-(${th}))/${n(p.tau_th)}`,
+    ];
+  },
 };
+const spiceConductance = (x: string, th: string, p: Params): string =>
+  `(${n(p.Goff)}*exp(${n(p.Ea / KB_EV)}*(${n(1 / p.T0)}-1/(${n(p.T0)}+(${th}))))+${n(p.Gon - p.Goff)}*(${x}))`;
 
 export const MODELS: Record<ModelName, DeviceModel> = { hp, vteam, mms, gmms, threshold, nanowire, switch: sw, diffusive };
 

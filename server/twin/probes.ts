@@ -24,6 +24,11 @@ export class Probes {
       const e = p.element ? this.top.elements.get(p.element) : undefined;
       if (!e) throw new TwinError('TWIN_BAD_PROBE', `probe ${p.name}: unknown element ${p.element}`);
       if (p.kind === 'x' && e.type !== 'device') throw new TwinError('TWIN_BAD_PROBE', `probe ${p.name}: only devices have a state`);
+      if (p.state !== undefined) {
+        const dv = this.top.devs[e.index];
+        if (p.kind !== 'x' || !dv.extra.some((s) => s.name === p.state))
+          throw new TwinError('TWIN_BAD_PROBE', `probe ${p.name}: device ${p.element} has no state "${p.state}" (its extra states: ${dv.extra.map((s) => s.name).join(', ') || 'none'})`);
+      }
       if (p.kind === 'i' && e.type === 'neuron') throw new TwinError('TWIN_BAD_PROBE', `probe ${p.name}: a neuron has no current`);
     }
   }
@@ -39,7 +44,9 @@ export class Probes {
       case 'device': {
         const dv = top.devs[e.index];
         const x = y[nd + e.index];
-        return p.kind === 'x' ? x : dv.model.current(V[dv.a] - V[dv.b], x, dv.p);
+        if (p.state !== undefined) return y[nd + dv.extraAt + dv.extra.findIndex((s) => s.name === p.state)];
+        if (p.kind === 'x') return x;
+        return dv.extra.length ? top.brG[dv.branch] * (V[dv.a] - V[dv.b]) : dv.model.current(V[dv.a] - V[dv.b], x, dv.p);
       }
       case 'R': {
         const r = top.resistors[e.index];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { spikeTimeSse } from './calibration.ts';
+import { Rng } from '../../common/random.ts';
+import { misfitWarning, noiseSd, spikeTimeSse } from './calibration.ts';
 import { profileIntervals, t975 } from './profile.ts';
 
 const batch = (f: (x: number[]) => number) => async (xs: number[][]) => xs.map(f);
@@ -38,5 +39,41 @@ describe('profile-likelihood intervals', () => {
   it('spike-time sum of squares: pairs in order, a missing partner at the end of the run', () => {
     expect(spikeTimeSse([0.1, 0.2], [0.11, 0.19], 1)).toBeCloseTo(2e-4, 12);
     expect(spikeTimeSse([0.1, 0.2], [0.1, 0.2, 0.999], 1)).toBeCloseTo(1e-6, 12);
+  });
+});
+
+describe('budget', () => {
+  it('a walk cut short by the budget leaves its end unknown, the same on every run', async () => {
+    const f = ([x, y]: number[]) => 100 * (x - 0.4 + (y - 0.5)) ** 2 + (x - 0.4 - (y - 0.5)) ** 2;
+    const a = await profileIntervals(batch(f), [0.4, 0.5], 0, { threshold: 0.01, seed: 3, maxEvals: 200 });
+    const b = await profileIntervals(batch(f), [0.4, 0.5], 0, { threshold: 0.01, seed: 3, maxEvals: 200 });
+    expect(a.intervals.some((p) => p.lo === undefined || p.hi === undefined)).toBe(true);
+    expect(b).toEqual(a);
+  });
+});
+
+describe('misfit and noise', () => {
+  it('estimates the noise of a smooth trace with resets from its second differences', () => {
+    const rng = new Rng(5);
+    const x = Float64Array.from({ length: 20_000 }, (_, i) => 1 - Math.exp(-(i % 500) / 100) + 0.01 * rng.normal());
+    expect(noiseSd(x)).toBeGreaterThan(0.009);
+    expect(noiseSd(x)).toBeLessThan(0.011);
+  });
+});
+
+describe('misfit warning', () => {
+  const target = { sampleRate: 1000, samples: 1000, channels: {}, spikes: Float64Array.from({ length: 10 }, (_, k) => 0.05 + 0.1 * k), stimulus: new Float64Array(1000) };
+  const spec = { kind: 'spikes' as const, channels: [] };
+  it('spikes: quiet for a train matched to within a quarter interval, warns for a missing spike or a shifted train', () => {
+    expect(misfitWarning(spec, target, { value: 0, residual: 0, n: 10, spikes: 10, sse: 10 * 0.01 ** 2 })).toBeNull();
+    expect(misfitWarning(spec, target, { value: 0, residual: 0, n: 10, spikes: 9, sse: 0.01 })).toMatch(/does not reproduce the run's spike train \(9 spikes for 10 measured/);
+    expect(misfitWarning(spec, target, { value: 0, residual: 0, n: 10, spikes: 10, sse: 10 * 0.03 ** 2 })).toMatch(/RMS spike-time difference 30\.0 ms for a mean interval of 100 ms/);
+  });
+  it('waveform: warns for a residual far above the noise floor only', () => {
+    const rng = new Rng(1);
+    const wave = { ...target, channels: { v: Float64Array.from({ length: 1000 }, (_, i) => Math.sin(i / 50) + 0.01 * rng.normal()) } };
+    const w = { kind: 'waveform' as const, channels: ['v'] };
+    expect(misfitWarning(w, wave, { value: 0, residual: 0.006, n: 1000, spikes: 0 })).toBeNull();
+    expect(misfitWarning(w, wave, { value: 0, residual: 0.2, n: 1000, spikes: 0 })).toMatch(/residual of 0\.200 where the run's noise alone would leave about 0\.00[45]\d/);
   });
 });

@@ -23,14 +23,22 @@ export interface ProfileOptions {
   step0?: number;
   /** Evaluations of each inner re-optimisation (default 40 + 20 per other parameter). */
   innerEvals?: number;
+  /** Evaluations of all the walks together at most (default unlimited; each walk gets its share): a walk cut short leaves its end unknown. */
+  maxEvals?: number;
   signal?: { readonly aborted: boolean; readonly reason?: unknown };
 }
 
-/** The interval of one parameter in the unit box; a null end: the profile stays below the threshold up to that bound. */
+/**
+ * The interval of one parameter in the unit box; a null end: the profile stays below the threshold up to that
+ * bound; undefined: the walk was cut short by the evaluation budget.
+ */
 export interface ProfileInterval {
-  lo: number | null;
-  hi: number | null;
+  lo: number | null | undefined;
+  hi: number | null | undefined;
 }
+
+/** Thrown inside the walks when the budget is spent. */
+class Spent extends Error {}
 
 type Evaluate = (xs: number[][]) => Promise<number[]>;
 
@@ -109,15 +117,22 @@ export async function profileIntervals(evaluate: Evaluate, x0: readonly number[]
   let centre = { x: [...x0], f: f0 };
   for (let round = 0; ; round++) {
     let best = centre;
-    const seen: Evaluate = async (xs) => {
-      const fs = await evaluate(xs);
-      fs.forEach((f, k) => f < best.f && (best = { x: xs[k], f }));
-      return fs;
-    };
+    // the budget is split between the walks, so which of them it cuts short does not depend on timing
+    const perWalk = (opts.maxEvals ?? Infinity) / (2 * centre.x.length);
     const from = centre;
+    const side = (i: number, dir: 1 | -1) => {
+      let used = 0;
+      const seen: Evaluate = async (xs) => {
+        if ((used += xs.length) > perWalk) throw new Spent();
+        const fs = await evaluate(xs);
+        fs.forEach((f, k) => f < best.f && (best = { x: xs[k], f }));
+        return fs;
+      };
+      return walk(seen, from.x, from.f, i, dir, seed + 1000 * i + (dir > 0 ? 500 : 0), opts).catch((e: unknown) => (e instanceof Spent ? undefined : Promise.reject(e)));
+    };
     const intervals = await Promise.all(
       from.x.map(async (_, i) => {
-        const [lo, hi] = await Promise.all([walk(seen, from.x, from.f, i, -1, seed + 1000 * i, opts), walk(seen, from.x, from.f, i, 1, seed + 1000 * i + 500, opts)]);
+        const [lo, hi] = await Promise.all([side(i, -1), side(i, 1)]);
         return { lo, hi };
       }),
     );

@@ -2,7 +2,8 @@
  * ngspice netlist of a twin circuit (pure: returns a string).
  *
  * Each device state x is a node across a 1 F capacitor charged by a behavioural current source equal to
- * dx/dt (so v(x_<dev>) is the state); the device current is a behavioural source of v(a,b) and v(x).
+ * dx/dt (so v(x_<dev>) is the state, v(x_<dev>_<name>) an extra state such as a temperature); the device
+ * current is a behavioural source of v(a,b) and v(x).
  * A neuron's threshold-and-reset is an XSPICE one-shot triggered at vth whose pulse (tref long) closes a
  * switch clamping the node to vreset. Probed currents get a 0 V ammeter in series. The stimulus is a
  * PWL source with the same samples (linear interpolation, as the twin), or with the exact edges of a
@@ -42,7 +43,7 @@ function probeVector(net: Netlist, p: Probe): string {
   const e = net.elements.find((x) => x.name === p.element);
   if (!e) throw new TwinError('TWIN_BAD_PROBE', `unknown element ${p.element}`);
   const nm = elName(e.name as string);
-  if (p.kind === 'x') return `v(x_${nm})`;
+  if (p.kind === 'x') return p.state === undefined ? `v(x_${nm})` : `v(x_${nm}_${elName(p.state)})`;
   if (e.type === 'V') return `-i(v${nm})`;
   return `i(vm_${nm})`;
 }
@@ -109,11 +110,19 @@ export function toSpice(net: Netlist, opts: SpiceOptions = {}): string {
         const v = `v(${a},${b})`.replace(',0)', ')');
         const x = `v(x_${nm})`;
         L.push(`* device ${e.name}: ${m.title}`);
-        L.push(`b${nm} ${a} ${b} I=${m.spiceCurrent(v, x, p)}`);
-        L.push(`cx_${nm} x_${nm} 0 1`);
-        L.push(`rx_${nm} x_${nm} 0 1e15`);
-        L.push(`bx_${nm} 0 x_${nm} I=${m.spiceRate(v, x, p)}`);
-        ics.push(`v(x_${nm})=${num(e.x0 ?? m.x0)}`);
+        const extra = m.extraStates?.(p) ?? [];
+        const nodes = [`x_${nm}`, ...extra.map((s) => `x_${nm}_${elName(s.name)}`)];
+        const sv = nodes.map((s) => `v(${s})`);
+        // a model with extra states gives its current and rates from all of them
+        const { spiceCurrentStates: cur, spiceRates: rts } = m;
+        const multi = extra.length > 0 && cur && rts;
+        L.push(`b${nm} ${a} ${b} I=${multi ? cur(v, sv, p) : m.spiceCurrent(v, x, p)}`);
+        const rates = multi ? rts(v, sv, p) : [m.spiceRate(v, x, p)];
+        const x0 = [e.x0 ?? m.x0, ...extra.map((s) => s.x0)];
+        nodes.forEach((s, k) => {
+          L.push(`c${s} ${s} 0 1`, `r${s} ${s} 0 1e15`, `b${s} 0 ${s} I=${rates[k]}`);
+          ics.push(`v(${s})=${num(x0[k])}`);
+        });
         break;
       }
       case 'neuron': {

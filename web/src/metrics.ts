@@ -34,6 +34,8 @@ export interface DashboardMetrics {
     pairsPerSecond: number | null;
     /** Sample-to-screen latencies (ms): server wall time of a block's newest sample to the frame first showing it. */
     latencyMs: number[];
+    /** Server wall time of a block's newest sample to the block's arrival in the page, ms (latencyMs without the drawing). */
+    arrivalMs: number[];
   };
   stored: {
     envelopeRequests: EnvelopeRequestRecord[];
@@ -50,7 +52,7 @@ export interface DashboardMetrics {
 }
 
 export function freshLiveMetrics(): DashboardMetrics['live'] {
-  return { frames: 0, dataFrames: 0, pairs: 0, points: 0, drawMs: 0, fps: 0, xRange: null, lastIndex: [], pairsPerSecond: null, latencyMs: [] };
+  return { frames: 0, dataFrames: 0, pairs: 0, points: 0, drawMs: 0, fps: 0, xRange: null, lastIndex: [], pairsPerSecond: null, latencyMs: [], arrivalMs: [] };
 }
 
 export const metrics: DashboardMetrics = {

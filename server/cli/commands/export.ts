@@ -3,7 +3,7 @@
  * (time column, units, SI values), its events.csv and its JSON sidecar (server/export, docs/storage.md).
  */
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { DEFAULT_DB, numberIn, progressBar } from '../shared.ts';
 
 export function register(program: Command): void {
@@ -21,6 +21,7 @@ export function register(program: Command): void {
       if (opts.format !== 'csv' && opts.format !== 'npy' && opts.format !== 'nwb') throw new Error(`--format must be csv, npy or nwb, got "${opts.format}"`);
       if (opts.raw && opts.format !== 'npy') throw new Error('--raw applies to --format npy only (CSV holds SI values; NWB holds the codes with their conversion)');
       if (!existsSync(opts.db)) throw new Error(`no database at ${opts.db}`);
+      if (existsSync(opts.out) && !statSync(opts.out).isDirectory()) throw new Error(`--out ${opts.out} is a file; give a folder (created when missing)`);
       const [{ writeExport }, { RunStore }] = await Promise.all([import('../../export/index.ts'), import('../../store/run-store.ts')]);
       const store = RunStore.open(opts.db, { readonly: true });
       try {

@@ -32,12 +32,14 @@ export function register(program: Command): void {
       // each file's query as POST /api/import would take it (common/schemas/runs.ts), checked as the API checks it
       for (const file of files) await checkRequest(ImportQuerySchema, { name: path.basename(file), ...settings }, flags);
       const read = (file: string) => {
-        let size: number;
+        let stat;
         try {
-          size = statSync(file).size;
+          stat = statSync(file);
         } catch (err) {
           throw new Error(`cannot read ${file}: ${(err as Error).message}`);
         }
+        if (stat.isDirectory()) throw new Error(`${file} is a folder: name its files (e.g. ${path.join(file, '*.csv')})`);
+        const size = stat.size;
         if (size > MAX_IMPORT_BYTES) throw new Error(`${file}: ${size} bytes; at most ${MAX_IMPORT_BYTES} are read`);
         return readRecording(readFileSync(file), file, { format: opts.format as 'auto', rate: opts.rate, unit: opts.unit, stimulus: opts.stimulus });
       };

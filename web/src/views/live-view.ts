@@ -213,6 +213,9 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
         if (m.wallTime && m.min.length > 0) {
           stamps.push({ t: (m.firstIndex + (m.min.length - 1) * m.stride) / lane.buf.sampleRate, wall: m.wallTime });
           if (stamps.length > 1000) stamps.splice(0, 500);
+          const arrival = metrics.live.arrivalMs;
+          arrival.push(Date.now() - m.wallTime);
+          if (arrival.length > 20_000) arrival.splice(0, 10_000);
         }
         break;
       }
@@ -334,8 +337,10 @@ export function mountLiveView(container: HTMLElement, run: RunSummary, cb: LiveV
     if (newest === 0 && !replay) return;
     const prevHead = head;
     // Live: advance with wall time, but close at least half the gap to the newest data each frame, so the
-    // head catches up after a burst instead of staying behind for good (sample-to-screen latency).
-    head = replay ? replay.playhead() : Math.min(newest, Math.max(head + Math.max(dt, (newest - head) / 2), newest - MAX_LAG_S));
+    // head catches up after a burst instead of staying behind for good (sample-to-screen latency); a gap of
+    // at most two frames' worth is closed at once (stepping it would only show the newest data a frame later).
+    const gap = newest - head;
+    head = replay ? replay.playhead() : gap <= 2 * dt ? newest : Math.max(head + gap / 2, newest - MAX_LAG_S);
     // Nothing new and the window has not moved (e.g. the source stalled): keep the last frame.
     if (head === prevHead && metrics.live.pairs === lastPairs && windowS === lastWindow && events === lastEvents) {
       if (ended) cancelAnimationFrame(raf);
