@@ -31,7 +31,9 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       // bench mode pairs each run with the bench's twin circuit unless the request names one
       // twin mode without one: the plastic synapse for an stdp sweep (stdp-circuit.ts)
       const c = b.circuit ?? ((b.mode ?? 'bench') === 'bench' ? bench.twin?.circuit : defaultTwinCircuit(b.sweep));
-      const status = sweeps.start({ ...b, ...(c !== undefined ? { circuit: c } : {}) });
+      // checked on a thread (a network at its caps takes a few hundred ms to expand), not again by start()
+      const circuit = c !== undefined ? ((await ctx.heavy.circuit(reply, c)) as typeof c) : undefined;
+      const status = sweeps.start({ ...b, ...(circuit !== undefined ? { circuit } : {}) }, { circuitChecked: true });
       return reply.status(201).send({ sweep: status });
     },
   );
