@@ -82,7 +82,7 @@ export class SweepRunner {
     // Limits for every point, before anything starts (the run manager checks them again at each start).
     for (const pt of expanded.points) {
       try {
-        this.runs.validate({ protocol: pt.protocol, source: mode === 'bench' ? req.source : undefined, sampleRate: req.sampleRate });
+        this.runs.validate({ protocol: pt.protocol, source: mode === 'bench' ? req.source : undefined, sampleRate: req.sampleRate, ...(mode === 'bench' ? { options: req.options } : {}) });
       } catch (err) {
         if (err instanceof AppError) {
           const code = err.code === 'LIMIT_EXCEEDED' || err.code === 'PROGRAM_LIMIT' ? err.code : 'BAD_SWEEP';
@@ -141,9 +141,9 @@ export class SweepRunner {
 
   private save(active: ActiveSweep): void {
     const s = active.status;
-    const { sweep, mode, source, sampleRate, label, circuit } = active.request;
+    const { sweep, mode, source, sampleRate, label, circuit, options } = active.request;
     try {
-      this.store.saveSweep({ ...s, request: { sweep, mode, source, sampleRate, label, circuit } });
+      this.store.saveSweep({ ...s, request: { sweep, mode, source, sampleRate, label, circuit, options } });
     } catch {
       // The store closed under a running sweep (shutdown): the sweep is marked interrupted at the next open.
     }
@@ -175,7 +175,7 @@ export class SweepRunner {
       ps.status = 'running';
       let runId: number;
       try {
-        const run = await this.runs.start({ protocol: pt.protocol, source: req.source, sampleRate: req.sampleRate, label: this.pointLabel(s, pt.index) });
+        const run = await this.runs.start({ protocol: pt.protocol, source: req.source, sampleRate: req.sampleRate, label: this.pointLabel(s, pt.index), options: req.options });
         runId = run.id;
       } catch (err) {
         ps.status = 'failed';

@@ -1,6 +1,6 @@
 /**
  * Sweeps as groups of runs (server/experiments/sweep-runner.ts), paired with the twin:
- *   POST /api/sweeps            { sweep, mode?, source?, sampleRate?, label?, circuit? } → 201 { sweep }
+ *   POST /api/sweeps            { sweep, mode?, source?, sampleRate?, label?, circuit?, options? } → 201 { sweep }
  *   GET  /api/sweeps            → { sweeps }
  *   GET  /api/sweeps/:id        → { sweep }
  *   POST /api/sweeps/:id/stop   → { sweep }
