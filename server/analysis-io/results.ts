@@ -6,6 +6,7 @@
  * canonical parameters. Asking again with the same parameters returns the stored result.
  */
 import type { AnalysisRun } from '../../common/schemas/analysis.ts';
+import { AppError } from '../../common/errors.ts';
 import type { AnalysisFailure } from '../../common/schemas/analysis-results.ts';
 import { fillDefaults, firstProblem } from '../../common/schema-check.ts';
 import type { RunStore } from '../store/run-store.ts';
@@ -131,6 +132,9 @@ export async function analyzeRun(
   return { runId, method: name, params, cached: false, stored: analysisId !== null, analysisId, result };
 }
 
+/** Computes analysis `name` of stored runs elsewhere (the server's worker pool), as analyzeRun's `compute`. */
+export type AnalysisCompute = (name: string) => (runIds: number[], params: Record<string, unknown>) => Promise<unknown>;
+
 /**
  * Runs the named run analyses on a run with their default parameters (plus `params` where the analysis
  * declares them) and stores each; a failing analysis is stored as `{ error }` under its name. Returns the
@@ -142,7 +146,7 @@ export async function runAnalyses(
   names: readonly string[],
   params: Record<string, unknown> = {},
   /** Computes each elsewhere (the server's worker pool), as analyzeRun's `compute`. */
-  compute?: (name: string) => (runIds: number[], params: Record<string, unknown>) => Promise<unknown>,
+  compute?: AnalysisCompute,
 ): Promise<Record<string, number>> {
   const ids: Record<string, number> = {};
   let sig: Signal | undefined;
@@ -155,6 +159,8 @@ export async function runAnalyses(
       const r = await analyzeRun(store, runId, name, own, compute ? { compute: compute(name) } : { signal: sig });
       if (r.analysisId !== null) ids[name] = r.analysisId;
     } catch (err) {
+      // cancelled (a sweep stopped, a client gone) is no result to keep
+      if (err instanceof AppError && err.code === 'CANCELLED') throw err;
       ids[name] = store.saveAnalysis(runId, name, own, { error: err instanceof Error ? err.message : String(err) } satisfies AnalysisFailure);
     }
   }
