@@ -1,7 +1,7 @@
 /**
  * Every page of the dashboard at 1366×768 and 1920×1080 in headless Chromium against the real server, with
  * nothing on the console: the runs list, New run (with its stimulus preview), a run's page while it streams
- * (X–Y open) and once stored (analyses with a stored PSD, the fit panel open), Replay, Compare of one run
+ * (X–Y open) and once stored (a stored PSD shown, spikes run from the form, the fit panel open), Replay playing, Compare of one run
  * pairwise with several, Overlay, Sweeps with an ended twin sweep, Sessions and Bench. Any console error,
  * uncaught error, failed request or HTTP error answer fails the test (a request the page itself cancels on
  * leaving a page, net::ERR_ABORTED, is not a failure). Screenshots test/artifacts/pages-<page>-<size>.png.
@@ -74,11 +74,24 @@ describe('every page', () => {
           // the stored PSD (the pairing stored analyses of its own, perhaps later)
           await p.click('.analysis-panel button[data-stored]:has-text("psd ·")');
           await p.waitForSelector('.analysis-result[data-analysis=psd] figure[data-plot^="PSD"] canvas', { timeout: 30_000 });
+          // and one run from the form (the second time: the stored result, reused)
+          await p.selectOption('.analysis-panel select[name=analysis]', 'spikes');
+          await p.click('[data-action=run-analysis]');
+          await p.waitForSelector('.analysis-result[data-analysis=spikes] figure[data-plot="Spike raster"] canvas', { timeout: 30_000 });
           await p.locator('[data-view=fit] summary').click();
           await p.waitForSelector('[data-view=fit] [data-action=fit-start]');
         },
       ],
-      ['replay', `#/replay/${a}`, (p) => p.waitForSelector('.replay-page [data-view=replay] canvas')],
+      [
+        'replay',
+        `#/replay/${a}`,
+        async (p) => {
+          await p.waitForSelector('.replay-page [data-view=replay] canvas');
+          // the 0.5 s run fits in the first window: Play plays it from the start to the end
+          await p.click('.replay-page [data-action=play]');
+          await p.waitForSelector('.replay-page[data-playhead]');
+        },
+      ],
       [
         'compare-several',
         `#/compare/${a}?with=${twin},${b}`,
