@@ -19,6 +19,7 @@ export const ERRORS = {
   BAD_SAMPLE_RATE: { status: 400, when: "sample rate outside 1 .. 2 000 000 S/s (the source's own maximum where it has one)" },
   BAD_RANGE: { status: 400, when: '`end <= start`, or more samples than one request may read' },
   SOURCE_UNKNOWN: { status: 400, when: 'no source of that kind is registered' },
+  BAD_PATH: { status: 400, when: 'a URL path with a `..` segment (plain or percent-encoded): it would leave the dashboard, nothing is read' },
   BAD_SOURCE_OPTIONS: { status: 400, when: "the source refused the run's `options` (field names the option)" },
   BAD_STREAM: { status: 400, when: 'the store refused a message out of order (sources only)' },
   BAD_BLOCK: { status: 400, when: 'the store refused a block (unknown channel, wrong type, going backwards)' },

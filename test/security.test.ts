@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import http from 'node:http';
 import Database from 'better-sqlite3';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -255,6 +256,39 @@ describe('nothing from the network names a file or a host', () => {
     const byId = await post({ protocol: { kind: 'dc', durationS: 0.1 }, source: 'smu', sampleRate: 100, options: { instrument: 'nosuch' } });
     expect(byId.status).toBe(404);
     expect(byId.body.error?.code).toBe('INSTRUMENT_NOT_FOUND');
+  });
+
+  it('a URL path climbing out of the dashboard (.., plain or encoded) is a 400 BAD_PATH; nothing is read', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-dist-'));
+    mkdirSync(path.join(dir, 'web'));
+    writeFileSync(path.join(dir, 'web', 'index.html'), '<!doctype html><title>dashboard</title>');
+    writeFileSync(path.join(dir, 'secret.txt'), 'SECRET-CONTENT');
+    const s2 = await startServer({ webDist: path.join(dir, 'web') });
+    // sent byte for byte (fetch would resolve the dots itself)
+    const get = (p: string, headers: Record<string, string> = s2.auth) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = http.request(`${s2.base}${p}`, { path: p, headers }, (res) => {
+          let body = '';
+          res.on('data', (d) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.once('error', reject);
+        req.end();
+      });
+    try {
+      for (const p of ['/../secret.txt', '/../../etc/passwd', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/web/..%5c..%5csecret.txt', '/api/../../secret.txt']) {
+        const r = await get(p);
+        expect(r.status, p).toBe(400);
+        expect(JSON.parse(r.body).error, p).toMatchObject({ code: 'BAD_PATH', message: expect.stringContaining('outside the dashboard') });
+        expect(r.body).not.toContain('SECRET');
+      }
+      expect((await get('/../secret.txt', {})).status).toBe(401); // the token first: a stranger learns nothing
+      expect(await get('/index.html')).toMatchObject({ status: 200, body: expect.stringContaining('dashboard') });
+      expect((await get('/a..b/x..')).status).toBe(200); // dots inside a name are no segment (the dashboard's index)
+    } finally {
+      await s2.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -85,6 +85,18 @@ export async function buildApp(opts: BuildAppOptions): Promise<App> {
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit, forceCloseConnections: true }).withTypeProvider<TypeBoxTypeProvider>();
   // First hook: Host, Origin and token are checked before anything else sees the request.
   registerSecurity(app, opts.security ?? { token: newToken() });
+  // A `..` segment (sent as-is or percent-encoded) would climb out of the dashboard's folder: refused by
+  // name before any route or file lookup, after the token check (so it tells a stranger nothing).
+  app.addHook('onRequest', async (req) => {
+    const raw = req.url.split('?')[0];
+    let decoded = raw;
+    try {
+      decoded = decodeURIComponent(raw);
+    } catch {
+      // malformed escapes: judged as sent
+    }
+    if (/(^|[/\\])\.\.([/\\]|$)/.test(decoded)) throw new AppError('BAD_PATH', `path ${raw} is outside the dashboard (a ".." segment); nothing was read`);
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(errorHandler(bodyLimit));
   // JSON bodies as fastify parses them (prototype-poisoning keys refused), except that an empty body is
