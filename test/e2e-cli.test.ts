@@ -1,5 +1,6 @@
 /** The `spikeloop` command line, spawned as users run it: node bin/spikeloop.js <command> ... */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type AddressInfo } from 'node:net';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
@@ -234,6 +235,22 @@ describe('spikeloop CLI', () => {
       expect(run.channels[1].sampleCount).toBeGreaterThan(0);
     } finally {
       store.close();
+    }
+  });
+
+  it('serve on a busy port says so and how to choose another, exits non-zero and leaves no lock', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const serveDb = path.join(dir, 'busy.db');
+      const r = await cli(['serve', '--port', String(port), '--db', serveDb]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr.trim()).toBe(`spikeloop: port ${port} is in use on 127.0.0.1; choose another with --port (--port 0 picks a free one)`);
+      expect(r.stdout).not.toMatch(/listening/);
+      expect(existsSync(`${serveDb}.lock`)).toBe(false);
+    } finally {
+      busy.close();
     }
   });
 });

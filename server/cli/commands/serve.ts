@@ -90,6 +90,9 @@ export function register(program: Command): void {
         // e.g. EADDRINUSE: release the database before reporting.
         await app.close().catch(() => undefined);
         store.close();
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE') throw new Error(`port ${opts.port} is in use on ${opts.host}; choose another with --port (--port 0 picks a free one)`);
+        if (code === 'EACCES') throw new Error(`port ${opts.port} on ${opts.host} needs privileges this user lacks; choose another with --port`);
         throw err;
       }
       const urls = startUrls(address, opts.host, token);
@@ -106,7 +109,7 @@ export function register(program: Command): void {
 
 /** The URLs that reach the server: the bound address, or each of the machine's addresses for 0.0.0.0 / ::. */
 function startUrls(address: string, host: string, token: string | null): string[] {
-  const port = new URL(address).port;
+  const port = new URL(address).port || '80'; // URL drops a default port; the start line names it
   const query = token === null ? '' : `?token=${encodeURIComponent(token)}`;
   const withPort = (a: string) => `http://${a.includes(':') ? `[${a}]` : a}:${port}/${query}`;
   if (host !== '0.0.0.0' && host !== '::') return [withPort(new URL(address).hostname.replace(/^\[|\]$/g, '').replace(/^::1$/, 'localhost'))];
