@@ -119,6 +119,32 @@ describe('Host and Origin', () => {
     expect(await upgrade(url, { host: 'evil.example' })).toBe(403);
     expect(await upgrade(url, { origin: srv.base })).toBe('open');
   });
+
+  it('an Origin on another port or scheme of this machine is foreign too (cookies and SameSite do not separate ports)', async () => {
+    const port = new URL(srv.base).port;
+    const other = port === '9999' ? '9998' : '9999';
+    for (const origin of [`http://127.0.0.1:${other}`, `http://localhost:${other}`, `https://127.0.0.1:${port}`, 'http://127.0.0.1']) {
+      const cookie = `spikeloop_token_${port}=${srv.token}`;
+      const r = await fetch(`${srv.base}/api/runs/${runId}/stop`, { method: 'POST', headers: { cookie, origin } });
+      expect(r.status, origin).toBe(403);
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe('FORBIDDEN_ORIGIN');
+      expect(await upgrade(srv.wsUrl(`/api/runs/${runId}/live`), { origin }), origin).toBe(403);
+    }
+    expect(srv.store.getRun(runId)?.status).toBe('running');
+    expect((await srv.fetch(`/api/runs/${runId}/progress`, { headers: { origin: `http://localhost:${port}` } })).status).toBe(200);
+  });
+
+  it('--allow-host entries are allowed origins: a bare name on this port or its default port, an entry with scheme or port exactly', async () => {
+    const s2 = await startServer({ security: { token: null, allowedHosts: ['lab.example', 'https://proxy.example', 'other.example:8443'] } });
+    try {
+      const port = new URL(s2.base).port;
+      const status = async (origin: string) => (await s2.fetch('/api/health', { headers: { origin } })).status;
+      for (const origin of ['http://lab.example', 'https://lab.example', `http://lab.example:${port}`, 'https://proxy.example', 'http://other.example:8443']) expect(await status(origin), origin).toBe(200);
+      for (const origin of ['http://lab.example:9999', 'http://proxy.example', 'https://proxy.example:8443', 'http://other.example', 'http://evil.example']) expect(await status(origin), origin).toBe(403);
+    } finally {
+      await s2.close();
+    }
+  });
 });
 
 /** Runs `spikeloop serve` until it prints its start line (or exits); its output and exit code. */
