@@ -35,6 +35,7 @@ export const ERRORS = {
   TWIN_BAD_PARAM: { status: 400, when: 'a device model parameter is invalid, or a fit names a parameter the circuit lacks or bad bounds' },
   TWIN_BAD_PROBE: { status: 400, when: 'a circuit probe names nothing in the circuit' },
   TWIN_BAD_STIMULUS: { status: 400, when: 'the stimulus cannot drive the circuit' },
+  TWIN_TOO_COSTLY: { status: 400, when: 'the twin refused a simulation that would hold a worker thread too long (the message names the limit: factor fill or work)' },
   TWIN_UNKNOWN_MODEL: { status: 400, when: 'the circuit names an unknown device model' },
   BAD_ADDRESS: { status: 400, when: 'an instrument address that is neither VISA, a serial path nor host:port (drivers/transport)' },
   OUT_OF_RANGE: { status: 400, when: "an instrument setting outside the instrument's range or choices (refused, never clipped)" },

@@ -3,7 +3,8 @@
  * Refreshes the README's screenshots (docs/images/) from the browser tests' artifacts, so they show the
  * dashboard as the tests last saw it. Run the tests that make them first:
  *
- *   npx vitest run test/browser-compare.test.ts test/browser-analysis-plots.test.ts test/browser-new-run.test.ts
+ *   npx vitest run test/browser-compare.test.ts test/browser-pages.test.ts test/browser-live-tools.test.ts \
+ *     test/browser-plots.test.ts test/browser-analysis-plots.test.ts test/browser-new-run.test.ts
  *   node scripts/readme-screenshots.mjs
  */
 import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
@@ -14,6 +15,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** README image ← test artifact (and the test that saves it). */
 const SHOTS = [
   ['compare.png', 'compare-view.png', 'test/browser-compare.test.ts'],
+  ['compare-several.png', 'pages-compare-several-1366x768.png', 'test/browser-pages.test.ts'],
+  ['live-tools.png', 'live-tools.png', 'test/browser-live-tools.test.ts'],
+  ['xy.png', 'plots-xy.png', 'test/browser-plots.test.ts'],
   ['analysis.png', 'analysis-phase.png', 'test/browser-analysis-plots.test.ts'],
   ['new-run.png', 'new-run.png', 'test/browser-new-run.test.ts'],
 ];

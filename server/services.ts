@@ -22,6 +22,8 @@ import { autoPairRuns, unknownAnalyses, type AutoPairHandle } from './experiment
 import { SweepRunner } from './experiments/sweep-runner.ts';
 import { poolSimulate } from './experiments/twin-task.ts';
 import { WorkerPool, type TaskRunner } from './workers/pool.ts';
+import { poolCompute } from './workers/analyses.ts';
+import type { AnalysisCompute } from './analysis-io/results.ts';
 import type { TwinSimulate } from './experiments/pairing.ts';
 import { RunManager } from './runs/run-manager.ts';
 import { loadSources, type SourceRegistry } from './sources/registry.ts';
@@ -62,6 +64,10 @@ export interface Services {
   readonly autoPair?: AutoPairHandle;
   /** The twin simulation used by sweeps (and pairings). */
   readonly simulate: TwinSimulate;
+  /** Analyses of stored runs as sweeps and pairings store them: on the pool (workers/analyses.ts poolCompute). */
+  readonly compute: AnalysisCompute;
+  /** This machine's threads (`pool` itself unless it is a queue): twin runs the server records, uploads to parse. */
+  readonly local: WorkerPool;
   readonly version: string;
   /**
    * Stops everything, in order: no new pairings and the queued ones finished, running runs stopped (stop
@@ -89,7 +95,8 @@ export function buildServices(opts: ServicesOptions): Services {
     ...(opts.abortGraceMs ? { abortGraceMs: opts.abortGraceMs } : {}),
   });
   const simulate: TwinSimulate = opts.simulate ?? poolSimulate(pool);
-  const sweeps = new SweepRunner(opts.store, runs, { simulate });
+  const compute = poolCompute(pool, opts.store);
+  const sweeps = new SweepRunner(opts.store, runs, { simulate, compute });
 
   // Automatic pairing (bench.twin): every measured run fed to the twin when it ends, analyses on both.
   let autoPair: AutoPairHandle | undefined;
@@ -102,7 +109,7 @@ export function buildServices(opts: ServicesOptions): Services {
     } catch (err) {
       throw new AppError('BAD_BENCH_CONFIG', `bench configuration field /twin/circuit: ${(err as Error).message}`, '/twin/circuit');
     }
-    autoPair = autoPairRuns(opts.store, runs, { circuit, analyses: bench.twin.analyses, simulate, log });
+    autoPair = autoPairRuns(opts.store, runs, { circuit, analyses: bench.twin.analyses, simulate, compute, log });
   }
 
   let closing: Promise<void> | undefined;
@@ -116,6 +123,8 @@ export function buildServices(opts: ServicesOptions): Services {
     pool,
     autoPair,
     simulate,
+    compute,
+    local,
     version: SOFTWARE_VERSION,
     close: () =>
       (closing ??= (async () => {

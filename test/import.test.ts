@@ -162,6 +162,18 @@ describe('oscilloscope CSV dialects', () => {
   }
 });
 
+describe('the rate from a time column', () => {
+  it("spikeloop's CSV export (time_s = index / rate) reads back at exactly its rate and length, not 100000.00000000001 Hz", async () => {
+    const rows = Array.from({ length: 200_000 }, (_, i) => `${i / 100_000},${i % 7}`);
+    const rec = await readRecording(Buffer.from(`time_s,v (V)\n${rows.join('\n')}\n`), 'export.csv', {});
+    expect(rec.sampleRate).toBe(100_000);
+    expect(rec.channels[0].values.length / rec.sampleRate).toBe(2);
+    // a rate with no short decimal form keeps its 12 digits: a 7 µs step is 142857.142857 Hz
+    const sevens = Array.from({ length: 301 }, (_, i) => `${i * 7e-6},0`);
+    expect((await readRecording(Buffer.from(`t,v\n${sevens.join('\n')}\n`), 'sevens.csv', {})).sampleRate).toBe(142857.142857);
+  });
+});
+
 describe("issue 17's five mis-readings, through `spikeloop analyze spikes <file>`", () => {
   const spikesIn = async (file: string, extra: string[] = []) => {
     const r = await cli(['analyze', 'spikes', file, '--threshold', 'absolute', '--value', '0.5', '--refractory', '0', '--json', ...extra]);

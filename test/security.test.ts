@@ -4,13 +4,16 @@
  * command's token, --no-token and non-loopback warnings.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import os from 'node:os';
+import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { startServer, type TestServer } from './helpers-live.ts';
+import type { WorkerPool } from '../server/workers/pool.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -116,12 +119,38 @@ describe('Host and Origin', () => {
     expect(await upgrade(url, { host: 'evil.example' })).toBe(403);
     expect(await upgrade(url, { origin: srv.base })).toBe('open');
   });
+
+  it('an Origin on another port or scheme of this machine is foreign too (cookies and SameSite do not separate ports)', async () => {
+    const port = new URL(srv.base).port;
+    const other = port === '9999' ? '9998' : '9999';
+    for (const origin of [`http://127.0.0.1:${other}`, `http://localhost:${other}`, `https://127.0.0.1:${port}`, 'http://127.0.0.1']) {
+      const cookie = `spikeloop_token_${port}=${srv.token}`;
+      const r = await fetch(`${srv.base}/api/runs/${runId}/stop`, { method: 'POST', headers: { cookie, origin } });
+      expect(r.status, origin).toBe(403);
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe('FORBIDDEN_ORIGIN');
+      expect(await upgrade(srv.wsUrl(`/api/runs/${runId}/live`), { origin }), origin).toBe(403);
+    }
+    expect(srv.store.getRun(runId)?.status).toBe('running');
+    expect((await srv.fetch(`/api/runs/${runId}/progress`, { headers: { origin: `http://localhost:${port}` } })).status).toBe(200);
+  });
+
+  it('--allow-host entries are allowed origins: a bare name on this port or its default port, an entry with scheme or port exactly', async () => {
+    const s2 = await startServer({ security: { token: null, allowedHosts: ['lab.example', 'https://proxy.example', 'other.example:8443'] } });
+    try {
+      const port = new URL(s2.base).port;
+      const status = async (origin: string) => (await s2.fetch('/api/health', { headers: { origin } })).status;
+      for (const origin of ['http://lab.example', 'https://lab.example', `http://lab.example:${port}`, 'https://proxy.example', 'http://other.example:8443']) expect(await status(origin), origin).toBe(200);
+      for (const origin of ['http://lab.example:9999', 'http://proxy.example', 'https://proxy.example:8443', 'http://other.example', 'http://evil.example']) expect(await status(origin), origin).toBe(403);
+    } finally {
+      await s2.close();
+    }
+  });
 });
 
 /** Runs `spikeloop serve` until it prints its start line (or exits); its output and exit code. */
-function serve(args: string[], env: Record<string, string> = {}): Promise<{ out: string; err: string; code: number | null }> {
+function serve(args: string[], env: Record<string, string> = {}, db = path.join(srv.dir, `serve-${Math.random()}.db`)): Promise<{ out: string; err: string; code: number | null }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/spikeloop.js', 'serve', '--port', '0', '--db', path.join(srv.dir, `serve-${Math.random()}.db`), ...args], {
+    const child = spawn(process.execPath, ['bin/spikeloop.js', 'serve', '--port', '0', '--db', db, ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
     });
@@ -232,29 +261,30 @@ describe('nothing from the network names a file or a host', () => {
 describe('bounded work', () => {
   const json = (url: string, body: unknown, signal?: AbortSignal) =>
     srv.fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), ...(signal ? { signal } : {}) });
-  /** CPU time of this process's main thread (the server's event loop), ms (Linux /proc; 10 ms ticks). */
-  const mainCpuMs = () => {
-    const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10; // utime, stime (fields 14 and 15), at CLK_TCK 100
-  };
   /**
-   * Health answers sampled one after another while `busy` is pending, for at least `ms`: the wall time of
-   * each and the main thread's own CPU time during it.
+   * GET /api/health probed on a fixed clock (every 20 ms, each probe on its own, not waiting for the one
+   * before) from a thread of its own while `busy` is pending and for at least `ms`: each answer's time, ms.
+   * The prober does not share the server's event loop (this process's main thread), so a blocked loop
+   * delays every probe that falls into the block: the share of late answers is the share of time the
+   * server could not answer.
    */
-  async function healthWhile(busy: Promise<unknown>, ms: number): Promise<{ wall: number; cpu: number }[]> {
-    let done = false;
-    void busy.finally(() => (done = true));
-    const out: { wall: number; cpu: number }[] = [];
-    const until = Date.now() + ms;
-    while (Date.now() < until || (out.length < 5 && !done)) {
-      const c0 = mainCpuMs();
-      const t0 = performance.now();
-      const r = await srv.fetch('/api/health');
-      out.push({ wall: performance.now() - t0, cpu: mainCpuMs() - c0 });
-      expect(r.status).toBe(200);
-      await new Promise((res) => setTimeout(res, 20));
-      if (done && Date.now() >= until) break;
-    }
+  async function healthWhile(busy: Promise<unknown>, ms: number): Promise<number[]> {
+    const prober = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const out = [];
+       const t = setInterval(() => {
+         const t0 = performance.now();
+         fetch(workerData.url, { headers: workerData.headers }).then(async (r) => { await r.arrayBuffer(); out.push(r.status === 200 ? performance.now() - t0 : -1); }, () => out.push(-1));
+       }, 20);
+       parentPort.once('message', () => { clearInterval(t); setTimeout(() => parentPort.postMessage(out), 2000); });`,
+      { eval: true, workerData: { url: `${srv.base}/api/health`, headers: srv.auth } },
+    );
+    await Promise.all([busy.catch(() => undefined), new Promise((res) => setTimeout(res, ms))]);
+    const answers = new Promise<number[]>((res) => prober.once('message', res));
+    prober.postMessage('stop');
+    const out = await answers;
+    await prober.terminate();
+    expect(out.filter((x) => x < 0), 'health probes that failed').toEqual([]);
     return out;
   }
 
@@ -276,6 +306,18 @@ describe('bounded work', () => {
       const r = await json('/api/twin/runs', { circuit, protocol: { kind: 'dc', quantity: 'voltage', level: 1, durationS: 0.01 }, sampleRate: 1000 });
       expect(r.status, JSON.stringify(circuit)).toBe(400);
     }
+    // within the node and junction caps, what a simulation costs: a densely connected network (its factor
+    // fills in: 9 s to order, 10 s for its first step, before this cap) and too many steps of a large one
+    const costly = async (circuit: unknown, durationS: number) => {
+      const r = await json('/api/twin/runs', { circuit, protocol: { kind: 'dc', quantity: 'voltage', level: 1, durationS }, sampleRate: 1000 });
+      expect(r.status).toBe(400);
+      return ((await r.json()) as { error: { code: string; message: string } }).error;
+    };
+    const dense = await costly({ kind: 'erdos-renyi', n: 1000, p: 0.02, junction: { model: 'threshold' }, electrodes: el }, 0.002);
+    expect(dense.code).toBe('TWIN_TOO_COSTLY');
+    expect(dense.message).toMatch(/MAX_ORDERING_WORK/);
+    const long = await costly({ kind: 'lattice', rows: 70, cols: 70, junction: { model: 'threshold' }, electrodes: el }, 20);
+    expect(long).toMatchObject({ code: 'TWIN_TOO_COSTLY', message: expect.stringMatching(/× 20000 steps = .*MAX_NETWORK_WORK = 1e\+9/) });
   });
 
   /** Starts a twin run and waits for its end; its id. */
@@ -288,30 +330,121 @@ describe('bounded work', () => {
     return id;
   }
 
-  it('GET /api/health answers within 100 ms while the heaviest accepted request of each heavy route runs', { timeout: 300_000 }, async () => {
+  it('heavy work is cancelled when its client disconnects or asks: analyses, distances, bootstraps, pairings, imports, twin runs, sweeps', { timeout: 600_000 }, async () => {
+    const pool = srv.app.spikeloop.pool as WorkerPool;
+    // every pool task's outcome (the pool itself, watched): a cancelled task rejects with CANCELLED
+    const outcomes: string[] = [];
+    const run = pool.run.bind(pool);
+    pool.run = (async (task, input, opts) => {
+      try {
+        const out = await run(task, input, opts);
+        outcomes.push(`${task}:done`);
+        return out;
+      } catch (err) {
+        outcomes.push(`${task}:${(err as { code?: string }).code}`);
+        throw err;
+      }
+    }) as typeof pool.run;
+    // generous: a thread at nice 10 on a loaded machine finishes what cannot be interrupted (a network's ordering) slowly
+    const idle = () => expect.poll(() => pool.pending, { timeout: 90_000 }).toBe(0);
+    /** Sends `body` to `url`, leaves `afterMs` after its work has reached the pool; the outcomes of the pool tasks it caused. */
+    const leave = async (url: string, body: unknown, afterMs: number, init: RequestInit = {}): Promise<string[]> => {
+      const from = outcomes.length;
+      const ac = new AbortController();
+      const req = (init.body !== undefined ? srv.fetch(url, { ...init, signal: ac.signal }) : json(url, body, ac.signal)).catch(() => 'left');
+      await expect.poll(() => pool.pending, { timeout: 60_000, interval: 20 }).toBeGreaterThan(0);
+      await new Promise((r) => setTimeout(r, afterMs));
+      ac.abort();
+      expect(await req).toBe('left');
+      await expect.poll(() => srv.app.spikeloop.heavy.running, { timeout: 20_000 }).toBe(0);
+      await idle();
+      return outcomes.slice(from);
+    };
+    try {
+      const el = [{ node: 0, stimulus: true }, { node: -1, value: 0 }];
+      // a network at its caps: minutes per run (see the health test below)
+      const dense = { kind: 'erdos-renyi', n: 2000, p: 0.002, junction: { model: 'threshold' }, electrodes: el };
+      const long = await twinRun({ circuit: 'lif', protocol: { kind: 'sine', quantity: 'current', amplitude: 40e-6, offset: 20e-6, frequencyHz: 50, durationS: 3 }, sampleRate: 100_000 });
+      const slowStim = await twinRun({ circuit: 'er20', protocol: { kind: 'sine', quantity: 'voltage', amplitude: 2, frequencyHz: 10, durationS: 8 }, sampleRate: 1000 });
+
+      // analyses of data sent: a distance at its pair-work cap, a bootstrap at its replicate cap
+      const trains = Array.from({ length: 100 }, (_, k) => Array.from({ length: 100 }, (_, i) => i * 0.01 + k * 1e-5));
+      expect(await leave('/api/analysis/distance', { trains, metric: 'victor-purpura', q: 10 }, 300)).toEqual(['analysis:CANCELLED']);
+      const values = Array.from({ length: 2000 }, (_, i) => 1 / Math.pow((i + 0.5) / 2000, 1 / 1.5));
+      expect(await leave('/api/analysis/powerlaw', { values, bootstrap: 2500 }, 1000)).toContain('analysis:CANCELLED');
+      // analyses of stored runs (the STDP curve, POST /api/experiments/stdp, goes the same way: HeavyWork.run)
+      expect(await leave('/api/analysis/regime', { runIds: Array.from({ length: 16 }, () => long) }, 300)).toEqual(['analysis:CANCELLED']);
+      // an import: its parsing stopped, nothing stored
+      const lines: string[] = ['time_s,v_in,v_out'];
+      for (let i = 0; i < 1_000_000; i++) lines.push(`${(i * 1e-5).toFixed(5)},${Math.sin(i / 50).toFixed(6)},${Math.cos(i / 70).toFixed(6)}`);
+      const csv = Buffer.from(lines.join('\n'));
+      const runsBefore = srv.store.listRuns({ limit: 1000 }).length;
+      expect(await leave('/api/import?name=left.csv&unit=V&stimulus=v_in', null, 500, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv })).toEqual(['readRecording:CANCELLED']);
+      expect(srv.store.listRuns({ limit: 1000 }).length).toBe(runsBefore);
+      // a pairing: its twin run (the network on 8,000 samples) stopped with its client
+      await leave(`/api/runs/${slowStim}/pair`, { circuit: dense }, 2000);
+      const twinOf = srv.store.listRuns({ limit: 1000 }).find((r) => r.linkedRunId === slowStim)!;
+      await srv.app.spikeloop.runs.waitForEnd(twinOf.id);
+      expect(srv.store.getRun(twinOf.id)!.status).toBe('aborted');
+      expect(srv.store.getRun(twinOf.id)!.reason).toMatch(/client disconnected/);
+
+      // a twin run is stopped by asking: its thread stops
+      const r = await json('/api/twin/runs', { circuit: dense, protocol: { kind: 'sine', quantity: 'voltage', amplitude: 2, frequencyHz: 10, durationS: 8 }, sampleRate: 1000 });
+      const twinId = ((await r.json()) as { run: { id: number } }).run.id;
+      await new Promise((res) => setTimeout(res, 1000));
+      expect(pool.pending).toBe(1);
+      expect((await json(`/api/runs/${twinId}/stop`, {})).status).toBe(200);
+      await idle();
+      expect(srv.store.getRun(twinId)!.status).toBe('aborted');
+      // a sweep too: its simulations are cancelled
+      const from = outcomes.length;
+      const sw = await json('/api/sweeps', { mode: 'twin', circuit: dense, sampleRate: 1000, sweep: { kind: 'sweep', base: { kind: 'sine', quantity: 'voltage', frequencyHz: 10, durationS: 8 }, parameters: [{ field: 'amplitude', values: [0.5, 1, 1.5] }] } });
+      const sweepId = ((await sw.json()) as { sweep: { id: string } }).sweep.id;
+      await new Promise((res) => setTimeout(res, 1000));
+      expect((await json(`/api/sweeps/${sweepId}/stop`, {})).status).toBe(200);
+      await idle();
+      expect(outcomes.slice(from)).toEqual(['circuit:done', 'twin:CANCELLED', 'twin:CANCELLED', 'twin:CANCELLED']);
+      expect(srv.app.spikeloop.sweeps.get(sweepId).points.map((p) => p.status)).toEqual(['aborted', 'aborted', 'aborted']);
+    } finally {
+      pool.run = run;
+    }
+  });
+
+  it('GET /api/health answers within 100 ms while the heaviest accepted request of each heavy route runs', { timeout: 600_000 }, async () => {
+    const pool = srv.app.spikeloop.pool as WorkerPool;
     // stored runs to analyse: a twin run of 1.2e6 samples in all (3 channels), so 16 of it reach the run-ids cap
     const big = await twinRun({ circuit: 'lif', protocol: { kind: 'sine', quantity: 'current', amplitude: 40e-6, offset: 20e-6, frequencyHz: 50, durationS: 4 }, sampleRate: 100_000 });
     const bigSamples = srv.store.getRun(big)!.channels.reduce((n, c) => n + c.sampleCount, 0);
     expect(bigSamples).toBe(1_200_000);
     const stdpRun = await twinRun({ circuit: 'stdp-synapse', protocol: { kind: 'stdp', spikeShape: 'exp-tail', offsetsS: [-4e-3, -2e-3, 2e-3, 4e-3], pairsPerOffset: 3, readWidthS: 2e-3, gapS: 2e-3 }, sampleRate: 100_000 });
     const stdpSamples = srv.store.getRun(stdpRun)!.channels.reduce((n, c) => n + c.sampleCount, 0);
-    const ms: Record<string, { wall: number; cpu: number }[]> = {};
+    const ms: Record<string, number[]> = {};
+    const idleMs: Record<string, number[]> = {};
     const during = async (route: string, busy: Promise<unknown>, minMs: number) => {
       ms[route] = [...(ms[route] ?? []), ...(await healthWhile(busy, minMs))];
     };
+    /** The same probes for 1.5 s with the server idle, just before the route's request: the machine's own delays then. */
+    const baseline = async (route: string) => {
+      expect(pool.pending).toBe(0);
+      idleMs[route] = [...(idleMs[route] ?? []), ...(await healthWhile(Promise.resolve(), 1500))];
+    };
+    const idle = () => expect.poll(() => pool.pending, { timeout: 20_000 }).toBe(0);
 
     // POST /api/analysis/distance at its pair-work cap
     const trains = Array.from({ length: 100 }, (_, k) => Array.from({ length: 100 }, (_, i) => i * 0.01 + k * 1e-5));
+    await baseline('distance');
     const distance = json('/api/analysis/distance', { trains, metric: 'victor-purpura', q: 10 });
     await during('distance', distance, 1500);
     expect((await distance).status).toBe(200);
 
     // POST /api/analysis/regime over the most run ids and samples
+    await baseline('regime');
     const regime = json('/api/analysis/regime', { runIds: Array.from({ length: 16 }, () => big) });
     await during('regime', regime, 1000);
     expect((await regime).status).toBe(200);
 
     // POST /api/analysis/powerlaw with the most bootstrap replicates: cancelled by leaving
+    await baseline('powerlaw');
     const ac = new AbortController();
     const values = Array.from({ length: 2000 }, (_, i) => 1 / Math.pow((i + 0.5) / 2000, 1 / 1.5));
     const bootstrap = json('/api/analysis/powerlaw', { values, bootstrap: 2500 }, ac.signal).catch(() => 'left');
@@ -323,6 +456,7 @@ describe('bounded work', () => {
     await expect.poll(() => srv.app.spikeloop.heavy.running, { timeout: 10_000 }).toBe(0);
 
     // POST /api/runs/:id/analyses/:name on the large run (computed on the pool, stored here)
+    await baseline('run analysis');
     const psd = json(`/api/runs/${big}/analyses/psd`, {});
     await during('run analysis', psd, 500);
     expect((await psd).status).toBe(200);
@@ -331,45 +465,122 @@ describe('bounded work', () => {
     expect((await spikes).status).toBe(200);
 
     // POST /api/runs/:id/pair on the large run: the twin streamed from the pool, the analyses of both computed there
+    await baseline('pairing');
     const pair = json(`/api/runs/${big}/pair`, { circuit: 'lif' });
     await during('pairing', pair, 1000);
     expect((await pair).status).toBe(201);
 
     // POST /api/experiments/stdp over as many runs as its samples cap allows
+    await baseline('stdp curve');
     const stdp = json('/api/experiments/stdp', { runIds: Array.from({ length: Math.min(256, Math.floor(20_000_000 / stdpSamples)) }, () => stdpRun) });
     await during('stdp curve', stdp, 1000);
     expect((await stdp).status).toBe(200);
 
-    // POST /api/twin/runs: a network at its node cap (about 0.3 s to expand, 2 s to simulate, on the pool) ...
+    // POST /api/twin/runs: a network at its caps (Erdős–Rényi 2,000 nodes, mean degree 4: a factor of
+    // 106,000 nonzeros, 3 s to order; 8,000 steps: 8.5e8 of the 1e9 work cap, minutes on its thread),
+    // stopped after a while ...
     const el = [{ node: 0, stimulus: true }, { node: -1, value: 0 }];
-    const network = twinRun({
-      circuit: { kind: 'erdos-renyi', n: 5000, p: 0.0004, junction: { model: 'threshold' }, electrodes: el },
-      protocol: { kind: 'dc', quantity: 'voltage', level: 1, durationS: 0.005 },
-      sampleRate: 1000,
-    });
-    await during('twin run', network, 1000);
-    await network;
+    const dense = { kind: 'erdos-renyi', n: 2000, p: 0.002, junction: { model: 'threshold' }, electrodes: el };
+    await baseline('twin run');
+    const r = await json('/api/twin/runs', { circuit: dense, protocol: { kind: 'sine', quantity: 'voltage', amplitude: 2, frequencyHz: 10, durationS: 8 }, sampleRate: 1000 });
+    expect(r.status, await r.clone().text()).toBe(201);
+    const networkRun = ((await r.json()) as { run: { id: number } }).run.id;
+    await during('twin run', new Promise((res) => setTimeout(res, 3000)), 3000);
+    expect((await json(`/api/runs/${networkRun}/stop`, {})).status).toBe(200);
+    await srv.app.spikeloop.runs.waitForEnd(networkRun);
+    await idle();
     // ... and the fastest stream the store records: 10 MS/s
+    await baseline('twin run');
     const fast = twinRun({ circuit: 'lif', protocol: { kind: 'dc', quantity: 'current', level: 30e-6, durationS: 0.3 }, sampleRate: 10_000_000 });
     await during('twin run', fast, 1000);
     await fast;
 
-    const detail = JSON.stringify(
-      Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, { n: v.length, maxMs: Math.round(Math.max(...v.map((x) => x.wall))), over100: v.filter((x) => x.wall > 100).map((x) => `${Math.round(x.wall)} ms (main thread busy ${x.cpu} ms)`) }])),
-    );
+    // POST /api/sweeps, twin mode: four points of that network (each sampled, expanded and simulated on the
+    // pool, then streamed from it to the store), stopped after a while: the stop cancels their tasks
+    await baseline('sweep, twin mode');
+    const sweep = json('/api/sweeps', { mode: 'twin', circuit: dense, sampleRate: 1000, sweep: { kind: 'sweep', base: { kind: 'sine', quantity: 'voltage', frequencyHz: 10, durationS: 8 }, parameters: [{ field: 'amplitude', values: [0.5, 1, 1.5, 2] }] } });
+    await during('sweep, twin mode', sweep, 500);
+    const sweepRes = await sweep;
+    expect(sweepRes.status, await sweepRes.clone().text()).toBe(201);
+    const sweepId = ((await sweepRes.json()) as { sweep: { id: string } }).sweep.id;
+    await during('sweep, twin mode', new Promise((res) => setTimeout(res, 3000)), 3000);
+    expect((await json(`/api/sweeps/${sweepId}/stop`, {})).status).toBe(200);
+    await idle();
+    // bench mode: measured runs each paired with the twin, the analyses of both on the pool
+    await baseline('sweep, bench mode');
+    const benchSweep = json('/api/sweeps', {
+      mode: 'bench',
+      source: 'simulated',
+      circuit: 'lif-bench',
+      sampleRate: 100_000,
+      sweep: { kind: 'sweep', base: { kind: 'square', durationS: 1 }, parameters: [{ field: 'frequencyHz', values: [500, 1000] }] },
+    });
+    const benchRes = await benchSweep;
+    expect(benchRes.status, await benchRes.clone().text()).toBe(201);
+    const benchId = ((await benchRes.json()) as { sweep: { id: string } }).sweep.id;
+    await during('sweep, bench mode', srv.app.spikeloop.sweeps.wait(benchId), 1000);
+    expect(srv.app.spikeloop.sweeps.get(benchId).state).toBe('completed');
+
+    // POST /api/runs with `twin`: paired when it ends (the automatic pairing's path), its analyses on the pool
+    await baseline('run paired with the twin');
+    const measured = await json('/api/runs', { protocol: { kind: 'square', durationS: 2 }, sampleRate: 100_000, twin: { circuit: 'lif-bench' } });
+    expect(measured.status).toBe(201);
+    const measuredId = ((await measured.json()) as { run: { id: number } }).run.id;
+    const paired = expect.poll(() => srv.store.listAnalyses(measuredId, 'compare').length, { timeout: 60_000, interval: 200 }).toBeGreaterThan(0);
+    await during('run paired with the twin', paired, 3000);
+
+    // POST /api/import: a 500,000-row CSV (15 MB) parsed on a thread, recorded through the run manager
+    const rows = 500_000;
+    const lines: string[] = ['time_s,v_in,v_out'];
+    for (let i = 0; i < rows; i++) lines.push(`${(i * 1e-5).toFixed(5)},${Math.sin(i / 50).toFixed(6)},${Math.cos(i / 70).toFixed(6)}`);
+    const csv = Buffer.from(lines.join('\n'));
+    lines.length = 0;
+    await baseline('import');
+    const imported = srv.fetch('/api/import?name=big.csv&unit=V&stimulus=v_in', { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
+    await during('import', imported, 1000);
+    expect((await imported).status).toBe(201);
+
+    const p = (v: number[], q: number) => [...v].sort((x, y) => x - y)[Math.min(v.length - 1, Math.floor(q * v.length))];
+    const late = (v: number[]) => v.filter((x) => x > 100).length / v.length;
+    const stats = (v: number[]) => ({ n: v.length, p50: Math.round(p(v, 0.5)), p95: Math.round(p(v, 0.95)), max: Math.round(Math.max(...v)), late: +late(v).toFixed(3) });
+    const detail = JSON.stringify(Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, { busy: stats(v), idle: stats(idleMs[k]) }])));
     console.log(`health while heavy requests run (load average ${os.loadavg()[0].toFixed(1)}): ${detail}`);
     for (const [route, v] of Object.entries(ms)) {
-      expect(v.length, route).toBeGreaterThanOrEqual(5);
-      // Within 100 ms. An answer later than that counts against the server when its own main thread was
-      // running for most of the wait (work that blocks the loop); on this shared 2-core machine (load
-      // averages of 20 seen) the OS alone can hold a runnable thread back that long, which the thread's CPU
-      // time tells apart: a blocked loop shows as CPU time as long as the wait.
-      for (const x of v) if (x.wall > 100) expect(x.cpu, `${route}: ${detail}`).toBeLessThanOrEqual(50);
+      expect(v.length, route).toBeGreaterThanOrEqual(25);
+      // Within 100 ms for all but 15 % of the time the request runs, beyond what the machine itself delays
+      // an idle server's answers just before (a shared 2-core machine at load averages of 15–25 does). A
+      // loop blocked for 0.5 s of a 3 s window fails; measured late shares: 0–4 %, twin-mode sweeps and the
+      // STDP curve up to 12 % beside other test files (docs/security.md)
+      expect(late(v), `${route}: ${detail}`).toBeLessThanOrEqual(late(idleMs[route]) + 0.15);
     }
   });
 });
 
 describe('the small ones', () => {
+  it('a corrupt page is reported by serve at start and by db info (exit 1), not found later by a failing read', async () => {
+    const db = path.join(srv.dir, 'damaged.db');
+    const proto = path.join(srv.dir, 'square.json');
+    writeFileSync(proto, JSON.stringify({ kind: 'square', durationS: 0.5 }));
+    const cli = (args: string[]) => spawnSync(process.execPath, ['bin/spikeloop.js', ...args], { cwd: ROOT, encoding: 'utf8' });
+    for (let i = 0; i < 3; i++) expect(cli(['run', proto, '--db', db, '-o', 'paced=false']).status).toBe(0);
+    const sound = cli(['db', 'info', '--db', db]);
+    expect(sound.status).toBe(0);
+    expect(sound.stdout).toMatch(/ok \(PRAGMA quick_check\)/);
+    // garbage over the root page of the sample table (opening the store does not read it; a plot would)
+    const raw = new Database(db, { readonly: true });
+    const { rootpage } = raw.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'segments'").get() as { rootpage: number };
+    const page = raw.pragma('page_size', { simple: true }) as number;
+    raw.close();
+    const fd = openSync(db, 'r+');
+    writeSync(fd, Buffer.alloc(page, 0xa5), 0, page, (rootpage - 1) * page);
+    closeSync(fd);
+    const info = cli(['db', 'info', '--db', db]);
+    expect(info.status).toBe(1);
+    expect(info.stdout).toMatch(/CORRUPT \(PRAGMA quick_check\)/);
+    const started = await serve([], {}, db);
+    expect(started.err).toMatch(/fails its integrity check \(PRAGMA quick_check\)/);
+  }, 120_000);
+
   it('?offset=1e20 is a 400 (never a 500); ?recompute=true is read as a boolean', async () => {
     const big = await srv.inject({ method: 'GET', url: '/api/runs?offset=1e20' });
     expect(big.statusCode).toBe(400);

@@ -2,8 +2,9 @@
  * The result of every analysis of the registry (server/analysis-io/registry.ts declares each one's
  * `result`), as it is stored with a run and sent by the API and the CLI's --json: snake_case keys (keys
  * without a lower-to-upper step, such as `R` or `Aplus`, kept), typed arrays as arrays, a non-finite
- * number as null (server/analysis-io/results.ts toJson; docs/analysis.md "Naming convention"). Objects are
- * closed: a field added, renamed or dropped in the code and not here fails test/analysis-results.test.ts,
+ * number as null (server/analysis-io/json.ts toJson; docs/analysis.md "Naming convention"). Objects are
+ * closed: a field added, renamed or dropped in the code and not here fails the typecheck (the registry's
+ * `define` asks each analysis's `run` for exactly this Static type) and test/analysis-results.test.ts,
  * which runs every analysis on stored runs and checks each result with TypeBox's compiler. docs/analysis.md
  * "Results" lists these fields (generated from them, checked by server/analysis-io/registry-docs.test.ts).
  */

@@ -23,6 +23,11 @@ export const SweepStartBodySchema = Type.Object(
     sampleRate: Type.Optional(Type.Number({ minimum: 1, maximum: MAX_SAMPLE_RATE })),
     label: Type.Optional(Type.String({ maxLength: 200 })),
     circuit: Type.Optional(CircuitRefSchema),
+    options: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description: "bench mode: the source's run options for every point's run, checked as POST /api/runs's (GET /api/sources options)",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { Signal } from './inputs.ts';
-import { canonical, runAnalysis, snakeKey, toJson } from './results.ts';
+import { canonical, runAnalysis } from './results.ts';
+import { snakeKey, toJson, type ExtraFields } from './json.ts';
 
 /** A 2 s trace at 10 kS/s with `n` evenly spaced unit pulses on a flat baseline with small deterministic ripple. */
 function pulses(n: number, protocol: Record<string, unknown> = {}): Signal {
@@ -61,6 +62,25 @@ describe('method layer', () => {
     expect(snakeKey('R')).toBe('R');
     expect(snakeKey('ks_d')).toBe('ks_d');
     expect(toJson({ rateHz: 2, times: Float64Array.of(1, NaN), inner: [{ meanPhase: Infinity }] })).toEqual({ rate_hz: 2, times: [1, null], inner: [{ mean_phase: null }] });
+  });
+  it("toJson's type is what it does (the registry checks each analysis's result against its schema with it)", () => {
+    const j = toJson({ lockingTimeS: 1, log10Isi: 2, R: 3, Aplus: 4, ks_d: 5, fooBAR: 6, times: Float64Array.of(1), inner: [{ meanPhase: 1 }], note: undefined as string | undefined });
+    expect(Object.keys(j)).toEqual(['locking_time_s', 'log10_isi', 'R', 'Aplus', 'ks_d', 'foo_bar', 'times', 'inner']);
+    expectTypeOf(j).toEqualTypeOf<{
+      locking_time_s: number;
+      log10_isi: number;
+      R: number;
+      Aplus: number;
+      ks_d: number;
+      foo_bar: number;
+      times: number[];
+      inner: { mean_phase: number }[];
+      note: string | undefined;
+    }>();
+    // fields a closed schema has no place for, named by their path; none when the object fits one shape of a union
+    expectTypeOf<ExtraFields<{ a: number; b: { c: number; d: number }[] }, { a: number; b: { c: number }[] }>>().toEqualTypeOf<'b[].d'>();
+    expectTypeOf<ExtraFields<{ x: { y: number; z: number } | null }, { x: { y: number } | null }>>().toEqualTypeOf<'x.z'>();
+    expectTypeOf<ExtraFields<{ b: string }, { a: number } | { b: string }>>().toBeNever();
   });
   it('parameters: defaults applied, typos and bad values refused naming the field', async () => {
     await expect(runAnalysis('bursts', pulses(4), { min_spike: 3 })).rejects.toThrow(/min_spike/);

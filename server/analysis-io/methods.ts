@@ -1,7 +1,8 @@
 /**
  * The analyses as the registry runs them: each takes loaded inputs (a Signal, several, a pair, values,
  * trains or a table) and its resolved parameters (snake_case, defaults applied, see params.ts) and returns
- * a result object; results.ts turns it into the stored JSON (snake_case keys, typed arrays as arrays).
+ * a result object; the registry turns it into the stored JSON (json.ts toJson: snake_case keys, typed
+ * arrays as arrays), typed against the analysis's result schema.
  * The computing is in the pure server/analysis functions; this file picks channels and maps parameters.
  */
 import { detectSpikes, detectSwitching, type SpikeDetectOptions, type SpikeResult, type ThresholdSpec } from '../analysis/spikes.ts';
@@ -478,7 +479,8 @@ function regimeOf(sig: Signal, p: RegimeParams) {
     const k = classify(s.startS, s.endS);
     return { level: s.level, startS: s.startS, endS: s.endS, regime: k.regime, rateHz: k.features.rate, reason: k.reason, features: k.features };
   });
-  return { channel: c.name, ...(sig.runId !== undefined ? { runId: sig.runId } : {}), spikesFrom: events ? 'events' : 'detection', ...whole, deadTime: r.deadTime, ...(steps ? { steps } : {}) };
+  const spikesFrom: 'events' | 'detection' = events ? 'events' : 'detection';
+  return { channel: c.name, ...(sig.runId !== undefined ? { runId: sig.runId } : {}), spikesFrom, ...whole, deadTime: r.deadTime, ...(steps ? { steps } : {}) };
 }
 
 export function regimeMethod(sigs: Signal[], p: RegimeParams) {
@@ -523,7 +525,28 @@ export function compareMethod([measured, simulated]: [Signal, Signal], p: Compar
   const bothEmpty = a.length === 0 && b.length === 0;
   if (bothEmpty) warnings.push('no spikes in either train: the spike-train distances are undefined (null)');
   const dist = (f: () => number) => (bothEmpty ? NaN : f());
-  const res: Record<string, unknown> = {
+  const n = Math.min(xm.length, xs.length);
+  const seg = 2 ** Math.floor(Math.log2(Math.max(2, Math.min(n, 4096))));
+  // waveform and spectrum only when the samples line up
+  const sameRate =
+    cm.fs === cs.fs
+      ? {
+          waveform: { nrmse: nrmse(xm.subarray(0, n), xs.subarray(0, n)), correlation: correlation(xm.subarray(0, n), xs.subarray(0, n)) },
+          psdDistanceDb: psdDistance(welch(xm.subarray(0, n), cm.fs, { segment: seg }), welch(xs.subarray(0, n), cs.fs, { segment: seg })),
+        }
+      : {};
+  let avalancheExponents: Record<'size' | 'duration', ReturnType<typeof exponentDifference> | null> | null;
+  try {
+    const am = avalanchesMethod(measured, { ...p, min_tail: 10 });
+    const as = avalanchesMethod(simulated, { ...p, channel: p.sim_channel ?? p.channel, min_tail: 10 });
+    avalancheExponents = {
+      size: am.size && as.size ? exponentDifference(am.size, as.size) : null,
+      duration: am.duration && as.duration ? exponentDifference(am.duration, as.duration) : null,
+    };
+  } catch {
+    avalancheExponents = null;
+  }
+  return {
     measured: { channel: cm.name, spikes: a.length },
     simulated: { channel: cs.name, spikes: b.length },
     duration: T,
@@ -535,24 +558,9 @@ export function compareMethod([measured, simulated]: [Signal, Signal], p: Compar
     coincidenceFactor: g.gamma,
     coincidence: { windowS: win, chance: g.chance, nCoinc: g.nCoinc, reason: g.reason },
     warnings,
+    ...sameRate,
+    avalancheExponents,
   };
-  if (cm.fs === cs.fs) {
-    const n = Math.min(xm.length, xs.length);
-    res.waveform = { nrmse: nrmse(xm.subarray(0, n), xs.subarray(0, n)), correlation: correlation(xm.subarray(0, n), xs.subarray(0, n)) };
-    const seg = 2 ** Math.floor(Math.log2(Math.max(2, Math.min(n, 4096))));
-    res.psdDistanceDb = psdDistance(welch(xm.subarray(0, n), cm.fs, { segment: seg }), welch(xs.subarray(0, n), cs.fs, { segment: seg }));
-  }
-  try {
-    const am = avalanchesMethod(measured, { ...p, min_tail: 10 });
-    const as = avalanchesMethod(simulated, { ...p, channel: p.sim_channel ?? p.channel, min_tail: 10 });
-    res.avalancheExponents = {
-      size: am.size && as.size ? exponentDifference(am.size, as.size) : null,
-      duration: am.duration && as.duration ? exponentDifference(am.duration, as.duration) : null,
-    };
-  } catch {
-    res.avalancheExponents = null;
-  }
-  return res;
 }
 
 /** Spike times of a run's stored spike events, s, each on its channel's clock, sorted. */

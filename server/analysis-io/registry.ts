@@ -1,7 +1,7 @@
 /**
  * The analysis registry: every analysis declared once as { name, params schema, inputs, run }. From it
  * are derived the CLI commands and flags (server/cli/commands/analyze.ts), the API routes and
- * `GET /api/analyses` (server/api/routes/analysis.ts), the stored result (results.ts: snake_case JSON
+ * `GET /api/analyses` (server/api/routes/analysis.ts), the stored result (json.ts, results.ts: snake_case JSON
  * under the name and canonical parameters), and the analyses auto-pairing and sweeps run on runs.
  *
  * Input kinds:
@@ -15,8 +15,9 @@
  *   events   one run's stored spike events (spike-stats, spike-train: the sweeps' and pairing's summaries)
  */
 import { Type, type Static, type TObject, type TSchema } from 'typebox';
-import { ANALYSIS_RESULT_SCHEMAS, type AnalysisName } from '../../common/schemas/analysis-results.ts';
-import { comparePowerLaw, fitPowerLaw, powerLawWarnings } from '../analysis/powerlaw.ts';
+import { ANALYSIS_RESULT_SCHEMAS, type AnalysisName, type AnalysisResults } from '../../common/schemas/analysis-results.ts';
+import { toJson, type ExtraFields } from './json.ts';
+import { comparePowerLaw, fitPowerLaw, powerLawWarnings, type PowerLawFit, type PowerLawOptions } from '../analysis/powerlaw.ts';
 import { distanceMatrix, type DistanceMetric } from '../analysis/distances.ts';
 import { BURST_PARAMS, SPIKE_PARAMS, band, channel, choice, flag, int, names, num, numbers, optChoice, optFlag, text } from './params.ts';
 import { InputError, type Signal } from './inputs.ts';
@@ -54,7 +55,10 @@ export interface RunContext {
   pool?: TaskRunner;
 }
 
-export interface AnalysisDef<K extends InputKind = InputKind, P extends TObject = TObject> {
+/** The result of any analysis, as stored and sent. */
+export type AnalysisResult = AnalysisResults[AnalysisName];
+
+export interface AnalysisDef<K extends InputKind = InputKind, P extends TObject = TObject, R = AnalysisResult> {
   name: string;
   title: string;
   description: string;
@@ -72,13 +76,24 @@ export interface AnalysisDef<K extends InputKind = InputKind, P extends TObject 
    * checks every analysis's real result against it.
    */
   result: TSchema;
-  run(input: InputOf[K], params: Static<P>, ctx: RunContext): unknown;
+  /** The result as stored and sent: JSON of the type `result` declares (the method's output through toJson). */
+  run(input: InputOf[K], params: Static<P>, ctx: RunContext): R | Promise<R>;
 }
 
-/** One analysis; its result schema must be the one common/schemas names for it (the dashboard's types). */
-function define<N extends AnalysisName, K extends InputKind, P extends TObject>(d: AnalysisDef<K, P> & { name: N; result: (typeof ANALYSIS_RESULT_SCHEMAS)[N] }): AnalysisDef<K, P> {
+/**
+ * One analysis; its result schema must be the one common/schemas names for it (the dashboard's types), and
+ * `run` must return that schema's Static type and no field beyond it: a method whose output (through
+ * toJson) drifts from the schema (a field missing, added or of another type) fails the typecheck here,
+ * not only test/analysis-results.test.ts at run time.
+ */
+function define<N extends AnalysisName, K extends InputKind, P extends TObject, R extends AnalysisResults[N]>(
+  d: AnalysisDef<K, P, R> & { name: N; result: (typeof ANALYSIS_RESULT_SCHEMAS)[N] } & Closed<R, AnalysisResults[N]>,
+): AnalysisDef<K, P> {
   return d;
 }
+
+/** A result with a field its closed schema lacks names it (TypeScript itself lets extra fields pass). */
+type Closed<R, S> = [ExtraFields<R, S>] extends [never] ? unknown : { 'result fields the schema lacks': ExtraFields<R, S> };
 
 const obj = <T extends Parameters<typeof Type.Object>[0]>(props: T) => Type.Object(props, { additionalProperties: false });
 
@@ -94,7 +109,7 @@ const spikes = define({
     max_k: int({ title: 'Most mixture components', default: 5, minimum: 1, maximum: 20 }),
   }),
   result: ANALYSIS_RESULT_SCHEMAS.spikes,
-  run: (sig, p) => spikesMethod(sig, p),
+  run: (sig, p) => toJson(spikesMethod(sig, p)),
 });
 
 const bursts = define({
@@ -105,7 +120,7 @@ const bursts = define({
   inputs: 'signal',
   params: obj({ ...SPIKE_PARAMS, ...BURST_PARAMS }),
   result: ANALYSIS_RESULT_SCHEMAS.bursts,
-  run: (sig, p) => burstsMethod(sig, p),
+  run: (sig, p) => toJson(burstsMethod(sig, p)),
 });
 
 const avalanches = define({
@@ -120,7 +135,7 @@ const avalanches = define({
     min_tail: int({ title: 'Smallest tail', description: 'smallest tail for the power-law xmin scan', default: 10, minimum: 2 }),
   }),
   result: ANALYSIS_RESULT_SCHEMAS.avalanches,
-  run: (sig, p) => avalanchesMethod(sig, p),
+  run: (sig, p) => toJson(avalanchesMethod(sig, p)),
 });
 
 const psd = define({
@@ -137,7 +152,7 @@ const psd = define({
     oscillation_ratio: num({ title: 'Oscillation ratio', description: 'peak/background ratio that counts as an oscillation', default: 10, minimum: 1 }),
   }),
   result: ANALYSIS_RESULT_SCHEMAS.psd,
-  run: (sig, p) => psdMethod(sig, p),
+  run: (sig, p) => toJson(psdMethod(sig, p)),
 });
 
 const resonance = define({
@@ -166,7 +181,7 @@ const resonance = define({
     onset_fraction: num({ title: 'Onset fraction', description: 'onset: first frequency where the response exceeds this fraction of its rise to the peak', default: 0.1, exclusiveMinimum: 0, maximum: 1 }),
   }),
   result: ANALYSIS_RESULT_SCHEMAS.resonance,
-  run: (sigs, p) => resonanceMethod(sigs, p),
+  run: (sigs, p) => toJson(resonanceMethod(sigs, p)),
 });
 
 const REGIME_THRESHOLDS = {
@@ -195,7 +210,7 @@ const regime = define({
     values: numbers({ title: 'Parameter values', description: 'several inputs: the parameter value of each input' }),
   }),
   result: ANALYSIS_RESULT_SCHEMAS.regime,
-  run: (sigs, p) => regimeMethod(sigs, p),
+  run: (sigs, p) => toJson(regimeMethod(sigs, p)),
 });
 
 const compare = define({
@@ -214,7 +229,7 @@ const compare = define({
     window: num({ title: 'Γ coincidence window', unit: 's', description: "default: 2 % of the measured train's mean ISI (2νΔ ≈ 0.04), at least one sample period", exclusiveMinimum: 0 }),
   }),
   result: ANALYSIS_RESULT_SCHEMAS.compare,
-  run: (pair, p) => compareMethod(pair, p),
+  run: (pair, p) => toJson(compareMethod(pair, p)),
 });
 
 const { channel: _one, ...SPIKE_DETECTION } = SPIKE_PARAMS;
@@ -231,7 +246,7 @@ const phase = define({
     tolerance: num({ title: 'Locking tolerance', description: 'phases within this many cycles of the locked phase count as locked; default: max(0.05, 3 circular SDs)', exclusiveMinimum: 0, maximum: 0.5 }),
   }),
   result: ANALYSIS_RESULT_SCHEMAS.phase,
-  run: (sig, p) => phaseMethod(sig, p),
+  run: (sig, p) => toJson(phaseMethod(sig, p)),
 });
 
 const stdp = define({
@@ -248,7 +263,7 @@ const stdp = define({
     tau_max: num({ title: 'Largest τ', unit: 's', default: 10, exclusiveMinimum: 0 }),
   }),
   result: ANALYSIS_RESULT_SCHEMAS.stdp,
-  run: (sigs, p) => stdpMethod(sigs, p),
+  run: (sigs, p) => toJson(stdpMethod(sigs, p)),
 });
 
 const powerlaw = define({
@@ -278,18 +293,29 @@ const powerlaw = define({
     const kind = p.kind ?? (values.every((v) => v === Math.floor(v)) ? 'discrete' : 'continuous');
     const opts = { kind, minTail: p.min_tail, ks: p.ks, ...(p.xmin !== undefined ? { xmin: p.xmin } : {}) } as const;
     const fit = fitPowerLaw(values, opts);
-    const out: Record<string, unknown> = { kind, alpha: fit.alpha, alphaSe: fit.alphaSe, xmin: fit.xmin, nTail: fit.nTail, n: fit.n, ksD: fit.ksD, logLikelihood: fit.logLik };
-    if (p.bootstrap) {
-      const pool = ctx.pool ?? new WorkerPool({ threads: p.threads });
-      const b = await powerLawPValueParallel(pool, values, fit, opts, p.bootstrap, { seed: p.seed, onProgress: ctx.onProgress }).finally(() => (ctx.pool ? undefined : pool.close()));
-      out.pValue = b.p_value;
-      out.bootstrap = { reps: b.reps, exceed: b.exceed, threads: b.threads, seed: p.seed };
-    }
-    if (p.compare) out.compare = comparePowerLaw(values, fit);
-    out.warnings = powerLawWarnings(fit, out.pValue as number | undefined);
-    return out;
+    const b = p.bootstrap ? await bootstrap(values, fit, opts, p.bootstrap, p, ctx) : undefined;
+    return toJson({
+      kind,
+      alpha: fit.alpha,
+      alphaSe: fit.alphaSe,
+      xmin: fit.xmin,
+      nTail: fit.nTail,
+      n: fit.n,
+      ksD: fit.ksD,
+      logLikelihood: fit.logLik,
+      pValue: b?.p_value,
+      bootstrap: b && { reps: b.reps, exceed: b.exceed, threads: b.threads, seed: p.seed },
+      compare: p.compare ? comparePowerLaw(values, fit) : undefined,
+      warnings: powerLawWarnings(fit, b?.p_value),
+    });
   },
 });
+
+/** The bootstrap p-value on the given pool, or on one started for the call. */
+async function bootstrap(values: Float64Array, fit: PowerLawFit, opts: PowerLawOptions, reps: number, p: { threads?: number; seed: number }, ctx: RunContext) {
+  const pool = ctx.pool ?? new WorkerPool({ threads: p.threads });
+  return powerLawPValueParallel(pool, values, fit, opts, reps, { seed: p.seed, onProgress: ctx.onProgress }).finally(() => (ctx.pool ? undefined : pool.close()));
+}
 
 const distance = define({
   name: 'distance',
@@ -314,7 +340,7 @@ const distance = define({
     const tEnd = p.t_end ?? (Number.isFinite(hi) && hi > tStart ? hi : tStart + 1);
     const metric: DistanceMetric = p.metric;
     const r = distanceMatrix(trains, metric, { tStart, tEnd, tau: p.tau, q: p.q });
-    return { metric, n: trains.length, tStart, tEnd, ...(metric === 'van-rossum' ? { tau: p.tau } : {}), ...(metric === 'victor-purpura' ? { q: p.q } : {}), matrix: r.matrix, mean: r.mean, warnings: r.warnings };
+    return toJson({ metric, n: trains.length, tStart, tEnd, ...(metric === 'van-rossum' ? { tau: p.tau } : {}), ...(metric === 'victor-purpura' ? { q: p.q } : {}), matrix: r.matrix, mean: r.mean, warnings: r.warnings });
   },
 });
 
@@ -326,7 +352,7 @@ const spikeStats = define({
   inputs: 'events',
   params: obj({}),
   result: ANALYSIS_RESULT_SCHEMAS['spike-stats'],
-  run: (sig) => spikeStatsMethod(sig),
+  run: (sig) => toJson(spikeStatsMethod(sig)),
 });
 
 const spikeTrain = define({
@@ -337,11 +363,11 @@ const spikeTrain = define({
   inputs: 'events',
   params: obj({}),
   result: ANALYSIS_RESULT_SCHEMAS['spike-train'],
-  run: (sig) => spikeTrainMethod(sig),
+  run: (sig) => toJson(spikeTrainMethod(sig)),
 });
 
 /** Every analysis, in the order the CLI help and `GET /api/analyses` list them. */
-export const ANALYSES: readonly AnalysisDef[] = [powerlaw, distance, spikes, bursts, avalanches, psd, resonance, phase, stdp, regime, compare, spikeStats, spikeTrain] as unknown as AnalysisDef[];
+export const ANALYSES: readonly AnalysisDef[] = [powerlaw, distance, spikes, bursts, avalanches, psd, resonance, phase, stdp, regime, compare, spikeStats, spikeTrain];
 
 export function findAnalysis(name: string): AnalysisDef | undefined {
   return ANALYSES.find((a) => a.name === name);

@@ -6,10 +6,11 @@
  * canonical parameters. Asking again with the same parameters returns the stored result.
  */
 import type { AnalysisRun } from '../../common/schemas/analysis.ts';
+import { AppError } from '../../common/errors.ts';
 import type { AnalysisFailure } from '../../common/schemas/analysis-results.ts';
 import { fillDefaults, firstProblem } from '../../common/schema-check.ts';
 import type { RunStore } from '../store/run-store.ts';
-import { findAnalysis, type AnalysisDef, type RunContext } from './registry.ts';
+import { findAnalysis, type AnalysisDef, type AnalysisResult, type RunContext } from './registry.ts';
 import { InputError, readRunSignal, type Signal } from './inputs.ts';
 
 /** The parameters with the schema's defaults applied; throws InputError naming the first bad field. */
@@ -28,27 +29,10 @@ export function runInput(def: AnalysisDef, sigs: Signal[]): unknown {
 }
 
 /** Runs a registry analysis on loaded inputs (not stored): parameters resolved, result as JSON. */
-export async function runAnalysis(name: string, input: unknown, rawParams: unknown = {}, ctx: RunContext = {}): Promise<unknown> {
+export async function runAnalysis(name: string, input: unknown, rawParams: unknown = {}, ctx: RunContext = {}): Promise<AnalysisResult> {
   const def = findAnalysis(name);
   if (!def) throw new InputError(`unknown analysis "${name}"`, '/name');
-  return toJson(await def.run(input as never, resolveParams(def, rawParams) as never, ctx));
-}
-
-/** fooBarS → foo_bar_s; keys without a lower-to-upper step (R, Aplus, ks_d) are kept. */
-export function snakeKey(k: string): string {
-  return /[a-z0-9][A-Z]/.test(k) ? k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase() : k;
-}
-
-/** The result as stored and sent: snake_case keys, typed arrays as plain arrays, non-finite numbers null. */
-export function toJson(result: unknown): unknown {
-  const walk = (v: unknown): unknown => {
-    if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number>, (x) => (Number.isFinite(x) ? x : null));
-    if (Array.isArray(v)) return v.map(walk);
-    if (typeof v === 'number') return Number.isFinite(v) ? v : null;
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [snakeKey(k), walk(x)]));
-    return v;
-  };
-  return walk(result);
+  return def.run(input as never, resolveParams(def, rawParams) as never, ctx);
 }
 
 /** Canonical JSON of parameters (sorted keys, undefined dropped) — the key under which results are stored. */
@@ -120,16 +104,18 @@ export async function analyzeRun(
   }
   const runIds = def.inputs === 'pair' ? [runId, Number(params.with)] : [runId];
   if (def.inputs === 'pair' && !store.getRun(runIds[1])) throw new InputError(`run ${runIds[1]} does not exist`, '/with');
-  let raw: unknown;
-  if (opts.compute && !opts.signal) raw = await opts.compute(runIds, params);
+  let result: unknown;
+  if (opts.compute && !opts.signal) result = await opts.compute(runIds, params);
   else {
     const sigs = runIds.map((id, k) => (k === 0 && opts.signal ? opts.signal : readRunSignal(store, id)));
-    raw = await def.run(runInput(def, sigs) as never, params as never, opts.ctx ?? {});
+    result = await def.run(runInput(def, sigs) as never, params as never, opts.ctx ?? {});
   }
-  const result = toJson(raw);
   const analysisId = store.readonly ? null : store.saveAnalysis(runId, name, JSON.parse(key), result);
   return { runId, method: name, params, cached: false, stored: analysisId !== null, analysisId, result };
 }
+
+/** Computes analysis `name` of stored runs elsewhere (the server's worker pool), as analyzeRun's `compute`. */
+export type AnalysisCompute = (name: string) => (runIds: number[], params: Record<string, unknown>) => Promise<unknown>;
 
 /**
  * Runs the named run analyses on a run with their default parameters (plus `params` where the analysis
@@ -142,7 +128,7 @@ export async function runAnalyses(
   names: readonly string[],
   params: Record<string, unknown> = {},
   /** Computes each elsewhere (the server's worker pool), as analyzeRun's `compute`. */
-  compute?: (name: string) => (runIds: number[], params: Record<string, unknown>) => Promise<unknown>,
+  compute?: AnalysisCompute,
 ): Promise<Record<string, number>> {
   const ids: Record<string, number> = {};
   let sig: Signal | undefined;
@@ -155,6 +141,8 @@ export async function runAnalyses(
       const r = await analyzeRun(store, runId, name, own, compute ? { compute: compute(name) } : { signal: sig });
       if (r.analysisId !== null) ids[name] = r.analysisId;
     } catch (err) {
+      // cancelled (a sweep stopped, a client gone) is no result to keep
+      if (err instanceof AppError && err.code === 'CANCELLED') throw err;
       ids[name] = store.saveAnalysis(runId, name, own, { error: err instanceof Error ? err.message : String(err) } satisfies AnalysisFailure);
     }
   }

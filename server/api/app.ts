@@ -106,7 +106,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<App> {
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
   const services = 'services' in opts ? opts.services : buildServices({ log: (line) => app.log.info(line), ...opts });
-  const ctx: ApiContext = { ...services, live: new LiveFeed(opts.live), heavy: new HeavyWork(services.pool), fits: new FitJobs(services.store, services.runs, services.pool) };
+  const ctx: ApiContext = { ...services, live: new LiveFeed(opts.live), heavy: new HeavyWork(services.pool, services.pool.threads, services.local), fits: new FitJobs(services.store, services.runs, services.pool) };
   for (const route of ROUTES) await app.register(route, { ctx });
 
   const webDist = opts.webDist === undefined ? DEFAULT_WEB_DIST : opts.webDist;

@@ -3,7 +3,9 @@
  * GET that passes the same onRequest hook) before any route runs:
  *  - Host: a loopback name, the address the connection arrived on, or a configured name; anything else
  *    (DNS rebinding: a page on evil.example whose name now resolves to this machine) is refused.
- *  - Origin: when a browser sends one it must name an allowed host too, so a foreign page can neither
+ *  - Origin: when a browser sends one, its scheme, host and port must be this server's (http, an allowed
+ *    host, the port the connection arrived on) or a configured origin, so a foreign page, including one
+ *    served on another port of this machine (cookies and SameSite do not separate ports), can neither
  *    post to the API nor open the live feed.
  *  - Token (as Jupyter does): `Authorization: Bearer <t>`, `?token=<t>`, or the cookie this hook sets when
  *    a request carries a valid `?token=` (the dashboard is opened once with the URL `serve` prints).
@@ -17,7 +19,11 @@ import { AppError } from '../../common/errors.ts';
 export interface SecurityOptions {
   /** The token every request must carry; null: none (`serve --no-token`, loopback binds only). */
   token: string | null;
-  /** Host names or addresses accepted besides loopback names and the address a request arrived on. */
+  /**
+   * Host names or addresses accepted besides loopback names and the address a request arrived on. An entry
+   * with a scheme or port (`https://lab.example`, `lab.example:8443`) is also an allowed Origin exactly as
+   * written; a bare name is allowed as an Origin on this server's port or its scheme's default port (a proxy's).
+   */
   allowedHosts?: readonly string[];
 }
 
@@ -40,6 +46,25 @@ function hostName(authority: string): string {
   // a bare IPv6 address has several colons and no port
   return colon >= 0 && a.indexOf(':', colon + 1) < 0 ? a.slice(0, colon) : a;
 }
+
+interface Origin {
+  scheme: string;
+  host: string;
+  port: string;
+}
+
+/** An Origin header's scheme, host and port (default port filled in); undefined for `null` or garbage. */
+function parseOrigin(origin: string): Origin | undefined {
+  try {
+    const u = new URL(origin);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;
+    return { scheme: u.protocol, host: hostName(u.host), port: u.port || (u.protocol === 'https:' ? '443' : '80') };
+  } catch {
+    return undefined;
+  }
+}
+
+const originKey = (o: Origin) => `${o.scheme}//${o.host}:${o.port}`;
 
 /** The cookie name: one per port, so two servers on one machine keep their own tokens. */
 function cookieName(req: FastifyRequest): string {
@@ -64,13 +89,27 @@ function queryToken(req: FastifyRequest): string | undefined {
 
 /** Registers the checks as the app's first onRequest hook. */
 export function registerSecurity(app: FastifyInstance, opts: SecurityOptions): void {
-  const allowed = new Set((opts.allowedHosts ?? []).map((h) => hostName(h)));
+  const entries = (opts.allowedHosts ?? []).map((h) => ({ h, o: parseOrigin(/:\/\//.test(h) ? h : `http://${h}`) }));
+  const allowed = new Set(entries.flatMap(({ o }) => (o ? [o.host] : [])));
+  // entries written with a scheme or a port: the exact origins (scheme, host, port) they allow
+  const exact = entries.filter(({ h }) => /:\/\/|:\d+$/.test(h));
+  const allowedOrigins = new Set(exact.flatMap(({ o }) => (o ? [originKey(o)] : [])));
+  const bareNames = new Set(entries.filter((e) => !exact.includes(e)).flatMap(({ o }) => (o ? [o.host] : [])));
   const expected = opts.token === null ? undefined : digest(opts.token);
   const hostOk = (name: string, req: FastifyRequest) => {
     if (isLoopback(name) || allowed.has(name)) return true;
     // the address the connection arrived on (a bind to 0.0.0.0 answers on each of the machine's addresses)
     const local = req.socket?.localAddress?.replace(/^::ffff:/, '').toLowerCase();
     return local !== undefined && name === local;
+  };
+  const originOk = (o: Origin | undefined, req: FastifyRequest) => {
+    if (!o) return false;
+    if (allowedOrigins.has(originKey(o))) return true;
+    if (!hostOk(o.host, req)) return false;
+    const port = String(req.socket?.localPort ?? '');
+    // a bare allowed name: also the default port of its scheme (a reverse proxy in front of this server)
+    if (bareNames.has(o.host) && o.port === (o.scheme === 'https:' ? '443' : '80')) return true;
+    return o.scheme === 'http:' && o.port === port;
   };
   const refuse = (reply: FastifyReply, err: AppError) => {
     if (err.status === 401) void reply.header('www-authenticate', 'Bearer realm="spikeloop"');
@@ -88,14 +127,8 @@ export function registerSecurity(app: FastifyInstance, opts: SecurityOptions): v
       return refuse(reply, new AppError('FORBIDDEN_HOST', `Host ${String(host ?? '(none)')} is not this server (allowed: loopback names, the bound address, serve --allow-host)`));
     }
     const origin = req.headers.origin;
-    if (origin !== undefined) {
-      let name: string | undefined;
-      try {
-        name = origin === 'null' ? undefined : hostName(new URL(origin).host);
-      } catch {
-        name = undefined;
-      }
-      if (name === undefined || !hostOk(name, req)) return refuse(reply, new AppError('FORBIDDEN_ORIGIN', `requests from origin ${origin} are refused (a page of another site may not drive this server)`));
+    if (origin !== undefined && !originOk(parseOrigin(origin), req)) {
+      return refuse(reply, new AppError('FORBIDDEN_ORIGIN', `requests from origin ${origin} are refused (only pages this server serves may drive it: a page of another site or of another port may not)`));
     }
     if (!expected) return;
     const name = cookieName(req);

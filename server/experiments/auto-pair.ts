@@ -14,7 +14,7 @@ import type { RunManager } from '../runs/run-manager.ts';
 import type { RunStore } from '../store/run-store.ts';
 import type { AnalysisFailure } from '../../common/schemas/analysis-results.ts';
 import { findAnalysis, RUN_ANALYSES } from '../analysis-io/registry.ts';
-import { analyzeRun, runAnalyses } from '../analysis-io/results.ts';
+import { analyzeRun, runAnalyses, type AnalysisCompute } from '../analysis-io/results.ts';
 import { pairWithTwin, type TwinSimulate } from './pairing.ts';
 
 /** The analyses run after a pairing when the bench configuration names none. */
@@ -42,7 +42,7 @@ export async function runPairAnalyses(
   twinRunId: number,
   names: readonly string[],
   /** Computes each elsewhere (the server's worker pool), as analyzeRun's `compute`. */
-  compute?: (name: string) => (runIds: number[], params: Record<string, unknown>) => Promise<unknown>,
+  compute?: AnalysisCompute,
 ): Promise<Record<string, string>> {
   const errors: Record<string, string> = {};
   const p = spikeParamsOf(store, measuredRunId);
@@ -67,6 +67,8 @@ export async function runPairAnalyses(
 export interface AutoPairOptions {
   circuit: unknown;
   simulate: TwinSimulate;
+  /** Computes the analyses elsewhere (the server's worker pool); default here. */
+  compute?: AnalysisCompute;
   /** Analysis names (default DEFAULT_PAIR_ANALYSES). */
   analyses?: readonly string[];
   log?: (line: string) => void;
@@ -91,7 +93,7 @@ export async function autoPairRun(store: RunStore, runs: RunManager, runId: numb
   if (store.listRuns({ limit: 1_000_000 }).some((r) => r.linkedRunId === runId && r.source === 'twin')) return undefined;
   const names = opts.analyses ?? DEFAULT_PAIR_ANALYSES;
   const r = await pairWithTwin(store, runs, runId, { circuit: opts.circuit, simulate: opts.simulate, analyses: [] });
-  const errors = await runPairAnalyses(store, runId, r.twinRunId, names);
+  const errors = await runPairAnalyses(store, runId, r.twinRunId, names, opts.compute);
   for (const [k, m] of Object.entries(errors)) opts.log?.(`twin pairing of run ${runId}: analysis ${k}: ${m}`);
   return r.twinRunId;
 }

@@ -10,11 +10,12 @@
  */
 import { AppError } from '../../common/errors.ts';
 import type { TwinRunBody } from '../../common/schemas/twin.ts';
+import type { Protocol } from '../protocols/index.ts';
 import type { RunManager } from '../runs/run-manager.ts';
 import type { RequestOrigin } from '../sources/options.ts';
 import type { RunDetail, RunStore } from '../store/run-store.ts';
 import { loadExampleCircuit, type TwinInput } from '../sources/twin-source.ts';
-import { runAnalyses } from '../analysis-io/results.ts';
+import { runAnalyses, type AnalysisCompute } from '../analysis-io/results.ts';
 import { filledSamples, readStimulus, type RecordedStimulus } from './stimulus.ts';
 
 export interface TwinStimulus {
@@ -33,8 +34,14 @@ export interface TwinOutput {
   events: { kind: 'spike'; index: number; time: number; node?: string; element?: string }[];
 }
 
+/** A protocol the simulation samples itself, where it runs (sources/twin-source.ts protocolStimulus): a twin sweep's point. */
+export interface ProtocolStimulus {
+  protocol: Protocol;
+  sampleRate: number;
+}
+
 /** Simulates the twin; `signal` cancels it (a sweep stopped mid-way). */
-export type TwinSimulate = (circuit: unknown, stimulus: TwinStimulus, signal?: AbortSignal) => Promise<TwinOutput>;
+export type TwinSimulate = (circuit: unknown, stimulus: TwinStimulus | ProtocolStimulus, signal?: AbortSignal) => Promise<TwinOutput>;
 
 export interface TwinOfRunOptions {
   /** The twin circuit (JSON, as the twin's expandCircuit takes it). */
@@ -57,6 +64,8 @@ export interface TwinOfRunOptions {
 export interface PairOptions extends TwinOfRunOptions {
   /** Names of registry analyses run on both runs (default DEFAULT_RUN_ANALYSES). */
   analyses?: readonly string[];
+  /** Computes them elsewhere (the server's worker pool); default here. */
+  compute?: AnalysisCompute;
 }
 
 /** The analyses stored with every measured run and its twin unless configured otherwise. */
@@ -132,15 +141,21 @@ export async function startTwinRun(store: RunStore, runs: RunManager, body: Omit
 /** The twin's refusals of a circuit document. */
 const CIRCUIT_CODES = new Set(['BAD_CIRCUIT', 'TWIN_BAD_CIRCUIT', 'TWIN_UNKNOWN_MODEL', 'TWIN_BAD_PARAM', 'TWIN_BAD_PROBE']);
 
-/** Pairs run `measuredRunId` with the twin: the twin run (startTwinOfRun) to its end, then the analyses of both. */
+/**
+ * Pairs run `measuredRunId` with the twin: the twin run (startTwinOfRun) to its end, then the analyses of
+ * both. `signal` stops the twin run (a sweep stopped, the client gone).
+ */
 export async function pairWithTwin(store: RunStore, runs: RunManager, measuredRunId: number, opts: PairOptions): Promise<PairResult> {
   const { run, stimulus } = await startTwinOfRun(store, runs, measuredRunId, opts);
-  const stop = await runs.waitForEnd(run.id);
+  const onAbort = () => void runs.stop(run.id, String(opts.signal?.reason?.message ?? opts.signal?.reason ?? 'stopped')).catch(() => undefined);
+  if (opts.signal?.aborted) onAbort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const stop = await runs.waitForEnd(run.id).finally(() => opts.signal?.removeEventListener('abort', onAbort));
   if (stop && stop.status !== 'completed') throw new AppError('TASK_FAILED', `twin run ${run.id} ${stop.status}${stop.reason ? `: ${stop.reason}` : ''}`);
   const analyses = opts.analyses ?? DEFAULT_RUN_ANALYSES;
   const ids: PairResult['analyses'] = {
-    [measuredRunId]: await runAnalyses(store, measuredRunId, analyses),
-    [run.id]: await runAnalyses(store, run.id, analyses),
+    [measuredRunId]: await runAnalyses(store, measuredRunId, analyses, {}, opts.compute),
+    [run.id]: await runAnalyses(store, run.id, analyses, {}, opts.compute),
   };
   return { measuredRunId, twinRunId: run.id, analyses: ids, filledSamples: filledSamples(stimulus) };
 }

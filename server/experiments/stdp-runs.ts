@@ -5,7 +5,7 @@
  */
 import { runActive, runNotFound } from '../../common/errors.ts';
 import type { StdpCurve } from '../../common/schemas/experiments.ts';
-import { toJson } from '../analysis-io/results.ts';
+import { toJson } from '../analysis-io/json.ts';
 import { InputError, readRunSignal } from '../analysis-io/inputs.ts';
 import { stdpMethod } from '../analysis-io/methods.ts';
 import type { RunStore } from '../store/run-store.ts';
@@ -21,7 +21,7 @@ export function stdpCurveOfRuns(store: RunStore, runIds: number[], channel?: str
   }
   try {
     const { pairs, fit, warnings } = stdpMethod(runIds.map((id) => readRunSignal(store, id)), { channel, tau_min: fitOpts.tauMin, tau_max: fitOpts.tauMax });
-    return { pairs: pairs.map((q) => ({ runId: q.runId!, dt: q.dt, dw: q.dw, gBefore: q.gBefore!, gAfter: q.gAfter! })), fit: fit ? (toJson(fit) as StdpCurve['fit']) : null, warnings };
+    return { pairs: pairs.map((q) => ({ runId: q.runId!, dt: q.dt, dw: q.dw, gBefore: q.gBefore!, gAfter: q.gAfter! })), fit: fit ? toJson(fit) : null, warnings };
   } catch (err) {
     // which run is wrong is a fault of the request's run ids (a missing channel keeps its own field)
     if (err instanceof InputError && err.field === undefined) throw new InputError(`/runIds: ${err.message}`, '/runIds');

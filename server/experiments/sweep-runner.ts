@@ -15,13 +15,11 @@
  * its process died is marked `interrupted` when the store is next opened (its unfinished points too).
  */
 import type { FinalStatus } from '../../common/run-stream.ts';
-import { sampleStimulus } from '../protocols/index.ts';
-import { stimulusPieces } from '../protocols/compile.ts';
 import { expandSweep, pointRefusalField, sweepSummary, type ExpandedSweep, type SweepSummary, type SweepValue } from '../protocols/sweep.ts';
 import type { RunManager } from '../runs/run-manager.ts';
 import { AppError } from '../../common/errors.ts';
 import type { RunStore, SweepRecord } from '../store/run-store.ts';
-import { runAnalyses } from '../analysis-io/results.ts';
+import { runAnalyses, type AnalysisCompute } from '../analysis-io/results.ts';
 import { DEFAULT_RUN_ANALYSES, pairWithTwin, type TwinSimulate } from './pairing.ts';
 import { resolveCircuit, type TwinInput } from '../sources/twin-source.ts';
 
@@ -44,6 +42,8 @@ export interface SweepRunnerOptions {
   simulate?: TwinSimulate;
   /** Registry analyses stored with each run (default DEFAULT_RUN_ANALYSES; the curves read spike-stats). */
   analyses?: readonly string[];
+  /** Computes them elsewhere (normally poolCompute, on the worker pool); default here. */
+  compute?: AnalysisCompute;
   /** Default sample rate of twin-mode runs, S/s. */
   twinSampleRate?: number;
 }
@@ -60,8 +60,11 @@ export class SweepRunner {
     private readonly opts: SweepRunnerOptions = {},
   ) {}
 
-  /** Validates the whole sweep (every point, the limits), then starts it in the background. */
-  start(body: SweepStartBody): SweepStatus {
+  /**
+   * Validates the whole sweep (every point, the limits), then starts it in the background. `circuitChecked`:
+   * the caller has checked the circuit and resolved its name already (the API does it on a worker thread).
+   */
+  start(body: SweepStartBody, opts: { circuitChecked?: boolean } = {}): SweepStatus {
     const mode = body.mode ?? 'bench';
     let expanded: ExpandedSweep;
     try {
@@ -75,11 +78,11 @@ export class SweepRunner {
     }
     if (mode === 'twin' && body.circuit === undefined) throw new AppError('BAD_SWEEP', 'twin mode needs a circuit', '/circuit');
     // a name or a document, checked by the twin (BAD_CIRCUIT) before anything starts
-    const req = body.circuit === undefined ? body : { ...body, circuit: resolveCircuit(body.circuit) as SweepStartBody['circuit'] };
+    const req = body.circuit === undefined || opts.circuitChecked ? body : { ...body, circuit: resolveCircuit(body.circuit) as SweepStartBody['circuit'] };
     // Limits for every point, before anything starts (the run manager checks them again at each start).
     for (const pt of expanded.points) {
       try {
-        this.runs.validate({ protocol: pt.protocol, source: mode === 'bench' ? req.source : undefined, sampleRate: req.sampleRate });
+        this.runs.validate({ protocol: pt.protocol, source: mode === 'bench' ? req.source : undefined, sampleRate: req.sampleRate, ...(mode === 'bench' ? { options: req.options } : {}) });
       } catch (err) {
         if (err instanceof AppError) {
           const code = err.code === 'LIMIT_EXCEEDED' || err.code === 'PROGRAM_LIMIT' ? err.code : 'BAD_SWEEP';
@@ -138,9 +141,9 @@ export class SweepRunner {
 
   private save(active: ActiveSweep): void {
     const s = active.status;
-    const { sweep, mode, source, sampleRate, label, circuit } = active.request;
+    const { sweep, mode, source, sampleRate, label, circuit, options } = active.request;
     try {
-      this.store.saveSweep({ ...s, request: { sweep, mode, source, sampleRate, label, circuit } });
+      this.store.saveSweep({ ...s, request: { sweep, mode, source, sampleRate, label, circuit, options } });
     } catch {
       // The store closed under a running sweep (shutdown): the sweep is marked interrupted at the next open.
     }
@@ -172,7 +175,7 @@ export class SweepRunner {
       ps.status = 'running';
       let runId: number;
       try {
-        const run = await this.runs.start({ protocol: pt.protocol, source: req.source, sampleRate: req.sampleRate, label: this.pointLabel(s, pt.index) });
+        const run = await this.runs.start({ protocol: pt.protocol, source: req.source, sampleRate: req.sampleRate, label: this.pointLabel(s, pt.index), options: req.options });
         runId = run.id;
       } catch (err) {
         ps.status = 'failed';
@@ -194,7 +197,7 @@ export class SweepRunner {
       if (ps.status === 'completed' && req.circuit !== undefined && this.opts.simulate) {
         ps.twinStatus = 'pending';
         twins.push(
-          pairWithTwin(this.store, this.runs, runId, { circuit: req.circuit, simulate: this.opts.simulate, signal, analyses }).then(
+          pairWithTwin(this.store, this.runs, runId, { circuit: req.circuit, simulate: this.opts.simulate, signal, analyses, compute: this.opts.compute }).then(
             (r) => {
               ps.twinRunId = r.twinRunId;
               ps.twinStatus = 'done';
@@ -207,14 +210,14 @@ export class SweepRunner {
               ps.twinStatus = 'failed';
               ps.error = `twin: ${err instanceof Error ? err.message : String(err)}`;
               // the measured run did record: its own statistics stay on the curve
-              await runAnalyses(this.store, runId, analyses).catch(() => undefined);
+              await runAnalyses(this.store, runId, analyses, {}, this.opts.compute).catch(() => undefined);
               ps.stats = this.statsOf(runId);
               this.updateFraction(s);
             },
           ),
         );
       } else if (ps.status === 'completed') {
-        await runAnalyses(this.store, runId, analyses);
+        await runAnalyses(this.store, runId, analyses, {}, this.opts.compute);
         ps.stats = this.statsOf(runId);
       }
       this.updateFraction(s);
@@ -232,13 +235,11 @@ export class SweepRunner {
       active.expanded.points.map(async (pt) => {
         const ps = s.points[pt.index];
         const p = pt.protocol;
-        // the samples the twin source takes from the protocol (twin-source.ts): the same call, the same length
-        const samples = sampleStimulus(p, rate, 0, Math.max(2, Math.round(p.durationS * rate)));
         ps.status = 'running';
         try {
-          // computed on the worker pool, recorded by the run manager's twin source (a run like any other)
-          const pieces = stimulusPieces(p); // exact edges, as the twin source takes them
-          const output = await simulate(req.circuit, { samples, sampleRate: rate, quantity: p.quantity, ...(pieces ? { pieces } : {}) }, signal);
+          // sampled and computed on the worker pool (the stimulus as the twin source samples it), recorded by
+          // the run manager's twin source (a run like any other)
+          const output = await simulate(req.circuit, { protocol: p, sampleRate: rate }, signal);
           if (signal.aborted) {
             ps.status = 'aborted';
             return;
@@ -253,7 +254,7 @@ export class SweepRunner {
             if (stop?.reason) ps.error = stop.reason;
             return;
           }
-          await runAnalyses(this.store, run.id, analyses);
+          await runAnalyses(this.store, run.id, analyses, {}, this.opts.compute);
           ps.stats = this.statsOf(run.id);
         } catch (err) {
           ps.status = signal.aborted ? 'aborted' : 'failed';

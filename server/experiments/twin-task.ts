@@ -7,25 +7,29 @@
  */
 import { simulate, type TwinOptions } from '../twin/index.ts';
 import { evaluateObjective, type FitTarget, type ObjectiveSpec, type ObjectiveValue } from '../twin/calibration.ts';
-import type { TwinOutput, TwinSimulate, TwinStimulus } from './pairing.ts';
+import type { ProtocolStimulus, TwinOutput, TwinSimulate, TwinStimulus } from './pairing.ts';
 import type { TaskRunner } from '../workers/pool.ts';
+import { protocolStimulus } from '../sources/twin-source.ts';
 
 export interface TwinTaskInput {
   circuit: unknown;
-  stimulus: TwinStimulus;
+  /** Samples, or a protocol sampled here (off the main thread) as the twin source samples it. */
+  stimulus: TwinStimulus | ProtocolStimulus;
   options?: TwinOptions;
 }
 
 /** Runs in the worker: simulate and keep what the run store needs. */
 export function twinTask(input: TwinTaskInput): TwinOutput {
-  const r = simulate(input.circuit, input.stimulus, input.options ?? {});
+  const s = input.stimulus;
+  const r = simulate(input.circuit, 'protocol' in s ? protocolStimulus(s.protocol, s.sampleRate) : s, input.options ?? {});
   return {
     channels: r.channels.map((c) => ({ name: c.name, unit: c.unit, data: c.data })),
     events: r.events.map((e) => ({ kind: 'spike' as const, index: e.index, time: e.time, node: e.node, element: e.element })),
   };
 }
 
-export interface FitTaskInput extends TwinTaskInput {
+export interface FitTaskInput extends Omit<TwinTaskInput, 'stimulus'> {
+  stimulus: TwinStimulus;
   target: FitTarget;
   objective: ObjectiveSpec;
 }

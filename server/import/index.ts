@@ -37,8 +37,9 @@ export function recordingProtocol(rec: Recording, file: string) {
   };
 }
 
-/** Records a recording read from `file` (readRecording) as a completed run; returns the run. */
-export async function importRecording(runs: RunManager, rec: Recording, file: string, opts: { label?: string } = {}): Promise<RunDetail> {
+/** Records a recording read from `file` (readRecording) as a completed run; returns the run. `signal` stops it (nothing stored). */
+export async function importRecording(runs: RunManager, rec: Recording, file: string, opts: { label?: string; signal?: AbortSignal } = {}): Promise<RunDetail> {
+  opts.signal?.throwIfAborted();
   const started = await runs.start({
     protocol: recordingProtocol(rec, file),
     source: 'import',
@@ -46,7 +47,9 @@ export async function importRecording(runs: RunManager, rec: Recording, file: st
     label: opts.label ?? path.basename(file),
     options: { recording: importable(rec) },
   });
-  const stop = await runs.waitForEnd(started.id);
+  const onAbort = () => void runs.stop(started.id, String(opts.signal?.reason?.message ?? opts.signal?.reason ?? 'stopped')).catch(() => undefined);
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const stop = await runs.waitForEnd(started.id).finally(() => opts.signal?.removeEventListener('abort', onAbort));
   const run = runs.store.getRun(started.id)!;
   if (run.status !== 'completed') {
     runs.store.deleteRun(started.id);

@@ -206,7 +206,9 @@ export function readCsvRecording(text: string, what: string, opts: ReadOptions =
         );
       }
     }
-    sampleRate = 1 / (dt * factor);
+    // 12 significant digits: the time column's decimal rounding (an export's index / rate) leaves noise in
+    // the last bits of 1 / dt (100000.00000000001 Hz); far below the ¼-step uniformity check above
+    sampleRate = Number((1 / (dt * factor)).toPrecision(12));
     t0 = t[0] * factor;
     rateFrom = 'time column';
   } else {

@@ -13,8 +13,8 @@
  *   stimulus  a recorded stimulus (server/experiments/stimulus.ts) replacing the protocol's waveform: a
  *             twin run fed from a measured run, held or interpolated as that reader says
  *   output    the simulation of exactly this stimulus, already computed on the worker pool (sweeps,
- *             pairings): the source streams it instead of simulating on the main thread; the stored
- *             run is the same either way (simulate() and simulateChunks() give the same samples)
+ *             pairings, possibly on another machine): the source streams it instead of simulating; the
+ *             stored run is the same either way (simulate() and simulateChunks() give the same samples)
  * Without `stimulus` the protocol is sampled at the run's sample rate for its duration (the stored stimulus
  * channel); a piecewise-constant protocol drives the twin with its exact edges.
  * The simulation runs as fast as it can. With the server's worker pool (SourceContext.pool) all of it —
@@ -56,6 +56,17 @@ export function resolveCircuit(c: unknown, field = '/circuit'): unknown {
   return circuit;
 }
 
+/**
+ * The twin's stimulus of a protocol at `sampleRate` for its duration (the run's stored stimulus channel); a
+ * piecewise-constant protocol also as its exact edges. Sweeps simulate exactly this (workers/tasks.ts twin).
+ */
+export function protocolStimulus(protocol: Protocol, sampleRate: number): Stimulus {
+  const summary = protocolSummary(protocol);
+  const n = Math.max(2, Math.round(summary.durationS * sampleRate));
+  const pieces = stimulusPieces(protocol);
+  return { samples: sampleStimulus(protocol, sampleRate, 0, n), sampleRate, quantity: summary.quantity, ...(pieces ? { pieces } : {}) };
+}
+
 /** The twin's integration methods, as the API and the CLI name them (the compiler checks them against Method). */
 const METHODS: readonly Method[] = TWIN_METHODS;
 const CHUNK = 4096;
@@ -87,18 +98,12 @@ export function createTwinSource(ctx: SourceContext<Static<typeof TwinOptionsSch
   if (dt !== undefined && dt > 1 / ctx.sampleRate) {
     throw new AppError('BAD_SOURCE_OPTIONS', `options.dt: ${dt} s is longer than one sample (1/sampleRate = ${1 / ctx.sampleRate} s)`, '/options/dt');
   }
-  const summary = protocolSummary(ctx.protocol);
   let stimulus: Stimulus;
   if (input.stimulus) {
     const { samples, quantity, hold } = input.stimulus;
     if (samples.length < 2) throw new AppError('BAD_CIRCUIT', `the recorded stimulus has ${samples.length} sample(s); the twin needs at least 2`);
     stimulus = { samples, sampleRate: ctx.sampleRate, quantity, ...(hold ? { hold: true } : {}) };
-  } else {
-    const n = Math.max(2, Math.round(summary.durationS * ctx.sampleRate));
-    // a piecewise-constant protocol reaches the twin as its exact edges (the samples are the stored stimulus channel)
-    const pieces = stimulusPieces(ctx.protocol);
-    stimulus = { samples: sampleStimulus(ctx.protocol, ctx.sampleRate, 0, n), sampleRate: ctx.sampleRate, quantity: summary.quantity, ...(pieces ? { pieces } : {}) };
-  }
+  } else stimulus = protocolStimulus(ctx.protocol, ctx.sampleRate);
   const net = expandCircuit(circuit);
   // builds the simulator now, so a bad circuit or a stimulus mismatch fails before the run starts
   let sim: { total: number; chunks: Generator<Chunk>; method: Method };
@@ -151,6 +156,8 @@ export interface TwinRunSpec {
   sampleRate: number;
   options?: Record<string, unknown>;
   stimulus?: TwinInput['stimulus'];
+  /** The simulation, computed already (a sweep's or a pairing's): streamed as it is. */
+  output?: TwinOutput;
 }
 
 /** What the twinRun task streams: first the run's twin snapshot, then its messages. */
@@ -158,7 +165,8 @@ export type TwinRunItem = { twin: unknown } | SourceMessage;
 
 /** On the worker thread: the twin source built and run there. */
 export async function* twinRunItems(spec: TwinRunSpec): AsyncGenerator<TwinRunItem> {
-  const src = createTwinSource({ protocol: spec.protocol, sampleRate: spec.sampleRate, runId: 0, options: spec.options, ...(spec.stimulus ? { input: { stimulus: spec.stimulus } } : {}) });
+  const input: TwinInput = { ...(spec.stimulus ? { stimulus: spec.stimulus } : {}), ...(spec.output ? { output: spec.output } : {}) };
+  const src = createTwinSource({ protocol: spec.protocol, sampleRate: spec.sampleRate, runId: 0, options: spec.options, input });
   yield { twin: src.twin };
   // never aborted from inside: the pool stops the thread
   yield* src.messages(new AbortController().signal);
@@ -167,8 +175,11 @@ export async function* twinRunItems(spec: TwinRunSpec): AsyncGenerator<TwinRunIt
 /** The twin source whose work runs on the pool; resolves once the worker has built it (a bad circuit rejects here). */
 async function pooledTwinSource(ctx: SourceContext, pool: WorkerPool): Promise<CreatedSource> {
   const ac = new AbortController();
-  const stimulus = (ctx.input as TwinInput | undefined)?.stimulus;
-  const items = pool.stream('twinRun', { protocol: ctx.protocol, sampleRate: ctx.sampleRate, ...(ctx.options ? { options: ctx.options } : {}), ...(stimulus ? { stimulus } : {}) }, { signal: ac.signal });
+  const { stimulus, output } = (ctx.input ?? {}) as TwinInput;
+  // the computed output's buffers move to the thread (its caller is done with them)
+  const transfer = output ? [...new Set(output.channels.map((c) => c.data.buffer).filter((b): b is ArrayBuffer => b instanceof ArrayBuffer))] : [];
+  const spec: TwinRunSpec = { protocol: ctx.protocol, sampleRate: ctx.sampleRate, ...(ctx.options ? { options: ctx.options } : {}), ...(stimulus ? { stimulus } : {}), ...(output ? { output } : {}) };
+  const items = pool.stream('twinRun', spec, { signal: ac.signal, transfer });
   let first: IteratorResult<TwinRunItem>;
   try {
     first = await items.next();
@@ -231,7 +242,7 @@ export function register(registry: SourceRegistry): void {
     bytesPerSample: 12,
     maxSampleRate: TWIN_MAX_SAMPLE_RATE,
     available: async () => ({ available: true }),
-    // a result computed already (sweeps, pairings) is only streamed; anything to simulate goes to the pool
-    create: (ctx) => (ctx.pool && !(ctx.input as TwinInput | undefined)?.output ? pooledTwinSource(ctx, ctx.pool) : createTwinSource(ctx)),
+    // with the server's pool, everything (expanding, sampling, simulating or streaming a result computed already) runs there
+    create: (ctx) => (ctx.pool ? pooledTwinSource(ctx, ctx.pool) : createTwinSource(ctx)),
   });
 }

@@ -309,6 +309,19 @@ function networkFromEdges(c: NetworkCommon & { kind: string }, nNodes: number, e
  */
 export const MAX_NETWORK_NODES = 5000;
 export const MAX_NETWORK_JUNCTIONS = 50_000;
+/*
+ * What a simulation costs is set less by the node count than by how densely the network is connected: the
+ * sparse factor of its conductance matrix fills in (an Erdős–Rényi network of 1,000 nodes at p = 0.02, 10,112
+ * junctions, fills to about 490,000 nonzeros: 9 s to order and 10 s for its first step, where a 70 × 70
+ * lattice of 9,660 junctions fills to 84,000 and takes 0.7 s). A step then costs about 80–330 ns per unit
+ * of (devices + factor nonzeros) on one pool thread (docs/security.md). Caps: the factor's fill and the
+ * ordering's work (it stops there, so a refusal costs at most that), and the work per step times the steps
+ * (samples × substeps).
+ */
+export const MAX_FACTOR_NONZEROS = 150_000;
+/** Set operations of the minimum-degree ordering (about 80 ns each): the setup a refused network costs too. */
+export const MAX_ORDERING_WORK = 3e7;
+export const MAX_NETWORK_WORK = 1e9;
 
 const capNetwork = (kind: string, nodes: number, junctions: number) => {
   need(nodes <= MAX_NETWORK_NODES, `${kind}: ${nodes} nodes; at most ${MAX_NETWORK_NODES}`);

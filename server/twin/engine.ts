@@ -22,7 +22,7 @@ import { Mna } from './mna.ts';
 import { Integrator, growStep, shrinkStep, type Method } from './integrators.ts';
 import { Events, type TwinEvent } from './events.ts';
 import { Probes } from './probes.ts';
-import { NotPositiveDefinite } from './sparse.ts';
+import { FactorTooLarge, NotPositiveDefinite } from './sparse.ts';
 
 export type { Method } from './integrators.ts';
 export type { TwinEvent } from './events.ts';
@@ -88,7 +88,12 @@ export class Twin {
     this.stimulusQuantity = top.stimulusQuantity;
     this.stim = new Stimuli(top.nCh, net.name);
     const refractory = new Uint8Array(top.neurons.length);
-    this.mna = new Mna(top, this.stim, refractory, opts.solver ?? 'pcg', this.stats);
+    try {
+      this.mna = new Mna(top, this.stim, refractory, opts.solver ?? 'pcg', this.stats);
+    } catch (err) {
+      if (err instanceof FactorTooLarge) throw new TwinError('TWIN_TOO_COSTLY', `${net.name}: ${err.message} (MAX_FACTOR_NONZEROS, MAX_ORDERING_WORK: a network this densely connected takes seconds per step): use a smaller or sparser network`);
+      throw err;
+    }
     this.V = this.mna.V;
     this.integ = new Integrator(top, this.mna, this.method, opts.rtol ?? 1e-6, opts.atol ?? 1e-9);
     const ny = top.nDyn + top.nStates;
@@ -104,6 +109,11 @@ export class Twin {
   }
 
   // ------------------------------------------------------------------------------------------- input
+  /** Work of one step, in the units of MAX_NETWORK_WORK (circuit.ts): devices plus the nonzeros of the network's factor. */
+  get workPerStep(): number {
+    return this.nDev + (this.mna.sys?.factorNonzeros ?? 0);
+  }
+
   /** Number of stimulus channels (electrodes or current sources may each name one; default 0). */
   get inputChannels(): number {
     return this.stim.inputs.length;

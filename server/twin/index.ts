@@ -4,7 +4,7 @@
  *  - createTwin(circuit, opts): the incremental stepping API (setInput, advance, read).
  * See docs/twin/README.md.
  */
-import { expandCircuit, type Netlist, type Probe } from './circuit.ts';
+import { expandCircuit, MAX_NETWORK_WORK, type Netlist, type Probe } from './circuit.ts';
 import { Twin, type TwinEvent, type TwinOptions } from './engine.ts';
 import { TwinError, getModel, resolveParams } from './models.ts';
 
@@ -73,10 +73,15 @@ export interface Chunk {
   events: SimEvent[];
 }
 
+/** Work per chunk at most (units of MAX_NETWORK_WORK): about a second on one thread. */
+const CHUNK_WORK = 1e7;
+
 /**
- * The same run as simulate(), delivered in chunks of `chunkSize` samples (a generator, still pure):
- * what the twin run source streams. The Twin is created first so errors surface before any chunk.
+ * The same run as simulate(), delivered in chunks of `chunkSize` samples (fewer for a large network: at
+ * most CHUNK_WORK each; a generator, still pure): what the twin run source streams. The Twin is created
+ * first so errors surface before any chunk.
  */
+
 export function simulateChunks(
   circuit: unknown,
   stimulus: Stimulus,
@@ -89,7 +94,17 @@ export function simulateChunks(
   if (twin.stimulusQuantity && twin.stimulusQuantity !== stimulus.quantity)
     throw new TwinError('TWIN_BAD_STIMULUS', `circuit ${net.name} is driven by a ${twin.stimulusQuantity} stimulus, got ${stimulus.quantity}`);
   const total = opts.samples ?? stimulus.samples.length;
-  const chunkSize = Math.max(1, opts.chunkSize ?? 4096);
+  // refused before it starts when it would hold its thread for minutes (circuit.ts MAX_NETWORK_WORK)
+  const steps = total * Math.max(1, Math.round(1 / (fs * twin.dt)));
+  const work = twin.workPerStep * steps;
+  if (work > MAX_NETWORK_WORK) {
+    throw new TwinError(
+      'TWIN_TOO_COSTLY',
+      `${net.name}: ${twin.workPerStep} units of work per step (devices + factor nonzeros) × ${steps} steps = ${work.toExponential(2)}; at most MAX_NETWORK_WORK = ${MAX_NETWORK_WORK.toExponential(0)} (minutes on one thread): shorten the run, lower the sample rate, or use a smaller network`,
+    );
+  }
+  // a chunk of a large network is cut shorter, so its run streams (and shows progress) every second or so
+  const chunkSize = Math.max(1, Math.min(opts.chunkSize ?? 4096, Math.floor(CHUNK_WORK / Math.max(1, twin.workPerStep))));
   const held = stimulus.hold === true;
   const stims = [stimulus.samples, ...(stimulus.channels ?? [])];
   if (stims.length > twin.inputChannels)

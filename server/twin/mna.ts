@@ -6,6 +6,7 @@
  * computation.
  */
 import { SpdSystem } from './sparse.ts';
+import { MAX_FACTOR_NONZEROS, MAX_ORDERING_WORK } from './circuit.ts';
 import type { DeviceModel } from './models.ts';
 import type { Stimuli } from './inputs.ts';
 import { ALGEBRAIC, DYNAMIC, FIXED, type Topology } from './compile.ts';
@@ -46,7 +47,7 @@ export class Mna {
     const N = top.nodeNames.length;
     this.V = new Float64Array(N);
     this.Vold = new Float64Array(N);
-    this.sys = top.nAlg > 0 ? new SpdSystem(top.nAlg, top.edgeI, top.edgeJ) : null;
+    this.sys = top.nAlg > 0 ? new SpdSystem(top.nAlg, top.edgeI, top.edgeJ, { fill: MAX_FACTOR_NONZEROS, ordering: MAX_ORDERING_WORK }) : null;
     this.rhs = new Float64Array(top.nAlg);
     this.valg = new Float64Array(top.nAlg);
     this.valgPrev = new Float64Array(top.nAlg);

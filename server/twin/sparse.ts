@@ -11,6 +11,9 @@
 /** Thrown by a factorisation whose matrix is not positive definite (a pivot <= 0). */
 export class NotPositiveDefinite extends Error {}
 
+/** Thrown by the analysis of a network too densely connected to solve in reasonable time: stopped at the limit it passed. */
+export class FactorTooLarge extends Error {}
+
 export interface SolveStats {
   factorisations: number;
   pcgIterations: number;
@@ -64,6 +67,8 @@ export class SpdSystem {
   /** Dense mode (the factor would be mostly full): row-major lower triangle, no ordering. */
   private dense: Float64Array | null = null;
   private stale = false;
+  /** Nonzeros below the diagonal of the factor (its fill): what one solve or refactorisation touches. */
+  readonly factorNonzeros: number;
   /** Cost model (multiply-adds) of one factorisation and of one PCG iteration, for the refactor rule. */
   private opsFactor = 0;
   private opsIter = 0;
@@ -71,8 +76,11 @@ export class SpdSystem {
   private solvesSince = 0;
   readonly stats: SolveStats = { factorisations: 0, pcgIterations: 0, solves: 0, columns: 0 };
 
-  /** n unknowns; edges (ei[e], ej[e]) with ei ≠ ej, each pair at most once. */
-  constructor(n: number, ei: Int32Array, ej: Int32Array) {
+  /**
+   * n unknowns; edges (ei[e], ej[e]) with ei ≠ ej, each pair at most once. The analysis stops with
+   * FactorTooLarge once the factor passes `limits.fill` nonzeros or the ordering `limits.ordering` steps.
+   */
+  constructor(n: number, ei: Int32Array, ej: Int32Array, limits: { fill?: number; ordering?: number } = {}) {
     this.n = n;
     this.m = ei.length;
     this.ei = ei;
@@ -94,6 +102,8 @@ export class SpdSystem {
     const perm = new Int32Array(n);
     const done = new Uint8Array(n);
     const cols: number[][] = [];
+    let fill = 0;
+    let ordering = 0;
     for (let k = 0; k < n; k++) {
       let best = -1;
       let bd = Infinity;
@@ -102,6 +112,9 @@ export class SpdSystem {
       done[best] = 1;
       const nb = [...adj[best]];
       cols.push(nb);
+      if ((fill += nb.length) > (limits.fill ?? Infinity)) throw new FactorTooLarge(`its conductance matrix fills to more than ${limits.fill} nonzeros when factored`);
+      // the clique merge below costs about |nb|² set operations
+      if ((ordering += nb.length * nb.length) > (limits.ordering ?? Infinity)) throw new FactorTooLarge(`ordering its conductance matrix takes more than ${limits.ordering} steps`);
       for (const a of nb) {
         adj[a].delete(best);
         for (const b of nb) if (a !== b) adj[a].add(b);
@@ -115,6 +128,7 @@ export class SpdSystem {
     const colptr = new Int32Array(n + 1);
     for (let k = 0; k < n; k++) colptr[k + 1] = colptr[k] + cols[k].length;
     const nnz = colptr[n];
+    this.factorNonzeros = nnz;
     if (n >= 16 && nnz > 0.3 * ((n * (n - 1)) / 2)) {
       // mostly full factor: a dense Cholesky with contiguous rows is several times faster
       this.dense = new Float64Array(n * n);

@@ -4,15 +4,32 @@
 // A thrown error crosses back as a plain {name, message, code} (structured clone would drop `code`).
 // A streaming task ({task, input, stream: {port, credit}}, pool.ts stream()) is one of streamTasks: its
 // items go out in batches over the port, each batch spending one credit of the shared counter.
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import Tinypool from 'tinypool';
+
 
 const { tasks: tasksUrl } = Tinypool.workerData;
 if (tasksUrl.endsWith('.ts')) (await import('tsx/esm/api')).register();
 const { tasks, streamTasks } = await import(tasksUrl);
 
-/** A batch goes out when it holds this many bytes of typed arrays or this many items. */
+// Started (its modules loaded at the main thread's priority), a pool thread yields the CPU to the server's
+// event loop (the API, the live feed, the store's writer): on a busy machine heavy work slows down instead
+// of the answers. Linux gives each thread its own nice value (setpriority on its thread id); elsewhere the
+// thread keeps the process's priority.
+try {
+  setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), 10);
+} catch {
+  // not Linux, or not allowed: same priority as the main thread
+}
+
+/**
+ * A batch goes out when it holds this many bytes of typed arrays or this many items, or this long after the
+ * previous one (a slow simulation still streams: its run starts with its first item, its progress shows).
+ */
 const BATCH_BYTES = 1 << 20;
 const BATCH_ITEMS = 512;
+const BATCH_MS = 50;
 
 /** ArrayBuffers under `value` (a few levels deep), to transfer instead of copy. */
 function buffers(value, out = new Set(), depth = 0) {
@@ -31,6 +48,7 @@ async function stream(fn, input, { port, credit }) {
   let items = [];
   let bytes = 0;
   let moved = new Set();
+  let sent = -Infinity;
   const flush = () => {
     while (Atomics.load(credit, 0) <= 0) Atomics.wait(credit, 0, 0, 1000);
     Atomics.sub(credit, 0, 1);
@@ -38,6 +56,7 @@ async function stream(fn, input, { port, credit }) {
     items = [];
     bytes = 0;
     moved = new Set();
+    sent = performance.now();
   };
   for await (const item of fn(input)) {
     items.push(item);
@@ -45,7 +64,7 @@ async function stream(fn, input, { port, credit }) {
       moved.add(b);
       bytes += b.byteLength;
     }
-    if (bytes >= BATCH_BYTES || items.length >= BATCH_ITEMS) flush();
+    if (bytes >= BATCH_BYTES || items.length >= BATCH_ITEMS || performance.now() - sent >= BATCH_MS) flush();
   }
   if (items.length) flush();
   port.postMessage({ end: true });

@@ -10,8 +10,8 @@
  * open.
  *
  * A streaming task (`stream()`, STREAM_TASKS in ./tasks.ts) sends its output as it goes, in batches, over a
- * MessagePort; the caller reads it as an async iterable. Flow control is by credit: the task may have at
- * most STREAM_WINDOW batches unread, then it waits (Atomics.wait on a shared counter) until the reader takes
+ * MessagePort (the first item at once, then a batch per MiB, 512 items or 50 ms); the caller reads it as an
+ * async iterable. Flow control is by credit: the task may have at most STREAM_WINDOW batches unread, then it waits (Atomics.wait on a shared counter) until the reader takes
  * one, so a slow reader (the run store, a paused run) bounds the memory in flight. While it waits it keeps
  * its thread. Ending the iteration early or the signal stops the thread.
  */
@@ -108,7 +108,7 @@ export class WorkerPool implements TaskRunner {
    * Runs a streaming task on a worker thread; yields its items in order. The first `next()` rejects with
    * the task's error when it fails before yielding (a bad circuit), as `run()` would.
    */
-  async *stream<K extends StreamTaskName>(task: K, input: StreamInput<K>, opts: { signal?: AbortSignal } = {}): AsyncGenerator<StreamItem<K>> {
+  async *stream<K extends StreamTaskName>(task: K, input: StreamInput<K>, opts: RunOptions = {}): AsyncGenerator<StreamItem<K>> {
     if (this.closed) throw new TaskError('the worker pool is closed', 'POOL_CLOSED');
     opts.signal?.throwIfAborted();
     const { port1, port2 } = new MessageChannel();
@@ -133,7 +133,7 @@ export class WorkerPool implements TaskRunner {
     });
     this.running++;
     const done = this.pool
-      .run({ task, input, stream: { port: port2, credit } }, { signal: ac.signal, transferList: [port2] as never })
+      .run({ task, input, stream: { port: port2, credit } }, { signal: ac.signal, transferList: [port2, ...(opts.transfer ?? [])] as never })
       .catch((err: unknown) => {
         failed = asTaskError(err, opts.signal?.aborted ? opts.signal : ac.signal.aborted ? ac.signal : undefined);
         poke();

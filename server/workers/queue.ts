@@ -17,6 +17,7 @@
  */
 import { hostname } from 'node:os';
 import { Queue, QueueEvents, Relay, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
 import { TaskError, WorkerPool, type RunOptions, type TaskInput, type TaskName, type TaskOutput, type TaskRunner } from './pool.ts';
 import type { QueueStatus } from '../../common/schemas/server.ts';
 
@@ -83,6 +84,40 @@ export function connection(url: string): ConnectionOptions {
     ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
     maxRetriesPerRequest: null,
   };
+}
+
+/** A Redis URL as printed: without its credentials. */
+export const shownRedis = (url: string): string => url.replace(/\/\/[^@]*@/, '//');
+
+/**
+ * Fails within about `timeoutMs` with "cannot reach Redis at …" when Redis does not answer a PING. `serve`
+ * and `worker` check this at start: the queue's own connections retry forever, which would leave a server
+ * that queues work nobody can take, or a worker that waits silently.
+ */
+export async function checkRedis(url: string, timeoutMs = 3000): Promise<void> {
+  let last: Error | undefined;
+  const client = new Redis({ ...(connection(url) as RedisOptions), lazyConnect: true, connectTimeout: timeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  client.on('error', (e: Error) => (last = e));
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (err) {
+    throw new TaskError(`cannot reach Redis at ${shownRedis(url)} (${(last ?? (err as Error)).message}); start it or give the right --redis URL`, 'REDIS_UNREACHABLE');
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** How long closing waits for Redis before dropping the connections, ms. */
+const CLOSE_MS = 3000;
+
+/** BullMQ's close() waits for Redis, forever if it is gone: after CLOSE_MS, `drop` the connections instead. */
+async function closeWithin(closing: Promise<unknown>, drop: () => Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), CLOSE_MS)));
+  const outcome = await Promise.race([closing.catch(() => undefined), late]);
+  clearTimeout(timer);
+  if (outcome === 'late') void drop().catch(() => undefined);
 }
 
 /** Server side: a TaskRunner whose tasks run on the queue's workers. */
@@ -160,7 +195,7 @@ export class QueuePool implements TaskRunner {
       this.queue.getActive(0, 99),
     ]);
     return {
-      redis: this.url.replace(/\/\/[^@]*@/, '//'),
+      redis: shownRedis(this.url),
       counts: counts as QueueStatus['counts'],
       workers: workers.map((w) => ({ name: String(w.rawname ?? w.name ?? '').replace(/^.*:w:/, ''), addr: String(w.addr ?? ''), ageS: Number(w.age ?? 0) })),
       active: active.filter(Boolean).map((j) => ({ id: String(j.id), task: j.name, worker: j.processedBy, attempts: j.attemptsMade })),
@@ -170,7 +205,7 @@ export class QueuePool implements TaskRunner {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([this.queue.close(), this.events.close(), this.relay.close()]);
+    await closeWithin(Promise.all([this.queue.close(), this.events.close(), this.relay.close()]), () => Promise.all([this.queue.disconnect(), this.events.disconnect()]));
   }
 }
 
@@ -222,8 +257,10 @@ export function startQueueWorker(opts: QueueWorkerOptions): { worker: Worker; re
     worker,
     ready: Promise.all([worker.waitUntilReady(), ready]),
     close: async () => {
-      await relay.close();
-      await worker.close();
+      await closeWithin((async () => {
+        await relay.close();
+        await worker.close();
+      })(), () => worker.disconnect());
       await pool.close();
     },
   };

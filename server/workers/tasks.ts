@@ -5,6 +5,7 @@
 import { bootstrapDistances, type PowerLawFit, type PowerLawOptions } from '../analysis/powerlaw.ts';
 import { fitTask, twinTask } from '../experiments/twin-task.ts';
 import type { TwinRunItem, TwinRunSpec } from '../sources/twin-source.ts';
+import type { ReadOptions, Recording } from '../import/recording.ts';
 
 export interface BootstrapChunk {
   data: Float64Array;
@@ -76,6 +77,16 @@ export const tasks = {
   twin: twinTask,
   /** One objective evaluation of a twin calibration: simulate a candidate circuit, compare with the run (experiments/fit.ts). */
   fit: fitTask,
+  /** A circuit (a built-in name or a document) checked by expanding it (a network at its caps: a few hundred ms); the document. */
+  circuit: async (job: { circuit: unknown; field?: string }): Promise<unknown> => {
+    const { resolveCircuit } = await import('../sources/twin-source.ts');
+    return resolveCircuit(job.circuit, job.field);
+  },
+  /** An uploaded recording parsed (import/recording.ts; up to 256 MB of CSV: seconds of work). */
+  readRecording: async (job: { bytes: Uint8Array; name: string; opts: ReadOptions }): Promise<Recording> => {
+    const { readRecording } = await import('../import/recording.ts');
+    return readRecording(Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength), job.name, job.opts);
+  },
   /** KS distances of a range of power-law bootstrap replicates (analysis-io/bootstrap.ts). */
   bootstrap: (c: BootstrapChunk): Float64Array => bootstrapDistances(c.data, c.fit, c.opts, c.seed, c.from, c.to),
 };

@@ -22,7 +22,7 @@ import type { RunStore } from '../../store/run-store.ts';
 import { AnalysisInfoSchema, AnalysisRunQuerySchema, StoredAnalysesQuerySchema, StoredAnalysisSchema, analysisRunOf } from '../../../common/schemas/analysis.ts';
 import { InputError, readRunSignal, tableSignal } from '../../analysis-io/inputs.ts';
 import { ANALYSES, type AnalysisDef } from '../../analysis-io/registry.ts';
-import { analyzeRun, resolveParams, toJson } from '../../analysis-io/results.ts';
+import { analyzeRun, resolveParams } from '../../analysis-io/results.ts';
 
 const RUN_INPUTS = new Set(['signal', 'signals', 'pair', 'events']);
 
@@ -211,11 +211,11 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
             } else {
               checkRunsSize(ctx.store, runIds!);
               // read on the worker thread (the reads are synchronous SQLite)
-              return toJson(await ctx.heavy.analyzeRuns(reply, ctx.store, def.name, runIds!, threadsOne(params))) as Record<string, unknown>;
+              return (await ctx.heavy.analyzeRuns(reply, ctx.store, def.name, runIds!, threadsOne(params))) as Record<string, unknown>;
             }
           }
           // On the pool (the server keeps answering; a client that leaves cancels it).
-          return toJson(await ctx.heavy.analysis(reply, { name: def.name, input, params: threadsOne(params) })) as Record<string, unknown>;
+          return (await ctx.heavy.analysis(reply, { name: def.name, input, params: threadsOne(params) })) as Record<string, unknown>;
         } catch (e) {
           return inputError(e);
         }

@@ -5,7 +5,8 @@
  */
 import { Type } from 'typebox';
 import { AppError } from '../../../common/errors.ts';
-import { MAX_IMPORT_BYTES, importRecording, readRecording, type ImportFormat } from '../../import/index.ts';
+import { MAX_IMPORT_BYTES, importRecording, type ImportFormat } from '../../import/index.ts';
+import { clientGone } from '../heavy.ts';
 import type { RoutePlugin } from '../app.ts';
 import { ImportQuerySchema, RunSummarySchema } from '../../../common/schemas/runs.ts';
 import { errorResponses } from '../schemas.ts';
@@ -30,9 +31,12 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       if (!Buffer.isBuffer(body)) throw new AppError('VALIDATION', 'body: send the file as application/octet-stream', '/');
       const q = req.query;
       const name = q.name.replace(/^.*[\\/]/, '');
-      // a refused file is an AppError BAD_IMPORT (field /body); nothing is stored
-      const rec = await readRecording(body, name, { format: q.format as ImportFormat | 'auto' | undefined, rate: q.rate, unit: q.unit, stimulus: q.stimulus });
-      const run = await importRecording(ctx.runs, rec, name, q.label !== undefined ? { label: q.label } : {});
+      // parsed on a thread of this machine (seconds for a large CSV), the bytes moved there when they own
+      // their buffer; a refused file is an AppError BAD_IMPORT (field /body); nothing is stored
+      const opts = { format: q.format as ImportFormat | 'auto' | undefined, rate: q.rate, unit: q.unit, stimulus: q.stimulus };
+      const whole = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
+      const rec = await ctx.heavy.run(reply, 'readRecording', { bytes: body, name, opts }, { local: true, ...(whole ? { transfer: [body.buffer as ArrayBuffer] } : {}) });
+      const run = await importRecording(ctx.runs, rec, name, { ...(q.label !== undefined ? { label: q.label } : {}), signal: clientGone(reply) });
       return reply.status(201).send({ run });
     },
   );

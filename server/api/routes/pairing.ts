@@ -11,6 +11,8 @@ import { pairWithTwin } from '../../experiments/pairing.ts';
 import { loadExampleCircuit } from '../../sources/twin-source.ts';
 import type { RoutePlugin } from '../app.ts';
 import { RunIdParams, errorResponses } from '../schemas.ts';
+import { clientGone } from '../heavy.ts';
+import { poolCompute } from '../../workers/analyses.ts';
 
 const plugin: RoutePlugin = async (app, { ctx }) => {
   const { store, runs, bench } = ctx;
@@ -40,8 +42,10 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       // event loop (a network at its caps takes a few hundred ms to expand)
       const stored = typeof req.body.circuit === 'string' ? store.getCircuit(req.body.circuit)?.document : undefined;
       const circuit = stored ?? (typeof req.body.circuit === 'string' ? loadExampleCircuit(req.body.circuit) : req.body.circuit);
-      const r = await pairWithTwin(store, runs, id, { circuit, analyses: [], field: '/params/id' });
-      await runPairAnalyses(store, id, r.twinRunId, bench.twin?.analyses ?? DEFAULT_PAIR_ANALYSES, (name) => (ids, params) => ctx.heavy.analyzeRuns(null, store, name, ids, params));
+      // a client that leaves stops the twin run and cancels the analyses under way
+      const signal = clientGone(reply);
+      const r = await pairWithTwin(store, runs, id, { circuit, analyses: [], field: '/params/id', signal });
+      await runPairAnalyses(store, id, r.twinRunId, bench.twin?.analyses ?? DEFAULT_PAIR_ANALYSES, poolCompute(ctx.pool, store, signal));
       return reply.status(201).send({ measuredRunId: r.measuredRunId, twinRunId: r.twinRunId, filledSamples: r.filledSamples });
     },
   );

@@ -7,7 +7,6 @@ import { AppError, runNotFound, runActive } from '../../../common/errors.ts';
 import { Type } from 'typebox';
 import { NotesBodySchema, RunDetailSchema, RunListQuerySchema, RunSummarySchema, StartRunBodySchema, TagsBodySchema } from '../../../common/schemas/runs.ts';
 import { pairWhenEnded } from '../../experiments/auto-pair.ts';
-import { resolveCircuit } from '../../sources/twin-source.ts';
 import type { RoutePlugin } from '../app.ts';
 import { RunIdParams, errorResponses } from '../schemas.ts';
 
@@ -69,8 +68,8 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
     },
     async (req, reply) => {
       const b = req.body;
-      // the circuit is checked before anything starts; the pairing itself waits for the run's end
-      const circuit = b.twin ? resolveCircuit(b.twin.circuit, '/twin/circuit') : undefined;
+      // the circuit is checked (on a thread) before anything starts; the pairing itself waits for the run's end
+      const circuit = b.twin ? await ctx.heavy.circuit(reply, b.twin.circuit, '/twin/circuit') : undefined;
       if (circuit !== undefined && !ctx.simulate) throw new AppError('NO_TWIN', 'the digital twin is not available on this server', '/twin');
       const run = await runs.start({
         protocol: b.protocol,
@@ -81,7 +80,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       });
       if (circuit !== undefined) {
         const analyses = ctx.bench.twin?.analyses;
-        void pairWhenEnded(store, runs, run.id, { circuit, simulate: ctx.simulate!, ...(analyses ? { analyses } : {}), log: (line) => req.log.info(line) });
+        void pairWhenEnded(store, runs, run.id, { circuit, simulate: ctx.simulate!, compute: ctx.compute, ...(analyses ? { analyses } : {}), log: (line) => req.log.info(line) });
       }
       return reply.status(201).send({ run });
     },

@@ -1,6 +1,6 @@
 /**
  * Sweeps as groups of runs (server/experiments/sweep-runner.ts), paired with the twin:
- *   POST /api/sweeps            { sweep, mode?, source?, sampleRate?, label?, circuit? } → 201 { sweep }
+ *   POST /api/sweeps            { sweep, mode?, source?, sampleRate?, label?, circuit?, options? } → 201 { sweep }
  *   GET  /api/sweeps            → { sweeps }
  *   GET  /api/sweeps/:id        → { sweep }
  *   POST /api/sweeps/:id/stop   → { sweep }
@@ -31,7 +31,9 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       // bench mode pairs each run with the bench's twin circuit unless the request names one
       // twin mode without one: the plastic synapse for an stdp sweep (stdp-circuit.ts)
       const c = b.circuit ?? ((b.mode ?? 'bench') === 'bench' ? bench.twin?.circuit : defaultTwinCircuit(b.sweep));
-      const status = sweeps.start({ ...b, ...(c !== undefined ? { circuit: c } : {}) });
+      // checked on a thread (a network at its caps takes a few hundred ms to expand), not again by start()
+      const circuit = c !== undefined ? ((await ctx.heavy.circuit(reply, c)) as typeof c) : undefined;
+      const status = sweeps.start({ ...b, ...(circuit !== undefined ? { circuit } : {}) }, { circuitChecked: true });
       return reply.status(201).send({ sweep: status });
     },
   );

@@ -172,14 +172,14 @@ function traceInputOptions(c: Command): Command {
 
 /** Runs the analysis on loaded signals: stored when the input is one run, printed otherwise. */
 async function runOnSignals(def: AnalysisDef, inputs: string[], sigs: Signal[], store: RunStore | undefined, params: Record<string, unknown>, o: InputOpts): Promise<void> {
-  const { analyzeRun, resolveParams, toJson } = await import('../../analysis-io/results.ts');
+  const { analyzeRun, resolveParams } = await import('../../analysis-io/results.ts');
   if (store && sigs.length === 1 && sigs[0].runId !== undefined) {
     print(await analyzeRun(store, sigs[0].runId, def.name, params, { recompute: o.recompute, signal: sigs[0] }), o.json);
     return;
   }
   const p = resolveParams(def, params);
   const input = def.inputs === 'signal' || def.inputs === 'events' ? sigs[0] : sigs;
-  const result = toJson(await def.run(input as never, p as never, {}));
+  const result = await def.run(input as never, p as never, {});
   print({ input: inputs.length === 1 ? inputs[0] : inputs, method: def.name, params: p, result }, o.json);
 }
 
@@ -232,7 +232,7 @@ function register1(analyze: Command, def: AnalysisDef): void {
     const o = command.opts() as InputOpts & Record<string, unknown>;
     const params = readParams(bindings, o);
     const positional = args.slice(0, -2) as (string | string[] | undefined)[];
-    const { resolveParams, toJson } = await import('../../analysis-io/results.ts');
+    const { resolveParams } = await import('../../analysis-io/results.ts');
     const io = await import('../../analysis-io/inputs.ts');
     if (def.inputs === 'values' || def.inputs === 'trains') {
       const file = positional[0] as string;
@@ -243,7 +243,7 @@ function register1(analyze: Command, def: AnalysisDef): void {
         bar.update(done);
       };
       const input = def.inputs === 'values' ? io.readValues(file) : io.readTrains(file);
-      const r = toJson(await def.run(input as never, p as never, { onProgress })) as Record<string, unknown>;
+      const r: Record<string, unknown> = await def.run(input as never, p as never, { onProgress });
       (bar as ReturnType<typeof progressBar> | undefined)?.stop();
       print(r, o.json, TEXT[def.name] ? () => TEXT[def.name](r) : undefined);
       return;
@@ -275,7 +275,7 @@ function register1(analyze: Command, def: AnalysisDef): void {
         if (simulatedArg === undefined) throw new Error(`no <simulated> given and ${measured} is not a run with a linked twin run`);
         await withInputs([simulatedArg], o, async ([b]) => {
           const p = resolveParams(def, params);
-          print({ measured, simulated: simulatedArg, method: def.name, params: p, result: toJson(await def.run([a, b] as never, p as never, {})) }, o.json);
+          print({ measured, simulated: simulatedArg, method: def.name, params: p, result: await def.run([a, b] as never, p as never, {}) }, o.json);
         });
       });
       return;

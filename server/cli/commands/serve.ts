@@ -21,7 +21,7 @@ export function register(program: Command): void {
     .option('--redis <url>', 'queue sweep points and heavy analyses on this Redis (redis://host:6379) for `spikeloop worker` processes instead of running them on this machine\'s threads')
     .option('--token <token>', 'the token every request must carry (default: env SPIKELOOP_TOKEN, else a new random one); printed in the start URL')
     .option('--no-token', 'no token at all: allowed only on a loopback address, and anyone with an account on this machine can then drive the bench')
-    .option('--allow-host <name>', 'a host name (or address) requests may name besides loopback and the bound address; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--allow-host <name>', 'a host name (or address) requests may name besides loopback and the bound address; with a scheme or port (https://lab.example) also an exact allowed Origin; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--bench <config.json>', 'bench configuration (instruments, limits, twin circuit paired after every run); default: the virtual bench')
     .action(async (opts: { port: number; host: string; db: string; log: boolean; source: string; bench?: string; redis?: string; token?: string | false; allowHost: string[] }) => {
       const { isLoopback, newToken } = await import('../../api/security.ts');
@@ -46,6 +46,9 @@ export function register(program: Command): void {
         const [{ readFileSync }, { validateBenchConfig }] = await Promise.all([import('node:fs'), import('../../benchconfig/index.ts')]);
         bench = validateBenchConfig(readFileSync(opts.bench, 'utf8'));
       }
+      // an unreachable Redis is reported now, before anything opens (its queue would wait for it forever)
+      const queue = opts.redis ? await import('../../workers/queue.ts') : undefined;
+      if (queue && opts.redis) await queue.checkRedis(opts.redis);
       ensureDbDir(opts.db);
       const store = RunStore.open(opts.db);
       const problems = store.quickCheck(3);
@@ -53,7 +56,7 @@ export function register(program: Command): void {
         console.error(`spikeloop: WARNING: ${opts.db} fails its integrity check (PRAGMA quick_check): ${problems.join('; ')}\nspikeloop: reads of the damaged part will fail; copy the file aside and see \`spikeloop db info\``);
       }
       // --redis: the worker pool's tasks go to the queue's workers (server/workers/queue.ts); closed with the app
-      const pool = opts.redis ? new (await import('../../workers/queue.ts')).QueuePool(opts.redis) : undefined;
+      const pool = queue && opts.redis ? new queue.QueuePool(opts.redis) : undefined;
       let app: import('../../api/app.ts').App;
       try {
         // the services (server/services.ts) are closed with the app: runs stopped, instruments to zero
@@ -97,7 +100,7 @@ export function register(program: Command): void {
         );
       }
       if (token === null) console.error('spikeloop: WARNING: --no-token: any program or user on this machine can drive the bench');
-      console.log(`spikeloop listening on ${urls[0]} (database ${opts.db}; API docs ${urls[0].replace(/\/(\?token=.*)?$/, '')}/docs; default source ${sources.defaultKind}${opts.redis ? `; twin runs and analyses queued on ${opts.redis.replace(/\/\/[^@]*@/, '//')}` : ''})`);
+      console.log(`spikeloop listening on ${urls[0]} (database ${opts.db}; API docs ${urls[0].replace(/\/(\?token=.*)?$/, '')}/docs; default source ${sources.defaultKind}${opts.redis ? `; twin runs and analyses queued on ${queue?.shownRedis(opts.redis)}` : ''})`);
     });
 }
 

@@ -26,11 +26,12 @@ export function register(program: Command): void {
       }
       if (health.status === 401) throw new Error(`--server ${opts.server} refused the token: pass --token or set SPIKELOOP_TOKEN to the server's token`);
       if (!health.ok) throw new Error(`--server ${opts.server}: GET /api/health answered ${health.status}`);
-      const { startQueueWorker } = await import('../../workers/queue.ts');
+      const { checkRedis, shownRedis, startQueueWorker } = await import('../../workers/queue.ts');
+      await checkRedis(opts.redis);
       const concurrency = opts.concurrency ?? availableParallelism();
       const w = startQueueWorker({ redis: opts.redis, concurrency, ...(opts.name ? { name: opts.name } : {}) });
       await w.ready;
-      console.log(`spikeloop worker ${w.worker.name}: ${concurrency} jobs at once from ${opts.redis.replace(/\/\/[^@]*@/, '//')} for ${opts.server}`);
+      console.log(`spikeloop worker ${w.worker.name}: ${concurrency} jobs at once from ${shownRedis(opts.redis)} for ${opts.server}`);
       let closing = false;
       const stop = (signal: string) => {
         if (closing) return;

@@ -20,6 +20,7 @@ import nwn2000 from './nwn2000.json' with { type: 'json' };
 import spikingEr from './spiking-er.json' with { type: 'json' };
 import spikingErStdp from './spiking-er-stdp.json' with { type: 'json' };
 import spikingNwn from './spiking-nwn.json' with { type: 'json' };
+import spikingNwnRaster from './spiking-nwn-raster.json' with { type: 'json' };
 import stdpSynapse from './stdp-synapse.json' with { type: 'json' };
 
 /** A circuit document as stored (its format: docs/twin/circuits.md; checked by expandCircuit). */
@@ -47,6 +48,7 @@ const CATALOGUE: Readonly<Record<string, CircuitDoc>> = {
   'spiking-er': spikingEr,
   'spiking-er-stdp': spikingErStdp,
   'spiking-nwn': spikingNwn,
+  'spiking-nwn-raster': spikingNwnRaster,
   'stdp-synapse': stdpSynapse,
 };
 

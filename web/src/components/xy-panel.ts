@@ -4,7 +4,8 @@
  * One panel for every time view: the stored view reads both channels as envelopes of the same columns from
  * the server (`envelopeXY`: raw samples when the window holds at most MAX_POINTS, otherwise each point the
  * middle of a column's min and max), the live view from its ring buffers (`views/live-view.ts`); the note
- * says which.
+ * says which. The cycle is the server's stimulus period of the run's protocol (`periodS` of
+ * POST /api/protocols/check, the one New run, Sweeps and the channel notes use), asked when the panel first opens.
  */
 import { api, type ChannelInfo, type RunDetail, type RunSummary } from '../api.ts';
 import { h } from '../dom.ts';
@@ -14,13 +15,6 @@ import type { Columns } from '../plots/minmax-buffer.ts';
 import { shownFactor, shownUnit } from '../views/describe.ts';
 
 export const MAX_POINTS = 4000;
-
-/** The stimulus period (s) of protocols that repeat: a square's or sine's 1/f, a pulse train's or I–V sweep's period. */
-export function stimulusPeriodS(p: RunSummary['protocol']): number | null {
-  if (typeof p.frequencyHz === 'number' && p.frequencyHz > 0) return 1 / p.frequencyHz;
-  if (typeof p.periodS === 'number' && p.periodS > 0) return p.periodS;
-  return null;
-}
 
 /** Points of two channels over a window: x and y in the plotted units, t the time (s) of each. */
 export interface XYPoints {
@@ -61,7 +55,17 @@ export function envelopeXY(run: RunDetail): XYSource {
 }
 
 export function xyPanel(run: RunSummary, channels: ChannelInfo[], window: () => [number, number], source: XYSource) {
-  const period = stimulusPeriodS(run.protocol);
+  let period: number | null = null;
+  let periodAsked: Promise<void> | null = null;
+  // 'cycle' is offered once the server has named a period (none: dc, ladder, a protocol it no longer accepts)
+  const askPeriod = () =>
+    (periodAsked ??= api.checkProtocol(run.protocol, 2).then(
+      (r) => {
+        period = r.periodS ?? null;
+        if (period) colour.append(h('option', { value: 'cycle' }, 'cycle'));
+      },
+      () => undefined,
+    ));
   const pick = (label: string, control: string, def: ChannelInfo | undefined) => {
     const s = h('select', { class: 'compact', 'aria-label': label, 'data-control': control });
     for (const c of channels) s.append(h('option', { value: String(c.index) }, c.label || c.name));
@@ -72,7 +76,7 @@ export function xyPanel(run: RunSummary, channels: ChannelInfo[], window: () => 
   const resp = channels.find((c) => c.role === 'response');
   const xSel = pick('X channel', 'xy-x', stim ?? channels[0]);
   const ySel = pick('Y channel', 'xy-y', resp ?? channels[1] ?? channels[0]);
-  const colour = h('select', { class: 'compact', 'aria-label': 'Colour by', 'data-control': 'xy-colour' }, h('option', { value: 'time' }, 'time'), period ? h('option', { value: 'cycle' }, 'cycle') : null);
+  const colour = h('select', { class: 'compact', 'aria-label': 'Colour by', 'data-control': 'xy-colour' }, h('option', { value: 'time' }, 'time'));
   const note = h('span', { class: 'hint', 'data-stat': 'xy-note' });
   const body = h('div', { class: 'xy-body' });
   const el = h('section', { class: 'xy-panel', hidden: true }, h('div', { class: 'toolbar' }, h('strong', {}, 'X–Y'), 'x', xSel, 'y', ySel, 'colour by', colour, note), body);
@@ -94,6 +98,7 @@ export function xyPanel(run: RunSummary, channels: ChannelInfo[], window: () => 
     const cy = channels.find((c) => String(c.index) === ySel.value)!;
     const [w0, w1] = window();
     try {
+      await askPeriod();
       const p = await source(cx, cy, w0, w1, mine.signal);
       if (mine.signal.aborted || !p) return;
       const c = new Float64Array(p.length);

@@ -6,7 +6,8 @@
  * twin alone, and follow it: the points with their runs (a point whose pairing failed keeps its measured
  * rate, and the failure is named),
  * and the sweep curve — spike rate against the first swept parameter (resonance / f–I curve, measured and
- * twin), its peak marked — with each point's regime label. Once the sweep has ended, the analysis
+ * twin), its peak marked — with each point's regime label. In bench mode the chosen source's run options are
+ * the New run page's own component (form/options-form.ts) and go with the sweep to every point's run. Once the sweep has ended, the analysis
  * library's views of it (server-side): the resonance and optimal operating frequencies marked when the
  * swept parameter is a frequency (`POST /api/analysis/resonance`), the regime phase diagram as a heatmap
  * over one or two swept parameters (`POST /api/analysis/regime`), and for runs of the stdp protocol the
@@ -18,6 +19,7 @@ import { api, ApiError, type ProtocolInfo, type SourceInfo, type SweepPointStatu
 import type { SweepStartBody } from '../../../common/schemas/sweeps.ts';
 import { h } from '../dom.ts';
 import { si } from '../format.ts';
+import { optionsForm, type OptionsForm } from '../form/options-form.ts';
 import { protocolFieldTitle, unitOf, type BenchLimits } from '../form/protocol-form.ts';
 import { samplesPerPeriodNote } from '../form/samples-per-period.ts';
 import { sweepEditor, type EditorView, type SweepEditor } from '../form/sweep-editor.ts';
@@ -131,6 +133,10 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
   if (kept.mode === 'bench' || kept.mode === 'twin') mode.value = kept.mode;
   if (kept.rate) rate.value = kept.rate;
   const sourceRow = h('label', {}, ' Source ', source);
+  // the source's run options (bench mode), built once the bench limits are known
+  let options: OptionsForm | undefined;
+  const optionsBox = h('div', { class: 'sweep-options' });
+  let optionsFor = '';
 
   const show = (text: string, error: boolean) => {
     message.hidden = false;
@@ -141,16 +147,17 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
     if (!editor) throw new ApiError(0, 'LOADING', 'the editor is still loading');
     return editor.doc();
   };
-  const body = (): SweepStartBody => ({
+  const body = (opts: Record<string, unknown>): SweepStartBody => ({
     sweep: parse() as SweepStartBody['sweep'],
     mode: mode.value as SweepStartBody['mode'],
     sampleRate: Number(rate.value),
     ...(mode.value === 'bench' && source.value ? { source: source.value } : {}),
     ...(circuit.value ? { circuit: circuit.value } : {}),
+    ...(mode.value === 'bench' && Object.keys(opts).length ? { options: opts } : {}),
   });
   const refused = (e: unknown) => {
     show(e instanceof Error ? e.message : String(e), true);
-    if (e instanceof ApiError) editor?.showRefusal(e);
+    if (e instanceof ApiError && !editor?.showRefusal(e)) options?.showRefusal(e.message, e.field);
   };
 
   const check = async () => {
@@ -162,8 +169,13 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
     }
   };
   const start = async () => {
+    const opts = mode.value === 'bench' && options ? options.read() : {};
+    if (opts === false) {
+      (options!.el as HTMLDetailsElement).open = true;
+      return;
+    }
     try {
-      const sweep = await api.startSweep(body());
+      const sweep = await api.startSweep(body(opts));
       show(`sweep ${sweep.id} started: ${sweep.points.length} runs`, false);
       Router.go(`/sweeps/${sweep.id}`);
     } catch (e) {
@@ -179,6 +191,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
       editorBox,
       h('div', { class: 'row' }, h('label', {}, 'Mode ', mode), sourceRow, h('label', {}, ' Twin circuit ', circuit), h('label', {}, ' Sample rate, S/s ', rate)),
       rateNote.el,
+      optionsBox,
       h(
         'div',
         { class: 'row' },
@@ -229,13 +242,21 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
   circuit.addEventListener('change', () => (circuitPicked = true));
   const defaultCircuit = () => {
     sourceRow.hidden = mode.value !== 'bench';
-    if (circuitPicked) return;
-    let kind: unknown;
+    optionsBox.hidden = mode.value !== 'bench';
+    let base: { kind?: unknown; quantity?: unknown } | undefined;
     try {
-      kind = (parse() as { base?: { kind?: unknown } }).base?.kind;
+      base = (parse() as { base?: { kind?: unknown; quantity?: unknown } }).base;
     } catch {
       return;
     }
+    // rebuilt only when the source or the quantity (an option's unit) changes, so typed options stay
+    const quantity = base?.quantity === 'voltage' ? 'voltage' : 'current';
+    if (options && optionsFor !== `${source.value} ${quantity}`) {
+      optionsFor = `${source.value} ${quantity}`;
+      options.build(sources.find((x) => x.kind === source.value), quantity);
+    }
+    if (circuitPicked) return;
+    const kind = base?.kind;
     const own = mode.value === 'bench' ? sources.find((x) => x.kind === source.value)?.twinCircuit : undefined;
     const want = kind === 'stdp' ? 'stdp-synapse' : (own ?? 'lif');
     if ([...circuit.querySelectorAll('option')].some((o) => o.value === want)) circuit.value = want;
@@ -258,6 +279,8 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
     source.replaceChildren(...sources.map((x) => h('option', { value: x.kind, title: x.detail ?? null }, x.title)));
     source.value = kept.source && sources.some((x) => x.kind === kept.source) ? kept.source : (sources.find((x) => x.kind === srcs.default)?.kind ?? sources[0]?.kind ?? '');
     circuit.replaceChildren(h('option', { value: '' }, '(none)'), ...circuits.map((c) => h('option', { value: c.name, title: c.description }, c.name)));
+    options = optionsForm(bench.limits);
+    optionsBox.replaceChildren(options.el);
     editor = sweepEditor(ps, bench.limits, { text: kept.text ?? JSON.stringify(EXAMPLE, null, 2), view: kept.view ?? 'form', onChange: save });
     editorBox.replaceChildren(editor.el);
     editorBox.dataset.ready = 'true';
