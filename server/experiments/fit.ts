@@ -295,6 +295,7 @@ async function fit(store: RunStore, pool: TaskRunner, runId: number, opts: FitOp
 /** Local spike-time fits of the multi-start check, and the spread of their starts (unit box). */
 const STARTS = 8;
 const SPREAD = 0.15;
+const ratio = (r: number) => (r >= 10 ? String(Math.round(r)) : r.toPrecision(2));
 /** Distance in the unit box beyond which two minima count as distinct parameter sets (1 % of a search range). */
 const APART = 0.01;
 
@@ -336,7 +337,7 @@ async function spikeTimeIntervals(
       x: to.x,
       intervals: free.map(() => null),
       warnings: [
-        `the search stopped in a local minimum of the spike times: ${how} reached a ${(best.f / Math.max(to.f, Number.MIN_VALUE)).toPrecision(2)}× lower sum of squares at distinct values (${moved.join('; ')}); the run's spike times have several minima and the lowest found need not be the global one (multi-start check, Raue et al. 2013), so no intervals: measure at a drive that shows every parameter, or fix some of them`,
+        `the search stopped in a local minimum of the spike times: ${how} reached a ${ratio(best.f / Math.max(to.f, Number.MIN_VALUE))}× lower sum of squares at distinct values (${moved.join('; ')}); the run's spike times have several minima and the lowest found need not be the global one (multi-start check, Raue et al. 2013), so no intervals: measure at a drive that shows every parameter, or fix some of them`,
       ],
     };
   };
