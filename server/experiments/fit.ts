@@ -7,7 +7,9 @@
  * The search is CMA-ES (server/twin/optimize.ts) in the unit box of the parameters' bounds; each population's
  * twin evaluations run in parallel on the one worker pool (task `fit`, ./twin-task.ts). The identifiability
  * report (server/twin/calibration.ts) evaluates the Hessian stencil and each parameter at its bounds, also in
- * parallel. An AbortSignal cancels it all (queued tasks dropped, running threads stopped).
+ * parallel. A fit of a run with spike events (spikes objective, or the waveform of a spiking run, whose resets
+ * are kinks) takes its intervals from the spike times instead (spikeTimeIntervals: polish, multi-start check,
+ * profile). An AbortSignal cancels it all (queued tasks dropped, running threads stopped).
  */
 import { AppError } from '../../common/errors.ts';
 import type { FitJob } from '../../common/schemas/twin.ts';
