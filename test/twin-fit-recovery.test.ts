@@ -97,6 +97,25 @@ describe('parameter recovery: LIF under a square wave', () => {
     for (const [k, v] of Object.entries(truth)) expect(Math.abs(r.params[k] / v - 1)).toBeLessThan(0.02);
     expect(r.ci['Cm.value']).toBeNull();
     expect(r.warnings.join('\n')).toMatch(/Cm\.value: the objective is not smooth at the fit/);
+    // an imported recording has no spike events: the fit says why the spike times cannot stand in
+    expect(r.warnings.join('\n')).toMatch(new RegExp(`run ${run} has no spike events, so its spike times cannot give the intervals`));
+  });
+
+  it('noisy waveform of a spiking run with its spike events (0.2 ms jitter): intervals from the spike times\' profile', async () => {
+    const run = await noisy(measured, 0.01, 8);
+    jitterSpikes(measured, run, 2e-4, 11);
+    const r = await fitTwinToRun(fb.store, fb.pool, run, { circuit: withParams(builtInCircuit('lif'), start), params: Object.keys(truth), objective: 'waveform' });
+    report('LIF square spiking, noisy waveform with spike events', truth, start, r);
+    // the waveform's estimate, as without the events; the intervals those of the spike times, holding it and the truth
+    for (const [k, v] of Object.entries(truth)) {
+      expect(Math.abs(r.params[k] / v - 1)).toBeLessThan(0.02);
+      const [lo, hi] = r.ci[k]!;
+      expect(v).toBeGreaterThanOrEqual(lo);
+      expect(v).toBeLessThanOrEqual(hi);
+      expect(r.params[k]).toBeGreaterThanOrEqual(lo);
+      expect(r.params[k]).toBeLessThanOrEqual(hi);
+    }
+    for (const w of r.warnings) expect(w).toMatch(/^(Cm|Rm)\.value: its profile stays within the 95 % threshold up to its (lower|upper) bound/);
   });
 });
 

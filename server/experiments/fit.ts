@@ -7,7 +7,9 @@
  * The search is CMA-ES (server/twin/optimize.ts) in the unit box of the parameters' bounds; each population's
  * twin evaluations run in parallel on the one worker pool (task `fit`, ./twin-task.ts). The identifiability
  * report (server/twin/calibration.ts) evaluates the Hessian stencil and each parameter at its bounds, also in
- * parallel. An AbortSignal cancels it all (queued tasks dropped, running threads stopped).
+ * parallel. A fit of a run with spike events (spikes objective, or the waveform of a spiking run, whose resets
+ * are kinks) takes its intervals from the spike times instead (spikeTimeIntervals: polish, multi-start check,
+ * profile). An AbortSignal cancels it all (queued tasks dropped, running threads stopped).
  */
 import { AppError } from '../../common/errors.ts';
 import type { FitJob } from '../../common/schemas/twin.ts';
@@ -28,13 +30,14 @@ import {
   withParams,
   type BoundSpec,
   type FitTarget,
+  type FreeParam,
   type ObjectiveKind,
   type ObjectiveSpec,
   type ObjectiveValue,
   type ParamReport,
 } from '../twin/calibration.ts';
 import { minimize } from '../twin/optimize.ts';
-import { profileIntervals, t975, type ProfileInterval } from '../twin/profile.ts';
+import { multiStart, multiStartCheck, profileIntervals, t975, type ProfileInterval } from '../twin/profile.ts';
 import { DEFAULT_PAIR_ANALYSES, runPairAnalyses } from './auto-pair.ts';
 import { pairWithTwin, type TwinStimulus } from './pairing.ts';
 import { poolSimulate } from './twin-task.ts';
@@ -240,32 +243,34 @@ async function fit(store: RunStore, pool: TaskRunner, runId: number, opts: FitOp
     found = { f: r.f, generations: found.generations + r.generations, stop: r.stop };
   }
   let x = found.f < start.value ? xBest : x0;
-  let profiled: ProfileInterval[] | undefined;
-  const sse = async (xs: number[][]) => (await evaluate(xs)).map((v) => v.sse ?? Infinity);
+  // the spike-time sum of squares comes with the spikes objective's evaluation, whatever the fit's objective
+  const spikeSpec: ObjectiveSpec = { kind: 'spikes', channels: [] };
+  const sse = async (xs: number[][]) => (await evaluate(xs, spikeSpec)).map((v) => v.sse ?? Infinity);
   const signal = opts.signal ? { signal: opts.signal } : {};
-  const dof = target.spikes.length - free.length;
-  if (kind === 'spikes') {
-    // Spike-time least squares from the van Rossum optimum: the estimate under Gaussian spike-time jitter, and
-    // the sum of squares whose profile gives the intervals (the van Rossum distance has a kink at its minimum)
-    const [atX] = await sse([x]);
-    const polish = await minimize(sse, x, { seed: seed + stages.length, sigma0: 0.03, tolX: 1e-7, restarts: 1, maxEvals: 100 * free.length, ...signal });
-    if (polish.f < atX) x = polish.x;
-    const sseMin = Math.min(atX, polish.f);
-    if (dof > 0) {
-      // Δ of the sum of squares that bounds a 95 % interval with the jitter variance estimated from the fit
-      // (F(1, ν) = t²); the floor, a millionth of a sample per spike, for noise-free data
-      const threshold = Math.max((t975(dof) ** 2 * sseMin) / dof, target.spikes.length * (1e-6 / target.sampleRate) ** 2);
-      opts.onProgress?.({ phase: 'identifiability', evals: done, total: Math.max(total, done), residual: bestResidual });
-      const prof = await profileIntervals(sse, x, sseMin, { threshold, seed: seed + 100, maxEvals: 3 * maxEvals, ...signal });
-      profiled = prof.intervals;
-      x = prof.x;
-    }
-  }
+  const notes: string[] = [];
+  let profiled: (ProfileInterval | null)[] | undefined;
+  // the spike times' profile: the spikes objective's intervals, and those of a waveform fit of a spiking run,
+  // whose minimum is a kink at the resets (unless that fit missed the run: its warning says so, no interval)
+  const [atSearch] = kind === 'waveform' && target.spikes.length > 0 ? await evaluate([x]) : [];
+  if (kind === 'spikes' || (atSearch && !misfitWarning(spec, target, atSearch))) {
+    opts.onProgress?.({ phase: 'identifiability', evals: done, total: Math.max(total, done), residual: bestResidual });
+    const st = await spikeTimeIntervals(sse, x, free, target, seed, maxEvals, signal);
+    notes.push(...st.warnings);
+    profiled = st.intervals;
+    // the spikes objective reports the spike-time estimate; a waveform fit keeps its own, with these intervals
+    if (kind === 'spikes') x = st.x;
+  } else if (kind === 'waveform' && spiking && target.spikes.length === 0)
+    notes.push(`run ${runId} has no spike events, so its spike times cannot give the intervals the resets deny the waveform (a twin or DAQ run records them, an imported recording does not)`);
   const values = await evaluate(identifiabilityPoints(x));
   const atFit = values[0];
   const id = identifiability(free, x, values.map((v) => v.value), atFit.n, profiled);
   const misfit = misfitWarning(spec, target, atFit);
   if (misfit) id.warnings.unshift(misfit);
+  id.warnings.push(...notes);
+  if (kind === 'waveform' && profiled)
+    for (const p of id.params)
+      if (p.ci && (p.value < p.ci[0] || p.value > p.ci[1]))
+        id.warnings.push(`${p.name}: the waveform's estimate ${p.value.toPrecision(4)} lies outside the spike times' interval [${p.ci[0].toPrecision(4)}, ${p.ci[1].toPrecision(4)}]: the waveform and the spike times disagree on it`);
   opts.onProgress?.({ phase: 'identifiability', evals: done, total: done, residual: atFit.residual });
   const params = Object.fromEntries(id.params.map((p) => [p.name, p.value]));
   return {
@@ -287,6 +292,73 @@ async function fit(store: RunStore, pool: TaskRunner, runId: number, opts: FitOp
     seconds: (Date.now() - t0) / 1000,
     fitted: withParams(opts.circuit, params),
   };
+}
+
+/** Local spike-time fits of the multi-start check, and the spread of their starts (unit box). */
+const STARTS = 8;
+const SPREAD = 0.15;
+const ratio = (r: number) => (r >= 10 ? String(Math.round(r)) : r.toPrecision(2));
+/** Distance in the unit box beyond which two minima count as distinct parameter sets (1 % of a search range). */
+const APART = 0.01;
+
+/**
+ * The spike-time regression from the search's optimum x (docs/twin/calibration.md, "Spike-timing fits"):
+ * polish (least squares of the spike times), the multi-start check (./profile.ts multiStart: a local fit from
+ * each of STARTS points around the polished one; one clearly lower moves the fit there), then the profile
+ * intervals, widened to hold every local minimum as good as the best, with a warning naming the parameters
+ * whose equally good minima lie apart. Returns the spike-time estimate, its intervals (none without residual
+ * degrees of freedom) and the warnings.
+ */
+async function spikeTimeIntervals(
+  sse: (xs: number[][]) => Promise<number[]>,
+  x: number[],
+  free: readonly FreeParam[],
+  target: FitTarget,
+  seed: number,
+  maxEvals: number,
+  signal: { signal?: AbortSignal },
+): Promise<{ x: number[]; intervals?: (ProfileInterval | null)[]; warnings: string[] }> {
+  const [atX] = await sse([x]);
+  // seeds: the search's three stages took seed … seed + 2
+  const polish = await minimize(sse, x, { seed: seed + 3, sigma0: 0.03, tolX: 1e-7, restarts: 1, maxEvals: 100 * free.length, ...signal });
+  const best = polish.f < atX ? { x: polish.x, f: polish.f } : { x, f: atX };
+  const M = target.spikes.length;
+  const dof = M - free.length;
+  if (dof <= 0) return { x: best.x, warnings: [`${M} measured spikes for ${free.length} parameters leave no residual degrees of freedom: no interval from the spike times`] };
+  // Δ of the sum of squares that bounds a 95 % interval with the jitter variance estimated from the fit
+  // (F(1, ν) = t²); the floor, a millionth of a sample per spike, for noise-free data
+  const threshold = (f: number) => Math.max((t975(dof) ** 2 * f) / dof, M * (1e-6 / target.sampleRate) ** 2);
+  const minima = await multiStart(sse, best.x, { starts: STARTS, spread: SPREAD, evals: 60 * free.length, seed: seed + 200, ...signal });
+  const range = (i: number, us: number[]) => `${free[i].name} ${us.map((u) => fromUnit(free[i], u).toPrecision(4)).join(' → ')}`;
+  // a minimum significantly lower than the polished fit (by more than Δ) at distinct parameters: the search had
+  // stopped in a local minimum, and nothing shows the lower one is the global one (the truth) either
+  const escaped = (to: { x: number[]; f: number }, how: string) => {
+    if (!(to.f < best.f - threshold(to.f)) || !to.x.some((u, i) => Math.abs(u - best.x[i]) > APART)) return null;
+    const moved = free.flatMap((_, i) => (Math.abs(to.x[i] - best.x[i]) > APART ? [range(i, [best.x[i], to.x[i]])] : []));
+    return {
+      x: to.x,
+      intervals: free.map(() => null),
+      warnings: [
+        `the search stopped in a local minimum of the spike times: ${how} reached a ${ratio(best.f / Math.max(to.f, Number.MIN_VALUE))}× lower sum of squares at distinct values (${moved.join('; ')}); the run's spike times have several minima and the lowest found need not be the global one (multi-start check, Raue et al. 2013), so no intervals: measure at a drive that shows every parameter, or fix some of them`,
+      ],
+    };
+  };
+  const lower = escaped(minima.reduce((a, b) => (b.f < a.f ? b : a)), `a local fit from one of ${minima.length} starts around it`);
+  if (lower) return lower;
+  const prof = await profileIntervals(sse, best.x, best.f, { threshold: threshold(best.f), seed: seed + 100, maxEvals: 3 * maxEvals, ...signal });
+  const walked = escaped(prof, 'a profile walk from it');
+  if (walked) return walked;
+  const check = multiStartCheck(prof.intervals, [...minima, best], prof.f, threshold(prof.f), APART);
+  const apart = free.flatMap((_, i) => {
+    const r = check.spread[i];
+    return r ? [{ name: free[i].name, text: range(i, [Math.min(r[0], prof.x[i]), Math.max(r[1], prof.x[i])]).replace(' → ', '–') }] : [];
+  });
+  const warnings = apart.length
+    ? [
+        `${apart.map((a) => a.name).join(', ')}: ${check.good} of ${minima.length + 1} local spike-time fits (the fit and ${minima.length} from starts around it) are equally good within the 95 % threshold at distinct values (${apart.map((a) => a.text).join('; ')}): the run has several minima and does not determine ${apart.length > 1 ? 'these parameters' : 'it'} (multi-start check, Raue et al. 2013); ${apart.length > 1 ? 'their intervals are' : 'its interval is'} widened to hold them`,
+      ]
+    : [];
+  return { x: prof.x, intervals: check.intervals, warnings };
 }
 
 export interface CalibrateOptions extends FitOptions {

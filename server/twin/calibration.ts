@@ -418,14 +418,15 @@ export function identifiabilityPoints(x: readonly number[], h = HESSIAN_STEP): n
 /**
  * Confidence intervals and insensitive parameters from the objective values at identifiabilityPoints(x)
  * (`values` in the same order); `nTerms` the objective's n at the fit. `profiled`: intervals from the profile
- * (./profile.ts, unit box) that replace the Hessian's, for an objective that is not smooth at its minimum.
+ * (./profile.ts, unit box) that replace the Hessian's, for an objective that is not smooth at its minimum; a
+ * null one is withheld (the caller warns why).
  */
 export function identifiability(
   params: readonly FreeParam[],
   x: readonly number[],
   values: readonly number[],
   nTerms: number,
-  profiled?: readonly ProfileInterval[],
+  profiled?: readonly (ProfileInterval | null)[],
   h = HESSIAN_STEP,
 ): { params: ParamReport[]; warnings: string[] } {
   const n = x.length;
@@ -486,6 +487,8 @@ export function identifiability(
   const reports = params.map((p, i): ParamReport => {
     const value = fromUnit(p, x[i]);
     const prof = profiled?.[i];
+    // withheld by the caller (who says why)
+    if (prof === null) return { name: p.name, value, ci: null, se: null, atMin: bounds[i][0], atMax: bounds[i][1], identifiable: false };
     if (prof && !flat[i]) {
       if (prof.lo === undefined || prof.hi === undefined) {
         warnings.push(`${p.name}: its profile was not finished within the evaluation budget, no confidence interval`);
@@ -493,7 +496,7 @@ export function identifiability(
       }
       for (const [end, side, bound] of [[prof.lo, 'lower', p.min], [prof.hi, 'upper', p.max]] as const)
         if (end === null) warnings.push(`${p.name}: its profile stays within the 95 % threshold up to its ${side} bound ${bound}: the run does not bound it there`);
-      return { name: p.name, value, ci: [fromUnit(p, prof.lo ?? 0), fromUnit(p, prof.hi ?? 1)], se: null, atMin: bounds[i][0], atMax: bounds[i][1], identifiable: prof.lo !== null && prof.hi !== null };
+      return { name: p.name, value, ci: [fromUnit(p, prof.lo ?? 0), fromUnit(p, prof.hi ?? 1)], se: null, atMin: bounds[i][0], atMax: bounds[i][1], identifiable: prof.lo !== null && prof.hi !== null && !prof.multimodal };
     }
     const e = se[i];
     const ci: [number, number] | null = e === null ? null : [fromUnit(p, x[i] - 1.96 * e), fromUnit(p, x[i] + 1.96 * e)];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../common/random.ts';
 import { misfitWarning, noiseSd, spikeTimeSse } from './calibration.ts';
-import { profileIntervals, t975 } from './profile.ts';
+import { multiStart, multiStartCheck, profileIntervals, t975 } from './profile.ts';
 
 const batch = (f: (x: number[]) => number) => async (xs: number[][]) => xs.map(f);
 
@@ -30,6 +30,27 @@ describe('profile-likelihood intervals', () => {
     expect(r.x[0]).toBeCloseTo(0.6, 2);
     expect(r.intervals[0].lo!).toBeCloseTo(r.x[0] - 0.02, 2);
     expect(r.intervals[0].hi!).toBeCloseTo(r.x[0] + 0.02, 2);
+  });
+
+  it('multi-start: two disjoint minima as good as each other widen the interval of the coordinate they differ in, not the other', async () => {
+    // two wells in x (at 0.3 and 0.7, the second 2e-5 higher), one in y: a walk from one well does not reach the other
+    const f = ([x, y]: number[]) => Math.min((x - 0.3) ** 2, (x - 0.7) ** 2 + 2e-7) * 100 + (y - 0.5) ** 2 * 100;
+    const threshold = 1e-4;
+    const prof = await profileIntervals(batch(f), [0.3, 0.5], 0, { threshold, seed: 4 });
+    expect(prof.intervals[0].hi!).toBeCloseTo(0.301, 3);
+    const minima = await multiStart(batch(f), prof.x, { starts: 6, spread: 0.2, evals: 200, seed: 5 });
+    expect(minima.some((m) => Math.abs(m.x[0] - 0.7) < 1e-3)).toBe(true);
+    const c = multiStartCheck(prof.intervals, minima, prof.f, threshold);
+    expect(c.intervals[0]).toMatchObject({ lo: prof.intervals[0].lo, multimodal: true });
+    expect(c.intervals[0].hi!).toBeCloseTo(0.7, 3);
+    expect(c.spread[0]![1]).toBeCloseTo(0.7, 3);
+    expect(c.intervals[1]).toEqual(prof.intervals[1]);
+    expect(c.spread[1]).toBeNull();
+    // the second well 100× the threshold higher: not as good, nothing widened
+    const g = ([x, y]: number[]) => Math.min((x - 0.3) ** 2, (x - 0.7) ** 2 + 1e-2) * 100 + (y - 0.5) ** 2 * 100;
+    const far = multiStartCheck(prof.intervals, await multiStart(batch(g), prof.x, { starts: 6, spread: 0.2, evals: 200, seed: 5 }), 0, threshold);
+    expect(far.intervals).toEqual(prof.intervals);
+    expect(far.spread).toEqual([null, null]);
   });
 
   it("Student's t 0.975 quantile", () => {

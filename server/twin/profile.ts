@@ -13,7 +13,8 @@
  * regula falsi on √(PL − min), which is linear in the step for a quadratic profile. All 2p walks run at once,
  * so every population goes to the worker pool together. Pure computation given `evaluate`.
  */
-import { minimize } from './optimize.ts';
+import { Rng } from '../../common/random.ts';
+import { minimize, reflect } from './optimize.ts';
 
 export interface ProfileOptions {
   /** Rise of the objective above its minimum that bounds the interval. */
@@ -35,6 +36,8 @@ export interface ProfileOptions {
 export interface ProfileInterval {
   lo: number | null | undefined;
   hi: number | null | undefined;
+  /** Widened by multiStartCheck to cover equally good minima the walks did not reach. */
+  multimodal?: boolean;
 }
 
 /** Thrown inside the walks when the budget is spent. */
@@ -139,6 +142,66 @@ export async function profileIntervals(evaluate: Evaluate, x0: readonly number[]
     if (round >= 2 || !(best.f < from.f - opts.threshold / 10)) return { intervals, x: from.x, f: from.f };
     centre = best;
   }
+}
+
+export interface MultiStartOptions {
+  /** Local fits (default 4). */
+  starts?: number;
+  /** Standard deviation of the starts around the fit, unit box (default 0.15). */
+  spread?: number;
+  /** Evaluations of each local fit. */
+  evals: number;
+  seed?: number;
+  signal?: { readonly aborted: boolean; readonly reason?: unknown };
+}
+
+/**
+ * Multi-start local fits (Raue et al., "Lessons learned from quantitative dynamical modeling in systems
+ * biology", PLoS ONE 8, e74335 (2013): local optimisations from many starts, sorted by their optimum, show
+ * whether the best fit is found repeatedly and whether distinct parameter sets fit equally well): one local
+ * CMA-ES from each of `starts` seeded points drawn around x0 (Gaussian, `spread` wide, folded into the box),
+ * all run at once. Returns each local minimum; multiStartCheck compares them with the profile intervals.
+ */
+export async function multiStart(evaluate: Evaluate, x0: readonly number[], opts: MultiStartOptions): Promise<{ x: number[]; f: number }[]> {
+  const rng = new Rng(opts.seed ?? 1);
+  const spread = opts.spread ?? 0.15;
+  const starts = Array.from({ length: opts.starts ?? 4 }, () => x0.map((v) => reflect(v + spread * rng.normal())));
+  return Promise.all(
+    starts.map(async (s, k) => {
+      const r = await minimize(evaluate, s, { seed: (opts.seed ?? 1) + 1 + k, sigma0: spread / 3, tolX: 1e-6, maxEvals: opts.evals, ...(opts.signal ? { signal: opts.signal } : {}) });
+      return { x: r.x, f: r.f };
+    }),
+  );
+}
+
+/**
+ * The profile intervals made to hold every local minimum as good as the best (objective within `threshold` of
+ * `f`): such a point lies in the likelihood-based confidence region, so PL(θ_i) ≤ its value there and θ_i
+ * belongs in the interval by the interval's own definition; a walk from one minimum cannot see a disjoint
+ * valley, so it is added here. Returns the widened intervals (`multimodal` on those widened by more than `tol`
+ * of the unit box) and, per widened parameter, the range of the equally good minima (unit box).
+ */
+export function multiStartCheck(
+  intervals: readonly ProfileInterval[],
+  minima: readonly { x: readonly number[]; f: number }[],
+  f: number,
+  threshold: number,
+  tol = 0.01,
+): { intervals: ProfileInterval[]; spread: ([number, number] | null)[]; good: number } {
+  const good = minima.filter((m) => m.f <= f + threshold);
+  const spread: ([number, number] | null)[] = intervals.map(() => null);
+  const out = intervals.map((iv, i) => {
+    const xs = good.map((m) => m.x[i]);
+    if (!xs.length || iv.lo === undefined || iv.hi === undefined) return { ...iv };
+    const lo = Math.min(...xs);
+    const hi = Math.max(...xs);
+    const below = iv.lo !== null && lo < iv.lo - tol;
+    const above = iv.hi !== null && hi > iv.hi + tol;
+    if (!below && !above) return { ...iv };
+    spread[i] = [lo, hi];
+    return { lo: below ? lo : iv.lo, hi: above ? hi : iv.hi, multimodal: true };
+  });
+  return { intervals: out, spread, good: good.length };
 }
 
 /**
