@@ -1,6 +1,8 @@
 /** The experiments API over app.inject(): limits, protocol check and preview, pause/resume/progress, sweeps. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { Compile } from 'typebox/compile';
+import { StdpResultSchema } from '../common/schemas/analysis-results.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -204,9 +206,20 @@ describe('automatic twin pairing (bench.twin) and the STDP curve', () => {
       }),
     );
     expect(cli.result).toEqual(r.body);
-    // a run of another protocol kind is refused, naming it
+    // one shape: the stored `stdp` analysis's (snake_case, its schema), for the route and the CLI alike
+    expect(Object.keys(r.body.pairs[0]).sort()).toEqual(['dt', 'dw', 'g_after', 'g_before', 'run_id']);
+    expect(r.body.pairs[0]).toMatchObject({ run_id: id, g_before: expect.closeTo(1e-3, 12) });
+    expect(Compile(StdpResultSchema).Check(r.body)).toBe(true);
+    const stored = await call('POST', `/api/runs/${id}/analyses/stdp`, {});
+    expect(stored.status).toBe(200);
+    expect(stored.body.result).toEqual(r.body);
+    // a run of another protocol kind is refused, naming it; the CLI names its own argument
     const other = await call('POST', '/api/experiments/stdp', { runIds: [1] });
     expect(other.status).toBe(400);
-    expect(other.body.error.message).toMatch(/not stdp/);
+    expect(other.body.error).toMatchObject({ field: '/runIds', message: expect.stringMatching(/not stdp/) });
+    const cliOther = spawnSync(process.execPath, [new URL('../bin/spikeloop.js', import.meta.url).pathname, 'analyze', 'stdp', '1', '--db', store.file], { encoding: 'utf8' });
+    expect(cliOther.status).toBe(1);
+    expect(cliOther.stderr).toMatch(/^spikeloop: <inputs\.\.\.>: run 1 is a .* run, not stdp/);
+    expect(cliOther.stderr).not.toContain('/runIds');
   });
 });

@@ -143,7 +143,7 @@ describe('the STDP experiment over the API', () => {
     expect(curve.body.pairs).toHaveLength(12);
     for (const q of curve.body.pairs) expect(Math.sign(q.dw)).toBe(Math.sign(q.dt));
     // the longer tail keeps the pairings above threshold for longer: more change at the same Δt
-    const at = (runId: number, dt: number) => curve.body.pairs.find((q: any) => q.runId === runId && q.dt === dt).dw;
+    const at = (runId: number, dt: number) => curve.body.pairs.find((q: any) => q.run_id === runId && q.dt === dt).dw;
     expect(at(runIds[1], 4e-3)).toBeGreaterThan(at(runIds[0], 4e-3));
     expect(at(runIds[1], -4e-3)).toBeLessThan(at(runIds[0], -4e-3));
     expect(curve.body.fit.Aplus).toBeGreaterThan(0);

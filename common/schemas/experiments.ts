@@ -1,7 +1,7 @@
 /** Experiments across runs over HTTP (server/api/routes/experiments.ts; docs/experiments.md). */
 import { Type, type Static } from 'typebox';
 import { nullable } from './shared.ts';
-import { StdpFitSchema } from './analysis-results.ts';
+import { StdpResultSchema } from './analysis-results.ts';
 
 /*
  * Runs per STDP curve, from measured cost: about 1.2 ms per run besides reading its samples (6-60 ns each),
@@ -18,12 +18,11 @@ export const StdpBodySchema = Type.Object(
   { additionalProperties: false },
 );
 
-/** The STDP curve (Δw per pairing block from the read pulses around it) and its two-exponential fit. */
-export const StdpCurveSchema = Type.Object({
-  pairs: Type.Array(Type.Object({ runId: Type.Integer(), dt: Type.Number(), dw: Type.Number(), gBefore: Type.Number(), gAfter: Type.Number() })),
-  fit: nullable(StdpFitSchema, 'the `stdp` analysis\'s fit of the pairs (null with < 2 pairs)'),
-  warnings: Type.Array(Type.String(), { description: 'Twin runs whose circuit has no plasticity (e.g. the LIF circuits): their Δw are not learning' }),
-});
+/**
+ * The STDP curve answered by `POST /api/experiments/stdp` and `spikeloop analyze stdp <runIds> --json`: the
+ * `stdp` analysis's result exactly as stored (one shape, snake_case: `run_id`, `g_before`, `g_after`; docs/analysis.md).
+ */
+export const StdpCurveSchema = StdpResultSchema;
 
 export type StdpBody = Static<typeof StdpBodySchema>;
-export type StdpCurve = Static<typeof StdpCurveSchema>;
+export type StdpCurve = Static<typeof StdpResultSchema>;

@@ -12,19 +12,21 @@ import type { RunStore } from '../store/run-store.ts';
 
 export type { StdpCurve };
 
-/** Reads each run's response channel (or `channel`), takes its Δw points and fits the curve. */
-export function stdpCurveOfRuns(store: RunStore, runIds: number[], channel?: string, fitOpts: { tauMin?: number; tauMax?: number } = {}): StdpCurve {
+/**
+ * Reads each run's response channel (or `channel`), takes its Δw points and fits the curve: the `stdp`
+ * analysis's result as stored (toJson). `field` names the run ids in errors: the API's `/runIds`, the CLI's `<inputs...>`.
+ */
+export function stdpCurveOfRuns(store: RunStore, runIds: number[], channel?: string, fitOpts: { tauMin?: number; tauMax?: number } = {}, field = '/runIds'): StdpCurve {
   for (const id of runIds) {
     const run = store.getRun(id);
-    if (!run) throw runNotFound(id, '/runIds');
+    if (!run) throw runNotFound(id, field);
     if (run.status === 'running') throw runActive(id);
   }
   try {
-    const { pairs, fit, warnings } = stdpMethod(runIds.map((id) => readRunSignal(store, id)), { channel, tau_min: fitOpts.tauMin, tau_max: fitOpts.tauMax });
-    return { pairs: pairs.map((q) => ({ runId: q.runId!, dt: q.dt, dw: q.dw, gBefore: q.gBefore!, gAfter: q.gAfter! })), fit: fit ? toJson(fit) : null, warnings };
+    return toJson(stdpMethod(runIds.map((id) => readRunSignal(store, id)), { channel, tau_min: fitOpts.tauMin, tau_max: fitOpts.tauMax }));
   } catch (err) {
     // which run is wrong is a fault of the request's run ids (a missing channel keeps its own field)
-    if (err instanceof InputError && err.field === undefined) throw new InputError(`/runIds: ${err.message}`, '/runIds');
+    if (err instanceof InputError && err.field === undefined) throw new InputError(`${field}: ${err.message}`, field);
     throw err;
   }
 }
@@ -32,7 +34,7 @@ export function stdpCurveOfRuns(store: RunStore, runIds: number[], channel?: str
 /** The curve as text: one line per pairing block (run, Δt in ms, Δw), the fit, the warnings. */
 export function stdpCurveText(c: StdpCurve): string {
   const g = (x: unknown, scale = 1) => (typeof x === 'number' && Number.isFinite(x) ? (x * scale).toPrecision(3) : '-');
-  const lines = ['run      Δt/ms        Δw', ...c.pairs.map((p) => `${String(p.runId).padEnd(6)} ${g(p.dt, 1e3).padStart(8)} ${g(p.dw).padStart(9)}`)];
+  const lines = ['run      Δt/ms        Δw', ...c.pairs.map((p) => `${String(p.run_id ?? '-').padEnd(6)} ${g(p.dt, 1e3).padStart(8)} ${g(p.dw).padStart(9)}`)];
   const f = c.fit;
   lines.push(
     f

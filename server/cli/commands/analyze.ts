@@ -256,7 +256,7 @@ function register1(analyze: Command, def: AnalysisDef): void {
       const store = RunStore.open(o.db, { readonly: true });
       try {
         const p = resolveParams(def, params);
-        const result = stdpCurveOfRuns(store, inputs.map(Number), p.channel as string | undefined, { tauMin: p.tau_min as number, tauMax: p.tau_max as number });
+        const result = stdpCurveOfRuns(store, inputs.map(Number), p.channel as string | undefined, { tauMin: p.tau_min as number, tauMax: p.tau_max as number }, '<inputs...>');
         print({ input: inputs.map(Number), method: 'stdp', result }, o.json, () => stdpCurveText(result));
       } finally {
         store.close();
