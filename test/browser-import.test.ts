@@ -41,6 +41,15 @@ describe('dashboard import', () => {
     const run = (await dash.getJson(`/api/runs/${id}`)).run;
     expect(run).toMatchObject({ source: 'import', label: 'scope.csv', protocol: { kind: 'recording', vendor: 'Keysight', stimulusChannel: '2' } });
     expect(run.channels.map((c: { name: string; role: string; sampleRate: number }) => [c.name, c.role, Math.round(c.sampleRate)])).toEqual([['1', 'response', 100_000], ['2', 'stimulus', 100_000]]);
+    // its X–Y view opens without asking the server for the period of a protocol it does not have
+    const checks: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/api/protocols/check')) checks.push(r.url());
+    });
+    await page.click('[data-action=xy]');
+    await page.waitForSelector('.xy-panel:not([hidden])');
+    await page.waitForTimeout(500);
+    expect(checks).toEqual([]);
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('.exports a:text("NWB")')]);
     const file = path.join(dir, 'got.nwb');
     await download.saveAs(file);

@@ -58,8 +58,9 @@ export function xyPanel(run: RunSummary, channels: ChannelInfo[], window: () => 
   let period: number | null = null;
   let periodAsked: Promise<void> | null = null;
   // 'cycle' is offered once the server has named a period (none: dc, ladder, a protocol it no longer accepts)
+  // an imported recording has no protocol to play: no period to ask for (the check would refuse it)
   const askPeriod = () =>
-    (periodAsked ??= api.checkProtocol(run.protocol, 2).then(
+    (periodAsked ??= (run.protocol.kind === 'recording' ? Promise.reject(new Error('no protocol')) : api.checkProtocol(run.protocol, 2)).then(
       (r) => {
         period = r.periodS ?? null;
         if (period) colour.append(h('option', { value: 'cycle' }, 'cycle'));
