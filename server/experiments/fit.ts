@@ -298,6 +298,11 @@ async function fit(store: RunStore, pool: TaskRunner, runId: number, opts: FitOp
 const STARTS = 8;
 const SPREAD = 0.15;
 const ratio = (r: number) => (r >= 10 ? String(Math.round(r)) : r.toPrecision(2));
+/** How much lower `to` is than `from`: a factor ("102×"), or a percentage when the two are close ("3.2 %"). */
+const lowerBy = (from: number, to: number) => {
+  const r = from / Math.max(to, Number.MIN_VALUE);
+  return r >= 1.5 ? `${ratio(r)}×` : `${(100 * (1 - to / from)).toPrecision(2)} %`;
+};
 /** Distance in the unit box beyond which two minima count as distinct parameter sets (1 % of a search range). */
 const APART = 0.01;
 
@@ -339,7 +344,7 @@ async function spikeTimeIntervals(
       x: to.x,
       intervals: free.map(() => null),
       warnings: [
-        `the search stopped in a local minimum of the spike times: ${how} reached a ${ratio(best.f / Math.max(to.f, Number.MIN_VALUE))}× lower sum of squares at distinct values (${moved.join('; ')}); the run's spike times have several minima and the lowest found need not be the global one (multi-start check, Raue et al. 2013), so no intervals: measure at a drive that shows every parameter, or fix some of them`,
+        `the search stopped in a local minimum of the spike times: ${how} reached a ${lowerBy(best.f, to.f)} lower sum of squares at distinct values (${moved.join('; ')}); the run's spike times have several minima and the lowest found need not be the global one (multi-start check, Raue et al. 2013), so no intervals for ${free.map((p) => p.name).join(', ')}: measure at a drive that shows every parameter, or fix some of them`,
       ],
     };
   };
