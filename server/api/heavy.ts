@@ -6,7 +6,7 @@
  * pool stops the thread running it).
  */
 import type { FastifyReply } from 'fastify';
-import { WorkerPool, type TaskInput, type TaskName, type TaskOutput, type TaskRunner } from '../workers/pool.ts';
+import type { TaskInput, TaskName, TaskOutput, TaskRunner } from '../workers/pool.ts';
 import type { AnalysisJob } from '../workers/tasks.ts';
 import { AppError } from '../../common/errors.ts';
 import { outcome, readsFile, runsJob } from '../workers/analyses.ts';
@@ -29,11 +29,6 @@ export class HeavyWork {
   /** Heavy requests running now. */
   get running(): number {
     return this.active;
-  }
-
-  /** Whether tasks run on this machine's threads (they can then read the database file themselves). */
-  get local(): boolean {
-    return this.pool instanceof WorkerPool;
   }
 
   constructor(

@@ -41,6 +41,7 @@ import { multiStart, multiStartCheck, profileIntervals, t975, type ProfileInterv
 import { DEFAULT_PAIR_ANALYSES, runPairAnalyses } from './auto-pair.ts';
 import { pairWithTwin, type TwinStimulus } from './pairing.ts';
 import { poolSimulate } from './twin-task.ts';
+import { poolCompute } from '../workers/analyses.ts';
 import { readStimulus } from './stimulus.ts';
 
 export interface FitOptions {
@@ -425,7 +426,7 @@ export async function calibrateRun(store: RunStore, runs: RunManager, pool: Task
   if (opts.pair ?? true) {
     const r = await pairWithTwin(store, runs, runId, { circuit: fitted, simulate: poolSimulate(pool), analyses: [], options: opts.twin ?? {}, label: `twin of run ${runId} (fitted: ${name})`, ...(opts.signal ? { signal: opts.signal } : {}) });
     twinRunId = r.twinRunId;
-    await runPairAnalyses(store, runId, twinRunId, opts.analyses ?? DEFAULT_PAIR_ANALYSES);
+    await runPairAnalyses(store, runId, twinRunId, opts.analyses ?? DEFAULT_PAIR_ANALYSES, poolCompute(pool, store, opts.signal));
   }
   const result: CalibrationResult = { ...fit, fitted, circuit: name, twinRunId };
   const provenance: FitProvenance = {
