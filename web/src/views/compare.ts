@@ -144,8 +144,16 @@ export function comparePage(root: HTMLElement, params: Params, query: URLSearchP
     await load();
   };
 
+  /** Each run and its spike times asked once per load: the pairs table and the pair drawn below share them. */
+  let runsAsked = new Map<number, Promise<RunDetail>>();
+  let spikesAsked = new Map<number, Promise<number[]>>();
+  const getRun = (n: number) => runsAsked.get(n) ?? runsAsked.set(n, api.getRun(n)).get(n)!;
+  const spikesOf = (r: RunDetail) => spikesAsked.get(r.id) ?? spikesAsked.set(r.id, spikeTimes(r)).get(r.id)!;
+
   const load = async () => {
-    const measured = await api.getRun(id);
+    runsAsked = new Map();
+    spikesAsked = new Map();
+    const measured = await getRun(id);
     const twinSummary = others.length ? { id: showId } : (await api.listRuns({ linkedTo: id, source: 'twin', limit: 1 }))[0];
     if (others.length) void listPairs(measured);
     if (!twinSummary) {
@@ -178,13 +186,12 @@ export function comparePage(root: HTMLElement, params: Params, query: URLSearchP
       );
       return;
     }
-    const twin = await api.getRun(twinSummary.id);
-    const dur = recorded;
+    const twin = await getRun(twinSummary.id);
     const [nameA, nameB] = pairNames(measured, twin);
-    const whole = Math.max(dur(measured), dur(twin));
-    const [mTrace, tTrace, mSpikes, tSpikes] = await Promise.all([responseTrace(measured, 0, whole), responseTrace(twin, 0, whole), spikeTimes(measured), spikeTimes(twin)]);
-    const ms = trainStats(mSpikes, dur(measured));
-    const ts = trainStats(tSpikes, dur(twin));
+    const whole = Math.max(recorded(measured), recorded(twin));
+    const [mTrace, tTrace, mSpikes, tSpikes] = await Promise.all([responseTrace(measured, 0, whole), responseTrace(twin, 0, whole), spikesOf(measured), spikesOf(twin)]);
+    const ms = trainStats(mSpikes, recorded(measured));
+    const ts = trainStats(tSpikes, recorded(twin));
     status.textContent =
       nameB === 'twin' ? `Measured run ${measured.id} (${measured.source}) and twin run ${twin.id}, fed the same recorded stimulus.` : `Run ${measured.id} (${measured.source}) and run ${twin.id} (${twin.source}), compared on one time axis.`;
 
@@ -341,8 +348,8 @@ export function comparePage(root: HTMLElement, params: Params, query: URLSearchP
 
   /** Every pair of run `id` with one of `others`: spikes, rate and rate difference, and Show for the pair drawn below. */
   const listPairs = async (first: RunDetail) => {
-    const found = await Promise.all(others.map((o) => api.getRun(o).catch(() => null)));
-    const runs = await Promise.all([first, ...found].map(async (r) => (r ? { run: r, stats: trainStats(await spikeTimes(r), recorded(r)) } : null)));
+    const found = await Promise.all(others.map((o) => getRun(o).catch(() => null)));
+    const runs = await Promise.all([first, ...found].map(async (r) => (r ? { run: r, stats: trainStats(await spikesOf(r), recorded(r)) } : null)));
     const [ref, ...rest] = runs;
     const cellRate = (x: { stats: TrainStats } | null) => (x ? fmt(x.stats.rateHz, 'Hz') : '–');
     pairsEl.replaceChildren(

@@ -111,15 +111,29 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
   let periodS: number | null = null;
   let periodTimer: ReturnType<typeof setTimeout> | undefined;
   let periodSeq = 0;
+  /** The sweep whose period was last asked (a mode, source, circuit or rate change leaves it as it is). */
+  let periodFor: string | undefined;
   const checkPeriod = () => {
     if (periodTimer) clearTimeout(periodTimer);
     periodTimer = setTimeout(async () => {
+      let sweep: unknown;
+      try {
+        sweep = parse();
+      } catch {
+        sweep = undefined;
+      }
+      const key = JSON.stringify(sweep);
+      if (key !== undefined && key === periodFor) return;
+      periodFor = key;
       const seq = ++periodSeq;
       let p: number | null = null;
-      try {
-        p = (await api.checkProtocol(parse())).periodS ?? null;
-      } catch {
-        p = null; // an unfinished or refused sweep: no period to warn about
+      // an unfinished or refused sweep: no period to warn about
+      if (sweep !== undefined) {
+        try {
+          p = (await api.checkProtocol(sweep)).periodS ?? null;
+        } catch {
+          periodFor = undefined;
+        }
       }
       if (seq !== periodSeq) return;
       periodS = p;
