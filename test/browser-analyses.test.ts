@@ -58,9 +58,9 @@ describe('analyses on the run page', () => {
     const stored = (await dash.getJson(`/api/runs/${id}/analyses?name=spikes`)).analyses;
     expect(stored).toHaveLength(1);
     expect(stored[0].params).toMatchObject({ threshold: 'absolute', value: 0.5 });
-    const count = stored[0].result.channels[0].count as number;
+    const count = stored[0].result.channels[0].n_spikes as number;
     expect(count).toBeGreaterThan(100);
-    await expect(cell('channels[v_mem].count')).resolves.toBe(String(count));
+    await expect(cell('channels[v_mem].n_spikes')).resolves.toBe(String(count));
     await expect(cell('channels[v_mem].threshold')).resolves.toBe('0.5');
     // Every plot has a PNG and a CSV button; the raster's CSV holds every spike.
     expect(await page.locator('.analysis-plot .plot-png').count()).toBe(await page.locator('.analysis-plot').count());
