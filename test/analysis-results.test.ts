@@ -31,7 +31,7 @@ const ended = async (id: number) => {
 const twinRun = async (circuit: string, protocol: object, sampleRate: number) => ended((await inject('POST', '/api/twin/runs', { circuit, protocol, sampleRate })).run.id);
 const cli = promisify(execFile);
 
-/** The JSON paths present in a value, as result-fields.ts names them (`channels[].stats.rate`). */
+/** The JSON paths present in a value, as result-fields.ts names them (`channels[].stats.rate_hz`). */
 function paths(v: unknown, at: string, out: Set<string>): void {
   if (Array.isArray(v)) for (const x of v) paths(x, `${at}[]`, out);
   else if (v && typeof v === 'object')

@@ -80,7 +80,7 @@ describe('analyses on the run page', () => {
     await page.waitForSelector('.analysis-result[data-analysis=psd] figure[data-plot^="PSD"] canvas');
     const psd = (await dash.getJson(`/api/runs/${id}/analyses?name=psd`)).analyses[0].result.channels[0];
     expect(psd.oscillation.oscillating).toBe(true);
-    expect(Math.abs(psd.oscillation.frequency - 1000)).toBeLessThan(psd.df);
+    expect(Math.abs(psd.oscillation.frequency_hz - 1000)).toBeLessThan(psd.df_hz);
     await expect(page.locator('.analysis-result figure[data-plot^="PSD"]').getAttribute('data-plot')).resolves.toContain('oscillation at 1 kHz');
     await page.locator('.analysis-result').scrollIntoViewIfNeeded();
     await dash.screenshot('analysis-psd.png');
