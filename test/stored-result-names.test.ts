@@ -4,7 +4,8 @@
  * shape test/analysis-results.test.ts makes, as that version computed them (its arrays cut to 6 items). They
  * are written into a database at schema version 5 as that version wrote them; the store opens it (migration
  * 6 adds the shape column) and the API answers each result in its current schema, checked with TypeBox's
- * compiler on closed objects, so an old name left over fails.
+ * compiler on closed objects, so an old name left over fails. A stored sweep's point stats (spike-stats in
+ * camelCase, migration 7) likewise; without the renames GET /api/sweeps/:id answers 500.
  */
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -13,6 +14,7 @@ import Database from 'better-sqlite3';
 import { Compile } from 'typebox/compile';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findAnalysis, RUN_ANALYSES } from '../server/analysis-io/registry.ts';
+import { SweepStatusSchema } from '../common/schemas/sweeps.ts';
 import { RunStore } from '../server/store/run-store.ts';
 import { migrate, SCHEMA_VERSION } from '../server/store/schema.ts';
 import { startServer } from './helpers-live.ts';
@@ -36,6 +38,12 @@ function oldDatabase(file: string): void {
   // spike-stats under its canonical default parameters ({}), so that asking for it again finds it
   for (const r of old) save.run(r.name, JSON.stringify(r.name === 'spike-stats' ? {} : { shape: r.shape }), JSON.stringify(r.result), t);
   save.run('spikes', JSON.stringify({ failed: true }), JSON.stringify({ error: 'no channel "x"' }), t);
+  // a sweep whose point kept the spike-stats of its run and twin run under the names of then
+  const stats = { count: 12, rateHz: 120, meanIsiS: 0.0083, cvIsi: 0.01, regime: 'oscillatory' };
+  const point = { index: 0, label: 'amplitude=0.001', values: { amplitude: 0.001 }, status: 'completed', runId: 1, twinRunId: 1, twinStatus: 'done', stats, twinStats: stats };
+  db.prepare(
+    `INSERT INTO sweeps (id, label, mode, state, reason, request, summary, points, fraction, created_at, updated_at, ended_at) VALUES ('old', 'old', 'bench', 'completed', NULL, '{}', ?, ?, 1, ?, ?, ?)`,
+  ).run(JSON.stringify({ count: 1, quantity: 'current', unit: 'A', durationS: 0.1, min: 0, max: 0.001 }), JSON.stringify([point]), t, t, t);
   db.close();
 }
 
@@ -82,6 +90,14 @@ describe('results stored by an earlier spikeloop', () => {
       expect(spikes.channels[0].stats.rate_hz).toBe(spikesBefore.channels[0].stats.rate);
       expect(spikes.channels[0].stats.isi_cv).toBe(spikesBefore.channels[0].stats.cv);
       expect(spikes.channels[0].mixtures.amplitude.log_likelihood).toBe(spikesBefore.channels[0].mixtures.amplitude.log_lik);
+
+      // the sweep's point stats: spike-stats's names in camelCase
+      const sweep = await srv.inject({ method: 'GET', url: '/api/sweeps/old' });
+      expect(sweep.statusCode).toBe(200);
+      const status = (sweep.json() as { sweep: unknown }).sweep;
+      expect(Compile(SweepStatusSchema).Check(status)).toBe(true);
+      const renamed = { nSpikes: 12, rateHz: 120, isiMeanS: 0.0083, isiCv: 0.01, regime: 'oscillatory' };
+      expect(status).toMatchObject({ points: [{ stats: renamed, twinStats: renamed }] });
 
       // a result written today is stored under the current shape and read unchanged
       const now = { n_spikes: 2, duration_s: 1, rate_hz: 2, isi_mean_s: 0.5, isi_cv: 0, regime: 'oscillatory' };

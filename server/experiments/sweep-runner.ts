@@ -154,7 +154,7 @@ export class SweepRunner {
     // the stored spike-stats result, or { error } when it failed (results.ts runAnalyses)
     const r = this.store.listAnalyses(runId, 'spike-stats')[0]?.result as SpikeStatsResult | AnalysisFailure | undefined;
     if (!r || 'error' in r) return undefined;
-    return { count: r.n_spikes, rateHz: r.rate_hz, meanIsiS: r.isi_mean_s, cvIsi: r.isi_cv, regime: r.regime };
+    return { nSpikes: r.n_spikes, rateHz: r.rate_hz, isiMeanS: r.isi_mean_s, isiCv: r.isi_cv, regime: r.regime };
   }
 
   private tagOf(s: SweepStatus): string {

@@ -2,8 +2,9 @@
  * Stored analysis results keep the field names they were written with; reading one renames the fields of
  * older shapes to today's (docs/analysis.md "Naming convention"), so a result stored by an earlier
  * spikeloop reads as common/schemas/analysis-results.ts declares it. Each row of `analyses` records the
- * shape it was written in (`shape`, schema migration 6; rows from before it are shape 1). A later rename
- * is a new entry of RENAMES, applied after the ones before it.
+ * shape it was written in (`shape`, schema migration 6; rows from before it are shape 1), and so does each
+ * row of `sweeps` for its points' spike-stats (migration 7). A later rename is a new entry of RENAMES (or
+ * SWEEP_RENAMES), applied after the ones before it.
  */
 
 /** A rename spec: a key mapped to its new name, or to a spec for its value (an object, or an array of objects). */
@@ -83,6 +84,13 @@ const RENAMES: readonly Record<string, Spec>[] = [SHAPE_2];
 /** The shape results are written in today. */
 export const RESULT_SHAPE = RENAMES.length + 1;
 
+/** A sweep point's spike-stats (common/schemas/sweeps.ts PointStats), shape 1 → 2: spike-stats's names in the API's camelCase. */
+const pointStats: Spec = { count: 'nSpikes', meanIsiS: 'isiMeanS', cvIsi: 'isiCv' };
+const SWEEP_RENAMES: readonly Spec[] = [{ stats: pointStats, twinStats: pointStats }];
+
+/** The shape sweep points are written in today. */
+export const SWEEP_SHAPE = SWEEP_RENAMES.length + 1;
+
 function rename(value: unknown, spec: Spec): unknown {
   if (Array.isArray(value)) return value.map((v) => rename(v, spec));
   if (!value || typeof value !== 'object') return value;
@@ -97,10 +105,10 @@ function rename(value: unknown, spec: Spec): unknown {
 
 /** A stored result of analysis `name` written in `shape`, with today's field names. */
 export function currentResult(name: string, shape: number, result: unknown): unknown {
-  let r = result;
-  for (let k = shape - 1; k < RENAMES.length; k++) {
-    const spec = RENAMES[k]![name];
-    if (spec) r = rename(r, spec);
-  }
-  return r;
+  return RENAMES.slice(shape - 1).reduce((r, specs) => (specs[name] ? rename(r, specs[name]) : r), result);
+}
+
+/** A stored sweep's points written in `shape`, with today's field names. */
+export function currentSweepPoints(shape: number, points: unknown[]): unknown[] {
+  return SWEEP_RENAMES.slice(shape - 1).reduce<unknown[]>((p, spec) => p.map((x) => rename(x, spec)), points);
 }

@@ -130,6 +130,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE analyses ADD COLUMN shape INTEGER NOT NULL DEFAULT 1;
   `,
+  // 7: the field names a sweep's points were written with (result-names.ts); older rows have the first.
+  `
+  ALTER TABLE sweeps ADD COLUMN shape INTEGER NOT NULL DEFAULT 1;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

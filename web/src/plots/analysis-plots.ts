@@ -278,7 +278,7 @@ function snippetPlot(c: SpikeChannel, run: RunDetail, chart: Chart, signal: Abor
         legend: { show: false },
       },
       [x, ...snippets.map((s) => s.map((v) => (Number.isFinite(v) ? v : null))), mean],
-      { header: ['time_ms', ...snippets.map((_, k) => `spike_${k + 1}`), 'mean'], rows: x.map((t, k) => [t, ...snippets.map((s) => s[k]), mean[k] ?? NaN]) },
+      { header: ['time_s', ...snippets.map((_, k) => `spike_${k + 1}`), 'mean'], rows: x.map((t, k) => [t / 1e3, ...snippets.map((s) => s[k]), mean[k] ?? NaN]) },
     );
   })().catch(() => undefined);
 }
@@ -440,7 +440,7 @@ function burstPlots(channels: BurstsResult['channels'], chart: Chart, el: HTMLEl
       [lo, hi],
       [null, null],
     ],
-    { header: ['channel', 'start_s', 'end_s', 'spikes'], rows: rows.flatMap((r) => r.bursts.map((b) => [r.label, b.start, b.end, b.n])) },
+    { header: ['channel', 'start_s', 'end_s', 'n_spikes'], rows: rows.flatMap((r) => r.bursts.map((b) => [r.label, b.start, b.end, b.n])) },
     true,
   );
   const MAX_ROWS = 200;
@@ -461,7 +461,7 @@ function burstPlots(channels: BurstsResult['channels'], chart: Chart, el: HTMLEl
           ),
         ),
       ),
-      csvButton('bursts', ['channel', 'start_s', 'end_s', 'duration_s', 'spikes'], rows.flatMap((r) => r.bursts.map((b) => [r.label, b.start, b.end, b.end - b.start, b.n]))),
+      csvButton('bursts', ['channel', 'start_s', 'end_s', 'duration_s', 'n_spikes'], rows.flatMap((r) => r.bursts.map((b) => [r.label, b.start, b.end, b.end - b.start, b.n]))),
     ),
   );
 }
@@ -503,7 +503,7 @@ function phasePlots(r: PhaseResult, chart: Chart, el: HTMLElement): void {
       hooks: { draw: [meanLine] },
     },
     [edges, [...counts, 0]],
-    { header: ['phase_low', 'phase_high', 'spikes'], rows: counts.map((n, k) => [edges[k], edges[k + 1], n]) },
+    { header: ['phase_low', 'phase_high', 'count'], rows: counts.map((n, k) => [edges[k], edges[k + 1], n]) },
   );
   const lock = r.locking_time_s;
   const order = times.map((_, k) => k).sort((a, b) => times[a] - times[b]);
