@@ -2,13 +2,13 @@
  * Seeded stochastic switching of the diffusive junction (models.ts `sigma_sw`, events.ts): each formation
  * needs its own threshold Vth·f, f redrawn log-normal when the bridge dissolves. ngspice cannot redraw a
  * state at random, so the model is checked by replay instead: the draws of the counter-based stream
- * (switchingNormal(seed, device, k)) predict the voltage at which the junction switches in cycle k, and
+ * (switchingDraw(seed, device, k)) predict the voltage at which the junction switches in cycle k, and
  * the draws themselves follow the log-normal law. Also: off by default (bit for bit), a fixed seed
  * replays exactly whatever the chunking, another seed gives other draws, and the ngspice export refuses.
  */
 import { describe, expect, it } from 'vitest';
 import { expandCircuit, simulate, simulateChunks, toSpice } from '../server/twin/index.ts';
-import { switchingNormal } from '../server/twin/events.ts';
+import { switchingDraw } from '../server/twin/events.ts';
 import { erfc } from '../server/analysis/math.ts';
 
 const FS = 1e5;
@@ -45,7 +45,7 @@ describe('stochastic switching of the diffusive junction', () => {
     const ev = r.events.map((e) => e.time);
     expect(ev.length).toBe(40); // one formation per cycle
     // the stimulus at each switching (it rises at 400 V/s there), against Vth·f_k of the draws
-    const f = (k: number) => Math.exp(SIGMA * switchingNormal(7, 0, k) - (SIGMA * SIGMA) / 2);
+    const f = (k: number) => Math.exp(SIGMA * switchingDraw(7, 0, k).normal() - (SIGMA * SIGMA) / 2);
     const offsets = ev.map((t, k) => {
       const ph = (t % PERIOD) / PERIOD;
       return 2 * 2 * ph - VTH * f(k);
@@ -67,7 +67,7 @@ describe('stochastic switching of the diffusive junction', () => {
 
   it('the draws are log-normal with mean 1 (the switching-threshold law)', () => {
     const z: number[] = [];
-    for (let d = 0; d < 50; d++) for (let k = 0; k < 100; k++) z.push(switchingNormal(3, d, k));
+    for (let d = 0; d < 50; d++) for (let k = 0; k < 100; k++) z.push(switchingDraw(3, d, k).normal());
     const n = z.length;
     const mean = z.reduce((s, x) => s + x, 0) / n;
     const sd = Math.sqrt(z.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1));
@@ -83,6 +83,23 @@ describe('stochastic switching of the diffusive junction', () => {
     let c = 0;
     for (let i = 1; i < n; i++) c += z[i] * z[i - 1];
     expect(Math.abs(c / n)).toBeLessThan(4 / Math.sqrt(n));
+  });
+
+  it('spontaneous redraws (tau_sw) come at the hazard rate 1/tau_sw: exponential waiting times', () => {
+    // at 0 V the bridge never forms or dissolves: every change of f is a spontaneous redraw
+    const tau = 1e-3;
+    const r = simulate(junction({ sigma_sw: SIGMA, seed_sw: 5, tau_sw: tau }), stim(new Float64Array(FS))); // 1 s
+    const f = r.channels.find((c) => c.name === 'f')!.data;
+    const waits: number[] = [];
+    let last = 0;
+    for (let k = 1; k < f.length; k++) if (f[k] !== f[k - 1]) (waits.push((k - last) / FS), (last = k));
+    waits.shift(); // from t = 0 to the first redraw is a wait too, but keep whole intervals only
+    const n = waits.length;
+    expect(Math.abs(n - 1 / tau)).toBeLessThan(4 * Math.sqrt(1 / tau)); // Poisson count over 1 s: 1000 ± 32
+    const mean = waits.reduce((s, w) => s + w, 0) / n;
+    expect(Math.abs(mean / tau - 1)).toBeLessThan(0.1); // redraws land on the step after their time: +dt/2
+    const beyond2 = waits.filter((w) => w > 2 * tau).length / n;
+    expect(Math.abs(beyond2 - Math.exp(-2))).toBeLessThan(0.04); // the exponential law's tail, e^-2 = 0.135
   });
 
   it('off by default bit for bit; a fixed seed replays whatever the chunking; another seed differs', () => {

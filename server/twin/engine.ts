@@ -228,7 +228,7 @@ export class Twin {
         if (sw || rd) this.integ.ytmp.set(this.y);
         this.integ.implicitStep(tb, h, this.y, this.f0);
         if (sw) this.events.detectSwitching(this.t, tb, this.integ.ytmp, this.y);
-        if (rd) this.events.redraw(this.integ.ytmp, this.y);
+        if (rd) this.events.redraw(this.integ.ytmp, this.y, tb);
         this.t = tb;
         this.stim.edgeT = NaN;
         this.stats.steps++;
@@ -276,7 +276,7 @@ export class Twin {
     this.stats.steps++;
     if (first < 0) {
       this.events.detectSwitching(t, exactT ?? t + h, this.y, this.y1);
-      const jumped = this.events.redraw(this.y, this.y1);
+      const jumped = this.events.redraw(this.y, this.y1, exactT ?? t + h);
       this.t = exactT ?? t + h;
       this.y.set(this.y1);
       this.f0.set(f1);
@@ -290,7 +290,7 @@ export class Twin {
       if (this.method === 'adaptive') this.integ.dpStep(t, this.y, this.f0, hc, this.y1);
       else this.integ.fixedStep(t, this.y, this.f0, hc, this.y1);
       this.integ.clampStates(this.y1);
-      this.events.redraw(this.y, this.y1);
+      this.events.redraw(this.y, this.y1, tc);
       this.y.set(this.y1);
     }
     this.events.fire(first, tc, this.y);

@@ -18,25 +18,30 @@ export interface TwinEvent {
   node: string;
 }
 
-/** A device with stochastic switching (its x is device states[device]), its redrawn state's index there and its draw count. */
+/**
+ * A device with stochastic switching (its x is device states[device]): its redrawn state's index there, its
+ * draw count and the time of its next spontaneous redraw.
+ */
 interface RedrawDevice {
   device: number;
   state: number;
   rule: Redraw;
   count: number;
+  next: number;
 }
 
 /**
- * Standard normal number k of device `device`'s stream under `seed`: a function of the three integers only
+ * Draw k of device `device` under `seed`: a generator seeded by a function of the three integers only
  * (counter-based), so a run's draws do not depend on how it is chunked, stepped or threaded. The counters
- * are mixed with the multipliers of splitmix32/murmur3's finaliser; the project's one generator (sfc32) turns
- * the result into the normal draw.
+ * are mixed with the multipliers of splitmix32/murmur3's finaliser; the project's one generator (sfc32)
+ * gives the draw: first the standard normal of the new value, then the exponential wait to the next
+ * spontaneous redraw.
  */
-export function switchingNormal(seed: number, device: number, k: number): number {
+export function switchingDraw(seed: number, device: number, k: number): Rng {
   let h = Math.imul((seed >>> 0) ^ 0x3c6ef372, 0x9e3779b1);
   h = Math.imul(h ^ (h >>> 15) ^ device, 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13) ^ k, 0xc2b2ae35);
-  return new Rng((h ^ (h >>> 16)) >>> 0).normal();
+  return new Rng((h ^ (h >>> 16)) >>> 0);
 }
 
 interface CurrentDetector {
@@ -73,7 +78,7 @@ export class Events {
     for (const d of detectors) this.addDetector(d);
     top.devs.forEach((dv, device) => {
       const rule = dv.model.redraw?.(dv.p);
-      if (rule) this.redraws.push({ device, state: dv.extraAt + dv.extra.findIndex((e) => e.name === rule.state), rule, count: 0 });
+      if (rule) this.redraws.push({ device, state: dv.extraAt + dv.extra.findIndex((e) => e.name === rule.state), rule, count: 0, next: Infinity });
     });
   }
 
@@ -82,20 +87,31 @@ export class Events {
     return this.redraws.length > 0;
   }
 
-  /** The first draws (number 0 of each stream) into the initial state y. */
+  /** The first draws (number 0 of each stream) into the initial state y at t = 0. */
   initialDraws(y: Float64Array): void {
-    const nd = this.top.nDyn;
-    for (const r of this.redraws) y[nd + r.state] = r.rule.value(switchingNormal(r.rule.seed, r.device, 0));
+    for (const r of this.redraws) this.draw(r, y, 0);
   }
 
-  /** After a step from y0 to y1: each device whose x fell through its level gets its next draw (in y1); true when any did. */
-  redraw(y0: Float64Array, y1: Float64Array): boolean {
+  /** Draw number r.count of device r into y at time t, and the time of its next spontaneous redraw. */
+  private draw(r: RedrawDevice, y: Float64Array, t: number): void {
+    const rng = switchingDraw(r.rule.seed, r.device, r.count);
+    y[this.top.nDyn + r.state] = r.rule.value(rng.normal());
+    r.next = r.rule.every > 0 ? t + rng.exponential(1 / r.rule.every) : Infinity;
+  }
+
+  /**
+   * After a step from y0 to y1 ending at t1: each device whose x fell through its level, or whose
+   * spontaneous redraw fell due (at the end of the step that passes its time), gets its next draw (in y1);
+   * true when any did.
+   */
+  redraw(y0: Float64Array, y1: Float64Array, t1: number): boolean {
     const nd = this.top.nDyn;
     let any = false;
     for (const r of this.redraws) {
       const L = r.rule.level;
-      if (!(y0[nd + r.device] >= L && y1[nd + r.device] < L)) continue;
-      y1[nd + r.state] = r.rule.value(switchingNormal(r.rule.seed, r.device, ++r.count));
+      if (!(y0[nd + r.device] >= L && y1[nd + r.device] < L) && t1 < r.next) continue;
+      r.count++;
+      this.draw(r, y1, t1);
       any = true;
     }
     return any;

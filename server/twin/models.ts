@@ -88,6 +88,8 @@ export interface Redraw {
   level: number;
   /** Seed of the device's stream (the document's; the engine adds the device index and the event count). */
   seed: number;
+  /** Mean time between spontaneous redraws, s (a Poisson process per device; 0: only at the events). */
+  every: number;
   /** The new value from a standard normal z. */
   value(z: number): number;
 }
@@ -412,13 +414,15 @@ const arrhenius = (th: number, p: Params): number => Math.exp((p.Ea / KB_EV) * (
  * and again every time the bridge dissolves (w falls through 1/2), from a stream set by seed_sw, the device
  * and the count of its dissolutions (events.ts): the cycle-to-cycle variability of filament formation,
  * the random opening and closing of tunnel gaps behind the avalanches of Mallinson et al., Sci. Adv. 5,
- * eaaw8438 (2019). sigma_sw = 0 (the default): no draw, the equations above bit for bit.
+ * eaaw8438 (2019). With tau_sw > 0 f is also redrawn at the times of a Poisson process of rate 1/tau_sw (the
+ * gap rearranging by itself, so a bridge that never dissolves does not keep its threshold for ever).
+ * sigma_sw = 0 (the default): no draw, the equations above bit for bit.
  */
 const diffusive: DeviceModel = {
   name: 'diffusive',
   title: 'Diffusive (volatile) memristor (Wang et al. 2017)',
-  defaults: { Gon: 1e-3, Goff: 1e-6, Vth: 1.0, Vhold: 0.3, dv: 0.02, tau_on: 20e-6, tau_relax: 1e-3, tau_th: 0, Rth: 1e6, gamma: 0, Ea: 0.3, T0: 300, sigma_sw: 0, seed_sw: 1 },
-  defaultSet: 'Wang 2017-like (Ron 1 kOhm, Roff 1 MOhm, Vth 1 V, Vhold 0.3 V, dv 20 mV, tau_on 20 us, tau_relax 1 ms; no thermal state: tau_th 0, else Rth 1e6 K/W, gamma 0 V/K, Ea 0.3 eV, T0 300 K; deterministic: sigma_sw 0, else seed_sw 1)',
+  defaults: { Gon: 1e-3, Goff: 1e-6, Vth: 1.0, Vhold: 0.3, dv: 0.02, tau_on: 20e-6, tau_relax: 1e-3, tau_th: 0, Rth: 1e6, gamma: 0, Ea: 0.3, T0: 300, sigma_sw: 0, seed_sw: 1, tau_sw: 0 },
+  defaultSet: 'Wang 2017-like (Ron 1 kOhm, Roff 1 MOhm, Vth 1 V, Vhold 0.3 V, dv 20 mV, tau_on 20 us, tau_relax 1 ms; no thermal state: tau_th 0, else Rth 1e6 K/W, gamma 0 V/K, Ea 0.3 eV, T0 300 K; deterministic: sigma_sw 0, else seed_sw 1, tau_sw 0)',
   ...mixedConductance,
   rate(v, x, p) {
     const a = v < 0 ? -v : v;
@@ -466,7 +470,7 @@ const diffusive: DeviceModel = {
   redraw: (p) => {
     if (!(p.sigma_sw > 0)) return null;
     const sd = p.sigma_sw;
-    return { state: 'vth_f', level: 0.5, seed: p.seed_sw, value: (z) => Math.exp(sd * z - (sd * sd) / 2) };
+    return { state: 'vth_f', level: 0.5, seed: p.seed_sw, every: p.tau_sw, value: (z) => Math.exp(sd * z - (sd * sd) / 2) };
   },
   spiceCurrent: (v, x, p) => `(${n(p.Goff)}+${n(p.Gon - p.Goff)}*(${x}))*(${v})`,
   spiceRate(v, x, p) {
