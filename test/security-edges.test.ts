@@ -1,0 +1,119 @@
+/**
+ * The security hook's edges, found by probing a built server as an outsider would (issue 14's audit): how a
+ * Host header is read, the Bearer scheme's case, the page's own origin behind a port mapping, requests a
+ * foreign page makes without an Origin (Sec-Fetch-Site), and the `worker` command's refusal message.
+ * Real sockets (node:http, so Host and Origin are sent as written) against a real listening server.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { startServer, type TestServer } from './helpers-live.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+let srv: TestServer;
+let port: string;
+beforeAll(async () => {
+  srv = await startServer();
+  port = new URL(srv.base).port;
+});
+afterAll(async () => {
+  await srv?.close();
+});
+
+/** One request over a real socket with exactly these headers; the status and the error code. */
+function request(method: string, url: string, headers: Record<string, string>, body?: string): Promise<{ status: number; code?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${srv.base}${url}`, { method, headers }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => {
+        let code: string | undefined;
+        try {
+          code = (JSON.parse(text) as { error?: { code?: string } }).error?.code;
+        } catch {
+          code = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, code });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('Host header', () => {
+  it('case and one trailing dot name the same host; userinfo, a second port or junk is refused', async () => {
+    const health = (host: string) => request('GET', '/api/health', { ...srv.auth, host });
+    for (const host of [`LOCALHOST:${port}`, `localhost.:${port}`, `127.0.0.1.:${port}`, `[::1]:${port}`, `app.localhost:${port}`]) {
+      expect((await health(host)).status, host).toBe(200);
+    }
+    for (const host of [`localhost:${port}@evil.example`, `localhost:${port}:${port}`, 'evil.example.', `evil.example:${port}`, 'localhost/evil']) {
+      const r = await health(host);
+      expect(r.status, host).toBe(403);
+      expect(r.code).toBe('FORBIDDEN_HOST');
+    }
+  });
+});
+
+describe('token', () => {
+  it('the Authorization scheme is case-insensitive (RFC 9110): "bearer <t>" is accepted, a wrong token is not', async () => {
+    expect((await request('GET', '/api/health', { authorization: `bearer ${srv.token}` })).status).toBe(200);
+    expect((await request('GET', '/api/health', { authorization: `BEARER ${srv.token}` })).status).toBe(200);
+    expect((await request('GET', '/api/health', { authorization: 'bearer not-the-token' })).status).toBe(401);
+  });
+});
+
+describe('Origin', () => {
+  it("behind a port mapping (docker -p 9000:8080) the page's own origin, as its Host names the server, may post; another port stays foreign", async () => {
+    const check = JSON.stringify({ protocol: { kind: 'dc', durationS: 0.1 } });
+    const post = (host: string, origin: string) => request('POST', '/api/protocols/check', { ...srv.auth, host, origin, 'content-type': 'application/json' }, check);
+    expect((await post('127.0.0.1:9000', 'http://127.0.0.1:9000')).status).toBe(200);
+    expect((await post('localhost:9000', 'http://localhost:9000')).status).toBe(200);
+    expect((await post('localhost', 'http://localhost')).status).toBe(200);
+    for (const [host, origin] of [
+      ['127.0.0.1:9000', 'http://127.0.0.1:9001'],
+      ['127.0.0.1:9000', 'http://localhost:9000'],
+      ['127.0.0.1:9000', 'https://127.0.0.1:9000'],
+      ['localhost', 'http://localhost:9000'],
+    ]) {
+      const r = await post(host, origin);
+      expect(r.status, `${host} from ${origin}`).toBe(403);
+      expect(r.code).toBe('FORBIDDEN_ORIGIN');
+    }
+  });
+
+  it('a request a page of another site or port makes without an Origin (img, script: Sec-Fetch-Site) is refused; following a link is not', async () => {
+    const cookie = `spikeloop_token_${port}=${srv.token}`;
+    for (const site of ['cross-site', 'same-site']) {
+      const r = await request('GET', '/api/runs', { cookie, 'sec-fetch-site': site, 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' });
+      expect(r.status, site).toBe(403);
+      expect(r.code).toBe('FORBIDDEN_ORIGIN');
+    }
+    expect((await request('GET', '/api/runs', { cookie, 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' })).status).toBe(200);
+    expect((await request('GET', '/api/health', { cookie, 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' })).status).toBe(200);
+  });
+});
+
+describe('worker', () => {
+  it("a server that refuses the worker's Host name: the worker exits naming the server's reason (serve --allow-host)", async () => {
+    // the machine's own name is not a loopback name: this server answers to it only with --allow-host
+    const s = await startServer({}, false);
+    try {
+      await s.app.listen({ port: 0, host: '0.0.0.0' });
+      const addr = s.app.server.address() as { port: number };
+      const r = await promisify(execFile)(process.execPath, ['bin/spikeloop.js', 'worker', '--redis', 'redis://127.0.0.1:1', '--server', `http://${os.hostname()}:${addr.port}`, '--token', s.token], { cwd: ROOT }).then(
+        () => ({ code: 0, stderr: '' }),
+        (e: { code: number; stderr: string }) => e,
+      );
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/answered 403: Host .* is not this server .*--allow-host/);
+    } finally {
+      await s.close();
+    }
+  }, 60_000);
+});
