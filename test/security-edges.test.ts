@@ -117,3 +117,20 @@ describe('worker', () => {
     }
   }, 60_000);
 });
+
+describe('bounded work', () => {
+  it('a twin-mode sweep point, simulated whole in memory, is capped at MAX_TWIN_POINT_SAMPLES (400 naming it), before anything runs', async () => {
+    const sweep = (durationS: number, sampleRate: number) =>
+      srv.fetch('/api/sweeps', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode: 'twin', circuit: 'lif', sampleRate, sweep: { kind: 'sweep', base: { kind: 'dc', durationS }, parameters: [{ field: 'level', values: [1e-3, 2e-3] }] } }) });
+    const big = await sweep(20, 1_000_000);
+    expect(big.status).toBe(400);
+    const body = (await big.json()) as { error: { code: string; message: string; field: string } };
+    expect(body.error).toMatchObject({ code: 'VALIDATION', field: '/sampleRate' });
+    expect(body.error.message).toMatch(/sweep point 0 \(level=0\.001\): 20 s at 1000000 S\/s is 2\.00e\+7 samples; at most MAX_TWIN_POINT_SAMPLES = 1e\+7/);
+    expect(srv.store.listRuns()).toEqual([]);
+    const ok = await sweep(0.01, 100_000);
+    expect(ok.status).toBe(201);
+    const { sweep: s } = (await ok.json()) as { sweep: { id: string } };
+    await srv.app.spikeloop.sweeps.wait(s.id);
+  });
+});
