@@ -134,3 +134,19 @@ describe('bounded work', () => {
     await srv.app.spikeloop.sweeps.wait(s.id);
   });
 });
+
+describe('bounded work: the twin', () => {
+  it('a twin run whose internal step dt makes more than MAX_NETWORK_WORK steps is refused (TWIN_TOO_COSTLY), even for a circuit without devices', async () => {
+    const twin = (dt: number) =>
+      srv.fetch('/api/twin/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ circuit: 'lif', protocol: { kind: 'dc', durationS: 1 }, sampleRate: 1000, dt, method: 'euler' }), signal: AbortSignal.timeout(30_000) });
+    const r = await twin(1e-12);
+    expect(r.status).toBe(400);
+    const body = (await r.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('TWIN_TOO_COSTLY');
+    expect(body.error.message).toMatch(/1 units of work per step .* × 1000000000000 steps = 1\.00e\+12; at most MAX_NETWORK_WORK = 1e\+9/);
+    const ok = await twin(1e-4);
+    expect(ok.status).toBe(201);
+    const { run } = (await ok.json()) as { run: { id: number } };
+    await expect.poll(() => srv.store.getRun(run.id)?.status, { timeout: 30_000 }).toBe('completed');
+  }, 90_000);
+});
