@@ -119,11 +119,9 @@ function channelConfig(inst: Instrument | undefined): { labels?: Record<string, 
   return { ...(labels ? { labels } : {}), ...(toCurrent ? { stimulus: { toCurrent } } : {}) };
 }
 
-/** Spike detection per channel name: options.spikes, then the bench configuration's channel entries, then the circuit's. */
-function spikeConfigs(o: DaqOptions, inst: Instrument | undefined, circuit: Record<string, SpikeDetectorConfig>): Record<string, SpikeDetectorConfig> {
-  const out: Record<string, SpikeDetectorConfig> = { ...circuit };
-  for (const ch of inst?.channels ?? []) if (ch.spikes) out[ch.name] = ch.spikes;
-  // the schema checked each setting; the rule across settings (a reset threshold is not 0) is checked here
+/** options.spikes: the schema checked each setting; the rule across settings (a reset threshold is not 0) is checked here. */
+function spikeOptions(o: DaqOptions): Record<string, SpikeDetectorConfig> {
+  const out: Record<string, SpikeDetectorConfig> = {};
   for (const [name, cfg] of Object.entries(o.spikes ?? {})) {
     try {
       out[name] = spikeDetectorConfig(cfg, `options.spikes.${name}`);
@@ -132,6 +130,13 @@ function spikeConfigs(o: DaqOptions, inst: Instrument | undefined, circuit: Reco
     }
   }
   return out;
+}
+
+/** Spike detection per channel name: options.spikes, then the bench configuration's channel entries, then the circuit's. */
+function spikeConfigs(o: DaqOptions, inst: Instrument | undefined, circuit: Record<string, SpikeDetectorConfig>): Record<string, SpikeDetectorConfig> {
+  const out: Record<string, SpikeDetectorConfig> = { ...circuit };
+  for (const ch of inst?.channels ?? []) if (ch.spikes) out[ch.name] = ch.spikes;
+  return { ...out, ...spikeOptions(o) };
 }
 
 /** Passes the stream on unchanged, adding a spike event after each block for each spike the channel's detector finds in it. */
@@ -258,6 +263,7 @@ export function register(registry: SourceRegistry): void {
     defaultSampleRate: 5000,
     options: DaqOptionsSchema,
     localOptions: ['port'],
+    check: (ctx) => void spikeOptions(ctx.options ?? {}),
     // the stimulus and two analog inputs, int16 each (more channels are rare; six would be 14)
     bytesPerSample: 6,
     create: createDaqSource,
