@@ -19,11 +19,11 @@ describe('method layer', () => {
   it('resonance from one run per frequency: spike rates 2, 4, 20, 6 Hz at 1, 2, 5, 10 Hz drive', async () => {
     // rates are counts / 2 s; peak at 5 Hz; onset level 2 + 0.1·(20 - 2) = 3.8 Hz is crossed between 1 and 2 Hz
     const sigs = [4, 8, 40, 12].map((n, i) => pulses(n, { frequencyHz: [1, 2, 5, 10][i] }));
-    const r = (await runAnalysis('resonance', sigs, {})) as { points: { response: number }[]; resonance_frequency: number; onset_frequency: number; optimal_frequency: number };
+    const r = (await runAnalysis('resonance', sigs, {})) as { points: { response: number }[]; resonance_frequency_hz: number; onset_frequency_hz: number; optimal_frequency_hz: number };
     expect(r.points.map((p) => p.response)).toEqual([2, 4, 20, 6]);
-    expect(r.resonance_frequency).toBe(5);
-    expect(r.onset_frequency).toBeCloseTo(1 + (3.8 - 2) / (4 - 2), 12);
-    expect(r.optimal_frequency).toBe(1);
+    expect(r.resonance_frequency_hz).toBe(5);
+    expect(r.onset_frequency_hz).toBeCloseTo(1 + (3.8 - 2) / (4 - 2), 12);
+    expect(r.optimal_frequency_hz).toBe(1);
   });
   it('resonance of a chirp run reads the stored protocol (log sweep) with no frequency flags; a silent run is "no response"', async () => {
     // a log chirp 10 Hz → 1 kHz over 2 s: f(t) = 10·100^(t/2); pulses only while f is within 100-200 Hz (t in [1, 1.3] s)
@@ -33,17 +33,17 @@ describe('method layer', () => {
     for (let i = 0; i < x.length; i++) x[i] = 0.01 * Math.sin(i * 0.7) * Math.cos(i * 0.13);
     for (let c = 1.0 * fs; c < 1.3 * fs; c += 100) for (let j = -3; j <= 3; j++) x[c + j] += Math.exp(-(j * j) / 2);
     const sig: Signal = { source: 'run', runId: 1, run: { protocol: chirp } as never, channels: [{ name: 'v', unit: 'V', role: 'response', fs, samples: x, scale: 1, offset: 0, filled: 0 }] };
-    const r = (await runAnalysis('resonance', [sig], {})) as { chirp: { sweep: string }; resonance_frequency: number; resonance_uncertainty: number; no_response: boolean; measures: { harmonics: unknown } };
+    const r = (await runAnalysis('resonance', [sig], {})) as { chirp: { sweep: string }; resonance_frequency_hz: number; resonance_uncertainty_hz: number; no_response: boolean; measures: { harmonics: unknown } };
     expect(r.chirp.sweep).toBe('log');
     expect(r.no_response).toBe(false);
-    expect(r.resonance_frequency).toBeGreaterThan(100 / 1.3);
-    expect(r.resonance_frequency).toBeLessThan(200 * 1.3);
+    expect(r.resonance_frequency_hz).toBeGreaterThan(100 / 1.3);
+    expect(r.resonance_frequency_hz).toBeLessThan(200 * 1.3);
     // 20 windows over two decades: the window around f spans f·(100^(1/40) − 100^(−1/40)): the uncertainty
-    expect(r.resonance_uncertainty / r.resonance_frequency).toBeCloseTo(100 ** (1 / 40) - 100 ** (-1 / 40), 6);
+    expect(r.resonance_uncertainty_hz / r.resonance_frequency_hz).toBeCloseTo(100 ** (1 / 40) - 100 ** (-1 / 40), 6);
     const silent: Signal = { ...sig, channels: [{ ...sig.channels[0], samples: new Float64Array(2 * fs) }] };
-    const none = (await runAnalysis('resonance', [silent], { threshold: 'absolute', value: 0.5 })) as { no_response: boolean; resonance_frequency: null; reason: string };
+    const none = (await runAnalysis('resonance', [silent], { threshold: 'absolute', value: 0.5 })) as { no_response: boolean; resonance_frequency_hz: null; reason: string };
     expect(none.no_response).toBe(true);
-    expect(none.resonance_frequency).toBeNull();
+    expect(none.resonance_frequency_hz).toBeNull();
     expect(none.reason).toMatch(/^no response/);
     // not a chirp and no f0/f1: a clear error
     await expect(runAnalysis('resonance', [{ ...sig, run: { protocol: { kind: 'dc' } } as never }], {})).rejects.toThrow(/protocol is a dc, not a chirp/);

@@ -154,7 +154,7 @@ export class SweepRunner {
     // the stored spike-stats result, or { error } when it failed (results.ts runAnalyses)
     const r = this.store.listAnalyses(runId, 'spike-stats')[0]?.result as SpikeStatsResult | AnalysisFailure | undefined;
     if (!r || 'error' in r) return undefined;
-    return { count: r.count, rateHz: r.rate_hz, meanIsiS: r.mean_isi_s, cvIsi: r.cv_isi, regime: r.regime };
+    return { nSpikes: r.n_spikes, rateHz: r.rate_hz, isiMeanS: r.isi_mean_s, isiCv: r.isi_cv, regime: r.regime };
   }
 
   private tagOf(s: SweepStatus): string {
