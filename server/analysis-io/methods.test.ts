@@ -92,3 +92,29 @@ describe('method layer', () => {
     expect(canonical({ b: 1, a: [2, { d: undefined, c: 3 }] })).toBe(canonical({ a: [2, { c: 3 }], b: 1 }));
   });
 });
+
+describe('caps where the cost explodes (docs/security.md)', () => {
+  /** A 100 s run at 1 kS/s whose stored spike events are `n` evenly spaced times. */
+  const eventsRun = (n: number): Signal => ({
+    source: 'run',
+    runId: 1,
+    channels: [{ name: 'v', unit: 'V', role: 'response', fs: 1000, samples: new Float64Array(100_000), scale: 1, offset: 0, filled: 0, spikeEvents: Array.from({ length: n }, (_, k) => ({ index: Math.floor((k * 100_000) / n), timeS: (k * 100) / n, value: null })) }],
+  });
+
+  it('avalanches: a bin width that makes more than MAX_AVALANCHE_BINS bins is a 400 naming /bin_width, before anything is allocated', async () => {
+    const err = await runAnalysis('avalanches', eventsRun(50), { events: true, bin_width: 1e-9 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'VALIDATION', field: '/bin_width' });
+    expect(String((err as Error).message)).toMatch(/1\.00e\+11 bins; at most MAX_AVALANCHE_BINS = 1e\+8/);
+    await expect(runAnalysis('avalanches', eventsRun(50), { events: true, bin_width: 1e-3 })).resolves.toBeTruthy();
+  });
+
+  it('compare: Victor–Purpura over more than MAX_PAIR_WORK spike pairs is not computed (null, with a warning); the linear distances are', async () => {
+    const r = (await runAnalysis('compare', [eventsRun(11_000), eventsRun(11_000)], { events: true })) as { victor_purpura: number | null; van_rossum: number | null; isi_distance: number | null; warnings: string[] };
+    expect(r.victor_purpura).toBeNull();
+    expect(r.warnings.join('\n')).toMatch(/Victor–Purpura not computed \(null\): 11000 × 11000 spikes need 1\.2e\+8 spike-pair operations; at most MAX_PAIR_WORK = 1e\+8/);
+    expect(r.van_rossum).toBe(0);
+    expect(r.isi_distance).toBe(0);
+    const small = (await runAnalysis('compare', [eventsRun(500), eventsRun(500)], { events: true })) as { victor_purpura: number | null };
+    expect(small.victor_purpura).toBe(0);
+  });
+});

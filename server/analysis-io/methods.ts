@@ -16,7 +16,7 @@ import { fitStdp } from '../analysis/stdp.ts';
 import { classifyRegime, phaseDiagram, regimeFeatures, type Regime, type RegimeFeatures } from '../analysis/regime.ts';
 import type { PowerLawFit } from '../analysis/powerlaw.ts';
 import { protocolSegments, validateProtocol } from '../protocols/index.ts';
-import { coincidence, isiDistance, spikeDistance, spikeSync, vanRossum, victorPurpura } from '../analysis/distances.ts';
+import { MAX_PAIR_WORK, coincidence, isiDistance, spikeDistance, spikeSync, vanRossum, victorPurpura } from '../analysis/distances.ts';
 import { correlation, exponentDifference, nrmse } from '../analysis/compare.ts';
 import { spikePhases } from '../analysis/phase.ts';
 import { InputError, type Signal, type SignalChannel } from './inputs.ts';
@@ -214,6 +214,13 @@ export function burstsMethod(sig: Signal, p: BurstParams) {
   };
 }
 
+/**
+ * Time bins of an avalanche analysis: each is 4 bytes and a pass (1e8 bins: 400 MB and 1.6 s of a loaded pool
+ * thread; a 1e-12 s width over a 20 s run asked for 2e13). The default width, the mean inter-event interval,
+ * makes about one bin per event.
+ */
+export const MAX_AVALANCHE_BINS = 1e8;
+
 export function avalanchesMethod(sig: Signal, p: SpikeParams & { bin_width?: number; min_tail: number }) {
   const chans = pickChannels(sig, p.channel);
   const all: number[] = [];
@@ -223,6 +230,9 @@ export function avalanchesMethod(sig: Signal, p: SpikeParams & { bin_width?: num
     T = Math.max(T, duration(c));
   }
   if (all.length < 2) throw new InputError(`only ${all.length} events detected; avalanches need more`);
+  if (p.bin_width !== undefined && T / p.bin_width > MAX_AVALANCHE_BINS) {
+    throw new InputError(`bin_width ${p.bin_width} s over ${T} s makes ${(T / p.bin_width).toExponential(2)} bins; at most MAX_AVALANCHE_BINS = ${MAX_AVALANCHE_BINS.toExponential(0)} (widen the bins)`, '/bin_width');
+  }
   const av = avalanchesFromEvents(all, { binWidth: p.bin_width, tStart: 0, tEnd: T });
   const a = analyzeAvalanches(av, { minTail: p.min_tail });
   // a single periodic train makes "avalanches" of a fixed size and duration: no critical process to fit
@@ -606,6 +616,9 @@ export function compareMethod([measured, simulated]: [Signal, Signal], p: Compar
   const bothEmpty = a.length === 0 && b.length === 0;
   if (bothEmpty) warnings.push('no spikes in either train: the spike-train distances are undefined (null)');
   const dist = (f: () => number) => (bothEmpty ? NaN : f());
+  // Victor–Purpura is O(n m): two long stored runs' trains would hold a pool thread for hours
+  const vpPairs = a.length * b.length;
+  if (vpPairs > MAX_PAIR_WORK) warnings.push(`Victor–Purpura not computed (null): ${a.length} × ${b.length} spikes need ${vpPairs.toExponential(1)} spike-pair operations; at most MAX_PAIR_WORK = ${MAX_PAIR_WORK.toExponential(0)} (compare shorter runs)`);
   const n = Math.min(xm.length, xs.length);
   const seg = 2 ** Math.floor(Math.log2(Math.max(2, Math.min(n, 4096))));
   // waveform and spectrum only when the samples line up
@@ -635,7 +648,7 @@ export function compareMethod([measured, simulated]: [Signal, Signal], p: Compar
     spikeDistance: dist(() => spikeDistance(a, b, 0, T)),
     spikeSync: dist(() => spikeSync(a, b, 0, T)),
     vanRossum: dist(() => vanRossum(a, b, p.tau, 0, T)),
-    victorPurpura: dist(() => victorPurpura(a, b, p.q, 0, T)),
+    victorPurpura: vpPairs > MAX_PAIR_WORK ? NaN : dist(() => victorPurpura(a, b, p.q, 0, T)),
     coincidenceFactor: g.gamma,
     coincidence: { windowS: win, chance: g.chance, nCoinc: g.nCoinc, reason: g.reason },
     warnings,
