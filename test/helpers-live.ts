@@ -149,3 +149,19 @@ export function collect(url: string) {
 }
 
 export const json = async (res: Response) => ({ status: res.status, body: (await res.json()) as Record<string, any> });
+
+/** The outcome of a WebSocket upgrade: 'open', or the HTTP status it was refused with. */
+export function upgrade(url: string, headers: Record<string, string> = {}): Promise<'open' | number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once('open', () => {
+      ws.close();
+      resolve('open');
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      res.resume();
+    });
+    ws.once('error', () => resolve(0));
+  });
+}

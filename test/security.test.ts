@@ -12,8 +12,7 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import WebSocket from 'ws';
-import { startServer, type TestServer } from './helpers-live.ts';
+import { startServer, upgrade, type TestServer } from './helpers-live.ts';
 import type { WorkerPool } from '../server/workers/pool.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -28,22 +27,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await srv?.close();
 });
-
-/** The outcome of a WebSocket upgrade: 'open', or the HTTP status it was refused with. */
-function upgrade(url: string, headers: Record<string, string> = {}): Promise<'open' | number> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once('open', () => {
-      ws.close();
-      resolve('open');
-    });
-    ws.once('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      res.resume();
-    });
-    ws.once('error', () => resolve(0));
-  });
-}
 
 describe('token', () => {
   it('every route answers 401 without the token, naming how to send it', async () => {
