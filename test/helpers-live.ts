@@ -1,6 +1,7 @@
 /** Shared helpers of the live/API tests: a temp store, a listening app, a WebSocket message collector. */
 import { afterAll, beforeAll } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -164,4 +165,18 @@ export function upgrade(url: string, headers: Record<string, string> = {}): Prom
     });
     ws.once('error', () => resolve(0));
   });
+}
+
+/**
+ * Garbage over the root page of the sample table of the database file `db` (closed): opening the store
+ * does not read that page, a plot would; PRAGMA quick_check finds it.
+ */
+export function damageSampleTable(db: string): void {
+  const raw = new Database(db, { readonly: true });
+  const { rootpage } = raw.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'segments'").get() as { rootpage: number };
+  const page = raw.pragma('page_size', { simple: true }) as number;
+  raw.close();
+  const fd = openSync(db, 'r+');
+  writeSync(fd, Buffer.alloc(page, 0xa5), 0, page, (rootpage - 1) * page);
+  closeSync(fd);
 }

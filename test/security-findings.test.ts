@@ -8,15 +8,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
 import { stopProcess, waitForOutput } from './cluster-helpers.ts';
-import { upgrade } from './helpers-live.ts';
+import { damageSampleTable, upgrade } from './helpers-live.ts';
 import { fill, mountTmpfs, type Tmpfs } from './tmpfs.ts';
 
 /** The checkout whose `bin/spikeloop.js` is tested: this one, or SPIKELOOP_FINDINGS_ROOT. */
@@ -321,14 +320,7 @@ describe('the small ones', () => {
     writeFileSync(proto, JSON.stringify({ kind: 'square', durationS: 0.5 }));
     const cli = (args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'bin/spikeloop.js'), ...args], { cwd: ROOT, encoding: 'utf8' });
     expect(cli(['run', proto, '--db', db, '-o', 'paced=false']).status).toBe(0);
-    // garbage over the root page of the sample table (opening the store does not read it; a plot would)
-    const raw = new Database(db, { readonly: true });
-    const { rootpage } = raw.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'segments'").get() as { rootpage: number };
-    const page = raw.pragma('page_size', { simple: true }) as number;
-    raw.close();
-    const fd = openSync(db, 'r+');
-    writeSync(fd, Buffer.alloc(page, 0xa5), 0, page, (rootpage - 1) * page);
-    closeSync(fd);
+    damageSampleTable(db);
     const info = cli(['db', 'info', '--db', db]);
     const started = await serve(db);
     await stopProcess(started.proc, 'SIGKILL');

@@ -1,6 +1,6 @@
 /** A small real file system for the disk-full tests: a tmpfs mounted for the test file (root only). */
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmdirSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, rmdirSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -35,15 +35,21 @@ export function mountTmpfs(sizeMb: number, prefix: string): Tmpfs {
   return { dir, mounted: true, why: '', unmount };
 }
 
-/** Writes zeros to `file` until the file system is full. */
-export function fill(file: string): void {
+/**
+ * Writes zeros to `file` until its file system is full. Throws after `maxMb` MiB without filling it: the
+ * folder is not (or no longer) on the small tmpfs, and filling the real disk is not the test.
+ */
+export function fill(file: string, maxMb = 64): void {
   const fd = openSync(file, 'w');
   const chunk = Buffer.alloc(1 << 20);
   try {
-    for (;;) writeSync(fd, chunk);
+    for (let mb = 0; mb < maxMb; mb++) writeSync(fd, chunk);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+    return;
   } finally {
     closeSync(fd);
   }
+  rmSync(file);
+  throw new Error(`fill: ${file} took ${maxMb} MiB without the disk filling up: is its tmpfs still mounted?`);
 }
