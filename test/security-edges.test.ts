@@ -5,7 +5,7 @@
  * Real sockets (node:http, so Host and Origin are sent as written) against a real listening server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -97,6 +97,26 @@ describe('Origin', () => {
     expect((await request('GET', '/api/runs', { cookie, 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' })).status).toBe(200);
     expect((await request('GET', '/api/health', { cookie, 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' })).status).toBe(200);
   });
+});
+
+describe('serve --log', () => {
+  it('logs each request without its ?token= value', async () => {
+    const child = spawn(process.execPath, ['bin/spikeloop.js', 'serve', '--log', '--port', '0', '--db', path.join(srv.dir, 'log.db'), '--token', 'secret-token-in-url'], { cwd: ROOT });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    try {
+      await expect.poll(() => /listening on (http:\/\/\S+)\/\?token=/.exec(out)?.[1], { timeout: 30_000 }).toBeTruthy();
+      const base = /listening on (http:\/\/\S+)\/\?token=/.exec(out)![1];
+      expect((await fetch(`${base}/api/health?token=secret-token-in-url`)).status).toBe(200);
+      await expect.poll(() => out, { timeout: 10_000 }).toMatch(/"url":"\/api\/health\?token=\[redacted\]"/);
+      // the start line prints it (that is how the user gets it); no log line does
+      expect(out.split('\n').filter((l) => l.includes('secret-token-in-url')).map((l) => l.slice(0, 39))).toEqual(['spikeloop listening on http://127.0.0.1']);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  }, 60_000);
 });
 
 describe('worker', () => {
