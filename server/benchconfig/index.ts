@@ -190,7 +190,8 @@ export function virtualBenchConfig(): BenchConfig {
       {
         id: 'sim',
         kind: 'simulated',
-        model: 'lif-square-demo',
+        // the circuit the simulated source runs (LIF_CIRCUIT_NAME), so the Bench page names what is measured
+        model: 'lif-bench',
         channels: [
           { name: 'stim', role: 'stimulus', unit: 'A' },
           { name: 'v_mem', role: 'response', unit: 'V' },
