@@ -370,6 +370,7 @@ export async function readNwbRecording(buf: Buffer, what: string, opts: ReadOpti
     if (f.attrs['neurodata_type']?.value !== 'NWBFile') throw new ImportError(`${what}: an HDF5 file but not NWB (no neurodata_type NWBFile at /)`);
     const channels: RecordingChannel[] = [];
     let sampleRate: number | undefined;
+    let unpacked = 0;
     for (const [groupPath, role] of [['stimulus/presentation', 'stimulus'], ['acquisition', 'response']] as const) {
       const g = f.get(groupPath);
       if (!g || !('keys' in g)) continue;
@@ -383,8 +384,15 @@ export async function readNwbRecording(buf: Buffer, what: string, opts: ReadOpti
         sampleRate = rate;
         const conv = Number(data.attrs['conversion']?.value ?? 1);
         const off = Number(data.attrs['offset']?.value ?? 0);
+        const shape = data.shape ?? [];
+        if (shape.length !== 1) throw new ImportError(`${what}: series ${key} is not 1-D`);
+        // A compressed (or never written, fill-value) dataset may claim far more than the file holds: an 8 kB
+        // file claimed 1e10 samples. Its samples, uncompressed, may be no more than an upload could carry.
+        unpacked += shape[0] * (data.metadata?.size ?? 8);
+        if (unpacked > MAX_IMPORT_BYTES) {
+          throw new ImportError(`${what}: series ${key} claims ${shape[0]} samples; the series so far hold ${(unpacked / 2 ** 20).toFixed(0)} MiB uncompressed, at most ${MAX_IMPORT_BYTES / 2 ** 20} MiB (an import's limit)`);
+        }
         const raw = data.value as ArrayLike<number>;
-        if ((data.shape ?? []).length !== 1) throw new ImportError(`${what}: series ${key} is not 1-D`);
         const values = Float64Array.from(raw, (v) => v * conv + off);
         channels.push({ name: key, unit: String(data.attrs['unit']?.value ?? ''), role, values });
       }
