@@ -28,8 +28,9 @@ describe('disk full on a 32 MiB tmpfs', () => {
     runs = new RunManager(store, await loadSources());
   });
   afterAll(async () => {
-    await runs?.shutdown();
+    // unmounted whatever the shutdown or close throws (a failed test can leave either half done)
     try {
+      await runs?.shutdown();
       store?.close();
     } finally {
       fs?.unmount();

@@ -193,7 +193,8 @@ describe('spikeloop CLI', () => {
 
   it('npm start\'s serve --source auto records from the virtual DAQ bench at its own rate', async () => {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-    expect(pkg.scripts.start).toBe('node bin/spikeloop.js serve --source auto');
+    // the installed command's memory flag (bin/spikeloop.js's shebang) too, then the same serve
+    expect(pkg.scripts.start).toBe('node --max-semi-space-size=4 bin/spikeloop.js serve --source auto');
     const serveDb = path.join(dir, 'auto.db');
     let run: { source: string; status: string; channels: { name: string; sampleRate: number; sampleCount: number }[] } | undefined;
     const result = await cli(['serve', '--source', 'auto', '--port', '0', '--db', serveDb], (text, child) => {

@@ -272,11 +272,19 @@ describe('disk', () => {
 
   // mounted when the test runs (a filtered-out test mounts nothing; vitest runs no hooks of a skipped suite)
   let fs: Tmpfs | undefined;
-  afterAll(() => fs?.unmount());
+  let served: Served | undefined;
+  // a timed-out test never reaches its finally: the server is stopped here, before its files' tmpfs goes
+  afterAll(async () => {
+    try {
+      if (served) await stopProcess(served.proc, 'SIGKILL');
+    } finally {
+      fs?.unmount();
+    }
+  });
   it('on a full disk the run ends failed "disk full", new runs are refused, SIGTERM exits cleanly (it stayed running, new runs recorded nothing, SIGTERM crashed on SQLITE_FULL)', async (ctx) => {
     fs = mountTmpfs(32, 'spikeloop-findings-full-');
     if (!fs.mounted) return ctx.skip(fs.why);
-    const s = await serve(path.join(fs.dir, 'runs.db'));
+    const s = (served = await serve(path.join(fs.dir, 'runs.db')));
     try {
       const r = await call(s.base, 'POST', '/api/runs', { protocol: { kind: 'square', durationS: 50 }, sampleRate: 100_000 });
       expect(r.status, r.text).toBe(201);

@@ -1,5 +1,5 @@
 /** A small real file system for the disk-full tests: a tmpfs mounted for the test file (root only). */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, rmdirSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +14,21 @@ export interface Tmpfs {
   unmount(): void;
 }
 
-/** Mounts a tmpfs of `sizeMb` MiB on a new temporary folder, when root and the container allows it. */
+/**
+ * A guard that outlives this process: a detached shell that lazily unmounts `dir` once this process has died
+ * without unmounting it (the worker killed by a timeout or Ctrl-C runs no afterAll), and exits as soon as the
+ * folder is no longer a mount point.
+ */
+function unmountWhenGone(dir: string): void {
+  const script = 'while kill -0 "$1" 2>/dev/null && mountpoint -q "$2"; do sleep 0.5; done; if mountpoint -q "$2"; then umount -l "$2" && rmdir "$2"; fi';
+  spawn('sh', ['-c', script, 'sh', String(process.pid), dir], { detached: true, stdio: 'ignore' }).unref();
+}
+
+/**
+ * Mounts a tmpfs of `sizeMb` MiB on a new temporary folder, when root and the container allows it. No mount
+ * outlives the test: unmount() detaches it even while a file on it is still open, and a guard process
+ * unmounts it when this process dies first.
+ */
 export function mountTmpfs(sizeMb: number, prefix: string): Tmpfs {
   const none = (why: string): Tmpfs => ({ dir: '', mounted: false, why, unmount: () => undefined });
   if (process.getuid?.() !== 0) return none('needs root to mount a small tmpfs');
@@ -25,11 +39,18 @@ export function mountTmpfs(sizeMb: number, prefix: string): Tmpfs {
     rmdirSync(dir);
     return none('mount -t tmpfs failed (no CAP_SYS_ADMIN in this container?)');
   }
+  unmountWhenGone(dir);
   let mounted = true;
   const unmount = () => {
     if (!mounted) return;
     mounted = false;
-    execFileSync('umount', [dir]);
+    try {
+      execFileSync('umount', [dir], { stdio: 'pipe' });
+    } catch {
+      // busy: a file on it is still open (a server or store a failed or timed-out test could not close).
+      // Detached now; the kernel frees it when the last file closes.
+      execFileSync('umount', ['-l', dir], { stdio: 'pipe' });
+    }
     rmdirSync(dir);
   };
   return { dir, mounted: true, why: '', unmount };

@@ -468,6 +468,8 @@ const diffusive: DeviceModel = {
     if (p.sigma_sw > 0) out[thermal ? 2 : 1] = 0;
   },
   redraw: (p) => {
+    if (!(p.sigma_sw >= 0 && p.tau_sw >= 0)) throw new TwinError('TWIN_BAD_PARAM', 'diffusive: sigma_sw and tau_sw must be >= 0 (0: off)');
+    if (!(Number.isInteger(p.seed_sw) && p.seed_sw >= 0 && p.seed_sw < 2 ** 32)) throw new TwinError('TWIN_BAD_PARAM', 'diffusive: seed_sw must be an integer in 0 .. 2^32 - 1');
     if (!(p.sigma_sw > 0)) return null;
     const sd = p.sigma_sw;
     return { state: 'vth_f', level: 0.5, seed: p.seed_sw, every: p.tau_sw, value: (z) => Math.exp(sd * z - (sd * sd) / 2) };
