@@ -362,11 +362,7 @@ export async function readNwbRecording(buf: Buffer, what: string, opts: ReadOpti
   writeFileSync(file, buf);
   let f: InstanceType<typeof h5wasm.File> | undefined;
   try {
-    try {
-      f = new h5wasm.File(file, 'r');
-    } catch (err) {
-      throw new ImportError(`${what}: not a readable HDF5/NWB file (${(err as Error).message})`);
-    }
+    f = new h5wasm.File(file, 'r');
     if (f.attrs['neurodata_type']?.value !== 'NWBFile') throw new ImportError(`${what}: an HDF5 file but not NWB (no neurodata_type NWBFile at /)`);
     const channels: RecordingChannel[] = [];
     let sampleRate: number | undefined;
@@ -400,6 +396,11 @@ export async function readNwbRecording(buf: Buffer, what: string, opts: ReadOpti
     if (!channels.length || sampleRate === undefined) throw new ImportError(`${what}: no regularly sampled TimeSeries in /acquisition or /stimulus/presentation`);
     checkRate(sampleRate, what);
     return withStimulus({ format: 'nwb', vendor: null, sampleRate, t0: 0, rateFrom: 'header', channels, header: {} }, what, opts);
+  } catch (err) {
+    // HDF5's own refusal of a damaged file (a group or attribute it cannot read: "name not defined") is the
+    // file's fault; a TypeError is ours and stays a 500
+    if (err instanceof ImportError || err instanceof TypeError) throw err;
+    throw new ImportError(`${what}: not a readable HDF5/NWB file (${err instanceof Error ? err.message : String(err)})`);
   } finally {
     f?.close();
     rmSync(dir, { recursive: true, force: true });
