@@ -80,6 +80,24 @@ describe('parameter recovery: LIF under a square wave', () => {
     }
   });
 
+  it('noisy spike times, a long valley ending at a cliff (seed 1 of the coverage bench): both intervals hold the truth', async () => {
+    // the fit sits far along the R–C valley (Cm 61 nF, Rm 42 kΩ); towards large Cm the valley runs to Rm → ∞,
+    // towards small Rm to the cliff at I·Rm = v_th (no spikes below). The walks used to end early there (a step
+    // past the cliff, then regula falsi creeping from the low end), giving Cm ≤ 90 nF, which misses 100 nF; a dense
+    // profile puts the crossing at 103 nF (docs/twin/calibration.md, "Coverage")
+    const run = await noisy(measured, 0.01, 1);
+    jitterSpikes(measured, run, 2e-4, 1);
+    const r = await fitTwinToRun(fb.store, fb.pool, run, { circuit: withParams(builtInCircuit('lif'), start), params: Object.keys(truth), objective: 'spikes' });
+    report('LIF square, noisy spikes (seed 1)', truth, start, r);
+    for (const [k, v] of Object.entries(truth)) {
+      const [lo, hi] = r.ci[k]!;
+      expect(v, `${k} in [${lo}, ${hi}]`).toBeGreaterThanOrEqual(lo);
+      expect(v).toBeLessThanOrEqual(hi);
+    }
+    expect(r.ci['Cm.value']![1]).toBeGreaterThan(1.02e-7);
+    expect(r.ci['Cm.value']![1]).toBeLessThan(1.05e-7);
+  });
+
   it('noisy, objective waveform, below threshold: the true values lie inside the reported intervals', async () => {
     // the resets of a spiking trace make the waveform objective kinked at its minimum (no curvature, no
     // interval: the next test); below threshold the membrane's charging curve is smooth in both parameters
