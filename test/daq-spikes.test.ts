@@ -103,8 +103,8 @@ describe('a DAQ run on the virtual bench records spike events', () => {
       const r = await app.inject({ headers: { authorization: `Bearer ${token}` }, method: 'POST', url: `/api/runs/${run.id}/analyses/compare`, payload: { events: true, with: pair.twinRunId } });
       expect(r.statusCode).toBe(200);
       const res = r.json().result;
-      expect(res.measured).toMatchObject({ channel: 'a0', spikes: ev0.length });
-      expect(res.simulated.spikes).toBe(twin.length);
+      expect(res.measured).toMatchObject({ channel: 'a0', n_spikes: ev0.length });
+      expect(res.simulated.n_spikes).toBe(twin.length);
       expect(res.spike_sync).toBeGreaterThan(0.95);
       expect(res.coincidence_factor).toBeGreaterThan(0.9);
     } finally {

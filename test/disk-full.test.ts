@@ -1,6 +1,7 @@
 /**
  * Disk full (issue 14), on a real small file system: a tmpfs of 32 MiB mounted for the test (needs root;
- * skipped with the reason otherwise). A run the free space cannot hold is refused before it starts; a run
+ * skipped with the reason otherwise). A run, or a sweep's runs together, that the free space cannot hold is
+ * refused before it starts; a run
  * during which the disk fills up ends `failed` with "disk full", keeping what it had committed; new runs
  * are refused until space returns; closing the store does not throw.
  */
@@ -9,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, rmdirSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { SweepRunner } from '../server/experiments/sweep-runner.ts';
 import { RunManager } from '../server/runs/run-manager.ts';
 import { loadSources } from '../server/sources/registry.ts';
 import { RunStore } from '../server/store/run-store.ts';
@@ -61,6 +63,23 @@ describe.skipIf(!mounted)(`disk full on a 32 MiB tmpfs${mounted ? '' : ` (skippe
     const err = await runs.start({ protocol: { kind: 'square', durationS: 3600 }, sampleRate: 2_000_000 }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'DISK_FULL' });
     expect(String((err as Error).message)).toMatch(/needs about [\d.]+ GB but [\d.]+ MB are free/);
+    expect(store.listRuns()).toEqual([]);
+  });
+
+  it('refuses a sweep whose runs together the free space cannot hold, before its first run (each alone would fit)', () => {
+    const sweeps = new SweepRunner(store, runs);
+    const sweep = { kind: 'sweep', base: { kind: 'square', durationS: 2 }, parameters: [{ field: 'frequencyHz', start: 10, stop: 100, steps: 10 }] };
+    // one point: 2 s × 500 kS/s × 4 B × 1.1 = 4.4 MB of the ~30 MB free; ten: 44 MB
+    expect(() => runs.validate({ protocol: { kind: 'square', durationS: 2 }, sampleRate: 500_000 })).not.toThrow();
+    let err: unknown;
+    try {
+      sweeps.start({ sweep, sampleRate: 500_000 } as never);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'DISK_FULL' });
+    expect(String((err as Error).message)).toMatch(/a sweep of 10 runs \(20 s in all\) needs about 4\d\.\d MB but [\d.]+ MB are free/);
+    expect(sweeps.list()).toEqual([]);
     expect(store.listRuns()).toEqual([]);
   });
 

@@ -178,6 +178,9 @@ describe('serve', () => {
     const none = await serve(['--no-token']);
     expect(none.out).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+\/ /);
     expect(none.err).toMatch(/WARNING: --no-token/);
+    // an IPv6 loopback as written in a URL, brackets and all
+    const v6 = await serve(['--no-token', '--host', '[::1]']);
+    expect(v6.out).toMatch(/listening on http:\/\/localhost:\d+\/ /);
     const refused = await serve(['--no-token', '--host', '0.0.0.0']);
     expect(refused.code).not.toBe(0);
     expect(refused.err).toMatch(/--no-token is allowed only on a loopback address/);

@@ -109,9 +109,13 @@ export class Twin {
   }
 
   // ------------------------------------------------------------------------------------------- input
-  /** Work of one step, in the units of MAX_NETWORK_WORK (circuit.ts): devices plus the nonzeros of the network's factor. */
+  /**
+   * Work of one step, in the units of MAX_NETWORK_WORK (circuit.ts): devices plus the nonzeros of the network's
+   * factor, and at least one: a circuit without devices (a LIF neuron) costs about 2.6 µs a step too, and with
+   * a tiny `dt` its steps were uncapped (dt = 1e-12 s over 1 s: 1e12 steps, a pool thread held for days).
+   */
   get workPerStep(): number {
-    return this.nDev + (this.mna.sys?.factorNonzeros ?? 0);
+    return Math.max(1, this.nDev + (this.mna.sys?.factorNonzeros ?? 0));
   }
 
   /** Number of stimulus channels (electrodes or current sources may each name one; default 0). */

@@ -25,6 +25,7 @@ export function register(program: Command): void {
     .option('--bench <config.json>', 'bench configuration (instruments, limits, twin circuit paired after every run); default: the virtual bench')
     .action(async (opts: { port: number; host: string; db: string; log: boolean; source: string; bench?: string; redis?: string; token?: string | false; allowHost: string[] }) => {
       const { isLoopback, newToken } = await import('../../api/security.ts');
+      opts.host = opts.host.replace(/^\[(.*)\]$/, '$1'); // --host [::1], as written in a URL
       // Refused before anything opens: a bench open to the network with no token.
       if (opts.token === false && !isLoopback(opts.host)) {
         throw new Error(`--no-token is allowed only on a loopback address, not --host ${opts.host}: anyone who reaches it could drive the bench`);
