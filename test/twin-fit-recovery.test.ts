@@ -80,7 +80,7 @@ describe('parameter recovery: LIF under a square wave', () => {
     }
   });
 
-  it('noisy spike times, a long valley ending at a cliff (seed 1 of the coverage bench): both intervals hold the truth', async () => {
+  it('noisy spike times, a long valley ending at a cliff (seed 1 of the coverage bench): both intervals hold the truth', { timeout: 300_000 }, async () => {
     // the fit sits far along the R–C valley (Cm 61 nF, Rm 42 kΩ); towards large Cm the valley runs to Rm → ∞,
     // towards small Rm to the cliff at I·Rm = v_th (no spikes below). The walks used to end early there (a step
     // past the cliff, then regula falsi creeping from the low end), giving Cm ≤ 90 nF, which misses 100 nF; a dense

@@ -317,7 +317,8 @@ type Minimum = { x: number[]; f: number };
  * each of STARTS points around the polished one), then the profile intervals. A minimum clearly lower than the
  * fit (by more than the threshold, at distinct parameters), from a start or a profile walk, moves the fit there
  * (polished again) and the check runs again around it, up to ROUNDS times (the multi-start strategy of Raue et
- * al. 2013 for the global optimum); the fit that survives a round gets its profile intervals, widened to hold
+ * al. 2013 for the global optimum); a moved fit must also be reached again by a start around it. The fit that
+ * survives a round gets its profile intervals, widened to hold
  * every local minimum as good as the best, with a warning naming the parameters whose equally good minima lie
  * apart. Returns the spike-time estimate, its intervals (none without residual degrees of freedom, nor while a
  * lower minimum is still found) and the warnings.
@@ -363,6 +364,17 @@ async function spikeTimeIntervals(
       next = lowest;
       moves.push(`a local fit from one of ${minima.length} starts around ${round ? 'that' : 'it'}`);
     } else {
+      // a moved fit has shown the search can be fooled: it stands only if a start around it reaches it again
+      // (the best fit found repeatedly, Raue et al. 2013), not in a landscape of distinct minima
+      if (moves.length && !minima.some((m) => m.f <= best.f + threshold(best.f))) {
+        return {
+          x: best.x,
+          intervals: free.map(() => null),
+          warnings: [
+            `${movedNote(best)}; the fit moved there, but none of ${minima.length} local fits from starts around it reached it again: the run's spike times have several distinct minima and nothing shows the lowest found is the global one (multi-start check, Raue et al. 2013), so no intervals for ${free.map((p) => p.name).join(', ')}: measure at a drive that shows every parameter, or fix some of them`,
+          ],
+        };
+      }
       // walked from this fit already (it came from a walk's lower point, and no start went lower since)
       if (!prof || prof.x !== best.x) prof = await profileIntervals(sse, best.x, best.f, { threshold: threshold(best.f), seed: seed + 100 + 10 * round, maxEvals: 4 * maxEvals, ...signal });
       if (!lower(prof, best)) break;
@@ -388,7 +400,7 @@ async function spikeTimeIntervals(
     return r ? [{ name: free[i].name, text: range(i, [Math.min(r[0], prof!.x[i]), Math.max(r[1], prof!.x[i])]).replace(' → ', '–') }] : [];
   });
   const warnings = moves.length
-    ? [`${movedNote(best)}; the fit moved there, and ${STARTS} local fits from starts around it found none lower (multi-start check, Raue et al. 2013): the estimate and intervals are those of the lowest minimum found`]
+    ? [`${movedNote(best)}; the fit moved there, and of ${STARTS} local fits from starts around it none went lower and some reached it again (multi-start check, Raue et al. 2013): the estimate and intervals are those of that minimum`]
     : [];
   if (apart.length)
     warnings.push(
