@@ -7,8 +7,8 @@
  *   twin_fit_interval_coverage        intervals that hold the truth / intervals reported, both parameters
  *   twin_fit_interval_coverage_cm     the same for Cm.value
  *   twin_fit_interval_coverage_rm     the same for Rm.value
- * The note gives the Wilson 95 % interval of each proportion and how many intervals were withheld. Opt-in (about
- * 10 s a seed): `npm run bench -- coverage`; COVERAGE_SEEDS (default 40) and COVERAGE_FIRST_SEED (1) choose the
+ * The note gives the Wilson 95 % interval of each proportion and how many intervals were withheld. Opt-in (20–45 s a
+ * seed): `npm run bench -- coverage`; COVERAGE_SEEDS (default 40) and COVERAGE_FIRST_SEED (1) choose the
  * seeds. One line per seed goes to stderr.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
