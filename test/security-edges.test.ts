@@ -5,13 +5,15 @@
  * Real sockets (node:http, so Host and Origin are sent as written) against a real listening server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { startServer, type TestServer } from './helpers-live.ts';
+import { python } from './python.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -96,7 +98,37 @@ describe('Origin', () => {
     }
     expect((await request('GET', '/api/runs', { cookie, 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' })).status).toBe(200);
     expect((await request('GET', '/api/health', { cookie, 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' })).status).toBe(200);
+    // the dashboard loaded into a frame of a page on another port (same-site: it would carry the cookie)
+    expect((await request('GET', '/', { cookie, 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'iframe' })).status).toBe(403);
   });
+
+  it('no answer may be framed by another page, nor send its URL (?token=) on as a Referer', async () => {
+    const r = await srv.fetch('/api/health');
+    expect(r.headers.get('x-frame-options')).toBe('DENY');
+    expect(r.headers.get('content-security-policy')).toBe("frame-ancestors 'none'");
+    expect(r.headers.get('referrer-policy')).toBe('no-referrer');
+    expect((await fetch(`${srv.base}/api/health`)).headers.get('x-frame-options')).toBe('DENY');
+  });
+});
+
+describe('serve --log', () => {
+  it('logs each request without its ?token= value', async () => {
+    const child = spawn(process.execPath, ['bin/spikeloop.js', 'serve', '--log', '--port', '0', '--db', path.join(srv.dir, 'log.db'), '--token', 'secret-token-in-url'], { cwd: ROOT });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    try {
+      await expect.poll(() => /listening on (http:\/\/\S+)\/\?token=/.exec(out)?.[1], { timeout: 30_000 }).toBeTruthy();
+      const base = /listening on (http:\/\/\S+)\/\?token=/.exec(out)![1];
+      expect((await fetch(`${base}/api/health?token=secret-token-in-url`)).status).toBe(200);
+      await expect.poll(() => out, { timeout: 10_000 }).toMatch(/"url":"\/api\/health\?token=\[redacted\]"/);
+      // the start line prints it (that is how the user gets it); no log line does
+      expect(out.split('\n').filter((l) => l.includes('secret-token-in-url')).map((l) => l.slice(0, 39))).toEqual(['spikeloop listening on http://127.0.0.1']);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  }, 60_000);
 });
 
 describe('worker', () => {
@@ -132,6 +164,29 @@ describe('bounded work', () => {
     expect(ok.status).toBe(201);
     const { sweep: s } = (await ok.json()) as { sweep: { id: string } };
     await srv.app.spikeloop.sweeps.wait(s.id);
+  });
+});
+
+describe('bounded work: imports', () => {
+  it('an NWB file whose dataset claims more samples than it holds (8 kB claiming 1e10) is a 400 naming the limit, not a 5xx', async () => {
+    // never-written chunks read as fill values: h5py writes such a file in a few kB
+    await python(
+      `import h5py, sys\nfor name, n in [('big.nwb', 10**10), ('mid.nwb', 3 * 10**8)]:\n    with h5py.File(sys.argv[1] + '/' + name, 'w') as f:\n        f.attrs['neurodata_type'] = 'NWBFile'\n        g = f.create_group('acquisition/v')\n        d = g.create_dataset('data', shape=(n,), dtype='f8', chunks=(1 << 20,), compression='gzip')\n        d.attrs['unit'] = 'V'\n        g.create_dataset('starting_time', data=0.0).attrs['rate'] = 1000.0\n`,
+      [srv.dir],
+    );
+    const before = srv.store.listRuns().length;
+    for (const [name, n] of [['big.nwb', 1e10], ['mid.nwb', 3e8]] as const) {
+      const body = readFileSync(path.join(srv.dir, name));
+      expect(body.length).toBeLessThan(65_536);
+      const r = await srv.fetch(`/api/import?name=${name}&format=nwb`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body });
+      const err = ((await r.json()) as { error: { code: string; message: string } }).error;
+      expect(r.status, name).toBe(400);
+      expect(err.code).toBe('BAD_IMPORT');
+      expect(err.message).toContain(`series v claims ${n} samples`);
+      expect(err.message).toMatch(/at most 256 MiB \(an import's limit\)/);
+    }
+    expect(srv.store.listRuns().length).toBe(before);
+    expect((await srv.fetch('/api/health')).status).toBe(200);
   });
 });
 

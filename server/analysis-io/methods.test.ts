@@ -105,7 +105,7 @@ describe('caps where the cost explodes (docs/security.md)', () => {
     const err = await runAnalysis('avalanches', eventsRun(50), { events: true, bin_width: 1e-9 }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'VALIDATION', field: '/bin_width' });
     expect(String((err as Error).message)).toMatch(/1\.00e\+11 bins; at most MAX_AVALANCHE_BINS = 1e\+8/);
-    await expect(runAnalysis('avalanches', eventsRun(50), { events: true, bin_width: 1e-3 })).resolves.toBeTruthy();
+    await expect(runAnalysis('avalanches', eventsRun(50), { events: true, bin_width: 1e-3 })).resolves.toMatchObject({ n_events: 50, bin_width_s: 1e-3 });
   });
 
   it('compare: Victor–Purpura over more than MAX_PAIR_WORK spike pairs is not computed (null, with a warning); the linear distances are', async () => {

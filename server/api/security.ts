@@ -99,6 +99,14 @@ function queryToken(req: FastifyRequest): string | undefined {
   return q < 0 ? undefined : (new URLSearchParams(req.url.slice(q + 1)).get('token') ?? undefined);
 }
 
+/** A URL with its `?token=` value hidden: a request log must not keep the one secret a URL carries (Jupyter's does too). */
+export const redactToken = (url: string): string => url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
+
+/** Fastify logger serializers for `serve --log`: the request's usual fields, its URL without the token. */
+export const logSerializers = {
+  req: (req: FastifyRequest) => ({ method: req.method, url: redactToken(req.url), host: req.headers.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort }),
+};
+
 /** Registers the checks as the app's first onRequest hook. */
 export function registerSecurity(app: FastifyInstance, opts: SecurityOptions): void {
   const entries = (opts.allowedHosts ?? []).map((h) => ({ h, o: parseOrigin(/:\/\//.test(h) ? h : `http://${h}`) }));
@@ -139,6 +147,9 @@ export function registerSecurity(app: FastifyInstance, opts: SecurityOptions): v
   };
 
   app.addHook('onRequest', async (req, reply) => {
+    // Never inside another page's frame (a page on another port of this host is same-site, so its frame would
+    // get the cookie: clicks could be steered onto Start or Delete), and a URL with ?token= never leaves in a Referer.
+    void reply.headers({ 'x-frame-options': 'DENY', 'content-security-policy': "frame-ancestors 'none'", 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff' });
     const host = req.headers.host;
     if (!host || !hostOk(hostName(host), req)) {
       return refuse(reply, new AppError('FORBIDDEN_HOST', `Host ${String(host ?? '(none)')} is not this server (allowed: loopback names, the bound address, serve --allow-host)`));
@@ -149,9 +160,10 @@ export function registerSecurity(app: FastifyInstance, opts: SecurityOptions): v
     }
     // No Origin, yet the browser says another site's page made the request (an <img>, <script> or <link>; a
     // page on another port of this host is "same-site" and its requests carry the dashboard's cookie).
-    // Following a link to the dashboard (a navigation) stays allowed.
+    // Following a link to the dashboard (a top-level navigation) stays allowed; loading it into a frame does not.
     const site = req.headers['sec-fetch-site'];
-    if (origin === undefined && (site === 'cross-site' || site === 'same-site') && req.headers['sec-fetch-mode'] !== 'navigate') {
+    const followsLink = req.headers['sec-fetch-mode'] === 'navigate' && (req.headers['sec-fetch-dest'] ?? 'document') === 'document';
+    if (origin === undefined && (site === 'cross-site' || site === 'same-site') && !followsLink) {
       return refuse(reply, new AppError('FORBIDDEN_ORIGIN', `requests made by a page of another site or port (Sec-Fetch-Site: ${site}) are refused`));
     }
     if (!expected) return;

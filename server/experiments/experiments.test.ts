@@ -72,6 +72,29 @@ describe('twin sweep on all cores', () => {
   });
 });
 
+describe('a sweep shares one abort signal among its points', () => {
+  it('a 16-point twin sweep runs every point at once without MaxListenersExceededWarning (11 abort listeners on the sweep signal)', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const done = await sweeps.wait(
+        sweeps.start({
+          mode: 'twin',
+          circuit: lif,
+          sampleRate: 5000,
+          sweep: { kind: 'sweep', base: { kind: 'dc', durationS: 0.02 }, parameters: [{ field: 'level', start: 15e-6, stop: 60e-6, steps: 16 }] },
+        }).id,
+      );
+      expect(done.state).toBe('completed');
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+      expect(warnings.map((w) => `${w.name}: ${w.message}`)).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});
+
 describe('bench sweep paired with the twin', () => {
   it('each measured run gets a linked twin run fed the recorded stimulus, and both get analyses', async () => {
     const started = sweeps.start({

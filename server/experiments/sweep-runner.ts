@@ -14,6 +14,7 @@
  * server restart lists past sweeps with their points, runs and twin runs; a sweep that was running when
  * its process died is marked `interrupted` when the store is next opened (its unfinished points too).
  */
+import { onAbort } from '../workers/abort.ts';
 import type { FinalStatus } from '../../common/run-stream.ts';
 import { expandSweep, pointRefusalField, sweepSummary, type ExpandedSweep, type SweepSummary, type SweepValue } from '../protocols/sweep.ts';
 import type { RunManager } from '../runs/run-manager.ts';
@@ -210,10 +211,8 @@ export class SweepRunner {
       ps.runId = runId;
       this.store.setTags(runId, [this.tagOf(s)]);
       this.updateFraction(s);
-      const onAbort = () => void this.runs.stop(runId, 'sweep stopped by user').catch(() => undefined);
-      signal.addEventListener('abort', onAbort, { once: true });
-      const stop = await this.runs.waitForEnd(runId);
-      signal.removeEventListener('abort', onAbort);
+      const unwatch = onAbort(signal, () => void this.runs.stop(runId, 'sweep stopped by user').catch(() => undefined));
+      const stop = await this.runs.waitForEnd(runId).finally(unwatch);
       ps.status = stop?.status ?? this.store.getRun(runId)?.status ?? 'failed';
       if (ps.status === 'running') ps.status = 'failed';
       if (stop?.reason && ps.status !== 'completed') ps.error = stop.reason;

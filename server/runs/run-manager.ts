@@ -138,6 +138,12 @@ export class RunManager {
     if (!Number.isFinite(sampleRate) || sampleRate < 1 || sampleRate > maxRate) {
       throw new AppError('BAD_SAMPLE_RATE', `sampleRate must be between 1 and ${maxRate} S/s, got ${sampleRate}`, '/sampleRate');
     }
+    // the options' own limits and cross-option rules (a compliance above the run's maxCurrent ...)
+    try {
+      source.check?.({ protocol, sampleRate, options: req.options, limits: this.bench.limits });
+    } catch (err) {
+      throw atProtocolField(err, protocol);
+    }
     return { protocol, summary, kind, sampleRate };
   }
 

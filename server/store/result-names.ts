@@ -4,7 +4,9 @@
  * spikeloop reads as common/schemas/analysis-results.ts declares it. Each row of `analyses` records the
  * shape it was written in (`shape`, schema migration 6; rows from before it are shape 1), and so does each
  * row of `sweeps` for its points' spike-stats (migration 7). A later rename is a new entry of RENAMES (or
- * SWEEP_RENAMES), applied after the ones before it.
+ * SWEEP_RENAMES), applied after the ones before it, together with a schema migration (an empty one will
+ * do): the shape column needs none, but without it a spikeloop of today opens the file and answers the newer
+ * names as its own schema; with it, it refuses the file (STORE_TOO_NEW).
  */
 
 /** A rename spec: a key mapped to its new name, or to a spec for its value (an object, or an array of objects). */
