@@ -169,6 +169,10 @@ describe('serve', () => {
     const open = await serve(['--host', '0.0.0.0']);
     expect(open.err).toMatch(/WARNING: listening on 0\.0\.0\.0, reachable from other machines/);
     expect(open.out).toMatch(/\?token=/);
+    // every address listed is one a browser can open: no link-local fe80:: (it needs an interface's zone)
+    const v6any = await serve(['--host', '::']);
+    expect(v6any.err).toMatch(/it answers at http:\/\/127\.0\.0\.1:\d+\/\?token=/);
+    expect(v6any.err).not.toMatch(/\[fe80:/i);
   }, 60_000);
 });
 
