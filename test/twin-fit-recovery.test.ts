@@ -99,6 +99,24 @@ describe('parameter recovery: LIF under a square wave', () => {
     expect(r.ci['Cm.value']![1]).toBeLessThan(1.05e-7);
   });
 
+  it('noisy spike times, a lower minimum among the multi-start fits (seed 35 of the coverage bench): the fit moves there and keeps its intervals', { timeout: 300_000 }, async () => {
+    // the search stops at Cm 100 nF, Rm 97 kΩ; a local fit from a start around it reaches a 26 % lower sum of
+    // squares at Cm 112 nF, Rm 189 kΩ (more than Δ lower), and starts around that one reach it again
+    const run = await noisy(measured, 0.01, 35);
+    jitterSpikes(measured, run, 2e-4, 35);
+    const r = await fitTwinToRun(fb.store, fb.pool, run, { circuit: withParams(builtInCircuit('lif'), start), params: Object.keys(truth), objective: 'spikes' });
+    report('LIF square, noisy spikes (seed 35, moved)', truth, start, r);
+    expect(r.warnings.join('\n')).toMatch(
+      /the search stopped in a local minimum of the spike times: a local fit from one of 8 starts around it reached a [\d.]+ % lower sum of squares at distinct values \(Cm\.value [\d.e-]+ → [\d.e-]+; Rm\.value [\d.e+]+ → [\d.e+]+\); the fit moved there, and of 8 local fits from starts around it none went lower and some reached it again/,
+    );
+    expect(r.params['Cm.value']).toBeGreaterThan(1.1e-7);
+    for (const k of Object.keys(truth)) {
+      const [lo, hi] = r.ci[k]!;
+      expect(r.params[k]).toBeGreaterThanOrEqual(lo);
+      expect(r.params[k]).toBeLessThanOrEqual(hi);
+    }
+  });
+
   it('noisy, objective waveform, below threshold: the true values lie inside the reported intervals', async () => {
     // the resets of a spiking trace make the waveform objective kinked at its minimum (no curvature, no
     // interval: the next test); below threshold the membrane's charging curve is smooth in both parameters
