@@ -53,11 +53,11 @@ describe('spike detection defaults on kHz devices', () => {
     expect(events).toBe(301);
     const r = await inject('POST', `/api/runs/${id}/analyses/spikes`, { channel: 'v_mem' });
     const ch = r.result.channels[0];
-    expect(ch.count).toBe(events);
+    expect(ch.n_spikes).toBe(events);
     // the chosen dead time and re-arm level are reported; the dead time is far below the 1 ms of old
     expect(ch.dead_time_source).toBe('signal');
-    expect(ch.dead_time).toBeGreaterThan(0);
-    expect(ch.dead_time).toBeLessThan(1e-4);
+    expect(ch.dead_time_s).toBeGreaterThan(0);
+    expect(ch.dead_time_s).toBeLessThan(1e-4);
     expect(ch.rearm_level).toBeLessThan(ch.baseline + ch.threshold);
   });
 
@@ -68,10 +68,10 @@ describe('spike detection defaults on kHz devices', () => {
     expect(run.status).toBe('completed');
     expect(run.eventCounts.spike).toBe(100); // two spikes per 1 ms period (simulated-bench.ts)
     const ch = (await inject('POST', `/api/runs/${id}/analyses/spikes`, { channel: 'v_mem' })).result.channels[0];
-    expect(ch.count).toBe(100);
+    expect(ch.n_spikes).toBe(100);
     // each at the bench's own spike sample (a parabola through the drawn peak keeps it within half a sample)
     const ev = server.s.store.listEvents(id, { kind: 'spike' }).map((e) => e.index);
-    ch.times.forEach((t: number, k: number) => expect(Math.abs(t * 1e5 - ev[k])).toBeLessThanOrEqual(0.5));
+    ch.times_s.forEach((t: number, k: number) => expect(Math.abs(t * 1e5 - ev[k])).toBeLessThanOrEqual(0.5));
     // the k·σ rule was blind (its level above the trace's maximum) on a reset-type trace: the mesial level
     // halfway between the median and the maximum is used and reported
     expect(ch.threshold_rule).toBe('range');
@@ -86,7 +86,7 @@ describe('spike detection defaults on kHz devices', () => {
     const rate = fired.length / 0.1;
     expect(rate).toBeGreaterThan(1400);
     const r = await inject('POST', `/api/runs/${id}/analyses/spikes`, { channel: 'v_out' });
-    expect(Math.abs(r.result.channels[0].stats.rate - rate) / rate).toBeLessThan(0.01);
+    expect(Math.abs(r.result.channels[0].stats.rate_hz - rate) / rate).toBeLessThan(0.01);
   });
 });
 
@@ -114,7 +114,7 @@ describe('bursts and regimes', () => {
     const osc = r.steps[1];
     expect(osc.rate_hz).toBeGreaterThan(1000);
     // a spectral peak, when reported, is the fundamental (the firing rate), not a harmonic
-    if (Number.isFinite(osc.features.peak_frequency)) expect(Math.abs(osc.features.peak_frequency - osc.rate_hz) / osc.rate_hz).toBeLessThan(0.1);
+    if (Number.isFinite(osc.features.peak_frequency_hz)) expect(Math.abs(osc.features.peak_frequency_hz - osc.rate_hz) / osc.rate_hz).toBeLessThan(0.1);
     expect(r.steps[2].reason).toMatch(/^latched: x_switch held at its bound/);
     expect(r.regime).toBeTypeOf('string'); // the whole run's regime stays available
   });
@@ -231,7 +231,7 @@ describe('STDP inside a network from the shipped protocol', () => {
     const id = await twinRun('spiking-er-stdp', protocol, 1e5);
     const r = await inject('POST', '/api/experiments/stdp', { runIds: [id] });
     expect(r.warnings).toEqual([]);
-    const dw = new Map<number, number>(r.pairs.map((p: { dt: number; dw: number }) => [Math.round(p.dt * 1e3), p.dw]));
+    const dw = new Map<number, number>(r.pairs.map((p: { dt_s: number; dw: number }) => [Math.round(p.dt_s * 1e3), p.dw]));
     expect([...dw.keys()]).toEqual([-8, 8, -4, 4, -2, 2]);
     for (const ms of [2, 4]) {
       expect(dw.get(ms)).toBeGreaterThan(0.1);

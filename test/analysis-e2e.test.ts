@@ -94,16 +94,16 @@ describe('CLI', () => {
     const file = path.join(dir, 'sweep.csv');
     writeFileSync(file, 'frequency,response\n1,1\n2,5\n3,2\n4,1\n');
     const r = JSON.parse((await cli(['analyze', 'resonance', file, '--json'])).stdout);
-    expect(r.result).toMatchObject({ resonance_frequency: 2, peak_response: 5 });
+    expect(r.result).toMatchObject({ resonance_frequency_hz: 2, peak_response: 5 });
   });
   it('analyze spikes on a run stores the result; asking again returns it from the store', async () => {
     const first = JSON.parse((await cli(['analyze', 'spikes', String(runId), '--db', db, '--json'])).stdout);
     expect(first.cached).toBe(false);
     expect(first.stored).toBe(true);
     const ch = first.result.channels[0];
-    expect(ch.count).toBe(N / SPIKE_EVERY);
-    expect(ch.stats.rate).toBeCloseTo(10, 9);
-    expect(ch.stats.cv).toBeLessThan(0.01);
+    expect(ch.n_spikes).toBe(N / SPIKE_EVERY);
+    expect(ch.stats.rate_hz).toBeCloseTo(10, 9);
+    expect(ch.stats.isi_cv).toBeLessThan(0.01);
     const again = JSON.parse((await cli(['analyze', 'spikes', String(runId), '--db', db, '--json'])).stdout);
     expect(again.cached).toBe(true);
     expect(again.analysisId).toBe(first.analysisId);
@@ -119,18 +119,18 @@ describe('CLI', () => {
     // the simulated LIF draws each spike as one sample at V_spike = 1 V (resting 0 V, threshold 0.8 V)
     const r = JSON.parse((await cli(['analyze', 'spikes', String(summary.id), '--db', simDb, '--threshold', 'absolute', '--value', '0.5', '--refractory', '0', '--json'])).stdout);
     expect(r.result.channels[0].channel).toBe('v_mem');
-    expect(r.result.channels[0].count).toBe(summary.eventCounts.spike);
+    expect(r.result.channels[0].n_spikes).toBe(summary.eventCounts.spike);
     expect(summary.eventCounts.spike).toBeGreaterThan(10);
     // --events uses the bench's stored spike events: the same sample indices as the detector found
     const ev = JSON.parse((await cli(['analyze', 'spikes', String(summary.id), '--db', simDb, '--events', '--json'])).stdout);
-    const fs = ev.result.channels[0].sample_rate;
-    expect(ev.result.channels[0].times.map((t: number) => Math.round(t * fs))).toEqual(r.result.channels[0].times.map((t: number) => Math.round(t * fs)));
+    const fs = ev.result.channels[0].sample_rate_hz;
+    expect(ev.result.channels[0].times_s.map((t: number) => Math.round(t * fs))).toEqual(r.result.channels[0].times_s.map((t: number) => Math.round(t * fs)));
   });
   it('analyze psd on an exported NPY file (raw int16 with --scale and --rate) finds the 10 Hz spiking', async () => {
     const file = path.join(dir, 'v_mem.npy');
     writeFileSync(file, Buffer.concat([npyHeader('int16', N), Buffer.from(trace.buffer)]));
     const r = JSON.parse((await cli(['analyze', 'psd', file, '--rate', String(FS), '--scale', '1e-4', '--segment', '16384', '--json'])).stdout);
-    const top = r.result.channels[0].dominant[0].frequency;
+    const top = r.result.channels[0].dominant[0].frequency_hz;
     expect(top % 10 < 0.5 || top % 10 > 9.5).toBe(true); // a harmonic of the 10 Hz spike rate
   });
   it('analyze regime on a CSV export classifies regular 10 Hz spiking as oscillatory', async () => {
@@ -140,7 +140,7 @@ describe('CLI', () => {
     writeFileSync(file, lines.join('\n') + '\n');
     const r = JSON.parse((await cli(['analyze', 'regime', file, '--rate', String(FS), '--json'])).stdout);
     expect(r.result.regime).toBe('oscillatory');
-    expect(r.result.features.rate).toBeCloseTo(10, 9);
+    expect(r.result.features.rate_hz).toBeCloseTo(10, 9);
   });
 });
 
@@ -160,7 +160,7 @@ describe('API', () => {
     expect(r.statusCode).toBe(200);
     const body = r.json();
     expect(body.cached).toBe(false);
-    expect(body.result.channels[0].spikes).toBe(N / SPIKE_EVERY);
+    expect(body.result.channels[0].n_spikes).toBe(N / SPIKE_EVERY);
     expect(body.result.channels[0].bursts).toEqual([]); // 100 ms ISIs are never < 50 ms
     const again = await app.inject({ headers: AUTH, method: 'POST', url: `/api/runs/${runId}/analyses/bursts`, payload: { max_begin_isi: 0.05, method: 'max-interval' } });
     expect(again.json().cached).toBe(true);
@@ -209,7 +209,7 @@ describe('API', () => {
     const typo = await app.inject({ headers: AUTH, method: 'POST', url: `/api/runs/${runId}/analyses/avalanches`, payload: { min_tial: 3 } });
     expect(typo.statusCode).toBe(400);
     const sweep = await app.inject({ headers: AUTH, method: 'POST', url: '/api/analysis/resonance', payload: { points: [{ frequency: 1, response: 1 }, { frequency: 2, response: 5 }, { frequency: 3, response: 2 }] } });
-    expect(sweep.json()).toMatchObject({ resonance_frequency: 2, peak_response: 5 });
+    expect(sweep.json()).toMatchObject({ resonance_frequency_hz: 2, peak_response: 5 });
   });
   it('POST /api/analysis/powerlaw and /distance', async () => {
     const pl = await app.inject({ headers: AUTH, method: 'POST', url: '/api/analysis/powerlaw', payload: { values: [1, 2, 3, 5, 8, 13, 21, 34], kind: 'continuous', xmin: 1 } });

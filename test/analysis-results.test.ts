@@ -31,7 +31,7 @@ const ended = async (id: number) => {
 const twinRun = async (circuit: string, protocol: object, sampleRate: number) => ended((await inject('POST', '/api/twin/runs', { circuit, protocol, sampleRate })).run.id);
 const cli = promisify(execFile);
 
-/** The JSON paths present in a value, as result-fields.ts names them (`channels[].stats.rate`). */
+/** The JSON paths present in a value, as result-fields.ts names them (`channels[].stats.rate_hz`). */
 function paths(v: unknown, at: string, out: Set<string>): void {
   if (Array.isArray(v)) for (const x of v) paths(x, `${at}[]`, out);
   else if (v && typeof v === 'object')
@@ -61,9 +61,9 @@ describe('analysis results against their schemas', () => {
       return r.result as unknown;
     };
     const spikes = (await onRun(sim, 'spikes', { modes: true })) as SpikesResult;
-    const times = spikes.channels[0].times;
+    const times = spikes.channels[0].times_s;
     const cpgSpikes = (await onRun(cpg, 'spikes', { channel: 'v_outA' })) as SpikesResult;
-    const trains = [times, cpgSpikes.channels[0].times];
+    const trains = [times, cpgSpikes.channels[0].times_s];
     const avalanches = (await onRun(sim, 'avalanches')) as { sizes: number[] };
     const curve = await inject('POST', '/api/experiments/stdp', { runIds: [plastic] });
     const results: [string, string, unknown][] = [
@@ -80,7 +80,7 @@ describe('analysis results against their schemas', () => {
       // the same run at two frequencies: equal counts, no response
       ['resonance', 'stepped, no response', await inject('POST', '/api/analysis/resonance', { runIds: [sim, sim], frequencies: [10, 20] })],
       ['phase', 'cpg2', await onRun(cpg, 'phase', { channels: ['v_outA', 'v_outB'] })],
-      ['stdp', 'pairs of a plastic twin run', await inject('POST', '/api/analysis/stdp', { pairs: curve.pairs.map((p: { dt: number; dw: number }) => ({ dt: p.dt, dw: p.dw })) })],
+      ['stdp', 'pairs of a plastic twin run', await inject('POST', '/api/analysis/stdp', { pairs: curve.pairs.map((p: { dt_s: number; dw: number }) => ({ dt: p.dt_s, dw: p.dw })) })],
       ['stdp', 'a plastic twin run (its pairing blocks)', await onRun(plastic, 'stdp')],
       ['regime', 'one run', await onRun(sim, 'regime')],
       ['regime', 'ladder', await onRun(ladder, 'regime')],

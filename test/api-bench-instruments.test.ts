@@ -21,6 +21,9 @@ describe('bench instruments', () => {
     const list = (await inject('GET', '/api/bench/instruments')).body.instruments;
     const byId = Object.fromEntries(list.map((i: any) => [i.id, i]));
     expect(byId.sim).toMatchObject({ kind: 'simulated', origin: 'configured', state: 'connected', outputs: 'off', limits: { maxVoltage: 20 } });
+    // the simulated instrument names the circuit the simulated source actually runs (its twin circuit)
+    const simulated = (await inject('GET', '/api/sources')).body.sources.find((s: any) => s.kind === 'simulated');
+    expect(byId.sim).toMatchObject({ model: simulated.twinCircuit, identity: `built-in circuit model ${simulated.twinCircuit}` });
     expect(byId['virtual-smu']).toMatchObject({ kind: 'smu', origin: 'virtual', state: 'disconnected' });
     expect(byId['virtual-smu'].port).toBeUndefined();
 

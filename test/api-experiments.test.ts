@@ -149,8 +149,8 @@ describe('automatic twin pairing (bench.twin) and the STDP curve', () => {
     // the Compare page's request finds the stored result
     const cmp = await call('POST', `/api/runs/${id}/analyses/compare`, { events: true });
     expect(cmp.body.cached).toBe(true);
-    expect(cmp.body.result.measured.spikes).toBeGreaterThan(0);
-    expect(cmp.body.result.simulated.spikes).toBeGreaterThan(0);
+    expect(cmp.body.result.measured.n_spikes).toBeGreaterThan(0);
+    expect(cmp.body.result.simulated.n_spikes).toBeGreaterThan(0);
     expect(cmp.body.result.spike_sync).toBeGreaterThanOrEqual(0);
     // a twin run is not paired again
     await sleep(300);
@@ -194,10 +194,10 @@ describe('automatic twin pairing (bench.twin) and the STDP curve', () => {
     rec.write({ type: 'stop', status: 'completed' });
     const r = await call('POST', '/api/experiments/stdp', { runIds: [id] });
     expect(r.status).toBe(200);
-    expect(r.body.pairs.map((p: any) => p.dt)).toEqual(protocol.offsetsS);
+    expect(r.body.pairs.map((p: any) => p.dt_s)).toEqual(protocol.offsetsS);
     r.body.pairs.forEach((p: any, i: number) => expect(p.dw).toBeCloseTo(expected[i], 9));
     expect(r.body.fit.Aplus).toBeCloseTo(0.5, 3);
-    expect(r.body.fit.tau_plus).toBeCloseTo(5e-3, 5);
+    expect(r.body.fit.tau_plus_s).toBeCloseTo(5e-3, 5);
     expect(r.body.fit.Aminus).toBeCloseTo(0.5, 3);
     // the CLI form reads the same run from the database file and gives the same curve
     const cli = JSON.parse(
@@ -207,7 +207,7 @@ describe('automatic twin pairing (bench.twin) and the STDP curve', () => {
     );
     expect(cli.result).toEqual(r.body);
     // one shape: the stored `stdp` analysis's (snake_case, its schema), for the route and the CLI alike
-    expect(Object.keys(r.body.pairs[0]).sort()).toEqual(['dt', 'dw', 'g_after', 'g_before', 'run_id']);
+    expect(Object.keys(r.body.pairs[0]).sort()).toEqual(['dt_s', 'dw', 'g_after', 'g_before', 'run_id']);
     expect(r.body.pairs[0]).toMatchObject({ run_id: id, g_before: expect.closeTo(1e-3, 12) });
     expect(Compile(StdpResultSchema).Check(r.body)).toBe(true);
     const stored = await call('POST', `/api/runs/${id}/analyses/stdp`, {});

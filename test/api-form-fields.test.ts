@@ -80,6 +80,27 @@ describe('refusals name the field that causes them', () => {
     expect(e.message).toMatch(/^sweep point 1 \(amplitude=10\)/);
     expect(await refusal('/api/sweeps', { sweep: base })).toMatchObject({ field: '/sweep/base/offset' });
   });
+
+  it('a sweep whose options conflict with the limits is refused when posted, naming the option or parameter and the limit', async () => {
+    const sweep = { kind: 'sweep', base: { kind: 'dc', quantity: 'voltage', durationS: 0.2 }, parameters: [{ field: 'level', values: [0.2, 1] }] };
+    const before = (await inject('GET', '/api/sweeps')).body.sweeps.length;
+    // compliance above the sweep's own maxCurrent (the bench allows both)
+    const c = await refusal('/api/sweeps', { sweep, source: 'smu', sampleRate: 100, options: { maxCurrent: 1e-3, compliance: 5e-3 } });
+    expect(c).toMatchObject({ code: 'LIMIT_EXCEEDED', field: '/options/compliance' });
+    expect(c.message).toMatch(/^sweep point 0 \(level=0\.2\): .*compliance\.current = 0\.001 A/);
+    // a level above the sweep's own maxVoltage: the swept parameter, at the first point over it
+    const v = await refusal('/api/sweeps', { sweep, source: 'smu', sampleRate: 100, options: { maxVoltage: 0.5 } });
+    expect(v).toMatchObject({ code: 'LIMIT_EXCEEDED', field: '/sweep/parameters/0' });
+    expect(v.message).toMatch(/^sweep point 1 \(level=1\): .*maxVoltage = 0\.5 V/);
+    // worst-case power from the sweep's compliance over its own maxPower
+    expect(await refusal('/api/sweeps', { sweep, source: 'smu', sampleRate: 100, options: { maxPower: 1e-4, compliance: 1e-3 } })).toMatchObject({ code: 'LIMIT_EXCEEDED', field: '/sweep/parameters/0' });
+    // an SMU point rate it cannot keep
+    expect(await refusal('/api/sweeps', { sweep, source: 'smu', sampleRate: 5000 })).toMatchObject({ field: '/sampleRate' });
+    // a rule across options (a reset threshold of 0) on the DAQ
+    expect(await refusal('/api/sweeps', { sweep, source: 'daq', options: { spikes: { a0: { threshold: 0, direction: 'reset' } } } })).toMatchObject({ field: '/options/spikes/a0' });
+    // nothing was started
+    expect((await inject('GET', '/api/sweeps')).body.sweeps.length).toBe(before);
+  });
 });
 
 describe('protocol check: the shortest period', () => {

@@ -58,9 +58,9 @@ describe('analyses on the run page', () => {
     const stored = (await dash.getJson(`/api/runs/${id}/analyses?name=spikes`)).analyses;
     expect(stored).toHaveLength(1);
     expect(stored[0].params).toMatchObject({ threshold: 'absolute', value: 0.5 });
-    const count = stored[0].result.channels[0].count as number;
+    const count = stored[0].result.channels[0].n_spikes as number;
     expect(count).toBeGreaterThan(100);
-    await expect(cell('channels[v_mem].count')).resolves.toBe(String(count));
+    await expect(cell('channels[v_mem].n_spikes')).resolves.toBe(String(count));
     await expect(cell('channels[v_mem].threshold')).resolves.toBe('0.5');
     // Every plot has a PNG and a CSV button; the raster's CSV holds every spike.
     expect(await page.locator('.analysis-plot .plot-png').count()).toBe(await page.locator('.analysis-plot').count());
@@ -80,7 +80,7 @@ describe('analyses on the run page', () => {
     await page.waitForSelector('.analysis-result[data-analysis=psd] figure[data-plot^="PSD"] canvas');
     const psd = (await dash.getJson(`/api/runs/${id}/analyses?name=psd`)).analyses[0].result.channels[0];
     expect(psd.oscillation.oscillating).toBe(true);
-    expect(Math.abs(psd.oscillation.frequency - 1000)).toBeLessThan(psd.df);
+    expect(Math.abs(psd.oscillation.frequency_hz - 1000)).toBeLessThan(psd.df_hz);
     await expect(page.locator('.analysis-result figure[data-plot^="PSD"]').getAttribute('data-plot')).resolves.toContain('oscillation at 1 kHz');
     await page.locator('.analysis-result').scrollIntoViewIfNeeded();
     await dash.screenshot('analysis-psd.png');

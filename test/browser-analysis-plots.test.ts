@@ -54,7 +54,7 @@ describe('analysis plots', () => {
     await page.waitForSelector('figure[data-plot="Spike raster"] canvas');
     // ~1,000 spikes/s over 1 s on ~600 px: a density strip, not a solid bar of merged ticks.
     await expect.poll(() => page.getAttribute('figure[data-plot="Spike raster"]', 'data-raster-mode')).toBe('density');
-    const count = (await dash.getJson(`/api/runs/${id}/analyses?name=spikes`)).analyses[0].result.channels[0].count as number;
+    const count = (await dash.getJson(`/api/runs/${id}/analyses?name=spikes`)).analyses[0].result.channels[0].n_spikes as number;
     expect((await csvOf('figure[data-plot="Spike raster"]')).length).toBe(count + 1);
     // Drag-zoom onto ~10 ms: single ticks.
     const box = (await page.locator('figure[data-plot="Spike raster"] .u-over').boundingBox())!;

@@ -156,6 +156,18 @@ describe('experiments pages', () => {
     expect(await page.textContent('table.compare-avalanches')).toMatch(/size exponent τ/);
     expect((await page.$$('#compare-body canvas')).length).toBeGreaterThanOrEqual(3);
     await dash.screenshot('experiments-compare.png', { fullPage: true });
+
+    // The twin run's page compares it with the run it was paired with, and says which
+    await page.goto(`${dash.url}/#/runs/${twin.id}`);
+    await expect.poll(() => page.textContent('[data-action=compare]')).toBe(`Compare with run #${id}`);
+    await page.click('[data-action=compare]');
+    await page.waitForURL(new RegExp(`#/compare/${id}$`));
+    // a twin run of its own (no measured run) offers no compare: there is nothing measured to compare with
+    const own = await dash.completedRun({ circuit: 'lif', protocol: { kind: 'dc', durationS: 0.05, level: 2e-5 }, sampleRate: 10_000 }, '/api/twin/runs');
+    await page.goto(`${dash.url}/#/runs/${own}`);
+    await page.waitForSelector('[data-view=stored] canvas');
+    expect(await page.$$('[data-action=compare]')).toHaveLength(0);
+    expect(await page.$$('[data-action=replay]')).toHaveLength(1);
     expect(dash.pageErrors).toEqual([]);
   });
 

@@ -69,7 +69,7 @@ describe('generated forms', () => {
     await page.fill('#f-options-compliance', '0.008');
     await page.fill('#f-sampleRate', '100');
     await page.click('button[data-action=start]');
-    await expect.poll(() => error('/options/compliance')).toMatch(/compliance 0.008 A exceeds the bench limit compliance.current = 0.005 A/);
+    await expect.poll(() => error('/options/compliance')).toMatch(/compliance 0.008 A exceeds the run's limit compliance.current = 0.005 A/);
     expect(posts).toHaveLength(2);
     expect(JSON.parse(posts[1]).options).toEqual({ maxCurrent: 0.005, compliance: 0.008 });
     // 5 V: within the bench's 20 V, over the SMU's own 2 V default: at the level
@@ -80,7 +80,7 @@ describe('generated forms', () => {
     await page.fill('#f-protocol-level', '5');
     await page.fill('#f-protocol-durationS', '0.5');
     await page.click('button[data-action=start]');
-    await expect.poll(() => error('/protocol/level')).toMatch(/source voltage 5 V exceeds the bench limit maxVoltage = 2 V/);
+    await expect.poll(() => error('/protocol/level')).toMatch(/peak 5 V exceeds the run's limit maxVoltage = 2 V/);
     expect(posts).toHaveLength(3);
     await page.locator('form.run-form').scrollIntoViewIfNeeded();
     await dash.screenshot('forms-new-run.png', { fullPage: true });

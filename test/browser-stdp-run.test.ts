@@ -35,15 +35,15 @@ describe('STDP on the run page', () => {
     await page.click('[data-action=run-analysis]');
     await page.waitForSelector('.analysis-result[data-analysis=stdp] figure[data-plot^="STDP curve"] canvas');
 
-    const curve = (await (await dash.postJson('/api/experiments/stdp', { runIds: [stdp] })).json()) as { pairs: { dt: number; dw: number }[]; fit: Record<string, number> };
+    const curve = (await (await dash.postJson('/api/experiments/stdp', { runIds: [stdp] })).json()) as { pairs: { dt_s: number; dw: number }[]; fit: Record<string, number> };
     expect(await page.getAttribute('figure[data-plot^="STDP curve"]', 'data-plot')).toBe(`STDP curve · ${curve.pairs.length} pairings`);
     const stored = (await dash.getJson(`/api/runs/${stdp}/analyses?name=stdp`)).analyses;
     expect(stored).toHaveLength(1);
-    expect(stored[0].result.pairs.map((p: { dt: number; dw: number }) => [p.dt, p.dw])).toEqual(curve.pairs.map((p) => [p.dt, p.dw]));
-    expect(stored[0].result.fit.tau_plus).toBeCloseTo(curve.fit.tau_plus, 12);
+    expect(stored[0].result.pairs.map((p: { dt_s: number; dw: number }) => [p.dt_s, p.dw])).toEqual(curve.pairs.map((p) => [p.dt_s, p.dw]));
+    expect(stored[0].result.fit.tau_plus_s).toBeCloseTo(curve.fit.tau_plus_s, 12);
     expect(stored[0].result.warnings).toEqual([]);
     // potentiation for Δt > 0, depression for Δt < 0
-    for (const p of curve.pairs) expect(Math.sign(p.dw)).toBe(Math.sign(p.dt));
+    for (const p of curve.pairs) expect(Math.sign(p.dw)).toBe(Math.sign(p.dt_s));
     await expect(page.locator('.analysis-warnings').count()).resolves.toBe(0);
 
     // The per-run route refuses a run of another protocol, naming it.

@@ -3,7 +3,7 @@
  * and subcommand, found by walking the help output itself, so a new command is covered without editing this.
  */
 import { describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { buildProgram } from '../server/cli/program.ts';
@@ -22,6 +22,19 @@ describe('compiled CLI', () => {
     const src = readFileSync(bin, 'utf8');
     expect(src).toContain('../dist/server/cli/main.js');
     expect(src).not.toMatch(/tsx|register\(/);
+  });
+
+  it('a reader that closes the pipe early (`| head`) ends the command quietly, not with an unhandled EPIPE', async () => {
+    // a 5 MB netlist: far more than the pipe holds, so the CLI is still writing when its reader leaves
+    const cli = spawn(process.execPath, [bin, 'twin', 'spice', 'nwn2000', '-d', '0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    cli.stderr.on('data', (d: Buffer) => (stderr += d));
+    const first = await new Promise<string>((res) => cli.stdout.once('data', (d: Buffer) => res(String(d))));
+    cli.stdout.destroy();
+    const code = await new Promise<number | null>((res) => cli.on('close', res));
+    expect(first).toMatch(/^\* spikeloop twin: nwn2000/);
+    expect(stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(code).toBe(0);
   });
 
   it('`--help` from the command table lists exactly what the command files register', async () => {

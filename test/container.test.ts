@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startServer } from './helpers-live.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8').replace(/\\\n\s*/g, ' ');
@@ -72,6 +73,24 @@ describe('container files', () => {
     for (const c of commands) {
       const h = cli([c[0], '--help']);
       for (const opt of c.filter((a) => a.startsWith('--'))) expect(h, `compose: ${c[0]} ${opt}`).toContain(opt);
+    }
+  });
+
+  it('the worker service reaches the server under a name the server answers to (its Host is allowed), with the token', async () => {
+    const compose = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
+    const commands = [...compose.matchAll(/^\s+command:\s*(\[.*\])\s*$/gm)].map((m) => JSON.parse(m[1]) as string[]);
+    const serve = commands.find((c) => c[0] === 'serve')!;
+    const worker = commands.find((c) => c[0] === 'worker')!;
+    const allowedHosts = serve.flatMap((a, i) => (serve[i - 1] === '--allow-host' ? [a] : []));
+    const server = new URL(worker[worker.indexOf('--server') + 1]);
+    // the server's real security hook, configured as compose configures it
+    const s = await startServer({ security: { token: 'compose-token-1', allowedHosts } }, false);
+    try {
+      const health = (host: string) => s.app.inject({ method: 'GET', url: '/api/health', headers: { host, authorization: 'Bearer compose-token-1' } });
+      expect((await health(server.host)).statusCode, `Host: ${server.host}`).toBe(200);
+      expect((await health('evil.example:8080')).statusCode).toBe(403);
+    } finally {
+      await s.close();
     }
   });
 

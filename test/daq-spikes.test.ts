@@ -18,6 +18,8 @@ import { register as registerTwin } from '../server/sources/twin-source.ts';
 import { SourceRegistry } from '../server/sources/registry.ts';
 import { loadExampleCircuit } from '../server/sources/twin-source.ts';
 import { RunStore } from '../server/store/run-store.ts';
+import { detectSpikes } from '../server/analysis/spikes.ts';
+import { spikeDetectOptions, type SpikeDetectorConfig } from '../server/analysis/online-spikes.ts';
 
 describe('a DAQ run on the virtual bench records spike events', () => {
   it('lif-daq: membrane resets as spike events within 2 ticks of the twin run, SPIKE-synchronization ~1 through the API', async () => {
@@ -74,15 +76,20 @@ describe('a DAQ run on the virtual bench records spike events', () => {
       const ev0 = store.listEvents(run.id, { kind: 'spike', channel: a0.index, limit: 100_000 });
       const ev1 = store.listEvents(run.id, { kind: 'spike', channel: a1.index, limit: 100_000 });
 
-      // the events are the resets in the stored trace: a drop of more than 0.45 V (none inferred across missing samples)
+      // the live events are what the stored-run detection finds on the stored trace with the same settings
+      // (missing samples are NaN: nothing inferred across them, live or stored)
+      const stored = (x: number[], ch: typeof a0, cfg: SpikeDetectorConfig) => Array.from(detectSpikes(x, ch.sampleRate, spikeDetectOptions(cfg), ch.scale, ch.offset).indices);
+      expect(ev0.map((e) => e.index)).toEqual(stored(v0, a0, { threshold: 1.5, direction: 'reset', dropFraction: 0.3, refractoryS: 0.0005 }));
+      // one per membrane reset, at the first sample after it (more than 0.45 V below the one before), valued at the one before
       const drop = 0.45 / a0.scale;
       const resets = v0.flatMap((x, k) => (k > 0 && v0[k - 1] - x > drop ? [k] : []));
       expect(resets.length).toBeGreaterThan(50);
       expect(ev0.map((e) => e.index)).toEqual(resets);
-      for (const e of ev0) expect(e.value).toBeCloseTo(v0[e.index - 1] * a0.scale, 9);
-      // bench-configured a1: the stimulus pin's rising crossings of 2.5 V
+      for (const e of ev0) expect(e.value).toBeCloseTo(v0[e.index - 1] * a0.scale + a0.offset, 9);
+      // bench-configured a1: the stimulus pin's excursions above 2.5 V, one per high half-period of the square
+      expect(ev1.map((e) => e.index)).toEqual(stored(v1, a1, { threshold: 2.5, direction: 'rising' }));
       const th = 2.5 / a1.scale;
-      expect(ev1.map((e) => e.index)).toEqual(v1.flatMap((x, k) => (k > 0 && v1[k - 1] < th && x >= th ? [k] : [])));
+      expect(ev1.length).toBe(v1.filter((x, k) => x > th && !(v1[k - 1] > th)).length);
       expect(ev1.length).toBeGreaterThan(200);
 
       // the paired twin run (as the Compare view pairs): the same spikes, each within 2 ticks. Where the board
@@ -103,8 +110,8 @@ describe('a DAQ run on the virtual bench records spike events', () => {
       const r = await app.inject({ headers: { authorization: `Bearer ${token}` }, method: 'POST', url: `/api/runs/${run.id}/analyses/compare`, payload: { events: true, with: pair.twinRunId } });
       expect(r.statusCode).toBe(200);
       const res = r.json().result;
-      expect(res.measured).toMatchObject({ channel: 'a0', spikes: ev0.length });
-      expect(res.simulated.spikes).toBe(twin.length);
+      expect(res.measured).toMatchObject({ channel: 'a0', n_spikes: ev0.length });
+      expect(res.simulated.n_spikes).toBe(twin.length);
       expect(res.spike_sync).toBeGreaterThan(0.95);
       expect(res.coincidence_factor).toBeGreaterThan(0.9);
     } finally {

@@ -128,7 +128,10 @@ describe('spikeloop CLI', () => {
     const noDb = path.join(dir, 'never.db');
     const csv = path.join(dir, 'plain.csv');
     writeFileSync(csv, '0.1\n0.2\n0.3\n');
-    const [label, method, mode, option, status, limit, format, rate] = await Promise.all([
+    const badDuty = path.join(dir, 'bad-duty.json');
+    writeFileSync(badDuty, JSON.stringify({ kind: 'square', durationS: 0.01, duty: 2 }));
+    const [duty, label, method, mode, option, status, limit, format, rate] = await Promise.all([
+      cli(['run', badDuty, '--db', noDb]),
       cli(['run', good, '--label', 'x'.repeat(201), '--db', noDb]),
       cli(['twin', 'run', 'lif', '--stimulus', good, '--method', 'rk5', '--db', noDb]),
       cli(['sweep', sweepFile, '--mode', 'both', '--db', noDb]),
@@ -138,7 +141,9 @@ describe('spikeloop CLI', () => {
       cli(['import', csv, '--format', 'xls', '--db', noDb]),
       cli(['import', csv, '--rate', '0', '--db', noDb]),
     ]);
-    for (const r of [label, method, mode, option, status, limit, format, rate]) expect(r.code).toBe(1);
+    for (const r of [duty, label, method, mode, option, status, limit, format, rate]) expect(r.code).toBe(1);
+    // the protocol's own parameters, not only the request's shape
+    expect(duty.stderr).toMatch(/^spikeloop: protocol field \/duty: must be < 1/);
     expect(label.stderr).toMatch(/^spikeloop: --label: .*200/);
     expect(method.stderr).toMatch(/^spikeloop: --method: must be one of "rk4", "euler", "adaptive", "implicit"/);
     expect(mode.stderr).toMatch(/^spikeloop: --mode: must be one of "bench", "twin"/);
@@ -150,6 +155,24 @@ describe('spikeloop CLI', () => {
     // the source's own options schema (the registry) refuses a typo, as over HTTP
     expect(option.stderr).toMatch(/options\.pacde: is not an option of source "simulated"/);
     expect(existsSync(noDb)).toBe(false);
+  });
+
+  it('run on a database a server holds: a bad protocol is named first; a good one is refused saying what to do', async () => {
+    const held = path.join(dir, 'held.db');
+    const store = RunStore.open(held); // this process holds the writer's lock, as a running `serve` would
+    try {
+      const bad = path.join(dir, 'held-bad.json');
+      writeFileSync(bad, JSON.stringify({ kind: 'square', duty: 2 }));
+      const good = path.join(dir, 'held-good.json');
+      writeFileSync(good, JSON.stringify({ kind: 'square', durationS: 0.01 }));
+      const [b, g] = await Promise.all([cli(['run', bad, '--db', held]), cli(['run', good, '--db', held])]);
+      expect(b.code).toBe(1);
+      expect(b.stderr).toMatch(/^spikeloop: protocol field \/duty: must be < 1/);
+      expect(g.code).toBe(1);
+      expect(g.stderr).toMatch(new RegExp(`is open for writing by process ${process.pid} .*record through its API \\(POST /api/runs\\) or give another --db`));
+    } finally {
+      store.close();
+    }
   });
 
   it('run: Ctrl-C (SIGINT) stops the run cleanly and still prints the summary', async () => {
@@ -170,7 +193,8 @@ describe('spikeloop CLI', () => {
 
   it('npm start\'s serve --source auto records from the virtual DAQ bench at its own rate', async () => {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-    expect(pkg.scripts.start).toBe('node bin/spikeloop.js serve --source auto');
+    // the installed command's memory flag (bin/spikeloop.js's shebang) too, then the same serve
+    expect(pkg.scripts.start).toBe('node --max-semi-space-size=4 bin/spikeloop.js serve --source auto');
     const serveDb = path.join(dir, 'auto.db');
     let run: { source: string; status: string; channels: { name: string; sampleRate: number; sampleCount: number }[] } | undefined;
     const result = await cli(['serve', '--source', 'auto', '--port', '0', '--db', serveDb], (text, child) => {

@@ -1,6 +1,7 @@
 /** Shared helpers of the live/API tests: a temp store, a listening app, a WebSocket message collector. */
 import { afterAll, beforeAll } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -149,3 +150,33 @@ export function collect(url: string) {
 }
 
 export const json = async (res: Response) => ({ status: res.status, body: (await res.json()) as Record<string, any> });
+
+/** The outcome of a WebSocket upgrade: 'open', or the HTTP status it was refused with. */
+export function upgrade(url: string, headers: Record<string, string> = {}): Promise<'open' | number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once('open', () => {
+      ws.close();
+      resolve('open');
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      res.resume();
+    });
+    ws.once('error', () => resolve(0));
+  });
+}
+
+/**
+ * Garbage over the root page of the sample table of the database file `db` (closed): opening the store
+ * does not read that page, a plot would; PRAGMA quick_check finds it.
+ */
+export function damageSampleTable(db: string): void {
+  const raw = new Database(db, { readonly: true });
+  const { rootpage } = raw.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'segments'").get() as { rootpage: number };
+  const page = raw.pragma('page_size', { simple: true }) as number;
+  raw.close();
+  const fd = openSync(db, 'r+');
+  writeSync(fd, Buffer.alloc(page, 0xa5), 0, page, (rootpage - 1) * page);
+  closeSync(fd);
+}

@@ -178,13 +178,13 @@ describe("issue 17's five mis-readings, through `spikeloop analyze spikes <file>
   const spikesIn = async (file: string, extra: string[] = []) => {
     const r = await cli(['analyze', 'spikes', file, '--threshold', 'absolute', '--value', '0.5', '--refractory', '0', '--json', ...extra]);
     expect(r.stderr).toBe('');
-    return JSON.parse(r.stdout).result.channels[0] as { channel: string; count: number; times: number[]; sample_rate: number };
+    return JSON.parse(r.stdout).result.channels[0] as { channel: string; n_spikes: number; times_s: number[]; sample_rate_hz: number };
   };
-  const expectTrue = (c: { count: number; times: number[]; sample_rate: number }) => {
-    expect(c.count).toBe(20);
-    expect(c.sample_rate).toBeCloseTo(FS, 3);
+  const expectTrue = (c: { n_spikes: number; times_s: number[]; sample_rate_hz: number }) => {
+    expect(c.n_spikes).toBe(20);
+    expect(c.sample_rate_hz).toBeCloseTo(FS, 3);
     // times from the first sample (s): spike k peaks at sample PEAK_AT[k]
-    expect(c.times.map((t) => Math.round(t * FS))).toEqual(PEAK_AT);
+    expect(c.times_s.map((t) => Math.round(t * FS))).toEqual(PEAK_AT);
   };
   it('`Time (s),CH1 (V)`: time is the clock, not a channel', async () => {
     const f = path.join(dir, 'generic.csv');

@@ -26,6 +26,8 @@ let app: App;
 let run: RunDetail;
 let env: Record<string, string>;
 const out: string[] = [];
+let daqEvents: string;
+const DAQ_SUMMARY = 'link summary: 12 frames, 0 CRC errors, 0 framing errors, 0 samples dropped, 0 duplicates ignored, 0 reconnects';
 
 /** Physical value of sample i of channel c, read from the store. */
 const value = (c: number, i: number) => {
@@ -56,6 +58,18 @@ beforeAll(async () => {
   env = { SPIKELOOP_EXPORT: exportDir, SPIKELOOP_RUN: String(run.id), SPIKELOOP_DB: db, SPIKELOOP_URL: url, SPIKELOOP_TOKEN: token };
   // one after the other, as a reader would (and the 2-core machine prefers)
   for (const s of snippets) out.push((await python(s, [], { cwd: dir, env })).stdout);
+  // A DAQ run ends with a marker whose label holds commas (drivers/daq/source.ts, the link summary): the
+  // events snippet must read its quoted label as one field. A run recorded in that stream's shape:
+  const daq = store.createRun({ protocol: { kind: 'square', durationS: 0.01 }, source: 'daq', bench: {}, softwareVersion: '0.1.0' });
+  const rec = store.recorder(daq);
+  rec.write({ type: 'start', runId: daq, protocol: { kind: 'square', durationS: 0.01 }, source: 'daq', bench: {}, softwareVersion: '0.1.0', wallTime: '2026-03-01T10:00:00.000Z' });
+  rec.write({ type: 'descriptor', channels: [{ name: 'a0', unit: 'V', sampleRate: 5000, dtype: 'int16', scale: 5 / 1024, offset: 0, role: 'response' }] });
+  rec.write({ type: 'block', channel: 0, firstIndex: 0, samples: Int16Array.from({ length: 50 }, (_, i) => (i % 10 === 3 ? 300 : 200)) });
+  for (const index of [3, 13, 23]) rec.write({ type: 'event', kind: 'spike', channel: 0, index, value: 300 * (5 / 1024) });
+  rec.write({ type: 'event', kind: 'marker', index: 50, label: DAQ_SUMMARY });
+  rec.write({ type: 'stop', status: 'completed' });
+  await writeExport(store, daq, path.join(exportDir, 'npy'), { format: 'npy' });
+  daqEvents = (await python(snippets[1], [], { cwd: dir, env: { ...env, SPIKELOOP_RUN: String(daq) } })).stdout;
 });
 afterAll(async () => {
   await app?.close();
@@ -80,10 +94,16 @@ describe('docs/python.md', () => {
     expect(out[1]).toContain('v_mem (V, response): 4000 samples at 20000 Hz\n');
     expect(out[1]).toContain('dropped ranges: []\n');
     expect(out[1]).toContain(`${run.eventCounts.spike} spikes, first at ${g6(first.index / 20_000)} s on v_mem\n`);
+    expect(out[1]).toContain('markers: []\n');
+  });
+  it('the events snippet reads a marker label holding commas (a DAQ run\'s link summary) as one field', () => {
+    expect(daqEvents).toContain('3 spikes, first at 0.0006 s on a0\n');
+    expect(daqEvents).toContain(`markers: ['${DAQ_SUMMARY}']\n`);
   });
   it('Neo reads the CSV and the NPY files with the sidecar, no typed parameter', () => {
     const lines = out[2].trim().split('\n');
-    expect(lines.filter((l) => /^csv Column \d 4000 samples at 20000(\.0)? Hz from 0(\.0)? s$/.test(l)), out[2]).toHaveLength(2);
+    // Neo names CSV columns "Column k"; the snippet prints the sidecar's channel names beside them
+    expect(lines.filter((l) => /^csv (stim|v_mem) 4000 samples at 20000(\.0)? Hz from 0(\.0)? s$/.test(l)), out[2]).toHaveLength(2);
     expect(lines).toEqual(expect.arrayContaining(['npy stim 4000 samples at 20000.0 Hz in A', 'npy v_mem 4000 samples at 20000.0 Hz in V']));
   });
   it('h5py reads the NWB file: version, protocol, series with conversion, units table', () => {

@@ -1,6 +1,7 @@
 /**
  * A bounded, seeded fuzz over every operation of the server's own OpenAPI document (GET /docs/json), with
- * the token: malformed JSON, wrong types, extremes, huge bodies, odd path and query values. Every answer
+ * the token: malformed JSON, wrong types, extremes, huge bodies, odd path and query values, and random file
+ * bytes behind each import format's magic. Every answer
  * must be below 500 and the server must still answer afterwards. The totals (requests, statuses) are
  * printed for the record (issue 14's closing note).
  */
@@ -105,9 +106,15 @@ describe('fuzz over every OpenAPI operation', () => {
       const query = op.params.filter((x) => x.in === 'query' && g.chance(0.5)).map((x) => `${x.name}=${text(g, x.schema, ids)}`);
       if (g.chance(0.05)) query.push(`${g.pick(['token', 'zzz', 'limit'])}=${text(g, undefined, ids)}`);
       if (query.length) url += `?${query.join('&')}`;
-      let payload: string | undefined;
+      let payload: string | Buffer | undefined;
+      let type = g.chance(0.03) ? 'text/plain' : 'application/json';
       const roll = g.uni(0, 1);
-      if (op.method !== 'GET' && op.method !== 'DELETE') {
+      if (op.path === '/api/import') {
+        // the import's body is a file, not JSON: a known format's magic (or none) and random bytes after it
+        const magic = g.pick(['\x93NUMPY\x01\x00', 'RIFF\xff\xff\xff\x7fWAVEfmt ', '\x89HDF\r\n\x1a\n', 'time (s),v (V)\n0,1\n', '']);
+        payload = Buffer.concat([Buffer.from(magic, 'latin1'), Buffer.from(Array.from({ length: g.int(0, 4096) }, () => g.int(0, 255)))]);
+        type = g.pick(['application/octet-stream', 'text/csv']);
+      } else if (op.method !== 'GET' && op.method !== 'DELETE') {
         if (roll < 0.08) payload = '{"protocol": {"kind": "square", '; // malformed
         else if (roll < 0.1) payload = `{"a":"${'x'.repeat(2 << 20)}"}`; // over the body limit
         else if (roll < 0.13) payload = '[' .repeat(5000) + ']'.repeat(5000); // deep nesting
@@ -116,10 +123,10 @@ describe('fuzz over every OpenAPI operation', () => {
       const r = await server.s.inject({
         method: op.method as 'GET',
         url,
-        ...(payload !== undefined ? { payload, headers: { 'content-type': g.chance(0.03) ? 'text/plain' : 'application/json' } } : {}),
+        ...(payload !== undefined ? { payload, headers: { 'content-type': type } } : {}),
       });
       statuses[r.statusCode] = (statuses[r.statusCode] ?? 0) + 1;
-      if (r.statusCode >= 500) fivexx.push(`${op.method} ${url.slice(0, 200)} ${payload?.slice(0, 200) ?? ''} -> ${r.statusCode} ${r.body.slice(0, 300)}`);
+      if (r.statusCode >= 500) fivexx.push(`${op.method} ${url.slice(0, 200)} ${payload?.slice(0, 200).toString() ?? ''} -> ${r.statusCode} ${r.body.slice(0, 300)}`);
     }
     // stop whatever the fuzz started
     for (const run of (await server.inject('GET', '/api/runs?status=running&limit=1000')).body.runs as { id: number }[]) await server.inject('POST', `/api/runs/${run.id}/stop`);

@@ -5,14 +5,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import Database from 'better-sqlite3';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import WebSocket from 'ws';
-import { startServer, type TestServer } from './helpers-live.ts';
+import { damageSampleTable, startServer, upgrade, type TestServer } from './helpers-live.ts';
 import type { WorkerPool } from '../server/workers/pool.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -27,22 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await srv?.close();
 });
-
-/** The outcome of a WebSocket upgrade: 'open', or the HTTP status it was refused with. */
-function upgrade(url: string, headers: Record<string, string> = {}): Promise<'open' | number> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once('open', () => {
-      ws.close();
-      resolve('open');
-    });
-    ws.once('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      res.resume();
-    });
-    ws.once('error', () => resolve(0));
-  });
-}
 
 describe('token', () => {
   it('every route answers 401 without the token, naming how to send it', async () => {
@@ -177,6 +159,9 @@ describe('serve', () => {
     const none = await serve(['--no-token']);
     expect(none.out).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+\/ /);
     expect(none.err).toMatch(/WARNING: --no-token/);
+    // an IPv6 loopback as written in a URL, brackets and all
+    const v6 = await serve(['--no-token', '--host', '[::1]']);
+    expect(v6.out).toMatch(/listening on http:\/\/localhost:\d+\/ /);
     const refused = await serve(['--no-token', '--host', '0.0.0.0']);
     expect(refused.code).not.toBe(0);
     expect(refused.err).toMatch(/--no-token is allowed only on a loopback address/);
@@ -428,14 +413,7 @@ describe('the small ones', () => {
     const sound = cli(['db', 'info', '--db', db]);
     expect(sound.status).toBe(0);
     expect(sound.stdout).toMatch(/ok \(PRAGMA quick_check\)/);
-    // garbage over the root page of the sample table (opening the store does not read it; a plot would)
-    const raw = new Database(db, { readonly: true });
-    const { rootpage } = raw.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'segments'").get() as { rootpage: number };
-    const page = raw.pragma('page_size', { simple: true }) as number;
-    raw.close();
-    const fd = openSync(db, 'r+');
-    writeSync(fd, Buffer.alloc(page, 0xa5), 0, page, (rootpage - 1) * page);
-    closeSync(fd);
+    damageSampleTable(db);
     const info = cli(['db', 'info', '--db', db]);
     expect(info.status).toBe(1);
     expect(info.stdout).toMatch(/CORRUPT \(PRAGMA quick_check\)/);

@@ -141,15 +141,15 @@ describe('the STDP experiment over the API', () => {
     const curve = await inject('POST', '/api/experiments/stdp', { runIds });
     expect(curve.status).toBe(200);
     expect(curve.body.pairs).toHaveLength(12);
-    for (const q of curve.body.pairs) expect(Math.sign(q.dw)).toBe(Math.sign(q.dt));
+    for (const q of curve.body.pairs) expect(Math.sign(q.dw)).toBe(Math.sign(q.dt_s));
     // the longer tail keeps the pairings above threshold for longer: more change at the same Δt
-    const at = (runId: number, dt: number) => curve.body.pairs.find((q: any) => q.run_id === runId && q.dt === dt).dw;
+    const at = (runId: number, dt: number) => curve.body.pairs.find((q: any) => q.run_id === runId && q.dt_s === dt).dw;
     expect(at(runIds[1], 4e-3)).toBeGreaterThan(at(runIds[0], 4e-3));
     expect(at(runIds[1], -4e-3)).toBeLessThan(at(runIds[0], -4e-3));
     expect(curve.body.fit.Aplus).toBeGreaterThan(0);
     expect(curve.body.fit.Aminus).toBeGreaterThan(0);
-    expect(curve.body.fit.tau_plus).toBeGreaterThan(0.5e-3);
-    expect(curve.body.fit.tau_minus).toBeGreaterThan(0.5e-3);
+    expect(curve.body.fit.tau_plus_s).toBeGreaterThan(0.5e-3);
+    expect(curve.body.fit.tau_minus_s).toBeGreaterThan(0.5e-3);
     expect(curve.body.warnings).toEqual([]);
     // the CLI reads the same runs from the database file: a table, the fit with its time constants
     const text = execFileSync(process.execPath, [fileURLToPath(new URL('../bin/spikeloop.js', import.meta.url)), 'analyze', 'stdp', ...runIds.map(String), '--db', server.s.store.file], {

@@ -32,20 +32,20 @@ export const PowerLawFitResultSchema = obj({
   alpha_se: num('standard error of α'),
   xmin: Type.Number({ description: 'lower bound of the power-law tail' }),
   n_tail: int('values ≥ xmin'),
-  n: int('values used'),
+  n_values: int('values used'),
   ks_d: num('KS distance of the tail to the fit'),
-  log_lik: num('log-likelihood of the tail'),
+  log_likelihood: num('log-likelihood of the tail'),
 });
 
 /** Histogram of inter-spike intervals on log-spaced bins, and the autocorrelogram (server/analysis/trains.ts). */
-const isiHist = obj({ edges: numbers('bin edges, s (log-spaced)'), counts: Type.Array(Type.Integer()) }, 'ISI histogram');
-const acg = obj({ lags: numbers('bin centres, s'), counts: Type.Array(Type.Integer()) }, 'autocorrelogram');
+const isiHist = obj({ edges_s: numbers('bin edges (log-spaced)'), counts: Type.Array(Type.Integer()) }, 'ISI histogram');
+const acg = obj({ lags_s: numbers('bin centres'), counts: Type.Array(Type.Integer()) }, 'autocorrelogram');
 
 /** A Gaussian mixture fitted by EM, the number of components chosen by BIC (server/analysis/gmm.ts). */
 const mixture = obj({
   k: int('components'),
   components: Type.Array(obj({ weight: num(), mean: num(), sd: num() })),
-  log_lik: num(),
+  log_likelihood: num(),
   bic: num(),
   bic_by_k: nums('BIC of each number of components tried'),
 });
@@ -56,32 +56,32 @@ export const SpikesResultSchema = obj({
     obj({
       channel: str(),
       unit: str('unit of the channel (peaks, baseline, threshold)'),
-      sample_rate: Type.Number({ description: 'Hz' }),
-      duration: Type.Number({ description: 's' }),
-      filled_samples: int('samples of dropped ranges held at the previous value'),
-      count: int('spikes'),
+      sample_rate_hz: Type.Number(),
+      duration_s: Type.Number(),
+      n_filled_samples: int('samples of dropped ranges held at the previous value'),
+      n_spikes: int(),
       baseline: num(),
       threshold: num('threshold above the baseline'),
       noise: num('noise σ'),
       noise_method: str('robust | sd | sd-fallback | first-difference | none (stored events)'),
       threshold_rule: str('noise | range | level | none (stored events)'),
-      dead_time: num('s'),
+      dead_time_s: num(),
       dead_time_source: str('signal | given | none'),
       rearm_level: num(),
-      times: numbers('spike times, s'),
+      times_s: numbers('spike times'),
       peaks: nums('peak values'),
-      widths: nums('full widths at half height, s'),
+      widths_s: nums('full widths at half height'),
       stats: obj({
-        rate: num('Hz'),
-        isi_mean: num('s'),
-        cv: num('ISI coefficient of variation'),
+        rate_hz: num(),
+        isi_mean_s: num(),
+        isi_cv: num('ISI coefficient of variation'),
         lv: num('local variation (Shinomoto et al. 2003)'),
         fano: num('Fano factor of the counts'),
-        fano_window: num('s'),
+        fano_window_s: num(),
         isi_hist: isiHist,
         acg,
       }),
-      adaptation: obj({ index: num('mean of (ISI_{k+1} − ISI_k)/(ISI_{k+1} + ISI_k)'), initial_rate: num('Hz'), steady_rate: num('Hz'), ratio: num('steady/initial') }),
+      adaptation: obj({ index: num('mean of (ISI_{k+1} − ISI_k)/(ISI_{k+1} + ISI_k)'), initial_rate_hz: num(), steady_rate_hz: num(), ratio: num('steady/initial') }),
       mixtures: Type.Optional(obj({ amplitude: mixture, width: mixture, log10_isi: mixture }, 'with `modes` and at least 6 spikes')),
     }),
   ),
@@ -93,16 +93,16 @@ export const BurstsResultSchema = obj({
   channels: Type.Array(
     obj({
       channel: str(),
-      spikes: int(),
-      bursts: Type.Array(obj({ start: Type.Number({ description: 's' }), end: Type.Number({ description: 's' }), n_spikes: int() })),
-      burst_rate: num('bursts per s'),
-      mean_duration: num('s'),
+      n_spikes: int(),
+      bursts: Type.Array(obj({ start_s: Type.Number(), end_s: Type.Number(), n_spikes: int() })),
+      burst_rate_hz: num('bursts per s'),
+      mean_duration_s: num(),
       mean_spikes_per_burst: num(),
       burst_fraction: num('fraction of spikes in bursts'),
-      isi_threshold: Type.Optional(num('log-isi: the ISI threshold found, s (null: none)')),
+      isi_threshold_s: Type.Optional(num('log-isi: the ISI threshold found (null: none)')),
       max_interval: Type.Optional(
         obj(
-          { max_begin_isi: num('s'), max_end_isi: num('s'), min_ibi: num('s'), min_duration: num('s'), scaled_to: oneOf(['given', 'mean-isi']) },
+          { max_begin_isi_s: num(), max_end_isi_s: num(), min_ibi_s: num(), min_duration_s: num(), scaled_to: oneOf(['given', 'mean-isi']) },
           'max-interval: the parameters used',
         ),
       ),
@@ -113,9 +113,9 @@ export const BurstsResultSchema = obj({
 /** `avalanches`: sizes and durations with their power-law fits, branching ratio, crackling scaling. */
 export const AvalancheResultSchema = obj({
   channels: Type.Array(Type.String()),
-  events: int('events on all channels'),
-  count: int('avalanches'),
-  bin_width: num('s'),
+  n_events: int('events on all channels'),
+  n_avalanches: int(),
+  bin_width_s: num(),
   branching_ratio: num('Beggs-Plenz: mean n₂/n₁'),
   branching_ratio_pooled: num('Σn_{t+1}/Σn_t'),
   size: nullable(PowerLawFitResultSchema, 'size fit (τ)'),
@@ -135,12 +135,12 @@ export const PsdResultSchema = obj({
     obj({
       channel: str(),
       unit: str('unit²/Hz'),
-      df: num('frequency resolution, Hz'),
-      segments: int('Welch segments averaged'),
-      dominant: Type.Array(obj({ frequency: num('Hz'), power: num() })),
-      oscillation: obj({ oscillating: Type.Boolean(), frequency: num('fundamental, Hz'), strongest: num('strongest peak, Hz'), peak_ratio: num('peak/median background') }),
-      band_power: Type.Optional(obj({ band: Type.Array(Type.Number(), { minItems: 2, maxItems: 2, description: 'Hz' }), power: num() }, 'with `band`')),
-      freqs: numbers('Hz'),
+      df_hz: num('frequency resolution'),
+      n_segments: int('Welch segments averaged'),
+      dominant: Type.Array(obj({ frequency_hz: num(), power: num() })),
+      oscillation: obj({ oscillating: Type.Boolean(), frequency_hz: num('fundamental'), strongest_hz: num('strongest peak'), peak_ratio: num('peak/median background') }),
+      band_power: Type.Optional(obj({ band_hz: Type.Array(Type.Number(), { minItems: 2, maxItems: 2 }), power: num() }, 'with `band`')),
+      freqs_hz: numbers(),
       psd: nums(),
     }),
   ),
@@ -148,29 +148,29 @@ export const PsdResultSchema = obj({
 
 /** The resonance of one response measure (server/analysis/resonance.ts resonanceSweep; Xu, Gottwald, Kuncic 2026). */
 const sweepSummary = {
-  resonance_frequency: num('Hz'),
+  resonance_frequency_hz: num(),
   peak_response: num(),
   baseline_response: num(),
   onset_fraction: Type.Number(),
-  onset_frequency: num('Hz'),
-  optimal_frequency: num('highest frequency below the onset, Hz'),
-  resonance_uncertainty: num('Hz'),
-  onset_uncertainty: num('Hz'),
-  optimal_uncertainty: num('Hz'),
+  onset_frequency_hz: num(),
+  optimal_frequency_hz: num('highest frequency below the onset'),
+  resonance_uncertainty_hz: num(),
+  onset_uncertainty_hz: num(),
+  optimal_uncertainty_hz: num(),
 };
 const measured = {
-  chirp: Type.Optional(obj({ f0: Type.Number(), f1: Type.Number(), sweep: oneOf(['linear', 'log']), duration_s: Type.Number(), start_s: Type.Number() }, 'one chirp input: the chirp read')),
+  chirp: Type.Optional(obj({ f0_hz: Type.Number(), f1_hz: Type.Number(), sweep: oneOf(['linear', 'log']), duration_s: Type.Number(), start_s: Type.Number() }, 'one chirp input: the chirp read')),
   measure: oneOf(['rate', 'harmonics', 'conductance'], { description: 'the measure that decides the resonance' }),
   measures: obj({ rate: nullable(obj(sweepSummary)), harmonics: nullable(obj(sweepSummary)), conductance_swing: nullable(obj(sweepSummary)) }, 'the resonance of each measure'),
   points: Type.Array(
-    obj({ frequency: Type.Number({ description: 'Hz' }), span: num('Hz'), response: num(), count: int('spikes'), rate: num('Hz'), harmonics: num(), conductance_swing: num() }),
+    obj({ frequency_hz: Type.Number(), span_hz: num(), response: num(), n_spikes: int(), rate_hz: num(), harmonics: num(), conductance_swing: num('S') }),
     { description: 'per window (chirp) or run (stepped sine)' },
   ),
   warnings: warnings(),
 };
 /** `resonance`: a measured sweep table, or a chirp run or runs at one frequency each. */
 export const ResonanceResultSchema = Type.Union([
-  obj({ ...sweepSummary, points: Type.Array(obj({ frequency: Type.Number(), response: num(), span: Type.Optional(num()) })) }, 'a frequency,response table'),
+  obj({ ...sweepSummary, points: Type.Array(obj({ frequency_hz: Type.Number(), response: num(), span_hz: Type.Optional(num()) })) }, 'a frequency,response table'),
   obj(
     {
       ...measured,
@@ -183,14 +183,14 @@ export const ResonanceResultSchema = Type.Union([
 ]);
 
 const regimeFeatures = obj({
-  rate: num('Hz'),
-  cv: num('ISI coefficient of variation'),
+  rate_hz: num(),
+  isi_cv: num('ISI coefficient of variation'),
   burst_fraction: num(),
-  isi_threshold: num('log-ISI burst threshold, s'),
+  isi_threshold_s: num('log-ISI burst threshold'),
   active_fraction: num('fraction of samples beyond the threshold'),
   latched: nullable(Type.String(), 'what is held latched'),
   oscillating: Type.Boolean(),
-  peak_frequency: num('Hz'),
+  peak_frequency_hz: num(),
   peak_ratio: num(),
 });
 
@@ -202,7 +202,7 @@ export const RegimeResultSchema = obj({
   regime: regimeName(),
   reason: str(),
   features: regimeFeatures,
-  dead_time: num('s'),
+  dead_time_s: num(),
   steps: Type.Optional(
     Type.Array(obj({ level: num(), start_s: Type.Number(), end_s: Type.Number(), regime: regimeName(), rate_hz: num(), reason: str(), features: regimeFeatures }), { description: 'a ladder run: one per step' }),
   ),
@@ -222,9 +222,9 @@ const exponentDifference = nullable(obj({ difference: num(), se: num(), ci: Type
 
 /** `compare`: a measured run against its twin run (spike-train distances, Γ, waveform, exponents). */
 export const CompareResultSchema = obj({
-  measured: obj({ channel: str(), spikes: int() }),
-  simulated: obj({ channel: str(), spikes: int() }),
-  duration: Type.Number({ description: 's' }),
+  measured: obj({ channel: str(), n_spikes: int() }),
+  simulated: obj({ channel: str(), n_spikes: int() }),
+  duration_s: Type.Number(),
   isi_distance: num(),
   spike_distance: num(),
   spike_sync: num(),
@@ -240,31 +240,31 @@ export const CompareResultSchema = obj({
 
 /** `phase`: B's spikes in A's cycle. */
 export const PhaseResultSchema = obj({
-  reference: obj({ channel: str(), spikes: int() }),
-  unit: obj({ channel: str(), spikes: int() }),
-  dead_time: num('s'),
+  reference: obj({ channel: str(), n_spikes: int() }),
+  unit: obj({ channel: str(), n_spikes: int() }),
+  dead_time_s: num(),
   phases: numbers('cycles, 0..1'),
-  times: numbers('of the phases, s'),
+  times_s: numbers('of the phases'),
   mean_phase: num('cycles'),
   circular_sd: num('cycles'),
   vector_strength: num(),
   locking_time_s: num(),
   n_locked: int(),
-  n: int(),
+  n_phases: int(),
   tolerance: num('cycles'),
   warnings: warnings(),
 });
 
-const stdpBranch = obj({ A: num(), tau: num('s'), r2: num(), n: int('pairs') });
+const stdpBranch = obj({ A: num(), tau_s: num(), r2: num(), n_pairs: int() });
 
 /** The two-exponential STDP curve fitted to (Δt, Δw) pairs (server/analysis/stdp.ts fitStdp). */
 export const StdpFitSchema = obj({
   potentiation: stdpBranch,
   depression: stdpBranch,
   Aplus: num(),
-  tau_plus: num('s'),
+  tau_plus_s: num(),
   Aminus: num(),
-  tau_minus: num('s'),
+  tau_minus_s: num(),
 });
 
 /** `stdp`: Δw per pairing block of runs of the stdp protocol (or the rows of a dt,dw table) and their fit. */
@@ -272,7 +272,7 @@ export const StdpResultSchema = obj({
   pairs: Type.Array(
     obj({
       run_id: Type.Optional(int('the run of the pairing block (run inputs)')),
-      dt: Type.Number({ description: 't_post − t_pre, s' }),
+      dt_s: Type.Number({ description: 't_post − t_pre' }),
       dw: Type.Number({ description: 'relative weight change' }),
       g_before: Type.Optional(num('conductance read before the block, S (run inputs)')),
       g_after: Type.Optional(num('conductance read after the block, S (run inputs)')),
@@ -291,11 +291,11 @@ export const PowerLawResultSchema = obj({
   alpha_se: num(),
   xmin: Type.Number(),
   n_tail: int(),
-  n: int(),
+  n_values: int(),
   ks_d: num(),
   log_likelihood: num(),
   p_value: Type.Optional(num('with `bootstrap`')),
-  bootstrap: Type.Optional(obj({ reps: int(), exceed: int(), threads: int(), seed: int() }, 'with `bootstrap`')),
+  bootstrap: Type.Optional(obj({ n_reps: int(), n_exceed: int('replicates at least as far from their fit as the data'), n_threads: int(), seed: int() }, 'with `bootstrap`')),
   compare: Type.Optional(obj({ exponential: likelihoodRatio, lognormal: likelihoodRatio, truncated_power_law: likelihoodRatio }, 'with `compare`')),
   warnings: warnings(),
 });
@@ -303,10 +303,10 @@ export const PowerLawResultSchema = obj({
 /** `distance`: the pairwise distance matrix of spike trains. */
 export const DistanceResultSchema = obj({
   metric: oneOf(['isi', 'spike', 'spike-sync', 'van-rossum', 'victor-purpura']),
-  n: int('trains'),
-  t_start: Type.Number({ description: 's' }),
-  t_end: Type.Number({ description: 's' }),
-  tau: Type.Optional(Type.Number({ description: 'van-rossum, s' })),
+  n_trains: int(),
+  start_s: Type.Number(),
+  end_s: Type.Number(),
+  tau_s: Type.Optional(Type.Number({ description: 'van-rossum' })),
   q: Type.Optional(Type.Number({ description: 'victor-purpura, 1/s' })),
   matrix: Type.Array(nums()),
   mean: num('over pairs'),
@@ -315,24 +315,24 @@ export const DistanceResultSchema = obj({
 
 /** `spike-stats`: the run's stored spike events summarised (the sweeps' curves). */
 export const SpikeStatsResultSchema = obj({
-  count: int(),
+  n_spikes: int(),
   duration_s: Type.Number(),
   rate_hz: Type.Number(),
-  mean_isi_s: num(),
-  cv_isi: num(),
+  isi_mean_s: num(),
+  isi_cv: num(),
   regime: regimeName(),
 });
 
 /** `spike-train`: train statistics of the run's stored spike events. */
 export const SpikeTrainResultSchema = obj({
-  n: int('spikes'),
-  duration: Type.Number({ description: 's' }),
-  rate: num('Hz'),
-  isi_mean: num('s'),
+  n_spikes: int(),
+  duration_s: Type.Number(),
+  rate_hz: num(),
+  isi_mean_s: num(),
   isi_cv: num(),
   lv: num(),
   fano: num(),
-  fano_window: num('s'),
+  fano_window_s: num(),
   isi_hist: isiHist,
   acg,
 });

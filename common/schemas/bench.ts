@@ -13,10 +13,12 @@ export const SpikeDetectionSchema = Type.Object(
   {
     threshold: Type.Number({ description: "Spike threshold in the channel's unit" }),
     direction: Type.Union([Type.Literal('rising'), Type.Literal('falling'), Type.Literal('reset')], {
-      description: 'rising/falling: a threshold crossing; reset: a drop of more than dropFraction × |threshold| between consecutive samples',
+      description:
+        'rising/falling: an excursion above/below the threshold (re-armed on return towards the baseline); reset: an excursion beyond dropFraction × the threshold (from the baseline) that ends in a drop of at least dropFraction × its height',
     }),
-    refractoryS: Type.Optional(Type.Number({ minimum: 0, description: 'Shortest interval between two events, s' })),
-    dropFraction: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10, description: 'reset: the drop as a fraction of |threshold| (default 0.5)' })),
+    baseline: Type.Optional(Type.Number({ description: "Level the channel rests at, in its unit (default 0): rising needs a threshold above it, falling below" })),
+    refractoryS: Type.Optional(Type.Number({ minimum: 0, description: 'Shortest interval between the starts of two events, s' })),
+    dropFraction: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10, description: 'reset: the excursion level and the drop, as fractions of the threshold and of the spike height (default 0.5)' })),
   },
   { additionalProperties: false, description: 'Online spike detection on this response channel (DAQ runs record spike events)' },
 );

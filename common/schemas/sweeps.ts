@@ -32,12 +32,12 @@ export const SweepStartBodySchema = Type.Object(
   { additionalProperties: false },
 );
 
-/** spike-stats of a point's run. */
+/** spike-stats of a point's run (its names in camelCase: n_spikes → nSpikes). */
 export const PointStatsSchema = Type.Object({
-  count: Type.Integer(),
+  nSpikes: Type.Integer(),
   rateHz: Type.Number(),
-  meanIsiS: nullable(Type.Number()),
-  cvIsi: nullable(Type.Number()),
+  isiMeanS: nullable(Type.Number()),
+  isiCv: nullable(Type.Number()),
   regime: Type.String({ description: 'quiescent | oscillatory | irregular | bursting | saturated' }),
 });
 

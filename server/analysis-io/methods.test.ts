@@ -19,11 +19,11 @@ describe('method layer', () => {
   it('resonance from one run per frequency: spike rates 2, 4, 20, 6 Hz at 1, 2, 5, 10 Hz drive', async () => {
     // rates are counts / 2 s; peak at 5 Hz; onset level 2 + 0.1·(20 - 2) = 3.8 Hz is crossed between 1 and 2 Hz
     const sigs = [4, 8, 40, 12].map((n, i) => pulses(n, { frequencyHz: [1, 2, 5, 10][i] }));
-    const r = (await runAnalysis('resonance', sigs, {})) as { points: { response: number }[]; resonance_frequency: number; onset_frequency: number; optimal_frequency: number };
+    const r = (await runAnalysis('resonance', sigs, {})) as { points: { response: number }[]; resonance_frequency_hz: number; onset_frequency_hz: number; optimal_frequency_hz: number };
     expect(r.points.map((p) => p.response)).toEqual([2, 4, 20, 6]);
-    expect(r.resonance_frequency).toBe(5);
-    expect(r.onset_frequency).toBeCloseTo(1 + (3.8 - 2) / (4 - 2), 12);
-    expect(r.optimal_frequency).toBe(1);
+    expect(r.resonance_frequency_hz).toBe(5);
+    expect(r.onset_frequency_hz).toBeCloseTo(1 + (3.8 - 2) / (4 - 2), 12);
+    expect(r.optimal_frequency_hz).toBe(1);
   });
   it('resonance of a chirp run reads the stored protocol (log sweep) with no frequency flags; a silent run is "no response"', async () => {
     // a log chirp 10 Hz → 1 kHz over 2 s: f(t) = 10·100^(t/2); pulses only while f is within 100-200 Hz (t in [1, 1.3] s)
@@ -33,17 +33,17 @@ describe('method layer', () => {
     for (let i = 0; i < x.length; i++) x[i] = 0.01 * Math.sin(i * 0.7) * Math.cos(i * 0.13);
     for (let c = 1.0 * fs; c < 1.3 * fs; c += 100) for (let j = -3; j <= 3; j++) x[c + j] += Math.exp(-(j * j) / 2);
     const sig: Signal = { source: 'run', runId: 1, run: { protocol: chirp } as never, channels: [{ name: 'v', unit: 'V', role: 'response', fs, samples: x, scale: 1, offset: 0, filled: 0 }] };
-    const r = (await runAnalysis('resonance', [sig], {})) as { chirp: { sweep: string }; resonance_frequency: number; resonance_uncertainty: number; no_response: boolean; measures: { harmonics: unknown } };
+    const r = (await runAnalysis('resonance', [sig], {})) as { chirp: { sweep: string }; resonance_frequency_hz: number; resonance_uncertainty_hz: number; no_response: boolean; measures: { harmonics: unknown } };
     expect(r.chirp.sweep).toBe('log');
     expect(r.no_response).toBe(false);
-    expect(r.resonance_frequency).toBeGreaterThan(100 / 1.3);
-    expect(r.resonance_frequency).toBeLessThan(200 * 1.3);
+    expect(r.resonance_frequency_hz).toBeGreaterThan(100 / 1.3);
+    expect(r.resonance_frequency_hz).toBeLessThan(200 * 1.3);
     // 20 windows over two decades: the window around f spans f·(100^(1/40) − 100^(−1/40)): the uncertainty
-    expect(r.resonance_uncertainty / r.resonance_frequency).toBeCloseTo(100 ** (1 / 40) - 100 ** (-1 / 40), 6);
+    expect(r.resonance_uncertainty_hz / r.resonance_frequency_hz).toBeCloseTo(100 ** (1 / 40) - 100 ** (-1 / 40), 6);
     const silent: Signal = { ...sig, channels: [{ ...sig.channels[0], samples: new Float64Array(2 * fs) }] };
-    const none = (await runAnalysis('resonance', [silent], { threshold: 'absolute', value: 0.5 })) as { no_response: boolean; resonance_frequency: null; reason: string };
+    const none = (await runAnalysis('resonance', [silent], { threshold: 'absolute', value: 0.5 })) as { no_response: boolean; resonance_frequency_hz: null; reason: string };
     expect(none.no_response).toBe(true);
-    expect(none.resonance_frequency).toBeNull();
+    expect(none.resonance_frequency_hz).toBeNull();
     expect(none.reason).toMatch(/^no response/);
     // not a chirp and no f0/f1: a clear error
     await expect(runAnalysis('resonance', [{ ...sig, run: { protocol: { kind: 'dc' } } as never }], {})).rejects.toThrow(/protocol is a dc, not a chirp/);
@@ -90,5 +90,31 @@ describe('method layer', () => {
   });
   it('canonical parameters ignore key order and undefined values', () => {
     expect(canonical({ b: 1, a: [2, { d: undefined, c: 3 }] })).toBe(canonical({ a: [2, { c: 3 }], b: 1 }));
+  });
+});
+
+describe('caps where the cost explodes (docs/security.md)', () => {
+  /** A 100 s run at 1 kS/s whose stored spike events are `n` evenly spaced times. */
+  const eventsRun = (n: number): Signal => ({
+    source: 'run',
+    runId: 1,
+    channels: [{ name: 'v', unit: 'V', role: 'response', fs: 1000, samples: new Float64Array(100_000), scale: 1, offset: 0, filled: 0, spikeEvents: Array.from({ length: n }, (_, k) => ({ index: Math.floor((k * 100_000) / n), timeS: (k * 100) / n, value: null })) }],
+  });
+
+  it('avalanches: a bin width that makes more than MAX_AVALANCHE_BINS bins is a 400 naming /bin_width, before anything is allocated', async () => {
+    const err = await runAnalysis('avalanches', eventsRun(50), { events: true, bin_width: 1e-9 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'VALIDATION', field: '/bin_width' });
+    expect(String((err as Error).message)).toMatch(/1\.00e\+11 bins; at most MAX_AVALANCHE_BINS = 1e\+8/);
+    await expect(runAnalysis('avalanches', eventsRun(50), { events: true, bin_width: 1e-3 })).resolves.toMatchObject({ n_events: 50, bin_width_s: 1e-3 });
+  });
+
+  it('compare: Victor–Purpura over more than MAX_PAIR_WORK spike pairs is not computed (null, with a warning); the linear distances are', async () => {
+    const r = (await runAnalysis('compare', [eventsRun(11_000), eventsRun(11_000)], { events: true })) as { victor_purpura: number | null; van_rossum: number | null; isi_distance: number | null; warnings: string[] };
+    expect(r.victor_purpura).toBeNull();
+    expect(r.warnings.join('\n')).toMatch(/Victor–Purpura not computed \(null\): 11000 × 11000 spikes need 1\.2e\+8 spike-pair operations; at most MAX_PAIR_WORK = 1e\+8/);
+    expect(r.van_rossum).toBe(0);
+    expect(r.isi_distance).toBe(0);
+    const small = (await runAnalysis('compare', [eventsRun(500), eventsRun(500)], { events: true })) as { victor_purpura: number | null };
+    expect(small.victor_purpura).toBe(0);
   });
 });

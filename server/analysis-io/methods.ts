@@ -6,21 +6,76 @@
  * The computing is in the pure server/analysis functions; this file picks channels and maps parameters.
  */
 import { detectSpikes, detectSwitching, type SpikeDetectOptions, type SpikeResult, type ThresholdSpec } from '../analysis/spikes.ts';
-import { adaptation, isis, trainStats } from '../analysis/trains.ts';
+import { adaptation, isis, trainStats, type TrainStats } from '../analysis/trains.ts';
 import { logIsiBursts, maxIntervalBursts, type BurstSummary } from '../analysis/bursts.ts';
-import { fitGaussianMixture } from '../analysis/gmm.ts';
+import { fitGaussianMixture, type MixtureFit } from '../analysis/gmm.ts';
 import { analyzeAvalanches, avalanchesFromEvents } from '../analysis/avalanches.ts';
 import { bandPower, detectOscillation, dominantFrequencies, harmonicPower, psdDistance, welch } from '../analysis/spectra.ts';
-import { aboveCountingNoise, chirpWindows, resonanceSweep, type Chirp, type SweepPoint } from '../analysis/resonance.ts';
+import { aboveCountingNoise, chirpWindows, resonanceSweep, type Chirp, type ResonanceResult, type SweepPoint } from '../analysis/resonance.ts';
 import { fitStdp } from '../analysis/stdp.ts';
-import { classifyRegime, phaseDiagram, regimeFeatures, type Regime } from '../analysis/regime.ts';
+import { classifyRegime, phaseDiagram, regimeFeatures, type Regime, type RegimeFeatures } from '../analysis/regime.ts';
+import type { PowerLawFit } from '../analysis/powerlaw.ts';
 import { protocolSegments, validateProtocol } from '../protocols/index.ts';
-import { coincidence, isiDistance, spikeDistance, spikeSync, vanRossum, victorPurpura } from '../analysis/distances.ts';
+import { MAX_PAIR_WORK, coincidence, isiDistance, spikeDistance, spikeSync, vanRossum, victorPurpura } from '../analysis/distances.ts';
 import { correlation, exponentDifference, nrmse } from '../analysis/compare.ts';
 import { spikePhases } from '../analysis/phase.ts';
 import { InputError, type Signal, type SignalChannel } from './inputs.ts';
 import { stdpPairsFromTrace } from '../experiments/stdp-pairs.ts';
 import { nonPlasticReason } from '../experiments/stdp-circuit.ts';
+
+/*
+ * The pure functions' outputs under the result names (docs/analysis.md "Naming convention": a time ends in
+ * `_s`, a rate or frequency in `_hz`, a count is `n_<what>`); toJson then makes them snake_case.
+ */
+
+/** A train's statistics (trains.ts trainStats). */
+function trainJson(s: TrainStats) {
+  const { n, duration: durationS, rate: rateHz, isiMean: isiMeanS, fanoWindow: fanoWindowS, isiHist, acg, ...rest } = s;
+  return { nSpikes: n, durationS, rateHz, isiMeanS, ...rest, fanoWindowS, isiHist: { edgesS: isiHist.edges, counts: isiHist.counts }, acg: { lagsS: acg.lags, counts: acg.counts } };
+}
+
+/** A power-law fit (powerlaw.ts fitPowerLaw). */
+export function powerLawFitJson(f: PowerLawFit) {
+  return { kind: f.kind, alpha: f.alpha, alphaSe: f.alphaSe, xmin: f.xmin, nTail: f.nTail, nValues: f.n, ksD: f.ksD, logLikelihood: f.logLik };
+}
+
+const mixtureJson = ({ logLik, ...m }: MixtureFit) => ({ ...m, logLikelihood: logLik });
+
+function burstsJson(b: BurstSummary) {
+  const m = b.maxInterval;
+  return {
+    bursts: b.bursts.map((x) => ({ startS: x.start, endS: x.end, nSpikes: x.nSpikes })),
+    burstRateHz: b.burstRate,
+    meanDurationS: b.meanDuration,
+    meanSpikesPerBurst: b.meanSpikesPerBurst,
+    burstFraction: b.burstFraction,
+    isiThresholdS: b.isiThreshold,
+    ...(m ? { maxInterval: { maxBeginIsiS: m.maxBeginIsi, maxEndIsiS: m.maxEndIsi, minIbiS: m.minIbi, minDurationS: m.minDuration, scaledTo: m.scaledTo } } : {}),
+  };
+}
+
+/** A resonance's frequencies and responses (resonance.ts resonanceSweep), without its points. */
+function resonanceJson(r: Omit<ResonanceResult, 'points'>) {
+  return {
+    resonanceFrequencyHz: r.resonanceFrequency,
+    peakResponse: r.peakResponse,
+    baselineResponse: r.baselineResponse,
+    onsetFraction: r.onsetFraction,
+    onsetFrequencyHz: r.onsetFrequency,
+    optimalFrequencyHz: r.optimalFrequency,
+    resonanceUncertaintyHz: r.resonanceUncertainty,
+    onsetUncertaintyHz: r.onsetUncertainty,
+    optimalUncertaintyHz: r.optimalUncertainty,
+  };
+}
+
+const featuresJson = ({ rate, cv, isiThreshold, peakFrequency, ...f }: RegimeFeatures) => ({ rateHz: rate, isiCv: cv, ...f, isiThresholdS: isiThreshold, peakFrequencyHz: peakFrequency });
+
+/** The STDP fit (stdp.ts fitStdp). */
+function stdpFitJson(f: ReturnType<typeof fitStdp>) {
+  const branch = (b: typeof f.potentiation) => ({ A: b.A, tauS: b.tau, r2: b.r2, nPairs: b.n });
+  return { potentiation: branch(f.potentiation), depression: branch(f.depression), Aplus: f.Aplus, tauPlusS: f.tauPlus, Aminus: f.Aminus, tauMinusS: f.tauMinus };
+}
 
 /** Spike-detection parameters as resolved from params.ts SPIKE_PARAMS. */
 export interface SpikeParams {
@@ -98,35 +153,36 @@ export function spikesMethod(sig: Signal, p: SpikeParams & { modes: boolean; max
   const channels = pickChannels(sig, p.channel).map((c) => {
     const r = detect(c, p);
     const T = duration(c);
-    const stats = trainStats(r.times, { tStart: 0, tEnd: T });
+    const { nSpikes: _n, durationS: _T, ...stats } = trainJson(trainStats(r.times, { tStart: 0, tEnd: T }));
+    const a = adaptation(r.times);
     const mixtures =
       p.modes && r.times.length >= 6
         ? {
-            amplitude: fitGaussianMixture(r.peaks, { maxK: p.max_k }),
-            width: fitGaussianMixture(r.widths.filter(Number.isFinite), { maxK: p.max_k }),
-            log10Isi: fitGaussianMixture(isis(r.times).filter((d) => d > 0).map(Math.log10), { maxK: p.max_k }),
+            amplitude: mixtureJson(fitGaussianMixture(r.peaks, { maxK: p.max_k })),
+            width: mixtureJson(fitGaussianMixture(r.widths.filter(Number.isFinite), { maxK: p.max_k })),
+            log10Isi: mixtureJson(fitGaussianMixture(isis(r.times).filter((d) => d > 0).map(Math.log10), { maxK: p.max_k })),
           }
         : undefined;
     return {
       channel: c.name,
       unit: c.unit,
-      sampleRate: c.fs,
-      duration: T,
-      filledSamples: c.filled,
-      count: r.times.length,
+      sampleRateHz: c.fs,
+      durationS: T,
+      nFilledSamples: c.filled,
+      nSpikes: r.times.length,
       baseline: r.baseline,
       threshold: r.threshold,
       noise: r.noise,
       noiseMethod: r.noiseMethod,
       thresholdRule: r.thresholdRule,
-      deadTime: r.deadTime,
+      deadTimeS: r.deadTime,
       deadTimeSource: r.deadTimeSource,
       rearmLevel: r.rearmLevel,
-      times: r.times,
+      timesS: r.times,
       peaks: r.peaks,
-      widths: r.widths,
-      stats: { rate: stats.rate, isiMean: stats.isiMean, cv: stats.isiCv, lv: stats.lv, fano: stats.fano, fanoWindow: stats.fanoWindow, isiHist: stats.isiHist, acg: stats.acg },
-      adaptation: adaptation(r.times),
+      widthsS: r.widths,
+      stats,
+      adaptation: { index: a.index, initialRateHz: a.initialRate, steadyRateHz: a.steadyRate, ratio: a.ratio },
       ...(mixtures ? { mixtures } : {}),
     };
   });
@@ -153,10 +209,17 @@ export function burstsMethod(sig: Signal, p: BurstParams) {
     method: p.method,
     channels: pickChannels(sig, p.channel).map((c) => {
       const r = detect(c, p);
-      return { channel: c.name, spikes: r.times.length, ...bursts(r.times, duration(c), p) };
+      return { channel: c.name, nSpikes: r.times.length, ...burstsJson(bursts(r.times, duration(c), p)) };
     }),
   };
 }
+
+/**
+ * Time bins of an avalanche analysis: each is 4 bytes and a pass (1e8 bins: 400 MB and 1.6 s of a loaded pool
+ * thread; a 1e-12 s width over a 20 s run asked for 2e13). The default width, the mean inter-event interval,
+ * makes about one bin per event.
+ */
+export const MAX_AVALANCHE_BINS = 1e8;
 
 export function avalanchesMethod(sig: Signal, p: SpikeParams & { bin_width?: number; min_tail: number }) {
   const chans = pickChannels(sig, p.channel);
@@ -167,6 +230,9 @@ export function avalanchesMethod(sig: Signal, p: SpikeParams & { bin_width?: num
     T = Math.max(T, duration(c));
   }
   if (all.length < 2) throw new InputError(`only ${all.length} events detected; avalanches need more`);
+  if (p.bin_width !== undefined && T / p.bin_width > MAX_AVALANCHE_BINS) {
+    throw new InputError(`bin_width ${p.bin_width} s over ${T} s makes ${(T / p.bin_width).toExponential(2)} bins; at most MAX_AVALANCHE_BINS = ${MAX_AVALANCHE_BINS.toExponential(0)} (widen the bins)`, '/bin_width');
+  }
   const av = avalanchesFromEvents(all, { binWidth: p.bin_width, tStart: 0, tEnd: T });
   const a = analyzeAvalanches(av, { minTail: p.min_tail });
   // a single periodic train makes "avalanches" of a fixed size and duration: no critical process to fit
@@ -176,7 +242,20 @@ export function avalanchesMethod(sig: Signal, p: SpikeParams & { bin_width?: num
   const cvGaps = Math.sqrt(gaps.reduce((x, y) => x + (y - m) ** 2, 0) / gaps.length) / m;
   const warnings = [...a.warnings];
   if (chans.length === 1 && cvGaps < 0.1) warnings.unshift(`the events are one periodic train (interval CV ${+cvGaps.toPrecision(2)}): its avalanches follow the period, not a power law`);
-  return { channels: chans.map((c) => c.name), events: all.length, ...a, warnings, sizes: av.sizes, durations: av.durations };
+  return {
+    channels: chans.map((c) => c.name),
+    nEvents: all.length,
+    nAvalanches: a.count,
+    binWidthS: a.binWidth,
+    branchingRatio: a.branchingRatio,
+    branchingRatioPooled: a.branchingRatioPooled,
+    size: a.size && powerLawFitJson(a.size),
+    duration: a.duration && powerLawFitJson(a.duration),
+    crackling: a.crackling,
+    warnings,
+    sizes: av.sizes,
+    durations: av.durations,
+  };
 }
 
 export function psdMethod(sig: Signal, p: { channel?: string; segment?: number; band?: [number, number]; peaks: number; oscillation_ratio: number }) {
@@ -185,15 +264,16 @@ export function psdMethod(sig: Signal, p: { channel?: string; segment?: number; 
       const x = physical(c);
       const seg = p.segment ?? 2 ** Math.floor(Math.log2(Math.max(2, Math.min(x.length, 4096))));
       const ps = welch(x, c.fs, { segment: seg });
+      const osc = detectOscillation(ps, p.oscillation_ratio);
       return {
         channel: c.name,
         unit: `${c.unit || 'unit'}^2/Hz`,
-        df: ps.df,
-        segments: ps.segments,
-        dominant: dominantFrequencies(ps, p.peaks),
-        oscillation: detectOscillation(ps, p.oscillation_ratio),
-        ...(p.band ? { bandPower: { band: p.band, power: bandPower(ps, p.band[0], p.band[1]) } } : {}),
-        freqs: ps.freqs,
+        dfHz: ps.df,
+        nSegments: ps.segments,
+        dominant: dominantFrequencies(ps, p.peaks).map((d) => ({ frequencyHz: d.frequency, power: d.power })),
+        oscillation: { oscillating: osc.oscillating, frequencyHz: osc.frequency, strongestHz: osc.strongest, peakRatio: osc.peakRatio },
+        ...(p.band ? { bandPower: { bandHz: p.band, power: bandPower(ps, p.band[0], p.band[1]) } } : {}),
+        freqsHz: ps.freqs,
         psd: ps.psd,
       };
     }),
@@ -281,8 +361,7 @@ function resonanceOf(points: (SweepPoint & { count: number; rate: number; harmon
   const summary = (key: 'rate' | 'harmonics' | 'conductanceSwing') => {
     const pts = points.filter((q) => Number.isFinite(q[key])).map((q) => ({ frequency: q.frequency, response: q[key], span: q.span }));
     if (pts.length < 2) return null;
-    const { points: _p, ...r } = resonanceSweep(pts, { onsetFraction: p.onset_fraction });
-    return r;
+    return resonanceJson(resonanceSweep(pts, { onsetFraction: p.onset_fraction }));
   };
   const main = p.measure === 'conductance' ? 'conductanceSwing' : p.measure;
   const responded = p.measure !== 'rate' || aboveCountingNoise(points.map((q) => q.count));
@@ -299,18 +378,18 @@ function resonanceOf(points: (SweepPoint & { count: number; rate: number; harmon
               ? `no response: the spike counts per window (${Math.min(...points.map((q) => q.count))}–${Math.max(...points.map((q) => q.count))}) stay within counting noise`
               : `no response: the ${p.measure} measure is not defined on these inputs`,
           // the same fields as a resonance, undefined (one shape: common/schemas/analysis-results.ts)
-          resonanceFrequency: null,
+          resonanceFrequencyHz: null,
           peakResponse: null,
           baselineResponse: null,
           onsetFraction: p.onset_fraction,
-          onsetFrequency: null,
-          optimalFrequency: null,
-          resonanceUncertainty: null,
-          onsetUncertainty: null,
-          optimalUncertainty: null,
+          onsetFrequencyHz: null,
+          optimalFrequencyHz: null,
+          resonanceUncertaintyHz: null,
+          onsetUncertaintyHz: null,
+          optimalUncertaintyHz: null,
         }),
     measures: byMeasure,
-    points: points.map((q) => ({ ...q, response: q[main] })),
+    points: points.map((q) => ({ frequencyHz: q.frequency, spanHz: q.span, response: q[main], nSpikes: q.count, rateHz: q.rate, harmonics: q.harmonics, conductanceSwing: q.conductanceSwing })),
     warnings: top ? [] : ['no response: the resonance, onset and optimal frequencies are undefined (null)'],
   };
 }
@@ -323,12 +402,15 @@ function resonanceOf(points: (SweepPoint & { count: number; rate: number; harmon
 export function resonanceMethod(sigs: Signal[], p: ResonanceParams) {
   if (sigs.length === 1) {
     const table = sweepTable(sigs[0]);
-    if (table) return resonanceSweep(table, { onsetFraction: p.onset_fraction });
+    if (table) {
+      const r = resonanceSweep(table, { onsetFraction: p.onset_fraction });
+      return { ...resonanceJson(r), points: r.points.map((q) => ({ frequencyHz: q.frequency, response: q.response, spanHz: q.span })) };
+    }
     const c = pickChannels(sigs[0], p.channel)[0];
     const chirp = chirpOf(sigs[0], c, p);
     const spikes = detect(c, p).times;
     const points = chirpWindows(chirp, p.windows).map((w) => ({ frequency: w.frequency, span: w.span, response: 0, ...measures(sigs[0], c, spikes, w.start, w.end, w.frequency) }));
-    return { chirp: { f0: chirp.f0, f1: chirp.f1, sweep: chirp.sweep, durationS: chirp.duration, startS: chirp.start }, ...resonanceOf(points, p) };
+    return { chirp: { f0Hz: chirp.f0, f1Hz: chirp.f1, sweep: chirp.sweep, durationS: chirp.duration, startS: chirp.start }, ...resonanceOf(points, p) };
   }
   const name = p.frequency_param;
   const freqs = p.frequencies ?? sigs.map((s) => Number((s.run?.protocol as Record<string, unknown> | undefined)?.[name]));
@@ -356,14 +438,14 @@ export function resonanceMethod(sigs: Signal[], p: ResonanceParams) {
  * fit (null with fewer than two pairs). A twin run of a circuit without plasticity is warned about.
  */
 export function stdpMethod(sigs: Signal[], p: { channel?: string; tau_min?: number; tau_max?: number }) {
-  const pairs: { runId?: number; dt: number; dw: number; gBefore?: number; gAfter?: number }[] = [];
+  const pairs: { runId?: number; dtS: number; dw: number; gBefore?: number; gAfter?: number }[] = [];
   const warnings: string[] = [];
   for (const sig of sigs) {
     if (sig.source === 'table') {
       const dt = sig.channels.find((c) => c.name === 'dt')?.samples;
       const dw = sig.channels.find((c) => c.name === 'dw')?.samples;
       if (!dt || !dw) throw new InputError('an STDP table needs columns "dt" (s, t_post - t_pre) and "dw" (relative change)');
-      for (let i = 0; i < dt.length; i++) pairs.push({ dt: dt[i], dw: dw[i] });
+      for (let i = 0; i < dt.length; i++) pairs.push({ dtS: dt[i], dw: dw[i] });
       continue;
     }
     const what = sig.runId !== undefined ? `run ${sig.runId}` : 'the input';
@@ -377,13 +459,13 @@ export function stdpMethod(sigs: Signal[], p: { channel?: string; tau_min?: numb
     }
     const ch = p.channel ? sig.channels.find((c) => c.name === p.channel) : sig.channels.find((c) => c.role === 'response');
     if (!ch) throw new InputError(`${what} has no ${p.channel ? `channel "${p.channel}"` : 'response channel'}`, '/channel');
-    for (const pt of stdpPairsFromTrace(protocol, physical(ch), ch.fs)) pairs.push({ ...(sig.runId !== undefined ? { runId: sig.runId } : {}), ...pt });
+    for (const { dt, ...pt } of stdpPairsFromTrace(protocol, physical(ch), ch.fs)) pairs.push({ ...(sig.runId !== undefined ? { runId: sig.runId } : {}), dtS: dt, ...pt });
     // a twin run's snapshot (twin-source.ts) holds the circuit it ran
     const circuit = sig.run?.source === 'twin' ? (sig.run.twin as { circuit?: unknown } | null)?.circuit : undefined;
     const why = circuit !== undefined ? nonPlasticReason(circuit) : null;
     if (why) warnings.push(`${what}: ${why}; its STDP curve is not learning (use stdp-synapse, docs/experiments.md)`);
   }
-  const fit = pairs.length >= 2 ? fitStdp(pairs.map((q) => ({ dt: q.dt, dw: q.dw })), { tauMin: p.tau_min, tauMax: p.tau_max }) : null;
+  const fit = pairs.length >= 2 ? stdpFitJson(fitStdp(pairs.map((q) => ({ dt: q.dtS, dw: q.dw })), { tauMin: p.tau_min, tauMax: p.tau_max })) : null;
   return { pairs, fit, warnings };
 }
 
@@ -477,10 +559,19 @@ function regimeOf(sig: Signal, p: RegimeParams) {
   const whole = classify(0, duration(c));
   const steps = ladderSteps(sig)?.map((s) => {
     const k = classify(s.startS, s.endS);
-    return { level: s.level, startS: s.startS, endS: s.endS, regime: k.regime, rateHz: k.features.rate, reason: k.reason, features: k.features };
+    return { level: s.level, startS: s.startS, endS: s.endS, regime: k.regime, rateHz: k.features.rate, reason: k.reason, features: featuresJson(k.features) };
   });
   const spikesFrom: 'events' | 'detection' = events ? 'events' : 'detection';
-  return { channel: c.name, ...(sig.runId !== undefined ? { runId: sig.runId } : {}), spikesFrom, ...whole, deadTime: r.deadTime, ...(steps ? { steps } : {}) };
+  return {
+    channel: c.name,
+    ...(sig.runId !== undefined ? { runId: sig.runId } : {}),
+    spikesFrom,
+    regime: whole.regime,
+    reason: whole.reason,
+    features: featuresJson(whole.features),
+    deadTimeS: r.deadTime,
+    ...(steps ? { steps } : {}),
+  };
 }
 
 export function regimeMethod(sigs: Signal[], p: RegimeParams) {
@@ -525,6 +616,9 @@ export function compareMethod([measured, simulated]: [Signal, Signal], p: Compar
   const bothEmpty = a.length === 0 && b.length === 0;
   if (bothEmpty) warnings.push('no spikes in either train: the spike-train distances are undefined (null)');
   const dist = (f: () => number) => (bothEmpty ? NaN : f());
+  // Victor–Purpura is O(n m): two long stored runs' trains would hold a pool thread for hours
+  const vpPairs = a.length * b.length;
+  if (vpPairs > MAX_PAIR_WORK) warnings.push(`Victor–Purpura not computed (null): ${a.length} × ${b.length} spikes need ${vpPairs.toExponential(1)} spike-pair operations; at most MAX_PAIR_WORK = ${MAX_PAIR_WORK.toExponential(0)} (compare shorter runs)`);
   const n = Math.min(xm.length, xs.length);
   const seg = 2 ** Math.floor(Math.log2(Math.max(2, Math.min(n, 4096))));
   // waveform and spectrum only when the samples line up
@@ -547,14 +641,14 @@ export function compareMethod([measured, simulated]: [Signal, Signal], p: Compar
     avalancheExponents = null;
   }
   return {
-    measured: { channel: cm.name, spikes: a.length },
-    simulated: { channel: cs.name, spikes: b.length },
-    duration: T,
+    measured: { channel: cm.name, nSpikes: a.length },
+    simulated: { channel: cs.name, nSpikes: b.length },
+    durationS: T,
     isiDistance: dist(() => isiDistance(a, b, 0, T)),
     spikeDistance: dist(() => spikeDistance(a, b, 0, T)),
     spikeSync: dist(() => spikeSync(a, b, 0, T)),
     vanRossum: dist(() => vanRossum(a, b, p.tau, 0, T)),
-    victorPurpura: dist(() => victorPurpura(a, b, p.q, 0, T)),
+    victorPurpura: vpPairs > MAX_PAIR_WORK ? NaN : dist(() => victorPurpura(a, b, p.q, 0, T)),
     coincidenceFactor: g.gamma,
     coincidence: { windowS: win, chance: g.chance, nCoinc: g.nCoinc, reason: g.reason },
     warnings,
@@ -577,14 +671,14 @@ export function signalDuration(sig: Signal): number {
 
 export interface SpikeStats {
   /** Spikes (events of kind "spike") in the run. */
-  count: number;
+  nSpikes: number;
   /** Run length, s (longest channel). */
   durationS: number;
-  /** count / durationS, Hz. */
+  /** nSpikes / durationS, Hz. */
   rateHz: number;
   /** Mean and coefficient of variation of the inter-spike intervals, s and 1 (null with < 2 spikes). */
-  meanIsiS: number | null;
-  cvIsi: number | null;
+  isiMeanS: number | null;
+  isiCv: number | null;
   /**
    * Coarse regime from the spike train: quiescent (no spikes), oscillatory (regular, CV < 0.5), bursting
    * (CV ≥ 1), irregular (in between), saturated (the mean rate reaches a quarter of the response channel's
@@ -599,29 +693,29 @@ export function spikeStatsMethod(sig: Signal): SpikeStats {
   const fs = response?.fs ?? 1;
   const durationS = signalDuration(sig);
   const t = storedSpikeTimes(sig);
-  const count = t.length;
-  const rateHz = durationS > 0 ? count / durationS : 0;
-  let meanIsiS: number | null = null;
-  let cvIsi: number | null = null;
-  if (count >= 2) {
+  const nSpikes = t.length;
+  const rateHz = durationS > 0 ? nSpikes / durationS : 0;
+  let isiMeanS: number | null = null;
+  let isiCv: number | null = null;
+  if (nSpikes >= 2) {
     const isi = isis(t);
     const mean = isi.reduce((s, x) => s + x, 0) / isi.length;
     const sd = Math.sqrt(isi.reduce((s, x) => s + (x - mean) ** 2, 0) / isi.length);
-    meanIsiS = mean;
-    cvIsi = mean > 0 ? sd / mean : null;
+    isiMeanS = mean;
+    isiCv = mean > 0 ? sd / mean : null;
   }
   let regime: SpikeStats['regime'];
-  if (count === 0) regime = 'quiescent';
+  if (nSpikes === 0) regime = 'quiescent';
   else if (rateHz >= fs / 4) regime = 'saturated';
-  else if (cvIsi === null || cvIsi < 0.5) regime = 'oscillatory';
-  else if (cvIsi >= 1) regime = 'bursting';
+  else if (isiCv === null || isiCv < 0.5) regime = 'oscillatory';
+  else if (isiCv >= 1) regime = 'bursting';
   else regime = 'irregular';
-  return { count, durationS, rateHz, meanIsiS, cvIsi, regime };
+  return { nSpikes, durationS, rateHz, isiMeanS, isiCv, regime };
 }
 
 /** server/analysis trainStats (rate, ISI mean/CV, LV, Fano factor, ISI histogram, autocorrelogram) of the stored spike events. */
 export function spikeTrainMethod(sig: Signal) {
-  return trainStats(storedSpikeTimes(sig), { tStart: 0, tEnd: signalDuration(sig) });
+  return trainJson(trainStats(storedSpikeTimes(sig), { tStart: 0, tEnd: signalDuration(sig) }));
 }
 
 /** Phase of unit B's spikes in unit A's cycle (server/analysis/phase.ts); `channels` = [A, B]. */
@@ -631,6 +725,6 @@ export function phaseMethod(sig: Signal, p: SpikeParams & { channels: string[]; 
     const c = pickChannels(sig, name)[0];
     return { name: c.name, spikes: detect(c, p) };
   });
-  const r = spikePhases(a.spikes.times, b.spikes.times, { tolerance: p.tolerance });
-  return { reference: { channel: a.name, spikes: a.spikes.times.length }, unit: { channel: b.name, spikes: b.spikes.times.length }, deadTime: a.spikes.deadTime, ...r };
+  const { times, n, ...r } = spikePhases(a.spikes.times, b.spikes.times, { tolerance: p.tolerance });
+  return { reference: { channel: a.name, nSpikes: a.spikes.times.length }, unit: { channel: b.name, nSpikes: b.spikes.times.length }, deadTimeS: a.spikes.deadTime, ...r, timesS: times, nPhases: n };
 }

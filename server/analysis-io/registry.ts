@@ -26,6 +26,7 @@ import {
   burstsMethod,
   compareMethod,
   phaseMethod,
+  powerLawFitJson,
   psdMethod,
   regimeMethod,
   resonanceMethod,
@@ -295,16 +296,10 @@ const powerlaw = define({
     const fit = fitPowerLaw(values, opts);
     const b = p.bootstrap ? await bootstrap(values, fit, opts, p.bootstrap, p, ctx) : undefined;
     return toJson({
+      ...powerLawFitJson(fit),
       kind,
-      alpha: fit.alpha,
-      alphaSe: fit.alphaSe,
-      xmin: fit.xmin,
-      nTail: fit.nTail,
-      n: fit.n,
-      ksD: fit.ksD,
-      logLikelihood: fit.logLik,
       pValue: b?.p_value,
-      bootstrap: b && { reps: b.reps, exceed: b.exceed, threads: b.threads, seed: p.seed },
+      bootstrap: b && { nReps: b.reps, nExceed: b.exceed, nThreads: b.threads, seed: p.seed },
       compare: p.compare ? comparePowerLaw(values, fit) : undefined,
       warnings: powerLawWarnings(fit, b?.p_value),
     });
@@ -340,7 +335,7 @@ const distance = define({
     const tEnd = p.t_end ?? (Number.isFinite(hi) && hi > tStart ? hi : tStart + 1);
     const metric: DistanceMetric = p.metric;
     const r = distanceMatrix(trains, metric, { tStart, tEnd, tau: p.tau, q: p.q });
-    return toJson({ metric, n: trains.length, tStart, tEnd, ...(metric === 'van-rossum' ? { tau: p.tau } : {}), ...(metric === 'victor-purpura' ? { q: p.q } : {}), matrix: r.matrix, mean: r.mean, warnings: r.warnings });
+    return toJson({ metric, nTrains: trains.length, startS: tStart, endS: tEnd, ...(metric === 'van-rossum' ? { tauS: p.tau } : {}), ...(metric === 'victor-purpura' ? { q: p.q } : {}), matrix: r.matrix, mean: r.mean, warnings: r.warnings });
   },
 });
 

@@ -19,7 +19,7 @@ interface JsonSchema {
 }
 
 export interface ResultField {
-  /** Dotted path, `[]` for the items of an array: `channels[].stats.rate`. */
+  /** Dotted path, `[]` for the items of an array: `channels[].stats.rate_hz`. */
   path: string;
   type: string;
   /** Absent in some results (a parameter or the data decides). */

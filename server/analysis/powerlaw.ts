@@ -32,7 +32,7 @@ import { chi2Sf1, erfc, hurwitz, hurwitzJet, nelderMead } from './math.ts';
 export type PowerLawKind = 'continuous' | 'discrete';
 export type KsVariant = 'plfit' | 'ecdf' | 'powerlaw';
 
-/** A power-law fit. In stored and sent results its keys are snake_case (alpha_se, n_tail, ks_d, log_lik; docs/analysis.md). */
+/** A power-law fit. Results send it under the result names (alpha_se, n_tail, n_values, ks_d, log_likelihood: methods.ts powerLawFitJson; docs/analysis.md). */
 export interface PowerLawFit {
   kind: PowerLawKind;
   alpha: number;

@@ -27,6 +27,11 @@
  * the baseline to the median excursion peak, IEEE Std 181-2011), only excursions reaching that level
  * count: σ of a clean device output measures subthreshold signal, not noise (mesialFloor).
  * Polarity `positive` detects x - baseline > thr, `negative` x - baseline < -thr, `both` either.
+ * An absolute threshold is a level measured from `baseline` (default 0, physical unit).
+ * `reset` (a fraction f): only excursions that end in a reset count, the reset-type rule's test with f in
+ * place of its 0.5 (the sample after the excursion at least f × the spike's height below its last sample),
+ * each spike at its reset (index the first sample after it, time half a sample before, peak the sample
+ * before): the online detector's `reset` direction (online-spikes.ts), which runs this file's scan block by block.
  *
  * Re-arm and dead time (suited to devices whose spikes are µs–ms apart, not a fixed biological 1 ms):
  * - hysteresis: a spike's excursion lasts until the signal falls back below baseline + `rearm`·thr
@@ -49,8 +54,11 @@
  */
 import { bandpass } from './filter.ts';
 
-export type ThresholdSpec = { mode: 'absolute'; value: number } | { mode: 'sd'; k: number } | { mode: 'robust'; k: number };
+export type ThresholdSpec = { mode: 'absolute'; value: number; baseline?: number } | { mode: 'sd'; k: number } | { mode: 'robust'; k: number };
 export type Polarity = 'positive' | 'negative' | 'both';
+
+/** The re-arm level's default fraction of the threshold distance (hysteresis, file comment). */
+export const DEFAULT_REARM = 0.5;
 
 export interface SpikeDetectOptions {
   threshold: ThresholdSpec;
@@ -61,6 +69,8 @@ export interface SpikeDetectOptions {
   rearm?: number;
   /** Optional zero-phase Butterworth band-pass [low, high] Hz applied first. */
   bandpass?: [number, number];
+  /** Only excursions that end in a reset of at least this fraction of the spike's height (file comment). */
+  reset?: number;
 }
 
 export interface SpikeResult {
@@ -148,7 +158,7 @@ export function detectSpikes(
   if (!(fs > 0)) throw new RangeError('sample rate must be > 0 Hz');
   if (scale === 0) throw new RangeError('scale must be non-zero');
   const polarity = opts.polarity ?? 'positive';
-  const rearm = opts.rearm ?? 0.5;
+  const rearm = opts.rearm ?? DEFAULT_REARM;
   if (!(rearm >= 0 && rearm <= 1)) throw new RangeError('rearm must be in [0, 1]');
   if (opts.refractory !== undefined && !(opts.refractory >= 0)) throw new RangeError('refractory must be >= 0 s');
   let x: ArrayLike<number> = samples;
@@ -168,8 +178,7 @@ export function detectSpikes(
   let noiseMethod: SpikeResult['noiseMethod'] = t0(opts.threshold.mode);
   const t = opts.threshold;
   if (t.mode === 'absolute') {
-    base = -off / sc; // physical 0
-    thr = Math.abs(t.value / sc);
+    ({ base, thr } = absoluteLevel(t, sc, off));
   } else if (t.mode === 'sd') {
     let s = 0;
     for (let i = 0; i < x.length; i++) s += x[i];
@@ -202,14 +211,11 @@ export function detectSpikes(
     if (t.mode !== 'absolute' && noise === 0) thr = Number.MIN_VALUE;
     else throw new RangeError('threshold must be > 0');
   }
-  if (t.mode === 'absolute' && polarity !== 'both') {
-    // an absolute threshold is a level, its sign picks the side
-    thr = Math.abs(t.value / sc);
-  }
-  // In raw units, a negative scale flips polarity.
-  let pol = polarity;
-  if (sc < 0 && pol !== 'both') pol = pol === 'positive' ? 'negative' : 'positive';
+  const pol = rawPolarity(polarity, sc);
   let ex = x instanceof Int16Array ? scanInt16(x, base, thr, rearm * thr, pol) : scan(x, base, thr, rearm * thr, pol);
+  // the `reset` option's spikes are at their resets (keepResets)
+  const atReset = opts.reset !== undefined;
+  if (atReset) ex = keepResets(x, base, ex, opts.reset!);
   let thresholdRule: SpikeResult['thresholdRule'] = t.mode === 'absolute' ? 'level' : 'noise';
   if (t.mode === 'robust' && ex.length === 0) {
     // a resting trace (median deviation 0: more than half the samples exactly at the baseline, e.g. a
@@ -218,7 +224,7 @@ export function detectSpikes(
     if (r) ({ ex, thr, noise } = r), (noiseMethod = 'first-difference'), (thresholdRule = 'range');
   } else if (t.mode !== 'absolute' && ex.length > 0) ex = mesialFloor(x, base, thr, ex);
   let dead: number;
-  if (opts.refractory !== undefined) dead = Math.round(opts.refractory * fs);
+  if (opts.refractory !== undefined) dead = deadSamples(opts.refractory, fs);
   else {
     const w = Float64Array.from({ length: ex.length / 3 }, (_, k) => ex[3 * k + 2] - ex[3 * k]);
     dead = Math.max(2, w.length ? Math.round(medianOf(w) / 2) : 2);
@@ -230,6 +236,13 @@ export function detectSpikes(
   const widths = new Float64Array(n);
   for (let k = 0; k < n; k++) {
     const i = idx[k];
+    if (atReset) {
+      // the reset lies between the spike's last sample and its index: half a sample before it; the peak is the last sample
+      times[k] = (i - 0.5) / fs;
+      peaks[k] = x[i - 1] * sc + off;
+      widths[k] = halfWidth(x, i - 1, base) / fs;
+      continue;
+    }
     const y0 = i > 0 ? x[i - 1] : x[i];
     const y1 = x[i];
     const y2 = i + 1 < x.length ? x[i + 1] : x[i];
@@ -274,20 +287,48 @@ function resetType(x: ArrayLike<number>, base: number, k: number, rearm: number,
   const noise = medianOf(d) / (0.6745 * Math.SQRT2);
   if (!(half > k * noise)) return null;
   const all = scan(x, base, half, rearm * half, pol);
-  const kept: number[] = [];
-  for (let j = 0; j < all.length; j += 3) {
-    const peak = all[j + 1];
-    const end = all[j + 2];
-    if (!needReset) {
-      kept.push(all[j], peak, end);
-      continue;
-    }
-    if (end >= n) continue;
-    const s = x[peak] >= base ? 1 : -1;
-    if (s * (x[end - 1] - x[end]) >= 0.5 * s * (x[peak] - base)) kept.push(all[j], peak, end);
-  }
-  return kept.length ? { ex: Int32Array.from(kept), thr: half, noise } : null;
+  // the spike at the excursion's extreme (the ramp's top, or the simulated bench's drawn spike sample)
+  const kept = needReset ? keepResets(x, base, all, 0.5, false) : all;
+  return kept.length ? { ex: kept, thr: half, noise } : null;
 }
+
+/**
+ * Whether an excursion ends in a reset: the sample after it (`end`, NaN past the trace) lies at least
+ * `fraction` × the spike's height (|peak - base|) beyond its last sample, towards the baseline.
+ */
+export function endsInReset(peak: number, last: number, end: number, base: number, fraction: number): boolean {
+  const s = peak >= base ? 1 : -1;
+  return s * (last - end) >= fraction * s * (peak - base);
+}
+
+/**
+ * The excursions (start, peak, end triples of x) that end in a reset (endsInReset). `atReset`: the spike's
+ * index is the first sample after the reset: the membrane fires at its reset, which may follow a lower
+ * maximum (a membrane that rose, sagged, then crossed its threshold between two samples), and a twin run
+ * records its resets where they fall; otherwise it stays at the excursion's extreme.
+ */
+function keepResets(x: ArrayLike<number>, base: number, ex: Int32Array, fraction: number, atReset = true): Int32Array {
+  const kept: number[] = [];
+  for (let j = 0; j < ex.length; j += 3) {
+    const end = ex[j + 2];
+    if (end < x.length && endsInReset(x[ex[j + 1]], x[end - 1], x[end], base, fraction)) kept.push(ex[j], atReset ? end : ex[j + 1], end);
+  }
+  return Int32Array.from(kept);
+}
+
+/** Baseline and threshold distance of an absolute threshold in raw units (physical = raw · sc + off): a level measured from its baseline. */
+export function absoluteLevel(t: { value: number; baseline?: number }, sc: number, off: number): { base: number; thr: number } {
+  const b = t.baseline ?? 0;
+  return { base: (b - off) / sc, thr: Math.abs((t.value - b) / sc) };
+}
+
+/** The polarity in raw units: a negative scale flips it. */
+export function rawPolarity(p: Polarity, sc: number): Polarity {
+  return sc < 0 && p !== 'both' ? (p === 'positive' ? 'negative' : 'positive') : p;
+}
+
+/** A dead time in samples. */
+export const deadSamples = (seconds: number, fs: number): number => Math.round(seconds * fs);
 
 /**
  * The k·σ excursions that reach the mesial level of the trace's spikes: halfway from the baseline to the
@@ -323,56 +364,102 @@ function t0(mode: ThresholdSpec['mode']): SpikeResult['noiseMethod'] {
   return mode === 'absolute' ? 'none' : mode === 'sd' ? 'sd' : 'robust';
 }
 
-/**
- * Threshold excursions as (start, peak, end) sample triples (hot loop, typed inputs): an excursion starts
- * beyond the threshold and ends when the signal is back within `re` of the baseline (hysteresis).
- */
-function scan(x: ArrayLike<number>, base: number, thr: number, re: number, pol: Polarity): Int32Array {
-  const out: number[] = [];
-  const n = x.length;
-  const hi = base + thr;
-  const lo = base - thr;
-  const reHi = base + re;
-  const reLo = base - re;
-  const pos = pol !== 'negative';
-  const neg = pol !== 'positive';
-  let i = 0;
-  while (i < n) {
-    const v = x[i];
-    if ((pos && v > hi) || (neg && v < lo)) {
-      const up = pos && v > hi;
-      // follow the excursion to its end, tracking the extreme
-      let best = i;
-      let bv = v;
-      let k = i + 1;
-      if (up) {
-        // ends below half the spike's height (never above the threshold) or below the re-arm level
-        while (k < n && x[k] > Math.max(reHi, Math.min(hi, base + 0.5 * (bv - base)))) {
-          if (x[k] > bv) {
-            bv = x[k];
-            best = k;
-          }
-          k++;
-        }
-      } else {
-        while (k < n && x[k] < Math.min(reLo, Math.max(lo, base + 0.5 * (bv - base)))) {
-          if (x[k] < bv) {
-            bv = x[k];
-            best = k;
-          }
-          k++;
-        }
-      }
-      out.push(i, best, k);
-      i = k;
-    } else {
-      i++;
-    }
-  }
-  return Int32Array.from(out);
+/** One threshold excursion: sample indices of its start, extreme and end, and the values the reset rule reads. */
+export interface Excursion {
+  start: number;
+  peak: number;
+  /** The first sample back within the re-arm level (the trace's length for one still open at its end). */
+  end: number;
+  peakValue: number;
+  /** The excursion's last sample and the one at `end` (NaN past the trace). */
+  lastValue: number;
+  endValue: number;
 }
 
-/** `scan` specialised for Int16Array input, so the hot loop stays monomorphic. */
+/**
+ * The excursion scan as a stream: an excursion starts beyond the threshold and ends when the signal is back
+ * within `re` of the baseline, or within half the spike's own height (never beyond the threshold): the
+ * hysteresis of the file comment. `push` takes consecutive blocks and returns the excursions that ended in
+ * them; one still open goes on in the next block. `scan` runs it over a whole trace, the online detector
+ * (online-spikes.ts) block by block, so both find the same excursions.
+ */
+export class ExcursionScanner {
+  private open = false;
+  private up = true;
+  private start = 0;
+  private best = 0;
+  private bv = 0;
+  private last = NaN;
+
+  constructor(
+    readonly base: number,
+    readonly thr: number,
+    readonly re: number,
+    readonly pol: Polarity,
+  ) {}
+
+  /** Samples x at indices first, first + 1, ...; appends the excursions that ended to `out`. */
+  push(x: ArrayLike<number>, first: number, out: Excursion[]): void {
+    const base = this.base;
+    const hi = base + this.thr;
+    const lo = base - this.thr;
+    const reHi = base + this.re;
+    const reLo = base - this.re;
+    const pos = this.pol !== 'negative';
+    const neg = this.pol !== 'positive';
+    let { open, up, start, best, bv, last } = this;
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      if (open) {
+        const inside = up ? v > Math.max(reHi, Math.min(hi, base + 0.5 * (bv - base))) : v < Math.min(reLo, Math.max(lo, base + 0.5 * (bv - base)));
+        if (inside) {
+          if (up ? v > bv : v < bv) {
+            bv = v;
+            best = first + i;
+          }
+          last = v;
+          continue;
+        }
+        out.push({ start, peak: best, end: first + i, peakValue: bv, lastValue: last, endValue: v });
+        open = false;
+      }
+      // the sample that ended an excursion may start the next (polarity both)
+      if ((pos && v > hi) || (neg && v < lo)) {
+        open = true;
+        up = pos && v > hi;
+        start = best = first + i;
+        bv = v;
+      }
+      last = v;
+    }
+    Object.assign(this, { open, up, start, best, bv, last });
+  }
+
+  /** The trace ends at index `n`: an excursion still open ends there. */
+  finish(n: number, out: Excursion[]): void {
+    if (this.open) out.push({ start: this.start, peak: this.best, end: n, peakValue: this.bv, lastValue: this.last, endValue: NaN });
+    this.forget();
+  }
+
+  /** A gap in the samples: an open excursion is dropped (its end is unknown) and nothing is inferred across. */
+  forget(): void {
+    this.open = false;
+    this.last = NaN;
+  }
+}
+
+/** Threshold excursions of a whole trace as (start, peak, end) sample triples (ExcursionScanner). */
+function scan(x: ArrayLike<number>, base: number, thr: number, re: number, pol: Polarity): Int32Array {
+  const ex: Excursion[] = [];
+  const scanner = new ExcursionScanner(base, thr, re, pol);
+  scanner.push(x, 0, ex);
+  scanner.finish(x.length, ex);
+  const out = new Int32Array(3 * ex.length);
+  ex.forEach((e, j) => out.set([e.start, e.peak, e.end], 3 * j));
+  return out;
+}
+
+/** `scan` specialised for Int16Array input (the same rule as ExcursionScanner.push), so the hot loop stays monomorphic. */
 function scanInt16(x: Int16Array, base: number, thr: number, re: number, pol: Polarity): Int32Array {
   const out: number[] = [];
   const n = x.length;

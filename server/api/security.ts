@@ -38,13 +38,24 @@ export function isLoopback(host: string): boolean {
   return LOOPBACK_NAMES.has(h) || h.endsWith('.localhost') || (isIP(h) === 4 && h.startsWith('127.')) || h === '::ffff:127.0.0.1';
 }
 
-/** The host part of a Host header value or of an origin's authority ("[::1]:8080" → "::1"). */
-function hostName(authority: string): string {
+/**
+ * The host part of a Host header value or of an origin's authority ("[::1]:8080" → "::1", "LocalHost.:80" →
+ * "localhost"); undefined when it is not `name[:port]` or `[v6][:port]` (e.g. "localhost:80@evil.example").
+ * One trailing dot is dropped: "localhost." is the same name as "localhost".
+ */
+function hostName(authority: string): string | undefined {
   const a = authority.trim().toLowerCase();
-  if (a.startsWith('[')) return a.slice(1, a.indexOf(']') > 0 ? a.indexOf(']') : undefined);
-  const colon = a.indexOf(':');
-  // a bare IPv6 address has several colons and no port
-  return colon >= 0 && a.indexOf(':', colon + 1) < 0 ? a.slice(0, colon) : a;
+  const v6 = /^\[([0-9a-f:.]+)\](?::\d{1,5})?$/.exec(a);
+  if (v6) return v6[1];
+  // a bare IPv6 address (several colons) has no port
+  if (/^[0-9a-f]*:[0-9a-f]*:[0-9a-f:.]*$/.test(a)) return a;
+  const name = /^([a-z0-9_-]+(?:\.[a-z0-9_-]+)*)\.?(?::\d{1,5})?$/.exec(a);
+  return name?.[1];
+}
+
+/** The port a Host header names ('80' when none: the browser left out http's default port). */
+function hostPort(authority: string): string {
+  return /^(?:\[[^\]]*\]|[^:]*):(\d{1,5})$/.exec(authority.trim())?.[1] ?? '80';
 }
 
 interface Origin {
@@ -57,8 +68,9 @@ interface Origin {
 function parseOrigin(origin: string): Origin | undefined {
   try {
     const u = new URL(origin);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;
-    return { scheme: u.protocol, host: hostName(u.host), port: u.port || (u.protocol === 'https:' ? '443' : '80') };
+    const host = hostName(u.host);
+    if ((u.protocol !== 'http:' && u.protocol !== 'https:') || host === undefined) return undefined;
+    return { scheme: u.protocol, host, port: u.port || (u.protocol === 'https:' ? '443' : '80') };
   } catch {
     return undefined;
   }
@@ -87,6 +99,14 @@ function queryToken(req: FastifyRequest): string | undefined {
   return q < 0 ? undefined : (new URLSearchParams(req.url.slice(q + 1)).get('token') ?? undefined);
 }
 
+/** A URL with its `?token=` value hidden: a request log must not keep the one secret a URL carries (Jupyter's does too). */
+export const redactToken = (url: string): string => url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
+
+/** Fastify logger serializers for `serve --log`: the request's usual fields, its URL without the token. */
+export const logSerializers = {
+  req: (req: FastifyRequest) => ({ method: req.method, url: redactToken(req.url), host: req.headers.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort }),
+};
+
 /** Registers the checks as the app's first onRequest hook. */
 export function registerSecurity(app: FastifyInstance, opts: SecurityOptions): void {
   const entries = (opts.allowedHosts ?? []).map((h) => ({ h, o: parseOrigin(/:\/\//.test(h) ? h : `http://${h}`) }));
@@ -96,7 +116,8 @@ export function registerSecurity(app: FastifyInstance, opts: SecurityOptions): v
   const allowedOrigins = new Set(exact.flatMap(({ o }) => (o ? [originKey(o)] : [])));
   const bareNames = new Set(entries.filter((e) => !exact.includes(e)).flatMap(({ o }) => (o ? [o.host] : [])));
   const expected = opts.token === null ? undefined : digest(opts.token);
-  const hostOk = (name: string, req: FastifyRequest) => {
+  const hostOk = (name: string | undefined, req: FastifyRequest) => {
+    if (name === undefined) return false;
     if (isLoopback(name) || allowed.has(name)) return true;
     // the address the connection arrived on (a bind to 0.0.0.0 answers on each of the machine's addresses)
     const local = req.socket?.localAddress?.replace(/^::ffff:/, '').toLowerCase();
@@ -109,7 +130,11 @@ export function registerSecurity(app: FastifyInstance, opts: SecurityOptions): v
     const port = String(req.socket?.localPort ?? '');
     // a bare allowed name: also the default port of its scheme (a reverse proxy in front of this server)
     if (bareNames.has(o.host) && o.port === (o.scheme === 'https:' ? '443' : '80')) return true;
-    return o.scheme === 'http:' && o.port === port;
+    if (o.scheme !== 'http:') return false;
+    // the page's own origin as the browser names this server: its Host (an allowed one, checked first), which
+    // differs from the socket's port behind a port mapping (docker -p 9000:8080) or a plain-HTTP proxy
+    const host = req.headers.host ?? '';
+    return o.port === port || (o.host === hostName(host) && o.port === hostPort(host));
   };
   const refuse = (reply: FastifyReply, err: AppError) => {
     if (err.status === 401) void reply.header('www-authenticate', 'Bearer realm="spikeloop"');
@@ -122,6 +147,9 @@ export function registerSecurity(app: FastifyInstance, opts: SecurityOptions): v
   };
 
   app.addHook('onRequest', async (req, reply) => {
+    // Never inside another page's frame (a page on another port of this host is same-site, so its frame would
+    // get the cookie: clicks could be steered onto Start or Delete), and a URL with ?token= never leaves in a Referer.
+    void reply.headers({ 'x-frame-options': 'DENY', 'content-security-policy': "frame-ancestors 'none'", 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff' });
     const host = req.headers.host;
     if (!host || !hostOk(hostName(host), req)) {
       return refuse(reply, new AppError('FORBIDDEN_HOST', `Host ${String(host ?? '(none)')} is not this server (allowed: loopback names, the bound address, serve --allow-host)`));
@@ -130,10 +158,19 @@ export function registerSecurity(app: FastifyInstance, opts: SecurityOptions): v
     if (origin !== undefined && !originOk(parseOrigin(origin), req)) {
       return refuse(reply, new AppError('FORBIDDEN_ORIGIN', `requests from origin ${origin} are refused (only pages this server serves may drive it: a page of another site or of another port may not)`));
     }
+    // No Origin, yet the browser says another site's page made the request (an <img>, <script> or <link>; a
+    // page on another port of this host is "same-site" and its requests carry the dashboard's cookie).
+    // Following a link to the dashboard (a top-level navigation) stays allowed; loading it into a frame does not.
+    const site = req.headers['sec-fetch-site'];
+    const followsLink = req.headers['sec-fetch-mode'] === 'navigate' && (req.headers['sec-fetch-dest'] ?? 'document') === 'document';
+    if (origin === undefined && (site === 'cross-site' || site === 'same-site') && !followsLink) {
+      return refuse(reply, new AppError('FORBIDDEN_ORIGIN', `requests made by a page of another site or port (Sec-Fetch-Site: ${site}) are refused`));
+    }
     if (!expected) return;
     const name = cookieName(req);
     const auth = req.headers.authorization;
-    const bearer = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
+    // the scheme's name is case-insensitive (RFC 9110 §11.1): "bearer <t>" is as good as "Bearer <t>"
+    const bearer = auth === undefined ? undefined : /^bearer +(\S+) *$/i.exec(auth)?.[1];
     const fromQuery = queryToken(req);
     const given = bearer ?? fromQuery ?? readCookie(req, name);
     if (given === undefined || !timingSafeEqual(digest(given), expected)) {

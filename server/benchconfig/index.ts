@@ -17,6 +17,7 @@ import { spikeDetectorConfig } from '../analysis/online-spikes.ts';
 
 export type { BenchConfig, InstrumentConfig as Instrument, Limits } from '../../common/schemas/bench.ts';
 export type LimitName = 'maxVoltage' | 'maxCurrent' | 'maxPower' | 'maxDurationS' | 'compliance.current' | 'compliance.voltage';
+export type LimitOwner = 'bench' | 'run';
 
 /** AppError BAD_BENCH_CONFIG; `field` is the JSON pointer of the offending setting. */
 export class BenchConfigError extends AppError {
@@ -37,8 +38,10 @@ export class LimitError extends AppError {
     what: string,
     /** The input to blame: the protocol (placed at its parameter by atProtocolField) or a run option. */
     field = '/protocol',
+    /** Whose limit: the bench configuration's, or the run's own (the bench's lowered by its options). */
+    whose: LimitOwner = 'bench',
   ) {
-    super('LIMIT_EXCEEDED', `${what} ${fmt(value)} ${unit} exceeds the bench limit ${limit} = ${fmt(max)} ${unit}`, field, { limit, value, max, unit });
+    super('LIMIT_EXCEEDED', `${what} ${fmt(value)} ${unit} exceeds ${whose === 'bench' ? 'the bench limit' : "the run's limit"} ${limit} = ${fmt(max)} ${unit}`, field, { limit, value, max, unit });
   }
 }
 
@@ -163,13 +166,20 @@ export function tightenLimits(bench: Limits, sourcing: 'current' | 'voltage', as
   const maxVoltage = pick('maxVoltage', 'V');
   const maxCurrent = pick('maxCurrent', 'A');
   const maxPower = pick('maxPower', 'W');
-  const [name, unit, ceiling] =
-    sourcing === 'voltage'
-      ? (['compliance.current', 'A', Math.min(bench.compliance.current, maxCurrent)] as const)
-      : (['compliance.voltage', 'V', Math.min(bench.compliance.voltage, maxVoltage)] as const);
-  if (asked.compliance !== undefined && asked.compliance > ceiling) throw new LimitError(name, asked.compliance, ceiling, unit, 'run option compliance', '/options/compliance');
+  const [name, unit, benchCompliance, max] =
+    sourcing === 'voltage' ? (['compliance.current', 'A', bench.compliance.current, maxCurrent] as const) : (['compliance.voltage', 'V', bench.compliance.voltage, maxVoltage] as const);
+  const ceiling = Math.min(benchCompliance, max);
+  if (asked.compliance !== undefined && asked.compliance > ceiling) {
+    throw new LimitError(name, asked.compliance, ceiling, unit, 'run option compliance', '/options/compliance', ceiling < benchCompliance ? 'run' : 'bench');
+  }
   const compliance = Math.min(asked.compliance ?? fallback.compliance ?? ceiling, ceiling);
   return { maxVoltage, maxCurrent, maxPower, compliance };
+}
+
+/** A run's limits (tightenLimits) in the bench's shape, for checkLimits: its compliance is that of the quantity not sourced. */
+export function runLimits(bench: Limits, sourcing: 'current' | 'voltage', run: EffectiveLimits): Limits {
+  const compliance = sourcing === 'voltage' ? { ...bench.compliance, current: run.compliance } : { ...bench.compliance, voltage: run.compliance };
+  return { ...bench, maxVoltage: run.maxVoltage, maxCurrent: run.maxCurrent, maxPower: run.maxPower, compliance };
 }
 
 /** The built-in virtual bench: the simulated circuit, with limits suited to the 1 mA adaptive-LIF demo. */
@@ -180,7 +190,8 @@ export function virtualBenchConfig(): BenchConfig {
       {
         id: 'sim',
         kind: 'simulated',
-        model: 'lif-square-demo',
+        // the circuit the simulated source runs (LIF_CIRCUIT_NAME), so the Bench page names what is measured
+        model: 'lif-bench',
         channels: [
           { name: 'stim', role: 'stimulus', unit: 'A' },
           { name: 'v_mem', role: 'response', unit: 'V' },
@@ -204,35 +215,37 @@ export interface LimitReport {
 }
 
 /**
- * Checks a protocol summary (before compiling) or an instrument program (after) against the limits.
+ * Checks a protocol summary (before compiling) or an instrument program (after) against the limits: the
+ * bench's, or a run's own (`whose` 'run': the bench's lowered by its options, tightenLimits).
  * Throws LimitError naming the first limit exceeded; returns the figures checked otherwise.
  *
  * Sourcing voltage: |V| ≤ maxVoltage, and |V| × compliance.current ≤ maxPower.
  * Sourcing current: |I| ≤ maxCurrent, and |I| × compliance.voltage ≤ maxPower.
  * Any run: duration ≤ maxDurationS when set.
  */
-export function checkLimits(subject: LimitSubject, limits: Limits): LimitReport {
+export function checkLimits(subject: LimitSubject, limits: Limits, whose: LimitOwner = 'bench'): LimitReport {
   const { min, max } = 'type' in subject ? programExtremes(subject) : subject;
   const durationS = 'type' in subject && subject.type === 'daq' ? subject.totalSamples / subject.sampleRate : subject.durationS;
   const what = 'type' in subject ? `the ${subject.type.toUpperCase()} program's peak` : 'the protocol peak';
   const peak = Math.max(Math.abs(min), Math.abs(max));
-  if (!Number.isFinite(peak)) throw new LimitError(subject.quantity === 'voltage' ? 'maxVoltage' : 'maxCurrent', peak, NaN, subject.unit, what);
+  const refuse = (limit: LimitName, value: number, max: number, unit: string, about: string) => new LimitError(limit, value, max, unit, about, undefined, whose);
+  if (!Number.isFinite(peak)) throw refuse(subject.quantity === 'voltage' ? 'maxVoltage' : 'maxCurrent', peak, NaN, subject.unit, what);
   let worstPowerW: number;
   if (subject.quantity === 'voltage') {
-    if (peak > limits.maxVoltage) throw new LimitError('maxVoltage', peak, limits.maxVoltage, 'V', what);
+    if (peak > limits.maxVoltage) throw refuse('maxVoltage', peak, limits.maxVoltage, 'V', what);
     worstPowerW = peak * limits.compliance.current;
     if (worstPowerW > limits.maxPower) {
-      throw new LimitError('maxPower', worstPowerW, limits.maxPower, 'W', `${what} ${fmt(peak)} V × current compliance ${fmt(limits.compliance.current)} A =`);
+      throw refuse('maxPower', worstPowerW, limits.maxPower, 'W', `${what} ${fmt(peak)} V × current compliance ${fmt(limits.compliance.current)} A =`);
     }
   } else {
-    if (peak > limits.maxCurrent) throw new LimitError('maxCurrent', peak, limits.maxCurrent, 'A', what);
+    if (peak > limits.maxCurrent) throw refuse('maxCurrent', peak, limits.maxCurrent, 'A', what);
     worstPowerW = peak * limits.compliance.voltage;
     if (worstPowerW > limits.maxPower) {
-      throw new LimitError('maxPower', worstPowerW, limits.maxPower, 'W', `${what} ${fmt(peak)} A × voltage compliance ${fmt(limits.compliance.voltage)} V =`);
+      throw refuse('maxPower', worstPowerW, limits.maxPower, 'W', `${what} ${fmt(peak)} A × voltage compliance ${fmt(limits.compliance.voltage)} V =`);
     }
   }
   if (limits.maxDurationS !== undefined && durationS > limits.maxDurationS) {
-    throw new LimitError('maxDurationS', durationS, limits.maxDurationS, 's', 'the run length');
+    throw refuse('maxDurationS', durationS, limits.maxDurationS, 's', 'the run length');
   }
   return { quantity: subject.quantity, unit: subject.unit, peak, worstPowerW, durationS };
 }

@@ -43,7 +43,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const spikeStats = (runId: number) => store.listAnalyses(runId, 'spike-stats')[0]?.result as { count: number; rate_hz: number; mean_isi_s: number | null };
+const spikeStats = (runId: number) => store.listAnalyses(runId, 'spike-stats')[0]?.result as { n_spikes: number; rate_hz: number; isi_mean_s: number | null };
 
 describe('twin sweep on all cores', () => {
   it('a DC current ladder on the LIF twin: stored runs, tagged, with the closed-form ISI at each level', async () => {
@@ -66,9 +66,32 @@ describe('twin sweep on all cores', () => {
       expect(run.label).toBe(`LIF f-I [${i + 1}/3] level=${levels[i]}`);
       const isi = TREF + TAU * Math.log((R * levels[i]) / (R * levels[i] - VTH));
       const stats = spikeStats(pt.runId!);
-      expect(stats.count).toBeGreaterThan(10);
-      expect(Math.abs(stats.mean_isi_s! - isi) / isi).toBeLessThan(0.03);
+      expect(stats.n_spikes).toBeGreaterThan(10);
+      expect(Math.abs(stats.isi_mean_s! - isi) / isi).toBeLessThan(0.03);
     });
+  });
+});
+
+describe('a sweep shares one abort signal among its points', () => {
+  it('a 16-point twin sweep runs every point at once without MaxListenersExceededWarning (11 abort listeners on the sweep signal)', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const done = await sweeps.wait(
+        sweeps.start({
+          mode: 'twin',
+          circuit: lif,
+          sampleRate: 5000,
+          sweep: { kind: 'sweep', base: { kind: 'dc', durationS: 0.02 }, parameters: [{ field: 'level', start: 15e-6, stop: 60e-6, steps: 16 }] },
+        }).id,
+      );
+      expect(done.state).toBe('completed');
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+      expect(warnings.map((w) => `${w.name}: ${w.message}`)).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });
 
@@ -95,13 +118,13 @@ describe('bench sweep paired with the twin', () => {
       const b = readStimulus(store, twin.id);
       expect(b.samples).toEqual(a.samples);
       expect(a.samples.length).toBe(1000);
-      expect(spikeStats(measured.id).count).toBeGreaterThan(0);
-      expect(spikeStats(twin.id).count).toBeGreaterThan(0);
+      expect(spikeStats(measured.id).n_spikes).toBeGreaterThan(0);
+      expect(spikeStats(twin.id).n_spikes).toBeGreaterThan(0);
       // The analysis library's spike-train statistics, stored with both runs, agree on the spike count.
       for (const id of [measured.id, twin.id]) {
-        const train = store.listAnalyses(id, 'spike-train')[0]?.result as { n: number; rate: number };
-        expect(train.n).toBe(spikeStats(id).count);
-        expect(train.rate).toBeCloseTo(spikeStats(id).rate_hz, 6);
+        const train = store.listAnalyses(id, 'spike-train')[0]?.result as { n_spikes: number; rate_hz: number };
+        expect(train.n_spikes).toBe(spikeStats(id).n_spikes);
+        expect(train.rate_hz).toBeCloseTo(spikeStats(id).rate_hz, 6);
       }
     }
   });

@@ -8,6 +8,7 @@
  * core while the main thread records); the run manager's twin source then streams that result. Without
  * it the twin source simulates in process.
  */
+import { onAbort } from '../workers/abort.ts';
 import { AppError } from '../../common/errors.ts';
 import type { TwinRunBody } from '../../common/schemas/twin.ts';
 import type { Protocol } from '../protocols/index.ts';
@@ -147,10 +148,8 @@ const CIRCUIT_CODES = new Set(['BAD_CIRCUIT', 'TWIN_BAD_CIRCUIT', 'TWIN_UNKNOWN_
  */
 export async function pairWithTwin(store: RunStore, runs: RunManager, measuredRunId: number, opts: PairOptions): Promise<PairResult> {
   const { run, stimulus } = await startTwinOfRun(store, runs, measuredRunId, opts);
-  const onAbort = () => void runs.stop(run.id, String(opts.signal?.reason?.message ?? opts.signal?.reason ?? 'stopped')).catch(() => undefined);
-  if (opts.signal?.aborted) onAbort();
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  const stop = await runs.waitForEnd(run.id).finally(() => opts.signal?.removeEventListener('abort', onAbort));
+  const unwatch = onAbort(opts.signal, () => void runs.stop(run.id, String(opts.signal?.reason?.message ?? opts.signal?.reason ?? 'stopped')).catch(() => undefined));
+  const stop = await runs.waitForEnd(run.id).finally(unwatch);
   if (stop && stop.status !== 'completed') throw new AppError('TASK_FAILED', `twin run ${run.id} ${stop.status}${stop.reason ? `: ${stop.reason}` : ''}`);
   const analyses = opts.analyses ?? DEFAULT_RUN_ANALYSES;
   const ids: PairResult['analyses'] = {

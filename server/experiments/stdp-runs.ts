@@ -34,11 +34,11 @@ export function stdpCurveOfRuns(store: RunStore, runIds: number[], channel?: str
 /** The curve as text: one line per pairing block (run, Δt in ms, Δw), the fit, the warnings. */
 export function stdpCurveText(c: StdpCurve): string {
   const g = (x: unknown, scale = 1) => (typeof x === 'number' && Number.isFinite(x) ? (x * scale).toPrecision(3) : '-');
-  const lines = ['run      Δt/ms        Δw', ...c.pairs.map((p) => `${String(p.run_id ?? '-').padEnd(6)} ${g(p.dt, 1e3).padStart(8)} ${g(p.dw).padStart(9)}`)];
+  const lines = ['run      Δt/ms        Δw', ...c.pairs.map((p) => `${String(p.run_id ?? '-').padEnd(6)} ${g(p.dt_s, 1e3).padStart(8)} ${g(p.dw).padStart(9)}`)];
   const f = c.fit;
   lines.push(
     f
-      ? `fit: A+ = ${g(f.Aplus)}, τ+ = ${g(f.tau_plus, 1e3)} ms (R² ${g(f.potentiation.r2)}); A− = ${g(f.Aminus)}, τ− = ${g(f.tau_minus, 1e3)} ms (R² ${g(f.depression.r2)})`
+      ? `fit: A+ = ${g(f.Aplus)}, τ+ = ${g(f.tau_plus_s, 1e3)} ms (R² ${g(f.potentiation.r2)}); A− = ${g(f.Aminus)}, τ− = ${g(f.tau_minus_s, 1e3)} ms (R² ${g(f.depression.r2)})`
       : 'fit: fewer than two pairs',
   );
   for (const w of c.warnings) lines.push(`warning: ${w}`);

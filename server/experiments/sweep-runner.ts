@@ -14,6 +14,7 @@
  * server restart lists past sweeps with their points, runs and twin runs; a sweep that was running when
  * its process died is marked `interrupted` when the store is next opened (its unfinished points too).
  */
+import { onAbort } from '../workers/abort.ts';
 import type { FinalStatus } from '../../common/run-stream.ts';
 import { expandSweep, pointRefusalField, sweepSummary, type ExpandedSweep, type SweepSummary, type SweepValue } from '../protocols/sweep.ts';
 import type { RunManager } from '../runs/run-manager.ts';
@@ -48,6 +49,13 @@ export interface SweepRunnerOptions {
   twinSampleRate?: number;
 }
 
+/**
+ * Samples of one twin-mode point, which is simulated whole in memory before it is stored (about 24 bytes a
+ * sample: the stimulus and two output channels). Measured: a LIF point of 1e7 samples took 26 s of one pool
+ * thread and 240 MB (docs/security.md).
+ */
+export const MAX_TWIN_POINT_SAMPLES = 1e7;
+
 let counter = 0;
 const newId = () => `${Date.now().toString(36)}${(counter++).toString(36)}`;
 
@@ -80,9 +88,12 @@ export class SweepRunner {
     // a name or a document, checked by the twin (BAD_CIRCUIT) before anything starts
     const req = body.circuit === undefined || opts.circuitChecked ? body : { ...body, circuit: resolveCircuit(body.circuit) as SweepStartBody['circuit'] };
     // Limits for every point, before anything starts (the run manager checks them again at each start).
+    const twinRate = req.sampleRate ?? this.opts.twinSampleRate ?? 10_000;
+    let bytes = 0;
     for (const pt of expanded.points) {
+      let v: ReturnType<RunManager['validate']>;
       try {
-        this.runs.validate({ protocol: pt.protocol, source: mode === 'bench' ? req.source : undefined, sampleRate: req.sampleRate, ...(mode === 'bench' ? { options: req.options } : {}) });
+        v = this.runs.validate({ protocol: pt.protocol, source: mode === 'bench' ? req.source : undefined, sampleRate: req.sampleRate, ...(mode === 'bench' ? { options: req.options } : {}) });
       } catch (err) {
         if (err instanceof AppError) {
           const code = err.code === 'LIMIT_EXCEEDED' || err.code === 'PROGRAM_LIMIT' ? err.code : 'BAD_SWEEP';
@@ -90,7 +101,21 @@ export class SweepRunner {
         }
         throw err;
       }
+      const d = v.protocol.durationS;
+      if (mode === 'twin') {
+        // a twin-mode point is simulated whole in memory (its stimulus and every output channel) before it is stored
+        const samples = d * twinRate;
+        if (samples > MAX_TWIN_POINT_SAMPLES) {
+          throw new AppError('VALIDATION', `sweep point ${pt.index} (${pt.label}): ${d} s at ${twinRate} S/s is ${samples.toExponential(2)} samples; at most MAX_TWIN_POINT_SAMPLES = ${MAX_TWIN_POINT_SAMPLES.toExponential(0)} per twin-mode point (simulated whole in memory): shorten the points or lower sampleRate`, '/sampleRate');
+        }
+        bytes += this.runs.bytesOf(d, twinRate, 'twin');
+      } else {
+        // the measured run, and its twin when paired (the recorded stimulus at the run's rate)
+        bytes += this.runs.bytesOf(d, v.sampleRate, v.kind) + (req.circuit !== undefined ? this.runs.bytesOf(d, v.sampleRate, 'twin') : 0);
+      }
     }
+    // every point's run together, against the free disk space: refused before the first run, not at its point
+    this.store.checkSpace(bytes, `a sweep of ${expanded.points.length} runs (${sweepSummary(expanded).durationS} s in all)`);
     const id = newId();
     const label = req.label ?? expanded.sweep.label ?? `sweep of ${expanded.sweep.parameters.map((p) => p.field).join(' × ')}`;
     const status: SweepStatus = {
@@ -154,7 +179,7 @@ export class SweepRunner {
     // the stored spike-stats result, or { error } when it failed (results.ts runAnalyses)
     const r = this.store.listAnalyses(runId, 'spike-stats')[0]?.result as SpikeStatsResult | AnalysisFailure | undefined;
     if (!r || 'error' in r) return undefined;
-    return { count: r.count, rateHz: r.rate_hz, meanIsiS: r.mean_isi_s, cvIsi: r.cv_isi, regime: r.regime };
+    return { nSpikes: r.n_spikes, rateHz: r.rate_hz, isiMeanS: r.isi_mean_s, isiCv: r.isi_cv, regime: r.regime };
   }
 
   private tagOf(s: SweepStatus): string {
@@ -186,10 +211,8 @@ export class SweepRunner {
       ps.runId = runId;
       this.store.setTags(runId, [this.tagOf(s)]);
       this.updateFraction(s);
-      const onAbort = () => void this.runs.stop(runId, 'sweep stopped by user').catch(() => undefined);
-      signal.addEventListener('abort', onAbort, { once: true });
-      const stop = await this.runs.waitForEnd(runId);
-      signal.removeEventListener('abort', onAbort);
+      const unwatch = onAbort(signal, () => void this.runs.stop(runId, 'sweep stopped by user').catch(() => undefined));
+      const stop = await this.runs.waitForEnd(runId).finally(unwatch);
       ps.status = stop?.status ?? this.store.getRun(runId)?.status ?? 'failed';
       if (ps.status === 'running') ps.status = 'failed';
       if (stop?.reason && ps.status !== 'completed') ps.error = stop.reason;

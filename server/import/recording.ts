@@ -362,14 +362,11 @@ export async function readNwbRecording(buf: Buffer, what: string, opts: ReadOpti
   writeFileSync(file, buf);
   let f: InstanceType<typeof h5wasm.File> | undefined;
   try {
-    try {
-      f = new h5wasm.File(file, 'r');
-    } catch (err) {
-      throw new ImportError(`${what}: not a readable HDF5/NWB file (${(err as Error).message})`);
-    }
+    f = new h5wasm.File(file, 'r');
     if (f.attrs['neurodata_type']?.value !== 'NWBFile') throw new ImportError(`${what}: an HDF5 file but not NWB (no neurodata_type NWBFile at /)`);
     const channels: RecordingChannel[] = [];
     let sampleRate: number | undefined;
+    let unpacked = 0;
     for (const [groupPath, role] of [['stimulus/presentation', 'stimulus'], ['acquisition', 'response']] as const) {
       const g = f.get(groupPath);
       if (!g || !('keys' in g)) continue;
@@ -383,8 +380,15 @@ export async function readNwbRecording(buf: Buffer, what: string, opts: ReadOpti
         sampleRate = rate;
         const conv = Number(data.attrs['conversion']?.value ?? 1);
         const off = Number(data.attrs['offset']?.value ?? 0);
+        const shape = data.shape ?? [];
+        if (shape.length !== 1) throw new ImportError(`${what}: series ${key} is not 1-D`);
+        // A compressed (or never written, fill-value) dataset may claim far more than the file holds: an 8 kB
+        // file claimed 1e10 samples. Its samples, uncompressed, may be no more than an upload could carry.
+        unpacked += shape[0] * (data.metadata?.size ?? 8);
+        if (unpacked > MAX_IMPORT_BYTES) {
+          throw new ImportError(`${what}: series ${key} claims ${shape[0]} samples; the series so far hold ${(unpacked / 2 ** 20).toFixed(0)} MiB uncompressed, at most ${MAX_IMPORT_BYTES / 2 ** 20} MiB (an import's limit)`);
+        }
         const raw = data.value as ArrayLike<number>;
-        if ((data.shape ?? []).length !== 1) throw new ImportError(`${what}: series ${key} is not 1-D`);
         const values = Float64Array.from(raw, (v) => v * conv + off);
         channels.push({ name: key, unit: String(data.attrs['unit']?.value ?? ''), role, values });
       }
@@ -392,6 +396,11 @@ export async function readNwbRecording(buf: Buffer, what: string, opts: ReadOpti
     if (!channels.length || sampleRate === undefined) throw new ImportError(`${what}: no regularly sampled TimeSeries in /acquisition or /stimulus/presentation`);
     checkRate(sampleRate, what);
     return withStimulus({ format: 'nwb', vendor: null, sampleRate, t0: 0, rateFrom: 'header', channels, header: {} }, what, opts);
+  } catch (err) {
+    // HDF5's own refusal of a damaged file (a group or attribute it cannot read: "name not defined") is the
+    // file's fault; a TypeError is ours and stays a 500
+    if (err instanceof ImportError || err instanceof TypeError) throw err;
+    throw new ImportError(`${what}: not a readable HDF5/NWB file (${err instanceof Error ? err.message : String(err)})`);
   } finally {
     f?.close();
     rmSync(dir, { recursive: true, force: true });

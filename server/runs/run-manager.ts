@@ -145,7 +145,18 @@ export class RunManager {
     if (!Number.isFinite(sampleRate) || sampleRate < 1 || sampleRate > maxRate) {
       throw new AppError('BAD_SAMPLE_RATE', `sampleRate must be between 1 and ${maxRate} S/s, got ${sampleRate}`, '/sampleRate');
     }
+    // the options' own limits and cross-option rules (a compliance above the run's maxCurrent ...)
+    try {
+      source.check?.({ protocol, sampleRate, options: req.options, limits: this.bench.limits });
+    } catch (err) {
+      throw atProtocolField(err, protocol);
+    }
     return { protocol, summary, kind, sampleRate };
+  }
+
+  /** Bytes a run writes: its samples at the source's bytes per sample, plus about 10 % for the min/max pyramid. */
+  bytesOf(durationS: number, sampleRate: number, kind: string): number {
+    return durationS * sampleRate * (this.sources.get(kind)?.bytesPerSample ?? 4) * 1.1;
   }
 
   /**
@@ -160,9 +171,8 @@ export class RunManager {
     if (!avail.available) {
       throw new AppError('SOURCE_UNAVAILABLE', `source "${kind}" is not available${avail.detail ? `: ${avail.detail}` : ''}`, '/source');
     }
-    // Bytes the run will write (samples plus about 10 % for the min/max pyramid), checked against the free
-    // disk space before anything starts: a run the disk cannot hold is refused, not cut short.
-    this.store.checkSpace(protocol.durationS * sampleRate * (def.bytesPerSample ?? 4) * 1.1, `a ${protocol.durationS} s run at ${sampleRate} S/s`);
+    // checked against the free disk space before anything starts: a run the disk cannot hold is refused, not cut short
+    this.store.checkSpace(this.bytesOf(protocol.durationS, sampleRate, kind), `a ${protocol.durationS} s run at ${sampleRate} S/s`);
     // The run id is only known once the row exists; sources get it through the context.
     const pause = new PauseControl();
     const ctx: SourceContext = { protocol, sampleRate, runId: 0, options: req.options, clock: pause, from: req.from ?? 'network', limits: this.bench.limits, ...(req.input !== undefined ? { input: req.input } : {}), ...(this.pool ? { pool: this.pool } : {}) };

@@ -41,7 +41,7 @@ import { Type, type Static } from 'typebox';
 import { AppError } from '../../common/errors.ts';
 import { SpikeDetectionSchema } from '../../common/schemas/bench.ts';
 import { DAQ_BENCH_CIRCUIT, circuitDaqSpikes, resolveDaqDut } from './daq-twin-dut.ts';
-import { OnlineSpikeDetector, spikeDetectorConfig, type SpikeDetectorConfig } from '../analysis/online-spikes.ts';
+import { OnlineSpikeDetector, spikeDetectorConfig, type DetectedSpike, type SpikeDetectorConfig } from '../analysis/online-spikes.ts';
 
 export const STIM_FULL_SCALE_V = 5;
 export const DEFAULT_SERIES_OHMS = 5000;
@@ -119,11 +119,9 @@ function channelConfig(inst: Instrument | undefined): { labels?: Record<string, 
   return { ...(labels ? { labels } : {}), ...(toCurrent ? { stimulus: { toCurrent } } : {}) };
 }
 
-/** Spike detection per channel name: options.spikes, then the bench configuration's channel entries, then the circuit's. */
-function spikeConfigs(o: DaqOptions, inst: Instrument | undefined, circuit: Record<string, SpikeDetectorConfig>): Record<string, SpikeDetectorConfig> {
-  const out: Record<string, SpikeDetectorConfig> = { ...circuit };
-  for (const ch of inst?.channels ?? []) if (ch.spikes) out[ch.name] = ch.spikes;
-  // the schema checked each setting; the rule across settings (a reset threshold is not 0) is checked here
+/** options.spikes: the schema checked each setting; the rule across settings (a reset threshold is not 0) is checked here. */
+function spikeOptions(o: DaqOptions): Record<string, SpikeDetectorConfig> {
+  const out: Record<string, SpikeDetectorConfig> = {};
   for (const [name, cfg] of Object.entries(o.spikes ?? {})) {
     try {
       out[name] = spikeDetectorConfig(cfg, `options.spikes.${name}`);
@@ -134,18 +132,30 @@ function spikeConfigs(o: DaqOptions, inst: Instrument | undefined, circuit: Reco
   return out;
 }
 
+/** Spike detection per channel name: options.spikes, then the bench configuration's channel entries, then the circuit's. */
+function spikeConfigs(o: DaqOptions, inst: Instrument | undefined, circuit: Record<string, SpikeDetectorConfig>): Record<string, SpikeDetectorConfig> {
+  const out: Record<string, SpikeDetectorConfig> = { ...circuit };
+  for (const ch of inst?.channels ?? []) if (ch.spikes) out[ch.name] = ch.spikes;
+  return { ...out, ...spikeOptions(o) };
+}
+
 /** Passes the stream on unchanged, adding a spike event after each block for each spike the channel's detector finds in it. */
 export async function* withSpikeEvents(messages: AsyncIterable<SourceMessage>, configs: Record<string, SpikeDetectorConfig>): AsyncGenerator<SourceMessage> {
   let detectors: (OnlineSpikeDetector | undefined)[] = [];
+  const events = (channel: number, spikes: DetectedSpike[]): SourceMessage[] => spikes.map((s) => ({ type: 'event', kind: 'spike', channel, index: s.index, value: s.value }));
+  // an excursion still open when the stream ends is an event too (as the stored trace's end ends it)
+  const finish = () => detectors.flatMap((d, ch) => (d ? events(ch, d.finish()) : []));
   for await (const m of messages) {
+    if (m.type === 'stop') yield* finish();
     yield m;
     if (m.type === 'descriptor') {
       detectors = m.channels.map((c) => (configs[c.name] && c.role === 'response' ? new OnlineSpikeDetector(configs[c.name], c) : undefined));
     } else if (m.type === 'block') {
       const d = detectors[m.channel];
-      if (d) for (const s of d.push(m.firstIndex, m.samples)) yield { type: 'event', kind: 'spike', channel: m.channel, index: s.index, value: s.value };
+      if (d) yield* events(m.channel, d.push(m.firstIndex, m.samples));
     }
   }
+  yield* finish();
 }
 
 const drivers = async () => {
@@ -258,6 +268,7 @@ export function register(registry: SourceRegistry): void {
     defaultSampleRate: 5000,
     options: DaqOptionsSchema,
     localOptions: ['port'],
+    check: (ctx) => void spikeOptions(ctx.options ?? {}),
     // the stimulus and two analog inputs, int16 each (more channels are rare; six would be 14)
     bytesPerSample: 6,
     create: createDaqSource,

@@ -116,9 +116,18 @@ export interface SourceDefinition<S extends TObject = TObject> {
   defaultSampleRate?: number;
   /** Highest S/s per channel it accepts (MAX_SAMPLE_RATE when absent; an imported scope capture may be at GS/s). */
   maxSampleRate?: number;
+  /**
+   * The rules a schema cannot state, checked without building anything: across options, and the limits the
+   * options lower (benchconfig tightenLimits) against the protocol. The run manager runs it in validate(), so a
+   * run request and every point of a sweep are refused in the same words before anything starts.
+   */
+  check?(ctx: SourceCheck<Static<S>>): void;
   /** Builds the source for one run; may throw (e.g. a protocol it cannot play) before the run starts. */
   create(ctx: SourceContext<Static<S>>): CreatedSource | Promise<CreatedSource>;
 }
+
+/** What a source's `check` reads: the run request, validated, and the bench limits. */
+export type SourceCheck<O = Record<string, unknown>> = Pick<SourceContext<O>, 'protocol' | 'sampleRate' | 'options'> & { limits: Limits };
 
 export interface SourceInfo {
   kind: RunSourceKind;

@@ -28,11 +28,11 @@ import { connectSmu } from '../../drivers/smu/connect.ts';
 import { SafeSmu, checkSetupAgainstLimits, type BenchLimits } from '../../drivers/smu/safety.ts';
 import type { SmuCapabilities, SmuDriver } from '../../drivers/smu/smu.ts';
 import { CompileError, compileSmuProgram, type SmuProgram } from '../protocols/compile.ts';
-import { validateProtocol, type Protocol } from '../protocols/index.ts';
+import { protocolSummary, validateProtocol, type Protocol } from '../protocols/index.ts';
 import { AppError } from '../../common/errors.ts';
 import type { CreatedSource, SmuLease, SourceContext, SourceRegistry } from './registry.ts';
 import { benchLabels, InstrumentOption } from './options.ts';
-import { tightenLimits, virtualBenchConfig, type Limits } from '../benchconfig/index.ts';
+import { checkLimits, runLimits, tightenLimits, virtualBenchConfig, type Limits } from '../benchconfig/index.ts';
 import { Type, type Static } from 'typebox';
 
 export type { SmuLease };
@@ -335,15 +335,22 @@ export function register(registry: SourceRegistry): void {
         return { available: false, detail: err instanceof Error ? err.message : String(err) };
       }
     },
+    // Before anything starts (every run and every sweep point, RunManager.validate): the point rate, the run's
+    // options within the bench limits (a compliance within its own maxCurrent ...), the protocol within them.
+    check(ctx) {
+      const rate = ctx.sampleRate;
+      if (!(rate > 0 && rate <= SMU_MAX_POINT_RATE))
+        throw new AppError('BAD_SAMPLE_RATE', `SMU point rate ${rate} points/s is out of range: use a sample rate of at most ${SMU_MAX_POINT_RATE} (e.g. --rate 100)`, '/sampleRate');
+      const sourcing = ctx.protocol.quantity === 'voltage' ? 'voltage' : 'current';
+      checkLimits(protocolSummary(ctx.protocol), runLimits(ctx.limits, sourcing, runOptions(ctx.options, ctx.limits, sourcing)), 'run');
+    },
     create(ctx) {
       const o = runOptions(ctx.options, ctx.limits ?? virtualBenchConfig().limits, ctx.protocol.quantity === 'voltage' ? 'voltage' : 'current');
       const limits = { maxVoltage: o.maxVoltage, maxCurrent: o.maxCurrent, maxPower: o.maxPower };
-      // Refused before the run exists (a 400, not a run that fails): the point rate, the program within the
-      // instrument's capabilities, its values within the limits.
+      // Refused before the run exists (a 400, not a run that fails): the program within the instrument's
+      // capabilities, its values within the limits (the rate and the protocol's peaks: check, above).
       const refuseEarly = (caps: SmuCapabilities) => {
         const rate = ctx.sampleRate;
-        if (!(rate > 0 && rate <= SMU_MAX_POINT_RATE))
-          throw new AppError('BAD_SAMPLE_RATE', `SMU point rate ${rate} points/s is out of range: use a sample rate of at most ${SMU_MAX_POINT_RATE} (e.g. --rate 100)`, '/sampleRate');
         const program = planSmuProgram(ctx.protocol, caps, rate);
         checkSetupAgainstLimits({ func: ctx.protocol.quantity === 'voltage' ? 'voltage' : 'current', level: 0, compliance: o.compliance }, limits, program.points.map((pt) => pt.value));
       };

@@ -31,7 +31,7 @@ export function acquireLock(file: string): string {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
       const pid = Number(readFileSync(lock, 'utf8').trim());
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-        throw new StoreError('STORE_LOCKED', `${file} is open for writing by process ${pid} (lock ${lock})`);
+        throw new StoreError('STORE_LOCKED', `${file} is open for writing by process ${pid} (lock ${lock}): one writer at a time; while a server has it, record through its API (POST /api/runs) or give another --db`);
       }
       rmSync(lock, { force: true });
     }

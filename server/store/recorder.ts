@@ -343,7 +343,8 @@ export class Recorder implements RunRecorder {
   }
 
   write(msg: RunMessage): void {
-    if (this.failure) throw this.failure;
+    // a full disk met by the timer's commit still lets the stop record the run's end (finish: failed, disk full)
+    if (this.failure && !(msg.type === 'stop' && this.sawDiskFull)) throw this.failure;
     if (this.state === 'closed') throw new StoreError('BAD_STREAM', `run ${this.runId}: message '${msg.type}' after the recorder was closed`);
     switch (msg.type) {
       case 'start':

@@ -126,6 +126,14 @@ export const MIGRATIONS: readonly string[] = [
     created_at TEXT NOT NULL
   );
   `,
+  // 6: the field names an analysis result was written with (result-names.ts); older rows have the first.
+  `
+  ALTER TABLE analyses ADD COLUMN shape INTEGER NOT NULL DEFAULT 1;
+  `,
+  // 7: the field names a sweep's points were written with (result-names.ts); older rows have the first.
+  `
+  ALTER TABLE sweeps ADD COLUMN shape INTEGER NOT NULL DEFAULT 1;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,5 +1,6 @@
 /** Sweep records: a sweep's request, points and their runs, saved by the sweep runner at every change. */
 import { page, type Statements } from './statements.ts';
+import { currentSweepPoints, SWEEP_SHAPE } from './result-names.ts';
 
 /** A sweep as stored: its points and their runs, as JSON the sweep runner defines. */
 export interface SweepRecord {
@@ -29,6 +30,8 @@ interface SweepRow {
   fraction: number;
   created_at: string;
   ended_at: string | null;
+  /** Absent in a file from before migration 7 opened read-only. */
+  shape?: number;
 }
 
 function sweepRecord(r: SweepRow): SweepRecord {
@@ -40,7 +43,7 @@ function sweepRecord(r: SweepRow): SweepRecord {
     ...(r.reason !== null ? { reason: r.reason } : {}),
     request: JSON.parse(r.request),
     summary: JSON.parse(r.summary),
-    points: JSON.parse(r.points) as unknown[],
+    points: currentSweepPoints(r.shape ?? 1, JSON.parse(r.points) as unknown[]),
     fraction: r.fraction,
     createdAt: r.created_at,
     ...(r.ended_at !== null ? { endedAt: r.ended_at } : {}),
@@ -54,11 +57,11 @@ export class Sweeps {
   save(rec: SweepRecord): void {
     this.st
       .sql(
-        `INSERT INTO sweeps (id, label, mode, state, reason, request, summary, points, fraction, created_at, updated_at, ended_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO sweeps (id, label, mode, state, reason, request, summary, points, fraction, created_at, updated_at, ended_at, shape)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(id) DO UPDATE SET label = excluded.label, state = excluded.state, reason = excluded.reason,
          summary = excluded.summary, points = excluded.points, fraction = excluded.fraction,
-         updated_at = excluded.updated_at, ended_at = excluded.ended_at`,
+         updated_at = excluded.updated_at, ended_at = excluded.ended_at, shape = excluded.shape`,
       )
       .run(
         rec.id,
@@ -73,6 +76,7 @@ export class Sweeps {
         rec.createdAt,
         new Date().toISOString(),
         rec.endedAt ?? null,
+        SWEEP_SHAPE,
       );
   }
 

@@ -106,12 +106,17 @@ export class Twin {
     this.probeList = net.outputs;
     for (const p of net.outputs) this.probes.check(p);
     this.events = new Events(top, net.spikes ?? [], refractory);
+    this.events.initialDraws(this.y);
   }
 
   // ------------------------------------------------------------------------------------------- input
-  /** Work of one step, in the units of MAX_NETWORK_WORK (circuit.ts): devices plus the nonzeros of the network's factor. */
+  /**
+   * Work of one step, in the units of MAX_NETWORK_WORK (circuit.ts): devices plus the nonzeros of the network's
+   * factor, and at least one: a circuit without devices (a LIF neuron) costs about 2.6 µs a step too, and with
+   * a tiny `dt` its steps were uncapped (dt = 1e-12 s over 1 s: 1e12 steps, a pool thread held for days).
+   */
   get workPerStep(): number {
-    return this.nDev + (this.mna.sys?.factorNonzeros ?? 0);
+    return Math.max(1, this.nDev + (this.mna.sys?.factorNonzeros ?? 0));
   }
 
   /** Number of stimulus channels (electrodes or current sources may each name one; default 0). */
@@ -223,10 +228,11 @@ export class Twin {
         const tb = this.nextBreak(this.t, t1); // a stimulus edge ends the step
         const h = tb - this.t;
         this.ensureF0();
-        const sw = this.events.switching;
-        if (sw) this.integ.ytmp.set(this.y);
+        const sw = this.events.switching, rd = this.events.redrawing;
+        if (sw || rd) this.integ.ytmp.set(this.y);
         this.integ.implicitStep(tb, h, this.y, this.f0);
         if (sw) this.events.detectSwitching(this.t, tb, this.integ.ytmp, this.y);
+        if (rd) this.events.redraw(this.integ.ytmp, this.y, tb);
         this.t = tb;
         this.stim.edgeT = NaN;
         this.stats.steps++;
@@ -274,9 +280,11 @@ export class Twin {
     this.stats.steps++;
     if (first < 0) {
       this.events.detectSwitching(t, exactT ?? t + h, this.y, this.y1);
+      const jumped = this.events.redraw(this.y, this.y1, exactT ?? t + h);
       this.t = exactT ?? t + h;
       this.y.set(this.y1);
       this.f0.set(f1);
+      if (jumped) this.f0Valid = false; // f1 was taken before the redrawn states
       return;
     }
     // re-integrate to the crossing, reset, continue from there
@@ -286,6 +294,7 @@ export class Twin {
       if (this.method === 'adaptive') this.integ.dpStep(t, this.y, this.f0, hc, this.y1);
       else this.integ.fixedStep(t, this.y, this.f0, hc, this.y1);
       this.integ.clampStates(this.y1);
+      this.events.redraw(this.y, this.y1, tc);
       this.y.set(this.y1);
     }
     this.events.fire(first, tc, this.y);

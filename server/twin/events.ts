@@ -1,9 +1,11 @@
 /**
  * Events of the twin: threshold-and-reset neurons (the crossing located inside a step by the root of a
- * cubic Hermite interpolant, the refractory hold) and the circuits' spike detectors (junction switching,
- * electrode current thresholds; circuit.ts, SpikeDetector). Pure computation.
+ * cubic Hermite interpolant, the refractory hold), the circuits' spike detectors (junction switching,
+ * electrode current thresholds; circuit.ts, SpikeDetector), and the seeded redraws of stochastic switching
+ * (models.ts, Redraw). Pure computation.
  */
-import { TwinError } from './models.ts';
+import { Rng } from '../../common/random.ts';
+import { TwinError, type Redraw } from './models.ts';
 import type { SpikeDetector } from './circuit.ts';
 import type { Topology } from './compile.ts';
 
@@ -14,6 +16,32 @@ export interface TwinEvent {
   /** The neuron, the switching junction, or the electrode (voltage source) whose current crossed. */
   element: string;
   node: string;
+}
+
+/**
+ * A device with stochastic switching (its x is device states[device]): its redrawn state's index there, its
+ * draw count and the time of its next spontaneous redraw.
+ */
+interface RedrawDevice {
+  device: number;
+  state: number;
+  rule: Redraw;
+  count: number;
+  next: number;
+}
+
+/**
+ * Draw k of device `device` under `seed`: a generator seeded by a function of the three integers only
+ * (counter-based), so a run's draws do not depend on how it is chunked, stepped or threaded. The counters
+ * are mixed with the multipliers of splitmix32/murmur3's finaliser; the project's one generator (sfc32)
+ * gives the draw: first the standard normal of the new value, then the exponential wait to the next
+ * spontaneous redraw.
+ */
+export function switchingDraw(seed: number, device: number, k: number): Rng {
+  let h = Math.imul((seed >>> 0) ^ 0x3c6ef372, 0x9e3779b1);
+  h = Math.imul(h ^ (h >>> 15) ^ device, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13) ^ k, 0xc2b2ae35);
+  return new Rng((h ^ (h >>> 16)) >>> 0);
 }
 
 interface CurrentDetector {
@@ -38,6 +66,7 @@ export class Events {
   private lastStepStart = 0;
   /** Events since the last take(). */
   private list: TwinEvent[] = [];
+  private readonly redraws: RedrawDevice[] = [];
 
   constructor(
     private readonly top: Topology,
@@ -47,6 +76,45 @@ export class Events {
   ) {
     this.refUntil = new Float64Array(top.neurons.length).fill(-Infinity);
     for (const d of detectors) this.addDetector(d);
+    top.devs.forEach((dv, device) => {
+      const rule = dv.model.redraw?.(dv.p);
+      if (rule) this.redraws.push({ device, state: dv.extraAt + dv.extra.findIndex((e) => e.name === rule.state), rule, count: 0, next: Infinity });
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------- stochastic switching
+  get redrawing(): boolean {
+    return this.redraws.length > 0;
+  }
+
+  /** The first draws (number 0 of each stream) into the initial state y at t = 0. */
+  initialDraws(y: Float64Array): void {
+    for (const r of this.redraws) this.draw(r, y, 0);
+  }
+
+  /** Draw number r.count of device r into y at time t, and the time of its next spontaneous redraw. */
+  private draw(r: RedrawDevice, y: Float64Array, t: number): void {
+    const rng = switchingDraw(r.rule.seed, r.device, r.count);
+    y[this.top.nDyn + r.state] = r.rule.value(rng.normal());
+    r.next = r.rule.every > 0 ? t + rng.exponential(1 / r.rule.every) : Infinity;
+  }
+
+  /**
+   * After a step from y0 to y1 ending at t1: each device whose x fell through its level, or whose
+   * spontaneous redraw fell due (at the end of the step that passes its time), gets its next draw (in y1);
+   * true when any did.
+   */
+  redraw(y0: Float64Array, y1: Float64Array, t1: number): boolean {
+    const nd = this.top.nDyn;
+    let any = false;
+    for (const r of this.redraws) {
+      const L = r.rule.level;
+      if (!(y0[nd + r.device] >= L && y1[nd + r.device] < L) && t1 < r.next) continue;
+      r.count++;
+      this.draw(r, y1, t1);
+      any = true;
+    }
+    return any;
   }
 
   private addDetector(d: SpikeDetector): void {

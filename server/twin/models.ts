@@ -73,6 +73,25 @@ export interface DeviceModel {
   /** ngspice expressions of the current and of the rates, clamped as the engine (s: the expressions of the states). */
   spiceCurrentStates?(v: string, s: string[], p: Params): string;
   spiceRates?(v: string, s: string[], p: Params): string[];
+  /**
+   * Stochastic switching (opt-in by parameters; null: deterministic): one extra state that is not
+   * integrated (rate 0) but redrawn, seeded, when x falls through `level` (events.ts).
+   */
+  redraw?(p: Params): Redraw | null;
+}
+
+/** A state redrawn at random at an event of the device's x (see DeviceModel.redraw). */
+export interface Redraw {
+  /** The extra state redrawn (its name). */
+  state: string;
+  /** x falling through this level is the event (a bridge dissolving). */
+  level: number;
+  /** Seed of the device's stream (the document's; the engine adds the device index and the event count). */
+  seed: number;
+  /** Mean time between spontaneous redraws, s (a Poisson process per device; 0: only at the events). */
+  every: number;
+  /** The new value from a standard normal z. */
+  value(z: number): number;
 }
 
 const n = (x: number): string => {
@@ -390,12 +409,20 @@ const arrhenius = (th: number, p: Params): number => Math.exp((p.Ea / KB_EV) * (
  * dissolving diffusion is thermally activated) and the off state leaks by Arrhenius,
  * G = Goff·A(θ) + (Gon − Goff)·w, A(θ) = exp((Ea/k_B)·(1/T0 − 1/(T0 + θ))). tau_th = 0 (the default):
  * one state, the equations above.
+ * With sigma_sw > 0, stochastic switching: each formation needs its own threshold Vth·f, f a further state
+ * (`vth_f`, Vhold unchanged) drawn log-normal with mean 1 (f = exp(sigma_sw·z − sigma_sw²/2)) at the start
+ * and again every time the bridge dissolves (w falls through 1/2), from a stream set by seed_sw, the device
+ * and the count of its dissolutions (events.ts): the cycle-to-cycle variability of filament formation,
+ * the random opening and closing of tunnel gaps behind the avalanches of Mallinson et al., Sci. Adv. 5,
+ * eaaw8438 (2019). With tau_sw > 0 f is also redrawn at the times of a Poisson process of rate 1/tau_sw (the
+ * gap rearranging by itself, so a bridge that never dissolves does not keep its threshold for ever).
+ * sigma_sw = 0 (the default): no draw, the equations above bit for bit.
  */
 const diffusive: DeviceModel = {
   name: 'diffusive',
   title: 'Diffusive (volatile) memristor (Wang et al. 2017)',
-  defaults: { Gon: 1e-3, Goff: 1e-6, Vth: 1.0, Vhold: 0.3, dv: 0.02, tau_on: 20e-6, tau_relax: 1e-3, tau_th: 0, Rth: 1e6, gamma: 0, Ea: 0.3, T0: 300 },
-  defaultSet: 'Wang 2017-like (Ron 1 kOhm, Roff 1 MOhm, Vth 1 V, Vhold 0.3 V, dv 20 mV, tau_on 20 us, tau_relax 1 ms; no thermal state: tau_th 0, else Rth 1e6 K/W, gamma 0 V/K, Ea 0.3 eV, T0 300 K)',
+  defaults: { Gon: 1e-3, Goff: 1e-6, Vth: 1.0, Vhold: 0.3, dv: 0.02, tau_on: 20e-6, tau_relax: 1e-3, tau_th: 0, Rth: 1e6, gamma: 0, Ea: 0.3, T0: 300, sigma_sw: 0, seed_sw: 1, tau_sw: 0 },
+  defaultSet: 'Wang 2017-like (Ron 1 kOhm, Roff 1 MOhm, Vth 1 V, Vhold 0.3 V, dv 20 mV, tau_on 20 us, tau_relax 1 ms; no thermal state: tau_th 0, else Rth 1e6 K/W, gamma 0 V/K, Ea 0.3 eV, T0 300 K; deterministic: sigma_sw 0, else seed_sw 1, tau_sw 0)',
   ...mixedConductance,
   rate(v, x, p) {
     const a = v < 0 ? -v : v;
@@ -424,14 +451,28 @@ const diffusive: DeviceModel = {
       out[xOff + k] = ((1 - w) * (1 / (1 + Math.exp(-(a - vth + hy * w) / dv)))) / ton - w / tr;
     }
   },
-  extraStates: (p) => (p.tau_th > 0 ? [{ name: 'theta', unit: 'K', x0: 0, lo: 0, hi: Infinity }] : []),
-  gStates: (s, p) => p.Goff * arrhenius(s[1], p) + (p.Gon - p.Goff) * s[0],
+  extraStates: (p) => [
+    ...(p.tau_th > 0 ? [{ name: 'theta', unit: 'K', x0: 0, lo: 0, hi: Infinity }] : []),
+    // x0 1 is replaced by the first draw (events.ts)
+    ...(p.sigma_sw > 0 ? [{ name: 'vth_f', unit: '1', x0: 1, lo: 0, hi: Infinity }] : []),
+  ],
+  gStates: (s, p) => (p.tau_th > 0 ? p.Goff * arrhenius(s[1], p) : p.Goff) + (p.Gon - p.Goff) * s[0],
   rates(v, s, p, out, g) {
     const a = v < 0 ? -v : v;
-    const w = s[0], th = s[1];
-    const form = 1 / (1 + Math.exp(-(a - p.Vth - p.gamma * th + (p.Vth - p.Vhold) * w) / p.dv));
+    const thermal = p.tau_th > 0;
+    const w = s[0], th = thermal ? s[1] : 0;
+    const vth = p.sigma_sw > 0 ? p.Vth * s[thermal ? 2 : 1] : p.Vth;
+    const form = 1 / (1 + Math.exp(-(a - vth - p.gamma * th + (vth - p.Vhold) * w) / p.dv));
     out[0] = ((1 - w) * form) / p.tau_on - w / p.tau_relax;
-    out[1] = (p.Rth * g * v * v - th) / p.tau_th;
+    if (thermal) out[1] = (p.Rth * g * v * v - th) / p.tau_th;
+    if (p.sigma_sw > 0) out[thermal ? 2 : 1] = 0;
+  },
+  redraw: (p) => {
+    if (!(p.sigma_sw >= 0 && p.tau_sw >= 0)) throw new TwinError('TWIN_BAD_PARAM', 'diffusive: sigma_sw and tau_sw must be >= 0 (0: off)');
+    if (!(Number.isInteger(p.seed_sw) && p.seed_sw >= 0 && p.seed_sw < 2 ** 32)) throw new TwinError('TWIN_BAD_PARAM', 'diffusive: seed_sw must be an integer in 0 .. 2^32 - 1');
+    if (!(p.sigma_sw > 0)) return null;
+    const sd = p.sigma_sw;
+    return { state: 'vth_f', level: 0.5, seed: p.seed_sw, every: p.tau_sw, value: (z) => Math.exp(sd * z - (sd * sd) / 2) };
   },
   spiceCurrent: (v, x, p) => `(${n(p.Goff)}+${n(p.Gon - p.Goff)}*(${x}))*(${v})`,
   spiceRate(v, x, p) {

@@ -110,6 +110,8 @@ export function toSpice(net: Netlist, opts: SpiceOptions = {}): string {
         const v = `v(${a},${b})`.replace(',0)', ')');
         const x = `v(x_${nm})`;
         L.push(`* device ${e.name}: ${m.title}`);
+        if (m.redraw?.(p))
+          throw new TwinError('TWIN_BAD_OPTION', `device ${e.name}: ngspice cannot redraw a state at random (stochastic switching, sigma_sw > 0); its check is in docs/twin/models.md`);
         const extra = m.extraStates?.(p) ?? [];
         const nodes = [`x_${nm}`, ...extra.map((s) => `x_${nm}_${elName(s.name)}`)];
         const sv = nodes.map((s) => `v(${s})`);

@@ -1,4 +1,5 @@
 /** The one worker pool (tinypool underneath) running real twin tasks on real threads. */
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { TaskError, WorkerPool } from './pool.ts';
 import { builtInCircuit } from '../twin/circuits/index.ts';
@@ -53,6 +54,22 @@ describe('worker pool', () => {
     expect((await p.run('twin', twin(100))).channels[0].data.length).toBe(100);
     const aborted = AbortSignal.abort(new Error('already'));
     await expect(p.run('twin', twin(10), { signal: aborted })).rejects.toThrow(/already/);
+    await p.close();
+  }, 30_000);
+});
+
+describe('one abort signal for many tasks', () => {
+  it('holds one abort listener on a signal shared by 24 queued tasks, none once they end, and still cancels them all', async () => {
+    const p = new WorkerPool({ threads: 1 });
+    const shared = new AbortController();
+    const done = Array.from({ length: 24 }, () => p.run('twin', twin(100), { signal: shared.signal }));
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(1);
+    await Promise.all(done);
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(0);
+    const cancelled = Array.from({ length: 12 }, () => p.run('twin', twin(2_000_000), { signal: shared.signal }).catch((e: unknown) => e));
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(1);
+    shared.abort(new Error('sweep stopped'));
+    for (const e of await Promise.all(cancelled)) expect(e).toMatchObject({ code: 'CANCELLED', message: 'cancelled: sweep stopped' });
     await p.close();
   }, 30_000);
 });

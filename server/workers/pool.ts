@@ -15,6 +15,7 @@
  * one, so a slow reader (the run store, a paused run) bounds the memory in flight. While it waits it keeps
  * its thread. Ending the iteration early or the signal stops the thread.
  */
+import { linkedSignal, onAbort } from './abort.ts';
 import { availableParallelism } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import Tinypool from 'tinypool';
@@ -95,11 +96,14 @@ export class WorkerPool implements TaskRunner {
     if (this.closed) throw new TaskError('the worker pool is closed', 'POOL_CLOSED');
     opts.signal?.throwIfAborted();
     this.running++;
+    // tinypool adds a listener per task: a signal of the task's own keeps the caller's (a sweep's, shared by all its points) at one
+    const link = opts.signal && linkedSignal(opts.signal);
     try {
-      return (await this.pool.run({ task, input }, { signal: opts.signal ?? null, transferList: opts.transfer })) as TaskOutput<K>;
+      return (await this.pool.run({ task, input }, { signal: link?.signal ?? null, transferList: opts.transfer })) as TaskOutput<K>;
     } catch (err) {
       throw asTaskError(err, opts.signal);
     } finally {
+      link?.dispose();
       this.running--;
     }
   }
@@ -116,8 +120,7 @@ export class WorkerPool implements TaskRunner {
     Atomics.store(credit, 0, STREAM_WINDOW);
     // our own controller: an early return (the run stopped) stops the thread too
     const ac = new AbortController();
-    const onAbort = () => ac.abort(opts.signal?.reason);
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const unwatch = onAbort(opts.signal, () => ac.abort(opts.signal?.reason));
     const batches: unknown[][] = [];
     let ended = false;
     let failed: Error | undefined;
@@ -153,7 +156,7 @@ export class WorkerPool implements TaskRunner {
       }
     } finally {
       if (!ended && !failed) ac.abort(new Error('the reader stopped'));
-      opts.signal?.removeEventListener('abort', onAbort);
+      unwatch();
       port1.close();
       await done;
       this.running--;

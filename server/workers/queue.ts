@@ -15,6 +15,7 @@
  * Typed arrays travel as base64 of their bytes, so outputs are bit-identical to the local pool's
  * (NaN and Infinity included, which JSON would lose).
  */
+import { onAbort } from './abort.ts';
 import { hostname } from 'node:os';
 import { Queue, QueueEvents, Relay, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -159,10 +160,10 @@ export class QueuePool implements TaskRunner {
     opts.signal?.throwIfAborted();
     await this.ready;
     const job = await this.queue.add(task, encode(input));
-    let onAbort!: () => void;
+    let cancel!: () => void;
     // a removed job never finishes: the caller's abort answers for it
     const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => {
+      cancel = () => {
         const reason = String(opts.signal?.reason?.message ?? opts.signal?.reason ?? 'aborted');
         // waiting: removed; running (its lock refuses the removal): cancelled by the worker that runs it
         void job.remove().catch(() => this.relay.publish(CANCEL_TOPIC, { jobId: job.id, reason }).catch(() => undefined));
@@ -170,8 +171,7 @@ export class QueuePool implements TaskRunner {
       };
     });
     aborted.catch(() => undefined);
-    if (opts.signal?.aborted) onAbort();
-    else opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const unwatch = onAbort(opts.signal, cancel);
     try {
       const out = await Promise.race([job.waitUntilFinished(this.events), aborted]);
       return decode(out) as TaskOutput<K>;
@@ -182,7 +182,7 @@ export class QueuePool implements TaskRunner {
       const m = /^\[([A-Z_]+)\] (.*)$/s.exec(e.message ?? '');
       throw m ? new TaskError(m[2], m[1]) : new TaskError(e.message ?? String(err), 'WORKER_FAILED');
     } finally {
-      opts.signal?.removeEventListener('abort', onAbort);
+      unwatch();
     }
   }
 

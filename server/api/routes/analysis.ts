@@ -22,6 +22,7 @@ import type { RunStore } from '../../store/run-store.ts';
 import { AnalysisInfoSchema, AnalysisRunQuerySchema, StoredAnalysesQuerySchema, StoredAnalysisSchema, analysisRunOf } from '../../../common/schemas/analysis.ts';
 import { InputError, readRunSignal, tableSignal } from '../../analysis-io/inputs.ts';
 import { ANALYSES, type AnalysisDef } from '../../analysis-io/registry.ts';
+import { MAX_PAIR_WORK } from '../../analysis/distances.ts';
 import { analyzeRun, resolveParams } from '../../analysis-io/results.ts';
 
 const RUN_INPUTS = new Set(['signal', 'signals', 'pair', 'events']);
@@ -52,7 +53,6 @@ function dataBody(def: AnalysisDef): TObject {
  */
 export const MAX_TRAINS = 500;
 export const MAX_TRAIN_SPIKES = 100_000;
-export const MAX_PAIR_WORK = 1e8;
 export const MAX_RUN_IDS = 16;
 export const MAX_RUN_IDS_SAMPLES = 20_000_000;
 

@@ -22,6 +22,7 @@ import type { CliMeta } from '../../analysis-io/params.ts';
 import { ANALYSES, type AnalysisDef } from '../../analysis-io/registry.ts';
 import { resultVariants } from '../../analysis-io/result-fields.ts';
 import type { RunStore } from '../../store/run-store.ts';
+import type { AnalysisResults } from '../../../common/schemas/analysis-results.ts';
 
 type Prop = TSchema & { type?: string; anyOf?: TSchema[]; const?: unknown; title?: string; description?: string; unit?: string; cli?: CliMeta; default?: unknown; minimum?: number; maximum?: number; exclusiveMinimum?: number };
 
@@ -183,21 +184,20 @@ async function runOnSignals(def: AnalysisDef, inputs: string[], sigs: Signal[], 
   print({ input: inputs.length === 1 ? inputs[0] : inputs, method: def.name, params: p, result }, o.json);
 }
 
-/** The printed text of the data analyses (powerlaw, distance) without --json. */
-const TEXT: Record<string, (r: Record<string, unknown>) => string> = {
+/** The printed text of the data analyses (powerlaw, distance) without --json, typed by their result schemas. */
+const TEXT: { [N in 'powerlaw' | 'distance']: (r: AnalysisResults[N]) => string } = {
   powerlaw: (r) => {
-    const f = (x: unknown, d: number) => (typeof x === 'number' ? x.toFixed(d) : String(x));
+    const f = (x: number | null, d: number) => (x === null ? 'null' : x.toFixed(d));
     return [
-      `${String(r.kind)} power law: alpha = ${f(r.alpha, 4)} ± ${f(r.alpha_se, 4)}, xmin = ${String(r.xmin)}, n_tail = ${String(r.n_tail)} of ${String(r.n)}, KS D = ${f(r.ks_d, 5)}`,
+      `${r.kind} power law: alpha = ${f(r.alpha, 4)} ± ${f(r.alpha_se, 4)}, xmin = ${r.xmin}, n_tail = ${r.n_tail} of ${r.n_values}, KS D = ${f(r.ks_d, 5)}`,
       ...(r.p_value !== undefined ? [`bootstrap p = ${String(r.p_value)}`] : []),
-      ...Object.entries((r.compare ?? {}) as Record<string, { R: number; p: number }>).map(([k, v]) => `vs ${k}: R = ${v.R.toFixed(3)}, p = ${v.p.toPrecision(3)}`),
+      ...Object.entries(r.compare ?? {}).map(([k, v]) => `vs ${k}: R = ${f(v.R, 3)}, p = ${v.p === null ? 'null' : v.p.toPrecision(3)}`),
     ].join('\n');
   },
   distance: (r) =>
-    [`${String(r.metric)} over [${String(r.t_start)}, ${String(r.t_end)}] s, mean over pairs = ${String(r.mean)}`, ...(r.matrix as (number | null)[][]).map((row) => row.map((v) => (v === null ? 'undefined' : v.toFixed(4))).join(' '))].join(
-      '\n',
-    ),
+    [`${r.metric} over [${r.start_s}, ${r.end_s}] s, mean over pairs = ${String(r.mean)}`, ...r.matrix.map((row) => row.map((v) => (v === null ? 'undefined' : v.toFixed(4))).join(' '))].join('\n'),
 };
+const textOf = (name: string) => (name in TEXT ? (TEXT as Record<string, (r: unknown) => string>)[name] : undefined);
 
 /** The result's top-level fields from its schema, for --help (docs/analysis.md "Results" has them all). */
 function resultHelp(def: AnalysisDef): string {
@@ -245,7 +245,8 @@ function register1(analyze: Command, def: AnalysisDef): void {
       const input = def.inputs === 'values' ? io.readValues(file) : io.readTrains(file);
       const r: Record<string, unknown> = await def.run(input as never, p as never, { onProgress });
       (bar as ReturnType<typeof progressBar> | undefined)?.stop();
-      print(r, o.json, TEXT[def.name] ? () => TEXT[def.name](r) : undefined);
+      const text = textOf(def.name);
+      print(r, o.json, text ? () => text(r) : undefined);
       return;
     }
     if (def.name === 'stdp' && (positional[0] as string[]).every(isRunId)) {

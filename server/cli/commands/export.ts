@@ -16,7 +16,7 @@ export function register(program: Command): void {
     .option('-c, --channel <index>', 'only this channel', numberIn('--channel', 0, 1e6, true))
     .option('--raw', 'NPY: the stored integer codes instead of float64 SI values (scale and offset in the sidecar)', false)
     .option('--db <file>', 'SQLite database file', DEFAULT_DB)
-    .option('--json', 'print one JSON object { files: [...] }', false)
+    .option('--json', 'print one JSON object { runId, format, files: [{ path, kind, bytes }] } instead of the paths', false)
     .action(async (runId: number, opts: { format: string; out: string; channel?: number; raw: boolean; db: string; json: boolean }) => {
       if (opts.format !== 'csv' && opts.format !== 'npy' && opts.format !== 'nwb') throw new Error(`--format must be csv, npy or nwb, got "${opts.format}"`);
       if (opts.raw && opts.format !== 'npy') throw new Error('--raw applies to --format npy only (CSV holds SI values; NWB holds the codes with their conversion)');

@@ -44,6 +44,9 @@ export function register(program: Command): void {
       };
       const { StartRunBodySchema } = await import('../../../common/schemas/runs.ts');
       await checkRequest(StartRunBodySchema, request, { protocol: file, source: '--source', sampleRate: '--rate', label: '--label', options: '--option' });
+      // the protocol's own parameters too (duty < 1, ...), so a mistake neither creates nor waits on the database
+      const { validateProtocol } = await import('../../protocols/index.ts');
+      validateProtocol(opts.duration !== undefined && typeof protocol === 'object' && protocol !== null ? { ...protocol, durationS: opts.duration } : protocol);
       const [{ buildServices }, { RunStore }] = await Promise.all([import('../../services.ts'), import('../../store/run-store.ts')]);
       let bench;
       if (opts.bench) {

@@ -24,7 +24,8 @@ export function register(program: Command): void {
     .option('--allow-host <name>', 'a host name (or address) requests may name besides loopback and the bound address; with a scheme or port (https://lab.example) also an exact allowed Origin; repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--bench <config.json>', 'bench configuration (instruments, limits, twin circuit paired after every run); default: the virtual bench')
     .action(async (opts: { port: number; host: string; db: string; log: boolean; source: string; bench?: string; redis?: string; token?: string | false; allowHost: string[] }) => {
-      const { isLoopback, newToken } = await import('../../api/security.ts');
+      const { isLoopback, logSerializers, newToken } = await import('../../api/security.ts');
+      opts.host = opts.host.replace(/^\[(.*)\]$/, '$1'); // --host [::1], as written in a URL
       // Refused before anything opens: a bench open to the network with no token.
       if (opts.token === false && !isLoopback(opts.host)) {
         throw new Error(`--no-token is allowed only on a loopback address, not --host ${opts.host}: anyone who reaches it could drive the bench`);
@@ -61,7 +62,7 @@ export function register(program: Command): void {
       try {
         // the services (server/services.ts) are closed with the app: runs stopped, instruments to zero
         const services = buildServices({ store, sources, ...(bench ? { bench } : {}), ...(pool ? { pool } : {}), log: (line) => app?.log.info(line) });
-        app = await buildApp({ services, logger: opts.log ? { level: 'info' } : false, security: { token, allowedHosts: opts.allowHost } });
+        app = await buildApp({ services, logger: opts.log ? { level: 'info', serializers: logSerializers } : false, security: { token, allowedHosts: opts.allowHost } });
         if (pool) app.addHook('onClose', () => pool.close());
       } catch (err) {
         await pool?.close();

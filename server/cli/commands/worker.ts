@@ -25,7 +25,11 @@ export function register(program: Command): void {
         throw new Error(`--server ${opts.server} does not answer: ${(err as Error).message}`);
       }
       if (health.status === 401) throw new Error(`--server ${opts.server} refused the token: pass --token or set SPIKELOOP_TOKEN to the server's token`);
-      if (!health.ok) throw new Error(`--server ${opts.server}: GET /api/health answered ${health.status}`);
+      if (!health.ok) {
+        // the server's own reason (a FORBIDDEN_HOST names the fix: serve --allow-host <this name>)
+        const why = await health.json().then((b) => (b as { error?: { message?: string } }).error?.message, () => undefined);
+        throw new Error(`--server ${opts.server}: GET /api/health answered ${health.status}${why ? `: ${why}` : ''}`);
+      }
       const { checkRedis, shownRedis, startQueueWorker } = await import('../../workers/queue.ts');
       await checkRedis(opts.redis);
       const concurrency = opts.concurrency ?? availableParallelism();

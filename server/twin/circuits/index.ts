@@ -21,6 +21,8 @@ import spikingEr from './spiking-er.json' with { type: 'json' };
 import spikingErStdp from './spiking-er-stdp.json' with { type: 'json' };
 import spikingNwn from './spiking-nwn.json' with { type: 'json' };
 import spikingNwnRaster from './spiking-nwn-raster.json' with { type: 'json' };
+import spikingNwnStochastic from './spiking-nwn-stochastic.json' with { type: 'json' };
+import spikingNwn1000Stochastic from './spiking-nwn1000-stochastic.json' with { type: 'json' };
 import stdpSynapse from './stdp-synapse.json' with { type: 'json' };
 
 /** A circuit document as stored (its format: docs/twin/circuits.md; checked by expandCircuit). */
@@ -49,6 +51,8 @@ const CATALOGUE: Readonly<Record<string, CircuitDoc>> = {
   'spiking-er-stdp': spikingErStdp,
   'spiking-nwn': spikingNwn,
   'spiking-nwn-raster': spikingNwnRaster,
+  'spiking-nwn-stochastic': spikingNwnStochastic,
+  'spiking-nwn1000-stochastic': spikingNwn1000Stochastic,
   'stdp-synapse': stdpSynapse,
 };
 

@@ -195,19 +195,19 @@ export function rasterChart(chart: Chart, title: string, rows: { label: string; 
 }
 
 function spikePlots(channels: SpikeChannel[], chart: Chart, el: HTMLElement, ctx: RenderContext, signal: AbortSignal): void {
-  const total = channels.reduce((s, c) => s + c.times.length, 0);
+  const total = channels.reduce((s, c) => s + c.times_s.length, 0);
   if (total === 0) {
     el.append(h('p', { class: 'notice', 'data-empty': 'spikes' }, 'No spikes detected with these parameters: try a lower threshold multiplier or an absolute threshold.'));
   } else {
     rasterChart(
       chart,
       'Spike raster',
-      channels.map((c) => ({ label: c.channel, times: c.times })),
+      channels.map((c) => ({ label: c.channel, times: c.times_s })),
     );
   }
   channels.forEach((c, i) => {
-    if (ctx.run && c.times.length) snippetPlot(c, ctx.run, chart, signal);
-    const { edges, counts } = c.stats.isi_hist;
+    if (ctx.run && c.times_s.length) snippetPlot(c, ctx.run, chart, signal);
+    const { edges_s: edges, counts } = c.stats.isi_hist;
     if (edges.length >= 2 && counts.length) {
       // Log-spaced edges from the server; the last bin is drawn up to the last edge.
       const ys = [...counts, 0].slice(0, edges.length);
@@ -224,10 +224,10 @@ function spikePlots(channels: SpikeChannel[], chart: Chart, el: HTMLElement, ctx
     }
     const mix = c.mixtures;
     if (mix) {
-      const times = c.times;
+      const times = c.times_s;
       const logIsi = times.slice(1).map((t, k) => t - times[k]).filter((d) => d > 0).map(Math.log10);
       mixturePlot(`Amplitude modes · ${c.channel}`, `peak (${c.unit || 'unit'})`, orNaN(c.peaks), mix.amplitude, chart);
-      mixturePlot(`Width modes · ${c.channel}`, 'width (s)', orNaN(c.widths), mix.width, chart);
+      mixturePlot(`Width modes · ${c.channel}`, 'width (s)', orNaN(c.widths_s), mix.width, chart);
       mixturePlot(`ISI modes · ${c.channel}`, 'log10 ISI (log10 s)', logIsi, mix.log10_isi, chart);
     }
   });
@@ -240,7 +240,7 @@ function spikePlots(channels: SpikeChannel[], chart: Chart, el: HTMLElement, ctx
  */
 function snippetPlot(c: SpikeChannel, run: RunDetail, chart: Chart, signal: AbortSignal): void {
   const ch = run.channels.find((x) => x.name === c.channel);
-  const times = c.times;
+  const times = c.times_s;
   if (!ch) return;
   const fs = ch.sampleRate;
   // 1 ms before to 2 ms after, shortened to a third of the median ISI before (and two thirds after) on fast
@@ -278,7 +278,7 @@ function snippetPlot(c: SpikeChannel, run: RunDetail, chart: Chart, signal: Abor
         legend: { show: false },
       },
       [x, ...snippets.map((s) => s.map((v) => (Number.isFinite(v) ? v : null))), mean],
-      { header: ['time_ms', ...snippets.map((_, k) => `spike_${k + 1}`), 'mean'], rows: x.map((t, k) => [t, ...snippets.map((s) => s[k]), mean[k] ?? NaN]) },
+      { header: ['time_s', ...snippets.map((_, k) => `spike_${k + 1}`), 'mean'], rows: x.map((t, k) => [t / 1e3, ...snippets.map((s) => s[k]), mean[k] ?? NaN]) },
     );
   })().catch(() => undefined);
 }
@@ -319,14 +319,14 @@ function mixturePlot(title: string, xLabel: string, data: number[], fit: Mixture
 
 function psdPlots(channels: PsdResult['channels'], chart: Chart): void {
   channels.forEach((c, i) => {
-    const f = c.freqs;
+    const f = c.freqs_hz;
     const p = orNaN(c.psd);
     const keep = f.map((_, k) => k).filter((k) => f[k] > 0 && p[k] > 0);
     if (keep.length < 2) return;
     const x = keep.map((k) => f[k]);
     const y = keep.map((k) => p[k]);
     // Peaks: the dominant frequencies marked at their bins.
-    const dominant = c.dominant.map((d) => d.frequency).filter((v): v is number => v !== null);
+    const dominant = c.dominant.map((d) => d.frequency_hz).filter((v): v is number => v !== null);
     const peaks: (number | null)[] = x.map(() => null);
     for (const fd of dominant) {
       let best = 0;
@@ -334,7 +334,7 @@ function psdPlots(channels: PsdResult['channels'], chart: Chart): void {
       peaks[best] = y[best];
     }
     const osc = c.oscillation;
-    const title = `PSD · ${c.channel} (${c.unit})${osc.oscillating ? ` · oscillation at ${si(osc.frequency, 'Hz')}` : ''}`;
+    const title = `PSD · ${c.channel} (${c.unit})${osc.oscillating ? ` · oscillation at ${si(osc.frequency_hz, 'Hz')}` : ''}`;
     chart(
       title,
       {
@@ -396,7 +396,7 @@ function avalanchePlots(r: AvalancheResult, chart: Chart, el: HTMLElement): void
 
 /** Bursts: a raster of burst spans (one bar per burst on its channel's row) and the table of bursts. */
 function burstPlots(channels: BurstsResult['channels'], chart: Chart, el: HTMLElement): void {
-  const rows = channels.map((c) => ({ label: c.channel, bursts: c.bursts.map((b) => ({ start: b.start, end: b.end, n: b.n_spikes })) }));
+  const rows = channels.map((c) => ({ label: c.channel, bursts: c.bursts.map((b) => ({ start: b.start_s, end: b.end_s, n: b.n_spikes })) }));
   const all = rows.flatMap((r) => r.bursts);
   if (all.length === 0) {
     el.append(h('p', { class: 'notice', 'data-empty': 'bursts' }, 'No bursts found with these parameters.'));
@@ -440,7 +440,7 @@ function burstPlots(channels: BurstsResult['channels'], chart: Chart, el: HTMLEl
       [lo, hi],
       [null, null],
     ],
-    { header: ['channel', 'start_s', 'end_s', 'spikes'], rows: rows.flatMap((r) => r.bursts.map((b) => [r.label, b.start, b.end, b.n])) },
+    { header: ['channel', 'start_s', 'end_s', 'n_spikes'], rows: rows.flatMap((r) => r.bursts.map((b) => [r.label, b.start, b.end, b.n])) },
     true,
   );
   const MAX_ROWS = 200;
@@ -461,7 +461,7 @@ function burstPlots(channels: BurstsResult['channels'], chart: Chart, el: HTMLEl
           ),
         ),
       ),
-      csvButton('bursts', ['channel', 'start_s', 'end_s', 'duration_s', 'spikes'], rows.flatMap((r) => r.bursts.map((b) => [r.label, b.start, b.end, b.end - b.start, b.n]))),
+      csvButton('bursts', ['channel', 'start_s', 'end_s', 'duration_s', 'n_spikes'], rows.flatMap((r) => r.bursts.map((b) => [r.label, b.start, b.end, b.end - b.start, b.n]))),
     ),
   );
 }
@@ -469,7 +469,7 @@ function burstPlots(channels: BurstsResult['channels'], chart: Chart, el: HTMLEl
 /** Phase of B's spikes in A's cycle: histogram over [0, 1) with the mean phase marked, and phase against time. */
 function phasePlots(r: PhaseResult, chart: Chart, el: HTMLElement): void {
   const phases = r.phases;
-  const times = r.times;
+  const times = r.times_s;
   if (phases.length === 0) {
     el.append(h('p', { class: 'notice', 'data-empty': 'phase' }, 'No phases: unit B has no spike inside a cycle of unit A.'));
     return;
@@ -503,7 +503,7 @@ function phasePlots(r: PhaseResult, chart: Chart, el: HTMLElement): void {
       hooks: { draw: [meanLine] },
     },
     [edges, [...counts, 0]],
-    { header: ['phase_low', 'phase_high', 'spikes'], rows: counts.map((n, k) => [edges[k], edges[k + 1], n]) },
+    { header: ['phase_low', 'phase_high', 'count'], rows: counts.map((n, k) => [edges[k], edges[k + 1], n]) },
   );
   const lock = r.locking_time_s;
   const order = times.map((_, k) => k).sort((a, b) => times[a] - times[b]);
@@ -572,22 +572,22 @@ function regimePlots(r: RegimeResult, chart: Chart, el: HTMLElement, ctx: Render
 
 /**
  * STDP curve: Δw against Δt = t_post − t_pre with the two-exponential fit (Bi and Poo 1998; Song et al.
- * 2000): A+ exp(−Δt/τ+) for Δt > 0, −A− exp(Δt/τ−) for Δt < 0. `fit` holds Aplus, tau_plus, Aminus,
- * tau_minus (the stdp analysis, or /api/experiments/stdp's `fit`).
+ * 2000): A+ exp(−Δt/τ+) for Δt > 0, −A− exp(Δt/τ−) for Δt < 0. `fit` holds Aplus, tau_plus_s, Aminus,
+ * tau_minus_s (the stdp analysis, or /api/experiments/stdp's `fit`).
  */
-export function stdpPlot(pairs: readonly { dt: number; dw: number }[], fit: StdpFit | null, chart: Chart): uPlot | null {
-  const pts = pairs.filter((p) => Number.isFinite(p.dt) && Number.isFinite(p.dw)).sort((a, b) => a.dt - b.dt);
+export function stdpPlot(pairs: readonly { dt_s: number; dw: number }[], fit: StdpFit | null, chart: Chart): uPlot | null {
+  const pts = pairs.filter((p) => Number.isFinite(p.dt_s) && Number.isFinite(p.dw)).sort((a, b) => a.dt_s - b.dt_s);
   if (pts.length === 0) return null;
   const Ap = fit?.Aplus ?? null;
   const Am = fit?.Aminus ?? null;
-  const tp = fit?.tau_plus ?? null;
-  const tm = fit?.tau_minus ?? null;
+  const tp = fit?.tau_plus_s ?? null;
+  const tm = fit?.tau_minus_s ?? null;
   const model = (dt: number) => (dt > 0 && Ap !== null && tp ? Ap * Math.exp(-dt / tp) : dt < 0 && Am !== null && tm ? -Am * Math.exp(dt / tm) : null);
-  const lo = pts[0].dt;
-  const hi = pts[pts.length - 1].dt;
+  const lo = pts[0].dt_s;
+  const hi = pts[pts.length - 1].dt_s;
   const grid = Array.from({ length: 201 }, (_, i) => lo + ((hi - lo) * i) / 200).filter((x) => x !== 0);
-  const xs = [...new Set([...grid, ...pts.map((p) => p.dt)])].sort((a, b) => a - b);
-  const measured = new Map(pts.map((p) => [p.dt, p.dw]));
+  const xs = [...new Set([...grid, ...pts.map((p) => p.dt_s)])].sort((a, b) => a - b);
+  const measured = new Map(pts.map((p) => [p.dt_s, p.dw]));
   const label = `fit A+ = ${val(Ap)}, τ+ = ${tp !== null ? si(tp, 's') : '—'}; A− = ${val(Am)}, τ− = ${tm !== null ? si(tm, 's') : '—'}`;
   return chart(
     `STDP curve · ${pts.length} pairings`,
@@ -601,7 +601,7 @@ export function stdpPlot(pairs: readonly { dt: number; dw: number }[], fit: Stdp
       ],
     },
     [xs, xs.map((x) => measured.get(x) ?? null), xs.map((x) => model(x))],
-    { header: ['dt_s', 'dw', 'fit'], rows: pts.map((p) => [p.dt, p.dw, model(p.dt) ?? NaN]) },
+    { header: ['dt_s', 'dw', 'fit'], rows: pts.map((p) => [p.dt_s, p.dw, model(p.dt_s) ?? NaN]) },
   );
 }
 

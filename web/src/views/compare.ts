@@ -446,7 +446,7 @@ export function comparePage(root: HTMLElement, params: Params, query: URLSearchP
         row('burst fraction', fmt(mReg.result?.features.burst_fraction), fmt(tReg.result?.features.burst_fraction)),
       ),
     );
-    const exp = (f: PowerLawFit | null | undefined) => (f ? `${fmt(f.alpha)} ± ${fmt(f.alpha_se, '', 2)} (x ≥ ${fmt(f.xmin)}, ${f.n_tail} of ${f.n})` : '–');
+    const exp = (f: PowerLawFit | null | undefined) => (f ? `${fmt(f.alpha)} ± ${fmt(f.alpha_se, '', 2)} (x ≥ ${fmt(f.xmin)}, ${f.n_tail} of ${f.n_values})` : '–');
     const expDiff = (d: NonNullable<CompareResult['avalanche_exponents']>['size'] | undefined) => (d ? `${fmt(d.difference)} [${fmt(d.ci[0])}, ${fmt(d.ci[1])}]` : '–');
     const av = (r: { result?: AvalancheResult; error?: string }, f: (a: AvalancheResult) => string) => (r.result ? f(r.result) : `– (${r.error})`);
     const avalanches = h(
@@ -456,8 +456,8 @@ export function comparePage(root: HTMLElement, params: Params, query: URLSearchP
       h(
         'tbody',
         {},
-        row('avalanches', av(mAv, (a) => String(a.count)), av(tAv, (a) => String(a.count))),
-        row('bin width', av(mAv, (a) => fmt(a.bin_width, 's')), av(tAv, (a) => fmt(a.bin_width, 's'))),
+        row('avalanches', av(mAv, (a) => String(a.n_avalanches)), av(tAv, (a) => String(a.n_avalanches))),
+        row('bin width', av(mAv, (a) => fmt(a.bin_width_s, 's')), av(tAv, (a) => fmt(a.bin_width_s, 's'))),
         row('branching ratio σ', av(mAv, (a) => fmt(a.branching_ratio)), av(tAv, (a) => fmt(a.branching_ratio))),
         row('size exponent τ', av(mAv, (a) => exp(a.size)), av(tAv, (a) => exp(a.size))),
         row('duration exponent α', av(mAv, (a) => exp(a.duration)), av(tAv, (a) => exp(a.duration))),
@@ -492,7 +492,7 @@ export function comparePage(root: HTMLElement, params: Params, query: URLSearchP
       const fitLine = (r: AvalancheResult | undefined) => {
         const f = r?.[fitKey];
         const top = r ? Math.max(...r[which]) : 0;
-        return xs.map((x) => (f && x >= f.xmin && x <= top ? (f.n_tail / f.n) * (x / f.xmin) ** (1 - f.alpha) : null));
+        return xs.map((x) => (f && x >= f.xmin && x <= top ? (f.n_tail / f.n_values) * (x / f.xmin) ** (1 - f.alpha) : null));
       };
       analysisPlots.push(
         new uPlot(

@@ -131,7 +131,7 @@ function runHeader(run: RunDetail, actions: { stop(b: HTMLButtonElement): void; 
       h('h2', {}, `Run ${run.id}`, run.label ? h('span', { class: 'label' }, ` — ${run.label}`) : null),
       statusBadge(run.status),
       h('span', { class: 'spacer' }),
-      run.status === 'running' ? runControls(run.id) : h('a', { class: 'button small', href: `#/compare/${run.linkedRunId && run.source === 'twin' ? run.linkedRunId : run.id}`, 'data-action': 'compare' }, 'Compare with twin'),
+      run.status === 'running' ? runControls(run.id) : compareLink(run),
       run.status === 'running' ? null : h('a', { class: 'button small', href: `#/replay/${run.id}`, 'data-action': 'replay' }, 'Replay'),
       run.status === 'running' ? stopBtn : h('button', { class: 'small ghost', type: 'button', onclick: actions.remove }, 'Delete'),
     ),
@@ -152,6 +152,16 @@ function runHeader(run: RunDetail, actions: { stop(b: HTMLButtonElement): void; 
     channelNotes(run),
     tagsAndNotes(run),
   );
+}
+
+/**
+ * Compare: a measured (or imported) run with its twin; a twin run paired with a measured run opens that
+ * pair. A twin run of its own (twin run, sweep point) has no measured run to compare with: no link.
+ */
+function compareLink(run: RunDetail): HTMLElement | null {
+  if (run.source !== 'twin') return h('a', { class: 'button small', href: `#/compare/${run.id}`, 'data-action': 'compare' }, 'Compare with twin');
+  if (run.linkedRunId === null) return null;
+  return h('a', { class: 'button small', href: `#/compare/${run.linkedRunId}`, 'data-action': 'compare' }, `Compare with run #${run.linkedRunId}`);
 }
 
 function eventsText(c: RunDetail['eventCounts']): string {

@@ -301,7 +301,7 @@ function fact(name: string, value: string | Node, sub?: string): HTMLElement {
   return h('div', { class: 'fact' }, h('dt', {}, name), h('dd', {}, value, sub ? h('div', { class: 'sub' }, sub) : null));
 }
 
-/** Top-level scalars of an analysis result ("rate 12.3, cv 0.41, …"), the whole result behind a toggle. */
+/** Top-level scalars of an analysis result ("n_spikes 12, rate_hz 12.3, isi_cv 0.41, …"), the whole result behind a toggle. */
 function analysesTable(analyses: StoredAnalysis[]): HTMLElement {
   if (analyses.length === 0) return h('p', { class: 'hint' }, 'No analyses stored with this run.');
   return h(

@@ -328,7 +328,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
           h(
             'p',
             { class: 'sweep-resonance' },
-            `Resonance at ${fmt(r.resonance_frequency)} Hz (peak ${fmt(r.peak_response)} Hz spike rate); onset ${fmt(r.onset_frequency)} Hz; optimal operating frequency ${fmt(r.optimal_frequency)} Hz`,
+            `Resonance at ${fmt(r.resonance_frequency_hz)} Hz (peak ${fmt(r.peak_response)} Hz spike rate); onset ${fmt(r.onset_frequency_hz)} Hz; optimal operating frequency ${fmt(r.optimal_frequency_hz)} Hz`,
           ),
           chart,
         );
@@ -346,11 +346,11 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
                 series: [
                   { label: ax(x0).title },
                   { label: 'response', stroke: '#2b6cb0', points: { show: true, size: 5 } },
-                  { label: `resonance ${fmt(r.resonance_frequency)} Hz`, stroke: '#c53030', width: 0, points: { show: true, size: 12, fill: '#c53030' } },
-                  { label: `optimal ${fmt(r.optimal_frequency)} Hz`, stroke: '#2f855a', width: 0, points: { show: true, size: 12, fill: '#2f855a' } },
+                  { label: `resonance ${fmt(r.resonance_frequency_hz)} Hz`, stroke: '#c53030', width: 0, points: { show: true, size: 12, fill: '#c53030' } },
+                  { label: `optimal ${fmt(r.optimal_frequency_hz)} Hz`, stroke: '#2f855a', width: 0, points: { show: true, size: 12, fill: '#2f855a' } },
                 ],
               },
-              [xs, order.map((i) => points[i].response), mark(r.resonance_frequency), mark(r.optimal_frequency)],
+              [xs, order.map((i) => points[i].response), mark(r.resonance_frequency_hz), mark(r.optimal_frequency_hz)],
               chart,
             ),
           ),
@@ -403,7 +403,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
           h(
             'p',
             { class: 'sweep-stdp' },
-            `${r.pairs.length} pairing blocks; fit A+ = ${fmt(f?.Aplus)}, τ+ = ${fmt(f?.tau_plus ? f.tau_plus * 1e3 : null)} ms, A− = ${fmt(f?.Aminus)}, τ− = ${fmt(f?.tau_minus ? f.tau_minus * 1e3 : null)} ms`,
+            `${r.pairs.length} pairing blocks; fit A+ = ${fmt(f?.Aplus)}, τ+ = ${fmt(f?.tau_plus_s ? f.tau_plus_s * 1e3 : null)} ms, A− = ${fmt(f?.Aminus)}, τ− = ${fmt(f?.tau_minus_s ? f.tau_minus_s * 1e3 : null)} ms`,
           ),
           ...(r.warnings ?? []).map((w) => h('p', { class: 'notice error-box sweep-stdp-warning' }, w)),
           chart,
