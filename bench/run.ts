@@ -22,10 +22,10 @@ export type Bench = () => AsyncIterable<Metric>;
 const dir = path.dirname(fileURLToPath(import.meta.url));
 const resultsFile = path.join(dir, 'results.json');
 const filters = process.argv.slice(2);
-const OPT_IN = ['soak.bench.ts'];
+const OPT_IN = ['soak.bench.ts', 'coverage.bench.ts'];
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.ts'))
-  // long soaks run only when named (`npm run bench -- soak`)
+  // long soaks and the coverage study run only when named (`npm run bench -- soak`, `-- coverage`)
   .filter((f) => (filters.length === 0 ? !OPT_IN.includes(f) : filters.some((w) => f.includes(w))))
   .sort();
 

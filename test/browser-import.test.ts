@@ -26,6 +26,18 @@ describe('dashboard import', () => {
     const count = async () => (await dash.getJson('/api/runs')).runs.length as number;
     await page.goto(`${dash.url}/#/`);
     await page.click('[data-action=import]');
+    // each field's placeholder fits its box (the rate's was cut off), and a title says what it is for
+    const fields = await page.$$eval('.import-panel input[type=text]', (els) =>
+      (els as HTMLInputElement[]).map((el) => {
+        const cs = getComputedStyle(el);
+        const ctx = document.createElement('canvas').getContext('2d')!;
+        ctx.font = `${cs.fontSize} ${cs.fontFamily}`;
+        const room = el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+        return { label: el.getAttribute('aria-label'), fits: ctx.measureText(el.placeholder).width <= room, title: el.title };
+      }),
+    );
+    expect(fields.map((f) => f.label)).toEqual(['Sample rate', 'Unit', 'Stimulus channel']);
+    for (const f of fields) expect(f, f.label ?? '').toMatchObject({ fits: true, title: expect.stringMatching(/.{20,}/) });
     // refused: no time column, no rate
     await page.setInputFiles('.import-panel input[type=file]', path.join(dir, 'norate.csv'));
     const before = await count();

@@ -78,6 +78,39 @@ describe('stored run plots', () => {
     expect(await page.textContent('[data-plot=xy] .u-title')).toMatch(/^membrane v vs stimulus i/);
     await page.locator('[data-plot=xy]').scrollIntoViewIfNeeded();
     await dash.screenshot('plots-xy.png');
+    // The cycles can be told apart, though each retraces the one before: a colour each (the colour bar's
+    // bands), each drawn wider than the later ones over it, so each shows as a band of its own colour; by
+    // default the last 3 cycles, all on demand.
+    const seen = () =>
+      page.evaluate(() => {
+        const cv = document.querySelector<HTMLCanvasElement>('[data-plot=xy] canvas')!;
+        const dpr = window.devicePixelRatio || 1;
+        const ctx = cv.getContext('2d')!;
+        const w = cv.width / dpr;
+        const top = 10;
+        const bottom = cv.height / dpr - 40;
+        const n = Number(cv.closest<HTMLElement>('[data-plot=xy]')!.dataset.cycles);
+        const px = (x: number, y: number) => Array.from(ctx.getImageData(Math.round(x * dpr), Math.round(y * dpr), 1, 1).data.slice(0, 3)).join(',');
+        // the colour bar (24 px right of the plot box): band k from the bottom is cycle k
+        const bands = Array.from({ length: n }, (_, k) => px(w - 90 + 24 + 6, bottom - (k + 0.5) * ((bottom - top) / n)));
+        const img = ctx.getImageData(84 * dpr, top * dpr, (w - 90 - 84) * dpr, (bottom - top) * dpr).data;
+        const count = new Map(bands.map((b) => [b, 0]));
+        for (let i = 0; i < img.length; i += 4) {
+          const key = `${img[i]},${img[i + 1]},${img[i + 2]}`;
+          if (count.has(key)) count.set(key, count.get(key)! + 1);
+        }
+        return bands.map((b) => count.get(b)!);
+      });
+    expect(await page.getAttribute('[data-plot=xy]', 'data-cycles')).toBe('3');
+    await expect(page.textContent('[data-stat=xy-note]')).resolves.toMatch(/drawn: the last 3 cycles from 350 ms$/);
+    const pixels = await seen();
+    for (const [k, n] of pixels.entries()) expect(n, `cycle ${k}: pixels of its colour in the plot (${pixels.join(' ')})`).toBeGreaterThan(100);
+    await page.selectOption('[data-control=xy-cycles]', 'all');
+    await expect.poll(() => page.getAttribute('[data-plot=xy]', 'data-cycles')).toBe('10');
+    const all = await seen();
+    expect(new Set(all.map(String)).size).toBeGreaterThan(1);
+    expect(all[0], `the first cycle (${all.join(' ')})`).toBeGreaterThan(100);
+    expect(all[9], `the last cycle (${all.join(' ')})`).toBeGreaterThan(100);
     expect(dash.pageErrors).toEqual([]);
   });
 });

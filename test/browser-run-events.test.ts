@@ -30,6 +30,8 @@ describe('run page events', () => {
     expect(rows[1][2]).toBe(f.faultLabel);
     expect(rows[1][4]).toBe('1,700 samples lost per channel');
     expect(rows[1][3]).toBe('170 ms');
+    // one of each, counted in the singular (the header said "1 markers, 1 faults")
+    expect(await page.textContent('[data-fact=events] dd')).toMatch(/ spikes?, 1 marker, 1 fault(?!s)/);
     await expect.poll(() => page.getAttribute('.plot[data-channel="1"]', 'data-spans')).toBe('1');
 
     // The tooltip over the middle of the lost stretch (0.4 s .. 0.57 s of 1 s).
@@ -46,7 +48,7 @@ describe('run page events', () => {
     expect(a).toBeLessThan(f.faultIndex / f.rate);
     expect(b).toBeGreaterThan((f.faultIndex + f.lost) / f.rate);
     await expect.poll(async () => (await stored()).plotXRange).toEqual([a, b]);
-    await expect(page.locator('[data-stat=events]').textContent()).resolves.toMatch(/1 fault/);
+    await expect(page.locator('[data-stat=events]').textContent()).resolves.toMatch(/\b1 fault in view/);
     expect(dash.pageErrors).toEqual([]);
   });
 

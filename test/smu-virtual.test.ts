@@ -347,4 +347,23 @@ describe('virtual 2602B runs real Lua', () => {
     q('x = string.rep("a", 1e8)');
     expect(q('print(errorqueue.next())')!.split('\t').slice(0, 2)).toEqual(['-2.86000e+02', expect.stringMatching(/1 MB limit/)]);
   });
+
+  it('a chunk that would exhaust memory fails with the run-time error "not enough memory"; the instrument goes on', () => {
+    const inst = createVirtual2600B(new Resistor(1e3));
+    const q = session(inst);
+    const next = () => q('print(errorqueue.next())')!.split('\t').slice(0, 2);
+    // a string doubled in a loop: gigabytes within a few instructions, too fast for the instruction budget's hook
+    q('s = string.rep("a", 1000) for i = 1, 40 do s = s .. s end');
+    expect(next()).toEqual(['-2.86000e+02', 'TSP Runtime error: not enough memory']);
+    // many strings each within 1 MB: 2 GB in all
+    q('t = {} for i = 1, 2000 do t[i] = string.rep("a", 1000000) .. i end');
+    expect(next()).toEqual(['-2.86000e+02', expect.stringMatching(/not enough memory/)]);
+    q('t = nil s = nil');
+    // within the budget: a 2,500-point sweep list as a script builds it, and the instrument answers as before
+    q('levels = {} for i = 1, 2500 do levels[i] = string.format("%.6e", i * 1e-3) end joined = table.concat(levels, ",")');
+    expect(q('print(#levels, #joined > 20000, errorqueue.count)')).toBe('2.50000e+03\ttrue\t0.00000e+00');
+    expect(q('smua.source.levelv = 0.5 print(smua.source.levelv)')).toBe('5.00000e-01');
+    expect(new Uint8Array(4)).toBeInstanceOf(Uint8Array);
+    expect(Uint8Array.name).toBe('Uint8Array');
+  });
 });

@@ -109,12 +109,15 @@ describe('results stored by an earlier spikeloop', () => {
     }
   });
 
-  it('a file of schema version 5 opened read-only (not migrated) reads renamed too', () => {
+  it('a file of schema version 5 opened read-only (not migrated) reads renamed too: analyses and sweeps', () => {
     const store = RunStore.open(unmigrated, { readonly: true });
     try {
       expect(store.stats().schemaVersion).toBe(5);
       const stats = store.listAnalyses(1, 'spike-stats')[0].result;
       expect(Compile(findAnalysis('spike-stats')!.result).Check(stats)).toBe(true);
+      // the sweeps table has no shape column either
+      const renamed = { nSpikes: 12, rateHz: 120, isiMeanS: 0.0083, isiCv: 0.01, regime: 'oscillatory' };
+      expect(store.getSweep('old')?.points).toMatchObject([{ stats: renamed, twinStats: renamed }]);
     } finally {
       store.close();
     }

@@ -63,15 +63,18 @@ describe('parameter recovery: adaptive LIF with the MMS memristor (four paramete
     expect(Object.values(r.ci).every((ci) => ci === null)).toBe(true);
   });
 
-  it('at 1 mA the spike-time fit does not vouch for a local minimum: the multi-start check finds a lower one apart from it and withholds the intervals', { timeout: 600_000 }, async () => {
-    // the same run: 61 spikes that the wrong parameters reproduce to a fraction of a sample; local fits from
-    // starts around the search's result end in distinct minima, one far lower (docs/twin/calibration.md)
+  it('at 1 mA the spike-time fit moves to the lower minimum the multi-start check finds, and withholds the intervals when no start reaches it again', { timeout: 900_000 }, async () => {
+    // the same run: 61 spikes that the wrong parameters reproduce to a fraction of a sample; the fit moves to a
+    // far lower minimum found around it, but the local fits from starts around that one end in distinct
+    // minima, none reaching it again, so nothing shows it is the global one (docs/twin/calibration.md)
     const r = await fitTwinToRun(fb.store, fb.pool, strong, { circuit: withParams(builtInCircuit('adaptive-lif'), start), params: Object.keys(truth), objective: 'spikes' });
     report('ALIF at 1 mA, spikes (multi-start)', truth, start, r);
     console.log(r.warnings[0]);
     const recovered = Object.entries(truth).every(([k, v]) => Math.abs(r.params[k] / v - 1) < 0.02);
     expect(recovered).toBe(false);
-    expect(r.warnings[0]).toMatch(/^the search stopped in a local minimum of the spike times: (a local fit from one of 8 starts around it|a profile walk from it) reached a (?:[\d.]+×|[\d.]+ %) lower sum of squares at distinct values \(.*M\.Roff [\d.]+ → [\d.]+.*multi-start check/);
+    expect(r.warnings[0]).toMatch(
+      /^the search stopped in a local minimum of the spike times: (a local fit from one of 8 starts around it|a profile walk from it)(, then .*)? reached a (?:[\d.]+×|[\d.]+ %) lower sum of squares at distinct values \(.*M\.Roff [\d.]+ → [\d.]+.*\); the fit moved there, but none of 8 local fits from starts around it reached it again.*multi-start check/,
+    );
     expect(Object.values(r.ci).every((ci) => ci === null)).toBe(true);
     expect(r.report.every((p) => !p.identifiable)).toBe(true);
   });

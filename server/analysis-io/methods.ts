@@ -687,7 +687,10 @@ export interface SpikeStats {
   regime: 'quiescent' | 'oscillatory' | 'irregular' | 'bursting' | 'saturated';
 }
 
-/** Spike count, rate, ISI mean and CV (population sd) of the run's stored spike events, and a coarse regime. */
+/**
+ * Spike count, rate, ISI mean and CV (population sd) of the run's stored spike events, and a coarse regime
+ * (Dayan and Abbott 2001 ch. 1; CV of the ISIs as in Softky and Koch 1993).
+ */
 export function spikeStatsMethod(sig: Signal): SpikeStats {
   const response = sig.channels.find((c) => c.role === 'response') ?? sig.channels[0];
   const fs = response?.fs ?? 1;

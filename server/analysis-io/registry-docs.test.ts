@@ -41,6 +41,9 @@ describe('docs/analysis.md results tables', () => {
   it('are the registry\'s result schemas (regenerate: node bin/run-ts.js scripts/analysis-results-doc.ts)', () => {
     expect(doc).toBe(withResults(doc));
   });
+  it('every analysis names its source (no placeholder)', () => {
+    for (const d of ANALYSES) expect(d.source, d.name).toMatch(/[A-Za-z].*\d{4}/);
+  });
   it('list every analysis', () => {
     for (const d of ANALYSES) expect(doc).toContain(`### \`${d.name}\``);
   });

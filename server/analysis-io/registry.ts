@@ -343,7 +343,7 @@ const spikeStats = define({
   name: 'spike-stats',
   title: 'Spike statistics',
   description: 'Spike count, rate, ISI mean and CV and a coarse regime from the spike events stored with the run (the sweeps’ curves)',
-  source: '—',
+  source: 'Dayan and Abbott 2001 ch. 1 (rate, ISI); Softky and Koch 1993 (ISI CV)',
   inputs: 'events',
   params: obj({}),
   result: ANALYSIS_RESULT_SCHEMAS['spike-stats'],

@@ -166,12 +166,15 @@ export function registerSecurity(app: FastifyInstance, opts: SecurityOptions): v
     if (origin === undefined && (site === 'cross-site' || site === 'same-site') && !followsLink) {
       return refuse(reply, new AppError('FORBIDDEN_ORIGIN', `requests made by a page of another site or port (Sec-Fetch-Site: ${site}) are refused`));
     }
+    const fromQuery = queryToken(req);
+    // `token` names the credential, never a route's parameter: take it out before the routes' query schemas
+    // (closed objects) see it, so `?token=` works on every route, `GET /api/runs?limit=5&token=…` included
+    if (fromQuery !== undefined && req.query && typeof req.query === 'object') delete (req.query as Record<string, unknown>).token;
     if (!expected) return;
     const name = cookieName(req);
     const auth = req.headers.authorization;
     // the scheme's name is case-insensitive (RFC 9110 §11.1): "bearer <t>" is as good as "Bearer <t>"
     const bearer = auth === undefined ? undefined : /^bearer +(\S+) *$/i.exec(auth)?.[1];
-    const fromQuery = queryToken(req);
     const given = bearer ?? fromQuery ?? readCookie(req, name);
     if (given === undefined || !timingSafeEqual(digest(given), expected)) {
       return refuse(reply, new AppError('UNAUTHORIZED', `this server needs its token (${given === undefined ? 'no token given' : 'wrong token'}): open the URL \`spikeloop serve\` printed (…/?token=…), or send Authorization: Bearer <token>`));

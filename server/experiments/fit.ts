@@ -298,6 +298,8 @@ async function fit(store: RunStore, pool: TaskRunner, runId: number, opts: FitOp
 /** Local spike-time fits of the multi-start check, and the spread of their starts (unit box). */
 const STARTS = 8;
 const SPREAD = 0.15;
+/** Rounds of the multi-start check: a clearly lower minimum moves the fit there and the check runs again around it. */
+const ROUNDS = 4;
 const ratio = (r: number) => (r >= 10 ? String(Math.round(r)) : r.toPrecision(2));
 /** How much lower `to` is than `from`: a factor ("102×"), or a percentage when the two are close ("3.2 %"). */
 const lowerBy = (from: number, to: number) => {
@@ -307,13 +309,19 @@ const lowerBy = (from: number, to: number) => {
 /** Distance in the unit box beyond which two minima count as distinct parameter sets (1 % of a search range). */
 const APART = 0.01;
 
+type Minimum = { x: number[]; f: number };
+
 /**
  * The spike-time regression from the search's optimum x (docs/twin/calibration.md, "Spike-timing fits"):
  * polish (least squares of the spike times), the multi-start check (./profile.ts multiStart: a local fit from
- * each of STARTS points around the polished one; one clearly lower moves the fit there), then the profile
- * intervals, widened to hold every local minimum as good as the best, with a warning naming the parameters
- * whose equally good minima lie apart. Returns the spike-time estimate, its intervals (none without residual
- * degrees of freedom) and the warnings.
+ * each of STARTS points around the polished one), then the profile intervals. A minimum clearly lower than the
+ * fit (by more than the threshold, at distinct parameters), from a start or a profile walk, moves the fit there
+ * (polished again) and the check runs again around it, up to ROUNDS times (the multi-start strategy of Raue et
+ * al. 2013 for the global optimum); a moved fit must also be reached again by a start around it. The fit that
+ * survives a round gets its profile intervals, widened to hold
+ * every local minimum as good as the best, with a warning naming the parameters whose equally good minima lie
+ * apart. Returns the spike-time estimate, its intervals (none without residual degrees of freedom, nor while a
+ * lower minimum is still found) and the warnings.
  */
 async function spikeTimeIntervals(
   sse: (xs: number[][]) => Promise<number[]>,
@@ -324,46 +332,80 @@ async function spikeTimeIntervals(
   maxEvals: number,
   signal: { signal?: AbortSignal },
 ): Promise<{ x: number[]; intervals?: (ProfileInterval | null)[]; warnings: string[] }> {
-  const [atX] = await sse([x]);
   // seeds: the search's three stages took seed … seed + 2
-  const polish = await minimize(sse, x, { seed: seed + 3, sigma0: 0.03, tolX: 1e-7, restarts: 1, maxEvals: 100 * free.length, ...signal });
-  const best = polish.f < atX ? { x: polish.x, f: polish.f } : { x, f: atX };
+  const polish = async (from: Minimum, k: number): Promise<Minimum> => {
+    const r = await minimize(sse, from.x, { seed: seed + 3 + 1000 * k, sigma0: 0.03, tolX: 1e-7, restarts: 1, maxEvals: 100 * free.length, ...signal });
+    return r.f < from.f ? { x: r.x, f: r.f } : from;
+  };
+  const [atX] = await sse([x]);
+  let best = await polish({ x, f: atX }, 0);
   const M = target.spikes.length;
   const dof = M - free.length;
   if (dof <= 0) return { x: best.x, warnings: [`${M} measured spikes for ${free.length} parameters leave no residual degrees of freedom: no interval from the spike times`] };
   // Δ of the sum of squares that bounds a 95 % interval with the jitter variance estimated from the fit
   // (F(1, ν) = t²); the floor, a millionth of a sample per spike, for noise-free data
   const threshold = (f: number) => Math.max((t975(dof) ** 2 * f) / dof, M * (1e-6 / target.sampleRate) ** 2);
-  const minima = await multiStart(sse, best.x, { starts: STARTS, spread: SPREAD, evals: 60 * free.length, seed: seed + 200, ...signal });
   const range = (i: number, us: number[]) => `${free[i].name} ${us.map((u) => fromUnit(free[i], u).toPrecision(4)).join(' → ')}`;
-  // a minimum significantly lower than the polished fit (by more than Δ) at distinct parameters: the search had
-  // stopped in a local minimum, and nothing shows the lower one is the global one (the truth) either
-  const escaped = (to: { x: number[]; f: number }, how: string) => {
-    if (!(to.f < best.f - threshold(to.f)) || !to.x.some((u, i) => Math.abs(u - best.x[i]) > APART)) return null;
-    const moved = free.flatMap((_, i) => (Math.abs(to.x[i] - best.x[i]) > APART ? [range(i, [best.x[i], to.x[i]])] : []));
-    return {
-      x: to.x,
-      intervals: free.map(() => null),
-      warnings: [
-        `the search stopped in a local minimum of the spike times: ${how} reached a ${lowerBy(best.f, to.f)} lower sum of squares at distinct values (${moved.join('; ')}); the run's spike times have several minima and the lowest found need not be the global one (multi-start check, Raue et al. 2013), so no intervals for ${free.map((p) => p.name).join(', ')}: measure at a drive that shows every parameter, or fix some of them`,
-      ],
-    };
+  // significantly lower (by more than Δ) at distinct parameters: the fit had stopped in a local minimum
+  const lower = (to: Minimum, from: Minimum) => to.f < from.f - threshold(to.f) && to.x.some((u, i) => Math.abs(u - from.x[i]) > APART);
+  const start = best;
+  const moves: string[] = [];
+  const movedNote = (to: Minimum) => {
+    const moved = free.flatMap((_, i) => (Math.abs(to.x[i] - start.x[i]) > APART ? [range(i, [start.x[i], to.x[i]])] : []));
+    return `the search stopped in a local minimum of the spike times: ${moves.join(', then ')} reached a ${lowerBy(start.f, to.f)} lower sum of squares at distinct values (${moved.join('; ')})`;
   };
-  const lower = escaped(minima.reduce((a, b) => (b.f < a.f ? b : a)), `a local fit from one of ${minima.length} starts around it`);
-  if (lower) return lower;
-  const prof = await profileIntervals(sse, best.x, best.f, { threshold: threshold(best.f), seed: seed + 100, maxEvals: 3 * maxEvals, ...signal });
-  const walked = escaped(prof, 'a profile walk from it');
-  if (walked) return walked;
+  let prof: Awaited<ReturnType<typeof profileIntervals>> | undefined;
+  let minima: Minimum[] = [];
+  for (let round = 0; ; round++) {
+    minima = await multiStart(sse, best.x, { starts: STARTS, spread: SPREAD, evals: 60 * free.length, seed: seed + 200 + 10 * round, ...signal });
+    const lowest = minima.reduce((a, b) => (b.f < a.f ? b : a));
+    let next: Minimum | undefined;
+    if (lower(lowest, best)) {
+      next = lowest;
+      moves.push(`a local fit from one of ${minima.length} starts around ${round ? 'that' : 'it'}`);
+    } else {
+      // a moved fit has shown the search can be fooled: it stands only if a start around it reaches it again
+      // (the best fit found repeatedly, Raue et al. 2013), not in a landscape of distinct minima
+      if (moves.length && !minima.some((m) => m.f <= best.f + threshold(best.f))) {
+        return {
+          x: best.x,
+          intervals: free.map(() => null),
+          warnings: [
+            `${movedNote(best)}; the fit moved there, but none of ${minima.length} local fits from starts around it reached it again: the run's spike times have several distinct minima and nothing shows the lowest found is the global one (multi-start check, Raue et al. 2013), so no intervals for ${free.map((p) => p.name).join(', ')}: measure at a drive that shows every parameter, or fix some of them`,
+          ],
+        };
+      }
+      // walked from this fit already (it came from a walk's lower point, and no start went lower since)
+      if (!prof || prof.x !== best.x) prof = await profileIntervals(sse, best.x, best.f, { threshold: threshold(best.f), seed: seed + 100 + 10 * round, maxEvals: 4 * maxEvals, ...signal });
+      if (!lower(prof, best)) break;
+      next = prof;
+      moves.push(`a profile walk from ${round ? 'that' : 'it'}`);
+    }
+    if (round + 1 >= ROUNDS) {
+      return {
+        x: next.x,
+        intervals: free.map(() => null),
+        warnings: [
+          `${movedNote(next)}; after ${ROUNDS} moves a lower minimum is still found, and nothing shows the lowest found is the global one (multi-start check, Raue et al. 2013), so no intervals for ${free.map((p) => p.name).join(', ')}: measure at a drive that shows every parameter, or fix some of them`,
+        ],
+      };
+    }
+    // a walk's centre is a profile point already re-optimised; a start's local fit is polished like the first fit
+    best = next === prof ? { x: prof.x, f: prof.f } : await polish(next, round + 1);
+    if (next === prof) prof = { ...prof, x: best.x };
+  }
   const check = multiStartCheck(prof.intervals, [...minima, best], prof.f, threshold(prof.f), APART);
   const apart = free.flatMap((_, i) => {
     const r = check.spread[i];
-    return r ? [{ name: free[i].name, text: range(i, [Math.min(r[0], prof.x[i]), Math.max(r[1], prof.x[i])]).replace(' → ', '–') }] : [];
+    return r ? [{ name: free[i].name, text: range(i, [Math.min(r[0], prof!.x[i]), Math.max(r[1], prof!.x[i])]).replace(' → ', '–') }] : [];
   });
-  const warnings = apart.length
-    ? [
-        `${apart.map((a) => a.name).join(', ')}: ${check.good} of ${minima.length + 1} local spike-time fits (the fit and ${minima.length} from starts around it) are equally good within the 95 % threshold at distinct values (${apart.map((a) => a.text).join('; ')}): the run has several minima and does not determine ${apart.length > 1 ? 'these parameters' : 'it'} (multi-start check, Raue et al. 2013); ${apart.length > 1 ? 'their intervals are' : 'its interval is'} widened to hold them`,
-      ]
+  const warnings = moves.length
+    ? [`${movedNote(best)}; the fit moved there, and of ${STARTS} local fits from starts around it none went lower and some reached it again (multi-start check, Raue et al. 2013): the estimate and intervals are those of that minimum`]
     : [];
+  if (apart.length)
+    warnings.push(
+      `${apart.map((a) => a.name).join(', ')}: ${check.good} of ${minima.length + 1} local spike-time fits (the fit and ${minima.length} from starts around it) are equally good within the 95 % threshold at distinct values (${apart.map((a) => a.text).join('; ')}): the run has several minima and does not determine ${apart.length > 1 ? 'these parameters' : 'it'} (multi-start check, Raue et al. 2013); ${apart.length > 1 ? 'their intervals are' : 'its interval is'} widened to hold them`,
+    );
   return { x: prof.x, intervals: check.intervals, warnings };
 }
 

@@ -2,8 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { ProtocolError, protocolSchemas, protocolSummary, sampleStimulus, validateProtocol } from './index.ts';
 import { PROTOCOL_KINDS } from './kinds/index.ts';
+import { expandSweep, sweepSummary } from './sweep.ts';
 
 describe('protocols', () => {
+  it('states a sweep\'s total duration as written, not as a float sum', () => {
+    const sweep = { kind: 'sweep', base: { kind: 'dc', durationS: 0.2 }, parameters: [{ field: 'level', start: 1e-5, stop: 8e-5, steps: 8 }] };
+    expect(sweepSummary(expandSweep(sweep)).durationS).toBe(1.6);
+  });
   it('fills defaults and states duration and peaks', () => {
     const p = validateProtocol({ kind: 'square', durationS: 0.5 });
     expect(p).toMatchObject({ kind: 'square', quantity: 'current', amplitude: 1e-3, frequencyHz: 1000, duty: 0.5 });

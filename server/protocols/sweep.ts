@@ -241,7 +241,8 @@ export function sweepSummary(expanded: ExpandedSweep): SweepSummary {
   const sums = expanded.points.map((pt) => protocolSummary(pt.protocol));
   return {
     count: sums.length,
-    durationS: sums.reduce((s, x) => s + x.durationS, 0),
+    // to 12 significant digits: eight points of 0.2 s are 1.6 s, not the float sum 1.5999999999999999
+    durationS: Number(sums.reduce((s, x) => s + x.durationS, 0).toPrecision(12)),
     quantity: sums[0].quantity,
     unit: sums[0].unit,
     min: Math.min(...sums.map((s) => s.min)),

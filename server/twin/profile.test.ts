@@ -24,6 +24,15 @@ describe('profile-likelihood intervals', () => {
     expect(r.intervals[0].lo!).toBeCloseTo(0.3 - 0.02, 4);
   });
 
+  it('a cliff past the threshold: the walk bisects to it instead of creeping from the low end', async () => {
+    // flat up to a cliff at 0.6 (beyond it nothing fits: the objective jumps by 10⁵ thresholds); the walk's
+    // growing steps land past the cliff, where √PL is far from linear, and regula falsi alone ends near 0.39
+    const f = ([x]: number[]) => (x < 0.6 ? 0.01 * (x - 0.3) ** 2 : 1e3);
+    const r = await profileIntervals(batch(f), [0.3], 0, { threshold: 0.01 });
+    expect(r.intervals[0].lo).toBeNull();
+    expect(Math.abs(r.intervals[0].hi! - 0.6)).toBeLessThan(2e-3);
+  });
+
   it('re-centres when a walk finds a lower point than the given minimum', async () => {
     const f = ([x, y]: number[]) => (x - 0.6) ** 2 + (y - 0.4) ** 2;
     const r = await profileIntervals(batch(f), [0.5, 0.4], f([0.5, 0.4]), { threshold: 0.0004, seed: 2 });

@@ -79,10 +79,18 @@ async function walk(evaluate: Evaluate, x0: readonly number[], f0: number, i: nu
   let s = Math.min(opts.step0 ?? 0.02, room);
   let k = 0;
   const step = async (to: number): Promise<Pt> => {
-    // the other parameters' optimum moves along the valley: extrapolate it from the last two steps
-    const guess = before && lo.s > before.s ? lo.x.map((v, j) => v + ((v - before!.x[j]) * (to - lo.s)) / (lo.s - before!.s)) : lo.x;
+    // the other parameters' optimum moves along the valley: extrapolate it from the last two steps (inside the box)
+    const guess = before && lo.s > before.s ? lo.x.map((v, j) => Math.min(1, Math.max(0, v + ((v - before!.x[j]) * (to - lo.s)) / (lo.s - before!.s)))) : lo.x;
     // the valley may run steeply in the others (a tight product like R·C): their search starts wider than the step
-    const r = await profileAt(evaluate, i, x0[i] + dir * to, guess, Math.min(0.2, Math.max(4 * Math.abs(to - lo.s), 1e-6)), seed + k++, opts);
+    const sigma0 = Math.min(0.2, Math.max(4 * Math.abs(to - lo.s), 1e-6));
+    let r = await profileAt(evaluate, i, x0[i] + dir * to, guess, sigma0, seed + k++, opts);
+    // a point at or above the threshold ends the walk there: make sure it is not an inner fit that lost the valley
+    // (one that hugs a cliff, say, where the extrapolated guess lands beyond it) by fitting again from the last
+    // point below
+    if (r.f - f0 >= th) {
+      const again = await profileAt(evaluate, i, x0[i] + dir * to, lo.x, sigma0, seed + k++, opts);
+      if (again.f < r.f) r = again;
+    }
     return { s: to, d: r.f - f0, x: r.x };
   };
   for (let iter = 0; iter < 40 && !hi; iter++) {
@@ -98,13 +106,17 @@ async function walk(evaluate: Evaluate, x0: readonly number[], f0: number, i: nu
   }
   if (!hi) return null;
   const cross = (a: Pt, b: Pt) => a.s + ((b.s - a.s) * (Math.sqrt(th) - Math.sqrt(a.d))) / (Math.sqrt(b.d) - Math.sqrt(a.d));
-  for (let r = 0; r < 4; r++) {
-    const p = await step(cross(lo, hi));
+  // A step that lands far past the threshold (beyond a cliff: no values of the others reproduce the data there)
+  // leaves √PL far from linear between the ends, and regula falsi would creep from the low end: bisect instead
+  // while the high end is above 4Δ. Stop once a point lies within 2 % of √Δ, or the ends within 1e-3 of the box.
+  for (let r = 0; r < 8 && hi.s - lo.s > 1e-3; r++) {
+    const p = await step(hi.d > 4 * th ? (lo.s + hi.s) / 2 : cross(lo, hi));
     if (p.d >= th) hi = p;
     else {
       before = lo;
       lo = { ...p, d: Math.max(0, p.d) };
     }
+    if (Math.abs(Math.sqrt(p.d) - Math.sqrt(th)) < 0.02 * Math.sqrt(th)) break;
   }
   return x0[i] + dir * cross(lo, hi);
 }

@@ -9,7 +9,8 @@
  * worker (stalled-job check); a failed job is retried (`attempts`); each worker runs `concurrency` jobs at
  * once. An AbortSignal removes a job that has not started and cancels one that has: the server publishes
  * the job's id on BullMQ's Relay (CANCEL_TOPIC), the worker running it aborts it (`worker.cancelJob`, the
- * processor's AbortSignal stops its thread) and fails it without a retry. Redis restarted with its append-only file keeps
+ * processor's AbortSignal stops its thread) and fails it without a retry; a job taken but not yet started
+ * when the cancel comes is failed as cancelled when it starts (startQueueWorker). Redis restarted with its append-only file keeps
  * the queue, and every side reconnects and carries on.
  *
  * Typed arrays travel as base64 of their bytes, so outputs are bit-identical to the local pool's
@@ -219,13 +220,26 @@ export interface QueueWorkerOptions {
   lockMs?: number;
 }
 
+/** Cancels a worker keeps for jobs it does not run (yet): far more than the jobs a sweep has in flight. */
+const MAX_PENDING_CANCELS = 10_000;
+
 /** Worker side: takes jobs from the queue and runs them on a local WorkerPool. */
 export function startQueueWorker(opts: QueueWorkerOptions): { worker: Worker; ready: Promise<unknown>; close: () => Promise<void> } {
   const pool = new WorkerPool({ threads: opts.concurrency });
   const lockDuration = opts.lockMs ?? 10_000;
+  // Cancels of jobs not running here (yet): a job taken from the queue is active and locked, so the server's
+  // removal is refused and it publishes the cancel, but BullMQ only tracks the job (and `cancelJob` finds it)
+  // once its processor starts. A cancel in between would be lost and the job run; kept here, the processor
+  // refuses the job when it starts, on whichever worker gets it (every worker hears every cancel).
+  const cancelled = new Map<string, string>();
   const worker = new Worker(
     QUEUE_NAME,
     async (job, _token, signal) => {
+      const early = job.id === undefined ? undefined : cancelled.get(job.id);
+      if (early !== undefined) {
+        cancelled.delete(job.id!);
+        throw new UnrecoverableError(`[CANCELLED] cancelled: ${early}`);
+      }
       try {
         return encode(await pool.run(job.name as TaskName, decode(job.data) as never, { ...(signal ? { signal } : {}) }));
       } catch (err) {
@@ -251,7 +265,11 @@ export function startQueueWorker(opts: QueueWorkerOptions): { worker: Worker; re
   const relay = new Relay({ connection: connection(opts.redis), name: `spikeloop worker ${worker.name}` });
   relay.on('error', () => undefined);
   const ready = relay.subscribe<{ jobId?: string; reason?: string }>(CANCEL_TOPIC, (m) => {
-    if (typeof m.data?.jobId === 'string') worker.cancelJob(m.data.jobId, m.data.reason);
+    const id = m.data?.jobId;
+    if (typeof id !== 'string' || worker.cancelJob(id, m.data?.reason)) return;
+    cancelled.set(id, String(m.data?.reason ?? 'aborted'));
+    // bounded: the oldest forgotten first (a job another worker ran, or one long gone)
+    if (cancelled.size > MAX_PENDING_CANCELS) cancelled.delete(cancelled.keys().next().value!);
   });
   return {
     worker,

@@ -14,6 +14,11 @@ export function si(value: number | null | undefined, unit = '', digits = 3): str
   return `${n}${unit || p ? ' ' : ''}${p}${unit}`;
 }
 
+/** 1, 'marker' → "1 marker"; 3000, 'spike' → "3,000 spikes" (the header said "1 markers"). */
+export function count(n: number, noun: string): string {
+  return `${n.toLocaleString()} ${n === 1 ? noun : `${noun}s`}`;
+}
+
 /** Seconds → "1.50 s", "2 min 5 s", "1 h 02 min". */
 export function duration(s: number | null | undefined): string {
   if (s === null || s === undefined || !Number.isFinite(s)) return '—';

@@ -3,8 +3,13 @@
  * in JavaScript), with the instrument's objects (`smua`, `display`, `errorqueue` ...) as proxy tables whose
  * fields the host resolves by dotted path. The sandbox has no io, os, package or debug library, a budget of
  * Lua instructions per chunk (a client's `while true do end` cannot hang the virtual instrument) and a
- * 1 MB cap on string.rep; memory is otherwise not limited (fengari has no allocator hook), so a chunk that
- * doubles a string thirty times can still exhaust the process — the virtual instrument binds to loopback.
+ * memory budget per chunk: a string is at most 1 MB (string.rep and concatenation alike) and a chunk may
+ * create at most 64 MB of string bytes. fengari has no allocator hook and makes every Lua string a
+ * Uint8Array, so while a chunk runs (synchronously: nothing else runs meanwhile) `Uint8Array` is a subclass
+ * that counts what is created and refuses more; the count hook could not catch a string doubled in a loop,
+ * which reaches gigabytes within the few instructions between two hooks. Over budget, the chunk fails with
+ * the 2600B's run-time error "not enough memory" (Lua's LUA_ERRMEM message; fengari unwinds the chunk as for
+ * any error) and the instrument goes on.
  * Errors carry the 2600B's numbers: -285 syntax, -286 run time, or the code a host function throws.
  */
 import fengari from 'fengari';
@@ -19,6 +24,31 @@ export type TspKind = 'attr' | 'func' | 'node';
 
 export interface LuaHost extends TspHost {
   kind(path: string): TspKind | undefined;
+}
+
+/** Bytes of one string, and of all strings one chunk creates (garbage included: a 2600B has a few MB for scripts). */
+const MAX_STRING_BYTES = 1 << 20;
+const CHUNK_STRING_BYTES = 64 << 20;
+
+const Bytes = Uint8Array;
+/** Bytes created by the running chunk. */
+let created = 0;
+/** Whether the running chunk was refused memory. */
+let refused = false;
+/** `Uint8Array` while a chunk runs: counts and caps what fengari allocates (its strings); other arrays are instances too. */
+class BudgetedBytes extends Bytes {
+  constructor(...args: unknown[]) {
+    const n = typeof args[0] === 'number' ? args[0] : ArrayBuffer.isView(args[0]) || Array.isArray(args[0]) ? (args[0] as ArrayLike<unknown>).length : 0;
+    if (n > MAX_STRING_BYTES || created + n > CHUNK_STRING_BYTES) {
+      refused = true;
+      throw new RangeError('not enough memory');
+    }
+    created += n;
+    super(...(args as []));
+  }
+  static [Symbol.hasInstance](x: unknown): boolean {
+    return x instanceof Bytes;
+  }
 }
 
 /** Instructions one chunk may execute (a 2,500-point sweep script and its read-back need well under a million). */
@@ -142,10 +172,16 @@ export class TspLua {
     const L = this.L;
     this.steps = 0;
     const top = lua.lua_gettop(L);
+    const code = to_luastring(chunk);
+    created = 0;
+    refused = false;
+    globalThis.Uint8Array = BudgetedBytes;
     try {
-      if (lauxlib.luaL_loadbuffer(L, to_luastring(chunk), null, to_luastring(`=${name}`)) !== lua.LUA_OK)
+      if (lauxlib.luaL_loadbuffer(L, code, null, to_luastring(`=${name}`)) !== lua.LUA_OK)
         throw instrumentError(-285, this.message(lua.lua_tojsstring(L, -1), 'Syntax'));
       if (lua.lua_pcall(L, 0, 0, 0) !== lua.LUA_OK) {
+        // refused by the memory budget: a JavaScript exception inside the VM, which has no Lua message
+        if (refused) throw instrumentError(-286, 'TSP Runtime error: not enough memory');
         const msg = lua.lua_type(L, -1) === lua.LUA_TSTRING ? lua.lua_tojsstring(L, -1) : 'error object is not a string';
         const coded = msg.indexOf(CODE);
         if (coded >= 0) {
@@ -155,6 +191,7 @@ export class TspLua {
         throw instrumentError(-286, this.message(msg, 'Runtime'));
       }
     } finally {
+      globalThis.Uint8Array = Bytes;
       lua.lua_settop(L, top);
     }
   }

@@ -114,7 +114,8 @@ function startUrls(address: string, host: string, token: string | null): string[
   const query = token === null ? '' : `?token=${encodeURIComponent(token)}`;
   const withPort = (a: string) => `http://${a.includes(':') ? `[${a}]` : a}:${port}/${query}`;
   if (host !== '0.0.0.0' && host !== '::') return [withPort(new URL(address).hostname.replace(/^\[|\]$/g, '').replace(/^::1$/, 'localhost'))];
-  const all = Object.values(os.networkInterfaces()).flat().filter((i) => i && (host === '::' || i.family === 'IPv4')).map((i) => i!.address);
+  // link-local IPv6 addresses (fe80::) need an interface's zone to be reached: no URL a browser can open
+  const all = Object.values(os.networkInterfaces()).flat().filter((i) => i && (host === '::' || i.family === 'IPv4') && !/^fe80:/i.test(i.address)).map((i) => i!.address);
   return [withPort('127.0.0.1'), ...all.filter((a) => a !== '127.0.0.1' && a !== '::1').map(withPort)];
 }
 

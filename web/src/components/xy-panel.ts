@@ -64,6 +64,7 @@ export function xyPanel(run: RunSummary, channels: ChannelInfo[], window: () => 
       (r) => {
         period = r.periodS ?? null;
         if (period) colour.append(h('option', { value: 'cycle' }, 'cycle'));
+        lastCycles.hidden = colour.value !== 'cycle';
       },
       () => undefined,
     ));
@@ -78,9 +79,17 @@ export function xyPanel(run: RunSummary, channels: ChannelInfo[], window: () => 
   const xSel = pick('X channel', 'xy-x', stim ?? channels[0]);
   const ySel = pick('Y channel', 'xy-y', resp ?? channels[1] ?? channels[0]);
   const colour = h('select', { class: 'compact', 'aria-label': 'Colour by', 'data-control': 'xy-colour' }, h('option', { value: 'time' }, 'time'));
+  // by cycle: all the window's cycles, or only the last few (a steady state, or the transient before it)
+  const lastCycles = h(
+    'select',
+    { class: 'compact', 'aria-label': 'Cycles shown', 'data-control': 'xy-cycles', hidden: true },
+    ...[['1', 'last cycle'], ['3', 'last 3 cycles'], ['10', 'last 10 cycles'], ['all', 'all cycles']].map(([v, t]) => h('option', { value: v }, t)),
+  );
+  // a few cycles by default: each one a band of its colour around the later ones (xy-plot.ts)
+  lastCycles.value = '3';
   const note = h('span', { class: 'hint', 'data-stat': 'xy-note' });
   const body = h('div', { class: 'xy-body' });
-  const el = h('section', { class: 'xy-panel', hidden: true }, h('div', { class: 'toolbar' }, h('strong', {}, 'X–Y'), 'x', xSel, 'y', ySel, 'colour by', colour, note), body);
+  const el = h('section', { class: 'xy-panel', hidden: true }, h('div', { class: 'toolbar' }, h('strong', {}, 'X–Y'), 'x', xSel, 'y', ySel, 'colour by', colour, lastCycles, note), body);
   let plot: XYPlot | null = null;
   let ac: AbortController | null = null;
   const toggle = h('button', { type: 'button', class: 'small', 'data-action': 'xy', title: 'Plot one channel against another (I–V loop, stimulus vs response)' }, 'X–Y');
@@ -89,7 +98,7 @@ export function xyPanel(run: RunSummary, channels: ChannelInfo[], window: () => 
     toggle.classList.toggle('active', !el.hidden);
     if (!el.hidden) void refresh();
   });
-  for (const s of [xSel, ySel, colour]) s.addEventListener('change', () => void refresh());
+  for (const s of [xSel, ySel, colour, lastCycles]) s.addEventListener('change', () => void refresh());
 
   async function refresh(): Promise<void> {
     if (el.hidden) return;
@@ -102,12 +111,20 @@ export function xyPanel(run: RunSummary, channels: ChannelInfo[], window: () => 
       await askPeriod();
       const p = await source(cx, cy, w0, w1, mine.signal);
       if (mine.signal.aborted || !p) return;
+      const byCycle = colour.value === 'cycle' && period !== null;
+      lastCycles.hidden = !byCycle;
       const c = new Float64Array(p.length);
-      for (let k = 0; k < p.length; k++) c[k] = colour.value === 'cycle' && period ? Math.floor(p.t[k] / period) : p.t[k];
+      for (let k = 0; k < p.length; k++) c[k] = byCycle ? Math.floor(p.t[k] / period!) : p.t[k];
+      // only the last N cycles: the points from the first of them on
+      const keep = byCycle && lastCycles.value !== 'all' ? c[p.length - 1] - Number(lastCycles.value) + 1 : -Infinity;
+      let from = 0;
+      while (from < p.length && c[from] < keep) from++;
+      const part = <T extends Float64Array>(a: T) => a.subarray(from);
       plot ??= new XYPlot(body, Math.min(760, Math.max(420, el.clientWidth - 20)), 420);
-      plot.show({ x: p.x, y: p.y, c, length: p.length, xLabel: cx.label || cx.name, xUnit: shownUnit(cx), yLabel: cy.label || cy.name, yUnit: shownUnit(cy), cLabel: colour.value === 'cycle' ? 'cycle' : 'time (s)' });
+      plot.show({ x: part(p.x), y: part(p.y), c: part(c), length: p.length - from, xLabel: cx.label || cx.name, xUnit: shownUnit(cx), yLabel: cy.label || cy.name, yUnit: shownUnit(cy), cLabel: byCycle ? 'cycle' : 'time (s)' });
       const each = p.samplesPerPoint > 1 ? ` (each the middle of ${Math.round(p.samplesPerPoint).toLocaleString()} samples: zoom in for raw samples)` : ' (raw samples)';
-      note.textContent = `${p.length.toLocaleString()} points over ${si(w0, 's', 4)} – ${si(w1, 's', 4)}${each}`;
+      const shown = from > 0 ? `; drawn: the ${lastCycles.selectedOptions[0]?.text ?? ''} from ${si(c[from] * period!, 's', 4)}` : '';
+      note.textContent = `${p.length.toLocaleString()} points over ${si(w0, 's', 4)} – ${si(w1, 's', 4)}${each}${shown}`;
     } catch (e) {
       if (!mine.signal.aborted) note.textContent = `Could not load the X–Y data: ${e instanceof Error ? e.message : String(e)}`;
     }

@@ -2,6 +2,11 @@
  * An X–Y plot (one channel against another: an I–V loop, stimulus vs response) on a plain canvas: points
  * joined in time order, each segment coloured by its time or its stimulus cycle on a perceptual colour ramp
  * (viridis stops), a colour bar saying which, axes with SI-prefixed units, and a PNG button.
+ *
+ * By cycle, each cycle has one colour (the colour bar in bands, one per cycle) and is drawn wider than the
+ * cycles after it, which are drawn over it: in a steady state, where every cycle retraces the one before,
+ * the trace shows each cycle as a coloured band on either side of the next instead of only the last one
+ * (clearly for a few cycles: the panel shows the last 3 by default).
  */
 import { h } from '../dom.ts';
 import { si } from '../format.ts';
@@ -17,9 +22,18 @@ export interface XYData {
   xUnit: string;
   yLabel: string;
   yUnit: string;
-  /** What the colour says: "time (s)" or "cycle". */
+  /** What the colour says: "time (s)" or "cycle" (c an integer per cycle). */
   cLabel: string;
 }
+
+/** Nested stroke widths of cycles: the last 1.5 px, each earlier one 3 px wider (a 1.5 px band each side), at most 12 px. */
+export function cycleWidths(n: number): number[] {
+  const step = n > 1 ? Math.min(3, 10.5 / (n - 1)) : 0;
+  return Array.from({ length: n }, (_, k) => 1.5 + step * (n - 1 - k));
+}
+
+/** A cycle's colour: cycle k of n (k from 0) at its place on the ramp. */
+export const cycleColour = (k: number, n: number): string => ramp(n > 1 ? k / (n - 1) : 1);
 
 /** Viridis at five stops (van der Walt & Smith 2015, matplotlib's default colour map). */
 const RAMP: [number, number, number][] = [
@@ -151,33 +165,60 @@ export class XYPlot {
     ctx.textBaseline = 'top';
     ctx.fillText(`${d.yLabel} [${d.yUnit}]`, 0, 0);
     ctx.restore();
-    // The trajectory, segment by segment in its colour.
+    const byCycle = d.cLabel === 'cycle';
+    const cycles = byCycle ? Math.round(c1 - c0) + 1 : 0;
+    this.el.dataset.cycles = String(cycles);
+    const widths = cycleWidths(cycles);
+    // The trajectory, segment by segment in its colour (a cycle's width: cycleWidths).
     ctx.lineWidth = 1.2;
+    ctx.lineCap = 'round';
+    ctx.lineJoin = 'round';
     for (let i = 1; i < d.length; i++) {
       const xa = d.x[i - 1];
       const ya = d.y[i - 1];
       const xb = d.x[i];
       const yb = d.y[i];
       if (!Number.isFinite(xa) || !Number.isFinite(ya) || !Number.isFinite(xb) || !Number.isFinite(yb)) continue;
-      ctx.strokeStyle = ramp((d.c[i] - c0) / (c1 - c0));
+      if (byCycle) {
+        const k = Math.round(d.c[i] - c0);
+        ctx.strokeStyle = cycleColour(k, cycles);
+        ctx.lineWidth = widths[k];
+      } else ctx.strokeStyle = ramp((d.c[i] - c0) / (c1 - c0));
       ctx.beginPath();
       ctx.moveTo(px(xa), py(ya));
       ctx.lineTo(px(xb), py(yb));
       ctx.stroke();
     }
-    // Colour bar.
+    // Colour bar: a ramp of time, or one band per cycle (numbered, when there is room).
     const bx = box.right + 24;
-    for (let y = box.top; y < box.bottom; y++) {
-      ctx.fillStyle = ramp(1 - (y - box.top) / (box.bottom - box.top));
-      ctx.fillRect(bx, y, 12, 1);
+    const span = box.bottom - box.top;
+    if (byCycle) {
+      const band = span / cycles;
+      ctx.textAlign = 'left';
+      ctx.textBaseline = 'middle';
+      for (let k = 0; k < cycles; k++) {
+        const y = box.bottom - (k + 1) * band;
+        ctx.fillStyle = cycleColour(k, cycles);
+        ctx.fillRect(bx, y, 12, band);
+        const every = Math.ceil(14 / band);
+        if (k % every === 0 || k === cycles - 1) {
+          ctx.fillStyle = '#4a5568';
+          ctx.fillText(String(Math.round(c0 + k)), bx + 15, y + band / 2);
+        }
+      }
+    } else {
+      for (let y = box.top; y < box.bottom; y++) {
+        ctx.fillStyle = ramp(1 - (y - box.top) / span);
+        ctx.fillRect(bx, y, 12, 1);
+      }
+      ctx.fillStyle = '#4a5568';
+      ctx.textAlign = 'left';
+      ctx.textBaseline = 'top';
+      ctx.fillText(si(c1, 's'), bx + 15, box.top);
+      ctx.textBaseline = 'bottom';
+      ctx.fillText(si(c0, 's'), bx + 15, box.bottom);
     }
     ctx.fillStyle = '#4a5568';
-    ctx.textAlign = 'left';
-    ctx.textBaseline = 'top';
-    const fmtC = (v: number) => (d.cLabel === 'cycle' ? String(Math.round(v)) : si(v, 's'));
-    ctx.fillText(fmtC(c1), bx + 15, box.top);
-    ctx.textBaseline = 'bottom';
-    ctx.fillText(fmtC(c0), bx + 15, box.bottom);
     ctx.save();
     ctx.translate(bx + 6, box.bottom + 6);
     ctx.textBaseline = 'top';

@@ -14,10 +14,15 @@ const UNIT_OF: Record<string, (p: ProtocolDoc) => string> = {
   delayS: () => 's',
 };
 
-/** "square · 1 ms · amplitude 1 mA, frequencyHz 1 kHz, duty 0.5" */
+/** Parameters in this order whatever the order of the stored document (a run posted with frequencyHz first read differently); others after, as stored. */
+const ORDER = [...Object.keys(UNIT_OF), 'duty'];
+const rank = (k: string) => (ORDER.includes(k) ? ORDER.indexOf(k) : ORDER.length);
+
+/** "amplitude 1 mA, offset 0 A, frequency 1 kHz, duty 0.5" */
 export function describeProtocol(p: ProtocolDoc): string {
   const parts: string[] = [];
-  for (const [k, v] of Object.entries(p)) {
+  const entries = Object.entries(p).sort(([a], [b]) => rank(a) - rank(b));
+  for (const [k, v] of entries) {
     if (k === 'kind' || k === 'durationS' || k === 'quantity') continue;
     const unit = UNIT_OF[k]?.(p);
     if (typeof v === 'number') parts.push(`${k.replace(/(Hz|S)$/, '')} ${unit ? si(v, unit) : String(Number(v.toPrecision(4)))}`);

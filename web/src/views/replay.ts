@@ -10,7 +10,7 @@
  */
 import { api, ApiError, type EventKind, type LiveMessage, type RunDetail, type RunEvent } from '../api.ts';
 import { h } from '../dom.ts';
-import { si } from '../format.ts';
+import { si, count } from '../format.ts';
 import type { Params, ViewInstance } from '../router.ts';
 import { mountLiveView, type FeedHandle, type LiveViewInstance } from './live-view.ts';
 
@@ -135,7 +135,7 @@ class Player {
       'div',
       { class: 'run-header' },
       h('h2', {}, `Replay of run ${run.id}`, run.label ? ` · ${run.label}` : ''),
-      h('p', {}, `${si(this.duration, 's')} recorded, ${run.eventCounts.spike.toLocaleString()} spikes, ${run.eventCounts.marker.toLocaleString()} markers, ${run.eventCounts.fault.toLocaleString()} faults · `, h('a', { href: `#/runs/${run.id}` }, 'stored view')),
+      h('p', {}, `${si(this.duration, 's')} recorded, ${count(run.eventCounts.spike, 'spike')}, ${count(run.eventCounts.marker, 'marker')}, ${count(run.eventCounts.fault, 'fault')} · `, h('a', { href: `#/runs/${run.id}` }, 'stored view')),
     );
     const viewEl = h('div', { class: 'replay-view' });
     page.replaceChildren(head, controls, scrub, viewEl);

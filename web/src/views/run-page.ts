@@ -6,7 +6,7 @@
 import { runControls } from './run-controls.ts';
 import { api, ApiError, type RunDetail } from '../api.ts';
 import { h } from '../dom.ts';
-import { dateTime, duration, si } from '../format.ts';
+import { dateTime, duration, si, count } from '../format.ts';
 import { Router, type Params, type ViewInstance } from '../router.ts';
 import { channelTitle, describeProtocol, protocolDuration, runDurationText, statusBadge } from './describe.ts';
 import { mountLiveView } from './live-view.ts';
@@ -165,7 +165,7 @@ function compareLink(run: RunDetail): HTMLElement | null {
 }
 
 function eventsText(c: RunDetail['eventCounts']): string {
-  return `${c.spike.toLocaleString()} spikes, ${c.marker.toLocaleString()} markers, ${c.fault.toLocaleString()} faults`;
+  return `${count(c.spike, 'spike')}, ${count(c.marker, 'marker')}, ${count(c.fault, 'fault')}`;
 }
 
 /** What the server says a reader of the channels should know (no unit conversion, too few samples per period). */

@@ -212,9 +212,10 @@ export function runsList(root: HTMLElement): ViewInstance {
  */
 function importPanel(opened: (runId: number) => void): HTMLElement {
   const file = h('input', { type: 'file', 'aria-label': 'Recording file', accept: '.csv,.txt,.npy,.wav,.nwb,.h5' });
-  const rate = h('input', { type: 'text', class: 'narrow', placeholder: 'rate, Hz (if no time column)', 'aria-label': 'Sample rate' });
-  const unit = h('input', { type: 'text', class: 'narrow', placeholder: 'unit (if none)', 'aria-label': 'Unit' });
-  const stimulus = h('input', { type: 'text', class: 'narrow', placeholder: 'stimulus channel', 'aria-label': 'Stimulus channel' });
+  // short placeholders that fit the narrow fields (the longer one was cut off); the rest is the title
+  const rate = h('input', { type: 'text', class: 'narrow', placeholder: 'rate (Hz)', title: 'Sample rate in Hz, for a file without a time column or rate of its own', 'aria-label': 'Sample rate' });
+  const unit = h('input', { type: 'text', class: 'narrow', placeholder: 'unit (V, A…)', title: 'Unit of the channels the file names none for', 'aria-label': 'Unit' });
+  const stimulus = h('input', { type: 'text', class: 'narrow', placeholder: 'stimulus channel', title: 'The channel (name or number) that holds the applied stimulus, for pairing with the twin', 'aria-label': 'Stimulus channel' });
   const note = h('div', { class: 'list-message', role: 'status' });
   const go = h('button', { type: 'submit', class: 'button primary' }, 'Import');
   const form = h('form', { class: 'filters import-panel', hidden: true }, file, rate, unit, stimulus, go, note) as HTMLFormElement;

@@ -8,7 +8,7 @@
  */
 import { api, ApiError, type RunDetail, type RunQuery, type RunStatus, type RunSummary, type StoredAnalysis } from '../api.ts';
 import { h } from '../dom.ts';
-import { dateTime, si } from '../format.ts';
+import { dateTime, si, count } from '../format.ts';
 import type { Params, ViewInstance } from '../router.ts';
 import { describeProtocol, runDurationText, statusBadge } from './describe.ts';
 import { mountStoredView } from './stored-view.ts';
@@ -280,7 +280,7 @@ function showDetail(container: HTMLElement, run: RunDetail, twins: RunSummary[],
         fact('Created', dateTime(run.createdAt)),
         fact('Length', runDurationText(run)),
         fact('Channels', run.channels.map((c) => `${c.name} [${c.unit}] ${si(c.sampleRate, 'S/s')}`).join(', ') || '—'),
-        fact('Events', `${run.eventCounts.spike} spikes, ${run.eventCounts.marker} markers, ${run.eventCounts.fault} faults`),
+        fact('Events', `${count(run.eventCounts.spike, 'spike')}, ${count(run.eventCounts.marker, 'marker')}, ${count(run.eventCounts.fault, 'fault')}`),
         fact('Software', run.softwareVersion),
       ),
       h('div', { class: 'session-block' }, h('h4', {}, 'Notes and tags'), h('div', { class: 'annotations' }, tags, notes, save, saved)),

@@ -14,7 +14,7 @@
  */
 import { api, ApiError, type Envelope, type RunDetail, type RunEvent } from '../api.ts';
 import { h } from '../dom.ts';
-import { si } from '../format.ts';
+import { si, count } from '../format.ts';
 import { metrics } from '../metrics.ts';
 import { TracePlot, fitPlotHeight, type PlotEvent, type PlotSpan } from '../plots/trace-plot.ts';
 import { CursorTool } from '../plots/cursors.ts';
@@ -224,7 +224,7 @@ export function mountStoredView(container: HTMLElement, run: RunDetail): StoredV
       const faults = lines.filter((e) => e.kind === 'fault' && visible(e.t)).length + spans.filter((s) => s.kind === 'fault' && s.t1 >= w0 && s.t0 <= w1).length;
       const parts = ([[spikes.length, 'spike', spikesCapped], [markers, 'marker', false], [faults, 'fault', false]] as const)
         .filter(([n]) => n > 0)
-        .map(([n, kind, over]) => `${over ? 'over ' : ''}${n.toLocaleString()} ${kind}s`);
+        .map(([n, kind, over]) => `${over ? 'over ' : ''}${count(n, kind)}`);
       const reach = spikesCapped ? ` — spikes marked up to ${si(spikes[spikes.length - 1].index / ch0.sampleRate, 's', 4)} only: zoom in for the rest` : '';
       evEl.textContent = parts.length === 0 ? 'no events in view' : `${parts.join(', ')} in view${reach}`;
       evEl.classList.toggle('warn', spikesCapped);
