@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { startServer, type TestServer } from './helpers-live.ts';
+import { startServer, twinRun, type TestServer } from './helpers-live.ts';
 import type { WorkerPool } from '../server/workers/pool.ts';
 
 let srv: TestServer;
@@ -22,16 +22,6 @@ afterAll(async () => {
 
 const json = (url: string, body: unknown, signal?: AbortSignal) =>
   srv.fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), ...(signal ? { signal } : {}) });
-
-/** Starts a twin run and waits for its end; its id. */
-async function twinRun(body: unknown): Promise<number> {
-  const r = await json('/api/twin/runs', body);
-  expect(r.status, await r.clone().text()).toBe(201);
-  const id = ((await r.json()) as { run: { id: number } }).run.id;
-  await srv.app.spikeloop.runs.waitForEnd(id);
-  expect(srv.store.getRun(id)!.status).toBe('completed');
-  return id;
-}
 
 /**
  * A request sent from a thread of its own: the status and the answer's size (and its start, for a failing
@@ -95,10 +85,10 @@ async function healthWhile(busy: Promise<unknown>, ms: number): Promise<Window> 
 it('GET /api/health answers within 100 ms while the heaviest accepted request of each heavy route runs', { timeout: 900_000 }, async () => {
   const pool = srv.app.spikeloop.pool as WorkerPool;
   // stored runs to analyse: a twin run of 1.2e6 samples in all (3 channels), so 16 of it reach the run-ids cap
-  const big = await twinRun({ circuit: 'lif', protocol: { kind: 'sine', quantity: 'current', amplitude: 40e-6, offset: 20e-6, frequencyHz: 50, durationS: 4 }, sampleRate: 100_000 });
+  const big = await twinRun(srv, { circuit: 'lif', protocol: { kind: 'sine', quantity: 'current', amplitude: 40e-6, offset: 20e-6, frequencyHz: 50, durationS: 4 }, sampleRate: 100_000 });
   const bigSamples = srv.store.getRun(big)!.channels.reduce((n, c) => n + c.sampleCount, 0);
   expect(bigSamples).toBe(1_200_000);
-  const stdpRun = await twinRun({ circuit: 'stdp-synapse', protocol: { kind: 'stdp', spikeShape: 'exp-tail', offsetsS: [-4e-3, -2e-3, 2e-3, 4e-3], pairsPerOffset: 3, readWidthS: 2e-3, gapS: 2e-3 }, sampleRate: 100_000 });
+  const stdpRun = await twinRun(srv, { circuit: 'stdp-synapse', protocol: { kind: 'stdp', spikeShape: 'exp-tail', offsetsS: [-4e-3, -2e-3, 2e-3, 4e-3], pairsPerOffset: 3, readWidthS: 2e-3, gapS: 2e-3 }, sampleRate: 100_000 });
   const stdpSamples = srv.store.getRun(stdpRun)!.channels.reduce((n, c) => n + c.sampleCount, 0);
   const busy: Record<string, Window[]> = {};
   const idleProbes: number[] = [];
@@ -221,7 +211,7 @@ it('GET /api/health answers within 100 ms while the heaviest accepted request of
     await idle();
     // ... and the fastest stream the store records: 10 MS/s
     await baseline();
-    const fast = twinRun({ circuit: 'lif', protocol: { kind: 'dc', quantity: 'current', level: 30e-6, durationS: 0.3 }, sampleRate: 10_000_000 });
+    const fast = twinRun(srv, { circuit: 'lif', protocol: { kind: 'dc', quantity: 'current', level: 30e-6, durationS: 0.3 }, sampleRate: 10_000_000 });
     await during('twin run', fast, 1000);
     await fast;
   });

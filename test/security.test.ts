@@ -10,7 +10,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { damageSampleTable, startServer, upgrade, type TestServer } from './helpers-live.ts';
+import { damageSampleTable, startServer, twinRun, upgrade, type TestServer } from './helpers-live.ts';
 import type { WorkerPool } from '../server/workers/pool.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -329,16 +329,6 @@ describe('bounded work', () => {
     expect(long).toMatchObject({ code: 'TWIN_TOO_COSTLY', message: expect.stringMatching(/× 20000 steps = .*MAX_NETWORK_WORK = 1e\+9/) });
   });
 
-  /** Starts a twin run and waits for its end; its id. */
-  async function twinRun(body: unknown): Promise<number> {
-    const r = await json('/api/twin/runs', body);
-    expect(r.status, await r.clone().text()).toBe(201);
-    const id = ((await r.json()) as { run: { id: number } }).run.id;
-    await srv.app.spikeloop.runs.waitForEnd(id);
-    expect(srv.store.getRun(id)!.status).toBe('completed');
-    return id;
-  }
-
   it('heavy work is cancelled when its client disconnects or asks: analyses, distances, bootstraps, pairings, imports, twin runs, sweeps', { timeout: 600_000 }, async () => {
     const pool = srv.app.spikeloop.pool as WorkerPool;
     // every pool task's outcome (the pool itself, watched): a cancelled task rejects with CANCELLED
@@ -373,8 +363,8 @@ describe('bounded work', () => {
       const el = [{ node: 0, stimulus: true }, { node: -1, value: 0 }];
       // a network at its caps: minutes per run (test/health-under-load.test.ts)
       const dense = { kind: 'erdos-renyi', n: 2000, p: 0.002, junction: { model: 'threshold' }, electrodes: el };
-      const long = await twinRun({ circuit: 'lif', protocol: { kind: 'sine', quantity: 'current', amplitude: 40e-6, offset: 20e-6, frequencyHz: 50, durationS: 3 }, sampleRate: 100_000 });
-      const slowStim = await twinRun({ circuit: 'er20', protocol: { kind: 'sine', quantity: 'voltage', amplitude: 2, frequencyHz: 10, durationS: 8 }, sampleRate: 1000 });
+      const long = await twinRun(srv, { circuit: 'lif', protocol: { kind: 'sine', quantity: 'current', amplitude: 40e-6, offset: 20e-6, frequencyHz: 50, durationS: 3 }, sampleRate: 100_000 });
+      const slowStim = await twinRun(srv, { circuit: 'er20', protocol: { kind: 'sine', quantity: 'voltage', amplitude: 2, frequencyHz: 10, durationS: 8 }, sampleRate: 1000 });
 
       // analyses of data sent: a distance at its pair-work cap, a bootstrap at its replicate cap
       const trains = Array.from({ length: 100 }, (_, k) => Array.from({ length: 100 }, (_, i) => i * 0.01 + k * 1e-5));
