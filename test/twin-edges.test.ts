@@ -65,4 +65,12 @@ describe('exact stimulus edges', () => {
     const text = toSpice(expandCircuit(load('adaptive-lif')), { stimulus: { samples: sampleStimulus(square, fs, 0, 2000), sampleRate: fs, pieces: stimulusPieces(square)! } });
     expect(text).toContain('PWL(0 0.001 0.0005 0.001 0.000500000001 0 0.001 0 0.001000000001 0.001');
   });
+
+  it('PWL times and values carry no float noise (0.004 + 1 ps is 0.004000000001, 0.1·3 is 0.3)', () => {
+    const pieces = { times: Float64Array.of(0, 0.004), values: Float64Array.of(0.1 * 3, 0) };
+    const text = toSpice(expandCircuit(load('adaptive-lif')), { stimulus: { samples: Float64Array.of(0.1 * 3, 0.1 * 3), sampleRate: 1 / 0.004, pieces } });
+    expect(text).toContain('PWL(0 0.3 0.004 0.3 0.004000000001 0)');
+    const sampled = toSpice(expandCircuit(load('adaptive-lif')), { stimulus: { samples: Float64Array.of(0, 0.1 * 3, 0, 0), sampleRate: 3 } });
+    expect(sampled).toContain('PWL(0 0 0.333333333333333 0.3 0.666666666666667 0 1 0)');
+  });
 });

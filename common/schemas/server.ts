@@ -12,6 +12,12 @@ export const SourceInfoSchema = Type.Object({
   available: Type.Boolean(),
   detail: Type.Optional(Type.String()),
   defaultSampleRate: Type.Optional(Type.Number({ description: 'S/s per channel used when a run names none' })),
+  protocol: Type.Optional(
+    Type.Object(
+      { quantity: oneOf(['voltage', 'current']), levelScale: Type.Number({ description: 'factor from the protocol kinds\' default levels (A) to this quantity at the same drive' }) },
+      { description: 'The protocol quantity this source plays and records without conversion: the New run default' },
+    ),
+  ),
   twinCircuit: Type.Optional(Type.String({ description: 'Built-in twin circuit of the device this source measures: the default for pairing its runs' })),
   options: Type.Unknown({ description: 'JSON schema of the run options a request may give (titles, units, bounds; options only the CLI may give left out)' }),
 });

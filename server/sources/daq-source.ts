@@ -266,6 +266,8 @@ export function register(registry: SourceRegistry): void {
     },
     // Two channels sustain about 7.5 kS/s each on the (emulated) Uno: docs/daq/overview.md.
     defaultSampleRate: 5000,
+    // the board plays volts: a current protocol goes through seriesOhms and is recorded in V with a note
+    protocol: { quantity: 'voltage', levelScale: DEFAULT_SERIES_OHMS },
     options: DaqOptionsSchema,
     localOptions: ['port'],
     check: (ctx) => void spikeOptions(ctx.options ?? {}),

@@ -114,6 +114,8 @@ export interface SourceDefinition<S extends TObject = TObject> {
   available(): Promise<{ available: boolean; detail?: string; twinCircuit?: string }>;
   /** S/s per channel for runs that ask for none (DEFAULT_SAMPLE_RATE when absent): what the hardware sustains. */
   defaultSampleRate?: number;
+  /** The stimulus quantity this source plays and records as it is (the New run page's default protocol): ProtocolSuggestion. */
+  protocol?: ProtocolSuggestion;
   /** Highest S/s per channel it accepts (MAX_SAMPLE_RATE when absent; an imported scope capture may be at GS/s). */
   maxSampleRate?: number;
   /**
@@ -126,6 +128,16 @@ export interface SourceDefinition<S extends TObject = TObject> {
   create(ctx: SourceContext<Static<S>>): CreatedSource | Promise<CreatedSource>;
 }
 
+/**
+ * The protocol quantity that suits a source: `quantity` is the one it plays and records without conversion,
+ * `levelScale` turns the protocol kinds' default levels (in A) into that quantity at the same drive (the DAQ's
+ * 5 kΩ: the default 1 mA square becomes 5 V).
+ */
+export interface ProtocolSuggestion {
+  quantity: 'voltage' | 'current';
+  levelScale: number;
+}
+
 /** What a source's `check` reads: the run request, validated, and the bench limits. */
 export type SourceCheck<O = Record<string, unknown>> = Pick<SourceContext<O>, 'protocol' | 'sampleRate' | 'options'> & { limits: Limits };
 
@@ -135,6 +147,7 @@ export interface SourceInfo {
   available: boolean;
   detail?: string;
   defaultSampleRate?: number;
+  protocol?: ProtocolSuggestion;
   /** The built-in twin circuit of the device this source measures (its recorded stimulus drives it): the pairing default. */
   twinCircuit?: string;
   /** JSON schema of the run options a network request may give (the `localOptions` left out). */
@@ -183,6 +196,7 @@ export class SourceRegistry {
             available: a.available,
             ...(a.detail ? { detail: a.detail } : {}),
             ...(def.defaultSampleRate ? { defaultSampleRate: def.defaultSampleRate } : {}),
+            ...(def.protocol ? { protocol: def.protocol } : {}),
             ...(a.twinCircuit ? { twinCircuit: a.twinCircuit } : {}),
             options: networkOptions(def),
           };

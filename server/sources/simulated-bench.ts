@@ -276,6 +276,7 @@ export function register(registry: SourceRegistry): void {
     title: 'Simulated bench (the lif-bench LIF neuron, no hardware)',
     options: SimulatedOptionsSchema,
     available: async () => ({ available: true, twinCircuit: LIF_CIRCUIT_NAME }),
+    protocol: { quantity: 'current', levelScale: 1 },
     create: createSimulatedBench,
   });
 }

@@ -30,6 +30,13 @@ export interface SpiceOptions {
   precision?: 'high' | 'default';
 }
 
+/**
+ * PWL times and values, printed short: a time to the femtosecond (edges are 1 ps ramps, so finer digits are
+ * float noise such as 0.0040000000010000005), a value to 12 significant digits (far below any instrument).
+ */
+const pwlTime = (t: number): string => String(Number(t.toFixed(15)));
+const pwlValue = (x: number): string => num(Number(x.toPrecision(12)));
+
 const nodeName = (n: string): string => (n === '0' ? '0' : 'n_' + n.replace(/[^A-Za-z0-9_]/g, '_'));
 const elName = (n: string): string => n.replace(/[^A-Za-z0-9_]/g, '_');
 
@@ -64,12 +71,12 @@ export function toSpice(net: Netlist, opts: SpiceOptions = {}): string {
     if (channel === 0 && s.pieces) {
       // the exact edges of a piecewise-constant stimulus, each a 1 ps ramp (PWL times must increase)
       const { times, values } = s.pieces;
-      pts.push(`0 ${num(offset + gain * values[0])}`);
+      pts.push(`0 ${pwlValue(offset + gain * values[0])}`);
       for (let k = 1; k < times.length; k++)
-        pts.push(`${num(times[k])} ${num(offset + gain * values[k - 1])}`, `${num(times[k] + 1e-12)} ${num(offset + gain * values[k])}`);
+        pts.push(`${pwlTime(times[k])} ${pwlValue(offset + gain * values[k - 1])}`, `${pwlTime(times[k] + 1e-12)} ${pwlValue(offset + gain * values[k])}`);
       return `PWL(${pts.join(' ')})`;
     }
-    for (let k = 0; k < x.length; k++) pts.push(`${num(k / s.sampleRate)} ${num(offset + gain * x[k])}`);
+    for (let k = 0; k < x.length; k++) pts.push(`${pwlTime(k / s.sampleRate)} ${pwlValue(offset + gain * x[k])}`);
     return `PWL(${pts.join(' ')})`;
   };
   // Where a probed element sits, insert an ammeter node.

@@ -30,6 +30,8 @@ const num = (name: string) => (v: string) => {
   return x;
 };
 
+/** "1 table", "3 tables". */
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 const print = (json: boolean, obj: unknown, text: () => string) => console.log(json ? JSON.stringify(obj) : text());
 
 export function register(program: Command): void {
@@ -117,12 +119,12 @@ export function register(program: Command): void {
         const summary = protocolSummary(p);
         if (opts.target === 'smu') {
           const prog = compileSmuProgram(p, { maxPoints: opts.maxPoints, minDwellS: opts.minDwell });
-          print(!!opts.json, { summary, program: prog }, () => `${prog.points.length} points\n` + prog.points.map((q) => `${q.value}\t${q.dwellS}`).join('\n'));
+          print(!!opts.json, { summary, program: prog }, () => `${count(prog.points.length, 'point')}\n` + prog.points.map((q) => `${q.value}\t${q.dwellS}`).join('\n'));
         } else if (opts.target === 'daq') {
           const prog = compileDaqProgram(p, { sampleRate: opts.sampleRate, maxTableLength: opts.maxTable, maxSegments: opts.maxSegments });
           const json = { summary, program: { ...prog, tables: prog.tables.map((t) => Array.from(t)) } };
           print(!!opts.json, json, () =>
-            `${prog.totalSamples} samples at ${prog.sampleRate} S/s: ${prog.tables.length} tables (${prog.tables.reduce((n, t) => n + t.length, 0)} samples), ${prog.segments.length} segments`,
+            `${prog.totalSamples} samples at ${prog.sampleRate} S/s: ${count(prog.tables.length, 'table')} (${count(prog.tables.reduce((n, t) => n + t.length, 0), 'sample')}), ${count(prog.segments.length, 'segment')}`,
           );
         } else {
           throw new Error(`--target must be smu or daq, got "${opts.target}"`);

@@ -64,7 +64,7 @@ export function register(program: Command): void {
         const r = await safe.listSweep(levels, { delayS: o.delay as number });
         if (o.json) console.log(JSON.stringify({ model: s.model, points: r.length, v: r.map((x) => x.v), i: r.map((x) => x.i), t: r.map((x) => x.t) }));
         else {
-          console.log('V\tI\tt');
+          console.log('V (V)\tI (A)\tt (s)');
           for (const x of r) console.log(`${x.v}\t${x.i}\t${x.t}`);
         }
       } finally {

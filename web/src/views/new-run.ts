@@ -13,7 +13,7 @@ import { api, ApiError, type JsonSchema, type ProtocolInfo, type SourceInfo, typ
 import { h } from '../dom.ts';
 import { si } from '../format.ts';
 import { makeField, readFields } from '../form/schema-form.ts';
-import { protocolForm, type BenchLimits } from '../form/protocol-form.ts';
+import { isLevel, protocolForm, type BenchLimits } from '../form/protocol-form.ts';
 import { optionsForm } from '../form/options-form.ts';
 import { samplesPerPeriodNote } from '../form/samples-per-period.ts';
 import { Router, type ViewInstance } from '../router.ts';
@@ -110,7 +110,25 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
       h('div', { class: 'hint' }, 'When the run ends, its recorded stimulus is fed to this twin circuit; Compare shows both.'),
       circuitErr,
     );
+    // The protocol in the quantity the source plays and records as it is (a first DAQ run in volts, not a
+    // current recorded in V with a note), until the user edits the protocol; a new kind starts afresh.
+    let protoEdited = false;
+    proto.el.addEventListener('input', (e) => (protoEdited ||= e.target !== kindSel));
+    proto.el.addEventListener('change', (e) => (protoEdited ||= e.target !== kindSel));
+    const suitSource = () => {
+      const want = sources.find((s) => s.kind === sourceSel.value)?.protocol;
+      const props = proto.info()?.schema.properties ?? {};
+      if (protoEdited || !want || !props.quantity || proto.quantity() === want.quantity) return;
+      const levels = Object.entries(props).filter(([, s]) => isLevel(s) && typeof s.default === 'number');
+      proto.set({ kind: kindSel.value, quantity: want.quantity, ...Object.fromEntries(levels.map(([k, s]) => [k, (s.default as number) * want.levelScale])) });
+      schedulePreview();
+    };
+    kindSel.addEventListener('change', () => {
+      protoEdited = false;
+      suitSource();
+    });
     sourceSel.addEventListener('change', () => {
+      suitSource();
       proposeRate();
       pickCircuit();
       buildOptions();
@@ -245,6 +263,7 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
     page.replaceChildren(h('h2', {}, 'New run'), form);
     schedulePreview();
     showSource();
+    suitSource();
     buildOptions();
     proposeRate();
     pickCircuit();
