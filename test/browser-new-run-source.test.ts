@@ -17,6 +17,12 @@ describe('new run: the default protocol suits the source', () => {
     await page.selectOption('#f-source', 'simulated');
     await expect(page.inputValue('#f-protocol-quantity')).resolves.toBe('current');
     await expect(page.inputValue('#f-protocol-amplitude')).resolves.toBe('0.001');
+    // a kind whose default levels are volts (chirp: 1 V) is left in volts on the simulated bench (which
+    // drives a voltage through its R), not made a 1 A current: the suggestion scales levels given in A
+    await page.selectOption('#f-protocol-kind', 'chirp');
+    await expect(page.inputValue('#f-protocol-quantity')).resolves.toBe('voltage');
+    await expect(page.inputValue('#f-protocol-amplitude')).resolves.toBe('1');
+    await page.selectOption('#f-protocol-kind', 'square');
 
     await page.selectOption('#f-source', 'daq');
     await expect(page.inputValue('#f-protocol-quantity')).resolves.toBe('voltage');

@@ -118,7 +118,8 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
     const suitSource = () => {
       const want = sources.find((s) => s.kind === sourceSel.value)?.protocol;
       const props = proto.info()?.schema.properties ?? {};
-      if (protoEdited || !want || !props.quantity || proto.quantity() === want.quantity) return;
+      // levelScale converts levels given in A: a kind whose defaults are volts (chirp, iv-sweep ...) is left as it is
+      if (protoEdited || !want || props.quantity?.default !== 'current' || proto.quantity() === want.quantity) return;
       const levels = Object.entries(props).filter(([, s]) => isLevel(s) && typeof s.default === 'number');
       proto.set({ kind: kindSel.value, quantity: want.quantity, ...Object.fromEntries(levels.map(([k, s]) => [k, (s.default as number) * want.levelScale])) });
       schedulePreview();
