@@ -1,5 +1,5 @@
 /** Shared helpers of the live/API tests: a temp store, a listening app, a WebSocket message collector. */
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import os from 'node:os';
@@ -179,4 +179,14 @@ export function damageSampleTable(db: string): void {
   const fd = openSync(db, 'r+');
   writeSync(fd, Buffer.alloc(page, 0xa5), 0, page, (rootpage - 1) * page);
   closeSync(fd);
+}
+
+/** Starts a twin run (POST /api/twin/runs with `body`) on `srv` and waits for it to complete; its id. */
+export async function twinRun(srv: TestServer, body: unknown): Promise<number> {
+  const r = await srv.fetch('/api/twin/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  expect(r.status, await r.clone().text()).toBe(201);
+  const id = ((await r.json()) as { run: { id: number } }).run.id;
+  await srv.app.spikeloop.runs.waitForEnd(id);
+  expect(srv.store.getRun(id)!.status).toBe('completed');
+  return id;
 }

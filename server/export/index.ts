@@ -92,13 +92,13 @@ export function physicalChunk(store: RunStore, runId: number, ch: ChannelInfo, a
 }
 
 /** One channel as an NPY file, in chunks: float64 SI values, or the stored codes with `raw`. */
-export function* npyChunks(store: RunStore, runId: number, channel: number, raw = false): Generator<Buffer> {
+export function* npyChunks(store: RunStore, runId: number, channel: number, raw = false, size = EXPORT_CHUNK): Generator<Buffer> {
   const ch = channelOf(runOf(store, runId), channel);
   const dtype = npyDtype(ch, raw);
   yield npyHeader(dtype, ch.sampleCount);
   const bytes = SAMPLE_ARRAY[dtype].BYTES_PER_ELEMENT;
-  for (let a = 0; a < ch.sampleCount; a += EXPORT_CHUNK) {
-    const b = Math.min(ch.sampleCount, a + EXPORT_CHUNK);
+  for (let a = 0; a < ch.sampleCount; a += size) {
+    const b = Math.min(ch.sampleCount, a + size);
     const out = Buffer.alloc((b - a) * bytes);
     if (!raw) {
       physicalChunk(store, runId, ch, a, b, new Float64Array(out.buffer, out.byteOffset, b - a));
@@ -130,16 +130,16 @@ export function csvColumnName(ch: Pick<ChannelInfo, 'name' | 'unit'>): string {
   return ch.unit ? `${ch.name} (${ch.unit})` : ch.name;
 }
 
-/** The run's channels (all, or those listed) as CSV text with a time column, in chunks of rows. */
-export function* csvChunks(store: RunStore, runId: number, channels?: number[]): Generator<string> {
+/** The run's channels (all, or those listed) as CSV text with a time column, in chunks of `rows` rows. */
+export function* csvChunks(store: RunStore, runId: number, channels?: number[], rows = EXPORT_CHUNK): Generator<string> {
   const run = runOf(store, runId);
   const chans = channels ? channels.map((c) => channelOf(run, c)) : run.channels;
   const fs = commonRate(run, chans);
   yield `time_s,${chans.map((c) => csvField(csvColumnName(c))).join(',')}\n`;
   const length = Math.max(0, ...chans.map((c) => c.sampleCount));
-  const cols = chans.map(() => new Float64Array(EXPORT_CHUNK));
-  for (let a = 0; a < length; a += EXPORT_CHUNK) {
-    const b = Math.min(length, a + EXPORT_CHUNK);
+  const cols = chans.map(() => new Float64Array(rows));
+  for (let a = 0; a < length; a += rows) {
+    const b = Math.min(length, a + rows);
     chans.forEach((c, k) => physicalChunk(store, runId, c, a, b, cols[k]));
     const lines: string[] = new Array(b - a);
     for (let i = 0; i < b - a; i++) {
@@ -184,7 +184,7 @@ export function eventTime(run: RunDetail, e: StoredEvent): number {
 export const EVENTS_HEADER = 'time_s,kind,channel,value,label,sample_index';
 
 /** The run's events as CSV: time in s, kind, channel name (empty if none), value, label, sample index. */
-export function* eventsCsvChunks(store: RunStore, runId: number): Generator<string> {
+export function* eventsCsvChunks(store: RunStore, runId: number, rows = EXPORT_CHUNK): Generator<string> {
   const run = runOf(store, runId);
   const names = new Map(run.channels.map((c) => [c.index, c.name]));
   yield EVENTS_HEADER + '\n';
@@ -192,7 +192,7 @@ export function* eventsCsvChunks(store: RunStore, runId: number): Generator<stri
   for (const e of allEvents(store, runId)) {
     const ch = e.channel === null ? '' : csvField(names.get(e.channel) ?? String(e.channel));
     lines.push(`${eventTime(run, e)},${e.kind},${ch},${e.value ?? ''},${csvField(e.label ?? '')},${e.index}`);
-    if (lines.length === EXPORT_CHUNK) {
+    if (lines.length === rows) {
       yield lines.join('\n') + '\n';
       lines = [];
     }

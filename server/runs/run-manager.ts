@@ -21,6 +21,13 @@ import type { RunProgress } from '../../common/schemas/runs.ts';
 /** How long a source may take to end after an abort before the manager gives up on it. */
 export const ABORT_GRACE_MS = 5_000;
 
+/**
+ * The pump lets the event loop run after this long of recording and fanning out without a pause: messages
+ * that are all here already (a batch of up to 512 from a pool thread) arrive as resolved promises, and
+ * their microtasks alone would hold the loop for 100 ms and more (docs/security.md "Bounded work").
+ */
+const PUMP_SLICE_MS = 10;
+
 export interface StartRequest {
   /** Protocol document ({ kind, ...params }); validated here. */
   protocol: unknown;
@@ -274,8 +281,13 @@ export class RunManager {
     if (signal.aborted) arm();
     else signal.addEventListener('abort', arm, { once: true });
     let stop: StopMessage | undefined;
+    let slice = performance.now();
     try {
       for (;;) {
+        if (performance.now() - slice > PUMP_SLICE_MS) {
+          await new Promise<void>((r) => setImmediate(r));
+          slice = performance.now();
+        }
         if (run.pause.paused) await run.pause.whileRunning(signal);
         const r = gaveUp
           ? 'gave-up'

@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { EventKind, RunStatus, StartMessage } from '../../common/run-stream.ts';
 import type { RunSummary, StoredAnalysis, StoredEvent } from '../../common/schemas/index.ts';
 import { Analyses } from './analyses.ts';
+import { Checkpointer } from './checkpointer.ts';
 import { Circuits, type StoredCircuit } from './circuits.ts';
 import { StoreError } from './errors.ts';
 import { acquireLock, releaseLock } from './lock.ts';
@@ -83,6 +84,8 @@ export class RunStore {
   private readonly recorders = new Map<number, Recorder>();
   private timer: NodeJS.Timeout | null = null;
   private isClosed = false;
+  /** Checkpoints the WAL off the event loop once runs record here (started by the first recorder). */
+  private checkpointer: Checkpointer | null = null;
   /** SQLite reported the disk full during a run: new runs are refused until space returns (checkSpace). */
   diskFull = false;
   private diskMarginBytes?: number;
@@ -120,7 +123,8 @@ export class RunStore {
       db = new Database(file, { readonly, fileMustExist: readonly });
       if (!readonly) {
         // Large pages: sample rows are 64-256 KiB blobs, so fewer overflow pages per row (takes effect
-        // only when the file is created). The WAL is checkpointed every 1000 pages (64 MiB).
+        // only when the file is created). The WAL is checkpointed every 1000 pages (64 MiB), or, once runs
+        // record, on a thread of its own (./checkpointer.ts).
         db.pragma('page_size = 65536');
         db.pragma('journal_mode = WAL');
         db.pragma('journal_size_limit = 134217728');
@@ -171,6 +175,7 @@ export class RunStore {
     }
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.checkpointer?.close();
     this.db.close();
     this.isClosed = true;
     if (this.lock) {
@@ -216,6 +221,10 @@ export class RunStore {
       },
     });
     this.recorders.set(runId, rec);
+    if (!this.checkpointer && this.file !== ':memory:') {
+      this.checkpointer = new Checkpointer(this.file, () => this.db.pragma('wal_autocheckpoint = 1000'));
+      this.db.pragma('wal_autocheckpoint = 0');
+    }
     if (!this.timer) {
       const tick = Math.max(5, Math.min(50, this.commitIntervalMs / 4));
       this.timer = setInterval(() => {

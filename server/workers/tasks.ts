@@ -87,6 +87,16 @@ export const tasks = {
     const { readRecording } = await import('../import/recording.ts');
     return readRecording(Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength), job.name, job.opts);
   },
+  /** A run's NWB file written (export/nwb.ts: HDF5 through h5wasm, synchronous), the run read here from the database file; its bytes. */
+  nwb: async (job: { dbFile: string; runId: number; file: string; channels?: number[] }): Promise<number> => {
+    const [{ RunStore }, { writeNwb }] = await Promise.all([import('../store/run-store.ts'), import('../export/nwb.ts')]);
+    const store = RunStore.open(job.dbFile, { readonly: true });
+    try {
+      return await writeNwb(store, job.runId, job.file, job.channels ? { channels: job.channels } : {});
+    } finally {
+      store.close();
+    }
+  },
   /** KS distances of a range of power-law bootstrap replicates (analysis-io/bootstrap.ts). */
   bootstrap: (c: BootstrapChunk): Float64Array => bootstrapDistances(c.data, c.fit, c.opts, c.seed, c.from, c.to),
 };

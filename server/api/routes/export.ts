@@ -1,7 +1,8 @@
 /**
  * GET /api/runs/:id/export?format=csv|npy|nwb|events|sidecar[&channel=][&raw=true] : one file of a run's export
  * (server/export, docs/storage.md): the CSV (time_s + channels in SI units), one channel's NPY (float64 SI,
- * or the stored codes with raw=true), the NWB 2.x file, the events CSV, or the JSON sidecar. Streamed.
+ * or the stored codes with raw=true), the NWB 2.x file (written on a pool thread), the events CSV, or the
+ * JSON sidecar. Streamed, a chunk per turn of the event loop.
  */
 import { ExportQuerySchema } from '../../../common/schemas/runs.ts';
 import { AppError, runNotFound } from '../../../common/errors.ts';
@@ -12,7 +13,22 @@ import { Readable } from 'node:stream';
 import { csvChunks, eventsCsvChunks, exportFileName, npyByteLength, npyChunks, sidecar } from '../../export/index.ts';
 import { writeNwb } from '../../export/nwb.ts';
 import type { RoutePlugin } from '../app.ts';
+import { ErrorSchema } from '../../../common/schemas/shared.ts';
 import { RunIdParams, errorResponses } from '../schemas.ts';
+
+/** Rows (CSV) or samples (NPY) per chunk of an answer: a few ms of the event loop each. */
+const CHUNK = 4096;
+
+/**
+ * The chunks made one per turn of the event loop: from a sync generator Readable.from makes up to 16 in
+ * one go (a 28 MB CSV held the loop for 0.5 s at a time, docs/security.md "Bounded work").
+ */
+async function* paced<T>(chunks: Iterable<T>): AsyncGenerator<T> {
+  for (const c of chunks) {
+    yield c;
+    await new Promise<void>((r) => setImmediate(r));
+  }
+}
 
 const plugin: RoutePlugin = async (app, { ctx }) => {
   app.get(
@@ -23,7 +39,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         summary: 'Download a run with its physics: CSV (time_s + SI values), NPY (one channel, float64 SI or raw codes), NWB 2.x, events CSV or the JSON sidecar',
         params: RunIdParams,
         querystring: ExportQuerySchema,
-        response: { ...errorResponses },
+        response: { ...errorResponses, 503: ErrorSchema },
       },
     },
     async (req, reply) => {
@@ -47,18 +63,18 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
           return attach(exportFileName(id, 'npy', ch.name))
             .type('application/octet-stream')
             .header('Content-Length', npyByteLength(ctx.store, id, ch.index, raw))
-            .send(Readable.from(npyChunks(ctx.store, id, ch.index, raw)) as never); // streams bypass the serializer
+            .send(Readable.from(paced(npyChunks(ctx.store, id, ch.index, raw, CHUNK))) as never); // streams bypass the serializer
         case 'csv': {
-          const chunks = csvChunks(ctx.store, id, channels);
+          const chunks = csvChunks(ctx.store, id, channels, CHUNK);
           const header = chunks.next(); // refuses channels of different rates before the reply starts
           const rest = function* () {
             if (!header.done) yield header.value;
             yield* chunks;
           };
-          return attach(exportFileName(id, 'csv')).type('text/csv; charset=utf-8').send(Readable.from(rest()) as never);
+          return attach(exportFileName(id, 'csv')).type('text/csv; charset=utf-8').send(Readable.from(paced(rest())) as never);
         }
         case 'events':
-          return attach(exportFileName(id, 'events')).type('text/csv; charset=utf-8').send(Readable.from(eventsCsvChunks(ctx.store, id)) as never);
+          return attach(exportFileName(id, 'events')).type('text/csv; charset=utf-8').send(Readable.from(paced(eventsCsvChunks(ctx.store, id, CHUNK))) as never);
         case 'sidecar':
           return attach(exportFileName(id, 'sidecar'))
             .type('application/json; charset=utf-8')
@@ -67,7 +83,10 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
           const dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-nwb-'));
           const file = path.join(dir, exportFileName(id, 'nwb'));
           try {
-            const bytes = await writeNwb(ctx.store, id, file, { channels });
+            // HDF5 (h5wasm) writes synchronously, seconds for a large run: on a thread, which reads the run from the file
+            const bytes = ctx.heavy.readsFile(ctx.store)
+              ? await ctx.heavy.run(reply, 'nwb', { dbFile: ctx.store.file, runId: id, file, ...(channels ? { channels } : {}) }, { local: true })
+              : await writeNwb(ctx.store, id, file, { channels });
             const stream = createReadStream(file);
             stream.on('close', () => rmSync(dir, { recursive: true, force: true }));
             return attach(exportFileName(id, 'nwb')).type('application/x-hdf5').header('Content-Length', bytes).send(stream as never);

@@ -13,7 +13,6 @@ import { Type } from 'typebox';
 import { AppError, runActive, runNotFound } from '../../../common/errors.ts';
 import { ErrorSchema } from '../../../common/schemas/shared.ts';
 import { FitBodySchema, FitJobSchema } from '../../../common/schemas/twin.ts';
-import { resolveCircuit } from '../../sources/twin-source.ts';
 import type { RoutePlugin } from '../app.ts';
 import { RunIdParams, errorResponses } from '../schemas.ts';
 
@@ -40,8 +39,9 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       if (run.status === 'running') throw runActive(id);
       const b = req.body;
       const stored = typeof b.circuit === 'string' ? store.getCircuit(b.circuit)?.document : undefined;
-      const circuit = resolveCircuit(stored ?? b.circuit);
       if (b.name !== undefined && store.getCircuit(b.name)) throw new AppError('CIRCUIT_EXISTS', `a circuit named "${b.name}" is stored already`, '/name');
+      // checked by expanding it on a thread (a network at its caps: a few hundred ms), as sweeps do
+      const circuit = await ctx.heavy.circuit(reply, stored ?? b.circuit);
       const fit = fits.start(id, {
         circuit,
         circuitName: typeof b.circuit === 'string' ? b.circuit : ((b.circuit as { name?: string }).name ?? 'circuit'),

@@ -133,7 +133,9 @@ export function optionsForm(limits: BenchLimits): OptionsForm {
       if (values && current?.source) {
         const q = current.quantity;
         const used = fields.filter((f) => values[f.name] !== undefined).map((f) => [keyOf(f.name, fieldSchemas[f.name], q), shown(f)]);
-        storeKept(current.source.kind, Object.fromEntries(used));
+        // the other quantities' compliances stay: a start sourcing current keeps the one last used sourcing voltage
+        const others = Object.entries(loadKept(current.source.kind)).filter(([k]) => k.includes('@') && !k.endsWith(`@${q}`));
+        storeKept(current.source.kind, Object.fromEntries([...others, ...used]));
       }
       return values;
     },
