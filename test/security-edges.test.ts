@@ -77,6 +77,7 @@ describe('Origin', () => {
     expect((await post('127.0.0.1:9000', 'http://127.0.0.1:9000')).status).toBe(200);
     expect((await post('localhost:9000', 'http://localhost:9000')).status).toBe(200);
     expect((await post('localhost', 'http://localhost')).status).toBe(200);
+    expect((await post('localhost:09000', 'http://localhost:9000')).status).toBe(200); // the Origin's port as URL normalises it
     for (const [host, origin] of [
       ['127.0.0.1:9000', 'http://127.0.0.1:9001'],
       ['127.0.0.1:9000', 'http://localhost:9000'],

@@ -108,6 +108,14 @@ describe('caps where the cost explodes (docs/security.md)', () => {
     await expect(runAnalysis('avalanches', eventsRun(50), { events: true, bin_width: 1e-3 })).resolves.toMatchObject({ n_events: 50, bin_width_s: 1e-3 });
   });
 
+  it('avalanches: the default bin width is capped too (two events 1 µs apart in a 100 s run: 1e8 bins of 1 µs)', async () => {
+    const run = eventsRun(2);
+    run.channels[0].spikeEvents = [{ index: 50_000, timeS: 50, value: null }, { index: 50_000, timeS: 50 + 1e-7, value: null }];
+    const err = await runAnalysis('avalanches', run, { events: true }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'VALIDATION', field: '/bin_width' });
+    expect(String((err as Error).message)).toMatch(/the default bin width \(mean inter-event interval\) 1\.00e-7 s over 100 s makes 1\.00e\+9 bins/);
+  });
+
   it('compare: Victor–Purpura over more than MAX_PAIR_WORK spike pairs is not computed (null, with a warning); the linear distances are', async () => {
     const r = (await runAnalysis('compare', [eventsRun(11_000), eventsRun(11_000)], { events: true })) as { victor_purpura: number | null; van_rossum: number | null; isi_distance: number | null; warnings: string[] };
     expect(r.victor_purpura).toBeNull();

@@ -230,13 +230,17 @@ export function avalanchesMethod(sig: Signal, p: SpikeParams & { bin_width?: num
     T = Math.max(T, duration(c));
   }
   if (all.length < 2) throw new InputError(`only ${all.length} events detected; avalanches need more`);
-  if (p.bin_width !== undefined && T / p.bin_width > MAX_AVALANCHE_BINS) {
-    throw new InputError(`bin_width ${p.bin_width} s over ${T} s makes ${(T / p.bin_width).toExponential(2)} bins; at most MAX_AVALANCHE_BINS = ${MAX_AVALANCHE_BINS.toExponential(0)} (widen the bins)`, '/bin_width');
+  const sorted = Float64Array.from(all).sort();
+  // the default width (binEvents: the mean inter-event interval) is capped too: events bunched in a moment
+  // of a long run (two 1 µs apart in 600 s) make as many bins as a tiny width asked for
+  const width = p.bin_width ?? (sorted[sorted.length - 1] - sorted[0]) / (sorted.length - 1);
+  if (T / width > MAX_AVALANCHE_BINS) {
+    const which = p.bin_width === undefined ? `the default bin width (mean inter-event interval) ${width.toPrecision(3)} s` : `bin_width ${width} s`;
+    throw new InputError(`${which} over ${T} s makes ${(T / width).toExponential(2)} bins; at most MAX_AVALANCHE_BINS = ${MAX_AVALANCHE_BINS.toExponential(0)} (widen the bins)`, '/bin_width');
   }
   const av = avalanchesFromEvents(all, { binWidth: p.bin_width, tStart: 0, tEnd: T });
   const a = analyzeAvalanches(av, { minTail: p.min_tail });
   // a single periodic train makes "avalanches" of a fixed size and duration: no critical process to fit
-  const sorted = Float64Array.from(all).sort();
   const gaps = isis(sorted);
   const m = gaps.reduce((x, y) => x + y, 0) / gaps.length;
   const cvGaps = Math.sqrt(gaps.reduce((x, y) => x + (y - m) ** 2, 0) / gaps.length) / m;

@@ -53,9 +53,10 @@ function hostName(authority: string): string | undefined {
   return name?.[1];
 }
 
-/** The port a Host header names ('80' when none: the browser left out http's default port). */
+/** The port a Host header names ('80' when none: the browser left out http's default port; ':09000' is 9000, as URL reads it). */
 function hostPort(authority: string): string {
-  return /^(?:\[[^\]]*\]|[^:]*):(\d{1,5})$/.exec(authority.trim())?.[1] ?? '80';
+  const p = /^(?:\[[^\]]*\]|[^:]*):(\d{1,5})$/.exec(authority.trim())?.[1];
+  return p === undefined ? '80' : String(Number(p));
 }
 
 interface Origin {

@@ -376,7 +376,7 @@ async function spikeTimeIntervals(
         };
       }
       // walked from this fit already (it came from a walk's lower point, and no start went lower since)
-      if (!prof || prof.x !== best.x) prof = await profileIntervals(sse, best.x, best.f, { threshold: threshold(best.f), seed: seed + 100 + 10 * round, maxEvals: 4 * maxEvals, ...signal });
+      if (!prof || prof.x !== best.x) prof = await profileIntervals(sse, best.x, best.f, { threshold, seed: seed + 100 + 10 * round, maxEvals: 4 * maxEvals, ...signal });
       if (!lower(prof, best)) break;
       next = prof;
       moves.push(`a profile walk from ${round ? 'that' : 'it'}`);

@@ -41,6 +41,16 @@ describe('profile-likelihood intervals', () => {
     expect(r.intervals[0].hi!).toBeCloseTo(r.x[0] + 0.02, 2);
   });
 
+  it('re-centred walks use the threshold of the new centre when it is a function of the minimum (a fitted variance)', async () => {
+    // f = 1 + 100 (x − 0.6)² + 100 (y − 0.4)², walked from (0.5, 0.4) at f 2: with Δ = 0.01 f the new centre's
+    // Δ ≈ 0.01 gives x ± 0.01; the start's Δ 0.02 would give ± 0.014
+    const f = ([x, y]: number[]) => 1 + 100 * (x - 0.6) ** 2 + 100 * (y - 0.4) ** 2;
+    const r = await profileIntervals(batch(f), [0.5, 0.4], f([0.5, 0.4]), { threshold: (fc) => 0.01 * fc, seed: 2 });
+    expect(r.x[0]).toBeCloseTo(0.6, 2);
+    const half = Math.sqrt((0.01 * r.f) / 100);
+    expect((r.intervals[1].hi! - r.intervals[1].lo!) / 2 / half).toBeCloseTo(1, 1);
+  });
+
   it('multi-start: two disjoint minima as good as each other widen the interval of the coordinate they differ in, not the other', async () => {
     // two wells in x (at 0.3 and 0.7, the second 2e-5 higher), one in y: a walk from one well does not reach the other
     const f = ([x, y]: number[]) => Math.min((x - 0.3) ** 2, (x - 0.7) ** 2 + 2e-7) * 100 + (y - 0.5) ** 2 * 100;

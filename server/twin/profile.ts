@@ -17,8 +17,11 @@ import { Rng } from '../../common/random.ts';
 import { minimize, reflect } from './optimize.ts';
 
 export interface ProfileOptions {
-  /** Rise of the objective above its minimum that bounds the interval. */
-  threshold: number;
+  /**
+   * Rise of the objective above its minimum that bounds the interval; a function of the minimum's value when it
+   * scales with it (a variance estimated from the fit): walks re-centred on a lower point then use that point's.
+   */
+  threshold: number | ((f: number) => number);
   seed?: number;
   /** First step, unit box (default 0.02). */
   step0?: number;
@@ -68,7 +71,7 @@ async function profileAt(evaluate: Evaluate, i: number, u: number, guess: readon
 }
 
 /** One side (dir ±1) of parameter i's profile from the minimum (x0, f0): the unit coordinate where it crosses the threshold, or null at the bound. */
-async function walk(evaluate: Evaluate, x0: readonly number[], f0: number, i: number, dir: 1 | -1, seed: number, opts: ProfileOptions): Promise<number | null> {
+async function walk(evaluate: Evaluate, x0: readonly number[], f0: number, i: number, dir: 1 | -1, seed: number, opts: ProfileOptions & { threshold: number }): Promise<number | null> {
   const th = opts.threshold;
   const room = dir > 0 ? 1 - x0[i] : x0[i];
   if (room <= 0) return null;
@@ -135,6 +138,7 @@ export async function profileIntervals(evaluate: Evaluate, x0: readonly number[]
     // the budget is split between the walks, so which of them it cuts short does not depend on timing
     const perWalk = (opts.maxEvals ?? Infinity) / (2 * centre.x.length);
     const from = centre;
+    const th = typeof opts.threshold === 'function' ? opts.threshold(from.f) : opts.threshold;
     const side = (i: number, dir: 1 | -1) => {
       let used = 0;
       const seen: Evaluate = async (xs) => {
@@ -143,7 +147,7 @@ export async function profileIntervals(evaluate: Evaluate, x0: readonly number[]
         fs.forEach((f, k) => f < best.f && (best = { x: xs[k], f }));
         return fs;
       };
-      return walk(seen, from.x, from.f, i, dir, seed + 1000 * i + (dir > 0 ? 500 : 0), opts).catch((e: unknown) => (e instanceof Spent ? undefined : Promise.reject(e)));
+      return walk(seen, from.x, from.f, i, dir, seed + 1000 * i + (dir > 0 ? 500 : 0), { ...opts, threshold: th }).catch((e: unknown) => (e instanceof Spent ? undefined : Promise.reject(e)));
     };
     const intervals = await Promise.all(
       from.x.map(async (_, i) => {
@@ -151,7 +155,7 @@ export async function profileIntervals(evaluate: Evaluate, x0: readonly number[]
         return { lo, hi };
       }),
     );
-    if (round >= 2 || !(best.f < from.f - opts.threshold / 10)) return { intervals, x: from.x, f: from.f };
+    if (round >= 2 || !(best.f < from.f - th / 10)) return { intervals, x: from.x, f: from.f };
     centre = best;
   }
 }
