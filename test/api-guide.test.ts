@@ -57,10 +57,13 @@ describe('docs/api.md, the curl block', () => {
     const run = store.getRun(id)!;
     expect(run).toMatchObject({ status: 'completed', label: 'from curl', source: 'simulated' });
     const spikes = store.listEvents(id, { kind: 'spike', limit: 3 });
+    // the simulated bench's run fires: the events line and the analysis line hold spikes, not empty lists
+    expect(spikes).toHaveLength(3);
     expect(JSON.parse(lines[2]).events.map((e: { index: number }) => e.index)).toEqual(spikes.map((e) => e.index));
     // the analysis the block ran is stored with the run; its line prints the stored figures
     const stored = store.listAnalyses(id, 'spikes')[0].result as { channels: { channel: string; n_spikes: number; stats: { rate_hz: number } }[] };
     const c = stored.channels[0];
+    expect(c.n_spikes).toBeGreaterThan(0);
     expect(lines[3]).toBe(`${c.channel} ${c.n_spikes} spikes, ${c.stats.rate_hz} Hz`);
     const csv = readFileSync(path.join(dir, `run-${id}.csv`), 'utf8').split('\n');
     expect(csv[0]).toBe('time_s,stim (A),v_mem (V)');

@@ -45,6 +45,15 @@ describe('source options kept between visits', () => {
     await expect(value('compliance')).resolves.toBe('0.0005');
     await expect(value('nplc')).resolves.toBe('0.5');
     await expect(value('maxVoltage')).resolves.toBe('');
+    // a start the server refuses (a compliance above the run's own maxCurrent) is not kept
+    await page.fill('#f-options-compliance', '0.0008');
+    await page.fill('#f-options-maxCurrent', '0.0001');
+    await page.click('button[data-action=start]');
+    await page.waitForSelector('[data-field="/options/compliance"].invalid');
+    await page.reload();
+    await openNew();
+    await expect(value('compliance')).resolves.toBe('0.0005');
+    await expect(value('maxCurrent')).resolves.toBe('');
     await expect(page.locator('[data-options-note]').textContent()).resolves.toBe('Filled in with the options last used with smu.');
     // per source: the simulated bench has its own (none used yet), and the SMU's come back
     await page.selectOption('#f-source', 'simulated');

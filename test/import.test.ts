@@ -162,6 +162,19 @@ describe('oscilloscope CSV dialects', () => {
   }
 });
 
+describe('an import whose caller goes away', () => {
+  it('a signal aborted while the run is being created stops the run: refused, nothing stored', async () => {
+    const rec = await readRecording(Buffer.from(`v (V)\n${Array.from({ length: 400_000 }, (_, i) => i % 7).join('\n')}\n`), 'gone.csv', { rate: 100_000 });
+    const before = store.listRuns({ limit: 1000 }).length;
+    const ac = new AbortController();
+    const done = importRecording(runs, rec, 'gone.csv', { signal: ac.signal });
+    // after the check at the start, before the run exists (a client that disconnects meanwhile)
+    ac.abort(new Error('the client disconnected'));
+    await expect(done).rejects.toThrow(/gone\.csv: recording the import failed/);
+    expect(store.listRuns({ limit: 1000 }).length).toBe(before);
+  });
+});
+
 describe('the rate from a time column', () => {
   it("spikeloop's CSV export (time_s = index / rate) reads back at exactly its rate and length, not 100000.00000000001 Hz", async () => {
     const rows = Array.from({ length: 200_000 }, (_, i) => `${i / 100_000},${i % 7}`);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { RunManager } from '../runs/run-manager.ts';
 import type { RunDetail } from '../store/run-store.ts';
 import { importable } from '../sources/import-source.ts';
+import { onAbort } from '../workers/abort.ts';
 import { ImportError, type Recording } from './recording.ts';
 
 export { ImportError, readRecording, IMPORT_FORMATS, MAX_IMPORT_BYTES, type ImportFormat, type ReadOptions, type Recording } from './recording.ts';
@@ -47,9 +48,9 @@ export async function importRecording(runs: RunManager, rec: Recording, file: st
     label: opts.label ?? path.basename(file),
     options: { recording: importable(rec) },
   });
-  const onAbort = () => void runs.stop(started.id, String(opts.signal?.reason?.message ?? opts.signal?.reason ?? 'stopped')).catch(() => undefined);
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  const stop = await runs.waitForEnd(started.id).finally(() => opts.signal?.removeEventListener('abort', onAbort));
+  // onAbort also stops a run whose caller went away while it was being created (a listener added then never fires)
+  const unwatch = onAbort(opts.signal, () => void runs.stop(started.id, String(opts.signal?.reason?.message ?? opts.signal?.reason ?? 'stopped')).catch(() => undefined));
+  const stop = await runs.waitForEnd(started.id).finally(unwatch);
   const run = runs.store.getRun(started.id)!;
   if (run.status !== 'completed') {
     runs.store.deleteRun(started.id);

@@ -4,7 +4,7 @@
  * text, choices, yes/no, lists; nested objects such as DAQ pulses only through the API), labelled with its
  * title and unit (a compliance in the unit of the quantity not sourced). An option capped by a bench limit
  * (`benchLimit`) has that bound in its hint, and a value above it is refused at the field. Every option is
- * optional: an empty field is not sent. The options last used with each source (read at a start, New run or
+ * optional: an empty field is not sent. The options last used with each source (at a start the server accepted, New run or
  * Sweeps) are kept in the browser (localStorage `spikeloop.options.<source>`; a compliance per quantity) and
  * filled in on the next visit; "Reset to defaults" forgets them.
  */
@@ -37,6 +37,8 @@ export interface OptionsForm {
   build(source: SourceInfo | undefined, quantity: string): void;
   /** The options given (empty ones left out), or false after marking the invalid fields. */
   read(): Record<string, unknown> | false;
+  /** The start with what `read` gave was accepted: those options are kept for this source's next form (not a refused start's). */
+  keep(): void;
   /** Shows a refusal naming `/options/<name>` at that field; true when shown. */
   showRefusal(message: string, field: string | undefined): boolean;
 }
@@ -78,6 +80,8 @@ export function optionsForm(limits: BenchLimits): OptionsForm {
   let fields: Field[] = [];
   let current: { source: SourceInfo | undefined; quantity: string } | undefined;
   let fieldSchemas: Record<string, JsonSchema> = {};
+  /** What the last `read` gave, kept by `keep` once its start is accepted. */
+  let pending: { kind: string; values: Record<string, string> } | undefined;
   // an option whose unit follows the quantity (a compliance: A when sourcing voltage, V when sourcing current)
   // is remembered per quantity: 0.0005 A is not 0.0005 V
   const keyOf = (k: string, s: JsonSchema | undefined, quantity: string) => (s?.quantityUnit ? `${k}@${quantity}` : k);
@@ -129,15 +133,20 @@ export function optionsForm(limits: BenchLimits): OptionsForm {
     build: (source, quantity) => build(source, quantity),
     read() {
       const values = readFields(fields);
-      // used: remembered for this source's next form (as the fields show them; defaults left out)
+      // used: remembered for this source's next form once the start is accepted (as the fields show them; defaults left out)
+      pending = undefined;
       if (values && current?.source) {
         const q = current.quantity;
         const used = fields.filter((f) => values[f.name] !== undefined).map((f) => [keyOf(f.name, fieldSchemas[f.name], q), shown(f)]);
         // the other quantities' compliances stay: a start sourcing current keeps the one last used sourcing voltage
         const others = Object.entries(loadKept(current.source.kind)).filter(([k]) => k.includes('@') && !k.endsWith(`@${q}`));
-        storeKept(current.source.kind, Object.fromEntries([...others, ...used]));
+        pending = { kind: current.source.kind, values: Object.fromEntries([...others, ...used]) };
       }
       return values;
+    },
+    keep() {
+      if (pending) storeKept(pending.kind, pending.values);
+      pending = undefined;
     },
     showRefusal(message, field) {
       const f = fieldAt(fields, field, '/options');

@@ -240,6 +240,7 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
       submit.textContent = 'Starting…';
       try {
         const run = await api.startRun(body);
+        options.keep();
         Router.go(`/runs/${run.id}`);
       } catch (e) {
         submit.disabled = false;

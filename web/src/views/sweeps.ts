@@ -190,6 +190,7 @@ export function sweepsPage(root: HTMLElement, params: Params): ViewInstance {
     }
     try {
       const sweep = await api.startSweep(body(opts));
+      options?.keep();
       show(`sweep ${sweep.id} started: ${sweep.points.length} runs`, false);
       Router.go(`/sweeps/${sweep.id}`);
     } catch (e) {
