@@ -116,13 +116,14 @@ describe('caps where the cost explodes (docs/security.md)', () => {
     expect(String((err as Error).message)).toMatch(/the default bin width \(mean inter-event interval\) 1\.00e-7 s over 100 s makes 1\.00e\+9 bins/);
   });
 
-  it('compare: Victor–Purpura over more than MAX_PAIR_WORK spike pairs is not computed (null, with a warning); the linear distances are', async () => {
-    const r = (await runAnalysis('compare', [eventsRun(11_000), eventsRun(11_000)], { events: true })) as { victor_purpura: number | null; van_rossum: number | null; isi_distance: number | null; warnings: string[] };
+  it('compare: Victor–Purpura over more than MAX_COMPARE_PAIR_WORK spike pairs is not computed (null, with a warning); the linear distances are', async () => {
+    const r = (await runAnalysis('compare', [eventsRun(32_000), eventsRun(32_000)], { events: true })) as { victor_purpura: number | null; van_rossum: number | null; isi_distance: number | null; warnings: string[] };
     expect(r.victor_purpura).toBeNull();
-    expect(r.warnings.join('\n')).toMatch(/Victor–Purpura not computed \(null\): 11000 × 11000 spikes need 1\.2e\+8 spike-pair operations; at most MAX_PAIR_WORK = 1e\+8/);
+    expect(r.warnings.join('\n')).toMatch(/Victor–Purpura not computed \(null\): 32000 × 32000 spikes need 1\.0e\+9 spike-pair operations; at most MAX_COMPARE_PAIR_WORK = 1e\+9/);
     expect(r.van_rossum).toBe(0);
     expect(r.isi_distance).toBe(0);
-    const small = (await runAnalysis('compare', [eventsRun(500), eventsRun(500)], { events: true })) as { victor_purpura: number | null };
-    expect(small.victor_purpura).toBe(0);
+    // a lab-sized pair is computed: two 10-minute trains at 20 Hz (1.4e8 pairs, over the distance route's 1e8)
+    const lab = (await runAnalysis('compare', [eventsRun(12_000), eventsRun(12_000)], { events: true })) as { victor_purpura: number | null };
+    expect(lab.victor_purpura).toBe(0);
   });
 });

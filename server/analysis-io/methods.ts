@@ -16,7 +16,7 @@ import { fitStdp } from '../analysis/stdp.ts';
 import { classifyRegime, phaseDiagram, regimeFeatures, type Regime, type RegimeFeatures } from '../analysis/regime.ts';
 import type { PowerLawFit } from '../analysis/powerlaw.ts';
 import { protocolSegments, validateProtocol } from '../protocols/index.ts';
-import { MAX_PAIR_WORK, coincidence, isiDistance, spikeDistance, spikeSync, vanRossum, victorPurpura } from '../analysis/distances.ts';
+import { MAX_COMPARE_PAIR_WORK, coincidence, isiDistance, spikeDistance, spikeSync, vanRossum, victorPurpura } from '../analysis/distances.ts';
 import { correlation, exponentDifference, nrmse } from '../analysis/compare.ts';
 import { spikePhases } from '../analysis/phase.ts';
 import { InputError, type Signal, type SignalChannel } from './inputs.ts';
@@ -622,7 +622,7 @@ export function compareMethod([measured, simulated]: [Signal, Signal], p: Compar
   const dist = (f: () => number) => (bothEmpty ? NaN : f());
   // Victor–Purpura is O(n m): two long stored runs' trains would hold a pool thread for hours
   const vpPairs = a.length * b.length;
-  if (vpPairs > MAX_PAIR_WORK) warnings.push(`Victor–Purpura not computed (null): ${a.length} × ${b.length} spikes need ${vpPairs.toExponential(1)} spike-pair operations; at most MAX_PAIR_WORK = ${MAX_PAIR_WORK.toExponential(0)} (compare shorter runs)`);
+  if (vpPairs > MAX_COMPARE_PAIR_WORK) warnings.push(`Victor–Purpura not computed (null): ${a.length} × ${b.length} spikes need ${vpPairs.toExponential(1)} spike-pair operations; at most MAX_COMPARE_PAIR_WORK = ${MAX_COMPARE_PAIR_WORK.toExponential(0)} (compare shorter runs)`);
   const n = Math.min(xm.length, xs.length);
   const seg = 2 ** Math.floor(Math.log2(Math.max(2, Math.min(n, 4096))));
   // waveform and spectrum only when the samples line up
@@ -652,7 +652,7 @@ export function compareMethod([measured, simulated]: [Signal, Signal], p: Compar
     spikeDistance: dist(() => spikeDistance(a, b, 0, T)),
     spikeSync: dist(() => spikeSync(a, b, 0, T)),
     vanRossum: dist(() => vanRossum(a, b, p.tau, 0, T)),
-    victorPurpura: vpPairs > MAX_PAIR_WORK ? NaN : dist(() => victorPurpura(a, b, p.q, 0, T)),
+    victorPurpura: vpPairs > MAX_COMPARE_PAIR_WORK ? NaN : dist(() => victorPurpura(a, b, p.q, 0, T)),
     coincidenceFactor: g.gamma,
     coincidence: { windowS: win, chance: g.chance, nCoinc: g.nCoinc, reason: g.reason },
     warnings,

@@ -291,6 +291,11 @@ export function vanRossum(a: Train, b: Train, tau: number, t0 = -Infinity, t1 = 
  * for: 5e7 took 1.7 s on a loaded 2-core machine (docs/security.md).
  */
 export const MAX_PAIR_WORK = 1e8;
+/**
+ * Spike pairs `compare` may give Victor–Purpura for its one pair of trains (a measured run and its twin, on the
+ * pool): 9e8 took 2.5 s on a quiet 2-core machine, so two 10-minute trains at 20 Hz (1.4e8, 0.4 s) are within it.
+ */
+export const MAX_COMPARE_PAIR_WORK = 1e9;
 
 export function victorPurpura(a: Train, b: Train, q: number, t0 = -Infinity, t1 = Infinity): number {
   if (!(q >= 0)) throw new RangeError('Victor-Purpura q must be >= 0 (1/s)');
