@@ -110,16 +110,18 @@ it('GET /api/health answers within 100 ms while the heaviest accepted request of
   const stats = (v: number[]) => ({ n: v.length, p50: Math.round(p(v, 0.5)), p95: Math.round(p(v, 0.95)), max: Math.round(Math.max(...v)), late: +late(v).toFixed(3) });
   const loopMax = (ws: Window[]) => Math.max(...ws.map((w) => w.loopMax));
   /**
-   * What fails a route: late answers (over 100 ms) more than 15 % of the time beyond the idle share, or a
-   * delay of the event loop of a second (an NWB export held it 1.1 s). Not tighter: on the shared 2-core
-   * machine (load averages 10–22 from other jobs) an idle server answers late too (up to 798 ms, its loop
-   * delayed up to 693 ms): measured figures in docs/security.md.
+   * What fails a route: a 95th percentile over 100 ms, late answers (over 100 ms) more than 5 % of the time
+   * beyond the idle share, or a delay of the event loop of half a second (an NWB export held it 1.1 s). The
+   * file runs alone (vitest.config.ts), so the suite's own load does not count; measured alone at load 2.5:
+   * p95 3–45 ms, at most 1.7 % late, loop delays up to 157 ms (docs/security.md "Bounded work"). The idle
+   * share and the tries below absorb a machine that stalls an idle server too (up to 798 ms at load 10–22).
    */
   const problem = (route: string): string | null => {
     const v = all(busy[route]);
     if (v.length < 25) return `${route}: ${v.length} probes`;
-    if (late(v) > late(idleProbes) + 0.15) return `${route}: ${(100 * late(v)).toFixed(1)} % late`;
-    if (loopMax(busy[route]) >= 1000) return `${route}: event loop delayed ${Math.round(loopMax(busy[route]))} ms`;
+    if (p(v, 0.95) > 100) return `${route}: p95 ${Math.round(p(v, 0.95))} ms`;
+    if (late(v) > late(idleProbes) + 0.05) return `${route}: ${(100 * late(v)).toFixed(1)} % late`;
+    if (loopMax(busy[route]) >= 500) return `${route}: event loop delayed ${Math.round(loopMax(busy[route]))} ms`;
     return null;
   };
   const tries: Record<string, number> = {};

@@ -51,10 +51,10 @@ function request(method: string, url: string, headers: Record<string, string>, b
 describe('Host header', () => {
   it('case and one trailing dot name the same host; userinfo, a second port or junk is refused', async () => {
     const health = (host: string) => request('GET', '/api/health', { ...srv.auth, host });
-    for (const host of [`LOCALHOST:${port}`, `localhost.:${port}`, `127.0.0.1.:${port}`, `[::1]:${port}`, `app.localhost:${port}`]) {
+    for (const host of [`LOCALHOST:${port}`, `localhost.:${port}`, `127.0.0.1.:${port}`, `[::1]:${port}`, `app.localhost:${port}`, `[::ffff:127.0.0.1]:${port}`, `[::ffff:7f00:1]:${port}`]) {
       expect((await health(host)).status, host).toBe(200);
     }
-    for (const host of [`localhost:${port}@evil.example`, `localhost:${port}:${port}`, 'evil.example.', `evil.example:${port}`, 'localhost/evil']) {
+    for (const host of [`localhost:${port}@evil.example`, `localhost:${port}:${port}`, 'evil.example.', `evil.example:${port}`, 'localhost/evil', `[::ffff:a00:1]:${port}`]) {
       const r = await health(host);
       expect(r.status, host).toBe(403);
       expect(r.code).toBe('FORBIDDEN_HOST');

@@ -165,6 +165,9 @@ describe('serve', () => {
   it('prints the URL with a generated token, or the one given by --token or SPIKELOOP_TOKEN', async () => {
     const gen = await serve([]);
     expect(gen.out).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{20,} /);
+    // the API docs' URL carries the token too: without it a fresh browser gets 401 on /docs
+    const docs = /API docs (http:\S+\/docs\?token=[\w-]{20,});/.exec(gen.out);
+    expect(docs, gen.out).not.toBeNull();
     expect((await serve(['--token', 'given-token-1'])).out).toMatch(/\/\?token=given-token-1 /);
     expect((await serve([], { SPIKELOOP_TOKEN: 'env-token-22' })).out).toMatch(/\/\?token=env-token-22 /);
   }, 60_000);

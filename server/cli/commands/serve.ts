@@ -104,7 +104,7 @@ export function register(program: Command): void {
         );
       }
       if (token === null) console.error('spikeloop: WARNING: --no-token: any program or user on this machine can drive the bench');
-      console.log(`spikeloop listening on ${urls[0]} (database ${opts.db}; API docs ${urls[0].replace(/\/(\?token=.*)?$/, '')}/docs; default source ${sources.defaultKind}${opts.redis ? `; twin runs and analyses queued on ${queue?.shownRedis(opts.redis)}` : ''})`);
+      console.log(`spikeloop listening on ${urls[0]} (database ${opts.db}; API docs ${urls[0].replace(/\/(\?token=.*)?$/, '/docs$1')}; default source ${sources.defaultKind}${opts.redis ? `; twin runs and analyses queued on ${queue?.shownRedis(opts.redis)}` : ''})`);
     });
 }
 
