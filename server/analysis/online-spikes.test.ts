@@ -117,6 +117,8 @@ describe('OnlineSpikeDetector', () => {
     const rising = detectSpikes(raw, 5000, spikeDetectOptions({ threshold: 1.0, direction: 'rising' }), 1e-3, -0.5).indices.length;
     const resets = detectSpikes(raw, 5000, spikeDetectOptions({ threshold: 1.5, direction: 'reset' }), 1e-3, -0.5).indices.length;
     expect(resets).toBeLessThan(rising);
+    // the reset rule is the online detector's, at a level: a noise threshold would read the resets as peaks
+    expect(() => detectSpikes(raw, 5000, { threshold: { mode: 'robust', k: 5 }, reset: 0.5 }, 1e-3, -0.5)).toThrow(/reset needs an absolute threshold/);
   });
 
   it('refractory time suppresses events starting closer than it to the last one, across blocks', () => {

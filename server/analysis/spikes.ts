@@ -161,6 +161,8 @@ export function detectSpikes(
   const rearm = opts.rearm ?? DEFAULT_REARM;
   if (!(rearm >= 0 && rearm <= 1)) throw new RangeError('rearm must be in [0, 1]');
   if (opts.refractory !== undefined && !(opts.refractory >= 0)) throw new RangeError('refractory must be >= 0 s');
+  // a noise threshold's mesial floor and range fallback read each excursion's peak, which `reset` moves to the reset
+  if (opts.reset !== undefined && opts.threshold.mode !== 'absolute') throw new RangeError('reset needs an absolute threshold (the online detector\'s)');
   let x: ArrayLike<number> = samples;
   let sc = scale;
   let off = offset;
