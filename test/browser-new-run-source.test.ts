@@ -50,3 +50,46 @@ describe('new run: the default protocol suits the source', () => {
     expect(dash.pageErrors).toEqual([]);
   });
 });
+
+describe('new run: the simulated bench starts with its demo protocol', () => {
+  it('a square of short pulses a little above rheobase, whose run has a handful of spikes per pulse', { timeout: 120_000 }, async () => {
+    const { page } = dash;
+    const { sources } = (await dash.getJson('/api/sources')) as { sources: { kind: string; protocol?: { demo?: Record<string, unknown> } }[] };
+    const demo = sources.find((s) => s.kind === 'simulated')!.protocol!.demo!;
+    await page.goto('about:blank'); // a fresh New run, not the one the test before left edited
+    await page.goto(`${dash.url}/#/new`);
+    // the dashboard's default source: New run opens on the demo, no kind picked
+    await expect(page.inputValue('#f-source')).resolves.toBe('simulated');
+    await expect(page.inputValue('#f-protocol-kind')).resolves.toBe(demo.kind);
+    for (const k of ['quantity', 'frequencyHz', 'duty', 'amplitude']) await expect(page.inputValue(`#f-protocol-${k}`)).resolves.toBe(String(demo[k]));
+    // above rheobase (V_threshold / R = 0.8 V / 1 kΩ), not at the kinds' saturating 1 mA
+    expect(demo.amplitude).toBeGreaterThan(0.8e-3);
+    expect(demo.amplitude).toBeLessThan(1e-3);
+
+    await page.click('button[data-action=start]');
+    await page.waitForURL(/#\/runs\/\d+/);
+    const id = Number(/#\/runs\/(\d+)/.exec(page.url())![1]);
+    await expect.poll(async () => ((await dash.getJson(`/api/runs/${id}`)).run as { status: string }).status, { timeout: 60_000, interval: 300 }).toBe('completed');
+    const run = (await dash.getJson(`/api/runs/${id}`)).run as { protocol: { durationS: number; frequencyHz: number }; eventCounts: { spike: number } };
+    const pulses = run.protocol.durationS * run.protocol.frequencyHz;
+    // a readable raster: a few spikes per pulse (the simulator gives 3), not the default square's solid bar
+    expect(run.eventCounts.spike / pulses).toBeGreaterThanOrEqual(2);
+    expect(run.eventCounts.spike / pulses).toBeLessThanOrEqual(6);
+
+    // a source without a demo (the DAQ board) gets the kind's defaults, in its quantity, not the LIF's demo
+    await page.goto('about:blank');
+    await page.goto(`${dash.url}/#/new`);
+    await page.selectOption('#f-source', 'daq');
+    await expect(page.inputValue('#f-protocol-frequencyHz')).resolves.toBe('1000');
+    await expect(page.inputValue('#f-protocol-amplitude')).resolves.toBe('5');
+
+    // picking a kind leaves the demo: its defaults, as before
+    await page.goto('about:blank');
+    await page.goto(`${dash.url}/#/new`);
+    await page.selectOption('#f-source', 'simulated');
+    await expect(page.inputValue('#f-protocol-frequencyHz')).resolves.toBe('20');
+    await page.selectOption('#f-protocol-kind', 'square');
+    await expect(page.inputValue('#f-protocol-frequencyHz')).resolves.toBe('1000');
+    expect(dash.pageErrors).toEqual([]);
+  });
+});

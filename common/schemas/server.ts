@@ -14,7 +14,11 @@ export const SourceInfoSchema = Type.Object({
   defaultSampleRate: Type.Optional(Type.Number({ description: 'S/s per channel used when a run names none' })),
   protocol: Type.Optional(
     Type.Object(
-      { quantity: oneOf(['voltage', 'current']), levelScale: Type.Number({ description: 'factor from the protocol kinds\' default levels (A) to this quantity at the same drive' }) },
+      {
+        quantity: oneOf(['voltage', 'current']),
+        levelScale: Type.Number({ description: 'factor from the protocol kinds\' default levels (A) to this quantity at the same drive' }),
+        demo: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Protocol document (kind and parameters) New run starts with on this source: a first run that reads at a glance' })),
+      },
       { description: 'The protocol quantity this source plays and records without conversion: the New run default' },
     ),
   ),

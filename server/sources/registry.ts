@@ -10,7 +10,7 @@ import { register as simulated } from './simulated-bench.ts';
 import { register as smu } from './smu-source.ts';
 import { register as twin } from './twin-source.ts';
 import type { RunSource, RunSourceKind } from '../../common/run-stream.ts';
-import type { Protocol } from '../protocols/index.ts';
+import { validateProtocol, type Protocol } from '../protocols/index.ts';
 import type { SmuDriver } from '../../drivers/smu/smu.ts';
 import type { Instrument, Limits } from '../benchconfig/index.ts';
 import type { Static, TObject } from 'typebox';
@@ -136,6 +136,12 @@ export interface SourceDefinition<S extends TObject = TObject> {
 export interface ProtocolSuggestion {
   quantity: 'voltage' | 'current';
   levelScale: number;
+  /**
+   * A protocol document (kind and parameters; the rest take the kind's defaults) New run starts with on this
+   * source, so a first run reads at a glance: the kinds' defaults can saturate a device (the simulated bench
+   * fires 4740 spikes/s at the default 1 mA dc). Checked against the protocol schemas at registration.
+   */
+  demo?: Record<string, unknown>;
 }
 
 /** What a source's `check` reads: the run request, validated, and the bench limits. */
@@ -162,6 +168,7 @@ export class SourceRegistry {
 
   registerSource<S extends TObject>(kind: RunSourceKind, def: SourceDefinition<S>): void {
     if (this.defs.has(kind)) throw new Error(`source kind "${kind}" is already registered`);
+    if (def.protocol?.demo) validateProtocol(def.protocol.demo);
     // create() only ever gets options that passed def.options (checkOptions, run manager)
     this.defs.set(kind, def as unknown as SourceDefinition);
     this.checkers.set(kind, optionsChecker(kind, def.options, def.localOptions));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { BlockMessage, EventMessage, SourceMessage } from '../../common/run-stream.ts';
 import { validateProtocol } from '../protocols/index.ts';
 import { simulate } from '../twin/index.ts';
-import { LIF_CIRCUIT, LIF_PARAMS, LifBench, createSimulatedBench } from './simulated-bench.ts';
+import { LIF_CIRCUIT, LIF_PARAMS, LifBench, SIMULATED_DEMO_PROTOCOL, createSimulatedBench } from './simulated-bench.ts';
 import { SourceRegistry, loadSources } from './registry.ts';
 
 describe('simulated LIF bench', () => {
@@ -89,7 +89,9 @@ describe('simulated LIF bench', () => {
   it('is registered by loadSources and refuses a second registration', async () => {
     const reg = await loadSources(new SourceRegistry());
     expect(reg.kinds()).toContain('simulated');
-    expect(await reg.list()).toContainEqual({ kind: 'simulated', title: expect.any(String), available: true, twinCircuit: 'lif-bench', options: expect.objectContaining({ properties: { paced: expect.objectContaining({ title: 'Paced' }) } }) });
+    expect(await reg.list()).toContainEqual({ kind: 'simulated', title: expect.any(String), available: true, twinCircuit: 'lif-bench', protocol: { quantity: 'current', levelScale: 1, demo: { ...SIMULATED_DEMO_PROTOCOL } }, options: expect.objectContaining({ properties: { paced: expect.objectContaining({ title: 'Paced' }) } }) });
     expect(() => reg.registerSource('simulated', reg.get('simulated')!)).toThrow(/already registered/);
+    // a demo protocol New run would start with is checked when the source registers, not when a user runs it
+    expect(() => new SourceRegistry().registerSource('simulated', { ...reg.get('simulated')!, protocol: { quantity: 'current', levelScale: 1, demo: { kind: 'square', duty: 2 } } })).toThrow(/duty/);
   });
 });

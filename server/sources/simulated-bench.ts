@@ -271,12 +271,20 @@ export function createSimulatedBench(ctx: SourceContext<Static<typeof SimulatedO
   };
 }
 
+/**
+ * New run's first protocol on this bench. The kinds' defaults saturate the neuron (dc 1 mA: 4740 spikes/s; the
+ * 1 kHz square: 2 per period), and with τ = 100 µs any on-phase of milliseconds above rheobase (V_threshold/R =
+ * 0.8 mA) fires hundreds of spikes (20 Hz, 50 % duty, 0.9 mA: 1840/s). So 1 ms pulses at 20 Hz, 0.9 mA:
+ * τ·ln(0.9/0.1) + 50 µs ≈ 270 µs between spikes, 3 spikes per pulse, 60 spikes/s (measured with `run`).
+ */
+export const SIMULATED_DEMO_PROTOCOL = Object.freeze({ kind: 'square', quantity: 'current', frequencyHz: 20, duty: 0.02, amplitude: 0.9e-3 });
+
 export function register(registry: SourceRegistry): void {
   registry.registerSource('simulated', {
     title: 'Simulated bench (the lif-bench LIF neuron, no hardware)',
     options: SimulatedOptionsSchema,
     available: async () => ({ available: true, twinCircuit: LIF_CIRCUIT_NAME }),
-    protocol: { quantity: 'current', levelScale: 1 },
+    protocol: { quantity: 'current', levelScale: 1, demo: { ...SIMULATED_DEMO_PROTOCOL } },
     create: createSimulatedBench,
   });
 }

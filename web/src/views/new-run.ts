@@ -112,11 +112,27 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
     );
     // The protocol in the quantity the source plays and records as it is (a first DAQ run in volts, not a
     // current recorded in V with a note), until the user edits the protocol; a new kind starts afresh.
+    // Before the user picks a kind (none in the URL either), a source's demo protocol is the start: the kinds'
+    // defaults saturate the simulated bench's neuron into a solid raster.
     let protoEdited = false;
+    let demoAllowed = !query.get('kind');
+    let demoShown = false;
     proto.el.addEventListener('input', (e) => (protoEdited ||= e.target !== kindSel));
     proto.el.addEventListener('change', (e) => (protoEdited ||= e.target !== kindSel));
     const suitSource = () => {
       const want = sources.find((s) => s.kind === sourceSel.value)?.protocol;
+      if (!protoEdited && demoAllowed && want?.demo) {
+        proto.set(want.demo);
+        demoShown = true;
+        schedulePreview();
+        return;
+      }
+      // another source's demo is not this one's: back to the kind's defaults, suited below
+      if (!protoEdited && demoShown) {
+        proto.set({ kind: kindSel.value });
+        schedulePreview();
+      }
+      demoShown = false;
       const props = proto.info()?.schema.properties ?? {};
       // levelScale converts levels given in A: a kind whose defaults are volts (chirp, iv-sweep ...) is left as it is
       if (protoEdited || !want || props.quantity?.default !== 'current' || proto.quantity() === want.quantity) return;
@@ -126,6 +142,7 @@ export function newRun(root: HTMLElement, _params: unknown, query: URLSearchPara
     };
     kindSel.addEventListener('change', () => {
       protoEdited = false;
+      demoAllowed = demoShown = false;
       suitSource();
     });
     sourceSel.addEventListener('change', () => {
