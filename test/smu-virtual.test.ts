@@ -362,6 +362,8 @@ describe('virtual 2602B runs real Lua', () => {
     // within the budget: a 2,500-point sweep list as a script builds it, and the instrument answers as before
     q('levels = {} for i = 1, 2500 do levels[i] = string.format("%.6e", i * 1e-3) end joined = table.concat(levels, ",")');
     expect(q('print(#levels, #joined > 20000, errorqueue.count)')).toBe('2.50000e+03\ttrue\t0.00000e+00');
+    // a report built by appending, as scripts do: its intermediate strings (150 MB in all) are garbage, not kept
+    expect(q('r = "" for i = 1, 5000 do r = r .. string.format("%.6e,", i) end print(#r, errorqueue.count)')).toBe('6.00000e+04\t0.00000e+00');
     expect(q('smua.source.levelv = 0.5 print(smua.source.levelv)')).toBe('5.00000e-01');
     expect(new Uint8Array(4)).toBeInstanceOf(Uint8Array);
     expect(Uint8Array.name).toBe('Uint8Array');

@@ -375,8 +375,9 @@ async function spikeTimeIntervals(
           ],
         };
       }
-      // walked from this fit already (it came from a walk's lower point, and no start went lower since)
-      if (!prof || prof.x !== best.x) prof = await profileIntervals(sse, best.x, best.f, { threshold, seed: seed + 100 + 10 * round, maxEvals: 4 * maxEvals, ...signal });
+      // walked from this fit already (it came from a walk's lower point, and no start went lower since), unless
+      // that point was found after the walks' last re-centring: their intervals are then of the centre before it
+      if (!prof || prof.x !== best.x || prof.stale) prof = await profileIntervals(sse, best.x, best.f, { threshold, seed: seed + 100 + 10 * round, maxEvals: 4 * maxEvals, ...signal });
       if (!lower(prof, best)) break;
       next = prof;
       moves.push(`a profile walk from ${round ? 'that' : 'it'}`);
@@ -399,8 +400,11 @@ async function spikeTimeIntervals(
     const r = check.spread[i];
     return r ? [{ name: free[i].name, text: range(i, [Math.min(r[0], prof!.x[i]), Math.max(r[1], prof!.x[i])]).replace(' → ', '–') }] : [];
   });
+  // "reached again" accepts any local fit within Δ: at the fit itself, or an equally good minimum elsewhere
+  const same = minima.some((m) => m.f <= best.f + threshold(best.f) && m.x.every((u, i) => Math.abs(u - best.x[i]) <= APART));
+  const reached = same ? 'some reached it again' : 'none reached it again, but some reached an equally good minimum (within the 95 % threshold) at distinct values';
   const warnings = moves.length
-    ? [`${movedNote(best)}; the fit moved there, and of ${STARTS} local fits from starts around it none went lower and some reached it again (multi-start check, Raue et al. 2013): the estimate and intervals are those of that minimum`]
+    ? [`${movedNote(best)}; the fit moved there, and of ${STARTS} local fits from starts around it none went lower and ${reached} (multi-start check, Raue et al. 2013): the estimate and intervals are those of that minimum`]
     : [];
   if (apart.length)
     warnings.push(

@@ -41,6 +41,21 @@ describe('profile-likelihood intervals', () => {
     expect(r.intervals[0].hi!).toBeCloseTo(r.x[0] + 0.02, 2);
   });
 
+  it('a lower point found after the last re-centring: returned as the minimum and flagged, not the centre', async () => {
+    // a staircase of flat wells 0.022 apart, each 1 lower than the one before, walls of 50 between: each round's
+    // walks reach a few wells further, so the third still finds a point more than Δ below its centre
+    const f = ([x]: number[]) => {
+      const n = Math.round((x - 0.1) / 0.022);
+      return Math.abs(x - 0.1 - n * 0.022) < 0.007 ? -n : 50;
+    };
+    let lowest = { x: [0.1], f: 0 };
+    const seen = async (xs: number[][]) => xs.map((x) => (f(x) < lowest.f && (lowest = { x, f: f(x) }), f(x)));
+    const r = await profileIntervals(seen, [0.1], 0, { threshold: 0.5 });
+    expect(r.stale).toBe(true);
+    expect(r.f).toBe(lowest.f);
+    expect(r.x).toEqual(lowest.x);
+  });
+
   it('re-centred walks use the threshold of the new centre when it is a function of the minimum (a fitted variance)', async () => {
     // f = 1 + 100 (x − 0.6)² + 100 (y − 0.4)², walked from (0.5, 0.4) at f 2: with Δ = 0.01 f the new centre's
     // Δ ≈ 0.01 gives x ± 0.01; the start's Δ 0.02 would give ± 0.014

@@ -128,9 +128,10 @@ async function walk(evaluate: Evaluate, x0: readonly number[], f0: number, i: nu
  * The profile interval of every coordinate around the minimum x0 (value f0) of `evaluate` in the unit box.
  * `evaluate` gets whole populations and returns their values in order. A walk that finds a point lower than
  * f0 by more than a tenth of the threshold shows x0 was not the minimum: the profiles are walked again from
- * there (at most twice); `x` and `f` are the minimum they were walked from.
+ * there (at most twice); `x` and `f` are the minimum they were walked from. If the last walks still find such a
+ * point, `x` and `f` are that lowest point and `stale` is set: the intervals are those of the centre before it.
  */
-export async function profileIntervals(evaluate: Evaluate, x0: readonly number[], f0: number, opts: ProfileOptions): Promise<{ intervals: ProfileInterval[]; x: number[]; f: number }> {
+export async function profileIntervals(evaluate: Evaluate, x0: readonly number[], f0: number, opts: ProfileOptions): Promise<{ intervals: ProfileInterval[]; x: number[]; f: number; stale?: true }> {
   const seed = opts.seed ?? 1;
   let centre = { x: [...x0], f: f0 };
   for (let round = 0; ; round++) {
@@ -155,7 +156,8 @@ export async function profileIntervals(evaluate: Evaluate, x0: readonly number[]
         return { lo, hi };
       }),
     );
-    if (round >= 2 || !(best.f < from.f - th / 10)) return { intervals, x: from.x, f: from.f };
+    if (!(best.f < from.f - th / 10)) return { intervals, x: from.x, f: from.f };
+    if (round >= 2) return { intervals, x: [...best.x], f: best.f, stale: true };
     centre = best;
   }
 }
