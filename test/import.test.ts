@@ -7,11 +7,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RunStore } from '../server/store/run-store.ts';
+import { RunStore, type ChannelInfo } from '../server/store/run-store.ts';
 import { RunManager } from '../server/runs/run-manager.ts';
 import { loadSources } from '../server/sources/registry.ts';
 import { importRecording, readRecording } from '../server/import/index.ts';
@@ -364,5 +364,73 @@ describe('other formats and the paths an imported run takes', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe("spikeloop's own CSV and NPY exports import back (with the export's _about.json sidecar)", () => {
+  /** A channel's physical values as stored (raw · scale + offset). */
+  const physical = (s: RunStore, runId: number, ch: { index: number; sampleCount: number; scale: number; offset: number }) =>
+    s.readRaw(runId, ch.index, 0, ch.sampleCount).flatMap((seg) => Array.from(seg.samples, (v) => v * ch.scale + ch.offset));
+  const meta = (chs: { name: string; unit: string; role: string; sampleRate: number }[]) => chs.map((c) => [c.name, c.unit, c.role, c.sampleRate]);
+
+  it('the same channel names, units, roles, rate and samples: CSV through the CLI (sidecar found beside it), NPY through POST /api/import, raw NPY', async () => {
+    const started = await runs.start({ protocol: { kind: 'square', durationS: 0.01, frequencyHz: 500 }, source: 'simulated', sampleRate: 50_000 });
+    await runs.waitForEnd(started.id);
+    const run = store.getRun(started.id)!;
+    expect(meta(run.channels)).toEqual([['stim', 'A', 'stimulus', 50_000], ['v_mem', 'V', 'response', 50_000]]);
+    const want = run.channels.map((c) => physical(store, run.id, c));
+
+    // CSV: the header names the columns and units; the sidecar beside it gives the stimulus role and the exact rate
+    const csvDir = path.join(dir, 'round-csv');
+    const [csv] = await writeExport(store, run.id, csvDir, { format: 'csv' });
+    const r = await cli(['import', csv.path, '--db', path.join(dir, 'round.db')]);
+    expect(r.stderr).toBe('');
+    const back = JSON.parse(r.stdout.trim().split('\n')[1]);
+    expect(back.protocol).toMatchObject({ kind: 'recording', stimulusChannel: 'stim', quantity: 'current' });
+    expect(meta(back.channels)).toEqual(meta(run.channels));
+    const again = RunStore.open(path.join(dir, 'round.db'), { readonly: true });
+    try {
+      expect(back.channels.map((c: ChannelInfo) => physical(again, back.id, c))).toEqual(want);
+    } finally {
+      again.close();
+    }
+    // without its sidecar the CSV is the plain table it always was: no roles
+    const bare = await readRecording(readFileSync(csv.path), 'copy.csv');
+    expect(bare.channels.map((c) => c.role)).toEqual(['response', 'response']);
+
+    // NPY: one file per channel, no rate of its own; the sidecar (in the query) names each file's channel
+    const services = buildServices({ store, instruments: false });
+    const app = await buildApp({ services, webDist: false, security: { token: TOKEN } });
+    try {
+      const files = await writeExport(store, run.id, path.join(dir, 'round-npy'), { format: 'npy' });
+      const about = readFileSync(files.find((f) => f.kind === 'sidecar')!.path, 'utf8');
+      for (const [k, f] of files.filter((x) => x.kind === 'npy').entries()) {
+        const res = await app.inject({
+          method: 'POST',
+          url: `/api/import?${new URLSearchParams({ name: path.basename(f.path), sidecar: about })}`,
+          headers: { ...AUTH, 'content-type': 'application/octet-stream' },
+          payload: readFileSync(f.path),
+        });
+        expect(res.statusCode, res.body).toBe(201);
+        const imported = store.getRun(res.json().run.id)!;
+        expect(meta(imported.channels)).toEqual(meta([run.channels[k]]));
+        expect(physical(store, imported.id, imported.channels[0])).toEqual(want[k]);
+      }
+      // a sidecar for other files is refused, naming them; so is one that is not an export's
+      const wrong = await app.inject({ method: 'POST', url: `/api/import?${new URLSearchParams({ name: 'other.npy', sidecar: about })}`, headers: { ...AUTH, 'content-type': 'application/octet-stream' }, payload: readFileSync(files[0].path) });
+      expect(wrong.statusCode).toBe(400);
+      expect(wrong.json().error).toMatchObject({ code: 'BAD_IMPORT', message: expect.stringMatching(/run-\d+-stim\.npy, run-\d+-v_mem\.npy.*not other\.npy/) });
+      const junk = await app.inject({ method: 'POST', url: `/api/import?${new URLSearchParams({ name: 'x.npy', sidecar: '{"a":1}' })}`, headers: { ...AUTH, 'content-type': 'application/octet-stream' }, payload: readFileSync(files[0].path) });
+      expect(junk.json().error).toMatchObject({ code: 'BAD_IMPORT', message: expect.stringMatching(/not a spikeloop export's _about\.json/) });
+    } finally {
+      await app.close();
+    }
+
+    // raw NPY (the stored int16 codes): the sidecar's scale and offset make them physical again
+    const rawFiles = await writeExport(store, run.id, path.join(dir, 'round-raw'), { format: 'npy', raw: true });
+    const sidecar = JSON.parse(readFileSync(rawFiles.find((f) => f.kind === 'sidecar')!.path, 'utf8')) as unknown;
+    const v = await readRecording(readFileSync(rawFiles[1].path), rawFiles[1].path, { sidecar });
+    expect([v.channels[0].name, v.channels[0].unit, v.channels[0].role, v.sampleRate]).toEqual(meta([run.channels[1]])[0]);
+    expect(Array.from(v.channels[0].values)).toEqual(want[1]);
   });
 });

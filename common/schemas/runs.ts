@@ -213,6 +213,9 @@ export const ImportQuerySchema = Type.Object(
     rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1e12, description: 'Hz, for files without a time column or rate of their own' })),
     unit: Type.Optional(Type.String({ maxLength: 16, description: 'unit of channels whose file names none' })),
     stimulus: Type.Optional(Type.String({ maxLength: 200, description: 'the channel holding the applied stimulus' })),
+    sidecar: Type.Optional(
+      Type.String({ maxLength: 8000, description: "a spikeloop CSV or NPY export's run-<id>_about.json (JSON text; its spikeloop_export, format, raw and channels suffice): the channels' names, units, roles and rate" }),
+    ),
     label: Type.Optional(Type.String({ maxLength: 200 })),
   },
   { additionalProperties: false },

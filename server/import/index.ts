@@ -10,7 +10,7 @@ import { importable } from '../sources/import-source.ts';
 import { onAbort } from '../workers/abort.ts';
 import { ImportError, type Recording } from './recording.ts';
 
-export { ImportError, readRecording, IMPORT_FORMATS, MAX_IMPORT_BYTES, type ImportFormat, type ReadOptions, type Recording } from './recording.ts';
+export { ImportError, parseSidecar, readRecording, IMPORT_FORMATS, MAX_IMPORT_BYTES, type ImportFormat, type ReadOptions, type Recording } from './recording.ts';
 
 /** The protocol document an imported run carries (kind `recording`). */
 export function recordingProtocol(rec: Recording, file: string) {

@@ -56,6 +56,53 @@ export interface ReadOptions {
   unit?: string;
   /** Name of the channel that is the stimulus (role 'stimulus'); NWB files say it themselves. */
   stimulus?: string;
+  /**
+   * The parsed JSON sidecar (`run-<id>_about.json`, server/export sidecar()) of a spikeloop CSV or NPY export:
+   * the channels' names, units, roles and rates, which the CSV header (no roles) and NPY (no rate) lack.
+   */
+  sidecar?: unknown;
+}
+
+/** The text of an export's `_about.json` as ReadOptions.sidecar; not JSON is a BAD_IMPORT naming `what`. */
+export function parseSidecar(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new ImportError(`${what}: the sidecar is not JSON (${(err as Error).message})`);
+  }
+}
+
+/** A channel as an export's sidecar describes it (server/export sidecar()). */
+interface SidecarChannel {
+  name: string;
+  unit: string;
+  role: 'stimulus' | 'response';
+  sample_rate_hz: number;
+  scale: number;
+  offset: number;
+  file?: string;
+}
+
+/** The sidecar's channels, checked; `format` is the export format of the file read with it. */
+function sidecarOf(sidecar: unknown, what: string, format: 'csv' | 'npy'): { raw: boolean; channels: SidecarChannel[] } | undefined {
+  if (sidecar === undefined) return undefined;
+  const s = (typeof sidecar === 'object' && sidecar !== null ? sidecar : {}) as { spikeloop_export?: unknown; format?: unknown; raw?: unknown; channels?: unknown };
+  if (s.spikeloop_export !== 1 || !Array.isArray(s.channels)) throw new ImportError(`${what}: the sidecar is not a spikeloop export's _about.json (it needs "spikeloop_export": 1 and "channels")`);
+  if (s.format !== format) throw new ImportError(`${what}: the sidecar describes a ${String(s.format)} export, the file is ${format.toUpperCase()}`);
+  const channels = s.channels as SidecarChannel[];
+  channels.forEach((c, k) => {
+    const ok = typeof c?.name === 'string' && typeof c.unit === 'string' && (c.role === 'stimulus' || c.role === 'response') && c.sample_rate_hz > 0 && Number.isFinite(c.scale) && Number.isFinite(c.offset);
+    if (!ok) throw new ImportError(`${what}: sidecar channels[${k}] needs name, unit, role (stimulus or response), sample_rate_hz > 0, scale and offset`);
+  });
+  return { raw: s.raw === true, channels };
+}
+
+/** The sidecar's rate, refused when the file's own (time column) or --rate disagrees beyond rounding. */
+function sidecarRate(side: SidecarChannel, other: number | undefined, from: string, what: string): number {
+  if (other !== undefined && Math.abs(other - side.sample_rate_hz) > 1e-6 * side.sample_rate_hz) {
+    throw new ImportError(`${what}: the sidecar's rate for ${side.name} (${side.sample_rate_hz} Hz) disagrees with the ${from} (${other} Hz)`);
+  }
+  return side.sample_rate_hz;
 }
 
 /** Unit words scopes write → SI unit and the factor to it. */
@@ -237,14 +284,25 @@ export function readCsvRecording(text: string, what: string, opts: ReadOptions =
   if (sampleRate === undefined) {
     throw new ImportError(`${what}: no time column and no sample rate in the file; give the rate with --rate <Hz>`);
   }
+  // a spikeloop CSV export's sidecar: each column's role and unit, and the exact rate the time column rounds
+  const side = sidecarOf(opts.sidecar, what, 'csv');
+  const described = channelCols.map((c) => {
+    const d = side?.channels.find((ch) => ch.name === parsed[c].name);
+    if (side && !d) throw new ImportError(`${what}: column "${parsed[c].raw}" is not among the sidecar's channels (${side.channels.map((ch) => ch.name).join(', ')})`);
+    return d;
+  });
+  if (described[0]) {
+    sampleRate = sidecarRate(described[0], sampleRate, rateFrom, what);
+    rateFrom = 'sidecar';
+  }
   checkRate(sampleRate, what);
   const headerUnit = Object.entries(header).find(([k]) => /^vertical units?$/i.test(k))?.[1];
-  const channels = channelCols.map((c) => {
+  const channels = channelCols.map((c, k) => {
     const p = parsed[c];
     const [unit, factor] = siUnit(p.unit || headerUnit || opts.unit || '');
     const values = cols[c];
     if (factor !== 1) for (let i = 0; i < n; i++) values[i] *= factor;
-    return { name: p.name, unit, role: 'response' as const, values };
+    return { name: p.name, unit: described[k]?.unit ?? unit, role: described[k]?.role ?? ('response' as const), values };
   });
   return withStimulus({ format: vendor || Object.keys(header).length ? 'scope-csv' : 'csv', vendor, sampleRate, t0, rateFrom, channels, header }, what, opts);
 }
@@ -300,16 +358,24 @@ export function readNpyRecording(buf: Buffer, what: string, opts: ReadOptions = 
     throw new ImportError(`${what}: the header claims ${n}×${nc} samples (${n * nc * t.bytes} bytes), the file holds ${buf.length - dataStart} bytes (truncated?)`);
   }
   if (n < 2) throw new ImportError(`${what}: ${n} samples; a recording needs at least two`);
-  if (opts.rate === undefined) throw new ImportError(`${what}: an NPY file has no sample rate; give it with --rate <Hz>`);
-  checkRate(opts.rate, what);
-  const base = path.basename(what).replace(/\.npy$/i, '');
+  // a spikeloop NPY export (one channel per file): the sidecar's entry for this file has its name, unit, role, rate
+  const side = sidecarOf(opts.sidecar, what, 'npy');
+  const file = path.basename(what);
+  const d = side?.channels.find((c) => c.file === file);
+  if (side && (!d || nc !== 1)) throw new ImportError(`${what}: the sidecar describes the files ${side.channels.map((c) => c.file).join(', ')}, one channel each, not ${file}`);
+  const rate = d ? sidecarRate(d, opts.rate, '--rate', what) : opts.rate;
+  if (rate === undefined) throw new ImportError(`${what}: an NPY file has no sample rate; give it with --rate <Hz> (or the export's _about.json sidecar)`);
+  checkRate(rate, what);
+  const base = file.replace(/\.npy$/i, '');
   const [unit, factor] = siUnit(opts.unit ?? '');
+  // a raw export holds the stored codes: physical = raw · scale + offset
+  const [gain, shift] = d ? (side!.raw ? [d.scale, d.offset] : [1, 0]) : [factor, 0];
   const channels = Array.from({ length: nc }, (_, c) => {
     const values = new Float64Array(n);
-    for (let i = 0; i < n; i++) values[i] = t.read(buf, dataStart + (i * nc + c) * t.bytes) * factor;
-    return { name: nc === 1 ? base : `${base}_${c}`, unit, role: 'response' as const, values };
+    for (let i = 0; i < n; i++) values[i] = t.read(buf, dataStart + (i * nc + c) * t.bytes) * gain + shift;
+    return { name: d?.name ?? (nc === 1 ? base : `${base}_${c}`), unit: d?.unit ?? unit, role: d?.role ?? ('response' as const), values };
   });
-  return withStimulus({ format: 'npy', vendor: null, sampleRate: opts.rate, t0: 0, rateFrom: '--rate', channels, header: {} }, what, opts);
+  return withStimulus({ format: 'npy', vendor: null, sampleRate: rate, t0: 0, rateFrom: d ? 'sidecar' : '--rate', channels, header: {} }, what, opts);
 }
 
 /** RIFF WAVE: PCM 8/16/24/32-bit or IEEE float 32/64; values as a fraction of full scale (unit from --unit). */

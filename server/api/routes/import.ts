@@ -7,7 +7,7 @@ import { errorCodes } from 'fastify';
 import type { Readable } from 'node:stream';
 import { Type } from 'typebox';
 import { AppError } from '../../../common/errors.ts';
-import { MAX_IMPORT_BYTES, importRecording, type ImportFormat } from '../../import/index.ts';
+import { MAX_IMPORT_BYTES, importRecording, parseSidecar, type ImportFormat } from '../../import/index.ts';
 import { clientGone } from '../heavy.ts';
 import type { RoutePlugin } from '../app.ts';
 import { ImportQuerySchema, RunSummarySchema } from '../../../common/schemas/runs.ts';
@@ -70,7 +70,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       const name = q.name.replace(/^.*[\\/]/, '');
       // parsed on a thread of this machine (seconds for a large CSV), the bytes moved there (receive() gives
       // them a buffer of their own); a refused file is an AppError BAD_IMPORT (field /body); nothing is stored
-      const opts = { format: q.format as ImportFormat | 'auto' | undefined, rate: q.rate, unit: q.unit, stimulus: q.stimulus };
+      const opts = { format: q.format as ImportFormat | 'auto' | undefined, rate: q.rate, unit: q.unit, stimulus: q.stimulus, sidecar: q.sidecar === undefined ? undefined : parseSidecar(q.sidecar, name) };
       const rec = await ctx.heavy.run(reply, 'readRecording', { bytes: body, name, opts }, { local: true, transfer: [body.buffer as ArrayBuffer] });
       const run = await importRecording(ctx.runs, rec, name, { ...(q.label !== undefined ? { label: q.label } : {}), signal: clientGone(reply) });
       return reply.status(201).send({ run });

@@ -1,10 +1,10 @@
 /**
- * `spikeloop import <file> [--format auto|scope-csv|csv|npy|wav|nwb] [--rate] [--unit] [--stimulus] [--label]`:
+ * `spikeloop import <file> [--format auto|scope-csv|csv|npy|wav|nwb] [--rate] [--unit] [--stimulus] [--sidecar] [--label]`:
  * records a recording made elsewhere (oscilloscope CSV, plain CSV, NPY, WAV, spikeloop's NWB) as a run
  * (source `import`); prints the run id, then a JSON summary. Formats: docs/import.md.
  */
 import type { Command } from 'commander';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { IMPORT_FORMATS } from '../../../common/schemas/runs.ts';
 import { aNumber, checkRequest, DEFAULT_DB, ensureDbDir } from '../shared.ts';
@@ -18,18 +18,31 @@ export function register(program: Command): void {
     .option('-r, --rate <Hz>', 'sample rate, for files without a time column or rate of their own', aNumber('--rate'))
     .option('-u, --unit <unit>', 'unit of channels whose file names none (V, A, mV, ...)')
     .option('-s, --stimulus <channel>', 'the channel that holds the applied stimulus (for twin pairing)')
+    .option('--sidecar <file>', "a spikeloop CSV or NPY export's run-<id>_about.json: channel names, units, roles, rate (default: the one beside a run-<id>.csv or run-<id>-<channel>.npy, when there)")
     .option('-l, --label <text>', 'label stored with the runs (default: the file name)')
     .option('--db <file>', 'SQLite database file (created when missing)', DEFAULT_DB)
-    .action(async (files: string[], opts: { format: string; rate?: number; unit?: string; stimulus?: string; label?: string; db: string }) => {
-      const [{ importRecording, readRecording, MAX_IMPORT_BYTES }, { buildServices }, { RunStore }, { ImportQuerySchema }] = await Promise.all([
+    .action(async (files: string[], opts: { format: string; rate?: number; unit?: string; stimulus?: string; sidecar?: string; label?: string; db: string }) => {
+      const [{ importRecording, parseSidecar, readRecording, MAX_IMPORT_BYTES }, { buildServices }, { RunStore }, { ImportQuerySchema }] = await Promise.all([
         import('../../import/index.ts'),
         import('../../services.ts'),
         import('../../store/run-store.ts'),
         import('../../../common/schemas/runs.ts'),
       ]);
       const flags = { name: '<files>', format: '--format', rate: '--rate', unit: '--unit', stimulus: '--stimulus', label: '--label' };
-      const { db: _db, ...settings } = opts;
+      const { db: _db, sidecar: _sidecar, ...settings } = opts;
+      // an export's sidecar: the one named, else run-<id>_about.json beside run-<id>.csv / run-<id>-<channel>.npy
+      const sidecarText = (file: string): string | undefined => {
+        const beside = /^(run-\d+)(-.+)?\.(csv|npy)$/i.exec(path.basename(file));
+        const about = opts.sidecar ?? (beside ? path.join(path.dirname(file), `${beside[1]}_about.json`) : undefined);
+        if (about === undefined || (opts.sidecar === undefined && !existsSync(about))) return undefined;
+        try {
+          return readFileSync(about, 'utf8');
+        } catch (err) {
+          throw new Error(`--sidecar: cannot read ${about}: ${(err as Error).message}`);
+        }
+      };
       // each file's query as POST /api/import would take it (common/schemas/runs.ts), checked as the API checks it
+      // (the sidecar is not: a local file has no URL length to fit)
       for (const file of files) await checkRequest(ImportQuerySchema, { name: path.basename(file), ...settings }, flags);
       const read = (file: string) => {
         let stat;
@@ -41,7 +54,9 @@ export function register(program: Command): void {
         if (stat.isDirectory()) throw new Error(`${file} is a folder: name its files (e.g. ${path.join(file, '*.csv')})`);
         const size = stat.size;
         if (size > MAX_IMPORT_BYTES) throw new Error(`${file}: ${size} bytes; at most ${MAX_IMPORT_BYTES} are read`);
-        return readRecording(readFileSync(file), file, { format: opts.format as 'auto', rate: opts.rate, unit: opts.unit, stimulus: opts.stimulus });
+        const side = sidecarText(file);
+        const sidecar = side === undefined ? undefined : parseSidecar(side, file);
+        return readRecording(readFileSync(file), file, { format: opts.format as 'auto', rate: opts.rate, unit: opts.unit, stimulus: opts.stimulus, sidecar });
       };
       // every file read and checked before the database is opened: one refused file leaves nothing behind
       for (const file of files) await read(file);
