@@ -13,31 +13,42 @@ const SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
 const Database = require(workerData.sqlite);
 const db = new Database(workerData.file, { fileMustExist: true });
-const closed = new Int32Array(workerData.closed);
+const state = new Int32Array(workerData.state);
 const timer = setInterval(() => {
-  try {
-    db.pragma('wal_checkpoint(PASSIVE)');
-  } catch {
-    // a full disk: the writer's own commit reports it; the next tick tries again
+  Atomics.store(state, BUSY, 1);
+  if (Atomics.load(state, HOLD) === 0) {
+    try {
+      db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // a full disk: the writer's own commit reports it; the next tick tries again
+    }
   }
+  Atomics.store(state, BUSY, 0);
+  Atomics.notify(state, BUSY);
 }, workerData.everyMs);
 parentPort.once('message', () => {
   clearInterval(timer);
   db.close();
-  Atomics.store(closed, 0, 1);
-  Atomics.notify(closed, 0);
+  Atomics.store(state, CLOSED, 1);
+  Atomics.notify(state, CLOSED);
   parentPort.close();
 });`;
 
+/** Slots of the state shared with the thread: its connection closed; checkpoints held; a checkpoint running. */
+const CLOSED = 0;
+const HOLD = 1;
+const BUSY = 2;
+
 export class Checkpointer {
   private readonly worker: Worker;
-  private readonly closed = new Int32Array(new SharedArrayBuffer(4));
+  private readonly state = new Int32Array(new SharedArrayBuffer(12));
   private stopped = false;
 
   /** `onFailure` when the thread fails: the writer checkpoints by itself again. */
   constructor(file: string, onFailure: () => void, everyMs = 200) {
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(SOURCE, { eval: true, workerData: { sqlite, file, everyMs, closed: this.closed.buffer } });
+    const source = `const CLOSED = ${CLOSED}, HOLD = ${HOLD}, BUSY = ${BUSY};` + SOURCE;
+    this.worker = new Worker(source, { eval: true, workerData: { sqlite, file, everyMs, state: this.state.buffer } });
     this.worker.unref();
     this.worker.once('error', () => {
       if (!this.stopped) onFailure();
@@ -48,6 +59,21 @@ export class Checkpointer {
   }
 
   /**
+   * No checkpoints from now on, and none running when this returns (waiting at most 2 s): a full disk's
+   * freed reserve is for recording the runs' end, and a checkpoint growing the database file would take it.
+   * (Each side stores its flag before reading the other's, so a checkpoint either sees the hold or is waited for.)
+   */
+  hold(): void {
+    Atomics.store(this.state, HOLD, 1);
+    Atomics.wait(this.state, BUSY, 1, 2000);
+  }
+
+  /** Checkpoints again (space has returned). */
+  release(): void {
+    Atomics.store(this.state, HOLD, 0);
+  }
+
+  /**
    * Closes the thread's connection (waiting at most 2 s), so that the writer's close is the last one and
    * leaves no WAL beside the file.
    */
@@ -55,7 +81,7 @@ export class Checkpointer {
     if (this.stopped) return;
     this.stopped = true;
     this.worker.postMessage('close');
-    Atomics.wait(this.closed, 0, 0, 2000);
+    Atomics.wait(this.state, CLOSED, 0, 2000);
     void this.worker.terminate();
   }
 }

@@ -209,7 +209,9 @@ export class RunStore {
     const rec = new Recorder(this.db, runId, this.commitIntervalMs, {
       onDiskFull: () => {
         this.diskFull = true;
-        // room for the runs' end to be recorded (a small row update the full disk refused)
+        // room for the runs' end to be recorded (a small row update the full disk refused), which a
+        // checkpoint growing the database file must not take first
+        this.checkpointer?.hold();
         rmSync(this.reserveFile, { force: true });
       },
       onClosed: (id) => {
@@ -254,6 +256,7 @@ export class RunStore {
     if (this.diskFull && free > margin + RESERVE_BYTES) {
       this.diskFull = false;
       this.reserveSpace();
+      this.checkpointer?.release();
     }
     if (this.diskFull) {
       throw new StoreError('DISK_FULL', `the disk holding ${this.file} filled up during a run; new runs are refused until more than ${fmtBytes(margin)} are free there (now ${fmtBytes(free)})`);
