@@ -73,7 +73,7 @@ describe('parameter recovery: adaptive LIF with the MMS memristor (four paramete
     const recovered = Object.entries(truth).every(([k, v]) => Math.abs(r.params[k] / v - 1) < 0.02);
     expect(recovered).toBe(false);
     expect(r.warnings[0]).toMatch(
-      /^the search stopped in a local minimum of the spike times: (a local fit from one of 8 starts around it|a profile walk from it)(, then .*)? reached a (?:[\d.]+×|[\d.]+ %) lower sum of squares at distinct values \(.*M\.Roff [\d.]+ → [\d.]+.*\); the fit moved there, but none of 8 local fits from starts around it reached it again.*multi-start check/,
+      /^the search stopped in a local minimum of the spike times: (a local fit from one of 8 starts around it|a profile walk from it)(, then .*)? reached a (?:[\d.]+×|[\d.]+ %) lower sum of squares at distinct values \(M\.\w+ [\d.e+-]+ → [\d.e+-]+.*\); the fit moved there, but none of 8 local fits from starts around it reached it again.*multi-start check/,
     );
     expect(Object.values(r.ci).every((ci) => ci === null)).toBe(true);
     expect(r.report.every((p) => !p.identifiable)).toBe(true);
