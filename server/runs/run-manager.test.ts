@@ -79,6 +79,21 @@ beforeEach(() => {
       };
     },
   });
+  sources.registerSource('import', {
+    options: NO_OPTIONS,
+    title: 'finishes its chunk after the abort',
+    available: async () => ({ available: true }),
+    create: () => ({
+      kind: 'import',
+      async *messages(signal: AbortSignal) {
+        yield descriptor;
+        // as a paced source does: the stop arrives while it waits, the chunk it is in still goes out whole
+        await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
+        yield { type: 'block', channel: 0, firstIndex: 0, samples: new Int16Array([0, 900, 0]) };
+        yield { type: 'event', kind: 'spike', channel: 0, index: 1, value: 0.9 };
+      },
+    }),
+  });
   manager = new RunManager(store, sources, { abortGraceMs: 300 });
 });
 
@@ -143,6 +158,14 @@ describe('run manager', () => {
     expect(stored.status).toBe('failed');
     expect(stored.reason).toBe('serial port vanished');
     expect(Array.from(store.readRaw(run.id, 0, 0, 5)[0].samples)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('after a stop, the source is drained to its end: the events of its last block are kept with it', async () => {
+    const run = await manager.start({ protocol: { kind: 'dc' }, source: 'import' });
+    const stopped = await manager.stop(run.id);
+    expect(stopped).toMatchObject({ status: 'aborted', reason: 'stopped by user' });
+    expect(Array.from(store.readRaw(run.id, 0, 0, 3)[0].samples)).toEqual([0, 900, 0]);
+    expect(store.listEvents(run.id).map((e) => [e.kind, e.index])).toEqual([['spike', 1]]);
   });
 
   it('a source that ignores the abort is abandoned after the grace period, run aborted', async () => {

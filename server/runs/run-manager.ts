@@ -310,8 +310,9 @@ export class RunManager {
           stop = { type: 'stop', status: 'failed', reason: 'source sent a second channel descriptor' };
           break;
         }
+        // After an abort the source is drained until it ends (bounded by the grace timer): the events it
+        // sends after a block (spikes found in it, an excursion its end closes) belong to samples stored.
         this.dispatch(run, msg);
-        if (signal.aborted) break;
       }
     } catch (err) {
       stop = { type: 'stop', status: 'failed', reason: errMessage(err) };
