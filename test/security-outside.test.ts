@@ -12,6 +12,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { startServer, type TestServer } from './helpers-live.ts';
 import { pythonJson } from './python.ts';
+import { freeParams } from '../server/twin/calibration.ts';
+import { builtInCircuit } from '../server/twin/circuits/index.ts';
 
 const run = promisify(execFile);
 
@@ -125,6 +127,47 @@ describe('IPv6', () => {
       expect((await request(`http://127.0.0.1:${port}`, '/api/health', { ...v6.auth, host: `[fe80::dead:beef%25eth0]:${port}` })).status).toBe(403);
     } finally {
       await v6.close();
+    }
+  });
+});
+
+describe("names from the network are looked up as a table's own keys, never Object's", () => {
+  it('a device model "constructor" or "__proto__" is an unknown model (400), not a 409 "model.g is not a function"', async () => {
+    const circuit = (model: string) => ({
+      kind: 'netlist',
+      name: 'probe',
+      elements: [
+        { type: 'V', name: 'Vs', node: 'p', stimulus: true },
+        { type: 'device', name: 'M', a: 'p', b: '0', model, x0: 0.1 },
+      ],
+      outputs: [{ name: 'i_mem', kind: 'i', element: 'M' }],
+    });
+    for (const model of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      const r = await srv.fetch('/api/twin/runs', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ circuit: circuit(model), protocol: { kind: 'dc', level: 0.5, quantity: 'voltage', durationS: 0.1 }, sampleRate: 1000 }),
+      });
+      const body = (await r.json()) as { error: { code: string; message: string } };
+      expect(r.status, `${model}: ${body.error.message}`).toBe(400);
+      expect(body.error.message).toMatch(new RegExp(`unknown device model "${model}"`));
+    }
+  });
+
+  it('a fit parameter "junction.constructor" is refused as no parameter of the model (it passed as one, then failed on NaN bounds)', () => {
+    for (const key of ['constructor', '__proto__', 'toString']) {
+      expect(() => freeParams(builtInCircuit('nwn2000'), [`junction.${key}`], { [`junction.${key}`]: { min: 1, max: 2 } })).toThrow(new RegExp(`has no parameter "${key}"`));
+    }
+  });
+
+  it('a CSV column whose unit reads "(constructor)" or "(__proto__)" is imported with that unit (it was a 500 TASK_FAILED)', async () => {
+    for (const unit of ['constructor', '__proto__']) {
+      const r = await srv.fetch(`/api/import?name=odd-${unit}.csv&rate=1000`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: `x (${unit})\n1\n2\n3\n` });
+      const text = await r.text();
+      expect(r.status, text).toBe(201);
+      const id = (JSON.parse(text) as { run: { id: number } }).run.id;
+      const run = (await (await srv.fetch(`/api/runs/${id}`)).json()) as { run: { channels: { unit: string }[] } };
+      expect(run.run.channels.map((c) => c.unit)).toEqual([unit]);
     }
   });
 });
