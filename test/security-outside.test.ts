@@ -171,3 +171,28 @@ describe("names from the network are looked up as a table's own keys, never Obje
     }
   });
 });
+
+describe('bounded work: twin fits', () => {
+  it('a fit whose evaluations × samples × circuit work could exceed MAX_FIT_WORK is refused before it starts (400 naming it); a small one starts', async () => {
+    const post = (p: string, body: unknown) => srv.fetch(p, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    // a spiking LIF run of 1e5 samples (1 s at 100 kS/s; 20 µA into 100 kΩ is twice the 1 V threshold)
+    const made = await post('/api/twin/runs', { circuit: 'lif', protocol: { kind: 'square', quantity: 'current', amplitude: 20e-6, frequencyHz: 20, duty: 0.5, durationS: 1 }, sampleRate: 100_000 });
+    expect(made.status, await made.clone().text()).toBe(201);
+    const runId = ((await made.json()) as { run: { id: number } }).run.id;
+    await srv.app.spikeloop.runs.waitForEnd(runId);
+    // maxEvals 20000 with spike-time intervals: about 1e6 evaluations of 1e5 steps (it was accepted: days of the pool)
+    const big = await post(`/api/runs/${runId}/fit`, { circuit: 'lif', params: ['Cm.value', 'Rm.value'], maxEvals: 20_000 });
+    const refusal = (await big.json()) as { error: { code: string; message: string; field?: string } };
+    expect(big.status, JSON.stringify(refusal)).toBe(400);
+    expect(refusal.error).toMatchObject({ code: 'TWIN_TOO_COSTLY', field: '/maxEvals' });
+    expect(refusal.error.message).toMatch(/MAX_FIT_WORK = 2e\+10/);
+    expect(refusal.error.message).toMatch(/100000 samples/);
+    expect(srv.app.spikeloop.fits.running).toBe(0);
+    // the same run with a search of 120 evaluations is within it, and starts
+    const small = await post(`/api/runs/${runId}/fit`, { circuit: 'lif', params: ['Cm.value'], bounds: { 'Cm.value': [30e-9, 300e-9] }, maxEvals: 120 });
+    const started = (await small.json()) as { fit: { id: string } };
+    expect(small.status, JSON.stringify(started)).toBe(202);
+    const cancelled = await srv.fetch(`/api/fits/${started.fit.id}`, { method: 'DELETE' });
+    expect(cancelled.status).toBe(200);
+  });
+});
