@@ -140,6 +140,7 @@ describe('dashboard import', () => {
     expect(meta(bare.channels)).toEqual(meta(original.channels));
     expect(bare.notes).toMatch(/^roles inferred: "stim" is the stimulus/);
     await expect.poll(() => page.inputValue('.annotations textarea[aria-label=Notes]'), SERVER).toMatch(/^roles inferred: "stim" is the stimulus/);
+    await dash.screenshot('import-inferred.png');
     // and with "infer roles" off, every channel a response
     const plain = await importThrough([saved['CSV (all channels)']], /looks like a spikeloop export/, { inferRoles: false });
     expect(plain.channels.map((c: Channel) => c.role)).toEqual(['response', 'response']);

@@ -429,11 +429,12 @@ describe("spikeloop's own CSV and NPY exports import back (with the export's _ab
         expect(meta(imported.channels)).toEqual(meta([run.channels[k]]));
         expect(physical(store, imported.id, imported.channels[0])).toEqual(want[k]);
       }
-      // the CSV export's sidecar (the dashboard's "metadata (JSON)" link) names the NPY files by their channels too
+      // the CSV export's sidecar (the dashboard's "metadata (JSON)" link) names the NPY files by their channels too,
+      // also when a browser saved the file a second time as "run-<id>-stim (1).npy"
       const csvAbout = readFileSync(path.join(csvDir, `run-${run.id}_about.json`), 'utf8');
       const viaCsv = await app.inject({
         method: 'POST',
-        url: `/api/import?${new URLSearchParams({ name: path.basename(files[0].path), sidecar: csvAbout })}`,
+        url: `/api/import?${new URLSearchParams({ name: `run-${run.id}-stim (1).npy`, sidecar: csvAbout })}`,
         headers: { ...AUTH, 'content-type': 'application/octet-stream' },
         payload: readFileSync(files[0].path),
       });

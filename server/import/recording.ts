@@ -384,7 +384,9 @@ export function readNpyRecording(buf: Buffer, what: string, opts: ReadOptions = 
     const run = side?.format === 'csv' ? /^run-(\d+)\.csv$/.exec(c.file ?? '') : null;
     return run ? exportFileName(Number(run[1]), 'npy', c.name) : c.file;
   };
-  const d = side?.channels.find((c) => npyFile(c) === file);
+  // a browser saves a second download of run-3-stim.npy as "run-3-stim (1).npy"
+  const saved = file.replace(/ \(\d+\)(?=\.npy$)/i, '');
+  const d = side?.channels.find((c) => npyFile(c) === saved);
   if (side && (!d || nc !== 1)) throw new ImportError(`${what}: the sidecar describes the files ${side.channels.map(npyFile).join(', ')}, one channel each, not ${file}`);
   const rate = d ? sidecarRate(d, opts.rate, '--rate', what) : opts.rate;
   if (rate === undefined) throw new ImportError(`${what}: an NPY file has no sample rate; give it with --rate <Hz> (or the export's _about.json sidecar)`);
