@@ -2,11 +2,9 @@
 // recording (CLI beside it or --events, POST /api/import's eventsBytes), an NWB export's own events, the
 // sidecar's and NWB's run metadata; an events file that is not the recording's is refused and nothing stored.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { RunStore, type RunDetail, type StoredEvent } from '../server/store/run-store.ts';
 import { RunManager } from '../server/runs/run-manager.ts';
 import { loadSources } from '../server/sources/registry.ts';
@@ -14,12 +12,12 @@ import { importRecording, readRecording } from '../server/import/index.ts';
 import { readEventsCsv } from '../server/import/events.ts';
 import { EVENTS_HEADER, writeExport } from '../server/export/index.ts';
 import { buildApp } from '../server/api/app.ts';
+import { runCli } from './cli-helpers.ts';
 import { buildServices } from '../server/services.ts';
 import { newToken } from '../server/api/security.ts';
 
 const TOKEN = newToken();
 const AUTH = { authorization: `Bearer ${TOKEN}` };
-const bin = path.join(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'), 'bin', 'spikeloop.js');
 
 let dir: string;
 let store: RunStore;
@@ -27,16 +25,7 @@ let runs: RunManager;
 /** A simulated run with spikes, a marker and a fault (labels with a comma and a quote), a label, tags and notes. */
 let run: RunDetail;
 
-function cli(args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(args, dir);
 
 /** Events as the API lists them, without their row ids. */
 const eventsOf = (s: RunStore, id: number) => s.listEvents(id, { limit: 1e6 }).map(({ id: _id, ...e }: StoredEvent) => e);
