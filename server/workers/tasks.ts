@@ -6,6 +6,7 @@ import { bootstrapDistances, type PowerLawFit, type PowerLawOptions } from '../a
 import { fitTask, twinTask } from '../experiments/twin-task.ts';
 import type { TwinRunItem, TwinRunSpec } from '../sources/twin-source.ts';
 import type { ReadOptions, Recording } from '../import/recording.ts';
+import type { ExportJob } from '../export/index.ts';
 
 export interface BootstrapChunk {
   data: Float64Array;
@@ -122,6 +123,16 @@ export const streamTasks = {
   twinRun: async function* (spec: TwinRunSpec): AsyncGenerator<TwinRunItem> {
     const { twinRunItems } = await import('../sources/twin-source.ts');
     yield* twinRunItems(spec);
+  },
+  /** A run's CSV, NPY or events file (export/index.ts exportChunks) in chunks, the run read here from the database file. */
+  exportFile: async function* (job: ExportJob & { dbFile: string }): AsyncGenerator<Uint8Array> {
+    const [{ RunStore }, { exportChunks }] = await Promise.all([import('../store/run-store.ts'), import('../export/index.ts')]);
+    const store = RunStore.open(job.dbFile, { readonly: true });
+    try {
+      for (const chunk of exportChunks(store, job)) yield typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    } finally {
+      store.close();
+    }
   },
 };
 
