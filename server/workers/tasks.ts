@@ -7,6 +7,8 @@ import { fitTask, twinTask } from '../experiments/twin-task.ts';
 import type { TwinRunItem, TwinRunSpec } from '../sources/twin-source.ts';
 import type { ReadOptions, Recording } from '../import/recording.ts';
 import type { ExportJob } from '../export/index.ts';
+import type { PreparedFit } from '../experiments/fit.ts';
+import type { ObjectiveKind } from '../twin/calibration.ts';
 
 export interface BootstrapChunk {
   data: Float64Array;
@@ -72,6 +74,16 @@ export const tasks = {
       }
     } catch (err) {
       return refused(err);
+    }
+  },
+  /** What a twin fit compares (experiments/fit.ts fitTarget), the run read here from the database file. */
+  fitTarget: async (job: { dbFile: string; runId: number; circuit: unknown; kind: ObjectiveKind; channels?: string[] }): Promise<PreparedFit> => {
+    const [{ RunStore }, { fitTarget }] = await Promise.all([import('../store/run-store.ts'), import('../experiments/fit.ts')]);
+    const store = RunStore.open(job.dbFile, { readonly: true });
+    try {
+      return fitTarget(store, job.runId, job.circuit, job.kind, job.channels);
+    } finally {
+      store.close();
     }
   },
   /** One twin simulation of a sampled stimulus (experiments/twin-task.ts). */
