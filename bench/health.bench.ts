@@ -14,8 +14,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { Metric } from './run.ts';
+import { startProber } from '../test/health-prober.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin/spikeloop.js');
@@ -62,22 +62,9 @@ type Api = ReturnType<typeof api>;
 
 /** Health answer times (ms) while `busy` is pending and for at least `ms`, probed from a thread every 20 ms. */
 async function probeWhile(a: Api, busy: Promise<unknown>, ms: number): Promise<number[]> {
-  const prober = new Worker(
-    `const { parentPort, workerData } = require('node:worker_threads');
-     const out = [];
-     const t = setInterval(() => {
-       const t0 = performance.now();
-       fetch(workerData.url, { headers: workerData.headers }).then(async (r) => { await r.arrayBuffer(); out.push(r.status === 200 ? performance.now() - t0 : -1); }, () => out.push(-1));
-     }, 20);
-     parentPort.once('message', () => { clearInterval(t); setTimeout(() => parentPort.postMessage(out), 2000); });`,
-    { eval: true, workerData: { url: `${a.base}/api/health`, headers: auth } },
-  );
-  await new Promise((r) => prober.once('online', r));
+  const stop = await startProber(`${a.base}/api/health`, auth);
   await Promise.all([busy, sleep(ms)]);
-  const answers = new Promise<number[]>((res) => prober.once('message', res));
-  prober.postMessage('stop');
-  const probes = await answers;
-  await prober.terminate();
+  const probes = await stop();
   if (probes.some((x) => x < 0)) throw new Error('a health probe failed');
   return probes;
 }
@@ -157,6 +144,16 @@ const ROUTES: Record<string, Route> = {
   },
 };
 
+/** CPU time (ms) the server's main thread (its event loop) has used so far: Linux, /proc; NaN elsewhere. */
+function loopCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
+  } catch {
+    return NaN;
+  }
+}
+
 const quantile = (v: number[], q: number) => [...v].sort((x, y) => x - y)[Math.min(v.length - 1, Math.floor(q * v.length))];
 
 export default async function* healthBench(): AsyncIterable<Metric> {
@@ -187,6 +184,7 @@ export default async function* healthBench(): AsyncIterable<Metric> {
       if (filter && !filter.includes(name)) continue;
       const v: number[] = [];
       const t0 = performance.now();
+      const cpu0 = loopCpuMs(child.pid!);
       await route(a, async (busy, ms) => void v.push(...(await probeWhile(a, busy, ms))), runs);
       // whatever the request left on the pool (a stopped sweep's, a cancelled bootstrap's tasks) ends first
       await sleep(1000);
@@ -195,7 +193,7 @@ export default async function* healthBench(): AsyncIterable<Metric> {
         metric: `health_max_ms_under_load.${name}`,
         value: Math.round(Math.max(...v)),
         unit: 'ms',
-        note: `p99 ${Math.round(quantile(v, 0.99))} ms, p95 ${Math.round(quantile(v, 0.95))} ms, ${v.length} probes over ${((performance.now() - t0) / 1000).toFixed(1)} s; load average ${os.loadavg()[0].toFixed(1)}`,
+        note: `p99 ${Math.round(quantile(v, 0.99))} ms, p95 ${Math.round(quantile(v, 0.95))} ms, ${v.length} probes over ${((performance.now() - t0) / 1000).toFixed(1)} s; the server's event loop busy ${Math.round(loopCpuMs(child.pid!) - cpu0)} ms of CPU meanwhile; load average ${os.loadavg()[0].toFixed(1)}`,
       };
     }
     yield {
