@@ -17,3 +17,9 @@ export const INSTRUMENT_DEFAULTS = {
   smu: { maxPoints: 2500, minDwellS: 5e-4 },
   daq: { sampleRate: 10_000, maxTableLength: 4096, maxSegments: 256 },
 } as const;
+
+/**
+ * Characters of an export's `_about.json` that `POST /api/import` takes in its `sidecar` query field (it must fit
+ * a URL; its spikeloop_export, format, raw and channels suffice, about 400 characters a channel).
+ */
+export const MAX_SIDECAR_CHARS = 8000;

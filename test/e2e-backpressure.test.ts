@@ -52,7 +52,8 @@ describe('live feed back-pressure', () => {
     // Keep the client stalled a little longer while blocks keep being dropped.
     const dropsThen = stats.droppedBlocks;
     await waitFor(() => stats.droppedBlocks > dropsThen + 5, 20_000, 'more drops');
-    // Bounded: never more queued than the hard cap plus one block message (~200 kB at most here).
+    // Bounded: never more queued than the hard cap plus one message (a block: at most 1024 pairs, ~45 kB;
+    // an events batch: at most 2000 events, ~140 kB).
     expect(stats.maxBufferedBytes).toBeLessThan(HARD + 256 * 1024);
     expect(live.messages.length).toBe(received); // really not reading
 

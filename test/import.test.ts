@@ -304,7 +304,7 @@ function wav(bits: 16, samples: number[], claim?: number, rate = 48_000): Buffer
 }
 
 describe('other formats and the paths an imported run takes', () => {
-  it('plain NPY and WAV with their rates; NPY without --rate is refused naming --rate', async () => {
+  it('plain NPY and WAV with their rates; NPY without --rate is refused naming --rate; a channel without a unit through NWB and back', async () => {
     const npy = Buffer.concat([npyHeader('float64', 3), Buffer.from(new Float64Array([1, 2, 3]).buffer)]);
     await expect(readRecording(npy, 'x.npy')).rejects.toThrow(/--rate/);
     const r = await readRecording(npy, 'x.npy', { rate: 500, unit: 'mV' });
@@ -313,6 +313,10 @@ describe('other formats and the paths an imported run takes', () => {
     const w = await readRecording(wav(16, [0, 16384, -32768]), 'a.wav', { unit: 'V' });
     expect(w).toMatchObject({ format: 'wav', sampleRate: 48_000 });
     expect(Array.from(w.channels[0].values)).toEqual([0, 0.5, -1]);
+    // a channel without a unit: NWB requires one (the export writes 'n/a'), and it reads back as none
+    const unitless = await importRecording(runs, await readRecording(Buffer.from('t,a\n0,1\n1,2\n'), 'unitless.csv'), 'unitless.csv');
+    const [nwb] = await writeExport(store, unitless.id, path.join(dir, 'unitless-nwb'), { format: 'nwb' });
+    expect((await readRecording(readFileSync(nwb.path), nwb.path)).channels.map((c) => [c.name, c.unit])).toEqual([['a', '']]);
   });
 
   it("spikeloop's NWB export imports back to the same run; a twin is paired on an imported stimulus channel via the API; the import route records through the run manager", async () => {
@@ -394,9 +398,18 @@ describe("spikeloop's own CSV and NPY exports import back (with the export's _ab
     } finally {
       again.close();
     }
-    // without its sidecar the CSV is the plain table it always was: no roles
-    const bare = await readRecording(readFileSync(csv.path), 'copy.csv');
-    expect(bare.channels.map((c) => c.role)).toEqual(['response', 'response']);
+    // without its sidecar the CSV has no roles: its layout (time_s, stim) gives the stimulus, and the run's
+    // notes say it was inferred (on stderr from the CLI); --no-infer-roles keeps every channel a response
+    const copy = path.join(dir, 'round-csv', 'copy.csv');
+    writeFileSync(copy, readFileSync(csv.path));
+    const inferred = await cli(['import', copy, '--db', path.join(dir, 'round.db')]);
+    expect(inferred.stderr).toMatch(/copy\.csv: roles inferred: "stim" is the stimulus/);
+    const guessed = JSON.parse(inferred.stdout.trim().split('\n')[1]);
+    expect(guessed.channels.map((c: ChannelInfo) => [c.name, c.unit, c.role])).toEqual(meta(run.channels).map((m) => m.slice(0, 3)));
+    expect(guessed.notes).toMatch(/^roles inferred: "stim" is the stimulus/);
+    const plain = await cli(['import', copy, '--no-infer-roles', '--db', path.join(dir, 'round.db')]);
+    expect(plain.stderr).toBe('');
+    expect(JSON.parse(plain.stdout.trim().split('\n')[1]).channels.map((c: ChannelInfo) => c.role)).toEqual(['response', 'response']);
 
     // NPY: one file per channel, no rate of its own; the sidecar (in the query) names each file's channel
     const services = buildServices({ store, instruments: false });
@@ -416,6 +429,21 @@ describe("spikeloop's own CSV and NPY exports import back (with the export's _ab
         expect(meta(imported.channels)).toEqual(meta([run.channels[k]]));
         expect(physical(store, imported.id, imported.channels[0])).toEqual(want[k]);
       }
+      // the CSV export's sidecar (the dashboard's "metadata (JSON)" link) names the NPY files by their channels too,
+      // also when a browser saved the file a second time as "run-<id>-stim (1).npy"
+      const csvAbout = readFileSync(path.join(csvDir, `run-${run.id}_about.json`), 'utf8');
+      const viaCsv = await app.inject({
+        method: 'POST',
+        url: `/api/import?${new URLSearchParams({ name: `run-${run.id}-stim (1).npy`, sidecar: csvAbout })}`,
+        headers: { ...AUTH, 'content-type': 'application/octet-stream' },
+        payload: readFileSync(files[0].path),
+      });
+      expect(viaCsv.statusCode, viaCsv.body).toBe(201);
+      expect(meta(store.getRun(viaCsv.json().run.id)!.channels)).toEqual(meta([run.channels[0]]));
+      // and inferRoles=false over the API leaves the CSV's stim a response
+      const off = await app.inject({ method: 'POST', url: `/api/import?name=copy.csv&inferRoles=false`, headers: { ...AUTH, 'content-type': 'text/csv' }, payload: readFileSync(csv.path) });
+      expect(off.statusCode, off.body).toBe(201);
+      expect(off.json().run).toMatchObject({ notes: '', channels: [{ name: 'stim', role: 'response' }, { name: 'v_mem', role: 'response' }] });
       // a sidecar for other files is refused, naming them; so is one that is not an export's
       const wrong = await app.inject({ method: 'POST', url: `/api/import?${new URLSearchParams({ name: 'other.npy', sidecar: about })}`, headers: { ...AUTH, 'content-type': 'application/octet-stream' }, payload: readFileSync(files[0].path) });
       expect(wrong.statusCode).toBe(400);

@@ -368,4 +368,18 @@ describe('virtual 2602B runs real Lua', () => {
     expect(new Uint8Array(4)).toBeInstanceOf(Uint8Array);
     expect(Uint8Array.name).toBe('Uint8Array');
   });
+
+  it('a refusal caught with pcall is Lua\'s "not enough memory" there, and a later failure of the chunk reports its own error', () => {
+    const inst = createVirtual2600B(new Resistor(1e3));
+    const q = session(inst);
+    const next = () => q('print(errorqueue.next())')!.split('\t').slice(0, 2);
+    const doubling = 'function() local s = string.rep("a", 1000) for i = 1, 40 do s = s .. s end end';
+    // as Lua's pcall answers an allocation that fails: false and the message; the chunk goes on
+    expect(q(`ok, e = pcall(${doubling}) print(ok, e, errorqueue.count)`)).toBe('false\tnot enough memory\t0.00000e+00');
+    // it was reported as "not enough memory" (a flag set by the caught refusal outlived it)
+    q(`pcall(${doubling}) error("the script's own failure")`);
+    expect(next()).toEqual(['-2.86000e+02', "TSP Runtime error at line 1: the script's own failure"]);
+    q(`pcall(${doubling}) smua.source.levelv = 0.25`);
+    expect(q('print(errorqueue.count, smua.source.levelv)')).toBe('0.00000e+00\t2.50000e-01');
+  });
 });

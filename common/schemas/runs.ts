@@ -6,7 +6,7 @@
  */
 import { Type, type Static } from 'typebox';
 import type { ChannelRole, EventKind, RunSourceKind, RunStatus, SampleType } from '../run-stream.ts';
-import { MAX_SAMPLE_RATE } from '../limits.ts';
+import { MAX_SAMPLE_RATE, MAX_SIDECAR_CHARS } from '../limits.ts';
 import { CircuitRefSchema, kindDocument, nullable, oneOf, sampleIndex } from './shared.ts';
 
 export const RUN_STATUSES = ['running', 'completed', 'aborted', 'failed', 'interrupted'] as const;
@@ -213,8 +213,11 @@ export const ImportQuerySchema = Type.Object(
     rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1e12, description: 'Hz, for files without a time column or rate of their own' })),
     unit: Type.Optional(Type.String({ maxLength: 16, description: 'unit of channels whose file names none' })),
     stimulus: Type.Optional(Type.String({ maxLength: 200, description: 'the channel holding the applied stimulus' })),
+    inferRoles: Type.Optional(
+      oneOf(['true', 'false'] as const, { description: 'a CSV without sidecar or stimulus: its stimulus inferred from the channel names, as the run\'s notes say (default true); false: every channel a response' }),
+    ),
     sidecar: Type.Optional(
-      Type.String({ maxLength: 8000, description: "a spikeloop CSV or NPY export's run-<id>_about.json (JSON text; its spikeloop_export, format, raw and channels suffice): the channels' names, units, roles and rate" }),
+      Type.String({ maxLength: MAX_SIDECAR_CHARS, description: "a spikeloop CSV or NPY export's run-<id>_about.json (JSON text; its spikeloop_export, format, raw and channels suffice): the channels' names, units, roles and rate" }),
     ),
     label: Type.Optional(Type.String({ maxLength: 200 })),
   },

@@ -117,6 +117,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<App> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  // where lab clients look for the spec first (FastAPI's path): the same document as /docs/json
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
   const services = 'services' in opts ? opts.services : buildServices({ log: (line) => app.log.info(line), ...opts });
@@ -129,10 +131,13 @@ export async function buildApp(opts: BuildAppOptions): Promise<App> {
 
   app.setNotFoundHandler((req, reply) => {
     const url = req.url.split('?')[0];
-    if (serveWeb && req.method === 'GET' && !url.startsWith('/api/') && !url.startsWith('/docs')) {
+    // the dashboard's page for its own paths (`/runs/12`), not for a missing file (`/swagger.json`, `/x.csv`):
+    // a client asking for a file gets a 404 it can read, not a page of HTML with status 200
+    const isFile = /\.[A-Za-z0-9]+$/.test(url);
+    if (serveWeb && req.method === 'GET' && !isFile && !url.startsWith('/api/') && !url.startsWith('/docs')) {
       return reply.sendFile('index.html');
     }
-    const err = new AppError('ROUTE_NOT_FOUND', `no route ${req.method} ${url}`);
+    const err = new AppError('ROUTE_NOT_FOUND', `no route ${req.method} ${url}${isFile ? ' (the OpenAPI document is at /openapi.json and /docs/json)' : ''}`);
     return reply.status(err.status).send(err.body());
   });
 

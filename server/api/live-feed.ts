@@ -10,7 +10,7 @@
  *  - when the queue stays empty for `recoverAfterMs` it doubles the rate again, up to what the client asked.
  *
  * So the memory a client can hold on the server is bounded by hardLimitBytes plus one message, whatever
- * it does. Events are batched: one `events` message per flush holding every event since the last one (at most
+ * it does (a block message holds at most MAX_PAIRS_PER_BLOCK pairs). Events are batched: one `events` message per flush holding every event since the last one (at most
  * `maxEventsPerFlush`; beyond that, or above the hard limit, they are dropped and the next `events` message
  * counts them in `dropped`). Each block carries `wallTime`, the server's wall clock (ms since the epoch)
  * when the newest sample in it arrived, so a client on the same machine can measure sample-to-screen latency.
@@ -35,6 +35,9 @@ export interface LiveFeedOptions {
   /** Events held per client between flushes; more are dropped (and counted) rather than queued. */
   maxEventsPerFlush: number;
 }
+
+/** Pairs per block message (about 45 kB of JSON): what a client can hold beyond the hard limit. */
+export const MAX_PAIRS_PER_BLOCK = 1024;
 
 export const DEFAULT_LIVE_OPTIONS: LiveFeedOptions = {
   defaultPairsPerSecond: 2000,
@@ -288,12 +291,17 @@ class LiveClient {
   }
 
   private sendPending(ch: ChannelDecimator): void {
-    if (ch.pendingMin.length === 0) return;
-    const min = ch.pendingMin;
-    const max = ch.pendingMax;
-    ch.pendingMin = [];
-    ch.pendingMax = [];
-    this.sendBlock(ch, ch.pendingFirst, ch.stride, min, max, ch.pendingWall);
+    // In pieces, each checked against the limits: after a stall (a late flush, a source catching up) the
+    // pairs pending can be thousands, and one message of them would overshoot the hard limit by as much.
+    // Taken off the front one piece at a time: a piece dropped can change the rate, which sends the rest
+    // (this, re-entered) and the open bucket in order before the stride changes.
+    while (ch.pendingMin.length > 0) {
+      const first = ch.pendingFirst;
+      const min = ch.pendingMin.splice(0, MAX_PAIRS_PER_BLOCK);
+      const max = ch.pendingMax.splice(0, MAX_PAIRS_PER_BLOCK);
+      ch.pendingFirst = first + min.length * ch.stride;
+      this.sendBlock(ch, first, ch.stride, min, max, ch.pendingWall);
+    }
   }
 
   private sendBlock(ch: ChannelDecimator, firstIndex: number, stride: number, min: number[], max: number[], wallTime: number): void {
@@ -310,9 +318,10 @@ class LiveClient {
       this.maybeDecrease(buffered);
       return;
     }
-    if (buffered > this.opts.softLimitBytes) this.maybeDecrease(buffered);
-    else this.reportDropped(ch, false);
+    if (buffered <= this.opts.softLimitBytes) this.reportDropped(ch, false);
     this.send({ type: 'block', channel: this.channels.indexOf(ch), firstIndex, stride, min, max, wallTime });
+    // after the send: a rate change sends the pairs still pending and the open bucket, which come after it
+    if (buffered > this.opts.softLimitBytes) this.maybeDecrease(buffered);
   }
 
   private reportDropped(ch: ChannelDecimator, force: boolean): void {

@@ -45,7 +45,9 @@ export function isLoopback(host: string): boolean {
  */
 function hostName(authority: string): string | undefined {
   const a = authority.trim().toLowerCase();
-  const v6 = /^\[([0-9a-f:.]+)\](?::\d{1,5})?$/.exec(a);
+  // an IPv6 zone id (`[fe80::1%25eth0]`, RFC 6874, or `%eth0` as some clients write it) names the sender's
+  // interface, not this server: the address without it is the host
+  const v6 = /^\[([0-9a-f:.]+)(?:%(?:25)?[a-z0-9._~-]+)?\](?::\d{1,5})?$/.exec(a);
   if (v6) return v6[1];
   // a bare IPv6 address (several colons) has no port
   if (/^[0-9a-f]*:[0-9a-f]*:[0-9a-f:.]*$/.test(a)) return a;
@@ -88,7 +90,15 @@ function cookieName(req: FastifyRequest): string {
 function readCookie(req: FastifyRequest, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      const raw = part.slice(eq + 1).trim();
+      // a malformed escape (`%E0%A4%A`) is a wrong token (401), not a thrown URIError (it was a 500)
+      try {
+        return decodeURIComponent(raw);
+      } catch {
+        return raw;
+      }
+    }
   }
   return undefined;
 }
@@ -121,7 +131,8 @@ export function registerSecurity(app: FastifyInstance, opts: SecurityOptions): v
     if (name === undefined) return false;
     if (isLoopback(name) || allowed.has(name)) return true;
     // the address the connection arrived on (a bind to 0.0.0.0 answers on each of the machine's addresses)
-    const local = req.socket?.localAddress?.replace(/^::ffff:/, '').toLowerCase();
+    // (a link-local one with its zone, `fe80::1%eth0`, which a Host never carries: curl sends `[fe80::1]:port`)
+    const local = req.socket?.localAddress?.replace(/^::ffff:/, '').replace(/%.*$/, '').toLowerCase();
     return local !== undefined && name === local;
   };
   const originOk = (o: Origin | undefined, req: FastifyRequest) => {
@@ -161,9 +172,13 @@ export function registerSecurity(app: FastifyInstance, opts: SecurityOptions): v
     }
     // No Origin, yet the browser says another site's page made the request (an <img>, <script> or <link>; a
     // page on another port of this host is "same-site" and its requests carry the dashboard's cookie).
-    // Following a link to the dashboard (a top-level navigation) stays allowed; loading it into a frame does not.
+    // Following a link to the dashboard (a top-level navigation) stays allowed, and so does a download the user
+    // asks for ("Save link as…" on an export link: Chromium sends it as a navigation whose destination is empty,
+    // Fetch's download); either answer goes to the user's window or disk, never to the page. Loading it into a
+    // frame does not, nor a `no-cors` fetch (Firefox's downloads look like one, and so does a page's script).
     const site = req.headers['sec-fetch-site'];
-    const followsLink = req.headers['sec-fetch-mode'] === 'navigate' && (req.headers['sec-fetch-dest'] ?? 'document') === 'document';
+    const dest = req.headers['sec-fetch-dest'] ?? 'document';
+    const followsLink = req.method === 'GET' && req.headers['sec-fetch-mode'] === 'navigate' && (dest === 'document' || dest === 'empty');
     if (origin === undefined && (site === 'cross-site' || site === 'same-site') && !followsLink) {
       return refuse(reply, new AppError('FORBIDDEN_ORIGIN', `requests made by a page of another site or port (Sec-Fetch-Site: ${site}) are refused`));
     }

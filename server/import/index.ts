@@ -56,5 +56,8 @@ export async function importRecording(runs: RunManager, rec: Recording, file: st
     runs.store.deleteRun(started.id);
     throw new ImportError(`${path.basename(file)}: recording the import failed (${stop?.reason ?? run.reason ?? run.status}); nothing was stored`);
   }
-  return run;
+  // what the reader inferred rather than read (a CSV's stimulus from its names) is the run's first notes
+  if (!rec.notes?.length) return run;
+  runs.store.setNotes(started.id, rec.notes.join('\n'));
+  return runs.store.getRun(started.id)!;
 }

@@ -11,7 +11,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { exportFileName } from '../export/index.ts';
 import { ImportError, cellNumber, parseCsv, type CsvTable } from './csv.ts';
+import { inferStimulus } from './roles.ts';
 
 export { ImportError } from './csv.ts';
 
@@ -46,6 +48,8 @@ export interface Recording {
   channels: RecordingChannel[];
   /** key → value lines of the file's preamble (model, record length, ...). */
   header: Record<string, string>;
+  /** What the reader inferred rather than read (a CSV's stimulus from its names, ./roles.ts): the run's notes. */
+  notes?: string[];
 }
 
 export interface ReadOptions {
@@ -56,6 +60,11 @@ export interface ReadOptions {
   unit?: string;
   /** Name of the channel that is the stimulus (role 'stimulus'); NWB files say it themselves. */
   stimulus?: string;
+  /**
+   * A CSV without a sidecar or `stimulus`: take the channel its names mark as the stimulus (./roles.ts
+   * inferStimulus; default true). False: every channel a response, as the file states no roles.
+   */
+  inferRoles?: boolean;
   /**
    * The parsed JSON sidecar (`run-<id>_about.json`, server/export sidecar()) of a spikeloop CSV or NPY export:
    * the channels' names, units, roles and rates, which the CSV header (no roles) and NPY (no rate) lack.
@@ -83,18 +92,21 @@ interface SidecarChannel {
   file?: string;
 }
 
-/** The sidecar's channels, checked; `format` is the export format of the file read with it. */
-function sidecarOf(sidecar: unknown, what: string, format: 'csv' | 'npy'): { raw: boolean; channels: SidecarChannel[] } | undefined {
+/**
+ * The sidecar's channels, checked; `format` is the export format of the file read with it. An NPY file also
+ * takes the CSV export's sidecar (the one the dashboard's "metadata (JSON)" link gives): same channels, never raw.
+ */
+function sidecarOf(sidecar: unknown, what: string, format: 'csv' | 'npy'): { format: 'csv' | 'npy'; raw: boolean; channels: SidecarChannel[] } | undefined {
   if (sidecar === undefined) return undefined;
   const s = (typeof sidecar === 'object' && sidecar !== null ? sidecar : {}) as { spikeloop_export?: unknown; format?: unknown; raw?: unknown; channels?: unknown };
   if (s.spikeloop_export !== 1 || !Array.isArray(s.channels)) throw new ImportError(`${what}: the sidecar is not a spikeloop export's _about.json (it needs "spikeloop_export": 1 and "channels")`);
-  if (s.format !== format) throw new ImportError(`${what}: the sidecar describes a ${String(s.format)} export, the file is ${format.toUpperCase()}`);
+  if (s.format !== format && !(format === 'npy' && s.format === 'csv')) throw new ImportError(`${what}: the sidecar describes a ${String(s.format)} export, the file is ${format.toUpperCase()}`);
   const channels = s.channels as SidecarChannel[];
   channels.forEach((c, k) => {
     const ok = typeof c?.name === 'string' && typeof c.unit === 'string' && (c.role === 'stimulus' || c.role === 'response') && c.sample_rate_hz > 0 && Number.isFinite(c.scale) && Number.isFinite(c.offset);
     if (!ok) throw new ImportError(`${what}: sidecar channels[${k}] needs name, unit, role (stimulus or response), sample_rate_hz > 0, scale and offset`);
   });
-  return { raw: s.raw === true, channels };
+  return { format: s.format as 'csv' | 'npy', raw: s.format === 'npy' && s.raw === true, channels };
 }
 
 /** The sidecar's rate, refused when the file's own (time column) or --rate disagrees beyond rounding. */
@@ -304,7 +316,12 @@ export function readCsvRecording(text: string, what: string, opts: ReadOptions =
     if (factor !== 1) for (let i = 0; i < n; i++) values[i] *= factor;
     return { name: p.name, unit: described[k]?.unit ?? unit, role: described[k]?.role ?? ('response' as const), values };
   });
-  return withStimulus({ format: vendor || Object.keys(header).length ? 'scope-csv' : 'csv', vendor, sampleRate, t0, rateFrom, channels, header }, what, opts);
+  const format = vendor || Object.keys(header).length ? 'scope-csv' : 'csv';
+  // no roles in the file: the stimulus from the names (spikeloop's export layout: time_s first), said in the notes
+  const inferred = side || opts.stimulus !== undefined || opts.inferRoles === false ? undefined : inferStimulus(channels.map((c) => c.name), format === 'csv' && c0.raw === 'time_s');
+  if (inferred?.stimulus != null) channels[inferred.stimulus].role = 'stimulus';
+  const notes = inferred?.note ? [inferred.note] : [];
+  return withStimulus({ format, vendor, sampleRate, t0, rateFrom, channels, header, notes }, what, opts);
 }
 
 function checkRate(rate: number, what: string): void {
@@ -361,8 +378,16 @@ export function readNpyRecording(buf: Buffer, what: string, opts: ReadOptions = 
   // a spikeloop NPY export (one channel per file): the sidecar's entry for this file has its name, unit, role, rate
   const side = sidecarOf(opts.sidecar, what, 'npy');
   const file = path.basename(what);
-  const d = side?.channels.find((c) => c.file === file);
-  if (side && (!d || nc !== 1)) throw new ImportError(`${what}: the sidecar describes the files ${side.channels.map((c) => c.file).join(', ')}, one channel each, not ${file}`);
+  // the file each sidecar channel describes: an NPY export's own `file`; in the CSV export's sidecar, the name
+  // the NPY export gives that channel of the same run (run-<id>.csv → run-<id>-<channel>.npy)
+  const npyFile = (c: SidecarChannel) => {
+    const run = side?.format === 'csv' ? /^run-(\d+)\.csv$/.exec(c.file ?? '') : null;
+    return run ? exportFileName(Number(run[1]), 'npy', c.name) : c.file;
+  };
+  // a browser saves a second download of run-3-stim.npy as "run-3-stim (1).npy"
+  const saved = file.replace(/ \(\d+\)(?=\.npy$)/i, '');
+  const d = side?.channels.find((c) => npyFile(c) === saved);
+  if (side && (!d || nc !== 1)) throw new ImportError(`${what}: the sidecar describes the files ${side.channels.map(npyFile).join(', ')}, one channel each, not ${file}`);
   const rate = d ? sidecarRate(d, opts.rate, '--rate', what) : opts.rate;
   if (rate === undefined) throw new ImportError(`${what}: an NPY file has no sample rate; give it with --rate <Hz> (or the export's _about.json sidecar)`);
   checkRate(rate, what);
@@ -456,7 +481,9 @@ export async function readNwbRecording(buf: Buffer, what: string, opts: ReadOpti
         }
         const raw = data.value as ArrayLike<number>;
         const values = Float64Array.from(raw, (v) => v * conv + off);
-        channels.push({ name: key, unit: String(data.attrs['unit']?.value ?? ''), role, values });
+        // the export writes NWB's required unit as 'n/a' for a channel without one
+        const unit = String(data.attrs['unit']?.value ?? '');
+        channels.push({ name: key, unit: unit === 'n/a' ? '' : unit, role, values });
       }
     }
     if (!channels.length || sampleRate === undefined) throw new ImportError(`${what}: no regularly sampled TimeSeries in /acquisition or /stimulus/presentation`);

@@ -9,7 +9,7 @@
  * that counts what is created and refuses more; the count hook could not catch a string doubled in a loop,
  * which reaches gigabytes within the few instructions between two hooks. Over budget, the chunk fails with
  * the 2600B's run-time error "not enough memory" (Lua's LUA_ERRMEM message; fengari unwinds the chunk as for
- * any error) and the instrument goes on.
+ * any error; a `pcall` that catches it gets false, "not enough memory") and the instrument goes on.
  * Errors carry the 2600B's numbers: -285 syntax, -286 run time, or the code a host function throws.
  */
 import fengari from 'fengari';
@@ -37,7 +37,7 @@ const CHUNK_STRING_BYTES = 256 << 20;
 const Bytes = Uint8Array;
 /** Bytes created by the running chunk. */
 let created = 0;
-/** Whether the running chunk was refused memory. */
+/** Whether the running chunk was refused memory and nothing caught it yet (pcall takes it: PRELUDE). */
 let refused = false;
 /** `Uint8Array` while a chunk runs: counts and caps what fengari allocates (its strings); other arrays are instances too. */
 class BudgetedBytes extends Bytes {
@@ -64,8 +64,18 @@ const REF = '\u0000ref:';
 const CODE = '\u0001';
 
 const PRELUDE = `
-local kind, get, set, call = _tsp_kind, _tsp_get, _tsp_set, _tsp_call
-_tsp_kind, _tsp_get, _tsp_set, _tsp_call = nil, nil, nil, nil
+local kind, get, set, call, refusal = _tsp_kind, _tsp_get, _tsp_set, _tsp_call, _tsp_refusal
+_tsp_kind, _tsp_get, _tsp_set, _tsp_call, _tsp_refusal = nil, nil, nil, nil, nil
+-- A memory refusal is a JavaScript exception inside fengari, which leaves no Lua error value: what catches
+-- one answers false, "not enough memory" (as Lua does) and takes it, so a later failure of the chunk is its own.
+local function caught(ok, ...)
+  if not ok and refusal() then return false, "not enough memory" end
+  return ok, ...
+end
+local pcall0, xpcall0, resume0 = pcall, xpcall, coroutine.resume
+pcall = function(...) return caught(pcall0(...)) end
+xpcall = function(...) return caught(xpcall0(...)) end
+coroutine.resume = function(...) return caught(resume0(...)) end
 local REF = "\\0ref:"
 local paths = setmetatable({}, { __mode = "k" })
 local proxies = {}
@@ -144,6 +154,11 @@ export class TspLua {
     lualib.luaL_openlibs(L);
     this.native('_tsp_kind', (L) => (this.push(L, host.kind(this.str(L, 1)) ?? null), 1));
     this.native('_tsp_get', (L) => (this.push(L, host.get(this.str(L, 1)) ?? null), 1));
+    this.native('_tsp_refusal', (L) => {
+      lua.lua_pushboolean(L, refused);
+      refused = false;
+      return 1;
+    });
     this.native('_tsp_set', (L) => (host.set(this.str(L, 1), this.toJs(L, 2)), 0));
     this.native('_tsp_call', (L) => {
       const args: TspValue[] = [];
@@ -184,7 +199,7 @@ export class TspLua {
       if (lauxlib.luaL_loadbuffer(L, code, null, to_luastring(`=${name}`)) !== lua.LUA_OK)
         throw instrumentError(-285, this.message(lua.lua_tojsstring(L, -1), 'Syntax'));
       if (lua.lua_pcall(L, 0, 0, 0) !== lua.LUA_OK) {
-        // refused by the memory budget: a JavaScript exception inside the VM, which has no Lua message
+        // refused by the memory budget, and not caught: a JavaScript exception inside the VM, which has no Lua message
         if (refused) throw instrumentError(-286, 'TSP Runtime error: not enough memory');
         const msg = lua.lua_type(L, -1) === lua.LUA_TSTRING ? lua.lua_tojsstring(L, -1) : 'error object is not a string';
         const coded = msg.indexOf(CODE);

@@ -1,5 +1,5 @@
 /**
- * POST /api/import?name=&format=&rate=&unit=&stimulus=&label= with the file's bytes as the body
+ * POST /api/import?name=&format=&rate=&unit=&stimulus=&inferRoles=&sidecar=&label= with the file's bytes as the body
  * (application/octet-stream or text/csv): records the recording as a run (source `import`, server/import).
  * A refused file is a 400 BAD_IMPORT naming the line or setting at fault, and leaves nothing stored.
  */
@@ -70,7 +70,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       const name = q.name.replace(/^.*[\\/]/, '');
       // parsed on a thread of this machine (seconds for a large CSV), the bytes moved there (receive() gives
       // them a buffer of their own); a refused file is an AppError BAD_IMPORT (field /body); nothing is stored
-      const opts = { format: q.format as ImportFormat | 'auto' | undefined, rate: q.rate, unit: q.unit, stimulus: q.stimulus, sidecar: q.sidecar === undefined ? undefined : parseSidecar(q.sidecar, name) };
+      const opts = { format: q.format as ImportFormat | 'auto' | undefined, rate: q.rate, unit: q.unit, stimulus: q.stimulus, inferRoles: q.inferRoles !== 'false', sidecar: q.sidecar === undefined ? undefined : parseSidecar(q.sidecar, name) };
       const rec = await ctx.heavy.run(reply, 'readRecording', { bytes: body, name, opts }, { local: true, transfer: [body.buffer as ArrayBuffer] });
       const run = await importRecording(ctx.runs, rec, name, { ...(q.label !== undefined ? { label: q.label } : {}), signal: clientGone(reply) });
       return reply.status(201).send({ run });

@@ -1,7 +1,8 @@
 /**
- * `spikeloop import <file> [--format auto|scope-csv|csv|npy|wav|nwb] [--rate] [--unit] [--stimulus] [--sidecar] [--label]`:
+ * `spikeloop import <file> [--format auto|scope-csv|csv|npy|wav|nwb] [--rate] [--unit] [--stimulus] [--no-infer-roles] [--sidecar] [--label]`:
  * records a recording made elsewhere (oscilloscope CSV, plain CSV, NPY, WAV, spikeloop's NWB) as a run
- * (source `import`); prints the run id, then a JSON summary. Formats: docs/import.md.
+ * (source `import`); prints the run id, then a JSON summary, and on stderr what it inferred (the run's notes).
+ * Formats: docs/import.md.
  */
 import type { Command } from 'commander';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -18,18 +19,20 @@ export function register(program: Command): void {
     .option('-r, --rate <Hz>', 'sample rate, for files without a time column or rate of their own', aNumber('--rate'))
     .option('-u, --unit <unit>', 'unit of channels whose file names none (V, A, mV, ...)')
     .option('-s, --stimulus <channel>', 'the channel that holds the applied stimulus (for twin pairing)')
+    .option('--no-infer-roles', 'a CSV without sidecar or --stimulus: every channel a response (default: a channel named like a stimulus, e.g. stim, I_stim, Vin, is the stimulus; the run\'s notes say so)')
     .option('--sidecar <file>', "a spikeloop CSV or NPY export's run-<id>_about.json: channel names, units, roles, rate (default: the one beside a run-<id>.csv or run-<id>-<channel>.npy, when there)")
     .option('-l, --label <text>', 'label stored with the runs (default: the file name)')
     .option('--db <file>', 'SQLite database file (created when missing)', DEFAULT_DB)
-    .action(async (files: string[], opts: { format: string; rate?: number; unit?: string; stimulus?: string; sidecar?: string; label?: string; db: string }) => {
+    .action(async (files: string[], opts: { format: string; rate?: number; unit?: string; stimulus?: string; inferRoles: boolean; sidecar?: string; label?: string; db: string }) => {
       const [{ importRecording, parseSidecar, readRecording, MAX_IMPORT_BYTES }, { buildServices }, { RunStore }, { ImportQuerySchema }] = await Promise.all([
         import('../../import/index.ts'),
         import('../../services.ts'),
         import('../../store/run-store.ts'),
         import('../../../common/schemas/runs.ts'),
       ]);
-      const flags = { name: '<files>', format: '--format', rate: '--rate', unit: '--unit', stimulus: '--stimulus', label: '--label' };
-      const { db: _db, sidecar: _sidecar, ...settings } = opts;
+      const flags = { name: '<files>', format: '--format', rate: '--rate', unit: '--unit', stimulus: '--stimulus', inferRoles: '--no-infer-roles', label: '--label' };
+      const { db: _db, sidecar: _sidecar, inferRoles, ...rest } = opts;
+      const settings = { ...rest, ...(inferRoles ? {} : { inferRoles: 'false' }) };
       // an export's sidecar: the one named, else run-<id>_about.json beside run-<id>.csv / run-<id>-<channel>.npy
       const sidecarText = (file: string): string | undefined => {
         const beside = /^(run-\d+)(-.+)?\.(csv|npy)$/i.exec(path.basename(file));
@@ -56,7 +59,7 @@ export function register(program: Command): void {
         if (size > MAX_IMPORT_BYTES) throw new Error(`${file}: ${size} bytes; at most ${MAX_IMPORT_BYTES} are read`);
         const side = sidecarText(file);
         const sidecar = side === undefined ? undefined : parseSidecar(side, file);
-        return readRecording(readFileSync(file), file, { format: opts.format as 'auto', rate: opts.rate, unit: opts.unit, stimulus: opts.stimulus, sidecar });
+        return readRecording(readFileSync(file), file, { format: opts.format as 'auto', rate: opts.rate, unit: opts.unit, stimulus: opts.stimulus, inferRoles, sidecar });
       };
       // every file read and checked before the database is opened: one refused file leaves nothing behind
       for (const file of files) await read(file);
@@ -65,7 +68,9 @@ export function register(program: Command): void {
       const services = buildServices({ store, instruments: false });
       try {
         for (const file of files) {
-          const run = await importRecording(services.runs, await read(file), file, opts.label !== undefined ? { label: opts.label } : {});
+          const rec = await read(file);
+          for (const note of rec.notes ?? []) console.error(`${file}: ${note}`);
+          const run = await importRecording(services.runs, rec, file, opts.label !== undefined ? { label: opts.label } : {});
           console.log(String(run.id));
           console.log(JSON.stringify({ ...run, db: opts.db }));
         }

@@ -9,6 +9,7 @@ import { h } from '../dom.ts';
 import { dateTime } from '../format.ts';
 import { Router, type ViewInstance } from '../router.ts';
 import { describeProtocol, recordedSeconds, runDurationText, statusBadge } from './describe.ts';
+import { importPanel } from './import-panel.ts';
 
 const STATUSES: RunStatus[] = ['running', 'completed', 'aborted', 'failed', 'interrupted'];
 const PAGE = 100;
@@ -204,40 +205,4 @@ export function runsList(root: HTMLElement): ViewInstance {
       ac?.abort();
     },
   };
-}
-
-/**
- * The import form: a recording (oscilloscope CSV, plain CSV/NPY, WAV, spikeloop NWB) becomes a run through
- * POST /api/import; the server's refusal (no rate, non-uniform time, ragged rows ...) is shown as it is.
- */
-function importPanel(opened: (runId: number) => void): HTMLElement {
-  const file = h('input', { type: 'file', 'aria-label': 'Recording file', accept: '.csv,.txt,.npy,.wav,.nwb,.h5' });
-  // short placeholders that fit the narrow fields (the longer one was cut off); the rest is the title
-  const rate = h('input', { type: 'text', class: 'narrow', placeholder: 'rate (Hz)', title: 'Sample rate in Hz, for a file without a time column or rate of its own', 'aria-label': 'Sample rate' });
-  const unit = h('input', { type: 'text', class: 'narrow', placeholder: 'unit (V, A…)', title: 'Unit of the channels the file names none for', 'aria-label': 'Unit' });
-  const stimulus = h('input', { type: 'text', class: 'narrow', placeholder: 'stimulus channel', title: 'The channel (name or number) that holds the applied stimulus, for pairing with the twin', 'aria-label': 'Stimulus channel' });
-  const note = h('div', { class: 'list-message', role: 'status' });
-  const go = h('button', { type: 'submit', class: 'button primary' }, 'Import');
-  const form = h('form', { class: 'filters import-panel', hidden: true }, file, rate, unit, stimulus, go, note) as HTMLFormElement;
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    const f = file.files?.[0];
-    if (!f) {
-      note.className = 'list-message error-box';
-      note.textContent = 'Choose a file first.';
-      return;
-    }
-    go.disabled = true;
-    note.className = 'list-message';
-    note.textContent = `Importing ${f.name}…`;
-    api
-      .importFile(f, { ...(rate.value.trim() ? { rate: Number(rate.value) } : {}), unit: unit.value.trim(), stimulus: stimulus.value.trim() })
-      .then((run) => opened(run.id))
-      .catch((err: unknown) => {
-        note.className = 'list-message error-box';
-        note.textContent = err instanceof Error ? err.message : String(err);
-      })
-      .finally(() => (go.disabled = false));
-  });
-  return form;
 }
