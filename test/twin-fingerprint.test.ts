@@ -50,6 +50,10 @@ const SPIKING = {
   capacitance: 1e-9,
   spikes: [{ kind: 'current', electrode: 0, threshold: 2e-5, highpass: 1e-4 }, { kind: 'switching', merge: 3e-5 }],
 };
+/** SPIKING's junctions with each configuration of extra states (models.ts stateForms): thermal (spiking-er's), stochastic, both. */
+const spikingWith = (name: string, params: object) => ({ ...SPIKING, name, junction: { ...SPIKING.junction, params: { ...SPIKING.junction.params, ...params } } });
+const THERMAL = { tau_th: 8e-3, Rth: 1e6, gamma: 4.5e-3 };
+const STOCHASTIC = { sigma_sw: 0.3, tau_sw: 1e-3, seed_sw: 7 };
 /** Nonlinear-in-v device, floating and driven capacitors, a compliance resistor on an algebraic node. */
 const MIXED = {
   kind: 'netlist', name: 'fp-mixed',
@@ -97,6 +101,10 @@ function cases(): Record<string, Case> {
   const v1 = square(4000, 5);
   add('spiking square pieces', SPIKING, { samples: v1.samples, pieces: v1.pieces, sampleRate: FS, quantity: 'voltage' }, [{ method: 'implicit' }, { method: 'rk4' }]);
   add('spiking sine', SPIKING, { samples: sine(4000, 5), sampleRate: FS, quantity: 'voltage' }, [{ method: 'implicit' }, { method: 'euler' }]);
+  const sq = { samples: v1.samples, pieces: v1.pieces, sampleRate: FS, quantity: 'voltage' } as const;
+  add('spiking thermal square', spikingWith('fp-spiking-thermal', THERMAL), sq, [{ method: 'implicit' }, { method: 'rk4' }]);
+  add('spiking stochastic square', spikingWith('fp-spiking-stochastic', STOCHASTIC), sq, [{ method: 'implicit' }, { method: 'rk4' }]);
+  add('spiking thermal stochastic square', spikingWith('fp-spiking-thermal-stochastic', { ...THERMAL, ...STOCHASTIC }), sq, [{ method: 'implicit' }]);
   add('mixed sine', MIXED, { samples: sine(2000, 1.5), sampleRate: FS, quantity: 'voltage' }, [{ method: 'rk4' }, { method: 'adaptive' }]);
   return out;
 }

@@ -127,7 +127,8 @@ const UNITS: Record<string, [string, number]> = {
 
 function siUnit(u: string): [string, number] {
   const k = u.trim().toLowerCase();
-  return UNITS[k] ?? [u.trim(), 1];
+  // own keys only: a header's "(constructor)" or "(__proto__)" is a unit kept as written (it was a 500)
+  return Object.hasOwn(UNITS, k) ? UNITS[k] : [u.trim(), 1];
 }
 
 /** "CH1 (V)", "Time [s]", "v_mem (V)" → name and unit. */

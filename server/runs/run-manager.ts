@@ -303,7 +303,9 @@ export class RunManager {
         if (r.done) break;
         const msg = r.value;
         if (msg.type === 'stop') {
-          stop = msg;
+          // A source asked to stop knows only that it was aborted; the reason is the one the stop was asked with
+          // (the user, a shutdown, a client gone). A failure stays the source's.
+          stop = signal.aborted && msg.status !== 'failed' ? { type: 'stop', status: 'aborted', reason: run.abortReason ?? 'aborted' } : msg;
           break;
         }
         if (msg.type === 'descriptor') {
@@ -320,13 +322,7 @@ export class RunManager {
       clearTimeout(graceTimer);
       signal.removeEventListener('abort', arm);
     }
-    if (!stop) {
-      stop = signal.aborted
-        ? { type: 'stop', status: 'aborted', reason: run.abortReason ?? 'aborted' }
-        : { type: 'stop', status: 'completed' };
-    } else if (signal.aborted && stop.status === 'completed') {
-      stop = { type: 'stop', status: 'aborted', reason: run.abortReason ?? 'aborted' };
-    }
+    stop ??= signal.aborted ? { type: 'stop', status: 'aborted', reason: run.abortReason ?? 'aborted' } : { type: 'stop', status: 'completed' };
     return this.finish(run, iterator, stop);
   }
 

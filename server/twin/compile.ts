@@ -5,7 +5,7 @@
  * pattern and stamps are laid out, and the capacitance matrix of the dynamic nodes is inverted once.
  * Pure computation; everything the step loop needs afterwards is an array lookup.
  */
-import { TwinError, getModel, resolveParams, type DeviceModel, type ExtraState, type Params } from './models.ts';
+import { TwinError, getModel, resolveParams, type DeviceModel, type ExtraState, type Params, type StateForms } from './models.ts';
 import type { Netlist } from './circuit.ts';
 
 /** Node classes. */
@@ -24,6 +24,8 @@ export interface DeviceInfo {
   /** the states after x (model.extraStates), and the index of the first in the device states (-1: none) */
   extra: ExtraState[];
   extraAt: number;
+  /** with extra states: the model's gStates and rates for these parameters (model.stateForms) */
+  forms: StateForms | null;
 }
 
 /**
@@ -129,7 +131,7 @@ export interface Topology {
   groups: DeviceGroup[];
   /** one-state devices evaluated one by one (not in a group) */
   singles: Int32Array;
-  /** devices with extra states (evaluated one by one by model.rates) */
+  /** devices with extra states (evaluated one by one by their forms' rates) */
   multi: Int32Array;
   devA: Int32Array;
   devB: Int32Array;
@@ -252,8 +254,9 @@ export function compile(net: Netlist, implicit: boolean): Topology {
         const [lo, hi] = model.bounds(p);
         const extra = model.extraStates?.(p) ?? [];
         if (extra.length && (model.nonlinearV || !model.gStates || !model.rates)) throw new Error(`model ${model.name}: extra states need a linear-in-v model with gStates and rates`);
+        const forms = extra.length ? (model.stateForms?.(p) ?? { gStates: model.gStates!, rates: model.rates! }) : null;
         elements.set(nm, { type: 'device', index: devs.length });
-        devs.push({ name: nm, model, p, a, b, branch, lo, hi, extra, extraAt: -1 });
+        devs.push({ name: nm, model, p, a, b, branch, lo, hi, extra, extraAt: -1, forms });
         x0.push(e.x0 ?? model.x0);
         break;
       }

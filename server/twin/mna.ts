@@ -7,7 +7,7 @@
  */
 import { SpdSystem } from './sparse.ts';
 import { MAX_FACTOR_NONZEROS, MAX_ORDERING_WORK } from './circuit.ts';
-import type { DeviceModel } from './models.ts';
+import type { DeviceModel, StateForms } from './models.ts';
 import type { Stimuli } from './inputs.ts';
 import { ALGEBRAIC, DYNAMIC, FIXED, type Topology } from './compile.ts';
 
@@ -31,7 +31,7 @@ export class Mna {
   private solveT0 = -Infinity;
   private solveT1 = -Infinity;
   private res: Float64Array;
-  /** a multi-state device's states and rates (model.rates); the states of the last conductance update of each */
+  /** a multi-state device's states and rates (its forms' rates); the states of the last conductance update of each */
   private ms: Float64Array;
   private mr: Float64Array;
   private mLast: Float64Array;
@@ -189,7 +189,7 @@ export class Mna {
       const ne = dv.extra.length;
       this.states(y, d);
       // the conductance of these states: set by updateConductances earlier in this evaluation
-      (dv.model.rates as NonNullable<DeviceModel['rates']>)(V[dv.a] - V[dv.b], s, dv.p, r, top.brG[dv.branch]);
+      (dv.forms as StateForms).rates(V[dv.a] - V[dv.b], s, dv.p, r, top.brG[dv.branch]);
       for (let k = 0; k <= ne; k++) {
         const j = k === 0 ? d : dv.extraAt + k - 1;
         const x = s[k], rk = r[k];
@@ -219,7 +219,7 @@ export class Mna {
       const s = this.states(y, top.multi[q]);
       let same = true;
       for (let k = 0, o = q * width; k <= dv.extra.length; k++) if (last[o + k] !== s[k]) ((same = false), (last[o + k] = s[k]));
-      if (!same) brG[dv.branch] = (dv.model.gStates as NonNullable<DeviceModel['gStates']>)(s, dv.p);
+      if (!same) brG[dv.branch] = (dv.forms as StateForms).gStates(s, dv.p);
     }
   }
 

@@ -25,6 +25,14 @@ export interface ExtraState {
   hi: number;
 }
 
+/** A device's conductance and rates over all its states (see DeviceModel.extraStates). */
+export interface StateForms {
+  /** Conductance in S from the states s = [x, extra states…]. */
+  gStates(s: ArrayLike<number>, p: Params): number;
+  /** out[k] = ds_k/dt at voltage v, g = gStates(s) (the engine clamps at the bounds). */
+  rates(v: number, s: ArrayLike<number>, p: Params, out: Float64Array, g: number): void;
+}
+
 export interface DeviceModel {
   name: ModelName;
   /** One doc line. */
@@ -66,10 +74,14 @@ export interface DeviceModel {
    * model). With extra states the four functions below replace them (linear-in-v models only).
    */
   extraStates?(p: Params): ExtraState[];
-  /** Conductance in S from the states s = [x, extra states…]. */
-  gStates?(s: ArrayLike<number>, p: Params): number;
-  /** out[k] = ds_k/dt at voltage v, g = gStates(s) (the engine clamps at the bounds). */
-  rates?(v: number, s: ArrayLike<number>, p: Params, out: Float64Array, g: number): void;
+  gStates?: StateForms['gStates'];
+  rates?: StateForms['rates'];
+  /**
+   * gStates and rates specialised to the configuration of p (the same results): the engine calls them for
+   * every device at every evaluation, where testing p's options on each call costs a tenth of a step
+   * (spiking-er). Default: gStates and rates.
+   */
+  stateForms?(p: Params): StateForms;
   /** ngspice expressions of the current and of the rates, clamped as the engine (s: the expressions of the states). */
   spiceCurrentStates?(v: string, s: string[], p: Params): string;
   spiceRates?(v: string, s: string[], p: Params): string[];
@@ -395,6 +407,33 @@ const KB_EV = 8.617333262e-5;
 /** Arrhenius factor of a thermally activated process at a temperature rise θ over T0: exp((Ea/k_B)(1/T0 − 1/(T0 + θ))). */
 const arrhenius = (th: number, p: Params): number => Math.exp((p.Ea / KB_EV) * (1 / p.T0 - 1 / (p.T0 + th)));
 
+/** The diffusive junction's extra states in any configuration: θ at s[1] if tau_th > 0, then f if sigma_sw > 0. */
+const diffusiveAny: StateForms = {
+  gStates: (s, p) => (p.tau_th > 0 ? p.Goff * arrhenius(s[1], p) : p.Goff) + (p.Gon - p.Goff) * s[0],
+  rates(v, s, p, out, g) {
+    const a = v < 0 ? -v : v;
+    const thermal = p.tau_th > 0;
+    const w = s[0], th = thermal ? s[1] : 0;
+    const vth = p.sigma_sw > 0 ? p.Vth * s[thermal ? 2 : 1] : p.Vth;
+    const form = 1 / (1 + Math.exp(-(a - vth - p.gamma * th + (vth - p.Vhold) * w) / p.dv));
+    out[0] = ((1 - w) * form) / p.tau_on - w / p.tau_relax;
+    if (thermal) out[1] = (p.Rth * g * v * v - th) / p.tau_th;
+    if (p.sigma_sw > 0) out[thermal ? 2 : 1] = 0;
+  },
+};
+
+/** The same with θ and no stochastic switching (tau_th > 0, sigma_sw 0): the same operations with f = 1 as Vth. */
+const diffusiveThermal: StateForms = {
+  gStates: (s, p) => p.Goff * arrhenius(s[1], p) + (p.Gon - p.Goff) * s[0],
+  rates(v, s, p, out, g) {
+    const a = v < 0 ? -v : v;
+    const w = s[0], th = s[1];
+    const form = 1 / (1 + Math.exp(-(a - p.Vth - p.gamma * th + (p.Vth - p.Vhold) * w) / p.dv));
+    out[0] = ((1 - w) * form) / p.tau_on - w / p.tau_relax;
+    out[1] = (p.Rth * g * v * v - th) / p.tau_th;
+  },
+};
+
 /**
  * Diffusive (volatile) memristor, after Wang et al., Nat. Mater. 16, 101 (2017): Ag nanoclusters in an
  * oxide form a conducting bridge under bias and dissolve by diffusion when the bias falls (volatile
@@ -456,17 +495,9 @@ const diffusive: DeviceModel = {
     // x0 1 is replaced by the first draw (events.ts)
     ...(p.sigma_sw > 0 ? [{ name: 'vth_f', unit: '1', x0: 1, lo: 0, hi: Infinity }] : []),
   ],
-  gStates: (s, p) => (p.tau_th > 0 ? p.Goff * arrhenius(s[1], p) : p.Goff) + (p.Gon - p.Goff) * s[0],
-  rates(v, s, p, out, g) {
-    const a = v < 0 ? -v : v;
-    const thermal = p.tau_th > 0;
-    const w = s[0], th = thermal ? s[1] : 0;
-    const vth = p.sigma_sw > 0 ? p.Vth * s[thermal ? 2 : 1] : p.Vth;
-    const form = 1 / (1 + Math.exp(-(a - vth - p.gamma * th + (vth - p.Vhold) * w) / p.dv));
-    out[0] = ((1 - w) * form) / p.tau_on - w / p.tau_relax;
-    if (thermal) out[1] = (p.Rth * g * v * v - th) / p.tau_th;
-    if (p.sigma_sw > 0) out[thermal ? 2 : 1] = 0;
-  },
+  ...diffusiveAny,
+  // the thermal state alone (spiking-er) without the tests of diffusiveAny
+  stateForms: (p) => (p.sigma_sw > 0 ? diffusiveAny : diffusiveThermal),
   redraw: (p) => {
     if (!(p.sigma_sw >= 0 && p.tau_sw >= 0)) throw new TwinError('TWIN_BAD_PARAM', 'diffusive: sigma_sw and tau_sw must be >= 0 (0: off)');
     if (!(Number.isInteger(p.seed_sw) && p.seed_sw >= 0 && p.seed_sw < 2 ** 32)) throw new TwinError('TWIN_BAD_PARAM', 'diffusive: seed_sw must be an integer in 0 .. 2^32 - 1');
@@ -495,7 +526,8 @@ const spiceConductance = (x: string, th: string, p: Params): string =>
 export const MODELS: Record<ModelName, DeviceModel> = { hp, vteam, mms, gmms, threshold, nanowire, switch: sw, diffusive };
 
 export function getModel(name: string): DeviceModel {
-  const m = (MODELS as Record<string, DeviceModel | undefined>)[name];
+  // own keys only: "constructor" or "__proto__" from a circuit document is an unknown model, not Object's
+  const m = Object.hasOwn(MODELS, name) ? (MODELS as Record<string, DeviceModel>)[name] : undefined;
   if (!m) throw new TwinError('TWIN_UNKNOWN_MODEL', `unknown device model "${name}" (known: ${Object.keys(MODELS).join(', ')})`);
   return m;
 }
@@ -504,7 +536,7 @@ export function getModel(name: string): DeviceModel {
 export function resolveParams(model: DeviceModel, over: Params | undefined): Params {
   const p: Params = { ...model.defaults };
   for (const [k, v] of Object.entries(over ?? {})) {
-    if (!(k in model.defaults)) throw new TwinError('TWIN_BAD_PARAM', `model ${model.name} has no parameter "${k}"`);
+    if (!Object.hasOwn(model.defaults, k)) throw new TwinError('TWIN_BAD_PARAM', `model ${model.name} has no parameter "${k}"`);
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new TwinError('TWIN_BAD_PARAM', `parameter ${model.name}.${k} must be a finite number`);
     p[k] = v;
   }

@@ -97,6 +97,11 @@ export const tasks = {
     const { resolveCircuit } = await import('../sources/twin-source.ts');
     return resolveCircuit(job.circuit, job.field);
   },
+  /** A circuit's twin work per step (devices + factor nonzeros, twin/engine.ts workPerStep): a fit's cost, checked before it starts (experiments/fit.ts MAX_FIT_WORK). */
+  twinWork: async (job: { circuit: unknown }): Promise<number> => {
+    const { createTwin } = await import('../twin/index.ts');
+    return createTwin(job.circuit).workPerStep;
+  },
   /** An uploaded recording parsed (import/recording.ts; up to 256 MB of CSV: seconds of work). */
   readRecording: async (job: { bytes: Uint8Array; name: string; opts: ReadOptions }): Promise<Recording> => {
     const { readRecording } = await import('../import/recording.ts');
