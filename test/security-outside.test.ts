@@ -196,3 +196,31 @@ describe('bounded work: twin fits', () => {
     expect(cancelled.status).toBe(200);
   });
 });
+
+describe('patterns that backtracked on what a client sends', () => {
+  /** Status of a request, or 0 when none came within `ms` (the server or its pool thread is held). */
+  const within = async (ms: number, p: string, init: RequestInit = {}) => {
+    try {
+      const r = await srv.fetch(p, { ...init, signal: AbortSignal.timeout(ms) });
+      await r.arrayBuffer();
+      return r.status;
+    } catch {
+      return 0;
+    }
+  };
+
+  it('a query number of 15,000 digits and a letter is a 400 at once (30 of them held the event loop 1.3 s each)', async () => {
+    const digits = `${'1'.repeat(15_000)}x`;
+    const t0 = Date.now();
+    const statuses = await Promise.all(Array.from({ length: 30 }, () => within(20_000, `/api/runs?limit=${digits}`)));
+    expect(statuses.every((s) => s === 400), `${statuses.join(' ')} after ${Date.now() - t0} ms`).toBe(true);
+    // answered together, not one after another's 1.3 s (39 s in all before)
+    expect(Date.now() - t0).toBeLessThan(15_000);
+  });
+
+  it("a CSV header cell of '(', 20,000 spaces and a letter, or a cell of 100,000 digits and a letter, is read at once (they held a pool thread for minutes)", async () => {
+    const csv = (text: string) => within(20_000, '/api/import?name=odd.csv&rate=1000', { method: 'POST', headers: { 'content-type': 'text/csv' }, body: text });
+    expect(await csv(`(${' '.repeat(20_000)}x\n1\n2\n3\n`)).toBe(201);
+    expect([201, 400]).toContain(await csv(`v (V)\n1\n${'1'.repeat(100_000)}x\n3\n`));
+  });
+});
