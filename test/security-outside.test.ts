@@ -4,14 +4,17 @@
  * on the code before its fix. Real sockets against a listening server; curl and Python as the labs run them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startServer, type TestServer } from './helpers-live.ts';
+import { fileURLToPath } from 'node:url';
 import { pythonJson } from './python.ts';
+import { freeParams } from '../server/twin/calibration.ts';
+import { builtInCircuit } from '../server/twin/circuits/index.ts';
 
 const run = promisify(execFile);
 
@@ -126,5 +129,113 @@ describe('IPv6', () => {
     } finally {
       await v6.close();
     }
+  });
+});
+
+describe("names from the network are looked up as a table's own keys, never Object's", () => {
+  it('a device model "constructor" or "__proto__" is an unknown model (400), not a 409 "model.g is not a function"', async () => {
+    const circuit = (model: string) => ({
+      kind: 'netlist',
+      name: 'probe',
+      elements: [
+        { type: 'V', name: 'Vs', node: 'p', stimulus: true },
+        { type: 'device', name: 'M', a: 'p', b: '0', model, x0: 0.1 },
+      ],
+      outputs: [{ name: 'i_mem', kind: 'i', element: 'M' }],
+    });
+    for (const model of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      const r = await srv.fetch('/api/twin/runs', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ circuit: circuit(model), protocol: { kind: 'dc', level: 0.5, quantity: 'voltage', durationS: 0.1 }, sampleRate: 1000 }),
+      });
+      const body = (await r.json()) as { error: { code: string; message: string } };
+      expect(r.status, `${model}: ${body.error.message}`).toBe(400);
+      expect(body.error.message).toMatch(new RegExp(`unknown device model "${model}"`));
+    }
+  });
+
+  it('a fit parameter "junction.constructor" is refused as no parameter of the model (it passed as one, then failed on NaN bounds)', () => {
+    for (const key of ['constructor', '__proto__', 'toString']) {
+      expect(() => freeParams(builtInCircuit('nwn2000'), [`junction.${key}`], { [`junction.${key}`]: { min: 1, max: 2 } })).toThrow(new RegExp(`has no parameter "${key}"`));
+    }
+  });
+
+  it('a CSV column whose unit reads "(constructor)" or "(__proto__)" is imported with that unit (it was a 500 TASK_FAILED)', async () => {
+    for (const unit of ['constructor', '__proto__']) {
+      const r = await srv.fetch(`/api/import?name=odd-${unit}.csv&rate=1000`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: `x (${unit})\n1\n2\n3\n` });
+      const text = await r.text();
+      expect(r.status, text).toBe(201);
+      const id = (JSON.parse(text) as { run: { id: number } }).run.id;
+      const run = (await (await srv.fetch(`/api/runs/${id}`)).json()) as { run: { channels: { unit: string }[] } };
+      expect(run.run.channels.map((c) => c.unit)).toEqual([unit]);
+    }
+  });
+});
+
+describe('bounded work: twin fits', () => {
+  it('a fit whose evaluations × samples × circuit work could exceed MAX_FIT_WORK is refused before it starts (400 naming it); a small one starts', async () => {
+    const post = (p: string, body: unknown) => srv.fetch(p, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    // a spiking LIF run of 1e5 samples (1 s at 100 kS/s; 20 µA into 100 kΩ is twice the 1 V threshold)
+    const made = await post('/api/twin/runs', { circuit: 'lif', protocol: { kind: 'square', quantity: 'current', amplitude: 20e-6, frequencyHz: 20, duty: 0.5, durationS: 1 }, sampleRate: 100_000 });
+    expect(made.status, await made.clone().text()).toBe(201);
+    const runId = ((await made.json()) as { run: { id: number } }).run.id;
+    await srv.app.spikeloop.runs.waitForEnd(runId);
+    // maxEvals 20000 with spike-time intervals: about 1e6 evaluations of 1e5 steps (it was accepted: days of the pool)
+    const big = await post(`/api/runs/${runId}/fit`, { circuit: 'lif', params: ['Cm.value', 'Rm.value'], maxEvals: 20_000 });
+    const refusal = (await big.json()) as { error: { code: string; message: string; field?: string } };
+    expect(big.status, JSON.stringify(refusal)).toBe(400);
+    expect(refusal.error).toMatchObject({ code: 'TWIN_TOO_COSTLY', field: '/maxEvals' });
+    expect(refusal.error.message).toMatch(/MAX_FIT_WORK = 2e\+10/);
+    expect(refusal.error.message).toMatch(/100000 samples/);
+    expect(srv.app.spikeloop.fits.running).toBe(0);
+    // the same run with a search of 120 evaluations is within it, and starts
+    const small = await post(`/api/runs/${runId}/fit`, { circuit: 'lif', params: ['Cm.value'], bounds: { 'Cm.value': [30e-9, 300e-9] }, maxEvals: 120 });
+    const started = (await small.json()) as { fit: { id: string } };
+    expect(small.status, JSON.stringify(started)).toBe(202);
+    const cancelled = await srv.fetch(`/api/fits/${started.fit.id}`, { method: 'DELETE' });
+    expect(cancelled.status).toBe(200);
+  });
+});
+
+describe('patterns that backtracked on what a client sends', () => {
+  /** Status of a request, or 0 when none came within `ms` (the server or its pool thread is held). */
+  const within = async (ms: number, p: string, init: RequestInit = {}) => {
+    try {
+      const r = await srv.fetch(p, { ...init, signal: AbortSignal.timeout(ms) });
+      await r.arrayBuffer();
+      return r.status;
+    } catch {
+      return 0;
+    }
+  };
+
+  it('a query number of 15,000 digits and a letter is a 400 at once (30 of them held the event loop 1.3 s each)', async () => {
+    const digits = `${'1'.repeat(15_000)}x`;
+    const t0 = Date.now();
+    const statuses = await Promise.all(Array.from({ length: 30 }, () => within(20_000, `/api/runs?limit=${digits}`)));
+    expect(statuses.every((s) => s === 400), `${statuses.join(' ')} after ${Date.now() - t0} ms`).toBe(true);
+    // answered together, not one after another's 1.3 s (39 s in all before)
+    expect(Date.now() - t0).toBeLessThan(15_000);
+  });
+
+  it("a CSV header cell of '(', 20,000 spaces and a letter, or a cell of 100,000 digits and a letter, is read at once (they held a pool thread for minutes)", async () => {
+    const csv = (text: string) => within(20_000, '/api/import?name=odd.csv&rate=1000', { method: 'POST', headers: { 'content-type': 'text/csv' }, body: text });
+    expect(await csv(`(${' '.repeat(20_000)}x\n1\n2\n3\n`)).toBe(201);
+    expect([201, 400]).toContain(await csv(`v (V)\n1\n${'1'.repeat(100_000)}x\n3\n`));
+  });
+});
+
+describe('a careless configuration', () => {
+  it('serve stops at start on a mistyped SPIKELOOP_SMU_MAX_* variable, naming it (it started, and every smu run answered 500)', () => {
+    const db = path.join(srv.dir, 'env.db');
+    const r = spawnSync(process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), '../bin/spikeloop.js'), 'serve', '--port', '0', '--db', db], {
+      env: { ...process.env, SPIKELOOP_SMU_MAX_VOLTAGE: '2 V' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/SPIKELOOP_SMU_MAX_VOLTAGE must be a positive number, got "2 V"/);
+    expect(existsSync(db)).toBe(false);
   });
 });

@@ -41,7 +41,7 @@ import { multiStart, multiStartCheck, profileIntervals, t975, type ProfileInterv
 import { DEFAULT_PAIR_ANALYSES, runPairAnalyses } from './auto-pair.ts';
 import { pairWithTwin, type TwinStimulus } from './pairing.ts';
 import { poolSimulate } from './twin-task.ts';
-import { poolCompute } from '../workers/analyses.ts';
+import { poolCompute, readsFile } from '../workers/analyses.ts';
 import { readStimulus } from './stimulus.ts';
 
 export interface FitOptions {
@@ -65,8 +65,37 @@ export interface FitOptions {
   popSize?: number;
   /** The twin's method and internal step (default: the circuit's method, the run's sample period). */
   twin?: { method?: Method; dt?: number };
+  /** What the fit compares, read from the run already (checkFit); read when absent. */
+  prepared?: PreparedFit;
+  /**
+   * The circuit's twin work per step (devices + factor nonzeros, from a pool thread): given, a fit that could
+   * cost more than MAX_FIT_WORK in all is refused before it starts (the API's fits; the CLI's are the user's own).
+   */
+  workPerStep?: number;
   signal?: AbortSignal;
   onProgress?: (p: FitProgress) => void;
+}
+
+/**
+ * The most twin work a fit started over the API may need: its evaluations at most (fitEvaluationsAtMost) × the
+ * run's samples × the circuit's work per step, in the units of MAX_NETWORK_WORK (twin/circuit.ts). 2e10 units
+ * are 0.5–2 hours of one pool thread for a network (80–390 ns a unit, docs/security.md) and more for a circuit
+ * without devices (a LIF step, one unit, takes 2.6–6 µs). Without it a fit's cost was bounded only by each
+ * evaluation's MAX_NETWORK_WORK times up to about 50 × maxEvals evaluations: days of the pool.
+ */
+export const MAX_FIT_WORK = 2e10;
+
+/**
+ * The most objective evaluations a fit can make (./fit.ts fit): the start, the search's stages (each at least
+ * 20), the spike-time intervals when it takes them (`spikeTimes`: the spikes objective, or a run with spike
+ * events; polish, then up to ROUNDS rounds of the multi-start check, the profile walks (three passes of their
+ * budget at most, twin/profile.ts) and a polish), and the identifiability stencil.
+ */
+export function fitEvaluationsAtMost(maxEvals: number, nFree: number, spikeTimes: boolean): number {
+  const search = 1 + [0.35, 0.3, 0.35].reduce((n, share) => n + Math.max(20, Math.round(share * maxEvals)), 0);
+  const polish = 100 * nFree;
+  const intervals = spikeTimes ? 2 + polish + ROUNDS * (STARTS * 60 * nFree + 3 * 4 * maxEvals + polish) : 0;
+  return search + intervals + identifiabilityPoints(new Array<number>(nFree).fill(0.5)).length;
 }
 
 export interface FitProgress {
@@ -116,8 +145,15 @@ function matchChannels(circuit: unknown, net: Netlist, names: string[]): Map<str
   return out;
 }
 
+/** What a fit compares, read from its run (fitTarget). */
+export interface PreparedFit {
+  target: FitTarget;
+  stimulus: TwinStimulus;
+  spec: Omit<ObjectiveSpec, 'tau'>;
+}
+
 /** What the objective compares: the run's stimulus, response channels and spikes, on the twin's names. */
-export function fitTarget(store: RunStore, runId: number, circuit: unknown, kind: ObjectiveKind, channels?: string[]): { target: FitTarget; stimulus: TwinStimulus; spec: Omit<ObjectiveSpec, 'tau'> } {
+export function fitTarget(store: RunStore, runId: number, circuit: unknown, kind: ObjectiveKind, channels?: string[]): PreparedFit {
   const run = store.getRun(runId);
   if (!run) throw new AppError('RUN_NOT_FOUND', `run ${runId} does not exist`, '/runId');
   if (run.status === 'running') throw new AppError('RUN_ACTIVE', `run ${runId} is still running; fit it once it has ended`, '/runId');
@@ -160,10 +196,37 @@ export function fitTarget(store: RunStore, runId: number, circuit: unknown, kind
   };
 }
 
-/** Refuses what a fit would refuse (parameters, bounds, channels, the run) before it starts: for callers that answer at once. */
-export function checkFit(store: RunStore, runId: number, opts: FitOptions): void {
-  freeParams(opts.circuit, opts.params?.length ? opts.params : defaultFreeParams(opts.circuit), opts.bounds ?? {});
-  fitTarget(store, runId, opts.circuit, opts.objective ?? 'waveform', opts.channels);
+/**
+ * fitTarget on a thread of the pool when it can read the run from the database file (the run's samples and
+ * spikes read and scaled: 0.1-0.2 s of the event loop for a run of 1.2e6 samples), else here.
+ */
+function prepareFit(store: RunStore, pool: TaskRunner, runId: number, opts: FitOptions): Promise<PreparedFit> {
+  const kind = opts.objective ?? 'waveform';
+  return readsFile(pool, store)
+    ? pool.run('fitTarget', { dbFile: store.file, runId, circuit: opts.circuit, kind, ...(opts.channels ? { channels: opts.channels } : {}) })
+    : Promise.resolve().then(() => fitTarget(store, runId, opts.circuit, kind, opts.channels));
+}
+
+/**
+ * Refuses what a fit would refuse (parameters, bounds, channels, the run, and with `workPerStep` its total
+ * work) before it starts: for callers that answer at once. What it read is the fit's `prepared`.
+ */
+export async function checkFit(store: RunStore, pool: TaskRunner, runId: number, opts: FitOptions): Promise<PreparedFit> {
+  const free = freeParams(opts.circuit, opts.params?.length ? opts.params : defaultFreeParams(opts.circuit), opts.bounds ?? {});
+  const kind = opts.objective ?? 'waveform';
+  const prepared = await prepareFit(store, pool, runId, opts);
+  const { target } = prepared;
+  if (opts.workPerStep === undefined) return prepared;
+  const evals = fitEvaluationsAtMost(opts.maxEvals ?? 1500, free.length, kind === 'spikes' || target.spikes.length > 0);
+  const perEval = opts.workPerStep * target.samples;
+  if (evals * perEval > MAX_FIT_WORK) {
+    throw new AppError(
+      'TWIN_TOO_COSTLY',
+      `this fit could take up to ${evals} twin evaluations (maxEvals ${opts.maxEvals ?? 1500}, ${free.length} parameter(s)${kind === 'spikes' || target.spikes.length > 0 ? ', spike-time intervals' : ''}) of ${opts.workPerStep} units of work per step (devices + factor nonzeros) × ${target.samples} samples each = ${(evals * perEval).toExponential(2)}; at most MAX_FIT_WORK = ${MAX_FIT_WORK.toExponential(0)} (hours of the worker pool): lower maxEvals, fit fewer parameters, fit a shorter run, or use a smaller circuit`,
+      '/maxEvals',
+    );
+  }
+  return prepared;
 }
 
 /** Fits the circuit's free parameters to run `runId` (see the file comment); an aborted signal rejects with CANCELLED. */
@@ -184,7 +247,7 @@ async function fit(store: RunStore, pool: TaskRunner, runId: number, opts: FitOp
   const kind = opts.objective ?? 'waveform';
   const names = opts.params?.length ? opts.params : defaultFreeParams(opts.circuit);
   const free = freeParams(opts.circuit, names, opts.bounds ?? {});
-  const { target, stimulus, spec: base } = fitTarget(store, runId, opts.circuit, kind, opts.channels);
+  const { target, stimulus, spec: base } = opts.prepared ?? (await prepareFit(store, pool, runId, opts));
   const spec: ObjectiveSpec = { ...base, ...(opts.tau !== undefined ? { tau: opts.tau } : {}) };
   const options = { ...(opts.twin?.method ? { method: opts.twin.method } : {}), ...(opts.twin?.dt !== undefined ? { dt: opts.twin.dt } : {}) };
   const seed = opts.seed ?? 1;

@@ -91,6 +91,8 @@ beforeEach(() => {
         await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
         yield { type: 'block', channel: 0, firstIndex: 0, samples: new Int16Array([0, 900, 0]) };
         yield { type: 'event', kind: 'spike', channel: 0, index: 1, value: 0.9 };
+        // and, as the SMU source does, ends with a stop of its own that knows only that it was aborted
+        yield { type: 'stop', status: 'aborted', reason: 'aborted by the user' };
       },
     }),
   });
@@ -162,8 +164,9 @@ describe('run manager', () => {
 
   it('after a stop, the source is drained to its end: the events of its last block are kept with it', async () => {
     const run = await manager.start({ protocol: { kind: 'dc' }, source: 'import' });
-    const stopped = await manager.stop(run.id);
-    expect(stopped).toMatchObject({ status: 'aborted', reason: 'stopped by user' });
+    // the reason is the one the stop was asked with, not the source's own stop message's
+    const stopped = await manager.stop(run.id, 'server shutdown');
+    expect(stopped).toMatchObject({ status: 'aborted', reason: 'server shutdown' });
     expect(Array.from(store.readRaw(run.id, 0, 0, 3)[0].samples)).toEqual([0, 900, 0]);
     expect(store.listEvents(run.id).map((e) => [e.kind, e.index])).toEqual([['spike', 1]]);
   });

@@ -96,8 +96,8 @@ export class RunManager {
   readonly bench: BenchConfig;
   /** Lends the bench's connected instruments to runs (SourceContext.instruments). */
   private readonly instruments?: InstrumentLender;
-  /** The worker pool lent to sources with heavy work (SourceContext.pool). */
-  private readonly pool?: WorkerPool;
+  /** The worker pool lent to sources with heavy work (SourceContext.pool), and to what starts runs (a pairing's stimulus read). */
+  readonly pool?: WorkerPool;
 
   constructor(
     readonly store: RunStore,
@@ -303,7 +303,9 @@ export class RunManager {
         if (r.done) break;
         const msg = r.value;
         if (msg.type === 'stop') {
-          stop = msg;
+          // A source asked to stop knows only that it was aborted; the reason is the one the stop was asked with
+          // (the user, a shutdown, a client gone). A failure stays the source's.
+          stop = signal.aborted && msg.status !== 'failed' ? { type: 'stop', status: 'aborted', reason: run.abortReason ?? 'aborted' } : msg;
           break;
         }
         if (msg.type === 'descriptor') {
@@ -320,13 +322,7 @@ export class RunManager {
       clearTimeout(graceTimer);
       signal.removeEventListener('abort', arm);
     }
-    if (!stop) {
-      stop = signal.aborted
-        ? { type: 'stop', status: 'aborted', reason: run.abortReason ?? 'aborted' }
-        : { type: 'stop', status: 'completed' };
-    } else if (signal.aborted && stop.status === 'completed') {
-      stop = { type: 'stop', status: 'aborted', reason: run.abortReason ?? 'aborted' };
-    }
+    stop ??= signal.aborted ? { type: 'stop', status: 'aborted', reason: run.abortReason ?? 'aborted' } : { type: 'stop', status: 'completed' };
     return this.finish(run, iterator, stop);
   }
 

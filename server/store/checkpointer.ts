@@ -10,44 +10,49 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
 const SOURCE = `
-const { workerData, parentPort } = require('node:worker_threads');
+const { workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlite);
 const db = new Database(workerData.file, { fileMustExist: true });
 const state = new Int32Array(workerData.state);
-const timer = setInterval(() => {
+// A statement prepared once, and a thread asleep in Atomics.wait rather than on a timer, so a checkpoint
+// allocates nothing: db.pragma() prepared one per call, whose native memory only this thread's collector
+// freed, minutes later, and a timer's tick leaves ~300 bytes of garbage (1.7 MB resident, 1 MB of young
+// generation; bench soak_rss_slope_mb_per_h).
+const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)').pluck();
+while (Atomics.wait(state, STOP, 0, workerData.everyMs) === 'timed-out') {
   Atomics.store(state, BUSY, 1);
   if (Atomics.load(state, HOLD) === 0) {
     try {
-      db.pragma('wal_checkpoint(PASSIVE)');
+      checkpoint.get();
     } catch {
       // a full disk: the writer's own commit reports it; the next tick tries again
     }
   }
   Atomics.store(state, BUSY, 0);
   Atomics.notify(state, BUSY);
-}, workerData.everyMs);
-parentPort.once('message', () => {
-  clearInterval(timer);
-  db.close();
-  Atomics.store(state, CLOSED, 1);
-  Atomics.notify(state, CLOSED);
-  parentPort.close();
-});`;
+}
+db.close();
+Atomics.store(state, CLOSED, 1);
+Atomics.notify(state, CLOSED);`;
 
-/** Slots of the state shared with the thread: its connection closed; checkpoints held; a checkpoint running. */
+/**
+ * Slots of the state shared with the thread: its connection closed; checkpoints held; a checkpoint running;
+ * asked to stop.
+ */
 const CLOSED = 0;
 const HOLD = 1;
 const BUSY = 2;
+const STOP = 3;
 
 export class Checkpointer {
   private readonly worker: Worker;
-  private readonly state = new Int32Array(new SharedArrayBuffer(12));
+  private readonly state = new Int32Array(new SharedArrayBuffer(16));
   private stopped = false;
 
   /** `onFailure` when the thread fails: the writer checkpoints by itself again. */
   constructor(file: string, onFailure: () => void, everyMs = 200) {
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
-    const source = `const CLOSED = ${CLOSED}, HOLD = ${HOLD}, BUSY = ${BUSY};` + SOURCE;
+    const source = `const CLOSED = ${CLOSED}, HOLD = ${HOLD}, BUSY = ${BUSY}, STOP = ${STOP};` + SOURCE;
     this.worker = new Worker(source, { eval: true, workerData: { sqlite, file, everyMs, state: this.state.buffer } });
     this.worker.unref();
     this.worker.once('error', () => {
@@ -80,7 +85,8 @@ export class Checkpointer {
   close(): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.worker.postMessage('close');
+    Atomics.store(this.state, STOP, 1);
+    Atomics.notify(this.state, STOP);
     Atomics.wait(this.state, CLOSED, 0, 2000);
     void this.worker.terminate();
   }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ChannelDescriptor, SampleArray } from '../../common/run-stream.ts';
@@ -489,5 +489,22 @@ describe('RunStore', () => {
     expect(run.channels[0]!.sampleCount).toBe(5);
     expect(Array.from(again.readRaw(id, 0, 0, 5)[0]!.samples)).toEqual([3, 1, 4, 1, 5]);
     again.close();
+  });
+});
+
+describe('WAL checkpoints', () => {
+  it('while a run records, a thread of its own copies the WAL into the file (the writer does not); close leaves no WAL', async () => {
+    const store = RunStore.open(file);
+    const id = store.createRun(INIT);
+    const rec = store.recorder(id);
+    rec.write({ type: 'descriptor', channels: [chan()] });
+    const before = store.stats().fileBytes;
+    rec.write({ type: 'block', channel: 0, firstIndex: 0, samples: new Int16Array(500_000).fill(7) });
+    rec.flush();
+    // the 1 MB just committed is in the WAL; only a checkpoint puts it in the file
+    await vi.waitFor(() => expect(store.stats().fileBytes).toBeGreaterThan(before + 900_000), { timeout: 20_000, interval: 50 });
+    rec.write({ type: 'stop', status: 'completed' });
+    store.close();
+    expect(existsSync(`${file}-wal`)).toBe(false);
   });
 });

@@ -70,7 +70,7 @@ function locate(doc: Doc, name: string): { holder: Record<string, unknown>; key:
     // a generated network: its junction model's parameters (junction.Ron ...) or its capacitances
     if (el === 'junction' && doc.junction) {
       const model = getModel(doc.junction.model ?? 'threshold');
-      if (!(key in model.defaults)) bad(`parameter "${name}": model ${model.name} has no parameter "${key}" (${Object.keys(model.defaults).join(', ')})`);
+      if (!Object.hasOwn(model.defaults, key)) bad(`parameter "${name}": model ${model.name} has no parameter "${key}" (${Object.keys(model.defaults).join(', ')})`);
       doc.junction.params ??= {};
       return { holder: doc.junction.params, key, value: doc.junction.params[key] ?? model.defaults[key] };
     }
@@ -84,7 +84,7 @@ function locate(doc: Doc, name: string): { holder: Record<string, unknown>; key:
   const type = String(e.type);
   if (type === 'device' && key !== 'x0') {
     const model = getModel(String(e.model));
-    if (!(key in model.defaults)) bad(`parameter "${name}": model ${model.name} has no parameter "${key}" (${Object.keys(model.defaults).join(', ')})`);
+    if (!Object.hasOwn(model.defaults, key)) bad(`parameter "${name}": model ${model.name} has no parameter "${key}" (${Object.keys(model.defaults).join(', ')})`);
     const params = (e.params ??= {}) as Record<string, number>;
     return { holder: params, key, value: params[key] ?? model.defaults[key] };
   }

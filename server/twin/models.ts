@@ -526,7 +526,8 @@ const spiceConductance = (x: string, th: string, p: Params): string =>
 export const MODELS: Record<ModelName, DeviceModel> = { hp, vteam, mms, gmms, threshold, nanowire, switch: sw, diffusive };
 
 export function getModel(name: string): DeviceModel {
-  const m = (MODELS as Record<string, DeviceModel | undefined>)[name];
+  // own keys only: "constructor" or "__proto__" from a circuit document is an unknown model, not Object's
+  const m = Object.hasOwn(MODELS, name) ? (MODELS as Record<string, DeviceModel>)[name] : undefined;
   if (!m) throw new TwinError('TWIN_UNKNOWN_MODEL', `unknown device model "${name}" (known: ${Object.keys(MODELS).join(', ')})`);
   return m;
 }
@@ -535,7 +536,7 @@ export function getModel(name: string): DeviceModel {
 export function resolveParams(model: DeviceModel, over: Params | undefined): Params {
   const p: Params = { ...model.defaults };
   for (const [k, v] of Object.entries(over ?? {})) {
-    if (!(k in model.defaults)) throw new TwinError('TWIN_BAD_PARAM', `model ${model.name} has no parameter "${k}"`);
+    if (!Object.hasOwn(model.defaults, k)) throw new TwinError('TWIN_BAD_PARAM', `model ${model.name} has no parameter "${k}"`);
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new TwinError('TWIN_BAD_PARAM', `parameter ${model.name}.${k} must be a finite number`);
     p[k] = v;
   }

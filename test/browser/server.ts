@@ -64,20 +64,20 @@ export interface TestServer {
  */
 export async function startServer(reuseDir?: string, token = randomBytes(18).toString('base64url')): Promise<TestServer> {
   const dir = reuseDir ?? mkdtempSync(path.join(os.tmpdir(), 'spikeloop-browser-'));
-  const port = await freePort();
-  const proc = spawn(process.execPath, ['bin/spikeloop.js', 'serve', '--port', String(port), '--db', path.join(dir, 'runs.db'), '--token', token], {
+  // --port 0, the address read from what serve prints: a port picked here and closed could be taken by another
+  // process (a parallel test's connection) before the server binds it
+  const proc = spawn(process.execPath, ['bin/spikeloop.js', 'serve', '--port', '0', '--db', path.join(dir, 'runs.db'), '--token', token], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
-  const url = `http://127.0.0.1:${port}`;
   const auth = { authorization: `Bearer ${token}` };
   const server: TestServer = {
-    url,
+    url: '',
     token,
-    fetch: (p, init = {}) => fetch(`${url}${p}`, { ...init, headers: { ...auth, ...(init.headers as Record<string, string> | undefined) } }),
+    fetch: (p, init = {}) => fetch(`${server.url}${p}`, { ...init, headers: { ...auth, ...(init.headers as Record<string, string> | undefined) } }),
     dir,
     proc,
     output: () => out,
@@ -101,11 +101,10 @@ export async function startServer(reuseDir?: string, token = randomBytes(18).toS
   const deadline = Date.now() + 60_000; // start-up transpiles the server with tsx: slow on a loaded machine
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}:\n${out}`);
-    try {
-      const r = await fetch(`${url}/api/health`, { headers: auth });
+    server.url ||= /spikeloop listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] ?? '';
+    if (server.url) {
+      const r = await fetch(`${server.url}/api/health`, { headers: auth });
       if (r.ok) return server;
-    } catch {
-      /* not up yet */
     }
     if (Date.now() > deadline) {
       await server.stop();

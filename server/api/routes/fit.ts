@@ -42,8 +42,11 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       if (b.name !== undefined && store.getCircuit(b.name)) throw new AppError('CIRCUIT_EXISTS', `a circuit named "${b.name}" is stored already`, '/name');
       // checked by expanding it on a thread (a network at its caps: a few hundred ms), as sweeps do
       const circuit = await ctx.heavy.circuit(reply, stored ?? b.circuit);
-      const fit = fits.start(id, {
+      // its work per step (the factor's ordering: up to a few seconds), for the fit's total-work cap
+      const workPerStep = await ctx.heavy.run(reply, 'twinWork', { circuit }, { local: true });
+      const fit = await fits.start(id, {
         circuit,
+        workPerStep,
         circuitName: typeof b.circuit === 'string' ? b.circuit : ((b.circuit as { name?: string }).name ?? 'circuit'),
         ...(b.params ? { params: b.params } : {}),
         ...(b.bounds ? { bounds: b.bounds } : {}),
