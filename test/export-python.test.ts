@@ -3,7 +3,7 @@
  * /usr/bin/python3): the values, rate, units, events and dropped ranges that come back are the store's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChannelDescriptor } from '../common/run-stream.ts';
@@ -256,6 +256,23 @@ print(json.dumps(out))
       expect(bad.json().error).toMatchObject({ code: 'VALIDATION', field: '/query/raw', message: 'query/raw: applies to format npy only' });
       const rawNpy = await app.inject({ headers: AUTH, method: 'GET', url: `/api/runs/${runId}/export?format=npy&channel=1&raw=true` });
       expect(rawNpy.rawPayload.subarray(10, 10 + rawNpy.rawPayload.readUInt16LE(8)).toString('latin1')).toContain("'descr': '<i2'");
+    });
+
+    it('CSV, NPY and events made on a pool thread (the store is a file) are the bytes of the files spikeloop export writes; mixed rates refused before the answer starts', async () => {
+      const files = await writeExport(store, runId, path.join(dir, 'api-csv'), { format: 'csv' });
+      const npyFiles = await writeExport(store, runId, path.join(dir, 'api-npy'), { format: 'npy' });
+      const get = (q: string) => app.inject({ headers: AUTH, method: 'GET', url: `/api/runs/${runId}/export?${q}` });
+      expect((await get('format=csv')).rawPayload.equals(readFileSync(files.find((f) => f.kind === 'csv')!.path))).toBe(true);
+      expect((await get('format=events')).rawPayload.equals(readFileSync(files.find((f) => f.kind === 'events')!.path))).toBe(true);
+      expect((await get('format=npy&channel=2')).rawPayload.equals(readFileSync(npyFiles.find((f) => f.path.endsWith('-g.npy'))!.path))).toBe(true);
+      const mixed = store.createRun({ protocol: { kind: 'dc', durationS: 0.1 }, source: 'simulated', bench: null, softwareVersion: '0.1.0' });
+      const rec = store.recorder(mixed);
+      rec.write({ type: 'descriptor', channels: [CHANNELS[0], { ...CHANNELS[1], sampleRate: FS / 2 }] });
+      rec.write({ type: 'stop', status: 'completed' });
+      const refused = await app.inject({ headers: AUTH, method: 'GET', url: `/api/runs/${mixed}/export?format=csv` });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json().error.code).toBe('EXPORT_RATES_DIFFER');
+      expect(app.spikeloop.heavy.running).toBe(0);
     });
   });
 });

@@ -10,6 +10,7 @@ import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { startServer, twinRun, type TestServer } from './helpers-live.ts';
+import { startProber } from './health-prober.ts';
 import type { WorkerPool } from '../server/workers/pool.ts';
 
 let srv: TestServer;
@@ -59,25 +60,12 @@ interface Window {
  * that falls into the block.
  */
 async function healthWhile(busy: Promise<unknown>, ms: number): Promise<Window> {
-  const prober = new Worker(
-    `const { parentPort, workerData } = require('node:worker_threads');
-     const out = [];
-     const t = setInterval(() => {
-       const t0 = performance.now();
-       fetch(workerData.url, { headers: workerData.headers }).then(async (r) => { await r.arrayBuffer(); out.push(r.status === 200 ? performance.now() - t0 : -1); }, () => out.push(-1));
-     }, 20);
-     parentPort.once('message', () => { clearInterval(t); setTimeout(() => parentPort.postMessage(out), 2000); });`,
-    { eval: true, workerData: { url: `${srv.base}/api/health`, headers: srv.auth } },
-  );
-  await new Promise((r) => prober.once('online', r));
+  const stop = await startProber(`${srv.base}/api/health`, srv.auth);
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   await Promise.all([busy.catch(() => undefined), new Promise((res) => setTimeout(res, ms))]);
   loop.disable();
-  const answers = new Promise<number[]>((res) => prober.once('message', res));
-  prober.postMessage('stop');
-  const probes = await answers;
-  await prober.terminate();
+  const probes = await stop();
   expect(probes.filter((x) => x < 0), 'health probes that failed').toEqual([]);
   return { probes, loopMax: loop.max / 1e6 };
 }

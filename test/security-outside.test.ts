@@ -4,13 +4,14 @@
  * on the code before its fix. Real sockets against a listening server; curl and Python as the labs run them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startServer, type TestServer } from './helpers-live.ts';
+import { fileURLToPath } from 'node:url';
 import { pythonJson } from './python.ts';
 import { freeParams } from '../server/twin/calibration.ts';
 import { builtInCircuit } from '../server/twin/circuits/index.ts';
@@ -194,5 +195,47 @@ describe('bounded work: twin fits', () => {
     expect(small.status, JSON.stringify(started)).toBe(202);
     const cancelled = await srv.fetch(`/api/fits/${started.fit.id}`, { method: 'DELETE' });
     expect(cancelled.status).toBe(200);
+  });
+});
+
+describe('patterns that backtracked on what a client sends', () => {
+  /** Status of a request, or 0 when none came within `ms` (the server or its pool thread is held). */
+  const within = async (ms: number, p: string, init: RequestInit = {}) => {
+    try {
+      const r = await srv.fetch(p, { ...init, signal: AbortSignal.timeout(ms) });
+      await r.arrayBuffer();
+      return r.status;
+    } catch {
+      return 0;
+    }
+  };
+
+  it('a query number of 15,000 digits and a letter is a 400 at once (30 of them held the event loop 1.3 s each)', async () => {
+    const digits = `${'1'.repeat(15_000)}x`;
+    const t0 = Date.now();
+    const statuses = await Promise.all(Array.from({ length: 30 }, () => within(20_000, `/api/runs?limit=${digits}`)));
+    expect(statuses.every((s) => s === 400), `${statuses.join(' ')} after ${Date.now() - t0} ms`).toBe(true);
+    // answered together, not one after another's 1.3 s (39 s in all before)
+    expect(Date.now() - t0).toBeLessThan(15_000);
+  });
+
+  it("a CSV header cell of '(', 20,000 spaces and a letter, or a cell of 100,000 digits and a letter, is read at once (they held a pool thread for minutes)", async () => {
+    const csv = (text: string) => within(20_000, '/api/import?name=odd.csv&rate=1000', { method: 'POST', headers: { 'content-type': 'text/csv' }, body: text });
+    expect(await csv(`(${' '.repeat(20_000)}x\n1\n2\n3\n`)).toBe(201);
+    expect([201, 400]).toContain(await csv(`v (V)\n1\n${'1'.repeat(100_000)}x\n3\n`));
+  });
+});
+
+describe('a careless configuration', () => {
+  it('serve stops at start on a mistyped SPIKELOOP_SMU_MAX_* variable, naming it (it started, and every smu run answered 500)', () => {
+    const db = path.join(srv.dir, 'env.db');
+    const r = spawnSync(process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), '../bin/spikeloop.js'), 'serve', '--port', '0', '--db', db], {
+      env: { ...process.env, SPIKELOOP_SMU_MAX_VOLTAGE: '2 V' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/SPIKELOOP_SMU_MAX_VOLTAGE must be a positive number, got "2 V"/);
+    expect(existsSync(db)).toBe(false);
   });
 });

@@ -6,7 +6,7 @@
  * pool stops the thread running it).
  */
 import type { FastifyReply } from 'fastify';
-import type { TaskInput, TaskName, TaskOutput, TaskRunner } from '../workers/pool.ts';
+import { WorkerPool, type StreamInput, type StreamItem, type StreamTaskName, type TaskInput, type TaskName, type TaskOutput, type TaskRunner } from '../workers/pool.ts';
 import type { AnalysisJob } from '../workers/tasks.ts';
 import { AppError } from '../../common/errors.ts';
 import { outcome, readsFile, runsJob } from '../workers/analyses.ts';
@@ -35,17 +35,22 @@ export class HeavyWork {
     private readonly pool: TaskRunner,
     /** Heavy requests at once (default: the pool's threads). */
     readonly limit = pool.threads,
-    /** This machine's threads, for work whose input is here (an upload, a circuit): default `pool` when it is one. */
+    /** This machine's threads, for work whose input is here (an upload, a circuit, an export): default `pool` when it is one. */
     private readonly threads: TaskRunner = pool,
   ) {}
+
+  /** Counts a heavy request in, or refuses it when `limit` run already. */
+  private enter(): void {
+    if (this.active >= this.limit) throw new AppError('BUSY', `${this.limit} heavy requests are running already; retry when one has finished`);
+    this.active++;
+  }
 
   /**
    * Runs a task on the pool (`local`: on this machine's threads) for the request answered by `reply`;
    * cancelled when its client goes away. `transfer` moves input buffers instead of copying them.
    */
   async run<K extends TaskName>(reply: FastifyReply, task: K, input: TaskInput<K>, opts: { local?: boolean; transfer?: ArrayBuffer[] } = {}): Promise<TaskOutput<K>> {
-    if (this.active >= this.limit) throw new AppError('BUSY', `${this.limit} heavy requests are running already; retry when one has finished`);
-    this.active++;
+    this.enter();
     try {
       return await (opts.local ? this.threads : this.pool).run(task, input, { signal: clientGone(reply), ...(opts.transfer ? { transfer: opts.transfer } : {}) });
     } finally {
@@ -66,6 +71,21 @@ export class HeavyWork {
   /** Whether a task can read `store` from its file itself. */
   readsFile(store: RunStore): boolean {
     return readsFile(this.pool, store);
+  }
+
+  /**
+   * A streaming task on this machine's threads for the request answered by `reply` (an export made there
+   * in chunks): a heavy request until its last item has been read, cancelled when its client goes away.
+   * Refused (BUSY) at the first `next()`, before anything is sent.
+   */
+  async *stream<K extends StreamTaskName>(reply: FastifyReply, task: K, input: StreamInput<K>): AsyncGenerator<StreamItem<K>> {
+    if (!(this.threads instanceof WorkerPool)) throw new Error(`task ${task} streams from this machine's threads only`);
+    this.enter();
+    try {
+      yield* this.threads.stream(task, input, { signal: clientGone(reply) });
+    } finally {
+      this.active--;
+    }
   }
 
   /** A circuit (a built-in name or a document) checked by expanding it on a thread; the document (BAD_CIRCUIT naming `field`). */

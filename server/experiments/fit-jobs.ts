@@ -48,10 +48,19 @@ export class FitJobs {
     return [...this.jobs.values()].filter((j) => j.record.state === 'running').length;
   }
 
-  /** Starts a calibration of run `runId`; the record of the running job. */
-  start(runId: number, opts: Omit<CalibrateOptions, 'signal' | 'onProgress'>): FitJob {
-    if (this.running >= this.limit) throw new AppError('BUSY', `${this.limit} twin fit(s) running already (a fit uses every worker thread); retry when it has finished`);
-    checkFit(this.store, runId, opts);
+  /** Fits being checked (checkFit reads the run on a thread), counted against the limit. */
+  private checking = 0;
+
+  /** Starts a calibration of run `runId`, once checked; the record of the running job. */
+  async start(runId: number, opts: Omit<CalibrateOptions, 'signal' | 'onProgress' | 'prepared'>): Promise<FitJob> {
+    if (this.running + this.checking >= this.limit) throw new AppError('BUSY', `${this.limit} twin fit(s) running already (a fit uses every worker thread); retry when it has finished`);
+    this.checking++;
+    let prepared;
+    try {
+      prepared = await checkFit(this.store, this.pool, runId, opts);
+    } finally {
+      this.checking--;
+    }
     const id = randomUUID();
     const ac = new AbortController();
     const startedAt = new Date().toISOString();
@@ -61,6 +70,7 @@ export class FitJobs {
     let pushed = 0;
     const done = calibrateRun(this.store, this.runs, this.pool, runId, {
       ...opts,
+      prepared,
       fitId: id,
       startedAt,
       signal: ac.signal,

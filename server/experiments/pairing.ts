@@ -17,7 +17,7 @@ import type { RequestOrigin } from '../sources/options.ts';
 import type { RunDetail, RunStore } from '../store/run-store.ts';
 import { loadExampleCircuit, type TwinInput } from '../sources/twin-source.ts';
 import { runAnalyses, type AnalysisCompute } from '../analysis-io/results.ts';
-import { filledSamples, readStimulus, type RecordedStimulus } from './stimulus.ts';
+import { filledSamples, readStimulusOff, type RecordedStimulus } from './stimulus.ts';
 
 export interface TwinStimulus {
   samples: Float64Array;
@@ -89,7 +89,7 @@ export async function startTwinOfRun(store: RunStore, runs: RunManager, runId: n
   const field = opts.field ?? '/runId';
   const measured = store.getRun(runId);
   if (measured?.status === 'running') throw new AppError('RUN_ACTIVE', `run ${runId} is still running; pair it once it has ended`, field);
-  const stim = readStimulus(store, runId, { field, channel: opts.channel, durationS: opts.durationS });
+  const stim = await readStimulusOff(store, runs.pool, runId, { field, ...(opts.channel !== undefined ? { channel: opts.channel } : {}), ...(opts.durationS !== undefined ? { durationS: opts.durationS } : {}) });
   const stimulus = { samples: stim.samples, quantity: stim.quantity, ...(stim.hold ? { hold: true } : {}) };
   const output = opts.simulate ? await opts.simulate(opts.circuit, { ...stimulus, sampleRate: stim.sampleRate }, opts.signal) : undefined;
   const input: TwinInput = { stimulus, ...(output ? { output } : {}) };

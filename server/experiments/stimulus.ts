@@ -15,6 +15,8 @@
  */
 import { AppError } from '../../common/errors.ts';
 import type { RunStore } from '../store/run-store.ts';
+import type { TaskRunner } from '../workers/pool.ts';
+import { readsFile } from '../workers/analyses.ts';
 
 export interface RecordedStimulus {
   runId: number;
@@ -87,6 +89,14 @@ export function readStimulus(store: Pick<RunStore, 'getRun' | 'readRaw'>, runId:
     samples,
     gaps,
   };
+}
+
+/**
+ * readStimulus on a thread of `pool` when it can read the run from the database file (the samples read
+ * and scaled, 6-20 ms of the event loop for 4e5 and the garbage they leave), else here.
+ */
+export async function readStimulusOff(store: RunStore, pool: TaskRunner | undefined, runId: number, opts: ReadStimulusOptions = {}): Promise<RecordedStimulus> {
+  return pool && readsFile(pool, store) ? pool.run('stimulus', { dbFile: store.file, runId, opts }) : readStimulus(store, runId, opts);
 }
 
 /** Samples filled in gaps. */

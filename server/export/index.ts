@@ -200,6 +200,25 @@ export function* eventsCsvChunks(store: RunStore, runId: number, rows = EXPORT_C
   if (lines.length) yield lines.join('\n') + '\n';
 }
 
+/** One file of a run's export, as GET /api/runs/:id/export streams it (made here or on a pool thread, workers/tasks.ts exportFile). */
+export type ExportJob = { runId: number; /** Rows (CSV) or samples (NPY) per chunk. */ chunk?: number } & (
+  | { kind: 'csv'; channels?: number[] }
+  | { kind: 'npy'; channel: number; raw?: boolean }
+  | { kind: 'events' }
+);
+
+/** The chunks of an export file (csvChunks, npyChunks, eventsCsvChunks). */
+export function exportChunks(store: RunStore, job: ExportJob): Generator<string | Buffer> {
+  switch (job.kind) {
+    case 'csv':
+      return csvChunks(store, job.runId, job.channels, job.chunk);
+    case 'npy':
+      return npyChunks(store, job.runId, job.channel, job.raw, job.chunk);
+    case 'events':
+      return eventsCsvChunks(store, job.runId, job.chunk);
+  }
+}
+
 function csvField(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

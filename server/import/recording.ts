@@ -164,10 +164,19 @@ function siUnit(u: string): [string, number] {
   return Object.hasOwn(UNITS, k) ? UNITS[k] : [u.trim(), 1];
 }
 
-/** "CH1 (V)", "Time [s]", "v_mem (V)" → name and unit. */
+/**
+ * "CH1 (V)", "Time [s]", "v_mem (V)" → name and unit: the unit is what follows the first opening bracket after
+ * the last closing one, up to the cell's closing bracket. Read by hand in one pass: the regular expression it
+ * replaces backtracked cubically (a header cell of "(", 4,000 spaces and a letter held a pool thread 30 s).
+ */
 function splitName(cell: string): { name: string; unit: string } {
-  const m = /^(.*?)\s*[([]\s*([^)\]]*)\s*[)\]]\s*$/.exec(cell);
-  return m && m[1] ? { name: m[1], unit: m[2] } : { name: cell, unit: '' };
+  const t = cell.trimEnd();
+  if (!t.endsWith(')') && !t.endsWith(']')) return { name: cell, unit: '' };
+  const body = t.slice(0, -1);
+  const from = Math.max(body.lastIndexOf(')'), body.lastIndexOf(']')) + 1;
+  const open = body.slice(from).search(/[([]/);
+  const name = open < 0 ? '' : body.slice(0, from + open).trimEnd();
+  return name ? { name, unit: body.slice(from + open + 1).trimStart() } : { name: cell, unit: '' };
 }
 
 const TIME_NAMES = new Set(['time', 't', 'time_s', 'x-axis', 'second', 'seconds', 'sec', 'time (s)']);

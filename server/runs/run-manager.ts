@@ -96,8 +96,8 @@ export class RunManager {
   readonly bench: BenchConfig;
   /** Lends the bench's connected instruments to runs (SourceContext.instruments). */
   private readonly instruments?: InstrumentLender;
-  /** The worker pool lent to sources with heavy work (SourceContext.pool). */
-  private readonly pool?: WorkerPool;
+  /** The worker pool lent to sources with heavy work (SourceContext.pool), and to what starts runs (a pairing's stimulus read). */
+  readonly pool?: WorkerPool;
 
   constructor(
     readonly store: RunStore,

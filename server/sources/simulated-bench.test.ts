@@ -86,6 +86,25 @@ describe('simulated LIF bench', () => {
     expect(spikes).toEqual(regenerated.spikes.map((s) => s.index));
   });
 
+  it('a stop ends the recording at its time: the samples due then go out, even when a busy event loop had not woken the source', async () => {
+    const rate = 100_000;
+    const protocol = validateProtocol({ kind: 'square', durationS: 10 });
+    const ac = new AbortController();
+    const messages = createSimulatedBench({ protocol, sampleRate: rate, runId: 1 }).messages(ac.signal)[Symbol.asyncIterator]();
+    expect((await messages.next()).value).toMatchObject({ type: 'descriptor' });
+    const first = messages.next(); // the source starts its clock and waits for its first block interval
+    const t0 = performance.now();
+    while (performance.now() - t0 < 300); // the event loop held: the source's timer cannot fire
+    ac.abort();
+    const msgs: SourceMessage[] = [];
+    for (let r = await first; !r.done; r = await messages.next()) msgs.push(r.value);
+    const samples = msgs.filter((m): m is BlockMessage => m.type === 'block' && m.channel === 1).reduce((n, b) => n + b.samples.length, 0);
+    expect(samples).toBeGreaterThanOrEqual(0.3 * rate);
+    expect(samples).toBeLessThan(10 * rate);
+    const spikes = msgs.filter((m): m is EventMessage => m.type === 'event').map((e) => e.index);
+    expect(spikes).toEqual(new LifBench(protocol, rate).next(samples).spikes.map((s) => s.index));
+  });
+
   it('is registered by loadSources and refuses a second registration', async () => {
     const reg = await loadSources(new SourceRegistry());
     expect(reg.kinds()).toContain('simulated');

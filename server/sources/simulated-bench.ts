@@ -252,9 +252,11 @@ export function createSimulatedBench(ctx: SourceContext<Static<typeof SimulatedO
       const t0 = clock.now();
       while (gen.position < total && !signal.aborted) {
         if (paced) await sleep(BLOCK_INTERVAL_MS, signal);
-        if (signal.aborted) break;
+        // Paced, a stop ends the recording at its time, as a bench's own clock would: the samples due by then
+        // go out (a busy event loop that had not yet woken the source loses none); unpaced, it ends at once.
+        if (signal.aborted && !paced) break;
         const due = paced ? Math.min(total, Math.floor(((clock.now() - t0) / 1000) * sampleRate)) : total;
-        while (gen.position < due && !signal.aborted) {
+        while (gen.position < due && (paced || !signal.aborted)) {
           const first = gen.position;
           const chunk = gen.next(Math.min(due - first, MAX_BLOCK_SAMPLES));
           yield { type: 'block', channel: 0, firstIndex: first, samples: chunk.stim };

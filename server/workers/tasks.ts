@@ -6,6 +6,11 @@ import { bootstrapDistances, type PowerLawFit, type PowerLawOptions } from '../a
 import { fitTask, twinTask } from '../experiments/twin-task.ts';
 import type { TwinRunItem, TwinRunSpec } from '../sources/twin-source.ts';
 import type { ReadOptions, Recording } from '../import/recording.ts';
+import type { ExportJob } from '../export/index.ts';
+import type { RunStore } from '../store/run-store.ts';
+import type { PreparedFit } from '../experiments/fit.ts';
+import type { ObjectiveKind } from '../twin/calibration.ts';
+import type { ReadStimulusOptions, RecordedStimulus } from '../experiments/stimulus.ts';
 
 export interface BootstrapChunk {
   data: Float64Array;
@@ -73,6 +78,16 @@ export const tasks = {
       return refused(err);
     }
   },
+  /** What a twin fit compares (experiments/fit.ts fitTarget), the run read here from the database file. */
+  fitTarget: async (job: { dbFile: string; runId: number; circuit: unknown; kind: ObjectiveKind; channels?: string[] }): Promise<PreparedFit> => {
+    const { fitTarget } = await import('../experiments/fit.ts');
+    return reading(job.dbFile, (store) => fitTarget(store, job.runId, job.circuit, job.kind, job.channels));
+  },
+  /** The stimulus a stored run applied (experiments/stimulus.ts readStimulus), read here from the database file. */
+  stimulus: async (job: { dbFile: string; runId: number; opts: ReadStimulusOptions }): Promise<RecordedStimulus> => {
+    const { readStimulus } = await import('../experiments/stimulus.ts');
+    return reading(job.dbFile, (store) => readStimulus(store, job.runId, job.opts));
+  },
   /** One twin simulation of a sampled stimulus (experiments/twin-task.ts). */
   twin: twinTask,
   /** One objective evaluation of a twin calibration: simulate a candidate circuit, compare with the run (experiments/fit.ts). */
@@ -101,17 +116,23 @@ export const tasks = {
   },
   /** A run's NWB file written (export/nwb.ts: HDF5 through h5wasm, synchronous), the run read here from the database file; its bytes. */
   nwb: async (job: { dbFile: string; runId: number; file: string; channels?: number[] }): Promise<number> => {
-    const [{ RunStore }, { writeNwb }] = await Promise.all([import('../store/run-store.ts'), import('../export/nwb.ts')]);
-    const store = RunStore.open(job.dbFile, { readonly: true });
-    try {
-      return await writeNwb(store, job.runId, job.file, job.channels ? { channels: job.channels } : {});
-    } finally {
-      store.close();
-    }
+    const { writeNwb } = await import('../export/nwb.ts');
+    return reading(job.dbFile, (store) => writeNwb(store, job.runId, job.file, job.channels ? { channels: job.channels } : {}));
   },
   /** KS distances of a range of power-law bootstrap replicates (analysis-io/bootstrap.ts). */
   bootstrap: (c: BootstrapChunk): Float64Array => bootstrapDistances(c.data, c.fit, c.opts, c.seed, c.from, c.to),
 };
+
+/** `fn` of the run store in `dbFile`, opened read-only here (WAL lets it read beside the server's writer). */
+async function reading<T>(dbFile: string, fn: (store: RunStore) => T | Promise<T>): Promise<T> {
+  const { RunStore } = await import('../store/run-store.ts');
+  const store = RunStore.open(dbFile, { readonly: true });
+  try {
+    return await fn(store);
+  } finally {
+    store.close();
+  }
+}
 
 /**
  * A refused input crosses back as data (a thrown error would lose its class and field): a 400, not a 500.
@@ -134,6 +155,16 @@ export const streamTasks = {
   twinRun: async function* (spec: TwinRunSpec): AsyncGenerator<TwinRunItem> {
     const { twinRunItems } = await import('../sources/twin-source.ts');
     yield* twinRunItems(spec);
+  },
+  /** A run's CSV, NPY or events file (export/index.ts exportChunks) in chunks, the run read here from the database file. */
+  exportFile: async function* (job: ExportJob & { dbFile: string }): AsyncGenerator<Uint8Array> {
+    const [{ RunStore }, { exportChunks }] = await Promise.all([import('../store/run-store.ts'), import('../export/index.ts')]);
+    const store = RunStore.open(job.dbFile, { readonly: true });
+    try {
+      for (const chunk of exportChunks(store, job)) yield typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    } finally {
+      store.close();
+    }
   },
 };
 

@@ -2,22 +2,26 @@
  * GET /api/runs/:id/export?format=csv|npy|nwb|events|sidecar[&channel=][&raw=true] : one file of a run's export
  * (server/export, docs/storage.md): the CSV (time_s + channels in SI units), one channel's NPY (float64 SI,
  * or the stored codes with raw=true), the NWB 2.x file (written on a pool thread), the events CSV, or the
- * JSON sidecar. Streamed, a chunk per turn of the event loop.
+ * JSON sidecar. Streamed: the CSV, NPY and events files made in chunks on a pool thread that reads the run
+ * from the database file (docs/security.md "Bounded work"), else here, a chunk per turn of the event loop.
  */
+import type { FastifyReply } from 'fastify';
 import { ExportQuerySchema } from '../../../common/schemas/runs.ts';
 import { AppError, runNotFound } from '../../../common/errors.ts';
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { csvChunks, eventsCsvChunks, exportFileName, npyByteLength, npyChunks, sidecar } from '../../export/index.ts';
+import { exportChunks, exportFileName, npyByteLength, sidecar, type ExportJob } from '../../export/index.ts';
 import { writeNwb } from '../../export/nwb.ts';
-import type { RoutePlugin } from '../app.ts';
+import type { ApiContext, RoutePlugin } from '../app.ts';
 import { ErrorSchema } from '../../../common/schemas/shared.ts';
 import { RunIdParams, errorResponses } from '../schemas.ts';
 
-/** Rows (CSV) or samples (NPY) per chunk of an answer: a few ms of the event loop each. */
+/** Rows (CSV) or samples (NPY) per chunk of an answer made here: a few ms of the event loop each. */
 const CHUNK = 4096;
+/** ... and made on a pool thread (a CSV chunk of about 1 MB). */
+const POOL_CHUNK = 1 << 14;
 
 /**
  * The chunks made one per turn of the event loop: from a sync generator Readable.from makes up to 16 in
@@ -28,6 +32,26 @@ async function* paced<T>(chunks: Iterable<T>): AsyncGenerator<T> {
     yield c;
     await new Promise<void>((r) => setImmediate(r));
   }
+}
+
+/**
+ * An export file as a stream. Made on a pool thread when one can read the run from the database file (a
+ * 28 MB CSV is about 1 s of formatting, and its strings' garbage collection, that held the event loop in
+ * 4096-row slices: health answers late by up to 0.3 s under load); else here. The first chunk is made
+ * before the answer starts, so a refusal (channels of different rates, 503 BUSY) is still its status.
+ */
+async function exportStream(ctx: ApiContext, reply: FastifyReply, job: ExportJob): Promise<Readable> {
+  const chunks: AsyncGenerator<string | Uint8Array> = ctx.heavy.readsFile(ctx.store)
+    ? ctx.heavy.stream(reply, 'exportFile', { ...job, chunk: POOL_CHUNK, dbFile: ctx.store.file })
+    : paced(exportChunks(ctx.store, { ...job, chunk: CHUNK }));
+  const first = await chunks.next();
+  return Readable.from(
+    (async function* () {
+      if (first.done) return;
+      yield first.value;
+      yield* chunks;
+    })(),
+  );
 }
 
 const plugin: RoutePlugin = async (app, { ctx }) => {
@@ -63,18 +87,13 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
           return attach(exportFileName(id, 'npy', ch.name))
             .type('application/octet-stream')
             .header('Content-Length', npyByteLength(ctx.store, id, ch.index, raw))
-            .send(Readable.from(paced(npyChunks(ctx.store, id, ch.index, raw, CHUNK))) as never); // streams bypass the serializer
-        case 'csv': {
-          const chunks = csvChunks(ctx.store, id, channels, CHUNK);
-          const header = chunks.next(); // refuses channels of different rates before the reply starts
-          const rest = function* () {
-            if (!header.done) yield header.value;
-            yield* chunks;
-          };
-          return attach(exportFileName(id, 'csv')).type('text/csv; charset=utf-8').send(Readable.from(paced(rest())) as never);
-        }
+            .send((await exportStream(ctx, reply, { kind: 'npy', runId: id, channel: ch.index, raw })) as never); // streams bypass the serializer
+        case 'csv':
+          return attach(exportFileName(id, 'csv'))
+            .type('text/csv; charset=utf-8')
+            .send((await exportStream(ctx, reply, { kind: 'csv', runId: id, ...(channels ? { channels } : {}) })) as never);
         case 'events':
-          return attach(exportFileName(id, 'events')).type('text/csv; charset=utf-8').send(Readable.from(paced(eventsCsvChunks(ctx.store, id, CHUNK))) as never);
+          return attach(exportFileName(id, 'events')).type('text/csv; charset=utf-8').send((await exportStream(ctx, reply, { kind: 'events', runId: id })) as never);
         case 'sidecar':
           return attach(exportFileName(id, 'sidecar'))
             .type('application/json; charset=utf-8')

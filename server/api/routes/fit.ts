@@ -44,7 +44,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       const circuit = await ctx.heavy.circuit(reply, stored ?? b.circuit);
       // its work per step (the factor's ordering: up to a few seconds), for the fit's total-work cap
       const workPerStep = await ctx.heavy.run(reply, 'twinWork', { circuit }, { local: true });
-      const fit = fits.start(id, {
+      const fit = await fits.start(id, {
         circuit,
         workPerStep,
         circuitName: typeof b.circuit === 'string' ? b.circuit : ((b.circuit as { name?: string }).name ?? 'circuit'),
