@@ -4,13 +4,14 @@
  * on the code before its fix. Real sockets against a listening server; curl and Python as the labs run them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startServer, type TestServer } from './helpers-live.ts';
+import { fileURLToPath } from 'node:url';
 import { pythonJson } from './python.ts';
 import { freeParams } from '../server/twin/calibration.ts';
 import { builtInCircuit } from '../server/twin/circuits/index.ts';
@@ -222,5 +223,19 @@ describe('patterns that backtracked on what a client sends', () => {
     const csv = (text: string) => within(20_000, '/api/import?name=odd.csv&rate=1000', { method: 'POST', headers: { 'content-type': 'text/csv' }, body: text });
     expect(await csv(`(${' '.repeat(20_000)}x\n1\n2\n3\n`)).toBe(201);
     expect([201, 400]).toContain(await csv(`v (V)\n1\n${'1'.repeat(100_000)}x\n3\n`));
+  });
+});
+
+describe('a careless configuration', () => {
+  it('serve stops at start on a mistyped SPIKELOOP_SMU_MAX_* variable, naming it (it started, and every smu run answered 500)', () => {
+    const db = path.join(srv.dir, 'env.db');
+    const r = spawnSync(process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), '../bin/spikeloop.js'), 'serve', '--port', '0', '--db', db], {
+      env: { ...process.env, SPIKELOOP_SMU_MAX_VOLTAGE: '2 V' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/SPIKELOOP_SMU_MAX_VOLTAGE must be a positive number, got "2 V"/);
+    expect(existsSync(db)).toBe(false);
   });
 });

@@ -243,13 +243,17 @@ export const SmuOptionsSchema = Type.Object(
   { additionalProperties: false },
 );
 
-/** The SMU's own conservative defaults (env SPIKELOOP_SMU_MAX_VOLTAGE ... or 2 V, 10 mA, 20 mW, 1 mA compliance), used where a run names none. */
-function envDefaults() {
+/**
+ * The SMU's own conservative defaults (env SPIKELOOP_SMU_MAX_VOLTAGE ... or 2 V, 10 mA, 20 mW, 1 mA compliance), used
+ * where a run names none. A value that is not a positive number is BAD_BENCH_CONFIG naming it; `serve` reads them at
+ * start, so a mistyped variable stops it there (it made every smu run a 500 while the server ran on).
+ */
+export function envDefaults() {
   const env = process.env;
   const num = (name: string, dflt: number): number => {
     if (env[name] === undefined) return dflt;
     const x = Number(env[name]);
-    if (!Number.isFinite(x) || x <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(env[name])}`);
+    if (!Number.isFinite(x) || x <= 0) throw new AppError('BAD_BENCH_CONFIG', `environment variable ${name} must be a positive number, got ${JSON.stringify(env[name])}`);
     return x;
   };
   return {

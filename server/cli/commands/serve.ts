@@ -47,6 +47,8 @@ export function register(program: Command): void {
         const [{ readFileSync }, { validateBenchConfig }] = await Promise.all([import('node:fs'), import('../../benchconfig/index.ts')]);
         bench = validateBenchConfig(readFileSync(opts.bench, 'utf8'));
       }
+      // the SMU's limits from the environment (SPIKELOOP_SMU_MAX_*): a mistyped one stops the start, not every smu run
+      (await import('../../sources/smu-source.ts')).envDefaults();
       // an unreachable Redis is reported now, before anything opens (its queue would wait for it forever)
       const queue = opts.redis ? await import('../../workers/queue.ts') : undefined;
       if (queue && opts.redis) await queue.checkRedis(opts.redis);
