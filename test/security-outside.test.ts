@@ -7,10 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import WebSocket from 'ws';
 import { startServer, type TestServer } from './helpers-live.ts';
+import { FIRST_REQUEST_MS } from '../server/api/security.ts';
 import { fileURLToPath } from 'node:url';
 import { pythonJson } from './python.ts';
 import { freeParams } from '../server/twin/calibration.ts';
@@ -55,6 +58,31 @@ describe('the token', () => {
     // another cookie of the page with a bad escape is not read at all
     expect((await request(srv.base, '/api/health', { ...srv.auth, cookie: 'other=%E0' })).status).toBe(200);
   });
+});
+
+describe('connections', () => {
+  it('a connection that sends nothing is closed after FIRST_REQUEST_MS (it stayed open: anyone could hold thousands); a quiet live feed is not', async () => {
+    const port = Number(new URL(srv.base).port);
+    const t0 = Date.now();
+    const idle = net.connect(port, '127.0.0.1');
+    const closedAfter = new Promise<number>((resolve) => idle.on('close', () => resolve(Date.now() - t0)));
+    // a live feed of a paused run: its hello, then nothing for longer than the first-request timer
+    const made = await srv.fetch('/api/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ protocol: { kind: 'dc', durationS: 600 }, sampleRate: 1000 }) });
+    const runId = ((await made.json()) as { run: { id: number } }).run.id;
+    expect((await srv.fetch(`/api/runs/${runId}/pause`, { method: 'POST' })).status).toBe(200);
+    const ws = new WebSocket(srv.wsUrl(`/api/runs/${runId}/live`));
+    await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
+    const timeout = new Promise<number>((resolve) => setTimeout(() => resolve(-1), FIRST_REQUEST_MS + 15_000));
+    const idleAfter = await Promise.race([closedAfter, timeout]);
+    expect(idleAfter, 'the idle connection was not closed').toBeGreaterThanOrEqual(FIRST_REQUEST_MS - 100);
+    expect(idleAfter).toBeLessThan(FIRST_REQUEST_MS + 15_000);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(ws.readyState).toBe(WebSocket.OPEN);
+    ws.close();
+    await srv.fetch(`/api/runs/${runId}/stop`, { method: 'POST' });
+    await srv.app.spikeloop.runs.waitForEnd(runId);
+    idle.destroy();
+  }, 60_000);
 });
 
 describe('the OpenAPI document', () => {

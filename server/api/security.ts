@@ -27,6 +27,14 @@ export interface SecurityOptions {
   allowedHosts?: readonly string[];
 }
 
+/**
+ * A connection that sends no request within this long is closed, ms. Node closes one whose headers stall
+ * (headersTimeout) but not one that sends nothing at all: anyone who reaches the port, token or not, could
+ * hold thousands of them open (each a file descriptor of the process that also holds the database and the
+ * instruments' ports). Cleared by the first request, so long requests and live feeds are not cut.
+ */
+export const FIRST_REQUEST_MS = 10_000;
+
 /** A fresh token: 24 random bytes, URL-safe. */
 export const newToken = (): string => randomBytes(24).toString('base64url');
 
@@ -158,6 +166,10 @@ export function registerSecurity(app: FastifyInstance, opts: SecurityOptions): v
     return reply.status(err.status).type('application/json').send(err.body());
   };
 
+  // a request came: the connection's first-request timer is done (keep-alive between requests is Node's own; an
+  // upgrade's socket is cleared by the WebSocket library)
+  app.server.on('connection', (socket: import('node:net').Socket) => socket.setTimeout(FIRST_REQUEST_MS));
+  app.server.on('request', (req: import('node:http').IncomingMessage) => req.socket.setTimeout(0));
   app.addHook('onRequest', async (req, reply) => {
     // Never inside another page's frame (a page on another port of this host is same-site, so its frame would
     // get the cookie: clicks could be steered onto Start or Delete), and a URL with ?token= never leaves in a Referer.
