@@ -274,5 +274,23 @@ print(json.dumps(out))
       expect(refused.json().error.code).toBe('EXPORT_RATES_DIFFER');
       expect(app.spikeloop.heavy.running).toBe(0);
     });
+
+    it('a client that leaves a CSV download frees its pool thread and its place among the heavy requests', async () => {
+      // 2e6 rows: about 60 MB of CSV, far more than the stream's read-ahead (4 batches of about 1 MB)
+      const big = store.createRun({ protocol: { kind: 'dc', durationS: 200 }, source: 'simulated', bench: null, softwareVersion: '0.1.0' });
+      const rec = store.recorder(big);
+      rec.write({ type: 'descriptor', channels: CHANNELS });
+      for (let a = 0; a < 2_000_000; a += 65536) for (let c = 0; c < 3; c++) rec.write({ type: 'block', channel: c, firstIndex: a, samples: c < 2 ? new Int16Array(65536).fill(c + a / 65536) : new Float32Array(65536).fill(a) });
+      rec.write({ type: 'stop', status: 'completed' });
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = app.server.address() as { port: number };
+      const ac = new AbortController();
+      const res = await fetch(`http://127.0.0.1:${port}/api/runs/${big}/export?format=csv`, { headers: AUTH, signal: ac.signal });
+      expect((await res.body!.getReader().read()).value!.length).toBeGreaterThan(0);
+      expect(app.spikeloop.heavy.running).toBe(1);
+      ac.abort();
+      await expect.poll(() => app.spikeloop.heavy.running, { timeout: 10_000 }).toBe(0);
+      await expect.poll(() => app.spikeloop.local.pending, { timeout: 10_000 }).toBe(0);
+    });
   });
 });

@@ -249,10 +249,11 @@ it('GET /api/health answers within 100 ms while the heaviest accepted request of
     await idle();
   });
 
-  // POST /api/runs/:id/fit on the large run (the circuit checked on a thread, its evaluations on the pool), cancelled after a while
+  // POST /api/runs/:id/fit on the large run (the circuit checked and its target read on threads, its evaluations on the
+  // pool), cancelled after a while: 950 evaluations at most is the most MAX_FIT_WORK accepts for its 4e5 samples
   await route('twin fit', async () => {
     await baseline();
-    const fit = await json(`/api/runs/${big}/fit`, { circuit: 'lif', params: ['Cm.value'], pair: false });
+    const fit = await json(`/api/runs/${big}/fit`, { circuit: 'lif', params: ['Cm.value'], maxEvals: 950, pair: false });
     expect(fit.status, await fit.clone().text()).toBe(202);
     const fitId = ((await fit.json()) as { fit: { id: string } }).fit.id;
     await during('twin fit', new Promise((res) => setTimeout(res, 3000)), 3000);
