@@ -64,6 +64,7 @@ export interface BlockMessage {
 }
 
 export type EventKind = 'spike' | 'marker' | 'fault';
+export const EVENT_KINDS: readonly EventKind[] = ['spike', 'marker', 'fault'];
 
 export interface EventMessage {
   type: 'event';

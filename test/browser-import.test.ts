@@ -5,8 +5,9 @@
  * refused on the page with the server's message naming --rate, and no run is added. A run's exports, downloaded
  * from its page's links (CSV, NPY, NWB and "metadata (JSON)"), are imported back through the form with the
  * sidecar picked beside them: the same channel names, units, roles, rate and samples; without the sidecar the
- * CSV's stimulus is inferred and the run's notes say so; a bad sidecar is refused in the form, a sidecar for
- * other files by the server, both shown in the form.
+ * CSV's stimulus is inferred and the run's notes say so; with the events file picked too, the run's spikes come
+ * back (the run page counts them); a bad sidecar is refused in the form, a sidecar for other files by the
+ * server, both shown in the form.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -96,12 +97,12 @@ describe('dashboard import', () => {
     // every file as the run page's export links give it, under the name the server gives it
     await page.goto(`${dash.url}/#/runs/${id}`);
     const saved: Record<string, string> = {};
-    for (const link of ['CSV (all channels)', 'stim.npy', 'v_mem.npy', 'NWB', 'metadata (JSON)']) {
+    for (const link of ['CSV (all channels)', 'stim.npy', 'v_mem.npy', 'NWB', 'metadata (JSON)', 'events.csv']) {
       const [download] = await Promise.all([page.waitForEvent('download'), page.click(`.exports a:text-is("${link}")`)]);
       saved[link] = path.join(dir, download.suggestedFilename());
       await download.saveAs(saved[link]);
     }
-    expect(Object.values(saved).map((f) => path.basename(f))).toEqual([`run-${id}.csv`, `run-${id}-stim.npy`, `run-${id}-v_mem.npy`, `run-${id}.nwb`, `run-${id}_about.json`]);
+    expect(Object.values(saved).map((f) => path.basename(f))).toEqual([`run-${id}.csv`, `run-${id}-stim.npy`, `run-${id}-v_mem.npy`, `run-${id}.nwb`, `run-${id}_about.json`, `run-${id}-events.csv`]);
     const about = saved['metadata (JSON)'];
 
     /** Picks `files` in the import form, checks what it says it will apply, imports; the new run. */
@@ -117,11 +118,19 @@ describe('dashboard import', () => {
     };
     const applies = new RegExp(`run-${id}_about\\.json \\(run ${id}, CSV export\\) applies: stim \\(A, stimulus\\), v_mem \\(V, response\\) at 50 kHz`);
 
-    // the CSV with its sidecar: roles and the exact rate from it
+    // the CSV with its sidecar: roles and the exact rate from it; with its events file, the run's spikes
     const csv = await importThrough([saved['CSV (all channels)'], about], applies);
-    expect(csv).toMatchObject({ source: 'import', notes: '', protocol: { kind: 'recording', format: 'csv', stimulusChannel: 'stim', quantity: 'current' } });
+    expect(csv).toMatchObject({ source: 'import', notes: `Imported from run ${id}'s export (run-${id}.csv).`, protocol: { kind: 'recording', format: 'csv', stimulusChannel: 'stim', quantity: 'current' } });
     expect(meta(csv.channels)).toEqual(meta(original.channels));
     expect(await values(csv.id, csv.channels)).toEqual(want);
+    expect(original.eventCounts.spike).toBeGreaterThan(0);
+    expect(csv.eventCounts.spike).toBe(0);
+    const withEvents = await importThrough([saved['CSV (all channels)'], about, saved['events.csv']], new RegExp(`${applies.source}\\. run-${id}-events\\.csv: the run's spikes, markers and faults are imported with it`));
+    expect(withEvents.eventCounts).toEqual(original.eventCounts);
+    const spikes = async (runId: number) => (await dash.getJson(`/api/runs/${runId}/events?kind=spike`)).events.map(({ id: _id, ...e }: { id: number }) => e);
+    expect(await spikes(withEvents.id)).toEqual(await spikes(id));
+    // the run page counts them
+    await expect.poll(() => page.textContent('[data-stat=events]'), SERVER).toMatch(new RegExp(`${original.eventCounts.spike} spike`));
 
     // each NPY with the same sidecar (the CSV export's): its own channel's name, unit, role and rate
     for (const [k, link] of ['stim.npy', 'v_mem.npy'].entries()) {

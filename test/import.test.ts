@@ -6,37 +6,25 @@
  * imported run exported to NWB and imported back; twin pairing on an imported stimulus channel.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { RunStore, type ChannelInfo } from '../server/store/run-store.ts';
 import { RunManager } from '../server/runs/run-manager.ts';
 import { loadSources } from '../server/sources/registry.ts';
 import { importRecording, readRecording } from '../server/import/index.ts';
 import { npyHeader, writeExport } from '../server/export/index.ts';
 import { buildApp } from '../server/api/app.ts';
+import { runCli } from './cli-helpers.ts';
 import { buildServices } from '../server/services.ts';
 import { newToken } from '../server/api/security.ts';
 
 const TOKEN = newToken();
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const bin = path.join(root, 'bin', 'spikeloop.js');
 let dir: string;
 
-function cli(args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(args, dir);
 
 // A 20 ms capture at 100 kS/s starting 10 ms before the trigger: 20 spikes peaking at 1 V (0.6, 1, 0.6) on a
 // small deterministic ripple; the stimulus (CH2 where a dialect has two channels) a 0.5 mA-equivalent square.

@@ -5,14 +5,14 @@
  * Literal sets mirror common/run-stream.ts (the compiler checks that they match).
  */
 import { Type, type Static } from 'typebox';
-import type { ChannelRole, EventKind, RunSourceKind, RunStatus, SampleType } from '../run-stream.ts';
+import { EVENT_KINDS, type ChannelRole, type EventKind, type RunSourceKind, type RunStatus, type SampleType } from '../run-stream.ts';
 import { MAX_SAMPLE_RATE, MAX_SIDECAR_CHARS } from '../limits.ts';
 import { CircuitRefSchema, kindDocument, nullable, oneOf, sampleIndex } from './shared.ts';
 
 export const RUN_STATUSES = ['running', 'completed', 'aborted', 'failed', 'interrupted'] as const;
 export const RunStatusSchema = oneOf<RunStatus>(RUN_STATUSES);
 export const RunSourceKindSchema = oneOf<RunSourceKind>(['simulated', 'daq', 'smu', 'twin', 'replay', 'import']);
-export const EventKindSchema = oneOf<EventKind>(['spike', 'marker', 'fault']);
+export const EventKindSchema = oneOf<EventKind>(EVENT_KINDS);
 
 /** A channel of a stored run. */
 export const ChannelInfoSchema = Type.Object({
@@ -219,7 +219,14 @@ export const ImportQuerySchema = Type.Object(
     sidecar: Type.Optional(
       Type.String({ maxLength: MAX_SIDECAR_CHARS, description: "a spikeloop CSV or NPY export's run-<id>_about.json (JSON text; its spikeloop_export, format, raw and channels suffice): the channels' names, units, roles and rate" }),
     ),
-    label: Type.Optional(Type.String({ maxLength: 200 })),
+    label: Type.Optional(Type.String({ maxLength: 200, description: "the run's label (default: the sidecar's or the NWB file's, else the file name)" })),
+    eventsBytes: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description: "the body ends with the run's events export (run-<id>-events.csv) of this many bytes, after the recording: its spikes, markers and faults are imported with it",
+      }),
+    ),
+    events: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'the events file name (for messages; default <name> events)' })),
   },
   { additionalProperties: false },
 );

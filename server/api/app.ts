@@ -80,6 +80,28 @@ export type App = FastifyInstance;
 export const DEFAULT_WEB_DIST = path.join(PACKAGE_ROOT, 'web/dist');
 export const DEFAULT_BODY_LIMIT = 1 << 20;
 
+/**
+ * Deepest nesting of objects and arrays a JSON body may have. The API's documents are a few levels deep; an
+ * inline circuit nested 100,000 deep (800 kB) overflowed the stack of whatever walked it: the circuit check
+ * answered 409 "Maximum call stack size exceeded", a fit's handing it to a pool thread 500 TASK_FAILED.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether JSON text nests objects and arrays more than `max` deep (one pass; brackets inside strings do not count). */
+function nestedDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // a string: skip to its closing quote, over escapes
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
 export async function buildApp(opts: BuildAppOptions): Promise<App> {
   const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
   // compileValidators: the answer schemas' unions are compiled when the app starts, not by the first answer
@@ -108,6 +130,9 @@ export async function buildApp(opts: BuildAppOptions): Promise<App> {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if (body === '') return done(null, undefined);
+    if (nestedDeeperThan(body as string, MAX_JSON_DEPTH)) {
+      return done(new AppError('VALIDATION', `body: nested more than ${MAX_JSON_DEPTH} levels deep (objects and arrays); no document of this API is`, '/'), undefined);
+    }
     jsonParser(req, body as string, done);
   });
 

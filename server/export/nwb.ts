@@ -10,7 +10,7 @@
  *   /acquisition/events   AnnotationSeries of markers and faults (text, timestamps in s), when any
  *   /units                Units table: one unit per channel with spike events, spike_times in s
  *   /intervals/invalid_times        TimeIntervals: the dropped ranges (start_time, stop_time, channel)
- *   /general              protocol (JSON), data_collection (bench and circuit JSON), notes, session_id,
+ *   /general              protocol (JSON), data_collection (bench and circuit JSON), notes, keywords (tags), session_id,
  *                         source_script (software version)
  *
  * Samples of dropped ranges are stored as 0 (integer codes) or NaN (float codes); invalid_times says where.
@@ -121,6 +121,7 @@ export async function writeNwb(store: RunStore, runId: number, file: string, opt
     text(general, 'protocol', JSON.stringify(run.protocol));
     text(general, 'data_collection', JSON.stringify({ source: run.source, bench: run.bench, circuit: run.twin }));
     if (run.notes) text(general, 'notes', run.notes);
+    if (run.tags.length) general.create_dataset({ name: 'keywords', data: run.tags });
     const script = general.create_dataset({ name: 'source_script', data: `spikeloop ${run.softwareVersion} (exported by ${SOFTWARE_VERSION})` });
     script.create_attribute('file_name', 'spikeloop');
 

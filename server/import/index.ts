@@ -35,6 +35,7 @@ export function recordingProtocol(rec: Recording, file: string) {
     stimulusChannel: stim?.name ?? null,
     min,
     max,
+    ...(rec.origin ? { exportedRun: { id: rec.origin.runId, protocol: rec.origin.protocol } } : {}),
   };
 }
 
@@ -45,7 +46,7 @@ export async function importRecording(runs: RunManager, rec: Recording, file: st
     protocol: recordingProtocol(rec, file),
     source: 'import',
     sampleRate: rec.sampleRate,
-    label: opts.label ?? path.basename(file),
+    label: opts.label ?? rec.origin?.label ?? path.basename(file),
     options: { recording: importable(rec) },
   });
   // onAbort also stops a run whose caller went away while it was being created (a listener added then never fires)
@@ -56,8 +57,12 @@ export async function importRecording(runs: RunManager, rec: Recording, file: st
     runs.store.deleteRun(started.id);
     throw new ImportError(`${path.basename(file)}: recording the import failed (${stop?.reason ?? run.reason ?? run.status}); nothing was stored`);
   }
-  // what the reader inferred rather than read (a CSV's stimulus from its names) is the run's first notes
-  if (!rec.notes?.length) return run;
-  runs.store.setNotes(started.id, rec.notes.join('\n'));
+  // an export's run: its notes, then where they came from; else what the reader inferred rather than read (a
+  // CSV's stimulus from its names) is the run's first notes
+  const o = rec.origin;
+  const from = o && `Imported from ${o.runId === null ? 'a spikeloop run' : `run ${o.runId}`}'s export (${path.basename(file)}).`;
+  const notes = [...(o?.notes ? [o.notes] : []), ...(from ? [from] : []), ...(rec.notes ?? [])];
+  if (o?.tags.length) runs.store.setTags(started.id, o.tags);
+  if (notes.length) runs.store.setNotes(started.id, notes.join('\n'));
   return runs.store.getRun(started.id)!;
 }

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { exportFileName } from '../export/index.ts';
 import { ImportError, cellNumber, parseCsv, type CsvTable } from './csv.ts';
+import { eventColumns, readEventsCsv, type EventTarget, type FoundEvent, type RecordingEvents } from './events.ts';
 import { inferStimulus } from './roles.ts';
 
 export { ImportError } from './csv.ts';
@@ -50,6 +51,20 @@ export interface Recording {
   header: Record<string, string>;
   /** What the reader inferred rather than read (a CSV's stimulus from its names, ./roles.ts): the run's notes. */
   notes?: string[];
+  /** The run's spikes, markers and faults (an events export read with the file, or an NWB file's own). */
+  events?: RecordingEvents;
+  /** The exported run this file came from (an export's sidecar, or an NWB export's /general): label, tags, notes, protocol. */
+  origin?: RunOrigin;
+}
+
+/** What a spikeloop export says of its run, beyond the samples. */
+export interface RunOrigin {
+  runId: number | null;
+  label: string | null;
+  notes: string | null;
+  tags: string[];
+  /** The exported run's protocol document. */
+  protocol: { kind: string; [k: string]: unknown } | null;
 }
 
 export interface ReadOptions {
@@ -70,6 +85,8 @@ export interface ReadOptions {
    * the channels' names, units, roles and rates, which the CSV header (no roles) and NPY (no rate) lack.
    */
   sidecar?: unknown;
+  /** The run's events export (`run-<id>-events.csv`) read with the file, checked against it (./events.ts). */
+  events?: { text: string; name: string };
 }
 
 /** The text of an export's `_about.json` as ReadOptions.sidecar; not JSON is a BAD_IMPORT naming `what`. */
@@ -107,6 +124,22 @@ function sidecarOf(sidecar: unknown, what: string, format: 'csv' | 'npy'): { for
     if (!ok) throw new ImportError(`${what}: sidecar channels[${k}] needs name, unit, role (stimulus or response), sample_rate_hz > 0, scale and offset`);
   });
   return { format: s.format as 'csv' | 'npy', raw: s.format === 'npy' && s.raw === true, channels };
+}
+
+/** The exported run as the sidecar's `run` and `protocol` describe it (both optional: the dashboard sends what fits a URL). */
+function sidecarOrigin(sidecar: unknown, what: string): RunOrigin | undefined {
+  const s = sidecar as { run?: { id?: unknown; label?: unknown; notes?: unknown; tags?: unknown }; protocol?: unknown } | undefined;
+  if (s?.run === undefined && s?.protocol === undefined) return undefined;
+  const r = s.run ?? {};
+  const text = (v: unknown, name: string) => {
+    if (v === undefined || v === null || typeof v === 'string') return (v as string | undefined) ?? null;
+    throw new ImportError(`${what}: the sidecar's run.${name} is not text`);
+  };
+  const p = s.protocol;
+  if (r.id !== undefined && r.id !== null && !Number.isSafeInteger(r.id)) throw new ImportError(`${what}: the sidecar's run.id is not a run id`);
+  if (r.tags !== undefined && !(Array.isArray(r.tags) && r.tags.every((t) => typeof t === 'string'))) throw new ImportError(`${what}: the sidecar's run.tags is not a list of text`);
+  if (p !== undefined && p !== null && typeof (p as { kind?: unknown }).kind !== 'string') throw new ImportError(`${what}: the sidecar's protocol has no kind`);
+  return { runId: (r.id as number | undefined) ?? null, label: text(r.label, 'label'), notes: text(r.notes, 'notes'), tags: (r.tags as string[] | undefined) ?? [], protocol: (p as RunOrigin['protocol']) ?? null };
 }
 
 /** The sidecar's rate, refused when the file's own (time column) or --rate disagrees beyond rounding. */
@@ -331,7 +364,7 @@ export function readCsvRecording(text: string, what: string, opts: ReadOptions =
   const inferred = side || opts.stimulus !== undefined || opts.inferRoles === false ? undefined : inferStimulus(channels.map((c) => c.name), format === 'csv' && c0.raw === 'time_s');
   if (inferred?.stimulus != null) channels[inferred.stimulus].role = 'stimulus';
   const notes = inferred?.note ? [inferred.note] : [];
-  return withStimulus({ format, vendor, sampleRate, t0, rateFrom, channels, header, notes }, what, opts);
+  return withStimulus({ format, vendor, sampleRate, t0, rateFrom, channels, header, notes, origin: side && sidecarOrigin(opts.sidecar, what) }, what, opts);
 }
 
 function checkRate(rate: number, what: string): void {
@@ -410,7 +443,7 @@ export function readNpyRecording(buf: Buffer, what: string, opts: ReadOptions = 
     for (let i = 0; i < n; i++) values[i] = t.read(buf, dataStart + (i * nc + c) * t.bytes) * gain + shift;
     return { name: d?.name ?? (nc === 1 ? base : `${base}_${c}`), unit: d?.unit ?? unit, role: d?.role ?? ('response' as const), values };
   });
-  return withStimulus({ format: 'npy', vendor: null, sampleRate: rate, t0: 0, rateFrom: d ? 'sidecar' : '--rate', channels, header: {} }, what, opts);
+  return withStimulus({ format: 'npy', vendor: null, sampleRate: rate, t0: 0, rateFrom: d ? 'sidecar' : '--rate', channels, header: {}, origin: side && sidecarOrigin(opts.sidecar, what) }, what, opts);
 }
 
 /** RIFF WAVE: PCM 8/16/24/32-bit or IEEE float 32/64; values as a fraction of full scale (unit from --unit). */
@@ -498,7 +531,10 @@ export async function readNwbRecording(buf: Buffer, what: string, opts: ReadOpti
     }
     if (!channels.length || sampleRate === undefined) throw new ImportError(`${what}: no regularly sampled TimeSeries in /acquisition or /stimulus/presentation`);
     checkRate(sampleRate, what);
-    return withStimulus({ format: 'nwb', vendor: null, sampleRate, t0: 0, rateFrom: 'header', channels, header: {} }, what, opts);
+    const rec = withStimulus({ format: 'nwb', vendor: null, sampleRate, t0: 0, rateFrom: 'header', channels, header: {} }, what, opts);
+    rec.events = nwbEvents(f, rec, what);
+    rec.origin = nwbOrigin(f, what);
+    return rec;
   } catch (err) {
     // HDF5's own refusal of a damaged file (a group or attribute it cannot read: "name not defined") is the
     // file's fault; a TypeError is ours and stays a 500
@@ -508,6 +544,77 @@ export async function readNwbRecording(buf: Buffer, what: string, opts: ReadOpti
     f?.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** What a recording's events are checked against (./events.ts). */
+function eventTarget(rec: Recording): EventTarget {
+  return { channels: rec.channels.map((c) => c.name), samples: rec.channels[0].values.length, sampleRate: rec.sampleRate };
+}
+
+type H5File = InstanceType<Awaited<typeof import('h5wasm/node')>['default']['File']>;
+type H5Dataset = InstanceType<Awaited<typeof import('h5wasm/node')>['default']['Dataset']>;
+
+/** A dataset's value at `p`, or undefined when the file has none. */
+function h5value(f: H5File, p: string): unknown {
+  return (f.get(p) as H5Dataset | null)?.value;
+}
+
+/**
+ * The events of spikeloop's NWB export (server/export/nwb.ts): spikes from /units (spike_times in s, one unit
+ * per channel, `channel` names it) and markers and faults from the AnnotationSeries /acquisition/events
+ * (text `kind: label`); the sample index is the time × rate, rounded. NWB keeps no spike values.
+ */
+function nwbEvents(f: H5File, rec: Recording, what: string): RecordingEvents | undefined {
+  const found: FoundEvent[] = [];
+  const times = h5value(f, 'units/spike_times') as ArrayLike<number> | undefined;
+  if (times) {
+    const ends = (h5value(f, 'units/spike_times_index') ?? []) as ArrayLike<number>;
+    const names = (h5value(f, 'units/channel') ?? []) as ArrayLike<string>;
+    if (ends.length !== names.length || (ends.length && ends[ends.length - 1] !== times.length)) throw new ImportError(`${what}: /units: spike_times_index and channel do not describe spike_times`);
+    let from = 0;
+    for (let u = 0; u < ends.length; u++) {
+      for (let i = from; i < ends[u]; i++) found.push({ kind: 'spike', channel: String(names[u]), index: Math.round(times[i] * rec.sampleRate), timeS: times[i], at: `/units spike_times[${i}]` });
+      from = ends[u];
+    }
+  }
+  const texts = h5value(f, 'acquisition/events/data') as ArrayLike<string> | undefined;
+  if (texts) {
+    const ts = (h5value(f, 'acquisition/events/timestamps') ?? []) as ArrayLike<number>;
+    if (ts.length !== texts.length) throw new ImportError(`${what}: /acquisition/events: ${texts.length} texts, ${ts.length} timestamps`);
+    for (let i = 0; i < texts.length; i++) {
+      const m = /^(marker|fault)(?:: ([\s\S]*))?$/.exec(String(texts[i]));
+      if (!m) throw new ImportError(`${what}: /acquisition/events/data[${i}] "${String(texts[i]).slice(0, 40)}" is not a spikeloop marker or fault`);
+      found.push({ kind: m[1] as 'marker' | 'fault', channel: null, index: Math.round(ts[i] * rec.sampleRate), timeS: ts[i], ...(m[2] ? { label: m[2] } : {}), at: `/acquisition/events[${i}]` });
+    }
+  }
+  if (!found.length) return undefined;
+  found.sort((a, b) => a.index - b.index);
+  return eventColumns(found, eventTarget(rec), what);
+}
+
+/** The exported run an NWB export describes: /general/session_id, session_description, notes, keywords (tags), protocol. */
+function nwbOrigin(f: H5File, what: string): RunOrigin | undefined {
+  const id = h5value(f, 'general/session_id');
+  if (id === undefined) return undefined;
+  const protocolText = h5value(f, 'general/protocol');
+  let protocol: RunOrigin['protocol'] = null;
+  if (typeof protocolText === 'string') {
+    try {
+      protocol = JSON.parse(protocolText) as RunOrigin['protocol'];
+    } catch {
+      throw new ImportError(`${what}: /general/protocol is not JSON`);
+    }
+  }
+  const keywords = h5value(f, 'general/keywords');
+  const notes = h5value(f, 'general/notes');
+  const label = h5value(f, 'session_description');
+  return {
+    runId: /^\d+$/.test(String(id)) ? Number(id) : null,
+    label: typeof label === 'string' ? label : null,
+    notes: typeof notes === 'string' ? notes : null,
+    tags: Array.isArray(keywords) ? keywords.map(String) : typeof keywords === 'string' ? [keywords] : [],
+    protocol,
+  };
 }
 
 /** Which format a file is, from its first bytes (magic numbers), else text. */
@@ -522,6 +629,13 @@ function sniff(buf: Buffer): ImportFormat | 'text' | 'binary' {
 
 /** Reads a recording from a file's bytes (`what` names it in messages; its extension is not trusted). */
 export async function readRecording(buf: Buffer, what: string, opts: ReadOptions = {}): Promise<Recording> {
+  const rec = await readSamples(buf, what, opts);
+  // an events export given with the file replaces an NWB file's own events (it also has their values)
+  if (opts.events) rec.events = readEventsCsv(opts.events.text, opts.events.name, eventTarget(rec));
+  return rec;
+}
+
+async function readSamples(buf: Buffer, what: string, opts: ReadOptions): Promise<Recording> {
   if (buf.length === 0) throw new ImportError(`${what}: the file is empty`);
   if (buf.length > MAX_IMPORT_BYTES) throw new ImportError(`${what}: ${buf.length} bytes; at most ${MAX_IMPORT_BYTES} are read`);
   const kind = sniff(buf);

@@ -4,7 +4,7 @@
  * only recordings the importer vouched for (`importable`), never options that arrived as JSON.
  */
 import { AppError } from '../../common/errors.ts';
-import type { SourceMessage } from '../../common/run-stream.ts';
+import { EVENT_KINDS, type SourceMessage } from '../../common/run-stream.ts';
 import type { Recording } from '../import/recording.ts';
 import type { SourceRegistry } from './registry.ts';
 import { Type } from 'typebox';
@@ -43,6 +43,20 @@ export function register(registry: SourceRegistry): void {
             }
             // the blocks are all here already: let the server answer between them (a 10⁸-sample file takes seconds)
             await new Promise<void>((r) => setImmediate(r));
+          }
+          // the run's events, read with the file (server/import/events.ts), stored by the recorder as a measured run's
+          const ev = rec.events;
+          for (let i = 0; ev && i < ev.kind.length && !signal.aborted; i++) {
+            yield {
+              type: 'event',
+              kind: EVENT_KINDS[ev.kind[i]],
+              index: ev.index[i],
+              ...(ev.channel[i] >= 0 ? { channel: ev.channel[i] } : {}),
+              ...(Number.isNaN(ev.timeS[i]) ? {} : { timeS: ev.timeS[i] }),
+              ...(Number.isNaN(ev.value[i]) ? {} : { value: ev.value[i] }),
+              ...(ev.label[i] === null ? {} : { label: ev.label[i]! }),
+            };
+            if (i % BLOCK === BLOCK - 1) await new Promise<void>((r) => setImmediate(r));
           }
         },
       };

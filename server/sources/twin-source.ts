@@ -197,13 +197,28 @@ async function pooledTwinSource(ctx: SourceContext, pool: WorkerPool): Promise<C
     async *messages(signal: AbortSignal): AsyncGenerator<SourceMessage> {
       const stop = () => ac.abort(new Error('run stopped'));
       signal.addEventListener('abort', stop, { once: true });
+      // A chunk (its block on every channel, then its spikes) goes out once the next one begins or the stream
+      // ends: a stop cancels the thread at once, mid-chunk, and only whole chunks are kept.
+      let chunk: SourceMessage[] = [];
       try {
         for await (const item of items) {
-          if (signal.aborted) return;
-          yield item as SourceMessage;
+          const msg = item as SourceMessage;
+          if (msg.type === 'descriptor') {
+            yield msg;
+            continue;
+          }
+          if (msg.type === 'block' && msg.channel === 0 && chunk.length > 0) {
+            yield* chunk;
+            chunk = [];
+            if (signal.aborted) return;
+          }
+          chunk.push(msg);
         }
+        yield* chunk;
       } catch (err) {
-        if (!signal.aborted) throw err;
+        if (signal.aborted) return;
+        yield* chunk; // what the thread sent before it failed
+        throw err;
       } finally {
         signal.removeEventListener('abort', stop);
         await items.return(undefined);

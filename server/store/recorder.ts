@@ -13,6 +13,7 @@ import {
   SAMPLE_ARRAY,
   type BlockMessage,
   type ChannelDescriptor,
+  EVENT_KINDS,
   type EventKind,
   type FinalStatus,
   type RunMessage,
@@ -24,7 +25,6 @@ import { BUCKET, FACTOR, MAX_LEVEL, ROW_CAP, encodeBlob } from './pyramid.ts';
 type ArrayCtor = { new (n: number): SampleArray; BYTES_PER_ELEMENT: number };
 
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
-const EVENT_KINDS: readonly EventKind[] = ['spike', 'marker', 'fault'];
 
 // Result registers of the min/max kernels (avoids allocating a pair per bucket).
 let kMin = 0;

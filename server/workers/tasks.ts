@@ -102,10 +102,17 @@ export const tasks = {
     const { createTwin } = await import('../twin/index.ts');
     return createTwin(job.circuit).workPerStep;
   },
-  /** An uploaded recording parsed (import/recording.ts; up to 256 MB of CSV: seconds of work). */
-  readRecording: async (job: { bytes: Uint8Array; name: string; opts: ReadOptions }): Promise<Recording> => {
-    const { readRecording } = await import('../import/recording.ts');
-    return readRecording(Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength), job.name, job.opts);
+  /**
+   * An uploaded recording parsed (import/recording.ts; up to 256 MB of CSV: seconds of work). With `events`, the
+   * upload's last `events.bytes` bytes are the run's events export (POST /api/import eventsBytes), read with it.
+   */
+  readRecording: async (job: { bytes: Uint8Array; name: string; opts: ReadOptions; events?: { name: string; bytes: number } }): Promise<Recording> => {
+    const { readRecording, ImportError } = await import('../import/recording.ts');
+    const all = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength);
+    const cut = all.length - (job.events?.bytes ?? 0);
+    if (cut < 1) throw new ImportError(`${job.name}: eventsBytes ${job.events!.bytes} leaves no recording in the ${all.length} bytes sent`);
+    const events = job.events && { name: job.events.name, text: all.toString('utf8', cut) };
+    return readRecording(all.subarray(0, cut), job.name, events ? { ...job.opts, events } : job.opts);
   },
   /** A run's NWB file written (export/nwb.ts: HDF5 through h5wasm, synchronous), the run read here from the database file; its bytes. */
   nwb: async (job: { dbFile: string; runId: number; file: string; channels?: number[] }): Promise<number> => {

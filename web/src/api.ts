@@ -312,8 +312,15 @@ export const api = {
   workers: () => request<Workers>('GET', '/api/workers'),
   exportUrl: (id: number, format: 'csv' | 'npy' | 'nwb' | 'events' | 'sidecar', channel?: number) => `/api/runs/${id}/export${query({ format, channel })}`,
   /** Uploads a recording (the file's bytes as the body) to be recorded as a run: POST /api/import. */
-  importFile: async (file: File, q: Omit<ImportQuery, 'name'>) =>
-    (await request<{ run: RunSummary }>('POST', `/api/import${query({ name: file.name, ...q })}`, file)).run,
+  /** The recording, and the run's events export after it in the same body (eventsBytes says where it starts). */
+  importFile: async (file: File, q: Omit<ImportQuery, 'name' | 'events' | 'eventsBytes'>, events?: File) =>
+    (
+      await request<{ run: RunSummary }>(
+        'POST',
+        `/api/import${query({ name: file.name, ...q, ...(events ? { events: events.name, eventsBytes: events.size } : {}) })}`,
+        events ? new Blob([file, events]) : file,
+      )
+    ).run,
 };
 
 export interface LiveHandlers {

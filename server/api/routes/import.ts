@@ -1,6 +1,7 @@
 /**
- * POST /api/import?name=&format=&rate=&unit=&stimulus=&inferRoles=&sidecar=&label= with the file's bytes as the body
- * (application/octet-stream or text/csv): records the recording as a run (source `import`, server/import).
+ * POST /api/import?name=&format=&rate=&unit=&stimulus=&inferRoles=&sidecar=&label=&eventsBytes=&events= with the file's
+ * bytes as the body (application/octet-stream or text/csv), followed by the run's events export when eventsBytes
+ * says how long it is: records the recording as a run (source `import`, server/import).
  * A refused file is a 400 BAD_IMPORT naming the line or setting at fault, and leaves nothing stored.
  */
 import { errorCodes } from 'fastify';
@@ -71,7 +72,11 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       // parsed on a thread of this machine (seconds for a large CSV), the bytes moved there (receive() gives
       // them a buffer of their own); a refused file is an AppError BAD_IMPORT (field /body); nothing is stored
       const opts = { format: q.format as ImportFormat | 'auto' | undefined, rate: q.rate, unit: q.unit, stimulus: q.stimulus, inferRoles: q.inferRoles !== 'false', sidecar: q.sidecar === undefined ? undefined : parseSidecar(q.sidecar, name) };
-      const rec = await ctx.heavy.run(reply, 'readRecording', { bytes: body, name, opts }, { local: true, transfer: [body.buffer as ArrayBuffer] });
+      if (q.events !== undefined && q.eventsBytes === undefined) throw new AppError('VALIDATION', 'events: give eventsBytes, the events file\'s size at the end of the body', '/query/eventsBytes');
+      // the events export travels at the end of the same body, so the upload stays one stream and the run is
+      // stored whole or not at all
+      const events = q.eventsBytes === undefined ? {} : { events: { name: (q.events ?? `${name} events`).replace(/^.*[\\/]/, ''), bytes: q.eventsBytes } };
+      const rec = await ctx.heavy.run(reply, 'readRecording', { bytes: body, name, opts, ...events }, { local: true, transfer: [body.buffer as ArrayBuffer] });
       const run = await importRecording(ctx.runs, rec, name, { ...(q.label !== undefined ? { label: q.label } : {}), signal: clientGone(reply) });
       return reply.status(201).send({ run });
     },

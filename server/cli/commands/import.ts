@@ -1,5 +1,5 @@
 /**
- * `spikeloop import <file> [--format auto|scope-csv|csv|npy|wav|nwb] [--rate] [--unit] [--stimulus] [--no-infer-roles] [--sidecar] [--label]`:
+ * `spikeloop import <file> [--format auto|scope-csv|csv|npy|wav|nwb] [--rate] [--unit] [--stimulus] [--no-infer-roles] [--sidecar] [--events] [--label]`:
  * records a recording made elsewhere (oscilloscope CSV, plain CSV, NPY, WAV, spikeloop's NWB) as a run
  * (source `import`); prints the run id, then a JSON summary, and on stderr what it inferred (the run's notes).
  * Formats: docs/import.md.
@@ -21,9 +21,10 @@ export function register(program: Command): void {
     .option('-s, --stimulus <channel>', 'the channel that holds the applied stimulus (for twin pairing)')
     .option('--no-infer-roles', 'a CSV without sidecar or --stimulus: every channel a response (default: a channel named like a stimulus, e.g. stim, I_stim, Vin, is the stimulus; the run\'s notes say so)')
     .option('--sidecar <file>', "a spikeloop CSV or NPY export's run-<id>_about.json: channel names, units, roles, rate (default: the one beside a run-<id>.csv or run-<id>-<channel>.npy, when there)")
-    .option('-l, --label <text>', 'label stored with the runs (default: the file name)')
+    .option('--events <file>', "the run's events export run-<id>-events.csv: its spikes, markers and faults are imported with the recording (default: the one beside a run-<id>.csv or run-<id>.nwb, when there)")
+    .option('-l, --label <text>', "label stored with the runs (default: the exported run's, from the sidecar or NWB file, else the file name)")
     .option('--db <file>', 'SQLite database file (created when missing)', DEFAULT_DB)
-    .action(async (files: string[], opts: { format: string; rate?: number; unit?: string; stimulus?: string; inferRoles: boolean; sidecar?: string; label?: string; db: string }) => {
+    .action(async (files: string[], opts: { format: string; rate?: number; unit?: string; stimulus?: string; inferRoles: boolean; sidecar?: string; events?: string; label?: string; db: string }) => {
       const [{ importRecording, parseSidecar, readRecording, MAX_IMPORT_BYTES }, { buildServices }, { RunStore }, { ImportQuerySchema }] = await Promise.all([
         import('../../import/index.ts'),
         import('../../services.ts'),
@@ -31,7 +32,8 @@ export function register(program: Command): void {
         import('../../../common/schemas/runs.ts'),
       ]);
       const flags = { name: '<files>', format: '--format', rate: '--rate', unit: '--unit', stimulus: '--stimulus', inferRoles: '--no-infer-roles', label: '--label' };
-      const { db: _db, sidecar: _sidecar, inferRoles, ...rest } = opts;
+      const { db: _db, sidecar: _sidecar, events: _events, inferRoles, ...rest } = opts;
+      if (opts.events !== undefined && files.length > 1) throw new Error(`--events names one run's events: import its recording alone (${files.length} files given)`);
       const settings = { ...rest, ...(inferRoles ? {} : { inferRoles: 'false' }) };
       // an export's sidecar: the one named, else run-<id>_about.json beside run-<id>.csv / run-<id>-<channel>.npy
       const sidecarText = (file: string): string | undefined => {
@@ -42,6 +44,18 @@ export function register(program: Command): void {
           return readFileSync(about, 'utf8');
         } catch (err) {
           throw new Error(`--sidecar: cannot read ${about}: ${(err as Error).message}`);
+        }
+      };
+      // the run's events export: the one named, else run-<id>-events.csv beside run-<id>.csv / run-<id>.nwb (an NPY
+      // export holds one channel per file, and the events name them all)
+      const eventsFile = (file: string): { name: string; text: string } | undefined => {
+        const beside = /^(run-\d+)\.(csv|nwb)$/i.exec(path.basename(file));
+        const events = opts.events ?? (beside ? path.join(path.dirname(file), `${beside[1]}-events.csv`) : undefined);
+        if (events === undefined || (opts.events === undefined && !existsSync(events))) return undefined;
+        try {
+          return { name: events, text: readFileSync(events, 'utf8') };
+        } catch (err) {
+          throw new Error(`--events: cannot read ${events}: ${(err as Error).message}`);
         }
       };
       // each file's query as POST /api/import would take it (common/schemas/runs.ts), checked as the API checks it
@@ -59,7 +73,8 @@ export function register(program: Command): void {
         if (size > MAX_IMPORT_BYTES) throw new Error(`${file}: ${size} bytes; at most ${MAX_IMPORT_BYTES} are read`);
         const side = sidecarText(file);
         const sidecar = side === undefined ? undefined : parseSidecar(side, file);
-        return readRecording(readFileSync(file), file, { format: opts.format as 'auto', rate: opts.rate, unit: opts.unit, stimulus: opts.stimulus, inferRoles, sidecar });
+        const events = eventsFile(file);
+        return readRecording(readFileSync(file), file, { format: opts.format as 'auto', rate: opts.rate, unit: opts.unit, stimulus: opts.stimulus, inferRoles, sidecar, ...(events ? { events } : {}) });
       };
       // every file read and checked before the database is opened: one refused file leaves nothing behind
       for (const file of files) await read(file);

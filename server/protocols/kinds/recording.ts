@@ -17,6 +17,15 @@ export const RecordingSchema = Type.Object(
     stimulusChannel: Type.Union([Type.String({ maxLength: 200 }), Type.Null()], { default: null, title: 'Stimulus channel', description: 'The channel holding the applied stimulus, if any' }),
     min: level({ title: 'Lowest stimulus', description: 'Lowest stimulus value' }, 0),
     max: level({ title: 'Highest stimulus', description: 'Highest stimulus value' }, 0),
+    exportedRun: Type.Optional(
+      Type.Object(
+        {
+          id: Type.Union([Type.Integer(), Type.Null()], { title: 'Run id', description: 'The exported run' }),
+          protocol: Type.Union([Type.Object({ kind: Type.String() }, { additionalProperties: true }), Type.Null()], { title: 'Protocol', description: "The exported run's protocol" }),
+        },
+        { additionalProperties: false, title: 'Exported run', description: "A spikeloop export's run (its sidecar or NWB file): the run and protocol the recording was made with" },
+      ),
+    ),
   },
   { additionalProperties: false, title: 'Imported recording' },
 );

@@ -1,8 +1,9 @@
 /**
  * The runs list's import form: a recording (oscilloscope CSV, plain CSV/NPY, WAV, spikeloop NWB) becomes a run
  * through POST /api/import. For spikeloop's own CSV or NPY export the picker also takes the export's
- * `run-<id>_about.json` (chosen together with the file), whose channel names, units, roles and rate the form
- * shows before anything is sent; the server's refusal (no rate, a sidecar for other files ...) is shown as it is.
+ * `run-<id>_about.json` (chosen together with the file), whose channel names, units, roles, rate and label the
+ * form shows before anything is sent, and its `run-<id>-events.csv` (sent after the recording, same body); the
+ * server's refusal (no rate, a sidecar for other files, events of another recording ...) is shown as it is.
  */
 import { MAX_SIDECAR_CHARS } from '../../../common/limits.ts';
 import { api } from '../api.ts';
@@ -13,7 +14,8 @@ import { si } from '../format.ts';
 interface Sidecar {
   format?: unknown;
   raw?: unknown;
-  run?: { id?: unknown };
+  run?: { id?: unknown; label?: unknown; notes?: unknown; tags?: unknown };
+  protocol?: unknown;
   channels: { name?: unknown; unit?: unknown; role?: unknown; sample_rate_hz?: unknown }[];
 }
 
@@ -21,19 +23,24 @@ interface Sidecar {
 interface Picked {
   recording?: File;
   sidecar?: string;
+  /** The run's events export (`run-<id>-events.csv`), sent after the recording. */
+  events?: File;
   plan: string;
   problem?: string;
 }
 
 const isSidecar = (f: File) => /\.json$/i.test(f.name);
+/** The events export's name (server/export exportFileName), also as a browser saves a second download. */
+const isEvents = (f: File) => /-events( \(\d+\))?\.csv$/i.test(f.name);
 /** File names of spikeloop's CSV and NPY exports (server/export exportFileName). */
 const EXPORT_NAME = /^run-(\d+)(-.+)?\.(csv|npy)$/i;
 
 /**
  * The sidecar as the import sends it: its spikeloop_export, format, raw and channels (docs/import.md: these
- * suffice, and the whole file, with protocol, bench and circuit, may not fit the URL).
+ * suffice, and the whole file, with bench and circuit, may not fit the URL), and the run's id, label, tags,
+ * notes and protocol as far as they fit (`left` says what did not).
  */
-async function readSidecar(f: File): Promise<{ doc: Sidecar; text: string }> {
+async function readSidecar(f: File): Promise<{ doc: Sidecar; text: string; left: string[] }> {
   let doc: (Partial<Sidecar> & { spikeloop_export?: unknown }) | null;
   try {
     doc = JSON.parse(await f.text()) as typeof doc;
@@ -43,11 +50,20 @@ async function readSidecar(f: File): Promise<{ doc: Sidecar; text: string }> {
   if (doc?.spikeloop_export !== 1 || !Array.isArray(doc.channels)) {
     throw new Error(`${f.name} is not a spikeloop export's _about.json (it has no "spikeloop_export": 1 and "channels"); a run page's "metadata (JSON)" link gives one`);
   }
-  const text = JSON.stringify({ spikeloop_export: 1, format: doc.format, raw: doc.raw, channels: doc.channels });
-  if (text.length > MAX_SIDECAR_CHARS) {
+  const base = { spikeloop_export: 1, format: doc.format, raw: doc.raw, channels: doc.channels };
+  const { id, label, tags, notes } = doc.run ?? {};
+  const tries: [unknown, string[]][] = [
+    [{ ...base, run: { id, label, tags, notes }, protocol: doc.protocol }, []],
+    [{ ...base, run: { id, label, tags, notes } }, ['protocol']],
+    [{ ...base, run: { id, label, tags } }, ['protocol', 'notes']],
+    [base, ['protocol', 'notes', 'label', 'tags']],
+  ];
+  const fits = tries.map(([d, left]) => ({ text: JSON.stringify(d), left })).find((t) => t.text.length <= MAX_SIDECAR_CHARS);
+  const text = fits?.text ?? JSON.stringify(base);
+  if (!fits) {
     throw new Error(`${f.name}: its ${doc.channels.length} channels take ${text.length} characters, more than the ${MAX_SIDECAR_CHARS} an upload carries; import with \`spikeloop import --sidecar ${f.name}\``);
   }
-  return { doc: doc as Sidecar, text };
+  return { doc: doc as Sidecar, text, left: fits.left };
 }
 
 /** "stim (A, stimulus), v_mem (V, response) at 50 kHz". */
@@ -59,7 +75,16 @@ function channelsText(doc: Sidecar): string {
 
 async function readPicked(files: File[]): Promise<Picked> {
   const json = files.filter(isSidecar);
-  const data = files.filter((f) => !isSidecar(f));
+  const evs = files.filter(isEvents);
+  const data = files.filter((f) => !isSidecar(f) && !isEvents(f));
+  if (evs.length > 1) return { plan: '', problem: `Choose one events file, not ${evs.length}: ${evs.map((f) => f.name).join(', ')}.` };
+  const p = await readSidecarPicked(data, json);
+  const [events] = evs;
+  if (!events || p.problem) return p;
+  return { ...p, events, plan: `${p.plan ? `${p.plan} ` : ''}${events.name}: the run's spikes, markers and faults are imported with it.` };
+}
+
+async function readSidecarPicked(data: File[], json: File[]): Promise<Picked> {
   if (data.length > 1) return { plan: '', problem: `Choose one recording (and its _about.json), not ${data.length}: ${data.map((f) => f.name).join(', ')}.` };
   if (json.length > 1) return { plan: '', problem: `Choose one _about.json, not ${json.length}: ${json.map((f) => f.name).join(', ')}.` };
   const [recording] = data;
@@ -67,7 +92,7 @@ async function readPicked(files: File[]): Promise<Picked> {
   if (!side) {
     const ours = recording && EXPORT_NAME.exec(recording.name);
     const plan = ours
-      ? `${recording.name} looks like a spikeloop export: pick its run-${ours[1]}_about.json together with it (the run page's "metadata (JSON)") for its exact roles and rate.`
+      ? `${recording.name} looks like a spikeloop export: pick its run-${ours[1]}_about.json together with it (the run page's "metadata (JSON)") for its exact roles and rate, and run-${ours[1]}-events.csv for its events.`
       : '';
     return { recording, plan };
   }
@@ -75,17 +100,19 @@ async function readPicked(files: File[]): Promise<Picked> {
     return { recording, plan: `${recording.name} carries its own channel names, units, roles and rate: ${side.name} is not sent.` };
   }
   try {
-    const { doc, text } = await readSidecar(side);
+    const { doc, text, left } = await readSidecar(side);
     const of = typeof doc.run?.id === 'number' ? ` (run ${doc.run.id}, ${String(doc.format).toUpperCase()} export)` : '';
     const npy = recording && /\.npy$/i.test(recording.name) ? `; ${recording.name} takes its own channel's entry` : '';
-    return { recording, sidecar: text, plan: `${side.name}${of} applies: ${channelsText(doc)}${npy}.` };
+    const named = typeof doc.run?.label === 'string' && !left.includes('label') ? `; label "${doc.run.label}"` : '';
+    const lost = left.length ? ` Its ${left.join(', ')} do not fit an upload and are not sent (\`spikeloop import\` takes them).` : '';
+    return { recording, sidecar: text, plan: `${side.name}${of} applies: ${channelsText(doc)}${named}${npy}.${lost}` };
   } catch (err) {
     return { recording, plan: '', problem: err instanceof Error ? err.message : String(err) };
   }
 }
 
 export function importPanel(opened: (runId: number) => void): HTMLElement {
-  const file = h('input', { type: 'file', multiple: true, 'aria-label': 'Recording file (and its _about.json)', title: 'The recording; for a spikeloop CSV or NPY export pick its run-<id>_about.json together with it', accept: '.csv,.txt,.npy,.wav,.nwb,.h5,.json' });
+  const file = h('input', { type: 'file', multiple: true, 'aria-label': 'Recording file (and its _about.json and events)', title: 'The recording; for a spikeloop export pick its run-<id>_about.json and run-<id>-events.csv together with it', accept: '.csv,.txt,.npy,.wav,.nwb,.h5,.json' });
   // short placeholders that fit the narrow fields (the longer one was cut off); the rest is the title
   const rate = h('input', { type: 'text', class: 'narrow', placeholder: 'rate (Hz)', title: 'Sample rate in Hz, for a file without a time column or rate of its own', 'aria-label': 'Sample rate' });
   const unit = h('input', { type: 'text', class: 'narrow', placeholder: 'unit (V, A…)', title: 'Unit of the channels the file names none for', 'aria-label': 'Unit' });
@@ -120,7 +147,7 @@ export function importPanel(opened: (runId: number) => void): HTMLElement {
     void picked.then((p) => {
       if (p.problem) return fail(p.problem);
       const f = p.recording;
-      if (!f) return fail(p.sidecar ? 'Choose the recording too: the _about.json only describes it.' : 'Choose a file first.');
+      if (!f) return fail(p.sidecar || p.events ? 'Choose the recording too: the _about.json and the events file only describe it.' : 'Choose a file first.');
       go.disabled = true;
       note.className = 'list-message';
       note.textContent = `Importing ${f.name}…`;
@@ -131,7 +158,7 @@ export function importPanel(opened: (runId: number) => void): HTMLElement {
           stimulus: stimulus.value.trim(),
           ...(infer.checked ? {} : { inferRoles: 'false' as const }),
           ...(p.sidecar ? { sidecar: p.sidecar } : {}),
-        })
+        }, p.events)
         .then((run) => opened(run.id))
         .catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)))
         .finally(() => (go.disabled = false));
