@@ -180,6 +180,7 @@ export default async function* healthBench(): AsyncIterable<Metric> {
     const big = await a.twinRun({ circuit: 'lif', protocol: { kind: 'sine', quantity: 'current', amplitude: 40e-6, offset: 20e-6, frequencyHz: 50, durationS: 4 }, sampleRate: 100_000 });
     const stdp = await a.twinRun({ circuit: 'stdp-synapse', protocol: { kind: 'stdp', spikeShape: 'exp-tail', offsetsS: [-4e-3, -2e-3, 2e-3, 4e-3], pairsPerOffset: 3, readWidthS: 2e-3, gapS: 2e-3 }, sampleRate: 100_000 });
     const runs = { big, stdp, stdpSamples: await samples(stdp) };
+    await probeWhile(a, Promise.resolve(), 1000); // the health route compiled and its connections open first
     const idleCpu = loopCpuMs(child.pid!);
     const idle = await probeWhile(a, Promise.resolve(), 2000);
     // what answering one probe costs the event loop, to tell a route's own work from the probes'

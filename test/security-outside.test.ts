@@ -255,6 +255,17 @@ describe('patterns that backtracked on what a client sends', () => {
 });
 
 describe('a careless configuration', () => {
+  it('serve stops at start on an --allow-host entry that names no host ("*", a wildcard, a bad port), naming it (it was dropped silently)', () => {
+    for (const entry of ['*', '*.lab.example', 'http://lab.example:99999']) {
+      const r = spawnSync(process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), '../bin/spikeloop.js'), 'serve', '--port', '0', '--db', path.join(srv.dir, 'hosts.db'), '--allow-host', 'lab.example', '--allow-host', entry], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(r.status, `${entry}: ${r.stdout}${r.stderr}`).toBe(1);
+      expect(r.stderr).toContain(`--allow-host ${JSON.stringify(entry)}: not a host name`);
+    }
+  });
+
   it('serve stops at start on a mistyped SPIKELOOP_SMU_MAX_* variable, naming it (it started, and every smu run answered 500)', () => {
     const db = path.join(srv.dir, 'env.db');
     const r = spawnSync(process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), '../bin/spikeloop.js'), 'serve', '--port', '0', '--db', db], {
