@@ -304,3 +304,27 @@ describe('JSON nesting', () => {
     expect(((await at64.json()) as { error: { message: string } }).error.message).not.toMatch(/nested more than/);
   });
 });
+
+describe('prototype pollution', () => {
+  it("a sweep's field /__proto__/x or /constructor/prototype/x is refused (400) and sets nothing on Object.prototype (it set it for the whole process)", async () => {
+    for (const field of ['/__proto__/spikeloopPolluted', '__proto__', '/constructor/prototype/spikeloopPolluted', '/toString']) {
+      const r = await srv.fetch('/api/protocols/check', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ protocol: { kind: 'sweep', base: { kind: 'dc', durationS: 0.1 }, parameters: [{ field, values: [1] }] } }),
+      });
+      const body = (await r.json()) as { error?: { code: string; message: string } };
+      expect(r.status, `${field}: ${JSON.stringify(body)}`).toBe(400);
+      expect(body.error?.message).toMatch(/does not point into the base protocol/);
+    }
+    expect(({} as Record<string, unknown>).spikeloopPolluted).toBeUndefined();
+    expect(Object.hasOwn(Object.prototype, 'spikeloopPolluted')).toBe(false);
+    // a field the base leaves to its default is still swept
+    const ok = await srv.fetch('/api/protocols/check', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ protocol: { kind: 'sweep', base: { kind: 'dc', durationS: 0.1 }, parameters: [{ field: 'level', values: [0.001, 0.002] }] } }),
+    });
+    expect(ok.status).toBe(200);
+  });
+});
