@@ -114,6 +114,15 @@ describe("a run's export imports back with its events, label, tags, notes and pr
     } finally {
       nwbStore.close();
     }
+    // with the events export beside it, that is read instead: values and the fault's channel come back too
+    writeFileSync(path.join(dir, 'out-nwb', `run-${run.id}-events.csv`), readFileSync(path.join(dir, 'out-csv', `run-${run.id}-events.csv`)));
+    const both = summary((await cli(['import', nwb.path, '--db', path.join(dir, 'back.db')])).stdout);
+    const bothStore = RunStore.open(path.join(dir, 'back.db'), { readonly: true });
+    try {
+      expect(eventsOf(bothStore, both.id)).toEqual(eventsOf(store, run.id));
+    } finally {
+      bothStore.close();
+    }
   });
 
   it('the CLI takes --events for a file under another name; refuses it with two recordings, and a mismatched one before the database exists', async () => {
