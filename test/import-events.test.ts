@@ -2,7 +2,7 @@
 // recording (CLI beside it or --events, POST /api/import's eventsBytes), an NWB export's own events, the
 // sidecar's and NWB's run metadata; an events file that is not the recording's is refused and nothing stored.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RunStore, type RunDetail, type StoredEvent } from '../server/store/run-store.ts';
@@ -114,6 +114,28 @@ describe("a run's export imports back with its events, label, tags, notes and pr
     } finally {
       nwbStore.close();
     }
+  });
+
+  it('the CLI takes --events for a file under another name; refuses it with two recordings, and a mismatched one before the database exists', async () => {
+    const files = await writeExport(store, run.id, path.join(dir, 'out-named'), { format: 'csv' });
+    const renamed = path.join(dir, 'out-named', 'cell2.csv');
+    const events = path.join(dir, 'out-named', 'cell2 spikes.csv');
+    writeFileSync(renamed, readFileSync(files[0].path));
+    writeFileSync(events, readFileSync(files.find((f) => f.kind === 'events')!.path));
+    const about = files.find((f) => f.kind === 'sidecar')!.path;
+    const r = await cli(['import', renamed, '--sidecar', about, '--events', events, '--label', 'cell 2 again', '--db', path.join(dir, 'named.db')]);
+    expect(r.stderr).toBe('');
+    const back = summary(r.stdout);
+    expect(back).toMatchObject({ label: 'cell 2 again', tags: ['cell-2', 'good'], eventCounts: run.eventCounts });
+    const two = await cli(['import', renamed, files[0].path, '--events', events, '--db', path.join(dir, 'none.db')]);
+    expect(two).toMatchObject({ code: 1, stderr: expect.stringMatching(/--events names one run's events: import its recording alone \(2 files given\)/) });
+    // the events of a longer run: its last spike lies beyond this recording's samples
+    const bad = path.join(dir, 'out-named', 'other-events.csv');
+    writeFileSync(bad, `${EVENTS_HEADER}\n1,spike,v_mem,0.5,,${run.channels[0].sampleCount + 10}\n`);
+    const refused = await cli(['import', renamed, '--sidecar', about, '--events', bad, '--db', path.join(dir, 'none.db')]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/other-events\.csv: line 2: sample index \d+ is outside the recording's \d+ samples; the events file is not this recording's/);
+    expect(existsSync(path.join(dir, 'none.db'))).toBe(false);
   });
 
   it('POST /api/import takes the events export at the end of the body (eventsBytes); a mismatched one is refused and nothing stored', async () => {

@@ -255,6 +255,17 @@ describe('patterns that backtracked on what a client sends', () => {
 });
 
 describe('a careless configuration', () => {
+  it('serve stops at start on an --allow-host entry that names no host ("*", a wildcard, a bad port), naming it (it was dropped silently)', () => {
+    for (const entry of ['*', '*.lab.example', 'http://lab.example:99999']) {
+      const r = spawnSync(process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), '../bin/spikeloop.js'), 'serve', '--port', '0', '--db', path.join(srv.dir, 'hosts.db'), '--allow-host', 'lab.example', '--allow-host', entry], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(r.status, `${entry}: ${r.stdout}${r.stderr}`).toBe(1);
+      expect(r.stderr).toContain(`--allow-host ${JSON.stringify(entry)}: not a host name`);
+    }
+  });
+
   it('serve stops at start on a mistyped SPIKELOOP_SMU_MAX_* variable, naming it (it started, and every smu run answered 500)', () => {
     const db = path.join(srv.dir, 'env.db');
     const r = spawnSync(process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), '../bin/spikeloop.js'), 'serve', '--port', '0', '--db', db], {
@@ -291,5 +302,29 @@ describe('JSON nesting', () => {
     expect(quoted.status).toBe(201);
     const at64 = await post('/api/runs', `{"protocol":{"kind":"dc","durationS":0.05},"sampleRate":1000,"notes":${deep(62)}}`);
     expect(((await at64.json()) as { error: { message: string } }).error.message).not.toMatch(/nested more than/);
+  });
+});
+
+describe('prototype pollution', () => {
+  it("a sweep's field /__proto__/x or /constructor/prototype/x is refused (400) and sets nothing on Object.prototype (it set it for the whole process)", async () => {
+    for (const field of ['/__proto__/spikeloopPolluted', '__proto__', '/constructor/prototype/spikeloopPolluted', '/toString']) {
+      const r = await srv.fetch('/api/protocols/check', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ protocol: { kind: 'sweep', base: { kind: 'dc', durationS: 0.1 }, parameters: [{ field, values: [1] }] } }),
+      });
+      const body = (await r.json()) as { error?: { code: string; message: string } };
+      expect(r.status, `${field}: ${JSON.stringify(body)}`).toBe(400);
+      expect(body.error?.message).toMatch(/does not point into the base protocol/);
+    }
+    expect(({} as Record<string, unknown>).spikeloopPolluted).toBeUndefined();
+    expect(Object.hasOwn(Object.prototype, 'spikeloopPolluted')).toBe(false);
+    // a field the base leaves to its default is still swept
+    const ok = await srv.fetch('/api/protocols/check', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ protocol: { kind: 'sweep', base: { kind: 'dc', durationS: 0.1 }, parameters: [{ field: 'level', values: [0.001, 0.002] }] } }),
+    });
+    expect(ok.status).toBe(200);
   });
 });

@@ -129,6 +129,10 @@ export const logSerializers = {
 /** Registers the checks as the app's first onRequest hook. */
 export function registerSecurity(app: FastifyInstance, opts: SecurityOptions): void {
   const entries = (opts.allowedHosts ?? []).map((h) => ({ h, o: parseOrigin(/:\/\//.test(h) ? h : `http://${h}`) }));
+  // an entry that names no host (`*`, `*.lab.example`, a port of 99999) refused at start: it was dropped silently,
+  // and requests under the name meant were then refused with no clue why
+  const unread = entries.filter(({ o }) => !o).map(({ h }) => JSON.stringify(h));
+  if (unread.length) throw new AppError('VALIDATION', `--allow-host ${unread.join(', ')}: not a host name, address or origin (http[s]://name[:port]); there are no wildcards: name each host`);
   const allowed = new Set(entries.flatMap(({ o }) => (o ? [o.host] : [])));
   // entries written with a scheme or a port: the exact origins (scheme, host, port) they allow
   const exact = entries.filter(({ h }) => /:\/\/|:\d+$/.test(h));

@@ -123,10 +123,15 @@ export function pointRefusalField(sweep: Pick<Sweep, 'parameters'>, field: strin
   return field.startsWith('/protocol/') ? `${prefix}${sweepPointer(sweep, field.slice('/protocol'.length))}` : field;
 }
 
+/**
+ * Sets the protocol field at `path`; false when the path does not point into the protocol. It walks own
+ * properties only and never sets an inherited name: `/__proto__/x` set `Object.prototype.x` for the whole
+ * server process (any option a source then read and a run left out was the request's), `/constructor/…` too.
+ */
 function setAt(doc: Record<string, unknown>, path: string[], value: SweepValue): boolean {
   let node: unknown = doc;
   for (let i = 0; i < path.length - 1; i++) {
-    if (typeof node !== 'object' || node === null) return false;
+    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, path[i])) return false;
     node = (node as Record<string, unknown>)[path[i]];
   }
   if (typeof node !== 'object' || node === null) return false;
@@ -136,6 +141,7 @@ function setAt(doc: Record<string, unknown>, path: string[], value: SweepValue):
     if (!Number.isInteger(i) || i < 0 || i >= node.length) return false;
     node[i] = value;
   } else {
+    if (!Object.hasOwn(node, key) && key in node) return false;
     (node as Record<string, unknown>)[key] = value;
   }
   return true;

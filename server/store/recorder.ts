@@ -6,7 +6,8 @@
  * finished row, the partly filled rows (upserted: the same row is rewritten until it is full), the
  * channels' committed extents, events and dropped ranges. Commits happen when the oldest uncommitted
  * message is `commitIntervalMs` old (checked on every write and by the store's timer), when a channel has
- * `commitIntervalMs` worth of uncommitted samples by its own sample clock, or when 64 MiB are buffered.
+ * `commitIntervalMs` worth of uncommitted samples by its own sample clock, when 64 MiB are buffered, or when
+ * 4096 events are.
  */
 import type Database from 'better-sqlite3';
 import {
@@ -25,6 +26,8 @@ import { BUCKET, FACTOR, MAX_LEVEL, ROW_CAP, encodeBlob } from './pyramid.ts';
 type ArrayCtor = { new (n: number): SampleArray; BYTES_PER_ELEMENT: number };
 
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+/** Events committed at once at most: an imported run's 10⁶ events arrive within one commit interval, and inserting them in one transaction held the event loop ~1 s. */
+const MAX_PENDING_EVENTS = 4096;
 
 // Result registers of the min/max kernels (avoids allocating a pair per bucket).
 let kMin = 0;
@@ -426,7 +429,7 @@ export class Recorder implements RunRecorder {
 
   private maybeCommit(): void {
     if (this.firstPendingAt < 0) return;
-    if (performance.now() - this.firstPendingAt >= this.commitIntervalMs) return this.flush();
+    if (performance.now() - this.firstPendingAt >= this.commitIntervalMs || this.events.length >= MAX_PENDING_EVENTS) return this.flush();
     let bytes = 0;
     for (const c of this.channels) {
       if (c.next - c.committedNext >= this.pendingSeconds * c.desc.sampleRate) return this.flush();
