@@ -18,7 +18,17 @@ describe('new run form', () => {
     page.on('console', (m) => m.type() === 'error' && !/status of 400/.test(m.text()) && consoleErrors.push(m.text()));
     const posts: string[] = [];
     page.on('request', (r) => r.method() === 'POST' && r.url().endsWith('/api/runs') && posts.push(r.postData() ?? ''));
+    // The first preview's answer is held back a second, to see the form before the preview is drawn.
+    let held = false;
+    await page.route('**/api/protocols/check*', async (route) => {
+      const res = await route.fetch();
+      if (!held) (held = true), await new Promise((r) => setTimeout(r, 1000));
+      await route.fulfill({ response: res });
+    });
     await page.goto(`${dash.url}/#/new`);
+    const optionsTop = () => page.locator('details.source-options').evaluate((d) => d.getBoundingClientRect().top);
+    const topBefore = await optionsTop();
+    expect(await page.getAttribute('.stimulus-preview', 'data-points')).toBeNull();
     await page.selectOption('#f-protocol-kind', 'square');
     const label = (k: string) => page.locator(`label[for="f-protocol-${k}"]`).textContent();
     await expect(label('durationS')).resolves.toBe('Duration (s)');
@@ -28,6 +38,9 @@ describe('new run form', () => {
     // The preview: the compiled waveform of the defaults.
     await expect.poll(() => page.getAttribute('.stimulus-preview', 'data-points'), { timeout: 10_000 }).toBe('800');
     await expect(page.locator('[data-preview-note]').textContent()).resolves.toContain('within the bench limits');
+    // its room was kept: the Run fieldset below did not move (a click on "Source options" as it arrived missed)
+    expect(await optionsTop()).toBe(topBefore);
+    await page.unroute('**/api/protocols/check*');
 
     // Voltage: the level fields' unit and bound follow.
     await page.selectOption('#f-protocol-quantity', 'voltage');
