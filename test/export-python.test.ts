@@ -272,6 +272,8 @@ print(json.dumps(out))
       const refused = await app.inject({ headers: AUTH, method: 'GET', url: `/api/runs/${mixed}/export?format=csv` });
       expect(refused.statusCode).toBe(400);
       expect(refused.json().error.code).toBe('EXPORT_RATES_DIFFER');
+      // an error, not a file: a browser following the export link shows it instead of saving it as run-<id>.csv
+      expect(refused.headers['content-disposition']).toBeUndefined();
       expect(app.spikeloop.heavy.running).toBe(0);
     });
 

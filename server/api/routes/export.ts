@@ -80,20 +80,23 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         throw new AppError('VALIDATION', 'query/raw: applies to format npy only', '/query/raw');
       }
       const channels = ch ? [ch.index] : undefined;
+      // set once the answer is known to be the file (a stream's first chunk made): a refusal is no attachment
       const attach = (name: string) => reply.header('Content-Disposition', `attachment; filename="${name}"`);
       switch (format) {
-        case 'npy':
+        case 'npy': {
           if (!ch) throw new AppError('VALIDATION', 'query/channel: required for format npy (one channel per file)', '/query/channel');
-          return attach(exportFileName(id, 'npy', ch.name))
-            .type('application/octet-stream')
-            .header('Content-Length', npyByteLength(ctx.store, id, ch.index, raw))
-            .send((await exportStream(ctx, reply, { kind: 'npy', runId: id, channel: ch.index, raw })) as never); // streams bypass the serializer
-        case 'csv':
-          return attach(exportFileName(id, 'csv'))
-            .type('text/csv; charset=utf-8')
-            .send((await exportStream(ctx, reply, { kind: 'csv', runId: id, ...(channels ? { channels } : {}) })) as never);
-        case 'events':
-          return attach(exportFileName(id, 'events')).type('text/csv; charset=utf-8').send((await exportStream(ctx, reply, { kind: 'events', runId: id })) as never);
+          const bytes = npyByteLength(ctx.store, id, ch.index, raw);
+          const stream = await exportStream(ctx, reply, { kind: 'npy', runId: id, channel: ch.index, raw });
+          return attach(exportFileName(id, 'npy', ch.name)).type('application/octet-stream').header('Content-Length', bytes).send(stream as never); // streams bypass the serializer
+        }
+        case 'csv': {
+          const stream = await exportStream(ctx, reply, { kind: 'csv', runId: id, ...(channels ? { channels } : {}) });
+          return attach(exportFileName(id, 'csv')).type('text/csv; charset=utf-8').send(stream as never);
+        }
+        case 'events': {
+          const stream = await exportStream(ctx, reply, { kind: 'events', runId: id });
+          return attach(exportFileName(id, 'events')).type('text/csv; charset=utf-8').send(stream as never);
+        }
         case 'sidecar':
           return attach(exportFileName(id, 'sidecar'))
             .type('application/json; charset=utf-8')
