@@ -194,6 +194,11 @@ describe('bad input on every route', () => {
     const other = await srv.inject({ method: 'POST', url: '/api/runs', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'a=1' });
     expect(other.statusCode).toBe(415);
     expect(other.json().error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', message: expect.stringContaining('application/x-www-form-urlencoded') });
+    expect(other.json().error.message).toMatch(/send application\/json$/);
+    // the import takes a file, and says so: curl --data-binary sends form-urlencoded unless told (it said "send application/json")
+    const upload = await srv.inject({ method: 'POST', url: '/api/import?name=a.csv', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 't,v\n0,1\n' });
+    expect(upload.statusCode).toBe(415);
+    expect(upload.json().error.message).toBe('content type application/x-www-form-urlencoded is not supported; send application/octet-stream or text/csv');
     const failures: string[] = [];
     for (const [method, url, payload, status, code, field] of cases) {
       const r = await inject(method, url, payload);

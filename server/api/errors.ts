@@ -15,7 +15,7 @@ interface ValidationItem {
 }
 
 /** Turns anything thrown in a handler (or by fastify before it) into an AppError. */
-export function toAppError(err: unknown, bodyLimit: number, contentType = 'given'): AppError {
+export function toAppError(err: unknown, bodyLimit: number, contentType = 'given', accepted: readonly string[] = ['application/json']): AppError {
   if (err instanceof AppError) return err;
   const e = err as Partial<FastifyError> & { code?: string; validation?: ValidationItem[]; validationContext?: string };
   if (e?.validation && e.validation.length) {
@@ -50,7 +50,7 @@ export function toAppError(err: unknown, bodyLimit: number, contentType = 'given
       return new AppError('MALFORMED_JSON', `body is not valid JSON: ${e.message ?? ''}`, 'body');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new AppError('UNSUPPORTED_MEDIA_TYPE', `content type ${contentType} is not supported; send application/json`);
+      return new AppError('UNSUPPORTED_MEDIA_TYPE', `content type ${contentType} is not supported; send ${accepted.join(' or ')}`);
   }
   // the JSON parser's own SyntaxError (fastify marks it 400); a SyntaxError elsewhere is a bug
   if (err instanceof SyntaxError && e.statusCode === 400) return new AppError('MALFORMED_JSON', `body is not valid JSON: ${err.message}`, 'body');
@@ -60,9 +60,14 @@ export function toAppError(err: unknown, bodyLimit: number, contentType = 'given
   return new AppError('INTERNAL', `internal error: ${e?.message ?? String(err)}`);
 }
 
+/** File types a route that takes a file adds a parser for (the import); every other route takes JSON. */
+const FILE_TYPES = ['application/octet-stream', 'text/csv'];
+
 export function errorHandler(bodyLimit: number) {
   return (err: unknown, req: FastifyRequest, reply: FastifyReply) => {
-    const app = toAppError(err, bodyLimit, String(req.headers['content-type'] ?? 'none'));
+    // what this route's context parses, so POST /api/import's refusal does not say "send application/json"
+    const files = FILE_TYPES.filter((t) => req.server.hasContentTypeParser(t));
+    const app = toAppError(err, bodyLimit, String(req.headers['content-type'] ?? 'none'), files.length ? files : undefined);
     // a bug or a server-side failure: logged with the original error and its stack
     if (app.status >= 500) req.log.error({ err }, 'request failed');
     void reply.status(app.status).type('application/json').send(app.body());
