@@ -66,8 +66,13 @@ type Api = ReturnType<typeof api>;
 /** Health answer times (ms) while `busy` is pending and for at least `ms`, probed from a thread every 20 ms. */
 async function probeWhile(a: Api, busy: Promise<unknown>, ms: number): Promise<number[]> {
   const stop = await startProber(`${a.base}/api/health`, auth);
-  await Promise.all([busy, sleep(ms)]);
-  const probes = await stop();
+  let probes: number[];
+  try {
+    await Promise.all([busy, sleep(ms)]);
+  } finally {
+    // a failed request still stops the prober's thread, which would keep probing (and the bench alive)
+    probes = await stop();
+  }
   if (probes.some((x) => x < 0)) throw new Error('a health probe failed');
   return probes;
 }

@@ -82,3 +82,48 @@ describe('live feed back-pressure bound', () => {
     expect(next).toBeGreaterThan(0);
   });
 });
+
+describe('live feed rate change inside a final flush', () => {
+  it('a halving while the last pairs go out sends the open bucket once: no block of stride 0', async () => {
+    const feed = new LiveFeed({ softLimitBytes: 32 * 1024, hardLimitBytes: 1 << 30, maxPairsPerSecond: 500_000, flushIntervalMs: 1000, recoverAfterMs: 60_000 });
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    closers.push(() => wss.close());
+    await new Promise((r) => wss.once('listening', r));
+    let deliver: ((msg: RunMessage) => void) | undefined;
+    const run = { id: 1, channels: [{ name: 'v', unit: 'V', sampleRate: RATE, dtype: 'int16', scale: 1.2 / 32768, offset: 0, role: 'response' }] } as unknown as RunDetail;
+    wss.on('connection', (socket) => feed.serve(socket, run, (listener) => ((deliver = listener), () => (deliver = undefined))));
+    const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
+    closers.push(() => client.terminate());
+    type Msg = { type: string; pairsPerSecond?: number; stride?: number; min?: (number | null)[]; max?: (number | null)[] };
+    const received: Msg[] = [];
+    let rateSeen!: () => void;
+    const rated = new Promise<void>((r) => (rateSeen = r));
+    let stopped!: () => void;
+    const ended = new Promise<void>((r) => (stopped = r));
+    client.on('message', (data) => {
+      const m = JSON.parse(data.toString()) as Msg;
+      received.push(m);
+      if (m.type === 'rate' && m.pairsPerSecond === 500_000) rateSeen();
+      if (m.type === 'stop') stopped();
+    });
+    await new Promise((r) => client.once('open', r));
+    client.send(JSON.stringify({ type: 'rate', pairsPerSecond: 500_000 })); // stride 2
+    await rated;
+    const tcp = (client as unknown as { _socket: Socket })._socket;
+    tcp.pause();
+    // In one turn: a small block (its flush), then ~30 MB of pairs and an open bucket, then the stop, whose
+    // flush sends them in pieces; the kernel's buffers fill, and a piece above the soft limit halves the rate.
+    deliver!({ type: 'block', channel: 0, firstIndex: 0, samples: new Int16Array(2) });
+    const n = 1_400_001;
+    const samples = new Int16Array(n);
+    for (let i = 0; i < n; i++) samples[i] = Math.round(30_000 * Math.sin(i / 997));
+    deliver!({ type: 'block', channel: 0, firstIndex: 2, samples });
+    deliver!({ type: 'stop', status: 'completed' });
+    expect(feed.stats.rateDecreases).toBeGreaterThan(0);
+    tcp.resume();
+    await ended;
+    const blocks = received.filter((m) => m.type === 'block');
+    expect(blocks.filter((b) => !(b.stride! > 0) || [...b.min!, ...b.max!].some((v) => typeof v !== 'number'))).toEqual([]);
+    expect(blocks.reduce((k, b) => k + b.stride! * b.min!.length, 0)).toBe(n + 2);
+  });
+});

@@ -278,6 +278,8 @@ class LiveClient {
   private closeBucket(ch: ChannelDecimator, send: boolean): void {
     if (ch.bucketCount === 0) return;
     this.sendPending(ch);
+    // a piece above the soft limit halves the rate, which has closed (and sent) the bucket already
+    if (ch.bucketCount === 0) return;
     const first = ch.bucketFirst;
     const count = ch.bucketCount;
     const { scale, offset } = ch.desc;

@@ -19,6 +19,10 @@ describe('channel labels, conversions and notes', () => {
     expect(channelMeta({ name: 'a1', unit: 'V', role: 'response', sampleRate: 20_000 }, real).label).toBe('synapse v (A1)');
     const sim = { source: 'simulated', protocol: square(100), bench: { labels: { v_mem: 'soma v' } } };
     expect(channelMeta({ name: 'v_mem', unit: 'V', role: 'response', sampleRate: 20_000 }, sim).label).toBe('soma v');
+    // names and units from an imported file are looked up as the tables' own keys, not Object's
+    expect(humanName('constructor', 'toString')).toBe('constructor');
+    expect(humanName('v_constructor', 'V')).toBe('constructor v');
+    expect(channelMeta({ name: 'constructor', unit: 'V', role: 'response', sampleRate: 20_000 }, sim).label).toBe('constructor v');
   });
 
   it('shows a DAQ stimulus of a current protocol in A when the bench configuration gives the conversion, else says why not', () => {

@@ -23,14 +23,16 @@ type Meta = Pick<ChannelInfo, 'label' | 'convert' | 'notes'>;
 
 const QUANTITY: Record<string, string> = { V: 'v', A: 'i', S: 'g', Ohm: 'r', Ω: 'r' };
 const WORDS: Record<string, string> = { mem: 'membrane', stim: 'stimulus', syn: 'synapse', out: 'output', in: 'input', resp: 'response', ref: 'reference' };
+/** A table's own entry: an imported channel named or in a unit "constructor" is not Object's. */
+const own = (table: Record<string, string> | undefined, key: string): string | undefined => (table && Object.hasOwn(table, key) ? table[key] : undefined);
 
 /** "v_mem", V → "membrane v"; "stim", A → "stimulus i"; "resp", A → "response i"; others: name and quantity. */
 export function humanName(name: string, unit: string): string {
-  const q = QUANTITY[unit];
+  const q = own(QUANTITY, unit);
   const m = /^([vigq])_(.+)$/i.exec(name);
-  if (m) return `${WORDS[m[2].toLowerCase()] ?? m[2]} ${m[1].toLowerCase()}`;
+  if (m) return `${own(WORDS, m[2].toLowerCase()) ?? m[2]} ${m[1].toLowerCase()}`;
   if (name === 't_instr') return 'instrument time';
-  const word = WORDS[name.toLowerCase()] ?? name;
+  const word = own(WORDS, name.toLowerCase()) ?? name;
   return q ? `${word} ${q}` : word;
 }
 
@@ -66,23 +68,23 @@ export function channelMeta(ch: Pick<ChannelInfo, 'name' | 'unit' | 'role' | 'sa
   const daq = run.source === 'daq' ? ((bench.daq ?? {}) as { labels?: Record<string, string>; stimulus?: { toCurrent?: unknown }; seriesOhms?: number }) : undefined;
   const notes: string[] = [];
   // Labels the bench configuration gives (copied into the run's bench snapshot by the DAQ, SMU and simulated sources).
-  let label = (daq?.labels ?? (bench.labels as Record<string, string> | undefined))?.[ch.name] ?? humanName(ch.name, ch.unit);
+  let label = own(daq?.labels ?? (bench.labels as Record<string, string> | undefined), ch.name) ?? humanName(ch.name, ch.unit);
   let convert: ChannelInfo['convert'] | undefined;
   if (daq) {
     const pin = /^a(\d)$/.exec(ch.name);
     if (pin) {
       const on = daqPin(bench, Number(pin[1]));
       // A real board (no circuit known) without a configured label: "input v (A0)".
-      const base = daq.labels?.[ch.name] ?? (on ? (on === 'stimulus' ? 'stimulus' : humanName(on, ch.unit)) : 'input');
+      const base = own(daq.labels, ch.name) ?? (on ? (on === 'stimulus' ? 'stimulus' : humanName(on, ch.unit)) : 'input');
       // The quantity letter where the name does not carry it ("stimulus v", "input v"); a label is taken as given.
-      const q = !daq.labels?.[ch.name] && (on === 'stimulus' || !on) ? ` ${QUANTITY[ch.unit] ?? ''}`.trimEnd() : '';
+      const q = !own(daq.labels, ch.name) && (on === 'stimulus' || !on) ? ` ${own(QUANTITY, ch.unit) ?? ''}`.trimEnd() : '';
       label = `${base}${q} (A${pin[1]})`;
     }
     if (ch.role === 'stimulus' && run.protocol.quantity === 'current' && ch.unit === 'V') {
       convert = currentConversion(daq.stimulus?.toCurrent);
-      if (convert) label = daq.labels?.[ch.name] ?? 'stimulus i';
+      if (convert) label = own(daq.labels, ch.name) ?? 'stimulus i';
       else {
-        label = daq.labels?.[ch.name] ?? 'stimulus v (board output)';
+        label = own(daq.labels, ch.name) ?? 'stimulus v (board output)';
         const series = typeof daq.seriesOhms === 'number' ? ` (nominally I = V / ${fmt(daq.seriesOhms, 'Ω')}, the series resistor, if the device's input sits near 0 V)` : '';
         notes.push(
           `recorded in V, the board's output voltage: the protocol is a current, and the bench configuration gives no conversion (a "toCurrent" with transconductanceS or shuntOhms on its stimulus channel)${series}`,
