@@ -195,6 +195,11 @@ describe('bad input on every route', () => {
     expect(other.statusCode).toBe(415);
     expect(other.json().error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', message: expect.stringContaining('application/x-www-form-urlencoded') });
     expect(other.json().error.message).toMatch(/send application\/json$/);
+    // a malformed body says where, a poisoning key says which (fastify 5 said only "Body is not valid JSON")
+    const broken = await srv.inject({ method: 'POST', url: '/api/runs', headers: { 'content-type': 'application/json' }, payload: '{"protocol": {"kind": "dc",}}' });
+    expect(broken.json().error).toMatchObject({ code: 'MALFORMED_JSON', message: expect.stringMatching(/^body is not valid JSON: .*position 27/) });
+    const poisoned = await srv.inject({ method: 'POST', url: '/api/runs', headers: { 'content-type': 'application/json' }, payload: '{"__proto__": {"x": 1}}' });
+    expect(poisoned.json().error).toMatchObject({ code: 'MALFORMED_JSON', message: 'body is not valid JSON: a __proto__ or constructor.prototype key (refused: prototype poisoning)' });
     // the import takes a file, and says so: curl --data-binary sends form-urlencoded unless told (it said "send application/json")
     const upload = await srv.inject({ method: 'POST', url: '/api/import?name=a.csv', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 't,v\n0,1\n' });
     expect(upload.statusCode).toBe(415);

@@ -62,7 +62,7 @@ describe('GET /api/runs filters', () => {
   });
 
   it('refuses a malformed date with a 400 naming the field', async () => {
-    for (const [q, field] of [['after=yesterday', '/after'], ['before=2026-13-45', '/before']] as const) {
+    for (const [q, field] of [['after=yesterday', '/query/after'], ['before=2026-13-45', '/query/before']] as const) {
       const r = await srv.inject({ method: 'GET', url: `/api/runs?${q}` });
       expect(r.statusCode).toBe(400);
       expect(r.json().error).toMatchObject({ code: 'VALIDATION', field });

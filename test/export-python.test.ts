@@ -253,7 +253,7 @@ print(json.dumps(out))
       expect(side.json()).toMatchObject({ sample_rate_hz: FS, usecols: [1, 2, 3], dropped: [GAP] });
       const bad = await app.inject({ headers: AUTH, method: 'GET', url: `/api/runs/${runId}/export?format=csv&raw=true` });
       expect(bad.statusCode).toBe(400);
-      expect(bad.json().error).toMatchObject({ code: 'VALIDATION', field: '/query/raw', message: 'query/raw: applies to format npy only' });
+      expect(bad.json().error).toMatchObject({ code: 'VALIDATION', field: '/query/raw', message: '/query/raw: applies to format npy only' });
       const rawNpy = await app.inject({ headers: AUTH, method: 'GET', url: `/api/runs/${runId}/export?format=npy&channel=1&raw=true` });
       expect(rawNpy.rawPayload.subarray(10, 10 + rawNpy.rawPayload.readUInt16LE(8)).toString('latin1')).toContain("'descr': '<i2'");
     });

@@ -277,6 +277,18 @@ describe('a careless configuration', () => {
     expect(r.stderr).toMatch(/SPIKELOOP_SMU_MAX_VOLTAGE must be a positive number, got "2 V"/);
     expect(existsSync(db)).toBe(false);
   });
+
+  it('serve stops at start on a misspelt SPIKELOOP_SMU_* name (SPIKELOOP_SMU_MAX_VOLTS=1 left the 2 V default in force, silently)', () => {
+    const db = path.join(srv.dir, 'env-name.db');
+    const r = spawnSync(process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), '../bin/spikeloop.js'), 'serve', '--port', '0', '--db', db], {
+      env: { ...process.env, SPIKELOOP_SMU_MAX_VOLTS: '1' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/unknown environment variable SPIKELOOP_SMU_MAX_VOLTS: the SMU reads SPIKELOOP_SMU_COMPLIANCE, SPIKELOOP_SMU_MAX_VOLTAGE/);
+    expect(existsSync(db)).toBe(false);
+  });
 });
 
 describe('JSON nesting', () => {

@@ -133,7 +133,13 @@ export async function buildApp(opts: BuildAppOptions): Promise<App> {
     if (nestedDeeperThan(body as string, MAX_JSON_DEPTH)) {
       return done(new AppError('VALIDATION', `body: nested more than ${MAX_JSON_DEPTH} levels deep (objects and arrays); no document of this API is`, '/'), undefined);
     }
-    jsonParser(req, body as string, done);
+    jsonParser(req, body as string, (err, value) => {
+      if (!err) return done(null, value);
+      // fastify 5 says only "Body is not valid JSON": name the fault (where the syntax breaks, or the poisoning key)
+      let why = 'a __proto__ or constructor.prototype key (refused: prototype poisoning)';
+      try { JSON.parse(body as string); } catch (syntax) { why = (syntax as Error).message; }
+      done(new AppError('MALFORMED_JSON', `body is not valid JSON: ${why}`, 'body'), undefined);
+    });
   });
 
   await app.register(swagger, {

@@ -243,19 +243,26 @@ export const SmuOptionsSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** The SMU source's environment variables besides SPIKELOOP_SMU (the address). */
+const SMU_ENV = ['SPIKELOOP_SMU_COMPLIANCE', 'SPIKELOOP_SMU_MAX_VOLTAGE', 'SPIKELOOP_SMU_MAX_CURRENT', 'SPIKELOOP_SMU_MAX_POWER', 'SPIKELOOP_SMU_BAUD'];
+
 /**
  * The SMU's own conservative defaults (env SPIKELOOP_SMU_MAX_VOLTAGE ... or 2 V, 10 mA, 20 mW, 1 mA compliance), used
- * where a run names none. A value that is not a positive number is BAD_BENCH_CONFIG naming it; `serve` reads them at
- * start, so a mistyped variable stops it there (it made every smu run a 500 while the server ran on).
+ * where a run names none. A value that is not a positive number, or a SPIKELOOP_SMU_* name it does not read, is
+ * BAD_BENCH_CONFIG naming it; `serve` reads them at start, so a mistyped variable stops it there (it made every smu run a 500 while the server ran on).
  */
 export function envDefaults() {
   const env = process.env;
+  // a misspelt limit (SPIKELOOP_SMU_MAX_VOLTS=1) would leave the 2 V default in force while its writer thinks it lowered it
+  const unknown = Object.keys(env).filter((k) => k.startsWith('SPIKELOOP_SMU_') && !SMU_ENV.includes(k));
+  if (unknown.length) throw new AppError('BAD_BENCH_CONFIG', `unknown environment variable ${unknown.join(', ')}: the SMU reads ${SMU_ENV.join(', ')}`);
   const num = (name: string, dflt: number): number => {
     if (env[name] === undefined) return dflt;
     const x = Number(env[name]);
     if (!Number.isFinite(x) || x <= 0) throw new AppError('BAD_BENCH_CONFIG', `environment variable ${name} must be a positive number, got ${JSON.stringify(env[name])}`);
     return x;
   };
+  num('SPIKELOOP_SMU_BAUD', 9600); // read per run (runOptions); checked here so a bad one stops serve too
   return {
     compliance: num('SPIKELOOP_SMU_COMPLIANCE', 1e-3),
     maxVoltage: num('SPIKELOOP_SMU_MAX_VOLTAGE', 2),

@@ -77,7 +77,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         throw new AppError('CHANNEL_NOT_FOUND', `run ${id} has no channel ${channel}`, '/query/channel');
       }
       if (raw && format !== 'npy' && !(format === 'sidecar' && sidecarFor === 'npy')) {
-        throw new AppError('VALIDATION', 'query/raw: applies to format npy only', '/query/raw');
+        throw new AppError('VALIDATION', '/query/raw: applies to format npy only', '/query/raw');
       }
       const channels = ch ? [ch.index] : undefined;
       // set once the answer is known to be the file (a stream's first chunk made): a refusal is no attachment

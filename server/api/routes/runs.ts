@@ -14,7 +14,7 @@ import { RunIdParams, errorResponses } from '../schemas.ts';
 function isoTime(text: string, field: string): string {
   const ok = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text);
   const t = ok ? Date.parse(text) : NaN;
-  if (!Number.isFinite(t)) throw new AppError('VALIDATION', `${field.slice(1)}: "${text}" is not an ISO 8601 date or date-time`, field);
+  if (!Number.isFinite(t)) throw new AppError('VALIDATION', `${field}: "${text}" is not an ISO 8601 date or date-time`, field);
   return new Date(t).toISOString();
 }
 
@@ -49,8 +49,8 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
           ...(q.source ? { source: q.source } : {}),
           ...(q.notes ? { notes: q.notes } : {}),
           ...(q.linkedTo !== undefined ? { linkedTo: q.linkedTo } : {}),
-          ...(q.after ? { createdAfter: isoTime(q.after, '/after') } : {}),
-          ...(q.before ? { createdBefore: isoTime(q.before, '/before') } : {}),
+          ...(q.after ? { createdAfter: isoTime(q.after, '/query/after') } : {}),
+          ...(q.before ? { createdBefore: isoTime(q.before, '/query/before') } : {}),
         }),
       };
     },
