@@ -68,9 +68,9 @@ export class HeavyWork {
     return this.analysis(reply, runsJob(this.pool, store, name, runIds, params));
   }
 
-  /** Whether a task can read `store` from its file itself. */
-  readsFile(store: RunStore): boolean {
-    return readsFile(this.pool, store);
+  /** Whether a task can read `store` from its file itself (`local`: a task on this machine's threads, as `run`'s). */
+  readsFile(store: RunStore, opts: { local?: boolean } = {}): boolean {
+    return readsFile(opts.local ? this.threads : this.pool, store);
   }
 
   /**

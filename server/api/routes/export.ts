@@ -41,7 +41,7 @@ async function* paced<T>(chunks: Iterable<T>): AsyncGenerator<T> {
  * before the answer starts, so a refusal (channels of different rates, 503 BUSY) is still its status.
  */
 async function exportStream(ctx: ApiContext, reply: FastifyReply, job: ExportJob): Promise<Readable> {
-  const chunks: AsyncGenerator<string | Uint8Array> = ctx.heavy.readsFile(ctx.store)
+  const chunks: AsyncGenerator<string | Uint8Array> = ctx.heavy.readsFile(ctx.store, { local: true })
     ? ctx.heavy.stream(reply, 'exportFile', { ...job, chunk: POOL_CHUNK, dbFile: ctx.store.file })
     : paced(exportChunks(ctx.store, { ...job, chunk: CHUNK }));
   const first = await chunks.next();
@@ -106,7 +106,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
           const file = path.join(dir, exportFileName(id, 'nwb'));
           try {
             // HDF5 (h5wasm) writes synchronously, seconds for a large run: on a thread, which reads the run from the file
-            const bytes = ctx.heavy.readsFile(ctx.store)
+            const bytes = ctx.heavy.readsFile(ctx.store, { local: true })
               ? await ctx.heavy.run(reply, 'nwb', { dbFile: ctx.store.file, runId: id, file, ...(channels ? { channels } : {}) }, { local: true })
               : await writeNwb(ctx.store, id, file, { channels });
             const stream = createReadStream(file);

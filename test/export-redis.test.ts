@@ -1,0 +1,56 @@
+/**
+ * Exports under `serve --redis`: the CSV, NPY and events files are made on this machine's threads, which
+ * read the run from the database file (as without a queue), not on the event loop because the pool that
+ * runs sweeps is the queue. Against Debian's redis-server.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RunStore } from '../server/store/run-store.ts';
+import { QueuePool } from '../server/workers/queue.ts';
+import { buildApp, type App } from '../server/api/app.ts';
+import { freePort, Redis } from './cluster-helpers.ts';
+
+const TOKEN = 'export-redis-token';
+let dir: string;
+let redis: Redis;
+let store: RunStore;
+let queue: QueuePool;
+let app: App;
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-export-redis-'));
+  redis = new Redis(await freePort(), dir);
+  await redis.start();
+  store = RunStore.open(path.join(dir, 'runs.db'));
+  queue = new QueuePool(redis.url, { threads: 1 });
+  app = await buildApp({ store, webDist: false, pool: queue, workers: 1, security: { token: TOKEN } });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await queue?.close();
+  store?.close();
+  await redis?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('exports with a queue', () => {
+  it('a CSV download runs on a local thread (a heavy request while it is read), not on the event loop', async () => {
+    const id = store.createRun({ protocol: { kind: 'dc', durationS: 100 }, source: 'simulated', bench: null, softwareVersion: '0.1.0' });
+    const rec = store.recorder(id);
+    rec.write({ type: 'descriptor', channels: [{ name: 'v', unit: 'V', sampleRate: 10_000, dtype: 'int16', scale: 1e-4, offset: 0, role: 'response' }] });
+    for (let a = 0; a < 1_000_000; a += 65536) rec.write({ type: 'block', channel: 0, firstIndex: a, samples: new Int16Array(Math.min(65536, 1_000_000 - a)).fill(7) });
+    rec.write({ type: 'stop', status: 'completed' });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as { port: number };
+    const ac = new AbortController();
+    const res = await fetch(`http://127.0.0.1:${port}/api/runs/${id}/export?format=csv`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: ac.signal });
+    expect(res.status).toBe(200);
+    expect((await res.body!.getReader().read()).value!.length).toBeGreaterThan(0);
+    expect(app.spikeloop.heavy.running).toBe(1);
+    ac.abort();
+    await expect.poll(() => app.spikeloop.heavy.running).toBe(0);
+  });
+});
