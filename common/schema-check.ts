@@ -36,9 +36,17 @@ export function firstProblem(schema: TSchema, value: unknown): SchemaProblem | u
     const names = (first.params as { requiredProperties?: string[] }).requiredProperties ?? [];
     return { path: `${first.instancePath}/${names[0] ?? ''}`, message: 'is required' };
   }
+  return { path: first.instancePath, message: oneOfMessage(errors, first.instancePath) ?? first.message };
+}
+
+/**
+ * "must be one of "a", "b"" when the errors at `path` are a union of literals refusing the value (TypeBox
+ * reports one `const` error per literal, each "must be equal to constant"); else undefined. Shared with the
+ * API's error mapping (server/api/errors.ts).
+ */
+export function oneOfMessage(errors: readonly { keyword?: string; instancePath?: string; params?: unknown }[], path: string): string | undefined {
   const allowed = errors
-    .filter((e) => e.keyword === 'const' && e.instancePath === first.instancePath)
-    .map((e) => JSON.stringify((e.params as { allowedValue?: unknown }).allowedValue));
-  if (allowed.length > 1) return { path: first.instancePath, message: `must be one of ${allowed.join(', ')}` };
-  return { path: first.instancePath, message: first.message };
+    .filter((e) => e.keyword === 'const' && (e.instancePath ?? '') === path)
+    .map((e) => JSON.stringify((e.params as { allowedValue?: unknown } | undefined)?.allowedValue));
+  return allowed.length > 1 ? `must be one of ${allowed.join(', ')}` : undefined;
 }

@@ -199,6 +199,11 @@ describe('bad input on every route', () => {
     const broken = await srv.inject({ method: 'POST', url: '/api/runs', headers: { 'content-type': 'application/json' }, payload: '{"protocol": {"kind": "dc",}}' });
     expect(broken.json().error).toMatchObject({ code: 'MALFORMED_JSON', message: expect.stringMatching(/^body is not valid JSON: .*position 27/) });
     const poisoned = await srv.inject({ method: 'POST', url: '/api/runs', headers: { 'content-type': 'application/json' }, payload: '{"__proto__": {"x": 1}}' });
+    // a union of literals lists what it takes (it said "must be equal to constant")
+    const format = await srv.inject({ method: 'GET', url: `/api/runs/${runId}/export?format=xlsx` });
+    expect(format.json().error).toMatchObject({ code: 'VALIDATION', field: '/query/format', message: '/query/format: must be one of "csv", "npy", "nwb", "events", "sidecar"' });
+    const status = await srv.inject({ method: 'GET', url: '/api/runs?status=done' });
+    expect(status.json().error.message).toMatch(/^\/query\/status: must be one of "running", "completed", /);
     expect(poisoned.json().error).toMatchObject({ code: 'MALFORMED_JSON', message: 'body is not valid JSON: a __proto__ or constructor.prototype key (refused: prototype poisoning)' });
     // the import takes a file, and says so: curl --data-binary sends form-urlencoded unless told (it said "send application/json")
     const upload = await srv.inject({ method: 'POST', url: '/api/import?name=a.csv', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 't,v\n0,1\n' });

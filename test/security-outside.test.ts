@@ -255,12 +255,17 @@ describe('patterns that backtracked on what a client sends', () => {
 });
 
 describe('a careless configuration', () => {
+  /** `serve` started with these arguments and environment, as a user would (it should stop at once). */
+  const serve = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), '../bin/spikeloop.js'), 'serve', '--port', '0', ...args], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+
   it('serve stops at start on an --allow-host entry that names no host ("*", a wildcard, a bad port), naming it (it was dropped silently)', () => {
     for (const entry of ['*', '*.lab.example', 'http://lab.example:99999']) {
-      const r = spawnSync(process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), '../bin/spikeloop.js'), 'serve', '--port', '0', '--db', path.join(srv.dir, 'hosts.db'), '--allow-host', 'lab.example', '--allow-host', entry], {
-        encoding: 'utf8',
-        timeout: 30_000,
-      });
+      const r = serve(['--db', path.join(srv.dir, 'hosts.db'), '--allow-host', 'lab.example', '--allow-host', entry]);
       expect(r.status, `${entry}: ${r.stdout}${r.stderr}`).toBe(1);
       expect(r.stderr).toContain(`--allow-host ${JSON.stringify(entry)}: not a host name`);
     }
@@ -268,11 +273,7 @@ describe('a careless configuration', () => {
 
   it('serve stops at start on a mistyped SPIKELOOP_SMU_MAX_* variable, naming it (it started, and every smu run answered 500)', () => {
     const db = path.join(srv.dir, 'env.db');
-    const r = spawnSync(process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), '../bin/spikeloop.js'), 'serve', '--port', '0', '--db', db], {
-      env: { ...process.env, SPIKELOOP_SMU_MAX_VOLTAGE: '2 V' },
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+    const r = serve(['--db', db], { SPIKELOOP_SMU_MAX_VOLTAGE: '2 V' });
     expect(r.status, r.stdout + r.stderr).toBe(1);
     expect(r.stderr).toMatch(/SPIKELOOP_SMU_MAX_VOLTAGE must be a positive number, got "2 V"/);
     expect(existsSync(db)).toBe(false);
@@ -280,11 +281,7 @@ describe('a careless configuration', () => {
 
   it('serve stops at start on a misspelt SPIKELOOP_SMU_* name (SPIKELOOP_SMU_MAX_VOLTS=1 left the 2 V default in force, silently)', () => {
     const db = path.join(srv.dir, 'env-name.db');
-    const r = spawnSync(process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), '../bin/spikeloop.js'), 'serve', '--port', '0', '--db', db], {
-      env: { ...process.env, SPIKELOOP_SMU_MAX_VOLTS: '1' },
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+    const r = serve(['--db', db], { SPIKELOOP_SMU_MAX_VOLTS: '1' });
     expect(r.status, r.stdout + r.stderr).toBe(1);
     expect(r.stderr).toMatch(/unknown environment variable SPIKELOOP_SMU_MAX_VOLTS: the SMU reads SPIKELOOP_SMU_COMPLIANCE, SPIKELOOP_SMU_MAX_VOLTAGE/);
     expect(existsSync(db)).toBe(false);

@@ -6,6 +6,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../common/errors.ts';
+import { oneOfMessage } from '../../common/schema-check.ts';
 
 interface ValidationItem {
   instancePath?: string;
@@ -34,7 +35,7 @@ export function toAppError(err: unknown, bodyLimit: number, contentType = 'given
     // Body fields are JSON pointers into the body ("/protocol/frequencyHz"); query and path parameters
     // are prefixed with where they live ("/query/limit", "/params/id").
     const field = part === 'body' ? pointer || '/' : `/${part === 'querystring' ? 'query' : part}${pointer}`;
-    let message = v.message ?? 'is invalid';
+    let message = oneOfMessage(e.validation, v.instancePath ?? '') ?? v.message ?? 'is invalid';
     if (part === 'body' && !pointer) return new AppError('VALIDATION', `body: ${message} (send a JSON object)`, '/');
     if (v.keyword === 'required') message = 'is required';
     else if (v.keyword === 'additionalProperties' || message === 'schema is false') message = 'is not an allowed field';
