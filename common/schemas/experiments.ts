@@ -1,6 +1,5 @@
 /** Experiments across runs over HTTP (server/api/routes/experiments.ts; docs/experiments.md). */
 import { Type, type Static } from 'typebox';
-import { nullable } from './shared.ts';
 import { StdpResultSchema } from './analysis-results.ts';
 
 /*

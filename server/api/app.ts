@@ -13,7 +13,6 @@ import fastifyStatic from '@fastify/static';
 import { type FastifyPluginAsyncTypebox, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { AppError } from '../../common/errors.ts';
 import { buildServices, type Services, type ServicesOptions } from '../services.ts';
 import { SOFTWARE_VERSION } from '../version.ts';

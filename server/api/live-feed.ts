@@ -317,13 +317,13 @@ class LiveClient {
         this.reportDropped(ch, true);
         ch.dropped = { start: firstIndex, end };
       }
-      this.maybeDecrease(buffered);
+      this.maybeDecrease();
       return;
     }
     if (buffered <= this.opts.softLimitBytes) this.reportDropped(ch, false);
     this.send({ type: 'block', channel: this.channels.indexOf(ch), firstIndex, stride, min, max, wallTime });
     // after the send: a rate change sends the pairs still pending and the open bucket, which come after it
-    if (buffered > this.opts.softLimitBytes) this.maybeDecrease(buffered);
+    if (buffered > this.opts.softLimitBytes) this.maybeDecrease();
   }
 
   private reportDropped(ch: ChannelDecimator, force: boolean): void {
@@ -334,7 +334,7 @@ class LiveClient {
     this.send({ type: 'dropped', channel: this.channels.indexOf(ch), start, end });
   }
 
-  private maybeDecrease(buffered: number): void {
+  private maybeDecrease(): void {
     const now = Date.now();
     this.emptySince = now;
     // One halving per drain opportunity: wait a few flush intervals before halving again.
@@ -342,7 +342,6 @@ class LiveClient {
     if (this.pairsPerSecond <= this.opts.minPairsPerSecond) return;
     this.lastDecrease = now;
     this.stats.rateDecreases++;
-    void buffered;
     this.changeRate(Math.max(this.opts.minPairsPerSecond, Math.floor(this.pairsPerSecond / 2)));
   }
 

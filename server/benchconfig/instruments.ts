@@ -22,7 +22,7 @@ import path from 'node:path';
 import { AppError } from '../../common/errors.ts';
 import type { SmuDriver } from '../../drivers/smu/smu.ts';
 import type { DaqLease, InstrumentSelection, RunInstruments, SmuLease } from '../sources/registry.ts';
-import { stimulusInstrument, type BenchConfig, type Instrument, type Limits } from './index.ts';
+import { stimulusInstrument, type BenchConfig, type Instrument } from './index.ts';
 
 /** An instrument with its connection state, as `GET /api/bench/instruments` sends it. */
 export type InstrumentInfo = InstrumentState;

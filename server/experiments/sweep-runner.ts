@@ -15,8 +15,7 @@
  * its process died is marked `interrupted` when the store is next opened (its unfinished points too).
  */
 import { onAbort } from '../workers/abort.ts';
-import type { FinalStatus } from '../../common/run-stream.ts';
-import { expandSweep, pointRefusalField, sweepSummary, type ExpandedSweep, type SweepSummary, type SweepValue } from '../protocols/sweep.ts';
+import { expandSweep, pointRefusalField, sweepSummary, type ExpandedSweep, type SweepSummary } from '../protocols/sweep.ts';
 import type { RunManager } from '../runs/run-manager.ts';
 import { AppError } from '../../common/errors.ts';
 import type { RunStore, SweepRecord } from '../store/run-store.ts';

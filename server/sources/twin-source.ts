@@ -35,7 +35,7 @@ import { TWIN_METHODS } from '../../common/schemas/twin.ts';
 import type { CreatedSource, SourceContext, SourceRegistry } from './registry.ts';
 import { TaskError, type WorkerPool } from '../workers/pool.ts';
 import type { Protocol } from '../protocols/index.ts';
-import { CircuitOption, InstrumentOption } from './options.ts';
+import { CircuitOption } from './options.ts';
 import { defaultTwinCircuit } from '../experiments/stdp-circuit.ts';
 
 /** An example circuit by name (BAD_CIRCUIT when unknown; `field` names where the caller gave it). */

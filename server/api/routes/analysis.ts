@@ -20,7 +20,7 @@ import { AppError, runActive, runNotFound } from '../../../common/errors.ts';
 import { RunIdParams, errorResponses } from '../schemas.ts';
 import type { RunStore } from '../../store/run-store.ts';
 import { AnalysisInfoSchema, AnalysisRunQuerySchema, StoredAnalysesQuerySchema, StoredAnalysisSchema, analysisRunOf } from '../../../common/schemas/analysis.ts';
-import { InputError, readRunSignal, tableSignal } from '../../analysis-io/inputs.ts';
+import { InputError, tableSignal } from '../../analysis-io/inputs.ts';
 import { ANALYSES, type AnalysisDef } from '../../analysis-io/registry.ts';
 import { MAX_PAIR_WORK } from '../../analysis/distances.ts';
 import { analyzeRun, resolveParams } from '../../analysis-io/results.ts';
