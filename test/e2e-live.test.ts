@@ -146,6 +146,11 @@ describe('live run end to end', () => {
     expect(await late.closed).toBe(1000);
     expect(late.messages.map((m) => m.type)).toEqual(['hello', 'stop']);
     expect(late.messages[1]).toMatchObject({ status: 'aborted', reason: 'stopped by user' });
+    // hello's run is the RunDetail GET /api/runs/:id answers, field for field (it carried the store's startedAt too)
+    const detail = (await json(await srv.fetch(`/api/runs/${id}`))).body.run;
+    const lateHello = late.messages[0];
+    if (lateHello.type !== 'hello') throw new Error(`first message ${lateHello.type}`);
+    expect(Object.keys(lateHello.run).sort()).toEqual(Object.keys(detail as object).sort());
   });
 
   it('a run that completes by itself ends the live feed with stop completed', async () => {

@@ -130,7 +130,9 @@ class LiveClient {
     this.setChannels(run.channels);
     // Subscribing and sending hello happen in the same tick, so no message falls between them.
     this.unsubscribe = subscribe((msg) => this.onRunMessage(msg));
-    this.send({ type: 'hello', run });
+    // the API's RunDetail (common/schemas/runs.ts), as GET /api/runs/:id answers it: startedAt is the store's own
+    const { startedAt: _started, ...detail } = run;
+    this.send({ type: 'hello', run: detail });
     if (!this.unsubscribe) {
       // No live session: the run has ended (its stored status is final).
       this.send({ type: 'stop', status: run.status as FinalStatus, reason: run.reason });
