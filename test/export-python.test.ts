@@ -254,6 +254,10 @@ print(json.dumps(out))
       const bad = await app.inject({ headers: AUTH, method: 'GET', url: `/api/runs/${runId}/export?format=csv&raw=true` });
       expect(bad.statusCode).toBe(400);
       expect(bad.json().error).toMatchObject({ code: 'VALIDATION', field: '/query/raw', message: '/query/raw: applies to format npy only' });
+      // sidecarFor, like raw, is refused where it does nothing (a CSV asked for with it was sent as if it were not there)
+      const stray = await app.inject({ headers: AUTH, method: 'GET', url: `/api/runs/${runId}/export?format=csv&sidecarFor=npy` });
+      expect(stray.statusCode).toBe(400);
+      expect(stray.json().error).toMatchObject({ code: 'VALIDATION', field: '/query/sidecarFor', message: '/query/sidecarFor: applies to format sidecar only' });
       const rawNpy = await app.inject({ headers: AUTH, method: 'GET', url: `/api/runs/${runId}/export?format=npy&channel=1&raw=true` });
       expect(rawNpy.rawPayload.subarray(10, 10 + rawNpy.rawPayload.readUInt16LE(8)).toString('latin1')).toContain("'descr': '<i2'");
     });

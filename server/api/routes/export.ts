@@ -76,6 +76,9 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       if (channel !== undefined && !ch) {
         throw new AppError('CHANNEL_NOT_FOUND', `run ${id} has no channel ${channel}`, '/query/channel');
       }
+      if (req.query.sidecarFor !== undefined && format !== 'sidecar') {
+        throw new AppError('VALIDATION', '/query/sidecarFor: applies to format sidecar only', '/query/sidecarFor');
+      }
       if (raw && format !== 'npy' && !(format === 'sidecar' && sidecarFor === 'npy')) {
         throw new AppError('VALIDATION', '/query/raw: applies to format npy only', '/query/raw');
       }
