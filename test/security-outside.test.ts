@@ -85,6 +85,27 @@ describe('connections', () => {
   }, 60_000);
 });
 
+describe('refused requests', () => {
+  it('a refused request ends its connection: a body trickled after the 401 (no token) is not read for as long as it comes', async () => {
+    const port = Number(new URL(srv.base).port);
+    const s = net.connect(port, '127.0.0.1');
+    let answer = '';
+    s.on('data', (d) => (answer += d));
+    const closed = new Promise<string>((resolve) => s.on('close', () => resolve('closed')));
+    await new Promise((resolve) => s.once('connect', resolve));
+    s.write(`POST /api/import?name=x.csv HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: text/csv\r\nContent-Length: 100000000\r\n\r\nabc`);
+    // a byte a second: the socket is never idle, so no inactivity timer would close it
+    const trickle = setInterval(() => s.writable && s.write('1'), 1000);
+    try {
+      expect(await Promise.race([closed, new Promise((resolve) => setTimeout(() => resolve('still open'), 8000))])).toBe('closed');
+      expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+    } finally {
+      clearInterval(trickle);
+      s.destroy();
+    }
+  }, 30_000);
+});
+
 describe('the OpenAPI document', () => {
   it('/openapi.json answers the document (to curl and Python requests); a missing file is a JSON 404, not the dashboard page', async () => {
     const spec = JSON.parse((await run('curl', ['-sf', '-H', `Authorization: Bearer ${srv.token}`, `${srv.base}/openapi.json`])).stdout) as { openapi: string; paths: object };

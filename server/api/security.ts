@@ -162,11 +162,11 @@ export function registerSecurity(app: FastifyInstance, opts: SecurityOptions): v
   };
   const refuse = (reply: FastifyReply, err: AppError) => {
     if (err.status === 401) void reply.header('www-authenticate', 'Bearer realm="spikeloop"');
+    // The connection ends with the refusal: Node would otherwise read a body sent after it (a Content-Length of
+    // gigabytes, trickled) for as long as it comes, past FIRST_REQUEST_MS, with no token ever seen.
+    void reply.header('connection', 'close');
     // A refused WebSocket upgrade: its socket is no longer the HTTP server's to close, so close it here.
-    if (reply.request.headers.upgrade) {
-      void reply.header('connection', 'close');
-      reply.raw.once('finish', () => reply.request.raw.socket.end());
-    }
+    if (reply.request.headers.upgrade) reply.raw.once('finish', () => reply.request.raw.socket.end());
     return reply.status(err.status).type('application/json').send(err.body());
   };
 

@@ -105,6 +105,25 @@ describe('simulated LIF bench', () => {
     expect(spikes).toEqual(new LifBench(protocol, rate).next(samples).spikes.map((s) => s.index));
   });
 
+  it('a stop ends the recording at the stop\'s time, not when a busy event loop lets the source run again', async () => {
+    const rate = 100_000;
+    const ac = new AbortController();
+    const messages = createSimulatedBench({ protocol: validateProtocol({ kind: 'square', durationS: 10 }), sampleRate: rate, runId: 1 }).messages(ac.signal)[Symbol.asyncIterator]();
+    await messages.next(); // the descriptor
+    const first = messages.next(); // the source starts its clock
+    const hold = (ms: number) => {
+      const t0 = performance.now();
+      while (performance.now() - t0 < ms);
+    };
+    hold(300);
+    ac.abort();
+    hold(300); // the stop is 300 ms old when the source wakes
+    let samples = 0;
+    for (let r = await first; !r.done; r = await messages.next()) if (r.value.type === 'block' && r.value.channel === 1) samples += r.value.samples.length;
+    expect(samples).toBeGreaterThanOrEqual(0.3 * rate);
+    expect(samples, 'samples due after the stop were sent').toBeLessThan(0.45 * rate);
+  });
+
   it('is registered by loadSources and refuses a second registration', async () => {
     const reg = await loadSources(new SourceRegistry());
     expect(reg.kinds()).toContain('simulated');

@@ -250,24 +250,32 @@ export function createSimulatedBench(ctx: SourceContext<Static<typeof SimulatedO
       yield { type: 'descriptor', channels: gen.channels };
       const clock = ctx.clock ?? performance; // stands still while the run is paused
       const t0 = clock.now();
-      while (gen.position < total && !signal.aborted) {
-        if (paced) await sleep(BLOCK_INTERVAL_MS, signal);
-        // Paced, a stop ends the recording at its time, as a bench's own clock would: the samples due by then
-        // go out (a busy event loop that had not yet woken the source loses none); unpaced, it ends at once.
-        if (signal.aborted && !paced) break;
-        const due = paced ? Math.min(total, Math.floor(((clock.now() - t0) / 1000) * sampleRate)) : total;
-        while (gen.position < due && (paced || !signal.aborted)) {
-          const first = gen.position;
-          const chunk = gen.next(Math.min(due - first, MAX_BLOCK_SAMPLES));
-          yield { type: 'block', channel: 0, firstIndex: first, samples: chunk.stim };
-          yield { type: 'block', channel: 1, firstIndex: first, samples: chunk.resp };
-          for (const s of chunk.spikes) {
-            const ev: EventMessage = { type: 'event', kind: 'spike', channel: 1, index: s.index, value: s.value };
-            yield ev;
+      // the stop's time by this clock: a source a busy event loop wakes late sends what was due then, no more
+      let stopAt = signal.aborted ? t0 : Infinity;
+      const onStop = () => (stopAt = clock.now());
+      signal.addEventListener('abort', onStop, { once: true });
+      try {
+        while (gen.position < total && !signal.aborted) {
+          if (paced) await sleep(BLOCK_INTERVAL_MS, signal);
+          // Paced, a stop ends the recording at its time, as a bench's own clock would: the samples due by then
+          // go out (a busy event loop that had not yet woken the source loses none); unpaced, it ends at once.
+          if (signal.aborted && !paced) break;
+          const due = paced ? Math.min(total, Math.floor(((Math.min(clock.now(), stopAt) - t0) / 1000) * sampleRate)) : total;
+          while (gen.position < due && (paced || !signal.aborted)) {
+            const first = gen.position;
+            const chunk = gen.next(Math.min(due - first, MAX_BLOCK_SAMPLES));
+            yield { type: 'block', channel: 0, firstIndex: first, samples: chunk.stim };
+            yield { type: 'block', channel: 1, firstIndex: first, samples: chunk.resp };
+            for (const s of chunk.spikes) {
+              const ev: EventMessage = { type: 'event', kind: 'spike', channel: 1, index: s.index, value: s.value };
+              yield ev;
+            }
+            // Let timers and I/O run between chunks (a catch-up after a stall, or unpaced mode).
+            if (!paced || gen.position < due) await new Promise((r) => setImmediate(r));
           }
-          // Let timers and I/O run between chunks (a catch-up after a stall, or unpaced mode).
-          if (!paced || gen.position < due) await new Promise((r) => setImmediate(r));
         }
+      } finally {
+        signal.removeEventListener('abort', onStop);
       }
     },
   };
