@@ -150,7 +150,7 @@ describe('live run end to end', () => {
     const detail = (await json(await srv.fetch(`/api/runs/${id}`))).body.run;
     const lateHello = late.messages[0];
     if (lateHello.type !== 'hello') throw new Error(`first message ${lateHello.type}`);
-    expect(Object.keys(lateHello.run).sort()).toEqual(Object.keys(detail as object).sort());
+    expect(Object.keys(lateHello.run as object).sort()).toEqual(Object.keys(detail as object).sort());
   });
 
   it('a run that completes by itself ends the live feed with stop completed', async () => {
