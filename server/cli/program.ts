@@ -51,7 +51,7 @@ export const COMMANDS: CommandEntry[] = [
   {
     name: 'serve',
     term: 'serve [options]',
-    description: 'Start the server: HTTP API, live WebSocket feed, OpenAPI at /docs and the dashboard at /',
+    description: 'Start the server: HTTP API, live WebSocket feed, OpenAPI at /openapi.json (browsable at /docs) and the dashboard at /',
     load: () => one(import('./commands/serve.ts')),
   },
   { name: 'smu', term: 'smu', description: 'Talk to a source-measure unit (Keithley 2400/2600B, Keysight B2900, or a virtual one)', load: () => one(import('./commands/smu.ts')) },

@@ -8,7 +8,7 @@ import { DEFAULT_DB, ensureDbDir, numberIn } from '../shared.ts';
 export function register(program: Command): void {
   program
     .command('serve')
-    .description('Start the server: HTTP API, live WebSocket feed, OpenAPI at /docs and the dashboard at /')
+    .description('Start the server: HTTP API, live WebSocket feed, OpenAPI at /openapi.json (browsable at /docs) and the dashboard at /')
     .option('-p, --port <port>', 'TCP port (0 picks a free one)', numberIn('--port', 0, 65535, true), 8080)
     .option('--host <host>', 'address to bind (127.0.0.1 keeps it local to this machine)', '127.0.0.1')
     .option('--db <file>', 'SQLite database file (created when missing)', DEFAULT_DB)
