@@ -3,7 +3,7 @@
  * /usr/bin/python3): the values, rate, units, events and dropped ranges that come back are the store's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChannelDescriptor } from '../common/run-stream.ts';
@@ -281,22 +281,63 @@ print(json.dumps(out))
       expect(app.spikeloop.heavy.running).toBe(0);
     });
 
-    it('a client that leaves a CSV download frees its pool thread and its place among the heavy requests', async () => {
-      // 2e6 rows: about 60 MB of CSV, far more than the stream's read-ahead (4 batches of about 1 MB)
-      const big = store.createRun({ protocol: { kind: 'dc', durationS: 200 }, source: 'simulated', bench: null, softwareVersion: '0.1.0' });
+    // 2e6 rows: about 60 MB of CSV, far more than an answer reads ahead of its client (16 chunks of 256 KiB and the socket's buffers)
+    let big: number | undefined;
+    let base = '';
+    async function bigRun(): Promise<number> {
+      if (big !== undefined) return big;
+      big = store.createRun({ protocol: { kind: 'dc', durationS: 200 }, source: 'simulated', bench: null, softwareVersion: '0.1.0' });
       const rec = store.recorder(big);
       rec.write({ type: 'descriptor', channels: CHANNELS });
       for (let a = 0; a < 2_000_000; a += 65536) for (let c = 0; c < 3; c++) rec.write({ type: 'block', channel: c, firstIndex: a, samples: c < 2 ? new Int16Array(65536).fill(c + a / 65536) : new Float32Array(65536).fill(a) });
       rec.write({ type: 'stop', status: 'completed' });
       await app.listen({ port: 0, host: '127.0.0.1' });
-      const { port } = app.server.address() as { port: number };
+      base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+      return big;
+    }
+    /** The temporary export files beside the database. */
+    const temporary = () => readdirSync(dir).filter((f) => f.startsWith('.export-'));
+
+    it('a client that leaves a CSV download frees its pool thread, its place among the heavy requests and its temporary file', async () => {
+      const id = await bigRun();
       const ac = new AbortController();
-      const res = await fetch(`http://127.0.0.1:${port}/api/runs/${big}/export?format=csv`, { headers: AUTH, signal: ac.signal });
+      const res = await fetch(`${base}/api/runs/${id}/export?format=csv`, { headers: AUTH, signal: ac.signal });
       expect((await res.body!.getReader().read()).value!.length).toBeGreaterThan(0);
-      expect(app.spikeloop.heavy.running).toBe(1);
+      expect(temporary()).toHaveLength(1);
       ac.abort();
       await expect.poll(() => app.spikeloop.heavy.running, { timeout: 10_000 }).toBe(0);
       await expect.poll(() => app.spikeloop.local.pending, { timeout: 10_000 }).toBe(0);
+      await expect.poll(temporary, { timeout: 10_000 }).toEqual([]);
     });
+
+    it('clients that stop reading hold no thread: with every heavy place once taken by a paused download, another download and an analysis are served; the paused files arrive whole', async () => {
+      const id = await bigRun();
+      const want = readFileSync((await writeExport(store, id, path.join(dir, 'api-big'), { format: 'csv' }))[0].path);
+      const download = () => fetch(`${base}/api/runs/${id}/export?format=csv`, { headers: AUTH });
+      // as many downloads as there are heavy places, each read once, then left unread (a client on a slow link)
+      const paused = await Promise.all(Array.from({ length: app.spikeloop.heavy.limit }, async () => {
+        const res = await download();
+        expect(res.status).toBe(200);
+        const reader = res.body!.getReader();
+        return { reader, first: (await reader.read()).value! };
+      }));
+      // the threads write the files at full speed: their places come back while the clients still read nothing
+      await expect.poll(() => app.spikeloop.heavy.running, { timeout: 60_000, interval: 100 }).toBe(0);
+      const third = await download();
+      expect(third.status).toBe(200);
+      expect(Buffer.from(await third.arrayBuffer()).equals(want)).toBe(true);
+      const analysis = await fetch(`${base}/api/analysis/resonance`, {
+        method: 'POST',
+        headers: { ...AUTH, 'content-type': 'application/json' },
+        body: JSON.stringify({ points: [{ frequency: 1, response: 1 }, { frequency: 2, response: 5 }, { frequency: 3, response: 2 }] }),
+      });
+      expect(analysis.status).toBe(200);
+      for (const { reader, first } of paused) {
+        const parts: Uint8Array[] = [first];
+        for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value);
+        expect(Buffer.concat(parts).equals(want)).toBe(true);
+      }
+      await expect.poll(temporary, { timeout: 10_000 }).toEqual([]);
+    }, 180_000);
   });
 });

@@ -6,7 +6,8 @@
  * pool stops the thread running it).
  */
 import type { FastifyReply } from 'fastify';
-import { WorkerPool, type StreamInput, type StreamItem, type StreamTaskName, type TaskInput, type TaskName, type TaskOutput, type TaskRunner } from '../workers/pool.ts';
+import type { TaskInput, TaskName, TaskOutput, TaskRunner } from '../workers/pool.ts';
+import { onAbort } from '../workers/abort.ts';
 import type { AnalysisJob } from '../workers/tasks.ts';
 import { AppError } from '../../common/errors.ts';
 import { outcome, readsFile, runsJob } from '../workers/analyses.ts';
@@ -47,13 +48,19 @@ export class HeavyWork {
 
   /**
    * Runs a task on the pool (`local`: on this machine's threads) for the request answered by `reply`;
-   * cancelled when its client goes away. `transfer` moves input buffers instead of copying them.
+   * cancelled when its client goes away. `transfer` moves input buffers instead of copying them. With
+   * `stop` (shared with the task, which checks it: exportFile), a client that goes away sets `stop[0]`
+   * instead of the thread being stopped.
    */
-  async run<K extends TaskName>(reply: FastifyReply, task: K, input: TaskInput<K>, opts: { local?: boolean; transfer?: ArrayBuffer[] } = {}): Promise<TaskOutput<K>> {
+  async run<K extends TaskName>(reply: FastifyReply, task: K, input: TaskInput<K>, opts: { local?: boolean; transfer?: ArrayBuffer[]; stop?: Int32Array } = {}): Promise<TaskOutput<K>> {
     this.enter();
+    const gone = clientGone(reply);
+    const stop = opts.stop;
+    const unwatch = stop ? onAbort(gone, () => Atomics.store(stop, 0, 1)) : undefined;
     try {
-      return await (opts.local ? this.threads : this.pool).run(task, input, { signal: clientGone(reply), ...(opts.transfer ? { transfer: opts.transfer } : {}) });
+      return await (opts.local ? this.threads : this.pool).run(task, input, { ...(stop ? {} : { signal: gone }), ...(opts.transfer ? { transfer: opts.transfer } : {}) });
     } finally {
+      unwatch?.();
       this.active--;
     }
   }
@@ -71,21 +78,6 @@ export class HeavyWork {
   /** Whether a task can read `store` from its file itself (`local`: a task on this machine's threads, as `run`'s). */
   readsFile(store: RunStore, opts: { local?: boolean } = {}): boolean {
     return readsFile(opts.local ? this.threads : this.pool, store);
-  }
-
-  /**
-   * A streaming task on this machine's threads for the request answered by `reply` (an export made there
-   * in chunks): a heavy request until its last item has been read, cancelled when its client goes away.
-   * Refused (BUSY) at the first `next()`, before anything is sent.
-   */
-  async *stream<K extends StreamTaskName>(reply: FastifyReply, task: K, input: StreamInput<K>): AsyncGenerator<StreamItem<K>> {
-    if (!(this.threads instanceof WorkerPool)) throw new Error(`task ${task} streams from this machine's threads only`);
-    this.enter();
-    try {
-      yield* this.threads.stream(task, input, { signal: clientGone(reply) });
-    } finally {
-      this.active--;
-    }
   }
 
   /** A circuit (a built-in name or a document) checked by expanding it on a thread; the document (BAD_CIRCUIT naming `field`). */

@@ -200,12 +200,30 @@ export function* eventsCsvChunks(store: RunStore, runId: number, rows = EXPORT_C
   if (lines.length) yield lines.join('\n') + '\n';
 }
 
-/** One file of a run's export, as GET /api/runs/:id/export streams it (made here or on a pool thread, workers/tasks.ts exportFile). */
+/** One file of a run's export, as GET /api/runs/:id/export streams it (made here, or written by a pool thread: workers/tasks.ts exportFile). */
 export type ExportJob = { runId: number; /** Rows (CSV) or samples (NPY) per chunk. */ chunk?: number } & (
   | { kind: 'csv'; channels?: number[] }
   | { kind: 'npy'; channel: number; raw?: boolean }
   | { kind: 'events' }
 );
+
+/**
+ * About the most bytes an export file takes (the room a temporary copy of it needs): an NPY file exactly; a
+ * CSV row as if each value were a float at its longest (24 characters and a comma); an events row as 256.
+ */
+export function exportBytes(store: RunStore, job: ExportJob): number {
+  const run = runOf(store, job.runId);
+  switch (job.kind) {
+    case 'csv': {
+      const chans = job.channels ? job.channels.map((c) => channelOf(run, c)) : run.channels;
+      return (1 + chans.length) * 25 * (1 + Math.max(0, ...chans.map((c) => c.sampleCount)));
+    }
+    case 'npy':
+      return npyByteLength(store, job.runId, job.channel, job.raw);
+    case 'events':
+      return 256 * (1 + run.eventCounts.spike + run.eventCounts.marker + run.eventCounts.fault);
+  }
+}
 
 /** The chunks of an export file (csvChunks, npyChunks, eventsCsvChunks). */
 export function exportChunks(store: RunStore, job: ExportJob): Generator<string | Buffer> {

@@ -119,6 +119,29 @@ export const tasks = {
     const { writeNwb } = await import('../export/nwb.ts');
     return reading(job.dbFile, (store) => writeNwb(store, job.runId, job.file, job.channels ? { channels: job.channels } : {}));
   },
+  /**
+   * A run's CSV, NPY or events file (export/index.ts exportChunks) written into `file` (made empty by the
+   * caller) at full speed, the run read here from the database file; its bytes. Once `stop[0]` is set (the
+   * client left) it ends at the next chunk: stopping the thread instead could leave the file open on it.
+   */
+  exportFile: async (job: ExportJob & { dbFile: string; file: string; stop: Int32Array }): Promise<number> => {
+    const [{ exportChunks }, { closeSync, openSync, writeSync }] = await Promise.all([import('../export/index.ts'), import('node:fs')]);
+    return reading(job.dbFile, (store) => {
+      const fd = openSync(job.file, 'r+');
+      let bytes = 0;
+      try {
+        for (const chunk of exportChunks(store, job)) {
+          if (Atomics.load(job.stop, 0)) throw new Error('the client left');
+          const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+          for (let at = 0; at < buf.length; ) at += writeSync(fd, buf, at);
+          bytes += buf.length;
+        }
+      } finally {
+        closeSync(fd);
+      }
+      return bytes;
+    });
+  },
   /** KS distances of a range of power-law bootstrap replicates (analysis-io/bootstrap.ts). */
   bootstrap: (c: BootstrapChunk): Float64Array => bootstrapDistances(c.data, c.fit, c.opts, c.seed, c.from, c.to),
 };
@@ -155,16 +178,6 @@ export const streamTasks = {
   twinRun: async function* (spec: TwinRunSpec): AsyncGenerator<TwinRunItem> {
     const { twinRunItems } = await import('../sources/twin-source.ts');
     yield* twinRunItems(spec);
-  },
-  /** A run's CSV, NPY or events file (export/index.ts exportChunks) in chunks, the run read here from the database file. */
-  exportFile: async function* (job: ExportJob & { dbFile: string }): AsyncGenerator<Uint8Array> {
-    const [{ RunStore }, { exportChunks }] = await Promise.all([import('../store/run-store.ts'), import('../export/index.ts')]);
-    const store = RunStore.open(job.dbFile, { readonly: true });
-    try {
-      for (const chunk of exportChunks(store, job)) yield typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    } finally {
-      store.close();
-    }
   },
 };
 
