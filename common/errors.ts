@@ -81,7 +81,7 @@ export const ERRORS = {
   TRANSCRIPT: { status: 500, when: 'a scripted test transport saw a write its transcript did not expect (tests only)' },
   SHUTTING_DOWN: { status: 503, when: 'the server is shutting down' },
   BUSY: { status: 503, when: 'as many heavy requests (analyses on the worker pool) as allowed are running; retry later' },
-  DISK_FULL: { status: 507, when: "the run's estimated bytes do not fit the free disk space, or the disk filled during a run (refused until space returns)" },
+  DISK_FULL: { status: 507, when: "the run's (or an export's temporary file's) estimated bytes do not fit the free disk space, or the disk filled during a run (refused until space returns)" },
   POOL_CLOSED: { status: 503, when: 'the worker pool is closed (the server is shutting down)' },
   STORE_LOCKED: { status: 503, when: 'another process has the database open for writing' },
   STORE_CLOSED: { status: 503, when: 'the store was closed' },

@@ -115,7 +115,7 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
         summary: 'Download a run with its physics: CSV (time_s + SI values), NPY (one channel, float64 SI or raw codes), NWB 2.x, events CSV or the JSON sidecar',
         params: RunIdParams,
         querystring: ExportQuerySchema,
-        response: { ...errorResponses, 503: ErrorSchema },
+        response: { ...errorResponses, 503: ErrorSchema, 507: ErrorSchema },
       },
     },
     async (req, reply) => {
