@@ -369,6 +369,15 @@ describe('other formats and the paths an imported run takes', () => {
       const done = store.getRun(twinRun.id)!;
       expect(done.status).toBe('completed');
       expect(done.channels[0].sampleCount).toBe(N);
+      // imported with no stimulus channel, the protocol has no range (min, max null); a twin fed one of its
+      // channels, named in the request, takes that protocol as it is
+      const bare = await app.inject({ method: 'POST', url: '/api/import?name=keysight.csv&inferRoles=false', headers: { ...AUTH, 'content-type': 'text/csv' }, payload: DIALECTS.keysight.text() });
+      expect(bare.statusCode, bare.body).toBe(201);
+      expect(bare.json().run.protocol).toMatchObject({ kind: 'recording', stimulusChannel: null, min: null, max: null, quantity: 'voltage' });
+      const bareTwin = await app.inject({ headers: AUTH, method: 'POST', url: '/api/twin/runs', payload: { circuit: 'lif-daq', stimulusRun: { runId: bare.json().run.id, channel: '2' } } });
+      expect(bareTwin.statusCode, bareTwin.body).toBe(201);
+      await appRuns.waitForEnd(bareTwin.json().run.id);
+      expect(store.getRun(bareTwin.json().run.id)).toMatchObject({ status: 'completed', protocol: { kind: 'recording', min: null, max: null } });
       // a "recording" protocol is never played on a bench
       const play = await app.inject({ headers: AUTH, method: 'POST', url: '/api/runs', payload: { protocol: run.protocol, source: 'simulated' } });
       expect(play.statusCode).toBe(400);
