@@ -227,3 +227,29 @@ describe('bad input on every route', () => {
     expect(srv.app.spikeloop.runs.state(activeId)).toBe('running');
   });
 });
+
+describe('POST /api/import: a refused option is named as a query field', () => {
+  const upload = (query: Record<string, string>, payload: string | Buffer) =>
+    srv.inject({ method: 'POST', url: `/api/import?${new URLSearchParams({ name: 'a.csv', ...query })}`, headers: { 'content-type': 'application/octet-stream' }, payload });
+  const noClock = 'index,v\n0,1\n1,2\n2,3\n';
+  const clocked = 'time,v\n0,1\n0.001,2\n0.002,3\n';
+
+  it('rate=, stimulus=, format=, sidecar= in the message and /query/<field> as the field, never a CLI flag; nothing stored', async () => {
+    const runs = srv.store.listRuns().length;
+    const cases: [Record<string, string>, string | Buffer, string, RegExp][] = [
+      [{}, noClock, '/query/rate', /no time column and no sample rate in the file; give the rate with rate=<Hz>$/],
+      [{ rate: '5' }, clocked, '/query/rate', /rate=5 Hz disagrees with the file's time column \(1000 Hz\); leave rate= out$/],
+      [{ stimulus: 'nope' }, clocked, '/query/stimulus', /stimulus=nope: no such channel \(channels: v\)$/],
+      [{ format: 'csv' }, Buffer.from([0x93, ...Buffer.from('NUMPY')]), '/query/format', /format=csv, but the file is an NPY file$/],
+      [{ sidecar: '{not json' }, clocked, '/query/sidecar', /the sidecar is not JSON/],
+      [{ sidecar: '{"a":1}' }, clocked, '/query/sidecar', /not a spikeloop export's _about\.json/],
+    ];
+    for (const [query, payload, field, message] of cases) {
+      const r = await upload(query, payload);
+      expect(r.statusCode, r.body).toBe(400);
+      expect(r.json().error).toMatchObject({ code: 'BAD_IMPORT', field, message: expect.stringMatching(message) });
+      expect(r.json().error.message).not.toMatch(/--/);
+    }
+    expect(srv.store.listRuns().length).toBe(runs);
+  });
+});

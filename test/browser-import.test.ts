@@ -2,7 +2,7 @@
  * The runs list's Import button in headless Chromium against the real server: a two-channel oscilloscope CSV
  * (Keysight's two-line header) is uploaded with its stimulus channel named, becomes a run (source import)
  * whose page offers the NWB export, downloaded and checked as HDF5; a CSV with no time column and no rate is
- * refused on the page with the server's message naming --rate, and no run is added. A run's exports, downloaded
+ * refused on the page with the server's message naming the rate (`rate=<Hz>`, the query field), and no run is added. A run's exports, downloaded
  * from its page's links (CSV, NPY, NWB and "metadata (JSON)"), are imported back through the form with the
  * sidecar picked beside them: the same channel names, units, roles, rate and samples; without the sidecar the
  * CSV's stimulus is inferred and the run's notes say so; with the events file picked too, the run's spikes come
@@ -49,7 +49,7 @@ describe('dashboard import', () => {
     await page.setInputFiles('.import-panel input[type=file]', path.join(dir, 'norate.csv'));
     const before = await count();
     await page.click('.import-panel button[type=submit]');
-    await expect.poll(() => page.textContent('.import-panel .list-message'), SERVER).toMatch(/norate\.csv: no time column.*--rate/);
+    await expect.poll(() => page.textContent('.import-panel .list-message'), SERVER).toMatch(/norate\.csv: no time column.*give the rate with rate=<Hz>/);
     expect(await count()).toBe(before);
     // imported
     await page.setInputFiles('.import-panel input[type=file]', path.join(dir, 'scope.csv'));

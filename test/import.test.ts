@@ -239,6 +239,30 @@ describe('bad files are refused with a clear message and nothing is stored', () 
       expect(before()).toBe(n);
     });
   }
+  it('the CLI names its flags in a refused option ("give the rate with --rate <Hz>", "--stimulus nope"); POST /api/import names the query fields', async () => {
+    const f = path.join(dir, 'flags.csv');
+    writeFileSync(f, 'index,v\n0,1\n1,2\n2,3\n');
+    const db = path.join(dir, 'never-flags.db');
+    const noRate = await cli(['import', f, '--db', db]);
+    expect(noRate.code).toBe(1);
+    expect(noRate.stderr).toMatch(/flags\.csv: no time column and no sample rate in the file; give the rate with --rate <Hz>/);
+    const noChannel = await cli(['import', f, '--rate', '1000', '--stimulus', 'nope', '--db', db]);
+    expect(noChannel.code).toBe(1);
+    expect(noChannel.stderr).toMatch(/flags\.csv: --stimulus nope: no such channel \(channels: v\)/);
+    const disagree = await cli(['import', path.join(dir, 'keysight.csv'), '--rate', '5', '--db', db]);
+    expect(disagree.stderr).toMatch(/--rate 5 Hz disagrees with the file's time column \(.* Hz\); leave --rate out/);
+    expect(existsSync(db)).toBe(false);
+    const app = await buildApp({ store, webDist: false, security: { token: TOKEN } });
+    try {
+      const post = (query: string) => app.inject({ method: 'POST', url: `/api/import?name=flags.csv&${query}`, headers: { ...AUTH, 'content-type': 'text/csv' }, payload: readFileSync(f) });
+      const rate = (await post('')).json().error;
+      expect(rate).toMatchObject({ code: 'BAD_IMPORT', field: '/query/rate', message: 'flags.csv: no time column and no sample rate in the file; give the rate with rate=<Hz>' });
+      const stim = (await post('rate=1000&stimulus=nope')).json().error;
+      expect(stim).toMatchObject({ code: 'BAD_IMPORT', field: '/query/stimulus', message: 'flags.csv: stimulus=nope: no such channel (channels: v)' });
+    } finally {
+      await app.close();
+    }
+  });
   it('the CLI given a folder itself says to name its files (no raw EISDIR) and creates no database', async () => {
     const db = path.join(dir, 'never-folder.db');
     const r = await cli(['import', dir, '--db', db]);
@@ -345,6 +369,15 @@ describe('other formats and the paths an imported run takes', () => {
       const done = store.getRun(twinRun.id)!;
       expect(done.status).toBe('completed');
       expect(done.channels[0].sampleCount).toBe(N);
+      // imported with no stimulus channel, the protocol has no range (min, max null); a twin fed one of its
+      // channels, named in the request, takes that protocol as it is
+      const bare = await app.inject({ method: 'POST', url: '/api/import?name=keysight.csv&inferRoles=false', headers: { ...AUTH, 'content-type': 'text/csv' }, payload: DIALECTS.keysight.text() });
+      expect(bare.statusCode, bare.body).toBe(201);
+      expect(bare.json().run.protocol).toMatchObject({ kind: 'recording', stimulusChannel: null, min: null, max: null, quantity: 'voltage' });
+      const bareTwin = await app.inject({ headers: AUTH, method: 'POST', url: '/api/twin/runs', payload: { circuit: 'lif-daq', stimulusRun: { runId: bare.json().run.id, channel: '2' } } });
+      expect(bareTwin.statusCode, bareTwin.body).toBe(201);
+      await appRuns.waitForEnd(bareTwin.json().run.id);
+      expect(store.getRun(bareTwin.json().run.id)).toMatchObject({ status: 'completed', protocol: { kind: 'recording', min: null, max: null } });
       // a "recording" protocol is never played on a bench
       const play = await app.inject({ headers: AUTH, method: 'POST', url: '/api/runs', payload: { protocol: run.protocol, source: 'simulated' } });
       expect(play.statusCode).toBe(400);
@@ -395,9 +428,13 @@ describe("spikeloop's own CSV and NPY exports import back (with the export's _ab
     const guessed = JSON.parse(inferred.stdout.trim().split('\n')[1]);
     expect(guessed.channels.map((c: ChannelInfo) => [c.name, c.unit, c.role])).toEqual(meta(run.channels).map((m) => m.slice(0, 3)));
     expect(guessed.notes).toMatch(/^roles inferred: "stim" is the stimulus/);
+    expect(inferred.stderr).toMatch(/name the stimulus with --stimulus <channel>, or turn this off with --no-infer-roles\n/);
     const plain = await cli(['import', copy, '--no-infer-roles', '--db', path.join(dir, 'round.db')]);
     expect(plain.stderr).toBe('');
-    expect(JSON.parse(plain.stdout.trim().split('\n')[1]).channels.map((c: ChannelInfo) => c.role)).toEqual(['response', 'response']);
+    const unroled = JSON.parse(plain.stdout.trim().split('\n')[1]);
+    expect(unroled.channels.map((c: ChannelInfo) => c.role)).toEqual(['response', 'response']);
+    // no stimulus channel, so no stimulus range (not a 0..0 V one)
+    expect(unroled.protocol).toMatchObject({ kind: 'recording', stimulusChannel: null, min: null, max: null });
 
     // NPY: one file per channel, no rate of its own; the sidecar (in the query) names each file's channel
     const services = buildServices({ store, instruments: false });
@@ -432,12 +469,20 @@ describe("spikeloop's own CSV and NPY exports import back (with the export's _ab
       const off = await app.inject({ method: 'POST', url: `/api/import?name=copy.csv&inferRoles=false`, headers: { ...AUTH, 'content-type': 'text/csv' }, payload: readFileSync(csv.path) });
       expect(off.statusCode, off.body).toBe(201);
       expect(off.json().run).toMatchObject({ notes: '', channels: [{ name: 'stim', role: 'response' }, { name: 'v_mem', role: 'response' }] });
+      expect(off.json().run.protocol).toMatchObject({ kind: 'recording', stimulusChannel: null, min: null, max: null });
+      // inferred over the API, the notes name the query fields that override it, not the CLI's flags
+      const guessedApi = await app.inject({ method: 'POST', url: `/api/import?name=copy.csv`, headers: { ...AUTH, 'content-type': 'text/csv' }, payload: readFileSync(csv.path) });
+      expect(guessedApi.statusCode, guessedApi.body).toBe(201);
+      expect(guessedApi.json().run.notes).toMatch(/^roles inferred: "stim" is the stimulus.*name the stimulus with stimulus=<channel>, or turn this off with inferRoles=false$/);
+      expect(guessedApi.json().run.notes).not.toMatch(/--/);
       // a sidecar for other files is refused, naming them; so is one that is not an export's
       const wrong = await app.inject({ method: 'POST', url: `/api/import?${new URLSearchParams({ name: 'other.npy', sidecar: about })}`, headers: { ...AUTH, 'content-type': 'application/octet-stream' }, payload: readFileSync(files[0].path) });
       expect(wrong.statusCode).toBe(400);
       expect(wrong.json().error).toMatchObject({ code: 'BAD_IMPORT', message: expect.stringMatching(/run-\d+-stim\.npy, run-\d+-v_mem\.npy.*not other\.npy/) });
       const junk = await app.inject({ method: 'POST', url: `/api/import?${new URLSearchParams({ name: 'x.npy', sidecar: '{"a":1}' })}`, headers: { ...AUTH, 'content-type': 'application/octet-stream' }, payload: readFileSync(files[0].path) });
-      expect(junk.json().error).toMatchObject({ code: 'BAD_IMPORT', message: expect.stringMatching(/not a spikeloop export's _about\.json/) });
+      expect(junk.json().error).toMatchObject({ code: 'BAD_IMPORT', field: '/query/sidecar', message: expect.stringMatching(/not a spikeloop export's _about\.json/) });
+      const notJson = await app.inject({ method: 'POST', url: `/api/import?${new URLSearchParams({ name: 'x.npy', sidecar: '{"a":' })}`, headers: { ...AUTH, 'content-type': 'application/octet-stream' }, payload: readFileSync(files[0].path) });
+      expect(notJson.json().error).toMatchObject({ code: 'BAD_IMPORT', field: '/query/sidecar', message: expect.stringMatching(/^x\.npy: the sidecar is not JSON/) });
     } finally {
       await app.close();
     }

@@ -6,11 +6,29 @@
 import { parse } from 'csv-parse/sync';
 import { AppError } from '../../common/errors.ts';
 
-/** A refused file (AppError BAD_IMPORT): the message names the file, and the line or setting at fault. */
+/** A refused file (AppError BAD_IMPORT): the message names the file, and the line or setting at fault (`field`: the file, /body, or the query field of an option, importOption). */
 export class ImportError extends AppError {
-  constructor(message: string) {
-    super('BAD_IMPORT', message, '/body');
+  constructor(message: string, field = '/body') {
+    super('BAD_IMPORT', message, field);
   }
+}
+
+/**
+ * How the reader's messages name an option: the flags of `spikeloop import` ('cli', the default) or the query
+ * fields of POST /api/import ('api'). A string, not a function: the options travel to a pool thread.
+ */
+export type OptionNaming = 'cli' | 'api';
+/** The options a message may name; `noInferRoles` is inference turned off. */
+export type ImportOptionName = 'rate' | 'stimulus' | 'format' | 'sidecar' | 'noInferRoles';
+
+/**
+ * An option as the caller writes it: `--rate 5` / `rate=5`; without a value, `--rate` / `rate=`; and its JSON
+ * pointer in the request (`/query/rate`, the field of an error it causes, whichever way it was given).
+ */
+export function importOption(naming: OptionNaming | undefined, name: ImportOptionName, value?: string | number): { text: string; field: string } {
+  if (name === 'noInferRoles') return { text: naming === 'api' ? 'inferRoles=false' : '--no-infer-roles', field: '/query/inferRoles' };
+  const text = naming === 'api' ? `${name}=${value ?? ''}` : `--${name}${value === undefined ? '' : ` ${value}`}`;
+  return { text, field: `/query/${name}` };
 }
 
 /** Columns a CSV may have (scope exports have a few; a line of 10⁸ fields is refused before parsing). */

@@ -15,8 +15,9 @@ export { ImportError, parseSidecar, readRecording, IMPORT_FORMATS, MAX_IMPORT_BY
 /** The protocol document an imported run carries (kind `recording`). */
 export function recordingProtocol(rec: Recording, file: string) {
   const stim = rec.channels.find((c) => c.role === 'stimulus');
-  let min = 0;
-  let max = 0;
+  // no stimulus channel (roles off, or none named like one): no range, min and max null
+  let min: number | null = null;
+  let max: number | null = null;
   if (stim) {
     min = Infinity;
     max = -Infinity;

@@ -5,18 +5,18 @@
  * `POST /api/import` and `spikeloop analyze <file>`. Formats and rules: docs/import.md.
  *
  * Never a silent default: the rate comes from a time column, the file's own header, or `rate`, else the file
- * is refused naming `--rate`; a non-uniform time column, a ragged row, a non-numeric or empty cell, a
+ * is refused naming the rate option (`--rate` or `rate=`, ReadOptions.naming); a non-uniform time column, a ragged row, a non-numeric or empty cell, a
  * header that claims more data than the file holds, or a binary file is refused naming the line.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { exportFileName } from '../export/index.ts';
-import { ImportError, cellNumber, parseCsv, type CsvTable } from './csv.ts';
+import { ImportError, cellNumber, importOption, parseCsv, type CsvTable, type OptionNaming } from './csv.ts';
 import { eventColumns, readEventsCsv, type EventTarget, type FoundEvent, type RecordingEvents } from './events.ts';
 import { inferStimulus } from './roles.ts';
 
-export { ImportError } from './csv.ts';
+export { ImportError, type OptionNaming } from './csv.ts';
 
 import { IMPORT_FORMATS } from '../../common/schemas/runs.ts';
 
@@ -44,7 +44,7 @@ export interface Recording {
   sampleRate: number;
   /** Time of the first sample in the file's own clock, s (a scope's trigger-relative start). */
   t0: number;
-  /** Where the rate came from: 'time column', 'header', '--rate'. */
+  /** Where the rate came from: 'time column', 'header', 'sidecar', 'rate option'. */
   rateFrom: string;
   channels: RecordingChannel[];
   /** key → value lines of the file's preamble (model, record length, ...). */
@@ -87,16 +87,21 @@ export interface ReadOptions {
   sidecar?: unknown;
   /** The run's events export (`run-<id>-events.csv`) read with the file, checked against it (./events.ts). */
   events?: { text: string; name: string };
+  /** How messages and notes name these options: `spikeloop import`'s flags (default) or POST /api/import's query fields. */
+  naming?: OptionNaming;
 }
 
-/** The text of an export's `_about.json` as ReadOptions.sidecar; not JSON is a BAD_IMPORT naming `what`. */
+/** The text of an export's `_about.json` as ReadOptions.sidecar; not JSON is a BAD_IMPORT naming `what` (field /query/sidecar). */
 export function parseSidecar(text: string, what: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new ImportError(`${what}: the sidecar is not JSON (${(err as Error).message})`);
+    throw new ImportError(`${what}: the sidecar is not JSON (${(err as Error).message})`, SIDECAR);
   }
 }
+
+/** Where a sidecar's own faults point: the option that carries it (the CLI's --sidecar reads the same file into it). */
+const SIDECAR = importOption('api', 'sidecar').field;
 
 /** A channel as an export's sidecar describes it (server/export sidecar()). */
 interface SidecarChannel {
@@ -116,12 +121,12 @@ interface SidecarChannel {
 function sidecarOf(sidecar: unknown, what: string, format: 'csv' | 'npy'): { format: 'csv' | 'npy'; raw: boolean; channels: SidecarChannel[] } | undefined {
   if (sidecar === undefined) return undefined;
   const s = (typeof sidecar === 'object' && sidecar !== null ? sidecar : {}) as { spikeloop_export?: unknown; format?: unknown; raw?: unknown; channels?: unknown };
-  if (s.spikeloop_export !== 1 || !Array.isArray(s.channels)) throw new ImportError(`${what}: the sidecar is not a spikeloop export's _about.json (it needs "spikeloop_export": 1 and "channels")`);
+  if (s.spikeloop_export !== 1 || !Array.isArray(s.channels)) throw new ImportError(`${what}: the sidecar is not a spikeloop export's _about.json (it needs "spikeloop_export": 1 and "channels")`, SIDECAR);
   if (s.format !== format && !(format === 'npy' && s.format === 'csv')) throw new ImportError(`${what}: the sidecar describes a ${String(s.format)} export, the file is ${format.toUpperCase()}`);
   const channels = s.channels as SidecarChannel[];
   channels.forEach((c, k) => {
     const ok = typeof c?.name === 'string' && typeof c.unit === 'string' && (c.role === 'stimulus' || c.role === 'response') && c.sample_rate_hz > 0 && Number.isFinite(c.scale) && Number.isFinite(c.offset);
-    if (!ok) throw new ImportError(`${what}: sidecar channels[${k}] needs name, unit, role (stimulus or response), sample_rate_hz > 0, scale and offset`);
+    if (!ok) throw new ImportError(`${what}: sidecar channels[${k}] needs name, unit, role (stimulus or response), sample_rate_hz > 0, scale and offset`, SIDECAR);
   });
   return { format: s.format as 'csv' | 'npy', raw: s.format === 'npy' && s.raw === true, channels };
 }
@@ -133,22 +138,27 @@ function sidecarOrigin(sidecar: unknown, what: string): RunOrigin | undefined {
   const r = s.run ?? {};
   const text = (v: unknown, name: string) => {
     if (v === undefined || v === null || typeof v === 'string') return (v as string | undefined) ?? null;
-    throw new ImportError(`${what}: the sidecar's run.${name} is not text`);
+    throw new ImportError(`${what}: the sidecar's run.${name} is not text`, SIDECAR);
   };
   const p = s.protocol;
-  if (r.id !== undefined && r.id !== null && !Number.isSafeInteger(r.id)) throw new ImportError(`${what}: the sidecar's run.id is not a run id`);
-  if (r.tags !== undefined && !(Array.isArray(r.tags) && r.tags.every((t) => typeof t === 'string'))) throw new ImportError(`${what}: the sidecar's run.tags is not a list of text`);
-  if (p !== undefined && p !== null && typeof (p as { kind?: unknown }).kind !== 'string') throw new ImportError(`${what}: the sidecar's protocol has no kind`);
+  if (r.id !== undefined && r.id !== null && !Number.isSafeInteger(r.id)) throw new ImportError(`${what}: the sidecar's run.id is not a run id`, SIDECAR);
+  if (r.tags !== undefined && !(Array.isArray(r.tags) && r.tags.every((t) => typeof t === 'string'))) throw new ImportError(`${what}: the sidecar's run.tags is not a list of text`, SIDECAR);
+  if (p !== undefined && p !== null && typeof (p as { kind?: unknown }).kind !== 'string') throw new ImportError(`${what}: the sidecar's protocol has no kind`, SIDECAR);
   return { runId: (r.id as number | undefined) ?? null, label: text(r.label, 'label'), notes: text(r.notes, 'notes'), tags: (r.tags as string[] | undefined) ?? [], protocol: (p as RunOrigin['protocol']) ?? null };
 }
 
-/** The sidecar's rate, refused when the file's own (time column) or --rate disagrees beyond rounding. */
-function sidecarRate(side: SidecarChannel, other: number | undefined, from: string, what: string): number {
+/** The sidecar's rate, refused when the file's own (time column) or the rate option disagrees beyond rounding. */
+function sidecarRate(side: SidecarChannel, other: number | undefined, from: string, what: string, opts: ReadOptions): number {
   if (other !== undefined && Math.abs(other - side.sample_rate_hz) > 1e-6 * side.sample_rate_hz) {
-    throw new ImportError(`${what}: the sidecar's rate for ${side.name} (${side.sample_rate_hz} Hz) disagrees with the ${from} (${other} Hz)`);
+    const rate = importOption(opts.naming, 'rate');
+    const given = from === RATE_OPTION;
+    throw new ImportError(`${what}: the sidecar's rate for ${side.name} (${side.sample_rate_hz} Hz) disagrees with the ${given ? rate.text : from} (${other} Hz)`, given ? rate.field : SIDECAR);
   }
   return side.sample_rate_hz;
 }
+
+/** Recording.rateFrom when the rate option gave it. */
+const RATE_OPTION = 'rate option';
 
 /** Unit words scopes write → SI unit and the factor to it. */
 const UNITS: Record<string, [string, number]> = {
@@ -330,14 +340,13 @@ export function readCsvRecording(text: string, what: string, opts: ReadOptions =
     }
   }
   if (opts.rate !== undefined) {
-    if (sampleRate !== undefined && Math.abs(opts.rate - sampleRate) > 1e-3 * sampleRate) {
-      throw new ImportError(`${what}: --rate ${opts.rate} Hz disagrees with the file's ${rateFrom} (${sampleRate} Hz); leave --rate out`);
-    }
-    if (sampleRate === undefined) rateFrom = '--rate';
+    if (sampleRate !== undefined && Math.abs(opts.rate - sampleRate) > 1e-3 * sampleRate) rateRefused(opts, `the file's ${rateFrom} (${sampleRate} Hz)`, what);
+    if (sampleRate === undefined) rateFrom = RATE_OPTION;
     sampleRate ??= opts.rate;
   }
   if (sampleRate === undefined) {
-    throw new ImportError(`${what}: no time column and no sample rate in the file; give the rate with --rate <Hz>`);
+    const rate = importOption(opts.naming, 'rate', '<Hz>');
+    throw new ImportError(`${what}: no time column and no sample rate in the file; give the rate with ${rate.text}`, rate.field);
   }
   // a spikeloop CSV export's sidecar: each column's role and unit, and the exact rate the time column rounds
   const side = sidecarOf(opts.sidecar, what, 'csv');
@@ -347,7 +356,7 @@ export function readCsvRecording(text: string, what: string, opts: ReadOptions =
     return d;
   });
   if (described[0]) {
-    sampleRate = sidecarRate(described[0], sampleRate, rateFrom, what);
+    sampleRate = sidecarRate(described[0], sampleRate, rateFrom, what, opts);
     rateFrom = 'sidecar';
   }
   checkRate(sampleRate, what);
@@ -361,10 +370,16 @@ export function readCsvRecording(text: string, what: string, opts: ReadOptions =
   });
   const format = vendor || Object.keys(header).length ? 'scope-csv' : 'csv';
   // no roles in the file: the stimulus from the names (spikeloop's export layout: time_s first), said in the notes
-  const inferred = side || opts.stimulus !== undefined || opts.inferRoles === false ? undefined : inferStimulus(channels.map((c) => c.name), format === 'csv' && c0.raw === 'time_s');
+  const inferred = side || opts.stimulus !== undefined || opts.inferRoles === false ? undefined : inferStimulus(channels.map((c) => c.name), format === 'csv' && c0.raw === 'time_s', opts.naming);
   if (inferred?.stimulus != null) channels[inferred.stimulus].role = 'stimulus';
   const notes = inferred?.note ? [inferred.note] : [];
   return withStimulus({ format, vendor, sampleRate, t0, rateFrom, channels, header, notes, origin: side && sidecarOrigin(opts.sidecar, what) }, what, opts);
+}
+
+/** The rate option refused: the file states its own rate (`own`), which it disagrees with. */
+function rateRefused(opts: ReadOptions, own: string, what: string): never {
+  const rate = importOption(opts.naming, 'rate');
+  throw new ImportError(`${what}: ${importOption(opts.naming, 'rate', opts.rate).text} Hz disagrees with ${own}; leave ${rate.text} out`, rate.field);
 }
 
 function checkRate(rate: number, what: string): void {
@@ -382,7 +397,8 @@ function withStimulus(rec: Recording, what: string, opts: ReadOptions): Recordin
   }
   if (opts.stimulus !== undefined) {
     const ch = rec.channels.find((c) => c.name === opts.stimulus);
-    if (!ch) throw new ImportError(`${what}: --stimulus ${opts.stimulus}: no such channel (channels: ${rec.channels.map((c) => c.name).join(', ')})`);
+    const stimulus = importOption(opts.naming, 'stimulus', opts.stimulus);
+    if (!ch) throw new ImportError(`${what}: ${stimulus.text}: no such channel (channels: ${rec.channels.map((c) => c.name).join(', ')})`, stimulus.field);
     ch.role = 'stimulus';
   }
   return rec;
@@ -431,8 +447,11 @@ export function readNpyRecording(buf: Buffer, what: string, opts: ReadOptions = 
   const saved = file.replace(/ \(\d+\)(?=\.npy$)/i, '');
   const d = side?.channels.find((c) => npyFile(c) === saved);
   if (side && (!d || nc !== 1)) throw new ImportError(`${what}: the sidecar describes the files ${side.channels.map(npyFile).join(', ')}, one channel each, not ${file}`);
-  const rate = d ? sidecarRate(d, opts.rate, '--rate', what) : opts.rate;
-  if (rate === undefined) throw new ImportError(`${what}: an NPY file has no sample rate; give it with --rate <Hz> (or the export's _about.json sidecar)`);
+  const rate = d ? sidecarRate(d, opts.rate, RATE_OPTION, what, opts) : opts.rate;
+  if (rate === undefined) {
+    const option = importOption(opts.naming, 'rate', '<Hz>');
+    throw new ImportError(`${what}: an NPY file has no sample rate; give it with ${option.text} (or the export's _about.json sidecar)`, option.field);
+  }
   checkRate(rate, what);
   const base = file.replace(/\.npy$/i, '');
   const [unit, factor] = siUnit(opts.unit ?? '');
@@ -443,7 +462,7 @@ export function readNpyRecording(buf: Buffer, what: string, opts: ReadOptions = 
     for (let i = 0; i < n; i++) values[i] = t.read(buf, dataStart + (i * nc + c) * t.bytes) * gain + shift;
     return { name: d?.name ?? (nc === 1 ? base : `${base}_${c}`), unit: d?.unit ?? unit, role: d?.role ?? ('response' as const), values };
   });
-  return withStimulus({ format: 'npy', vendor: null, sampleRate: rate, t0: 0, rateFrom: d ? 'sidecar' : '--rate', channels, header: {}, origin: side && sidecarOrigin(opts.sidecar, what) }, what, opts);
+  return withStimulus({ format: 'npy', vendor: null, sampleRate: rate, t0: 0, rateFrom: d ? 'sidecar' : RATE_OPTION, channels, header: {}, origin: side && sidecarOrigin(opts.sidecar, what) }, what, opts);
 }
 
 /** RIFF WAVE: PCM 8/16/24/32-bit or IEEE float 32/64; values as a fraction of full scale (unit from --unit). */
@@ -476,7 +495,7 @@ export function readWavRecording(buf: Buffer, what: string, opts: ReadOptions = 
   if (!read || nc < 1) throw new ImportError(`${what}: WAV format ${format} with ${bits} bits per sample is not supported (PCM 8/16/24/32, float 32/64)`);
   const n = Math.floor(data.size / (bytes * nc));
   if (n < 2) throw new ImportError(`${what}: ${n} samples; a recording needs at least two`);
-  if (opts.rate !== undefined && opts.rate !== rate) throw new ImportError(`${what}: --rate ${opts.rate} Hz disagrees with the WAV header (${rate} Hz); leave --rate out`);
+  if (opts.rate !== undefined && opts.rate !== rate) rateRefused(opts, `the WAV header (${rate} Hz)`, what);
   checkRate(rate, what);
   const [unit, factor] = siUnit(opts.unit ?? '');
   const channels = Array.from({ length: nc }, (_, c) => {
@@ -644,7 +663,10 @@ async function readSamples(buf: Buffer, what: string, opts: ReadOptions): Promis
   if (format === 'npy') return readNpyRecording(buf, what, opts);
   if (format === 'wav') return readWavRecording(buf, what, opts);
   if (format === 'nwb') return readNwbRecording(buf, what, opts);
-  if (kind !== 'text') throw new ImportError(`${what}: --format ${format}, but the file is ${kind === 'binary' ? 'binary' : `an ${kind.toUpperCase()} file`}`);
+  if (kind !== 'text') {
+    const option = importOption(opts.naming, 'format', format);
+    throw new ImportError(`${what}: ${option.text}, but the file is ${kind === 'binary' ? 'binary' : `an ${kind.toUpperCase()} file`}`, option.field);
+  }
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(buf);

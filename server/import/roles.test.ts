@@ -19,7 +19,17 @@ describe('inferStimulus', () => {
   it("spikeloop's export layout: the channel named stim, even beside other stimulus-like names", () => {
     const r = inferStimulus(['v_mem', 'stim', 'i_stim_probe'], true);
     expect(r.stimulus).toBe(1);
-    expect(r.note).toMatch(/^roles inferred: "stim" is the stimulus.*spikeloop's CSV export.*--stimulus <channel>.*--no-infer-roles.*inferRoles=false/);
+    expect(r.note).toMatch(/^roles inferred: "stim" is the stimulus.*spikeloop's CSV export.*--stimulus <channel>.*--no-infer-roles$/);
+    expect(r.note).not.toMatch(/=/);
+  });
+  it('the note names the overrides as the caller gives them: CLI flags, or the query fields of POST /api/import', () => {
+    const api = inferStimulus(['v_mem', 'stim'], true, 'api').note!;
+    expect(api).toMatch(/name the stimulus with stimulus=<channel>, or turn this off with inferRoles=false$/);
+    expect(api).not.toMatch(/--/);
+    const several = (naming: 'cli' | 'api') => inferStimulus(['stim_a', 'stim_b'], false, naming).note!;
+    expect(several('cli')).toMatch(/name the stimulus with --stimulus <channel> or give/);
+    expect(several('api')).toMatch(/name the stimulus with stimulus=<channel> or give/);
+    expect(several('api')).not.toMatch(/--/);
   });
   it('the export layout without a stim channel falls back to the names', () => {
     expect(inferStimulus(['v_mem', 'I_in'], true)).toMatchObject({ stimulus: 1, note: expect.stringMatching(/"I_in" is the stimulus \(named like one\)/) });

@@ -5,8 +5,12 @@
  * what was inferred (server/import/index.ts).
  */
 
-/** Where a note tells the reader how to override the inference (CLI flag, API query field). */
-const OVERRIDE = 'give the export\'s _about.json sidecar, name the stimulus with --stimulus <channel>, or turn this off with --no-infer-roles (API: inferRoles=false)';
+import { importOption, type OptionNaming } from './csv.ts';
+
+/** How a note tells the reader to override the inference, in the caller's option names (CLI flags or API query fields). */
+function override(naming: OptionNaming | undefined): string {
+  return `give the export's _about.json sidecar, name the stimulus with ${importOption(naming, 'stimulus', '<channel>').text}, or turn this off with ${importOption(naming, 'noInferRoles').text}`;
+}
 
 /** Words of a channel name, lower case: "I_stim" → i, stim; "IStim" → i, stim; "VIn" → v, in; "stimulus 2" → stimulus, 2. */
 function words(name: string): string[] {
@@ -39,21 +43,22 @@ export function stimulusLike(name: string): boolean {
  *
  * @param names the channel names (time column excluded)
  * @param spikeloopExport the header is the export's (`time_s`, then `name (unit)` columns)
+ * @param naming how the note names the overriding options (ReadOptions.naming)
  * @returns the stimulus channel's index (null: all channels stay responses) and the sentence for the run's
  *   notes (null when no name looks like a stimulus)
  */
-export function inferStimulus(names: string[], spikeloopExport: boolean): { stimulus: number | null; note: string | null } {
+export function inferStimulus(names: string[], spikeloopExport: boolean, naming?: OptionNaming): { stimulus: number | null; note: string | null } {
   const stim = spikeloopExport ? names.indexOf('stim') : -1;
   if (stim >= 0) {
-    return { stimulus: stim, note: `roles inferred: "stim" is the stimulus, the other channels are responses (the layout of spikeloop's CSV export, read without its _about.json); to change that, ${OVERRIDE}` };
+    return { stimulus: stim, note: `roles inferred: "stim" is the stimulus, the other channels are responses (the layout of spikeloop's CSV export, read without its _about.json); to change that, ${override(naming)}` };
   }
   const like = names.flatMap((n, k) => (stimulusLike(n) ? [k] : []));
   if (like.length === 1) {
-    return { stimulus: like[0], note: `roles inferred: "${names[like[0]]}" is the stimulus (named like one), the other channels are responses; to change that, ${OVERRIDE}` };
+    return { stimulus: like[0], note: `roles inferred: "${names[like[0]]}" is the stimulus (named like one), the other channels are responses; to change that, ${override(naming)}` };
   }
   if (like.length > 1) {
     const list = like.map((k) => `"${names[k]}"`).join(', ');
-    return { stimulus: null, note: `roles not inferred: ${list} are all named like a stimulus, so every channel is a response; name the stimulus with --stimulus <channel> or give the export's _about.json sidecar` };
+    return { stimulus: null, note: `roles not inferred: ${list} are all named like a stimulus, so every channel is a response; name the stimulus with ${importOption(naming, 'stimulus', '<channel>').text} or give the export's _about.json sidecar` };
   }
   return { stimulus: null, note: null };
 }

@@ -70,8 +70,8 @@ const plugin: RoutePlugin = async (app, { ctx }) => {
       const q = req.query;
       const name = q.name.replace(/^.*[\\/]/, '');
       // parsed on a thread of this machine (seconds for a large CSV), the bytes moved there (receive() gives
-      // them a buffer of their own); a refused file is an AppError BAD_IMPORT (field /body); nothing is stored
-      const opts = { format: q.format as ImportFormat | 'auto' | undefined, rate: q.rate, unit: q.unit, stimulus: q.stimulus, inferRoles: q.inferRoles !== 'false', sidecar: q.sidecar === undefined ? undefined : parseSidecar(q.sidecar, name) };
+      // them a buffer of their own); a refused file is an AppError BAD_IMPORT (field /body, or the query field at fault); nothing is stored
+      const opts = { format: q.format as ImportFormat | 'auto' | undefined, rate: q.rate, unit: q.unit, stimulus: q.stimulus, inferRoles: q.inferRoles !== 'false', naming: 'api' as const, sidecar: q.sidecar === undefined ? undefined : parseSidecar(q.sidecar, name) };
       if (q.events !== undefined && q.eventsBytes === undefined) throw new AppError('VALIDATION', 'events: give eventsBytes, the events file\'s size at the end of the body', '/query/eventsBytes');
       // the events export travels at the end of the same body, so the upload stays one stream and the run is
       // stored whole or not at all

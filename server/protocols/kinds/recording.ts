@@ -6,6 +6,10 @@
 import { Type, type Static } from 'typebox';
 import { durationS, level, quantity, type ProtocolKind } from '../kind.ts';
 
+/** A stimulus extreme; null when the recording has no stimulus channel (nothing was applied, so there is no range). */
+const extreme = (title: string, description: string) =>
+  Type.Union([level({ title, description }, 0), Type.Null()], { default: null, title, description: `${description} (null: no stimulus channel)` });
+
 export const RecordingSchema = Type.Object(
   {
     kind: Type.Literal('recording'),
@@ -15,8 +19,8 @@ export const RecordingSchema = Type.Object(
     format: Type.Union(['scope-csv', 'csv', 'npy', 'wav', 'nwb'].map((f) => Type.Literal(f)), { title: 'Format', description: 'How the file was read' }),
     vendor: Type.Union([Type.String({ maxLength: 100 }), Type.Null()], { default: null, title: 'Vendor', description: 'Instrument the file layout identifies' }),
     stimulusChannel: Type.Union([Type.String({ maxLength: 200 }), Type.Null()], { default: null, title: 'Stimulus channel', description: 'The channel holding the applied stimulus, if any' }),
-    min: level({ title: 'Lowest stimulus', description: 'Lowest stimulus value' }, 0),
-    max: level({ title: 'Highest stimulus', description: 'Highest stimulus value' }, 0),
+    min: extreme('Lowest stimulus', 'Lowest stimulus value'),
+    max: extreme('Highest stimulus', 'Highest stimulus value'),
     exportedRun: Type.Optional(
       Type.Object(
         {
@@ -34,7 +38,8 @@ export type RecordingProtocol = Static<typeof RecordingSchema>;
 export const recording: ProtocolKind<RecordingProtocol> = {
   schema: RecordingSchema,
   imported: true,
-  extremes: (p) => [p.min, p.max],
+  // no stimulus channel: nothing is applied, 0 for the bench limits (a twin fed another channel of it, pairing)
+  extremes: (p) => (p.min === null || p.max === null ? [0] : [p.min, p.max]),
   // never played (`imported`): the run manager allows it only on the import source and as a twin's recorded stimulus
   waveform: () => () => 0,
   random: (g, quantity, durationS) => ({ kind: 'recording', quantity, durationS, file: 'scope.csv', format: 'scope-csv', vendor: null, stimulusChannel: null, min: 0, max: g.level() }),
