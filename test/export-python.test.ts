@@ -295,6 +295,30 @@ print(json.dumps(out))
       base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
       return big;
     }
+    it('an export the disk beside the database has no room for is refused (507 DISK_FULL) before the answer starts, leaving no file', async () => {
+      // a store whose disk margin is beyond any free space
+      const fullDir = mkdtempSync(path.join(os.tmpdir(), 'spikeloop-export-full-'));
+      const full = RunStore.open(path.join(fullDir, 'runs.db'), { diskMarginBytes: Number.MAX_SAFE_INTEGER });
+      const id = full.createRun({ protocol: { kind: 'dc', durationS: 0.1 }, source: 'simulated', bench: null, softwareVersion: '0.1.0' });
+      const rec = full.recorder(id);
+      rec.write({ type: 'descriptor', channels: CHANNELS });
+      rec.write({ type: 'block', channel: 0, firstIndex: 0, samples: new Int16Array(100) });
+      rec.write({ type: 'stop', status: 'completed' });
+      const fullApp = await buildApp({ store: full, webDist: false, security: { token: TOKEN } });
+      try {
+        const r = await fullApp.inject({ headers: AUTH, method: 'GET', url: `/api/runs/${id}/export?format=csv` });
+        expect(r.statusCode).toBe(507);
+        expect(r.json().error.code).toBe('DISK_FULL');
+        expect(r.headers['content-disposition']).toBeUndefined();
+        expect(readdirSync(fullDir).filter((f) => f.startsWith('.export-'))).toEqual([]);
+        expect(fullApp.spikeloop.heavy.running).toBe(0);
+      } finally {
+        await fullApp.close();
+        full.close();
+        rmSync(fullDir, { recursive: true, force: true });
+      }
+    });
+
     /** The temporary export files beside the database. */
     const temporary = () => readdirSync(dir).filter((f) => f.startsWith('.export-'));
 
