@@ -310,7 +310,7 @@ print(json.dumps(out))
         expect(r.statusCode).toBe(507);
         expect(r.json().error.code).toBe('DISK_FULL');
         expect(r.headers['content-disposition']).toBeUndefined();
-        expect(readdirSync(fullDir).filter((f) => f.startsWith('.export-'))).toEqual([]);
+        expect(readdirSync(fullDir).filter((f) => f.includes('.scratch-'))).toEqual([]);
         expect(fullApp.spikeloop.heavy.running).toBe(0);
       } finally {
         await fullApp.close();
@@ -320,7 +320,7 @@ print(json.dumps(out))
     });
 
     /** The temporary export files beside the database. */
-    const temporary = () => readdirSync(dir).filter((f) => f.startsWith('.export-'));
+    const temporary = () => readdirSync(dir).filter((f) => f.includes('.scratch-'));
 
     it('a client that leaves a CSV download frees its pool thread, its place among the heavy requests and its temporary file', async () => {
       const id = await bigRun();

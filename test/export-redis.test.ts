@@ -51,10 +51,10 @@ describe('exports with a queue', () => {
     const reader = res.body!.getReader();
     const parts: Uint8Array[] = [(await reader.read()).value!];
     // written by a thread into a temporary file beside the database (made on the event loop, there would be none)
-    expect(readdirSync(dir).filter((f) => f.startsWith('.export-'))).toHaveLength(1);
+    expect(readdirSync(dir).filter((f) => f.includes('.scratch-'))).toHaveLength(1);
     for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value);
     expect(Buffer.concat(parts).equals(Buffer.concat([...exportChunks(store, { kind: 'csv', runId: id })].map((c) => Buffer.from(c))))).toBe(true);
     expect(app.spikeloop.heavy.running).toBe(0);
-    await expect.poll(() => readdirSync(dir).filter((f) => f.startsWith('.export-'))).toEqual([]);
+    await expect.poll(() => readdirSync(dir).filter((f) => f.includes('.scratch-'))).toEqual([]);
   });
 });

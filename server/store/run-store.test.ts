@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import Database from 'better-sqlite3';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ChannelDescriptor, SampleArray } from '../../common/run-stream.ts';
@@ -506,5 +506,26 @@ describe('WAL checkpoints', () => {
     rec.write({ type: 'stop', status: 'completed' });
     store.close();
     expect(existsSync(`${file}-wal`)).toBe(false);
+  });
+});
+
+describe('scratch files', () => {
+  it('are made beside the database; those a dead writer left go when the next writer opens it, another database\'s stay', () => {
+    const file = path.join(dir, 'runs.db');
+    const store = RunStore.open(file);
+    const scratch = store.scratchFile();
+    expect(path.dirname(scratch)).toBe(dir);
+    writeFileSync(scratch, 'half an export');
+    const other = path.join(dir, 'other.db.scratch-1.tmp');
+    writeFileSync(other, 'not ours');
+    store.close(); // as a killed server would, it left its scratch file
+    expect(existsSync(scratch)).toBe(true);
+    const ro = RunStore.open(file, { readonly: true });
+    expect(() => ro.scratchFile()).toThrow(/open for writing/);
+    ro.close();
+    expect(existsSync(scratch)).toBe(true); // a reader does not own them
+    RunStore.open(file).close();
+    expect(existsSync(scratch)).toBe(false);
+    expect(existsSync(other)).toBe(true);
   });
 });

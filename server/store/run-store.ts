@@ -8,7 +8,8 @@
  * ./analyses.ts, ./sweeps.ts, ./circuits.ts.
  */
 import Database from 'better-sqlite3';
-import { rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { readdirSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { EventKind, RunStatus, StartMessage } from '../../common/run-stream.ts';
 import type { RunSummary, StoredAnalysis, StoredEvent } from '../../common/schemas/index.ts';
@@ -151,7 +152,10 @@ export class RunStore {
       }
       const store = new RunStore(file, db, commitIntervalMs, readonly, lock);
       store.diskMarginBytes = opts.diskMarginBytes;
-      if (!readonly && file !== ':memory:') store.reserveSpace();
+      if (!readonly && file !== ':memory:') {
+        store.reserveSpace();
+        store.removeScratchLeft();
+      }
       return store;
     } catch (err) {
       db?.close();
@@ -278,6 +282,22 @@ export class RunStore {
     } catch (err) {
       return [err instanceof Error ? err.message : String(err)];
     }
+  }
+
+  /**
+   * A new scratch file's path beside the database, `<db>.scratch-<uuid>.tmp` (an export being written, on the
+   * database's disk so checkSpace speaks for it); the caller removes it. Only the writer makes them, so those
+   * found when the writer's lock is taken were left by a process that died, and are removed then.
+   */
+  scratchFile(): string {
+    if (this.readonly || this.file === ':memory:') throw new StoreError('BAD_RANGE', 'scratch files are made beside a database open for writing');
+    return `${path.resolve(this.file)}.scratch-${randomUUID()}.tmp`;
+  }
+
+  private removeScratchLeft(): void {
+    const dir = path.dirname(path.resolve(this.file));
+    const prefix = `${path.basename(this.file)}.scratch-`;
+    for (const name of readdirSync(dir)) if (name.startsWith(prefix) && name.endsWith('.tmp')) rmSync(path.join(dir, name), { force: true });
   }
 
   /** `<db>.reserve`: space set aside while the disk has room, given back when SQLite reports it full. */

@@ -11,7 +11,6 @@ import { ExportQuerySchema } from '../../../common/schemas/runs.ts';
 import { AppError, runNotFound } from '../../../common/errors.ts';
 import { closeSync, createReadStream, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -77,7 +76,7 @@ async function* follow(file: string, written: Promise<unknown>): AsyncGenerator<
  */
 async function* writtenOnThread(ctx: ApiContext, reply: FastifyReply, job: ExportJob): AsyncGenerator<Buffer> {
   ctx.store.checkSpace(exportBytes(ctx.store, job), `the export of run ${job.runId}`);
-  const file = path.join(path.dirname(path.resolve(ctx.store.file)), `.export-${randomUUID()}.tmp`);
+  const file = ctx.store.scratchFile();
   closeSync(openSync(file, 'wx', 0o600));
   const stop = new Int32Array(new SharedArrayBuffer(4));
   const written = ctx.heavy.run(reply, 'exportFile', { ...job, chunk: POOL_CHUNK, dbFile: ctx.store.file, file, stop }, { local: true, stop });
